@@ -1,0 +1,43 @@
+# The README's commands.  Everything goes through CMake; this file only
+# names the builds.
+#
+#   make run    install what is missing, build, start syncd with demo data
+#               and play a short scripted scenario
+#   make test   install what is missing, build under ASan+UBSan with the
+#               fuzz targets (clang), run every test through ctest
+#   make bench  the benchmarks (bounded in time, loopback only)
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+RELEASE_DIR ?= build/release
+TEST_DIR ?= build/test
+CTEST_ARGS ?=
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release -DSC_BUILD_TESTS=OFF
+	cmake --build $(RELEASE_DIR) -j $(JOBS)
+
+run: build
+	./scripts/run-demo.sh $(RELEASE_DIR)
+
+test: deps
+	CC=clang cmake -S . -B $(TEST_DIR) -DCMAKE_BUILD_TYPE=Debug -DSC_SANITIZE=ON -DSC_FUZZ=ON
+	cmake --build $(TEST_DIR) -j $(JOBS)
+	cd $(TEST_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench:
+	@./scripts/install-deps.sh --bench
+	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DSC_BUILD_TESTS=OFF
+	cmake --build build/bench -j $(JOBS)
+	./bench/run.sh build/bench
+
+clean:
+	rm -rf build

@@ -1,0 +1,87 @@
+/*
+ * env.c: allocation through an injected environment, with overflow checks,
+ * and the bridge that lets protobuf-c allocate the same way.
+ */
+#include "env.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void *sc_alloc(const sc_env *env, size_t size)
+{
+    if (size == 0)
+        size = 1;
+    if (env && env->alloc)
+        return env->alloc(env->ctx, size);
+    return malloc(size);
+}
+
+void *sc_calloc(const sc_env *env, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    void *p = sc_alloc(env, n * size);
+    if (p)
+        memset(p, 0, n * size ? n * size : 1);
+    return p;
+}
+
+void *sc_realloc_array(const sc_env *env, void *ptr, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    size_t total = n * size ? n * size : 1;
+    if (env && env->realloc)
+        return env->realloc(env->ctx, ptr, total);
+    if (env && env->alloc) {
+        /* An allocator without realloc: we cannot know the old size, so refuse. */
+        return NULL;
+    }
+    return realloc(ptr, total);
+}
+
+void sc_free(const sc_env *env, void *ptr)
+{
+    if (!ptr)
+        return;
+    if (env && env->free)
+        env->free(env->ctx, ptr);
+    else
+        free(ptr);
+}
+
+void *sc_memdup(const sc_env *env, const void *src, size_t len)
+{
+    void *p = sc_alloc(env, len);
+    if (p && len)
+        memcpy(p, src, len);
+    return p;
+}
+
+static void *pb_alloc(void *data, size_t size)
+{
+    return sc_alloc(data, size);
+}
+
+static void pb_free(void *data, void *ptr)
+{
+    sc_free(data, ptr);
+}
+
+void sc_env_pb_allocator(const sc_env *env, ProtobufCAllocator *out)
+{
+    out->alloc = pb_alloc;
+    out->free = pb_free;
+    /* protobuf-c's allocator_data is not const; the env is never written through it. */
+    out->allocator_data = (void *)(uintptr_t)env;
+}
+
+int64_t sc_env_now_ms(const sc_env *env)
+{
+    return env->now_ms(env->ctx);
+}
+
+void sc_env_random(const sc_env *env, void *buf, size_t len)
+{
+    env->random(env->ctx, buf, len);
+}

@@ -1,0 +1,96 @@
+/*
+ * limits.h: every limit of the format and the protocol, in one place, with
+ * the reason for its number.  Buffers filled from the network or from disk
+ * are capped by these before anything is allocated or unpacked.  syncd makes
+ * the server-side ones configurable (docs/operations.md); these are the
+ * defaults and the hard ceilings.
+ */
+#ifndef SC_CORE_LIMITS_H
+#define SC_CORE_LIMITS_H
+
+/* Bytes in an error message: one line naming what and where. */
+#define SC_ERR_MSG_MAX 256
+
+/* Entity ids are UUIDv7 (RFC 9562): 16 bytes. */
+#define SC_ID_LEN 16
+/* Op ids, photo addresses and Merkle hashes are SHA-256. */
+#define SC_HASH_LEN 32
+/* Ed25519 public keys name devices; signatures are 64 bytes. */
+#define SC_KEY_LEN 32
+#define SC_SIG_LEN 64
+
+/*
+ * One encoded Op.  The largest real op is a published score sheet (up to
+ * SC_TEMPLATE_ITEMS_MAX items of a few hundred bytes) or a finding with a
+ * long description; photos travel as blobs, never inside ops.  64 KiB holds
+ * both with room, and keeps one op cheap to verify and store.
+ */
+#define SC_OP_MAX_BYTES (64 * 1024)
+/* A SignedOp adds the signature and two length-delimited headers. */
+#define SC_SIGNED_OP_MAX_BYTES (SC_OP_MAX_BYTES + 128)
+
+/* Free text (descriptions, notes, reasons): 8 KiB is two pages of Chinese. */
+#define SC_TEXT_MAX 8192
+/* Names (org units, targets, people, templates). */
+#define SC_NAME_MAX 256
+/* Codes and logins: short identifiers typed on a tablet. */
+#define SC_CODE_MAX 64
+/* A MIME type. */
+#define SC_MIME_MAX 128
+
+/*
+ * Heads an op may name as deps.  More concurrent heads than this on one
+ * entity means many devices edited it offline at once; a resolve op that
+ * names up to 16 of them at a time folds them back together.
+ */
+#define SC_DEPS_MAX 16
+/* Photo hashes listed as evidence on one report, revisit or finding. */
+#define SC_EVIDENCE_MAX 64
+/* Items on one score sheet; real sheets have 10 to 30. */
+#define SC_TEMPLATE_ITEMS_MAX 500
+/* Inspectors named on one assignment. */
+#define SC_ASSIGNEES_MAX 32
+/* Findings listed by one inspection submission. */
+#define SC_SUBMIT_FINDINGS_MAX 1000
+/* Photos listed by one inspection submission. */
+#define SC_SUBMIT_PHOTOS_MAX 2000
+
+/*
+ * Ops on one entity.  The fold keeps an n x n causality bit matrix
+ * (n^2/8 bytes: 2 MiB at 4096); an inspection with 500 items, photos and
+ * notes stays far below.  Beyond it ops are refused with REASON_ENTITY_FULL.
+ */
+#define SC_ENTITY_OPS_MAX 4096
+
+/* Ops pushed in one sync request. */
+#define SC_BATCH_OPS_MAX 1000
+/*
+ * A sync request body: a full batch of maximal ops would be 64 MiB, so the
+ * body cap, not the op cap, bounds memory: 8 MiB is 10k typical ops.
+ */
+#define SC_SYNC_BODY_MAX (8 * 1024 * 1024)
+/* Ops returned by one pull; the client asks again while `more` is set. */
+#define SC_PULL_OPS_DEFAULT 2000
+#define SC_PULL_OPS_MAX 10000
+/* Other request bodies (enroll): small messages only. */
+#define SC_SMALL_BODY_MAX (16 * 1024)
+
+/* A photo blob: phone photos are 2-8 MB; 64 MiB leaves room for scans. */
+#define SC_BLOB_MAX ((uint64_t)64 * 1024 * 1024)
+/* One upload chunk (PUT with Content-Range). */
+#define SC_BLOB_CHUNK_MAX (8 * 1024 * 1024)
+
+/* A checkpoint note: origin, size, root, time and one signature line. */
+#define SC_CHECKPOINT_NOTE_MAX 1024
+/* An origin line. */
+#define SC_ORIGIN_MAX 128
+/* Hashes in one proof: 2 * 64 covers any tree of up to 2^64 leaves. */
+#define SC_PROOF_HASHES_MAX 128
+
+/* Default tolerated device clock lead over the server (DESIGN §3). */
+#define SC_CLOCK_SKEW_MS_DEFAULT (5 * 60 * 1000)
+
+/* A device key file (encrypted or plain). */
+#define SC_KEYFILE_MAX 256
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * merge.h: the deterministic merge (DESIGN §4), written once for both sides.
+ *
+ * The state of an entity is a pure function of its set of ops: sc_fold takes
+ * the ops in any order and returns the same EntityState, byte for byte, on
+ * every replica.  The rules:
+ *
+ *  - Fold order is (HLC, author key, op id), a linear extension of causality
+ *    because a valid op's HLC exceeds its deps'.  Causality is the deps
+ *    closure; two ops are concurrent when neither is in the other's closure.
+ *  - Every op is judged against its own causal past (the fold of its deps
+ *    closure), never against what happened to arrive first.  An op that is
+ *    not valid there is kept in the set, listed in invalid_ops, and has no
+ *    effect.  syncd refuses such ops at ingest, so the log never holds one.
+ *  - Append-only facts (photos, notes, evidence, revisits, voids) are unions.
+ *  - Each editable field (and each checklist item of an inspection) is a
+ *    register: its writers are the create op and the valid edits.  The value
+ *    is that of the last writer in fold order among the writers no other
+ *    writer has seen (the frontier).  If the frontier holds different
+ *    values, the entity carries a Conflict until a writer that has all of
+ *    them in its causal past (a later edit or a ConflictResolve) settles it.
+ *  - The finding lifecycle is a register too, but its frontier resolves to
+ *    the safest status (open < submitted < verified < closed): a failing
+ *    revisit or a reopen beats a concurrent closure.  The overruled
+ *    transitions stay in history and raise a FIELD_STATUS conflict.
+ *  - Item results made concurrently with an inspection's submission are not
+ *    covered by it; they are left out of the results and raised as
+ *    FIELD_ITEM conflicts until an amendment or resolve covers them.
+ *
+ * Limits: at most SC_ENTITY_OPS_MAX ops.  Memory is O(n^2/8) bytes for the
+ * causality matrix plus the state.
+ */
+#ifndef SC_CORE_MERGE_H
+#define SC_CORE_MERGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "env.h"
+#include "limits.h"
+#include "op.pb-c.h"
+#include "state.pb-c.h"
+#include "status.h"
+
+/* One op of the entity: its id and decoded body, both borrowed for the call. */
+typedef struct sc_fold_input {
+    const uint8_t *id;    /* SC_HASH_LEN bytes */
+    const Scpb__Op *op;   /* passed sc_op_check */
+} sc_fold_input;
+
+typedef struct sc_fold_out {
+    Scpb__EntityState *state; /* owned; free with sc_fold_out_dispose or sc_state_free */
+    const char **why;         /* n entries: NULL when ops[i] is valid, else a static reason text; owned array */
+    size_t n;                 /* number of ops folded */
+} sc_fold_out;
+
+/*
+ * Fold the n ops of one entity (all of them: every dep must be among them).
+ * Errors: SC_ERR_INVALID_ARG (n == 0, ops of different entities, the same
+ * op twice), SC_ERR_REJECTED with REASON_UNKNOWN_DEPENDENCY (a dep that is
+ * not in the set), SC_ERR_LIMIT with REASON_ENTITY_FULL (n above
+ * SC_ENTITY_OPS_MAX), SC_ERR_NOMEM.  *out is zeroed on failure.
+ */
+sc_status sc_fold(const sc_env *env, const sc_fold_input *ops, size_t n, sc_fold_out *out,
+                  sc_err *err);
+
+/* Free what sc_fold returned; out itself is caller-owned.  Safe on a zeroed out. */
+void sc_fold_out_dispose(const sc_env *env, sc_fold_out *out);
+
+/* Encode a state canonically; *out is allocated with env.  */
+sc_status sc_state_encode(const sc_env *env, const Scpb__EntityState *st, uint8_t **out,
+                          size_t *len);
+/* Decode a stored state (len checked against limit before unpacking). */
+sc_status sc_state_decode(const sc_env *env, const uint8_t *buf, size_t len, size_t limit,
+                          Scpb__EntityState **out, sc_err *err);
+/* Free a state from sc_fold or sc_state_decode; NULL is a no-op. */
+void sc_state_free(const sc_env *env, Scpb__EntityState *st);
+/* SHA-256 of the canonical encoding. */
+sc_status sc_state_hash(const sc_env *env, const Scpb__EntityState *st, uint8_t out[SC_HASH_LEN]);
+
+/*
+ * The hash of a whole replica: SHA-256 over (entity id || state hash) of
+ * every entity in ascending entity id order.  sc_replica_hash_add refuses
+ * (SC_ERR_INVALID_ARG) an id not greater than the previous one.
+ */
+typedef struct sc_replica_hash {
+    unsigned char sha[128] __attribute__((aligned(16))); /* crypto_hash_sha256_state */
+    uint8_t last_id[SC_ID_LEN];
+    uint64_t count;
+} sc_replica_hash;
+void sc_replica_hash_init(sc_replica_hash *h);
+sc_status sc_replica_hash_add(sc_replica_hash *h, const uint8_t id[SC_ID_LEN],
+                              const uint8_t state_hash[SC_HASH_LEN]);
+void sc_replica_hash_final(sc_replica_hash *h, uint8_t out[SC_HASH_LEN]);
+
+/* Derived flags of a finding, computed at query time (they depend on the date and the blob store). */
+/* Deadline passed (today > deadline day) and not closed, not voided. */
+bool sc_finding_overdue(const Scpb__EntityState *st, int32_t today);
+/* Whether a photo is present locally; ctx is the caller's. */
+typedef bool (*sc_blob_present_fn)(void *ctx, const uint8_t sha256[SC_HASH_LEN]);
+/* Some photo attached to, or named as evidence by, the entity is not present. */
+bool sc_evidence_pending(const Scpb__EntityState *st, sc_blob_present_fn present, void *ctx);
+
+#endif

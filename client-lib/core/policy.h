@@ -1,0 +1,17 @@
+/*
+ * policy.h: which role may make which op kind (DESIGN §5), in one table
+ * that syncd enforces, the client consults before recording, and
+ * docs/data-model.md reproduces.  Scope (org subtrees) and visibility need
+ * the register and live in syncd.
+ */
+#ifndef SC_CORE_POLICY_H
+#define SC_CORE_POLICY_H
+
+#include <stdbool.h>
+
+#include "op.pb-c.h"
+
+/* True when a user of `role` may make ops of `kind` on an entity of `type`. */
+bool sc_policy_allows(Scpb__Role role, Scpb__Op__BodyCase kind, Scpb__EntityType type);
+
+#endif

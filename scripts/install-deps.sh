@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Spotcheck builds, tests and runs with, when
+# any is missing.  Uses sudo when not root.  Safe to run again.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libsqlite3-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler
+  libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libpq-dev check
+  clang libclang-rt-14-dev            # the sanitizer test build and libFuzzer
+  sqlite3 jq curl                     # the end-to-end tests inspect and drive real processes
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(wrk valgrind)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "installing: ${missing[*]}" >&2
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

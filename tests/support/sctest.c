@@ -1,0 +1,159 @@
+/*
+ * sctest.c: the shared test environment (see sctest.h).
+ */
+#include "sctest.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCT_EPOCH_MS INT64_C(1795392000000) /* 2026-11-23T00:00:00Z */
+
+static void *sct_alloc(void *ctx, size_t size)
+{
+    sct_env *t = ctx;
+    t->allocs++;
+    if (t->fail_at && (t->allocs == t->fail_at || (t->fail_all && t->allocs > t->fail_at)))
+        return NULL;
+    void *p = malloc(size ? size : 1);
+    if (p)
+        t->live++;
+    return p;
+}
+
+static void *sct_realloc(void *ctx, void *ptr, size_t size)
+{
+    sct_env *t = ctx;
+    t->allocs++;
+    if (t->fail_at && (t->allocs == t->fail_at || (t->fail_all && t->allocs > t->fail_at)))
+        return NULL;
+    void *p = realloc(ptr, size ? size : 1);
+    if (p && !ptr)
+        t->live++;
+    return p;
+}
+
+static void sct_free(void *ctx, void *ptr)
+{
+    sct_env *t = ctx;
+    if (ptr) {
+        t->live--;
+        free(ptr);
+    }
+}
+
+static int64_t sct_now(void *ctx)
+{
+    sct_env *t = ctx;
+    int64_t now = t->now_ms;
+    t->now_ms += t->step_ms;
+    return now;
+}
+
+static void sct_random(void *ctx, void *buf, size_t len)
+{
+    sct_env *t = ctx;
+    uint8_t seed[32];
+    memcpy(seed, t->seed, sizeof seed);
+    /* Mix the call counter into the seed so every call draws fresh bytes. */
+    for (int i = 0; i < 8; i++)
+        seed[24 + i] ^= (uint8_t)(t->counter >> (8 * i));
+    t->counter++;
+    randombytes_buf_deterministic(buf, len, seed);
+}
+
+void sct_env_init(sct_env *t, uint64_t seed)
+{
+    memset(t, 0, sizeof *t);
+    for (int i = 0; i < 8; i++)
+        t->seed[i] = (uint8_t)(seed >> (8 * i));
+    t->now_ms = SCT_EPOCH_MS;
+    t->env.alloc = sct_alloc;
+    t->env.realloc = sct_realloc;
+    t->env.free = sct_free;
+    t->env.now_ms = sct_now;
+    t->env.random = sct_random;
+    t->env.ctx = t;
+}
+
+void sct_env_fail_at(sct_env *t, uint64_t n, int fail_all)
+{
+    t->allocs = 0;
+    t->fail_at = n;
+    t->fail_all = fail_all;
+}
+
+sc_keypair *sct_key(uint32_t n)
+{
+    uint8_t seed[32] = {0};
+    seed[0] = 0x5c;
+    for (int i = 0; i < 4; i++)
+        seed[1 + i] = (uint8_t)(n >> (8 * i));
+    sc_keypair *kp = NULL;
+    ck_assert_int_eq(sc_keypair_from_seed(seed, &kp), SC_OK);
+    return kp;
+}
+
+uint8_t *sct_read_vector(const char *name, size_t *len)
+{
+    char path[1024];
+    int n = snprintf(path, sizeof path, "%s/%s", SC_VECTORS_DIR, name);
+    ck_assert(n > 0 && (size_t)n < sizeof path);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open vector file %s", path);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    ck_assert(size >= 0);
+    ck_assert_int_eq(fseek(f, 0, SEEK_SET), 0);
+    uint8_t *buf = malloc((size_t)size + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
+    buf[size] = 0;
+    fclose(f);
+    *len = (size_t)size;
+    return buf;
+}
+
+uint8_t *sct_unhex(const char *hex, size_t *len)
+{
+    size_t cap = strlen(hex) / 2 + 1, n = 0;
+    uint8_t *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    int hi = -1;
+    for (const char *p = hex; *p; p++) {
+        int v;
+        if (*p >= '0' && *p <= '9')
+            v = *p - '0';
+        else if (*p >= 'a' && *p <= 'f')
+            v = *p - 'a' + 10;
+        else if (*p >= 'A' && *p <= 'F')
+            v = *p - 'A' + 10;
+        else if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+            continue;
+        else
+            ck_abort_msg("bad hex digit '%c'", *p);
+        if (hi < 0) {
+            hi = v;
+        } else {
+            out[n++] = (uint8_t)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    ck_assert_msg(hi < 0, "odd number of hex digits");
+    *len = n;
+    return out;
+}
+
+int sct_run(Suite *s)
+{
+    if (sc_crypto_init() != SC_OK) {
+        fprintf(stderr, "libsodium failed to initialise\n");
+        return EXIT_FAILURE;
+    }
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,52 @@
+/*
+ * sctest.h: what every test shares: deterministic environments (a fixed,
+ * steppable clock and a seeded random source), an allocator that fails on
+ * the Nth allocation, small helpers for keys and ops, and paths to the
+ * vectors and the build.  Test code only; nothing here ships.
+ */
+#ifndef SC_TEST_SUPPORT_H
+#define SC_TEST_SUPPORT_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/codec.h"
+#include "core/env.h"
+#include "core/keys.h"
+
+/*
+ * A deterministic environment: random bytes from a seeded stream (libsodium's
+ * randombytes_buf_deterministic over a counter), a clock that returns
+ * now_ms and advances by step_ms per call, and an allocator that fails the
+ * allocation numbered fail_at (1-based; 0 never fails) and counts them.
+ */
+typedef struct sct_env {
+    sc_env env;           /* pass &t->env to the code under test */
+    uint8_t seed[32];
+    uint64_t counter;     /* random calls so far */
+    int64_t now_ms;
+    int64_t step_ms;
+    uint64_t allocs;      /* allocations attempted */
+    uint64_t fail_at;     /* fail this allocation (and, if fail_all, every later one) */
+    int fail_all;
+    int64_t live;         /* allocations not yet freed */
+} sct_env;
+
+/* Initialise with a seed; the clock starts at 2026-11-23T00:00:00Z and does not step. */
+void sct_env_init(sct_env *t, uint64_t seed);
+/* Free-running failure injection: fail allocation number n (1-based), 0 disables. */
+void sct_env_fail_at(sct_env *t, uint64_t n, int fail_all);
+
+/* A deterministic key pair from a small integer. */
+sc_keypair *sct_key(uint32_t n);
+
+/* Read a whole file under tests/vectors (name relative); *len gets its size.  Aborts the test on error. */
+uint8_t *sct_read_vector(const char *name, size_t *len);
+/* Decode hex text (whitespace ignored) into a new buffer; aborts on bad input. */
+uint8_t *sct_unhex(const char *hex, size_t *len);
+
+/* Run a Check suite and return the process exit status (0 when all passed). */
+int sct_run(Suite *s);
+
+#endif
