@@ -1,0 +1,139 @@
+/*
+ * config.c: defaults, a strict key = value parser, and range checks.  A bad
+ * setting stops syncd at start-up with the key and the accepted range, never
+ * later and never silently.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/limits.h"
+
+void sd_config_defaults(sd_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->listen_host, sizeof c->listen_host, "%s", "127.0.0.1");
+    c->listen_port = 8080;
+    c->threads = 4;
+    c->connection_limit = 4096;
+    c->connection_timeout_s = 60;
+    c->sync_body_max = SC_SYNC_BODY_MAX;
+    c->batch_max = SC_BATCH_OPS_MAX;
+    c->pull_max = SC_PULL_OPS_DEFAULT;
+    c->commit_max_ops = 8192;
+    c->blob_max = SC_BLOB_MAX;
+    c->blob_chunk_max = SC_BLOB_CHUNK_MAX;
+    c->clock_skew_ms = SC_CLOCK_SKEW_MS_DEFAULT;
+    c->log_level = 2;
+}
+
+static sc_status parse_u64(const char *key, const char *v, uint64_t lo, uint64_t hi, uint64_t *out,
+                           sc_err *err)
+{
+    char *end = NULL;
+    errno = 0;
+    if (!v[0] || v[0] == '-')
+        goto bad;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (errno || *end || x < lo || x > hi)
+        goto bad;
+    *out = x;
+    return SC_OK;
+bad:
+    return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "%s: \"%s\" is not a number in [%llu, %llu]", key,
+                      v, (unsigned long long)lo, (unsigned long long)hi);
+}
+
+sc_status sd_config_set_listen(sd_config *c, const char *hostport, sc_err *err)
+{
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || colon == hostport || (size_t)(colon - hostport) >= sizeof c->listen_host)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "listen: \"%s\" is not HOST:PORT", hostport);
+    uint64_t port;
+    sc_status rc = parse_u64("listen port", colon + 1, 0, 65535, &port, err);
+    if (rc != SC_OK)
+        return rc;
+    memcpy(c->listen_host, hostport, (size_t)(colon - hostport));
+    c->listen_host[colon - hostport] = '\0';
+    c->listen_port = (uint16_t)port;
+    return SC_OK;
+}
+
+sc_status sd_config_set(sd_config *c, const char *key, const char *value, sc_err *err)
+{
+    uint64_t x = 0;
+    sc_status rc = SC_OK;
+    if (strcmp(key, "listen") == 0)
+        return sd_config_set_listen(c, value, err);
+    if (strcmp(key, "data") == 0) {
+        if (strlen(value) >= sizeof c->data_dir || !value[0])
+            return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "data: path empty or too long");
+        snprintf(c->data_dir, sizeof c->data_dir, "%s", value);
+        return SC_OK;
+    }
+#define SD_NUM_(name, field, lo, hi, type)                                                         \
+    if (strcmp(key, name) == 0) {                                                              \
+        rc = parse_u64(key, value, lo, hi, &x, err);                                           \
+        if (rc == SC_OK)                                                                       \
+            c->field = (type)x;                                                                \
+        return rc;                                                                             \
+    }
+    SD_NUM_("http.threads", threads, 1, 256, unsigned)
+    SD_NUM_("http.connection_limit", connection_limit, 16, 1000000, unsigned)
+    SD_NUM_("http.connection_timeout_s", connection_timeout_s, 1, 3600, unsigned)
+    SD_NUM_("sync.body_max", sync_body_max, 1024, (uint64_t)SC_SYNC_BODY_MAX * 8, uint64_t)
+    SD_NUM_("sync.batch_max", batch_max, 1, SC_BATCH_OPS_MAX * 10, uint32_t)
+    SD_NUM_("sync.pull_max", pull_max, 1, SC_PULL_OPS_MAX, uint32_t)
+    SD_NUM_("sync.commit_max_ops", commit_max_ops, 1, 1000000, uint32_t)
+    SD_NUM_("blobs.max_size", blob_max, 1, (uint64_t)1 << 40, uint64_t)
+    SD_NUM_("blobs.chunk_max", blob_chunk_max, 4096, (uint64_t)1 << 30, uint64_t)
+    SD_NUM_("clock.skew_ms", clock_skew_ms, 1000, (uint64_t)24 * 3600 * 1000, int64_t)
+    SD_NUM_("log.level", log_level, 0, 3, int)
+#undef SD_NUM_
+    return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "unknown setting \"%s\"", key);
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+sc_status sd_config_load(sd_config *c, const char *path, sc_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return sc_err_set(err, SC_ERR_IO, 0, "cannot open config %s: %s", path, strerror(errno));
+    char line[1024];
+    unsigned lineno = 0;
+    sc_status rc = SC_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = trim(line);
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = sc_err_set(err, SC_ERR_INVALID_ARG, 0, "%s:%u: expected key = value", path, lineno);
+            break;
+        }
+        *eq = '\0';
+        rc = sd_config_set(c, trim(s), trim(eq + 1), err);
+        if (rc != SC_OK) {
+            sc_err_prefix(err, "%s:%u: ", path, lineno);
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}

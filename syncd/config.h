@@ -1,0 +1,45 @@
+/*
+ * config.h: syncd's settings, their defaults, and loading them from a
+ * `key = value` file (deploy/syncd.conf.example documents every key) and
+ * from command-line overrides.  Every limit the server enforces lives here;
+ * the defaults come from core/limits.h.
+ */
+#ifndef SD_CONFIG_H
+#define SD_CONFIG_H
+
+#include <stdint.h>
+
+#include "core/status.h"
+
+#define SD_PATH_MAX 4096
+
+typedef struct sd_config {
+    char data_dir[SD_PATH_MAX];   /* `--data` */
+    char listen_host[256];        /* `listen` host part, default 127.0.0.1 */
+    uint16_t listen_port;         /* 0 picks a free port */
+    unsigned threads;             /* HTTP worker threads (`http.threads`) */
+    unsigned connection_limit;    /* open connections at once (`http.connection_limit`) */
+    unsigned connection_timeout_s;/* idle connection timeout (`http.connection_timeout_s`) */
+    uint64_t sync_body_max;       /* bytes (`sync.body_max`) */
+    uint32_t batch_max;           /* ops per sync request (`sync.batch_max`) */
+    uint32_t pull_max;            /* ops per pull (`sync.pull_max`) */
+    uint32_t commit_max_ops;      /* ops per group commit (`sync.commit_max_ops`) */
+    uint64_t blob_max;            /* bytes (`blobs.max_size`) */
+    uint64_t blob_chunk_max;      /* bytes (`blobs.chunk_max`) */
+    int64_t clock_skew_ms;        /* `clock.skew_ms` */
+    int log_level;                /* 0 error, 1 warn, 2 info, 3 debug (`log.level`) */
+} sd_config;
+
+/* Fill with the defaults (data_dir empty, listen 127.0.0.1:8080). */
+void sd_config_defaults(sd_config *c);
+
+/* Set one key from text; SC_ERR_INVALID_ARG with a message naming the key and the accepted range. */
+sc_status sd_config_set(sd_config *c, const char *key, const char *value, sc_err *err);
+
+/* Apply a `key = value` file ('#' starts a comment).  Unknown keys are errors, naming the line. */
+sc_status sd_config_load(sd_config *c, const char *path, sc_err *err);
+
+/* Parse "HOST:PORT" into listen_host and listen_port. */
+sc_status sd_config_set_listen(sd_config *c, const char *hostport, sc_err *err);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * ingest.h: group commit.  HTTP worker threads verify signatures in
+ * parallel and hand their batches to one writer thread, which takes every
+ * batch waiting (up to sync.commit_max_ops ops) into a single
+ * sd_register_ingest call: one transaction and one fsync for all of them.
+ * Each submitter wakes when its batch is durably committed.
+ */
+#ifndef SD_INGEST_H
+#define SD_INGEST_H
+
+#include "config.h"
+#include "register.h"
+
+typedef struct sd_ingest sd_ingest;
+
+/* Start the writer thread over an open register (borrowed; must outlive the queue). */
+sc_status sd_ingest_start(sd_register *r, const sd_config *cfg, sd_ingest **out, sc_err *err);
+
+/*
+ * Queue a batch and wait until it is committed or failed.  Thread-safe.
+ * Returns what sd_register_ingest returned for the commit that carried it;
+ * results are filled either way.  SC_ERR_UNAVAILABLE after stop began.
+ */
+sc_status sd_ingest_submit(sd_ingest *q, sd_batch *b, sc_err *err);
+
+/* Commit what is queued, stop the thread, free the queue.  NULL is a no-op. */
+void sd_ingest_stop(sd_ingest *q);
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * register.h: the central register: the log of signed ops, the states
+ * folded from them, and everything derived (devices, codes, visibility,
+ * Merkle nodes, checkpoints).  This is the boundary between syncd's
+ * storage side and its HTTP side: http.c calls only what is here (and
+ * ingest.h), never SQL.
+ *
+ * Invariants:
+ *  - The log is append-only; an op gets the next index only after every
+ *    validation passed, and its derived rows are written in the same
+ *    transaction, followed by a new signed checkpoint.  A commit either
+ *    lands whole or not at all.
+ *  - Everything but the log and the enrollment codes can be rebuilt by
+ *    replaying the log; `syncd audit` does exactly that and compares.
+ *  - The register keeps no state across transactions that the database does
+ *    not also hold, so `syncd admin` can write while `syncd serve` runs.
+ *
+ * Threads: every function is safe to call from any thread.  Reads use a
+ * pool of read connections; writes serialize on one writer connection.
+ */
+#ifndef SD_REGISTER_H
+#define SD_REGISTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "core/codec.h"
+#include "core/status.h"
+#include "wire.pb-c.h"
+
+typedef struct sd_register sd_register;
+
+/* Who is making a request: resolved from the device key that signed it. */
+typedef struct sd_principal {
+    uint8_t device[SC_KEY_LEN];      /* device public key */
+    uint8_t device_id[SC_ID_LEN];    /* the device entity (zero for the server key) */
+    uint8_t user[SC_ID_LEN];         /* the user entity (zero for the server key) */
+    uint8_t org[SC_ID_LEN];          /* the user's org unit: scope is its subtree */
+    Scpb__Role role;                 /* ROLE_ADMIN for the server key */
+    char login[SC_CODE_MAX + 1];
+    bool revoked;                    /* the device is revoked */
+    bool is_server;                  /* the server key itself (syncd admin) */
+} sd_principal;
+
+/*
+ * `syncd init`: create data_dir with the register database, the server key
+ * (mode 0600) and the blob directory.  Refuses (SC_ERR_EXISTS) a directory
+ * that exists and is not empty.  origin: the checkpoint origin line; NULL
+ * picks "spotcheck/<first 8 hex digits of the server key>".
+ */
+sc_status sd_register_init(const char *data_dir, const char *origin, sc_err *err);
+
+/*
+ * Open the register in cfg->data_dir.  Refuses a server key file that is
+ * readable or writable by group or others (SC_ERR_FORBIDDEN, the message
+ * names the file and the fix), and a database of another schema version.
+ */
+sc_status sd_register_open(const sd_config *cfg, sd_register **out, sc_err *err);
+/* Close; NULL is a no-op.  No call may be in progress. */
+void sd_register_close(sd_register *r);
+
+const uint8_t *sd_register_server_key(const sd_register *r); /* 32 bytes, borrowed */
+const char *sd_register_origin(const sd_register *r);        /* borrowed */
+
+/*
+ * Resolve a device key.  SC_ERR_NOT_FOUND (REASON_UNKNOWN_DEVICE) when no
+ * device has it; a revoked device is returned with revoked = true.  The
+ * server key resolves to an admin principal with is_server.
+ */
+sc_status sd_register_principal(sd_register *r, const uint8_t device[SC_KEY_LEN], sd_principal *out,
+                                sc_err *err);
+
+/* ---- ingest ---- */
+
+typedef struct sd_result {
+    uint8_t op_id[SC_HASH_LEN];
+    Scpb__OpStatus status;       /* OP_ACCEPTED, OP_DUPLICATE or OP_REJECTED */
+    uint64_t log_index;          /* accepted and duplicate */
+    int reason;                  /* Scpb__Reason, rejected */
+    char message[SC_ERR_MSG_MAX];
+} sd_result;
+
+/* One request's pushed ops.  All memory is the caller's. */
+typedef struct sd_batch {
+    const sd_principal *who;
+    sc_op *const *ops;           /* n ops, opened and signature-verified; NULL where the caller already rejected */
+    size_t n;
+    sd_result *results;          /* n results; entries for NULL ops are filled by the caller beforehand */
+    int64_t received_ms;         /* server receipt time */
+} sd_batch;
+
+/*
+ * Judge and log the ops of nb batches in one transaction (group commit), in
+ * batch order and, within a batch, in op order; then sign a checkpoint and
+ * commit durably (fsync).  Fills every result.  SC_ERR_STORAGE (reason
+ * REASON_STORAGE) when the commit failed: nothing is stored and every
+ * result that would have been accepted is marked rejected with
+ * REASON_STORAGE.  SC_OK otherwise, whatever the per-op outcomes.
+ */
+sc_status sd_register_ingest(sd_register *r, sd_batch *const *batches, size_t nb, sc_err *err);
+
+/*
+ * Make an admin fact: fill version, author (the server key), HLC and device
+ * time into `op`, seal it with the server key, and ingest it in its own
+ * transaction.  *out_index gets its log index.  Used by `syncd admin` and by
+ * enrollment.  err carries the reason when the op is rejected.
+ */
+sc_status sd_register_admin_op(sd_register *r, Scpb__Op *op, uint64_t *out_index, sc_err *err);
+
+/* ---- enrollment ---- */
+
+/*
+ * Make a one-time enrollment code for the user with this login, valid for
+ * ttl_hours.  The code is written into out (cap bytes, 32 is enough) and
+ * stored only as a hash.
+ */
+sc_status sd_register_enroll_code(sd_register *r, const char *login, unsigned ttl_hours, char *out,
+                                  size_t cap, sc_err *err);
+
+/*
+ * Enroll a device (POST /v1/enroll).  err->reason says why on failure:
+ * REASON_MALFORMED, REASON_BAD_SIGNATURE (proof), REASON_FORBIDDEN_ROLE
+ * (code unknown, used or expired), REASON_ENTITY_EXISTS (key enrolled),
+ * REASON_STORAGE.  *out is freed with sd_msg_free.
+ */
+sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
+                             Scpb__EnrollResponse **out, sc_err *err);
+
+/* ---- pull ---- */
+
+typedef struct sd_pull {
+    const sd_principal *who;
+    const uint8_t *cursor;       /* from the client; NULL or empty: from the start */
+    size_t cursor_len;
+    uint32_t max;                /* at most this many ops */
+    const uint8_t (*exclude)[SC_HASH_LEN]; /* op ids not to return (pushed in this request) */
+    size_t nexclude;
+} sd_pull;
+
+typedef struct sd_pulled {
+    Scpb__LoggedOp **ops;        /* owned; free with sd_pulled_dispose */
+    size_t n;
+    uint8_t *cursor;             /* owned */
+    size_t cursor_len;
+    bool more;
+} sd_pulled;
+
+/* What the user may see since the cursor (docs/protocol.md §6).  SC_ERR_MALFORMED for a bad cursor. */
+sc_status sd_register_pull(sd_register *r, const sd_pull *req, sd_pulled *out, sc_err *err);
+void sd_pulled_dispose(sd_pulled *p);
+
+/* ---- the log ---- */
+
+/* The latest signed checkpoint.  Free with sd_msg_free. */
+sc_status sd_register_checkpoint(sd_register *r, Scpb__Checkpoint **out, sc_err *err);
+/* RFC 9162 proofs; REASON_BAD_FIELD for an index or size out of range.  Free with sd_msg_free. */
+sc_status sd_register_inclusion(sd_register *r, uint64_t index, uint64_t size,
+                                Scpb__InclusionProof **out, sc_err *err);
+sc_status sd_register_consistency(sd_register *r, uint64_t old_size, uint64_t size,
+                                  Scpb__ConsistencyProof **out, sc_err *err);
+/* Raw entries for auditors and admins (SC_ERR_FORBIDDEN otherwise); count at most 1000. */
+sc_status sd_register_entries(sd_register *r, const sd_principal *who, uint64_t start,
+                              uint32_t count, Scpb__LogEntries **out, sc_err *err);
+
+/* Free a message returned by this module; NULL is a no-op. */
+void sd_msg_free(void *msg);
+
+/* ---- operations ---- */
+
+typedef struct sd_register_stats {
+    uint64_t log_size;           /* ops logged */
+    uint64_t entities;
+    uint64_t devices;            /* enrolled, not revoked */
+    uint64_t checkpoints;
+} sd_register_stats;
+
+sc_status sd_register_stats_get(sd_register *r, sd_register_stats *out, sc_err *err);
+/* SC_OK when the register can be read and a write transaction can start. */
+sc_status sd_register_health(sd_register *r, sc_err *err);
+
+#endif
