@@ -28,6 +28,7 @@
 #include "config.h"
 #include "core/codec.h"
 #include "core/status.h"
+#include "state.pb-c.h"
 #include "wire.pb-c.h"
 
 typedef struct sd_register sd_register;
@@ -58,11 +59,23 @@ sc_status sd_register_init(const char *data_dir, const char *origin, sc_err *err
  * names the file and the fix), and a database of another schema version.
  */
 sc_status sd_register_open(const sd_config *cfg, sd_register **out, sc_err *err);
+/*
+ * The same with an injected environment (clock, randomness, allocator for
+ * the core), copied; tests use it for a deterministic clock.  env must be
+ * thread-safe when the register is used from several threads.  NULL picks
+ * the system environment (wall clock, libsodium randomness, malloc).
+ */
+sc_status sd_register_open_env(const sd_config *cfg, const sc_env *env, sd_register **out,
+                               sc_err *err);
 /* Close; NULL is a no-op.  No call may be in progress. */
 void sd_register_close(sd_register *r);
 
 const uint8_t *sd_register_server_key(const sd_register *r); /* 32 bytes, borrowed */
 const char *sd_register_origin(const sd_register *r);        /* borrowed */
+/* The environment the register runs with (borrowed; thread-safe unless a test injected otherwise). */
+const sc_env *sd_register_env(const sd_register *r);
+/* The system environment: wall clock, libsodium randomness, malloc.  Static, thread-safe. */
+const sc_env *sd_env_system(void);
 
 /*
  * Resolve a device key.  SC_ERR_NOT_FOUND (REASON_UNKNOWN_DEVICE) when no
@@ -105,7 +118,12 @@ sc_status sd_register_ingest(sd_register *r, sd_batch *const *batches, size_t nb
  * Make an admin fact: fill version, author (the server key), HLC and device
  * time into `op`, seal it with the server key, and ingest it in its own
  * transaction.  *out_index gets its log index.  Used by `syncd admin` and by
- * enrollment.  err carries the reason when the op is rejected.
+ * enrollment.  err carries the reason when the op is rejected
+ * (SC_ERR_REJECTED, err->reason a REASON_*).  The caller sets entity,
+ * entity_type and the body; a create op without an entity gets a new
+ * UUIDv7 (not reported back), and a non-create op without deps gets the
+ * entity's current heads as deps.  The HLC is the server clock, raised
+ * above the deps' HLCs.  out_index may be NULL.
  */
 sc_status sd_register_admin_op(sd_register *r, Scpb__Op *op, uint64_t *out_index, sc_err *err);
 
@@ -167,6 +185,17 @@ sc_status sd_register_entries(sd_register *r, const sd_principal *who, uint64_t 
 /* Free a message returned by this module; NULL is a no-op. */
 void sd_msg_free(void *msg);
 
+/*
+ * Look up an entity's current state by id (for admin and reports).
+ * SC_ERR_NOT_FOUND when absent.  *out is freed with sd_state_free.
+ */
+sc_status sd_register_state(sd_register *r, const uint8_t id[SC_ID_LEN], Scpb__EntityState **out,
+                            sc_err *err);
+/* The entity with a code: kind is the entity type (org unit, target, user = login, template with its version). */
+sc_status sd_register_lookup_code(sd_register *r, Scpb__EntityType kind, const char *code,
+                                  uint32_t version, uint8_t out[SC_ID_LEN], sc_err *err);
+void sd_state_free(Scpb__EntityState *st);
+
 /* ---- operations ---- */
 
 typedef struct sd_register_stats {
@@ -179,5 +208,11 @@ typedef struct sd_register_stats {
 sc_status sd_register_stats_get(sd_register *r, sd_register_stats *out, sc_err *err);
 /* SC_OK when the register can be read and a write transaction can start. */
 sc_status sd_register_health(sd_register *r, sc_err *err);
+
+/*
+ * Test hook: let the database grow by at most extra_pages more pages, so
+ * the next commit that needs more fails as a full disk would (SQLITE_FULL).
+ */
+sc_status sd_register_limit_storage(sd_register *r, uint64_t extra_pages, sc_err *err);
 
 #endif

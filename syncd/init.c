@@ -1,0 +1,195 @@
+/*
+ * init.c: `syncd init --data DIR [--origin NAME]`: a new data directory
+ * with the register database, the server key (mode 0600) and the blob
+ * directory, and the first checkpoint (the empty tree, size 0).
+ *
+ * It refuses any directory that exists and is not empty, so it can never
+ * overwrite a register or a key.  When it fails half-way it removes what it
+ * made, leaving the directory as it found it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "core/ids.h"
+#include "core/keys.h"
+#include "keyfile.h"
+#include "register.h"
+#include "store.h"
+#include "tlog.h"
+
+static bool dir_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return false;
+    struct dirent *e;
+    bool empty = true;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            empty = false;
+            break;
+        }
+    }
+    closedir(d);
+    return empty;
+}
+
+static bool origin_ok(const char *o)
+{
+    size_t n = strlen(o);
+    if (n == 0 || n >= SC_ORIGIN_MAX || !sc_utf8_valid(o, n))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)o[i] < 0x20 || o[i] == 0x7f)
+            return false;
+    /* The signature line is "— <origin> <sig>": a space would make the name ambiguous. */
+    return strchr(o, ' ') == NULL;
+}
+
+sc_status sd_register_init(const char *data_dir, const char *origin, sc_err *err)
+{
+    sc_err_clear(err);
+    if (sc_crypto_init() != SC_OK)
+        return sc_err_set(err, SC_ERR_CRYPTO, 0, "libsodium failed to initialise");
+    if (!data_dir || !data_dir[0] || strlen(data_dir) >= SD_PATH_MAX)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "init: --data DIR is needed");
+    if (origin && !origin_ok(origin))
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                          "init: the origin must be 1 to %d printable characters without spaces",
+                          SC_ORIGIN_MAX - 1);
+    char db[SD_PATH_MAX + 32], key[SD_PATH_MAX + 32], blobs[SD_PATH_MAX + 32];
+    snprintf(db, sizeof db, "%s/register.db", data_dir);
+    snprintf(key, sizeof key, "%s/server.key", data_dir);
+    snprintf(blobs, sizeof blobs, "%s/blobs", data_dir);
+
+    bool made_dir = false;
+    struct stat sb;
+    if (stat(data_dir, &sb) == 0) {
+        if (!S_ISDIR(sb.st_mode) || !dir_empty(data_dir))
+            return sc_err_set(err, SC_ERR_EXISTS, 0,
+                              "init: %s exists and is not empty; init only makes a new data "
+                              "directory",
+                              data_dir);
+    } else if (mkdir(data_dir, 0700) != 0) {
+        return sc_err_set(err, SC_ERR_IO, 0, "init: cannot create %s: %s", data_dir,
+                          strerror(errno));
+    } else {
+        made_dir = true;
+    }
+
+    const sc_env *env = sd_env_system();
+    sc_keypair *kp = NULL;
+    sd_store *s = NULL;
+    bool made_blobs = false, made_key = false;
+    sc_status rc = SC_OK;
+    if (mkdir(blobs, 0700) != 0) {
+        rc = sc_err_set(err, SC_ERR_IO, 0, "init: cannot create %s: %s", blobs, strerror(errno));
+        goto fail;
+    }
+    made_blobs = true;
+    rc = sc_keypair_generate(env, &kp);
+    if (rc != SC_OK) {
+        sc_err_set(err, rc, 0, "init: cannot generate the server key");
+        goto fail;
+    }
+    rc = sd_keyfile_write(env, key, kp, err);
+    if (rc != SC_OK)
+        goto fail;
+    made_key = true;
+
+    char gen[SC_ORIGIN_MAX];
+    if (!origin) {
+        char hex[2 * SC_KEY_LEN + 1];
+        sc_hex_encode(sc_keypair_public(kp), SC_KEY_LEN, hex, sizeof hex);
+        snprintf(gen, sizeof gen, "spotcheck/%.8s", hex);
+        origin = gen;
+    }
+    rc = sd_store_sqlite_open(db, true, &s, err);
+    if (rc != SC_OK)
+        goto fail;
+    rc = s->vt->begin(s, true, err);
+    if (rc == SC_OK)
+        rc = s->vt->meta_put(s, "server_key", sc_keypair_public(kp), SC_KEY_LEN, err);
+    if (rc == SC_OK)
+        rc = s->vt->meta_put(s, "origin", origin, strlen(origin), err);
+    if (rc == SC_OK) {
+        sc_merkle_frontier f;
+        sc_merkle_frontier_init(&f);
+        rc = sd_tlog_checkpoint(s, env, kp, origin, &f, sc_env_now_ms(env), err);
+    }
+    if (rc == SC_OK)
+        rc = s->vt->commit(s, err);
+    if (rc != SC_OK)
+        goto fail;
+    s->vt->close(s);
+    sc_keypair_free(kp);
+    return SC_OK;
+fail:
+    if (s)
+        s->vt->close(s);
+    sc_keypair_free(kp);
+    if (s || access(db, F_OK) == 0) {
+        char side[SD_PATH_MAX + 40];
+        unlink(db);
+        snprintf(side, sizeof side, "%s-wal", db);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", db);
+        unlink(side);
+    }
+    if (made_key)
+        unlink(key);
+    if (made_blobs)
+        rmdir(blobs);
+    if (made_dir)
+        rmdir(data_dir);
+    return rc;
+}
+
+int sd_cmd_init(int argc, char **argv)
+{
+    const char *data = NULL, *origin = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+            data = argv[++i];
+        else if (strncmp(argv[i], "--data=", 7) == 0)
+            data = argv[i] + 7;
+        else if (strcmp(argv[i], "--origin") == 0 && i + 1 < argc)
+            origin = argv[++i];
+        else if (strncmp(argv[i], "--origin=", 9) == 0)
+            origin = argv[i] + 9;
+        else {
+            fprintf(stderr, "syncd init: unexpected argument \"%s\"\n"
+                            "usage: syncd init --data DIR [--origin NAME]\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+    if (!data) {
+        fprintf(stderr, "usage: syncd init --data DIR [--origin NAME]\n");
+        return 2;
+    }
+    sc_err err;
+    sc_err_clear(&err);
+    if (sd_register_init(data, origin, &err) != SC_OK) {
+        fprintf(stderr, "syncd init: %s\n", err.msg);
+        return 1;
+    }
+    sd_config cfg;
+    sd_config_defaults(&cfg);
+    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", data);
+    sd_register *r = NULL;
+    if (sd_register_open(&cfg, &r, &err) != SC_OK) {
+        fprintf(stderr, "syncd init: made %s but cannot open it: %s\n", data, err.msg);
+        return 1;
+    }
+    char hex[2 * SC_KEY_LEN + 1];
+    sc_hex_encode(sd_register_server_key(r), SC_KEY_LEN, hex, sizeof hex);
+    printf("initialised %s\norigin %s\nserver key %s\n", data, sd_register_origin(r), hex);
+    sd_register_close(r);
+    return 0;
+}

@@ -1,0 +1,258 @@
+/*
+ * store.h: the register's storage interface.  register.c, tlog.c,
+ * visibility.c, audit.c and export.c reach the database only through this
+ * table of functions; store_sqlite.c is the backend today and a PostgreSQL
+ * one can sit behind the same table later.  All SQL lives in the backends.
+ *
+ * One sd_store is one database connection, used by one thread at a time.
+ * Writes happen only between begin(write = true) and commit/rollback; a
+ * write transaction takes the database's write lock at once, so two
+ * processes (syncd serve and syncd admin) serialize on it.  Reads may run
+ * inside a read transaction (one snapshot) or outside any (each call its
+ * own snapshot).
+ *
+ * Errors: SC_ERR_NOT_FOUND for a missing row where a function says so;
+ * SC_ERR_STORAGE for everything the database refuses (disk full, I/O
+ * error, busy past the timeout, constraint broken), with the database's
+ * message in err.  Pointers in rows handed to a scan callback are borrowed
+ * for the duration of that callback only.
+ *
+ * The tables (docs/data-model.md, "Server register"): meta, ops, entities,
+ * codes, devices, assignees, enroll_codes, merkle, checkpoints, releases.
+ */
+#ifndef SD_STORE_H
+#define SD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/limits.h"
+#include "core/status.h"
+
+/* The schema version this build reads and writes (meta key "schema_version"). */
+#define SD_SCHEMA_VERSION 1
+
+/* Who may see an entity (docs/protocol.md §6); stored per entity. */
+typedef enum sd_vis_class {
+    SD_VIS_ALL = 0,               /* org units, targets, users, devices, score sheets */
+    SD_VIS_ASSIGNMENT_OPEN = 1,   /* assignment with open disclosure */
+    SD_VIS_ASSIGNMENT_SECRET = 2, /* unannounced or experiential assignment */
+    SD_VIS_INSPECTION = 3,        /* an inspection, or a finding made in one */
+    SD_VIS_FINDING_FREE = 4,      /* a finding without an inspection (complaint, hotline) */
+} sd_vis_class;
+
+/* One logged op. */
+typedef struct sd_op_row {
+    uint64_t idx;                    /* 0-based log index */
+    uint8_t op_id[SC_HASH_LEN];
+    uint8_t entity[SC_ID_LEN];
+    uint8_t author[SC_KEY_LEN];
+    int kind;                        /* Scpb__Op__BodyCase */
+    uint64_t hlc;
+    int64_t received_ms;             /* server receipt time */
+    const uint8_t *signed_op;        /* SignedOp encoding; borrowed (see each function) */
+    size_t signed_len;               /* bytes */
+    uint8_t leaf_hash[SC_HASH_LEN];  /* RFC 9162 leaf hash of signed_op */
+} sd_op_row;
+
+/* One entity: its folded state and what visibility and references need without decoding it. */
+typedef struct sd_entity_row {
+    uint8_t id[SC_ID_LEN];
+    int type;                        /* Scpb__EntityType */
+    uint32_t op_count;
+    uint64_t last_idx;               /* log index of its latest op */
+    uint8_t *state;                  /* EntityState encoding; see each function for ownership */
+    size_t state_len;                /* bytes */
+    uint8_t state_hash[SC_HASH_LEN];
+    bool has_target;
+    uint8_t target[SC_ID_LEN];       /* assignment, inspection, finding: its target */
+    bool has_scope;
+    uint8_t scope_org[SC_ID_LEN];    /* the org unit whose subtree holds it: a target's org; for
+                                        assignments, inspections, findings their target's org; for
+                                        an org unit its parent (absent for a root) */
+    int vis_class;                   /* sd_vis_class */
+    bool released;                   /* inspection submitted (inspection and its findings) */
+    bool has_inspection;
+    uint8_t inspection[SC_ID_LEN];   /* finding: the inspection it was made in */
+} sd_entity_row;
+
+/* One enrolled device. */
+typedef struct sd_device_row {
+    uint8_t key[SC_KEY_LEN];         /* Ed25519 public key */
+    uint8_t device[SC_ID_LEN];       /* the device entity */
+    uint8_t user[SC_ID_LEN];         /* the user entity */
+    uint64_t enrolled_idx;           /* log index of the DeviceEnroll */
+    bool revoked;
+    uint64_t revoked_idx;            /* log index of the first DeviceRevoke */
+} sd_device_row;
+
+/* One enrollment code (stored hashed). */
+typedef struct sd_enroll_row {
+    uint8_t hash[SC_HASH_LEN];       /* SHA-256 of the normalized code */
+    uint8_t user[SC_ID_LEN];
+    int64_t created_ms;
+    int64_t expires_ms;
+    bool used;
+    int64_t used_ms;
+} sd_enroll_row;
+
+/* One stored checkpoint. */
+typedef struct sd_checkpoint_row {
+    uint64_t size;
+    uint8_t root[SC_HASH_LEN];
+    int64_t time_ms;
+    const char *note;                /* signed note text; borrowed (see each function) */
+    size_t note_len;
+} sd_checkpoint_row;
+
+/* A row of the pull scan: an op and the visibility columns of its entity. */
+typedef struct sd_pull_row {
+    sd_op_row op;                    /* signed_op borrowed for the callback */
+    int type;                        /* entity type */
+    int vis_class;
+    bool released;
+    bool has_scope;
+    uint8_t scope_org[SC_ID_LEN];
+    uint64_t seq;                    /* release scans: the release event's number */
+} sd_pull_row;
+
+typedef struct sd_store sd_store;
+
+/* Scan callbacks return true to go on, false to stop (the scan then returns SC_OK). */
+typedef bool (*sd_op_fn)(void *ctx, const sd_op_row *row);
+typedef bool (*sd_entity_fn)(void *ctx, const sd_entity_row *row);
+typedef bool (*sd_device_fn)(void *ctx, const sd_device_row *row);
+typedef bool (*sd_checkpoint_fn)(void *ctx, const sd_checkpoint_row *row);
+typedef bool (*sd_pull_fn)(void *ctx, const sd_pull_row *row);
+typedef bool (*sd_org_fn)(void *ctx, const uint8_t id[SC_ID_LEN], const uint8_t *parent);
+typedef bool (*sd_code_fn)(void *ctx, int kind, const char *code, uint32_t version,
+                           const uint8_t entity[SC_ID_LEN]);
+typedef bool (*sd_pair_fn)(void *ctx, const uint8_t a[SC_ID_LEN], const uint8_t b[SC_ID_LEN]);
+typedef bool (*sd_release_fn)(void *ctx, uint64_t seq, const uint8_t entity[SC_ID_LEN],
+                              uint64_t idx);
+
+typedef struct sd_store_vt {
+    void (*close)(sd_store *s);
+
+    /* Transactions.  write: take the write lock now (waits up to the busy timeout). */
+    sc_status (*begin)(sd_store *s, bool write, sc_err *err);
+    sc_status (*commit)(sd_store *s, sc_err *err);
+    void (*rollback)(sd_store *s);
+    /* A number that changes whenever another connection commits (PRAGMA data_version). */
+    sc_status (*data_version)(sd_store *s, int64_t *out, sc_err *err);
+
+    /* meta: small named values.  get: SC_ERR_NOT_FOUND when absent; *val is malloc'd, caller frees. */
+    sc_status (*meta_get)(sd_store *s, const char *key, uint8_t **val, size_t *len, sc_err *err);
+    sc_status (*meta_put)(sd_store *s, const char *key, const void *val, size_t len, sc_err *err);
+
+    /* The log. */
+    sc_status (*log_size)(sd_store *s, uint64_t *out, sc_err *err);
+    sc_status (*op_append)(sd_store *s, const sd_op_row *row, sc_err *err);
+    /* By op id; row->signed_op is NULL (not loaded).  SC_ERR_NOT_FOUND when absent. */
+    sc_status (*op_find)(sd_store *s, const uint8_t id[SC_HASH_LEN], sd_op_row *row, sc_err *err);
+    /* Log entries [from, to) in index order. */
+    sc_status (*op_scan)(sd_store *s, uint64_t from, uint64_t to, sd_op_fn fn, void *ctx,
+                         sc_err *err);
+    /* An entity's ops in index order. */
+    sc_status (*entity_ops)(sd_store *s, const uint8_t entity[SC_ID_LEN], sd_op_fn fn, void *ctx,
+                            sc_err *err);
+    /* The leaf hash of log entry idx; SC_ERR_NOT_FOUND beyond the log. */
+    sc_status (*leaf_get)(sd_store *s, uint64_t idx, uint8_t out[SC_HASH_LEN], sc_err *err);
+
+    /* Entities.  get: with want_state, row->state is malloc'd (caller frees), else NULL. */
+    sc_status (*entity_get)(sd_store *s, const uint8_t id[SC_ID_LEN], bool want_state,
+                            sd_entity_row *row, sc_err *err);
+    sc_status (*entity_put)(sd_store *s, const sd_entity_row *row, sc_err *err);
+    sc_status (*entity_set_released)(sd_store *s, const uint8_t id[SC_ID_LEN], sc_err *err);
+    /* Every entity in ascending id order, with its state (borrowed). */
+    sc_status (*entity_scan)(sd_store *s, sd_entity_fn fn, void *ctx, sc_err *err);
+    /* The findings made in an inspection (no state). */
+    sc_status (*entity_findings)(sd_store *s, const uint8_t inspection[SC_ID_LEN], sd_entity_fn fn,
+                                 void *ctx, sc_err *err);
+    sc_status (*entity_count)(sd_store *s, uint64_t *out, sc_err *err);
+    /* Every org unit and its parent (NULL for a root). */
+    sc_status (*org_scan)(sd_store *s, sd_org_fn fn, void *ctx, sc_err *err);
+
+    /* Unique codes: kind is the entity type; version is 0 except for score sheets. */
+    sc_status (*code_find)(sd_store *s, int kind, const char *code, uint32_t version,
+                           uint8_t entity[SC_ID_LEN], sc_err *err);
+    sc_status (*code_put)(sd_store *s, int kind, const char *code, uint32_t version,
+                          const uint8_t entity[SC_ID_LEN], sc_err *err);
+    sc_status (*code_scan)(sd_store *s, sd_code_fn fn, void *ctx, sc_err *err);
+
+    /* Devices. */
+    sc_status (*device_get)(sd_store *s, const uint8_t key[SC_KEY_LEN], sd_device_row *row,
+                            sc_err *err);
+    sc_status (*device_by_entity)(sd_store *s, const uint8_t device[SC_ID_LEN], sd_device_row *row,
+                                  sc_err *err);
+    sc_status (*device_put)(sd_store *s, const sd_device_row *row, sc_err *err);
+    /* Marks the device revoked at idx unless it already is. */
+    sc_status (*device_revoke)(sd_store *s, const uint8_t device[SC_ID_LEN], uint64_t idx,
+                               sc_err *err);
+    sc_status (*device_scan)(sd_store *s, sd_device_fn fn, void *ctx, sc_err *err);
+    /* Enrolled and not revoked. */
+    sc_status (*device_count)(sd_store *s, uint64_t *out, sc_err *err);
+
+    /* Inspectors named on assignments. */
+    sc_status (*assignee_put)(sd_store *s, const uint8_t assignment[SC_ID_LEN],
+                              const uint8_t user[SC_ID_LEN], sc_err *err);
+    /* SC_OK when named, SC_ERR_NOT_FOUND when not. */
+    sc_status (*assignee_has)(sd_store *s, const uint8_t assignment[SC_ID_LEN],
+                              const uint8_t user[SC_ID_LEN], sc_err *err);
+    sc_status (*assignee_scan)(sd_store *s, sd_pair_fn fn, void *ctx, sc_err *err);
+
+    /* Enrollment codes.  use: SC_ERR_NOT_FOUND when the code is unknown or already used. */
+    sc_status (*enroll_put)(sd_store *s, const sd_enroll_row *row, sc_err *err);
+    sc_status (*enroll_get)(sd_store *s, const uint8_t hash[SC_HASH_LEN], sd_enroll_row *row,
+                            sc_err *err);
+    sc_status (*enroll_use)(sd_store *s, const uint8_t hash[SC_HASH_LEN], int64_t now_ms,
+                            const uint8_t device[SC_ID_LEN], sc_err *err);
+
+    /* Merkle nodes of perfect subtrees, level >= 1 (level 0 is leaf_get). */
+    sc_status (*node_get)(sd_store *s, unsigned level, uint64_t index, uint8_t out[SC_HASH_LEN],
+                          sc_err *err);
+    sc_status (*node_put)(sd_store *s, unsigned level, uint64_t index,
+                          const uint8_t hash[SC_HASH_LEN], sc_err *err);
+    sc_status (*node_count)(sd_store *s, uint64_t *out, sc_err *err);
+    /* Every stored node in (level, index) order; the callback gets level and index via ctx rows. */
+    sc_status (*node_scan)(sd_store *s,
+                           bool (*fn)(void *ctx, unsigned level, uint64_t index,
+                                      const uint8_t hash[SC_HASH_LEN]),
+                           void *ctx, sc_err *err);
+
+    /* Checkpoints.  latest: the largest size; SC_ERR_NOT_FOUND when none.  note is malloc'd (caller frees). */
+    sc_status (*checkpoint_put)(sd_store *s, const sd_checkpoint_row *row, sc_err *err);
+    sc_status (*checkpoint_latest)(sd_store *s, sd_checkpoint_row *row, char **note, sc_err *err);
+    /* In ascending size order (note borrowed). */
+    sc_status (*checkpoint_scan)(sd_store *s, sd_checkpoint_fn fn, void *ctx, sc_err *err);
+    sc_status (*checkpoint_count)(sd_store *s, uint64_t *out, sc_err *err);
+
+    /* Release events.  next_seq: one more than the largest (0 when none). */
+    sc_status (*release_put)(sd_store *s, uint64_t seq, const uint8_t entity[SC_ID_LEN],
+                             uint64_t idx, sc_err *err);
+    sc_status (*release_next_seq)(sd_store *s, uint64_t *out, sc_err *err);
+    sc_status (*release_scan)(sd_store *s, sd_release_fn fn, void *ctx, sc_err *err);
+
+    /* Pull: ops from log index `from` with their entity's visibility columns, in index order. */
+    sc_status (*pull_log)(sd_store *s, uint64_t from, sd_pull_fn fn, void *ctx, sc_err *err);
+    /* Pull: release events from seq `from` with their op and entity columns, in seq order. */
+    sc_status (*pull_releases)(sd_store *s, uint64_t from, sd_pull_fn fn, void *ctx, sc_err *err);
+
+    /* Test hook: refuse to grow the database beyond `extra_pages` more pages (simulates a full disk). */
+    sc_status (*limit_pages)(sd_store *s, uint64_t extra_pages, sc_err *err);
+} sd_store_vt;
+
+/* Every backend's handle starts with this, so callers reach the table. */
+struct sd_store {
+    const sd_store_vt *vt;
+};
+
+/*
+ * Open the SQLite backend on path.  create: make a new database with the
+ * schema (refusing an existing file); otherwise the file must exist and
+ * carry SD_SCHEMA_VERSION.  *out is closed with s->vt->close(s).
+ */
+sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc_err *err);
+
+#endif
