@@ -1,0 +1,67 @@
+/*
+ * http.h: syncd's HTTP server (libmicrohttpd): routing, body limits,
+ * request authentication, and the handlers of every endpoint in
+ * docs/protocol.md §4.  This is the only module that includes
+ * microhttpd.h.
+ *
+ * Invariants:
+ *  - Every response carries X-Request-Id; every non-2xx response carries an
+ *    Error body and X-Spotcheck-Reason (except /healthz, which answers text).
+ *  - No body is buffered past its limit: Content-Length is checked when the
+ *    headers arrive, and the bytes are counted again as they stream (a
+ *    chunked body that runs over is dropped, not stored).  Blob chunks are
+ *    never buffered at all: they stream to the blob store.
+ *  - Protobuf bodies are unpacked only after their size was checked, and
+ *    every unpacked message is freed on every path.
+ *  - A sync response is queued only after the group commit carrying its ops
+ *    returned (acknowledged means durable).
+ *
+ * Threads: handlers run on libmicrohttpd's pool (http.threads); request
+ * signatures and op signatures are verified on those threads, so
+ * verification spreads over the pool.
+ */
+#ifndef SD_HTTP_H
+#define SD_HTTP_H
+
+#include <stdint.h>
+
+#include "auth.h"
+#include "blobs.h"
+#include "config.h"
+#include "core/env.h"
+#include "core/status.h"
+#include "ingest.h"
+#include "register.h"
+
+typedef struct sd_http sd_http;
+
+/* What the server serves.  Everything is borrowed and must outlive the server. */
+typedef struct sd_http_deps {
+    const sd_config *cfg;
+    sd_register *reg;
+    sd_ingest *ingest;
+    sd_blobs *blobs;
+    sd_auth *auth;
+    const sc_env *env;   /* thread-safe: used from every worker */
+} sd_http_deps;
+
+/*
+ * Start listening on cfg->listen_host:listen_port (port 0 picks a free
+ * one).  SC_ERR_IO when the address cannot be bound (the message says why).
+ */
+sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err);
+
+/* The port actually bound. */
+uint16_t sd_http_port(const sd_http *h);
+
+/*
+ * Stop: stop accepting connections, let the requests in flight finish (at
+ * most drain_ms), then close every connection and free h.  Responses sent
+ * while draining carry "Connection: close".  NULL is a no-op.
+ */
+void sd_http_stop(sd_http *h, int64_t drain_ms);
+
+/* Requests currently being received or answered (for tests and shutdown). */
+unsigned sd_http_inflight(const sd_http *h);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * metrics.c: the process-wide metrics registry (see metrics.h).  Counters
+ * are relaxed atomics; histograms keep one atomic count per bucket
+ * (non-cumulative, summed when rendered) and their sum in integer units
+ * (microseconds, ops), so no floating-point atomics are needed.
+ */
+#include "metrics.h"
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/names.h"
+
+#define REASONS_MAX 64   /* Scpb__Reason values are small and stable */
+#define CODE_MIN 100
+#define CODE_MAX 599
+
+static const double sync_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                     0.25,  0.5,    1,     2.5,  5,     10};
+#define SYNC_BUCKETS (sizeof sync_bounds / sizeof sync_bounds[0])
+static const uint64_t commit_bounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
+#define COMMIT_BUCKETS (sizeof commit_bounds / sizeof commit_bounds[0])
+
+typedef atomic_uint_fast64_t counter;
+
+static struct {
+    counter accepted, duplicate;
+    counter rejected[REASONS_MAX];
+    counter sync_requests;
+    counter sync_bucket[SYNC_BUCKETS + 1]; /* last: above every bound */
+    counter sync_sum_us;
+    counter http[CODE_MAX - CODE_MIN + 1];
+    counter blobs_stored, blob_stored_bytes, blob_upload_bytes;
+    counter commits;
+    counter commit_bucket[COMMIT_BUCKETS + 1];
+    counter commit_ops_sum;
+} m;
+
+static void add(counter *c, uint64_t n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static uint64_t get(counter *c)
+{
+    return (uint64_t)atomic_load_explicit(c, memory_order_relaxed);
+}
+
+void sd_metrics_reset(void)
+{
+    counter *c = (counter *)&m;
+    for (size_t i = 0; i < sizeof m / sizeof *c; i++)
+        atomic_store(&c[i], 0);
+}
+
+void sd_metrics_op(int status, int reason)
+{
+    if (status == 1) /* OP_ACCEPTED */
+        add(&m.accepted, 1);
+    else if (status == 2) /* OP_DUPLICATE */
+        add(&m.duplicate, 1);
+    else
+        add(&m.rejected[reason >= 0 && reason < REASONS_MAX ? reason : 0], 1);
+}
+
+void sd_metrics_sync(double seconds)
+{
+    size_t b = 0;
+    while (b < SYNC_BUCKETS && seconds > sync_bounds[b])
+        b++;
+    add(&m.sync_requests, 1);
+    add(&m.sync_bucket[b], 1);
+    add(&m.sync_sum_us, seconds > 0 ? (uint64_t)(seconds * 1e6 + 0.5) : 0);
+}
+
+void sd_metrics_http(unsigned code)
+{
+    if (code >= CODE_MIN && code <= CODE_MAX)
+        add(&m.http[code - CODE_MIN], 1);
+}
+
+void sd_metrics_blob_stored(uint64_t bytes)
+{
+    add(&m.blobs_stored, 1);
+    add(&m.blob_stored_bytes, bytes);
+}
+
+void sd_metrics_blob_upload(uint64_t bytes)
+{
+    add(&m.blob_upload_bytes, bytes);
+}
+
+void sd_metrics_commit(uint64_t ops)
+{
+    size_t b = 0;
+    while (b < COMMIT_BUCKETS && ops > commit_bounds[b])
+        b++;
+    add(&m.commits, 1);
+    add(&m.commit_bucket[b], 1);
+    add(&m.commit_ops_sum, ops);
+}
+
+static void head(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+char *sd_metrics_render(const sd_metrics_gauges *g, size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f)
+        return NULL;
+
+    head(f, "syncd_ops_accepted_total", "counter", "Pushed ops accepted and logged.");
+    fprintf(f, "syncd_ops_accepted_total %" PRIu64 "\n", get(&m.accepted));
+    head(f, "syncd_ops_duplicate_total", "counter", "Pushed ops that were already logged.");
+    fprintf(f, "syncd_ops_duplicate_total %" PRIu64 "\n", get(&m.duplicate));
+    head(f, "syncd_ops_rejected_total", "counter", "Pushed ops rejected, by reason.");
+    for (int r = 1; r < REASONS_MAX; r++) {
+        const char *name = sc_name_of(&sc_names_reason, r);
+        if (name)
+            fprintf(f, "syncd_ops_rejected_total{reason=\"%s\"} %" PRIu64 "\n", name,
+                    get(&m.rejected[r]));
+    }
+
+    head(f, "syncd_sync_requests_total", "counter", "POST /v1/sync requests processed.");
+    fprintf(f, "syncd_sync_requests_total %" PRIu64 "\n", get(&m.sync_requests));
+    head(f, "syncd_sync_duration_seconds", "histogram",
+         "Time from a sync request's headers to its response, including the durable commit.");
+    uint64_t cum = 0;
+    for (size_t b = 0; b < SYNC_BUCKETS; b++) {
+        cum += get(&m.sync_bucket[b]);
+        fprintf(f, "syncd_sync_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n", sync_bounds[b],
+                cum);
+    }
+    cum += get(&m.sync_bucket[SYNC_BUCKETS]);
+    fprintf(f, "syncd_sync_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
+    fprintf(f, "syncd_sync_duration_seconds_sum %.6f\n", (double)get(&m.sync_sum_us) / 1e6);
+    fprintf(f, "syncd_sync_duration_seconds_count %" PRIu64 "\n", cum);
+
+    head(f, "syncd_http_requests_total", "counter", "HTTP responses, by status code.");
+    for (unsigned c = CODE_MIN; c <= CODE_MAX; c++) {
+        uint64_t v = get(&m.http[c - CODE_MIN]);
+        if (v)
+            fprintf(f, "syncd_http_requests_total{code=\"%u\"} %" PRIu64 "\n", c, v);
+    }
+
+    if (g && g->valid) {
+        head(f, "syncd_log_size", "gauge", "Ops in the log (the Merkle tree size).");
+        fprintf(f, "syncd_log_size %" PRIu64 "\n", g->log_size);
+        head(f, "syncd_entities", "gauge", "Entities in the register.");
+        fprintf(f, "syncd_entities %" PRIu64 "\n", g->entities);
+        head(f, "syncd_devices", "gauge", "Enrolled devices that are not revoked.");
+        fprintf(f, "syncd_devices %" PRIu64 "\n", g->devices);
+    }
+
+    head(f, "syncd_blobs_stored_total", "counter", "Blobs completed and stored.");
+    fprintf(f, "syncd_blobs_stored_total %" PRIu64 "\n", get(&m.blobs_stored));
+    head(f, "syncd_blobs_stored_bytes_total", "counter", "Bytes of the blobs completed and stored.");
+    fprintf(f, "syncd_blobs_stored_bytes_total %" PRIu64 "\n", get(&m.blob_stored_bytes));
+    head(f, "syncd_blob_upload_bytes_total", "counter",
+         "Blob bytes received in upload chunks whose signature verified.");
+    fprintf(f, "syncd_blob_upload_bytes_total %" PRIu64 "\n", get(&m.blob_upload_bytes));
+
+    head(f, "syncd_ingest_commits_total", "counter", "Group commits (one transaction and fsync each).");
+    fprintf(f, "syncd_ingest_commits_total %" PRIu64 "\n", get(&m.commits));
+    head(f, "syncd_commit_ops", "histogram", "Ops judged per group commit.");
+    cum = 0;
+    for (size_t b = 0; b < COMMIT_BUCKETS; b++) {
+        cum += get(&m.commit_bucket[b]);
+        fprintf(f, "syncd_commit_ops_bucket{le=\"%" PRIu64 "\"} %" PRIu64 "\n", commit_bounds[b],
+                cum);
+    }
+    cum += get(&m.commit_bucket[COMMIT_BUCKETS]);
+    fprintf(f, "syncd_commit_ops_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
+    fprintf(f, "syncd_commit_ops_sum %" PRIu64 "\n", get(&m.commit_ops_sum));
+    fprintf(f, "syncd_commit_ops_count %" PRIu64 "\n", cum);
+
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    if (len)
+        *len = n;
+    return buf;
+}

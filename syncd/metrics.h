@@ -1,0 +1,52 @@
+/*
+ * metrics.h: syncd's counters and histograms, rendered in the Prometheus
+ * text exposition format (version 0.0.4) for GET /metrics.
+ *
+ * The registry is process-wide, like the log: any module records an event
+ * with one call and no handle to thread through (the group-commit writer in
+ * ingest.c records its commits with sd_metrics_commit).  Every counter is a
+ * relaxed atomic, so recording is lock-free and safe from any thread; a
+ * scrape reads each value once and may see one event counted in a counter
+ * and not yet in a histogram, which Prometheus tolerates.
+ *
+ * docs/operations.md lists every metric with its meaning.
+ */
+#ifndef SD_METRICS_H
+#define SD_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Forget everything recorded (tests only). */
+void sd_metrics_reset(void);
+
+/* One pushed op's outcome: status is a Scpb__OpStatus, reason a Scpb__Reason (rejected only). */
+void sd_metrics_op(int status, int reason);
+/* One POST /v1/sync answered 200, and how long it took from headers to response. */
+void sd_metrics_sync(double seconds);
+/* One HTTP response with this status code. */
+void sd_metrics_http(unsigned code);
+/* A blob completed and stored (bytes: its size). */
+void sd_metrics_blob_stored(uint64_t bytes);
+/* Blob bytes received in verified upload chunks. */
+void sd_metrics_blob_upload(uint64_t bytes);
+/* One group commit of `ops` ops (called by the ingest writer). */
+void sd_metrics_commit(uint64_t ops);
+
+/* Gauges read from the register at scrape time. */
+typedef struct sd_metrics_gauges {
+    bool valid;        /* false when the register could not be read: gauges are omitted */
+    uint64_t log_size; /* ops logged */
+    uint64_t entities;
+    uint64_t devices;  /* enrolled, not revoked */
+} sd_metrics_gauges;
+
+/*
+ * Render every metric as Prometheus text.  Returns a malloc'd,
+ * NUL-terminated buffer (free with free(); *len gets its length without the
+ * NUL), or NULL when out of memory.
+ */
+char *sd_metrics_render(const sd_metrics_gauges *g, size_t *len);
+
+#endif

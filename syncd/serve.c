@@ -1,0 +1,204 @@
+/*
+ * serve.c: `syncd serve`: open the register, the blob store and the
+ * group-commit queue, serve HTTP until SIGINT or SIGTERM, then shut down in
+ * order: stop accepting, let requests in flight finish, drain the commit
+ * queue, close.  Acknowledged ops are durable at every point, so a kill -9
+ * instead loses only requests that were never answered.
+ *
+ * Signals: SIGINT, SIGTERM and SIGHUP are blocked in every thread (the mask
+ * is set before any thread starts, and threads inherit it); the main thread
+ * takes them with sigwait, so no work ever runs in a signal handler.
+ * SIGPIPE is ignored: a client that hangs up must not stop the server.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "auth.h"
+#include "blobs.h"
+#include "commands.h"
+#include "config.h"
+#include "core/keys.h"
+#include "http.h"
+#include "ingest.h"
+#include "logjson.h"
+#include "register.h"
+
+static void serve_usage(FILE *f)
+{
+    fprintf(f, "usage: syncd serve --data DIR [--listen HOST:PORT] [--config FILE]\n"
+               "  --data DIR          the data directory made by `syncd init`\n"
+               "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
+               "  --config FILE       settings file (deploy/syncd.conf.example lists every key);\n"
+               "                      --data and --listen override it\n");
+}
+
+/* Connections of 1,000 devices need more descriptors than the usual soft limit of 1,024. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static void log_fail(const char *what, const sc_err *e)
+{
+    sd_logline l;
+    sd_log_begin(&l, SD_LOG_ERROR, what);
+    sd_log_str(&l, "error", e->msg[0] ? e->msg : sc_strerror(e->code));
+    sd_log_end(&l);
+    fprintf(stderr, "syncd serve: %s: %s\n", what, e->msg[0] ? e->msg : sc_strerror(e->code));
+}
+
+int sd_cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL, *listen = NULL, *conf = NULL;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            data = optarg;
+            break;
+        case 'l':
+            listen = optarg;
+            break;
+        case 'c':
+            conf = optarg;
+            break;
+        case 'h':
+            serve_usage(stdout);
+            return 0;
+        default:
+            serve_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "syncd serve: unexpected argument \"%s\"\n", argv[optind]);
+        serve_usage(stderr);
+        return 2;
+    }
+
+    sd_config cfg;
+    sc_err err;
+    sc_err_clear(&err);
+    sd_config_defaults(&cfg);
+    if (conf && sd_config_load(&cfg, conf, &err) != SC_OK) {
+        fprintf(stderr, "syncd serve: %s\n", err.msg);
+        return 2;
+    }
+    if (data && sd_config_set(&cfg, "data", data, &err) != SC_OK) {
+        fprintf(stderr, "syncd serve: --data: %s\n", err.msg);
+        return 2;
+    }
+    if (listen && sd_config_set_listen(&cfg, listen, &err) != SC_OK) {
+        fprintf(stderr, "syncd serve: --listen: %s\n", err.msg);
+        return 2;
+    }
+    if (!cfg.data_dir[0]) {
+        fprintf(stderr, "syncd serve: --data DIR is required\n");
+        serve_usage(stderr);
+        return 2;
+    }
+    sd_log_set_level(cfg.log_level);
+
+    /* Before any thread exists, so every thread inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    raise_nofile();
+
+    int status = 1;
+    sd_register *reg = NULL;
+    sd_blobs *blobs = NULL;
+    sd_auth *auth = NULL;
+    sd_ingest *ingest = NULL;
+    sd_http *http = NULL;
+    if (sc_crypto_init() != SC_OK) {
+        sc_err_set(&err, SC_ERR_CRYPTO, 0, "libsodium did not initialise");
+        log_fail("cannot start", &err);
+        goto out;
+    }
+    if (sd_register_open(&cfg, &reg, &err) != SC_OK) {
+        log_fail("cannot open the register", &err);
+        goto out;
+    }
+    if (sd_blobs_open(cfg.data_dir, cfg.blob_max, cfg.blob_chunk_max, &blobs, &err) != SC_OK) {
+        log_fail("cannot open the blob store", &err);
+        goto out;
+    }
+    if (sd_auth_new(sd_register_env(reg), cfg.clock_skew_ms, 0, &auth) != SC_OK) {
+        sc_err_set(&err, SC_ERR_NOMEM, 0, "cannot create the replay cache");
+        log_fail("cannot start", &err);
+        goto out;
+    }
+    if (sd_ingest_start(reg, &cfg, &ingest, &err) != SC_OK) {
+        log_fail("cannot start the commit queue", &err);
+        goto out;
+    }
+    sd_http_deps deps = {
+        .cfg = &cfg, .reg = reg, .ingest = ingest, .blobs = blobs, .auth = auth,
+        .env = sd_register_env(reg),
+    };
+    if (sd_http_start(&deps, &http, &err) != SC_OK) {
+        log_fail("cannot start the HTTP server", &err);
+        goto out;
+    }
+    const char *host = cfg.listen_host;
+    bool v6 = strchr(host, ':') != NULL;
+    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
+           (unsigned)sd_http_port(http));
+    fflush(stdout);
+    sd_logline l;
+    sd_log_begin(&l, SD_LOG_INFO, "listening");
+    sd_log_str(&l, "host", host);
+    sd_log_uint(&l, "port", sd_http_port(http));
+    sd_log_str(&l, "data", cfg.data_dir);
+    sd_log_uint(&l, "threads", cfg.threads);
+    sd_log_end(&l);
+
+    int sig = 0;
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            /* Settings are read at start; a reload would be half-applied, so HUP is only noted. */
+            sd_log(SD_LOG_INFO, "SIGHUP ignored: restart syncd to apply new settings", NULL);
+            continue;
+        }
+        break;
+    }
+    sd_log_begin(&l, SD_LOG_INFO, "stopping");
+    sd_log_str(&l, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    sd_log_uint(&l, "in_flight", sd_http_inflight(http));
+    sd_log_end(&l);
+    status = 0;
+out:
+    /* Order: no new requests, requests in flight answered, queue committed, storage closed. */
+    sd_http_stop(http, (int64_t)cfg.connection_timeout_s * 1000);
+    sd_ingest_stop(ingest);
+    sd_auth_free(auth);
+    sd_blobs_close(blobs);
+    sd_register_close(reg);
+    if (status == 0)
+        sd_log(SD_LOG_INFO, "stopped", NULL);
+    return status;
+}

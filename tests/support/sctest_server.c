@@ -1,0 +1,602 @@
+/*
+ * sctest_server.c: real syncd processes and a signed HTTP client for tests
+ * (see sctest_server.h).
+ */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "sctest_server.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/hlc.h"
+#include "core/ids.h"
+#include "core/limits.h"
+
+/* ---- the environment ---- */
+
+static int64_t sys_now(void *ctx)
+{
+    (void)ctx;
+    return sct_now_ms();
+}
+
+static void sys_random(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    randombytes_buf(buf, len);
+}
+
+static const sc_env sys_env = {NULL, NULL, NULL, sys_now, sys_random, NULL};
+
+const sc_env *sct_sys_env(void)
+{
+    return &sys_env;
+}
+
+int64_t sct_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- processes and directories ---- */
+
+const char *sct_syncd_path(void)
+{
+    static char path[1024];
+    const char *bin = getenv("SC_BIN_DIR");
+    snprintf(path, sizeof path, "%s/syncd/syncd", bin && bin[0] ? bin : SC_BUILD_DIR);
+    return path;
+}
+
+void sct_tempdir(char *out, size_t cap)
+{
+    const char *tmp = getenv("TMPDIR");
+    int n = snprintf(out, cap, "%s/sctest-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    ck_assert(n > 0 && (size_t)n < cap);
+    ck_assert_msg(mkdtemp(out) != NULL, "mkdtemp: %s", strerror(errno));
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void sct_rmtree(const char *path)
+{
+    if (path && path[0])
+        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Wait for pid at most timeout_ms; status as 0-255 or 128+signal, -1 on timeout. */
+static int wait_pid(pid_t pid, int timeout_ms)
+{
+    int64_t end = mono_ms() + timeout_ms;
+    for (;;) {
+        int st = 0;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (mono_ms() >= end)
+            return -1;
+        struct timespec nap = {0, 5 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+}
+
+/* The child side of a fork: die with the test, point fds, exec syncd. */
+static void exec_syncd(int out_fd, int err_fd, char *const *argv)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (out_fd >= 0)
+        dup2(out_fd, 1);
+    if (err_fd >= 0)
+        dup2(err_fd, 2);
+    execv(argv[0], argv);
+    fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+int sct_syncd_run(char *out, size_t cap, const char *arg, ...)
+{
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = (char *)(uintptr_t)sct_syncd_path();
+    va_list ap;
+    va_start(ap, arg);
+    for (const char *a = arg; a && argc < 63; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)(uintptr_t)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        exec_syncd(p[1], -1, argv);
+    }
+    close(p[1]);
+    size_t used = 0;
+    char sink[4096];
+    int64_t end = mono_ms() + 60000;
+    for (;;) {
+        struct pollfd pf = {p[0], POLLIN, 0};
+        int left = (int)(end - mono_ms());
+        if (left <= 0 || poll(&pf, 1, left) <= 0)
+            break;
+        char *dst = out && used + 1 < cap ? out + used : sink;
+        size_t room = out && used + 1 < cap ? cap - 1 - used : sizeof sink;
+        ssize_t n = read(p[0], dst, room);
+        if (n <= 0)
+            break;
+        if (dst != sink)
+            used += (size_t)n;
+    }
+    close(p[0]);
+    if (out && cap)
+        out[used] = '\0';
+    int st = wait_pid(pid, 60000);
+    if (st < 0) {
+        kill(pid, SIGKILL);
+        st = wait_pid(pid, 10000);
+    }
+    return st;
+}
+
+void sct_server_start(sct_server *s, const char *data_dir, const char *const *extra)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "%s", data_dir);
+    snprintf(s->log, sizeof s->log, "%s/syncd.log", data_dir);
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = (char *)(uintptr_t)sct_syncd_path();
+    argv[argc++] = "serve";
+    argv[argc++] = "--data";
+    argv[argc++] = s->dir;
+    argv[argc++] = "--listen";
+    argv[argc++] = "127.0.0.1:0";
+    for (int i = 0; extra && extra[i] && argc < 63; i++)
+        argv[argc++] = (char *)(uintptr_t)extra[i];
+    argv[argc] = NULL;
+
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    ck_assert_msg(logfd >= 0, "cannot open %s: %s", s->log, strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        exec_syncd(p[1], logfd, argv);
+    }
+    close(p[1]);
+    close(logfd);
+    s->pid = pid;
+
+    /* Read stdout up to the listening line. */
+    char line[512];
+    size_t used = 0;
+    int64_t end = mono_ms() + 30000;
+    bool found = false;
+    while (!found) {
+        struct pollfd pf = {p[0], POLLIN, 0};
+        int left = (int)(end - mono_ms());
+        if (left <= 0 || poll(&pf, 1, left) <= 0)
+            break;
+        ssize_t n = read(p[0], line + used, sizeof line - 1 - used);
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+        line[used] = '\0';
+        char *nl = strchr(line, '\n');
+        if (nl) {
+            *nl = '\0';
+            found = true;
+        } else if (used + 1 >= sizeof line) {
+            break;
+        }
+    }
+    close(p[0]);
+    if (!found) {
+        kill(pid, SIGKILL);
+        wait_pid(pid, 10000);
+        s->pid = 0;
+        ck_abort_msg("syncd did not print its listening line (got \"%.*s\"); see %s", (int)used,
+                     line, s->log);
+    }
+    const char *prefix = "listening on http://";
+    ck_assert_msg(strncmp(line, prefix, strlen(prefix)) == 0, "unexpected first line \"%s\"", line);
+    const char *hp = line + strlen(prefix);
+    const char *colon = strrchr(hp, ':');
+    ck_assert_ptr_nonnull(colon);
+    snprintf(s->host, sizeof s->host, "%.*s", (int)(colon - hp), hp);
+    char *endp = NULL;
+    unsigned long port = strtoul(colon + 1, &endp, 10);
+    ck_assert_msg(endp && *endp == '\0' && port > 0 && port < 65536, "bad port in \"%s\"", line);
+    s->port = (uint16_t)port;
+    snprintf(s->url, sizeof s->url, "http://%s:%u", s->host, (unsigned)s->port);
+}
+
+void sct_server_signal(sct_server *s, int sig)
+{
+    if (s->pid > 0)
+        kill(s->pid, sig);
+}
+
+int sct_server_wait(sct_server *s, int timeout_ms)
+{
+    if (s->pid <= 0)
+        return -1;
+    int st = wait_pid(s->pid, timeout_ms);
+    if (st >= 0)
+        s->pid = 0;
+    return st;
+}
+
+int sct_server_stop(sct_server *s)
+{
+    if (s->pid <= 0)
+        return -1;
+    kill(s->pid, SIGTERM);
+    int st = wait_pid(s->pid, 30000);
+    if (st < 0) {
+        kill(s->pid, SIGKILL);
+        st = wait_pid(s->pid, 10000);
+    }
+    s->pid = 0;
+    return st;
+}
+
+void sct_server_kill(sct_server *s)
+{
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, SIGKILL);
+    wait_pid(s->pid, 10000);
+    s->pid = 0;
+}
+
+bool sct_server_log_has(const sct_server *s, const char *needle)
+{
+    FILE *f = fopen(s->log, "r");
+    if (!f)
+        return false;
+    char line[8192];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+/* ---- the client ---- */
+
+void sct_resp_dispose(sct_resp *r)
+{
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+void sct_client_init(sct_client *c, const char *base, const sc_keypair *key)
+{
+    memset(c, 0, sizeof *c);
+    ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    c->curl = curl_easy_init();
+    ck_assert_ptr_nonnull(c->curl);
+    snprintf(c->base, sizeof c->base, "%s", base);
+    c->key = key;
+}
+
+void sct_client_dispose(sct_client *c)
+{
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    memset(c, 0, sizeof *c);
+}
+
+size_t sct_canonical(const char *method, const char *target, const char *time_text,
+                     const char *nonce_hex, const void *body, size_t len, uint8_t *out, size_t cap)
+{
+    uint8_t h[SC_HASH_LEN];
+    char hex[2 * SC_HASH_LEN + 1];
+    crypto_hash_sha256(h, body ? body : (const void *)"", len);
+    for (int i = 0; i < SC_HASH_LEN; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    int n = snprintf((char *)out, cap, "%s\n%s\n%s\n%s\n%s", method, target, time_text, nonce_hex,
+                     hex);
+    ck_assert(n > 0 && (size_t)n < cap);
+    return (size_t)n;
+}
+
+typedef struct sink {
+    uint8_t *buf;
+    size_t len, cap;
+} sink;
+
+static size_t on_data(char *p, size_t size, size_t n, void *ud)
+{
+    sink *s = ud;
+    size_t add = size * n;
+    if (s->len + add + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        while (cap < s->len + add + 1)
+            cap *= 2;
+        uint8_t *nb = realloc(s->buf, cap);
+        if (!nb)
+            return 0;
+        s->buf = nb;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, p, add);
+    s->len += add;
+    s->buf[s->len] = 0;
+    return add;
+}
+
+/* Copy a header's value (trimmed) into out when the line names it. */
+static void header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    if (n <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+        return;
+    const char *v = line + nl + 1;
+    size_t vl = n - nl - 1;
+    while (vl && (*v == ' ' || *v == '\t')) {
+        v++;
+        vl--;
+    }
+    while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+        vl--;
+    snprintf(out, cap, "%.*s", (int)vl, v);
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    sct_resp *r = ud;
+    size_t len = size * n;
+    char num[32] = "";
+    header_value(p, len, "X-Spotcheck-Reason", r->reason, sizeof r->reason);
+    header_value(p, len, "X-Request-Id", r->request_id, sizeof r->request_id);
+    header_value(p, len, "Content-Type", r->content_type, sizeof r->content_type);
+    header_value(p, len, "Connection", r->connection, sizeof r->connection);
+    header_value(p, len, "X-Spotcheck-Offset", num, sizeof num);
+    if (num[0])
+        r->offset = strtoll(num, NULL, 10);
+    num[0] = '\0';
+    header_value(p, len, "Content-Length", num, sizeof num);
+    if (num[0])
+        r->content_length = strtoll(num, NULL, 10);
+    return len;
+}
+
+long sct_request(sct_client *c, const char *method, const char *target, const void *body,
+                 size_t len, const char *const *headers, const sct_sign *sign, sct_resp *out)
+{
+    static const sct_sign plain;
+    if (!sign)
+        sign = &plain;
+    memset(out, 0, sizeof *out);
+    out->offset = -1;
+    out->content_length = -1;
+    CURL *h = c->curl;
+    curl_easy_reset(h);
+    char url[4096];
+    snprintf(url, sizeof url, "%s%s", c->base, target);
+    struct curl_slist *hl = NULL;
+    hl = curl_slist_append(hl, "Expect:");
+    for (int i = 0; headers && headers[i]; i++)
+        hl = curl_slist_append(hl, headers[i]);
+
+    const sc_keypair *key = sign->key ? sign->key : c->key;
+    if (key && !sign->omit) {
+        char time_text[24], nonce[33], line[256];
+        int64_t t = sign->time_ms ? sign->time_ms : sct_now_ms();
+        snprintf(time_text, sizeof time_text, "%" PRId64, t);
+        if (sign->nonce) {
+            snprintf(nonce, sizeof nonce, "%s", sign->nonce);
+        } else {
+            uint8_t nb[16];
+            randombytes_buf(nb, sizeof nb);
+            for (int i = 0; i < 16; i++)
+                snprintf(nonce + 2 * i, 3, "%02x", nb[i]);
+        }
+        size_t cap = strlen(target) + 512;
+        uint8_t *msg = malloc(cap);
+        ck_assert_ptr_nonnull(msg);
+        size_t ml = sct_canonical(sign->sig_method ? sign->sig_method : method,
+                                  sign->sig_target ? sign->sig_target : target, time_text, nonce,
+                                  body, len, msg, cap);
+        uint8_t sig[SC_SIG_LEN];
+        ck_assert_int_eq(sc_sign(sct_sys_env(), key, SC_DOMAIN_REQUEST, msg, ml, sig), SC_OK);
+        free(msg);
+        if (sign->corrupt)
+            sig[5] ^= 0x01;
+        const uint8_t *pub = sc_keypair_public(c->key ? c->key : key);
+        char hex[2 * SC_SIG_LEN + 1];
+        for (int i = 0; i < SC_KEY_LEN; i++)
+            snprintf(hex + 2 * i, 3, "%02x", pub[i]);
+        snprintf(line, sizeof line, "X-Spotcheck-Device: %s", hex);
+        hl = curl_slist_append(hl, line);
+        snprintf(line, sizeof line, "X-Spotcheck-Time: %s", time_text);
+        hl = curl_slist_append(hl, line);
+        snprintf(line, sizeof line, "X-Spotcheck-Nonce: %s", nonce);
+        hl = curl_slist_append(hl, line);
+        for (int i = 0; i < SC_SIG_LEN; i++)
+            snprintf(hex + 2 * i, 3, "%02x", sig[i]);
+        snprintf(line, sizeof line, "X-Spotcheck-Signature: %s", hex);
+        hl = curl_slist_append(hl, line);
+        memcpy(c->last_nonce, nonce, sizeof c->last_nonce);
+        c->last_time_ms = t;
+    }
+
+    sink s = {0};
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(method, "GET") == 0 && !body) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : (const void *)"");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        if (strcmp(method, "POST") != 0)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    }
+    out->curl = curl_easy_perform(h);
+    if (out->curl == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_slist_free_all(hl);
+    out->body = s.buf ? s.buf : calloc(1, 1);
+    out->len = s.len;
+    return out->status;
+}
+
+Scpb__Error *sct_error(const sct_resp *r)
+{
+    return scpb__error__unpack(NULL, r->len, r->body);
+}
+
+/* ---- protocol helpers ---- */
+
+long sct_enroll(sct_client *c, const char *code, const sc_keypair *key, const char *label,
+                Scpb__EnrollResponse **out)
+{
+    if (out)
+        *out = NULL;
+    const uint8_t *pub = sc_keypair_public(key);
+    size_t cl = strlen(code);
+    uint8_t *msg = malloc(cl + SC_KEY_LEN);
+    ck_assert_ptr_nonnull(msg);
+    memcpy(msg, code, cl);
+    memcpy(msg + cl, pub, SC_KEY_LEN);
+    uint8_t proof[SC_SIG_LEN];
+    ck_assert_int_eq(sc_sign(sct_sys_env(), key, SC_DOMAIN_ENROLL, msg, cl + SC_KEY_LEN, proof),
+                     SC_OK);
+    free(msg);
+    Scpb__EnrollRequest er = SCPB__ENROLL_REQUEST__INIT;
+    er.code = (char *)(uintptr_t)code;
+    er.has_device_key = true;
+    er.device_key.data = (uint8_t *)(uintptr_t)pub;
+    er.device_key.len = SC_KEY_LEN;
+    er.label = (char *)(uintptr_t)(label ? label : "test device");
+    er.has_proof = true;
+    er.proof.data = proof;
+    er.proof.len = sizeof proof;
+    size_t n = scpb__enroll_request__get_packed_size(&er);
+    uint8_t *buf = malloc(n + 1);
+    ck_assert_ptr_nonnull(buf);
+    scpb__enroll_request__pack(&er, buf);
+    static const char *const hdr[] = {"Content-Type: application/x-protobuf", NULL};
+    sct_resp r;
+    const sc_keypair *saved = c->key;
+    c->key = NULL; /* enrollment is unsigned */
+    long st = sct_request(c, "POST", "/v1/enroll", buf, n, hdr, NULL, &r);
+    c->key = saved;
+    free(buf);
+    if (st == 200 && out) {
+        *out = scpb__enroll_response__unpack(NULL, r.len, r.body);
+        ck_assert_ptr_nonnull(*out);
+    }
+    sct_resp_dispose(&r);
+    return st;
+}
+
+long sct_sync(sct_client *c, sc_op *const *ops, size_t n, const uint8_t *cursor, size_t cursor_len,
+              uint64_t known_size, Scpb__SyncResponse **out)
+{
+    if (out)
+        *out = NULL;
+    Scpb__SyncRequest sr = SCPB__SYNC_REQUEST__INIT;
+    ProtobufCBinaryData *enc = calloc(n ? n : 1, sizeof *enc);
+    ck_assert_ptr_nonnull(enc);
+    for (size_t i = 0; i < n; i++) {
+        enc[i].data = ops[i]->signed_bytes;
+        enc[i].len = ops[i]->signed_len;
+    }
+    sr.n_ops = n;
+    sr.ops = enc;
+    if (cursor) {
+        sr.has_cursor = true;
+        sr.cursor.data = (uint8_t *)(uintptr_t)cursor;
+        sr.cursor.len = cursor_len;
+    }
+    sr.has_known_size = true;
+    sr.known_size = known_size;
+    size_t len = scpb__sync_request__get_packed_size(&sr);
+    uint8_t *buf = malloc(len + 1);
+    ck_assert_ptr_nonnull(buf);
+    scpb__sync_request__pack(&sr, buf);
+    free(enc);
+    static const char *const hdr[] = {"Content-Type: application/x-protobuf", NULL};
+    sct_resp r;
+    long st = sct_request(c, "POST", "/v1/sync", buf, len, hdr, NULL, &r);
+    free(buf);
+    if (st == 200 && out) {
+        *out = scpb__sync_response__unpack(NULL, r.len, r.body);
+        ck_assert_ptr_nonnull(*out);
+    }
+    sct_resp_dispose(&r);
+    return st;
+}
+
+sc_op *sct_device_op(const sc_keypair *kp, uint64_t *clock, Scpb__Op *op)
+{
+    int64_t now = sct_now_ms();
+    sc_hlc h = sc_hlc_tick(clock, now);
+    op->has_version = true;
+    op->version = 1;
+    op->has_author = true;
+    op->author.data = (uint8_t *)(uintptr_t)sc_keypair_public(kp);
+    op->author.len = SC_KEY_LEN;
+    op->has_hlc = true;
+    op->hlc = h;
+    op->has_device_time_ms = true;
+    op->device_time_ms = now;
+    sc_op *out = NULL;
+    sc_err err;
+    sc_err_clear(&err);
+    sc_status rc = sc_op_seal(sct_sys_env(), kp, op, &out, &err);
+    ck_assert_msg(rc == SC_OK, "sc_op_seal: %s", err.msg);
+    return out;
+}

@@ -1,0 +1,148 @@
+/*
+ * sctest_server.h: integration-test helpers around a real syncd process
+ * and a small signed-request HTTP client (libcurl).  Test code only.
+ *
+ * A server runs `syncd serve --data DIR --listen 127.0.0.1:0` with its
+ * stderr (the JSON log) in DIR/syncd.log; start waits for the one
+ * "listening on http://HOST:PORT" line.  The child gets PR_SET_PDEATHSIG,
+ * so a test process that dies on a failed assertion takes its server with
+ * it: nothing is left running.
+ *
+ * The client signs requests exactly as docs/protocol.md §3 says, written
+ * here independently of syncd's auth.c, so the two check each other.
+ */
+#ifndef SC_TEST_SERVER_H
+#define SC_TEST_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <curl/curl.h>
+
+#include "core/codec.h"
+#include "core/keys.h"
+#include "wire.pb-c.h"
+
+/* ---- processes and directories ---- */
+
+/* The syncd binary: $SC_BIN_DIR/syncd/syncd, else the build this test was configured in. */
+const char *sct_syncd_path(void);
+
+/* A new empty directory under $TMPDIR (or /tmp), written into out (cap bytes). */
+void sct_tempdir(char *out, size_t cap);
+/* Remove a directory tree (a test's temp dir); missing is fine. */
+void sct_rmtree(const char *path);
+
+/*
+ * Run `syncd ARG...` (NULL-terminated) to completion with a 60 s limit.
+ * Its stdout goes into out (cap bytes, NUL-terminated; out may be NULL),
+ * stderr to the test's stderr.  Returns the exit status, or 128+signal.
+ */
+int sct_syncd_run(char *out, size_t cap, const char *arg, ...) __attribute__((sentinel));
+
+typedef struct sct_server {
+    pid_t pid;            /* 0 when not running */
+    char dir[512];        /* data directory (borrowed path copied) */
+    char url[128];        /* "http://127.0.0.1:PORT" */
+    char host[64];
+    uint16_t port;
+    char log[600];        /* DIR/syncd.log: the server's stderr */
+} sct_server;
+
+/*
+ * Start syncd serve on data_dir with 127.0.0.1:0 and the extra arguments
+ * (NULL-terminated array, may be NULL), and wait (30 s at most) for its
+ * listening line.  Aborts the test when it does not come.
+ */
+void sct_server_start(sct_server *s, const char *data_dir, const char *const *extra);
+/* SIGTERM, wait (30 s at most, then SIGKILL); returns the exit status, or 128+signal. */
+int sct_server_stop(sct_server *s);
+/* SIGKILL and reap (a crash). */
+void sct_server_kill(sct_server *s);
+/* Send a signal without waiting. */
+void sct_server_signal(sct_server *s, int sig);
+/* Wait for the process to exit (timeout_ms at most); returns the status as stop does, -1 on timeout. */
+int sct_server_wait(sct_server *s, int timeout_ms);
+/* True when the server's log contains needle. */
+bool sct_server_log_has(const sct_server *s, const char *needle);
+
+/* ---- the signed HTTP client ---- */
+
+typedef struct sct_resp {
+    long status;             /* HTTP status, 0 when the request failed */
+    uint8_t *body;           /* malloc'd, NUL-terminated for convenience */
+    size_t len;
+    char reason[64];         /* X-Spotcheck-Reason */
+    char request_id[64];     /* X-Request-Id */
+    char content_type[128];
+    char connection[32];     /* Connection */
+    int64_t offset;          /* X-Spotcheck-Offset; -1 when absent */
+    int64_t content_length;  /* Content-Length; -1 when absent */
+    CURLcode curl;           /* transfer result */
+} sct_resp;
+
+void sct_resp_dispose(sct_resp *r);
+
+/* How to sign one request; zero-initialised means "sign normally". */
+typedef struct sct_sign {
+    bool omit;               /* send no X-Spotcheck-* headers */
+    bool corrupt;            /* flip one bit of the signature */
+    const char *nonce;       /* this nonce (32 hex) instead of a fresh one */
+    int64_t time_ms;         /* this time instead of now (0: now) */
+    const char *sig_target;  /* sign this target instead of the one sent */
+    const char *sig_method;  /* sign this method instead of the one sent */
+    const sc_keypair *key;   /* sign with this key instead of the client's */
+} sct_sign;
+
+typedef struct sct_client {
+    CURL *curl;
+    char base[128];          /* "http://127.0.0.1:PORT" */
+    const sc_keypair *key;   /* borrowed; NULL: requests go unsigned */
+    char last_nonce[33];     /* the nonce of the last signed request */
+    int64_t last_time_ms;    /* its time */
+} sct_client;
+
+void sct_client_init(sct_client *c, const char *base, const sc_keypair *key);
+void sct_client_dispose(sct_client *c);
+
+/*
+ * One request.  target is the path and query; body may be NULL; headers is
+ * a NULL-terminated list of "Name: value" lines (may be NULL); sign may be
+ * NULL.  Returns out->status.
+ */
+long sct_request(sct_client *c, const char *method, const char *target, const void *body,
+                 size_t len, const char *const *headers, const sct_sign *sign, sct_resp *out);
+
+/* The request signature's message (after the domain) for these values, into out (cap bytes). */
+size_t sct_canonical(const char *method, const char *target, const char *time_text,
+                     const char *nonce_hex, const void *body, size_t len, uint8_t *out, size_t cap);
+
+/* Decode an Error body; NULL when it is not one.  Free with scpb__error__free_unpacked. */
+Scpb__Error *sct_error(const sct_resp *r);
+
+/* ---- protocol helpers ---- */
+
+/* POST /v1/enroll for key with code (unsigned).  *out (may be NULL) gets the response on 200. */
+long sct_enroll(sct_client *c, const char *code, const sc_keypair *key, const char *label,
+                Scpb__EnrollResponse **out);
+
+/* POST /v1/sync with the encodings of ops, a cursor and known_size.  *out (may be NULL) on 200. */
+long sct_sync(sct_client *c, sc_op *const *ops, size_t n, const uint8_t *cursor, size_t cursor_len,
+              uint64_t known_size, Scpb__SyncResponse **out);
+
+/*
+ * Seal an op on a device: fills version 1, author (kp), hlc (from *clock,
+ * ticked at now) and device time, then signs.  The caller sets entity,
+ * entity_type, deps and the body.
+ */
+sc_op *sct_device_op(const sc_keypair *kp, uint64_t *clock, Scpb__Op *op);
+
+/* The system environment (malloc, wall clock, libsodium randomness); thread-safe. */
+const sc_env *sct_sys_env(void);
+
+/* Wall clock in ms. */
+int64_t sct_now_ms(void);
+
+#endif
