@@ -1,0 +1,781 @@
+/*
+ * audit.c: `syncd audit --data DIR` (DESIGN §7).  Everything is checked
+ * from the log up, inside one read transaction (a consistent snapshot even
+ * while syncd serve runs):
+ *
+ *  1. The log: every entry goes through the core auditor (core/audit.h:
+ *     decoding, signature, the author's enrollment and revocation, the
+ *     role policy), its stored op id, entity, author, kind, HLC and leaf
+ *     hash are recomputed from the bytes, every stored Merkle node is
+ *     recomputed, and every stored checkpoint is verified (signature,
+ *     origin, and its root against the entries so far); the latest
+ *     checkpoint must cover the whole log.
+ *  2. The states: every entity is refolded from its ops with the core
+ *     fold; the stored state bytes, hash, op count, last index and the
+ *     derived columns (visibility class, target, scope, inspection,
+ *     released) must match, and every op must belong to a stored entity.
+ *  3. The derived tables: codes, devices (enrollment and first revocation
+ *     indexes), assignees and release events are rebuilt and compared.
+ *
+ * The first problem stops the audit; its message names the log entry
+ * (index and op id) it concerns.
+ */
+#include "audit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "core/audit.h"
+#include "core/checkpoint.h"
+#include "core/ids.h"
+#include "core/merge.h"
+#include "core/merkle.h"
+#include "core/names.h"
+#include "register.h"
+#include "store.h"
+
+#define T_(x) SCPB__ENTITY_TYPE__ENTITY_##x
+
+typedef struct devrec {
+    uint8_t device[SC_ID_LEN];
+    uint64_t enrolled;
+    bool revoked;
+    uint64_t revoked_idx;
+} devrec;
+
+typedef struct audit {
+    sd_store *s;
+    const sc_env *env;
+    sc_auditor *aud;
+    uint8_t server_key[SC_KEY_LEN];
+    char origin[SC_ORIGIN_MAX];
+    sd_audit_report *rep;
+    sc_err *err;
+    sc_status rc;                 /* SC_OK, SC_ERR_REJECTED (a problem) or a storage failure */
+    uint64_t fed;                 /* entries fed to the auditor */
+    uint64_t size;                /* log size */
+    sc_merkle_frontier fr;        /* recomputed from the leaves */
+    uint64_t ops_in_entities;
+    devrec *dev;
+    size_t ndev, capdev;
+    uint64_t last_cp;
+    bool any_cp;
+    sc_replica_hash rh;
+} audit;
+
+static void problem(audit *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(audit *a, const char *fmt, ...)
+{
+    if (a->rc != SC_OK)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->rep->problem, sizeof a->rep->problem, fmt, ap);
+    va_end(ap);
+    a->rep->has_problem = true;
+    a->rc = SC_ERR_REJECTED;
+}
+
+static void storage(audit *a, sc_status rc)
+{
+    if (a->rc == SC_OK)
+        a->rc = rc;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out, size_t cap)
+{
+    if (sc_hex_encode(b, n, out, cap) != SC_OK && cap)
+        out[0] = '\0';
+}
+
+static devrec *dev_find(audit *a, const uint8_t id[SC_ID_LEN])
+{
+    for (size_t i = 0; i < a->ndev; i++)
+        if (memcmp(a->dev[i].device, id, SC_ID_LEN) == 0)
+            return &a->dev[i];
+    return NULL;
+}
+
+/* ---- 1. the log ---- */
+
+typedef struct node_cmp {
+    audit *a;
+    uint64_t idx;                 /* the entry being appended */
+    const uint8_t *op_id;
+} node_cmp;
+
+static void check_node(void *ctx, unsigned level, uint64_t index, const uint8_t hash[SC_HASH_LEN])
+{
+    node_cmp *c = ctx;
+    audit *a = c->a;
+    if (a->rc != SC_OK)
+        return;
+    uint8_t stored[SC_HASH_LEN];
+    sc_err e;
+    sc_err_clear(&e);
+    sc_status rc = a->s->vt->node_get(a->s, level, index, stored, &e);
+    char oh[SC_HASH_HEX];
+    hex(c->op_id, SC_HASH_LEN, oh, sizeof oh);
+    if (rc == SC_ERR_NOT_FOUND) {
+        problem(a, "entry %llu (op %.16s): the Merkle node (level %u, index %llu) it completes is "
+                   "missing",
+                (unsigned long long)c->idx, oh, level, (unsigned long long)index);
+        return;
+    }
+    if (rc != SC_OK) {
+        *a->err = e;
+        storage(a, rc);
+        return;
+    }
+    if (memcmp(stored, hash, SC_HASH_LEN) != 0)
+        problem(a, "entry %llu (op %.16s): the stored Merkle node (level %u, index %llu) differs "
+                   "from the one recomputed from the leaves",
+                (unsigned long long)c->idx, oh, level, (unsigned long long)index);
+    a->rep->nodes++;
+}
+
+static bool feed_entry(void *ctx, const sd_op_row *row)
+{
+    audit *a = ctx;
+    char oh[SC_HASH_HEX];
+    hex(row->op_id, SC_HASH_LEN, oh, sizeof oh);
+    if (row->idx != a->fed) {
+        problem(a, "entry %llu is missing from the log (found entry %llu next)",
+                (unsigned long long)a->fed, (unsigned long long)row->idx);
+        return false;
+    }
+    sc_op *op = NULL;
+    sc_err e;
+    sc_err_clear(&e);
+    if (sc_auditor_entry(a->aud, row->idx, row->signed_op, row->signed_len, &op, &e) != SC_OK) {
+        problem(a, "entry %llu (op %.16s): %s", (unsigned long long)row->idx, oh, e.msg);
+        return false;
+    }
+    uint8_t leaf[SC_HASH_LEN];
+    sc_merkle_leaf_hash(row->signed_op, row->signed_len, leaf);
+    const Scpb__Op *o = op->op;
+    if (memcmp(op->id, row->op_id, SC_HASH_LEN) != 0)
+        problem(a, "entry %llu (op %.16s): the stored op id is not the hash of its bytes",
+                (unsigned long long)row->idx, oh);
+    else if (memcmp(leaf, row->leaf_hash, SC_HASH_LEN) != 0)
+        problem(a, "entry %llu (op %.16s): the stored leaf hash differs from the hash of its bytes",
+                (unsigned long long)row->idx, oh);
+    else if (memcmp(o->entity.data, row->entity, SC_ID_LEN) != 0 ||
+             memcmp(o->author.data, row->author, SC_KEY_LEN) != 0 ||
+             row->kind != (int)o->body_case || row->hlc != o->hlc)
+        problem(a, "entry %llu (op %.16s): the stored entity, author, kind or HLC differs from the "
+                   "op's",
+                (unsigned long long)row->idx, oh);
+    if (a->rc == SC_OK && o->body_case == SCPB__OP__BODY_DEVICE_ENROLL) {
+        if (a->ndev == a->capdev) {
+            size_t cap = a->capdev ? a->capdev * 2 : 16;
+            devrec *v = realloc(a->dev, cap * sizeof *v);
+            if (!v) {
+                storage(a, sc_err_set(a->err, SC_ERR_NOMEM, 0, "audit: out of memory"));
+            } else {
+                a->dev = v;
+                a->capdev = cap;
+            }
+        }
+        if (a->rc == SC_OK) {
+            devrec *d = &a->dev[a->ndev++];
+            memset(d, 0, sizeof *d);
+            memcpy(d->device, o->entity.data, SC_ID_LEN);
+            d->enrolled = row->idx;
+        }
+    } else if (a->rc == SC_OK && o->body_case == SCPB__OP__BODY_DEVICE_REVOKE) {
+        devrec *d = dev_find(a, o->entity.data);
+        if (d && !d->revoked) {
+            d->revoked = true;
+            d->revoked_idx = row->idx;
+        }
+    }
+    sc_op_free(a->env, op);
+    if (a->rc != SC_OK)
+        return false;
+    node_cmp c = {a, row->idx, row->op_id};
+    sc_merkle_frontier_append(&a->fr, leaf, check_node, &c);
+    a->fed++;
+    a->rep->entries++;
+    return a->rc == SC_OK;
+}
+
+static void feed_until(audit *a, uint64_t size)
+{
+    if (a->rc != SC_OK || a->fed >= size)
+        return;
+    sc_status rc = a->s->vt->op_scan(a->s, a->fed, size, feed_entry, a, a->err);
+    if (rc != SC_OK)
+        storage(a, rc);
+    else if (a->rc == SC_OK && a->fed < size)
+        problem(a, "checkpoint of size %llu: the log has only %llu entries",
+                (unsigned long long)size, (unsigned long long)a->fed);
+}
+
+static bool feed_checkpoint(void *ctx, const sd_checkpoint_row *row)
+{
+    audit *a = ctx;
+    feed_until(a, row->size);
+    if (a->rc != SC_OK)
+        return false;
+    sc_err e;
+    sc_err_clear(&e);
+    if (sc_auditor_checkpoint(a->aud, row->note, row->note_len, &e) != SC_OK) {
+        problem(a, "checkpoint of size %llu (after entry %lld): %s", (unsigned long long)row->size,
+                (long long)row->size - 1, e.msg);
+        return false;
+    }
+    sc_checkpoint cp;
+    if (sc_checkpoint_open(row->note, row->note_len, a->server_key, a->origin, &cp, &e) != SC_OK ||
+        cp.size != row->size || memcmp(cp.root, row->root, SC_HASH_LEN) != 0 ||
+        cp.time_ms != row->time_ms) {
+        problem(a, "checkpoint of size %llu (after entry %lld): its stored size, root or time "
+                   "differs from its signed note",
+                (unsigned long long)row->size, (long long)row->size - 1);
+        return false;
+    }
+    a->last_cp = row->size;
+    a->any_cp = true;
+    a->rep->checkpoints++;
+    return true;
+}
+
+/* ---- 2. the states ---- */
+
+typedef struct replay {
+    audit *a;
+    sc_op **ops;
+    uint64_t *idx;
+    size_t n, cap;
+} replay;
+
+static bool load_op(void *ctx, const sd_op_row *row)
+{
+    replay *r = ctx;
+    audit *a = r->a;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        sc_op **v = realloc(r->ops, cap * sizeof *v);
+        uint64_t *w = v ? realloc(r->idx, cap * sizeof *w) : NULL;
+        if (v)
+            r->ops = v;
+        if (!v || !w) {
+            storage(a, sc_err_set(a->err, SC_ERR_NOMEM, 0, "audit: out of memory"));
+            return false;
+        }
+        r->idx = w;
+        r->cap = cap;
+    }
+    sc_err e;
+    sc_err_clear(&e);
+    sc_op *o = NULL;
+    if (sc_op_open(a->env, row->signed_op, row->signed_len, 0, &o, &e) != SC_OK) {
+        char oh[SC_HASH_HEX];
+        hex(row->op_id, SC_HASH_LEN, oh, sizeof oh);
+        problem(a, "entry %llu (op %.16s): %s", (unsigned long long)row->idx, oh, e.msg);
+        return false;
+    }
+    r->ops[r->n] = o;
+    r->idx[r->n] = row->idx;
+    r->n++;
+    return true;
+}
+
+/* The scope org an entity's row should carry (see store.h). */
+static bool expected_scope(audit *a, const Scpb__EntityState *st, uint8_t out[SC_ID_LEN])
+{
+    const ProtobufCBinaryData *target = NULL;
+    switch (st->kind_case) {
+    case SCPB__ENTITY_STATE__KIND_ORG:
+        if (!st->org->has_parent)
+            return false;
+        memcpy(out, st->org->parent.data, SC_ID_LEN);
+        return true;
+    case SCPB__ENTITY_STATE__KIND_TARGET:
+        memcpy(out, st->target->org.data, SC_ID_LEN);
+        return true;
+    case SCPB__ENTITY_STATE__KIND_ASSIGNMENT:
+        target = &st->assignment->target;
+        break;
+    case SCPB__ENTITY_STATE__KIND_INSPECTION:
+        target = &st->inspection->target;
+        break;
+    case SCPB__ENTITY_STATE__KIND_FINDING:
+        target = &st->finding->target;
+        break;
+    default:
+        return false;
+    }
+    if (!target || target->len != SC_ID_LEN)
+        return false;
+    sd_entity_row tr;
+    sc_err e;
+    if (a->s->vt->entity_get(a->s, target->data, false, &tr, &e) != SC_OK || !tr.has_scope)
+        return false;
+    memcpy(out, tr.scope_org, SC_ID_LEN);
+    return true;
+}
+
+static bool inspection_released(audit *a, const uint8_t id[SC_ID_LEN])
+{
+    sd_entity_row ir;
+    sc_err e;
+    return a->s->vt->entity_get(a->s, id, false, &ir, &e) == SC_OK && ir.released;
+}
+
+static void check_row(audit *a, const sd_entity_row *row, const Scpb__EntityState *st,
+                      const char *where)
+{
+    int vis = SD_VIS_ALL;
+    bool released = false, has_target = false, has_insp = false;
+    const uint8_t *target = NULL, *insp = NULL;
+    switch (st->kind_case) {
+    case SCPB__ENTITY_STATE__KIND_ASSIGNMENT:
+        vis = st->assignment->disclosure == SCPB__DISCLOSURE__DISCLOSURE_OPEN
+                  ? SD_VIS_ASSIGNMENT_OPEN
+                  : SD_VIS_ASSIGNMENT_SECRET;
+        has_target = true;
+        target = st->assignment->target.data;
+        break;
+    case SCPB__ENTITY_STATE__KIND_INSPECTION:
+        vis = SD_VIS_INSPECTION;
+        has_target = true;
+        target = st->inspection->target.data;
+        released = st->inspection->status == SCPB__INSPECTION_STATUS__INSPECTION_SUBMITTED;
+        break;
+    case SCPB__ENTITY_STATE__KIND_FINDING:
+        has_target = true;
+        target = st->finding->target.data;
+        vis = SD_VIS_FINDING_FREE;
+        if (st->finding->has_inspection) {
+            vis = SD_VIS_INSPECTION;
+            has_insp = true;
+            insp = st->finding->inspection.data;
+            released = inspection_released(a, insp);
+        }
+        break;
+    default:
+        break;
+    }
+    uint8_t scope[SC_ID_LEN];
+    bool has_scope = expected_scope(a, st, scope);
+    if (row->vis_class != vis || row->released != released || row->has_target != has_target ||
+        (has_target && memcmp(row->target, target, SC_ID_LEN) != 0) ||
+        row->has_inspection != has_insp || (has_insp && memcmp(row->inspection, insp, SC_ID_LEN) != 0) ||
+        row->has_scope != has_scope || (has_scope && memcmp(row->scope_org, scope, SC_ID_LEN) != 0))
+        problem(a, "%s: its visibility columns (class, target, scope, inspection, released) differ "
+                   "from those its state implies",
+                where);
+}
+
+static void check_tables(audit *a, const sd_entity_row *row, const Scpb__EntityState *st,
+                         const char *where)
+{
+    sd_store *s = a->s;
+    sc_err e;
+    sc_err_clear(&e);
+    const char *code = NULL;
+    uint32_t version = 0;
+    switch (st->kind_case) {
+    case SCPB__ENTITY_STATE__KIND_ORG:
+        code = st->org->code;
+        break;
+    case SCPB__ENTITY_STATE__KIND_TARGET:
+        code = st->target->code;
+        break;
+    case SCPB__ENTITY_STATE__KIND_USER:
+        code = st->user->login;
+        break;
+    case SCPB__ENTITY_STATE__KIND_TEMPLATE:
+        code = st->template_->code;
+        version = st->template_->version;
+        break;
+    default:
+        break;
+    }
+    if (code) {
+        uint8_t id[SC_ID_LEN];
+        sc_status rc = s->vt->code_find(s, row->type, code, version, id, &e);
+        if (rc != SC_OK && rc != SC_ERR_NOT_FOUND) {
+            *a->err = e;
+            storage(a, rc);
+            return;
+        }
+        if (rc != SC_OK || memcmp(id, row->id, SC_ID_LEN) != 0) {
+            problem(a, "%s: the codes table does not map \"%s\" to it", where, code);
+            return;
+        }
+        a->rep->codes++;
+    }
+    if (st->kind_case == SCPB__ENTITY_STATE__KIND_DEVICE) {
+        sd_device_row d;
+        devrec *want = dev_find(a, row->id);
+        sc_status rc = s->vt->device_by_entity(s, row->id, &d, &e);
+        if (rc != SC_OK && rc != SC_ERR_NOT_FOUND) {
+            *a->err = e;
+            storage(a, rc);
+            return;
+        }
+        if (rc != SC_OK || !want || st->device->key.len != SC_KEY_LEN ||
+            memcmp(d.key, st->device->key.data, SC_KEY_LEN) != 0 ||
+            memcmp(d.user, st->device->user.data, SC_ID_LEN) != 0 ||
+            d.enrolled_idx != want->enrolled || d.revoked != want->revoked ||
+            (d.revoked && d.revoked_idx != want->revoked_idx)) {
+            problem(a, "%s: the devices table row differs from its enrollment and revocation", where);
+            return;
+        }
+        a->rep->devices++;
+    }
+    if (st->kind_case == SCPB__ENTITY_STATE__KIND_ASSIGNMENT) {
+        for (size_t i = 0; i < st->assignment->n_inspectors; i++) {
+            sc_status rc = s->vt->assignee_has(s, row->id, st->assignment->inspectors[i].data, &e);
+            if (rc == SC_ERR_NOT_FOUND) {
+                problem(a, "%s: the assignees table lacks one of its inspectors", where);
+                return;
+            }
+            if (rc != SC_OK) {
+                *a->err = e;
+                storage(a, rc);
+                return;
+            }
+            a->rep->assignees++;
+        }
+    }
+}
+
+static bool replay_entity(void *ctx, const sd_entity_row *row)
+{
+    audit *a = ctx;
+    replay r = {a, NULL, NULL, 0, 0};
+    char ih[SC_ID_HEX];
+    hex(row->id, SC_ID_LEN, ih, sizeof ih);
+    sc_status rc = a->s->vt->entity_ops(a->s, row->id, load_op, &r, a->err);
+    if (rc != SC_OK)
+        storage(a, rc);
+    char where[SC_ERR_MSG_MAX];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    sc_fold_out fo;
+    memset(&fo, 0, sizeof fo);
+    if (a->rc != SC_OK)
+        goto done;
+    if (r.n == 0) {
+        problem(a, "entity %s has no ops in the log", ih);
+        goto done;
+    }
+    {
+        char oh[SC_HASH_HEX];
+        hex(r.ops[r.n - 1]->id, SC_HASH_LEN, oh, sizeof oh);
+        snprintf(where, sizeof where, "entry %llu (op %.16s), the latest of %s %s",
+                 (unsigned long long)r.idx[r.n - 1], oh,
+                 sc_name_of(&sc_names_entity_type, row->type) ? sc_name_of(&sc_names_entity_type,
+                                                                           row->type)
+                                                              : "entity",
+                 ih);
+    }
+    a->ops_in_entities += r.n;
+    sc_fold_input *in = calloc(r.n, sizeof *in);
+    if (!in) {
+        storage(a, sc_err_set(a->err, SC_ERR_NOMEM, 0, "audit: out of memory"));
+        goto done;
+    }
+    for (size_t i = 0; i < r.n; i++) {
+        in[i].id = r.ops[i]->id;
+        in[i].op = r.ops[i]->op;
+    }
+    sc_err e;
+    sc_err_clear(&e);
+    rc = sc_fold(a->env, in, r.n, &fo, &e);
+    free(in);
+    if (rc != SC_OK) {
+        problem(a, "%s: its ops do not fold: %s", where, e.msg);
+        goto done;
+    }
+    for (size_t i = 0; i < r.n; i++) {
+        if (fo.why[i]) {
+            char oh[SC_HASH_HEX];
+            hex(r.ops[i]->id, SC_HASH_LEN, oh, sizeof oh);
+            problem(a, "entry %llu (op %.16s): not valid against its causal past: %s",
+                    (unsigned long long)r.idx[i], oh, fo.why[i]);
+            goto done;
+        }
+    }
+    if (sc_state_encode(a->env, fo.state, &buf, &len) != SC_OK) {
+        storage(a, sc_err_set(a->err, SC_ERR_NOMEM, 0, "audit: out of memory"));
+        goto done;
+    }
+    uint8_t h[SC_HASH_LEN];
+    sc_sha256(buf, len, h);
+    if (len != row->state_len || memcmp(buf, row->state, len) != 0) {
+        problem(a, "%s: the stored state differs from replaying its %zu ops", where, r.n);
+        goto done;
+    }
+    if (memcmp(h, row->state_hash, SC_HASH_LEN) != 0) {
+        problem(a, "%s: the stored state hash is not the hash of its state", where);
+        goto done;
+    }
+    if (row->op_count != r.n || row->last_idx != r.idx[r.n - 1] ||
+        row->type != (int)fo.state->type) {
+        problem(a, "%s: the stored type, op count or last index differs from the log", where);
+        goto done;
+    }
+    check_row(a, row, fo.state, where);
+    if (a->rc == SC_OK)
+        check_tables(a, row, fo.state, where);
+    if (a->rc == SC_OK && sc_replica_hash_add(&a->rh, row->id, h) != SC_OK)
+        problem(a, "%s: entities are not in ascending id order", where);
+    if (a->rc == SC_OK)
+        a->rep->entities++;
+done:
+    sc_free(a->env, buf);
+    sc_fold_out_dispose(a->env, &fo);
+    for (size_t i = 0; i < r.n; i++)
+        sc_op_free(a->env, r.ops[i]);
+    free(r.ops);
+    free(r.idx);
+    return a->rc == SC_OK;
+}
+
+/* ---- 3. tables' row counts and release events ---- */
+
+static bool count_code(void *ctx, int kind, const char *code, uint32_t version,
+                       const uint8_t entity[SC_ID_LEN])
+{
+    (void)kind, (void)code, (void)version, (void)entity;
+    (*(uint64_t *)ctx)++;
+    return true;
+}
+
+static bool count_dev(void *ctx, const sd_device_row *d)
+{
+    (void)d;
+    (*(uint64_t *)ctx)++;
+    return true;
+}
+
+static bool count_pair(void *ctx, const uint8_t x[SC_ID_LEN], const uint8_t y[SC_ID_LEN])
+{
+    (void)x, (void)y;
+    (*(uint64_t *)ctx)++;
+    return true;
+}
+
+typedef struct rel_check {
+    audit *a;
+    uint64_t expect_seq;
+} rel_check;
+
+static bool rel_one_op(void *ctx, const sd_op_row *row)
+{
+    *(sd_op_row *)ctx = *row;
+    ((sd_op_row *)ctx)->signed_op = NULL;
+    return false;
+}
+
+static bool check_release(void *ctx, uint64_t seq, const uint8_t entity[SC_ID_LEN], uint64_t idx)
+{
+    rel_check *c = ctx;
+    audit *a = c->a;
+    if (seq != c->expect_seq) {
+        problem(a, "release event %llu is missing", (unsigned long long)c->expect_seq);
+        return false;
+    }
+    c->expect_seq++;
+    sd_op_row op;
+    memset(&op, 0, sizeof op);
+    op.idx = UINT64_MAX;
+    sc_status rc = a->s->vt->op_scan(a->s, idx, idx + 1, rel_one_op, &op, a->err);
+    if (rc != SC_OK) {
+        storage(a, rc);
+        return false;
+    }
+    if (op.idx != idx || memcmp(op.entity, entity, SC_ID_LEN) != 0) {
+        problem(a, "release event %llu names log entry %llu, which is not an op of its entity",
+                (unsigned long long)seq, (unsigned long long)idx);
+        return false;
+    }
+    sd_entity_row er;
+    sc_err e;
+    if (a->s->vt->entity_get(a->s, entity, false, &er, &e) != SC_OK || !er.released ||
+        er.vis_class != SD_VIS_INSPECTION) {
+        char oh[SC_HASH_HEX];
+        hex(op.op_id, SC_HASH_LEN, oh, sizeof oh);
+        problem(a, "entry %llu (op %.16s): release event %llu for an entity that is not a released "
+                   "inspection or finding",
+                (unsigned long long)idx, oh, (unsigned long long)seq);
+        return false;
+    }
+    a->rep->releases++;
+    return true;
+}
+
+static sc_status meta_copy(sd_store *s, const char *key, void *out, size_t cap, size_t *len,
+                           sc_err *err)
+{
+    uint8_t *v = NULL;
+    size_t n = 0;
+    sc_status rc = s->vt->meta_get(s, key, &v, &n, err);
+    if (rc == SC_OK && n > cap)
+        rc = sc_err_set(err, SC_ERR_MALFORMED, 0, "audit: meta value %s is too long", key);
+    if (rc == SC_OK) {
+        memcpy(out, v, n);
+        *len = n;
+    }
+    free(v);
+    return rc;
+}
+
+sc_status sd_audit_run(const char *data_dir, sd_audit_report *rep, sc_err *err)
+{
+    memset(rep, 0, sizeof *rep);
+    sc_err_clear(err);
+    if (sc_crypto_init() != SC_OK)
+        return sc_err_set(err, SC_ERR_CRYPTO, 0, "libsodium failed to initialise");
+    char path[SD_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/register.db", data_dir);
+    audit a;
+    memset(&a, 0, sizeof a);
+    a.env = sd_env_system();
+    a.rep = rep;
+    a.err = err;
+    sc_merkle_frontier_init(&a.fr);
+    sc_replica_hash_init(&a.rh);
+    sc_status rc = sd_store_sqlite_open(path, false, &a.s, err);
+    if (rc != SC_OK)
+        return rc;
+    size_t n = 0;
+    rc = a.s->vt->begin(a.s, false, err);
+    if (rc == SC_OK)
+        rc = meta_copy(a.s, "server_key", a.server_key, SC_KEY_LEN, &n, err);
+    if (rc == SC_OK && n != SC_KEY_LEN)
+        rc = sc_err_set(err, SC_ERR_MALFORMED, 0, "audit: the stored server key is not 32 bytes");
+    if (rc == SC_OK)
+        rc = meta_copy(a.s, "origin", a.origin, sizeof a.origin - 1, &n, err);
+    if (rc == SC_OK)
+        a.origin[n] = '\0';
+    if (rc == SC_OK)
+        rc = a.s->vt->log_size(a.s, &a.size, err);
+    if (rc == SC_OK && sc_auditor_new(a.env, a.server_key, a.origin, &a.aud) != SC_OK)
+        rc = sc_err_set(err, SC_ERR_NOMEM, 0, "audit: out of memory");
+    if (rc != SC_OK)
+        goto out;
+
+    /* 1. entries interleaved with the checkpoints they complete */
+    rc = a.s->vt->checkpoint_scan(a.s, feed_checkpoint, &a, err);
+    if (rc != SC_OK)
+        storage(&a, rc);
+    feed_until(&a, a.size);
+    if (a.rc == SC_OK && (!a.any_cp || a.last_cp != a.size))
+        problem(&a, "the latest checkpoint covers %llu entries but the log has %llu",
+                (unsigned long long)a.last_cp, (unsigned long long)a.size);
+    uint64_t stored_nodes = 0;
+    if (a.rc == SC_OK) {
+        rc = a.s->vt->node_count(a.s, &stored_nodes, err);
+        if (rc != SC_OK)
+            storage(&a, rc);
+        else if (stored_nodes != rep->nodes)
+            problem(&a, "the merkle table holds %llu nodes; the log completes %llu",
+                    (unsigned long long)stored_nodes, (unsigned long long)rep->nodes);
+    }
+    sc_merkle_frontier_root(&a.fr, rep->root);
+
+    /* 2. every entity refolded */
+    if (a.rc == SC_OK) {
+        rc = a.s->vt->entity_scan(a.s, replay_entity, &a, err);
+        if (rc != SC_OK)
+            storage(&a, rc);
+    }
+    if (a.rc == SC_OK && a.ops_in_entities != a.size)
+        problem(&a, "the entities account for %llu ops but the log has %llu",
+                (unsigned long long)a.ops_in_entities, (unsigned long long)a.size);
+
+    /* 3. no rows beyond those the log implies */
+    uint64_t codes = 0, devices = 0, pairs = 0;
+    if (a.rc == SC_OK) {
+        rc = a.s->vt->code_scan(a.s, count_code, &codes, err);
+        if (rc == SC_OK)
+            rc = a.s->vt->device_scan(a.s, count_dev, &devices, err);
+        if (rc == SC_OK)
+            rc = a.s->vt->assignee_scan(a.s, count_pair, &pairs, err);
+        if (rc != SC_OK)
+            storage(&a, rc);
+        else if (codes != rep->codes)
+            problem(&a, "the codes table has %llu rows; the log implies %llu",
+                    (unsigned long long)codes, (unsigned long long)rep->codes);
+        else if (devices != rep->devices || devices != a.ndev)
+            problem(&a, "the devices table has %llu rows; the log enrolls %zu",
+                    (unsigned long long)devices, a.ndev);
+        else if (pairs != rep->assignees)
+            problem(&a, "the assignees table has %llu rows; the log implies %llu",
+                    (unsigned long long)pairs, (unsigned long long)rep->assignees);
+    }
+    if (a.rc == SC_OK) {
+        rel_check c = {&a, 0};
+        rc = a.s->vt->release_scan(a.s, check_release, &c, err);
+        if (rc != SC_OK)
+            storage(&a, rc);
+    }
+    sc_replica_hash_final(&a.rh, rep->replica_hash);
+    rc = a.rc;
+out:
+    if (a.s) {
+        a.s->vt->rollback(a.s);
+        a.s->vt->close(a.s);
+    }
+    sc_auditor_free(a.aud);
+    free(a.dev);
+    return rc;
+}
+
+int sd_cmd_audit(int argc, char **argv)
+{
+    const char *data = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+            data = argv[++i];
+        else if (strncmp(argv[i], "--data=", 7) == 0)
+            data = argv[i] + 7;
+        else {
+            fprintf(stderr, "syncd audit: unexpected argument \"%s\"\nusage: syncd audit --data DIR\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+    if (!data) {
+        fprintf(stderr, "usage: syncd audit --data DIR\n");
+        return 2;
+    }
+    sd_audit_report rep;
+    sc_err err;
+    sc_status rc = sd_audit_run(data, &rep, &err);
+    if (rc != SC_OK && rc != SC_ERR_REJECTED) {
+        fprintf(stderr, "syncd audit: %s\n", err.msg);
+        return 1;
+    }
+    char root[SC_HASH_HEX], rh[SC_HASH_HEX];
+    hex(rep.root, SC_HASH_LEN, root, sizeof root);
+    hex(rep.replica_hash, SC_HASH_LEN, rh, sizeof rh);
+    printf("audit of %s\n", data);
+    printf("  log entries checked:   %llu (decoding, signature, enrollment, revocation, role, leaf "
+           "hash)\n",
+           (unsigned long long)rep.entries);
+    printf("  checkpoints checked:   %llu (signature, origin, root)\n",
+           (unsigned long long)rep.checkpoints);
+    printf("  Merkle nodes checked:  %llu\n", (unsigned long long)rep.nodes);
+    printf("  entities replayed:     %llu (state, hash, counts, visibility columns)\n",
+           (unsigned long long)rep.entities);
+    printf("  derived rows checked:  %llu codes, %llu devices, %llu assignees, %llu release "
+           "events\n",
+           (unsigned long long)rep.codes, (unsigned long long)rep.devices,
+           (unsigned long long)rep.assignees, (unsigned long long)rep.releases);
+    if (rc == SC_OK) {
+        printf("  root %s\n  replica hash %s\nOK: everything holds\n", root, rh);
+        return 0;
+    }
+    printf("FAILED: %s\n", rep.problem);
+    fprintf(stderr, "syncd audit: %s\n", rep.problem);
+    return 1;
+}
