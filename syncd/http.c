@@ -69,7 +69,6 @@ enum {
     R_BAD_SIGNATURE = SCPB__REASON__REASON_BAD_SIGNATURE,
     R_UNKNOWN_DEVICE = SCPB__REASON__REASON_UNKNOWN_DEVICE,
     R_DEVICE_REVOKED = SCPB__REASON__REASON_DEVICE_REVOKED,
-    R_AUTHOR_MISMATCH = SCPB__REASON__REASON_AUTHOR_MISMATCH,
     R_FORBIDDEN_ROLE = SCPB__REASON__REASON_FORBIDDEN_ROLE,
     R_ENTITY_EXISTS = SCPB__REASON__REASON_ENTITY_EXISTS,
     R_BAD_FIELD = SCPB__REASON__REASON_BAD_FIELD,
@@ -472,20 +471,11 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
         sc_err_clear(&oe);
         sc_status rc = sc_op_open(env, sr->ops[i].data, sr->ops[i].len, SC_OP_VERIFY, &ops[i], &oe);
         if (rc == SC_OK) {
+            /* Everything else (author, device, rules) is the register's to judge, after its
+             * duplicate check, so a resent op is always answered duplicate. */
             memcpy(res[i].op_id, ops[i]->id, SC_HASH_LEN);
             memcpy(excl[nex++], ops[i]->id, SC_HASH_LEN);
-            const Scpb__Op *op = ops[i]->op;
-            if (!op->has_author || op->author.len != SC_KEY_LEN ||
-                memcmp(op->author.data, q->who.device, SC_KEY_LEN) != 0) {
-                sc_op_free(env, ops[i]);
-                ops[i] = NULL;
-                res[i].status = SCPB__OP_STATUS__OP_REJECTED;
-                res[i].reason = R_AUTHOR_MISMATCH;
-                snprintf(res[i].message, sizeof res[i].message,
-                         "op %zu: author is not the device that signed the request", i);
-            } else {
-                nopen++;
-            }
+            nopen++;
         } else {
             ops[i] = NULL;
             failed_op_id(&sr->ops[i], res[i].op_id);

@@ -1,0 +1,48 @@
+/*
+ * sctest_fixture.h: a small register for syncd's tests, made in-process
+ * through register.h (sd_register_init, sd_register_admin_op,
+ * sd_register_enroll_code): an org tree, targets in and out of scope, one
+ * user of each role, and enrollment codes.  Only tests that link syncd's
+ * library (sdcore) may call these; the archive member is not pulled into
+ * other tests.
+ *
+ * Tests may open the register while a syncd process serves the same
+ * directory: the register keeps no state outside its database.
+ */
+#ifndef SC_TEST_FIXTURE_H
+#define SC_TEST_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/limits.h"
+
+typedef struct sct_fixture {
+    char dir[512];                    /* the data directory */
+    uint8_t city[SC_ID_LEN];          /* 市疫情防控指挥部 */
+    uint8_t county[SC_ID_LEN];        /* 县(区)指挥部 */
+    uint8_t street[SC_ID_LEN];        /* 街道 */
+    uint8_t community[SC_ID_LEN];     /* 君安社区 */
+    uint8_t compound[SC_ID_LEN];      /* 君安花园小区 */
+    uint8_t other_street[SC_ID_LEN];  /* a sibling street: out of the inspector's scope */
+    uint8_t target[SC_ID_LEN];        /* target 君安花园小区 in the community */
+    uint8_t target_out[SC_ID_LEN];    /* a market under the other street */
+    uint8_t inspector[SC_ID_LEN];     /* login "inspector1", scope: the street */
+    uint8_t supervisor[SC_ID_LEN];    /* "supervisor1", scope: the county */
+    uint8_t responsible[SC_ID_LEN];   /* "resp1", scope: the compound */
+    uint8_t auditor[SC_ID_LEN];       /* "auditor1", scope: the city */
+} sct_fixture;
+
+/* `syncd init` in dir (which must be empty or absent) and the entities above. */
+void sct_fixture_make(sct_fixture *f, const char *dir);
+
+/* A new enrollment code for login, valid one hour, into out (cap bytes, 32 is enough). */
+void sct_fixture_code(const char *dir, const char *login, char *out, size_t cap);
+
+/* Revoke the device entity `device` (an admin fact). */
+void sct_fixture_revoke(const char *dir, const uint8_t device[SC_ID_LEN]);
+
+/* The log size (ops logged) of the register in dir. */
+uint64_t sct_fixture_log_size(const char *dir);
+
+#endif
