@@ -437,6 +437,9 @@ typedef struct txn {
     ent **all;
     size_t nall, capall;
     size_t cached_ops;
+    idmap refused;                /* ops refused in this transaction: first 16 bytes -> full id */
+    uint8_t (*refused_ids)[SC_HASH_LEN];
+    size_t nrefused, caprefused;
     sc_err *err;                  /* the storage error, when one happened */
     sc_status rc;                 /* sticky storage status */
 } txn;
@@ -634,8 +637,40 @@ static sc_status txn_commit(txn *t)
     return rc;
 }
 
+/* Remember a refused op, so ops depending on it are refused as such (cascade). */
+static void refused_add(txn *t, const uint8_t id[SC_HASH_LEN])
+{
+    if (t->nrefused == t->caprefused) {
+        size_t cap = t->caprefused ? t->caprefused * 2 : 64;
+        uint8_t(*v)[SC_HASH_LEN] = malloc(cap * sizeof *v);
+        if (!v)
+            return; /* only the message gets less precise */
+        if (t->nrefused)
+            memcpy(v, t->refused_ids, t->nrefused * sizeof *v);
+        /* The map points into the array: rebuild it over the new one. */
+        idmap_dispose(&t->refused);
+        free(t->refused_ids);
+        t->refused_ids = v;
+        t->caprefused = cap;
+        for (size_t i = 0; i < t->nrefused; i++)
+            idmap_put(&t->refused, v[i], v[i]);
+    }
+    memcpy(t->refused_ids[t->nrefused], id, SC_HASH_LEN);
+    if (idmap_put(&t->refused, id, t->refused_ids[t->nrefused]))
+        t->nrefused++;
+}
+
+static bool refused_has(const txn *t, const uint8_t id[SC_HASH_LEN])
+{
+    void **slot = idmap_find(&t->refused, id);
+    return slot && memcmp(*slot, id, SC_HASH_LEN) == 0;
+}
+
 static void txn_end(txn *t, bool failed)
 {
+    idmap_dispose(&t->refused);
+    free(t->refused_ids);
+    t->refused_ids = NULL;
     if (failed) {
         t->s->vt->rollback(t->s);
         /* Org units this transaction wrote into the connection's cache are gone. */
@@ -1240,6 +1275,11 @@ static sc_status judge_op(txn *t, const actor *a, sc_op *o, bool own, int64_t re
                       role ? role : "user without a role", kname, type_name(type));
     }
 
+    for (size_t d = 0; d < op->n_deps; d++)
+        if (op->deps[d].len == SC_HASH_LEN && refused_has(t, op->deps[d].data))
+            return reject(res, R_(UNKNOWN_DEPENDENCY),
+                          "depends on an op of this request that was rejected");
+
     ent *e = ent_get(t, op->entity.data);
     if (!e)
         return t->rc;
@@ -1372,6 +1412,8 @@ static sc_status judge_batch(txn *t, sd_batch *b)
         rc = judge_op(t, &a, b->ops[i], false, b->received_ms, &b->results[i], &taken);
         if (rc != SC_OK)
             return rc;
+        if (rejected(&b->results[i]))
+            refused_add(t, b->ops[i]->id);
     }
     return SC_OK;
 }
@@ -1385,9 +1427,11 @@ static void results_fail(sd_batch *const *batches, size_t nb, uint64_t start, co
             if (!b->ops[i])
                 continue;
             sd_result *res = &b->results[i];
-            bool lost = res->status == SCPB__OP_STATUS__OP_ACCEPTED ||
-                        (res->status == SCPB__OP_STATUS__OP_DUPLICATE && res->log_index >= start) ||
-                        res->reason == R_(STORAGE);
+            /* Kept: real rejections, and duplicates of ops committed before. */
+            bool kept = (res->status == SCPB__OP_STATUS__OP_REJECTED && res->reason != 0 &&
+                         res->reason != R_(STORAGE)) ||
+                        (res->status == SCPB__OP_STATUS__OP_DUPLICATE && res->log_index < start);
+            bool lost = !kept;
             if (lost) {
                 reject(res, R_(STORAGE), "the register could not store this op (%s); resend later",
                        why);
