@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -492,6 +495,89 @@ long sct_request(sct_client *c, const char *method, const char *target, const vo
     return out->status;
 }
 
+static void hex_into(const uint8_t *b, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+size_t sct_sign_lines(const sc_keypair *kp, const char *method, const char *target,
+                      const void *body, size_t len, char *out, size_t cap)
+{
+    char time_text[24], nonce[33], dev[2 * SC_KEY_LEN + 1], sighex[2 * SC_SIG_LEN + 1];
+    snprintf(time_text, sizeof time_text, "%" PRId64, sct_now_ms());
+    uint8_t nb[16];
+    randombytes_buf(nb, sizeof nb);
+    hex_into(nb, sizeof nb, nonce);
+    size_t mcap = strlen(target) + 512;
+    uint8_t *msg = malloc(mcap);
+    ck_assert_ptr_nonnull(msg);
+    size_t ml = sct_canonical(method, target, time_text, nonce, body, len, msg, mcap);
+    uint8_t sig[SC_SIG_LEN];
+    ck_assert_int_eq(sc_sign(sct_sys_env(), kp, SC_DOMAIN_REQUEST, msg, ml, sig), SC_OK);
+    free(msg);
+    hex_into(sc_keypair_public(kp), SC_KEY_LEN, dev);
+    hex_into(sig, sizeof sig, sighex);
+    int n = snprintf(out, cap,
+                     "X-Spotcheck-Device: %s\r\nX-Spotcheck-Time: %s\r\nX-Spotcheck-Nonce: %s\r\n"
+                     "X-Spotcheck-Signature: %s\r\n",
+                     dev, time_text, nonce, sighex);
+    ck_assert(n > 0 && (size_t)n < cap);
+    return (size_t)n;
+}
+
+int sct_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_msg(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s", strerror(errno));
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+bool sct_send_all(int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+char *sct_recv_all(int fd)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    for (;;) {
+        if (n + 1 >= cap) {
+            cap *= 2;
+            out = realloc(out, cap);
+            ck_assert_ptr_nonnull(out);
+        }
+        ssize_t got = recv(fd, out + n, cap - 1 - n, 0);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    out[n] = '\0';
+    return out;
+}
+
 Scpb__Error *sct_error(const sct_resp *r)
 {
     return scpb__error__unpack(NULL, r->len, r->body);
@@ -599,4 +685,54 @@ sc_op *sct_device_op(const sc_keypair *kp, uint64_t *clock, Scpb__Op *op)
     sc_status rc = sc_op_seal(sct_sys_env(), kp, op, &out, &err);
     ck_assert_msg(rc == SC_OK, "sc_op_seal: %s", err.msg);
     return out;
+}
+
+sc_op *sct_op_open_inspection(const sc_keypair *kp, uint64_t *clock, uint8_t id[SC_ID_LEN],
+                              const uint8_t target[SC_ID_LEN])
+{
+    sc_uuid7_new(sct_sys_env(), id);
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__InspectionOpen io = SCPB__INSPECTION_OPEN__INIT;
+    io.has_target = true;
+    io.target.data = (uint8_t *)(uintptr_t)target;
+    io.target.len = SC_ID_LEN;
+    io.has_kind = true;
+    io.kind = SCPB__INSPECTION_KIND__KIND_SPOT;
+    io.has_disclosure = true;
+    io.disclosure = SCPB__DISCLOSURE__DISCLOSURE_OPEN;
+    io.has_relation = true;
+    io.relation = SCPB__RELATION__RELATION_SUPERIOR;
+    op.has_entity = true;
+    op.entity.data = id;
+    op.entity.len = SC_ID_LEN;
+    op.has_entity_type = true;
+    op.entity_type = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
+    op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
+    op.inspection_open = &io;
+    return sct_device_op(kp, clock, &op);
+}
+
+sc_op *sct_op_note(const sc_keypair *kp, uint64_t *clock, const uint8_t entity[SC_ID_LEN],
+                   Scpb__EntityType type, const uint8_t (*deps)[SC_HASH_LEN], size_t n,
+                   const char *text)
+{
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__Note note = SCPB__NOTE__INIT;
+    ProtobufCBinaryData d[SC_DEPS_MAX];
+    ck_assert_uint_le(n, SC_DEPS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        d[i].data = (uint8_t *)(uintptr_t)deps[i];
+        d[i].len = SC_HASH_LEN;
+    }
+    note.text = (char *)(uintptr_t)text;
+    op.has_entity = true;
+    op.entity.data = (uint8_t *)(uintptr_t)entity;
+    op.entity.len = SC_ID_LEN;
+    op.has_entity_type = true;
+    op.entity_type = type;
+    op.n_deps = n;
+    op.deps = d;
+    op.body_case = SCPB__OP__BODY_NOTE;
+    op.note = &note;
+    return sct_device_op(kp, clock, &op);
 }

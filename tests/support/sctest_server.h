@@ -119,6 +119,21 @@ long sct_request(sct_client *c, const char *method, const char *target, const vo
 size_t sct_canonical(const char *method, const char *target, const char *time_text,
                      const char *nonce_hex, const void *body, size_t len, uint8_t *out, size_t cap);
 
+/*
+ * The four X-Spotcheck-* header lines (each ending in CRLF) that sign a
+ * request, for tests that speak HTTP over a raw socket.  Returns the length
+ * written into out (cap bytes, NUL-terminated).
+ */
+size_t sct_sign_lines(const sc_keypair *kp, const char *method, const char *target,
+                      const void *body, size_t len, char *out, size_t cap);
+
+/* A TCP connection to 127.0.0.1:port (10 s receive timeout); aborts the test on failure. */
+int sct_connect(uint16_t port);
+/* Send all len bytes; false when the peer is gone. */
+bool sct_send_all(int fd, const void *buf, size_t len);
+/* Read until the peer closes or the timeout; malloc'd, NUL-terminated. */
+char *sct_recv_all(int fd);
+
 /* Decode an Error body; NULL when it is not one.  Free with scpb__error__free_unpacked. */
 Scpb__Error *sct_error(const sct_resp *r);
 
@@ -138,6 +153,14 @@ long sct_sync(sct_client *c, sc_op *const *ops, size_t n, const uint8_t *cursor,
  * entity_type, deps and the body.
  */
 sc_op *sct_device_op(const sc_keypair *kp, uint64_t *clock, Scpb__Op *op);
+
+/* InspectionOpen of `target` (spot check, open) creating entity id (filled with a new UUIDv7). */
+sc_op *sct_op_open_inspection(const sc_keypair *kp, uint64_t *clock, uint8_t id[SC_ID_LEN],
+                              const uint8_t target[SC_ID_LEN]);
+/* A Note on entity (of type) with the given deps (n op ids). */
+sc_op *sct_op_note(const sc_keypair *kp, uint64_t *clock, const uint8_t entity[SC_ID_LEN],
+                   Scpb__EntityType type, const uint8_t (*deps)[SC_HASH_LEN], size_t n,
+                   const char *text);
 
 /* The system environment (malloc, wall clock, libsodium randomness); thread-safe. */
 const sc_env *sct_sys_env(void);

@@ -1,0 +1,123 @@
+/*
+ * test_serve_enroll.c: enrollment against the real syncd binary: a code
+ * enrolls a device once (reuse refused, a second key refused), the answer
+ * carries a checkpoint signed by the server key it names, and a device
+ * revoked by the admin is refused with 403 on its next request.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/checkpoint.h"
+#include "sctest.h"
+#include "sctest_fixture.h"
+#include "sctest_server.h"
+
+static char tmp[512], data[600];
+static sct_fixture fx;
+static sct_server srv;
+
+static void setup(void)
+{
+    sct_tempdir(tmp, sizeof tmp);
+    snprintf(data, sizeof data, "%s/data", tmp);
+    sct_fixture_make(&fx, data);
+    sct_server_start(&srv, data, NULL);
+}
+
+static void teardown(void)
+{
+    ck_assert_int_eq(sct_server_stop(&srv), 0);
+    sct_rmtree(tmp);
+}
+
+START_TEST(enroll_once)
+{
+    sc_keypair *k1 = sct_key(1), *k2 = sct_key(2);
+    sct_client c;
+    sct_client_init(&c, srv.url, k1);
+    char code[64];
+    sct_fixture_code(data, "resp1", code, sizeof code);
+    Scpb__EnrollResponse *er = NULL;
+    ck_assert_int_eq(sct_enroll(&c, code, k1, "物业平板", &er), 200);
+    ck_assert_str_eq(er->login, "resp1");
+    ck_assert_int_eq(er->role, SCPB__ROLE__ROLE_RESPONSIBLE);
+    ck_assert_uint_eq(er->org.len, SC_ID_LEN);
+    ck_assert(memcmp(er->org.data, fx.compound, SC_ID_LEN) == 0);
+    ck_assert_uint_eq(er->device.len, SC_ID_LEN);
+    ck_assert(er->has_server_time_ms);
+    /* The checkpoint is signed by the key the answer names. */
+    sc_checkpoint cp;
+    sc_err err;
+    ck_assert_ptr_nonnull(er->checkpoint);
+    ck_assert_int_eq(sc_checkpoint_open(er->checkpoint->note, strlen(er->checkpoint->note),
+                                        er->server_key.data, er->origin, &cp, &err),
+                     SC_OK);
+    ck_assert_uint_gt(cp.size, 0);
+    scpb__enroll_response__free_unpacked(er, NULL);
+    /* The code is spent: for the same key and for another. */
+    ck_assert_int_eq(sct_enroll(&c, code, k1, NULL, NULL), 403);
+    ck_assert_int_eq(sct_enroll(&c, code, k2, NULL, NULL), 403);
+    /* The device can now make signed requests. */
+    sct_resp r;
+    ck_assert_int_eq(sct_request(&c, "GET", "/v1/log/checkpoint", NULL, 0, NULL, NULL, &r), 200);
+    sct_resp_dispose(&r);
+    /* An unknown code reads the same as a used one. */
+    ck_assert_int_eq(sct_enroll(&c, "AAAA-BBBB-CCCC-DDDD-EEEE", k2, NULL, NULL), 403);
+    sct_client_dispose(&c);
+    sc_keypair_free(k1);
+    sc_keypair_free(k2);
+}
+END_TEST
+
+START_TEST(revoked_device_refused)
+{
+    sc_keypair *k = sct_key(3);
+    sct_client c;
+    sct_client_init(&c, srv.url, k);
+    char code[64];
+    sct_fixture_code(data, "inspector1", code, sizeof code);
+    Scpb__EnrollResponse *er = NULL;
+    ck_assert_int_eq(sct_enroll(&c, code, k, NULL, &er), 200);
+    uint8_t device[SC_ID_LEN];
+    memcpy(device, er->device.data, SC_ID_LEN);
+    scpb__enroll_response__free_unpacked(er, NULL);
+    sct_resp r;
+    ck_assert_int_eq(sct_request(&c, "GET", "/v1/log/checkpoint", NULL, 0, NULL, NULL, &r), 200);
+    sct_resp_dispose(&r);
+    /* The admin revokes it while syncd runs: refused at once. */
+    sct_fixture_revoke(data, device);
+    sct_request(&c, "GET", "/v1/log/checkpoint", NULL, 0, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_str_eq(r.reason, "device_revoked");
+    sct_resp_dispose(&r);
+    ck_assert_int_eq(sct_sync(&c, NULL, 0, NULL, 0, 0, NULL), 403);
+    sct_client_dispose(&c);
+    sc_keypair_free(k);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("syncd/serve_enroll");
+    struct {
+        const char *name;
+        const TTest *t;
+    } cases[] = {
+        {"enroll_once", enroll_once},
+        {"revoked_device_refused", revoked_device_refused},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, cases[i].t);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
+
+int main(void)
+{
+    return sct_run(suite());
+}
