@@ -146,6 +146,11 @@ sc_status sc_keypair_save(const sc_env *env, const sc_keypair *kp, const char *p
     size_t need = encrypt ? KEYFILE_ENC_LEN : KEYFILE_PLAIN_LEN;
     sc_err_clear(err);
     *out_len = 0;
+    if (!kp || !out) {
+        rc = sc_err_set(err, SC_ERR_INVALID_ARG, 0, "key file: no key or no buffer");
+        need = 0; /* nothing to wipe */
+        goto done;
+    }
     if (encrypt && !pass) {
         rc = sc_err_set(err, SC_ERR_INVALID_ARG, 0, "key file: passphrase length without text");
         goto done;
@@ -204,7 +209,7 @@ sc_status sc_keypair_save(const sc_env *env, const sc_keypair *kp, const char *p
     *out_len = KEYFILE_ENC_LEN;
 done:
     sodium_free(key); /* wipes */
-    if (rc != SC_OK)
+    if (rc != SC_OK && out && need > 0)
         sodium_memzero(out, cap < need ? cap : need);
     return rc;
 }

@@ -460,6 +460,11 @@ START_TEST(keyfile_small_buffer)
     ck_assert_int_eq(sc_keypair_save(&t.env, kp, NULL, 0, 0, 0, out, 39, &n, &err),
                      SC_ERR_TOO_LARGE);
     ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(sc_keypair_save(&t.env, NULL, NULL, 0, 0, 0, out, sizeof out, &n, &err),
+                     SC_ERR_INVALID_ARG);
+    /* A passphrase length without the passphrase is a caller bug, not "plain". */
+    ck_assert_int_eq(sc_keypair_save(&t.env, kp, NULL, 5, 0, 0, out, sizeof out, &n, &err),
+                     SC_ERR_INVALID_ARG);
     sc_keypair_free(kp);
 }
 END_TEST
