@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/date.h"
 #include "core/ids.h"
 #include "core/merge.h"
 #include "core/names.h"
@@ -879,13 +880,16 @@ START_TEST(random_replicas_converge)
             sco_device_init(&m.dev[r], 100 + r, 1000000 + pick(&m, 100000));
         sc_uuid7_new(ENV, m.finding);
         sc_uuid7_new(ENV, m.inspection);
-        sco_set seedset = {0};
-        ck_assert(finding_create(&m.dev[0], &seedset, m.finding, SCPB__GRADE__GRADE_GENERAL,
+        sco_set fseed = {0}, iseed = {0};
+        ck_assert(finding_create(&m.dev[0], &fseed, m.finding, SCPB__GRADE__GRADE_GENERAL,
                                  pick(&m, 3) == 0));
-        ck_assert(insp_open(&m.dev[0], &seedset, m.inspection));
-        for (unsigned r = 0; r < REPLICAS; r++)
-            sco_set_merge(ENV, &m.rep[r], &seedset, &m.dev[r]);
-        sco_set_dispose(ENV, &seedset);
+        ck_assert(insp_open(&m.dev[0], &iseed, m.inspection));
+        for (unsigned r = 0; r < REPLICAS; r++) {
+            sco_set_merge(ENV, &m.rep[r], &fseed, &m.dev[r]);
+            sco_set_merge(ENV, &m.rep[r], &iseed, &m.dev[r]);
+        }
+        sco_set_dispose(ENV, &fseed);
+        sco_set_dispose(ENV, &iseed);
 
         unsigned steps = 6 + pick(&m, 14);
         for (unsigned k = 0; k < steps; k++) {
