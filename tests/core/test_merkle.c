@@ -18,7 +18,7 @@
 
 #define H SC_HASH_LEN
 
-/* ---- deterministic randomness ---------------------------------------- */
+/* ---- deterministic randomness ---- */
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -34,7 +34,7 @@ static uint64_t rng_below(uint64_t *s, uint64_t n)
     return rng_next(s) % n;
 }
 
-/* ---- the test store ---------------------------------------------------- */
+/* ---- the test store ---- */
 
 typedef struct store {
     uint64_t leaves;         /* leaves appended */
@@ -128,7 +128,7 @@ static void store_free(store *s)
     memset(s, 0, sizeof *s);
 }
 
-/* ---- the naive reference: RFC 9162 §2.1 written as recursion ---------- */
+/* ---- the naive reference: RFC 9162 §2.1 written as recursion ---- */
 
 static uint64_t ref_split(uint64_t n)
 {
@@ -228,7 +228,7 @@ static void consistency_shape(uint64_t m, uint64_t n, char shape[80])
         ref_subproof(NULL, m, n, 1, dummy, &len, shape);
 }
 
-/* ---- mutation checks ---------------------------------------------------- */
+/* ---- mutation checks ---- */
 
 static void flip(uint8_t h[H], uint64_t *rng)
 {
@@ -368,7 +368,7 @@ static void check_consistency_mutations(uint64_t old, uint64_t size, const uint8
         SC_ERR_PROOF);
 }
 
-/* ---- whole checks over a store ------------------------------------------ */
+/* ---- whole checks over a store ---- */
 
 /* Inclusion proof of (index, size) from the store: equals PATH, verifies, resists mutation. */
 static void check_inclusion(store *s, uint64_t index, uint64_t size, int compare_ref, uint64_t *rng)
@@ -422,7 +422,7 @@ static void check_consistency(store *s, uint64_t old, uint64_t size, int compare
     check_consistency_mutations(old, size, old_root, root, (const uint8_t(*)[H])proof, n, rng);
 }
 
-/* ---- the CT vectors ------------------------------------------------------ */
+/* ---- the CT vectors ---- */
 
 typedef struct vec_proof {
     uint64_t a, b; /* (index, size) or (old, new) */
@@ -552,7 +552,7 @@ static void vector_store(store *s, const vectors *v)
     s->limit = v->nleaves;
 }
 
-/* ---- tests ------------------------------------------------------------- */
+/* ---- tests ---- */
 
 START_TEST(test_hash_vectors)
 {
