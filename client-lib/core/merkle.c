@@ -9,7 +9,7 @@
  * the power of two at or above m, so it splits into the perfect subtrees of
  * the set bits of m, each aligned.  Hence everything here is computed from
  * sc_merkle_node_fn lookups of perfect subtrees inside the asked-for size:
- * at most 64 per subtree, at most 64 subtrees per proof.  Nothing recurses
+ * at most 64 per subtree, at most 65 subtrees per proof.  Nothing recurses
  * (the RFC recursions become loops that walk down one level per step) and
  * nothing allocates.  Every output is zeroed when a function fails.
  */
@@ -109,8 +109,7 @@ sc_status sc_merkle_frontier_load(sc_merkle_frontier *f, uint64_t size, sc_merkl
     for (unsigned l = 0; l < 64; l++) {
         if (!(size >> l & 1))
             continue;
-        /* The subtree of bit l ends where the bits below l begin, so its index is (size >> l) - 1.
-         */
+        /* The subtree of bit l ends where the lower bits' leaves begin: index (size >> l) - 1. */
         rc = node(ctx, l, (size >> l) - 1, f->hash[l]);
         if (rc != SC_OK)
             goto done;
@@ -180,11 +179,11 @@ sc_status sc_merkle_root(sc_merkle_node_fn node, void *ctx, uint64_t size, uint8
 }
 
 /*
- * One step of a walk down the RFC recursion: the subtree [start, start + n)
- * splits at k; the sibling not walked into is returned as (sib_start,
- * sib_count) and the walk moves into the half that holds `target` (a leaf
- * index for PATH, the old size for SUBPROOF).  Returning the sibling as a
- * range keeps the counting pass and the hashing pass in step.
+ * A walk down the RFC recursion, one level per step: the subtree it is in.
+ * The range functions below note, at each step, the subtree the proof needs
+ * from the other half.  Listing the ranges before hashing anything lets a
+ * too-small buffer be refused before any lookup, and the proof is then
+ * filled bottom-up, as the RFC orders it.
  */
 typedef struct walk {
     uint64_t start, n; /* the current subtree, in leaves */
