@@ -525,7 +525,8 @@ static void life_store(fold *f, size_t i, const size_t *front, size_t m)
     }
     f->loff[i] = f->lpool_n;
     f->llen[i] = m;
-    memcpy(f->lpool + f->lpool_n, front, m * sizeof *front);
+    if (m)
+        memcpy(f->lpool + f->lpool_n, front, m * sizeof *front);
     f->lpool_n += m;
 }
 
@@ -703,13 +704,13 @@ static bool is_void_of_entity(const Scpb__Op *op)
 static const char *judge(fold *f, size_t i)
 {
     const Scpb__Op *op = op_of(f, i);
-    for (size_t d = 0; d < f->ndep[i]; d++) {
-        size_t j = f->dep[i * SC_DEPS_MAX + d];
-        if (!f->valid[j])
-            return "depends on an op that is not valid";
-        if (op_of(f, j)->hlc >= op->hlc)
+    /* HLC first: only with it does fold order visit the deps before the op. */
+    for (size_t d = 0; d < f->ndep[i]; d++)
+        if (op_of(f, f->dep[i * SC_DEPS_MAX + d])->hlc >= op->hlc)
             return "its HLC is not after the HLC of its deps";
-    }
+    for (size_t d = 0; d < f->ndep[i]; d++)
+        if (!f->valid[f->dep[i * SC_DEPS_MAX + d]])
+            return "depends on an op that is not valid";
     if (sc_op_kind_is_create(op->body_case)) {
         if (f->create != f->n)
             return "the entity was already created";
