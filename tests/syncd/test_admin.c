@@ -1,0 +1,257 @@
+/*
+ * test_admin.c: `syncd admin` (syncd/admin.c) run in-process against a
+ * real data directory while another register handle is open on it, as
+ * syncd serve would be: org units, targets, users, enrollment codes, the
+ * score-sheet vector, assignments, device list and revoke, and the errors
+ * people will meet.
+ */
+#include "regfix.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+
+#include "commands.h"
+#include "core/date.h"
+
+/* Run `syncd admin --data DIR args...` (NULL-terminated); stdout into out (cap bytes). */
+#define ADMIN(f, out, ...) admin((f), (out), sizeof(out), (const char *[]){__VA_ARGS__, NULL})
+static int admin(rf *f, char *out, size_t cap, const char **args)
+{
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = (char *)"admin";
+    argv[argc++] = (char *)"--data";
+    argv[argc++] = f->data;
+    for (int i = 0; args[i] && argc < 31; i++)
+        argv[argc++] = (char *)args[i];
+    argv[argc] = NULL;
+    char path[400];
+    snprintf(path, sizeof path, "%s/stdout", f->tmp);
+    fflush(stdout);
+    int saved = dup(1);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    dup2(fd, 1);
+    close(fd);
+    int rc = sd_cmd_admin(argc, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    FILE *in = fopen(path, "r");
+    size_t got = fread(out, 1, cap - 1, in);
+    out[got] = '\0';
+    fclose(in);
+    return rc;
+}
+
+static void parse_id(const char *text, uint8_t id[SC_ID_LEN])
+{
+    ck_assert_uint_eq(strlen(text), 2 * SC_ID_LEN + 1);
+    ck_assert_int_eq(sc_hex_decode(text, 2 * SC_ID_LEN, id, SC_ID_LEN), SC_OK);
+}
+
+START_TEST(orgs_targets_users)
+{
+    rf f;
+    rf_open(&f);
+    char out[4096];
+    uint8_t city[SC_ID_LEN], street[SC_ID_LEN], id[SC_ID_LEN];
+    ck_assert_int_eq(ADMIN(&f, out, "org", "add", "city", "--name=某市"), 0);
+    parse_id(out, city);
+    ck_assert_int_eq(ADMIN(&f, out, "org", "add", "junan", "--name", "君安社区",
+                           "--parent", "city"),
+                     0);
+    parse_id(out, street);
+    /* The already-open register (syncd serve) sees what admin wrote. */
+    uint8_t found[SC_ID_LEN];
+    sc_err err;
+    ck_assert_int_eq(sd_register_lookup_code(f.r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, "junan", 0,
+                                             found, &err),
+                     SC_OK);
+    ck_assert_mem_eq(found, street, SC_ID_LEN);
+    Scpb__EntityState *st = NULL;
+    ck_assert_int_eq(sd_register_state(f.r, street, &st, &err), SC_OK);
+    ck_assert_str_eq(st->org->name, "君安社区");
+    ck_assert_mem_eq(st->org->parent.data, city, SC_ID_LEN);
+    ck_assert_int_eq(st->org->level, SCPB__ORG_LEVEL__LEVEL_COUNTY);
+    sd_state_free(st);
+
+    ck_assert_int_eq(ADMIN(&f, out, "target", "add", "junan-garden", "--name",
+                           "君安花园小区", "--org", "junan", "--type", "compound"),
+                     0);
+    parse_id(out, id);
+    ck_assert_int_eq(ADMIN(&f, out, "user", "add", "wang", "--role", "inspector",
+                           "--org", "city", "--name", "王检查"),
+                     0);
+    parse_id(out, id);
+    ck_assert_int_eq(sd_register_state(f.r, id, &st, &err), SC_OK);
+    ck_assert_int_eq(st->user->role, SCPB__ROLE__ROLE_INSPECTOR);
+    sd_state_free(st);
+
+    /* The errors people meet. */
+    ck_assert_int_eq(ADMIN(&f, out, "target", "add", "x", "--name", "x", "--org",
+                           "nowhere"),
+                     1);
+    ck_assert_int_eq(ADMIN(&f, out, "user", "add", "wang", "--role", "inspector",
+                           "--org", "city"),
+                     1);
+    ck_assert_int_eq(ADMIN(&f, out, "user", "add", "li", "--role", "boss", "--org",
+                           "city"),
+                     2);
+    ck_assert_int_eq(ADMIN(&f, out, "org", "add", "city", "--name=again"), 1);
+    ck_assert_int_eq(ADMIN(&f, out, "org", "add", "y", "--nmae=typo"), 2);
+    ck_assert_int_eq(ADMIN(&f, out, "frobnicate", "now"), 2);
+    rf_close(&f);
+}
+END_TEST
+
+START_TEST(enroll_prints_the_code_alone)
+{
+    rf f;
+    rf_open(&f);
+    char out[4096];
+    ck_assert_int_eq(ADMIN(&f, out, "org", "add", "city", "--name=某市"), 0);
+    ck_assert_int_eq(ADMIN(&f, out, "user", "add", "zhao", "--role", "responsible",
+                           "--org", "city"),
+                     0);
+    ck_assert_int_eq(ADMIN(&f, out, "enroll", "zhao", "--ttl", "24"), 0);
+    ck_assert_uint_eq(strlen(out), 25);
+    ck_assert_int_eq(out[24], '\n');
+    ck_assert_int_eq(ADMIN(&f, out, "enroll", "nobody"), 1);
+    ck_assert_str_eq(out, "");
+    ck_assert_int_eq(ADMIN(&f, out, "enroll", "zhao", "--ttl", "0"), 2);
+    rf_close(&f);
+}
+END_TEST
+
+START_TEST(template_and_assignment)
+{
+    rf f;
+    rf_open(&f);
+    char out[4096], path[600];
+    snprintf(path, sizeof path, "%s/templates/no-epidemic-100.json", SC_VECTORS_DIR);
+    ck_assert_int_eq(ADMIN(&f, out, "org", "add", "city", "--name=某市"), 0);
+    ck_assert_int_eq(ADMIN(&f, out, "target", "add", "junan-garden", "--name",
+                           "君安花园小区", "--org", "city"),
+                     0);
+    ck_assert_int_eq(ADMIN(&f, out, "user", "add", "wang", "--role", "inspector",
+                           "--org", "city"),
+                     0);
+    ck_assert_int_eq(ADMIN(&f, out, "user", "add", "liu", "--role", "supervisor",
+                           "--org", "city"),
+                     0);
+    ck_assert_int_eq(ADMIN(&f, out, "user", "add", "zhao", "--role", "responsible",
+                           "--org", "city"),
+                     0);
+    uint8_t tpl[SC_ID_LEN];
+    ck_assert_int_eq(ADMIN(&f, out, "template", "add", path), 0);
+    parse_id(out, tpl);
+    Scpb__EntityState *st = NULL;
+    sc_err err;
+    ck_assert_int_eq(sd_register_state(f.r, tpl, &st, &err), SC_OK);
+    ck_assert_uint_eq(st->template_->n_items, 10);
+    ck_assert_int_eq(st->template_->max_total, 100);
+    ck_assert_int_eq(st->template_->pass_mark, 80);
+    ck_assert_str_eq(st->template_->items[1]->text, "无确诊病例");
+    ck_assert(st->template_->items[1]->veto);
+    sd_state_free(st);
+    /* Immutable once added: the same code and version again is refused. */
+    ck_assert_int_eq(ADMIN(&f, out, "template", "add", path), 1);
+    char bad[700];
+    snprintf(bad, sizeof bad, "%s/bad.json", f.tmp);
+    FILE *b = fopen(bad, "w");
+    fputs("{\"code\":\"x\",\"name\":\"x\",\"version\":1,\"items\":[{\"code\":\"a\"}]}", b);
+    fclose(b);
+    ck_assert_int_eq(ADMIN(&f, out, "template", "add", bad), 1);
+
+    uint8_t asg[SC_ID_LEN];
+    ck_assert_int_eq(ADMIN(&f, out, "assign", "--target", "junan-garden",
+                           "--inspector", "wang", "--inspector", "liu", "--kind", "spot",
+                           "--disclosure", "unannounced", "--due", "2026-12-01", "--template",
+                           "no-epidemic-100@1"),
+                     0);
+    parse_id(out, asg);
+    ck_assert_int_eq(sd_register_state(f.r, asg, &st, &err), SC_OK);
+    ck_assert_uint_eq(st->assignment->n_inspectors, 2);
+    ck_assert_int_eq(st->assignment->disclosure, SCPB__DISCLOSURE__DISCLOSURE_UNANNOUNCED);
+    ck_assert_mem_eq(st->assignment->template_.data, tpl, SC_ID_LEN);
+    int32_t day;
+    sc_date_parse("2026-12-01", 10, &day);
+    ck_assert_int_eq(st->assignment->due_day, day);
+    sd_state_free(st);
+    /* A responsible contact cannot be assigned to inspect; unknown logins and kinds are named. */
+    ck_assert_int_eq(ADMIN(&f, out, "assign", "--target", "junan-garden",
+                           "--inspector", "zhao", "--kind", "spot", "--disclosure=open"),
+                     1);
+    ck_assert_int_eq(ADMIN(&f, out, "assign", "--target", "junan-garden",
+                           "--inspector", "nobody", "--kind", "spot", "--disclosure=open"),
+                     1);
+    ck_assert_int_eq(ADMIN(&f, out, "assign", "--target", "junan-garden",
+                           "--inspector", "wang", "--kind", "sneaky", "--disclosure=open"),
+                     2);
+    rf_close(&f);
+}
+END_TEST
+
+START_TEST(device_list_and_revoke)
+{
+    world w;
+    world_open(&w);
+    rf *f = &w.f;
+    char out[65536];
+    ck_assert_int_eq(ADMIN(f, out, "device", "list"), 0);
+    json_error_t jerr;
+    json_t *arr = json_loads(out, 0, &jerr);
+    ck_assert_ptr_nonnull(arr);
+    ck_assert_uint_eq(json_array_size(arr), 5);
+    json_t *first = json_array_get(arr, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(first, "login")), "insp");
+    ck_assert_str_eq(json_string_value(json_object_get(first, "label")), "平板 1");
+    ck_assert(json_is_false(json_object_get(first, "revoked")));
+    char dev[64];
+    snprintf(dev, sizeof dev, "%s", json_string_value(json_object_get(first, "device")));
+    json_decref(arr);
+
+    ck_assert_int_eq(ADMIN(f, out, "device", "revoke", dev, "--reason", "平板丢失"), 0);
+    ck_assert_int_eq(ADMIN(f, out, "device", "revoke", dev), 1); /* already */
+    ck_assert_int_eq(ADMIN(f, out, "device", "revoke", "0123"), 2);
+    ck_assert_int_eq(ADMIN(f, out, "device", "list"), 0);
+    arr = json_loads(out, 0, &jerr);
+    first = json_array_get(arr, 0);
+    ck_assert(json_is_true(json_object_get(first, "revoked")));
+    ck_assert_str_eq(json_string_value(json_object_get(first, "revoke_reason")), "平板丢失");
+    json_decref(arr);
+    /* The running register refuses the revoked device's ops at once. */
+    sd_principal p;
+    sc_err err;
+    ck_assert_int_eq(sd_register_principal(f->r, sc_keypair_public(w.insp.kp), &p, &err), SC_OK);
+    ck_assert(p.revoked);
+    world_close(&w);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("syncd/admin");
+    struct {
+        const char *name;
+        const TTest *t;
+    } cases[] = {
+        {"orgs, targets, users", orgs_targets_users},
+        {"enroll", enroll_prints_the_code_alone},
+        {"template and assignment", template_and_assignment},
+        {"device list and revoke", device_list_and_revoke},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, cases[i].t);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
+
+int main(void)
+{
+    return sct_run(suite());
+}
