@@ -452,13 +452,20 @@ RF_FN sd_result rf_push1(rf *f, rf_dev *d, sc_op *o)
     return res;
 }
 
-#define rf_accepted(res)                                                                           \
-    ck_assert_msg((res).status == SCPB__OP_STATUS__OP_ACCEPTED, "expected accepted, got %d/%d: %s", \
-                  (int)(res).status, (res).reason, (res).message)
-#define rf_rejected(res, why)                                                                      \
-    ck_assert_msg((res).status == SCPB__OP_STATUS__OP_REJECTED && (res).reason == (why),           \
-                  "expected reason %d, got %d/%d: %s", (int)(why), (int)(res).status,              \
-                  (res).reason, (res).message)
+#define rf_accepted(expr)                                                                          \
+    do {                                                                                           \
+        sd_result rf_r_ = (expr);                                                                  \
+        ck_assert_msg(rf_r_.status == SCPB__OP_STATUS__OP_ACCEPTED,                                \
+                      "expected accepted, got %d/%d: %s", (int)rf_r_.status, rf_r_.reason,         \
+                      rf_r_.message);                                                              \
+    } while (0)
+#define rf_rejected(expr, why)                                                                     \
+    do {                                                                                           \
+        sd_result rf_r_ = (expr);                                                                  \
+        ck_assert_msg(rf_r_.status == SCPB__OP_STATUS__OP_REJECTED && rf_r_.reason == (why),       \
+                      "expected reason %d, got %d/%d: %s", (int)(why), (int)rf_r_.status,          \
+                      rf_r_.reason, rf_r_.message);                                                \
+    } while (0)
 
 /* Pull everything visible to d (in pages of max); returns the count, fills idx[] (cap). */
 RF_FN size_t rf_pull_all(rf *f, const sd_principal *p, uint32_t max, uint64_t *idx, size_t cap,
