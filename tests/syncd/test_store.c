@@ -1,0 +1,265 @@
+/*
+ * test_store.c: the SQLite backend of store.h on its own: creating and
+ * opening (schema version, missing and existing files), transactions that
+ * roll back, the log, entities in id order, unique codes, devices,
+ * enrollment codes that are used once, Merkle nodes, checkpoints, release
+ * events and the pull join.
+ */
+#include "regfix.h"
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+typedef struct sf {
+    char tmp[64];
+    char path[128];
+    sd_store *s;
+} sf;
+
+static void sf_open(sf *x)
+{
+    snprintf(x->tmp, sizeof x->tmp, "/tmp/sdstore.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(x->tmp));
+    snprintf(x->path, sizeof x->path, "%s/register.db", x->tmp);
+    sc_err err;
+    ck_assert_int_eq(sd_store_sqlite_open(x->path, true, &x->s, &err), SC_OK);
+}
+
+static void sf_close(sf *x)
+{
+    if (x->s)
+        x->s->vt->close(x->s);
+    rf_rmtree(x->tmp);
+}
+
+static void id_of(uint8_t *out, size_t n, uint8_t v)
+{
+    memset(out, v, n);
+}
+
+START_TEST(create_and_open)
+{
+    sf x;
+    sf_open(&x);
+    sc_err err;
+    sd_store *other = NULL;
+    ck_assert_int_eq(sd_store_sqlite_open(x.path, true, &other, &err), SC_ERR_EXISTS);
+    ck_assert_int_eq(sd_store_sqlite_open(x.path, false, &other, &err), SC_OK);
+    other->vt->close(other);
+    char missing[160];
+    snprintf(missing, sizeof missing, "%s/none.db", x.tmp);
+    ck_assert_int_eq(sd_store_sqlite_open(missing, false, &other, &err), SC_ERR_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(err.msg, "syncd init"));
+    /* Another schema version is refused. */
+    ck_assert_int_eq(x.s->vt->meta_put(x.s, "schema_version", "99", 2, &err), SC_OK);
+    ck_assert_int_eq(sd_store_sqlite_open(x.path, false, &other, &err), SC_ERR_STORAGE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "schema version 99"));
+    sf_close(&x);
+}
+END_TEST
+
+START_TEST(log_entities_and_rollback)
+{
+    sf x;
+    sf_open(&x);
+    sd_store *s = x.s;
+    sc_err err;
+    uint64_t n;
+    ck_assert_int_eq(s->vt->log_size(s, &n, &err), SC_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(s->vt->begin(s, true, &err), SC_OK);
+    sd_op_row op;
+    memset(&op, 0, sizeof op);
+    id_of(op.op_id, SC_HASH_LEN, 1);
+    id_of(op.entity, SC_ID_LEN, 9);
+    op.hlc = 77;
+    op.signed_op = (const uint8_t *)"bytes";
+    op.signed_len = 5;
+    ck_assert_int_eq(s->vt->op_append(s, &op, &err), SC_OK);
+    sd_entity_row e;
+    memset(&e, 0, sizeof e);
+    id_of(e.id, SC_ID_LEN, 9);
+    e.type = 2;
+    e.op_count = 1;
+    e.state = (uint8_t *)"st";
+    e.state_len = 2;
+    e.has_scope = true;
+    id_of(e.scope_org, SC_ID_LEN, 3);
+    ck_assert_int_eq(s->vt->entity_put(s, &e, &err), SC_OK);
+    ck_assert_int_eq(s->vt->commit(s, &err), SC_OK);
+
+    sd_op_row got;
+    ck_assert_int_eq(s->vt->op_find(s, op.op_id, &got, &err), SC_OK);
+    ck_assert_uint_eq(got.hlc, 77);
+    ck_assert_mem_eq(got.entity, op.entity, SC_ID_LEN);
+    sd_entity_row ge;
+    ck_assert_int_eq(s->vt->entity_get(s, e.id, true, &ge, &err), SC_OK);
+    ck_assert_uint_eq(ge.state_len, 2);
+    ck_assert_mem_eq(ge.state, "st", 2);
+    ck_assert(ge.has_scope && !ge.has_target);
+    free(ge.state);
+
+    /* A rolled-back transaction leaves nothing. */
+    ck_assert_int_eq(s->vt->begin(s, true, &err), SC_OK);
+    op.idx = 1;
+    id_of(op.op_id, SC_HASH_LEN, 2);
+    ck_assert_int_eq(s->vt->op_append(s, &op, &err), SC_OK);
+    s->vt->rollback(s);
+    ck_assert_int_eq(s->vt->log_size(s, &n, &err), SC_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(s->vt->op_find(s, op.op_id, &got, &err), SC_ERR_NOT_FOUND);
+    /* The same op id twice is a storage error (a constraint), never a silent overwrite. */
+    id_of(op.op_id, SC_HASH_LEN, 1);
+    ck_assert_int_eq(s->vt->op_append(s, &op, &err), SC_ERR_STORAGE);
+    ck_assert_int_eq(err.reason, SCPB__REASON__REASON_STORAGE);
+    sf_close(&x);
+}
+END_TEST
+
+START_TEST(codes_devices_and_enrollment)
+{
+    sf x;
+    sf_open(&x);
+    sd_store *s = x.s;
+    sc_err err;
+    uint8_t ent[SC_ID_LEN], found[SC_ID_LEN];
+    id_of(ent, SC_ID_LEN, 5);
+    ck_assert_int_eq(s->vt->begin(s, true, &err), SC_OK);
+    ck_assert_int_eq(s->vt->code_put(s, 5, "wuyi", 1, ent, &err), SC_OK);
+    ck_assert_int_eq(s->vt->code_put(s, 5, "wuyi", 2, ent, &err), SC_OK);
+    ck_assert_int_eq(s->vt->code_put(s, 5, "wuyi", 1, ent, &err), SC_ERR_STORAGE);
+    ck_assert_int_eq(s->vt->code_find(s, 5, "wuyi", 2, found, &err), SC_OK);
+    ck_assert_int_eq(s->vt->code_find(s, 5, "wuyi", 3, found, &err), SC_ERR_NOT_FOUND);
+
+    sd_device_row d;
+    memset(&d, 0, sizeof d);
+    id_of(d.key, SC_KEY_LEN, 7);
+    id_of(d.device, SC_ID_LEN, 8);
+    d.enrolled_idx = 4;
+    ck_assert_int_eq(s->vt->device_put(s, &d, &err), SC_OK);
+    ck_assert_int_eq(s->vt->device_revoke(s, d.device, 10, &err), SC_OK);
+    ck_assert_int_eq(s->vt->device_revoke(s, d.device, 12, &err), SC_OK);
+    sd_device_row g;
+    ck_assert_int_eq(s->vt->device_get(s, d.key, &g, &err), SC_OK);
+    ck_assert(g.revoked);
+    ck_assert_uint_eq(g.revoked_idx, 10); /* the first revocation counts */
+
+    sd_enroll_row en;
+    memset(&en, 0, sizeof en);
+    id_of(en.hash, SC_HASH_LEN, 3);
+    en.expires_ms = 100;
+    ck_assert_int_eq(s->vt->enroll_put(s, &en, &err), SC_OK);
+    ck_assert_int_eq(s->vt->enroll_use(s, en.hash, 50, d.device, &err), SC_OK);
+    ck_assert_int_eq(s->vt->enroll_use(s, en.hash, 51, d.device, &err), SC_ERR_NOT_FOUND);
+    sd_enroll_row ge;
+    ck_assert_int_eq(s->vt->enroll_get(s, en.hash, &ge, &err), SC_OK);
+    ck_assert(ge.used);
+    ck_assert_int_eq(ge.used_ms, 50);
+    /* The code and device rows reference entities: committing without them is refused. */
+    ck_assert_int_eq(s->vt->commit(s, &err), SC_ERR_STORAGE);
+    s->vt->rollback(s);
+    sf_close(&x);
+}
+END_TEST
+
+static bool count_pull(void *ctx, const sd_pull_row *r)
+{
+    size_t *n = ctx;
+    ck_assert_int_eq(r->vis_class, SD_VIS_INSPECTION);
+    (*n)++;
+    return true;
+}
+
+START_TEST(nodes_checkpoints_releases_pull)
+{
+    sf x;
+    sf_open(&x);
+    sd_store *s = x.s;
+    sc_err err;
+    uint8_t h[SC_HASH_LEN], g[SC_HASH_LEN];
+    id_of(h, SC_HASH_LEN, 0x42);
+    ck_assert_int_eq(s->vt->begin(s, true, &err), SC_OK);
+    ck_assert_int_eq(s->vt->node_put(s, 3, 5, h, &err), SC_OK);
+    ck_assert_int_eq(s->vt->node_get(s, 3, 5, g, &err), SC_OK);
+    ck_assert_mem_eq(g, h, SC_HASH_LEN);
+    ck_assert_int_eq(s->vt->node_get(s, 3, 6, g, &err), SC_ERR_NOT_FOUND);
+
+    sd_checkpoint_row cp;
+    memset(&cp, 0, sizeof cp);
+    cp.note = "a";
+    cp.note_len = 1;
+    ck_assert_int_eq(s->vt->checkpoint_put(s, &cp, &err), SC_OK);
+    cp.size = 2;
+    cp.note = "b";
+    ck_assert_int_eq(s->vt->checkpoint_put(s, &cp, &err), SC_OK);
+    char *note = NULL;
+    sd_checkpoint_row last;
+    ck_assert_int_eq(s->vt->checkpoint_latest(s, &last, &note, &err), SC_OK);
+    ck_assert_uint_eq(last.size, 2);
+    ck_assert_str_eq(note, "b");
+    free(note);
+
+    /* Two ops of an inspection, released; the pull joins ops, entities and releases. */
+    sd_entity_row e;
+    memset(&e, 0, sizeof e);
+    id_of(e.id, SC_ID_LEN, 9);
+    e.type = 7;
+    e.vis_class = SD_VIS_INSPECTION;
+    e.state = (uint8_t *)"x";
+    e.state_len = 1;
+    ck_assert_int_eq(s->vt->entity_put(s, &e, &err), SC_OK);
+    for (uint64_t i = 0; i < 2; i++) {
+        sd_op_row op;
+        memset(&op, 0, sizeof op);
+        op.idx = i;
+        id_of(op.op_id, SC_HASH_LEN, (uint8_t)(i + 1));
+        memcpy(op.entity, e.id, SC_ID_LEN);
+        op.signed_op = (const uint8_t *)"z";
+        op.signed_len = 1;
+        ck_assert_int_eq(s->vt->op_append(s, &op, &err), SC_OK);
+    }
+    uint64_t seq;
+    ck_assert_int_eq(s->vt->release_next_seq(s, &seq, &err), SC_OK);
+    ck_assert_uint_eq(seq, 0);
+    ck_assert_int_eq(s->vt->release_put(s, 0, e.id, 0, &err), SC_OK);
+    ck_assert_int_eq(s->vt->release_next_seq(s, &seq, &err), SC_OK);
+    ck_assert_uint_eq(seq, 1);
+    ck_assert_int_eq(s->vt->commit(s, &err), SC_OK);
+    size_t n = 0;
+    ck_assert_int_eq(s->vt->pull_log(s, 0, count_pull, &n, &err), SC_OK);
+    ck_assert_uint_eq(n, 2);
+    n = 0;
+    ck_assert_int_eq(s->vt->pull_releases(s, 0, count_pull, &n, &err), SC_OK);
+    ck_assert_uint_eq(n, 1);
+    n = 0;
+    ck_assert_int_eq(s->vt->pull_log(s, 2, count_pull, &n, &err), SC_OK);
+    ck_assert_uint_eq(n, 0);
+    sf_close(&x);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("syncd/store");
+    struct {
+        const char *name;
+        const TTest *t;
+    } cases[] = {
+        {"create and open", create_and_open},
+        {"log, entities, rollback", log_entities_and_rollback},
+        {"codes, devices, enrollment", codes_devices_and_enrollment},
+        {"nodes, checkpoints, releases, pull", nodes_checkpoints_releases_pull},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_add_test(tc, cases[i].t);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
+
+int main(void)
+{
+    return sct_run(suite());
+}
