@@ -19,6 +19,8 @@
 #include "core/ids.h"
 #include "http.h"
 #include "ingest.h"
+#include "logjson.h"
+#include "logjson.h"
 #include "register.h"
 #include "sctest.h"
 #include "sctest_fixture.h"
@@ -36,6 +38,7 @@ static char base[64];
 
 static void setup(void)
 {
+    sd_log_set_level(SD_LOG_WARN); /* request lines would drown the test output */
     sct_tempdir(dir, sizeof dir);
     char data[600];
     snprintf(data, sizeof data, "%s/data", dir);
@@ -224,12 +227,18 @@ static char *raw_exchange(const void *req, size_t len, const void *more, size_t 
     for (int i = 0; i < repeat; i++)
         if (send(fd, more, more_len, MSG_NOSIGNAL) != (ssize_t)more_len)
             break;
-    shutdown(fd, SHUT_WR);
+    /* Read one response: headers, then Content-Length bytes (or up to the server's close). */
     size_t cap = 65536, n = 0;
     char *out = malloc(cap);
     ssize_t got;
-    while (n + 1 < cap && (got = recv(fd, out + n, cap - 1 - n, 0)) > 0)
+    while (n + 1 < cap && (got = recv(fd, out + n, cap - 1 - n, 0)) > 0) {
         n += (size_t)got;
+        out[n] = '\0';
+        char *end = strstr(out, "\r\n\r\n");
+        const char *cl = strstr(out, "Content-Length: ");
+        if (end && cl && cl < end && n >= (size_t)(end + 4 - out) + strtoul(cl + 16, NULL, 10))
+            break;
+    }
     out[n] = '\0';
     close(fd);
     return out;
@@ -247,19 +256,16 @@ START_TEST(streamed_body_over_limit)
     char req[8192];
     size_t rl = strlen(head);
     memcpy(req, head, rl);
-    /* 5 x 4 KiB = 20 KiB > 16 KiB, then the end of the body: answered 413. */
-    char *out = raw_exchange(req, rl, chunk, cl, 5);
-    (void)out;
-    free(out);
-    /* Sent again with the terminating chunk. */
+    /* 5 x 4 KiB = 20 KiB > 16 KiB, then the end of the body: answered 413 at its end. */
     char *full = malloc(rl + 5 * cl + 5);
     memcpy(full, head, rl);
     for (int i = 0; i < 5; i++)
         memcpy(full + rl + (size_t)i * cl, chunk, cl);
     memcpy(full + rl + 5 * cl, "0\r\n\r\n", 5);
-    out = raw_exchange(full, rl + 5 * cl + 5, NULL, 0, 0);
+    char *out = raw_exchange(full, rl + 5 * cl + 5, NULL, 0, 0);
     ck_assert_msg(strncmp(out, "HTTP/1.1 413", 12) == 0, "got: %.80s", out);
     ck_assert(strstr(out, "X-Spotcheck-Reason: too_large") != NULL);
+    ck_assert(strstr(out, "Connection: close") != NULL);
     free(out);
     /* Far past the limit the server hangs up instead of reading on. */
     out = raw_exchange(req, rl, chunk, cl, 40);
@@ -553,32 +559,53 @@ START_TEST(storage_failure_is_503)
     sct_client c;
     sct_client_init(&c, base, k);
     enroll(&c, k, "inspector1");
-    /* An op the register would accept: an inspection of a target in scope. */
-    uint8_t id[SC_ID_LEN];
-    sc_uuid7_new(sct_sys_env(), id);
-    Scpb__Op op = SCPB__OP__INIT;
-    Scpb__InspectionOpen io = SCPB__INSPECTION_OPEN__INIT;
-    io.has_target = true;
-    io.target.data = fx.target;
-    io.target.len = SC_ID_LEN;
-    io.has_kind = true;
-    io.kind = SCPB__INSPECTION_KIND__KIND_SPOT;
-    io.has_disclosure = true;
-    io.disclosure = SCPB__DISCLOSURE__DISCLOSURE_OPEN;
-    op.has_entity = true;
-    op.entity.data = id;
-    op.entity.len = SC_ID_LEN;
-    op.has_entity_type = true;
-    op.entity_type = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
-    op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
-    op.inspection_open = &io;
     uint64_t clock = 0;
-    sc_op *o = sct_device_op(k, &clock, &op);
+    uint8_t insp[SC_ID_LEN];
+    sc_op *open = sct_op_open_inspection(k, &clock, insp, fx.target);
+    Scpb__SyncResponse *resp = NULL;
+    ck_assert_int_eq(sct_sync(&c, &open, 1, NULL, 0, 0, &resp), 200);
+    ck_assert_int_eq(resp->results[0]->status, SCPB__OP_STATUS__OP_ACCEPTED);
+    uint64_t size = resp->checkpoint->size;
+    scpb__sync_response__free_unpacked(resp, NULL);
+    /* Notes of 8 KB each cannot fit in a database that may not grow. */
+    char text[8001];
+    memset(text, 'n', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    sc_op *notes[5];
+    for (int i = 0; i < 5; i++)
+        notes[i] = sct_op_note(k, &clock, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+                               (const uint8_t(*)[SC_HASH_LEN])open->id, 1, text);
     sc_err err;
     ck_assert_int_eq(sd_register_limit_storage(reg, 0, &err), SC_OK);
-    Scpb__SyncResponse *resp = NULL;
-    ck_assert_int_eq(sct_sync(&c, &o, 1, NULL, 0, 0, &resp), 503);
-    sc_op_free(sct_sys_env(), o);
+    sct_resp r;
+    Scpb__SyncRequest sr = SCPB__SYNC_REQUEST__INIT;
+    ProtobufCBinaryData enc[5];
+    for (int i = 0; i < 5; i++) {
+        enc[i].data = notes[i]->signed_bytes;
+        enc[i].len = notes[i]->signed_len;
+    }
+    sr.n_ops = 5;
+    sr.ops = enc;
+    size_t n = scpb__sync_request__get_packed_size(&sr);
+    uint8_t *body = malloc(n);
+    scpb__sync_request__pack(&sr, body);
+    sct_request(&c, "POST", "/v1/sync", body, n, NULL, NULL, &r);
+    assert_error(&r, 503, "storage");
+    sct_resp_dispose(&r);
+    free(body);
+    /* Nothing from the request was stored. */
+    ck_assert_int_eq(sd_register_limit_storage(reg, 100000, &err), SC_OK);
+    ck_assert_int_eq(sct_sync(&c, NULL, 0, NULL, 0, 0, &resp), 200);
+    ck_assert_uint_eq(resp->checkpoint->size, size);
+    scpb__sync_response__free_unpacked(resp, NULL);
+    /* And once the disk has room, the same ops go in. */
+    ck_assert_int_eq(sct_sync(&c, notes, 5, NULL, 0, 0, &resp), 200);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(resp->results[i]->status, SCPB__OP_STATUS__OP_ACCEPTED);
+    scpb__sync_response__free_unpacked(resp, NULL);
+    for (int i = 0; i < 5; i++)
+        sc_op_free(sct_sys_env(), notes[i]);
+    sc_op_free(sct_sys_env(), open);
     sct_client_dispose(&c);
     sc_keypair_free(k);
 }
