@@ -316,22 +316,16 @@ static bool parse_u64(const char *s, size_t n, uint64_t *out)
     return true;
 }
 
-/*
- * Find key in the raw query and parse its value.  Returns 1 found, 0 absent,
- * -1 malformed (not a number, or the key given twice).
- */
-static int query_u64(const req *q, const char *key, uint64_t *out)
+int sd_http_query_u64(const char *query, size_t len, const char *key, uint64_t *out)
 {
-    if (q->path_len >= q->target_len)
-        return 0;
-    const char *p = q->target + q->path_len + 1, *end = q->target + q->target_len;
+    const char *p = query, *end = query + len;
     size_t kl = strlen(key);
     int found = 0;
     while (p < end) {
         const char *amp = memchr(p, '&', (size_t)(end - p));
         const char *stop = amp ? amp : end;
         if ((size_t)(stop - p) > kl && memcmp(p, key, kl) == 0 && p[kl] == '=') {
-            if (found || !parse_u64(p + kl + 1, (size_t)(stop - p - (ptrdiff_t)kl - 1), out))
+            if (found || !parse_u64(p + kl + 1, (size_t)(stop - p) - kl - 1, out))
                 return -1;
             found = 1;
         }
@@ -340,8 +334,16 @@ static int query_u64(const req *q, const char *key, uint64_t *out)
     return found;
 }
 
-/* "bytes START-END/TOTAL" with START <= END < TOTAL. */
-static bool parse_content_range(const char *s, uint64_t *start, uint64_t *len, uint64_t *total)
+/* A query parameter of this request's raw target. */
+static int query_u64(const req *q, const char *key, uint64_t *out)
+{
+    if (q->path_len >= q->target_len)
+        return 0;
+    return sd_http_query_u64(q->target + q->path_len + 1, q->target_len - q->path_len - 1, key,
+                             out);
+}
+
+bool sd_http_parse_range(const char *s, uint64_t *start, uint64_t *len, uint64_t *total)
 {
     if (!s || strncmp(s, "bytes ", 6) != 0)
         return false;
@@ -402,6 +404,16 @@ static bool failed_op_id(const ProtobufCBinaryData *raw, uint8_t id[SC_HASH_LEN]
         scpb__signed_op__free_unpacked(so, NULL);
     }
     return ok;
+}
+
+/* "op I: MSG", cut to fit cap (the register's messages are already at most this long). */
+static void op_message(char *out, size_t cap, size_t i, const char *msg)
+{
+    int n = snprintf(out, cap, "op %zu: ", i);
+    size_t used = n > 0 && (size_t)n < cap ? (size_t)n : 0;
+    size_t ml = strnlen(msg, cap - used - 1);
+    memcpy(out + used, msg, ml);
+    out[used + ml] = '\0';
 }
 
 static int reason_of_open(sc_status rc, const sc_err *e)
@@ -482,8 +494,8 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
             failed_op_id(&sr->ops[i], res[i].op_id);
             res[i].status = SCPB__OP_STATUS__OP_REJECTED;
             res[i].reason = reason_of_open(rc, &oe);
-            snprintf(res[i].message, sizeof res[i].message, "op %zu: %s", i,
-                     oe.msg[0] ? oe.msg : sc_strerror(rc));
+            op_message(res[i].message, sizeof res[i].message, i,
+                       oe.msg[0] ? oe.msg : sc_strerror(rc));
         }
     }
     if (nopen > 0) {
@@ -831,7 +843,7 @@ static enum MHD_Result begin_upload(req *q, struct MHD_Connection *c, bool has_c
 {
     const sd_config *cfg = q->h->d.cfg;
     const char *cr = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_RANGE);
-    if (!parse_content_range(cr, &q->r_start, &q->r_len, &q->r_total))
+    if (!sd_http_parse_range(cr, &q->r_start, &q->r_len, &q->r_total))
         return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_BAD_FIELD,
                           "Content-Range must be \"bytes START-END/TOTAL\" with START <= END < TOTAL");
     if (q->r_total > cfg->blob_max)

@@ -23,6 +23,8 @@
 #ifndef SD_HTTP_H
 #define SD_HTTP_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "auth.h"
@@ -60,6 +62,20 @@ uint16_t sd_http_port(const sd_http *h);
  * while draining carry "Connection: close".  NULL is a no-op.
  */
 void sd_http_stop(sd_http *h, int64_t drain_ms);
+
+/*
+ * Parse a Content-Range value "bytes START-END/TOTAL" (decimal, START <= END
+ * < TOTAL): *start, *len = END-START+1, *total.  False for anything else.
+ * Exposed for tests and the fuzz target.
+ */
+bool sd_http_parse_range(const char *s, uint64_t *start, uint64_t *len, uint64_t *total);
+
+/*
+ * Find key=VALUE in a raw query string (len bytes, without the '?') and
+ * parse VALUE as a decimal uint64 of at most 19 digits.  Returns 1 found, 0
+ * absent, -1 malformed (not a number, or the key given twice).
+ */
+int sd_http_query_u64(const char *query, size_t len, const char *key, uint64_t *out);
 
 /* Requests currently being received or answered (for tests and shutdown). */
 unsigned sd_http_inflight(const sd_http *h);

@@ -611,6 +611,40 @@ START_TEST(storage_failure_is_503)
 }
 END_TEST
 
+START_TEST(parsers)
+{
+    uint64_t a = 0, n = 0, t = 0;
+    ck_assert(sd_http_parse_range("bytes 0-9/10", &a, &n, &t));
+    ck_assert(a == 0 && n == 10 && t == 10);
+    ck_assert(sd_http_parse_range("bytes 5-5/6", &a, &n, &t));
+    ck_assert(a == 5 && n == 1 && t == 6);
+    ck_assert(sd_http_parse_range("bytes 100-9999999999999999998/9999999999999999999", &a, &n, &t));
+    const char *bad[] = {NULL, "", "bytes", "bytes 0-9", "bytes 0-9/", "bytes 9-0/10",
+                         "bytes 0-10/10", "bytes -1-9/10", "bytes 0-9/10 ", "Bytes 0-9/10",
+                         "bytes 0x0-9/10", "bytes 0-9/*", "bytes */10", "bytes 0--9/10",
+                         "bytes 00000000000000000000-1/5"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(!sd_http_parse_range(bad[i], &a, &n, &t), "accepted \"%s\"",
+                      bad[i] ? bad[i] : "(null)");
+    uint64_t v = 0;
+    const char *q = "index=3&size=10&x=y";
+    ck_assert_int_eq(sd_http_query_u64(q, strlen(q), "index", &v), 1);
+    ck_assert_uint_eq(v, 3);
+    ck_assert_int_eq(sd_http_query_u64(q, strlen(q), "size", &v), 1);
+    ck_assert_uint_eq(v, 10);
+    ck_assert_int_eq(sd_http_query_u64(q, strlen(q), "start", &v), 0);
+    ck_assert_int_eq(sd_http_query_u64(q, strlen(q), "x", &v), -1);
+    ck_assert_int_eq(sd_http_query_u64(q, strlen(q), "siz", &v), 0);
+    const char *dup = "size=1&size=2";
+    ck_assert_int_eq(sd_http_query_u64(dup, strlen(dup), "size", &v), -1);
+    const char *empty = "size=&index=1";
+    ck_assert_int_eq(sd_http_query_u64(empty, strlen(empty), "size", &v), -1);
+    /* The length bounds the scan: nothing past it is read. */
+    ck_assert_int_eq(sd_http_query_u64("size=12", 6, "size", &v), 1);
+    ck_assert_uint_eq(v, 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/http");
@@ -634,6 +668,9 @@ static Suite *suite(void)
         tcase_add_test(tc, cases[i].t);
         suite_add_tcase(s, tc);
     }
+    TCase *tc = tcase_create("parsers");
+    tcase_add_test(tc, parsers);
+    suite_add_tcase(s, tc);
     return s;
 }
 
