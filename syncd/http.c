@@ -447,6 +447,9 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
 
     /* The size was checked against sync.body_max before a byte was buffered. */
     Scpb__SyncRequest *sr = scpb__sync_request__unpack(NULL, q->body_len, q->body);
+    /* The message holds its own copy of every op: the raw body can go now, lowering the peak. */
+    free(q->body);
+    q->body = NULL;
     if (!sr)
         return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_MALFORMED, "body is not a SyncRequest");
     n = sr->n_ops;
