@@ -457,8 +457,9 @@ static bool hs_add(sc_client *c, hashset *h, const uint8_t *p, size_t len)
 {
     if (len != SC_HASH_LEN && len != SC_ID_LEN)
         return true;
+    /* One set holds values of one length (ids or hashes), zero-padded in store. */
     for (size_t i = 0; i < h->n; i++)
-        if (h->v[i].len == len && memcmp(h->v[i].data, p, len) == 0)
+        if (memcmp(h->store[i], p, len) == 0)
             return true;
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 16;
