@@ -1,0 +1,1025 @@
+/*
+ * codec.c: signed ops in and out, and the structural check of an Op.
+ *
+ * Decoding is where bytes from the network first become structures, so it is
+ * defensive in a fixed order: the length is capped before anything is
+ * allocated; every protobuf-c unpack uses the environment's allocator and is
+ * paired with its free; an allocation failure inside unpack is told apart
+ * from a bad encoding (protobuf-c reports both as NULL) by a thin allocator
+ * wrapper; unknown fields anywhere in the tree are refused; the decoded
+ * envelope and op must re-encode to exactly the bytes received, so no signed
+ * byte is invisible in the decoded form (protobuf-c silently truncates a
+ * string at an embedded NUL and lets a repeated field overwrite an earlier
+ * one); then the structure is checked and only then the signature.
+ *
+ * sc_op_check reports the first problem it finds.  Its reasons:
+ * REASON_MALFORMED when the op's shape is wrong (header fields, deps, a
+ * missing body or a missing required field), REASON_WRONG_ENTITY_TYPE when
+ * the body kind does not apply to the entity type, REASON_BAD_FIELD when a
+ * present value is out of range or of the wrong form.  The message names the
+ * field ("finding_create.description: empty").  An enum field that is
+ * present must hold a known value other than UNSPECIFIED: an explicit
+ * "unspecified" says nothing and would give one meaning two encodings.
+ */
+#include "codec.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "date.h"
+#include "ids.h"
+#include "names.h"
+#include "wire.pb-c.h"
+
+/* ---- kinds and the entity types they apply to ---- */
+
+#define T(x) (1u << SCPB__ENTITY_TYPE__ENTITY_##x)
+
+typedef struct kind_info {
+    Scpb__Op__BodyCase kind;
+    unsigned types; /* entity-type bits the kind applies to */
+    bool create;    /* the kind creates its entity: first op, no deps */
+} kind_info;
+
+static const kind_info kinds[] = {
+    {SCPB__OP__BODY_ORG_CREATE, T(ORG_UNIT), true},
+    {SCPB__OP__BODY_TARGET_CREATE, T(TARGET), true},
+    {SCPB__OP__BODY_USER_CREATE, T(USER), true},
+    {SCPB__OP__BODY_DEVICE_ENROLL, T(DEVICE), true},
+    {SCPB__OP__BODY_DEVICE_REVOKE, T(DEVICE), false},
+    {SCPB__OP__BODY_TEMPLATE_PUBLISH, T(TEMPLATE), true},
+    {SCPB__OP__BODY_ASSIGNMENT_CREATE, T(ASSIGNMENT), true},
+    {SCPB__OP__BODY_INSPECTION_OPEN, T(INSPECTION), true},
+    {SCPB__OP__BODY_ITEM_RESULT, T(INSPECTION), false},
+    {SCPB__OP__BODY_INSPECTION_SUBMIT, T(INSPECTION), false},
+    {SCPB__OP__BODY_INSPECTION_AMEND, T(INSPECTION), false},
+    {SCPB__OP__BODY_FINDING_CREATE, T(FINDING), true},
+    {SCPB__OP__BODY_FIELD_EDIT, T(FINDING), false},
+    {SCPB__OP__BODY_RECTIFICATION_REPORT, T(FINDING), false},
+    {SCPB__OP__BODY_REVISIT, T(FINDING), false},
+    {SCPB__OP__BODY_CLOSURE, T(FINDING), false},
+    {SCPB__OP__BODY_REOPEN, T(FINDING), false},
+    {SCPB__OP__BODY_PHOTO_ATTACH, T(INSPECTION) | T(FINDING), false},
+    {SCPB__OP__BODY_NOTE, T(ASSIGNMENT) | T(INSPECTION) | T(FINDING), false},
+    {SCPB__OP__BODY_VOID_RECORD, T(ASSIGNMENT) | T(INSPECTION) | T(FINDING), false},
+    {SCPB__OP__BODY_RESOLVE, T(INSPECTION) | T(FINDING), false},
+};
+
+static const kind_info *kind_find(Scpb__Op__BodyCase kind)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (kinds[i].kind == kind)
+            return &kinds[i];
+    return NULL;
+}
+
+bool sc_op_kind_entity(Scpb__Op__BodyCase kind, Scpb__EntityType *type)
+{
+    const kind_info *k = kind_find(kind);
+    /* Exactly one bit set: the kind has a single entity type. */
+    if (!k || (k->types & (k->types - 1)) != 0)
+        return false;
+    for (int t = 0; t < 32; t++) {
+        if (k->types == 1u << t) {
+            *type = (Scpb__EntityType)t;
+            break;
+        }
+    }
+    return true;
+}
+
+bool sc_op_kind_applies(Scpb__Op__BodyCase kind, Scpb__EntityType type)
+{
+    const kind_info *k = kind_find(kind);
+    if (!k || (int)type <= 0 || (int)type >= 32)
+        return false;
+    return (k->types & (1u << type)) != 0;
+}
+
+bool sc_op_kind_is_create(Scpb__Op__BodyCase kind)
+{
+    const kind_info *k = kind_find(kind);
+    return k && k->create;
+}
+
+/* ---- UTF-8 ---- */
+
+bool sc_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = p[i];
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;       /* continuation bytes */
+        uint32_t cp;    /* the code point */
+        uint32_t least; /* smallest code point that needs this many bytes */
+        if ((c & 0xe0) == 0xc0) {
+            n = 1;
+            cp = c & 0x1f;
+            least = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2;
+            cp = c & 0x0f;
+            least = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3;
+            cp = c & 0x07;
+            least = 0x10000;
+        } else {
+            return false; /* a stray continuation byte, or 0xf8..0xff */
+        }
+        if (len - i < n + 1)
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i + k] & 0x3f);
+        }
+        /* Overlong forms would give one text two encodings; surrogates and
+         * values past U+10FFFF are not characters. */
+        if (cp < least || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+/* ---- the structural check ---- */
+
+/* Day numbers: 1970-01-01 .. 9999-12-31, the dates "YYYY-MM-DD" can write. */
+#define DAY_MIN 0
+#define DAY_MAX 2932896
+/* Points one checklist item may be worth, and one result may score. */
+#define ITEM_MAX_POINTS   1000
+#define RESULT_MAX_POINTS 100000
+/* Degrees x 1e7. */
+#define LAT_MAX_E7 900000000
+#define LON_MAX_E7 1800000000
+
+/*
+ * The checker state: the first failure wins and every later check is a
+ * no-op, so each body check reads as a plain list of rules.  `where` names
+ * the message being checked ("op", "finding_create",
+ * "template_publish.items[3]").
+ */
+typedef struct chk {
+    sc_err *err;
+    sc_status rc;
+    char where[64];
+} chk;
+
+static void chk_where(chk *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void chk_where(chk *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->where, sizeof c->where, fmt, ap);
+    va_end(ap);
+}
+
+static void fail(chk *c, int reason, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void fail(chk *c, int reason, const char *field, const char *fmt, ...)
+{
+    if (c->rc != SC_OK)
+        return;
+    char what[SC_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    c->rc = sc_err_set(c->err, SC_ERR_MALFORMED, reason, "%s.%s: %s", c->where, field, what);
+}
+
+#define MALFORMED SCPB__REASON__REASON_MALFORMED
+#define BAD_FIELD SCPB__REASON__REASON_BAD_FIELD
+
+enum { OPTIONAL = 0, REQUIRED = 1 };
+
+/* A string: NULL is absent; present strings are valid UTF-8 of min..max bytes. */
+static void chk_str(chk *c, const char *field, const char *s, int required, size_t min, size_t max)
+{
+    if (c->rc != SC_OK)
+        return;
+    if (!s) {
+        if (required)
+            fail(c, MALFORMED, field, "missing");
+        return;
+    }
+    size_t len = strnlen(s, max + 1);
+    if (len > max)
+        fail(c, BAD_FIELD, field, "longer than %zu bytes", max);
+    else if (len < min)
+        fail(c, BAD_FIELD, field, "empty");
+    else if (!sc_utf8_valid(s, len))
+        fail(c, BAD_FIELD, field, "not valid UTF-8");
+}
+
+/* A bytes field of a fixed size (ids 16, hashes and keys 32). */
+static void chk_bytes(chk *c, const char *field, protobuf_c_boolean has,
+                      const ProtobufCBinaryData *b, int required, size_t size)
+{
+    if (c->rc != SC_OK)
+        return;
+    if (!has) {
+        if (required)
+            fail(c, MALFORMED, field, "missing");
+        return;
+    }
+    if (b->len != size)
+        fail(c, BAD_FIELD, field, "%zu bytes, expected %zu", b->len, size);
+}
+
+/* A list of fixed-size byte strings, at most max of them, optionally distinct. */
+static void chk_list(chk *c, const char *field, size_t n, const ProtobufCBinaryData *v, size_t max,
+                     size_t size, bool distinct)
+{
+    if (c->rc != SC_OK)
+        return;
+    if (n > max) {
+        fail(c, BAD_FIELD, field, "%zu entries, at most %zu", n, max);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].len != size) {
+            fail(c, BAD_FIELD, field, "entry %zu is %zu bytes, expected %zu", i, v[i].len, size);
+            return;
+        }
+    }
+    /* Quadratic, but only asked of short lists (assignees: 32). */
+    for (size_t i = 0; distinct && i < n; i++) {
+        for (size_t j = i + 1; j < n; j++) {
+            if (memcmp(v[i].data, v[j].data, size) == 0) {
+                fail(c, BAD_FIELD, field, "entries %zu and %zu are the same", i, j);
+                return;
+            }
+        }
+    }
+}
+
+/* An enum field: present values must be known and not UNSPECIFIED (0). */
+static void chk_enum(chk *c, const char *field, protobuf_c_boolean has, int value,
+                     const ProtobufCEnumDescriptor *desc, int required)
+{
+    if (c->rc != SC_OK)
+        return;
+    if (!has) {
+        if (required)
+            fail(c, MALFORMED, field, "missing");
+        return;
+    }
+    if (value == 0 || !protobuf_c_enum_descriptor_get_value(desc, value))
+        fail(c, BAD_FIELD, field, "unknown value %d", value);
+}
+
+static void chk_int(chk *c, const char *field, protobuf_c_boolean has, int64_t v, int required,
+                    int64_t lo, int64_t hi)
+{
+    if (c->rc != SC_OK)
+        return;
+    if (!has) {
+        if (required)
+            fail(c, MALFORMED, field, "missing");
+        return;
+    }
+    if (v < lo || v > hi)
+        fail(c, BAD_FIELD, field, "%lld outside [%lld, %lld]", (long long)v, (long long)lo,
+             (long long)hi);
+}
+
+static void chk_geo(chk *c, const char *field, const Scpb__Geo *g)
+{
+    if (!g || c->rc != SC_OK)
+        return;
+    char name[48];
+    /* A position needs both coordinates; accuracy alone locates nothing. */
+    snprintf(name, sizeof name, "%s.lat_e7", field);
+    chk_int(c, name, g->has_lat_e7, g->lat_e7, REQUIRED, -LAT_MAX_E7, LAT_MAX_E7);
+    snprintf(name, sizeof name, "%s.lon_e7", field);
+    chk_int(c, name, g->has_lon_e7, g->lon_e7, REQUIRED, -LON_MAX_E7, LON_MAX_E7);
+}
+
+/*
+ * A field value in canonical text (FieldEdit, ConflictResolve): dates
+ * "YYYY-MM-DD" or "" to clear, grades by name, references as 32 lowercase
+ * hex digits.
+ */
+static void chk_field_value(chk *c, const char *name, Scpb__Field field, const char *value)
+{
+    if (c->rc != SC_OK)
+        return;
+    if (!value) {
+        fail(c, MALFORMED, name, "missing");
+        return;
+    }
+    size_t len = strnlen(value, SC_TEXT_MAX + 1);
+    switch (field) {
+    case SCPB__FIELD__FIELD_DESCRIPTION:
+        chk_str(c, name, value, REQUIRED, 1, SC_TEXT_MAX);
+        break;
+    case SCPB__FIELD__FIELD_GRADE: {
+        int g;
+        if (!sc_name_parse(&sc_names_grade, value, &g))
+            fail(c, BAD_FIELD, name, "grade must be \"major\" or \"general\"");
+        break;
+    }
+    case SCPB__FIELD__FIELD_DEADLINE: {
+        int32_t day;
+        if (len == 0)
+            break; /* clears the deadline */
+        if (sc_date_parse(value, len, &day) != SC_OK || day < DAY_MIN || day > DAY_MAX)
+            fail(c, BAD_FIELD, name, "deadline must be YYYY-MM-DD (1970..9999) or empty");
+        break;
+    }
+    case SCPB__FIELD__FIELD_RESPONSIBLE: {
+        bool ok = len == 2 * SC_ID_LEN;
+        for (size_t i = 0; ok && i < len; i++)
+            ok = (value[i] >= '0' && value[i] <= '9') || (value[i] >= 'a' && value[i] <= 'f');
+        if (!ok)
+            fail(c, BAD_FIELD, name, "responsible must be 32 lowercase hex digits");
+        break;
+    }
+    case SCPB__FIELD__FIELD_CATEGORY:
+        chk_str(c, name, value, REQUIRED, 0, SC_NAME_MAX);
+        break;
+    case SCPB__FIELD__FIELD_LOCATION:
+        chk_str(c, name, value, REQUIRED, 0, SC_TEXT_MAX);
+        break;
+    default:
+        fail(c, BAD_FIELD, name, "field %d has no text value", (int)field);
+        break;
+    }
+}
+
+static void chk_org_create(chk *c, const Scpb__OrgCreate *b)
+{
+    chk_where(c, "org_create");
+    chk_str(c, "code", b->code, REQUIRED, 1, SC_CODE_MAX);
+    chk_str(c, "name", b->name, REQUIRED, 1, SC_NAME_MAX);
+    chk_bytes(c, "parent", b->has_parent, &b->parent, OPTIONAL, SC_ID_LEN);
+    chk_enum(c, "level", b->has_level, b->level, &scpb__org_level__descriptor, REQUIRED);
+    chk_enum(c, "kind", b->has_kind, b->kind, &scpb__org_kind__descriptor, OPTIONAL);
+}
+
+static void chk_target_create(chk *c, const Scpb__TargetCreate *b)
+{
+    chk_where(c, "target_create");
+    chk_str(c, "code", b->code, REQUIRED, 1, SC_CODE_MAX);
+    chk_str(c, "name", b->name, REQUIRED, 1, SC_NAME_MAX);
+    chk_bytes(c, "org", b->has_org, &b->org, REQUIRED, SC_ID_LEN);
+    chk_enum(c, "type", b->has_type, b->type, &scpb__target_type__descriptor, OPTIONAL);
+    chk_str(c, "address", b->address, OPTIONAL, 0, SC_TEXT_MAX);
+}
+
+static void chk_user_create(chk *c, const Scpb__UserCreate *b)
+{
+    chk_where(c, "user_create");
+    chk_str(c, "login", b->login, REQUIRED, 1, SC_CODE_MAX);
+    chk_str(c, "name", b->name, OPTIONAL, 0, SC_NAME_MAX);
+    chk_enum(c, "role", b->has_role, b->role, &scpb__role__descriptor, REQUIRED);
+    chk_bytes(c, "org", b->has_org, &b->org, REQUIRED, SC_ID_LEN);
+}
+
+static void chk_device_enroll(chk *c, const Scpb__DeviceEnroll *b)
+{
+    chk_where(c, "device_enroll");
+    chk_bytes(c, "user", b->has_user, &b->user, REQUIRED, SC_ID_LEN);
+    chk_bytes(c, "key", b->has_key, &b->key, REQUIRED, SC_KEY_LEN);
+    chk_str(c, "label", b->label, OPTIONAL, 0, SC_NAME_MAX);
+}
+
+static void chk_device_revoke(chk *c, const Scpb__DeviceRevoke *b)
+{
+    chk_where(c, "device_revoke");
+    chk_str(c, "reason", b->reason, OPTIONAL, 0, SC_TEXT_MAX);
+}
+
+static void chk_template_publish(chk *c, const Scpb__TemplatePublish *b)
+{
+    chk_where(c, "template_publish");
+    chk_str(c, "code", b->code, REQUIRED, 1, SC_CODE_MAX);
+    chk_str(c, "name", b->name, REQUIRED, 1, SC_NAME_MAX);
+    chk_int(c, "version", b->has_version, b->version, REQUIRED, 1, UINT32_MAX);
+    if (c->rc == SC_OK && b->n_items == 0)
+        fail(c, MALFORMED, "items", "missing");
+    if (c->rc == SC_OK && b->n_items > SC_TEMPLATE_ITEMS_MAX)
+        fail(c, BAD_FIELD, "items", "%zu items, at most %d", b->n_items, SC_TEMPLATE_ITEMS_MAX);
+    int64_t total = 0;
+    for (size_t i = 0; c->rc == SC_OK && i < b->n_items; i++) {
+        const Scpb__TemplateItem *it = b->items[i];
+        chk_where(c, "template_publish.items[%zu]", i);
+        if (!it) {
+            fail(c, MALFORMED, "code", "item missing");
+            break;
+        }
+        chk_str(c, "code", it->code, REQUIRED, 1, SC_CODE_MAX);
+        chk_str(c, "section", it->section, OPTIONAL, 0, SC_NAME_MAX);
+        chk_str(c, "text", it->text, REQUIRED, 1, SC_TEXT_MAX);
+        chk_int(c, "max_points", it->has_max_points, it->max_points, OPTIONAL, 0, ITEM_MAX_POINTS);
+        /* Codes name items in results; two items with one code would make
+         * every result for it ambiguous.  Quadratic in up to 500 short
+         * strings: microseconds, once per published template. */
+        for (size_t j = 0; c->rc == SC_OK && j < i; j++)
+            if (strcmp(b->items[j]->code, it->code) == 0)
+                fail(c, BAD_FIELD, "code", "same as items[%zu]", j);
+        if (it->has_max_points)
+            total += it->max_points;
+    }
+    chk_where(c, "template_publish");
+    chk_int(c, "pass_mark", b->has_pass_mark, b->pass_mark, OPTIONAL, 0, total);
+}
+
+static void chk_assignment_create(chk *c, const Scpb__AssignmentCreate *b)
+{
+    chk_where(c, "assignment_create");
+    chk_bytes(c, "target", b->has_target, &b->target, REQUIRED, SC_ID_LEN);
+    if (c->rc == SC_OK && b->n_inspectors == 0)
+        fail(c, MALFORMED, "inspectors", "missing");
+    chk_list(c, "inspectors", b->n_inspectors, b->inspectors, SC_ASSIGNEES_MAX, SC_ID_LEN, true);
+    chk_enum(c, "kind", b->has_kind, b->kind, &scpb__inspection_kind__descriptor, REQUIRED);
+    chk_enum(c, "disclosure", b->has_disclosure, b->disclosure, &scpb__disclosure__descriptor,
+             REQUIRED);
+    chk_int(c, "due_day", b->has_due_day, b->due_day, OPTIONAL, DAY_MIN, DAY_MAX);
+    chk_bytes(c, "template", b->has_template_, &b->template_, OPTIONAL, SC_ID_LEN);
+    chk_str(c, "note", b->note, OPTIONAL, 0, SC_TEXT_MAX);
+}
+
+static void chk_inspection_open(chk *c, const Scpb__InspectionOpen *b)
+{
+    chk_where(c, "inspection_open");
+    chk_bytes(c, "target", b->has_target, &b->target, REQUIRED, SC_ID_LEN);
+    chk_bytes(c, "template", b->has_template_, &b->template_, OPTIONAL, SC_ID_LEN);
+    chk_bytes(c, "assignment", b->has_assignment, &b->assignment, OPTIONAL, SC_ID_LEN);
+    chk_enum(c, "kind", b->has_kind, b->kind, &scpb__inspection_kind__descriptor, REQUIRED);
+    chk_enum(c, "disclosure", b->has_disclosure, b->disclosure, &scpb__disclosure__descriptor,
+             REQUIRED);
+    chk_enum(c, "relation", b->has_relation, b->relation, &scpb__relation__descriptor, OPTIONAL);
+}
+
+/* An item result; the caller has set c->where. */
+static void chk_item_result_fields(chk *c, const Scpb__ItemResult *b)
+{
+    chk_str(c, "item_code", b->item_code, REQUIRED, 1, SC_CODE_MAX);
+    chk_enum(c, "status", b->has_status, b->status, &scpb__item_status__descriptor, REQUIRED);
+    chk_int(c, "points", b->has_points, b->points, OPTIONAL, 0, RESULT_MAX_POINTS);
+    chk_str(c, "measured_value", b->measured_value, OPTIONAL, 0, SC_TEXT_MAX);
+    chk_str(c, "note", b->note, OPTIONAL, 0, SC_TEXT_MAX);
+}
+
+static void chk_item_result(chk *c, const Scpb__ItemResult *b)
+{
+    chk_where(c, "item_result");
+    chk_item_result_fields(c, b);
+}
+
+static void chk_inspection_submit(chk *c, const Scpb__InspectionSubmit *b)
+{
+    chk_where(c, "inspection_submit");
+    chk_list(c, "findings", b->n_findings, b->findings, SC_SUBMIT_FINDINGS_MAX, SC_ID_LEN, false);
+    chk_list(c, "finding_heads", b->n_finding_heads, b->finding_heads, SC_SUBMIT_FINDINGS_MAX,
+             SC_HASH_LEN, false);
+    chk_list(c, "photos", b->n_photos, b->photos, SC_SUBMIT_PHOTOS_MAX, SC_HASH_LEN, false);
+    chk_str(c, "remarks", b->remarks, OPTIONAL, 0, SC_TEXT_MAX);
+}
+
+static void chk_inspection_amend(chk *c, const Scpb__InspectionAmend *b)
+{
+    chk_where(c, "inspection_amend");
+    chk_str(c, "reason", b->reason, REQUIRED, 1, SC_TEXT_MAX);
+    if (c->rc == SC_OK && b->n_results == 0)
+        fail(c, MALFORMED, "results", "missing");
+    if (c->rc == SC_OK && b->n_results > SC_TEMPLATE_ITEMS_MAX)
+        fail(c, BAD_FIELD, "results", "%zu results, at most %d", b->n_results,
+             SC_TEMPLATE_ITEMS_MAX);
+    for (size_t i = 0; c->rc == SC_OK && i < b->n_results; i++) {
+        chk_where(c, "inspection_amend.results[%zu]", i);
+        if (!b->results[i]) {
+            fail(c, MALFORMED, "item_code", "result missing");
+            break;
+        }
+        chk_item_result_fields(c, b->results[i]);
+        /* One amendment gives each item one new result. */
+        for (size_t j = 0; c->rc == SC_OK && j < i; j++)
+            if (strcmp(b->results[j]->item_code, b->results[i]->item_code) == 0)
+                fail(c, BAD_FIELD, "item_code", "same as results[%zu]", j);
+    }
+}
+
+static void chk_finding_create(chk *c, const Scpb__FindingCreate *b)
+{
+    chk_where(c, "finding_create");
+    chk_bytes(c, "inspection", b->has_inspection, &b->inspection, OPTIONAL, SC_ID_LEN);
+    chk_bytes(c, "target", b->has_target, &b->target, REQUIRED, SC_ID_LEN);
+    chk_str(c, "item_code", b->item_code, OPTIONAL, 1, SC_CODE_MAX);
+    chk_enum(c, "grade", b->has_grade, b->grade, &scpb__grade__descriptor, REQUIRED);
+    chk_str(c, "category", b->category, OPTIONAL, 0, SC_NAME_MAX);
+    chk_str(c, "description", b->description, REQUIRED, 1, SC_TEXT_MAX);
+    chk_str(c, "location", b->location, OPTIONAL, 0, SC_TEXT_MAX);
+    chk_int(c, "deadline_day", b->has_deadline_day, b->deadline_day, OPTIONAL, DAY_MIN, DAY_MAX);
+    chk_bytes(c, "responsible", b->has_responsible, &b->responsible, OPTIONAL, SC_ID_LEN);
+    chk_list(c, "evidence", b->n_evidence, b->evidence, SC_EVIDENCE_MAX, SC_HASH_LEN, false);
+    chk_enum(c, "source", b->has_source, b->source, &scpb__finding_source__descriptor, OPTIONAL);
+}
+
+static void chk_field_edit(chk *c, const Scpb__FieldEdit *b)
+{
+    chk_where(c, "field_edit");
+    chk_enum(c, "field", b->has_field, b->field, &scpb__field__descriptor, REQUIRED);
+    if (c->rc != SC_OK)
+        return;
+    /* Status moves by lifecycle ops and items by results, never by edits. */
+    if (b->field == SCPB__FIELD__FIELD_STATUS || b->field == SCPB__FIELD__FIELD_ITEM) {
+        fail(c, BAD_FIELD, "field", "%s is not editable", sc_name_of(&sc_names_field, b->field));
+        return;
+    }
+    chk_field_value(c, "value", b->field, b->value);
+}
+
+static void chk_rectification_report(chk *c, const Scpb__RectificationReport *b)
+{
+    chk_where(c, "rectification_report");
+    chk_str(c, "note", b->note, OPTIONAL, 0, SC_TEXT_MAX);
+    chk_str(c, "measures", b->measures, OPTIONAL, 0, SC_TEXT_MAX);
+    chk_list(c, "evidence", b->n_evidence, b->evidence, SC_EVIDENCE_MAX, SC_HASH_LEN, false);
+}
+
+static void chk_revisit(chk *c, const Scpb__Revisit *b)
+{
+    chk_where(c, "revisit");
+    chk_enum(c, "result", b->has_result, b->result, &scpb__revisit_result__descriptor, REQUIRED);
+    chk_str(c, "note", b->note, OPTIONAL, 0, SC_TEXT_MAX);
+    chk_list(c, "evidence", b->n_evidence, b->evidence, SC_EVIDENCE_MAX, SC_HASH_LEN, false);
+}
+
+static void chk_closure(chk *c, const Scpb__Closure *b)
+{
+    chk_where(c, "closure");
+    chk_str(c, "note", b->note, OPTIONAL, 0, SC_TEXT_MAX);
+}
+
+static void chk_reopen(chk *c, const Scpb__Reopen *b)
+{
+    chk_where(c, "reopen");
+    chk_str(c, "reason", b->reason, REQUIRED, 1, SC_TEXT_MAX);
+}
+
+static void chk_photo_attach(chk *c, const Scpb__PhotoAttach *b)
+{
+    chk_where(c, "photo_attach");
+    chk_bytes(c, "sha256", b->has_sha256, &b->sha256, REQUIRED, SC_HASH_LEN);
+    /* size is a uint64: compare before any signed conversion. */
+    if (c->rc == SC_OK && !b->has_size)
+        fail(c, MALFORMED, "size", "missing");
+    if (c->rc == SC_OK && (b->size < 1 || b->size > SC_BLOB_MAX))
+        fail(c, BAD_FIELD, "size", "%llu outside [1, %llu]", (unsigned long long)b->size,
+             (unsigned long long)SC_BLOB_MAX);
+    chk_str(c, "mime", b->mime, REQUIRED, 1, SC_MIME_MAX);
+    chk_geo(c, "geo", b->geo);
+    chk_str(c, "caption", b->caption, OPTIONAL, 0, SC_TEXT_MAX);
+}
+
+static void chk_note(chk *c, const Scpb__Note *b)
+{
+    chk_where(c, "note");
+    chk_str(c, "text", b->text, REQUIRED, 1, SC_TEXT_MAX);
+}
+
+static void chk_void_record(chk *c, const Scpb__VoidRecord *b)
+{
+    chk_where(c, "void");
+    chk_str(c, "reason", b->reason, REQUIRED, 1, SC_TEXT_MAX);
+    chk_bytes(c, "target_op", b->has_target_op, &b->target_op, OPTIONAL, SC_HASH_LEN);
+}
+
+static void chk_resolve(chk *c, const Scpb__ConflictResolve *b)
+{
+    chk_where(c, "resolve");
+    chk_enum(c, "field", b->has_field, b->field, &scpb__field__descriptor, REQUIRED);
+    if (c->rc != SC_OK)
+        return;
+    if (b->field == SCPB__FIELD__FIELD_ITEM) {
+        /* The value is ignored; the item takes the result carried beside it. */
+        chk_str(c, "item_code", b->item_code, REQUIRED, 1, SC_CODE_MAX);
+        chk_str(c, "value", b->value, OPTIONAL, 0, SC_TEXT_MAX);
+        if (c->rc == SC_OK && !b->result)
+            fail(c, MALFORMED, "result", "missing");
+        if (c->rc != SC_OK)
+            return;
+        chk_where(c, "resolve.result");
+        chk_item_result_fields(c, b->result);
+        if (c->rc == SC_OK && strcmp(b->result->item_code, b->item_code) != 0)
+            fail(c, BAD_FIELD, "item_code", "differs from resolve.item_code");
+        return;
+    }
+    /* An item code or result on any other field would be silently ignored. */
+    if (b->item_code)
+        fail(c, BAD_FIELD, "item_code", "only with field item");
+    if (b->result)
+        fail(c, BAD_FIELD, "result", "only with field item");
+    if (b->field == SCPB__FIELD__FIELD_STATUS)
+        chk_str(c, "value", b->value, OPTIONAL, 0, SC_TEXT_MAX); /* ignored */
+    else
+        chk_field_value(c, "value", b->field, b->value);
+}
+
+/* The op's own fields, before the body. */
+static void chk_header(chk *c, const Scpb__Op *op)
+{
+    chk_where(c, "op");
+    if (!op->has_version)
+        fail(c, MALFORMED, "version", "missing");
+    else if (op->version != 1)
+        fail(c, MALFORMED, "version", "%u is not supported (1 is)", op->version);
+    if (c->rc == SC_OK && !op->has_entity)
+        fail(c, MALFORMED, "entity", "missing");
+    else if (c->rc == SC_OK && op->entity.len != SC_ID_LEN)
+        fail(c, MALFORMED, "entity", "%zu bytes, expected %d", op->entity.len, SC_ID_LEN);
+    else if (c->rc == SC_OK && !sc_uuid7_valid(op->entity.data))
+        fail(c, MALFORMED, "entity", "not a UUIDv7");
+    if (c->rc == SC_OK && !op->has_entity_type)
+        fail(c, MALFORMED, "entity_type", "missing");
+    else if (c->rc == SC_OK &&
+             (op->entity_type == 0 || !protobuf_c_enum_descriptor_get_value(
+                                          &scpb__entity_type__descriptor, op->entity_type)))
+        fail(c, MALFORMED, "entity_type", "unknown value %d", (int)op->entity_type);
+    if (c->rc == SC_OK && !op->has_author)
+        fail(c, MALFORMED, "author", "missing");
+    else if (c->rc == SC_OK && op->author.len != SC_KEY_LEN)
+        fail(c, MALFORMED, "author", "%zu bytes, expected %d", op->author.len, SC_KEY_LEN);
+    if (c->rc == SC_OK && !op->has_hlc)
+        fail(c, MALFORMED, "hlc", "missing");
+    else if (c->rc == SC_OK && (op->hlc >> 16) == 0)
+        fail(c, MALFORMED, "hlc", "no physical time");
+    chk_geo(c, "geo", op->geo);
+    if (c->rc != SC_OK)
+        return;
+    if (op->n_deps > SC_DEPS_MAX) {
+        fail(c, MALFORMED, "deps", "%zu deps, at most %d", op->n_deps, SC_DEPS_MAX);
+        return;
+    }
+    for (size_t i = 0; i < op->n_deps; i++) {
+        if (op->deps[i].len != SC_HASH_LEN) {
+            fail(c, MALFORMED, "deps", "dep %zu is %zu bytes, expected %d", i, op->deps[i].len,
+                 SC_HASH_LEN);
+            return;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (memcmp(op->deps[i].data, op->deps[j].data, SC_HASH_LEN) == 0) {
+                fail(c, MALFORMED, "deps", "deps %zu and %zu are the same", j, i);
+                return;
+            }
+        }
+    }
+}
+
+sc_status sc_op_check(const Scpb__Op *op, sc_err *err)
+{
+    chk c = {.err = err, .rc = SC_OK, .where = ""};
+    sc_err_clear(err);
+    if (!op)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "op: NULL");
+    chk_header(&c, op);
+    if (c.rc != SC_OK)
+        return c.rc;
+
+    const char *kind = sc_name_of(&sc_names_op_kind, (int)op->body_case);
+    const kind_info *k = kind_find(op->body_case);
+    /* Every member of the oneof is a message pointer at the same offset. */
+    if (!k || !kind || !op->org_create) {
+        fail(&c, MALFORMED, "body", "missing");
+        return c.rc;
+    }
+    if (!sc_op_kind_applies(op->body_case, op->entity_type)) {
+        fail(&c, SCPB__REASON__REASON_WRONG_ENTITY_TYPE, "body", "%s does not apply to %s", kind,
+             sc_name_of(&sc_names_entity_type, op->entity_type));
+        return c.rc;
+    }
+    if (k->create && op->n_deps > 0)
+        fail(&c, MALFORMED, "deps", "%s creates its entity and takes no deps", kind);
+    else if (!k->create && op->n_deps == 0)
+        fail(&c, MALFORMED, "deps", "%s needs the entity's heads as deps", kind);
+    if (c.rc != SC_OK)
+        return c.rc;
+
+    switch (op->body_case) {
+    case SCPB__OP__BODY_ORG_CREATE:
+        chk_org_create(&c, op->org_create);
+        break;
+    case SCPB__OP__BODY_TARGET_CREATE:
+        chk_target_create(&c, op->target_create);
+        break;
+    case SCPB__OP__BODY_USER_CREATE:
+        chk_user_create(&c, op->user_create);
+        break;
+    case SCPB__OP__BODY_DEVICE_ENROLL:
+        chk_device_enroll(&c, op->device_enroll);
+        break;
+    case SCPB__OP__BODY_DEVICE_REVOKE:
+        chk_device_revoke(&c, op->device_revoke);
+        break;
+    case SCPB__OP__BODY_TEMPLATE_PUBLISH:
+        chk_template_publish(&c, op->template_publish);
+        break;
+    case SCPB__OP__BODY_ASSIGNMENT_CREATE:
+        chk_assignment_create(&c, op->assignment_create);
+        break;
+    case SCPB__OP__BODY_INSPECTION_OPEN:
+        chk_inspection_open(&c, op->inspection_open);
+        break;
+    case SCPB__OP__BODY_ITEM_RESULT:
+        chk_item_result(&c, op->item_result);
+        break;
+    case SCPB__OP__BODY_INSPECTION_SUBMIT:
+        chk_inspection_submit(&c, op->inspection_submit);
+        break;
+    case SCPB__OP__BODY_INSPECTION_AMEND:
+        chk_inspection_amend(&c, op->inspection_amend);
+        break;
+    case SCPB__OP__BODY_FINDING_CREATE:
+        chk_finding_create(&c, op->finding_create);
+        break;
+    case SCPB__OP__BODY_FIELD_EDIT:
+        chk_field_edit(&c, op->field_edit);
+        break;
+    case SCPB__OP__BODY_RECTIFICATION_REPORT:
+        chk_rectification_report(&c, op->rectification_report);
+        break;
+    case SCPB__OP__BODY_REVISIT:
+        chk_revisit(&c, op->revisit);
+        break;
+    case SCPB__OP__BODY_CLOSURE:
+        chk_closure(&c, op->closure);
+        break;
+    case SCPB__OP__BODY_REOPEN:
+        chk_reopen(&c, op->reopen);
+        break;
+    case SCPB__OP__BODY_PHOTO_ATTACH:
+        chk_photo_attach(&c, op->photo_attach);
+        break;
+    case SCPB__OP__BODY_NOTE:
+        chk_note(&c, op->note);
+        break;
+    case SCPB__OP__BODY_VOID_RECORD:
+        chk_void_record(&c, op->void_record);
+        break;
+    case SCPB__OP__BODY_RESOLVE:
+        chk_resolve(&c, op->resolve);
+        break;
+    default: /* kind_find above knows every case */
+        fail(&c, MALFORMED, "body", "missing");
+        break;
+    }
+    return c.rc;
+}
+
+/* ---- decoding ---- */
+
+/*
+ * protobuf-c returns NULL from unpack both for a bad encoding and for an
+ * allocation failure.  This wrapper around the environment's allocator
+ * remembers whether any allocation failed, so the caller can report
+ * SC_ERR_NOMEM (retry later) rather than "malformed" (never retry).
+ */
+typedef struct track_alloc {
+    ProtobufCAllocator inner; /* from sc_env_pb_allocator */
+    bool failed;              /* an allocation returned NULL */
+} track_alloc;
+
+static void *track_alloc_fn(void *data, size_t size)
+{
+    track_alloc *t = data;
+    void *p = t->inner.alloc(t->inner.allocator_data, size);
+    if (!p)
+        t->failed = true;
+    return p;
+}
+
+static void track_free_fn(void *data, void *ptr)
+{
+    track_alloc *t = data;
+    t->inner.free(t->inner.allocator_data, ptr);
+}
+
+/*
+ * True when any message in the tree carries unknown fields.  A field this
+ * schema does not know could mean anything to a newer writer; accepting it
+ * would sign and log bytes that no replica can interpret.  The recursion
+ * follows the schema, which has no recursive messages, so its depth is fixed
+ * (Op -> ConflictResolve -> ItemResult).
+ */
+static bool has_unknown_fields(const ProtobufCMessage *m)
+{
+    if (m->n_unknown_fields > 0)
+        return true;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    const char *base = (const char *)m;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(const void *)(base + f->quantifier_offset);
+            ProtobufCMessage *const *v =
+                *(ProtobufCMessage *const *const *)(const void *)(base + f->offset);
+            for (size_t k = 0; k < n; k++)
+                if (v[k] && has_unknown_fields(v[k]))
+                    return true;
+            continue;
+        }
+        /* Members of a oneof share one slot; only the set one is valid. */
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(const void *)(base + f->quantifier_offset) != f->id)
+            continue;
+        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(const void *)(base + f->offset);
+        if (sub && has_unknown_fields(sub))
+            return true;
+    }
+    return false;
+}
+
+sc_status sc_op_open(const sc_env *env, const uint8_t *signed_bytes, size_t len, unsigned flags,
+                     sc_op **out, sc_err *err)
+{
+    sc_status rc = SC_OK;
+    sc_op *o = NULL;
+    track_alloc track = {.failed = false};
+    sc_env_pb_allocator(env, &track.inner);
+    ProtobufCAllocator alloc = {track_alloc_fn, track_free_fn, &track};
+    sc_err_clear(err);
+    *out = NULL;
+
+    if (len > SC_SIGNED_OP_MAX_BYTES) {
+        rc = sc_err_set(err, SC_ERR_TOO_LARGE, SCPB__REASON__REASON_TOO_LARGE,
+                        "signed op: %zu bytes, at most %d", len, SC_SIGNED_OP_MAX_BYTES);
+        goto done;
+    }
+    if ((!signed_bytes && len > 0) || (flags & ~(unsigned)SC_OP_VERIFY) != 0) {
+        rc = sc_err_set(err, SC_ERR_INVALID_ARG, 0, "signed op: bad arguments");
+        goto done;
+    }
+    o = sc_calloc(env, 1, sizeof *o);
+    if (!o || !(o->signed_bytes = sc_memdup(env, signed_bytes, len))) {
+        rc = sc_err_set(err, SC_ERR_NOMEM, 0, "signed op: out of memory");
+        goto done;
+    }
+    o->signed_len = len;
+
+    o->envelope = scpb__signed_op__unpack(&alloc, len, o->signed_bytes);
+    if (!o->envelope) {
+        rc = track.failed ? sc_err_set(err, SC_ERR_NOMEM, 0, "signed op: out of memory")
+                          : sc_err_set(err, SC_ERR_MALFORMED, MALFORMED,
+                                       "signed op: not a SignedOp encoding");
+        goto done;
+    }
+    const Scpb__SignedOp *env_msg = o->envelope;
+    if (has_unknown_fields(&env_msg->base)) {
+        rc = sc_err_set(err, SC_ERR_MALFORMED, MALFORMED, "signed op: unknown field");
+        goto done;
+    }
+    if (protobuf_c_message_get_packed_size(&env_msg->base) != len) {
+        rc = sc_err_set(err, SC_ERR_MALFORMED, MALFORMED,
+                        "signed op: not in canonical form (repeated or padded fields)");
+        goto done;
+    }
+    if (!env_msg->has_op) {
+        rc = sc_err_set(err, SC_ERR_MALFORMED, MALFORMED, "signed op: op missing");
+        goto done;
+    }
+    if (env_msg->op.len > SC_OP_MAX_BYTES) {
+        rc = sc_err_set(err, SC_ERR_TOO_LARGE, SCPB__REASON__REASON_TOO_LARGE,
+                        "signed op: op is %zu bytes, at most %d", env_msg->op.len, SC_OP_MAX_BYTES);
+        goto done;
+    }
+    if (!env_msg->has_sig || env_msg->sig.len != SC_SIG_LEN) {
+        rc = sc_err_set(err, SC_ERR_MALFORMED, MALFORMED, "signed op: signature is not %d bytes",
+                        SC_SIG_LEN);
+        goto done;
+    }
+    o->op_bytes = env_msg->op.data;
+    o->op_len = env_msg->op.len;
+    o->sig = env_msg->sig.data;
+
+    o->op = scpb__op__unpack(&alloc, o->op_len, o->op_bytes);
+    if (!o->op) {
+        rc = track.failed ? sc_err_set(err, SC_ERR_NOMEM, 0, "op: out of memory")
+                          : sc_err_set(err, SC_ERR_MALFORMED, MALFORMED, "op: not an Op encoding");
+        goto done;
+    }
+    if (has_unknown_fields(&o->op->base)) {
+        rc = sc_err_set(err, SC_ERR_MALFORMED, MALFORMED, "op: unknown field");
+        goto done;
+    }
+    /* Re-encoding is shorter exactly when some signed bytes left no trace in
+     * the decoded op (a string cut at a NUL, a field given twice, a padded
+     * varint): then the log would hold bytes no replica shows. */
+    if (protobuf_c_message_get_packed_size(&o->op->base) != o->op_len) {
+        rc = sc_err_set(err, SC_ERR_MALFORMED, MALFORMED,
+                        "op: not in canonical form (embedded NUL, repeated or padded field)");
+        goto done;
+    }
+    rc = sc_op_check(o->op, err);
+    if (rc != SC_OK)
+        goto done;
+    if (flags & SC_OP_VERIFY) {
+        rc = sc_verify(env, o->op->author.data, SC_DOMAIN_OP, o->op_bytes, o->op_len, o->sig);
+        if (rc == SC_ERR_BAD_SIGNATURE)
+            sc_err_set(err, rc, SCPB__REASON__REASON_BAD_SIGNATURE,
+                       "op: signature does not match the author key");
+        else if (rc != SC_OK)
+            sc_err_set(err, rc, 0, "op: cannot verify the signature");
+        if (rc != SC_OK)
+            goto done;
+    }
+    sc_sha256(o->op_bytes, o->op_len, o->id);
+    *out = o;
+    o = NULL;
+done:
+    sc_op_free(env, o);
+    return rc;
+}
+
+void sc_op_free(const sc_env *env, sc_op *op)
+{
+    if (!op)
+        return;
+    ProtobufCAllocator alloc;
+    sc_env_pb_allocator(env, &alloc);
+    if (op->op)
+        scpb__op__free_unpacked(op->op, &alloc);
+    if (op->envelope)
+        scpb__signed_op__free_unpacked(op->envelope, &alloc);
+    sc_free(env, op->signed_bytes);
+    sc_free(env, op);
+}
+
+/* ---- encoding ---- */
+
+sc_status sc_op_seal(const sc_env *env, const sc_keypair *kp, const Scpb__Op *op, sc_op **out,
+                     sc_err *err)
+{
+    sc_status rc = SC_OK;
+    uint8_t *op_buf = NULL;
+    uint8_t *signed_buf = NULL;
+    size_t op_len = 0;
+    uint8_t sig[SC_SIG_LEN];
+    sc_err_clear(err);
+    *out = NULL;
+
+    if (!kp || !op) {
+        rc = sc_err_set(err, SC_ERR_INVALID_ARG, 0, "seal: NULL key or op");
+        goto done;
+    }
+    if (!op->has_author || op->author.len != SC_KEY_LEN ||
+        memcmp(op->author.data, sc_keypair_public(kp), SC_KEY_LEN) != 0) {
+        rc = sc_err_set(err, SC_ERR_INVALID_ARG, 0, "op.author: not the signing key");
+        goto done;
+    }
+    rc = sc_op_check(op, err);
+    if (rc != SC_OK)
+        goto done;
+    op_len = scpb__op__get_packed_size(op);
+    if (op_len > SC_OP_MAX_BYTES) {
+        rc = sc_err_set(err, SC_ERR_TOO_LARGE, SCPB__REASON__REASON_TOO_LARGE,
+                        "op: %zu bytes, at most %d", op_len, SC_OP_MAX_BYTES);
+        goto done;
+    }
+    op_buf = sc_alloc(env, op_len);
+    if (!op_buf) {
+        rc = sc_err_set(err, SC_ERR_NOMEM, 0, "seal: out of memory");
+        goto done;
+    }
+    scpb__op__pack(op, op_buf);
+    rc = sc_sign(env, kp, SC_DOMAIN_OP, op_buf, op_len, sig);
+    if (rc != SC_OK) {
+        sc_err_set(err, rc, 0, "seal: cannot sign");
+        goto done;
+    }
+    Scpb__SignedOp so = SCPB__SIGNED_OP__INIT;
+    so.has_op = 1;
+    so.op.data = op_buf;
+    so.op.len = op_len;
+    so.has_sig = 1;
+    so.sig.data = sig;
+    so.sig.len = SC_SIG_LEN;
+    size_t signed_len = scpb__signed_op__get_packed_size(&so);
+    signed_buf = sc_alloc(env, signed_len);
+    if (!signed_buf) {
+        rc = sc_err_set(err, SC_ERR_NOMEM, 0, "seal: out of memory");
+        goto done;
+    }
+    scpb__signed_op__pack(&so, signed_buf);
+    /* Opening what was just sealed gives the result the same ownership as
+     * any received op, and proves the bytes decode to what was checked. */
+    rc = sc_op_open(env, signed_buf, signed_len, 0, out, err);
+done:
+    sc_free(env, op_buf);
+    sc_free(env, signed_buf);
+    return rc;
+}

@@ -1,0 +1,189 @@
+/*
+ * names.c: the text names of the schema's enums (see names.h).
+ *
+ * Each name is the proto value name without its prefix, in lowercase
+ * (ITEM_NOT_MET -> "not_met"), so the names follow the schema and a test
+ * checks every table against the generated descriptors.  Op kinds are named
+ * by their oneof field ("void_record" reads "void").  UNSPECIFIED values have
+ * no name: they are never a valid choice.  REASON_NONE is named ("none")
+ * because a result with no reason is a real, reportable state.
+ */
+#include "names.h"
+
+#include <string.h>
+
+#include "op.pb-c.h"
+#include "state.pb-c.h"
+#include "wire.pb-c.h"
+
+#define TABLE(ident, ...)                                                                          \
+    static const sc_name ident##_v[] = {__VA_ARGS__};                                              \
+    const sc_names ident = {ident##_v, sizeof ident##_v / sizeof ident##_v[0]}
+
+TABLE(sc_names_entity_type, {SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, "org_unit"},
+      {SCPB__ENTITY_TYPE__ENTITY_TARGET, "target"}, {SCPB__ENTITY_TYPE__ENTITY_USER, "user"},
+      {SCPB__ENTITY_TYPE__ENTITY_DEVICE, "device"},
+      {SCPB__ENTITY_TYPE__ENTITY_TEMPLATE, "template"},
+      {SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT, "assignment"},
+      {SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection"},
+      {SCPB__ENTITY_TYPE__ENTITY_FINDING, "finding"});
+
+TABLE(sc_names_role, {SCPB__ROLE__ROLE_INSPECTOR, "inspector"},
+      {SCPB__ROLE__ROLE_SUPERVISOR, "supervisor"}, {SCPB__ROLE__ROLE_RESPONSIBLE, "responsible"},
+      {SCPB__ROLE__ROLE_AUDITOR, "auditor"}, {SCPB__ROLE__ROLE_ADMIN, "admin"});
+
+TABLE(sc_names_org_level, {SCPB__ORG_LEVEL__LEVEL_CITY, "city"},
+      {SCPB__ORG_LEVEL__LEVEL_COUNTY, "county"}, {SCPB__ORG_LEVEL__LEVEL_STREET, "street"},
+      {SCPB__ORG_LEVEL__LEVEL_COMMUNITY, "community"}, {SCPB__ORG_LEVEL__LEVEL_GRID, "grid"},
+      {SCPB__ORG_LEVEL__LEVEL_COMPOUND, "compound"}, {SCPB__ORG_LEVEL__LEVEL_BUILDING, "building"},
+      {SCPB__ORG_LEVEL__LEVEL_UNIT, "unit"}, {SCPB__ORG_LEVEL__LEVEL_HOUSEHOLD, "household"});
+
+TABLE(sc_names_org_kind, {SCPB__ORG_KIND__ORG_GOV_DEPT, "gov_dept"},
+      {SCPB__ORG_KIND__ORG_COMMAND_HQ, "command_hq"},
+      {SCPB__ORG_KIND__ORG_LEADING_GROUP, "leading_group"},
+      {SCPB__ORG_KIND__ORG_WORK_GROUP, "work_group"},
+      {SCPB__ORG_KIND__ORG_SAFETY_OFFICE, "safety_office"},
+      {SCPB__ORG_KIND__ORG_DISCIPLINE, "discipline"},
+      {SCPB__ORG_KIND__ORG_RESIDENTS_COMMITTEE, "residents_committee"},
+      {SCPB__ORG_KIND__ORG_PROPERTY_CO, "property_co"},
+      {SCPB__ORG_KIND__ORG_OWNERS_COMMITTEE, "owners_committee"},
+      {SCPB__ORG_KIND__ORG_CLIENT, "client"}, {SCPB__ORG_KIND__ORG_CONTRACTOR, "contractor"},
+      {SCPB__ORG_KIND__ORG_SUPERVISOR_ENG, "supervisor_eng"},
+      {SCPB__ORG_KIND__ORG_ENTERPRISE, "enterprise"}, {SCPB__ORG_KIND__ORG_SCHOOL, "school"},
+      {SCPB__ORG_KIND__ORG_OTHER, "other"});
+
+TABLE(sc_names_target_type, {SCPB__TARGET_TYPE__TARGET_COMPOUND, "compound"},
+      {SCPB__TARGET_TYPE__TARGET_VILLAGE, "village"},
+      {SCPB__TARGET_TYPE__TARGET_COMMUNITY, "community"},
+      {SCPB__TARGET_TYPE__TARGET_TOWNSHIP, "township"},
+      {SCPB__TARGET_TYPE__TARGET_ORG_UNIT, "org_unit"},
+      {SCPB__TARGET_TYPE__TARGET_PROPERTY_CO, "property_co"},
+      {SCPB__TARGET_TYPE__TARGET_CONTRACT_SECTION, "contract_section"},
+      {SCPB__TARGET_TYPE__TARGET_SMALL_VENUE, "small_venue"},
+      {SCPB__TARGET_TYPE__TARGET_ENTERTAINMENT, "entertainment"},
+      {SCPB__TARGET_TYPE__TARGET_MARKET, "market"},
+      {SCPB__TARGET_TYPE__TARGET_SUPERMARKET, "supermarket"},
+      {SCPB__TARGET_TYPE__TARGET_SCHOOL, "school"},
+      {SCPB__TARGET_TYPE__TARGET_ELDERLY_HOME, "elderly_home"},
+      {SCPB__TARGET_TYPE__TARGET_RENTAL_HOUSE, "rental_house"},
+      {SCPB__TARGET_TYPE__TARGET_EMPLOYER, "employer"},
+      {SCPB__TARGET_TYPE__TARGET_SERVICE_WINDOW, "service_window"},
+      {SCPB__TARGET_TYPE__TARGET_EATERY, "eatery"},
+      {SCPB__TARGET_TYPE__TARGET_FIREWORKS_RETAIL, "fireworks_retail"},
+      {SCPB__TARGET_TYPE__TARGET_CHECKPOINT, "checkpoint"},
+      {SCPB__TARGET_TYPE__TARGET_QUARANTINE_SITE, "quarantine_site"},
+      {SCPB__TARGET_TYPE__TARGET_SAMPLING_POINT, "sampling_point"});
+
+TABLE(sc_names_kind, {SCPB__INSPECTION_KIND__KIND_SELF, "self"},
+      {SCPB__INSPECTION_KIND__KIND_INTERNAL_REVIEW, "internal_review"},
+      {SCPB__INSPECTION_KIND__KIND_DAILY, "daily"}, {SCPB__INSPECTION_KIND__KIND_PATROL, "patrol"},
+      {SCPB__INSPECTION_KIND__KIND_SUPERVISORY, "supervisory"},
+      {SCPB__INSPECTION_KIND__KIND_SPOT, "spot"}, {SCPB__INSPECTION_KIND__KIND_SPECIAL, "special"},
+      {SCPB__INSPECTION_KIND__KIND_JOINT, "joint"}, {SCPB__INSPECTION_KIND__KIND_CROSS, "cross"},
+      {SCPB__INSPECTION_KIND__KIND_PRELIM, "prelim"},
+      {SCPB__INSPECTION_KIND__KIND_ACCEPTANCE, "acceptance"},
+      {SCPB__INSPECTION_KIND__KIND_RATING, "rating"},
+      {SCPB__INSPECTION_KIND__KIND_REASSESS, "reassess"},
+      {SCPB__INSPECTION_KIND__KIND_MOCK, "mock"},
+      {SCPB__INSPECTION_KIND__KIND_FOLLOW_UP, "follow_up"},
+      {SCPB__INSPECTION_KIND__KIND_DOOR_TO_DOOR, "door_to_door"});
+
+TABLE(sc_names_disclosure, {SCPB__DISCLOSURE__DISCLOSURE_OPEN, "open"},
+      {SCPB__DISCLOSURE__DISCLOSURE_UNANNOUNCED, "unannounced"},
+      {SCPB__DISCLOSURE__DISCLOSURE_EXPERIENTIAL, "experiential"});
+
+TABLE(sc_names_relation, {SCPB__RELATION__RELATION_SELF, "self"},
+      {SCPB__RELATION__RELATION_SUPERIOR, "superior"}, {SCPB__RELATION__RELATION_PEER, "peer"},
+      {SCPB__RELATION__RELATION_EXTERNAL, "external"});
+
+TABLE(sc_names_item_status, {SCPB__ITEM_STATUS__ITEM_MET, "met"},
+      {SCPB__ITEM_STATUS__ITEM_NOT_MET, "not_met"}, {SCPB__ITEM_STATUS__ITEM_UNKNOWN, "unknown"},
+      {SCPB__ITEM_STATUS__ITEM_NA, "na"});
+
+TABLE(sc_names_grade, {SCPB__GRADE__GRADE_GENERAL, "general"}, {SCPB__GRADE__GRADE_MAJOR, "major"});
+
+TABLE(sc_names_source, {SCPB__FINDING_SOURCE__SOURCE_INSPECTION, "inspection"},
+      {SCPB__FINDING_SOURCE__SOURCE_COMPLAINT, "complaint"},
+      {SCPB__FINDING_SOURCE__SOURCE_HOTLINE, "hotline"},
+      {SCPB__FINDING_SOURCE__SOURCE_OPINION, "opinion"},
+      {SCPB__FINDING_SOURCE__SOURCE_MONITORING, "monitoring"});
+
+TABLE(sc_names_revisit, {SCPB__REVISIT_RESULT__REVISIT_RECTIFIED, "rectified"},
+      {SCPB__REVISIT_RESULT__REVISIT_NOT_RECTIFIED, "not_rectified"});
+
+TABLE(sc_names_field, {SCPB__FIELD__FIELD_DESCRIPTION, "description"},
+      {SCPB__FIELD__FIELD_GRADE, "grade"}, {SCPB__FIELD__FIELD_DEADLINE, "deadline"},
+      {SCPB__FIELD__FIELD_RESPONSIBLE, "responsible"}, {SCPB__FIELD__FIELD_CATEGORY, "category"},
+      {SCPB__FIELD__FIELD_LOCATION, "location"}, {SCPB__FIELD__FIELD_STATUS, "status"},
+      {SCPB__FIELD__FIELD_ITEM, "item"});
+
+TABLE(sc_names_finding_status, {SCPB__FINDING_STATUS__FINDING_OPEN, "open"},
+      {SCPB__FINDING_STATUS__FINDING_SUBMITTED, "submitted"},
+      {SCPB__FINDING_STATUS__FINDING_VERIFIED, "verified"},
+      {SCPB__FINDING_STATUS__FINDING_CLOSED, "closed"});
+
+TABLE(sc_names_inspection_status, {SCPB__INSPECTION_STATUS__INSPECTION_DRAFT, "draft"},
+      {SCPB__INSPECTION_STATUS__INSPECTION_SUBMITTED, "submitted"});
+
+TABLE(sc_names_op_kind, {SCPB__OP__BODY_ORG_CREATE, "org_create"},
+      {SCPB__OP__BODY_TARGET_CREATE, "target_create"}, {SCPB__OP__BODY_USER_CREATE, "user_create"},
+      {SCPB__OP__BODY_DEVICE_ENROLL, "device_enroll"},
+      {SCPB__OP__BODY_DEVICE_REVOKE, "device_revoke"},
+      {SCPB__OP__BODY_TEMPLATE_PUBLISH, "template_publish"},
+      {SCPB__OP__BODY_ASSIGNMENT_CREATE, "assignment_create"},
+      {SCPB__OP__BODY_INSPECTION_OPEN, "inspection_open"},
+      {SCPB__OP__BODY_ITEM_RESULT, "item_result"},
+      {SCPB__OP__BODY_INSPECTION_SUBMIT, "inspection_submit"},
+      {SCPB__OP__BODY_INSPECTION_AMEND, "inspection_amend"},
+      {SCPB__OP__BODY_FINDING_CREATE, "finding_create"}, {SCPB__OP__BODY_FIELD_EDIT, "field_edit"},
+      {SCPB__OP__BODY_RECTIFICATION_REPORT, "rectification_report"},
+      {SCPB__OP__BODY_REVISIT, "revisit"}, {SCPB__OP__BODY_CLOSURE, "closure"},
+      {SCPB__OP__BODY_REOPEN, "reopen"}, {SCPB__OP__BODY_PHOTO_ATTACH, "photo_attach"},
+      {SCPB__OP__BODY_NOTE, "note"}, {SCPB__OP__BODY_VOID_RECORD, "void"},
+      {SCPB__OP__BODY_RESOLVE, "resolve"});
+
+TABLE(sc_names_reason, {SCPB__REASON__REASON_NONE, "none"},
+      {SCPB__REASON__REASON_MALFORMED, "malformed"}, {SCPB__REASON__REASON_TOO_LARGE, "too_large"},
+      {SCPB__REASON__REASON_BAD_SIGNATURE, "bad_signature"},
+      {SCPB__REASON__REASON_UNKNOWN_DEVICE, "unknown_device"},
+      {SCPB__REASON__REASON_DEVICE_REVOKED, "device_revoked"},
+      {SCPB__REASON__REASON_AUTHOR_MISMATCH, "author_mismatch"},
+      {SCPB__REASON__REASON_FORBIDDEN_ROLE, "forbidden_role"},
+      {SCPB__REASON__REASON_OUT_OF_SCOPE, "out_of_scope"},
+      {SCPB__REASON__REASON_INVALID_TRANSITION, "invalid_transition"},
+      {SCPB__REASON__REASON_UNKNOWN_DEPENDENCY, "unknown_dependency"},
+      {SCPB__REASON__REASON_HLC_NOT_AFTER_DEPS, "hlc_not_after_deps"},
+      {SCPB__REASON__REASON_CLOCK_AHEAD, "clock_ahead"},
+      {SCPB__REASON__REASON_UNKNOWN_REFERENCE, "unknown_reference"},
+      {SCPB__REASON__REASON_ENTITY_EXISTS, "entity_exists"},
+      {SCPB__REASON__REASON_UNKNOWN_ENTITY, "unknown_entity"},
+      {SCPB__REASON__REASON_ENTITY_FULL, "entity_full"},
+      {SCPB__REASON__REASON_BAD_FIELD, "bad_field"},
+      {SCPB__REASON__REASON_WRONG_ENTITY_TYPE, "wrong_entity_type"},
+      {SCPB__REASON__REASON_NOT_VISIBLE, "not_visible"},
+      {SCPB__REASON__REASON_DUPLICATE_CODE, "duplicate_code"},
+      {SCPB__REASON__REASON_STORAGE, "storage"}, {SCPB__REASON__REASON_BATCH_LIMIT, "batch_limit"});
+
+TABLE(sc_names_op_status, {SCPB__OP_STATUS__OP_ACCEPTED, "accepted"},
+      {SCPB__OP_STATUS__OP_DUPLICATE, "duplicate"}, {SCPB__OP_STATUS__OP_REJECTED, "rejected"});
+
+const char *sc_name_of(const sc_names *t, int value)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].value == value)
+            return t->v[i].name;
+    return NULL;
+}
+
+bool sc_name_parse(const sc_names *t, const char *s, int *out)
+{
+    if (!s)
+        return false;
+    for (size_t i = 0; i < t->n; i++) {
+        if (strcmp(t->v[i].name, s) == 0) {
+            *out = t->v[i].value;
+            return true;
+        }
+    }
+    return false;
+}
