@@ -385,7 +385,7 @@ typedef void (*sc_progress_fn)(void *ctx, const char *phase, uint64_t done, uint
  * and 503s are retried with exponential backoff up to the retry bound.
  *
  * *json (may be NULL) = {"pushed":n,"accepted":n,"duplicate":n,
- *   "rejected":[{"op","entity","reason","message"}],"pulled":n,
+ *   "rejected":[{"op","entity","reason","message"}],"pulled":n (ops new to the replica),
  *   "photos_uploaded":n,"photos_downloaded":n,"conflicts":n,
  *   "checkpoint":{"size":n,"root":hex64}}.
  * Errors (the replica keeps everything applied by earlier round trips; a

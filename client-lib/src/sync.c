@@ -518,7 +518,8 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
             s = want_blobs(c, o);
         if (s == SC_OK && !idset_add(c, &touched, o->entity.data))
             s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
-        rep->pulled++;
+        if (inserted)
+            rep->pulled++; /* ops new to the replica; our own come back and are deduplicated */
     }
     for (size_t i = 0; i < touched.n && s == SC_OK; i++)
         s = rp_refold(c, touched.v[i]);
