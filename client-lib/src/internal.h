@@ -241,6 +241,23 @@ void rp_state_free(sc_client *c, Scpb__EntityState *st);
 /* Load the identity from meta into c->id. */
 sc_status rp_identity_load(sc_client *c);
 
+/*
+ * The kind-specific part of a state, or NULL when the state is of another
+ * kind.  EntityState's kinds are a oneof (a union): st->finding is not NULL
+ * for a target, so presence must always be asked through kind_case.
+ */
+#define RP_KIND(fn, T, member, KIND)                                                               \
+    static inline const T *fn(const Scpb__EntityState *st)                                         \
+    {                                                                                              \
+        return st && st->kind_case == SCPB__ENTITY_STATE__KIND_##KIND ? st->member : NULL;         \
+    }
+RP_KIND(rp_finding, Scpb__FindingState, finding, FINDING)
+RP_KIND(rp_inspection, Scpb__InspectionState, inspection, INSPECTION)
+RP_KIND(rp_assignment, Scpb__AssignmentState, assignment, ASSIGNMENT)
+RP_KIND(rp_template, Scpb__TemplateState, template_, TEMPLATE)
+RP_KIND(rp_device, Scpb__DeviceState, device, DEVICE)
+#undef RP_KIND
+
 /* ---- blobs.c ---- */
 
 /*

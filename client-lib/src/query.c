@@ -98,7 +98,7 @@ static sc_status dump(sc_client *c, json_t *o, char **json)
 
 static json_t *finding_item(sc_client *c, const Scpb__EntityState *st)
 {
-    const Scpb__FindingState *f = st->finding;
+    const Scpb__FindingState *f = rp_finding(st);
     if (!f)
         return NULL;
     return json_pack(
@@ -126,8 +126,8 @@ static scored score_of(sc_client *c, const Scpb__InspectionState *in)
     if (!in->has_template_ || in->template_.len != SC_ID_LEN)
         return out;
     Scpb__EntityState *t = NULL;
-    if (st_state_get(c, in->template_.data, &t) == SC_OK && t->template_ &&
-        sc_score_inspection(t->template_, in, &out.s) == SC_OK)
+    if (st_state_get(c, in->template_.data, &t) == SC_OK && rp_template(t) &&
+        sc_score_inspection(rp_template(t), in, &out.s) == SC_OK)
         out.has = true;
     rp_state_free(c, t);
     return out;
@@ -135,7 +135,7 @@ static scored score_of(sc_client *c, const Scpb__InspectionState *in)
 
 static json_t *check_item(sc_client *c, const Scpb__EntityState *st)
 {
-    const Scpb__InspectionState *in = st->inspection;
+    const Scpb__InspectionState *in = rp_inspection(st);
     if (!in)
         return NULL;
     scored sc = score_of(c, in);
@@ -169,7 +169,7 @@ static json_t *check_item(sc_client *c, const Scpb__EntityState *st)
 
 static json_t *assignment_item(sc_client *c, const Scpb__EntityState *st, bool done)
 {
-    const Scpb__AssignmentState *a = st->assignment;
+    const Scpb__AssignmentState *a = rp_assignment(st);
     if (!a)
         return NULL;
     json_t *insp = json_array();
@@ -209,7 +209,7 @@ static sc_status list_findings(sc_client *c, void *ctx, const uint8_t id[SC_ID_L
     sc_status s = st_state_get(c, id, &st);
     if (s != SC_OK)
         return s;
-    const Scpb__FindingState *f = st->finding;
+    const Scpb__FindingState *f = rp_finding(st);
     bool keep = f && !st->voided && (l->status < 0 || (int)f->status == l->status) &&
                 (!l->f || !l->f->overdue || sc_finding_overdue(st, today(c))) &&
                 (!l->has_target || same_id(&f->target, f->has_target, l->target));
@@ -217,7 +217,7 @@ static sc_status list_findings(sc_client *c, void *ctx, const uint8_t id[SC_ID_L
         /* A finding belongs to an assignment through its inspection. */
         Scpb__EntityState *in = NULL;
         keep = f->has_inspection && f->inspection.len == SC_ID_LEN &&
-               st_state_get(c, f->inspection.data, &in) == SC_OK && in->inspection &&
+               st_state_get(c, f->inspection.data, &in) == SC_OK && rp_inspection(in) &&
                same_id(&in->inspection->assignment, in->inspection->has_assignment, l->asg);
         rp_state_free(c, in);
     }
@@ -234,7 +234,7 @@ static sc_status list_checks(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN
     sc_status s = st_state_get(c, id, &st);
     if (s != SC_OK)
         return s;
-    const Scpb__InspectionState *in = st->inspection;
+    const Scpb__InspectionState *in = rp_inspection(st);
     bool keep = in && !st->voided && (l->status < 0 || (int)in->status == l->status) &&
                 (!l->has_target || same_id(&in->target, in->has_target, l->target)) &&
                 (!l->has_asg || same_id(&in->assignment, in->has_assignment, l->asg));
@@ -257,7 +257,7 @@ static sc_status collect_done(sc_client *c, void *ctx, const uint8_t id[SC_ID_LE
     sc_status s = st_state_get(c, id, &st);
     if (s != SC_OK)
         return s;
-    const Scpb__InspectionState *in = st->inspection;
+    const Scpb__InspectionState *in = rp_inspection(st);
     if (in && !st->voided && in->status == SCPB__INSPECTION_STATUS__INSPECTION_SUBMITTED &&
         in->has_assignment && in->assignment.len == SC_ID_LEN) {
         uint8_t(*nd)[SC_ID_LEN] = sc_realloc_array(&c->env, l->done, l->ndone + 1, SC_ID_LEN);
@@ -279,7 +279,7 @@ static sc_status list_assignments(sc_client *c, void *ctx, const uint8_t id[SC_I
     sc_status s = st_state_get(c, id, &st);
     if (s != SC_OK)
         return s;
-    const Scpb__AssignmentState *a = st->assignment;
+    const Scpb__AssignmentState *a = rp_assignment(st);
     bool done = false;
     for (size_t i = 0; i < l->ndone && !done; i++)
         done = memcmp(l->done[i], id, SC_ID_LEN) == 0;
@@ -419,7 +419,7 @@ static sc_status hist_visit(sc_client *c, void *ctx, const st_opinfo *info)
 
 static void show_finding(sc_client *c, json_t *o, const Scpb__EntityState *st)
 {
-    const Scpb__FindingState *f = st->finding;
+    const Scpb__FindingState *f = rp_finding(st);
     json_t *item = finding_item(c, st);
     json_object_update(o, item);
     json_decref(item);
@@ -438,7 +438,7 @@ static void show_finding(sc_client *c, json_t *o, const Scpb__EntityState *st)
 
 static void show_inspection(sc_client *c, json_t *o, const Scpb__EntityState *st)
 {
-    const Scpb__InspectionState *in = st->inspection;
+    const Scpb__InspectionState *in = rp_inspection(st);
     json_t *item = check_item(c, st);
     json_object_update(o, item);
     json_decref(item);
@@ -611,10 +611,11 @@ static sc_status queue_visit(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN
                                             jname(&sc_names_entity_type, st->type), "conflicts",
                                             jconflicts(st)));
     }
-    if (q->closure && st->finding && !st->voided) {
-        if (st->finding->status == SCPB__FINDING_STATUS__FINDING_VERIFIED)
+    const Scpb__FindingState *f = rp_finding(st);
+    if (q->closure && f && !st->voided) {
+        if (f->status == SCPB__FINDING_STATUS__FINDING_VERIFIED)
             json_array_append_new(q->closure, finding_item(c, st));
-        if (st->finding->status == SCPB__FINDING_STATUS__FINDING_SUBMITTED)
+        if (f->status == SCPB__FINDING_STATUS__FINDING_SUBMITTED)
             json_array_append_new(q->revisit, finding_item(c, st));
         if (sc_finding_overdue(st, today(c)))
             json_array_append_new(q->overdue, finding_item(c, st));

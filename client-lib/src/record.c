@@ -200,11 +200,12 @@ static sc_status check_item(sc_client *c, const Scpb__InspectionState *insp, con
                          "score sheet", &t);
     if (s != SC_OK)
         return s;
-    const Scpb__TemplateItem *it = t->template_ ? template_item(t->template_, item) : NULL;
+    const Scpb__TemplateState *ts = rp_template(t);
+    const Scpb__TemplateItem *it = ts ? template_item(ts, item) : NULL;
     if (!it)
         s = cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_REFERENCE,
                     "item \"%s\" is not on score sheet %s", item,
-                    t->template_ && t->template_->code ? t->template_->code : "?");
+                    ts && ts->code ? ts->code : "?");
     else if (has_points && (points < 0 || points > it->max_points))
         s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
                     "item %s: %d points is outside 0..%d", item, points, it->max_points);
@@ -289,7 +290,7 @@ sc_status sc_check_open(sc_client *c, const sc_check_params *p, char out_id[SC_I
                 SC_OK)
             goto done;
         has_asg = true;
-        const Scpb__AssignmentState *a = asg->assignment;
+        const Scpb__AssignmentState *a = rp_assignment(asg);
         if (asg->voided) {
             s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
                         "assignment %s is voided", p->assignment);
@@ -505,7 +506,7 @@ static bool add_photos(sc_client *c, hashset *photos, const Scpb__EntityState *s
         if (!voided && !hs_add(c, photos, st->photos[k]->sha256.data, st->photos[k]->sha256.len))
             return false;
     }
-    if (st->kind_case == SCPB__ENTITY_STATE__KIND_FINDING)
+    if (rp_finding(st))
         for (size_t k = 0; k < st->finding->n_evidence; k++)
             if (!hs_add(c, photos, st->finding->evidence[k].data, st->finding->evidence[k].len))
                 return false;
@@ -525,7 +526,7 @@ static sc_status submit_visit(sc_client *c, void *ctx, const uint8_t id[SC_ID_LE
     sc_status s = st_state_get(c, id, &st);
     if (s != SC_OK)
         return s;
-    const Scpb__FindingState *f = st->finding;
+    const Scpb__FindingState *f = rp_finding(st);
     if (f && !st->voided && f->has_inspection && f->inspection.len == SC_ID_LEN &&
         memcmp(f->inspection.data, x->check, SC_ID_LEN) == 0) {
         bool ok = hs_add(c, &x->findings, id, SC_ID_LEN);

@@ -139,6 +139,14 @@ sc_status rp_get(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const cha
         return cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_WRONG_ENTITY_TYPE,
                        "%s is a %s, not a %s", hex, have, type_name(etype));
     }
+    if (etype && (*out)->kind_case == SCPB__ENTITY_STATE__KIND__NOT_SET) {
+        /* Ops of it are here but not its creation (its past has not arrived). */
+        rp_state_free(c, *out);
+        *out = NULL;
+        return cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_ENTITY,
+                       "%s %s is not complete in the replica (sync to fetch it)",
+                       what ? what : "entity", hex);
+    }
     return SC_OK;
 }
 

@@ -227,7 +227,7 @@ static sc_status note_device(sc_client *c, round *r, const sc_op *op, uint64_t i
             }
         if (!hit) {
             Scpb__EntityState *st = NULL;
-            if (st_state_get(c, o->entity.data, &st) == SC_OK && st->device &&
+            if (st_state_get(c, o->entity.data, &st) == SC_OK && rp_device(st) &&
                 st->device->key.len == SC_KEY_LEN) {
                 dev_seen *nd = sc_realloc_array(&c->env, r->devs, r->ndevs + 1, sizeof *nd);
                 if (!nd) {
@@ -577,24 +577,42 @@ static sc_status sync_round(sc_client *c, report *rep, bool *more)
     uint8_t root[SC_HASH_LEN];
     if ((s = st_ckpt_last(c, &found, &known, root, NULL)) != SC_OK)
         goto done;
-    Scpb__SyncRequest req = SCPB__SYNC_REQUEST__INIT;
-    req.n_ops = b.n;
-    req.ops = b.ops;
-    req.has_cursor = cursor != NULL;
-    req.cursor = (ProtobufCBinaryData){cursor_len, cursor};
-    req.has_known_size = true;
-    req.known_size = found ? known : 0;
-    req.has_max_pull = true;
-    req.max_pull = SC_CL_PULL_MAX;
-    size_t blen = scpb__sync_request__get_packed_size(&req);
-    body = sc_alloc(&c->env, blen);
-    if (!body) {
-        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a sync request");
-        goto done;
+    /*
+     * A cursor the server refuses (400 malformed: not one it made, or past
+     * its log) is dropped and the pull starts over from the beginning; ops
+     * that come again are deduplicated, and a log that shrank is caught by
+     * the checkpoint check below.
+     */
+    for (int attempt = 0;; attempt++) {
+        Scpb__SyncRequest req = SCPB__SYNC_REQUEST__INIT;
+        req.n_ops = b.n;
+        req.ops = b.ops;
+        req.has_cursor = cursor != NULL;
+        req.cursor = (ProtobufCBinaryData){cursor_len, cursor};
+        req.has_known_size = true;
+        req.known_size = found ? known : 0;
+        req.has_max_pull = true;
+        req.max_pull = SC_CL_PULL_MAX;
+        size_t blen = scpb__sync_request__get_packed_size(&req);
+        sc_free(&c->env, body);
+        body = sc_alloc(&c->env, blen);
+        if (!body) {
+            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a sync request");
+            goto done;
+        }
+        scpb__sync_request__pack(&req, body);
+        tp_resp_dispose(c, &http);
+        if ((s = tp_call(c, "POST", "/v1/sync", body, blen, true, SC_CL_RESPONSE_MAX, &http)) !=
+            SC_OK)
+            goto done;
+        if (http.status == 400 && cursor && attempt == 0 && strcmp(http.reason, "malformed") == 0) {
+            sc_free(&c->env, cursor);
+            cursor = NULL;
+            cursor_len = 0;
+            continue;
+        }
+        break;
     }
-    scpb__sync_request__pack(&req, body);
-    if ((s = tp_call(c, "POST", "/v1/sync", body, blen, true, SC_CL_RESPONSE_MAX, &http)) != SC_OK)
-        goto done;
     if (http.status != 200) {
         s = tp_fail(c, &http, "sync");
         goto done;
