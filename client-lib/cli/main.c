@@ -82,17 +82,32 @@ typedef struct parsed {
 
 static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
 
+/*
+ * Whether --json was given, for usage errors found before the command runs.
+ * A program's own flag, set once in main: the library itself keeps no state.
+ */
+static int json_mode;
+
 /* fmt is always a literal with one %s; the attribute lets the compiler check the callers. */
 static int usage_error(const char *fmt, const char *arg)
 {
-    char msg[512];
+    char msg[512], line[1024];
     snprintf(msg, sizeof msg, "%s", fmt);
     char *at = strstr(msg, "%s");
     if (at)
-        fprintf(stderr, "spotcheck: %.*s%s%s\n", (int)(at - msg), msg, arg, at + 2);
+        snprintf(line, sizeof line, "%.*s%s%s", (int)(at - msg), msg, arg, at + 2);
     else
-        fprintf(stderr, "spotcheck: %s\n", msg);
-    fprintf(stderr, "(spotcheck --help for usage)\n");
+        snprintf(line, sizeof line, "%s", msg);
+    fprintf(stderr, "spotcheck: %s\n(spotcheck --help for usage)\n", line);
+    if (json_mode) {
+        json_t *o = json_pack("{s:{s:s,s:s,s:s,s:i}}", "error", "status", "usage", "reason", "",
+                              "message", line, "exit", EXIT_USAGE);
+        if (o) {
+            json_dumpf(o, stdout, JSON_COMPACT);
+            fputc('\n', stdout);
+            json_decref(o);
+        }
+    }
     return EXIT_USAGE;
 }
 
@@ -736,6 +751,9 @@ int main(int argc, char **argv)
     char *rest[MAX_ARGS * 4];
     int nrest = 0;
     k.db = getenv("SPOTCHECK_DB");
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            json_mode = 1;
     /* Global options may stand anywhere. */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
