@@ -52,7 +52,7 @@ sc_status sd_config_set_listen(sd_config *c, const char *hostport, sc_err *err)
     const char *colon = strrchr(hostport, ':');
     if (!colon || colon == hostport || (size_t)(colon - hostport) >= sizeof c->listen_host)
         return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "listen: \"%s\" is not HOST:PORT", hostport);
-    uint64_t port;
+    uint64_t port = 0;
     sc_status rc = parse_u64("listen port", colon + 1, 0, 65535, &port, err);
     if (rc != SC_OK)
         return rc;

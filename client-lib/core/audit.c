@@ -238,7 +238,7 @@ sc_status sc_auditor_entry(sc_auditor *a, uint64_t index, const uint8_t *signed_
         goto done;
     }
     sc_hex_encode(op->id, SC_HASH_LEN, idhex, sizeof idhex);
-    Scpb__Role role;
+    Scpb__Role role = SCPB__ROLE__ROLE_UNSPECIFIED;
     rc = author_role(a, op, &role, err);
     if (rc != SC_OK) {
         sc_err_prefix(err, "entry %llu (op %.16s): ", (unsigned long long)index, idhex);

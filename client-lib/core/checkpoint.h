@@ -38,7 +38,13 @@ void sc_checkpoint_key_id(const char *name, const uint8_t pub[SC_KEY_LEN], uint8
 /*
  * Write the signed note for cp into out (cap bytes, SC_CHECKPOINT_NOTE_MAX is
  * enough), NUL-terminated; *len excludes the NUL.  The origin must be
- * printable UTF-8 without newlines.
+ * printable UTF-8 without newlines; as it is also the key name of the
+ * signature line, it may not hold spaces or '+' either (C2SP key names), or
+ * standard tooling could not parse the note.  The time line carries
+ * cp->time_ms and is left out when it is 0; the caller stamps the time, so
+ * env's clock is not read.  SC_ERR_INVALID_ARG for a bad origin or a
+ * negative time, SC_ERR_TOO_LARGE when cap is too small; out is zeroed on
+ * failure.
  */
 sc_status sc_checkpoint_sign(const sc_env *env, const sc_keypair *kp, const sc_checkpoint *cp,
                              char *out, size_t cap, size_t *len, sc_err *err);

@@ -20,9 +20,10 @@ void *sc_calloc(const sc_env *env, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
-    void *p = sc_alloc(env, n * size);
+    size_t total = n * size;
+    void *p = sc_alloc(env, total);
     if (p)
-        memset(p, 0, n * size ? n * size : 1);
+        memset(p, 0, total ? total : 1);
     return p;
 }
 
@@ -30,7 +31,9 @@ void *sc_realloc_array(const sc_env *env, void *ptr, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
-    size_t total = n * size ? n * size : 1;
+    size_t total = n * size;
+    if (total == 0)
+        total = 1;
     if (env && env->realloc)
         return env->realloc(env->ctx, ptr, total);
     if (env && env->alloc) {

@@ -7,7 +7,7 @@
  * Set alloc, realloc and free together, or leave all three NULL for the C
  * library's.
  * now_ms and random must be set wherever a function's comment says it uses
- * them (id and key generation, HLC ticks, checkpoint signing).
+ * them (id and key generation, key file encryption).
  */
 #ifndef SC_CORE_ENV_H
 #define SC_CORE_ENV_H

@@ -348,6 +348,21 @@ done:
     return rc;
 }
 
+sc_status sc_sign_raw(const sc_keypair *kp, const uint8_t *msg, size_t len,
+                      uint8_t sig[SC_SIG_LEN])
+{
+    if (!kp || !sig || (!msg && len) || (len && memchr(msg, 0, len))) {
+        if (sig)
+            memset(sig, 0, SC_SIG_LEN);
+        return SC_ERR_INVALID_ARG;
+    }
+    if (crypto_sign_detached(sig, NULL, msg, len, kp->sk) != 0) {
+        memset(sig, 0, SC_SIG_LEN);
+        return SC_ERR_CRYPTO;
+    }
+    return SC_OK;
+}
+
 sc_status sc_verify(const sc_env *env, const uint8_t pub[SC_KEY_LEN], const char *domain,
                     const uint8_t *msg, size_t len, const uint8_t sig[SC_SIG_LEN])
 {

@@ -5,9 +5,11 @@
  * A secret key lives only in sodium_malloc'd memory (guard pages, locked,
  * wiped on free) inside an opaque sc_keypair.  Every signature covers a
  * domain string followed by the message, so a signature made for one
- * purpose (an op, a request, an enrollment proof, a checkpoint) can never be
- * replayed as another.  The domains are fixed below; each ends in a NUL byte,
- * which is part of the signed bytes.
+ * purpose (an op, a request, an enrollment proof) can never be replayed as
+ * another.  The domains are fixed below; each ends in a NUL byte, which is
+ * part of the signed bytes.  Checkpoints are the one exception: they are
+ * C2SP signed notes, signed with sc_sign_raw so that standard tooling can
+ * verify them.
  *
  * Key file format (all integers little-endian), written by sc_keypair_save,
  * read by sc_keypair_load; the caller does the file I/O:
@@ -71,5 +73,16 @@ sc_status sc_sign(const sc_env *env, const sc_keypair *kp, const char *domain, c
 /* SC_OK when sig verifies under pub for domain || "\0" || msg, else SC_ERR_BAD_SIGNATURE. */
 sc_status sc_verify(const sc_env *env, const uint8_t pub[SC_KEY_LEN], const char *domain,
                     const uint8_t *msg, size_t len, const uint8_t sig[SC_SIG_LEN]);
+
+/*
+ * sig = Ed25519(kp, msg), with no domain prefix.  This exists only for
+ * formats that define their own signing input and are verified by other
+ * tools, such as C2SP signed notes (checkpoint.h); everything else signs
+ * with sc_sign.  The caller must ensure msg contains no NUL byte: every
+ * sc_sign input does (the domain terminator), so the two can never collide.
+ * sig is zeroed on failure.
+ */
+sc_status sc_sign_raw(const sc_keypair *kp, const uint8_t *msg, size_t len,
+                      uint8_t sig[SC_SIG_LEN]);
 
 #endif

@@ -50,10 +50,13 @@
 #define SC_TEMPLATE_ITEMS_MAX 500
 /* Inspectors named on one assignment. */
 #define SC_ASSIGNEES_MAX 32
-/* Findings listed by one inspection submission. */
-#define SC_SUBMIT_FINDINGS_MAX 1000
-/* Photos listed by one inspection submission. */
-#define SC_SUBMIT_PHOTOS_MAX 2000
+/*
+ * Findings and photos listed by one inspection submission.  Both lists must
+ * fit one op: 400 findings (id and head, 52 B each) plus 1000 photo hashes
+ * (34 B each) is 55 KB, inside SC_OP_MAX_BYTES with room for the rest.
+ */
+#define SC_SUBMIT_FINDINGS_MAX 400
+#define SC_SUBMIT_PHOTOS_MAX 1000
 
 /*
  * Ops on one entity.  The fold keeps an n x n causality bit matrix

@@ -41,6 +41,7 @@
 #include "limits.h"
 #include "op.pb-c.h"
 #include "state.pb-c.h"
+#include "state.h"
 #include "status.h"
 
 /* One op of the entity: its id and decoded body, both borrowed for the call. */
@@ -67,39 +68,5 @@ sc_status sc_fold(const sc_env *env, const sc_fold_input *ops, size_t n, sc_fold
 
 /* Free what sc_fold returned; out itself is caller-owned.  Safe on a zeroed out. */
 void sc_fold_out_dispose(const sc_env *env, sc_fold_out *out);
-
-/* Encode a state canonically; *out is allocated with env.  */
-sc_status sc_state_encode(const sc_env *env, const Scpb__EntityState *st, uint8_t **out,
-                          size_t *len);
-/* Decode a stored state (len checked against limit before unpacking). */
-sc_status sc_state_decode(const sc_env *env, const uint8_t *buf, size_t len, size_t limit,
-                          Scpb__EntityState **out, sc_err *err);
-/* Free a state from sc_fold or sc_state_decode; NULL is a no-op. */
-void sc_state_free(const sc_env *env, Scpb__EntityState *st);
-/* SHA-256 of the canonical encoding. */
-sc_status sc_state_hash(const sc_env *env, const Scpb__EntityState *st, uint8_t out[SC_HASH_LEN]);
-
-/*
- * The hash of a whole replica: SHA-256 over (entity id || state hash) of
- * every entity in ascending entity id order.  sc_replica_hash_add refuses
- * (SC_ERR_INVALID_ARG) an id not greater than the previous one.
- */
-typedef struct sc_replica_hash {
-    unsigned char sha[128] __attribute__((aligned(16))); /* crypto_hash_sha256_state */
-    uint8_t last_id[SC_ID_LEN];
-    uint64_t count;
-} sc_replica_hash;
-void sc_replica_hash_init(sc_replica_hash *h);
-sc_status sc_replica_hash_add(sc_replica_hash *h, const uint8_t id[SC_ID_LEN],
-                              const uint8_t state_hash[SC_HASH_LEN]);
-void sc_replica_hash_final(sc_replica_hash *h, uint8_t out[SC_HASH_LEN]);
-
-/* Derived flags of a finding, computed at query time (they depend on the date and the blob store). */
-/* Deadline passed (today > deadline day) and not closed, not voided. */
-bool sc_finding_overdue(const Scpb__EntityState *st, int32_t today);
-/* Whether a photo is present locally; ctx is the caller's. */
-typedef bool (*sc_blob_present_fn)(void *ctx, const uint8_t sha256[SC_HASH_LEN]);
-/* Some photo attached to, or named as evidence by, the entity is not present. */
-bool sc_evidence_pending(const Scpb__EntityState *st, sc_blob_present_fn present, void *ctx);
 
 #endif

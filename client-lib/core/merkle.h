@@ -51,7 +51,8 @@ sc_status sc_merkle_frontier_load(sc_merkle_frontier *f, uint64_t size, sc_merkl
 /*
  * Append one leaf hash.  For every perfect subtree the append completes
  * (level >= 1), `done` is called with its level, index and hash, so the
- * caller can store it; done may be NULL.
+ * caller can store it; done may be NULL.  A frontier of 2^64 - 1 leaves is
+ * full: appending leaves it unchanged.
  */
 typedef void (*sc_merkle_done_fn)(void *ctx, unsigned level, uint64_t index,
                                   const uint8_t hash[SC_HASH_LEN]);

@@ -64,9 +64,14 @@ void sc_err_prefix(sc_err *err, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (n <= 0)
         return;
-    char joined[SC_ERR_MSG_MAX];
-    snprintf(joined, sizeof joined, "%s%s", prefix, err->msg);
-    memcpy(err->msg, joined, sizeof joined);
+    size_t plen = strlen(prefix);
+    size_t mlen = strlen(err->msg);
+    /* Keep the prefix whole and cut the old message's tail if it must. */
+    if (plen + mlen >= sizeof err->msg)
+        mlen = sizeof err->msg - 1 - plen;
+    memmove(err->msg + plen, err->msg, mlen);
+    memcpy(err->msg, prefix, plen);
+    err->msg[plen + mlen] = '\0';
 }

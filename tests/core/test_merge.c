@@ -10,9 +10,11 @@
  * allocation of a fold is made to fail in turn.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/date.h"
 #include "core/ids.h"
 #include "core/merge.h"
 #include "core/names.h"
@@ -861,6 +863,32 @@ static void shuffled_hash(sim *m, const sco_set *all, const uint8_t e[SC_ID_LEN]
     sco_set_dispose(ENV, &s);
 }
 
+/*
+ * With SC_WRITE_FUZZ_SEEDS=DIR, the first seeds' replicas become the seed
+ * corpus of tests/fuzz/fuzz_merge.c (mode byte, then 2-byte lengths and ops).
+ */
+static void write_fuzz_seed(unsigned seed, const sco_set *s, const uint8_t *f, const uint8_t *insp)
+{
+    const char *dir = getenv("SC_WRITE_FUZZ_SEEDS");
+    if (!dir || seed > 8)
+        return;
+    for (unsigned e = 0; e < 2; e++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/seed-%u-%s", dir, seed, e ? "inspection" : "finding");
+        FILE *out = fopen(path, "wb");
+        ck_assert_ptr_nonnull(out);
+        fputc(seed & 1, out);
+        for (size_t i = 0; i < s->n; i++) {
+            if (memcmp(s->v[i]->op->entity.data, e ? insp : f, SC_ID_LEN) != 0)
+                continue;
+            fputc((int)(s->v[i]->signed_len >> 8), out);
+            fputc((int)(s->v[i]->signed_len & 0xff), out);
+            fwrite(s->v[i]->signed_bytes, 1, s->v[i]->signed_len, out);
+        }
+        fclose(out);
+    }
+}
+
 static unsigned seeds(void)
 {
     const char *e = getenv("SC_MERGE_SEEDS");
@@ -879,13 +907,16 @@ START_TEST(random_replicas_converge)
             sco_device_init(&m.dev[r], 100 + r, 1000000 + pick(&m, 100000));
         sc_uuid7_new(ENV, m.finding);
         sc_uuid7_new(ENV, m.inspection);
-        sco_set seedset = {0};
-        ck_assert(finding_create(&m.dev[0], &seedset, m.finding, SCPB__GRADE__GRADE_GENERAL,
+        sco_set fseed = {0}, iseed = {0};
+        ck_assert(finding_create(&m.dev[0], &fseed, m.finding, SCPB__GRADE__GRADE_GENERAL,
                                  pick(&m, 3) == 0));
-        ck_assert(insp_open(&m.dev[0], &seedset, m.inspection));
-        for (unsigned r = 0; r < REPLICAS; r++)
-            sco_set_merge(ENV, &m.rep[r], &seedset, &m.dev[r]);
-        sco_set_dispose(ENV, &seedset);
+        ck_assert(insp_open(&m.dev[0], &iseed, m.inspection));
+        for (unsigned r = 0; r < REPLICAS; r++) {
+            sco_set_merge(ENV, &m.rep[r], &fseed, &m.dev[r]);
+            sco_set_merge(ENV, &m.rep[r], &iseed, &m.dev[r]);
+        }
+        sco_set_dispose(ENV, &fseed);
+        sco_set_dispose(ENV, &iseed);
 
         unsigned steps = 6 + pick(&m, 14);
         for (unsigned k = 0; k < steps; k++) {
@@ -921,6 +952,7 @@ START_TEST(random_replicas_converge)
             shuffled_hash(&m, &m.rep[0], ents[e], h);
             ck_assert_mem_eq(ref, h, SC_HASH_LEN);
         }
+        write_fuzz_seed(seed, &m.rep[0], m.finding, m.inspection);
         /* On every replica every op is valid: each was valid where it was made. */
         sco_set fs = {0};
         only(&m.rep[0], m.finding, &fs);

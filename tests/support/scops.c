@@ -128,6 +128,9 @@ sc_op *sco_make(const sc_env *env, sco_device *dev, Scpb__Op *op, const uint8_t 
     uint8_t deps[SC_DEPS_MAX][SC_HASH_LEN];
     size_t nd = 0;
     if (base && base->n) {
+        /* A client has observed every op it holds before it makes a new one. */
+        for (size_t i = 0; i < base->n; i++)
+            sc_hlc_observe(&dev->clock, base->v[i]->op->hlc);
         sc_fold_out fo;
         sco_fold(env, base, &fo);
         for (size_t i = 0; i < fo.state->n_heads && nd < SC_DEPS_MAX; i++)
