@@ -226,7 +226,12 @@ const char *sc_client_reason(const sc_client *c)
 void sc_json_free(sc_client *c, char *json)
 {
     (void)c;
-    free(json); /* jansson's json_dumps allocates with malloc */
+    /* json_dumps allocated it with jansson's allocator, whichever the app set. */
+    json_malloc_t m;
+    json_free_t f;
+    json_get_alloc_funcs(&m, &f);
+    if (json)
+        f(json);
 }
 
 /* ---- identity ---- */

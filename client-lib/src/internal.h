@@ -54,6 +54,9 @@
 /* Round trips in one sc_sync before giving up: a server that says `more`
  * forever must not keep a client looping. */
 #define SC_CL_ROUNDS_MAX 100000
+/* Rounds in a row that bring nothing new while the server says `more`:
+ * a page may be empty (a release being scanned), a hundred in a row is a loop. */
+#define SC_CL_IDLE_ROUNDS_MAX 100
 #define SC_CL_CHUNK_DEFAULT (1024u * 1024u)
 #define SC_CL_TIMEOUT_DEFAULT 30000u
 #define SC_CL_RETRIES_DEFAULT 3u
@@ -285,8 +288,6 @@ typedef struct tp_resp {
     char reason[48];            /* X-Spotcheck-Reason */
     bool has_offset;
     uint64_t offset;            /* X-Spotcheck-Offset */
-    uint64_t content_length;    /* HEAD: Content-Length */
-    bool has_content_length;
 } tp_resp;
 
 /*

@@ -555,10 +555,11 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
     return s;
 }
 
-/* One round trip.  *more: call again. */
-static sc_status sync_round(sc_client *c, report *rep, bool *more)
+/* One round trip.  *more: call again; *moved: something was pushed, pulled or the cursor advanced. */
+static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
 {
     *more = false;
+    *moved = false;
     batch b = {0};
     round r;
     memset(&r, 0, sizeof r);
@@ -627,6 +628,9 @@ static sc_status sync_round(sc_client *c, report *rep, bool *more)
     if ((s = verify_round(c, &b, &r)) != SC_OK || (s = apply_round(c, &b, &r, rep)) != SC_OK)
         goto done;
     rep->pushed += b.n;
+    *moved = b.n > 0 || r.resp->n_ops > 0 ||
+             (r.resp->has_cursor && (r.resp->cursor.len != cursor_len ||
+                                     (cursor_len && memcmp(r.resp->cursor.data, cursor, cursor_len))));
     if (rep->progress) {
         rep->progress(rep->pctx, "push", rep->pushed, (uint64_t)rep->outbox_total);
         rep->progress(rep->pctx, "pull", rep->pulled, 0);
@@ -819,13 +823,18 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
         goto done;
     }
     bool more = true;
+    /* A server that says `more` but sends nothing new, round after round, is stopped. */
+    uint32_t idle = 0;
     for (uint32_t rounds = 0; more && s == SC_OK; rounds++) {
-        if (rounds >= SC_CL_ROUNDS_MAX) {
-            s = cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: the server kept saying `more` for %d rounds",
-                        SC_CL_ROUNDS_MAX);
+        bool moved = false;
+        if (rounds >= SC_CL_ROUNDS_MAX || idle >= SC_CL_IDLE_ROUNDS_MAX) {
+            s = cl_fail(c, SC_ERR_PROTOCOL, 0,
+                        "sync: the server kept saying `more` for %u rounds without progress",
+                        rounds);
             break;
         }
-        s = sync_round(c, &rep, &more);
+        s = sync_round(c, &rep, &more, &moved);
+        idle = moved ? 0 : idle + 1;
     }
     if (s != SC_OK)
         goto done;

@@ -132,13 +132,10 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
         k->resp->reason[m] = '\0';
     } else if ((v = header_value(line, n, "X-Spotcheck-Offset", &vl)) != NULL) {
         k->resp->has_offset = parse_u64(v, vl, &k->resp->offset);
-    } else if ((v = header_value(line, n, "Content-Length", &vl)) != NULL) {
-        k->resp->has_content_length = parse_u64(v, vl, &k->resp->content_length);
     } else if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
         /* A new response (after a 100 Continue or a redirect): forget the old headers. */
         k->resp->reason[0] = '\0';
         k->resp->has_offset = false;
-        k->resp->has_content_length = false;
     }
     return n;
 }

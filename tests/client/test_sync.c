@@ -20,7 +20,7 @@
 #define LOG_MAX 256
 #define BLOBS_MAX 8
 
-enum mode { M_OK, M_GARBAGE, M_REWRITE_ROOT, M_SHRINK, M_BAD_PROOF };
+enum mode { M_OK, M_GARBAGE, M_REWRITE_ROOT, M_SHRINK, M_BAD_PROOF, M_MORE_FOREVER };
 
 typedef struct blob {
     uint8_t sha[SC_HASH_LEN];
@@ -334,6 +334,13 @@ static void do_sync(srv *s, int fd, const req *r)
     out.cursor = (ProtobufCBinaryData){curlen, curbuf};
     out.has_more = true;
     out.more = i < s->n;
+    if (s->mode == M_MORE_FOREVER) {
+        /* "More!" with nothing in it and the cursor where it was. */
+        out.n_ops = 0;
+        out.more = true;
+        out.has_cursor = q->has_cursor;
+        out.cursor = q->cursor;
+    }
     out.checkpoint = &ck;
     send_msg(fd, 200, &out.base);
     free(lo);
@@ -710,6 +717,14 @@ START_TEST(garbage_and_unreachable)
     fx_check(&f, check);
     s.mode = M_GARBAGE;
     expect_failure(&f, SC_ERR_PROTOCOL, "not a SyncResponse");
+    /* A server that says `more` forever without sending anything is stopped. */
+    s.mode = M_OK;
+    json_decref(sync_ok(&f));
+    s.mode = M_MORE_FOREVER;
+    char *json = NULL;
+    ck_assert_int_eq(sc_sync(f.c, NULL, NULL, &json), SC_ERR_PROTOCOL);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "without progress"));
+    ck_assert_int_eq(sc_note_add(f.c, check, "offline again"), SC_OK);
     srv_stop(&s);
     /* The port is closed now. */
     expect_failure(&f, SC_ERR_NETWORK, "unreachable");
