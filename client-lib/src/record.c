@@ -65,6 +65,17 @@ static sc_status act_end(sc_client *c, sc_status s)
     return s;
 }
 
+/* The role policy for one op kind on one entity type (checked before photos are copied, too). */
+static sc_status check_policy(sc_client *c, Scpb__Op__BodyCase kind, Scpb__EntityType type)
+{
+    if (sc_policy_allows((Scpb__Role)c->id.role, kind, type))
+        return SC_OK;
+    const char *role = sc_name_of(&sc_names_role, c->id.role);
+    return cl_fail(c, SC_ERR_FORBIDDEN, SCPB__REASON__REASON_FORBIDDEN_ROLE,
+                   "a user with role %s may not make %s on a %s", role ? role : "?", kind_name(kind),
+                   type_name(type));
+}
+
 /*
  * Make, judge and store one op.  The caller fills entity, entity_type and
  * the body; this fills the rest.  op_id (may be NULL) gets the op id.
@@ -78,12 +89,8 @@ static sc_status make_op(sc_client *c, Scpb__Op *op, uint8_t op_id[SC_HASH_LEN])
     cl_hex(op->entity.data, SC_ID_LEN, ehex, sizeof ehex);
     bool create = sc_op_kind_is_create(op->body_case);
 
-    if (!sc_policy_allows((Scpb__Role)c->id.role, op->body_case, op->entity_type)) {
-        const char *role = sc_name_of(&sc_names_role, c->id.role);
-        return cl_fail(c, SC_ERR_FORBIDDEN, SCPB__REASON__REASON_FORBIDDEN_ROLE,
-                       "a user with role %s may not make %s on a %s", role ? role : "?",
-                       kind_name(op->body_case), type_name(op->entity_type));
-    }
+    if ((s = check_policy(c, op->body_case, op->entity_type)) != SC_OK)
+        return s;
     if (!create) {
         if ((s = rp_get(c, op->entity.data, op->entity_type, type_name(op->entity_type), &cur)) !=
             SC_OK)
@@ -659,7 +666,9 @@ sc_status sc_finding_add(sc_client *c, const sc_finding_params *p, char out_id[S
     bool has_target = false, has_org = false;
     int grade = 0, source = 0;
     int32_t deadline = 0;
-    if ((s = check_photo_count(c, p->n_photos)) != SC_OK)
+    if ((s = check_photo_count(c, p->n_photos)) != SC_OK ||
+        (s = check_policy(c, SCPB__OP__BODY_FINDING_CREATE, SCPB__ENTITY_TYPE__ENTITY_FINDING)) !=
+            SC_OK)
         goto done;
     if (p->check) {
         if ((s = parse_entity_id(c, p->check, "inspection", check)) != SC_OK ||
@@ -831,15 +840,9 @@ sc_status sc_photo_add(sc_client *c, const char *entity, const char *path, const
     uint8_t id[SC_ID_LEN];
     photo_in ph;
     Scpb__EntityType type = 0;
-    if ((s = entity_type_of(c, entity, id, &type)) != SC_OK)
+    if ((s = entity_type_of(c, entity, id, &type)) != SC_OK ||
+        (s = check_policy(c, SCPB__OP__BODY_PHOTO_ATTACH, type)) != SC_OK)
         goto done;
-    if (!sc_policy_allows((Scpb__Role)c->id.role, SCPB__OP__BODY_PHOTO_ATTACH, type)) {
-        const char *role = sc_name_of(&sc_names_role, c->id.role);
-        s = cl_fail(c, SC_ERR_FORBIDDEN, SCPB__REASON__REASON_FORBIDDEN_ROLE,
-                    "a user with role %s may not attach photos to a %s", role ? role : "?",
-                    type_name(type));
-        goto done;
-    }
     if ((s = import_photos(c, &path, 1, &ph)) == SC_OK)
         s = attach_photos(c, id, type, &ph, 1, caption);
     if (s == SC_OK && out_sha)
@@ -883,16 +886,10 @@ sc_status sc_rectify(sc_client *c, const char *finding, const char *note, const 
     ProtobufCBinaryData *ev = NULL;
     Scpb__EntityState *st = NULL;
     if ((s = parse_entity_id(c, finding, "finding", id)) != SC_OK ||
-        (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, "finding", &st)) != SC_OK)
+        (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, "finding", &st)) != SC_OK ||
+        (s = check_policy(c, SCPB__OP__BODY_RECTIFICATION_REPORT,
+                          SCPB__ENTITY_TYPE__ENTITY_FINDING)) != SC_OK)
         goto done;
-    if (!sc_policy_allows((Scpb__Role)c->id.role, SCPB__OP__BODY_RECTIFICATION_REPORT,
-                          SCPB__ENTITY_TYPE__ENTITY_FINDING)) {
-        const char *role = sc_name_of(&sc_names_role, c->id.role);
-        s = cl_fail(c, SC_ERR_FORBIDDEN, SCPB__REASON__REASON_FORBIDDEN_ROLE,
-                    "a user with role %s may not make rectification_report on a finding",
-                    role ? role : "?");
-        goto done;
-    }
     if ((s = with_evidence(c, id, photos, n_photos, &ph, &ev)) != SC_OK)
         goto done;
     Scpb__Op op;
@@ -925,15 +922,9 @@ sc_status sc_revisit(sc_client *c, const char *finding, const char *result, cons
     Scpb__EntityState *st = NULL;
     if ((s = parse_entity_id(c, finding, "finding", id)) != SC_OK ||
         (s = parse_name(c, &sc_names_revisit, "revisit result", result, &res)) != SC_OK ||
-        (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, "finding", &st)) != SC_OK)
+        (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, "finding", &st)) != SC_OK ||
+        (s = check_policy(c, SCPB__OP__BODY_REVISIT, SCPB__ENTITY_TYPE__ENTITY_FINDING)) != SC_OK)
         goto done;
-    if (!sc_policy_allows((Scpb__Role)c->id.role, SCPB__OP__BODY_REVISIT,
-                          SCPB__ENTITY_TYPE__ENTITY_FINDING)) {
-        const char *role = sc_name_of(&sc_names_role, c->id.role);
-        s = cl_fail(c, SC_ERR_FORBIDDEN, SCPB__REASON__REASON_FORBIDDEN_ROLE,
-                    "a user with role %s may not make revisit on a finding", role ? role : "?");
-        goto done;
-    }
     if ((s = with_evidence(c, id, photos, n_photos, &ph, &ev)) != SC_OK)
         goto done;
     Scpb__Op op;
