@@ -20,7 +20,7 @@
 #define LOG_MAX 256
 #define BLOBS_MAX 8
 
-enum mode { M_OK, M_GARBAGE, M_REWRITE_ROOT, M_SHRINK, M_BAD_PROOF, M_MORE_FOREVER };
+enum mode { M_OK, M_GARBAGE, M_REWRITE_ROOT, M_SHRINK, M_BAD_PROOF, M_MORE_FOREVER, M_UNAVAILABLE };
 
 typedef struct blob {
     uint8_t sha[SC_HASH_LEN];
@@ -47,7 +47,7 @@ typedef struct srv {
     size_t nrejected;
     blob blobs[BLOBS_MAX];
     size_t nblobs;
-    int requests, bad_signatures;
+    int requests, bad_signatures, requests503;
 } srv;
 
 /* ---- the log ---- */
@@ -201,6 +201,19 @@ static void send_msg(int fd, int status, const ProtobufCMessage *m)
 
 static void do_sync(srv *s, int fd, const req *r)
 {
+    if (s->mode == M_UNAVAILABLE) {
+        Scpb__Error e = SCPB__ERROR__INIT;
+        e.has_status = e.has_reason = true;
+        e.status = 503;
+        e.reason = SCPB__REASON__REASON_STORAGE;
+        e.message = "the register could not commit: disk full";
+        s->requests503++;
+        size_t len = scpb__error__get_packed_size(&e);
+        uint8_t buf[256];
+        scpb__error__pack(&e, buf);
+        respond(fd, 503, "X-Spotcheck-Reason: storage\r\n", buf, len);
+        return;
+    }
     if (s->mode == M_GARBAGE) {
         static const char junk[] = "\xff\xff\xff garbage, not protobuf";
         respond(fd, 200, NULL, (const uint8_t *)junk, sizeof junk - 1);
@@ -821,6 +834,43 @@ START_TEST(upload_resumes_from_the_server_offset)
 }
 END_TEST
 
+static uint32_t slept[16];
+static size_t nslept;
+
+static void record_sleep(void *ctx, uint32_t ms)
+{
+    (void)ctx;
+    if (nslept < 16)
+        slept[nslept++] = ms;
+}
+
+START_TEST(retries_back_off_then_give_up)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    f.c->opt.retries = 3;
+    f.c->opt.backoff_ms = 10;
+    f.c->opt.sleep_ms = record_sleep;
+    nslept = 0;
+    srv s;
+    srv_start(&s, &f);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    s.mode = M_UNAVAILABLE;
+    expect_failure(&f, SC_ERR_UNAVAILABLE, "disk full");
+    ck_assert_int_eq(s.requests503, 4); /* the first try and three retries */
+    ck_assert_uint_eq(nslept, 3);
+    ck_assert_uint_eq(slept[0], 10);
+    ck_assert_uint_eq(slept[1], 20);
+    ck_assert_uint_eq(slept[2], 40);
+    s.mode = M_OK;
+    json_decref(sync_ok(&f));
+    ck_assert_int_eq(fx_count(&f, "outbox"), 0);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sync");
@@ -835,6 +885,7 @@ static Suite *suite(void)
         {"garbage_and_unreachable", garbage_and_unreachable},
         {"history_rewrites_are_caught", history_rewrites_are_caught},
         {"upload_resumes_from_the_server_offset", upload_resumes_from_the_server_offset},
+        {"retries_back_off_then_give_up", retries_back_off_then_give_up},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
