@@ -1,0 +1,843 @@
+/*
+ * main.c: `spotcheck`, the reference client.  It uses nothing but the
+ * public header spotcheck.h (and jansson to print what the library
+ * returns), which shows the API is enough to build a client on.
+ *
+ * Output: with --json exactly one JSON document on stdout (also for errors:
+ * {"error":{...}}); without it, text for people.  Errors always go to
+ * stderr.  Exit codes (docs/client.md):
+ *   0 success
+ *   1 refused or invalid (invalid transition, role, bad value, wrong passphrase, not enrolled)
+ *   2 usage
+ *   3 not found (unknown id or code)
+ *   4 network (unreachable, refused by the server, an answer that is not the protocol)
+ *   5 verification failure (signature, checkpoint, proof, rewritten history, bad bundle)
+ *   6 local failure (storage, file I/O, memory)
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spotcheck.h"
+
+enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOTFOUND = 3, EXIT_NETWORK = 4, EXIT_VERIFY = 5,
+       EXIT_LOCAL = 6 };
+
+#define MAX_ARGS 64
+#define MAX_REPEAT 64
+
+static const char usage_text[] =
+    "usage: spotcheck [--db FILE] [--json] [--passphrase-env VAR] COMMAND ...\n"
+    "\n"
+    "  enroll --server URL --code CODE [--label TEXT]\n"
+    "  status | sync | verify | verify-bundle FILE\n"
+    "  check open --target CODE --kind KIND --disclosure open|unannounced|experiential\n"
+    "             [--template ID|CODE] [--assignment ID] [--relation R]\n"
+    "  check score CHECK --item CODE --status met|not_met|unknown|na [--points N] [--note T]\n"
+    "  check submit CHECK [--remarks T]\n"
+    "  check amend CHECK --reason T --item CODE --status S [--points N] [--note T]\n"
+    "  finding add --check CHECK|--target CODE --desc T --grade major|general [--category C]\n"
+    "              [--item CODE] [--location T] [--deadline YYYY-MM-DD] [--responsible ORG]\n"
+    "              [--source S] [--fixed-on-spot] [--photo FILE]...\n"
+    "  finding set FINDING [--deadline D] [--desc T] [--grade G] [--responsible ORG]\n"
+    "              [--category C] [--location T]\n"
+    "  photo add ENTITY FILE [--caption T]\n"
+    "  rectify FINDING --note T [--measures T] [--photo FILE]...\n"
+    "  revisit FINDING --result rectified|not_rectified [--note T] [--look-back] [--photo FILE]...\n"
+    "  close FINDING [--note T] | reopen FINDING --reason T | void ID --reason T\n"
+    "  note ENTITY --text T\n"
+    "  show ID | list checks|findings|assignments [--status S] [--overdue] [--target CODE]\n"
+    "       [--assignment ID]\n"
+    "  review | conflicts | resolve ID --field F [--value V] [--item CODE]\n"
+    "\n"
+    "--db defaults to $SPOTCHECK_DB.  Exit codes: 0 ok, 1 refused/invalid, 2 usage,\n"
+    "3 not found, 4 network, 5 verification failure, 6 local storage or file.\n";
+
+typedef struct cli {
+    const char *db;
+    int json;
+    const char *pass_env;
+    sc_client *c;
+} cli;
+
+/* ---- argument parsing ---- */
+
+typedef struct optspec {
+    const char *name;  /* "--target" */
+    int kind;          /* 0 flag, 1 value, 2 repeated value */
+} optspec;
+
+typedef struct parsed {
+    const char *pos[MAX_ARGS];
+    int npos;
+    const char *val[MAX_ARGS];    /* by spec index */
+    int set[MAX_ARGS];
+    const char *rep[MAX_REPEAT];  /* values of the (one) repeated option */
+    int nrep;
+} parsed;
+
+static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
+
+/*
+ * Whether --json was given, for usage errors found before the command runs.
+ * A program's own flag, set once in main: the library itself keeps no state.
+ */
+static int json_mode;
+
+/* fmt is always a literal with one %s; the attribute lets the compiler check the callers. */
+static int usage_error(const char *fmt, const char *arg)
+{
+    char msg[512], line[1024];
+    snprintf(msg, sizeof msg, "%s", fmt);
+    char *at = strstr(msg, "%s");
+    if (at)
+        snprintf(line, sizeof line, "%.*s%s%s", (int)(at - msg), msg, arg, at + 2);
+    else
+        snprintf(line, sizeof line, "%s", msg);
+    fprintf(stderr, "spotcheck: %s\n(spotcheck --help for usage)\n", line);
+    if (json_mode) {
+        json_t *o = json_pack("{s:{s:s,s:s,s:s,s:i}}", "error", "status", "usage", "reason", "",
+                              "message", line, "exit", EXIT_USAGE);
+        if (o) {
+            json_dumpf(o, stdout, JSON_COMPACT);
+            fputc('\n', stdout);
+            json_decref(o);
+        }
+    }
+    return EXIT_USAGE;
+}
+
+static int parse(int argc, char **argv, const optspec *spec, int nspec, int maxpos, parsed *p)
+{
+    memset(p, 0, sizeof *p);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || strcmp(a, "--") == 0) {
+            if (p->npos >= maxpos)
+                return usage_error("unexpected argument \"%s\"", a);
+            p->pos[p->npos++] = a;
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+        int k = -1;
+        for (int s = 0; s < nspec; s++)
+            if (strlen(spec[s].name) == nl && strncmp(spec[s].name, a, nl) == 0)
+                k = s;
+        if (k < 0)
+            return usage_error("unknown option \"%s\"", a);
+        const char *v = NULL;
+        if (spec[k].kind > 0) {
+            if (eq)
+                v = eq + 1;
+            else if (i + 1 < argc)
+                v = argv[++i];
+            else
+                return usage_error("option %s needs a value", spec[k].name);
+        } else if (eq) {
+            return usage_error("option %s takes no value", spec[k].name);
+        }
+        p->set[k] = 1;
+        p->val[k] = v;
+        if (spec[k].kind == 2) {
+            if (p->nrep >= MAX_REPEAT)
+                return usage_error("too many %s options", spec[k].name);
+            p->rep[p->nrep++] = v;
+        }
+    }
+    return 0;
+}
+
+static const char *opt(const parsed *p, const optspec *spec, int nspec, const char *name)
+{
+    for (int s = 0; s < nspec; s++)
+        if (strcmp(spec[s].name, name) == 0)
+            return p->set[s] ? (p->val[s] ? p->val[s] : "") : NULL;
+    return NULL;
+}
+
+#define OPT(name) opt(&p, spec, (int)(sizeof spec / sizeof spec[0]), name)
+#define PARSE(maxpos)                                                                              \
+    do {                                                                                           \
+        int prc_ = parse(argc, argv, spec, (int)(sizeof spec / sizeof spec[0]), maxpos, &p);       \
+        if (prc_)                                                                                  \
+            return prc_;                                                                           \
+    } while (0)
+
+static int need(const char *v, const char *what)
+{
+    if (!v || !*v)
+        return usage_error("%s is required", what);
+    return 0;
+}
+
+static int parse_points(const char *text, int32_t *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < INT32_MIN || v > INT32_MAX)
+        return usage_error("--points \"%s\" is not a whole number", text);
+    *out = (int32_t)v;
+    return 0;
+}
+
+/* ---- output ---- */
+
+static int exit_code(sc_status s)
+{
+    switch (s) {
+    case SC_OK:
+        return 0;
+    case SC_ERR_NOT_FOUND:
+        return EXIT_NOTFOUND;
+    case SC_ERR_NETWORK:
+    case SC_ERR_PROTOCOL:
+    case SC_ERR_SERVER:
+    case SC_ERR_UNAVAILABLE:
+        return EXIT_NETWORK;
+    case SC_ERR_BAD_SIGNATURE:
+    case SC_ERR_PROOF:
+    case SC_ERR_CHECKPOINT:
+    case SC_ERR_HISTORY_REWRITTEN:
+    case SC_ERR_MALFORMED:
+        return EXIT_VERIFY;
+    case SC_ERR_IO:
+    case SC_ERR_STORAGE:
+    case SC_ERR_NOMEM:
+    case SC_ERR_CRYPTO:
+    case SC_ERR_INTERNAL:
+        return EXIT_LOCAL;
+    default:
+        return EXIT_REFUSED;
+    }
+}
+
+static int fail(cli *k, sc_status s, const char *fallback)
+{
+    const char *msg = k->c ? sc_client_errmsg(k->c) : "";
+    if (!msg || !*msg)
+        msg = fallback && *fallback ? fallback : sc_strerror(s);
+    const char *reason = k->c ? sc_client_reason(k->c) : "";
+    fprintf(stderr, "spotcheck: %s (%s)\n", msg, sc_status_name(s));
+    if (k->json) {
+        json_t *o = json_pack("{s:{s:s,s:s,s:s,s:i}}", "error", "status", sc_status_name(s),
+                              "reason", reason, "message", msg, "exit", exit_code(s));
+        if (o) {
+            json_dumpf(o, stdout, JSON_COMPACT);
+            fputc('\n', stdout);
+            json_decref(o);
+        }
+    }
+    return exit_code(s);
+}
+
+static void print_value(const json_t *v, int indent);
+
+static void print_scalar(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        fputs(json_string_value(v), stdout);
+        break;
+    case JSON_INTEGER:
+        printf("%lld", (long long)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        printf("%g", json_real_value(v));
+        break;
+    case JSON_TRUE:
+        fputs("yes", stdout);
+        break;
+    case JSON_FALSE:
+        fputs("no", stdout);
+        break;
+    case JSON_NULL:
+        fputs("-", stdout);
+        break;
+    default:
+        break;
+    }
+}
+
+static bool is_scalar(const json_t *v)
+{
+    return !json_is_object(v) && !json_is_array(v);
+}
+
+/* A readable rendering of any JSON: "key: value" lines, nested blocks indented. */
+static void print_value(const json_t *v, int indent)
+{
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *val;
+        json_object_foreach((json_t *)(uintptr_t)v, key, val)
+        {
+            printf("%*s%s:", indent, "", key);
+            if (is_scalar(val)) {
+                putchar(' ');
+                print_scalar(val);
+                putchar('\n');
+            } else if (json_is_array(val) && json_array_size(val) == 0) {
+                puts(" (none)");
+            } else {
+                putchar('\n');
+                print_value(val, indent + 2);
+            }
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *val;
+        bool all_scalar = true;
+        json_array_foreach((json_t *)(uintptr_t)v, i, val) all_scalar = all_scalar && is_scalar(val);
+        json_array_foreach((json_t *)(uintptr_t)v, i, val)
+        {
+            if (all_scalar) {
+                printf("%*s", indent, "");
+                print_scalar(val);
+                putchar('\n');
+            } else {
+                printf("%*s[%zu]\n", indent, "", i + 1);
+                print_value(val, indent + 2);
+            }
+        }
+    } else {
+        printf("%*s", indent, "");
+        print_scalar(v);
+        putchar('\n');
+    }
+}
+
+/* One line per list item, the fields people scan first. */
+static void print_list(const json_t *items, const char *what)
+{
+    size_t i;
+    json_t *it;
+    if (json_array_size(items) == 0) {
+        printf("no %s\n", what);
+        return;
+    }
+    json_array_foreach((json_t *)(uintptr_t)items, i, it)
+    {
+        const char *id = json_string_value(json_object_get(it, "id"));
+        const char *status = json_string_value(json_object_get(it, "status"));
+        const char *target = json_string_value(json_object_get(it, "target"));
+        printf("%s  %-9s  %s", id ? id : "?", status ? status : "", target ? target : "");
+        if (strcmp(what, "findings") == 0) {
+            const char *grade = json_string_value(json_object_get(it, "grade"));
+            const char *dl = json_string_value(json_object_get(it, "deadline"));
+            const char *desc = json_string_value(json_object_get(it, "description"));
+            printf("  %s  due %s%s%s  %s", grade ? grade : "", dl ? dl : "-",
+                   json_is_true(json_object_get(it, "overdue")) ? " OVERDUE" : "",
+                   json_is_true(json_object_get(it, "evidence_pending")) ? " (photos pending)" : "",
+                   desc ? desc : "");
+        } else if (strcmp(what, "checks") == 0) {
+            json_t *score = json_object_get(it, "score");
+            const char *kind = json_string_value(json_object_get(it, "kind"));
+            printf("  %s", kind ? kind : "");
+            if (json_is_integer(score))
+                printf("  %lld/%lld %s", (long long)json_integer_value(score),
+                       (long long)json_integer_value(json_object_get(it, "max")),
+                       json_is_true(json_object_get(it, "passed")) ? "passed" : "not passed");
+        } else {
+            const char *due = json_string_value(json_object_get(it, "due"));
+            const char *kind = json_string_value(json_object_get(it, "kind"));
+            printf("  %s  due %s%s", kind ? kind : "", due ? due : "-",
+                   json_is_true(json_object_get(it, "overdue")) ? " OVERDUE" : "");
+        }
+        putchar('\n');
+    }
+}
+
+/* Print a library result: as is with --json, else through `human`. */
+static int emit(cli *k, char *text, void (*human)(const json_t *))
+{
+    if (k->json) {
+        puts(text);
+    } else {
+        json_error_t e;
+        json_t *o = json_loads(text, 0, &e);
+        if (o && human)
+            human(o);
+        else if (o)
+            print_value(o, 0);
+        else
+            puts(text);
+        json_decref(o);
+    }
+    sc_json_free(k->c, text);
+    return 0;
+}
+
+/* A small JSON result made here. */
+static int emit_pack(cli *k, json_t *o, const char *human_line)
+{
+    if (!o)
+        return fail(k, SC_ERR_NOMEM, "out of memory");
+    if (k->json) {
+        json_dumpf(o, stdout, JSON_COMPACT);
+        fputc('\n', stdout);
+    } else {
+        puts(human_line);
+    }
+    json_decref(o);
+    return 0;
+}
+
+static int done_id(cli *k, sc_status s, const char *id, const char *what)
+{
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    char line[256];
+    snprintf(line, sizeof line, "%s %s", what, id);
+    return emit_pack(k, json_pack("{s:b,s:s}", "ok", 1, "id", id), line);
+}
+
+/* ---- commands ---- */
+
+static int cmd_enroll(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {{"--server", 1}, {"--code", 1}, {"--label", 1}};
+    parsed p;
+    PARSE(0);
+    int rc;
+    if ((rc = need(OPT("--server"), "--server")) || (rc = need(OPT("--code"), "--code")))
+        return rc;
+    const char *pass = k->pass_env ? getenv(k->pass_env) : NULL;
+    char *json = NULL;
+    sc_status s = sc_enroll(k->c, OPT("--server"), OPT("--code"), OPT("--label"), pass,
+                            pass ? strlen(pass) : 0, &json);
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    return emit(k, json, NULL);
+}
+
+static void progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    if (total)
+        fprintf(stderr, "\r%-8s %llu/%llu", phase, (unsigned long long)done,
+                (unsigned long long)total);
+    else
+        fprintf(stderr, "\r%-8s %llu      ", phase, (unsigned long long)done);
+    fflush(stderr);
+}
+
+static void human_sync(const json_t *o)
+{
+    printf("pushed %lld (accepted %lld), pulled %lld, photos up %lld down %lld, conflicts %lld\n",
+           (long long)json_integer_value(json_object_get(o, "pushed")),
+           (long long)json_integer_value(json_object_get(o, "accepted")),
+           (long long)json_integer_value(json_object_get(o, "pulled")),
+           (long long)json_integer_value(json_object_get(o, "photos_uploaded")),
+           (long long)json_integer_value(json_object_get(o, "photos_downloaded")),
+           (long long)json_integer_value(json_object_get(o, "conflicts")));
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(o, "rejected"), i, r)
+        printf("rejected %s: %s: %s\n", json_string_value(json_object_get(r, "op")),
+               json_string_value(json_object_get(r, "reason")),
+               json_string_value(json_object_get(r, "message")));
+    json_t *cp = json_object_get(o, "checkpoint");
+    if (json_is_object(cp))
+        printf("checkpoint %lld %s\n", (long long)json_integer_value(json_object_get(cp, "size")),
+               json_string_value(json_object_get(cp, "root")));
+}
+
+static int cmd_sync(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {{"--quiet", 0}};
+    parsed p;
+    PARSE(0);
+    bool tty = isatty(STDERR_FILENO) && !OPT("--quiet");
+    char *json = NULL;
+    sc_status s = sc_sync(k->c, tty ? progress : NULL, NULL, &json);
+    if (tty)
+        fputs("\r\033[K", stderr);
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    return emit(k, json, human_sync);
+}
+
+static int cmd_check(cli *k, int argc, char **argv)
+{
+    if (argc < 1)
+        return usage_error("check needs a subcommand: %s", "open, score, submit, amend");
+    const char *sub = argv[0];
+    argc--;
+    argv++;
+    if (strcmp(sub, "open") == 0) {
+        static const optspec spec[] = {{"--target", 1},   {"--kind", 1},       {"--disclosure", 1},
+                                       {"--template", 1}, {"--assignment", 1}, {"--relation", 1}};
+        parsed p;
+        PARSE(0);
+        if (!OPT("--assignment")) {
+            int rc;
+            if ((rc = need(OPT("--target"), "--target")) || (rc = need(OPT("--kind"), "--kind")) ||
+                (rc = need(OPT("--disclosure"), "--disclosure")))
+                return rc;
+        }
+        sc_check_params cp = {OPT("--target"),   OPT("--kind"),      OPT("--disclosure"),
+                              OPT("--relation"), OPT("--template"), OPT("--assignment")};
+        char id[SC_ID_HEX_LEN];
+        sc_status s = sc_check_open(k->c, &cp, id);
+        if (s != SC_OK)
+            return fail(k, s, NULL);
+        return emit_pack(k, json_pack("{s:s}", "id", id), id);
+    }
+    if (strcmp(sub, "score") == 0 || strcmp(sub, "amend") == 0) {
+        static const optspec spec[] = {
+            {"--item", 1}, {"--status", 1}, {"--points", 1}, {"--note", 1}, {"--reason", 1}};
+        parsed p;
+        PARSE(1);
+        int rc;
+        bool amend = strcmp(sub, "amend") == 0;
+        if ((rc = need(p.pos[0], "CHECK")) || (rc = need(OPT("--item"), "--item")) ||
+            (rc = need(OPT("--status"), "--status")) ||
+            (amend && (rc = need(OPT("--reason"), "--reason"))))
+            return rc;
+        int32_t points = 0;
+        if (OPT("--points") && (rc = parse_points(OPT("--points"), &points)))
+            return rc;
+        sc_status s = amend ? sc_check_amend(k->c, p.pos[0], OPT("--reason"), OPT("--item"),
+                                             OPT("--status"), OPT("--points") != NULL, points,
+                                             OPT("--note"))
+                            : sc_check_score(k->c, p.pos[0], OPT("--item"), OPT("--status"),
+                                             OPT("--points") != NULL, points, OPT("--note"));
+        return done_id(k, s, p.pos[0], amend ? "amended" : "scored");
+    }
+    if (strcmp(sub, "submit") == 0) {
+        static const optspec spec[] = {{"--remarks", 1}};
+        parsed p;
+        PARSE(1);
+        int rc;
+        if ((rc = need(p.pos[0], "CHECK")))
+            return rc;
+        return done_id(k, sc_check_submit(k->c, p.pos[0], OPT("--remarks")), p.pos[0], "submitted");
+    }
+    return usage_error("unknown check subcommand \"%s\"", sub);
+}
+
+static int cmd_finding(cli *k, int argc, char **argv)
+{
+    if (argc < 1)
+        return usage_error("finding needs a subcommand: %s", "add, set");
+    const char *sub = argv[0];
+    argc--;
+    argv++;
+    if (strcmp(sub, "add") == 0) {
+        static const optspec spec[] = {
+            {"--check", 1},    {"--target", 1},      {"--desc", 1},        {"--grade", 1},
+            {"--category", 1}, {"--item", 1},        {"--location", 1},    {"--deadline", 1},
+            {"--responsible", 1}, {"--source", 1},   {"--fixed-on-spot", 0}, {"--photo", 2}};
+        parsed p;
+        PARSE(0);
+        int rc;
+        if ((rc = need(OPT("--desc"), "--desc")) || (rc = need(OPT("--grade"), "--grade")))
+            return rc;
+        if (!OPT("--check") && !OPT("--target"))
+            return usage_error("%s", "finding add needs --check or --target");
+        sc_finding_params fp = {.check = OPT("--check"),
+                                .target = OPT("--target"),
+                                .description = OPT("--desc"),
+                                .grade = OPT("--grade"),
+                                .category = OPT("--category"),
+                                .item = OPT("--item"),
+                                .location = OPT("--location"),
+                                .deadline = OPT("--deadline"),
+                                .responsible = OPT("--responsible"),
+                                .source = OPT("--source"),
+                                .fixed_on_spot = OPT("--fixed-on-spot") != NULL,
+                                .photos = p.rep,
+                                .n_photos = (size_t)p.nrep};
+        char id[SC_ID_HEX_LEN];
+        sc_status s = sc_finding_add(k->c, &fp, id);
+        if (s != SC_OK)
+            return fail(k, s, NULL);
+        return emit_pack(k, json_pack("{s:s}", "id", id), id);
+    }
+    if (strcmp(sub, "set") == 0) {
+        static const optspec spec[] = {{"--deadline", 1},    {"--desc", 1},     {"--grade", 1},
+                                       {"--responsible", 1}, {"--category", 1}, {"--location", 1}};
+        static const char *const fields[] = {"deadline",    "description", "grade",
+                                             "responsible", "category",    "location"};
+        parsed p;
+        PARSE(1);
+        int rc;
+        if ((rc = need(p.pos[0], "FINDING")))
+            return rc;
+        int n = 0;
+        for (int i = 0; i < (int)(sizeof spec / sizeof spec[0]); i++) {
+            if (!p.set[i])
+                continue;
+            sc_status s = sc_finding_set(k->c, p.pos[0], fields[i], p.val[i]);
+            if (s != SC_OK)
+                return fail(k, s, NULL);
+            n++;
+        }
+        if (n == 0)
+            return usage_error("%s", "finding set needs at least one field to set");
+        return done_id(k, SC_OK, p.pos[0], "updated");
+    }
+    return usage_error("unknown finding subcommand \"%s\"", sub);
+}
+
+static int cmd_photo(cli *k, int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "add") != 0)
+        return usage_error("%s", "photo add ENTITY FILE");
+    static const optspec spec[] = {{"--caption", 1}};
+    parsed p;
+    argc--;
+    argv++;
+    PARSE(2);
+    int rc;
+    if ((rc = need(p.pos[0], "ENTITY")) || (rc = need(p.pos[1], "FILE")))
+        return rc;
+    char sha[SC_HASH_HEX_LEN];
+    sc_status s = sc_photo_add(k->c, p.pos[0], p.pos[1], OPT("--caption"), sha);
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    return emit_pack(k, json_pack("{s:s}", "sha256", sha), sha);
+}
+
+static int cmd_rectify(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {{"--note", 1}, {"--measures", 1}, {"--photo", 2}};
+    parsed p;
+    PARSE(1);
+    int rc;
+    if ((rc = need(p.pos[0], "FINDING")) || (rc = need(OPT("--note"), "--note")))
+        return rc;
+    return done_id(k,
+                   sc_rectify(k->c, p.pos[0], OPT("--note"), OPT("--measures"), p.rep,
+                              (size_t)p.nrep),
+                   p.pos[0], "reported");
+}
+
+static int cmd_revisit(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {{"--result", 1}, {"--note", 1}, {"--look-back", 0}, {"--photo", 2}};
+    parsed p;
+    PARSE(1);
+    int rc;
+    if ((rc = need(p.pos[0], "FINDING")) || (rc = need(OPT("--result"), "--result")))
+        return rc;
+    return done_id(k,
+                   sc_revisit(k->c, p.pos[0], OPT("--result"), OPT("--note"),
+                              OPT("--look-back") != NULL, p.rep, (size_t)p.nrep),
+                   p.pos[0], "revisited");
+}
+
+static int cmd_simple(cli *k, const char *cmd, int argc, char **argv)
+{
+    static const optspec spec[] = {{"--note", 1}, {"--reason", 1}, {"--text", 1}};
+    parsed p;
+    PARSE(2);
+    int rc;
+    if ((rc = need(p.pos[0], "ID")))
+        return rc;
+    sc_status s;
+    if (strcmp(cmd, "close") == 0) {
+        s = sc_close(k->c, p.pos[0], OPT("--note"));
+    } else if (strcmp(cmd, "reopen") == 0) {
+        if ((rc = need(OPT("--reason"), "--reason")))
+            return rc;
+        s = sc_reopen(k->c, p.pos[0], OPT("--reason"));
+    } else if (strcmp(cmd, "void") == 0) {
+        if ((rc = need(OPT("--reason"), "--reason")))
+            return rc;
+        s = sc_void(k->c, p.pos[0], OPT("--reason"));
+    } else {
+        const char *text = OPT("--text") ? OPT("--text") : p.pos[1];
+        if ((rc = need(text, "--text")))
+            return rc;
+        s = sc_note_add(k->c, p.pos[0], text);
+    }
+    return done_id(k, s, p.pos[0], strcmp(cmd, "close") == 0 ? "closed" : cmd);
+}
+
+static void human_findings(const json_t *o)
+{
+    print_list(json_object_get(o, "items"), "findings");
+}
+static void human_checks(const json_t *o)
+{
+    print_list(json_object_get(o, "items"), "checks");
+}
+static void human_assignments(const json_t *o)
+{
+    print_list(json_object_get(o, "items"), "assignments");
+}
+
+static int cmd_list(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {
+        {"--status", 1}, {"--overdue", 0}, {"--target", 1}, {"--assignment", 1}};
+    parsed p;
+    PARSE(1);
+    int rc;
+    if ((rc = need(p.pos[0], "what to list (checks, findings or assignments)")))
+        return rc;
+    sc_filter f = {OPT("--status"), OPT("--overdue") != NULL, OPT("--target"), OPT("--assignment")};
+    char *json = NULL;
+    sc_status s = sc_list(k->c, p.pos[0], &f, &json);
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    return emit(k, json,
+                strcmp(p.pos[0], "findings") == 0 ? human_findings
+                : strcmp(p.pos[0], "checks") == 0 ? human_checks
+                                                  : human_assignments);
+}
+
+static int cmd_query(cli *k, const char *cmd, int argc, char **argv)
+{
+    static const optspec spec[] = {{"--field", 1}, {"--value", 1}, {"--item", 1}};
+    parsed p;
+    PARSE(1);
+    int rc;
+    char *json = NULL;
+    sc_status s;
+    if (strcmp(cmd, "show") == 0) {
+        if ((rc = need(p.pos[0], "ID")))
+            return rc;
+        s = sc_show(k->c, p.pos[0], &json);
+    } else if (strcmp(cmd, "review") == 0) {
+        s = sc_review(k->c, &json);
+    } else if (strcmp(cmd, "conflicts") == 0) {
+        s = sc_conflicts(k->c, &json);
+    } else if (strcmp(cmd, "status") == 0) {
+        s = sc_client_status(k->c, &json);
+    } else if (strcmp(cmd, "verify") == 0) {
+        s = sc_verify_replica(k->c, &json);
+        if (s != SC_OK && json) {
+            if (k->json)
+                puts(json);
+            sc_json_free(k->c, json);
+            fprintf(stderr, "spotcheck: %s (%s)\n", sc_client_errmsg(k->c), sc_status_name(s));
+            return exit_code(s);
+        }
+    } else if (strcmp(cmd, "verify-bundle") == 0) {
+        if ((rc = need(p.pos[0], "FILE")))
+            return rc;
+        s = sc_verify_bundle(k->c, p.pos[0], &json);
+        if (s != SC_OK && json) {
+            if (k->json)
+                puts(json);
+            sc_json_free(k->c, json);
+            fprintf(stderr, "spotcheck: %s (%s)\n", sc_client_errmsg(k->c), sc_status_name(s));
+            return exit_code(s);
+        }
+    } else { /* resolve */
+        if ((rc = need(p.pos[0], "ID")) || (rc = need(OPT("--field"), "--field")))
+            return rc;
+        return done_id(k, sc_resolve(k->c, p.pos[0], OPT("--field"), OPT("--value"), OPT("--item")),
+                       p.pos[0], "resolved");
+    }
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    return emit(k, json, NULL);
+}
+
+/* ---- main ---- */
+
+int main(int argc, char **argv)
+{
+    cli k = {0};
+    char *rest[MAX_ARGS * 4];
+    int nrest = 0;
+    k.db = getenv("SPOTCHECK_DB");
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            json_mode = 1;
+    /* Global options may stand anywhere. */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--json") == 0) {
+            k.json = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else if (strcmp(a, "--db") == 0 || strcmp(a, "--passphrase-env") == 0) {
+            if (i + 1 >= argc)
+                return usage_error("option %s needs a value", a);
+            if (a[2] == 'd')
+                k.db = argv[++i];
+            else
+                k.pass_env = argv[++i];
+        } else if (strncmp(a, "--db=", 5) == 0) {
+            k.db = a + 5;
+        } else if (strncmp(a, "--passphrase-env=", 17) == 0) {
+            k.pass_env = a + 17;
+        } else {
+            if (nrest >= (int)(sizeof rest / sizeof rest[0]))
+                return usage_error("%s", "too many arguments");
+            rest[nrest++] = argv[i];
+        }
+    }
+    if (nrest == 0) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = rest[0];
+    static const char *const known[] = {
+        "enroll", "sync",   "status", "check",  "finding", "photo",     "rectify", "revisit",
+        "close",  "reopen", "void",   "note",   "show",    "list",      "review",  "conflicts",
+        "resolve", "verify", "verify-bundle"};
+    bool ok = false;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        ok = ok || strcmp(known[i], cmd) == 0;
+    if (!ok)
+        return usage_error("unknown command \"%s\"", cmd);
+    const char *db = k.db;
+    if (!db && strcmp(cmd, "verify-bundle") == 0)
+        db = ":memory:";
+    if (!db)
+        return usage_error("%s", "no replica: give --db FILE (or set SPOTCHECK_DB)");
+    if (k.pass_env && !getenv(k.pass_env))
+        return usage_error("--passphrase-env: the variable %s is not set", k.pass_env);
+
+    char err[256];
+    sc_status s = sc_client_open(db, NULL, &k.c, err, sizeof err);
+    if (s != SC_OK)
+        return fail(&k, s, err);
+    if (k.pass_env && strcmp(cmd, "enroll") != 0) {
+        const char *pass = getenv(k.pass_env);
+        if ((s = sc_client_unlock(k.c, pass, strlen(pass))) != SC_OK &&
+            s != SC_ERR_NOT_ENROLLED) {
+            int rc = fail(&k, s, NULL);
+            sc_client_close(k.c);
+            return rc;
+        }
+    }
+    int n = nrest - 1;
+    char **args = rest + 1;
+    int rc;
+    if (strcmp(cmd, "enroll") == 0)
+        rc = cmd_enroll(&k, n, args);
+    else if (strcmp(cmd, "sync") == 0)
+        rc = cmd_sync(&k, n, args);
+    else if (strcmp(cmd, "check") == 0)
+        rc = cmd_check(&k, n, args);
+    else if (strcmp(cmd, "finding") == 0)
+        rc = cmd_finding(&k, n, args);
+    else if (strcmp(cmd, "photo") == 0)
+        rc = cmd_photo(&k, n, args);
+    else if (strcmp(cmd, "rectify") == 0)
+        rc = cmd_rectify(&k, n, args);
+    else if (strcmp(cmd, "revisit") == 0)
+        rc = cmd_revisit(&k, n, args);
+    else if (strcmp(cmd, "close") == 0 || strcmp(cmd, "reopen") == 0 ||
+             strcmp(cmd, "void") == 0 || strcmp(cmd, "note") == 0)
+        rc = cmd_simple(&k, cmd, n, args);
+    else if (strcmp(cmd, "list") == 0)
+        rc = cmd_list(&k, n, args);
+    else
+        rc = cmd_query(&k, cmd, n, args);
+    sc_client_close(k.c);
+    return rc;
+}

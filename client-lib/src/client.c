@@ -1,0 +1,484 @@
+/*
+ * client.c: the handle (open, close, messages), the device identity
+ * (enrollment, unlocking the key) and the status report.
+ *
+ * The device key is generated here at enrollment and rests in the replica's
+ * meta table as a core key file (keys.h): Argon2id + secretbox when a
+ * passphrase is given.  Once loaded it lives only in sodium_malloc'd memory
+ * inside the sc_keypair and is wiped by sc_client_close.
+ */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/checkpoint.h"
+#include "core/names.h"
+#include "internal.h"
+
+/* ---- defaults for what the host does not inject ---- */
+
+static int64_t default_now_ms(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void default_random(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    randombytes_buf(buf, len);
+}
+
+static void default_sleep(void *ctx, uint32_t ms)
+{
+    (void)ctx;
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+/* ---- small shared helpers ---- */
+
+sc_status cl_fail(sc_client *c, sc_status code, int reason, const char *fmt, ...)
+{
+    c->err.code = code;
+    c->err.reason = reason;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err.msg, sizeof c->err.msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+bool cl_parse_id(const char *text, uint8_t out[SC_ID_LEN])
+{
+    return text && strlen(text) == 2 * SC_ID_LEN &&
+           sc_hex_decode(text, 2 * SC_ID_LEN, out, SC_ID_LEN) == SC_OK;
+}
+
+bool cl_parse_hash(const char *text, uint8_t out[SC_HASH_LEN])
+{
+    return text && strlen(text) == 2 * SC_HASH_LEN &&
+           sc_hex_decode(text, 2 * SC_HASH_LEN, out, SC_HASH_LEN) == SC_OK;
+}
+
+void cl_hex(const uint8_t *bin, size_t len, char *out, size_t cap)
+{
+    if (sc_hex_encode(bin, len, out, cap) != SC_OK && cap)
+        out[0] = '\0';
+}
+
+sc_status cl_need_identity(sc_client *c)
+{
+    if (!c->id.enrolled)
+        return cl_fail(c, SC_ERR_NOT_ENROLLED, 0,
+                       "replica %s has no device identity: enroll first", c->path);
+    return SC_OK;
+}
+
+sc_status cl_key(sc_client *c)
+{
+    if (c->key)
+        return SC_OK;
+    sc_status s = cl_need_identity(c);
+    if (s != SC_OK)
+        return s;
+    if (sc_keyfile_is_encrypted(c->id.keyfile, c->id.keyfile_len))
+        return cl_fail(c, SC_ERR_BAD_PASSPHRASE, 0,
+                       "the device key of %s is encrypted: give its passphrase", c->path);
+    sc_err e;
+    sc_err_clear(&e);
+    s = sc_keypair_load(c->id.keyfile, c->id.keyfile_len, NULL, 0, &c->key, &e);
+    if (s != SC_OK)
+        return cl_fail(c, s, 0, "device key: %s", e.msg);
+    if (memcmp(sc_keypair_public(c->key), c->id.device_key, SC_KEY_LEN) != 0) {
+        sc_keypair_free(c->key);
+        c->key = NULL;
+        return cl_fail(c, SC_ERR_BAD_PASSPHRASE, 0, "device key does not match the enrolled key");
+    }
+    return SC_OK;
+}
+
+/* ---- the handle ---- */
+
+static char *str_join(const sc_env *env, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = sc_alloc(env, la + lb + 1);
+    if (s) {
+        memcpy(s, a, la);
+        memcpy(s + la, b, lb + 1);
+    }
+    return s;
+}
+
+sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_client **out,
+                         char *err, size_t cap)
+{
+    sc_status s = SC_OK;
+    sc_client *c = NULL;
+    if (out)
+        *out = NULL;
+    if (err && cap)
+        err[0] = '\0';
+    if (!path || !*path || !out) {
+        if (err && cap)
+            snprintf(err, cap, "sc_client_open: no replica path");
+        return SC_ERR_INVALID_ARG;
+    }
+    if (opt && !((opt->alloc && opt->realloc && opt->free) ||
+                 (!opt->alloc && !opt->realloc && !opt->free))) {
+        if (err && cap)
+            snprintf(err, cap, "sc_client_open: set alloc, realloc and free together");
+        return SC_ERR_INVALID_ARG;
+    }
+    if (sc_crypto_init() != SC_OK) {
+        if (err && cap)
+            snprintf(err, cap, "libsodium failed to initialise");
+        return SC_ERR_CRYPTO;
+    }
+    sc_env env = {0};
+    if (opt) {
+        env.alloc = opt->alloc;
+        env.realloc = opt->realloc;
+        env.free = opt->free;
+        env.ctx = opt->ctx;
+    }
+    env.now_ms = opt && opt->now_ms ? opt->now_ms : default_now_ms;
+    env.random = opt && opt->random ? opt->random : default_random;
+    c = sc_calloc(&env, 1, sizeof *c);
+    if (!c) {
+        if (err && cap)
+            snprintf(err, cap, "out of memory");
+        return SC_ERR_NOMEM;
+    }
+    c->env = env;
+    if (opt)
+        c->opt = *opt;
+    if (!c->opt.sleep_ms)
+        c->opt.sleep_ms = default_sleep;
+    if (!c->opt.timeout_ms)
+        c->opt.timeout_ms = SC_CL_TIMEOUT_DEFAULT;
+    if (!c->opt.retries)
+        c->opt.retries = SC_CL_RETRIES_DEFAULT;
+    else if (c->opt.retries == UINT32_MAX)
+        c->opt.retries = 0;
+    if (!c->opt.backoff_ms)
+        c->opt.backoff_ms = SC_CL_BACKOFF_DEFAULT;
+    if (!c->opt.batch_ops || c->opt.batch_ops > SC_BATCH_OPS_MAX)
+        c->opt.batch_ops = SC_BATCH_OPS_MAX;
+    if (!c->opt.chunk_bytes || c->opt.chunk_bytes > SC_BLOB_CHUNK_MAX)
+        c->opt.chunk_bytes = c->opt.chunk_bytes ? SC_BLOB_CHUNK_MAX : SC_CL_CHUNK_DEFAULT;
+    c->path = sc_memdup(&env, path, strlen(path) + 1);
+    c->blob_dir = str_join(&env, path, ".blobs");
+    if (!c->path || !c->blob_dir) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+        goto fail;
+    }
+    if ((s = st_open(c, path)) != SC_OK || (s = rp_identity_load(c)) != SC_OK ||
+        (strcmp(path, ":memory:") != 0 && (s = bl_init(c)) != SC_OK))
+        goto fail;
+    sc_err_clear(&c->err);
+    *out = c;
+    return SC_OK;
+fail:
+    if (err && cap)
+        snprintf(err, cap, "%s", c->err.msg[0] ? c->err.msg : sc_strerror(s));
+    sc_client_close(c);
+    return s;
+}
+
+void sc_client_close(sc_client *c)
+{
+    if (!c)
+        return;
+    tp_close(c);
+    st_close(c);
+    sc_keypair_free(c->key);
+    sodium_memzero(c->id.keyfile, sizeof c->id.keyfile);
+    sc_env env = c->env;
+    sc_free(&env, c->path);
+    sc_free(&env, c->blob_dir);
+    sc_free(&env, c);
+}
+
+const char *sc_client_errmsg(const sc_client *c)
+{
+    if (!c)
+        return "no handle";
+    return c->err.code == SC_OK ? "" : c->err.msg;
+}
+
+const char *sc_client_reason(const sc_client *c)
+{
+    if (!c || c->err.code == SC_OK || c->err.reason == 0)
+        return "";
+    const char *n = sc_name_of(&sc_names_reason, c->err.reason);
+    return n ? n : "";
+}
+
+void sc_json_free(sc_client *c, char *json)
+{
+    (void)c;
+    /* json_dumps allocated it with jansson's allocator, whichever the app set. */
+    json_malloc_t m;
+    json_free_t f;
+    json_get_alloc_funcs(&m, &f);
+    if (json)
+        f(json);
+}
+
+/* ---- identity ---- */
+
+sc_status sc_client_unlock(sc_client *c, const char *pass, size_t pass_len)
+{
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    sc_status s = cl_need_identity(c);
+    if (s != SC_OK)
+        return s;
+    if (!sc_keyfile_is_encrypted(c->id.keyfile, c->id.keyfile_len))
+        return cl_key(c); /* a plain key needs no passphrase; accept one anyway */
+    sc_keypair *kp = NULL;
+    sc_err e;
+    sc_err_clear(&e);
+    s = sc_keypair_load(c->id.keyfile, c->id.keyfile_len, pass, pass ? pass_len : 0, &kp, &e);
+    if (s == SC_ERR_BAD_PASSPHRASE)
+        return cl_fail(c, s, 0, "wrong passphrase for the device key of %s", c->path);
+    if (s != SC_OK)
+        return cl_fail(c, s, 0, "device key of %s: %s", c->path, e.msg);
+    if (memcmp(sc_keypair_public(kp), c->id.device_key, SC_KEY_LEN) != 0) {
+        sc_keypair_free(kp);
+        return cl_fail(c, SC_ERR_BAD_PASSPHRASE, 0, "device key does not match the enrolled key");
+    }
+    sc_keypair_free(c->key);
+    c->key = kp;
+    return SC_OK;
+}
+
+static sc_status meta_text_put(sc_client *c, const char *key, const char *v)
+{
+    return st_meta_put(c, key, v ? v : "", v ? strlen(v) : 0);
+}
+
+static bool printable_line(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= max || !sc_utf8_valid(s, n))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20)
+            return false;
+    return true;
+}
+
+sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, const char *label,
+                    const char *pass, size_t pass_len, char **json)
+{
+    if (json)
+        *json = NULL;
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    sc_status s = SC_OK;
+    sc_keypair *kp = NULL;
+    uint8_t *body = NULL;
+    tp_resp resp;
+    memset(&resp, 0, sizeof resp);
+    Scpb__EnrollResponse *er = NULL;
+    bool in_tx = false;
+    char base[SC_CL_URL_MAX];
+
+    if (c->id.enrolled)
+        return cl_fail(c, SC_ERR_EXISTS, 0, "replica %s is already enrolled as %s", c->path,
+                       c->id.login);
+    if (!server_url || !code || !*code)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "enroll needs a server URL and a code");
+    size_t ul = strlen(server_url);
+    while (ul > 0 && server_url[ul - 1] == '/')
+        ul--;
+    if (ul == 0 || ul >= sizeof base ||
+        (strncmp(server_url, "http://", 7) != 0 && strncmp(server_url, "https://", 8) != 0))
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0,
+                       "server URL \"%s\" must start with http:// or https://", server_url);
+    memcpy(base, server_url, ul);
+    base[ul] = '\0';
+    size_t code_len = strlen(code);
+    if (code_len > SC_CODE_MAX)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "enrollment code is longer than %d", SC_CODE_MAX);
+
+    if ((s = sc_keypair_generate(&c->env, &kp)) != SC_OK) {
+        s = cl_fail(c, s, 0, "could not generate a device key");
+        goto done;
+    }
+    const uint8_t *pub = sc_keypair_public(kp);
+    uint8_t msg[SC_CODE_MAX + SC_KEY_LEN], proof[SC_SIG_LEN];
+    memcpy(msg, code, code_len);
+    memcpy(msg + code_len, pub, SC_KEY_LEN);
+    if ((s = sc_sign(&c->env, kp, SC_DOMAIN_ENROLL, msg, code_len + SC_KEY_LEN, proof)) != SC_OK) {
+        s = cl_fail(c, s, 0, "could not sign the enrollment proof");
+        goto done;
+    }
+    Scpb__EnrollRequest req = SCPB__ENROLL_REQUEST__INIT;
+    req.code = (char *)(uintptr_t)code;
+    req.has_device_key = true;
+    req.device_key = (ProtobufCBinaryData){SC_KEY_LEN, (uint8_t *)(uintptr_t)pub};
+    req.label = (char *)(uintptr_t)(label ? label : "spotcheck");
+    req.has_proof = true;
+    req.proof = (ProtobufCBinaryData){SC_SIG_LEN, proof};
+    size_t blen = scpb__enroll_request__get_packed_size(&req);
+    body = sc_alloc(&c->env, blen);
+    if (!body) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+        goto done;
+    }
+    scpb__enroll_request__pack(&req, body);
+    if ((s = tp_call_url(c, base, "POST", "/v1/enroll", body, blen, false,
+                         SC_CL_SMALL_RESPONSE_MAX, &resp)) != SC_OK)
+        goto done;
+    if (resp.status != 200) {
+        s = tp_fail(c, &resp, "enroll");
+        goto done;
+    }
+    er = scpb__enroll_response__unpack(NULL, resp.len, resp.body);
+    if (!er || er->server_key.len != SC_KEY_LEN || er->user.len != SC_ID_LEN ||
+        er->org.len != SC_ID_LEN || er->device.len != SC_ID_LEN || !er->origin ||
+        !printable_line(er->origin, SC_ORIGIN_MAX) || !er->checkpoint || !er->checkpoint->note ||
+        !er->has_role) {
+        s = cl_fail(c, SC_ERR_PROTOCOL, 0,
+                    "%s answered enroll with something that is not an EnrollResponse", base);
+        goto done;
+    }
+    sc_checkpoint cp;
+    sc_err e;
+    sc_err_clear(&e);
+    const char *note = er->checkpoint->note;
+    if ((s = sc_checkpoint_open(note, strlen(note), er->server_key.data, er->origin, &cp, &e)) !=
+        SC_OK) {
+        s = cl_fail(c, SC_ERR_CHECKPOINT, 0, "enrollment checkpoint: %s", e.msg);
+        goto done;
+    }
+    uint8_t keyfile[SC_KEYFILE_MAX];
+    size_t kf_len = 0;
+    if ((s = sc_keypair_save(&c->env, kp, pass, pass ? pass_len : 0, c->opt.kdf_opslimit,
+                             c->opt.kdf_memlimit, keyfile, sizeof keyfile, &kf_len, &e)) != SC_OK) {
+        s = cl_fail(c, s, 0, "could not save the device key: %s", e.msg);
+        goto done;
+    }
+    if ((s = st_begin(c)) != SC_OK)
+        goto done;
+    in_tx = true;
+    if ((s = st_meta_put(c, "device_key", pub, SC_KEY_LEN)) != SC_OK ||
+        (s = st_meta_put(c, "server_key", er->server_key.data, SC_KEY_LEN)) != SC_OK ||
+        (s = st_meta_put(c, "user", er->user.data, SC_ID_LEN)) != SC_OK ||
+        (s = st_meta_put(c, "org", er->org.data, SC_ID_LEN)) != SC_OK ||
+        (s = st_meta_put(c, "device_id", er->device.data, SC_ID_LEN)) != SC_OK ||
+        (s = meta_text_put(c, "server", base)) != SC_OK ||
+        (s = meta_text_put(c, "origin", er->origin)) != SC_OK ||
+        (s = meta_text_put(c, "login", er->login)) != SC_OK ||
+        (s = meta_text_put(c, "name", er->name)) != SC_OK ||
+        (s = st_meta_put_u64(c, "role", (uint64_t)er->role)) != SC_OK ||
+        (s = st_ckpt_add(c, note, strlen(note), cp.size, cp.root, NULL, 0)) != SC_OK ||
+        (s = st_meta_put(c, "keyfile", keyfile, kf_len)) != SC_OK)
+        goto done;
+    if ((s = st_commit(c)) != SC_OK)
+        goto done;
+    in_tx = false;
+    sodium_memzero(keyfile, sizeof keyfile);
+    if ((s = rp_identity_load(c)) != SC_OK)
+        goto done;
+    sc_keypair_free(c->key);
+    c->key = kp;
+    kp = NULL;
+    if (json) {
+        char dev[SC_ID_HEX], key[SC_HASH_HEX], user[SC_ID_HEX], org[SC_ID_HEX];
+        cl_hex(c->id.device_id, SC_ID_LEN, dev, sizeof dev);
+        cl_hex(c->id.device_key, SC_KEY_LEN, key, sizeof key);
+        cl_hex(c->id.user, SC_ID_LEN, user, sizeof user);
+        cl_hex(c->id.org, SC_ID_LEN, org, sizeof org);
+        const char *role = sc_name_of(&sc_names_role, c->id.role);
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "device_id", dev, "device_key",
+                              key, "user", user, "login", c->id.login, "name", c->id.name, "role",
+                              role ? role : "?", "org", org, "server", c->id.server);
+        *json = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (!*json)
+            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    }
+done:
+    if (in_tx)
+        st_rollback(c);
+    if (er)
+        scpb__enroll_response__free_unpacked(er, NULL);
+    tp_resp_dispose(c, &resp);
+    sc_free(&c->env, body);
+    sc_keypair_free(kp);
+    return s;
+}
+
+/* ---- status ---- */
+
+sc_status sc_client_status(sc_client *c, char **json)
+{
+    if (!c || !json)
+        return SC_ERR_INVALID_ARG;
+    *json = NULL;
+    sc_err_clear(&c->err);
+    int64_t outbox = 0, ops = 0, entities = 0, uploads = 0, rejected = 0;
+    sc_status s;
+    if ((s = st_count(c, "outbox", &outbox)) != SC_OK || (s = st_count(c, "ops", &ops)) != SC_OK ||
+        (s = st_count(c, "entities", &entities)) != SC_OK ||
+        (s = st_count(c, "uploads", &uploads)) != SC_OK ||
+        (s = st_count(c, "rejected", &rejected)) != SC_OK)
+        return s;
+    bool found = false;
+    uint64_t size = 0;
+    uint8_t root[SC_HASH_LEN];
+    int64_t time_ms = 0;
+    if ((s = st_ckpt_last(c, &found, &size, root, &time_ms)) != SC_OK)
+        return s;
+    json_t *o = json_object();
+    json_object_set_new(o, "enrolled", json_boolean(c->id.enrolled));
+    if (c->id.enrolled) {
+        char dev[SC_ID_HEX], key[SC_HASH_HEX], user[SC_ID_HEX], org[SC_ID_HEX];
+        cl_hex(c->id.device_id, SC_ID_LEN, dev, sizeof dev);
+        cl_hex(c->id.device_key, SC_KEY_LEN, key, sizeof key);
+        cl_hex(c->id.user, SC_ID_LEN, user, sizeof user);
+        cl_hex(c->id.org, SC_ID_LEN, org, sizeof org);
+        const char *role = sc_name_of(&sc_names_role, c->id.role);
+        json_object_set_new(o, "device_id", json_string(dev));
+        json_object_set_new(o, "device_key", json_string(key));
+        json_object_set_new(o, "user", json_string(user));
+        json_object_set_new(o, "login", json_string(c->id.login));
+        json_object_set_new(o, "name", json_string(c->id.name));
+        json_object_set_new(o, "role", json_string(role ? role : "?"));
+        json_object_set_new(o, "org", json_string(org));
+        json_object_set_new(o, "server", json_string(c->id.server));
+        json_object_set_new(o, "origin", json_string(c->id.origin));
+        json_object_set_new(o, "key_encrypted",
+                            json_boolean(sc_keyfile_is_encrypted(c->id.keyfile, c->id.keyfile_len)));
+    }
+    json_object_set_new(o, "outbox", json_integer(outbox));
+    json_object_set_new(o, "ops", json_integer(ops));
+    json_object_set_new(o, "rejected", json_integer(rejected));
+    json_object_set_new(o, "entities", json_integer(entities));
+    json_object_set_new(o, "photos_pending_upload", json_integer(uploads));
+    if (found) {
+        char hex[SC_HASH_HEX];
+        cl_hex(root, SC_HASH_LEN, hex, sizeof hex);
+        json_object_set_new(o, "checkpoint", json_pack("{s:I,s:s,s:I}", "size", (json_int_t)size,
+                                                       "root", hex, "time_ms", (json_int_t)time_ms));
+    } else {
+        json_object_set_new(o, "checkpoint", json_null());
+    }
+    *json = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return *json ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+}

@@ -1,0 +1,320 @@
+/*
+ * internal.h: what the modules of libspotcheck share and nothing else sees.
+ *
+ * The library is split by concern, each module the only one doing its kind
+ * of I/O:
+ *   client.c     handles, identity, enrollment, unlock, status
+ *   store.c      every SQL statement (the replica file)
+ *   replica.c    folding entities, resolving ids and codes, the HLC
+ *   record.c     making, judging and storing new ops (the recording API)
+ *   blobs.c      the content-addressed photo store (files)
+ *   query.c      list/show/review/conflicts as JSON
+ *   transport.c  every libcurl call: signed HTTP requests and blob streams
+ *   sync.c       the sync algorithm
+ *   verify.c     local verification and offline bundle checks
+ *
+ * Invariants kept together: every change to the replica runs inside one
+ * st_begin/st_commit transaction, so an unsynced op is never lost; a stored
+ * op is stored with the exact bytes that were signed; an entity's stored
+ * state is always sc_fold of its ops that are not rejected.
+ */
+#ifndef SC_CLIENT_INTERNAL_H
+#define SC_CLIENT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/codec.h"
+#include "core/env.h"
+#include "core/hlc.h"
+#include "core/ids.h"
+#include "core/keys.h"
+#include "core/limits.h"
+#include "core/merge.h"
+#include "core/status.h"
+#include "spotcheck.h"
+#include "state.pb-c.h"
+#include "wire.pb-c.h"
+
+/*
+ * Client-side caps, beside the format's in core/limits.h.
+ *  - A sync response holds at most SC_CL_PULL_MAX pulled ops plus results;
+ *    ops average well under 2 KiB, so 64 MiB bounds a hostile server while
+ *    leaving room for a pull of large score sheets.
+ *  - Small responses (enroll, errors, blob HEAD/PUT) are capped at 64 KiB.
+ *  - A server URL is at most 512 bytes: more is surely a typo.
+ *  - A stored entity state is at most 16 MiB (4096 ops' worth of facts).
+ */
+#define SC_CL_PULL_MAX 1000
+#define SC_CL_RESPONSE_MAX ((size_t)64 * 1024 * 1024)
+#define SC_CL_SMALL_RESPONSE_MAX ((size_t)64 * 1024)
+#define SC_CL_URL_MAX 512
+#define SC_CL_STATE_MAX ((size_t)16 * 1024 * 1024)
+/* Round trips in one sc_sync before giving up: a server that says `more`
+ * forever must not keep a client looping. */
+#define SC_CL_ROUNDS_MAX 100000
+/* Rounds in a row that bring nothing new while the server says `more`:
+ * a page may be empty (a release being scanned), a hundred in a row is a loop. */
+#define SC_CL_IDLE_ROUNDS_MAX 100
+#define SC_CL_CHUNK_DEFAULT (1024u * 1024u)
+#define SC_CL_TIMEOUT_DEFAULT 30000u
+#define SC_CL_RETRIES_DEFAULT 3u
+#define SC_CL_BACKOFF_DEFAULT 250u
+
+/* Op states in the replica. */
+enum { ST_PENDING = 0, ST_ACCEPTED = 1, ST_REJECTED = 2 };
+/* Where an op came from. */
+enum { ST_LOCAL = 0, ST_PULLED = 1 };
+/* Photo store rows: a local photo still to upload, one on the server, one referenced but absent. */
+enum { BL_UPLOAD = 0, BL_DONE = 1, BL_MISSING = 2 };
+
+/* The device identity, loaded from the replica's meta table. */
+typedef struct sc_ident {
+    bool enrolled;
+    uint8_t device_key[SC_KEY_LEN];   /* our Ed25519 public key */
+    uint8_t server_key[SC_KEY_LEN];
+    uint8_t user[SC_ID_LEN];
+    uint8_t org[SC_ID_LEN];
+    uint8_t device_id[SC_ID_LEN];
+    int role;                         /* Scpb__Role */
+    char server[SC_CL_URL_MAX];       /* base URL, no trailing slash */
+    char origin[SC_ORIGIN_MAX];
+    char login[SC_CODE_MAX + 1];
+    char name[SC_NAME_MAX + 1];
+    uint8_t keyfile[SC_KEYFILE_MAX];  /* the key file bytes (encrypted or plain) */
+    size_t keyfile_len;
+} sc_ident;
+
+struct sc_client {
+    sc_env env;                 /* allocator, clock, randomness (defaults filled in) */
+    sc_client_options opt;      /* copy, defaults filled in */
+    void *db;                   /* sqlite3 *, only store.c looks inside */
+    char *path;                 /* replica file; owned */
+    char *blob_dir;             /* path.blobs; owned */
+    sc_err err;                 /* the last failure */
+    sc_keypair *key;            /* the device key once loaded; owned */
+    sc_ident id;
+    sc_hlc hlc;                 /* the replica's clock (persisted in meta) */
+    void *curl;                 /* CURL *, transport.c's */
+};
+
+/* Record a failure on the handle and return code. */
+sc_status cl_fail(sc_client *c, sc_status code, int reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Parse an entity id (32 hex) or op id/hash (64 hex). */
+bool cl_parse_id(const char *text, uint8_t out[SC_ID_LEN]);
+bool cl_parse_hash(const char *text, uint8_t out[SC_HASH_LEN]);
+/* Hex of an id/hash into a static-size buffer. */
+void cl_hex(const uint8_t *bin, size_t len, char *out, size_t cap);
+/* Load the device key (plain keys by themselves); SC_ERR_BAD_PASSPHRASE when locked. */
+sc_status cl_key(sc_client *c);
+/* SC_ERR_NOT_ENROLLED unless enrolled. */
+sc_status cl_need_identity(sc_client *c);
+
+/* ---- store.c ---- */
+
+typedef struct st_opinfo {
+    uint8_t id[SC_HASH_LEN];
+    uint8_t entity[SC_ID_LEN];
+    int etype, kind, origin, state, reason;
+    uint64_t hlc;
+    bool has_index;
+    uint64_t log_index;
+    char message[SC_ERR_MSG_MAX];
+} st_opinfo;
+
+sc_status st_open(sc_client *c, const char *path);
+void st_close(sc_client *c);
+sc_status st_begin(sc_client *c);
+sc_status st_commit(sc_client *c);
+void st_rollback(sc_client *c);
+
+/* meta: small named values.  get into a caller buffer; SC_ERR_NOT_FOUND when absent. */
+sc_status st_meta_get(sc_client *c, const char *key, void *buf, size_t cap, size_t *len);
+sc_status st_meta_put(sc_client *c, const char *key, const void *val, size_t len);
+sc_status st_meta_get_u64(sc_client *c, const char *key, uint64_t *out);
+sc_status st_meta_put_u64(sc_client *c, const char *key, uint64_t v);
+/* A variable-size meta value (the cursor), allocated with env. */
+sc_status st_meta_get_alloc(sc_client *c, const char *key, uint8_t **val, size_t *len);
+
+/* Store an op (INSERT OR IGNORE); *inserted says whether it was new. */
+sc_status st_op_put(sc_client *c, const sc_op *op, int origin, int state, bool has_index,
+                    uint64_t log_index, bool *inserted);
+/* Info about one op; SC_ERR_NOT_FOUND when unknown. */
+sc_status st_op_info(sc_client *c, const uint8_t id[SC_HASH_LEN], st_opinfo *out);
+/* Open one stored op (signature was checked when stored). */
+sc_status st_op_load(sc_client *c, const uint8_t id[SC_HASH_LEN], sc_op **out);
+/* Open every op of an entity (without rejected ones unless asked), in store order. */
+sc_status st_ops_of_entity(sc_client *c, const uint8_t entity[SC_ID_LEN], bool with_rejected,
+                           sc_op ***ops, size_t *n);
+void st_ops_free(sc_client *c, sc_op **ops, size_t n);
+/* Set an op's outcome; has_index false keeps the index. */
+sc_status st_op_set(sc_client *c, const uint8_t id[SC_HASH_LEN], int state, bool has_index,
+                    uint64_t log_index, int reason, const char *message);
+/* Visit op infos of an entity in fold-independent store order. */
+typedef sc_status (*st_op_fn)(sc_client *c, void *ctx, const st_opinfo *info);
+sc_status st_ops_each(sc_client *c, const uint8_t *entity, st_op_fn fn, void *ctx);
+/* Visit the outbox (pending local ops) in causal (insertion) order, with their bytes. */
+typedef sc_status (*st_outbox_fn)(sc_client *c, void *ctx, const uint8_t id[SC_HASH_LEN],
+                                  const uint8_t *signed_op, size_t len, bool *stop);
+sc_status st_outbox_each(sc_client *c, st_outbox_fn fn, void *ctx);
+/* Visit every stored op's bytes (for verification). */
+typedef sc_status (*st_bytes_fn)(sc_client *c, void *ctx, const st_opinfo *info,
+                                 const uint8_t *signed_op, size_t len);
+sc_status st_ops_bytes_each(sc_client *c, st_bytes_fn fn, void *ctx);
+
+/* Entity states. code/version make score sheets, targets and org units findable. */
+sc_status st_state_put(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const char *code,
+                       uint32_t version, const uint8_t *enc, size_t len,
+                       const uint8_t hash[SC_HASH_LEN]);
+sc_status st_state_get(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__EntityState **out);
+sc_status st_state_hash(sc_client *c, const uint8_t id[SC_ID_LEN], uint8_t out[SC_HASH_LEN]);
+/* The entity of `etype` whose code is `code` (the highest version); SC_ERR_NOT_FOUND. */
+sc_status st_find_code(sc_client *c, int etype, const char *code, uint8_t out[SC_ID_LEN]);
+/* Visit entity ids of a type (0: all, including entities whose ops could not be folded yet), ascending. */
+typedef sc_status (*st_id_fn)(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN]);
+sc_status st_entities_each(sc_client *c, int etype, bool with_unfolded, st_id_fn fn, void *ctx);
+
+/* One integer from a fixed query (counts for the status report). */
+sc_status st_count(sc_client *c, const char *what, int64_t *out);
+
+/* Photo store index. */
+sc_status st_blob_put(sc_client *c, const uint8_t sha[SC_HASH_LEN], uint64_t size, const char *mime,
+                      int state);
+/* Only raises BL_MISSING to BL_DONE/BL_UPLOAD rows etc. by explicit state. */
+sc_status st_blob_set(sc_client *c, const uint8_t sha[SC_HASH_LEN], int state);
+typedef sc_status (*st_blob_fn)(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_LEN],
+                                uint64_t size);
+sc_status st_blobs_each(sc_client *c, int state, st_blob_fn fn, void *ctx);
+
+/*
+ * Devices known from server-signed DeviceEnroll / DeviceRevoke ops, with the
+ * log indexes that bound when their ops are valid.
+ */
+sc_status st_device_enroll(sc_client *c, const uint8_t key[SC_KEY_LEN],
+                           const uint8_t entity[SC_ID_LEN], uint64_t index);
+sc_status st_device_revoke(sc_client *c, const uint8_t entity[SC_ID_LEN], uint64_t index);
+/* SC_ERR_NOT_FOUND for a key no enrollment names. */
+sc_status st_device_get(sc_client *c, const uint8_t key[SC_KEY_LEN], uint64_t *enroll_index,
+                        bool *revoked, uint64_t *revoke_index);
+
+/* Verified checkpoints, oldest first, with the proof that linked each to the one before. */
+sc_status st_ckpt_add(sc_client *c, const char *note, size_t note_len, uint64_t size,
+                      const uint8_t root[SC_HASH_LEN], const uint8_t (*proof)[SC_HASH_LEN],
+                      size_t nproof);
+typedef sc_status (*st_ckpt_fn)(sc_client *c, void *ctx, const char *note, size_t note_len,
+                                uint64_t size, const uint8_t root[SC_HASH_LEN],
+                                const uint8_t (*proof)[SC_HASH_LEN], size_t nproof);
+sc_status st_ckpt_each(sc_client *c, st_ckpt_fn fn, void *ctx);
+/* The last verified checkpoint; *found false when none. */
+sc_status st_ckpt_last(sc_client *c, bool *found, uint64_t *size, uint8_t root[SC_HASH_LEN],
+                       int64_t *time_ms);
+
+/* ---- replica.c ---- */
+
+/*
+ * Fold an entity's stored (not rejected) ops plus `extra` (may be NULL).
+ * *state gets the new state; *extra_why the fold's reason when extra is
+ * invalid (NULL when valid).
+ */
+sc_status rp_fold(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *extra,
+                  Scpb__EntityState **state, const char **extra_why);
+/* Encode, hash and store a state. */
+sc_status rp_store_state(sc_client *c, const Scpb__EntityState *st);
+/* Refold from stored ops and store; an entity whose deps are not all here yet keeps its state. */
+sc_status rp_refold(sc_client *c, const uint8_t entity[SC_ID_LEN]);
+/* The state of an entity; SC_ERR_NOT_FOUND with a message naming `what`. */
+sc_status rp_get(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const char *what,
+                 Scpb__EntityState **out);
+/*
+ * Resolve text to an entity of etype: 32 hex digits as an id, else a code
+ * (targets, org units, score sheets).  SC_ERR_NOT_FOUND names what.
+ */
+sc_status rp_resolve(sc_client *c, const char *text, int etype, const char *what,
+                     uint8_t out[SC_ID_LEN]);
+/* Merge a received HLC into the replica clock (persisted by rp_hlc_save). */
+void rp_hlc_observe(sc_client *c, uint64_t hlc);
+sc_hlc rp_hlc_tick(sc_client *c);
+sc_status rp_hlc_save(sc_client *c);
+/* The code and version under which a state is findable. */
+const char *rp_state_code(const Scpb__EntityState *st, uint32_t *version);
+/* Free a state through the handle's env. */
+void rp_state_free(sc_client *c, Scpb__EntityState *st);
+/* Load the identity from meta into c->id. */
+sc_status rp_identity_load(sc_client *c);
+
+/*
+ * The kind-specific part of a state, or NULL when the state is of another
+ * kind.  EntityState's kinds are a oneof (a union): st->finding is not NULL
+ * for a target, so presence must always be asked through kind_case.
+ */
+#define RP_KIND(fn, T, member, KIND)                                                               \
+    static inline const T *fn(const Scpb__EntityState *st)                                         \
+    {                                                                                              \
+        return st && st->kind_case == SCPB__ENTITY_STATE__KIND_##KIND ? st->member : NULL;         \
+    }
+RP_KIND(rp_finding, Scpb__FindingState, finding, FINDING)
+RP_KIND(rp_inspection, Scpb__InspectionState, inspection, INSPECTION)
+RP_KIND(rp_assignment, Scpb__AssignmentState, assignment, ASSIGNMENT)
+RP_KIND(rp_template, Scpb__TemplateState, template_, TEMPLATE)
+RP_KIND(rp_device, Scpb__DeviceState, device, DEVICE)
+#undef RP_KIND
+
+/* ---- blobs.c ---- */
+
+/*
+ * Copy a file into the store while hashing it; register it for upload.
+ * Writes sha, size, mime (SC_MIME_MAX) and the file's mtime in ms.
+ */
+sc_status bl_import(sc_client *c, const char *path, uint8_t sha[SC_HASH_LEN], uint64_t *size,
+                    char *mime, size_t mime_cap, int64_t *mtime_ms);
+/* The store path of a hash. */
+void bl_path(const sc_client *c, const uint8_t sha[SC_HASH_LEN], char *out, size_t cap);
+/* A new temporary file name in the store (for downloads). */
+void bl_tmp_path(sc_client *c, char *out, size_t cap);
+/* Move a verified temporary file to its place. */
+sc_status bl_install(sc_client *c, const char *tmp, const uint8_t sha[SC_HASH_LEN]);
+bool bl_present(void *c, const uint8_t sha[SC_HASH_LEN]);
+/* Make the store directories. */
+sc_status bl_init(sc_client *c);
+
+/* ---- transport.c ---- */
+
+typedef struct tp_resp {
+    long status;                /* HTTP status; 0 before any answer */
+    uint8_t *body;              /* owned (env), may be NULL */
+    size_t len;
+    char reason[48];            /* X-Spotcheck-Reason */
+    bool has_offset;
+    uint64_t offset;            /* X-Spotcheck-Offset */
+} tp_resp;
+
+/*
+ * One HTTP request to c->id.server + target, signed when `sign`, retried on
+ * network failures and 503 with backoff.  The response body is capped at
+ * cap bytes (SC_ERR_PROTOCOL beyond).  Non-2xx answers are returned as
+ * SC_OK with out->status set; the caller decides.  SC_ERR_NETWORK when no
+ * answer came after the retries.
+ */
+sc_status tp_call(sc_client *c, const char *method, const char *target, const uint8_t *body,
+                  size_t len, bool sign, size_t cap, tp_resp *out);
+/* Like tp_call, against an explicit base URL (enrollment). */
+sc_status tp_call_url(sc_client *c, const char *base, const char *method, const char *target,
+                      const uint8_t *body, size_t len, bool sign, size_t cap, tp_resp *out);
+/* PUT one chunk of a blob with its Content-Range. */
+sc_status tp_put_chunk(sc_client *c, const char *target, const uint8_t *chunk, size_t len,
+                       uint64_t start, uint64_t total, tp_resp *out);
+/* GET target into file f, at most cap bytes, hashing what arrives into sha. */
+sc_status tp_download(sc_client *c, const char *target, void *file, uint64_t cap,
+                      sc_sha256_ctx *sha, tp_resp *out);
+void tp_resp_dispose(sc_client *c, tp_resp *r);
+/* A message for a non-2xx response: decodes the Error body when there is one. */
+sc_status tp_fail(sc_client *c, const tp_resp *r, const char *what);
+void tp_close(sc_client *c);
+
+/* ---- query.c helpers shared with sync.c ---- */
+/* Conflicts across all entities. */
+sc_status qr_conflict_count(sc_client *c, int64_t *out);
+
+#endif

@@ -1,0 +1,668 @@
+/*
+ * query.c: what the replica holds, as JSON for people and tablet apps.
+ *
+ * Everything here reads folded states; nothing writes.  The derived flags
+ * (overdue, evidence pending, score) are computed at query time from the
+ * core's functions with today from the handle's clock, so they agree with
+ * what syncd and other replicas compute from the same ops.
+ */
+#include <jansson.h>
+#include <string.h>
+
+#include "core/date.h"
+#include "core/names.h"
+#include "core/score.h"
+#include "internal.h"
+
+static json_t *jhex(const uint8_t *p, size_t len)
+{
+    char hex[2 * SC_HASH_LEN + 1];
+    if (!p || (len != SC_ID_LEN && len != SC_HASH_LEN && len != SC_KEY_LEN))
+        return json_null();
+    cl_hex(p, len, hex, sizeof hex);
+    return json_string(hex);
+}
+
+static json_t *jbin(const ProtobufCBinaryData *b, protobuf_c_boolean has)
+{
+    return has ? jhex(b->data, b->len) : json_null();
+}
+
+static json_t *jname(const sc_names *t, int v)
+{
+    const char *n = sc_name_of(t, v);
+    return n ? json_string(n) : json_null();
+}
+
+static json_t *jstr(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *jday(int32_t day, bool has)
+{
+    if (!has)
+        return json_null();
+    char d[11];
+    sc_date_format(day, d);
+    return json_string(d);
+}
+
+static int32_t today(sc_client *c)
+{
+    return sc_date_from_ms(sc_env_now_ms(&c->env));
+}
+
+/* The code of a referenced entity (target, org unit, score sheet), else its hex id. */
+static json_t *jref(sc_client *c, const ProtobufCBinaryData *b, protobuf_c_boolean has)
+{
+    if (!has || b->len != SC_ID_LEN)
+        return json_null();
+    Scpb__EntityState *st = NULL;
+    json_t *out = NULL;
+    if (st_state_get(c, b->data, &st) == SC_OK) {
+        uint32_t version;
+        const char *code = rp_state_code(st, &version);
+        if (code && *code)
+            out = json_string(code);
+    }
+    rp_state_free(c, st);
+    return out ? out : jhex(b->data, b->len);
+}
+
+static json_t *jconflicts(const Scpb__EntityState *st)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < st->n_conflicts; i++) {
+        const Scpb__Conflict *k = st->conflicts[i];
+        json_t *vals = json_array(), *ops = json_array();
+        for (size_t v = 0; v < k->n_values; v++)
+            json_array_append_new(vals, json_string(k->values[v] ? k->values[v] : ""));
+        for (size_t v = 0; v < k->n_ops; v++)
+            json_array_append_new(ops, jhex(k->ops[v].data, k->ops[v].len));
+        json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o}", "field",
+                                           jname(&sc_names_field, k->field), "item",
+                                           jstr(k->item_code), "values", vals, "ops", ops));
+    }
+    return a;
+}
+
+static sc_status dump(sc_client *c, json_t *o, char **json)
+{
+    *json = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return *json ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building JSON");
+}
+
+/* ---- one entity as a list item ---- */
+
+static json_t *finding_item(sc_client *c, const Scpb__EntityState *st)
+{
+    const Scpb__FindingState *f = rp_finding(st);
+    if (!f)
+        return NULL;
+    return json_pack(
+        "{s:o,s:o,s:b,s:i,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:i,s:b}", "id",
+        jhex(st->id.data, st->id.len), "status", jname(&sc_names_finding_status, f->status),
+        "overdue", sc_finding_overdue(st, today(c)), "reopen_count", (int)f->reopen_count,
+        "evidence_pending", sc_evidence_pending(st, bl_present, c), "deadline",
+        jday(f->deadline_day, f->has_deadline_day), "grade", jname(&sc_names_grade, f->grade),
+        "category", jstr(f->category), "description", jstr(f->description), "location",
+        jstr(f->location), "target", jref(c, &f->target, f->has_target), "check",
+        jbin(&f->inspection, f->has_inspection), "responsible",
+        jref(c, &f->responsible, f->has_responsible), "item", jstr(f->item_code),
+        "fixed_on_spot", (int)f->fixed_on_spot, "conflicts", (int)st->n_conflicts, "voided",
+        (int)st->voided);
+}
+
+typedef struct scored {
+    bool has;
+    sc_score s;
+} scored;
+
+static scored score_of(sc_client *c, const Scpb__InspectionState *in)
+{
+    scored out = {0};
+    if (!in->has_template_ || in->template_.len != SC_ID_LEN)
+        return out;
+    Scpb__EntityState *t = NULL;
+    if (st_state_get(c, in->template_.data, &t) == SC_OK && rp_template(t) &&
+        sc_score_inspection(rp_template(t), in, &out.s) == SC_OK)
+        out.has = true;
+    rp_state_free(c, t);
+    return out;
+}
+
+static json_t *check_item(sc_client *c, const Scpb__EntityState *st)
+{
+    const Scpb__InspectionState *in = rp_inspection(st);
+    if (!in)
+        return NULL;
+    scored sc = score_of(c, in);
+    json_t *o = json_pack(
+        "{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:i,s:i,s:b}", "id", jhex(st->id.data, st->id.len),
+        "status", jname(&sc_names_inspection_status, in->status), "target",
+        jref(c, &in->target, in->has_target), "kind", jname(&sc_names_kind, in->kind),
+        "disclosure", jname(&sc_names_disclosure, in->disclosure), "template",
+        jref(c, &in->template_, in->has_template_), "assignment",
+        jbin(&in->assignment, in->has_assignment), "opened_by",
+        jbin(&in->opened_by, in->has_opened_by), "results", (int)in->n_results, "photos",
+        (int)st->n_photos, "conflicts", (int)st->n_conflicts, "voided", (int)st->voided);
+    if (!o)
+        return NULL;
+    if (sc.has) {
+        json_object_set_new(o, "score", json_integer(sc.s.total));
+        json_object_set_new(o, "max", json_integer(sc.s.max_total));
+        json_object_set_new(o, "applicable_max", json_integer(sc.s.applicable_max));
+        json_object_set_new(o, "pass_mark", json_integer(sc.s.pass_mark));
+        json_object_set_new(o, "passed", json_boolean(sc.s.passed));
+        json_object_set_new(o, "complete", json_boolean(sc.s.complete));
+        json_object_set_new(o, "vetoed", json_boolean(sc.s.vetoed));
+        json_object_set_new(o, "veto_item", sc.s.vetoed ? json_string(sc.s.veto_item) : json_null());
+    } else {
+        json_object_set_new(o, "score", json_null());
+        json_object_set_new(o, "max", json_null());
+        json_object_set_new(o, "passed", json_null());
+    }
+    return o;
+}
+
+static json_t *assignment_item(sc_client *c, const Scpb__EntityState *st, bool done)
+{
+    const Scpb__AssignmentState *a = rp_assignment(st);
+    if (!a)
+        return NULL;
+    json_t *insp = json_array();
+    for (size_t i = 0; i < a->n_inspectors; i++)
+        json_array_append_new(insp, jhex(a->inspectors[i].data, a->inspectors[i].len));
+    bool overdue = !done && !st->voided && a->has_due_day && today(c) > a->due_day;
+    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b}", "id",
+                     jhex(st->id.data, st->id.len), "target", jref(c, &a->target, a->has_target),
+                     "kind", jname(&sc_names_kind, a->kind), "disclosure",
+                     jname(&sc_names_disclosure, a->disclosure), "due",
+                     jday(a->due_day, a->has_due_day), "template",
+                     jref(c, &a->template_, a->has_template_), "inspectors", insp, "note",
+                     jstr(a->note), "done", (int)done, "overdue", (int)overdue);
+}
+
+/* ---- lists ---- */
+
+typedef struct lister {
+    json_t *items;
+    const sc_filter *f;
+    bool has_target, has_asg;
+    uint8_t target[SC_ID_LEN], asg[SC_ID_LEN];
+    int status;                  /* -1: any */
+    uint8_t (*done)[SC_ID_LEN];  /* assignments with a submitted inspection */
+    size_t ndone;
+} lister;
+
+static bool same_id(const ProtobufCBinaryData *b, protobuf_c_boolean has, const uint8_t id[SC_ID_LEN])
+{
+    return has && b->len == SC_ID_LEN && memcmp(b->data, id, SC_ID_LEN) == 0;
+}
+
+static sc_status list_findings(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    lister *l = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s != SC_OK)
+        return s;
+    const Scpb__FindingState *f = rp_finding(st);
+    bool keep = f && !st->voided && (l->status < 0 || (int)f->status == l->status) &&
+                (!l->f || !l->f->overdue || sc_finding_overdue(st, today(c))) &&
+                (!l->has_target || same_id(&f->target, f->has_target, l->target));
+    if (keep && l->has_asg) {
+        /* A finding belongs to an assignment through its inspection. */
+        Scpb__EntityState *in = NULL;
+        keep = f->has_inspection && f->inspection.len == SC_ID_LEN &&
+               st_state_get(c, f->inspection.data, &in) == SC_OK && rp_inspection(in) &&
+               same_id(&in->inspection->assignment, in->inspection->has_assignment, l->asg);
+        rp_state_free(c, in);
+    }
+    if (keep)
+        json_array_append_new(l->items, finding_item(c, st));
+    rp_state_free(c, st);
+    return SC_OK;
+}
+
+static sc_status list_checks(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    lister *l = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s != SC_OK)
+        return s;
+    const Scpb__InspectionState *in = rp_inspection(st);
+    bool keep = in && !st->voided && (l->status < 0 || (int)in->status == l->status) &&
+                (!l->has_target || same_id(&in->target, in->has_target, l->target)) &&
+                (!l->has_asg || same_id(&in->assignment, in->has_assignment, l->asg));
+    if (keep) {
+        json_t *item = check_item(c, st);
+        keep = !l->f || !l->f->overdue; /* inspections have no deadline */
+        if (keep)
+            json_array_append_new(l->items, item);
+        else
+            json_decref(item);
+    }
+    rp_state_free(c, st);
+    return SC_OK;
+}
+
+static sc_status collect_done(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    lister *l = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s != SC_OK)
+        return s;
+    const Scpb__InspectionState *in = rp_inspection(st);
+    if (in && !st->voided && in->status == SCPB__INSPECTION_STATUS__INSPECTION_SUBMITTED &&
+        in->has_assignment && in->assignment.len == SC_ID_LEN) {
+        uint8_t(*nd)[SC_ID_LEN] = sc_realloc_array(&c->env, l->done, l->ndone + 1, SC_ID_LEN);
+        if (!nd) {
+            rp_state_free(c, st);
+            return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+        }
+        l->done = nd;
+        memcpy(l->done[l->ndone++], in->assignment.data, SC_ID_LEN);
+    }
+    rp_state_free(c, st);
+    return SC_OK;
+}
+
+static sc_status list_assignments(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    lister *l = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s != SC_OK)
+        return s;
+    const Scpb__AssignmentState *a = rp_assignment(st);
+    bool done = false;
+    for (size_t i = 0; i < l->ndone && !done; i++)
+        done = memcmp(l->done[i], id, SC_ID_LEN) == 0;
+    if (a && !st->voided && (!l->has_target || same_id(&a->target, a->has_target, l->target))) {
+        json_t *item = assignment_item(c, st, done);
+        bool keep = item != NULL;
+        if (keep && l->f && l->f->overdue)
+            keep = json_is_true(json_object_get(item, "overdue"));
+        if (keep && l->status >= 0)
+            keep = (l->status == 1) == done;
+        if (keep)
+            json_array_append_new(l->items, item);
+        else
+            json_decref(item);
+    }
+    rp_state_free(c, st);
+    return SC_OK;
+}
+
+sc_status sc_list(sc_client *c, const char *what, const sc_filter *f, char **json)
+{
+    if (json)
+        *json = NULL;
+    if (!c || !what || !json)
+        return c ? cl_fail(c, SC_ERR_INVALID_ARG, 0, "sc_list: what and json are required")
+                 : SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    lister l;
+    memset(&l, 0, sizeof l);
+    l.f = f;
+    l.status = -1;
+    sc_status s = SC_OK;
+    const sc_names *status_names = NULL;
+    int etype = 0;
+    st_id_fn fn = NULL;
+    if (strcmp(what, "findings") == 0) {
+        etype = SCPB__ENTITY_TYPE__ENTITY_FINDING;
+        status_names = &sc_names_finding_status;
+        fn = list_findings;
+    } else if (strcmp(what, "checks") == 0) {
+        etype = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
+        status_names = &sc_names_inspection_status;
+        fn = list_checks;
+    } else if (strcmp(what, "assignments") == 0) {
+        etype = SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT;
+        fn = list_assignments;
+    } else {
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0,
+                       "cannot list \"%s\": checks, findings or assignments", what);
+    }
+    if (f && f->status) {
+        if (etype == SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT) {
+            if (strcmp(f->status, "open") == 0)
+                l.status = 0;
+            else if (strcmp(f->status, "done") == 0)
+                l.status = 1;
+            else
+                return cl_fail(c, SC_ERR_INVALID_ARG, 0,
+                               "assignment status \"%s\" is not open or done", f->status);
+        } else if (!sc_name_parse(status_names, f->status, &l.status)) {
+            return cl_fail(c, SC_ERR_INVALID_ARG, 0, "status \"%s\" is not a %s status", f->status,
+                           what);
+        }
+    }
+    if (f && f->target) {
+        if ((s = rp_resolve(c, f->target, SCPB__ENTITY_TYPE__ENTITY_TARGET, "target", l.target)) !=
+            SC_OK)
+            return s;
+        l.has_target = true;
+    }
+    if (f && f->assignment) {
+        if (!cl_parse_id(f->assignment, l.asg))
+            return cl_fail(c, SC_ERR_NOT_FOUND, 0, "assignment \"%s\" is not an id", f->assignment);
+        l.has_asg = true;
+    }
+    l.items = json_array();
+    if (!l.items)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    if (etype == SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT)
+        s = st_entities_each(c, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, false, collect_done, &l);
+    if (s == SC_OK)
+        s = st_entities_each(c, etype, false, fn, &l);
+    sc_free(&c->env, l.done);
+    if (s != SC_OK) {
+        json_decref(l.items);
+        return s;
+    }
+    return dump(c, json_pack("{s:o}", "items", l.items), json);
+}
+
+/* ---- show ---- */
+
+static const char *op_state_name(int st)
+{
+    return st == ST_ACCEPTED ? "accepted" : st == ST_REJECTED ? "rejected" : "pending";
+}
+
+typedef struct hist {
+    json_t *a;
+    const Scpb__EntityState *st;
+} hist;
+
+static bool listed(const ProtobufCBinaryData *v, size_t n, const uint8_t id[SC_HASH_LEN])
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].len == SC_HASH_LEN && memcmp(v[i].data, id, SC_HASH_LEN) == 0)
+            return true;
+    return false;
+}
+
+static sc_status hist_visit(sc_client *c, void *ctx, const st_opinfo *info)
+{
+    hist *h = ctx;
+    sc_op *op = NULL;
+    sc_status s = st_op_load(c, info->id, &op);
+    if (s != SC_OK)
+        return s;
+    const char *rn = info->reason ? sc_name_of(&sc_names_reason, info->reason) : NULL;
+    json_t *e = json_pack(
+        "{s:o,s:o,s:o,s:I,s:I,s:I,s:o,s:b,s:s,s:b}", "op", jhex(info->id, SC_HASH_LEN), "kind",
+        jname(&sc_names_op_kind, info->kind), "author", jhex(op->op->author.data, op->op->author.len),
+        "hlc", (json_int_t)info->hlc, "time_ms", (json_int_t)SC_HLC_MS(info->hlc), "device_time_ms",
+        (json_int_t)op->op->device_time_ms, "log_index",
+        info->has_index ? json_integer((json_int_t)info->log_index) : json_null(), "local",
+        info->origin == ST_LOCAL, "state", op_state_name(info->state), "valid",
+        info->state != ST_REJECTED && !listed(h->st->invalid_ops, h->st->n_invalid_ops, info->id) &&
+            !listed(h->st->voided_ops, h->st->n_voided_ops, info->id));
+    if (e && info->state == ST_REJECTED) {
+        json_object_set_new(e, "reason", jstr(rn));
+        json_object_set_new(e, "message", json_string(info->message));
+    }
+    if (e)
+        json_array_append_new(h->a, e);
+    sc_op_free(&c->env, op);
+    return SC_OK;
+}
+
+static void show_finding(sc_client *c, json_t *o, const Scpb__EntityState *st)
+{
+    const Scpb__FindingState *f = rp_finding(st);
+    json_t *item = finding_item(c, st);
+    json_object_update(o, item);
+    json_decref(item);
+    json_t *ev = json_array();
+    for (size_t i = 0; i < f->n_evidence; i++)
+        json_array_append_new(ev, jhex(f->evidence[i].data, f->evidence[i].len));
+    json_object_set_new(o, "evidence", ev);
+    json_object_set_new(o, "source", jname(&sc_names_source, f->source));
+    json_object_set_new(o, "revisit_count", json_integer(f->revisit_count));
+    json_object_set_new(o, "last_revisit",
+                        f->has_last_revisit ? jname(&sc_names_revisit, f->last_revisit) : json_null());
+    json_object_set_new(o, "reported_by", jbin(&f->reported_by, f->has_reported_by));
+    json_object_set_new(o, "verified_by", jbin(&f->verified_by, f->has_verified_by));
+    json_object_set_new(o, "closed_by", jbin(&f->closed_by, f->has_closed_by));
+}
+
+static void show_inspection(sc_client *c, json_t *o, const Scpb__EntityState *st)
+{
+    const Scpb__InspectionState *in = rp_inspection(st);
+    json_t *item = check_item(c, st);
+    json_object_update(o, item);
+    json_decref(item);
+    json_t *rs = json_array();
+    for (size_t i = 0; i < in->n_results; i++) {
+        const Scpb__ItemResult *r = in->results[i];
+        json_array_append_new(rs, json_pack("{s:o,s:o,s:o,s:o,s:o}", "item", jstr(r->item_code),
+                                            "status", jname(&sc_names_item_status, r->status),
+                                            "points",
+                                            r->has_points ? json_integer(r->points) : json_null(),
+                                            "note", jstr(r->note), "measured",
+                                            jstr(r->measured_value)));
+    }
+    json_object_set_new(o, "results", rs);
+    json_t *fs = json_array();
+    for (size_t i = 0; i < in->n_findings; i++)
+        json_array_append_new(fs, jhex(in->findings[i].data, in->findings[i].len));
+    json_object_set_new(o, "findings", fs);
+    json_object_set_new(o, "relation", jname(&sc_names_relation, in->relation));
+    json_object_set_new(o, "submitted_by", jbin(&in->submitted_by, in->has_submitted_by));
+    json_object_set_new(o, "remarks", jstr(in->remarks));
+    json_object_set_new(o, "amend_count", json_integer(in->amend_count));
+}
+
+static void show_admin(sc_client *c, json_t *o, const Scpb__EntityState *st)
+{
+    switch (st->kind_case) {
+    case SCPB__ENTITY_STATE__KIND_ORG:
+        json_object_set_new(o, "code", jstr(st->org->code));
+        json_object_set_new(o, "name", jstr(st->org->name));
+        json_object_set_new(o, "parent", jref(c, &st->org->parent, st->org->has_parent));
+        json_object_set_new(o, "level", jname(&sc_names_org_level, st->org->level));
+        break;
+    case SCPB__ENTITY_STATE__KIND_TARGET:
+        json_object_set_new(o, "code", jstr(st->target->code));
+        json_object_set_new(o, "name", jstr(st->target->name));
+        json_object_set_new(o, "org", jref(c, &st->target->org, st->target->has_org));
+        json_object_set_new(o, "target_type", jname(&sc_names_target_type, st->target->type));
+        json_object_set_new(o, "address", jstr(st->target->address));
+        break;
+    case SCPB__ENTITY_STATE__KIND_USER:
+        json_object_set_new(o, "login", jstr(st->user->login));
+        json_object_set_new(o, "name", jstr(st->user->name));
+        json_object_set_new(o, "role", jname(&sc_names_role, st->user->role));
+        json_object_set_new(o, "org", jref(c, &st->user->org, st->user->has_org));
+        break;
+    case SCPB__ENTITY_STATE__KIND_DEVICE:
+        json_object_set_new(o, "key", jbin(&st->device->key, st->device->has_key));
+        json_object_set_new(o, "user", jbin(&st->device->user, st->device->has_user));
+        json_object_set_new(o, "label", jstr(st->device->label));
+        json_object_set_new(o, "revoked", json_boolean(st->device->revoked));
+        break;
+    case SCPB__ENTITY_STATE__KIND_TEMPLATE: {
+        const Scpb__TemplateState *t = st->template_;
+        json_t *items = json_array();
+        for (size_t i = 0; i < t->n_items; i++) {
+            const Scpb__TemplateItem *it = t->items[i];
+            json_array_append_new(items, json_pack("{s:o,s:o,s:o,s:i,s:b}", "code", jstr(it->code),
+                                                   "section", jstr(it->section), "text",
+                                                   jstr(it->text), "max_points", it->max_points,
+                                                   "veto", (int)it->veto));
+        }
+        json_object_set_new(o, "code", jstr(t->code));
+        json_object_set_new(o, "name", jstr(t->name));
+        json_object_set_new(o, "version", json_integer(t->version));
+        json_object_set_new(o, "pass_mark", json_integer(t->pass_mark));
+        json_object_set_new(o, "max_total", json_integer(t->max_total));
+        json_object_set_new(o, "items", items);
+        break;
+    }
+    case SCPB__ENTITY_STATE__KIND_ASSIGNMENT: {
+        json_t *item = assignment_item(c, st, false);
+        json_object_update(o, item);
+        json_decref(item);
+        json_object_del(o, "done");
+        json_object_del(o, "overdue");
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+sc_status sc_show(sc_client *c, const char *id_text, char **json)
+{
+    if (json)
+        *json = NULL;
+    if (!c || !json)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    uint8_t id[SC_ID_LEN];
+    if (!cl_parse_id(id_text, id))
+        return cl_fail(c, SC_ERR_NOT_FOUND, 0, "\"%s\" is not an entity id (32 hex digits)",
+                       id_text ? id_text : "");
+    Scpb__EntityState *st = NULL;
+    sc_status s = rp_get(c, id, 0, "entity", &st);
+    if (s != SC_OK)
+        return s;
+    json_t *o = json_pack("{s:o,s:o}", "id", jhex(id, SC_ID_LEN), "type",
+                          jname(&sc_names_entity_type, st->type));
+    if (st->kind_case == SCPB__ENTITY_STATE__KIND_FINDING)
+        show_finding(c, o, st);
+    else if (st->kind_case == SCPB__ENTITY_STATE__KIND_INSPECTION)
+        show_inspection(c, o, st);
+    else
+        show_admin(c, o, st);
+    if (!json_object_get(o, "status"))
+        json_object_set_new(o, "status", json_string(st->voided ? "voided" : "active"));
+    json_object_set_new(o, "voided", json_boolean(st->voided));
+    json_object_set_new(o, "void_reason", jstr(st->void_reason));
+    json_object_set_new(o, "created_by", jbin(&st->created_by, st->has_created_by));
+    json_object_set_new(o, "op_count", json_integer(st->op_count));
+    json_t *heads = json_array();
+    for (size_t i = 0; i < st->n_heads; i++)
+        json_array_append_new(heads, jhex(st->heads[i].data, st->heads[i].len));
+    json_object_set_new(o, "heads", heads);
+    json_t *photos = json_array();
+    for (size_t i = 0; i < st->n_photos; i++) {
+        const Scpb__Attachment *a = st->photos[i];
+        bool voided = listed(st->voided_ops, st->n_voided_ops, a->op.data);
+        json_array_append_new(
+            photos, json_pack("{s:o,s:I,s:o,s:I,s:o,s:o,s:b,s:b}", "sha256",
+                              jhex(a->sha256.data, a->sha256.len), "size", (json_int_t)a->size,
+                              "mime", jstr(a->mime), "captured_ms", (json_int_t)a->captured_ms,
+                              "caption", jstr(a->caption), "op", jhex(a->op.data, a->op.len),
+                              "present", (int)(a->sha256.len == SC_HASH_LEN &&
+                                               bl_present(c, a->sha256.data)),
+                              "voided", (int)voided));
+    }
+    json_object_set_new(o, "photos", photos);
+    json_t *notes = json_array();
+    for (size_t i = 0; i < st->n_notes; i++) {
+        const Scpb__NoteEntry *n = st->notes[i];
+        json_array_append_new(notes, json_pack("{s:o,s:o,s:o,s:I}", "op", jhex(n->op.data, n->op.len),
+                                               "author", jhex(n->author.data, n->author.len),
+                                               "text", jstr(n->text), "hlc", (json_int_t)n->hlc));
+    }
+    json_object_set_new(o, "notes", notes);
+    hist h = {.a = json_array(), .st = st};
+    s = st_ops_each(c, id, hist_visit, &h);
+    json_object_set_new(o, "history", h.a);
+    json_object_set_new(o, "conflicts", jconflicts(st));
+    rp_state_free(c, st);
+    if (s != SC_OK) {
+        json_decref(o);
+        return s;
+    }
+    return dump(c, o, json);
+}
+
+/* ---- review queue and conflicts ---- */
+
+typedef struct queue {
+    json_t *closure, *revisit, *overdue, *conflicts;
+    int64_t nconflicts;
+} queue;
+
+static sc_status queue_visit(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    queue *q = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s != SC_OK)
+        return s;
+    if (st->n_conflicts > 0 && !st->voided) {
+        q->nconflicts++;
+        if (q->conflicts)
+            json_array_append_new(q->conflicts,
+                                  json_pack("{s:o,s:o,s:o}", "id", jhex(id, SC_ID_LEN), "type",
+                                            jname(&sc_names_entity_type, st->type), "conflicts",
+                                            jconflicts(st)));
+    }
+    const Scpb__FindingState *f = rp_finding(st);
+    if (q->closure && f && !st->voided) {
+        if (f->status == SCPB__FINDING_STATUS__FINDING_VERIFIED)
+            json_array_append_new(q->closure, finding_item(c, st));
+        if (f->status == SCPB__FINDING_STATUS__FINDING_SUBMITTED)
+            json_array_append_new(q->revisit, finding_item(c, st));
+        if (sc_finding_overdue(st, today(c)))
+            json_array_append_new(q->overdue, finding_item(c, st));
+    }
+    rp_state_free(c, st);
+    return SC_OK;
+}
+
+sc_status qr_conflict_count(sc_client *c, int64_t *out)
+{
+    queue q = {0};
+    sc_status s = st_entities_each(c, 0, false, queue_visit, &q);
+    *out = q.nconflicts;
+    return s;
+}
+
+sc_status sc_review(sc_client *c, char **json)
+{
+    if (json)
+        *json = NULL;
+    if (!c || !json)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    queue q = {json_array(), json_array(), json_array(), json_array(), 0};
+    sc_status s = st_entities_each(c, 0, false, queue_visit, &q);
+    json_t *o = json_pack("{s:o,s:o,s:o,s:o}", "awaiting_closure", q.closure, "awaiting_revisit",
+                          q.revisit, "overdue", q.overdue, "conflicts", q.conflicts);
+    if (s != SC_OK) {
+        json_decref(o);
+        return s;
+    }
+    return dump(c, o, json);
+}
+
+sc_status sc_conflicts(sc_client *c, char **json)
+{
+    if (json)
+        *json = NULL;
+    if (!c || !json)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    queue q = {.conflicts = json_array()};
+    sc_status s = st_entities_each(c, 0, false, queue_visit, &q);
+    json_t *o = json_pack("{s:o}", "items", q.conflicts);
+    if (s != SC_OK) {
+        json_decref(o);
+        return s;
+    }
+    return dump(c, o, json);
+}

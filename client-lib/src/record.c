@@ -1,0 +1,1127 @@
+/*
+ * record.c: recording, offline.  Every public function here turns one user
+ * action into one or more signed ops and stores them, or refuses and
+ * changes nothing.
+ *
+ * For each op, in this order: the role policy (core/policy.h), the
+ * references (codes, ids, item codes) against the replica, deps = the
+ * entity's current heads, the HLC ticked, sealed with the device key, and
+ * judged by the core fold together with the entity's ops.  The fold's
+ * verdict is the same one syncd will reach, so an op the client accepts
+ * here is one the server accepts too (scope and visibility aside, which
+ * need the whole register).  All ops of one action go in one transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/date.h"
+#include "core/names.h"
+#include "core/policy.h"
+#include "internal.h"
+
+static char *cs(const char *s)
+{
+    return (char *)(uintptr_t)s;
+}
+
+static ProtobufCBinaryData bin(const uint8_t *p, size_t len)
+{
+    return (ProtobufCBinaryData){len, (uint8_t *)(uintptr_t)p};
+}
+
+static const char *kind_name(int kind)
+{
+    const char *n = sc_name_of(&sc_names_op_kind, kind);
+    return n ? n : "op";
+}
+
+static const char *type_name(int type)
+{
+    const char *n = sc_name_of(&sc_names_entity_type, type);
+    return n ? n : "entity";
+}
+
+/* Begin an action: a clean message, an identity, a transaction. */
+static sc_status act_begin(sc_client *c)
+{
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    sc_status s = cl_need_identity(c);
+    if (s == SC_OK)
+        s = cl_key(c);
+    if (s == SC_OK)
+        s = st_begin(c);
+    return s;
+}
+
+static sc_status act_end(sc_client *c, sc_status s)
+{
+    if (s == SC_OK)
+        s = st_commit(c);
+    else
+        st_rollback(c);
+    return s;
+}
+
+/* The role policy for one op kind on one entity type (checked before photos are copied, too). */
+static sc_status check_policy(sc_client *c, Scpb__Op__BodyCase kind, Scpb__EntityType type)
+{
+    if (sc_policy_allows((Scpb__Role)c->id.role, kind, type))
+        return SC_OK;
+    const char *role = sc_name_of(&sc_names_role, c->id.role);
+    return cl_fail(c, SC_ERR_FORBIDDEN, SCPB__REASON__REASON_FORBIDDEN_ROLE,
+                   "a user with role %s may not make %s on a %s", role ? role : "?", kind_name(kind),
+                   type_name(type));
+}
+
+/*
+ * Make, judge and store one op.  The caller fills entity, entity_type and
+ * the body; this fills the rest.  op_id (may be NULL) gets the op id.
+ */
+static sc_status make_op(sc_client *c, Scpb__Op *op, uint8_t op_id[SC_HASH_LEN])
+{
+    sc_status s = SC_OK;
+    Scpb__EntityState *cur = NULL, *next = NULL;
+    sc_op *sealed = NULL;
+    char ehex[SC_ID_HEX];
+    cl_hex(op->entity.data, SC_ID_LEN, ehex, sizeof ehex);
+    bool create = sc_op_kind_is_create(op->body_case);
+
+    if ((s = check_policy(c, op->body_case, op->entity_type)) != SC_OK)
+        return s;
+    if (!create) {
+        if ((s = rp_get(c, op->entity.data, op->entity_type, type_name(op->entity_type), &cur)) !=
+            SC_OK)
+            return s;
+        if (cur->n_heads > SC_DEPS_MAX) {
+            s = cl_fail(c, SC_ERR_LIMIT, 0,
+                        "%s %s has %zu concurrent heads (at most %d): resolve its conflicts first",
+                        type_name(op->entity_type), ehex, cur->n_heads, SC_DEPS_MAX);
+            goto done;
+        }
+        op->n_deps = cur->n_heads;
+        op->deps = cur->heads; /* borrowed until cur is freed, after sealing */
+    }
+    op->has_version = true;
+    op->version = 1;
+    op->has_author = true;
+    op->author = bin(sc_keypair_public(c->key), SC_KEY_LEN);
+    op->has_hlc = true;
+    op->hlc = rp_hlc_tick(c);
+    op->has_device_time_ms = true;
+    op->device_time_ms = sc_env_now_ms(&c->env);
+
+    sc_err e;
+    sc_err_clear(&e);
+    s = sc_op_seal(&c->env, c->key, op, &sealed, &e);
+    op->n_deps = 0;
+    op->deps = NULL;
+    if (s != SC_OK) {
+        s = cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_INVALID_ARG, e.reason, "%s: %s",
+                    kind_name(op->body_case), e.msg);
+        goto done;
+    }
+    const char *why = NULL;
+    if ((s = rp_fold(c, op->entity.data, sealed, &next, &why)) != SC_OK)
+        goto done;
+    if (why) {
+        s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
+                    "%s on %s %s: %s", kind_name(op->body_case), type_name(op->entity_type), ehex,
+                    why);
+        goto done;
+    }
+    bool inserted = false;
+    if ((s = st_op_put(c, sealed, ST_LOCAL, ST_PENDING, false, 0, &inserted)) != SC_OK ||
+        (s = rp_store_state(c, next)) != SC_OK || (s = rp_hlc_save(c)) != SC_OK)
+        goto done;
+    if (op_id)
+        memcpy(op_id, sealed->id, SC_HASH_LEN);
+done:
+    sc_op_free(&c->env, sealed);
+    rp_state_free(c, cur);
+    rp_state_free(c, next);
+    return s;
+}
+
+static void op_init(Scpb__Op *op, const uint8_t entity[SC_ID_LEN], Scpb__EntityType type)
+{
+    scpb__op__init(op);
+    op->has_entity = true;
+    op->entity = bin(entity, SC_ID_LEN);
+    op->has_entity_type = true;
+    op->entity_type = type;
+}
+
+static sc_status parse_name(sc_client *c, const sc_names *t, const char *what, const char *text,
+                            int *out)
+{
+    if (!text || !sc_name_parse(t, text, out)) {
+        char list[256] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < t->n && used < sizeof list; i++)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                     t->v[i].name);
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "%s \"%s\" is not one of: %s", what, text ? text : "", list);
+    }
+    return SC_OK;
+}
+
+static sc_status parse_entity_id(sc_client *c, const char *text, const char *what,
+                                 uint8_t out[SC_ID_LEN])
+{
+    if (!cl_parse_id(text, out))
+        return cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_ENTITY,
+                       "%s \"%s\" is not an id (32 hex digits)", what, text ? text : "");
+    return SC_OK;
+}
+
+/* Find an item on a score sheet; NULL when absent. */
+static const Scpb__TemplateItem *template_item(const Scpb__TemplateState *t, const char *code)
+{
+    for (size_t k = 0; k < t->n_items; k++)
+        if (t->items[k]->code && strcmp(t->items[k]->code, code) == 0)
+            return t->items[k];
+    return NULL;
+}
+
+/*
+ * Check an item code (and points) against the inspection's score sheet,
+ * when it has one.
+ */
+static sc_status check_item(sc_client *c, const Scpb__InspectionState *insp, const char *item,
+                            int has_points, int32_t points)
+{
+    if (!item || !*item)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD, "no item code given");
+    if (!insp->has_template_ || insp->template_.len != SC_ID_LEN) {
+        if (has_points && points < 0)
+            return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                           "points must not be negative");
+        return SC_OK;
+    }
+    Scpb__EntityState *t = NULL;
+    sc_status s = rp_get(c, insp->template_.data, SCPB__ENTITY_TYPE__ENTITY_TEMPLATE,
+                         "score sheet", &t);
+    if (s != SC_OK)
+        return s;
+    const Scpb__TemplateState *ts = rp_template(t);
+    const Scpb__TemplateItem *it = ts ? template_item(ts, item) : NULL;
+    if (!it)
+        s = cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_REFERENCE,
+                    "item \"%s\" is not on score sheet %s", item,
+                    ts && ts->code ? ts->code : "?");
+    else if (has_points && (points < 0 || points > it->max_points))
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                    "item %s: %d points is outside 0..%d", item, points, it->max_points);
+    rp_state_free(c, t);
+    return s;
+}
+
+/* A photo copied into the store, ready to be attached. */
+typedef struct photo_in {
+    uint8_t sha[SC_HASH_LEN];
+    uint64_t size;
+    char mime[SC_MIME_MAX];
+    int64_t mtime_ms;
+} photo_in;
+
+/* Copy files into the store and index them for upload (in the caller's transaction). */
+static sc_status import_photos(sc_client *c, const char *const *paths, size_t n, photo_in *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        photo_in *p = &out[i];
+        sc_status s = bl_import(c, paths[i], p->sha, &p->size, p->mime, sizeof p->mime, &p->mtime_ms);
+        if (s == SC_OK)
+            s = st_blob_put(c, p->sha, p->size, p->mime, BL_UPLOAD);
+        if (s != SC_OK)
+            return s;
+    }
+    return SC_OK;
+}
+
+/* A PhotoAttach op on the entity for each imported photo. */
+static sc_status attach_photos(sc_client *c, const uint8_t entity[SC_ID_LEN],
+                               Scpb__EntityType type, const photo_in *ph, size_t n,
+                               const char *caption)
+{
+    for (size_t i = 0; i < n; i++) {
+        Scpb__Op op;
+        op_init(&op, entity, type);
+        Scpb__PhotoAttach pa = SCPB__PHOTO_ATTACH__INIT;
+        pa.has_sha256 = true;
+        pa.sha256 = bin(ph[i].sha, SC_HASH_LEN);
+        pa.has_size = true;
+        pa.size = ph[i].size;
+        pa.mime = cs(ph[i].mime);
+        pa.has_captured_ms = true;
+        pa.captured_ms = ph[i].mtime_ms;
+        pa.caption = cs(caption);
+        op.body_case = SCPB__OP__BODY_PHOTO_ATTACH;
+        op.photo_attach = &pa;
+        sc_status s = make_op(c, &op, NULL);
+        if (s != SC_OK)
+            return s;
+    }
+    return SC_OK;
+}
+
+static sc_status check_photo_count(sc_client *c, size_t n)
+{
+    if (n > SC_EVIDENCE_MAX)
+        return cl_fail(c, SC_ERR_LIMIT, SCPB__REASON__REASON_BAD_FIELD,
+                       "%zu photos, at most %d per record", n, SC_EVIDENCE_MAX);
+    return SC_OK;
+}
+
+/* ---- inspections ---- */
+
+sc_status sc_check_open(sc_client *c, const sc_check_params *p, char out_id[SC_ID_HEX_LEN])
+{
+    if (out_id)
+        out_id[0] = '\0';
+    if (!p)
+        return c ? cl_fail(c, SC_ERR_INVALID_ARG, 0, "no parameters") : SC_ERR_INVALID_ARG;
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    Scpb__EntityState *asg = NULL;
+    uint8_t id[SC_ID_LEN], target[SC_ID_LEN], tpl[SC_ID_LEN], asg_id[SC_ID_LEN];
+    bool has_tpl = false, has_asg = false, has_target = false;
+    int kind = 0, disc = 0, rel = 0;
+    if (p->assignment) {
+        if ((s = parse_entity_id(c, p->assignment, "assignment", asg_id)) != SC_OK ||
+            (s = rp_get(c, asg_id, SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT, "assignment", &asg)) !=
+                SC_OK)
+            goto done;
+        has_asg = true;
+        const Scpb__AssignmentState *a = rp_assignment(asg);
+        if (asg->voided) {
+            s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
+                        "assignment %s is voided", p->assignment);
+            goto done;
+        }
+        if (a && a->has_target && a->target.len == SC_ID_LEN) {
+            memcpy(target, a->target.data, SC_ID_LEN);
+            has_target = true;
+        }
+        if (a && a->has_kind)
+            kind = a->kind;
+        if (a && a->has_disclosure)
+            disc = a->disclosure;
+        if (a && a->has_template_ && a->template_.len == SC_ID_LEN) {
+            memcpy(tpl, a->template_.data, SC_ID_LEN);
+            has_tpl = true;
+        }
+    }
+    if (p->target) {
+        if ((s = rp_resolve(c, p->target, SCPB__ENTITY_TYPE__ENTITY_TARGET, "target", target)) !=
+            SC_OK)
+            goto done;
+        has_target = true;
+    }
+    if (!has_target) {
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                    "an inspection needs a target (or an assignment naming one)");
+        goto done;
+    }
+    if (p->kind && (s = parse_name(c, &sc_names_kind, "kind", p->kind, &kind)) != SC_OK)
+        goto done;
+    if (p->disclosure &&
+        (s = parse_name(c, &sc_names_disclosure, "disclosure", p->disclosure, &disc)) != SC_OK)
+        goto done;
+    if (p->relation && (s = parse_name(c, &sc_names_relation, "relation", p->relation, &rel)) != SC_OK)
+        goto done;
+    if (!kind || !disc) {
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                    "an inspection needs a kind and a disclosure (or an assignment giving them)");
+        goto done;
+    }
+    if (p->template_) {
+        if ((s = rp_resolve(c, p->template_, SCPB__ENTITY_TYPE__ENTITY_TEMPLATE, "score sheet",
+                            tpl)) != SC_OK)
+            goto done;
+        has_tpl = true;
+    }
+    sc_uuid7_new(&c->env, id);
+    Scpb__Op op;
+    op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION);
+    Scpb__InspectionOpen io = SCPB__INSPECTION_OPEN__INIT;
+    io.has_target = true;
+    io.target = bin(target, SC_ID_LEN);
+    io.has_template_ = has_tpl;
+    io.template_ = bin(has_tpl ? tpl : NULL, has_tpl ? SC_ID_LEN : 0);
+    io.has_assignment = has_asg;
+    io.assignment = bin(has_asg ? asg_id : NULL, has_asg ? SC_ID_LEN : 0);
+    io.has_kind = true;
+    io.kind = (Scpb__InspectionKind)kind;
+    io.has_disclosure = true;
+    io.disclosure = (Scpb__Disclosure)disc;
+    io.has_relation = rel != 0;
+    io.relation = (Scpb__Relation)rel;
+    op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
+    op.inspection_open = &io;
+    s = make_op(c, &op, NULL);
+    if (s == SC_OK && out_id)
+        cl_hex(id, SC_ID_LEN, out_id, SC_ID_HEX_LEN);
+done:
+    rp_state_free(c, asg);
+    s = act_end(c, s);
+    if (s != SC_OK && out_id)
+        out_id[0] = '\0';
+    return s;
+}
+
+static sc_status item_result(sc_client *c, const Scpb__InspectionState *insp, const char *item,
+                             const char *status, int has_points, int32_t points, const char *note,
+                             Scpb__ItemResult *r)
+{
+    int st = 0;
+    sc_status s = parse_name(c, &sc_names_item_status, "item status", status, &st);
+    if (s == SC_OK)
+        s = check_item(c, insp, item, has_points, points);
+    if (s != SC_OK)
+        return s;
+    scpb__item_result__init(r);
+    r->item_code = cs(item);
+    r->has_status = true;
+    r->status = (Scpb__ItemStatus)st;
+    r->has_points = has_points != 0;
+    r->points = points;
+    r->note = cs(note);
+    return SC_OK;
+}
+
+sc_status sc_check_score(sc_client *c, const char *check, const char *item, const char *status,
+                         int has_points, int32_t points, const char *note)
+{
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t id[SC_ID_LEN];
+    Scpb__EntityState *st = NULL;
+    Scpb__ItemResult r;
+    if ((s = parse_entity_id(c, check, "inspection", id)) != SC_OK ||
+        (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection", &st)) != SC_OK ||
+        (s = item_result(c, st->inspection, item, status, has_points, points, note, &r)) != SC_OK)
+        goto done;
+    Scpb__Op op;
+    op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION);
+    op.body_case = SCPB__OP__BODY_ITEM_RESULT;
+    op.item_result = &r;
+    s = make_op(c, &op, NULL);
+done:
+    rp_state_free(c, st);
+    return act_end(c, s);
+}
+
+sc_status sc_check_amend(sc_client *c, const char *check, const char *reason, const char *item,
+                         const char *status, int has_points, int32_t points, const char *note)
+{
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t id[SC_ID_LEN];
+    Scpb__EntityState *st = NULL;
+    Scpb__ItemResult r, *rs[1] = {&r};
+    if ((s = parse_entity_id(c, check, "inspection", id)) != SC_OK ||
+        (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection", &st)) != SC_OK ||
+        (s = item_result(c, st->inspection, item, status, has_points, points, note, &r)) != SC_OK)
+        goto done;
+    if (!reason || !*reason) {
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                    "an amendment needs a reason");
+        goto done;
+    }
+    Scpb__Op op;
+    op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION);
+    Scpb__InspectionAmend am = SCPB__INSPECTION_AMEND__INIT;
+    am.reason = cs(reason);
+    am.n_results = 1;
+    am.results = rs;
+    op.body_case = SCPB__OP__BODY_INSPECTION_AMEND;
+    op.inspection_amend = &am;
+    s = make_op(c, &op, NULL);
+done:
+    rp_state_free(c, st);
+    return act_end(c, s);
+}
+
+/* A growing, sorted, unique list of 32-byte hashes (or ids padded to 32). */
+typedef struct hashset {
+    ProtobufCBinaryData *v;
+    uint8_t (*store)[SC_HASH_LEN];
+    size_t n, cap;
+} hashset;
+
+static int hs_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, SC_HASH_LEN);
+}
+
+static bool hs_add(sc_client *c, hashset *h, const uint8_t *p, size_t len)
+{
+    if (len != SC_HASH_LEN && len != SC_ID_LEN)
+        return true;
+    /* One set holds values of one length (ids or hashes), zero-padded in store. */
+    for (size_t i = 0; i < h->n; i++)
+        if (memcmp(h->store[i], p, len) == 0)
+            return true;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 16;
+        uint8_t(*ns)[SC_HASH_LEN] = sc_realloc_array(&c->env, h->store, cap, SC_HASH_LEN);
+        if (!ns)
+            return false;
+        h->store = ns;
+        h->cap = cap;
+    }
+    memset(h->store[h->n], 0, SC_HASH_LEN);
+    memcpy(h->store[h->n], p, len);
+    h->n++;
+    return true;
+}
+
+/* Sort and point v at the stored entries, each `len` bytes long. */
+static bool hs_finish(sc_client *c, hashset *h, size_t len)
+{
+    if (h->n > 1)
+        qsort(h->store, h->n, SC_HASH_LEN, hs_cmp);
+    h->v = sc_calloc(&c->env, h->n ? h->n : 1, sizeof *h->v);
+    if (!h->v)
+        return false;
+    for (size_t i = 0; i < h->n; i++)
+        h->v[i] = bin(h->store[i], len);
+    return true;
+}
+
+static void hs_free(sc_client *c, hashset *h)
+{
+    sc_free(&c->env, h->v);
+    sc_free(&c->env, h->store);
+    memset(h, 0, sizeof *h);
+}
+
+static bool add_photos(sc_client *c, hashset *photos, const Scpb__EntityState *st)
+{
+    for (size_t k = 0; k < st->n_photos; k++) {
+        bool voided = false;
+        for (size_t v = 0; v < st->n_voided_ops && !voided; v++)
+            voided = st->voided_ops[v].len == st->photos[k]->op.len &&
+                     memcmp(st->voided_ops[v].data, st->photos[k]->op.data, SC_HASH_LEN) == 0;
+        if (!voided && !hs_add(c, photos, st->photos[k]->sha256.data, st->photos[k]->sha256.len))
+            return false;
+    }
+    if (rp_finding(st))
+        for (size_t k = 0; k < st->finding->n_evidence; k++)
+            if (!hs_add(c, photos, st->finding->evidence[k].data, st->finding->evidence[k].len))
+                return false;
+    return true;
+}
+
+typedef struct submit_ctx {
+    const uint8_t *check;
+    hashset findings, heads, photos;
+    bool oom;
+} submit_ctx;
+
+static sc_status submit_visit(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    submit_ctx *x = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s != SC_OK)
+        return s;
+    const Scpb__FindingState *f = rp_finding(st);
+    if (f && !st->voided && f->has_inspection && f->inspection.len == SC_ID_LEN &&
+        memcmp(f->inspection.data, x->check, SC_ID_LEN) == 0) {
+        bool ok = hs_add(c, &x->findings, id, SC_ID_LEN);
+        for (size_t k = 0; ok && k < st->n_heads; k++)
+            ok = hs_add(c, &x->heads, st->heads[k].data, st->heads[k].len);
+        if (!ok || !add_photos(c, &x->photos, st))
+            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory listing the inspection's findings");
+    }
+    rp_state_free(c, st);
+    return s;
+}
+
+sc_status sc_check_submit(sc_client *c, const char *check, const char *remarks)
+{
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t id[SC_ID_LEN];
+    Scpb__EntityState *st = NULL;
+    submit_ctx x;
+    memset(&x, 0, sizeof x);
+    x.check = id;
+    if ((s = parse_entity_id(c, check, "inspection", id)) != SC_OK ||
+        (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection", &st)) != SC_OK ||
+        (s = st_entities_each(c, SCPB__ENTITY_TYPE__ENTITY_FINDING, false, submit_visit, &x)) !=
+            SC_OK)
+        goto done;
+    if (!add_photos(c, &x.photos, st) || !hs_finish(c, &x.findings, SC_ID_LEN) ||
+        !hs_finish(c, &x.heads, SC_HASH_LEN) || !hs_finish(c, &x.photos, SC_HASH_LEN)) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory preparing the submission");
+        goto done;
+    }
+    if (x.findings.n > SC_SUBMIT_FINDINGS_MAX || x.photos.n > SC_SUBMIT_PHOTOS_MAX) {
+        s = cl_fail(c, SC_ERR_LIMIT, 0, "inspection has %zu findings and %zu photos (at most %d, %d)",
+                    x.findings.n, x.photos.n, SC_SUBMIT_FINDINGS_MAX, SC_SUBMIT_PHOTOS_MAX);
+        goto done;
+    }
+    Scpb__Op op;
+    op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION);
+    Scpb__InspectionSubmit sub = SCPB__INSPECTION_SUBMIT__INIT;
+    sub.n_findings = x.findings.n;
+    sub.findings = x.findings.v;
+    sub.n_finding_heads = x.heads.n;
+    sub.finding_heads = x.heads.v;
+    sub.n_photos = x.photos.n;
+    sub.photos = x.photos.v;
+    sub.remarks = cs(remarks);
+    op.body_case = SCPB__OP__BODY_INSPECTION_SUBMIT;
+    op.inspection_submit = &sub;
+    s = make_op(c, &op, NULL);
+done:
+    hs_free(c, &x.findings);
+    hs_free(c, &x.heads);
+    hs_free(c, &x.photos);
+    rp_state_free(c, st);
+    return act_end(c, s);
+}
+
+/* ---- findings ---- */
+
+/* The canonical text of a field edit's value (see op.proto's Field). */
+static sc_status canon_field(sc_client *c, int field, const char *value, char *out, size_t cap)
+{
+    if (!value)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD, "no value given");
+    switch (field) {
+    case SCPB__FIELD__FIELD_GRADE: {
+        int g;
+        sc_status s = parse_name(c, &sc_names_grade, "grade", value, &g);
+        if (s == SC_OK)
+            snprintf(out, cap, "%s", value);
+        return s;
+    }
+    case SCPB__FIELD__FIELD_DEADLINE: {
+        int32_t day;
+        if (!*value) {
+            out[0] = '\0';
+            return SC_OK;
+        }
+        if (sc_date_parse(value, strlen(value), &day) != SC_OK)
+            return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                           "deadline \"%s\" is not a date YYYY-MM-DD", value);
+        char d[11];
+        sc_date_format(day, d);
+        snprintf(out, cap, "%s", d);
+        return SC_OK;
+    }
+    case SCPB__FIELD__FIELD_RESPONSIBLE: {
+        uint8_t org[SC_ID_LEN];
+        if (!*value) {
+            out[0] = '\0';
+            return SC_OK;
+        }
+        sc_status s = rp_resolve(c, value, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, "org unit", org);
+        if (s == SC_OK)
+            cl_hex(org, SC_ID_LEN, out, cap);
+        return s;
+    }
+    case SCPB__FIELD__FIELD_DESCRIPTION:
+        if (!*value)
+            return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                           "a description cannot be empty");
+        /* fall through */
+    case SCPB__FIELD__FIELD_CATEGORY:
+    case SCPB__FIELD__FIELD_LOCATION:
+        if (strlen(value) >= cap)
+            return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                           "value is longer than %zu bytes", cap - 1);
+        snprintf(out, cap, "%s", value);
+        return SC_OK;
+    default:
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "that field cannot be edited");
+    }
+}
+
+sc_status sc_finding_add(sc_client *c, const sc_finding_params *p, char out_id[SC_ID_HEX_LEN])
+{
+    if (out_id)
+        out_id[0] = '\0';
+    if (!p)
+        return c ? cl_fail(c, SC_ERR_INVALID_ARG, 0, "no parameters") : SC_ERR_INVALID_ARG;
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    Scpb__EntityState *insp = NULL;
+    photo_in *ph = NULL;
+    ProtobufCBinaryData *ev = NULL;
+    uint8_t id[SC_ID_LEN], check[SC_ID_LEN], target[SC_ID_LEN], org[SC_ID_LEN];
+    bool has_target = false, has_org = false;
+    int grade = 0, source = 0;
+    int32_t deadline = 0;
+    if ((s = check_photo_count(c, p->n_photos)) != SC_OK ||
+        (s = check_policy(c, SCPB__OP__BODY_FINDING_CREATE, SCPB__ENTITY_TYPE__ENTITY_FINDING)) !=
+            SC_OK)
+        goto done;
+    if (p->check) {
+        if ((s = parse_entity_id(c, p->check, "inspection", check)) != SC_OK ||
+            (s = rp_get(c, check, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection", &insp)) !=
+                SC_OK)
+            goto done;
+        const Scpb__InspectionState *is = insp->inspection;
+        if (insp->voided) {
+            s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
+                        "inspection %s is voided", p->check);
+            goto done;
+        }
+        if (is->status == SCPB__INSPECTION_STATUS__INSPECTION_SUBMITTED) {
+            s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
+                        "inspection %s is submitted: findings are raised while it is a draft",
+                        p->check);
+            goto done;
+        }
+        if (is->has_target && is->target.len == SC_ID_LEN) {
+            memcpy(target, is->target.data, SC_ID_LEN);
+            has_target = true;
+        }
+        source = SCPB__FINDING_SOURCE__SOURCE_INSPECTION;
+        if (p->item && (s = check_item(c, is, p->item, 0, 0)) != SC_OK)
+            goto done;
+    }
+    if (p->target) {
+        if ((s = rp_resolve(c, p->target, SCPB__ENTITY_TYPE__ENTITY_TARGET, "target", target)) !=
+            SC_OK)
+            goto done;
+        has_target = true;
+    }
+    if (!has_target) {
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                    "a finding needs an inspection or a target");
+        goto done;
+    }
+    if (p->source && (s = parse_name(c, &sc_names_source, "source", p->source, &source)) != SC_OK)
+        goto done;
+    if (!source) {
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                    "a finding without an inspection needs a source (complaint, hotline, ...)");
+        goto done;
+    }
+    if (!p->description || !*p->description) {
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                    "a finding needs a description");
+        goto done;
+    }
+    if ((s = parse_name(c, &sc_names_grade, "grade", p->grade, &grade)) != SC_OK)
+        goto done;
+    if (p->deadline && sc_date_parse(p->deadline, strlen(p->deadline), &deadline) != SC_OK) {
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                    "deadline \"%s\" is not a date YYYY-MM-DD", p->deadline);
+        goto done;
+    }
+    if (p->responsible) {
+        if ((s = rp_resolve(c, p->responsible, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, "org unit",
+                            org)) != SC_OK)
+            goto done;
+        has_org = true;
+    }
+    ph = sc_calloc(&c->env, p->n_photos + 1, sizeof *ph);
+    ev = sc_calloc(&c->env, p->n_photos + 1, sizeof *ev);
+    if (!ph || !ev) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+        goto done;
+    }
+    /* Evidence is named in the create op, so the photos are copied first and attached after. */
+    if ((s = import_photos(c, p->photos, p->n_photos, ph)) != SC_OK)
+        goto done;
+    for (size_t i = 0; i < p->n_photos; i++)
+        ev[i] = bin(ph[i].sha, SC_HASH_LEN);
+    sc_uuid7_new(&c->env, id);
+    Scpb__Op op;
+    op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
+    Scpb__FindingCreate fc = SCPB__FINDING_CREATE__INIT;
+    fc.has_inspection = p->check != NULL;
+    fc.inspection = bin(p->check ? check : NULL, p->check ? SC_ID_LEN : 0);
+    fc.has_target = true;
+    fc.target = bin(target, SC_ID_LEN);
+    fc.item_code = cs(p->item);
+    fc.has_grade = true;
+    fc.grade = (Scpb__Grade)grade;
+    fc.category = cs(p->category);
+    fc.description = cs(p->description);
+    fc.location = cs(p->location);
+    fc.has_deadline_day = p->deadline != NULL;
+    fc.deadline_day = deadline;
+    fc.has_responsible = has_org;
+    fc.responsible = bin(has_org ? org : NULL, has_org ? SC_ID_LEN : 0);
+    fc.has_fixed_on_spot = p->fixed_on_spot != 0;
+    fc.fixed_on_spot = p->fixed_on_spot != 0;
+    fc.n_evidence = p->n_photos;
+    fc.evidence = ev;
+    fc.has_source = true;
+    fc.source = (Scpb__FindingSource)source;
+    op.body_case = SCPB__OP__BODY_FINDING_CREATE;
+    op.finding_create = &fc;
+    if ((s = make_op(c, &op, NULL)) != SC_OK)
+        goto done;
+    if ((s = attach_photos(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, ph, p->n_photos, NULL)) !=
+        SC_OK)
+        goto done;
+    if (out_id)
+        cl_hex(id, SC_ID_LEN, out_id, SC_ID_HEX_LEN);
+done:
+    sc_free(&c->env, ph);
+    sc_free(&c->env, ev);
+    rp_state_free(c, insp);
+    s = act_end(c, s);
+    if (s != SC_OK && out_id)
+        out_id[0] = '\0';
+    return s;
+}
+
+sc_status sc_finding_set(sc_client *c, const char *finding, const char *field, const char *value)
+{
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t id[SC_ID_LEN];
+    int f = 0;
+    char *canon = sc_alloc(&c->env, SC_TEXT_MAX + 1);
+    if (!canon) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+        goto done;
+    }
+    if ((s = parse_entity_id(c, finding, "finding", id)) != SC_OK ||
+        (s = parse_name(c, &sc_names_field, "field", field, &f)) != SC_OK ||
+        (s = canon_field(c, f, value, canon, SC_TEXT_MAX + 1)) != SC_OK)
+        goto done;
+    Scpb__Op op;
+    op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
+    Scpb__FieldEdit fe = SCPB__FIELD_EDIT__INIT;
+    fe.has_field = true;
+    fe.field = (Scpb__Field)f;
+    fe.value = canon;
+    op.body_case = SCPB__OP__BODY_FIELD_EDIT;
+    op.field_edit = &fe;
+    s = make_op(c, &op, NULL);
+done:
+    sc_free(&c->env, canon);
+    return act_end(c, s);
+}
+
+/* Find an entity's type from its state; the id must be known. */
+static sc_status entity_type_of(sc_client *c, const char *text, uint8_t id[SC_ID_LEN],
+                                Scpb__EntityType *type)
+{
+    sc_status s = parse_entity_id(c, text, "entity", id);
+    if (s != SC_OK)
+        return s;
+    Scpb__EntityState *st = NULL;
+    if ((s = rp_get(c, id, 0, "entity", &st)) == SC_OK)
+        *type = st->type;
+    rp_state_free(c, st);
+    return s;
+}
+
+sc_status sc_photo_add(sc_client *c, const char *entity, const char *path, const char *caption,
+                       char out_sha[SC_HASH_HEX_LEN])
+{
+    if (out_sha)
+        out_sha[0] = '\0';
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t id[SC_ID_LEN];
+    photo_in ph;
+    Scpb__EntityType type = 0;
+    if ((s = entity_type_of(c, entity, id, &type)) != SC_OK ||
+        (s = check_policy(c, SCPB__OP__BODY_PHOTO_ATTACH, type)) != SC_OK)
+        goto done;
+    if ((s = import_photos(c, &path, 1, &ph)) == SC_OK)
+        s = attach_photos(c, id, type, &ph, 1, caption);
+    if (s == SC_OK && out_sha)
+        cl_hex(ph.sha, SC_HASH_LEN, out_sha, SC_HASH_HEX_LEN);
+done:
+    s = act_end(c, s);
+    if (s != SC_OK && out_sha)
+        out_sha[0] = '\0';
+    return s;
+}
+
+/* Photos attached first (so the record that names them depends on them), then the record. */
+static sc_status with_evidence(sc_client *c, const uint8_t id[SC_ID_LEN], const char *const *photos,
+                               size_t n, photo_in **ph, ProtobufCBinaryData **ev)
+{
+    *ph = NULL;
+    *ev = NULL;
+    sc_status s = check_photo_count(c, n);
+    if (s != SC_OK)
+        return s;
+    *ph = sc_calloc(&c->env, n + 1, sizeof **ph);
+    *ev = sc_calloc(&c->env, n + 1, sizeof **ev);
+    if (!*ph || !*ev)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    if ((s = import_photos(c, photos, n, *ph)) != SC_OK ||
+        (s = attach_photos(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, *ph, n, NULL)) != SC_OK)
+        return s;
+    for (size_t i = 0; i < n; i++)
+        (*ev)[i] = bin((*ph)[i].sha, SC_HASH_LEN);
+    return SC_OK;
+}
+
+sc_status sc_rectify(sc_client *c, const char *finding, const char *note, const char *measures,
+                     const char *const *photos, size_t n_photos)
+{
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t id[SC_ID_LEN];
+    photo_in *ph = NULL;
+    ProtobufCBinaryData *ev = NULL;
+    Scpb__EntityState *st = NULL;
+    if ((s = parse_entity_id(c, finding, "finding", id)) != SC_OK ||
+        (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, "finding", &st)) != SC_OK ||
+        (s = check_policy(c, SCPB__OP__BODY_RECTIFICATION_REPORT,
+                          SCPB__ENTITY_TYPE__ENTITY_FINDING)) != SC_OK)
+        goto done;
+    if ((s = with_evidence(c, id, photos, n_photos, &ph, &ev)) != SC_OK)
+        goto done;
+    Scpb__Op op;
+    op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
+    Scpb__RectificationReport rr = SCPB__RECTIFICATION_REPORT__INIT;
+    rr.note = cs(note);
+    rr.measures = cs(measures);
+    rr.n_evidence = n_photos;
+    rr.evidence = ev;
+    op.body_case = SCPB__OP__BODY_RECTIFICATION_REPORT;
+    op.rectification_report = &rr;
+    s = make_op(c, &op, NULL);
+done:
+    rp_state_free(c, st);
+    sc_free(&c->env, ph);
+    sc_free(&c->env, ev);
+    return act_end(c, s);
+}
+
+sc_status sc_revisit(sc_client *c, const char *finding, const char *result, const char *note,
+                     int look_back, const char *const *photos, size_t n_photos)
+{
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t id[SC_ID_LEN];
+    photo_in *ph = NULL;
+    ProtobufCBinaryData *ev = NULL;
+    int res = 0;
+    Scpb__EntityState *st = NULL;
+    if ((s = parse_entity_id(c, finding, "finding", id)) != SC_OK ||
+        (s = parse_name(c, &sc_names_revisit, "revisit result", result, &res)) != SC_OK ||
+        (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, "finding", &st)) != SC_OK ||
+        (s = check_policy(c, SCPB__OP__BODY_REVISIT, SCPB__ENTITY_TYPE__ENTITY_FINDING)) != SC_OK)
+        goto done;
+    if ((s = with_evidence(c, id, photos, n_photos, &ph, &ev)) != SC_OK)
+        goto done;
+    Scpb__Op op;
+    op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
+    Scpb__Revisit rv = SCPB__REVISIT__INIT;
+    rv.has_result = true;
+    rv.result = (Scpb__RevisitResult)res;
+    rv.note = cs(note);
+    rv.n_evidence = n_photos;
+    rv.evidence = ev;
+    rv.has_look_back = look_back != 0;
+    rv.look_back = look_back != 0;
+    op.body_case = SCPB__OP__BODY_REVISIT;
+    op.revisit = &rv;
+    s = make_op(c, &op, NULL);
+done:
+    rp_state_free(c, st);
+    sc_free(&c->env, ph);
+    sc_free(&c->env, ev);
+    return act_end(c, s);
+}
+
+sc_status sc_close(sc_client *c, const char *finding, const char *note)
+{
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t id[SC_ID_LEN];
+    if ((s = parse_entity_id(c, finding, "finding", id)) == SC_OK) {
+        Scpb__Op op;
+        op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
+        Scpb__Closure cl = SCPB__CLOSURE__INIT;
+        cl.note = cs(note);
+        op.body_case = SCPB__OP__BODY_CLOSURE;
+        op.closure = &cl;
+        s = make_op(c, &op, NULL);
+    }
+    return act_end(c, s);
+}
+
+sc_status sc_reopen(sc_client *c, const char *finding, const char *reason)
+{
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t id[SC_ID_LEN];
+    if ((s = parse_entity_id(c, finding, "finding", id)) != SC_OK)
+        goto done;
+    if (!reason || !*reason) {
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD, "a reopen needs a reason");
+        goto done;
+    }
+    Scpb__Op op;
+    op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
+    Scpb__Reopen ro = SCPB__REOPEN__INIT;
+    ro.reason = cs(reason);
+    op.body_case = SCPB__OP__BODY_REOPEN;
+    op.reopen = &ro;
+    s = make_op(c, &op, NULL);
+done:
+    return act_end(c, s);
+}
+
+sc_status sc_void(sc_client *c, const char *id_text, const char *reason)
+{
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t id[SC_ID_LEN], target_op[SC_HASH_LEN];
+    bool one_op = false;
+    Scpb__EntityType type = 0;
+    if (!reason || !*reason) {
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD, "a void needs a reason");
+        goto done;
+    }
+    if (cl_parse_hash(id_text, target_op)) {
+        st_opinfo info;
+        if ((s = st_op_info(c, target_op, &info)) == SC_ERR_NOT_FOUND) {
+            s = cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_ENTITY,
+                        "op %s is not in the replica", id_text);
+            goto done;
+        }
+        if (s != SC_OK)
+            goto done;
+        memcpy(id, info.entity, SC_ID_LEN);
+        type = (Scpb__EntityType)info.etype;
+        one_op = true;
+    } else if ((s = entity_type_of(c, id_text, id, &type)) != SC_OK) {
+        goto done;
+    }
+    Scpb__Op op;
+    op_init(&op, id, type);
+    Scpb__VoidRecord vr = SCPB__VOID_RECORD__INIT;
+    vr.reason = cs(reason);
+    vr.has_target_op = one_op;
+    vr.target_op = bin(one_op ? target_op : NULL, one_op ? SC_HASH_LEN : 0);
+    op.body_case = SCPB__OP__BODY_VOID_RECORD;
+    op.void_record = &vr;
+    s = make_op(c, &op, NULL);
+done:
+    return act_end(c, s);
+}
+
+sc_status sc_note_add(sc_client *c, const char *entity, const char *text)
+{
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t id[SC_ID_LEN];
+    Scpb__EntityType type = 0;
+    if ((s = entity_type_of(c, entity, id, &type)) != SC_OK)
+        goto done;
+    if (!text || !*text) {
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD, "a note needs text");
+        goto done;
+    }
+    Scpb__Op op;
+    op_init(&op, id, type);
+    Scpb__Note n = SCPB__NOTE__INIT;
+    n.text = cs(text);
+    op.body_case = SCPB__OP__BODY_NOTE;
+    op.note = &n;
+    s = make_op(c, &op, NULL);
+done:
+    return act_end(c, s);
+}
+
+/* "met", "not_met:3": an item result from its canonical text. */
+static sc_status parse_result_text(sc_client *c, const char *value, char *status, size_t cap,
+                                   int *has_points, int32_t *points)
+{
+    *has_points = 0;
+    *points = 0;
+    const char *colon = value ? strchr(value, ':') : NULL;
+    size_t n = colon ? (size_t)(colon - value) : (value ? strlen(value) : 0);
+    if (!value || n == 0 || n >= cap)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "an item value is a status, optionally with points (\"not_met:3\")");
+    memcpy(status, value, n);
+    status[n] = '\0';
+    if (colon) {
+        char *end;
+        long v = strtol(colon + 1, &end, 10);
+        if (end == colon + 1 || *end || v < 0 || v > INT32_MAX)
+            return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                           "points \"%s\" are not a number", colon + 1);
+        *has_points = 1;
+        *points = (int32_t)v;
+    }
+    return SC_OK;
+}
+
+sc_status sc_resolve(sc_client *c, const char *entity, const char *field, const char *value,
+                     const char *item)
+{
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t id[SC_ID_LEN];
+    Scpb__EntityType type = 0;
+    Scpb__EntityState *st = NULL;
+    int f = 0;
+    char *canon = sc_alloc(&c->env, SC_TEXT_MAX + 1);
+    Scpb__ItemResult r;
+    if (!canon) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+        goto done;
+    }
+    canon[0] = '\0';
+    if ((s = entity_type_of(c, entity, id, &type)) != SC_OK ||
+        (s = parse_name(c, &sc_names_field, "field", field, &f)) != SC_OK)
+        goto done;
+    Scpb__Op op;
+    op_init(&op, id, type);
+    Scpb__ConflictResolve cr = SCPB__CONFLICT_RESOLVE__INIT;
+    cr.has_field = true;
+    cr.field = (Scpb__Field)f;
+    if (f == SCPB__FIELD__FIELD_ITEM) {
+        char status[32];
+        int hp;
+        int32_t pts;
+        if ((s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection", &st)) != SC_OK ||
+            (s = parse_result_text(c, value, status, sizeof status, &hp, &pts)) != SC_OK ||
+            (s = item_result(c, st->inspection, item, status, hp, pts, NULL, &r)) != SC_OK)
+            goto done;
+        cr.item_code = cs(item);
+        cr.result = &r;
+    } else if (f != SCPB__FIELD__FIELD_STATUS) {
+        if ((s = canon_field(c, f, value, canon, SC_TEXT_MAX + 1)) != SC_OK)
+            goto done;
+        cr.value = canon;
+    }
+    op.body_case = SCPB__OP__BODY_RESOLVE;
+    op.resolve = &cr;
+    s = make_op(c, &op, NULL);
+done:
+    rp_state_free(c, st);
+    sc_free(&c->env, canon);
+    return act_end(c, s);
+}

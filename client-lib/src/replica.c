@@ -1,0 +1,245 @@
+/*
+ * replica.c: entity states as the core fold makes them, lookups of ids and
+ * codes, the replica's hybrid logical clock and its identity.
+ *
+ * Invariant: an entity's stored state is sc_fold over its stored ops that
+ * are not rejected.  Only rp_store_state writes states, and callers hand it
+ * the output of rp_fold, so the state can never drift from the ops.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/names.h"
+#include "internal.h"
+
+void rp_state_free(sc_client *c, Scpb__EntityState *st)
+{
+    sc_state_free(&c->env, st);
+}
+
+sc_status rp_fold(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *extra,
+                  Scpb__EntityState **state, const char **extra_why)
+{
+    *state = NULL;
+    if (extra_why)
+        *extra_why = NULL;
+    sc_op **ops = NULL;
+    size_t n = 0;
+    sc_fold_input *in = NULL;
+    sc_fold_out out;
+    memset(&out, 0, sizeof out);
+    sc_status s = st_ops_of_entity(c, entity, false, &ops, &n);
+    if (s != SC_OK)
+        return s;
+    size_t total = n + (extra ? 1 : 0);
+    if (total == 0) {
+        s = cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_ENTITY,
+                    "no ops for this entity in the replica");
+        goto done;
+    }
+    in = sc_calloc(&c->env, total, sizeof *in);
+    if (!in) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory folding an entity");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        in[i] = (sc_fold_input){.id = ops[i]->id, .op = ops[i]->op};
+    if (extra)
+        in[n] = (sc_fold_input){.id = extra->id, .op = extra->op};
+    sc_err e;
+    sc_err_clear(&e);
+    s = sc_fold(&c->env, in, total, &out, &e);
+    if (s != SC_OK) {
+        s = cl_fail(c, s, e.reason, "%s", e.msg);
+        goto done;
+    }
+    if (extra && extra_why)
+        *extra_why = out.why[n];
+    *state = out.state;
+    out.state = NULL;
+done:
+    sc_fold_out_dispose(&c->env, &out);
+    sc_free(&c->env, in);
+    st_ops_free(c, ops, n);
+    return s;
+}
+
+const char *rp_state_code(const Scpb__EntityState *st, uint32_t *version)
+{
+    *version = 0;
+    switch (st->kind_case) {
+    case SCPB__ENTITY_STATE__KIND_ORG:
+        return st->org->code;
+    case SCPB__ENTITY_STATE__KIND_TARGET:
+        return st->target->code;
+    case SCPB__ENTITY_STATE__KIND_USER:
+        return st->user->login;
+    case SCPB__ENTITY_STATE__KIND_TEMPLATE:
+        *version = st->template_->version;
+        return st->template_->code;
+    default:
+        return NULL;
+    }
+}
+
+sc_status rp_store_state(sc_client *c, const Scpb__EntityState *st)
+{
+    uint8_t *enc = NULL;
+    size_t len = 0;
+    if (sc_state_encode(&c->env, st, &enc, &len) != SC_OK)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory encoding a state");
+    uint8_t hash[SC_HASH_LEN];
+    sc_sha256(enc, len, hash);
+    uint32_t version;
+    const char *code = rp_state_code(st, &version);
+    sc_status s = st_state_put(c, st->id.data, (int)st->type, code, version, enc, len, hash);
+    sc_free(&c->env, enc);
+    return s;
+}
+
+sc_status rp_refold(sc_client *c, const uint8_t entity[SC_ID_LEN])
+{
+    Scpb__EntityState *st = NULL;
+    sc_status s = rp_fold(c, entity, NULL, &st, NULL);
+    if (s == SC_ERR_REJECTED && c->err.reason == SCPB__REASON__REASON_UNKNOWN_DEPENDENCY) {
+        /* Some of its past has not reached us yet (a release in progress):
+         * keep what we have; the next pull completes it and refolds. */
+        sc_err_clear(&c->err);
+        return SC_OK;
+    }
+    if (s != SC_OK)
+        return s;
+    s = rp_store_state(c, st);
+    rp_state_free(c, st);
+    return s;
+}
+
+static const char *type_name(int etype)
+{
+    const char *n = sc_name_of(&sc_names_entity_type, etype);
+    return n ? n : "entity";
+}
+
+sc_status rp_get(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const char *what,
+                 Scpb__EntityState **out)
+{
+    *out = NULL;
+    char hex[SC_ID_HEX];
+    cl_hex(id, SC_ID_LEN, hex, sizeof hex);
+    sc_status s = st_state_get(c, id, out);
+    if (s == SC_ERR_NOT_FOUND)
+        return cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_ENTITY,
+                       "%s %s is not in the replica", what ? what : "entity", hex);
+    if (s != SC_OK)
+        return s;
+    if (etype && (int)(*out)->type != etype) {
+        const char *have = type_name((int)(*out)->type);
+        rp_state_free(c, *out);
+        *out = NULL;
+        return cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_WRONG_ENTITY_TYPE,
+                       "%s is a %s, not a %s", hex, have, type_name(etype));
+    }
+    if (etype && (*out)->kind_case == SCPB__ENTITY_STATE__KIND__NOT_SET) {
+        /* Ops of it are here but not its creation (its past has not arrived). */
+        rp_state_free(c, *out);
+        *out = NULL;
+        return cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_ENTITY,
+                       "%s %s is not complete in the replica (sync to fetch it)",
+                       what ? what : "entity", hex);
+    }
+    return SC_OK;
+}
+
+sc_status rp_resolve(sc_client *c, const char *text, int etype, const char *what,
+                     uint8_t out[SC_ID_LEN])
+{
+    memset(out, 0, SC_ID_LEN);
+    if (!text || !*text)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "no %s given", what);
+    uint8_t id[SC_ID_LEN];
+    if (cl_parse_id(text, id)) {
+        Scpb__EntityState *st = NULL;
+        sc_status s = rp_get(c, id, etype, what, &st);
+        rp_state_free(c, st);
+        if (s == SC_OK)
+            memcpy(out, id, SC_ID_LEN);
+        return s;
+    }
+    sc_status s = st_find_code(c, etype, text, id);
+    if (s == SC_ERR_NOT_FOUND)
+        return cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_REFERENCE,
+                       "no %s with code \"%s\" in the replica (sync to fetch it?)", what, text);
+    if (s == SC_OK)
+        memcpy(out, id, SC_ID_LEN);
+    return s;
+}
+
+void rp_hlc_observe(sc_client *c, uint64_t hlc)
+{
+    sc_hlc_observe(&c->hlc, hlc);
+}
+
+sc_hlc rp_hlc_tick(sc_client *c)
+{
+    return sc_hlc_tick(&c->hlc, sc_env_now_ms(&c->env));
+}
+
+sc_status rp_hlc_save(sc_client *c)
+{
+    return st_meta_put_u64(c, "hlc", c->hlc);
+}
+
+/* Read a fixed-size meta value; absent or of another size is an error. */
+static sc_status meta_exact(sc_client *c, const char *key, void *buf, size_t want)
+{
+    size_t len = 0;
+    sc_status s = st_meta_get(c, key, buf, want, &len);
+    if (s == SC_OK && len != want)
+        s = cl_fail(c, SC_ERR_STORAGE, 0, "replica: identity field %s is damaged", key);
+    else if (s == SC_ERR_NOT_FOUND)
+        s = cl_fail(c, SC_ERR_STORAGE, 0, "replica: identity field %s is missing", key);
+    return s;
+}
+
+static sc_status meta_text(sc_client *c, const char *key, char *buf, size_t cap)
+{
+    size_t len = 0;
+    sc_status s = st_meta_get(c, key, buf, cap - 1, &len);
+    if (s == SC_ERR_NOT_FOUND) {
+        len = 0;
+        s = SC_OK;
+    }
+    buf[s == SC_OK ? len : 0] = '\0';
+    return s;
+}
+
+sc_status rp_identity_load(sc_client *c)
+{
+    sc_ident *id = &c->id;
+    memset(id, 0, sizeof *id);
+    uint64_t hlc = 0;
+    sc_status s = st_meta_get_u64(c, "hlc", &hlc);
+    if (s != SC_OK && s != SC_ERR_NOT_FOUND)
+        return s;
+    c->hlc = hlc;
+    s = st_meta_get(c, "keyfile", id->keyfile, sizeof id->keyfile, &id->keyfile_len);
+    if (s == SC_ERR_NOT_FOUND)
+        return SC_OK; /* not enrolled yet */
+    if (s != SC_OK)
+        return s;
+    uint64_t role = 0;
+    if ((s = meta_exact(c, "device_key", id->device_key, SC_KEY_LEN)) != SC_OK ||
+        (s = meta_exact(c, "server_key", id->server_key, SC_KEY_LEN)) != SC_OK ||
+        (s = meta_exact(c, "user", id->user, SC_ID_LEN)) != SC_OK ||
+        (s = meta_exact(c, "org", id->org, SC_ID_LEN)) != SC_OK ||
+        (s = meta_exact(c, "device_id", id->device_id, SC_ID_LEN)) != SC_OK ||
+        (s = meta_text(c, "server", id->server, sizeof id->server)) != SC_OK ||
+        (s = meta_text(c, "origin", id->origin, sizeof id->origin)) != SC_OK ||
+        (s = meta_text(c, "login", id->login, sizeof id->login)) != SC_OK ||
+        (s = meta_text(c, "name", id->name, sizeof id->name)) != SC_OK ||
+        (s = st_meta_get_u64(c, "role", &role)) != SC_OK)
+        return s;
+    id->role = (int)role;
+    id->enrolled = true;
+    return SC_OK;
+}

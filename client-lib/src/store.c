@@ -1,0 +1,793 @@
+/*
+ * store.c: the local replica file.  Every SQL statement of the library is
+ * here; the other modules speak in ops, states and ids.
+ *
+ * Schema (version 1):
+ *   meta(key, value)            identity, HLC, cursor: small named values
+ *   ops(id, entity, etype, kind, hlc, author, signed, log_index, origin,
+ *       state, reason, message) every op known, with its exact signed bytes;
+ *       rowid order is insertion order, which is causal order for local ops
+ *       (an op is stored after the heads it depends on), so the outbox is
+ *       simply the pending local ops by rowid
+ *   entities(id, etype, code, version, state, hash)
+ *                               the fold of each entity's non-rejected ops
+ *   blobs(sha, size, mime, state) the photo store's index
+ *   checkpoints(seq, size, root, note, proof) every verified checkpoint
+ *   devices(key, entity, enroll_index, revoke_index) device keys enrolled
+ *                               by server-signed ops, for verifying authors
+ *
+ * Durability: WAL with synchronous=FULL, so a committed transaction
+ * survives a power cut; every change the library makes is one transaction
+ * (st_begin/st_commit), so a crash leaves the file as before or after.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/names.h"
+#include "internal.h"
+
+#define SCHEMA_VERSION 1
+
+static const char *const schema =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=FULL;"
+    "PRAGMA foreign_keys=OFF;"
+    "BEGIN;"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS ops("
+    "  id BLOB PRIMARY KEY, entity BLOB NOT NULL, etype INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL,"
+    "  signed BLOB NOT NULL, log_index INTEGER, origin INTEGER NOT NULL,"
+    "  state INTEGER NOT NULL, reason INTEGER NOT NULL DEFAULT 0, message TEXT,"
+    "  seq INTEGER NOT NULL UNIQUE);"
+    "CREATE INDEX IF NOT EXISTS ops_entity ON ops(entity, seq);"
+    "CREATE INDEX IF NOT EXISTS ops_outbox ON ops(state, origin, seq);"
+    "CREATE TABLE IF NOT EXISTS entities("
+    "  id BLOB PRIMARY KEY, etype INTEGER NOT NULL, code TEXT, version INTEGER NOT NULL DEFAULT 0,"
+    "  state BLOB NOT NULL, hash BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS entities_code ON entities(etype, code, version);"
+    "CREATE TABLE IF NOT EXISTS blobs(sha BLOB PRIMARY KEY, size INTEGER NOT NULL,"
+    "  mime TEXT, state INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL, proof BLOB);"
+    "CREATE TABLE IF NOT EXISTS devices(key BLOB PRIMARY KEY, entity BLOB NOT NULL,"
+    "  enroll_index INTEGER NOT NULL, revoke_index INTEGER);"
+    "CREATE INDEX IF NOT EXISTS devices_entity ON devices(entity);"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1);"
+    "COMMIT;";
+
+static sqlite3 *db_of(sc_client *c)
+{
+    return c->db;
+}
+
+static sc_status sql_fail(sc_client *c, const char *what)
+{
+    sqlite3 *db = db_of(c);
+    int code = db ? sqlite3_errcode(db) : SQLITE_ERROR;
+    sc_status s = code == SQLITE_NOMEM ? SC_ERR_NOMEM : SC_ERR_STORAGE;
+    return cl_fail(c, s, 0, "replica %s: %s: %s", c->path ? c->path : "?", what,
+                   db ? sqlite3_errmsg(db) : "not open");
+}
+
+static sc_status prep(sc_client *c, const char *sql, sqlite3_stmt **st)
+{
+    *st = NULL;
+    if (sqlite3_prepare_v2(db_of(c), sql, -1, st, NULL) != SQLITE_OK)
+        return sql_fail(c, "prepare");
+    return SC_OK;
+}
+
+/* Step a statement that returns no rows, then finalize it. */
+static sc_status exec_done(sc_client *c, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sc_status s = rc == SQLITE_DONE || rc == SQLITE_ROW ? SC_OK : sql_fail(c, what);
+    sqlite3_finalize(st);
+    return s;
+}
+
+static void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
+{
+    sqlite3_bind_blob64(st, i, p, (sqlite3_uint64)len, SQLITE_TRANSIENT);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+sc_status st_open(sc_client *c, const char *path)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    c->db = db;
+    if (rc != SQLITE_OK)
+        return sql_fail(c, "open");
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_extended_result_codes(db, 0);
+    if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        sc_status s = sql_fail(c, "create schema (is it a Spotcheck replica?)");
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return s;
+    }
+    uint64_t v = 0;
+    sc_status s = st_meta_get_u64(c, "schema", &v);
+    if (s != SC_OK || v != SCHEMA_VERSION)
+        return cl_fail(c, SC_ERR_STORAGE, 0, "replica %s: schema version %llu, this library reads %d",
+                       path, (unsigned long long)v, SCHEMA_VERSION);
+    return SC_OK;
+}
+
+void st_close(sc_client *c)
+{
+    if (c->db)
+        sqlite3_close_v2(db_of(c));
+    c->db = NULL;
+}
+
+sc_status st_begin(sc_client *c)
+{
+    if (sqlite3_exec(db_of(c), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(c, "begin");
+    return SC_OK;
+}
+
+sc_status st_commit(sc_client *c)
+{
+    if (sqlite3_exec(db_of(c), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sc_status s = sql_fail(c, "commit");
+        st_rollback(c);
+        return s;
+    }
+    return SC_OK;
+}
+
+void st_rollback(sc_client *c)
+{
+    if (c->db && !sqlite3_get_autocommit(db_of(c)))
+        sqlite3_exec(db_of(c), "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- meta ---- */
+
+sc_status st_meta_get(sc_client *c, const char *key, void *buf, size_t cap, size_t *len)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT value FROM meta WHERE key=?", &st);
+    if (s != SC_OK)
+        return s;
+    bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        const void *p = sqlite3_column_blob(st, 0);
+        if (n > cap)
+            s = cl_fail(c, SC_ERR_STORAGE, 0, "replica: meta %s is %zu bytes, at most %zu", key, n,
+                        cap);
+        else {
+            if (n)
+                memcpy(buf, p, n);
+            *len = n;
+        }
+    } else if (rc == SQLITE_DONE) {
+        s = SC_ERR_NOT_FOUND;
+    } else {
+        s = sql_fail(c, "read meta");
+    }
+    sqlite3_finalize(st);
+    return s;
+}
+
+sc_status st_meta_get_alloc(sc_client *c, const char *key, uint8_t **val, size_t *len)
+{
+    *val = NULL;
+    *len = 0;
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT value FROM meta WHERE key=?", &st);
+    if (s != SC_OK)
+        return s;
+    bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        *val = sc_memdup(&c->env, sqlite3_column_blob(st, 0), n);
+        if (!*val)
+            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory reading %s", key);
+        else
+            *len = n;
+    } else if (rc == SQLITE_DONE) {
+        s = SC_ERR_NOT_FOUND;
+    } else {
+        s = sql_fail(c, "read meta");
+    }
+    sqlite3_finalize(st);
+    return s;
+}
+
+sc_status st_meta_put(sc_client *c, const char *key, const void *val, size_t len)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", &st);
+    if (s != SC_OK)
+        return s;
+    bind_text(st, 1, key);
+    bind_blob(st, 2, val ? val : "", len);
+    return exec_done(c, st, "write meta");
+}
+
+sc_status st_meta_get_u64(sc_client *c, const char *key, uint64_t *out)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT value FROM meta WHERE key=?", &st);
+    if (s != SC_OK)
+        return s;
+    bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        s = rc == SQLITE_DONE ? SC_ERR_NOT_FOUND : sql_fail(c, "read meta");
+    sqlite3_finalize(st);
+    return s;
+}
+
+sc_status st_meta_put_u64(sc_client *c, const char *key, uint64_t v)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", &st);
+    if (s != SC_OK)
+        return s;
+    bind_text(st, 1, key);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)v);
+    return exec_done(c, st, "write meta");
+}
+
+/* ---- ops ---- */
+
+sc_status st_op_put(sc_client *c, const sc_op *op, int origin, int state, bool has_index,
+                    uint64_t log_index, bool *inserted)
+{
+    *inserted = false;
+    sqlite3_stmt *st;
+    sc_status s = prep(c,
+                       "INSERT OR IGNORE INTO ops(id, entity, etype, kind, hlc, author, signed, "
+                       "log_index, origin, state, seq) VALUES(?,?,?,?,?,?,?,?,?,?,"
+                       "(SELECT IFNULL(MAX(seq), 0) + 1 FROM ops))",
+                       &st);
+    if (s != SC_OK)
+        return s;
+    const Scpb__Op *o = op->op;
+    bind_blob(st, 1, op->id, SC_HASH_LEN);
+    bind_blob(st, 2, o->entity.data, o->entity.len);
+    sqlite3_bind_int(st, 3, (int)o->entity_type);
+    sqlite3_bind_int(st, 4, (int)o->body_case);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)o->hlc);
+    bind_blob(st, 6, o->author.data, o->author.len);
+    bind_blob(st, 7, op->signed_bytes, op->signed_len);
+    if (has_index)
+        sqlite3_bind_int64(st, 8, (sqlite3_int64)log_index);
+    else
+        sqlite3_bind_null(st, 8);
+    sqlite3_bind_int(st, 9, origin);
+    sqlite3_bind_int(st, 10, state);
+    s = exec_done(c, st, "store op");
+    if (s == SC_OK)
+        *inserted = sqlite3_changes(db_of(c)) > 0;
+    return s;
+}
+
+static void read_info(sqlite3_stmt *st, st_opinfo *out)
+{
+    /* Columns: id, entity, etype, kind, hlc, log_index, origin, state, reason, message */
+    memset(out, 0, sizeof *out);
+    if (sqlite3_column_bytes(st, 0) == SC_HASH_LEN)
+        memcpy(out->id, sqlite3_column_blob(st, 0), SC_HASH_LEN);
+    if (sqlite3_column_bytes(st, 1) == SC_ID_LEN)
+        memcpy(out->entity, sqlite3_column_blob(st, 1), SC_ID_LEN);
+    out->etype = sqlite3_column_int(st, 2);
+    out->kind = sqlite3_column_int(st, 3);
+    out->hlc = (uint64_t)sqlite3_column_int64(st, 4);
+    out->has_index = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    out->log_index = (uint64_t)sqlite3_column_int64(st, 5);
+    out->origin = sqlite3_column_int(st, 6);
+    out->state = sqlite3_column_int(st, 7);
+    out->reason = sqlite3_column_int(st, 8);
+    const unsigned char *m = sqlite3_column_text(st, 9);
+    if (m)
+        snprintf(out->message, sizeof out->message, "%s", (const char *)m);
+}
+
+#define INFO_COLS "id, entity, etype, kind, hlc, log_index, origin, state, reason, message"
+
+sc_status st_op_info(sc_client *c, const uint8_t id[SC_HASH_LEN], st_opinfo *out)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT " INFO_COLS " FROM ops WHERE id=?", &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, id, SC_HASH_LEN);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_info(st, out);
+    else
+        s = rc == SQLITE_DONE ? SC_ERR_NOT_FOUND : sql_fail(c, "read op");
+    sqlite3_finalize(st);
+    return s;
+}
+
+static sc_status open_stored(sc_client *c, sqlite3_stmt *st, int col, sc_op **out)
+{
+    sc_err e;
+    sc_err_clear(&e);
+    sc_status s = sc_op_open(&c->env, sqlite3_column_blob(st, col),
+                             (size_t)sqlite3_column_bytes(st, col), 0, out, &e);
+    if (s != SC_OK)
+        return cl_fail(c, s == SC_ERR_NOMEM ? SC_ERR_NOMEM : SC_ERR_STORAGE, e.reason,
+                       "replica: a stored op does not decode: %s", e.msg);
+    return SC_OK;
+}
+
+sc_status st_op_load(sc_client *c, const uint8_t id[SC_HASH_LEN], sc_op **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT signed FROM ops WHERE id=?", &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, id, SC_HASH_LEN);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        s = open_stored(c, st, 0, out);
+    else
+        s = rc == SQLITE_DONE ? SC_ERR_NOT_FOUND : sql_fail(c, "read op");
+    sqlite3_finalize(st);
+    return s;
+}
+
+void st_ops_free(sc_client *c, sc_op **ops, size_t n)
+{
+    if (!ops)
+        return;
+    for (size_t i = 0; i < n; i++)
+        sc_op_free(&c->env, ops[i]);
+    sc_free(&c->env, ops);
+}
+
+sc_status st_ops_of_entity(sc_client *c, const uint8_t entity[SC_ID_LEN], bool with_rejected,
+                           sc_op ***ops, size_t *n)
+{
+    *ops = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    sc_status s = prep(c,
+                       with_rejected ? "SELECT signed FROM ops WHERE entity=? ORDER BY seq"
+                                     : "SELECT signed FROM ops WHERE entity=? AND state<>2 "
+                                       "ORDER BY seq",
+                       &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, entity, SC_ID_LEN);
+    sc_op **v = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc;
+    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cnt == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            sc_op **nv = sc_realloc_array(&c->env, v, ncap, sizeof *nv);
+            if (!nv) {
+                s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory loading an entity's ops");
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        s = open_stored(c, st, 0, &v[cnt]);
+        if (s == SC_OK)
+            cnt++;
+    }
+    if (s == SC_OK && rc != SQLITE_DONE)
+        s = sql_fail(c, "read ops");
+    sqlite3_finalize(st);
+    if (s != SC_OK) {
+        st_ops_free(c, v, cnt);
+        return s;
+    }
+    *ops = v;
+    *n = cnt;
+    return SC_OK;
+}
+
+sc_status st_op_set(sc_client *c, const uint8_t id[SC_HASH_LEN], int state, bool has_index,
+                    uint64_t log_index, int reason, const char *message)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c,
+                       "UPDATE ops SET state=?, log_index=CASE WHEN ? THEN ? ELSE log_index END, "
+                       "reason=?, message=? WHERE id=?",
+                       &st);
+    if (s != SC_OK)
+        return s;
+    sqlite3_bind_int(st, 1, state);
+    sqlite3_bind_int(st, 2, has_index);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)log_index);
+    sqlite3_bind_int(st, 4, reason);
+    bind_text(st, 5, message);
+    bind_blob(st, 6, id, SC_HASH_LEN);
+    return exec_done(c, st, "update op");
+}
+
+sc_status st_ops_each(sc_client *c, const uint8_t *entity, st_op_fn fn, void *ctx)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c,
+                       entity ? "SELECT " INFO_COLS " FROM ops WHERE entity=? ORDER BY hlc, seq"
+                              : "SELECT " INFO_COLS " FROM ops ORDER BY seq",
+                       &st);
+    if (s != SC_OK)
+        return s;
+    if (entity)
+        bind_blob(st, 1, entity, SC_ID_LEN);
+    int rc;
+    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        st_opinfo info;
+        read_info(st, &info);
+        s = fn(c, ctx, &info);
+    }
+    if (s == SC_OK && rc != SQLITE_DONE)
+        s = sql_fail(c, "read ops");
+    sqlite3_finalize(st);
+    return s;
+}
+
+sc_status st_outbox_each(sc_client *c, st_outbox_fn fn, void *ctx)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT id, signed FROM ops WHERE state=0 AND origin=0 ORDER BY seq", &st);
+    if (s != SC_OK)
+        return s;
+    int rc;
+    bool stop = false;
+    while (s == SC_OK && !stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) != SC_HASH_LEN)
+            continue;
+        s = fn(c, ctx, sqlite3_column_blob(st, 0), sqlite3_column_blob(st, 1),
+               (size_t)sqlite3_column_bytes(st, 1), &stop);
+    }
+    if (s == SC_OK && !stop && rc != SQLITE_DONE)
+        s = sql_fail(c, "read outbox");
+    sqlite3_finalize(st);
+    return s;
+}
+
+sc_status st_ops_bytes_each(sc_client *c, st_bytes_fn fn, void *ctx)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT " INFO_COLS ", signed FROM ops ORDER BY seq", &st);
+    if (s != SC_OK)
+        return s;
+    int rc;
+    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        st_opinfo info;
+        read_info(st, &info);
+        s = fn(c, ctx, &info, sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10));
+    }
+    if (s == SC_OK && rc != SQLITE_DONE)
+        s = sql_fail(c, "read ops");
+    sqlite3_finalize(st);
+    return s;
+}
+
+/* ---- entities ---- */
+
+sc_status st_state_put(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const char *code,
+                       uint32_t version, const uint8_t *enc, size_t len,
+                       const uint8_t hash[SC_HASH_LEN])
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c,
+                       "INSERT OR REPLACE INTO entities(id, etype, code, version, state, hash) "
+                       "VALUES(?,?,?,?,?,?)",
+                       &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, id, SC_ID_LEN);
+    sqlite3_bind_int(st, 2, etype);
+    bind_text(st, 3, code);
+    sqlite3_bind_int64(st, 4, version);
+    bind_blob(st, 5, enc, len);
+    bind_blob(st, 6, hash, SC_HASH_LEN);
+    return exec_done(c, st, "store state");
+}
+
+sc_status st_state_get(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__EntityState **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT state FROM entities WHERE id=?", &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, id, SC_ID_LEN);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        sc_err e;
+        sc_err_clear(&e);
+        s = sc_state_decode(&c->env, sqlite3_column_blob(st, 0),
+                            (size_t)sqlite3_column_bytes(st, 0), SC_CL_STATE_MAX, out, &e);
+        if (s != SC_OK)
+            s = cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_STORAGE, 0, "replica: %s", e.msg);
+    } else {
+        s = rc == SQLITE_DONE ? SC_ERR_NOT_FOUND : sql_fail(c, "read state");
+    }
+    sqlite3_finalize(st);
+    return s;
+}
+
+sc_status st_state_hash(sc_client *c, const uint8_t id[SC_ID_LEN], uint8_t out[SC_HASH_LEN])
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT hash FROM entities WHERE id=?", &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, id, SC_ID_LEN);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SC_HASH_LEN)
+        memcpy(out, sqlite3_column_blob(st, 0), SC_HASH_LEN);
+    else
+        s = rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_ERR_NOT_FOUND : sql_fail(c, "read hash");
+    sqlite3_finalize(st);
+    return s;
+}
+
+sc_status st_find_code(sc_client *c, int etype, const char *code, uint8_t out[SC_ID_LEN])
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c,
+                       "SELECT id FROM entities WHERE etype=? AND code=? "
+                       "ORDER BY version DESC, id DESC LIMIT 1",
+                       &st);
+    if (s != SC_OK)
+        return s;
+    sqlite3_bind_int(st, 1, etype);
+    bind_text(st, 2, code);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SC_ID_LEN)
+        memcpy(out, sqlite3_column_blob(st, 0), SC_ID_LEN);
+    else
+        s = rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_ERR_NOT_FOUND : sql_fail(c, "find code");
+    sqlite3_finalize(st);
+    return s;
+}
+
+sc_status st_entities_each(sc_client *c, int etype, bool with_unfolded, st_id_fn fn, void *ctx)
+{
+    sqlite3_stmt *st;
+    const char *sql = with_unfolded
+                          ? "SELECT DISTINCT entity FROM ops WHERE state<>2 ORDER BY entity"
+                      : etype ? "SELECT id FROM entities WHERE etype=? ORDER BY id"
+                              : "SELECT id FROM entities ORDER BY id";
+    sc_status s = prep(c, sql, &st);
+    if (s != SC_OK)
+        return s;
+    if (etype && !with_unfolded)
+        sqlite3_bind_int(st, 1, etype);
+    int rc;
+    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (sqlite3_column_bytes(st, 0) == SC_ID_LEN)
+            s = fn(c, ctx, sqlite3_column_blob(st, 0));
+    if (s == SC_OK && rc != SQLITE_DONE)
+        s = sql_fail(c, "list entities");
+    sqlite3_finalize(st);
+    return s;
+}
+
+sc_status st_count(sc_client *c, const char *what, int64_t *out)
+{
+    static const struct {
+        const char *name, *sql;
+    } q[] = {
+        {"outbox", "SELECT COUNT(*) FROM ops WHERE state=0 AND origin=0"},
+        {"ops", "SELECT COUNT(*) FROM ops"},
+        {"entities", "SELECT COUNT(*) FROM entities"},
+        {"uploads", "SELECT COUNT(*) FROM blobs WHERE state=0"},
+        {"missing", "SELECT COUNT(*) FROM blobs WHERE state=2"},
+        {"rejected", "SELECT COUNT(*) FROM ops WHERE state=2"},
+    };
+    *out = 0;
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        if (strcmp(q[i].name, what) != 0)
+            continue;
+        sqlite3_stmt *st;
+        sc_status s = prep(c, q[i].sql, &st);
+        if (s != SC_OK)
+            return s;
+        if (sqlite3_step(st) == SQLITE_ROW)
+            *out = sqlite3_column_int64(st, 0);
+        else
+            s = sql_fail(c, "count");
+        sqlite3_finalize(st);
+        return s;
+    }
+    return cl_fail(c, SC_ERR_INTERNAL, 0, "no count named %s", what);
+}
+
+/* ---- blobs ---- */
+
+sc_status st_blob_put(sc_client *c, const uint8_t sha[SC_HASH_LEN], uint64_t size, const char *mime,
+                      int state)
+{
+    sqlite3_stmt *st;
+    /* A photo already known keeps its state unless it was missing (now here). */
+    sc_status s = prep(c,
+                       "INSERT INTO blobs(sha, size, mime, state) VALUES(?,?,?,?) "
+                       "ON CONFLICT(sha) DO UPDATE SET size=excluded.size, "
+                       "mime=IFNULL(excluded.mime, mime), "
+                       "state=CASE WHEN state=2 THEN excluded.state ELSE state END",
+                       &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, sha, SC_HASH_LEN);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+    bind_text(st, 3, mime);
+    sqlite3_bind_int(st, 4, state);
+    return exec_done(c, st, "store photo");
+}
+
+sc_status st_blob_set(sc_client *c, const uint8_t sha[SC_HASH_LEN], int state)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "UPDATE blobs SET state=? WHERE sha=?", &st);
+    if (s != SC_OK)
+        return s;
+    sqlite3_bind_int(st, 1, state);
+    bind_blob(st, 2, sha, SC_HASH_LEN);
+    return exec_done(c, st, "update photo");
+}
+
+sc_status st_blobs_each(sc_client *c, int state, st_blob_fn fn, void *ctx)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT sha, size FROM blobs WHERE state=? ORDER BY sha", &st);
+    if (s != SC_OK)
+        return s;
+    sqlite3_bind_int(st, 1, state);
+    int rc;
+    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (sqlite3_column_bytes(st, 0) == SC_HASH_LEN)
+            s = fn(c, ctx, sqlite3_column_blob(st, 0), (uint64_t)sqlite3_column_int64(st, 1));
+    if (s == SC_OK && rc != SQLITE_DONE)
+        s = sql_fail(c, "list photos");
+    sqlite3_finalize(st);
+    return s;
+}
+
+/* ---- checkpoints ---- */
+
+sc_status st_ckpt_add(sc_client *c, const char *note, size_t note_len, uint64_t size,
+                      const uint8_t root[SC_HASH_LEN], const uint8_t (*proof)[SC_HASH_LEN],
+                      size_t nproof)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "INSERT INTO checkpoints(size, root, note, proof) VALUES(?,?,?,?)", &st);
+    if (s != SC_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+    bind_blob(st, 2, root, SC_HASH_LEN);
+    sqlite3_bind_text(st, 3, note, (int)note_len, SQLITE_TRANSIENT);
+    if (nproof)
+        bind_blob(st, 4, proof, nproof * SC_HASH_LEN);
+    else
+        sqlite3_bind_null(st, 4);
+    return exec_done(c, st, "store checkpoint");
+}
+
+sc_status st_ckpt_each(sc_client *c, st_ckpt_fn fn, void *ctx)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT note, size, root, proof FROM checkpoints ORDER BY seq", &st);
+    if (s != SC_OK)
+        return s;
+    int rc;
+    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        uint8_t root[SC_HASH_LEN] = {0};
+        if (sqlite3_column_bytes(st, 2) == SC_HASH_LEN)
+            memcpy(root, sqlite3_column_blob(st, 2), SC_HASH_LEN);
+        size_t plen = (size_t)sqlite3_column_bytes(st, 3);
+        const void *proof = sqlite3_column_blob(st, 3);
+        s = fn(c, ctx, (const char *)sqlite3_column_text(st, 0),
+               (size_t)sqlite3_column_bytes(st, 0), (uint64_t)sqlite3_column_int64(st, 1), root,
+               (const uint8_t(*)[SC_HASH_LEN])proof, plen / SC_HASH_LEN);
+    }
+    if (s == SC_OK && rc != SQLITE_DONE)
+        s = sql_fail(c, "list checkpoints");
+    sqlite3_finalize(st);
+    return s;
+}
+
+sc_status st_ckpt_last(sc_client *c, bool *found, uint64_t *size, uint8_t root[SC_HASH_LEN],
+                       int64_t *time_ms)
+{
+    *found = false;
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT size, root, note FROM checkpoints ORDER BY seq DESC LIMIT 1", &st);
+    if (s != SC_OK)
+        return s;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *found = true;
+        *size = (uint64_t)sqlite3_column_int64(st, 0);
+        if (sqlite3_column_bytes(st, 1) == SC_HASH_LEN)
+            memcpy(root, sqlite3_column_blob(st, 1), SC_HASH_LEN);
+        if (time_ms) {
+            /* The time extension line: "time <ms>". */
+            const char *note = (const char *)sqlite3_column_text(st, 2);
+            const char *t = note ? strstr(note, "\ntime ") : NULL;
+            *time_ms = 0;
+            for (t = t ? t + 6 : NULL; t && *t >= '0' && *t <= '9'; t++)
+                *time_ms = *time_ms * 10 + (*t - '0');
+        }
+    } else if (rc != SQLITE_DONE) {
+        s = sql_fail(c, "read checkpoint");
+    }
+    sqlite3_finalize(st);
+    return s;
+}
+
+/* ---- devices ---- */
+
+sc_status st_device_enroll(sc_client *c, const uint8_t key[SC_KEY_LEN],
+                           const uint8_t entity[SC_ID_LEN], uint64_t index)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c,
+                       "INSERT INTO devices(key, entity, enroll_index) VALUES(?,?,?) "
+                       "ON CONFLICT(key) DO UPDATE SET enroll_index=MIN(enroll_index, "
+                       "excluded.enroll_index)",
+                       &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, key, SC_KEY_LEN);
+    bind_blob(st, 2, entity, SC_ID_LEN);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)index);
+    return exec_done(c, st, "store device");
+}
+
+sc_status st_device_revoke(sc_client *c, const uint8_t entity[SC_ID_LEN], uint64_t index)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c,
+                       "UPDATE devices SET revoke_index=MIN(IFNULL(revoke_index, ?1), ?1) "
+                       "WHERE entity=?2",
+                       &st);
+    if (s != SC_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
+    bind_blob(st, 2, entity, SC_ID_LEN);
+    return exec_done(c, st, "revoke device");
+}
+
+sc_status st_device_get(sc_client *c, const uint8_t key[SC_KEY_LEN], uint64_t *enroll_index,
+                        bool *revoked, uint64_t *revoke_index)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT enroll_index, revoke_index FROM devices WHERE key=?", &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, key, SC_KEY_LEN);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *enroll_index = (uint64_t)sqlite3_column_int64(st, 0);
+        *revoked = sqlite3_column_type(st, 1) != SQLITE_NULL;
+        *revoke_index = (uint64_t)sqlite3_column_int64(st, 1);
+    } else {
+        s = rc == SQLITE_DONE ? SC_ERR_NOT_FOUND : sql_fail(c, "read device");
+    }
+    sqlite3_finalize(st);
+    return s;
+}

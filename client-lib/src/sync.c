@@ -1,0 +1,880 @@
+/*
+ * sync.c: the client side of docs/protocol.md.
+ *
+ * One round: take a bounded batch from the outbox (causal order), POST
+ * /v1/sync with the cursor and the size of the last verified checkpoint,
+ * and verify the whole answer before touching the replica:
+ *   - one result per pushed op, naming it;
+ *   - the checkpoint's signature under the server key, and its consistency
+ *     with the last verified checkpoint (a smaller size, another root at
+ *     the same size or a proof that fails is SC_ERR_HISTORY_REWRITTEN);
+ *   - every pulled op's signature, and its author: the server key, or a
+ *     device enrolled by a server-signed DeviceEnroll with a smaller log
+ *     index (seen earlier or earlier in this answer) and not revoked before.
+ * Only then is the round applied, in one transaction: results (rejected
+ * ops and their dependents leave the state), pulled ops (deduplicated by
+ * id), refolds, the cursor, the checkpoint.  Rounds repeat while the
+ * outbox has more or the server says `more`.  Photos go up afterwards in
+ * chunks, resuming from the server's offset, and photos pulled ops name
+ * come down into the store.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/checkpoint.h"
+#include "core/merkle.h"
+#include "core/names.h"
+#include "internal.h"
+
+/* Room left in a request body for the cursor and framing. */
+#define BODY_MARGIN (64 * 1024)
+
+typedef struct idset {
+    uint8_t (*v)[SC_ID_LEN];
+    size_t n, cap;
+} idset;
+
+static bool idset_add(sc_client *c, idset *s, const uint8_t id[SC_ID_LEN])
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (memcmp(s->v[i], id, SC_ID_LEN) == 0)
+            return true;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 32;
+        uint8_t(*nv)[SC_ID_LEN] = sc_realloc_array(&c->env, s->v, cap, SC_ID_LEN);
+        if (!nv)
+            return false;
+        s->v = nv;
+        s->cap = cap;
+    }
+    memcpy(s->v[s->n++], id, SC_ID_LEN);
+    return true;
+}
+
+static void idset_free(sc_client *c, idset *s)
+{
+    sc_free(&c->env, s->v);
+    memset(s, 0, sizeof *s);
+}
+
+/* What a whole sc_sync did, for the report. */
+typedef struct report {
+    uint64_t pushed, accepted, duplicate, pulled, uploaded, downloaded, deferred;
+    json_t *rejected;
+    bool has_cp;
+    uint64_t cp_size;
+    uint8_t cp_root[SC_HASH_LEN];
+    sc_progress_fn progress;
+    void *pctx;
+    int64_t outbox_total;
+} report;
+
+/* ---- one round ---- */
+
+typedef struct batch {
+    ProtobufCBinaryData *ops;  /* copies of the outbox bytes; owned */
+    uint8_t (*ids)[SC_HASH_LEN];
+    size_t n, cap, bytes;
+} batch;
+
+static sc_status batch_visit(sc_client *c, void *ctx, const uint8_t id[SC_HASH_LEN],
+                             const uint8_t *signed_op, size_t len, bool *stop)
+{
+    batch *b = ctx;
+    if (b->n >= c->opt.batch_ops || (b->n > 0 && b->bytes + len + 8 > SC_SYNC_BODY_MAX - BODY_MARGIN)) {
+        *stop = true;
+        return SC_OK;
+    }
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        ProtobufCBinaryData *no = sc_realloc_array(&c->env, b->ops, cap, sizeof *no);
+        if (!no)
+            return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory reading the outbox");
+        b->ops = no;
+        uint8_t(*ni)[SC_HASH_LEN] = sc_realloc_array(&c->env, b->ids, cap, SC_HASH_LEN);
+        if (!ni)
+            return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory reading the outbox");
+        b->ids = ni;
+        b->cap = cap;
+    }
+    uint8_t *copy = sc_memdup(&c->env, signed_op, len);
+    if (!copy)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory reading the outbox");
+    b->ops[b->n] = (ProtobufCBinaryData){len, copy};
+    memcpy(b->ids[b->n], id, SC_HASH_LEN);
+    b->n++;
+    b->bytes += len + 8;
+    return SC_OK;
+}
+
+static void batch_free(sc_client *c, batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        sc_free(&c->env, b->ops[i].data);
+    sc_free(&c->env, b->ops);
+    sc_free(&c->env, b->ids);
+    memset(b, 0, sizeof *b);
+}
+
+/* Enrollments and revocations seen earlier in the answer being verified. */
+typedef struct dev_seen {
+    uint8_t key[SC_KEY_LEN];
+    uint8_t entity[SC_ID_LEN];
+    uint64_t enroll;
+    bool revoked;
+    uint64_t revoke;
+} dev_seen;
+
+typedef struct round {
+    Scpb__SyncResponse *resp;
+    sc_op **pulled;            /* opened and verified, one per resp->ops; owned */
+    size_t npulled;
+    dev_seen *devs;            /* from this answer */
+    size_t ndevs;
+    sc_checkpoint cp;
+    const char *note;
+    uint64_t old_size;
+    bool new_cp;               /* the checkpoint moved */
+    size_t nproof;             /* hashes in resp->consistency that linked it */
+} round;
+
+static void round_free(sc_client *c, round *r)
+{
+    for (size_t i = 0; i < r->npulled; i++)
+        sc_op_free(&c->env, r->pulled[i]);
+    sc_free(&c->env, r->pulled);
+    sc_free(&c->env, r->devs);
+    if (r->resp)
+        scpb__sync_response__free_unpacked(r->resp, NULL);
+    memset(r, 0, sizeof *r);
+}
+
+static bool is_server(sc_client *c, const Scpb__Op *op)
+{
+    return op->author.len == SC_KEY_LEN &&
+           memcmp(op->author.data, c->id.server_key, SC_KEY_LEN) == 0;
+}
+
+/* Is the author of op (logged at index) allowed to have made it? */
+static sc_status check_author(sc_client *c, round *r, const sc_op *op, uint64_t index)
+{
+    const Scpb__Op *o = op->op;
+    if (is_server(c, o))
+        return SC_OK;
+    char hex[SC_HASH_HEX];
+    cl_hex(op->id, SC_HASH_LEN, hex, sizeof hex);
+    uint64_t enroll = 0, revoke = 0;
+    bool revoked = false, found = false;
+    for (size_t i = 0; i < r->ndevs; i++)
+        if (memcmp(r->devs[i].key, o->author.data, SC_KEY_LEN) == 0) {
+            found = true;
+            enroll = r->devs[i].enroll;
+            revoked = r->devs[i].revoked;
+            revoke = r->devs[i].revoke;
+        }
+    if (!found) {
+        sc_status s = st_device_get(c, o->author.data, &enroll, &revoked, &revoke);
+        if (s == SC_OK)
+            found = true;
+        else if (s != SC_ERR_NOT_FOUND)
+            return s;
+    }
+    /* A revocation pulled in this answer for a device enrolled earlier. */
+    if (found)
+        for (size_t i = 0; i < r->ndevs; i++)
+            if (r->devs[i].revoked && memcmp(r->devs[i].key, o->author.data, SC_KEY_LEN) == 0 &&
+                (!revoked || r->devs[i].revoke < revoke)) {
+                revoked = true;
+                revoke = r->devs[i].revoke;
+            }
+    if (!found || enroll >= index)
+        return cl_fail(c, SC_ERR_BAD_SIGNATURE, SCPB__REASON__REASON_UNKNOWN_DEVICE,
+                       "pulled op %.16s at log index %llu: its author is not an enrolled device",
+                       hex, (unsigned long long)index);
+    if (revoked && revoke < index)
+        return cl_fail(c, SC_ERR_BAD_SIGNATURE, SCPB__REASON__REASON_DEVICE_REVOKED,
+                       "pulled op %.16s at log index %llu: its author was revoked at %llu", hex,
+                       (unsigned long long)index, (unsigned long long)revoke);
+    return SC_OK;
+}
+
+/* Note a server-signed enrollment or revocation so later ops in the answer can use it. */
+static sc_status note_device(sc_client *c, round *r, const sc_op *op, uint64_t index)
+{
+    const Scpb__Op *o = op->op;
+    if (!is_server(c, o))
+        return SC_OK;
+    if (o->body_case == SCPB__OP__BODY_DEVICE_ENROLL && o->device_enroll->key.len == SC_KEY_LEN) {
+        dev_seen *nd = sc_realloc_array(&c->env, r->devs, r->ndevs + 1, sizeof *nd);
+        if (!nd)
+            return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory verifying pulled ops");
+        r->devs = nd;
+        dev_seen *d = &nd[r->ndevs++];
+        memset(d, 0, sizeof *d);
+        memcpy(d->key, o->device_enroll->key.data, SC_KEY_LEN);
+        memcpy(d->entity, o->entity.data, SC_ID_LEN);
+        d->enroll = index;
+    } else if (o->body_case == SCPB__OP__BODY_DEVICE_REVOKE) {
+        /* The key of the revoked device: from this answer or from the replica's devices. */
+        bool hit = false;
+        for (size_t i = 0; i < r->ndevs; i++)
+            if (memcmp(r->devs[i].entity, o->entity.data, SC_ID_LEN) == 0) {
+                if (!r->devs[i].revoked || index < r->devs[i].revoke)
+                    r->devs[i].revoke = index;
+                r->devs[i].revoked = true;
+                hit = true;
+            }
+        if (!hit) {
+            Scpb__EntityState *st = NULL;
+            if (st_state_get(c, o->entity.data, &st) == SC_OK && rp_device(st) &&
+                st->device->key.len == SC_KEY_LEN) {
+                dev_seen *nd = sc_realloc_array(&c->env, r->devs, r->ndevs + 1, sizeof *nd);
+                if (!nd) {
+                    rp_state_free(c, st);
+                    return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory verifying pulled ops");
+                }
+                r->devs = nd;
+                dev_seen *d = &nd[r->ndevs++];
+                memset(d, 0, sizeof *d);
+                memcpy(d->key, st->device->key.data, SC_KEY_LEN);
+                memcpy(d->entity, o->entity.data, SC_ID_LEN);
+                uint64_t e = 0, rv = 0;
+                bool was = false;
+                d->enroll = st_device_get(c, d->key, &e, &was, &rv) == SC_OK ? e : index;
+                d->revoked = true;
+                d->revoke = was && rv < index ? rv : index;
+            }
+            rp_state_free(c, st);
+        }
+    }
+    return SC_OK;
+}
+
+static bool hash_eq(const ProtobufCBinaryData *b, const uint8_t h[SC_HASH_LEN])
+{
+    return b->len == SC_HASH_LEN && memcmp(b->data, h, SC_HASH_LEN) == 0;
+}
+
+/* Verify everything in the answer; nothing is written. */
+static sc_status verify_round(sc_client *c, const batch *b, round *r)
+{
+    Scpb__SyncResponse *resp = r->resp;
+    sc_status s;
+    /* Per-op results. */
+    if (resp->n_results != b->n)
+        return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: %zu ops pushed but %zu results came back", b->n,
+                       resp->n_results);
+    for (size_t i = 0; i < b->n; i++) {
+        const Scpb__OpResult *res = resp->results[i];
+        if ((res->has_op_id && !hash_eq(&res->op_id, b->ids[i])) || !res->has_status ||
+            res->status < SCPB__OP_STATUS__OP_ACCEPTED || res->status > SCPB__OP_STATUS__OP_REJECTED ||
+            (res->status != SCPB__OP_STATUS__OP_REJECTED && !res->has_log_index))
+            return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: result %zu of %zu does not match its op",
+                           i + 1, b->n);
+    }
+    /* The checkpoint. */
+    const Scpb__Checkpoint *cp = resp->checkpoint;
+    if (!cp || !cp->note)
+        return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: the answer has no checkpoint");
+    size_t note_len = strlen(cp->note);
+    sc_err e;
+    sc_err_clear(&e);
+    if ((s = sc_checkpoint_open(cp->note, note_len, c->id.server_key, c->id.origin, &r->cp, &e)) !=
+        SC_OK)
+        return cl_fail(c, SC_ERR_CHECKPOINT, 0, "sync: checkpoint: %s", e.msg);
+    if ((cp->has_size && cp->size != r->cp.size) || (cp->has_root && !hash_eq(&cp->root, r->cp.root)))
+        return cl_fail(c, SC_ERR_CHECKPOINT, 0,
+                       "sync: the checkpoint's size or root differ from its signed note");
+    r->note = cp->note;
+    bool found = false;
+    uint8_t old_root[SC_HASH_LEN] = {0};
+    if ((s = st_ckpt_last(c, &found, &r->old_size, old_root, NULL)) != SC_OK)
+        return s;
+    if (!found)
+        r->old_size = 0;
+    if (r->cp.size < r->old_size)
+        return cl_fail(c, SC_ERR_HISTORY_REWRITTEN, 0,
+                       "sync: the server's log has %llu entries, fewer than the %llu of a verified "
+                       "checkpoint: history was rewritten",
+                       (unsigned long long)r->cp.size, (unsigned long long)r->old_size);
+    if (found && r->cp.size == r->old_size && memcmp(r->cp.root, old_root, SC_HASH_LEN) != 0)
+        return cl_fail(c, SC_ERR_HISTORY_REWRITTEN, 0,
+                       "sync: the server's root at size %llu differs from the verified one: "
+                       "history was rewritten",
+                       (unsigned long long)r->cp.size);
+    r->new_cp = !found || r->cp.size != r->old_size;
+    if (found && r->old_size > 0 && r->cp.size > r->old_size) {
+        const Scpb__ConsistencyProof *p = resp->consistency;
+        if (!p || !p->has_old_size || !p->has_new_size || p->old_size != r->old_size ||
+            p->new_size != r->cp.size || p->n_hashes > SC_PROOF_HASHES_MAX)
+            return cl_fail(c, SC_ERR_HISTORY_REWRITTEN, 0,
+                           "sync: no consistency proof from the verified size %llu to %llu",
+                           (unsigned long long)r->old_size, (unsigned long long)r->cp.size);
+        uint8_t(*h)[SC_HASH_LEN] = sc_calloc(&c->env, p->n_hashes + 1, SC_HASH_LEN);
+        if (!h)
+            return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory verifying a proof");
+        bool ok = true;
+        for (size_t i = 0; i < p->n_hashes; i++) {
+            ok = ok && p->hashes[i].len == SC_HASH_LEN;
+            if (ok)
+                memcpy(h[i], p->hashes[i].data, SC_HASH_LEN);
+        }
+        s = ok ? sc_merkle_verify_consistency(r->old_size, r->cp.size, old_root, r->cp.root,
+                                              (const uint8_t(*)[SC_HASH_LEN])h, p->n_hashes)
+               : SC_ERR_PROOF;
+        sc_free(&c->env, h);
+        if (s != SC_OK)
+            return cl_fail(c, SC_ERR_HISTORY_REWRITTEN, 0,
+                           "sync: the consistency proof from size %llu to %llu does not verify: "
+                           "history was rewritten",
+                           (unsigned long long)r->old_size, (unsigned long long)r->cp.size);
+        /* The proof is kept with the checkpoint so `verify` can recheck the chain. */
+        r->nproof = p->n_hashes;
+    }
+    for (size_t i = 0; i < b->n; i++)
+        if (resp->results[i]->has_log_index && resp->results[i]->log_index >= r->cp.size)
+            return cl_fail(c, SC_ERR_PROTOCOL, 0,
+                           "sync: result %zu has log index %llu beyond the checkpoint (%llu)",
+                           i + 1, (unsigned long long)resp->results[i]->log_index,
+                           (unsigned long long)r->cp.size);
+    /* Pulled ops: signature, author, in order. */
+    r->pulled = sc_calloc(&c->env, resp->n_ops + 1, sizeof *r->pulled);
+    if (!r->pulled)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory verifying pulled ops");
+    for (size_t i = 0; i < resp->n_ops; i++) {
+        const Scpb__LoggedOp *lo = resp->ops[i];
+        if (!lo->has_signed_op || !lo->has_log_index || lo->log_index >= r->cp.size)
+            return cl_fail(c, SC_ERR_PROTOCOL, 0,
+                           "sync: pulled op %zu has no bytes or a log index beyond the checkpoint",
+                           i + 1);
+        sc_err_clear(&e);
+        s = sc_op_open(&c->env, lo->signed_op.data, lo->signed_op.len, SC_OP_VERIFY,
+                       &r->pulled[i], &e);
+        if (s != SC_OK)
+            return cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_BAD_SIGNATURE, e.reason,
+                           "pulled op at log index %llu: %s", (unsigned long long)lo->log_index,
+                           e.msg);
+        r->npulled = i + 1;
+        if ((s = check_author(c, r, r->pulled[i], lo->log_index)) != SC_OK ||
+            (s = note_device(c, r, r->pulled[i], lo->log_index)) != SC_OK)
+            return s;
+    }
+    return SC_OK;
+}
+
+/* Mark every op that depends (transitively) on a rejected op of the entity as rejected. */
+static sc_status reject_dependents(sc_client *c, const uint8_t entity[SC_ID_LEN], report *rep)
+{
+    sc_op **ops = NULL;
+    size_t n = 0;
+    sc_status s = st_ops_of_entity(c, entity, true, &ops, &n);
+    if (s != SC_OK)
+        return s;
+    bool *rej = sc_calloc(&c->env, n + 1, sizeof *rej);
+    if (!rej) {
+        st_ops_free(c, ops, n);
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    }
+    for (size_t i = 0; i < n && s == SC_OK; i++) {
+        st_opinfo info;
+        if ((s = st_op_info(c, ops[i]->id, &info)) == SC_OK)
+            rej[i] = info.state == ST_REJECTED;
+    }
+    /* Store order is causal for what we made; iterate to a fixpoint for the rest. */
+    for (bool changed = true; changed && s == SC_OK;) {
+        changed = false;
+        for (size_t i = 0; i < n && s == SC_OK; i++) {
+            if (rej[i])
+                continue;
+            const Scpb__Op *o = ops[i]->op;
+            for (size_t d = 0; d < o->n_deps && !rej[i]; d++)
+                for (size_t j = 0; j < n; j++)
+                    if (rej[j] && o->deps[d].len == SC_HASH_LEN &&
+                        memcmp(o->deps[d].data, ops[j]->id, SC_HASH_LEN) == 0) {
+                        char hex[SC_HASH_HEX], msg[128];
+                        cl_hex(ops[j]->id, SC_HASH_LEN, hex, sizeof hex);
+                        snprintf(msg, sizeof msg, "depends on rejected op %.16s", hex);
+                        s = st_op_set(c, ops[i]->id, ST_REJECTED, false, 0,
+                                      SCPB__REASON__REASON_UNKNOWN_DEPENDENCY, msg);
+                        rej[i] = changed = true;
+                        char oh[SC_HASH_HEX], eh[SC_ID_HEX];
+                        cl_hex(ops[i]->id, SC_HASH_LEN, oh, sizeof oh);
+                        cl_hex(entity, SC_ID_LEN, eh, sizeof eh);
+                        json_array_append_new(rep->rejected,
+                                              json_pack("{s:s,s:s,s:s,s:s}", "op", oh, "entity", eh,
+                                                        "reason", "unknown_dependency", "message",
+                                                        msg));
+                        break;
+                    }
+        }
+    }
+    sc_free(&c->env, rej);
+    st_ops_free(c, ops, n);
+    return s;
+}
+
+/* Photos an op names: remember the ones not in the store, to download. */
+static sc_status want_blobs(sc_client *c, const Scpb__Op *o)
+{
+    const ProtobufCBinaryData *v = NULL;
+    size_t n = 0;
+    uint64_t size = 0;
+    switch (o->body_case) {
+    case SCPB__OP__BODY_PHOTO_ATTACH:
+        v = &o->photo_attach->sha256;
+        n = o->photo_attach->has_sha256 ? 1 : 0;
+        size = o->photo_attach->size;
+        break;
+    case SCPB__OP__BODY_FINDING_CREATE:
+        v = o->finding_create->evidence;
+        n = o->finding_create->n_evidence;
+        break;
+    case SCPB__OP__BODY_RECTIFICATION_REPORT:
+        v = o->rectification_report->evidence;
+        n = o->rectification_report->n_evidence;
+        break;
+    case SCPB__OP__BODY_REVISIT:
+        v = o->revisit->evidence;
+        n = o->revisit->n_evidence;
+        break;
+    default:
+        return SC_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].len != SC_HASH_LEN || bl_present(c, v[i].data))
+            continue;
+        sc_status s = st_blob_put(c, v[i].data, size, NULL, BL_MISSING);
+        if (s != SC_OK)
+            return s;
+    }
+    return SC_OK;
+}
+
+static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep)
+{
+    Scpb__SyncResponse *resp = r->resp;
+    idset touched = {0};
+    sc_status s = st_begin(c);
+    if (s != SC_OK)
+        return s;
+    for (size_t i = 0; i < b->n && s == SC_OK; i++) {
+        const Scpb__OpResult *res = resp->results[i];
+        st_opinfo info;
+        if ((s = st_op_info(c, b->ids[i], &info)) != SC_OK)
+            break;
+        if (res->status == SCPB__OP_STATUS__OP_REJECTED) {
+            int reason = res->has_reason ? (int)res->reason : 0;
+            if (reason == SCPB__REASON__REASON_STORAGE || reason == SCPB__REASON__REASON_BATCH_LIMIT) {
+                rep->deferred++; /* not processed: stays in the outbox for the next sync */
+                continue;
+            }
+            const char *msg = res->message && sc_utf8_valid(res->message, strlen(res->message))
+                                  ? res->message
+                                  : "";
+            s = st_op_set(c, b->ids[i], ST_REJECTED, false, 0, reason, msg);
+            if (s == SC_OK && !idset_add(c, &touched, info.entity))
+                s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+            char oh[SC_HASH_HEX], eh[SC_ID_HEX];
+            cl_hex(b->ids[i], SC_HASH_LEN, oh, sizeof oh);
+            cl_hex(info.entity, SC_ID_LEN, eh, sizeof eh);
+            const char *rn = sc_name_of(&sc_names_reason, reason);
+            json_array_append_new(rep->rejected, json_pack("{s:s,s:s,s:s,s:s}", "op", oh, "entity",
+                                                           eh, "reason", rn ? rn : "none",
+                                                           "message", msg));
+        } else {
+            s = st_op_set(c, b->ids[i], ST_ACCEPTED, true, res->log_index, 0, NULL);
+            if (res->status == SCPB__OP_STATUS__OP_DUPLICATE)
+                rep->duplicate++;
+            else
+                rep->accepted++;
+        }
+    }
+    /* Dependents of rejected ops leave the state too. */
+    for (size_t i = 0; i < touched.n && s == SC_OK; i++)
+        s = reject_dependents(c, touched.v[i], rep);
+    for (size_t i = 0; i < r->npulled && s == SC_OK; i++) {
+        const sc_op *op = r->pulled[i];
+        const Scpb__Op *o = op->op;
+        uint64_t index = resp->ops[i]->log_index;
+        bool inserted = false;
+        if ((s = st_op_put(c, op, ST_PULLED, ST_ACCEPTED, true, index, &inserted)) != SC_OK)
+            break;
+        if (!inserted) {
+            st_opinfo info;
+            if ((s = st_op_info(c, op->id, &info)) == SC_OK && info.state != ST_REJECTED &&
+                (!info.has_index || info.state != ST_ACCEPTED))
+                s = st_op_set(c, op->id, ST_ACCEPTED, true, index, 0, NULL);
+            if (s != SC_OK)
+                break;
+        }
+        rp_hlc_observe(c, o->hlc);
+        if (is_server(c, o) && o->body_case == SCPB__OP__BODY_DEVICE_ENROLL &&
+            o->device_enroll->key.len == SC_KEY_LEN)
+            s = st_device_enroll(c, o->device_enroll->key.data, o->entity.data, index);
+        else if (is_server(c, o) && o->body_case == SCPB__OP__BODY_DEVICE_REVOKE)
+            s = st_device_revoke(c, o->entity.data, index);
+        if (s == SC_OK)
+            s = want_blobs(c, o);
+        if (s == SC_OK && !idset_add(c, &touched, o->entity.data))
+            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+        if (inserted)
+            rep->pulled++; /* ops new to the replica; our own come back and are deduplicated */
+    }
+    for (size_t i = 0; i < touched.n && s == SC_OK; i++)
+        s = rp_refold(c, touched.v[i]);
+    if (s == SC_OK && resp->has_cursor)
+        s = st_meta_put(c, "cursor", resp->cursor.data, resp->cursor.len);
+    if (s == SC_OK && r->new_cp) {
+        const Scpb__ConsistencyProof *p = resp->consistency;
+        uint8_t(*h)[SC_HASH_LEN] = NULL;
+        if (r->nproof && p) {
+            h = sc_calloc(&c->env, r->nproof, SC_HASH_LEN);
+            if (!h)
+                s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+            for (size_t i = 0; h && i < r->nproof; i++)
+                memcpy(h[i], p->hashes[i].data, SC_HASH_LEN);
+        }
+        if (s == SC_OK)
+            s = st_ckpt_add(c, r->note, strlen(r->note), r->cp.size, r->cp.root,
+                            (const uint8_t(*)[SC_HASH_LEN])h, h ? r->nproof : 0);
+        sc_free(&c->env, h);
+    }
+    if (s == SC_OK)
+        s = rp_hlc_save(c);
+    idset_free(c, &touched);
+    if (s == SC_OK)
+        s = st_commit(c);
+    else
+        st_rollback(c);
+    if (s == SC_OK) {
+        rep->has_cp = true;
+        rep->cp_size = r->cp.size;
+        memcpy(rep->cp_root, r->cp.root, SC_HASH_LEN);
+    }
+    return s;
+}
+
+/* One round trip.  *more: call again; *moved: something was pushed, pulled or the cursor advanced. */
+static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
+{
+    *more = false;
+    *moved = false;
+    batch b = {0};
+    round r;
+    memset(&r, 0, sizeof r);
+    tp_resp http;
+    memset(&http, 0, sizeof http);
+    uint8_t *cursor = NULL, *body = NULL;
+    size_t cursor_len = 0;
+    sc_status s = st_outbox_each(c, batch_visit, &b);
+    if (s != SC_OK)
+        goto done;
+    s = st_meta_get_alloc(c, "cursor", &cursor, &cursor_len);
+    if (s != SC_OK && s != SC_ERR_NOT_FOUND)
+        goto done;
+    bool found = false;
+    uint64_t known = 0;
+    uint8_t root[SC_HASH_LEN];
+    if ((s = st_ckpt_last(c, &found, &known, root, NULL)) != SC_OK)
+        goto done;
+    /*
+     * A cursor the server refuses (400 malformed: not one it made, or past
+     * its log) is dropped and the pull starts over from the beginning; ops
+     * that come again are deduplicated, and a log that shrank is caught by
+     * the checkpoint check below.
+     */
+    for (int attempt = 0;; attempt++) {
+        Scpb__SyncRequest req = SCPB__SYNC_REQUEST__INIT;
+        req.n_ops = b.n;
+        req.ops = b.ops;
+        req.has_cursor = cursor != NULL;
+        req.cursor = (ProtobufCBinaryData){cursor_len, cursor};
+        req.has_known_size = true;
+        req.known_size = found ? known : 0;
+        req.has_max_pull = true;
+        req.max_pull = SC_CL_PULL_MAX;
+        size_t blen = scpb__sync_request__get_packed_size(&req);
+        sc_free(&c->env, body);
+        body = sc_alloc(&c->env, blen);
+        if (!body) {
+            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a sync request");
+            goto done;
+        }
+        scpb__sync_request__pack(&req, body);
+        tp_resp_dispose(c, &http);
+        if ((s = tp_call(c, "POST", "/v1/sync", body, blen, true, SC_CL_RESPONSE_MAX, &http)) !=
+            SC_OK)
+            goto done;
+        if (http.status == 400 && cursor && attempt == 0 && strcmp(http.reason, "malformed") == 0) {
+            sc_free(&c->env, cursor);
+            cursor = NULL;
+            cursor_len = 0;
+            continue;
+        }
+        break;
+    }
+    if (http.status != 200) {
+        s = tp_fail(c, &http, "sync");
+        goto done;
+    }
+    r.resp = scpb__sync_response__unpack(NULL, http.len, http.body);
+    if (!r.resp) {
+        s = cl_fail(c, SC_ERR_PROTOCOL, 0,
+                    "%s answered /v1/sync with %zu bytes that are not a SyncResponse", c->id.server,
+                    http.len);
+        goto done;
+    }
+    if ((s = verify_round(c, &b, &r)) != SC_OK || (s = apply_round(c, &b, &r, rep)) != SC_OK)
+        goto done;
+    rep->pushed += b.n;
+    *moved = b.n > 0 || r.resp->n_ops > 0 ||
+             (r.resp->has_cursor && (r.resp->cursor.len != cursor_len ||
+                                     (cursor_len && memcmp(r.resp->cursor.data, cursor, cursor_len))));
+    if (rep->progress) {
+        rep->progress(rep->pctx, "push", rep->pushed, (uint64_t)rep->outbox_total);
+        rep->progress(rep->pctx, "pull", rep->pulled, 0);
+    }
+    /* Another round when the server has more, or the outbox still has ops it has not seen. */
+    int64_t left = 0;
+    if ((s = st_count(c, "outbox", &left)) != SC_OK)
+        goto done;
+    *more = (r.resp->has_more && r.resp->more) ||
+            (b.n > 0 && left > 0 && (uint64_t)left > rep->deferred);
+done:
+    round_free(c, &r);
+    batch_free(c, &b);
+    tp_resp_dispose(c, &http);
+    sc_free(&c->env, cursor);
+    sc_free(&c->env, body);
+    return s;
+}
+
+/* ---- photos ---- */
+
+typedef struct blob_job {
+    report *rep;
+    uint8_t *buf;
+    sc_status first_error;
+} blob_job;
+
+static void blob_target(const uint8_t sha[SC_HASH_LEN], char *out, size_t cap)
+{
+    char hex[SC_HASH_HEX];
+    cl_hex(sha, SC_HASH_LEN, hex, sizeof hex);
+    snprintf(out, cap, "/v1/blobs/%s", hex);
+}
+
+static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH_LEN])
+{
+    char target[128], path[4096];
+    blob_target(sha, target, sizeof target);
+    bl_path(c, sha, path, sizeof path);
+    tp_resp r;
+    memset(&r, 0, sizeof r);
+    FILE *f = NULL;
+    sc_status s = tp_call(c, "HEAD", target, NULL, 0, true, SC_CL_SMALL_RESPONSE_MAX, &r);
+    if (s != SC_OK)
+        goto done;
+    if (r.status == 200)
+        goto uploaded;
+    if (r.status != 404) {
+        s = tp_fail(c, &r, "photo upload");
+        goto done;
+    }
+    uint64_t offset = r.has_offset ? r.offset : 0;
+    f = fopen(path, "rb");
+    if (!f) {
+        s = cl_fail(c, SC_ERR_IO, 0, "photo %s is missing from the local store", path);
+        goto done;
+    }
+    if (fseek(f, 0, SEEK_END) != 0) {
+        s = cl_fail(c, SC_ERR_IO, 0, "cannot read photo %s", path);
+        goto done;
+    }
+    long end = ftell(f);
+    if (end <= 0) {
+        s = cl_fail(c, SC_ERR_IO, 0, "photo %s is empty", path);
+        goto done;
+    }
+    uint64_t total = (uint64_t)end;
+    /* Each chunk moves the offset forward or fails; the bound stops a server that loops us. */
+    for (uint64_t guard = 0; guard < total / c->opt.chunk_bytes + 64; guard++) {
+        if (offset > total) {
+            s = cl_fail(c, SC_ERR_PROTOCOL, 0, "photo upload: server offset %llu beyond %llu bytes",
+                        (unsigned long long)offset, (unsigned long long)total);
+            goto done;
+        }
+        size_t want = total - offset < c->opt.chunk_bytes ? (size_t)(total - offset)
+                                                           : c->opt.chunk_bytes;
+        if (want == 0) {
+            s = cl_fail(c, SC_ERR_PROTOCOL, 0, "photo upload: the server has all %llu bytes "
+                        "but does not store the photo", (unsigned long long)total);
+            goto done;
+        }
+        if (fseek(f, (long)offset, SEEK_SET) != 0 || fread(j->buf, 1, want, f) != want) {
+            s = cl_fail(c, SC_ERR_IO, 0, "cannot read photo %s", path);
+            goto done;
+        }
+        tp_resp_dispose(c, &r);
+        if ((s = tp_put_chunk(c, target, j->buf, want, offset, total, &r)) != SC_OK)
+            goto done;
+        if (r.status == 200 || r.status == 201)
+            goto uploaded;
+        if (r.status == 202 || r.status == 409) {
+            uint64_t next = r.has_offset ? r.offset : offset + want;
+            if (r.status == 202 && next <= offset) {
+                s = cl_fail(c, SC_ERR_PROTOCOL, 0, "photo upload: the offset did not move");
+                goto done;
+            }
+            offset = next;
+            if (j->rep->progress)
+                j->rep->progress(j->rep->pctx, "upload", offset, total);
+            continue;
+        }
+        s = tp_fail(c, &r, "photo upload");
+        goto done;
+    }
+    s = cl_fail(c, SC_ERR_PROTOCOL, 0, "photo upload did not finish");
+    goto done;
+uploaded:
+    if ((s = st_blob_set(c, sha, BL_DONE)) == SC_OK)
+        j->rep->uploaded++;
+done:
+    if (f)
+        fclose(f);
+    tp_resp_dispose(c, &r);
+    return s;
+}
+
+static sc_status upload_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_LEN], uint64_t size)
+{
+    (void)size;
+    return upload_one(c, ctx, sha);
+}
+
+static sc_status download_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_LEN],
+                                uint64_t size)
+{
+    (void)size;
+    blob_job *j = ctx;
+    if (bl_present(c, sha))
+        return st_blob_set(c, sha, BL_DONE);
+    char target[128], tmp[4096];
+    blob_target(sha, target, sizeof target);
+    bl_tmp_path(c, tmp, sizeof tmp);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return cl_fail(c, SC_ERR_IO, 0, "cannot write into the photo store %s", c->blob_dir);
+    sc_sha256_ctx h;
+    sc_sha256_init(&h);
+    tp_resp r;
+    sc_status s = tp_download(c, target, f, SC_BLOB_MAX, &h, &r);
+    bool ok = s == SC_OK && r.status == 200 && fflush(f) == 0;
+    fclose(f);
+    if (ok) {
+        uint8_t got[SC_HASH_LEN];
+        sc_sha256_final(&h, got);
+        if (memcmp(got, sha, SC_HASH_LEN) != 0) {
+            s = cl_fail(c, SC_ERR_PROTOCOL, 0, "downloaded photo %s does not match its hash",
+                        target + 10);
+            ok = false;
+        } else if ((s = bl_install(c, tmp, sha)) == SC_OK &&
+                   (s = st_blob_set(c, sha, BL_DONE)) == SC_OK) {
+            j->rep->downloaded++;
+            if (j->rep->progress)
+                j->rep->progress(j->rep->pctx, "download", j->rep->downloaded, 0);
+            tp_resp_dispose(c, &r);
+            return SC_OK;
+        }
+    } else if (s == SC_OK && r.status != 404) {
+        s = tp_fail(c, &r, "photo download");
+    }
+    remove(tmp);
+    tp_resp_dispose(c, &r);
+    /* A photo not uploaded yet (404) stays pending; it is not an error of this sync. */
+    return s;
+}
+
+/* ---- the whole sync ---- */
+
+sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
+{
+    if (json)
+        *json = NULL;
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    report rep;
+    memset(&rep, 0, sizeof rep);
+    rep.progress = progress;
+    rep.pctx = ctx;
+    rep.rejected = json_array();
+    blob_job job = {.rep = &rep};
+    sc_status s = cl_need_identity(c);
+    if (s == SC_OK)
+        s = cl_key(c);
+    if (s == SC_OK)
+        s = st_count(c, "outbox", &rep.outbox_total);
+    if (s != SC_OK)
+        goto done;
+    if (!rep.rejected) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+        goto done;
+    }
+    bool more = true;
+    /* A server that says `more` but sends nothing new, round after round, is stopped. */
+    uint32_t idle = 0;
+    for (uint32_t rounds = 0; more && s == SC_OK; rounds++) {
+        bool moved = false;
+        if (rounds >= SC_CL_ROUNDS_MAX || idle >= SC_CL_IDLE_ROUNDS_MAX) {
+            s = cl_fail(c, SC_ERR_PROTOCOL, 0,
+                        "sync: the server kept saying `more` for %u rounds without progress",
+                        rounds);
+            break;
+        }
+        s = sync_round(c, &rep, &more, &moved);
+        idle = moved ? 0 : idle + 1;
+    }
+    if (s != SC_OK)
+        goto done;
+    job.buf = sc_alloc(&c->env, c->opt.chunk_bytes);
+    if (!job.buf) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory for photo uploads");
+        goto done;
+    }
+    if ((s = st_blobs_each(c, BL_UPLOAD, upload_visit, &job)) != SC_OK ||
+        (s = st_blobs_each(c, BL_MISSING, download_visit, &job)) != SC_OK)
+        goto done;
+    if (json) {
+        int64_t conflicts = 0;
+        if ((s = qr_conflict_count(c, &conflicts)) != SC_OK)
+            goto done;
+        json_t *o = json_object();
+        json_object_set_new(o, "pushed", json_integer((json_int_t)rep.pushed));
+        json_object_set_new(o, "accepted", json_integer((json_int_t)rep.accepted));
+        json_object_set_new(o, "duplicate", json_integer((json_int_t)rep.duplicate));
+        json_object_set(o, "rejected", rep.rejected);
+        json_object_set_new(o, "deferred", json_integer((json_int_t)rep.deferred));
+        json_object_set_new(o, "pulled", json_integer((json_int_t)rep.pulled));
+        json_object_set_new(o, "photos_uploaded", json_integer((json_int_t)rep.uploaded));
+        json_object_set_new(o, "photos_downloaded", json_integer((json_int_t)rep.downloaded));
+        json_object_set_new(o, "conflicts", json_integer(conflicts));
+        if (rep.has_cp) {
+            char hex[SC_HASH_HEX];
+            cl_hex(rep.cp_root, SC_HASH_LEN, hex, sizeof hex);
+            json_object_set_new(o, "checkpoint", json_pack("{s:I,s:s}", "size",
+                                                           (json_int_t)rep.cp_size, "root", hex));
+        } else {
+            json_object_set_new(o, "checkpoint", json_null());
+        }
+        *json = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        if (!*json)
+            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    }
+done:
+    sc_free(&c->env, job.buf);
+    json_decref(rep.rejected);
+    return s;
+}

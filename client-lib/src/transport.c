@@ -1,0 +1,394 @@
+/*
+ * transport.c: HTTP to syncd.  The only module that touches libcurl.
+ *
+ * Requests are signed as docs/protocol.md §3 says: four headers, the
+ * signature over "spotcheck-request-v1\0" METHOD \n TARGET \n TIME \n NONCE
+ * \n BODYHASH with the device key.  Each try is signed afresh (a new time
+ * and nonce), because syncd refuses a nonce it has seen.  Bodies received
+ * are capped when the call starts; a server that sends more gets the
+ * transfer aborted, never a bigger buffer.
+ *
+ * Retries: a failure to connect, a timeout, a connection cut and a 503 are
+ * retried with exponential backoff (backoff_ms, doubling) up to `retries`
+ * extra tries; anything else is final.  An answer that is not HTTP is
+ * SC_ERR_PROTOCOL, no answer at all SC_ERR_NETWORK.
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/names.h"
+#include "internal.h"
+
+typedef struct tp_req {
+    const char *base;         /* server URL without trailing slash */
+    const char *method;       /* "GET", "POST", "PUT", "HEAD" */
+    const char *target;       /* path and query, as signed */
+    const uint8_t *body;
+    size_t len;
+    const char *ctype;        /* Content-Type of the body, NULL for none */
+    const char *extra;        /* one more header line (Content-Range), may be NULL */
+    bool sign;
+    size_t cap;               /* response body cap */
+    FILE *sink;               /* download: body goes here instead of memory */
+    sc_sha256_ctx *sha;       /* download: hashes the body */
+} tp_req;
+
+typedef struct sink {
+    sc_client *c;
+    const tp_req *req;
+    tp_resp *resp;
+    size_t cap;               /* bytes of resp->body allocated */
+    uint64_t got;             /* bytes received */
+    bool over;                /* the cap was exceeded */
+    bool failed;              /* out of memory or a write error */
+} sink;
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    sink *k = ud;
+    size_t n = size * nmemb;
+    if (k->got + n > k->req->cap) {
+        k->over = true;
+        return 0;
+    }
+    k->got += n;
+    if (k->req->sink) {
+        if (k->req->sha)
+            sc_sha256_update(k->req->sha, ptr, n);
+        if (fwrite(ptr, 1, n, k->req->sink) != n) {
+            k->failed = true;
+            return 0;
+        }
+        return n;
+    }
+    tp_resp *r = k->resp;
+    if (r->len + n > k->cap) {
+        size_t ncap = k->cap ? k->cap : 4096;
+        while (ncap < r->len + n)
+            ncap *= 2;
+        if (ncap > k->req->cap)
+            ncap = k->req->cap;
+        uint8_t *nb = sc_realloc_array(&k->c->env, r->body, ncap, 1);
+        if (!nb) {
+            k->failed = true;
+            return 0;
+        }
+        r->body = nb;
+        k->cap = ncap;
+    }
+    memcpy(r->body + r->len, ptr, n);
+    r->len += n;
+    return n;
+}
+
+/* Case-insensitive header prefix match; returns the value or NULL. */
+static const char *header_value(const char *line, size_t len, const char *name, size_t *vlen)
+{
+    size_t nl = strlen(name);
+    if (len <= nl + 1 || line[nl] != ':')
+        return NULL;
+    for (size_t i = 0; i < nl; i++) {
+        char a = line[i], b = name[i];
+        if (a >= 'A' && a <= 'Z')
+            a = (char)(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z')
+            b = (char)(b - 'A' + 'a');
+        if (a != b)
+            return NULL;
+    }
+    const char *v = line + nl + 1;
+    const char *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    *vlen = (size_t)(end - v);
+    return v;
+}
+
+static bool parse_u64(const char *v, size_t n, uint64_t *out)
+{
+    uint64_t x = 0;
+    if (n == 0 || n > 19)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return false;
+        x = x * 10 + (uint64_t)(v[i] - '0');
+    }
+    *out = x;
+    return true;
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
+{
+    sink *k = ud;
+    size_t n = size * nmemb, vl;
+    const char *v;
+    if ((v = header_value(line, n, "X-Spotcheck-Reason", &vl)) != NULL) {
+        size_t m = vl < sizeof k->resp->reason - 1 ? vl : sizeof k->resp->reason - 1;
+        memcpy(k->resp->reason, v, m);
+        k->resp->reason[m] = '\0';
+    } else if ((v = header_value(line, n, "X-Spotcheck-Offset", &vl)) != NULL) {
+        k->resp->has_offset = parse_u64(v, vl, &k->resp->offset);
+    } else if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        /* A new response (after a 100 Continue or a redirect): forget the old headers. */
+        k->resp->reason[0] = '\0';
+        k->resp->has_offset = false;
+    }
+    return n;
+}
+
+static sc_status add_header(sc_client *c, struct curl_slist **h, const char *line)
+{
+    struct curl_slist *n = curl_slist_append(*h, line);
+    if (!n)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a request");
+    *h = n;
+    return SC_OK;
+}
+
+/* The four signature headers (docs/protocol.md §3). */
+static sc_status sign_headers(sc_client *c, const tp_req *q, struct curl_slist **h)
+{
+    sc_status s = cl_key(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t hash[SC_HASH_LEN], nonce[16], sig[SC_SIG_LEN];
+    char bodyhash[SC_HASH_HEX], nonce_hex[33], sig_hex[2 * SC_SIG_LEN + 1], key_hex[SC_HASH_HEX];
+    char time_text[24], line[256];
+    sc_sha256(q->body ? (const void *)q->body : "", q->body ? q->len : 0, hash);
+    cl_hex(hash, SC_HASH_LEN, bodyhash, sizeof bodyhash);
+    sc_env_random(&c->env, nonce, sizeof nonce);
+    cl_hex(nonce, sizeof nonce, nonce_hex, sizeof nonce_hex);
+    snprintf(time_text, sizeof time_text, "%lld", (long long)sc_env_now_ms(&c->env));
+    size_t tl = strlen(q->target);
+    size_t mlen = strlen(q->method) + 1 + tl + 1 + strlen(time_text) + 1 + 32 + 1 + 64;
+    char *msg = sc_alloc(&c->env, mlen + 1);
+    if (!msg)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory signing a request");
+    int w = snprintf(msg, mlen + 1, "%s\n%s\n%s\n%s\n%s", q->method, q->target, time_text,
+                     nonce_hex, bodyhash);
+    s = sc_sign(&c->env, c->key, SC_DOMAIN_REQUEST, (const uint8_t *)msg, (size_t)w, sig);
+    sc_free(&c->env, msg);
+    if (s != SC_OK)
+        return cl_fail(c, s, 0, "could not sign the request");
+    cl_hex(sig, SC_SIG_LEN, sig_hex, sizeof sig_hex);
+    cl_hex(sc_keypair_public(c->key), SC_KEY_LEN, key_hex, sizeof key_hex);
+    snprintf(line, sizeof line, "X-Spotcheck-Device: %s", key_hex);
+    if ((s = add_header(c, h, line)) != SC_OK)
+        return s;
+    snprintf(line, sizeof line, "X-Spotcheck-Time: %s", time_text);
+    if ((s = add_header(c, h, line)) != SC_OK)
+        return s;
+    snprintf(line, sizeof line, "X-Spotcheck-Nonce: %s", nonce_hex);
+    if ((s = add_header(c, h, line)) != SC_OK)
+        return s;
+    snprintf(line, sizeof line, "X-Spotcheck-Signature: %s", sig_hex);
+    return add_header(c, h, line);
+}
+
+static bool retryable(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* One try.  *crc gets curl's code. */
+static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, CURLcode *crc)
+{
+    CURL *h = c->curl;
+    struct curl_slist *hdr = NULL;
+    char url[SC_CL_URL_MAX + 1024], line[256];
+    sc_status s = SC_OK;
+    tp_resp_dispose(c, out);
+    sink k = {.c = c, .req = q, .resp = out};
+    if (strlen(q->base) + strlen(q->target) >= sizeof url)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "URL too long");
+    snprintf(url, sizeof url, "%s%s", q->base, q->target);
+    curl_easy_reset(h);
+    if (q->ctype) {
+        snprintf(line, sizeof line, "Content-Type: %s", q->ctype);
+        if ((s = add_header(c, &hdr, line)) != SC_OK)
+            goto done;
+    }
+    if (q->extra && (s = add_header(c, &hdr, q->extra)) != SC_OK)
+        goto done;
+    /* No "Expect: 100-continue" round trip for chunk uploads. */
+    if ((s = add_header(c, &hdr, "Expect:")) != SC_OK)
+        goto done;
+    if (q->sign && (s = sign_headers(c, q, &hdr)) != SC_OK)
+        goto done;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->opt.timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->opt.timeout_ms);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &k);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &k);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "libspotcheck/1");
+    if (strcmp(q->method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(q->method, "GET") != 0) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->body ? (const char *)q->body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(q->body ? q->len : 0));
+    }
+    *crc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    out->status = *crc == CURLE_OK ? status : 0;
+    if (k.over)
+        s = cl_fail(c, SC_ERR_PROTOCOL, 0, "%s %s: the answer exceeds %zu bytes", q->method,
+                    q->target, q->cap);
+    else if (k.failed)
+        s = cl_fail(c, q->sink ? SC_ERR_IO : SC_ERR_NOMEM, 0, "%s %s: cannot keep the answer",
+                    q->method, q->target);
+    else if (*crc != CURLE_OK && !retryable(*crc))
+        s = cl_fail(c, *crc == CURLE_OUT_OF_MEMORY ? SC_ERR_NOMEM : SC_ERR_PROTOCOL, 0,
+                    "%s answered %s %s with something that is not HTTP: %s", q->base, q->method,
+                    q->target, curl_easy_strerror(*crc));
+    else if (*crc != CURLE_OK)
+        s = cl_fail(c, SC_ERR_NETWORK, 0, "%s is unreachable (%s %s: %s)", q->base, q->method,
+                    q->target, curl_easy_strerror(*crc));
+done:
+    curl_slist_free_all(hdr);
+    return s;
+}
+
+static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c->curl) {
+        c->curl = curl_easy_init();
+        if (!c->curl)
+            return cl_fail(c, SC_ERR_NOMEM, 0, "libcurl could not start");
+    }
+    uint32_t wait = c->opt.backoff_ms;
+    long pos = q->sink ? ftell(q->sink) : 0;
+    sc_sha256_ctx sha0;
+    if (q->sha)
+        sha0 = *q->sha;
+    for (uint32_t attempt = 0;; attempt++) {
+        CURLcode crc = CURLE_OK;
+        sc_status s = try_once(c, q, out, &crc);
+        bool again = (s == SC_ERR_NETWORK && retryable(crc)) || (s == SC_OK && out->status == 503);
+        if (!again || attempt >= c->opt.retries)
+            return s;
+        c->opt.sleep_ms(c->env.ctx, wait);
+        wait = wait > UINT32_MAX / 2 ? UINT32_MAX : wait * 2;
+        if (q->sink) {
+            /* Start the download again from where it started. */
+            if (fseek(q->sink, pos, SEEK_SET) != 0)
+                return cl_fail(c, SC_ERR_IO, 0, "cannot rewind a download");
+            if (q->sha)
+                *q->sha = sha0;
+        }
+    }
+}
+
+sc_status tp_call_url(sc_client *c, const char *base, const char *method, const char *target,
+                      const uint8_t *body, size_t len, bool sign, size_t cap, tp_resp *out)
+{
+    tp_req q = {.base = base, .method = method, .target = target, .body = body, .len = len,
+                .sign = sign, .cap = cap};
+    if (strcmp(method, "POST") == 0)
+        q.ctype = "application/x-protobuf";
+    return request(c, &q, out);
+}
+
+sc_status tp_call(sc_client *c, const char *method, const char *target, const uint8_t *body,
+                  size_t len, bool sign, size_t cap, tp_resp *out)
+{
+    return tp_call_url(c, c->id.server, method, target, body, len, sign, cap, out);
+}
+
+sc_status tp_put_chunk(sc_client *c, const char *target, const uint8_t *chunk, size_t len,
+                       uint64_t start, uint64_t total, tp_resp *out)
+{
+    char range[128];
+    snprintf(range, sizeof range, "Content-Range: bytes %llu-%llu/%llu", (unsigned long long)start,
+             (unsigned long long)(start + len - 1), (unsigned long long)total);
+    tp_req q = {.base = c->id.server, .method = "PUT", .target = target, .body = chunk, .len = len,
+                .ctype = "application/octet-stream", .extra = range, .sign = true,
+                .cap = SC_CL_SMALL_RESPONSE_MAX};
+    return request(c, &q, out);
+}
+
+sc_status tp_download(sc_client *c, const char *target, void *file, uint64_t cap,
+                      sc_sha256_ctx *sha, tp_resp *out)
+{
+    tp_req q = {.base = c->id.server, .method = "GET", .target = target, .sign = true,
+                .cap = (size_t)cap, .sink = file, .sha = sha};
+    return request(c, &q, out);
+}
+
+void tp_resp_dispose(sc_client *c, tp_resp *r)
+{
+    if (!r)
+        return;
+    sc_free(&c->env, r->body);
+    memset(r, 0, sizeof *r);
+}
+
+sc_status tp_fail(sc_client *c, const tp_resp *r, const char *what)
+{
+    int reason = 0;
+    if (r->reason[0])
+        sc_name_parse(&sc_names_reason, r->reason, &reason);
+    char msg[SC_ERR_MSG_MAX] = "";
+    if (r->body && r->len && r->len <= SC_CL_SMALL_RESPONSE_MAX) {
+        Scpb__Error *e = scpb__error__unpack(NULL, r->len, r->body);
+        if (e) {
+            if (e->message && sc_utf8_valid(e->message, strlen(e->message)))
+                snprintf(msg, sizeof msg, "%s", e->message);
+            if (e->has_reason && !reason)
+                reason = e->reason;
+            scpb__error__free_unpacked(e, NULL);
+        }
+    }
+    sc_status code;
+    switch (r->status) {
+    case 401:
+    case 403:
+        code = SC_ERR_FORBIDDEN;
+        break;
+    case 503:
+        code = SC_ERR_UNAVAILABLE;
+        break;
+    case 404:
+        code = SC_ERR_NOT_FOUND;
+        break;
+    default:
+        code = r->status >= 400 && r->status < 600 ? SC_ERR_SERVER : SC_ERR_PROTOCOL;
+        break;
+    }
+    const char *rn = reason ? sc_name_of(&sc_names_reason, reason) : NULL;
+    return cl_fail(c, code, reason, "%s: server answered %ld%s%s%s%s", what, r->status,
+                   rn ? " " : "", rn ? rn : "", msg[0] ? ": " : "", msg);
+}
+
+void tp_close(sc_client *c)
+{
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    c->curl = NULL;
+}

@@ -1,0 +1,192 @@
+/*
+ * test_blobs.c: the content-addressed photo store: files are copied while
+ * hashed, named by their SHA-256, typed by their magic bytes, and a file
+ * that cannot be read is refused with nothing recorded.
+ */
+#include "fixture.h"
+
+#include <sys/stat.h>
+
+static void write_file(const char *path, const uint8_t *head, size_t hlen, size_t total)
+{
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    fwrite(head, 1, hlen, fp);
+    for (size_t i = hlen; i < total; i++)
+        fputc((int)(i * 7 % 251), fp);
+    fclose(fp);
+}
+
+static void sha_of_file(const char *path, char out[SC_HASH_HEX_LEN])
+{
+    FILE *fp = fopen(path, "rb");
+    ck_assert_ptr_nonnull(fp);
+    sc_sha256_ctx h;
+    sc_sha256_init(&h);
+    uint8_t buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
+        sc_sha256_update(&h, buf, n);
+    fclose(fp);
+    uint8_t d[SC_HASH_LEN];
+    sc_sha256_final(&h, d);
+    cl_hex(d, SC_HASH_LEN, out, SC_HASH_HEX_LEN);
+}
+
+START_TEST(photo_is_hashed_and_stored)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN], want[SC_HASH_HEX_LEN], path[160], stored[256];
+    fx_check(&f, check);
+    /* 3 MiB and a bit: several copy chunks. */
+    snprintf(path, sizeof path, "%s/big.png", f.dir);
+    write_file(path, (const uint8_t *)"\x89PNG\r\n\x1a\n", 8, 3 * 1024 * 1024 + 17);
+    sha_of_file(path, want);
+    ck_assert_int_eq(sc_photo_add(f.c, check, path, "门岗", sha), SC_OK);
+    ck_assert_str_eq(sha, want);
+    snprintf(stored, sizeof stored, "%s.blobs/%.2s/%s", f.db, sha, sha);
+    char again[SC_HASH_HEX_LEN];
+    sha_of_file(stored, again);
+    ck_assert_str_eq(again, want);
+    char *json = NULL;
+    ck_assert_int_eq(sc_show(f.c, check, &json), SC_OK);
+    json_t *o = fx_json(&f, json);
+    json_t *p = json_array_get(json_object_get(o, "photos"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(p, "sha256")), want);
+    ck_assert_str_eq(json_string_value(json_object_get(p, "mime")), "image/png");
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "size")), 3 * 1024 * 1024 + 17);
+    ck_assert_str_eq(json_string_value(json_object_get(p, "caption")), "门岗");
+    ck_assert(json_is_true(json_object_get(p, "present")));
+    json_decref(o);
+    ck_assert_int_eq(fx_count(&f, "photos_pending_upload"), 1);
+    /* The same bytes again are the same blob: still one to upload. */
+    ck_assert_int_eq(sc_photo_add(f.c, check, path, NULL, sha), SC_OK);
+    ck_assert_int_eq(fx_count(&f, "photos_pending_upload"), 1);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(mime_from_magic)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN], path[160];
+    fx_check(&f, check);
+    static const struct {
+        const char *head;
+        size_t len;
+        const char *mime;
+    } cases[] = {{"\xff\xd8\xff\xe1", 4, "image/jpeg"},
+                 {"GIF89a", 6, "image/gif"},
+                 {"RIFF\0\0\0\0WEBPVP8 ", 16, "image/webp"},
+                 {"\0\0\0\x18" "ftypheic", 12, "image/heic"},
+                 {"%PDF-1.7", 8, "application/pdf"},
+                 {"hello", 5, "application/octet-stream"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(path, sizeof path, "%s/f%zu", f.dir, i);
+        write_file(path, (const uint8_t *)cases[i].head, cases[i].len, 100 + i);
+        ck_assert_int_eq(sc_photo_add(f.c, check, path, NULL, sha), SC_OK);
+        uint8_t h[SC_HASH_LEN];
+        ck_assert(cl_parse_hash(sha, h));
+        uint8_t id[SC_ID_LEN];
+        ck_assert(cl_parse_id(check, id));
+        Scpb__EntityState *st = NULL;
+        ck_assert_int_eq(st_state_get(f.c, id, &st), SC_OK);
+        bool found = false;
+        for (size_t k = 0; k < st->n_photos; k++)
+            if (memcmp(st->photos[k]->sha256.data, h, SC_HASH_LEN) == 0) {
+                ck_assert_str_eq(st->photos[k]->mime, cases[i].mime);
+                found = true;
+            }
+        ck_assert(found);
+        rp_state_free(f.c, st);
+    }
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(unreadable_photo_changes_nothing)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_SUPERVISOR);
+    char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN], path[160];
+    fx_check(&f, check);
+    fx_finding(&f, check, "general", NULL, fid);
+    long long before = fx_count(&f, "outbox");
+    snprintf(path, sizeof path, "%s/missing.jpg", f.dir);
+    ck_assert_int_eq(sc_photo_add(f.c, check, path, NULL, sha), SC_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "missing.jpg"));
+    ck_assert_str_eq(sha, "");
+    ck_assert_int_eq(sc_photo_add(f.c, check, f.dir, NULL, sha), SC_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "not a regular file"));
+    snprintf(path, sizeof path, "%s/empty.jpg", f.dir);
+    write_file(path, (const uint8_t *)"", 0, 0);
+    ck_assert_int_eq(sc_photo_add(f.c, check, path, NULL, sha), SC_ERR_IO);
+    /* A report with one good and one missing photo records nothing at all. */
+    char good[160];
+    snprintf(good, sizeof good, "%s/good.jpg", f.dir);
+    write_file(good, (const uint8_t *)"\xff\xd8\xff", 3, 50);
+    const char *photos[] = {good, "/nonexistent/x.jpg"};
+    ck_assert_int_eq(sc_rectify(f.c, fid, "fixed", NULL, photos, 2), SC_ERR_IO);
+    ck_assert_int_eq(fx_count(&f, "outbox"), before);
+    ck_assert_int_eq(fx_count(&f, "photos_pending_upload"), 0);
+    /* An unknown entity. */
+    ck_assert_int_eq(sc_photo_add(f.c, "0123456789abcdef0123456789abcdef", good, NULL, sha),
+                     SC_ERR_NOT_FOUND);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(evidence_pending_follows_the_store)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_SUPERVISOR);
+    char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN], path[160];
+    fx_check(&f, check);
+    fx_finding(&f, check, "general", NULL, fid);
+    snprintf(path, sizeof path, "%s/after.jpg", f.dir);
+    write_file(path, (const uint8_t *)"\xff\xd8\xff", 3, 64);
+    const char *photos[] = {path};
+    ck_assert_int_eq(sc_rectify(f.c, fid, "fixed", NULL, photos, 1), SC_OK);
+    char *json = NULL;
+    ck_assert_int_eq(sc_show(f.c, fid, &json), SC_OK);
+    json_t *o = fx_json(&f, json);
+    ck_assert(json_is_false(json_object_get(o, "evidence_pending")));
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "evidence")), 1);
+    char stored[256];
+    snprintf(stored, sizeof stored, "%s.blobs/%.2s/%s", f.db,
+             json_string_value(json_array_get(json_object_get(o, "evidence"), 0)),
+             json_string_value(json_array_get(json_object_get(o, "evidence"), 0)));
+    json_decref(o);
+    ck_assert_int_eq(unlink(stored), 0);
+    ck_assert_int_eq(sc_show(f.c, fid, &json), SC_OK);
+    o = fx_json(&f, json);
+    ck_assert(json_is_true(json_object_get(o, "evidence_pending")));
+    json_decref(o);
+    fx_close(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("blobs");
+    TCase *tc = tcase_create("photo_is_hashed_and_stored");
+    tcase_add_test(tc, photo_is_hashed_and_stored);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("mime_from_magic");
+    tcase_add_test(tc, mime_from_magic);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("unreadable_photo_changes_nothing");
+    tcase_add_test(tc, unreadable_photo_changes_nothing);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("evidence_pending_follows_the_store");
+    tcase_add_test(tc, evidence_pending_follows_the_store);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return sct_run(suite());
+}

@@ -1,0 +1,111 @@
+/*
+ * test_identity.c: the device key at rest: encrypted under a passphrase,
+ * refused with a clear message when the passphrase is wrong or missing,
+ * plain without one; enrollment refuses a second identity and leaves the
+ * replica unenrolled when the server cannot be reached.
+ */
+#include "fixture.h"
+
+START_TEST(encrypted_key_needs_its_passphrase)
+{
+    fx f;
+    fx_open_pass(&f, SCPB__ROLE__ROLE_INSPECTOR, "正确的口令 horse");
+    fx_reopen(&f); /* a new process: the key is not loaded */
+    char id[SC_ID_HEX_LEN];
+    sc_check_params p = {.target = "T1", .kind = "spot", .disclosure = "open"};
+    ck_assert_int_eq(sc_check_open(f.c, &p, id), SC_ERR_BAD_PASSPHRASE);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "passphrase"));
+    ck_assert_int_eq(sc_client_unlock(f.c, "wrong", 5), SC_ERR_BAD_PASSPHRASE);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "wrong passphrase"));
+    ck_assert_int_eq(sc_client_unlock(f.c, NULL, 0), SC_ERR_BAD_PASSPHRASE);
+    ck_assert_int_eq(fx_count(&f, "outbox"), 0);
+    const char *pass = "正确的口令 horse";
+    ck_assert_int_eq(sc_client_unlock(f.c, pass, strlen(pass)), SC_OK);
+    ck_assert_int_eq(sc_check_open(f.c, &p, id), SC_OK);
+    char *json = NULL;
+    ck_assert_int_eq(sc_client_status(f.c, &json), SC_OK);
+    json_t *o = fx_json(&f, json);
+    ck_assert(json_is_true(json_object_get(o, "key_encrypted")));
+    ck_assert_str_eq(json_string_value(json_object_get(o, "role")), "inspector");
+    ck_assert_str_eq(json_string_value(json_object_get(o, "name")), "李");
+    json_decref(o);
+    /* The key file in the replica does not hold the seed in the clear. */
+    uint8_t kf[SC_KEYFILE_MAX];
+    size_t len = 0;
+    ck_assert_int_eq(st_meta_get(f.c, "keyfile", kf, sizeof kf, &len), SC_OK);
+    ck_assert(sc_keyfile_is_encrypted(kf, len));
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(plain_key_needs_nothing)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    fx_reopen(&f);
+    char id[SC_ID_HEX_LEN];
+    sc_check_params p = {.target = "T1", .kind = "spot", .disclosure = "open"};
+    ck_assert_int_eq(sc_check_open(f.c, &p, id), SC_OK);
+    ck_assert_int_eq(sc_client_unlock(f.c, "anything", 8), SC_OK);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(enroll_twice_is_refused)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char *json = NULL;
+    ck_assert_int_eq(sc_enroll(f.c, "http://127.0.0.1:9", "code", NULL, NULL, 0, &json),
+                     SC_ERR_EXISTS);
+    ck_assert_ptr_null(json);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(enroll_unreachable_changes_nothing)
+{
+    char dir[] = "/tmp/sc-client-XXXXXX", db[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    sc_client_options opt = {.retries = 1, .backoff_ms = 1, .timeout_ms = 2000};
+    sc_client *c = NULL;
+    ck_assert_int_eq(sc_client_open(db, &opt, &c, NULL, 0), SC_OK);
+    char *json = NULL;
+    /* Port 9 (discard) on loopback has no listener here: connection refused. */
+    ck_assert_int_eq(sc_enroll(c, "http://127.0.0.1:9", "abc", "tab", "pw", 2, &json),
+                     SC_ERR_NETWORK);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(c), "unreachable"));
+    ck_assert_int_eq(sc_enroll(c, "ftp://x", "abc", NULL, NULL, 0, &json), SC_ERR_INVALID_ARG);
+    ck_assert_int_eq(sc_client_status(c, &json), SC_OK);
+    ck_assert_ptr_nonnull(strstr(json, "\"enrolled\":false"));
+    sc_json_free(c, json);
+    sc_client_close(c);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("identity");
+    TCase *tc = tcase_create("encrypted_key_needs_its_passphrase");
+    tcase_add_test(tc, encrypted_key_needs_its_passphrase);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("plain_key_needs_nothing");
+    tcase_add_test(tc, plain_key_needs_nothing);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("enroll_twice_is_refused");
+    tcase_add_test(tc, enroll_twice_is_refused);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("enroll_unreachable_changes_nothing");
+    tcase_add_test(tc, enroll_unreachable_changes_nothing);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return sct_run(suite());
+}

@@ -1,0 +1,901 @@
+/*
+ * test_sync.c: the sync algorithm against a small in-process server that
+ * speaks docs/protocol.md (signed requests checked, a Merkle log with
+ * signed checkpoints and consistency proofs, cursors, `more`, chunked
+ * blobs), and can be told to misbehave: answer garbage, rewrite history,
+ * serve an op by an unknown device, reject ops, cut uploads.  The real
+ * syncd is exercised by the CLI scenarios in tests/e2e.
+ */
+#include "fixture.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+#include "core/checkpoint.h"
+#include "core/merkle.h"
+
+#define LOG_MAX 256
+#define BLOBS_MAX 8
+
+enum mode { M_OK, M_GARBAGE, M_REWRITE_ROOT, M_SHRINK, M_BAD_PROOF, M_MORE_FOREVER, M_UNAVAILABLE };
+
+typedef struct blob {
+    uint8_t sha[SC_HASH_LEN];
+    uint8_t *buf;
+    uint64_t total, have;
+    bool done;
+} blob;
+
+typedef struct srv {
+    fx *f;
+    int lfd, port;
+    pthread_t th;
+    volatile int stop;
+    enum mode mode;
+    int reject_kind;          /* op kind the server rejects (0: none) */
+    uint32_t page;            /* ops per pull */
+    int cut_after_chunks;     /* refuse the chunk PUT after this many, once; -1 never */
+    int puts;                 /* chunk PUTs received */
+    uint8_t *log[LOG_MAX];
+    size_t loglen[LOG_MAX];
+    uint8_t leaf[LOG_MAX][SC_HASH_LEN];
+    size_t n;
+    uint8_t rejected[LOG_MAX][SC_HASH_LEN];
+    size_t nrejected;
+    blob blobs[BLOBS_MAX];
+    size_t nblobs;
+    int requests, bad_signatures, requests503;
+} srv;
+
+/* ---- the log ---- */
+
+static void log_add(srv *s, const uint8_t *b, size_t len)
+{
+    ck_assert_uint_lt(s->n, LOG_MAX);
+    s->log[s->n] = malloc(len);
+    memcpy(s->log[s->n], b, len);
+    s->loglen[s->n] = len;
+    sc_merkle_leaf_hash(b, len, s->leaf[s->n]);
+    s->n++;
+}
+
+static sc_status node(void *ctx, unsigned level, uint64_t index, uint8_t out[SC_HASH_LEN])
+{
+    srv *s = ctx;
+    if (level == 0) {
+        memcpy(out, s->leaf[index], SC_HASH_LEN);
+        return SC_OK;
+    }
+    uint8_t l[SC_HASH_LEN], r[SC_HASH_LEN];
+    node(ctx, level - 1, index * 2, l);
+    node(ctx, level - 1, index * 2 + 1, r);
+    sc_merkle_node_hash(l, r, out);
+    return SC_OK;
+}
+
+static sc_status seed_visit(sc_client *c, void *ctx, const st_opinfo *info, const uint8_t *b,
+                            size_t len)
+{
+    (void)c;
+    (void)info;
+    log_add(ctx, b, len);
+    return SC_OK;
+}
+
+static bool in_log(srv *s, const uint8_t id[SC_HASH_LEN], uint64_t *index)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        sc_op *op = NULL;
+        ck_assert_int_eq(sc_op_open(NULL, s->log[i], s->loglen[i], 0, &op, NULL), SC_OK);
+        bool eq = memcmp(op->id, id, SC_HASH_LEN) == 0;
+        sc_op_free(NULL, op);
+        if (eq) {
+            *index = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- HTTP ---- */
+
+typedef struct req {
+    char method[16], target[256];
+    char dev[80], time[32], nonce[48], sig[160], range[96];
+    uint8_t *body;
+    size_t len;
+} req;
+
+static void respond(int fd, int status, const char *extra, const uint8_t *body, size_t len)
+{
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n", status,
+                     len, extra ? extra : "");
+    ssize_t w = write(fd, head, (size_t)n);
+    if (len && w >= 0)
+        w = write(fd, body, len);
+    (void)w;
+}
+
+static void header(const char *line, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    if (strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
+        const char *v = line + nl + 1;
+        while (*v == ' ')
+            v++;
+        snprintf(out, cap, "%.*s", (int)strcspn(v, "\r\n"), v);
+    }
+}
+
+static bool read_req(int fd, req *r)
+{
+    memset(r, 0, sizeof *r);
+    char buf[16384];
+    size_t got = 0;
+    char *end = NULL;
+    while (!end && got < sizeof buf - 1) {
+        ssize_t k = read(fd, buf + got, sizeof buf - 1 - got);
+        if (k <= 0)
+            return false;
+        got += (size_t)k;
+        buf[got] = 0;
+        end = strstr(buf, "\r\n\r\n");
+    }
+    if (!end)
+        return false;
+    sscanf(buf, "%15s %255s", r->method, r->target);
+    size_t clen = 0;
+    for (char *line = strstr(buf, "\r\n") + 2; line < end; line = strstr(line, "\r\n") + 2) {
+        char cl[32] = "";
+        header(line, "Content-Length", cl, sizeof cl);
+        if (cl[0])
+            clen = (size_t)strtoull(cl, NULL, 10);
+        header(line, "X-Spotcheck-Device", r->dev, sizeof r->dev);
+        header(line, "X-Spotcheck-Time", r->time, sizeof r->time);
+        header(line, "X-Spotcheck-Nonce", r->nonce, sizeof r->nonce);
+        header(line, "X-Spotcheck-Signature", r->sig, sizeof r->sig);
+        header(line, "Content-Range", r->range, sizeof r->range);
+    }
+    r->body = malloc(clen + 1);
+    size_t have = got - (size_t)(end + 4 - buf);
+    memcpy(r->body, end + 4, have);
+    while (have < clen) {
+        ssize_t k = read(fd, r->body + have, clen - have);
+        if (k <= 0)
+            break;
+        have += (size_t)k;
+    }
+    r->len = have;
+    return true;
+}
+
+/* docs/protocol.md §3, checked as syncd does. */
+static bool signed_ok(srv *s, const req *r)
+{
+    uint8_t key[SC_KEY_LEN], sig[SC_SIG_LEN], h[SC_HASH_LEN];
+    if (sc_hex_decode(r->dev, strlen(r->dev), key, SC_KEY_LEN) != SC_OK ||
+        sc_hex_decode(r->sig, strlen(r->sig), sig, SC_SIG_LEN) != SC_OK || strlen(r->nonce) != 32 ||
+        memcmp(key, sc_keypair_public(s->f->dev), SC_KEY_LEN) != 0)
+        return false;
+    sc_sha256(r->body, r->len, h);
+    char bh[SC_HASH_HEX], msg[1024];
+    cl_hex(h, SC_HASH_LEN, bh, sizeof bh);
+    int n = snprintf(msg, sizeof msg, "%s\n%s\n%s\n%s\n%s", r->method, r->target, r->time, r->nonce,
+                     bh);
+    return sc_verify(NULL, key, SC_DOMAIN_REQUEST, (const uint8_t *)msg, (size_t)n, sig) == SC_OK;
+}
+
+static void send_msg(int fd, int status, const ProtobufCMessage *m)
+{
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *b = malloc(len + 1);
+    protobuf_c_message_pack(m, b);
+    respond(fd, status, "Content-Type: application/x-protobuf\r\n", b, len);
+    free(b);
+}
+
+static void do_sync(srv *s, int fd, const req *r)
+{
+    if (s->mode == M_UNAVAILABLE) {
+        Scpb__Error e = SCPB__ERROR__INIT;
+        e.has_status = e.has_reason = true;
+        e.status = 503;
+        e.reason = SCPB__REASON__REASON_STORAGE;
+        e.message = "the register could not commit: disk full";
+        s->requests503++;
+        size_t len = scpb__error__get_packed_size(&e);
+        uint8_t buf[256];
+        scpb__error__pack(&e, buf);
+        respond(fd, 503, "X-Spotcheck-Reason: storage\r\n", buf, len);
+        return;
+    }
+    if (s->mode == M_GARBAGE) {
+        static const char junk[] = "\xff\xff\xff garbage, not protobuf";
+        respond(fd, 200, NULL, (const uint8_t *)junk, sizeof junk - 1);
+        return;
+    }
+    Scpb__SyncRequest *q = scpb__sync_request__unpack(NULL, r->len, r->body);
+    if (!q) {
+        respond(fd, 400, NULL, NULL, 0);
+        return;
+    }
+    Scpb__OpResult *res = calloc(q->n_ops + 1, sizeof *res);
+    Scpb__OpResult **resp_res = calloc(q->n_ops + 1, sizeof *resp_res);
+    uint8_t(*pushed)[SC_HASH_LEN] = calloc(q->n_ops + 1, SC_HASH_LEN);
+    for (size_t i = 0; i < q->n_ops; i++) {
+        scpb__op_result__init(&res[i]);
+        resp_res[i] = &res[i];
+        sc_op *op = NULL;
+        ck_assert_int_eq(sc_op_open(NULL, q->ops[i].data, q->ops[i].len, SC_OP_VERIFY, &op, NULL),
+                         SC_OK);
+        memcpy(pushed[i], op->id, SC_HASH_LEN);
+        res[i].has_op_id = true;
+        res[i].op_id = (ProtobufCBinaryData){SC_HASH_LEN, pushed[i]};
+        res[i].has_status = true;
+        bool dep_rejected = false;
+        for (size_t d = 0; d < op->op->n_deps; d++)
+            for (size_t k = 0; k < s->nrejected; k++)
+                dep_rejected = dep_rejected ||
+                               memcmp(op->op->deps[d].data, s->rejected[k], SC_HASH_LEN) == 0;
+        uint64_t idx;
+        if (in_log(s, op->id, &idx)) {
+            res[i].status = SCPB__OP_STATUS__OP_DUPLICATE;
+            res[i].has_log_index = true;
+            res[i].log_index = idx;
+        } else if ((int)op->op->body_case == s->reject_kind || dep_rejected) {
+            res[i].status = SCPB__OP_STATUS__OP_REJECTED;
+            res[i].has_reason = true;
+            res[i].reason = dep_rejected ? SCPB__REASON__REASON_UNKNOWN_DEPENDENCY
+                                         : SCPB__REASON__REASON_FORBIDDEN_ROLE;
+            res[i].message = dep_rejected ? "a dep is not logged" : "not allowed here";
+            memcpy(s->rejected[s->nrejected++], op->id, SC_HASH_LEN);
+        } else {
+            res[i].status = SCPB__OP_STATUS__OP_ACCEPTED;
+            res[i].has_log_index = true;
+            res[i].log_index = s->n;
+            log_add(s, q->ops[i].data, q->ops[i].len);
+        }
+        sc_op_free(NULL, op);
+    }
+    /* Pull from the cursor, leaving out what was pushed now. */
+    uint64_t from = 0;
+    if (q->has_cursor) {
+        Scpb__Cursor *cur = scpb__cursor__unpack(NULL, q->cursor.len, q->cursor.data);
+        ck_assert_ptr_nonnull(cur);
+        from = cur->log_index;
+        scpb__cursor__free_unpacked(cur, NULL);
+    }
+    Scpb__LoggedOp *lo = calloc(LOG_MAX + 1, sizeof *lo);
+    Scpb__LoggedOp **lop = calloc(LOG_MAX + 1, sizeof *lop);
+    size_t nl = 0;
+    uint64_t i = from;
+    for (; i < s->n && nl < s->page; i++) {
+        sc_op *op = NULL;
+        ck_assert_int_eq(sc_op_open(NULL, s->log[i], s->loglen[i], 0, &op, NULL), SC_OK);
+        bool mine = false;
+        for (size_t k = 0; k < q->n_ops; k++)
+            mine = mine || memcmp(pushed[k], op->id, SC_HASH_LEN) == 0;
+        sc_op_free(NULL, op);
+        if (mine)
+            continue;
+        scpb__logged_op__init(&lo[nl]);
+        lo[nl].has_signed_op = true;
+        lo[nl].signed_op = (ProtobufCBinaryData){s->loglen[i], s->log[i]};
+        lo[nl].has_log_index = true;
+        lo[nl].log_index = i;
+        lop[nl] = &lo[nl];
+        nl++;
+    }
+    Scpb__Cursor cur = SCPB__CURSOR__INIT;
+    cur.has_log_index = true;
+    cur.log_index = i;
+    uint8_t curbuf[32];
+    size_t curlen = scpb__cursor__pack(&cur, curbuf);
+
+    sc_checkpoint cp;
+    memset(&cp, 0, sizeof cp);
+    snprintf(cp.origin, sizeof cp.origin, "test.example/log");
+    cp.size = s->n;
+    sc_merkle_root(node, s, s->n, cp.root);
+    if (s->mode == M_REWRITE_ROOT)
+        cp.root[0] ^= 1;
+    if (s->mode == M_SHRINK && q->has_known_size && q->known_size > 0) {
+        cp.size = q->known_size - 1;
+        sc_merkle_root(node, s, cp.size, cp.root);
+    }
+    cp.time_ms = s->f->t.now_ms;
+    char note[SC_CHECKPOINT_NOTE_MAX];
+    size_t nlen;
+    ck_assert_int_eq(sc_checkpoint_sign(NULL, s->f->server, &cp, note, sizeof note, &nlen, NULL),
+                     SC_OK);
+    Scpb__Checkpoint ck = SCPB__CHECKPOINT__INIT;
+    ck.note = note;
+    ck.has_size = true;
+    ck.size = cp.size;
+    ck.has_root = true;
+    ck.root = (ProtobufCBinaryData){SC_HASH_LEN, cp.root};
+    Scpb__ConsistencyProof cons = SCPB__CONSISTENCY_PROOF__INIT;
+    uint8_t proof[SC_PROOF_HASHES_MAX][SC_HASH_LEN];
+    ProtobufCBinaryData ph[SC_PROOF_HASHES_MAX];
+    size_t np = 0;
+    Scpb__SyncResponse out = SCPB__SYNC_RESPONSE__INIT;
+    if (q->has_known_size && q->known_size > 0 && q->known_size < cp.size) {
+        ck_assert_int_eq(sc_merkle_consistency_proof(node, s, q->known_size, cp.size, proof,
+                                                     SC_PROOF_HASHES_MAX, &np),
+                         SC_OK);
+        if (s->mode == M_BAD_PROOF && np > 0)
+            proof[0][0] ^= 1;
+        for (size_t k = 0; k < np; k++)
+            ph[k] = (ProtobufCBinaryData){SC_HASH_LEN, proof[k]};
+        cons.has_old_size = cons.has_new_size = true;
+        cons.old_size = q->known_size;
+        cons.new_size = cp.size;
+        cons.n_hashes = np;
+        cons.hashes = ph;
+        out.consistency = &cons;
+    }
+    out.n_results = q->n_ops;
+    out.results = resp_res;
+    out.n_ops = nl;
+    out.ops = lop;
+    out.has_cursor = true;
+    out.cursor = (ProtobufCBinaryData){curlen, curbuf};
+    out.has_more = true;
+    out.more = i < s->n;
+    if (s->mode == M_MORE_FOREVER) {
+        /* "More!" with nothing in it and the cursor where it was. */
+        out.n_ops = 0;
+        out.more = true;
+        out.has_cursor = q->has_cursor;
+        out.cursor = q->cursor;
+    }
+    out.checkpoint = &ck;
+    send_msg(fd, 200, &out.base);
+    free(lo);
+    free(lop);
+    free(res);
+    free(resp_res);
+    free(pushed);
+    scpb__sync_request__free_unpacked(q, NULL);
+}
+
+static blob *find_blob(srv *s, const char *hex, bool create)
+{
+    uint8_t sha[SC_HASH_LEN];
+    if (sc_hex_decode(hex, strlen(hex), sha, SC_HASH_LEN) != SC_OK)
+        return NULL;
+    for (size_t i = 0; i < s->nblobs; i++)
+        if (memcmp(s->blobs[i].sha, sha, SC_HASH_LEN) == 0)
+            return &s->blobs[i];
+    if (!create || s->nblobs == BLOBS_MAX)
+        return NULL;
+    blob *b = &s->blobs[s->nblobs++];
+    memset(b, 0, sizeof *b);
+    memcpy(b->sha, sha, SC_HASH_LEN);
+    return b;
+}
+
+static void do_blob(srv *s, int fd, const req *r)
+{
+    const char *hex = r->target + strlen("/v1/blobs/");
+    char off[64];
+    if (strcmp(r->method, "HEAD") == 0 || strcmp(r->method, "GET") == 0) {
+        blob *b = find_blob(s, hex, false);
+        if (b && b->done) {
+            if (strcmp(r->method, "GET") == 0)
+                respond(fd, 200, NULL, b->buf, b->total);
+            else
+                respond(fd, 200, NULL, NULL, 0);
+            return;
+        }
+        snprintf(off, sizeof off, "X-Spotcheck-Offset: %llu\r\n",
+                 (unsigned long long)(b ? b->have : 0));
+        respond(fd, 404, off, NULL, 0);
+        return;
+    }
+    unsigned long long a, z, total;
+    blob *b = find_blob(s, hex, true);
+    if (!b || sscanf(r->range, "bytes %llu-%llu/%llu", &a, &z, &total) != 3 ||
+        z - a + 1 != r->len) {
+        respond(fd, 400, NULL, NULL, 0);
+        return;
+    }
+    if (b->done) {
+        respond(fd, 200, NULL, NULL, 0);
+        return;
+    }
+    if (!b->buf) {
+        b->buf = malloc(total);
+        b->total = total;
+    }
+    if (a != b->have) {
+        snprintf(off, sizeof off, "X-Spotcheck-Offset: %llu\r\n", (unsigned long long)b->have);
+        respond(fd, 409, off, NULL, 0);
+        return;
+    }
+    if (s->puts++ == s->cut_after_chunks) {
+        s->cut_after_chunks = -1;
+        respond(fd, 400, NULL, NULL, 0); /* a final failure: the sync stops here */
+        return;
+    }
+    memcpy(b->buf + a, r->body, r->len);
+    b->have += r->len;
+    if (b->have < b->total) {
+        snprintf(off, sizeof off, "X-Spotcheck-Offset: %llu\r\n", (unsigned long long)b->have);
+        respond(fd, 202, off, NULL, 0);
+        return;
+    }
+    uint8_t h[SC_HASH_LEN];
+    sc_sha256(b->buf, b->total, h);
+    b->done = memcmp(h, b->sha, SC_HASH_LEN) == 0;
+    respond(fd, b->done ? 201 : 422, NULL, NULL, 0);
+}
+
+static void *serve(void *arg)
+{
+    srv *s = arg;
+    while (!s->stop) {
+        struct pollfd p = {.fd = s->lfd, .events = POLLIN};
+        if (poll(&p, 1, 20) <= 0)
+            continue;
+        int fd = accept(s->lfd, NULL, NULL);
+        if (fd < 0)
+            continue;
+        req r;
+        if (read_req(fd, &r)) {
+            s->requests++;
+            if (!signed_ok(s, &r)) {
+                s->bad_signatures++;
+                respond(fd, 401, "X-Spotcheck-Reason: bad_signature\r\n", NULL, 0);
+            } else if (strcmp(r.target, "/v1/sync") == 0) {
+                do_sync(s, fd, &r);
+            } else if (strncmp(r.target, "/v1/blobs/", 10) == 0) {
+                do_blob(s, fd, &r);
+            } else {
+                respond(fd, 404, NULL, NULL, 0);
+            }
+            free(r.body);
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static void srv_start(srv *s, fx *f)
+{
+    memset(s, 0, sizeof *s);
+    s->f = f;
+    s->page = 1000;
+    s->cut_after_chunks = -1;
+    ck_assert_int_eq(st_ops_bytes_each(f->c, seed_visit, s), SC_OK);
+    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(bind(s->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t al = sizeof a;
+    getsockname(s->lfd, (struct sockaddr *)&a, &al);
+    s->port = ntohs(a.sin_port);
+    ck_assert_int_eq(listen(s->lfd, 16), 0);
+    ck_assert_int_eq(pthread_create(&s->th, NULL, serve, s), 0);
+    char url[64];
+    int n = snprintf(url, sizeof url, "http://127.0.0.1:%d", s->port);
+    ck_assert_int_eq(st_meta_put(f->c, "server", url, (size_t)n), SC_OK);
+    ck_assert_int_eq(rp_identity_load(f->c), SC_OK);
+}
+
+static void srv_stop(srv *s)
+{
+    s->stop = 1;
+    pthread_join(s->th, NULL);
+    close(s->lfd);
+    for (size_t i = 0; i < s->n; i++)
+        free(s->log[i]);
+    for (size_t i = 0; i < s->nblobs; i++)
+        free(s->blobs[i].buf);
+}
+
+static json_t *sync_ok(fx *f)
+{
+    char *json = NULL;
+    sc_status st = sc_sync(f->c, NULL, NULL, &json);
+    ck_assert_msg(st == SC_OK, "sync: %s: %s", sc_status_name(st), sc_client_errmsg(f->c));
+    return fx_json(f, json);
+}
+
+static void write_photo(const char *path, size_t size)
+{
+    FILE *fp = fopen(path, "wb");
+    fwrite("\xff\xd8\xff\xe0", 1, 4, fp);
+    for (size_t i = 4; i < size; i++)
+        fputc((int)(i * 13 % 256), fp);
+    fclose(fp);
+}
+
+/* ---- tests ---- */
+
+START_TEST(push_pull_and_photos)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    srv s;
+    srv_start(&s, &f);
+    char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN], path[160], sha[SC_HASH_HEX_LEN];
+    fx_check(&f, check);
+    fx_finding(&f, check, "general", NULL, fid);
+    snprintf(path, sizeof path, "%s/p.jpg", f.dir);
+    write_photo(path, 300000);
+    ck_assert_int_eq(sc_photo_add(f.c, check, path, NULL, sha), SC_OK);
+    json_t *o = sync_ok(&f);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "pushed")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "accepted")), 3);
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "rejected")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o, "checkpoint"), "size")),
+                     11);
+    json_decref(o);
+    ck_assert_int_eq(s.bad_signatures, 0);
+    ck_assert(s.nblobs == 1 && s.blobs[0].done);
+    ck_assert_int_eq(fx_count(&f, "outbox"), 0);
+    ck_assert_int_eq(fx_count(&f, "photos_pending_upload"), 0);
+    char *json = NULL;
+    ck_assert_int_eq(sc_show(f.c, check, &json), SC_OK);
+    o = fx_json(&f, json);
+    json_t *h = json_object_get(o, "history");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(h, 0), "log_index")), 8);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(h, 0), "state")), "accepted");
+    json_decref(o);
+    /* Nothing new: one round trip, nothing pushed, the same checkpoint. */
+    int before = s.requests;
+    o = sync_ok(&f);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "pushed")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "pulled")), 0);
+    json_decref(o);
+    ck_assert_int_eq(s.requests - before, 1);
+    /* The replica verifies, checkpoints included. */
+    ck_assert_int_eq(sc_verify_replica(f.c, &json), SC_OK);
+    sc_json_free(f.c, json);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(pulls_other_devices_ops_and_photos)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    srv s;
+    srv_start(&s, &f);
+    json_decref(sync_ok(&f));
+    /* Another device opens an inspection and attaches a photo it uploaded. */
+    uint8_t insp[SC_ID_LEN], photo[SC_HASH_LEN];
+    sc_uuid7_new(&f.t.env, insp);
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__InspectionOpen io = SCPB__INSPECTION_OPEN__INIT;
+    io.has_target = true;
+    io.target = (ProtobufCBinaryData){SC_ID_LEN, f.target};
+    io.has_kind = io.has_disclosure = true;
+    io.kind = SCPB__INSPECTION_KIND__KIND_PATROL;
+    io.disclosure = SCPB__DISCLOSURE__DISCLOSURE_OPEN;
+    op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
+    op.inspection_open = &io;
+    op.has_version = op.has_entity = op.has_entity_type = op.has_author = op.has_hlc = true;
+    op.version = 1;
+    op.entity = (ProtobufCBinaryData){SC_ID_LEN, insp};
+    op.entity_type = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
+    op.author = (ProtobufCBinaryData){SC_KEY_LEN, (uint8_t *)(uintptr_t)sc_keypair_public(f.other)};
+    op.hlc = sc_hlc_make(f.t.now_ms - 1000, 0);
+    sc_op *a = NULL;
+    ck_assert_int_eq(sc_op_seal(NULL, f.other, &op, &a, NULL), SC_OK);
+    log_add(&s, a->signed_bytes, a->signed_len);
+    uint8_t bytes[5000];
+    for (size_t i = 0; i < sizeof bytes; i++)
+        bytes[i] = (uint8_t)(i * 31);
+    sc_sha256(bytes, sizeof bytes, photo);
+    blob *b = &s.blobs[s.nblobs++];
+    memcpy(b->sha, photo, SC_HASH_LEN);
+    b->buf = malloc(sizeof bytes);
+    memcpy(b->buf, bytes, sizeof bytes);
+    b->total = b->have = sizeof bytes;
+    b->done = true;
+    Scpb__Op op2 = SCPB__OP__INIT;
+    Scpb__PhotoAttach pa = SCPB__PHOTO_ATTACH__INIT;
+    pa.has_sha256 = pa.has_size = true;
+    pa.sha256 = (ProtobufCBinaryData){SC_HASH_LEN, photo};
+    pa.size = sizeof bytes;
+    pa.mime = "image/jpeg";
+    ProtobufCBinaryData dep = {SC_HASH_LEN, a->id};
+    op2 = op;
+    op2.body_case = SCPB__OP__BODY_PHOTO_ATTACH;
+    op2.photo_attach = &pa;
+    op2.n_deps = 1;
+    op2.deps = &dep;
+    op2.hlc = op.hlc + 1;
+    sc_op *a2 = NULL;
+    ck_assert_int_eq(sc_op_seal(NULL, f.other, &op2, &a2, NULL), SC_OK);
+    log_add(&s, a2->signed_bytes, a2->signed_len);
+    sc_op_free(NULL, a);
+    sc_op_free(NULL, a2);
+    json_t *o = sync_ok(&f);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "pulled")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_downloaded")), 1);
+    json_decref(o);
+    char hex[SC_ID_HEX_LEN], *json = NULL;
+    fx_hex(insp, SC_ID_LEN, hex);
+    ck_assert_int_eq(sc_show(f.c, hex, &json), SC_OK);
+    o = fx_json(&f, json);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "kind")), "patrol");
+    ck_assert(json_is_true(json_object_get(json_array_get(json_object_get(o, "photos"), 0), "present")));
+    json_decref(o);
+    /* Our clock observed theirs: a new op on their inspection sorts after them. */
+    ck_assert_int_eq(sc_note_add(f.c, hex, "seen"), SC_OK);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(rejected_ops_leave_the_state)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    f.c->opt.batch_ops = 1; /* one op per round trip: the dependent is judged locally */
+    srv s;
+    srv_start(&s, &f);
+    s.reject_kind = SCPB__OP__BODY_NOTE;
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    ck_assert_int_eq(sc_note_add(f.c, check, "first"), SC_OK);
+    ck_assert_int_eq(sc_check_score(f.c, check, "A", "met", 0, 0, NULL), SC_OK);
+    ck_assert_int_eq(sc_note_add(f.c, check, "second"), SC_OK);
+    json_t *o = sync_ok(&f);
+    json_t *rej = json_object_get(o, "rejected");
+    ck_assert_uint_eq(json_array_size(rej), 3); /* the note, and what depends on it */
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rej, 0), "reason")),
+                     "forbidden_role");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rej, 0), "message")),
+                     "not allowed here");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rej, 1), "reason")),
+                     "unknown_dependency");
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "accepted")), 1);
+    json_decref(o);
+    ck_assert_int_eq(fx_count(&f, "outbox"), 0);
+    ck_assert_int_eq(fx_count(&f, "rejected"), 3);
+    char *json = NULL;
+    ck_assert_int_eq(sc_show(f.c, check, &json), SC_OK);
+    o = fx_json(&f, json);
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "notes")), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "results")), 0);
+    json_t *h = json_object_get(o, "history");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(h, 1), "state")), "rejected");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(h, 1), "reason")),
+                     "forbidden_role");
+    json_decref(o);
+    /* The entity still records from its accepted past. */
+    ck_assert_int_eq(sc_check_score(f.c, check, "A", "met", 0, 0, NULL), SC_OK);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(batches_and_more)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    f.c->opt.batch_ops = 2;
+    srv s;
+    srv_start(&s, &f);
+    s.page = 3;
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(sc_note_add(f.c, check, "n"), SC_OK);
+    json_t *o = sync_ok(&f);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "pushed")), 7);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "accepted")), 7);
+    /* Everything the server sent back was ours or already here: nothing new. */
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "pulled")), 0);
+    json_decref(o);
+    ck_assert_int_ge(s.requests, 5);
+    ck_assert_int_eq(fx_count(&f, "outbox"), 0);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+/* Nothing from a failing answer is applied; the outbox and checkpoint stay. */
+static void expect_failure(fx *f, sc_status want, const char *needle)
+{
+    long long outbox = fx_count(f, "outbox"), ops = fx_count(f, "ops");
+    char *json = NULL;
+    sc_status st = sc_sync(f->c, NULL, NULL, &json);
+    ck_assert_msg(st == want, "sync: %s, wanted %s: %s", sc_status_name(st), sc_status_name(want),
+                  sc_client_errmsg(f->c));
+    ck_assert_ptr_null(json);
+    ck_assert_msg(strstr(sc_client_errmsg(f->c), needle) != NULL, "message: %s",
+                  sc_client_errmsg(f->c));
+    ck_assert_int_eq(fx_count(f, "outbox"), outbox);
+    ck_assert_int_eq(fx_count(f, "ops"), ops);
+}
+
+START_TEST(garbage_and_unreachable)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    srv s;
+    srv_start(&s, &f);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    s.mode = M_GARBAGE;
+    expect_failure(&f, SC_ERR_PROTOCOL, "not a SyncResponse");
+    /* A server that says `more` forever without sending anything is stopped. */
+    s.mode = M_OK;
+    json_decref(sync_ok(&f));
+    s.mode = M_MORE_FOREVER;
+    char *json = NULL;
+    ck_assert_int_eq(sc_sync(f.c, NULL, NULL, &json), SC_ERR_PROTOCOL);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "without progress"));
+    ck_assert_int_eq(sc_note_add(f.c, check, "offline again"), SC_OK);
+    srv_stop(&s);
+    /* The port is closed now. */
+    expect_failure(&f, SC_ERR_NETWORK, "unreachable");
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(history_rewrites_are_caught)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    srv s;
+    srv_start(&s, &f);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    json_decref(sync_ok(&f));
+    /* The same size with another root. */
+    s.mode = M_REWRITE_ROOT;
+    expect_failure(&f, SC_ERR_HISTORY_REWRITTEN, "history was rewritten");
+    /* A bigger tree whose proof does not lead back to the verified root. */
+    ck_assert_int_eq(sc_note_add(f.c, check, "one"), SC_OK);
+    expect_failure(&f, SC_ERR_HISTORY_REWRITTEN, "does not verify");
+    s.mode = M_BAD_PROOF;
+    expect_failure(&f, SC_ERR_HISTORY_REWRITTEN, "does not verify");
+    /* A log that shrank. */
+    s.mode = M_SHRINK;
+    expect_failure(&f, SC_ERR_HISTORY_REWRITTEN, "fewer");
+    /* An honest answer again: the pending note goes through (as a duplicate). */
+    s.mode = M_OK;
+    json_t *o = sync_ok(&f);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "duplicate")), 1);
+    json_decref(o);
+    ck_assert_int_eq(fx_count(&f, "outbox"), 0);
+    /* An op by a key no server-signed enrollment names is refused, and nothing applied. */
+    sc_keypair *stranger = sct_key(50);
+    uint8_t ent[SC_ID_LEN];
+    sc_uuid7_new(&f.t.env, ent);
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__InspectionOpen io = SCPB__INSPECTION_OPEN__INIT;
+    io.has_target = io.has_kind = io.has_disclosure = true;
+    io.target = (ProtobufCBinaryData){SC_ID_LEN, f.target};
+    io.kind = SCPB__INSPECTION_KIND__KIND_PATROL;
+    io.disclosure = SCPB__DISCLOSURE__DISCLOSURE_OPEN;
+    op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
+    op.inspection_open = &io;
+    op.has_version = op.has_entity = op.has_entity_type = op.has_author = op.has_hlc = true;
+    op.version = 1;
+    op.entity = (ProtobufCBinaryData){SC_ID_LEN, ent};
+    op.entity_type = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
+    op.author = (ProtobufCBinaryData){SC_KEY_LEN, (uint8_t *)(uintptr_t)sc_keypair_public(stranger)};
+    op.hlc = sc_hlc_make(f.t.now_ms - 1000, 0);
+    sc_op *a = NULL;
+    ck_assert_int_eq(sc_op_seal(NULL, stranger, &op, &a, NULL), SC_OK);
+    log_add(&s, a->signed_bytes, a->signed_len);
+    sc_op_free(NULL, a);
+    sc_keypair_free(stranger);
+    ck_assert_int_eq(sc_note_add(f.c, check, "two"), SC_OK);
+    expect_failure(&f, SC_ERR_BAD_SIGNATURE, "not an enrolled device");
+    char *json = NULL;
+    ck_assert_int_eq(sc_verify_replica(f.c, &json), SC_OK);
+    sc_json_free(f.c, json);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(upload_resumes_from_the_server_offset)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    f.c->opt.chunk_bytes = 4096;
+    srv s;
+    srv_start(&s, &f);
+    s.cut_after_chunks = 2;
+    char check[SC_ID_HEX_LEN], path[160], sha[SC_HASH_HEX_LEN];
+    fx_check(&f, check);
+    snprintf(path, sizeof path, "%s/p.jpg", f.dir);
+    write_photo(path, 20000);
+    ck_assert_int_eq(sc_photo_add(f.c, check, path, NULL, sha), SC_OK);
+    char *json = NULL;
+    ck_assert_int_eq(sc_sync(f.c, NULL, NULL, &json), SC_ERR_SERVER);
+    ck_assert_int_eq(fx_count(&f, "outbox"), 0); /* the ops went through before the photos */
+    ck_assert_int_eq(fx_count(&f, "photos_pending_upload"), 1);
+    ck_assert_uint_eq(s.blobs[0].have, 8192);
+    ck_assert_int_eq(s.puts, 3);
+    json_t *o = sync_ok(&f);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 1);
+    json_decref(o);
+    ck_assert(s.blobs[0].done);
+    ck_assert_int_eq(s.puts, 6); /* 3 more from 8192, not 5 from 0 */
+    ck_assert_int_eq(fx_count(&f, "photos_pending_upload"), 0);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+static uint32_t slept[16];
+static size_t nslept;
+
+static void record_sleep(void *ctx, uint32_t ms)
+{
+    (void)ctx;
+    if (nslept < 16)
+        slept[nslept++] = ms;
+}
+
+START_TEST(retries_back_off_then_give_up)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    f.c->opt.retries = 3;
+    f.c->opt.backoff_ms = 10;
+    f.c->opt.sleep_ms = record_sleep;
+    nslept = 0;
+    srv s;
+    srv_start(&s, &f);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    s.mode = M_UNAVAILABLE;
+    expect_failure(&f, SC_ERR_UNAVAILABLE, "disk full");
+    ck_assert_int_eq(s.requests503, 4); /* the first try and three retries */
+    ck_assert_uint_eq(nslept, 3);
+    ck_assert_uint_eq(slept[0], 10);
+    ck_assert_uint_eq(slept[1], 20);
+    ck_assert_uint_eq(slept[2], 40);
+    s.mode = M_OK;
+    json_decref(sync_ok(&f));
+    ck_assert_int_eq(fx_count(&f, "outbox"), 0);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("sync");
+    struct {
+        const char *name;
+        const TTest *t;
+    } cases[] = {
+        {"push_pull_and_photos", push_pull_and_photos},
+        {"pulls_other_devices_ops_and_photos", pulls_other_devices_ops_and_photos},
+        {"rejected_ops_leave_the_state", rejected_ops_leave_the_state},
+        {"batches_and_more", batches_and_more},
+        {"garbage_and_unreachable", garbage_and_unreachable},
+        {"history_rewrites_are_caught", history_rewrites_are_caught},
+        {"upload_resumes_from_the_server_offset", upload_resumes_from_the_server_offset},
+        {"retries_back_off_then_give_up", retries_back_off_then_give_up},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_add_test(tc, cases[i].t);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
+
+int main(void)
+{
+    return sct_run(suite());
+}

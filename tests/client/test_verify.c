@@ -1,0 +1,293 @@
+/*
+ * test_verify.c: the replica rechecks itself (signatures, checkpoints,
+ * states), and syncd export bundles are checked offline, naming the first
+ * bad entry.
+ */
+#include "fixture.h"
+
+#include <sqlite3.h>
+
+#include "bundle.pb-c.h"
+#include "core/checkpoint.h"
+#include "core/merkle.h"
+
+static json_t *verify(fx *f, sc_status want)
+{
+    char *json = NULL;
+    sc_status s = sc_verify_replica(f->c, &json);
+    ck_assert_msg(s == want, "verify: %s: %s", sc_status_name(s), sc_client_errmsg(f->c));
+    return fx_json(f, json);
+}
+
+START_TEST(clean_replica_verifies)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    fx_finding(&f, check, "general", NULL, fid);
+    json_t *o = verify(&f, SC_OK);
+    ck_assert(json_is_true(json_object_get(o, "ok")));
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "ops")), 10);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "entities")), 10);
+    json_decref(o);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(tampered_op_is_found)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    /* Flip the last byte (inside the signature) of the inspection's op. */
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(f.c->db, "SELECT id, signed FROM ops WHERE origin = 0", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    uint8_t id[SC_HASH_LEN], buf[4096];
+    size_t len = (size_t)sqlite3_column_bytes(st, 1);
+    ck_assert_uint_le(len, sizeof buf);
+    memcpy(id, sqlite3_column_blob(st, 0), SC_HASH_LEN);
+    memcpy(buf, sqlite3_column_blob(st, 1), len);
+    sqlite3_finalize(st);
+    buf[len - 1] ^= 1;
+    ck_assert_int_eq(sqlite3_prepare_v2(f.c->db, "UPDATE ops SET signed = ? WHERE id = ?", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, buf, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, id, SC_HASH_LEN, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    json_t *o = verify(&f, SC_ERR_BAD_SIGNATURE);
+    ck_assert(json_is_false(json_object_get(o, "ok")));
+    ck_assert_uint_ge(json_array_size(json_object_get(o, "errors")), 1);
+    json_decref(o);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "op "));
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(tampered_state_is_found)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    uint8_t id[SC_ID_LEN];
+    ck_assert(cl_parse_id(check, id));
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(f.c->db, "UPDATE entities SET hash = zeroblob(32) WHERE id = ?",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, id, SC_ID_LEN, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    json_t *o = verify(&f, SC_ERR_REJECTED);
+    json_decref(o);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), check));
+    fx_close(&f);
+}
+END_TEST
+
+/* ---- bundles ---- */
+
+typedef struct writer {
+    FILE *fp;
+    sc_merkle_frontier fr;
+    uint64_t n;
+    int corrupt_at;     /* entry index whose signature to damage, -1 for none */
+} writer;
+
+static void put_record(FILE *fp, const Scpb__BundleRecord *r)
+{
+    size_t len = scpb__bundle_record__get_packed_size(r);
+    uint8_t *buf = malloc(len);
+    scpb__bundle_record__pack(r, buf);
+    uint8_t l4[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+    fwrite(l4, 1, 4, fp);
+    fwrite(buf, 1, len, fp);
+    free(buf);
+}
+
+static sc_status put_entry(sc_client *c, void *ctx, const st_opinfo *info, const uint8_t *bytes,
+                           size_t len)
+{
+    (void)c;
+    (void)info;
+    writer *w = ctx;
+    uint8_t *copy = malloc(len);
+    memcpy(copy, bytes, len);
+    if ((int)w->n == w->corrupt_at)
+        copy[len - 1] ^= 1;
+    uint8_t leaf[SC_HASH_LEN];
+    sc_merkle_leaf_hash(copy, len, leaf);
+    sc_merkle_frontier_append(&w->fr, leaf, NULL, NULL);
+    Scpb__LoggedOp lo = SCPB__LOGGED_OP__INIT;
+    lo.has_signed_op = true;
+    lo.signed_op = (ProtobufCBinaryData){len, copy};
+    lo.has_log_index = true;
+    lo.log_index = w->n++;
+    Scpb__BundleRecord r = SCPB__BUNDLE_RECORD__INIT;
+    r.record_case = SCPB__BUNDLE_RECORD__RECORD_ENTRY;
+    r.entry = &lo;
+    put_record(w->fp, &r);
+    free(copy);
+    return SC_OK;
+}
+
+typedef struct hasher {
+    sc_replica_hash h;
+} hasher;
+
+static sc_status hash_entity(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    hasher *h = ctx;
+    uint8_t sh[SC_HASH_LEN];
+    ck_assert_int_eq(st_state_hash(c, id, sh), SC_OK);
+    ck_assert_int_eq(sc_replica_hash_add(&h->h, id, sh), SC_OK);
+    return SC_OK;
+}
+
+/* Export the fixture's (admin-only) replica as syncd would; corrupt one entry or the hash. */
+static void write_bundle(fx *f, const char *path, int corrupt_at, int bad_hash)
+{
+    writer w = {.fp = fopen(path, "wb"), .corrupt_at = corrupt_at};
+    ck_assert_ptr_nonnull(w.fp);
+    sc_merkle_frontier_init(&w.fr);
+    fwrite("SCBUNDLE1\n", 1, 10, w.fp);
+    Scpb__BundleHeader hd = SCPB__BUNDLE_HEADER__INIT;
+    hd.has_version = true;
+    hd.version = 1;
+    hd.origin = "test.example/log";
+    hd.has_server_key = true;
+    hd.server_key = (ProtobufCBinaryData){SC_KEY_LEN, (uint8_t *)(uintptr_t)sc_keypair_public(f->server)};
+    Scpb__BundleRecord r = SCPB__BUNDLE_RECORD__INIT;
+    r.record_case = SCPB__BUNDLE_RECORD__RECORD_HEADER;
+    r.header = &hd;
+    put_record(w.fp, &r);
+    ck_assert_int_eq(st_ops_bytes_each(f->c, put_entry, &w), SC_OK);
+    sc_checkpoint cp;
+    memset(&cp, 0, sizeof cp);
+    snprintf(cp.origin, sizeof cp.origin, "test.example/log");
+    cp.size = w.n;
+    sc_merkle_frontier_root(&w.fr, cp.root);
+    cp.time_ms = f->t.now_ms;
+    char note[SC_CHECKPOINT_NOTE_MAX];
+    size_t nlen;
+    sc_err e;
+    ck_assert_int_eq(sc_checkpoint_sign(NULL, f->server, &cp, note, sizeof note, &nlen, &e), SC_OK);
+    Scpb__Checkpoint ck = SCPB__CHECKPOINT__INIT;
+    ck.note = note;
+    ck.has_size = true;
+    ck.size = cp.size;
+    ck.has_root = true;
+    ck.root = (ProtobufCBinaryData){SC_HASH_LEN, cp.root};
+    r.record_case = SCPB__BUNDLE_RECORD__RECORD_CHECKPOINT;
+    r.checkpoint = &ck;
+    put_record(w.fp, &r);
+    hasher h;
+    sc_replica_hash_init(&h.h);
+    ck_assert_int_eq(st_entities_each(f->c, 0, false, hash_entity, &h), SC_OK);
+    uint8_t rh[SC_HASH_LEN];
+    sc_replica_hash_final(&h.h, rh);
+    if (bad_hash)
+        rh[0] ^= 0x80;
+    Scpb__BundleTrailer tr = SCPB__BUNDLE_TRAILER__INIT;
+    tr.has_size = true;
+    tr.size = w.n;
+    tr.has_root = true;
+    tr.root = (ProtobufCBinaryData){SC_HASH_LEN, cp.root};
+    tr.has_replica_hash = true;
+    tr.replica_hash = (ProtobufCBinaryData){SC_HASH_LEN, rh};
+    tr.has_entities = true;
+    tr.entities = h.h.count;
+    r.record_case = SCPB__BUNDLE_RECORD__RECORD_TRAILER;
+    r.trailer = &tr;
+    put_record(w.fp, &r);
+    fclose(w.fp);
+}
+
+START_TEST(bundle_verifies_offline)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char path[160];
+    snprintf(path, sizeof path, "%s/export.bundle", f.dir);
+    write_bundle(&f, path, -1, 0);
+    /* A handle without any identity, on an in-memory replica, like `verify-bundle`. */
+    sc_client *v = NULL;
+    ck_assert_int_eq(sc_client_open(":memory:", NULL, &v, NULL, 0), SC_OK);
+    char *json = NULL;
+    sc_status s = sc_verify_bundle(v, path, &json);
+    ck_assert_msg(s == SC_OK, "%s", sc_client_errmsg(v));
+    json_t *o = json_loads(json, 0, NULL);
+    sc_json_free(v, json);
+    ck_assert(json_is_true(json_object_get(o, "ok")));
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "entries")), 8);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "entities")), 8);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "checkpoints")), 1);
+    json_decref(o);
+    sc_client_close(v);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(bundle_names_the_first_bad_entry)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char path[160];
+    snprintf(path, sizeof path, "%s/bad.bundle", f.dir);
+    write_bundle(&f, path, 3, 0);
+    sc_client *v = NULL;
+    ck_assert_int_eq(sc_client_open(":memory:", NULL, &v, NULL, 0), SC_OK);
+    char *json = NULL;
+    sc_status s = sc_verify_bundle(v, path, &json);
+    ck_assert_int_ne(s, SC_OK);
+    ck_assert_msg(strstr(sc_client_errmsg(v), "entry 3") != NULL, "message: %s",
+                  sc_client_errmsg(v));
+    ck_assert_ptr_nonnull(strstr(json, "\"ok\":false"));
+    sc_json_free(v, json);
+    /* A replica hash that does not match the replay. */
+    write_bundle(&f, path, -1, 1);
+    ck_assert_int_eq(sc_verify_bundle(v, path, &json), SC_ERR_REJECTED);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(v), "replica hash"));
+    sc_json_free(v, json);
+    /* Not a bundle at all, and no file. */
+    ck_assert_int_eq(sc_verify_bundle(v, f.db, &json), SC_ERR_MALFORMED);
+    sc_json_free(v, json);
+    ck_assert_int_eq(sc_verify_bundle(v, "/nonexistent/b", &json), SC_ERR_IO);
+    sc_json_free(v, json);
+    sc_client_close(v);
+    fx_close(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("verify");
+    TCase *tc = tcase_create("clean_replica_verifies");
+    tcase_add_test(tc, clean_replica_verifies);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("tampered_op_is_found");
+    tcase_add_test(tc, tampered_op_is_found);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("tampered_state_is_found");
+    tcase_add_test(tc, tampered_state_is_found);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("bundle_verifies_offline");
+    tcase_add_test(tc, bundle_verifies_offline);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("bundle_names_the_first_bad_entry");
+    tcase_add_test(tc, bundle_names_the_first_bad_entry);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return sct_run(suite());
+}
