@@ -1,167 +1,99 @@
 /*
- * sctest_fixture.c: the in-process register fixture (see sctest_fixture.h).
- * It reaches syncd's headers by a relative path because the test support
- * library is shared with tests that do not link syncd.
+ * sctest_fixture.c: the register fixture through `syncd init` and
+ * `syncd admin` (see sctest_fixture.h).
  */
 #include "sctest_fixture.h"
 
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../../syncd/register.h"
 #include "core/ids.h"
 #include "sctest_server.h"
 
-static sd_register *open_reg(const char *dir)
+/* Run `syncd admin --data DIR ARG...` and return its first stdout line in line (cap bytes). */
+static void admin(const char *dir, char *line, size_t cap, const char *arg, ...)
+    __attribute__((sentinel));
+
+static void admin(const char *dir, char *line, size_t cap, const char *arg, ...)
 {
-    sd_config cfg;
-    sd_config_defaults(&cfg);
-    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", dir);
-    sd_register *r = NULL;
-    sc_err err;
-    sc_err_clear(&err);
-    sc_status rc = sd_register_open(&cfg, &r, &err);
-    ck_assert_msg(rc == SC_OK, "sd_register_open(%s): %s", dir, err.msg);
-    return r;
+    const char *argv[24];
+    int argc = 0;
+    argv[argc++] = "admin";
+    argv[argc++] = "--data";
+    argv[argc++] = dir;
+    va_list ap;
+    va_start(ap, arg);
+    for (const char *a = arg; a && argc < 23; a = va_arg(ap, const char *))
+        argv[argc++] = a;
+    va_end(ap);
+    for (int i = argc; i < 24; i++)
+        argv[i] = NULL;
+    char out[4096];
+    int st = sct_syncd_run(out, sizeof out, argv[0], argv[1], argv[2], argv[3], argv[4], argv[5],
+                           argv[6], argv[7], argv[8], argv[9], argv[10], argv[11], argv[12],
+                           argv[13], argv[14], argv[15], argv[16], argv[17], argv[18], argv[19],
+                           argv[20], argv[21], argv[22], NULL);
+    ck_assert_msg(st == 0, "syncd admin %s %s exited %d", arg, argc > 4 ? argv[4] : "", st);
+    char *nl = strchr(out, '\n');
+    if (nl)
+        *nl = '\0';
+    snprintf(line, cap, "%s", out);
 }
 
-static void admin(sd_register *r, Scpb__Op *op, uint8_t id[SC_ID_LEN], Scpb__EntityType type)
-{
-    sc_uuid7_new(sct_sys_env(), id);
-    op->has_entity = true;
-    op->entity.data = id;
-    op->entity.len = SC_ID_LEN;
-    op->has_entity_type = true;
-    op->entity_type = type;
-    sc_err err;
-    sc_err_clear(&err);
-    sc_status rc = sd_register_admin_op(r, op, NULL, &err);
-    ck_assert_msg(rc == SC_OK, "admin op: %s (reason %d)", err.msg, err.reason);
-}
-
-static void org(sd_register *r, uint8_t id[SC_ID_LEN], const char *code, const char *name,
-                const uint8_t *parent, Scpb__OrgLevel level, Scpb__OrgKind kind)
-{
-    Scpb__Op op = SCPB__OP__INIT;
-    Scpb__OrgCreate b = SCPB__ORG_CREATE__INIT;
-    b.code = (char *)(uintptr_t)code;
-    b.name = (char *)(uintptr_t)name;
-    if (parent) {
-        b.has_parent = true;
-        b.parent.data = (uint8_t *)(uintptr_t)parent;
-        b.parent.len = SC_ID_LEN;
-    }
-    b.has_level = true;
-    b.level = level;
-    b.has_kind = true;
-    b.kind = kind;
-    op.body_case = SCPB__OP__BODY_ORG_CREATE;
-    op.org_create = &b;
-    admin(r, &op, id, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT);
-}
-
-static void target(sd_register *r, uint8_t id[SC_ID_LEN], const char *code, const char *name,
-                   const uint8_t *orgid, Scpb__TargetType type)
-{
-    Scpb__Op op = SCPB__OP__INIT;
-    Scpb__TargetCreate b = SCPB__TARGET_CREATE__INIT;
-    b.code = (char *)(uintptr_t)code;
-    b.name = (char *)(uintptr_t)name;
-    b.has_org = true;
-    b.org.data = (uint8_t *)(uintptr_t)orgid;
-    b.org.len = SC_ID_LEN;
-    b.has_type = true;
-    b.type = type;
-    op.body_case = SCPB__OP__BODY_TARGET_CREATE;
-    op.target_create = &b;
-    admin(r, &op, id, SCPB__ENTITY_TYPE__ENTITY_TARGET);
-}
-
-static void user(sd_register *r, uint8_t id[SC_ID_LEN], const char *login, const char *name,
-                 Scpb__Role role, const uint8_t *orgid)
-{
-    Scpb__Op op = SCPB__OP__INIT;
-    Scpb__UserCreate b = SCPB__USER_CREATE__INIT;
-    b.login = (char *)(uintptr_t)login;
-    b.name = (char *)(uintptr_t)name;
-    b.has_role = true;
-    b.role = role;
-    b.has_org = true;
-    b.org.data = (uint8_t *)(uintptr_t)orgid;
-    b.org.len = SC_ID_LEN;
-    op.body_case = SCPB__OP__BODY_USER_CREATE;
-    op.user_create = &b;
-    admin(r, &op, id, SCPB__ENTITY_TYPE__ENTITY_USER);
-}
+/* Run an admin command that prints an id, and decode it. */
+#define ADMIN_ID(id, dir, ...)                                                                     \
+    do {                                                                                           \
+        char line_[256];                                                                           \
+        admin(dir, line_, sizeof line_, __VA_ARGS__, NULL);                                        \
+        ck_assert_msg(sc_hex_decode(line_, strlen(line_), id, SC_ID_LEN) == SC_OK,                 \
+                      "syncd admin printed \"%s\", not an id", line_);                             \
+    } while (0)
 
 void sct_fixture_make(sct_fixture *f, const char *dir)
 {
     memset(f, 0, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "%s", dir);
-    sc_err err;
-    sc_err_clear(&err);
-    sc_status rc = sd_register_init(dir, "spotcheck.test/log", &err);
-    ck_assert_msg(rc == SC_OK, "sd_register_init(%s): %s", dir, err.msg);
-    sd_register *r = open_reg(dir);
-    org(r, f->city, "city", "市疫情防控指挥部", NULL, SCPB__ORG_LEVEL__LEVEL_CITY,
-        SCPB__ORG_KIND__ORG_COMMAND_HQ);
-    org(r, f->county, "county", "县(区)指挥部", f->city, SCPB__ORG_LEVEL__LEVEL_COUNTY,
-        SCPB__ORG_KIND__ORG_COMMAND_HQ);
-    org(r, f->street, "street", "街道", f->county, SCPB__ORG_LEVEL__LEVEL_STREET,
-        SCPB__ORG_KIND__ORG_GOV_DEPT);
-    org(r, f->community, "junan", "君安社区", f->street, SCPB__ORG_LEVEL__LEVEL_COMMUNITY,
-        SCPB__ORG_KIND__ORG_RESIDENTS_COMMITTEE);
-    org(r, f->compound, "junan-garden", "君安花园小区", f->community,
-        SCPB__ORG_LEVEL__LEVEL_COMPOUND, SCPB__ORG_KIND__ORG_PROPERTY_CO);
-    org(r, f->other_street, "street2", "另一街道", f->county, SCPB__ORG_LEVEL__LEVEL_STREET,
-        SCPB__ORG_KIND__ORG_GOV_DEPT);
-    target(r, f->target, "T-JAHY", "君安花园小区", f->community, SCPB__TARGET_TYPE__TARGET_COMPOUND);
-    target(r, f->target_out, "T-MKT", "农贸市场", f->other_street, SCPB__TARGET_TYPE__TARGET_MARKET);
-    user(r, f->inspector, "inspector1", "检查员", SCPB__ROLE__ROLE_INSPECTOR, f->street);
-    user(r, f->supervisor, "supervisor1", "督导员", SCPB__ROLE__ROLE_SUPERVISOR, f->county);
-    user(r, f->responsible, "resp1", "物业负责人", SCPB__ROLE__ROLE_RESPONSIBLE, f->compound);
-    user(r, f->auditor, "auditor1", "审计员", SCPB__ROLE__ROLE_AUDITOR, f->city);
-    sd_register_close(r);
+    char out[2048];
+    int st = sct_syncd_run(out, sizeof out, "init", "--data", dir, "--origin", "spotcheck.test/log",
+                           NULL);
+    ck_assert_msg(st == 0, "syncd init --data %s exited %d", dir, st);
+    ADMIN_ID(f->city, dir, "org", "add", "city", "--name", "市疫情防控指挥部", "--level", "city",
+             "--kind", "command_hq");
+    ADMIN_ID(f->county, dir, "org", "add", "county", "--name", "县(区)指挥部", "--parent", "city",
+             "--level", "county", "--kind", "command_hq");
+    ADMIN_ID(f->street, dir, "org", "add", "street", "--name", "街道", "--parent", "county",
+             "--level", "street", "--kind", "gov_dept");
+    ADMIN_ID(f->community, dir, "org", "add", "junan", "--name", "君安社区", "--parent", "street",
+             "--level", "community", "--kind", "residents_committee");
+    ADMIN_ID(f->compound, dir, "org", "add", "junan-garden", "--name", "君安花园小区", "--parent",
+             "junan", "--level", "compound", "--kind", "property_co");
+    ADMIN_ID(f->other_street, dir, "org", "add", "street2", "--name", "另一街道", "--parent",
+             "county", "--level", "street", "--kind", "gov_dept");
+    ADMIN_ID(f->target, dir, "target", "add", "T-JAHY", "--name", "君安花园小区", "--org", "junan",
+             "--type", "compound");
+    ADMIN_ID(f->target_out, dir, "target", "add", "T-MKT", "--name", "农贸市场", "--org", "street2",
+             "--type", "market");
+    ADMIN_ID(f->inspector, dir, "user", "add", "inspector1", "--role", "inspector", "--org",
+             "street", "--name", "检查员");
+    ADMIN_ID(f->supervisor, dir, "user", "add", "supervisor1", "--role", "supervisor", "--org",
+             "county", "--name", "督导员");
+    ADMIN_ID(f->responsible, dir, "user", "add", "resp1", "--role", "responsible", "--org",
+             "junan-garden", "--name", "物业负责人");
+    ADMIN_ID(f->auditor, dir, "user", "add", "auditor1", "--role", "auditor", "--org", "city",
+             "--name", "审计员");
 }
 
 void sct_fixture_code(const char *dir, const char *login, char *out, size_t cap)
 {
-    sd_register *r = open_reg(dir);
-    sc_err err;
-    sc_err_clear(&err);
-    sc_status rc = sd_register_enroll_code(r, login, 1, out, cap, &err);
-    ck_assert_msg(rc == SC_OK, "enroll code for %s: %s", login, err.msg);
-    sd_register_close(r);
+    admin(dir, out, cap, "enroll", login, "--ttl", "1", NULL);
+    ck_assert_uint_ge(strlen(out), 20);
 }
 
 void sct_fixture_revoke(const char *dir, const uint8_t device[SC_ID_LEN])
 {
-    sd_register *r = open_reg(dir);
-    Scpb__Op op = SCPB__OP__INIT;
-    Scpb__DeviceRevoke b = SCPB__DEVICE_REVOKE__INIT;
-    b.reason = "lost tablet";
-    op.has_entity = true;
-    op.entity.data = (uint8_t *)(uintptr_t)device;
-    op.entity.len = SC_ID_LEN;
-    op.has_entity_type = true;
-    op.entity_type = SCPB__ENTITY_TYPE__ENTITY_DEVICE;
-    op.body_case = SCPB__OP__BODY_DEVICE_REVOKE;
-    op.device_revoke = &b;
-    sc_err err;
-    sc_err_clear(&err);
-    sc_status rc = sd_register_admin_op(r, &op, NULL, &err);
-    ck_assert_msg(rc == SC_OK, "revoke: %s", err.msg);
-    sd_register_close(r);
-}
-
-uint64_t sct_fixture_log_size(const char *dir)
-{
-    sd_register *r = open_reg(dir);
-    sd_register_stats st;
-    sc_err err;
-    sc_err_clear(&err);
-    ck_assert_int_eq(sd_register_stats_get(r, &st, &err), SC_OK);
-    sd_register_close(r);
-    return st.log_size;
+    char hex[SC_ID_HEX], line[256];
+    ck_assert_int_eq(sc_hex_encode(device, SC_ID_LEN, hex, sizeof hex), SC_OK);
+    admin(dir, line, sizeof line, "device", "revoke", hex, "--reason", "lost tablet", NULL);
 }

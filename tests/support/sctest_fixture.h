@@ -1,13 +1,9 @@
 /*
- * sctest_fixture.h: a small register for syncd's tests, made in-process
- * through register.h (sd_register_init, sd_register_admin_op,
- * sd_register_enroll_code): an org tree, targets in and out of scope, one
- * user of each role, and enrollment codes.  Only tests that link syncd's
- * library (sdcore) may call these; the archive member is not pulled into
- * other tests.
- *
- * Tests may open the register while a syncd process serves the same
- * directory: the register keeps no state outside its database.
+ * sctest_fixture.h: a small register for syncd's tests, made the way an
+ * operator makes one: `syncd init` and `syncd admin` run as processes (an
+ * org tree, targets in and out of scope, one user of each role,
+ * enrollment codes, revocations).  Ids are read from what the commands
+ * print.  The commands may run while a syncd serves the same directory.
  */
 #ifndef SC_TEST_FIXTURE_H
 #define SC_TEST_FIXTURE_H
@@ -33,16 +29,13 @@ typedef struct sct_fixture {
     uint8_t auditor[SC_ID_LEN];       /* "auditor1", scope: the city */
 } sct_fixture;
 
-/* `syncd init` in dir (which must be empty or absent) and the entities above. */
+/* `syncd init` in dir (which must be empty or absent), then the entities above with `syncd admin`. */
 void sct_fixture_make(sct_fixture *f, const char *dir);
 
-/* A new enrollment code for login, valid one hour, into out (cap bytes, 32 is enough). */
+/* A new enrollment code for login, valid one hour (`syncd admin enroll`), into out (cap bytes). */
 void sct_fixture_code(const char *dir, const char *login, char *out, size_t cap);
 
-/* Revoke the device entity `device` (an admin fact). */
+/* Revoke the device entity `device` (`syncd admin device revoke`). */
 void sct_fixture_revoke(const char *dir, const uint8_t device[SC_ID_LEN]);
-
-/* The log size (ops logged) of the register in dir. */
-uint64_t sct_fixture_log_size(const char *dir);
 
 #endif
