@@ -1186,9 +1186,15 @@ sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err)
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    char port[8];
+    char port[8], host[sizeof cfg->listen_host];
     snprintf(port, sizeof port, "%u", (unsigned)cfg->listen_port);
-    int gai = getaddrinfo(cfg->listen_host, port, &hints, &ai);
+    /* "[::1]" in a HOST:PORT is the IPv6 address ::1. */
+    size_t hl = strlen(cfg->listen_host);
+    if (hl >= 2 && cfg->listen_host[0] == '[' && cfg->listen_host[hl - 1] == ']')
+        snprintf(host, sizeof host, "%.*s", (int)(hl - 2), cfg->listen_host + 1);
+    else
+        snprintf(host, sizeof host, "%s", cfg->listen_host);
+    int gai = getaddrinfo(host, port, &hints, &ai);
     if (gai != 0 || !ai) {
         free(h);
         return sc_err_set(err, SC_ERR_IO, 0, "cannot resolve listen address %s: %s",

@@ -163,7 +163,7 @@ int sd_cmd_serve(int argc, char **argv)
         goto out;
     }
     const char *host = cfg.listen_host;
-    bool v6 = strchr(host, ':') != NULL;
+    bool v6 = host[0] != '[' && strchr(host, ':') != NULL; /* bare IPv6: bracket it in the URL */
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
            (unsigned)sd_http_port(http));
     fflush(stdout);
