@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -28,6 +29,8 @@
 #define HASH_BUF (256 * 1024)
 /* The sidecar's first word: a format tag, so a damaged file is recognized. */
 #define SIDECAR_TAG "spotcheck-partial-v1"
+/* Seconds before a stray sidecar is removed at open (see sweep_orphan). */
+#define ORPHAN_AGE_S 600
 /* Retries when the .part file is replaced between open and lock (a concurrent completion). */
 #define OPEN_RETRIES 8
 
@@ -194,6 +197,25 @@ static void recover_one(sd_blobs *b, const char *name)
     close(fd);
 }
 
+/*
+ * Remove a sidecar left without its .part (a crash between storing a blob
+ * and removing its sidecar), or a temporary sidecar a crash left behind.
+ * Only old ones: another syncd sharing the directory may be writing a new one.
+ */
+static void sweep_orphan(sd_blobs *b, const char *name, const char *suffix)
+{
+    char path[SD_PATH_MAX + 80], part[SD_PATH_MAX + 80], off[SD_PATH_MAX + 80];
+    partial_paths(b, name, part, off, sizeof part);
+    if (!pathf(path, sizeof path, b->partial, name, suffix))
+        return;
+    struct stat st;
+    if (stat(path, &st) != 0 || st.st_mtime > time(NULL) - ORPHAN_AGE_S)
+        return;
+    if (strcmp(suffix, ".off") == 0 && stat(part, &st) == 0)
+        return; /* not an orphan: recover_one handles it */
+    unlink(path);
+}
+
 sc_status sd_blobs_open(const char *data_dir, uint64_t max_size, uint64_t chunk_max,
                         sd_blobs **out, sc_err *err)
 {
@@ -218,14 +240,17 @@ sc_status sd_blobs_open(const char *data_dir, uint64_t max_size, uint64_t chunk_
     if (d) {
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
-            size_t n = strlen(de->d_name);
-            if (n == SD_BLOB_NAME_LEN + 5 && strcmp(de->d_name + SD_BLOB_NAME_LEN, ".part") == 0 &&
-                sd_blob_name_valid(de->d_name, SD_BLOB_NAME_LEN)) {
-                char name[SD_BLOB_NAME_LEN + 1];
-                memcpy(name, de->d_name, SD_BLOB_NAME_LEN);
-                name[SD_BLOB_NAME_LEN] = '\0';
+            if (strlen(de->d_name) <= SD_BLOB_NAME_LEN ||
+                !sd_blob_name_valid(de->d_name, SD_BLOB_NAME_LEN))
+                continue;
+            char name[SD_BLOB_NAME_LEN + 1];
+            memcpy(name, de->d_name, SD_BLOB_NAME_LEN);
+            name[SD_BLOB_NAME_LEN] = '\0';
+            const char *suffix = de->d_name + SD_BLOB_NAME_LEN;
+            if (strcmp(suffix, ".part") == 0)
                 recover_one(b, name);
-            }
+            else if (strcmp(suffix, ".off") == 0 || strcmp(suffix, ".off.tmp") == 0)
+                sweep_orphan(b, name, suffix);
         }
         closedir(d);
     }

@@ -393,14 +393,30 @@ START_TEST(restart_recovers_partial)
     uint64_t off;
     ck_assert_int_eq(put(b, name, data, 0, 80 * KIB, 200 * KIB, &complete, &off), SC_OK);
     sd_blobs_close(b);
-    /* A crash mid-chunk leaves unverified bytes after the verified offset, and a stray temp file. */
+    /* A crash mid-chunk leaves unverified bytes after the verified offset. */
     char path[1024];
     snprintf(path, sizeof path, "%s/blobs/partial/%s.part", dir, name);
     int fd = open(path, O_WRONLY | O_APPEND);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, "garbage that never verified", 27), 27);
     close(fd);
+    /* Older crashes left a temporary sidecar and a sidecar without its partial. */
+    const char *ghost = "00000000000000000000000000000000000000000000000000000000000000aa";
+    char tmpoff[1024], orphan[1024];
+    snprintf(tmpoff, sizeof tmpoff, "%s/blobs/partial/%s.off.tmp", dir, name);
+    snprintf(orphan, sizeof orphan, "%s/blobs/partial/%s.off", dir, ghost);
+    for (int i = 0; i < 2; i++) {
+        const char *p = i ? orphan : tmpoff;
+        fd = open(p, O_WRONLY | O_CREAT, 0600);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+        ck_assert_int_eq(utimensat(AT_FDCWD, p, old, 0), 0);
+    }
     b = open_store(MIB, MIB);
+    struct stat gone;
+    ck_assert_int_ne(stat(tmpoff, &gone), 0);
+    ck_assert_int_ne(stat(orphan, &gone), 0);
     struct stat st;
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_size, 80 * KIB);
