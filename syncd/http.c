@@ -730,6 +730,7 @@ static enum MHD_Result do_metrics(req *q, struct MHD_Connection *c)
         g.log_size = st.log_size;
         g.entities = st.entities;
         g.devices = st.devices;
+        g.checkpoints = st.checkpoints;
     }
     size_t len = 0;
     char *text = sd_metrics_render(&g, &len);

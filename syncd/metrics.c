@@ -156,6 +156,9 @@ char *sd_metrics_render(const sd_metrics_gauges *g, size_t *len)
         fprintf(f, "syncd_entities %" PRIu64 "\n", g->entities);
         head(f, "syncd_devices", "gauge", "Enrolled devices that are not revoked.");
         fprintf(f, "syncd_devices %" PRIu64 "\n", g->devices);
+        head(f, "syncd_checkpoints", "gauge",
+             "Signed checkpoints in the register: one per commit since init, admin commits included.");
+        fprintf(f, "syncd_checkpoints %" PRIu64 "\n", g->checkpoints);
     }
 
     head(f, "syncd_blobs_stored_total", "counter", "Blobs completed and stored.");

@@ -40,6 +40,7 @@ typedef struct sd_metrics_gauges {
     uint64_t log_size; /* ops logged */
     uint64_t entities;
     uint64_t devices;  /* enrolled, not revoked */
+    uint64_t checkpoints; /* signed checkpoints: one per commit, admin commits included */
 } sd_metrics_gauges;
 
 /*

@@ -27,7 +27,8 @@ static bool has_line(const char *text, const char *want)
 
 static char *render(bool gauges)
 {
-    sd_metrics_gauges g = {.valid = gauges, .log_size = 42, .entities = 7, .devices = 3};
+    sd_metrics_gauges g = {
+        .valid = gauges, .log_size = 42, .entities = 7, .devices = 3, .checkpoints = 11};
     size_t len = 0;
     char *text = sd_metrics_render(&g, &len);
     ck_assert_ptr_nonnull(text);
@@ -67,6 +68,7 @@ START_TEST(counters_and_labels)
     ck_assert(has_line(t, "syncd_log_size 42"));
     ck_assert(has_line(t, "syncd_entities 7"));
     ck_assert(has_line(t, "syncd_devices 3"));
+    ck_assert(has_line(t, "syncd_checkpoints 11"));
     free(t);
 }
 END_TEST
