@@ -214,9 +214,11 @@ static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, CURLcode 
     sc_status s = SC_OK;
     tp_resp_dispose(c, out);
     sink k = {.c = c, .req = q, .resp = out};
-    if (strlen(q->base) + strlen(q->target) >= sizeof url)
+    size_t blen = strlen(q->base), tlen = strlen(q->target);
+    if (blen + tlen >= sizeof url)
         return cl_fail(c, SC_ERR_INVALID_ARG, 0, "URL too long");
-    snprintf(url, sizeof url, "%s%s", q->base, q->target);
+    memcpy(url, q->base, blen);
+    memcpy(url + blen, q->target, tlen + 1);
     curl_easy_reset(h);
     if (q->ctype) {
         snprintf(line, sizeof line, "Content-Type: %s", q->ctype);
