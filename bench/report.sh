@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Render a benchmark run as Markdown: bench/report.sh RAW.tsv ENV.tsv COMMAND > latest.md
+#
+# RAW.tsv lines are "key value unit method" as the benchmark programs print
+# them (bench/bench.h).  Each figure is compared with its DESIGN §9 target
+# here, and ingest with the ceilings measured in the same run.
+set -euo pipefail
+RAW=$1
+ENV=$2
+CMD=$3
+
+echo "# Spotcheck benchmarks: latest run"
+echo
+echo "Produced by \`$CMD\` (bench/run.sh; docs/operations.md, \"Benchmarks\", says how to read it)."
+echo
+echo "## Machine and software"
+echo
+awk -F'\t' '{ printf "- %s: %s\n", $1, $2 }' "$ENV"
+echo
+echo "## Results"
+echo
+awk -F'\t' '
+function fmt(v, u) {
+    if (u == "ops/s" || u == "rows/s" || u == "syncs/s") {
+        if (v >= 1e6) return sprintf("%.2fM %s", v / 1e6, u)
+        if (v >= 1e4) return sprintf("%.1fk %s", v / 1e3, u)
+        return sprintf("%.0f %s", v, u)
+    }
+    if (u == "ms") return sprintf("%.2f ms", v)
+    if (u == "B") return sprintf("%.0f B (%.2f MiB)", v, v / 1048576)
+    if (u == "MiB" || u == "MB/s" || u == "s") return sprintf("%.1f %s", v, u)
+    return sprintf("%g %s", v, u)
+}
+function row(name, key, target, ratio, verdict) {
+    printf "| %s | %s | %s | %s | %s |\n", name, fmt(val[key], unit[key]), target, ratio, verdict
+    shown[key] = 1
+}
+function pct(r) { return sprintf("%.0f%%", 100 * r) }
+function minv(a, b) { return a < b ? a : b }
+{ val[$1] = $2 + 0; unit[$1] = $3; desc[$1] = $4; order[++n] = $1 }
+END {
+    print "| benchmark | result | target | ratio | verdict |"
+    print "|---|---:|---|---:|---|"
+    # ceilings
+    row("ceiling: Ed25519 verify, 1 thread", "ceil_verify_1t", "(ceiling)", "", "")
+    row("ceiling: Ed25519 verify, 2 threads", "ceil_verify_2t", "(ceiling)", "", "")
+    row("ceiling: SQLite durable inserts, 100 rows/txn", "ceil_sqlite_b100", "(ceiling)", "", "")
+    row("ceiling: SQLite durable inserts, 1,000 rows/txn", "ceil_sqlite_b1000", "(ceiling)", "", "")
+    # ingest
+    for (i = 1; i <= n; i++) {
+        k = order[i]
+        if (k !~ /^ingest_b[0-9]+_d[0-9]+$/) continue
+        split(k, p, "_"); b = substr(p[2], 2); d = substr(p[3], 2)
+        lower = minv(val["ceil_verify_2t"], val["ceil_sqlite_b" b])
+        r = lower > 0 ? val[k] / lower : 0
+        row(sprintf("ingest, %s ops/request, %s device%s", b, d, d == 1 ? "" : "s"), k,
+            sprintf(">= 60%% of lower ceiling (%.1fk)", lower / 1e3), pct(r), r >= 0.6 ? "pass" : "**miss**")
+        if ((k "_p99") in val) row(sprintf("  p99 of those requests"), k "_p99", "", "", "")
+    }
+    # pull
+    for (s = 1; s <= 3; s++) {
+        sz = s == 1 ? "small" : s == 2 ? "mid" : "big"
+        if (("pull_ops_" sz) in val) {
+            ops = val["pull_ops_" sz]
+            r = val["pull_wire_" sz] / 1e5
+            row(sprintf("pull, wire/delivery rate, %.0fk-op register", ops / 1e3), "pull_wire_" sz,
+                "> 100k ops/s", pct(r), r > 1 ? "pass" : "**miss**")
+        }
+        if (("pull_client_" sz) in val) {
+            r = val["pull_client_" sz] / 1e5
+            row(sprintf("pull into a fresh client, verified + folded + stored, %.0fk-op register", ops / 1e3),
+                "pull_client_" sz, "> 100k ops/s", pct(r), r > 1 ? "pass" : "**miss**")
+            row(sprintf("  time to materialize that replica"), "pull_client_" sz "_s", "", "", "")
+        }
+    }
+    # no-op sync
+    small = val["noop_p50_small"]; big = val["noop_p50_big"]
+    if (small > 0 && ("noop_p50_big" in val)) {
+        row(sprintf("no-op sync p50, %.0fk-op register", val["pull_ops_small"] / 1e3), "noop_p50_small", "", "", "")
+        r = big / small
+        row(sprintf("no-op sync p50, %.0fk-op register", val["pull_ops_big"] / 1e3), "noop_p50_big",
+            "flat in register size (<= 1.5x the small one)", sprintf("%.2fx", r), r <= 1.5 ? "pass" : "**miss**")
+        row("no-op sync p99, small register", "noop_p99_small", "", "", "")
+        row("no-op sync p99, big register", "noop_p99_big", "", "", "")
+        rt = val["noop_round_trips_big"]
+        row("no-op sync round trips, big register", "noop_round_trips_big", "1", "", rt == 1 ? "pass" : "**miss**")
+        for (s = 1; s <= 3; s++) {
+            sz = s == 1 ? "small" : s == 2 ? "mid" : "big"
+            if (("noop_client_" sz "_p50") in val)
+                row("no-op sc_sync (client library) p50, " sz " register", "noop_client_" sz "_p50", "", "", "")
+            if (("noop_client_" sz "_rounds") in val)
+                row("  round trips per no-op sc_sync", "noop_client_" sz "_rounds", "1", "",
+                    val["noop_client_" sz "_rounds"] == 1 ? "pass" : "**miss**")
+        }
+    }
+    # photos
+    for (i = 1; i <= n; i++) {
+        k = order[i]
+        if (k ~ /^photos_c[0-9]+_chunk[0-9]+$/) {
+            split(k, p, "_"); c = substr(p[2], 2); ch = substr(p[3], 6)
+            r = val[k] / 100
+            row(sprintf("photo upload with hashing, %s conn, %s KiB chunks", c, ch), k, "> 100 MB/s",
+                pct(r), r > 1 ? "pass" : "**miss**")
+        }
+        if (k ~ /^resume_resent_chunk[0-9]+$/) {
+            ch = substr(k, 20) * 1024
+            row("bytes re-sent after an upload cut at 50%", k, "at most the cut chunk", "",
+                val[k] <= ch ? "pass" : "**miss**")
+        }
+    }
+    # memory
+    nrp = 0
+    for (i = 1; i <= n; i++) {
+        k = order[i]
+        if (k ~ /^rss_devices[0-9]+$/) {
+            r = val[k] / 64
+            row(sprintf("syncd peak RSS, %s devices syncing", substr(k, 12)), k, "< 64 MiB", pct(r),
+                r < 1 ? "pass" : "**miss**")
+        }
+        if (k ~ /^devices[0-9]+_sync_p99$/) row("  p99 sync latency in that run", k, "", "", "")
+        if (k ~ /^rss_photos/) rp[++nrp] = k
+    }
+    for (j = 1; j <= nrp; j++) {
+        k = rp[j]
+        if (j == 1) { row(sprintf("syncd peak RSS, %s", substr(k, 5)), k, "", "", ""); continue }
+        r = val[rp[1]] > 0 ? val[k] / val[rp[1]] : 0
+        row(sprintf("syncd peak RSS, %s", substr(k, 5)), k, "flat in photo size (<= 1.25x the smaller photos)",
+            sprintf("%.2fx", r), r <= 1.25 ? "pass" : "**miss**")
+    }
+    # latency, client
+    row("/v1/sync latency p50, steady mixed load", "latency_p50", "", "", "")
+    row("/v1/sync latency p99, steady mixed load", "latency_p99", "", "", "")
+    row("client: record an inspection (10 items, 3 findings, 3 photos), p50", "client_record_p50", "", "", "")
+    row("client: record an inspection, p90", "client_record_p90", "", "", "")
+    for (i = 1; i <= n; i++) {
+        k = order[i]
+        if (k ~ /_rejected$|_not_empty$/)
+            row("**errors**: " desc[k], k, "0", "", val[k] == 0 ? "pass" : "**fail**")
+    }
+    print ""
+    print "## Method, figure by figure"
+    print ""
+    for (i = 1; i <= n; i++) {
+        k = order[i]
+        printf "- `%s` = %s: %s\n", k, fmt(val[k], unit[k]), desc[k]
+    }
+}' "$RAW"

@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# The Spotcheck benchmarks (docs/operations.md, "Benchmarks").
+#
+#   bench/run.sh BUILD_DIR [--smoke] [--out DIR]
+#
+# BUILD_DIR holds a build of syncd, the spotcheck library and bench/ (make
+# bench uses build/bench, a Release build).  Every server is a real `syncd
+# serve` on 127.0.0.1 with an ephemeral port and its default settings;
+# every client runs on the same machine.  Each phase runs under `timeout`,
+# so the whole run is bounded (about 10 minutes when the big register is
+# cached in BUILD_DIR/bench-cache, a few more when it is built).
+#
+# Output: a table on stdout, and in DIR (default bench/results): raw.tsv
+# (key, value, unit, method), latest.md (machine, versions, method, the
+# command, every figure with its target, ratio and verdict) and the logs.
+# --smoke runs every phase on tiny sizes for a few seconds (the bench/smoke
+# test): it checks that the harness works, its figures mean nothing.
+#
+# Environment: BENCH_DUR (seconds per ceiling micro-run, default 2),
+# BENCH_REBUILD=1 (rebuild the cached registers).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/.." && pwd)
+[[ $# -ge 1 ]] || { echo "usage: bench/run.sh BUILD_DIR [--smoke] [--out DIR]" >&2; exit 2; }
+BUILD=$(cd "$1" && pwd)
+shift
+SMOKE=0
+OUT="$HERE/results"
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+    --smoke) SMOKE=1 ;;
+    --out) OUT=$2; shift ;;
+    *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+
+SYNCD=$BUILD/syncd/syncd
+FIXTURE=$BUILD/bench/sc-bench-fixture
+LOADGEN=$BUILD/bench/sc-loadgen
+CEIL=$BUILD/bench/sc-bench-ceilings
+CLIENT=$BUILD/bench/sc-bench-client
+for b in "$SYNCD" "$FIXTURE" "$LOADGEN" "$CEIL" "$CLIENT"; do
+    [[ -x $b ]] || { echo "bench/run.sh: missing $b (build first: make bench)" >&2; exit 1; }
+done
+TEMPLATE=$SRC/tests/vectors/templates/no-epidemic-100.json
+
+# Sizes.  The smoke run keeps every phase and shrinks every number.
+if ((SMOKE)); then
+    DUR=${BENCH_DUR:-0.1}; PREFILL=2000
+    INGEST_CONFIGS="100:1 100:8 1000:2"; INGEST_TOTAL=2000; INGEST_SECS=20
+    SMALL=1000; MID=2000; BIG=3000; GROW_DEVICES=8
+    NOOP=5; PHOTOS=2; PHOTO_MIB=1; MEM_DEVICES=20; MEM_SECS=1
+    BLOB_AT_ONCE=4; LAT_SECS=2; RECORD_N=2
+    CACHE=$OUT/cache
+else
+    DUR=${BENCH_DUR:-2}; PREFILL=100000
+    INGEST_CONFIGS="100:1 100:8 100:64 1000:1 1000:8 1000:64"; INGEST_TOTAL=150000; INGEST_SECS=20
+    SMALL=10000; MID=100000; BIG=1000000; GROW_DEVICES=1000
+    NOOP=200; PHOTOS=25; PHOTO_MIB=4; MEM_DEVICES=1000; MEM_SECS=10
+    BLOB_AT_ONCE=100; LAT_SECS=15; RECORD_N=20
+    CACHE=$BUILD/bench-cache
+fi
+
+WORK=$OUT/work
+RAW=$OUT/raw.tsv
+LOGS=$OUT/logs
+rm -rf "$WORK" "$LOGS"
+mkdir -p "$WORK" "$LOGS" "$CACHE"
+: > "$RAW"
+T_START=$(date +%s)
+
+SPID=
+cleanup() {
+    if [[ -n "$SPID" ]]; then kill -KILL "$SPID" 2>/dev/null || true; wait "$SPID" 2>/dev/null || true; fi
+    if ((SMOKE)) || [[ -z "${BENCH_KEEP_WORK:-}" ]]; then rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+say() { printf '[%4ds] %s\n' "$(($(date +%s) - T_START))" "$*" >&2; }
+# record: run a benchmark program with a time limit, its result lines go to raw.tsv.
+record() { # LIMIT_S LOGNAME CMD...
+    local limit=$1 name=$2
+    shift 2
+    if ! timeout "$limit" "$@" > "$LOGS/$name.out" 2> "$LOGS/$name.err"; then
+        echo "bench/run.sh: $name failed or timed out; its stderr:" >&2
+        tail -n 20 "$LOGS/$name.err" >&2
+        exit 1
+    fi
+    awk -F'\t' 'NF >= 4' "$LOGS/$name.out" >> "$RAW"
+}
+
+# ---- syncd ----
+
+URL=
+start_syncd() { # DIR
+    local dir=$1
+    local conf=()
+    [[ -n "${SYNCD_CONF:-}" ]] && conf=(--config "$SYNCD_CONF")
+    : > "$dir/syncd.out" # exists before the poll below reads it (the child opens it later)
+    "$SYNCD" serve --data "$dir" --listen 127.0.0.1:0 "${conf[@]}" > "$dir/syncd.out" 2> "$dir/syncd.log" &
+    SPID=$!
+    for _ in $(seq 300); do
+        URL=$(awk '/^listening on / { print $3 }' "$dir/syncd.out")
+        [[ -n "$URL" ]] && return 0
+        kill -0 "$SPID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "bench/run.sh: syncd did not start on $dir:" >&2
+    tail -n 5 "$dir/syncd.log" >&2
+    exit 1
+}
+stop_syncd() {
+    [[ -n "$SPID" ]] || return 0
+    kill -TERM "$SPID"
+    wait "$SPID" || { echo "bench/run.sh: syncd exited with $?" >&2; exit 1; }
+    SPID=
+}
+
+# ---- registers ----
+
+# The operator's part: syncd init, the org tree of DOMAIN.md §11, targets, the
+# 100-point score sheet; ids land in DIR/bench-world.txt for the load generator.
+make_base() { # DIR
+    local d=$1 w=$1/bench-world.txt
+    adm() { "$SYNCD" admin --data "$d" "$@"; }
+    "$SYNCD" init --data "$d" > "$d.init"
+    awk '/^server key / { print "server_key", $3 }' "$d.init" > "$w"
+    rm -f "$d.init"
+    adm org add city --name 市疫情防控指挥部 --kind command_hq > /dev/null
+    adm org add county --name "县(区)指挥部" --parent city --kind command_hq > /dev/null
+    adm org add street --name 街道 --parent county > /dev/null
+    adm org add community --name 君安社区 --parent street --kind residents_committee > /dev/null
+    adm org add compound --name 君安花园小区 --parent community > /dev/null
+    echo "responsible $(adm org add property --name 君安物业 --parent compound --kind property_co)" >> "$w"
+    echo "template $(adm template add "$TEMPLATE")" >> "$w"
+    local types=(compound market school eatery small_venue elderly_home rental_house supermarket)
+    for i in $(seq 0 15); do
+        echo "target $(adm target add "t$i" --name "检查对象$i" --org community --type "${types[$((i % 8))]}")" >> "$w"
+    done
+}
+
+# A copy of the base register with users and one-time codes for a phase.
+BASE=$WORK/base
+phase_register() { # NAME "ROLE:COUNT ..." -> sets REG and CODES
+    REG=$WORK/$1
+    CODES=$WORK/$1.codes
+    rm -rf "$REG"
+    cp -a "$BASE" "$REG"
+    : > "$CODES"
+    local spec role count
+    for spec in $2; do
+        role=${spec%%:*}
+        count=${spec##*:}
+        "$FIXTURE" users "$REG" "$role" "$count" "$role-" "$CODES"
+    done
+}
+
+# Mixed inspectors and supervisors in one codes file, interleaved.
+mixed_codes() { # FILE_IN FILE_OUT
+    awk '$1 == "inspector" { i[ni++] = $0 } $1 == "supervisor" { s[ns++] = $0 }
+         END { for (k = 0; k < ni || k < ns; k++) { if (k < ni) print i[k]; if (k < ns) print s[k] } }' "$1" > "$2"
+}
+
+# ---- 0. the machine ----
+
+{
+    echo "date	$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "machine	$(nproc) vCPU, $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
+    echo "cpu	$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+    echo "kernel	$(uname -sr)"
+    echo "filesystem	$(df -T "$OUT" | awk 'NR == 2 { print $2 " on " $1 }')"
+    echo "compiler	$(${CC:-cc} --version 2>/dev/null | head -1)"
+    echo "libs	libsodium $(pkg-config --modversion libsodium), SQLite $(pkg-config --modversion sqlite3), protobuf-c $(pkg-config --modversion libprotobuf-c), libcurl $(pkg-config --modversion libcurl), libmicrohttpd $(pkg-config --modversion libmicrohttpd)"
+    echo "commit	$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$SRC" diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+    echo "load	$(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min load average at the start)"
+} > "$OUT/env.tsv"
+say "machine: $(awk -F'\t' '$1 == "cpu" { print $2 }' "$OUT/env.tsv"), $(nproc) vCPU"
+
+# ---- 1. ceilings, in this run ----
+
+say "ceilings: Ed25519 verify (1, 2 threads), SQLite durable inserts (100, 1000 rows/txn)"
+record 120 ceil-verify "$CEIL" verify "$DUR"
+record 300 ceil-sqlite "$CEIL" sqlite "$WORK" "$DUR" "$PREFILL"
+
+# ---- 2. the base register ----
+
+say "base register: syncd init + syncd admin (org tree, 16 targets, the 100-point sheet)"
+make_base "$BASE"
+
+# ---- 3. ingest ----
+
+for cfg in $INGEST_CONFIGS; do
+    batch=${cfg%%:*}
+    devs=${cfg##*:}
+    half=$(((devs + 1) / 2))
+    say "ingest: $devs device(s), $batch ops per request"
+    if ((devs > 1)); then
+        phase_register "ingest-$batch-$devs" "inspector:$half supervisor:$half"
+    else
+        phase_register "ingest-$batch-$devs" "supervisor:1"
+    fi
+    mixed_codes "$CODES" "$CODES.mixed"
+    start_syncd "$REG"
+    record 180 "ingest-$batch-$devs" "$LOADGEN" ingest --url "$URL" --world "$REG/bench-world.txt" \
+        --codes "$CODES.mixed" --devices "$devs" --batch "$batch" --total "$INGEST_TOTAL" \
+        --seconds "$INGEST_SECS"
+    stop_syncd
+    rm -rf "$REG"
+done
+
+# ---- 4. the big registers (cached) ----
+
+STAMP="opgen-v1 schema-$(grep -m1 'define SD_SCHEMA_VERSION' "$SRC/syncd/store.h" | awk '{ print $3 }') small=$SMALL mid=$MID big=$BIG"
+if [[ "${BENCH_REBUILD:-0}" == 1 ]] || [[ "$(cat "$CACHE/stamp" 2>/dev/null)" != "$STAMP" ]]; then
+    say "building the $SMALL, $MID and $BIG-op registers in-process (syncd's register API and group commit; cached in $CACHE)"
+    rm -rf "$CACHE"/reg-* "$CACHE/stamp"
+    grow=$WORK/grow
+    cp -a "$BASE" "$grow"
+    t0=$(date +%s)
+    for size in $SMALL $MID $BIG; do
+        timeout 1800 "$FIXTURE" grow "$grow" "$size" "$GROW_DEVICES"
+        cp -a "$grow" "$CACHE/reg-$size"
+    done
+    rm -rf "$grow"
+    echo "$STAMP" > "$CACHE/stamp"
+    echo "$(($(date +%s) - t0))" > "$CACHE/build-seconds"
+fi
+printf 'build_big_s\t%s\ts\tbuilding the %s-op register in-process (cached; 0 when reused)\n' \
+    "$(cat "$CACHE/build-seconds" 2>/dev/null || echo 0)" "$BIG" >> "$RAW"
+
+# ---- 5. pull and no-op sync ----
+
+pull_phase() { # SIZE KEY CLIENT_PULL(0/1)
+    local size=$1 key=$2 client=$3
+    REG=$WORK/reg-$key
+    CODES=$WORK/reg-$key.codes
+    say "pull/no-op on the $size-op register: copying it"
+    rm -rf "$REG"
+    cp -a "$CACHE/reg-$size" "$REG"
+    : > "$CODES"
+    "$FIXTURE" users "$REG" auditor 2 "pull-$key-" "$CODES"
+    start_syncd "$REG"
+    say "pull/no-op on the $size-op register: wire rate, then $NOOP no-op syncs"
+    record 600 "pull-wire-$key" "$LOADGEN" pull --url "$URL" --codes "$CODES" --max-pull 1000 \
+        --noop "$NOOP" --seconds 500
+    sed -i "s/^\(pull_wire\|pull_wire_mb\|pull_ops\|noop_p50\|noop_p99\|noop_round_trips\)\t/\1_$key\t/" "$RAW"
+    if ((client)); then
+        say "pull/no-op on the $size-op register: a fresh client pulls and materializes it"
+        sed -n 2p "$CODES" > "$CODES.2"
+        record 900 "pull-client-$key" "$CLIENT" pull --url "$URL" \
+            --code "$(awk '{ print $3 }' "$CODES.2")" --dir "$WORK/client-$key" --key "$key" \
+            --noop "$((NOOP / 4 + 1))"
+        rm -rf "$WORK/client-$key"
+    fi
+    stop_syncd
+    rm -rf "$REG"
+}
+pull_phase "$SMALL" small 1
+pull_phase "$MID" mid 1
+pull_phase "$BIG" big 1
+
+# ---- 6. photos ----
+
+say "photos: uploads with hashing, a cut upload resumed, RSS with $BLOB_AT_ONCE uploads at once"
+phase_register photos "inspector:$((2 * BLOB_AT_ONCE + 8))"
+# The smoke run cannot wait the default 60 s for syncd to drop the cut upload's connection.
+if ((SMOKE)); then
+    echo "http.connection_timeout_s = 2" > "$WORK/smoke.conf"
+    SYNCD_CONF=$WORK/smoke.conf
+fi
+start_syncd "$REG"
+SYNCD_CONF=
+SIZE=$((PHOTO_MIB << 20))
+sed -n '1p' "$CODES" > "$CODES.a"
+sed -n '2p' "$CODES" > "$CODES.b"
+sed -n '3,4p' "$CODES" > "$CODES.c"
+sed -n '5p' "$CODES" > "$CODES.d"
+record 120 photos-1m "$LOADGEN" photos --url "$URL" --codes "$CODES.a" --count "$PHOTOS" --size "$SIZE" --chunk $((1 << 20))
+record 120 photos-8m "$LOADGEN" photos --url "$URL" --codes "$CODES.b" --count "$PHOTOS" --size "$SIZE" --chunk $((8 << 20))
+record 120 photos-2c "$LOADGEN" photos --url "$URL" --codes "$CODES.c" --count "$PHOTOS" --size "$SIZE" --chunk $((1 << 20)) --conns 2
+record 150 resume "$LOADGEN" resume --url "$URL" --codes "$CODES.d" --size "$SIZE" --chunk $((1 << 20)) --seconds 120
+sed -n "9,$((8 + BLOB_AT_ONCE))p" "$CODES" > "$CODES.e"
+sed -n "$((9 + BLOB_AT_ONCE)),$((8 + 2 * BLOB_AT_ONCE))p" "$CODES" > "$CODES.f"
+record 300 blobmem-a "$LOADGEN" blobmem --url "$URL" --codes "$CODES.e" --count "$BLOB_AT_ONCE" \
+    --size "$SIZE" --chunk $((1 << 20)) --pid "$SPID"
+record 300 blobmem-b "$LOADGEN" blobmem --url "$URL" --codes "$CODES.f" --count "$BLOB_AT_ONCE" \
+    --size "$((4 * SIZE))" --chunk $((1 << 20)) --pid "$SPID"
+stop_syncd
+rm -rf "$REG"
+
+# ---- 7. memory with many devices ----
+
+say "memory: $MEM_DEVICES devices syncing at once"
+phase_register devices "inspector:$((MEM_DEVICES / 2)) supervisor:$((MEM_DEVICES - MEM_DEVICES / 2))"
+mixed_codes "$CODES" "$CODES.mixed"
+start_syncd "$REG"
+record 300 devices "$LOADGEN" devices --url "$URL" --world "$REG/bench-world.txt" \
+    --codes "$CODES.mixed" --devices "$MEM_DEVICES" --seconds "$MEM_SECS" --pid "$SPID"
+stop_syncd
+rm -rf "$REG"
+
+# ---- 8. latency under a steady mixed load ----
+
+if ((SMOKE)); then LAT_MIX="inspector:4 supervisor:2 auditor:1 responsible:1"; else LAT_MIX="inspector:32 supervisor:16 auditor:8 responsible:8"; fi
+LAT_N=$(for s in $LAT_MIX; do echo "${s##*:}"; done | paste -sd+ | bc)
+say "latency: $LAT_N mixed devices, one sync each every 250 ms, $LAT_SECS s"
+phase_register latency "$LAT_MIX"
+start_syncd "$REG"
+record 300 latency "$LOADGEN" latency --url "$URL" --world "$REG/bench-world.txt" --codes "$CODES" \
+    --devices "$LAT_N" --seconds "$LAT_SECS" --interval 0.25
+
+# ---- 9. the client: recording ----
+
+say "client: recording $RECORD_N inspections offline"
+: > "$CODES.rec"
+"$FIXTURE" users "$REG" inspector 1 rec- "$CODES.rec"
+record 300 client-record "$CLIENT" record --url "$URL" --code "$(awk '{ print $3 }' "$CODES.rec")" \
+    --dir "$WORK/client-rec" --world "$REG/bench-world.txt" --count "$RECORD_N"
+stop_syncd
+rm -rf "$REG" "$WORK/client-rec"
+
+T_TOTAL=$(($(date +%s) - T_START))
+printf 'bench_total_s\t%s\ts\twall time of this run\n' "$T_TOTAL" >> "$RAW"
+say "done in ${T_TOTAL} s"
+
+# ---- 10. the report ----
+
+CMD="make bench"
+((SMOKE)) && CMD="bench/run.sh BUILD_DIR --smoke"
+"$HERE/report.sh" "$RAW" "$OUT/env.tsv" "$CMD" > "$OUT/latest.md"
+awk '/^## Results/ { on = 1; next } /^## / { on = 0 } on' "$OUT/latest.md"
+echo "report: $OUT/latest.md" >&2
