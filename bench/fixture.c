@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "bench.h"
 #include "config.h"
@@ -270,6 +271,10 @@ static int cmd_grow(int argc, char **argv)
     pthread_t th[WORKERS];
     g.t0 = bn_now();
     uint64_t from = st.log_size;
+    struct rusage ru0;
+    getrusage(RUSAGE_SELF, &ru0);
+    double cpu0 = (double)ru0.ru_utime.tv_sec + (double)ru0.ru_utime.tv_usec * 1e-6 +
+                  (double)ru0.ru_stime.tv_sec + (double)ru0.ru_stime.tv_usec * 1e-6;
     for (int i = 0; i < WORKERS; i++)
         if (pthread_create(&th[i], NULL, grow_worker, &g) != 0)
             bn_die("fixture: cannot start a thread");
@@ -290,6 +295,15 @@ static int cmd_grow(int argc, char **argv)
     for (int i = 0; i < WORKERS; i++)
         pthread_join(th[i], NULL);
     sd_ingest_stop(g.q);
+    double wall = bn_now() - g.t0;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6 - cpu0;
+    uint64_t added = atomic_load(&g.size) - from;
+    bn_note("ingested %llu ops in %.1f s wall, %.1f s CPU (%.0f ops/s, %.1f us CPU per op with "
+            "sealing and verifying)",
+            (unsigned long long)added, wall, cpu, (double)added / wall, cpu * 1e6 / (double)added);
     for (size_t i = 0; i < g.ndev; i++)
         og_device_dispose(&g.dev[i]);
     free(g.dev);
@@ -297,6 +311,126 @@ static int cmd_grow(int argc, char **argv)
     free(g.busy);
     sd_register_close(g.r);
     return 0;
+}
+
+/*
+ * judge DIR OPS DEVICES BATCH: the register's ingest path alone, for
+ * profiling.  Enroll DEVICES, seal and verify OPS ops first (untimed), then
+ * hand them to sd_register_ingest in calls of BATCH ops (as one group
+ * commit would) on this thread, and report wall time and this thread's
+ * CPU time per op: judging, folding, logging, the Merkle append, the
+ * checkpoint signature and the durable commit, without HTTP or verify.
+ */
+static int cmd_judge(int argc, char **argv)
+{
+    if (argc != 6)
+        bn_die("usage: sc-bench-fixture judge DIR OPS DEVICES BATCH");
+    const char *dir = argv[2];
+    size_t want = (size_t)bn_arg_int(argv[3], 1, 100000000, "OPS");
+    size_t ndev = (size_t)bn_arg_int(argv[4], 1, 100000, "DEVICES");
+    size_t batch = (size_t)bn_arg_int(argv[5], 1, 100000, "BATCH");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bench-world.txt", dir);
+    og_world w;
+    if (!og_world_load(path, &w))
+        return 1;
+    sd_config cfg;
+    sd_register *r = open_register(dir, &cfg);
+    sd_register_stats st;
+    sc_err err;
+    sc_err_clear(&err);
+    if (sd_register_stats_get(r, &st, &err) != SC_OK)
+        bn_die("fixture: %s", err.msg);
+    uint8_t org[SC_ID_LEN];
+    lookup_org(r, "street", org);
+    og_device *dev = calloc(ndev, sizeof *dev);
+    sd_principal *who = calloc(ndev, sizeof *who);
+    if (!dev || !who)
+        bn_die("fixture: out of memory");
+    for (size_t i = 0; i < ndev; i++) {
+        char login[OG_LOGIN_MAX];
+        og_device_init(&dev[i], i % 2 ? SCPB__ROLE__ROLE_SUPERVISOR : SCPB__ROLE__ROLE_INSPECTOR,
+                       bn_mix64(st.log_size + i));
+        snprintf(login, sizeof login, "judge%llu-%zu", (unsigned long long)st.log_size, i);
+        enroll_device(r, &dev[i], login, org, &who[i]);
+    }
+    /* One stream per device, cycles round robin until OPS are made. */
+    og_stream *s = calloc(ndev, sizeof *s);
+    size_t total = 0;
+    for (size_t k = 0; total < want; k = (k + 1) % ndev) {
+        size_t before = s[k].n;
+        og_cycle(&dev[k], &w, &s[k]);
+        total += s[k].n - before;
+    }
+    /* Interleave devices batch by batch, as concurrent requests would arrive. */
+    size_t per = batch / ndev ? batch / ndev : 1;
+    size_t nb = 0, cap = total / per + ndev + 1;
+    sd_batch *bs = calloc(cap, sizeof *bs);
+    sc_op **ops = calloc(total, sizeof *ops);
+    sd_result *res = calloc(total, sizeof *res);
+    size_t *pos = calloc(ndev, sizeof *pos), used = 0;
+    if (!s || !bs || !ops || !res || !pos)
+        bn_die("fixture: out of memory");
+    for (bool more = true; more;) {
+        more = false;
+        for (size_t k = 0; k < ndev; k++) {
+            size_t take = s[k].n - pos[k] < per ? s[k].n - pos[k] : per;
+            if (!take)
+                continue;
+            more = true;
+            for (size_t i = 0; i < take; i++) {
+                if (sc_op_open(bn_env(), s[k].v[pos[k] + i]->signed_bytes,
+                               s[k].v[pos[k] + i]->signed_len, SC_OP_VERIFY, &ops[used + i],
+                               &err) != SC_OK)
+                    bn_die("fixture: %s", err.msg);
+            }
+            bs[nb++] = (sd_batch){&who[k], (sc_op *const *)&ops[used], take, &res[used],
+                                  bn_wall_ms()};
+            used += take;
+            pos[k] += take;
+        }
+    }
+    /* Group the batches into commits of about BATCH ops. */
+    sd_batch **grp = calloc(nb, sizeof *grp);
+    double t0 = bn_now();
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    size_t commits = 0;
+    for (size_t i = 0; i < nb;) {
+        size_t n = 0, ops_in = 0;
+        while (i < nb && (n == 0 || ops_in + bs[i].n <= batch)) {
+            ops_in += bs[i].n;
+            grp[n++] = &bs[i++];
+        }
+        if (sd_register_ingest(r, grp, n, &err) != SC_OK)
+            bn_die("fixture: ingest: %s", err.msg);
+        commits++;
+    }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    double wall = bn_now() - t0;
+    double cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) * 1e-9;
+    size_t bad = 0;
+    for (size_t i = 0; i < used; i++)
+        bad += res[i].status != SCPB__OP_STATUS__OP_ACCEPTED;
+    bn_note("judged %zu ops in %zu commits: %.2f s wall, %.2f s CPU on the writer thread: "
+            "%.0f ops/s, %.1f us CPU per op; %zu not accepted",
+            used, commits, wall, cpu, (double)used / wall, cpu * 1e6 / (double)used, bad);
+    for (size_t i = 0; i < used; i++)
+        sc_op_free(bn_env(), ops[i]);
+    for (size_t k = 0; k < ndev; k++) {
+        og_stream_free(&s[k]);
+        og_device_dispose(&dev[k]);
+    }
+    free(s);
+    free(bs);
+    free(grp);
+    free(ops);
+    free(res);
+    free(pos);
+    free(dev);
+    free(who);
+    sd_register_close(r);
+    return bad ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -307,7 +441,10 @@ int main(int argc, char **argv)
         return cmd_users(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "grow") == 0)
         return cmd_grow(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "judge") == 0)
+        return cmd_judge(argc, argv);
     fprintf(stderr, "usage: sc-bench-fixture users DIR ROLE COUNT PREFIX CODES\n"
-                    "       sc-bench-fixture grow DIR TO DEVICES\n");
+                    "       sc-bench-fixture grow DIR TO DEVICES\n"
+                    "       sc-bench-fixture judge DIR OPS DEVICES BATCH\n");
     return 2;
 }
