@@ -165,9 +165,21 @@ static const char *const sql[Q_COUNT_] = {
                      "vis_class, released, inspection FROM entities WHERE id = ?1",
     [Q_ENTITY_GET_STATE] = "SELECT id, type, op_count, last_idx, state, state_hash, target, "
                            "scope_org, vis_class, released, inspection FROM entities WHERE id = ?1",
-    [Q_ENTITY_PUT] = "INSERT OR REPLACE INTO entities(id, type, op_count, last_idx, state, "
+    /*
+     * An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first,
+     * which makes SQLite look for rows referencing it in every child table
+     * (codes.entity has no index: a full scan per op) and rewrite every
+     * index entry; an update in place touches neither.
+     */
+    [Q_ENTITY_PUT] = "INSERT INTO entities(id, type, op_count, last_idx, state, "
                      "state_hash, target, scope_org, vis_class, released, inspection) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                     "ON CONFLICT(id) DO UPDATE SET type = excluded.type, "
+                     "op_count = excluded.op_count, last_idx = excluded.last_idx, "
+                     "state = excluded.state, state_hash = excluded.state_hash, "
+                     "target = excluded.target, scope_org = excluded.scope_org, "
+                     "vis_class = excluded.vis_class, released = excluded.released, "
+                     "inspection = excluded.inspection",
     [Q_ENTITY_RELEASE] = "UPDATE entities SET released = 1 WHERE id = ?1",
     [Q_ENTITY_SCAN] = "SELECT id, type, op_count, last_idx, state, state_hash, target, scope_org, "
                       "vis_class, released, inspection FROM entities ORDER BY id",
