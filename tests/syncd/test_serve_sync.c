@@ -83,6 +83,27 @@ static size_t pull_all(sct_client *c, uint8_t **cur, size_t *cur_len, bool (*see
     return total;
 }
 
+/* The value of the metric line that starts with `name ` in GET /metrics; -1 when absent. */
+static double metric(sct_client *c, const char *name)
+{
+    sct_resp r;
+    ck_assert_int_eq(sct_request(c, "GET", "/metrics", NULL, 0, NULL, NULL, &r), 200);
+    double v = -1;
+    size_t nl = strlen(name);
+    const char *p = (const char *)r.body;
+    while (p && *p) {
+        if (strncmp(p, name, nl) == 0 && p[nl] == ' ') {
+            v = strtod(p + nl + 1, NULL);
+            break;
+        }
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    sct_resp_dispose(&r);
+    return v;
+}
+
 typedef struct want_ids {
     const uint8_t (*ids)[SC_HASH_LEN];
     size_t n;
@@ -117,9 +138,15 @@ START_TEST(push_and_pull)
     ops[0] = sct_op_open_inspection(ki, &clock, insp, fx.target);
     ops[1] = sct_op_note(ki, &clock, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
                          (const uint8_t(*)[SC_HASH_LEN])ops[0]->id, 1, "门岗未测温");
+    /* Pulls and enrollments commit nothing through the group-commit queue. */
+    ck_assert(metric(&ci, "syncd_ingest_commits_total") == 0);
     Scpb__SyncResponse *r = NULL;
     ck_assert_int_eq(sct_sync(&ci, ops, 2, icur, icl, 0, &r), 200);
     ck_assert_uint_eq(r->n_results, 2);
+    /* The push was one group commit of two ops. */
+    ck_assert(metric(&ci, "syncd_ingest_commits_total") == 1);
+    ck_assert(metric(&ci, "syncd_commit_ops_sum") == 2);
+    ck_assert(metric(&ci, "syncd_commit_ops_count") == 1);
     uint64_t idx[2];
     for (int i = 0; i < 2; i++) {
         ck_assert_msg(r->results[i]->status == SCPB__OP_STATUS__OP_ACCEPTED, "op %d: %s", i,
