@@ -1,8 +1,9 @@
 /*
- * store.h: the register's storage interface.  register.c, tlog.c,
- * visibility.c, audit.c and export.c reach the database only through this
- * table of functions; store_sqlite.c is the backend today and a PostgreSQL
- * one can sit behind the same table later.  All SQL lives in the backends.
+ * store.h: the register's storage interface.  The register modules
+ * (register*.c), tlog.c, visibility.c, audit.c and export.c reach the
+ * database only through this table of functions; store_sqlite.c is the
+ * backend today and a PostgreSQL one can sit behind the same table later.
+ * All SQL lives in the backends.
  *
  * One sd_store is one database connection, used by one thread at a time.
  * Writes happen only between begin(write = true) and commit/rollback; a
