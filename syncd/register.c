@@ -390,25 +390,71 @@ sc_status sd_register_principal(sd_register *r, const uint8_t device[SC_KEY_LEN]
 
 /* ---- visibility ---- */
 
-sc_status sd_visible_to(sd_store *s, const sd_orgtree *tree, const sd_principal *p,
-                        const sd_vis_facts *f, bool *out, sc_err *err)
+sc_status sd_named_on_inspection(sd_store *s, const sc_env *env, const uint8_t insp[SC_ID_LEN],
+                                 const uint8_t user[SC_ID_LEN], bool *out, sc_err *err)
 {
+    *out = false;
+    sd_entity_row row;
+    Scpb__EntityState *st = NULL;
+    sc_status rc = s->vt->entity_get(s, insp, true, &row, err);
+    if (rc == SC_ERR_NOT_FOUND)
+        return SC_OK;
+    if (rc != SC_OK)
+        return rc;
+    /* The inspection's assignment is in its state only; the row does not carry it. */
+    rc = sd_decode_state(env, row.state, row.state_len, &st, err);
+    free(row.state);
+    if (rc == SC_OK && st->kind_case == SCPB__ENTITY_STATE__KIND_INSPECTION &&
+        st->inspection->has_assignment && st->inspection->assignment.len == SC_ID_LEN) {
+        rc = s->vt->assignee_has(s, st->inspection->assignment.data, user, err);
+        *out = rc == SC_OK;
+        if (rc == SC_ERR_NOT_FOUND)
+            rc = SC_OK;
+    }
+    sc_state_free(env, st);
+    return rc;
+}
+
+/* sd_named_on_inspection through the viewer's memo (one state decode per inspection and pull). */
+static sc_status named_on_inspection(const sd_viewer *v, const uint8_t insp[SC_ID_LEN], bool *out,
+                                     sc_err *err)
+{
+    void **slot = v->named ? sd_idmap_find(v->named, insp) : NULL;
+    if (slot) {
+        *out = *slot == (void *)1;
+        return SC_OK;
+    }
+    sc_status rc = sd_named_on_inspection(v->s, v->env, insp, v->p->user, out, err);
+    if (rc == SC_OK && v->named && !sd_idmap_put(v->named, insp, *out ? (void *)1 : (void *)2))
+        rc = sc_err_set(err, SC_ERR_NOMEM, 0, "register: out of memory");
+    return rc;
+}
+
+sc_status sd_visible_to(const sd_viewer *v, const sd_vis_facts *f, bool *out, sc_err *err)
+{
+    const sd_principal *p = v->p;
     *out = false;
     if (f->vis_class == SD_VIS_ALL || sd_is_admin(p) || p->role == SCPB__ROLE__ROLE_AUDITOR) {
         *out = true;
         return SC_OK;
     }
-    bool in_scope = f->scope_org && sd_orgtree_within(tree, f->scope_org, p->org);
+    bool in_scope = f->scope_org && sd_orgtree_within(v->tree, f->scope_org, p->org);
     bool named = false;
+    sc_status rc = SC_OK;
     if ((f->vis_class == SD_VIS_ASSIGNMENT_OPEN || f->vis_class == SD_VIS_ASSIGNMENT_SECRET) &&
         p->role == SCPB__ROLE__ROLE_INSPECTOR) {
-        sc_status rc = s->vt->assignee_has(s, f->id, p->user, err);
-        if (rc != SC_OK && rc != SC_ERR_NOT_FOUND)
-            return rc;
+        rc = v->s->vt->assignee_has(v->s, f->id, p->user, err);
         named = rc == SC_OK;
+        if (rc == SC_ERR_NOT_FOUND)
+            rc = SC_OK;
+    } else if (f->vis_class == SD_VIS_INSPECTION && !in_scope && f->inspection &&
+               (p->role == SCPB__ROLE__ROLE_INSPECTOR || p->role == SCPB__ROLE__ROLE_SUPERVISOR)) {
+        /* Only those who can be named pay for the lookup, and only out of scope. */
+        rc = named_on_inspection(v, f->inspection, &named, err);
     }
-    *out = sd_visible(p->role, f->vis_class, in_scope, named, f->released);
-    return SC_OK;
+    if (rc == SC_OK)
+        *out = sd_visible(p->role, f->vis_class, in_scope, named, f->released);
+    return rc;
 }
 
 /* ---- lookups, stats, health ---- */

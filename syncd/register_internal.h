@@ -116,17 +116,35 @@ typedef struct sd_vis_facts {
     const uint8_t *id; /* the entity */
     int vis_class;     /* sd_vis_class */
     bool released;
-    const uint8_t *scope_org; /* NULL when it has none (then it is in nobody's scope) */
+    const uint8_t *scope_org;  /* NULL when it has none (then it is in nobody's scope) */
+    const uint8_t *inspection; /* the inspection it belongs to (itself, or a finding's); or NULL */
 } sd_vis_facts;
 
+/* Who is looking, and where the facts about them are read. */
+typedef struct sd_viewer {
+    const sd_principal *p;
+    sd_store *s;            /* the connection to read assignees and states on */
+    const sc_env *env;      /* decodes states */
+    const sd_orgtree *tree; /* s's org tree (from its connection's cache) */
+    sd_idmap *named;        /* optional memo: inspection -> (void *)1 named, (void *)2 not */
+} sd_viewer;
+
 /*
- * May p see the entity?  Gathers what sd_visible decides on: whether its
- * org unit lies in p's subtree (tree, from the connection's org cache) and
- * whether p is named on it (assignees table, read on s).  Storage errors
- * come back as the status; *out is then false.
+ * May the viewer see the entity?  Gathers what sd_visible decides on:
+ * whether its org unit lies in the viewer's subtree, whether the viewer is
+ * named on it (an assignment) or on its inspection's assignment (an
+ * inspection or a finding made in one, asked only when it is out of
+ * scope).  Storage errors come back as the status; *out is then false.
  */
-sc_status sd_visible_to(sd_store *s, const sd_orgtree *tree, const sd_principal *p,
-                        const sd_vis_facts *f, bool *out, sc_err *err);
+sc_status sd_visible_to(const sd_viewer *v, const sd_vis_facts *f, bool *out, sc_err *err);
+
+/*
+ * Is user named on the assignment the inspection insp was opened under?
+ * False for an inspection without one (or no such inspection).  This is
+ * what lets an inspector work a cross-district check outside their scope.
+ */
+sc_status sd_named_on_inspection(sd_store *s, const sc_env *env, const uint8_t insp[SC_ID_LEN],
+                                 const uint8_t user[SC_ID_LEN], bool *out, sc_err *err);
 
 /* ---- write transactions (register_write.c) ---- */
 

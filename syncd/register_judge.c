@@ -58,19 +58,44 @@ static bool within(sd_txn *t, const sd_principal *p, const uint8_t org[SC_ID_LEN
     return sd_orgtree_within(tree, org, p->org);
 }
 
+/* The inspection an entity belongs to: itself, or the one a finding was made in; else NULL. */
+static const uint8_t *ent_inspection(const sd_ent *e)
+{
+    if (e->row.type == T_(INSPECTION))
+        return e->id;
+    return e->row.has_inspection ? e->row.inspection : NULL;
+}
+
 /* The entity is visible to p (docs/protocol.md §6); false on a storage error (t->rc). */
 static bool ent_visible(sd_txn *t, const sd_principal *p, sd_ent *e)
 {
-    const sd_orgtree *tree = NULL;
+    sd_viewer v = {p, t->s, t->env, NULL, NULL};
     sd_vis_facts f = {e->id, e->row.vis_class, e->row.released,
-                      e->row.has_scope ? e->row.scope_org : NULL};
+                      e->row.has_scope ? e->row.scope_org : NULL, ent_inspection(e)};
     bool vis = false;
-    sc_status rc = sd_orgcache_get(&t->c->orgs, t->s, &tree, t->err);
+    sc_status rc = sd_orgcache_get(&t->c->orgs, t->s, &v.tree, t->err);
     if (rc == SC_OK)
-        rc = sd_visible_to(t->s, tree, p, &f, &vis, t->err);
+        rc = sd_visible_to(&v, &f, &vis, t->err);
     if (rc != SC_OK)
         sd_txn_fail(t, rc);
     return vis;
+}
+
+/*
+ * Cross-district checks (DOMAIN.md §1, docs/protocol.md §6): may p work
+ * outside their scope on inspection insp (or a finding made in it),
+ * because p is named on the assignment it was opened under?  False on a
+ * storage error (t->rc).
+ */
+static bool named_on_inspection(sd_txn *t, const sd_principal *p, const uint8_t *insp)
+{
+    bool named = false;
+    if (!insp || p->is_server)
+        return false;
+    sc_status rc = sd_named_on_inspection(t->s, t->env, insp, p->user, &named, t->err);
+    if (rc != SC_OK)
+        sd_txn_fail(t, rc);
+    return named;
 }
 
 /*
@@ -97,22 +122,54 @@ static sd_ent *ref(sd_txn *t, const ProtobufCBinaryData *id, int type, const cha
     return e;
 }
 
-/* The target of a create op: it exists and lies in the author's scope. */
+/*
+ * Does a create op work under an assignment that names its author?  via is
+ * the assignment an inspection_open names (via_type ASSIGNMENT), or the
+ * inspection a finding_create names (via_type INSPECTION: its assignment
+ * counts); it must exist and be for `target`.  False on a storage error.
+ */
+static bool works_under_assignment(sd_txn *t, const sd_actor *a, int via_type,
+                                   const ProtobufCBinaryData *via, const uint8_t target[SC_ID_LEN])
+{
+    if (!via || via->len != SC_ID_LEN)
+        return false;
+    sd_ent *w = sd_ent_get(t, via->data);
+    if (!w || !w->exists || w->row.type != via_type || !w->row.has_target ||
+        memcmp(w->row.target, target, SC_ID_LEN) != 0)
+        return false;
+    if (via_type == T_(INSPECTION))
+        return named_on_inspection(t, &a->p, w->id);
+    sc_status rc = t->s->vt->assignee_has(t->s, w->id, a->p.user, t->err);
+    if (rc != SC_OK && rc != SC_ERR_NOT_FOUND)
+        sd_txn_fail(t, rc);
+    return rc == SC_OK;
+}
+
+/*
+ * The target of a create op: it exists and lies in the author's scope, or
+ * (cross-district checks) the op works under an assignment naming the
+ * author: see works_under_assignment; via is NULL for other ops.
+ */
 static sd_ent *target_in_scope(sd_txn *t, const sd_actor *a, const ProtobufCBinaryData *id,
-                               sd_result *res)
+                               int via_type, const ProtobufCBinaryData *via, sd_result *res)
 {
     sd_ent *tg = ref(t, id, T_(TARGET), "target", res);
     if (!tg)
         return NULL;
-    if (!sd_is_admin(&a->p) && !(tg->row.has_scope && within(t, &a->p, tg->row.scope_org))) {
-        if (t->rc == SC_OK) {
-            const Scpb__EntityState *st = sd_ent_state(t, tg);
-            sd_reject(res, R_(OUT_OF_SCOPE), "target %s is outside your org unit's scope",
-                      st && st->target && st->target->code ? st->target->code : "?");
-        }
-        return NULL;
+    if (sd_is_admin(&a->p) || (tg->row.has_scope && within(t, &a->p, tg->row.scope_org)))
+        return tg;
+    if (t->rc == SC_OK && works_under_assignment(t, a, via_type, via, tg->id) && t->rc == SC_OK)
+        return tg;
+    if (t->rc == SC_OK) {
+        const Scpb__EntityState *st = sd_ent_state(t, tg);
+        const char *why = !via                         ? ""
+                          : via_type == T_(INSPECTION) ? ", and the inspection's assignment does "
+                                                         "not name you"
+                                                       : ", and the assignment does not name you";
+        sd_reject(res, R_(OUT_OF_SCOPE), "target %s is outside your org unit's scope%s",
+                  st && st->target && st->target->code ? st->target->code : "?", why);
     }
-    return tg;
+    return NULL;
 }
 
 static sc_status code_unique(sd_txn *t, int kind, const char *code, uint32_t version,
@@ -215,7 +272,7 @@ static sc_status check_refs(sd_txn *t, const sd_actor *a, const sc_op *o, sd_ent
     }
     case K_(ASSIGNMENT_CREATE): {
         const Scpb__AssignmentCreate *b = op->assignment_create;
-        if (!target_in_scope(t, a, &b->target, res))
+        if (!target_in_scope(t, a, &b->target, 0, NULL, res))
             return t->rc;
         for (size_t i = 0; i < b->n_inspectors; i++) {
             sd_ent *u = ref(t, &b->inspectors[i], T_(USER), "inspector", res);
@@ -237,7 +294,8 @@ static sc_status check_refs(sd_txn *t, const sd_actor *a, const sc_op *o, sd_ent
     }
     case K_(INSPECTION_OPEN): {
         const Scpb__InspectionOpen *b = op->inspection_open;
-        if (!target_in_scope(t, a, &b->target, res))
+        if (!target_in_scope(t, a, &b->target, T_(ASSIGNMENT),
+                             b->has_assignment ? &b->assignment : NULL, res))
             return t->rc;
         if (b->has_template_ && !ref(t, &b->template_, T_(TEMPLATE), "score sheet", res))
             return t->rc;
@@ -252,7 +310,8 @@ static sc_status check_refs(sd_txn *t, const sd_actor *a, const sc_op *o, sd_ent
     }
     case K_(FINDING_CREATE): {
         const Scpb__FindingCreate *b = op->finding_create;
-        if (!target_in_scope(t, a, &b->target, res))
+        if (!target_in_scope(t, a, &b->target, T_(INSPECTION),
+                             b->has_inspection ? &b->inspection : NULL, res))
             return t->rc;
         if (b->has_inspection) {
             sd_ent *in = ref(t, &b->inspection, T_(INSPECTION), "inspection", res);
@@ -369,7 +428,9 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
             return sd_reject(res, R_(NOT_VISIBLE), "%s %s is not visible to you",
                              sd_type_name(type), hex);
         bool scoped = type == T_(ASSIGNMENT) || type == T_(INSPECTION) || type == T_(FINDING);
-        if (scoped && !(e->row.has_scope && within(t, &a->p, e->row.scope_org))) {
+        /* Outside scope only an inspection of an assignment naming the author, and its findings. */
+        if (scoped && !(e->row.has_scope && within(t, &a->p, e->row.scope_org)) &&
+            !(t->rc == SC_OK && named_on_inspection(t, &a->p, ent_inspection(e)))) {
             if (t->rc != SC_OK)
                 return t->rc;
             return sd_reject(res, R_(OUT_OF_SCOPE), "%s %s is outside your org unit's scope",

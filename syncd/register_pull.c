@@ -33,6 +33,7 @@ typedef struct pull_ctx {
     const sd_pull *req;
     const sd_orgtree *tree;
     sd_idmap memo;                   /* entity -> (void *)1 visible, (void *)2 not */
+    sd_idmap named;                  /* inspection -> named on its assignment (sd_viewer) */
     uint8_t (*exclude)[SC_HASH_LEN]; /* sorted */
     size_t nexclude;
     Scpb__LoggedOp **ops;
@@ -76,10 +77,14 @@ static bool row_visible(pull_ctx *p, const sd_pull_row *row)
     void **slot = sd_idmap_find(&p->memo, row->op.entity);
     if (slot)
         return *slot == (void *)1;
+    const uint8_t *insp = row->type == T_(INSPECTION) ? row->op.entity
+                          : row->has_inspection       ? row->inspection
+                                                      : NULL;
     sd_vis_facts f = {row->op.entity, row->vis_class, row->released,
-                      row->has_scope ? row->scope_org : NULL};
+                      row->has_scope ? row->scope_org : NULL, insp};
+    sd_viewer v = {who, p->c->s, &p->r->env, p->tree, &p->named};
     bool vis = false;
-    sc_status rc = sd_visible_to(p->c->s, p->tree, who, &f, &vis, p->err);
+    sc_status rc = sd_visible_to(&v, &f, &vis, p->err);
     if (rc != SC_OK)
         p->rc = rc;
     else if (!sd_idmap_put(&p->memo, row->op.entity, vis ? (void *)1 : (void *)2))
@@ -258,6 +263,7 @@ done:
     free(p.ops);
     free(p.exclude);
     sd_idmap_dispose(&p.memo);
+    sd_idmap_dispose(&p.named);
     if (p.c)
         sd_pool_put(r, p.c);
     if (rc != SC_OK) {

@@ -116,6 +116,8 @@ typedef struct sd_pull_row {
     bool has_scope;
     uint8_t scope_org[SC_ID_LEN];
     uint64_t seq;                    /* release scans: the release event's number */
+    bool has_inspection;
+    uint8_t inspection[SC_ID_LEN];   /* finding: the inspection it was made in */
 } sd_pull_row;
 
 typedef struct sd_store sd_store;
