@@ -5,15 +5,19 @@
  * one condition variable; the writer thread takes every waiter queued, up
  * to commit_max_ops ops (always at least one waiter, however large), hands
  * them to one sd_register_ingest call, marks them done with its status and
- * wakes everyone.  The queue order is the log order, so two requests from
- * the same device are logged in the order they arrived.  Stop refuses new
- * submissions, lets the writer drain what is queued, and joins it.
+ * wakes everyone.  Each commit that succeeds is recorded in the metrics
+ * (syncd_ingest_commits_total, syncd_commit_ops).  The queue order is the
+ * log order, so two requests from the same device are logged in the order
+ * they arrived.  Stop refuses new submissions, lets the writer drain what
+ * is queued, and joins it.
  */
 #include "ingest.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "metrics.h"
 
 typedef struct waiter {
     sd_batch *b;
@@ -78,6 +82,9 @@ static void *writer_main(void *arg)
             for (waiter *w = first; w; w = w->next)
                 batches[i++] = w->b;
             rc = sd_register_ingest(q->r, batches, n, &err);
+            /* A failed commit stored nothing; the 503s it caused are counted by http.c. */
+            if (rc == SC_OK)
+                sd_metrics_commit(ops);
         } else {
             for (waiter *w = first; w; w = w->next) {
                 sd_batch *b = w->b;

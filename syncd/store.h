@@ -1,8 +1,9 @@
 /*
- * store.h: the register's storage interface.  register.c, tlog.c,
- * visibility.c, audit.c and export.c reach the database only through this
- * table of functions; store_sqlite.c is the backend today and a PostgreSQL
- * one can sit behind the same table later.  All SQL lives in the backends.
+ * store.h: the register's storage interface.  The register modules
+ * (register*.c), tlog.c, visibility.c, audit.c and export.c reach the
+ * database only through this table of functions; store_sqlite.c is the
+ * backend today and a PostgreSQL one can sit behind the same table later.
+ * All SQL lives in the backends.
  *
  * One sd_store is one database connection, used by one thread at a time.
  * Writes happen only between begin(write = true) and commit/rollback; a
@@ -115,6 +116,8 @@ typedef struct sd_pull_row {
     bool has_scope;
     uint8_t scope_org[SC_ID_LEN];
     uint64_t seq;                    /* release scans: the release event's number */
+    bool has_inspection;
+    uint8_t inspection[SC_ID_LEN];   /* finding: the inspection it was made in */
 } sd_pull_row;
 
 typedef struct sd_store sd_store;

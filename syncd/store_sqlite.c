@@ -223,11 +223,13 @@ static const char *const sql[Q_COUNT_] = {
     [Q_REL_NEXT] = "SELECT coalesce(max(seq) + 1, 0) FROM releases",
     [Q_REL_SCAN] = "SELECT seq, entity, idx FROM releases ORDER BY seq",
     [Q_PULL_LOG] = "SELECT o.idx, o.op_id, o.entity, o.author, o.kind, o.hlc, o.received_ms, "
-                   "o.signed, o.leaf_hash, e.type, e.vis_class, e.released, e.scope_org, 0 "
+                   "o.signed, o.leaf_hash, e.type, e.vis_class, e.released, e.scope_org, 0, "
+                   "e.inspection "
                    "FROM ops o JOIN entities e ON e.id = o.entity WHERE o.idx >= ?1 "
                    "ORDER BY o.idx",
     [Q_PULL_REL] = "SELECT o.idx, o.op_id, o.entity, o.author, o.kind, o.hlc, o.received_ms, "
-                   "o.signed, o.leaf_hash, e.type, e.vis_class, e.released, e.scope_org, r.seq "
+                   "o.signed, o.leaf_hash, e.type, e.vis_class, e.released, e.scope_org, r.seq, "
+                   "e.inspection "
                    "FROM releases r JOIN ops o ON o.idx = r.idx JOIN entities e ON e.id = "
                    "r.entity WHERE r.seq >= ?1 ORDER BY r.seq",
 };
@@ -1234,6 +1236,7 @@ static sc_status scan_pull(sqlite_store *q, int id, uint64_t from, sd_pull_fn fn
         r.released = sqlite3_column_int(x, 11) != 0;
         r.has_scope = col_opt(x, 12, r.scope_org, SC_ID_LEN);
         r.seq = (uint64_t)sqlite3_column_int64(x, 13);
+        r.has_inspection = col_opt(x, 14, r.inspection, SC_ID_LEN);
         if (!fn(ctx, &r))
             break;
     }

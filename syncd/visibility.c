@@ -196,10 +196,12 @@ bool sd_visible(Scpb__Role role, int vis_class, bool in_scope, bool named, bool 
     case SCPB__ROLE__ROLE_AUDITOR:
         return true;
     case SCPB__ROLE__ROLE_SUPERVISOR:
-        return in_scope;
+        /* A supervisor named on a cross-district assignment works its inspections. */
+        return in_scope || (vis_class == SD_VIS_INSPECTION && named);
     case SCPB__ROLE__ROLE_INSPECTOR:
         switch (vis_class) {
         case SD_VIS_ASSIGNMENT_OPEN:
+        case SD_VIS_INSPECTION:
             return named || in_scope;
         case SD_VIS_ASSIGNMENT_SECRET:
             return named;

@@ -4,12 +4,13 @@
  *
  * The rule itself is a pure function of the viewer's role and four facts
  * about the entity (its visibility class, whether its org unit lies in the
- * viewer's subtree, whether the viewer is named on it, whether its
- * inspection is submitted), so pull and ingest judge alike and the matrix
- * is testable without a database.  The org tree is loaded from the store
- * and cached per connection; the cache is checked against the database's
- * data_version before each use, so org units created by another process
- * (syncd admin) are seen at once.  Org units are never moved or deleted.
+ * viewer's subtree, whether the viewer is named on it or on its
+ * inspection's assignment, whether its inspection is submitted), so pull
+ * and ingest judge alike and the matrix is testable without a database.
+ * The org tree is loaded from the store and cached per connection; the
+ * cache is checked against the database's data_version before each use,
+ * so org units created by another process (syncd admin) are seen at once.
+ * Org units are never moved or deleted.
  */
 #ifndef SD_VISIBILITY_H
 #define SD_VISIBILITY_H
@@ -50,8 +51,10 @@ void sd_orgcache_dispose(sd_orgcache *c);
 /*
  * May a user of `role` see an entity of class vis_class (sd_vis_class)?
  * in_scope: the entity's org unit is the user's or below it; named: the
- * user is an inspector named on the assignment; released: the inspection
- * (of the inspection or finding) is submitted.
+ * user is named on the assignment (for an assignment), or on the
+ * assignment the inspection was opened under (for an inspection or a
+ * finding made in one: cross-district checks, docs/protocol.md §6);
+ * released: the inspection (of the inspection or finding) is submitted.
  */
 bool sd_visible(Scpb__Role role, int vis_class, bool in_scope, bool named, bool released);
 

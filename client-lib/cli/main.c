@@ -33,7 +33,7 @@ enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOTFOUND = 3, EXIT_NETWORK = 4, EX
 static const char usage_text[] =
     "usage: spotcheck [--db FILE] [--json] [--passphrase-env VAR] COMMAND ...\n"
     "\n"
-    "  enroll --server URL --code CODE [--label TEXT]\n"
+    "  enroll --server URL --code CODE [--label TEXT] [--no-sync]\n"
     "  status | sync | verify | verify-bundle FILE\n"
     "  check open --target CODE --kind KIND --disclosure open|unannounced|experiential\n"
     "             [--template ID|CODE] [--assignment ID] [--relation R]\n"
@@ -399,9 +399,17 @@ static int done_id(cli *k, sc_status s, const char *id, const char *what)
 
 /* ---- commands ---- */
 
+static void progress(void *ctx, const char *phase, uint64_t done, uint64_t total);
+
+/*
+ * Enroll, then pull the register at once: enrollment happens online, and a
+ * tablet that leaves for the field without targets and score sheets cannot
+ * record anything.  A failed first pull does not undo the enrollment; it is
+ * reported, and `spotcheck sync` finishes it later.
+ */
 static int cmd_enroll(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--server", 1}, {"--code", 1}, {"--label", 1}};
+    static const optspec spec[] = {{"--server", 1}, {"--code", 1}, {"--label", 1}, {"--no-sync", 0}};
     parsed p;
     PARSE(0);
     int rc;
@@ -413,7 +421,35 @@ static int cmd_enroll(cli *k, int argc, char **argv)
                             pass ? strlen(pass) : 0, &json);
     if (s != SC_OK)
         return fail(k, s, NULL);
-    return emit(k, json, NULL);
+    if (OPT("--no-sync"))
+        return emit(k, json, NULL);
+    json_error_t e;
+    json_t *o = json_loads(json, 0, &e);
+    sc_json_free(k->c, json);
+    if (!o)
+        return fail(k, SC_ERR_NOMEM, "out of memory");
+    bool tty = isatty(STDERR_FILENO);
+    char *report = NULL;
+    s = sc_sync(k->c, tty ? progress : NULL, NULL, &report);
+    if (tty)
+        fputs("\r\033[K", stderr);
+    if (s == SC_OK) {
+        json_t *r = json_loads(report, 0, &e);
+        json_object_set_new(o, "pulled", json_integer(json_integer_value(json_object_get(r, "pulled"))));
+        json_decref(r);
+    } else {
+        fprintf(stderr, "spotcheck: enrolled, but the first sync failed: %s (run spotcheck sync)\n",
+                sc_client_errmsg(k->c));
+        json_object_set_new(o, "sync_error", json_string(sc_client_errmsg(k->c)));
+    }
+    sc_json_free(k->c, report);
+    char line[512];
+    snprintf(line, sizeof line, "enrolled device %s as %s (%s); pulled %lld ops",
+             json_string_value(json_object_get(o, "device_id")),
+             json_string_value(json_object_get(o, "login")),
+             json_string_value(json_object_get(o, "role")),
+             (long long)json_integer_value(json_object_get(o, "pulled")));
+    return emit_pack(k, o, line);
 }
 
 static void progress(void *ctx, const char *phase, uint64_t done, uint64_t total)

@@ -1,9 +1,10 @@
 /*
  * test_ingest.c: the group-commit queue (syncd/ingest.c) under load: eight
  * threads submit batches at once, every op is accepted exactly once with a
- * distinct log index, the log and its checkpoint cover them all, and stop
- * drains the queue.  The register runs with the system environment here
- * (the deterministic test clock is not thread-safe).
+ * distinct log index, the log and its checkpoint cover them all, each
+ * commit is counted in the metrics, and stop drains the queue.  The
+ * register runs with the system environment here (the deterministic test
+ * clock is not thread-safe).
  */
 #include "regfix.h"
 
@@ -11,6 +12,7 @@
 
 #include "audit.h"
 #include "ingest.h"
+#include "metrics.h"
 
 #define THREADS 8
 #define BATCHES 12
@@ -47,6 +49,26 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The value on the metrics line `name value`; fails the test when there is none. */
+static uint64_t metric(const char *name)
+{
+    sd_metrics_gauges g = {0};
+    size_t len = 0;
+    char *text = sd_metrics_render(&g, &len);
+    ck_assert_ptr_nonnull(text);
+    size_t nl = strlen(name);
+    const char *p = text;
+    while (p && !(strncmp(p, name, nl) == 0 && p[nl] == ' ')) {
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    ck_assert_msg(p != NULL, "no metric %s", name);
+    uint64_t v = strtoull(p + nl + 1, NULL, 10);
+    free(text);
+    return v;
+}
+
 static void load(uint32_t commit_max)
 {
     world w;
@@ -78,6 +100,7 @@ static void load(uint32_t commit_max)
     f->cfg.commit_max_ops = commit_max;
     sc_err err;
     ck_assert_int_eq(sd_register_open(&f->cfg, &f->r, &err), SC_OK);
+    sd_metrics_reset();
     sd_ingest *q = NULL;
     ck_assert_int_eq(sd_ingest_start(f->r, &f->cfg, &q, &err), SC_OK);
     pthread_t th[THREADS];
@@ -103,6 +126,15 @@ static void load(uint32_t commit_max)
                 sc_op_free(&f->te.env, wk[t].ops[b][i]);
             }
         }
+    /* Every op went through exactly one counted commit; a budget below a
+     * batch makes one commit per batch, a large one groups batches. */
+    uint64_t commits = metric("syncd_ingest_commits_total");
+    ck_assert_uint_eq(metric("syncd_commit_ops_sum"), TOTAL);
+    ck_assert_uint_eq(metric("syncd_commit_ops_count"), commits);
+    if (commit_max < PER_BATCH)
+        ck_assert_uint_eq(commits, THREADS * BATCHES);
+    else
+        ck_assert(commits >= 1 && commits <= THREADS * BATCHES);
     qsort(idx, TOTAL, sizeof idx[0], cmp_u64);
     for (size_t i = 0; i < TOTAL; i++)
         ck_assert_uint_eq(idx[i], start + i);

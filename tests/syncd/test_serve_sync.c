@@ -83,6 +83,27 @@ static size_t pull_all(sct_client *c, uint8_t **cur, size_t *cur_len, bool (*see
     return total;
 }
 
+/* The value of the metric line that starts with `name ` in GET /metrics; -1 when absent. */
+static double metric(sct_client *c, const char *name)
+{
+    sct_resp r;
+    ck_assert_int_eq(sct_request(c, "GET", "/metrics", NULL, 0, NULL, NULL, &r), 200);
+    double v = -1;
+    size_t nl = strlen(name);
+    const char *p = (const char *)r.body;
+    while (p && *p) {
+        if (strncmp(p, name, nl) == 0 && p[nl] == ' ') {
+            v = strtod(p + nl + 1, NULL);
+            break;
+        }
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    sct_resp_dispose(&r);
+    return v;
+}
+
 typedef struct want_ids {
     const uint8_t (*ids)[SC_HASH_LEN];
     size_t n;
@@ -117,9 +138,15 @@ START_TEST(push_and_pull)
     ops[0] = sct_op_open_inspection(ki, &clock, insp, fx.target);
     ops[1] = sct_op_note(ki, &clock, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
                          (const uint8_t(*)[SC_HASH_LEN])ops[0]->id, 1, "门岗未测温");
+    /* Pulls and enrollments commit nothing through the group-commit queue. */
+    ck_assert(metric(&ci, "syncd_ingest_commits_total") == 0);
     Scpb__SyncResponse *r = NULL;
     ck_assert_int_eq(sct_sync(&ci, ops, 2, icur, icl, 0, &r), 200);
     ck_assert_uint_eq(r->n_results, 2);
+    /* The push was one group commit of two ops. */
+    ck_assert(metric(&ci, "syncd_ingest_commits_total") == 1);
+    ck_assert(metric(&ci, "syncd_commit_ops_sum") == 2);
+    ck_assert(metric(&ci, "syncd_commit_ops_count") == 1);
     uint64_t idx[2];
     for (int i = 0; i < 2; i++) {
         ck_assert_msg(r->results[i]->status == SCPB__OP_STATUS__OP_ACCEPTED, "op %d: %s", i,
@@ -277,10 +304,36 @@ START_TEST(rejection_reasons)
     ops[10] = sct_op_note(ki, &clock, ids[9], SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
                           (const uint8_t(*)[SC_HASH_LEN])nowhere, 1, "x");
     want[10] = SCPB__REASON__REASON_UNKNOWN_DEPENDENCY;
-    /* 11: an HLC not after its dep's. */
-    uint64_t early = 1;
-    ops[11] = sct_op_note(ki, &early, ids[9], SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
-                          (const uint8_t(*)[SC_HASH_LEN])ops[9]->id, 1, "x");
+    /* 11: an HLC not after its dep's.  Sealed here with op 9's own HLC:
+     * sct_device_op ticks the HLC up to the wall clock, which passes op 9's
+     * as soon as a millisecond has gone by, and the op would be accepted. */
+    {
+        Scpb__Op op = SCPB__OP__INIT;
+        Scpb__Note note = SCPB__NOTE__INIT;
+        ProtobufCBinaryData dep = {SC_HASH_LEN, ops[9]->id};
+        note.text = "x";
+        op.has_version = true;
+        op.version = 1;
+        op.has_author = true;
+        op.author.data = (uint8_t *)(uintptr_t)sc_keypair_public(ki);
+        op.author.len = SC_KEY_LEN;
+        op.has_hlc = true;
+        op.hlc = ops[9]->op->hlc;
+        op.has_device_time_ms = true;
+        op.device_time_ms = sct_now_ms();
+        op.has_entity = true;
+        op.entity.data = ids[9];
+        op.entity.len = SC_ID_LEN;
+        op.has_entity_type = true;
+        op.entity_type = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
+        op.n_deps = 1;
+        op.deps = &dep;
+        op.body_case = SCPB__OP__BODY_NOTE;
+        op.note = &note;
+        sc_err err;
+        sc_err_clear(&err);
+        ck_assert_int_eq(sc_op_seal(sct_sys_env(), ki, &op, &ops[11], &err), SC_OK);
+    }
     want[11] = SCPB__REASON__REASON_HLC_NOT_AFTER_DEPS;
     /* 12: the same entity created twice. */
     memcpy(ids[12], ids[9], SC_ID_LEN);

@@ -3,8 +3,9 @@
  * pure function, then through real pulls: unannounced plans stay secret,
  * the inspected unit sees an inspection and its findings only once it is
  * submitted (with the ops logged before the submission delivered through
- * release events), paging with small max, bad cursors, and exclusion of
- * the request's own ops.
+ * release events), a cross-district inspection reaches the inspector named
+ * on its assignment and no other outside the district, paging with small
+ * max, bad cursors, and exclusion of the request's own ops.
  */
 #include "regfix.h"
 
@@ -47,14 +48,18 @@ START_TEST(matrix_as_a_function)
         {AUD, SD_VIS_INSPECTION, false, false, false, true},
         {SUP, SD_VIS_INSPECTION, true, false, false, true},
         {SUP, SD_VIS_INSPECTION, false, false, true, false},
+        {SUP, SD_VIS_INSPECTION, false, true, false, true}, /* named on its assignment */
         {INS, SD_VIS_INSPECTION, true, false, false, true},
-        {INS, SD_VIS_INSPECTION, false, true, true, false},
+        {INS, SD_VIS_INSPECTION, false, true, false, true}, /* named on its assignment */
+        {INS, SD_VIS_INSPECTION, false, false, true, false},
+        {RSP, SD_VIS_INSPECTION, false, true, true, false},
         {RSP, SD_VIS_INSPECTION, true, false, false, false},
         {RSP, SD_VIS_INSPECTION, true, false, true, true},
         {RSP, SD_VIS_INSPECTION, false, false, true, false},
         /* a finding without an inspection */
         {SUP, SD_VIS_FINDING_FREE, true, false, false, true},
         {INS, SD_VIS_FINDING_FREE, false, false, false, false},
+        {INS, SD_VIS_FINDING_FREE, false, true, false, false},
         {RSP, SD_VIS_FINDING_FREE, true, false, false, true},
         {RSP, SD_VIS_FINDING_FREE, false, false, false, false},
         /* no role: nothing but admin facts */
@@ -193,6 +198,60 @@ START_TEST(inspected_unit_sees_inspection_only_after_submit)
 }
 END_TEST
 
+/*
+ * 交叉互检: district A's inspector, named on an assignment for TB in
+ * district B, pulls the inspection they open there and its findings; the
+ * other inspector of district A and district A's supervisor do not;
+ * district B sees it as any inspection of its own.
+ */
+START_TEST(cross_district_inspection_reaches_the_named_inspector)
+{
+    world w;
+    world_open(&w);
+    rf *f = &w.f;
+    uint8_t u2[SC_ID_LEN], asg[SC_ID_LEN], insp[SC_ID_LEN], fid[SC_ID_LEN], bf[SC_ID_LEN];
+    rf_user(f, "insp2", INS, w.da, u2);
+    rf_dev insp2;
+    rf_enroll(f, "insp2", 6, &insp2);
+    const uint8_t *named[1] = {w.u_insp};
+    rf_assign(f, w.tb, named, 1, SCPB__DISCLOSURE__DISCLOSURE_OPEN, asg);
+
+    sc_op *ops[3];
+    ops[0] = rf_insp_open(f, &w.insp, insp, w.tb, NULL, asg, SCPB__DISCLOSURE__DISCLOSURE_OPEN);
+    ops[1] = rf_finding(f, &w.insp, fid, w.tb, insp, "村口卡点无人值守", SCPB__GRADE__GRADE_MAJOR);
+    ops[2] = rf_note(f, &w.insp, fid, SCPB__ENTITY_TYPE__ENTITY_FINDING, ops[1]->id, "已拍照");
+    sd_result res[3];
+    uint64_t ix[4];
+    ck_assert_int_eq(rf_push(f, &w.insp, ops, 3, res), SC_OK);
+    for (int i = 0; i < 3; i++) {
+        rf_accepted(res[i]);
+        ix[i] = res[i].log_index;
+    }
+    /* District B's own free finding stays out of the named inspector's view. */
+    sd_result rb =
+        rf_push1(f, &w.insp_b,
+                 rf_finding(f, &w.insp_b, bf, w.tb, NULL, "群众投诉", SCPB__GRADE__GRADE_GENERAL));
+    rf_accepted(rb);
+    ix[3] = rb.log_index;
+
+    uint64_t idx[512];
+    size_t n = pull(f, &w.insp.p, 1000, idx, 512);
+    ck_assert(rf_has(idx, n, ix[0]) && rf_has(idx, n, ix[1]) && rf_has(idx, n, ix[2]));
+    ck_assert(!rf_has(idx, n, ix[3]));
+    /* Paged one op at a time, the named lookup gives the same answer. */
+    ck_assert_uint_eq(pull(f, &w.insp.p, 1, idx, 512), n);
+    n = pull(f, &insp2.p, 1000, idx, 512);
+    ck_assert(!rf_has(idx, n, ix[0]) && !rf_has(idx, n, ix[1]) && !rf_has(idx, n, ix[2]));
+    n = pull(f, &w.sup.p, 1000, idx, 512);
+    ck_assert(!rf_has(idx, n, ix[0]) && !rf_has(idx, n, ix[1]) && !rf_has(idx, n, ix[2]));
+    n = pull(f, &w.insp_b.p, 1000, idx, 512);
+    ck_assert(rf_has(idx, n, ix[0]) && rf_has(idx, n, ix[1]) && rf_has(idx, n, ix[2]));
+    ck_assert(rf_has(idx, n, ix[3]));
+    rf_dev_free(&insp2);
+    world_close(&w);
+}
+END_TEST
+
 START_TEST(paging_with_small_max_returns_the_same_ops)
 {
     world w;
@@ -320,6 +379,7 @@ static Suite *suite(void)
         {"matrix", matrix_as_a_function},
         {"unannounced plans", unannounced_plans_stay_secret},
         {"release on submit", inspected_unit_sees_inspection_only_after_submit},
+        {"cross-district inspection", cross_district_inspection_reaches_the_named_inspector},
         {"paging", paging_with_small_max_returns_the_same_ops},
         {"bad cursor", bad_cursor_is_refused},
         {"exclude own ops", own_pushed_ops_are_excluded},

@@ -1,0 +1,291 @@
+/*
+ * register_accept.c: logging an op that passed judgement.  One accepted op
+ * writes its log row and Merkle leaf, its entity's row (the new folded
+ * state and the derived columns pulls and scope checks use: target,
+ * scope_org, vis_class, released, inspection), the rows it derives in the
+ * other tables (codes, devices, assignees), and, when it is an
+ * inspection's first submission, the release events that make the
+ * inspection's earlier ops and its findings visible to the inspected unit.
+ *
+ * Invariants:
+ *  - Everything here is a function of the log: `syncd audit` rebuilds the
+ *    same rows by replaying it (docs/data-model.md, "What is derived").
+ *  - The derived columns of an entity are fixed when it is created (from
+ *    its create op and its target's row); later ops change only the state,
+ *    and `released`, which never goes back.
+ *  - On a storage failure the txn's sticky status is set and the caller
+ *    rolls the whole transaction back; the entity cache is updated only
+ *    after every write for the op succeeded.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ids.h"
+#include "core/merkle.h"
+#include "core/state.h"
+#include "register_internal.h"
+#include "tlog.h"
+
+/* The derived columns of an entity's row from its new state. */
+static sc_status derive_row(sd_txn *t, sd_ent *e, const Scpb__EntityState *st, int type,
+                            sd_entity_row *nr)
+{
+    memset(nr, 0, sizeof *nr);
+    memcpy(nr->id, e->id, SC_ID_LEN);
+    nr->type = type;
+    nr->op_count = st->op_count;
+    if (e->exists) {
+        nr->has_target = e->row.has_target;
+        memcpy(nr->target, e->row.target, SC_ID_LEN);
+        nr->has_scope = e->row.has_scope;
+        memcpy(nr->scope_org, e->row.scope_org, SC_ID_LEN);
+        nr->vis_class = e->row.vis_class;
+        nr->released = e->row.released;
+        nr->has_inspection = e->row.has_inspection;
+        memcpy(nr->inspection, e->row.inspection, SC_ID_LEN);
+    } else {
+        const ProtobufCBinaryData *target = NULL;
+        nr->vis_class = SD_VIS_ALL;
+        switch (st->kind_case) {
+        case SCPB__ENTITY_STATE__KIND_ORG:
+            if (st->org->has_parent && st->org->parent.len == SC_ID_LEN) {
+                nr->has_scope = true;
+                memcpy(nr->scope_org, st->org->parent.data, SC_ID_LEN);
+            }
+            break;
+        case SCPB__ENTITY_STATE__KIND_TARGET:
+            if (st->target->has_org && st->target->org.len == SC_ID_LEN) {
+                nr->has_scope = true;
+                memcpy(nr->scope_org, st->target->org.data, SC_ID_LEN);
+            }
+            break;
+        case SCPB__ENTITY_STATE__KIND_ASSIGNMENT:
+            target = &st->assignment->target;
+            nr->vis_class = st->assignment->disclosure == SCPB__DISCLOSURE__DISCLOSURE_OPEN
+                                ? SD_VIS_ASSIGNMENT_OPEN
+                                : SD_VIS_ASSIGNMENT_SECRET;
+            break;
+        case SCPB__ENTITY_STATE__KIND_INSPECTION:
+            target = &st->inspection->target;
+            nr->vis_class = SD_VIS_INSPECTION;
+            break;
+        case SCPB__ENTITY_STATE__KIND_FINDING:
+            target = &st->finding->target;
+            nr->vis_class = SD_VIS_FINDING_FREE;
+            if (st->finding->has_inspection && st->finding->inspection.len == SC_ID_LEN) {
+                nr->vis_class = SD_VIS_INSPECTION;
+                nr->has_inspection = true;
+                memcpy(nr->inspection, st->finding->inspection.data, SC_ID_LEN);
+                sd_ent *in = sd_ent_get(t, nr->inspection);
+                if (!in)
+                    return t->rc;
+                nr->released = in->exists && in->row.released;
+            }
+            break;
+        default:
+            break;
+        }
+        if (target && target->len == SC_ID_LEN) {
+            nr->has_target = true;
+            memcpy(nr->target, target->data, SC_ID_LEN);
+            sd_ent *tg = sd_ent_get(t, target->data);
+            if (!tg)
+                return t->rc;
+            if (tg->exists && tg->row.has_scope) {
+                nr->has_scope = true;
+                memcpy(nr->scope_org, tg->row.scope_org, SC_ID_LEN);
+            }
+        }
+    }
+    if (st->kind_case == SCPB__ENTITY_STATE__KIND_INSPECTION &&
+        st->inspection->status == SCPB__INSPECTION_STATUS__INSPECTION_SUBMITTED)
+        nr->released = true;
+    return SC_OK;
+}
+
+typedef struct rel_ctx {
+    sd_txn *t;
+    const uint8_t *entity;
+    uint64_t before;           /* release ops logged before this index */
+    uint8_t (*ids)[SC_ID_LEN]; /* collected findings */
+    size_t n, cap;
+    bool oom;
+} rel_ctx;
+
+static bool rel_op(void *ctx, const sd_op_row *row)
+{
+    rel_ctx *c = ctx;
+    sd_txn *t = c->t;
+    if (row->idx >= c->before)
+        return true;
+    if (!t->rel_loaded) {
+        sc_status rc = t->s->vt->release_next_seq(t->s, &t->rel_seq, t->err);
+        if (rc != SC_OK) {
+            sd_txn_fail(t, rc);
+            return false;
+        }
+        t->rel_loaded = true;
+    }
+    sc_status rc = t->s->vt->release_put(t->s, t->rel_seq, c->entity, row->idx, t->err);
+    if (rc != SC_OK) {
+        sd_txn_fail(t, rc);
+        return false;
+    }
+    t->rel_seq++;
+    return true;
+}
+
+static bool rel_finding(void *ctx, const sd_entity_row *row)
+{
+    rel_ctx *c = ctx;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        uint8_t(*v)[SC_ID_LEN] = realloc(c->ids, cap * sizeof *v);
+        if (!v) {
+            c->oom = true;
+            return false;
+        }
+        c->ids = v;
+        c->cap = cap;
+    }
+    memcpy(c->ids[c->n++], row->id, SC_ID_LEN);
+    return true;
+}
+
+/*
+ * An inspection was just submitted (at log index submit_idx): its earlier
+ * ops and all ops of its findings become visible to the inspected unit.
+ * Each such op gets a release event, and the findings are marked released.
+ */
+static sc_status release_inspection(sd_txn *t, const uint8_t insp[SC_ID_LEN], uint64_t submit_idx)
+{
+    rel_ctx c = {t, insp, submit_idx, NULL, 0, 0, false};
+    sc_status rc = t->s->vt->entity_ops(t->s, insp, rel_op, &c, t->err);
+    if (rc == SC_OK)
+        rc = t->rc;
+    if (rc == SC_OK)
+        rc = t->s->vt->entity_findings(t->s, insp, rel_finding, &c, t->err);
+    if (rc == SC_OK && c.oom)
+        rc = sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory");
+    for (size_t i = 0; rc == SC_OK && i < c.n; i++) {
+        rc = t->s->vt->entity_set_released(t->s, c.ids[i], t->err);
+        if (rc != SC_OK)
+            break;
+        void **slot = sd_idmap_find(&t->ents, c.ids[i]);
+        if (slot)
+            ((sd_ent *)*slot)->row.released = true;
+        rel_ctx f = {t, c.ids[i], UINT64_MAX, NULL, 0, 0, false};
+        rc = t->s->vt->entity_ops(t->s, c.ids[i], rel_op, &f, t->err);
+        if (rc == SC_OK)
+            rc = t->rc;
+    }
+    free(c.ids);
+    return rc == SC_OK ? SC_OK : sd_txn_fail(t, rc);
+}
+
+/* The rows an accepted op derives besides its entity: codes, devices, assignees. */
+static sc_status derive_tables(sd_txn *t, const sc_op *o, uint64_t idx)
+{
+    const Scpb__Op *op = o->op;
+    sd_store *s = t->s;
+    const uint8_t *id = op->entity.data;
+    switch (op->body_case) {
+    case K_(ORG_CREATE):
+        sd_orgcache_invalidate(&t->c->orgs);
+        return s->vt->code_put(s, T_(ORG_UNIT), op->org_create->code, 0, id, t->err);
+    case K_(TARGET_CREATE):
+        return s->vt->code_put(s, T_(TARGET), op->target_create->code, 0, id, t->err);
+    case K_(USER_CREATE):
+        return s->vt->code_put(s, T_(USER), op->user_create->login, 0, id, t->err);
+    case K_(TEMPLATE_PUBLISH):
+        return s->vt->code_put(s, T_(TEMPLATE), op->template_publish->code,
+                               op->template_publish->version, id, t->err);
+    case K_(DEVICE_ENROLL): {
+        sd_device_row d;
+        memset(&d, 0, sizeof d);
+        memcpy(d.key, op->device_enroll->key.data, SC_KEY_LEN);
+        memcpy(d.device, id, SC_ID_LEN);
+        memcpy(d.user, op->device_enroll->user.data, SC_ID_LEN);
+        d.enrolled_idx = idx;
+        return s->vt->device_put(s, &d, t->err);
+    }
+    case K_(DEVICE_REVOKE):
+        return s->vt->device_revoke(s, id, idx, t->err);
+    case K_(ASSIGNMENT_CREATE):
+        for (size_t i = 0; i < op->assignment_create->n_inspectors; i++) {
+            sc_status rc =
+                s->vt->assignee_put(s, id, op->assignment_create->inspectors[i].data, t->err);
+            if (rc != SC_OK)
+                return rc;
+        }
+        return SC_OK;
+    default:
+        return SC_OK;
+    }
+}
+
+sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState *st,
+                    int64_t received_ms, sd_result *res)
+{
+    const Scpb__Op *op = o->op;
+    sd_store *s = t->s;
+    uint64_t idx = t->size;
+    sd_op_row row;
+    memset(&row, 0, sizeof row);
+    row.idx = idx;
+    memcpy(row.op_id, o->id, SC_HASH_LEN);
+    memcpy(row.entity, op->entity.data, SC_ID_LEN);
+    memcpy(row.author, op->author.data, SC_KEY_LEN);
+    row.kind = (int)op->body_case;
+    row.hlc = op->hlc;
+    row.received_ms = received_ms;
+    row.signed_op = o->signed_bytes;
+    row.signed_len = o->signed_len;
+    sc_merkle_leaf_hash(o->signed_bytes, o->signed_len, row.leaf_hash);
+    sc_status rc = s->vt->op_append(s, &row, t->err);
+    if (rc == SC_OK)
+        rc = sd_tlog_append(s, &t->fr, row.leaf_hash, t->err);
+    if (rc != SC_OK)
+        return sd_txn_fail(t, rc);
+
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    rc = sc_state_encode(t->env, st, &buf, &len);
+    if (rc != SC_OK)
+        return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
+    bool was_released = e->exists && e->row.released;
+    sd_entity_row nr;
+    rc = derive_row(t, e, st, (int)op->entity_type, &nr);
+    if (rc == SC_OK) {
+        nr.last_idx = idx;
+        nr.state = buf;
+        nr.state_len = len;
+        sc_sha256(buf, len, nr.state_hash);
+        rc = s->vt->entity_put(s, &nr, t->err);
+    }
+    sc_free(t->env, buf);
+    if (rc == SC_OK)
+        rc = derive_tables(t, o, idx);
+    if (rc == SC_OK && nr.type == T_(INSPECTION) && nr.released && !was_released)
+        rc = release_inspection(t, e->id, idx);
+    if (rc != SC_OK)
+        return sd_txn_fail(t, rc);
+
+    /* The cache now holds the new row and state; the op joins the entity's list. */
+    free(e->row.state);
+    e->row = nr;
+    e->row.state = NULL;
+    e->row.state_len = 0;
+    e->exists = true;
+    sc_state_free(t->env, e->state);
+    e->state = st;
+    if (!sd_ent_push_op(e, o, own))
+        return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
+    t->cached_ops++;
+    t->size++;
+    res->status = SCPB__OP_STATUS__OP_ACCEPTED;
+    res->log_index = idx;
+    res->reason = 0;
+    res->message[0] = '\0';
+    return SC_OK;
+}

@@ -1,0 +1,266 @@
+/*
+ * register_enroll.c: enrollment.  An admin makes a one-time code for a
+ * user (sd_register_enroll_code); a device enrolls by presenting the code
+ * with its public key and a signature over both (sd_register_enroll),
+ * which logs a DeviceEnroll admin op and uses up the code in the same
+ * transaction.
+ *
+ * Invariants:
+ *  - Codes are 100 random bits in Crockford base32, stored only as the
+ *    SHA-256 of their normalized form; the plain code is handed to the
+ *    caller's buffer and every copy of it here is wiped after hashing.
+ *  - A code enrolls at most one device: the DeviceEnroll op and the code's
+ *    use commit together or not at all, and an expired, used or unknown
+ *    code gets one answer, so a caller learns nothing about which.
+ */
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ids.h"
+#include "core/state.h"
+#include "register_internal.h"
+#include "tlog.h"
+
+/* Crockford's base32 alphabet: no I, L, O or U, so codes read aloud and type cleanly. */
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+#define CODE_GROUPS    5
+#define CODE_GROUP_LEN 4
+#define CODE_CHARS     (CODE_GROUPS * CODE_GROUP_LEN) /* 20 characters, 100 bits */
+
+/* Normalize a typed code (case, I/L -> 1, O -> 0, separators dropped) to its 20 characters. */
+static bool code_normalize(const char *in, char out[CODE_CHARS + 1])
+{
+    size_t n = 0;
+    for (const char *p = in; *p; p++) {
+        char c = *p;
+        if (c == '-' || c == ' ')
+            continue;
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (c == 'I' || c == 'L')
+            c = '1';
+        if (c == 'O')
+            c = '0';
+        if (!strchr(crockford, c) || c == '\0' || n == CODE_CHARS)
+            return false;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return n == CODE_CHARS;
+}
+
+static void code_hash(const char norm[CODE_CHARS + 1], uint8_t out[SC_HASH_LEN])
+{
+    sc_sha256(norm, CODE_CHARS, out);
+}
+
+sc_status sd_register_enroll_code(sd_register *r, const char *login, unsigned ttl_hours, char *out,
+                                  size_t cap, sc_err *err)
+{
+    sc_err_clear(err);
+    if (cap)
+        out[0] = '\0';
+    if (!login || !login[0])
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "enroll: a login is needed");
+    if (ttl_hours == 0 || ttl_hours > 24 * 365)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "enroll: --ttl must be 1 to 8760 hours");
+    if (cap < CODE_CHARS + CODE_GROUPS)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "enroll: code buffer too small");
+    uint8_t rnd[CODE_CHARS];
+    sc_env_random(&r->env, rnd, sizeof rnd);
+    char norm[CODE_CHARS + 1];
+    for (size_t i = 0; i < CODE_CHARS; i++)
+        norm[i] = crockford[rnd[i] & 31];
+    norm[CODE_CHARS] = '\0';
+    sodium_memzero(rnd, sizeof rnd);
+    size_t k = 0;
+    for (size_t i = 0; i < CODE_CHARS; i++) {
+        if (i && i % CODE_GROUP_LEN == 0)
+            out[k++] = '-';
+        out[k++] = norm[i];
+    }
+    out[k] = '\0';
+
+    sd_enroll_row row;
+    memset(&row, 0, sizeof row);
+    code_hash(norm, row.hash);
+    sodium_memzero(norm, sizeof norm);
+    pthread_mutex_lock(&r->wmu);
+    sd_store *s = r->writer.s;
+    sc_status rc = s->vt->begin(s, true, err);
+    if (rc == SC_OK) {
+        rc = s->vt->code_find(s, T_(USER), login, 0, row.user, err);
+        if (rc == SC_ERR_NOT_FOUND)
+            rc = sc_err_set(err, SC_ERR_NOT_FOUND, R_(UNKNOWN_REFERENCE),
+                            "no user with login \"%s\"", login);
+    }
+    if (rc == SC_OK) {
+        row.created_ms = sc_env_now_ms(&r->env);
+        row.expires_ms = row.created_ms + (int64_t)ttl_hours * 3600 * 1000;
+        rc = s->vt->enroll_put(s, &row, err);
+    }
+    if (rc == SC_OK)
+        rc = s->vt->commit(s, err);
+    if (rc != SC_OK)
+        s->vt->rollback(s);
+    pthread_mutex_unlock(&r->wmu);
+    if (rc != SC_OK && cap)
+        sodium_memzero(out, cap);
+    return rc;
+}
+
+static char *str_copy(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    char *c = malloc(n + 1);
+    if (c)
+        memcpy(c, s, n + 1);
+    return c;
+}
+
+sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
+                             Scpb__EnrollResponse **out, sc_err *err)
+{
+    sc_err_clear(err);
+    *out = NULL;
+    if (!req || !req->code || !req->has_device_key || req->device_key.len != SC_KEY_LEN ||
+        !req->has_proof || req->proof.len != SC_SIG_LEN)
+        return sc_err_set(err, SC_ERR_MALFORMED, R_(MALFORMED),
+                          "enroll: code, a 32-byte device_key and a 64-byte proof are needed");
+    size_t code_len = strnlen(req->code, 128);
+    if (code_len >= 128 || (req->label && (strnlen(req->label, SC_NAME_MAX + 1) > SC_NAME_MAX ||
+                                           !sc_utf8_valid(req->label, strlen(req->label)))))
+        return sc_err_set(err, SC_ERR_MALFORMED, R_(MALFORMED), "enroll: code or label too long");
+    /* The proof covers code || device_key, exactly as sent. */
+    uint8_t msg[128 + SC_KEY_LEN];
+    memcpy(msg, req->code, code_len);
+    memcpy(msg + code_len, req->device_key.data, SC_KEY_LEN);
+    if (sc_verify(&r->env, req->device_key.data, SC_DOMAIN_ENROLL, msg, code_len + SC_KEY_LEN,
+                  req->proof.data) != SC_OK)
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_(BAD_SIGNATURE),
+                          "enroll: the proof does not verify under the device key");
+    char norm[CODE_CHARS + 1];
+    uint8_t hash[SC_HASH_LEN];
+    bool well_formed = code_normalize(req->code, norm);
+    code_hash(norm, hash);
+    sodium_memzero(norm, sizeof norm);
+
+    uint8_t device_id[SC_ID_LEN];
+    uint8_t user[SC_ID_LEN];
+    pthread_mutex_lock(&r->wmu);
+    sd_txn t;
+    sc_status rc = sd_txn_begin(r, &t, err);
+    if (rc == SC_OK) {
+        sd_enroll_row row;
+        sc_status frc = well_formed ? t.s->vt->enroll_get(t.s, hash, &row, err) : SC_ERR_NOT_FOUND;
+        if (frc == SC_OK && (row.used || row.expires_ms <= t.now))
+            frc = SC_ERR_NOT_FOUND;
+        if (frc == SC_ERR_NOT_FOUND)
+            rc = sc_err_set(err, SC_ERR_FORBIDDEN, R_(FORBIDDEN_ROLE),
+                            "enroll: the code is unknown, already used or expired; ask the admin "
+                            "for a new one");
+        else
+            rc = frc;
+        if (rc == SC_OK)
+            memcpy(user, row.user, SC_ID_LEN);
+    }
+    if (rc == SC_OK) {
+        sd_device_row d;
+        sc_status drc = t.s->vt->device_get(t.s, req->device_key.data, &d, err);
+        if (drc == SC_OK)
+            rc = sc_err_set(err, SC_ERR_EXISTS, R_(ENTITY_EXISTS),
+                            "enroll: this device key is already enrolled");
+        else if (drc != SC_ERR_NOT_FOUND)
+            rc = drc;
+    }
+    if (rc == SC_OK) {
+        Scpb__Op op = SCPB__OP__INIT;
+        Scpb__DeviceEnroll de = SCPB__DEVICE_ENROLL__INIT;
+        sc_uuid7_new(t.env, device_id);
+        op.has_entity = true;
+        op.entity.data = device_id;
+        op.entity.len = SC_ID_LEN;
+        op.has_entity_type = true;
+        op.entity_type = T_(DEVICE);
+        op.body_case = K_(DEVICE_ENROLL);
+        op.device_enroll = &de;
+        de.has_user = true;
+        de.user.data = user;
+        de.user.len = SC_ID_LEN;
+        de.has_key = true;
+        de.key = req->device_key;
+        de.label = req->label;
+        rc = sd_admin_in_txn(&t, &op, NULL, err);
+        if (rc == SC_ERR_REJECTED && err && err->reason == R_(ENTITY_EXISTS))
+            rc = SC_ERR_EXISTS;
+    }
+    if (rc == SC_OK) {
+        rc = t.s->vt->enroll_use(t.s, hash, t.now, device_id, err);
+        if (rc == SC_ERR_NOT_FOUND)
+            rc = sc_err_set(err, SC_ERR_FORBIDDEN, R_(FORBIDDEN_ROLE),
+                            "enroll: the code is unknown, already used or expired");
+    }
+    if (rc == SC_OK)
+        rc = sd_txn_commit(&t);
+    int64_t now = t.now;
+    sd_txn_end(&t, rc != SC_OK);
+    pthread_mutex_unlock(&r->wmu);
+    if (rc != SC_OK) {
+        if (err && err->reason == 0)
+            err->reason = R_(STORAGE);
+        return rc;
+    }
+
+    /* The answer: who the device now speaks for, and the log it joins. */
+    sd_conn *c = NULL;
+    rc = sd_pool_get(r, &c, err);
+    if (rc != SC_OK)
+        return rc;
+    Scpb__EnrollResponse *m = calloc(1, sizeof *m);
+    Scpb__EntityState *st = NULL;
+    sd_entity_row u;
+    memset(&u, 0, sizeof u);
+    if (!m) {
+        rc = sc_err_set(err, SC_ERR_NOMEM, 0, "register: out of memory");
+        goto done;
+    }
+    scpb__enroll_response__init(m);
+    rc = c->s->vt->entity_get(c->s, user, true, &u, err);
+    if (rc == SC_OK)
+        rc = sd_decode_state(&r->env, u.state, u.state_len, &st, err);
+    if (rc == SC_OK && st->kind_case != SCPB__ENTITY_STATE__KIND_USER)
+        rc =
+            sc_err_set(err, SC_ERR_STORAGE, R_(STORAGE), "register: the code's user is not a user");
+    if (rc == SC_OK)
+        rc = sd_tlog_latest(c->s, &m->checkpoint, err);
+    if (rc != SC_OK)
+        goto done;
+    bool ok = sd_bytes_copy(&m->user, &m->has_user, user, SC_ID_LEN) &&
+              sd_bytes_copy(&m->server_key, &m->has_server_key, r->server_key, SC_KEY_LEN) &&
+              sd_bytes_copy(&m->device, &m->has_device, device_id, SC_ID_LEN);
+    m->login = str_copy(st->user->login ? st->user->login : "");
+    m->name = str_copy(st->user->name ? st->user->name : "");
+    m->origin = str_copy(r->origin);
+    if (st->user->has_org)
+        ok = ok && sd_bytes_copy(&m->org, &m->has_org, st->user->org.data, st->user->org.len);
+    m->has_role = true;
+    m->role = st->user->role;
+    m->has_server_time_ms = true;
+    m->server_time_ms = now;
+    if (!ok || !m->login || !m->name || !m->origin)
+        rc = sc_err_set(err, SC_ERR_NOMEM, 0, "register: out of memory");
+done:
+    free(u.state);
+    sc_state_free(&r->env, st);
+    sd_pool_put(r, c);
+    if (rc != SC_OK) {
+        sd_msg_free(m);
+        return rc;
+    }
+    *out = m;
+    return SC_OK;
+}

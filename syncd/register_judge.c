@@ -1,0 +1,512 @@
+/*
+ * register_judge.c: judging one op against the register, in the order of
+ * docs/protocol.md §5 (the first failing check names the reason): author
+ * and device, clock, entity type and role, dependencies refused in this
+ * request, the entity's existence, visibility and scope, references,
+ * dependencies and HLC order, the entity's op budget, and finally the
+ * transition, by folding the op into the entity's ops with the core fold.
+ *
+ * Invariants:
+ *  - Judging only reads: nothing is written for an op until every check
+ *    passed, and then only by sd_accept (register_accept.c).
+ *  - Every check reads the database as this transaction has left it so
+ *    far (through the txn's entity cache), so an op may build on one
+ *    accepted earlier in the same commit, from any request in it.
+ *  - A verdict is not a failure: a rejected op leaves res rejected and the
+ *    functions return SC_OK; a storage failure is sticky in the txn.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hlc.h"
+#include "core/ids.h"
+#include "core/merge.h"
+#include "core/names.h"
+#include "core/policy.h"
+#include "register_internal.h"
+
+sc_status sd_reject(sd_result *res, int reason, const char *fmt, ...)
+{
+    res->status = SCPB__OP_STATUS__OP_REJECTED;
+    res->reason = reason;
+    res->log_index = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->message, sizeof res->message, fmt, ap);
+    va_end(ap);
+    return SC_OK;
+}
+
+bool sd_rejected(const sd_result *res)
+{
+    return res->status == SCPB__OP_STATUS__OP_REJECTED;
+}
+
+/* org lies in the principal's subtree (admins: everywhere). */
+static bool within(sd_txn *t, const sd_principal *p, const uint8_t org[SC_ID_LEN])
+{
+    if (sd_is_admin(p))
+        return true;
+    const sd_orgtree *tree = NULL;
+    sc_status rc = sd_orgcache_get(&t->c->orgs, t->s, &tree, t->err);
+    if (rc != SC_OK) {
+        sd_txn_fail(t, rc);
+        return false;
+    }
+    return sd_orgtree_within(tree, org, p->org);
+}
+
+/* The inspection an entity belongs to: itself, or the one a finding was made in; else NULL. */
+static const uint8_t *ent_inspection(const sd_ent *e)
+{
+    if (e->row.type == T_(INSPECTION))
+        return e->id;
+    return e->row.has_inspection ? e->row.inspection : NULL;
+}
+
+/* The entity is visible to p (docs/protocol.md §6); false on a storage error (t->rc). */
+static bool ent_visible(sd_txn *t, const sd_principal *p, sd_ent *e)
+{
+    sd_viewer v = {p, t->s, t->env, NULL, NULL};
+    sd_vis_facts f = {e->id, e->row.vis_class, e->row.released,
+                      e->row.has_scope ? e->row.scope_org : NULL, ent_inspection(e)};
+    bool vis = false;
+    sc_status rc = sd_orgcache_get(&t->c->orgs, t->s, &v.tree, t->err);
+    if (rc == SC_OK)
+        rc = sd_visible_to(&v, &f, &vis, t->err);
+    if (rc != SC_OK)
+        sd_txn_fail(t, rc);
+    return vis;
+}
+
+/*
+ * Cross-district checks (DOMAIN.md §1, docs/protocol.md §6): may p work
+ * outside their scope on inspection insp (or a finding made in it),
+ * because p is named on the assignment it was opened under?  False on a
+ * storage error (t->rc).
+ */
+static bool named_on_inspection(sd_txn *t, const sd_principal *p, const uint8_t *insp)
+{
+    bool named = false;
+    if (!insp || p->is_server)
+        return false;
+    sc_status rc = sd_named_on_inspection(t->s, t->env, insp, p->user, &named, t->err);
+    if (rc != SC_OK)
+        sd_txn_fail(t, rc);
+    return named;
+}
+
+/*
+ * A referenced entity of `type`; NULL when it is missing or of another type
+ * (res rejected with UNKNOWN_REFERENCE naming `what`) or on a storage error.
+ */
+static sd_ent *ref(sd_txn *t, const ProtobufCBinaryData *id, int type, const char *what,
+                   sd_result *res)
+{
+    char hex[SC_ID_HEX];
+    if (id->len != SC_ID_LEN) {
+        sd_reject(res, R_(UNKNOWN_REFERENCE), "%s is not an entity id", what);
+        return NULL;
+    }
+    sd_ent *e = sd_ent_get(t, id->data);
+    if (!e)
+        return NULL;
+    if (!e->exists || e->row.type != type) {
+        sd_hex_id(id->data, SC_ID_LEN, hex, sizeof hex);
+        sd_reject(res, R_(UNKNOWN_REFERENCE), "%s %s is not a known %s", what, hex,
+                  sd_type_name(type));
+        return NULL;
+    }
+    return e;
+}
+
+/*
+ * Does a create op work under an assignment that names its author?  via is
+ * the assignment an inspection_open names (via_type ASSIGNMENT), or the
+ * inspection a finding_create names (via_type INSPECTION: its assignment
+ * counts); it must exist and be for `target`.  False on a storage error.
+ */
+static bool works_under_assignment(sd_txn *t, const sd_actor *a, int via_type,
+                                   const ProtobufCBinaryData *via, const uint8_t target[SC_ID_LEN])
+{
+    if (!via || via->len != SC_ID_LEN)
+        return false;
+    sd_ent *w = sd_ent_get(t, via->data);
+    if (!w || !w->exists || w->row.type != via_type || !w->row.has_target ||
+        memcmp(w->row.target, target, SC_ID_LEN) != 0)
+        return false;
+    if (via_type == T_(INSPECTION))
+        return named_on_inspection(t, &a->p, w->id);
+    sc_status rc = t->s->vt->assignee_has(t->s, w->id, a->p.user, t->err);
+    if (rc != SC_OK && rc != SC_ERR_NOT_FOUND)
+        sd_txn_fail(t, rc);
+    return rc == SC_OK;
+}
+
+/*
+ * The target of a create op: it exists and lies in the author's scope, or
+ * (cross-district checks) the op works under an assignment naming the
+ * author: see works_under_assignment; via is NULL for other ops.
+ */
+static sd_ent *target_in_scope(sd_txn *t, const sd_actor *a, const ProtobufCBinaryData *id,
+                               int via_type, const ProtobufCBinaryData *via, sd_result *res)
+{
+    sd_ent *tg = ref(t, id, T_(TARGET), "target", res);
+    if (!tg)
+        return NULL;
+    if (sd_is_admin(&a->p) || (tg->row.has_scope && within(t, &a->p, tg->row.scope_org)))
+        return tg;
+    if (t->rc == SC_OK && works_under_assignment(t, a, via_type, via, tg->id) && t->rc == SC_OK)
+        return tg;
+    if (t->rc == SC_OK) {
+        const Scpb__EntityState *st = sd_ent_state(t, tg);
+        const char *why = !via                         ? ""
+                          : via_type == T_(INSPECTION) ? ", and the inspection's assignment does "
+                                                         "not name you"
+                                                       : ", and the assignment does not name you";
+        sd_reject(res, R_(OUT_OF_SCOPE), "target %s is outside your org unit's scope%s",
+                  st && st->target && st->target->code ? st->target->code : "?", why);
+    }
+    return NULL;
+}
+
+static sc_status code_unique(sd_txn *t, int kind, const char *code, uint32_t version,
+                             sd_result *res, const char *what)
+{
+    uint8_t other[SC_ID_LEN];
+    sc_status rc = t->s->vt->code_find(t->s, kind, code, version, other, t->err);
+    if (rc == SC_OK) {
+        if (kind == T_(TEMPLATE))
+            return sd_reject(res, R_(DUPLICATE_CODE), "%s \"%s\" version %u already exists", what,
+                             code, version);
+        return sd_reject(res, R_(DUPLICATE_CODE), "%s \"%s\" is already in use", what, code);
+    }
+    return rc == SC_ERR_NOT_FOUND ? SC_OK : sd_txn_fail(t, rc);
+}
+
+/* Item results against the inspection's score sheet: known item codes, points within the item's
+ * maximum. */
+static sc_status check_items(sd_txn *t, sd_ent *insp, Scpb__ItemResult *const *results, size_t n,
+                             sd_result *res)
+{
+    const Scpb__EntityState *st = sd_ent_state(t, insp);
+    if (!st)
+        return t->rc;
+    if (st->kind_case != SCPB__ENTITY_STATE__KIND_INSPECTION || !st->inspection->has_template_)
+        return SC_OK; /* a free-form inspection: any item codes */
+    sd_ent *te = sd_ent_get(t, st->inspection->template_.data);
+    if (!te)
+        return t->rc;
+    const Scpb__EntityState *ts = sd_ent_state(t, te);
+    if (!ts || ts->kind_case != SCPB__ENTITY_STATE__KIND_TEMPLATE)
+        return t->rc;
+    const Scpb__TemplateState *tpl = ts->template_;
+    for (size_t i = 0; i < n; i++) {
+        const Scpb__ItemResult *ir = results[i];
+        const Scpb__TemplateItem *it = NULL;
+        for (size_t k = 0; k < tpl->n_items && !it; k++)
+            if (tpl->items[k]->code && ir->item_code &&
+                strcmp(tpl->items[k]->code, ir->item_code) == 0)
+                it = tpl->items[k];
+        if (!it)
+            return sd_reject(res, R_(UNKNOWN_REFERENCE), "item %s is not on score sheet %s v%u",
+                             ir->item_code ? ir->item_code : "?", tpl->code ? tpl->code : "?",
+                             tpl->version);
+        if (ir->has_points && it->has_max_points && ir->points > it->max_points)
+            return sd_reject(res, R_(BAD_FIELD), "item %s: %d points, the item has at most %d",
+                             ir->item_code, ir->points, it->max_points);
+    }
+    return SC_OK;
+}
+
+/* A FIELD_RESPONSIBLE value: 32 hex digits naming an org unit. */
+static sc_status check_responsible_text(sd_txn *t, const char *value, sd_result *res)
+{
+    uint8_t id[SC_ID_LEN];
+    if (!value || sc_hex_decode(value, strlen(value), id, SC_ID_LEN) != SC_OK)
+        return sd_reject(res, R_(BAD_FIELD), "responsible must be 32 hex digits");
+    ProtobufCBinaryData b = {SC_ID_LEN, id};
+    ref(t, &b, T_(ORG_UNIT), "responsible org unit", res);
+    return t->rc;
+}
+
+static sc_status check_refs(sd_txn *t, const sd_actor *a, const sc_op *o, sd_ent *e, sd_result *res)
+{
+    const Scpb__Op *op = o->op;
+    switch (op->body_case) {
+    case K_(ORG_CREATE): {
+        const Scpb__OrgCreate *b = op->org_create;
+        if (b->has_parent && !ref(t, &b->parent, T_(ORG_UNIT), "parent org unit", res))
+            return t->rc;
+        return code_unique(t, T_(ORG_UNIT), b->code, 0, res, "org unit code");
+    }
+    case K_(TARGET_CREATE): {
+        const Scpb__TargetCreate *b = op->target_create;
+        if (!ref(t, &b->org, T_(ORG_UNIT), "org unit", res))
+            return t->rc;
+        return code_unique(t, T_(TARGET), b->code, 0, res, "target code");
+    }
+    case K_(USER_CREATE): {
+        const Scpb__UserCreate *b = op->user_create;
+        if (!ref(t, &b->org, T_(ORG_UNIT), "org unit", res))
+            return t->rc;
+        return code_unique(t, T_(USER), b->login, 0, res, "login");
+    }
+    case K_(DEVICE_ENROLL): {
+        const Scpb__DeviceEnroll *b = op->device_enroll;
+        if (!ref(t, &b->user, T_(USER), "user", res))
+            return t->rc;
+        if (b->key.len != SC_KEY_LEN || memcmp(b->key.data, t->r->server_key, SC_KEY_LEN) == 0)
+            return sd_reject(res, R_(BAD_FIELD), "the server key cannot be enrolled as a device");
+        sd_device_row d;
+        sc_status rc = t->s->vt->device_get(t->s, b->key.data, &d, t->err);
+        if (rc == SC_OK)
+            return sd_reject(res, R_(ENTITY_EXISTS), "this device key is already enrolled");
+        return rc == SC_ERR_NOT_FOUND ? SC_OK : sd_txn_fail(t, rc);
+    }
+    case K_(TEMPLATE_PUBLISH): {
+        const Scpb__TemplatePublish *b = op->template_publish;
+        return code_unique(t, T_(TEMPLATE), b->code, b->version, res, "score sheet");
+    }
+    case K_(ASSIGNMENT_CREATE): {
+        const Scpb__AssignmentCreate *b = op->assignment_create;
+        if (!target_in_scope(t, a, &b->target, 0, NULL, res))
+            return t->rc;
+        for (size_t i = 0; i < b->n_inspectors; i++) {
+            sd_ent *u = ref(t, &b->inspectors[i], T_(USER), "inspector", res);
+            if (!u)
+                return t->rc;
+            const Scpb__EntityState *us = sd_ent_state(t, u);
+            if (!us)
+                return t->rc;
+            if (us->kind_case == SCPB__ENTITY_STATE__KIND_USER &&
+                us->user->role != SCPB__ROLE__ROLE_INSPECTOR &&
+                us->user->role != SCPB__ROLE__ROLE_SUPERVISOR)
+                return sd_reject(res, R_(BAD_FIELD), "%s is a %s, not an inspector or supervisor",
+                                 us->user->login ? us->user->login : "?",
+                                 sc_name_of(&sc_names_role, us->user->role));
+        }
+        if (b->has_template_ && !ref(t, &b->template_, T_(TEMPLATE), "score sheet", res))
+            return t->rc;
+        return SC_OK;
+    }
+    case K_(INSPECTION_OPEN): {
+        const Scpb__InspectionOpen *b = op->inspection_open;
+        if (!target_in_scope(t, a, &b->target, T_(ASSIGNMENT),
+                             b->has_assignment ? &b->assignment : NULL, res))
+            return t->rc;
+        if (b->has_template_ && !ref(t, &b->template_, T_(TEMPLATE), "score sheet", res))
+            return t->rc;
+        if (b->has_assignment) {
+            sd_ent *as = ref(t, &b->assignment, T_(ASSIGNMENT), "assignment", res);
+            if (!as)
+                return t->rc;
+            if (!as->row.has_target || memcmp(as->row.target, b->target.data, SC_ID_LEN) != 0)
+                return sd_reject(res, R_(BAD_FIELD), "the assignment is for another target");
+        }
+        return SC_OK;
+    }
+    case K_(FINDING_CREATE): {
+        const Scpb__FindingCreate *b = op->finding_create;
+        if (!target_in_scope(t, a, &b->target, T_(INSPECTION),
+                             b->has_inspection ? &b->inspection : NULL, res))
+            return t->rc;
+        if (b->has_inspection) {
+            sd_ent *in = ref(t, &b->inspection, T_(INSPECTION), "inspection", res);
+            if (!in)
+                return t->rc;
+            if (!in->row.has_target || memcmp(in->row.target, b->target.data, SC_ID_LEN) != 0)
+                return sd_reject(res, R_(UNKNOWN_REFERENCE),
+                                 "the finding's inspection is of another target");
+        }
+        if (b->has_responsible &&
+            !ref(t, &b->responsible, T_(ORG_UNIT), "responsible org unit", res))
+            return t->rc;
+        return SC_OK;
+    }
+    case K_(ITEM_RESULT):
+        return check_items(t, e, &op->item_result, 1, res);
+    case K_(INSPECTION_AMEND):
+        return check_items(t, e, op->inspection_amend->results, op->inspection_amend->n_results,
+                           res);
+    case K_(FIELD_EDIT):
+        if (op->field_edit->field == SCPB__FIELD__FIELD_RESPONSIBLE)
+            return check_responsible_text(t, op->field_edit->value, res);
+        return SC_OK;
+    case K_(RESOLVE):
+        if (op->resolve->field == SCPB__FIELD__FIELD_RESPONSIBLE)
+            return check_responsible_text(t, op->resolve->value, res);
+        if (op->resolve->field == SCPB__FIELD__FIELD_ITEM && e->row.type == T_(INSPECTION) &&
+            op->resolve->result)
+            return check_items(t, e, &op->resolve->result, 1, res);
+        return SC_OK;
+    default:
+        return SC_OK;
+    }
+}
+
+/* ---- the verdict ---- */
+
+sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t received_ms,
+                      sd_result *res, bool *taken)
+{
+    *taken = false;
+    const Scpb__Op *op = o->op;
+    sd_store *s = t->s;
+    memcpy(res->op_id, o->id, SC_HASH_LEN);
+    res->status = SCPB__OP_STATUS__OP_REJECTED;
+    res->reason = 0;
+    res->log_index = 0;
+    res->message[0] = '\0';
+    sd_txn_trim(t);
+
+    sd_op_row found;
+    sc_status rc = s->vt->op_find(s, o->id, &found, t->err);
+    if (rc == SC_OK) {
+        res->status = SCPB__OP_STATUS__OP_DUPLICATE;
+        res->log_index = found.idx;
+        return SC_OK;
+    }
+    if (rc != SC_ERR_NOT_FOUND)
+        return sd_txn_fail(t, rc);
+
+    if (op->author.len != SC_KEY_LEN || memcmp(op->author.data, a->p.device, SC_KEY_LEN) != 0)
+        return sd_reject(res, R_(AUTHOR_MISMATCH),
+                         "the op's author is not the device that sent it");
+    if (a->unknown)
+        return sd_reject(res, R_(UNKNOWN_DEVICE), "the author device is not enrolled");
+    if (a->p.revoked)
+        return sd_reject(res, R_(DEVICE_REVOKED), "the author device is revoked");
+    if (sc_hlc_is_ahead(op->hlc, t->now, t->r->cfg.clock_skew_ms))
+        return sd_reject(res, R_(CLOCK_AHEAD),
+                         "device clock is ahead: the op is %lld ms past the server clock (%lld "
+                         "allowed)",
+                         (long long)(SC_HLC_MS(op->hlc) - t->now),
+                         (long long)t->r->cfg.clock_skew_ms);
+
+    Scpb__Op__BodyCase kind = op->body_case;
+    int type = (int)op->entity_type;
+    const char *kname = sc_name_of(&sc_names_op_kind, (int)kind);
+    if (!kname)
+        kname = "op";
+    if (!sc_op_kind_applies(kind, op->entity_type))
+        return sd_reject(res, R_(WRONG_ENTITY_TYPE), "%s does not apply to a %s", kname,
+                         sd_type_name(type));
+    if (!sc_policy_allows(a->p.role, kind, op->entity_type)) {
+        const char *role = sc_name_of(&sc_names_role, a->p.role);
+        return sd_reject(res, R_(FORBIDDEN_ROLE), "a %s may not make %s on a %s",
+                         role ? role : "user without a role", kname, sd_type_name(type));
+    }
+
+    for (size_t d = 0; d < op->n_deps; d++)
+        if (op->deps[d].len == SC_HASH_LEN && sd_refused_has(t, op->deps[d].data))
+            return sd_reject(res, R_(UNKNOWN_DEPENDENCY),
+                             "depends on an op of this request that was rejected");
+
+    sd_ent *e = sd_ent_get(t, op->entity.data);
+    if (!e)
+        return t->rc;
+    bool create = sc_op_kind_is_create(kind);
+    char hex[SC_ID_HEX];
+    sd_hex_id(op->entity.data, SC_ID_LEN, hex, sizeof hex);
+    if (!create && !e->exists)
+        return sd_reject(res, R_(UNKNOWN_ENTITY), "%s %s does not exist", sd_type_name(type), hex);
+    if (create && e->exists)
+        return sd_reject(res, R_(ENTITY_EXISTS), "%s %s already exists", sd_type_name(e->row.type),
+                         hex);
+    if (!create && e->row.type != type)
+        return sd_reject(res, R_(WRONG_ENTITY_TYPE), "entity %s is a %s, not a %s", hex,
+                         sd_type_name(e->row.type), sd_type_name(type));
+
+    if (!create && !sd_is_admin(&a->p)) {
+        bool vis = ent_visible(t, &a->p, e);
+        if (t->rc != SC_OK)
+            return t->rc;
+        if (!vis)
+            return sd_reject(res, R_(NOT_VISIBLE), "%s %s is not visible to you",
+                             sd_type_name(type), hex);
+        bool scoped = type == T_(ASSIGNMENT) || type == T_(INSPECTION) || type == T_(FINDING);
+        /* Outside scope only an inspection of an assignment naming the author, and its findings. */
+        if (scoped && !(e->row.has_scope && within(t, &a->p, e->row.scope_org)) &&
+            !(t->rc == SC_OK && named_on_inspection(t, &a->p, ent_inspection(e)))) {
+            if (t->rc != SC_OK)
+                return t->rc;
+            return sd_reject(res, R_(OUT_OF_SCOPE), "%s %s is outside your org unit's scope",
+                             sd_type_name(type), hex);
+        }
+    }
+
+    rc = check_refs(t, a, o, e, res);
+    if (rc != SC_OK)
+        return sd_txn_fail(t, rc);
+    if (t->rc != SC_OK)
+        return t->rc;
+    if (res->reason != 0)
+        return SC_OK;
+
+    for (size_t d = 0; d < op->n_deps; d++) {
+        rc = s->vt->op_find(s, op->deps[d].data, &found, t->err);
+        if (rc == SC_ERR_NOT_FOUND ||
+            (rc == SC_OK && memcmp(found.entity, op->entity.data, SC_ID_LEN) != 0)) {
+            char dh[SC_HASH_HEX];
+            sd_hex_id(op->deps[d].data, SC_HASH_LEN, dh, sizeof dh);
+            return sd_reject(res, R_(UNKNOWN_DEPENDENCY), "dep %.16s is not a logged op of this %s",
+                             dh, sd_type_name(type));
+        }
+        if (rc != SC_OK)
+            return sd_txn_fail(t, rc);
+        if (found.hlc >= op->hlc)
+            return sd_reject(res, R_(HLC_NOT_AFTER_DEPS),
+                             "the op's HLC is not after the HLC of its dep at log index %llu",
+                             (unsigned long long)found.idx);
+    }
+    if (e->exists && e->row.op_count >= SC_ENTITY_OPS_MAX)
+        return sd_reject(res, R_(ENTITY_FULL), "the %s already has %d ops", sd_type_name(type),
+                         SC_ENTITY_OPS_MAX);
+
+    rc = sd_ent_load_ops(t, e);
+    if (rc != SC_OK)
+        return rc;
+    size_t n = e->nops + 1;
+    sc_fold_input *in = calloc(n, sizeof *in);
+    if (!in)
+        return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
+    for (size_t i = 0; i < e->nops; i++) {
+        in[i].id = e->ops[i]->id;
+        in[i].op = e->ops[i]->op;
+    }
+    in[n - 1].id = o->id;
+    in[n - 1].op = op;
+    sc_fold_out fo;
+    sc_err ferr;
+    sc_err_clear(&ferr);
+    rc = sc_fold(t->env, in, n, &fo, &ferr);
+    free(in);
+    if (rc == SC_ERR_LIMIT)
+        return sd_reject(res, R_(ENTITY_FULL), "%s", ferr.msg);
+    if (rc == SC_ERR_REJECTED)
+        return sd_reject(res, ferr.reason ? ferr.reason : R_(UNKNOWN_DEPENDENCY), "%s", ferr.msg);
+    if (rc != SC_OK)
+        return sd_txn_fail(t,
+                           sc_err_set(t->err, rc == SC_ERR_NOMEM ? SC_ERR_NOMEM : SC_ERR_INTERNAL,
+                                      0, "register: fold failed: %s", ferr.msg));
+    if (fo.why[n - 1]) {
+        sd_reject(res, R_(INVALID_TRANSITION), "%s", fo.why[n - 1]);
+        sc_fold_out_dispose(t->env, &fo);
+        return SC_OK;
+    }
+    Scpb__EntityState *st = fo.state;
+    fo.state = NULL;
+    sc_fold_out_dispose(t->env, &fo);
+    rc = sd_accept(t, o, own, e, st, received_ms, res);
+    if (rc != SC_OK) {
+        /* sd_accept() hands st to the cache only on success. */
+        if (e->state != st)
+            sc_state_free(t->env, st);
+        return rc;
+    }
+    *taken = own;
+    return SC_OK;
+}

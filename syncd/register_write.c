@@ -1,0 +1,483 @@
+/*
+ * register_write.c: write transactions.  Every change to the register
+ * happens inside one sd_txn on the writer connection, under wmu: a batch
+ * of pushed ops (sd_register_ingest, one group commit), an admin fact
+ * (sd_register_admin_op), or an enrollment.  The transaction caches the
+ * entities it touches (row, decoded state, decoded ops), so a batch's ops
+ * are judged against the database as the transaction left it and an op
+ * may depend on one accepted just before it.
+ *
+ * Invariants:
+ *  - One ingest call is one transaction: on any storage failure all of it
+ *    rolls back and every op that would have been accepted is reported
+ *    REASON_STORAGE.  The in-memory Merkle frontier is replaced only after
+ *    a commit succeeded.
+ *  - An op whose dependency was refused in this transaction is refused too
+ *    (its dep is not logged): the refused set remembers them.
+ *  - The caches die with the transaction; a failed one also drops the
+ *    connection's org tree, which may hold org units it wrote.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hlc.h"
+#include "core/ids.h"
+#include "core/state.h"
+#include "register_internal.h"
+#include "tlog.h"
+
+/* Decoded ops one transaction keeps cached before it starts over. */
+#define CACHE_OPS_MAX 200000
+
+/* ---- one write transaction ---- */
+
+static void ent_free(const sc_env *env, sd_ent *e)
+{
+    if (!e)
+        return;
+    free(e->row.state);
+    sc_state_free(env, e->state);
+    for (size_t i = 0; i < e->nops; i++)
+        if (e->own[i])
+            sc_op_free(env, e->ops[i]);
+    free(e->ops);
+    free(e->own);
+    free(e);
+}
+
+static void cache_clear(sd_txn *t)
+{
+    for (size_t i = 0; i < t->nall; i++)
+        ent_free(t->env, t->all[i]);
+    t->nall = 0;
+    t->cached_ops = 0;
+    sd_idmap_dispose(&t->ents);
+}
+
+sc_status sd_txn_fail(sd_txn *t, sc_status rc)
+{
+    if (t->rc == SC_OK)
+        t->rc = rc;
+    return t->rc;
+}
+
+void sd_txn_trim(sd_txn *t)
+{
+    if (t->cached_ops > CACHE_OPS_MAX)
+        cache_clear(t);
+}
+
+sd_ent *sd_ent_get(sd_txn *t, const uint8_t id[SC_ID_LEN])
+{
+    void **slot = sd_idmap_find(&t->ents, id);
+    if (slot)
+        return *slot;
+    sd_ent *e = calloc(1, sizeof *e);
+    if (!e) {
+        sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
+        return NULL;
+    }
+    memcpy(e->id, id, SC_ID_LEN);
+    sc_status rc = t->s->vt->entity_get(t->s, id, true, &e->row, t->err);
+    if (rc == SC_OK) {
+        e->exists = true;
+    } else if (rc != SC_ERR_NOT_FOUND) {
+        free(e);
+        sd_txn_fail(t, rc);
+        return NULL;
+    }
+    if (t->nall == t->capall) {
+        size_t cap = t->capall ? t->capall * 2 : 64;
+        sd_ent **v = realloc(t->all, cap * sizeof *v);
+        if (!v) {
+            ent_free(t->env, e);
+            sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
+            return NULL;
+        }
+        t->all = v;
+        t->capall = cap;
+    }
+    if (!sd_idmap_put(&t->ents, id, e)) {
+        ent_free(t->env, e);
+        sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
+        return NULL;
+    }
+    t->all[t->nall++] = e;
+    return e;
+}
+
+const Scpb__EntityState *sd_ent_state(sd_txn *t, sd_ent *e)
+{
+    if (!e->exists)
+        return NULL;
+    if (!e->state) {
+        sc_status rc = sd_decode_state(t->env, e->row.state, e->row.state_len, &e->state, t->err);
+        if (rc != SC_OK) {
+            sd_txn_fail(t, rc);
+            return NULL;
+        }
+    }
+    return e->state;
+}
+
+bool sd_ent_push_op(sd_ent *e, sc_op *o, bool own)
+{
+    if (e->nops == e->capops) {
+        size_t cap = e->capops ? e->capops * 2 : 16;
+        sc_op **v = realloc(e->ops, cap * sizeof *v);
+        if (!v)
+            return false;
+        e->ops = v;
+        bool *w = realloc(e->own, cap * sizeof *w);
+        if (!w)
+            return false;
+        e->own = w;
+        e->capops = cap;
+    }
+    e->ops[e->nops] = o;
+    e->own[e->nops] = own;
+    e->nops++;
+    return true;
+}
+
+typedef struct load_ctx {
+    sd_txn *t;
+    sd_ent *e;
+} load_ctx;
+
+static bool load_op(void *ctx, const sd_op_row *row)
+{
+    load_ctx *l = ctx;
+    sc_op *o = NULL;
+    sc_err e;
+    sc_err_clear(&e);
+    sc_status rc = sc_op_open(l->t->env, row->signed_op, row->signed_len, 0, &o, &e);
+    if (rc != SC_OK) {
+        sd_txn_fail(l->t, rc == SC_ERR_NOMEM
+                              ? sc_err_set(l->t->err, SC_ERR_NOMEM, 0, "register: out of memory")
+                              : sc_err_set(l->t->err, SC_ERR_STORAGE, R_(STORAGE),
+                                           "register: logged op %llu does not decode: %s",
+                                           (unsigned long long)row->idx, e.msg));
+        return false;
+    }
+    if (!sd_ent_push_op(l->e, o, true)) {
+        sc_op_free(l->t->env, o);
+        sd_txn_fail(l->t, sc_err_set(l->t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
+        return false;
+    }
+    l->t->cached_ops++;
+    return true;
+}
+
+sc_status sd_ent_load_ops(sd_txn *t, sd_ent *e)
+{
+    if (e->ops_loaded || !e->exists) {
+        e->ops_loaded = true;
+        return SC_OK;
+    }
+    load_ctx l = {t, e};
+    sc_status rc = t->s->vt->entity_ops(t->s, e->id, load_op, &l, t->err);
+    if (rc != SC_OK)
+        return sd_txn_fail(t, rc);
+    if (t->rc != SC_OK)
+        return t->rc;
+    e->ops_loaded = true;
+    return SC_OK;
+}
+
+sc_status sd_txn_begin(sd_register *r, sd_txn *t, sc_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->r = r;
+    t->c = &r->writer;
+    t->s = r->writer.s;
+    t->env = &r->env;
+    t->err = err;
+    sc_status rc = t->s->vt->begin(t->s, true, err);
+    if (rc != SC_OK)
+        return rc;
+    t->now = sc_env_now_ms(t->env);
+    rc = t->s->vt->log_size(t->s, &t->start, err);
+    if (rc != SC_OK)
+        return rc;
+    t->size = t->start;
+    if (r->frontier_ok && r->frontier.size == t->start)
+        t->fr = r->frontier;
+    else
+        rc = sd_tlog_frontier_load(t->s, t->start, &t->fr, err);
+    return rc;
+}
+
+sc_status sd_txn_commit(sd_txn *t)
+{
+    sc_status rc = t->rc;
+    if (rc == SC_OK && t->size > t->start)
+        rc = sd_tlog_checkpoint(t->s, t->env, t->r->kp, t->r->origin, &t->fr, t->now, t->err);
+    if (rc == SC_OK)
+        rc = t->s->vt->commit(t->s, t->err);
+    if (rc == SC_OK) {
+        t->r->frontier = t->fr;
+        t->r->frontier_ok = true;
+    }
+    return rc;
+}
+
+void sd_refused_add(sd_txn *t, const uint8_t id[SC_HASH_LEN])
+{
+    if (t->nrefused == t->caprefused) {
+        size_t cap = t->caprefused ? t->caprefused * 2 : 64;
+        uint8_t(*v)[SC_HASH_LEN] = malloc(cap * sizeof *v);
+        if (!v)
+            return; /* only the message gets less precise */
+        if (t->nrefused)
+            memcpy(v, t->refused_ids, t->nrefused * sizeof *v);
+        /* The map points into the array: rebuild it over the new one. */
+        sd_idmap_dispose(&t->refused);
+        free(t->refused_ids);
+        t->refused_ids = v;
+        t->caprefused = cap;
+        for (size_t i = 0; i < t->nrefused; i++)
+            sd_idmap_put(&t->refused, v[i], v[i]);
+    }
+    memcpy(t->refused_ids[t->nrefused], id, SC_HASH_LEN);
+    if (sd_idmap_put(&t->refused, id, t->refused_ids[t->nrefused]))
+        t->nrefused++;
+}
+
+bool sd_refused_has(const sd_txn *t, const uint8_t id[SC_HASH_LEN])
+{
+    void **slot = sd_idmap_find(&t->refused, id);
+    return slot && memcmp(*slot, id, SC_HASH_LEN) == 0;
+}
+
+void sd_txn_end(sd_txn *t, bool failed)
+{
+    sd_idmap_dispose(&t->refused);
+    free(t->refused_ids);
+    t->refused_ids = NULL;
+    if (failed) {
+        t->s->vt->rollback(t->s);
+        /* Org units this transaction wrote into the connection's cache are gone. */
+        sd_orgcache_invalidate(&t->c->orgs);
+    }
+    cache_clear(t);
+    free(t->all);
+    t->all = NULL;
+}
+
+/* ---- pushed ops ---- */
+
+static sc_status judge_batch(sd_txn *t, sd_batch *b)
+{
+    sd_actor a;
+    memset(&a, 0, sizeof a);
+    sc_err perr;
+    sc_err_clear(&perr);
+    sc_status rc = sd_principal_load(t->r, t->s, b->who->device, &a.p, &perr);
+    if (rc == SC_ERR_NOT_FOUND) {
+        a.unknown = true;
+        memcpy(a.p.device, b->who->device, SC_KEY_LEN);
+    } else if (rc != SC_OK) {
+        if (t->err)
+            *t->err = perr;
+        return sd_txn_fail(t, rc);
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        if (!b->ops[i])
+            continue;
+        bool taken;
+        rc = sd_judge_op(t, &a, b->ops[i], false, b->received_ms, &b->results[i], &taken);
+        if (rc != SC_OK)
+            return rc;
+        if (sd_rejected(&b->results[i]))
+            sd_refused_add(t, b->ops[i]->id);
+    }
+    return SC_OK;
+}
+
+/* After a failed commit: nothing is stored, so nothing may read as accepted. */
+static void results_fail(sd_batch *const *batches, size_t nb, uint64_t start, const char *why)
+{
+    for (size_t k = 0; k < nb; k++) {
+        sd_batch *b = batches[k];
+        for (size_t i = 0; i < b->n; i++) {
+            if (!b->ops[i])
+                continue;
+            sd_result *res = &b->results[i];
+            /* Kept: real rejections, and duplicates of ops committed before. */
+            bool kept = (res->status == SCPB__OP_STATUS__OP_REJECTED && res->reason != 0 &&
+                         res->reason != R_(STORAGE)) ||
+                        (res->status == SCPB__OP_STATUS__OP_DUPLICATE && res->log_index < start);
+            bool lost = !kept;
+            if (lost) {
+                sd_reject(res, R_(STORAGE),
+                          "the register could not store this op (%s); resend later", why);
+            }
+        }
+    }
+}
+
+sc_status sd_register_ingest(sd_register *r, sd_batch *const *batches, size_t nb, sc_err *err)
+{
+    sc_err_clear(err);
+    for (size_t k = 0; k < nb; k++) {
+        sd_batch *b = batches[k];
+        for (size_t i = 0; i < b->n; i++) {
+            if (!b->ops[i])
+                continue;
+            memcpy(b->results[i].op_id, b->ops[i]->id, SC_HASH_LEN);
+            sd_reject(&b->results[i], R_(STORAGE), "not processed");
+        }
+    }
+    sc_err terr;
+    sc_err_clear(&terr);
+    pthread_mutex_lock(&r->wmu);
+    sd_txn t;
+    sc_status rc = sd_txn_begin(r, &t, &terr);
+    for (size_t k = 0; rc == SC_OK && k < nb; k++)
+        rc = judge_batch(&t, batches[k]);
+    if (rc == SC_OK)
+        rc = sd_txn_commit(&t);
+    uint64_t start = t.start;
+    sd_txn_end(&t, rc != SC_OK);
+    pthread_mutex_unlock(&r->wmu);
+    if (rc == SC_OK)
+        return SC_OK;
+    results_fail(batches, nb, start, terr.msg[0] ? terr.msg : sc_strerror(rc));
+    return sc_err_set(err, SC_ERR_STORAGE, R_(STORAGE), "%s",
+                      terr.msg[0] ? terr.msg : "the register could not commit");
+}
+
+/* ---- admin ops ---- */
+
+typedef struct prepared {
+    sc_op *op; /* sealed; owned */
+    uint8_t entity[SC_ID_LEN];
+    ProtobufCBinaryData deps[SC_DEPS_MAX];
+    uint8_t dep_ids[SC_DEPS_MAX][SC_HASH_LEN];
+} prepared;
+
+/*
+ * Fill in an admin op inside an open transaction and seal it.  A
+ * structural problem is a rejection (SC_ERR_REJECTED with the reason in
+ * err); other failures are storage failures.
+ */
+static sc_status admin_prepare(sd_txn *t, Scpb__Op *op, prepared *p, sc_err *err)
+{
+    sd_register *r = t->r;
+    Scpb__Op o = *op;
+    o.has_version = true;
+    o.version = 1;
+    o.has_author = true;
+    o.author.data = r->server_key;
+    o.author.len = SC_KEY_LEN;
+    if (!o.has_entity) {
+        sc_uuid7_new(t->env, p->entity);
+        o.has_entity = true;
+        o.entity.data = p->entity;
+        o.entity.len = SC_ID_LEN;
+    }
+    uint64_t maxdep = 0;
+    if (o.n_deps == 0 && !sc_op_kind_is_create(o.body_case) && o.entity.len == SC_ID_LEN) {
+        sd_ent *e = sd_ent_get(t, o.entity.data);
+        if (!e)
+            return t->rc;
+        const Scpb__EntityState *st = e->exists ? sd_ent_state(t, e) : NULL;
+        if (e->exists && !st)
+            return t->rc;
+        size_t n = st ? st->n_heads : 0;
+        for (size_t i = 0; i < n && i < SC_DEPS_MAX; i++) {
+            if (st->heads[i].len != SC_HASH_LEN)
+                continue;
+            memcpy(p->dep_ids[o.n_deps], st->heads[i].data, SC_HASH_LEN);
+            p->deps[o.n_deps].data = p->dep_ids[o.n_deps];
+            p->deps[o.n_deps].len = SC_HASH_LEN;
+            o.n_deps++;
+        }
+        o.deps = p->deps;
+    }
+    for (size_t i = 0; i < o.n_deps; i++) {
+        sd_op_row found;
+        if (o.deps[i].len != SC_HASH_LEN)
+            continue;
+        sc_status rc = t->s->vt->op_find(t->s, o.deps[i].data, &found, err);
+        if (rc == SC_OK && found.hlc > maxdep)
+            maxdep = found.hlc;
+        else if (rc != SC_OK && rc != SC_ERR_NOT_FOUND)
+            return sd_txn_fail(t, rc);
+    }
+    sc_hlc hlc = sc_hlc_make(t->now, 0);
+    if (hlc <= maxdep)
+        hlc = maxdep + 1;
+    o.has_hlc = true;
+    o.hlc = hlc;
+    o.has_device_time_ms = true;
+    o.device_time_ms = t->now;
+    sc_err serr;
+    sc_err_clear(&serr);
+    sc_status rc = sc_op_seal(t->env, r->kp, &o, &p->op, &serr);
+    if (rc == SC_ERR_NOMEM)
+        return sd_txn_fail(t, sc_err_set(err, SC_ERR_NOMEM, 0, "register: out of memory"));
+    if (rc != SC_OK)
+        return sc_err_set(err, SC_ERR_REJECTED, serr.reason ? serr.reason : R_(MALFORMED), "%s",
+                          serr.msg);
+    op->has_version = true;
+    op->version = 1;
+    op->has_author = true;
+    op->author.data = r->server_key;
+    op->author.len = SC_KEY_LEN;
+    op->has_hlc = true;
+    op->hlc = hlc;
+    op->has_device_time_ms = true;
+    op->device_time_ms = t->now;
+    return SC_OK;
+}
+
+sc_status sd_admin_in_txn(sd_txn *t, Scpb__Op *op, uint64_t *out_index, sc_err *err)
+{
+    prepared p;
+    memset(&p, 0, sizeof p);
+    sc_status rc = admin_prepare(t, op, &p, err);
+    if (rc != SC_OK)
+        return rc;
+    sd_actor a;
+    memset(&a, 0, sizeof a);
+    sd_principal_server(t->r, &a.p);
+    sd_result res;
+    memset(&res, 0, sizeof res);
+    bool taken = false;
+    rc = sd_judge_op(t, &a, p.op, true, t->now, &res, &taken);
+    if (rc == SC_OK && res.status == SCPB__OP_STATUS__OP_DUPLICATE)
+        rc = sc_err_set(err, SC_ERR_REJECTED, R_(ENTITY_EXISTS),
+                        "the same admin op is already logged");
+    else if (rc == SC_OK && sd_rejected(&res))
+        rc = sc_err_set(err, SC_ERR_REJECTED, res.reason, "%s", res.message);
+    if (rc == SC_OK && out_index)
+        *out_index = res.log_index;
+    if (!taken)
+        sc_op_free(t->env, p.op);
+    return rc;
+}
+
+sc_status sd_register_admin_op(sd_register *r, Scpb__Op *op, uint64_t *out_index, sc_err *err)
+{
+    sc_err_clear(err);
+    pthread_mutex_lock(&r->wmu);
+    sd_txn t;
+    sc_status rc = sd_txn_begin(r, &t, err);
+    if (rc == SC_OK)
+        rc = sd_admin_in_txn(&t, op, out_index, err);
+    if (rc == SC_OK)
+        rc = sd_txn_commit(&t);
+    sd_txn_end(&t, rc != SC_OK);
+    pthread_mutex_unlock(&r->wmu);
+    if (rc != SC_OK && rc != SC_ERR_REJECTED) {
+        if (err) {
+            err->code = SC_ERR_STORAGE;
+            err->reason = R_(STORAGE);
+        }
+        rc = SC_ERR_STORAGE;
+    }
+    return rc;
+}
