@@ -228,6 +228,8 @@ sc_status sd_register_open_env(const sd_config *cfg, const sc_env *env, sd_regis
     uint8_t *v = NULL;
     size_t n = 0;
     rc = sd_store_sqlite_open(r->db_path, false, &r->writer.s, err);
+    if (rc == SC_OK)
+        rc = r->writer.s->vt->set_writer(r->writer.s, err);
     if (rc != SC_OK)
         goto fail;
     rc = sd_keyfile_read(key_path, &r->kp, err);

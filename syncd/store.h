@@ -244,6 +244,17 @@ typedef struct sd_store_vt {
 
     /* Test hook: refuse to grow the database beyond `extra_pages` more pages (simulates a full disk). */
     sc_status (*limit_pages)(sd_store *s, uint64_t extra_pages, sc_err *err);
+
+    /*
+     * Mark this connection as the register's single writer, which commits
+     * large group transactions back to back: the backend may tune it for
+     * that (SQLite: a larger page cache, and WAL checkpoints moved from the
+     * committing thread to a background thread of its own, so a commit
+     * never copies the WAL into the database on the writer's time).
+     * Durability is unchanged.  Best effort: SC_OK even when a tuning could
+     * not be applied.
+     */
+    sc_status (*set_writer)(sd_store *s, sc_err *err);
 } sd_store_vt;
 
 /* Every backend's handle starts with this, so callers reach the table. */

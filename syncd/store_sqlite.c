@@ -13,6 +13,7 @@
  */
 #include "store.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,20 @@
 #include <sys/stat.h>
 
 #define BUSY_TIMEOUT_MS 10000
+/*
+ * The writer's page cache (KiB).  A group commit of thousands of ops
+ * dirties more pages than SQLite's default 2 MiB holds, which makes it spill
+ * pages mid-transaction and read index pages back from the OS; 16 MiB holds
+ * a commit of the default 8192 ops and the hot part of the op-id index.
+ * Read connections keep the default: there are several, and syncd's memory
+ * budget (DESIGN §9) counts them all.
+ */
+#define WRITER_CACHE_KIB 16384
+/*
+ * WAL pages after which the writer asks the background checkpointer to
+ * copy the WAL into the database (SQLite's own autocheckpoint default).
+ */
+#define CHECKPOINT_PAGES 1000
 
 static const char *const schema_sql =
     "PRAGMA journal_mode=WAL;"
@@ -234,11 +249,28 @@ static const char *const sql[Q_COUNT_] = {
                    "r.entity WHERE r.seq >= ?1 ORDER BY r.seq",
 };
 
+/*
+ * The writer's background checkpointer: its own connection and thread.
+ * The writer's WAL hook (run after each commit, on the writer's thread)
+ * only wakes it; the thread runs PASSIVE checkpoints, which never block
+ * the writer or readers and copy what no reader still needs.
+ */
+typedef struct checkpointer {
+    sqlite3 *db;                   /* the checkpointer's own connection */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool want;                     /* a commit left at least CHECKPOINT_PAGES in the WAL */
+    bool stop;
+} checkpointer;
+
 typedef struct sqlite_store {
     sd_store base;                 /* must be first */
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_COUNT_];  /* prepared on first use */
     bool in_txn;
+    char *path;                    /* the database file; owned */
+    checkpointer *ckpt;            /* writer connections only, else NULL */
 } sqlite_store;
 
 static sqlite_store *S(sd_store *s)
@@ -328,6 +360,59 @@ static sc_status one_int(sqlite_store *q, int id, int64_t *out, sc_err *err, con
 
 /* ---- lifecycle and transactions ---- */
 
+static void *checkpoint_main(void *arg)
+{
+    checkpointer *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->want && !c->stop)
+            pthread_cond_wait(&c->cv, &c->mu);
+        if (c->stop)
+            break;
+        c->want = false;
+        pthread_mutex_unlock(&c->mu);
+        /* A failure (busy, I/O) leaves the WAL to the next try; commits stay durable either way. */
+        sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* The writer's WAL hook: after a commit that left `pages` in the WAL. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    checkpointer *c = arg;
+    if (pages >= CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&c->mu);
+        c->want = true;
+        pthread_cond_signal(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+    }
+    return SQLITE_OK;
+}
+
+static void checkpointer_stop(sqlite_store *q)
+{
+    checkpointer *c = q->ckpt;
+    if (!c)
+        return;
+    /* Back to SQLite's own checkpoints for whatever this connection still commits. */
+    sqlite3_wal_autocheckpoint(q->db, CHECKPOINT_PAGES);
+    pthread_mutex_lock(&c->mu);
+    c->stop = true;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    sqlite3_close_v2(c->db);
+    free(c);
+    q->ckpt = NULL;
+}
+
 static void q_close(sd_store *s)
 {
     sqlite_store *q = S(s);
@@ -335,10 +420,47 @@ static void q_close(sd_store *s)
         return;
     if (q->in_txn)
         sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    checkpointer_stop(q);
     for (int i = 0; i < Q_COUNT_; i++)
         sqlite3_finalize(q->stmt[i]);
     sqlite3_close_v2(q->db);
+    free(q->path);
     free(q);
+}
+
+static sc_status q_set_writer(sd_store *s, sc_err *err)
+{
+    (void)err;
+    sqlite_store *q = S(s);
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA cache_size = -%d", WRITER_CACHE_KIB);
+    sqlite3_exec(q->db, pragma, NULL, NULL, NULL);
+    if (q->ckpt || !q->path)
+        return SC_OK;
+    checkpointer *c = calloc(1, sizeof *c);
+    if (!c)
+        return SC_OK; /* SQLite's own checkpoints stay on */
+    if (sqlite3_open_v2(q->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(c->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close_v2(c->db);
+        free(c);
+        return SC_OK;
+    }
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (pthread_create(&c->thread, NULL, checkpoint_main, c) != 0) {
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->cv);
+        sqlite3_close_v2(c->db);
+        free(c);
+        return SC_OK;
+    }
+    q->ckpt = c;
+    /* Replaces SQLite's autocheckpoint hook (which checkpointed on the committing thread). */
+    sqlite3_wal_hook(q->db, on_wal_commit, c);
+    return SC_OK;
 }
 
 static sc_status q_begin(sd_store *s, bool write, sc_err *err)
@@ -1321,6 +1443,7 @@ static const sd_store_vt vt = {
     .pull_log = q_pull_log,
     .pull_releases = q_pull_releases,
     .limit_pages = q_limit_pages,
+    .set_writer = q_set_writer,
 };
 
 sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc_err *err)
@@ -1337,6 +1460,13 @@ sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc
     if (!q)
         return sc_err_set(err, SC_ERR_NOMEM, 0, "register: out of memory");
     q->base.vt = &vt;
+    size_t pl = strlen(path);
+    q->path = malloc(pl + 1);
+    if (!q->path) {
+        free(q);
+        return sc_err_set(err, SC_ERR_NOMEM, 0, "register: out of memory");
+    }
+    memcpy(q->path, path, pl + 1);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     sc_status rc = SC_OK;
     if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK) {
@@ -1388,6 +1518,7 @@ fail:
     for (int i = 0; i < Q_COUNT_; i++)
         sqlite3_finalize(q->stmt[i]);
     sqlite3_close_v2(q->db);
+    free(q->path);
     free(q);
     return rc;
 }
