@@ -160,7 +160,10 @@ static bool rel_finding(void *ctx, const sd_entity_row *row)
 static sc_status release_inspection(sd_txn *t, const uint8_t insp[SC_ID_LEN], uint64_t submit_idx)
 {
     rel_ctx c = {t, insp, submit_idx, NULL, 0, 0, false};
-    sc_status rc = t->s->vt->entity_ops(t->s, insp, rel_op, &c, t->err);
+    /* The findings are found in the database: findings made in this transaction must be there. */
+    sc_status rc = sd_txn_flush(t);
+    if (rc == SC_OK)
+        rc = t->s->vt->entity_ops(t->s, insp, rel_op, &c, t->err);
     if (rc == SC_OK)
         rc = t->rc;
     if (rc == SC_OK)
@@ -248,37 +251,49 @@ sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState 
     if (rc != SC_OK)
         return sd_txn_fail(t, rc);
 
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    rc = sc_state_encode(t->env, st, &buf, &len);
-    if (rc != SC_OK)
-        return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
     bool was_released = e->exists && e->row.released;
     sd_entity_row nr;
     rc = derive_row(t, e, st, (int)op->entity_type, &nr);
-    if (rc == SC_OK) {
-        nr.last_idx = idx;
+    if (rc != SC_OK)
+        return sd_txn_fail(t, rc);
+    nr.last_idx = idx;
+    /*
+     * Inspections and findings take many ops in a row (item results,
+     * photos, the submission, the lifecycle): their rows are written once
+     * per transaction, by sd_txn_flush, from the cache, which always holds
+     * the newest row and state.  Everything else (org units, users,
+     * devices, ...) is written now: other queries read those rows.
+     */
+    bool defer = nr.type == T_(INSPECTION) || nr.type == T_(FINDING);
+    if (!defer) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (sc_state_encode(t->env, st, &buf, &len) != SC_OK)
+            return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
         nr.state = buf;
         nr.state_len = len;
         sc_sha256(buf, len, nr.state_hash);
         rc = s->vt->entity_put(s, &nr, t->err);
+        sc_free(t->env, buf);
+        nr.state = NULL;
+        nr.state_len = 0;
     }
-    sc_free(t->env, buf);
+    /* The cache now holds the new row and state (and owes the database the row when deferred). */
+    free(e->row.state);
+    e->row = nr;
+    e->exists = true;
+    sc_state_free(t->env, e->state);
+    e->state = st;
+    if (defer && !e->dirty) {
+        e->dirty = true;
+        t->ndirty++;
+    }
     if (rc == SC_OK)
         rc = derive_tables(t, o, idx);
     if (rc == SC_OK && nr.type == T_(INSPECTION) && nr.released && !was_released)
         rc = release_inspection(t, e->id, idx);
     if (rc != SC_OK)
         return sd_txn_fail(t, rc);
-
-    /* The cache now holds the new row and state; the op joins the entity's list. */
-    free(e->row.state);
-    e->row = nr;
-    e->row.state = NULL;
-    e->row.state_len = 0;
-    e->exists = true;
-    sc_state_free(t->env, e->state);
-    e->state = st;
     if (!sd_ent_push_op(e, o, own))
         return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
     t->cached_ops++;

@@ -158,6 +158,7 @@ typedef struct sd_ent {
     bool *own;                /* ops[i] is freed with the cache */
     size_t nops, capops;
     bool ops_loaded;
+    bool dirty;               /* row and state are newer than the database's (sd_txn_flush) */
 } sd_ent;
 
 /* One write transaction on the writer connection (the caller holds wmu). */
@@ -175,6 +176,7 @@ typedef struct sd_txn {
     sd_idmap ents;         /* id -> sd_ent* */
     sd_ent **all;
     size_t nall, capall;
+    size_t ndirty; /* entities in `all` whose rows are not written yet */
     size_t cached_ops;
     sd_idmap refused; /* ops refused in this transaction: first 16 bytes -> full id */
     uint8_t (*refused_ids)[SC_HASH_LEN];
@@ -197,8 +199,17 @@ sc_status sd_txn_commit(sd_txn *t);
 void sd_txn_end(sd_txn *t, bool failed);
 /* Record a storage failure (the first one sticks) and return the sticky status. */
 sc_status sd_txn_fail(sd_txn *t, sc_status rc);
-/* Drop the entity cache when it holds too many decoded ops (between ops only). */
+/* Drop the entity cache when it holds too many decoded ops (between ops only; flushes first). */
 void sd_txn_trim(sd_txn *t);
+/*
+ * Write the rows of the entities this transaction changed but has not
+ * written yet (inspections and findings: sd_accept defers them, so an
+ * entity that takes many ops in one group commit is encoded and written
+ * once).  Call it before anything reads those rows from the database
+ * rather than through sd_ent_get; sd_txn_commit does.  Returns the sticky
+ * status.
+ */
+sc_status sd_txn_flush(sd_txn *t);
 /* The entity as this transaction sees it; NULL on a storage error (t->rc). */
 sd_ent *sd_ent_get(sd_txn *t, const uint8_t id[SC_ID_LEN]);
 /* The decoded state of an existing entity; NULL when it does not exist or on a storage error. */

@@ -74,6 +74,10 @@ static bool ent_visible(sd_txn *t, const sd_principal *p, sd_ent *e)
                       e->row.has_scope ? e->row.scope_org : NULL, ent_inspection(e)};
     bool vis = false;
     sc_status rc = sd_orgcache_get(&t->c->orgs, t->s, &v.tree, t->err);
+    /* Out of scope, sd_visible_to reads the inspection's state from the database. */
+    if (rc == SC_OK && t->ndirty && f.vis_class == SD_VIS_INSPECTION &&
+        !(f.scope_org && sd_orgtree_within(v.tree, f.scope_org, p->org)))
+        rc = sd_txn_flush(t);
     if (rc == SC_OK)
         rc = sd_visible_to(&v, &f, &vis, t->err);
     if (rc != SC_OK)
@@ -92,7 +96,10 @@ static bool named_on_inspection(sd_txn *t, const sd_principal *p, const uint8_t 
     bool named = false;
     if (!insp || p->is_server)
         return false;
-    sc_status rc = sd_named_on_inspection(t->s, t->env, insp, p->user, &named, t->err);
+    /* The inspection's state is read from the database: write what this transaction holds. */
+    sc_status rc = sd_txn_flush(t);
+    if (rc == SC_OK)
+        rc = sd_named_on_inspection(t->s, t->env, insp, p->user, &named, t->err);
     if (rc != SC_OK)
         sd_txn_fail(t, rc);
     return named;

@@ -51,6 +51,7 @@ static void cache_clear(sd_txn *t)
     for (size_t i = 0; i < t->nall; i++)
         ent_free(t->env, t->all[i]);
     t->nall = 0;
+    t->ndirty = 0;
     t->cached_ops = 0;
     sd_idmap_dispose(&t->ents);
 }
@@ -62,9 +63,34 @@ sc_status sd_txn_fail(sd_txn *t, sc_status rc)
     return t->rc;
 }
 
+sc_status sd_txn_flush(sd_txn *t)
+{
+    for (size_t i = 0; t->ndirty > 0 && i < t->nall && t->rc == SC_OK; i++) {
+        sd_ent *e = t->all[i];
+        if (!e->dirty)
+            continue;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (sc_state_encode(t->env, e->state, &buf, &len) != SC_OK)
+            return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
+        sd_entity_row row = e->row;
+        row.state = buf;
+        row.state_len = len;
+        sc_sha256(buf, len, row.state_hash);
+        sc_status rc = t->s->vt->entity_put(t->s, &row, t->err);
+        sc_free(t->env, buf);
+        if (rc != SC_OK)
+            return sd_txn_fail(t, rc);
+        memcpy(e->row.state_hash, row.state_hash, SC_HASH_LEN);
+        e->dirty = false;
+        t->ndirty--;
+    }
+    return t->rc;
+}
+
 void sd_txn_trim(sd_txn *t)
 {
-    if (t->cached_ops > CACHE_OPS_MAX)
+    if (t->cached_ops > CACHE_OPS_MAX && sd_txn_flush(t) == SC_OK)
         cache_clear(t);
 }
 
@@ -211,7 +237,7 @@ sc_status sd_txn_begin(sd_register *r, sd_txn *t, sc_err *err)
 
 sc_status sd_txn_commit(sd_txn *t)
 {
-    sc_status rc = t->rc;
+    sc_status rc = sd_txn_flush(t);
     if (rc == SC_OK && t->size > t->start)
         rc = sd_tlog_checkpoint(t->s, t->env, t->r->kp, t->r->origin, &t->fr, t->now, t->err);
     if (rc == SC_OK)
