@@ -90,6 +90,7 @@ struct sc_client {
     sc_env env;                 /* allocator, clock, randomness (defaults filled in) */
     sc_client_options opt;      /* copy, defaults filled in */
     void *db;                   /* sqlite3 *, only store.c looks inside */
+    void *stmts;                /* store.c's prepared-statement cache; owned, may be NULL */
     char *path;                 /* replica file; owned */
     char *blob_dir;             /* path.blobs; owned */
     sc_err err;                 /* the last failure */
