@@ -844,6 +844,27 @@ static bool has_unknown_fields(const ProtobufCMessage *m)
     return false;
 }
 
+/* The message of a failed signature check (sc_op_open and sc_op_verify say the same). */
+static void verify_fail(sc_status rc, sc_err *err)
+{
+    if (rc == SC_ERR_BAD_SIGNATURE)
+        sc_err_set(err, rc, SCPB__REASON__REASON_BAD_SIGNATURE,
+                   "op: signature does not match the author key");
+    else
+        sc_err_set(err, rc, 0, "op: cannot verify the signature");
+}
+
+sc_status sc_op_verify(const sc_op *op, uint8_t *scratch, size_t cap, sc_err *err)
+{
+    if (!op || !op->op || op->op->author.len != SC_KEY_LEN || !op->sig)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "op: nothing to verify");
+    sc_status rc = sc_verify_buf(op->op->author.data, SC_DOMAIN_OP, op->op_bytes, op->op_len,
+                                 op->sig, scratch, cap);
+    if (rc != SC_OK)
+        verify_fail(rc, err);
+    return rc;
+}
+
 sc_status sc_op_open(const sc_env *env, const uint8_t *signed_bytes, size_t len, unsigned flags,
                      sc_op **out, sc_err *err)
 {
@@ -929,13 +950,10 @@ sc_status sc_op_open(const sc_env *env, const uint8_t *signed_bytes, size_t len,
         goto done;
     if (flags & SC_OP_VERIFY) {
         rc = sc_verify(env, o->op->author.data, SC_DOMAIN_OP, o->op_bytes, o->op_len, o->sig);
-        if (rc == SC_ERR_BAD_SIGNATURE)
-            sc_err_set(err, rc, SCPB__REASON__REASON_BAD_SIGNATURE,
-                       "op: signature does not match the author key");
-        else if (rc != SC_OK)
-            sc_err_set(err, rc, 0, "op: cannot verify the signature");
-        if (rc != SC_OK)
+        if (rc != SC_OK) {
+            verify_fail(rc, err);
             goto done;
+        }
     }
     sc_sha256(o->op_bytes, o->op_len, o->id);
     *out = o;

@@ -53,6 +53,17 @@ enum {
 sc_status sc_op_open(const sc_env *env, const uint8_t *signed_bytes, size_t len, unsigned flags,
                      sc_op **out, sc_err *err);
 
+/* Scratch bytes sc_op_verify needs for any op: the domain, its NUL, the largest op. */
+#define SC_OP_VERIFY_SCRATCH (sizeof SC_DOMAIN_OP + SC_OP_MAX_BYTES)
+
+/*
+ * The signature check of sc_op_open's SC_OP_VERIFY, for an op opened
+ * without it: the same verdict, reason and message.  It uses only scratch
+ * (cap bytes, SC_OP_VERIFY_SCRATCH is enough) and no allocator, so
+ * distinct ops may be checked on several threads at once.
+ */
+sc_status sc_op_verify(const sc_op *op, uint8_t *scratch, size_t cap, sc_err *err);
+
 /*
  * Encode `op` (caller-built; author must equal kp's public key), check its
  * structure, sign it and return the sealed op as a new sc_op.  The caller

@@ -363,6 +363,21 @@ sc_status sc_sign_raw(const sc_keypair *kp, const uint8_t *msg, size_t len,
     return SC_OK;
 }
 
+sc_status sc_verify_buf(const uint8_t pub[SC_KEY_LEN], const char *domain, const uint8_t *msg,
+                        size_t len, const uint8_t sig[SC_SIG_LEN], uint8_t *scratch, size_t cap)
+{
+    if (!pub || !domain || !sig || (!msg && len) || !scratch)
+        return SC_ERR_INVALID_ARG;
+    size_t dlen = strlen(domain) + 1; /* the NUL is part of the signed bytes */
+    if (len > SIZE_MAX - dlen || cap < dlen + len)
+        return SC_ERR_INVALID_ARG;
+    memcpy(scratch, domain, dlen);
+    if (len)
+        memcpy(scratch + dlen, msg, len);
+    return crypto_sign_verify_detached(sig, scratch, dlen + len, pub) == 0 ? SC_OK
+                                                                          : SC_ERR_BAD_SIGNATURE;
+}
+
 sc_status sc_verify(const sc_env *env, const uint8_t pub[SC_KEY_LEN], const char *domain,
                     const uint8_t *msg, size_t len, const uint8_t sig[SC_SIG_LEN])
 {

@@ -75,6 +75,16 @@ sc_status sc_verify(const sc_env *env, const uint8_t pub[SC_KEY_LEN], const char
                     const uint8_t *msg, size_t len, const uint8_t sig[SC_SIG_LEN]);
 
 /*
+ * sc_verify without an allocator: domain || "\0" || msg is assembled in
+ * the caller's scratch buffer (cap bytes, at least strlen(domain) + 1 +
+ * len; SC_ERR_INVALID_ARG when smaller).  It touches nothing but its
+ * arguments, so several threads may verify at once, each with its own
+ * scratch.
+ */
+sc_status sc_verify_buf(const uint8_t pub[SC_KEY_LEN], const char *domain, const uint8_t *msg,
+                        size_t len, const uint8_t sig[SC_SIG_LEN], uint8_t *scratch, size_t cap);
+
+/*
  * sig = Ed25519(kp, msg), with no domain prefix.  This exists only for
  * formats that define their own signing input and are verified by other
  * tools, such as C2SP signed notes (checkpoint.h); everything else signs

@@ -82,6 +82,9 @@ const char *sc_status_name(sc_status status);
  * on different replica files; two handles on one file from one process are
  * not supported (SQLite locking would make the second wait or fail with
  * SC_ERR_STORAGE).  sc_strerror and sc_status_name are safe from any thread.
+ * sc_sync checks the signatures of a large pull on helper threads (at most
+ * one per CPU, four in all) that it starts and joins before it returns;
+ * they call no callback and no allocator of the handle.
  * The library keeps no global mutable state, never prints and never exits;
  * libcurl's and libsodium's one-time initialisation happens on the first
  * sc_client_open and is thread-safe.

@@ -19,8 +19,10 @@
  * come down into the store.
  */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/checkpoint.h"
 #include "core/merkle.h"
@@ -251,6 +253,78 @@ static sc_status note_device(sc_client *c, round *r, const sc_op *op, uint64_t i
     return SC_OK;
 }
 
+/*
+ * Signatures are checked on helper threads when an answer brings enough
+ * ops to pay for them (a thread per VERIFY_PAR_MIN ops, at most one per
+ * online CPU and VERIFY_THREADS_MAX in all, the calling thread included).
+ * Each thread checks a contiguous slice with its own scratch buffer and
+ * only writes its slice of `bad`; nothing else is shared.
+ */
+#define VERIFY_PAR_MIN 64
+#define VERIFY_THREADS_MAX 4
+
+typedef struct sig_job {
+    sc_op *const *ops;
+    size_t from, to;
+    uint8_t *bad;     /* bad[i] = 1 when op i's signature does not verify */
+    uint8_t *scratch; /* SC_OP_VERIFY_SCRATCH bytes */
+} sig_job;
+
+static void *sig_slice(void *arg)
+{
+    sig_job *j = arg;
+    for (size_t i = j->from; i < j->to; i++) {
+        sc_err e;
+        sc_err_clear(&e);
+        j->bad[i] = sc_op_verify(j->ops[i], j->scratch, SC_OP_VERIFY_SCRATCH, &e) != SC_OK;
+    }
+    return NULL;
+}
+
+/* Check the signatures of ops[0..n); bad[i] = 1 for each that does not verify. */
+static sc_status check_signatures(sc_client *c, sc_op *const *ops, size_t n, uint8_t *bad)
+{
+    if (n == 0)
+        return SC_OK;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t want = n / VERIFY_PAR_MIN;
+    if (cpus > 0 && want > (size_t)cpus)
+        want = (size_t)cpus;
+    if (want > VERIFY_THREADS_MAX)
+        want = VERIFY_THREADS_MAX;
+    if (want < 1)
+        want = 1;
+    sig_job job[VERIFY_THREADS_MAX];
+    pthread_t th[VERIFY_THREADS_MAX];
+    bool started[VERIFY_THREADS_MAX] = {false};
+    size_t nj = 0;
+    sc_status s = SC_OK;
+    for (; nj < want; nj++) {
+        job[nj] = (sig_job){ops, n * nj / want, n * (nj + 1) / want, bad,
+                            sc_alloc(&c->env, SC_OP_VERIFY_SCRATCH)};
+        if (!job[nj].scratch) {
+            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory verifying pulled ops");
+            break;
+        }
+    }
+    /* Helpers take slices 1.., this thread slice 0; a helper that cannot start is done here. */
+    for (size_t i = 1; s == SC_OK && i < nj; i++)
+        started[i] = pthread_create(&th[i], NULL, sig_slice, &job[i]) == 0;
+    if (s == SC_OK)
+        sig_slice(&job[0]);
+    for (size_t i = 1; s == SC_OK && i < nj; i++) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        else
+            sig_slice(&job[i]);
+    }
+    for (size_t i = 0; i < nj; i++)
+        sc_free(&c->env, job[i].scratch);
+    if (s == SC_OK && nj < want)
+        s = SC_ERR_NOMEM;
+    return s;
+}
+
 static bool hash_eq(const ProtobufCBinaryData *b, const uint8_t h[SC_HASH_LEN])
 {
     return b->len == SC_HASH_LEN && memcmp(b->data, h, SC_HASH_LEN) == 0;
@@ -338,29 +412,69 @@ static sc_status verify_round(sc_client *c, const batch *b, round *r)
                            "sync: result %zu has log index %llu beyond the checkpoint (%llu)",
                            i + 1, (unsigned long long)resp->results[i]->log_index,
                            (unsigned long long)r->cp.size);
-    /* Pulled ops: signature, author, in order. */
-    r->pulled = sc_calloc(&c->env, resp->n_ops + 1, sizeof *r->pulled);
-    if (!r->pulled)
+    /*
+     * Pulled ops: signature, author, in order.  Decoding allocates through
+     * the handle's allocator, so it stays on this thread; the signatures
+     * (the costly part: an Ed25519 verification per op) are then checked
+     * on helper threads too; and the verdicts are taken in log order, so
+     * the first op that fails is reported exactly as a one-by-one check
+     * would report it.
+     */
+    size_t n = resp->n_ops, k = n; /* k: the first op that is not there or does not decode */
+    r->pulled = sc_calloc(&c->env, n + 1, sizeof *r->pulled);
+    uint8_t *bad = sc_calloc(&c->env, n + 1, 1);
+    if (!r->pulled || !bad) {
+        sc_free(&c->env, bad);
         return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory verifying pulled ops");
-    for (size_t i = 0; i < resp->n_ops; i++) {
+    }
+    for (size_t i = 0; i < n && k == n; i++) {
         const Scpb__LoggedOp *lo = resp->ops[i];
-        if (!lo->has_signed_op || !lo->has_log_index || lo->log_index >= r->cp.size)
-            return cl_fail(c, SC_ERR_PROTOCOL, 0,
-                           "sync: pulled op %zu has no bytes or a log index beyond the checkpoint",
-                           i + 1);
         sc_err_clear(&e);
-        s = sc_op_open(&c->env, lo->signed_op.data, lo->signed_op.len, SC_OP_VERIFY,
-                       &r->pulled[i], &e);
-        if (s != SC_OK)
-            return cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_BAD_SIGNATURE, e.reason,
-                           "pulled op at log index %llu: %s", (unsigned long long)lo->log_index,
-                           e.msg);
-        r->npulled = i + 1;
+        if (!lo->has_signed_op || !lo->has_log_index || lo->log_index >= r->cp.size ||
+            sc_op_open(&c->env, lo->signed_op.data, lo->signed_op.len, 0, &r->pulled[i], &e) !=
+                SC_OK)
+            k = i;
+        else
+            r->npulled = i + 1;
+    }
+    s = check_signatures(c, r->pulled, k, bad);
+    for (size_t i = 0; i < n && s == SC_OK; i++) {
+        const Scpb__LoggedOp *lo = resp->ops[i];
+        if (i == k) {
+            /* Exactly what a one-by-one check says about this op. */
+            if (!lo->has_signed_op || !lo->has_log_index || lo->log_index >= r->cp.size) {
+                s = cl_fail(c, SC_ERR_PROTOCOL, 0,
+                            "sync: pulled op %zu has no bytes or a log index beyond the checkpoint",
+                            i + 1);
+                break;
+            }
+            sc_op *again = NULL;
+            sc_err_clear(&e);
+            s = sc_op_open(&c->env, lo->signed_op.data, lo->signed_op.len, SC_OP_VERIFY, &again,
+                           &e);
+            sc_op_free(&c->env, again);
+            s = cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_BAD_SIGNATURE, e.reason,
+                        "pulled op at log index %llu: %s", (unsigned long long)lo->log_index,
+                        e.msg);
+            break;
+        }
+        if (bad[i]) {
+            uint8_t *scratch = sc_alloc(&c->env, SC_OP_VERIFY_SCRATCH);
+            sc_err_clear(&e);
+            s = scratch ? sc_op_verify(r->pulled[i], scratch, SC_OP_VERIFY_SCRATCH, &e)
+                        : sc_err_set(&e, SC_ERR_NOMEM, 0, "op: cannot verify the signature");
+            sc_free(&c->env, scratch);
+            s = cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_BAD_SIGNATURE, e.reason,
+                        "pulled op at log index %llu: %s", (unsigned long long)lo->log_index,
+                        e.msg);
+            break;
+        }
         if ((s = check_author(c, r, r->pulled[i], lo->log_index)) != SC_OK ||
             (s = note_device(c, r, r->pulled[i], lo->log_index)) != SC_OK)
-            return s;
+            break;
     }
-    return SC_OK;
+    sc_free(&c->env, bad);
+    return s;
 }
 
 /* Mark every op that depends (transitively) on a rejected op of the entity as rejected. */

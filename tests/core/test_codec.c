@@ -1236,6 +1236,41 @@ START_TEST(bad_signature)
 }
 END_TEST
 
+/* sc_op_verify: the signature check of SC_OP_VERIFY on an op opened without it, same verdicts. */
+START_TEST(verify_after_open)
+{
+    size_t len;
+    uint8_t *buf = sealed_bytes(SCPB__OP__BODY_NOTE, &len);
+    uint8_t *scratch = malloc(SC_OP_VERIFY_SCRATCH);
+    ck_assert_ptr_nonnull(scratch);
+    sc_op *o = NULL;
+    sc_err err;
+    ck_assert_int_eq(sc_op_open(&T.env, buf, len, 0, &o, &err), SC_OK);
+    sc_err_clear(&err);
+    ck_assert_int_eq(sc_op_verify(o, scratch, SC_OP_VERIFY_SCRATCH, &err), SC_OK);
+    /* A scratch buffer too small for the domain and the op is refused, not overrun. */
+    ck_assert_int_eq(sc_op_verify(o, scratch, o->op_len, &err), SC_ERR_INVALID_ARG);
+    sc_op_free(&T.env, o);
+
+    /* A flipped signature bit: the same code, reason and message as sc_op_open's. */
+    buf[len - 10] ^= 0x20;
+    sc_err want;
+    sc_err_clear(&want);
+    o = NULL;
+    ck_assert_int_eq(sc_op_open(&T.env, buf, len, SC_OP_VERIFY, &o, &want), SC_ERR_BAD_SIGNATURE);
+    ck_assert_ptr_null(o);
+    ck_assert_int_eq(sc_op_open(&T.env, buf, len, 0, &o, &err), SC_OK);
+    sc_err_clear(&err);
+    ck_assert_int_eq(sc_op_verify(o, scratch, SC_OP_VERIFY_SCRATCH, &err), SC_ERR_BAD_SIGNATURE);
+    ck_assert_int_eq(err.reason, want.reason);
+    ck_assert_str_eq(err.msg, want.msg);
+    sc_op_free(&T.env, o);
+    ck_assert_int_eq(sc_op_verify(NULL, scratch, SC_OP_VERIFY_SCRATCH, &err), SC_ERR_INVALID_ARG);
+    free(scratch);
+    free(buf);
+}
+END_TEST
+
 START_TEST(envelope_shape)
 {
     size_t n, sn;
@@ -1635,6 +1670,7 @@ static Suite *codec_suite(void)
         {"garbage", garbage},
         {"every_changed_byte_refused", every_changed_byte_refused},
         {"bad_signature", bad_signature},
+        {"verify_after_open", verify_after_open},
         {"envelope_shape", envelope_shape},
         {"unknown_fields", unknown_fields},
         {"non_canonical", non_canonical},
