@@ -438,6 +438,7 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
     Scpb__OpResult **oresp = NULL;
     Scpb__Checkpoint *cp = NULL;
     Scpb__ConsistencyProof *cons = NULL;
+    ProtobufCBinaryData *stored = NULL;
     sd_pulled pulled;
     bool have_pulled = false;
     size_t n = 0, nex = 0, nopen = 0;
@@ -459,6 +460,18 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
                          "%zu ops in one request; at most %" PRIu32, n, cfg->batch_max);
         goto done;
     }
+    if (sr->n_blobs_wanted > SC_BLOBS_WANTED_MAX) {
+        ret = send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, R_BATCH_LIMIT,
+                         "%zu photos asked about in one request; at most %d", sr->n_blobs_wanted,
+                         SC_BLOBS_WANTED_MAX);
+        goto done;
+    }
+    for (size_t i = 0; i < sr->n_blobs_wanted; i++)
+        if (sr->blobs_wanted[i].len != SC_HASH_LEN) {
+            ret = send_error(q, c, MHD_HTTP_BAD_REQUEST, R_MALFORMED,
+                             "blobs_wanted %zu is not a 32-byte SHA-256", i);
+            goto done;
+        }
     if (sr->has_cursor && sr->cursor.len > 0) {
         /* Refuse a cursor syncd cannot have made before anything is stored. */
         Scpb__Cursor *cur = sr->cursor.len <= 64
@@ -555,7 +568,28 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
         goto done;
     }
 
+    /* Which of the photos the client lacks are stored, so it fetches only those (§4.2). */
+    size_t nstored = 0;
+    stored = calloc(sr->n_blobs_wanted ? sr->n_blobs_wanted : 1, sizeof *stored);
+    if (!stored) {
+        ret = send_error(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_STORAGE, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < sr->n_blobs_wanted; i++) {
+        char name[2 * SC_HASH_LEN + 1];
+        sd_blob_info info;
+        sc_err be;
+        sc_err_clear(&be);
+        if (sc_hex_encode(sr->blobs_wanted[i].data, SC_HASH_LEN, name, sizeof name) == SC_OK &&
+            sd_blobs_stat(h->d.blobs, name, &info, &be) == SC_OK && info.stored)
+            stored[nstored++] = sr->blobs_wanted[i];
+    }
+
     Scpb__SyncResponse out = SCPB__SYNC_RESPONSE__INIT;
+    out.n_blobs_stored = nstored;
+    out.blobs_stored = stored;
+    out.has_blobs_checked = true;
+    out.blobs_checked = true;
     for (size_t i = 0; i < n; i++) {
         Scpb__OpResult *r = &ores[i];
         scpb__op_result__init(r);
@@ -603,6 +637,7 @@ done:
     free(excl);
     free(ores);
     free(oresp);
+    free(stored);
     if (have_pulled)
         sd_pulled_dispose(&pulled);
     sd_msg_free(cp);

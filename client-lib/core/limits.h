@@ -75,6 +75,12 @@
 /* Ops returned by one pull; the client asks again while `more` is set. */
 #define SC_PULL_OPS_DEFAULT 2000
 #define SC_PULL_OPS_MAX 10000
+/*
+ * Photo hashes one sync request may ask about (blobs_wanted): 32 KB of a
+ * request, and as many stat() calls on the server, bounds what a no-op
+ * sync costs however many photos a replica still lacks.
+ */
+#define SC_BLOBS_WANTED_MAX 1000
 /* Other request bodies (enroll): small messages only. */
 #define SC_SMALL_BODY_MAX (16 * 1024)
 

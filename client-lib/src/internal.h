@@ -188,6 +188,13 @@ sc_status st_blob_set(sc_client *c, const uint8_t sha[SC_HASH_LEN], int state);
 typedef sc_status (*st_blob_fn)(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_LEN],
                                 uint64_t size);
 sc_status st_blobs_each(sc_client *c, int state, st_blob_fn fn, void *ctx);
+/*
+ * Up to max missing photos (BL_MISSING) in name order, starting after the
+ * name `after` (NULL: from the start) and wrapping around to the smallest
+ * names: a window that rotates over all of them from sync to sync.
+ */
+sc_status st_blobs_missing_from(sc_client *c, const uint8_t *after, size_t max, st_blob_fn fn,
+                                void *ctx);
 
 /*
  * Devices known from server-signed DeviceEnroll / DeviceRevoke ops, with the

@@ -729,6 +729,43 @@ sc_status st_blobs_each(sc_client *c, int state, st_blob_fn fn, void *ctx)
     return s;
 }
 
+sc_status st_blobs_missing_from(sc_client *c, const uint8_t *after, size_t max, st_blob_fn fn,
+                                void *ctx)
+{
+    /* Names after `after` first, then wrapping around to the smallest ones. */
+    static const char *const q[2] = {
+        "SELECT sha, size FROM blobs WHERE state=2 AND sha>? ORDER BY sha LIMIT ?",
+        "SELECT sha, size FROM blobs WHERE state=2 AND sha<=? ORDER BY sha LIMIT ?",
+    };
+    static const uint8_t none[1] = {0};
+    size_t got = 0;
+    sc_status s = SC_OK;
+    for (int pass = 0; pass < 2 && s == SC_OK && got < max; pass++) {
+        if (pass == 1 && !after)
+            break;
+        sqlite3_stmt *st;
+        if ((s = prep(c, q[pass], &st)) != SC_OK)
+            return s;
+        /* An empty blob sorts before every name: "after nothing" is "from the start". */
+        if (after)
+            bind_blob(st, 1, after, SC_HASH_LEN);
+        else
+            sqlite3_bind_blob(st, 1, none, 0, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)(max - got));
+        int rc;
+        while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (sqlite3_column_bytes(st, 0) != SC_HASH_LEN)
+                continue;
+            s = fn(c, ctx, sqlite3_column_blob(st, 0), (uint64_t)sqlite3_column_int64(st, 1));
+            got++;
+        }
+        if (s == SC_OK && rc != SQLITE_DONE)
+            s = sql_fail(c, "list missing photos");
+        done(c, st);
+    }
+    return s;
+}
+
 /* ---- checkpoints ---- */
 
 sc_status st_ckpt_add(sc_client *c, const char *note, size_t note_len, uint64_t size,

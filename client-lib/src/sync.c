@@ -60,6 +60,35 @@ static void idset_free(sc_client *c, idset *s)
     memset(s, 0, sizeof *s);
 }
 
+/* A growable list of SHA-256 hashes (photo names). */
+typedef struct hashlist {
+    uint8_t (*v)[SC_HASH_LEN];
+    size_t n, cap;
+} hashlist;
+
+static bool hashlist_add(sc_client *c, hashlist *l, const uint8_t h[SC_HASH_LEN])
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        uint8_t(*nv)[SC_HASH_LEN] = sc_realloc_array(&c->env, l->v, cap, SC_HASH_LEN);
+        if (!nv)
+            return false;
+        l->v = nv;
+        l->cap = cap;
+    }
+    memcpy(l->v[l->n++], h, SC_HASH_LEN);
+    return true;
+}
+
+static void hashlist_free(sc_client *c, hashlist *l)
+{
+    sc_free(&c->env, l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/* Older missing photos asked about per sync, in rotation (the rest wait for later syncs). */
+#define ASK_OLD_MAX 256
+
 /* What a whole sc_sync did, for the report. */
 typedef struct report {
     uint64_t pushed, accepted, duplicate, pulled, uploaded, downloaded, deferred;
@@ -70,6 +99,20 @@ typedef struct report {
     sc_progress_fn progress;
     void *pctx;
     int64_t outbox_total;
+    /*
+     * Photos the replica lacks are not fetched blindly: each sync asks
+     * syncd which of them it stores (blobs_wanted), and GETs only those.
+     * ask: missing photos named by ops pulled in this sync, asked in the
+     * next round (one more round at the end when needed); the first round
+     * also asks about a rotating window of older missing photos.
+     */
+    hashlist ask;            /* to ask about, in order; ask_pos of them asked */
+    size_t ask_pos;
+    hashlist stored;         /* syncd said these are stored: download them */
+    bool asked_old;          /* the window of older missing photos went out in this sync */
+    bool legacy;             /* syncd ignored blobs_wanted: fetch every missing photo, as before */
+    uint8_t ask_after[SC_HASH_LEN]; /* the window's last name: the next sync starts after it */
+    bool ask_after_set;      /* ask_after is to be saved (meta photo_ask_after) */
 } report;
 
 /* ---- one round ---- */
@@ -529,7 +572,7 @@ static sc_status reject_dependents(sc_client *c, const uint8_t entity[SC_ID_LEN]
 }
 
 /* Photos an op names: remember the ones not in the store, to download. */
-static sc_status want_blobs(sc_client *c, const Scpb__Op *o)
+static sc_status want_blobs(sc_client *c, report *rep, const Scpb__Op *o)
 {
     const ProtobufCBinaryData *v = NULL;
     size_t n = 0;
@@ -561,6 +604,8 @@ static sc_status want_blobs(sc_client *c, const Scpb__Op *o)
         sc_status s = st_blob_put(c, v[i].data, size, NULL, BL_MISSING);
         if (s != SC_OK)
             return s;
+        if (!hashlist_add(c, &rep->ask, v[i].data))
+            return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
     }
     return SC_OK;
 }
@@ -629,7 +674,7 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
         else if (is_server(c, o) && o->body_case == SCPB__OP__BODY_DEVICE_REVOKE)
             s = st_device_revoke(c, o->entity.data, index);
         if (s == SC_OK)
-            s = want_blobs(c, o);
+            s = want_blobs(c, rep, o);
         if (s == SC_OK && !idset_add(c, &touched, o->entity.data))
             s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
         if (inserted)
@@ -654,6 +699,10 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
                             (const uint8_t(*)[SC_HASH_LEN])h, h ? r->nproof : 0);
         sc_free(&c->env, h);
     }
+    if (s == SC_OK && rep->ask_after_set) {
+        s = st_meta_put(c, "photo_ask_after", rep->ask_after, SC_HASH_LEN);
+        rep->ask_after_set = s != SC_OK;
+    }
     if (s == SC_OK)
         s = rp_hlc_save(c);
     idset_free(c, &touched);
@@ -669,9 +718,78 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
     return s;
 }
 
+static sc_status old_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_LEN], uint64_t size)
+{
+    (void)size;
+    return hashlist_add(c, ctx, sha) ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+}
+
+/*
+ * The photos this round asks syncd about: in the first round, a window of
+ * older missing photos (rotating from sync to sync); then the ones named
+ * by ops this sync pulled, in order.  At most SC_BLOBS_WANTED_MAX.
+ */
+static sc_status photos_to_ask(sc_client *c, report *rep, hashlist *out, size_t *from_ask)
+{
+    *from_ask = 0;
+    if (rep->legacy)
+        return SC_OK;
+    sc_status s = SC_OK;
+    if (!rep->asked_old) {
+        uint8_t after[SC_HASH_LEN];
+        size_t len = 0;
+        s = st_meta_get(c, "photo_ask_after", after, sizeof after, &len);
+        if (s != SC_OK && s != SC_ERR_NOT_FOUND)
+            return s;
+        bool have = s == SC_OK && len == SC_HASH_LEN;
+        s = st_blobs_missing_from(c, have ? after : NULL, ASK_OLD_MAX, old_visit, out);
+        if (s != SC_OK)
+            return s;
+        rep->asked_old = true;
+        if (out->n > 0) {
+            memcpy(rep->ask_after, out->v[out->n - 1], SC_HASH_LEN);
+            rep->ask_after_set = true;
+        }
+    }
+    while (rep->ask_pos + *from_ask < rep->ask.n && out->n < SC_BLOBS_WANTED_MAX) {
+        if (!hashlist_add(c, out, rep->ask.v[rep->ask_pos + *from_ask]))
+            return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+        (*from_ask)++;
+    }
+    return SC_OK;
+}
+
+/*
+ * syncd's blobs_stored must be some of what was asked, in the order asked
+ * (so a server cannot make the client fetch photos nothing names).
+ */
+static sc_status take_stored(sc_client *c, report *rep, const Scpb__SyncResponse *resp,
+                             const hashlist *asked)
+{
+    if (asked->n > 0 && !(resp->has_blobs_checked && resp->blobs_checked)) {
+        rep->legacy = true; /* a syncd that predates blobs_wanted */
+        return SC_OK;
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < resp->n_blobs_stored; i++) {
+        const ProtobufCBinaryData *h = &resp->blobs_stored[i];
+        while (j < asked->n && !(h->len == SC_HASH_LEN && memcmp(h->data, asked->v[j], SC_HASH_LEN) == 0))
+            j++;
+        if (j == asked->n)
+            return cl_fail(c, SC_ERR_PROTOCOL, 0,
+                           "sync: the server says it stores photo %zu, which was not asked about",
+                           i + 1);
+        j++;
+    }
+    return SC_OK;
+}
+
 /* One round trip.  *more: call again; *moved: something was pushed, pulled or the cursor advanced. */
 static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
 {
+    hashlist asked = {0};
+    ProtobufCBinaryData *wanted = NULL;
+    size_t from_ask = 0;
     *more = false;
     *moved = false;
     batch b = {0};
@@ -692,6 +810,15 @@ static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
     uint8_t root[SC_HASH_LEN];
     if ((s = st_ckpt_last(c, &found, &known, root, NULL)) != SC_OK)
         goto done;
+    if ((s = photos_to_ask(c, rep, &asked, &from_ask)) != SC_OK)
+        goto done;
+    wanted = sc_calloc(&c->env, asked.n + 1, sizeof *wanted);
+    if (!wanted) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a sync request");
+        goto done;
+    }
+    for (size_t i = 0; i < asked.n; i++)
+        wanted[i] = (ProtobufCBinaryData){SC_HASH_LEN, asked.v[i]};
     /*
      * A cursor the server refuses (400 malformed: not one it made, or past
      * its log) is dropped and the pull starts over from the beginning; ops
@@ -708,6 +835,8 @@ static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
         req.known_size = found ? known : 0;
         req.has_max_pull = true;
         req.max_pull = SC_CL_PULL_MAX;
+        req.n_blobs_wanted = asked.n;
+        req.blobs_wanted = wanted;
         size_t blen = scpb__sync_request__get_packed_size(&req);
         sc_free(&c->env, body);
         body = sc_alloc(&c->env, blen);
@@ -739,10 +868,17 @@ static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
                     http.len);
         goto done;
     }
-    if ((s = verify_round(c, &b, &r)) != SC_OK || (s = apply_round(c, &b, &r, rep)) != SC_OK)
+    if ((s = take_stored(c, rep, r.resp, &asked)) != SC_OK ||
+        (s = verify_round(c, &b, &r)) != SC_OK || (s = apply_round(c, &b, &r, rep)) != SC_OK)
         goto done;
+    for (size_t i = 0; !rep->legacy && i < r.resp->n_blobs_stored; i++)
+        if (!hashlist_add(c, &rep->stored, r.resp->blobs_stored[i].data)) {
+            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+            goto done;
+        }
+    rep->ask_pos += from_ask;
     rep->pushed += b.n;
-    *moved = b.n > 0 || r.resp->n_ops > 0 ||
+    *moved = b.n > 0 || r.resp->n_ops > 0 || asked.n > 0 ||
              (r.resp->has_cursor && (r.resp->cursor.len != cursor_len ||
                                      (cursor_len && memcmp(r.resp->cursor.data, cursor, cursor_len))));
     if (rep->progress) {
@@ -753,14 +889,18 @@ static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
     int64_t left = 0;
     if ((s = st_count(c, "outbox", &left)) != SC_OK)
         goto done;
+    /* ... or photos named by ops of this sync are still to be asked about. */
     *more = (r.resp->has_more && r.resp->more) ||
-            (b.n > 0 && left > 0 && (uint64_t)left > rep->deferred);
+            (b.n > 0 && left > 0 && (uint64_t)left > rep->deferred) ||
+            (!rep->legacy && rep->ask_pos < rep->ask.n);
 done:
     round_free(c, &r);
     batch_free(c, &b);
     tp_resp_dispose(c, &http);
     sc_free(&c->env, cursor);
     sc_free(&c->env, body);
+    sc_free(&c->env, wanted);
+    hashlist_free(c, &asked);
     return s;
 }
 
@@ -957,8 +1097,14 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
         s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory for photo uploads");
         goto done;
     }
-    if ((s = st_blobs_each(c, BL_UPLOAD, upload_visit, &job)) != SC_OK ||
-        (s = st_blobs_each(c, BL_MISSING, download_visit, &job)) != SC_OK)
+    if ((s = st_blobs_each(c, BL_UPLOAD, upload_visit, &job)) != SC_OK)
+        goto done;
+    /* Missing photos: those syncd said it stores; every one against a syncd that cannot say. */
+    if (rep.legacy)
+        s = st_blobs_each(c, BL_MISSING, download_visit, &job);
+    for (size_t i = 0; !rep.legacy && i < rep.stored.n && s == SC_OK; i++)
+        s = download_visit(c, &job, rep.stored.v[i], 0);
+    if (s != SC_OK)
         goto done;
     if (json) {
         int64_t conflicts = 0;
@@ -990,5 +1136,7 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
 done:
     sc_free(&c->env, job.buf);
     json_decref(rep.rejected);
+    hashlist_free(c, &rep.ask);
+    hashlist_free(c, &rep.stored);
     return s;
 }

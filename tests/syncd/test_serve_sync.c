@@ -2,8 +2,9 @@
  * test_serve_sync.c: the real syncd binary on 127.0.0.1:0 driven over HTTP
  * by signed clients: push and pull between two devices, an idempotent
  * re-push, the per-op rejection reasons reachable over HTTP, request-level
- * errors (400, 401, 404, 413), and checkpoints that stay consistent across
- * syncs (signed notes, consistency and inclusion proofs verified here).
+ * errors (400, 401, 404, 413), photos asked about (blobs_wanted), and
+ * checkpoints that stay consistent across syncs (signed notes, consistency
+ * and inclusion proofs verified here).
  */
 #include <check.h>
 #include <stdio.h>
@@ -452,6 +453,73 @@ START_TEST(request_errors)
 }
 END_TEST
 
+/* POST /v1/sync asking about photos (blobs_wanted, docs/protocol.md §4.2); *out on 200. */
+static long ask_photos(sct_client *c, const ProtobufCBinaryData *wanted, size_t n,
+                       Scpb__SyncResponse **out)
+{
+    Scpb__SyncRequest req = SCPB__SYNC_REQUEST__INIT;
+    req.n_blobs_wanted = n;
+    req.blobs_wanted = (ProtobufCBinaryData *)wanted;
+    size_t len = scpb__sync_request__get_packed_size(&req);
+    uint8_t *body = malloc(len + 1);
+    scpb__sync_request__pack(&req, body);
+    static const char *const pb[] = {"Content-Type: application/x-protobuf", NULL};
+    sct_resp r;
+    long st = sct_request(c, "POST", "/v1/sync", body, len, pb, NULL, &r);
+    if (out)
+        *out = st == 200 ? scpb__sync_response__unpack(NULL, r.len, r.body) : NULL;
+    sct_resp_dispose(&r);
+    free(body);
+    return st;
+}
+
+START_TEST(photos_asked_about)
+{
+    sc_keypair *ki = sct_key(1);
+    sct_client ci;
+    sct_client_init(&ci, srv.url, ki);
+    enroll(&ci, ki, "inspector1");
+    /* One photo stored, one never uploaded. */
+    static const char photo[] = "\xff\xd8\xff a small photo";
+    uint8_t have[SC_HASH_LEN], lack[SC_HASH_LEN];
+    sc_sha256(photo, sizeof photo - 1, have);
+    memset(lack, 0x5a, sizeof lack);
+    char hex[2 * SC_HASH_LEN + 1], target[128], range[96];
+    ck_assert_int_eq(sc_hex_encode(have, SC_HASH_LEN, hex, sizeof hex), SC_OK);
+    snprintf(target, sizeof target, "/v1/blobs/%s", hex);
+    snprintf(range, sizeof range, "Content-Range: bytes 0-%zu/%zu", sizeof photo - 2,
+             sizeof photo - 1);
+    const char *const hdr[] = {range, "Content-Type: application/octet-stream", NULL};
+    sct_resp r;
+    ck_assert_int_eq(sct_request(&ci, "PUT", target, photo, sizeof photo - 1, hdr, NULL, &r), 201);
+    sct_resp_dispose(&r);
+
+    ProtobufCBinaryData wanted[SC_BLOBS_WANTED_MAX + 1];
+    wanted[0] = (ProtobufCBinaryData){SC_HASH_LEN, lack};
+    wanted[1] = (ProtobufCBinaryData){SC_HASH_LEN, have};
+    Scpb__SyncResponse *sr = NULL;
+    ck_assert_int_eq(ask_photos(&ci, wanted, 2, &sr), 200);
+    ck_assert_ptr_nonnull(sr);
+    ck_assert(sr->has_blobs_checked && sr->blobs_checked);
+    ck_assert_uint_eq(sr->n_blobs_stored, 1);
+    ck_assert(memcmp(sr->blobs_stored[0].data, have, SC_HASH_LEN) == 0);
+    scpb__sync_response__free_unpacked(sr, NULL);
+    /* Nothing asked: nothing said, but the server still says it looked. */
+    ck_assert_int_eq(ask_photos(&ci, NULL, 0, &sr), 200);
+    ck_assert(sr->has_blobs_checked && sr->n_blobs_stored == 0);
+    scpb__sync_response__free_unpacked(sr, NULL);
+    /* Limits: at most SC_BLOBS_WANTED_MAX names, each 32 bytes. */
+    for (size_t i = 0; i <= SC_BLOBS_WANTED_MAX; i++)
+        wanted[i] = (ProtobufCBinaryData){SC_HASH_LEN, lack};
+    ck_assert_int_eq(ask_photos(&ci, wanted, SC_BLOBS_WANTED_MAX + 1, NULL), 413);
+    ck_assert_int_eq(ask_photos(&ci, wanted, SC_BLOBS_WANTED_MAX, NULL), 200);
+    wanted[0].len = SC_HASH_LEN - 1;
+    ck_assert_int_eq(ask_photos(&ci, wanted, 1, NULL), 400);
+    sct_client_dispose(&ci);
+    sc_keypair_free(ki);
+}
+END_TEST
+
 static void open_checkpoint(const Scpb__Checkpoint *m, sc_checkpoint *out)
 {
     sc_err err;
@@ -547,6 +615,7 @@ static Suite *suite(void)
         {"push_and_pull", push_and_pull},
         {"rejection_reasons", rejection_reasons},
         {"request_errors", request_errors},
+        {"photos_asked_about", photos_asked_about},
         {"checkpoints_stay_consistent", checkpoints_stay_consistent},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
