@@ -166,9 +166,10 @@ typedef sc_status (*st_bytes_fn)(sc_client *c, void *ctx, const st_opinfo *info,
 sc_status st_ops_bytes_each(sc_client *c, st_bytes_fn fn, void *ctx);
 
 /* Entity states. code/version make score sheets, targets and org units findable. */
+/* conflicted: the state has conflicts and is not voided (kept in the conflicted table). */
 sc_status st_state_put(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const char *code,
                        uint32_t version, const uint8_t *enc, size_t len,
-                       const uint8_t hash[SC_HASH_LEN]);
+                       const uint8_t hash[SC_HASH_LEN], bool conflicted);
 sc_status st_state_get(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__EntityState **out);
 sc_status st_state_hash(sc_client *c, const uint8_t id[SC_ID_LEN], uint8_t out[SC_HASH_LEN]);
 /* The entity of `etype` whose code is `code` (the highest version); SC_ERR_NOT_FOUND. */

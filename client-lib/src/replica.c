@@ -92,7 +92,8 @@ sc_status rp_store_state(sc_client *c, const Scpb__EntityState *st)
     sc_sha256(enc, len, hash);
     uint32_t version;
     const char *code = rp_state_code(st, &version);
-    sc_status s = st_state_put(c, st->id.data, (int)st->type, code, version, enc, len, hash);
+    sc_status s = st_state_put(c, st->id.data, (int)st->type, code, version, enc, len, hash,
+                               st->n_conflicts > 0 && !st->voided);
     sc_free(&c->env, enc);
     return s;
 }

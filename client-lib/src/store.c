@@ -54,6 +54,8 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS devices(key BLOB PRIMARY KEY, entity BLOB NOT NULL,"
     "  enroll_index INTEGER NOT NULL, revoke_index INTEGER);"
     "CREATE INDEX IF NOT EXISTS devices_entity ON devices(entity);"
+    /* Entities whose state has conflicts (and is not voided): what the sync report counts. */
+    "CREATE TABLE IF NOT EXISTS conflicted(id BLOB PRIMARY KEY);"
     "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1);"
     "COMMIT;";
 
@@ -162,6 +164,61 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
+/*
+ * The conflicted table is kept by st_state_put.  A replica written before
+ * the table existed gets it filled once, here, from its states (meta
+ * conflicts_indexed marks it done), so counting conflicts never needs to
+ * decode every state again.
+ */
+static sc_status index_conflicts(sc_client *c)
+{
+    uint64_t indexed = 0;
+    sc_status s = st_meta_get_u64(c, "conflicts_indexed", &indexed);
+    if (s != SC_ERR_NOT_FOUND)
+        return s;
+    sqlite3_stmt *st = NULL, *ins = NULL;
+    if ((s = st_begin(c)) != SC_OK)
+        return s;
+    if (sqlite3_exec(db_of(c), "DELETE FROM conflicted", NULL, NULL, NULL) != SQLITE_OK)
+        s = sql_fail(c, "index conflicts");
+    if (s == SC_OK)
+        s = prep(c, "SELECT id, state FROM entities", &st);
+    if (s == SC_OK)
+        s = prep(c, "INSERT OR IGNORE INTO conflicted(id) VALUES(?)", &ins);
+    int rc = SQLITE_DONE;
+    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        Scpb__EntityState *es = NULL;
+        sc_err e;
+        sc_err_clear(&e);
+        s = sc_state_decode(&c->env, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                            SC_CL_STATE_MAX, &es, &e);
+        if (s != SC_OK) {
+            s = cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_STORAGE, 0, "replica: %s", e.msg);
+            break;
+        }
+        bool conflicted = es->n_conflicts > 0 && !es->voided;
+        sc_state_free(&c->env, es);
+        if (conflicted) {
+            bind_blob(ins, 1, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+            if (sqlite3_step(ins) != SQLITE_DONE)
+                s = sql_fail(c, "index conflicts");
+            sqlite3_reset(ins);
+        }
+    }
+    if (s == SC_OK && rc != SQLITE_DONE)
+        s = sql_fail(c, "index conflicts");
+    if (st)
+        done(c, st);
+    if (ins)
+        done(c, ins);
+    if (s == SC_OK)
+        s = st_meta_put_u64(c, "conflicts_indexed", 1);
+    if (s == SC_OK)
+        return st_commit(c);
+    st_rollback(c);
+    return s;
+}
+
 sc_status st_open(sc_client *c, const char *path)
 {
     sqlite3 *db = NULL;
@@ -183,7 +240,7 @@ sc_status st_open(sc_client *c, const char *path)
     if (s != SC_OK || v != SCHEMA_VERSION)
         return cl_fail(c, SC_ERR_STORAGE, 0, "replica %s: schema version %llu, this library reads %d",
                        path, (unsigned long long)v, SCHEMA_VERSION);
-    return SC_OK;
+    return index_conflicts(c);
 }
 
 void st_close(sc_client *c)
@@ -550,7 +607,7 @@ sc_status st_ops_bytes_each(sc_client *c, st_bytes_fn fn, void *ctx)
 
 sc_status st_state_put(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const char *code,
                        uint32_t version, const uint8_t *enc, size_t len,
-                       const uint8_t hash[SC_HASH_LEN])
+                       const uint8_t hash[SC_HASH_LEN], bool conflicted)
 {
     sqlite3_stmt *st;
     sc_status s = prep(c,
@@ -565,6 +622,14 @@ sc_status st_state_put(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, con
     sqlite3_bind_int64(st, 4, version);
     bind_blob(st, 5, enc, len);
     bind_blob(st, 6, hash, SC_HASH_LEN);
+    if ((s = exec_done(c, st, "store state")) != SC_OK)
+        return s;
+    if ((s = prep(c,
+                  conflicted ? "INSERT OR IGNORE INTO conflicted(id) VALUES(?)"
+                             : "DELETE FROM conflicted WHERE id=?",
+                  &st)) != SC_OK)
+        return s;
+    bind_blob(st, 1, id, SC_ID_LEN);
     return exec_done(c, st, "store state");
 }
 
@@ -660,6 +725,7 @@ sc_status st_count(sc_client *c, const char *what, int64_t *out)
         {"uploads", "SELECT COUNT(*) FROM blobs WHERE state=0"},
         {"missing", "SELECT COUNT(*) FROM blobs WHERE state=2"},
         {"rejected", "SELECT COUNT(*) FROM ops WHERE state=2"},
+        {"conflicted", "SELECT COUNT(*) FROM conflicted"},
     };
     *out = 0;
     for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
