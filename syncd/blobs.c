@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +35,34 @@
 /* Retries when the .part file is replaced between open and lock (a concurrent completion). */
 #define OPEN_RETRIES 8
 
+/*
+ * Running hashes of uploads in progress.  When a chunk is verified, the
+ * SHA-256 state over the blob's first `covered` bytes is kept here, so the
+ * next chunk (which must start at `covered`) goes on hashing as it streams
+ * and a completed multi-chunk blob is not read back from disk to be hashed
+ * (that read-back was a third SHA-256 pass over every byte, beside the
+ * request signature's and the first chunk's).  A state is only a shortcut:
+ * without one (syncd restarted, the table full, another chunk size) the
+ * blob is read back and hashed as before.  Bounded, so memory stays flat in
+ * photo size and count.
+ */
+#define HASH_STATES 64
+
+typedef struct hash_state {
+    char name[SD_BLOB_NAME_LEN + 1]; /* "" when free */
+    uint64_t covered;                /* bytes hashed, all verified */
+    uint64_t used;                   /* last use, for eviction */
+    sc_sha256_ctx ctx;
+} hash_state;
+
 struct sd_blobs {
     char root[SD_PATH_MAX];    /* data_dir/blobs */
     char partial[SD_PATH_MAX]; /* data_dir/blobs/partial */
     uint64_t max_size;         /* bytes */
     uint64_t chunk_max;        /* bytes */
+    pthread_mutex_t hmu;       /* hs and tick */
+    hash_state hs[HASH_STATES];
+    uint64_t tick;
 };
 
 struct sd_upload {
@@ -49,9 +73,58 @@ struct sd_upload {
     uint64_t verified;                     /* verified offset when the chunk began */
     uint64_t start, len, total;            /* the chunk's range and the blob's size */
     uint64_t received;                     /* chunk bytes written so far */
-    bool hashing;                          /* start == 0: ctx hashes the blob as it streams */
+    bool hashing;                          /* ctx hashes the blob from byte 0 as it streams */
+    bool by_caller;                        /* whole blob in one chunk, the caller hashes it */
+    bool has_digest;                       /* digest: the caller's hash of this chunk */
+    uint8_t digest[SC_HASH_LEN];
     sc_sha256_ctx ctx;
 };
+
+/* A copy of the kept hash state of `name` over exactly its first `at` bytes; false when none. */
+static bool state_take(sd_blobs *b, const char *name, uint64_t at, sc_sha256_ctx *out)
+{
+    bool found = false;
+    pthread_mutex_lock(&b->hmu);
+    for (size_t i = 0; i < HASH_STATES && !found; i++)
+        if (b->hs[i].name[0] && b->hs[i].covered == at &&
+            memcmp(b->hs[i].name, name, SD_BLOB_NAME_LEN) == 0) {
+            *out = b->hs[i].ctx;
+            b->hs[i].used = ++b->tick;
+            found = true;
+        }
+    pthread_mutex_unlock(&b->hmu);
+    return found;
+}
+
+/* Keep (replacing the blob's older state, or the least recently used) the state over `covered` bytes. */
+static void state_keep(sd_blobs *b, const char *name, uint64_t covered, const sc_sha256_ctx *ctx)
+{
+    pthread_mutex_lock(&b->hmu);
+    size_t slot = 0;
+    for (size_t i = 0; i < HASH_STATES; i++) {
+        if (b->hs[i].name[0] && memcmp(b->hs[i].name, name, SD_BLOB_NAME_LEN) == 0) {
+            slot = i;
+            break;
+        }
+        if (b->hs[i].used < b->hs[slot].used)
+            slot = i;
+    }
+    memcpy(b->hs[slot].name, name, SD_BLOB_NAME_LEN);
+    b->hs[slot].name[SD_BLOB_NAME_LEN] = '\0';
+    b->hs[slot].covered = covered;
+    b->hs[slot].ctx = *ctx;
+    b->hs[slot].used = ++b->tick;
+    pthread_mutex_unlock(&b->hmu);
+}
+
+static void state_drop(sd_blobs *b, const char *name)
+{
+    pthread_mutex_lock(&b->hmu);
+    for (size_t i = 0; i < HASH_STATES; i++)
+        if (b->hs[i].name[0] && memcmp(b->hs[i].name, name, SD_BLOB_NAME_LEN) == 0)
+            memset(&b->hs[i], 0, sizeof b->hs[i]);
+    pthread_mutex_unlock(&b->hmu);
+}
 
 bool sd_blob_name_valid(const char *name, size_t len)
 {
@@ -254,12 +327,16 @@ sc_status sd_blobs_open(const char *data_dir, uint64_t max_size, uint64_t chunk_
         }
         closedir(d);
     }
+    pthread_mutex_init(&b->hmu, NULL);
     *out = b;
     return SC_OK;
 }
 
 void sd_blobs_close(sd_blobs *b)
 {
+    if (!b)
+        return;
+    pthread_mutex_destroy(&b->hmu);
     free(b);
 }
 
@@ -439,8 +516,8 @@ sc_status sd_upload_begin(sd_blobs *b, const char *name, uint64_t start, uint64_
     u->start = start;
     u->len = len;
     u->total = total;
-    u->hashing = start == 0;
-    if (u->hashing)
+    u->hashing = start == 0 || state_take(b, name, start, &u->ctx);
+    if (start == 0)
         sc_sha256_init(&u->ctx);
     *out = u;
     sc_err_clear(err);
@@ -465,10 +542,22 @@ sc_status sd_upload_write(sd_upload *u, const void *data, size_t len, sc_err *er
                               w < 0 ? strerror(errno) : "no space");
         done += (size_t)w;
     }
-    if (u->hashing)
+    if (u->hashing && !u->by_caller)
         sc_sha256_update(&u->ctx, data, len);
     u->received += len;
     return SC_OK;
+}
+
+void sd_upload_hash_by_caller(sd_upload *u)
+{
+    if (u->start == 0 && u->len == u->total)
+        u->by_caller = true;
+}
+
+void sd_upload_set_digest(sd_upload *u, const uint8_t digest[SC_HASH_LEN])
+{
+    memcpy(u->digest, digest, SC_HASH_LEN);
+    u->has_digest = true;
 }
 
 uint64_t sd_upload_received(const sd_upload *u)
@@ -531,12 +620,17 @@ sc_status sd_upload_finish(sd_upload *u, bool *complete, uint64_t *offset, sc_er
         }
         u->verified = end;
         *offset = end;
+        if (u->hashing && !u->by_caller)
+            state_keep(b, u->name, end, &u->ctx);
         upload_release(u, false);
         return SC_OK;
     }
 
     uint8_t got[SC_HASH_LEN];
-    if (u->hashing) {
+    state_drop(b, u->name);
+    if (u->by_caller && u->has_digest) {
+        memcpy(got, u->digest, SC_HASH_LEN); /* the chunk is the whole blob */
+    } else if (u->hashing && !u->by_caller) {
         sc_sha256_final(&u->ctx, got);
     } else if (hash_file(u->fd, u->total, got) != 0) {
         rc = sc_err_set(err, SC_ERR_STORAGE, 21, "cannot read back the upload to hash it");

@@ -92,6 +92,17 @@ sc_status sd_upload_begin(sd_blobs *b, const char *name, uint64_t start, uint64_
  */
 sc_status sd_upload_write(sd_upload *u, const void *data, size_t len, sc_err *err);
 
+/*
+ * The chunk is the whole blob and the caller hashes its bytes anyway (the
+ * request signature covers the body's SHA-256): this upload does not hash
+ * them a second time, and sd_upload_finish takes the caller's digest
+ * (sd_upload_set_digest; without it, the blob is read back and hashed).
+ * No effect on a chunk that is not the whole blob.  Call right after begin.
+ */
+void sd_upload_hash_by_caller(sd_upload *u);
+/* The SHA-256 of the chunk's bytes, as the caller computed it (see sd_upload_hash_by_caller). */
+void sd_upload_set_digest(sd_upload *u, const uint8_t digest[SC_HASH_LEN]);
+
 /* Bytes of the chunk received so far. */
 uint64_t sd_upload_received(const sd_upload *u);
 

@@ -903,6 +903,9 @@ static enum MHD_Result begin_upload(req *q, struct MHD_Connection *c, bool has_c
                                    &offset, &e);
     switch (rc) {
     case SC_OK:
+        /* A whole blob in one chunk: the body hash for the signature is its hash too. */
+        if (q->authed)
+            sd_upload_hash_by_caller(q->up);
         return MHD_YES;
     case SC_ERR_EXISTS:
         /* Read, hash and drop the chunk; answer 200 once its signature verified. */
@@ -1062,6 +1065,8 @@ static enum MHD_Result on_complete(req *q, struct MHD_Connection *c)
             q->up = NULL;
             return send_err(q, c, &e);
         }
+        if (q->up)
+            sd_upload_set_digest(q->up, bh);
     }
     switch (q->rt->id) {
     case ROUTE_ENROLL:
