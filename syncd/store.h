@@ -248,7 +248,7 @@ typedef struct sd_store_vt {
     /*
      * Mark this connection as the register's single writer, which commits
      * large group transactions back to back: the backend may tune it for
-     * that (SQLite: a larger page cache, and WAL checkpoints moved from the
+     * that (SQLite: a larger page cache than readers get, and WAL checkpoints moved from the
      * committing thread to a background thread of its own, so a commit
      * never copies the WAL into the database on the writer's time).
      * Durability is unchanged.  Best effort: SC_OK even when a tuning could

@@ -22,14 +22,17 @@
 
 #define BUSY_TIMEOUT_MS 10000
 /*
- * The writer's page cache (KiB).  A group commit of thousands of ops
- * dirties more pages than SQLite's default 2 MiB holds, which makes it spill
- * pages mid-transaction and read index pages back from the OS; 16 MiB holds
- * a commit of the default 8192 ops and the hot part of the op-id index.
- * Read connections keep the default: there are several, and syncd's memory
- * budget (DESIGN §9) counts them all.
+ * Page caches (KiB).  The writer's: a group commit of thousands of ops
+ * dirties more pages than SQLite's default 2 MiB holds, which made it spill
+ * pages mid-transaction and read index pages back from the OS; 8 MiB holds
+ * a commit of thousands of ops (the writer's CPU per op is the same as with
+ * 16 MiB).  Each read connection's: 1 MiB, half SQLite's default, because
+ * there is one per concurrent request and syncd's memory budget (DESIGN
+ * §9: under 64 MiB with 1,000 devices syncing) counts them all; pulls read
+ * the log in order, so the OS page cache serves what does not fit.
  */
-#define WRITER_CACHE_KIB 16384
+#define WRITER_CACHE_KIB 8192
+#define READER_CACHE_KIB 1024
 /*
  * WAL pages after which the writer asks the background checkpointer to
  * copy the WAL into the database (SQLite's own autocheckpoint default).
@@ -1476,8 +1479,11 @@ sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc
     }
     sqlite3_extended_result_codes(q->db, 1);
     sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
-    if (sqlite3_exec(q->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", NULL, NULL,
-                     NULL) != SQLITE_OK) {
+    char pragmas[128];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -%d;",
+             READER_CACHE_KIB);
+    if (sqlite3_exec(q->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
         rc = db_err(q, err, "configure");
         goto fail;
     }
