@@ -49,6 +49,8 @@ static const char *const schema =
     "CREATE INDEX IF NOT EXISTS entities_code ON entities(etype, code, version);"
     "CREATE TABLE IF NOT EXISTS blobs(sha BLOB PRIMARY KEY, size INTEGER NOT NULL,"
     "  mime TEXT, state INTEGER NOT NULL);"
+    /* Each sync lists the photos to upload: without this, a scan of every photo ever named. */
+    "CREATE INDEX IF NOT EXISTS blobs_state ON blobs(state, sha);"
     "CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL, proof BLOB);"
     "CREATE TABLE IF NOT EXISTS devices(key BLOB PRIMARY KEY, entity BLOB NOT NULL,"
