@@ -857,9 +857,9 @@ static int mode_photos(const opts *o)
     snprintf(key, sizeof key, "photos_c%zu_chunk%llu", conns,
              (unsigned long long)(o->chunk >> 10));
     snprintf(desc, sizeof desc,
-             "%zu photos of %.1f MiB uploaded (HEAD + signed PUT chunks of %llu KiB, "
+             "%zu photos of %.1f MB uploaded (HEAD + signed PUT chunks of %llu KiB, "
              "server hashes and fsyncs), %zu connection(s), %.1f s",
-             count, (double)o->size / 1048576.0, (unsigned long long)(o->chunk >> 10), conns, el);
+             count, (double)o->size / 1e6, (unsigned long long)(o->chunk >> 10), conns, el);
     bn_emit(key, (double)bytes / el / 1e6, "MB/s", desc);
     for (size_t i = 0; i < count; i++)
         free(ph[i].bytes);
@@ -961,9 +961,9 @@ static int mode_resume(const opts *o)
     char key[64], desc[256];
     snprintf(key, sizeof key, "resume_resent_chunk%llu", (unsigned long long)(o->chunk >> 10));
     snprintf(desc, sizeof desc,
-             "%.1f MiB upload in %llu KiB chunks cut at 50%% (%llu B sent), resumed from HEAD's "
+             "%.1f MB upload in %llu KiB chunks cut at 50%% (%llu B sent), resumed from HEAD's "
              "offset %llu: bytes sent twice",
-             (double)p.size / 1048576.0, (unsigned long long)(o->chunk >> 10),
+             (double)p.size / 1e6, (unsigned long long)(o->chunk >> 10),
              (unsigned long long)sent, (unsigned long long)resumed_at);
     bn_emit(key, (double)resent, "B", desc);
     bn_emit("resume_wait_s", resumable, "s",
@@ -1083,11 +1083,11 @@ static int mode_blobmem(const opts *o)
     double el = bn_now() - t0;
     sample_rss((pid_t)o->pid);
     char key[64], desc[256];
-    snprintf(key, sizeof key, "rss_photos%zu_%llumib", n, (unsigned long long)(o->size >> 20));
+    snprintf(key, sizeof key, "rss_photos%zu_%llumb", n, (unsigned long long)(o->size / 1000000));
     snprintf(desc, sizeof desc,
-             "syncd peak RSS (VmHWM, reset before) while %zu photos of %.0f MiB upload at once "
+             "syncd peak RSS (VmHWM, reset before) while %zu photos of %.1f MB upload at once "
              "in %llu KiB chunks (%.0f MB/s overall; RSS before: %.1f MiB)",
-             n, (double)o->size / 1048576.0, (unsigned long long)(o->chunk >> 10),
+             n, (double)o->size / 1e6, (unsigned long long)(o->chunk >> 10),
              (double)bytes / el / 1e6, (double)base_kib / 1024.0);
     if (o->pid)
         bn_emit(key, (double)peak_kib / 1024.0, "MiB", desc);

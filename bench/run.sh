@@ -180,8 +180,32 @@ mixed_codes() { # FILE_IN FILE_OUT
 } > "$OUT/env.tsv"
 say "machine: $(awk -F'\t' '$1 == "cpu" { print $2 }' "$OUT/env.tsv"), $(nproc) vCPU"
 
+# CPU seconds (all CPUs, all processes) since boot, from /proc/stat.
+busy_cpu_s() {
+    awk -v hz="$(getconf CLK_TCK)" '/^cpu / { print ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat
+}
+# CPU seconds used by this script's finished children (every program and syncd it started and
+# waited for), from the `times` builtin; must run in this shell, sets CHILD_S.
+children_cpu() {
+    times > "$WORK/times"
+    CHILD_S=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } print t }' "$WORK/times")
+}
+# Share of the machine used by processes outside this run since mark_load; recorded as KEY.
+mark_load() { children_cpu; L_C0=$CHILD_S; L_B0=$(busy_cpu_s); L_W0=$(date +%s.%N); }
+record_load() { # KEY WHAT
+    children_cpu
+    awk -v b0="$L_B0" -v c0="$L_C0" -v w0="$L_W0" -v c1="$CHILD_S" -v b1="$(busy_cpu_s)" \
+        -v w1="$(date +%s.%N)" -v n="$(nproc)" -v key="$1" -v what="$2" 'BEGIN {
+        o = (b1 - b0) - (c1 - c0); if (o < 0) o = 0
+        printf "%s\t%.1f\t%%\tshare of the %d CPUs used by other processes during %s (should be ~0)\n", key, 100 * o / ((w1 - w0) * n), n, what }' >> "$RAW"
+}
+mark_load
+RUN_C0=$L_C0 RUN_B0=$L_B0 RUN_W0=$L_W0
+
 # ---- 1. ceilings, in this run ----
 
+# Measured before and again after the ingest phase (suffix _after); the ratios use the higher of
+# the two, so a busy moment while the ceilings ran cannot flatter ingest.
 say "ceilings: Ed25519 verify (1, 2 threads), SQLite durable inserts (100, 1000 rows/txn)"
 record 120 ceil-verify "$CEIL" verify "$DUR"
 record 300 ceil-sqlite "$CEIL" sqlite "$WORK" "$DUR" "$PREFILL"
@@ -193,6 +217,7 @@ make_base "$BASE"
 
 # ---- 3. ingest ----
 
+mark_load
 for cfg in $INGEST_CONFIGS; do
     batch=${cfg%%:*}
     devs=${cfg##*:}
@@ -211,6 +236,13 @@ for cfg in $INGEST_CONFIGS; do
     stop_syncd
     rm -rf "$REG"
 done
+record_load bench_background_cpu_ingest "the ingest phase"
+say "ceilings again, after ingest"
+record 120 ceil-verify-after "$CEIL" verify "$DUR"
+record 300 ceil-sqlite-after "$CEIL" sqlite "$WORK" "$DUR" "$PREFILL"
+# record appended the second measurement under the first one's keys: rename those lines.
+awk -F'\t' 'BEGIN { OFS = "\t" } $1 ~ /^ceil_/ { if (seen[$1]++) $1 = $1 "_after" } { print }' "$RAW" > "$RAW.tmp"
+mv "$RAW.tmp" "$RAW"
 
 # ---- 4. the big registers (cached) ----
 
@@ -274,7 +306,8 @@ if ((SMOKE)); then
 fi
 start_syncd "$REG"
 SYNCD_CONF=
-SIZE=$((PHOTO_MIB << 20))
+# "4 MB photos": 4,000,000 bytes, so the 50% cut of the resume test falls inside a 1 MiB chunk.
+SIZE=$((PHOTO_MIB * 1000000))
 sed -n '1p' "$CODES" > "$CODES.a"
 sed -n '2p' "$CODES" > "$CODES.b"
 sed -n '3,4p' "$CODES" > "$CODES.c"
@@ -323,6 +356,8 @@ record 300 client-record "$CLIENT" record --url "$URL" --code "$(awk '{ print $3
 stop_syncd
 rm -rf "$REG" "$WORK/client-rec"
 
+L_C0=$RUN_C0 L_B0=$RUN_B0 L_W0=$RUN_W0
+record_load bench_background_cpu "the whole run"
 T_TOTAL=$(($(date +%s) - T_START))
 printf 'bench_total_s\t%s\ts\twall time of this run\n' "$T_TOTAL" >> "$RAW"
 say "done in ${T_TOTAL} s"

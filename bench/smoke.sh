@@ -27,7 +27,8 @@ for key in ceil_verify_1t ceil_verify_2t ceil_sqlite_b100 ceil_sqlite_b1000 inge
     ingest_b100_d8 ingest_b1000_d2 pull_wire_small pull_wire_big pull_client_small pull_client_mid \
     pull_client_big noop_p50_small noop_p50_big noop_round_trips_big noop_client_big_rounds \
     photos_c1_chunk1024 photos_c1_chunk8192 photos_c2_chunk1024 resume_resent_chunk1024 \
-    resume_wait_s rss_devices20 rss_photos4_1mib rss_photos4_4mib latency_p50 latency_p99 \
+    resume_wait_s rss_devices20 rss_photos4_1mb rss_photos4_4mb latency_p50 latency_p99 \
+    ceil_verify_2t_after ceil_sqlite_b100_after bench_background_cpu bench_background_cpu_ingest \
     client_record_p50 bench_total_s; do
     grep -q "^$key	" "$RAW" || fail "raw.tsv lacks $key"
 done
