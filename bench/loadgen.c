@@ -1109,8 +1109,8 @@ static void sync_next(device *d, size_t push, uint32_t max_pull)
         n = d->nops - d->sent < push ? d->nops - d->sent : push;
     }
     free(d->req_body);
-    d->req_body = sync_body(d->ops + d->sent, n, d->cursor, d->cursor_len, d->known, max_pull,
-                            &d->req_len);
+    d->req_body = sync_body(n ? d->ops + d->sent : NULL, n, d->cursor, d->cursor_len, d->known,
+                            max_pull, &d->req_len);
     d->req_ops = n;
     prepare(d, "POST", "/v1/sync", d->req_body, d->req_len, NULL, NULL);
 }
