@@ -275,17 +275,23 @@ static void backlog(wl_client *w, long long *outbox, long long *photos)
 void wl_settle(wl_client *cl, size_t n, unsigned rounds)
 {
     bool done = false;
+    char why[600] = "";
     for (unsigned r = 0; r < rounds && !done; r++) {
         done = true;
         for (size_t i = 0; i < n; i++) {
             sc_status s = wl_sync(&cl[i]);
+            char msg[300];
+            snprintf(msg, sizeof msg, "%s", s == SC_OK ? "" : sc_client_errmsg(cl[i].c));
             long long ob = 0, ph = 0;
             backlog(&cl[i], &ob, &ph);
-            if (s != SC_OK || ob != 0 || ph != 0)
+            if (s != SC_OK || ob != 0 || ph != 0) {
                 done = false;
+                snprintf(why, sizeof why, "device %zu: %s (%s), outbox %lld, photos %lld", i,
+                         sc_status_name(s), msg, ob, ph);
+            }
         }
     }
-    ck_assert_msg(done, "clients did not finish syncing in %u rounds", rounds);
+    ck_assert_msg(done, "clients did not finish syncing in %u rounds: %s", rounds, why);
     /* Everyone pulls everyone's last ops. */
     for (size_t i = 0; i < n; i++)
         ck_assert_msg(wl_sync(&cl[i]) == SC_OK, "last pull of device %zu: %s", i,

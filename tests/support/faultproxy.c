@@ -41,12 +41,12 @@ struct sct_proxy {
     sct_proxy_stats st;
 };
 
-/* What one connection will suffer, drawn at accept. */
+/* What one request will suffer, drawn when its first bytes arrive. */
 typedef struct plan {
     int cut_dir;                 /* -1 none, 0 client->server, 1 server->client */
-    uint64_t cut_at;             /* bytes of cut_dir forwarded before the cut */
+    uint64_t cut_at;             /* cut when this many bytes of cut_dir have been forwarded */
     bool reset;
-    uint64_t reset_at;           /* bytes (both ways) before the reset */
+    uint64_t reset_at;           /* reset when this many bytes (both ways) have been forwarded */
 } plan;
 
 typedef struct conn {
@@ -113,6 +113,33 @@ static int connect_upstream(uint16_t port)
     return fd;
 }
 
+/*
+ * A request begins (client bytes after the server spoke, or the first
+ * bytes): draw its fate.  Returns false when the connection is to be dropped
+ * now.  Keep-alive connections carry many requests, so faults are drawn per
+ * request, not per connection.
+ */
+static bool roll(sct_proxy *p, plan *pl, const uint64_t moved[2])
+{
+    pthread_mutex_lock(&p->mu);
+    sct_proxy_opts o = p->opts;
+    uint64_t r = next_rand(p) % 100;
+    uint64_t cut_max = o.cut_max ? o.cut_max : 256 * 1024;
+    bool keep = true;
+    if (r < o.drop_pct) {
+        p->st.drops++;
+        keep = false;
+    } else if (r < (uint64_t)o.drop_pct + o.truncate_pct) {
+        pl->cut_dir = (int)(next_rand(p) % 2);
+        pl->cut_at = moved[pl->cut_dir] + next_rand(p) % cut_max;
+    } else if (r < (uint64_t)o.drop_pct + o.truncate_pct + o.reset_pct) {
+        pl->reset = true;
+        pl->reset_at = moved[0] + moved[1] + next_rand(p) % cut_max;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return keep;
+}
+
 /* Move bytes both ways until both sides are done or a fault ends the connection. */
 static void *conn_main(void *arg)
 {
@@ -123,8 +150,7 @@ static void *conn_main(void *arg)
     bool eof[2] = {false, false}, shut[2] = {false, false};
     int64_t hold[2] = {0, 0};
     uint64_t moved[2] = {0, 0};
-    bool cutting = false, fdone = false;
-    int cut_dir = k->pl.cut_dir;
+    bool cutting = false, fdone = false, server_spoke = true;
     set_nonblock(k->fd[0]);
     set_nonblock(k->fd[1]);
     while (!fdone && buf[0] && buf[1] && !atomic_load(&p->stopping)) {
@@ -161,8 +187,17 @@ static void *conn_main(void *arg)
             int src = d, dst = 1 - d;
             if (pf[src].revents & (POLLIN | POLLHUP | POLLERR) && len[d] == 0 && !eof[d] &&
                 !cutting) {
+                if (d == 0 && server_spoke && k->pl.cut_dir < 0 && !k->pl.reset) {
+                    server_spoke = false;
+                    if (!roll(p, &k->pl, moved)) {
+                        fdone = true;
+                        break;
+                    }
+                }
+                if (d == 1)
+                    server_spoke = true;
                 size_t want = PIECE;
-                if (d == cut_dir && k->pl.cut_at - moved[d] < want)
+                if (d == k->pl.cut_dir && k->pl.cut_at - moved[d] < want)
                     want = (size_t)(k->pl.cut_at - moved[d]);
                 ssize_t got = want ? recv(k->fd[src], buf[d], want, 0) : 0;
                 if (want == 0) {
@@ -245,28 +280,7 @@ static void *accept_main(void *arg)
             continue;
         int one = 1;
         setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        pthread_mutex_lock(&p->mu);
-        sct_proxy_opts o = p->opts;
-        p->st.connections++;
-        uint64_t roll = next_rand(p) % 100;
-        uint64_t cut_max = o.cut_max ? o.cut_max : 256 * 1024;
-        plan pl = {-1, 0, false, 0};
-        bool drop = false;
-        if (roll < o.drop_pct) {
-            drop = true;
-            p->st.drops++;
-        } else if (roll < (uint64_t)o.drop_pct + o.truncate_pct) {
-            pl.cut_dir = (int)(next_rand(p) % 2);
-            pl.cut_at = next_rand(p) % cut_max;
-        } else if (roll < (uint64_t)o.drop_pct + o.truncate_pct + o.reset_pct) {
-            pl.reset = true;
-            pl.reset_at = next_rand(p) % cut_max;
-        }
-        pthread_mutex_unlock(&p->mu);
-        if (drop) {
-            close(cfd);
-            continue;
-        }
+        count(p, &p->st.connections, 1);
         int sfd = connect_upstream((uint16_t)atomic_load(&p->upstream));
         if (sfd < 0) {
             /* The server is down (a test restarting it): the client sees a refused-like close. */
@@ -283,7 +297,7 @@ static void *accept_main(void *arg)
         k->p = p;
         k->fd[0] = cfd;
         k->fd[1] = sfd;
-        k->pl = pl;
+        k->pl = (plan){-1, 0, false, 0};
         atomic_fetch_add(&p->live, 1);
         pthread_t th;
         pthread_attr_t at;

@@ -3,15 +3,17 @@
  * a bad network between clients and syncd.  Test code only.
  *
  * The proxy listens on 127.0.0.1:0 and forwards every connection to
- * 127.0.0.1:upstream.  Each connection draws, from one seeded random
- * stream, at most one fatal fault and a delay plan:
- *   drop      the connection is accepted and closed before a byte passes
- *   truncate  one direction is cut after a random number of bytes, then both
- *             sides are closed cleanly (FIN): a request or a response ends
- *             half-way
+ * 127.0.0.1:upstream.  Clients keep connections alive across requests, so
+ * faults are drawn per request (client bytes that follow the server's, or
+ * the first ones), from one seeded random stream; a request suffers at most
+ * one fatal fault:
+ *   drop      the connection is closed as the request arrives, before a byte
+ *             of it passes
+ *   truncate  the request or its response is cut after a random number of
+ *             bytes, then both sides are closed cleanly (FIN)
  *   reset     after a random number of bytes in either direction both sides
  *             are closed with RST (SO_LINGER 0)
- *   delay     pieces of the stream are held back 1..delay_max_ms
+ * and any forwarded piece may be delayed 1..delay_max_ms.
  * A fault is counted when it actually happens (a connection that ends before
  * its cut point is not counted as cut).  Faults can be turned off and on
  * while it runs, and the upstream port changed (a restarted server), so a
@@ -30,9 +32,9 @@
 
 typedef struct sct_proxy_opts {
     uint64_t seed;
-    unsigned drop_pct;       /* of connections, dropped at once */
-    unsigned truncate_pct;   /* of connections, one direction cut */
-    unsigned reset_pct;      /* of connections, reset */
+    unsigned drop_pct;       /* of requests, dropped as they arrive */
+    unsigned truncate_pct;   /* of requests, the request or the response cut */
+    unsigned reset_pct;      /* of requests, reset */
     uint32_t cut_max;        /* cut and reset points are drawn in [0, cut_max) bytes (default 256 KiB) */
     unsigned delay_pct;      /* of forwarded pieces, held back */
     unsigned delay_max_ms;   /* longest hold (default 50) */
