@@ -322,6 +322,44 @@ size_t sct_blobs_bad(const char *data_dir, size_t *stored)
     return bad;
 }
 
+void sct_stored_get(const char *data_dir, sct_stored *out)
+{
+    memset(out, 0, sizeof *out);
+    sct_reg_view v;
+    sct_reg_read(data_dir, &v);
+    out->log_size = v.log_size;
+    memcpy(out->replica_hash, v.replica_hash, SC_HASH_LEN);
+    sct_reg_dispose(&v);
+    ck_assert_uint_eq(sct_blobs_bad(data_dir, &out->blobs), 0);
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/blobs/partial", data_dir);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        char path[1400];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (n > 5 && strcmp(e->d_name + n - 5, ".part") == 0 && stat(path, &st) == 0)
+            out->partial_bytes += (size_t)st.st_size;
+    }
+    if (d)
+        closedir(d);
+}
+
+void sct_stored_same(const sct_stored *a, const sct_stored *b, const char *what)
+{
+    ck_assert_msg(a->log_size == b->log_size, "%s: the log grew from %llu to %llu ops", what,
+                  (unsigned long long)a->log_size, (unsigned long long)b->log_size);
+    ck_assert_msg(memcmp(a->replica_hash, b->replica_hash, SC_HASH_LEN) == 0,
+                  "%s: a stored state changed", what);
+    ck_assert_msg(a->blobs == b->blobs, "%s: %zu blobs stored, %zu before", what, b->blobs,
+                  a->blobs);
+    ck_assert_msg(a->partial_bytes == b->partial_bytes,
+                  "%s: partial uploads hold %zu bytes, %zu before", what, b->partial_bytes,
+                  a->partial_bytes);
+}
+
 /* ---- a replica ---- */
 
 void sct_replica_read(const char *db_path, sct_replica_view *v)

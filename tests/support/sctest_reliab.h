@@ -70,6 +70,18 @@ bool sct_blob_stored(const char *data_dir, const uint8_t sha[SC_HASH_LEN]);
 /* Files under DATA/blobs/xx/ (not partial/) that do not hash to their name. */
 size_t sct_blobs_bad(const char *data_dir, size_t *stored);
 
+/* What a refused request must leave as it was: the log, every state, the stored blobs. */
+typedef struct sct_stored {
+    uint64_t log_size;
+    uint8_t replica_hash[SC_HASH_LEN];
+    size_t blobs;                     /* stored blobs (each hashing to its name) */
+    size_t partial_bytes;             /* bytes in blobs/partial/ *.part files */
+} sct_stored;
+
+void sct_stored_get(const char *data_dir, sct_stored *out);
+/* Asserts nothing moved between a and b; what names the refusal in the message. */
+void sct_stored_same(const sct_stored *a, const sct_stored *b, const char *what);
+
 /* ---- a client replica as stored ---- */
 
 typedef struct sct_ack {
