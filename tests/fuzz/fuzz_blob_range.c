@@ -18,6 +18,9 @@
  * past the verified offset once a chunk is over.
  */
 #include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,8 +77,22 @@ static void init(void)
     memset(bad, 'e', SD_BLOB_NAME_LEN);
     bad[SD_BLOB_NAME_LEN] = '\0';
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(root, sizeof root, "%s/sc-fuzz-blob-XXXXXX", base);
-    if (!mkdtemp(root))
+    /* libFuzzer may end without atexit: sweep the directories of runs that are gone. */
+    DIR *d = opendir(base);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        long pid = 0;
+        if (sscanf(e->d_name, "sc-fuzz-blob-%ld", &pid) == 1 && pid > 0 && kill((pid_t)pid, 0) != 0) {
+            char stale[600];
+            snprintf(stale, sizeof stale, "%s/%s", base, e->d_name);
+            rm_tree(stale);
+        }
+    }
+    if (d)
+        closedir(d);
+    snprintf(root, sizeof root, "%s/sc-fuzz-blob-%ld", base, (long)getpid());
+    rm_tree(root);
+    if (mkdir(root, 0700) != 0)
         abort();
     atexit(cleanup);
 }
