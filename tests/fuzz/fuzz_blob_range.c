@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sctest_server.h"
 #include "blobs.h"
 #include "core/codec.h"
 #include "core/ids.h"
@@ -43,28 +44,9 @@ static uint8_t pattern[MAX_SIZE];
 static char good[SD_BLOB_NAME_LEN + 1], bad[SD_BLOB_NAME_LEN + 1];
 static char root[512];
 
-static void rm_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char child[1024];
-        snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-        rm_tree(child);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 static void cleanup(void)
 {
-    rm_tree(root);
+    sct_rmtree(root);
 }
 
 static void init(void)
@@ -85,13 +67,13 @@ static void init(void)
         if (sscanf(e->d_name, "sc-fuzz-blob-%ld", &pid) == 1 && pid > 0 && kill((pid_t)pid, 0) != 0) {
             char stale[600];
             snprintf(stale, sizeof stale, "%s/%s", base, e->d_name);
-            rm_tree(stale);
+            sct_rmtree(stale);
         }
     }
     if (d)
         closedir(d);
     snprintf(root, sizeof root, "%s/sc-fuzz-blob-%ld", base, (long)getpid());
-    rm_tree(root);
+    sct_rmtree(root);
     if (mkdir(root, 0700) != 0)
         abort();
     atexit(cleanup);
@@ -124,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char dir[600];
     snprintf(dir, sizeof dir, "%s/blobs", root);
-    rm_tree(dir);
+    sct_rmtree(dir);
     sd_blobs *b = NULL;
     sc_err err;
     if (sd_blobs_open(root, MAX_SIZE, CHUNK_MAX, &b, &err) != SC_OK)

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sctest_server.h"
 #include "config.h"
 #include "core/codec.h"
 #include "core/ids.h"
@@ -46,30 +47,11 @@ static sd_register *reg;
 static sc_keypair *server;
 static sd_principal admin;
 
-static void rm_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char child[1024];
-        snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-        rm_tree(child);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 static void cleanup(void)
 {
     sd_register_close(reg);
     sc_keypair_free(server);
-    rm_tree(root);
+    sct_rmtree(root);
 }
 
 static void init(void)
@@ -85,13 +67,13 @@ static void init(void)
         if (sscanf(e->d_name, "sc-fuzz-body-%ld", &pid) == 1 && pid > 0 && kill((pid_t)pid, 0) != 0) {
             char stale[600];
             snprintf(stale, sizeof stale, "%s/%s", base, e->d_name);
-            rm_tree(stale);
+            sct_rmtree(stale);
         }
     }
     if (d)
         closedir(d);
     snprintf(root, sizeof root, "%s/sc-fuzz-body-%ld", base, (long)getpid());
-    rm_tree(root);
+    sct_rmtree(root);
     if (mkdir(root, 0700) != 0)
         abort();
     char data[600], key[700];
