@@ -38,6 +38,9 @@ admin() { "$SYNCD" admin --data "$DATA" "$@"; }
 
 # start_syncd: serve the register in $DATA; sets URL and SYNCD_PID.
 start_syncd() {
+  # Empty the log first: the child opens it only after the fork, and until then
+  # the loop below must see neither a missing file nor an earlier run's line.
+  : >"$TMP/serve.log"
   "$SYNCD" serve --data "$DATA" --listen 127.0.0.1:0 >"$TMP/serve.log" 2>&1 &
   SYNCD_PID=$!
   PIDS+=("$SYNCD_PID")
