@@ -32,6 +32,7 @@ fi
 
 admin() { "$syncd" admin --data "$data" "$@" >/dev/null; }
 
+mkdir -p "$(dirname "$data")"
 "$syncd" init --data "$data" --origin spotcheck.demo/register >/dev/null
 # The command chain down to the compound's property company (DOMAIN.md §6, §11).
 admin org add city --name "市疫情防控指挥部" --level city --kind command_hq
