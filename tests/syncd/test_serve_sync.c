@@ -277,10 +277,19 @@ START_TEST(rejection_reasons)
     ops[10] = sct_op_note(ki, &clock, ids[9], SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
                           (const uint8_t(*)[SC_HASH_LEN])nowhere, 1, "x");
     want[10] = SCPB__REASON__REASON_UNKNOWN_DEPENDENCY;
-    /* 11: an HLC not after its dep's. */
-    uint64_t early = 1;
-    ops[11] = sct_op_note(ki, &early, ids[9], SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
-                          (const uint8_t(*)[SC_HASH_LEN])ops[9]->id, 1, "x");
+    /* 11: an HLC not after its dep's: the dep's own.  sct_op_note ticks its clock
+     * at the wall clock, which moves past op 9's HLC as soon as a millisecond has
+     * passed, so the note is sealed again with the HLC set. */
+    {
+        uint64_t early = 1;
+        sc_op *n = sct_op_note(ki, &early, ids[9], SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+                               (const uint8_t(*)[SC_HASH_LEN])ops[9]->id, 1, "x");
+        n->op->hlc = ops[9]->op->hlc;
+        sc_err err;
+        sc_err_clear(&err);
+        ck_assert_int_eq(sc_op_seal(sct_sys_env(), ki, n->op, &ops[11], &err), SC_OK);
+        sc_op_free(sct_sys_env(), n);
+    }
     want[11] = SCPB__REASON__REASON_HLC_NOT_AFTER_DEPS;
     /* 12: the same entity created twice. */
     memcpy(ids[12], ids[9], SC_ID_LEN);
