@@ -191,8 +191,15 @@ sc_status sc_client_unlock(sc_client *c, const char *pass, size_t pass_len);
  * Identity, outbox and checkpoint as JSON:
  *   {"enrolled":bool,"device_id","device_key","user","login","name","role",
  *    "org","server","origin","key_encrypted":bool,"outbox":n,"ops":n,
- *    "entities":n,"photos_pending_upload":n,
+ *    "entities":n,"photos_pending_upload":n,"replica_hash":hex64,
  *    "checkpoint":{"size":n,"root":hex64,"time_ms":n}|null}
+ * replica_hash is SHA-256 over (entity id || state hash) of every entity
+ * in the replica in ascending id order (docs/data-model.md §5), the hash
+ * `syncd audit` prints for the register and `syncd export` writes into a
+ * bundle.  Two replicas that hold the same ops have the same hash; a replica
+ * equals the register's once its outbox is empty and it has pulled
+ * everything, if its user may see every entity (auditors; or when nothing
+ * hidden from the user exists).
  */
 sc_status sc_client_status(sc_client *c, char **json);
 
