@@ -173,13 +173,12 @@ for who in "${people[@]}"; do sc "$who" sync; done
 
 section "(a) An unannounced check (暗访)"
 say "$SUPERVISOR plans an unannounced check of 君安花园小区 (T-JAHY) on the 100-point 无疫 score" \
-    "sheet. The client has no command for planning, so the office records it for him with" \
-    "\`syncd admin assign\`. The plan is signed by the server key like every admin fact."
-sd admin assign --target T-JAHY --inspector inspector --kind spot --disclosure unannounced \
-  --due "$(day 7)" --template no-epidemic-100@1 --note "暗访: 无疫小区测评"
+    "sheet, on his own tablet: the plan is an op signed by his device, like everything he records."
+sc supervisor assign --target T-JAHY --inspector inspector --kind spot --disclosure unannounced \
+  --due "$(day 7)" --template no-epidemic-100 --note "暗访: 无疫小区测评"
 ASG=$out
 say "Everyone syncs. The inspector and the supervisor see the plan; the property company never does."
-for who in inspector supervisor wuye; do quietly "$who" sync >/dev/null; done
+for who in supervisor inspector wuye; do quietly "$who" sync >/dev/null; done
 sc inspector list assignments --status open
 sc wuye list assignments
 

@@ -229,6 +229,26 @@ typedef struct sc_check_params {
     const char *assignment;  /* assignment entity id; may be NULL */
 } sc_check_params;
 
+typedef struct sc_assign_params {
+    const char *target;             /* target code or entity id (required) */
+    const char *const *inspectors;  /* logins or user ids of inspectors/supervisors (1..32) */
+    size_t ninspectors;
+    const char *kind;               /* "spot", "supervisory", ... (required) */
+    const char *disclosure;         /* "open", "unannounced", "experiential" (required) */
+    const char *due;                /* "YYYY-MM-DD"; may be NULL */
+    const char *template_;          /* score sheet code (latest version) or id; may be NULL */
+    const char *note;               /* may be NULL */
+} sc_assign_params;
+
+/*
+ * Plan a check (supervisors and admins): an assignment naming the
+ * inspectors who will do it.  An unannounced or experiential plan is seen
+ * only by them and by supervisors in scope, never by the inspected unit.
+ * Errors as for every recording call; SC_ERR_INVALID_ARG when a named user
+ * is not an inspector or supervisor.  out_id: SC_ID_HEX_LEN bytes.
+ */
+sc_status sc_assign(sc_client *c, const sc_assign_params *p, char out_id[SC_ID_HEX_LEN]);
+
 /* Open an inspection (a draft).  out_id: SC_ID_HEX_LEN bytes. */
 sc_status sc_check_open(sc_client *c, const sc_check_params *p, char out_id[SC_ID_HEX_LEN]);
 

@@ -10,15 +10,16 @@ source "$(dirname "$0")/cli_common.bash"
 
 start_with inspector supervisor wuye
 
-# The plan.  A supervisor cannot make an assignment from a device (the client
-# has no command for it), so the office records it for him with syncd admin.
+# The plan, made by the supervisor on his own device and signed by it.
 DUE=$(day 7)
-ASG=$(expect_id "$(admin assign --target T-JAHY --inspector inspector --kind spot \
-      --disclosure unannounced --due "$DUE" --template "$TEMPLATE@1" --note "暗访: 无疫小区测评")" assign)
-# An open check of 星悦城一期 was planned too, due yesterday: overdue until it is done.
+ASG=$(expect_id "$(sc supervisor assign --target T-JAHY --inspector inspector --kind spot \
+      --disclosure unannounced --due "$DUE" --template "$TEMPLATE" --note "暗访: 无疫小区测评" |
+      jq -r .id)" assign)
+# An open check of 星悦城一期 was planned by the office (syncd admin), due
+# yesterday: overdue until it is done.
 LATE=$(expect_id "$(admin assign --target T-XYC1 --inspector inspector --kind spot --disclosure open \
        --due "$(day -1)" --template "$TEMPLATE@1")" assign)
-sync_ok inspector supervisor wuye
+sync_ok supervisor inspector wuye
 expect_jq "$(sc inspector list assignments --overdue)" '[.items[].id] | join(" ")' "$LATE" "the late plan"
 for who in inspector supervisor; do
   plan=$(sc "$who" list assignments --target T-JAHY)
