@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # run-demo.sh BUILD_DIR: the README's `make run`.
 #
-# Creates ./var/data with demo data the first time (the hierarchy fixture of
-# DOMAIN.md: 市疫情防控指挥部 → 县(区)指挥部 → 街道 → 君安社区 → 君安花园小区, three
-# targets, an inspector, a supervisor, the property company's responsible
-# user and the 100-point 无疫 score sheet), starts syncd on 127.0.0.1:8080,
-# prints the URL and a fresh enrollment code for each user, and serves in
-# the foreground until Ctrl-C.  Logs (JSON lines) go to ./var/syncd.log.
+# Creates ./var/data with demo data the first time (scripts/make-register.sh:
+# the hierarchy fixture of DOMAIN.md, 市疫情防控指挥部 → 县(区)指挥部 → 街道 →
+# 君安社区 → 君安花园物业, three targets, inspectors, a supervisor, the
+# property company's responsible user, an auditor and the 100-point 无疫
+# score sheet), starts syncd on 127.0.0.1:8080, plays the scenario of
+# scripts/demo-scenario.sh with CLI tablets under ./var/devices (an
+# unannounced check and a rectification loop, step by step), then prints the
+# URL and a fresh enrollment code for each user and serves in the foreground
+# until Ctrl-C.  Logs (JSON lines) go to ./var/syncd.log.  Run it again and
+# it serves the same register, and the same tablets play the story again.
 #
 # Environment: SPOTCHECK_LISTEN (default 127.0.0.1:8080), SPOTCHECK_VAR
 # (default ./var).
@@ -16,48 +20,23 @@ build=${1:-build/release}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 syncd="$build/syncd/syncd"
 [[ -x $syncd ]] || syncd="$root/$build/syncd/syncd"
-if [[ ! -x $syncd ]]; then
-  echo "run-demo: no syncd binary under $build (run \`make build\` first)" >&2
+spot="$build/client-lib/spotcheck"
+[[ -x $spot ]] || spot="$root/$build/client-lib/spotcheck"
+if [[ ! -x $syncd || ! -x $spot ]]; then
+  echo "run-demo: no syncd or spotcheck binary under $build (run \`make build\` first)" >&2
   exit 1
 fi
 var=${SPOTCHECK_VAR:-./var}
 data="$var/data"
 listen=${SPOTCHECK_LISTEN:-127.0.0.1:8080}
-template="$root/tests/vectors/templates/no-epidemic-100.json"
-
-admin() { "$syncd" admin --data "$data" "$@" >/dev/null; }
 
 if [[ ! -e $data ]]; then
   echo "creating demo data in $data"
   mkdir -p "$var"
-  "$syncd" init --data "$data" --origin spotcheck.demo/register >/dev/null
-  # The command chain, down to the compound (DOMAIN.md §6 and §11).
-  admin org add city --name "市疫情防控指挥部" --level city --kind command_hq
-  admin org add county --name "县(区)指挥部" --parent city --level county --kind command_hq
-  admin org add street --name "街道" --parent county --level street --kind gov_dept
-  admin org add junan --name "君安社区" --parent street --level community --kind residents_committee
-  # The compound is run by its property company: its responsible user's scope is the compound.
-  admin org add junan-garden --name "君安花园小区" --parent junan --level compound --kind property_co
-  # Targets (检查对象).
-  admin target add T-JAHY --name "君安花园小区" --org junan-garden --type compound --address "君安社区"
-  admin target add T-XYC1 --name "星悦城一期" --org junan --type compound --address "君安社区"
-  admin target add T-JAMKT --name "君安农贸市场" --org street --type market --address "街道"
-  # People.
-  admin user add inspector --role inspector --org street --name "检查员 王明"
-  admin user add supervisor --role supervisor --org county --name "督导组 李华"
-  admin user add wuye --role responsible --org junan-garden --name "物业经理 陈静"
-  # The 100-point score sheet.
-  if [[ -f $template ]]; then
-    admin template add "$template"
-  else
-    echo "run-demo: $template is missing; no score sheet published" >&2
-  fi
+  "$root/scripts/make-register.sh" "$syncd" "$data"
+  # Tablets enrolled with an earlier register cannot sync with this one.
+  rm -rf "$var/devices"
 fi
-
-codes=()
-for login in inspector supervisor wuye; do
-  codes+=("$login $("$syncd" admin --data "$data" enroll "$login" --ttl 72)")
-done
 
 out=$(mktemp "${TMPDIR:-/tmp}/syncd-demo.XXXXXX")
 "$syncd" serve --data "$data" --listen "$listen" >"$out" 2>>"$var/syncd.log" &
@@ -91,9 +70,21 @@ if [[ -z $url ]]; then
   exit 1
 fi
 
+echo
+echo "syncd is serving the demo register at $url. The scenario (scripts/demo-scenario.sh):"
+if ! "$root/scripts/demo-scenario.sh" "$build" "$var" "$url"; then
+  echo "run-demo: the scenario stopped on an error (see above); syncd keeps serving" >&2
+fi
+
+codes=()
+for login in inspector inspector2 supervisor wuye auditor; do
+  codes+=("$login $("$syncd" admin --data "$data" enroll "$login" --ttl 72)")
+done
+
 cat <<TEXT
 
 syncd is serving the demo register at $url
+  tablets:  $var/devices/*.db (the scenario's replicas: try spotcheck --db $var/devices/wuye.db list findings)
   data:     $data
   log:      $var/syncd.log (JSON lines)
   health:   $url/healthz
@@ -106,8 +97,8 @@ for entry in "${codes[@]}"; do
 done
 cat <<TEXT
 
-Enroll a device with one of them, e.g.
-  spotcheck enroll --server $url --code CODE
+Enroll a device of your own with one of them, e.g.
+  $spot --db my-tablet.db enroll --server $url --code CODE
 Press Ctrl-C to stop.
 TEXT
 

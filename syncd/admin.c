@@ -24,6 +24,7 @@
 #include "core/names.h"
 #include "register.h"
 #include "store.h"
+#include "template.h"
 
 #define USAGE                                                                                      \
     "usage: syncd admin --data DIR COMMAND\n"                                                      \
@@ -481,103 +482,6 @@ static int cmd_device_revoke(sd_register *r, const char *data, const args *a)
 
 /* ---- score sheets ---- */
 
-static const char *jstr(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/*
- * Read a score sheet from JSON (docs/operations.md, "Score sheets").  The
- * op's strings point into `root`, which the caller keeps until the op is
- * logged.  Returns false with a message on stderr.
- */
-static bool template_from_json(json_t *root, const char *file, Scpb__TemplatePublish *b,
-                               Scpb__TemplateItem **items, Scpb__TemplateItem **ptrs)
-{
-    if (!json_is_object(root)) {
-        fprintf(stderr, "syncd admin: %s: expected a JSON object\n", file);
-        return false;
-    }
-    b->code = (char *)jstr(root, "code");
-    b->name = (char *)jstr(root, "name");
-    json_t *ver = json_object_get(root, "version"), *pass = json_object_get(root, "pass_mark");
-    json_t *arr = json_object_get(root, "items");
-    if (!b->code || !b->name) {
-        fprintf(stderr, "syncd admin: %s: \"code\" and \"name\" must be strings\n", file);
-        return false;
-    }
-    if (!json_is_integer(ver) || json_integer_value(ver) < 1 ||
-        json_integer_value(ver) > UINT32_MAX) {
-        fprintf(stderr, "syncd admin: %s: \"version\" must be a whole number >= 1\n", file);
-        return false;
-    }
-    b->has_version = true;
-    b->version = (uint32_t)json_integer_value(ver);
-    if (pass) {
-        if (!json_is_integer(pass) || json_integer_value(pass) < 0 ||
-            json_integer_value(pass) > INT32_MAX) {
-            fprintf(stderr, "syncd admin: %s: \"pass_mark\" must be a whole number >= 0\n", file);
-            return false;
-        }
-        b->has_pass_mark = true;
-        b->pass_mark = (int32_t)json_integer_value(pass);
-    }
-    if (!json_is_array(arr) || json_array_size(arr) == 0 ||
-        json_array_size(arr) > SC_TEMPLATE_ITEMS_MAX) {
-        fprintf(stderr, "syncd admin: %s: \"items\" must be an array of 1 to %d items\n", file,
-                SC_TEMPLATE_ITEMS_MAX);
-        return false;
-    }
-    size_t n = json_array_size(arr);
-    *items = calloc(n, sizeof **items);
-    if (!*items) {
-        fprintf(stderr, "syncd admin: out of memory\n");
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *it = json_array_get(arr, i);
-        Scpb__TemplateItem *x = &(*items)[i];
-        scpb__template_item__init(x);
-        ptrs[i] = x;
-        if (!json_is_object(it)) {
-            fprintf(stderr, "syncd admin: %s: items[%zu] is not an object\n", file, i);
-            return false;
-        }
-        x->code = (char *)jstr(it, "code");
-        x->section = (char *)jstr(it, "section");
-        x->text = (char *)jstr(it, "text");
-        if (!x->code || !x->text) {
-            fprintf(stderr, "syncd admin: %s: items[%zu] needs \"code\" and \"text\" strings\n",
-                    file, i);
-            return false;
-        }
-        json_t *mp = json_object_get(it, "max_points"), *veto = json_object_get(it, "veto");
-        if (mp) {
-            if (!json_is_integer(mp) || json_integer_value(mp) < 0 ||
-                json_integer_value(mp) > INT32_MAX) {
-                fprintf(stderr, "syncd admin: %s: items[%zu].max_points must be a whole number\n",
-                        file, i);
-                return false;
-            }
-            x->has_max_points = true;
-            x->max_points = (int32_t)json_integer_value(mp);
-        }
-        if (veto) {
-            if (!json_is_boolean(veto)) {
-                fprintf(stderr, "syncd admin: %s: items[%zu].veto must be true or false\n", file,
-                        i);
-                return false;
-            }
-            x->has_veto = true;
-            x->veto = json_is_true(veto);
-        }
-    }
-    b->n_items = n;
-    b->items = ptrs;
-    return true;
-}
-
 static int cmd_template_add(sd_register *r, const args *a)
 {
     static const char *const known[] = {"data", NULL};
@@ -598,13 +502,16 @@ static int cmd_template_add(sd_register *r, const args *a)
     Scpb__TemplateItem *items = NULL;
     Scpb__TemplateItem **ptrs = calloc(SC_TEMPLATE_ITEMS_MAX, sizeof *ptrs);
     int rc = 1;
-    if (ptrs && template_from_json(root, file, &b, &items, ptrs)) {
+    char msg[SC_ERR_MSG_MAX] = "out of memory";
+    if (ptrs && sd_template_from_json(root, &b, &items, ptrs, msg, sizeof msg)) {
         uint8_t id[SC_ID_LEN];
         Scpb__Op op;
         op_new(r, &op, id, SCPB__ENTITY_TYPE__ENTITY_TEMPLATE);
         op.body_case = SCPB__OP__BODY_TEMPLATE_PUBLISH;
         op.template_publish = &b;
         rc = submit(r, &op, id, "template add");
+    } else {
+        fprintf(stderr, "syncd admin: %s: %s\n", file, msg);
     }
     free(items);
     free(ptrs);

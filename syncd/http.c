@@ -1302,9 +1302,15 @@ sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err)
         return sc_err_set(err, SC_ERR_IO, 0, "cannot resolve listen address %s: %s",
                           cfg->listen_host, gai_strerror(gai));
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
-        flags |= MHD_USE_EPOLL;
+    /*
+     * poll(), not epoll: libmicrohttpd 0.9.75's edge-triggered epoll loses a
+     * FIN that arrives together with the last bytes of a body.  The
+     * connection then sits until connection_timeout_s, holding its blob's
+     * upload lock (the device resending the chunk is told 409 meanwhile) and
+     * keeping a SIGTERM drain waiting (tests/reliab/test_netfault.c).
+     */
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_POLL;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /*

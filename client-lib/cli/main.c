@@ -35,6 +35,8 @@ static const char usage_text[] =
     "\n"
     "  enroll --server URL --code CODE [--label TEXT] [--no-sync]\n"
     "  status | sync | verify | verify-bundle FILE\n"
+    "  assign --target CODE --inspector LOGIN... --kind KIND --disclosure D [--due YYYY-MM-DD]\n"
+    "         [--template ID|CODE] [--note T]\n"
     "  check open --target CODE --kind KIND --disclosure open|unannounced|experiential\n"
     "             [--template ID|CODE] [--assignment ID] [--relation R]\n"
     "  check score CHECK --item CODE --status met|not_met|unknown|na [--points N] [--note T]\n"
@@ -444,8 +446,9 @@ static int cmd_enroll(cli *k, int argc, char **argv)
     }
     sc_json_free(k->c, report);
     char line[512];
-    snprintf(line, sizeof line, "enrolled device %s as %s (%s); pulled %lld ops",
+    snprintf(line, sizeof line, "enrolled device %s for %s (login %s, %s); pulled %lld ops",
              json_string_value(json_object_get(o, "device_id")),
+             json_string_value(json_object_get(o, "name")),
              json_string_value(json_object_get(o, "login")),
              json_string_value(json_object_get(o, "role")),
              (long long)json_integer_value(json_object_get(o, "pulled")));
@@ -497,6 +500,29 @@ static int cmd_sync(cli *k, int argc, char **argv)
     if (s != SC_OK)
         return fail(k, s, NULL);
     return emit(k, json, human_sync);
+}
+
+/* spotcheck assign: a supervisor plans a check. */
+static int cmd_assign(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {{"--target", 1}, {"--inspector", 2}, {"--kind", 1},
+                                   {"--disclosure", 1}, {"--due", 1}, {"--template", 1},
+                                   {"--note", 1}};
+    parsed p;
+    PARSE(0);
+    int rc;
+    if ((rc = need(OPT("--target"), "--target")) || (rc = need(OPT("--kind"), "--kind")) ||
+        (rc = need(OPT("--disclosure"), "--disclosure")))
+        return rc;
+    if (p.nrep == 0)
+        return usage_error("assign needs at least one %s LOGIN", "--inspector");
+    sc_assign_params ap = {OPT("--target"),     p.rep,      (size_t)p.nrep, OPT("--kind"),
+                           OPT("--disclosure"), OPT("--due"), OPT("--template"), OPT("--note")};
+    char id[SC_ID_HEX_LEN];
+    sc_status s = sc_assign(k->c, &ap, id);
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    return emit_pack(k, json_pack("{s:s}", "id", id), id);
 }
 
 static int cmd_check(cli *k, int argc, char **argv)
@@ -821,7 +847,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = rest[0];
     static const char *const known[] = {
-        "enroll", "sync",   "status", "check",  "finding", "photo",     "rectify", "revisit",
+        "enroll", "sync",   "status", "assign", "check",  "finding", "photo",     "rectify", "revisit",
         "close",  "reopen", "void",   "note",   "show",    "list",      "review",  "conflicts",
         "resolve", "verify", "verify-bundle"};
     bool ok = false;
@@ -857,6 +883,8 @@ int main(int argc, char **argv)
         rc = cmd_enroll(&k, n, args);
     else if (strcmp(cmd, "sync") == 0)
         rc = cmd_sync(&k, n, args);
+    else if (strcmp(cmd, "assign") == 0)
+        rc = cmd_assign(&k, n, args);
     else if (strcmp(cmd, "check") == 0)
         rc = cmd_check(&k, n, args);
     else if (strcmp(cmd, "finding") == 0)

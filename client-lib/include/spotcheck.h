@@ -194,8 +194,15 @@ sc_status sc_client_unlock(sc_client *c, const char *pass, size_t pass_len);
  * Identity, outbox and checkpoint as JSON:
  *   {"enrolled":bool,"device_id","device_key","user","login","name","role",
  *    "org","server","origin","key_encrypted":bool,"outbox":n,"ops":n,
- *    "entities":n,"photos_pending_upload":n,
+ *    "entities":n,"photos_pending_upload":n,"replica_hash":hex64,
  *    "checkpoint":{"size":n,"root":hex64,"time_ms":n}|null}
+ * replica_hash is SHA-256 over (entity id || state hash) of every entity
+ * in the replica in ascending id order (docs/data-model.md §5), the hash
+ * `syncd audit` prints for the register and `syncd export` writes into a
+ * bundle.  Two replicas that hold the same ops have the same hash; a replica
+ * equals the register's once its outbox is empty and it has pulled
+ * everything, if its user may see every entity (auditors; or when nothing
+ * hidden from the user exists).
  */
 sc_status sc_client_status(sc_client *c, char **json);
 
@@ -224,6 +231,26 @@ typedef struct sc_check_params {
     const char *template_;   /* score sheet code (latest version) or entity id; may be NULL */
     const char *assignment;  /* assignment entity id; may be NULL */
 } sc_check_params;
+
+typedef struct sc_assign_params {
+    const char *target;             /* target code or entity id (required) */
+    const char *const *inspectors;  /* logins or user ids of inspectors/supervisors (1..32) */
+    size_t ninspectors;
+    const char *kind;               /* "spot", "supervisory", ... (required) */
+    const char *disclosure;         /* "open", "unannounced", "experiential" (required) */
+    const char *due;                /* "YYYY-MM-DD"; may be NULL */
+    const char *template_;          /* score sheet code (latest version) or id; may be NULL */
+    const char *note;               /* may be NULL */
+} sc_assign_params;
+
+/*
+ * Plan a check (supervisors and admins): an assignment naming the
+ * inspectors who will do it.  An unannounced or experiential plan is seen
+ * only by them and by supervisors in scope, never by the inspected unit.
+ * Errors as for every recording call; SC_ERR_INVALID_ARG when a named user
+ * is not an inspector or supervisor.  out_id: SC_ID_HEX_LEN bytes.
+ */
+sc_status sc_assign(sc_client *c, const sc_assign_params *p, char out_id[SC_ID_HEX_LEN]);
 
 /* Open an inspection (a draft).  out_id: SC_ID_HEX_LEN bytes. */
 sc_status sc_check_open(sc_client *c, const sc_check_params *p, char out_id[SC_ID_HEX_LEN]);

@@ -444,6 +444,9 @@ sc_status sc_client_status(sc_client *c, char **json)
     int64_t time_ms = 0;
     if ((s = st_ckpt_last(c, &found, &size, root, &time_ms)) != SC_OK)
         return s;
+    uint8_t rhash[SC_HASH_LEN];
+    if ((s = vf_replica_hash(c, rhash, NULL)) != SC_OK)
+        return s;
     json_t *o = json_object();
     json_object_set_new(o, "enrolled", json_boolean(c->id.enrolled));
     if (c->id.enrolled) {
@@ -470,6 +473,9 @@ sc_status sc_client_status(sc_client *c, char **json)
     json_object_set_new(o, "rejected", json_integer(rejected));
     json_object_set_new(o, "entities", json_integer(entities));
     json_object_set_new(o, "photos_pending_upload", json_integer(uploads));
+    char rhex[SC_HASH_HEX];
+    cl_hex(rhash, SC_HASH_LEN, rhex, sizeof rhex);
+    json_object_set_new(o, "replica_hash", json_string(rhex));
     if (found) {
         char hex[SC_HASH_HEX];
         cl_hex(root, SC_HASH_LEN, hex, sizeof hex);

@@ -322,6 +322,14 @@ void tp_resp_dispose(sc_client *c, tp_resp *r);
 sc_status tp_fail(sc_client *c, const tp_resp *r, const char *what);
 void tp_close(sc_client *c);
 
+/* ---- verify.c ---- */
+/*
+ * The replica hash (core/state.h) over the entities' stored state hashes in
+ * ascending id order, as syncd computes it over its register; *count gets
+ * the number of entities (count may be NULL).
+ */
+sc_status vf_replica_hash(sc_client *c, uint8_t out[SC_HASH_LEN], uint64_t *count);
+
 /* ---- query.c helpers shared with sync.c ---- */
 /* Conflicts across all entities. */
 sc_status qr_conflict_count(sc_client *c, int64_t *out);

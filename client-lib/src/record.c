@@ -374,6 +374,106 @@ done:
     return s;
 }
 
+/*
+ * Plan a check (an assignment): the supervisor's side of DESIGN §5.  The
+ * named users must be inspectors or supervisors, which syncd checks again;
+ * an unannounced plan is then pulled only by them and by supervisors in
+ * scope, never by the inspected unit.
+ */
+sc_status sc_assign(sc_client *c, const sc_assign_params *p, char out_id[SC_ID_HEX_LEN])
+{
+    if (out_id)
+        out_id[0] = '\0';
+    if (!p)
+        return c ? cl_fail(c, SC_ERR_INVALID_ARG, 0, "no parameters") : SC_ERR_INVALID_ARG;
+    sc_status s = act_begin(c);
+    if (s != SC_OK)
+        return s;
+    uint8_t id[SC_ID_LEN], target[SC_ID_LEN], tpl[SC_ID_LEN];
+    uint8_t (*users)[SC_ID_LEN] = NULL;
+    ProtobufCBinaryData *refs = NULL;
+    bool has_tpl = false;
+    int kind = 0, disc = 0;
+    int32_t due = 0;
+    if (p->ninspectors == 0 || p->ninspectors > SC_ASSIGNEES_MAX) {
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                    "a plan names 1 to %d inspectors, not %zu", SC_ASSIGNEES_MAX, p->ninspectors);
+        goto done;
+    }
+    if ((s = rp_resolve(c, p->target, SCPB__ENTITY_TYPE__ENTITY_TARGET, "target", target)) != SC_OK)
+        goto done;
+    if ((s = parse_name(c, &sc_names_kind, "kind", p->kind, &kind)) != SC_OK ||
+        (s = parse_name(c, &sc_names_disclosure, "disclosure", p->disclosure, &disc)) != SC_OK)
+        goto done;
+    if (p->due && sc_date_parse(p->due, strlen(p->due), &due) != SC_OK) {
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                    "due date \"%s\" is not YYYY-MM-DD", p->due);
+        goto done;
+    }
+    if (p->template_) {
+        if ((s = rp_resolve(c, p->template_, SCPB__ENTITY_TYPE__ENTITY_TEMPLATE, "score sheet",
+                            tpl)) != SC_OK)
+            goto done;
+        has_tpl = true;
+    }
+    users = sc_calloc(&c->env, p->ninspectors, sizeof *users);
+    refs = sc_calloc(&c->env, p->ninspectors, sizeof *refs);
+    if (!users || !refs) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < p->ninspectors; i++) {
+        Scpb__EntityState *u = NULL;
+        if ((s = rp_resolve(c, p->inspectors[i], SCPB__ENTITY_TYPE__ENTITY_USER, "user",
+                            users[i])) != SC_OK ||
+            (s = rp_get(c, users[i], SCPB__ENTITY_TYPE__ENTITY_USER, "user", &u)) != SC_OK)
+            goto done;
+        Scpb__Role role = u->kind_case == SCPB__ENTITY_STATE__KIND_USER ? u->user->role : 0;
+        rp_state_free(c, u);
+        if (role != SCPB__ROLE__ROLE_INSPECTOR && role != SCPB__ROLE__ROLE_SUPERVISOR) {
+            s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_UNKNOWN_REFERENCE,
+                        "%s is not an inspector or a supervisor", p->inspectors[i]);
+            goto done;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (memcmp(users[j], users[i], SC_ID_LEN) == 0) {
+                s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                            "%s is named twice", p->inspectors[i]);
+                goto done;
+            }
+        refs[i] = bin(users[i], SC_ID_LEN);
+    }
+    sc_uuid7_new(&c->env, id);
+    Scpb__Op op;
+    op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT);
+    Scpb__AssignmentCreate ac = SCPB__ASSIGNMENT_CREATE__INIT;
+    ac.has_target = true;
+    ac.target = bin(target, SC_ID_LEN);
+    ac.n_inspectors = p->ninspectors;
+    ac.inspectors = refs;
+    ac.has_kind = true;
+    ac.kind = (Scpb__InspectionKind)kind;
+    ac.has_disclosure = true;
+    ac.disclosure = (Scpb__Disclosure)disc;
+    ac.has_due_day = p->due != NULL;
+    ac.due_day = due;
+    ac.has_template_ = has_tpl;
+    ac.template_ = bin(has_tpl ? tpl : NULL, has_tpl ? SC_ID_LEN : 0);
+    ac.note = cs(p->note);
+    op.body_case = SCPB__OP__BODY_ASSIGNMENT_CREATE;
+    op.assignment_create = &ac;
+    s = make_op(c, &op, NULL);
+    if (s == SC_OK && out_id)
+        cl_hex(id, SC_ID_LEN, out_id, SC_ID_HEX_LEN);
+done:
+    sc_free(&c->env, users);
+    sc_free(&c->env, refs);
+    s = act_end(c, s);
+    if (s != SC_OK && out_id)
+        out_id[0] = '\0';
+    return s;
+}
+
 static sc_status item_result(sc_client *c, const Scpb__InspectionState *insp, const char *item,
                              const char *status, int has_points, int32_t points, const char *note,
                              Scpb__ItemResult *r)

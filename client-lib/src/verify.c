@@ -11,6 +11,10 @@
  * Merkle roots), one record in memory at a time, replayed into a temporary
  * in-memory replica and folded with the same fold, and the trailer's size,
  * root and replica hash must equal what was computed.
+ *
+ * vf_replica_hash is that hash over a replica's own states; sc_client_status
+ * reports it, so replicas that see the same ops can be compared with each
+ * other and with the register (`syncd audit` prints the register's).
  */
 #include <jansson.h>
 #include <stdarg.h>
@@ -283,6 +287,19 @@ static sc_status hash_visit(sc_client *t, void *ctx, const uint8_t id[SC_ID_LEN]
     return s;
 }
 
+sc_status vf_replica_hash(sc_client *c, uint8_t out[SC_HASH_LEN], uint64_t *count)
+{
+    rh h;
+    sc_replica_hash_init(&h.h);
+    sc_status s = st_entities_each(c, 0, false, hash_visit, &h);
+    sc_replica_hash_final(&h.h, out);
+    if (count)
+        *count = h.h.count;
+    if (s != SC_OK)
+        memset(out, 0, SC_HASH_LEN);
+    return s;
+}
+
 static sc_status bundle_check(sc_client *c, bundle *b, json_t *o)
 {
     char magic[sizeof BUNDLE_MAGIC - 1];
@@ -387,28 +404,26 @@ static sc_status bundle_check(sc_client *c, bundle *b, json_t *o)
                 s = cl_fail(c, s, 0, "replay: %s", b->tmp->err.msg);
                 break;
             }
-            rh h;
-            sc_replica_hash_init(&h.h);
-            if ((s = st_entities_each(b->tmp, 0, false, hash_visit, &h)) != SC_OK) {
+            uint8_t rhash[SC_HASH_LEN];
+            uint64_t nent = 0;
+            if ((s = vf_replica_hash(b->tmp, rhash, &nent)) != SC_OK) {
                 s = cl_fail(c, s, 0, "replay: %s", b->tmp->err.msg);
                 break;
             }
-            uint8_t rhash[SC_HASH_LEN];
-            sc_replica_hash_final(&h.h, rhash);
             char hex[SC_HASH_HEX];
             cl_hex(root, SC_HASH_LEN, hex, sizeof hex);
             json_object_set_new(o, "root", json_string(hex));
             cl_hex(rhash, SC_HASH_LEN, hex, sizeof hex);
             json_object_set_new(o, "replica_hash", json_string(hex));
-            json_object_set_new(o, "entities", json_integer((json_int_t)h.h.count));
+            json_object_set_new(o, "entities", json_integer((json_int_t)nent));
             if (t->replica_hash.len != SC_HASH_LEN ||
                 memcmp(t->replica_hash.data, rhash, SC_HASH_LEN) != 0)
                 s = cl_fail(c, SC_ERR_REJECTED, 0,
                             "trailer: replica hash differs from replaying the %llu entries",
                             (unsigned long long)b->entries);
-            else if (t->has_entities && t->entities != h.h.count)
+            else if (t->has_entities && t->entities != nent)
                 s = cl_fail(c, SC_ERR_REJECTED, 0, "trailer: %llu entities, replay made %llu",
-                            (unsigned long long)t->entities, (unsigned long long)h.h.count);
+                            (unsigned long long)t->entities, (unsigned long long)nent);
             break;
         }
         default:

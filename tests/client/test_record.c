@@ -257,6 +257,63 @@ START_TEST(open_from_assignment)
 }
 END_TEST
 
+START_TEST(supervisor_plans_a_check)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_SUPERVISOR);
+    const char *who[] = {"li"};
+    sc_assign_params p = {.target = "T1", .inspectors = who, .ninspectors = 1, .kind = "spot",
+                          .disclosure = "unannounced", .due = "2026-12-01", .template_ = "SHEET",
+                          .note = "暗访君安花园小区"};
+    char asg[SC_ID_HEX_LEN];
+    ck_assert_msg(sc_assign(f.c, &p, asg) == SC_OK, "%s", sc_client_errmsg(f.c));
+    char *json = NULL;
+    ck_assert_int_eq(sc_show(f.c, asg, &json), SC_OK);
+    json_t *o = fx_json(&f, json);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "type")), "assignment");
+    ck_assert_str_eq(json_string_value(json_object_get(o, "disclosure")), "unannounced");
+    json_decref(o);
+    /* The plan is then worked like any assignment. */
+    char check[SC_ID_HEX_LEN];
+    sc_check_params cp = {.assignment = asg};
+    ck_assert_msg(sc_check_open(f.c, &cp, check) == SC_OK, "%s", sc_client_errmsg(f.c));
+
+    long long ops = fx_count(&f, "ops");
+    const char *nobody[] = {"wang"};
+    p.inspectors = nobody;
+    ck_assert_int_eq(sc_assign(f.c, &p, asg), SC_ERR_NOT_FOUND);
+    ck_assert_str_eq(asg, "");
+    const char *twice[] = {"li", "li"};
+    p.inspectors = twice;
+    p.ninspectors = 2;
+    ck_assert_int_eq(sc_assign(f.c, &p, asg), SC_ERR_INVALID_ARG);
+    p.inspectors = who;
+    p.ninspectors = 1;
+    p.due = "12/01";
+    ck_assert_int_eq(sc_assign(f.c, &p, asg), SC_ERR_INVALID_ARG);
+    p.due = NULL;
+    p.disclosure = "secret";
+    ck_assert_int_eq(sc_assign(f.c, &p, asg), SC_ERR_INVALID_ARG);
+    ck_assert_int_eq(fx_count(&f, "ops"), ops);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(inspector_may_not_plan)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    const char *who[] = {"li"};
+    sc_assign_params p = {.target = "T1", .inspectors = who, .ninspectors = 1, .kind = "spot",
+                          .disclosure = "open"};
+    char asg[SC_ID_HEX_LEN];
+    long long ops = fx_count(&f, "ops");
+    ck_assert_int_eq(sc_assign(f.c, &p, asg), SC_ERR_FORBIDDEN);
+    ck_assert_int_eq(fx_count(&f, "ops"), ops);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(conflict_then_resolve)
 {
     fx f;
@@ -341,6 +398,8 @@ static Suite *suite(void)
         {"fixed_on_spot_starts_submitted", fixed_on_spot_starts_submitted},
         {"submit_lists_findings_and_photos", submit_lists_findings_and_photos},
         {"open_from_assignment", open_from_assignment},
+        {"supervisor_plans_a_check", supervisor_plans_a_check},
+        {"inspector_may_not_plan", inspector_may_not_plan},
         {"conflict_then_resolve", conflict_then_resolve},
         {"not_enrolled_refuses", not_enrolled_refuses},
     };

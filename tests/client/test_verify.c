@@ -266,6 +266,45 @@ START_TEST(bundle_names_the_first_bad_entry)
 }
 END_TEST
 
+/* The replica hash in sc_client_status is the one a bundle of the same ops replays to. */
+START_TEST(status_reports_the_replica_hash)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    char *json = NULL;
+    ck_assert_int_eq(sc_client_status(f.c, &json), SC_OK);
+    json_t *st = fx_json(&f, json);
+    const char *mine = json_string_value(json_object_get(st, "replica_hash"));
+    ck_assert_ptr_nonnull(mine);
+    ck_assert_uint_eq(strlen(mine), 64);
+
+    char path[160];
+    snprintf(path, sizeof path, "%s/export.bundle", f.dir);
+    write_bundle(&f, path, -1, 0);
+    sc_client *v = NULL;
+    ck_assert_int_eq(sc_client_open(":memory:", NULL, &v, NULL, 0), SC_OK);
+    ck_assert_int_eq(sc_verify_bundle(v, path, &json), SC_OK);
+    json_t *b = json_loads(json, 0, NULL);
+    sc_json_free(v, json);
+    ck_assert_str_eq(json_string_value(json_object_get(b, "replica_hash")), mine);
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "entities")),
+                     json_integer_value(json_object_get(st, "entities")));
+    json_decref(b);
+    sc_client_close(v);
+
+    /* One more op changes it. */
+    ck_assert_int_eq(sc_note_add(f.c, check, "one more"), SC_OK);
+    ck_assert_int_eq(sc_client_status(f.c, &json), SC_OK);
+    json_t *st2 = fx_json(&f, json);
+    ck_assert_str_ne(json_string_value(json_object_get(st2, "replica_hash")), mine);
+    json_decref(st2);
+    json_decref(st);
+    fx_close(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("verify");
@@ -283,6 +322,9 @@ static Suite *suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("bundle_names_the_first_bad_entry");
     tcase_add_test(tc, bundle_names_the_first_bad_entry);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("status_reports_the_replica_hash");
+    tcase_add_test(tc, status_reports_the_replica_hash);
     suite_add_tcase(s, tc);
     return s;
 }

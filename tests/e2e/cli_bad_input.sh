@@ -8,13 +8,13 @@ source "$(dirname "$0")/cli_common.bash"
 make_register
 start_syncd
 export SC_PASS="正确 horse battery"
-enroll li li SC_PASS
-enroll wang wang
+enroll li inspector SC_PASS
+enroll wang supervisor
 sc li --passphrase-env SC_PASS sync >/dev/null
 sc wang sync >/dev/null
 
 P=(--passphrase-env SC_PASS)
-CHECK=$(sc li "${P[@]}" check open --target T1 --kind spot --disclosure open --template WUYI | jq -r .id)
+CHECK=$(sc li "${P[@]}" check open --target T-JAHY --kind spot --disclosure open --template "$TEMPLATE" | jq -r .id)
 FINDING=$(sc li "${P[@]}" finding add --check "$CHECK" --desc "楼道堆物" --grade general | jq -r .id)
 sc li "${P[@]}" check submit "$CHECK" >/dev/null
 sc li "${P[@]}" sync >/dev/null
@@ -25,24 +25,24 @@ before=$(sc li status | jq -c '{outbox, ops, entities}')
 expect_exit 2 "$SPOT" --db "$TMP/li.db" frobnicate
 expect_exit 2 "$SPOT" --db "$TMP/li.db" check score "$CHECK"
 expect_exit 2 "$SPOT" --db "$TMP/li.db" list
-expect_exit 2 "$SPOT" --db "$TMP/li.db" check score "$CHECK" --item 1 --status met --points many
+expect_exit 2 "$SPOT" --db "$TMP/li.db" check score "$CHECK" --item org-leadership --status met --points many
 
 # Not found: 3, with the id in the message.
 expect_exit 3 sc li show 0123456789abcdef0123456789abcdef
 grep -q 0123456789abcdef0123456789abcdef "$TMP/err" || fail "message names the id"
 expect_exit 3 sc li "${P[@]}" check open --target NOPE --kind spot --disclosure open
 grep -q NOPE "$TMP/err" || fail "message names the code"
-expect_exit 3 sc li "${P[@]}" check score "$CHECK" --item 99 --status met
+expect_exit 3 sc li "${P[@]}" check score "$CHECK" --item no-such-item --status met
 jq -e '.error.status == "SC_ERR_NOT_FOUND"' "$TMP/out" >/dev/null || fail "--json error document"
 
 # Refused: 1, with the fold's reason.
-expect_exit 1 sc li "${P[@]}" check score "$CHECK" --item 1 --status met
+expect_exit 1 sc li "${P[@]}" check score "$CHECK" --item org-leadership --status met
 grep -q "amend" "$TMP/err" || fail "scoring a submitted check: $(cat "$TMP/err")"
 expect_exit 1 sc wang close "$FINDING"
 grep -q "verified" "$TMP/err" || fail "closing an open finding: $(cat "$TMP/err")"
 expect_exit 1 sc li "${P[@]}" close "$FINDING"
 grep -qi "role" "$TMP/err" || fail "an inspector closing: $(cat "$TMP/err")"
-expect_exit 1 sc li "${P[@]}" check open --target T1 --kind sometimes --disclosure open
+expect_exit 1 sc li "${P[@]}" check open --target T-JAHY --kind sometimes --disclosure open
 
 # The photo must be a readable file: 6 (local file), naming it.
 expect_exit 6 sc li "${P[@]}" photo add "$FINDING" "$TMP/no-such.jpg"

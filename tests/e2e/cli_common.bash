@@ -1,11 +1,13 @@
-# cli_common.bash: what the CLI scenario scripts (tests/e2e/cli_*.sh) share:
-# a temp dir, a real syncd on 127.0.0.1 with an ephemeral port, fixtures made
-# with `syncd admin`, devices enrolled with the CLI, and cleanup that always
-# stops what was started.  Sourced, never run (the .bash name keeps ctest
-# from picking it up as a test).
+# cli_common.bash: what the scenario scripts (tests/e2e/*.sh) share: a temp
+# dir, a real syncd on 127.0.0.1 with an ephemeral port, the register of
+# scripts/make-register.sh, devices enrolled with the CLI, helpers for the
+# score sheet and findings, and cleanup that always stops what was started
+# (KEEP_TMP=1 keeps the temp dir to look at after a failure).  Sourced, never
+# run (the .bash name keeps ctest from picking it up as a test).
 set -euo pipefail
 
 : "${SC_BIN_DIR:?SC_BIN_DIR must point at the build directory}"
+: "${SC_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 SYNCD="$SC_BIN_DIR/syncd/syncd"
 SPOT="$SC_BIN_DIR/client-lib/spotcheck"
 command -v jq >/dev/null || { echo "jq is required (scripts/install-deps.sh installs it)" >&2; exit 1; }
@@ -23,7 +25,7 @@ cleanup() {
   for pid in "${PIDS[@]:-}"; do
     [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   done
-  rm -rf "$TMP"
+  [[ -n ${KEEP_TMP:-} ]] && echo "kept $TMP" >&2 || rm -rf "$TMP"
 }
 trap cleanup EXIT
 # Fast retries against servers that are meant to be down.
@@ -38,6 +40,9 @@ admin() { "$SYNCD" admin --data "$DATA" "$@"; }
 
 # start_syncd: serve the register in $DATA; sets URL and SYNCD_PID.
 start_syncd() {
+  # Empty the log first: the child opens it only after the fork, and until then
+  # the loop below must see neither a missing file nor an earlier run's line.
+  : >"$TMP/serve.log"
   "$SYNCD" serve --data "$DATA" --listen 127.0.0.1:0 >"$TMP/serve.log" 2>&1 &
   SYNCD_PID=$!
   PIDS+=("$SYNCD_PID")
@@ -57,32 +62,14 @@ stop_syncd() {
   wait "$SYNCD_PID" 2>/dev/null || true
 }
 
-# The fixtures of DOMAIN.md §11: a city, a property company (the responsible
-# unit), a compound, an inspector, a supervisor, the unit's contact, the
-# 100-point 无疫 score sheet with its veto item.
+# The register of DOMAIN.md §6 and §11 (scripts/make-register.sh, shared with
+# `make run`): 市疫情防控指挥部 → … → 君安社区 → 君安花园物业, the compound
+# T-JAHY it runs, two inspectors, a supervisor, the property company's
+# contact (wuye), an auditor, and the 100-point 无疫 score sheet with its veto
+# item.
+TEMPLATE=no-epidemic-100
 make_register() {
-  "$SYNCD" init --data "$DATA" >/dev/null
-  admin org add city --name 市疫情防控指挥部 --level city >/dev/null
-  admin org add unit-a --name 君安物业 --parent city --level community >/dev/null
-  admin target add T1 --name 君安花园小区 --org unit-a --type compound >/dev/null
-  admin user add li --role inspector --org city --name 李检查 >/dev/null
-  admin user add wang --role supervisor --org city --name 王督查 >/dev/null
-  admin user add zhao --role responsible --org unit-a --name 赵物业 >/dev/null
-  cat >"$TMP/sheet.json" <<'JSON'
-{"code": "WUYI", "name": "无疫社区测评表", "version": 1, "pass_mark": 80,
- "items": [
-  {"code": "1", "section": "组织管理", "text": "组织领导", "max_points": 5},
-  {"code": "2", "section": "防控效果", "text": "无确诊病例", "max_points": 20, "veto": true},
-  {"code": "3", "section": "防控效果", "text": "无疑似病例", "max_points": 15},
-  {"code": "4", "section": "防控效果", "text": "无密切接触者", "max_points": 15},
-  {"code": "5", "section": "防控措施", "text": "无重点人员漏管", "max_points": 10},
-  {"code": "6", "section": "防控措施", "text": "防控宣传", "max_points": 10},
-  {"code": "7", "section": "防控措施", "text": "卫生情况", "max_points": 10},
-  {"code": "8", "section": "组织管理", "text": "防控资料", "max_points": 5},
-  {"code": "9", "section": "防控效果", "text": "防控效果", "max_points": 5},
-  {"code": "10", "section": "组织管理", "text": "值班守班", "max_points": 5}]}
-JSON
-  TEMPLATE=$(admin template add "$TMP/sheet.json")
+  "$SC_SOURCE_DIR/scripts/make-register.sh" "$SYNCD" "$DATA"
 }
 
 # enroll NAME LOGIN [PASSVAR]: a replica $TMP/NAME.db enrolled as LOGIN.
@@ -114,4 +101,89 @@ expect_exit() {
   "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
   [[ $rc -eq $want ]] || { cat "$TMP/out" "$TMP/err" >&2; fail "'$*' exited $rc, expected $want"; }
   [[ -s "$TMP/err" ]] || fail "'$*' failed without a message on stderr"
+}
+
+# expect_jq JSON FILTER EXPECTED WHAT: `jq -r FILTER` of JSON must print EXPECTED.
+expect_jq() { expect_eq "$(jq -r "$2" <<<"$1")" "$3" "$4"; }
+
+# expect_id VALUE WHAT: VALUE is an entity id (32 hex digits); prints it.
+expect_id() {
+  [[ $1 =~ ^[0-9a-f]{32}$ ]] || fail "$2: '$1' is not an entity id"
+  printf '%s\n' "$1"
+}
+
+# day N: the date N days from today (UTC, as the client decides overdue), YYYY-MM-DD.
+day() { date -u -d "$1 days" +%F; }
+
+# photo FILE TEXT: a small file with JPEG magic bytes (the photo store reads MIME types from them).
+photo() { printf '\xff\xd8\xff\xe0 %s' "$2" >"$1"; }
+
+# sync_ok NAME...: sync each replica in turn; nothing it pushes may be rejected.
+sync_ok() {
+  local r out
+  for r in "$@"; do
+    out=$(sc "$r" sync)
+    expect_jq "$out" '.rejected | length' 0 "ops rejected when $r synced: $out"
+  done
+}
+
+# The 100-point 无疫 测评表 (tests/vectors/templates/no-epidemic-100.json), item codes in order.
+SHEET_ITEMS=(org-leadership no-confirmed no-suspected no-close-contacts no-missed-key-persons
+             publicity sanitation records effect duty)
+
+# score_sheet NAME CHECK [ITEM=STATUS:POINTS[:NOTE] | ITEM=-]...: score the sheet's items on
+# replica NAME; items not listed are met (full points), ITEM=- leaves one unscored.
+score_sheet() {
+  local name=$1 check=$2
+  shift 2
+  local item spec status points note s
+  for item in "${SHEET_ITEMS[@]}"; do
+    spec=
+    for s in "$@"; do [[ ${s%%=*} == "$item" ]] && spec=${s#*=}; done
+    if [[ $spec == - ]]; then
+      continue
+    elif [[ -z $spec ]]; then
+      sc "$name" check score "$check" --item "$item" --status met >/dev/null
+    else
+      IFS=: read -r status points note <<<"$spec"
+      sc "$name" check score "$check" --item "$item" --status "$status" --points "$points" \
+        ${note:+--note "$note"} >/dev/null
+    fi
+  done
+}
+
+# new_check NAME [TARGET]: a draft open supervisory check (明查) on the score sheet; prints its id.
+new_check() {
+  expect_id "$(sc "$1" check open --target "${2:-T-JAHY}" --kind supervisory --disclosure open \
+               --relation superior --template "$TEMPLATE" | jq -r .id)" "check open on $1"
+}
+
+# new_finding NAME CHECK DESC GRADE [ARGS...]: a finding on CHECK for the property company
+# (junan-garden) to rectify; prints its id.
+new_finding() {
+  local name=$1 check=$2 desc=$3 grade=$4
+  shift 4
+  expect_id "$(sc "$name" finding add --check "$check" --desc "$desc" --grade "$grade" \
+               --responsible junan-garden "$@" | jq -r .id)" "finding add on $name"
+}
+
+# start_with LOGIN...: the register, syncd, and one replica per login (named after it),
+# enrolled and synced.
+start_with() {
+  make_register
+  start_syncd
+  local who
+  for who in "$@"; do enroll "$who" "$who"; done
+  sync_ok "$@"
+}
+
+# submitted_finding NAME DESC GRADE [ARGS...]: a new check on replica NAME with one finding,
+# submitted (not synced); prints the finding's id.
+submitted_finding() {
+  local name=$1 check finding
+  shift
+  check=$(new_check "$name")
+  finding=$(new_finding "$name" "$check" "$@")
+  sc "$name" check submit "$check" >/dev/null
+  printf '%s\n' "$finding"
 }

@@ -9,13 +9,13 @@ repoint() { sqlite3 "$TMP/li.db" "UPDATE meta SET value = CAST('$URL' AS BLOB) W
 
 make_register
 start_syncd
-enroll li li
+enroll li inspector
 sc li sync >/dev/null
 stop_syncd
 cp -a "$DATA" "$TMP/data.snapshot"       # the register with the device enrolled
 start_syncd
 repoint
-CHECK=$(sc li check open --target T1 --kind daily --disclosure open | jq -r .id)
+CHECK=$(sc li check open --target T-JAHY --kind daily --disclosure open | jq -r .id)
 sc li check score "$CHECK" --item 1 --status met >/dev/null
 sc li sync >/dev/null
 size=$(sc li status | jq .checkpoint.size)

@@ -305,35 +305,18 @@ START_TEST(rejection_reasons)
     ops[10] = sct_op_note(ki, &clock, ids[9], SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
                           (const uint8_t(*)[SC_HASH_LEN])nowhere, 1, "x");
     want[10] = SCPB__REASON__REASON_UNKNOWN_DEPENDENCY;
-    /* 11: an HLC not after its dep's.  Sealed here with op 9's own HLC:
-     * sct_device_op ticks the HLC up to the wall clock, which passes op 9's
-     * as soon as a millisecond has gone by, and the op would be accepted. */
+    /* 11: an HLC not after its dep's: the dep's own.  sct_op_note ticks its clock
+     * at the wall clock, which moves past op 9's HLC as soon as a millisecond has
+     * passed, so the note is sealed again with the HLC set. */
     {
-        Scpb__Op op = SCPB__OP__INIT;
-        Scpb__Note note = SCPB__NOTE__INIT;
-        ProtobufCBinaryData dep = {SC_HASH_LEN, ops[9]->id};
-        note.text = "x";
-        op.has_version = true;
-        op.version = 1;
-        op.has_author = true;
-        op.author.data = (uint8_t *)(uintptr_t)sc_keypair_public(ki);
-        op.author.len = SC_KEY_LEN;
-        op.has_hlc = true;
-        op.hlc = ops[9]->op->hlc;
-        op.has_device_time_ms = true;
-        op.device_time_ms = sct_now_ms();
-        op.has_entity = true;
-        op.entity.data = ids[9];
-        op.entity.len = SC_ID_LEN;
-        op.has_entity_type = true;
-        op.entity_type = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
-        op.n_deps = 1;
-        op.deps = &dep;
-        op.body_case = SCPB__OP__BODY_NOTE;
-        op.note = &note;
+        uint64_t early = 1;
+        sc_op *n = sct_op_note(ki, &early, ids[9], SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+                               (const uint8_t(*)[SC_HASH_LEN])ops[9]->id, 1, "x");
+        n->op->hlc = ops[9]->op->hlc;
         sc_err err;
         sc_err_clear(&err);
-        ck_assert_int_eq(sc_op_seal(sct_sys_env(), ki, &op, &ops[11], &err), SC_OK);
+        ck_assert_int_eq(sc_op_seal(sct_sys_env(), ki, n->op, &ops[11], &err), SC_OK);
+        sc_op_free(sct_sys_env(), n);
     }
     want[11] = SCPB__REASON__REASON_HLC_NOT_AFTER_DEPS;
     /* 12: the same entity created twice. */

@@ -1,0 +1,72 @@
+/*
+ * faultproxy.h: a fault-injecting TCP proxy on loopback, for tests that put
+ * a bad network between clients and syncd.  Test code only.
+ *
+ * The proxy listens on 127.0.0.1:0 and forwards every connection to
+ * 127.0.0.1:upstream.  Clients keep connections alive across requests, so
+ * faults are drawn per request (client bytes that follow the server's, or
+ * the first ones), from one seeded random stream; a request suffers at most
+ * one fatal fault:
+ *   drop      the connection is closed as the request arrives, before a byte
+ *             of it passes
+ *   truncate  the request or its response is cut after a random number of
+ *             bytes, then both sides are closed cleanly (FIN)
+ *   reset     after a random number of bytes in either direction both sides
+ *             are closed with RST (SO_LINGER 0)
+ * and any forwarded piece may be delayed 1..delay_max_ms.
+ * A fault is counted when it actually happens (a connection that ends before
+ * its cut point is not counted as cut).  Faults can be turned off and on
+ * while it runs, and the upstream port changed (a restarted server), so a
+ * test can let the clients finish on a clean network.
+ *
+ * The same seed gives the same plans in the same connection order; thread
+ * timing still decides which request meets which plan, so a run is
+ * reproducible in its statistics, not byte for byte.
+ */
+#ifndef SC_TEST_FAULTPROXY_H
+#define SC_TEST_FAULTPROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sct_proxy_opts {
+    uint64_t seed;
+    unsigned drop_pct;       /* of requests, dropped as they arrive */
+    unsigned truncate_pct;   /* of requests, the request or the response cut */
+    unsigned reset_pct;      /* of requests, reset */
+    uint32_t cut_max;        /* cut and reset points are drawn in [0, cut_max) bytes (default 256 KiB) */
+    unsigned delay_pct;      /* of forwarded pieces, held back */
+    unsigned delay_max_ms;   /* longest hold (default 50) */
+    uint64_t rate_bps;       /* per connection and direction, bytes per second; 0: unlimited */
+} sct_proxy_opts;
+
+typedef struct sct_proxy_stats {
+    uint64_t connections;    /* accepted */
+    uint64_t drops;
+    uint64_t truncations;    /* of which: */
+    uint64_t cut_requests;   /*   client to server cut */
+    uint64_t cut_responses;  /*   server to client cut */
+    uint64_t resets;
+    uint64_t delays;
+    uint64_t bytes;          /* forwarded, both directions */
+} sct_proxy_stats;
+
+typedef struct sct_proxy sct_proxy;
+
+/* Start a proxy to 127.0.0.1:upstream; aborts the test on failure. */
+sct_proxy *sct_proxy_start(uint16_t upstream, const sct_proxy_opts *opts);
+/* The port it listens on. */
+uint16_t sct_proxy_port(const sct_proxy *p);
+/* "http://127.0.0.1:PORT" into out (cap bytes). */
+void sct_proxy_url(const sct_proxy *p, char *out, size_t cap);
+/* Forward new connections to another upstream port. */
+void sct_proxy_set_upstream(sct_proxy *p, uint16_t upstream);
+/* Replace the fault plan for new connections and pieces (the seed is kept). */
+void sct_proxy_set_opts(sct_proxy *p, const sct_proxy_opts *opts);
+/* Counters so far. */
+void sct_proxy_get_stats(sct_proxy *p, sct_proxy_stats *out);
+/* Stop accepting, close every connection, wait for its threads, free.  NULL is a no-op. */
+void sct_proxy_stop(sct_proxy *p);
+
+#endif
