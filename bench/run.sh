@@ -7,7 +7,7 @@
 # bench uses build/bench, a Release build).  Every server is a real `syncd
 # serve` on 127.0.0.1 with an ephemeral port and its default settings;
 # every client runs on the same machine.  Each phase runs under `timeout`,
-# so the whole run is bounded (about 10 minutes when the big register is
+# so the whole run is bounded (about 4 minutes when the big register is
 # cached in BUILD_DIR/bench-cache, a few more when it is built).
 #
 # Output: a table on stdout, and in DIR (default bench/results): raw.tsv
