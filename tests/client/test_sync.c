@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 
 #include "core/checkpoint.h"
@@ -33,7 +34,7 @@ typedef struct srv {
     fx *f;
     int lfd, port;
     pthread_t th;
-    volatile int stop;
+    atomic_int stop;       /* set by the test thread, read by the server thread */
     enum mode mode;
     int reject_kind;          /* op kind the server rejects (0: none) */
     uint32_t page;            /* ops per pull */
@@ -439,7 +440,7 @@ static void do_blob(srv *s, int fd, const req *r)
 static void *serve(void *arg)
 {
     srv *s = arg;
-    while (!s->stop) {
+    while (!atomic_load(&s->stop)) {
         struct pollfd p = {.fd = s->lfd, .events = POLLIN};
         if (poll(&p, 1, 20) <= 0)
             continue;
@@ -489,7 +490,7 @@ static void srv_start(srv *s, fx *f)
 
 static void srv_stop(srv *s)
 {
-    s->stop = 1;
+    atomic_store(&s->stop, 1);
     pthread_join(s->th, NULL);
     close(s->lfd);
     for (size_t i = 0; i < s->n; i++)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
@@ -419,7 +420,13 @@ long sct_request(sct_client *c, const char *method, const char *target, const vo
     char url[4096];
     snprintf(url, sizeof url, "%s%s", c->base, target);
     struct curl_slist *hl = NULL;
-    hl = curl_slist_append(hl, "Expect:");
+    /* No 100-continue round trip unless the caller asks for one (for an
+     * oversized body, so the 413 comes before any of it is sent). */
+    bool expect = false;
+    for (int i = 0; headers && headers[i]; i++)
+        expect = expect || strncasecmp(headers[i], "Expect:", 7) == 0;
+    if (!expect)
+        hl = curl_slist_append(hl, "Expect:");
     for (int i = 0; headers && headers[i]; i++)
         hl = curl_slist_append(hl, headers[i]);
 
