@@ -152,31 +152,61 @@ static bool rel_finding(void *ctx, const sd_entity_row *row)
     return true;
 }
 
+static int cmp_id16(const void *a, const void *b)
+{
+    return memcmp(a, b, SC_ID_LEN);
+}
+
+/* Is e a finding made in inspection insp whose row this transaction has not written yet? */
+static bool unwritten_finding_of(const sd_ent *e, const uint8_t insp[SC_ID_LEN])
+{
+    return e->dirty && e->row.type == T_(FINDING) && e->row.has_inspection &&
+           memcmp(e->row.inspection, insp, SC_ID_LEN) == 0;
+}
+
 /*
  * An inspection was just submitted (at log index submit_idx): its earlier
  * ops and all ops of its findings become visible to the inspected unit.
  * Each such op gets a release event, and the findings are marked released.
+ *
+ * The findings are those the database holds and those this transaction
+ * made or changed without writing their rows yet (sd_txn_flush): reading
+ * both instead of flushing first keeps every finding's row to one write
+ * per group commit, although most findings take more ops after the
+ * submission.  They are released in id order, as one query would list
+ * them.
  */
 static sc_status release_inspection(sd_txn *t, const uint8_t insp[SC_ID_LEN], uint64_t submit_idx)
 {
     rel_ctx c = {t, insp, submit_idx, NULL, 0, 0, false};
-    /* The findings are found in the database: findings made in this transaction must be there. */
-    sc_status rc = sd_txn_flush(t);
-    if (rc == SC_OK)
-        rc = t->s->vt->entity_ops(t->s, insp, rel_op, &c, t->err);
+    sc_status rc = t->s->vt->entity_ops(t->s, insp, rel_op, &c, t->err);
     if (rc == SC_OK)
         rc = t->rc;
     if (rc == SC_OK)
         rc = t->s->vt->entity_findings(t->s, insp, rel_finding, &c, t->err);
+    for (size_t i = 0; rc == SC_OK && i < t->nall && !c.oom; i++)
+        if (unwritten_finding_of(t->all[i], insp))
+            rel_finding(&c, &t->all[i]->row);
     if (rc == SC_OK && c.oom)
         rc = sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory");
+    if (rc == SC_OK && c.n > 1) {
+        qsort(c.ids, c.n, sizeof *c.ids, cmp_id16);
+        size_t m = 1;
+        for (size_t i = 1; i < c.n; i++)
+            if (memcmp(c.ids[i], c.ids[m - 1], SC_ID_LEN) != 0)
+                memcpy(c.ids[m++], c.ids[i], SC_ID_LEN);
+        c.n = m;
+    }
     for (size_t i = 0; rc == SC_OK && i < c.n; i++) {
-        rc = t->s->vt->entity_set_released(t->s, c.ids[i], t->err);
+        void **slot = sd_idmap_find(&t->ents, c.ids[i]);
+        sd_ent *e = slot ? *slot : NULL;
+        /* An unwritten row gets the flag with the rest of it, at the flush. */
+        if (!e || !e->dirty)
+            rc = t->s->vt->entity_set_released(t->s, c.ids[i], t->err);
         if (rc != SC_OK)
             break;
-        void **slot = sd_idmap_find(&t->ents, c.ids[i]);
-        if (slot)
-            ((sd_ent *)*slot)->row.released = true;
+        if (e)
+            e->row.released = true;
         rel_ctx f = {t, c.ids[i], UINT64_MAX, NULL, 0, 0, false};
         rc = t->s->vt->entity_ops(t->s, c.ids[i], rel_op, &f, t->err);
         if (rc == SC_OK)
