@@ -112,11 +112,11 @@ typedef struct rel_ctx {
     bool oom;
 } rel_ctx;
 
-static bool rel_op(void *ctx, const sd_op_row *row)
+/* A release event for the op at log index idx of c->entity, unless it is logged at c->before or later. */
+static bool rel_idx(rel_ctx *c, uint64_t idx)
 {
-    rel_ctx *c = ctx;
     sd_txn *t = c->t;
-    if (row->idx >= c->before)
+    if (idx >= c->before)
         return true;
     if (!t->rel_loaded) {
         sc_status rc = t->s->vt->release_next_seq(t->s, &t->rel_seq, t->err);
@@ -126,13 +126,36 @@ static bool rel_op(void *ctx, const sd_op_row *row)
         }
         t->rel_loaded = true;
     }
-    sc_status rc = t->s->vt->release_put(t->s, t->rel_seq, c->entity, row->idx, t->err);
+    sc_status rc = t->s->vt->release_put(t->s, t->rel_seq, c->entity, idx, t->err);
     if (rc != SC_OK) {
         sd_txn_fail(t, rc);
         return false;
     }
     t->rel_seq++;
     return true;
+}
+
+static bool rel_op(void *ctx, const sd_op_row *row)
+{
+    return rel_idx(ctx, row->idx);
+}
+
+/*
+ * Release events for c->entity's ops, in log order: from the cache when it
+ * holds them (the entity was judged in this transaction), else from the log.
+ */
+static sc_status rel_entity(rel_ctx *c)
+{
+    sd_txn *t = c->t;
+    void **slot = sd_idmap_find(&t->ents, c->entity);
+    const sd_ent *e = slot ? *slot : NULL;
+    if (e && e->ops_loaded) {
+        for (size_t i = 0; i < e->nops && rel_idx(c, e->idx[i]); i++)
+            ;
+        return t->rc;
+    }
+    sc_status rc = t->s->vt->entity_ops(t->s, c->entity, rel_op, c, t->err);
+    return rc == SC_OK ? t->rc : rc;
 }
 
 static bool rel_finding(void *ctx, const sd_entity_row *row)
@@ -179,9 +202,7 @@ static bool unwritten_finding_of(const sd_ent *e, const uint8_t insp[SC_ID_LEN])
 static sc_status release_inspection(sd_txn *t, const uint8_t insp[SC_ID_LEN], uint64_t submit_idx)
 {
     rel_ctx c = {t, insp, submit_idx, NULL, 0, 0, false};
-    sc_status rc = t->s->vt->entity_ops(t->s, insp, rel_op, &c, t->err);
-    if (rc == SC_OK)
-        rc = t->rc;
+    sc_status rc = rel_entity(&c);
     if (rc == SC_OK)
         rc = t->s->vt->entity_findings(t->s, insp, rel_finding, &c, t->err);
     for (size_t i = 0; rc == SC_OK && i < t->nall && !c.oom; i++)
@@ -208,9 +229,7 @@ static sc_status release_inspection(sd_txn *t, const uint8_t insp[SC_ID_LEN], ui
         if (e)
             e->row.released = true;
         rel_ctx f = {t, c.ids[i], UINT64_MAX, NULL, 0, 0, false};
-        rc = t->s->vt->entity_ops(t->s, c.ids[i], rel_op, &f, t->err);
-        if (rc == SC_OK)
-            rc = t->rc;
+        rc = rel_entity(&f);
     }
     free(c.ids);
     return rc == SC_OK ? SC_OK : sd_txn_fail(t, rc);
@@ -324,7 +343,7 @@ sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState 
         rc = release_inspection(t, e->id, idx);
     if (rc != SC_OK)
         return sd_txn_fail(t, rc);
-    if (!sd_ent_push_op(e, o, own))
+    if (!sd_ent_push_op(e, o, idx, own))
         return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
     t->cached_ops++;
     t->size++;

@@ -155,6 +155,7 @@ typedef struct sd_ent {
     sd_entity_row row;        /* row.state: malloc'd by the store or NULL */
     Scpb__EntityState *state; /* decoded (env), owned; NULL until needed */
     sc_op **ops;              /* its ops in log order, once loaded */
+    uint64_t *idx;            /* idx[i]: the log index of ops[i] */
     bool *own;                /* ops[i] is freed with the cache */
     size_t nops, capops;
     bool ops_loaded;
@@ -216,8 +217,10 @@ sd_ent *sd_ent_get(sd_txn *t, const uint8_t id[SC_ID_LEN]);
 const Scpb__EntityState *sd_ent_state(sd_txn *t, sd_ent *e);
 /* Load the entity's logged ops into e->ops (once). */
 sc_status sd_ent_load_ops(sd_txn *t, sd_ent *e);
-/* Append an op to e->ops; own: freed with the cache.  False when out of memory. */
-bool sd_ent_push_op(sd_ent *e, sc_op *o, bool own);
+/* Append an op logged at idx to e->ops; own: freed with the cache.  False when out of memory. */
+bool sd_ent_push_op(sd_ent *e, sc_op *o, uint64_t idx, bool own);
+/* The position in e->ops (loaded) of the op with this id, or e->nops when it is not one of them. */
+size_t sd_ent_find_op(const sd_ent *e, const uint8_t id[SC_HASH_LEN]);
 /* Remember a refused op, so ops depending on it are refused as such (cascade). */
 void sd_refused_add(sd_txn *t, const uint8_t id[SC_HASH_LEN]);
 bool sd_refused_has(const sd_txn *t, const uint8_t id[SC_HASH_LEN]);

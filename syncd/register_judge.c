@@ -453,29 +453,30 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
     if (res->reason != 0)
         return SC_OK;
 
+    /*
+     * A dep must be a logged op of this entity, and those are exactly the
+     * entity's ops as the cache holds them (loaded from the log, plus those
+     * this transaction accepted): no lookup by id in the log is needed.
+     */
+    rc = sd_ent_load_ops(t, e);
+    if (rc != SC_OK)
+        return rc;
     for (size_t d = 0; d < op->n_deps; d++) {
-        rc = s->vt->op_find(s, op->deps[d].data, &found, t->err);
-        if (rc == SC_ERR_NOT_FOUND ||
-            (rc == SC_OK && memcmp(found.entity, op->entity.data, SC_ID_LEN) != 0)) {
+        size_t j = op->deps[d].len == SC_HASH_LEN ? sd_ent_find_op(e, op->deps[d].data) : e->nops;
+        if (j == e->nops) {
             char dh[SC_HASH_HEX];
-            sd_hex_id(op->deps[d].data, SC_HASH_LEN, dh, sizeof dh);
+            sd_hex_id(op->deps[d].data, op->deps[d].len, dh, sizeof dh);
             return sd_reject(res, R_(UNKNOWN_DEPENDENCY), "dep %.16s is not a logged op of this %s",
                              dh, sd_type_name(type));
         }
-        if (rc != SC_OK)
-            return sd_txn_fail(t, rc);
-        if (found.hlc >= op->hlc)
+        if (e->ops[j]->op->hlc >= op->hlc)
             return sd_reject(res, R_(HLC_NOT_AFTER_DEPS),
                              "the op's HLC is not after the HLC of its dep at log index %llu",
-                             (unsigned long long)found.idx);
+                             (unsigned long long)e->idx[j]);
     }
     if (e->exists && e->row.op_count >= SC_ENTITY_OPS_MAX)
         return sd_reject(res, R_(ENTITY_FULL), "the %s already has %d ops", sd_type_name(type),
                          SC_ENTITY_OPS_MAX);
-
-    rc = sd_ent_load_ops(t, e);
-    if (rc != SC_OK)
-        return rc;
     size_t n = e->nops + 1;
     sc_fold_input *in = calloc(n, sizeof *in);
     if (!in)

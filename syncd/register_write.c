@@ -42,6 +42,7 @@ static void ent_free(const sc_env *env, sd_ent *e)
         if (e->own[i])
             sc_op_free(env, e->ops[i]);
     free(e->ops);
+    free(e->idx);
     free(e->own);
     free(e);
 }
@@ -147,7 +148,7 @@ const Scpb__EntityState *sd_ent_state(sd_txn *t, sd_ent *e)
     return e->state;
 }
 
-bool sd_ent_push_op(sd_ent *e, sc_op *o, bool own)
+bool sd_ent_push_op(sd_ent *e, sc_op *o, uint64_t idx, bool own)
 {
     if (e->nops == e->capops) {
         size_t cap = e->capops ? e->capops * 2 : 16;
@@ -155,6 +156,10 @@ bool sd_ent_push_op(sd_ent *e, sc_op *o, bool own)
         if (!v)
             return false;
         e->ops = v;
+        uint64_t *x = realloc(e->idx, cap * sizeof *x);
+        if (!x)
+            return false;
+        e->idx = x;
         bool *w = realloc(e->own, cap * sizeof *w);
         if (!w)
             return false;
@@ -162,9 +167,19 @@ bool sd_ent_push_op(sd_ent *e, sc_op *o, bool own)
         e->capops = cap;
     }
     e->ops[e->nops] = o;
+    e->idx[e->nops] = idx;
     e->own[e->nops] = own;
     e->nops++;
     return true;
+}
+
+size_t sd_ent_find_op(const sd_ent *e, const uint8_t id[SC_HASH_LEN])
+{
+    /* From the newest: a dep is most often the entity's latest op. */
+    for (size_t i = e->nops; i-- > 0;)
+        if (memcmp(e->ops[i]->id, id, SC_HASH_LEN) == 0)
+            return i;
+    return e->nops;
 }
 
 typedef struct load_ctx {
@@ -187,7 +202,7 @@ static bool load_op(void *ctx, const sd_op_row *row)
                                            (unsigned long long)row->idx, e.msg));
         return false;
     }
-    if (!sd_ent_push_op(l->e, o, true)) {
+    if (!sd_ent_push_op(l->e, o, row->idx, true)) {
         sc_op_free(l->t->env, o);
         sd_txn_fail(l->t, sc_err_set(l->t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
         return false;
