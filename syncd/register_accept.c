@@ -26,14 +26,33 @@
 #include "register_internal.h"
 #include "tlog.h"
 
-/* The derived columns of an entity's row from its new state. */
-static sc_status derive_row(sd_txn *t, sd_ent *e, const Scpb__EntityState *st, int type,
-                            sd_entity_row *nr)
+/*
+ * The derived columns of an entity's row from its new state st, after op o.
+ * st is NULL only for an existing inspection or finding (see sd_accept):
+ * then the op count is its ops with o, and an inspection is submitted
+ * exactly when o is a submission, since its status moves only from draft
+ * to submitted and only by a valid InspectionSubmit (merge.c,
+ * judge_inspection; ent_refold checks it against the state).
+ */
+static sc_status derive_row(sd_txn *t, sd_ent *e, const sc_op *o, const Scpb__EntityState *st,
+                            int type, sd_entity_row *nr)
 {
     memset(nr, 0, sizeof *nr);
     memcpy(nr->id, e->id, SC_ID_LEN);
     nr->type = type;
-    nr->op_count = st->op_count;
+    nr->op_count = st ? st->op_count : (uint32_t)(e->nops + 1);
+    if (!st) {
+        nr->has_target = e->row.has_target;
+        memcpy(nr->target, e->row.target, SC_ID_LEN);
+        nr->has_scope = e->row.has_scope;
+        memcpy(nr->scope_org, e->row.scope_org, SC_ID_LEN);
+        nr->vis_class = e->row.vis_class;
+        nr->released = e->row.released || (type == T_(INSPECTION) &&
+                                           o->op->body_case == K_(INSPECTION_SUBMIT));
+        nr->has_inspection = e->row.has_inspection;
+        memcpy(nr->inspection, e->row.inspection, SC_ID_LEN);
+        return SC_OK;
+    }
     if (e->exists) {
         nr->has_target = e->row.has_target;
         memcpy(nr->target, e->row.target, SC_ID_LEN);
@@ -302,7 +321,7 @@ sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState 
 
     bool was_released = e->exists && e->row.released;
     sd_entity_row nr;
-    rc = derive_row(t, e, st, (int)op->entity_type, &nr);
+    rc = derive_row(t, e, o, st, (int)op->entity_type, &nr);
     if (rc != SC_OK)
         return sd_txn_fail(t, rc);
     nr.last_idx = idx;
@@ -314,6 +333,10 @@ sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState 
      * devices, ...) is written now: other queries read those rows.
      */
     bool defer = nr.type == T_(INSPECTION) || nr.type == T_(FINDING);
+    if (!st && (!defer || !e->exists || !e->ops_loaded))
+        return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_INTERNAL, 0,
+                                         "register: an op without its state outside an "
+                                         "inspection or finding"));
     if (!defer) {
         uint8_t *buf = NULL;
         size_t len = 0;
@@ -331,8 +354,11 @@ sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState 
     free(e->row.state);
     e->row = nr;
     e->exists = true;
-    sc_state_free(t->env, e->state);
-    e->state = st;
+    if (st) {
+        sc_state_free(t->env, e->state);
+        e->state = st;
+    }
+    e->stale = !st;
     if (defer && !e->dirty) {
         e->dirty = true;
         t->ndirty++;
