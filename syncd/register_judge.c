@@ -475,7 +475,6 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
 {
     *taken = false;
     const Scpb__Op *op = o->op;
-    sd_store *s = t->s;
     memcpy(res->op_id, o->id, SC_HASH_LEN);
     res->status = SCPB__OP_STATUS__OP_REJECTED;
     res->reason = 0;
@@ -483,15 +482,23 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
     res->message[0] = '\0';
     sd_txn_trim(t);
 
-    sd_op_row found;
-    sc_status rc = s->vt->op_find(s, o->id, &found, t->err);
-    if (rc == SC_OK) {
+    /*
+     * A duplicate is an op of the same entity (the op id hashes the entity
+     * in), so the entity's ops, as the cache holds them, are where to look;
+     * the dep check and the fold need them loaded anyway.
+     */
+    sd_ent *e = sd_ent_get(t, op->entity.data);
+    if (!e)
+        return t->rc;
+    sc_status rc = sd_ent_load_ops(t, e);
+    if (rc != SC_OK)
+        return rc;
+    size_t dup = sd_ent_find_op(e, o->id);
+    if (dup < e->nops) {
         res->status = SCPB__OP_STATUS__OP_DUPLICATE;
-        res->log_index = found.idx;
+        res->log_index = e->idx[dup];
         return SC_OK;
     }
-    if (rc != SC_ERR_NOT_FOUND)
-        return sd_txn_fail(t, rc);
 
     if (op->author.len != SC_KEY_LEN || memcmp(op->author.data, a->p.device, SC_KEY_LEN) != 0)
         return sd_reject(res, R_(AUTHOR_MISMATCH),
@@ -526,9 +533,6 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
             return sd_reject(res, R_(UNKNOWN_DEPENDENCY),
                              "depends on an op of this request that was rejected");
 
-    sd_ent *e = sd_ent_get(t, op->entity.data);
-    if (!e)
-        return t->rc;
     bool create = sc_op_kind_is_create(kind);
     char hex[SC_ID_HEX];
     sd_hex_id(op->entity.data, SC_ID_LEN, hex, sizeof hex);
@@ -572,9 +576,6 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
      * entity's ops as the cache holds them (loaded from the log, plus those
      * this transaction accepted): no lookup by id in the log is needed.
      */
-    rc = sd_ent_load_ops(t, e);
-    if (rc != SC_OK)
-        return rc;
     for (size_t d = 0; d < op->n_deps; d++) {
         size_t j = op->deps[d].len == SC_HASH_LEN ? sd_ent_find_op(e, op->deps[d].data) : e->nops;
         if (j == e->nops) {

@@ -587,15 +587,14 @@ static sc_status admin_prepare(sd_txn *t, Scpb__Op *op, prepared *p, sc_err *err
         }
         o.deps = p->deps;
     }
-    for (size_t i = 0; i < o.n_deps; i++) {
-        sd_op_row found;
-        if (o.deps[i].len != SC_HASH_LEN)
-            continue;
-        sc_status rc = t->s->vt->op_find(t->s, o.deps[i].data, &found, err);
-        if (rc == SC_OK && found.hlc > maxdep)
-            maxdep = found.hlc;
-        else if (rc != SC_OK && rc != SC_ERR_NOT_FOUND)
-            return sd_txn_fail(t, rc);
+    /* The HLC goes after the deps' (those of the entity: any other dep is refused anyway). */
+    sd_ent *de = o.n_deps && o.entity.len == SC_ID_LEN ? sd_ent_get(t, o.entity.data) : NULL;
+    if (o.n_deps && o.entity.len == SC_ID_LEN && (!de || sd_ent_load_ops(t, de) != SC_OK))
+        return t->rc;
+    for (size_t i = 0; de && i < o.n_deps; i++) {
+        size_t j = o.deps[i].len == SC_HASH_LEN ? sd_ent_find_op(de, o.deps[i].data) : de->nops;
+        if (j < de->nops && de->ops[j]->op->hlc > maxdep)
+            maxdep = de->ops[j]->op->hlc;
     }
     sc_hlc hlc = sc_hlc_make(t->now, 0);
     if (hlc <= maxdep)

@@ -32,7 +32,7 @@
 #include "core/status.h"
 
 /* The schema version this build reads and writes (meta key "schema_version"). */
-#define SD_SCHEMA_VERSION 1
+#define SD_SCHEMA_VERSION 2
 
 /* Who may see an entity (docs/protocol.md §6); stored per entity. */
 typedef enum sd_vis_class {
@@ -151,9 +151,8 @@ typedef struct sd_store_vt {
 
     /* The log. */
     sc_status (*log_size)(sd_store *s, uint64_t *out, sc_err *err);
+    /* The same op id twice (for its one entity) is refused: SC_ERR_STORAGE. */
     sc_status (*op_append)(sd_store *s, const sd_op_row *row, sc_err *err);
-    /* By op id; row->signed_op is NULL (not loaded).  SC_ERR_NOT_FOUND when absent. */
-    sc_status (*op_find)(sd_store *s, const uint8_t id[SC_HASH_LEN], sd_op_row *row, sc_err *err);
     /* Log entries [from, to) in index order. */
     sc_status (*op_scan)(sd_store *s, uint64_t from, uint64_t to, sd_op_fn fn, void *ctx,
                          sc_err *err);

@@ -43,17 +43,25 @@ static const char *const schema_sql =
     "PRAGMA journal_mode=WAL;"
     "BEGIN;"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
+    /*
+     * One index on the log, by entity: it lists an entity's ops, and it
+     * refuses the same op twice (an op id fixes its entity, so an op
+     * logged again would repeat both).  Looking an op up by id alone is
+     * never needed (the writer finds duplicates and deps among the
+     * entity's ops, which it loads anyway), and an index on the random
+     * op ids cost a random page write per logged op.
+     */
     "CREATE TABLE ops("
     " idx INTEGER PRIMARY KEY,"
-    " op_id BLOB NOT NULL UNIQUE,"
+    " op_id BLOB NOT NULL,"
     " entity BLOB NOT NULL,"
     " author BLOB NOT NULL,"
     " kind INTEGER NOT NULL,"
     " hlc INTEGER NOT NULL,"
     " received_ms INTEGER NOT NULL,"
     " signed BLOB NOT NULL,"
-    " leaf_hash BLOB NOT NULL);"
-    "CREATE INDEX ops_entity ON ops(entity, idx);"
+    " leaf_hash BLOB NOT NULL,"
+    " UNIQUE(entity, op_id));"
     "CREATE TABLE entities("
     " id BLOB PRIMARY KEY,"
     " type INTEGER NOT NULL,"
@@ -118,7 +126,6 @@ enum {
     Q_META_PUT,
     Q_LOG_SIZE,
     Q_OP_APPEND,
-    Q_OP_FIND,
     Q_OP_SCAN,
     Q_ENTITY_OPS,
     Q_LEAF_GET,
@@ -172,8 +179,6 @@ static const char *const sql[Q_COUNT_] = {
     [Q_LOG_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM ops",
     [Q_OP_APPEND] = "INSERT INTO ops(idx, op_id, entity, author, kind, hlc, received_ms, signed, "
                     "leaf_hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [Q_OP_FIND] = "SELECT idx, op_id, entity, author, kind, hlc, received_ms, NULL, leaf_hash "
-                  "FROM ops WHERE op_id = ?1",
     [Q_OP_SCAN] = "SELECT idx, op_id, entity, author, kind, hlc, received_ms, signed, leaf_hash "
                   "FROM ops WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
     [Q_ENTITY_OPS] = "SELECT idx, op_id, entity, author, kind, hlc, received_ms, signed, leaf_hash "
@@ -592,29 +597,6 @@ static void read_op(sqlite3_stmt *x, int base, sd_op_row *r)
     r->signed_op = sqlite3_column_blob(x, base + 7);
     r->signed_len = (size_t)sqlite3_column_bytes(x, base + 7);
     col_fixed(x, base + 8, r->leaf_hash, SC_HASH_LEN);
-}
-
-static sc_status q_op_find(sd_store *s, const uint8_t id[SC_HASH_LEN], sd_op_row *r, sc_err *err)
-{
-    sqlite_store *q = S(s);
-    memset(r, 0, sizeof *r);
-    sqlite3_stmt *x = st(q, Q_OP_FIND, err);
-    if (!x)
-        return SC_ERR_STORAGE;
-    bind_blob(x, 1, id, SC_HASH_LEN);
-    int rc = sqlite3_step(x);
-    sc_status out = SC_OK;
-    if (rc == SQLITE_ROW) {
-        read_op(x, 0, r);
-        r->signed_op = NULL;
-        r->signed_len = 0;
-    } else if (rc == SQLITE_DONE) {
-        out = SC_ERR_NOT_FOUND;
-    } else {
-        out = db_err(q, err, "find op");
-    }
-    done(x);
-    return out;
 }
 
 /* Step a statement whose rows are ops, calling fn per row. */
@@ -1406,7 +1388,6 @@ static const sd_store_vt vt = {
     .meta_put = q_meta_put,
     .log_size = q_log_size,
     .op_append = q_op_append,
-    .op_find = q_op_find,
     .op_scan = q_op_scan,
     .entity_ops = q_entity_ops,
     .leaf_get = q_leaf_get,
@@ -1509,7 +1490,10 @@ sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc
             snprintf(want, sizeof want, "%d", SD_SCHEMA_VERSION);
             if (n != strlen(want) || memcmp(v, want, n) != 0)
                 rc = sc_err_set(err, SC_ERR_STORAGE, 21,
-                                "register %s has schema version %.*s; this syncd reads %s", path,
+                                "register %s has schema version %.*s; this syncd reads version "
+                                "%s only (registers are not migrated: see docs/operations.md, "
+                                "\"Register schema versions\")",
+                                path,
                                 (int)(n > 8 ? 8 : n), (const char *)v, want);
         } else if (rc == SC_ERR_NOT_FOUND || rc == SC_ERR_STORAGE) {
             rc = sc_err_set(err, SC_ERR_STORAGE, 21, "%s is not a Spotcheck register", path);
