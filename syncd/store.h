@@ -32,7 +32,7 @@
 #include "core/status.h"
 
 /* The schema version this build reads and writes (meta key "schema_version"). */
-#define SD_SCHEMA_VERSION 2
+#define SD_SCHEMA_VERSION 3
 
 /* Who may see an entity (docs/protocol.md §6); stored per entity. */
 typedef enum sd_vis_class {
@@ -161,6 +161,9 @@ typedef struct sd_store_vt {
                             sc_err *err);
     /* The leaf hash of log entry idx; SC_ERR_NOT_FOUND beyond the log. */
     sc_status (*leaf_get)(sd_store *s, uint64_t idx, uint8_t out[SC_HASH_LEN], sc_err *err);
+    /* The leaf hashes of entries [from, from + n) into out (n slots); SC_ERR_NOT_FOUND when any is beyond the log. */
+    sc_status (*leaf_range)(sd_store *s, uint64_t from, size_t n, uint8_t (*out)[SC_HASH_LEN],
+                            sc_err *err);
 
     /* Entities.  get: with want_state, row->state is malloc'd (caller frees), else NULL. */
     sc_status (*entity_get)(sd_store *s, const uint8_t id[SC_ID_LEN], bool want_state,
@@ -211,9 +214,12 @@ typedef struct sd_store_vt {
     sc_status (*enroll_use)(sd_store *s, const uint8_t hash[SC_HASH_LEN], int64_t now_ms,
                             const uint8_t device[SC_ID_LEN], sc_err *err);
 
-    /* Merkle nodes of perfect subtrees, level >= 1 (level 0 is leaf_get). */
+    /* Stored Merkle nodes of perfect subtrees, level >= 1 (level 0 is leaf_get; tlog.h says which levels). */
     sc_status (*node_get)(sd_store *s, unsigned level, uint64_t index, uint8_t out[SC_HASH_LEN],
                           sc_err *err);
+    /* The nodes of one level with indexes [from, from + n) into out; SC_ERR_NOT_FOUND when any is missing. */
+    sc_status (*node_range)(sd_store *s, unsigned level, uint64_t from, size_t n,
+                            uint8_t (*out)[SC_HASH_LEN], sc_err *err);
     sc_status (*node_put)(sd_store *s, unsigned level, uint64_t index,
                           const uint8_t hash[SC_HASH_LEN], sc_err *err);
     sc_status (*node_count)(sd_store *s, uint64_t *out, sc_err *err);

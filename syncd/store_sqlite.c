@@ -129,6 +129,7 @@ enum {
     Q_OP_SCAN,
     Q_ENTITY_OPS,
     Q_LEAF_GET,
+    Q_LEAF_RANGE,
     Q_ENTITY_GET,
     Q_ENTITY_GET_STATE,
     Q_ENTITY_PUT,
@@ -153,6 +154,7 @@ enum {
     Q_ENROLL_GET,
     Q_ENROLL_USE,
     Q_NODE_GET,
+    Q_NODE_RANGE,
     Q_NODE_PUT,
     Q_NODE_COUNT,
     Q_NODE_SCAN,
@@ -184,6 +186,7 @@ static const char *const sql[Q_COUNT_] = {
     [Q_ENTITY_OPS] = "SELECT idx, op_id, entity, author, kind, hlc, received_ms, signed, leaf_hash "
                      "FROM ops WHERE entity = ?1 ORDER BY idx",
     [Q_LEAF_GET] = "SELECT leaf_hash FROM ops WHERE idx = ?1",
+    [Q_LEAF_RANGE] = "SELECT leaf_hash FROM ops WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
     [Q_ENTITY_GET] = "SELECT id, type, op_count, last_idx, NULL, state_hash, target, scope_org, "
                      "vis_class, released, inspection FROM entities WHERE id = ?1",
     [Q_ENTITY_GET_STATE] = "SELECT id, type, op_count, last_idx, state, state_hash, target, "
@@ -235,6 +238,8 @@ static const char *const sql[Q_COUNT_] = {
     [Q_ENROLL_USE] = "UPDATE enroll_codes SET used_ms = ?2, device = ?3 WHERE hash = ?1 AND "
                      "used_ms IS NULL",
     [Q_NODE_GET] = "SELECT hash FROM merkle WHERE level = ?1 AND idx = ?2",
+    [Q_NODE_RANGE] = "SELECT hash FROM merkle WHERE level = ?1 AND idx >= ?2 AND idx < ?3 "
+                     "ORDER BY idx",
     [Q_NODE_PUT] = "INSERT OR REPLACE INTO merkle(level, idx, hash) VALUES(?1, ?2, ?3)",
     [Q_NODE_COUNT] = "SELECT count(*) FROM merkle",
     [Q_NODE_SCAN] = "SELECT level, idx, hash FROM merkle ORDER BY level, idx",
@@ -662,6 +667,45 @@ static sc_status q_leaf_get(sd_store *s, uint64_t idx, uint8_t out[SC_HASH_LEN],
         r = db_err(q, err, "leaf");
     done(x);
     return r;
+}
+
+/*
+ * Step a statement whose rows are n hashes in order, into out: SC_ERR_NOT_FOUND
+ * when fewer come (what lies beyond the log, or a missing node).
+ */
+static sc_status hash_rows(sqlite_store *q, sqlite3_stmt *x, size_t n, uint8_t (*out)[SC_HASH_LEN],
+                           sc_err *err, const char *what)
+{
+    size_t got = 0;
+    sc_status r = SC_OK;
+    for (;;) {
+        int rc = sqlite3_step(x);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            r = db_err(q, err, what);
+            break;
+        }
+        if (got < n)
+            col_fixed(x, 0, out[got], SC_HASH_LEN);
+        got++;
+    }
+    done(x);
+    if (r == SC_OK && got != n)
+        r = sc_err_set(err, SC_ERR_NOT_FOUND, 0, "register: %s: %zu of %zu hashes", what, got, n);
+    return r;
+}
+
+static sc_status q_leaf_range(sd_store *s, uint64_t from, size_t n, uint8_t (*out)[SC_HASH_LEN],
+                              sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_LEAF_RANGE, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    sqlite3_bind_int64(x, 1, (sqlite3_int64)from);
+    sqlite3_bind_int64(x, 2, (sqlite3_int64)(from + n));
+    return hash_rows(q, x, n, out, err, "leaves");
 }
 
 /* ---- entities ---- */
@@ -1137,6 +1181,19 @@ static sc_status q_node_get(sd_store *s, unsigned level, uint64_t index, uint8_t
     return r;
 }
 
+static sc_status q_node_range(sd_store *s, unsigned level, uint64_t from, size_t n,
+                              uint8_t (*out)[SC_HASH_LEN], sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_NODE_RANGE, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    sqlite3_bind_int(x, 1, (int)level);
+    sqlite3_bind_int64(x, 2, (sqlite3_int64)from);
+    sqlite3_bind_int64(x, 3, (sqlite3_int64)(from + n));
+    return hash_rows(q, x, n, out, err, "Merkle nodes");
+}
+
 static sc_status q_node_put(sd_store *s, unsigned level, uint64_t index,
                             const uint8_t hash[SC_HASH_LEN], sc_err *err)
 {
@@ -1391,6 +1448,7 @@ static const sd_store_vt vt = {
     .op_scan = q_op_scan,
     .entity_ops = q_entity_ops,
     .leaf_get = q_leaf_get,
+    .leaf_range = q_leaf_range,
     .entity_get = q_entity_get,
     .entity_put = q_entity_put,
     .entity_set_released = q_entity_set_released,
@@ -1414,6 +1472,7 @@ static const sd_store_vt vt = {
     .enroll_get = q_enroll_get,
     .enroll_use = q_enroll_use,
     .node_get = q_node_get,
+    .node_range = q_node_range,
     .node_put = q_node_put,
     .node_count = q_node_count,
     .node_scan = q_node_scan,
