@@ -274,4 +274,20 @@ struct sd_store {
  */
 sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc_err *err);
 
+/* The schema version of the register at path (opened read-only). */
+sc_status sd_store_sqlite_version(const char *path, int *version, sc_err *err);
+
+/* Progress of a migration: done of total in the step named. */
+typedef void (*sd_migrate_progress)(void *ctx, const char *step, uint64_t done, uint64_t total);
+
+/*
+ * Bring the register at path to SD_SCHEMA_VERSION (store_sqlite_migrate.c),
+ * first copying it to backup (a new file) unless backup is NULL.  *from is
+ * the version found; nothing is done when it is already this build's.  Each
+ * version step commits on its own: after an error the register is at the
+ * last version completed, intact.  No other process may be writing it.
+ */
+sc_status sd_store_sqlite_migrate(const char *path, const char *backup, int *from,
+                                  sd_migrate_progress progress, void *ctx, sc_err *err);
+
 #endif

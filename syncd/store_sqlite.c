@@ -12,6 +12,7 @@
  * SC_ERR_STORAGE with its message; the caller rolls back.
  */
 #include "store.h"
+#include "store_sqlite_schema.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -39,81 +40,6 @@
  */
 #define CHECKPOINT_PAGES 1000
 
-static const char *const schema_sql =
-    "PRAGMA journal_mode=WAL;"
-    "BEGIN;"
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
-    /*
-     * One index on the log, by entity: it lists an entity's ops, and it
-     * refuses the same op twice (an op id fixes its entity, so an op
-     * logged again would repeat both).  Looking an op up by id alone is
-     * never needed (the writer finds duplicates and deps among the
-     * entity's ops, which it loads anyway), and an index on the random
-     * op ids cost a random page write per logged op.
-     */
-    "CREATE TABLE ops("
-    " idx INTEGER PRIMARY KEY,"
-    " op_id BLOB NOT NULL,"
-    " entity BLOB NOT NULL,"
-    " author BLOB NOT NULL,"
-    " kind INTEGER NOT NULL,"
-    " hlc INTEGER NOT NULL,"
-    " received_ms INTEGER NOT NULL,"
-    " signed BLOB NOT NULL,"
-    " leaf_hash BLOB NOT NULL,"
-    " UNIQUE(entity, op_id));"
-    "CREATE TABLE entities("
-    " id BLOB PRIMARY KEY,"
-    " type INTEGER NOT NULL,"
-    " op_count INTEGER NOT NULL,"
-    " last_idx INTEGER NOT NULL,"
-    " state BLOB NOT NULL,"
-    " state_hash BLOB NOT NULL,"
-    " target BLOB,"
-    " scope_org BLOB,"
-    " vis_class INTEGER NOT NULL,"
-    " released INTEGER NOT NULL DEFAULT 0,"
-    " inspection BLOB) WITHOUT ROWID;"
-    "CREATE INDEX entities_inspection ON entities(inspection) WHERE inspection IS NOT NULL;"
-    "CREATE INDEX entities_type ON entities(type);"
-    "CREATE TABLE codes("
-    " kind INTEGER NOT NULL,"
-    " code TEXT NOT NULL,"
-    " version INTEGER NOT NULL,"
-    " entity BLOB NOT NULL REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED,"
-    " PRIMARY KEY(kind, code, version)) WITHOUT ROWID;"
-    "CREATE TABLE devices("
-    " key BLOB PRIMARY KEY,"
-    " device BLOB NOT NULL UNIQUE REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED,"
-    " user BLOB NOT NULL,"
-    " enrolled_idx INTEGER NOT NULL,"
-    " revoked_idx INTEGER) WITHOUT ROWID;"
-    "CREATE TABLE assignees("
-    " assignment BLOB NOT NULL REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED,"
-    " user BLOB NOT NULL,"
-    " PRIMARY KEY(assignment, user)) WITHOUT ROWID;"
-    "CREATE TABLE enroll_codes("
-    " hash BLOB PRIMARY KEY,"
-    " user BLOB NOT NULL,"
-    " created_ms INTEGER NOT NULL,"
-    " expires_ms INTEGER NOT NULL,"
-    " used_ms INTEGER,"
-    " device BLOB) WITHOUT ROWID;"
-    "CREATE TABLE merkle("
-    " level INTEGER NOT NULL,"
-    " idx INTEGER NOT NULL,"
-    " hash BLOB NOT NULL,"
-    " PRIMARY KEY(level, idx)) WITHOUT ROWID;"
-    "CREATE TABLE checkpoints("
-    " size INTEGER PRIMARY KEY,"
-    " root BLOB NOT NULL,"
-    " time_ms INTEGER NOT NULL,"
-    " note TEXT NOT NULL);"
-    "CREATE TABLE releases("
-    " seq INTEGER PRIMARY KEY,"
-    " entity BLOB NOT NULL,"
-    " idx INTEGER NOT NULL REFERENCES ops(idx));"
-    "COMMIT;";
 
 /* Every statement, prepared on first use. */
 enum {
@@ -1529,7 +1455,7 @@ sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc
     }
     if (create) {
         char *msg = NULL;
-        if (sqlite3_exec(q->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+        if (sqlite3_exec(q->db, SD_SQL_SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
             rc = sc_err_set(err, SC_ERR_STORAGE, 21, "register: create schema: %s",
                             msg ? msg : "?");
             sqlite3_free(msg);
@@ -1550,10 +1476,9 @@ sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc
             if (n != strlen(want) || memcmp(v, want, n) != 0)
                 rc = sc_err_set(err, SC_ERR_STORAGE, 21,
                                 "register %s has schema version %.*s; this syncd reads version "
-                                "%s only (registers are not migrated: see docs/operations.md, "
-                                "\"Register schema versions\")",
-                                path,
-                                (int)(n > 8 ? 8 : n), (const char *)v, want);
+                                "%s: stop syncd and run `syncd migrate --data DIR` (docs/"
+                                "operations.md, \"Register schema versions\")",
+                                path, (int)(n > 8 ? 8 : n), (const char *)v, want);
         } else if (rc == SC_ERR_NOT_FOUND || rc == SC_ERR_STORAGE) {
             rc = sc_err_set(err, SC_ERR_STORAGE, 21, "%s is not a Spotcheck register", path);
         }
