@@ -31,7 +31,7 @@ typedef struct fix {
 } fix;
 
 /* Run a shell command; stdout and stderr into out.  Returns the exit status. */
-static int sh(char *out, size_t cap, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int sh(char *out, size_t cap, const char *fmt, ...)
 {
     char cmd[4096];
     va_list ap;
