@@ -38,6 +38,14 @@ if [[ ! -e $data ]]; then
   rm -rf "$var/devices"
 fi
 
+# A register made by an older build: bring it to this one's schema (a no-op when it is).
+if ! "$syncd" migrate --data "$data" --no-backup >/dev/null 2>"$var/migrate.err"; then
+  echo "run-demo: cannot migrate $data:" >&2
+  cat "$var/migrate.err" >&2
+  exit 1
+fi
+rm -f "$var/migrate.err"
+
 out=$(mktemp "${TMPDIR:-/tmp}/syncd-demo.XXXXXX")
 "$syncd" serve --data "$data" --listen "$listen" >"$out" 2>>"$var/syncd.log" &
 pid=$!

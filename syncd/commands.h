@@ -12,5 +12,6 @@ int sd_cmd_serve(int argc, char **argv);  /* syncd serve --data DIR --listen HOS
 int sd_cmd_admin(int argc, char **argv);  /* syncd admin --data DIR ... */
 int sd_cmd_audit(int argc, char **argv);  /* syncd audit --data DIR */
 int sd_cmd_export(int argc, char **argv); /* syncd export --data DIR --out FILE */
+int sd_cmd_migrate(int argc, char **argv); /* syncd migrate --data DIR [--no-backup] */
 
 #endif

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"admin", sd_cmd_admin, "org units, targets, users, enrollment codes, score sheets, devices"},
     {"audit", sd_cmd_audit, "re-verify every signature, the log and the state, offline"},
     {"export", sd_cmd_export, "write a self-contained bundle for `spotcheck verify-bundle`"},
+    {"migrate", sd_cmd_migrate, "bring a register written by an older syncd to this one's schema"},
 };
 
 static void usage(FILE *f)

@@ -26,14 +26,33 @@
 #include "register_internal.h"
 #include "tlog.h"
 
-/* The derived columns of an entity's row from its new state. */
-static sc_status derive_row(sd_txn *t, sd_ent *e, const Scpb__EntityState *st, int type,
-                            sd_entity_row *nr)
+/*
+ * The derived columns of an entity's row from its new state st, after op o.
+ * st is NULL only for an existing inspection or finding (see sd_accept):
+ * then the op count is its ops with o, and an inspection is submitted
+ * exactly when o is a submission, since its status moves only from draft
+ * to submitted and only by a valid InspectionSubmit (merge.c,
+ * judge_inspection; ent_refold checks it against the state).
+ */
+static sc_status derive_row(sd_txn *t, sd_ent *e, const sc_op *o, const Scpb__EntityState *st,
+                            int type, sd_entity_row *nr)
 {
     memset(nr, 0, sizeof *nr);
     memcpy(nr->id, e->id, SC_ID_LEN);
     nr->type = type;
-    nr->op_count = st->op_count;
+    nr->op_count = st ? st->op_count : (uint32_t)(e->nops + 1);
+    if (!st) {
+        nr->has_target = e->row.has_target;
+        memcpy(nr->target, e->row.target, SC_ID_LEN);
+        nr->has_scope = e->row.has_scope;
+        memcpy(nr->scope_org, e->row.scope_org, SC_ID_LEN);
+        nr->vis_class = e->row.vis_class;
+        nr->released = e->row.released || (type == T_(INSPECTION) &&
+                                           o->op->body_case == K_(INSPECTION_SUBMIT));
+        nr->has_inspection = e->row.has_inspection;
+        memcpy(nr->inspection, e->row.inspection, SC_ID_LEN);
+        return SC_OK;
+    }
     if (e->exists) {
         nr->has_target = e->row.has_target;
         memcpy(nr->target, e->row.target, SC_ID_LEN);
@@ -112,11 +131,11 @@ typedef struct rel_ctx {
     bool oom;
 } rel_ctx;
 
-static bool rel_op(void *ctx, const sd_op_row *row)
+/* A release event for the op at log index idx of c->entity, unless it is logged at c->before or later. */
+static bool rel_idx(rel_ctx *c, uint64_t idx)
 {
-    rel_ctx *c = ctx;
     sd_txn *t = c->t;
-    if (row->idx >= c->before)
+    if (idx >= c->before)
         return true;
     if (!t->rel_loaded) {
         sc_status rc = t->s->vt->release_next_seq(t->s, &t->rel_seq, t->err);
@@ -126,13 +145,36 @@ static bool rel_op(void *ctx, const sd_op_row *row)
         }
         t->rel_loaded = true;
     }
-    sc_status rc = t->s->vt->release_put(t->s, t->rel_seq, c->entity, row->idx, t->err);
+    sc_status rc = t->s->vt->release_put(t->s, t->rel_seq, c->entity, idx, t->err);
     if (rc != SC_OK) {
         sd_txn_fail(t, rc);
         return false;
     }
     t->rel_seq++;
     return true;
+}
+
+static bool rel_op(void *ctx, const sd_op_row *row)
+{
+    return rel_idx(ctx, row->idx);
+}
+
+/*
+ * Release events for c->entity's ops, in log order: from the cache when it
+ * holds them (the entity was judged in this transaction), else from the log.
+ */
+static sc_status rel_entity(rel_ctx *c)
+{
+    sd_txn *t = c->t;
+    void **slot = sd_idmap_find(&t->ents, c->entity);
+    const sd_ent *e = slot ? *slot : NULL;
+    if (e && e->ops_loaded) {
+        for (size_t i = 0; i < e->nops && rel_idx(c, e->idx[i]); i++)
+            ;
+        return t->rc;
+    }
+    sc_status rc = t->s->vt->entity_ops(t->s, c->entity, rel_op, c, t->err);
+    return rc == SC_OK ? t->rc : rc;
 }
 
 static bool rel_finding(void *ctx, const sd_entity_row *row)
@@ -152,35 +194,61 @@ static bool rel_finding(void *ctx, const sd_entity_row *row)
     return true;
 }
 
+static int cmp_id16(const void *a, const void *b)
+{
+    return memcmp(a, b, SC_ID_LEN);
+}
+
+/* Is e a finding made in inspection insp whose row this transaction has not written yet? */
+static bool unwritten_finding_of(const sd_ent *e, const uint8_t insp[SC_ID_LEN])
+{
+    return e->dirty && e->row.type == T_(FINDING) && e->row.has_inspection &&
+           memcmp(e->row.inspection, insp, SC_ID_LEN) == 0;
+}
+
 /*
  * An inspection was just submitted (at log index submit_idx): its earlier
  * ops and all ops of its findings become visible to the inspected unit.
  * Each such op gets a release event, and the findings are marked released.
+ *
+ * The findings are those the database holds and those this transaction
+ * made or changed without writing their rows yet (sd_txn_flush): reading
+ * both instead of flushing first keeps every finding's row to one write
+ * per group commit, although most findings take more ops after the
+ * submission.  They are released in id order, as one query would list
+ * them.
  */
 static sc_status release_inspection(sd_txn *t, const uint8_t insp[SC_ID_LEN], uint64_t submit_idx)
 {
     rel_ctx c = {t, insp, submit_idx, NULL, 0, 0, false};
-    /* The findings are found in the database: findings made in this transaction must be there. */
-    sc_status rc = sd_txn_flush(t);
-    if (rc == SC_OK)
-        rc = t->s->vt->entity_ops(t->s, insp, rel_op, &c, t->err);
-    if (rc == SC_OK)
-        rc = t->rc;
+    sc_status rc = rel_entity(&c);
     if (rc == SC_OK)
         rc = t->s->vt->entity_findings(t->s, insp, rel_finding, &c, t->err);
+    for (size_t i = 0; rc == SC_OK && i < t->nall && !c.oom; i++)
+        if (unwritten_finding_of(t->all[i], insp))
+            rel_finding(&c, &t->all[i]->row);
     if (rc == SC_OK && c.oom)
         rc = sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory");
+    if (rc == SC_OK && c.n > 1) {
+        qsort(c.ids, c.n, sizeof *c.ids, cmp_id16);
+        size_t m = 1;
+        for (size_t i = 1; i < c.n; i++)
+            if (memcmp(c.ids[i], c.ids[m - 1], SC_ID_LEN) != 0)
+                memcpy(c.ids[m++], c.ids[i], SC_ID_LEN);
+        c.n = m;
+    }
     for (size_t i = 0; rc == SC_OK && i < c.n; i++) {
-        rc = t->s->vt->entity_set_released(t->s, c.ids[i], t->err);
+        void **slot = sd_idmap_find(&t->ents, c.ids[i]);
+        sd_ent *e = slot ? *slot : NULL;
+        /* An unwritten row gets the flag with the rest of it, at the flush. */
+        if (!e || !e->dirty)
+            rc = t->s->vt->entity_set_released(t->s, c.ids[i], t->err);
         if (rc != SC_OK)
             break;
-        void **slot = sd_idmap_find(&t->ents, c.ids[i]);
-        if (slot)
-            ((sd_ent *)*slot)->row.released = true;
+        if (e)
+            e->row.released = true;
         rel_ctx f = {t, c.ids[i], UINT64_MAX, NULL, 0, 0, false};
-        rc = t->s->vt->entity_ops(t->s, c.ids[i], rel_op, &f, t->err);
-        if (rc == SC_OK)
-            rc = t->rc;
+        rc = rel_entity(&f);
     }
     free(c.ids);
     return rc == SC_OK ? SC_OK : sd_txn_fail(t, rc);
@@ -253,7 +321,7 @@ sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState 
 
     bool was_released = e->exists && e->row.released;
     sd_entity_row nr;
-    rc = derive_row(t, e, st, (int)op->entity_type, &nr);
+    rc = derive_row(t, e, o, st, (int)op->entity_type, &nr);
     if (rc != SC_OK)
         return sd_txn_fail(t, rc);
     nr.last_idx = idx;
@@ -265,6 +333,10 @@ sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState 
      * devices, ...) is written now: other queries read those rows.
      */
     bool defer = nr.type == T_(INSPECTION) || nr.type == T_(FINDING);
+    if (!st && (!defer || !e->exists || !e->ops_loaded))
+        return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_INTERNAL, 0,
+                                         "register: an op without its state outside an "
+                                         "inspection or finding"));
     if (!defer) {
         uint8_t *buf = NULL;
         size_t len = 0;
@@ -282,8 +354,11 @@ sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState 
     free(e->row.state);
     e->row = nr;
     e->exists = true;
-    sc_state_free(t->env, e->state);
-    e->state = st;
+    if (st) {
+        sc_state_free(t->env, e->state);
+        e->state = st;
+    }
+    e->stale = !st;
     if (defer && !e->dirty) {
         e->dirty = true;
         t->ndirty++;
@@ -294,7 +369,7 @@ sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState 
         rc = release_inspection(t, e->id, idx);
     if (rc != SC_OK)
         return sd_txn_fail(t, rc);
-    if (!sd_ent_push_op(e, o, own))
+    if (!sd_ent_push_op(e, o, idx, own))
         return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
     t->cached_ops++;
     t->size++;

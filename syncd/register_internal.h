@@ -148,18 +148,44 @@ sc_status sd_named_on_inspection(sd_store *s, const sc_env *env, const uint8_t i
 
 /* ---- write transactions (register_write.c) ---- */
 
+/* The batch fold's verdict on one op (sd_judge_op). */
+typedef struct sd_verdict {
+    const uint8_t *id;        /* SC_HASH_LEN bytes; borrowed from the op */
+    const char *why;          /* NULL: valid against its causal past; else the fold's static reason */
+} sd_verdict;
+
 /* An entity as a write transaction sees it. */
 typedef struct sd_ent {
     uint8_t id[SC_ID_LEN];
     bool exists;
     sd_entity_row row;        /* row.state: malloc'd by the store or NULL */
     Scpb__EntityState *state; /* decoded (env), owned; NULL until needed */
+    bool stale;               /* state is older than ops: fold them before use (sd_ent_state) */
     sc_op **ops;              /* its ops in log order, once loaded */
+    uint64_t *idx;            /* idx[i]: the log index of ops[i] */
     bool *own;                /* ops[i] is freed with the cache */
     size_t nops, capops;
     bool ops_loaded;
     bool dirty;               /* row and state are newer than the database's (sd_txn_flush) */
+    sd_verdict *verdicts;     /* the batch fold's verdicts on this group commit's ops; owned */
+    size_t nverdicts;
+    sd_idmap vmap;            /* first 16 bytes of an op id -> its entry in verdicts */
+    bool folded;              /* the batch fold ran (or could not) for this entity */
+    Scpb__EntityState *batch_state; /* the batch fold's state (env), owned; NULL once used */
+    size_t batch_first, batch_n;    /* it folded ops[0, batch_first) and then verdicts[0, batch_n - batch_first) */
 } sd_ent;
+
+/*
+ * The ops of one group commit, in the order they are judged (NULL ops left
+ * out), so that judging an op can look ahead at the later ops of its
+ * entity (the batch fold, register_judge.c).
+ */
+typedef struct sd_pend {
+    sc_op **ops;              /* borrowed from the batches */
+    size_t *next;             /* next[i]: the next op of ops[i]'s entity, or SIZE_MAX */
+    size_t n;
+    size_t cur;               /* the op being judged */
+} sd_pend;
 
 /* One write transaction on the writer connection (the caller holds wmu). */
 typedef struct sd_txn {
@@ -178,6 +204,7 @@ typedef struct sd_txn {
     size_t nall, capall;
     size_t ndirty; /* entities in `all` whose rows are not written yet */
     size_t cached_ops;
+    sd_pend *pend;    /* a group commit's ops (sd_register_ingest); NULL otherwise */
     sd_idmap refused; /* ops refused in this transaction: first 16 bytes -> full id */
     uint8_t (*refused_ids)[SC_HASH_LEN];
     size_t nrefused, caprefused;
@@ -212,12 +239,23 @@ void sd_txn_trim(sd_txn *t);
 sc_status sd_txn_flush(sd_txn *t);
 /* The entity as this transaction sees it; NULL on a storage error (t->rc). */
 sd_ent *sd_ent_get(sd_txn *t, const uint8_t id[SC_ID_LEN]);
-/* The decoded state of an existing entity; NULL when it does not exist or on a storage error. */
+/*
+ * The decoded state of an existing entity, folded first when it is stale;
+ * NULL when it does not exist or on a storage error.
+ */
 const Scpb__EntityState *sd_ent_state(sd_txn *t, sd_ent *e);
+/*
+ * A state of an existing entity that may be older than its ops (not folded
+ * again when stale): only for what its create op fixes (an inspection's
+ * target, score sheet, assignment), which every state carries alike.
+ */
+const Scpb__EntityState *sd_ent_created_state(sd_txn *t, sd_ent *e);
 /* Load the entity's logged ops into e->ops (once). */
 sc_status sd_ent_load_ops(sd_txn *t, sd_ent *e);
-/* Append an op to e->ops; own: freed with the cache.  False when out of memory. */
-bool sd_ent_push_op(sd_ent *e, sc_op *o, bool own);
+/* Append an op logged at idx to e->ops; own: freed with the cache.  False when out of memory. */
+bool sd_ent_push_op(sd_ent *e, sc_op *o, uint64_t idx, bool own);
+/* The position in e->ops (loaded) of the op with this id, or e->nops when it is not one of them. */
+size_t sd_ent_find_op(const sd_ent *e, const uint8_t id[SC_HASH_LEN]);
 /* Remember a refused op, so ops depending on it are refused as such (cascade). */
 void sd_refused_add(sd_txn *t, const uint8_t id[SC_HASH_LEN]);
 bool sd_refused_has(const sd_txn *t, const uint8_t id[SC_HASH_LEN]);
@@ -247,7 +285,10 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
 /*
  * Log a judged op: its log row and Merkle leaf, its entity's new row and
  * state st, its derived rows and release events.  On success the cache
- * owns st (and o when own); on failure the caller still owns st.
+ * owns st (and o when own); on failure the caller still owns st.  st may be
+ * NULL for an existing inspection or finding (the op was judged by the
+ * batch fold): the entity's state is then stale, folded again when it is
+ * read or written (sd_ent_state, sd_txn_flush).
  */
 sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState *st,
                     int64_t received_ms, sd_result *res);

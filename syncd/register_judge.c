@@ -198,7 +198,8 @@ static sc_status code_unique(sd_txn *t, int kind, const char *code, uint32_t ver
 static sc_status check_items(sd_txn *t, sd_ent *insp, Scpb__ItemResult *const *results, size_t n,
                              sd_result *res)
 {
-    const Scpb__EntityState *st = sd_ent_state(t, insp);
+    /* The score sheet is the inspection's from its open: any of its states will do. */
+    const Scpb__EntityState *st = sd_ent_created_state(t, insp);
     if (!st)
         return t->rc;
     if (st->kind_case != SCPB__ENTITY_STATE__KIND_INSPECTION || !st->inspection->has_template_)
@@ -354,6 +355,119 @@ static sc_status check_refs(sd_txn *t, const sd_actor *a, const sc_op *o, sd_ent
     }
 }
 
+/* ---- the batch fold ---- */
+
+/*
+ * The fold judges every op against its own causal past (merge.h), so one
+ * fold of an entity's logged ops together with all of this group commit's
+ * later ops of that entity gives, for each of them, the verdict a fold of
+ * the logged ops plus that op alone would give, provided that:
+ *  - the op reaches the fold step only with every dep logged (checked
+ *    before), so its causal past is made of logged ops in both folds;
+ *  - the set holds no second create op (a create is judged against the
+ *    whole set: "already created"), so creates are left out of it;
+ *  - every dep of an op in the set is in the set (else the fold refuses
+ *    the whole set), so an op joins only after all its deps did.
+ * An op of the set that is later refused for another reason (visibility,
+ * a reference) changes nothing for the others: an op depending on it is
+ * refused before its fold step, as today.  Folding each op on its own
+ * instead made an entity of n ops in one commit cost n folds of up to n
+ * ops.  The state after each op is no longer needed by then (sd_accept
+ * leaves it stale; it is folded once when the row is written), which is
+ * why only inspections and findings, whose rows are written at the end of
+ * the commit, take this path.
+ */
+
+/* Is op id one of the set's ops?  (The map keys on 16 of its 32 bytes.) */
+static bool set_has(const sd_idmap *m, const uint8_t id[SC_HASH_LEN])
+{
+    void **slot = sd_idmap_find(m, id);
+    return slot && memcmp(*slot, id, SC_HASH_LEN) == 0;
+}
+
+/* Run the batch fold of e for op o (the first of its ops judged since the last run). */
+static void batch_fold(sd_txn *t, sd_ent *e, sc_op *o)
+{
+    sd_pend *p = t->pend;
+    size_t cap = e->nops;
+    for (size_t j = p->cur; j != SIZE_MAX && cap < SC_ENTITY_OPS_MAX; j = p->next[j])
+        cap++;
+    sc_fold_input *in = malloc((cap ? cap : 1) * sizeof *in);
+    sd_idmap ids;
+    memset(&ids, 0, sizeof ids);
+    size_t n = 0, first = e->nops;
+    bool oom = !in;
+    sc_fold_out fo;
+    memset(&fo, 0, sizeof fo);
+    for (size_t i = 0; !oom && i < e->nops; i++) {
+        in[n].id = e->ops[i]->id;
+        in[n++].op = e->ops[i]->op;
+        oom = !sd_idmap_put(&ids, e->ops[i]->id, (void *)(uintptr_t)e->ops[i]->id);
+    }
+    for (size_t j = p->cur; !oom && j != SIZE_MAX && n < cap; j = p->next[j]) {
+        const sc_op *m = p->ops[j];
+        const Scpb__Op *op = m->op;
+        bool fits = j == p->cur ? m == o
+                                : !sc_op_kind_is_create(op->body_case) &&
+                                      op->entity_type == (Scpb__EntityType)e->row.type &&
+                                      op->author.len == SC_KEY_LEN &&
+                                      op->n_deps <= SC_DEPS_MAX && !set_has(&ids, m->id);
+        for (size_t d = 0; fits && d < op->n_deps; d++)
+            fits = op->deps[d].len == SC_HASH_LEN && set_has(&ids, op->deps[d].data);
+        if (!fits) {
+            if (j == p->cur)
+                break; /* o is not the op being judged: no batch fold */
+            continue;
+        }
+        in[n].id = m->id;
+        in[n++].op = op;
+        oom = !sd_idmap_put(&ids, m->id, (void *)(uintptr_t)m->id);
+    }
+    sc_err ferr;
+    sc_err_clear(&ferr);
+    /* Any failure leaves e without verdicts: its ops are then folded one by one, as before. */
+    if (!oom && n > first && sc_fold(t->env, in, n, &fo, &ferr) == SC_OK) {
+        /* Kept: when every op of the set is accepted, as is usual, it is the state to store. */
+        e->batch_state = fo.state;
+        e->batch_first = first;
+        e->batch_n = n;
+        fo.state = NULL;
+        e->verdicts = malloc((n - first) * sizeof *e->verdicts);
+        for (size_t i = first; e->verdicts && i < n; i++) {
+            sd_verdict *v = &e->verdicts[e->nverdicts++];
+            v->id = in[i].id;
+            v->why = fo.why[i];
+            if (!sd_idmap_put(&e->vmap, v->id, v)) {
+                sd_idmap_dispose(&e->vmap);
+                free(e->verdicts);
+                e->verdicts = NULL;
+                e->nverdicts = 0;
+            }
+        }
+    }
+    sc_fold_out_dispose(t->env, &fo);
+    sd_idmap_dispose(&ids);
+    free(in);
+}
+
+/*
+ * The batch fold's verdict on o, an op of the existing inspection or
+ * finding e whose deps are all logged; NULL when there is none (then o is
+ * folded on its own).
+ */
+static const sd_verdict *batch_verdict(sd_txn *t, sd_ent *e, sc_op *o)
+{
+    if (!t->pend || !e->exists || (e->row.type != T_(INSPECTION) && e->row.type != T_(FINDING)))
+        return NULL;
+    if (!e->folded) {
+        e->folded = true;
+        batch_fold(t, e, o);
+    }
+    void **slot = sd_idmap_find(&e->vmap, o->id);
+    const sd_verdict *v = slot ? *slot : NULL;
+    return v && memcmp(v->id, o->id, SC_HASH_LEN) == 0 ? v : NULL;
+}
+
 /* ---- the verdict ---- */
 
 sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t received_ms,
@@ -361,7 +475,6 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
 {
     *taken = false;
     const Scpb__Op *op = o->op;
-    sd_store *s = t->s;
     memcpy(res->op_id, o->id, SC_HASH_LEN);
     res->status = SCPB__OP_STATUS__OP_REJECTED;
     res->reason = 0;
@@ -369,15 +482,23 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
     res->message[0] = '\0';
     sd_txn_trim(t);
 
-    sd_op_row found;
-    sc_status rc = s->vt->op_find(s, o->id, &found, t->err);
-    if (rc == SC_OK) {
+    /*
+     * A duplicate is an op of the same entity (the op id hashes the entity
+     * in), so the entity's ops, as the cache holds them, are where to look;
+     * the dep check and the fold need them loaded anyway.
+     */
+    sd_ent *e = sd_ent_get(t, op->entity.data);
+    if (!e)
+        return t->rc;
+    sc_status rc = sd_ent_load_ops(t, e);
+    if (rc != SC_OK)
+        return rc;
+    size_t dup = sd_ent_find_op(e, o->id);
+    if (dup < e->nops) {
         res->status = SCPB__OP_STATUS__OP_DUPLICATE;
-        res->log_index = found.idx;
+        res->log_index = e->idx[dup];
         return SC_OK;
     }
-    if (rc != SC_ERR_NOT_FOUND)
-        return sd_txn_fail(t, rc);
 
     if (op->author.len != SC_KEY_LEN || memcmp(op->author.data, a->p.device, SC_KEY_LEN) != 0)
         return sd_reject(res, R_(AUTHOR_MISMATCH),
@@ -412,9 +533,6 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
             return sd_reject(res, R_(UNKNOWN_DEPENDENCY),
                              "depends on an op of this request that was rejected");
 
-    sd_ent *e = sd_ent_get(t, op->entity.data);
-    if (!e)
-        return t->rc;
     bool create = sc_op_kind_is_create(kind);
     char hex[SC_ID_HEX];
     sd_hex_id(op->entity.data, SC_ID_LEN, hex, sizeof hex);
@@ -453,29 +571,40 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
     if (res->reason != 0)
         return SC_OK;
 
+    /*
+     * A dep must be a logged op of this entity, and those are exactly the
+     * entity's ops as the cache holds them (loaded from the log, plus those
+     * this transaction accepted): no lookup by id in the log is needed.
+     */
     for (size_t d = 0; d < op->n_deps; d++) {
-        rc = s->vt->op_find(s, op->deps[d].data, &found, t->err);
-        if (rc == SC_ERR_NOT_FOUND ||
-            (rc == SC_OK && memcmp(found.entity, op->entity.data, SC_ID_LEN) != 0)) {
+        size_t j = op->deps[d].len == SC_HASH_LEN ? sd_ent_find_op(e, op->deps[d].data) : e->nops;
+        if (j == e->nops) {
             char dh[SC_HASH_HEX];
-            sd_hex_id(op->deps[d].data, SC_HASH_LEN, dh, sizeof dh);
+            sd_hex_id(op->deps[d].data, op->deps[d].len, dh, sizeof dh);
             return sd_reject(res, R_(UNKNOWN_DEPENDENCY), "dep %.16s is not a logged op of this %s",
                              dh, sd_type_name(type));
         }
-        if (rc != SC_OK)
-            return sd_txn_fail(t, rc);
-        if (found.hlc >= op->hlc)
+        if (e->ops[j]->op->hlc >= op->hlc)
             return sd_reject(res, R_(HLC_NOT_AFTER_DEPS),
                              "the op's HLC is not after the HLC of its dep at log index %llu",
-                             (unsigned long long)found.idx);
+                             (unsigned long long)e->idx[j]);
     }
     if (e->exists && e->row.op_count >= SC_ENTITY_OPS_MAX)
         return sd_reject(res, R_(ENTITY_FULL), "the %s already has %d ops", sd_type_name(type),
                          SC_ENTITY_OPS_MAX);
-
-    rc = sd_ent_load_ops(t, e);
-    if (rc != SC_OK)
+    /* Inspections and findings: the verdict of the batch fold, the state folded later. */
+    const sd_verdict *v = batch_verdict(t, e, o);
+    if (t->rc != SC_OK)
+        return t->rc;
+    if (v) {
+        if (v->why)
+            return sd_reject(res, R_(INVALID_TRANSITION), "%s", v->why);
+        rc = sd_accept(t, o, own, e, NULL, received_ms, res);
+        if (rc == SC_OK)
+            *taken = own;
         return rc;
+    }
+
     size_t n = e->nops + 1;
     sc_fold_input *in = calloc(n, sizeof *in);
     if (!in)

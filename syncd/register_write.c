@@ -23,6 +23,7 @@
 
 #include "core/hlc.h"
 #include "core/ids.h"
+#include "core/merge.h"
 #include "core/state.h"
 #include "register_internal.h"
 #include "tlog.h"
@@ -42,8 +43,30 @@ static void ent_free(const sc_env *env, sd_ent *e)
         if (e->own[i])
             sc_op_free(env, e->ops[i]);
     free(e->ops);
+    free(e->idx);
     free(e->own);
+    free(e->verdicts);
+    sd_idmap_dispose(&e->vmap);
+    sc_state_free(env, e->batch_state);
     free(e);
+}
+
+/*
+ * Is the batch fold's state e's state?  When its set of ops is e's ops:
+ * as many, the first batch_first the same by construction, and every op
+ * accepted since one of the set with no objection.
+ */
+static bool batch_state_fits(const sd_ent *e)
+{
+    if (!e->batch_state || e->nops != e->batch_n || e->batch_first > e->nops)
+        return false;
+    for (size_t i = e->batch_first; i < e->nops; i++) {
+        void **slot = sd_idmap_find(&e->vmap, e->ops[i]->id);
+        const sd_verdict *v = slot ? *slot : NULL;
+        if (!v || v->why || memcmp(v->id, e->ops[i]->id, SC_HASH_LEN) != 0)
+            return false;
+    }
+    return true;
 }
 
 static void cache_clear(sd_txn *t)
@@ -63,12 +86,76 @@ sc_status sd_txn_fail(sd_txn *t, sc_status rc)
     return t->rc;
 }
 
+/*
+ * Fold a stale entity's ops into its state (see sd_accept).  Every op of
+ * the entity was accepted, so every op is valid; and an inspection's
+ * released flag, which sd_accept derived from its ops' kinds without the
+ * state, must agree with the state's status.  Either failing is a bug, not
+ * a verdict: the transaction fails.  Returns the sticky status.
+ */
+static sc_status ent_refold(sd_txn *t, sd_ent *e)
+{
+    sc_fold_out fo;
+    memset(&fo, 0, sizeof fo);
+    sc_status rc = SC_OK;
+    if (batch_state_fits(e)) {
+        fo.state = e->batch_state;
+        e->batch_state = NULL;
+    } else {
+        sc_fold_input *in = calloc(e->nops ? e->nops : 1, sizeof *in);
+        if (!in)
+            return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
+        for (size_t i = 0; i < e->nops; i++) {
+            in[i].id = e->ops[i]->id;
+            in[i].op = e->ops[i]->op;
+        }
+        sc_err ferr;
+        sc_err_clear(&ferr);
+        rc = sc_fold(t->env, in, e->nops, &fo, &ferr);
+        free(in);
+        if (rc != SC_OK)
+            return sd_txn_fail(t, sc_err_set(t->err,
+                                             rc == SC_ERR_NOMEM ? SC_ERR_NOMEM : SC_ERR_INTERNAL, 0,
+                                             "register: fold failed: %s", ferr.msg));
+    }
+    char hex[SC_ID_HEX];
+    for (size_t i = 0; fo.why && i < e->nops; i++)
+        if (fo.why[i]) {
+            sd_hex_id(e->id, SC_ID_LEN, hex, sizeof hex);
+            rc = sc_err_set(t->err, SC_ERR_INTERNAL, 0,
+                            "register: the accepted op at log index %llu of %s does not fold: %s",
+                            (unsigned long long)e->idx[i], hex, fo.why[i]);
+            break;
+        }
+    const Scpb__EntityState *st = fo.state;
+    if (rc == SC_OK && e->row.type == T_(INSPECTION) &&
+        (st->kind_case == SCPB__ENTITY_STATE__KIND_INSPECTION &&
+         st->inspection->status == SCPB__INSPECTION_STATUS__INSPECTION_SUBMITTED) !=
+            e->row.released) {
+        sd_hex_id(e->id, SC_ID_LEN, hex, sizeof hex);
+        rc = sc_err_set(t->err, SC_ERR_INTERNAL, 0,
+                        "register: inspection %s: its state and its released flag disagree", hex);
+    }
+    if (rc != SC_OK) {
+        sc_fold_out_dispose(t->env, &fo);
+        return sd_txn_fail(t, rc);
+    }
+    sc_state_free(t->env, e->state);
+    e->state = fo.state;
+    fo.state = NULL;
+    sc_fold_out_dispose(t->env, &fo);
+    e->stale = false;
+    return SC_OK;
+}
+
 sc_status sd_txn_flush(sd_txn *t)
 {
     for (size_t i = 0; t->ndirty > 0 && i < t->nall && t->rc == SC_OK; i++) {
         sd_ent *e = t->all[i];
         if (!e->dirty)
             continue;
+        if (e->stale && ent_refold(t, e) != SC_OK)
+            return t->rc;
         uint8_t *buf = NULL;
         size_t len = 0;
         if (sc_state_encode(t->env, e->state, &buf, &len) != SC_OK)
@@ -137,6 +224,18 @@ const Scpb__EntityState *sd_ent_state(sd_txn *t, sd_ent *e)
 {
     if (!e->exists)
         return NULL;
+    if (e->stale)
+        return ent_refold(t, e) == SC_OK ? e->state : NULL;
+    return sd_ent_created_state(t, e);
+}
+
+const Scpb__EntityState *sd_ent_created_state(sd_txn *t, sd_ent *e)
+{
+    if (!e->exists)
+        return NULL;
+    /* A stale entity whose older state was never decoded has none to offer: fold it. */
+    if (!e->state && e->stale)
+        return ent_refold(t, e) == SC_OK ? e->state : NULL;
     if (!e->state) {
         sc_status rc = sd_decode_state(t->env, e->row.state, e->row.state_len, &e->state, t->err);
         if (rc != SC_OK) {
@@ -147,7 +246,7 @@ const Scpb__EntityState *sd_ent_state(sd_txn *t, sd_ent *e)
     return e->state;
 }
 
-bool sd_ent_push_op(sd_ent *e, sc_op *o, bool own)
+bool sd_ent_push_op(sd_ent *e, sc_op *o, uint64_t idx, bool own)
 {
     if (e->nops == e->capops) {
         size_t cap = e->capops ? e->capops * 2 : 16;
@@ -155,6 +254,10 @@ bool sd_ent_push_op(sd_ent *e, sc_op *o, bool own)
         if (!v)
             return false;
         e->ops = v;
+        uint64_t *x = realloc(e->idx, cap * sizeof *x);
+        if (!x)
+            return false;
+        e->idx = x;
         bool *w = realloc(e->own, cap * sizeof *w);
         if (!w)
             return false;
@@ -162,9 +265,19 @@ bool sd_ent_push_op(sd_ent *e, sc_op *o, bool own)
         e->capops = cap;
     }
     e->ops[e->nops] = o;
+    e->idx[e->nops] = idx;
     e->own[e->nops] = own;
     e->nops++;
     return true;
+}
+
+size_t sd_ent_find_op(const sd_ent *e, const uint8_t id[SC_HASH_LEN])
+{
+    /* From the newest: a dep is most often the entity's latest op. */
+    for (size_t i = e->nops; i-- > 0;)
+        if (memcmp(e->ops[i]->id, id, SC_HASH_LEN) == 0)
+            return i;
+    return e->nops;
 }
 
 typedef struct load_ctx {
@@ -187,7 +300,7 @@ static bool load_op(void *ctx, const sd_op_row *row)
                                            (unsigned long long)row->idx, e.msg));
         return false;
     }
-    if (!sd_ent_push_op(l->e, o, true)) {
+    if (!sd_ent_push_op(l->e, o, row->idx, true)) {
         sc_op_free(l->t->env, o);
         sd_txn_fail(l->t, sc_err_set(l->t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
         return false;
@@ -294,6 +407,49 @@ void sd_txn_end(sd_txn *t, bool failed)
 
 /* ---- pushed ops ---- */
 
+/*
+ * List a group commit's ops in judging order and link each to the next op
+ * of its entity (one pass from the end, remembering the latest op seen per
+ * entity).  False when out of memory.
+ */
+static bool pend_build(sd_pend *p, sd_batch *const *batches, size_t nb)
+{
+    memset(p, 0, sizeof *p);
+    size_t total = 0;
+    for (size_t k = 0; k < nb; k++)
+        total += batches[k]->n;
+    p->ops = malloc((total ? total : 1) * sizeof *p->ops);
+    p->next = malloc((total ? total : 1) * sizeof *p->next);
+    if (!p->ops || !p->next)
+        return false;
+    for (size_t k = 0; k < nb; k++)
+        for (size_t i = 0; i < batches[k]->n; i++)
+            if (batches[k]->ops[i])
+                p->ops[p->n++] = batches[k]->ops[i];
+    sd_idmap later;
+    memset(&later, 0, sizeof later);
+    bool ok = true;
+    for (size_t i = p->n; i-- > 0 && ok;) {
+        const Scpb__Op *op = p->ops[i]->op;
+        p->next[i] = SIZE_MAX;
+        if (op->entity.len != SC_ID_LEN)
+            continue;
+        void **slot = sd_idmap_find(&later, op->entity.data);
+        if (slot)
+            p->next[i] = (size_t)(uintptr_t)*slot - 1;
+        ok = sd_idmap_put(&later, op->entity.data, (void *)(uintptr_t)(i + 1));
+    }
+    sd_idmap_dispose(&later);
+    return ok;
+}
+
+static void pend_dispose(sd_pend *p)
+{
+    free(p->ops);
+    free(p->next);
+    memset(p, 0, sizeof *p);
+}
+
 static sc_status judge_batch(sd_txn *t, sd_batch *b)
 {
     sd_actor a;
@@ -318,6 +474,8 @@ static sc_status judge_batch(sd_txn *t, sd_batch *b)
             return rc;
         if (sd_rejected(&b->results[i]))
             sd_refused_add(t, b->ops[i]->id);
+        if (t->pend)
+            t->pend->cur++;
     }
     return SC_OK;
 }
@@ -358,9 +516,14 @@ sc_status sd_register_ingest(sd_register *r, sd_batch *const *batches, size_t nb
     }
     sc_err terr;
     sc_err_clear(&terr);
+    sd_pend pend;
+    bool have_pend = pend_build(&pend, batches, nb);
     pthread_mutex_lock(&r->wmu);
     sd_txn t;
     sc_status rc = sd_txn_begin(r, &t, &terr);
+    /* Without the list (out of memory) every op is folded on its own: slower, same verdicts. */
+    if (have_pend)
+        t.pend = &pend;
     for (size_t k = 0; rc == SC_OK && k < nb; k++)
         rc = judge_batch(&t, batches[k]);
     if (rc == SC_OK)
@@ -368,6 +531,7 @@ sc_status sd_register_ingest(sd_register *r, sd_batch *const *batches, size_t nb
     uint64_t start = t.start;
     sd_txn_end(&t, rc != SC_OK);
     pthread_mutex_unlock(&r->wmu);
+    pend_dispose(&pend);
     if (rc == SC_OK)
         return SC_OK;
     results_fail(batches, nb, start, terr.msg[0] ? terr.msg : sc_strerror(rc));
@@ -423,15 +587,14 @@ static sc_status admin_prepare(sd_txn *t, Scpb__Op *op, prepared *p, sc_err *err
         }
         o.deps = p->deps;
     }
-    for (size_t i = 0; i < o.n_deps; i++) {
-        sd_op_row found;
-        if (o.deps[i].len != SC_HASH_LEN)
-            continue;
-        sc_status rc = t->s->vt->op_find(t->s, o.deps[i].data, &found, err);
-        if (rc == SC_OK && found.hlc > maxdep)
-            maxdep = found.hlc;
-        else if (rc != SC_OK && rc != SC_ERR_NOT_FOUND)
-            return sd_txn_fail(t, rc);
+    /* The HLC goes after the deps' (those of the entity: any other dep is refused anyway). */
+    sd_ent *de = o.n_deps && o.entity.len == SC_ID_LEN ? sd_ent_get(t, o.entity.data) : NULL;
+    if (o.n_deps && o.entity.len == SC_ID_LEN && (!de || sd_ent_load_ops(t, de) != SC_OK))
+        return t->rc;
+    for (size_t i = 0; de && i < o.n_deps; i++) {
+        size_t j = o.deps[i].len == SC_HASH_LEN ? sd_ent_find_op(de, o.deps[i].data) : de->nops;
+        if (j < de->nops && de->ops[j]->op->hlc > maxdep)
+            maxdep = de->ops[j]->op->hlc;
     }
     sc_hlc hlc = sc_hlc_make(t->now, 0);
     if (hlc <= maxdep)

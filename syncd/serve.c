@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "config.h"
 #include "core/keys.h"
+#include "datalock.h"
 #include "http.h"
 #include "ingest.h"
 #include "logjson.h"
@@ -132,8 +133,13 @@ int sd_cmd_serve(int argc, char **argv)
     sd_auth *auth = NULL;
     sd_ingest *ingest = NULL;
     sd_http *http = NULL;
+    int lock = -1;
     if (sc_crypto_init() != SC_OK) {
         sc_err_set(&err, SC_ERR_CRYPTO, 0, "libsodium did not initialise");
+        log_fail("cannot start", &err);
+        goto out;
+    }
+    if (sd_datalock_take(cfg.data_dir, "serve", &lock, &err) != SC_OK) {
         log_fail("cannot start", &err);
         goto out;
     }
@@ -198,6 +204,7 @@ out:
     sd_auth_free(auth);
     sd_blobs_close(blobs);
     sd_register_close(reg);
+    sd_datalock_release(lock);
     if (status == 0)
         sd_log(SD_LOG_INFO, "stopped", NULL);
     return status;

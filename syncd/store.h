@@ -32,7 +32,7 @@
 #include "core/status.h"
 
 /* The schema version this build reads and writes (meta key "schema_version"). */
-#define SD_SCHEMA_VERSION 1
+#define SD_SCHEMA_VERSION 3
 
 /* Who may see an entity (docs/protocol.md §6); stored per entity. */
 typedef enum sd_vis_class {
@@ -151,9 +151,8 @@ typedef struct sd_store_vt {
 
     /* The log. */
     sc_status (*log_size)(sd_store *s, uint64_t *out, sc_err *err);
+    /* The same op id twice (for its one entity) is refused: SC_ERR_STORAGE. */
     sc_status (*op_append)(sd_store *s, const sd_op_row *row, sc_err *err);
-    /* By op id; row->signed_op is NULL (not loaded).  SC_ERR_NOT_FOUND when absent. */
-    sc_status (*op_find)(sd_store *s, const uint8_t id[SC_HASH_LEN], sd_op_row *row, sc_err *err);
     /* Log entries [from, to) in index order. */
     sc_status (*op_scan)(sd_store *s, uint64_t from, uint64_t to, sd_op_fn fn, void *ctx,
                          sc_err *err);
@@ -162,6 +161,9 @@ typedef struct sd_store_vt {
                             sc_err *err);
     /* The leaf hash of log entry idx; SC_ERR_NOT_FOUND beyond the log. */
     sc_status (*leaf_get)(sd_store *s, uint64_t idx, uint8_t out[SC_HASH_LEN], sc_err *err);
+    /* The leaf hashes of entries [from, from + n) into out (n slots); SC_ERR_NOT_FOUND when any is beyond the log. */
+    sc_status (*leaf_range)(sd_store *s, uint64_t from, size_t n, uint8_t (*out)[SC_HASH_LEN],
+                            sc_err *err);
 
     /* Entities.  get: with want_state, row->state is malloc'd (caller frees), else NULL. */
     sc_status (*entity_get)(sd_store *s, const uint8_t id[SC_ID_LEN], bool want_state,
@@ -212,9 +214,12 @@ typedef struct sd_store_vt {
     sc_status (*enroll_use)(sd_store *s, const uint8_t hash[SC_HASH_LEN], int64_t now_ms,
                             const uint8_t device[SC_ID_LEN], sc_err *err);
 
-    /* Merkle nodes of perfect subtrees, level >= 1 (level 0 is leaf_get). */
+    /* Stored Merkle nodes of perfect subtrees, level >= 1 (level 0 is leaf_get; tlog.h says which levels). */
     sc_status (*node_get)(sd_store *s, unsigned level, uint64_t index, uint8_t out[SC_HASH_LEN],
                           sc_err *err);
+    /* The nodes of one level with indexes [from, from + n) into out; SC_ERR_NOT_FOUND when any is missing. */
+    sc_status (*node_range)(sd_store *s, unsigned level, uint64_t from, size_t n,
+                            uint8_t (*out)[SC_HASH_LEN], sc_err *err);
     sc_status (*node_put)(sd_store *s, unsigned level, uint64_t index,
                           const uint8_t hash[SC_HASH_LEN], sc_err *err);
     sc_status (*node_count)(sd_store *s, uint64_t *out, sc_err *err);
@@ -268,5 +273,21 @@ struct sd_store {
  * carry SD_SCHEMA_VERSION.  *out is closed with s->vt->close(s).
  */
 sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc_err *err);
+
+/* The schema version of the register at path (opened read-only). */
+sc_status sd_store_sqlite_version(const char *path, int *version, sc_err *err);
+
+/* Progress of a migration: done of total in the step named. */
+typedef void (*sd_migrate_progress)(void *ctx, const char *step, uint64_t done, uint64_t total);
+
+/*
+ * Bring the register at path to SD_SCHEMA_VERSION (store_sqlite_migrate.c),
+ * first copying it to backup (a new file) unless backup is NULL.  *from is
+ * the version found; nothing is done when it is already this build's.  Each
+ * version step commits on its own: after an error the register is at the
+ * last version completed, intact.  No other process may be writing it.
+ */
+sc_status sd_store_sqlite_migrate(const char *path, const char *backup, int *from,
+                                  sd_migrate_progress progress, void *ctx, sc_err *err);
 
 #endif

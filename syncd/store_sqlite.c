@@ -12,6 +12,7 @@
  * SC_ERR_STORAGE with its message; the caller rolls back.
  */
 #include "store.h"
+#include "store_sqlite_schema.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -39,73 +40,6 @@
  */
 #define CHECKPOINT_PAGES 1000
 
-static const char *const schema_sql =
-    "PRAGMA journal_mode=WAL;"
-    "BEGIN;"
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE ops("
-    " idx INTEGER PRIMARY KEY,"
-    " op_id BLOB NOT NULL UNIQUE,"
-    " entity BLOB NOT NULL,"
-    " author BLOB NOT NULL,"
-    " kind INTEGER NOT NULL,"
-    " hlc INTEGER NOT NULL,"
-    " received_ms INTEGER NOT NULL,"
-    " signed BLOB NOT NULL,"
-    " leaf_hash BLOB NOT NULL);"
-    "CREATE INDEX ops_entity ON ops(entity, idx);"
-    "CREATE TABLE entities("
-    " id BLOB PRIMARY KEY,"
-    " type INTEGER NOT NULL,"
-    " op_count INTEGER NOT NULL,"
-    " last_idx INTEGER NOT NULL,"
-    " state BLOB NOT NULL,"
-    " state_hash BLOB NOT NULL,"
-    " target BLOB,"
-    " scope_org BLOB,"
-    " vis_class INTEGER NOT NULL,"
-    " released INTEGER NOT NULL DEFAULT 0,"
-    " inspection BLOB) WITHOUT ROWID;"
-    "CREATE INDEX entities_inspection ON entities(inspection) WHERE inspection IS NOT NULL;"
-    "CREATE INDEX entities_type ON entities(type);"
-    "CREATE TABLE codes("
-    " kind INTEGER NOT NULL,"
-    " code TEXT NOT NULL,"
-    " version INTEGER NOT NULL,"
-    " entity BLOB NOT NULL REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED,"
-    " PRIMARY KEY(kind, code, version)) WITHOUT ROWID;"
-    "CREATE TABLE devices("
-    " key BLOB PRIMARY KEY,"
-    " device BLOB NOT NULL UNIQUE REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED,"
-    " user BLOB NOT NULL,"
-    " enrolled_idx INTEGER NOT NULL,"
-    " revoked_idx INTEGER) WITHOUT ROWID;"
-    "CREATE TABLE assignees("
-    " assignment BLOB NOT NULL REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED,"
-    " user BLOB NOT NULL,"
-    " PRIMARY KEY(assignment, user)) WITHOUT ROWID;"
-    "CREATE TABLE enroll_codes("
-    " hash BLOB PRIMARY KEY,"
-    " user BLOB NOT NULL,"
-    " created_ms INTEGER NOT NULL,"
-    " expires_ms INTEGER NOT NULL,"
-    " used_ms INTEGER,"
-    " device BLOB) WITHOUT ROWID;"
-    "CREATE TABLE merkle("
-    " level INTEGER NOT NULL,"
-    " idx INTEGER NOT NULL,"
-    " hash BLOB NOT NULL,"
-    " PRIMARY KEY(level, idx)) WITHOUT ROWID;"
-    "CREATE TABLE checkpoints("
-    " size INTEGER PRIMARY KEY,"
-    " root BLOB NOT NULL,"
-    " time_ms INTEGER NOT NULL,"
-    " note TEXT NOT NULL);"
-    "CREATE TABLE releases("
-    " seq INTEGER PRIMARY KEY,"
-    " entity BLOB NOT NULL,"
-    " idx INTEGER NOT NULL REFERENCES ops(idx));"
-    "COMMIT;";
 
 /* Every statement, prepared on first use. */
 enum {
@@ -118,10 +52,10 @@ enum {
     Q_META_PUT,
     Q_LOG_SIZE,
     Q_OP_APPEND,
-    Q_OP_FIND,
     Q_OP_SCAN,
     Q_ENTITY_OPS,
     Q_LEAF_GET,
+    Q_LEAF_RANGE,
     Q_ENTITY_GET,
     Q_ENTITY_GET_STATE,
     Q_ENTITY_PUT,
@@ -146,6 +80,7 @@ enum {
     Q_ENROLL_GET,
     Q_ENROLL_USE,
     Q_NODE_GET,
+    Q_NODE_RANGE,
     Q_NODE_PUT,
     Q_NODE_COUNT,
     Q_NODE_SCAN,
@@ -172,13 +107,12 @@ static const char *const sql[Q_COUNT_] = {
     [Q_LOG_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM ops",
     [Q_OP_APPEND] = "INSERT INTO ops(idx, op_id, entity, author, kind, hlc, received_ms, signed, "
                     "leaf_hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [Q_OP_FIND] = "SELECT idx, op_id, entity, author, kind, hlc, received_ms, NULL, leaf_hash "
-                  "FROM ops WHERE op_id = ?1",
     [Q_OP_SCAN] = "SELECT idx, op_id, entity, author, kind, hlc, received_ms, signed, leaf_hash "
                   "FROM ops WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
     [Q_ENTITY_OPS] = "SELECT idx, op_id, entity, author, kind, hlc, received_ms, signed, leaf_hash "
                      "FROM ops WHERE entity = ?1 ORDER BY idx",
     [Q_LEAF_GET] = "SELECT leaf_hash FROM ops WHERE idx = ?1",
+    [Q_LEAF_RANGE] = "SELECT leaf_hash FROM ops WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
     [Q_ENTITY_GET] = "SELECT id, type, op_count, last_idx, NULL, state_hash, target, scope_org, "
                      "vis_class, released, inspection FROM entities WHERE id = ?1",
     [Q_ENTITY_GET_STATE] = "SELECT id, type, op_count, last_idx, state, state_hash, target, "
@@ -230,6 +164,8 @@ static const char *const sql[Q_COUNT_] = {
     [Q_ENROLL_USE] = "UPDATE enroll_codes SET used_ms = ?2, device = ?3 WHERE hash = ?1 AND "
                      "used_ms IS NULL",
     [Q_NODE_GET] = "SELECT hash FROM merkle WHERE level = ?1 AND idx = ?2",
+    [Q_NODE_RANGE] = "SELECT hash FROM merkle WHERE level = ?1 AND idx >= ?2 AND idx < ?3 "
+                     "ORDER BY idx",
     [Q_NODE_PUT] = "INSERT OR REPLACE INTO merkle(level, idx, hash) VALUES(?1, ?2, ?3)",
     [Q_NODE_COUNT] = "SELECT count(*) FROM merkle",
     [Q_NODE_SCAN] = "SELECT level, idx, hash FROM merkle ORDER BY level, idx",
@@ -594,29 +530,6 @@ static void read_op(sqlite3_stmt *x, int base, sd_op_row *r)
     col_fixed(x, base + 8, r->leaf_hash, SC_HASH_LEN);
 }
 
-static sc_status q_op_find(sd_store *s, const uint8_t id[SC_HASH_LEN], sd_op_row *r, sc_err *err)
-{
-    sqlite_store *q = S(s);
-    memset(r, 0, sizeof *r);
-    sqlite3_stmt *x = st(q, Q_OP_FIND, err);
-    if (!x)
-        return SC_ERR_STORAGE;
-    bind_blob(x, 1, id, SC_HASH_LEN);
-    int rc = sqlite3_step(x);
-    sc_status out = SC_OK;
-    if (rc == SQLITE_ROW) {
-        read_op(x, 0, r);
-        r->signed_op = NULL;
-        r->signed_len = 0;
-    } else if (rc == SQLITE_DONE) {
-        out = SC_ERR_NOT_FOUND;
-    } else {
-        out = db_err(q, err, "find op");
-    }
-    done(x);
-    return out;
-}
-
 /* Step a statement whose rows are ops, calling fn per row. */
 static sc_status scan_ops(sqlite_store *q, sqlite3_stmt *x, sd_op_fn fn, void *ctx, sc_err *err,
                           const char *what)
@@ -680,6 +593,45 @@ static sc_status q_leaf_get(sd_store *s, uint64_t idx, uint8_t out[SC_HASH_LEN],
         r = db_err(q, err, "leaf");
     done(x);
     return r;
+}
+
+/*
+ * Step a statement whose rows are n hashes in order, into out: SC_ERR_NOT_FOUND
+ * when fewer come (what lies beyond the log, or a missing node).
+ */
+static sc_status hash_rows(sqlite_store *q, sqlite3_stmt *x, size_t n, uint8_t (*out)[SC_HASH_LEN],
+                           sc_err *err, const char *what)
+{
+    size_t got = 0;
+    sc_status r = SC_OK;
+    for (;;) {
+        int rc = sqlite3_step(x);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            r = db_err(q, err, what);
+            break;
+        }
+        if (got < n)
+            col_fixed(x, 0, out[got], SC_HASH_LEN);
+        got++;
+    }
+    done(x);
+    if (r == SC_OK && got != n)
+        r = sc_err_set(err, SC_ERR_NOT_FOUND, 0, "register: %s: %zu of %zu hashes", what, got, n);
+    return r;
+}
+
+static sc_status q_leaf_range(sd_store *s, uint64_t from, size_t n, uint8_t (*out)[SC_HASH_LEN],
+                              sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_LEAF_RANGE, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    sqlite3_bind_int64(x, 1, (sqlite3_int64)from);
+    sqlite3_bind_int64(x, 2, (sqlite3_int64)(from + n));
+    return hash_rows(q, x, n, out, err, "leaves");
 }
 
 /* ---- entities ---- */
@@ -1155,6 +1107,19 @@ static sc_status q_node_get(sd_store *s, unsigned level, uint64_t index, uint8_t
     return r;
 }
 
+static sc_status q_node_range(sd_store *s, unsigned level, uint64_t from, size_t n,
+                              uint8_t (*out)[SC_HASH_LEN], sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_NODE_RANGE, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    sqlite3_bind_int(x, 1, (int)level);
+    sqlite3_bind_int64(x, 2, (sqlite3_int64)from);
+    sqlite3_bind_int64(x, 3, (sqlite3_int64)(from + n));
+    return hash_rows(q, x, n, out, err, "Merkle nodes");
+}
+
 static sc_status q_node_put(sd_store *s, unsigned level, uint64_t index,
                             const uint8_t hash[SC_HASH_LEN], sc_err *err)
 {
@@ -1406,10 +1371,10 @@ static const sd_store_vt vt = {
     .meta_put = q_meta_put,
     .log_size = q_log_size,
     .op_append = q_op_append,
-    .op_find = q_op_find,
     .op_scan = q_op_scan,
     .entity_ops = q_entity_ops,
     .leaf_get = q_leaf_get,
+    .leaf_range = q_leaf_range,
     .entity_get = q_entity_get,
     .entity_put = q_entity_put,
     .entity_set_released = q_entity_set_released,
@@ -1433,6 +1398,7 @@ static const sd_store_vt vt = {
     .enroll_get = q_enroll_get,
     .enroll_use = q_enroll_use,
     .node_get = q_node_get,
+    .node_range = q_node_range,
     .node_put = q_node_put,
     .node_count = q_node_count,
     .node_scan = q_node_scan,
@@ -1489,7 +1455,7 @@ sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc
     }
     if (create) {
         char *msg = NULL;
-        if (sqlite3_exec(q->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+        if (sqlite3_exec(q->db, SD_SQL_SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
             rc = sc_err_set(err, SC_ERR_STORAGE, 21, "register: create schema: %s",
                             msg ? msg : "?");
             sqlite3_free(msg);
@@ -1509,8 +1475,10 @@ sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc
             snprintf(want, sizeof want, "%d", SD_SCHEMA_VERSION);
             if (n != strlen(want) || memcmp(v, want, n) != 0)
                 rc = sc_err_set(err, SC_ERR_STORAGE, 21,
-                                "register %s has schema version %.*s; this syncd reads %s", path,
-                                (int)(n > 8 ? 8 : n), (const char *)v, want);
+                                "register %s has schema version %.*s; this syncd reads version "
+                                "%s: stop syncd and run `syncd migrate --data DIR` (docs/"
+                                "operations.md, \"Register schema versions\")",
+                                path, (int)(n > 8 ? 8 : n), (const char *)v, want);
         } else if (rc == SC_ERR_NOT_FOUND || rc == SC_ERR_STORAGE) {
             rc = sc_err_set(err, SC_ERR_STORAGE, 21, "%s is not a Spotcheck register", path);
         }

@@ -1,5 +1,6 @@
 /*
- * tlog.c: Merkle nodes and checkpoints in the store (see tlog.h).
+ * tlog.c: Merkle nodes and checkpoints in the store (see tlog.h for which
+ * nodes are stored and how the others are computed).
  *
  * sc_merkle_frontier_append reports completed subtrees through a callback
  * that cannot fail, so a store error there is kept in the append context
@@ -11,12 +12,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool sd_tlog_level_stored(unsigned level)
+{
+    return level > 0 && level % SD_TLOG_STRIDE == 0;
+}
+
 sc_status sd_tlog_node(void *ctx, unsigned level, uint64_t index, uint8_t out[SC_HASH_LEN])
 {
     sd_tlog_reader *r = ctx;
     if (level == 0)
         return r->s->vt->leaf_get(r->s, index, out, r->err);
-    return r->s->vt->node_get(r->s, level, index, out, r->err);
+    if (sd_tlog_level_stored(level))
+        return r->s->vt->node_get(r->s, level, index, out, r->err);
+    /* Hash it up from the nearest stored level below: 2^up nodes, pairwise, up times. */
+    unsigned up = level % SD_TLOG_STRIDE, base = level - up;
+    size_t n = (size_t)1 << up;
+    uint8_t h[1 << (SD_TLOG_STRIDE - 1)][SC_HASH_LEN];
+    uint64_t from = index << up;
+    sc_status rc = base == 0 ? r->s->vt->leaf_range(r->s, from, n, h, r->err)
+                             : r->s->vt->node_range(r->s, base, from, n, h, r->err);
+    if (rc != SC_OK)
+        return rc;
+    for (; n > 1; n /= 2)
+        for (size_t i = 0; i < n / 2; i++)
+            sc_merkle_node_hash(h[2 * i], h[2 * i + 1], h[i]);
+    memcpy(out, h[0], SC_HASH_LEN);
+    return SC_OK;
 }
 
 sc_status sd_tlog_frontier_load(sd_store *s, uint64_t size, sc_merkle_frontier *f, sc_err *err)
@@ -39,7 +60,7 @@ typedef struct append_ctx {
 static void store_node(void *ctx, unsigned level, uint64_t index, const uint8_t hash[SC_HASH_LEN])
 {
     append_ctx *a = ctx;
-    if (a->rc != SC_OK)
+    if (a->rc != SC_OK || !sd_tlog_level_stored(level))
         return;
     a->rc = a->s->vt->node_put(a->s, level, index, hash, a->err);
 }

@@ -732,6 +732,112 @@ START_TEST(inclusion_proofs_verify_for_every_index)
 }
 END_TEST
 
+/*
+ * A log longer than the Merkle nodes' tile of 2^8 leaves, with nodes stored
+ * only at every 4th level (tlog.h): every inclusion proof at sizes around
+ * the stored levels' boundaries and every consistency proof to the full
+ * size verify, the frontier rebuilt from storage after a reopen gives the
+ * same roots, and the audit finds the stored nodes complete and right.
+ */
+static void push_findings(world *w, size_t n)
+{
+    rf *f = &w->f;
+    sc_op *ops[50];
+    sd_result res[50];
+    uint8_t fid[SC_ID_LEN];
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < 50 ? n - done : 50;
+        for (size_t i = 0; i < k; i++)
+            ops[i] = rf_finding(f, &w->insp, fid, w->ta, NULL, "消防通道堵塞",
+                                SCPB__GRADE__GRADE_GENERAL);
+        ck_assert_int_eq(rf_push(f, &w->insp, ops, k, res), SC_OK);
+        for (size_t i = 0; i < k; i++)
+            rf_accepted(res[i]);
+        done += k;
+    }
+}
+
+START_TEST(proofs_and_audit_beyond_a_tile)
+{
+    world w;
+    world_open(&w);
+    rf *f = &w.f;
+    sc_err err;
+    push_findings(&w, 300);
+    /* The frontier is now loaded from the stored nodes, not carried over in memory. */
+    rf_reopen(f);
+    ck_assert_int_eq(sd_register_principal(f->r, sc_keypair_public(w.insp.kp), &w.insp.p, &err),
+                     SC_OK);
+    push_findings(&w, 37);
+    sc_checkpoint cp;
+    checkpoint_of(f, &cp);
+    uint64_t n = cp.size;
+    ck_assert_uint_gt(n, 256 + 64);
+
+    sd_principal admin;
+    ck_assert_int_eq(sd_register_principal(f->r, sd_register_server_key(f->r), &admin, &err), SC_OK);
+    Scpb__LogEntries *le = NULL;
+    ck_assert_int_eq(sd_register_entries(f->r, &admin, 0, 1000, &le, &err), SC_OK);
+    ck_assert_uint_eq(le->n_entries, n);
+    uint8_t(*leaf)[SC_HASH_LEN] = calloc(n, SC_HASH_LEN);
+    uint8_t(*root)[SC_HASH_LEN] = calloc(n + 1, SC_HASH_LEN);
+    sc_merkle_frontier fr;
+    sc_merkle_frontier_init(&fr);
+    for (uint64_t i = 0; i < n; i++) {
+        sc_merkle_leaf_hash(le->entries[i]->signed_op.data, le->entries[i]->signed_op.len, leaf[i]);
+        sc_merkle_frontier_append(&fr, leaf[i], NULL, NULL);
+        sc_merkle_frontier_root(&fr, root[i + 1]);
+    }
+    ck_assert_mem_eq(root[n], cp.root, SC_HASH_LEN);
+
+    uint8_t(*h)[SC_HASH_LEN] = calloc(SC_PROOF_HASHES_MAX, SC_HASH_LEN);
+    const uint64_t sizes[] = {1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 127, 128, 129,
+                              255, 256, 257, 271, 272, 300, 301, n - 1, n};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        uint64_t size = sizes[k];
+        for (uint64_t i = 0; i < size; i++) {
+            Scpb__InclusionProof *p = NULL;
+            ck_assert_int_eq(sd_register_inclusion(f->r, i, size, &p, &err), SC_OK);
+            for (size_t j = 0; j < p->n_hashes; j++)
+                memcpy(h[j], p->hashes[j].data, SC_HASH_LEN);
+            ck_assert_msg(sc_merkle_verify_inclusion(leaf[i], i, size,
+                                                     (const uint8_t(*)[SC_HASH_LEN])h, p->n_hashes,
+                                                     root[size]) == SC_OK,
+                          "inclusion of %llu in %llu", (unsigned long long)i,
+                          (unsigned long long)size);
+            sd_msg_free(p);
+        }
+    }
+    for (uint64_t old = 1; old <= n; old++) {
+        for (size_t k = 0; k < 3; k++) {
+            uint64_t size = k == 0 ? n : k == 1 ? 256 : 300;
+            if (old > size)
+                continue;
+            Scpb__ConsistencyProof *p = NULL;
+            ck_assert_int_eq(sd_register_consistency(f->r, old, size, &p, &err), SC_OK);
+            for (size_t j = 0; j < p->n_hashes; j++)
+                memcpy(h[j], p->hashes[j].data, SC_HASH_LEN);
+            ck_assert_msg(sc_merkle_verify_consistency(old, size, root[old], root[size],
+                                                       (const uint8_t(*)[SC_HASH_LEN])h,
+                                                       p->n_hashes) == SC_OK,
+                          "consistency of %llu with %llu", (unsigned long long)old,
+                          (unsigned long long)size);
+            sd_msg_free(p);
+        }
+    }
+
+    /* The audit checks every stored node: levels 4 and 8 here. */
+    sd_audit_report rep;
+    ck_assert_msg(sd_audit_run(f->data, &rep, &err) == SC_OK, "%s / %s", rep.problem, err.msg);
+    ck_assert_uint_eq(rep.nodes, n / 16 + n / 256);
+    free(h);
+    free(leaf);
+    free(root);
+    sd_msg_free(le);
+    world_close(&w);
+}
+END_TEST
+
 /* ---- storage failure ---- */
 
 START_TEST(storage_failure_leaves_nothing_half_written)
@@ -876,6 +982,7 @@ static Suite *suite(void)
         {"cascade", rejection_cascades_to_dependents},
         {"checkpoints", checkpoints_verify_and_stay_consistent},
         {"inclusion proofs", inclusion_proofs_verify_for_every_index},
+        {"proofs beyond a tile", proofs_and_audit_beyond_a_tile},
         {"storage failure", storage_failure_leaves_nothing_half_written},
         {"enrollment", enrollment_codes_are_single_use_and_expire},
     };

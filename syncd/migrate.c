@@ -1,0 +1,119 @@
+/*
+ * migrate.c: `syncd migrate --data DIR [--no-backup]`, which brings a
+ * register written by an older syncd to this build's schema.
+ *
+ * With syncd stopped (the data directory's lock is taken, so a running
+ * syncd of this build refuses to start meanwhile and a running one makes
+ * this refuse), it copies DIR/register.db to DIR/register.vN.db (N the
+ * version found) unless --no-backup, runs the steps of
+ * store_sqlite_migrate.c with progress on stderr, and then audits the
+ * whole register (audit.c) before saying it is done: the migration only
+ * reorganises storage, so every signature, checkpoint and state must
+ * verify as before.  Exit 0 when the register is at this version and
+ * audits clean (also when there was nothing to do), 1 otherwise.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "audit.h"
+#include "commands.h"
+#include "core/keys.h"
+#include "datalock.h"
+#include "store.h"
+
+#define USAGE "usage: syncd migrate --data DIR [--no-backup]\n"
+
+static void progress(void *ctx, const char *step, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    if (strcmp(step, "back up the register") == 0) {
+        if (done == 0)
+            fprintf(stderr, "syncd migrate: backing up the register\n");
+    } else if (strcmp(step, "schema version") == 0)
+        fprintf(stderr, "syncd migrate: now at schema version %llu\n", (unsigned long long)done);
+    else
+        fprintf(stderr, "syncd migrate: %s: %llu of %llu\n", step, (unsigned long long)done,
+                (unsigned long long)total);
+}
+
+int sd_cmd_migrate(int argc, char **argv)
+{
+    const char *data = NULL;
+    bool backup = true;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+            data = argv[++i];
+        else if (strncmp(argv[i], "--data=", 7) == 0)
+            data = argv[i] + 7;
+        else if (strcmp(argv[i], "--no-backup") == 0)
+            backup = false;
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(USAGE, stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "syncd migrate: unexpected argument \"%s\"\n" USAGE, argv[i]);
+            return 2;
+        }
+    }
+    if (!data) {
+        fputs(USAGE, stderr);
+        return 2;
+    }
+    sc_err err = {0};
+    if (sc_crypto_init() != SC_OK) {
+        fprintf(stderr, "syncd migrate: libsodium did not initialise\n");
+        return 1;
+    }
+    int lock = -1;
+    if (sd_datalock_take(data, "migrate", &lock, &err) != SC_OK) {
+        fprintf(stderr, "syncd migrate: %s\n", err.msg);
+        return 1;
+    }
+    int status = 1;
+    char db[4096], copy[4200];
+    snprintf(db, sizeof db, "%s/register.db", data);
+    int version = 0;
+    if (sd_store_sqlite_version(db, &version, &err) != SC_OK) {
+        fprintf(stderr, "syncd migrate: %s\n", err.msg);
+        goto out;
+    }
+    if (version == SD_SCHEMA_VERSION) {
+        printf("%s has schema version %d: nothing to migrate\n", db, version);
+        status = 0;
+        goto out;
+    }
+    snprintf(copy, sizeof copy, "%s/register.v%d.db", data, version);
+    if (version < SD_SCHEMA_VERSION)
+        printf("migrating %s from schema version %d to %d%s%s\n", db, version, SD_SCHEMA_VERSION,
+               backup ? "; the register as it was goes to " : "", backup ? copy : "");
+    fflush(stdout);
+    int from = 0;
+    if (sd_store_sqlite_migrate(db, backup ? copy : NULL, &from, progress, NULL, &err) != SC_OK) {
+        fprintf(stderr, "syncd migrate: %s\n", err.msg);
+        goto out;
+    }
+    sd_audit_report rep;
+    sc_status rc = sd_audit_run(data, &rep, &err);
+    if (rc != SC_OK) {
+        fprintf(stderr, "syncd migrate: the audit after the migration failed: %s%s%s\n",
+                rc == SC_ERR_REJECTED ? rep.problem : err.msg,
+                backup ? "; the register before the migration is " : "", backup ? copy : "");
+        goto out;
+    }
+    char root[2 * SC_HASH_LEN + 1], rh[2 * SC_HASH_LEN + 1];
+    sodium_bin2hex(root, sizeof root, rep.root, SC_HASH_LEN);
+    sodium_bin2hex(rh, sizeof rh, rep.replica_hash, SC_HASH_LEN);
+    printf("migrated %s to schema version %d; the audit holds:\n", db, SD_SCHEMA_VERSION);
+    printf("  log entries checked:  %llu\n", (unsigned long long)rep.entries);
+    printf("  checkpoints checked:  %llu\n", (unsigned long long)rep.checkpoints);
+    printf("  Merkle nodes checked: %llu\n", (unsigned long long)rep.nodes);
+    printf("  entities replayed:    %llu\n", (unsigned long long)rep.entities);
+    printf("  root %s\n  replica hash %s\n", root, rh);
+    status = 0;
+out:
+    sd_datalock_release(lock);
+    return status;
+}

@@ -1,0 +1,320 @@
+/*
+ * store_sqlite_migrate.c: bring a register written by an older syncd to
+ * this build's schema (SD_SCHEMA_VERSION), one version at a time.
+ *
+ * Each step is one write transaction that also records its new version,
+ * so a step either happens whole or not at all: a migration stopped by a
+ * crash, a full disk or Ctrl-C leaves the register at the last version it
+ * completed, readable by the syncd of that version and migrated further
+ * by running the command again.  No step touches what the log says: the
+ * ops, their order and bytes, the checkpoints and the state are copied or
+ * kept as they are, so every earlier checkpoint still verifies.
+ *
+ * Steps:
+ *   1 -> 2  the log's table is rebuilt with one index, UNIQUE(entity,
+ *           op_id), instead of a unique index on op_id and an index on
+ *           (entity, idx).  SQLite cannot drop an inline UNIQUE, so the
+ *           ops are copied into a new table in idx order (with progress),
+ *           and the old table dropped.  Foreign keys are off for the
+ *           copy (releases refer to ops), and checked before the commit.
+ *   2 -> 3  the merkle table keeps the nodes of every SD_TLOG_STRIDE-th
+ *           level only; the others are recomputed when needed.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store.h"
+#include "store_sqlite_schema.h"
+#include "tlog.h"
+
+/* Ops copied per statement in step 1 -> 2, between progress reports. */
+#define COPY_BATCH 50000
+
+typedef struct migration {
+    sqlite3 *db;
+    const char *path;
+    sd_migrate_progress progress;
+    void *ctx;
+    sc_err *err;
+} migration;
+
+static sc_status fail_db(migration *m, const char *what)
+{
+    return sc_err_set(m->err, SC_ERR_STORAGE, 21, "register %s: %s: %s", m->path, what,
+                      sqlite3_errmsg(m->db));
+}
+
+static sc_status exec(migration *m, const char *sql, const char *what)
+{
+    if (sqlite3_exec(m->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return fail_db(m, what);
+    return SC_OK;
+}
+
+/* One integer from a query with no parameters. */
+static sc_status query_int(migration *m, const char *sql, int64_t *out, const char *what)
+{
+    sqlite3_stmt *x = NULL;
+    sc_status rc = SC_OK;
+    if (sqlite3_prepare_v2(m->db, sql, -1, &x, NULL) != SQLITE_OK)
+        return fail_db(m, what);
+    int step = sqlite3_step(x);
+    if (step == SQLITE_ROW)
+        *out = sqlite3_column_int64(x, 0);
+    else
+        rc = fail_db(m, what);
+    sqlite3_finalize(x);
+    return rc;
+}
+
+/* The version in meta.schema_version: 0 when the file is no register. */
+static sc_status read_version(migration *m, int *out)
+{
+    *out = 0;
+    sqlite3_stmt *x = NULL;
+    if (sqlite3_prepare_v2(m->db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &x,
+                           NULL) != SQLITE_OK) {
+        sqlite3_finalize(x);
+        return sc_err_set(m->err, SC_ERR_STORAGE, 21, "%s is not a Spotcheck register (%s)",
+                          m->path, sqlite3_errmsg(m->db));
+    }
+    sc_status rc = SC_OK;
+    int step = sqlite3_step(x);
+    if (step == SQLITE_ROW) {
+        const char *v = sqlite3_column_blob(x, 0);
+        int n = sqlite3_column_bytes(x, 0);
+        int version = 0;
+        for (int i = 0; i < n && v; i++) {
+            if (v[i] < '0' || v[i] > '9' || version > 1000) {
+                version = -1;
+                break;
+            }
+            version = version * 10 + (v[i] - '0');
+        }
+        if (n == 0 || version <= 0)
+            rc = sc_err_set(m->err, SC_ERR_STORAGE, 21,
+                            "register %s: schema_version \"%.*s\" is not a version number", m->path,
+                            n > 16 ? 16 : n, v ? v : "");
+        else
+            *out = version;
+    } else if (step == SQLITE_DONE) {
+        rc = sc_err_set(m->err, SC_ERR_STORAGE, 21,
+                        "%s is not a Spotcheck register (no schema_version)", m->path);
+    } else {
+        rc = fail_db(m, "read the schema version");
+    }
+    sqlite3_finalize(x);
+    return rc;
+}
+
+static sc_status write_version(migration *m, int version)
+{
+    char v[16];
+    int n = snprintf(v, sizeof v, "%d", version);
+    sqlite3_stmt *x = NULL;
+    if (sqlite3_prepare_v2(m->db, "UPDATE meta SET value = ?1 WHERE key = 'schema_version'", -1, &x,
+                           NULL) != SQLITE_OK)
+        return fail_db(m, "record the schema version");
+    sqlite3_bind_blob(x, 1, v, n, SQLITE_STATIC);
+    sc_status rc = sqlite3_step(x) == SQLITE_DONE && sqlite3_changes(m->db) == 1
+                       ? SC_OK
+                       : fail_db(m, "record the schema version");
+    sqlite3_finalize(x);
+    return rc;
+}
+
+/* Every foreign key still points somewhere (after a table was rebuilt). */
+static sc_status check_foreign_keys(migration *m)
+{
+    sqlite3_stmt *x = NULL;
+    if (sqlite3_prepare_v2(m->db, "PRAGMA foreign_key_check", -1, &x, NULL) != SQLITE_OK)
+        return fail_db(m, "check foreign keys");
+    int step = sqlite3_step(x);
+    sc_status rc = SC_OK;
+    if (step == SQLITE_ROW)
+        rc = sc_err_set(m->err, SC_ERR_STORAGE, 21,
+                        "register %s: a row of %s refers to nothing after the migration; "
+                        "nothing was changed",
+                        m->path, (const char *)sqlite3_column_text(x, 0));
+    else if (step != SQLITE_DONE)
+        rc = fail_db(m, "check foreign keys");
+    sqlite3_finalize(x);
+    return rc;
+}
+
+static sc_status step_1_to_2(migration *m)
+{
+    sc_status rc;
+    int64_t count = 0, end = 0;
+    if ((rc = query_int(m, "SELECT count(*) FROM ops", &count, "count the log")) != SC_OK ||
+        (rc = query_int(m, "SELECT coalesce(max(idx) + 1, 0) FROM ops", &end, "size the log")) !=
+            SC_OK)
+        return rc;
+    if ((rc = exec(m, "CREATE TABLE ops_v2" SD_SQL_OPS_COLUMNS, "create the new log table")) !=
+        SC_OK)
+        return rc;
+    sqlite3_stmt *x = NULL;
+    if (sqlite3_prepare_v2(m->db,
+                           "INSERT INTO ops_v2(idx, op_id, entity, author, kind, hlc, received_ms, "
+                           "signed, leaf_hash) SELECT idx, op_id, entity, author, kind, hlc, "
+                           "received_ms, signed, leaf_hash FROM ops WHERE idx >= ?1 AND idx < ?2 "
+                           "ORDER BY idx",
+                           -1, &x, NULL) != SQLITE_OK)
+        return fail_db(m, "prepare the copy of the log");
+    int64_t copied = 0;
+    for (int64_t from = 0; from < end; from += COPY_BATCH) {
+        sqlite3_bind_int64(x, 1, from);
+        sqlite3_bind_int64(x, 2, from + COPY_BATCH);
+        if (sqlite3_step(x) != SQLITE_DONE) {
+            rc = fail_db(m, "copy the log");
+            break;
+        }
+        copied += sqlite3_changes(m->db);
+        sqlite3_reset(x);
+        if (m->progress)
+            m->progress(m->ctx, "copy the log", (uint64_t)copied, (uint64_t)count);
+    }
+    sqlite3_finalize(x);
+    if (rc != SC_OK)
+        return rc;
+    if (copied != count)
+        return sc_err_set(m->err, SC_ERR_STORAGE, 21,
+                          "register %s: copied %lld of %lld ops; nothing was changed", m->path,
+                          (long long)copied, (long long)count);
+    if ((rc = exec(m, "DROP TABLE ops", "drop the old log table")) != SC_OK ||
+        (rc = exec(m, "ALTER TABLE ops_v2 RENAME TO ops", "rename the new log table")) != SC_OK)
+        return rc;
+    return check_foreign_keys(m);
+}
+
+static sc_status step_2_to_3(migration *m)
+{
+    int64_t before = 0;
+    sc_status rc = query_int(m, "SELECT count(*) FROM merkle", &before, "count Merkle nodes");
+    if (rc != SC_OK)
+        return rc;
+    char sql[96];
+    snprintf(sql, sizeof sql, "DELETE FROM merkle WHERE level %% %d != 0", SD_TLOG_STRIDE);
+    if ((rc = exec(m, sql, "drop the Merkle levels no longer stored")) != SC_OK)
+        return rc;
+    if (m->progress)
+        m->progress(m->ctx, "drop Merkle nodes between stored levels",
+                    (uint64_t)sqlite3_changes(m->db), (uint64_t)before);
+    return SC_OK;
+}
+
+typedef sc_status (*step_fn)(migration *);
+
+/* steps[v] brings version v to v + 1. */
+static const step_fn steps[SD_SCHEMA_VERSION] = {
+    [1] = step_1_to_2,
+    [2] = step_2_to_3,
+};
+
+sc_status sd_store_sqlite_version(const char *path, int *version, sc_err *err)
+{
+    *version = 0;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return sc_err_set(err, SC_ERR_NOT_FOUND, 0, "no register at %s", path);
+    migration m = {.path = path, .err = err};
+    if (sqlite3_open_v2(path, &m.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sc_status rc = m.db ? fail_db(&m, "open")
+                            : sc_err_set(err, SC_ERR_STORAGE, 21, "cannot open %s", path);
+        sqlite3_close_v2(m.db);
+        return rc;
+    }
+    sc_status rc = read_version(&m, version);
+    sqlite3_close_v2(m.db);
+    return rc;
+}
+
+sc_status sd_store_sqlite_migrate(const char *path, const char *backup, int *from,
+                                  sd_migrate_progress progress, void *ctx, sc_err *err)
+{
+    *from = 0;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return sc_err_set(err, SC_ERR_NOT_FOUND, 0,
+                          "no register at %s (run `syncd init --data DIR` first)", path);
+    migration m = {.path = path, .progress = progress, .ctx = ctx, .err = err};
+    sc_status rc = SC_OK;
+    if (sqlite3_open_v2(path, &m.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        rc = m.db ? fail_db(&m, "open")
+                  : sc_err_set(err, SC_ERR_STORAGE, 21, "cannot open %s", path);
+        goto out;
+    }
+    sqlite3_extended_result_codes(m.db, 1);
+    /*
+     * No busy wait: another process writing now is a running syncd (the
+     * data directory's lock keeps this build's out, an older build's is
+     * not), and a migration must not interleave with it.
+     */
+    if ((rc = exec(&m, "PRAGMA foreign_keys = OFF; PRAGMA synchronous = FULL;", "configure")) !=
+        SC_OK)
+        goto out;
+    int version = 0;
+    if ((rc = read_version(&m, &version)) != SC_OK)
+        goto out;
+    *from = version;
+    if (version > SD_SCHEMA_VERSION) {
+        rc = sc_err_set(err, SC_ERR_STORAGE, 21,
+                        "register %s has schema version %d, newer than this syncd's %d: use the "
+                        "syncd that wrote it",
+                        path, version, SD_SCHEMA_VERSION);
+        goto out;
+    }
+    if (version == SD_SCHEMA_VERSION)
+        goto out;
+    if (backup) {
+        if (stat(backup, &sb) == 0) {
+            rc = sc_err_set(err, SC_ERR_EXISTS, 0,
+                            "%s already exists: move it away, or migrate with --no-backup", backup);
+            goto out;
+        }
+        if (progress)
+            progress(ctx, "back up the register", 0, 1);
+        sqlite3_stmt *x = NULL;
+        if (sqlite3_prepare_v2(m.db, "VACUUM INTO ?1", -1, &x, NULL) != SQLITE_OK) {
+            rc = fail_db(&m, "back up");
+            goto out;
+        }
+        sqlite3_bind_text(x, 1, backup, -1, SQLITE_STATIC);
+        if (sqlite3_step(x) != SQLITE_DONE) {
+            rc = sc_err_set(err, SC_ERR_STORAGE, 21,
+                            "register %s: back up to %s: %s; nothing "
+                            "was changed",
+                            path, backup, sqlite3_errmsg(m.db));
+            sqlite3_finalize(x);
+            remove(backup);
+            goto out;
+        }
+        sqlite3_finalize(x);
+        if (progress)
+            progress(ctx, "back up the register", 1, 1);
+    }
+    for (int v = version; v < SD_SCHEMA_VERSION; v++) {
+        if (!steps[v]) {
+            rc = sc_err_set(err, SC_ERR_STORAGE, 21,
+                            "register %s: no migration from schema version %d", path, v);
+            goto out;
+        }
+        if ((rc = exec(&m, "BEGIN IMMEDIATE", "begin (is a syncd still serving it?)")) != SC_OK)
+            goto out;
+        if ((rc = steps[v](&m)) == SC_OK && (rc = write_version(&m, v + 1)) == SC_OK)
+            rc = exec(&m, "COMMIT", "commit");
+        if (rc != SC_OK) {
+            sqlite3_exec(m.db, "ROLLBACK", NULL, NULL, NULL);
+            goto out;
+        }
+        if (progress)
+            progress(ctx, "schema version", (uint64_t)v + 1, SD_SCHEMA_VERSION);
+    }
+    /* Fold the WAL back into the file, so the register is one file again. */
+    sqlite3_exec(m.db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+out:
+    sqlite3_close_v2(m.db);
+    return rc;
+}

@@ -1,0 +1,92 @@
+/*
+ * store_sqlite_schema.h: the SQLite register's schema, shared by
+ * store_sqlite.c (which creates it in a new register) and
+ * store_sqlite_migrate.c (which brings older registers to it).  A change
+ * here is a new SD_SCHEMA_VERSION (store.h), a step in
+ * store_sqlite_migrate.c, and a row in docs/operations.md ("Register
+ * schema versions").
+ */
+#ifndef SD_STORE_SQLITE_SCHEMA_H
+#define SD_STORE_SQLITE_SCHEMA_H
+
+/*
+ * One index on the log, by entity: it lists an entity's ops, and it
+ * refuses the same op twice (an op id fixes its entity, so an op
+ * logged again would repeat both).  Looking an op up by id alone is
+ * never needed (the writer finds duplicates and deps among the
+ * entity's ops, which it loads anyway), and an index on the random
+ * op ids cost a random page write per logged op.
+ */
+#define SD_SQL_OPS_COLUMNS \
+    "(" \
+    " idx INTEGER PRIMARY KEY," \
+    " op_id BLOB NOT NULL," \
+    " entity BLOB NOT NULL," \
+    " author BLOB NOT NULL," \
+    " kind INTEGER NOT NULL," \
+    " hlc INTEGER NOT NULL," \
+    " received_ms INTEGER NOT NULL," \
+    " signed BLOB NOT NULL," \
+    " leaf_hash BLOB NOT NULL," \
+    " UNIQUE(entity, op_id))"
+
+/* The whole schema of a new register, in one script. */
+#define SD_SQL_SCHEMA \
+    "PRAGMA journal_mode=WAL;" \
+    "BEGIN;" \
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;" \
+    "CREATE TABLE ops" SD_SQL_OPS_COLUMNS ";" \
+    "CREATE TABLE entities(" \
+    " id BLOB PRIMARY KEY," \
+    " type INTEGER NOT NULL," \
+    " op_count INTEGER NOT NULL," \
+    " last_idx INTEGER NOT NULL," \
+    " state BLOB NOT NULL," \
+    " state_hash BLOB NOT NULL," \
+    " target BLOB," \
+    " scope_org BLOB," \
+    " vis_class INTEGER NOT NULL," \
+    " released INTEGER NOT NULL DEFAULT 0," \
+    " inspection BLOB) WITHOUT ROWID;" \
+    "CREATE INDEX entities_inspection ON entities(inspection) WHERE inspection IS NOT NULL;" \
+    "CREATE INDEX entities_type ON entities(type);" \
+    "CREATE TABLE codes(" \
+    " kind INTEGER NOT NULL," \
+    " code TEXT NOT NULL," \
+    " version INTEGER NOT NULL," \
+    " entity BLOB NOT NULL REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED," \
+    " PRIMARY KEY(kind, code, version)) WITHOUT ROWID;" \
+    "CREATE TABLE devices(" \
+    " key BLOB PRIMARY KEY," \
+    " device BLOB NOT NULL UNIQUE REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED," \
+    " user BLOB NOT NULL," \
+    " enrolled_idx INTEGER NOT NULL," \
+    " revoked_idx INTEGER) WITHOUT ROWID;" \
+    "CREATE TABLE assignees(" \
+    " assignment BLOB NOT NULL REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED," \
+    " user BLOB NOT NULL," \
+    " PRIMARY KEY(assignment, user)) WITHOUT ROWID;" \
+    "CREATE TABLE enroll_codes(" \
+    " hash BLOB PRIMARY KEY," \
+    " user BLOB NOT NULL," \
+    " created_ms INTEGER NOT NULL," \
+    " expires_ms INTEGER NOT NULL," \
+    " used_ms INTEGER," \
+    " device BLOB) WITHOUT ROWID;" \
+    "CREATE TABLE merkle(" \
+    " level INTEGER NOT NULL," \
+    " idx INTEGER NOT NULL," \
+    " hash BLOB NOT NULL," \
+    " PRIMARY KEY(level, idx)) WITHOUT ROWID;" \
+    "CREATE TABLE checkpoints(" \
+    " size INTEGER PRIMARY KEY," \
+    " root BLOB NOT NULL," \
+    " time_ms INTEGER NOT NULL," \
+    " note TEXT NOT NULL);" \
+    "CREATE TABLE releases(" \
+    " seq INTEGER PRIMARY KEY," \
+    " entity BLOB NOT NULL," \
+    " idx INTEGER NOT NULL REFERENCES ops(idx));" \
+    "COMMIT;"
+
+#endif

@@ -1,0 +1,347 @@
+/*
+ * test_migrate.c: `syncd migrate` (syncd/migrate.c, store_sqlite_migrate.c)
+ * and the data directory's lock (datalock.c), with the real syncd binary on
+ * tests/vectors/register-v1: a schema-1 register written by the syncd of
+ * commit 43840a7 (its make.sh says how).  What the old syncd's audit printed
+ * for it is below; the migrated register must audit to the same root and
+ * replica hash, accept new ops, and have the schema a new register has.
+ */
+#include <check.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/ids.h"
+#include "core/keys.h"
+#include "sctest.h"
+#include "sctest_server.h"
+
+/* `syncd audit` of the fixture by the syncd that wrote it. */
+#define V1_ENTRIES "287"
+#define V1_ROOT    "5fb220c0392c5b78cd84c2abdc21d73d28e314048925f1eeafe938452f38541c"
+#define V1_REPLICA "5751a1533d8bec5e6b1354795294bfdc4c37d08e2027e8546723bd4ca06b9d73"
+
+typedef struct fix {
+    char tmp[512];
+    char data[600];
+    char db[700];
+} fix;
+
+/* Run a shell command; stdout and stderr into out.  Returns the exit status. */
+__attribute__((format(printf, 3, 4))) static int sh(char *out, size_t cap, const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t got = fread(out, 1, cap - 1, p);
+    out[got] = '\0';
+    int st = pclose(p);
+    fprintf(stderr, "$ %s\n%s", cmd, out);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* A copy of the schema-1 fixture in a temp dir, as an operator would have it. */
+static void fix_open(fix *f)
+{
+    sct_tempdir(f->tmp, sizeof f->tmp);
+    snprintf(f->data, sizeof f->data, "%s/data", f->tmp);
+    snprintf(f->db, sizeof f->db, "%s/register.db", f->data);
+    char out[1024];
+    ck_assert_int_eq(
+        sh(out, sizeof out, "cp -R '%s/register-v1/data' '%s'", SC_VECTORS_DIR, f->data), 0);
+    /* git keeps neither the key's mode nor empty directories. */
+    ck_assert_int_eq(chmod(f->data, 0700), 0);
+    char key[700];
+    snprintf(key, sizeof key, "%s/server.key", f->data);
+    ck_assert_int_eq(chmod(key, 0600), 0);
+}
+
+static void fix_close(fix *f)
+{
+    sct_rmtree(f->tmp);
+}
+
+static void file_hash(const char *path, uint8_t out[SC_HASH_LEN])
+{
+    FILE *in = fopen(path, "rb");
+    ck_assert_ptr_nonnull(in);
+    sc_sha256_ctx h;
+    sc_sha256_init(&h);
+    uint8_t buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        sc_sha256_update(&h, buf, n);
+    fclose(in);
+    sc_sha256_final(&h, out);
+}
+
+/* One integer from SQL run on the register at path (read-only). */
+static int64_t sql_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *x = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &x, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(x), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(x, 0);
+    sqlite3_finalize(x);
+    sqlite3_close(db);
+    return v;
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : "?");
+    sqlite3_close(db);
+}
+
+/*
+ * The shape of a register's schema, independent of how each table came to
+ * be: every table and index with its columns, and each index's uniqueness.
+ */
+static void schema_shape(const char *path, char *out, size_t cap)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *x = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT m.name, p.cid, p.name, p.type, p.\"notnull\", p.pk "
+                                        "FROM sqlite_master m, pragma_table_info(m.name) p "
+                                        "WHERE m.type = 'table' ORDER BY m.name, p.cid",
+                                        -1, &x, NULL),
+                     SQLITE_OK);
+    out[0] = '\0';
+    while (sqlite3_step(x) == SQLITE_ROW) {
+        char line[256];
+        snprintf(line, sizeof line, "table %s %d %s %s %d %d\n", sqlite3_column_text(x, 0),
+                 sqlite3_column_int(x, 1), sqlite3_column_text(x, 2), sqlite3_column_text(x, 3),
+                 sqlite3_column_int(x, 4), sqlite3_column_int(x, 5));
+        strncat(out, line, cap - strlen(out) - 1);
+    }
+    sqlite3_finalize(x);
+    /* Indexes, named by their table and columns: autoindex names depend on history. */
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(db,
+                           "SELECT m.name, l.\"unique\", l.partial, "
+                           "(SELECT group_concat(i.name, ',') FROM pragma_index_info(l.name) i) "
+                           "FROM sqlite_master m, pragma_index_list(m.name) l "
+                           "WHERE m.type = 'table' ORDER BY 1, 4, 2",
+                           -1, &x, NULL),
+        SQLITE_OK);
+    while (sqlite3_step(x) == SQLITE_ROW) {
+        char line[256];
+        snprintf(line, sizeof line, "index %s unique=%d partial=%d (%s)\n",
+                 sqlite3_column_text(x, 0), sqlite3_column_int(x, 1), sqlite3_column_int(x, 2),
+                 sqlite3_column_text(x, 3));
+        strncat(out, line, cap - strlen(out) - 1);
+    }
+    sqlite3_finalize(x);
+    sqlite3_close(db);
+}
+
+START_TEST(old_register_refused_then_migrated)
+{
+    fix f;
+    fix_open(&f);
+    char out[8192];
+    uint8_t before[SC_HASH_LEN], after[SC_HASH_LEN];
+    file_hash(f.db, before);
+
+    /* serve refuses the old schema, says what to do, and changes nothing. */
+    ck_assert_int_eq(sh(out, sizeof out, "'%s' serve --data '%s' --listen 127.0.0.1:0",
+                        sct_syncd_path(), f.data),
+                     1);
+    ck_assert_ptr_nonnull(strstr(out, "schema version 1; this syncd reads version 3"));
+    ck_assert_ptr_nonnull(strstr(out, "syncd migrate --data DIR"));
+    file_hash(f.db, after);
+    ck_assert_mem_eq(before, after, SC_HASH_LEN);
+
+    ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 0);
+    ck_assert_ptr_nonnull(strstr(out, "from schema version 1 to 3"));
+    ck_assert_ptr_nonnull(strstr(out, "copy the log: " V1_ENTRIES " of " V1_ENTRIES));
+    ck_assert_ptr_nonnull(strstr(out, "log entries checked:  " V1_ENTRIES));
+    ck_assert_ptr_nonnull(strstr(out, "root " V1_ROOT));
+    ck_assert_ptr_nonnull(strstr(out, "replica hash " V1_REPLICA));
+
+    /* The backup is the register as it was, byte for byte in content. */
+    char backup[800];
+    snprintf(backup, sizeof backup, "%s/register.v1.db", f.data);
+    ck_assert_int_eq(sql_int(backup, "SELECT CAST(value AS TEXT) FROM meta WHERE key = "
+                                     "'schema_version'"),
+                     1);
+    ck_assert_int_eq(sql_int(backup, "SELECT count(*) FROM ops"), 287);
+    ck_assert_int_eq(sql_int(backup, "SELECT count(*) FROM merkle"), 281);
+
+    /* Storage as a new register has it: only levels 4 and 8 of the tree. */
+    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM ops"), 287);
+    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM merkle WHERE level % 4 != 0"), 0);
+    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM merkle WHERE level = 4"), 17);
+    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM merkle WHERE level = 8"), 1);
+    char fresh_dir[700], fresh_db[800];
+    snprintf(fresh_dir, sizeof fresh_dir, "%s/fresh", f.tmp);
+    snprintf(fresh_db, sizeof fresh_db, "%s/register.db", fresh_dir);
+    ck_assert_int_eq(sct_syncd_run(NULL, 0, "init", "--data", fresh_dir, NULL), 0);
+    static char want[16384], got[16384];
+    schema_shape(fresh_db, want, sizeof want);
+    schema_shape(f.db, got, sizeof got);
+    ck_assert_str_eq(got, want);
+
+    /* Again: nothing to do. */
+    ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 0);
+    ck_assert_ptr_nonnull(strstr(out, "nothing to migrate"));
+
+    /* It serves, appends after the rebuilt frontier, and still audits clean. */
+    sct_server s;
+    sct_server_start(&s, f.data, NULL);
+    ck_assert_int_eq(sct_syncd_run(out, sizeof out, "admin", "--data", f.data, "org", "add",
+                                   "new-street", "--name", "新街道", "--parent", "county", NULL),
+                     0);
+    ck_assert_int_eq(sct_server_stop(&s), 0);
+    ck_assert_int_eq(sct_syncd_run(out, sizeof out, "audit", "--data", f.data, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "log entries checked:   288"));
+    ck_assert_ptr_nonnull(strstr(out, "OK: everything holds"));
+    fix_close(&f);
+}
+END_TEST
+
+START_TEST(one_process_per_data_directory)
+{
+    fix f;
+    fix_open(&f);
+    char out[8192];
+    ck_assert_int_eq(
+        sh(out, sizeof out, "'%s' migrate --data '%s' --no-backup", sct_syncd_path(), f.data), 0);
+    char backup[800];
+    snprintf(backup, sizeof backup, "%s/register.v1.db", f.data);
+    struct stat sb;
+    ck_assert_int_ne(stat(backup, &sb), 0);
+
+    sct_server s;
+    sct_server_start(&s, f.data, NULL);
+    /* A second server on the same register would keep its own log frontier: refused. */
+    ck_assert_int_eq(sh(out, sizeof out, "'%s' serve --data '%s' --listen 127.0.0.1:0",
+                        sct_syncd_path(), f.data),
+                     1);
+    ck_assert_ptr_nonnull(strstr(out, "is in use by another syncd (syncd serve, pid"));
+    ck_assert_ptr_null(strstr(out, "listening on"));
+    /* So is a migration under a running server. */
+    ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 1);
+    ck_assert_ptr_nonnull(strstr(out, "is in use by another syncd"));
+    /* Admin and audit work next to it, as before. */
+    ck_assert_int_eq(sct_syncd_run(out, sizeof out, "audit", "--data", f.data, NULL), 0);
+    ck_assert_int_eq(sct_server_stop(&s), 0);
+    /* The lock goes with the process, however it ends. */
+    sct_server_start(&s, f.data, NULL);
+    sct_server_kill(&s);
+    sct_server_start(&s, f.data, NULL);
+    ck_assert_int_eq(sct_server_stop(&s), 0);
+    fix_close(&f);
+}
+END_TEST
+
+START_TEST(failed_step_changes_nothing)
+{
+    fix f;
+    fix_open(&f);
+    char out[8192];
+    /* A release event naming an op the log does not have: the rebuilt log fails the key check. */
+    sql_exec(f.db, "INSERT INTO releases(seq, entity, idx) VALUES(100000, x'00', 99999)");
+    uint8_t before[SC_HASH_LEN], after[SC_HASH_LEN];
+    file_hash(f.db, before);
+    ck_assert_int_eq(
+        sh(out, sizeof out, "'%s' migrate --data '%s' --no-backup", sct_syncd_path(), f.data), 1);
+    ck_assert_ptr_nonnull(
+        strstr(out, "refers to nothing after the migration; nothing was changed"));
+    file_hash(f.db, after);
+    ck_assert_mem_eq(before, after, SC_HASH_LEN);
+    ck_assert_int_eq(sql_int(f.db, "SELECT CAST(value AS TEXT) FROM meta WHERE key = "
+                                   "'schema_version'"),
+                     1);
+    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM merkle"), 281);
+    fix_close(&f);
+}
+END_TEST
+
+START_TEST(refusals)
+{
+    fix f;
+    fix_open(&f);
+    char out[8192];
+    /* No data directory, no register. */
+    ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s/none'", sct_syncd_path(), f.tmp),
+                     1);
+    ck_assert_ptr_nonnull(strstr(out, "no data directory"));
+    char empty[700];
+    snprintf(empty, sizeof empty, "%s/empty", f.tmp);
+    ck_assert_int_eq(mkdir(empty, 0700), 0);
+    ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), empty), 1);
+    ck_assert_ptr_nonnull(strstr(out, "no register at"));
+    ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate", sct_syncd_path()), 2);
+    ck_assert_int_eq(
+        sh(out, sizeof out, "'%s' migrate --data '%s' --force", sct_syncd_path(), f.data), 2);
+
+    /* A backup of that name already there: not overwritten, nothing migrated. */
+    char backup[800];
+    snprintf(backup, sizeof backup, "%s/register.v1.db", f.data);
+    FILE *b = fopen(backup, "w");
+    ck_assert_ptr_nonnull(b);
+    fputs("an operator's file", b);
+    fclose(b);
+    ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 1);
+    ck_assert_ptr_nonnull(strstr(out, "already exists"));
+    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM merkle"), 281);
+    remove(backup);
+
+    /* A register from a newer syncd. */
+    sql_exec(f.db, "UPDATE meta SET value = CAST('9' AS BLOB) WHERE key = 'schema_version'");
+    ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 1);
+    ck_assert_ptr_nonnull(strstr(out, "schema version 9, newer than this syncd's 3"));
+    /* Not a number. */
+    sql_exec(f.db, "UPDATE meta SET value = CAST('x1' AS BLOB) WHERE key = 'schema_version'");
+    ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 1);
+    ck_assert_ptr_nonnull(strstr(out, "is not a version number"));
+    /* Not a register at all. */
+    sql_exec(f.db, "DROP TABLE meta");
+    ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 1);
+    ck_assert_ptr_nonnull(strstr(out, "is not a Spotcheck register"));
+    fix_close(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("syncd/migrate");
+    struct {
+        const char *name;
+        const TTest *t;
+    } cases[] = {
+        {"old register refused, then migrated", old_register_refused_then_migrated},
+        {"one process per data directory", one_process_per_data_directory},
+        {"a failed step changes nothing", failed_step_changes_nothing},
+        {"refusals", refusals},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_set_timeout(tc, 180);
+        tcase_add_test(tc, cases[i].t);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
+
+int main(void)
+{
+    return sct_run(suite());
+}
