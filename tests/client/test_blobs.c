@@ -19,17 +19,8 @@ static void write_file(const char *path, const uint8_t *head, size_t hlen, size_
 
 static void sha_of_file(const char *path, char out[SC_HASH_HEX_LEN])
 {
-    FILE *fp = fopen(path, "rb");
-    ck_assert_ptr_nonnull(fp);
-    sc_sha256_ctx h;
-    sc_sha256_init(&h);
-    uint8_t buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-        sc_sha256_update(&h, buf, n);
-    fclose(fp);
     uint8_t d[SC_HASH_LEN];
-    sc_sha256_final(&h, d);
+    ck_assert(sct_file_sha256(path, d));
     cl_hex(d, SC_HASH_LEN, out, SC_HASH_HEX_LEN);
 }
 

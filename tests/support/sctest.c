@@ -95,6 +95,22 @@ sc_keypair *sct_key(uint32_t n)
     return kp;
 }
 
+bool sct_file_sha256(const char *path, uint8_t out[SC_HASH_LEN])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    crypto_hash_sha256_state s;
+    crypto_hash_sha256_init(&s);
+    uint8_t buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        crypto_hash_sha256_update(&s, buf, n);
+    fclose(f);
+    crypto_hash_sha256_final(&s, out);
+    return true;
+}
+
 uint8_t *sct_read_vector(const char *name, size_t *len)
 {
     char path[1024];

@@ -8,6 +8,7 @@
 #define SC_TEST_SUPPORT_H
 
 #include <check.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,8 @@ sc_keypair *sct_key(uint32_t n);
 
 /* Read a whole file under tests/vectors (name relative); *len gets its size.  Aborts the test on error. */
 uint8_t *sct_read_vector(const char *name, size_t *len);
+/* SHA-256 of a whole file, read in pieces; false when it cannot be opened. */
+bool sct_file_sha256(const char *path, uint8_t out[SC_HASH_LEN]);
 /* Decode hex text (whitespace ignored) into a new buffer; aborts on bad input. */
 uint8_t *sct_unhex(const char *hex, size_t *len);
 

@@ -23,6 +23,7 @@
 
 #include "core/ids.h"
 #include "core/state.h"
+#include "sctest.h"
 #include "sctest_server.h"
 
 /* ---- scale ---- */
@@ -252,29 +253,13 @@ bool sct_reg_has(const sct_reg_view *v, const uint8_t id[SC_HASH_LEN], uint64_t 
     return bsearch(id, v->sorted, (size_t)v->log_size, SC_HASH_LEN, cmp_hash) != NULL;
 }
 
-static bool file_hash(const char *path, uint8_t out[SC_HASH_LEN])
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    crypto_hash_sha256_state s;
-    crypto_hash_sha256_init(&s);
-    uint8_t buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        crypto_hash_sha256_update(&s, buf, n);
-    fclose(f);
-    crypto_hash_sha256_final(&s, out);
-    return true;
-}
-
 bool sct_blob_stored(const char *data_dir, const uint8_t sha[SC_HASH_LEN])
 {
     char hex[2 * SC_HASH_LEN + 1], path[1200];
     sc_hex_encode(sha, SC_HASH_LEN, hex, sizeof hex);
     snprintf(path, sizeof path, "%s/blobs/%.2s/%s", data_dir, hex, hex);
     uint8_t got[SC_HASH_LEN];
-    return file_hash(path, got) && memcmp(got, sha, SC_HASH_LEN) == 0;
+    return sct_file_sha256(path, got) && memcmp(got, sha, SC_HASH_LEN) == 0;
 }
 
 size_t sct_blobs_bad(const char *data_dir, size_t *stored)
@@ -305,7 +290,7 @@ size_t sct_blobs_bad(const char *data_dir, size_t *stored)
             char path[1500];
             snprintf(path, sizeof path, "%s/%s", sub, f->d_name);
             if (sc_hex_decode(f->d_name, strlen(f->d_name), want, SC_HASH_LEN) != SC_OK ||
-                !file_hash(path, got) || memcmp(want, got, SC_HASH_LEN) != 0) {
+                !sct_file_sha256(path, got) || memcmp(want, got, SC_HASH_LEN) != 0) {
                 struct stat fst;
                 if (bad++ == 0 && stat(path, &fst) == 0)
                     fprintf(stderr, "blob %s does not hash to its name (%lld bytes)\n", path,

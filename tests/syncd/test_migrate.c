@@ -69,20 +69,6 @@ static void fix_close(fix *f)
     sct_rmtree(f->tmp);
 }
 
-static void file_hash(const char *path, uint8_t out[SC_HASH_LEN])
-{
-    FILE *in = fopen(path, "rb");
-    ck_assert_ptr_nonnull(in);
-    sc_sha256_ctx h;
-    sc_sha256_init(&h);
-    uint8_t buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        sc_sha256_update(&h, buf, n);
-    fclose(in);
-    sc_sha256_final(&h, out);
-}
-
 /* One integer from SQL run on the register at path (read-only). */
 static int64_t sql_int(const char *path, const char *sql)
 {
@@ -157,7 +143,7 @@ START_TEST(old_register_refused_then_migrated)
     fix_open(&f);
     char out[8192];
     uint8_t before[SC_HASH_LEN], after[SC_HASH_LEN];
-    file_hash(f.db, before);
+    ck_assert(sct_file_sha256(f.db, before));
 
     /* serve refuses the old schema, says what to do, and changes nothing. */
     ck_assert_int_eq(sh(out, sizeof out, "'%s' serve --data '%s' --listen 127.0.0.1:0",
@@ -165,7 +151,7 @@ START_TEST(old_register_refused_then_migrated)
                      1);
     ck_assert_ptr_nonnull(strstr(out, "schema version 1; this syncd reads version 3"));
     ck_assert_ptr_nonnull(strstr(out, "syncd migrate --data DIR"));
-    file_hash(f.db, after);
+    ck_assert(sct_file_sha256(f.db, after));
     ck_assert_mem_eq(before, after, SC_HASH_LEN);
 
     ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 0);
@@ -259,12 +245,12 @@ START_TEST(failed_step_changes_nothing)
     /* A release event naming an op the log does not have: the rebuilt log fails the key check. */
     sql_exec(f.db, "INSERT INTO releases(seq, entity, idx) VALUES(100000, x'00', 99999)");
     uint8_t before[SC_HASH_LEN], after[SC_HASH_LEN];
-    file_hash(f.db, before);
+    ck_assert(sct_file_sha256(f.db, before));
     ck_assert_int_eq(
         sh(out, sizeof out, "'%s' migrate --data '%s' --no-backup", sct_syncd_path(), f.data), 1);
     ck_assert_ptr_nonnull(
         strstr(out, "refers to nothing after the migration; nothing was changed"));
-    file_hash(f.db, after);
+    ck_assert(sct_file_sha256(f.db, after));
     ck_assert_mem_eq(before, after, SC_HASH_LEN);
     ck_assert_int_eq(sql_int(f.db, "SELECT CAST(value AS TEXT) FROM meta WHERE key = "
                                    "'schema_version'"),
