@@ -57,7 +57,28 @@
 /* Rounds in a row that bring nothing new while the server says `more`:
  * a page may be empty (a release being scanned), a hundred in a row is a loop. */
 #define SC_CL_IDLE_ROUNDS_MAX 100
-#define SC_CL_CHUNK_DEFAULT (1024u * 1024u)
+/*
+ * Photo upload chunks adapt to the link like a congestion window (sync.c):
+ * the first chunk of a sync is SC_CL_CHUNK_START bytes (or the ceiling,
+ * chunk_bytes, when that is smaller); a chunk accepted in less than
+ * SC_CL_CHUNK_FAST_MS lets the next one be twice as big, up to the ceiling;
+ * a chunk the transport had to send again (a cut connection, a timeout)
+ * sets the size back to the start.  The size carries over from photo to
+ * photo within one sync and starts again with the next sync.
+ *  - 1 MiB to start: the fixed chunk of earlier versions, so a poor link
+ *    never risks more than it did.
+ *  - 1 s: a cut chunk is sent again whole, so what a chunk costs on a bad
+ *    link is its time, not its bytes.  Growing only after a chunk went
+ *    through in under a second keeps a chunk on a steady link under about
+ *    two seconds (it is at most twice one that took less than one), far
+ *    from the 30 s request timeout.  And a link that moves 1 MiB in under a
+ *    second is where syncd's cost per chunk (a hash pass and an fsync, a
+ *    few ms) shows: on loopback 4 MB photos go at ~90 MB/s in 1 MiB chunks
+ *    and ~130 MB/s whole.  On a slower link those milliseconds are lost in
+ *    the transfer, so big chunks gain nothing there and only risk more.
+ */
+#define SC_CL_CHUNK_START (1024u * 1024u)
+#define SC_CL_CHUNK_FAST_MS 1000
 #define SC_CL_TIMEOUT_DEFAULT 30000u
 #define SC_CL_RETRIES_DEFAULT 3u
 #define SC_CL_BACKOFF_DEFAULT 250u
@@ -88,6 +109,9 @@ typedef struct sc_ident {
 
 struct sc_client {
     sc_env env;                 /* allocator, clock, randomness (defaults filled in) */
+    /* Monotonic milliseconds, called with env.ctx, for timing upload chunks
+     * (CLOCK_MONOTONIC; tests put a steppable clock here). */
+    int64_t (*mono_ms)(void *ctx);
     sc_client_options opt;      /* copy, defaults filled in */
     void *db;                   /* sqlite3 *, only store.c looks inside */
     void *stmts;                /* store.c's prepared-statement cache; owned, may be NULL */
@@ -98,6 +122,7 @@ struct sc_client {
     sc_ident id;
     sc_hlc hlc;                 /* the replica's clock (persisted in meta) */
     void *curl;                 /* CURL *, transport.c's */
+    bool curl_open;             /* its last transfer left a connection to reuse (transport.c) */
 };
 
 /* Record a failure on the handle and return code. */
@@ -297,6 +322,7 @@ typedef struct tp_resp {
     char reason[48];            /* X-Spotcheck-Reason */
     bool has_offset;
     uint64_t offset;            /* X-Spotcheck-Offset */
+    unsigned tries;             /* times the request was sent: 1, more after a retry or a cut */
 } tp_resp;
 
 /*

@@ -16,7 +16,9 @@
  * id), refolds, the cursor, the checkpoint.  Rounds repeat while the
  * outbox has more or the server says `more`.  Photos go up afterwards in
  * chunks, resuming from the server's offset, and photos pulled ops name
- * come down into the store.
+ * come down into the store.  The chunk size adapts to the link (internal.h,
+ * SC_CL_CHUNK_START): it doubles while chunks go through fast and starts
+ * over after a cut, from photo to photo within a sync.
  */
 #include <jansson.h>
 #include <pthread.h>
@@ -908,7 +910,10 @@ done:
 
 typedef struct blob_job {
     report *rep;
-    uint8_t *buf;
+    uint8_t *buf;               /* one chunk, `ceiling` bytes; owned (env) */
+    size_t start;               /* the first chunk, and the size after a cut (bytes) */
+    size_t ceiling;             /* the largest chunk: chunk_bytes (bytes) */
+    size_t chunk;               /* the next chunk: start <= chunk <= ceiling (bytes) */
     sc_status first_error;
 } blob_job;
 
@@ -917,6 +922,30 @@ static void blob_target(const uint8_t sha[SC_HASH_LEN], char *out, size_t cap)
     char hex[SC_HASH_HEX];
     cl_hex(sha, SC_HASH_LEN, hex, sizeof hex);
     snprintf(out, cap, "/v1/blobs/%s", hex);
+}
+
+/*
+ * The next chunk's size after a PUT of len bytes that took ms milliseconds
+ * over `tries` requests and was answered `status` (internal.h,
+ * SC_CL_CHUNK_START, says why).  A chunk the transport had to send again
+ * (its connection was cut, it timed out, syncd answered 503) sets the size
+ * back to the start.  A chunk accepted fast lets the next one be twice its
+ * length, up to the ceiling; the current size stays when it is more, since
+ * a photo's short last chunk proves less than a full one.  A slow chunk, or
+ * a 409, leaves the size as it is.
+ */
+static void chunk_adapt(blob_job *j, size_t len, int64_t ms, unsigned tries, long status)
+{
+    if (tries > 1) {
+        j->chunk = j->start;
+        return;
+    }
+    bool accepted = status == 200 || status == 201 || status == 202;
+    if (!accepted || ms < 0 || ms >= SC_CL_CHUNK_FAST_MS)
+        return;
+    size_t next = len > j->ceiling / 2 ? j->ceiling : 2 * len;
+    if (next > j->chunk)
+        j->chunk = next;
 }
 
 static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH_LEN])
@@ -952,15 +981,18 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
         goto done;
     }
     uint64_t total = (uint64_t)end;
-    /* Each chunk moves the offset forward or fails; the bound stops a server that loops us. */
-    for (uint64_t guard = 0; guard < total / c->opt.chunk_bytes + 64; guard++) {
+    /*
+     * Each chunk moves the offset forward or fails; the bound stops a server
+     * that loops us.  No chunk is smaller than j->start (but the last), so
+     * total / j->start chunks carry any photo.
+     */
+    for (uint64_t guard = 0; guard < total / j->start + 64; guard++) {
         if (offset > total) {
             s = cl_fail(c, SC_ERR_PROTOCOL, 0, "photo upload: server offset %llu beyond %llu bytes",
                         (unsigned long long)offset, (unsigned long long)total);
             goto done;
         }
-        size_t want = total - offset < c->opt.chunk_bytes ? (size_t)(total - offset)
-                                                           : c->opt.chunk_bytes;
+        size_t want = total - offset < j->chunk ? (size_t)(total - offset) : j->chunk;
         if (want == 0) {
             s = cl_fail(c, SC_ERR_PROTOCOL, 0, "photo upload: the server has all %llu bytes "
                         "but does not store the photo", (unsigned long long)total);
@@ -971,8 +1003,10 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
             goto done;
         }
         tp_resp_dispose(c, &r);
+        int64_t t0 = c->mono_ms(c->env.ctx);
         if ((s = tp_put_chunk(c, target, j->buf, want, offset, total, &r)) != SC_OK)
             goto done;
+        chunk_adapt(j, want, c->mono_ms(c->env.ctx) - t0, r.tries, r.status);
         if (r.status == 200 || r.status == 201)
             goto uploaded;
         if (r.status == 202 || r.status == 409) {
@@ -1092,7 +1126,11 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
     }
     if (s != SC_OK)
         goto done;
-    job.buf = sc_alloc(&c->env, c->opt.chunk_bytes);
+    /* The chunk size grows within the sync, so the buffer is the ceiling's from the start. */
+    job.ceiling = c->opt.chunk_bytes;
+    job.start = job.ceiling < SC_CL_CHUNK_START ? job.ceiling : SC_CL_CHUNK_START;
+    job.chunk = job.start;
+    job.buf = sc_alloc(&c->env, job.ceiling);
     if (!job.buf) {
         s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory for photo uploads");
         goto done;

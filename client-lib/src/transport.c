@@ -205,8 +205,15 @@ static bool retryable(CURLcode rc)
     }
 }
 
-/* One try.  *crc gets curl's code. */
-static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, CURLcode *crc)
+/*
+ * One try.  *crc gets curl's code; *sent how many times the request went
+ * out: libcurl itself sends a request again, on a new connection, when the
+ * reused connection it went out on dies before an answer.  That is a cut
+ * too, so it counts (a new connection where the last transfer left one
+ * open).
+ */
+static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, CURLcode *crc,
+                          unsigned *sent)
 {
     CURL *h = c->curl;
     struct curl_slist *hdr = NULL;
@@ -255,8 +262,13 @@ static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, CURLcode 
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(q->body ? q->len : 0));
     }
     *crc = curl_easy_perform(h);
-    long status = 0;
+    long status = 0, connects = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+    *sent = c->curl_open && connects > 0 ? 2 : 1;
+    curl_socket_t sock = CURL_SOCKET_BAD;
+    c->curl_open = curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK &&
+                   sock != CURL_SOCKET_BAD;
     out->status = *crc == CURLE_OK ? status : 0;
     if (k.over)
         s = cl_fail(c, SC_ERR_PROTOCOL, 0, "%s %s: the answer exceeds %zu bytes", q->method,
@@ -289,10 +301,14 @@ static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
     sc_sha256_ctx sha0;
     if (q->sha)
         sha0 = *q->sha;
+    unsigned tries = 0;
     for (uint32_t attempt = 0;; attempt++) {
         CURLcode crc = CURLE_OK;
-        sc_status s = try_once(c, q, out, &crc);
+        unsigned sent = 1;
+        sc_status s = try_once(c, q, out, &crc, &sent);
         bool again = (s == SC_ERR_NETWORK && retryable(crc)) || (s == SC_OK && out->status == 503);
+        tries += sent;
+        out->tries = tries;
         if (!again || attempt >= c->opt.retries)
             return s;
         c->opt.sleep_ms(c->env.ctx, wait);
@@ -393,4 +409,5 @@ void tp_close(sc_client *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     c->curl = NULL;
+    c->curl_open = false;
 }

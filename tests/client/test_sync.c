@@ -3,8 +3,12 @@
  * speaks docs/protocol.md (signed requests checked, a Merkle log with
  * signed checkpoints and consistency proofs, cursors, `more`, chunked
  * blobs), and can be told to misbehave: answer garbage, rewrite history,
- * serve an op by an unknown device, reject ops, cut uploads.  The real
- * syncd is exercised by the CLI scenarios in tests/e2e.
+ * serve an op by an unknown device, reject ops, cut uploads.  It records
+ * the length of every chunk it is sent, so the adaptive chunk size is
+ * checked exactly, with the handle's monotonic clock stepped by the test;
+ * and once more against a real syncd behind the fault proxy
+ * (tests/support/faultproxy.h).  Otherwise the real syncd is exercised by
+ * the CLI scenarios in tests/e2e.
  */
 #include "fixture.h"
 
@@ -17,9 +21,14 @@
 
 #include "core/checkpoint.h"
 #include "core/merkle.h"
+#include "faultproxy.h"
+#include "sctest_fixture.h"
+#include "sctest_reliab.h"
+#include "sctest_server.h"
 
 #define LOG_MAX 256
 #define BLOBS_MAX 8
+#define CHUNKS_MAX 64
 
 enum mode { M_OK, M_GARBAGE, M_REWRITE_ROOT, M_SHRINK, M_BAD_PROOF, M_MORE_FOREVER, M_UNAVAILABLE };
 
@@ -40,6 +49,12 @@ typedef struct srv {
     uint32_t page;            /* ops per pull */
     int cut_after_chunks;     /* refuse the chunk PUT after this many, once; -1 never */
     int puts;                 /* chunk PUTs received */
+    int reset_chunk;          /* reset the connection of this chunk PUT (0-based), once; -1 never */
+    bool reset_now;           /* the connection is being reset: no more requests on it */
+    /* Every chunk PUT's length, in arrival order: written by the server
+     * thread before nchunks is raised, read by the test after it. */
+    size_t chunk_len[CHUNKS_MAX];
+    atomic_int nchunks;
     uint8_t *log[LOG_MAX];
     size_t loglen[LOG_MAX];
     uint8_t leaf[LOG_MAX][SC_HASH_LEN];
@@ -110,12 +125,14 @@ typedef struct req {
     size_t len;
 } req;
 
+/* Answer without "Connection: close" and serve the next request on the same connection. */
+static bool keep_alive;
+
 static void respond(int fd, int status, const char *extra, const uint8_t *body, size_t len)
 {
     char head[512];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n", status,
-                     len, extra ? extra : "");
+    int n = snprintf(head, sizeof head, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s%s\r\n",
+                     status, len, keep_alive ? "" : "Connection: close\r\n", extra ? extra : "");
     ssize_t w = write(fd, head, (size_t)n);
     if (len && w >= 0)
         w = write(fd, body, len);
@@ -406,6 +423,19 @@ static void do_blob(srv *s, int fd, const req *r)
         respond(fd, 400, NULL, NULL, 0);
         return;
     }
+    int nc = atomic_load(&s->nchunks);
+    if (nc < CHUNKS_MAX) {
+        s->chunk_len[nc] = r->len;
+        atomic_store(&s->nchunks, nc + 1);
+    }
+    if (nc == s->reset_chunk) {
+        /* The connection dies before the answer: an RST once serve() closes fd. */
+        s->reset_chunk = -1;
+        s->reset_now = true;
+        struct linger lg = {1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        return;
+    }
     if (b->done) {
         respond(fd, 200, NULL, NULL, 0);
         return;
@@ -437,6 +467,21 @@ static void do_blob(srv *s, int fd, const req *r)
     respond(fd, b->done ? 201 : 422, NULL, NULL, 0);
 }
 
+/* Keep-alive: true when the next request comes on fd, false when a new connection waits instead. */
+static bool next_on(srv *s, int fd)
+{
+    while (!atomic_load(&s->stop)) {
+        struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = s->lfd, .events = POLLIN}};
+        if (poll(p, 2, 20) <= 0)
+            continue;
+        if (p[0].revents)
+            return true;
+        if (p[1].revents)
+            return false;
+    }
+    return false;
+}
+
 static void *serve(void *arg)
 {
     srv *s = arg;
@@ -448,7 +493,9 @@ static void *serve(void *arg)
         if (fd < 0)
             continue;
         req r;
-        if (read_req(fd, &r)) {
+        s->reset_now = false;
+        for (bool more = true; more && read_req(fd, &r);
+             more = keep_alive && !s->reset_now && next_on(s, fd)) {
             s->requests++;
             if (!signed_ok(s, &r)) {
                 s->bad_signatures++;
@@ -473,6 +520,7 @@ static void srv_start(srv *s, fx *f)
     s->f = f;
     s->page = 1000;
     s->cut_after_chunks = -1;
+    s->reset_chunk = -1;
     ck_assert_int_eq(st_ops_bytes_each(f->c, seed_visit, s), SC_OK);
     s->lfd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -872,6 +920,343 @@ START_TEST(retries_back_off_then_give_up)
 }
 END_TEST
 
+/* ---- adaptive upload chunks ---- */
+
+#define MiB ((size_t)1 << 20)
+
+/* The handle's monotonic clock in these tests: each reading is mono_step ms
+ * after the one before, so every chunk PUT takes mono_step ms. */
+static int64_t mono_now, mono_step;
+
+static int64_t step_mono(void *ctx)
+{
+    (void)ctx;
+    int64_t t = mono_now;
+    mono_now += mono_step;
+    return t;
+}
+
+/* Attach a photo of size bytes to check; tag makes its content (and hash) its own. */
+static void add_photo(fx *f, const char *check, size_t size, int tag)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/p%d.jpg", f->dir, tag);
+    write_photo(path, size);
+    FILE *fp = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(fseek(fp, 4, SEEK_SET), 0);
+    ck_assert_int_eq(fprintf(fp, "%08d", tag), 8);
+    ck_assert_int_eq(fclose(fp), 0);
+    ck_assert_int_eq(sc_photo_add(f->c, check, path, NULL, NULL), SC_OK);
+}
+
+/* Lengths as text, for a failure message. */
+static void lengths_text(const size_t *v, int n, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && used < cap - 24; i++)
+        used += (size_t)snprintf(out + used, cap - used, " %zu", v[i]);
+}
+
+/* The chunk PUTs the server saw, from the `from`th on, were exactly want[0..n). */
+static void expect_chunks(srv *s, const char *what, int from, const size_t *want, int n)
+{
+    int got = atomic_load(&s->nchunks);
+    bool same = got - from == n;
+    for (int i = 0; same && i < n; i++)
+        same = s->chunk_len[from + i] == want[i];
+    char seen[1024], wanted[1024];
+    lengths_text(s->chunk_len + from, got - from, seen, sizeof seen);
+    lengths_text(want, n, wanted, sizeof wanted);
+    ck_assert_msg(same, "%s: chunk lengths%s, wanted%s", what, seen, wanted);
+}
+
+START_TEST(upload_chunks_grow_while_the_link_is_fast)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    f.c->mono_ms = step_mono;
+    mono_step = 5;
+    srv s;
+    srv_start(&s, &f);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    for (int i = 0; i < 3; i++)
+        add_photo(&f, check, 4000000, i);
+    json_t *o = sync_ok(&f);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 3);
+    json_decref(o);
+    /*
+     * 1 MiB, then twice each chunk that went through: the first photo's
+     * short last chunk keeps the 4 MiB it earned, and the next photos in
+     * the same sync go up whole.
+     */
+    const size_t grown[] = {MiB, 2 * MiB, 4000000 - 3 * MiB, 4000000, 4000000};
+    expect_chunks(&s, "a fast link", 0, grown, 5);
+    /* A sync starts over at 1 MiB and grows up to the 8 MiB ceiling. */
+    add_photo(&f, check, 20000000, 3);
+    o = sync_ok(&f);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 1);
+    json_decref(o);
+    const size_t big[] = {MiB, 2 * MiB, 4 * MiB, 8 * MiB, 20000000 - 15 * MiB};
+    expect_chunks(&s, "the next sync", 5, big, 5);
+    ck_assert_uint_eq(s.nblobs, 4);
+    for (size_t i = 0; i < s.nblobs; i++)
+        ck_assert(s.blobs[i].done);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(upload_chunks_keep_their_size_on_a_slow_link)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    f.c->mono_ms = step_mono;
+    srv s;
+    srv_start(&s, &f);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    /* Every chunk takes exactly the threshold: not fast, so none grows. */
+    mono_step = SC_CL_CHUNK_FAST_MS;
+    add_photo(&f, check, 4000000, 0);
+    json_decref(sync_ok(&f));
+    const size_t slow[] = {MiB, MiB, MiB, 4000000 - 3 * MiB};
+    expect_chunks(&s, "chunks of 1 s", 0, slow, 4);
+    /* A millisecond less is fast. */
+    mono_step = SC_CL_CHUNK_FAST_MS - 1;
+    add_photo(&f, check, 4000000, 1);
+    json_decref(sync_ok(&f));
+    const size_t fast[] = {MiB, 2 * MiB, 4000000 - 3 * MiB};
+    expect_chunks(&s, "chunks of 999 ms", 4, fast, 3);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(upload_chunks_stay_under_the_callers_ceiling)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    f.c->mono_ms = step_mono;
+    mono_step = 0;
+    srv s;
+    srv_start(&s, &f);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    /* A ceiling between the steps: the chunks grow to it and stay there. */
+    f.c->opt.chunk_bytes = 3 * MiB;
+    add_photo(&f, check, 12000000, 0);
+    json_decref(sync_ok(&f));
+    const size_t capped[] = {MiB, 2 * MiB, 3 * MiB, 3 * MiB, 12000000 - 9 * MiB};
+    expect_chunks(&s, "a 3 MiB ceiling", 0, capped, 5);
+    /* A ceiling under the 1 MiB start is the start too: every chunk is that small. */
+    f.c->opt.chunk_bytes = 64 * 1024;
+    add_photo(&f, check, 300000, 1);
+    json_decref(sync_ok(&f));
+    const size_t small[] = {65536, 65536, 65536, 65536, 300000 - 4 * 65536};
+    expect_chunks(&s, "a 64 KiB ceiling", 5, small, 5);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(upload_chunk_size_starts_over_after_a_cut)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    f.c->mono_ms = step_mono;
+    mono_step = 5;
+    f.c->opt.retries = 2;
+    f.c->opt.sleep_ms = record_sleep;
+    nslept = 0;
+    srv s;
+    srv_start(&s, &f);
+    s.reset_chunk = 2; /* the 4 MiB chunk */
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    add_photo(&f, check, 12000000, 0);
+    json_t *o = sync_ok(&f);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 1);
+    json_decref(o);
+    ck_assert_uint_eq(nslept, 1); /* the transport sent the cut chunk once more */
+    /* The cut chunk goes again as it was; the one after it is back at 1 MiB. */
+    const size_t cut[] = {MiB, 2 * MiB, 4 * MiB, 4 * MiB, MiB, 2 * MiB, 12000000 - 10 * MiB};
+    expect_chunks(&s, "a cut", 0, cut, 7);
+    ck_assert(s.blobs[0].done);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+/*
+ * On a kept-alive connection that dies before the answer, libcurl sends the
+ * request again on a new one by itself: the transport sees one try, but the
+ * chunk was cut all the same.
+ */
+START_TEST(upload_chunk_size_starts_over_after_libcurl_resends)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR); /* no retries of the transport's own */
+    f.c->mono_ms = step_mono;
+    mono_step = 5;
+    keep_alive = true;
+    srv s;
+    srv_start(&s, &f);
+    s.reset_chunk = 2;
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    add_photo(&f, check, 12000000, 0);
+    json_t *o = sync_ok(&f);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 1);
+    json_decref(o);
+    const size_t cut[] = {MiB, 2 * MiB, 4 * MiB, 4 * MiB, MiB, 2 * MiB, 12000000 - 10 * MiB};
+    expect_chunks(&s, "a cut libcurl mended", 0, cut, 7);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+/*
+ * The same against a real syncd, through the fault proxy: what syncd logs
+ * it accepted is what the chunk sizes were.  The test's clock keeps the
+ * sizes independent of how fast this machine is; the network and the
+ * server are real.
+ */
+typedef struct live {
+    sct_proxy *px;
+    sct_proxy_opts clean, cut;
+    uint64_t cut_at;              /* reset the next request once the upload reaches this offset */
+    unsigned slept;               /* waits before a retry */
+} live;
+
+static void live_progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    live *l = ctx;
+    (void)total;
+    if (l->cut_at && strcmp(phase, "upload") == 0 && done == l->cut_at) {
+        sct_proxy_set_opts(l->px, &l->cut);
+        l->cut_at = 0;
+    }
+}
+
+/* The wait before the transport tries again, really waited. */
+static void live_sleep(void *ctx, uint32_t ms)
+{
+    live *l = ctx;
+    l->slept++;
+    sct_sleep_ms(ms);
+}
+
+/* Lengths of the chunks of blob sha that syncd's log says it accepted (202, 201), in order. */
+static int logged_chunks(const char *log, const char *sha, size_t *out, int cap)
+{
+    char path[128], line[4096];
+    snprintf(path, sizeof path, "/v1/blobs/%s", sha);
+    FILE *fp = fopen(log, "r");
+    ck_assert_ptr_nonnull(fp);
+    int n = 0;
+    while (fgets(line, sizeof line, fp)) {
+        json_t *o = json_loads(line, 0, NULL);
+        const char *m = json_string_value(json_object_get(o, "method"));
+        const char *t = json_string_value(json_object_get(o, "path"));
+        json_int_t st = json_integer_value(json_object_get(o, "status"));
+        if (m && t && strcmp(m, "PUT") == 0 && strcmp(t, path) == 0 && (st == 201 || st == 202)) {
+            ck_assert_int_lt(n, cap);
+            out[n++] = (size_t)json_integer_value(json_object_get(o, "bytes_in"));
+        }
+        json_decref(o);
+    }
+    fclose(fp);
+    return n;
+}
+
+START_TEST(upload_chunks_adapt_against_syncd_through_cuts)
+{
+    char tmp[512], data[600], db[600], url[64], code[64], err[256], path[600];
+    char check[SC_ID_HEX_LEN], whole[SC_HASH_HEX_LEN], cut[SC_HASH_HEX_LEN];
+    sct_tempdir(tmp, sizeof tmp);
+    snprintf(data, sizeof data, "%s/data", tmp);
+    sct_fixture fix;
+    sct_fixture_make(&fix, data);
+    sct_server sv;
+    sct_server_start(&sv, data, NULL);
+    /* One reset, within the first 64 KiB of the request after cut_at. */
+    live l = {.clean = {.seed = 1},
+              .cut = {.seed = 1, .reset_pct = 100, .cut_max = 64 * 1024, .faults_max = 1}};
+    l.px = sct_proxy_start(sv.port, &l.clean);
+    sct_proxy_url(l.px, url, sizeof url);
+    /* Retries wait 200 ms: syncd has let go of the cut chunk's upload by then. */
+    sc_client_options opt = {.sleep_ms = live_sleep, .ctx = &l, .retries = 2, .backoff_ms = 200};
+    snprintf(db, sizeof db, "%s/tablet.db", tmp);
+    sc_client *c = NULL;
+    ck_assert_msg(sc_client_open(db, &opt, &c, err, sizeof err) == SC_OK, "open: %s", err);
+    c->mono_ms = step_mono;
+    mono_step = 5;
+    sct_fixture_code(data, "inspector1", code, sizeof code);
+    ck_assert_msg(sc_enroll(c, url, code, "tablet", NULL, 0, NULL) == SC_OK, "enroll: %s",
+                  sc_client_errmsg(c));
+    ck_assert_msg(sc_sync(c, NULL, NULL, NULL) == SC_OK, "sync: %s", sc_client_errmsg(c));
+    sc_check_params p = {.target = "T-JAHY", .kind = "spot", .disclosure = "open",
+                         .relation = "superior"};
+    ck_assert_int_eq(sc_check_open(c, &p, check), SC_OK);
+
+    /* A clean network: the chunks double up to syncd's blobs.chunk_max, 8 MiB exactly. */
+    snprintf(path, sizeof path, "%s/whole.jpg", tmp);
+    write_photo(path, 16000000);
+    ck_assert_int_eq(sc_photo_add(c, check, path, NULL, whole), SC_OK);
+    ck_assert_msg(sc_sync(c, NULL, NULL, NULL) == SC_OK, "sync: %s", sc_client_errmsg(c));
+    ck_assert_uint_eq(l.slept, 0);
+
+    /*
+     * The connection of the 4 MiB chunk is reset.  The chunk is sent again
+     * on a new connection, by libcurl itself (it does so when a reused
+     * connection dies before the answer) or by the transport's retry.
+     */
+    snprintf(path, sizeof path, "%s/cut.jpg", tmp);
+    write_photo(path, 12000000);
+    ck_assert_int_eq(sc_photo_add(c, check, path, NULL, cut), SC_OK);
+    l.cut_at = 3 * MiB;
+    ck_assert_msg(sc_sync(c, live_progress, &l, NULL) == SC_OK, "sync: %s", sc_client_errmsg(c));
+    ck_assert_uint_le(l.slept, 1);
+    sct_proxy_stats st;
+    sct_proxy_get_stats(l.px, &st);
+    ck_assert_uint_eq(st.resets, 1);
+    sc_client_close(c);
+    sct_proxy_stop(l.px);
+    ck_assert_int_eq(sct_server_stop(&sv), 0); /* its log is complete */
+
+    size_t got[32];
+    char text[1024];
+    int n = logged_chunks(sv.log, whole, got, 32);
+    const size_t doubled[] = {MiB, 2 * MiB, 4 * MiB, 8 * MiB, 16000000 - 15 * MiB};
+    lengths_text(got, n, text, sizeof text);
+    ck_assert_msg(n == 5 && memcmp(got, doubled, sizeof doubled) == 0, "clean: accepted%s", text);
+    /*
+     * 1 MiB and 2 MiB, then the cut: the chunk after it starts over at 1 MiB
+     * (whether the cut chunk went again first, or syncd still held its
+     * upload and answered 409).  Kept at 4 MiB the photo's rest would have
+     * gone as one chunk of 4,659,968 bytes.
+     */
+    n = logged_chunks(sv.log, cut, got, 32);
+    lengths_text(got, n, text, sizeof text);
+    fprintf(stderr, "client/sync: syncd accepted chunks of%s bytes around a reset, resent by %s\n",
+            text, l.slept ? "the transport" : "libcurl");
+    size_t sum = 0, most = 0;
+    bool restarted = false;
+    for (int i = 0; i < n; i++) {
+        sum += got[i];
+        most = got[i] > most ? got[i] : most;
+        restarted = restarted || (i >= 2 && got[i] == MiB);
+    }
+    ck_assert_msg(n >= 5 && got[0] == MiB && got[1] == 2 * MiB && restarted && most <= 4 * MiB &&
+                      sum == 12000000,
+                  "cut: accepted%s", text);
+    sct_rmtree(tmp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sync");
@@ -887,12 +1272,24 @@ static Suite *suite(void)
         {"history_rewrites_are_caught", history_rewrites_are_caught},
         {"upload_resumes_from_the_server_offset", upload_resumes_from_the_server_offset},
         {"retries_back_off_then_give_up", retries_back_off_then_give_up},
+        {"upload_chunks_grow_while_the_link_is_fast", upload_chunks_grow_while_the_link_is_fast},
+        {"upload_chunks_keep_their_size_on_a_slow_link",
+         upload_chunks_keep_their_size_on_a_slow_link},
+        {"upload_chunks_stay_under_the_callers_ceiling",
+         upload_chunks_stay_under_the_callers_ceiling},
+        {"upload_chunk_size_starts_over_after_a_cut", upload_chunk_size_starts_over_after_a_cut},
+        {"upload_chunk_size_starts_over_after_libcurl_resends",
+         upload_chunk_size_starts_over_after_libcurl_resends},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
         tcase_add_test(tc, cases[i].t);
         suite_add_tcase(s, tc);
     }
+    TCase *tc = tcase_create("upload_chunks_adapt_against_syncd_through_cuts");
+    tcase_set_timeout(tc, 180);
+    tcase_add_test(tc, upload_chunks_adapt_against_syncd_through_cuts);
+    suite_add_tcase(s, tc);
     return s;
 }
 
