@@ -130,10 +130,11 @@ typedef struct sc_client_options {
     /* The largest photo upload chunk, in bytes (default and max 8 MiB).
      * Chunks adapt to the link: a sync's first is 1 MiB (or chunk_bytes
      * when smaller), each accepted in under a second doubles the next up to
-     * chunk_bytes, and a chunk that had to be sent again (a cut connection,
-     * a timeout) sets the size back to the first's.  Set it to the server's
-     * blobs.chunk_max when that is lower; a small value keeps every chunk
-     * small. */
+     * chunk_bytes, and after a cut (a reset connection, a timeout) the
+     * bytes go again from the first size, with no chunk of the sync growing
+     * past half the cut one.  A chunk the server refuses as too large (413:
+     * its blobs.chunk_max is lower) goes again in halves, and the sync
+     * keeps under it.  A value under 1 MiB keeps every chunk that small. */
     uint32_t chunk_bytes;
     uint64_t kdf_opslimit;    /* Argon2id limits for a new key file; 0: libsodium INTERACTIVE */
     uint64_t kdf_memlimit;

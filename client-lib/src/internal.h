@@ -62,20 +62,21 @@
  * the first chunk of a sync is SC_CL_CHUNK_START bytes (or the ceiling,
  * chunk_bytes, when that is smaller); a chunk accepted in less than
  * SC_CL_CHUNK_FAST_MS lets the next one be twice as big, up to the ceiling;
- * a chunk the transport had to send again (a cut connection, a timeout)
- * sets the size back to the start.  The size carries over from photo to
- * photo within one sync and starts again with the next sync.
+ * after a cut (a reset connection, a timeout) the bytes go again from the
+ * start, and the ceiling becomes half the cut chunk.  The size carries over
+ * from photo to photo within one sync and starts again with the next sync.
  *  - 1 MiB to start: the fixed chunk of earlier versions, so a poor link
  *    never risks more than it did.
- *  - 1 s: a cut chunk is sent again whole, so what a chunk costs on a bad
- *    link is its time, not its bytes.  Growing only after a chunk went
- *    through in under a second keeps a chunk on a steady link under about
- *    two seconds (it is at most twice one that took less than one), far
- *    from the 30 s request timeout.  And a link that moves 1 MiB in under a
- *    second is where syncd's cost per chunk (a hash pass and an fsync, a
- *    few ms) shows: on loopback 4 MB photos go at ~90 MB/s in 1 MiB chunks
- *    and ~130 MB/s whole.  On a slower link those milliseconds are lost in
- *    the transfer, so big chunks gain nothing there and only risk more.
+ *  - 1 s: none of a cut chunk counts (docs/protocol.md §4.3), so what a
+ *    chunk risks on a bad link is its time, not its bytes.  Growing only
+ *    after a chunk went through in under a second keeps a chunk on a steady
+ *    link under about two seconds (it is at most twice one that took less
+ *    than one), far from the 30 s request timeout.  And a link that moves
+ *    1 MiB in under a second is where syncd's cost per chunk (a hash pass
+ *    and an fsync, a few ms) shows: on loopback 4 MB photos go at ~90 MB/s
+ *    in 1 MiB chunks and ~130 MB/s whole.  On a slower link those
+ *    milliseconds are lost in the transfer, so big chunks gain nothing there
+ *    and only risk more.
  */
 #define SC_CL_CHUNK_START (1024u * 1024u)
 #define SC_CL_CHUNK_FAST_MS 1000
@@ -337,7 +338,8 @@ sc_status tp_call(sc_client *c, const char *method, const char *target, const ui
 /* Like tp_call, against an explicit base URL (enrollment). */
 sc_status tp_call_url(sc_client *c, const char *base, const char *method, const char *target,
                       const uint8_t *body, size_t len, bool sign, size_t cap, tp_resp *out);
-/* PUT one chunk of a blob with its Content-Range. */
+/* PUT one chunk of a blob with its Content-Range.  A network failure is not retried: the
+ * caller sends the bytes again, in a smaller chunk (sync.c). */
 sc_status tp_put_chunk(sc_client *c, const char *target, const uint8_t *chunk, size_t len,
                        uint64_t start, uint64_t total, tp_resp *out);
 /* GET target into file f, at most cap bytes, hashing what arrives into sha. */

@@ -910,9 +910,9 @@ done:
 
 typedef struct blob_job {
     report *rep;
-    uint8_t *buf;               /* one chunk, `ceiling` bytes; owned (env) */
+    uint8_t *buf;               /* one chunk of chunk_bytes, the first ceiling; owned (env) */
     size_t start;               /* the first chunk, and the size after a cut (bytes) */
-    size_t ceiling;             /* the largest chunk: chunk_bytes (bytes) */
+    size_t ceiling;             /* the largest chunk: chunk_bytes, lowered by cuts, 413s (bytes) */
     size_t chunk;               /* the next chunk: start <= chunk <= ceiling (bytes) */
     sc_status first_error;
 } blob_job;
@@ -924,20 +924,44 @@ static void blob_target(const uint8_t sha[SC_HASH_LEN], char *out, size_t cap)
     snprintf(out, cap, "/v1/blobs/%s", hex);
 }
 
+/* For the rest of the sync no chunk is bigger than half of len, nor smaller than the start. */
+static void chunk_lower(blob_job *j, size_t len)
+{
+    size_t half = len / 2 > j->start ? len / 2 : j->start;
+    if (half < j->ceiling)
+        j->ceiling = half;
+    if (j->chunk > j->ceiling)
+        j->chunk = j->ceiling;
+}
+
+/*
+ * A chunk of len bytes was cut (a network failure, a timeout, or libcurl
+ * sending it again on a new connection): the next goes at the start size,
+ * and none after it grows past half this one.  A link that cut a chunk is
+ * likelier to cut one as big again; and a chunk that a server or a proxy
+ * refuses as too large often looks like a cut: the 413 is sent before the
+ * body is read and the connection closed, so the client, still sending,
+ * gets a reset and not the answer.
+ */
+static void chunk_cut(blob_job *j, size_t len)
+{
+    chunk_lower(j, len);
+    j->chunk = j->start;
+}
+
 /*
  * The next chunk's size after a PUT of len bytes that took ms milliseconds
  * over `tries` requests and was answered `status` (internal.h,
- * SC_CL_CHUNK_START, says why).  A chunk the transport had to send again
- * (its connection was cut, it timed out, syncd answered 503) sets the size
- * back to the start.  A chunk accepted fast lets the next one be twice its
- * length, up to the ceiling; the current size stays when it is more, since
- * a photo's short last chunk proves less than a full one.  A slow chunk, or
- * a 409, leaves the size as it is.
+ * SC_CL_CHUNK_START, says why).  A chunk accepted fast lets the next one be
+ * twice its length, up to the ceiling; the current size stays when it is
+ * more, since a photo's short last chunk proves less than a full one.  A
+ * slow chunk, or a 409, leaves the size as it is.  A chunk sent more than
+ * once (by libcurl on a new connection, or after a 503) counts as cut.
  */
 static void chunk_adapt(blob_job *j, size_t len, int64_t ms, unsigned tries, long status)
 {
     if (tries > 1) {
-        j->chunk = j->start;
+        chunk_cut(j, len);
         return;
     }
     bool accepted = status == 200 || status == 201 || status == 202;
@@ -946,6 +970,48 @@ static void chunk_adapt(blob_job *j, size_t len, int64_t ms, unsigned tries, lon
     size_t next = len > j->ceiling / 2 ? j->ceiling : 2 * len;
     if (next > j->chunk)
         j->chunk = next;
+}
+
+/*
+ * PUT the chunk of photo f (at path) that starts at offset, at the current
+ * size; *len gets its length.  The transport does not send a chunk again by
+ * itself: after a cut the same bytes go again here, in a chunk of the start
+ * size (chunk_cut), after the transport's backoff, up to opt.retries times
+ * in a row.  A 413 for a chunk over the start size halves the ceiling and
+ * sends again at once: the server's blobs.chunk_max (or a proxy's body
+ * limit) is lower than ours.  That takes a few requests at most, the
+ * ceiling being at most 8 times the start; at the start size a 413 is final
+ * (as it is for a photo over blobs.max_size).
+ */
+static sc_status put_chunk(sc_client *c, blob_job *j, FILE *f, const char *path,
+                           const char *target, uint64_t offset, uint64_t total, size_t *len,
+                           tp_resp *r)
+{
+    uint32_t wait = c->opt.backoff_ms, cuts = 0;
+    for (;;) {
+        size_t want = total - offset < j->chunk ? (size_t)(total - offset) : j->chunk;
+        if (fseek(f, (long)offset, SEEK_SET) != 0 || fread(j->buf, 1, want, f) != want)
+            return cl_fail(c, SC_ERR_IO, 0, "cannot read photo %s", path);
+        tp_resp_dispose(c, r);
+        int64_t t0 = c->mono_ms(c->env.ctx);
+        sc_status s = tp_put_chunk(c, target, j->buf, want, offset, total, r);
+        if (s == SC_ERR_NETWORK && cuts < c->opt.retries) {
+            chunk_cut(j, want);
+            cuts++;
+            c->opt.sleep_ms(c->env.ctx, wait);
+            wait = wait > UINT32_MAX / 2 ? UINT32_MAX : wait * 2;
+            continue;
+        }
+        if (s != SC_OK)
+            return s;
+        if (r->status == 413 && want > j->start) {
+            chunk_lower(j, want);
+            continue;
+        }
+        chunk_adapt(j, want, c->mono_ms(c->env.ctx) - t0, r->tries, r->status);
+        *len = want;
+        return SC_OK;
+    }
 }
 
 static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH_LEN])
@@ -982,9 +1048,9 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
     }
     uint64_t total = (uint64_t)end;
     /*
-     * Each chunk moves the offset forward or fails; the bound stops a server
-     * that loops us.  No chunk is smaller than j->start (but the last), so
-     * total / j->start chunks carry any photo.
+     * Each answered chunk moves the offset forward or fails; the bound stops
+     * a server that loops us.  No chunk is smaller than j->start (but the
+     * last), so total / j->start chunks carry any photo.
      */
     for (uint64_t guard = 0; guard < total / j->start + 64; guard++) {
         if (offset > total) {
@@ -992,21 +1058,14 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
                         (unsigned long long)offset, (unsigned long long)total);
             goto done;
         }
-        size_t want = total - offset < j->chunk ? (size_t)(total - offset) : j->chunk;
-        if (want == 0) {
+        if (offset == total) {
             s = cl_fail(c, SC_ERR_PROTOCOL, 0, "photo upload: the server has all %llu bytes "
                         "but does not store the photo", (unsigned long long)total);
             goto done;
         }
-        if (fseek(f, (long)offset, SEEK_SET) != 0 || fread(j->buf, 1, want, f) != want) {
-            s = cl_fail(c, SC_ERR_IO, 0, "cannot read photo %s", path);
+        size_t want = 0;
+        if ((s = put_chunk(c, j, f, path, target, offset, total, &want, &r)) != SC_OK)
             goto done;
-        }
-        tp_resp_dispose(c, &r);
-        int64_t t0 = c->mono_ms(c->env.ctx);
-        if ((s = tp_put_chunk(c, target, j->buf, want, offset, total, &r)) != SC_OK)
-            goto done;
-        chunk_adapt(j, want, c->mono_ms(c->env.ctx) - t0, r.tries, r.status);
         if (r.status == 200 || r.status == 201)
             goto uploaded;
         if (r.status == 202 || r.status == 409) {

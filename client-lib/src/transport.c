@@ -10,8 +10,10 @@
  *
  * Retries: a failure to connect, a timeout, a connection cut and a 503 are
  * retried with exponential backoff (backoff_ms, doubling) up to `retries`
- * extra tries; anything else is final.  An answer that is not HTTP is
- * SC_ERR_PROTOCOL, no answer at all SC_ERR_NETWORK.
+ * extra tries; anything else is final.  Photo chunks are the exception:
+ * after a network failure sync.c sends their bytes again itself, in a
+ * smaller chunk.  An answer that is not HTTP is SC_ERR_PROTOCOL, no answer
+ * at all SC_ERR_NETWORK.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@ typedef struct tp_req {
     const char *ctype;        /* Content-Type of the body, NULL for none */
     const char *extra;        /* one more header line (Content-Range), may be NULL */
     bool sign;
+    bool once;                /* no retry after a network failure: the caller sends again */
     size_t cap;               /* response body cap */
     FILE *sink;               /* download: body goes here instead of memory */
     sc_sha256_ctx *sha;       /* download: hashes the body */
@@ -306,7 +309,8 @@ static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
         CURLcode crc = CURLE_OK;
         unsigned sent = 1;
         sc_status s = try_once(c, q, out, &crc, &sent);
-        bool again = (s == SC_ERR_NETWORK && retryable(crc)) || (s == SC_OK && out->status == 503);
+        bool again = (s == SC_ERR_NETWORK && retryable(crc) && !q->once) ||
+                     (s == SC_OK && out->status == 503);
         tries += sent;
         out->tries = tries;
         if (!again || attempt >= c->opt.retries)
@@ -346,7 +350,7 @@ sc_status tp_put_chunk(sc_client *c, const char *target, const uint8_t *chunk, s
     snprintf(range, sizeof range, "Content-Range: bytes %llu-%llu/%llu", (unsigned long long)start,
              (unsigned long long)(start + len - 1), (unsigned long long)total);
     tp_req q = {.base = c->id.server, .method = "PUT", .target = target, .body = chunk, .len = len,
-                .ctype = "application/octet-stream", .extra = range, .sign = true,
+                .ctype = "application/octet-stream", .extra = range, .sign = true, .once = true,
                 .cap = SC_CL_SMALL_RESPONSE_MAX};
     return request(c, &q, out);
 }
