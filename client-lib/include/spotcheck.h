@@ -419,8 +419,8 @@ typedef void (*sc_progress_fn)(void *ctx, const char *phase, uint64_t done, uint
  * duplicate ops get their log index; a rejected op (and every op depending
  * on it) leaves the state, stays in history as rejected, and is reported.
  * Then photos are uploaded in chunks (resuming from the server's offset;
- * the chunk size adapts to the link, see chunk_bytes; one chunk_bytes
- * buffer is held for the sync) and photos referenced by pulled ops are
+ * the chunk size adapts to the link, see chunk_bytes; a sync that uploads
+ * holds one buffer of chunk_bytes) and photos referenced by pulled ops are
  * downloaded.  Network failures
  * and 503s are retried with exponential backoff up to the retry bound.
  *

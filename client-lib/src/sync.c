@@ -910,7 +910,7 @@ done:
 
 typedef struct blob_job {
     report *rep;
-    uint8_t *buf;               /* one chunk of chunk_bytes, the first ceiling; owned (env) */
+    uint8_t *buf;               /* one chunk of chunk_bytes, the first ceiling, or NULL; owned */
     size_t start;               /* the first chunk, and the size after a cut (bytes) */
     size_t ceiling;             /* the largest chunk: chunk_bytes, lowered by cuts, 413s (bytes) */
     size_t chunk;               /* the next chunk: start <= chunk <= ceiling (bytes) */
@@ -1032,6 +1032,12 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
         goto done;
     }
     uint64_t offset = r.has_offset ? r.offset : 0;
+    /* The chunk size grows within the sync, so the one buffer of the sync is the ceiling's; a
+     * sync with no photo to send allocates none. */
+    if (!j->buf && !(j->buf = sc_alloc(&c->env, j->ceiling))) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory for photo uploads");
+        goto done;
+    }
     f = fopen(path, "rb");
     if (!f) {
         s = cl_fail(c, SC_ERR_IO, 0, "photo %s is missing from the local store", path);
@@ -1185,15 +1191,9 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
     }
     if (s != SC_OK)
         goto done;
-    /* The chunk size grows within the sync, so the buffer is the ceiling's from the start. */
     job.ceiling = c->opt.chunk_bytes;
     job.start = job.ceiling < SC_CL_CHUNK_START ? job.ceiling : SC_CL_CHUNK_START;
     job.chunk = job.start;
-    job.buf = sc_alloc(&c->env, job.ceiling);
-    if (!job.buf) {
-        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory for photo uploads");
-        goto done;
-    }
     if ((s = st_blobs_each(c, BL_UPLOAD, upload_visit, &job)) != SC_OK)
         goto done;
     /* Missing photos: those syncd said it stores; every one against a syncd that cannot say. */
