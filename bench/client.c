@@ -9,6 +9,17 @@
  *       with a photo as evidence), 2 sc_photo_add (3 photos of 4 MiB in
  *       all, copied into the photo store and hashed), sc_check_submit.
  *
+ *   photos --url URL --code CODE --dir DIR --world FILE [--count N] [--size BYTES]
+ *          [--chunk BYTES] [--key KEY]
+ *       Enroll a fresh replica (an inspector), sync the register's fixture
+ *       down, open an inspection and attach N photos of BYTES each (copied
+ *       into the photo store and hashed: not timed), then time the one
+ *       sc_sync that pushes those ops and uploads the photos: HEAD and signed
+ *       PUT chunks, hashed on both sides, fsynced by syncd.  --chunk sets
+ *       chunk_bytes (default 0: the library's adaptive chunks up to 8 MiB;
+ *       1048576 is the fixed 1 MiB chunk of earlier versions).  The result
+ *       line is client_photos_KEY (KEY default "adaptive").
+ *
  *   pull --url URL --code CODE --dir DIR --key KEY [--noop N]
  *       Enroll a fresh replica (an auditor: it sees everything) and time
  *       one sc_sync that pulls the whole register: every op verified
@@ -30,7 +41,7 @@
 
 typedef struct copts {
     const char *mode, *url, *code, *dir, *world, *key;
-    long long count, noop;
+    long long count, noop, size, chunk;
 } copts;
 
 static void parse(int argc, char **argv, copts *o)
@@ -38,9 +49,10 @@ static void parse(int argc, char **argv, copts *o)
     memset(o, 0, sizeof *o);
     o->count = 20;
     o->noop = 50;
-    o->key = "reg";
+    o->size = 4000000;
+    o->key = NULL;
     if (argc < 2)
-        bn_die("usage: sc-bench-client record|pull --url URL --code CODE --dir DIR ...");
+        bn_die("usage: sc-bench-client record|photos|pull --url URL --code CODE --dir DIR ...");
     o->mode = argv[1];
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
@@ -58,9 +70,15 @@ static void parse(int argc, char **argv, copts *o)
             o->count = bn_arg_int(v, 1, 100000, k);
         else if (strcmp(k, "--noop") == 0)
             o->noop = bn_arg_int(v, 0, 100000, k);
+        else if (strcmp(k, "--size") == 0)
+            o->size = bn_arg_int(v, 1, 64 << 20, k);
+        else if (strcmp(k, "--chunk") == 0)
+            o->chunk = bn_arg_int(v, 0, 8 << 20, k);
         else
             bn_die("client: unknown option %s", k);
     }
+    if (!o->key)
+        o->key = strcmp(o->mode, "photos") == 0 ? "adaptive" : "reg";
     if (!o->url || !o->code || !o->dir)
         bn_die("client: --url, --code and --dir are required");
 }
@@ -80,6 +98,7 @@ static sc_client *fresh(const copts *o, const char *name)
     memset(&opt, 0, sizeof opt);
     opt.retries = 1;
     opt.timeout_ms = 600000;
+    opt.chunk_bytes = (uint32_t)o->chunk;
     if (sc_client_open(path, &opt, &c, err, sizeof err) != SC_OK)
         bn_die("client: cannot open %s: %s", path, err);
     check(c, sc_enroll(c, o->url, o->code, "bench tablet", NULL, 0, NULL), "enroll");
@@ -107,13 +126,14 @@ static long long json_int(const char *json, const char *key)
     return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
 }
 
-static void write_photo(const char *path, uint64_t seed)
+/* A photo of size bytes whose content depends on seed. */
+static void write_photo(const char *path, uint64_t seed, uint64_t size)
 {
     FILE *f = fopen(path, "wb");
     if (!f)
         bn_die("client: cannot write %s", path);
     uint8_t buf[65536];
-    for (uint64_t off = 0; off < PHOTO_SIZE; off += sizeof buf) {
+    for (uint64_t off = 0; off < size; off += sizeof buf) {
         for (size_t i = 0; i < sizeof buf; i += 8) {
             uint64_t v = bn_mix64(seed * 0x100000001ull + off + i);
             memcpy(buf + i, &v, 8);
@@ -123,7 +143,8 @@ static void write_photo(const char *path, uint64_t seed)
             buf[1] = 0xd8;
             buf[2] = 0xff;
         }
-        if (fwrite(buf, 1, sizeof buf, f) != sizeof buf)
+        size_t n = size - off < sizeof buf ? (size_t)(size - off) : sizeof buf;
+        if (fwrite(buf, 1, n, f) != n)
             bn_die("client: cannot write %s", path);
     }
     if (fclose(f) != 0)
@@ -153,7 +174,7 @@ static int mode_record(const copts *o)
         char ph[3][4200];
         for (int i = 0; i < 3; i++) {
             snprintf(ph[i], sizeof ph[i], "%s/photo-%lld-%d.jpg", o->dir, k, i);
-            write_photo(ph[i], (uint64_t)bn_wall_ms() * 16 + (uint64_t)(k * 3 + i));
+            write_photo(ph[i], (uint64_t)bn_wall_ms() * 16 + (uint64_t)(k * 3 + i), PHOTO_SIZE);
         }
         double t0 = bn_now();
         sc_check_params cp = {target, "spot", "open", "superior", tpl, NULL};
@@ -193,6 +214,66 @@ static int mode_record(const copts *o)
     bn_emit("client_record_p50", bn_percentile(ms, (size_t)o->count, 50), "ms", desc);
     bn_emit("client_record_p90", bn_percentile(ms, (size_t)o->count, 90), "ms", "the same, p90");
     free(ms);
+    sc_client_close(c);
+    return 0;
+}
+
+typedef struct chunks {
+    uint64_t n;                   /* chunks answered 202 (the last of each photo is not counted) */
+} chunks;
+
+static void on_upload(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    (void)done;
+    (void)total;
+    if (strcmp(phase, "upload") == 0)
+        ((chunks *)ctx)->n++;
+}
+
+static int mode_photos(const copts *o)
+{
+    og_world w;
+    if (!o->world || !og_world_load(o->world, &w))
+        bn_die("client: photos needs --world");
+    char name[128];
+    snprintf(name, sizeof name, "photos-%s", o->key);
+    sc_client *c = fresh(o, name);
+    char *json = NULL;
+    check(c, sc_sync(c, NULL, NULL, &json), "first sync");
+    sc_json_free(c, json);
+    char target[SC_ID_HEX_LEN], tpl[SC_ID_HEX_LEN], check_id[SC_ID_HEX_LEN], path[4200];
+    bn_hex(w.targets[0], SC_ID_LEN, target, sizeof target);
+    bn_hex(w.tpl, SC_ID_LEN, tpl, sizeof tpl);
+    sc_check_params cp = {target, "spot", "open", "superior", tpl, NULL};
+    check(c, sc_check_open(c, &cp, check_id), "check open");
+    snprintf(path, sizeof path, "%s/photo-%s.jpg", o->dir, o->key);
+    for (long long k = 0; k < o->count; k++) {
+        write_photo(path, (uint64_t)bn_wall_ms() * 1024 + (uint64_t)k, (uint64_t)o->size);
+        check(c, sc_photo_add(c, check_id, path, NULL, NULL), "photo add");
+    }
+    remove(path);
+    chunks ch = {0};
+    double t0 = bn_now();
+    check(c, sc_sync(c, on_upload, &ch, &json), "sync");
+    double el = bn_now() - t0;
+    long long up = json_int(json, "photos_uploaded");
+    sc_json_free(c, json);
+    if (up != o->count)
+        bn_die("client: %lld photos uploaded of %lld", up, o->count);
+    double mb = (double)o->count * (double)o->size / 1e6;
+    char key[96], desc[400], how[64];
+    if (o->chunk)
+        snprintf(how, sizeof how, "chunk_bytes %lld KiB, fixed", o->chunk / 1024);
+    else
+        snprintf(how, sizeof how, "adaptive chunks up to 8 MiB");
+    snprintf(key, sizeof key, "client_photos_%s", o->key);
+    snprintf(desc, sizeof desc,
+             "%lld photos of %.1f MB uploaded by one sc_sync through the client library (%s): "
+             "%llu PUT requests, %.1f MB in %.2f s (the sync's push of the %lld photo ops "
+             "included)",
+             o->count, (double)o->size / 1e6, how, (unsigned long long)(ch.n + (uint64_t)up), mb,
+             el, o->count);
+    bn_emit(key, mb / el, "MB/s", desc);
     sc_client_close(c);
     return 0;
 }
@@ -255,5 +336,7 @@ int main(int argc, char **argv)
         return mode_record(&o);
     if (strcmp(o.mode, "pull") == 0)
         return mode_pull(&o);
+    if (strcmp(o.mode, "photos") == 0)
+        return mode_photos(&o);
     bn_die("client: unknown mode %s", o.mode);
 }

@@ -115,6 +115,14 @@ END {
             row(sprintf("photo upload with hashing, %s conn, %s KiB chunks", c, ch), k, "> 100 MB/s",
                 pct(r), r > 1 ? "pass" : "**miss**")
         }
+        if (k == "client_photos_adaptive") {
+            r = val[k] / 100
+            row("photo upload through the client library (sc_sync), adaptive chunks", k, "> 100 MB/s",
+                pct(r), r > 1 ? "pass" : "**miss**")
+            if ("client_photos_chunk1024" in val)
+                row("  the same with chunk_bytes = 1 MiB (the fixed chunk of earlier versions)",
+                    "client_photos_chunk1024", "(for comparison)", "", "")
+        }
         if (k ~ /^resume_resent_chunk[0-9]+$/) {
             ch = substr(k, 20) * 1024
             row("bytes re-sent after an upload cut at 50%", k, "at most the cut chunk", "",

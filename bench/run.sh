@@ -122,26 +122,8 @@ stop_syncd() {
 
 # ---- registers ----
 
-# The operator's part: syncd init, the org tree of DOMAIN.md §11, targets, the
-# 100-point score sheet; ids land in DIR/bench-world.txt for the load generator.
-make_base() { # DIR
-    local d=$1 w=$1/bench-world.txt
-    adm() { "$SYNCD" admin --data "$d" "$@"; }
-    "$SYNCD" init --data "$d" > "$d.init"
-    awk '/^server key / { print "server_key", $3 }' "$d.init" > "$w"
-    rm -f "$d.init"
-    adm org add city --name 市疫情防控指挥部 --kind command_hq > /dev/null
-    adm org add county --name "县(区)指挥部" --parent city --kind command_hq > /dev/null
-    adm org add street --name 街道 --parent county > /dev/null
-    adm org add community --name 君安社区 --parent street --kind residents_committee > /dev/null
-    adm org add compound --name 君安花园小区 --parent community > /dev/null
-    echo "responsible $(adm org add property --name 君安物业 --parent compound --kind property_co)" >> "$w"
-    echo "template $(adm template add "$TEMPLATE")" >> "$w"
-    local types=(compound market school eatery small_venue elderly_home rental_house supermarket)
-    for i in $(seq 0 15); do
-        echo "target $(adm target add "t$i" --name "检查对象$i" --org community --type "${types[$((i % 8))]}")" >> "$w"
-    done
-}
+# make_base DIR: the operator's part (bench/base.sh).
+source "$HERE/base.sh"
 
 # A copy of the base register with users and one-time codes for a phase.
 BASE=$WORK/base
@@ -315,6 +297,17 @@ sed -n '5p' "$CODES" > "$CODES.d"
 record 120 photos-1m "$LOADGEN" photos --url "$URL" --codes "$CODES.a" --count "$PHOTOS" --size "$SIZE" --chunk $((1 << 20))
 record 120 photos-8m "$LOADGEN" photos --url "$URL" --codes "$CODES.b" --count "$PHOTOS" --size "$SIZE" --chunk $((8 << 20))
 record 120 photos-2c "$LOADGEN" photos --url "$URL" --codes "$CODES.c" --count "$PHOTOS" --size "$SIZE" --chunk $((1 << 20)) --conns 2
+# The same photos through the client library: one sc_sync, adaptive chunks, then fixed 1 MiB
+# ones; before the memory runs below write their 2 GB, as the figures above were.
+say "photos: $PHOTOS through sc_sync, adaptive chunks and fixed 1 MiB chunks"
+sed -n '6p' "$CODES" > "$CODES.g"
+sed -n '7p' "$CODES" > "$CODES.h"
+record 300 client-photos "$CLIENT" photos --url "$URL" --code "$(awk '{ print $3 }' "$CODES.g")" \
+    --dir "$WORK/client-photos" --world "$REG/bench-world.txt" --count "$PHOTOS" --size "$SIZE"
+record 300 client-photos-1m "$CLIENT" photos --url "$URL" --code "$(awk '{ print $3 }' "$CODES.h")" \
+    --dir "$WORK/client-photos" --world "$REG/bench-world.txt" --count "$PHOTOS" --size "$SIZE" \
+    --chunk $((1 << 20)) --key chunk1024
+rm -rf "$WORK/client-photos"
 record 150 resume "$LOADGEN" resume --url "$URL" --codes "$CODES.d" --size "$SIZE" --chunk $((1 << 20)) --seconds 120
 sed -n "9,$((8 + BLOB_AT_ONCE))p" "$CODES" > "$CODES.e"
 sed -n "$((9 + BLOB_AT_ONCE)),$((8 + 2 * BLOB_AT_ONCE))p" "$CODES" > "$CODES.f"

@@ -127,7 +127,15 @@ typedef struct sc_client_options {
     uint32_t retries;         /* extra tries after a network failure or 503 (default 3; UINT32_MAX: none) */
     uint32_t backoff_ms;      /* first retry wait; doubles per try (default 250) */
     uint32_t batch_ops;       /* ops pushed per sync round trip (default and max 1000) */
-    uint32_t chunk_bytes;     /* photo upload chunk (default 1 MiB, max 8 MiB) */
+    /* The largest photo upload chunk, in bytes (default and max 8 MiB).
+     * Chunks adapt to the link: a sync's first is 1 MiB (or chunk_bytes
+     * when smaller), each accepted in under a second doubles the next up to
+     * chunk_bytes, and after a cut (a reset connection, a timeout) the
+     * bytes go again from the first size, with no chunk of the sync growing
+     * past half the cut one.  A chunk the server refuses as too large (413:
+     * its blobs.chunk_max is lower) goes again in halves, and the sync
+     * keeps under it.  A value under 1 MiB keeps every chunk that small. */
+    uint32_t chunk_bytes;
     uint64_t kdf_opslimit;    /* Argon2id limits for a new key file; 0: libsodium INTERACTIVE */
     uint64_t kdf_memlimit;
 } sc_client_options;
@@ -410,8 +418,10 @@ typedef void (*sc_progress_fn)(void *ctx, const char *phase, uint64_t done, uint
  * the last verified checkpoint.  Per-op results are applied: accepted and
  * duplicate ops get their log index; a rejected op (and every op depending
  * on it) leaves the state, stays in history as rejected, and is reported.
- * Then photos are uploaded in chunks (resuming from the server's offset)
- * and photos referenced by pulled ops are downloaded.  Network failures
+ * Then photos are uploaded in chunks (resuming from the server's offset;
+ * the chunk size adapts to the link, see chunk_bytes; a sync that uploads
+ * holds one buffer of chunk_bytes) and photos referenced by pulled ops are
+ * downloaded.  Network failures
  * and 503s are retried with exponential backoff up to the retry bound.
  *
  * *json (may be NULL) = {"pushed":n,"accepted":n,"duplicate":n,

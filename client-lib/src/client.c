@@ -29,6 +29,15 @@ static int64_t default_now_ms(void *ctx)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Durations (upload chunk timing): never stepped by NTP or the user. */
+static int64_t default_mono_ms(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void default_random(void *ctx, void *buf, size_t len)
 {
     (void)ctx;
@@ -159,6 +168,7 @@ sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_clie
         return SC_ERR_NOMEM;
     }
     c->env = env;
+    c->mono_ms = default_mono_ms;
     if (opt)
         c->opt = *opt;
     if (!c->opt.sleep_ms)
@@ -173,8 +183,9 @@ sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_clie
         c->opt.backoff_ms = SC_CL_BACKOFF_DEFAULT;
     if (!c->opt.batch_ops || c->opt.batch_ops > SC_BATCH_OPS_MAX)
         c->opt.batch_ops = SC_BATCH_OPS_MAX;
+    /* The ceiling of the adaptive upload chunk (sync.c). */
     if (!c->opt.chunk_bytes || c->opt.chunk_bytes > SC_BLOB_CHUNK_MAX)
-        c->opt.chunk_bytes = c->opt.chunk_bytes ? SC_BLOB_CHUNK_MAX : SC_CL_CHUNK_DEFAULT;
+        c->opt.chunk_bytes = SC_BLOB_CHUNK_MAX;
     c->path = sc_memdup(&env, path, strlen(path) + 1);
     c->blob_dir = str_join(&env, path, ".blobs");
     if (!c->path || !c->blob_dir) {

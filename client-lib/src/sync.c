@@ -16,7 +16,9 @@
  * id), refolds, the cursor, the checkpoint.  Rounds repeat while the
  * outbox has more or the server says `more`.  Photos go up afterwards in
  * chunks, resuming from the server's offset, and photos pulled ops name
- * come down into the store.
+ * come down into the store.  The chunk size adapts to the link (internal.h,
+ * SC_CL_CHUNK_START): it doubles while chunks go through fast and starts
+ * over after a cut, from photo to photo within a sync.
  */
 #include <jansson.h>
 #include <pthread.h>
@@ -908,7 +910,10 @@ done:
 
 typedef struct blob_job {
     report *rep;
-    uint8_t *buf;
+    uint8_t *buf;               /* one chunk of chunk_bytes, the first ceiling, or NULL; owned */
+    size_t start;               /* the first chunk, and the size after a cut (bytes) */
+    size_t ceiling;             /* the largest chunk: chunk_bytes, lowered by cuts, 413s (bytes) */
+    size_t chunk;               /* the next chunk: start <= chunk <= ceiling (bytes) */
     sc_status first_error;
 } blob_job;
 
@@ -917,6 +922,96 @@ static void blob_target(const uint8_t sha[SC_HASH_LEN], char *out, size_t cap)
     char hex[SC_HASH_HEX];
     cl_hex(sha, SC_HASH_LEN, hex, sizeof hex);
     snprintf(out, cap, "/v1/blobs/%s", hex);
+}
+
+/* For the rest of the sync no chunk is bigger than half of len, nor smaller than the start. */
+static void chunk_lower(blob_job *j, size_t len)
+{
+    size_t half = len / 2 > j->start ? len / 2 : j->start;
+    if (half < j->ceiling)
+        j->ceiling = half;
+    if (j->chunk > j->ceiling)
+        j->chunk = j->ceiling;
+}
+
+/*
+ * A chunk of len bytes was cut (a network failure, a timeout, or libcurl
+ * sending it again on a new connection): the next goes at the start size,
+ * and none after it grows past half this one.  A link that cut a chunk is
+ * likelier to cut one as big again; and a chunk that a server or a proxy
+ * refuses as too large often looks like a cut: the 413 is sent before the
+ * body is read and the connection closed, so the client, still sending,
+ * gets a reset and not the answer.
+ */
+static void chunk_cut(blob_job *j, size_t len)
+{
+    chunk_lower(j, len);
+    j->chunk = j->start;
+}
+
+/*
+ * The next chunk's size after a PUT of len bytes that took ms milliseconds
+ * over `tries` requests and was answered `status` (internal.h,
+ * SC_CL_CHUNK_START, says why).  A chunk accepted fast lets the next one be
+ * twice its length, up to the ceiling; the current size stays when it is
+ * more, since a photo's short last chunk proves less than a full one.  A
+ * slow chunk, or a 409, leaves the size as it is.  A chunk sent more than
+ * once (by libcurl on a new connection, or after a 503) counts as cut.
+ */
+static void chunk_adapt(blob_job *j, size_t len, int64_t ms, unsigned tries, long status)
+{
+    if (tries > 1) {
+        chunk_cut(j, len);
+        return;
+    }
+    bool accepted = status == 200 || status == 201 || status == 202;
+    if (!accepted || ms < 0 || ms >= SC_CL_CHUNK_FAST_MS)
+        return;
+    size_t next = len > j->ceiling / 2 ? j->ceiling : 2 * len;
+    if (next > j->chunk)
+        j->chunk = next;
+}
+
+/*
+ * PUT the chunk of photo f (at path) that starts at offset, at the current
+ * size; *len gets its length.  The transport does not send a chunk again by
+ * itself: after a cut the same bytes go again here, in a chunk of the start
+ * size (chunk_cut), after the transport's backoff, up to opt.retries times
+ * in a row.  A 413 for a chunk over the start size halves the ceiling and
+ * sends again at once: the server's blobs.chunk_max (or a proxy's body
+ * limit) is lower than ours.  That takes a few requests at most, the
+ * ceiling being at most 8 times the start; at the start size a 413 is final
+ * (as it is for a photo over blobs.max_size).
+ */
+static sc_status put_chunk(sc_client *c, blob_job *j, FILE *f, const char *path,
+                           const char *target, uint64_t offset, uint64_t total, size_t *len,
+                           tp_resp *r)
+{
+    uint32_t wait = c->opt.backoff_ms, cuts = 0;
+    for (;;) {
+        size_t want = total - offset < j->chunk ? (size_t)(total - offset) : j->chunk;
+        if (fseek(f, (long)offset, SEEK_SET) != 0 || fread(j->buf, 1, want, f) != want)
+            return cl_fail(c, SC_ERR_IO, 0, "cannot read photo %s", path);
+        tp_resp_dispose(c, r);
+        int64_t t0 = c->mono_ms(c->env.ctx);
+        sc_status s = tp_put_chunk(c, target, j->buf, want, offset, total, r);
+        if (s == SC_ERR_NETWORK && cuts < c->opt.retries) {
+            chunk_cut(j, want);
+            cuts++;
+            c->opt.sleep_ms(c->env.ctx, wait);
+            wait = wait > UINT32_MAX / 2 ? UINT32_MAX : wait * 2;
+            continue;
+        }
+        if (s != SC_OK)
+            return s;
+        if (r->status == 413 && want > j->start) {
+            chunk_lower(j, want);
+            continue;
+        }
+        chunk_adapt(j, want, c->mono_ms(c->env.ctx) - t0, r->tries, r->status);
+        *len = want;
+        return SC_OK;
+    }
 }
 
 static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH_LEN])
@@ -937,6 +1032,12 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
         goto done;
     }
     uint64_t offset = r.has_offset ? r.offset : 0;
+    /* The chunk size grows within the sync, so the one buffer of the sync is the ceiling's; a
+     * sync with no photo to send allocates none. */
+    if (!j->buf && !(j->buf = sc_alloc(&c->env, j->ceiling))) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory for photo uploads");
+        goto done;
+    }
     f = fopen(path, "rb");
     if (!f) {
         s = cl_fail(c, SC_ERR_IO, 0, "photo %s is missing from the local store", path);
@@ -952,26 +1053,24 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
         goto done;
     }
     uint64_t total = (uint64_t)end;
-    /* Each chunk moves the offset forward or fails; the bound stops a server that loops us. */
-    for (uint64_t guard = 0; guard < total / c->opt.chunk_bytes + 64; guard++) {
+    /*
+     * Each answered chunk moves the offset forward or fails; the bound stops
+     * a server that loops us.  No chunk is smaller than j->start (but the
+     * last), so total / j->start chunks carry any photo.
+     */
+    for (uint64_t guard = 0; guard < total / j->start + 64; guard++) {
         if (offset > total) {
             s = cl_fail(c, SC_ERR_PROTOCOL, 0, "photo upload: server offset %llu beyond %llu bytes",
                         (unsigned long long)offset, (unsigned long long)total);
             goto done;
         }
-        size_t want = total - offset < c->opt.chunk_bytes ? (size_t)(total - offset)
-                                                           : c->opt.chunk_bytes;
-        if (want == 0) {
+        if (offset == total) {
             s = cl_fail(c, SC_ERR_PROTOCOL, 0, "photo upload: the server has all %llu bytes "
                         "but does not store the photo", (unsigned long long)total);
             goto done;
         }
-        if (fseek(f, (long)offset, SEEK_SET) != 0 || fread(j->buf, 1, want, f) != want) {
-            s = cl_fail(c, SC_ERR_IO, 0, "cannot read photo %s", path);
-            goto done;
-        }
-        tp_resp_dispose(c, &r);
-        if ((s = tp_put_chunk(c, target, j->buf, want, offset, total, &r)) != SC_OK)
+        size_t want = 0;
+        if ((s = put_chunk(c, j, f, path, target, offset, total, &want, &r)) != SC_OK)
             goto done;
         if (r.status == 200 || r.status == 201)
             goto uploaded;
@@ -1092,11 +1191,9 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
     }
     if (s != SC_OK)
         goto done;
-    job.buf = sc_alloc(&c->env, c->opt.chunk_bytes);
-    if (!job.buf) {
-        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory for photo uploads");
-        goto done;
-    }
+    job.ceiling = c->opt.chunk_bytes;
+    job.start = job.ceiling < SC_CL_CHUNK_START ? job.ceiling : SC_CL_CHUNK_START;
+    job.chunk = job.start;
     if ((s = st_blobs_each(c, BL_UPLOAD, upload_visit, &job)) != SC_OK)
         goto done;
     /* Missing photos: those syncd said it stores; every one against a syncd that cannot say. */

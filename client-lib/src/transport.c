@@ -10,8 +10,10 @@
  *
  * Retries: a failure to connect, a timeout, a connection cut and a 503 are
  * retried with exponential backoff (backoff_ms, doubling) up to `retries`
- * extra tries; anything else is final.  An answer that is not HTTP is
- * SC_ERR_PROTOCOL, no answer at all SC_ERR_NETWORK.
+ * extra tries; anything else is final.  Photo chunks are the exception:
+ * after a network failure sync.c sends their bytes again itself, in a
+ * smaller chunk.  An answer that is not HTTP is SC_ERR_PROTOCOL, no answer
+ * at all SC_ERR_NETWORK.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@ typedef struct tp_req {
     const char *ctype;        /* Content-Type of the body, NULL for none */
     const char *extra;        /* one more header line (Content-Range), may be NULL */
     bool sign;
+    bool once;                /* no retry after a network failure: the caller sends again */
     size_t cap;               /* response body cap */
     FILE *sink;               /* download: body goes here instead of memory */
     sc_sha256_ctx *sha;       /* download: hashes the body */
@@ -205,8 +208,15 @@ static bool retryable(CURLcode rc)
     }
 }
 
-/* One try.  *crc gets curl's code. */
-static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, CURLcode *crc)
+/*
+ * One try.  *crc gets curl's code; *sent how many times the request went
+ * out: libcurl itself sends a request again, on a new connection, when the
+ * reused connection it went out on dies before an answer.  That is a cut
+ * too, so it counts (a new connection where the last transfer left one
+ * open).
+ */
+static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, CURLcode *crc,
+                          unsigned *sent)
 {
     CURL *h = c->curl;
     struct curl_slist *hdr = NULL;
@@ -255,8 +265,13 @@ static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, CURLcode 
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(q->body ? q->len : 0));
     }
     *crc = curl_easy_perform(h);
-    long status = 0;
+    long status = 0, connects = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+    *sent = c->curl_open && connects > 0 ? 2 : 1;
+    curl_socket_t sock = CURL_SOCKET_BAD;
+    c->curl_open = curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK &&
+                   sock != CURL_SOCKET_BAD;
     out->status = *crc == CURLE_OK ? status : 0;
     if (k.over)
         s = cl_fail(c, SC_ERR_PROTOCOL, 0, "%s %s: the answer exceeds %zu bytes", q->method,
@@ -289,10 +304,15 @@ static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
     sc_sha256_ctx sha0;
     if (q->sha)
         sha0 = *q->sha;
+    unsigned tries = 0;
     for (uint32_t attempt = 0;; attempt++) {
         CURLcode crc = CURLE_OK;
-        sc_status s = try_once(c, q, out, &crc);
-        bool again = (s == SC_ERR_NETWORK && retryable(crc)) || (s == SC_OK && out->status == 503);
+        unsigned sent = 1;
+        sc_status s = try_once(c, q, out, &crc, &sent);
+        bool again = (s == SC_ERR_NETWORK && retryable(crc) && !q->once) ||
+                     (s == SC_OK && out->status == 503);
+        tries += sent;
+        out->tries = tries;
         if (!again || attempt >= c->opt.retries)
             return s;
         c->opt.sleep_ms(c->env.ctx, wait);
@@ -330,7 +350,7 @@ sc_status tp_put_chunk(sc_client *c, const char *target, const uint8_t *chunk, s
     snprintf(range, sizeof range, "Content-Range: bytes %llu-%llu/%llu", (unsigned long long)start,
              (unsigned long long)(start + len - 1), (unsigned long long)total);
     tp_req q = {.base = c->id.server, .method = "PUT", .target = target, .body = chunk, .len = len,
-                .ctype = "application/octet-stream", .extra = range, .sign = true,
+                .ctype = "application/octet-stream", .extra = range, .sign = true, .once = true,
                 .cap = SC_CL_SMALL_RESPONSE_MAX};
     return request(c, &q, out);
 }
@@ -393,4 +413,5 @@ void tp_close(sc_client *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     c->curl = NULL;
+    c->curl_open = false;
 }

@@ -37,6 +37,7 @@ struct sct_proxy {
     pthread_t acceptor;
     pthread_mutex_t mu;          /* guards opts, rng and stats */
     sct_proxy_opts opts;
+    unsigned drawn;              /* fatal faults drawn since opts were set */
     uint64_t rng;
     sct_proxy_stats st;
 };
@@ -126,6 +127,10 @@ static bool roll(sct_proxy *p, plan *pl, const uint64_t moved[2])
     uint64_t r = next_rand(p) % 100;
     uint64_t cut_max = o.cut_max ? o.cut_max : 256 * 1024;
     bool keep = true;
+    if (o.faults_max && p->drawn >= o.faults_max)
+        r = 100; /* no more faults under these opts */
+    else if (r < (uint64_t)o.drop_pct + o.truncate_pct + o.reset_pct)
+        p->drawn++;
     if (r < o.drop_pct) {
         p->st.drops++;
         keep = false;
@@ -358,6 +363,7 @@ void sct_proxy_set_opts(sct_proxy *p, const sct_proxy_opts *opts)
 {
     pthread_mutex_lock(&p->mu);
     p->opts = *opts;
+    p->drawn = 0;
     pthread_mutex_unlock(&p->mu);
 }
 

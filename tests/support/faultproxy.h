@@ -17,7 +17,9 @@
  * A fault is counted when it actually happens (a connection that ends before
  * its cut point is not counted as cut).  Faults can be turned off and on
  * while it runs, and the upstream port changed (a restarted server), so a
- * test can let the clients finish on a clean network.
+ * test can let the clients finish on a clean network; faults_max bounds
+ * the faults drawn under one set of opts, so a test can cut one request
+ * exactly (reset_pct 100, faults_max 1, set just before it).
  *
  * The same seed gives the same plans in the same connection order; thread
  * timing still decides which request meets which plan, so a run is
@@ -39,6 +41,7 @@ typedef struct sct_proxy_opts {
     unsigned delay_pct;      /* of forwarded pieces, held back */
     unsigned delay_max_ms;   /* longest hold (default 50) */
     uint64_t rate_bps;       /* per connection and direction, bytes per second; 0: unlimited */
+    unsigned faults_max;     /* drops, cuts and resets under these opts at most; 0: no limit */
 } sct_proxy_opts;
 
 typedef struct sct_proxy_stats {

@@ -1,0 +1,24 @@
+# bench/base.sh: the base register of the benchmarks, sourced by bench/run.sh and
+# bench/client-photos.sh.  make_base needs SYNCD (the syncd binary) and TEMPLATE (the
+# 100-point sheet's JSON) set.
+
+# The operator's part: syncd init, the org tree of DOMAIN.md §11, targets, the
+# 100-point score sheet; ids land in DIR/bench-world.txt for the load generator.
+make_base() { # DIR
+    local d=$1 w=$1/bench-world.txt
+    adm() { "$SYNCD" admin --data "$d" "$@"; }
+    "$SYNCD" init --data "$d" > "$d.init"
+    awk '/^server key / { print "server_key", $3 }' "$d.init" > "$w"
+    rm -f "$d.init"
+    adm org add city --name 市疫情防控指挥部 --kind command_hq > /dev/null
+    adm org add county --name "县(区)指挥部" --parent city --kind command_hq > /dev/null
+    adm org add street --name 街道 --parent county > /dev/null
+    adm org add community --name 君安社区 --parent street --kind residents_committee > /dev/null
+    adm org add compound --name 君安花园小区 --parent community > /dev/null
+    echo "responsible $(adm org add property --name 君安物业 --parent compound --kind property_co)" >> "$w"
+    echo "template $(adm template add "$TEMPLATE")" >> "$w"
+    local types=(compound market school eatery small_venue elderly_home rental_house supermarket)
+    for i in $(seq 0 15); do
+        echo "target $(adm target add "t$i" --name "检查对象$i" --org community --type "${types[$((i % 8))]}")" >> "$w"
+    done
+}
