@@ -1058,6 +1058,7 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
      * a server that loops us.  No chunk is smaller than j->start (but the
      * last), so total / j->start chunks carry any photo.
      */
+    uint32_t busy = 0, busy_wait = c->opt.backoff_ms; /* 409s that left the offset where it was */
     for (uint64_t guard = 0; guard < total / j->start + 64; guard++) {
         if (offset > total) {
             s = cl_fail(c, SC_ERR_PROTOCOL, 0, "photo upload: server offset %llu beyond %llu bytes",
@@ -1080,6 +1081,27 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
                 s = cl_fail(c, SC_ERR_PROTOCOL, 0, "photo upload: the offset did not move");
                 goto done;
             }
+            if (r.status == 409 && next == offset) {
+                /*
+                 * syncd still holds an earlier upload of this photo (a
+                 * connection cut mid-chunk, not yet noticed): wait as after
+                 * a network failure, and give up for this sync after as
+                 * many tries; the photo stays pending.
+                 */
+                if (busy >= c->opt.retries) {
+                    s = cl_fail(c, SC_ERR_UNAVAILABLE, 0,
+                                "photo upload: the server is still busy with an earlier upload "
+                                "of this photo; it stays pending for the next sync");
+                    goto done;
+                }
+                busy++;
+                c->opt.sleep_ms(c->env.ctx, busy_wait);
+                busy_wait = busy_wait > UINT32_MAX / 2 ? UINT32_MAX : busy_wait * 2;
+                guard--; /* a wait, not a chunk: the bound counts chunks */
+                continue;
+            }
+            busy = 0;
+            busy_wait = c->opt.backoff_ms;
             offset = next;
             if (j->rep->progress)
                 j->rep->progress(j->rep->pctx, "upload", offset, total);

@@ -52,6 +52,7 @@ typedef struct srv {
     int reset_chunk;          /* reset the connection of this chunk PUT (0-based), once; -1 never */
     bool reset_now;           /* the connection is being reset: no more requests on it */
     size_t chunk_max;         /* chunks over this many bytes get 413 too_large; 0: no limit */
+    int busy_puts;            /* answer this many chunk PUTs 409 at the current offset (busy) */
     /* Every chunk PUT's length, in arrival order: written by the server
      * thread before nchunks is raised, read by the test after it. */
     size_t chunk_len[CHUNKS_MAX];
@@ -449,7 +450,10 @@ static void do_blob(srv *s, int fd, const req *r)
         b->buf = malloc(total);
         b->total = total;
     }
-    if (a != b->have) {
+    if (a != b->have || s->busy_puts > 0) {
+        /* A wrong offset, or (busy_puts) an earlier upload of the blob still held, as syncd says. */
+        if (a == b->have)
+            s->busy_puts--;
         snprintf(off, sizeof off, "X-Spotcheck-Offset: %llu\r\n", (unsigned long long)b->have);
         respond(fd, 409, off, NULL, 0);
         return;
@@ -1127,6 +1131,51 @@ START_TEST(upload_chunk_size_starts_over_after_libcurl_resends)
 }
 END_TEST
 
+/*
+ * A 409 that leaves the offset where it was (syncd still holds a cut
+ * upload of the photo) is waited out with the retry backoff, not sent
+ * again at once; past the retries the sync stops, the photo pending.
+ */
+START_TEST(upload_waits_while_the_server_is_busy)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    f.c->opt.retries = 3;
+    f.c->opt.backoff_ms = 10;
+    f.c->opt.sleep_ms = record_sleep;
+    srv s;
+    srv_start(&s, &f);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    json_decref(sync_ok(&f));
+    add_photo(&f, check, 3000000, 0);
+    nslept = 0;
+    s.busy_puts = 2;
+    json_t *o = sync_ok(&f);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 1);
+    json_decref(o);
+    ck_assert_uint_eq(nslept, 2);
+    ck_assert_uint_eq(slept[0], 10);
+    ck_assert_uint_eq(slept[1], 20);
+
+    add_photo(&f, check, 3000000, 1);
+    nslept = 0;
+    s.busy_puts = 100;
+    char *json = NULL;
+    ck_assert_int_eq(sc_sync(f.c, NULL, NULL, &json), SC_ERR_UNAVAILABLE);
+    ck_assert_ptr_nonnull(
+        strstr(sc_client_errmsg(f.c), "still busy with an earlier upload of this photo"));
+    ck_assert_uint_eq(nslept, 3);
+    ck_assert_uint_eq(slept[2], 40);
+    ck_assert_int_eq(fx_count(&f, "photos_pending_upload"), 1);
+    s.busy_puts = 0;
+    json_decref(sync_ok(&f));
+    ck_assert_int_eq(fx_count(&f, "photos_pending_upload"), 0);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
 /* A server whose blobs.chunk_max is under the ceiling: the sync keeps under it. */
 START_TEST(upload_chunks_shrink_to_the_servers_limit)
 {
@@ -1423,6 +1472,7 @@ static Suite *suite(void)
         {"upload_chunk_size_starts_over_after_libcurl_resends",
          upload_chunk_size_starts_over_after_libcurl_resends},
         {"upload_chunks_shrink_to_the_servers_limit", upload_chunks_shrink_to_the_servers_limit},
+        {"upload_waits_while_the_server_is_busy", upload_waits_while_the_server_is_busy},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
