@@ -157,7 +157,7 @@ mixed_codes() { # FILE_IN FILE_OUT
     echo "filesystem	$(df -T "$OUT" | awk 'NR == 2 { print $2 " on " $1 }')"
     echo "compiler	$(${CC:-cc} --version 2>/dev/null | head -1)"
     echo "libs	libsodium $(pkg-config --modversion libsodium), SQLite $(pkg-config --modversion sqlite3), protobuf-c $(pkg-config --modversion libprotobuf-c), libcurl $(pkg-config --modversion libcurl), libmicrohttpd $(pkg-config --modversion libmicrohttpd)"
-    echo "commit	$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$SRC" diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+    echo "commit	$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$SRC" diff --quiet -- . ':!bench/results' 2>/dev/null || echo ' (with uncommitted changes)')"
     echo "load	$(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min load average at the start)"
 } > "$OUT/env.tsv"
 say "machine: $(awk -F'\t' '$1 == "cpu" { print $2 }' "$OUT/env.tsv"), $(nproc) vCPU"
