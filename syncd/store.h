@@ -274,7 +274,7 @@ struct sd_store {
  */
 sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc_err *err);
 
-/* The schema version of the register at path (opened read-only). */
+/* The schema version of the register at path. */
 sc_status sd_store_sqlite_version(const char *path, int *version, sc_err *err);
 
 /* Progress of a migration: done of total in the step named. */

@@ -20,10 +20,13 @@
  *   2 -> 3  the merkle table keeps the nodes of every SD_TLOG_STRIDE-th
  *           level only; the others are recomputed when needed.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store.h"
 #include "store_sqlite_schema.h"
@@ -213,6 +216,54 @@ static const step_fn steps[SD_SCHEMA_VERSION] = {
     [2] = step_2_to_3,
 };
 
+/*
+ * Copy the register to backup, a consistent snapshot (VACUUM INTO), under
+ * a temporary name that is synced and then renamed: a backup of that name
+ * is always whole, even after a crash or a full disk midway.
+ */
+static sc_status back_up(migration *m, const char *backup)
+{
+    char part[4200];
+    if ((size_t)snprintf(part, sizeof part, "%s.part", backup) >= sizeof part)
+        return sc_err_set(m->err, SC_ERR_INVALID_ARG, 0, "backup path too long");
+    remove(part); /* left by an earlier run that stopped midway */
+    sqlite3_stmt *x = NULL;
+    if (sqlite3_prepare_v2(m->db, "VACUUM INTO ?1", -1, &x, NULL) != SQLITE_OK)
+        return fail_db(m, "back up");
+    sqlite3_bind_text(x, 1, part, -1, SQLITE_STATIC);
+    sc_status rc = SC_OK;
+    if (sqlite3_step(x) != SQLITE_DONE)
+        rc = sc_err_set(m->err, SC_ERR_STORAGE, 21,
+                        "register %s: back up to %s: %s; nothing was "
+                        "changed",
+                        m->path, backup, sqlite3_errmsg(m->db));
+    sqlite3_finalize(x);
+    if (rc == SC_OK) {
+        int fd = open(part, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) != 0 || rename(part, backup) != 0)
+            rc = sc_err_set(m->err, SC_ERR_IO, 0, "back up to %s: %s; nothing was changed", backup,
+                            strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    if (rc != SC_OK) {
+        remove(part);
+        return rc;
+    }
+    /* The rename itself survives a crash once the directory is synced. */
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", backup);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return SC_OK;
+}
+
 sc_status sd_store_sqlite_version(const char *path, int *version, sc_err *err)
 {
     *version = 0;
@@ -220,7 +271,8 @@ sc_status sd_store_sqlite_version(const char *path, int *version, sc_err *err)
     if (stat(path, &sb) != 0)
         return sc_err_set(err, SC_ERR_NOT_FOUND, 0, "no register at %s", path);
     migration m = {.path = path, .err = err};
-    if (sqlite3_open_v2(path, &m.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    /* Read-write: a read-only connection cannot recover a WAL a crashed syncd left behind. */
+    if (sqlite3_open_v2(path, &m.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         sc_status rc = m.db ? fail_db(&m, "open")
                             : sc_err_set(err, SC_ERR_STORAGE, 21, "cannot open %s", path);
         sqlite3_close_v2(m.db);
@@ -276,22 +328,8 @@ sc_status sd_store_sqlite_migrate(const char *path, const char *backup, int *fro
         }
         if (progress)
             progress(ctx, "back up the register", 0, 1);
-        sqlite3_stmt *x = NULL;
-        if (sqlite3_prepare_v2(m.db, "VACUUM INTO ?1", -1, &x, NULL) != SQLITE_OK) {
-            rc = fail_db(&m, "back up");
+        if ((rc = back_up(&m, backup)) != SC_OK)
             goto out;
-        }
-        sqlite3_bind_text(x, 1, backup, -1, SQLITE_STATIC);
-        if (sqlite3_step(x) != SQLITE_DONE) {
-            rc = sc_err_set(err, SC_ERR_STORAGE, 21,
-                            "register %s: back up to %s: %s; nothing "
-                            "was changed",
-                            path, backup, sqlite3_errmsg(m.db));
-            sqlite3_finalize(x);
-            remove(backup);
-            goto out;
-        }
-        sqlite3_finalize(x);
         if (progress)
             progress(ctx, "back up the register", 1, 1);
     }
@@ -307,6 +345,14 @@ sc_status sd_store_sqlite_migrate(const char *path, const char *backup, int *fro
             rc = exec(&m, "COMMIT", "commit");
         if (rc != SC_OK) {
             sqlite3_exec(m.db, "ROLLBACK", NULL, NULL, NULL);
+            if (!strstr(err->msg, "nothing was changed")) {
+                char why[sizeof err->msg];
+                memcpy(why, err->msg, sizeof why);
+                sc_err_set(err, rc, err->reason,
+                           "%.*s; rolled back: the register is whole, at "
+                           "schema version %d",
+                           (int)(sizeof why - 80), why, v);
+            }
             goto out;
         }
         if (progress)

@@ -154,8 +154,18 @@ START_TEST(old_register_refused_then_migrated)
     ck_assert(sct_file_sha256(f.db, after));
     ck_assert_mem_eq(before, after, SC_HASH_LEN);
 
+    /* What a backup stopped midway (a crash, a full disk) left: replaced, never taken as a backup.
+     */
+    char part[800];
+    snprintf(part, sizeof part, "%s/register.v1.db.part", f.data);
+    FILE *pf = fopen(part, "w");
+    ck_assert_ptr_nonnull(pf);
+    fputs("half a backup", pf);
+    fclose(pf);
     ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 0);
     ck_assert_ptr_nonnull(strstr(out, "from schema version 1 to 3"));
+    struct stat sb;
+    ck_assert_int_ne(stat(part, &sb), 0);
     ck_assert_ptr_nonnull(strstr(out, "copy the log: " V1_ENTRIES " of " V1_ENTRIES));
     ck_assert_ptr_nonnull(strstr(out, "log entries checked:  " V1_ENTRIES));
     ck_assert_ptr_nonnull(strstr(out, "root " V1_ROOT));
@@ -260,6 +270,51 @@ START_TEST(failed_step_changes_nothing)
 }
 END_TEST
 
+/*
+ * A full disk (here a file size limit, with SIGXFSZ ignored so writes fail
+ * with EFBIG as on a full filesystem): the backup, or the step copying the
+ * log, fails with a clear error and the register is as it was.
+ */
+START_TEST(full_disk_changes_nothing)
+{
+    fix f;
+    fix_open(&f);
+    char out[8192];
+    uint8_t before[SC_HASH_LEN], after[SC_HASH_LEN];
+    ck_assert(sct_file_sha256(f.db, before));
+    ck_assert_int_eq(sh(out, sizeof out, "trap '' XFSZ; ulimit -f 128; '%s' migrate --data '%s'",
+                        sct_syncd_path(), f.data),
+                     1);
+    ck_assert_ptr_nonnull(strstr(out, "back up to"));
+    ck_assert_ptr_nonnull(strstr(out, "nothing was changed"));
+    char backup[800], part[820];
+    snprintf(backup, sizeof backup, "%s/register.v1.db", f.data);
+    snprintf(part, sizeof part, "%s.part", backup);
+    struct stat sb;
+    ck_assert_int_ne(stat(backup, &sb), 0);
+    ck_assert_int_ne(stat(part, &sb), 0);
+    ck_assert(sct_file_sha256(f.db, after));
+    ck_assert_mem_eq(before, after, SC_HASH_LEN);
+
+    /* Without the backup, the copy of the log outgrows the limit: rolled back. */
+    ck_assert_int_eq(sh(out, sizeof out,
+                        "trap '' XFSZ; ulimit -f 128; '%s' migrate --data '%s' --no-backup",
+                        sct_syncd_path(), f.data),
+                     1);
+    ck_assert_ptr_nonnull(strstr(out, "rolled back: the register is whole, at schema version 1"));
+    ck_assert(sct_file_sha256(f.db, after));
+    ck_assert_mem_eq(before, after, SC_HASH_LEN);
+    ck_assert_int_eq(sql_int(f.db, "SELECT CAST(value AS TEXT) FROM meta WHERE key = "
+                                   "'schema_version'"),
+                     1);
+
+    /* Space again: it migrates. */
+    ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 0);
+    ck_assert_ptr_nonnull(strstr(out, "root " V1_ROOT));
+    fix_close(&f);
+}
+END_TEST
+
 START_TEST(refusals)
 {
     fix f;
@@ -316,6 +371,7 @@ static Suite *suite(void)
         {"old register refused, then migrated", old_register_refused_then_migrated},
         {"one process per data directory", one_process_per_data_directory},
         {"a failed step changes nothing", failed_step_changes_nothing},
+        {"a full disk changes nothing", full_disk_changes_nothing},
         {"refusals", refusals},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
