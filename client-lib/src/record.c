@@ -154,6 +154,15 @@ static void op_init(Scpb__Op *op, const uint8_t entity[SC_ID_LEN], Scpb__EntityT
     op->entity_type = type;
 }
 
+/* A day (YYYY-MM-DD) named what in messages, into *out (days since the epoch). */
+static sc_status parse_day(sc_client *c, const char *what, const char *text, int32_t *out)
+{
+    if (sc_date_parse(text, strlen(text), out) != SC_OK)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "%s \"%s\" is not a date YYYY-MM-DD", what, text);
+    return SC_OK;
+}
+
 static sc_status parse_name(sc_client *c, const sc_names *t, const char *what, const char *text,
                             int *out)
 {
@@ -405,11 +414,8 @@ sc_status sc_assign(sc_client *c, const sc_assign_params *p, char out_id[SC_ID_H
     if ((s = parse_name(c, &sc_names_kind, "kind", p->kind, &kind)) != SC_OK ||
         (s = parse_name(c, &sc_names_disclosure, "disclosure", p->disclosure, &disc)) != SC_OK)
         goto done;
-    if (p->due && sc_date_parse(p->due, strlen(p->due), &due) != SC_OK) {
-        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
-                    "due date \"%s\" is not YYYY-MM-DD", p->due);
+    if (p->due && (s = parse_day(c, "due date", p->due, &due)) != SC_OK)
         goto done;
-    }
     if (p->template_) {
         if ((s = rp_resolve(c, p->template_, SCPB__ENTITY_TYPE__ENTITY_TEMPLATE, "score sheet",
                             tpl)) != SC_OK)
@@ -713,9 +719,9 @@ static sc_status canon_field(sc_client *c, int field, const char *value, char *o
             out[0] = '\0';
             return SC_OK;
         }
-        if (sc_date_parse(value, strlen(value), &day) != SC_OK)
-            return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
-                           "deadline \"%s\" is not a date YYYY-MM-DD", value);
+        sc_status s = parse_day(c, "deadline", value, &day);
+        if (s != SC_OK)
+            return s;
         char d[11];
         sc_date_format(day, d);
         snprintf(out, cap, "%s", d);
@@ -820,11 +826,8 @@ sc_status sc_finding_add(sc_client *c, const sc_finding_params *p, char out_id[S
     }
     if ((s = parse_name(c, &sc_names_grade, "grade", p->grade, &grade)) != SC_OK)
         goto done;
-    if (p->deadline && sc_date_parse(p->deadline, strlen(p->deadline), &deadline) != SC_OK) {
-        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
-                    "deadline \"%s\" is not a date YYYY-MM-DD", p->deadline);
+    if (p->deadline && (s = parse_day(c, "deadline", p->deadline, &deadline)) != SC_OK)
         goto done;
-    }
     if (p->responsible) {
         if ((s = rp_resolve(c, p->responsible, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, "org unit",
                             org)) != SC_OK)

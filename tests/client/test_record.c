@@ -102,6 +102,7 @@ START_TEST(references_are_checked_locally)
     fp.responsible = NULL;
     fp.deadline = "2026-13-01";
     ck_assert_int_eq(sc_finding_add(f.c, &fp, id), SC_ERR_INVALID_ARG);
+    ck_assert_str_eq(sc_client_errmsg(f.c), "deadline \"2026-13-01\" is not a date YYYY-MM-DD");
     fp.deadline = NULL;
     fp.item = "ZZ";
     ck_assert_int_eq(sc_finding_add(f.c, &fp, id), SC_ERR_NOT_FOUND);
@@ -158,6 +159,8 @@ START_TEST(finding_lifecycle)
     /* Field edits and a note; void needs a reason. */
     ck_assert_int_eq(sc_finding_set(f.c, fid, "deadline", "2026-12-15"), SC_OK);
     ck_assert_int_eq(sc_finding_set(f.c, fid, "grade", "major"), SC_OK);
+    ck_assert_int_eq(sc_finding_set(f.c, fid, "deadline", "soon"), SC_ERR_INVALID_ARG);
+    ck_assert_str_eq(sc_client_errmsg(f.c), "deadline \"soon\" is not a date YYYY-MM-DD");
     ck_assert_int_eq(sc_finding_set(f.c, fid, "grade", "worse"), SC_ERR_INVALID_ARG);
     ck_assert_int_eq(sc_finding_set(f.c, fid, "colour", "red"), SC_ERR_INVALID_ARG);
     ck_assert_int_eq(sc_note_add(f.c, fid, "called the property office"), SC_OK);
@@ -291,6 +294,7 @@ START_TEST(supervisor_plans_a_check)
     p.ninspectors = 1;
     p.due = "12/01";
     ck_assert_int_eq(sc_assign(f.c, &p, asg), SC_ERR_INVALID_ARG);
+    ck_assert_str_eq(sc_client_errmsg(f.c), "due date \"12/01\" is not a date YYYY-MM-DD");
     p.due = NULL;
     p.disclosure = "secret";
     ck_assert_int_eq(sc_assign(f.c, &p, asg), SC_ERR_INVALID_ARG);
