@@ -7,10 +7,12 @@
  * paired with its free; an allocation failure inside unpack is told apart
  * from a bad encoding (protobuf-c reports both as NULL) by a thin allocator
  * wrapper; unknown fields anywhere in the tree are refused; the decoded
- * envelope and op must re-encode to exactly the bytes received, so no signed
- * byte is invisible in the decoded form (protobuf-c silently truncates a
- * string at an embedded NUL and lets a repeated field overwrite an earlier
- * one); then the structure is checked and only then the signature.
+ * envelope and op must re-encode to exactly the bytes received, compared
+ * byte for byte, so no signed byte is invisible in the decoded form
+ * (protobuf-c silently truncates a string at an embedded NUL and lets a
+ * repeated field overwrite an earlier one) and one content has one encoding
+ * (protobuf-c reads fields in any order); then the structure is checked and only then the
+ * signature.
  *
  * sc_op_check reports the first problem it finds.  Its reasons:
  * REASON_MALFORMED when the op's shape is wrong (header fields, deps, a
@@ -844,6 +846,46 @@ static bool has_unknown_fields(const ProtobufCMessage *m)
     return false;
 }
 
+/*
+ * A ProtobufCBuffer that compares what protobuf-c writes with the bytes
+ * received, as it writes them: re-encoding costs no allocation and stops
+ * comparing at the first difference.
+ */
+typedef struct same_buffer {
+    ProtobufCBuffer base;
+    const uint8_t *want; /* the bytes received, borrowed */
+    size_t len;          /* their length */
+    size_t at;           /* bytes matched so far */
+    bool differs;
+} same_buffer;
+
+static void same_append(ProtobufCBuffer *b, size_t n, const uint8_t *data)
+{
+    same_buffer *s = (same_buffer *)(void *)b;
+    if (s->differs || n == 0)
+        return; /* an empty field's bytes may come as NULL */
+    if (n > s->len - s->at || memcmp(s->want + s->at, data, n) != 0) {
+        s->differs = true;
+        return;
+    }
+    s->at += n;
+}
+
+/*
+ * m re-encodes to exactly bytes[0, len): every byte, not only the length.
+ * A same-length difference is a reordering (fields, or the members of a
+ * nested message, in another order than the schema's), which protobuf-c
+ * reads without complaint; a shorter re-encoding is a string cut at a NUL,
+ * a field given twice or a padded varint.  Either way one content would
+ * have two encodings, and so two op ids and two signatures.
+ */
+static bool is_canonical(const ProtobufCMessage *m, const uint8_t *bytes, size_t len)
+{
+    same_buffer s = {{same_append}, bytes, len, 0, false};
+    protobuf_c_message_pack_to_buffer(m, &s.base);
+    return !s.differs && s.at == len;
+}
+
 /* The message of a failed signature check (sc_op_open and sc_op_verify say the same). */
 static void verify_fail(sc_status rc, sc_err *err)
 {
@@ -904,9 +946,9 @@ sc_status sc_op_open(const sc_env *env, const uint8_t *signed_bytes, size_t len,
         rc = sc_err_set(err, SC_ERR_MALFORMED, MALFORMED, "signed op: unknown field");
         goto done;
     }
-    if (protobuf_c_message_get_packed_size(&env_msg->base) != len) {
+    if (!is_canonical(&env_msg->base, o->signed_bytes, len)) {
         rc = sc_err_set(err, SC_ERR_MALFORMED, MALFORMED,
-                        "signed op: not in canonical form (repeated or padded fields)");
+                        "signed op: not in canonical form (fields reordered, repeated or padded)");
         goto done;
     }
     if (!env_msg->has_op) {
@@ -937,12 +979,13 @@ sc_status sc_op_open(const sc_env *env, const uint8_t *signed_bytes, size_t len,
         rc = sc_err_set(err, SC_ERR_MALFORMED, MALFORMED, "op: unknown field");
         goto done;
     }
-    /* Re-encoding is shorter exactly when some signed bytes left no trace in
-     * the decoded op (a string cut at a NUL, a field given twice, a padded
-     * varint): then the log would hold bytes no replica shows. */
-    if (protobuf_c_message_get_packed_size(&o->op->base) != o->op_len) {
+    /* Every signed byte must be the one protobuf-c writes for the decoded op,
+     * nested messages included: otherwise the log would hold bytes no
+     * replica shows, or one content under two op ids. */
+    if (!is_canonical(&o->op->base, o->op_bytes, o->op_len)) {
         rc = sc_err_set(err, SC_ERR_MALFORMED, MALFORMED,
-                        "op: not in canonical form (embedded NUL, repeated or padded field)");
+                        "op: not in canonical form (fields reordered, repeated or padded, or an "
+                        "embedded NUL)");
         goto done;
     }
     rc = sc_op_check(o->op, err);

@@ -44,11 +44,14 @@ enum {
 
 /*
  * Decode a SignedOp encoding of len bytes, check its structure and, with
- * SC_OP_VERIFY, its signature.  On success *out is a new sc_op (freed with
- * sc_op_free) holding a copy of the bytes.  Errors: SC_ERR_TOO_LARGE
- * (REASON_TOO_LARGE), SC_ERR_MALFORMED (REASON_MALFORMED or REASON_BAD_FIELD,
- * message names the field), SC_ERR_BAD_SIGNATURE (REASON_BAD_SIGNATURE),
- * SC_ERR_NOMEM.  *out is NULL on failure.
+ * SC_OP_VERIFY, its signature.  The envelope and the op must each be
+ * exactly the bytes protobuf-c writes for what they decode to (fields in
+ * schema order, none repeated, no padded varints), so one content has one
+ * op id.  On success *out is a new sc_op (freed with sc_op_free) holding a
+ * copy of the bytes.  Errors: SC_ERR_TOO_LARGE (REASON_TOO_LARGE),
+ * SC_ERR_MALFORMED (REASON_MALFORMED or REASON_BAD_FIELD, message names the
+ * field; REASON_MALFORMED "not in canonical form" for other bytes), SC_ERR_BAD_SIGNATURE
+ * (REASON_BAD_SIGNATURE), SC_ERR_NOMEM.  *out is NULL on failure.
  */
 sc_status sc_op_open(const sc_env *env, const uint8_t *signed_bytes, size_t len, unsigned flags,
                      sc_op **out, sc_err *err);

@@ -1431,6 +1431,97 @@ START_TEST(non_canonical)
 }
 END_TEST
 
+/* Index of needle in hay, which must hold it exactly once. */
+static size_t find_once(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
+{
+    size_t at = SIZE_MAX;
+    for (size_t i = 0; i + m <= n; i++)
+        if (memcmp(hay + i, needle, m) == 0) {
+            ck_assert_msg(at == SIZE_MAX, "the bytes occur twice");
+            at = i;
+        }
+    ck_assert_msg(at != SIZE_MAX, "the bytes do not occur");
+    return at;
+}
+
+/*
+ * Fields in another order than the schema's: protobuf-c decodes them to the
+ * same op, and the re-encoding has the same length, so only a comparison
+ * of every byte tells them apart.  Each variant is properly signed, so the
+ * signature cannot be what refuses it.
+ */
+START_TEST(reordered_fields)
+{
+    size_t n, sn, xn;
+    build(SCPB__OP__BODY_NOTE);
+    uint8_t *bytes = pack_op(&OP, &n);
+    /* The canonical bytes open: the variants below differ only in order. */
+    uint8_t *env = sign_wrap(bytes, n, &sn);
+    sc_op *o = NULL;
+    sc_err err;
+    ck_assert_msg(sc_op_open(&T.env, env, sn, SC_OP_VERIFY, &o, &err) == SC_OK, "%s", err.msg);
+    uint8_t id[SC_HASH_LEN];
+    memcpy(id, o->id, SC_HASH_LEN);
+    sc_op_free(&T.env, o);
+    free(env);
+
+    /* Top level: the version field (the first, 08 01) moved to the end. */
+    ck_assert_uint_eq(bytes[0], 0x08);
+    ck_assert_uint_eq(bytes[1], 0x01);
+    uint8_t *moved = concat(bytes + 2, n - 2, bytes, 2, &xn);
+    ck_assert_uint_eq(xn, n);
+    Scpb__Op *same = scpb__op__unpack(NULL, xn, moved);
+    ck_assert_ptr_nonnull(same); /* protobuf-c takes it as the same op */
+    ck_assert_uint_eq(scpb__op__get_packed_size(same), n);
+    scpb__op__free_unpacked(same, NULL);
+    env = sign_wrap(moved, xn, &sn);
+    expect_open_fails(env, sn, SC_ERR_MALFORMED, MALFORMED, "op: not in canonical form");
+    free(env);
+    free(moved);
+
+    /* Nested: the geo's latitude and longitude swapped inside the op. */
+    uint8_t geo[64];
+    size_t gn = scpb__geo__get_packed_size(&GEO);
+    ck_assert_uint_le(gn, sizeof geo);
+    scpb__geo__pack(&GEO, geo);
+    size_t at = find_once(bytes, n, geo, gn);
+    size_t lat = 1 + 5, lon = 1 + 5; /* tag and a 5-byte zigzag varint each (3e8 and 2.4e9) */
+    ck_assert_uint_eq(geo[0], 0x08);
+    ck_assert_uint_eq(geo[lat], 0x10);
+    uint8_t *swapped = malloc(n);
+    memcpy(swapped, bytes, n);
+    xn = n;
+    memcpy(swapped + at, geo + lat, lon);
+    memcpy(swapped + at + lon, geo, lat);
+    ck_assert_mem_ne(swapped, bytes, n);
+    env = sign_wrap(swapped, xn, &sn);
+    expect_open_fails(env, sn, SC_ERR_MALFORMED, MALFORMED, "op: not in canonical form");
+    free(env);
+    free(swapped);
+
+    /* The envelope: the signature before the op. */
+    uint8_t sig[SC_SIG_LEN];
+    ck_assert_int_eq(sc_sign(NULL, KP, SC_DOMAIN_OP, bytes, n, sig), SC_OK);
+    uint8_t *canon = wrap(bytes, n, sig, sizeof sig, &sn);
+    size_t on, fn;
+    uint8_t *sig_only = wrap(NULL, 0, sig, sizeof sig, &xn);
+    uint8_t *op_only = wrap(bytes, n, NULL, 0, &on);
+    uint8_t *flipped = concat(sig_only, xn, op_only, on, &fn);
+    ck_assert_uint_eq(fn, sn);
+    ck_assert_mem_ne(flipped, canon, sn);
+    expect_open_fails(flipped, fn, SC_ERR_MALFORMED, MALFORMED, "signed op: not in canonical form");
+    /* Nothing in between: the canonical envelope of the same bytes opens, under the same id. */
+    ck_assert_int_eq(sc_op_open(&T.env, canon, sn, SC_OP_VERIFY, &o, &err), SC_OK);
+    ck_assert_mem_eq(o->id, id, SC_HASH_LEN);
+    sc_op_free(&T.env, o);
+    free(flipped);
+    free(op_only);
+    free(sig_only);
+    free(canon);
+    free(bytes);
+}
+END_TEST
+
 static void alloc_failures(Scpb__Op__BodyCase kind, int fail_all)
 {
     size_t len;
@@ -1674,6 +1765,7 @@ static Suite *codec_suite(void)
         {"envelope_shape", envelope_shape},
         {"unknown_fields", unknown_fields},
         {"non_canonical", non_canonical},
+        {"reordered_fields", reordered_fields},
         {"open_allocation_failures", open_allocation_failures},
         {"seal_allocation_failures", seal_allocation_failures},
         {"kind_tables", kind_tables},
