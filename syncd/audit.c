@@ -67,6 +67,8 @@ typedef struct audit {
     sc_replica_hash rh;
 } audit;
 
+    uint8_t key[SC_KEY_LEN]; /* the enrolled key */
+    uint8_t user[SC_ID_LEN]; /* the user it speaks for */
 static void problem(audit *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(audit *a, const char *fmt, ...)
 {
@@ -134,6 +136,18 @@ static void check_node(void *ctx, unsigned level, uint64_t index, const uint8_t 
     }
     if (memcmp(stored, hash, SC_HASH_LEN) != 0)
         problem(a, "entry %llu (op %.16s): the stored Merkle node (level %u, index %llu) differs "
+/* The fold's sc_users from the enrollments in the log (never from the devices table). */
+static sc_status log_user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN])
+{
+    const audit *a = ctx;
+    for (size_t i = 0; i < a->ndev; i++)
+        if (memcmp(a->dev[i].key, key, SC_KEY_LEN) == 0) {
+            memcpy(user, a->dev[i].user, SC_ID_LEN);
+            return SC_OK;
+        }
+    return SC_ERR_NOT_FOUND;
+}
+
                    "from the one recomputed from the leaves",
                 (unsigned long long)c->idx, oh, level, (unsigned long long)index);
     a->rep->nodes++;
@@ -350,6 +364,9 @@ static void check_row(audit *a, const sd_entity_row *row, const Scpb__EntityStat
         break;
     case SCPB__ENTITY_STATE__KIND_FINDING:
         has_target = true;
+            /* sc_op_check let the op through: key and user have their sizes. */
+            memcpy(d->key, o->device_enroll->key.data, SC_KEY_LEN);
+            memcpy(d->user, o->device_enroll->user.data, SC_ID_LEN);
         target = st->finding->target.data;
         vis = SD_VIS_FINDING_FREE;
         if (st->finding->has_inspection) {
@@ -490,7 +507,8 @@ static bool replay_entity(void *ctx, const sd_entity_row *row)
     }
     sc_err e;
     sc_err_clear(&e);
-    rc = sc_fold(a->env, in, r.n, &fo, &e);
+    sc_users users = {log_user_of, a};
+    rc = sc_fold(a->env, &users, in, r.n, &fo, &e);
     free(in);
     if (rc != SC_OK) {
         problem(a, "%s: its ops do not fold: %s", where, e.msg);

@@ -269,6 +269,12 @@ sc_status sd_admin_in_txn(sd_txn *t, Scpb__Op *op, uint64_t *out_index, sc_err *
 
 /* ---- judging and accepting (register_judge.c, register_accept.c) ---- */
 
+/*
+ * The fold's sc_users (core/merge.h) over the devices table as the
+ * transaction `ctx` (an sd_txn) has it: the user each enrolled key speaks
+ * for, so "someone other than" rules compare people.
+ */
+sc_status sd_txn_user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN]);
 /* Mark res rejected with reason and a message; returns SC_OK (a verdict, not a failure). */
 sc_status sd_reject(sd_result *res, int reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

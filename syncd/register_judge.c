@@ -44,6 +44,16 @@ bool sd_rejected(const sd_result *res)
     return res->status == SCPB__OP_STATUS__OP_REJECTED;
 }
 
+sc_status sd_txn_user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN])
+{
+    sd_txn *t = ctx;
+    sd_device_row d;
+    sc_status rc = t->s->vt->device_get(t->s, key, &d, t->err);
+    if (rc == SC_OK)
+        memcpy(user, d.user, SC_ID_LEN);
+    return rc;
+}
+
 /* org lies in the principal's subtree (admins: everywhere). */
 static bool within(sd_txn *t, const sd_principal *p, const uint8_t org[SC_ID_LEN])
 {
@@ -426,7 +436,8 @@ static void batch_fold(sd_txn *t, sd_ent *e, sc_op *o)
     sc_err ferr;
     sc_err_clear(&ferr);
     /* Any failure leaves e without verdicts: its ops are then folded one by one, as before. */
-    if (!oom && n > first && sc_fold(t->env, in, n, &fo, &ferr) == SC_OK) {
+    sc_users users = {sd_txn_user_of, t};
+    if (!oom && n > first && sc_fold(t->env, &users, in, n, &fo, &ferr) == SC_OK) {
         /* Kept: when every op of the set is accepted, as is usual, it is the state to store. */
         e->batch_state = fo.state;
         e->batch_first = first;
@@ -618,16 +629,17 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
     sc_fold_out fo;
     sc_err ferr;
     sc_err_clear(&ferr);
-    rc = sc_fold(t->env, in, n, &fo, &ferr);
+    sc_users users = {sd_txn_user_of, t};
+    rc = sc_fold(t->env, &users, in, n, &fo, &ferr);
     free(in);
     if (rc == SC_ERR_LIMIT)
         return sd_reject(res, R_(ENTITY_FULL), "%s", ferr.msg);
     if (rc == SC_ERR_REJECTED)
         return sd_reject(res, ferr.reason ? ferr.reason : R_(UNKNOWN_DEPENDENCY), "%s", ferr.msg);
     if (rc != SC_OK)
-        return sd_txn_fail(t,
-                           sc_err_set(t->err, rc == SC_ERR_NOMEM ? SC_ERR_NOMEM : SC_ERR_INTERNAL,
-                                      0, "register: fold failed: %s", ferr.msg));
+        return sd_txn_fail(
+            t, sc_err_set(t->err, rc == SC_ERR_NOMEM || rc == SC_ERR_STORAGE ? rc : SC_ERR_INTERNAL,
+                          0, "register: fold failed: %s", ferr.msg));
     if (fo.why[n - 1]) {
         sd_reject(res, R_(INVALID_TRANSITION), "%s", fo.why[n - 1]);
         sc_fold_out_dispose(t->env, &fo);

@@ -111,7 +111,8 @@ static sc_status ent_refold(sd_txn *t, sd_ent *e)
         }
         sc_err ferr;
         sc_err_clear(&ferr);
-        rc = sc_fold(t->env, in, e->nops, &fo, &ferr);
+        sc_users users = {sd_txn_user_of, t};
+        rc = sc_fold(t->env, &users, in, e->nops, &fo, &ferr);
         free(in);
         if (rc != SC_OK)
             return sd_txn_fail(t, sc_err_set(t->err,

@@ -52,6 +52,8 @@ typedef struct reg {
 
 typedef struct fold {
     const sc_env *env;
+    const sc_users *users; /* who devices speak for; NULL: each key its own person */
+    sc_status users_rc;    /* the first failure of users->user_of, else SC_OK */
     const sc_fold_input *in;
     size_t n;
     bool oom;
@@ -123,6 +125,43 @@ static const Scpb__Op *op_of(const fold *f, size_t i)
 static const uint8_t *author_of(const fold *f, size_t i)
 {
     return op_of(f, i)->author.data;
+}
+
+/*
+ * The person behind a device key, as 1 + SC_KEY_LEN bytes: 'u' and the
+ * enrolled user's id, or 'k' and the key itself when no enrollment names it
+ * (or no map was given), a person of its own.  A lookup failure is kept in
+ * users_rc and fails the fold.
+ */
+#define PERSON_LEN (1 + SC_KEY_LEN)
+
+static void person_of(fold *f, const uint8_t *key, uint8_t who[PERSON_LEN])
+{
+    memset(who, 0, PERSON_LEN);
+    sc_status rc = SC_ERR_NOT_FOUND;
+    if (f->users && f->users->user_of && f->users_rc == SC_OK)
+        rc = f->users->user_of(f->users->ctx, key, who + 1);
+    if (rc == SC_OK) {
+        who[0] = 'u';
+        memset(who + 1 + SC_ID_LEN, 0, SC_KEY_LEN - SC_ID_LEN);
+        return;
+    }
+    if (rc != SC_ERR_NOT_FOUND && f->users_rc == SC_OK)
+        f->users_rc = rc;
+    who[0] = 'k';
+    memcpy(who + 1, key, SC_KEY_LEN);
+}
+
+/* Ops a and b were made by the same person (DESIGN §10: separation of duties is by person). */
+static bool same_person(fold *f, size_t a, size_t b)
+{
+    const uint8_t *ka = author_of(f, a), *kb = author_of(f, b);
+    if (memcmp(ka, kb, SC_KEY_LEN) == 0)
+        return true;
+    uint8_t pa[PERSON_LEN], pb[PERSON_LEN];
+    person_of(f, ka, pa);
+    person_of(f, kb, pb);
+    return memcmp(pa, pb, PERSON_LEN) == 0;
 }
 
 /* ---- ordering ---- */
@@ -643,8 +682,7 @@ static const char *judge_finding(fold *f, size_t i, int past, size_t winner)
             if (v == f->n)
                 return "closing a major hazard needs a verifying revisit";
             for (size_t k = 0; k < f->nreports; k++)
-                if (in_past(f, f->reports[k], i) &&
-                    memcmp(author_of(f, f->reports[k]), author_of(f, v), SC_KEY_LEN) == 0)
+                if (in_past(f, f->reports[k], i) && same_person(f, f->reports[k], v))
                     return "a major hazard must be verified by someone other than the reporting unit";
         }
         life_write(f, i, F_CLOSED, winner < f->n ? f->lver[winner] : f->n);
@@ -1599,8 +1637,8 @@ static void fold_dispose(fold *f)
     /* why is handed to the caller on success; fold_dispose frees it only on failure. */
 }
 
-sc_status sc_fold(const sc_env *env, const sc_fold_input *ops, size_t n, sc_fold_out *out,
-                  sc_err *err)
+sc_status sc_fold(const sc_env *env, const sc_users *users, const sc_fold_input *ops, size_t n,
+                  sc_fold_out *out, sc_err *err)
 {
     fold f;
     memset(&f, 0, sizeof f);
@@ -1614,6 +1652,7 @@ sc_status sc_fold(const sc_env *env, const sc_fold_input *ops, size_t n, sc_fold
         return sc_err_set(err, SC_ERR_LIMIT, SCPB__REASON__REASON_ENTITY_FULL,
                           "the entity has more than %d ops", SC_ENTITY_OPS_MAX);
     f.env = env;
+    f.users = users;
     f.in = ops;
     f.n = n;
     f.create = n;
@@ -1639,6 +1678,10 @@ sc_status sc_fold(const sc_env *env, const sc_fold_input *ops, size_t n, sc_fold
         if (!f.valid[i])
             f.lw[i] = false;
         record(&f, i);
+    }
+    if (f.users_rc != SC_OK) {
+        rc = sc_err_set(err, f.users_rc, 0, "fold: cannot tell which user a device speaks for");
+        goto done;
     }
     f.voided = falloc(&f, n, sizeof *f.voided);
     if (f.oom)

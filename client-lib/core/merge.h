@@ -23,6 +23,10 @@
  *    the safest status (open < submitted < verified < closed): a failing
  *    revisit or a reopen beats a concurrent closure.  The overruled
  *    transitions stay in history and raise a FIELD_STATUS conflict.
+ *  - A major hazard is closed only after a verifying revisit by someone
+ *    other than everyone who reported it (a rectification report, or the
+ *    creation of a finding fixed on the spot): a person, not a device, so
+ *    one user's second tablet does not count (sc_users).
  *  - Item results made concurrently with an inspection's submission are not
  *    covered by it; they are left out of the results and raised as
  *    FIELD_ITEM conflicts until an amendment or resolve covers them.
@@ -44,6 +48,28 @@
 #include "state.h"
 #include "status.h"
 
+/*
+ * Who a device key speaks for.  Separation of duties is by person (DESIGN
+ * §10): a "someone other than" rule compares users, and ops name only
+ * their author's device key.  The map is the one the DeviceEnroll ops make
+ * (signed by the server; every replica and syncd hold them all, since
+ * devices are visible to everyone), and a key's user never changes once it
+ * is enrolled, so the fold stays a pure function of the op set and the
+ * enrollments in the log: every replica, syncd and `syncd audit` fold alike.
+ *
+ * user_of writes the user the key was enrolled for and returns SC_OK;
+ * SC_ERR_NOT_FOUND for a key no enrollment names (the key then counts as a
+ * person of its own, which is what a replica that has not pulled an
+ * enrollment yet must assume: syncd judged every logged op with the whole
+ * map, so such a replica can only be more lenient, never refuse a logged
+ * op); any other status is a failure to look it up, and the fold fails
+ * with it.  Called only while judging a rule that compares people.
+ */
+typedef struct sc_users {
+    sc_status (*user_of)(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN]);
+    void *ctx; /* the caller's, passed to user_of */
+} sc_users;
+
 /* One op of the entity: its id and decoded body, both borrowed for the call. */
 typedef struct sc_fold_input {
     const uint8_t *id;    /* SC_HASH_LEN bytes */
@@ -58,13 +84,16 @@ typedef struct sc_fold_out {
 
 /*
  * Fold the n ops of one entity (all of them: every dep must be among them).
+ * users says who each device speaks for (NULL: every key is a person of its
+ * own, for callers with no enrollments, such as tests of one rule).
  * Errors: SC_ERR_INVALID_ARG (n == 0, ops of different entities, the same
  * op twice), SC_ERR_REJECTED with REASON_UNKNOWN_DEPENDENCY (a dep that is
  * not in the set), SC_ERR_LIMIT with REASON_ENTITY_FULL (n above
- * SC_ENTITY_OPS_MAX), SC_ERR_NOMEM.  *out is zeroed on failure.
+ * SC_ENTITY_OPS_MAX), SC_ERR_NOMEM, or what users->user_of failed with.
+ * *out is zeroed on failure.
  */
-sc_status sc_fold(const sc_env *env, const sc_fold_input *ops, size_t n, sc_fold_out *out,
-                  sc_err *err);
+sc_status sc_fold(const sc_env *env, const sc_users *users, const sc_fold_input *ops, size_t n,
+                  sc_fold_out *out, sc_err *err);
 
 /* Free what sc_fold returned; out itself is caller-owned.  Safe on a zeroed out. */
 void sc_fold_out_dispose(const sc_env *env, sc_fold_out *out);

@@ -231,6 +231,8 @@ sc_status st_device_enroll(sc_client *c, const uint8_t key[SC_KEY_LEN],
                            const uint8_t entity[SC_ID_LEN], uint64_t index);
 sc_status st_device_revoke(sc_client *c, const uint8_t entity[SC_ID_LEN], uint64_t index);
 /* SC_ERR_NOT_FOUND for a key no enrollment names. */
+/* The device entity a key was enrolled as; SC_ERR_NOT_FOUND when no enrollment names it. */
+sc_status st_device_entity(sc_client *c, const uint8_t key[SC_KEY_LEN], uint8_t entity[SC_ID_LEN]);
 sc_status st_device_get(sc_client *c, const uint8_t key[SC_KEY_LEN], uint64_t *enroll_index,
                         bool *revoked, uint64_t *revoke_index);
 

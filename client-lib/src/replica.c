@@ -17,6 +17,38 @@ void rp_state_free(sc_client *c, Scpb__EntityState *st)
     sc_state_free(&c->env, st);
 }
 
+/*
+ * The fold's sc_users over the replica: the user a key speaks for is the
+ * one its DeviceEnroll op names (read from the op, which is stored with
+ * the devices row, not from the device's state, which may be refolded
+ * later in the same pull).
+ */
+static sc_status user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN])
+{
+    sc_client *c = ctx;
+    uint8_t device[SC_ID_LEN];
+    sc_status s = st_device_entity(c, key, device);
+    if (s != SC_OK)
+        return s;
+    sc_op **ops = NULL;
+    size_t n = 0;
+    s = st_ops_of_entity(c, device, false, &ops, &n);
+    if (s != SC_OK)
+        return s;
+    s = SC_ERR_NOT_FOUND;
+    for (size_t i = 0; i < n && s == SC_ERR_NOT_FOUND; i++) {
+        const Scpb__Op *o = ops[i]->op;
+        if (o->body_case == SCPB__OP__BODY_DEVICE_ENROLL &&
+            o->device_enroll->user.len == SC_ID_LEN && o->device_enroll->key.len == SC_KEY_LEN &&
+            memcmp(o->device_enroll->key.data, key, SC_KEY_LEN) == 0) {
+            memcpy(user, o->device_enroll->user.data, SC_ID_LEN);
+            s = SC_OK;
+        }
+    }
+    st_ops_free(c, ops, n);
+    return s;
+}
+
 sc_status rp_fold(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *extra,
                   Scpb__EntityState **state, const char **extra_why)
 {
@@ -48,7 +80,8 @@ sc_status rp_fold(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *ex
         in[n] = (sc_fold_input){.id = extra->id, .op = extra->op};
     sc_err e;
     sc_err_clear(&e);
-    s = sc_fold(&c->env, in, total, &out, &e);
+    sc_users users = {user_of, c};
+    s = sc_fold(&c->env, &users, in, total, &out, &e);
     if (s != SC_OK) {
         s = cl_fail(c, s, e.reason, "%s", e.msg);
         goto done;

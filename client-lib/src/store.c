@@ -939,6 +939,24 @@ sc_status st_device_revoke(sc_client *c, const uint8_t entity[SC_ID_LEN], uint64
     return exec_done(c, st, "revoke device");
 }
 
+sc_status st_device_entity(sc_client *c, const uint8_t key[SC_KEY_LEN], uint8_t entity[SC_ID_LEN])
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT entity FROM devices WHERE key=?", &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, key, SC_KEY_LEN);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SC_ID_LEN)
+        memcpy(entity, sqlite3_column_blob(st, 0), SC_ID_LEN);
+    else if (rc == SQLITE_ROW)
+        s = cl_fail(c, SC_ERR_STORAGE, 0, "replica: a device row names no entity");
+    else
+        s = rc == SQLITE_DONE ? SC_ERR_NOT_FOUND : sql_fail(c, "read device");
+    done(c, st);
+    return s;
+}
+
 sc_status st_device_get(sc_client *c, const uint8_t key[SC_KEY_LEN], uint64_t *enroll_index,
                         bool *revoked, uint64_t *revoke_index)
 {

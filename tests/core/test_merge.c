@@ -29,11 +29,53 @@ static sct_env T;
 static const sc_env *ENV;
 static uint8_t TARGET[SC_ID_LEN];
 
+/* Who the test devices speak for (the fold's sc_users): (key, user) pairs. */
+typedef struct people {
+    size_t n;
+    uint8_t key[8][SC_KEY_LEN];
+    uint8_t user[8][SC_ID_LEN];
+    sc_status fail; /* SC_OK, or what every lookup fails with */
+} people;
+
+static people PEOPLE;
+
+static sc_status people_user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN])
+{
+    const people *p = ctx;
+    if (p->fail != SC_OK)
+        return p->fail;
+    for (size_t i = 0; i < p->n; i++)
+        if (memcmp(p->key[i], key, SC_KEY_LEN) == 0) {
+            memcpy(user, p->user[i], SC_ID_LEN);
+            return SC_OK;
+        }
+    return SC_ERR_NOT_FOUND;
+}
+
+static const sc_users PEOPLE_USERS = {people_user_of, &PEOPLE};
+
+/* Device d was enrolled for user number u. */
+static void enrolled_for(const sco_device *d, uint8_t u)
+{
+    ck_assert_uint_lt(PEOPLE.n, 8);
+    memcpy(PEOPLE.key[PEOPLE.n], sc_keypair_public(d->key), SC_KEY_LEN);
+    memset(PEOPLE.user[PEOPLE.n], 0, SC_ID_LEN);
+    PEOPLE.user[PEOPLE.n][SC_ID_LEN - 1] = u;
+    PEOPLE.n++;
+}
+
 static void setup(void)
 {
     sct_env_init(&T, 7);
     ENV = &T.env;
     sc_uuid7_new(ENV, TARGET);
+    memset(&PEOPLE, 0, sizeof PEOPLE);
+    sco_fold_users = NULL;
+}
+
+static void teardown(void)
+{
+    sco_fold_users = NULL;
 }
 
 /* ---- op builders: each tries the op on a replica as a client would ---- */
@@ -376,6 +418,82 @@ START_TEST(major_hazard_needs_an_independent_verifier)
 }
 END_TEST
 
+/* Is op id listed among the state's invalid ops? */
+static bool listed_invalid(const Scpb__EntityState *st, const uint8_t id[SC_HASH_LEN])
+{
+    for (size_t i = 0; i < st->n_invalid_ops; i++)
+        if (st->invalid_ops[i].len == SC_HASH_LEN &&
+            memcmp(st->invalid_ops[i].data, id, SC_HASH_LEN) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Separation of duties is by person: one supervisor with two tablets who
+ * reports on one and verifies on the other has not had the hazard checked
+ * by someone else.  The same ops judged device by device would pass.
+ */
+START_TEST(major_hazard_verifier_is_another_person)
+{
+    sco_device insp, sup_a, sup_b;
+    sco_device_init(&insp, 1, 1000000);
+    sco_device_init(&sup_a, 3, 1000000);
+    sco_device_init(&sup_b, 5, 1000000);
+    enrolled_for(&insp, 1);
+    enrolled_for(&sup_a, 2);
+    enrolled_for(&sup_b, 2); /* the supervisor's second tablet */
+    uint8_t f[SC_ID_LEN];
+    sc_uuid7_new(ENV, f);
+    sco_set s = {0};
+    const char *why = NULL;
+    ck_assert(finding_create(&insp, &s, f, SCPB__GRADE__GRADE_MAJOR, false));
+    ck_assert(report(&sup_a, &s, f, NULL));
+    ck_assert(revisit(&sup_b, &s, f, true, NULL));
+
+    /* Device by device (no map), tablet A's closure passes... */
+    ck_assert(closure(&sup_a, &s, f, &why));
+    const sc_op *closed = s.v[s.n - 1];
+    ck_assert_int_eq(closed->op->body_case, SCPB__OP__BODY_CLOSURE);
+    /* ...person by person, the same set holds it invalid, and the finding stays verified. */
+    sco_fold_users = &PEOPLE_USERS;
+    sc_fold_out fo;
+    sco_fold(ENV, &s, &fo);
+    ck_assert(listed_invalid(fo.state, closed->id));
+    ck_assert_int_eq(fo.state->finding->status, SCPB__FINDING_STATUS__FINDING_VERIFIED);
+    sc_fold_out_dispose(ENV, &fo);
+
+    /* On a replica that judges by person, neither tablet may close it. */
+    sco_set t = {0};
+    for (size_t i = 0; i + 1 < s.n; i++)
+        sco_set_add(ENV, &t, s.v[i]);
+    ck_assert(!closure(&sup_a, &t, f, &why));
+    ck_assert_str_eq(why,
+                     "a major hazard must be verified by someone other than the reporting unit");
+    ck_assert(!closure(&sup_b, &t, f, &why));
+    /* Another person's verification (sent back, reported again, verified) lets it close. */
+    ck_assert(revisit(&insp, &t, f, false, NULL));
+    ck_assert(report(&sup_a, &t, f, NULL));
+    ck_assert(revisit(&insp, &t, f, true, NULL));
+    ck_assert(closure(&sup_b, &t, f, &why));
+    ck_assert_int_eq(status_of(&t), SCPB__FINDING_STATUS__FINDING_CLOSED);
+
+    /* A map that cannot answer fails the fold; it never guesses. */
+    PEOPLE.fail = SC_ERR_STORAGE;
+    sc_fold_input *in = calloc(s.n, sizeof *in);
+    for (size_t i = 0; i < s.n; i++)
+        in[i] = (sc_fold_input){.id = s.v[i]->id, .op = s.v[i]->op};
+    sc_err err;
+    ck_assert_int_eq(sc_fold(ENV, &PEOPLE_USERS, in, s.n, &fo, &err), SC_ERR_STORAGE);
+    ck_assert_ptr_null(fo.state);
+    free(in);
+    sco_set_dispose(ENV, &t);
+    sco_set_dispose(ENV, &s);
+    sco_device_dispose(&insp);
+    sco_device_dispose(&sup_a);
+    sco_device_dispose(&sup_b);
+}
+END_TEST
+
 START_TEST(look_back_reopens_and_counts)
 {
     sco_device insp, resp, sup;
@@ -638,13 +756,13 @@ START_TEST(structural_refusals)
     size_t ri = s.v[0]->op->body_case == SCPB__OP__BODY_RECTIFICATION_REPORT ? 0 : 1;
     in[0].id = s.v[ri]->id;
     in[0].op = s.v[ri]->op;
-    ck_assert_int_eq(sc_fold(ENV, in, 1, &out, &err), SC_ERR_REJECTED);
+    ck_assert_int_eq(sc_fold(ENV, NULL, in, 1, &out, &err), SC_ERR_REJECTED);
     ck_assert_int_eq(err.reason, SCPB__REASON__REASON_UNKNOWN_DEPENDENCY);
     ck_assert_ptr_null(out.state);
     /* The same op twice. */
     in[1] = in[0];
-    ck_assert_int_eq(sc_fold(ENV, in, 2, &out, &err), SC_ERR_INVALID_ARG);
-    ck_assert_int_eq(sc_fold(ENV, in, 0, &out, &err), SC_ERR_INVALID_ARG);
+    ck_assert_int_eq(sc_fold(ENV, NULL, in, 2, &out, &err), SC_ERR_INVALID_ARG);
+    ck_assert_int_eq(sc_fold(ENV, NULL, in, 0, &out, &err), SC_ERR_INVALID_ARG);
     /* A dep with a later HLC makes the op invalid, not the fold. */
     sco_device early;
     sco_device_init(&early, 9, 10);
@@ -905,6 +1023,11 @@ START_TEST(random_replicas_converge)
         m.rng = seed;
         for (unsigned r = 0; r < REPLICAS; r++)
             sco_device_init(&m.dev[r], 100 + r, 1000000 + pick(&m, 100000));
+        /* Devices 0 and 1 are one user's two tablets: rules compare people. */
+        PEOPLE.n = 0;
+        for (unsigned r = 0; r < REPLICAS; r++)
+            enrolled_for(&m.dev[r], r == 0 ? 1 : (uint8_t)r);
+        sco_fold_users = &PEOPLE_USERS;
         sc_uuid7_new(ENV, m.finding);
         sc_uuid7_new(ENV, m.inspection);
         sco_set fseed = {0}, iseed = {0};
@@ -1001,7 +1124,7 @@ START_TEST(every_allocation_failure_is_clean)
         fail.live = 0;
         sc_fold_out out;
         sc_err err;
-        sc_status rc = sc_fold(&fail.env, in, a.n, &out, &err);
+        sc_status rc = sc_fold(&fail.env, NULL, in, a.n, &out, &err);
         if (rc == SC_OK) {
             sc_fold_out_dispose(&fail.env, &out);
             ck_assert_int_eq(fail.live, 0);
@@ -1035,6 +1158,7 @@ static Suite *merge_suite(void)
         {"invalid_transitions", invalid_transitions_are_refused_with_reasons},
         {"fixed_on_spot", fixed_on_spot_starts_submitted},
         {"major_hazard", major_hazard_needs_an_independent_verifier},
+        {"major_hazard_by_person", major_hazard_verifier_is_another_person},
         {"look_back", look_back_reopens_and_counts},
         {"safety_first", safety_first_beats_a_concurrent_closure},
         {"field_conflicts", concurrent_field_edits_conflict_until_resolved},
@@ -1049,7 +1173,7 @@ static Suite *merge_suite(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, NULL);
+        tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 900);
         tcase_add_test(tc, cases[i].test);
         suite_add_tcase(s, tc);

@@ -28,12 +28,22 @@ static bool present_odd(void *ctx, const uint8_t sha[SC_HASH_LEN])
     return sha[0] & 1;
 }
 
+/* Keys fall into four users by their first byte, so rules that compare people see both answers. */
+static sc_status user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN])
+{
+    (void)ctx;
+    memset(user, 0, SC_ID_LEN);
+    user[0] = key[0] & 3;
+    return (key[1] & 7) == 0 ? SC_ERR_NOT_FOUND : SC_OK;
+}
+
 static void fold_hash(const sc_env *env, sc_fold_input *in, size_t n, uint8_t out[SC_HASH_LEN],
                       bool *ok)
 {
     sc_fold_out fo;
     sc_err err;
-    *ok = sc_fold(env, in, n, &fo, &err) == SC_OK;
+    static const sc_users users = {user_of, NULL};
+    *ok = sc_fold(env, &users, in, n, &fo, &err) == SC_OK;
     if (!*ok)
         return;
     sc_state_hash(env, fo.state, out);

@@ -29,7 +29,7 @@ static bool fold_once(sc_op *op, uint8_t hash[SC_HASH_LEN])
     sc_fold_input in = {.id = op->id, .op = op->op};
     sc_fold_out fo;
     sc_err err;
-    if (sc_fold(NULL, &in, 1, &fo, &err) != SC_OK)
+    if (sc_fold(NULL, NULL, &in, 1, &fo, &err) != SC_OK)
         return false;
     sc_state_hash(NULL, fo.state, hash);
     sc_fold_out_dispose(NULL, &fo);

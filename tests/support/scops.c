@@ -57,6 +57,8 @@ void sco_set_merge(const sc_env *env, sco_set *dst, const sco_set *src, sco_devi
             sc_hlc_observe(&dev->clock, src->v[i]->op->hlc);
 }
 
+const sc_users *sco_fold_users = NULL;
+
 static sc_fold_input *inputs(const sco_set *s)
 {
     sc_fold_input *in = calloc(s->n ? s->n : 1, sizeof *in);
@@ -73,7 +75,7 @@ void sco_fold(const sc_env *env, const sco_set *s, sc_fold_out *out)
     sc_fold_input *in = inputs(s);
     sc_err err;
     sc_err_clear(&err);
-    sc_status rc = sc_fold(env, in, s->n, out, &err);
+    sc_status rc = sc_fold(env, sco_fold_users, in, s->n, out, &err);
     ck_assert_msg(rc == SC_OK, "fold failed: %s (%s)", sc_strerror(rc), err.msg);
     free(in);
 }

@@ -38,6 +38,13 @@ bool sco_set_has(const sco_set *s, const uint8_t id[SC_HASH_LEN]);
 /* Add every op of src missing from dst, observing their HLCs on dev. */
 void sco_set_merge(const sc_env *env, sco_set *dst, const sco_set *src, sco_device *dev);
 
+/*
+ * Who devices speak for in sco_fold and sco_try (the fold's sc_users); NULL,
+ * the default, makes every device a person of its own.  A test that plays
+ * one user with two devices sets it (and resets it in its teardown).
+ */
+extern const sc_users *sco_fold_users;
+
 /* Fold the set (all one entity); asserts success. */
 void sco_fold(const sc_env *env, const sco_set *s, sc_fold_out *out);
 /* Fold and hash. */
