@@ -10,8 +10,13 @@
  *    SHA-256 of their normalized form; the plain code is handed to the
  *    caller's buffer and every copy of it here is wiped after hashing.
  *  - A code enrolls at most one device: the DeviceEnroll op and the code's
- *    use commit together or not at all, and an expired, used or unknown
- *    code gets one answer, so a caller learns nothing about which.
+ *    use commit together or not at all.
+ *  - Nothing but success tells a valid unused code from another: an
+ *    expired, used, unknown or malformed code gets one answer (status,
+ *    reason, message), every answer about the key or the proof is the same
+ *    whatever the code, and every attempt does the same work (the proof
+ *    checked, the code normalized, hashed and looked up, the key looked up)
+ *    before anything depends on the code (enroll_judge).
  */
 #include <pthread.h>
 #include <sodium.h>
@@ -122,6 +127,40 @@ static char *str_copy(const char *s)
     return c;
 }
 
+/*
+ * May key enroll with the code hashed as `hash`?  Decided so that no answer
+ * tells a valid unused code from any other: the key is judged first, whatever
+ * the code (a key already enrolled, or the server's, is refused
+ * entity_exists for every code), and then an unknown, used, expired or
+ * malformed code all get the one 403 with the one message.  Both lookups run
+ * on every path, so the work does not depend on the code either.  On SC_OK
+ * user is the code's user.
+ */
+static sc_status enroll_judge(sd_txn *t, const uint8_t key[SC_KEY_LEN],
+                              const uint8_t hash[SC_HASH_LEN], bool well_formed,
+                              uint8_t user[SC_ID_LEN], sc_err *err)
+{
+    sd_device_row d;
+    sc_status drc = t->s->vt->device_get(t->s, key, &d, err);
+    if (drc != SC_OK && drc != SC_ERR_NOT_FOUND)
+        return drc;
+    sd_enroll_row row;
+    memset(&row, 0, sizeof row);
+    sc_status frc = t->s->vt->enroll_get(t->s, hash, &row, err);
+    if (frc != SC_OK && frc != SC_ERR_NOT_FOUND)
+        return frc;
+    if (drc == SC_OK || sodium_memcmp(key, t->r->server_key, SC_KEY_LEN) == 0)
+        return sc_err_set(err, SC_ERR_EXISTS, R_(ENTITY_EXISTS),
+                          "enroll: this device key is already enrolled");
+    bool usable = well_formed && frc == SC_OK && !row.used && row.expires_ms > t->now;
+    if (!usable)
+        return sc_err_set(err, SC_ERR_FORBIDDEN, R_(FORBIDDEN_ROLE),
+                          "enroll: the code is unknown, already used or expired; ask the admin "
+                          "for a new one");
+    memcpy(user, row.user, SC_ID_LEN);
+    return SC_OK;
+}
+
 sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
                              Scpb__EnrollResponse **out, sc_err *err)
 {
@@ -143,8 +182,10 @@ sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
                   req->proof.data) != SC_OK)
         return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_(BAD_SIGNATURE),
                           "enroll: the proof does not verify under the device key");
+    /* Every code is hashed and looked up, well formed or not: the same work on every path. */
     char norm[CODE_CHARS + 1];
     uint8_t hash[SC_HASH_LEN];
+    memset(norm, 0, sizeof norm);
     bool well_formed = code_normalize(req->code, norm);
     code_hash(norm, hash);
     sodium_memzero(norm, sizeof norm);
@@ -154,29 +195,8 @@ sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
     pthread_mutex_lock(&r->wmu);
     sd_txn t;
     sc_status rc = sd_txn_begin(r, &t, err);
-    if (rc == SC_OK) {
-        sd_enroll_row row;
-        sc_status frc = well_formed ? t.s->vt->enroll_get(t.s, hash, &row, err) : SC_ERR_NOT_FOUND;
-        if (frc == SC_OK && (row.used || row.expires_ms <= t.now))
-            frc = SC_ERR_NOT_FOUND;
-        if (frc == SC_ERR_NOT_FOUND)
-            rc = sc_err_set(err, SC_ERR_FORBIDDEN, R_(FORBIDDEN_ROLE),
-                            "enroll: the code is unknown, already used or expired; ask the admin "
-                            "for a new one");
-        else
-            rc = frc;
-        if (rc == SC_OK)
-            memcpy(user, row.user, SC_ID_LEN);
-    }
-    if (rc == SC_OK) {
-        sd_device_row d;
-        sc_status drc = t.s->vt->device_get(t.s, req->device_key.data, &d, err);
-        if (drc == SC_OK)
-            rc = sc_err_set(err, SC_ERR_EXISTS, R_(ENTITY_EXISTS),
-                            "enroll: this device key is already enrolled");
-        else if (drc != SC_ERR_NOT_FOUND)
-            rc = drc;
-    }
+    if (rc == SC_OK)
+        rc = enroll_judge(&t, req->device_key.data, hash, well_formed, user, err);
     if (rc == SC_OK) {
         Scpb__Op op = SCPB__OP__INIT;
         Scpb__DeviceEnroll de = SCPB__DEVICE_ENROLL__INIT;
@@ -202,7 +222,8 @@ sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
         rc = t.s->vt->enroll_use(t.s, hash, t.now, device_id, err);
         if (rc == SC_ERR_NOT_FOUND)
             rc = sc_err_set(err, SC_ERR_FORBIDDEN, R_(FORBIDDEN_ROLE),
-                            "enroll: the code is unknown, already used or expired");
+                            "enroll: the code is unknown, already used or expired; ask the admin "
+                            "for a new one");
     }
     if (rc == SC_OK)
         rc = sd_txn_commit(&t);

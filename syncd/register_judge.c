@@ -116,11 +116,15 @@ static bool named_on_inspection(sd_txn *t, const sd_principal *p, const uint8_t 
 }
 
 /*
- * A referenced entity of `type`; NULL when it is missing or of another type
- * (res rejected with UNKNOWN_REFERENCE naming `what`) or on a storage error.
+ * A referenced entity of `type` that the author can see; NULL when it is
+ * missing, of another type or hidden from a (res rejected with
+ * UNKNOWN_REFERENCE naming `what`, one message for all three, so a
+ * reference cannot probe what the author may not see) or on a storage
+ * error.  Entities every user sees (org units, targets, users, score
+ * sheets) need no visibility check.
  */
-static sd_ent *ref(sd_txn *t, const ProtobufCBinaryData *id, int type, const char *what,
-                   sd_result *res)
+static sd_ent *ref(sd_txn *t, const sd_actor *a, const ProtobufCBinaryData *id, int type,
+                   const char *what, sd_result *res)
 {
     char hex[SC_ID_HEX];
     if (id->len != SC_ID_LEN) {
@@ -130,7 +134,13 @@ static sd_ent *ref(sd_txn *t, const ProtobufCBinaryData *id, int type, const cha
     sd_ent *e = sd_ent_get(t, id->data);
     if (!e)
         return NULL;
-    if (!e->exists || e->row.type != type) {
+    bool hidden = false;
+    if (e->exists && e->row.vis_class != SD_VIS_ALL && !sd_is_admin(&a->p)) {
+        hidden = !ent_visible(t, &a->p, e);
+        if (t->rc != SC_OK)
+            return NULL;
+    }
+    if (!e->exists || hidden || e->row.type != type) {
         sd_hex_id(id->data, SC_ID_LEN, hex, sizeof hex);
         sd_reject(res, R_(UNKNOWN_REFERENCE), "%s %s is not a known %s", what, hex,
                   sd_type_name(type));
@@ -170,7 +180,7 @@ static bool works_under_assignment(sd_txn *t, const sd_actor *a, int via_type,
 static sd_ent *target_in_scope(sd_txn *t, const sd_actor *a, const ProtobufCBinaryData *id,
                                int via_type, const ProtobufCBinaryData *via, sd_result *res)
 {
-    sd_ent *tg = ref(t, id, T_(TARGET), "target", res);
+    sd_ent *tg = ref(t, a, id, T_(TARGET), "target", res);
     if (!tg)
         return NULL;
     if (sd_is_admin(&a->p) || (tg->row.has_scope && within(t, &a->p, tg->row.scope_org)))
@@ -240,13 +250,14 @@ static sc_status check_items(sd_txn *t, sd_ent *insp, Scpb__ItemResult *const *r
 }
 
 /* A FIELD_RESPONSIBLE value: 32 hex digits naming an org unit. */
-static sc_status check_responsible_text(sd_txn *t, const char *value, sd_result *res)
+static sc_status check_responsible_text(sd_txn *t, const sd_actor *a, const char *value,
+                                        sd_result *res)
 {
     uint8_t id[SC_ID_LEN];
     if (!value || sc_hex_decode(value, strlen(value), id, SC_ID_LEN) != SC_OK)
         return sd_reject(res, R_(BAD_FIELD), "responsible must be 32 hex digits");
     ProtobufCBinaryData b = {SC_ID_LEN, id};
-    ref(t, &b, T_(ORG_UNIT), "responsible org unit", res);
+    ref(t, a, &b, T_(ORG_UNIT), "responsible org unit", res);
     return t->rc;
 }
 
@@ -256,25 +267,25 @@ static sc_status check_refs(sd_txn *t, const sd_actor *a, const sc_op *o, sd_ent
     switch (op->body_case) {
     case K_(ORG_CREATE): {
         const Scpb__OrgCreate *b = op->org_create;
-        if (b->has_parent && !ref(t, &b->parent, T_(ORG_UNIT), "parent org unit", res))
+        if (b->has_parent && !ref(t, a, &b->parent, T_(ORG_UNIT), "parent org unit", res))
             return t->rc;
         return code_unique(t, T_(ORG_UNIT), b->code, 0, res, "org unit code");
     }
     case K_(TARGET_CREATE): {
         const Scpb__TargetCreate *b = op->target_create;
-        if (!ref(t, &b->org, T_(ORG_UNIT), "org unit", res))
+        if (!ref(t, a, &b->org, T_(ORG_UNIT), "org unit", res))
             return t->rc;
         return code_unique(t, T_(TARGET), b->code, 0, res, "target code");
     }
     case K_(USER_CREATE): {
         const Scpb__UserCreate *b = op->user_create;
-        if (!ref(t, &b->org, T_(ORG_UNIT), "org unit", res))
+        if (!ref(t, a, &b->org, T_(ORG_UNIT), "org unit", res))
             return t->rc;
         return code_unique(t, T_(USER), b->login, 0, res, "login");
     }
     case K_(DEVICE_ENROLL): {
         const Scpb__DeviceEnroll *b = op->device_enroll;
-        if (!ref(t, &b->user, T_(USER), "user", res))
+        if (!ref(t, a, &b->user, T_(USER), "user", res))
             return t->rc;
         if (b->key.len != SC_KEY_LEN || memcmp(b->key.data, t->r->server_key, SC_KEY_LEN) == 0)
             return sd_reject(res, R_(BAD_FIELD), "the server key cannot be enrolled as a device");
@@ -293,7 +304,7 @@ static sc_status check_refs(sd_txn *t, const sd_actor *a, const sc_op *o, sd_ent
         if (!target_in_scope(t, a, &b->target, 0, NULL, res))
             return t->rc;
         for (size_t i = 0; i < b->n_inspectors; i++) {
-            sd_ent *u = ref(t, &b->inspectors[i], T_(USER), "inspector", res);
+            sd_ent *u = ref(t, a, &b->inspectors[i], T_(USER), "inspector", res);
             if (!u)
                 return t->rc;
             const Scpb__EntityState *us = sd_ent_state(t, u);
@@ -306,7 +317,7 @@ static sc_status check_refs(sd_txn *t, const sd_actor *a, const sc_op *o, sd_ent
                                  us->user->login ? us->user->login : "?",
                                  sc_name_of(&sc_names_role, us->user->role));
         }
-        if (b->has_template_ && !ref(t, &b->template_, T_(TEMPLATE), "score sheet", res))
+        if (b->has_template_ && !ref(t, a, &b->template_, T_(TEMPLATE), "score sheet", res))
             return t->rc;
         return SC_OK;
     }
@@ -315,10 +326,10 @@ static sc_status check_refs(sd_txn *t, const sd_actor *a, const sc_op *o, sd_ent
         if (!target_in_scope(t, a, &b->target, T_(ASSIGNMENT),
                              b->has_assignment ? &b->assignment : NULL, res))
             return t->rc;
-        if (b->has_template_ && !ref(t, &b->template_, T_(TEMPLATE), "score sheet", res))
+        if (b->has_template_ && !ref(t, a, &b->template_, T_(TEMPLATE), "score sheet", res))
             return t->rc;
         if (b->has_assignment) {
-            sd_ent *as = ref(t, &b->assignment, T_(ASSIGNMENT), "assignment", res);
+            sd_ent *as = ref(t, a, &b->assignment, T_(ASSIGNMENT), "assignment", res);
             if (!as)
                 return t->rc;
             if (!as->row.has_target || memcmp(as->row.target, b->target.data, SC_ID_LEN) != 0)
@@ -332,7 +343,7 @@ static sc_status check_refs(sd_txn *t, const sd_actor *a, const sc_op *o, sd_ent
                              b->has_inspection ? &b->inspection : NULL, res))
             return t->rc;
         if (b->has_inspection) {
-            sd_ent *in = ref(t, &b->inspection, T_(INSPECTION), "inspection", res);
+            sd_ent *in = ref(t, a, &b->inspection, T_(INSPECTION), "inspection", res);
             if (!in)
                 return t->rc;
             if (!in->row.has_target || memcmp(in->row.target, b->target.data, SC_ID_LEN) != 0)
@@ -340,7 +351,7 @@ static sc_status check_refs(sd_txn *t, const sd_actor *a, const sc_op *o, sd_ent
                                  "the finding's inspection is of another target");
         }
         if (b->has_responsible &&
-            !ref(t, &b->responsible, T_(ORG_UNIT), "responsible org unit", res))
+            !ref(t, a, &b->responsible, T_(ORG_UNIT), "responsible org unit", res))
             return t->rc;
         return SC_OK;
     }
@@ -351,11 +362,11 @@ static sc_status check_refs(sd_txn *t, const sd_actor *a, const sc_op *o, sd_ent
                            res);
     case K_(FIELD_EDIT):
         if (op->field_edit->field == SCPB__FIELD__FIELD_RESPONSIBLE)
-            return check_responsible_text(t, op->field_edit->value, res);
+            return check_responsible_text(t, a, op->field_edit->value, res);
         return SC_OK;
     case K_(RESOLVE):
         if (op->resolve->field == SCPB__FIELD__FIELD_RESPONSIBLE)
-            return check_responsible_text(t, op->resolve->value, res);
+            return check_responsible_text(t, a, op->resolve->value, res);
         if (op->resolve->field == SCPB__FIELD__FIELD_ITEM && e->row.type == T_(INSPECTION) &&
             op->resolve->result)
             return check_items(t, e, &op->resolve->result, 1, res);
@@ -479,6 +490,58 @@ static const sd_verdict *batch_verdict(sd_txn *t, sd_ent *e, sc_op *o)
     return v && memcmp(v->id, o->id, SC_HASH_LEN) == 0 ? v : NULL;
 }
 
+/*
+ * The op's own entity, for the author: visible (else answered as a
+ * nonexistent one), existing exactly when the op is not a create, of the
+ * type the op names, and for an assignment, inspection or finding in the
+ * author's scope or worked on under an assignment that names them.  A
+ * refusal leaves res rejected; returns the txn's status.
+ */
+static sc_status judge_entity(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                              sd_result *res)
+{
+    int type = (int)op->entity_type;
+    bool create = sc_op_kind_is_create(op->body_case);
+    char hex[SC_ID_HEX];
+    sd_hex_id(op->entity.data, SC_ID_LEN, hex, sizeof hex);
+    /*
+     * Visibility before existence and type: an entity the author may not
+     * see is answered exactly as an id the register does not have (reason
+     * and message, which names only what the op itself claims), so no
+     * answer tells a hidden entity from a random id, nor its type.  A
+     * create on a hidden entity's id is refused, as it must be, without
+     * its type: ids are the creator's UUIDv7s, so it takes the id itself
+     * (never handed out) to get that far.
+     */
+    bool hidden = false;
+    if (e->exists && !sd_is_admin(&a->p)) {
+        hidden = !ent_visible(t, &a->p, e);
+        if (t->rc != SC_OK)
+            return t->rc;
+    }
+    if (!create && (!e->exists || hidden))
+        return sd_reject(res, R_(UNKNOWN_ENTITY), "%s %s does not exist", sd_type_name(type), hex);
+    if (create && e->exists)
+        return sd_reject(res, R_(ENTITY_EXISTS), "%s %s already exists",
+                         sd_type_name(hidden ? type : e->row.type), hex);
+    if (!create && e->row.type != type)
+        return sd_reject(res, R_(WRONG_ENTITY_TYPE), "entity %s is a %s, not a %s", hex,
+                         sd_type_name(e->row.type), sd_type_name(type));
+
+    if (!create && !sd_is_admin(&a->p)) {
+        bool scoped = type == T_(ASSIGNMENT) || type == T_(INSPECTION) || type == T_(FINDING);
+        /* Outside scope only an inspection of an assignment naming the author, and its findings. */
+        if (scoped && !(e->row.has_scope && within(t, &a->p, e->row.scope_org)) &&
+            !(t->rc == SC_OK && named_on_inspection(t, &a->p, ent_inspection(e)))) {
+            if (t->rc != SC_OK)
+                return t->rc;
+            return sd_reject(res, R_(OUT_OF_SCOPE), "%s %s is outside your org unit's scope",
+                             sd_type_name(type), hex);
+        }
+    }
+    return t->rc;
+}
+
 /* ---- the verdict ---- */
 
 sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t received_ms,
@@ -544,35 +607,9 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
             return sd_reject(res, R_(UNKNOWN_DEPENDENCY),
                              "depends on an op of this request that was rejected");
 
-    bool create = sc_op_kind_is_create(kind);
-    char hex[SC_ID_HEX];
-    sd_hex_id(op->entity.data, SC_ID_LEN, hex, sizeof hex);
-    if (!create && !e->exists)
-        return sd_reject(res, R_(UNKNOWN_ENTITY), "%s %s does not exist", sd_type_name(type), hex);
-    if (create && e->exists)
-        return sd_reject(res, R_(ENTITY_EXISTS), "%s %s already exists", sd_type_name(e->row.type),
-                         hex);
-    if (!create && e->row.type != type)
-        return sd_reject(res, R_(WRONG_ENTITY_TYPE), "entity %s is a %s, not a %s", hex,
-                         sd_type_name(e->row.type), sd_type_name(type));
-
-    if (!create && !sd_is_admin(&a->p)) {
-        bool vis = ent_visible(t, &a->p, e);
-        if (t->rc != SC_OK)
-            return t->rc;
-        if (!vis)
-            return sd_reject(res, R_(NOT_VISIBLE), "%s %s is not visible to you",
-                             sd_type_name(type), hex);
-        bool scoped = type == T_(ASSIGNMENT) || type == T_(INSPECTION) || type == T_(FINDING);
-        /* Outside scope only an inspection of an assignment naming the author, and its findings. */
-        if (scoped && !(e->row.has_scope && within(t, &a->p, e->row.scope_org)) &&
-            !(t->rc == SC_OK && named_on_inspection(t, &a->p, ent_inspection(e)))) {
-            if (t->rc != SC_OK)
-                return t->rc;
-            return sd_reject(res, R_(OUT_OF_SCOPE), "%s %s is outside your org unit's scope",
-                             sd_type_name(type), hex);
-        }
-    }
+    rc = judge_entity(t, a, op, e, res);
+    if (rc != SC_OK || res->reason != 0)
+        return rc;
 
     rc = check_refs(t, a, o, e, res);
     if (rc != SC_OK)

@@ -209,7 +209,7 @@ START_TEST(rejects_wrong_type_role_unknown_and_existing_entity)
 }
 END_TEST
 
-START_TEST(rejects_not_visible_and_out_of_scope)
+START_TEST(rejects_hidden_and_out_of_scope)
 {
     world w;
     world_open(&w);
@@ -227,14 +227,15 @@ START_TEST(rejects_not_visible_and_out_of_scope)
     uint8_t fhead[SC_HASH_LEN];
     memcpy(fhead, fc->id, SC_HASH_LEN);
     rf_accepted(rf_push1(f, &w.insp, fc));
-    /* not_visible: the inspected unit cannot touch a finding of an unsubmitted inspection. */
+    /* Hidden: the inspected unit cannot touch a finding of an unsubmitted inspection, and is
+     * told what a random id would get (unknown_entity), not that the finding exists. */
     r = rf_push1(f, &w.resp,
                  rf_report(f, &w.resp, fid, fhead));
-    rf_rejected(r, SCPB__REASON__REASON_NOT_VISIBLE);
+    rf_rejected(r, SCPB__REASON__REASON_UNKNOWN_ENTITY);
     /* ... nor can an inspector of another district. */
     r = rf_push1(f, &w.insp_b,
                  rf_note(f, &w.insp_b, fid, SCPB__ENTITY_TYPE__ENTITY_FINDING, fhead, "看不到"));
-    rf_rejected(r, SCPB__REASON__REASON_NOT_VISIBLE);
+    rf_rejected(r, SCPB__REASON__REASON_UNKNOWN_ENTITY);
     world_close(&w);
 }
 END_TEST
@@ -298,13 +299,13 @@ START_TEST(cross_district_check_for_the_named_inspector_only)
     push_head(f, &w.insp,
               rf_note(f, &w.insp, fid, SCPB__ENTITY_TYPE__ENTITY_FINDING, fhead, "交叉互检发现"),
               fhead);
-    /* The unnamed inspector can neither see nor add to it. */
+    /* The unnamed inspector can neither see nor add to it: to them it does not exist. */
     r = rf_push1(f, &insp2,
                  rf_note(f, &insp2, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, head, "看不到"));
-    rf_rejected(r, SCPB__REASON__REASON_NOT_VISIBLE);
+    rf_rejected(r, SCPB__REASON__REASON_UNKNOWN_ENTITY);
     r = rf_push1(f, &insp2,
                  rf_note(f, &insp2, fid, SCPB__ENTITY_TYPE__ENTITY_FINDING, fhead, "看不到"));
-    rf_rejected(r, SCPB__REASON__REASON_NOT_VISIBLE);
+    rf_rejected(r, SCPB__REASON__REASON_UNKNOWN_ENTITY);
     r = rf_push1(f, &insp2,
                  rf_finding(f, &insp2, other, w.tb, insp, "代查", SCPB__GRADE__GRADE_GENERAL));
     rf_rejected(r, SCPB__REASON__REASON_OUT_OF_SCOPE);
@@ -323,7 +324,7 @@ START_TEST(cross_district_check_for_the_named_inspector_only)
     r = rf_push1(
         f, &w.insp,
         rf_note(f, &w.insp, binsp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, bhead, "不该看到"));
-    rf_rejected(r, SCPB__REASON__REASON_NOT_VISIBLE);
+    rf_rejected(r, SCPB__REASON__REASON_UNKNOWN_ENTITY);
     r = rf_push1(f, &w.insp,
                  rf_finding(f, &w.insp, other, w.tb, binsp, "不该记", SCPB__GRADE__GRADE_GENERAL));
     rf_rejected(r, SCPB__REASON__REASON_OUT_OF_SCOPE);
@@ -972,7 +973,7 @@ static Suite *suite(void)
         {"author, device, revoked", rejects_author_mismatch_unknown_and_revoked_device},
         {"clock ahead", rejects_clock_ahead},
         {"type, role, entity", rejects_wrong_type_role_unknown_and_existing_entity},
-        {"visibility and scope", rejects_not_visible_and_out_of_scope},
+        {"visibility and scope", rejects_hidden_and_out_of_scope},
         {"cross-district checks", cross_district_check_for_the_named_inspector_only},
         {"references and codes", rejects_unknown_reference_and_duplicate_code},
         {"fields, deps, full", rejects_bad_field_deps_and_full_entity},
