@@ -74,6 +74,13 @@ sc_status sd_config_set(sd_config *c, const char *key, const char *value, sc_err
         snprintf(c->data_dir, sizeof c->data_dir, "%s", value);
         return SC_OK;
     }
+    if (strcmp(key, "metrics.token_file") == 0) {
+        if (strlen(value) >= sizeof c->metrics_token_file || !value[0])
+            return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                              "metrics.token_file: path empty or too long");
+        snprintf(c->metrics_token_file, sizeof c->metrics_token_file, "%s", value);
+        return SC_OK;
+    }
 #define SD_NUM_(name, field, lo, hi, type)                                                         \
     if (strcmp(key, name) == 0) {                                                              \
         rc = parse_u64(key, value, lo, hi, &x, err);                                           \

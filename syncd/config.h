@@ -28,6 +28,8 @@ typedef struct sd_config {
     uint64_t blob_chunk_max;      /* bytes (`blobs.chunk_max`) */
     int64_t clock_skew_ms;        /* `clock.skew_ms` */
     int log_level;                /* 0 error, 1 warn, 2 info, 3 debug (`log.level`) */
+    char metrics_token_file[SD_PATH_MAX]; /* `metrics.token_file`; "" serves /metrics to loopback
+                                             only */
 } sd_config;
 
 /* Fill with the defaults (data_dir empty, listen 127.0.0.1:8080). */

@@ -111,6 +111,8 @@ static const route_def routes[] = {
 
 struct sd_http {
     sd_http_deps d;              /* borrowed dependencies */
+    bool has_metrics_token;      /* cfg->metrics_token_file is set: /metrics asks for its token */
+    uint8_t metrics_token[SC_HASH_LEN]; /* SHA-256 of that token */
     struct MHD_Daemon *mhd;
     uint16_t port;
     atomic_uint inflight;        /* requests between URI callback and completion */
@@ -817,6 +819,17 @@ static enum MHD_Result do_health(req *q, struct MHD_Connection *c)
 
 static enum MHD_Result do_metrics(req *q, struct MHD_Connection *c)
 {
+    /* Operators only (metrics.h): one answer for a missing token, a wrong one, a foreign address.
+     */
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const char *authz =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!sd_metrics_allowed(ci ? ci->client_addr : NULL, authz,
+                            q->h->has_metrics_token ? q->h->metrics_token : NULL))
+        return send_error(q, c, MHD_HTTP_FORBIDDEN, R_FORBIDDEN_ROLE,
+                          "metrics are served to operators only: from loopback, or with the "
+                          "token of metrics.token_file");
     sd_metrics_gauges g = {0};
     sd_register_stats st;
     sc_err e;
@@ -1282,6 +1295,14 @@ sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err)
     h->d = *deps;
     atomic_init(&h->inflight, 0);
     atomic_init(&h->draining, false);
+    if (cfg->metrics_token_file[0]) {
+        sc_status rc = sd_metrics_token_load(cfg->metrics_token_file, h->metrics_token, err);
+        if (rc != SC_OK) {
+            free(h);
+            return rc;
+        }
+        h->has_metrics_token = true;
+    }
 
     struct addrinfo hints, *ai = NULL;
     memset(&hints, 0, sizeof hints);

@@ -49,7 +49,9 @@ typedef struct sd_http_deps {
 
 /*
  * Start listening on cfg->listen_host:listen_port (port 0 picks a free
- * one).  SC_ERR_IO when the address cannot be bound (the message says why).
+ * one).  SC_ERR_IO when the address cannot be bound (the message says why);
+ * with cfg->metrics_token_file set, what reading the token failed with
+ * (sd_metrics_token_load).
  */
 sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err);
 

@@ -6,11 +6,21 @@
  */
 #include "metrics.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "core/ids.h"
 #include "core/names.h"
 
 #define REASONS_MAX 64   /* Scpb__Reason values are small and stable */
@@ -190,4 +200,90 @@ char *sd_metrics_render(const sd_metrics_gauges *g, size_t *len)
     if (len)
         *len = n;
     return buf;
+}
+
+/* ---- who may read them ---- */
+
+static bool is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return false;
+}
+
+/* A token character: printable ASCII without the space. */
+static bool token_char(char c)
+{
+    return c > 0x20 && c < 0x7f;
+}
+
+bool sd_metrics_allowed(const struct sockaddr *peer, const char *authorization,
+                        const uint8_t *token_hash)
+{
+    if (!token_hash)
+        return peer && is_loopback(peer);
+    if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
+        return false;
+    const char *t = authorization + 7;
+    while (*t == ' ')
+        t++;
+    size_t n = strnlen(t, SC_METRICS_TOKEN_MAX + 1);
+    while (n && t[n - 1] == ' ')
+        n--;
+    if (n < SC_METRICS_TOKEN_MIN || n > SC_METRICS_TOKEN_MAX)
+        return false;
+    uint8_t h[SC_HASH_LEN];
+    sc_sha256(t, n, h);
+    return sodium_memcmp(h, token_hash, SC_HASH_LEN) == 0;
+}
+
+sc_status sd_metrics_token_load(const char *path, uint8_t hash[SC_HASH_LEN], sc_err *err)
+{
+    memset(hash, 0, SC_HASH_LEN);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return sc_err_set(err, errno == ENOENT ? SC_ERR_NOT_FOUND : SC_ERR_IO, 0,
+                          "metrics token file %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return sc_err_set(err, SC_ERR_IO, 0, "metrics token file %s is not a regular file", path);
+    }
+    if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+        close(fd);
+        return sc_err_set(err, SC_ERR_FORBIDDEN, 0,
+                          "metrics token file %s is open to group or others: chmod 600 it", path);
+    }
+    char buf[SC_METRICS_TOKEN_MAX + 3];
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof buf &&
+           ((r = read(fd, buf + n, sizeof buf - n)) > 0 || (r < 0 && errno == EINTR)))
+        if (r > 0)
+            n += (size_t)r;
+    close(fd);
+    if (n && buf[n - 1] == '\n')
+        n--;
+    if (n && buf[n - 1] == '\r')
+        n--;
+    bool ok = n >= SC_METRICS_TOKEN_MIN && n <= SC_METRICS_TOKEN_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = token_char(buf[i]);
+    if (ok)
+        sc_sha256(buf, n, hash);
+    sodium_memzero(buf, sizeof buf);
+    if (!ok)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                          "metrics token file %s: the token must be one line of %d to %d printable "
+                          "characters without spaces",
+                          path, SC_METRICS_TOKEN_MIN, SC_METRICS_TOKEN_MAX);
+    return SC_OK;
 }

@@ -17,6 +17,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/limits.h"
+#include "core/status.h"
 
 /* Forget everything recorded (tests only). */
 void sd_metrics_reset(void);
@@ -49,5 +53,29 @@ typedef struct sd_metrics_gauges {
  * NUL), or NULL when out of memory.
  */
 char *sd_metrics_render(const sd_metrics_gauges *g, size_t *len);
+
+/*
+ * Who may read the metrics.  They count what happens in the register (ops
+ * logged, rejected by reason, syncs), so an outsider watching them would see
+ * an unannounced plan being made: they are for operators only
+ * (docs/security.md).  Without a token (token_hash NULL) a request is served
+ * when it comes from a loopback address; with one, when its Authorization
+ * header is "Bearer TOKEN" with that token, from wherever it comes (a proxy
+ * on the same host makes every request look like loopback, so the token is
+ * then required of loopback too).  peer is the connection's address (NULL:
+ * unknown, refused); authorization the header's value or NULL.  The token
+ * is compared by its SHA-256, with sodium_memcmp.
+ */
+bool sd_metrics_allowed(const struct sockaddr *peer, const char *authorization,
+                        const uint8_t *token_hash);
+
+/*
+ * Read the metrics token from path (metrics.token_file): one line of
+ * SC_METRICS_TOKEN_MIN to SC_METRICS_TOKEN_MAX printable ASCII characters
+ * without spaces, a final newline allowed.  The file must be private: one
+ * that group or others may read or write is refused (SC_ERR_FORBIDDEN,
+ * "chmod 600").  hash gets its SHA-256; the token itself is wiped.
+ */
+sc_status sd_metrics_token_load(const char *path, uint8_t hash[SC_HASH_LEN], sc_err *err);
 
 #endif

@@ -102,4 +102,13 @@
 /* A device key file (encrypted or plain). */
 #define SC_KEYFILE_MAX 256
 
+/*
+ * The bearer token that opens syncd's /metrics to a scraper off the
+ * loopback interface (metrics.token_file).  At least 32 characters, so it
+ * cannot be guessed over the network (`openssl rand -hex 32` makes 64); at
+ * most 1,024, more than any scraper sends in a header.
+ */
+#define SC_METRICS_TOKEN_MIN 32
+#define SC_METRICS_TOKEN_MAX 1024
+
 #endif

@@ -2,11 +2,18 @@
  * test_metrics.c: the Prometheus registry: names, labels, histogram
  * buckets, the text format line by line, and exact counts under threads.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/ids.h"
 
 #include "metrics.h"
 #include "sctest.h"
@@ -194,6 +201,117 @@ START_TEST(exact_under_threads)
 }
 END_TEST
 
+/* ---- who may read them ---- */
+
+static struct sockaddr_in v4(const char *ip)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    ck_assert_int_eq(inet_pton(AF_INET, ip, &a.sin_addr), 1);
+    return a;
+}
+
+static struct sockaddr_in6 v6(const char *ip)
+{
+    struct sockaddr_in6 a;
+    memset(&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    ck_assert_int_eq(inet_pton(AF_INET6, ip, &a.sin6_addr), 1);
+    return a;
+}
+
+#define SA(x) ((const struct sockaddr *)(const void *)&(x))
+
+START_TEST(loopback_only_without_a_token)
+{
+    struct sockaddr_in lo = v4("127.0.0.1"), lo2 = v4("127.3.2.1"), lan = v4("192.168.1.20"),
+                       pub = v4("203.0.113.9");
+    struct sockaddr_in6 lo6 = v6("::1"), mapped = v6("::ffff:127.0.0.1"),
+                        mapped_lan = v6("::ffff:10.0.0.1"), lan6 = v6("fe80::1");
+    ck_assert(sd_metrics_allowed(SA(lo), NULL, NULL));
+    ck_assert(sd_metrics_allowed(SA(lo2), NULL, NULL));
+    ck_assert(sd_metrics_allowed(SA(lo6), NULL, NULL));
+    ck_assert(sd_metrics_allowed(SA(mapped), NULL, NULL));
+    ck_assert(!sd_metrics_allowed(SA(lan), NULL, NULL));
+    ck_assert(!sd_metrics_allowed(SA(pub), NULL, NULL));
+    ck_assert(!sd_metrics_allowed(SA(mapped_lan), NULL, NULL));
+    ck_assert(!sd_metrics_allowed(SA(lan6), NULL, NULL));
+    ck_assert(!sd_metrics_allowed(NULL, NULL, NULL));
+    /* Without a token configured, a token opens nothing. */
+    ck_assert(!sd_metrics_allowed(SA(lan), "Bearer 0123456789abcdef0123456789abcdef", NULL));
+}
+END_TEST
+
+START_TEST(a_token_is_asked_of_everyone)
+{
+    static const char token[] = "5f0c2b8e9d1a4763b2e8c0f19a7d3e64";
+    uint8_t h[SC_HASH_LEN];
+    sc_sha256(token, strlen(token), h);
+    struct sockaddr_in lo = v4("127.0.0.1"), lan = v4("192.168.1.20");
+    char good[128], lower[128];
+    snprintf(good, sizeof good, "Bearer %s", token);
+    snprintf(lower, sizeof lower, "bearer  %s ", token);
+    ck_assert(sd_metrics_allowed(SA(lan), good, h));
+    ck_assert(sd_metrics_allowed(SA(lo), good, h));
+    ck_assert(sd_metrics_allowed(SA(lan), lower, h));
+    ck_assert(sd_metrics_allowed(NULL, good, h));
+    /* Loopback without it, a wrong one, a prefix, another scheme: refused. */
+    ck_assert(!sd_metrics_allowed(SA(lo), NULL, h));
+    ck_assert(!sd_metrics_allowed(SA(lo), "", h));
+    ck_assert(!sd_metrics_allowed(SA(lan), "Bearer 5f0c2b8e9d1a4763b2e8c0f19a7d3e65", h));
+    ck_assert(!sd_metrics_allowed(SA(lan), "Bearer 5f0c2b8e9d1a4763b2e8c0f19a7d3e6", h));
+    ck_assert(!sd_metrics_allowed(SA(lan), "Bearer 5f0c2b8e9d1a4763b2e8c0f19a7d3e640", h));
+    snprintf(good, sizeof good, "Basic %s", token);
+    ck_assert(!sd_metrics_allowed(SA(lan), good, h));
+    ck_assert(!sd_metrics_allowed(SA(lan), token, h));
+}
+END_TEST
+
+START_TEST(token_file)
+{
+    char dir[] = "/tmp/sc-metrics-XXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/token", dir);
+    static const char token[] = "5f0c2b8e9d1a4763b2e8c0f19a7d3e64a1b2";
+    uint8_t want[SC_HASH_LEN], got[SC_HASH_LEN];
+    sc_sha256(token, strlen(token), want);
+    sc_err err;
+    struct {
+        const char *text;
+        mode_t mode;
+        sc_status rc;
+    } cases[] = {
+        {"5f0c2b8e9d1a4763b2e8c0f19a7d3e64a1b2\n", 0600, SC_OK},
+        {"5f0c2b8e9d1a4763b2e8c0f19a7d3e64a1b2\r\n", 0400, SC_OK},
+        {"5f0c2b8e9d1a4763b2e8c0f19a7d3e64a1b2", 0600, SC_OK},
+        {"5f0c2b8e9d1a4763b2e8c0f19a7d3e64a1b2\n", 0640, SC_ERR_FORBIDDEN},
+        {"5f0c2b8e9d1a4763b2e8c0f19a7d3e64a1b2\n", 0604, SC_ERR_FORBIDDEN},
+        {"short\n", 0600, SC_ERR_INVALID_ARG},
+        {"5f0c2b8e9d1a4763 2e8c0f19a7d3e64a1b2\n", 0600, SC_ERR_INVALID_ARG},
+        {"5f0c2b8e9d1a4763b2e8c0f19a7d3e64a1b2\nsecond line\n", 0600, SC_ERR_INVALID_ARG},
+        {"", 0600, SC_ERR_INVALID_ARG},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unlink(path);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(cases[i].text, f);
+        fclose(f);
+        ck_assert_int_eq(chmod(path, cases[i].mode), 0);
+        sc_status rc = sd_metrics_token_load(path, got, &err);
+        ck_assert_msg(rc == cases[i].rc, "case %zu: %s (%s)", i, sc_status_name(rc), err.msg);
+        if (rc == SC_OK)
+            ck_assert_mem_eq(got, want, SC_HASH_LEN);
+        else
+            ck_assert(strstr(err.msg, path) != NULL);
+    }
+    unlink(path);
+    ck_assert_int_eq(sd_metrics_token_load(path, got, &err), SC_ERR_NOT_FOUND);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/metrics");
@@ -206,6 +324,9 @@ static Suite *suite(void)
         {"histograms", histograms},
         {"text_format", text_format},
         {"exact_under_threads", exact_under_threads},
+        {"loopback_only_without_a_token", loopback_only_without_a_token},
+        {"a_token_is_asked_of_everyone", a_token_is_asked_of_everyone},
+        {"token_file", token_file},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
