@@ -16,32 +16,59 @@
  *     released) must match, and every op must belong to a stored entity.
  *  3. The derived tables: codes, devices (enrollment and first revocation
  *     indexes), assignees and release events are rebuilt and compared.
+ *  4. The key: DIR/server.key must be the key the register is signed with
+ *     (the one in meta, under which step 1 verified every checkpoint and
+ *     every server-signed op), so a restore with another register's key is
+ *     caught before that key signs anything.
+ *  5. The photos: every photo an op names must be stored in DIR/blobs with
+ *     bytes that hash to its name.  Each is read and hashed as a stream,
+ *     during step 1 as its op goes by; a fixed table of photos already
+ *     verified spares most repeats (an inspection's submission lists the
+ *     photos attached before it), so memory stays constant.
  *
- * The first problem stops the audit; its message names the log entry
- * (index and op id) it concerns.
+ * The first problem of steps 1 to 4 stops the audit; its message names the
+ * log entry (index and op id) or the key it concerns.  Photo problems are
+ * counted to the end, and the first missing and the first damaged photo are
+ * named with the op that names them: after a bad restore an operator wants
+ * them all, not one per run.  Nothing in the data directory is written.
  */
 #include "audit.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "blobs.h"
 #include "commands.h"
+#include "config.h"
 #include "core/audit.h"
 #include "core/checkpoint.h"
+#include "core/codec.h"
 #include "core/ids.h"
 #include "core/merge.h"
 #include "core/merkle.h"
 #include "core/names.h"
+#include "keyfile.h"
 #include "register.h"
 #include "store.h"
 #include "tlog.h"
 
 #define T_(x) SCPB__ENTITY_TYPE__ENTITY_##x
 
+/* Bytes read at a time when hashing a photo (the blob store reads the same). */
+#define PHOTO_BUF (256 * 1024)
+/* Photos remembered as verified (a direct-mapped table, 32 KiB): repeats cost one hash each. */
+#define PHOTO_SEEN 1024
+
 typedef struct devrec {
     uint8_t device[SC_ID_LEN];
+    uint8_t key[SC_KEY_LEN]; /* the enrolled key */
+    uint8_t user[SC_ID_LEN]; /* the user it speaks for */
     uint64_t enrolled;
     bool revoked;
     uint64_t revoked_idx;
@@ -65,10 +92,17 @@ typedef struct audit {
     uint64_t last_cp;
     bool any_cp;
     sc_replica_hash rh;
+    /* photos (SD_AUDIT_PHOTOS) */
+    const char *data_dir;
+    bool photos;                  /* check them */
+    const sd_audit_opts *opts;    /* its photo callback */
+    uint8_t *buf;                 /* PHOTO_BUF bytes */
+    uint8_t (*seen)[SC_HASH_LEN]; /* PHOTO_SEEN photos verified, by their first two bytes */
+    bool *seen_used;
+    char first_missing[SC_ERR_MSG_MAX];
+    char first_bad[SC_ERR_MSG_MAX];
 } audit;
 
-    uint8_t key[SC_KEY_LEN]; /* the enrolled key */
-    uint8_t user[SC_ID_LEN]; /* the user it speaks for */
 static void problem(audit *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(audit *a, const char *fmt, ...)
 {
@@ -100,6 +134,18 @@ static devrec *dev_find(audit *a, const uint8_t id[SC_ID_LEN])
         if (memcmp(a->dev[i].device, id, SC_ID_LEN) == 0)
             return &a->dev[i];
     return NULL;
+}
+
+/* The fold's sc_users from the enrollments in the log (never from the devices table). */
+static sc_status log_user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN])
+{
+    const audit *a = ctx;
+    for (size_t i = 0; i < a->ndev; i++)
+        if (memcmp(a->dev[i].key, key, SC_KEY_LEN) == 0) {
+            memcpy(user, a->dev[i].user, SC_ID_LEN);
+            return SC_OK;
+        }
+    return SC_ERR_NOT_FOUND;
 }
 
 /* ---- 1. the log ---- */
@@ -136,21 +182,139 @@ static void check_node(void *ctx, unsigned level, uint64_t index, const uint8_t 
     }
     if (memcmp(stored, hash, SC_HASH_LEN) != 0)
         problem(a, "entry %llu (op %.16s): the stored Merkle node (level %u, index %llu) differs "
-/* The fold's sc_users from the enrollments in the log (never from the devices table). */
-static sc_status log_user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN])
-{
-    const audit *a = ctx;
-    for (size_t i = 0; i < a->ndev; i++)
-        if (memcmp(a->dev[i].key, key, SC_KEY_LEN) == 0) {
-            memcpy(user, a->dev[i].user, SC_ID_LEN);
-            return SC_OK;
-        }
-    return SC_ERR_NOT_FOUND;
-}
-
                    "from the one recomputed from the leaves",
                 (unsigned long long)c->idx, oh, level, (unsigned long long)index);
     a->rep->nodes++;
+}
+
+/* ---- 5. the photos (checked as their ops go by in step 1) ---- */
+
+typedef struct photo_ctx {
+    audit *a;
+    const sd_op_row *row; /* the entry naming the photos */
+} photo_ctx;
+
+/* "photo H named by entry N (op O, made by device K)". */
+static void photo_where(const photo_ctx *p, const char *name, char *out, size_t cap)
+{
+    char oh[SC_HASH_HEX], kh[SC_KEY_LEN * 2 + 1];
+    hex(p->row->op_id, SC_HASH_LEN, oh, sizeof oh);
+    hex(p->row->author, SC_KEY_LEN, kh, sizeof kh);
+    snprintf(out, cap, "photo %s named by entry %llu (op %.16s, made by device %.16s)", name,
+             (unsigned long long)p->row->idx, oh, kh);
+}
+
+static void photos_end(audit *a)
+{
+    free(a->buf);
+    free(a->seen);
+    free(a->seen_used);
+    a->buf = NULL;
+    a->seen = NULL;
+    a->seen_used = NULL;
+}
+
+/* The photo check's buffers (constant in the register's size); false when out of memory. */
+static bool photos_begin(audit *a)
+{
+    a->buf = malloc(PHOTO_BUF);
+    a->seen = calloc(PHOTO_SEEN, sizeof *a->seen);
+    a->seen_used = calloc(PHOTO_SEEN, sizeof *a->seen_used);
+    a->photos = a->buf && a->seen && a->seen_used;
+    if (!a->photos)
+        photos_end(a);
+    return a->photos;
+}
+
+/* Tell the caller of one photo problem, if it asked. */
+static void photo_found(const photo_ctx *p, const uint8_t sha[SC_HASH_LEN], bool damaged)
+{
+    const sd_audit_opts *o = p->a->opts;
+    if (!o || !o->photo)
+        return;
+    sd_audit_photo ph;
+    memcpy(ph.sha, sha, SC_HASH_LEN);
+    ph.damaged = damaged;
+    ph.idx = p->row->idx;
+    memcpy(ph.op_id, p->row->op_id, SC_HASH_LEN);
+    memcpy(ph.author, p->row->author, SC_KEY_LEN);
+    o->photo(o->ctx, &ph);
+}
+
+/* Is the photo stored with the bytes its name says?  A read failure fails the audit (a->rc). */
+static void check_photo(const photo_ctx *p, const uint8_t sha[SC_HASH_LEN])
+{
+    audit *a = p->a;
+    size_t slot = ((size_t)sha[0] | (size_t)sha[1] << 8) % PHOTO_SEEN;
+    if (a->seen_used[slot] && memcmp(a->seen[slot], sha, SC_HASH_LEN) == 0)
+        return;
+    a->rep->photos++;
+    char name[SC_HASH_HEX], path[SD_PATH_MAX + 80];
+    hex(sha, SC_HASH_LEN, name, sizeof name);
+    if (!sd_blob_path(a->data_dir, name, path, sizeof path)) {
+        storage(a,
+                sc_err_set(a->err, SC_ERR_INVALID_ARG, 0, "audit: data directory path too long"));
+        return;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        if (a->rep->photos_missing++ == 0)
+            photo_where(p, name, a->first_missing, sizeof a->first_missing);
+        photo_found(p, sha, false);
+        return;
+    }
+    if (fd < 0) {
+        storage(a, sc_err_set(a->err, SC_ERR_IO, 0, "audit: cannot read %s: %s", path,
+                              strerror(errno)));
+        return;
+    }
+    sc_sha256_ctx h;
+    sc_sha256_init(&h);
+    ssize_t n;
+    while ((n = read(fd, a->buf, PHOTO_BUF)) > 0 || (n < 0 && errno == EINTR)) {
+        if (n > 0) {
+            sc_sha256_update(&h, a->buf, (size_t)n);
+            a->rep->photo_bytes += (uint64_t)n;
+        }
+    }
+    int e = errno;
+    close(fd);
+    if (n < 0) {
+        storage(a,
+                sc_err_set(a->err, SC_ERR_IO, 0, "audit: cannot read %s: %s", path, strerror(e)));
+        return;
+    }
+    uint8_t got[SC_HASH_LEN];
+    sc_sha256_final(&h, got);
+    if (memcmp(got, sha, SC_HASH_LEN) != 0) {
+        if (a->rep->photos_bad++ == 0)
+            photo_where(p, name, a->first_bad, sizeof a->first_bad);
+        photo_found(p, sha, true);
+        return;
+    }
+    memcpy(a->seen[slot], sha, SC_HASH_LEN);
+    a->seen_used[slot] = true;
+}
+
+/* After everything else held: one problem naming the first missing and the first damaged photo. */
+static void photos_verdict(audit *a)
+{
+    const sd_audit_report *r = a->rep;
+    if (a->rc != SC_OK || (r->photos_missing == 0 && r->photos_bad == 0))
+        return;
+    char missing[SC_ERR_MSG_MAX + 160] = "", bad[SC_ERR_MSG_MAX + 160] = "";
+    if (r->photos_missing)
+        snprintf(missing, sizeof missing,
+                 "photos not stored in blobs/ (%llu names in ops): the first, %s, is lost or not "
+                 "uploaded yet by that device",
+                 (unsigned long long)r->photos_missing, a->first_missing);
+    if (r->photos_bad)
+        snprintf(bad, sizeof bad,
+                 "stored photos whose bytes do not match their hash (%llu names in ops): the "
+                 "first, %s",
+                 (unsigned long long)r->photos_bad, a->first_bad);
+    problem(a, "%s%s%s", missing, missing[0] && bad[0] ? "; " : "", bad);
+    a->rep->photos_only = r->photos_bad == 0;
 }
 
 static bool feed_entry(void *ctx, const sd_op_row *row)
@@ -200,6 +364,9 @@ static bool feed_entry(void *ctx, const sd_op_row *row)
             devrec *d = &a->dev[a->ndev++];
             memset(d, 0, sizeof *d);
             memcpy(d->device, o->entity.data, SC_ID_LEN);
+            /* sc_op_check let the op through: key and user have their sizes. */
+            memcpy(d->key, o->device_enroll->key.data, SC_KEY_LEN);
+            memcpy(d->user, o->device_enroll->user.data, SC_ID_LEN);
             d->enrolled = row->idx;
         }
     } else if (a->rc == SC_OK && o->body_case == SCPB__OP__BODY_DEVICE_REVOKE) {
@@ -208,6 +375,14 @@ static bool feed_entry(void *ctx, const sd_op_row *row)
             d->revoked = true;
             d->revoked_idx = row->idx;
         }
+    }
+    if (a->rc == SC_OK && a->photos) {
+        photo_ctx pc = {a, row};
+        const ProtobufCBinaryData *ph = NULL;
+        size_t k = sc_op_photos(o, &ph);
+        for (size_t j = 0; j < k && a->rc == SC_OK; j++)
+            if (ph[j].len == SC_HASH_LEN)
+                check_photo(&pc, ph[j].data);
     }
     sc_op_free(a->env, op);
     if (a->rc != SC_OK)
@@ -364,9 +539,6 @@ static void check_row(audit *a, const sd_entity_row *row, const Scpb__EntityStat
         break;
     case SCPB__ENTITY_STATE__KIND_FINDING:
         has_target = true;
-            /* sc_op_check let the op through: key and user have their sizes. */
-            memcpy(d->key, o->device_enroll->key.data, SC_KEY_LEN);
-            memcpy(d->user, o->device_enroll->user.data, SC_ID_LEN);
         target = st->finding->target.data;
         vis = SD_VIS_FINDING_FREE;
         if (st->finding->has_inspection) {
@@ -648,8 +820,41 @@ static sc_status meta_copy(sd_store *s, const char *key, void *out, size_t cap, 
     return rc;
 }
 
-sc_status sd_audit_run(const char *data_dir, sd_audit_report *rep, sc_err *err)
+/*
+ * 4. DIR/server.key holds the key the register is signed with.  A missing,
+ * unreadable or foreign key is a problem naming the file and both keys.
+ */
+static void check_key(audit *a, const char *data_dir)
 {
+    char path[SD_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/server.key", data_dir);
+    sc_keypair *kp = NULL;
+    sc_err e;
+    sc_err_clear(&e);
+    sc_status rc = sd_keyfile_read(path, &kp, &e);
+    char want[SC_KEY_LEN * 2 + 1], got[SC_KEY_LEN * 2 + 1];
+    hex(a->server_key, SC_KEY_LEN, want, sizeof want);
+    if (rc != SC_OK) {
+        problem(a, "the server key: %s (this register is signed with key %s)", e.msg, want);
+        return;
+    }
+    if (sodium_memcmp(sc_keypair_public(kp), a->server_key, SC_KEY_LEN) != 0) {
+        hex(sc_keypair_public(kp), SC_KEY_LEN, got, sizeof got);
+        problem(a,
+                "the server key in %s is %s, another register's: this register's checkpoints "
+                "and server-signed ops are signed with %s (restore the server.key backed up "
+                "with this register)",
+                path, got, want);
+    } else {
+        a->rep->key_checked = true;
+    }
+    sc_keypair_free(kp);
+}
+
+sc_status sd_audit_run(const char *data_dir, const sd_audit_opts *opts, sd_audit_report *rep,
+                       sc_err *err)
+{
+    unsigned checks = opts ? opts->checks : SD_AUDIT_ALL;
     memset(rep, 0, sizeof *rep);
     sc_err_clear(err);
     if (sc_crypto_init() != SC_OK)
@@ -661,6 +866,10 @@ sc_status sd_audit_run(const char *data_dir, sd_audit_report *rep, sc_err *err)
     a.env = sd_env_system();
     a.rep = rep;
     a.err = err;
+    a.data_dir = data_dir;
+    a.opts = opts;
+    if ((checks & SD_AUDIT_PHOTOS) && !photos_begin(&a))
+        return sc_err_set(err, SC_ERR_NOMEM, 0, "audit: out of memory");
     sc_merkle_frontier_init(&a.fr);
     sc_replica_hash_init(&a.rh);
     sc_status rc = sd_store_sqlite_open(path, false, &a.s, err);
@@ -683,7 +892,11 @@ sc_status sd_audit_run(const char *data_dir, sd_audit_report *rep, sc_err *err)
     if (rc != SC_OK)
         goto out;
 
-    /* 1. entries interleaved with the checkpoints they complete */
+    /* 4. first, as it needs nothing else: the key */
+    if (checks & SD_AUDIT_KEY)
+        check_key(&a, data_dir);
+
+    /* 1. entries interleaved with the checkpoints they complete (and 5. their photos) */
     rc = a.s->vt->checkpoint_scan(a.s, feed_checkpoint, &a, err);
     if (rc != SC_OK)
         storage(&a, rc);
@@ -738,6 +951,7 @@ sc_status sd_audit_run(const char *data_dir, sd_audit_report *rep, sc_err *err)
         if (rc != SC_OK)
             storage(&a, rc);
     }
+    photos_verdict(&a);
     sc_replica_hash_final(&a.rh, rep->replica_hash);
     rc = a.rc;
 out:
@@ -747,7 +961,20 @@ out:
     }
     sc_auditor_free(a.aud);
     free(a.dev);
+    photos_end(&a);
     return rc;
+}
+
+/* Print one photo problem as the audit finds it. */
+static void print_photo(void *ctx, const sd_audit_photo *p)
+{
+    (void)ctx;
+    char sh[SC_HASH_HEX], oh[SC_HASH_HEX], kh[SC_KEY_LEN * 2 + 1];
+    hex(p->sha, SC_HASH_LEN, sh, sizeof sh);
+    hex(p->op_id, SC_HASH_LEN, oh, sizeof oh);
+    hex(p->author, SC_KEY_LEN, kh, sizeof kh);
+    printf("  photo %s: %s, named by entry %llu (op %.16s, made by device %.16s)\n",
+           p->damaged ? "damaged" : "not stored", sh, (unsigned long long)p->idx, oh, kh);
 }
 
 int sd_cmd_audit(int argc, char **argv)
@@ -770,7 +997,9 @@ int sd_cmd_audit(int argc, char **argv)
     }
     sd_audit_report rep;
     sc_err err;
-    sc_status rc = sd_audit_run(data, &rep, &err);
+    printf("audit of %s\n", data);
+    sd_audit_opts opts = {SD_AUDIT_ALL, print_photo, NULL};
+    sc_status rc = sd_audit_run(data, &opts, &rep, &err);
     if (rc != SC_OK && rc != SC_ERR_REJECTED) {
         fprintf(stderr, "syncd audit: %s\n", err.msg);
         return 1;
@@ -778,7 +1007,6 @@ int sd_cmd_audit(int argc, char **argv)
     char root[SC_HASH_HEX], rh[SC_HASH_HEX];
     hex(rep.root, SC_HASH_LEN, root, sizeof root);
     hex(rep.replica_hash, SC_HASH_LEN, rh, sizeof rh);
-    printf("audit of %s\n", data);
     printf("  log entries checked:   %llu (decoding, signature, enrollment, revocation, role, leaf "
            "hash)\n",
            (unsigned long long)rep.entries);
@@ -791,11 +1019,18 @@ int sd_cmd_audit(int argc, char **argv)
            "events\n",
            (unsigned long long)rep.codes, (unsigned long long)rep.devices,
            (unsigned long long)rep.assignees, (unsigned long long)rep.releases);
+    printf("  photos checked:        %llu (%llu bytes hashed; %llu not stored, %llu not matching "
+           "their hash)\n",
+           (unsigned long long)rep.photos, (unsigned long long)rep.photo_bytes,
+           (unsigned long long)rep.photos_missing, (unsigned long long)rep.photos_bad);
+    printf("  server key:            %s\n",
+           rep.key_checked ? "DIR/server.key signs this register" : "not confirmed");
     if (rc == SC_OK) {
         printf("  root %s\n  replica hash %s\nOK: everything holds\n", root, rh);
         return 0;
     }
     printf("FAILED: %s\n", rep.problem);
     fprintf(stderr, "syncd audit: %s\n", rep.problem);
-    return 1;
+    /* Only photos not stored: told apart, as tablets may still be uploading them. */
+    return rep.photos_only ? 3 : 1;
 }

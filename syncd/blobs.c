@@ -150,11 +150,24 @@ static bool pathf(char *out, size_t cap, const char *dir, const char *name, cons
     return n > 0 && (size_t)n < cap;
 }
 
-static bool final_path(const sd_blobs *b, const char *name, char *out, size_t cap)
+/* root/xx/name: where a stored blob lives under the store's root. */
+static bool stored_path(const char *root, const char *name, char *out, size_t cap)
 {
     char shard[3] = {name[0], name[1], '\0'};
-    int n = snprintf(out, cap, "%s/%s/%s", b->root, shard, name);
+    int n = snprintf(out, cap, "%s/%s/%s", root, shard, name);
     return n > 0 && (size_t)n < cap;
+}
+
+static bool final_path(const sd_blobs *b, const char *name, char *out, size_t cap)
+{
+    return stored_path(b->root, name, out, cap);
+}
+
+bool sd_blob_path(const char *data_dir, const char *name, char *out, size_t cap)
+{
+    char root[SD_PATH_MAX];
+    return name_ok(name) && pathf(root, sizeof root, data_dir, "blobs", "") &&
+           stored_path(root, name, out, cap);
 }
 
 static bool shard_path(const sd_blobs *b, const char *name, char *out, size_t cap)

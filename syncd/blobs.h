@@ -54,6 +54,13 @@ void sd_blobs_close(sd_blobs *b);
 /* True when the len bytes are 64 lowercase hex digits. */
 bool sd_blob_name_valid(const char *name, size_t len);
 
+/*
+ * The path of stored blob `name` (a valid name) under data_dir, into out
+ * (cap bytes), without opening the store: for readers that must change
+ * nothing, such as `syncd audit`.  False for a bad name or a path too long.
+ */
+bool sd_blob_path(const char *data_dir, const char *name, char *out, size_t cap);
+
 typedef struct sd_blob_info {
     bool stored;     /* the blob is complete */
     uint64_t size;   /* stored: its size in bytes */

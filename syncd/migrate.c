@@ -96,7 +96,7 @@ int sd_cmd_migrate(int argc, char **argv)
         goto out;
     }
     sd_audit_report rep;
-    sc_status rc = sd_audit_run(data, &rep, &err);
+    sc_status rc = sd_audit_run(data, &(sd_audit_opts){SD_AUDIT_REGISTER, NULL, NULL}, &rep, &err);
     if (rc != SC_OK) {
         fprintf(stderr, "syncd migrate: the audit after the migration failed: %s%s%s\n",
                 rc == SC_ERR_REJECTED ? rep.problem : err.msg,

@@ -4,7 +4,9 @@
 # size, root and replica hash as the register, and the root the devices
 # verified.  One flipped byte in the bundle, or one row changed in the
 # register (an op's bytes in the log, or an entity's stored state), makes
-# them fail and name the log entry.  The auditor's own replica sees and
+# them fail and name the log entry; so does a bad restore (a photo lost or
+# damaged, another register's server key), naming the photo and its op, or
+# the key.  The auditor's own replica sees and
 # verifies everything, the unannounced plan included, and records nothing.
 source "$(dirname "$0")/cli_common.bash"
 
@@ -110,4 +112,55 @@ expect_eq "$rc" 1 "syncd audit of a forged state"
 named "$out" "syncd audit of a forged state"
 grep -q "the latest of finding $LANE: the stored state differs from replaying" <<<"$out" ||
   fail "the audit says what differs: $out"
+# A bad restore, on copies of the data directory: each is wrong in a way the log cannot show,
+# and the audit must say so, naming what is wrong (the photo and the op naming it, or the key).
+PIPE=$(sha256sum "$TMP/pipe.jpg" | cut -d' ' -f1)
+[[ -f $DATA/blobs/${PIPE:0:2}/$PIPE ]] || fail "the photo is stored"
+grep -q "^  photos checked: *[1-9][0-9]* (.* 0 not stored, 0 not matching" <<<"$audit" ||
+  fail "the clean audit checked the photos: $audit"
+ATTACH=$(sc auditor show "$GAS" | jq -c '[.history[] | select(.kind == "photo_attach")][0]')
+AIDX=$(jq .log_index <<<"$ATTACH")
+AOP=$(jq -r .op <<<"$ATTACH")
+[[ $AIDX =~ ^[0-9]+$ && ${#AOP} -eq 64 ]] || fail "the photo's op: $ATTACH"
+# restored: a fresh copy of the data directory in $TMP/restored.
+restored() { rm -rf "$TMP/restored"; cp -a "$DATA" "$TMP/restored"; }
+# bad_restore WHAT STATUS NEEDLE...: the audit of $TMP/restored exits STATUS (3: only photos not
+# stored, which a tablet may still upload; 1: anything else) saying FAILED and naming every NEEDLE;
+# its stderr names the first.
+bad_restore() {
+  local what=$1 want=$2 rc=0 out n
+  shift 2
+  out=$("$SYNCD" audit --data "$TMP/restored" 2>"$TMP/err") || rc=$?
+  expect_eq "$rc" "$want" "syncd audit after $what"
+  grep -q "^FAILED: " <<<"$out" || fail "the audit after $what says FAILED: $out"
+  for n in "$@"; do
+    grep -qF -- "$n" <<<"$out" || fail "the audit after $what does not name '$n': $out"
+  done
+  grep -qF -- "$1" "$TMP/err" || fail "stderr after $what does not name '$1': $(cat "$TMP/err")"
+}
+NAMED="$PIPE named by entry $AIDX (op ${AOP:0:16}"
+LISTED="$PIPE, named by entry $AIDX (op ${AOP:0:16}"
+# The photo lost.
+restored
+rm "$TMP/restored/blobs/${PIPE:0:2}/$PIPE"
+bad_restore "a lost photo" 3 "$NAMED" "photo not stored: $LISTED" "not stored"
+# The photo's bytes damaged: one byte flipped, the size unchanged.
+restored
+f="$TMP/restored/blobs/${PIPE:0:2}/$PIPE"
+chmod u+w "$f"
+printf '\x00' | dd of="$f" bs=1 seek=3 conv=notrunc status=none
+[[ $(sha256sum "$f" | cut -d' ' -f1) != "$PIPE" ]] || fail "the photo was damaged"
+bad_restore "a damaged photo" 1 "$NAMED" "photo damaged: $LISTED" "do not match their hash"
+# Another register's server key, in place of this one's.
+restored
+"$SYNCD" init --data "$TMP/other" --origin other.example/register >/dev/null
+cp -p "$TMP/other/server.key" "$TMP/restored/server.key"
+OURS=$(sqlite3 "$DATA/register.db" "SELECT lower(hex(value)) FROM meta WHERE key = 'server_key'")
+THEIRS=$(sqlite3 "$TMP/other/register.db" "SELECT lower(hex(value)) FROM meta WHERE key = 'server_key'")
+[[ ${#OURS} -eq 64 && ${#THEIRS} -eq 64 && $OURS != "$THEIRS" ]] || fail "two keys: $OURS $THEIRS"
+bad_restore "another register's key" 1 "$TMP/restored/server.key" "$THEIRS" "$OURS"
+# The same directory with its own key back audits clean.
+cp -p "$DATA/server.key" "$TMP/restored/server.key"
+out=$("$SYNCD" audit --data "$TMP/restored") || fail "the restored copy with its key: $out"
+grep -q "^OK: everything holds" <<<"$out" || fail "the restored copy with its key: $out"
 echo "ok: audit"

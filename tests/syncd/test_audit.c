@@ -69,7 +69,7 @@ static void audit_fails_naming(rf *f, const char *want)
 {
     sd_audit_report rep;
     sc_err err;
-    ck_assert_int_eq(sd_audit_run(f->data, &rep, &err), SC_ERR_REJECTED);
+    ck_assert_int_eq(sd_audit_run(f->data, NULL, &rep, &err), SC_ERR_REJECTED);
     ck_assert(rep.has_problem);
     ck_assert_msg(strstr(rep.problem, want) != NULL, "problem \"%s\" does not name \"%s\"",
                   rep.problem, want);
@@ -83,7 +83,8 @@ START_TEST(audit_passes_on_a_good_register)
     rf *f = &w.f;
     sd_audit_report rep;
     sc_err err;
-    ck_assert_msg(sd_audit_run(f->data, &rep, &err) == SC_OK, "%s / %s", rep.problem, err.msg);
+    ck_assert_msg(sd_audit_run(f->data, NULL, &rep, &err) == SC_OK, "%s / %s", rep.problem,
+                  err.msg);
     ck_assert_uint_eq(rep.entries, rf_log_size(f));
     ck_assert_uint_gt(rep.checkpoints, 10);
     ck_assert_uint_gt(rep.nodes, 0);
@@ -268,7 +269,7 @@ START_TEST(export_writes_a_bundle_whose_trailer_matches)
     ck_assert_uint_eq(cps, stats.checkpoints);
     /* The audit computes the same replica hash. */
     sd_audit_report ar;
-    ck_assert_int_eq(sd_audit_run(f->data, &ar, &err), SC_OK);
+    ck_assert_int_eq(sd_audit_run(f->data, NULL, &ar, &err), SC_OK);
     ck_assert_mem_eq(ar.replica_hash, rep.replica_hash, SC_HASH_LEN);
     free(b);
     sd_msg_free(cp);

@@ -146,7 +146,7 @@ static void load(uint32_t commit_max)
     ck_assert_uint_eq(cp->size, start + TOTAL);
     sd_msg_free(cp);
     sd_audit_report rep;
-    ck_assert_msg(sd_audit_run(f->data, &rep, &err) == SC_OK, "%s %s", rep.problem, err.msg);
+    ck_assert_msg(sd_audit_run(f->data, NULL, &rep, &err) == SC_OK, "%s %s", rep.problem, err.msg);
     for (int t = 0; t < THREADS; t++)
         rf_dev_free(&devs[t]);
     world_close(&w);

@@ -332,7 +332,7 @@ START_TEST(cross_district_check_for_the_named_inspector_only)
     /* The log stays auditable: scope is not part of the audit, the role table is. */
     sd_audit_report rep;
     sc_err err;
-    ck_assert_msg(sd_audit_run(f->data, &rep, &err) == SC_OK, "%s %s", rep.problem, err.msg);
+    ck_assert_msg(sd_audit_run(f->data, NULL, &rep, &err) == SC_OK, "%s %s", rep.problem, err.msg);
     rf_dev_free(&insp2);
     world_close(&w);
 }
@@ -829,7 +829,8 @@ START_TEST(proofs_and_audit_beyond_a_tile)
 
     /* The audit checks every stored node: levels 4 and 8 here. */
     sd_audit_report rep;
-    ck_assert_msg(sd_audit_run(f->data, &rep, &err) == SC_OK, "%s / %s", rep.problem, err.msg);
+    ck_assert_msg(sd_audit_run(f->data, NULL, &rep, &err) == SC_OK, "%s / %s", rep.problem,
+                  err.msg);
     ck_assert_uint_eq(rep.nodes, n / 16 + n / 256);
     free(h);
     free(leaf);
