@@ -592,11 +592,9 @@ Scpb__Error *sct_error(const sct_resp *r)
 
 /* ---- protocol helpers ---- */
 
-long sct_enroll(sct_client *c, const char *code, const sc_keypair *key, const char *label,
-                Scpb__EnrollResponse **out)
+long sct_enroll_answer(sct_client *c, const char *code, const sc_keypair *key, const char *label,
+                       sct_resp *out)
 {
-    if (out)
-        *out = NULL;
     const uint8_t *pub = sc_keypair_public(key);
     size_t cl = strlen(code);
     uint8_t *msg = malloc(cl + SC_KEY_LEN);
@@ -621,12 +619,21 @@ long sct_enroll(sct_client *c, const char *code, const sc_keypair *key, const ch
     ck_assert_ptr_nonnull(buf);
     scpb__enroll_request__pack(&er, buf);
     static const char *const hdr[] = {"Content-Type: application/x-protobuf", NULL};
-    sct_resp r;
     const sc_keypair *saved = c->key;
     c->key = NULL; /* enrollment is unsigned */
-    long st = sct_request(c, "POST", "/v1/enroll", buf, n, hdr, NULL, &r);
+    long st = sct_request(c, "POST", "/v1/enroll", buf, n, hdr, NULL, out);
     c->key = saved;
     free(buf);
+    return st;
+}
+
+long sct_enroll(sct_client *c, const char *code, const sc_keypair *key, const char *label,
+                Scpb__EnrollResponse **out)
+{
+    if (out)
+        *out = NULL;
+    sct_resp r;
+    long st = sct_enroll_answer(c, code, key, label, &r);
     if (st == 200 && out) {
         *out = scpb__enroll_response__unpack(NULL, r.len, r.body);
         ck_assert_ptr_nonnull(*out);
@@ -694,15 +701,19 @@ sc_op *sct_device_op(const sc_keypair *kp, uint64_t *clock, Scpb__Op *op)
     return out;
 }
 
-sc_op *sct_op_open_inspection(const sc_keypair *kp, uint64_t *clock, uint8_t id[SC_ID_LEN],
-                              const uint8_t target[SC_ID_LEN])
+sc_op *sct_op_inspection_open(const sc_keypair *kp, uint64_t *clock, const uint8_t id[SC_ID_LEN],
+                              const uint8_t target[SC_ID_LEN], const uint8_t *assignment)
 {
-    sc_uuid7_new(sct_sys_env(), id);
     Scpb__Op op = SCPB__OP__INIT;
     Scpb__InspectionOpen io = SCPB__INSPECTION_OPEN__INIT;
     io.has_target = true;
     io.target.data = (uint8_t *)(uintptr_t)target;
     io.target.len = SC_ID_LEN;
+    if (assignment) {
+        io.has_assignment = true;
+        io.assignment.data = (uint8_t *)(uintptr_t)assignment;
+        io.assignment.len = SC_ID_LEN;
+    }
     io.has_kind = true;
     io.kind = SCPB__INSPECTION_KIND__KIND_SPOT;
     io.has_disclosure = true;
@@ -710,13 +721,20 @@ sc_op *sct_op_open_inspection(const sc_keypair *kp, uint64_t *clock, uint8_t id[
     io.has_relation = true;
     io.relation = SCPB__RELATION__RELATION_SUPERIOR;
     op.has_entity = true;
-    op.entity.data = id;
+    op.entity.data = (uint8_t *)(uintptr_t)id;
     op.entity.len = SC_ID_LEN;
     op.has_entity_type = true;
     op.entity_type = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
     op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
     op.inspection_open = &io;
     return sct_device_op(kp, clock, &op);
+}
+
+sc_op *sct_op_open_inspection(const sc_keypair *kp, uint64_t *clock, uint8_t id[SC_ID_LEN],
+                              const uint8_t target[SC_ID_LEN])
+{
+    sc_uuid7_new(sct_sys_env(), id);
+    return sct_op_inspection_open(kp, clock, id, target, NULL);
 }
 
 sc_op *sct_op_note(const sc_keypair *kp, uint64_t *clock, const uint8_t entity[SC_ID_LEN],

@@ -139,6 +139,9 @@ Scpb__Error *sct_error(const sct_resp *r);
 
 /* ---- protocol helpers ---- */
 
+/* POST /v1/enroll for key with code (unsigned), keeping the whole answer in *out (dispose it). */
+long sct_enroll_answer(sct_client *c, const char *code, const sc_keypair *key, const char *label,
+                       sct_resp *out);
 /* POST /v1/enroll for key with code (unsigned).  *out (may be NULL) gets the response on 200. */
 long sct_enroll(sct_client *c, const char *code, const sc_keypair *key, const char *label,
                 Scpb__EnrollResponse **out);
@@ -154,6 +157,9 @@ long sct_sync(sct_client *c, sc_op *const *ops, size_t n, const uint8_t *cursor,
  */
 sc_op *sct_device_op(const sc_keypair *kp, uint64_t *clock, Scpb__Op *op);
 
+/* InspectionOpen of `target` (spot check, open) creating entity id, under assignment (NULL: none). */
+sc_op *sct_op_inspection_open(const sc_keypair *kp, uint64_t *clock, const uint8_t id[SC_ID_LEN],
+                              const uint8_t target[SC_ID_LEN], const uint8_t *assignment);
 /* InspectionOpen of `target` (spot check, open) creating entity id (filled with a new UUIDv7). */
 sc_op *sct_op_open_inspection(const sc_keypair *kp, uint64_t *clock, uint8_t id[SC_ID_LEN],
                               const uint8_t target[SC_ID_LEN]);

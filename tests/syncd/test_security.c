@@ -10,7 +10,11 @@
  * register did not move.  tests/syncd/test_serve_sync.c covers the
  * rejection reasons one by one; this file is the threat model's checklist.
  */
+#include <arpa/inet.h>
 #include <check.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,8 +319,9 @@ START_TEST(target_out_of_scope)
 }
 END_TEST
 
-/* A finding in an inspection of fx.target, accepted; its id and create op id out. */
-static void make_finding(uint8_t finding[SC_ID_LEN], uint8_t create_id[SC_HASH_LEN])
+/* A finding of `grade` in an inspection of fx.target, accepted; its id and create op id out. */
+static void make_graded_finding(Scpb__Grade grade, uint8_t finding[SC_ID_LEN],
+                                uint8_t create_id[SC_HASH_LEN])
 {
     uint8_t insp[SC_ID_LEN];
     sc_op *ops[2];
@@ -328,8 +333,9 @@ static void make_finding(uint8_t finding[SC_ID_LEN], uint8_t create_id[SC_HASH_L
     fc.has_target = true;
     fc.target = (ProtobufCBinaryData){SC_ID_LEN, fx.target};
     fc.has_grade = true;
-    fc.grade = SCPB__GRADE__GRADE_GENERAL;
-    fc.description = "消防通道被占用";
+    fc.grade = grade;
+    fc.description =
+        grade == SCPB__GRADE__GRADE_MAJOR ? "燃气管道老化未按期检验" : "消防通道被占用";
     op.body_case = SCPB__OP__BODY_FINDING_CREATE;
     op.finding_create = &fc;
     sc_uuid7_new(sct_sys_env(), finding);
@@ -338,6 +344,12 @@ static void make_finding(uint8_t finding[SC_ID_LEN], uint8_t create_id[SC_HASH_L
     memcpy(create_id, ops[1]->id, SC_HASH_LEN);
     sc_op_free(sct_sys_env(), ops[0]);
     sc_op_free(sct_sys_env(), ops[1]);
+}
+
+/* A general finding in an inspection of fx.target, accepted; its id and create op id out. */
+static void make_finding(uint8_t finding[SC_ID_LEN], uint8_t create_id[SC_HASH_LEN])
+{
+    make_graded_finding(SCPB__GRADE__GRADE_GENERAL, finding, create_id);
 }
 
 /* ---- an inspector closing a finding ---- */
@@ -756,6 +768,542 @@ START_TEST(server_key_readable_by_others)
 }
 END_TEST
 
+/* ---- oracles: hidden entities answer as nonexistent ones ---- */
+
+/* A new device of login, enrolled; its key out (free it) and a client for it in c. */
+static sc_keypair *device_of(sct_client *c, const char *login, uint32_t n)
+{
+    sc_keypair *k = sct_key(n);
+    sct_client_init(c, srv.url, k);
+    enroll(c, k, login, NULL);
+    return k;
+}
+
+/* `syncd admin` printing an id; the id decoded into out. */
+static void admin_entity(const char *const *a, uint8_t out[SC_ID_LEN])
+{
+    char line[256];
+    admin_id(line, sizeof line, a);
+    ck_assert_int_eq(sc_hex_decode(line, strlen(line), out, SC_ID_LEN), SC_OK);
+}
+
+/*
+ * Push op as c; its whole answer (every field of the OpResult but the op
+ * id, which hashes the op) as text, with the hex of each of the n ids
+ * replaced by "ID".  Nothing may be stored.
+ */
+static char *op_answer(sct_client *c, sc_op *op, const uint8_t (*ids)[SC_ID_LEN], size_t n)
+{
+    mark();
+    Scpb__SyncResponse *r = NULL;
+    ck_assert_int_eq(sct_sync(c, &op, 1, NULL, 0, 0, &r), 200);
+    ck_assert_uint_eq(r->n_results, 1);
+    const Scpb__OpResult *res = r->results[0];
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", res->message ? res->message : "");
+    for (size_t i = 0; i < n; i++) {
+        char hex[SC_ID_HEX];
+        ck_assert_int_eq(sc_hex_encode(ids[i], SC_ID_LEN, hex, sizeof hex), SC_OK);
+        for (char *at; (at = strstr(msg, hex)) != NULL;)
+            memmove(at + 2, at + strlen(hex), strlen(at + strlen(hex)) + 1), memcpy(at, "ID", 2);
+    }
+    char *out = malloc(700);
+    snprintf(out, 700, "status %d/%d, log index %d/%llu, reason %d/%d, message %d \"%s\"",
+             res->has_status, res->status, res->has_log_index, (unsigned long long)res->log_index,
+             res->has_reason, res->reason, res->message != NULL, msg);
+    scpb__sync_response__free_unpacked(r, NULL);
+    unchanged("a probe of a hidden entity");
+    return out;
+}
+
+/* The answers to two probes are the same, and are refusals for `reason`. */
+static void same_answer(char *hidden, char *nonexistent, Scpb__Reason reason, const char *what)
+{
+    ck_assert_msg(strcmp(hidden, nonexistent) == 0, "%s:\n  hidden:      %s\n  nonexistent: %s",
+                  what, hidden, nonexistent);
+    char want[64];
+    snprintf(want, sizeof want, "status 1/%d, log index 0/0, reason 1/%d,",
+             SCPB__OP_STATUS__OP_REJECTED, reason);
+    ck_assert_msg(strncmp(hidden, want, strlen(want)) == 0, "%s: %s", what, hidden);
+    free(hidden);
+    free(nonexistent);
+}
+
+/* A rectification report on entity, claimed to be of type. */
+static sc_op *report_op(const sc_keypair *k, const uint8_t entity[SC_ID_LEN], Scpb__EntityType type,
+                        const uint8_t (*deps)[SC_HASH_LEN])
+{
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__RectificationReport rr = SCPB__RECTIFICATION_REPORT__INIT;
+    rr.note = "已整改";
+    op.body_case = SCPB__OP__BODY_RECTIFICATION_REPORT;
+    op.rectification_report = &rr;
+    return seal(k, &op, entity, type, deps, 1);
+}
+
+/*
+ * As c (key k), open an inspection of target under the plan, then under an
+ * id the register does not have: the same answer, unknown_reference.
+ */
+static void open_under_plan(sct_client *c, const sc_keypair *k, const uint8_t target[SC_ID_LEN],
+                            const uint8_t plan[SC_ID_LEN], const char *what)
+{
+    uint8_t ids[4][SC_ID_LEN];
+    memcpy(ids[0], plan, SC_ID_LEN);
+    sc_uuid7_new(sct_sys_env(), ids[1]);
+    sc_uuid7_new(sct_sys_env(), ids[2]);
+    sc_uuid7_new(sct_sys_env(), ids[3]);
+    sc_op *via_plan = sct_op_inspection_open(k, &clk, ids[2], target, ids[0]);
+    sc_op *via_none = sct_op_inspection_open(k, &clk, ids[3], target, ids[1]);
+    const uint8_t(*named)[SC_ID_LEN] = (const uint8_t(*)[SC_ID_LEN])ids;
+    same_answer(op_answer(c, via_plan, named, 4), op_answer(c, via_none, named, 4),
+                SCPB__REASON__REASON_UNKNOWN_REFERENCE, what);
+    sc_op_free(sct_sys_env(), via_plan);
+    sc_op_free(sct_sys_env(), via_none);
+}
+
+/* T-GARDEN in the responsible unit's compound, and an unannounced plan on it naming inspector1. */
+static void secret_plan(uint8_t garden[SC_ID_LEN], uint8_t plan[SC_ID_LEN])
+{
+    static const char *const target[] = {"target",      "add",   "T-GARDEN",     "--name",
+                                         "君安花园3栋", "--org", "junan-garden", "--type",
+                                         "compound",    NULL};
+    static const char *const secret[] = {"assign",      "--target", "T-GARDEN", "--inspector",
+                                         "inspector1",  "--kind",   "spot",     "--disclosure",
+                                         "unannounced", NULL};
+    static const char *const insp2[] = {"user",  "add",    "inspector2", "--role",     "inspector",
+                                        "--org", "street", "--name",     "另一检查员", NULL};
+    admin_entity(target, garden);
+    admin_entity(secret, plan);
+    char line[256];
+    admin_id(line, sizeof line, insp2);
+}
+
+START_TEST(hidden_entities_answer_as_nonexistent)
+{
+    uint8_t garden[SC_ID_LEN], plan[SC_ID_LEN], insp[SC_ID_LEN], finding[SC_ID_LEN];
+    secret_plan(garden, plan);
+    /* inspector1's draft inspection of the garden, with a finding: hidden from the unit until
+     * submitted. */
+    sc_op *ops[2];
+    ops[0] = sct_op_open_inspection(ki, &clk, insp, garden);
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__FindingCreate fc = SCPB__FINDING_CREATE__INIT;
+    fc.has_inspection = true;
+    fc.inspection = (ProtobufCBinaryData){SC_ID_LEN, insp};
+    fc.has_target = true;
+    fc.target = (ProtobufCBinaryData){SC_ID_LEN, garden};
+    fc.has_grade = true;
+    fc.grade = SCPB__GRADE__GRADE_GENERAL;
+    fc.description = "楼道堆放杂物";
+    op.body_case = SCPB__OP__BODY_FINDING_CREATE;
+    op.finding_create = &fc;
+    sc_uuid7_new(sct_sys_env(), finding);
+    ops[1] = seal(ki, &op, finding, SCPB__ENTITY_TYPE__ENTITY_FINDING, NULL, 0);
+    accepted(&ci, ops, 2);
+    uint8_t none[SC_ID_LEN];
+    sc_uuid7_new(sct_sys_env(), none); /* an id the register does not have */
+    static const uint8_t guess[1][SC_HASH_LEN] = {{7}};
+
+    sct_client cr, c2;
+    sc_keypair *kr = device_of(&cr, "resp1", 61), *k2 = device_of(&c2, "inspector2", 62);
+    uint8_t ids[2][SC_ID_LEN];
+    memcpy(ids[0], none, SC_ID_LEN);
+    const Scpb__EntityType F = SCPB__ENTITY_TYPE__ENTITY_FINDING;
+    const Scpb__EntityType I = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
+    const Scpb__Reason UNKNOWN = SCPB__REASON__REASON_UNKNOWN_ENTITY;
+    struct {
+        const char *what;
+        sct_client *c;
+        const sc_keypair *k;
+        const uint8_t *hidden;
+        Scpb__EntityType claim;
+        bool note;
+    } probes[] = {
+        {"the unit reporting on a draft's finding", &cr, kr, finding, F, false},
+        {"the unit reporting on the plan, called a finding", &cr, kr, plan, F, false},
+        {"an unnamed inspector's note on the plan, called an inspection", &c2, k2, plan, I, true},
+        {"an unnamed inspector's note on the plan, called a finding", &c2, k2, plan, F, true},
+    };
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        const uint8_t *target[2] = {probes[i].hidden, none};
+        char *answer[2];
+        for (int j = 0; j < 2; j++) {
+            sc_op *p = probes[i].note ? sct_op_note(probes[i].k, &clk, target[j], probes[i].claim,
+                                                    guess, 1, "探一探")
+                                      : report_op(probes[i].k, target[j], probes[i].claim, guess);
+            memcpy(ids[1], probes[i].hidden, SC_ID_LEN);
+            answer[j] = op_answer(probes[i].c, p, (const uint8_t(*)[SC_ID_LEN])ids, 2);
+            sc_op_free(sct_sys_env(), p);
+        }
+        same_answer(answer[0], answer[1], UNKNOWN, probes[i].what);
+    }
+
+    /* A reference: the plan named by an inspection of another target. */
+    open_under_plan(&c2, k2, fx.target, plan, "an inspection of another target naming the plan");
+
+    /* A create on the plan's own id cannot succeed, but it does not say what the id is. */
+    sc_op *squat = sct_op_inspection_open(k2, &clk, plan, fx.target, NULL);
+    char *ans = op_answer(&c2, squat, NULL, 0);
+    ck_assert_msg(strstr(ans, "assignment") == NULL, "the answer names the hidden type: %s", ans);
+    free(ans);
+    sc_op_free(sct_sys_env(), squat);
+
+    /* The owner's work is untouched, and the unit still pulls none of it. */
+    size_t n = 0;
+    ck_assert(!pulls_entity(&cr, finding, &n));
+    ck_assert(!pulls_entity(&cr, plan, &n));
+    ck_assert(pulls_entity(&ci, finding, &n));
+    sc_op_free(sct_sys_env(), ops[0]);
+    sc_op_free(sct_sys_env(), ops[1]);
+    sct_client_dispose(&cr);
+    sct_client_dispose(&c2);
+    sc_keypair_free(kr);
+    sc_keypair_free(k2);
+}
+END_TEST
+
+START_TEST(unnamed_inspector_opening_under_unannounced_plan)
+{
+    uint8_t garden[SC_ID_LEN], plan[SC_ID_LEN], id[SC_ID_LEN];
+    secret_plan(garden, plan);
+    sct_client c2;
+    sc_keypair *k2 = device_of(&c2, "inspector2", 63);
+    /* inspector2 works in the street (the garden is in scope) but the plan does not name them. */
+    open_under_plan(&c2, k2, garden, plan, "an unnamed inspector opening under the plan");
+    /* The inspector the plan names opens it. */
+    sc_uuid7_new(sct_sys_env(), id);
+    sc_op *named = sct_op_inspection_open(ki, &clk, id, garden, plan);
+    accepted(&ci, &named, 1);
+    sc_op_free(sct_sys_env(), named);
+    sct_client_dispose(&c2);
+    sc_keypair_free(k2);
+}
+END_TEST
+
+/*
+ * A refusal's whole answer but its request id (which every answer has, and
+ * which differs by design): HTTP status, reason header, content type, and
+ * every field of the Error body.  The caller frees it; r is disposed.
+ */
+static char *error_answer(sct_resp *r)
+{
+    Scpb__Error *e = sct_error(r);
+    ck_assert_msg(e != NULL, "status %ld: the body is not an Error", r->status);
+    ck_assert(e->request_id && e->request_id[0]);
+    char *out = malloc(1024);
+    snprintf(out, 1024, "%ld %s %s | status %d/%u reason %d/%d message %d \"%s\" unknown %u",
+             r->status, r->reason, r->content_type, e->has_status, e->status, e->has_reason,
+             e->reason, e->message != NULL, e->message ? e->message : "", e->base.n_unknown_fields);
+    scpb__error__free_unpacked(e, NULL);
+    sct_resp_dispose(r);
+    return out;
+}
+
+/* An enrollment's whole answer, as error_answer. */
+static char *enroll_answer(sct_client *c, const char *code, const sc_keypair *k)
+{
+    sct_resp r;
+    sct_enroll_answer(c, code, k, NULL, &r);
+    return error_answer(&r);
+}
+
+START_TEST(enrollment_answers_tell_no_code_from_another)
+{
+    sct_client c;
+    sct_client_init(&c, srv.url, NULL);
+    char used[64], expired[64], unused[64];
+    sct_fixture_code(data, "supervisor1", used, sizeof used);
+    sc_keypair *first = sct_key(73);
+    ck_assert_int_eq(sct_enroll(&c, used, first, NULL, NULL), 200);
+    sct_fixture_code(data, "supervisor1", expired, sizeof expired);
+    char db[700];
+    snprintf(db, sizeof db, "%s/register.db", data);
+    sqlite3 *h = NULL;
+    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000);
+    ck_assert_int_eq(sqlite3_exec(h,
+                                  "UPDATE enroll_codes SET expires_ms = created_ms + 1 "
+                                  "WHERE used_ms IS NULL",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    sct_fixture_code(data, "supervisor1", unused, sizeof unused);
+
+    /* A new key: a used, an expired, a random and a malformed code get one answer. */
+    sc_keypair *k = sct_key(74);
+    const char *codes[] = {used, expired, "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ", "not a code at all"};
+    mark();
+    char *first_answer = enroll_answer(&c, codes[0], k);
+    ck_assert_msg(strncmp(first_answer, "403 forbidden_role ", 19) == 0, "%s", first_answer);
+    for (size_t i = 1; i < sizeof codes / sizeof codes[0]; i++) {
+        char *a = enroll_answer(&c, codes[i], k);
+        ck_assert_msg(strcmp(a, first_answer) == 0, "code \"%s\":\n  %s\nvs a used code:\n  %s",
+                      codes[i], a, first_answer);
+        free(a);
+    }
+    unchanged("enrollment with a used, expired, random or malformed code");
+    /* A key already enrolled: the valid unused code is answered as a random one, and kept. */
+    char *valid = enroll_answer(&c, unused, ki);
+    char *random = enroll_answer(&c, "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ", ki);
+    ck_assert_msg(strcmp(valid, random) == 0, "an enrolled key tells a valid code:\n  %s\n  %s",
+                  valid, random);
+    ck_assert_msg(strncmp(valid, "409 entity_exists ", 18) == 0, "%s", valid);
+    unchanged("an enrolled key probing codes");
+    ck_assert_int_eq(sct_enroll(&c, unused, k, NULL, NULL), 200);
+    free(valid);
+    free(random);
+    free(first_answer);
+    sc_keypair_free(k);
+    sc_keypair_free(first);
+    sct_client_dispose(&c);
+}
+END_TEST
+
+/* A non-loopback IPv4 address of this machine into ip (cap bytes); false when it has none. */
+static bool outside_address(char *ip, size_t cap)
+{
+    struct ifaddrs *all = NULL;
+    bool found = false;
+    if (getifaddrs(&all) != 0)
+        return false;
+    for (struct ifaddrs *i = all; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) ||
+            !(i->ifa_flags & IFF_UP))
+            continue;
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)i->ifa_addr;
+        found = inet_ntop(AF_INET, &in->sin_addr, ip, (socklen_t)cap) != NULL &&
+                strncmp(ip, "127.", 4) != 0;
+    }
+    freeifaddrs(all);
+    return found;
+}
+
+/* GET /metrics from base with the extra header lines (may be NULL); the answer in r. */
+static long get_metrics(const char *base, const char *const *headers, sct_resp *r)
+{
+    sct_client c;
+    sct_client_init(&c, base, NULL);
+    long st = sct_request(&c, "GET", "/metrics", NULL, 0, headers, NULL, r);
+    sct_client_dispose(&c);
+    return st;
+}
+
+START_TEST(metrics_for_operators_only)
+{
+    sct_resp r;
+    /* Loopback, no token configured: served. */
+    ck_assert_int_eq(get_metrics(srv.url, NULL, &r), 200);
+    ck_assert_ptr_nonnull(strstr((const char *)r.body, "syncd_log_size"));
+    sct_resp_dispose(&r);
+    /* From an address of the machine that is not loopback: refused. */
+    char ip[64], url[128];
+    if (outside_address(ip, sizeof ip)) {
+        ck_assert_int_eq(sct_server_stop(&srv), 0);
+        static const char *const any[] = {"--listen", "0.0.0.0:0", NULL};
+        sct_server_start(&srv, data, any);
+        snprintf(url, sizeof url, "http://%s:%u", ip, (unsigned)srv.port);
+        mark();
+        get_metrics(url, NULL, &r);
+        refused(&r, 403, "forbidden_role", "metrics from a non-loopback address");
+        char lo[64];
+        snprintf(lo, sizeof lo, "http://127.0.0.1:%u", (unsigned)srv.port);
+        ck_assert_int_eq(get_metrics(lo, NULL, &r), 200);
+        sct_resp_dispose(&r);
+    } else {
+        fprintf(stderr, "metrics_for_operators_only: this machine has no non-loopback IPv4 "
+                        "address; that refusal is covered by syncd/metrics alone\n");
+    }
+
+    /* With a token: asked of everyone, loopback too; a wrong one is answered as none at all. */
+    char token[700], conf[700], line[800];
+    static const char secret[] = "0f3c9a71d2e84b56a1c07e9f3b2d6c48e5a7f1093b8d2c6e4f7a1b0c9d8e2f3a";
+    snprintf(token, sizeof token, "%s/metrics.token", tmp);
+    snprintf(conf, sizeof conf, "%s/syncd.conf", tmp);
+    FILE *f = fopen(token, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%s\n", secret);
+    fclose(f);
+    ck_assert_int_eq(chmod(token, 0600), 0);
+    f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "metrics.token_file = %s\n", token);
+    fclose(f);
+    ck_assert_int_eq(sct_server_stop(&srv), 0);
+    const char *const with_conf[] = {"--config", conf, NULL};
+    sct_server_start(&srv, data, with_conf);
+    static const char *const wrong[] = {
+        "Authorization: Bearer 1f3c9a71d2e84b56a1c07e9f3b2d6c48e5a7f1093b8d2c6e4f7a1b0c9d8e2f3a",
+        NULL};
+    mark();
+    get_metrics(srv.url, NULL, &r);
+    char *none = error_answer(&r);
+    get_metrics(srv.url, wrong, &r);
+    char *bad = error_answer(&r);
+    ck_assert_msg(strcmp(none, bad) == 0, "no token:\n  %s\nwrong token:\n  %s", none, bad);
+    ck_assert_msg(strncmp(none, "403 forbidden_role ", 19) == 0, "%s", none);
+    free(none);
+    free(bad);
+    unchanged("metrics without the right token");
+    snprintf(line, sizeof line, "Authorization: Bearer %s", secret);
+    const char *const right[] = {line, NULL};
+    ck_assert_int_eq(get_metrics(srv.url, right, &r), 200);
+    ck_assert_ptr_nonnull(strstr((const char *)r.body, "syncd_ops_accepted_total"));
+    sct_resp_dispose(&r);
+
+    /* A token file others may read is refused at start, naming the fix. */
+    ck_assert_int_eq(sct_server_stop(&srv), 0);
+    ck_assert_int_eq(chmod(token, 0644), 0);
+    char log[700];
+    snprintf(log, sizeof log, "%s/refused.log", tmp);
+    const char *argv[] = {sct_syncd_path(), "serve",    "--data", data, "--listen",
+                          "127.0.0.1:0",    "--config", conf,     NULL};
+    ck_assert_int_eq(sct_wait_pid(sct_spawn(argv, log), 30000), 1);
+    f = fopen(log, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    ck_assert_msg(strstr(line, "chmod 600") != NULL, "%s", line);
+    sct_server_start(&srv, data, NULL);
+}
+END_TEST
+
+/* ---- separation of duties: one person, two tablets ---- */
+
+/* An op of `kind` on the finding with one dep; body filled from the arguments. */
+static sc_op *finding_op(const sc_keypair *k, const uint8_t finding[SC_ID_LEN],
+                         Scpb__Op__BodyCase kind, bool rectified, const uint8_t dep[SC_HASH_LEN])
+{
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__RectificationReport rr = SCPB__RECTIFICATION_REPORT__INIT;
+    Scpb__Revisit rv = SCPB__REVISIT__INIT;
+    Scpb__Closure cl = SCPB__CLOSURE__INIT;
+    op.body_case = kind;
+    rr.note = "已更换管道";
+    op.rectification_report = &rr;
+    if (kind == SCPB__OP__BODY_REVISIT) {
+        rv.has_result = true;
+        rv.result = rectified ? SCPB__REVISIT_RESULT__REVISIT_RECTIFIED
+                              : SCPB__REVISIT_RESULT__REVISIT_NOT_RECTIFIED;
+        op.revisit = &rv;
+    } else if (kind == SCPB__OP__BODY_CLOSURE) {
+        cl.note = "销号";
+        op.closure = &cl;
+    }
+    return seal(k, &op, finding, SCPB__ENTITY_TYPE__ENTITY_FINDING,
+                (const uint8_t(*)[SC_HASH_LEN])dep, 1);
+}
+
+/* Push one op as c, accepted; its id becomes the new head. */
+static void step(sct_client *c, sc_op *op, uint8_t head[SC_HASH_LEN])
+{
+    accepted(c, &op, 1);
+    memcpy(head, op->id, SC_HASH_LEN);
+    sc_op_free(sct_sys_env(), op);
+}
+
+START_TEST(one_person_two_tablets_closing_major_hazard)
+{
+    uint8_t finding[SC_ID_LEN], head[SC_HASH_LEN];
+    make_graded_finding(SCPB__GRADE__GRADE_MAJOR, finding, head);
+    sct_client ca, cb;
+    sc_keypair *ka = device_of(&ca, "supervisor1", 64), *kb = device_of(&cb, "supervisor1", 65);
+    const Scpb__Op__BodyCase REPORT = SCPB__OP__BODY_RECTIFICATION_REPORT,
+                             REVISIT = SCPB__OP__BODY_REVISIT, CLOSE = SCPB__OP__BODY_CLOSURE;
+    /* Tablet A reports the rectification, tablet B verifies it: both acknowledged... */
+    step(&ca, finding_op(ka, finding, REPORT, false, head), head);
+    step(&cb, finding_op(kb, finding, REVISIT, true, head), head);
+    sct_stored acked;
+    sct_stored_get(data, &acked);
+    /* ...but the hazard was not checked by someone else: neither tablet may close it. */
+    sc_op *close_a = finding_op(ka, finding, CLOSE, false, head);
+    sc_op *close_b = finding_op(kb, finding, CLOSE, false, head);
+    for (int i = 0; i < 2; i++) {
+        sc_op *c = i ? close_b : close_a;
+        mark();
+        Scpb__SyncResponse *r = NULL;
+        ck_assert_int_eq(sct_sync(i ? &cb : &ca, &c, 1, NULL, 0, 0, &r), 200);
+        const Scpb__OpResult *res = r->results[0];
+        ck_assert_int_eq(res->status, SCPB__OP_STATUS__OP_REJECTED);
+        ck_assert_int_eq(res->reason, SCPB__REASON__REASON_INVALID_TRANSITION);
+        ck_assert_msg(strstr(res->message, "someone other than") != NULL, "%s", res->message);
+        scpb__sync_response__free_unpacked(r, NULL);
+        unchanged("one supervisor's second tablet closing the hazard");
+    }
+    sc_op_free(sct_sys_env(), close_a);
+    sc_op_free(sct_sys_env(), close_b);
+    /* The acknowledged report and revisit stand. */
+    sct_stored now;
+    sct_stored_get(data, &now);
+    sct_stored_same(&acked, &now, "the acknowledged report and revisit");
+    /* Someone else's verification (sent back, reported again, verified) lets tablet B close it. */
+    step(&ci, finding_op(ki, finding, REVISIT, false, head), head);
+    step(&ca, finding_op(ka, finding, REPORT, false, head), head);
+    step(&ci, finding_op(ki, finding, REVISIT, true, head), head);
+    step(&cb, finding_op(kb, finding, CLOSE, false, head), head);
+    char out[8192];
+    int st = sct_audit(data, out, sizeof out);
+    ck_assert_msg(st == 0, "syncd audit exited %d: %s", st, out);
+    sct_client_dispose(&ca);
+    sct_client_dispose(&cb);
+    sc_keypair_free(ka);
+    sc_keypair_free(kb);
+}
+END_TEST
+
+/* ---- non-canonical bytes: one content, two op ids ---- */
+
+START_TEST(reordered_fields_refused)
+{
+    uint8_t id[SC_ID_LEN];
+    sc_op *canon = sct_op_open_inspection(ki, &clk, id, fx.target);
+    /* The same op with its first field (version, 08 01) moved to the end, properly signed. */
+    size_t n = canon->op_len;
+    ck_assert(n > 2 && canon->op_bytes[0] == 0x08 && canon->op_bytes[1] == 0x01);
+    uint8_t *moved = malloc(n);
+    memcpy(moved, canon->op_bytes + 2, n - 2);
+    memcpy(moved + n - 2, canon->op_bytes, 2);
+    uint8_t sig[SC_SIG_LEN];
+    ck_assert_int_eq(sc_sign(sct_sys_env(), ki, SC_DOMAIN_OP, moved, n, sig), SC_OK);
+    sc_op *reordered = raw_op(moved, n, sig);
+    /* The envelope's fields the other way round: the signature first. */
+    Scpb__SignedOp half = SCPB__SIGNED_OP__INIT;
+    half.has_sig = true;
+    half.sig = (ProtobufCBinaryData){SC_SIG_LEN, (uint8_t *)(uintptr_t)canon->sig};
+    size_t hn = scpb__signed_op__get_packed_size(&half);
+    sc_op *flipped = calloc(1, sizeof *flipped);
+    flipped->signed_len = canon->signed_len;
+    flipped->signed_bytes = malloc(flipped->signed_len);
+    scpb__signed_op__pack(&half, flipped->signed_bytes);
+    half.has_sig = false;
+    half.has_op = true;
+    half.op = (ProtobufCBinaryData){canon->op_len, (uint8_t *)(uintptr_t)canon->op_bytes};
+    ck_assert_uint_eq(hn + scpb__signed_op__get_packed_size(&half), flipped->signed_len);
+    scpb__signed_op__pack(&half, flipped->signed_bytes + hn);
+    ck_assert_mem_ne(flipped->signed_bytes, canon->signed_bytes, canon->signed_len);
+
+    for (int round = 0; round < 2; round++) {
+        op_refused(&ci, reordered, SCPB__REASON__REASON_MALFORMED, "reordered op fields");
+        op_refused(&ci, flipped, SCPB__REASON__REASON_MALFORMED, "reordered envelope fields");
+        if (round == 0)
+            accepted(&ci, &canon, 1); /* the canonical bytes go in; the variants still do not */
+    }
+    /* One content, one op id in the log. */
+    sct_reg_view reg;
+    sct_reg_read(data, &reg);
+    uint8_t other[SC_HASH_LEN];
+    sc_sha256(moved, n, other);
+    ck_assert(sct_reg_has(&reg, canon->id, UINT64_MAX));
+    ck_assert(!sct_reg_has(&reg, other, UINT64_MAX));
+    sct_reg_dispose(&reg);
+    free(moved);
+    raw_free(reordered);
+    raw_free(flipped);
+    sc_op_free(sct_sys_env(), canon);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/security");
@@ -776,6 +1324,15 @@ static Suite *suite(void)
         {"hlc_far_in_the_future", hlc_far_in_the_future},
         {"enrollment_code_reused_or_expired", enrollment_code_reused_or_expired},
         {"server_key_readable_by_others", server_key_readable_by_others},
+        {"hidden_entities_answer_as_nonexistent", hidden_entities_answer_as_nonexistent},
+        {"unnamed_inspector_opening_under_unannounced_plan",
+         unnamed_inspector_opening_under_unannounced_plan},
+        {"enrollment_answers_tell_no_code_from_another",
+         enrollment_answers_tell_no_code_from_another},
+        {"metrics_for_operators_only", metrics_for_operators_only},
+        {"one_person_two_tablets_closing_major_hazard",
+         one_person_two_tablets_closing_major_hazard},
+        {"reordered_fields_refused", reordered_fields_refused},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
