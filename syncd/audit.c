@@ -868,8 +868,6 @@ sc_status sd_audit_run(const char *data_dir, const sd_audit_opts *opts, sd_audit
     a.err = err;
     a.data_dir = data_dir;
     a.opts = opts;
-    if ((checks & SD_AUDIT_PHOTOS) && !photos_begin(&a))
-        return sc_err_set(err, SC_ERR_NOMEM, 0, "audit: out of memory");
     sc_merkle_frontier_init(&a.fr);
     sc_replica_hash_init(&a.rh);
     sc_status rc = sd_store_sqlite_open(path, false, &a.s, err);
@@ -888,6 +886,8 @@ sc_status sd_audit_run(const char *data_dir, const sd_audit_opts *opts, sd_audit
     if (rc == SC_OK)
         rc = a.s->vt->log_size(a.s, &a.size, err);
     if (rc == SC_OK && sc_auditor_new(a.env, a.server_key, a.origin, &a.aud) != SC_OK)
+        rc = sc_err_set(err, SC_ERR_NOMEM, 0, "audit: out of memory");
+    if (rc == SC_OK && (checks & SD_AUDIT_PHOTOS) && !photos_begin(&a))
         rc = sc_err_set(err, SC_ERR_NOMEM, 0, "audit: out of memory");
     if (rc != SC_OK)
         goto out;
