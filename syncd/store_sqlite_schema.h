@@ -30,6 +30,20 @@
     " leaf_hash BLOB NOT NULL," \
     " UNIQUE(entity, op_id))"
 
+/*
+ * The photos ops name (docs/protocol.md §4.3: a photo is read only by those
+ * who may see an op naming it): one row per photo and entity naming it,
+ * with the log index of the entity's first op that did.  Keyed by the
+ * photo, as every lookup is; an entity's ops name few photos, so the
+ * table stays near the size of the photo store's index.
+ */
+#define SD_SQL_PHOTO_REFS \
+    "CREATE TABLE photo_refs(" \
+    " sha BLOB NOT NULL," \
+    " entity BLOB NOT NULL," \
+    " idx INTEGER NOT NULL," \
+    " PRIMARY KEY(sha, entity)) WITHOUT ROWID"
+
 /* The whole schema of a new register, in one script. */
 #define SD_SQL_SCHEMA \
     "PRAGMA journal_mode=WAL;" \
@@ -87,6 +101,7 @@
     " seq INTEGER PRIMARY KEY," \
     " entity BLOB NOT NULL," \
     " idx INTEGER NOT NULL REFERENCES ops(idx));" \
+    SD_SQL_PHOTO_REFS ";" \
     "COMMIT;"
 
 #endif
