@@ -509,8 +509,10 @@ static void photos_readable(req *q, const ProtobufCBinaryData *want, size_t n,
                             ProtobufCBinaryData *out, size_t *nout)
 {
     *nout = 0;
-    uint8_t (*sha)[SC_HASH_LEN] = calloc(n ? n : 1, sizeof *sha);
-    bool *vis = calloc(n ? n : 1, sizeof *vis);
+    if (n == 0)
+        return; /* most syncs ask about none: no look at the register */
+    uint8_t (*sha)[SC_HASH_LEN] = calloc(n, sizeof *sha);
+    bool *vis = calloc(n, sizeof *vis);
     sc_err e;
     sc_err_clear(&e);
     for (size_t i = 0; sha && i < n; i++)
