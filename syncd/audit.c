@@ -480,8 +480,7 @@ static bool ref_of(void *ctx, const uint8_t entity[SC_ID_LEN], uint64_t idx)
     return false;
 }
 
-static void check_photo_refs(audit *a, const sd_entity_row *row, const replay *r,
-                             const char *where)
+static void check_photo_refs(audit *a, const sd_entity_row *row, const replay *r, const char *where)
 {
     size_t n = 0, cap = 0;
     photo_ref *v = NULL;
@@ -514,8 +513,9 @@ static void check_photo_refs(audit *a, const sd_entity_row *row, const replay *r
         if (rc != SC_OK)
             storage(a, rc);
         else if (!f.found || f.idx != v[i].idx)
-            problem(a, "%s: the photo_refs table lacks a photo entry %llu names, or has "
-                       "another index for it",
+            problem(a,
+                    "%s: the photo_refs table lacks a photo entry %llu names, or has "
+                    "another index for it",
                     where, (unsigned long long)v[i].idx);
         else
             a->rep->photo_refs++;

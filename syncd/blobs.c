@@ -42,8 +42,8 @@
 /* The protocol reasons of the store's refusals. */
 #define R_TOO_LARGE SCPB__REASON__REASON_TOO_LARGE
 #define R_BAD_FIELD SCPB__REASON__REASON_BAD_FIELD
-#define R_STORAGE SCPB__REASON__REASON_STORAGE
-#define R_QUOTA SCPB__REASON__REASON_QUOTA
+#define R_STORAGE   SCPB__REASON__REASON_STORAGE
+#define R_QUOTA     SCPB__REASON__REASON_QUOTA
 /* A path under the store: the root, a device directory, a name and a suffix. */
 #define PATH_CAP (SD_PATH_MAX + 160)
 
@@ -108,9 +108,9 @@ static bool state_is(const hash_state *h, const uint8_t device[SC_KEY_LEN], cons
            memcmp(h->device, device, SC_KEY_LEN) == 0;
 }
 
-/* A copy of the kept hash state of this upload over exactly its first `at` bytes; false when none. */
-static bool state_take(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name,
-                       uint64_t at, sc_sha256_ctx *out)
+/* A copy of the upload's kept hash state over exactly its first `at` bytes; false when none. */
+static bool state_take(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name, uint64_t at,
+                       sc_sha256_ctx *out)
 {
     bool found = false;
     pthread_mutex_lock(&b->hmu);
@@ -124,7 +124,7 @@ static bool state_take(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char
     return found;
 }
 
-/* Keep (replacing the upload's older state, or the least recently used) the state over `covered` bytes. */
+/* Keep the state over `covered` bytes, in the upload's slot or the least recently used one. */
 static void state_keep(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name,
                        uint64_t covered, const sc_sha256_ctx *ctx)
 {
@@ -431,13 +431,14 @@ static sc_status partial_create(sd_upload *u, const char *part, sc_err *err)
     if (rc == SC_OK) {
         u->fd = open(part, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
         if (u->fd < 0)
-            rc = errno == EEXIST ? SC_ERR_EXISTS
-                                 : sc_err_set(err, SC_ERR_STORAGE, R_STORAGE,
-                                              "cannot create the partial upload: %s",
-                                              strerror(errno));
+            rc = errno == EEXIST
+                     ? SC_ERR_EXISTS
+                     : sc_err_set(err, SC_ERR_STORAGE, R_STORAGE,
+                                  "cannot create the partial upload: %s", strerror(errno));
     }
     if (rc == SC_OK && sidecar_write(u->dir, u->name, 0, u->total, false) != 0) {
-        rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot record the upload: %s", strerror(errno));
+        rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot record the upload: %s",
+                        strerror(errno));
         unlink(part);
         close(u->fd);
         u->fd = -1;
@@ -454,7 +455,10 @@ static int64_t file_age(const char *path, int64_t now_s)
     return stat(path, &st) == 0 ? now_s - (int64_t)st.st_mtime : -1;
 }
 
-/* Cut one upload back to its verified offset, or drop it (nothing verified, or too old); skips uploads in progress. */
+/*
+ * Cut one upload back to its verified offset, or drop it (nothing verified,
+ * or too old); uploads in progress are left alone.
+ */
 static void sweep_partial(sd_blobs *b, const char *dir, const char *name, int64_t now_s,
                           sd_blob_sweep *out)
 {
@@ -483,7 +487,7 @@ static void sweep_partial(sd_blobs *b, const char *dir, const char *name, int64_
     close(fd);
 }
 
-/* Remove a sidecar left without its .part, or a temporary sidecar a crash left behind (old ones only). */
+/* Remove an old sidecar without its .part, or an old temporary sidecar a crash left behind. */
 static void sweep_orphan(const char *dir, const char *file, int64_t now_s)
 {
     char path[PATH_CAP], part[PATH_CAP];
@@ -642,7 +646,8 @@ static void drop_shared_partials(sd_blobs *b)
     while ((de = readdir(d)) != NULL) {
         char path[PATH_CAP];
         size_t n = strlen(de->d_name);
-        if (n > SD_BLOB_NAME_LEN && n != DEV_HEX && sd_blob_name_valid(de->d_name, SD_BLOB_NAME_LEN) &&
+        if (n > SD_BLOB_NAME_LEN && n != DEV_HEX &&
+            sd_blob_name_valid(de->d_name, SD_BLOB_NAME_LEN) &&
             pathf(path, sizeof path, b->partial, de->d_name, "") && unlink(path) == 0)
             any = true;
     }
@@ -697,7 +702,8 @@ sc_status sd_blobs_stat(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const cha
     char path[PATH_CAP], dir[PATH_CAP];
     memset(out, 0, sizeof *out);
     if (!name_ok(name))
-        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD, "a blob name is 64 lowercase hex digits");
+        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
+                          "a blob name is 64 lowercase hex digits");
     struct stat st;
     if (!final_path(b, name, path, sizeof path) || !dev_dir(b->partial, device, dir, sizeof dir))
         return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "blob path too long");
@@ -705,7 +711,8 @@ sc_status sd_blobs_stat(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const cha
         out->stored = true;
         out->size = (uint64_t)st.st_size;
     } else if (errno != ENOENT) {
-        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot read blob %s: %s", name, strerror(errno));
+        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot read blob %s: %s", name,
+                          strerror(errno));
     }
     uint64_t total;
     sidecar_read(dir, name, &out->offset, &total);
@@ -718,14 +725,16 @@ sc_status sd_blobs_open_read(sd_blobs *b, const char *name, int *fd, uint64_t *s
     *fd = -1;
     *size = 0;
     if (!name_ok(name))
-        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD, "a blob name is 64 lowercase hex digits");
+        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
+                          "a blob name is 64 lowercase hex digits");
     if (!final_path(b, name, path, sizeof path))
         return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "blob path too long");
     int f = open(path, O_RDONLY | O_CLOEXEC);
     if (f < 0) {
         if (errno == ENOENT)
             return sc_err_set(err, SC_ERR_NOT_FOUND, 0, "blob %s is not stored", name);
-        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot open blob %s: %s", name, strerror(errno));
+        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot open blob %s: %s", name,
+                          strerror(errno));
     }
     struct stat st;
     if (fstat(f, &st) != 0) {
@@ -775,16 +784,18 @@ static sc_status begin_args(const sd_blobs *b, const char *name, uint64_t start,
                             uint64_t total, sc_err *err)
 {
     if (!name_ok(name))
-        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD, "a blob name is 64 lowercase hex digits");
+        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
+                          "a blob name is 64 lowercase hex digits");
     if (total > b->lim.max_size)
-        return sc_err_set(err, SC_ERR_TOO_LARGE, R_TOO_LARGE, "blob of %" PRIu64 " bytes exceeds %" PRIu64,
-                          total, b->lim.max_size);
+        return sc_err_set(err, SC_ERR_TOO_LARGE, R_TOO_LARGE,
+                          "blob of %" PRIu64 " bytes exceeds %" PRIu64, total, b->lim.max_size);
     if (len > b->lim.chunk_max)
-        return sc_err_set(err, SC_ERR_TOO_LARGE, R_TOO_LARGE, "chunk of %" PRIu64 " bytes exceeds %" PRIu64,
-                          len, b->lim.chunk_max);
+        return sc_err_set(err, SC_ERR_TOO_LARGE, R_TOO_LARGE,
+                          "chunk of %" PRIu64 " bytes exceeds %" PRIu64, len, b->lim.chunk_max);
     if (len == 0 || total == 0 || start >= total || len > total - start)
         return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
-                          "range of %" PRIu64 " bytes at %" PRIu64 " does not fit a total of %" PRIu64,
+                          "range of %" PRIu64 " bytes at %" PRIu64
+                          " does not fit a total of %" PRIu64,
                           len, start, total);
     return SC_OK;
 }
@@ -855,8 +866,8 @@ static sc_status upload_resume(sd_upload *u, uint64_t *offset, sc_err *err)
                           strerror(errno));
     if (t != 0 && t != u->total)
         return sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
-                          "total %" PRIu64 " differs from this device's upload in progress (%" PRIu64
-                          ")",
+                          "total %" PRIu64
+                          " differs from this device's upload in progress (%" PRIu64 ")",
                           u->total, t);
     if (u->start != v)
         return sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
@@ -1000,8 +1011,8 @@ static int mark_unreferenced(sd_upload *u)
 static sc_status finish_chunk(sd_upload *u, uint64_t end, uint64_t *offset, sc_err *err)
 {
     if (sidecar_write(u->dir, u->name, end, u->total, true) != 0) {
-        sc_status rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot record the upload offset: %s",
-                                  strerror(errno));
+        sc_status rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE,
+                                  "cannot record the upload offset: %s", strerror(errno));
         upload_release(u, true);
         return rc;
     }

@@ -95,10 +95,10 @@ void sd_blobs_close(sd_blobs *b);
 bool sd_blob_name_valid(const char *name, size_t len);
 
 typedef struct sd_blob_sweep {
-    uint64_t partials_cut;    /* uploads whose unverified tail was cut off */
-    uint64_t partials_gone;   /* uploads dropped: too old, or never verified a byte */
-    uint64_t blobs_gone;      /* stored blobs no op names, dropped after unref_age_s */
-    uint64_t marks_gone;      /* unref marks dropped (their blob gone or too old) */
+    uint64_t partials_cut;  /* uploads whose unverified tail was cut off */
+    uint64_t partials_gone; /* uploads dropped: too old, or never verified a byte */
+    uint64_t blobs_gone;    /* stored blobs no op names, dropped after unref_age_s */
+    uint64_t marks_gone;    /* unref marks dropped (their blob gone or too old) */
 } sd_blob_sweep;
 
 /*

@@ -29,10 +29,10 @@ typedef struct sd_config {
     uint32_t blob_partial_count;  /* uploads in progress per device (`blobs.partial_max_count`) */
     uint64_t blob_partial_bytes;  /* their sizes, bytes per device (`blobs.partial_max_bytes`) */
     uint64_t blob_partial_age_s;  /* `blobs.partial_max_age_s` */
-    uint32_t blob_unref_count;    /* photos no op names, per device (`blobs.unreferenced_max_count`) */
-    uint64_t blob_unref_bytes;    /* their sizes, bytes per device (`blobs.unreferenced_max_bytes`) */
-    uint64_t blob_unref_age_s;    /* `blobs.unreferenced_max_age_s` */
-    unsigned blob_sweep_s;        /* seconds between sweeps (`blobs.sweep_interval_s`) */
+    uint32_t blob_unref_count; /* photos no op names, per device (`blobs.unreferenced_max_count`) */
+    uint64_t blob_unref_bytes; /* their sizes, bytes per device (`blobs.unreferenced_max_bytes`) */
+    uint64_t blob_unref_age_s; /* `blobs.unreferenced_max_age_s` */
+    unsigned blob_sweep_s;     /* seconds between sweeps (`blobs.sweep_interval_s`) */
     int64_t clock_skew_ms;        /* `clock.skew_ms` */
     int log_level;                /* 0 error, 1 warn, 2 info, 3 debug (`log.level`) */
 } sd_config;

@@ -511,15 +511,18 @@ static void photos_readable(req *q, const ProtobufCBinaryData *want, size_t n,
     *nout = 0;
     if (n == 0)
         return; /* most syncs ask about none: no look at the register */
-    uint8_t (*sha)[SC_HASH_LEN] = calloc(n, sizeof *sha);
+    uint8_t(*sha)[SC_HASH_LEN] = calloc(n, sizeof *sha);
     bool *vis = calloc(n, sizeof *vis);
     sc_err e;
     sc_err_clear(&e);
     for (size_t i = 0; sha && i < n; i++)
         memcpy(sha[i], want[i].data, SC_HASH_LEN);
-    if (!sha || !vis || sd_register_photos_visible(q->h->d.reg, &q->who, (const uint8_t(*)[SC_HASH_LEN])sha, n, vis, &e) != SC_OK) {
+    if (!sha || !vis ||
+        sd_register_photos_visible(q->h->d.reg, &q->who, (const uint8_t(*)[SC_HASH_LEN])sha, n, vis,
+                                   &e) != SC_OK) {
         if (e.msg[0])
-            sd_log(SD_LOG_WARN, "blobs_wanted: cannot decide which photos the device may read", e.msg);
+            sd_log(SD_LOG_WARN, "blobs_wanted: cannot decide which photos the device may read",
+                   e.msg);
         n = 0;
     }
     for (size_t i = 0; i < n; i++) {
@@ -892,7 +895,8 @@ static sc_status blob_visible(req *q, bool *out, sc_err *e)
     uint8_t sha[1][SC_HASH_LEN];
     *out = false;
     if (sc_hex_decode(q->blob, SD_BLOB_NAME_LEN, sha[0], SC_HASH_LEN) != SC_OK)
-        return sc_err_set(e, SC_ERR_MALFORMED, R_BAD_FIELD, "a blob name is 64 lowercase hex digits");
+        return sc_err_set(e, SC_ERR_MALFORMED, R_BAD_FIELD,
+                          "a blob name is 64 lowercase hex digits");
     return sd_register_photos_visible(q->h->d.reg, &q->who, (const uint8_t(*)[SC_HASH_LEN])sha, 1,
                                       out, e);
 }

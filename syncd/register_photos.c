@@ -17,10 +17,10 @@
 
 typedef struct photo_look {
     sd_store *s;
-    const sd_viewer *v;   /* NULL: only whether any op names the photo */
-    sd_idmap *memo;       /* entity -> (void *)1 visible, (void *)2 not */
-    bool named;           /* some op names the photo */
-    bool visible;         /* an op the viewer can see names it */
+    const sd_viewer *v; /* NULL: only whether any op names the photo */
+    sd_idmap *memo;     /* entity -> (void *)1 visible, (void *)2 not */
+    bool named;         /* some op names the photo */
+    bool visible;       /* an op the viewer can see names it */
     sc_status rc;
     sc_err *err;
 } photo_look;
@@ -39,8 +39,8 @@ static bool entity_visible(photo_look *l, const uint8_t entity[SC_ID_LEN], bool 
         const uint8_t *insp = row.type == T_(INSPECTION) ? row.id
                               : row.has_inspection       ? row.inspection
                                                          : NULL;
-        sd_vis_facts f = {row.id, row.vis_class, row.released,
-                          row.has_scope ? row.scope_org : NULL, insp};
+        sd_vis_facts f = {row.id, row.vis_class, row.released, row.has_scope ? row.scope_org : NULL,
+                          insp};
         rc = sd_visible_to(l->v, &f, vis, l->err);
     } else if (rc == SC_ERR_NOT_FOUND) {
         rc = SC_OK; /* cannot happen in a register that audits clean: nobody sees it */

@@ -36,7 +36,7 @@
 #include "store_sqlite_schema.h"
 #include "tlog.h"
 
-/* Ops copied per statement in step 1 -> 2, and ops read in step 3 -> 4, between progress reports. */
+/* Ops copied per statement (step 1 -> 2), and read (step 3 -> 4), between progress reports. */
 #define COPY_BATCH 50000
 
 typedef struct migration {

@@ -96,7 +96,7 @@
  * blobs.  Over either a new upload is refused (507 quota) before a byte of
  * it is written, so one device cannot fill the disk with partial uploads.
  */
-#define SC_BLOB_PARTIALS_MAX 16
+#define SC_BLOB_PARTIALS_MAX      16
 #define SC_BLOB_PARTIAL_BYTES_MAX ((uint64_t)256 * 1024 * 1024)
 /*
  * Photos a device stored that no op it can see names.  libspotcheck pushes
@@ -104,7 +104,7 @@
  * ops the server rejected; the quota bounds what one device can park in
  * the store outside every record.
  */
-#define SC_BLOB_UNREFERENCED_MAX 16
+#define SC_BLOB_UNREFERENCED_MAX       16
 #define SC_BLOB_UNREFERENCED_BYTES_MAX ((uint64_t)256 * 1024 * 1024)
 /*
  * Ages (seconds).  An upload untouched for 7 days is dropped: a tablet back
@@ -112,7 +112,7 @@
  * until the server has stored it).  A photo no op names is dropped 7 days
  * after a device last stored it: time for a delayed op to arrive.
  */
-#define SC_BLOB_PARTIAL_AGE_S (7 * 24 * 3600)
+#define SC_BLOB_PARTIAL_AGE_S      (7 * 24 * 3600)
 #define SC_BLOB_UNREFERENCED_AGE_S (7 * 24 * 3600)
 /* How often syncd sweeps expired uploads and photos (seconds); it sweeps at start too. */
 #define SC_BLOB_SWEEP_S 3600

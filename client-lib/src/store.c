@@ -230,7 +230,7 @@ static sc_status index_conflicts(sc_client *c)
     return s;
 }
 
-/* Make the replica file at path private (0600): create it so, or take group and others' access away. */
+/* Make the replica at path private (0600): create it so, or take others' access away. */
 static sc_status private_file(sc_client *c, const char *path)
 {
     if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
@@ -244,8 +244,8 @@ static sc_status private_file(sc_client *c, const char *path)
     if (errno == EEXIST && stat(path, &st) == 0 &&
         (!S_ISREG(st.st_mode) || (st.st_mode & 077) == 0 || chmod(path, st.st_mode & 0700) == 0))
         return SC_OK; /* not a file: SQLite says what it is */
-    return cl_fail(c, SC_ERR_STORAGE, 0, "replica %s: cannot make it private (mode 0600): %s",
-                   path, strerror(errno));
+    return cl_fail(c, SC_ERR_STORAGE, 0, "replica %s: cannot make it private (mode 0600): %s", path,
+                   strerror(errno));
 }
 
 sc_status st_open(sc_client *c, const char *path)

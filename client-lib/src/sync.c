@@ -96,7 +96,7 @@ static void hashlist_free(sc_client *c, hashlist *l)
 typedef struct report {
     uint64_t pushed, accepted, duplicate, pulled, uploaded, downloaded, deferred;
     json_t *rejected;
-    json_t *photos_refused;  /* photos the server refused this sync; they stay pending */
+    json_t *photos_refused; /* photos the server refused this sync; they stay pending */
     bool has_cp;
     uint64_t cp_size;
     uint8_t cp_root[SC_HASH_LEN];
@@ -1070,8 +1070,8 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
     }
     f = fopen(path, "rb");
     if (!f) {
-        s = photo_refused(j, 0, cl_fail(c, SC_ERR_IO, 0, "photo %s is missing from the local store",
-                                        path));
+        s = photo_refused(
+            j, 0, cl_fail(c, SC_ERR_IO, 0, "photo %s is missing from the local store", path));
         goto done;
     }
     if (fseek(f, 0, SEEK_END) != 0) {
@@ -1172,8 +1172,9 @@ static sc_status upload_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HASH
     char hex[SC_HASH_HEX];
     cl_hex(sha, SC_HASH_LEN, hex, sizeof hex);
     const char *reason = c->err.reason ? sc_name_of(&sc_names_reason, c->err.reason) : NULL;
-    json_t *o = json_pack("{s:s,s:I,s:s,s:s}", "photo", hex, "status", (json_int_t)j->refused_status,
-                          "reason", reason ? reason : "none", "message", c->err.msg);
+    json_t *o =
+        json_pack("{s:s,s:I,s:s,s:s}", "photo", hex, "status", (json_int_t)j->refused_status,
+                  "reason", reason ? reason : "none", "message", c->err.msg);
     if (!o || json_array_append_new(j->rep->photos_refused, o) != 0)
         return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
     sc_err_clear(&c->err);
@@ -1198,7 +1199,7 @@ static sc_status download_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HA
     tp_resp r;
     s = tp_download(c, target, f, SC_BLOB_MAX, &h, &r);
     bool ok = s == SC_OK && r.status == 200;
-    /* Stored means on disk: the bytes are synced here, the directory after the rename (bl_install). */
+    /* Stored means on disk: the bytes are synced here, the directory after the rename. */
     if (ok && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
         s = cl_fail(c, SC_ERR_IO, 0, "cannot sync downloaded photo %s: %s", target + 10,
                     strerror(errno));

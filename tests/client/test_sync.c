@@ -962,9 +962,8 @@ static int64_t step_mono(void *ctx)
 }
 
 /* Attach a photo of size bytes to check; tag makes its content (and hash) its own. */
-/* A photo of size bytes (tag makes it unique) attached to check; sha (may be NULL) gets its hash. */
-static void add_photo_sha(fx *f, const char *check, size_t size, int tag,
-                          char sha[SC_HASH_HEX_LEN])
+/* A photo of size bytes (tag makes it unique) on check; sha (may be NULL) gets its hash. */
+static void add_photo_sha(fx *f, const char *check, size_t size, int tag, char sha[SC_HASH_HEX_LEN])
 {
     char path[160];
     snprintf(path, sizeof path, "%s/p%d.jpg", f->dir, tag);
@@ -1187,10 +1186,10 @@ START_TEST(upload_waits_while_the_server_is_busy)
     s.busy_puts = 100;
     o = sync_ok(&f);
     photo_was_refused(o, sha, 409, NULL);
-    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
-                                     json_array_get(json_object_get(o, "photos_refused"), 0),
-                                     "message")),
-                                 "still busy with an earlier upload of this photo"));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(
+                   json_array_get(json_object_get(o, "photos_refused"), 0), "message")),
+               "still busy with an earlier upload of this photo"));
     json_decref(o);
     ck_assert_uint_eq(nslept, 3);
     ck_assert_uint_eq(slept[2], 40);
@@ -1240,10 +1239,10 @@ START_TEST(upload_chunks_shrink_to_the_servers_limit)
     add_photo_sha(&f, check, 4000000, 2, sha);
     o = sync_ok(&f);
     photo_was_refused(o, sha, 413, "too_large");
-    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
-                                     json_array_get(json_object_get(o, "photos_refused"), 0),
-                                     "message")),
-                                 "photo upload: server answered 413"));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(
+                   json_array_get(json_object_get(o, "photos_refused"), 0), "message")),
+               "photo upload: server answered 413"));
     json_decref(o);
     ck_assert_int_eq(fx_count(&f, "photos_pending_upload"), 1);
     srv_stop(&s);

@@ -115,7 +115,7 @@ static void device_close(device *d)
     sc_keypair_free(d->key);
 }
 
-/* n bytes that start like a JPEG, distinct per seed; name gets the hex of the hash, sha its bytes. */
+/* n bytes that start like a JPEG, distinct per seed; name gets the hash in hex, sha in bytes. */
 static uint8_t *photo(size_t n, uint32_t seed, char name[65], uint8_t sha[SC_HASH_LEN])
 {
     uint8_t *b = malloc(n);
@@ -142,7 +142,8 @@ static long put(device *d, const char *name, const uint8_t *bytes, size_t start,
 {
     char target[128], range[128];
     blob_target(name, target, sizeof target);
-    snprintf(range, sizeof range, "Content-Range: bytes %zu-%zu/%zu", start, start + len - 1, total);
+    snprintf(range, sizeof range, "Content-Range: bytes %zu-%zu/%zu", start, start + len - 1,
+             total);
     const char *const hdr[] = {range, "Content-Type: application/octet-stream", NULL};
     return sct_request(&d->c, "PUT", target, bytes + start, len, hdr, NULL, r);
 }
@@ -171,7 +172,7 @@ static long head(device *d, const char *name, int64_t *offset)
     return st;
 }
 
-/* A refusal: the status, the reason header, an Error body with the status and a message containing what. */
+/* A refusal: the status, the reason header, an Error body with the status and `what` said. */
 static void refused(sct_resp *r, long status, const char *reason, const char *what)
 {
     ck_assert_msg(r->status == status, "got %ld, want %ld", r->status, status);
@@ -246,8 +247,7 @@ static void tablet_open(tablet *t, const char *name, const char *login)
     if (px)
         sct_proxy_url(px, url, sizeof url);
     ck_assert_msg(sc_enroll(t->c, px ? url : srv.url, code, name, NULL, 0, NULL) == SC_OK,
-                  "enroll: %s",
-                  sc_client_errmsg(t->c));
+                  "enroll: %s", sc_client_errmsg(t->c));
     ck_assert_msg(sc_sync(t->c, NULL, NULL, NULL) == SC_OK, "sync: %s", sc_client_errmsg(t->c));
 }
 
@@ -274,7 +274,7 @@ static long long tablet_status(tablet *t, const char *key)
     return v;
 }
 
-/* Write a photo file of size bytes (seed makes it unique) and attach it to entity; sha gets its hash. */
+/* A photo file of size bytes (seed makes it unique) attached to entity; sha gets its hash. */
 static void tablet_photo(tablet *t, const char *entity, size_t size, uint32_t seed,
                          char sha[SC_HASH_HEX_LEN])
 {
@@ -331,8 +331,8 @@ START_TEST(auditor_poisoning_refused)
     tablet_open(&t, "tablet", "inspector1");
     umask(old);
     char check[SC_ID_HEX_LEN], p1[SC_HASH_HEX_LEN], p2[SC_HASH_HEX_LEN], p3[SC_HASH_HEX_LEN];
-    sc_check_params cp = {.target = "T-JAHY", .kind = "spot", .disclosure = "open",
-                          .relation = "superior"};
+    sc_check_params cp = {
+        .target = "T-JAHY", .kind = "spot", .disclosure = "open", .relation = "superior"};
     ck_assert_int_eq(sc_check_open(t.c, &cp, check), SC_OK);
     tablet_photo(&t, check, 100 * KIB, 1, p1);
     tablet_photo(&t, check, 200 * KIB, 2, p2);
@@ -350,7 +350,7 @@ START_TEST(auditor_poisoning_refused)
     ck_assert_int_eq(tablet_status(&t, "photos_pending_upload"), 1);
     tablet_private(&t, p1);
 
-    /* The auditor pulls the tablet's ops and takes the pending photo's hash from its PhotoAttach. */
+    /* The auditor pulls the tablet's ops and takes the pending photo's hash from its op. */
     device a;
     device_enroll(&a, 21, "auditor1");
     Scpb__SyncResponse *sr = NULL;
@@ -358,9 +358,9 @@ START_TEST(auditor_poisoning_refused)
     char taken[65] = "";
     for (size_t i = 0; i < sr->n_ops; i++) {
         sc_op *op = NULL;
-        ck_assert_int_eq(sc_op_open(NULL, sr->ops[i]->signed_op.data, sr->ops[i]->signed_op.len,
-                                    0, &op, NULL),
-                         SC_OK);
+        ck_assert_int_eq(
+            sc_op_open(NULL, sr->ops[i]->signed_op.data, sr->ops[i]->signed_op.len, 0, &op, NULL),
+            SC_OK);
         char h[65];
         if (op->op->body_case == SCPB__OP__BODY_PHOTO_ATTACH &&
             sc_hex_encode(op->op->photo_attach->sha256.data, SC_HASH_LEN, h, sizeof h) == SC_OK &&
@@ -736,13 +736,15 @@ static void cli_sync_traced(const char *db, const char *sha)
                   "strace is required (scripts/install-deps.sh installs it)");
     if (system("strace -o /dev/null true 2>/dev/null") != 0) {
         fprintf(stderr, "e2e/photos: strace cannot trace here; download durability not checked\n");
-        snprintf(cmd, sizeof cmd, "'%s' --db '%s' --json sync > '%s' 2>&1", sct_cli_path(), db, out);
+        snprintf(cmd, sizeof cmd, "'%s' --db '%s' --json sync > '%s' 2>&1", sct_cli_path(), db,
+                 out);
         ck_assert_int_eq(system(cmd), 0);
         return;
     }
     /* LeakSanitizer cannot run under a tracer; the sanitizer build checks leaks everywhere else. */
     snprintf(cmd, sizeof cmd,
-             "ASAN_OPTIONS=detect_leaks=0 strace -f -e trace=openat,close,fsync,rename,renameat,renameat2 "
+             "ASAN_OPTIONS=detect_leaks=0 strace -f -e "
+             "trace=openat,close,fsync,rename,renameat,renameat2 "
              "-o '%s' '%s' --db '%s' --json sync > '%s' 2>&1",
              trace, sct_cli_path(), db, out);
     ck_assert_msg(system(cmd) == 0, "spotcheck sync under strace failed; see %s", out);
@@ -778,7 +780,7 @@ static void same_answer(const sct_resp *a, const sct_resp *b, const char *what)
     }
 }
 
-/* method on photo `hidden` and on photo `absent` by d: the same answer, which is returned in status. */
+/* method on photos `hidden` and `absent` by d: the same answer; its status is returned. */
 static long as_absent(device *d, const char *method, const char *hidden, const char *absent)
 {
     char t1[128], t2[128];
@@ -807,8 +809,11 @@ START_TEST(unannounced_photo_hidden_from_the_unit)
     tablet_open(&sv, "supervisor", "supervisor1");
     tablet_open(&in, "inspector", "inspector1");
     const char *who[] = {"inspector1"};
-    sc_assign_params ap = {.target = "T-GDN", .inspectors = who, .ninspectors = 1,
-                           .kind = "spot", .disclosure = "unannounced"};
+    sc_assign_params ap = {.target = "T-GDN",
+                           .inspectors = who,
+                           .ninspectors = 1,
+                           .kind = "spot",
+                           .disclosure = "unannounced"};
     char asg[SC_ID_HEX_LEN], check[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN];
     ck_assert_msg(sc_assign(sv.c, &ap, asg) == SC_OK, "%s", sc_client_errmsg(sv.c));
     json_decref(tablet_sync(&sv));

@@ -128,9 +128,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sct_rmtree(dir);
     sd_blobs *b = NULL;
     sc_err err;
-    const sd_blob_limits lim = {.max_size = MAX_SIZE, .chunk_max = CHUNK_MAX, .partial_count = 4,
-                                .partial_bytes = 4 * MAX_SIZE, .partial_age_s = 3600,
-                                .unref_count = 1000, .unref_bytes = 1 << 30,
+    const sd_blob_limits lim = {.max_size = MAX_SIZE,
+                                .chunk_max = CHUNK_MAX,
+                                .partial_count = 4,
+                                .partial_bytes = 4 * MAX_SIZE,
+                                .partial_age_s = 3600,
+                                .unref_count = 1000,
+                                .unref_bytes = 1 << 30,
                                 .unref_age_s = 3600};
     if (sd_blobs_open(root, &lim, seen, NULL, &b, &err) != SC_OK)
         abort();

@@ -80,7 +80,8 @@ typedef struct sct_resp {
     char connection[32];     /* Connection */
     int64_t offset;          /* X-Spotcheck-Offset; -1 when absent */
     int64_t content_length;  /* Content-Length; -1 when absent */
-    char header_names[512];  /* the names of every header, lowercase, in order, each followed by ' ' */
+    char header_names[512];  /* the names of every header, lowercase, in order, each followed by ' '
+                              */
     CURLcode curl;           /* transfer result */
 } sct_resp;
 

@@ -57,8 +57,7 @@ static sc_status seen(void *ctx, const uint8_t *device, const uint8_t sha[SC_HAS
     *out = false;
     for (size_t i = 0; i < reg.n; i++)
         if (strcmp(reg.named[i], hex) == 0)
-            *out = !device || !reg.hidden_from ||
-                   memcmp(device, reg.hidden_from, SC_KEY_LEN) != 0;
+            *out = !device || !reg.hidden_from || memcmp(device, reg.hidden_from, SC_KEY_LEN) != 0;
     return SC_OK;
 }
 
@@ -100,9 +99,14 @@ static uint8_t *make_blob(size_t n, uint32_t seed, char name[SD_BLOB_NAME_LEN + 
 /* Generous quotas and ages unless a test lowers them. */
 static sd_blob_limits limits_of(uint64_t max, uint64_t chunk)
 {
-    return (sd_blob_limits){.max_size = max, .chunk_max = chunk, .partial_count = 64,
-                            .partial_bytes = 64 * max, .partial_age_s = 3600, .unref_count = 64,
-                            .unref_bytes = 64 * max, .unref_age_s = 3600};
+    return (sd_blob_limits){.max_size = max,
+                            .chunk_max = chunk,
+                            .partial_count = 64,
+                            .partial_bytes = 64 * max,
+                            .partial_age_s = 3600,
+                            .unref_count = 64,
+                            .unref_bytes = 64 * max,
+                            .unref_age_s = 3600};
 }
 
 static sd_blobs *open_with(const sd_blob_limits *lim)
@@ -230,9 +234,8 @@ START_TEST(single_chunk)
     uint8_t *back = read_stored(b, name, &size);
     ck_assert_uint_eq(size, 300 * KIB);
     ck_assert(memcmp(back, data, size) == 0);
-    /* Uploading it again (a device that may not read it proves it holds it): complete, unchanged. */
-    ck_assert_int_eq(put_as(b, DEV_B, name, data, 0, 300 * KIB, 300 * KIB, &complete, &off),
-                     SC_OK);
+    /* Uploaded again (by a device that may not read it, say): complete, and unchanged. */
+    ck_assert_int_eq(put_as(b, DEV_B, name, data, 0, 300 * KIB, 300 * KIB, &complete, &off), SC_OK);
     ck_assert(complete);
     free(back);
     back = read_stored(b, name, &size);
@@ -327,9 +330,8 @@ START_TEST(wrong_offset)
         SC_ERR_INVALID_TRANSITION);
     ck_assert_uint_eq(off, 40 * KIB);
     /* A different total from the upload in progress is a conflict too. */
-    ck_assert_int_eq(
-        sd_upload_begin(b, DEV_A, name, 40 * KIB, 10, 99 * KIB, false, &u, &off, &err),
-        SC_ERR_INVALID_TRANSITION);
+    ck_assert_int_eq(sd_upload_begin(b, DEV_A, name, 40 * KIB, 10, 99 * KIB, false, &u, &off, &err),
+                     SC_ERR_INVALID_TRANSITION);
     ck_assert_int_eq(put(b, name, data, 40 * KIB, 60 * KIB, 100 * KIB, &complete, &off), SC_OK);
     ck_assert(complete);
     free(data);
@@ -408,18 +410,17 @@ START_TEST(second_writer_refused)
     sc_err err;
     uint64_t off;
     bool complete;
-    ck_assert_int_eq(
-        sd_upload_begin(b, DEV_A, name, 0, 10 * KIB, 20 * KIB, false, &u1, &off, &err), SC_OK);
+    ck_assert_int_eq(sd_upload_begin(b, DEV_A, name, 0, 10 * KIB, 20 * KIB, false, &u1, &off, &err),
+                     SC_OK);
     ck_assert_int_eq(sd_upload_write(u1, data, 5 * KIB, &err), SC_OK);
-    /* While the first holds the upload, a second by the same device is refused and touches nothing. */
-    ck_assert_int_eq(
-        sd_upload_begin(b, DEV_A, name, 0, 10 * KIB, 20 * KIB, false, &u2, &off, &err),
-        SC_ERR_INVALID_TRANSITION);
+    /* While the first holds the upload, a second by its device is refused and touches nothing. */
+    ck_assert_int_eq(sd_upload_begin(b, DEV_A, name, 0, 10 * KIB, 20 * KIB, false, &u2, &off, &err),
+                     SC_ERR_INVALID_TRANSITION);
     ck_assert_ptr_null(u2);
     ck_assert(strstr(err.msg, "in progress") != NULL);
     /* Another device's upload of the same blob is its own and goes ahead. */
-    ck_assert_int_eq(
-        sd_upload_begin(b, DEV_B, name, 0, 10 * KIB, 20 * KIB, false, &u3, &off, &err), SC_OK);
+    ck_assert_int_eq(sd_upload_begin(b, DEV_B, name, 0, 10 * KIB, 20 * KIB, false, &u3, &off, &err),
+                     SC_OK);
     sd_upload_abort(u3);
     ck_assert_int_eq(sd_upload_write(u1, data + 5 * KIB, 5 * KIB, &err), SC_OK);
     ck_assert_int_eq(sd_upload_finish(u1, &complete, &off, &err), SC_OK);
@@ -454,7 +455,7 @@ START_TEST(uploads_are_per_device)
     ck_assert_int_eq(put_as(b, DEV_B, name, junk, half, total - half, total, &complete, &off),
                      SC_ERR_INVALID_TRANSITION);
     ck_assert_uint_eq(off, 0);
-    /* B's junk in one chunk, and B's junk first half then junk final chunk: refused, B's own dropped. */
+    /* B's junk whole, and B's first half with a junk final chunk: refused, B's own dropped. */
     ck_assert_int_eq(put_as(b, DEV_B, name, junk, 0, total, total, &complete, &off),
                      SC_ERR_MALFORMED);
     ck_assert_int_eq(put_as(b, DEV_B, name, data, 0, half, total, &complete, &off), SC_OK);
@@ -517,7 +518,7 @@ static void *race(void *arg)
     return NULL;
 }
 
-/* Two devices, two threads each: every device's upload completes; the blob is stored once, whole. */
+/* Two devices, two threads each: every upload completes; the blob is stored once, whole. */
 START_TEST(concurrent_same_hash)
 {
     char name[65];
@@ -535,7 +536,7 @@ START_TEST(concurrent_same_hash)
         pthread_join(th[i], NULL);
         stored += r[i].stored;
     }
-    /* Every thread saw its device's upload complete: the first stored it, the others proved the bytes. */
+    /* Every thread's upload completed: the first stored the blob, the others proved it. */
     ck_assert_int_eq(stored, 4);
     uint64_t size;
     uint8_t *back = read_stored(b, name, &size);

@@ -98,8 +98,8 @@ static void sql_exec(const char *path, const char *sql)
 static void add_pairs(sqlite3 *set, const ProtobufCBinaryData *list, size_t n, const void *entity)
 {
     sqlite3_stmt *x = NULL;
-    ck_assert_int_eq(sqlite3_prepare_v2(set, "INSERT OR IGNORE INTO p VALUES(?1, ?2)", -1, &x, NULL),
-                     SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(set, "INSERT OR IGNORE INTO p VALUES(?1, ?2)", -1, &x, NULL), SQLITE_OK);
     for (size_t i = 0; i < n; i++) {
         sqlite3_bind_blob(x, 1, list[i].data, (int)list[i].len, SQLITE_STATIC);
         sqlite3_bind_blob(x, 2, entity, SC_ID_LEN, SQLITE_STATIC);
@@ -109,7 +109,7 @@ static void add_pairs(sqlite3 *set, const ProtobufCBinaryData *list, size_t n, c
     sqlite3_finalize(x);
 }
 
-/* Distinct (photo, entity) pairs named by the ops of the register at path, read from each op's fields. */
+/* Distinct (photo, entity) pairs the ops of the register at path name, read field by field. */
 static int64_t photo_pairs(const char *path)
 {
     sqlite3 *db = NULL, *set = NULL;
@@ -133,8 +133,8 @@ static int64_t photo_pairs(const char *path)
         else if (op->body_case == SCPB__OP__BODY_FINDING_CREATE)
             add_pairs(set, op->finding_create->evidence, op->finding_create->n_evidence, e);
         else if (op->body_case == SCPB__OP__BODY_RECTIFICATION_REPORT)
-            add_pairs(set, op->rectification_report->evidence,
-                      op->rectification_report->n_evidence, e);
+            add_pairs(set, op->rectification_report->evidence, op->rectification_report->n_evidence,
+                      e);
         else if (op->body_case == SCPB__OP__BODY_REVISIT)
             add_pairs(set, op->revisit->evidence, op->revisit->n_evidence, e);
         else if (op->body_case == SCPB__OP__BODY_INSPECTION_SUBMIT)
