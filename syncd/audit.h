@@ -45,6 +45,7 @@ typedef struct sd_audit_report {
     uint64_t devices;          /* device rows checked */
     uint64_t assignees;        /* assignee rows checked */
     uint64_t releases;         /* release events checked */
+    uint64_t photo_refs;       /* photo reference rows checked */
     uint64_t photos;      /* photo names checked (each name once per op naming it, bar repeats) */
     uint64_t photo_bytes; /* bytes of stored photos hashed */
     uint64_t photos_missing; /* names whose photo is not stored */
