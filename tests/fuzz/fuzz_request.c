@@ -7,7 +7,7 @@
  * line (sd_json_escape).
  *
  * The input is split at newlines into: device, time, nonce, signature,
- * Content-Range, query, free text.  Beyond not crashing, each result must
+ * Content-Range, query, free text, body hash (X-Spotcheck-Body-Sha256).  Beyond not crashing, each result must
  * keep its contract (a range fits its total, a blob name is 64 lowercase
  * hex digits, escaped text is valid UTF-8 with no raw control bytes or
  * quotes, a random signature never verifies).
@@ -25,7 +25,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FIELDS 7
+#define FIELDS 8
 #define NOW INT64_C(1795392000000)
 
 static int64_t fixed_now(void *ctx)
@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = nl ? nl + 1 : NULL;
     }
 
-    sd_auth_headers h = {field[0], field[1], field[2], field[3], NULL};
+    sd_auth_headers h = {field[0], field[1], field[2], field[3], field[7]};
     sd_auth_req ar;
     sc_err err;
     if (sd_auth_parse(auth, &h, NOW, &ar, &err) == SC_OK) {
@@ -78,6 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *target = field[5] ? field[5] : "/";
         /* Fuzzed signatures are random bytes: one verifying would be a forgery. */
         if (sd_auth_verify(auth, &ar, "GET", target, strlen(target), bh, NOW, NULL, &err) == SC_OK)
+            abort();
+        if (ar.has_body_hash &&
+            sd_auth_check(auth, &ar, "PUT", target, strlen(target), ar.body_hash, NOW, &err) == SC_OK)
             abort();
     } else if (err.reason == 0 || err.msg[0] == '\0') {
         abort(); /* every refusal says why */
