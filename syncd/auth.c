@@ -484,7 +484,7 @@ static epoch_set *set_for(shard *sh, int64_t epoch)
             return &sh->set[i];
     for (int i = 0; i < RING; i++)
         if (sh->set[i].count == 0) {
-            /* Keep an empty set's tables: they are sized for this shard's traffic. */
+            /* A free set of the ring: it holds nothing (its tables, if any, are empty). */
             sh->set[i].epoch = epoch;
             return &sh->set[i];
         }

@@ -16,9 +16,10 @@
  *
  * The registry only ever shuts down a socket it knows is open: a
  * connection leaves it (sd_deadline_remove, from libmicrohttpd's
- * connection-closed notice) before libmicrohttpd closes the descriptor, and
- * both happen under the registry's mutex, so a reused descriptor number is
- * never touched.
+ * connection-closed notice) before libmicrohttpd closes the descriptor, the
+ * removal takes the registry's mutex, and the sweeper holds that mutex
+ * while it looks at descriptors, so a reused descriptor number is never
+ * touched.
  *
  * Threads: every function is safe from any thread; the sweeper is its own.
  */

@@ -48,10 +48,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "core/codec.h"
 #include "core/ids.h"
 #include "core/limits.h"
-#include "budget.h"
 #include "core/names.h"
 #include "deadline.h"
 #include "logjson.h"

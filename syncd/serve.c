@@ -52,8 +52,8 @@ static void raise_nofile(void)
 /*
  * Listen only once the clock has reached the replay boundary: a client
  * signing with the server's time then never meets it, and only requests
- * signed before this process started are refused (auth.h).  A second at
- * most, most of it spent opening the register.
+ * signed before this process started are refused (auth.h).  At most
+ * SC_REQUEST_AHEAD_MS, part of it spent opening the register.
  */
 static void wait_for_boundary(const sc_env *env, int64_t not_before_ms)
 {

@@ -184,9 +184,10 @@
  * and signs again.  It is short because a restarted syncd must refuse
  * everything an earlier process could have accepted, and an earlier process
  * accepted times up to this far past its last moment: syncd waits this
- * long after it starts before it listens (docs/design-changes.md).
+ * long after it starts before it listens (docs/design-changes.md), which
+ * every restart pays.  A quarter of a second covers a clock kept by NTP.
  */
-#define SC_REQUEST_AHEAD_MS 1000
+#define SC_REQUEST_AHEAD_MS 250
 
 /* Default tolerated device clock lead over the server (DESIGN §3). */
 #define SC_CLOCK_SKEW_MS_DEFAULT (5 * 60 * 1000)
