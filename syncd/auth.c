@@ -22,19 +22,20 @@
 
 #include "core/ids.h"
 #include "core/keys.h"
+#include "wire.pb-c.h"
 
 #define SHARDS 16
 #define RING 4
 #define SET_MIN_SLOTS 64
 #define DEV_MIN_SLOTS 8
 
-/* Scpb__Reason numbers, named once (auth.h lists what each means here). */
+/* Scpb__Reason values, named once (auth.h lists what each means here). */
 enum {
-    R_BAD_SIGNATURE = 3,
-    R_STORAGE = 21,
-    R_RATE_LIMITED = 23,
-    R_OVERLOADED = 24,
-    R_REQUEST_TIME = 25,
+    R_BAD_SIGNATURE = SCPB__REASON__REASON_BAD_SIGNATURE,
+    R_STORAGE = SCPB__REASON__REASON_STORAGE,
+    R_RATE_LIMITED = SCPB__REASON__REASON_RATE_LIMITED,
+    R_OVERLOADED = SCPB__REASON__REASON_OVERLOADED,
+    R_REQUEST_TIME = SCPB__REASON__REASON_REQUEST_TIME,
 };
 
 typedef struct key128 {

@@ -18,8 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Scpb__Reason numbers used here. */
-enum { R_RATE_LIMITED = 23, R_OVERLOADED = 24 };
+#include "wire.pb-c.h"
+
+/* Scpb__Reason values used here. */
+enum {
+    R_RATE_LIMITED = SCPB__REASON__REASON_RATE_LIMITED,
+    R_OVERLOADED = SCPB__REASON__REASON_OVERLOADED,
+};
 
 typedef struct dev_count {
     uint8_t key[SC_KEY_LEN]; /* the device key */

@@ -33,6 +33,13 @@ typedef struct sd_config {
     uint32_t commit_max_ops;      /* ops per group commit (`sync.commit_max_ops`) */
     uint64_t blob_max;            /* bytes (`blobs.max_size`) */
     uint64_t blob_chunk_max;      /* bytes (`blobs.chunk_max`) */
+    uint32_t blob_partial_count;  /* uploads in progress per device (`blobs.partial_max_count`) */
+    uint64_t blob_partial_bytes;  /* their sizes, bytes per device (`blobs.partial_max_bytes`) */
+    uint64_t blob_partial_age_s;  /* `blobs.partial_max_age_s` */
+    uint32_t blob_unref_count; /* photos no op names, per device (`blobs.unreferenced_max_count`) */
+    uint64_t blob_unref_bytes; /* their sizes, bytes per device (`blobs.unreferenced_max_bytes`) */
+    uint64_t blob_unref_age_s; /* `blobs.unreferenced_max_age_s` */
+    unsigned blob_sweep_s;     /* seconds between sweeps (`blobs.sweep_interval_s`) */
     int64_t clock_skew_ms;        /* `clock.skew_ms` */
     int log_level;                /* 0 error, 1 warn, 2 info, 3 debug (`log.level`) */
 } sd_config;
@@ -47,8 +54,10 @@ sc_status sd_config_set(sd_config *c, const char *key, const char *value, sc_err
 sc_status sd_config_load(sd_config *c, const char *path, sc_err *err);
 
 /*
- * Check the settings against each other (a device's share of body memory
- * must hold one full sync body, and so on); SC_ERR_INVALID_ARG naming them.
+ * Check the settings against each other, once all are applied: a photo of
+ * blobs.max_size must fit the per-device upload quota, a device's share of
+ * body memory must hold one full sync body, and so on.  SC_ERR_INVALID_ARG
+ * naming the keys.
  */
 sc_status sd_config_check(const sd_config *c, sc_err *err);
 
