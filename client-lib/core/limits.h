@@ -95,6 +95,13 @@
 #define SC_ORIGIN_MAX 128
 /* Hashes in one proof: 2 * 64 covers any tree of up to 2^64 leaves. */
 #define SC_PROOF_HASHES_MAX 128
+/*
+ * Hashes in one batched inclusion proof (a sync's receipt, merkle.h): each
+ * hash is the sibling of a node on a proven leaf's path, so k leaves need
+ * at most 64 k.  A push proves at most SC_BATCH_OPS_MAX ops: 64,000 hashes,
+ * 2 MiB.  A push of ops logged together needs about 2 log2(n), some forty.
+ */
+#define SC_MULTIPROOF_HASHES_MAX (SC_BATCH_OPS_MAX * 64)
 
 /* Default tolerated device clock lead over the server (DESIGN §3). */
 #define SC_CLOCK_SKEW_MS_DEFAULT (5 * 60 * 1000)
