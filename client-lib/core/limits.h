@@ -89,6 +89,13 @@
 /* One upload chunk (PUT with Content-Range). */
 #define SC_BLOB_CHUNK_MAX (8 * 1024 * 1024)
 
+/*
+ * A sync answer's seal (seal.h): a nonce, five hashes, two cursors of at
+ * most 64 bytes (syncd refuses longer ones), a size, a time and a flag:
+ * under 400 bytes; 1 KiB leaves room for fields a later syncd adds.
+ */
+#define SC_SEAL_MAX 1024
+
 /* A checkpoint note: origin, size, root, time and one signature line. */
 #define SC_CHECKPOINT_NOTE_MAX 1024
 /* An origin line. */
