@@ -470,6 +470,7 @@ long sct_request(sct_client *c, const char *method, const char *target, const vo
         hl = curl_slist_append(hl, line);
         memcpy(c->last_nonce, nonce, sizeof c->last_nonce);
         c->last_time_ms = t;
+        crypto_hash_sha256(c->last_body_hash, body ? body : (const void *)"", len);
     }
 
     sink s = {0};

@@ -102,6 +102,7 @@ typedef struct sct_client {
     const sc_keypair *key;   /* borrowed; NULL: requests go unsigned */
     char last_nonce[33];     /* the nonce of the last signed request */
     int64_t last_time_ms;    /* its time */
+    uint8_t last_body_hash[SC_HASH_LEN]; /* and the SHA-256 of its body */
 } sct_client;
 
 void sct_client_init(sct_client *c, const char *base, const sc_keypair *key);
