@@ -29,6 +29,7 @@
 #include "core/codec.h"
 #include "core/ids.h"
 #include "sctest_reliab.h"
+#include "sctest_server.h"
 #include "wire.pb-c.h"
 
 #define PIECE 16384
@@ -391,25 +392,11 @@ static long long header_num(const msg *m, const char *name)
     return -1;
 }
 
-static bool write_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *b = buf;
-    while (len) {
-        ssize_t put = send(fd, b, len, MSG_NOSIGNAL);
-        if (put < 0 && errno == EINTR)
-            continue;
-        if (put <= 0)
-            return false;
-        b += put;
-        len -= (size_t)put;
-    }
-    return true;
-}
-
 static bool msg_send(sct_proxy *p, int fd, const msg *m)
 {
     count(p, &p->st.bytes, m->head_len + m->body_len);
-    return write_all(fd, m->head, m->head_len) && (!m->body_len || write_all(fd, m->body, m->body_len));
+    return sct_send_all(fd, m->head, m->head_len) &&
+           (!m->body_len || sct_send_all(fd, m->body, m->body_len));
 }
 
 /* Replace the body, rewriting Content-Length. */
