@@ -525,24 +525,17 @@ done:
     return s;
 }
 
-/* Verify everything in the answer but its seal (check_seal); nothing is written. */
-static sc_status verify_round(sc_client *c, const batch *b, round *r)
+/*
+ * The checkpoint: signed by the server key for our origin, its fields as
+ * its note says, and consistent with the last verified one (a smaller
+ * size, another root at the same size, or a consistency proof that is
+ * missing or fails is SC_ERR_HISTORY_REWRITTEN).  Fills r->cp, r->note,
+ * r->old_size, r->new_cp and r->nproof.
+ */
+static sc_status check_checkpoint(sc_client *c, round *r)
 {
     Scpb__SyncResponse *resp = r->resp;
     sc_status s;
-    /* Per-op results. */
-    if (resp->n_results != b->n)
-        return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: %zu ops pushed but %zu results came back", b->n,
-                       resp->n_results);
-    for (size_t i = 0; i < b->n; i++) {
-        const Scpb__OpResult *res = resp->results[i];
-        if ((res->has_op_id && !hash_eq(&res->op_id, b->ids[i])) || !res->has_status ||
-            res->status < SCPB__OP_STATUS__OP_ACCEPTED || res->status > SCPB__OP_STATUS__OP_REJECTED ||
-            (res->status != SCPB__OP_STATUS__OP_REJECTED && !res->has_log_index))
-            return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: result %zu of %zu does not match its op",
-                           i + 1, b->n);
-    }
-    /* The checkpoint. */
     const Scpb__Checkpoint *cp = resp->checkpoint;
     if (!cp || !cp->note)
         return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: the answer has no checkpoint");
@@ -601,6 +594,28 @@ static sc_status verify_round(sc_client *c, const batch *b, round *r)
         /* The proof is kept with the checkpoint so `verify` can recheck the chain. */
         r->nproof = p->n_hashes;
     }
+    return SC_OK;
+}
+
+/* Verify everything in the answer but its seal (check_seal); nothing is written. */
+static sc_status verify_round(sc_client *c, const batch *b, round *r)
+{
+    Scpb__SyncResponse *resp = r->resp;
+    sc_status s;
+    /* Per-op results. */
+    if (resp->n_results != b->n)
+        return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: %zu ops pushed but %zu results came back", b->n,
+                       resp->n_results);
+    for (size_t i = 0; i < b->n; i++) {
+        const Scpb__OpResult *res = resp->results[i];
+        if ((res->has_op_id && !hash_eq(&res->op_id, b->ids[i])) || !res->has_status ||
+            res->status < SCPB__OP_STATUS__OP_ACCEPTED || res->status > SCPB__OP_STATUS__OP_REJECTED ||
+            (res->status != SCPB__OP_STATUS__OP_REJECTED && !res->has_log_index))
+            return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: result %zu of %zu does not match its op",
+                           i + 1, b->n);
+    }
+    if ((s = check_checkpoint(c, r)) != SC_OK)
+        return s;
     for (size_t i = 0; i < b->n; i++)
         if (resp->results[i]->has_log_index && resp->results[i]->log_index >= r->cp.size)
             return cl_fail(c, SC_ERR_UNPROVEN, 0,
@@ -618,6 +633,7 @@ static sc_status verify_round(sc_client *c, const batch *b, round *r)
      * the first op that fails is reported exactly as a one-by-one check
      * would report it.
      */
+    sc_err e;
     size_t n = resp->n_ops, k = n; /* k: the first op that is not there or does not decode */
     r->pulled = sc_calloc(&c->env, n + 1, sizeof *r->pulled);
     uint8_t *bad = sc_calloc(&c->env, n + 1, 1);
