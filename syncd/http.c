@@ -712,11 +712,9 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
     }
     have_pulled = true;
     q->pulled = (uint32_t)pulled.n;
-    /* Read after the pull, so the checkpoint covers every op pulled. */
-    if (sd_register_checkpoint(h->d.reg, &cp, &e) != SC_OK) {
-        ret = send_err(q, c, &e);
-        goto done;
-    }
+    /* The pull's own snapshot's checkpoint: it covers every op pulled and every op accepted. */
+    cp = pulled.checkpoint;
+    pulled.checkpoint = NULL;
     if (sr->has_known_size && sr->known_size > 0 && sr->known_size < cp->size &&
         sd_register_consistency(h->d.reg, sr->known_size, cp->size, &cons, &e) != SC_OK) {
         ret = send_err(q, c, &e);

@@ -165,6 +165,8 @@ typedef struct sd_pulled {
     uint8_t *cursor;             /* owned */
     size_t cursor_len;
     bool more;
+    Scpb__Checkpoint *checkpoint; /* the latest checkpoint of the pull's snapshot: it covers every
+                                     op pulled and every op committed before; owned */
 } sd_pulled;
 
 /* What the user may see since the cursor (docs/protocol.md §6).  SC_ERR_MALFORMED for a bad cursor. */

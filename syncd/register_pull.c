@@ -4,7 +4,7 @@
  * connection: first, for a responsible user, the release events since the
  * cursor (ops that became visible to them after they were logged), then
  * the log from the cursor's index, each op filtered by the visibility of
- * its entity.
+ * its entity, then the latest checkpoint of that snapshot.
  *
  * Invariants:
  *  - The cursor is Cursor{log_index, release_seq}, opaque to the client;
@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "register_internal.h"
+#include "tlog.h"
 
 /* Log rows one pull examines before it answers with `more` (bounds a request's work). */
 #define PULL_SCAN_MAX 200000
@@ -154,6 +155,7 @@ void sd_pulled_dispose(sd_pulled *p)
     free(p->ops);
     free(p->leaves);
     free(p->cursor);
+    sd_msg_free(p->checkpoint);
     memset(p, 0, sizeof *p);
 }
 
@@ -253,9 +255,18 @@ sc_status sd_register_pull(sd_register *r, const sd_pull *req, sd_pulled *out, s
             more = newL < size;
         }
     }
-    rc = s->vt->commit(s, err);
+    /* In the same snapshot: one read transaction per sync, not two. */
+    Scpb__Checkpoint *cp = NULL;
+    rc = sd_tlog_latest(s, &cp, err);
+    if (rc == SC_OK)
+        rc = s->vt->commit(s, err);
     if (rc == SC_OK)
         rc = cursor_encode(newL, newR, out, err);
+    if (rc == SC_OK) {
+        out->checkpoint = cp;
+        cp = NULL;
+    }
+    sd_msg_free(cp);
     if (rc == SC_OK) {
         out->ops = p.ops;
         out->leaves = p.leaves;
