@@ -414,10 +414,12 @@ static sc_status check_seal(sc_client *c, const round *r, const uint8_t nonce[SC
     if (s == SC_OK && !(leaves = sc_calloc(&c->env, resp->n_ops + 1, SC_HASH_LEN)))
         s = sc_err_set(&e, SC_ERR_NOMEM, 0, "out of memory checking the answer");
     if (s == SC_OK) {
-        for (size_t i = 0; i < resp->n_ops; i++)
-            if (resp->ops[i]->has_signed_op)
-                sc_merkle_leaf_hash(resp->ops[i]->signed_op.data, resp->ops[i]->signed_op.len,
-                                    leaves[i]);
+        /* An op without bytes counts as empty bytes; it is refused on its own further on. */
+        for (size_t i = 0; i < resp->n_ops; i++) {
+            const Scpb__LoggedOp *lo = resp->ops[i];
+            sc_merkle_leaf_hash(lo->signed_op.data, lo->has_signed_op ? lo->signed_op.len : 0,
+                                leaves[i]);
+        }
         uint8_t hash[SC_HASH_LEN];
         sc_sha256(body, body_len, hash);
         sc_seal_input in = {nonce, hash, cursor != NULL, cursor, cursor_len, resp,
