@@ -9,6 +9,7 @@ packages=(
   libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libpq-dev check
   clang libclang-rt-14-dev            # the sanitizer test build and libFuzzer
   sqlite3 jq curl                     # the end-to-end tests inspect and drive real processes
+  strace                              # e2e/photos: a downloaded photo is fsynced before it counts
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk valgrind)

@@ -15,7 +15,8 @@
  *     derived columns (visibility class, target, scope, inspection,
  *     released) must match, and every op must belong to a stored entity.
  *  3. The derived tables: codes, devices (enrollment and first revocation
- *     indexes), assignees and release events are rebuilt and compared.
+ *     indexes), assignees, photo references and release events are rebuilt
+ *     and compared.
  *
  * The first problem stops the audit; its message names the log entry
  * (index and op id) it concerns.
@@ -30,6 +31,7 @@
 #include "commands.h"
 #include "core/audit.h"
 #include "core/checkpoint.h"
+#include "core/codec.h"
 #include "core/ids.h"
 #include "core/merge.h"
 #include "core/merkle.h"
@@ -448,6 +450,79 @@ static void check_tables(audit *a, const sd_entity_row *row, const Scpb__EntityS
     }
 }
 
+/* ---- photo references: each (photo, entity) an op names, at the first op naming it ---- */
+
+typedef struct photo_ref {
+    uint8_t sha[SC_HASH_LEN];
+    uint64_t idx;
+} photo_ref;
+
+static int cmp_ref(const void *x, const void *y)
+{
+    const photo_ref *a = x, *b = y;
+    int c = memcmp(a->sha, b->sha, SC_HASH_LEN);
+    return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+typedef struct ref_find {
+    const uint8_t *entity;
+    bool found;
+    uint64_t idx;
+} ref_find;
+
+static bool ref_of(void *ctx, const uint8_t entity[SC_ID_LEN], uint64_t idx)
+{
+    ref_find *f = ctx;
+    if (memcmp(entity, f->entity, SC_ID_LEN) != 0)
+        return true;
+    f->found = true;
+    f->idx = idx;
+    return false;
+}
+
+static void check_photo_refs(audit *a, const sd_entity_row *row, const replay *r, const char *where)
+{
+    size_t n = 0, cap = 0;
+    photo_ref *v = NULL;
+    for (size_t i = 0; i < r->n; i++) {
+        const ProtobufCBinaryData *ph = NULL;
+        size_t k = sc_op_photos(r->ops[i]->op, &ph);
+        for (size_t j = 0; j < k; j++) {
+            if (ph[j].len != SC_HASH_LEN)
+                continue;
+            if (n == cap) {
+                photo_ref *w = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *w);
+                if (!w) {
+                    storage(a, sc_err_set(a->err, SC_ERR_NOMEM, 0, "audit: out of memory"));
+                    free(v);
+                    return;
+                }
+                v = w;
+            }
+            memcpy(v[n].sha, ph[j].data, SC_HASH_LEN);
+            v[n++].idx = r->idx[i];
+        }
+    }
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_ref);
+    for (size_t i = 0; i < n && a->rc == SC_OK; i++) {
+        if (i > 0 && memcmp(v[i].sha, v[i - 1].sha, SC_HASH_LEN) == 0)
+            continue; /* named again: the row keeps the first op's index */
+        ref_find f = {row->id, false, 0};
+        sc_status rc = a->s->vt->photo_refs(a->s, v[i].sha, ref_of, &f, a->err);
+        if (rc != SC_OK)
+            storage(a, rc);
+        else if (!f.found || f.idx != v[i].idx)
+            problem(a,
+                    "%s: the photo_refs table lacks a photo entry %llu names, or has "
+                    "another index for it",
+                    where, (unsigned long long)v[i].idx);
+        else
+            a->rep->photo_refs++;
+    }
+    free(v);
+}
+
 static bool replay_entity(void *ctx, const sd_entity_row *row)
 {
     audit *a = ctx;
@@ -527,6 +602,8 @@ static bool replay_entity(void *ctx, const sd_entity_row *row)
     check_row(a, row, fo.state, where);
     if (a->rc == SC_OK)
         check_tables(a, row, fo.state, where);
+    if (a->rc == SC_OK)
+        check_photo_refs(a, row, &r, where);
     if (a->rc == SC_OK && sc_replica_hash_add(&a->rh, row->id, h) != SC_OK)
         problem(a, "%s: entities are not in ascending id order", where);
     if (a->rc == SC_OK)
@@ -695,13 +772,15 @@ sc_status sd_audit_run(const char *data_dir, sd_audit_report *rep, sc_err *err)
                 (unsigned long long)a.ops_in_entities, (unsigned long long)a.size);
 
     /* 3. no rows beyond those the log implies */
-    uint64_t codes = 0, devices = 0, pairs = 0;
+    uint64_t codes = 0, devices = 0, pairs = 0, refs = 0;
     if (a.rc == SC_OK) {
         rc = a.s->vt->code_scan(a.s, count_code, &codes, err);
         if (rc == SC_OK)
             rc = a.s->vt->device_scan(a.s, count_dev, &devices, err);
         if (rc == SC_OK)
             rc = a.s->vt->assignee_scan(a.s, count_pair, &pairs, err);
+        if (rc == SC_OK)
+            rc = a.s->vt->photo_ref_count(a.s, &refs, err);
         if (rc != SC_OK)
             storage(&a, rc);
         else if (codes != rep->codes)
@@ -713,6 +792,9 @@ sc_status sd_audit_run(const char *data_dir, sd_audit_report *rep, sc_err *err)
         else if (pairs != rep->assignees)
             problem(&a, "the assignees table has %llu rows; the log implies %llu",
                     (unsigned long long)pairs, (unsigned long long)rep->assignees);
+        else if (refs != rep->photo_refs)
+            problem(&a, "the photo_refs table has %llu rows; the log implies %llu",
+                    (unsigned long long)refs, (unsigned long long)rep->photo_refs);
     }
     if (a.rc == SC_OK) {
         rel_check c = {&a, 0};
@@ -773,6 +855,8 @@ int sd_cmd_audit(int argc, char **argv)
            "events\n",
            (unsigned long long)rep.codes, (unsigned long long)rep.devices,
            (unsigned long long)rep.assignees, (unsigned long long)rep.releases);
+    printf("  photo references:      %llu (the photos ops name, for who may read them)\n",
+           (unsigned long long)rep.photo_refs);
     if (rc == SC_OK) {
         printf("  root %s\n  replica hash %s\nOK: everything holds\n", root, rh);
         return 0;

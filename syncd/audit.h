@@ -21,6 +21,7 @@ typedef struct sd_audit_report {
     uint64_t devices;          /* device rows checked */
     uint64_t assignees;        /* assignee rows checked */
     uint64_t releases;         /* release events checked */
+    uint64_t photo_refs;       /* photo reference rows checked */
     uint8_t root[SC_HASH_LEN];         /* RFC 9162 root of every entry */
     uint8_t replica_hash[SC_HASH_LEN]; /* sc_replica_hash over every entity */
     bool has_problem;

@@ -1,12 +1,14 @@
 /*
  * blobs.c: the blob store (see blobs.h).  Every path is built from a
- * validated name, so the only directories touched are blobs/xx and
- * blobs/partial.  Durability order for a chunk: data fdatasync, then the
- * sidecar (temporary file, fdatasync, rename, directory fsync); for a
- * completed blob: data fdatasync, rename into blobs/xx, directory fsync,
- * then the sidecar is removed.  A crash between any two steps leaves either
- * the old verified offset or the stored blob, never a blob that does not
- * match its name.
+ * validated name and a device key in hex, so the only directories touched
+ * are blobs/xx, blobs/partial/DEV and blobs/unref/DEV.  Durability order for
+ * a chunk: data fdatasync, then the sidecar (temporary file, fdatasync,
+ * rename, directory fsync); for a completed blob: data fdatasync, the unref
+ * mark when no op the device can see names it, rename into blobs/xx,
+ * directory fsync, then the sidecar is removed.  A crash between any two
+ * steps leaves either the old verified offset or the stored blob, never a
+ * blob that does not match its name, and never a blob no op names without
+ * the mark that lets it expire.
  */
 #include "blobs.h"
 
@@ -25,31 +27,43 @@
 
 #include "config.h"
 #include "core/ids.h"
+#include "wire.pb-c.h"
 
 /* Read buffer for hashing a completed upload back from disk. */
 #define HASH_BUF (256 * 1024)
 /* The sidecar's first word: a format tag, so a damaged file is recognized. */
 #define SIDECAR_TAG "spotcheck-partial-v1"
-/* Seconds before a stray sidecar is removed at open (see sweep_orphan). */
+/* Seconds before a stray sidecar or a mark without its blob is removed (see sweep_dir). */
 #define ORPHAN_AGE_S 600
-/* Retries when the .part file is replaced between open and lock (a concurrent completion). */
+/* Retries when the .part file is replaced between open and lock (a completion, a sweep). */
 #define OPEN_RETRIES 8
+/* A device key in hex: the name of its directories. */
+#define DEV_HEX (2 * SC_KEY_LEN)
+/* The protocol reasons of the store's refusals. */
+#define R_TOO_LARGE SCPB__REASON__REASON_TOO_LARGE
+#define R_BAD_FIELD SCPB__REASON__REASON_BAD_FIELD
+#define R_STORAGE   SCPB__REASON__REASON_STORAGE
+#define R_QUOTA     SCPB__REASON__REASON_QUOTA
+/* A path under the store: the root, a device directory, a name and a suffix. */
+#define PATH_CAP (SD_PATH_MAX + 160)
 
 /*
  * Running hashes of uploads in progress.  When a chunk is verified, the
- * SHA-256 state over the blob's first `covered` bytes is kept here, so the
- * next chunk (which must start at `covered`) goes on hashing as it streams
- * and a completed multi-chunk blob is not read back from disk to be hashed
- * (that read-back was a third SHA-256 pass over every byte, beside the
- * request signature's and the first chunk's).  A state is only a shortcut:
- * without one (syncd restarted, the table full, another chunk size) the
- * blob is read back and hashed as before.  Bounded, so memory stays flat in
- * photo size and count.
+ * SHA-256 state over the upload's first `covered` bytes is kept here, so
+ * the next chunk (which must start at `covered`) goes on hashing as it
+ * streams and a completed multi-chunk blob is not read back from disk to
+ * be hashed (that read-back was a third SHA-256 pass over every byte,
+ * beside the request signature's and the first chunk's).  A state belongs
+ * to one device's upload: another device's bytes of the same blob never
+ * feed it.  A state is only a shortcut: without one (syncd restarted, the
+ * table full, another chunk size) the blob is read back and hashed as
+ * before.  Bounded, so memory stays flat in photo size and count.
  */
 #define HASH_STATES 64
 
 typedef struct hash_state {
     char name[SD_BLOB_NAME_LEN + 1]; /* "" when free */
+    uint8_t device[SC_KEY_LEN];      /* whose upload */
     uint64_t covered;                /* bytes hashed, all verified */
     uint64_t used;                   /* last use, for eviction */
     sc_sha256_ctx ctx;
@@ -58,8 +72,11 @@ typedef struct hash_state {
 struct sd_blobs {
     char root[SD_PATH_MAX];    /* data_dir/blobs */
     char partial[SD_PATH_MAX]; /* data_dir/blobs/partial */
-    uint64_t max_size;         /* bytes */
-    uint64_t chunk_max;        /* bytes */
+    char unref[SD_PATH_MAX];   /* data_dir/blobs/unref */
+    sd_blob_limits lim;
+    sd_blob_seen_fn seen;
+    void *seen_ctx;            /* borrowed */
+    pthread_mutex_t qmu;       /* a quota check and the new upload it admits, as one step */
     pthread_mutex_t hmu;       /* hs and tick */
     hash_state hs[HASH_STATES];
     uint64_t tick;
@@ -68,8 +85,11 @@ struct sd_blobs {
 struct sd_upload {
     sd_blobs *b;                           /* borrowed */
     char name[SD_BLOB_NAME_LEN + 1];
+    uint8_t device[SC_KEY_LEN];            /* whose upload */
+    char dir[PATH_CAP];                    /* blobs/partial/DEV */
     int fd;                                /* the .part file */
     bool locked;                           /* fd holds the exclusive flock */
+    bool visible;                          /* the device can see an op naming the blob */
     uint64_t verified;                     /* verified offset when the chunk began */
     uint64_t start, len, total;            /* the chunk's range and the blob's size */
     uint64_t received;                     /* chunk bytes written so far */
@@ -80,14 +100,22 @@ struct sd_upload {
     sc_sha256_ctx ctx;
 };
 
-/* A copy of the kept hash state of `name` over exactly its first `at` bytes; false when none. */
-static bool state_take(sd_blobs *b, const char *name, uint64_t at, sc_sha256_ctx *out)
+/* ---- running hashes ---- */
+
+static bool state_is(const hash_state *h, const uint8_t device[SC_KEY_LEN], const char *name)
+{
+    return h->name[0] && memcmp(h->name, name, SD_BLOB_NAME_LEN) == 0 &&
+           memcmp(h->device, device, SC_KEY_LEN) == 0;
+}
+
+/* A copy of the upload's kept hash state over exactly its first `at` bytes; false when none. */
+static bool state_take(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name, uint64_t at,
+                       sc_sha256_ctx *out)
 {
     bool found = false;
     pthread_mutex_lock(&b->hmu);
     for (size_t i = 0; i < HASH_STATES && !found; i++)
-        if (b->hs[i].name[0] && b->hs[i].covered == at &&
-            memcmp(b->hs[i].name, name, SD_BLOB_NAME_LEN) == 0) {
+        if (state_is(&b->hs[i], device, name) && b->hs[i].covered == at) {
             *out = b->hs[i].ctx;
             b->hs[i].used = ++b->tick;
             found = true;
@@ -96,13 +124,14 @@ static bool state_take(sd_blobs *b, const char *name, uint64_t at, sc_sha256_ctx
     return found;
 }
 
-/* Keep (replacing the blob's older state, or the least recently used) the state over `covered` bytes. */
-static void state_keep(sd_blobs *b, const char *name, uint64_t covered, const sc_sha256_ctx *ctx)
+/* Keep the state over `covered` bytes, in the upload's slot or the least recently used one. */
+static void state_keep(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name,
+                       uint64_t covered, const sc_sha256_ctx *ctx)
 {
     pthread_mutex_lock(&b->hmu);
     size_t slot = 0;
     for (size_t i = 0; i < HASH_STATES; i++) {
-        if (b->hs[i].name[0] && memcmp(b->hs[i].name, name, SD_BLOB_NAME_LEN) == 0) {
+        if (state_is(&b->hs[i], device, name)) {
             slot = i;
             break;
         }
@@ -111,20 +140,23 @@ static void state_keep(sd_blobs *b, const char *name, uint64_t covered, const sc
     }
     memcpy(b->hs[slot].name, name, SD_BLOB_NAME_LEN);
     b->hs[slot].name[SD_BLOB_NAME_LEN] = '\0';
+    memcpy(b->hs[slot].device, device, SC_KEY_LEN);
     b->hs[slot].covered = covered;
     b->hs[slot].ctx = *ctx;
     b->hs[slot].used = ++b->tick;
     pthread_mutex_unlock(&b->hmu);
 }
 
-static void state_drop(sd_blobs *b, const char *name)
+static void state_drop(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name)
 {
     pthread_mutex_lock(&b->hmu);
     for (size_t i = 0; i < HASH_STATES; i++)
-        if (b->hs[i].name[0] && memcmp(b->hs[i].name, name, SD_BLOB_NAME_LEN) == 0)
+        if (state_is(&b->hs[i], device, name))
             memset(&b->hs[i], 0, sizeof b->hs[i]);
     pthread_mutex_unlock(&b->hmu);
 }
+
+/* ---- names and paths ---- */
 
 bool sd_blob_name_valid(const char *name, size_t len)
 {
@@ -143,7 +175,7 @@ static bool name_ok(const char *name)
     return name && sd_blob_name_valid(name, strnlen(name, SD_BLOB_NAME_LEN + 1));
 }
 
-/* dir "/" name suffix, reporting truncation; every path here is far below SD_PATH_MAX in practice. */
+/* dir "/" name suffix, reporting truncation; every path here is far below PATH_CAP in practice. */
 static bool pathf(char *out, size_t cap, const char *dir, const char *name, const char *suffix)
 {
     int n = snprintf(out, cap, "%s/%s%s", dir, name, suffix);
@@ -163,6 +195,14 @@ static bool shard_path(const sd_blobs *b, const char *name, char *out, size_t ca
     return pathf(out, cap, b->root, shard, "");
 }
 
+/* base "/" the device key in hex: the device's directory under partial/ or unref/. */
+static bool dev_dir(const char *base, const uint8_t device[SC_KEY_LEN], char *out, size_t cap)
+{
+    char hex[DEV_HEX + 1];
+    return sc_hex_encode(device, SC_KEY_LEN, hex, sizeof hex) == SC_OK &&
+           pathf(out, cap, base, hex, "");
+}
+
 static int fsync_dir(const char *path)
 {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -180,13 +220,26 @@ static int mkdir_p1(const char *path)
     return -1;
 }
 
-/* Read the sidecar: *off and *total, both 0 when it is missing or damaged. */
-static void sidecar_read(const sd_blobs *b, const char *name, uint64_t *off, uint64_t *total)
+static bool is_stored(const sd_blobs *b, const char *name, uint64_t *size)
 {
-    char path[SD_PATH_MAX + 80], text[128];
+    char path[PATH_CAP];
+    struct stat st;
+    if (!final_path(b, name, path, sizeof path) || stat(path, &st) != 0)
+        return false;
+    if (size)
+        *size = (uint64_t)st.st_size;
+    return true;
+}
+
+/* ---- sidecars and partial files (dir is a device's directory under partial/) ---- */
+
+/* Read the sidecar: *off and *total, both 0 when it is missing or damaged. */
+static void sidecar_read(const char *dir, const char *name, uint64_t *off, uint64_t *total)
+{
+    char path[PATH_CAP], text[128];
     *off = 0;
     *total = 0;
-    if (!pathf(path, sizeof path, b->partial, name, ".off"))
+    if (!pathf(path, sizeof path, dir, name, ".off"))
         return;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -206,127 +259,427 @@ static void sidecar_read(const sd_blobs *b, const char *name, uint64_t *off, uin
     }
 }
 
-static int sidecar_write(const sd_blobs *b, const char *name, uint64_t off, uint64_t total)
+/*
+ * Write the sidecar atomically.  durable: synced before and after the
+ * rename, so the offset survives a crash; a new upload's first sidecar
+ * (offset 0) need not, since an upload with nothing verified is dropped
+ * at the next sweep anyway.
+ */
+static int sidecar_write(const char *dir, const char *name, uint64_t off, uint64_t total,
+                         bool durable)
 {
-    char tmp[SD_PATH_MAX + 80], path[SD_PATH_MAX + 80], text[128];
-    if (!pathf(tmp, sizeof tmp, b->partial, name, ".off.tmp") ||
-        !pathf(path, sizeof path, b->partial, name, ".off"))
+    char tmp[PATH_CAP], path[PATH_CAP], text[128];
+    if (!pathf(tmp, sizeof tmp, dir, name, ".off.tmp") ||
+        !pathf(path, sizeof path, dir, name, ".off"))
         return -1;
     int n = snprintf(text, sizeof text, SIDECAR_TAG " %" PRIu64 " %" PRIu64 "\n", off, total);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0)
         return -1;
     ssize_t w = write(fd, text, (size_t)n);
-    int rc = (w == n && fdatasync(fd) == 0) ? 0 : -1;
+    int rc = (w == n && (!durable || fdatasync(fd) == 0)) ? 0 : -1;
     if (close(fd) != 0)
         rc = -1;
     if (rc == 0)
         rc = rename(tmp, path);
-    if (rc == 0)
-        rc = fsync_dir(b->partial);
+    if (rc == 0 && durable)
+        rc = fsync_dir(dir);
     if (rc != 0)
         unlink(tmp);
     return rc;
 }
 
-static void partial_paths(const sd_blobs *b, const char *name, char *part, char *off, size_t cap)
+static void partial_paths(const char *dir, const char *name, char *part, char *off, size_t cap)
 {
-    /* Callers pass buffers of SD_PATH_MAX + 80; b->partial is shorter than SD_PATH_MAX. */
-    if (!pathf(part, cap, b->partial, name, ".part"))
+    if (!pathf(part, cap, dir, name, ".part"))
         part[0] = '\0';
-    if (!pathf(off, cap, b->partial, name, ".off"))
+    if (!pathf(off, cap, dir, name, ".off"))
         off[0] = '\0';
 }
 
 /* Remove an upload's files; the caller holds the flock. */
-static void discard_partial(const sd_blobs *b, const char *name)
+static void discard_partial(const char *dir, const char *name)
 {
-    char part[SD_PATH_MAX + 80], off[SD_PATH_MAX + 80];
-    partial_paths(b, name, part, off, sizeof part);
+    char part[PATH_CAP], off[PATH_CAP];
+    partial_paths(dir, name, part, off, sizeof part);
     unlink(off);
     unlink(part);
-    fsync_dir(b->partial);
+    fsync_dir(dir);
 }
 
-/* Cut one partial back to its verified offset (startup recovery); skips uploads in progress. */
-static void recover_one(sd_blobs *b, const char *name)
+/* ---- quotas ---- */
+
+typedef struct usage {
+    uint64_t count, bytes;
+} usage;
+
+/* The device's uploads in progress: how many, and their declared totals (else their sizes). */
+static void partial_usage(const char *dir, usage *u)
 {
-    char part[SD_PATH_MAX + 80], off[SD_PATH_MAX + 80];
-    partial_paths(b, name, part, off, sizeof part);
+    memset(u, 0, sizeof *u);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        if (strlen(de->d_name) != SD_BLOB_NAME_LEN + 5 ||
+            strcmp(de->d_name + SD_BLOB_NAME_LEN, ".part") != 0 ||
+            !sd_blob_name_valid(de->d_name, SD_BLOB_NAME_LEN))
+            continue;
+        char name[SD_BLOB_NAME_LEN + 1], path[PATH_CAP];
+        memcpy(name, de->d_name, SD_BLOB_NAME_LEN);
+        name[SD_BLOB_NAME_LEN] = '\0';
+        uint64_t off, total;
+        sidecar_read(dir, name, &off, &total);
+        struct stat st;
+        if (total == 0 && pathf(path, sizeof path, dir, name, ".part") && stat(path, &st) == 0)
+            total = (uint64_t)st.st_size;
+        u->count++;
+        u->bytes += total;
+    }
+    if (d)
+        closedir(d);
+}
+
+/*
+ * The blobs the device stored that no op it can see names (its marks whose
+ * blob is stored).  A mark whose blob the device now sees goes: that blob
+ * no longer counts against it.
+ */
+static sc_status unref_usage(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *dir,
+                             usage *u, sc_err *err)
+{
+    memset(u, 0, sizeof *u);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    sc_status rc = SC_OK;
+    while (d && rc == SC_OK && (de = readdir(d)) != NULL) {
+        uint8_t sha[SC_HASH_LEN];
+        uint64_t size = 0;
+        bool visible = false;
+        if (!sd_blob_name_valid(de->d_name, strlen(de->d_name)) ||
+            !is_stored(b, de->d_name, &size) ||
+            sc_hex_decode(de->d_name, SD_BLOB_NAME_LEN, sha, sizeof sha) != SC_OK)
+            continue;
+        rc = b->seen(b->seen_ctx, device, sha, &visible, err);
+        if (rc == SC_OK && visible) {
+            char path[PATH_CAP];
+            if (pathf(path, sizeof path, dir, de->d_name, ""))
+                unlink(path);
+        } else if (rc == SC_OK) {
+            u->count++;
+            u->bytes += size;
+        }
+    }
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+/* Would one more upload of `total` bytes stay within the device's quotas?  SC_ERR_LIMIT if not. */
+static sc_status quota_check(sd_blobs *b, const sd_upload *up, sc_err *err)
+{
+    const sd_blob_limits *l = &b->lim;
+    usage p;
+    partial_usage(up->dir, &p);
+    if (p.count + 1 > l->partial_count)
+        return sc_err_set(err, SC_ERR_LIMIT, R_QUOTA,
+                          "this device has %" PRIu64 " photo uploads in progress, at most %" PRIu32
+                          " (blobs.partial_max_count): finish them, or they expire",
+                          p.count, l->partial_count);
+    if (p.bytes + up->total > l->partial_bytes)
+        return sc_err_set(err, SC_ERR_LIMIT, R_QUOTA,
+                          "this device's photo uploads in progress would hold %" PRIu64
+                          " bytes, at most %" PRIu64 " (blobs.partial_max_bytes)",
+                          p.bytes + up->total, l->partial_bytes);
+    if (up->visible)
+        return SC_OK;
+    char dir[PATH_CAP];
+    usage r;
+    if (!dev_dir(b->unref, up->device, dir, sizeof dir))
+        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "blob path too long");
+    sc_status rc = unref_usage(b, up->device, dir, &r, err);
+    if (rc != SC_OK)
+        return rc;
+    if (r.count + 1 > l->unref_count)
+        return sc_err_set(err, SC_ERR_LIMIT, R_QUOTA,
+                          "this device has stored %" PRIu64 " photos that no op it can see names, "
+                          "at most %" PRIu32 " (blobs.unreferenced_max_count): sync the ops that "
+                          "name its photos before the photos",
+                          r.count, l->unref_count);
+    if (r.bytes + up->total > l->unref_bytes)
+        return sc_err_set(err, SC_ERR_LIMIT, R_QUOTA,
+                          "this device's photos that no op it can see names would hold %" PRIu64
+                          " bytes, at most %" PRIu64 " (blobs.unreferenced_max_bytes)",
+                          r.bytes + up->total, l->unref_bytes);
+    return SC_OK;
+}
+
+/*
+ * Start the device's upload of this blob: within its quotas, create the
+ * .part file (exclusively) and a first sidecar with the total, so the
+ * upload counts against the quotas from its first byte.  Under qmu, so
+ * concurrent requests of one device cannot each take the last place.
+ * SC_ERR_EXISTS when the device's .part appeared meanwhile (open it).
+ */
+static sc_status partial_create(sd_upload *u, const char *part, sc_err *err)
+{
+    sd_blobs *b = u->b;
+    pthread_mutex_lock(&b->qmu);
+    sc_status rc = quota_check(b, u, err);
+    if (rc == SC_OK && mkdir_p1(u->dir) != 0)
+        rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot create the upload directory: %s",
+                        strerror(errno));
+    if (rc == SC_OK) {
+        u->fd = open(part, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+        if (u->fd < 0)
+            rc = errno == EEXIST
+                     ? SC_ERR_EXISTS
+                     : sc_err_set(err, SC_ERR_STORAGE, R_STORAGE,
+                                  "cannot create the partial upload: %s", strerror(errno));
+    }
+    if (rc == SC_OK && sidecar_write(u->dir, u->name, 0, u->total, false) != 0) {
+        rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot record the upload: %s",
+                        strerror(errno));
+        unlink(part);
+        close(u->fd);
+        u->fd = -1;
+    }
+    pthread_mutex_unlock(&b->qmu);
+    return rc;
+}
+
+/* ---- the sweep ---- */
+
+static int64_t file_age(const char *path, int64_t now_s)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? now_s - (int64_t)st.st_mtime : -1;
+}
+
+/*
+ * Cut one upload back to its verified offset, or drop it (nothing verified,
+ * or too old); uploads in progress are left alone.
+ */
+static void sweep_partial(sd_blobs *b, const char *dir, const char *name, int64_t now_s,
+                          sd_blob_sweep *out)
+{
+    char part[PATH_CAP], off[PATH_CAP];
+    partial_paths(dir, name, part, off, sizeof part);
     int fd = open(part, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return;
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
         uint64_t v, t;
         struct stat st;
-        sidecar_read(b, name, &v, &t);
+        sidecar_read(dir, name, &v, &t);
         if (fstat(fd, &st) != 0)
             st.st_size = 0;
-        if (v == 0 || (uint64_t)st.st_size < v)
-            discard_partial(b, name);
-        else if ((uint64_t)st.st_size > v && ftruncate(fd, (off_t)v) == 0)
+        int64_t age = now_s - (int64_t)st.st_mtime, off_age = file_age(off, now_s);
+        if (off_age >= 0 && off_age < age)
+            age = off_age;
+        if (v == 0 || (uint64_t)st.st_size < v || age > (int64_t)b->lim.partial_age_s) {
+            discard_partial(dir, name);
+            out->partials_gone++;
+        } else if ((uint64_t)st.st_size > v && ftruncate(fd, (off_t)v) == 0) {
             fdatasync(fd);
+            out->partials_cut++;
+        }
     }
     close(fd);
 }
 
-/*
- * Remove a sidecar left without its .part (a crash between storing a blob
- * and removing its sidecar), or a temporary sidecar a crash left behind.
- * Only old ones: another syncd sharing the directory may be writing a new one.
- */
-static void sweep_orphan(sd_blobs *b, const char *name, const char *suffix)
+/* Remove an old sidecar without its .part, or an old temporary sidecar a crash left behind. */
+static void sweep_orphan(const char *dir, const char *file, int64_t now_s)
 {
-    char path[SD_PATH_MAX + 80], part[SD_PATH_MAX + 80], off[SD_PATH_MAX + 80];
-    partial_paths(b, name, part, off, sizeof part);
-    if (!pathf(path, sizeof path, b->partial, name, suffix))
+    char path[PATH_CAP], part[PATH_CAP];
+    char name[SD_BLOB_NAME_LEN + 1];
+    memcpy(name, file, SD_BLOB_NAME_LEN);
+    name[SD_BLOB_NAME_LEN] = '\0';
+    if (!pathf(path, sizeof path, dir, file, "") || !pathf(part, sizeof part, dir, name, ".part"))
         return;
     struct stat st;
-    if (stat(path, &st) != 0 || st.st_mtime > time(NULL) - ORPHAN_AGE_S)
-        return;
-    if (strcmp(suffix, ".off") == 0 && stat(part, &st) == 0)
-        return; /* not an orphan: recover_one handles it */
+    if (file_age(path, now_s) < ORPHAN_AGE_S ||
+        (strcmp(file + SD_BLOB_NAME_LEN, ".off") == 0 && stat(part, &st) == 0))
+        return; /* new, or not an orphan: sweep_partial handles it */
     unlink(path);
 }
 
-sc_status sd_blobs_open(const char *data_dir, uint64_t max_size, uint64_t chunk_max,
-                        sd_blobs **out, sc_err *err)
+/* Every file of one device's upload directory. */
+static void sweep_partial_dir(sd_blobs *b, const char *dir, int64_t now_s, sd_blob_sweep *out)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strlen(de->d_name) <= SD_BLOB_NAME_LEN ||
+            !sd_blob_name_valid(de->d_name, SD_BLOB_NAME_LEN))
+            continue;
+        const char *suffix = de->d_name + SD_BLOB_NAME_LEN;
+        char name[SD_BLOB_NAME_LEN + 1];
+        memcpy(name, de->d_name, SD_BLOB_NAME_LEN);
+        name[SD_BLOB_NAME_LEN] = '\0';
+        if (strcmp(suffix, ".part") == 0)
+            sweep_partial(b, dir, name, now_s, out);
+        else if (strcmp(suffix, ".off") == 0 || strcmp(suffix, ".off.tmp") == 0)
+            sweep_orphan(dir, de->d_name, now_s);
+    }
+    closedir(d);
+    rmdir(dir); /* only when empty; a device's next upload makes it again */
+}
+
+/* Is there a mark of `name`, by any device, younger than the unreferenced age? */
+static bool fresh_mark(sd_blobs *b, const char *name, int64_t now_s)
+{
+    DIR *d = opendir(b->unref);
+    struct dirent *de;
+    bool fresh = false;
+    while (d && !fresh && (de = readdir(d)) != NULL) {
+        char dir[PATH_CAP], path[PATH_CAP];
+        if (!sd_blob_name_valid(de->d_name, strlen(de->d_name)) ||
+            !pathf(dir, sizeof dir, b->unref, de->d_name, "") ||
+            !pathf(path, sizeof path, dir, name, ""))
+            continue;
+        int64_t age = file_age(path, now_s);
+        fresh = age >= 0 && age <= (int64_t)b->lim.unref_age_s;
+    }
+    if (d)
+        closedir(d);
+    return fresh;
+}
+
+/* One mark: its blob expires when no op names it and every mark of it is old. */
+static void sweep_mark(sd_blobs *b, const char *dir, const char *name, int64_t now_s,
+                       sd_blob_sweep *out)
+{
+    char path[PATH_CAP], blob[PATH_CAP], shard[PATH_CAP];
+    if (!pathf(path, sizeof path, dir, name, "") || !final_path(b, name, blob, sizeof blob) ||
+        !shard_path(b, name, shard, sizeof shard))
+        return;
+    int64_t age = file_age(path, now_s);
+    if (!is_stored(b, name, NULL)) {
+        /* Its blob went (expired through another mark), or a crash came before the rename. */
+        if (age > ORPHAN_AGE_S && unlink(path) == 0)
+            out->marks_gone++;
+        return;
+    }
+    if (age <= (int64_t)b->lim.unref_age_s)
+        return;
+    uint8_t sha[SC_HASH_LEN];
+    bool named = true;
+    sc_err e;
+    sc_err_clear(&e);
+    if (sc_hex_decode(name, SD_BLOB_NAME_LEN, sha, sizeof sha) != SC_OK ||
+        b->seen(b->seen_ctx, NULL, sha, &named, &e) != SC_OK)
+        return; /* the register could not say: keep everything for the next sweep */
+    if (!named && !fresh_mark(b, name, now_s) && unlink(blob) == 0) {
+        fsync_dir(shard);
+        out->blobs_gone++;
+    }
+    if (unlink(path) == 0)
+        out->marks_gone++;
+}
+
+static void sweep_mark_dir(sd_blobs *b, const char *dir, int64_t now_s, sd_blob_sweep *out)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (sd_blob_name_valid(de->d_name, strlen(de->d_name)))
+            sweep_mark(b, dir, de->d_name, now_s, out);
+    closedir(d);
+    rmdir(dir);
+}
+
+/* Each device directory (named by a key in hex) under base. */
+static void sweep_devices(sd_blobs *b, const char *base, int64_t now_s, sd_blob_sweep *out,
+                          void (*each)(sd_blobs *, const char *, int64_t, sd_blob_sweep *))
+{
+    DIR *d = opendir(base);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char dir[PATH_CAP];
+        if (strlen(de->d_name) == DEV_HEX && sd_blob_name_valid(de->d_name, DEV_HEX) &&
+            pathf(dir, sizeof dir, base, de->d_name, ""))
+            each(b, dir, now_s, out);
+    }
+    closedir(d);
+}
+
+void sd_blobs_sweep(sd_blobs *b, int64_t now_s, sd_blob_sweep *out)
+{
+    sd_blob_sweep r;
+    memset(&r, 0, sizeof r);
+    sweep_devices(b, b->partial, now_s, &r, sweep_partial_dir);
+    sweep_devices(b, b->unref, now_s, &r, sweep_mark_dir);
+    if (out)
+        *out = r;
+}
+
+/* ---- open and close ---- */
+
+void sd_blob_limits_from(const sd_config *cfg, sd_blob_limits *out)
+{
+    *out = (sd_blob_limits){
+        .max_size = cfg->blob_max,
+        .chunk_max = cfg->blob_chunk_max,
+        .partial_count = cfg->blob_partial_count,
+        .partial_bytes = cfg->blob_partial_bytes,
+        .partial_age_s = cfg->blob_partial_age_s,
+        .unref_count = cfg->blob_unref_count,
+        .unref_bytes = cfg->blob_unref_bytes,
+        .unref_age_s = cfg->blob_unref_age_s,
+    };
+}
+
+/* Remove the uploads of the one-upload-per-blob layout (files right under partial/). */
+static void drop_shared_partials(sd_blobs *b)
+{
+    DIR *d = opendir(b->partial);
+    if (!d)
+        return;
+    struct dirent *de;
+    bool any = false;
+    while ((de = readdir(d)) != NULL) {
+        char path[PATH_CAP];
+        size_t n = strlen(de->d_name);
+        if (n > SD_BLOB_NAME_LEN && n != DEV_HEX &&
+            sd_blob_name_valid(de->d_name, SD_BLOB_NAME_LEN) &&
+            pathf(path, sizeof path, b->partial, de->d_name, "") && unlink(path) == 0)
+            any = true;
+    }
+    closedir(d);
+    if (any)
+        fsync_dir(b->partial);
+}
+
+sc_status sd_blobs_open(const char *data_dir, const sd_blob_limits *lim, sd_blob_seen_fn seen,
+                        void *ctx, sd_blobs **out, sc_err *err)
 {
     *out = NULL;
     sd_blobs *b = calloc(1, sizeof *b);
     if (!b)
         return sc_err_set(err, SC_ERR_NOMEM, 0, "out of memory opening the blob store");
-    b->max_size = max_size;
-    b->chunk_max = chunk_max;
+    b->lim = *lim;
+    b->seen = seen;
+    b->seen_ctx = ctx;
     if (!pathf(b->root, sizeof b->root, data_dir, "blobs", "") ||
-        !pathf(b->partial, sizeof b->partial, b->root, "partial", "")) {
+        !pathf(b->partial, sizeof b->partial, b->root, "partial", "") ||
+        !pathf(b->unref, sizeof b->unref, b->root, "unref", "")) {
         free(b);
         return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "data directory path too long");
     }
-    if (mkdir_p1(b->root) != 0 || mkdir_p1(b->partial) != 0) {
+    if (mkdir_p1(b->root) != 0 || mkdir_p1(b->partial) != 0 || mkdir_p1(b->unref) != 0) {
         int e = errno;
         free(b);
         return sc_err_set(err, SC_ERR_IO, 0, "cannot create the blob directories under %s: %s",
                           data_dir, strerror(e));
     }
-    DIR *d = opendir(b->partial);
-    if (d) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (strlen(de->d_name) <= SD_BLOB_NAME_LEN ||
-                !sd_blob_name_valid(de->d_name, SD_BLOB_NAME_LEN))
-                continue;
-            char name[SD_BLOB_NAME_LEN + 1];
-            memcpy(name, de->d_name, SD_BLOB_NAME_LEN);
-            name[SD_BLOB_NAME_LEN] = '\0';
-            const char *suffix = de->d_name + SD_BLOB_NAME_LEN;
-            if (strcmp(suffix, ".part") == 0)
-                recover_one(b, name);
-            else if (strcmp(suffix, ".off") == 0 || strcmp(suffix, ".off.tmp") == 0)
-                sweep_orphan(b, name, suffix);
-        }
-        closedir(d);
-    }
+    drop_shared_partials(b);
+    pthread_mutex_init(&b->qmu, NULL);
     pthread_mutex_init(&b->hmu, NULL);
     *out = b;
     return SC_OK;
@@ -336,61 +689,79 @@ void sd_blobs_close(sd_blobs *b)
 {
     if (!b)
         return;
+    pthread_mutex_destroy(&b->qmu);
     pthread_mutex_destroy(&b->hmu);
     free(b);
 }
 
-sc_status sd_blobs_stat(sd_blobs *b, const char *name, sd_blob_info *out, sc_err *err)
+/* ---- reads ---- */
+
+sc_status sd_blobs_stat(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name,
+                        sd_blob_info *out, sc_err *err)
 {
-    char path[SD_PATH_MAX + 80];
+    char path[PATH_CAP], dir[PATH_CAP];
     memset(out, 0, sizeof *out);
     if (!name_ok(name))
-        return sc_err_set(err, SC_ERR_MALFORMED, 17, "a blob name is 64 lowercase hex digits");
+        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
+                          "a blob name is 64 lowercase hex digits");
     struct stat st;
-    if (!final_path(b, name, path, sizeof path))
-        return sc_err_set(err, SC_ERR_STORAGE, 21, "blob path too long");
+    if (!final_path(b, name, path, sizeof path) || !dev_dir(b->partial, device, dir, sizeof dir))
+        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "blob path too long");
     if (stat(path, &st) == 0) {
         out->stored = true;
         out->size = (uint64_t)st.st_size;
-        return SC_OK;
+    } else if (errno != ENOENT) {
+        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot read blob %s: %s", name,
+                          strerror(errno));
     }
-    if (errno != ENOENT)
-        return sc_err_set(err, SC_ERR_STORAGE, 21, "cannot read blob %s: %s", name, strerror(errno));
     uint64_t total;
-    sidecar_read(b, name, &out->offset, &total);
+    sidecar_read(dir, name, &out->offset, &total);
     return SC_OK;
 }
 
 sc_status sd_blobs_open_read(sd_blobs *b, const char *name, int *fd, uint64_t *size, sc_err *err)
 {
-    char path[SD_PATH_MAX + 80];
+    char path[PATH_CAP];
     *fd = -1;
     *size = 0;
     if (!name_ok(name))
-        return sc_err_set(err, SC_ERR_MALFORMED, 17, "a blob name is 64 lowercase hex digits");
+        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
+                          "a blob name is 64 lowercase hex digits");
     if (!final_path(b, name, path, sizeof path))
-        return sc_err_set(err, SC_ERR_STORAGE, 21, "blob path too long");
+        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "blob path too long");
     int f = open(path, O_RDONLY | O_CLOEXEC);
     if (f < 0) {
         if (errno == ENOENT)
             return sc_err_set(err, SC_ERR_NOT_FOUND, 0, "blob %s is not stored", name);
-        return sc_err_set(err, SC_ERR_STORAGE, 21, "cannot open blob %s: %s", name, strerror(errno));
+        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot open blob %s: %s", name,
+                          strerror(errno));
     }
     struct stat st;
     if (fstat(f, &st) != 0) {
         close(f);
-        return sc_err_set(err, SC_ERR_STORAGE, 21, "cannot stat blob %s", name);
+        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot stat blob %s", name);
     }
     *fd = f;
     *size = (uint64_t)st.st_size;
     return SC_OK;
 }
 
-static bool is_stored(const sd_blobs *b, const char *name)
+/* ---- uploads ---- */
+
+void sd_blobs_forget(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name)
 {
-    char path[SD_PATH_MAX + 80];
-    struct stat st;
-    return final_path(b, name, path, sizeof path) && stat(path, &st) == 0;
+    char dir[PATH_CAP], part[PATH_CAP], off[PATH_CAP];
+    if (!name_ok(name) || !dev_dir(b->partial, device, dir, sizeof dir))
+        return;
+    partial_paths(dir, name, part, off, sizeof part);
+    int fd = open(part, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        discard_partial(dir, name);
+        state_drop(b, device, name);
+    }
+    close(fd);
 }
 
 /* Drop the lock and the descriptor; an upload that never verified a byte leaves no file. */
@@ -399,7 +770,7 @@ static void upload_release(sd_upload *u, bool cut_back)
     if (u->fd >= 0) {
         if (cut_back && u->locked) {
             if (u->verified == 0) {
-                discard_partial(u->b, u->name);
+                discard_partial(u->dir, u->name);
             } else if (ftruncate(u->fd, (off_t)u->verified) == 0) {
                 fdatasync(u->fd);
             }
@@ -409,128 +780,144 @@ static void upload_release(sd_upload *u, bool cut_back)
     free(u);
 }
 
-sc_status sd_upload_begin(sd_blobs *b, const char *name, uint64_t start, uint64_t len,
-                          uint64_t total, sd_upload **out, uint64_t *offset, sc_err *err)
+static sc_status begin_args(const sd_blobs *b, const char *name, uint64_t start, uint64_t len,
+                            uint64_t total, sc_err *err)
 {
-    char part[SD_PATH_MAX + 80], off[SD_PATH_MAX + 80];
-    *out = NULL;
-    *offset = 0;
     if (!name_ok(name))
-        return sc_err_set(err, SC_ERR_MALFORMED, 17, "a blob name is 64 lowercase hex digits");
-    if (total > b->max_size)
-        return sc_err_set(err, SC_ERR_TOO_LARGE, 2, "blob of %" PRIu64 " bytes exceeds %" PRIu64,
-                          total, b->max_size);
-    if (len > b->chunk_max)
-        return sc_err_set(err, SC_ERR_TOO_LARGE, 2, "chunk of %" PRIu64 " bytes exceeds %" PRIu64,
-                          len, b->chunk_max);
+        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
+                          "a blob name is 64 lowercase hex digits");
+    if (total > b->lim.max_size)
+        return sc_err_set(err, SC_ERR_TOO_LARGE, R_TOO_LARGE,
+                          "blob of %" PRIu64 " bytes exceeds %" PRIu64, total, b->lim.max_size);
+    if (len > b->lim.chunk_max)
+        return sc_err_set(err, SC_ERR_TOO_LARGE, R_TOO_LARGE,
+                          "chunk of %" PRIu64 " bytes exceeds %" PRIu64, len, b->lim.chunk_max);
     if (len == 0 || total == 0 || start >= total || len > total - start)
-        return sc_err_set(err, SC_ERR_MALFORMED, 17,
-                          "range of %" PRIu64 " bytes at %" PRIu64 " does not fit a total of %" PRIu64,
+        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
+                          "range of %" PRIu64 " bytes at %" PRIu64
+                          " does not fit a total of %" PRIu64,
                           len, start, total);
-    if (is_stored(b, name))
-        return sc_err_set(err, SC_ERR_EXISTS, 0, "blob is already stored");
+    return SC_OK;
+}
 
-    sd_upload *u = calloc(1, sizeof *u);
-    if (!u)
-        return sc_err_set(err, SC_ERR_NOMEM, 21, "out of memory");
-    u->b = b;
-    u->fd = -1;
-    memcpy(u->name, name, SD_BLOB_NAME_LEN + 1);
-    partial_paths(b, name, part, off, sizeof part);
-
-    sc_status rc = SC_OK;
-    for (int attempt = 0;; attempt++) {
-        if (attempt == OPEN_RETRIES) {
-            rc = sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
-                            "another upload of this blob is in progress");
-            goto fail;
-        }
-        u->fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-        if (u->fd < 0) {
-            rc = sc_err_set(err, SC_ERR_STORAGE, 21, "cannot open the partial upload: %s",
-                            strerror(errno));
-            goto fail;
+/*
+ * Open and lock the device's .part file, making it (within the quotas)
+ * when a chunk at 0 starts a new upload.  Leaves u->fd locked on SC_OK.
+ */
+static sc_status upload_lock(sd_upload *u, const char *part, uint64_t *offset, sc_err *err)
+{
+    for (int attempt = 0; attempt < OPEN_RETRIES; attempt++) {
+        u->fd = open(part, O_RDWR | O_CLOEXEC);
+        if (u->fd < 0 && errno == ENOENT) {
+            if (u->start != 0)
+                return sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
+                                  "chunk starts at %" PRIu64 " but this device has no upload of "
+                                  "this photo in progress: start at 0",
+                                  u->start);
+            sc_status rc = partial_create(u, part, err);
+            if (rc == SC_ERR_EXISTS)
+                continue;
+            if (rc != SC_OK)
+                return rc;
+        } else if (u->fd < 0) {
+            return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot open the partial upload: %s",
+                              strerror(errno));
         }
         if (flock(u->fd, LOCK_EX | LOCK_NB) != 0) {
             uint64_t t;
-            sidecar_read(b, name, offset, &t);
-            rc = sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
-                            "another upload of this blob is in progress");
-            goto fail;
+            sidecar_read(u->dir, u->name, offset, &t);
+            return sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
+                              "another upload of this photo by this device is in progress");
         }
         u->locked = true;
-        /* The file we locked must still be the one at the path (not renamed into place or discarded). */
+        /* The file we locked must still be the one at the path (not stored or swept away). */
         struct stat a, p;
         if (fstat(u->fd, &a) == 0 && stat(part, &p) == 0 && a.st_dev == p.st_dev &&
             a.st_ino == p.st_ino)
-            break;
+            return SC_OK;
         close(u->fd);
         u->fd = -1;
         u->locked = false;
     }
-    if (is_stored(b, name)) {
-        /* Completed by another upload while we waited for nothing: leave no empty partial behind. */
-        uint64_t v, t;
-        sidecar_read(b, name, &v, &t);
-        u->verified = v;
-        upload_release(u, true);
-        return sc_err_set(err, SC_ERR_EXISTS, 0, "blob is already stored");
-    }
+    return sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
+                      "another upload of this photo by this device is in progress");
+}
+
+/* The locked upload against its sidecar: cut an unverified tail, check the total and the start. */
+static sc_status upload_resume(sd_upload *u, uint64_t *offset, sc_err *err)
+{
     uint64_t v, t;
-    sidecar_read(b, name, &v, &t);
+    sidecar_read(u->dir, u->name, &v, &t);
     u->verified = v;
     *offset = v;
     struct stat st;
-    if (fstat(u->fd, &st) != 0) {
-        rc = sc_err_set(err, SC_ERR_STORAGE, 21, "cannot stat the partial upload");
-        goto fail;
-    }
+    if (fstat(u->fd, &st) != 0)
+        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot stat the partial upload");
     if ((uint64_t)st.st_size < v) {
         /* The partial lost bytes it had verified (damaged or edited by hand): start over. */
-        discard_partial(b, name);
-        rc = sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
-                        "the partial upload was damaged and has been discarded; start at 0");
+        discard_partial(u->dir, u->name);
         *offset = 0;
         u->verified = 0;
-        goto fail;
+        return sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
+                          "the partial upload was damaged and has been discarded; start at 0");
     }
-    if ((uint64_t)st.st_size != v) {
-        /* An unverified tail (a cut chunk, a bad signature, a crash): cut it off. */
-        if (ftruncate(u->fd, (off_t)v) != 0) {
-            rc = sc_err_set(err, SC_ERR_STORAGE, 21, "cannot truncate the partial upload: %s",
-                            strerror(errno));
-            goto fail;
-        }
-    }
-    if (v > 0 && t != total) {
-        rc = sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
-                        "total %" PRIu64 " differs from the upload in progress (%" PRIu64 ")",
-                        total, t);
-        goto fail;
-    }
-    if (start != v) {
-        rc = sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
-                        "chunk starts at %" PRIu64 " but the upload is at %" PRIu64, start, v);
-        goto fail;
-    }
+    if ((uint64_t)st.st_size != v && ftruncate(u->fd, (off_t)v) != 0)
+        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot truncate the partial upload: %s",
+                          strerror(errno));
+    if (t != 0 && t != u->total)
+        return sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
+                          "total %" PRIu64
+                          " differs from this device's upload in progress (%" PRIu64 ")",
+                          u->total, t);
+    if (u->start != v)
+        return sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
+                          "chunk starts at %" PRIu64 " but the upload is at %" PRIu64, u->start, v);
+    return SC_OK;
+}
+
+sc_status sd_upload_begin(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name,
+                          uint64_t start, uint64_t len, uint64_t total, bool visible,
+                          sd_upload **out, uint64_t *offset, sc_err *err)
+{
+    char part[PATH_CAP];
+    *out = NULL;
+    *offset = 0;
+    sc_status rc = begin_args(b, name, start, len, total, err);
+    if (rc != SC_OK)
+        return rc;
+    sd_upload *u = calloc(1, sizeof *u);
+    if (!u)
+        return sc_err_set(err, SC_ERR_NOMEM, R_STORAGE, "out of memory");
+    u->b = b;
+    u->fd = -1;
+    memcpy(u->name, name, SD_BLOB_NAME_LEN + 1);
+    memcpy(u->device, device, SC_KEY_LEN);
+    u->visible = visible;
     u->start = start;
     u->len = len;
     u->total = total;
-    u->hashing = start == 0 || state_take(b, name, start, &u->ctx);
+    if (!dev_dir(b->partial, device, u->dir, sizeof u->dir) ||
+        !pathf(part, sizeof part, u->dir, name, ".part")) {
+        free(u);
+        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "blob path too long");
+    }
+    if ((rc = upload_lock(u, part, offset, err)) != SC_OK ||
+        (rc = upload_resume(u, offset, err)) != SC_OK) {
+        upload_release(u, rc != SC_ERR_STORAGE);
+        return rc;
+    }
+    u->hashing = start == 0 || state_take(b, device, name, start, &u->ctx);
     if (start == 0)
         sc_sha256_init(&u->ctx);
     *out = u;
     sc_err_clear(err);
     return SC_OK;
-fail:
-    upload_release(u, rc != SC_ERR_STORAGE);
-    return rc;
 }
 
 sc_status sd_upload_write(sd_upload *u, const void *data, size_t len, sc_err *err)
 {
     if (len > u->len - u->received)
-        return sc_err_set(err, SC_ERR_TOO_LARGE, 2, "chunk body longer than its range");
+        return sc_err_set(err, SC_ERR_TOO_LARGE, R_TOO_LARGE, "chunk body longer than its range");
     const uint8_t *p = data;
     size_t done = 0;
     while (done < len) {
@@ -538,7 +925,7 @@ sc_status sd_upload_write(sd_upload *u, const void *data, size_t len, sc_err *er
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return sc_err_set(err, SC_ERR_STORAGE, 21, "cannot write the partial upload: %s",
+            return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot write the partial upload: %s",
                               w < 0 ? strerror(errno) : "no space");
         done += (size_t)w;
     }
@@ -592,79 +979,130 @@ static int hash_file(int fd, uint64_t total, uint8_t out[SC_HASH_LEN])
     return rc;
 }
 
-sc_status sd_upload_finish(sd_upload *u, bool *complete, uint64_t *offset, sc_err *err)
+/*
+ * Record that the device stored a blob no op it can see names (its unref
+ * mark, made or renewed), unless it can see one now.  A mark that cannot
+ * be written fails the upload: a blob must not be stored beyond expiry.
+ */
+static int mark_unreferenced(sd_upload *u)
 {
     sd_blobs *b = u->b;
+    uint8_t sha[SC_HASH_LEN];
+    bool visible = false;
+    sc_err e;
+    if (sc_hex_decode(u->name, SD_BLOB_NAME_LEN, sha, sizeof sha) != SC_OK ||
+        b->seen(b->seen_ctx, u->device, sha, &visible, &e) != SC_OK)
+        return -1;
+    if (visible)
+        return 0;
+    char dir[PATH_CAP], path[PATH_CAP];
+    if (!dev_dir(b->unref, u->device, dir, sizeof dir) || mkdir_p1(dir) != 0 ||
+        !pathf(path, sizeof path, dir, u->name, ""))
+        return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return -1;
+    int rc = futimens(fd, NULL) == 0 && fsync(fd) == 0 ? 0 : -1;
+    close(fd);
+    return rc == 0 ? fsync_dir(dir) : -1;
+}
+
+/* The chunk did not complete the blob: make its end the verified offset. */
+static sc_status finish_chunk(sd_upload *u, uint64_t end, uint64_t *offset, sc_err *err)
+{
+    if (sidecar_write(u->dir, u->name, end, u->total, true) != 0) {
+        sc_status rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE,
+                                  "cannot record the upload offset: %s", strerror(errno));
+        upload_release(u, true);
+        return rc;
+    }
+    u->verified = end;
+    *offset = end;
+    if (u->hashing && !u->by_caller)
+        state_keep(u->b, u->device, u->name, end, &u->ctx);
+    upload_release(u, false);
+    return SC_OK;
+}
+
+/* The whole blob arrived and hashes to its name: store it, unless an earlier upload did. */
+static sc_status finish_store(sd_upload *u, uint64_t *offset, sc_err *err)
+{
+    sd_blobs *b = u->b;
+    char part[PATH_CAP], off[PATH_CAP], shard[PATH_CAP], path[PATH_CAP];
+    partial_paths(u->dir, u->name, part, off, sizeof part);
+    if ((!u->visible && mark_unreferenced(u) != 0) ||
+        !shard_path(b, u->name, shard, sizeof shard) ||
+        !final_path(b, u->name, path, sizeof path) || mkdir_p1(shard) != 0) {
+        sc_status rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot store the blob: %s",
+                                  strerror(errno));
+        upload_release(u, true);
+        return rc;
+    }
+    if (is_stored(b, u->name, NULL)) {
+        /* Stored by an earlier upload: this device proved it holds the same bytes. */
+        discard_partial(u->dir, u->name);
+    } else if (rename(part, path) != 0 || fsync_dir(shard) != 0) {
+        sc_status rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot store the blob: %s",
+                                  strerror(errno));
+        upload_release(u, true);
+        return rc;
+    } else {
+        unlink(off);
+        fsync_dir(u->dir);
+    }
+    *offset = u->total;
+    close(u->fd);
+    u->fd = -1;
+    upload_release(u, false);
+    return SC_OK;
+}
+
+sc_status sd_upload_finish(sd_upload *u, bool *complete, uint64_t *offset, sc_err *err)
+{
     sc_status rc = SC_OK;
     *complete = false;
     *offset = u->verified;
     if (u->received != u->len) {
-        rc = sc_err_set(err, SC_ERR_MALFORMED, 17,
+        rc = sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
                         "chunk body has %" PRIu64 " of its %" PRIu64 " bytes", u->received, u->len);
         upload_release(u, true);
         return rc;
     }
     if (fdatasync(u->fd) != 0) {
-        rc = sc_err_set(err, SC_ERR_STORAGE, 21, "cannot sync the partial upload: %s",
+        rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot sync the partial upload: %s",
                         strerror(errno));
         upload_release(u, true);
         return rc;
     }
     uint64_t end = u->start + u->len;
-    if (end < u->total) {
-        if (sidecar_write(b, u->name, end, u->total) != 0) {
-            rc = sc_err_set(err, SC_ERR_STORAGE, 21, "cannot record the upload offset: %s",
-                            strerror(errno));
-            upload_release(u, true);
-            return rc;
-        }
-        u->verified = end;
-        *offset = end;
-        if (u->hashing && !u->by_caller)
-            state_keep(b, u->name, end, &u->ctx);
-        upload_release(u, false);
-        return SC_OK;
-    }
+    if (end < u->total)
+        return finish_chunk(u, end, offset, err);
 
     uint8_t got[SC_HASH_LEN];
-    state_drop(b, u->name);
+    state_drop(u->b, u->device, u->name);
     if (u->by_caller && u->has_digest) {
         memcpy(got, u->digest, SC_HASH_LEN); /* the chunk is the whole blob */
     } else if (u->hashing && !u->by_caller) {
         sc_sha256_final(&u->ctx, got);
     } else if (hash_file(u->fd, u->total, got) != 0) {
-        rc = sc_err_set(err, SC_ERR_STORAGE, 21, "cannot read back the upload to hash it");
+        rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot read back the upload to hash it");
         upload_release(u, true);
         return rc;
     }
     char hex[SC_HASH_HEX];
     sc_hex_encode(got, sizeof got, hex, sizeof hex);
     if (memcmp(hex, u->name, SD_BLOB_NAME_LEN) != 0) {
-        discard_partial(b, u->name);
+        discard_partial(u->dir, u->name);
         u->verified = 0;
+        *offset = 0;
         close(u->fd);
         u->fd = -1;
         upload_release(u, false);
-        return sc_err_set(err, SC_ERR_MALFORMED, 17, "bytes do not match their hash");
+        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD, "bytes do not match their hash");
     }
-    char part[SD_PATH_MAX + 80], off[SD_PATH_MAX + 80], shard[SD_PATH_MAX + 8],
-        path[SD_PATH_MAX + 80];
-    partial_paths(b, u->name, part, off, sizeof part);
-    if (!shard_path(b, u->name, shard, sizeof shard) ||
-        !final_path(b, u->name, path, sizeof path) || mkdir_p1(shard) != 0 ||
-        rename(part, path) != 0 || fsync_dir(shard) != 0) {
-        rc = sc_err_set(err, SC_ERR_STORAGE, 21, "cannot store the blob: %s", strerror(errno));
-        upload_release(u, true);
-        return rc;
-    }
-    unlink(off);
-    fsync_dir(b->partial);
-    *complete = true;
-    *offset = u->total;
-    close(u->fd);
-    u->fd = -1;
-    upload_release(u, false);
-    return SC_OK;
+    rc = finish_store(u, offset, err);
+    *complete = rc == SC_OK;
+    return rc;
 }
 
 void sd_upload_abort(sd_upload *u)

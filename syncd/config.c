@@ -26,6 +26,13 @@ void sd_config_defaults(sd_config *c)
     c->commit_max_ops = 8192;
     c->blob_max = SC_BLOB_MAX;
     c->blob_chunk_max = SC_BLOB_CHUNK_MAX;
+    c->blob_partial_count = SC_BLOB_PARTIALS_MAX;
+    c->blob_partial_bytes = SC_BLOB_PARTIAL_BYTES_MAX;
+    c->blob_partial_age_s = SC_BLOB_PARTIAL_AGE_S;
+    c->blob_unref_count = SC_BLOB_UNREFERENCED_MAX;
+    c->blob_unref_bytes = SC_BLOB_UNREFERENCED_BYTES_MAX;
+    c->blob_unref_age_s = SC_BLOB_UNREFERENCED_AGE_S;
+    c->blob_sweep_s = SC_BLOB_SWEEP_S;
     c->clock_skew_ms = SC_CLOCK_SKEW_MS_DEFAULT;
     c->log_level = 2;
 }
@@ -90,10 +97,28 @@ sc_status sd_config_set(sd_config *c, const char *key, const char *value, sc_err
     SD_NUM_("sync.commit_max_ops", commit_max_ops, 1, 1000000, uint32_t)
     SD_NUM_("blobs.max_size", blob_max, 1, (uint64_t)1 << 40, uint64_t)
     SD_NUM_("blobs.chunk_max", blob_chunk_max, 4096, (uint64_t)1 << 30, uint64_t)
+    SD_NUM_("blobs.partial_max_count", blob_partial_count, 1, 1000000, uint32_t)
+    SD_NUM_("blobs.partial_max_bytes", blob_partial_bytes, 1, (uint64_t)1 << 44, uint64_t)
+    SD_NUM_("blobs.partial_max_age_s", blob_partial_age_s, 1, (uint64_t)366 * 86400, uint64_t)
+    SD_NUM_("blobs.unreferenced_max_count", blob_unref_count, 0, 1000000, uint32_t)
+    SD_NUM_("blobs.unreferenced_max_bytes", blob_unref_bytes, 0, (uint64_t)1 << 44, uint64_t)
+    SD_NUM_("blobs.unreferenced_max_age_s", blob_unref_age_s, 1, (uint64_t)366 * 86400, uint64_t)
+    SD_NUM_("blobs.sweep_interval_s", blob_sweep_s, 1, 86400, unsigned)
     SD_NUM_("clock.skew_ms", clock_skew_ms, 1000, (uint64_t)24 * 3600 * 1000, int64_t)
     SD_NUM_("log.level", log_level, 0, 3, int)
 #undef SD_NUM_
     return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "unknown setting \"%s\"", key);
+}
+
+sc_status sd_config_check(const sd_config *c, sc_err *err)
+{
+    if (c->blob_partial_bytes < c->blob_max)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                          "blobs.partial_max_bytes (%llu) is below blobs.max_size (%llu): a photo "
+                          "of the largest size could never be uploaded",
+                          (unsigned long long)c->blob_partial_bytes,
+                          (unsigned long long)c->blob_max);
+    return SC_OK;
 }
 
 static char *trim(char *s)

@@ -26,6 +26,13 @@ typedef struct sd_config {
     uint32_t commit_max_ops;      /* ops per group commit (`sync.commit_max_ops`) */
     uint64_t blob_max;            /* bytes (`blobs.max_size`) */
     uint64_t blob_chunk_max;      /* bytes (`blobs.chunk_max`) */
+    uint32_t blob_partial_count;  /* uploads in progress per device (`blobs.partial_max_count`) */
+    uint64_t blob_partial_bytes;  /* their sizes, bytes per device (`blobs.partial_max_bytes`) */
+    uint64_t blob_partial_age_s;  /* `blobs.partial_max_age_s` */
+    uint32_t blob_unref_count; /* photos no op names, per device (`blobs.unreferenced_max_count`) */
+    uint64_t blob_unref_bytes; /* their sizes, bytes per device (`blobs.unreferenced_max_bytes`) */
+    uint64_t blob_unref_age_s; /* `blobs.unreferenced_max_age_s` */
+    unsigned blob_sweep_s;     /* seconds between sweeps (`blobs.sweep_interval_s`) */
     int64_t clock_skew_ms;        /* `clock.skew_ms` */
     int log_level;                /* 0 error, 1 warn, 2 info, 3 debug (`log.level`) */
 } sd_config;
@@ -38,6 +45,13 @@ sc_status sd_config_set(sd_config *c, const char *key, const char *value, sc_err
 
 /* Apply a `key = value` file ('#' starts a comment).  Unknown keys are errors, naming the line. */
 sc_status sd_config_load(sd_config *c, const char *path, sc_err *err);
+
+/*
+ * Check the settings against each other, once all are applied: a photo of
+ * blobs.max_size must fit the per-device upload quota.  SC_ERR_INVALID_ARG
+ * naming the keys.
+ */
+sc_status sd_config_check(const sd_config *c, sc_err *err);
 
 /* Parse "HOST:PORT" into listen_host and listen_port. */
 sc_status sd_config_set_listen(sd_config *c, const char *hostport, sc_err *err);

@@ -43,6 +43,7 @@
 #include "core/ids.h"
 #include "core/limits.h"
 #include "core/names.h"
+#include "core/policy.h"
 #include "logjson.h"
 #include "metrics.h"
 #include "wire.pb-c.h"
@@ -75,6 +76,7 @@ enum {
     R_BAD_FIELD = SCPB__REASON__REASON_BAD_FIELD,
     R_STORAGE = SCPB__REASON__REASON_STORAGE,
     R_BATCH_LIMIT = SCPB__REASON__REASON_BATCH_LIMIT,
+    R_QUOTA = SCPB__REASON__REASON_QUOTA,
 };
 
 typedef enum route {
@@ -268,6 +270,8 @@ static unsigned status_of_reason(int reason)
     case R_TOO_LARGE:
     case R_BATCH_LIMIT:
         return MHD_HTTP_CONTENT_TOO_LARGE;
+    case R_QUOTA:
+        return MHD_HTTP_INSUFFICIENT_STORAGE;
     default:
         return MHD_HTTP_SERVICE_UNAVAILABLE;
     }
@@ -588,6 +592,44 @@ static sc_status sync_prove(req *q, const Scpb__SyncRequest *sr, const sd_result
     return SC_OK;
 }
 
+/*
+ * Of the n photos asked about (32-byte hashes), those stored that q's
+ * device may read (docs/protocol.md §4.3), into out in the order asked.
+ * A photo it may not see is answered as an absent one; when the register
+ * cannot say, none is.
+ */
+static void photos_readable(req *q, const ProtobufCBinaryData *want, size_t n,
+                            ProtobufCBinaryData *out, size_t *nout)
+{
+    *nout = 0;
+    if (n == 0)
+        return; /* most syncs ask about none: no look at the register */
+    uint8_t(*sha)[SC_HASH_LEN] = calloc(n, sizeof *sha);
+    bool *vis = calloc(n, sizeof *vis);
+    sc_err e;
+    sc_err_clear(&e);
+    for (size_t i = 0; sha && i < n; i++)
+        memcpy(sha[i], want[i].data, SC_HASH_LEN);
+    if (!sha || !vis ||
+        sd_register_photos_visible(q->h->d.reg, &q->who, (const uint8_t(*)[SC_HASH_LEN])sha, n, vis,
+                                   &e) != SC_OK) {
+        if (e.msg[0])
+            sd_log(SD_LOG_WARN, "blobs_wanted: cannot decide which photos the device may read",
+                   e.msg);
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char name[SD_BLOB_NAME_LEN + 1];
+        sd_blob_info info;
+        sc_err be;
+        if (vis[i] && sc_hex_encode(want[i].data, SC_HASH_LEN, name, sizeof name) == SC_OK &&
+            sd_blobs_stat(q->h->d.blobs, q->who.device, name, &info, &be) == SC_OK && info.stored)
+            out[(*nout)++] = want[i];
+    }
+    free(sha);
+    free(vis);
+}
+
 static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
 {
     sd_http *h = q->h;
@@ -721,22 +763,14 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
         goto done;
     }
 
-    /* Which of the photos the client lacks are stored, so it fetches only those (§4.2). */
+    /* Which of the photos the client lacks it may fetch, so it fetches only those (§4.2). */
     size_t nstored = 0;
     stored = calloc(sr->n_blobs_wanted ? sr->n_blobs_wanted : 1, sizeof *stored);
     if (!stored) {
         ret = send_error(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_STORAGE, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < sr->n_blobs_wanted; i++) {
-        char name[2 * SC_HASH_LEN + 1];
-        sd_blob_info info;
-        sc_err be;
-        sc_err_clear(&be);
-        if (sc_hex_encode(sr->blobs_wanted[i].data, SC_HASH_LEN, name, sizeof name) == SC_OK &&
-            sd_blobs_stat(h->d.blobs, name, &info, &be) == SC_OK && info.stored)
-            stored[nstored++] = sr->blobs_wanted[i];
-    }
+    photos_readable(q, sr->blobs_wanted, sr->n_blobs_wanted, stored, &nstored);
 
     Scpb__SyncResponse out = SCPB__SYNC_RESPONSE__INIT;
     out.n_blobs_stored = nstored;
@@ -928,25 +962,44 @@ static enum MHD_Result send_empty(req *q, struct MHD_Connection *c, unsigned sta
     return send_resp(q, c, status, r);
 }
 
+/*
+ * May q's device read q->blob: is it named by an op the device can see
+ * (docs/protocol.md §4.3)?  SC_OK and *out; a storage status (err set)
+ * when the register cannot say.
+ */
+static sc_status blob_visible(req *q, bool *out, sc_err *e)
+{
+    uint8_t sha[1][SC_HASH_LEN];
+    *out = false;
+    if (sc_hex_decode(q->blob, SD_BLOB_NAME_LEN, sha[0], SC_HASH_LEN) != SC_OK)
+        return sc_err_set(e, SC_ERR_MALFORMED, R_BAD_FIELD,
+                          "a blob name is 64 lowercase hex digits");
+    return sd_register_photos_visible(q->h->d.reg, &q->who, (const uint8_t(*)[SC_HASH_LEN])sha, 1,
+                                      out, e);
+}
+
+/*
+ * GET and HEAD.  A photo the device may not read gets exactly the answer
+ * of an absent one: 404, reason none, "blob is not stored", and on HEAD
+ * the offset of the device's own upload of it (0 when none).
+ */
 static enum MHD_Result do_blob_read(req *q, struct MHD_Connection *c, bool head)
 {
     int fd = -1;
     uint64_t size = 0;
+    bool visible = false;
+    sd_blob_info info;
     sc_err e;
     sc_err_clear(&e);
-    sc_status rc = sd_blobs_open_read(q->h->d.blobs, q->blob, &fd, &size, &e);
-    if (rc == SC_ERR_NOT_FOUND) {
-        if (!head)
-            return send_error(q, c, MHD_HTTP_NOT_FOUND, R_NONE, "blob is not stored");
-        sd_blob_info info;
-        if (sd_blobs_stat(q->h->d.blobs, q->blob, &info, &e) != SC_OK)
-            return send_err(q, c, &e);
-        if (!info.stored)
-            return send_error_ex(q, c, MHD_HTTP_NOT_FOUND, R_NONE, NULL, &info.offset,
-                                 "blob is not stored");
-        /* Stored between the two looks: read it again. */
-        rc = sd_blobs_open_read(q->h->d.blobs, q->blob, &fd, &size, &e);
-    }
+    if (blob_visible(q, &visible, &e) != SC_OK ||
+        sd_blobs_stat(q->h->d.blobs, q->who.device, q->blob, &info, &e) != SC_OK)
+        return send_err(q, c, &e);
+    sc_status rc = visible && info.stored
+                       ? sd_blobs_open_read(q->h->d.blobs, q->blob, &fd, &size, &e)
+                       : SC_ERR_NOT_FOUND;
+    if (rc == SC_ERR_NOT_FOUND)
+        return send_error_ex(q, c, MHD_HTTP_NOT_FOUND, R_NONE, NULL, head ? &info.offset : NULL,
+                             "blob is not stored");
     if (rc != SC_OK)
         return send_err(q, c, &e);
     /* MHD owns fd from here and sends it with sendfile where it can; HEAD sends no body. */
@@ -979,7 +1032,8 @@ static enum MHD_Result do_blob_put(req *q, struct MHD_Connection *c)
         return send_empty(q, c, MHD_HTTP_ACCEPTED, &offset);
     }
     if (rc == SC_ERR_MALFORMED)
-        return send_error(q, c, MHD_HTTP_UNPROCESSABLE_CONTENT, R_BAD_FIELD, "%s", e.msg);
+        return send_error_ex(q, c, MHD_HTTP_UNPROCESSABLE_CONTENT, R_BAD_FIELD, NULL, &offset,
+                             e.msg);
     return send_error_ex(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_STORAGE, NULL, &offset, e.msg);
 }
 
@@ -1016,9 +1070,22 @@ static bool keeps_body(const req *q)
     return q->rt && (q->rt->id == ROUTE_ENROLL || q->rt->id == ROUTE_SYNC);
 }
 
+/*
+ * A PUT's headers: who may upload (the roles that may attach photos), the
+ * range, the limits, then the device's own upload of the blob.  A blob the
+ * device may read and that is stored is answered 200 after its chunk is
+ * read and its signature checked; one it may not read is uploaded like an
+ * absent one, all of it (docs/protocol.md §4.3).
+ */
 static enum MHD_Result begin_upload(req *q, struct MHD_Connection *c, bool has_cl, uint64_t clen)
 {
     const sd_config *cfg = q->h->d.cfg;
+    if (!sc_policy_allows_some(q->who.role, SCPB__OP__BODY_PHOTO_ATTACH)) {
+        const char *role = sc_name_of(&sc_names_role, q->who.role);
+        return send_error(q, c, MHD_HTTP_FORBIDDEN, R_FORBIDDEN_ROLE,
+                          "the %s role may not attach photos, so it may not upload them",
+                          role ? role : "device's");
+    }
     const char *cr = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_RANGE);
     if (!sd_http_parse_range(cr, &q->r_start, &q->r_len, &q->r_total))
         return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_BAD_FIELD,
@@ -1035,22 +1102,33 @@ static enum MHD_Result begin_upload(req *q, struct MHD_Connection *c, bool has_c
         return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_BAD_FIELD,
                           "Content-Length must be END-START+1 = %" PRIu64, q->r_len);
     uint64_t offset = 0;
+    bool visible = false;
+    sd_blob_info info;
     sc_err e;
     sc_err_clear(&e);
-    sc_status rc = sd_upload_begin(q->h->d.blobs, q->blob, q->r_start, q->r_len, q->r_total, &q->up,
-                                   &offset, &e);
+    if (blob_visible(q, &visible, &e) != SC_OK ||
+        sd_blobs_stat(q->h->d.blobs, q->who.device, q->blob, &info, &e) != SC_OK)
+        return send_err(q, c, &e);
+    if (visible && info.stored) {
+        /* Read, hash and drop the chunk; answer 200 once its signature verified.  The device's
+         * own upload of it, if any, is of no more use. */
+        if (info.offset)
+            sd_blobs_forget(q->h->d.blobs, q->who.device, q->blob);
+        q->blob_exists = true;
+        return MHD_YES;
+    }
+    sc_status rc = sd_upload_begin(q->h->d.blobs, q->who.device, q->blob, q->r_start, q->r_len,
+                                   q->r_total, visible, &q->up, &offset, &e);
     switch (rc) {
     case SC_OK:
         /* A whole blob in one chunk: the body hash for the signature is its hash too. */
         if (q->authed)
             sd_upload_hash_by_caller(q->up);
         return MHD_YES;
-    case SC_ERR_EXISTS:
-        /* Read, hash and drop the chunk; answer 200 once its signature verified. */
-        q->blob_exists = true;
-        return MHD_YES;
     case SC_ERR_INVALID_TRANSITION:
         return send_error_ex(q, c, MHD_HTTP_CONFLICT, R_BAD_FIELD, NULL, &offset, e.msg);
+    case SC_ERR_LIMIT:
+        return send_error_ex(q, c, MHD_HTTP_INSUFFICIENT_STORAGE, R_QUOTA, NULL, &offset, e.msg);
     case SC_ERR_TOO_LARGE:
         return send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, R_TOO_LARGE, "%s", e.msg);
     case SC_ERR_MALFORMED:
@@ -1184,7 +1262,7 @@ static enum MHD_Result on_complete(req *q, struct MHD_Connection *c)
         sd_blob_info info = {0};
         sc_err e;
         if (q->blob[0])
-            sd_blobs_stat(h->d.blobs, q->blob, &info, &e);
+            sd_blobs_stat(h->d.blobs, q->who.device, q->blob, &info, &e);
         char msg[SC_ERR_MSG_MAX];
         snprintf(msg, sizeof msg, "%s", q->message);
         return send_error_ex(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_STORAGE, NULL,

@@ -173,6 +173,27 @@ typedef struct sd_pulled {
 sc_status sd_register_pull(sd_register *r, const sd_pull *req, sd_pulled *out, sc_err *err);
 void sd_pulled_dispose(sd_pulled *p);
 
+/* ---- photos (register_photos.c) ---- */
+
+/*
+ * Which of the n photos (SHA-256 each) `who` may read: visible[i] is true
+ * when an op naming sha[i] belongs to an entity `who` can see, by the rules
+ * of pull (docs/protocol.md §6).  A photo no op names is visible to nobody.
+ * One snapshot for all n.  On failure every visible[i] is false.
+ */
+sc_status sd_register_photos_visible(sd_register *r, const sd_principal *who,
+                                     const uint8_t (*sha)[SC_HASH_LEN], size_t n, bool *visible,
+                                     sc_err *err);
+
+/*
+ * The blob store's question (blobs.h, sd_blob_seen_fn), with reg an
+ * sd_register: with device (a device key), may that device read the photo
+ * (false for a key no device has); with device NULL, does any logged op
+ * name it.
+ */
+sc_status sd_register_photo_seen(void *reg, const uint8_t *device, const uint8_t sha[SC_HASH_LEN],
+                                 bool *out, sc_err *err);
+
 /* ---- the log ---- */
 
 /* The latest signed checkpoint.  Free with sd_msg_free. */

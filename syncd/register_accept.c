@@ -3,7 +3,7 @@
  * writes its log row and Merkle leaf, its entity's row (the new folded
  * state and the derived columns pulls and scope checks use: target,
  * scope_org, vis_class, released, inspection), the rows it derives in the
- * other tables (codes, devices, assignees), and, when it is an
+ * other tables (photo refs, codes, devices, assignees), and, when it is an
  * inspection's first submission, the release events that make the
  * inspection's earlier ops and its findings visible to the inspected unit.
  *
@@ -254,12 +254,21 @@ static sc_status release_inspection(sd_txn *t, const uint8_t insp[SC_ID_LEN], ui
     return rc == SC_OK ? SC_OK : sd_txn_fail(t, rc);
 }
 
-/* The rows an accepted op derives besides its entity: codes, devices, assignees. */
+/* The rows an accepted op derives besides its entity: photo refs, codes, devices, assignees. */
 static sc_status derive_tables(sd_txn *t, const sc_op *o, uint64_t idx)
 {
     const Scpb__Op *op = o->op;
     sd_store *s = t->s;
     const uint8_t *id = op->entity.data;
+    const ProtobufCBinaryData *photos = NULL;
+    size_t nphotos = sc_op_photos(op, &photos);
+    for (size_t i = 0; i < nphotos; i++) {
+        sc_status rc = photos[i].len == SC_HASH_LEN
+                           ? s->vt->photo_ref_put(s, photos[i].data, id, idx, t->err)
+                           : SC_OK;
+        if (rc != SC_OK)
+            return rc;
+    }
     switch (op->body_case) {
     case K_(ORG_CREATE):
         sd_orgcache_invalidate(&t->c->orgs);

@@ -1,7 +1,7 @@
 /*
  * register_internal.h: what the register's modules share, and nothing any
  * other part of syncd may call (they use register.h).  The register is
- * one handle implemented by seven files:
+ * one handle implemented by eight files:
  *
  *   register.c         open/close, the read pool, principals, visibility of
  *                      an entity to a principal, lookups, stats, health
@@ -14,6 +14,7 @@
  *   register_enroll.c  enrollment codes and device enrollment
  *   register_pull.c    pull and its cursor
  *   register_log.c     checkpoints, proofs and raw log entries
+ *   register_photos.c  who may read a photo (the ops naming it, their visibility)
  *
  * Invariants the modules keep together:
  *  - Only code running inside a write transaction (sd_txn, under wmu on

@@ -7,7 +7,9 @@
  *
  * Signals: SIGINT, SIGTERM and SIGHUP are blocked in every thread (the mask
  * is set before any thread starts, and threads inherit it); the main thread
- * takes them with sigwait, so no work ever runs in a signal handler.
+ * takes them with sigtimedwait, so no work ever runs in a signal handler,
+ * and between them sweeps the blob store (at start, then every
+ * blobs.sweep_interval_s).
  * SIGPIPE is ignored: a client that hangs up must not stop the server.
  */
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "auth.h"
 #include "blobs.h"
@@ -55,6 +58,22 @@ static void log_fail(const char *what, const sc_err *e)
     sd_log_str(&l, "error", e->msg[0] ? e->msg : sc_strerror(e->code));
     sd_log_end(&l);
     fprintf(stderr, "syncd serve: %s: %s\n", what, e->msg[0] ? e->msg : sc_strerror(e->code));
+}
+
+/* Expire old uploads and photos no op names (blobs.h); a line in the log when it dropped any. */
+static void sweep(sd_blobs *blobs)
+{
+    sd_blob_sweep r;
+    sd_blobs_sweep(blobs, (int64_t)time(NULL), &r);
+    if (!r.partials_cut && !r.partials_gone && !r.blobs_gone && !r.marks_gone)
+        return;
+    sd_logline l;
+    sd_log_begin(&l, SD_LOG_INFO, "blob sweep");
+    sd_log_uint(&l, "partials_cut", r.partials_cut);
+    sd_log_uint(&l, "partials_dropped", r.partials_gone);
+    sd_log_uint(&l, "unreferenced_dropped", r.blobs_gone);
+    sd_log_uint(&l, "marks_dropped", r.marks_gone);
+    sd_log_end(&l);
 }
 
 int sd_cmd_serve(int argc, char **argv)
@@ -115,6 +134,10 @@ int sd_cmd_serve(int argc, char **argv)
         serve_usage(stderr);
         return 2;
     }
+    if (sd_config_check(&cfg, &err) != SC_OK) {
+        fprintf(stderr, "syncd serve: %s\n", err.msg);
+        return 2;
+    }
     sd_log_set_level(cfg.log_level);
 
     /* Before any thread exists, so every thread inherits the mask. */
@@ -147,10 +170,13 @@ int sd_cmd_serve(int argc, char **argv)
         log_fail("cannot open the register", &err);
         goto out;
     }
-    if (sd_blobs_open(cfg.data_dir, cfg.blob_max, cfg.blob_chunk_max, &blobs, &err) != SC_OK) {
+    sd_blob_limits lim;
+    sd_blob_limits_from(&cfg, &lim);
+    if (sd_blobs_open(cfg.data_dir, &lim, sd_register_photo_seen, reg, &blobs, &err) != SC_OK) {
         log_fail("cannot open the blob store", &err);
         goto out;
     }
+    sweep(blobs);
     if (sd_auth_new(sd_register_env(reg), cfg.clock_skew_ms, 0, &auth) != SC_OK) {
         sc_err_set(&err, SC_ERR_NOMEM, 0, "cannot create the replay cache");
         log_fail("cannot start", &err);
@@ -182,8 +208,13 @@ int sd_cmd_serve(int argc, char **argv)
     sd_log_end(&l);
 
     int sig = 0;
+    struct timespec every = {.tv_sec = (time_t)cfg.blob_sweep_s};
     for (;;) {
-        if (sigwait(&set, &sig) != 0)
+        /* Between signals, the blob store's sweep every blobs.sweep_interval_s. */
+        sig = sigtimedwait(&set, NULL, &every);
+        if (sig < 0 && errno == EAGAIN)
+            sweep(blobs);
+        if (sig < 0)
             continue;
         if (sig == SIGHUP) {
             /* Settings are read at start; a reload would be half-applied, so HUP is only noted. */

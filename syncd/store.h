@@ -19,7 +19,8 @@
  * for the duration of that callback only.
  *
  * The tables (docs/data-model.md, "Server register"): meta, ops, entities,
- * codes, devices, assignees, enroll_codes, merkle, checkpoints, releases.
+ * codes, devices, assignees, enroll_codes, merkle, checkpoints, releases,
+ * photo_refs.
  */
 #ifndef SD_STORE_H
 #define SD_STORE_H
@@ -32,7 +33,7 @@
 #include "core/status.h"
 
 /* The schema version this build reads and writes (meta key "schema_version"). */
-#define SD_SCHEMA_VERSION 3
+#define SD_SCHEMA_VERSION 4
 
 /* Who may see an entity (docs/protocol.md §6); stored per entity. */
 typedef enum sd_vis_class {
@@ -134,6 +135,7 @@ typedef bool (*sd_code_fn)(void *ctx, int kind, const char *code, uint32_t versi
 typedef bool (*sd_pair_fn)(void *ctx, const uint8_t a[SC_ID_LEN], const uint8_t b[SC_ID_LEN]);
 typedef bool (*sd_release_fn)(void *ctx, uint64_t seq, const uint8_t entity[SC_ID_LEN],
                               uint64_t idx);
+typedef bool (*sd_photo_ref_fn)(void *ctx, const uint8_t entity[SC_ID_LEN], uint64_t idx);
 
 typedef struct sd_store_vt {
     void (*close)(sd_store *s);
@@ -241,6 +243,17 @@ typedef struct sd_store_vt {
                              uint64_t idx, sc_err *err);
     sc_status (*release_next_seq)(sd_store *s, uint64_t *out, sc_err *err);
     sc_status (*release_scan)(sd_store *s, sd_release_fn fn, void *ctx, sc_err *err);
+
+    /*
+     * Photos named by ops: one row per (photo, entity), with the log index
+     * of the first op of the entity that named it.  put keeps an existing
+     * row.  refs: the entities naming sha, in entity order.
+     */
+    sc_status (*photo_ref_put)(sd_store *s, const uint8_t sha[SC_HASH_LEN],
+                               const uint8_t entity[SC_ID_LEN], uint64_t idx, sc_err *err);
+    sc_status (*photo_refs)(sd_store *s, const uint8_t sha[SC_HASH_LEN], sd_photo_ref_fn fn,
+                            void *ctx, sc_err *err);
+    sc_status (*photo_ref_count)(sd_store *s, uint64_t *out, sc_err *err);
 
     /* Pull: ops from log index `from` with their entity's visibility columns, in index order. */
     sc_status (*pull_log)(sd_store *s, uint64_t from, sd_pull_fn fn, void *ctx, sc_err *err);

@@ -93,6 +93,9 @@ enum {
     Q_REL_SCAN,
     Q_PULL_LOG,
     Q_PULL_REL,
+    Q_PHOTO_REF_PUT,
+    Q_PHOTO_REFS,
+    Q_PHOTO_REF_COUNT,
     Q_COUNT_
 };
 
@@ -186,6 +189,9 @@ static const char *const sql[Q_COUNT_] = {
                    "e.inspection "
                    "FROM releases r JOIN ops o ON o.idx = r.idx JOIN entities e ON e.id = "
                    "r.entity WHERE r.seq >= ?1 ORDER BY r.seq",
+    [Q_PHOTO_REF_PUT] = "INSERT OR IGNORE INTO photo_refs(sha, entity, idx) VALUES(?1, ?2, ?3)",
+    [Q_PHOTO_REFS] = "SELECT entity, idx FROM photo_refs WHERE sha = ?1 ORDER BY entity",
+    [Q_PHOTO_REF_COUNT] = "SELECT count(*) FROM photo_refs",
 };
 
 /*
@@ -1025,6 +1031,55 @@ static sc_status q_assignee_scan(sd_store *s, sd_pair_fn fn, void *ctx, sc_err *
     return out;
 }
 
+/* ---- photos named by ops ---- */
+
+static sc_status q_photo_ref_put(sd_store *s, const uint8_t sha[SC_HASH_LEN],
+                                 const uint8_t entity[SC_ID_LEN], uint64_t idx, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_PHOTO_REF_PUT, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    bind_blob(x, 1, sha, SC_HASH_LEN);
+    bind_blob(x, 2, entity, SC_ID_LEN);
+    sqlite3_bind_int64(x, 3, (sqlite3_int64)idx);
+    return exec_stmt(q, x, err, "put photo reference");
+}
+
+static sc_status q_photo_refs(sd_store *s, const uint8_t sha[SC_HASH_LEN], sd_photo_ref_fn fn,
+                              void *ctx, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_PHOTO_REFS, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    bind_blob(x, 1, sha, SC_HASH_LEN);
+    sc_status out = SC_OK;
+    for (;;) {
+        int rc = sqlite3_step(x);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            out = db_err(q, err, "find photo references");
+            break;
+        }
+        uint8_t e[SC_ID_LEN];
+        col_fixed(x, 0, e, SC_ID_LEN);
+        if (!fn(ctx, e, (uint64_t)sqlite3_column_int64(x, 1)))
+            break;
+    }
+    done(x);
+    return out;
+}
+
+static sc_status q_photo_ref_count(sd_store *s, uint64_t *out, sc_err *err)
+{
+    int64_t v = 0;
+    sc_status rc = one_int(S(s), Q_PHOTO_REF_COUNT, &v, err, "count photo references");
+    *out = (uint64_t)v;
+    return rc;
+}
+
 /* ---- enrollment codes ---- */
 
 static sc_status q_enroll_put(sd_store *s, const sd_enroll_row *r, sc_err *err)
@@ -1411,6 +1466,9 @@ static const sd_store_vt vt = {
     .release_scan = q_rel_scan,
     .pull_log = q_pull_log,
     .pull_releases = q_pull_releases,
+    .photo_ref_put = q_photo_ref_put,
+    .photo_refs = q_photo_refs,
+    .photo_ref_count = q_photo_ref_count,
     .limit_pages = q_limit_pages,
     .set_writer = q_set_writer,
 };

@@ -19,6 +19,9 @@
  *           copy (releases refer to ops), and checked before the commit.
  *   2 -> 3  the merkle table keeps the nodes of every SD_TLOG_STRIDE-th
  *           level only; the others are recomputed when needed.
+ *   3 -> 4  the photo_refs table (which entities name which photo, for
+ *           the visibility of photos) is made and filled from the ops
+ *           that name photos, decoded from the log in index order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,11 +31,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/codec.h"
 #include "store.h"
 #include "store_sqlite_schema.h"
 #include "tlog.h"
 
-/* Ops copied per statement in step 1 -> 2, between progress reports. */
+/* Ops copied per statement (step 1 -> 2), and read (step 3 -> 4), between progress reports. */
 #define COPY_BATCH 50000
 
 typedef struct migration {
@@ -208,12 +212,90 @@ static sc_status step_2_to_3(migration *m)
     return SC_OK;
 }
 
+/* The photo references of one logged op (its SignedOp bytes) through the prepared insert. */
+static sc_status refs_of_op(migration *m, sqlite3_stmt *ins, int64_t idx, const void *entity,
+                            int entity_len, const uint8_t *signed_op, size_t len)
+{
+    sc_op *o = NULL;
+    sc_err e;
+    sc_err_clear(&e);
+    if (sc_op_open(NULL, signed_op, len, 0, &o, &e) != SC_OK)
+        return sc_err_set(m->err, SC_ERR_STORAGE, 21,
+                          "register %s: log entry %lld does not decode (%s); run syncd audit",
+                          m->path, (long long)idx, e.msg);
+    const ProtobufCBinaryData *photos = NULL;
+    size_t n = sc_op_photos(o->op, &photos);
+    sc_status rc = SC_OK;
+    for (size_t i = 0; rc == SC_OK && i < n; i++) {
+        if (photos[i].len != SC_HASH_LEN)
+            continue;
+        sqlite3_bind_blob(ins, 1, photos[i].data, SC_HASH_LEN, SQLITE_STATIC);
+        sqlite3_bind_blob(ins, 2, entity, entity_len, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 3, idx);
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            rc = fail_db(m, "record a photo reference");
+        sqlite3_reset(ins);
+    }
+    sc_op_free(NULL, o);
+    return rc;
+}
+
+static sc_status step_3_to_4(migration *m)
+{
+    sc_status rc = exec(m, SD_SQL_PHOTO_REFS, "create the photo references table");
+    if (rc != SC_OK)
+        return rc;
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT idx, entity, signed FROM ops WHERE kind IN (%d, %d, %d, %d, %d) ORDER BY idx",
+             (int)SCPB__OP__BODY_PHOTO_ATTACH, (int)SCPB__OP__BODY_FINDING_CREATE,
+             (int)SCPB__OP__BODY_RECTIFICATION_REPORT, (int)SCPB__OP__BODY_REVISIT,
+             (int)SCPB__OP__BODY_INSPECTION_SUBMIT);
+    int64_t total = 0;
+    char count_sql[256];
+    snprintf(count_sql, sizeof count_sql, "SELECT count(*) FROM (%.200s)", sql);
+    if ((rc = query_int(m, count_sql, &total, "count the ops naming photos")) != SC_OK)
+        return rc;
+    sqlite3_stmt *x = NULL, *ins = NULL;
+    if (sqlite3_prepare_v2(m->db, sql, -1, &x, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(m->db,
+                           "INSERT OR IGNORE INTO photo_refs(sha, entity, idx) VALUES(?1, ?2, ?3)",
+                           -1, &ins, NULL) != SQLITE_OK) {
+        rc = fail_db(m, "prepare the photo references");
+        goto out;
+    }
+    int64_t done = 0;
+    for (;;) {
+        int step = sqlite3_step(x);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = fail_db(m, "read the ops naming photos");
+            break;
+        }
+        rc = refs_of_op(m, ins, sqlite3_column_int64(x, 0), sqlite3_column_blob(x, 1),
+                        sqlite3_column_bytes(x, 1), sqlite3_column_blob(x, 2),
+                        (size_t)sqlite3_column_bytes(x, 2));
+        if (rc != SC_OK)
+            break;
+        if (++done % COPY_BATCH == 0 && m->progress)
+            m->progress(m->ctx, "index the photos ops name", (uint64_t)done, (uint64_t)total);
+    }
+    if (rc == SC_OK && m->progress)
+        m->progress(m->ctx, "index the photos ops name", (uint64_t)done, (uint64_t)total);
+out:
+    sqlite3_finalize(x);
+    sqlite3_finalize(ins);
+    return rc;
+}
+
 typedef sc_status (*step_fn)(migration *);
 
 /* steps[v] brings version v to v + 1. */
 static const step_fn steps[SD_SCHEMA_VERSION] = {
     [1] = step_1_to_2,
     [2] = step_2_to_3,
+    [3] = step_3_to_4,
 };
 
 /*

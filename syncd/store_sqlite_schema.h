@@ -30,63 +30,77 @@
     " leaf_hash BLOB NOT NULL," \
     " UNIQUE(entity, op_id))"
 
+/*
+ * The photos ops name (docs/protocol.md §4.3: a photo is read only by those
+ * who may see an op naming it): one row per photo and entity naming it,
+ * with the log index of the entity's first op that did.  Keyed by the
+ * photo, as every lookup is; an entity's ops name few photos, so the
+ * table stays near the size of the photo store's index.
+ */
+#define SD_SQL_PHOTO_REFS                                                                          \
+    "CREATE TABLE photo_refs("                                                                     \
+    " sha BLOB NOT NULL,"                                                                          \
+    " entity BLOB NOT NULL,"                                                                       \
+    " idx INTEGER NOT NULL,"                                                                       \
+    " PRIMARY KEY(sha, entity)) WITHOUT ROWID"
+
 /* The whole schema of a new register, in one script. */
-#define SD_SQL_SCHEMA \
-    "PRAGMA journal_mode=WAL;" \
-    "BEGIN;" \
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;" \
-    "CREATE TABLE ops" SD_SQL_OPS_COLUMNS ";" \
-    "CREATE TABLE entities(" \
-    " id BLOB PRIMARY KEY," \
-    " type INTEGER NOT NULL," \
-    " op_count INTEGER NOT NULL," \
-    " last_idx INTEGER NOT NULL," \
-    " state BLOB NOT NULL," \
-    " state_hash BLOB NOT NULL," \
-    " target BLOB," \
-    " scope_org BLOB," \
-    " vis_class INTEGER NOT NULL," \
-    " released INTEGER NOT NULL DEFAULT 0," \
-    " inspection BLOB) WITHOUT ROWID;" \
-    "CREATE INDEX entities_inspection ON entities(inspection) WHERE inspection IS NOT NULL;" \
-    "CREATE INDEX entities_type ON entities(type);" \
-    "CREATE TABLE codes(" \
-    " kind INTEGER NOT NULL," \
-    " code TEXT NOT NULL," \
-    " version INTEGER NOT NULL," \
-    " entity BLOB NOT NULL REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED," \
-    " PRIMARY KEY(kind, code, version)) WITHOUT ROWID;" \
-    "CREATE TABLE devices(" \
-    " key BLOB PRIMARY KEY," \
-    " device BLOB NOT NULL UNIQUE REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED," \
-    " user BLOB NOT NULL," \
-    " enrolled_idx INTEGER NOT NULL," \
-    " revoked_idx INTEGER) WITHOUT ROWID;" \
-    "CREATE TABLE assignees(" \
-    " assignment BLOB NOT NULL REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED," \
-    " user BLOB NOT NULL," \
-    " PRIMARY KEY(assignment, user)) WITHOUT ROWID;" \
-    "CREATE TABLE enroll_codes(" \
-    " hash BLOB PRIMARY KEY," \
-    " user BLOB NOT NULL," \
-    " created_ms INTEGER NOT NULL," \
-    " expires_ms INTEGER NOT NULL," \
-    " used_ms INTEGER," \
-    " device BLOB) WITHOUT ROWID;" \
-    "CREATE TABLE merkle(" \
-    " level INTEGER NOT NULL," \
-    " idx INTEGER NOT NULL," \
-    " hash BLOB NOT NULL," \
-    " PRIMARY KEY(level, idx)) WITHOUT ROWID;" \
-    "CREATE TABLE checkpoints(" \
-    " size INTEGER PRIMARY KEY," \
-    " root BLOB NOT NULL," \
-    " time_ms INTEGER NOT NULL," \
-    " note TEXT NOT NULL);" \
-    "CREATE TABLE releases(" \
-    " seq INTEGER PRIMARY KEY," \
-    " entity BLOB NOT NULL," \
-    " idx INTEGER NOT NULL REFERENCES ops(idx));" \
+#define SD_SQL_SCHEMA                                                                              \
+    "PRAGMA journal_mode=WAL;"                                                                     \
+    "BEGIN;"                                                                                       \
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"                  \
+    "CREATE TABLE ops" SD_SQL_OPS_COLUMNS ";"                                                      \
+    "CREATE TABLE entities("                                                                       \
+    " id BLOB PRIMARY KEY,"                                                                        \
+    " type INTEGER NOT NULL,"                                                                      \
+    " op_count INTEGER NOT NULL,"                                                                  \
+    " last_idx INTEGER NOT NULL,"                                                                  \
+    " state BLOB NOT NULL,"                                                                        \
+    " state_hash BLOB NOT NULL,"                                                                   \
+    " target BLOB,"                                                                                \
+    " scope_org BLOB,"                                                                             \
+    " vis_class INTEGER NOT NULL,"                                                                 \
+    " released INTEGER NOT NULL DEFAULT 0,"                                                        \
+    " inspection BLOB) WITHOUT ROWID;"                                                             \
+    "CREATE INDEX entities_inspection ON entities(inspection) WHERE inspection IS NOT NULL;"       \
+    "CREATE INDEX entities_type ON entities(type);"                                                \
+    "CREATE TABLE codes("                                                                          \
+    " kind INTEGER NOT NULL,"                                                                      \
+    " code TEXT NOT NULL,"                                                                         \
+    " version INTEGER NOT NULL,"                                                                   \
+    " entity BLOB NOT NULL REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED,"                 \
+    " PRIMARY KEY(kind, code, version)) WITHOUT ROWID;"                                            \
+    "CREATE TABLE devices("                                                                        \
+    " key BLOB PRIMARY KEY,"                                                                       \
+    " device BLOB NOT NULL UNIQUE REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED,"          \
+    " user BLOB NOT NULL,"                                                                         \
+    " enrolled_idx INTEGER NOT NULL,"                                                              \
+    " revoked_idx INTEGER) WITHOUT ROWID;"                                                         \
+    "CREATE TABLE assignees("                                                                      \
+    " assignment BLOB NOT NULL REFERENCES entities(id) DEFERRABLE INITIALLY DEFERRED,"             \
+    " user BLOB NOT NULL,"                                                                         \
+    " PRIMARY KEY(assignment, user)) WITHOUT ROWID;"                                               \
+    "CREATE TABLE enroll_codes("                                                                   \
+    " hash BLOB PRIMARY KEY,"                                                                      \
+    " user BLOB NOT NULL,"                                                                         \
+    " created_ms INTEGER NOT NULL,"                                                                \
+    " expires_ms INTEGER NOT NULL,"                                                                \
+    " used_ms INTEGER,"                                                                            \
+    " device BLOB) WITHOUT ROWID;"                                                                 \
+    "CREATE TABLE merkle("                                                                         \
+    " level INTEGER NOT NULL,"                                                                     \
+    " idx INTEGER NOT NULL,"                                                                       \
+    " hash BLOB NOT NULL,"                                                                         \
+    " PRIMARY KEY(level, idx)) WITHOUT ROWID;"                                                     \
+    "CREATE TABLE checkpoints("                                                                    \
+    " size INTEGER PRIMARY KEY,"                                                                   \
+    " root BLOB NOT NULL,"                                                                         \
+    " time_ms INTEGER NOT NULL,"                                                                   \
+    " note TEXT NOT NULL);"                                                                        \
+    "CREATE TABLE releases("                                                                       \
+    " seq INTEGER PRIMARY KEY,"                                                                    \
+    " entity BLOB NOT NULL,"                                                                       \
+    " idx INTEGER NOT NULL REFERENCES ops(idx));" SD_SQL_PHOTO_REFS ";"                            \
     "COMMIT;"
 
 #endif

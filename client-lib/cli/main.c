@@ -482,6 +482,11 @@ static void human_sync(const json_t *o)
         printf("rejected %s: %s: %s\n", json_string_value(json_object_get(r, "op")),
                json_string_value(json_object_get(r, "reason")),
                json_string_value(json_object_get(r, "message")));
+    json_array_foreach(json_object_get(o, "photos_refused"), i, r)
+        printf("photo %s refused (%s), stays pending: %s\n",
+               json_string_value(json_object_get(r, "photo")),
+               json_string_value(json_object_get(r, "reason")),
+               json_string_value(json_object_get(r, "message")));
     json_t *cp = json_object_get(o, "checkpoint");
     if (json_is_object(cp))
         printf("checkpoint %lld %s\n", (long long)json_integer_value(json_object_get(cp, "size")),

@@ -103,6 +103,32 @@ bool sc_op_kind_is_create(Scpb__Op__BodyCase kind)
     return k && k->create;
 }
 
+size_t sc_op_photos(const Scpb__Op *op, const ProtobufCBinaryData **out)
+{
+    *out = NULL;
+    switch (op->body_case) {
+    case SCPB__OP__BODY_PHOTO_ATTACH:
+        if (!op->photo_attach->has_sha256)
+            return 0;
+        *out = &op->photo_attach->sha256;
+        return 1;
+    case SCPB__OP__BODY_FINDING_CREATE:
+        *out = op->finding_create->evidence;
+        return op->finding_create->n_evidence;
+    case SCPB__OP__BODY_RECTIFICATION_REPORT:
+        *out = op->rectification_report->evidence;
+        return op->rectification_report->n_evidence;
+    case SCPB__OP__BODY_REVISIT:
+        *out = op->revisit->evidence;
+        return op->revisit->n_evidence;
+    case SCPB__OP__BODY_INSPECTION_SUBMIT:
+        *out = op->inspection_submit->photos;
+        return op->inspection_submit->n_photos;
+    default:
+        return 0;
+    }
+}
+
 /* ---- UTF-8 ---- */
 
 bool sc_utf8_valid(const char *s, size_t len)

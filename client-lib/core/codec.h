@@ -85,6 +85,15 @@ bool sc_op_kind_applies(Scpb__Op__BodyCase kind, Scpb__EntityType type);
 /* True for the kinds that create their entity (first op, no deps). */
 bool sc_op_kind_is_create(Scpb__Op__BodyCase kind);
 
+/*
+ * The photos an op names, each a SHA-256: a PhotoAttach's, the evidence of
+ * a FindingCreate, RectificationReport or Revisit, and the photos an
+ * InspectionSubmit lists.  *out points into op (borrowed like op); returns
+ * how many (0, *out NULL, for every other kind).  An opened op's hashes
+ * are all SC_HASH_LEN bytes (sc_op_check).
+ */
+size_t sc_op_photos(const Scpb__Op *op, const ProtobufCBinaryData **out);
+
 /* True when the len bytes are valid UTF-8 without NUL bytes. */
 bool sc_utf8_valid(const char *s, size_t len);
 

@@ -88,6 +88,34 @@
 #define SC_BLOB_MAX ((uint64_t)64 * 1024 * 1024)
 /* One upload chunk (PUT with Content-Range). */
 #define SC_BLOB_CHUNK_MAX (8 * 1024 * 1024)
+/*
+ * Photo uploads in progress per device, and their sizes together.  A
+ * tablet uploads one photo at a time and resumes a cut one at its next
+ * sync, so it rarely holds more than one; 16 leaves room for uploads given
+ * up (a photo whose op was rejected), and 256 MiB is four of the largest
+ * blobs.  Over either a new upload is refused (507 quota) before a byte of
+ * it is written, so one device cannot fill the disk with partial uploads.
+ */
+#define SC_BLOB_PARTIALS_MAX      16
+#define SC_BLOB_PARTIAL_BYTES_MAX ((uint64_t)256 * 1024 * 1024)
+/*
+ * Photos a device stored that no op it can see names.  libspotcheck pushes
+ * the ops before their photos, so an honest tablet has none but those of
+ * ops the server rejected; the quota bounds what one device can park in
+ * the store outside every record.
+ */
+#define SC_BLOB_UNREFERENCED_MAX       16
+#define SC_BLOB_UNREFERENCED_BYTES_MAX ((uint64_t)256 * 1024 * 1024)
+/*
+ * Ages (seconds).  An upload untouched for 7 days is dropped: a tablet back
+ * from a week in the field starts that photo over (it keeps every photo
+ * until the server has stored it).  A photo no op names is dropped 7 days
+ * after a device last stored it: time for a delayed op to arrive.
+ */
+#define SC_BLOB_PARTIAL_AGE_S      (7 * 24 * 3600)
+#define SC_BLOB_UNREFERENCED_AGE_S (7 * 24 * 3600)
+/* How often syncd sweeps expired uploads and photos (seconds); it sweeps at start too. */
+#define SC_BLOB_SWEEP_S 3600
 
 /*
  * A sync answer's seal (seal.h): a nonce, five hashes, two cursors of at

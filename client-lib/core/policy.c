@@ -89,3 +89,11 @@ bool sc_policy_allows(Scpb__Role role, Scpb__Op__BodyCase kind, Scpb__EntityType
     }
     return false;
 }
+
+bool sc_policy_allows_some(Scpb__Role role, Scpb__Op__BodyCase kind)
+{
+    for (int type = 1; type < 32; type++)
+        if (sc_policy_allows(role, kind, (Scpb__EntityType)type))
+            return true;
+    return false;
+}

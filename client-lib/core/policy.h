@@ -13,5 +13,10 @@
 
 /* True when a user of `role` may make ops of `kind` on an entity of `type`. */
 bool sc_policy_allows(Scpb__Role role, Scpb__Op__BodyCase kind, Scpb__EntityType type);
+/*
+ * True when a user of `role` may make ops of `kind` on some entity type.
+ * syncd lets only roles that may attach photos (PhotoAttach) upload them.
+ */
+bool sc_policy_allows_some(Scpb__Role role, Scpb__Op__BodyCase kind);
 
 #endif

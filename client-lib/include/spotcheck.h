@@ -432,9 +432,16 @@ typedef void (*sc_progress_fn)(void *ctx, const char *phase, uint64_t done, uint
  * downloaded.  Network failures
  * and 503s are retried with exponential backoff up to the retry bound.
  *
+ * A photo the server refuses (its quota, its size, bytes that do not match
+ * its hash, a role that may not upload; not a refusal of the device or a
+ * server failure) does not stop the sync: the other photos go on, the
+ * refused one stays pending for a later sync and is reported.
+ *
  * *json (may be NULL) = {"pushed":n,"accepted":n,"duplicate":n,
  *   "rejected":[{"op","entity","reason","message"}],"pulled":n (ops new to the replica),
- *   "photos_uploaded":n,"photos_downloaded":n,"conflicts":n,
+ *   "photos_uploaded":n,"photos_downloaded":n,
+ *   "photos_refused":[{"photo":hex64,"status":n (HTTP; 0 when the photo could not be read
+ *   here),"reason","message"}],"conflicts":n,
  *   "checkpoint":{"size":n,"root":hex64}}.
  * Errors (the replica keeps everything applied by earlier round trips; a
  * failing round trip applies nothing): SC_ERR_NOT_ENROLLED,

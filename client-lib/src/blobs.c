@@ -4,10 +4,13 @@
  *
  * Files are copied in fixed-size chunks and hashed on the way, never held
  * whole in memory.  A file reaches its final name only by rename() after it
- * was written, synced and hashed, so a name always matches its bytes; a
- * crash leaves at most a stray file under tmp/.  The store's index (which
- * photos still need uploading, which are referenced but absent) lives in
- * the replica, written by the caller's transaction.
+ * was written, synced and hashed, and the directory is synced after the
+ * rename, so a name always matches its bytes and a photo counted as stored
+ * survives a crash; a crash leaves at most a stray file under tmp/.  Photos
+ * are the user's alone: directories are made 0700 and files 0600, whatever
+ * the umask.  The store's index (which photos still need uploading, which
+ * are referenced but absent) lives in the replica, written by the caller's
+ * transaction.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,13 +48,36 @@ void bl_path(const sc_client *c, const uint8_t sha[SC_HASH_LEN], char *out, size
     snprintf(out, cap, "%s/%.2s/%s", c->blob_dir, hex, hex);
 }
 
-void bl_tmp_path(sc_client *c, char *out, size_t cap)
+sc_status bl_tmp_create(sc_client *c, char *out, size_t cap, FILE **f)
 {
     uint8_t r[16];
     char hex[33];
     sc_env_random(&c->env, r, sizeof r);
     cl_hex(r, sizeof r, hex, sizeof hex);
     snprintf(out, cap, "%s/tmp/%s", c->blob_dir, hex);
+    *f = NULL;
+    int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0 && !(*f = fdopen(fd, "wb")))
+        close(fd);
+    if (!*f) {
+        sc_status s = cl_fail(c, SC_ERR_IO, 0, "cannot write into the photo store %s: %s",
+                              c->blob_dir, strerror(errno));
+        if (fd >= 0)
+            unlink(out);
+        out[0] = '\0';
+        return s;
+    }
+    return SC_OK;
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
 }
 
 bool bl_present(void *ctx, const uint8_t sha[SC_HASH_LEN])
@@ -77,6 +103,8 @@ sc_status bl_install(sc_client *c, const char *tmp, const uint8_t sha[SC_HASH_LE
         unlink(tmp);
         return cl_fail(c, SC_ERR_IO, 0, "cannot store photo %s: %s", hex, strerror(e));
     }
+    if (fsync_dir(dir) != 0)
+        return cl_fail(c, SC_ERR_IO, 0, "cannot sync the photo store %s: %s", dir, strerror(errno));
     return SC_OK;
 }
 
@@ -140,14 +168,8 @@ sc_status bl_import(sc_client *c, const char *path, uint8_t sha[SC_HASH_LEN], ui
         s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory copying a photo");
         goto done;
     }
-    bl_tmp_path(c, tmp, sizeof tmp);
-    out = fopen(tmp, "wb");
-    if (!out) {
-        s = cl_fail(c, SC_ERR_IO, 0, "cannot write into the photo store %s: %s", c->blob_dir,
-                    strerror(errno));
-        tmp[0] = '\0';
+    if ((s = bl_tmp_create(c, tmp, sizeof tmp, &out)) != SC_OK)
         goto done;
-    }
     sc_sha256_ctx h;
     sc_sha256_init(&h);
     uint64_t total = 0;

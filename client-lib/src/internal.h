@@ -334,9 +334,15 @@ sc_status bl_import(sc_client *c, const char *path, uint8_t sha[SC_HASH_LEN], ui
                     char *mime, size_t mime_cap, int64_t *mtime_ms);
 /* The store path of a hash. */
 void bl_path(const sc_client *c, const uint8_t sha[SC_HASH_LEN], char *out, size_t cap);
-/* A new temporary file name in the store (for downloads). */
-void bl_tmp_path(sc_client *c, char *out, size_t cap);
-/* Move a verified temporary file to its place. */
+/*
+ * A new temporary file in the store, mode 0600, open for writing in *f;
+ * its name into out (cap bytes).  SC_ERR_IO when it cannot be made.
+ */
+sc_status bl_tmp_create(sc_client *c, char *out, size_t cap, FILE **f);
+/*
+ * Move a written temporary file, already synced by the caller, to its
+ * place, and sync the directory: from then on the photo survives a crash.
+ */
 sc_status bl_install(sc_client *c, const char *tmp, const uint8_t sha[SC_HASH_LEN]);
 bool bl_present(void *c, const uint8_t sha[SC_HASH_LEN]);
 /* Make the store directories. */

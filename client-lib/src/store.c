@@ -25,10 +25,19 @@
  * Durability: WAL with synchronous=FULL, so a committed transaction
  * survives a power cut; every change the library makes is one transaction
  * (st_begin/st_commit), so a crash leaves the file as before or after.
+ *
+ * Privacy: the replica holds the device key and what its user may see, so
+ * the file is the user's alone (0600, whatever the umask; SQLite gives its
+ * -wal and -shm files the database file's mode), and a replica found
+ * readable by others is made private when opened.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/names.h"
 #include "internal.h"
@@ -231,8 +240,29 @@ static sc_status index_conflicts(sc_client *c)
     return s;
 }
 
+/* Make the replica at path private (0600): create it so, or take others' access away. */
+static sc_status private_file(sc_client *c, const char *path)
+{
+    if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+        return SC_OK;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        close(fd); /* an empty file is an empty SQLite database */
+        return SC_OK;
+    }
+    struct stat st;
+    if (errno == EEXIST && stat(path, &st) == 0 &&
+        (!S_ISREG(st.st_mode) || (st.st_mode & 077) == 0 || chmod(path, st.st_mode & 0700) == 0))
+        return SC_OK; /* not a file: SQLite says what it is */
+    return cl_fail(c, SC_ERR_STORAGE, 0, "replica %s: cannot make it private (mode 0600): %s", path,
+                   strerror(errno));
+}
+
 sc_status st_open(sc_client *c, const char *path)
 {
+    sc_status ps = private_file(c, path);
+    if (ps != SC_OK)
+        return ps;
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

@@ -31,6 +31,7 @@
  * SC_CL_CHUNK_START): it doubles while chunks go through fast and starts
  * over after a cut, from photo to photo within a sync.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -107,6 +108,7 @@ static void hashlist_free(sc_client *c, hashlist *l)
 typedef struct report {
     uint64_t pushed, accepted, duplicate, pulled, uploaded, downloaded, deferred;
     json_t *rejected;
+    json_t *photos_refused; /* photos the server refused this sync; they stay pending */
     bool has_cp;
     uint64_t cp_size;
     uint8_t cp_root[SC_HASH_LEN];
@@ -1092,8 +1094,33 @@ typedef struct blob_job {
     size_t start;               /* the first chunk, and the size after a cut (bytes) */
     size_t ceiling;             /* the largest chunk: chunk_bytes, lowered by cuts, 413s (bytes) */
     size_t chunk;               /* the next chunk: start <= chunk <= ceiling (bytes) */
-    sc_status first_error;
+    bool refused;               /* the last upload_one failed for its photo alone */
+    long refused_status;        /* its HTTP status (0: the photo could not be read here) */
 } blob_job;
+
+/*
+ * Is an answer to a photo upload a refusal of that photo, which leaves the
+ * sync free to go on with the others?  Not when it concerns the device
+ * (401, a revoked or unknown device) or the server (5xx but 507 quota):
+ * every other request would fail the same way.
+ */
+static bool photo_refusal(const tp_resp *r)
+{
+    if (r->status == 507)
+        return true;
+    if (r->status < 400 || r->status >= 500 || r->status == 401)
+        return false;
+    return !(r->status == 403 && (strcmp(r->reason, "device_revoked") == 0 ||
+                                  strcmp(r->reason, "unknown_device") == 0));
+}
+
+/* upload_one failed for this photo alone (status 0: read here): say so, and keep the error. */
+static sc_status photo_refused(blob_job *j, long status, sc_status s)
+{
+    j->refused = true;
+    j->refused_status = status;
+    return s;
+}
 
 static void blob_target(const uint8_t sha[SC_HASH_LEN], char *out, size_t cap)
 {
@@ -1169,7 +1196,7 @@ static sc_status put_chunk(sc_client *c, blob_job *j, FILE *f, const char *path,
     for (;;) {
         size_t want = total - offset < j->chunk ? (size_t)(total - offset) : j->chunk;
         if (fseek(f, (long)offset, SEEK_SET) != 0 || fread(j->buf, 1, want, f) != want)
-            return cl_fail(c, SC_ERR_IO, 0, "cannot read photo %s", path);
+            return photo_refused(j, 0, cl_fail(c, SC_ERR_IO, 0, "cannot read photo %s", path));
         tp_resp_dispose(c, r);
         int64_t t0 = c->mono_ms(c->env.ctx);
         sc_status s = tp_put_chunk(c, target, j->buf, want, offset, total, r);
@@ -1200,6 +1227,7 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
     tp_resp r;
     memset(&r, 0, sizeof r);
     FILE *f = NULL;
+    j->refused = false;
     sc_status s = tp_call(c, "HEAD", target, NULL, 0, true, SC_CL_SMALL_RESPONSE_MAX, &r);
     if (s != SC_OK)
         goto done;
@@ -1207,6 +1235,8 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
         goto uploaded;
     if (r.status != 404) {
         s = tp_fail(c, &r, "photo upload");
+        if (photo_refusal(&r))
+            photo_refused(j, r.status, s);
         goto done;
     }
     uint64_t offset = r.has_offset ? r.offset : 0;
@@ -1218,16 +1248,17 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
     }
     f = fopen(path, "rb");
     if (!f) {
-        s = cl_fail(c, SC_ERR_IO, 0, "photo %s is missing from the local store", path);
+        s = photo_refused(
+            j, 0, cl_fail(c, SC_ERR_IO, 0, "photo %s is missing from the local store", path));
         goto done;
     }
     if (fseek(f, 0, SEEK_END) != 0) {
-        s = cl_fail(c, SC_ERR_IO, 0, "cannot read photo %s", path);
+        s = photo_refused(j, 0, cl_fail(c, SC_ERR_IO, 0, "cannot read photo %s", path));
         goto done;
     }
     long end = ftell(f);
     if (end <= 0) {
-        s = cl_fail(c, SC_ERR_IO, 0, "photo %s is empty", path);
+        s = photo_refused(j, 0, cl_fail(c, SC_ERR_IO, 0, "photo %s is empty", path));
         goto done;
     }
     uint64_t total = (uint64_t)end;
@@ -1267,9 +1298,11 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
                  * many tries; the photo stays pending.
                  */
                 if (busy >= c->opt.retries) {
-                    s = cl_fail(c, SC_ERR_UNAVAILABLE, 0,
-                                "photo upload: the server is still busy with an earlier upload "
-                                "of this photo; it stays pending for the next sync");
+                    s = photo_refused(j, r.status,
+                                      cl_fail(c, SC_ERR_UNAVAILABLE, 0,
+                                              "photo upload: the server is still busy with an "
+                                              "earlier upload of this photo; it stays pending "
+                                              "for the next sync"));
                     goto done;
                 }
                 busy++;
@@ -1286,6 +1319,8 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
             continue;
         }
         s = tp_fail(c, &r, "photo upload");
+        if (photo_refusal(&r))
+            photo_refused(j, r.status, s);
         goto done;
     }
     s = cl_fail(c, SC_ERR_PROTOCOL, 0, "photo upload did not finish");
@@ -1300,10 +1335,28 @@ done:
     return s;
 }
 
+/*
+ * One photo to upload.  A refusal of that photo (a quota, a size, bytes
+ * that do not match: photo_refusal) does not stop the others: it is
+ * reported in photos_refused, and the photo stays pending for a later sync.
+ */
 static sc_status upload_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_LEN], uint64_t size)
 {
     (void)size;
-    return upload_one(c, ctx, sha);
+    blob_job *j = ctx;
+    sc_status s = upload_one(c, j, sha);
+    if (s == SC_OK || !j->refused)
+        return s;
+    char hex[SC_HASH_HEX];
+    cl_hex(sha, SC_HASH_LEN, hex, sizeof hex);
+    const char *reason = c->err.reason ? sc_name_of(&sc_names_reason, c->err.reason) : NULL;
+    json_t *o =
+        json_pack("{s:s,s:I,s:s,s:s}", "photo", hex, "status", (json_int_t)j->refused_status,
+                  "reason", reason ? reason : "none", "message", c->err.msg);
+    if (!o || json_array_append_new(j->rep->photos_refused, o) != 0)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    sc_err_clear(&c->err);
+    return SC_OK;
 }
 
 static sc_status download_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_LEN],
@@ -1315,15 +1368,21 @@ static sc_status download_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HA
         return st_blob_set(c, sha, BL_DONE);
     char target[128], tmp[4096];
     blob_target(sha, target, sizeof target);
-    bl_tmp_path(c, tmp, sizeof tmp);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return cl_fail(c, SC_ERR_IO, 0, "cannot write into the photo store %s", c->blob_dir);
+    FILE *f = NULL;
+    sc_status s = bl_tmp_create(c, tmp, sizeof tmp, &f);
+    if (s != SC_OK)
+        return s;
     sc_sha256_ctx h;
     sc_sha256_init(&h);
     tp_resp r;
-    sc_status s = tp_download(c, target, f, SC_BLOB_MAX, &h, &r);
-    bool ok = s == SC_OK && r.status == 200 && fflush(f) == 0;
+    s = tp_download(c, target, f, SC_BLOB_MAX, &h, &r);
+    bool ok = s == SC_OK && r.status == 200;
+    /* Stored means on disk: the bytes are synced here, the directory after the rename. */
+    if (ok && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
+        s = cl_fail(c, SC_ERR_IO, 0, "cannot sync downloaded photo %s: %s", target + 10,
+                    strerror(errno));
+        ok = false;
+    }
     fclose(f);
     if (ok) {
         uint8_t got[SC_HASH_LEN];
@@ -1363,6 +1422,7 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
     rep.progress = progress;
     rep.pctx = ctx;
     rep.rejected = json_array();
+    rep.photos_refused = json_array();
     blob_job job = {.rep = &rep};
     sc_status s = cl_need_identity(c);
     if (s == SC_OK)
@@ -1371,7 +1431,7 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
         s = st_count(c, "outbox", &rep.outbox_total);
     if (s != SC_OK)
         goto done;
-    if (!rep.rejected) {
+    if (!rep.rejected || !rep.photos_refused) {
         s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
         goto done;
     }
@@ -1416,6 +1476,7 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
         json_object_set_new(o, "pulled", json_integer((json_int_t)rep.pulled));
         json_object_set_new(o, "photos_uploaded", json_integer((json_int_t)rep.uploaded));
         json_object_set_new(o, "photos_downloaded", json_integer((json_int_t)rep.downloaded));
+        json_object_set(o, "photos_refused", rep.photos_refused);
         json_object_set_new(o, "conflicts", json_integer(conflicts));
         if (rep.has_cp) {
             char hex[SC_HASH_HEX];
@@ -1433,6 +1494,7 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
 done:
     sc_free(&c->env, job.buf);
     json_decref(rep.rejected);
+    json_decref(rep.photos_refused);
     hashlist_free(c, &rep.ask);
     hashlist_free(c, &rep.stored);
     return s;

@@ -159,6 +159,38 @@ START_TEST(evidence_pending_follows_the_store)
 }
 END_TEST
 
+static unsigned mode_of(const char *path)
+{
+    struct stat st;
+    ck_assert_msg(stat(path, &st) == 0, "stat %s", path);
+    return (unsigned)(st.st_mode & 0777);
+}
+
+/* Under the most permissive umask, the store's directories are 0700 and its photos 0600. */
+START_TEST(store_is_private)
+{
+    mode_t old = umask(0);
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN], path[160], p[300];
+    fx_check(&f, check);
+    snprintf(path, sizeof path, "%s/p.jpg", f.dir);
+    write_file(path, (const uint8_t *)"\xff\xd8\xff\xe0", 4, 5000);
+    ck_assert_int_eq(sc_photo_add(f.c, check, path, NULL, sha), SC_OK);
+    umask(old);
+    ck_assert_uint_eq(mode_of(f.db), 0600);
+    snprintf(p, sizeof p, "%s.blobs", f.db);
+    ck_assert_uint_eq(mode_of(p), 0700);
+    snprintf(p, sizeof p, "%s.blobs/tmp", f.db);
+    ck_assert_uint_eq(mode_of(p), 0700);
+    snprintf(p, sizeof p, "%s.blobs/%.2s", f.db, sha);
+    ck_assert_uint_eq(mode_of(p), 0700);
+    snprintf(p, sizeof p, "%s.blobs/%.2s/%s", f.db, sha, sha);
+    ck_assert_uint_eq(mode_of(p), 0600);
+    fx_close(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("blobs");
@@ -173,6 +205,9 @@ static Suite *suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("evidence_pending_follows_the_store");
     tcase_add_test(tc, evidence_pending_follows_the_store);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("store_is_private");
+    tcase_add_test(tc, store_is_private);
     suite_add_tcase(s, tc);
     return s;
 }

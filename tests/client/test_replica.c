@@ -6,6 +6,7 @@
 #include "fixture.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 /* The outbox as a list of op ids, in order. */
@@ -158,6 +159,38 @@ START_TEST(not_a_replica_is_refused)
 }
 END_TEST
 
+/*
+ * The replica holds the device key: it is created 0600 under any umask
+ * (with its WAL and shared-memory files), and one found readable by others
+ * is made 0600 when opened.
+ */
+START_TEST(replica_is_private)
+{
+    char dir[] = "/tmp/sc-client-XXXXXX", db[64], wal[80], err[256];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/tablet.db", dir);
+    snprintf(wal, sizeof wal, "%s-wal", db);
+    mode_t old = umask(0);
+    sc_client *c = NULL;
+    ck_assert_int_eq(sc_client_open(db, NULL, &c, err, sizeof err), SC_OK);
+    struct stat st;
+    ck_assert_int_eq(stat(db, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(stat(wal, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    sc_client_close(c);
+    ck_assert_int_eq(chmod(db, 0644), 0);
+    ck_assert_int_eq(sc_client_open(db, NULL, &c, err, sizeof err), SC_OK);
+    umask(old);
+    ck_assert_int_eq(stat(db, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    sc_client_close(c);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("replica");
@@ -172,6 +205,9 @@ static Suite *suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("not_a_replica_is_refused");
     tcase_add_test(tc, not_a_replica_is_refused);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("replica_is_private");
+    tcase_add_test(tc, replica_is_private);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -565,7 +565,7 @@ static void do_blob(srv *s, int fd, const req *r)
     }
     if (s->puts++ == s->cut_after_chunks) {
         s->cut_after_chunks = -1;
-        respond(fd, 400, NULL, NULL, 0); /* a final failure: the sync stops here */
+        respond(fd, 400, NULL, NULL, 0); /* a refusal of the photo: it waits for the next sync */
         return;
     }
     memcpy(b->buf + a, r->body, r->len);
@@ -667,6 +667,19 @@ static json_t *sync_ok(fx *f)
     sc_status st = sc_sync(f->c, NULL, NULL, &json);
     ck_assert_msg(st == SC_OK, "sync: %s: %s", sc_status_name(st), sc_client_errmsg(f->c));
     return fx_json(f, json);
+}
+
+/* The sync's report o says photo sha was refused with this status (and reason, when not NULL). */
+static void photo_was_refused(json_t *o, const char *sha, long status, const char *reason)
+{
+    json_t *v = json_object_get(o, "photos_refused");
+    ck_assert_uint_eq(json_array_size(v), 1);
+    json_t *p = json_array_get(v, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(p, "photo")), sha);
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "status")), status);
+    if (reason)
+        ck_assert_str_eq(json_string_value(json_object_get(p, "reason")), reason);
+    ck_assert_uint_gt(strlen(json_string_value(json_object_get(p, "message"))), 0);
 }
 
 static void write_photo(const char *path, size_t size)
@@ -1180,13 +1193,16 @@ START_TEST(upload_resumes_from_the_server_offset)
     snprintf(path, sizeof path, "%s/p.jpg", f.dir);
     write_photo(path, 20000);
     ck_assert_int_eq(sc_photo_add(f.c, check, path, NULL, sha), SC_OK);
-    char *json = NULL;
-    ck_assert_int_eq(sc_sync(f.c, NULL, NULL, &json), SC_ERR_SERVER);
+    /* The third chunk is refused: the sync reports the photo, which stays pending. */
+    json_t *o = sync_ok(&f);
+    photo_was_refused(o, sha, 400, NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 0);
+    json_decref(o);
     ck_assert_int_eq(fx_count(&f, "outbox"), 0); /* the ops went through before the photos */
     ck_assert_int_eq(fx_count(&f, "photos_pending_upload"), 1);
     ck_assert_uint_eq(s.blobs[0].have, 8192);
     ck_assert_int_eq(s.puts, 3);
-    json_t *o = sync_ok(&f);
+    o = sync_ok(&f);
     ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 1);
     json_decref(o);
     ck_assert(s.blobs[0].done);
@@ -1251,7 +1267,8 @@ static int64_t step_mono(void *ctx)
 }
 
 /* Attach a photo of size bytes to check; tag makes its content (and hash) its own. */
-static void add_photo(fx *f, const char *check, size_t size, int tag)
+/* A photo of size bytes (tag makes it unique) on check; sha (may be NULL) gets its hash. */
+static void add_photo_sha(fx *f, const char *check, size_t size, int tag, char sha[SC_HASH_HEX_LEN])
 {
     char path[160];
     snprintf(path, sizeof path, "%s/p%d.jpg", f->dir, tag);
@@ -1261,7 +1278,12 @@ static void add_photo(fx *f, const char *check, size_t size, int tag)
     ck_assert_int_eq(fseek(fp, 4, SEEK_SET), 0);
     ck_assert_int_eq(fprintf(fp, "%08d", tag), 8);
     ck_assert_int_eq(fclose(fp), 0);
-    ck_assert_int_eq(sc_photo_add(f->c, check, path, NULL, NULL), SC_OK);
+    ck_assert_int_eq(sc_photo_add(f->c, check, path, NULL, sha), SC_OK);
+}
+
+static void add_photo(fx *f, const char *check, size_t size, int tag)
+{
+    add_photo_sha(f, check, size, tag, NULL);
 }
 
 /* Lengths as text, for a failure message. */
@@ -1463,13 +1485,17 @@ START_TEST(upload_waits_while_the_server_is_busy)
     ck_assert_uint_eq(slept[0], 10);
     ck_assert_uint_eq(slept[1], 20);
 
-    add_photo(&f, check, 3000000, 1);
+    char sha[SC_HASH_HEX_LEN];
+    add_photo_sha(&f, check, 3000000, 1, sha);
     nslept = 0;
     s.busy_puts = 100;
-    char *json = NULL;
-    ck_assert_int_eq(sc_sync(f.c, NULL, NULL, &json), SC_ERR_UNAVAILABLE);
+    o = sync_ok(&f);
+    photo_was_refused(o, sha, 409, NULL);
     ck_assert_ptr_nonnull(
-        strstr(sc_client_errmsg(f.c), "still busy with an earlier upload of this photo"));
+        strstr(json_string_value(json_object_get(
+                   json_array_get(json_object_get(o, "photos_refused"), 0), "message")),
+               "still busy with an earlier upload of this photo"));
+    json_decref(o);
     ck_assert_uint_eq(nslept, 3);
     ck_assert_uint_eq(slept[2], 40);
     ck_assert_int_eq(fx_count(&f, "photos_pending_upload"), 1);
@@ -1512,12 +1538,17 @@ START_TEST(upload_chunks_shrink_to_the_servers_limit)
     char seen[1024];
     lengths_text(s.chunk_len, n, seen, sizeof seen);
     ck_assert_msg(refused == 1 && most == 4 * MiB, "chunk lengths%s", seen);
-    /* Under the start size a 413 is final, and says so. */
+    /* Under the start size a 413 is final for the photo, and the sync says so. */
     s.chunk_max = 512 * 1024;
-    add_photo(&f, check, 4000000, 2);
-    char *json = NULL;
-    ck_assert_int_eq(sc_sync(f.c, NULL, NULL, &json), SC_ERR_SERVER);
-    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "photo upload: server answered 413"));
+    char sha[SC_HASH_HEX_LEN];
+    add_photo_sha(&f, check, 4000000, 2, sha);
+    o = sync_ok(&f);
+    photo_was_refused(o, sha, 413, "too_large");
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(
+                   json_array_get(json_object_get(o, "photos_refused"), 0), "message")),
+               "photo upload: server answered 413"));
+    json_decref(o);
     ck_assert_int_eq(fx_count(&f, "photos_pending_upload"), 1);
     srv_stop(&s);
     fx_close(&f);

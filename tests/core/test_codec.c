@@ -1654,6 +1654,60 @@ START_TEST(fuzz_seeds)
 }
 END_TEST
 
+/* The photos each kind of op names (what syncd indexes to decide who may read a photo). */
+START_TEST(photos_named)
+{
+    uint8_t h[4][SC_HASH_LEN];
+    for (int i = 0; i < 4; i++)
+        memset(h[i], 0x10 + i, SC_HASH_LEN);
+    ProtobufCBinaryData list[3] = {{SC_HASH_LEN, h[1]}, {SC_HASH_LEN, h[2]}, {SC_HASH_LEN, h[3]}};
+    const ProtobufCBinaryData *got = NULL;
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__PhotoAttach pa = SCPB__PHOTO_ATTACH__INIT;
+    op.body_case = SCPB__OP__BODY_PHOTO_ATTACH;
+    op.photo_attach = &pa;
+    ck_assert_uint_eq(sc_op_photos(&op, &got), 0); /* no hash */
+    ck_assert_ptr_null(got);
+    pa.has_sha256 = true;
+    pa.sha256 = (ProtobufCBinaryData){SC_HASH_LEN, h[0]};
+    ck_assert_uint_eq(sc_op_photos(&op, &got), 1);
+    ck_assert_mem_eq(got[0].data, h[0], SC_HASH_LEN);
+    Scpb__FindingCreate fc = SCPB__FINDING_CREATE__INIT;
+    fc.n_evidence = 2;
+    fc.evidence = list;
+    op.body_case = SCPB__OP__BODY_FINDING_CREATE;
+    op.finding_create = &fc;
+    ck_assert_uint_eq(sc_op_photos(&op, &got), 2);
+    ck_assert_ptr_eq(got, list);
+    Scpb__RectificationReport rr = SCPB__RECTIFICATION_REPORT__INIT;
+    rr.n_evidence = 1;
+    rr.evidence = list + 2;
+    op.body_case = SCPB__OP__BODY_RECTIFICATION_REPORT;
+    op.rectification_report = &rr;
+    ck_assert_uint_eq(sc_op_photos(&op, &got), 1);
+    ck_assert_mem_eq(got[0].data, h[3], SC_HASH_LEN);
+    Scpb__Revisit rv = SCPB__REVISIT__INIT;
+    rv.n_evidence = 3;
+    rv.evidence = list;
+    op.body_case = SCPB__OP__BODY_REVISIT;
+    op.revisit = &rv;
+    ck_assert_uint_eq(sc_op_photos(&op, &got), 3);
+    Scpb__InspectionSubmit is = SCPB__INSPECTION_SUBMIT__INIT;
+    is.n_photos = 3;
+    is.photos = list;
+    op.body_case = SCPB__OP__BODY_INSPECTION_SUBMIT;
+    op.inspection_submit = &is;
+    ck_assert_uint_eq(sc_op_photos(&op, &got), 3);
+    ck_assert_mem_eq(got[2].data, h[3], SC_HASH_LEN);
+    /* Every other kind names none. */
+    Scpb__Note note = SCPB__NOTE__INIT;
+    op.body_case = SCPB__OP__BODY_NOTE;
+    op.note = &note;
+    ck_assert_uint_eq(sc_op_photos(&op, &got), 0);
+    ck_assert_ptr_null(got);
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
     Suite *s = suite_create("codec");
@@ -1677,6 +1731,7 @@ static Suite *codec_suite(void)
         {"open_allocation_failures", open_allocation_failures},
         {"seal_allocation_failures", seal_allocation_failures},
         {"kind_tables", kind_tables},
+        {"photos_named", photos_named},
         {"utf8", utf8},
         {"fuzz_seeds", fuzz_seeds},
     };

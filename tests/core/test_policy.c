@@ -201,6 +201,29 @@ START_TEST(admin)
 }
 END_TEST
 
+/* Who may upload photos (syncd): the roles that may attach them to something. */
+START_TEST(photo_attach_on_some_type)
+{
+    ck_assert(sc_policy_allows_some(R(INSPECTOR), K(PHOTO_ATTACH)));
+    ck_assert(sc_policy_allows_some(R(SUPERVISOR), K(PHOTO_ATTACH)));
+    ck_assert(sc_policy_allows_some(R(RESPONSIBLE), K(PHOTO_ATTACH)));
+    ck_assert(!sc_policy_allows_some(R(AUDITOR), K(PHOTO_ATTACH)));
+    ck_assert(!sc_policy_allows_some(R(ADMIN), K(PHOTO_ATTACH)));
+    ck_assert(!sc_policy_allows_some(R(UNSPECIFIED), K(PHOTO_ATTACH)));
+    ck_assert(!sc_policy_allows_some((Scpb__Role)42, K(PHOTO_ATTACH)));
+    /* The same answer as the table, kind by kind and role by role. */
+    for (size_t k = 0; k < sc_names_op_kind.n; k++) {
+        Scpb__Op__BodyCase kind = (Scpb__Op__BodyCase)sc_names_op_kind.v[k].value;
+        for (int role = 0; role <= 6; role++) {
+            bool any = false;
+            for (int type = 0; type <= 9; type++)
+                any = any || sc_policy_allows((Scpb__Role)role, kind, (Scpb__EntityType)type);
+            ck_assert_int_eq(sc_policy_allows_some((Scpb__Role)role, kind), any);
+        }
+    }
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
     Suite *s = suite_create("policy");
@@ -213,6 +236,7 @@ static Suite *policy_suite(void)
         {"supervisor", supervisor},
         {"responsible", responsible},
         {"auditor_and_unknown_roles", auditor_and_unknown_roles},
+        {"photo_attach_on_some_type", photo_attach_on_some_type},
         {"admin", admin},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -14,8 +14,10 @@
  * Beyond not crashing: every refusal is one of the documented codes; a
  * verified offset never goes back nor past the total; after a finished
  * chunk it is exactly start+len; a completed blob is stored and hashes to
- * its name (never the mismatching one); the partial file never holds bytes
- * past the verified offset once a chunk is over.
+ * its name (never the mismatching one), and a completed upload leaves no
+ * partial; the partial file never holds bytes past the verified offset
+ * once a chunk is over.  One device uploads (uploads are per device, so
+ * one is the whole state machine); no op names either blob.
  */
 #include <dirent.h>
 #include <signal.h>
@@ -79,22 +81,39 @@ static void init(void)
     atexit(cleanup);
 }
 
+/* The uploading device's key (its directories are named by it in hex). */
+static const uint8_t device[SC_KEY_LEN] = {7};
+
 static int64_t part_size(const char *name)
 {
-    char path[1024];
+    char path[1024], hex[2 * SC_KEY_LEN + 1];
     struct stat st;
-    snprintf(path, sizeof path, "%s/blobs/partial/%s.part", root, name);
+    sc_hex_encode(device, SC_KEY_LEN, hex, sizeof hex);
+    snprintf(path, sizeof path, "%s/blobs/partial/%s/%s.part", root, hex, name);
     return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
 }
 
+/* The device's verified offset of the blob, and whether the blob is stored. */
 static uint64_t verified(sd_blobs *b, const char *name, bool *stored)
 {
     sd_blob_info info;
     sc_err err;
-    if (sd_blobs_stat(b, name, &info, &err) != SC_OK)
+    if (sd_blobs_stat(b, device, name, &info, &err) != SC_OK)
         abort();
     *stored = info.stored;
-    return info.stored ? info.size : info.offset;
+    return info.offset;
+}
+
+/* No op names either blob. */
+static sc_status seen(void *ctx, const uint8_t *dev, const uint8_t sha[SC_HASH_LEN], bool *out,
+                      sc_err *err)
+{
+    (void)ctx;
+    (void)dev;
+    (void)sha;
+    (void)err;
+    *out = false;
+    return SC_OK;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -109,7 +128,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sct_rmtree(dir);
     sd_blobs *b = NULL;
     sc_err err;
-    if (sd_blobs_open(root, MAX_SIZE, CHUNK_MAX, &b, &err) != SC_OK)
+    const sd_blob_limits lim = {.max_size = MAX_SIZE,
+                                .chunk_max = CHUNK_MAX,
+                                .partial_count = 4,
+                                .partial_bytes = 4 * MAX_SIZE,
+                                .partial_age_s = 3600,
+                                .unref_count = 1000,
+                                .unref_bytes = 1 << 30,
+                                .unref_age_s = 3600};
+    if (sd_blobs_open(root, &lim, seen, NULL, &b, &err) != SC_OK)
         abort();
     uint64_t last[2] = {0, 0};
     const uint8_t *p = data, *end = data + size;
@@ -134,11 +161,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* the parser's contract */
         sd_upload *u = NULL;
         uint64_t off = UINT64_MAX;
-        sc_status rc = sd_upload_begin(b, name, start, len, total, &u, &off, &err);
+        sc_status rc = sd_upload_begin(b, device, name, start, len, total, false, &u, &off, &err);
         switch (rc) {
         case SC_OK:
             break;
-        case SC_ERR_EXISTS:
         case SC_ERR_INVALID_TRANSITION:
         case SC_ERR_TOO_LARGE:
         case SC_ERR_MALFORMED:
@@ -163,21 +189,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool stored = false;
         if (flags & 2) {
             sd_upload_abort(u);
-            if (verified(b, name, &stored) != last[which] || stored)
+            if (verified(b, name, &stored) != last[which])
                 abort();
         } else {
             bool complete = false;
             rc = sd_upload_finish(u, &complete, &off, &err);
             uint64_t v = verified(b, name, &stored);
             if (rc == SC_OK) {
-                if (send != len || off != start + len || v != off || complete != stored)
+                if (send != len || off != start + len)
                     abort();
                 if (complete) {
-                    /* Stored only when the bytes hash to the name. */
-                    if (which == 1 || off != total || total != PATTERN_LEN)
+                    /* Stored only when the bytes hash to the name; the upload is over. */
+                    if (which == 1 || off != total || total != PATTERN_LEN || !stored || v != 0)
                         abort();
                     last[which] = 0;
                 } else {
+                    if (v != off)
+                        abort();
                     last[which] = off;
                 }
             } else if (rc == SC_ERR_MALFORMED) {
@@ -189,7 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             }
         }
-        if (!stored && part_size(name) > (int64_t)last[which])
+        if (part_size(name) > (int64_t)last[which])
             abort(); /* unverified bytes left behind */
     }
     sd_blobs_close(b);

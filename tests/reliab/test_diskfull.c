@@ -166,11 +166,13 @@ static int64_t head_offset(sct_client *c, const char *target, long *status)
     return off;
 }
 
-static off_t partial_size(const char *name)
+/* The size of device k's upload of the blob (uploads are kept per device), -1 when none. */
+static off_t partial_size(const sc_keypair *k, const char *name)
 {
-    char path[1200];
+    char path[1200], dev[2 * SC_KEY_LEN + 1];
     struct stat st;
-    snprintf(path, sizeof path, "%s/blobs/partial/%s.part", data, name);
+    sc_hex_encode(sc_keypair_public(k), SC_KEY_LEN, dev, sizeof dev);
+    snprintf(path, sizeof path, "%s/blobs/partial/%s/%s.part", data, dev, name);
     return stat(path, &st) == 0 ? st.st_size : -1;
 }
 
@@ -255,7 +257,7 @@ START_TEST(full_disk_is_503_and_recovers)
         long st = 0;
         ck_assert_int_eq(head_offset(&c, target, &st), CHUNK);
         ck_assert_int_eq(st, 404);
-        ck_assert_int_eq(partial_size(name), CHUNK);
+        ck_assert_int_eq(partial_size(k, name), CHUNK);
     }
     /* A new photo altogether: refused, and not stored half-way either. */
     {
@@ -271,7 +273,7 @@ START_TEST(full_disk_is_503_and_recovers)
         sct_resp_dispose(&r);
         refusals++;
         ck_assert(!sct_blob_stored(data, sh));
-        ck_assert_int_le(partial_size(sname), 0);
+        ck_assert_int_le(partial_size(k, sname), 0);
     }
     size_t stored = 0;
     ck_assert_uint_eq(sct_blobs_bad(data, &stored), 0);

@@ -307,6 +307,29 @@ size_t sct_blobs_bad(const char *data_dir, size_t *stored)
     return bad;
 }
 
+/* Bytes of the .part files in dir and, depth levels down, in its directories (one per device). */
+static size_t part_bytes(const char *dir, int depth)
+{
+    size_t bytes = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        char path[1400];
+        struct stat st;
+        int w = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (w < 0 || (size_t)w >= sizeof path || e->d_name[0] == '.' || stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode) && depth > 0)
+            bytes += part_bytes(path, depth - 1);
+        else if (n > 5 && strcmp(e->d_name + n - 5, ".part") == 0)
+            bytes += (size_t)st.st_size;
+    }
+    if (d)
+        closedir(d);
+    return bytes;
+}
+
 void sct_stored_get(const char *data_dir, sct_stored *out)
 {
     memset(out, 0, sizeof *out);
@@ -318,18 +341,7 @@ void sct_stored_get(const char *data_dir, sct_stored *out)
     ck_assert_uint_eq(sct_blobs_bad(data_dir, &out->blobs), 0);
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/blobs/partial", data_dir);
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-        char path[1400];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (n > 5 && strcmp(e->d_name + n - 5, ".part") == 0 && stat(path, &st) == 0)
-            out->partial_bytes += (size_t)st.st_size;
-    }
-    if (d)
-        closedir(d);
+    out->partial_bytes = part_bytes(dir, 1);
 }
 
 void sct_stored_same(const sct_stored *a, const sct_stored *b, const char *what)

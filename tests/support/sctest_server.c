@@ -6,6 +6,7 @@
 #include "sctest_server.h"
 
 #include <check.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -403,6 +404,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     header_value(p, len, "Content-Length", num, sizeof num);
     if (num[0])
         r->content_length = strtoll(num, NULL, 10);
+    const char *colon = memchr(p, ':', len);
+    size_t used = strlen(r->header_names);
+    for (size_t i = 0; colon && i < (size_t)(colon - p) && used + 2 < sizeof r->header_names; i++)
+        r->header_names[used++] = (char)tolower((unsigned char)p[i]);
+    if (colon && used + 1 < sizeof r->header_names) {
+        r->header_names[used++] = ' ';
+        r->header_names[used] = '\0';
+    }
     return len;
 }
 
@@ -720,27 +729,74 @@ sc_op *sct_op_open_inspection(const sc_keypair *kp, uint64_t *clock, uint8_t id[
     return sct_device_op(kp, clock, &op);
 }
 
-sc_op *sct_op_note(const sc_keypair *kp, uint64_t *clock, const uint8_t entity[SC_ID_LEN],
-                   Scpb__EntityType type, const uint8_t (*deps)[SC_HASH_LEN], size_t n,
-                   const char *text)
+/* Seal op (its body set) on entity of type with the n deps. */
+static sc_op *op_on(const sc_keypair *kp, uint64_t *clock, Scpb__Op *op,
+                    const uint8_t entity[SC_ID_LEN], Scpb__EntityType type,
+                    const uint8_t (*deps)[SC_HASH_LEN], size_t n)
 {
-    Scpb__Op op = SCPB__OP__INIT;
-    Scpb__Note note = SCPB__NOTE__INIT;
     ProtobufCBinaryData d[SC_DEPS_MAX];
     ck_assert_uint_le(n, SC_DEPS_MAX);
     for (size_t i = 0; i < n; i++) {
         d[i].data = (uint8_t *)(uintptr_t)deps[i];
         d[i].len = SC_HASH_LEN;
     }
+    op->has_entity = true;
+    op->entity.data = (uint8_t *)(uintptr_t)entity;
+    op->entity.len = SC_ID_LEN;
+    op->has_entity_type = true;
+    op->entity_type = type;
+    op->n_deps = n;
+    op->deps = d;
+    return sct_device_op(kp, clock, op);
+}
+
+sc_op *sct_op_note(const sc_keypair *kp, uint64_t *clock, const uint8_t entity[SC_ID_LEN],
+                   Scpb__EntityType type, const uint8_t (*deps)[SC_HASH_LEN], size_t n,
+                   const char *text)
+{
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__Note note = SCPB__NOTE__INIT;
     note.text = (char *)(uintptr_t)text;
-    op.has_entity = true;
-    op.entity.data = (uint8_t *)(uintptr_t)entity;
-    op.entity.len = SC_ID_LEN;
-    op.has_entity_type = true;
-    op.entity_type = type;
-    op.n_deps = n;
-    op.deps = d;
     op.body_case = SCPB__OP__BODY_NOTE;
     op.note = &note;
-    return sct_device_op(kp, clock, &op);
+    return op_on(kp, clock, &op, entity, type, deps, n);
+}
+
+sc_op *sct_op_photo(const sc_keypair *kp, uint64_t *clock, const uint8_t entity[SC_ID_LEN],
+                    Scpb__EntityType type, const uint8_t (*deps)[SC_HASH_LEN], size_t n,
+                    const uint8_t sha[SC_HASH_LEN], uint64_t size)
+{
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__PhotoAttach pa = SCPB__PHOTO_ATTACH__INIT;
+    pa.has_sha256 = true;
+    pa.sha256.data = (uint8_t *)(uintptr_t)sha;
+    pa.sha256.len = SC_HASH_LEN;
+    pa.has_size = true;
+    pa.size = size;
+    pa.mime = (char *)"image/jpeg";
+    op.body_case = SCPB__OP__BODY_PHOTO_ATTACH;
+    op.photo_attach = &pa;
+    return op_on(kp, clock, &op, entity, type, deps, n);
+}
+
+void sct_name_photo(sct_client *c, const sc_keypair *kp, uint64_t *clock,
+                    const uint8_t target[SC_ID_LEN], const uint8_t sha[SC_HASH_LEN], uint64_t size,
+                    uint8_t insp[SC_ID_LEN])
+{
+    uint8_t id[SC_ID_LEN];
+    sc_op *ops[2];
+    ops[0] = sct_op_open_inspection(kp, clock, id, target);
+    ops[1] = sct_op_photo(kp, clock, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+                          (const uint8_t(*)[SC_HASH_LEN])ops[0]->id, 1, sha, size);
+    Scpb__SyncResponse *r = NULL;
+    ck_assert_int_eq(sct_sync(c, ops, 2, NULL, 0, 0, &r), 200);
+    for (size_t i = 0; i < 2; i++)
+        ck_assert_msg(r->results[i]->status == SCPB__OP_STATUS__OP_ACCEPTED,
+                      "naming a photo: op %zu: %s", i,
+                      r->results[i]->message ? r->results[i]->message : "");
+    scpb__sync_response__free_unpacked(r, NULL);
+    for (size_t i = 0; i < 2; i++)
+        sc_op_free(sct_sys_env(), ops[i]);
+    if (insp)
+        memcpy(insp, id, SC_ID_LEN);
 }

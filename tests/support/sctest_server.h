@@ -80,6 +80,8 @@ typedef struct sct_resp {
     char connection[32];     /* Connection */
     int64_t offset;          /* X-Spotcheck-Offset; -1 when absent */
     int64_t content_length;  /* Content-Length; -1 when absent */
+    char header_names[512];  /* the names of every header, lowercase, in order, each followed by ' '
+                              */
     CURLcode curl;           /* transfer result */
 } sct_resp;
 
@@ -162,6 +164,21 @@ sc_op *sct_op_open_inspection(const sc_keypair *kp, uint64_t *clock, uint8_t id[
 sc_op *sct_op_note(const sc_keypair *kp, uint64_t *clock, const uint8_t entity[SC_ID_LEN],
                    Scpb__EntityType type, const uint8_t (*deps)[SC_HASH_LEN], size_t n,
                    const char *text);
+
+/* A PhotoAttach of photo sha (size bytes) on entity (of type) with the given deps (n op ids). */
+sc_op *sct_op_photo(const sc_keypair *kp, uint64_t *clock, const uint8_t entity[SC_ID_LEN],
+                    Scpb__EntityType type, const uint8_t (*deps)[SC_HASH_LEN], size_t n,
+                    const uint8_t sha[SC_HASH_LEN], uint64_t size);
+
+/*
+ * Name a photo as a tablet does before it uploads it (a photo is read only
+ * by those who see an op naming it): push, as c, an inspection of target
+ * opened by kp and a PhotoAttach of sha on it; both must be accepted.
+ * insp (may be NULL) gets the inspection's id.
+ */
+void sct_name_photo(sct_client *c, const sc_keypair *kp, uint64_t *clock,
+                    const uint8_t target[SC_ID_LEN], const uint8_t sha[SC_HASH_LEN], uint64_t size,
+                    uint8_t insp[SC_ID_LEN]);
 
 /* The system environment (malloc, wall clock, libsodium randomness); thread-safe. */
 const sc_env *sct_sys_env(void);

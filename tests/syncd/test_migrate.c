@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/codec.h"
 #include "core/ids.h"
 #include "core/keys.h"
 #include "sctest.h"
@@ -93,6 +94,63 @@ static void sql_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
+/* Add each photo hash of list to the set (an in-memory table) with the entity. */
+static void add_pairs(sqlite3 *set, const ProtobufCBinaryData *list, size_t n, const void *entity)
+{
+    sqlite3_stmt *x = NULL;
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(set, "INSERT OR IGNORE INTO p VALUES(?1, ?2)", -1, &x, NULL), SQLITE_OK);
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_blob(x, 1, list[i].data, (int)list[i].len, SQLITE_STATIC);
+        sqlite3_bind_blob(x, 2, entity, SC_ID_LEN, SQLITE_STATIC);
+        ck_assert_int_eq(sqlite3_step(x), SQLITE_DONE);
+        sqlite3_reset(x);
+    }
+    sqlite3_finalize(x);
+}
+
+/* Distinct (photo, entity) pairs the ops of the register at path name, read field by field. */
+static int64_t photo_pairs(const char *path)
+{
+    sqlite3 *db = NULL, *set = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_open(":memory:", &set), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(set, "CREATE TABLE p(sha, entity, PRIMARY KEY(sha, entity))",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_stmt *x = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT entity, signed FROM ops", -1, &x, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(x) == SQLITE_ROW) {
+        sc_op *o = NULL;
+        ck_assert_int_eq(sc_op_open(NULL, sqlite3_column_blob(x, 1),
+                                    (size_t)sqlite3_column_bytes(x, 1), 0, &o, NULL),
+                         SC_OK);
+        const Scpb__Op *op = o->op;
+        const void *e = sqlite3_column_blob(x, 0);
+        if (op->body_case == SCPB__OP__BODY_PHOTO_ATTACH)
+            add_pairs(set, &op->photo_attach->sha256, 1, e);
+        else if (op->body_case == SCPB__OP__BODY_FINDING_CREATE)
+            add_pairs(set, op->finding_create->evidence, op->finding_create->n_evidence, e);
+        else if (op->body_case == SCPB__OP__BODY_RECTIFICATION_REPORT)
+            add_pairs(set, op->rectification_report->evidence, op->rectification_report->n_evidence,
+                      e);
+        else if (op->body_case == SCPB__OP__BODY_REVISIT)
+            add_pairs(set, op->revisit->evidence, op->revisit->n_evidence, e);
+        else if (op->body_case == SCPB__OP__BODY_INSPECTION_SUBMIT)
+            add_pairs(set, op->inspection_submit->photos, op->inspection_submit->n_photos, e);
+        sc_op_free(NULL, o);
+    }
+    sqlite3_finalize(x);
+    sqlite3_close(db);
+    ck_assert_int_eq(sqlite3_prepare_v2(set, "SELECT count(*) FROM p", -1, &x, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(x), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(x, 0);
+    sqlite3_finalize(x);
+    sqlite3_close(set);
+    return n;
+}
+
 /*
  * The shape of a register's schema, independent of how each table came to
  * be: every table and index with its columns, and each index's uniqueness.
@@ -149,7 +207,7 @@ START_TEST(old_register_refused_then_migrated)
     ck_assert_int_eq(sh(out, sizeof out, "'%s' serve --data '%s' --listen 127.0.0.1:0",
                         sct_syncd_path(), f.data),
                      1);
-    ck_assert_ptr_nonnull(strstr(out, "schema version 1; this syncd reads version 3"));
+    ck_assert_ptr_nonnull(strstr(out, "schema version 1; this syncd reads version 4"));
     ck_assert_ptr_nonnull(strstr(out, "syncd migrate --data DIR"));
     ck_assert(sct_file_sha256(f.db, after));
     ck_assert_mem_eq(before, after, SC_HASH_LEN);
@@ -163,7 +221,7 @@ START_TEST(old_register_refused_then_migrated)
     fputs("half a backup", pf);
     fclose(pf);
     ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 0);
-    ck_assert_ptr_nonnull(strstr(out, "from schema version 1 to 3"));
+    ck_assert_ptr_nonnull(strstr(out, "from schema version 1 to 4"));
     struct stat sb;
     ck_assert_int_ne(stat(part, &sb), 0);
     ck_assert_ptr_nonnull(strstr(out, "copy the log: " V1_ENTRIES " of " V1_ENTRIES));
@@ -185,6 +243,11 @@ START_TEST(old_register_refused_then_migrated)
     ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM merkle WHERE level % 4 != 0"), 0);
     ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM merkle WHERE level = 4"), 17);
     ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM merkle WHERE level = 8"), 1);
+    /* The photos ops name, indexed: as many (photo, entity) pairs as the log's ops name. */
+    int64_t pairs = photo_pairs(f.db);
+    ck_assert_int_gt(pairs, 0);
+    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM photo_refs"), pairs);
+    ck_assert_ptr_nonnull(strstr(out, "index the photos ops name: 140 of 140"));
     char fresh_dir[700], fresh_db[800];
     snprintf(fresh_dir, sizeof fresh_dir, "%s/fresh", f.tmp);
     snprintf(fresh_db, sizeof fresh_db, "%s/register.db", fresh_dir);
@@ -348,7 +411,7 @@ START_TEST(refusals)
     /* A register from a newer syncd. */
     sql_exec(f.db, "UPDATE meta SET value = CAST('9' AS BLOB) WHERE key = 'schema_version'");
     ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 1);
-    ck_assert_ptr_nonnull(strstr(out, "schema version 9, newer than this syncd's 3"));
+    ck_assert_ptr_nonnull(strstr(out, "schema version 9, newer than this syncd's 4"));
     /* Not a number. */
     sql_exec(f.db, "UPDATE meta SET value = CAST('x1' AS BLOB) WHERE key = 'schema_version'");
     ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 1);

@@ -48,6 +48,15 @@ static uint8_t *photo(size_t n, char name[65])
     return b;
 }
 
+/* An op of k's naming the photo (hex name), pushed first as a tablet does. */
+static void name_photo(sct_client *c, const sc_keypair *k, const char *name, size_t size)
+{
+    uint8_t sha[SC_HASH_LEN];
+    uint64_t clk = 0;
+    ck_assert_int_eq(sc_hex_decode(name, 64, sha, sizeof sha), SC_OK);
+    sct_name_photo(c, k, &clk, fx.target, sha, size, NULL);
+}
+
 static int64_t head_offset(sct_client *c, const char *target, long *status)
 {
     sct_resp r;
@@ -85,6 +94,7 @@ START_TEST(cut_at_half_and_resumed)
     const size_t half = total / 2;
     uint8_t *d = photo(total, name);
     snprintf(target, sizeof target, "/v1/blobs/%s", name);
+    name_photo(&c, k, name, total);
 
     /* The first half arrives whole. */
     int64_t off = -1;
@@ -152,6 +162,7 @@ START_TEST(chunk_limit_splits_big_photos)
     const size_t total = 20 * 1024 * 1024;
     uint8_t *d = photo(total, name);
     snprintf(target, sizeof target, "/v1/blobs/%s", name);
+    name_photo(&c, k, name, total);
     /* One chunk over 8 MiB is refused before its body is read. */
     ck_assert_int_eq(put(&c, target, d, 0, 8 * 1024 * 1024 + 1, total, NULL), 413);
     const size_t chunk = 8 * 1024 * 1024;

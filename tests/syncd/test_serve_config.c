@@ -72,26 +72,28 @@ START_TEST(example_config_loads)
 }
 END_TEST
 
+/* syncd serve with the settings text: refused at start-up, exit 2. */
+static void refused_settings(const char *text)
+{
+    char conf[700], out[4096];
+    snprintf(conf, sizeof conf, "%s/bad.conf", tmp);
+    FILE *f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    ck_assert_int_eq(sct_syncd_run(out, sizeof out, "serve", "--data", data, "--listen",
+                                   "127.0.0.1:0", "--config", conf, NULL),
+                     2);
+}
+
 START_TEST(bad_setting_stops_startup)
 {
     sct_fixture fx;
     sct_fixture_make(&fx, data);
-    char conf[700];
-    snprintf(conf, sizeof conf, "%s/bad.conf", tmp);
-    FILE *f = fopen(conf, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("# fine\nhttp.threads = 2\nsync.batch_max = 0\n", f);
-    fclose(f);
-    char out[4096];
-    ck_assert_int_eq(sct_syncd_run(out, sizeof out, "serve", "--data", data, "--listen",
-                                   "127.0.0.1:0", "--config", conf, NULL),
-                     2);
-    f = fopen(conf, "w");
-    fputs("htp.threads = 2\n", f);
-    fclose(f);
-    ck_assert_int_eq(sct_syncd_run(out, sizeof out, "serve", "--data", data, "--listen",
-                                   "127.0.0.1:0", "--config", conf, NULL),
-                     2);
+    refused_settings("# fine\nhttp.threads = 2\nsync.batch_max = 0\n");
+    refused_settings("htp.threads = 2\n");
+    /* Settings that contradict each other: a largest photo that no device could ever upload. */
+    refused_settings("blobs.max_size = 1048576\nblobs.partial_max_bytes = 1048575\n");
 }
 END_TEST
 

@@ -60,6 +60,8 @@ START_TEST(sigterm_finishes_inflight)
     sc_sha256(d, total, h);
     sc_hex_encode(h, sizeof h, name, sizeof name);
     snprintf(target, sizeof target, "/v1/blobs/%s", name);
+    uint64_t clk = 0;
+    sct_name_photo(&c, k, &clk, fx.target, h, total, NULL);
     sct_sign_lines(k, "PUT", target, d, total, sig, sizeof sig);
     int hl = snprintf(head, sizeof head,
                       "PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Range: bytes 0-%zu/%zu\r\n"

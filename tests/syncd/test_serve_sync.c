@@ -570,11 +570,16 @@ START_TEST(photos_asked_about)
     sct_client ci;
     sct_client_init(&ci, srv.url, ki);
     enroll(&ci, ki, "inspector1");
-    /* One photo stored, one never uploaded. */
+    /* One photo named and stored, one named and never uploaded, one stored and never named. */
     static const char photo[] = "\xff\xd8\xff a small photo";
-    uint8_t have[SC_HASH_LEN], lack[SC_HASH_LEN];
+    static const char stray[] = "\xff\xd8\xff a photo no op names";
+    uint8_t have[SC_HASH_LEN], lack[SC_HASH_LEN], unnamed[SC_HASH_LEN];
     sc_sha256(photo, sizeof photo - 1, have);
+    sc_sha256(stray, sizeof stray - 1, unnamed);
     memset(lack, 0x5a, sizeof lack);
+    uint64_t clk = 0;
+    sct_name_photo(&ci, ki, &clk, fx.target, have, sizeof photo - 1, NULL);
+    sct_name_photo(&ci, ki, &clk, fx.target, lack, 100, NULL);
     char hex[2 * SC_HASH_LEN + 1], target[128], range[96];
     ck_assert_int_eq(sc_hex_encode(have, SC_HASH_LEN, hex, sizeof hex), SC_OK);
     snprintf(target, sizeof target, "/v1/blobs/%s", hex);
@@ -584,12 +589,19 @@ START_TEST(photos_asked_about)
     sct_resp r;
     ck_assert_int_eq(sct_request(&ci, "PUT", target, photo, sizeof photo - 1, hdr, NULL, &r), 201);
     sct_resp_dispose(&r);
+    ck_assert_int_eq(sc_hex_encode(unnamed, SC_HASH_LEN, hex, sizeof hex), SC_OK);
+    snprintf(target, sizeof target, "/v1/blobs/%s", hex);
+    snprintf(range, sizeof range, "Content-Range: bytes 0-%zu/%zu", sizeof stray - 2,
+             sizeof stray - 1);
+    ck_assert_int_eq(sct_request(&ci, "PUT", target, stray, sizeof stray - 1, hdr, NULL, &r), 201);
+    sct_resp_dispose(&r);
 
     ProtobufCBinaryData wanted[SC_BLOBS_WANTED_MAX + 1];
     wanted[0] = (ProtobufCBinaryData){SC_HASH_LEN, lack};
     wanted[1] = (ProtobufCBinaryData){SC_HASH_LEN, have};
+    wanted[2] = (ProtobufCBinaryData){SC_HASH_LEN, unnamed};
     Scpb__SyncResponse *sr = NULL;
-    ck_assert_int_eq(ask_photos(&ci, wanted, 2, &sr), 200);
+    ck_assert_int_eq(ask_photos(&ci, wanted, 3, &sr), 200);
     ck_assert_ptr_nonnull(sr);
     ck_assert(sr->has_blobs_checked && sr->blobs_checked);
     ck_assert_uint_eq(sr->n_blobs_stored, 1);
