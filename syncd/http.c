@@ -143,7 +143,7 @@ typedef struct req {
     bool over;                   /* ran past body_limit while streaming */
     bool store_failed;           /* a blob write failed: answer 503 at the end */
     sc_sha256_ctx hash;          /* SHA-256 of the body, for the request signature */
-    uint8_t body_hash[SC_HASH_LEN]; /* its result, once the body is complete (a sync's seal names it) */
+    uint8_t body_hash[SC_HASH_LEN]; /* its result, once the body is complete (for a seal) */
     /* authentication */
     bool authed;                 /* headers parsed and device resolved */
     sd_auth_req ar;
@@ -565,8 +565,8 @@ static sc_status sync_prove(req *q, const Scpb__SyncRequest *sr, const sd_result
     for (size_t i = 0; i < k; i++)
         if (m == 0 || idx[i] != idx[m - 1])
             idx[m++] = idx[i];
-    sc_status rc = m ? sd_register_receipt(reg, idx, m, out->checkpoint->size, &sp->receipt, e)
-                     : SC_OK;
+    sc_status rc =
+        m ? sd_register_receipt(reg, idx, m, out->checkpoint->size, &sp->receipt, e) : SC_OK;
     free(idx);
     if (rc != SC_OK)
         return rc;

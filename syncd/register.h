@@ -216,8 +216,8 @@ sc_status sd_register_receipt(sd_register *r, const uint64_t *idx, size_t k, uin
  * Sign a sync answer's seal with the server key (core/seal.h): out (cap
  * bytes) gets its encoding, *len the length, sig the signature.
  */
-sc_status sd_register_seal(sd_register *r, const sc_seal *s, uint8_t *out, size_t cap,
-                           size_t *len, uint8_t sig[SC_SIG_LEN], sc_err *err);
+sc_status sd_register_seal(sd_register *r, const sc_seal *s, uint8_t *out, size_t cap, size_t *len,
+                           uint8_t sig[SC_SIG_LEN], sc_err *err);
 /* Raw entries for auditors and admins (SC_ERR_FORBIDDEN otherwise); count at most 1000. */
 sc_status sd_register_entries(sd_register *r, const sd_principal *who, uint64_t start,
                               uint32_t count, Scpb__LogEntries **out, sc_err *err);

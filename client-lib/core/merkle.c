@@ -419,14 +419,14 @@ sc_status sc_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
  */
 #define MULTI_NO_LEAF SIZE_MAX
 
-/* out = the hash of leaves [start, start + count); leaf is the proven leaf's position or MULTI_NO_LEAF. */
+/* out = MTH(D[start:start + count]); leaf: the proven leaf's position, or MULTI_NO_LEAF. */
 typedef sc_status (*multi_visit_fn)(void *ctx, uint64_t start, uint64_t count, size_t leaf,
                                     uint8_t out[SC_HASH_LEN]);
 
 typedef struct multi_frame {
-    uint64_t start, n;          /* the subtree, in leaves */
-    uint64_t k;                 /* its split point */
-    bool right;                 /* its left half is done and hashed into left */
+    uint64_t start, n; /* the subtree, in leaves */
+    uint64_t k;        /* its split point */
+    bool right;        /* its left half is done and hashed into left */
     uint8_t left[SC_HASH_LEN];
 } multi_frame;
 
@@ -520,7 +520,7 @@ static sc_status fill_visit(void *ctx, uint64_t start, uint64_t count, size_t le
     (void)out;
     if (leaf != MULTI_NO_LEAF)
         return SC_OK;
-    /* Every subtree the recursion visits is perfect or a right edge: subtree_hash's precondition. */
+    /* Each subtree the recursion visits is perfect or a right edge, as subtree_hash needs. */
     return subtree_hash(m->node, m->ctx, start, count, m->out[m->used++]);
 }
 

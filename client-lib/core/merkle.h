@@ -114,8 +114,7 @@ size_t sc_merkle_multi_proof_len(const uint64_t *idx, size_t k, uint64_t size);
  * any lookup); a lookup's failure is returned as is.
  */
 sc_status sc_merkle_multi_proof(sc_merkle_node_fn node, void *ctx, const uint64_t *idx, size_t k,
-                                uint64_t size, uint8_t (*out)[SC_HASH_LEN], size_t cap,
-                                size_t *n);
+                                uint64_t size, uint8_t (*out)[SC_HASH_LEN], size_t cap, size_t *n);
 /*
  * SC_OK when leaf_hash[j] at idx[j] (j < k) and the n proof hashes give
  * root as MTH(D[0:size]), every hash used once; else SC_ERR_PROOF (also

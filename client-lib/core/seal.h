@@ -37,10 +37,10 @@
 
 /* What a seal is built from.  Everything is borrowed. */
 typedef struct sc_seal_input {
-    const uint8_t *nonce;                 /* SC_NONCE_LEN bytes: the request's nonce */
-    const uint8_t *request_hash;          /* SHA-256 of the request body */
-    bool has_cursor_in;                   /* the request carried a cursor */
-    const uint8_t *cursor_in;             /* its bytes (cursor_in_len) */
+    const uint8_t *nonce;        /* SC_NONCE_LEN bytes: the request's nonce */
+    const uint8_t *request_hash; /* SHA-256 of the request body */
+    bool has_cursor_in;          /* the request carried a cursor */
+    const uint8_t *cursor_in;    /* its bytes (cursor_in_len) */
     size_t cursor_in_len;
     const Scpb__SyncResponse *resp;       /* the answer: every field but receipt and the seal */
     const uint8_t (*leaves)[SC_HASH_LEN]; /* RFC 9162 leaf hash of each resp->ops[i]'s signed_op */

@@ -49,7 +49,7 @@ extern "C" {
     X(SC_ERR_NOT_ENROLLED, 22, "this replica has no enrolled device")                \
     X(SC_ERR_UNAVAILABLE, 23, "temporarily unavailable, retry later")                \
     X(SC_ERR_INTERNAL, 24, "internal error")                                         \
-    X(SC_ERR_UNPROVEN, 25, "the server's answer is not proven: not sealed for this request, or without proof")
+    X(SC_ERR_UNPROVEN, 25, "the server's answer is not proven for this request")
 
 typedef enum sc_status {
 #define SC_STATUS_ENUM_(name, value, text) name = value,

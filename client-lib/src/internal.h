@@ -253,9 +253,9 @@ sc_status st_ckpt_last(sc_client *c, bool *found, uint64_t *size, uint8_t root[S
  * of `size` leaves whose checkpoint is stored.
  */
 typedef struct st_leaf {
-    uint8_t id[SC_HASH_LEN];     /* the op */
-    uint64_t index;              /* its log index */
-    uint8_t hash[SC_HASH_LEN];   /* RFC 9162 leaf hash of its signed bytes (not stored) */
+    uint8_t id[SC_HASH_LEN];   /* the op */
+    uint64_t index;            /* its log index */
+    uint8_t hash[SC_HASH_LEN]; /* RFC 9162 leaf hash of its signed bytes (not stored) */
 } st_leaf;
 
 sc_status st_receipt_add(sc_client *c, uint64_t size, const st_leaf *leaves, size_t n,
@@ -358,7 +358,7 @@ typedef struct tp_resp {
     bool has_offset;
     uint64_t offset;            /* X-Spotcheck-Offset */
     unsigned tries;             /* times the request was sent: 1, more after a retry or a cut */
-    uint8_t nonce[16];          /* the nonce the answered try was signed with (a sync's seal names it) */
+    uint8_t nonce[16]; /* the nonce the answered try was signed with (a sync's seal names it) */
 } tp_resp;
 
 /*

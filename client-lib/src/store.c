@@ -77,7 +77,8 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS receipts(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  size INTEGER NOT NULL, leaves BLOB NOT NULL, proof BLOB NOT NULL);"
     /* Ops acknowledged before receipts were kept have none; every later one must. */
-    "INSERT OR IGNORE INTO meta(key, value) SELECT 'receipts_from', IFNULL(MAX(seq), 0) + 1 FROM ops;"
+    "INSERT OR IGNORE INTO meta(key, value) SELECT 'receipts_from', IFNULL(MAX(seq), 0) + 1 FROM "
+    "ops;"
     "COMMIT;";
 
 static sqlite3 *db_of(sc_client *c)
@@ -1021,7 +1022,8 @@ sc_status st_ckpt_root(sc_client *c, uint64_t size, uint8_t root[SC_HASH_LEN])
     if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SC_HASH_LEN)
         memcpy(root, sqlite3_column_blob(st, 0), SC_HASH_LEN);
     else
-        s = rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_ERR_NOT_FOUND : sql_fail(c, "read checkpoint");
+        s = rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_ERR_NOT_FOUND
+                                                  : sql_fail(c, "read checkpoint");
     done(c, st);
     return s;
 }
@@ -1033,8 +1035,8 @@ sc_status st_logged_own_each(sc_client *c, st_id_hash_fn fn, void *ctx)
     if (s != SC_OK && s != SC_ERR_NOT_FOUND)
         return s;
     sqlite3_stmt *st;
-    if ((s = prep(c, "SELECT id FROM ops WHERE origin=0 AND state=1 AND seq>=? ORDER BY seq", &st)) !=
-        SC_OK)
+    if ((s = prep(c, "SELECT id FROM ops WHERE origin=0 AND state=1 AND seq>=? ORDER BY seq",
+                  &st)) != SC_OK)
         return s;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
     int rc = SQLITE_DONE;

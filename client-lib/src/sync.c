@@ -424,7 +424,12 @@ static sc_status check_seal(sc_client *c, const round *r, const uint8_t nonce[SC
         }
         uint8_t hash[SC_HASH_LEN];
         sc_sha256(body, body_len, hash);
-        sc_seal_input in = {nonce, hash, cursor != NULL, cursor, cursor_len, resp,
+        sc_seal_input in = {nonce,
+                            hash,
+                            cursor != NULL,
+                            cursor,
+                            cursor_len,
+                            resp,
                             (const uint8_t(*)[SC_HASH_LEN])leaves};
         sc_seal want;
         sc_seal_build(&in, &want);
@@ -437,8 +442,8 @@ static sc_status check_seal(sc_client *c, const round *r, const uint8_t nonce[SC
         return cl_fail(c, s, 0, "%s", e.msg);
     if (s != SC_OK)
         return cl_fail(c, SC_ERR_UNPROVEN, 0,
-                       "sync: refused the answer of %s: %s; nothing of it was applied", c->id.server,
-                       e.msg);
+                       "sync: refused the answer of %s: %s; nothing of it was applied",
+                       c->id.server, e.msg);
     return SC_OK;
 }
 
@@ -608,12 +613,13 @@ static sc_status verify_round(sc_client *c, const batch *b, round *r)
     sc_status s;
     /* Per-op results. */
     if (resp->n_results != b->n)
-        return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: %zu ops pushed but %zu results came back", b->n,
-                       resp->n_results);
+        return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: %zu ops pushed but %zu results came back",
+                       b->n, resp->n_results);
     for (size_t i = 0; i < b->n; i++) {
         const Scpb__OpResult *res = resp->results[i];
         if ((res->has_op_id && !hash_eq(&res->op_id, b->ids[i])) || !res->has_status ||
-            res->status < SCPB__OP_STATUS__OP_ACCEPTED || res->status > SCPB__OP_STATUS__OP_REJECTED ||
+            res->status < SCPB__OP_STATUS__OP_ACCEPTED ||
+            res->status > SCPB__OP_STATUS__OP_REJECTED ||
             (res->status != SCPB__OP_STATUS__OP_REJECTED && !res->has_log_index))
             return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: result %zu of %zu does not match its op",
                            i + 1, b->n);
@@ -1027,8 +1033,8 @@ static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
         }
         scpb__sync_request__pack(&req, body);
         tp_resp_dispose(c, &http);
-        if ((s = tp_call(c, "POST", "/v1/sync", body, body_len, true, SC_CL_RESPONSE_MAX,
-                         &http)) != SC_OK)
+        if ((s = tp_call(c, "POST", "/v1/sync", body, body_len, true, SC_CL_RESPONSE_MAX, &http)) !=
+            SC_OK)
             goto done;
         if (http.status == 400 && cursor && attempt == 0 && strcmp(http.reason, "malformed") == 0) {
             sc_free(&c->env, cursor);

@@ -283,8 +283,8 @@ sc_status sc_verify_replica(sc_client *c, char **json)
     if (s == SC_OK && json) {
         json_t *o = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:O}", "ok", v.first == SC_OK, "ops",
                               (json_int_t)v.ops, "entities", (json_int_t)v.entities, "checkpoints",
-                              (json_int_t)v.ckpts, "receipts", (json_int_t)v.receipts,
-                              "unproven", (json_int_t)unproven, "errors", v.errors);
+                              (json_int_t)v.ckpts, "receipts", (json_int_t)v.receipts, "unproven",
+                              (json_int_t)unproven, "errors", v.errors);
         *json = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
         if (!*json)

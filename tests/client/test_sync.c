@@ -40,14 +40,14 @@ enum mode {
     M_MORE_FOREVER,
     M_UNAVAILABLE,
     /* Lies, each about one thing; the answer is otherwise honest. */
-    M_NO_SEAL,        /* no seal: a syncd older than the client, or a forged answer */
-    M_FOREIGN_SEAL,   /* a seal signed by another key */
-    M_REPLAYED_SEAL,  /* sealed for another request (another nonce) */
-    M_FORGE_ACCEPT,   /* says accepted without logging, sealed: only a receipt can tell */
-    M_NO_RECEIPT,     /* logs and seals, but proves nothing */
-    M_BAD_RECEIPT,    /* a receipt whose first hash is wrong */
-    M_DROP_PULLED,    /* one pulled op dropped after sealing */
-    M_FORGE_REJECT,   /* every result turned into a rejection after sealing */
+    M_NO_SEAL,       /* no seal: a syncd older than the client, or a forged answer */
+    M_FOREIGN_SEAL,  /* a seal signed by another key */
+    M_REPLAYED_SEAL, /* sealed for another request (another nonce) */
+    M_FORGE_ACCEPT,  /* says accepted without logging, sealed: only a receipt can tell */
+    M_NO_RECEIPT,    /* logs and seals, but proves nothing */
+    M_BAD_RECEIPT,   /* a receipt whose first hash is wrong */
+    M_DROP_PULLED,   /* one pulled op dropped after sealing */
+    M_FORGE_REJECT,  /* every result turned into a rejection after sealing */
 };
 
 typedef struct blob {
@@ -243,9 +243,10 @@ static int cmp_index(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The receipt of the accepted and duplicate results in the tree of size; false when there are none. */
-static bool prove(srv *s, const Scpb__SyncResponse *out, uint64_t size, uint8_t (*hashes)[SC_HASH_LEN],
-                  ProtobufCBinaryData *rh, Scpb__MultiInclusionProof *mp)
+/* The receipt of the accepted and duplicate results in the tree of size; false when none. */
+static bool prove(srv *s, const Scpb__SyncResponse *out, uint64_t size,
+                  uint8_t (*hashes)[SC_HASH_LEN], ProtobufCBinaryData *rh,
+                  Scpb__MultiInclusionProof *mp)
 {
     uint64_t idx[LOG_MAX];
     size_t k = 0;
@@ -261,8 +262,8 @@ static bool prove(srv *s, const Scpb__SyncResponse *out, uint64_t size, uint8_t 
         if (m == 0 || idx[i] != idx[m - 1])
             idx[m++] = idx[i];
     size_t n = 0;
-    ck_assert_int_eq(sc_merkle_multi_proof(node, s, idx, m, size, hashes, SC_PROOF_HASHES_MAX * 8, &n),
-                     SC_OK);
+    ck_assert_int_eq(
+        sc_merkle_multi_proof(node, s, idx, m, size, hashes, SC_PROOF_HASHES_MAX * 8, &n), SC_OK);
     for (size_t i = 0; i < n; i++)
         rh[i] = (ProtobufCBinaryData){SC_HASH_LEN, hashes[i]};
     mp->has_tree_size = true;
@@ -284,7 +285,12 @@ static void seal_answer(srv *s, const req *r, const Scpb__SyncRequest *q, Scpb__
     leaves = calloc(out->n_ops + 1, SC_HASH_LEN);
     for (size_t i = 0; i < out->n_ops; i++)
         sc_merkle_leaf_hash(out->ops[i]->signed_op.data, out->ops[i]->signed_op.len, leaves[i]);
-    sc_seal_input in = {nonce, body, q->has_cursor, q->cursor.data, q->cursor.len, out,
+    sc_seal_input in = {nonce,
+                        body,
+                        q->has_cursor,
+                        q->cursor.data,
+                        q->cursor.len,
+                        out,
                         (const uint8_t(*)[SC_HASH_LEN])leaves};
     sc_seal built;
     sc_seal_build(&in, &built);

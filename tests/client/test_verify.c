@@ -335,9 +335,9 @@ START_TEST(receipts_are_checked_again)
 
     /* Logged at index 1 of a two-leaf tree, as a sync would have proven it. */
     sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(f.c->db, "SELECT id, signed FROM ops WHERE origin = 0", -1,
-                                        &st, NULL),
-                     SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(f.c->db, "SELECT id, signed FROM ops WHERE origin = 0", -1, &st, NULL),
+        SQLITE_OK);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
     st_leaf leaf = {.index = 1};
     uint8_t other[SC_HASH_LEN], mine[SC_HASH_LEN];

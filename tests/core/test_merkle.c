@@ -466,15 +466,17 @@ static void check_multi_mutations(const uint64_t *idx, const uint8_t (*leaf)[H],
         size_t j = n <= 24 ? t : (size_t)rng_below(rng, n);
         memcpy(p, proof, n * H);
         flip(p[j], rng);
-        ck_assert_int_eq(sc_merkle_verify_multi(idx, leaf, k, size, (const uint8_t(*)[H])p, n, root),
-                         SC_ERR_PROOF);
+        ck_assert_int_eq(
+            sc_merkle_verify_multi(idx, leaf, k, size, (const uint8_t(*)[H])p, n, root),
+            SC_ERR_PROOF);
     }
     for (size_t t = 0; t < k && t < 24; t++) {
         size_t j = k <= 24 ? t : (size_t)rng_below(rng, k);
         memcpy(l, leaf, k * H);
         flip(l[j], rng);
-        ck_assert_int_eq(sc_merkle_verify_multi(idx, (const uint8_t(*)[H])l, k, size, proof, n, root),
-                         SC_ERR_PROOF);
+        ck_assert_int_eq(
+            sc_merkle_verify_multi(idx, (const uint8_t(*)[H])l, k, size, proof, n, root),
+            SC_ERR_PROOF);
     }
     memcpy(x, root, H);
     flip(x, rng);
@@ -484,8 +486,9 @@ static void check_multi_mutations(const uint64_t *idx, const uint8_t (*leaf)[H],
                          SC_ERR_PROOF);
     memcpy(p, proof, n * H);
     memcpy(p[n], root, H);
-    ck_assert_int_eq(sc_merkle_verify_multi(idx, leaf, k, size, (const uint8_t(*)[H])p, n + 1, root),
-                     SC_ERR_PROOF);
+    ck_assert_int_eq(
+        sc_merkle_verify_multi(idx, leaf, k, size, (const uint8_t(*)[H])p, n + 1, root),
+        SC_ERR_PROOF);
     if (n > 1) {
         size_t j = (size_t)rng_below(rng, n - 1);
         memcpy(p, proof, n * H);
@@ -1131,13 +1134,13 @@ START_TEST(test_multi_vectors)
         uint8_t proof[SC_PROOF_HASHES_MAX][H];
         size_t n = 99;
         s.limit = vp->b;
-        ck_assert_int_eq(sc_merkle_multi_proof(store_node, &s, &vp->a, 1, vp->b, proof,
-                                               SC_PROOF_HASHES_MAX, &n),
-                         SC_OK);
+        ck_assert_int_eq(
+            sc_merkle_multi_proof(store_node, &s, &vp->a, 1, vp->b, proof, SC_PROOF_HASHES_MAX, &n),
+            SC_OK);
         ck_assert_uint_eq(n, vp->n);
         expect_one_leaf(vp->a, vp->b, (const uint8_t(*)[H])vp->hash, (const uint8_t(*)[H])proof, n);
-        ck_assert_int_eq(sc_merkle_verify_multi(&vp->a, (const uint8_t(*)[H])&s.level[0][vp->a], 1,
-                                                vp->b, (const uint8_t(*)[H])proof, n,
+        ck_assert_int_eq(sc_merkle_verify_multi(&vp->a, (const uint8_t(*)[H]) & s.level[0][vp->a],
+                                                1, vp->b, (const uint8_t(*)[H])proof, n,
                                                 v.root[vp->b]),
                          SC_OK);
         check_multi(&s, &vp->a, 1, vp->b, 1, &rng);
@@ -1162,9 +1165,9 @@ START_TEST(test_multi_vectors)
     const uint64_t all[8] = {0, 1, 2, 3, 4, 5, 6, 7};
     ck_assert_int_eq(sc_merkle_multi_proof(store_node, &s, all, 8, 8, proof, 0, &n), SC_OK);
     ck_assert_uint_eq(n, 0);
-    ck_assert_int_eq(sc_merkle_verify_multi(all, (const uint8_t(*)[H])s.level[0], 8, 8, NULL, 0,
-                                            v.root[8]),
-                     SC_OK);
+    ck_assert_int_eq(
+        sc_merkle_verify_multi(all, (const uint8_t(*)[H])s.level[0], 8, 8, NULL, 0, v.root[8]),
+        SC_OK);
     ck_assert_uint_eq(s.violations, 0);
     store_free(&s);
 }
@@ -1194,9 +1197,9 @@ START_TEST(test_multi_small)
             /* The one-leaf proof is the RFC inclusion proof, top-down. */
             uint8_t a[SC_PROOF_HASHES_MAX][H], b[SC_PROOF_HASHES_MAX][H];
             size_t na = 0, nb = 0;
-            ck_assert_int_eq(sc_merkle_multi_proof(store_node, &s, idx, 1, size, a,
-                                                   SC_PROOF_HASHES_MAX, &na),
-                             SC_OK);
+            ck_assert_int_eq(
+                sc_merkle_multi_proof(store_node, &s, idx, 1, size, a, SC_PROOF_HASHES_MAX, &na),
+                SC_OK);
             ck_assert_int_eq(sc_merkle_inclusion_proof(store_node, &s, idx[0], size, b,
                                                        SC_PROOF_HASHES_MAX, &nb),
                              SC_OK);
@@ -1254,9 +1257,9 @@ START_TEST(test_multi_bounds)
     const uint64_t *bad[3] = {unsorted, twice, beyond};
     for (int i = 0; i < 3; i++) {
         s.calls = 0;
-        ck_assert_int_eq(sc_merkle_multi_proof(store_node, &s, bad[i], 3, 64, proof,
-                                               SC_PROOF_HASHES_MAX, &n),
-                         SC_ERR_INVALID_ARG);
+        ck_assert_int_eq(
+            sc_merkle_multi_proof(store_node, &s, bad[i], 3, 64, proof, SC_PROOF_HASHES_MAX, &n),
+            SC_ERR_INVALID_ARG);
         ck_assert_uint_eq(n, 0);
         ck_assert_uint_eq(s.calls, 0);
         ck_assert_uint_eq(sc_merkle_multi_proof_len(bad[i], 3, 64), 0);
@@ -1301,9 +1304,9 @@ START_TEST(test_multi_bounds)
         s.calls = 0;
         s.fail_at = k;
         memset(proof, 0x77, sizeof proof);
-        ck_assert_int_eq(sc_merkle_multi_proof(store_node, &s, ok, 3, 64, proof,
-                                               SC_PROOF_HASHES_MAX, &n),
-                         SC_ERR_STORAGE);
+        ck_assert_int_eq(
+            sc_merkle_multi_proof(store_node, &s, ok, 3, 64, proof, SC_PROOF_HASHES_MAX, &n),
+            SC_ERR_STORAGE);
         ck_assert_uint_eq(n, 0);
         ck_assert(all_zero(proof, len * H));
     }

@@ -88,7 +88,12 @@ static const uint8_t cursor_in[3] = {0x08, 0x01, 0x10};
 
 static void build(const answer *a, sc_seal *s)
 {
-    sc_seal_input in = {nonce, body_hash, true, cursor_in, sizeof cursor_in, &a->r,
+    sc_seal_input in = {nonce,
+                        body_hash,
+                        true,
+                        cursor_in,
+                        sizeof cursor_in,
+                        &a->r,
                         (const uint8_t(*)[SC_HASH_LEN])a->leaves};
     sc_seal_build(&in, s);
 }
@@ -164,8 +169,8 @@ START_TEST(digests_follow_the_definition)
     ck_assert_uint_eq(s.msg.tree_size, 42);
     ck_assert_int_eq(s.msg.server_time_ms, 1790000000123);
     /* No request cursor: none in the seal. */
-    sc_seal_input in = {nonce, body_hash, false, NULL, 0, &a.r,
-                        (const uint8_t(*)[SC_HASH_LEN])a.leaves};
+    sc_seal_input in = {
+        nonce, body_hash, false, NULL, 0, &a.r, (const uint8_t(*)[SC_HASH_LEN])a.leaves};
     sc_seal_build(&in, &s);
     ck_assert(!s.msg.has_cursor_in);
 }
@@ -186,25 +191,82 @@ START_TEST(every_field_moves_the_seal)
         answer_init(&a);
         const char *why = NULL;
         switch (t) {
-        case 0: a.res[0].log_index = 40; why = "results"; break;
-        case 1: a.res[1].status = SCPB__OP_STATUS__OP_ACCEPTED; why = "results"; break;
-        case 2: a.res[2].reason = SCPB__REASON__REASON_OUT_OF_SCOPE; why = "results"; break;
-        case 3: a.res[2].message = "op 2: something else"; why = "results"; break;
-        case 4: a.ids[0][31] ^= 1; why = "results"; break;
-        case 5: a.r.n_results = 2; why = "results"; break;
-        case 6: a.r.n_ops = 1; why = "pulled ops"; break;
-        case 7: a.ops[1].log_index = 29; why = "pulled ops"; break;
-        case 8: a.ops[0].received_ms++; why = "pulled ops"; break;
-        case 9: a.leaves[1][0] ^= 1; why = "pulled ops"; break;
-        case 10: a.cursor[0] ^= 1; why = "cursor"; break;
-        case 11: a.r.more = true; why = "cursor"; break;
-        case 12: a.cp.size = 41; why = "checkpoint"; break;
-        case 13: a.cp.note = "spotcheck.test/log\n42\nAAAB\n\n— x\n"; why = "checkpoint"; break;
-        case 14: a.r.n_blobs_stored = 1; why = "photos"; break;
-        case 15: a.r.blobs_checked = false; why = "photos"; break;
-        case 16: a.r.server_time_ms++; why = "time"; break;
-        case 17: a.r.has_cursor = false; why = "cursor"; break;
-        case 18: a.res[0].has_log_index = false; why = "results"; break;
+        case 0:
+            a.res[0].log_index = 40;
+            why = "results";
+            break;
+        case 1:
+            a.res[1].status = SCPB__OP_STATUS__OP_ACCEPTED;
+            why = "results";
+            break;
+        case 2:
+            a.res[2].reason = SCPB__REASON__REASON_OUT_OF_SCOPE;
+            why = "results";
+            break;
+        case 3:
+            a.res[2].message = "op 2: something else";
+            why = "results";
+            break;
+        case 4:
+            a.ids[0][31] ^= 1;
+            why = "results";
+            break;
+        case 5:
+            a.r.n_results = 2;
+            why = "results";
+            break;
+        case 6:
+            a.r.n_ops = 1;
+            why = "pulled ops";
+            break;
+        case 7:
+            a.ops[1].log_index = 29;
+            why = "pulled ops";
+            break;
+        case 8:
+            a.ops[0].received_ms++;
+            why = "pulled ops";
+            break;
+        case 9:
+            a.leaves[1][0] ^= 1;
+            why = "pulled ops";
+            break;
+        case 10:
+            a.cursor[0] ^= 1;
+            why = "cursor";
+            break;
+        case 11:
+            a.r.more = true;
+            why = "cursor";
+            break;
+        case 12:
+            a.cp.size = 41;
+            why = "checkpoint";
+            break;
+        case 13:
+            a.cp.note = "spotcheck.test/log\n42\nAAAB\n\n— x\n";
+            why = "checkpoint";
+            break;
+        case 14:
+            a.r.n_blobs_stored = 1;
+            why = "photos";
+            break;
+        case 15:
+            a.r.blobs_checked = false;
+            why = "photos";
+            break;
+        case 16:
+            a.r.server_time_ms++;
+            why = "time";
+            break;
+        case 17:
+            a.r.has_cursor = false;
+            why = "cursor";
+            break;
+        case 18:
+            a.res[0].has_log_index = false;
+            why = "results";
+            break;
         }
         build(&a, &moved);
         ck_assert_int_eq(sc_seal_compare(&moved.msg, &base.msg, &e), SC_ERR_UNPROVEN);
@@ -215,7 +277,12 @@ START_TEST(every_field_moves_the_seal)
     uint8_t other[SC_NONCE_LEN];
     memcpy(other, nonce, sizeof other);
     other[15] ^= 1;
-    sc_seal_input in = {other, body_hash, true, cursor_in, sizeof cursor_in, &a.r,
+    sc_seal_input in = {other,
+                        body_hash,
+                        true,
+                        cursor_in,
+                        sizeof cursor_in,
+                        &a.r,
                         (const uint8_t(*)[SC_HASH_LEN])a.leaves};
     sc_seal_build(&in, &moved);
     ck_assert_int_eq(sc_seal_compare(&moved.msg, &base.msg, &e), SC_ERR_UNPROVEN);
@@ -269,12 +336,11 @@ START_TEST(sign_open_and_refuse)
     ck_assert_ptr_nonnull(strstr(e.msg, "not signed by the server key"));
     ck_assert_ptr_null(got);
     /* Another key, a flipped byte, a cut signature, nothing at all, too many bytes. */
-    ck_assert_int_eq(sc_seal_open(NULL, sc_keypair_public(other), buf, len, sig, SC_SIG_LEN, &got,
-                                  &e),
-                     SC_ERR_UNPROVEN);
+    ck_assert_int_eq(
+        sc_seal_open(NULL, sc_keypair_public(other), buf, len, sig, SC_SIG_LEN, &got, &e),
+        SC_ERR_UNPROVEN);
     buf[len / 2] ^= 1;
-    ck_assert_int_eq(sc_seal_open(NULL, pub, buf, len, sig, SC_SIG_LEN, &got, &e),
-                     SC_ERR_UNPROVEN);
+    ck_assert_int_eq(sc_seal_open(NULL, pub, buf, len, sig, SC_SIG_LEN, &got, &e), SC_ERR_UNPROVEN);
     buf[len / 2] ^= 1;
     ck_assert_int_eq(sc_seal_open(NULL, pub, buf, len, sig, SC_SIG_LEN - 1, &got, &e),
                      SC_ERR_UNPROVEN);
@@ -333,7 +399,8 @@ static Suite *seal_suite(void)
         {"digests_follow_the_definition", digests_follow_the_definition},
         {"every_field_moves_the_seal", every_field_moves_the_seal},
         {"sign_open_and_refuse", sign_open_and_refuse},
-        {"later_fields_are_ignored_missing_ones_are_not", later_fields_are_ignored_missing_ones_are_not},
+        {"later_fields_are_ignored_missing_ones_are_not",
+         later_fields_are_ignored_missing_ones_are_not},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);

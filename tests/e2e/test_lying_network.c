@@ -150,7 +150,7 @@ static long long num(const json_t *o, const char *key)
     return json_integer_value(json_object_get(o, key));
 }
 
-/* Enroll a replica tmp/NAME.db as login through the proxy; its path into db, its device id into dev. */
+/* Enroll tmp/NAME.db as login through the proxy; its path into db, its device id into dev. */
 static void enroll(const char *name, const char *login, char *db, size_t cap,
                    uint8_t dev[SC_ID_LEN])
 {
@@ -257,8 +257,8 @@ static void push_lie(sct_lie lie, const char *why, bool forwarded)
                                    "T-NEW", "--name", "新小区", "--org", "junan", "--type",
                                    "compound", NULL),
                      0);
-    json_t *o = CLI_OK(db, "check", "open", "--target", "T-JAHY", "--kind", "spot", "--disclosure",
-                       "open");
+    json_t *o =
+        CLI_OK(db, "check", "open", "--target", "T-JAHY", "--kind", "spot", "--disclosure", "open");
     char check[SC_ID_HEX_LEN];
     snprintf(check, sizeof check, "%s", json_string_value(json_object_get(o, "id")));
     json_decref(o);

@@ -46,7 +46,7 @@ static sc_status same_node(void *ctx, unsigned level, uint64_t index, uint8_t ou
 
 #define MULTI_LEAVES_MAX 8
 
-/* k leaves from a: a, a + step, ...; step from a's high bits.  Unsorted or out of range as it falls. */
+/* k leaves from a: a, a + step, ... (step from a's high bits), unsorted or out of range. */
 static size_t leaf_set(uint8_t flags, uint64_t a, uint64_t idx[MULTI_LEAVES_MAX])
 {
     size_t k = 1 + (size_t)(flags >> 1 & 7);

@@ -286,9 +286,9 @@ static void *conn_main(void *arg)
 
 /* A request's or answer's head (start line and headers, through the blank line) and body. */
 typedef struct msg {
-    char *head;                  /* owned, NUL-terminated */
+    char *head; /* owned, NUL-terminated */
     size_t head_len;
-    uint8_t *body;               /* owned; NULL when empty */
+    uint8_t *body; /* owned; NULL when empty */
     size_t body_len;
 } msg;
 

@@ -250,8 +250,8 @@ START_TEST(answers_are_sealed_and_proven)
     ck_assert_int_eq(sc_hex_decode(ci.last_nonce, 32, nonce, sizeof nonce), SC_OK);
     for (size_t i = 0; i < r->n_ops; i++)
         sc_merkle_leaf_hash(r->ops[i]->signed_op.data, r->ops[i]->signed_op.len, leaves[i]);
-    sc_seal_input in = {nonce, ci.last_body_hash, true, cur, cl, r,
-                        (const uint8_t(*)[SC_HASH_LEN])leaves};
+    sc_seal_input in = {
+        nonce, ci.last_body_hash, true, cur, cl, r, (const uint8_t(*)[SC_HASH_LEN])leaves};
     sc_seal want;
     sc_seal_build(&in, &want);
     ck_assert_int_eq(sc_seal_compare(&want.msg, got, &err), SC_OK);
@@ -275,7 +275,8 @@ START_TEST(answers_are_sealed_and_proven)
         memcpy(proof[i], r->receipt->hashes[i].data, SC_HASH_LEN);
     }
     ck_assert_int_eq(sc_merkle_verify_multi(idx, (const uint8_t(*)[SC_HASH_LEN])lh, 2,
-                                            r->checkpoint->size, (const uint8_t(*)[SC_HASH_LEN])proof,
+                                            r->checkpoint->size,
+                                            (const uint8_t(*)[SC_HASH_LEN])proof,
                                             r->receipt->n_hashes, r->checkpoint->root.data),
                      SC_OK);
     /* A result turned into a rejection, or another request's nonce, no longer matches. */
