@@ -209,9 +209,9 @@ static void sha256_hex(const void *body, size_t len, char out[65])
 }
 
 /*
- * Set up d->curl for one request (not performed): URL, the four signature
+ * Set up d->curl for one request (not performed): URL, the signature
  * headers over METHOD, TARGET, time, a fresh nonce and the body hash
- * (computed here when body_hash is NULL), and the body.  The body must live
+ * (computed here when body_hash is NULL; sent too), and the body.  The body must live
  * until the transfer ends.
  */
 static void prepare(device *d, const char *method, const char *target, const void *body, size_t len,
@@ -247,6 +247,8 @@ static void prepare(device *d, const char *method, const char *target, const voi
     snprintf(line, sizeof line, "X-Spotcheck-Nonce: %s", nonce_hex);
     d->hl = curl_slist_append(d->hl, line);
     snprintf(line, sizeof line, "X-Spotcheck-Signature: %s", sig_hex);
+    d->hl = curl_slist_append(d->hl, line);
+    snprintf(line, sizeof line, "X-Spotcheck-Body-Sha256: %s", body_hash);
     d->hl = curl_slist_append(d->hl, line);
     d->hl = curl_slist_append(d->hl, "Expect:");
     for (size_t i = 0; extra && extra[i]; i++)

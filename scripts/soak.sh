@@ -14,7 +14,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 if [[ $WHAT == all || $WHAT == reliab ]]; then
-  for t in "$BUILD"/tests/test_reliab_* "$BUILD"/tests/test_syncd_security; do
+  for t in "$BUILD"/tests/test_reliab_* "$BUILD"/tests/test_syncd_security \
+           "$BUILD"/tests/test_syncd_serve_flood; do
     echo "== $(basename "$t") (SC_SOAK=$SC_SOAK)"
     "$t"
   done

@@ -2,57 +2,80 @@
  * auth.c: request signatures and the nonce replay cache (see auth.h).
  *
  * The cache is split into shards, each behind its own mutex, chosen by a
- * keyed SipHash of (device, nonce) so that no client can aim many entries at
- * one shard.  A shard keeps one open-addressing set per epoch (request time
- * divided by the skew) in a ring of four: the epochs of the live window are
- * now-1, now and now+1, so a slot whose epoch falls outside them is stale
- * and is emptied before reuse.  Entries are never deleted one by one, which
- * keeps the sets simple (linear probing, no tombstones).
+ * keyed SipHash of the device key, so that one device's nonces and its
+ * share live under one lock and no client can aim entries at a shard of
+ * its choice.  A shard keeps one set per epoch (request time divided by
+ * the skew) in a ring of four: the epochs of the live window are now-1, now
+ * and now+1, so a set whose epoch falls outside them is stale and is
+ * emptied before reuse.  Each set holds the nonces (keyed SipHash of device
+ * and nonce) and, beside them, how many nonces each device has in it: a
+ * device's share is the sum over the live sets, and it drops with them, so
+ * nothing is ever deleted one by one (linear probing, no tombstones).
  */
 #include "auth.h"
 
 #include <pthread.h>
 #include <sodium.h>
-#include <stdbool.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/ids.h"
 #include "core/keys.h"
+#include "wire.pb-c.h"
 
 #define SHARDS 16
 #define RING 4
 #define SET_MIN_SLOTS 64
+#define DEV_MIN_SLOTS 8
 
-typedef struct nonce_key {
-    uint8_t b[16]; /* SipHash-2-4 (128-bit) of device || nonce under the cache's secret key */
-} nonce_key;
+/* Scpb__Reason values, named once (auth.h lists what each means here). */
+enum {
+    R_BAD_SIGNATURE = SCPB__REASON__REASON_BAD_SIGNATURE,
+    R_STORAGE = SCPB__REASON__REASON_STORAGE,
+    R_RATE_LIMITED = SCPB__REASON__REASON_RATE_LIMITED,
+    R_OVERLOADED = SCPB__REASON__REASON_OVERLOADED,
+    R_REQUEST_TIME = SCPB__REASON__REASON_REQUEST_TIME,
+};
 
-typedef struct nonce_set {
-    int64_t epoch;   /* request-time epoch this set holds; meaningless when count == 0 */
-    nonce_key *slot; /* slots; all-zero means empty (a real hash of zero is ignored, see key_make) */
-    size_t slots;    /* power of two, 0 when unallocated */
-    size_t count;
-} nonce_set;
+typedef struct key128 {
+    uint8_t b[16]; /* SipHash-2-4 (128-bit) under the cache's secret key; all-zero: an empty slot */
+} key128;
+
+typedef struct dev_slot {
+    key128 k;       /* SipHash of the device key */
+    uint32_t count; /* its nonces in this set */
+} dev_slot;
+
+typedef struct epoch_set {
+    int64_t epoch;    /* request-time epoch held; meaningless when count == 0 */
+    key128 *slot;     /* nonces; slots is a power of two, 0 when unallocated */
+    size_t slots, count;
+    dev_slot *dev;    /* devices with nonces here; dev_slots a power of two */
+    size_t dev_slots, devs;
+} epoch_set;
 
 typedef struct shard {
     pthread_mutex_t mu;
-    nonce_set set[RING];
-    size_t count; /* entries over all sets */
+    epoch_set set[RING];
+    size_t count; /* nonces over all sets */
 } shard;
 
 struct sd_auth {
-    const sc_env *env;     /* borrowed */
-    int64_t skew_ms;
-    size_t shard_max;      /* entries per shard */
+    const sc_env *env; /* borrowed */
+    int64_t skew_ms, ahead_ms;
+    int64_t not_before_ms;
+    size_t max, device_max, reserve;
+    atomic_size_t total; /* nonces over all shards */
     uint8_t sip_key[crypto_shorthash_siphashx24_KEYBYTES];
     shard shards[SHARDS];
 };
 
-sc_status sd_auth_new(const sc_env *env, int64_t skew_ms, size_t max_nonces, sd_auth **out)
+sc_status sd_auth_new(const sc_env *env, const sd_auth_limits *lim, sd_auth **out)
 {
     *out = NULL;
-    if (skew_ms <= 0)
+    int64_t ahead = lim->ahead_ms ? lim->ahead_ms : SC_REQUEST_AHEAD_MS;
+    if (lim->skew_ms <= 0 || ahead < 0 || ahead > lim->skew_ms)
         return SC_ERR_INVALID_ARG;
     if (sodium_init() < 0)
         return SC_ERR_CRYPTO;
@@ -60,15 +83,27 @@ sc_status sd_auth_new(const sc_env *env, int64_t skew_ms, size_t max_nonces, sd_
     if (!a)
         return SC_ERR_NOMEM;
     a->env = env;
-    a->skew_ms = skew_ms;
-    if (max_nonces == 0)
-        max_nonces = SD_AUTH_NONCES_MAX;
-    a->shard_max = max_nonces / SHARDS ? max_nonces / SHARDS : 1;
+    a->skew_ms = lim->skew_ms;
+    a->ahead_ms = ahead;
+    a->not_before_ms = lim->start_ms + ahead;
+    a->max = lim->nonces_max ? lim->nonces_max : SC_AUTH_NONCES_DEFAULT;
+    a->device_max = lim->device_nonces_max ? lim->device_nonces_max : SC_AUTH_DEVICE_NONCES_DEFAULT;
+    a->reserve = lim->device_reserve ? lim->device_reserve : SC_AUTH_DEVICE_RESERVE;
+    if (a->reserve > a->device_max)
+        a->reserve = a->device_max;
+    atomic_init(&a->total, 0);
     randombytes_buf(a->sip_key, sizeof a->sip_key);
     for (int i = 0; i < SHARDS; i++)
         pthread_mutex_init(&a->shards[i].mu, NULL);
     *out = a;
     return SC_OK;
+}
+
+static void set_free(epoch_set *s)
+{
+    free(s->slot);
+    free(s->dev);
+    memset(s, 0, sizeof *s);
 }
 
 void sd_auth_free(sd_auth *a)
@@ -77,11 +112,16 @@ void sd_auth_free(sd_auth *a)
         return;
     for (int i = 0; i < SHARDS; i++) {
         for (int j = 0; j < RING; j++)
-            free(a->shards[i].set[j].slot);
+            set_free(&a->shards[i].set[j]);
         pthread_mutex_destroy(&a->shards[i].mu);
     }
     sodium_memzero(a->sip_key, sizeof a->sip_key);
     free(a);
+}
+
+int64_t sd_auth_not_before(const sd_auth *a)
+{
+    return a->not_before_ms;
 }
 
 /* Decode exactly 2*n lowercase hex digits; false on any other byte or length. */
@@ -102,47 +142,75 @@ static bool lowhex(const char *s, uint8_t *out, size_t n)
     return true;
 }
 
+/* The signed time: 1-18 decimal digits (inside int64 without overflow checks; ms times have 13). */
+static bool parse_time(const char *s, int64_t *out)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 18)
+        return false;
+    int64_t t = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        t = t * 10 + (s[i] - '0');
+    }
+    *out = t;
+    return true;
+}
+
+/* The time check: inside the window around now, and not before this process's start boundary. */
+static sc_status check_time(const sd_auth *a, int64_t t, int64_t now_ms, sc_err *err)
+{
+    int64_t diff = t - now_ms;
+    if (diff > a->ahead_ms || diff < -a->skew_ms)
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_REQUEST_TIME,
+                          "request time is %lld ms %s the server clock (at most %lld ms); "
+                          "sign again with the server's time",
+                          (long long)(diff < 0 ? -diff : diff), diff < 0 ? "behind" : "ahead of",
+                          (long long)(diff < 0 ? a->skew_ms : a->ahead_ms));
+    if (t < a->not_before_ms)
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_REQUEST_TIME,
+                          "request signed at %lld, before this server's start boundary %lld "
+                          "(it cannot know the nonces used before it started); sign again with "
+                          "a time at or after it",
+                          (long long)t, (long long)a->not_before_ms);
+    return SC_OK;
+}
+
 sc_status sd_auth_parse(const sd_auth *a, const sd_auth_headers *h, int64_t now_ms,
                         sd_auth_req *out, sc_err *err)
 {
-    const int bad = 3; /* REASON_BAD_SIGNATURE */
     memset(out, 0, sizeof *out);
     if (!h->device || !h->time || !h->nonce || !h->signature)
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, bad, "missing header %s",
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE, "missing header %s",
                           !h->device  ? SD_HDR_DEVICE
                           : !h->time  ? SD_HDR_TIME
                           : !h->nonce ? SD_HDR_NONCE
                                       : SD_HDR_SIGNATURE);
     if (!lowhex(h->device, out->device, sizeof out->device))
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, bad,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
                           "%s is not 64 lowercase hex digits", SD_HDR_DEVICE);
     if (!lowhex(h->nonce, out->nonce, sizeof out->nonce))
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, bad,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
                           "%s is not 32 lowercase hex digits", SD_HDR_NONCE);
     if (!lowhex(h->signature, out->sig, sizeof out->sig))
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, bad,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
                           "%s is not 128 lowercase hex digits", SD_HDR_SIGNATURE);
-    size_t tl = strlen(h->time);
-    /* 18 digits keep the value inside int64 without overflow checks; ms times have 13. */
-    bool digits = tl >= 1 && tl <= 18;
-    int64_t t = 0;
-    for (size_t i = 0; digits && i < tl; i++) {
-        if (h->time[i] < '0' || h->time[i] > '9')
-            digits = false;
-        else
-            t = t * 10 + (h->time[i] - '0');
+    if (h->body_hash) {
+        if (!lowhex(h->body_hash, out->body_hash, sizeof out->body_hash))
+            return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+                              "%s is not 64 lowercase hex digits", SD_HDR_BODY_HASH);
+        out->has_body_hash = true;
     }
-    if (!digits)
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, bad, "%s is not a decimal Unix time in ms",
-                          SD_HDR_TIME);
-    int64_t diff = t - now_ms;
-    if (diff > a->skew_ms || diff < -a->skew_ms)
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, bad,
-                          "request time is %lld ms %s the server clock (allowed skew %lld ms)",
-                          (long long)(diff < 0 ? -diff : diff), diff < 0 ? "behind" : "ahead of",
-                          (long long)a->skew_ms);
+    int64_t t = 0;
+    if (!parse_time(h->time, &t))
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+                          "%s is not a decimal Unix time in ms", SD_HDR_TIME);
+    sc_status rc = check_time(a, t, now_ms, err);
+    if (rc != SC_OK)
+        return rc;
     out->time_ms = t;
-    memcpy(out->time_text, h->time, tl + 1);
+    memcpy(out->time_text, h->time, strlen(h->time) + 1);
     memcpy(out->nonce_hex, h->nonce, 33);
     sc_err_clear(err);
     return SC_OK;
@@ -176,63 +244,88 @@ size_t sd_auth_canonical(const char *method, const char *target, size_t target_l
     return o;
 }
 
-static bool key_zero(const nonce_key *k)
+/* ---- the cache ---- */
+
+static bool key_zero(const key128 *k)
 {
-    static const nonce_key zero;
+    static const key128 zero;
     return memcmp(k, &zero, sizeof zero) == 0;
 }
 
-static uint64_t key_index(const nonce_key *k)
+static size_t key_home(const key128 *k, size_t slots)
 {
     uint64_t v;
     memcpy(&v, k->b, sizeof v);
-    return v;
+    return (size_t)(v >> 4) & (slots - 1);
 }
 
-/* Find k in s; when absent and insert is set, add it.  Returns true when it was present. */
-static bool set_probe(nonce_set *s, const nonce_key *k, bool insert)
+static void key_make(const sd_auth *a, const uint8_t *in, size_t n, key128 *k)
+{
+    crypto_shorthash_siphashx24(k->b, in, n, a->sip_key);
+    if (key_zero(k))
+        k->b[0] = 1; /* all-zero marks an empty slot; a 2^-128 event costs nothing to avoid */
+}
+
+/* The nonce's slot in s, or the empty slot where it would go; NULL when s has no table. */
+static key128 *nonce_slot(const epoch_set *s, const key128 *k)
 {
     if (s->slots == 0)
-        return false;
+        return NULL;
     size_t mask = s->slots - 1;
-    for (size_t i = (size_t)(key_index(k) >> 4) & mask;; i = (i + 1) & mask) {
-        if (key_zero(&s->slot[i])) {
-            if (insert) {
-                s->slot[i] = *k;
-                s->count++;
-            }
+    for (size_t i = key_home(k, s->slots);; i = (i + 1) & mask)
+        if (key_zero(&s->slot[i]) || memcmp(&s->slot[i], k, sizeof *k) == 0)
+            return &s->slot[i];
+}
+
+/* The device's slot in s, or the empty slot where it would go; NULL when s has no table. */
+static dev_slot *dev_find(const epoch_set *s, const key128 *k)
+{
+    if (s->dev_slots == 0)
+        return NULL;
+    size_t mask = s->dev_slots - 1;
+    for (size_t i = key_home(k, s->dev_slots);; i = (i + 1) & mask)
+        if (key_zero(&s->dev[i].k) || memcmp(&s->dev[i].k, k, sizeof *k) == 0)
+            return &s->dev[i];
+}
+
+/* Next table size keeping the load at most 3/4 with one more entry; 0 when it fits already. */
+static size_t grow_to(size_t slots, size_t count, size_t min)
+{
+    if (slots && (count + 1) * 4 <= slots * 3)
+        return 0;
+    return slots ? slots * 2 : min;
+}
+
+/* Room for one more nonce and one more device in s.  False when out of memory. */
+static bool set_reserve(epoch_set *s)
+{
+    size_t n = grow_to(s->slots, s->count, SET_MIN_SLOTS);
+    if (n) {
+        key128 *t = n <= SIZE_MAX / sizeof *t ? calloc(n, sizeof *t) : NULL;
+        if (!t)
             return false;
-        }
-        if (memcmp(&s->slot[i], k, sizeof *k) == 0)
-            return true;
+        epoch_set bigger = {.slot = t, .slots = n};
+        for (size_t i = 0; i < s->slots; i++)
+            if (!key_zero(&s->slot[i]))
+                *nonce_slot(&bigger, &s->slot[i]) = s->slot[i];
+        free(s->slot);
+        s->slot = t;
+        s->slots = n;
     }
-}
-
-/* Make room for one more entry (load at most 3/4).  False when out of memory. */
-static bool set_reserve(nonce_set *s)
-{
-    if (s->slots && (s->count + 1) * 4 <= s->slots * 3)
-        return true;
-    size_t n = s->slots ? s->slots * 2 : SET_MIN_SLOTS;
-    if (n > SIZE_MAX / sizeof(nonce_key))
-        return false;
-    nonce_set bigger = {.epoch = s->epoch, .slots = n, .count = 0};
-    bigger.slot = calloc(n, sizeof(nonce_key));
-    if (!bigger.slot)
-        return false;
-    for (size_t i = 0; i < s->slots; i++)
-        if (!key_zero(&s->slot[i]))
-            set_probe(&bigger, &s->slot[i], true);
-    free(s->slot);
-    *s = bigger;
+    n = grow_to(s->dev_slots, s->devs, DEV_MIN_SLOTS);
+    if (n) {
+        dev_slot *t = n <= SIZE_MAX / sizeof *t ? calloc(n, sizeof *t) : NULL;
+        if (!t)
+            return false;
+        epoch_set bigger = {.dev = t, .dev_slots = n};
+        for (size_t i = 0; i < s->dev_slots; i++)
+            if (!key_zero(&s->dev[i].k))
+                *dev_find(&bigger, &s->dev[i].k) = s->dev[i];
+        free(s->dev);
+        s->dev = t;
+        s->dev_slots = n;
+    }
     return true;
-}
-
-static void set_clear(shard *sh, nonce_set *s)
-{
-    sh->count -= s->count;
-    free(s->slot);
-    memset(s, 0, sizeof *s);
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -241,85 +334,230 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-sc_status sd_auth_verify(sd_auth *a, const sd_auth_req *req, const char *method, const char *target,
-                         size_t target_len, const uint8_t body_hash[SC_HASH_LEN], int64_t now_ms,
-                         sc_err *err)
+/* Drop the sets no request time of which can pass the time check at now_epoch. */
+static void shard_expire(sd_auth *a, shard *sh, int64_t now_epoch)
 {
-    const int bad = 3; /* REASON_BAD_SIGNATURE */
+    for (int i = 0; i < RING; i++) {
+        epoch_set *s = &sh->set[i];
+        if (s->count && (s->epoch < now_epoch - 1 || s->epoch > now_epoch + 1)) {
+            sh->count -= s->count;
+            atomic_fetch_sub(&a->total, s->count);
+            set_free(s);
+        }
+    }
+}
+
+/* The device's nonces over the live sets of sh, and the oldest epoch holding any. */
+static size_t dev_window(const shard *sh, const key128 *dk, int64_t *oldest)
+{
+    size_t n = 0;
+    for (int i = 0; i < RING; i++) {
+        const epoch_set *s = &sh->set[i];
+        const dev_slot *d = s->count ? dev_find(s, dk) : NULL;
+        if (d && !key_zero(&d->k)) {
+            if (n == 0 || s->epoch < *oldest)
+                *oldest = s->epoch;
+            n += d->count;
+        }
+    }
+    return n;
+}
+
+/* Whether the cache is over its cap once every shard dropped its stale sets. */
+static bool cache_full(sd_auth *a, int64_t now_epoch)
+{
+    if (atomic_load(&a->total) < a->max)
+        return false;
+    for (int i = 0; i < SHARDS; i++) {
+        pthread_mutex_lock(&a->shards[i].mu);
+        shard_expire(a, &a->shards[i], now_epoch);
+        pthread_mutex_unlock(&a->shards[i].mu);
+    }
+    return atomic_load(&a->total) >= a->max;
+}
+
+/* The device's shard and key. */
+static shard *dev_shard(sd_auth *a, const uint8_t device[SC_KEY_LEN], key128 *dk)
+{
+    key_make(a, device, SC_KEY_LEN, dk);
+    return &a->shards[dk->b[15] % SHARDS];
+}
+
+/* Under sh->mu: refuse a device over its share (full: the cache is over its cap). */
+static sc_status share_check(const sd_auth *a, const shard *sh, const key128 *dk, bool full,
+                             int64_t now_ms, int64_t *retry_ms, sc_err *err)
+{
+    int64_t oldest = 0;
+    size_t mine = dev_window(sh, dk, &oldest);
+    int64_t now_epoch = floor_div(now_ms, a->skew_ms);
+    if (mine >= a->device_max) {
+        /* Its oldest set goes when the clock reaches two epochs past it. */
+        int64_t wait = (oldest + 2) * a->skew_ms - now_ms;
+        if (retry_ms)
+            *retry_ms = wait > 0 ? wait : 1000;
+        return sc_err_set(err, SC_ERR_UNAVAILABLE, R_RATE_LIMITED,
+                          "this device signed %zu requests within the replay window, its "
+                          "share is %zu (auth.device_nonces_max); retry in %lld s",
+                          mine, a->device_max, (long long)((wait + 999) / 1000));
+    }
+    if (full && mine >= a->reserve) {
+        int64_t wait = (now_epoch + 1) * a->skew_ms - now_ms;
+        if (retry_ms)
+            *retry_ms = wait > 0 ? wait : 1000;
+        return sc_err_set(err, SC_ERR_UNAVAILABLE, R_OVERLOADED,
+                          "the replay cache is full (%zu nonces, auth.nonces_max) and this "
+                          "device already has %zu in it; retry in %lld s",
+                          a->max, mine, (long long)((wait + 999) / 1000));
+    }
+    return SC_OK;
+}
+
+sc_status sd_auth_admit(sd_auth *a, const sd_auth_req *req, int64_t now_ms, int64_t *retry_ms,
+                        sc_err *err)
+{
+    int64_t now_epoch = floor_div(now_ms, a->skew_ms);
+    bool full = cache_full(a, now_epoch);
+    key128 dk;
+    shard *sh = dev_shard(a, req->device, &dk);
+    pthread_mutex_lock(&sh->mu);
+    shard_expire(a, sh, now_epoch);
+    sc_status rc = share_check(a, sh, &dk, full, now_ms, retry_ms, err);
+    pthread_mutex_unlock(&sh->mu);
+    return rc;
+}
+
+static void nonce_key(const sd_auth *a, const sd_auth_req *req, key128 *k)
+{
+    uint8_t in[SC_KEY_LEN + sizeof req->nonce];
+    memcpy(in, req->device, SC_KEY_LEN);
+    memcpy(in + SC_KEY_LEN, req->nonce, sizeof req->nonce);
+    key_make(a, in, sizeof in, k);
+}
+
+/* Under sh->mu: whether a live set holds k. */
+static bool nonce_seen(const shard *sh, const key128 *k)
+{
+    for (int i = 0; i < RING; i++) {
+        const key128 *slot = sh->set[i].count ? nonce_slot(&sh->set[i], k) : NULL;
+        if (slot && !key_zero(slot))
+            return true;
+    }
+    return false;
+}
+
+sc_status sd_auth_check(sd_auth *a, const sd_auth_req *req, const char *method, const char *target,
+                        size_t target_len, const uint8_t body_hash[SC_HASH_LEN], int64_t now_ms,
+                        sc_err *err)
+{
     if (target_len > SD_AUTH_TARGET_MAX)
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, bad, "request target longer than %d bytes",
-                          SD_AUTH_TARGET_MAX);
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+                          "request target longer than %d bytes", SD_AUTH_TARGET_MAX);
     size_t cap = strlen(method) + target_len + 24 + 33 + 2 * SC_HASH_LEN + 8;
     uint8_t *msg = malloc(cap);
     if (!msg)
-        return sc_err_set(err, SC_ERR_NOMEM, 21, "out of memory checking a request signature");
+        return sc_err_set(err, SC_ERR_NOMEM, R_STORAGE, "out of memory checking a request signature");
     size_t len = sd_auth_canonical(method, target, target_len, req->time_text, req->nonce_hex,
                                    body_hash, msg, cap);
     sc_status rc = len ? sc_verify(a->env, req->device, SC_DOMAIN_REQUEST, msg, len, req->sig)
                        : SC_ERR_INTERNAL;
     free(msg);
     if (rc != SC_OK)
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, bad,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
                           "request signature does not verify under the device key");
+    key128 dk, k;
+    shard *sh = dev_shard(a, req->device, &dk);
+    nonce_key(a, req, &k);
+    pthread_mutex_lock(&sh->mu);
+    shard_expire(a, sh, floor_div(now_ms, a->skew_ms));
+    bool seen = nonce_seen(sh, &k);
+    pthread_mutex_unlock(&sh->mu);
+    if (seen)
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+                          "nonce already used by this device (replayed request)");
+    return SC_OK;
+}
 
-    /* The replay check, only now that the request is known to come from the device. */
-    uint8_t in[SC_KEY_LEN + sizeof req->nonce];
-    memcpy(in, req->device, SC_KEY_LEN);
-    memcpy(in + SC_KEY_LEN, req->nonce, sizeof req->nonce);
-    nonce_key k;
-    crypto_shorthash_siphashx24(k.b, in, sizeof in, a->sip_key);
-    if (key_zero(&k))
-        k.b[0] = 1; /* all-zero marks an empty slot; a 2^-128 event costs nothing to avoid */
-    shard *sh = &a->shards[k.b[15] % SHARDS];
+/* Under sh->mu: the set of epoch, taking a free one of the ring when it has none. */
+static epoch_set *set_for(shard *sh, int64_t epoch)
+{
+    for (int i = 0; i < RING; i++)
+        if (sh->set[i].count && sh->set[i].epoch == epoch)
+            return &sh->set[i];
+    for (int i = 0; i < RING; i++)
+        if (sh->set[i].count == 0) {
+            /* A free set of the ring: it holds nothing (its tables, if any, are empty). */
+            sh->set[i].epoch = epoch;
+            return &sh->set[i];
+        }
+    return NULL;
+}
+
+sc_status sd_auth_record(sd_auth *a, const sd_auth_req *req, int64_t now_ms, int64_t *retry_ms,
+                         sc_err *err)
+{
     int64_t now_epoch = floor_div(now_ms, a->skew_ms);
     int64_t epoch = floor_div(req->time_ms, a->skew_ms);
-    sc_status out = SC_OK;
-
+    bool full = cache_full(a, now_epoch);
+    key128 dk, k;
+    shard *sh = dev_shard(a, req->device, &dk);
+    nonce_key(a, req, &k);
+    sc_status rc = SC_OK;
     pthread_mutex_lock(&sh->mu);
-    nonce_set *mine = NULL;
-    for (int i = 0; i < RING; i++) {
-        nonce_set *s = &sh->set[i];
-        if (s->count && (s->epoch < now_epoch - 1 || s->epoch > now_epoch + 1))
-            set_clear(sh, s); /* no request time in it can pass the time check any more */
-        if (s->count && s->epoch == epoch)
-            mine = s;
-    }
-    bool seen = false;
-    for (int i = 0; i < RING && !seen; i++)
-        seen = sh->set[i].count && set_probe(&sh->set[i], &k, false);
-    if (seen) {
-        out = sc_err_set(err, SC_ERR_BAD_SIGNATURE, bad,
-                         "nonce already used by this device (replayed request)");
+    shard_expire(a, sh, now_epoch);
+    if (nonce_seen(sh, &k)) {
+        rc = sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+                        "nonce already used by this device (replayed request)");
         goto done;
     }
-    if (!mine) {
-        for (int i = 0; i < RING && !mine; i++)
-            if (sh->set[i].count == 0) {
-                mine = &sh->set[i];
-                free(mine->slot);
-                memset(mine, 0, sizeof *mine);
-                mine->epoch = epoch;
-            }
-    }
-    if (!mine || sh->count >= a->shard_max || !set_reserve(mine)) {
-        out = sc_err_set(err, SC_ERR_UNAVAILABLE, 21 /* REASON_STORAGE */,
-                         "replay cache is full; retry later");
+    /* A request whose body took longer than the skew: no replay of it passes the time check now. */
+    if (epoch < now_epoch - 1)
+        goto done;
+    if ((rc = share_check(a, sh, &dk, full, now_ms, retry_ms, err)) != SC_OK)
+        goto done;
+    epoch_set *s = set_for(sh, epoch);
+    if (!s || !set_reserve(s)) {
+        if (retry_ms)
+            *retry_ms = 1000;
+        rc = sc_err_set(err, SC_ERR_UNAVAILABLE, R_OVERLOADED,
+                        "out of memory for the replay cache; retry later");
         goto done;
     }
-    set_probe(mine, &k, true);
+    *nonce_slot(s, &k) = k;
+    s->count++;
+    dev_slot *d = dev_find(s, &dk);
+    if (key_zero(&d->k)) {
+        d->k = dk;
+        s->devs++;
+    }
+    d->count++;
     sh->count++;
+    atomic_fetch_add(&a->total, 1);
 done:
     pthread_mutex_unlock(&sh->mu);
-    return out;
+    return rc;
+}
+
+sc_status sd_auth_verify(sd_auth *a, const sd_auth_req *req, const char *method, const char *target,
+                         size_t target_len, const uint8_t body_hash[SC_HASH_LEN], int64_t now_ms,
+                         int64_t *retry_ms, sc_err *err)
+{
+    sc_status rc = sd_auth_check(a, req, method, target, target_len, body_hash, now_ms, err);
+    return rc == SC_OK ? sd_auth_record(a, req, now_ms, retry_ms, err) : rc;
 }
 
 size_t sd_auth_nonce_count(sd_auth *a)
 {
-    size_t n = 0;
-    for (int i = 0; i < SHARDS; i++) {
-        pthread_mutex_lock(&a->shards[i].mu);
-        n += a->shards[i].count;
-        pthread_mutex_unlock(&a->shards[i].mu);
-    }
+    return atomic_load(&a->total);
+}
+
+size_t sd_auth_device_count(sd_auth *a, const uint8_t device[SC_KEY_LEN], int64_t now_ms)
+{
+    key128 dk;
+    shard *sh = dev_shard(a, device, &dk);
+    int64_t oldest = 0;
+    pthread_mutex_lock(&sh->mu);
+    shard_expire(a, sh, floor_div(now_ms, a->skew_ms));
+    size_t n = dev_window(sh, &dk, &oldest);
+    pthread_mutex_unlock(&sh->mu);
     return n;
 }

@@ -18,8 +18,15 @@ void sd_config_defaults(sd_config *c)
     snprintf(c->listen_host, sizeof c->listen_host, "%s", "127.0.0.1");
     c->listen_port = 8080;
     c->threads = 4;
-    c->connection_limit = 4096;
+    c->connection_limit = SC_HTTP_CONNECTIONS_DEFAULT;
     c->connection_timeout_s = 60;
+    c->connections_per_address = SC_HTTP_CONNECTIONS_PER_ADDRESS_DEFAULT;
+    c->request_timeout_s = SC_HTTP_REQUEST_TIMEOUT_S_DEFAULT;
+    c->body_inflight_max = SC_BODY_INFLIGHT_DEFAULT;
+    c->body_inflight_device_max = SC_BODY_INFLIGHT_DEVICE_DEFAULT;
+    c->body_inflight_unverified_max = SC_BODY_INFLIGHT_UNVERIFIED_DEFAULT;
+    c->nonces_max = SC_AUTH_NONCES_DEFAULT;
+    c->device_nonces_max = SC_AUTH_DEVICE_NONCES_DEFAULT;
     c->sync_body_max = SC_SYNC_BODY_MAX;
     c->batch_max = SC_BATCH_OPS_MAX;
     c->pull_max = SC_PULL_OPS_DEFAULT;
@@ -91,6 +98,15 @@ sc_status sd_config_set(sd_config *c, const char *key, const char *value, sc_err
     SD_NUM_("http.threads", threads, 1, 256, unsigned)
     SD_NUM_("http.connection_limit", connection_limit, 16, 1000000, unsigned)
     SD_NUM_("http.connection_timeout_s", connection_timeout_s, 1, 3600, unsigned)
+    SD_NUM_("http.connections_per_address", connections_per_address, 0, 1000000, unsigned)
+    SD_NUM_("http.request_timeout_s", request_timeout_s, 1, 3600, unsigned)
+    SD_NUM_("http.body_inflight_max", body_inflight_max, 1024 * 1024, (uint64_t)1 << 40, uint64_t)
+    SD_NUM_("http.body_inflight_device_max", body_inflight_device_max, 64 * 1024,
+            (uint64_t)1 << 40, uint64_t)
+    SD_NUM_("http.body_inflight_unverified_max", body_inflight_unverified_max, SC_SMALL_BODY_MAX,
+            (uint64_t)1 << 40, uint64_t)
+    SD_NUM_("auth.nonces_max", nonces_max, 1024, (uint64_t)1 << 32, uint64_t)
+    SD_NUM_("auth.device_nonces_max", device_nonces_max, 16, (uint64_t)1 << 32, uint64_t)
     SD_NUM_("sync.body_max", sync_body_max, 1024, (uint64_t)SC_SYNC_BODY_MAX * 8, uint64_t)
     SD_NUM_("sync.batch_max", batch_max, 1, SC_BATCH_OPS_MAX * 10, uint32_t)
     SD_NUM_("sync.pull_max", pull_max, 1, SC_PULL_OPS_MAX, uint32_t)
@@ -118,6 +134,23 @@ sc_status sd_config_check(const sd_config *c, sc_err *err)
                           "of the largest size could never be uploaded",
                           (unsigned long long)c->blob_partial_bytes,
                           (unsigned long long)c->blob_max);
+    if (c->body_inflight_device_max < c->sync_body_max)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                          "http.body_inflight_device_max (%llu) must be at least sync.body_max "
+                          "(%llu), or a full sync body could never be read",
+                          (unsigned long long)c->body_inflight_device_max,
+                          (unsigned long long)c->sync_body_max);
+    if (c->body_inflight_max < c->body_inflight_device_max)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                          "http.body_inflight_max (%llu) must be at least "
+                          "http.body_inflight_device_max (%llu)",
+                          (unsigned long long)c->body_inflight_max,
+                          (unsigned long long)c->body_inflight_device_max);
+    if (c->device_nonces_max > c->nonces_max)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                          "auth.device_nonces_max (%llu) must not exceed auth.nonces_max (%llu)",
+                          (unsigned long long)c->device_nonces_max,
+                          (unsigned long long)c->nonces_max);
     return SC_OK;
 }
 

@@ -20,6 +20,13 @@ typedef struct sd_config {
     unsigned threads;             /* HTTP worker threads (`http.threads`) */
     unsigned connection_limit;    /* open connections at once (`http.connection_limit`) */
     unsigned connection_timeout_s;/* idle connection timeout (`http.connection_timeout_s`) */
+    unsigned connections_per_address; /* open connections from one address, 0: no limit (`http.connections_per_address`) */
+    unsigned request_timeout_s;   /* headers and body of one request, however slow (`http.request_timeout_s`) */
+    uint64_t body_inflight_max;   /* bytes of request bodies held at once (`http.body_inflight_max`) */
+    uint64_t body_inflight_device_max; /* bytes one device's bodies may hold (`http.body_inflight_device_max`) */
+    uint64_t body_inflight_unverified_max; /* bytes of unsigned bodies (`http.body_inflight_unverified_max`) */
+    uint64_t nonces_max;          /* nonces remembered, all devices (`auth.nonces_max`) */
+    uint64_t device_nonces_max;   /* nonces remembered for one device (`auth.device_nonces_max`) */
     uint64_t sync_body_max;       /* bytes (`sync.body_max`) */
     uint32_t batch_max;           /* ops per sync request (`sync.batch_max`) */
     uint32_t pull_max;            /* ops per pull (`sync.pull_max`) */
@@ -48,7 +55,8 @@ sc_status sd_config_load(sd_config *c, const char *path, sc_err *err);
 
 /*
  * Check the settings against each other, once all are applied: a photo of
- * blobs.max_size must fit the per-device upload quota.  SC_ERR_INVALID_ARG
+ * blobs.max_size must fit the per-device upload quota, a device's share of
+ * body memory must hold one full sync body, and so on.  SC_ERR_INVALID_ARG
  * naming the keys.
  */
 sc_status sd_config_check(const sd_config *c, sc_err *err);

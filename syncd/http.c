@@ -6,19 +6,28 @@
  *      sent; it allocates the request record (the target is what request
  *      signatures cover, before MHD splits and unescapes it).
  *   2. First handler call (headers only): route (404), method (405), the
- *      blob name (400), request headers and device (401/403), body limits
- *      (413) and, for blob chunks, the range and the upload offset
- *      (400/409/413).  Refusals are answered here, before the body is read.
+ *      blob name (400), request headers, their time and the device
+ *      (401/403), the device's share of the replay cache (429/503), body
+ *      limits (413), the request signature over the declared body hash
+ *      (401: a body is never read for a request that does not verify), the
+ *      bytes its body may hold in memory (429/503) and, for blob chunks,
+ *      the range and the upload offset (400/409/413).  Refusals are
+ *      answered here, before the body is read.
  *   3. Body calls: bytes are hashed for the request signature and either
- *      appended to a buffer capped at the route's limit or streamed to the
- *      blob store.  MHD (0.9.75) cannot queue a response in the middle of a
- *      body, so a chunked body that runs over its limit is discarded from
- *      then on and answered 413 at its end; one that keeps going past twice
- *      the limit has its connection closed.
- *   4. Last call: the request signature and nonce are checked, then the
- *      endpoint runs and its response is queued.
- *   5. The completion callback logs one line and frees the record; an
- *      upload cut off mid-chunk is cut back to its verified offset there.
+ *      appended to a buffer that grows as they arrive (never past what was
+ *      reserved for it) or streamed to the blob store.  MHD (0.9.75) cannot
+ *      queue a response in the middle of a body, so a chunked body that
+ *      runs over its limit is discarded from then on and answered 413 at
+ *      its end; one that keeps going past twice the limit, or past the
+ *      request deadline, has its connection closed.
+ *   4. Last call: the body must hash to what was signed, the nonce is
+ *      recorded, then the endpoint runs and its response is queued.
+ *   5. The completion callback logs one line, gives back the body's
+ *      reservation and frees the record; an upload cut off mid-chunk is cut
+ *      back to its verified offset there.
+ * Around all of it, every connection carries a receive deadline
+ * (deadline.h) that trickled bytes cannot push back, and libmicrohttpd
+ * limits the connections one client address may open.
  */
 #include "http.h"
 
@@ -39,11 +48,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "core/codec.h"
 #include "core/ids.h"
 #include "core/limits.h"
 #include "core/names.h"
 #include "core/policy.h"
+#include "deadline.h"
 #include "logjson.h"
 #include "metrics.h"
 #include "wire.pb-c.h"
@@ -55,6 +66,8 @@
 #define HDR_REQUEST_ID "X-Request-Id"
 #define HDR_REASON "X-Spotcheck-Reason"
 #define HDR_OFFSET "X-Spotcheck-Offset"
+#define HDR_SERVER_TIME "X-Spotcheck-Server-Time"
+#define HDR_NOT_BEFORE "X-Spotcheck-Not-Before"
 
 /* Log entries per request (docs/protocol.md §4.4). */
 #define ENTRIES_MAX 1000
@@ -62,6 +75,13 @@
 #define IDLE_BODY_MAX 1024
 /* Initial buffer for a body sent without Content-Length. */
 #define BODY_CHUNK_MIN 4096
+/*
+ * Refusals of a share (429 rate_limited, 503 overloaded) logged per second at
+ * most: a device flooding at thousands of requests a second must not flood
+ * the log too.  The next line logged says how many were left out; the
+ * metrics count them all.
+ */
+#define SHARE_LOG_PER_S 20
 
 /* Scpb__Reason values used here, named once. */
 enum {
@@ -77,6 +97,9 @@ enum {
     R_STORAGE = SCPB__REASON__REASON_STORAGE,
     R_BATCH_LIMIT = SCPB__REASON__REASON_BATCH_LIMIT,
     R_QUOTA = SCPB__REASON__REASON_QUOTA,
+    R_RATE_LIMITED = SCPB__REASON__REASON_RATE_LIMITED,
+    R_OVERLOADED = SCPB__REASON__REASON_OVERLOADED,
+    R_REQUEST_TIME = SCPB__REASON__REASON_REQUEST_TIME,
 };
 
 typedef enum route {
@@ -113,10 +136,17 @@ static const route_def routes[] = {
 
 struct sd_http {
     sd_http_deps d;              /* borrowed dependencies */
+    sd_budget *budget;           /* request bodies in memory; owned */
+    sd_deadline *deadlines;      /* receive deadlines of connections; owned */
+    int64_t request_ms;          /* http.request_timeout_s */
+    int64_t idle_ms;             /* http.connection_timeout_s */
     struct MHD_Daemon *mhd;
     uint16_t port;
     atomic_uint inflight;        /* requests between URI callback and completion */
     atomic_bool draining;        /* stop began: answer with Connection: close */
+    atomic_llong log_second;     /* CLOCK_MONOTONIC second of log_count */
+    atomic_uint log_count;       /* share refusals logged in it */
+    atomic_ullong log_dropped;   /* share refusals not logged since the last one logged */
 };
 
 /* One request.  Owned by MHD's connection between the URI callback and completion. */
@@ -131,14 +161,18 @@ typedef struct req {
     struct timespec t0;          /* CLOCK_MONOTONIC at the URI callback */
     bool seen;                   /* the headers were handled */
     bool answered;               /* a response is queued */
+    sd_deadline_conn *conn;      /* the connection's receive deadline; borrowed, may be NULL */
     /* outcome, for the log line */
     unsigned status;
     int reason;
     char message[SC_ERR_MSG_MAX];
+    int64_t retry_ms;            /* Retry-After of a refusal, 0: none */
     /* body */
     uint8_t *body;               /* owned; NULL for streamed and discarded bodies */
     size_t body_len, body_cap;
     uint64_t body_limit;         /* bytes accepted into body */
+    sd_budget_hold hold;         /* memory reserved for the body; given back in on_done */
+    bool late;                   /* cut off at the receive deadline */
     uint64_t body_seen;          /* bytes received in all */
     bool over;                   /* ran past body_limit while streaming */
     bool store_failed;           /* a blob write failed: answer 503 at the end */
@@ -146,6 +180,7 @@ typedef struct req {
     uint8_t body_hash[SC_HASH_LEN]; /* its result, once the body is complete (for a seal) */
     /* authentication */
     bool authed;                 /* headers parsed and device resolved */
+    bool verified;               /* signature checked over the declared body hash, before the body */
     sd_auth_req ar;
     sd_principal who;
     /* blobs */
@@ -172,6 +207,11 @@ static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, unsigned stat
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, HDR_REQUEST_ID, q->id);
+    /* The server clock, so a client signs with it (docs/protocol.md §3). */
+    char now[24];
+    const sc_env *env = q->h->d.env;
+    snprintf(now, sizeof now, "%lld", (long long)env->now_ms(env->ctx));
+    MHD_add_response_header(r, HDR_SERVER_TIME, now);
     /* While draining, and after a body that ran over its limit, the client reconnects. */
     if (atomic_load(&q->h->draining) || q->over)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -235,6 +275,15 @@ static enum MHD_Result send_error_ex(req *q, struct MHD_Connection *c, unsigned 
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     if (offset)
         add_offset(r, *offset);
+    char num[24];
+    if (reason == R_REQUEST_TIME) {
+        snprintf(num, sizeof num, "%lld", (long long)sd_auth_not_before(q->h->d.auth));
+        MHD_add_response_header(r, HDR_NOT_BEFORE, num);
+    }
+    if (q->retry_ms > 0) {
+        snprintf(num, sizeof num, "%lld", (long long)((q->retry_ms + 999) / 1000));
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, num);
+    }
     return send_resp(q, c, status, r);
 }
 
@@ -270,6 +319,10 @@ static unsigned status_of_reason(int reason)
     case R_TOO_LARGE:
     case R_BATCH_LIMIT:
         return MHD_HTTP_CONTENT_TOO_LARGE;
+    case R_REQUEST_TIME:
+        return MHD_HTTP_UNAUTHORIZED;
+    case R_RATE_LIMITED:
+        return MHD_HTTP_TOO_MANY_REQUESTS;
     case R_QUOTA:
         return MHD_HTTP_INSUFFICIENT_STORAGE;
     default:
@@ -1138,9 +1191,92 @@ static enum MHD_Result begin_upload(req *q, struct MHD_Connection *c, bool has_c
     }
 }
 
-static enum MHD_Result on_headers(req *q, struct MHD_Connection *c, const char *method)
+/*
+ * The signature headers, their time, the device's share of the replay
+ * cache, then the device itself.  The share comes before the register is
+ * asked about the device: a device flooding with requests costs a lookup
+ * in memory per request, not a read of the register.
+ */
+static enum MHD_Result auth_headers(req *q, struct MHD_Connection *c)
 {
     sd_http *h = q->h;
+    sd_auth_headers ah = {
+        .device = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_DEVICE),
+        .time = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_TIME),
+        .nonce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_NONCE),
+        .signature = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_SIGNATURE),
+        .body_hash = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_BODY_HASH),
+    };
+    sc_err e;
+    sc_err_clear(&e);
+    const sc_env *env = h->d.env;
+    int64_t now = env->now_ms(env->ctx);
+    if (sd_auth_parse(h->d.auth, &ah, now, &q->ar, &e) != SC_OK ||
+        sd_auth_admit(h->d.auth, &q->ar, now, &q->retry_ms, &e) != SC_OK ||
+        resolve_device(h->d.reg, &q->ar, &q->who, &e) != SC_OK)
+        return send_err(q, c, &e);
+    q->authed = true;
+    sc_sha256_init(&q->hash);
+    return MHD_YES;
+}
+
+/*
+ * A signed request that has a body declares the body's hash, and its
+ * signature is checked against it now: nobody but the device's key holder
+ * gets a byte of a body read, buffered or written to the blob store.  The
+ * bytes are checked against the declared hash when they are all in.
+ */
+static enum MHD_Result verify_early(req *q, struct MHD_Connection *c, bool has_body)
+{
+    if (!q->ar.has_body_hash) {
+        if (!has_body)
+            return MHD_YES; /* verified with the (empty) body at its end, as always */
+        return send_error(q, c, MHD_HTTP_UNAUTHORIZED, R_BAD_SIGNATURE,
+                          "missing header %s: a signed request with a body declares the body's "
+                          "SHA-256 (docs/protocol.md §3)",
+                          SD_HDR_BODY_HASH);
+    }
+    sc_err e;
+    sc_err_clear(&e);
+    const sc_env *env = q->h->d.env;
+    if (sd_auth_check(q->h->d.auth, &q->ar, q->method, q->target, q->target_len, q->ar.body_hash,
+                      env->now_ms(env->ctx), &e) != SC_OK)
+        return send_err(q, c, &e);
+    q->verified = true;
+    return MHD_YES;
+}
+
+/* The route's body limit (413 over it), and the memory a kept body may take, reserved before it is read. */
+static enum MHD_Result body_begin(req *q, struct MHD_Connection *c, bool has_cl, uint64_t clen)
+{
+    sd_http *h = q->h;
+    q->body_limit = q->rt->id == ROUTE_SYNC     ? h->d.cfg->sync_body_max
+                    : q->rt->id == ROUTE_ENROLL ? SC_SMALL_BODY_MAX
+                                                : IDLE_BODY_MAX;
+    if (has_cl && clen > q->body_limit)
+        return send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, R_TOO_LARGE,
+                          "body of %" PRIu64 " bytes exceeds the limit of %" PRIu64, clen,
+                          q->body_limit);
+    if (!keeps_body(q))
+        return MHD_YES;
+    /* A chunked body may grow to the limit: that is what it holds until it ends. */
+    uint64_t want = has_cl ? clen : q->body_limit;
+    if (want == 0)
+        return MHD_YES;
+    /* Only a request whose signature verified draws on its device's share. */
+    const uint8_t *device = q->verified ? q->ar.device : NULL;
+    sc_err e;
+    sc_err_clear(&e);
+    if (sd_budget_take(h->budget, device, want, &q->hold, &e) != SC_OK) {
+        /* The device's own bodies end by the request deadline at the latest; others' sooner. */
+        q->retry_ms = e.reason == R_RATE_LIMITED ? h->request_ms : 1000;
+        return send_err(q, c, &e);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_headers(req *q, struct MHD_Connection *c, const char *method)
+{
     snprintf(q->method, sizeof q->method, "%s", method);
     if (!q->rt)
         return send_error(q, c, MHD_HTTP_NOT_FOUND, R_NONE, "no such path");
@@ -1157,50 +1293,35 @@ static enum MHD_Result on_headers(req *q, struct MHD_Connection *c, const char *
         memcpy(q->blob, q->target + pl, SD_BLOB_NAME_LEN);
         q->blob[SD_BLOB_NAME_LEN] = '\0';
     }
-    if (q->rt->is_signed) {
-        sd_auth_headers ah = {
-            .device = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_DEVICE),
-            .time = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_TIME),
-            .nonce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_NONCE),
-            .signature = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_SIGNATURE),
-        };
-        sc_err e;
-        sc_err_clear(&e);
-        const sc_env *env = h->d.env;
-        if (sd_auth_parse(h->d.auth, &ah, env->now_ms(env->ctx), &q->ar, &e) != SC_OK ||
-            resolve_device(h->d.reg, &q->ar, &q->who, &e) != SC_OK)
-            return send_err(q, c, &e);
-        q->authed = true;
-        sc_sha256_init(&q->hash);
-    }
+    enum MHD_Result ret;
+    if (q->rt->is_signed && ((ret = auth_headers(q, c)) != MHD_YES || q->answered))
+        return ret;
 
     const char *cl =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     uint64_t clen = 0;
     bool has_cl = cl != NULL;
     if (has_cl && !parse_u64(cl, strlen(cl), &clen))
         return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_MALFORMED, "Content-Length is not a number");
+    bool has_body = (has_cl && clen > 0) || (!has_cl && te != NULL);
+    if (q->authed && ((ret = verify_early(q, c, has_body)) != MHD_YES || q->answered))
+        return ret;
     if (q->rt->id == ROUTE_BLOB && strcmp(method, MHD_HTTP_METHOD_PUT) == 0)
         return begin_upload(q, c, has_cl, clen);
-
-    q->body_limit = q->rt->id == ROUTE_SYNC     ? h->d.cfg->sync_body_max
-                    : q->rt->id == ROUTE_ENROLL ? SC_SMALL_BODY_MAX
-                                                : IDLE_BODY_MAX;
-    if (has_cl && clen > q->body_limit)
-        return send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, R_TOO_LARGE,
-                          "body of %" PRIu64 " bytes exceeds the limit of %" PRIu64, clen,
-                          q->body_limit);
-    if (keeps_body(q) && has_cl && clen > 0) {
-        q->body = malloc((size_t)clen);
-        if (!q->body)
-            return send_error(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_STORAGE, "out of memory");
-        q->body_cap = (size_t)clen;
-    }
-    return MHD_YES;
+    return body_begin(q, c, has_cl, clen);
 }
 
 static enum MHD_Result on_body(req *q, const char *data, size_t n)
 {
+    /* Bytes that keep coming cannot push the deadline back: past it, hang up. */
+    if (sd_deadline_due(q->conn, sd_deadline_now_ms())) {
+        q->late = true;
+        snprintf(q->message, sizeof q->message, "request not received within %lld s "
+                 "(http.request_timeout_s)", (long long)(q->h->request_ms / 1000));
+        return MHD_NO;
+    }
     q->body_seen += n;
     if (q->authed)
         sc_sha256_update(&q->hash, data, n);
@@ -1231,13 +1352,24 @@ static enum MHD_Result on_body(req *q, const char *data, size_t n)
     if (!keeps_body(q))
         return MHD_YES;
     if (n > q->body_cap - q->body_len) {
-        /* No Content-Length (chunked): grow by doubling, never past the limit. */
+        /*
+         * Only what has arrived is buffered: grow by doubling, never past
+         * what was reserved (the Content-Length, or the limit when chunked),
+         * so a client that declares a big body and holds back its bytes
+         * holds no memory for them.
+         */
         size_t want = q->body_len + n;
+        if (want > q->hold.bytes) {
+            /* More than was declared: libmicrohttpd does not let it happen; refuse, do not grow. */
+            q->store_failed = true;
+            snprintf(q->message, sizeof q->message, "body longer than its Content-Length");
+            return MHD_YES;
+        }
         size_t cap = q->body_cap ? q->body_cap : BODY_CHUNK_MIN;
         while (cap < want)
             cap *= 2;
-        if (cap > q->body_limit)
-            cap = (size_t)q->body_limit;
+        if (cap > q->hold.bytes)
+            cap = (size_t)q->hold.bytes;
         uint8_t *nb = realloc(q->body, cap);
         if (!nb) {
             q->store_failed = true;
@@ -1252,9 +1384,32 @@ static enum MHD_Result on_body(req *q, const char *data, size_t n)
     return MHD_YES;
 }
 
+/*
+ * The whole body is in: it must hash to what was signed (declared up
+ * front, or checked now for a request without a body), then its nonce is
+ * remembered.  bh gets the body's hash.
+ */
+static sc_status auth_complete(req *q, uint8_t bh[SC_HASH_LEN], sc_err *e)
+{
+    sd_auth *a = q->h->d.auth;
+    const sc_env *env = q->h->d.env;
+    int64_t now = env->now_ms(env->ctx);
+    sc_sha256_final(&q->hash, bh);
+    if (!q->verified)
+        return sd_auth_verify(a, &q->ar, q->method, q->target, q->target_len, bh, now,
+                              &q->retry_ms, e);
+    if (memcmp(bh, q->ar.body_hash, SC_HASH_LEN) != 0)
+        return sc_err_set(e, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+                          "the body does not hash to its %s (changed or cut in transit)",
+                          SD_HDR_BODY_HASH);
+    return sd_auth_record(a, &q->ar, now, &q->retry_ms, e);
+}
+
 static enum MHD_Result on_complete(req *q, struct MHD_Connection *c)
 {
     sd_http *h = q->h;
+    /* Everything is received: answering may take its time (a group commit), it is not reading. */
+    sd_deadline_set(q->conn, 0);
     if (q->over)
         return send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, R_TOO_LARGE,
                           "body exceeds the limit of %" PRIu64 " bytes", q->body_limit);
@@ -1272,10 +1427,7 @@ static enum MHD_Result on_complete(req *q, struct MHD_Connection *c)
         uint8_t *bh = q->body_hash;
         sc_err e;
         sc_err_clear(&e);
-        sc_sha256_final(&q->hash, bh);
-        const sc_env *env = h->d.env;
-        if (sd_auth_verify(h->d.auth, &q->ar, q->method, q->target, q->target_len, bh,
-                           env->now_ms(env->ctx), &e) != SC_OK) {
+        if (auth_complete(q, bh, &e) != SC_OK) {
             /* The chunk's bytes are not the device's: cut them off. */
             sd_upload_abort(q->up);
             q->up = NULL;
@@ -1339,7 +1491,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
-    (void)c;
     sd_http *h = cls;
     req *q = calloc(1, sizeof *q);
     if (!q)
@@ -1357,9 +1508,29 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     q->rt = find_route(q->target, q->path_len);
     q->h = h;
     clock_gettime(CLOCK_MONOTONIC, &q->t0);
+    /* The request line is in: the rest of this request has request_timeout_s at most. */
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    q->conn = ci ? ci->socket_context : NULL;
+    sd_deadline_tighten(q->conn, sd_deadline_now_ms() + h->request_ms);
     sd_log_request_id(q->id);
     atomic_fetch_add(&h->inflight, 1);
     return q;
+}
+
+/* Whether a share refusal gets its log line; *dropped: how many were left out before it. */
+static bool share_refusal_logged(sd_http *h, uint64_t *dropped)
+{
+    long long sec = (long long)(sd_deadline_now_ms() / 1000);
+    long long cur = atomic_load(&h->log_second);
+    if (cur != sec && atomic_compare_exchange_strong(&h->log_second, &cur, sec))
+        atomic_store(&h->log_count, 0);
+    if (atomic_fetch_add(&h->log_count, 1) >= SHARE_LOG_PER_S) {
+        atomic_fetch_add(&h->log_dropped, 1);
+        return false;
+    }
+    *dropped = atomic_exchange(&h->log_dropped, 0);
+    return true;
 }
 
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -1374,7 +1545,15 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     /* A chunk cut off mid-body never verified: its bytes go. */
     sd_upload_abort(q->up);
     q->up = NULL;
+    sd_budget_give(h->budget, &q->hold);
+    q->late = q->late || sd_deadline_fired(q->conn);
+    /* A kept-alive connection may idle, then has a request's time for the next one. */
+    sd_deadline_set(q->conn, sd_deadline_now_ms() + h->idle_ms + h->request_ms);
 
+    uint64_t dropped = 0;
+    bool share = q->reason == R_RATE_LIMITED || q->reason == R_OVERLOADED;
+    if (share && !share_refusal_logged(h, &dropped))
+        goto out;
     sd_logline l;
     int level = q->status >= 500 ? SD_LOG_WARN : SD_LOG_INFO;
     sd_log_begin(&l, level, "request");
@@ -1390,6 +1569,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     if (q->status >= 400 || q->reason) {
         sd_log_str(&l, "reason", reason_name(q->reason));
         sd_log_str(&l, "error", q->message);
+    } else if (q->message[0]) {
+        sd_log_str(&l, "error", q->message);
     }
     if (q->rt && q->rt->id == ROUTE_SYNC && q->status == 200) {
         sd_log_uint(&l, "pushed", q->pushed);
@@ -1400,18 +1581,38 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     }
     if (q->blob[0])
         sd_log_str(&l, "blob", q->blob);
+    if (dropped)
+        sd_log_uint(&l, "unlogged_refusals", dropped);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        sd_log_str(&l, "terminated", toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
+        sd_log_str(&l, "terminated", q->late ? "deadline"
+                                     : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
                                      : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN
                                          ? "shutdown"
                                      : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "client_abort"
                                                                                  : "error");
     sd_log_end(&l);
-
+out:
     free(q->body);
     free(q->target);
     free(q);
     atomic_fetch_sub(&h->inflight, 1);
+}
+
+/* A connection opens (its receive deadline starts) or closes (before its socket is closed). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    sd_http *h = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? sd_deadline_add(h->deadlines, ci->connect_fd,
+                                               sd_deadline_now_ms() + h->idle_ms + h->request_ms)
+                             : NULL;
+    } else {
+        sd_deadline_remove(h->deadlines, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -1427,16 +1628,55 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     sd_log(SD_LOG_WARN, "libmicrohttpd", msg);
 }
 
-sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err)
+/* Free h and what it owns besides the daemon. */
+static void http_free(sd_http *h)
 {
-    *out = NULL;
+    sd_deadline_stop(h->deadlines);
+    sd_budget_free(h->budget);
+    free(h);
+}
+
+/* A new server record with its body budget and deadline sweeper (no daemon yet). */
+static sc_status http_new(const sd_http_deps *deps, sd_http **out, sc_err *err)
+{
     const sd_config *cfg = deps->cfg;
     sd_http *h = calloc(1, sizeof *h);
     if (!h)
         return sc_err_set(err, SC_ERR_NOMEM, 0, "out of memory starting the HTTP server");
     h->d = *deps;
+    h->request_ms = (int64_t)cfg->request_timeout_s * 1000;
+    h->idle_ms = (int64_t)cfg->connection_timeout_s * 1000;
     atomic_init(&h->inflight, 0);
     atomic_init(&h->draining, false);
+    atomic_init(&h->log_second, 0);
+    atomic_init(&h->log_count, 0);
+    atomic_init(&h->log_dropped, 0);
+    sd_budget_limits bl = {
+        .total_max = cfg->body_inflight_max,
+        .device_max = cfg->body_inflight_device_max,
+        .unverified_max = cfg->body_inflight_unverified_max,
+        .devices_max = cfg->connection_limit,
+    };
+    if (sd_budget_new(&bl, &h->budget) != SC_OK) {
+        free(h);
+        return sc_err_set(err, SC_ERR_NOMEM, 0, "out of memory starting the HTTP server");
+    }
+    if (sd_deadline_start(&h->deadlines, err) != SC_OK) {
+        http_free(h);
+        return err->code;
+    }
+    *out = h;
+    return SC_OK;
+}
+
+sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err)
+{
+    *out = NULL;
+    const sd_config *cfg = deps->cfg;
+    sd_http *h = NULL;
+    sc_status rc = http_new(deps, &h, err);
+    if (rc != SC_OK)
+        return rc;
 
     struct addrinfo hints, *ai = NULL;
     memset(&hints, 0, sizeof hints);
@@ -1453,7 +1693,7 @@ sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err)
         snprintf(host, sizeof host, "%s", cfg->listen_host);
     int gai = getaddrinfo(host, port, &hints, &ai);
     if (gai != 0 || !ai) {
-        free(h);
+        http_free(h);
         return sc_err_set(err, SC_ERR_IO, 0, "cannot resolve listen address %s: %s",
                           cfg->listen_host, gai_strerror(gai));
     }
@@ -1486,10 +1726,12 @@ sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err)
         (unsigned)cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_pool, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_pool, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        h, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->connections_per_address,
+        MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!h->mhd) {
-        free(h);
+        http_free(h);
         return sc_err_set(err, SC_ERR_IO, 0, "cannot listen on %s:%u (see the log for why)",
                           cfg->listen_host, (unsigned)cfg->listen_port);
     }
@@ -1530,5 +1772,5 @@ void sd_http_stop(sd_http *h, int64_t drain_ms)
         nanosleep(&nap, NULL);
     }
     MHD_stop_daemon(h->mhd);
-    free(h);
+    http_free(h);
 }

@@ -11,6 +11,11 @@
  *    headers arrive, and the bytes are counted again as they stream (a
  *    chunked body that runs over is dropped, not stored).  Blob chunks are
  *    never buffered at all: they stream to the blob store.
+ *  - No byte of a signed request's body is read before the request's
+ *    signature verified over the body hash it declares; a kept body is
+ *    buffered only as it arrives, within memory reserved for it beforehand
+ *    (budget.h), and every connection must receive its request within a
+ *    deadline (deadline.h).
  *  - Protobuf bodies are unpacked only after their size was checked, and
  *    every unpacked message is freed on every path.
  *  - A sync response is queued only after the group commit carrying its ops

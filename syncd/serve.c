@@ -51,6 +51,21 @@ static void raise_nofile(void)
     }
 }
 
+/*
+ * Listen only once the clock has reached the replay boundary: a client
+ * signing with the server's time then never meets it, and only requests
+ * signed before this process started are refused (auth.h).  At most
+ * SC_REQUEST_AHEAD_MS, part of it spent opening the register.
+ */
+static void wait_for_boundary(const sc_env *env, int64_t not_before_ms)
+{
+    for (int64_t now = env->now_ms(env->ctx); now < not_before_ms; now = env->now_ms(env->ctx)) {
+        int64_t ms = not_before_ms - now;
+        struct timespec nap = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+        nanosleep(&nap, NULL);
+    }
+}
+
 static void log_fail(const char *what, const sc_err *e)
 {
     sd_logline l;
@@ -177,7 +192,19 @@ int sd_cmd_serve(int argc, char **argv)
         goto out;
     }
     sweep(blobs);
-    if (sd_auth_new(sd_register_env(reg), cfg.clock_skew_ms, 0, &auth) != SC_OK) {
+    /*
+     * Taken after the data directory's lock: every earlier process on it has
+     * ended, so no request it accepted was signed at or after start + the
+     * request-time lead (SC_REQUEST_AHEAD_MS).
+     */
+    const sc_env *env = sd_register_env(reg);
+    sd_auth_limits al = {
+        .skew_ms = cfg.clock_skew_ms,
+        .start_ms = env->now_ms(env->ctx),
+        .nonces_max = (size_t)cfg.nonces_max,
+        .device_nonces_max = (size_t)cfg.device_nonces_max,
+    };
+    if (sd_auth_new(env, &al, &auth) != SC_OK) {
         sc_err_set(&err, SC_ERR_NOMEM, 0, "cannot create the replay cache");
         log_fail("cannot start", &err);
         goto out;
@@ -186,6 +213,7 @@ int sd_cmd_serve(int argc, char **argv)
         log_fail("cannot start the commit queue", &err);
         goto out;
     }
+    wait_for_boundary(env, sd_auth_not_before(auth));
     sd_http_deps deps = {
         .cfg = &cfg, .reg = reg, .ingest = ingest, .blobs = blobs, .auth = auth,
         .env = sd_register_env(reg),

@@ -138,6 +138,99 @@
  */
 #define SC_MULTIPROOF_HASHES_MAX (SC_BATCH_OPS_MAX * 64)
 
+/* ---- what one client may hold in syncd (docs/operations.md, "Limits") ---- */
+
+/*
+ * Nonces of signed requests syncd remembers, all devices together.  A nonce
+ * is kept while its request's time could still pass the time check (at
+ * most three clock.skew_ms windows); each costs 16 B in tables kept between
+ * 3/8 and 3/4 full, so 2^20 of them are at most 43 MiB.
+ */
+#define SC_AUTH_NONCES_DEFAULT ((size_t)1 << 20)
+/*
+ * Nonces one device may have remembered at once (auth.device_nonces_max).
+ * 16,384 in a 15-minute window is 18 signed requests a second sustained: a
+ * tablet syncs about once a minute, and catching up (a 1,000-page pull of a
+ * million-op register, a few hundred photo chunks) stays well inside it.
+ * A device over it is answered 429 rate_limited until its oldest nonces
+ * age out; it holds at most 1/64 of the cache, so 64 flooding devices are
+ * needed to fill it.
+ */
+#define SC_AUTH_DEVICE_NONCES_DEFAULT 16384
+/*
+ * Requests every device may still make inside the window when the whole
+ * cache is full (only many enrolled devices flooding at once fill it): 64
+ * is a sync every 15 s.  Devices above it then get 503 overloaded, so the
+ * flooders, not the quiet devices, are refused, and memory stays under
+ * SC_AUTH_NONCES_DEFAULT + devices x 64 nonces.
+ */
+#define SC_AUTH_DEVICE_RESERVE 64
+
+/*
+ * Request bodies held in memory at once (http.body_inflight_max): sync
+ * bodies and enrollments; photo chunks stream to disk and do not count.
+ * Bodies are buffered only as their bytes arrive, and the declared length
+ * is reserved against these caps before any of it is read, so a body that
+ * does not fit is refused before it costs anything.  128 MiB is 16 full
+ * sync bodies, or 256 pushes of 1,000 typical ops.
+ */
+#define SC_BODY_INFLIGHT_DEFAULT ((uint64_t)128 * 1024 * 1024)
+/*
+ * One device's bodies in flight (http.body_inflight_device_max): two full
+ * sync bodies.  A client sends one request at a time; the second covers a
+ * resend while its cut predecessor still holds a connection.  Only bodies
+ * whose signature already verified count, so nobody but the device itself
+ * can use up its share.
+ */
+#define SC_BODY_INFLIGHT_DEVICE_DEFAULT ((uint64_t)2 * SC_SYNC_BODY_MAX)
+/*
+ * Kept aside for small bodies once http.body_inflight_max is reached, so
+ * that a few devices sending big bodies cannot stop everyone's syncs: a
+ * device with nothing else in flight may still send a body of up to
+ * SC_BODY_RESERVE_BODY_MAX (a push of a few hundred ops; a no-op sync is
+ * tens of bytes) from a pool of SC_BODY_RESERVE_MAX, which takes 64 devices
+ * holding such bodies at once to use up.
+ */
+#define SC_BODY_RESERVE_MAX ((uint64_t)16 * 1024 * 1024)
+#define SC_BODY_RESERVE_BODY_MAX ((uint64_t)256 * 1024)
+/*
+ * Bodies read before anyone is authenticated: enrollments, the only
+ * unsigned requests with a body (http.body_inflight_unverified_max).  256
+ * enrollments at once is far more than an office enrolling its tablets.
+ */
+#define SC_BODY_INFLIGHT_UNVERIFIED_DEFAULT ((uint64_t)256 * SC_SMALL_BODY_MAX)
+
+/* Open connections at once (http.connection_limit). */
+#define SC_HTTP_CONNECTIONS_DEFAULT 4096
+/*
+ * Open connections from one client address (http.connections_per_address):
+ * a quarter of the connection limit, so one address cannot take them all,
+ * and a NAT in front of a whole district's tablets still fits.  Over it
+ * the new connection is closed at once.
+ */
+#define SC_HTTP_CONNECTIONS_PER_ADDRESS_DEFAULT 1024
+/*
+ * Seconds within which a request's headers and body must have arrived
+ * (http.request_timeout_s), however slowly they trickle in: the idle
+ * timeout alone restarts with every byte.  libspotcheck gives up on a
+ * request after 30 s.
+ */
+#define SC_HTTP_REQUEST_TIMEOUT_S_DEFAULT 60
+
+/*
+ * How far ahead of the server clock a signed request's time may be
+ * (behind, it may be clock.skew_ms).  Clients sign with the server's time
+ * (every response carries it), which lags the real one by the network's
+ * delay, so they are never ahead; a client that has not heard from the
+ * server yet and whose clock runs ahead is refused once, learns the time
+ * and signs again.  It is short because a restarted syncd must refuse
+ * everything an earlier process could have accepted, and an earlier process
+ * accepted times up to this far past its last moment: syncd waits this
+ * long after it starts before it listens (docs/design-changes.md), which
+ * every restart pays.  A quarter of a second covers a clock kept by NTP.
+ */
+#define SC_REQUEST_AHEAD_MS 250
+
 /* Default tolerated device clock lead over the server (DESIGN §3). */
 #define SC_CLOCK_SKEW_MS_DEFAULT (5 * 60 * 1000)
 

@@ -163,7 +163,10 @@ TABLE(sc_names_reason, {SCPB__REASON__REASON_NONE, "none"},
       {SCPB__REASON__REASON_NOT_VISIBLE, "not_visible"},
       {SCPB__REASON__REASON_DUPLICATE_CODE, "duplicate_code"},
       {SCPB__REASON__REASON_STORAGE, "storage"}, {SCPB__REASON__REASON_BATCH_LIMIT, "batch_limit"},
-      {SCPB__REASON__REASON_QUOTA, "quota"});
+      {SCPB__REASON__REASON_QUOTA, "quota"},
+      {SCPB__REASON__REASON_RATE_LIMITED, "rate_limited"},
+      {SCPB__REASON__REASON_OVERLOADED, "overloaded"},
+      {SCPB__REASON__REASON_REQUEST_TIME, "request_time"});
 
 TABLE(sc_names_op_status, {SCPB__OP_STATUS__OP_ACCEPTED, "accepted"},
       {SCPB__OP_STATUS__OP_DUPLICATE, "duplicate"}, {SCPB__OP_STATUS__OP_REJECTED, "rejected"});

@@ -118,7 +118,9 @@ typedef struct sc_client_options {
     void *(*realloc)(void *ctx, void *ptr, size_t size);
     void (*free)(void *ctx, void *ptr);
     /* Wall clock in Unix ms (default: CLOCK_REALTIME).  Stamps ops, ticks
-     * the HLC, signs requests and decides what is overdue ("today"). */
+     * the HLC and decides what is overdue ("today").  Requests are signed
+     * with it plus the offset to the server's clock learned from the
+     * server's last answer (docs/protocol.md §3). */
     int64_t (*now_ms)(void *ctx);
     /* Cryptographically strong random bytes (default: libsodium). */
     void (*random)(void *ctx, void *buf, size_t len);
@@ -430,7 +432,10 @@ typedef void (*sc_progress_fn)(void *ctx, const char *phase, uint64_t done, uint
  * the chunk size adapts to the link, see chunk_bytes; a sync that uploads
  * holds one buffer of chunk_bytes) and photos referenced by pulled ops are
  * downloaded.  Network failures
- * and 503s are retried with exponential backoff up to the retry bound.
+ * and 503s are retried with exponential backoff up to the retry bound; a
+ * request refused for its time (request_time) is signed again once with
+ * the server's; a 429 (this device over its share on the server) is
+ * SC_ERR_UNAVAILABLE, its message saying when to try again.
  *
  * A photo the server refuses (its quota, its size, bytes that do not match
  * its hash, a role that may not upload; not a refusal of the device or a
@@ -446,7 +451,8 @@ typedef void (*sc_progress_fn)(void *ctx, const char *phase, uint64_t done, uint
  * Errors (the replica keeps everything applied by earlier round trips; a
  * failing round trip applies nothing): SC_ERR_NOT_ENROLLED,
  * SC_ERR_BAD_PASSPHRASE, SC_ERR_NETWORK, SC_ERR_PROTOCOL (garbage),
- * SC_ERR_SERVER (refused), SC_ERR_BAD_SIGNATURE (a pulled op),
+ * SC_ERR_SERVER (refused), SC_ERR_UNAVAILABLE (503 after the retries, or
+ * 429), SC_ERR_BAD_SIGNATURE (a pulled op),
  * SC_ERR_CHECKPOINT, SC_ERR_HISTORY_REWRITTEN, SC_ERR_UNPROVEN (the answer
  * is not sealed for this request, differs from its seal, or claims ops
  * logged without a receipt that proves it; the message names the server),

@@ -124,6 +124,9 @@ struct sc_client {
     sc_hlc hlc;                 /* the replica's clock (persisted in meta) */
     void *curl;                 /* CURL *, transport.c's */
     bool curl_open;             /* its last transfer left a connection to reuse (transport.c) */
+    /* The server's clock, as requests are signed with it (transport.c, docs/protocol.md §3). */
+    int64_t clock_offset_ms;    /* server time minus env time, from the last answer */
+    int64_t not_before_ms;      /* the server's start boundary, once it refused one (0: none) */
 };
 
 /* Record a failure on the handle and return code. */
@@ -358,12 +361,18 @@ typedef struct tp_resp {
     bool has_offset;
     uint64_t offset;            /* X-Spotcheck-Offset */
     unsigned tries;             /* times the request was sent: 1, more after a retry or a cut */
+    int64_t retry_after_s;      /* Retry-After; -1 when absent */
+    int64_t not_before_ms;      /* X-Spotcheck-Not-Before; 0 when absent */
     uint8_t nonce[16]; /* the nonce the answered try was signed with (a sync's seal names it) */
 } tp_resp;
 
 /*
  * One HTTP request to c->id.server + target, signed when `sign`, retried on
- * network failures and 503 with backoff.  The response body is capped at
+ * network failures and 503 with backoff.  Signed requests carry the body's
+ * hash and are signed with the server's clock (the offset learned from the
+ * last answer's X-Spotcheck-Server-Time, and never before the server's
+ * start boundary); one refused request_time is signed again at once with
+ * the time the refusal gave.  The response body is capped at
  * cap bytes (SC_ERR_PROTOCOL beyond).  Non-2xx answers are returned as
  * SC_OK with out->status set; the caller decides.  SC_ERR_NETWORK when no
  * answer came after the retries.

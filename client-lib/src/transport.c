@@ -1,12 +1,22 @@
 /*
  * transport.c: HTTP to syncd.  The only module that touches libcurl.
  *
- * Requests are signed as docs/protocol.md §3 says: four headers, the
+ * Requests are signed as docs/protocol.md §3 says: five headers, the
  * signature over "spotcheck-request-v1\0" METHOD \n TARGET \n TIME \n NONCE
- * \n BODYHASH with the device key.  Each try is signed afresh (a new time
- * and nonce), because syncd refuses a nonce it has seen.  Bodies received
- * are capped when the call starts; a server that sends more gets the
- * transfer aborted, never a bigger buffer.
+ * \n BODYHASH with the device key, and the body's hash itself, which lets
+ * syncd check the signature before it reads the body.  Each try is signed
+ * afresh (a new time and nonce), because syncd refuses a nonce it has
+ * seen.  Bodies received are capped when the call starts; a server that
+ * sends more gets the transfer aborted, never a bigger buffer.
+ *
+ * Time: requests are signed with the server's clock, not the device's.
+ * Every answer carries the server's time (X-Spotcheck-Server-Time); the
+ * handle keeps the offset to its own clock from the last answer, so a
+ * tablet whose clock is minutes off signs times syncd accepts.  A request
+ * refused `request_time` (signed before the server started, or with a
+ * clock it had not heard of yet) is signed again at once, with the time
+ * and the start boundary (X-Spotcheck-Not-Before) the refusal carries; that
+ * retry is not one of `retries`.
  *
  * Retries: a failure to connect, a timeout, a connection cut and a 503 are
  * retried with exponential backoff (backoff_ms, doubling) up to `retries`
@@ -129,16 +139,29 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
     sink *k = ud;
     size_t n = size * nmemb, vl;
     const char *v;
+    uint64_t u;
     if ((v = header_value(line, n, "X-Spotcheck-Reason", &vl)) != NULL) {
         size_t m = vl < sizeof k->resp->reason - 1 ? vl : sizeof k->resp->reason - 1;
         memcpy(k->resp->reason, v, m);
         k->resp->reason[m] = '\0';
     } else if ((v = header_value(line, n, "X-Spotcheck-Offset", &vl)) != NULL) {
         k->resp->has_offset = parse_u64(v, vl, &k->resp->offset);
+    } else if ((v = header_value(line, n, "X-Spotcheck-Server-Time", &vl)) != NULL) {
+        /* The server's clock now, against ours now: what to add to ours when signing. */
+        if (parse_u64(v, vl, &u) && u <= INT64_MAX)
+            k->c->clock_offset_ms = (int64_t)u - sc_env_now_ms(&k->c->env);
+    } else if ((v = header_value(line, n, "X-Spotcheck-Not-Before", &vl)) != NULL) {
+        if (parse_u64(v, vl, &u) && u <= INT64_MAX)
+            k->resp->not_before_ms = (int64_t)u;
+    } else if ((v = header_value(line, n, "Retry-After", &vl)) != NULL) {
+        if (parse_u64(v, vl, &u) && u <= INT64_MAX)
+            k->resp->retry_after_s = (int64_t)u;
     } else if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
         /* A new response (after a 100 Continue or a redirect): forget the old headers. */
         k->resp->reason[0] = '\0';
         k->resp->has_offset = false;
+        k->resp->not_before_ms = 0;
+        k->resp->retry_after_s = -1;
     }
     return n;
 }
@@ -152,7 +175,14 @@ static sc_status add_header(sc_client *c, struct curl_slist **h, const char *lin
     return SC_OK;
 }
 
-/* The four signature headers (docs/protocol.md §3); nonce_out gets the nonce signed. */
+/* The time to sign with: the server's clock as last heard, never before its start boundary. */
+static int64_t sign_time(sc_client *c)
+{
+    int64_t t = sc_env_now_ms(&c->env) + c->clock_offset_ms;
+    return t < c->not_before_ms ? c->not_before_ms : t;
+}
+
+/* The five signature headers (docs/protocol.md §3); nonce_out gets the nonce signed. */
 static sc_status sign_headers(sc_client *c, const tp_req *q, struct curl_slist **h,
                               uint8_t nonce_out[16])
 {
@@ -167,7 +197,7 @@ static sc_status sign_headers(sc_client *c, const tp_req *q, struct curl_slist *
     sc_env_random(&c->env, nonce, sizeof nonce);
     memcpy(nonce_out, nonce, sizeof nonce);
     cl_hex(nonce, sizeof nonce, nonce_hex, sizeof nonce_hex);
-    snprintf(time_text, sizeof time_text, "%lld", (long long)sc_env_now_ms(&c->env));
+    snprintf(time_text, sizeof time_text, "%lld", (long long)sign_time(c));
     size_t tl = strlen(q->target);
     size_t mlen = strlen(q->method) + 1 + tl + 1 + strlen(time_text) + 1 + 32 + 1 + 64;
     char *msg = sc_alloc(&c->env, mlen + 1);
@@ -191,6 +221,10 @@ static sc_status sign_headers(sc_client *c, const tp_req *q, struct curl_slist *
     if ((s = add_header(c, h, line)) != SC_OK)
         return s;
     snprintf(line, sizeof line, "X-Spotcheck-Signature: %s", sig_hex);
+    if ((s = add_header(c, h, line)) != SC_OK)
+        return s;
+    /* The hash signed, sent along, so syncd verifies before it reads the body. */
+    snprintf(line, sizeof line, "X-Spotcheck-Body-Sha256: %s", bodyhash);
     return add_header(c, h, line);
 }
 
@@ -225,6 +259,7 @@ static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, CURLcode 
     char url[SC_CL_URL_MAX + 1024], line[256];
     sc_status s = SC_OK;
     tp_resp_dispose(c, out);
+    out->retry_after_s = -1;
     sink k = {.c = c, .req = q, .resp = out};
     size_t blen = strlen(q->base), tlen = strlen(q->target);
     if (blen + tlen >= sizeof url)
@@ -307,18 +342,29 @@ static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
     if (q->sha)
         sha0 = *q->sha;
     unsigned tries = 0;
-    for (uint32_t attempt = 0;; attempt++) {
+    bool resigned = false;
+    for (uint32_t attempt = 0;;) {
         CURLcode crc = CURLE_OK;
         unsigned sent = 1;
         sc_status s = try_once(c, q, out, &crc, &sent);
-        bool again = (s == SC_ERR_NETWORK && retryable(crc) && !q->once) ||
-                     (s == SC_OK && out->status == 503);
         tries += sent;
         out->tries = tries;
-        if (!again || attempt >= c->opt.retries)
-            return s;
-        c->opt.sleep_ms(c->env.ctx, wait);
-        wait = wait > UINT32_MAX / 2 ? UINT32_MAX : wait * 2;
+        bool resign = s == SC_OK && q->sign && !resigned && out->status == 401 &&
+                      strcmp(out->reason, "request_time") == 0;
+        bool again = (s == SC_ERR_NETWORK && retryable(crc) && !q->once) ||
+                     (s == SC_OK && out->status == 503);
+        if (resign) {
+            /* The answer set the clock offset; a restarted server also said where it starts. */
+            resigned = true;
+            if (out->not_before_ms > c->not_before_ms)
+                c->not_before_ms = out->not_before_ms;
+        } else {
+            if (!again || attempt >= c->opt.retries)
+                return s;
+            attempt++;
+            c->opt.sleep_ms(c->env.ctx, wait);
+            wait = wait > UINT32_MAX / 2 ? UINT32_MAX : wait * 2;
+        }
         if (q->sink) {
             /* Start the download again from where it started. */
             if (fseek(q->sink, pos, SEEK_SET) != 0)
@@ -395,6 +441,7 @@ sc_status tp_fail(sc_client *c, const tp_resp *r, const char *what)
     case 403:
         code = SC_ERR_FORBIDDEN;
         break;
+    case 429: /* this device's own share; the message says when to retry */
     case 503:
         code = SC_ERR_UNAVAILABLE;
         break;

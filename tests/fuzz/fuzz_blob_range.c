@@ -139,6 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sd_blobs_open(root, &lim, seen, NULL, &b, &err) != SC_OK)
         abort();
     uint64_t last[2] = {0, 0};
+    bool was_stored[2] = {false, false}; /* a finished upload stored the blob */
     const uint8_t *p = data, *end = data + size;
     for (int chunks = 0; p < end && chunks < 64; chunks++) {
         const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
@@ -203,14 +204,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     if (which == 1 || off != total || total != PATTERN_LEN || !stored || v != 0)
                         abort();
                     last[which] = 0;
+                    was_stored[which] = true;
                 } else {
                     if (v != off)
                         abort();
                     last[which] = off;
                 }
             } else if (rc == SC_ERR_MALFORMED) {
-                /* A short chunk keeps the old offset; a mismatch discards the partial upload. */
-                if (stored || (v != last[which] && v != 0))
+                /* A short chunk keeps the old offset; a mismatch discards the partial upload
+                 * and stores nothing, though a blob an earlier upload stored stays stored. */
+                if (stored != was_stored[which] || (v != last[which] && v != 0))
                     abort();
                 last[which] = v;
             } else {

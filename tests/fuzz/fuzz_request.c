@@ -7,7 +7,7 @@
  * line (sd_json_escape).
  *
  * The input is split at newlines into: device, time, nonce, signature,
- * Content-Range, query, free text.  Beyond not crashing, each result must
+ * Content-Range, query, free text, body hash (X-Spotcheck-Body-Sha256).  Beyond not crashing, each result must
  * keep its contract (a range fits its total, a blob name is 64 lowercase
  * hex digits, escaped text is valid UTF-8 with no raw control bytes or
  * quotes, a random signature never verifies).
@@ -25,7 +25,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FIELDS 7
+#define FIELDS 8
 #define NOW INT64_C(1795392000000)
 
 static int64_t fixed_now(void *ctx)
@@ -45,7 +45,10 @@ static const sc_env env = {NULL, NULL, NULL, fixed_now, zero_random, NULL};
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static sd_auth *auth;
-    if (!auth && (sc_crypto_init() != SC_OK || sd_auth_new(&env, 300000, 1024, &auth) != SC_OK))
+    /* Started long enough ago that only the clock window limits the time. */
+    static const sd_auth_limits lim = {.skew_ms = 300000, .start_ms = NOW - 600000,
+                                       .nonces_max = 1024, .device_nonces_max = 64};
+    if (!auth && (sc_crypto_init() != SC_OK || sd_auth_new(&env, &lim, &auth) != SC_OK))
         abort();
 
     /* Split into NUL-terminated fields (a missing field is NULL, as a missing header). */
@@ -66,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = nl ? nl + 1 : NULL;
     }
 
-    sd_auth_headers h = {field[0], field[1], field[2], field[3]};
+    sd_auth_headers h = {field[0], field[1], field[2], field[3], field[7]};
     sd_auth_req ar;
     sc_err err;
     if (sd_auth_parse(auth, &h, NOW, &ar, &err) == SC_OK) {
@@ -74,7 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sc_sha256(data, size, bh);
         const char *target = field[5] ? field[5] : "/";
         /* Fuzzed signatures are random bytes: one verifying would be a forgery. */
-        if (sd_auth_verify(auth, &ar, "GET", target, strlen(target), bh, NOW, &err) == SC_OK)
+        if (sd_auth_verify(auth, &ar, "GET", target, strlen(target), bh, NOW, NULL, &err) == SC_OK)
+            abort();
+        if (ar.has_body_hash &&
+            sd_auth_check(auth, &ar, "PUT", target, strlen(target), ar.body_hash, NOW, &err) == SC_OK)
             abort();
     } else if (err.reason == 0 || err.msg[0] == '\0') {
         abort(); /* every refusal says why */

@@ -60,11 +60,42 @@ int64_t sct_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t mono_ms(void)
+int64_t sct_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define mono_ms sct_mono_ms
+
+/* One "Name:   N kB" line of /proc/PID/status. */
+static long proc_status_kib(pid_t pid, const char *name)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long v = -1;
+    size_t nl = strlen(name);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, name, nl) == 0 && line[nl] == ':') {
+            v = strtol(line + nl + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+long sct_proc_rss_kib(pid_t pid)
+{
+    return proc_status_kib(pid, "VmRSS");
+}
+
+long sct_proc_hwm_kib(pid_t pid)
+{
+    return proc_status_kib(pid, "VmHWM");
 }
 
 /* ---- processes and directories ---- */
@@ -388,22 +419,28 @@ static void header_value(const char *line, size_t n, const char *name, char *out
     snprintf(out, cap, "%.*s", (int)vl, v);
 }
 
+/* A decimal header's value into *out when the line names it (*out is left alone otherwise). */
+static void header_num(const char *line, size_t n, const char *name, int64_t *out)
+{
+    char num[32] = "";
+    header_value(line, n, name, num, sizeof num);
+    if (num[0])
+        *out = strtoll(num, NULL, 10);
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     sct_resp *r = ud;
     size_t len = size * n;
-    char num[32] = "";
     header_value(p, len, "X-Spotcheck-Reason", r->reason, sizeof r->reason);
     header_value(p, len, "X-Request-Id", r->request_id, sizeof r->request_id);
     header_value(p, len, "Content-Type", r->content_type, sizeof r->content_type);
     header_value(p, len, "Connection", r->connection, sizeof r->connection);
-    header_value(p, len, "X-Spotcheck-Offset", num, sizeof num);
-    if (num[0])
-        r->offset = strtoll(num, NULL, 10);
-    num[0] = '\0';
-    header_value(p, len, "Content-Length", num, sizeof num);
-    if (num[0])
-        r->content_length = strtoll(num, NULL, 10);
+    header_num(p, len, "X-Spotcheck-Offset", &r->offset);
+    header_num(p, len, "Content-Length", &r->content_length);
+    header_num(p, len, "Retry-After", &r->retry_after);
+    header_num(p, len, "X-Spotcheck-Server-Time", &r->server_time_ms);
+    header_num(p, len, "X-Spotcheck-Not-Before", &r->not_before_ms);
     const char *colon = memchr(p, ':', len);
     size_t used = strlen(r->header_names);
     for (size_t i = 0; colon && i < (size_t)(colon - p) && used + 2 < sizeof r->header_names; i++)
@@ -415,15 +452,78 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-long sct_request(sct_client *c, const char *method, const char *target, const void *body,
-                 size_t len, const char *const *headers, const sct_sign *sign, sct_resp *out)
+static void hex_into(const uint8_t *b, size_t n, char *out)
 {
-    static const sct_sign plain;
-    if (!sign)
-        sign = &plain;
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* The signature headers of one request, appended to *hl. */
+static void sign_into(sct_client *c, const char *method, const char *target, const void *body,
+                      size_t len, const sct_sign *sign, struct curl_slist **hl)
+{
+    const sc_keypair *key = sign->key ? sign->key : c->key;
+    if (sign->sig_body) {
+        body = sign->sig_body;
+        len = strlen(sign->sig_body);
+    }
+    char time_text[24], nonce[33], line[256], hex[2 * SC_SIG_LEN + 1];
+    int64_t t = sign->time_ms ? sign->time_ms : sct_now_ms();
+    if (!sign->time_ms && t < c->not_before_ms)
+        t = c->not_before_ms;
+    snprintf(time_text, sizeof time_text, "%" PRId64, t);
+    if (sign->nonce) {
+        snprintf(nonce, sizeof nonce, "%s", sign->nonce);
+    } else {
+        uint8_t nb[16];
+        randombytes_buf(nb, sizeof nb);
+        hex_into(nb, sizeof nb, nonce);
+    }
+    size_t cap = strlen(target) + 512;
+    uint8_t *msg = malloc(cap);
+    ck_assert_ptr_nonnull(msg);
+    size_t ml = sct_canonical(sign->sig_method ? sign->sig_method : method,
+                              sign->sig_target ? sign->sig_target : target, time_text, nonce, body,
+                              len, msg, cap);
+    uint8_t sig[SC_SIG_LEN];
+    ck_assert_int_eq(sc_sign(sct_sys_env(), key, SC_DOMAIN_REQUEST, msg, ml, sig), SC_OK);
+    free(msg);
+    if (sign->corrupt)
+        sig[5] ^= 0x01;
+    hex_into(sc_keypair_public(c->key ? c->key : key), SC_KEY_LEN, hex);
+    snprintf(line, sizeof line, "X-Spotcheck-Device: %s", hex);
+    *hl = curl_slist_append(*hl, line);
+    snprintf(line, sizeof line, "X-Spotcheck-Time: %s", time_text);
+    *hl = curl_slist_append(*hl, line);
+    snprintf(line, sizeof line, "X-Spotcheck-Nonce: %s", nonce);
+    *hl = curl_slist_append(*hl, line);
+    hex_into(sig, sizeof sig, hex);
+    snprintf(line, sizeof line, "X-Spotcheck-Signature: %s", hex);
+    *hl = curl_slist_append(*hl, line);
+    if (!sign->no_body_hash) {
+        uint8_t h[SC_HASH_LEN];
+        crypto_hash_sha256(h, body ? body : (const void *)"", len);
+        hex_into(h, sizeof h, hex);
+        snprintf(line, sizeof line, "X-Spotcheck-Body-Sha256: %s",
+                 sign->body_hash ? sign->body_hash : hex);
+        *hl = curl_slist_append(*hl, line);
+    }
+    memcpy(c->last_nonce, nonce, sizeof c->last_nonce);
+    c->last_time_ms = t;
+    crypto_hash_sha256(c->last_body_hash, body ? body : (const void *)"", len);
+}
+
+/* One try of sct_request. */
+static long request_once(sct_client *c, const char *method, const char *target, const void *body,
+                         size_t len, const char *const *headers, const sct_sign *sign,
+                         sct_resp *out)
+{
     memset(out, 0, sizeof *out);
     out->offset = -1;
     out->content_length = -1;
+    out->retry_after = -1;
+    out->server_time_ms = -1;
+    out->not_before_ms = -1;
     CURL *h = c->curl;
     curl_easy_reset(h);
     char url[4096];
@@ -438,51 +538,15 @@ long sct_request(sct_client *c, const char *method, const char *target, const vo
         hl = curl_slist_append(hl, "Expect:");
     for (int i = 0; headers && headers[i]; i++)
         hl = curl_slist_append(hl, headers[i]);
-
-    const sc_keypair *key = sign->key ? sign->key : c->key;
-    if (key && !sign->omit) {
-        char time_text[24], nonce[33], line[256];
-        int64_t t = sign->time_ms ? sign->time_ms : sct_now_ms();
-        snprintf(time_text, sizeof time_text, "%" PRId64, t);
-        if (sign->nonce) {
-            snprintf(nonce, sizeof nonce, "%s", sign->nonce);
-        } else {
-            uint8_t nb[16];
-            randombytes_buf(nb, sizeof nb);
-            for (int i = 0; i < 16; i++)
-                snprintf(nonce + 2 * i, 3, "%02x", nb[i]);
-        }
-        size_t cap = strlen(target) + 512;
-        uint8_t *msg = malloc(cap);
-        ck_assert_ptr_nonnull(msg);
-        size_t ml = sct_canonical(sign->sig_method ? sign->sig_method : method,
-                                  sign->sig_target ? sign->sig_target : target, time_text, nonce,
-                                  body, len, msg, cap);
-        uint8_t sig[SC_SIG_LEN];
-        ck_assert_int_eq(sc_sign(sct_sys_env(), key, SC_DOMAIN_REQUEST, msg, ml, sig), SC_OK);
-        free(msg);
-        if (sign->corrupt)
-            sig[5] ^= 0x01;
-        const uint8_t *pub = sc_keypair_public(c->key ? c->key : key);
-        char hex[2 * SC_SIG_LEN + 1];
-        for (int i = 0; i < SC_KEY_LEN; i++)
-            snprintf(hex + 2 * i, 3, "%02x", pub[i]);
-        snprintf(line, sizeof line, "X-Spotcheck-Device: %s", hex);
-        hl = curl_slist_append(hl, line);
-        snprintf(line, sizeof line, "X-Spotcheck-Time: %s", time_text);
-        hl = curl_slist_append(hl, line);
-        snprintf(line, sizeof line, "X-Spotcheck-Nonce: %s", nonce);
-        hl = curl_slist_append(hl, line);
-        for (int i = 0; i < SC_SIG_LEN; i++)
-            snprintf(hex + 2 * i, 3, "%02x", sig[i]);
-        snprintf(line, sizeof line, "X-Spotcheck-Signature: %s", hex);
-        hl = curl_slist_append(hl, line);
-        memcpy(c->last_nonce, nonce, sizeof c->last_nonce);
-        c->last_time_ms = t;
-        crypto_hash_sha256(c->last_body_hash, body ? body : (const void *)"", len);
-    }
+    if ((sign->key || c->key) && !sign->omit)
+        sign_into(c, method, target, body, len, sign, &hl);
 
     sink s = {0};
+    char source[80];
+    if (c->source) {
+        snprintf(source, sizeof source, "host!%s", c->source);
+        curl_easy_setopt(h, CURLOPT_INTERFACE, source);
+    }
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
@@ -509,13 +573,26 @@ long sct_request(sct_client *c, const char *method, const char *target, const vo
     curl_slist_free_all(hl);
     out->body = s.buf ? s.buf : calloc(1, 1);
     out->len = s.len;
+    out->tries = 1;
     return out->status;
 }
 
-static void hex_into(const uint8_t *b, size_t n, char *out)
+long sct_request(sct_client *c, const char *method, const char *target, const void *body,
+                 size_t len, const char *const *headers, const sct_sign *sign, sct_resp *out)
 {
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
+    static const sct_sign plain;
+    if (!sign)
+        sign = &plain;
+    long st = request_once(c, method, target, body, len, headers, sign, out);
+    /* Signed before the server's start boundary: sign again at it, once, as a client does. */
+    if (st == 401 && strcmp(out->reason, "request_time") == 0 && !sign->time_ms && !sign->nonce &&
+        out->not_before_ms > c->not_before_ms) {
+        c->not_before_ms = out->not_before_ms;
+        sct_resp_dispose(out);
+        st = request_once(c, method, target, body, len, headers, sign, out);
+        out->tries = 2;
+    }
+    return st;
 }
 
 size_t sct_sign_lines(const sc_keypair *kp, const char *method, const char *target,
@@ -535,10 +612,14 @@ size_t sct_sign_lines(const sc_keypair *kp, const char *method, const char *targ
     free(msg);
     hex_into(sc_keypair_public(kp), SC_KEY_LEN, dev);
     hex_into(sig, sizeof sig, sighex);
+    uint8_t bh[SC_HASH_LEN];
+    char bhex[2 * SC_HASH_LEN + 1];
+    crypto_hash_sha256(bh, body ? body : (const void *)"", len);
+    hex_into(bh, sizeof bh, bhex);
     int n = snprintf(out, cap,
                      "X-Spotcheck-Device: %s\r\nX-Spotcheck-Time: %s\r\nX-Spotcheck-Nonce: %s\r\n"
-                     "X-Spotcheck-Signature: %s\r\n",
-                     dev, time_text, nonce, sighex);
+                     "X-Spotcheck-Signature: %s\r\nX-Spotcheck-Body-Sha256: %s\r\n",
+                     dev, time_text, nonce, sighex, bhex);
     ck_assert(n > 0 && (size_t)n < cap);
     return (size_t)n;
 }
@@ -553,6 +634,27 @@ int sct_connect(uint16_t port)
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ck_assert_msg(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s", strerror(errno));
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+int sct_connect_from(const char *source, uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    ck_assert_int_eq(inet_pton(AF_INET, source, &a.sin_addr), 1);
+    ck_assert_msg(bind(fd, (struct sockaddr *)&a, sizeof a) == 0, "bind %s: %s", source,
+                  strerror(errno));
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
     struct timeval tv = {10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return fd;

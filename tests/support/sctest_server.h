@@ -80,6 +80,10 @@ typedef struct sct_resp {
     char connection[32];     /* Connection */
     int64_t offset;          /* X-Spotcheck-Offset; -1 when absent */
     int64_t content_length;  /* Content-Length; -1 when absent */
+    int64_t retry_after;     /* Retry-After in seconds; -1 when absent */
+    int64_t server_time_ms;  /* X-Spotcheck-Server-Time; -1 when absent */
+    int64_t not_before_ms;   /* X-Spotcheck-Not-Before; -1 when absent */
+    unsigned tries;          /* requests sent: 2 when a request_time refusal was signed again */
     char header_names[512];  /* the names of every header, lowercase, in order, each followed by ' '
                               */
     CURLcode curl;           /* transfer result */
@@ -96,6 +100,9 @@ typedef struct sct_sign {
     const char *sig_target;  /* sign this target instead of the one sent */
     const char *sig_method;  /* sign this method instead of the one sent */
     const sc_keypair *key;   /* sign with this key instead of the client's */
+    bool no_body_hash;       /* send no X-Spotcheck-Body-Sha256 */
+    const char *body_hash;   /* send this X-Spotcheck-Body-Sha256 (64 hex) instead of the body's */
+    const char *sig_body;    /* sign this text, and declare its hash, instead of the body sent */
 } sct_sign;
 
 typedef struct sct_client {
@@ -104,7 +111,9 @@ typedef struct sct_client {
     const sc_keypair *key;   /* borrowed; NULL: requests go unsigned */
     char last_nonce[33];     /* the nonce of the last signed request */
     int64_t last_time_ms;    /* its time */
-    uint8_t last_body_hash[SC_HASH_LEN]; /* and the SHA-256 of its body */
+    uint8_t last_body_hash[SC_HASH_LEN]; /* and the SHA-256 of the body it signed */
+    int64_t not_before_ms;   /* the server's start boundary, once it told us (0: none) */
+    const char *source;      /* local address to connect from ("127.0.0.2"); NULL: any */
 } sct_client;
 
 void sct_client_init(sct_client *c, const char *base, const sc_keypair *key);
@@ -113,7 +122,10 @@ void sct_client_dispose(sct_client *c);
 /*
  * One request.  target is the path and query; body may be NULL; headers is
  * a NULL-terminated list of "Name: value" lines (may be NULL); sign may be
- * NULL.  Returns out->status.
+ * NULL.  Signed requests carry X-Spotcheck-Body-Sha256 and are signed no
+ * earlier than the server's start boundary; one refused request_time with
+ * X-Spotcheck-Not-Before is signed again at once, as a client does (not
+ * when sign fixes the time or the nonce).  Returns out->status.
  */
 long sct_request(sct_client *c, const char *method, const char *target, const void *body,
                  size_t len, const char *const *headers, const sct_sign *sign, sct_resp *out);
@@ -123,15 +135,21 @@ size_t sct_canonical(const char *method, const char *target, const char *time_te
                      const char *nonce_hex, const void *body, size_t len, uint8_t *out, size_t cap);
 
 /*
- * The four X-Spotcheck-* header lines (each ending in CRLF) that sign a
- * request, for tests that speak HTTP over a raw socket.  Returns the length
- * written into out (cap bytes, NUL-terminated).
+ * The X-Spotcheck-* header lines (each ending in CRLF; the body's hash
+ * included) that sign a request, for tests that speak HTTP over a raw
+ * socket.  Returns the length written into out (cap bytes, NUL-terminated).
  */
 size_t sct_sign_lines(const sc_keypair *kp, const char *method, const char *target,
                       const void *body, size_t len, char *out, size_t cap);
 
 /* A TCP connection to 127.0.0.1:port (10 s receive timeout); aborts the test on failure. */
 int sct_connect(uint16_t port);
+/*
+ * The same from a given loopback source address ("127.0.0.2": every
+ * 127.0.0.0/8 address is this machine's), so a test can be several
+ * clients.  Returns -1 when the connection cannot be made.
+ */
+int sct_connect_from(const char *source, uint16_t port);
 /* Send all len bytes; false when the peer is gone. */
 bool sct_send_all(int fd, const void *buf, size_t len);
 /* Read until the peer closes or the timeout; malloc'd, NUL-terminated. */
@@ -185,5 +203,11 @@ const sc_env *sct_sys_env(void);
 
 /* Wall clock in ms. */
 int64_t sct_now_ms(void);
+/* CLOCK_MONOTONIC in ms. */
+int64_t sct_mono_ms(void);
+
+/* A process's resident memory now (VmRSS) and at its peak (VmHWM), in KiB; -1 when unreadable. */
+long sct_proc_rss_kib(pid_t pid);
+long sct_proc_hwm_kib(pid_t pid);
 
 #endif

@@ -59,7 +59,10 @@ static void setup(void)
     sd_blob_limits_from(&cfg, &lim);
     ck_assert_int_eq(sd_blobs_open(cfg.data_dir, &lim, sd_register_photo_seen, reg, &blobs, &err),
                      SC_OK);
-    ck_assert_int_eq(sd_auth_new(sd_register_env(reg), cfg.clock_skew_ms, 0, &auth), SC_OK);
+    /* As if started a skew ago: the test client signs with the time now. */
+    sd_auth_limits al = {.skew_ms = cfg.clock_skew_ms,
+                         .start_ms = sct_now_ms() - cfg.clock_skew_ms};
+    ck_assert_int_eq(sd_auth_new(sd_register_env(reg), &al, &auth), SC_OK);
     sd_http_deps d = {&cfg, reg, ingest, blobs, auth, sd_register_env(reg)};
     ck_assert_int_eq(sd_http_start(&d, &http, &err), SC_OK);
     ck_assert_uint_gt(sd_http_port(http), 0);
@@ -93,6 +96,7 @@ static void assert_error(const sct_resp *r, long status, const char *reason)
     ck_assert_str_eq(r->reason, reason);
     ck_assert_uint_eq(strlen(r->request_id), 16);
     ck_assert_str_eq(r->content_type, "application/x-protobuf");
+    ck_assert_int_gt(r->server_time_ms, 0);
     Scpb__Error *e = sct_error(r);
     ck_assert_ptr_nonnull(e);
     ck_assert_uint_eq(e->status, (unsigned)status);
@@ -357,9 +361,32 @@ START_TEST(request_auth)
     sct_request(&c, "GET", "/v1/log/checkpoint", NULL, 0, NULL, &other_target, &r);
     assert_error(&r, 401, "bad_signature");
     sct_resp_dispose(&r);
+    /* Outside the clock window: refused with the server's time, to sign again with. */
     sct_sign late = {.time_ms = sct_now_ms() - 10 * 60 * 1000};
     sct_request(&c, "GET", "/v1/log/checkpoint", NULL, 0, NULL, &late, &r);
+    assert_error(&r, 401, "request_time");
+    ck_assert_int_ge(r.server_time_ms, sct_now_ms() - 60000);
+    ck_assert_int_gt(r.not_before_ms, 0);
+    sct_resp_dispose(&r);
+    /* A body needs its declared hash, and must match it. */
+    const char *const pb[] = {"Content-Type: application/x-protobuf", NULL};
+    sct_sign no_hash = {.no_body_hash = true};
+    sct_request(&c, "POST", "/v1/sync", "\x08\x01", 2, pb, &no_hash, &r);
     assert_error(&r, 401, "bad_signature");
+    ck_assert(strstr((const char *)r.body, "X-Spotcheck-Body-Sha256") != NULL);
+    sct_resp_dispose(&r);
+    /* Headers signed for one body, another body sent (swapped in transit). */
+    sct_sign swapped = {.sig_body = "\x08\x02"};
+    sct_request(&c, "POST", "/v1/sync", "\x08\x01", 2, pb, &swapped, &r);
+    assert_error(&r, 401, "bad_signature");
+    ck_assert(strstr((const char *)r.body, "does not hash") != NULL);
+    sct_resp_dispose(&r);
+    /* A declared hash the signature does not cover. */
+    sct_sign other_hash = {.body_hash = "00000000000000000000000000000000"
+                                        "00000000000000000000000000000000"};
+    sct_request(&c, "POST", "/v1/sync", "\x08\x01", 2, pb, &other_hash, &r);
+    assert_error(&r, 401, "bad_signature");
+    ck_assert(strstr((const char *)r.body, "does not verify") != NULL);
     sct_resp_dispose(&r);
     /* Good, then the same nonce again: a replay. */
     sct_request(&c, "GET", "/v1/log/checkpoint", NULL, 0, NULL, NULL, &r);

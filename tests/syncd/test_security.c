@@ -296,7 +296,7 @@ START_TEST(replayed_request)
     /* A request captured long ago: outside the clock window. */
     sct_sign old = {.time_ms = sct_now_ms() - 10 * 60 * 1000};
     sct_request(&ci, "POST", "/v1/sync", body2, len, pb, &old, &r);
-    refused(&r, 401, "bad_signature", "stale request");
+    refused(&r, 401, "request_time", "stale request");
     free(body);
     free(body2);
     sc_op_free(sct_sys_env(), op);
@@ -667,7 +667,7 @@ START_TEST(hlc_far_in_the_future)
     sct_resp r;
     mark();
     sct_request(&ci, "GET", "/v1/log/checkpoint", NULL, 0, NULL, &future, &r);
-    refused(&r, 401, "bad_signature", "request dated 10 minutes ahead");
+    refused(&r, 401, "request_time", "request dated 10 minutes ahead");
 }
 END_TEST
 
