@@ -179,6 +179,7 @@ typedef struct req {
     bool over;                   /* ran past body_limit while streaming */
     bool store_failed;           /* a blob write failed: answer 503 at the end */
     sc_sha256_ctx hash;          /* SHA-256 of the body, for the request signature */
+    uint8_t body_hash[SC_HASH_LEN]; /* its result, once the body is complete (for a seal) */
     /* authentication */
     bool authed;                 /* headers parsed and device resolved */
     bool verified;               /* signature checked over the declared body hash, before the body */
@@ -554,6 +555,98 @@ static void open_all(const sc_env *env, const Scpb__SyncRequest *sr, size_t n, s
     }
 }
 
+/* The results of a push as wire messages: ores[i] filled from res[i], borrowing its bytes. */
+static void results_fill(const sd_result *res, size_t n, Scpb__OpResult *ores,
+                         Scpb__OpResult **oresp)
+{
+    static const uint8_t zero[SC_HASH_LEN];
+    for (size_t i = 0; i < n; i++) {
+        Scpb__OpResult *r = &ores[i];
+        scpb__op_result__init(r);
+        if (memcmp(res[i].op_id, zero, SC_HASH_LEN) != 0) {
+            r->has_op_id = true;
+            r->op_id.data = (uint8_t *)res[i].op_id;
+            r->op_id.len = SC_HASH_LEN;
+        }
+        r->has_status = true;
+        r->status = res[i].status;
+        if (res[i].status == SCPB__OP_STATUS__OP_REJECTED) {
+            r->has_reason = true;
+            r->reason = (Scpb__Reason)res[i].reason;
+            r->message = (char *)res[i].message;
+        } else {
+            r->has_log_index = true;
+            r->log_index = res[i].log_index;
+        }
+        oresp[i] = r;
+    }
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A sync answer's receipt and seal; the answer's fields borrow from here until it is sent. */
+typedef struct sync_proof {
+    Scpb__MultiInclusionProof *receipt; /* owned */
+    uint8_t seal[SC_SEAL_MAX];
+    uint8_t sig[SC_SIG_LEN];
+} sync_proof;
+
+/*
+ * Prove and seal an answer that is otherwise complete (docs/protocol.md
+ * §4.2.1, §7.1): the receipt proves every accepted and duplicate op in the
+ * log of the checkpoint's size, and the seal, signed by the server key,
+ * binds the answer to this request.
+ */
+static sc_status sync_prove(req *q, const Scpb__SyncRequest *sr, const sd_result *res, size_t n,
+                            const sd_pulled *pulled, Scpb__SyncResponse *out, sync_proof *sp,
+                            sc_err *e)
+{
+    sd_register *reg = q->h->d.reg;
+    uint64_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!idx)
+        return sc_err_set(e, SC_ERR_NOMEM, R_STORAGE, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (res[i].status == SCPB__OP_STATUS__OP_ACCEPTED ||
+            res[i].status == SCPB__OP_STATUS__OP_DUPLICATE)
+            idx[k++] = res[i].log_index;
+    /* An op pushed twice in one request is one leaf. */
+    qsort(idx, k, sizeof *idx, cmp_u64);
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++)
+        if (m == 0 || idx[i] != idx[m - 1])
+            idx[m++] = idx[i];
+    sc_status rc =
+        m ? sd_register_receipt(reg, idx, m, out->checkpoint->size, &sp->receipt, e) : SC_OK;
+    free(idx);
+    if (rc != SC_OK)
+        return rc;
+    out->receipt = sp->receipt;
+    sc_seal_input in = {
+        .nonce = q->ar.nonce,
+        .request_hash = q->body_hash,
+        .has_cursor_in = sr->has_cursor,
+        .cursor_in = sr->cursor.data,
+        .cursor_in_len = sr->cursor.len,
+        .resp = out,
+        .leaves = (const uint8_t(*)[SC_HASH_LEN])pulled->leaves,
+    };
+    sc_seal seal;
+    sc_seal_build(&in, &seal);
+    size_t len = 0;
+    if ((rc = sd_register_seal(reg, &seal, sp->seal, sizeof sp->seal, &len, sp->sig, e)) != SC_OK)
+        return rc;
+    out->has_seal = true;
+    out->seal = (ProtobufCBinaryData){len, sp->seal};
+    out->has_seal_sig = true;
+    out->seal_sig = (ProtobufCBinaryData){SC_SIG_LEN, sp->sig};
+    return SC_OK;
+}
+
 /*
  * Of the n photos asked about (32-byte hashes), those stored that q's
  * device may read (docs/protocol.md §4.3), into out in the order asked.
@@ -606,6 +699,7 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
     Scpb__Checkpoint *cp = NULL;
     Scpb__ConsistencyProof *cons = NULL;
     ProtobufCBinaryData *stored = NULL;
+    sync_proof proof = {0};
     sd_pulled pulled;
     bool have_pulled = false;
     size_t n = 0, nex = 0, nopen = 0;
@@ -715,11 +809,9 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
     }
     have_pulled = true;
     q->pulled = (uint32_t)pulled.n;
-    /* Read after the pull, so the checkpoint covers every op pulled. */
-    if (sd_register_checkpoint(h->d.reg, &cp, &e) != SC_OK) {
-        ret = send_err(q, c, &e);
-        goto done;
-    }
+    /* The pull's own snapshot's checkpoint: it covers every op pulled and every op accepted. */
+    cp = pulled.checkpoint;
+    pulled.checkpoint = NULL;
     if (sr->has_known_size && sr->known_size > 0 && sr->known_size < cp->size &&
         sd_register_consistency(h->d.reg, sr->known_size, cp->size, &cons, &e) != SC_OK) {
         ret = send_err(q, c, &e);
@@ -740,27 +832,7 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
     out.blobs_stored = stored;
     out.has_blobs_checked = true;
     out.blobs_checked = true;
-    for (size_t i = 0; i < n; i++) {
-        Scpb__OpResult *r = &ores[i];
-        scpb__op_result__init(r);
-        static const uint8_t zero[SC_HASH_LEN];
-        if (memcmp(res[i].op_id, zero, SC_HASH_LEN) != 0) {
-            r->has_op_id = true;
-            r->op_id.data = res[i].op_id;
-            r->op_id.len = SC_HASH_LEN;
-        }
-        r->has_status = true;
-        r->status = res[i].status;
-        if (res[i].status == SCPB__OP_STATUS__OP_REJECTED) {
-            r->has_reason = true;
-            r->reason = (Scpb__Reason)res[i].reason;
-            r->message = res[i].message;
-        } else {
-            r->has_log_index = true;
-            r->log_index = res[i].log_index;
-        }
-        oresp[i] = r;
-    }
+    results_fill(res, n, ores, oresp);
     out.n_results = n;
     out.results = oresp;
     out.n_ops = pulled.n;
@@ -776,6 +848,10 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
     out.consistency = cons;
     out.has_server_time_ms = true;
     out.server_time_ms = env->now_ms(env->ctx);
+    if (sync_prove(q, sr, res, n, &pulled, &out, &proof, &e) != SC_OK) {
+        ret = send_err(q, c, &e);
+        goto done;
+    }
     ret = send_pb(q, c, MHD_HTTP_OK, &out.base);
     if (ret == MHD_YES)
         sd_metrics_sync(elapsed_s(q));
@@ -792,6 +868,7 @@ done:
         sd_pulled_dispose(&pulled);
     sd_msg_free(cp);
     sd_msg_free(cons);
+    sd_msg_free(proof.receipt);
     scpb__sync_request__free_unpacked(sr, NULL);
     return ret;
 }
@@ -1360,7 +1437,7 @@ static enum MHD_Result on_complete(req *q, struct MHD_Connection *c)
                              q->blob[0] ? &info.offset : NULL, msg);
     }
     if (q->authed) {
-        uint8_t bh[SC_HASH_LEN];
+        uint8_t *bh = q->body_hash;
         sc_err e;
         sc_err_clear(&e);
         if (auth_complete(q, bh, &e) != SC_OK) {

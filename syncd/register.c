@@ -174,6 +174,15 @@ void sd_pool_put(sd_register *r, sd_conn *c)
     pthread_mutex_unlock(&r->pmu);
 }
 
+sc_status sd_register_seal(sd_register *r, const sc_seal *s, uint8_t *out, size_t cap, size_t *len,
+                           uint8_t sig[SC_SIG_LEN], sc_err *err)
+{
+    sc_status rc = sc_seal_sign(&r->env, r->kp, s, out, cap, len, sig);
+    if (rc != SC_OK)
+        return sc_err_set(err, rc, R_(STORAGE), "cannot sign the answer: %s", sc_strerror(rc));
+    return SC_OK;
+}
+
 const uint8_t *sd_register_server_key(const sd_register *r)
 {
     return r->server_key;

@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "core/codec.h"
+#include "core/seal.h"
 #include "core/status.h"
 #include "state.pb-c.h"
 #include "wire.pb-c.h"
@@ -159,10 +160,13 @@ typedef struct sd_pull {
 
 typedef struct sd_pulled {
     Scpb__LoggedOp **ops;        /* owned; free with sd_pulled_dispose */
+    uint8_t (*leaves)[SC_HASH_LEN]; /* the leaf hash of each op's signed_op, as stored; owned */
     size_t n;
     uint8_t *cursor;             /* owned */
     size_t cursor_len;
     bool more;
+    Scpb__Checkpoint *checkpoint; /* the latest checkpoint of the pull's snapshot: it covers every
+                                     op pulled and every op committed before; owned */
 } sd_pulled;
 
 /* What the user may see since the cursor (docs/protocol.md §6).  SC_ERR_MALFORMED for a bad cursor. */
@@ -199,6 +203,21 @@ sc_status sd_register_inclusion(sd_register *r, uint64_t index, uint64_t size,
                                 Scpb__InclusionProof **out, sc_err *err);
 sc_status sd_register_consistency(sd_register *r, uint64_t old_size, uint64_t size,
                                   Scpb__ConsistencyProof **out, sc_err *err);
+/*
+ * A sync's receipt: one batched inclusion proof (core/merkle.h) of the
+ * leaves idx[0..k) (ascending, distinct) in the tree of `size` leaves,
+ * which must not be beyond the log; REASON_BAD_FIELD otherwise.  Costs
+ * O(log size) node reads for a run of ops logged together, at most 64 per
+ * leaf.  Free with sd_msg_free.
+ */
+sc_status sd_register_receipt(sd_register *r, const uint64_t *idx, size_t k, uint64_t size,
+                              Scpb__MultiInclusionProof **out, sc_err *err);
+/*
+ * Sign a sync answer's seal with the server key (core/seal.h): out (cap
+ * bytes) gets its encoding, *len the length, sig the signature.
+ */
+sc_status sd_register_seal(sd_register *r, const sc_seal *s, uint8_t *out, size_t cap, size_t *len,
+                           uint8_t sig[SC_SIG_LEN], sc_err *err);
 /* Raw entries for auditors and admins (SC_ERR_FORBIDDEN otherwise); count at most 1000. */
 sc_status sd_register_entries(sd_register *r, const sd_principal *who, uint64_t start,
                               uint32_t count, Scpb__LogEntries **out, sc_err *err);

@@ -1,7 +1,8 @@
 /*
  * register_log.c: reading the transparency log (RFC 9162): the latest
  * signed checkpoint, inclusion and consistency proofs against the current
- * tree, and raw entries for auditors and admins.  The tree's nodes are
+ * tree, a sync's receipt (one batched inclusion proof for the ops it
+ * proves), and raw entries for auditors and admins.  The tree's nodes are
  * written by tlog.c as ops are accepted; this file only reads them.
  *
  * Invariants:
@@ -46,6 +47,26 @@ sc_status sd_register_checkpoint(sd_register *r, Scpb__Checkpoint **out, sc_err 
     rc = sd_tlog_latest(c->s, out, err);
     sd_pool_put(r, c);
     return rc;
+}
+
+/* n hashes into a new array of n malloc'd 32-byte fields, as protobuf-c frees them. */
+static sc_status hashes_copy(const uint8_t (*buf)[SC_HASH_LEN], size_t n,
+                             ProtobufCBinaryData **hashes, size_t *nh, sc_err *err)
+{
+    ProtobufCBinaryData *v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return sc_err_set(err, SC_ERR_NOMEM, 0, "proof: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (!sd_bytes_copy(&v[i], NULL, buf[i], SC_HASH_LEN)) {
+            for (size_t j = 0; j < i; j++)
+                free(v[j].data);
+            free(v);
+            return sc_err_set(err, SC_ERR_NOMEM, 0, "proof: out of memory");
+        }
+    }
+    *hashes = v;
+    *nh = n;
+    return SC_OK;
 }
 
 typedef sc_status (*proof_fn)(sd_tlog_reader *rd, uint64_t a, uint64_t b,
@@ -105,24 +126,8 @@ static sc_status proof(sd_register *r, bool inclusion, uint64_t a, uint64_t b,
         goto done;
     }
     rc = c->s->vt->commit(c->s, err);
-    if (rc != SC_OK)
-        goto done;
-    ProtobufCBinaryData *v = calloc(n ? n : 1, sizeof *v);
-    if (!v) {
-        rc = sc_err_set(err, SC_ERR_NOMEM, 0, "proof: out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!sd_bytes_copy(&v[i], NULL, buf[i], SC_HASH_LEN)) {
-            for (size_t j = 0; j < i; j++)
-                free(v[j].data);
-            free(v);
-            rc = sc_err_set(err, SC_ERR_NOMEM, 0, "proof: out of memory");
-            goto done;
-        }
-    }
-    *hashes = v;
-    *nh = n;
+    if (rc == SC_OK)
+        rc = hashes_copy((const uint8_t(*)[SC_HASH_LEN])buf, n, hashes, nh, err);
 done:
     free(buf);
     sd_pool_put(r, c);
@@ -169,6 +174,60 @@ sc_status sd_register_consistency(sd_register *r, uint64_t old_size, uint64_t si
     m->old_size = old_size;
     m->has_new_size = true;
     m->new_size = size;
+    *out = m;
+    return SC_OK;
+}
+
+sc_status sd_register_receipt(sd_register *r, const uint64_t *idx, size_t k, uint64_t size,
+                              Scpb__MultiInclusionProof **out, sc_err *err)
+{
+    sc_err_clear(err);
+    *out = NULL;
+    bool valid = idx && k > 0;
+    for (size_t i = 0; valid && i < k; i++)
+        valid = idx[i] < size && (i == 0 || idx[i] > idx[i - 1]);
+    if (!valid)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, R_(BAD_FIELD),
+                          "receipt: need ascending leaf indexes below the size %llu",
+                          (unsigned long long)size);
+    /* Counting walks the tree shape only: the buffer is sized before any node is read. */
+    size_t len = sc_merkle_multi_proof_len(idx, k, size);
+    Scpb__MultiInclusionProof *m = malloc(sizeof *m);
+    uint8_t(*buf)[SC_HASH_LEN] = malloc((len ? len : 1) * SC_HASH_LEN);
+    sd_conn *c = NULL;
+    sc_status rc = m && buf ? sd_pool_get(r, &c, err)
+                            : sc_err_set(err, SC_ERR_NOMEM, 0, "receipt: out of memory");
+    if (m)
+        scpb__multi_inclusion_proof__init(m);
+    uint64_t have = 0;
+    size_t n = 0;
+    if (rc == SC_OK)
+        rc = c->s->vt->begin(c->s, false, err);
+    if (rc == SC_OK)
+        rc = c->s->vt->log_size(c->s, &have, err);
+    if (rc == SC_OK && size > have)
+        rc = sc_err_set(err, SC_ERR_INVALID_ARG, R_(BAD_FIELD),
+                        "receipt: size %llu is beyond the log (%llu)", (unsigned long long)size,
+                        (unsigned long long)have);
+    if (rc == SC_OK) {
+        sd_tlog_reader rd = {c->s, err};
+        rc = sc_merkle_multi_proof(sd_tlog_node, &rd, idx, k, size, buf, len, &n);
+        if (rc != SC_OK && err && err->code == SC_OK)
+            sc_err_set(err, rc, R_(STORAGE), "receipt: the log's nodes are incomplete");
+    }
+    if (rc == SC_OK)
+        rc = c->s->vt->commit(c->s, err);
+    if (rc == SC_OK)
+        rc = hashes_copy((const uint8_t(*)[SC_HASH_LEN])buf, n, &m->hashes, &m->n_hashes, err);
+    free(buf);
+    if (c)
+        sd_pool_put(r, c);
+    if (rc != SC_OK) {
+        free(m);
+        return rc;
+    }
+    m->has_tree_size = true;
+    m->tree_size = size;
     *out = m;
     return SC_OK;
 }

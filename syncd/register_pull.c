@@ -4,7 +4,7 @@
  * connection: first, for a responsible user, the release events since the
  * cursor (ops that became visible to them after they were logged), then
  * the log from the cursor's index, each op filtered by the visibility of
- * its entity.
+ * its entity, then the latest checkpoint of that snapshot.
  *
  * Invariants:
  *  - The cursor is Cursor{log_index, release_seq}, opaque to the client;
@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "register_internal.h"
+#include "tlog.h"
 
 /* Log rows one pull examines before it answers with `more` (bounds a request's work). */
 #define PULL_SCAN_MAX 200000
@@ -37,6 +38,7 @@ typedef struct pull_ctx {
     uint8_t (*exclude)[SC_HASH_LEN]; /* sorted */
     size_t nexclude;
     Scpb__LoggedOp **ops;
+    uint8_t (*leaves)[SC_HASH_LEN]; /* each op's leaf hash, for the answer's seal */
     size_t n, max;
     uint64_t before; /* release rows: only ops logged before the cursor */
     uint64_t scanned;
@@ -65,6 +67,7 @@ static bool pull_add(pull_ctx *p, const sd_pull_row *row)
         p->rc = sc_err_set(p->err, SC_ERR_NOMEM, 0, "pull: out of memory");
         return false;
     }
+    memcpy(p->leaves[p->n], row->op.leaf_hash, SC_HASH_LEN);
     p->ops[p->n++] = m;
     return true;
 }
@@ -150,7 +153,9 @@ void sd_pulled_dispose(sd_pulled *p)
     for (size_t i = 0; i < p->n; i++)
         sd_msg_free(p->ops[i]);
     free(p->ops);
+    free(p->leaves);
     free(p->cursor);
+    sd_msg_free(p->checkpoint);
     memset(p, 0, sizeof *p);
 }
 
@@ -198,7 +203,10 @@ sc_status sd_register_pull(sd_register *r, const sd_pull *req, sd_pulled *out, s
         p.nexclude = req->nexclude;
     }
     p.ops = calloc(max ? max : 1, sizeof *p.ops);
-    if (!p.ops) {
+    p.leaves = malloc((max ? max : 1) * sizeof *p.leaves);
+    if (!p.ops || !p.leaves) {
+        free(p.ops);
+        free(p.leaves);
         free(p.exclude);
         return sc_err_set(err, SC_ERR_NOMEM, 0, "pull: out of memory");
     }
@@ -247,20 +255,32 @@ sc_status sd_register_pull(sd_register *r, const sd_pull *req, sd_pulled *out, s
             more = newL < size;
         }
     }
-    rc = s->vt->commit(s, err);
+    /* In the same snapshot: one read transaction per sync, not two. */
+    Scpb__Checkpoint *cp = NULL;
+    rc = sd_tlog_latest(s, &cp, err);
+    if (rc == SC_OK)
+        rc = s->vt->commit(s, err);
     if (rc == SC_OK)
         rc = cursor_encode(newL, newR, out, err);
     if (rc == SC_OK) {
+        out->checkpoint = cp;
+        cp = NULL;
+    }
+    sd_msg_free(cp);
+    if (rc == SC_OK) {
         out->ops = p.ops;
+        out->leaves = p.leaves;
         out->n = p.n;
         out->more = more;
         p.ops = NULL;
+        p.leaves = NULL;
         p.n = 0;
     }
 done:
     for (size_t i = 0; i < p.n; i++)
         sd_msg_free(p.ops[i]);
     free(p.ops);
+    free(p.leaves);
     free(p.exclude);
     sd_idmap_dispose(&p.memo);
     sd_idmap_dispose(&p.named);

@@ -206,6 +206,7 @@ static int exit_code(sc_status s)
     case SC_ERR_PROOF:
     case SC_ERR_CHECKPOINT:
     case SC_ERR_HISTORY_REWRITTEN:
+    case SC_ERR_UNPROVEN:
     case SC_ERR_MALFORMED:
         return EXIT_VERIFY;
     case SC_ERR_IO:

@@ -5,8 +5,8 @@
  * A secret key lives only in sodium_malloc'd memory (guard pages, locked,
  * wiped on free) inside an opaque sc_keypair.  Every signature covers a
  * domain string followed by the message, so a signature made for one
- * purpose (an op, a request, an enrollment proof) can never be replayed as
- * another.  The domains are fixed below; each ends in a NUL byte, which is
+ * purpose (an op, a request, an enrollment proof, a sync answer's seal) can
+ * never be replayed as another.  The domains are fixed below; each ends in a NUL byte, which is
  * part of the signed bytes.  Checkpoints are the one exception: they are
  * C2SP signed notes, signed with sc_sign_raw so that standard tooling can
  * verify them.
@@ -31,6 +31,7 @@
 #define SC_DOMAIN_OP "spotcheck-op-v1"           /* SignedOp.sig over the op bytes */
 #define SC_DOMAIN_REQUEST "spotcheck-request-v1" /* HTTP request signatures */
 #define SC_DOMAIN_ENROLL "spotcheck-enroll-v1"   /* enrollment proof of possession */
+#define SC_DOMAIN_SYNC "spotcheck-sync-v1"       /* the server's seal on a sync answer (seal.h) */
 
 typedef struct sc_keypair sc_keypair;
 

@@ -117,12 +117,26 @@
 /* How often syncd sweeps expired uploads and photos (seconds); it sweeps at start too. */
 #define SC_BLOB_SWEEP_S 3600
 
+/*
+ * A sync answer's seal (seal.h): a nonce, five hashes, two cursors of at
+ * most 64 bytes (syncd refuses longer ones), a size, a time and a flag:
+ * under 400 bytes; 1 KiB leaves room for fields a later syncd adds.
+ */
+#define SC_SEAL_MAX 1024
+
 /* A checkpoint note: origin, size, root, time and one signature line. */
 #define SC_CHECKPOINT_NOTE_MAX 1024
 /* An origin line. */
 #define SC_ORIGIN_MAX 128
 /* Hashes in one proof: 2 * 64 covers any tree of up to 2^64 leaves. */
 #define SC_PROOF_HASHES_MAX 128
+/*
+ * Hashes in one batched inclusion proof (a sync's receipt, merkle.h): each
+ * hash is the sibling of a node on a proven leaf's path, so k leaves need
+ * at most 64 k.  A push proves at most SC_BATCH_OPS_MAX ops: 64,000 hashes,
+ * 2 MiB.  A push of ops logged together needs about 2 log2(n), some forty.
+ */
+#define SC_MULTIPROOF_HASHES_MAX (SC_BATCH_OPS_MAX * 64)
 
 /* ---- what one client may hold in syncd (docs/operations.md, "Limits") ---- */
 

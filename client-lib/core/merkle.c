@@ -1,7 +1,7 @@
 /*
  * merkle.c: the RFC 9162 Merkle tree: hashing, the compact-range frontier,
- * roots of any size, and inclusion and consistency proofs with their
- * verifiers.
+ * roots of any size, and inclusion (single and batched) and consistency
+ * proofs with their verifiers.
  *
  * Invariants.  Every subtree the RFC recursion visits in a tree of n leaves
  * is either perfect (2^l leaves starting at a multiple of 2^l) or runs to
@@ -16,6 +16,7 @@
 #include "merkle.h"
 
 #include <sodium.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* Domain-separation prefixes of RFC 9162 §2.1.1. */
@@ -400,6 +401,184 @@ sc_status sc_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
         sn >>= 1;
     }
     if (sn != 0 || memcmp(fr, old_root, SC_HASH_LEN) != 0 || memcmp(sr, new_root, SC_HASH_LEN) != 0)
+        return SC_ERR_PROOF;
+    return SC_OK;
+}
+
+/* ---- batched inclusion (merkle.h, sc_merkle_multi_proof) ---- */
+
+/*
+ * The RFC recursion over D[0:size] walked depth-first, left to right, with
+ * an explicit stack (one frame per level, so WALK_MAX frames), entering
+ * only the subtrees that hold a proven leaf.  Every subtree reached that
+ * holds none, and every proven leaf, is handed to `visit` for its hash;
+ * with `combine` each entered subtree is then hashed from its two halves,
+ * so the walk ends with the root.  Leaves are met in index order, so
+ * `next` (the first proven leaf not yet met) tells in O(1) whether a
+ * subtree holds one: all leaves before the subtree's start have been met.
+ */
+#define MULTI_NO_LEAF SIZE_MAX
+
+/* out = MTH(D[start:start + count]); leaf: the proven leaf's position, or MULTI_NO_LEAF. */
+typedef sc_status (*multi_visit_fn)(void *ctx, uint64_t start, uint64_t count, size_t leaf,
+                                    uint8_t out[SC_HASH_LEN]);
+
+typedef struct multi_frame {
+    uint64_t start, n; /* the subtree, in leaves */
+    uint64_t k;        /* its split point */
+    bool right;        /* its left half is done and hashed into left */
+    uint8_t left[SC_HASH_LEN];
+} multi_frame;
+
+static bool multi_valid(const uint64_t *idx, size_t k, uint64_t size)
+{
+    if (!idx || k == 0)
+        return false;
+    for (size_t i = 0; i < k; i++)
+        if (idx[i] >= size || (i > 0 && idx[i] <= idx[i - 1]))
+            return false;
+    return true;
+}
+
+static sc_status multi_walk(const uint64_t *idx, size_t k, uint64_t size, multi_visit_fn visit,
+                            void *ctx, bool combine, uint8_t root[SC_HASH_LEN])
+{
+    multi_frame st[WALK_MAX];
+    size_t sp = 0, next = 0;
+    uint8_t h[SC_HASH_LEN];
+    bool have = false; /* h holds the hash of the subtree just left */
+    sc_status rc = SC_OK;
+    memset(h, 0, sizeof h);
+    st[sp++] = (multi_frame){.start = 0, .n = size};
+    while (sp > 0) {
+        multi_frame *f = &st[sp - 1];
+        if (!have) {
+            /* Entering f. */
+            if (next == k || idx[next] - f->start >= f->n) {
+                rc = visit(ctx, f->start, f->n, MULTI_NO_LEAF, h);
+                have = true;
+                sp--;
+            } else if (f->n == 1) {
+                rc = visit(ctx, f->start, 1, next++, h);
+                have = true;
+                sp--;
+            } else {
+                f->k = split_point(f->n);
+                f->right = false;
+                st[sp++] = (multi_frame){.start = f->start, .n = f->k};
+            }
+            if (rc != SC_OK)
+                break;
+        } else if (!f->right) {
+            /* Its left half is done: on to the right half. */
+            memcpy(f->left, h, SC_HASH_LEN);
+            f->right = true;
+            have = false;
+            st[sp++] = (multi_frame){.start = f->start + f->k, .n = f->n - f->k};
+        } else {
+            if (combine)
+                sc_merkle_node_hash(f->left, h, h);
+            sp--;
+        }
+    }
+    if (root)
+        memcpy(root, h, SC_HASH_LEN);
+    return rc;
+}
+
+static sc_status count_visit(void *ctx, uint64_t start, uint64_t count, size_t leaf,
+                             uint8_t out[SC_HASH_LEN])
+{
+    (void)start;
+    (void)count;
+    (void)out;
+    if (leaf == MULTI_NO_LEAF)
+        (*(size_t *)ctx)++;
+    return SC_OK;
+}
+
+size_t sc_merkle_multi_proof_len(const uint64_t *idx, size_t k, uint64_t size)
+{
+    size_t n = 0;
+    if (!multi_valid(idx, k, size))
+        return 0;
+    multi_walk(idx, k, size, count_visit, &n, false, NULL);
+    return n;
+}
+
+typedef struct multi_fill {
+    sc_merkle_node_fn node;
+    void *ctx;
+    uint8_t (*out)[SC_HASH_LEN];
+    size_t used;
+} multi_fill;
+
+static sc_status fill_visit(void *ctx, uint64_t start, uint64_t count, size_t leaf,
+                            uint8_t out[SC_HASH_LEN])
+{
+    multi_fill *m = ctx;
+    (void)out;
+    if (leaf != MULTI_NO_LEAF)
+        return SC_OK;
+    /* Each subtree the recursion visits is perfect or a right edge, as subtree_hash needs. */
+    return subtree_hash(m->node, m->ctx, start, count, m->out[m->used++]);
+}
+
+sc_status sc_merkle_multi_proof(sc_merkle_node_fn node, void *ctx, const uint64_t *idx, size_t k,
+                                uint64_t size, uint8_t (*out)[SC_HASH_LEN], size_t cap, size_t *n)
+{
+    if (!n)
+        return SC_ERR_INVALID_ARG;
+    *n = 0;
+    if (!node || (!out && cap) || !multi_valid(idx, k, size))
+        return SC_ERR_INVALID_ARG;
+    size_t len = sc_merkle_multi_proof_len(idx, k, size);
+    if (len > cap)
+        return SC_ERR_TOO_LARGE;
+    multi_fill m = {node, ctx, out, 0};
+    sc_status rc = multi_walk(idx, k, size, fill_visit, &m, false, NULL);
+    if (rc != SC_OK) {
+        if (len)
+            memset(out, 0, len * SC_HASH_LEN);
+        return rc;
+    }
+    *n = len;
+    return SC_OK;
+}
+
+typedef struct multi_check {
+    const uint8_t (*leaf)[SC_HASH_LEN];
+    const uint8_t (*proof)[SC_HASH_LEN];
+    size_t n, used;
+} multi_check;
+
+static sc_status check_visit(void *ctx, uint64_t start, uint64_t count, size_t leaf,
+                             uint8_t out[SC_HASH_LEN])
+{
+    multi_check *m = ctx;
+    (void)start;
+    (void)count;
+    if (leaf != MULTI_NO_LEAF) {
+        memcpy(out, m->leaf[leaf], SC_HASH_LEN);
+        return SC_OK;
+    }
+    if (m->used == m->n)
+        return SC_ERR_PROOF;
+    memcpy(out, m->proof[m->used++], SC_HASH_LEN);
+    return SC_OK;
+}
+
+sc_status sc_merkle_verify_multi(const uint64_t *idx, const uint8_t (*leaf_hash)[SC_HASH_LEN],
+                                 size_t k, uint64_t size, const uint8_t (*proof)[SC_HASH_LEN],
+                                 size_t n, const uint8_t root[SC_HASH_LEN])
+{
+    if (!leaf_hash || !root || (!proof && n) || n > SC_MULTIPROOF_HASHES_MAX ||
+        !multi_valid(idx, k, size))
+        return SC_ERR_PROOF;
+    multi_check m = {leaf_hash, proof, n, 0};
+    uint8_t got[SC_HASH_LEN];
+    if (multi_walk(idx, k, size, check_visit, &m, true, got) != SC_OK || m.used != n ||
+        memcmp(got, root, SC_HASH_LEN) != 0)
         return SC_ERR_PROOF;
     return SC_OK;
 }

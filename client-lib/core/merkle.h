@@ -92,4 +92,37 @@ sc_status sc_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
                                        const uint8_t new_root[SC_HASH_LEN],
                                        const uint8_t (*proof)[SC_HASH_LEN], size_t n);
 
+/*
+ * Inclusion of several leaves at once, in one proof (a batched receipt):
+ * the hashes of the maximal subtrees of the RFC 9162 recursion over
+ * D[0:size] that hold none of the proven leaves, left to right.  The
+ * verifier recomputes MTH(D[0:size]) with the RFC split, taking a proven
+ * leaf's hash where the recursion reaches it and the next proof hash where
+ * a subtree holds no proven leaf (docs/protocol.md §7.1).  For one leaf it
+ * holds the RFC inclusion proof's hashes, left to right instead of
+ * bottom-up.
+ *
+ * idx: the leaf indexes, strictly ascending, each below size; k >= 1.
+ * A proof has at most k * 64 hashes (every hash is the sibling of a node
+ * on some proven leaf's path).
+ */
+/* The number of hashes the proof of idx[0..k) in size has; 0 when the arguments are invalid. */
+size_t sc_merkle_multi_proof_len(const uint64_t *idx, size_t k, uint64_t size);
+/*
+ * The proof into out (cap hashes; *n gets the count).  SC_ERR_INVALID_ARG
+ * for invalid indexes, SC_ERR_TOO_LARGE when cap is too small (both before
+ * any lookup); a lookup's failure is returned as is.
+ */
+sc_status sc_merkle_multi_proof(sc_merkle_node_fn node, void *ctx, const uint64_t *idx, size_t k,
+                                uint64_t size, uint8_t (*out)[SC_HASH_LEN], size_t cap, size_t *n);
+/*
+ * SC_OK when leaf_hash[j] at idx[j] (j < k) and the n proof hashes give
+ * root as MTH(D[0:size]), every hash used once; else SC_ERR_PROOF (also
+ * for indexes that are not strictly ascending or not below size, k == 0,
+ * or n over SC_MULTIPROOF_HASHES_MAX).
+ */
+sc_status sc_merkle_verify_multi(const uint64_t *idx, const uint8_t (*leaf_hash)[SC_HASH_LEN],
+                                 size_t k, uint64_t size, const uint8_t (*proof)[SC_HASH_LEN],
+                                 size_t n, const uint8_t root[SC_HASH_LEN]);
+
 #endif

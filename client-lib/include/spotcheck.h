@@ -48,7 +48,8 @@ extern "C" {
     X(SC_ERR_LIMIT, 21, "a configured limit was reached")                            \
     X(SC_ERR_NOT_ENROLLED, 22, "this replica has no enrolled device")                \
     X(SC_ERR_UNAVAILABLE, 23, "temporarily unavailable, retry later")                \
-    X(SC_ERR_INTERNAL, 24, "internal error")
+    X(SC_ERR_INTERNAL, 24, "internal error")                                         \
+    X(SC_ERR_UNPROVEN, 25, "the server's answer is not proven for this request")
 
 typedef enum sc_status {
 #define SC_STATUS_ENUM_(name, value, text) name = value,
@@ -74,7 +75,8 @@ const char *sc_status_name(sc_status status);
  * Every call that changes the replica does so in one SQLite transaction:
  * either all of it lands or none of it, whatever fails and whenever the
  * process dies.  An op recorded offline is in the outbox until syncd has
- * accepted or rejected it; nothing else removes it.
+ * accepted or rejected it; nothing else removes it, and "accepted" counts
+ * only with proof that the op's exact bytes are in syncd's log (sc_sync).
  *
  * Thread rules.  A handle is used by one thread at a time (calls on one
  * handle must not overlap; the caller serializes them).  Different handles
@@ -414,12 +416,18 @@ typedef void (*sc_progress_fn)(void *ctx, const char *phase, uint64_t done, uint
  * Sync with syncd (docs/protocol.md): push the outbox in causal order in
  * bounded batches and pull what the user may see, one /v1/sync round trip
  * per batch, repeated while the server says `more`.  Every response is
- * verified before anything from it is applied: pulled ops' signatures and
- * authors (enrolled by a server-signed DeviceEnroll seen earlier, not
- * revoked before), the checkpoint signature, and the consistency proof from
- * the last verified checkpoint.  Per-op results are applied: accepted and
- * duplicate ops get their log index; a rejected op (and every op depending
- * on it) leaves the state, stays in history as rejected, and is reported.
+ * verified before anything from it is applied: its seal (the server key's
+ * signature binding it to this very request: results, pulled ops, cursor,
+ * checkpoint), pulled ops' signatures and authors (enrolled by a
+ * server-signed DeviceEnroll seen earlier, not revoked before), the
+ * checkpoint signature, the consistency proof from the last verified
+ * checkpoint, and the receipt: one inclusion proof that every op answered
+ * accepted or duplicate is in the log under that checkpoint.  Per-op
+ * results are applied: accepted and duplicate ops leave the outbox with
+ * their log index and the receipt is kept (sc_verify_replica checks it);
+ * a rejected op (and every op depending on it) leaves the state, stays in
+ * history as rejected, and is reported.  An answer that fails any check
+ * changes nothing: its ops stay in the outbox and go again next time.
  * Then photos are uploaded in chunks (resuming from the server's offset;
  * the chunk size adapts to the link, see chunk_bytes; a sync that uploads
  * holds one buffer of chunk_bytes) and photos referenced by pulled ops are
@@ -445,7 +453,10 @@ typedef void (*sc_progress_fn)(void *ctx, const char *phase, uint64_t done, uint
  * SC_ERR_BAD_PASSPHRASE, SC_ERR_NETWORK, SC_ERR_PROTOCOL (garbage),
  * SC_ERR_SERVER (refused), SC_ERR_UNAVAILABLE (503 after the retries, or
  * 429), SC_ERR_BAD_SIGNATURE (a pulled op),
- * SC_ERR_CHECKPOINT, SC_ERR_HISTORY_REWRITTEN, SC_ERR_STORAGE.
+ * SC_ERR_CHECKPOINT, SC_ERR_HISTORY_REWRITTEN, SC_ERR_UNPROVEN (the answer
+ * is not sealed for this request, differs from its seal, or claims ops
+ * logged without a receipt that proves it; the message names the server),
+ * SC_ERR_STORAGE.
  */
 sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json);
 
@@ -456,8 +467,13 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
 /*
  * Check the replica on its own: every op's signature and author, every
  * stored checkpoint's signature and the consistency proofs between them,
- * and that refolding every entity gives its stored state.
- * *json = {"ok":bool,"ops":n,"entities":n,"checkpoints":n,"errors":[text]}.
+ * every receipt against its checkpoint, that every op of this device held
+ * as logged is proven by a receipt (replicas written before receipts were
+ * kept: the ops recorded since), and that refolding every entity gives its
+ * stored state.  Ops still in the outbox are counted as "unproven": nothing
+ * says yet that syncd logged them.
+ * *json = {"ok":bool,"ops":n,"entities":n,"checkpoints":n,"receipts":n,
+ *   "unproven":n,"errors":[text]}.
  * SC_ERR_BAD_SIGNATURE / SC_ERR_CHECKPOINT / SC_ERR_PROOF / SC_ERR_REJECTED
  * (a state differs) name the first problem in errmsg; *json is filled
  * either way.

@@ -251,6 +251,34 @@ sc_status st_ckpt_each(sc_client *c, st_ckpt_fn fn, void *ctx);
 sc_status st_ckpt_last(sc_client *c, bool *found, uint64_t *size, uint8_t root[SC_HASH_LEN],
                        int64_t *time_ms);
 
+/*
+ * Receipts: the batched inclusion proofs (core/merkle.h) that let ops leave
+ * the outbox, kept so sc_verify_replica can check them again.  A receipt
+ * proves its leaves (op id and log index, ascending by index) in the tree
+ * of `size` leaves whose checkpoint is stored.
+ */
+typedef struct st_leaf {
+    uint8_t id[SC_HASH_LEN];   /* the op */
+    uint64_t index;            /* its log index */
+    uint8_t hash[SC_HASH_LEN]; /* RFC 9162 leaf hash of its signed bytes (not stored) */
+} st_leaf;
+
+sc_status st_receipt_add(sc_client *c, uint64_t size, const st_leaf *leaves, size_t n,
+                         const uint8_t (*proof)[SC_HASH_LEN], size_t nproof);
+/* Visit every receipt (leaves' hash fields are zero); the arrays are borrowed for the call. */
+typedef sc_status (*st_receipt_fn)(sc_client *c, void *ctx, uint64_t size, const st_leaf *leaves,
+                                   size_t n, const uint8_t (*proof)[SC_HASH_LEN], size_t nproof);
+sc_status st_receipts_each(sc_client *c, st_receipt_fn fn, void *ctx);
+/* The root of the stored checkpoint of `size` leaves; SC_ERR_NOT_FOUND when none is stored. */
+sc_status st_ckpt_root(sc_client *c, uint64_t size, uint8_t root[SC_HASH_LEN]);
+/*
+ * Visit the ids of this device's ops that left the outbox as logged and
+ * must have a receipt: those recorded since receipts were kept (a replica
+ * older than receipts has acknowledged ops without one).
+ */
+typedef sc_status (*st_id_hash_fn)(sc_client *c, void *ctx, const uint8_t id[SC_HASH_LEN]);
+sc_status st_logged_own_each(sc_client *c, st_id_hash_fn fn, void *ctx);
+
 /* ---- replica.c ---- */
 
 /*
@@ -337,6 +365,7 @@ typedef struct tp_resp {
     unsigned tries;             /* times the request was sent: 1, more after a retry or a cut */
     int64_t retry_after_s;      /* Retry-After; -1 when absent */
     int64_t not_before_ms;      /* X-Spotcheck-Not-Before; 0 when absent */
+    uint8_t nonce[16]; /* the nonce the answered try was signed with (a sync's seal names it) */
 } tp_resp;
 
 /*

@@ -15,6 +15,12 @@
  *   checkpoints(seq, size, root, note, proof) every verified checkpoint
  *   devices(key, entity, enroll_index, revoke_index) device keys enrolled
  *                               by server-signed ops, for verifying authors
+ *   receipts(seq, size, leaves, proof) the batched inclusion proofs that let
+ *                               our ops leave the outbox: leaves is op id (32)
+ *                               and big-endian log index (8) per leaf, proof
+ *                               the hashes; meta receipts_from is the first
+ *                               op seq that needs one (later tables are added
+ *                               to older replicas by CREATE IF NOT EXISTS)
  *
  * Durability: WAL with synchronous=FULL, so a committed transaction
  * survives a power cut; every change the library makes is one transaction
@@ -68,6 +74,11 @@ static const char *const schema =
     /* Entities whose state has conflicts (and is not voided): what the sync report counts. */
     "CREATE TABLE IF NOT EXISTS conflicted(id BLOB PRIMARY KEY);"
     "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1);"
+    "CREATE TABLE IF NOT EXISTS receipts(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  size INTEGER NOT NULL, leaves BLOB NOT NULL, proof BLOB NOT NULL);"
+    /* Ops acknowledged before receipts were kept have none; every later one must. */
+    "INSERT OR IGNORE INTO meta(key, value) SELECT 'receipts_from', IFNULL(MAX(seq), 0) + 1 FROM "
+    "ops;"
     "COMMIT;";
 
 static sqlite3 *db_of(sc_client *c)
@@ -932,6 +943,108 @@ sc_status st_ckpt_last(sc_client *c, bool *found, uint64_t *size, uint8_t root[S
     } else if (rc != SQLITE_DONE) {
         s = sql_fail(c, "read checkpoint");
     }
+    done(c, st);
+    return s;
+}
+
+/* ---- receipts ---- */
+
+#define LEAF_REC (SC_HASH_LEN + 8)
+
+sc_status st_receipt_add(sc_client *c, uint64_t size, const st_leaf *leaves, size_t n,
+                         const uint8_t (*proof)[SC_HASH_LEN], size_t nproof)
+{
+    uint8_t *rec = sc_calloc(&c->env, n ? n : 1, LEAF_REC);
+    if (!rec)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory storing a receipt");
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *p = rec + i * LEAF_REC;
+        memcpy(p, leaves[i].id, SC_HASH_LEN);
+        for (int b = 0; b < 8; b++)
+            p[SC_HASH_LEN + b] = (uint8_t)(leaves[i].index >> (56 - 8 * b));
+    }
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "INSERT INTO receipts(size, leaves, proof) VALUES(?,?,?)", &st);
+    if (s == SC_OK) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+        bind_blob(st, 2, rec, n * LEAF_REC);
+        bind_blob(st, 3, nproof ? (const void *)proof : "", nproof * SC_HASH_LEN);
+        s = exec_done(c, st, "store receipt");
+    }
+    sc_free(&c->env, rec);
+    return s;
+}
+
+sc_status st_receipts_each(sc_client *c, st_receipt_fn fn, void *ctx)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT size, leaves, proof FROM receipts ORDER BY seq", &st);
+    if (s != SC_OK)
+        return s;
+    int rc = SQLITE_DONE;
+    st_leaf *v = NULL;
+    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t lb = (size_t)sqlite3_column_bytes(st, 1), pb = (size_t)sqlite3_column_bytes(st, 2);
+        const uint8_t *rec = sqlite3_column_blob(st, 1);
+        if (lb % LEAF_REC || pb % SC_HASH_LEN) {
+            s = cl_fail(c, SC_ERR_STORAGE, 0, "replica: a stored receipt is damaged");
+            break;
+        }
+        size_t n = lb / LEAF_REC;
+        sc_free(&c->env, v);
+        if (!(v = sc_calloc(&c->env, n ? n : 1, sizeof *v))) {
+            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory reading receipts");
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            memcpy(v[i].id, rec + i * LEAF_REC, SC_HASH_LEN);
+            for (int b = 0; b < 8; b++)
+                v[i].index = v[i].index << 8 | rec[i * LEAF_REC + SC_HASH_LEN + b];
+        }
+        s = fn(c, ctx, (uint64_t)sqlite3_column_int64(st, 0), v, n,
+               (const uint8_t(*)[SC_HASH_LEN])sqlite3_column_blob(st, 2), pb / SC_HASH_LEN);
+    }
+    if (s == SC_OK && rc != SQLITE_DONE)
+        s = sql_fail(c, "list receipts");
+    sc_free(&c->env, v);
+    done(c, st);
+    return s;
+}
+
+sc_status st_ckpt_root(sc_client *c, uint64_t size, uint8_t root[SC_HASH_LEN])
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT root FROM checkpoints WHERE size=? ORDER BY seq LIMIT 1", &st);
+    if (s != SC_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SC_HASH_LEN)
+        memcpy(root, sqlite3_column_blob(st, 0), SC_HASH_LEN);
+    else
+        s = rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_ERR_NOT_FOUND
+                                                  : sql_fail(c, "read checkpoint");
+    done(c, st);
+    return s;
+}
+
+sc_status st_logged_own_each(sc_client *c, st_id_hash_fn fn, void *ctx)
+{
+    uint64_t from = 1;
+    sc_status s = st_meta_get_u64(c, "receipts_from", &from);
+    if (s != SC_OK && s != SC_ERR_NOT_FOUND)
+        return s;
+    sqlite3_stmt *st;
+    if ((s = prep(c, "SELECT id FROM ops WHERE origin=0 AND state=1 AND seq>=? ORDER BY seq",
+                  &st)) != SC_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
+    int rc = SQLITE_DONE;
+    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (sqlite3_column_bytes(st, 0) == SC_HASH_LEN)
+            s = fn(c, ctx, sqlite3_column_blob(st, 0));
+    if (s == SC_OK && rc != SQLITE_DONE)
+        s = sql_fail(c, "list logged ops");
     done(c, st);
     return s;
 }

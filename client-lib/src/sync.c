@@ -4,16 +4,27 @@
  * One round: take a bounded batch from the outbox (causal order), POST
  * /v1/sync with the cursor and the size of the last verified checkpoint,
  * and verify the whole answer before touching the replica:
+ *   - its seal (core/seal.h): signed by the server key for this very
+ *     request (nonce and body hash) over the results, the pulled ops, the
+ *     cursor, the checkpoint and the photos it names, so nothing in it was
+ *     forged, replayed, dropped or changed on the way (SC_ERR_UNPROVEN);
  *   - one result per pushed op, naming it;
  *   - the checkpoint's signature under the server key, and its consistency
  *     with the last verified checkpoint (a smaller size, another root at
  *     the same size or a proof that fails is SC_ERR_HISTORY_REWRITTEN);
+ *   - the receipt: one batched inclusion proof that the exact bytes of
+ *     every op answered accepted or duplicate are in that checkpoint's
+ *     tree (SC_ERR_UNPROVEN without it: DESIGN §10, proof before
+ *     forgetting);
  *   - every pulled op's signature, and its author: the server key, or a
  *     device enrolled by a server-signed DeviceEnroll with a smaller log
  *     index (seen earlier or earlier in this answer) and not revoked before.
- * Only then is the round applied, in one transaction: results (rejected
- * ops and their dependents leave the state), pulled ops (deduplicated by
- * id), refolds, the cursor, the checkpoint.  Rounds repeat while the
+ * Only then is the round applied, in one transaction: results (proven ops
+ * leave the outbox with their receipt kept; rejected ops and their
+ * dependents leave the state), pulled ops (deduplicated by id; one of our
+ * own still in the outbox stays there until a push proves it), refolds,
+ * the cursor, the checkpoint.  A refused answer changes nothing: the ops
+ * stay queued and go again with the next sync.  Rounds repeat while the
  * outbox has more or the server says `more`.  Photos go up afterwards in
  * chunks, resuming from the server's offset, and photos pulled ops name
  * come down into the store.  The chunk size adapts to the link (internal.h,
@@ -30,6 +41,7 @@
 #include "core/checkpoint.h"
 #include "core/merkle.h"
 #include "core/names.h"
+#include "core/seal.h"
 #include "internal.h"
 
 /* Room left in a request body for the cursor and framing. */
@@ -186,6 +198,10 @@ typedef struct round {
     uint64_t old_size;
     bool new_cp;               /* the checkpoint moved */
     size_t nproof;             /* hashes in resp->consistency that linked it */
+    st_leaf *proven;           /* the ops the receipt proves, by log index; owned */
+    size_t nproven;
+    uint8_t (*receipt)[SC_HASH_LEN]; /* its hashes; owned */
+    size_t nreceipt;
 } round;
 
 static void round_free(sc_client *c, round *r)
@@ -194,6 +210,8 @@ static void round_free(sc_client *c, round *r)
         sc_op_free(&c->env, r->pulled[i]);
     sc_free(&c->env, r->pulled);
     sc_free(&c->env, r->devs);
+    sc_free(&c->env, r->proven);
+    sc_free(&c->env, r->receipt);
     if (r->resp)
         scpb__sync_response__free_unpacked(r->resp, NULL);
     memset(r, 0, sizeof *r);
@@ -377,24 +395,156 @@ static bool hash_eq(const ProtobufCBinaryData *b, const uint8_t h[SC_HASH_LEN])
     return b->len == SC_HASH_LEN && memcmp(b->data, h, SC_HASH_LEN) == 0;
 }
 
-/* Verify everything in the answer; nothing is written. */
-static sc_status verify_round(sc_client *c, const batch *b, round *r)
+/*
+ * The seal first (core/seal.h): an answer not signed by the server key for
+ * this request (nonce, body, cursor), or one that differs from what the
+ * key signed, is not the server's answer to it, and nothing in it counts.
+ */
+static sc_status check_seal(sc_client *c, const round *r, const uint8_t nonce[SC_NONCE_LEN],
+                            const uint8_t *body, size_t body_len, const uint8_t *cursor,
+                            size_t cursor_len)
+{
+    const Scpb__SyncResponse *resp = r->resp;
+    sc_err e;
+    sc_err_clear(&e);
+    Scpb__SyncSeal *got = NULL;
+    uint8_t(*leaves)[SC_HASH_LEN] = NULL;
+    sc_status s = sc_seal_open(&c->env, c->id.server_key, resp->has_seal ? resp->seal.data : NULL,
+                               resp->has_seal ? resp->seal.len : 0,
+                               resp->has_seal_sig ? resp->seal_sig.data : NULL,
+                               resp->has_seal_sig ? resp->seal_sig.len : 0, &got, &e);
+    if (s == SC_OK && !(leaves = sc_calloc(&c->env, resp->n_ops + 1, SC_HASH_LEN)))
+        s = sc_err_set(&e, SC_ERR_NOMEM, 0, "out of memory checking the answer");
+    if (s == SC_OK) {
+        /* An op without bytes counts as empty bytes; it is refused on its own further on. */
+        for (size_t i = 0; i < resp->n_ops; i++) {
+            const Scpb__LoggedOp *lo = resp->ops[i];
+            sc_merkle_leaf_hash(lo->signed_op.data, lo->has_signed_op ? lo->signed_op.len : 0,
+                                leaves[i]);
+        }
+        uint8_t hash[SC_HASH_LEN];
+        sc_sha256(body, body_len, hash);
+        sc_seal_input in = {nonce,
+                            hash,
+                            cursor != NULL,
+                            cursor,
+                            cursor_len,
+                            resp,
+                            (const uint8_t(*)[SC_HASH_LEN])leaves};
+        sc_seal want;
+        sc_seal_build(&in, &want);
+        s = sc_seal_compare(&want.msg, got, &e);
+    }
+    sc_free(&c->env, leaves);
+    if (got)
+        scpb__sync_seal__free_unpacked(got, NULL);
+    if (s == SC_ERR_NOMEM)
+        return cl_fail(c, s, 0, "%s", e.msg);
+    if (s != SC_OK)
+        return cl_fail(c, SC_ERR_UNPROVEN, 0,
+                       "sync: refused the answer of %s: %s; nothing of it was applied",
+                       c->id.server, e.msg);
+    return SC_OK;
+}
+
+static int cmp_leaf(const void *a, const void *b)
+{
+    const st_leaf *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * Proof before forgetting (DESIGN §10): every op answered accepted or
+ * duplicate leaves the outbox only when the receipt proves its exact
+ * signed bytes are a leaf of the tree the checkpoint signs, at the log
+ * index the answer gives.  Without that proof nothing is applied and the
+ * ops go again with the next sync.  r->proven and r->receipt are kept for
+ * the replica (sc_verify_replica checks them again).
+ */
+static sc_status check_receipt(sc_client *c, const batch *b, round *r)
+{
+    const Scpb__SyncResponse *resp = r->resp;
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++)
+        k += resp->results[i]->status != SCPB__OP_STATUS__OP_REJECTED;
+    if (k == 0)
+        return SC_OK;
+    const Scpb__MultiInclusionProof *p = resp->receipt;
+    if (!p || !p->has_tree_size || p->tree_size != r->cp.size ||
+        p->n_hashes > SC_MULTIPROOF_HASHES_MAX)
+        return cl_fail(c, SC_ERR_UNPROVEN, 0,
+                       "sync: %s answered %zu ops logged without proof that they are in its log "
+                       "of %llu entries; they stay in the outbox",
+                       c->id.server, k, (unsigned long long)r->cp.size);
+    r->proven = sc_calloc(&c->env, k, sizeof *r->proven);
+    r->receipt = sc_calloc(&c->env, p->n_hashes + 1, SC_HASH_LEN);
+    uint64_t *idx = sc_calloc(&c->env, k, sizeof *idx);
+    uint8_t(*leaf)[SC_HASH_LEN] = sc_calloc(&c->env, k, SC_HASH_LEN);
+    sc_status s = SC_OK;
+    if (!r->proven || !r->receipt || !idx || !leaf) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory checking a receipt");
+        goto done;
+    }
+    for (size_t i = 0, j = 0; i < b->n; i++) {
+        const Scpb__OpResult *res = resp->results[i];
+        if (res->status == SCPB__OP_STATUS__OP_REJECTED)
+            continue;
+        memcpy(r->proven[j].id, b->ids[i], SC_HASH_LEN);
+        r->proven[j].index = res->log_index;
+        sc_merkle_leaf_hash(b->ops[i].data, b->ops[i].len, r->proven[j].hash);
+        j++;
+    }
+    /* By log index; an op pushed twice is one leaf, two ops at one index are a lie. */
+    qsort(r->proven, k, sizeof *r->proven, cmp_leaf);
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (m > 0 && r->proven[i].index == r->proven[m - 1].index) {
+            if (memcmp(r->proven[i].hash, r->proven[m - 1].hash, SC_HASH_LEN) != 0) {
+                s = cl_fail(c, SC_ERR_UNPROVEN, 0,
+                            "sync: %s answered log index %llu for two different ops; they stay "
+                            "in the outbox",
+                            c->id.server, (unsigned long long)r->proven[i].index);
+                goto done;
+            }
+            continue;
+        }
+        r->proven[m] = r->proven[i];
+        idx[m] = r->proven[m].index;
+        memcpy(leaf[m], r->proven[m].hash, SC_HASH_LEN);
+        m++;
+    }
+    r->nproven = m;
+    bool ok = true;
+    for (size_t i = 0; ok && i < p->n_hashes; i++) {
+        ok = p->hashes[i].len == SC_HASH_LEN;
+        if (ok)
+            memcpy(r->receipt[i], p->hashes[i].data, SC_HASH_LEN);
+    }
+    r->nreceipt = p->n_hashes;
+    if (!ok || sc_merkle_verify_multi(idx, (const uint8_t(*)[SC_HASH_LEN])leaf, m, r->cp.size,
+                                      (const uint8_t(*)[SC_HASH_LEN])r->receipt, p->n_hashes,
+                                      r->cp.root) != SC_OK)
+        s = cl_fail(c, SC_ERR_UNPROVEN, 0,
+                    "sync: %s's proof that %zu ops are in its log of %llu entries does not "
+                    "verify; they stay in the outbox",
+                    c->id.server, m, (unsigned long long)r->cp.size);
+done:
+    sc_free(&c->env, idx);
+    sc_free(&c->env, leaf);
+    return s;
+}
+
+/*
+ * The checkpoint: signed by the server key for our origin, its fields as
+ * its note says, and consistent with the last verified one (a smaller
+ * size, another root at the same size, or a consistency proof that is
+ * missing or fails is SC_ERR_HISTORY_REWRITTEN).  Fills r->cp, r->note,
+ * r->old_size, r->new_cp and r->nproof.
+ */
+static sc_status check_checkpoint(sc_client *c, round *r)
 {
     Scpb__SyncResponse *resp = r->resp;
     sc_status s;
-    /* Per-op results. */
-    if (resp->n_results != b->n)
-        return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: %zu ops pushed but %zu results came back", b->n,
-                       resp->n_results);
-    for (size_t i = 0; i < b->n; i++) {
-        const Scpb__OpResult *res = resp->results[i];
-        if ((res->has_op_id && !hash_eq(&res->op_id, b->ids[i])) || !res->has_status ||
-            res->status < SCPB__OP_STATUS__OP_ACCEPTED || res->status > SCPB__OP_STATUS__OP_REJECTED ||
-            (res->status != SCPB__OP_STATUS__OP_REJECTED && !res->has_log_index))
-            return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: result %zu of %zu does not match its op",
-                           i + 1, b->n);
-    }
-    /* The checkpoint. */
     const Scpb__Checkpoint *cp = resp->checkpoint;
     if (!cp || !cp->note)
         return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: the answer has no checkpoint");
@@ -453,12 +603,38 @@ static sc_status verify_round(sc_client *c, const batch *b, round *r)
         /* The proof is kept with the checkpoint so `verify` can recheck the chain. */
         r->nproof = p->n_hashes;
     }
+    return SC_OK;
+}
+
+/* Verify everything in the answer but its seal (check_seal); nothing is written. */
+static sc_status verify_round(sc_client *c, const batch *b, round *r)
+{
+    Scpb__SyncResponse *resp = r->resp;
+    sc_status s;
+    /* Per-op results. */
+    if (resp->n_results != b->n)
+        return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: %zu ops pushed but %zu results came back",
+                       b->n, resp->n_results);
+    for (size_t i = 0; i < b->n; i++) {
+        const Scpb__OpResult *res = resp->results[i];
+        if ((res->has_op_id && !hash_eq(&res->op_id, b->ids[i])) || !res->has_status ||
+            res->status < SCPB__OP_STATUS__OP_ACCEPTED ||
+            res->status > SCPB__OP_STATUS__OP_REJECTED ||
+            (res->status != SCPB__OP_STATUS__OP_REJECTED && !res->has_log_index))
+            return cl_fail(c, SC_ERR_PROTOCOL, 0, "sync: result %zu of %zu does not match its op",
+                           i + 1, b->n);
+    }
+    if ((s = check_checkpoint(c, r)) != SC_OK)
+        return s;
     for (size_t i = 0; i < b->n; i++)
         if (resp->results[i]->has_log_index && resp->results[i]->log_index >= r->cp.size)
-            return cl_fail(c, SC_ERR_PROTOCOL, 0,
-                           "sync: result %zu has log index %llu beyond the checkpoint (%llu)",
-                           i + 1, (unsigned long long)resp->results[i]->log_index,
+            return cl_fail(c, SC_ERR_UNPROVEN, 0,
+                           "sync: %s answered result %zu with log index %llu beyond its "
+                           "checkpoint (%llu); the ops stay in the outbox",
+                           c->id.server, i + 1, (unsigned long long)resp->results[i]->log_index,
                            (unsigned long long)r->cp.size);
+    if ((s = check_receipt(c, b, r)) != SC_OK)
+        return s;
     /*
      * Pulled ops: signature, author, in order.  Decoding allocates through
      * the handle's allocator, so it stays on this thread; the signatures
@@ -467,6 +643,7 @@ static sc_status verify_round(sc_client *c, const batch *b, round *r)
      * the first op that fails is reported exactly as a one-by-one check
      * would report it.
      */
+    sc_err e;
     size_t n = resp->n_ops, k = n; /* k: the first op that is not there or does not decode */
     r->pulled = sc_calloc(&c->env, n + 1, sizeof *r->pulled);
     uint8_t *bad = sc_calloc(&c->env, n + 1, 1);
@@ -653,6 +830,10 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
                 rep->accepted++;
         }
     }
+    /* The receipt that let the accepted ops go, for sc_verify_replica. */
+    if (s == SC_OK && r->nproven > 0)
+        s = st_receipt_add(c, r->cp.size, r->proven, r->nproven,
+                           (const uint8_t(*)[SC_HASH_LEN])r->receipt, r->nreceipt);
     /* Dependents of rejected ops leave the state too. */
     for (size_t i = 0; i < touched.n && s == SC_OK; i++)
         s = reject_dependents(c, touched.v[i], rep);
@@ -664,9 +845,11 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
         if ((s = st_op_put(c, op, ST_PULLED, ST_ACCEPTED, true, index, &inserted)) != SC_OK)
             break;
         if (!inserted) {
+            /* One of ours still in the outbox stays there: only a receipt lets it go. */
             st_opinfo info;
             if ((s = st_op_info(c, op->id, &info)) == SC_OK && info.state != ST_REJECTED &&
-                (!info.has_index || info.state != ST_ACCEPTED))
+                (!info.has_index || info.state != ST_ACCEPTED) &&
+                !(info.origin == ST_LOCAL && info.state == ST_PENDING))
                 s = st_op_set(c, op->id, ST_ACCEPTED, true, index, 0, NULL);
             if (s != SC_OK)
                 break;
@@ -802,7 +985,7 @@ static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
     tp_resp http;
     memset(&http, 0, sizeof http);
     uint8_t *cursor = NULL, *body = NULL;
-    size_t cursor_len = 0;
+    size_t cursor_len = 0, body_len = 0;
     sc_status s = st_outbox_each(c, batch_visit, &b);
     if (s != SC_OK)
         goto done;
@@ -841,16 +1024,16 @@ static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
         req.max_pull = SC_CL_PULL_MAX;
         req.n_blobs_wanted = asked.n;
         req.blobs_wanted = wanted;
-        size_t blen = scpb__sync_request__get_packed_size(&req);
+        body_len = scpb__sync_request__get_packed_size(&req);
         sc_free(&c->env, body);
-        body = sc_alloc(&c->env, blen);
+        body = sc_alloc(&c->env, body_len);
         if (!body) {
             s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a sync request");
             goto done;
         }
         scpb__sync_request__pack(&req, body);
         tp_resp_dispose(c, &http);
-        if ((s = tp_call(c, "POST", "/v1/sync", body, blen, true, SC_CL_RESPONSE_MAX, &http)) !=
+        if ((s = tp_call(c, "POST", "/v1/sync", body, body_len, true, SC_CL_RESPONSE_MAX, &http)) !=
             SC_OK)
             goto done;
         if (http.status == 400 && cursor && attempt == 0 && strcmp(http.reason, "malformed") == 0) {
@@ -872,7 +1055,8 @@ static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
                     http.len);
         goto done;
     }
-    if ((s = take_stored(c, rep, r.resp, &asked)) != SC_OK ||
+    if ((s = check_seal(c, &r, http.nonce, body, body_len, cursor, cursor_len)) != SC_OK ||
+        (s = take_stored(c, rep, r.resp, &asked)) != SC_OK ||
         (s = verify_round(c, &b, &r)) != SC_OK || (s = apply_round(c, &b, &r, rep)) != SC_OK)
         goto done;
     for (size_t i = 0; !rep->legacy && i < r.resp->n_blobs_stored; i++)

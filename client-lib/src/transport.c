@@ -182,8 +182,9 @@ static int64_t sign_time(sc_client *c)
     return t < c->not_before_ms ? c->not_before_ms : t;
 }
 
-/* The five signature headers (docs/protocol.md §3). */
-static sc_status sign_headers(sc_client *c, const tp_req *q, struct curl_slist **h)
+/* The five signature headers (docs/protocol.md §3); nonce_out gets the nonce signed. */
+static sc_status sign_headers(sc_client *c, const tp_req *q, struct curl_slist **h,
+                              uint8_t nonce_out[16])
 {
     sc_status s = cl_key(c);
     if (s != SC_OK)
@@ -194,6 +195,7 @@ static sc_status sign_headers(sc_client *c, const tp_req *q, struct curl_slist *
     sc_sha256(q->body ? (const void *)q->body : "", q->body ? q->len : 0, hash);
     cl_hex(hash, SC_HASH_LEN, bodyhash, sizeof bodyhash);
     sc_env_random(&c->env, nonce, sizeof nonce);
+    memcpy(nonce_out, nonce, sizeof nonce);
     cl_hex(nonce, sizeof nonce, nonce_hex, sizeof nonce_hex);
     snprintf(time_text, sizeof time_text, "%lld", (long long)sign_time(c));
     size_t tl = strlen(q->target);
@@ -275,7 +277,7 @@ static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, CURLcode 
     /* No "Expect: 100-continue" round trip for chunk uploads. */
     if ((s = add_header(c, &hdr, "Expect:")) != SC_OK)
         goto done;
-    if (q->sign && (s = sign_headers(c, q, &hdr)) != SC_OK)
+    if (q->sign && (s = sign_headers(c, q, &hdr, out->nonce)) != SC_OK)
         goto done;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

@@ -3,8 +3,12 @@
  *
  * sc_verify_replica rechecks the replica on its own: every op's signature
  * over its stored bytes and its author, every kept checkpoint's signature
- * and the consistency proofs that linked them, and that folding each
- * entity's ops again gives the stored state.
+ * and the consistency proofs that linked them, every receipt (the batched
+ * inclusion proofs that let this device's ops leave the outbox) against
+ * the checkpoint it names, that every op of ours held as logged has one,
+ * and that folding each entity's ops again gives the stored state.  Ops
+ * still in the outbox are counted as unproven: nothing vouches for them
+ * yet.
  *
  * sc_verify_bundle checks a syncd export: the entries and checkpoints are
  * streamed through the core auditor (signatures, enrollments, roles,
@@ -34,7 +38,9 @@
 typedef struct vctx {
     json_t *errors;
     sc_status first;
-    uint64_t ops, ckpts, entities;
+    uint64_t ops, ckpts, entities, receipts;
+    uint8_t (*proven)[SC_HASH_LEN]; /* op ids the receipts prove; sorted before use */
+    size_t nproven, capproven;
     uint64_t prev_size;
     uint8_t prev_root[SC_HASH_LEN];
     bool have_prev;
@@ -141,6 +147,84 @@ static sc_status verify_ckpt(sc_client *c, void *ctx, const char *note, size_t n
     return SC_OK;
 }
 
+/* A receipt proves its ops' stored bytes in the tree of a stored checkpoint. */
+static sc_status verify_receipt(sc_client *c, void *ctx, uint64_t size, const st_leaf *leaves,
+                                size_t n, const uint8_t (*proof)[SC_HASH_LEN], size_t nproof)
+{
+    vctx *v = ctx;
+    uint64_t nth = ++v->receipts;
+    uint8_t root[SC_HASH_LEN];
+    sc_status s = st_ckpt_root(c, size, root);
+    if (s == SC_ERR_NOT_FOUND) {
+        problem(c, v, SC_ERR_PROOF, "receipt %llu: no verified checkpoint of size %llu",
+                (unsigned long long)nth, (unsigned long long)size);
+        return SC_OK;
+    }
+    if (s != SC_OK)
+        return s;
+    uint64_t *idx = sc_calloc(&c->env, n ? n : 1, sizeof *idx);
+    uint8_t(*leaf)[SC_HASH_LEN] = sc_calloc(&c->env, n ? n : 1, SC_HASH_LEN);
+    if (v->nproven + n > v->capproven) {
+        size_t cap = (v->nproven + n) * 2;
+        uint8_t(*np)[SC_HASH_LEN] = sc_realloc_array(&c->env, v->proven, cap, SC_HASH_LEN);
+        if (np) {
+            v->proven = np;
+            v->capproven = cap;
+        }
+    }
+    if (!idx || !leaf || v->nproven + n > v->capproven) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+        goto done;
+    }
+    bool have_all = true;
+    for (size_t i = 0; i < n && s == SC_OK; i++) {
+        sc_op *op = NULL;
+        idx[i] = leaves[i].index;
+        s = st_op_load(c, leaves[i].id, &op);
+        if (s == SC_OK)
+            sc_merkle_leaf_hash(op->signed_bytes, op->signed_len, leaf[i]);
+        sc_op_free(&c->env, op);
+        if (s == SC_ERR_NOT_FOUND) {
+            have_all = false;
+            s = SC_OK;
+        }
+        memcpy(v->proven[v->nproven++], leaves[i].id, SC_HASH_LEN);
+    }
+    if (s != SC_OK)
+        goto done;
+    if (!have_all)
+        problem(c, v, SC_ERR_PROOF, "receipt %llu: it names an op the replica does not hold",
+                (unsigned long long)nth);
+    else if (sc_merkle_verify_multi(idx, (const uint8_t(*)[SC_HASH_LEN])leaf, n, size, proof,
+                                    nproof, root) != SC_OK)
+        problem(c, v, SC_ERR_PROOF,
+                "receipt %llu: the proof that %zu ops are in the log of %llu entries does not "
+                "verify",
+                (unsigned long long)nth, n, (unsigned long long)size);
+done:
+    sc_free(&c->env, idx);
+    sc_free(&c->env, leaf);
+    return s;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return memcmp(a, b, SC_HASH_LEN);
+}
+
+/* An op of ours held as logged must be one a receipt proves. */
+static sc_status verify_logged(sc_client *c, void *ctx, const uint8_t id[SC_HASH_LEN])
+{
+    vctx *v = ctx;
+    if (v->nproven && bsearch(id, v->proven, v->nproven, SC_HASH_LEN, cmp_id))
+        return SC_OK;
+    char hex[SC_HASH_HEX];
+    cl_hex(id, SC_HASH_LEN, hex, sizeof hex);
+    problem(c, v, SC_ERR_PROOF, "op %.16s: held as logged, but no receipt proves it is in the log",
+            hex);
+    return SC_OK;
+}
+
 static sc_status verify_state(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
 {
     vctx *v = ctx;
@@ -184,19 +268,30 @@ sc_status sc_verify_replica(sc_client *c, char **json)
     v.errors = json_array();
     if (!v.errors)
         return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    int64_t unproven = 0;
     if ((s = st_ops_bytes_each(c, verify_op, &v)) == SC_OK &&
-        (s = st_ckpt_each(c, verify_ckpt, &v)) == SC_OK)
+        (s = st_ckpt_each(c, verify_ckpt, &v)) == SC_OK &&
+        (s = st_receipts_each(c, verify_receipt, &v)) == SC_OK) {
+        if (v.nproven)
+            qsort(v.proven, v.nproven, SC_HASH_LEN, cmp_id);
+        s = st_logged_own_each(c, verify_logged, &v);
+    }
+    if (s == SC_OK)
         s = st_entities_each(c, 0, true, verify_state, &v);
+    if (s == SC_OK)
+        s = st_count(c, "outbox", &unproven);
     if (s == SC_OK && json) {
-        json_t *o = json_pack("{s:b,s:I,s:I,s:I,s:O}", "ok", v.first == SC_OK, "ops",
+        json_t *o = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:O}", "ok", v.first == SC_OK, "ops",
                               (json_int_t)v.ops, "entities", (json_int_t)v.entities, "checkpoints",
-                              (json_int_t)v.ckpts, "errors", v.errors);
+                              (json_int_t)v.ckpts, "receipts", (json_int_t)v.receipts, "unproven",
+                              (json_int_t)unproven, "errors", v.errors);
         *json = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
         if (!*json)
             s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
     }
     json_decref(v.errors);
+    sc_free(&c->env, v.proven);
     if (s == SC_OK && v.first != SC_OK)
         s = v.first; /* the message of the first problem is on the handle */
     return s;

@@ -21,6 +21,7 @@
 
 #include "core/checkpoint.h"
 #include "core/merkle.h"
+#include "core/seal.h"
 #include "faultproxy.h"
 #include "sctest_fixture.h"
 #include "sctest_reliab.h"
@@ -30,7 +31,24 @@
 #define BLOBS_MAX 8
 #define CHUNKS_MAX 64
 
-enum mode { M_OK, M_GARBAGE, M_REWRITE_ROOT, M_SHRINK, M_BAD_PROOF, M_MORE_FOREVER, M_UNAVAILABLE };
+enum mode {
+    M_OK,
+    M_GARBAGE,
+    M_REWRITE_ROOT,
+    M_SHRINK,
+    M_BAD_PROOF,
+    M_MORE_FOREVER,
+    M_UNAVAILABLE,
+    /* Lies, each about one thing; the answer is otherwise honest. */
+    M_NO_SEAL,       /* no seal: a syncd older than the client, or a forged answer */
+    M_FOREIGN_SEAL,  /* a seal signed by another key */
+    M_REPLAYED_SEAL, /* sealed for another request (another nonce) */
+    M_FORGE_ACCEPT,  /* says accepted without logging, sealed: only a receipt can tell */
+    M_NO_RECEIPT,    /* logs and seals, but proves nothing */
+    M_BAD_RECEIPT,   /* a receipt whose first hash is wrong */
+    M_DROP_PULLED,   /* one pulled op dropped after sealing */
+    M_FORGE_REJECT,  /* every result turned into a rejection after sealing */
+};
 
 typedef struct blob {
     uint8_t sha[SC_HASH_LEN];
@@ -219,6 +237,74 @@ static void send_msg(int fd, int status, const ProtobufCMessage *m)
     free(b);
 }
 
+static int cmp_index(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The receipt of the accepted and duplicate results in the tree of size; false when none. */
+static bool prove(srv *s, const Scpb__SyncResponse *out, uint64_t size,
+                  uint8_t (*hashes)[SC_HASH_LEN], ProtobufCBinaryData *rh,
+                  Scpb__MultiInclusionProof *mp)
+{
+    uint64_t idx[LOG_MAX];
+    size_t k = 0;
+    for (size_t i = 0; i < out->n_results; i++)
+        if (out->results[i]->status != SCPB__OP_STATUS__OP_REJECTED &&
+            out->results[i]->log_index < size)
+            idx[k++] = out->results[i]->log_index;
+    if (k == 0)
+        return false;
+    qsort(idx, k, sizeof *idx, cmp_index);
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++)
+        if (m == 0 || idx[i] != idx[m - 1])
+            idx[m++] = idx[i];
+    size_t n = 0;
+    ck_assert_int_eq(
+        sc_merkle_multi_proof(node, s, idx, m, size, hashes, SC_PROOF_HASHES_MAX * 8, &n), SC_OK);
+    for (size_t i = 0; i < n; i++)
+        rh[i] = (ProtobufCBinaryData){SC_HASH_LEN, hashes[i]};
+    mp->has_tree_size = true;
+    mp->tree_size = size;
+    mp->n_hashes = n;
+    mp->hashes = rh;
+    return true;
+}
+
+/* Seal the answer as syncd does (core/seal.h), or as the mode lies about it. */
+static void seal_answer(srv *s, const req *r, const Scpb__SyncRequest *q, Scpb__SyncResponse *out,
+                        uint8_t seal[SC_SEAL_MAX], uint8_t sig[SC_SIG_LEN])
+{
+    uint8_t nonce[SC_NONCE_LEN], body[SC_HASH_LEN], (*leaves)[SC_HASH_LEN];
+    ck_assert_int_eq(sc_hex_decode(r->nonce, strlen(r->nonce), nonce, sizeof nonce), SC_OK);
+    if (s->mode == M_REPLAYED_SEAL)
+        nonce[0] ^= 1;
+    sc_sha256(r->body, r->len, body);
+    leaves = calloc(out->n_ops + 1, SC_HASH_LEN);
+    for (size_t i = 0; i < out->n_ops; i++)
+        sc_merkle_leaf_hash(out->ops[i]->signed_op.data, out->ops[i]->signed_op.len, leaves[i]);
+    sc_seal_input in = {nonce,
+                        body,
+                        q->has_cursor,
+                        q->cursor.data,
+                        q->cursor.len,
+                        out,
+                        (const uint8_t(*)[SC_HASH_LEN])leaves};
+    sc_seal built;
+    sc_seal_build(&in, &built);
+    sc_keypair *key = s->mode == M_FOREIGN_SEAL ? sct_key(77) : s->f->server;
+    size_t len = 0;
+    ck_assert_int_eq(sc_seal_sign(NULL, key, &built, seal, SC_SEAL_MAX, &len, sig), SC_OK);
+    if (key != s->f->server)
+        sc_keypair_free(key);
+    free(leaves);
+    out->has_seal = out->has_seal_sig = true;
+    out->seal = (ProtobufCBinaryData){len, seal};
+    out->seal_sig = (ProtobufCBinaryData){SC_SIG_LEN, sig};
+}
+
 static void do_sync(srv *s, int fd, const req *r)
 {
     if (s->mode == M_UNAVAILABLE) {
@@ -274,6 +360,11 @@ static void do_sync(srv *s, int fd, const req *r)
                                          : SCPB__REASON__REASON_FORBIDDEN_ROLE;
             res[i].message = dep_rejected ? "a dep is not logged" : "not allowed here";
             memcpy(s->rejected[s->nrejected++], op->id, SC_HASH_LEN);
+        } else if (s->mode == M_FORGE_ACCEPT) {
+            /* A made-up index inside the log, and nothing logged. */
+            res[i].status = SCPB__OP_STATUS__OP_ACCEPTED;
+            res[i].has_log_index = true;
+            res[i].log_index = s->n - 1 - i % s->n;
         } else {
             res[i].status = SCPB__OP_STATUS__OP_ACCEPTED;
             res[i].has_log_index = true;
@@ -375,6 +466,26 @@ static void do_sync(srv *s, int fd, const req *r)
         out.cursor = q->cursor;
     }
     out.checkpoint = &ck;
+    uint8_t receipt[SC_PROOF_HASHES_MAX * 8][SC_HASH_LEN];
+    ProtobufCBinaryData rh[SC_PROOF_HASHES_MAX * 8];
+    Scpb__MultiInclusionProof mp = SCPB__MULTI_INCLUSION_PROOF__INIT;
+    if (s->mode != M_NO_RECEIPT && prove(s, &out, cp.size, receipt, rh, &mp))
+        out.receipt = &mp;
+    if (s->mode == M_BAD_RECEIPT && mp.n_hashes > 0)
+        receipt[0][0] ^= 1;
+    uint8_t seal[SC_SEAL_MAX], sig[SC_SIG_LEN];
+    if (s->mode != M_NO_SEAL)
+        seal_answer(s, r, q, &out, seal, sig);
+    if (s->mode == M_DROP_PULLED && out.n_ops > 0)
+        out.n_ops--;
+    if (s->mode == M_FORGE_REJECT)
+        for (size_t k = 0; k < out.n_results; k++) {
+            res[k].status = SCPB__OP_STATUS__OP_REJECTED;
+            res[k].has_log_index = false;
+            res[k].has_reason = true;
+            res[k].reason = SCPB__REASON__REASON_FORBIDDEN_ROLE;
+            res[k].message = "forged";
+        }
     send_msg(fd, 200, &out.base);
     free(lo);
     free(lop);
@@ -776,8 +887,9 @@ START_TEST(batches_and_more)
 }
 END_TEST
 
-/* Nothing from a failing answer is applied; the outbox and checkpoint stay. */
-static void expect_failure(fx *f, sc_status want, const char *needle)
+/* Nothing from a failing answer is applied; the outbox and checkpoint stay; the message names
+ * the server when server is not NULL. */
+static void expect_failure_from(fx *f, sc_status want, const char *needle, const char *server)
 {
     long long outbox = fx_count(f, "outbox"), ops = fx_count(f, "ops");
     char *json = NULL;
@@ -787,8 +899,15 @@ static void expect_failure(fx *f, sc_status want, const char *needle)
     ck_assert_ptr_null(json);
     ck_assert_msg(strstr(sc_client_errmsg(f->c), needle) != NULL, "message: %s",
                   sc_client_errmsg(f->c));
+    ck_assert_msg(!server || strstr(sc_client_errmsg(f->c), server) != NULL,
+                  "the message does not name %s: %s", server, sc_client_errmsg(f->c));
     ck_assert_int_eq(fx_count(f, "outbox"), outbox);
     ck_assert_int_eq(fx_count(f, "ops"), ops);
+}
+
+static void expect_failure(fx *f, sc_status want, const char *needle)
+{
+    expect_failure_from(f, want, needle, NULL);
 }
 
 START_TEST(garbage_and_unreachable)
@@ -870,6 +989,198 @@ START_TEST(history_rewrites_are_caught)
     char *json = NULL;
     ck_assert_int_eq(sc_verify_replica(f.c, &json), SC_OK);
     sc_json_free(f.c, json);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+/* How many times op id is in the server's log. */
+static int logged_times(srv *s, const uint8_t id[SC_HASH_LEN])
+{
+    int times = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        sc_op *op = NULL;
+        ck_assert_int_eq(sc_op_open(NULL, s->log[i], s->loglen[i], 0, &op, NULL), SC_OK);
+        times += memcmp(op->id, id, SC_HASH_LEN) == 0;
+        sc_op_free(NULL, op);
+    }
+    return times;
+}
+
+typedef struct ids {
+    uint8_t v[16][SC_HASH_LEN];
+    size_t n;
+} ids;
+
+static sc_status outbox_visit(sc_client *c, void *ctx, const uint8_t id[SC_HASH_LEN],
+                              const uint8_t *b, size_t len, bool *stop)
+{
+    (void)c;
+    (void)b;
+    (void)len;
+    (void)stop;
+    ids *x = ctx;
+    ck_assert_uint_lt(x->n, 16);
+    memcpy(x->v[x->n++], id, SC_HASH_LEN);
+    return SC_OK;
+}
+
+/* The replica verifies; its JSON's "unproven" and "receipts" are returned. */
+static void verify_counts(fx *f, long long *unproven, long long *receipts)
+{
+    char *json = NULL;
+    sc_status st = sc_verify_replica(f->c, &json);
+    ck_assert_msg(st == SC_OK, "verify: %s", sc_client_errmsg(f->c));
+    json_t *o = fx_json(f, json);
+    ck_assert(json_is_true(json_object_get(o, "ok")));
+    *unproven = json_integer_value(json_object_get(o, "unproven"));
+    *receipts = json_integer_value(json_object_get(o, "receipts"));
+    json_decref(o);
+}
+
+/*
+ * Proof before forgetting.  Each lie below is refused with SC_ERR_UNPROVEN
+ * and a message that names the server and what is wrong; nothing of the
+ * answer is applied, the ops stay in the outbox and count as unproven, and
+ * the next honest answer delivers each of them to the log exactly once.
+ */
+START_TEST(answers_without_proof_change_nothing)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    srv s;
+    srv_start(&s, &f);
+    json_decref(sync_ok(&f));
+    char check[SC_ID_HEX_LEN], url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
+    fx_check(&f, check);
+    ck_assert_int_eq(sc_note_add(f.c, check, "one"), SC_OK);
+    ck_assert_int_eq(sc_note_add(f.c, check, "two"), SC_OK);
+    ids pending = {0};
+    ck_assert_int_eq(st_outbox_each(f.c, outbox_visit, &pending), SC_OK);
+    ck_assert_uint_eq(pending.n, 3);
+    const struct {
+        enum mode mode;
+        const char *why;
+    } lies[] = {
+        /* First, while the ops are not logged; every other lie logs them (then: duplicates). */
+        {M_FORGE_ACCEPT, "does not verify"},
+        {M_NO_SEAL, "carries no seal"},
+        {M_FOREIGN_SEAL, "not signed by the server key"},
+        {M_REPLAYED_SEAL, "answers another request"},
+        {M_NO_RECEIPT, "without proof"},
+        {M_BAD_RECEIPT, "does not verify"},
+        {M_FORGE_REJECT, "results differ"},
+    };
+    for (size_t i = 0; i < sizeof lies / sizeof lies[0]; i++) {
+        s.mode = lies[i].mode;
+        expect_failure_from(&f, SC_ERR_UNPROVEN, lies[i].why, url);
+        ck_assert_int_eq(fx_count(&f, "outbox"), 3);
+        long long unproven, receipts;
+        verify_counts(&f, &unproven, &receipts);
+        ck_assert_int_eq(unproven, 3);
+        ck_assert_int_eq(receipts, 0); /* nothing of ours was ever proven */
+    }
+    s.mode = M_OK;
+    json_t *o = sync_ok(&f);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "pushed")), 3);
+    json_decref(o);
+    ck_assert_int_eq(fx_count(&f, "outbox"), 0);
+    for (size_t i = 0; i < pending.n; i++)
+        ck_assert_int_eq(logged_times(&s, pending.v[i]), 1);
+    long long unproven, receipts;
+    verify_counts(&f, &unproven, &receipts);
+    ck_assert_int_eq(unproven, 0);
+    ck_assert_int_eq(receipts, 1);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+/* A pulled op dropped (or any pulled op changed) after the server sealed the answer. */
+START_TEST(thinned_pulls_are_refused)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    srv s;
+    srv_start(&s, &f);
+    json_decref(sync_ok(&f));
+    /* Another device's two notes on the shared target arrive with the next pull. */
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    ids head = {0};
+    ck_assert_int_eq(st_outbox_each(f.c, outbox_visit, &head), SC_OK);
+    json_decref(sync_ok(&f));
+    uint8_t ent[SC_ID_LEN];
+    ck_assert(cl_parse_id(check, ent));
+    uint64_t clock = sc_hlc_make(f.t.now_ms + 1000, 0);
+    for (int i = 0; i < 2; i++) {
+        sc_op *n = sct_op_note(f.other, &clock, ent, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+                               (const uint8_t(*)[SC_HASH_LEN])head.v, 1, "theirs");
+        log_add(&s, n->signed_bytes, n->signed_len);
+        memcpy(head.v[0], n->id, SC_HASH_LEN);
+        sc_op_free(NULL, n);
+    }
+    char *cursor_before = NULL;
+    size_t cl = 0;
+    ck_assert_int_eq(st_meta_get_alloc(f.c, "cursor", (uint8_t **)&cursor_before, &cl), SC_OK);
+    long long ops = fx_count(&f, "ops");
+    s.mode = M_DROP_PULLED;
+    expect_failure(&f, SC_ERR_UNPROVEN, "pulled ops differ");
+    /* The cursor and the checkpoint stayed: the next honest pull brings both. */
+    char *cursor_after = NULL;
+    size_t cl2 = 0;
+    ck_assert_int_eq(st_meta_get_alloc(f.c, "cursor", (uint8_t **)&cursor_after, &cl2), SC_OK);
+    ck_assert_uint_eq(cl, cl2);
+    ck_assert_mem_eq(cursor_before, cursor_after, cl);
+    sc_free(&f.c->env, cursor_before);
+    sc_free(&f.c->env, cursor_after);
+    s.mode = M_OK;
+    json_t *o = sync_ok(&f);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "pulled")), 2);
+    json_decref(o);
+    ck_assert_int_eq(fx_count(&f, "ops"), ops + 2);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
+/*
+ * One of our ops the server logged but whose answer we never got (a lost
+ * response), met again in a pull before we pushed it again, stays in the
+ * outbox: a pull is not a receipt.  It goes again and is proven as a
+ * duplicate.
+ */
+START_TEST(own_ops_pulled_stay_until_proven)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    f.c->opt.batch_ops = 1;
+    srv s;
+    srv_start(&s, &f);
+    json_decref(sync_ok(&f));
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    ck_assert_int_eq(sc_note_add(f.c, check, "lost answer"), SC_OK);
+    ids pending = {0};
+    ck_assert_int_eq(st_outbox_each(f.c, outbox_visit, &pending), SC_OK);
+    ck_assert_uint_eq(pending.n, 2);
+    /* The note reached the log; its answer was lost. */
+    sc_op *note = NULL;
+    ck_assert_int_eq(st_op_load(f.c, pending.v[1], &note), SC_OK);
+    log_add(&s, note->signed_bytes, note->signed_len);
+    sc_op_free(&f.c->env, note);
+    int before = s.requests;
+    json_t *o = sync_ok(&f);
+    json_decref(o);
+    /* Round 1 pushed the check and pulled the note, which stayed queued; round 2 proved it. */
+    ck_assert_int_ge(s.requests - before, 2);
+    ck_assert_int_eq(fx_count(&f, "outbox"), 0);
+    ck_assert_int_eq(logged_times(&s, pending.v[1]), 1);
+    long long unproven, receipts;
+    verify_counts(&f, &unproven, &receipts);
+    ck_assert_int_eq(unproven, 0);
+    ck_assert_int_eq(receipts, 2);
     srv_stop(&s);
     fx_close(&f);
 }
@@ -1492,6 +1803,9 @@ static Suite *suite(void)
         {"batches_and_more", batches_and_more},
         {"garbage_and_unreachable", garbage_and_unreachable},
         {"history_rewrites_are_caught", history_rewrites_are_caught},
+        {"answers_without_proof_change_nothing", answers_without_proof_change_nothing},
+        {"thinned_pulls_are_refused", thinned_pulls_are_refused},
+        {"own_ops_pulled_stay_until_proven", own_ops_pulled_stay_until_proven},
         {"upload_resumes_from_the_server_offset", upload_resumes_from_the_server_offset},
         {"retries_back_off_then_give_up", retries_back_off_then_give_up},
         {"upload_chunks_grow_while_the_link_is_fast", upload_chunks_grow_while_the_link_is_fast},

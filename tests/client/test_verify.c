@@ -305,6 +305,81 @@ START_TEST(status_reports_the_replica_hash)
 }
 END_TEST
 
+static void sql(fx *f, const char *q, const void *blob, size_t len)
+{
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(f->c->db, q, -1, &st, NULL), SQLITE_OK);
+    if (blob)
+        sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
+/*
+ * Proof before forgetting, checked again offline: an op of ours held as
+ * logged needs a receipt that proves its bytes in a verified checkpoint's
+ * tree.  A receipt that does not verify, or none at all, is a problem; an
+ * op still in the outbox is counted as unproven.  Ops acknowledged before
+ * the replica kept receipts (below meta receipts_from) need none.
+ */
+START_TEST(receipts_are_checked_again)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    json_t *o = verify(&f, SC_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "unproven")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "receipts")), 0);
+    json_decref(o);
+
+    /* Logged at index 1 of a two-leaf tree, as a sync would have proven it. */
+    sqlite3_stmt *st;
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(f.c->db, "SELECT id, signed FROM ops WHERE origin = 0", -1, &st, NULL),
+        SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    st_leaf leaf = {.index = 1};
+    uint8_t other[SC_HASH_LEN], mine[SC_HASH_LEN];
+    memcpy(leaf.id, sqlite3_column_blob(st, 0), SC_HASH_LEN);
+    sc_merkle_leaf_hash(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), mine);
+    sqlite3_finalize(st);
+    sc_merkle_leaf_hash((const uint8_t *)"someone else's op", 17, other);
+    sc_checkpoint cp = {.origin = "test.example/log", .size = 2, .time_ms = f.t.now_ms};
+    sc_merkle_node_hash(other, mine, cp.root);
+    char note[SC_CHECKPOINT_NOTE_MAX];
+    size_t nl = 0;
+    ck_assert_int_eq(sc_checkpoint_sign(NULL, f.server, &cp, note, sizeof note, &nl, NULL), SC_OK);
+    ck_assert_int_eq(st_begin(f.c), SC_OK);
+    ck_assert_int_eq(st_ckpt_add(f.c, note, nl, 2, cp.root, NULL, 0), SC_OK);
+    ck_assert_int_eq(st_op_set(f.c, leaf.id, ST_ACCEPTED, true, 1, 0, NULL), SC_OK);
+    ck_assert_int_eq(st_receipt_add(f.c, 2, &leaf, 1, (const uint8_t(*)[SC_HASH_LEN])other, 1),
+                     SC_OK);
+    ck_assert_int_eq(st_commit(f.c), SC_OK);
+    o = verify(&f, SC_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "unproven")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "receipts")), 1);
+    json_decref(o);
+
+    /* The receipt's hash changed: it proves nothing. */
+    other[3] ^= 1;
+    sql(&f, "UPDATE receipts SET proof = ?", other, SC_HASH_LEN);
+    o = verify(&f, SC_ERR_PROOF);
+    ck_assert(json_is_false(json_object_get(o, "ok")));
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "does not verify"));
+    json_decref(o);
+    /* No receipt at all for an op held as logged. */
+    sql(&f, "DELETE FROM receipts", NULL, 0);
+    o = verify(&f, SC_ERR_PROOF);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "no receipt proves it"));
+    json_decref(o);
+    /* Unless it was acknowledged before this replica kept receipts. */
+    sql(&f, "UPDATE meta SET value = 1000000 WHERE key = 'receipts_from'", NULL, 0);
+    json_decref(verify(&f, SC_OK));
+    fx_close(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("verify");
@@ -322,6 +397,9 @@ static Suite *suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("bundle_names_the_first_bad_entry");
     tcase_add_test(tc, bundle_names_the_first_bad_entry);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("receipts_are_checked_again");
+    tcase_add_test(tc, receipts_are_checked_again);
     suite_add_tcase(s, tc);
     tc = tcase_create("status_reports_the_replica_hash");
     tcase_add_test(tc, status_reports_the_replica_hash);

@@ -9,6 +9,7 @@
  * code under test only asks for subtrees inside the size it works on.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,6 +421,182 @@ static void check_consistency(store *s, uint64_t old, uint64_t size, int compare
             ck_assert_mem_eq(proof, want, n * H);
     }
     check_consistency_mutations(old, size, old_root, root, (const uint8_t(*)[H])proof, n, rng);
+}
+
+/*
+ * MULTI(S, D[lo:hi]): the batched proof, naively.  A range holding no
+ * proven leaf gives its MTH; a proven leaf gives nothing; anything else is
+ * its two RFC halves, left first.  in[i] marks the proven leaves.
+ */
+static void ref_multi(const uint8_t (*lh)[H], const bool *in, uint64_t lo, uint64_t hi,
+                      uint8_t (*out)[H], size_t *len)
+{
+    bool any = false;
+    for (uint64_t i = lo; i < hi && !any; i++)
+        any = in[i];
+    if (!any) {
+        ref_mth(lh + lo, hi - lo, out[(*len)++]);
+        return;
+    }
+    if (hi - lo == 1)
+        return;
+    uint64_t k = ref_split(hi - lo);
+    ref_multi(lh, in, lo, lo + k, out, len);
+    ref_multi(lh, in, lo + k, hi, out, len);
+}
+
+/*
+ * A valid batched proof must fail under every change: a bit of any proof
+ * hash, of any proven leaf's hash or of the root; the proof one hash short
+ * or one too long; two adjacent hashes swapped; a proven leaf moved to an
+ * index not proven.
+ */
+static void check_multi_mutations(const uint64_t *idx, const uint8_t (*leaf)[H], size_t k,
+                                  uint64_t size, const uint8_t (*proof)[H], size_t n,
+                                  const uint8_t root[H], uint64_t *rng)
+{
+    ck_assert_int_eq(sc_merkle_verify_multi(idx, leaf, k, size, proof, n, root), SC_OK);
+    uint8_t(*p)[H] = calloc(n + 2, H);
+    uint8_t(*l)[H] = calloc(k, H);
+    uint64_t *moved = calloc(k, sizeof *moved);
+    uint8_t x[H];
+    ck_assert(p && l && moved);
+    /* Every hash of a short proof; a sample of 24 of a long one (each try walks it all). */
+    for (size_t t = 0; t < n && t < 24; t++) {
+        size_t j = n <= 24 ? t : (size_t)rng_below(rng, n);
+        memcpy(p, proof, n * H);
+        flip(p[j], rng);
+        ck_assert_int_eq(
+            sc_merkle_verify_multi(idx, leaf, k, size, (const uint8_t(*)[H])p, n, root),
+            SC_ERR_PROOF);
+    }
+    for (size_t t = 0; t < k && t < 24; t++) {
+        size_t j = k <= 24 ? t : (size_t)rng_below(rng, k);
+        memcpy(l, leaf, k * H);
+        flip(l[j], rng);
+        ck_assert_int_eq(
+            sc_merkle_verify_multi(idx, (const uint8_t(*)[H])l, k, size, proof, n, root),
+            SC_ERR_PROOF);
+    }
+    memcpy(x, root, H);
+    flip(x, rng);
+    ck_assert_int_eq(sc_merkle_verify_multi(idx, leaf, k, size, proof, n, x), SC_ERR_PROOF);
+    if (n > 0)
+        ck_assert_int_eq(sc_merkle_verify_multi(idx, leaf, k, size, proof, n - 1, root),
+                         SC_ERR_PROOF);
+    memcpy(p, proof, n * H);
+    memcpy(p[n], root, H);
+    ck_assert_int_eq(
+        sc_merkle_verify_multi(idx, leaf, k, size, (const uint8_t(*)[H])p, n + 1, root),
+        SC_ERR_PROOF);
+    if (n > 1) {
+        size_t j = (size_t)rng_below(rng, n - 1);
+        memcpy(p, proof, n * H);
+        memcpy(p[j], proof[j + 1], H);
+        memcpy(p[j + 1], proof[j], H);
+        ck_assert_int_eq(
+            sc_merkle_verify_multi(idx, leaf, k, size, (const uint8_t(*)[H])p, n, root),
+            SC_ERR_PROOF);
+    }
+    /* One proven leaf claimed at a neighbouring index that is not proven. */
+    size_t j = (size_t)rng_below(rng, k);
+    for (int d = -1; d <= 1; d += 2) {
+        uint64_t to = idx[j] + (uint64_t)(int64_t)d;
+        if ((d < 0 && idx[j] == 0) || to >= size || (j > 0 && to <= idx[j - 1]) ||
+            (j + 1 < k && to >= idx[j + 1]))
+            continue;
+        memcpy(moved, idx, k * sizeof *moved);
+        moved[j] = to;
+        ck_assert_int_eq(sc_merkle_verify_multi(moved, leaf, k, size, proof, n, root),
+                         SC_ERR_PROOF);
+    }
+    free(p);
+    free(l);
+    free(moved);
+}
+
+/*
+ * The batched proof of idx[0..k) in size from the store: equals MULTI (when
+ * compare_ref), has the length sc_merkle_multi_proof_len says and at most
+ * 64 k hashes, asks only for subtrees inside size, verifies, and resists
+ * mutation.  Returns the hash count.
+ */
+static size_t check_multi(store *s, const uint64_t *idx, size_t k, uint64_t size, int compare_ref,
+                          uint64_t *rng)
+{
+    size_t cap = k * 64 + 1, n = 99;
+    uint8_t(*proof)[H] = calloc(cap, H);
+    uint8_t(*leaf)[H] = calloc(k, H);
+    uint8_t root[H];
+    ck_assert(proof && leaf);
+    s->limit = size;
+    ck_assert_int_eq(sc_merkle_multi_proof(store_node, s, idx, k, size, proof, cap, &n), SC_OK);
+    ck_assert_uint_eq(n, sc_merkle_multi_proof_len(idx, k, size));
+    ck_assert_uint_le(n, k * 64);
+    ck_assert_int_eq(sc_merkle_root(store_node, s, size, root), SC_OK);
+    ck_assert_uint_eq(s->violations, 0);
+    if (compare_ref) {
+        bool *in = calloc(size, sizeof *in);
+        uint8_t(*want)[H] = calloc(cap, H);
+        ck_assert(in && want);
+        for (size_t j = 0; j < k; j++)
+            in[idx[j]] = true;
+        size_t len = 0;
+        ref_multi((const uint8_t(*)[H])s->level[0], in, 0, size, want, &len);
+        ck_assert_uint_eq(n, len);
+        if (n)
+            ck_assert_mem_eq(proof, want, n * H);
+        free(in);
+        free(want);
+    }
+    for (size_t j = 0; j < k; j++)
+        memcpy(leaf[j], s->level[0][idx[j]], H);
+    check_multi_mutations(idx, (const uint8_t(*)[H])leaf, k, size, (const uint8_t(*)[H])proof, n,
+                          root, rng);
+    free(proof);
+    free(leaf);
+    return n;
+}
+
+/*
+ * A batched proof of one leaf holds the RFC inclusion proof's hashes (PATH,
+ * bottom-up) left to right: the left siblings from the top down, then the
+ * right siblings from the bottom up.
+ */
+static void expect_one_leaf(uint64_t index, uint64_t size, const uint8_t (*path)[H],
+                            const uint8_t (*multi)[H], size_t n)
+{
+    char shape[80];
+    inclusion_shape(index, size, shape);
+    ck_assert_uint_eq(strlen(shape), n);
+    size_t at = 0;
+    for (size_t j = n; j-- > 0;)
+        if (shape[j] == 'l')
+            ck_assert_mem_eq(multi[at++], path[j], H);
+    for (size_t j = 0; j < n; j++)
+        if (shape[j] == 'r')
+            ck_assert_mem_eq(multi[at++], path[j], H);
+    ck_assert_uint_eq(at, n);
+}
+
+/* k distinct random leaves of size, ascending, into idx (k <= size). */
+static void random_leaves(uint64_t *rng, uint64_t size, size_t k, uint64_t *idx)
+{
+    size_t have = 0;
+    while (have < k) {
+        uint64_t v = rng_below(rng, size), j = have;
+        bool dup = false;
+        for (size_t i = 0; i < have; i++)
+            dup = dup || idx[i] == v;
+        if (dup)
+            continue;
+        while (j > 0 && idx[j - 1] > v) {
+            idx[j] = idx[j - 1];
+            j--;
+        }
+        idx[j] = v;
+        have++;
+    }
 }
 
 /* ---- the CT vectors ---- */
@@ -941,6 +1118,205 @@ START_TEST(test_node_errors)
 END_TEST
 
 /*
+ * Batched proofs against the CT vectors: for one leaf, the proof is the
+ * vector's inclusion proof top-down; for leaves 0 and 5 of 7 it is, by
+ * the definition, [leaf 1, MTH(D[2:4]), leaf 4, leaf 6].
+ */
+START_TEST(test_multi_vectors)
+{
+    vectors v;
+    load_vectors(&v);
+    store s;
+    vector_store(&s, &v);
+    uint64_t rng = 71;
+    for (size_t i = 0; i < v.ninc; i++) {
+        const vec_proof *vp = &v.inc[i];
+        uint8_t proof[SC_PROOF_HASHES_MAX][H];
+        size_t n = 99;
+        s.limit = vp->b;
+        ck_assert_int_eq(
+            sc_merkle_multi_proof(store_node, &s, &vp->a, 1, vp->b, proof, SC_PROOF_HASHES_MAX, &n),
+            SC_OK);
+        ck_assert_uint_eq(n, vp->n);
+        expect_one_leaf(vp->a, vp->b, (const uint8_t(*)[H])vp->hash, (const uint8_t(*)[H])proof, n);
+        ck_assert_int_eq(sc_merkle_verify_multi(&vp->a, (const uint8_t(*)[H]) & s.level[0][vp->a],
+                                                1, vp->b, (const uint8_t(*)[H])proof, n,
+                                                v.root[vp->b]),
+                         SC_OK);
+        check_multi(&s, &vp->a, 1, vp->b, 1, &rng);
+    }
+    const uint64_t idx[2] = {0, 5};
+    uint8_t proof[8][H], want[4][H], leaf[2][H];
+    size_t n = 0;
+    s.limit = 7;
+    ck_assert_int_eq(sc_merkle_multi_proof(store_node, &s, idx, 2, 7, proof, 8, &n), SC_OK);
+    ck_assert_uint_eq(n, 4);
+    memcpy(want[0], s.level[0][1], H);
+    sc_merkle_node_hash(s.level[0][2], s.level[0][3], want[1]);
+    memcpy(want[2], s.level[0][4], H);
+    memcpy(want[3], s.level[0][6], H);
+    ck_assert_mem_eq(proof, want, sizeof want);
+    memcpy(leaf[0], s.level[0][0], H);
+    memcpy(leaf[1], s.level[0][5], H);
+    ck_assert_int_eq(sc_merkle_verify_multi(idx, (const uint8_t(*)[H])leaf, 2, 7,
+                                            (const uint8_t(*)[H])proof, n, v.root[7]),
+                     SC_OK);
+    /* Every leaf of the tree proven: nothing else is needed. */
+    const uint64_t all[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    ck_assert_int_eq(sc_merkle_multi_proof(store_node, &s, all, 8, 8, proof, 0, &n), SC_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(
+        sc_merkle_verify_multi(all, (const uint8_t(*)[H])s.level[0], 8, 8, NULL, 0, v.root[8]),
+        SC_OK);
+    ck_assert_uint_eq(s.violations, 0);
+    store_free(&s);
+}
+END_TEST
+
+/* Every subset of the leaves of trees up to 8, and random subsets up to 130, against MULTI. */
+START_TEST(test_multi_small)
+{
+    store s;
+    store_build(&s, 130, 72, 0);
+    uint64_t rng = 72;
+    for (uint64_t size = 1; size <= 8; size++)
+        for (uint64_t mask = 1; mask < (UINT64_C(1) << size); mask++) {
+            uint64_t idx[8];
+            size_t k = 0;
+            for (uint64_t i = 0; i < size; i++)
+                if (mask >> i & 1)
+                    idx[k++] = i;
+            check_multi(&s, idx, k, size, 1, &rng);
+        }
+    for (uint64_t size = 9; size <= 130; size++)
+        for (int t = 0; t < 6; t++) {
+            uint64_t idx[40];
+            size_t k = 1 + (size_t)rng_below(&rng, size < 40 ? size : 40);
+            random_leaves(&rng, size, k, idx);
+            check_multi(&s, idx, k, size, 1, &rng);
+            /* The one-leaf proof is the RFC inclusion proof, top-down. */
+            uint8_t a[SC_PROOF_HASHES_MAX][H], b[SC_PROOF_HASHES_MAX][H];
+            size_t na = 0, nb = 0;
+            ck_assert_int_eq(
+                sc_merkle_multi_proof(store_node, &s, idx, 1, size, a, SC_PROOF_HASHES_MAX, &na),
+                SC_OK);
+            ck_assert_int_eq(sc_merkle_inclusion_proof(store_node, &s, idx[0], size, b,
+                                                       SC_PROOF_HASHES_MAX, &nb),
+                             SC_OK);
+            ck_assert_uint_eq(na, nb);
+            expect_one_leaf(idx[0], size, (const uint8_t(*)[H])b, (const uint8_t(*)[H])a, na);
+        }
+    store_free(&s);
+}
+END_TEST
+
+/*
+ * A big log: what a sync proves.  A run of ops logged together (a push)
+ * costs about two hashes per level however long the run; scattered leaves
+ * (duplicates from long ago) cost at most a path each.
+ */
+START_TEST(test_multi_large)
+{
+    store s;
+    store_build(&s, 100000, 73, 0);
+    uint64_t rng = 73;
+    uint64_t *idx = calloc(1000, sizeof *idx);
+    ck_assert_ptr_nonnull(idx);
+    for (int t = 0; t < 40; t++) {
+        uint64_t size = 1000 + rng_below(&rng, 99000);
+        size_t k = 1 + (size_t)rng_below(&rng, 1000);
+        uint64_t start = rng_below(&rng, size - k + 1);
+        for (size_t j = 0; j < k; j++)
+            idx[j] = start + j;
+        s.calls = 0;
+        size_t n = check_multi(&s, idx, k, size, t < 3, &rng);
+        ck_assert_uint_le(n, 2 * 17);
+        random_leaves(&rng, size, k, idx);
+        check_multi(&s, idx, k, size, 0, &rng);
+    }
+    /* The newest ops of the whole log, as a push right after its commit sees them. */
+    for (size_t j = 0; j < 1000; j++)
+        idx[j] = 99000 + j;
+    ck_assert_uint_le(check_multi(&s, idx, 1000, 100000, 1, &rng), 17);
+    free(idx);
+    store_free(&s);
+}
+END_TEST
+
+START_TEST(test_multi_bounds)
+{
+    store s;
+    store_build(&s, 64, 74, 0);
+    uint8_t proof[SC_PROOF_HASHES_MAX][H], root[H];
+    uint8_t leaf[3][H] = {{0}};
+    size_t n = 99;
+    s.limit = 64;
+    const uint64_t ok[3] = {3, 9, 40}, unsorted[3] = {9, 3, 40}, twice[3] = {3, 9, 9},
+                   beyond[3] = {3, 9, 64};
+    /* Invalid leaf sets are refused before any lookup, by the generator and the verifier. */
+    const uint64_t *bad[3] = {unsorted, twice, beyond};
+    for (int i = 0; i < 3; i++) {
+        s.calls = 0;
+        ck_assert_int_eq(
+            sc_merkle_multi_proof(store_node, &s, bad[i], 3, 64, proof, SC_PROOF_HASHES_MAX, &n),
+            SC_ERR_INVALID_ARG);
+        ck_assert_uint_eq(n, 0);
+        ck_assert_uint_eq(s.calls, 0);
+        ck_assert_uint_eq(sc_merkle_multi_proof_len(bad[i], 3, 64), 0);
+        ck_assert_int_eq(sc_merkle_verify_multi(bad[i], (const uint8_t(*)[H])leaf, 3, 64,
+                                                (const uint8_t(*)[H])proof, 10, root),
+                         SC_ERR_PROOF);
+    }
+    ck_assert_int_eq(sc_merkle_multi_proof(store_node, &s, ok, 0, 64, proof, 8, &n),
+                     SC_ERR_INVALID_ARG);
+    ck_assert_int_eq(sc_merkle_multi_proof(store_node, &s, ok, 3, 0, proof, 8, &n),
+                     SC_ERR_INVALID_ARG);
+    ck_assert_int_eq(sc_merkle_multi_proof(NULL, &s, ok, 3, 64, proof, 8, &n), SC_ERR_INVALID_ARG);
+    ck_assert_int_eq(sc_merkle_multi_proof(store_node, &s, NULL, 3, 64, proof, 8, &n),
+                     SC_ERR_INVALID_ARG);
+    ck_assert_int_eq(sc_merkle_multi_proof(store_node, &s, ok, 3, 64, proof, 8, NULL),
+                     SC_ERR_INVALID_ARG);
+    ck_assert_int_eq(sc_merkle_verify_multi(ok, (const uint8_t(*)[H])leaf, 0, 64, NULL, 0, root),
+                     SC_ERR_PROOF);
+    ck_assert_int_eq(sc_merkle_verify_multi(ok, NULL, 3, 64, NULL, 0, root), SC_ERR_PROOF);
+    ck_assert_int_eq(sc_merkle_verify_multi(ok, (const uint8_t(*)[H])leaf, 3, 64, NULL, 1, root),
+                     SC_ERR_PROOF);
+    /* Too small a buffer: refused before any lookup, nothing written. */
+    size_t len = sc_merkle_multi_proof_len(ok, 3, 64);
+    ck_assert_uint_gt(len, 3);
+    memset(proof, 0x5a, sizeof proof);
+    s.calls = 0;
+    ck_assert_int_eq(sc_merkle_multi_proof(store_node, &s, ok, 3, 64, proof, len - 1, &n),
+                     SC_ERR_TOO_LARGE);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_uint_eq(s.calls, 0);
+    for (size_t i = 0; i < sizeof proof; i++)
+        ck_assert_uint_eq(((uint8_t *)proof)[i], 0x5a);
+    ck_assert_int_eq(sc_merkle_multi_proof(store_node, &s, ok, 3, 64, proof, len, &n), SC_OK);
+    ck_assert_uint_eq(n, len);
+    /* A longer proof than any batch needs is refused before it is looked at. */
+    ck_assert_int_eq(sc_merkle_verify_multi(ok, (const uint8_t(*)[H])leaf, 3, 64,
+                                            (const uint8_t(*)[H])proof,
+                                            SC_MULTIPROOF_HASHES_MAX + 1, root),
+                     SC_ERR_PROOF);
+    /* A failing store: its error comes back and the output is zeroed. */
+    for (uint64_t k = 1; k <= len; k++) {
+        s.calls = 0;
+        s.fail_at = k;
+        memset(proof, 0x77, sizeof proof);
+        ck_assert_int_eq(
+            sc_merkle_multi_proof(store_node, &s, ok, 3, 64, proof, SC_PROOF_HASHES_MAX, &n),
+            SC_ERR_STORAGE);
+        ck_assert_uint_eq(n, 0);
+        ck_assert(all_zero(proof, len * H));
+    }
+    s.fail_at = 0;
+    ck_assert_uint_eq(s.violations, 0);
+    store_free(&s);
+}
+END_TEST
+
+/*
  * Trees near 2^64 leaves, where every leaf has the same hash: then the
  * perfect subtree of level l has one hash P_l whatever its index, and P
  * is a real tree, so proofs over it must verify.  This reaches the 64th
@@ -999,6 +1375,21 @@ START_TEST(test_huge_trees)
                              SC_OK);
         }
     }
+    /* Batched proofs reach the 64th level too: the first, middle and last leaves. */
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        uint64_t size = sizes[i], limit = size, idx[4] = {0, 1, size / 2, size - 1};
+        uint8_t root[H], leaf[4][H], proof[4 * 64][H];
+        size_t n = 0;
+        for (int j = 0; j < 4; j++)
+            memcpy(leaf[j], same_leaf[0], H);
+        ck_assert_int_eq(sc_merkle_root(same_node, &limit, size, root), SC_OK);
+        ck_assert_int_eq(sc_merkle_multi_proof(same_node, &limit, idx, 4, size, proof, 4 * 64, &n),
+                         SC_OK);
+        ck_assert_uint_le(n, 4 * 64);
+        ck_assert_int_eq(sc_merkle_verify_multi(idx, (const uint8_t(*)[H])leaf, 4, size,
+                                                (const uint8_t(*)[H])proof, n, root),
+                         SC_OK);
+    }
     /* A full frontier refuses to grow rather than overflow its 64 levels. */
     sc_merkle_frontier f;
     uint64_t limit = UINT64_MAX;
@@ -1030,6 +1421,10 @@ static Suite *merkle_suite(void)
         {"bounds", test_bounds},
         {"node_errors", test_node_errors},
         {"huge_trees", test_huge_trees},
+        {"multi_vectors", test_multi_vectors},
+        {"multi_small", test_multi_small},
+        {"multi_large", test_multi_large},
+        {"multi_bounds", test_multi_bounds},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);

@@ -16,8 +16,9 @@
  *
  * Beyond not crashing or leaking: one result per op, each accepted or
  * duplicate op with a log index inside the new log, the log growing by
- * exactly the ops accepted, refusals that say why, and pulled ops that
- * open.  SC_FUZZ_WRITE_SEEDS=DIR writes the seed corpus and exits.
+ * exactly the ops accepted, a receipt (the batched inclusion proof a sync
+ * answer carries) that proves them over their own bytes, refusals that say
+ * why, and pulled ops that open.  SC_FUZZ_WRITE_SEEDS=DIR writes the seed corpus and exits.
  */
 #include <dirent.h>
 #include <signal.h>
@@ -35,6 +36,7 @@
 #include "core/ids.h"
 #include "core/keys.h"
 #include "core/limits.h"
+#include "core/merkle.h"
 #include "keyfile.h"
 #include "register.h"
 
@@ -146,6 +148,65 @@ static uint64_t log_size(void)
     return st.log_size;
 }
 
+static int cmp_leaf(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * The receipt syncd would send: one batched proof of every accepted and
+ * duplicate op, built from the stored nodes, must verify over the ops'
+ * own bytes against the latest checkpoint's root.
+ */
+static void check_receipt(sc_op *const *ops, const sd_result *res, size_t n)
+{
+    /* (log index, leaf hash) pairs, sorted by index; an op twice in a batch is one leaf. */
+    struct {
+        uint64_t idx;
+        uint8_t leaf[SC_HASH_LEN];
+    } l[OPS_MAX];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ops[i] && res[i].status != SCPB__OP_STATUS__OP_REJECTED) {
+            l[k].idx = res[i].log_index;
+            sc_merkle_leaf_hash(ops[i]->signed_bytes, ops[i]->signed_len, l[k].leaf);
+            k++;
+        }
+    if (k == 0)
+        return;
+    qsort(l, k, sizeof l[0], cmp_leaf);
+    uint64_t idx[OPS_MAX];
+    uint8_t leaf[OPS_MAX][SC_HASH_LEN];
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (m > 0 && l[i].idx == idx[m - 1]) {
+            if (memcmp(l[i].leaf, leaf[m - 1], SC_HASH_LEN) != 0)
+                abort(); /* two ops answered at one index */
+            continue;
+        }
+        idx[m] = l[i].idx;
+        memcpy(leaf[m++], l[i].leaf, SC_HASH_LEN);
+    }
+    Scpb__Checkpoint *cp = NULL;
+    Scpb__MultiInclusionProof *rc = NULL;
+    sc_err err;
+    if (sd_register_checkpoint(reg, &cp, &err) != SC_OK ||
+        sd_register_receipt(reg, idx, m, cp->size, &rc, &err) != SC_OK)
+        abort();
+    uint8_t(*proof)[SC_HASH_LEN] = calloc(rc->n_hashes + 1, SC_HASH_LEN);
+    for (size_t i = 0; i < rc->n_hashes; i++)
+        memcpy(proof[i], rc->hashes[i].data, SC_HASH_LEN);
+    if (rc->n_hashes > m * 64 ||
+        sc_merkle_verify_multi(idx, (const uint8_t(*)[SC_HASH_LEN])leaf, m, cp->size,
+                               (const uint8_t(*)[SC_HASH_LEN])proof, rc->n_hashes,
+                               cp->root.data) != SC_OK)
+        abort();
+    free(proof);
+    sd_msg_free(rc);
+    sd_msg_free(cp);
+}
+
 static void do_sync(const uint8_t *body, size_t len)
 {
     if (len > SC_SYNC_BODY_MAX)
@@ -211,6 +272,7 @@ static void do_sync(const uint8_t *body, size_t len)
         }
         if (after != before + accepted)
             abort();
+        check_receipt(ops, res, n);
     }
     if (cursor_ok) {
         sd_pull pr = {.who = &admin,

@@ -4,10 +4,13 @@
  *
  * Input: flags (1 byte), a and b (8 bytes each, little-endian), then 32-byte
  * hashes: the leaf hash or old root, the root or new root, then the proof.
- * Both verifiers run on every input and may only answer SC_OK or
- * SC_ERR_PROOF.  Then (a, b) pick an index and two sizes of a tree of up to
- * 2^64 - 1 identical leaves, where the perfect subtree of each level has one
- * hash: its proofs must be generated within the limits and must verify.
+ * The three verifiers run on every input and may only answer SC_OK or
+ * SC_ERR_PROOF; the batched one proves 1 to 8 leaves (flags bits 1-3) at a,
+ * a + s, a + 2s, ... (s from a's high bits), all with the first hash.
+ * Then (a, b) pick an index, two sizes and such a leaf set of a tree of up
+ * to 2^64 - 1 identical leaves, where the perfect subtree of each level has
+ * one hash: its proofs must be generated within the limits and must
+ * verify.
  * Seeds (tests/fuzz/corpus/proof/) are the CT reference proofs.
  */
 #include <stdint.h>
@@ -41,7 +44,53 @@ static sc_status same_node(void *ctx, unsigned level, uint64_t index, uint8_t ou
     return SC_OK;
 }
 
-static void check_generated(uint64_t a, uint64_t b)
+#define MULTI_LEAVES_MAX 8
+
+/* k leaves from a: a, a + step, ... (step from a's high bits), unsorted or out of range. */
+static size_t leaf_set(uint8_t flags, uint64_t a, uint64_t idx[MULTI_LEAVES_MAX])
+{
+    size_t k = 1 + (size_t)(flags >> 1 & 7);
+    uint64_t step = 1 + (a >> 40) % 1000;
+    for (size_t j = 0; j < k; j++)
+        idx[j] = a + j * step;
+    return k;
+}
+
+/* The same set inside a tree of size leaves, sorted, without repeats. */
+static size_t leaf_set_in(uint8_t flags, uint64_t a, uint64_t size, uint64_t idx[MULTI_LEAVES_MAX])
+{
+    uint64_t raw[MULTI_LEAVES_MAX];
+    size_t k = leaf_set(flags, a, raw), n = 0;
+    for (size_t j = 0; j < k; j++) {
+        uint64_t v = raw[j] % size;
+        size_t at = 0;
+        while (at < n && idx[at] < v)
+            at++;
+        if (at < n && idx[at] == v)
+            continue;
+        memmove(idx + at + 1, idx + at, (n - at) * sizeof *idx);
+        idx[at] = v;
+        n++;
+    }
+    return n;
+}
+
+static void check_generated_multi(uint8_t flags, uint64_t a, uint64_t size, const uint8_t root[H])
+{
+    uint64_t idx[MULTI_LEAVES_MAX];
+    uint8_t leaf[MULTI_LEAVES_MAX][H], proof[MULTI_LEAVES_MAX * 64][H];
+    size_t k = leaf_set_in(flags, a, size, idx), n = 0;
+    for (size_t j = 0; j < k; j++)
+        memcpy(leaf[j], perfect[0], H);
+    if (sc_merkle_multi_proof(same_node, &size, idx, k, size, proof, MULTI_LEAVES_MAX * 64, &n) !=
+            SC_OK ||
+        n > k * 64 || n != sc_merkle_multi_proof_len(idx, k, size) ||
+        sc_merkle_verify_multi(idx, (const uint8_t(*)[H])leaf, k, size, (const uint8_t(*)[H])proof,
+                               n, root) != SC_OK)
+        abort();
+}
+
+static void check_generated(uint8_t flags, uint64_t a, uint64_t b)
 {
     if (b == 0)
         return;
@@ -70,6 +119,7 @@ static void check_generated(uint64_t a, uint64_t b)
     sc_merkle_frontier_root(&f, froot);
     if (memcmp(froot, root, H) != 0)
         abort();
+    check_generated_multi(flags, a, size, root);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -105,8 +155,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = sc_merkle_verify_consistency(a, b, first, second, (const uint8_t(*)[H])proof, n);
     if (rc != SC_OK && rc != SC_ERR_PROOF)
         abort();
+    uint64_t idx[MULTI_LEAVES_MAX];
+    uint8_t leaves[MULTI_LEAVES_MAX][H];
+    size_t k = leaf_set(flags, a, idx);
+    for (size_t j = 0; j < k; j++)
+        memcpy(leaves[j], first, H);
+    rc = sc_merkle_verify_multi(idx, (const uint8_t(*)[H])leaves, k, b, (const uint8_t(*)[H])proof,
+                                n, second);
+    if (rc != SC_OK && rc != SC_ERR_PROOF)
+        abort();
     free(proof);
 
-    check_generated(a, b);
+    check_generated(flags, a, b);
     return 0;
 }

@@ -24,6 +24,25 @@
  * The same seed gives the same plans in the same connection order; thread
  * timing still decides which request meets which plan, so a run is
  * reproducible in its statistics, not byte for byte.
+ *
+ * Lying (opts.lie): a middlebox that speaks HTTP and the sync protocol and
+ * lies in the answers to POST /v1/sync; everything else passes untouched.
+ * A connection accepted while a lie is set is relayed request by request
+ * (Content-Length bodies), the sync answers it relays are remembered, and:
+ *   forge_accept  a push is answered without being forwarded: the last
+ *                 real answer (its checkpoint, seal and receipt replayed)
+ *                 with every pushed op "accepted" at a made-up log index
+ *                 inside that checkpoint, and nothing pulled
+ *   replay        a sync is answered, without being forwarded, with the
+ *                 last real answer, byte for byte
+ *   drop_pulled   the answer loses one pulled op (a device revocation when
+ *                 it has one, else its last), cursor and checkpoint kept
+ *   forge_reject  every result of the answer becomes a rejection
+ *                 (forbidden_role), the rest kept
+ * A sync a lie cannot apply to (forge_accept: no ops pushed or no real
+ * answer seen yet; replay: none seen; drop_pulled: nothing pulled;
+ * forge_reject: nothing pushed) passes honestly.  lies_max bounds the lies
+ * under one set of opts; stats.lies counts them.
  */
 #ifndef SC_TEST_FAULTPROXY_H
 #define SC_TEST_FAULTPROXY_H
@@ -31,6 +50,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+typedef enum sct_lie {
+    SCT_LIE_NONE = 0,
+    SCT_LIE_FORGE_ACCEPT,
+    SCT_LIE_REPLAY,
+    SCT_LIE_DROP_PULLED,
+    SCT_LIE_FORGE_REJECT,
+} sct_lie;
 
 typedef struct sct_proxy_opts {
     uint64_t seed;
@@ -42,6 +69,8 @@ typedef struct sct_proxy_opts {
     unsigned delay_max_ms;   /* longest hold (default 50) */
     uint64_t rate_bps;       /* per connection and direction, bytes per second; 0: unlimited */
     unsigned faults_max;     /* drops, cuts and resets under these opts at most; 0: no limit */
+    sct_lie lie;             /* how to lie about sync answers (connections accepted from now on) */
+    unsigned lies_max;       /* lies under these opts at most; 0: no limit */
 } sct_proxy_opts;
 
 typedef struct sct_proxy_stats {
@@ -53,6 +82,7 @@ typedef struct sct_proxy_stats {
     uint64_t resets;
     uint64_t delays;
     uint64_t bytes;          /* forwarded, both directions */
+    uint64_t lies;           /* sync answers forged, replayed or changed */
 } sct_proxy_stats;
 
 typedef struct sct_proxy sct_proxy;

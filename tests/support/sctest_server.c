@@ -510,6 +510,7 @@ static void sign_into(sct_client *c, const char *method, const char *target, con
     }
     memcpy(c->last_nonce, nonce, sizeof c->last_nonce);
     c->last_time_ms = t;
+    crypto_hash_sha256(c->last_body_hash, body ? body : (const void *)"", len);
 }
 
 /* One try of sct_request. */

@@ -111,6 +111,7 @@ typedef struct sct_client {
     const sc_keypair *key;   /* borrowed; NULL: requests go unsigned */
     char last_nonce[33];     /* the nonce of the last signed request */
     int64_t last_time_ms;    /* its time */
+    uint8_t last_body_hash[SC_HASH_LEN]; /* and the SHA-256 of the body it signed */
     int64_t not_before_ms;   /* the server's start boundary, once it told us (0: none) */
     const char *source;      /* local address to connect from ("127.0.0.2"); NULL: any */
 } sct_client;

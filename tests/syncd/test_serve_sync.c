@@ -15,6 +15,7 @@
 #include "core/hlc.h"
 #include "core/ids.h"
 #include "core/merkle.h"
+#include "core/seal.h"
 #include "sctest.h"
 #include "sctest_fixture.h"
 #include "sctest_server.h"
@@ -193,6 +194,110 @@ START_TEST(push_and_pull)
     sct_client_dispose(&cs);
     sc_keypair_free(ki);
     sc_keypair_free(ks);
+}
+END_TEST
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * A push of a new op, a resent one and one the register refuses: the
+ * answer carries a seal, signed by the server key, that is exactly the one
+ * built from this request (its nonce and body hash) and the answer, and a
+ * receipt that proves the new and the resent op in the checkpoint's tree.
+ * Changing a result, or answering with another request's seal, is caught.
+ */
+START_TEST(answers_are_sealed_and_proven)
+{
+    sc_keypair *ki = sct_key(1);
+    sct_client ci;
+    sct_client_init(&ci, srv.url, ki);
+    enroll(&ci, ki, "inspector1");
+    uint8_t *cur = NULL;
+    size_t cl = 0;
+    pull_all(&ci, &cur, &cl, NULL, NULL);
+    uint64_t clock = 0;
+    uint8_t insp[SC_ID_LEN], nowhere[SC_ID_LEN], fake_dep[SC_HASH_LEN];
+    sc_op *open = sct_op_open_inspection(ki, &clock, insp, fx.target);
+    Scpb__SyncResponse *r = NULL;
+    ck_assert_int_eq(sct_sync(&ci, &open, 1, NULL, 0, 0, &r), 200);
+    scpb__sync_response__free_unpacked(r, NULL);
+    sc_uuid7_new(sct_sys_env(), nowhere);
+    memset(fake_dep, 7, sizeof fake_dep);
+    sc_op *ops[3] = {
+        sct_op_note(ki, &clock, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+                    (const uint8_t(*)[SC_HASH_LEN])open->id, 1, "新的"),
+        open,
+        sct_op_note(ki, &clock, nowhere, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+                    (const uint8_t(*)[SC_HASH_LEN])fake_dep, 1, "无处"),
+    };
+    ck_assert_int_eq(sct_sync(&ci, ops, 3, cur, cl, 0, &r), 200);
+    ck_assert_int_eq(r->results[0]->status, SCPB__OP_STATUS__OP_ACCEPTED);
+    ck_assert_int_eq(r->results[1]->status, SCPB__OP_STATUS__OP_DUPLICATE);
+    ck_assert_int_eq(r->results[2]->status, SCPB__OP_STATUS__OP_REJECTED);
+
+    /* The seal: signed, and the very seal of this request and this answer. */
+    ck_assert(r->has_seal && r->has_seal_sig);
+    Scpb__SyncSeal *got = NULL;
+    sc_err err;
+    ck_assert_int_eq(sc_seal_open(sct_sys_env(), server_key, r->seal.data, r->seal.len,
+                                  r->seal_sig.data, r->seal_sig.len, &got, &err),
+                     SC_OK);
+    uint8_t nonce[SC_NONCE_LEN], (*leaves)[SC_HASH_LEN] = calloc(r->n_ops + 1, SC_HASH_LEN);
+    ck_assert_int_eq(sc_hex_decode(ci.last_nonce, 32, nonce, sizeof nonce), SC_OK);
+    for (size_t i = 0; i < r->n_ops; i++)
+        sc_merkle_leaf_hash(r->ops[i]->signed_op.data, r->ops[i]->signed_op.len, leaves[i]);
+    sc_seal_input in = {
+        nonce, ci.last_body_hash, true, cur, cl, r, (const uint8_t(*)[SC_HASH_LEN])leaves};
+    sc_seal want;
+    sc_seal_build(&in, &want);
+    ck_assert_int_eq(sc_seal_compare(&want.msg, got, &err), SC_OK);
+
+    /* The receipt proves the accepted and the duplicate op, and nothing else is needed. */
+    ck_assert_ptr_nonnull(r->receipt);
+    ck_assert_uint_eq(r->receipt->tree_size, r->checkpoint->size);
+    uint64_t idx[2] = {r->results[0]->log_index, r->results[1]->log_index};
+    uint8_t lh[2][SC_HASH_LEN], proof[128][SC_HASH_LEN];
+    const sc_op *by_idx[2] = {ops[0], ops[1]};
+    if (idx[0] > idx[1]) {
+        qsort(idx, 2, sizeof *idx, cmp_u64);
+        by_idx[0] = ops[1];
+        by_idx[1] = ops[0];
+    }
+    for (int i = 0; i < 2; i++)
+        sc_merkle_leaf_hash(by_idx[i]->signed_bytes, by_idx[i]->signed_len, lh[i]);
+    ck_assert_uint_le(r->receipt->n_hashes, 128);
+    for (size_t i = 0; i < r->receipt->n_hashes; i++) {
+        ck_assert_uint_eq(r->receipt->hashes[i].len, SC_HASH_LEN);
+        memcpy(proof[i], r->receipt->hashes[i].data, SC_HASH_LEN);
+    }
+    ck_assert_int_eq(sc_merkle_verify_multi(idx, (const uint8_t(*)[SC_HASH_LEN])lh, 2,
+                                            r->checkpoint->size,
+                                            (const uint8_t(*)[SC_HASH_LEN])proof,
+                                            r->receipt->n_hashes, r->checkpoint->root.data),
+                     SC_OK);
+    /* A result turned into a rejection, or another request's nonce, no longer matches. */
+    r->results[0]->status = SCPB__OP_STATUS__OP_REJECTED;
+    sc_seal_build(&in, &want);
+    ck_assert_int_eq(sc_seal_compare(&want.msg, got, &err), SC_ERR_UNPROVEN);
+    ck_assert_ptr_nonnull(strstr(err.msg, "results"));
+    r->results[0]->status = SCPB__OP_STATUS__OP_ACCEPTED;
+    nonce[0] ^= 1;
+    sc_seal_build(&in, &want);
+    ck_assert_int_eq(sc_seal_compare(&want.msg, got, &err), SC_ERR_UNPROVEN);
+    ck_assert_ptr_nonnull(strstr(err.msg, "another request"));
+
+    scpb__sync_seal__free_unpacked(got, NULL);
+    scpb__sync_response__free_unpacked(r, NULL);
+    free(leaves);
+    for (int i = 0; i < 3; i++)
+        sc_op_free(sct_sys_env(), ops[i]);
+    free(cur);
+    sct_client_dispose(&ci);
+    sc_keypair_free(ki);
 }
 END_TEST
 
@@ -612,6 +717,7 @@ static Suite *suite(void)
         const TTest *t;
     } cases[] = {
         {"push_and_pull", push_and_pull},
+        {"answers_are_sealed_and_proven", answers_are_sealed_and_proven},
         {"rejection_reasons", rejection_reasons},
         {"request_errors", request_errors},
         {"photos_asked_about", photos_asked_about},
