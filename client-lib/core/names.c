@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "op.pb-c.h"
+#include "reason.h"
 #include "state.pb-c.h"
 #include "wire.pb-c.h"
 
@@ -142,31 +143,10 @@ TABLE(sc_names_op_kind, {SCPB__OP__BODY_ORG_CREATE, "org_create"},
       {SCPB__OP__BODY_NOTE, "note"}, {SCPB__OP__BODY_VOID_RECORD, "void"},
       {SCPB__OP__BODY_RESOLVE, "resolve"});
 
-TABLE(sc_names_reason, {SCPB__REASON__REASON_NONE, "none"},
-      {SCPB__REASON__REASON_MALFORMED, "malformed"}, {SCPB__REASON__REASON_TOO_LARGE, "too_large"},
-      {SCPB__REASON__REASON_BAD_SIGNATURE, "bad_signature"},
-      {SCPB__REASON__REASON_UNKNOWN_DEVICE, "unknown_device"},
-      {SCPB__REASON__REASON_DEVICE_REVOKED, "device_revoked"},
-      {SCPB__REASON__REASON_AUTHOR_MISMATCH, "author_mismatch"},
-      {SCPB__REASON__REASON_FORBIDDEN_ROLE, "forbidden_role"},
-      {SCPB__REASON__REASON_OUT_OF_SCOPE, "out_of_scope"},
-      {SCPB__REASON__REASON_INVALID_TRANSITION, "invalid_transition"},
-      {SCPB__REASON__REASON_UNKNOWN_DEPENDENCY, "unknown_dependency"},
-      {SCPB__REASON__REASON_HLC_NOT_AFTER_DEPS, "hlc_not_after_deps"},
-      {SCPB__REASON__REASON_CLOCK_AHEAD, "clock_ahead"},
-      {SCPB__REASON__REASON_UNKNOWN_REFERENCE, "unknown_reference"},
-      {SCPB__REASON__REASON_ENTITY_EXISTS, "entity_exists"},
-      {SCPB__REASON__REASON_UNKNOWN_ENTITY, "unknown_entity"},
-      {SCPB__REASON__REASON_ENTITY_FULL, "entity_full"},
-      {SCPB__REASON__REASON_BAD_FIELD, "bad_field"},
-      {SCPB__REASON__REASON_WRONG_ENTITY_TYPE, "wrong_entity_type"},
-      {SCPB__REASON__REASON_NOT_VISIBLE, "not_visible"},
-      {SCPB__REASON__REASON_DUPLICATE_CODE, "duplicate_code"},
-      {SCPB__REASON__REASON_STORAGE, "storage"}, {SCPB__REASON__REASON_BATCH_LIMIT, "batch_limit"},
-      {SCPB__REASON__REASON_QUOTA, "quota"},
-      {SCPB__REASON__REASON_RATE_LIMITED, "rate_limited"},
-      {SCPB__REASON__REASON_OVERLOADED, "overloaded"},
-      {SCPB__REASON__REASON_REQUEST_TIME, "request_time"});
+/* The reasons' names are in their one list, core/reason.h. */
+#define REASON_NAME_(name, number, text) {SC_REASON_##name, text},
+TABLE(sc_names_reason, SC_REASONS(REASON_NAME_));
+#undef REASON_NAME_
 
 TABLE(sc_names_op_status, {SCPB__OP_STATUS__OP_ACCEPTED, "accepted"},
       {SCPB__OP_STATUS__OP_DUPLICATE, "duplicate"}, {SCPB__OP_STATUS__OP_REJECTED, "rejected"});
