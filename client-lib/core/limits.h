@@ -246,4 +246,19 @@
 #define SC_METRICS_TOKEN_MIN 32
 #define SC_METRICS_TOKEN_MAX 1024
 
+/*
+ * Signature checks spread over threads (core/par.h): a slice per so many
+ * ops, at most SC_PAR_THREADS_MAX slices (one per online CPU at most), the
+ * calling thread included.  An Ed25519 check costs ~40 us; a slice must
+ * hold dozens of them to pay for starting and joining its thread.  Four
+ * threads already cut a big batch to a quarter of its time, and more would
+ * take cores from the other requests of a busy server.  syncd opens
+ * pushed ops (decode and verify) a slice per SC_PAR_OPEN_MIN; the client,
+ * which only verifies pulled ops it already decoded, a slice per
+ * SC_PAR_VERIFY_MIN.
+ */
+#define SC_PAR_THREADS_MAX 4
+#define SC_PAR_OPEN_MIN 32
+#define SC_PAR_VERIFY_MIN 64
+
 #endif

@@ -33,7 +33,6 @@
  */
 #include <errno.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,6 +40,7 @@
 #include "core/checkpoint.h"
 #include "core/merkle.h"
 #include "core/names.h"
+#include "core/par.h"
 #include "core/seal.h"
 #include "internal.h"
 
@@ -320,30 +320,25 @@ static sc_status note_device(sc_client *c, round *r, const sc_op *op, uint64_t i
 
 /*
  * Signatures are checked on helper threads when an answer brings enough
- * ops to pay for them (a thread per VERIFY_PAR_MIN ops, at most one per
- * online CPU and VERIFY_THREADS_MAX in all, the calling thread included).
- * Each thread checks a contiguous slice with its own scratch buffer and
- * only writes its slice of `bad`; nothing else is shared.
+ * ops to pay for them (core/par.h, a slice per SC_PAR_VERIFY_MIN ops).
+ * Each slice has its own scratch buffer and writes only its part of `bad`;
+ * nothing else is shared.
  */
-#define VERIFY_PAR_MIN 64
-#define VERIFY_THREADS_MAX 4
-
 typedef struct sig_job {
     sc_op *const *ops;
-    size_t from, to;
-    uint8_t *bad;     /* bad[i] = 1 when op i's signature does not verify */
-    uint8_t *scratch; /* SC_OP_VERIFY_SCRATCH bytes */
+    uint8_t *bad;                          /* bad[i] = 1 when op i's signature does not verify */
+    uint8_t *scratch[SC_PAR_THREADS_MAX]; /* SC_OP_VERIFY_SCRATCH bytes per slice */
 } sig_job;
 
-static void *sig_slice(void *arg)
+static void sig_slice(void *arg, size_t slice, size_t from, size_t to)
 {
     sig_job *j = arg;
-    for (size_t i = j->from; i < j->to; i++) {
+    for (size_t i = from; i < to; i++) {
         sc_err e;
         sc_err_clear(&e);
-        j->bad[i] = sc_op_verify(j->ops[i], j->scratch, SC_OP_VERIFY_SCRATCH, &e) != SC_OK;
+        j->bad[i] =
+            sc_op_verify(j->ops[i], j->scratch[slice], SC_OP_VERIFY_SCRATCH, &e) != SC_OK;
     }
-    return NULL;
 }
 
 /* Check the signatures of ops[0..n); bad[i] = 1 for each that does not verify. */
@@ -351,42 +346,16 @@ static sc_status check_signatures(sc_client *c, sc_op *const *ops, size_t n, uin
 {
     if (n == 0)
         return SC_OK;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t want = n / VERIFY_PAR_MIN;
-    if (cpus > 0 && want > (size_t)cpus)
-        want = (size_t)cpus;
-    if (want > VERIFY_THREADS_MAX)
-        want = VERIFY_THREADS_MAX;
-    if (want < 1)
-        want = 1;
-    sig_job job[VERIFY_THREADS_MAX];
-    pthread_t th[VERIFY_THREADS_MAX];
-    bool started[VERIFY_THREADS_MAX] = {false};
-    size_t nj = 0;
+    size_t k = sc_par_count(n, SC_PAR_VERIFY_MIN);
+    sig_job job = {ops, bad, {NULL}};
     sc_status s = SC_OK;
-    for (; nj < want; nj++) {
-        job[nj] = (sig_job){ops, n * nj / want, n * (nj + 1) / want, bad,
-                            sc_alloc(&c->env, SC_OP_VERIFY_SCRATCH)};
-        if (!job[nj].scratch) {
+    for (size_t i = 0; s == SC_OK && i < k; i++)
+        if (!(job.scratch[i] = sc_alloc(&c->env, SC_OP_VERIFY_SCRATCH)))
             s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory verifying pulled ops");
-            break;
-        }
-    }
-    /* Helpers take slices 1.., this thread slice 0; a helper that cannot start is done here. */
-    for (size_t i = 1; s == SC_OK && i < nj; i++)
-        started[i] = pthread_create(&th[i], NULL, sig_slice, &job[i]) == 0;
     if (s == SC_OK)
-        sig_slice(&job[0]);
-    for (size_t i = 1; s == SC_OK && i < nj; i++) {
-        if (started[i])
-            pthread_join(th[i], NULL);
-        else
-            sig_slice(&job[i]);
-    }
-    for (size_t i = 0; i < nj; i++)
-        sc_free(&c->env, job[i].scratch);
-    if (s == SC_OK && nj < want)
-        s = SC_ERR_NOMEM;
+        sc_par_run(n, k, sig_slice, &job);
+    for (size_t i = 0; i < k; i++)
+        sc_free(&c->env, job.scratch[i]);
     return s;
 }
 
