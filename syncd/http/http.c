@@ -51,12 +51,12 @@
 #include "base/logjson.h"
 #include "base/metrics.h"
 #include "budget.h"
-#include "core/codec.h"
 #include "core/ids.h"
 #include "core/limits.h"
 #include "core/names.h"
-#include "core/policy.h"
+#include "core/reason.h"
 #include "deadline.h"
+#include "sync/service.h"
 #include "wire.pb-c.h"
 
 #define CT_PROTOBUF "application/x-protobuf"
@@ -82,25 +82,6 @@
  * metrics count them all.
  */
 #define SHARE_LOG_PER_S 20
-
-/* Scpb__Reason values used here, named once. */
-enum {
-    R_NONE = SCPB__REASON__REASON_NONE,
-    R_MALFORMED = SCPB__REASON__REASON_MALFORMED,
-    R_TOO_LARGE = SCPB__REASON__REASON_TOO_LARGE,
-    R_BAD_SIGNATURE = SCPB__REASON__REASON_BAD_SIGNATURE,
-    R_UNKNOWN_DEVICE = SCPB__REASON__REASON_UNKNOWN_DEVICE,
-    R_DEVICE_REVOKED = SCPB__REASON__REASON_DEVICE_REVOKED,
-    R_FORBIDDEN_ROLE = SCPB__REASON__REASON_FORBIDDEN_ROLE,
-    R_ENTITY_EXISTS = SCPB__REASON__REASON_ENTITY_EXISTS,
-    R_BAD_FIELD = SCPB__REASON__REASON_BAD_FIELD,
-    R_STORAGE = SCPB__REASON__REASON_STORAGE,
-    R_BATCH_LIMIT = SCPB__REASON__REASON_BATCH_LIMIT,
-    R_QUOTA = SCPB__REASON__REASON_QUOTA,
-    R_RATE_LIMITED = SCPB__REASON__REASON_RATE_LIMITED,
-    R_OVERLOADED = SCPB__REASON__REASON_OVERLOADED,
-    R_REQUEST_TIME = SCPB__REASON__REASON_REQUEST_TIME,
-};
 
 typedef enum route {
     ROUTE_NONE,
@@ -136,6 +117,7 @@ static const route_def routes[] = {
 
 struct sd_http {
     sd_http_deps d;              /* borrowed dependencies */
+    sd_service svc;              /* the protocol served, over the same dependencies */
     sd_budget *budget;           /* request bodies in memory; owned */
     sd_deadline *deadlines;      /* receive deadlines of connections; owned */
     int64_t request_ms;          /* http.request_timeout_s */
@@ -187,11 +169,9 @@ typedef struct req {
     sd_principal who;
     /* blobs */
     char blob[SD_BLOB_NAME_LEN + 1];
-    sd_upload *up;               /* owned until finished or aborted */
-    uint64_t r_start, r_len, r_total;
-    bool blob_exists;            /* PUT of a stored blob: verify, then 200 */
+    sd_photo_chunk put;          /* a PUT's chunk; put.up owned until finished or aborted */
     /* sync counts, for the log line */
-    uint32_t pushed, accepted, duplicate, rejected, pulled;
+    sd_sync_counts counts;
 } req;
 
 /* ---- responses ---- */
@@ -278,7 +258,7 @@ static enum MHD_Result send_error_ex(req *q, struct MHD_Connection *c, unsigned 
     if (offset)
         add_offset(r, *offset);
     char num[24];
-    if (reason == R_REQUEST_TIME) {
+    if (reason == SC_REASON_REQUEST_TIME) {
         snprintf(num, sizeof num, "%lld", (long long)sd_auth_not_before(q->h->d.auth));
         MHD_add_response_header(r, HDR_NOT_BEFORE, num);
     }
@@ -303,61 +283,33 @@ static enum MHD_Result send_error(req *q, struct MHD_Connection *c, unsigned sta
     return send_error_ex(q, c, status, reason, NULL, NULL, msg);
 }
 
-/* The status for a failure reported by the register or the auth checks. */
-static unsigned status_of_reason(int reason)
+static enum MHD_Result send_empty(req *q, struct MHD_Connection *c, unsigned status,
+                                  const uint64_t *offset)
 {
-    switch (reason) {
-    case R_MALFORMED:
-    case R_BAD_FIELD:
-        return MHD_HTTP_BAD_REQUEST;
-    case R_BAD_SIGNATURE:
-    case R_UNKNOWN_DEVICE:
-        return MHD_HTTP_UNAUTHORIZED;
-    case R_DEVICE_REVOKED:
-    case R_FORBIDDEN_ROLE:
-        return MHD_HTTP_FORBIDDEN;
-    case R_ENTITY_EXISTS:
-        return MHD_HTTP_CONFLICT;
-    case R_TOO_LARGE:
-    case R_BATCH_LIMIT:
-        return MHD_HTTP_CONTENT_TOO_LARGE;
-    case R_REQUEST_TIME:
-        return MHD_HTTP_UNAUTHORIZED;
-    case R_RATE_LIMITED:
-        return MHD_HTTP_TOO_MANY_REQUESTS;
-    case R_QUOTA:
-        return MHD_HTTP_INSUFFICIENT_STORAGE;
-    default:
-        return MHD_HTTP_SERVICE_UNAVAILABLE;
-    }
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(0, (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
+    if (r && offset)
+        add_offset(r, *offset);
+    return send_resp(q, c, status, r);
 }
 
+/* An answer of the service: a refusal as an Error, or an upload's empty answer. */
+static enum MHD_Result send_answer(req *q, struct MHD_Connection *c, const sd_answer *a)
+{
+    if (a->status < 300)
+        return send_empty(q, c, a->status, a->has_offset ? &a->offset : NULL);
+    if (a->retry_ms > 0)
+        q->retry_ms = a->retry_ms;
+    return send_error_ex(q, c, a->status, a->reason, NULL, a->has_offset ? &a->offset : NULL,
+                         a->message);
+}
+
+/* A failure reported by the register. */
 static enum MHD_Result send_err(req *q, struct MHD_Connection *c, const sc_err *e)
 {
-    int reason = e->reason;
-    if (reason == R_NONE) {
-        /* A failure without a protocol reason is the server's, not the client's. */
-        reason = R_STORAGE;
-    }
-    return send_error_ex(q, c, status_of_reason(reason), reason, NULL, NULL,
-                         e->msg[0] ? e->msg : sc_strerror(e->code));
-}
-
-/* Resolve the signing device: enrolled (else 401 unknown_device), not revoked (else 403). */
-static sc_status resolve_device(sd_register *r, const sd_auth_req *ar, sd_principal *who, sc_err *err)
-{
-    memset(who, 0, sizeof *who);
-    sc_status rc = sd_register_principal(r, ar->device, who, err);
-    if (rc == SC_ERR_NOT_FOUND)
-        return sc_err_set(err, SC_ERR_NOT_FOUND, R_UNKNOWN_DEVICE, "device key is not enrolled");
-    if (rc != SC_OK) {
-        if (err->reason == R_NONE)
-            err->reason = R_STORAGE;
-        return rc;
-    }
-    if (who->revoked)
-        return sc_err_set(err, SC_ERR_FORBIDDEN, R_DEVICE_REVOKED, "device is revoked");
-    return SC_OK;
+    sd_answer a;
+    sd_answer_from_err(e, &a);
+    return send_answer(q, c, &a);
 }
 
 /* ---- small parsers ---- */
@@ -435,7 +387,7 @@ static enum MHD_Result do_enroll(req *q, struct MHD_Connection *c)
 {
     Scpb__EnrollRequest *er = scpb__enroll_request__unpack(NULL, q->body_len, q->body);
     if (!er)
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_MALFORMED, "body is not an EnrollRequest");
+        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_MALFORMED, "body is not an EnrollRequest");
     Scpb__EnrollResponse *out = NULL;
     sc_err err;
     sc_err_clear(&err);
@@ -450,435 +402,31 @@ static enum MHD_Result do_enroll(req *q, struct MHD_Connection *c)
     return ret;
 }
 
-/* The best op id for a pushed op that did not open: SHA-256 of its op bytes, if it has any. */
-static bool failed_op_id(const ProtobufCBinaryData *raw, uint8_t id[SC_HASH_LEN])
-{
-    bool ok = false;
-    if (raw->len > SC_SIGNED_OP_MAX_BYTES)
-        return false;
-    Scpb__SignedOp *so = scpb__signed_op__unpack(NULL, raw->len, raw->data);
-    if (so) {
-        if (so->has_op) {
-            sc_sha256(so->op.data, so->op.len, id);
-            ok = true;
-        }
-        scpb__signed_op__free_unpacked(so, NULL);
-    }
-    return ok;
-}
-
-/* "op I: MSG", cut to fit cap (the register's messages are already at most this long). */
-static void op_message(char *out, size_t cap, size_t i, const char *msg)
-{
-    int n = snprintf(out, cap, "op %zu: ", i);
-    size_t used = n > 0 && (size_t)n < cap ? (size_t)n : 0;
-    size_t ml = strnlen(msg, cap - used - 1);
-    memcpy(out + used, msg, ml);
-    out[used + ml] = '\0';
-}
-
-static int reason_of_open(sc_status rc, const sc_err *e)
-{
-    if (e->reason != R_NONE)
-        return e->reason;
-    return rc == SC_ERR_TOO_LARGE       ? R_TOO_LARGE
-           : rc == SC_ERR_BAD_SIGNATURE ? R_BAD_SIGNATURE
-                                        : R_MALFORMED;
-}
-
-/*
- * Opening a pushed op is mostly its Ed25519 verification (~40 us): a
- * request of many ops is opened on helper threads too (one per
- * OPEN_PAR_MIN ops, at most one per online CPU and OPEN_THREADS_MAX in
- * all, this thread included), so one device pushing a big batch is not
- * held to one core while the others idle.  Each thread opens a contiguous
- * slice and writes only its slice of ops and results; the outcome is the
- * same as opening them one by one.
- */
-#define OPEN_PAR_MIN 32
-#define OPEN_THREADS_MAX 4
-
-typedef struct open_job {
-    const sc_env *env;
-    const Scpb__SyncRequest *sr;
-    sc_op **ops;
-    sd_result *res;
-    size_t from, to;
-} open_job;
-
-static void *open_slice(void *arg)
-{
-    open_job *j = arg;
-    for (size_t i = j->from; i < j->to; i++) {
-        const ProtobufCBinaryData *raw = &j->sr->ops[i];
-        sc_err oe;
-        sc_err_clear(&oe);
-        sc_status rc = sc_op_open(j->env, raw->data, raw->len, SC_OP_VERIFY, &j->ops[i], &oe);
-        if (rc != SC_OK) {
-            sd_result *res = &j->res[i];
-            j->ops[i] = NULL;
-            failed_op_id(raw, res->op_id);
-            res->status = SCPB__OP_STATUS__OP_REJECTED;
-            res->reason = reason_of_open(rc, &oe);
-            op_message(res->message, sizeof res->message, i, oe.msg[0] ? oe.msg : sc_strerror(rc));
-        }
-    }
-    return NULL;
-}
-
-/* Open and verify ops [0, n): ops[i] on success, else NULL with res[i] rejected. */
-static void open_all(const sc_env *env, const Scpb__SyncRequest *sr, size_t n, sc_op **ops,
-                     sd_result *res)
-{
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nj = n / OPEN_PAR_MIN;
-    if (cpus > 0 && nj > (size_t)cpus)
-        nj = (size_t)cpus;
-    if (nj > OPEN_THREADS_MAX)
-        nj = OPEN_THREADS_MAX;
-    if (nj < 1)
-        nj = 1;
-    open_job job[OPEN_THREADS_MAX];
-    pthread_t th[OPEN_THREADS_MAX];
-    bool started[OPEN_THREADS_MAX] = {false};
-    for (size_t k = 0; k < nj; k++)
-        job[k] = (open_job){env, sr, ops, res, n * k / nj, n * (k + 1) / nj};
-    /* Helpers take slices 1.., this thread slice 0; a helper that cannot start is done here. */
-    for (size_t k = 1; k < nj; k++)
-        started[k] = pthread_create(&th[k], NULL, open_slice, &job[k]) == 0;
-    open_slice(&job[0]);
-    for (size_t k = 1; k < nj; k++) {
-        if (started[k])
-            pthread_join(th[k], NULL);
-        else
-            open_slice(&job[k]);
-    }
-}
-
-/* The results of a push as wire messages: ores[i] filled from res[i], borrowing its bytes. */
-static void results_fill(const sd_result *res, size_t n, Scpb__OpResult *ores,
-                         Scpb__OpResult **oresp)
-{
-    static const uint8_t zero[SC_HASH_LEN];
-    for (size_t i = 0; i < n; i++) {
-        Scpb__OpResult *r = &ores[i];
-        scpb__op_result__init(r);
-        if (memcmp(res[i].op_id, zero, SC_HASH_LEN) != 0) {
-            r->has_op_id = true;
-            r->op_id.data = (uint8_t *)res[i].op_id;
-            r->op_id.len = SC_HASH_LEN;
-        }
-        r->has_status = true;
-        r->status = res[i].status;
-        if (res[i].status == SCPB__OP_STATUS__OP_REJECTED) {
-            r->has_reason = true;
-            r->reason = (Scpb__Reason)res[i].reason;
-            r->message = (char *)res[i].message;
-        } else {
-            r->has_log_index = true;
-            r->log_index = res[i].log_index;
-        }
-        oresp[i] = r;
-    }
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* A sync answer's receipt and seal; the answer's fields borrow from here until it is sent. */
-typedef struct sync_proof {
-    Scpb__MultiInclusionProof *receipt; /* owned */
-    uint8_t seal[SC_SEAL_MAX];
-    uint8_t sig[SC_SIG_LEN];
-} sync_proof;
-
-/*
- * Prove and seal an answer that is otherwise complete (docs/protocol.md
- * §4.2.1, §7.1): the receipt proves every accepted and duplicate op in the
- * log of the checkpoint's size, and the seal, signed by the server key,
- * binds the answer to this request.
- */
-static sc_status sync_prove(req *q, const Scpb__SyncRequest *sr, const sd_result *res, size_t n,
-                            const sd_pulled *pulled, Scpb__SyncResponse *out, sync_proof *sp,
-                            sc_err *e)
-{
-    sd_register *reg = q->h->d.reg;
-    uint64_t *idx = malloc((n ? n : 1) * sizeof *idx);
-    if (!idx)
-        return sc_err_set(e, SC_ERR_NOMEM, R_STORAGE, "out of memory");
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (res[i].status == SCPB__OP_STATUS__OP_ACCEPTED ||
-            res[i].status == SCPB__OP_STATUS__OP_DUPLICATE)
-            idx[k++] = res[i].log_index;
-    /* An op pushed twice in one request is one leaf. */
-    qsort(idx, k, sizeof *idx, cmp_u64);
-    size_t m = 0;
-    for (size_t i = 0; i < k; i++)
-        if (m == 0 || idx[i] != idx[m - 1])
-            idx[m++] = idx[i];
-    sc_status rc =
-        m ? sd_register_receipt(reg, idx, m, out->checkpoint->size, &sp->receipt, e) : SC_OK;
-    free(idx);
-    if (rc != SC_OK)
-        return rc;
-    out->receipt = sp->receipt;
-    sc_seal_input in = {
-        .nonce = q->ar.nonce,
-        .request_hash = q->body_hash,
-        .has_cursor_in = sr->has_cursor,
-        .cursor_in = sr->cursor.data,
-        .cursor_in_len = sr->cursor.len,
-        .resp = out,
-        .leaves = (const uint8_t(*)[SC_HASH_LEN])pulled->leaves,
-    };
-    sc_seal seal;
-    sc_seal_build(&in, &seal);
-    size_t len = 0;
-    if ((rc = sd_register_seal(reg, &seal, sp->seal, sizeof sp->seal, &len, sp->sig, e)) != SC_OK)
-        return rc;
-    out->has_seal = true;
-    out->seal = (ProtobufCBinaryData){len, sp->seal};
-    out->has_seal_sig = true;
-    out->seal_sig = (ProtobufCBinaryData){SC_SIG_LEN, sp->sig};
-    return SC_OK;
-}
-
-/*
- * Of the n photos asked about (32-byte hashes), those stored that q's
- * device may read (docs/protocol.md §4.3), into out in the order asked.
- * A photo it may not see is answered as an absent one; when the register
- * cannot say, none is.  Whether a photo is stored is asked first (a stat):
- * most photos asked about are not stored yet, and only the stored ones
- * need the register's word on who may read them.
- */
-static void photos_readable(req *q, const ProtobufCBinaryData *want, size_t n,
-                            ProtobufCBinaryData *out, size_t *nout)
-{
-    *nout = 0;
-    if (n == 0)
-        return; /* most syncs ask about none: no look at the register */
-    uint8_t(*sha)[SC_HASH_LEN] = calloc(n, sizeof *sha);
-    size_t *at = calloc(n, sizeof *at);
-    bool *vis = calloc(n, sizeof *vis);
-    size_t nst = 0;
-    for (size_t i = 0; sha && at && vis && i < n; i++) {
-        char name[SD_BLOB_NAME_LEN + 1];
-        sd_blob_info info;
-        sc_err be;
-        if (sc_hex_encode(want[i].data, SC_HASH_LEN, name, sizeof name) == SC_OK &&
-            sd_blobs_stat(q->h->d.blobs, q->who.device, name, &info, &be) == SC_OK &&
-            info.stored) {
-            memcpy(sha[nst], want[i].data, SC_HASH_LEN);
-            at[nst++] = i;
-        }
-    }
-    sc_err e;
-    sc_err_clear(&e);
-    if (!sha || !at || !vis ||
-        (nst > 0 && sd_register_photos_visible(q->h->d.reg, &q->who,
-                                               (const uint8_t(*)[SC_HASH_LEN])sha, nst, vis,
-                                               &e) != SC_OK)) {
-        if (e.msg[0])
-            sd_log(SD_LOG_WARN, "blobs_wanted: cannot decide which photos the device may read",
-                   e.msg);
-        nst = 0;
-    }
-    for (size_t k = 0; k < nst; k++)
-        if (vis[k])
-            out[(*nout)++] = want[at[k]];
-    free(sha);
-    free(at);
-    free(vis);
-}
-
 static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
 {
     sd_http *h = q->h;
-    const sd_config *cfg = h->d.cfg;
-    const sc_env *env = h->d.env;
-    enum MHD_Result ret = MHD_NO;
-    sc_op **ops = NULL;
-    sd_result *res = NULL;
-    uint8_t (*excl)[SC_HASH_LEN] = NULL;
-    Scpb__OpResult *ores = NULL;
-    Scpb__OpResult **oresp = NULL;
-    Scpb__Checkpoint *cp = NULL;
-    Scpb__ConsistencyProof *cons = NULL;
-    ProtobufCBinaryData *stored = NULL;
-    sync_proof proof = {0};
-    sd_pulled pulled;
-    bool have_pulled = false;
-    size_t n = 0, nex = 0, nopen = 0;
-    sc_err e;
-    sc_err_clear(&e);
-    memset(&pulled, 0, sizeof pulled);
-
     /* The size was checked against sync.body_max before a byte was buffered. */
     Scpb__SyncRequest *sr = scpb__sync_request__unpack(NULL, q->body_len, q->body);
     /* The message holds its own copy of every op: the raw body can go now, lowering the peak. */
     free(q->body);
     q->body = NULL;
     if (!sr)
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_MALFORMED, "body is not a SyncRequest");
-    n = sr->n_ops;
-    q->pushed = (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n);
-    if (n > cfg->batch_max) {
-        ret = send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, R_BATCH_LIMIT,
-                         "%zu ops in one request; at most %" PRIu32, n, cfg->batch_max);
-        goto done;
+        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_MALFORMED,
+                          "body is not a SyncRequest");
+    sd_req_meta meta;
+    memcpy(meta.nonce, q->ar.nonce, sizeof meta.nonce);
+    memcpy(meta.body_hash, q->body_hash, SC_HASH_LEN);
+    Scpb__SyncResponse *out = NULL;
+    sd_answer a;
+    enum MHD_Result ret;
+    if (sd_sync_serve(&h->svc, &q->who, sr, &meta, &out, &q->counts, &a) != SC_OK) {
+        ret = send_answer(q, c, &a);
+    } else {
+        ret = send_pb(q, c, MHD_HTTP_OK, &out->base);
+        if (ret == MHD_YES)
+            sd_metrics_sync(elapsed_s(q));
     }
-    if (sr->n_blobs_wanted > SC_BLOBS_WANTED_MAX) {
-        ret = send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, R_BATCH_LIMIT,
-                         "%zu photos asked about in one request; at most %d", sr->n_blobs_wanted,
-                         SC_BLOBS_WANTED_MAX);
-        goto done;
-    }
-    for (size_t i = 0; i < sr->n_blobs_wanted; i++)
-        if (sr->blobs_wanted[i].len != SC_HASH_LEN) {
-            ret = send_error(q, c, MHD_HTTP_BAD_REQUEST, R_MALFORMED,
-                             "blobs_wanted %zu is not a 32-byte SHA-256", i);
-            goto done;
-        }
-    if (sr->has_cursor && sr->cursor.len > 0) {
-        /* Refuse a cursor syncd cannot have made before anything is stored. */
-        Scpb__Cursor *cur = sr->cursor.len <= 64
-                                ? scpb__cursor__unpack(NULL, sr->cursor.len, sr->cursor.data)
-                                : NULL;
-        if (!cur) {
-            ret = send_error(q, c, MHD_HTTP_BAD_REQUEST, R_MALFORMED,
-                             "cursor is not one syncd made");
-            goto done;
-        }
-        scpb__cursor__free_unpacked(cur, NULL);
-    }
-    ops = calloc(n ? n : 1, sizeof *ops);
-    res = calloc(n ? n : 1, sizeof *res);
-    excl = calloc(n ? n : 1, sizeof *excl);
-    ores = calloc(n ? n : 1, sizeof *ores);
-    oresp = calloc(n ? n : 1, sizeof *oresp);
-    if (!ops || !res || !excl || !ores || !oresp) {
-        ret = send_error(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_STORAGE, "out of memory");
-        goto done;
-    }
-
-    /* Open and verify every op here, before the single writer sees it. */
-    open_all(env, sr, n, ops, res);
-    for (size_t i = 0; i < n; i++) {
-        if (ops[i]) {
-            /* Everything else (author, device, rules) is the register's to judge, after its
-             * duplicate check, so a resent op is always answered duplicate. */
-            memcpy(res[i].op_id, ops[i]->id, SC_HASH_LEN);
-            memcpy(excl[nex++], ops[i]->id, SC_HASH_LEN);
-            nopen++;
-        }
-    }
-    if (nopen > 0) {
-        sd_batch b = {
-            .who = &q->who,
-            .ops = (sc_op *const *)ops,
-            .n = n,
-            .results = res,
-            .received_ms = env->now_ms(env->ctx),
-        };
-        sc_status rc = sd_ingest_submit(h->d.ingest, &b, &e);
-        if (rc != SC_OK) {
-            /* Nothing from this request was stored: the client resends it all. */
-            ret = send_error(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_STORAGE, "%s",
-                             e.msg[0] ? e.msg : "the register could not commit; retry later");
-            goto done;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        sd_metrics_op(res[i].status, res[i].reason);
-        if (res[i].status == SCPB__OP_STATUS__OP_ACCEPTED)
-            q->accepted++;
-        else if (res[i].status == SCPB__OP_STATUS__OP_DUPLICATE)
-            q->duplicate++;
-        else
-            q->rejected++;
-    }
-
-    uint32_t max = cfg->pull_max;
-    if (sr->has_max_pull && sr->max_pull > 0 && sr->max_pull < max)
-        max = sr->max_pull;
-    sd_pull pr = {
-        .who = &q->who,
-        .cursor = sr->has_cursor ? sr->cursor.data : NULL,
-        .cursor_len = sr->has_cursor ? sr->cursor.len : 0,
-        .max = max,
-        .exclude = (const uint8_t(*)[SC_HASH_LEN])excl,
-        .nexclude = nex,
-    };
-    if (sd_register_pull(h->d.reg, &pr, &pulled, &e) != SC_OK) {
-        ret = send_err(q, c, &e);
-        goto done;
-    }
-    have_pulled = true;
-    q->pulled = (uint32_t)pulled.n;
-    /* The pull's own snapshot's checkpoint: it covers every op pulled and every op accepted. */
-    cp = pulled.checkpoint;
-    pulled.checkpoint = NULL;
-    if (sr->has_known_size && sr->known_size > 0 && sr->known_size < cp->size &&
-        sd_register_consistency(h->d.reg, sr->known_size, cp->size, &cons, &e) != SC_OK) {
-        ret = send_err(q, c, &e);
-        goto done;
-    }
-
-    /* Which of the photos the client lacks it may fetch, so it fetches only those (§4.2). */
-    size_t nstored = 0;
-    stored = calloc(sr->n_blobs_wanted ? sr->n_blobs_wanted : 1, sizeof *stored);
-    if (!stored) {
-        ret = send_error(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_STORAGE, "out of memory");
-        goto done;
-    }
-    photos_readable(q, sr->blobs_wanted, sr->n_blobs_wanted, stored, &nstored);
-
-    Scpb__SyncResponse out = SCPB__SYNC_RESPONSE__INIT;
-    out.n_blobs_stored = nstored;
-    out.blobs_stored = stored;
-    out.has_blobs_checked = true;
-    out.blobs_checked = true;
-    results_fill(res, n, ores, oresp);
-    out.n_results = n;
-    out.results = oresp;
-    out.n_ops = pulled.n;
-    out.ops = pulled.ops;
-    if (pulled.cursor) {
-        out.has_cursor = true;
-        out.cursor.data = pulled.cursor;
-        out.cursor.len = pulled.cursor_len;
-    }
-    out.has_more = true;
-    out.more = pulled.more;
-    out.checkpoint = cp;
-    out.consistency = cons;
-    out.has_server_time_ms = true;
-    out.server_time_ms = env->now_ms(env->ctx);
-    if (sync_prove(q, sr, res, n, &pulled, &out, &proof, &e) != SC_OK) {
-        ret = send_err(q, c, &e);
-        goto done;
-    }
-    ret = send_pb(q, c, MHD_HTTP_OK, &out.base);
-    if (ret == MHD_YES)
-        sd_metrics_sync(elapsed_s(q));
-done:
-    for (size_t i = 0; ops && i < n; i++)
-        sc_op_free(env, ops[i]);
-    free(ops);
-    free(res);
-    free(excl);
-    free(ores);
-    free(oresp);
-    free(stored);
-    if (have_pulled)
-        sd_pulled_dispose(&pulled);
-    sd_msg_free(cp);
-    sd_msg_free(cons);
-    sd_msg_free(proof.receipt);
+    sd_sync_response_free(out);
     scpb__sync_request__free_unpacked(sr, NULL);
     return ret;
 }
@@ -907,7 +455,7 @@ static enum MHD_Result do_inclusion(req *q, struct MHD_Connection *c)
 {
     uint64_t index, size;
     if (!query_pair(q, "index", &index, "size", &size))
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_BAD_FIELD,
+        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_BAD_FIELD,
                           "index and size must be given once each, as decimal numbers");
     Scpb__InclusionProof *p = NULL;
     sc_err e;
@@ -925,10 +473,10 @@ static enum MHD_Result do_consistency(req *q, struct MHD_Connection *c)
 {
     uint64_t old, size;
     if (!query_pair(q, "old", &old, "size", &size))
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_BAD_FIELD,
+        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_BAD_FIELD,
                           "old and size must be given once each, as decimal numbers");
     if (old == 0 || old > size)
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_BAD_FIELD,
+        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_BAD_FIELD,
                           "need 0 < old <= size, got old %" PRIu64 " and size %" PRIu64, old, size);
     Scpb__ConsistencyProof *p = NULL;
     sc_err e;
@@ -946,18 +494,18 @@ static enum MHD_Result do_entries(req *q, struct MHD_Connection *c)
 {
     uint64_t start, count;
     if (!query_pair(q, "start", &start, "count", &count))
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_BAD_FIELD,
+        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_BAD_FIELD,
                           "start and count must be given once each, as decimal numbers");
     if (count == 0 || count > ENTRIES_MAX)
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_BAD_FIELD,
+        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_BAD_FIELD,
                           "count must be between 1 and %d", ENTRIES_MAX);
     Scpb__LogEntries *le = NULL;
     sc_err e;
     sc_err_clear(&e);
     if (sd_register_entries(q->h->d.reg, &q->who, start, (uint32_t)count, &le, &e) != SC_OK) {
         sd_msg_free(le);
-        if (e.code == SC_ERR_FORBIDDEN && e.reason == R_NONE)
-            e.reason = R_FORBIDDEN_ROLE;
+        if (e.code == SC_ERR_FORBIDDEN && e.reason == SC_REASON_NONE)
+            e.reason = SC_REASON_FORBIDDEN_ROLE;
         return send_err(q, c, &e);
     }
     enum MHD_Result ret = send_pb(q, c, MHD_HTTP_OK, &le->base);
@@ -984,10 +532,10 @@ static enum MHD_Result do_health(req *q, struct MHD_Connection *c)
     char text[SC_ERR_MSG_MAX + 32];
     snprintf(text, sizeof text, "unavailable: %s\n", e.msg[0] ? e.msg : sc_strerror(e.code));
     snprintf(q->message, sizeof q->message, "%s", e.msg);
-    q->reason = R_STORAGE;
+    q->reason = SC_REASON_STORAGE;
     struct MHD_Response *r = resp_text(text, CT_TEXT);
     if (r)
-        MHD_add_response_header(r, HDR_REASON, reason_name(R_STORAGE));
+        MHD_add_response_header(r, HDR_REASON, reason_name(SC_REASON_STORAGE));
     return send_resp(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
 }
 
@@ -1001,7 +549,7 @@ static enum MHD_Result do_metrics(req *q, struct MHD_Connection *c)
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!sd_metrics_allowed(ci ? ci->client_addr : NULL, authz,
                             q->h->has_metrics_token ? q->h->metrics_token : NULL))
-        return send_error(q, c, MHD_HTTP_FORBIDDEN, R_FORBIDDEN_ROLE,
+        return send_error(q, c, MHD_HTTP_FORBIDDEN, SC_REASON_FORBIDDEN_ROLE,
                           "metrics are served to operators only: from loopback, or with the "
                           "token of metrics.token_file");
     sd_metrics_gauges g = {0};
@@ -1018,7 +566,7 @@ static enum MHD_Result do_metrics(req *q, struct MHD_Connection *c)
     size_t len = 0;
     char *text = sd_metrics_render(&g, &len);
     if (!text)
-        return send_error(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_STORAGE, "out of memory");
+        return send_error(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, SC_REASON_STORAGE, "out of memory");
     struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(text);
@@ -1028,56 +576,14 @@ static enum MHD_Result do_metrics(req *q, struct MHD_Connection *c)
     return send_resp(q, c, MHD_HTTP_OK, r);
 }
 
-static enum MHD_Result send_empty(req *q, struct MHD_Connection *c, unsigned status,
-                                  const uint64_t *offset)
-{
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(0, (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
-    if (r && offset)
-        add_offset(r, *offset);
-    return send_resp(q, c, status, r);
-}
-
-/*
- * May q's device read q->blob: is it named by an op the device can see
- * (docs/protocol.md §4.3)?  SC_OK and *out; a storage status (err set)
- * when the register cannot say.
- */
-static sc_status blob_visible(req *q, bool *out, sc_err *e)
-{
-    uint8_t sha[1][SC_HASH_LEN];
-    *out = false;
-    if (sc_hex_decode(q->blob, SD_BLOB_NAME_LEN, sha[0], SC_HASH_LEN) != SC_OK)
-        return sc_err_set(e, SC_ERR_MALFORMED, R_BAD_FIELD,
-                          "a blob name is 64 lowercase hex digits");
-    return sd_register_photos_visible(q->h->d.reg, &q->who, (const uint8_t(*)[SC_HASH_LEN])sha, 1,
-                                      out, e);
-}
-
-/*
- * GET and HEAD.  A photo the device may not read gets exactly the answer
- * of an absent one: 404, reason none, "blob is not stored", and on HEAD
- * the offset of the device's own upload of it (0 when none).
- */
+/* GET and HEAD. */
 static enum MHD_Result do_blob_read(req *q, struct MHD_Connection *c, bool head)
 {
     int fd = -1;
     uint64_t size = 0;
-    bool visible = false;
-    sd_blob_info info;
-    sc_err e;
-    sc_err_clear(&e);
-    if (blob_visible(q, &visible, &e) != SC_OK ||
-        sd_blobs_stat(q->h->d.blobs, q->who.device, q->blob, &info, &e) != SC_OK)
-        return send_err(q, c, &e);
-    sc_status rc = visible && info.stored
-                       ? sd_blobs_open_read(q->h->d.blobs, q->blob, &fd, &size, &e)
-                       : SC_ERR_NOT_FOUND;
-    if (rc == SC_ERR_NOT_FOUND)
-        return send_error_ex(q, c, MHD_HTTP_NOT_FOUND, R_NONE, NULL, head ? &info.offset : NULL,
-                             "blob is not stored");
-    if (rc != SC_OK)
-        return send_err(q, c, &e);
+    sd_answer a;
+    if (sd_photo_read(&q->h->svc, &q->who, q->blob, head, &fd, &size, &a) != SC_OK)
+        return send_answer(q, c, &a);
     /* MHD owns fd from here and sends it with sendfile where it can; HEAD sends no body. */
     struct MHD_Response *r = MHD_create_response_from_fd64(size, fd);
     if (!r) {
@@ -1090,27 +596,9 @@ static enum MHD_Result do_blob_read(req *q, struct MHD_Connection *c, bool head)
 
 static enum MHD_Result do_blob_put(req *q, struct MHD_Connection *c)
 {
-    if (q->blob_exists)
-        return send_empty(q, c, MHD_HTTP_OK, NULL);
-    bool complete = false;
-    uint64_t offset = 0;
-    sc_err e;
-    sc_err_clear(&e);
-    sd_upload *up = q->up;
-    q->up = NULL;
-    sc_status rc = sd_upload_finish(up, &complete, &offset, &e);
-    if (rc == SC_OK) {
-        sd_metrics_blob_upload(q->r_len);
-        if (complete) {
-            sd_metrics_blob_stored(q->r_total);
-            return send_empty(q, c, MHD_HTTP_CREATED, &offset);
-        }
-        return send_empty(q, c, MHD_HTTP_ACCEPTED, &offset);
-    }
-    if (rc == SC_ERR_MALFORMED)
-        return send_error_ex(q, c, MHD_HTTP_UNPROCESSABLE_CONTENT, R_BAD_FIELD, NULL, &offset,
-                             e.msg);
-    return send_error_ex(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_STORAGE, NULL, &offset, e.msg);
+    sd_answer a;
+    sd_photo_put_finish(&q->h->svc, &q->put, q->body_hash, &a);
+    return send_answer(q, c, &a);
 }
 
 /* ---- the request life cycle ---- */
@@ -1148,81 +636,28 @@ static bool keeps_body(const req *q)
 
 /*
  * A PUT's headers: who may upload (the roles that may attach photos), the
- * range, the limits, then the device's own upload of the blob.  A blob the
- * device may read and that is stored is answered 200 after its chunk is
- * read and its signature checked; one it may not read is uploaded like an
- * absent one, all of it (docs/protocol.md §4.3).
+ * range, then the limits and the device's own upload of the blob
+ * (sd_photo_put_begin).
  */
 static enum MHD_Result begin_upload(req *q, struct MHD_Connection *c, bool has_cl, uint64_t clen)
 {
-    const sd_config *cfg = q->h->d.cfg;
-    if (!sc_policy_allows_some(q->who.role, SCPB__OP__BODY_PHOTO_ATTACH)) {
-        const char *role = sc_name_of(&sc_names_role, q->who.role);
-        return send_error(q, c, MHD_HTTP_FORBIDDEN, R_FORBIDDEN_ROLE,
-                          "the %s role may not attach photos, so it may not upload them",
-                          role ? role : "device's");
-    }
+    sd_answer a;
+    if (sd_photo_may_upload(&q->who, &a) != SC_OK)
+        return send_answer(q, c, &a);
     const char *cr = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_RANGE);
-    if (!sd_http_parse_range(cr, &q->r_start, &q->r_len, &q->r_total))
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_BAD_FIELD,
+    uint64_t start, len, total;
+    if (!sd_http_parse_range(cr, &start, &len, &total))
+        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_BAD_FIELD,
                           "Content-Range must be \"bytes START-END/TOTAL\" with START <= END < TOTAL");
-    if (q->r_total > cfg->blob_max)
-        return send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, R_TOO_LARGE,
-                          "blob of %" PRIu64 " bytes exceeds blobs.max_size %" PRIu64, q->r_total,
-                          cfg->blob_max);
-    if (q->r_len > cfg->blob_chunk_max)
-        return send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, R_TOO_LARGE,
-                          "chunk of %" PRIu64 " bytes exceeds blobs.chunk_max %" PRIu64, q->r_len,
-                          cfg->blob_chunk_max);
-    if (!has_cl || clen != q->r_len)
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_BAD_FIELD,
-                          "Content-Length must be END-START+1 = %" PRIu64, q->r_len);
-    uint64_t offset = 0;
-    bool visible = false;
-    sd_blob_info info;
-    sc_err e;
-    sc_err_clear(&e);
-    if (blob_visible(q, &visible, &e) != SC_OK ||
-        sd_blobs_stat(q->h->d.blobs, q->who.device, q->blob, &info, &e) != SC_OK)
-        return send_err(q, c, &e);
-    if (visible && info.stored) {
-        /* Read, hash and drop the chunk; answer 200 once its signature verified.  The device's
-         * own upload of it, if any, is of no more use. */
-        if (info.offset)
-            sd_blobs_forget(q->h->d.blobs, q->who.device, q->blob);
-        q->blob_exists = true;
-        return MHD_YES;
-    }
-    sc_status rc = sd_upload_begin(q->h->d.blobs, q->who.device, q->blob, q->r_start, q->r_len,
-                                   q->r_total, visible, &q->up, &offset, &e);
-    switch (rc) {
-    case SC_OK:
-        /* A whole blob in one chunk: the body hash for the signature is its hash too. */
-        if (q->authed)
-            sd_upload_hash_by_caller(q->up);
-        return MHD_YES;
-    case SC_ERR_INVALID_TRANSITION:
-        return send_error_ex(q, c, MHD_HTTP_CONFLICT, R_BAD_FIELD, NULL, &offset, e.msg);
-    case SC_ERR_LIMIT:
-        return send_error_ex(q, c, MHD_HTTP_INSUFFICIENT_STORAGE, R_QUOTA, NULL, &offset, e.msg);
-    case SC_ERR_TOO_LARGE:
-        return send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, R_TOO_LARGE, "%s", e.msg);
-    case SC_ERR_MALFORMED:
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_BAD_FIELD, "%s", e.msg);
-    default:
-        return send_error_ex(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_STORAGE, NULL, &offset, e.msg);
-    }
+    if (sd_photo_put_begin(&q->h->svc, &q->who, q->blob, start, len, total, has_cl, clen, q->authed,
+                           &q->put, &a) != SC_OK)
+        return send_answer(q, c, &a);
+    return MHD_YES;
 }
 
-/*
- * The signature headers, their time, the device's share of the replay
- * cache, then the device itself.  The share comes before the register is
- * asked about the device: a device flooding with requests costs a lookup
- * in memory per request, not a read of the register.
- */
+/* The signature headers, their time, the device's share of the replay cache, then the device. */
 static enum MHD_Result auth_headers(req *q, struct MHD_Connection *c)
 {
-    sd_http *h = q->h;
     sd_auth_headers ah = {
         .device = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_DEVICE),
         .time = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_TIME),
@@ -1230,42 +665,21 @@ static enum MHD_Result auth_headers(req *q, struct MHD_Connection *c)
         .signature = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_SIGNATURE),
         .body_hash = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_BODY_HASH),
     };
-    sc_err e;
-    sc_err_clear(&e);
-    const sc_env *env = h->d.env;
-    int64_t now = env->now_ms(env->ctx);
-    if (sd_auth_parse(h->d.auth, &ah, now, &q->ar, &e) != SC_OK ||
-        sd_auth_admit(h->d.auth, &q->ar, now, &q->retry_ms, &e) != SC_OK ||
-        resolve_device(h->d.reg, &q->ar, &q->who, &e) != SC_OK)
-        return send_err(q, c, &e);
+    sd_answer a;
+    if (sd_service_identify(&q->h->svc, &ah, &q->ar, &q->who, &a) != SC_OK)
+        return send_answer(q, c, &a);
     q->authed = true;
     sc_sha256_init(&q->hash);
     return MHD_YES;
 }
 
-/*
- * A signed request that has a body declares the body's hash, and its
- * signature is checked against it now: nobody but the device's key holder
- * gets a byte of a body read, buffered or written to the blob store.  The
- * bytes are checked against the declared hash when they are all in.
- */
+/* A request with a body has its signature checked over the declared body hash before a byte is read. */
 static enum MHD_Result verify_early(req *q, struct MHD_Connection *c, bool has_body)
 {
-    if (!q->ar.has_body_hash) {
-        if (!has_body)
-            return MHD_YES; /* verified with the (empty) body at its end, as always */
-        return send_error(q, c, MHD_HTTP_UNAUTHORIZED, R_BAD_SIGNATURE,
-                          "missing header %s: a signed request with a body declares the body's "
-                          "SHA-256 (docs/protocol.md §3)",
-                          SD_HDR_BODY_HASH);
-    }
-    sc_err e;
-    sc_err_clear(&e);
-    const sc_env *env = q->h->d.env;
-    if (sd_auth_check(q->h->d.auth, &q->ar, q->method, q->target, q->target_len, q->ar.body_hash,
-                      env->now_ms(env->ctx), &e) != SC_OK)
-        return send_err(q, c, &e);
-    q->verified = true;
+    sd_answer a;
+    if (sd_service_verify_early(&q->h->svc, &q->ar, q->method, q->target, q->target_len, has_body,
+                                &q->verified, &a) != SC_OK)
+        return send_answer(q, c, &a);
     return MHD_YES;
 }
 
@@ -1277,7 +691,7 @@ static enum MHD_Result body_begin(req *q, struct MHD_Connection *c, bool has_cl,
                     : q->rt->id == ROUTE_ENROLL ? SC_SMALL_BODY_MAX
                                                 : IDLE_BODY_MAX;
     if (has_cl && clen > q->body_limit)
-        return send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, R_TOO_LARGE,
+        return send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, SC_REASON_TOO_LARGE,
                           "body of %" PRIu64 " bytes exceeds the limit of %" PRIu64, clen,
                           q->body_limit);
     if (!keeps_body(q))
@@ -1292,7 +706,7 @@ static enum MHD_Result body_begin(req *q, struct MHD_Connection *c, bool has_cl,
     sc_err_clear(&e);
     if (sd_budget_take(h->budget, device, want, &q->hold, &e) != SC_OK) {
         /* The device's own bodies end by the request deadline at the latest; others' sooner. */
-        q->retry_ms = e.reason == R_RATE_LIMITED ? h->request_ms : 1000;
+        q->retry_ms = e.reason == SC_REASON_RATE_LIMITED ? h->request_ms : 1000;
         return send_err(q, c, &e);
     }
     return MHD_YES;
@@ -1302,16 +716,16 @@ static enum MHD_Result on_headers(req *q, struct MHD_Connection *c, const char *
 {
     snprintf(q->method, sizeof q->method, "%s", method);
     if (!q->rt)
-        return send_error(q, c, MHD_HTTP_NOT_FOUND, R_NONE, "no such path");
+        return send_error(q, c, MHD_HTTP_NOT_FOUND, SC_REASON_NONE, "no such path");
     if (!method_allowed(q->rt, method)) {
         char msg[64];
         snprintf(msg, sizeof msg, "allowed: %s", q->rt->allow);
-        return send_error_ex(q, c, MHD_HTTP_METHOD_NOT_ALLOWED, R_NONE, q->rt->allow, NULL, msg);
+        return send_error_ex(q, c, MHD_HTTP_METHOD_NOT_ALLOWED, SC_REASON_NONE, q->rt->allow, NULL, msg);
     }
     if (q->rt->id == ROUTE_BLOB) {
         size_t pl = strlen(q->rt->path);
         if (!sd_blob_name_valid(q->target + pl, q->path_len - pl))
-            return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_BAD_FIELD,
+            return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_BAD_FIELD,
                               "a blob name is 64 lowercase hex digits");
         memcpy(q->blob, q->target + pl, SD_BLOB_NAME_LEN);
         q->blob[SD_BLOB_NAME_LEN] = '\0';
@@ -1327,7 +741,7 @@ static enum MHD_Result on_headers(req *q, struct MHD_Connection *c, const char *
     uint64_t clen = 0;
     bool has_cl = cl != NULL;
     if (has_cl && !parse_u64(cl, strlen(cl), &clen))
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, R_MALFORMED, "Content-Length is not a number");
+        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_MALFORMED, "Content-Length is not a number");
     bool has_body = (has_cl && clen > 0) || (!has_cl && te != NULL);
     if (q->authed && ((ret = verify_early(q, c, has_body)) != MHD_YES || q->answered))
         return ret;
@@ -1348,19 +762,19 @@ static enum MHD_Result on_body(req *q, const char *data, size_t n)
     q->body_seen += n;
     if (q->authed)
         sc_sha256_update(&q->hash, data, n);
-    if (q->up || q->store_failed) {
+    if (q->put.up || q->store_failed) {
         sc_err e;
         sc_err_clear(&e);
-        if (q->up && sd_upload_write(q->up, data, n, &e) != SC_OK) {
+        if (q->put.up && sd_upload_write(q->put.up, data, n, &e) != SC_OK) {
             /* Keep reading (the chunk is bounded) so the client gets its 503. */
             q->store_failed = true;
             snprintf(q->message, sizeof q->message, "%s", e.msg);
-            sd_upload_abort(q->up);
-            q->up = NULL;
+            sd_upload_abort(q->put.up);
+            q->put.up = NULL;
         }
         return MHD_YES;
     }
-    if (q->blob_exists)
+    if (q->put.exists)
         return MHD_YES;
     if (q->over || q->body_seen > q->body_limit) {
         if (!q->over) {
@@ -1407,57 +821,35 @@ static enum MHD_Result on_body(req *q, const char *data, size_t n)
     return MHD_YES;
 }
 
-/*
- * The whole body is in: it must hash to what was signed (declared up
- * front, or checked now for a request without a body), then its nonce is
- * remembered.  bh gets the body's hash.
- */
-static sc_status auth_complete(req *q, uint8_t bh[SC_HASH_LEN], sc_err *e)
-{
-    sd_auth *a = q->h->d.auth;
-    const sc_env *env = q->h->d.env;
-    int64_t now = env->now_ms(env->ctx);
-    sc_sha256_final(&q->hash, bh);
-    if (!q->verified)
-        return sd_auth_verify(a, &q->ar, q->method, q->target, q->target_len, bh, now,
-                              &q->retry_ms, e);
-    if (memcmp(bh, q->ar.body_hash, SC_HASH_LEN) != 0)
-        return sc_err_set(e, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
-                          "the body does not hash to its %s (changed or cut in transit)",
-                          SD_HDR_BODY_HASH);
-    return sd_auth_record(a, &q->ar, now, &q->retry_ms, e);
-}
-
 static enum MHD_Result on_complete(req *q, struct MHD_Connection *c)
 {
     sd_http *h = q->h;
     /* Everything is received: answering may take its time (a group commit), it is not reading. */
     sd_deadline_set(q->conn, 0);
     if (q->over)
-        return send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, R_TOO_LARGE,
+        return send_error(q, c, MHD_HTTP_CONTENT_TOO_LARGE, SC_REASON_TOO_LARGE,
                           "body exceeds the limit of %" PRIu64 " bytes", q->body_limit);
     if (q->store_failed) {
-        sd_blob_info info = {0};
-        sc_err e;
-        if (q->blob[0])
-            sd_blobs_stat(h->d.blobs, q->who.device, q->blob, &info, &e);
         char msg[SC_ERR_MSG_MAX];
         snprintf(msg, sizeof msg, "%s", q->message);
-        return send_error_ex(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_STORAGE, NULL,
-                             q->blob[0] ? &info.offset : NULL, msg);
+        if (q->blob[0]) {
+            sd_answer a;
+            sd_photo_put_failed(&h->svc, &q->who, &q->put, msg, &a);
+            return send_answer(q, c, &a);
+        }
+        return send_error_ex(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, SC_REASON_STORAGE, NULL, NULL,
+                             msg);
     }
     if (q->authed) {
-        uint8_t *bh = q->body_hash;
-        sc_err e;
-        sc_err_clear(&e);
-        if (auth_complete(q, bh, &e) != SC_OK) {
+        sd_answer a;
+        sc_sha256_final(&q->hash, q->body_hash);
+        if (sd_service_verify_body(&h->svc, &q->ar, q->verified, q->method, q->target,
+                                   q->target_len, q->body_hash, &a) != SC_OK) {
             /* The chunk's bytes are not the device's: cut them off. */
-            sd_upload_abort(q->up);
-            q->up = NULL;
-            return send_err(q, c, &e);
+            sd_upload_abort(q->put.up);
+            q->put.up = NULL;
+            return send_answer(q, c, &a);
         }
-        if (q->up)
-            sd_upload_set_digest(q->up, bh);
     }
     switch (q->rt->id) {
     case ROUTE_ENROLL:
@@ -1483,7 +875,7 @@ static enum MHD_Result on_complete(req *q, struct MHD_Connection *c)
     case ROUTE_NONE:
         break;
     }
-    return send_error(q, c, MHD_HTTP_NOT_FOUND, R_NONE, "no such path");
+    return send_error(q, c, MHD_HTTP_NOT_FOUND, SC_REASON_NONE, "no such path");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -1566,15 +958,15 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     *con_cls = NULL;
     /* A chunk cut off mid-body never verified: its bytes go. */
-    sd_upload_abort(q->up);
-    q->up = NULL;
+    sd_upload_abort(q->put.up);
+    q->put.up = NULL;
     sd_budget_give(h->budget, &q->hold);
     q->late = q->late || sd_deadline_fired(q->conn);
     /* A kept-alive connection may idle, then has a request's time for the next one. */
     sd_deadline_set(q->conn, sd_deadline_now_ms() + h->idle_ms + h->request_ms);
 
     uint64_t dropped = 0;
-    bool share = q->reason == R_RATE_LIMITED || q->reason == R_OVERLOADED;
+    bool share = q->reason == SC_REASON_RATE_LIMITED || q->reason == SC_REASON_OVERLOADED;
     if (share && !share_refusal_logged(h, &dropped))
         goto out;
     sd_logline l;
@@ -1596,11 +988,11 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
         sd_log_str(&l, "error", q->message);
     }
     if (q->rt && q->rt->id == ROUTE_SYNC && q->status == 200) {
-        sd_log_uint(&l, "pushed", q->pushed);
-        sd_log_uint(&l, "accepted", q->accepted);
-        sd_log_uint(&l, "duplicate", q->duplicate);
-        sd_log_uint(&l, "rejected", q->rejected);
-        sd_log_uint(&l, "pulled", q->pulled);
+        sd_log_uint(&l, "pushed", q->counts.pushed);
+        sd_log_uint(&l, "accepted", q->counts.accepted);
+        sd_log_uint(&l, "duplicate", q->counts.duplicate);
+        sd_log_uint(&l, "rejected", q->counts.rejected);
+        sd_log_uint(&l, "pulled", q->counts.pulled);
     }
     if (q->blob[0])
         sd_log_str(&l, "blob", q->blob);
@@ -1667,6 +1059,7 @@ static sc_status http_new(const sd_http_deps *deps, sd_http **out, sc_err *err)
     if (!h)
         return sc_err_set(err, SC_ERR_NOMEM, 0, "out of memory starting the HTTP server");
     h->d = *deps;
+    h->svc = (sd_service){deps->cfg, deps->reg, deps->ingest, deps->blobs, deps->auth, deps->env};
     h->request_ms = (int64_t)cfg->request_timeout_s * 1000;
     h->idle_ms = (int64_t)cfg->connection_timeout_s * 1000;
     atomic_init(&h->inflight, 0);

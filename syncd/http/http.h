@@ -1,7 +1,9 @@
 /*
  * http.h: syncd's HTTP server (libmicrohttpd): routing, body limits,
- * request authentication, and the handlers of every endpoint in
- * docs/protocol.md §4.  This is the only module that includes
+ * request authentication as the request arrives, decoding the bodies and
+ * encoding the answers of every endpoint in docs/protocol.md §4.  What a
+ * sync or a photo request is answered is decided by sync/service.h, which
+ * knows nothing of HTTP.  This is the only module that includes
  * microhttpd.h.
  *
  * Invariants:
