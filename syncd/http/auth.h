@@ -11,8 +11,8 @@
  *      process's start boundary), when the
  *      headers arrive; the caller then resolves the device in the register
  *      (enrolled: else 401 unknown_device; not revoked: else 403
- *      device_revoked), which this module leaves to http.c so it does not
- *      depend on the register;
+ *      device_revoked), which this module leaves to sync/service.c
+ *      (sd_service_identify) so it does not depend on the register;
  *   2. sd_auth_admit: is the device under its share of the replay cache;
  *   3. sd_auth_check: the signature over the body hash, and that the nonce
  *      is not known.  With X-Spotcheck-Body-Sha256 this runs before the body
