@@ -159,63 +159,107 @@ void sd_pulled_dispose(sd_pulled *p)
     memset(p, 0, sizeof *p);
 }
 
-sc_status sd_register_pull(sd_register *r, const sd_pull *req, sd_pulled *out, sc_err *err)
+/* The client's cursor: *L its log index, *R its release sequence (0, 0 without one). */
+static sc_status cursor_decode(const sd_pull *req, uint64_t *L, uint64_t *R, sc_err *err)
 {
-    sc_err_clear(err);
-    memset(out, 0, sizeof *out);
-    uint64_t L = 0, R = 0;
-    if (req->cursor && req->cursor_len) {
-        Scpb__Cursor *cur = req->cursor_len <= CURSOR_MAX
-                                ? scpb__cursor__unpack(NULL, req->cursor_len, req->cursor)
-                                : NULL;
-        bool ok =
-            cur && cur->has_log_index && cur->has_release_seq && cur->base.n_unknown_fields == 0;
-        if (ok) {
-            L = cur->log_index;
-            R = cur->release_seq;
-        }
-        if (cur)
-            scpb__cursor__free_unpacked(cur, NULL);
-        if (!ok)
-            return sc_err_set(err, SC_ERR_MALFORMED, R_(MALFORMED),
-                              "the cursor is not one this server made");
+    *L = *R = 0;
+    if (!req->cursor || !req->cursor_len)
+        return SC_OK;
+    Scpb__Cursor *cur = req->cursor_len <= CURSOR_MAX
+                            ? scpb__cursor__unpack(NULL, req->cursor_len, req->cursor)
+                            : NULL;
+    bool ok = cur && cur->has_log_index && cur->has_release_seq && cur->base.n_unknown_fields == 0;
+    if (ok) {
+        *L = cur->log_index;
+        *R = cur->release_seq;
     }
+    if (cur)
+        scpb__cursor__free_unpacked(cur, NULL);
+    if (!ok)
+        return sc_err_set(err, SC_ERR_MALFORMED, R_(MALFORMED),
+                          "the cursor is not one this server made");
+    return SC_OK;
+}
+
+/* A pull's context: the ops to leave out (sorted), room for `max` ops out. */
+static sc_status pull_prepare(sd_register *r, const sd_pull *req, uint64_t before, pull_ctx *p,
+                              sc_err *err)
+{
     size_t max = req->max ? req->max : r->cfg.pull_max;
     if (max > r->cfg.pull_max)
         max = r->cfg.pull_max;
     if (max > SC_PULL_OPS_MAX)
         max = SC_PULL_OPS_MAX;
-
-    pull_ctx p;
-    memset(&p, 0, sizeof p);
-    p.r = r;
-    p.req = req;
-    p.err = err;
-    p.max = max;
-    p.before = L;
-    sc_status rc = SC_OK;
+    memset(p, 0, sizeof *p);
+    p->r = r;
+    p->req = req;
+    p->err = err;
+    p->max = max;
+    p->before = before;
     if (req->nexclude) {
-        p.exclude = malloc(req->nexclude * sizeof *p.exclude);
-        if (!p.exclude)
+        p->exclude = malloc(req->nexclude * sizeof *p->exclude);
+        if (!p->exclude)
             return sc_err_set(err, SC_ERR_NOMEM, 0, "pull: out of memory");
-        memcpy(p.exclude, req->exclude, req->nexclude * sizeof *p.exclude);
-        qsort(p.exclude, req->nexclude, SC_HASH_LEN, cmp_hash);
-        p.nexclude = req->nexclude;
+        memcpy(p->exclude, req->exclude, req->nexclude * sizeof *p->exclude);
+        qsort(p->exclude, req->nexclude, SC_HASH_LEN, cmp_hash);
+        p->nexclude = req->nexclude;
     }
-    p.ops = calloc(max ? max : 1, sizeof *p.ops);
-    p.leaves = malloc((max ? max : 1) * sizeof *p.leaves);
-    if (!p.ops || !p.leaves) {
-        free(p.ops);
-        free(p.leaves);
-        free(p.exclude);
+    p->ops = calloc(max ? max : 1, sizeof *p->ops);
+    p->leaves = malloc((max ? max : 1) * sizeof *p->leaves);
+    if (!p->ops || !p->leaves)
         return sc_err_set(err, SC_ERR_NOMEM, 0, "pull: out of memory");
+    return SC_OK;
+}
+
+/* Where the pull resumes, and whether there is more. */
+typedef struct pull_end {
+    uint64_t L, R; /* the cursor out */
+    bool more;
+} pull_end;
+
+/*
+ * In the read transaction: for a responsible user the release events since
+ * R, then the log from L; *end gets the cursor out.  size and next_seq are
+ * the snapshot's log size and next release sequence.
+ */
+static sc_status pull_scan(pull_ctx *p, sd_store *s, uint64_t L, uint64_t R, uint64_t size,
+                           uint64_t next_seq, pull_end *end)
+{
+    sc_status rc = SC_OK;
+    *end = (pull_end){size, next_seq, false};
+    if (p->req->who->role == SCPB__ROLE__ROLE_RESPONSIBLE && R < next_seq && L > 0) {
+        p->next_seq = R;
+        rc = s->vt->pull_releases(s, R, pull_release_row, p, p->err);
+        if (rc == SC_OK)
+            rc = p->rc;
+        if (rc != SC_OK)
+            return rc;
+        if (p->full) {
+            *end = (pull_end){L, p->next_seq, true};
+            return SC_OK;
+        }
     }
-    rc = sd_pool_get(r, &p.c, err);
-    if (rc != SC_OK)
-        goto done;
-    sd_store *s = p.c->s;
+    if (L < size) {
+        p->next_idx = L;
+        rc = s->vt->pull_log(s, L, pull_log_row, p, p->err);
+        if (rc == SC_OK)
+            rc = p->rc;
+        if (rc != SC_OK)
+            return rc;
+        if (p->full || p->budget) {
+            end->L = p->next_idx;
+            end->more = end->L < size;
+        }
+    }
+    return SC_OK;
+}
+
+/* One read transaction: check the cursor against the log, scan, and take the checkpoint. */
+static sc_status pull_snapshot(pull_ctx *p, uint64_t L, uint64_t R, sd_pulled *out, sc_err *err)
+{
+    sd_store *s = p->c->s;
     uint64_t size = 0, next_seq = 0;
-    rc = s->vt->begin(s, false, err);
+    sc_status rc = s->vt->begin(s, false, err);
     if (rc == SC_OK)
         rc = s->vt->log_size(s, &size, err);
     if (rc == SC_OK)
@@ -224,59 +268,50 @@ sc_status sd_register_pull(sd_register *r, const sd_pull *req, sd_pulled *out, s
         rc = sc_err_set(err, SC_ERR_MALFORMED, R_(MALFORMED),
                         "the cursor is not one this server made (it is past the log)");
     if (rc == SC_OK)
-        rc = sd_orgcache_get(&p.c->orgs, s, &p.tree, err);
+        rc = sd_orgcache_get(&p->c->orgs, s, &p->tree, err);
+    pull_end end;
+    if (rc == SC_OK)
+        rc = pull_scan(p, s, L, R, size, next_seq, &end);
     if (rc != SC_OK)
-        goto done;
-
-    uint64_t newR = next_seq, newL = size;
-    bool more = false;
-    if (req->who->role == SCPB__ROLE__ROLE_RESPONSIBLE && R < next_seq && L > 0) {
-        p.next_seq = R;
-        rc = s->vt->pull_releases(s, R, pull_release_row, &p, err);
-        if (rc == SC_OK)
-            rc = p.rc;
-        if (rc != SC_OK)
-            goto done;
-        if (p.full) {
-            newR = p.next_seq;
-            newL = L;
-            more = true;
-        }
-    }
-    if (!more && L < size) {
-        p.next_idx = L;
-        rc = s->vt->pull_log(s, L, pull_log_row, &p, err);
-        if (rc == SC_OK)
-            rc = p.rc;
-        if (rc != SC_OK)
-            goto done;
-        if (p.full || p.budget) {
-            newL = p.next_idx;
-            more = newL < size;
-        }
-    }
+        return rc;
     /* In the same snapshot: one read transaction per sync, not two. */
     Scpb__Checkpoint *cp = NULL;
     rc = sd_tlog_latest(s, &cp, err);
     if (rc == SC_OK)
         rc = s->vt->commit(s, err);
     if (rc == SC_OK)
-        rc = cursor_encode(newL, newR, out, err);
+        rc = cursor_encode(end.L, end.R, out, err);
     if (rc == SC_OK) {
         out->checkpoint = cp;
         cp = NULL;
+        out->more = end.more;
     }
     sd_msg_free(cp);
+    return rc;
+}
+
+sc_status sd_register_pull(sd_register *r, const sd_pull *req, sd_pulled *out, sc_err *err)
+{
+    sc_err_clear(err);
+    memset(out, 0, sizeof *out);
+    uint64_t L = 0, R = 0;
+    pull_ctx p;
+    memset(&p, 0, sizeof p);
+    sc_status rc = cursor_decode(req, &L, &R, err);
+    if (rc == SC_OK)
+        rc = pull_prepare(r, req, L, &p, err);
+    if (rc == SC_OK)
+        rc = sd_pool_get(r, &p.c, err);
+    if (rc == SC_OK)
+        rc = pull_snapshot(&p, L, R, out, err);
     if (rc == SC_OK) {
         out->ops = p.ops;
         out->leaves = p.leaves;
         out->n = p.n;
-        out->more = more;
         p.ops = NULL;
         p.leaves = NULL;
         p.n = 0;
     }
-done:
     for (size_t i = 0; i < p.n; i++)
         sd_msg_free(p.ops[i]);
     free(p.ops);
@@ -288,6 +323,7 @@ done:
         sd_pool_put(r, p.c);
     if (rc != SC_OK) {
         free(out->cursor);
+        sd_msg_free(out->checkpoint);
         memset(out, 0, sizeof *out);
     }
     return rc;
