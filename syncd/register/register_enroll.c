@@ -161,11 +161,9 @@ static sc_status enroll_judge(sd_txn *t, const uint8_t key[SC_KEY_LEN],
     return SC_OK;
 }
 
-sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
-                             Scpb__EnrollResponse **out, sc_err *err)
+/* The request's form, then the proof: it covers code || device_key, exactly as sent. */
+static sc_status enroll_check(sd_register *r, const Scpb__EnrollRequest *req, sc_err *err)
 {
-    sc_err_clear(err);
-    *out = NULL;
     if (!req || !req->code || !req->has_device_key || req->device_key.len != SC_KEY_LEN ||
         !req->has_proof || req->proof.len != SC_SIG_LEN)
         return sc_err_set(err, SC_ERR_MALFORMED, R_(MALFORMED),
@@ -174,7 +172,6 @@ sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
     if (code_len >= 128 || (req->label && (strnlen(req->label, SC_NAME_MAX + 1) > SC_NAME_MAX ||
                                            !sc_utf8_valid(req->label, strlen(req->label)))))
         return sc_err_set(err, SC_ERR_MALFORMED, R_(MALFORMED), "enroll: code or label too long");
-    /* The proof covers code || device_key, exactly as sent. */
     uint8_t msg[128 + SC_KEY_LEN];
     memcpy(msg, req->code, code_len);
     memcpy(msg + code_len, req->device_key.data, SC_KEY_LEN);
@@ -182,42 +179,53 @@ sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
                   req->proof.data) != SC_OK)
         return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_(BAD_SIGNATURE),
                           "enroll: the proof does not verify under the device key");
-    /* Every code is hashed and looked up, well formed or not: the same work on every path. */
-    char norm[CODE_CHARS + 1];
-    uint8_t hash[SC_HASH_LEN];
-    memset(norm, 0, sizeof norm);
-    bool well_formed = code_normalize(req->code, norm);
-    code_hash(norm, hash);
-    sodium_memzero(norm, sizeof norm);
+    return SC_OK;
+}
 
-    uint8_t device_id[SC_ID_LEN];
-    uint8_t user[SC_ID_LEN];
+/* The DeviceEnroll op for the key, logged in t: device_id gets the new device entity. */
+static sc_status enroll_log(sd_txn *t, const Scpb__EnrollRequest *req,
+                            const uint8_t user[SC_ID_LEN], uint8_t device_id[SC_ID_LEN],
+                            sc_err *err)
+{
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__DeviceEnroll de = SCPB__DEVICE_ENROLL__INIT;
+    sc_uuid7_new(t->env, device_id);
+    op.has_entity = true;
+    op.entity.data = device_id;
+    op.entity.len = SC_ID_LEN;
+    op.has_entity_type = true;
+    op.entity_type = T_(DEVICE);
+    op.body_case = K_(DEVICE_ENROLL);
+    op.device_enroll = &de;
+    de.has_user = true;
+    de.user.data = (uint8_t *)user;
+    de.user.len = SC_ID_LEN;
+    de.has_key = true;
+    de.key = req->device_key;
+    de.label = req->label;
+    sc_status rc = sd_admin_in_txn(t, &op, NULL, err);
+    if (rc == SC_ERR_REJECTED && err && err->reason == R_(ENTITY_EXISTS))
+        rc = SC_ERR_EXISTS;
+    return rc;
+}
+
+/*
+ * One write transaction: judge the key and the code (its hash; well_formed
+ * when it normalized), log the device, use the code.  *user and *device_id
+ * get the enrolled user and the new device, *now the transaction's time.
+ */
+static sc_status enroll_write(sd_register *r, const Scpb__EnrollRequest *req,
+                              const uint8_t hash[SC_HASH_LEN], bool well_formed,
+                              uint8_t user[SC_ID_LEN], uint8_t device_id[SC_ID_LEN], int64_t *now,
+                              sc_err *err)
+{
     pthread_mutex_lock(&r->wmu);
     sd_txn t;
     sc_status rc = sd_txn_begin(r, &t, err);
     if (rc == SC_OK)
         rc = enroll_judge(&t, req->device_key.data, hash, well_formed, user, err);
-    if (rc == SC_OK) {
-        Scpb__Op op = SCPB__OP__INIT;
-        Scpb__DeviceEnroll de = SCPB__DEVICE_ENROLL__INIT;
-        sc_uuid7_new(t.env, device_id);
-        op.has_entity = true;
-        op.entity.data = device_id;
-        op.entity.len = SC_ID_LEN;
-        op.has_entity_type = true;
-        op.entity_type = T_(DEVICE);
-        op.body_case = K_(DEVICE_ENROLL);
-        op.device_enroll = &de;
-        de.has_user = true;
-        de.user.data = user;
-        de.user.len = SC_ID_LEN;
-        de.has_key = true;
-        de.key = req->device_key;
-        de.label = req->label;
-        rc = sd_admin_in_txn(&t, &op, NULL, err);
-        if (rc == SC_ERR_REJECTED && err && err->reason == R_(ENTITY_EXISTS))
-            rc = SC_ERR_EXISTS;
-    }
+    if (rc == SC_OK)
+        rc = enroll_log(&t, req, user, device_id, err);
     if (rc == SC_OK) {
         rc = t.s->vt->enroll_use(t.s, hash, t.now, device_id, err);
         if (rc == SC_ERR_NOT_FOUND)
@@ -227,18 +235,21 @@ sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
     }
     if (rc == SC_OK)
         rc = sd_txn_commit(&t);
-    int64_t now = t.now;
+    *now = t.now;
     sd_txn_end(&t, rc != SC_OK);
     pthread_mutex_unlock(&r->wmu);
-    if (rc != SC_OK) {
-        if (err && err->reason == 0)
-            err->reason = R_(STORAGE);
-        return rc;
-    }
+    if (rc != SC_OK && err && err->reason == 0)
+        err->reason = R_(STORAGE);
+    return rc;
+}
 
-    /* The answer: who the device now speaks for, and the log it joins. */
+/* The answer: who the device now speaks for, and the log it joins. */
+static sc_status enroll_answer(sd_register *r, const uint8_t user[SC_ID_LEN],
+                               const uint8_t device_id[SC_ID_LEN], int64_t now,
+                               Scpb__EnrollResponse **out, sc_err *err)
+{
     sd_conn *c = NULL;
-    rc = sd_pool_get(r, &c, err);
+    sc_status rc = sd_pool_get(r, &c, err);
     if (rc != SC_OK)
         return rc;
     Scpb__EnrollResponse *m = calloc(1, sizeof *m);
@@ -284,4 +295,27 @@ done:
     }
     *out = m;
     return SC_OK;
+}
+
+sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
+                             Scpb__EnrollResponse **out, sc_err *err)
+{
+    sc_err_clear(err);
+    *out = NULL;
+    sc_status rc = enroll_check(r, req, err);
+    if (rc != SC_OK)
+        return rc;
+    /* Every code is hashed and looked up, well formed or not: the same work on every path. */
+    char norm[CODE_CHARS + 1];
+    uint8_t hash[SC_HASH_LEN];
+    memset(norm, 0, sizeof norm);
+    bool well_formed = code_normalize(req->code, norm);
+    code_hash(norm, hash);
+    sodium_memzero(norm, sizeof norm);
+    uint8_t device_id[SC_ID_LEN], user[SC_ID_LEN];
+    int64_t now = 0;
+    rc = enroll_write(r, req, hash, well_formed, user, device_id, &now, err);
+    if (rc != SC_OK)
+        return rc;
+    return enroll_answer(r, user, device_id, now, out, err);
 }
