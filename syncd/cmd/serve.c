@@ -91,7 +91,12 @@ static void sweep(sd_blobs *blobs)
     sd_log_end(&l);
 }
 
-int sd_cmd_serve(int argc, char **argv)
+/*
+ * The options and the settings file into *cfg.  Returns -1 when syncd may
+ * go on, else the exit status (0 for --help, 2 for a usage or settings
+ * error, said on stderr).
+ */
+static int serve_settings(int argc, char **argv, sd_config *cfg)
 {
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},
@@ -127,32 +132,160 @@ int sd_cmd_serve(int argc, char **argv)
         serve_usage(stderr);
         return 2;
     }
-
-    sd_config cfg;
     sc_err err;
     sc_err_clear(&err);
-    sd_config_defaults(&cfg);
-    if (conf && sd_config_load(&cfg, conf, &err) != SC_OK) {
+    sd_config_defaults(cfg);
+    if (conf && sd_config_load(cfg, conf, &err) != SC_OK) {
         fprintf(stderr, "syncd serve: %s\n", err.msg);
         return 2;
     }
-    if (data && sd_config_set(&cfg, "data", data, &err) != SC_OK) {
+    if (data && sd_config_set(cfg, "data", data, &err) != SC_OK) {
         fprintf(stderr, "syncd serve: --data: %s\n", err.msg);
         return 2;
     }
-    if (listen && sd_config_set_listen(&cfg, listen, &err) != SC_OK) {
+    if (listen && sd_config_set_listen(cfg, listen, &err) != SC_OK) {
         fprintf(stderr, "syncd serve: --listen: %s\n", err.msg);
         return 2;
     }
-    if (!cfg.data_dir[0]) {
+    if (!cfg->data_dir[0]) {
         fprintf(stderr, "syncd serve: --data DIR is required\n");
         serve_usage(stderr);
         return 2;
     }
-    if (sd_config_check(&cfg, &err) != SC_OK) {
+    if (sd_config_check(cfg, &err) != SC_OK) {
         fprintf(stderr, "syncd serve: %s\n", err.msg);
         return 2;
     }
+    return -1;
+}
+
+/* The parts of a running server, opened in this order and closed in the reverse. */
+typedef struct server {
+    const sd_config *cfg;
+    int lock;        /* the data directory's lock; -1 when not taken */
+    sd_register *reg;
+    sd_blobs *blobs;
+    sd_auth *auth;
+    sd_ingest *ingest;
+    sd_http *http;
+} server;
+
+/* Open every part and start listening; false (logged) when one cannot start. */
+static bool serve_open(server *sv)
+{
+    const sd_config *cfg = sv->cfg;
+    sc_err err;
+    sc_err_clear(&err);
+    if (sc_crypto_init() != SC_OK) {
+        sc_err_set(&err, SC_ERR_CRYPTO, 0, "libsodium did not initialise");
+        log_fail("cannot start", &err);
+        return false;
+    }
+    if (sd_datalock_take(cfg->data_dir, "serve", &sv->lock, &err) != SC_OK) {
+        log_fail("cannot start", &err);
+        return false;
+    }
+    if (sd_register_open(cfg, &sv->reg, &err) != SC_OK) {
+        log_fail("cannot open the register", &err);
+        return false;
+    }
+    sd_blob_limits lim;
+    sd_blob_limits_from(cfg, &lim);
+    if (sd_blobs_open(cfg->data_dir, &lim, sd_register_photo_seen, sv->reg, &sv->blobs, &err) !=
+        SC_OK) {
+        log_fail("cannot open the blob store", &err);
+        return false;
+    }
+    sweep(sv->blobs);
+    /*
+     * Taken after the data directory's lock: every earlier process on it has
+     * ended, so no request it accepted was signed at or after start + the
+     * request-time lead (SC_REQUEST_AHEAD_MS).
+     */
+    const sc_env *env = sd_register_env(sv->reg);
+    sd_auth_limits al = {
+        .skew_ms = cfg->clock_skew_ms,
+        .start_ms = env->now_ms(env->ctx),
+        .nonces_max = (size_t)cfg->nonces_max,
+        .device_nonces_max = (size_t)cfg->device_nonces_max,
+    };
+    if (sd_auth_new(env, &al, &sv->auth) != SC_OK) {
+        sc_err_set(&err, SC_ERR_NOMEM, 0, "cannot create the replay cache");
+        log_fail("cannot start", &err);
+        return false;
+    }
+    if (sd_ingest_start(sv->reg, cfg, &sv->ingest, &err) != SC_OK) {
+        log_fail("cannot start the commit queue", &err);
+        return false;
+    }
+    wait_for_boundary(env, sd_auth_not_before(sv->auth));
+    sd_http_deps deps = {
+        .cfg = cfg, .reg = sv->reg, .ingest = sv->ingest, .blobs = sv->blobs, .auth = sv->auth,
+        .env = env,
+    };
+    if (sd_http_start(&deps, &sv->http, &err) != SC_OK) {
+        log_fail("cannot start the HTTP server", &err);
+        return false;
+    }
+    return true;
+}
+
+/* The one line a supervisor (and the tests) wait for, and its log entry. */
+static void serve_announce(const server *sv)
+{
+    const sd_config *cfg = sv->cfg;
+    const char *host = cfg->listen_host;
+    bool v6 = host[0] != '[' && strchr(host, ':') != NULL; /* bare IPv6: bracket it in the URL */
+    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
+           (unsigned)sd_http_port(sv->http));
+    fflush(stdout);
+    sd_logline l;
+    sd_log_begin(&l, SD_LOG_INFO, "listening");
+    sd_log_str(&l, "host", host);
+    sd_log_uint(&l, "port", sd_http_port(sv->http));
+    sd_log_str(&l, "data", cfg->data_dir);
+    sd_log_uint(&l, "threads", cfg->threads);
+    sd_log_end(&l);
+}
+
+/* Serve until SIGINT or SIGTERM (returned), sweeping the blob store between signals. */
+static int serve_until_signal(const server *sv, const sigset_t *set)
+{
+    int sig = 0;
+    struct timespec every = {.tv_sec = (time_t)sv->cfg->blob_sweep_s};
+    for (;;) {
+        /* Between signals, the blob store's sweep every blobs.sweep_interval_s. */
+        sig = sigtimedwait(set, NULL, &every);
+        if (sig < 0 && errno == EAGAIN)
+            sweep(sv->blobs);
+        if (sig < 0)
+            continue;
+        if (sig == SIGHUP) {
+            /* Settings are read at start; a reload would be half-applied, so HUP is only noted. */
+            sd_log(SD_LOG_INFO, "SIGHUP ignored: restart syncd to apply new settings", NULL);
+            continue;
+        }
+        return sig;
+    }
+}
+
+/* Order: no new requests, requests in flight answered, queue committed, storage closed. */
+static void serve_close(server *sv)
+{
+    sd_http_stop(sv->http, (int64_t)sv->cfg->connection_timeout_s * 1000);
+    sd_ingest_stop(sv->ingest);
+    sd_auth_free(sv->auth);
+    sd_blobs_close(sv->blobs);
+    sd_register_close(sv->reg);
+    sd_datalock_release(sv->lock);
+}
+
+int sd_cmd_serve(int argc, char **argv)
+{
+    sd_config cfg;
+    int status = serve_settings(argc, argv, &cfg);
+    if (status >= 0)
+        return status;
     sd_log_set_level(cfg.log_level);
 
     /* Before any thread exists, so every thread inherits the mask. */
@@ -165,105 +298,19 @@ int sd_cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
 
-    int status = 1;
-    sd_register *reg = NULL;
-    sd_blobs *blobs = NULL;
-    sd_auth *auth = NULL;
-    sd_ingest *ingest = NULL;
-    sd_http *http = NULL;
-    int lock = -1;
-    if (sc_crypto_init() != SC_OK) {
-        sc_err_set(&err, SC_ERR_CRYPTO, 0, "libsodium did not initialise");
-        log_fail("cannot start", &err);
-        goto out;
+    status = 1;
+    server sv = {.cfg = &cfg, .lock = -1};
+    if (serve_open(&sv)) {
+        serve_announce(&sv);
+        int sig = serve_until_signal(&sv, &set);
+        sd_logline l;
+        sd_log_begin(&l, SD_LOG_INFO, "stopping");
+        sd_log_str(&l, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        sd_log_uint(&l, "in_flight", sd_http_inflight(sv.http));
+        sd_log_end(&l);
+        status = 0;
     }
-    if (sd_datalock_take(cfg.data_dir, "serve", &lock, &err) != SC_OK) {
-        log_fail("cannot start", &err);
-        goto out;
-    }
-    if (sd_register_open(&cfg, &reg, &err) != SC_OK) {
-        log_fail("cannot open the register", &err);
-        goto out;
-    }
-    sd_blob_limits lim;
-    sd_blob_limits_from(&cfg, &lim);
-    if (sd_blobs_open(cfg.data_dir, &lim, sd_register_photo_seen, reg, &blobs, &err) != SC_OK) {
-        log_fail("cannot open the blob store", &err);
-        goto out;
-    }
-    sweep(blobs);
-    /*
-     * Taken after the data directory's lock: every earlier process on it has
-     * ended, so no request it accepted was signed at or after start + the
-     * request-time lead (SC_REQUEST_AHEAD_MS).
-     */
-    const sc_env *env = sd_register_env(reg);
-    sd_auth_limits al = {
-        .skew_ms = cfg.clock_skew_ms,
-        .start_ms = env->now_ms(env->ctx),
-        .nonces_max = (size_t)cfg.nonces_max,
-        .device_nonces_max = (size_t)cfg.device_nonces_max,
-    };
-    if (sd_auth_new(env, &al, &auth) != SC_OK) {
-        sc_err_set(&err, SC_ERR_NOMEM, 0, "cannot create the replay cache");
-        log_fail("cannot start", &err);
-        goto out;
-    }
-    if (sd_ingest_start(reg, &cfg, &ingest, &err) != SC_OK) {
-        log_fail("cannot start the commit queue", &err);
-        goto out;
-    }
-    wait_for_boundary(env, sd_auth_not_before(auth));
-    sd_http_deps deps = {
-        .cfg = &cfg, .reg = reg, .ingest = ingest, .blobs = blobs, .auth = auth,
-        .env = sd_register_env(reg),
-    };
-    if (sd_http_start(&deps, &http, &err) != SC_OK) {
-        log_fail("cannot start the HTTP server", &err);
-        goto out;
-    }
-    const char *host = cfg.listen_host;
-    bool v6 = host[0] != '[' && strchr(host, ':') != NULL; /* bare IPv6: bracket it in the URL */
-    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
-           (unsigned)sd_http_port(http));
-    fflush(stdout);
-    sd_logline l;
-    sd_log_begin(&l, SD_LOG_INFO, "listening");
-    sd_log_str(&l, "host", host);
-    sd_log_uint(&l, "port", sd_http_port(http));
-    sd_log_str(&l, "data", cfg.data_dir);
-    sd_log_uint(&l, "threads", cfg.threads);
-    sd_log_end(&l);
-
-    int sig = 0;
-    struct timespec every = {.tv_sec = (time_t)cfg.blob_sweep_s};
-    for (;;) {
-        /* Between signals, the blob store's sweep every blobs.sweep_interval_s. */
-        sig = sigtimedwait(&set, NULL, &every);
-        if (sig < 0 && errno == EAGAIN)
-            sweep(blobs);
-        if (sig < 0)
-            continue;
-        if (sig == SIGHUP) {
-            /* Settings are read at start; a reload would be half-applied, so HUP is only noted. */
-            sd_log(SD_LOG_INFO, "SIGHUP ignored: restart syncd to apply new settings", NULL);
-            continue;
-        }
-        break;
-    }
-    sd_log_begin(&l, SD_LOG_INFO, "stopping");
-    sd_log_str(&l, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    sd_log_uint(&l, "in_flight", sd_http_inflight(http));
-    sd_log_end(&l);
-    status = 0;
-out:
-    /* Order: no new requests, requests in flight answered, queue committed, storage closed. */
-    sd_http_stop(http, (int64_t)cfg.connection_timeout_s * 1000);
-    sd_ingest_stop(ingest);
-    sd_auth_free(auth);
-    sd_blobs_close(blobs);
-    sd_register_close(reg);
-    sd_datalock_release(lock);
+    serve_close(&sv);
     if (status == 0)
         sd_log(SD_LOG_INFO, "stopped", NULL);
     return status;
