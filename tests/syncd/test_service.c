@@ -1,0 +1,413 @@
+/*
+ * test_service.c: the sync protocol served in process (syncd/sync/service.h),
+ * with no HTTP: a signed request is authenticated from its method, target,
+ * headers and body as plain values, a sync is served from the decoded
+ * request to a sealed answer the client's checks accept, photos are put and
+ * read, and each refusal carries the status, reason and message the HTTP
+ * side sends.  The register is a real one, made by `syncd init` and
+ * `syncd admin` (sctest_fixture.h).
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/logjson.h"
+#include "core/ids.h"
+#include "core/reason.h"
+#include "core/seal.h"
+#include "sctest.h"
+#include "sctest_fixture.h"
+#include "sctest_server.h"
+#include "sync/service.h"
+
+static char dir[512];
+static sct_fixture fx;
+static sd_config cfg;
+static sd_register *reg;
+static sd_ingest *ingest;
+static sd_blobs *blobs;
+static sd_auth *auth;
+static sd_service svc;
+
+static void setup(void)
+{
+    sd_log_set_level(SD_LOG_WARN);
+    sct_tempdir(dir, sizeof dir);
+    char data[600];
+    snprintf(data, sizeof data, "%s/data", dir);
+    sct_fixture_make(&fx, data);
+    sd_config_defaults(&cfg);
+    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", data);
+    cfg.batch_max = 5;
+    sc_err err;
+    sc_err_clear(&err);
+    ck_assert_int_eq(sd_register_open(&cfg, &reg, &err), SC_OK);
+    ck_assert_int_eq(sd_ingest_start(reg, &cfg, &ingest, &err), SC_OK);
+    sd_blob_limits lim;
+    sd_blob_limits_from(&cfg, &lim);
+    ck_assert_int_eq(sd_blobs_open(cfg.data_dir, &lim, sd_register_photo_seen, reg, &blobs, &err),
+                     SC_OK);
+    /* As if started a skew ago: requests are signed with the time now. */
+    sd_auth_limits al = {.skew_ms = cfg.clock_skew_ms,
+                         .start_ms = sct_now_ms() - cfg.clock_skew_ms};
+    ck_assert_int_eq(sd_auth_new(sd_register_env(reg), &al, &auth), SC_OK);
+    svc = (sd_service){&cfg, reg, ingest, blobs, auth, sd_register_env(reg)};
+}
+
+static void teardown(void)
+{
+    sd_ingest_stop(ingest);
+    sd_auth_free(auth);
+    sd_blobs_close(blobs);
+    sd_register_close(reg);
+    sct_rmtree(dir);
+}
+
+/* A request as a transport hands it over: method, target, the signature headers, the body. */
+typedef struct signed_req {
+    char device[65], time[24], nonce[33], sig[129], body_hash[65];
+    sd_auth_headers h;
+} signed_req;
+
+static void hexs(const uint8_t *b, size_t n, char *out)
+{
+    ck_assert_int_eq(sc_hex_encode(b, n, out, 2 * n + 1), SC_OK);
+}
+
+/* Sign as a client does (docs/protocol.md §3), with nonce number k; the signed body may differ. */
+static void sign(signed_req *s, const sc_keypair *kp, const char *method, const char *target,
+                 const void *body, size_t len, uint32_t k)
+{
+    memset(s, 0, sizeof *s);
+    hexs(sc_keypair_public(kp), SC_KEY_LEN, s->device);
+    snprintf(s->time, sizeof s->time, "%" PRId64, sct_now_ms());
+    uint8_t nonce[16] = {0};
+    memcpy(nonce, &k, sizeof k);
+    nonce[15] = 0xa5;
+    hexs(nonce, sizeof nonce, s->nonce);
+    uint8_t bh[SC_HASH_LEN];
+    sc_sha256(body, len, bh);
+    hexs(bh, SC_HASH_LEN, s->body_hash);
+    uint8_t msg[1024], sig[SC_SIG_LEN];
+    size_t n = sct_canonical(method, target, s->time, s->nonce, body, len, msg, sizeof msg);
+    ck_assert_int_eq(sc_sign(sct_sys_env(), kp, SC_DOMAIN_REQUEST, msg, n, sig), SC_OK);
+    hexs(sig, sizeof sig, s->sig);
+    s->h = (sd_auth_headers){s->device, s->time, s->nonce, s->sig, s->body_hash};
+}
+
+/* Enroll key as login through the register, as POST /v1/enroll does. */
+static void enroll(const sc_keypair *kp, const char *login)
+{
+    char code[64];
+    sct_fixture_code(fx.dir, login, code, sizeof code);
+    const uint8_t *pub = sc_keypair_public(kp);
+    uint8_t msg[96], sig[SC_SIG_LEN];
+    size_t cl = strlen(code);
+    memcpy(msg, code, cl);
+    memcpy(msg + cl, pub, SC_KEY_LEN);
+    ck_assert_int_eq(sc_sign(sct_sys_env(), kp, SC_DOMAIN_ENROLL, msg, cl + SC_KEY_LEN, sig),
+                     SC_OK);
+    Scpb__EnrollRequest req = SCPB__ENROLL_REQUEST__INIT;
+    req.code = code;
+    req.has_device_key = true;
+    req.device_key = (ProtobufCBinaryData){SC_KEY_LEN, (uint8_t *)(uintptr_t)pub};
+    req.has_proof = true;
+    req.proof = (ProtobufCBinaryData){SC_SIG_LEN, sig};
+    Scpb__EnrollResponse *out = NULL;
+    sc_err err;
+    sc_err_clear(&err);
+    ck_assert_msg(sd_register_enroll(reg, &req, &out, &err) == SC_OK, "%s", err.msg);
+    sd_msg_free(out);
+}
+
+/* A SyncRequest body pushing ops[0..n), malloc'd into *len bytes. */
+static uint8_t *sync_body(sc_op *const *ops, size_t n, size_t *len)
+{
+    Scpb__SyncRequest sr = SCPB__SYNC_REQUEST__INIT;
+    ProtobufCBinaryData raw[8];
+    ck_assert_uint_le(n, 8);
+    for (size_t i = 0; i < n; i++)
+        raw[i] = (ProtobufCBinaryData){ops[i]->signed_len, ops[i]->signed_bytes};
+    sr.n_ops = n;
+    sr.ops = raw;
+    *len = scpb__sync_request__get_packed_size(&sr);
+    uint8_t *b = malloc(*len ? *len : 1);
+    ck_assert_ptr_nonnull(b);
+    scpb__sync_request__pack(&sr, b);
+    return b;
+}
+
+/*
+ * Authenticate and serve one sync of body; SC_OK with *out (free with
+ * sd_sync_response_free), or the refusal in *a.
+ */
+static sc_status serve(const sc_keypair *kp, const uint8_t *body, size_t len, uint32_t k,
+                       Scpb__SyncResponse **out, sd_req_meta *meta, sd_answer *a)
+{
+    signed_req s;
+    sign(&s, kp, "POST", "/v1/sync", body, len, k);
+    sd_principal who;
+    sc_status rc =
+        sd_service_authenticate(&svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, meta, a);
+    if (rc != SC_OK)
+        return rc;
+    Scpb__SyncRequest *sr = scpb__sync_request__unpack(NULL, len, body);
+    ck_assert_ptr_nonnull(sr);
+    sd_sync_counts counts;
+    rc = sd_sync_serve(&svc, &who, sr, meta, out, &counts, a);
+    if (rc == SC_OK)
+        ck_assert_uint_eq(counts.pushed, sr->n_ops);
+    /* The answer is freed before the request it borrows from: encode it now. */
+    if (rc == SC_OK) {
+        size_t n = scpb__sync_response__get_packed_size(*out);
+        uint8_t *buf = malloc(n ? n : 1);
+        scpb__sync_response__pack(*out, buf);
+        sd_sync_response_free(*out);
+        *out = scpb__sync_response__unpack(NULL, n, buf);
+        ck_assert_ptr_nonnull(*out);
+        free(buf);
+    }
+    scpb__sync_request__free_unpacked(sr, NULL);
+    return rc;
+}
+
+START_TEST(sync_is_served_and_sealed)
+{
+    sc_keypair *ki = sct_key(1);
+    enroll(ki, "inspector1");
+    uint64_t clock = 0;
+    uint8_t insp[SC_ID_LEN];
+    sc_op *ops[2];
+    ops[0] = sct_op_open_inspection(ki, &clock, insp, fx.target);
+    ops[1] = sct_op_note(ki, &clock, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+                         (const uint8_t(*)[SC_HASH_LEN])ops[0]->id, 1, "门岗未测温");
+    size_t len;
+    uint8_t *body = sync_body(ops, 2, &len);
+    Scpb__SyncResponse *r = NULL;
+    sd_req_meta meta;
+    sd_answer a;
+    ck_assert_msg(serve(ki, body, len, 1, &r, &meta, &a) == SC_OK, "%u %s", a.status, a.message);
+    ck_assert_uint_eq(r->n_results, 2);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(r->results[i]->status, SCPB__OP_STATUS__OP_ACCEPTED);
+        ck_assert(memcmp(r->results[i]->op_id.data, ops[i]->id, SC_HASH_LEN) == 0);
+    }
+    ck_assert_uint_eq(r->checkpoint->size, r->results[1]->log_index + 1);
+    ck_assert_ptr_nonnull(r->receipt);
+    /* The seal binds the answer to this request, under the server key, as the client checks. */
+    Scpb__SyncSeal *seal = NULL;
+    sc_err e;
+    sc_err_clear(&e);
+    ck_assert_msg(sc_seal_open(sct_sys_env(), sd_register_server_key(reg), r->seal.data,
+                               r->seal.len, r->seal_sig.data, r->seal_sig.len, &seal, &e) == SC_OK,
+                  "%s", e.msg);
+    ck_assert_uint_eq(seal->nonce.len, 16);
+    ck_assert(memcmp(seal->nonce.data, meta.nonce, 16) == 0);
+    ck_assert(memcmp(seal->request_hash.data, meta.body_hash, SC_HASH_LEN) == 0);
+    scpb__sync_seal__free_unpacked(seal, NULL);
+    scpb__sync_response__free_unpacked(r, NULL);
+
+    /* The same ops again, with a new nonce: duplicates at the same indexes. */
+    ck_assert(serve(ki, body, len, 2, &r, &meta, &a) == SC_OK);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(r->results[i]->status, SCPB__OP_STATUS__OP_DUPLICATE);
+    scpb__sync_response__free_unpacked(r, NULL);
+    free(body);
+    for (int i = 0; i < 2; i++)
+        sc_op_free(sct_sys_env(), ops[i]);
+    sc_keypair_free(ki);
+}
+END_TEST
+
+START_TEST(refusals_are_the_protocols)
+{
+    sc_keypair *ki = sct_key(1), *stranger = sct_key(9);
+    enroll(ki, "inspector1");
+    uint64_t clock = 0;
+    uint8_t insp[SC_ID_LEN];
+    sc_op *ops[6];
+    for (int i = 0; i < 6; i++)
+        ops[i] = sct_op_open_inspection(ki, &clock, insp, fx.target);
+    size_t len;
+    uint8_t *body = sync_body(ops, 6, &len);
+    Scpb__SyncResponse *r = NULL;
+    sd_req_meta meta;
+    sd_answer a;
+    /* Over sync.batch_max: 413 batch_limit, and nothing stored. */
+    ck_assert_int_ne(serve(ki, body, len, 1, &r, &meta, &a), SC_OK);
+    ck_assert_uint_eq(a.status, 413);
+    ck_assert_int_eq(a.reason, SC_REASON_BATCH_LIMIT);
+    ck_assert_str_eq(a.message, "6 ops in one request; at most 5");
+    free(body);
+    body = sync_body(ops, 1, &len);
+    ck_assert(serve(ki, body, len, 2, &r, &meta, &a) == SC_OK);
+    ck_assert_int_eq(r->results[0]->status, SCPB__OP_STATUS__OP_ACCEPTED);
+    scpb__sync_response__free_unpacked(r, NULL);
+
+    /* A key no device has: 401 unknown_device. */
+    ck_assert_int_ne(serve(stranger, body, len, 3, &r, &meta, &a), SC_OK);
+    ck_assert_uint_eq(a.status, 401);
+    ck_assert_int_eq(a.reason, SC_REASON_UNKNOWN_DEVICE);
+
+    /* A replayed nonce, and a body that is not the one signed: 401 bad_signature. */
+    signed_req s;
+    sd_principal who;
+    sign(&s, ki, "POST", "/v1/sync", body, len, 2);
+    ck_assert_int_ne(
+        sd_service_authenticate(&svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
+        SC_OK);
+    ck_assert_uint_eq(a.status, 401);
+    ck_assert_int_eq(a.reason, SC_REASON_BAD_SIGNATURE);
+    sign(&s, ki, "POST", "/v1/sync", body, len, 4);
+    body[len - 1] ^= 1;
+    ck_assert_int_ne(
+        sd_service_authenticate(&svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
+        SC_OK);
+    ck_assert_uint_eq(a.status, 401);
+    ck_assert_int_eq(a.reason, SC_REASON_BAD_SIGNATURE);
+    ck_assert_str_eq(a.message, "the body does not hash to its X-Spotcheck-Body-Sha256 (changed "
+                                "or cut in transit)");
+    /* A body without its declared hash is refused before it is read. */
+    body[len - 1] ^= 1;
+    sign(&s, ki, "POST", "/v1/sync", body, len, 5);
+    s.h.body_hash = NULL;
+    ck_assert_int_ne(
+        sd_service_authenticate(&svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
+        SC_OK);
+    ck_assert_uint_eq(a.status, 401);
+    ck_assert_int_eq(a.reason, SC_REASON_BAD_SIGNATURE);
+
+    /* A cursor syncd never made: 400 malformed. */
+    Scpb__SyncRequest sr = SCPB__SYNC_REQUEST__INIT;
+    static uint8_t junk[] = {0xff, 0xff, 0xff};
+    sr.has_cursor = true;
+    sr.cursor = (ProtobufCBinaryData){sizeof junk, junk};
+    sd_principal p;
+    sc_err e;
+    sc_err_clear(&e);
+    ck_assert_int_eq(sd_register_principal(reg, sc_keypair_public(ki), &p, &e), SC_OK);
+    Scpb__SyncResponse *out = NULL;
+    ck_assert_int_ne(sd_sync_serve(&svc, &p, &sr, &meta, &out, NULL, &a), SC_OK);
+    ck_assert_ptr_null(out);
+    ck_assert_uint_eq(a.status, 400);
+    ck_assert_int_eq(a.reason, SC_REASON_MALFORMED);
+    free(body);
+    for (int i = 0; i < 6; i++)
+        sc_op_free(sct_sys_env(), ops[i]);
+    sc_keypair_free(ki);
+    sc_keypair_free(stranger);
+}
+END_TEST
+
+START_TEST(photos_are_put_and_read)
+{
+    sc_keypair *ki = sct_key(1), *kr = sct_key(3), *ka = sct_key(4);
+    enroll(ki, "inspector1");
+    enroll(kr, "resp1");
+    enroll(ka, "auditor1");
+    sd_principal pi, pr, pa;
+    sc_err e;
+    sc_err_clear(&e);
+    ck_assert_int_eq(sd_register_principal(reg, sc_keypair_public(ki), &pi, &e), SC_OK);
+    ck_assert_int_eq(sd_register_principal(reg, sc_keypair_public(kr), &pr, &e), SC_OK);
+    ck_assert_int_eq(sd_register_principal(reg, sc_keypair_public(ka), &pa, &e), SC_OK);
+    static const char photo[] = "\xff\xd8\xff a photo of the fire lane";
+    size_t n = sizeof photo - 1;
+    uint8_t sha[SC_HASH_LEN];
+    sc_sha256(photo, n, sha);
+    char name[SD_BLOB_NAME_LEN + 1];
+    hexs(sha, SC_HASH_LEN, name);
+    sd_answer a;
+    int fd = -1;
+    uint64_t size = 0;
+
+    /* An auditor attaches no photos, so it uploads none. */
+    sd_photo_put(&svc, &pa, name, 0, n, n, (const uint8_t *)photo, n, sha, &a);
+    ck_assert_uint_eq(a.status, 403);
+    ck_assert_int_eq(a.reason, SC_REASON_FORBIDDEN_ROLE);
+    /* Half, then the rest: 202 at the offset, then 201 complete. */
+    uint8_t half[SC_HASH_LEN];
+    sc_sha256(photo, 10, half);
+    sd_photo_put(&svc, &pi, name, 0, 10, n, (const uint8_t *)photo, 10, half, &a);
+    ck_assert_uint_eq(a.status, 202);
+    ck_assert(a.has_offset && a.offset == 10);
+    /* A chunk at an offset the upload does not have: 409 with the offset. */
+    sd_photo_put(&svc, &pi, name, 5, 5, n, (const uint8_t *)photo + 5, 5, sha, &a);
+    ck_assert_uint_eq(a.status, 409);
+    ck_assert(a.has_offset && a.offset == 10);
+    uint8_t rest[SC_HASH_LEN];
+    sc_sha256(photo + 10, n - 10, rest);
+    sd_photo_put(&svc, &pi, name, 10, n - 10, n, (const uint8_t *)photo + 10, n - 10, rest, &a);
+    ck_assert_uint_eq(a.status, 201);
+    ck_assert(a.has_offset && a.offset == n);
+    /* Stored, but no op names it: read as an absent photo (HEAD says the device's offset). */
+    ck_assert_int_ne(sd_photo_read(&svc, &pi, name, true, &fd, &size, &a), SC_OK);
+    ck_assert_uint_eq(a.status, 404);
+    ck_assert_int_eq(a.reason, SC_REASON_NONE);
+    ck_assert_str_eq(a.message, "blob is not stored");
+    ck_assert(a.has_offset && a.offset == 0);
+
+    /* An op naming it, pushed in process: the inspector reads its bytes. */
+    uint64_t clock = 0;
+    uint8_t insp[SC_ID_LEN];
+    sc_op *ops[2];
+    ops[0] = sct_op_open_inspection(ki, &clock, insp, fx.target);
+    ops[1] = sct_op_photo(ki, &clock, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+                          (const uint8_t(*)[SC_HASH_LEN])ops[0]->id, 1, sha, n);
+    size_t len;
+    uint8_t *body = sync_body(ops, 2, &len);
+    Scpb__SyncResponse *r = NULL;
+    sd_req_meta meta;
+    ck_assert(serve(ki, body, len, 1, &r, &meta, &a) == SC_OK);
+    ck_assert_int_eq(r->results[1]->status, SCPB__OP_STATUS__OP_ACCEPTED);
+    scpb__sync_response__free_unpacked(r, NULL);
+    ck_assert_int_eq(sd_photo_read(&svc, &pi, name, false, &fd, &size, &a), SC_OK);
+    ck_assert_uint_eq(size, n);
+    char got[64];
+    ck_assert_int_eq(read(fd, got, sizeof got), (ssize_t)n);
+    ck_assert(memcmp(got, photo, n) == 0);
+    close(fd);
+    /* A stored photo it may read, put again: 200. */
+    sd_photo_put(&svc, &pi, name, 0, n, n, (const uint8_t *)photo, n, sha, &a);
+    ck_assert_uint_eq(a.status, 200);
+    /* The inspected unit does not see a draft inspection's photo. */
+    ck_assert_int_ne(sd_photo_read(&svc, &pr, name, false, &fd, &size, &a), SC_OK);
+    ck_assert_uint_eq(a.status, 404);
+    ck_assert(!a.has_offset);
+    free(body);
+    for (int i = 0; i < 2; i++)
+        sc_op_free(sct_sys_env(), ops[i]);
+    sc_keypair_free(ki);
+    sc_keypair_free(kr);
+    sc_keypair_free(ka);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("syncd/service");
+    struct {
+        const char *name;
+        const TTest *t;
+    } cases[] = {
+        {"sync_is_served_and_sealed", sync_is_served_and_sealed},
+        {"refusals_are_the_protocols", refusals_are_the_protocols},
+        {"photos_are_put_and_read", photos_are_put_and_read},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, cases[i].t);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
+
+int main(void)
+{
+    return sct_run(suite());
+}
