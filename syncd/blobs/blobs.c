@@ -27,7 +27,7 @@
 
 #include "base/config.h"
 #include "core/ids.h"
-#include "wire.pb-c.h"
+#include "core/reason.h"
 
 /* Read buffer for hashing a completed upload back from disk. */
 #define HASH_BUF (256 * 1024)
@@ -39,11 +39,6 @@
 #define OPEN_RETRIES 8
 /* A device key in hex: the name of its directories. */
 #define DEV_HEX (2 * SC_KEY_LEN)
-/* The protocol reasons of the store's refusals. */
-#define R_TOO_LARGE SCPB__REASON__REASON_TOO_LARGE
-#define R_BAD_FIELD SCPB__REASON__REASON_BAD_FIELD
-#define R_STORAGE   SCPB__REASON__REASON_STORAGE
-#define R_QUOTA     SCPB__REASON__REASON_QUOTA
 /* A path under the store: the root, a device directory, a name and a suffix. */
 #define PATH_CAP (SD_PATH_MAX + 160)
 
@@ -394,12 +389,12 @@ static sc_status quota_check(sd_blobs *b, const sd_upload *up, sc_err *err)
     usage p;
     partial_usage(up->dir, &p);
     if (p.count + 1 > l->partial_count)
-        return sc_err_set(err, SC_ERR_LIMIT, R_QUOTA,
+        return sc_err_set(err, SC_ERR_LIMIT, SC_REASON_QUOTA,
                           "this device has %" PRIu64 " photo uploads in progress, at most %" PRIu32
                           " (blobs.partial_max_count): finish them, or they expire",
                           p.count, l->partial_count);
     if (p.bytes + up->total > l->partial_bytes)
-        return sc_err_set(err, SC_ERR_LIMIT, R_QUOTA,
+        return sc_err_set(err, SC_ERR_LIMIT, SC_REASON_QUOTA,
                           "this device's photo uploads in progress would hold %" PRIu64
                           " bytes, at most %" PRIu64 " (blobs.partial_max_bytes)",
                           p.bytes + up->total, l->partial_bytes);
@@ -408,18 +403,18 @@ static sc_status quota_check(sd_blobs *b, const sd_upload *up, sc_err *err)
     char dir[PATH_CAP];
     usage r;
     if (!dev_dir(b->unref, up->device, dir, sizeof dir))
-        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "blob path too long");
+        return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "blob path too long");
     sc_status rc = unref_usage(b, up->device, dir, &r, err);
     if (rc != SC_OK)
         return rc;
     if (r.count + 1 > l->unref_count)
-        return sc_err_set(err, SC_ERR_LIMIT, R_QUOTA,
+        return sc_err_set(err, SC_ERR_LIMIT, SC_REASON_QUOTA,
                           "this device has stored %" PRIu64 " photos that no op it can see names, "
                           "at most %" PRIu32 " (blobs.unreferenced_max_count): sync the ops that "
                           "name its photos before the photos",
                           r.count, l->unref_count);
     if (r.bytes + up->total > l->unref_bytes)
-        return sc_err_set(err, SC_ERR_LIMIT, R_QUOTA,
+        return sc_err_set(err, SC_ERR_LIMIT, SC_REASON_QUOTA,
                           "this device's photos that no op it can see names would hold %" PRIu64
                           " bytes, at most %" PRIu64 " (blobs.unreferenced_max_bytes)",
                           r.bytes + up->total, l->unref_bytes);
@@ -439,18 +434,18 @@ static sc_status partial_create(sd_upload *u, const char *part, sc_err *err)
     pthread_mutex_lock(&b->qmu);
     sc_status rc = quota_check(b, u, err);
     if (rc == SC_OK && mkdir_p1(u->dir) != 0)
-        rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot create the upload directory: %s",
+        rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot create the upload directory: %s",
                         strerror(errno));
     if (rc == SC_OK) {
         u->fd = open(part, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
         if (u->fd < 0)
             rc = errno == EEXIST
                      ? SC_ERR_EXISTS
-                     : sc_err_set(err, SC_ERR_STORAGE, R_STORAGE,
+                     : sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                                   "cannot create the partial upload: %s", strerror(errno));
     }
     if (rc == SC_OK && sidecar_write(u->dir, u->name, 0, u->total, false) != 0) {
-        rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot record the upload: %s",
+        rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot record the upload: %s",
                         strerror(errno));
         unlink(part);
         close(u->fd);
@@ -715,16 +710,16 @@ sc_status sd_blobs_stat(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const cha
     char path[PATH_CAP], dir[PATH_CAP];
     memset(out, 0, sizeof *out);
     if (!name_ok(name))
-        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
+        return sc_err_set(err, SC_ERR_MALFORMED, SC_REASON_BAD_FIELD,
                           "a blob name is 64 lowercase hex digits");
     struct stat st;
     if (!final_path(b, name, path, sizeof path) || !dev_dir(b->partial, device, dir, sizeof dir))
-        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "blob path too long");
+        return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "blob path too long");
     if (stat(path, &st) == 0) {
         out->stored = true;
         out->size = (uint64_t)st.st_size;
     } else if (errno != ENOENT) {
-        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot read blob %s: %s", name,
+        return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot read blob %s: %s", name,
                           strerror(errno));
     }
     uint64_t total;
@@ -738,21 +733,21 @@ sc_status sd_blobs_open_read(sd_blobs *b, const char *name, int *fd, uint64_t *s
     *fd = -1;
     *size = 0;
     if (!name_ok(name))
-        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
+        return sc_err_set(err, SC_ERR_MALFORMED, SC_REASON_BAD_FIELD,
                           "a blob name is 64 lowercase hex digits");
     if (!final_path(b, name, path, sizeof path))
-        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "blob path too long");
+        return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "blob path too long");
     int f = open(path, O_RDONLY | O_CLOEXEC);
     if (f < 0) {
         if (errno == ENOENT)
             return sc_err_set(err, SC_ERR_NOT_FOUND, 0, "blob %s is not stored", name);
-        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot open blob %s: %s", name,
+        return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot open blob %s: %s", name,
                           strerror(errno));
     }
     struct stat st;
     if (fstat(f, &st) != 0) {
         close(f);
-        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot stat blob %s", name);
+        return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot stat blob %s", name);
     }
     *fd = f;
     *size = (uint64_t)st.st_size;
@@ -797,16 +792,16 @@ static sc_status begin_args(const sd_blobs *b, const char *name, uint64_t start,
                             uint64_t total, sc_err *err)
 {
     if (!name_ok(name))
-        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
+        return sc_err_set(err, SC_ERR_MALFORMED, SC_REASON_BAD_FIELD,
                           "a blob name is 64 lowercase hex digits");
     if (total > b->lim.max_size)
-        return sc_err_set(err, SC_ERR_TOO_LARGE, R_TOO_LARGE,
+        return sc_err_set(err, SC_ERR_TOO_LARGE, SC_REASON_TOO_LARGE,
                           "blob of %" PRIu64 " bytes exceeds %" PRIu64, total, b->lim.max_size);
     if (len > b->lim.chunk_max)
-        return sc_err_set(err, SC_ERR_TOO_LARGE, R_TOO_LARGE,
+        return sc_err_set(err, SC_ERR_TOO_LARGE, SC_REASON_TOO_LARGE,
                           "chunk of %" PRIu64 " bytes exceeds %" PRIu64, len, b->lim.chunk_max);
     if (len == 0 || total == 0 || start >= total || len > total - start)
-        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
+        return sc_err_set(err, SC_ERR_MALFORMED, SC_REASON_BAD_FIELD,
                           "range of %" PRIu64 " bytes at %" PRIu64
                           " does not fit a total of %" PRIu64,
                           len, start, total);
@@ -833,7 +828,7 @@ static sc_status upload_lock(sd_upload *u, const char *part, uint64_t *offset, s
             if (rc != SC_OK)
                 return rc;
         } else if (u->fd < 0) {
-            return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot open the partial upload: %s",
+            return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot open the partial upload: %s",
                               strerror(errno));
         }
         if (flock(u->fd, LOCK_EX | LOCK_NB) != 0) {
@@ -865,7 +860,7 @@ static sc_status upload_resume(sd_upload *u, uint64_t *offset, sc_err *err)
     *offset = v;
     struct stat st;
     if (fstat(u->fd, &st) != 0)
-        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot stat the partial upload");
+        return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot stat the partial upload");
     if ((uint64_t)st.st_size < v) {
         /* The partial lost bytes it had verified (damaged or edited by hand): start over. */
         discard_partial(u->dir, u->name);
@@ -875,7 +870,7 @@ static sc_status upload_resume(sd_upload *u, uint64_t *offset, sc_err *err)
                           "the partial upload was damaged and has been discarded; start at 0");
     }
     if ((uint64_t)st.st_size != v && ftruncate(u->fd, (off_t)v) != 0)
-        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot truncate the partial upload: %s",
+        return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot truncate the partial upload: %s",
                           strerror(errno));
     if (t != 0 && t != u->total)
         return sc_err_set(err, SC_ERR_INVALID_TRANSITION, 0,
@@ -900,7 +895,7 @@ sc_status sd_upload_begin(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const c
         return rc;
     sd_upload *u = calloc(1, sizeof *u);
     if (!u)
-        return sc_err_set(err, SC_ERR_NOMEM, R_STORAGE, "out of memory");
+        return sc_err_set(err, SC_ERR_NOMEM, SC_REASON_STORAGE, "out of memory");
     u->b = b;
     u->fd = -1;
     memcpy(u->name, name, SD_BLOB_NAME_LEN + 1);
@@ -912,7 +907,7 @@ sc_status sd_upload_begin(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const c
     if (!dev_dir(b->partial, device, u->dir, sizeof u->dir) ||
         !pathf(part, sizeof part, u->dir, name, ".part")) {
         free(u);
-        return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "blob path too long");
+        return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "blob path too long");
     }
     if ((rc = upload_lock(u, part, offset, err)) != SC_OK ||
         (rc = upload_resume(u, offset, err)) != SC_OK) {
@@ -930,7 +925,7 @@ sc_status sd_upload_begin(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const c
 sc_status sd_upload_write(sd_upload *u, const void *data, size_t len, sc_err *err)
 {
     if (len > u->len - u->received)
-        return sc_err_set(err, SC_ERR_TOO_LARGE, R_TOO_LARGE, "chunk body longer than its range");
+        return sc_err_set(err, SC_ERR_TOO_LARGE, SC_REASON_TOO_LARGE, "chunk body longer than its range");
     const uint8_t *p = data;
     size_t done = 0;
     while (done < len) {
@@ -938,7 +933,7 @@ sc_status sd_upload_write(sd_upload *u, const void *data, size_t len, sc_err *er
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot write the partial upload: %s",
+            return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot write the partial upload: %s",
                               w < 0 ? strerror(errno) : "no space");
         done += (size_t)w;
     }
@@ -1024,7 +1019,7 @@ static int mark_unreferenced(sd_upload *u)
 static sc_status finish_chunk(sd_upload *u, uint64_t end, uint64_t *offset, sc_err *err)
 {
     if (sidecar_write(u->dir, u->name, end, u->total, true) != 0) {
-        sc_status rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE,
+        sc_status rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                                   "cannot record the upload offset: %s", strerror(errno));
         upload_release(u, true);
         return rc;
@@ -1046,7 +1041,7 @@ static sc_status finish_store(sd_upload *u, uint64_t *offset, sc_err *err)
     if ((!u->visible && mark_unreferenced(u) != 0) ||
         !shard_path(b, u->name, shard, sizeof shard) ||
         !final_path(b, u->name, path, sizeof path) || mkdir_p1(shard) != 0) {
-        sc_status rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot store the blob: %s",
+        sc_status rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot store the blob: %s",
                                   strerror(errno));
         upload_release(u, true);
         return rc;
@@ -1055,7 +1050,7 @@ static sc_status finish_store(sd_upload *u, uint64_t *offset, sc_err *err)
         /* Stored by an earlier upload: this device proved it holds the same bytes. */
         discard_partial(u->dir, u->name);
     } else if (rename(part, path) != 0 || fsync_dir(shard) != 0) {
-        sc_status rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot store the blob: %s",
+        sc_status rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot store the blob: %s",
                                   strerror(errno));
         upload_release(u, true);
         return rc;
@@ -1076,13 +1071,13 @@ sc_status sd_upload_finish(sd_upload *u, bool *complete, uint64_t *offset, sc_er
     *complete = false;
     *offset = u->verified;
     if (u->received != u->len) {
-        rc = sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD,
+        rc = sc_err_set(err, SC_ERR_MALFORMED, SC_REASON_BAD_FIELD,
                         "chunk body has %" PRIu64 " of its %" PRIu64 " bytes", u->received, u->len);
         upload_release(u, true);
         return rc;
     }
     if (fdatasync(u->fd) != 0) {
-        rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot sync the partial upload: %s",
+        rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot sync the partial upload: %s",
                         strerror(errno));
         upload_release(u, true);
         return rc;
@@ -1098,7 +1093,7 @@ sc_status sd_upload_finish(sd_upload *u, bool *complete, uint64_t *offset, sc_er
     } else if (u->hashing && !u->by_caller) {
         sc_sha256_final(&u->ctx, got);
     } else if (hash_file(u->fd, u->total, got) != 0) {
-        rc = sc_err_set(err, SC_ERR_STORAGE, R_STORAGE, "cannot read back the upload to hash it");
+        rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot read back the upload to hash it");
         upload_release(u, true);
         return rc;
     }
@@ -1111,7 +1106,7 @@ sc_status sd_upload_finish(sd_upload *u, bool *complete, uint64_t *offset, sc_er
         close(u->fd);
         u->fd = -1;
         upload_release(u, false);
-        return sc_err_set(err, SC_ERR_MALFORMED, R_BAD_FIELD, "bytes do not match their hash");
+        return sc_err_set(err, SC_ERR_MALFORMED, SC_REASON_BAD_FIELD, "bytes do not match their hash");
     }
     rc = finish_store(u, offset, err);
     *complete = rc == SC_OK;

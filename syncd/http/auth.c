@@ -22,21 +22,12 @@
 
 #include "core/ids.h"
 #include "core/keys.h"
-#include "wire.pb-c.h"
+#include "core/reason.h"
 
 #define SHARDS 16
 #define RING 4
 #define SET_MIN_SLOTS 64
 #define DEV_MIN_SLOTS 8
-
-/* Scpb__Reason values, named once (auth.h lists what each means here). */
-enum {
-    R_BAD_SIGNATURE = SCPB__REASON__REASON_BAD_SIGNATURE,
-    R_STORAGE = SCPB__REASON__REASON_STORAGE,
-    R_RATE_LIMITED = SCPB__REASON__REASON_RATE_LIMITED,
-    R_OVERLOADED = SCPB__REASON__REASON_OVERLOADED,
-    R_REQUEST_TIME = SCPB__REASON__REASON_REQUEST_TIME,
-};
 
 typedef struct key128 {
     uint8_t b[16]; /* SipHash-2-4 (128-bit) under the cache's secret key; all-zero: an empty slot */
@@ -163,13 +154,13 @@ static sc_status check_time(const sd_auth *a, int64_t t, int64_t now_ms, sc_err 
 {
     int64_t diff = t - now_ms;
     if (diff > a->ahead_ms || diff < -a->skew_ms)
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_REQUEST_TIME,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_REQUEST_TIME,
                           "request time is %lld ms %s the server clock (at most %lld ms); "
                           "sign again with the server's time",
                           (long long)(diff < 0 ? -diff : diff), diff < 0 ? "behind" : "ahead of",
                           (long long)(diff < 0 ? a->skew_ms : a->ahead_ms));
     if (t < a->not_before_ms)
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_REQUEST_TIME,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_REQUEST_TIME,
                           "request signed at %lld, before this server's start boundary %lld "
                           "(it cannot know the nonces used before it started); sign again with "
                           "a time at or after it",
@@ -182,29 +173,29 @@ sc_status sd_auth_parse(const sd_auth *a, const sd_auth_headers *h, int64_t now_
 {
     memset(out, 0, sizeof *out);
     if (!h->device || !h->time || !h->nonce || !h->signature)
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE, "missing header %s",
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_BAD_SIGNATURE, "missing header %s",
                           !h->device  ? SD_HDR_DEVICE
                           : !h->time  ? SD_HDR_TIME
                           : !h->nonce ? SD_HDR_NONCE
                                       : SD_HDR_SIGNATURE);
     if (!lowhex(h->device, out->device, sizeof out->device))
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_BAD_SIGNATURE,
                           "%s is not 64 lowercase hex digits", SD_HDR_DEVICE);
     if (!lowhex(h->nonce, out->nonce, sizeof out->nonce))
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_BAD_SIGNATURE,
                           "%s is not 32 lowercase hex digits", SD_HDR_NONCE);
     if (!lowhex(h->signature, out->sig, sizeof out->sig))
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_BAD_SIGNATURE,
                           "%s is not 128 lowercase hex digits", SD_HDR_SIGNATURE);
     if (h->body_hash) {
         if (!lowhex(h->body_hash, out->body_hash, sizeof out->body_hash))
-            return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+            return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_BAD_SIGNATURE,
                               "%s is not 64 lowercase hex digits", SD_HDR_BODY_HASH);
         out->has_body_hash = true;
     }
     int64_t t = 0;
     if (!parse_time(h->time, &t))
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_BAD_SIGNATURE,
                           "%s is not a decimal Unix time in ms", SD_HDR_TIME);
     sc_status rc = check_time(a, t, now_ms, err);
     if (rc != SC_OK)
@@ -395,7 +386,7 @@ static sc_status share_check(const sd_auth *a, const shard *sh, const key128 *dk
         int64_t wait = (oldest + 2) * a->skew_ms - now_ms;
         if (retry_ms)
             *retry_ms = wait > 0 ? wait : 1000;
-        return sc_err_set(err, SC_ERR_UNAVAILABLE, R_RATE_LIMITED,
+        return sc_err_set(err, SC_ERR_UNAVAILABLE, SC_REASON_RATE_LIMITED,
                           "this device signed %zu requests within the replay window, its "
                           "share is %zu (auth.device_nonces_max); retry in %lld s",
                           mine, a->device_max, (long long)((wait + 999) / 1000));
@@ -404,7 +395,7 @@ static sc_status share_check(const sd_auth *a, const shard *sh, const key128 *dk
         int64_t wait = (now_epoch + 1) * a->skew_ms - now_ms;
         if (retry_ms)
             *retry_ms = wait > 0 ? wait : 1000;
-        return sc_err_set(err, SC_ERR_UNAVAILABLE, R_OVERLOADED,
+        return sc_err_set(err, SC_ERR_UNAVAILABLE, SC_REASON_OVERLOADED,
                           "the replay cache is full (%zu nonces, auth.nonces_max) and this "
                           "device already has %zu in it; retry in %lld s",
                           a->max, mine, (long long)((wait + 999) / 1000));
@@ -450,19 +441,19 @@ sc_status sd_auth_check(sd_auth *a, const sd_auth_req *req, const char *method, 
                         sc_err *err)
 {
     if (target_len > SD_AUTH_TARGET_MAX)
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_BAD_SIGNATURE,
                           "request target longer than %d bytes", SD_AUTH_TARGET_MAX);
     size_t cap = strlen(method) + target_len + 24 + 33 + 2 * SC_HASH_LEN + 8;
     uint8_t *msg = malloc(cap);
     if (!msg)
-        return sc_err_set(err, SC_ERR_NOMEM, R_STORAGE, "out of memory checking a request signature");
+        return sc_err_set(err, SC_ERR_NOMEM, SC_REASON_STORAGE, "out of memory checking a request signature");
     size_t len = sd_auth_canonical(method, target, target_len, req->time_text, req->nonce_hex,
                                    body_hash, msg, cap);
     sc_status rc = len ? sc_verify(a->env, req->device, SC_DOMAIN_REQUEST, msg, len, req->sig)
                        : SC_ERR_INTERNAL;
     free(msg);
     if (rc != SC_OK)
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_BAD_SIGNATURE,
                           "request signature does not verify under the device key");
     key128 dk, k;
     shard *sh = dev_shard(a, req->device, &dk);
@@ -472,7 +463,7 @@ sc_status sd_auth_check(sd_auth *a, const sd_auth_req *req, const char *method, 
     bool seen = nonce_seen(sh, &k);
     pthread_mutex_unlock(&sh->mu);
     if (seen)
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_BAD_SIGNATURE,
                           "nonce already used by this device (replayed request)");
     return SC_OK;
 }
@@ -505,7 +496,7 @@ sc_status sd_auth_record(sd_auth *a, const sd_auth_req *req, int64_t now_ms, int
     pthread_mutex_lock(&sh->mu);
     shard_expire(a, sh, now_epoch);
     if (nonce_seen(sh, &k)) {
-        rc = sc_err_set(err, SC_ERR_BAD_SIGNATURE, R_BAD_SIGNATURE,
+        rc = sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_BAD_SIGNATURE,
                         "nonce already used by this device (replayed request)");
         goto done;
     }
@@ -518,7 +509,7 @@ sc_status sd_auth_record(sd_auth *a, const sd_auth_req *req, int64_t now_ms, int
     if (!s || !set_reserve(s)) {
         if (retry_ms)
             *retry_ms = 1000;
-        rc = sc_err_set(err, SC_ERR_UNAVAILABLE, R_OVERLOADED,
+        rc = sc_err_set(err, SC_ERR_UNAVAILABLE, SC_REASON_OVERLOADED,
                         "out of memory for the replay cache; retry later");
         goto done;
     }

@@ -18,13 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire.pb-c.h"
-
-/* Scpb__Reason values used here. */
-enum {
-    R_RATE_LIMITED = SCPB__REASON__REASON_RATE_LIMITED,
-    R_OVERLOADED = SCPB__REASON__REASON_OVERLOADED,
-};
+#include "core/reason.h"
 
 typedef struct dev_count {
     uint8_t key[SC_KEY_LEN]; /* the device key */
@@ -116,7 +110,7 @@ static void remove_at(sd_budget *b, size_t i)
 static sc_status take_unverified(sd_budget *b, uint64_t n, sd_budget_hold *hold, sc_err *err)
 {
     if (n > b->lim.total_max - b->total || n > b->lim.unverified_max - b->unverified)
-        return sc_err_set(err, SC_ERR_UNAVAILABLE, R_OVERLOADED,
+        return sc_err_set(err, SC_ERR_UNAVAILABLE, SC_REASON_OVERLOADED,
                           "unauthenticated request bodies in flight would exceed %" PRIu64
                           " bytes (http.body_inflight_unverified_max) or all bodies %" PRIu64
                           " (http.body_inflight_max); retry shortly",
@@ -134,19 +128,19 @@ static sc_status take_device(sd_budget *b, const uint8_t *device, uint64_t n, sd
     dev_count *d = find(b, device);
     uint64_t mine = d ? d->bytes : 0;
     if (n > b->lim.device_max || mine > b->lim.device_max - n)
-        return sc_err_set(err, SC_ERR_UNAVAILABLE, R_RATE_LIMITED,
+        return sc_err_set(err, SC_ERR_UNAVAILABLE, SC_REASON_RATE_LIMITED,
                           "this device's request bodies in flight would exceed %" PRIu64
                           " bytes (http.body_inflight_device_max); finish the requests it has "
                           "open first",
                           b->lim.device_max);
     if (!d)
-        return sc_err_set(err, SC_ERR_UNAVAILABLE, R_OVERLOADED,
+        return sc_err_set(err, SC_ERR_UNAVAILABLE, SC_REASON_OVERLOADED,
                           "too many devices sending bodies at once; retry shortly");
     bool main_pool = n <= b->lim.total_max - b->total;
     bool reserve = !main_pool && mine == 0 && n <= SC_BODY_RESERVE_BODY_MAX &&
                    n <= SC_BODY_RESERVE_MAX - b->reserved;
     if (!main_pool && !reserve)
-        return sc_err_set(err, SC_ERR_UNAVAILABLE, R_OVERLOADED,
+        return sc_err_set(err, SC_ERR_UNAVAILABLE, SC_REASON_OVERLOADED,
                           "request bodies in flight would exceed %" PRIu64
                           " bytes (http.body_inflight_max); retry shortly",
                           b->lim.total_max);

@@ -238,7 +238,7 @@ static sc_status enroll_write(sd_register *r, const Scpb__EnrollRequest *req,
     *now = t.now;
     sd_txn_end(&t, rc != SC_OK);
     pthread_mutex_unlock(&r->wmu);
-    if (rc != SC_OK && err && err->reason == 0)
+    if (rc != SC_OK && err && err->reason == R_(NONE))
         err->reason = R_(STORAGE);
     return rc;
 }

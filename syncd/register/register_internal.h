@@ -35,11 +35,12 @@
 
 #include "core/keys.h"
 #include "core/merkle.h"
+#include "core/reason.h"
 #include "register.h"
 #include "store/store.h"
 #include "visibility.h"
 
-#define R_(x) SCPB__REASON__REASON_##x
+#define R_(x) SC_REASON_##x
 #define T_(x) SCPB__ENTITY_TYPE__ENTITY_##x
 #define K_(x) SCPB__OP__BODY_##x
 

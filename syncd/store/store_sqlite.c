@@ -13,6 +13,7 @@
  */
 #include "store.h"
 #include "store_sqlite_schema.h"
+#include "core/reason.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -226,7 +227,7 @@ static sqlite_store *S(sd_store *s)
 static sc_status db_err(sqlite_store *q, sc_err *err, const char *what)
 {
     int code = sqlite3_extended_errcode(q->db);
-    return sc_err_set(err, SC_ERR_STORAGE, 21 /* REASON_STORAGE */, "register: %s: %s (%d)", what,
+    return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "register: %s: %s (%d)", what,
                       sqlite3_errmsg(q->db), code);
 }
 
@@ -1498,7 +1499,7 @@ sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc
     sc_status rc = SC_OK;
     if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK) {
         rc = q->db ? db_err(q, err, "open")
-                   : sc_err_set(err, SC_ERR_STORAGE, 21, "register: cannot open %s", path);
+                   : sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "register: cannot open %s", path);
         goto fail;
     }
     sqlite3_extended_result_codes(q->db, 1);
@@ -1514,7 +1515,7 @@ sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc
     if (create) {
         char *msg = NULL;
         if (sqlite3_exec(q->db, SD_SQL_SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
-            rc = sc_err_set(err, SC_ERR_STORAGE, 21, "register: create schema: %s",
+            rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "register: create schema: %s",
                             msg ? msg : "?");
             sqlite3_free(msg);
             goto fail;
@@ -1532,13 +1533,13 @@ sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc
             char want[16];
             snprintf(want, sizeof want, "%d", SD_SCHEMA_VERSION);
             if (n != strlen(want) || memcmp(v, want, n) != 0)
-                rc = sc_err_set(err, SC_ERR_STORAGE, 21,
+                rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                                 "register %s has schema version %.*s; this syncd reads version "
                                 "%s: stop syncd and run `syncd migrate --data DIR` (docs/"
                                 "operations.md, \"Register schema versions\")",
                                 path, (int)(n > 8 ? 8 : n), (const char *)v, want);
         } else if (rc == SC_ERR_NOT_FOUND || rc == SC_ERR_STORAGE) {
-            rc = sc_err_set(err, SC_ERR_STORAGE, 21, "%s is not a Spotcheck register", path);
+            rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "%s is not a Spotcheck register", path);
         }
         free(v);
         if (rc != SC_OK)

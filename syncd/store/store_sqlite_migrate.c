@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "core/codec.h"
+#include "core/reason.h"
 #include "register/tlog.h"
 #include "store.h"
 #include "store_sqlite_schema.h"
@@ -49,7 +50,7 @@ typedef struct migration {
 
 static sc_status fail_db(migration *m, const char *what)
 {
-    return sc_err_set(m->err, SC_ERR_STORAGE, 21, "register %s: %s: %s", m->path, what,
+    return sc_err_set(m->err, SC_ERR_STORAGE, SC_REASON_STORAGE, "register %s: %s: %s", m->path, what,
                       sqlite3_errmsg(m->db));
 }
 
@@ -84,7 +85,7 @@ static sc_status read_version(migration *m, int *out)
     if (sqlite3_prepare_v2(m->db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &x,
                            NULL) != SQLITE_OK) {
         sqlite3_finalize(x);
-        return sc_err_set(m->err, SC_ERR_STORAGE, 21, "%s is not a Spotcheck register (%s)",
+        return sc_err_set(m->err, SC_ERR_STORAGE, SC_REASON_STORAGE, "%s is not a Spotcheck register (%s)",
                           m->path, sqlite3_errmsg(m->db));
     }
     sc_status rc = SC_OK;
@@ -101,13 +102,13 @@ static sc_status read_version(migration *m, int *out)
             version = version * 10 + (v[i] - '0');
         }
         if (n == 0 || version <= 0)
-            rc = sc_err_set(m->err, SC_ERR_STORAGE, 21,
+            rc = sc_err_set(m->err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                             "register %s: schema_version \"%.*s\" is not a version number", m->path,
                             n > 16 ? 16 : n, v ? v : "");
         else
             *out = version;
     } else if (step == SQLITE_DONE) {
-        rc = sc_err_set(m->err, SC_ERR_STORAGE, 21,
+        rc = sc_err_set(m->err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                         "%s is not a Spotcheck register (no schema_version)", m->path);
     } else {
         rc = fail_db(m, "read the schema version");
@@ -141,7 +142,7 @@ static sc_status check_foreign_keys(migration *m)
     int step = sqlite3_step(x);
     sc_status rc = SC_OK;
     if (step == SQLITE_ROW)
-        rc = sc_err_set(m->err, SC_ERR_STORAGE, 21,
+        rc = sc_err_set(m->err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                         "register %s: a row of %s refers to nothing after the migration; "
                         "nothing was changed",
                         m->path, (const char *)sqlite3_column_text(x, 0));
@@ -187,7 +188,7 @@ static sc_status step_1_to_2(migration *m)
     if (rc != SC_OK)
         return rc;
     if (copied != count)
-        return sc_err_set(m->err, SC_ERR_STORAGE, 21,
+        return sc_err_set(m->err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                           "register %s: copied %lld of %lld ops; nothing was changed", m->path,
                           (long long)copied, (long long)count);
     if ((rc = exec(m, "DROP TABLE ops", "drop the old log table")) != SC_OK ||
@@ -220,7 +221,7 @@ static sc_status refs_of_op(migration *m, sqlite3_stmt *ins, int64_t idx, const 
     sc_err e;
     sc_err_clear(&e);
     if (sc_op_open(NULL, signed_op, len, 0, &o, &e) != SC_OK)
-        return sc_err_set(m->err, SC_ERR_STORAGE, 21,
+        return sc_err_set(m->err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                           "register %s: log entry %lld does not decode (%s); run syncd audit",
                           m->path, (long long)idx, e.msg);
     const ProtobufCBinaryData *photos = NULL;
@@ -315,7 +316,7 @@ static sc_status back_up(migration *m, const char *backup)
     sqlite3_bind_text(x, 1, part, -1, SQLITE_STATIC);
     sc_status rc = SC_OK;
     if (sqlite3_step(x) != SQLITE_DONE)
-        rc = sc_err_set(m->err, SC_ERR_STORAGE, 21,
+        rc = sc_err_set(m->err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                         "register %s: back up to %s: %s; nothing was "
                         "changed",
                         m->path, backup, sqlite3_errmsg(m->db));
@@ -356,7 +357,7 @@ sc_status sd_store_sqlite_version(const char *path, int *version, sc_err *err)
     /* Read-write: a read-only connection cannot recover a WAL a crashed syncd left behind. */
     if (sqlite3_open_v2(path, &m.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         sc_status rc = m.db ? fail_db(&m, "open")
-                            : sc_err_set(err, SC_ERR_STORAGE, 21, "cannot open %s", path);
+                            : sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot open %s", path);
         sqlite3_close_v2(m.db);
         return rc;
     }
@@ -377,7 +378,7 @@ sc_status sd_store_sqlite_migrate(const char *path, const char *backup, int *fro
     sc_status rc = SC_OK;
     if (sqlite3_open_v2(path, &m.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         rc = m.db ? fail_db(&m, "open")
-                  : sc_err_set(err, SC_ERR_STORAGE, 21, "cannot open %s", path);
+                  : sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot open %s", path);
         goto out;
     }
     sqlite3_extended_result_codes(m.db, 1);
@@ -394,7 +395,7 @@ sc_status sd_store_sqlite_migrate(const char *path, const char *backup, int *fro
         goto out;
     *from = version;
     if (version > SD_SCHEMA_VERSION) {
-        rc = sc_err_set(err, SC_ERR_STORAGE, 21,
+        rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                         "register %s has schema version %d, newer than this syncd's %d: use the "
                         "syncd that wrote it",
                         path, version, SD_SCHEMA_VERSION);
@@ -417,7 +418,7 @@ sc_status sd_store_sqlite_migrate(const char *path, const char *backup, int *fro
     }
     for (int v = version; v < SD_SCHEMA_VERSION; v++) {
         if (!steps[v]) {
-            rc = sc_err_set(err, SC_ERR_STORAGE, 21,
+            rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                             "register %s: no migration from schema version %d", path, v);
             goto out;
         }

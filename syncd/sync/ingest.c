@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "base/metrics.h"
+#include "core/reason.h"
 
 typedef struct waiter {
     sd_batch *b;
@@ -74,7 +75,7 @@ static void *writer_main(void *arg)
                 batches = v;
                 cap = n;
             } else {
-                rc = sc_err_set(&err, SC_ERR_NOMEM, SCPB__REASON__REASON_STORAGE, "ingest: out of memory");
+                rc = sc_err_set(&err, SC_ERR_NOMEM, SC_REASON_STORAGE, "ingest: out of memory");
             }
         }
         if (rc == SC_OK) {
@@ -92,7 +93,7 @@ static void *writer_main(void *arg)
                     if (!b->ops[i])
                         continue;
                     b->results[i].status = SCPB__OP_STATUS__OP_REJECTED;
-                    b->results[i].reason = SCPB__REASON__REASON_STORAGE;
+                    b->results[i].reason = SC_REASON_STORAGE;
                     snprintf(b->results[i].message, sizeof b->results[i].message, "%s",
                              "the server is out of memory; resend later");
                 }
@@ -145,7 +146,7 @@ sc_status sd_ingest_submit(sd_ingest *q, sd_batch *b, sc_err *err)
     pthread_mutex_lock(&q->mu);
     if (q->stopping) {
         pthread_mutex_unlock(&q->mu);
-        return sc_err_set(err, SC_ERR_UNAVAILABLE, SCPB__REASON__REASON_STORAGE, "ingest: the server is stopping");
+        return sc_err_set(err, SC_ERR_UNAVAILABLE, SC_REASON_STORAGE, "ingest: the server is stopping");
     }
     if (q->tail)
         q->tail->next = &w;
