@@ -33,6 +33,24 @@ static sc_status photo_visible(const sd_service *s, const sd_principal *who, con
     return sd_register_photos_visible(s->reg, who, (const uint8_t(*)[SC_HASH_LEN])sha, 1, out, e);
 }
 
+/*
+ * What `who` may know of photo `name`: *visible (an op it can see names
+ * it) and *info (stored, and its own upload's offset).  A failure is
+ * answered in *a.
+ */
+static sc_status photo_look(const sd_service *s, const sd_principal *who, const char *name,
+                            bool *visible, sd_blob_info *info, sd_answer *a)
+{
+    sc_err e;
+    sc_err_clear(&e);
+    if (photo_visible(s, who, name, visible, &e) != SC_OK ||
+        sd_blobs_stat(s->blobs, who->device, name, info, &e) != SC_OK) {
+        sd_answer_from_err(&e, a);
+        return e.code != SC_OK ? e.code : SC_ERR_STORAGE;
+    }
+    return SC_OK;
+}
+
 /* The answer of an upload: status, reason and message, and the device's offset. */
 static void answer_offset(sd_answer *a, unsigned status, int reason, uint64_t offset,
                           const char *msg)
@@ -47,17 +65,15 @@ sc_status sd_photo_read(const sd_service *s, const sd_principal *who, const char
 {
     bool visible = false;
     sd_blob_info info;
-    sc_err e;
-    sc_err_clear(&e);
     *fd = -1;
     *size = 0;
-    if (photo_visible(s, who, name, &visible, &e) != SC_OK ||
-        sd_blobs_stat(s->blobs, who->device, name, &info, &e) != SC_OK) {
-        sd_answer_from_err(&e, a);
-        return e.code != SC_OK ? e.code : SC_ERR_STORAGE;
-    }
-    sc_status rc = visible && info.stored ? sd_blobs_open_read(s->blobs, name, fd, size, &e)
-                                          : SC_ERR_NOT_FOUND;
+    sc_status rc = photo_look(s, who, name, &visible, &info, a);
+    if (rc != SC_OK)
+        return rc;
+    sc_err e;
+    sc_err_clear(&e);
+    rc = visible && info.stored ? sd_blobs_open_read(s->blobs, name, fd, size, &e)
+                                : SC_ERR_NOT_FOUND;
     if (rc == SC_ERR_NOT_FOUND) {
         sd_answer_set(a, SD_HTTP_NOT_FOUND, SC_REASON_NONE, "blob is not stored");
         if (head) {
@@ -147,13 +163,8 @@ sc_status sd_photo_put_begin(const sd_service *s, const sd_principal *who, const
     uint64_t offset = 0;
     bool visible = false;
     sd_blob_info info;
-    sc_err e;
-    sc_err_clear(&e);
-    if (photo_visible(s, who, name, &visible, &e) != SC_OK ||
-        sd_blobs_stat(s->blobs, who->device, name, &info, &e) != SC_OK) {
-        sd_answer_from_err(&e, a);
-        return e.code != SC_OK ? e.code : SC_ERR_STORAGE;
-    }
+    if ((rc = photo_look(s, who, name, &visible, &info, a)) != SC_OK)
+        return rc;
     if (visible && info.stored) {
         /* Read, hash and drop the chunk; answer 200 once its signature verified.  The device's
          * own upload of it, if any, is of no more use. */
@@ -162,6 +173,8 @@ sc_status sd_photo_put_begin(const sd_service *s, const sd_principal *who, const
         p->exists = true;
         return SC_OK;
     }
+    sc_err e;
+    sc_err_clear(&e);
     rc = sd_upload_begin(s->blobs, who->device, name, start, len, total, visible, &p->up, &offset,
                          &e);
     if (rc != SC_OK) {
