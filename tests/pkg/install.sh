@@ -71,7 +71,7 @@ echo "abi: $(wc -l <"$TMP/exported") functions exported, as spotcheck.h declares
 
 # --- the binaries -----------------------------------------------------------
 expect_eq "$("$P/bin/syncd" --version)" "syncd $V (sync protocol 1, register schema $(
-  sed -n 's/^#define SD_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$SC_SOURCE_DIR/syncd/store.h"))" "syncd --version"
+  sed -n 's/^#define SD_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$SC_SOURCE_DIR/syncd/store/store.h"))" "syncd --version"
 expect_eq "$(LD_LIBRARY_PATH="$libdir" "$P/bin/spotcheck" --version)" \
   "spotcheck $V (libspotcheck $V, sync protocol 1)" "spotcheck --version"
 

@@ -8,7 +8,7 @@
 
 #include "commands.h"
 #include "spotcheck.h"
-#include "store.h"
+#include "store/store.h"
 
 typedef struct command {
     const char *name;
