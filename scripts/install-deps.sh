@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev            # the sanitizer test build and libFuzzer
   sqlite3 jq curl                     # the end-to-end tests inspect and drive real processes
   strace                              # e2e/photos: a downloaded photo is fsynced before it counts
+  nginx openssl                       # e2e/cli_https: syncd behind TLS with a private CA
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk valgrind)
