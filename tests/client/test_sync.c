@@ -1790,6 +1790,155 @@ START_TEST(upload_chunks_keep_under_syncds_chunk_max)
 }
 END_TEST
 
+/* ---- cancelling a sync ---- */
+
+/* What a failed sync must leave as it was. */
+typedef struct replica_snap {
+    long long outbox, ops, pending, rejected;
+    char replica_hash[SC_HASH_HEX_LEN];
+    long long cp_size;
+    char cp_root[SC_HASH_HEX_LEN];
+    uint8_t *cursor;
+    size_t cursor_len;
+} replica_snap;
+
+static void snap_take(sc_client *c, replica_snap *r)
+{
+    char *json = NULL;
+    ck_assert_int_eq(sc_client_status(c, &json), SC_OK);
+    json_t *o = json_loads(json, 0, NULL);
+    sc_json_free(c, json);
+    ck_assert_ptr_nonnull(o);
+    memset(r, 0, sizeof *r);
+    r->outbox = json_integer_value(json_object_get(o, "outbox"));
+    r->ops = json_integer_value(json_object_get(o, "ops"));
+    r->pending = json_integer_value(json_object_get(o, "photos_pending_upload"));
+    r->rejected = json_integer_value(json_object_get(o, "rejected"));
+    snprintf(r->replica_hash, sizeof r->replica_hash, "%s",
+             json_string_value(json_object_get(o, "replica_hash")));
+    json_t *cp = json_object_get(o, "checkpoint");
+    r->cp_size = json_integer_value(json_object_get(cp, "size"));
+    snprintf(r->cp_root, sizeof r->cp_root, "%s", json_string_value(json_object_get(cp, "root")));
+    json_decref(o);
+    ck_assert_int_eq(st_meta_get_alloc(c, "cursor", &r->cursor, &r->cursor_len), SC_OK);
+}
+
+static void snap_expect_same(sc_client *c, replica_snap *before)
+{
+    replica_snap after;
+    snap_take(c, &after);
+    ck_assert_int_eq(after.outbox, before->outbox);
+    ck_assert_int_eq(after.ops, before->ops);
+    ck_assert_int_eq(after.pending, before->pending);
+    ck_assert_int_eq(after.rejected, before->rejected);
+    ck_assert_str_eq(after.replica_hash, before->replica_hash);
+    ck_assert_int_eq(after.cp_size, before->cp_size);
+    ck_assert_str_eq(after.cp_root, before->cp_root);
+    ck_assert_uint_eq(after.cursor_len, before->cursor_len);
+    ck_assert_mem_eq(after.cursor, before->cursor, before->cursor_len);
+    sc_free(&c->env, after.cursor);
+}
+
+/* sc_sync_v2's callback: stop once the photo's first chunk is on the wire. */
+static int cancel_in_first_chunk(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    unsigned *calls = ctx;
+    (void)total;
+    if (strcmp(phase, "upload") != 0)
+        return 0;
+    (*calls)++;
+    return done >= 256 * 1024;
+}
+
+typedef struct canceller {
+    live *l;
+    uint64_t bytes_from;   /* proxy bytes when the sync started */
+    atomic_int fired;      /* the interrupt was sent */
+    atomic_int stop;       /* the sync returned without needing one */
+} canceller;
+
+/* Another thread: once 512 KiB of the photo went through the proxy, interrupt the sync. */
+static void *cancel_from_afar(void *arg)
+{
+    canceller *k = arg;
+    while (!atomic_load(&k->stop)) {
+        sct_proxy_stats st;
+        sct_proxy_get_stats(k->l->px, &st);
+        if (st.bytes >= k->bytes_from + 512 * 1024) {
+            sc_client_interrupt(k->l->c);
+            atomic_store(&k->fired, 1);
+            return NULL;
+        }
+        sct_sleep_ms(5);
+    }
+    return NULL;
+}
+
+/*
+ * A sync cancelled in mid-photo, by its progress callback and then from
+ * another thread while a chunk is on a slow link, returns SC_ERR_CANCELLED
+ * and leaves the replica as a failed sync does: the rounds applied before
+ * stay, and from there the outbox, the ops, the cursor, the checkpoint and
+ * the pending photo are exactly as before the cancelled sync.  The next
+ * sync completes, and the photo's upload resumed: syncd accepted each of
+ * its bytes once.
+ */
+START_TEST(sync_cancelled_mid_photo_changes_nothing)
+{
+    live l;
+    live_start(&l, NULL);
+    l.c->opt.retries = 5;
+    char sha[SC_HASH_HEX_LEN];
+    live_photo(&l, "cancel", 6000000, sha);
+    /* The callback stops the sync inside the first chunk; the check and the photo's op went. */
+    unsigned calls = 0;
+    char *json = NULL;
+    sc_status st = sc_sync_v2(l.c, cancel_in_first_chunk, &calls, &json);
+    ck_assert_msg(st == SC_ERR_CANCELLED, "sync: %s: %s", sc_status_name(st),
+                  sc_client_errmsg(l.c));
+    ck_assert_ptr_null(json);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(l.c), "progress callback"));
+    ck_assert_uint_ge(calls, 1);
+    replica_snap before;
+    snap_take(l.c, &before);
+    ck_assert_int_eq(before.outbox, 0);
+    ck_assert_int_eq(before.pending, 1);
+    /* Then a slow link, and an interrupt from another thread while a chunk crawls over it. */
+    sct_proxy_opts slow = {.seed = 1, .rate_bps = 1024 * 1024};
+    sct_proxy_set_opts(l.px, &slow);
+    sct_proxy_stats ps;
+    sct_proxy_get_stats(l.px, &ps);
+    canceller k = {.l = &l, .bytes_from = ps.bytes};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, cancel_from_afar, &k), 0);
+    st = sc_sync(l.c, NULL, NULL, &json);
+    atomic_store(&k.stop, 1);
+    pthread_join(th, NULL);
+    ck_assert_msg(st == SC_ERR_CANCELLED, "sync: %s: %s", sc_status_name(st),
+                  sc_client_errmsg(l.c));
+    ck_assert(atomic_load(&k.fired));
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(l.c), "sc_client_interrupt"));
+    snap_expect_same(l.c, &before);
+    /* An interrupt between calls is forgotten when the next starts: it completes. */
+    sc_client_interrupt(l.c);
+    sct_proxy_set_opts(l.px, &l.clean);
+    live_sync(&l);
+    replica_snap done;
+    snap_take(l.c, &done);
+    ck_assert_int_eq(done.pending, 0);
+    ck_assert_int_eq(done.outbox, 0);
+    sc_free(&l.c->env, done.cursor);
+    sc_free(&l.c->env, before.cursor);
+    live_stop(&l);
+    size_t got[64], sum = 0;
+    int n = logged_chunks(l.sv.log, sha, got, 64);
+    for (int i = 0; i < n; i++)
+        sum += got[i];
+    ck_assert_uint_eq(sum, 6000000);
+    sct_rmtree(l.tmp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sync");
@@ -1832,6 +1981,7 @@ static Suite *suite(void)
         {"upload_chunks_adapt_against_syncd_through_cuts",
          upload_chunks_adapt_against_syncd_through_cuts},
         {"upload_chunks_keep_under_syncds_chunk_max", upload_chunks_keep_under_syncds_chunk_max},
+        {"sync_cancelled_mid_photo_changes_nothing", sync_cancelled_mid_photo_changes_nothing},
     };
     for (size_t i = 0; i < sizeof live_cases / sizeof live_cases[0]; i++) {
         TCase *tc = tcase_create(live_cases[i].name);
