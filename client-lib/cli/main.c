@@ -69,8 +69,8 @@ typedef struct cli {
     const char *db;
     int json;
     const char *pass_env;
-    sc_net_options net;  /* --cacert, --capath, --pin, --proxy */
-    bool net_set;        /* one of them was given */
+    sc_net_options net; /* --cacert, --capath, --pin, --proxy */
+    bool net_set;       /* one of them was given */
     sc_client *c;
 } cli;
 
@@ -573,11 +573,11 @@ static int cmd_server(cli *k, int argc, char **argv)
     json_t *o = json_loads(json, 0, &e);
     sc_json_free(k->c, json);
     char line[1200];
-    snprintf(line, sizeof line, "server %s (was %s): the same register, its log at %lld entries",
-             json_string_value(json_object_get(o, "server")),
-             json_string_value(json_object_get(o, "previous")),
-             (long long)json_integer_value(
-                 json_object_get(json_object_get(o, "checkpoint"), "size")));
+    snprintf(
+        line, sizeof line, "server %s (was %s): the same register, its log at %lld entries",
+        json_string_value(json_object_get(o, "server")),
+        json_string_value(json_object_get(o, "previous")),
+        (long long)json_integer_value(json_object_get(json_object_get(o, "checkpoint"), "size")));
     return emit_pack(k, o, line);
 }
 
@@ -908,10 +908,10 @@ static int global_value(int argc, char **argv, int *i, const char *name, const c
 /* Global options, which may stand anywhere; the rest of the line into rest. */
 static int parse_globals(cli *k, int argc, char **argv, char **rest, int cap, int *nrest)
 {
-    static const char *const names[] = {"--db", "--passphrase-env", "--cacert", "--capath",
+    static const char *const names[] = {"--db",  "--passphrase-env", "--cacert", "--capath",
                                         "--pin", "--proxy"};
-    const char **slots[] = {&k->db, &k->pass_env, &k->net.ca_file, &k->net.ca_dir, &k->net.pin,
-                            &k->net.proxy};
+    const char **slots[] = {&k->db,         &k->pass_env, &k->net.ca_file,
+                            &k->net.ca_dir, &k->net.pin,  &k->net.proxy};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0) {
@@ -957,9 +957,9 @@ int main(int argc, char **argv)
     }
     const char *cmd = rest[0];
     static const char *const known[] = {
-        "enroll", "sync",   "status", "assign", "check",  "finding", "photo",     "rectify", "revisit",
-        "close",  "reopen", "void",   "note",   "show",    "list",      "review",  "conflicts",
-        "resolve", "verify", "verify-bundle", "server"};
+        "enroll",  "sync",    "status",    "assign",  "check",  "finding",       "photo",
+        "rectify", "revisit", "close",     "reopen",  "void",   "note",          "show",
+        "list",    "review",  "conflicts", "resolve", "verify", "verify-bundle", "server"};
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         ok = ok || strcmp(known[i], cmd) == 0;

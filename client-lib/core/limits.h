@@ -257,7 +257,7 @@
  *  - A CA directory's path: PATH_MAX on Linux.
  */
 #define SC_CA_PEM_MAX (1024 * 1024)
-#define SC_PIN_MAX 512
+#define SC_PIN_MAX    512
 #define SC_CA_DIR_MAX 4096
 
 #endif

@@ -23,34 +23,34 @@ extern "C" {
  * The one list of status codes.  X(name, value, text).  Values are stable:
  * the CLI maps them to exit codes and scripts depend on them.
  */
-#define SC_STATUS_LIST(X)                                                            \
-    X(SC_OK, 0, "ok")                                                                \
-    X(SC_ERR_NOMEM, 1, "out of memory")                                              \
-    X(SC_ERR_INVALID_ARG, 2, "invalid argument")                                     \
-    X(SC_ERR_MALFORMED, 3, "malformed encoding")                                     \
-    X(SC_ERR_TOO_LARGE, 4, "exceeds a size limit")                                   \
-    X(SC_ERR_BAD_SIGNATURE, 5, "signature does not verify")                          \
-    X(SC_ERR_CRYPTO, 6, "cryptographic library failure")                             \
-    X(SC_ERR_BAD_PASSPHRASE, 7, "wrong passphrase or damaged key")                   \
-    X(SC_ERR_IO, 8, "input/output error")                                            \
-    X(SC_ERR_NOT_FOUND, 9, "not found")                                              \
-    X(SC_ERR_EXISTS, 10, "already exists")                                           \
-    X(SC_ERR_INVALID_TRANSITION, 11, "not allowed in the current state")             \
-    X(SC_ERR_REJECTED, 12, "rejected by the rules")                                  \
-    X(SC_ERR_PROOF, 13, "Merkle proof does not verify")                              \
-    X(SC_ERR_CHECKPOINT, 14, "checkpoint does not verify")                           \
-    X(SC_ERR_HISTORY_REWRITTEN, 15, "server history is inconsistent with a verified checkpoint") \
-    X(SC_ERR_NETWORK, 16, "server unreachable")                                      \
-    X(SC_ERR_PROTOCOL, 17, "server answered something that is not the protocol")     \
-    X(SC_ERR_SERVER, 18, "server refused the request")                               \
-    X(SC_ERR_FORBIDDEN, 19, "not permitted for this role or scope")                  \
-    X(SC_ERR_STORAGE, 20, "local storage failure")                                   \
-    X(SC_ERR_LIMIT, 21, "a configured limit was reached")                            \
-    X(SC_ERR_NOT_ENROLLED, 22, "this replica has no enrolled device")                \
-    X(SC_ERR_UNAVAILABLE, 23, "temporarily unavailable, retry later")                \
-    X(SC_ERR_INTERNAL, 24, "internal error")                                         \
-    X(SC_ERR_UNPROVEN, 25, "the server's answer is not proven for this request")      \
-    X(SC_ERR_CANCELLED, 26, "cancelled by the caller")                                 \
+#define SC_STATUS_LIST(X)                                                                          \
+    X(SC_OK, 0, "ok")                                                                              \
+    X(SC_ERR_NOMEM, 1, "out of memory")                                                            \
+    X(SC_ERR_INVALID_ARG, 2, "invalid argument")                                                   \
+    X(SC_ERR_MALFORMED, 3, "malformed encoding")                                                   \
+    X(SC_ERR_TOO_LARGE, 4, "exceeds a size limit")                                                 \
+    X(SC_ERR_BAD_SIGNATURE, 5, "signature does not verify")                                        \
+    X(SC_ERR_CRYPTO, 6, "cryptographic library failure")                                           \
+    X(SC_ERR_BAD_PASSPHRASE, 7, "wrong passphrase or damaged key")                                 \
+    X(SC_ERR_IO, 8, "input/output error")                                                          \
+    X(SC_ERR_NOT_FOUND, 9, "not found")                                                            \
+    X(SC_ERR_EXISTS, 10, "already exists")                                                         \
+    X(SC_ERR_INVALID_TRANSITION, 11, "not allowed in the current state")                           \
+    X(SC_ERR_REJECTED, 12, "rejected by the rules")                                                \
+    X(SC_ERR_PROOF, 13, "Merkle proof does not verify")                                            \
+    X(SC_ERR_CHECKPOINT, 14, "checkpoint does not verify")                                         \
+    X(SC_ERR_HISTORY_REWRITTEN, 15, "server history is inconsistent with a verified checkpoint")   \
+    X(SC_ERR_NETWORK, 16, "server unreachable")                                                    \
+    X(SC_ERR_PROTOCOL, 17, "server answered something that is not the protocol")                   \
+    X(SC_ERR_SERVER, 18, "server refused the request")                                             \
+    X(SC_ERR_FORBIDDEN, 19, "not permitted for this role or scope")                                \
+    X(SC_ERR_STORAGE, 20, "local storage failure")                                                 \
+    X(SC_ERR_LIMIT, 21, "a configured limit was reached")                                          \
+    X(SC_ERR_NOT_ENROLLED, 22, "this replica has no enrolled device")                              \
+    X(SC_ERR_UNAVAILABLE, 23, "temporarily unavailable, retry later")                              \
+    X(SC_ERR_INTERNAL, 24, "internal error")                                                       \
+    X(SC_ERR_UNPROVEN, 25, "the server's answer is not proven for this request")                   \
+    X(SC_ERR_CANCELLED, 26, "cancelled by the caller")                                             \
     X(SC_ERR_TLS, 27, "the server's TLS identity could not be verified")
 
 typedef enum sc_status {
@@ -522,7 +522,7 @@ void sc_client_interrupt(sc_client *c);
  * never remembered.
  */
 typedef struct sc_net_options {
-    int version;           /* SC_NET_OPTIONS_VERSION */
+    int version; /* SC_NET_OPTIONS_VERSION */
     /* PEM file of the CA certificates to trust for https, instead of the
      * system's.  Read (at most 1 MiB) when set; its bytes are what is
      * remembered, so the file may move afterwards.  With none set here or
@@ -587,22 +587,22 @@ sc_status sc_server_set_url(sc_client *c, const char *url, char **json);
  * callbacks stopped it and says why).
  */
 typedef struct sc_http_request {
-    const char *method;              /* "GET", "HEAD", "POST" or "PUT" */
-    const char *url;                 /* the whole URL: the server's URL and the target */
-    const char *target;              /* the path and query as in the URL (signed as is) */
-    const char *const *headers;      /* n_headers lines "Name: value", without CRLF */
+    const char *method;         /* "GET", "HEAD", "POST" or "PUT" */
+    const char *url;            /* the whole URL: the server's URL and the target */
+    const char *target;         /* the path and query as in the URL (signed as is) */
+    const char *const *headers; /* n_headers lines "Name: value", without CRLF */
     size_t n_headers;
-    const uint8_t *body;             /* body_len bytes; NULL when body_len is 0 */
+    const uint8_t *body; /* body_len bytes; NULL when body_len is 0 */
     size_t body_len;
-    uint32_t timeout_ms;             /* the whole exchange, connecting included */
+    uint32_t timeout_ms; /* the whole exchange, connecting included */
     /* TLS trust for https (a transport that cannot apply one must fail the
      * request rather than ignore it): */
-    const uint8_t *ca_pem;           /* CA certificates (PEM), ca_pem_len bytes, to trust instead
-                                        of the system's; NULL: none given */
+    const uint8_t *ca_pem; /* CA certificates (PEM), ca_pem_len bytes, to trust instead
+                              of the system's; NULL: none given */
     size_t ca_pem_len;
-    const char *ca_dir;              /* directory of hashed CA certificates; NULL: none */
-    const char *pin;                 /* "sha256//..." public key pins; NULL: none */
-    const char *proxy;               /* as sc_net_options.proxy */
+    const char *ca_dir; /* directory of hashed CA certificates; NULL: none */
+    const char *pin;    /* "sha256//..." public key pins; NULL: none */
+    const char *proxy;  /* as sc_net_options.proxy */
     /* Each header line of the answer ("Name: value", CR and LF optional).
      * A status line ("HTTP/1.1 100 Continue") starts a new answer: headers
      * before it are forgotten. */
@@ -614,12 +614,12 @@ typedef struct sc_http_request {
      * Nonzero aborts the exchange (SC_ERR_CANCELLED). */
     int (*on_progress)(void *sink, uint64_t sent, uint64_t send_total, uint64_t received,
                        uint64_t receive_total);
-    void *sink;                      /* passed to the three callbacks */
+    void *sink; /* passed to the three callbacks */
 } sc_http_request;
 
 /* What a transport says about one exchange besides the answer itself. */
 typedef struct sc_http_result {
-    long status;                     /* the answer's HTTP status; 0 when none came */
+    long status; /* the answer's HTTP status; 0 when none came */
     /* Times the request went out: 1, or 2 when the transport sent it again by
      * itself on a new connection after the one it reused died (the library
      * then treats a photo chunk as cut). */
@@ -644,8 +644,8 @@ typedef struct sc_http_result {
  * another transport replaces this one.
  */
 typedef struct sc_transport {
-    int version;                     /* SC_TRANSPORT_VERSION */
-    void *ctx;                       /* passed to every callback; owned by the app */
+    int version; /* SC_TRANSPORT_VERSION */
+    void *ctx;   /* passed to every callback; owned by the app */
     sc_status (*send)(void *ctx, const sc_http_request *req, sc_http_result *res);
     void (*interrupt)(void *ctx);
     void (*close)(void *ctx);

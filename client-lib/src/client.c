@@ -325,9 +325,8 @@ static sc_status enroll_body(sc_client *c, const sc_keypair *kp, const char *cod
  * field there and of its size, and its checkpoint (into *cp) signed by the
  * server key it names for the origin it names.
  */
-static sc_status enroll_ask(sc_client *c, const char *base, const sc_keypair *kp,
-                            const char *code, const char *label, Scpb__EnrollResponse **er,
-                            sc_checkpoint *cp)
+static sc_status enroll_ask(sc_client *c, const char *base, const sc_keypair *kp, const char *code,
+                            const char *label, Scpb__EnrollResponse **er, sc_checkpoint *cp)
 {
     uint8_t *body = NULL;
     size_t blen = 0;
@@ -336,18 +335,17 @@ static sc_status enroll_ask(sc_client *c, const char *base, const sc_keypair *kp
     *er = NULL;
     sc_status s = enroll_body(c, kp, code, label, &body, &blen);
     if (s == SC_OK)
-        s = tp_call_url(c, base, "POST", "/v1/enroll", body, blen, false,
-                        SC_CL_SMALL_RESPONSE_MAX, &resp);
+        s = tp_call_url(c, base, "POST", "/v1/enroll", body, blen, false, SC_CL_SMALL_RESPONSE_MAX,
+                        &resp);
     if (s == SC_OK && resp.status != 200)
         s = tp_fail(c, &resp, "enroll");
     const Scpb__EnrollResponse *r = NULL;
     if (s == SC_OK)
         r = *er = scpb__enroll_response__unpack(NULL, resp.len, resp.body);
-    if (s == SC_OK &&
-        (!r || r->server_key.len != SC_KEY_LEN || r->user.len != SC_ID_LEN ||
-         r->org.len != SC_ID_LEN || r->device.len != SC_ID_LEN || !r->origin ||
-         !printable_line(r->origin, SC_ORIGIN_MAX) || !r->checkpoint || !r->checkpoint->note ||
-         !r->has_role))
+    if (s == SC_OK && (!r || r->server_key.len != SC_KEY_LEN || r->user.len != SC_ID_LEN ||
+                       r->org.len != SC_ID_LEN || r->device.len != SC_ID_LEN || !r->origin ||
+                       !printable_line(r->origin, SC_ORIGIN_MAX) || !r->checkpoint ||
+                       !r->checkpoint->note || !r->has_role))
         s = cl_fail(c, SC_ERR_PROTOCOL, 0,
                     "%s answered enroll with something that is not an EnrollResponse", base);
     if (s == SC_OK) {

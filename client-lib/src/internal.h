@@ -119,11 +119,11 @@ typedef struct sc_ident {
  */
 typedef struct sc_trust {
     bool ca_set;
-    uint8_t *ca;                /* PEM bytes; owned (env), NULL when none */
+    uint8_t *ca; /* PEM bytes; owned (env), NULL when none */
     size_t ca_len;
-    char *ca_dir;               /* owned (env) or NULL */
-    char *pin;                  /* owned (env) or NULL */
-    char *proxy;                /* owned (env) or NULL; never remembered */
+    char *ca_dir; /* owned (env) or NULL */
+    char *pin;    /* owned (env) or NULL */
+    char *proxy;  /* owned (env) or NULL; never remembered */
 } sc_trust;
 
 /*
@@ -131,12 +131,12 @@ typedef struct sc_trust {
  * sends its events; request.c calls it while a request is on the wire).
  */
 typedef struct cl_progress {
-    sc_progress_v2_fn fn;       /* NULL: none */
+    sc_progress_v2_fn fn; /* NULL: none */
     void *ctx;
-    bool on_wire;               /* call fn while requests run too (sc_sync_v2) */
-    const char *phase;          /* the last event's phase, done and total */
+    bool on_wire;      /* call fn while requests run too (sc_sync_v2) */
+    const char *phase; /* the last event's phase, done and total */
     uint64_t done, total;
-    bool bytes;                 /* an upload chunk is on the wire: done + bytes sent so far */
+    bool bytes; /* an upload chunk is on the wire: done + bytes sent so far */
 } cl_progress;
 
 struct sc_client {
@@ -159,7 +159,7 @@ struct sc_client {
     /* Set by sc_client_interrupt (any thread) or a progress callback that
      * returned nonzero; cleared when a network call starts. */
     atomic_int interrupted;
-    bool by_progress;           /* the progress callback asked to stop (for the message) */
+    bool by_progress; /* the progress callback asked to stop (for the message) */
     cl_progress prog;
     /* The server's clock, as requests are signed with it (transport.c, docs/protocol.md §3). */
     int64_t clock_offset_ms;    /* server time minus env time, from the last answer */

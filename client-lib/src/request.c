@@ -40,28 +40,28 @@
 #include "internal.h"
 
 typedef struct tp_req {
-    const char *base;         /* server URL without trailing slash */
-    const char *method;       /* "GET", "POST", "PUT", "HEAD" */
-    const char *target;       /* path and query, as signed */
+    const char *base;   /* server URL without trailing slash */
+    const char *method; /* "GET", "POST", "PUT", "HEAD" */
+    const char *target; /* path and query, as signed */
     const uint8_t *body;
     size_t len;
-    const char *ctype;        /* Content-Type of the body, NULL for none */
-    const char *extra;        /* one more header line (Content-Range), may be NULL */
+    const char *ctype; /* Content-Type of the body, NULL for none */
+    const char *extra; /* one more header line (Content-Range), may be NULL */
     bool sign;
-    bool once;                /* no retry after a network failure: the caller sends again */
-    size_t cap;               /* response body cap */
-    FILE *sink;               /* download: body goes here instead of memory */
-    sc_sha256_ctx *sha;       /* download: hashes the body */
+    bool once;          /* no retry after a network failure: the caller sends again */
+    size_t cap;         /* response body cap */
+    FILE *sink;         /* download: body goes here instead of memory */
+    sc_sha256_ctx *sha; /* download: hashes the body */
 } tp_req;
 
 typedef struct sink {
     sc_client *c;
     const tp_req *req;
     tp_resp *resp;
-    size_t cap;               /* bytes of resp->body allocated */
-    uint64_t got;             /* bytes received */
-    bool over;                /* the cap was exceeded */
-    bool failed;              /* out of memory or a write error */
+    size_t cap;   /* bytes of resp->body allocated */
+    uint64_t got; /* bytes received */
+    bool over;    /* the cap was exceeded */
+    bool failed;  /* out of memory or a write error */
 } sink;
 
 static int on_body(void *ud, const void *ptr, size_t n)
@@ -222,8 +222,7 @@ static int64_t sign_time(sc_client *c)
 }
 
 /* The five signature headers (docs/protocol.md §3); nonce_out gets the nonce signed. */
-static sc_status sign_headers(sc_client *c, const tp_req *q, hdrs *h,
-                              uint8_t nonce_out[16])
+static sc_status sign_headers(sc_client *c, const tp_req *q, hdrs *h, uint8_t nonce_out[16])
 {
     sc_status s = cl_key(c);
     if (s != SC_OK)
@@ -290,8 +289,7 @@ static void apply_trust(const sc_client *c, sc_http_request *h)
  * a cut too, so it counts.  *net is true for a failure the transport calls
  * the network's (worth a retry).
  */
-static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, bool *net,
-                          unsigned *sent)
+static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, bool *net, unsigned *sent)
 {
     hdrs h = {.n = 0};
     char url[SC_CL_URL_MAX + 1024], line[256];
@@ -358,8 +356,9 @@ static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, bool *net
     case SC_ERR_NOMEM:
         return cl_fail(c, SC_ERR_NOMEM, 0, "%s %s: out of memory: %s", q->method, q->target, why);
     default:
-        return cl_fail(c, SC_ERR_PROTOCOL, 0, "%s answered %s %s with something that is not HTTP: %s",
-                       q->base, q->method, q->target, why);
+        return cl_fail(c, SC_ERR_PROTOCOL, 0,
+                       "%s answered %s %s with something that is not HTTP: %s", q->base, q->method,
+                       q->target, why);
     }
 }
 
@@ -418,8 +417,13 @@ static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
 sc_status tp_call_url(sc_client *c, const char *base, const char *method, const char *target,
                       const uint8_t *body, size_t len, bool sign, size_t cap, tp_resp *out)
 {
-    tp_req q = {.base = base, .method = method, .target = target, .body = body, .len = len,
-                .sign = sign, .cap = cap};
+    tp_req q = {.base = base,
+                .method = method,
+                .target = target,
+                .body = body,
+                .len = len,
+                .sign = sign,
+                .cap = cap};
     if (strcmp(method, "POST") == 0)
         q.ctype = "application/x-protobuf";
     return request(c, &q, out);
@@ -437,8 +441,15 @@ sc_status tp_put_chunk(sc_client *c, const char *target, const uint8_t *chunk, s
     char range[128];
     snprintf(range, sizeof range, "Content-Range: bytes %llu-%llu/%llu", (unsigned long long)start,
              (unsigned long long)(start + len - 1), (unsigned long long)total);
-    tp_req q = {.base = c->id.server, .method = "PUT", .target = target, .body = chunk, .len = len,
-                .ctype = "application/octet-stream", .extra = range, .sign = true, .once = true,
+    tp_req q = {.base = c->id.server,
+                .method = "PUT",
+                .target = target,
+                .body = chunk,
+                .len = len,
+                .ctype = "application/octet-stream",
+                .extra = range,
+                .sign = true,
+                .once = true,
                 .cap = SC_CL_SMALL_RESPONSE_MAX};
     return request(c, &q, out);
 }
@@ -446,8 +457,13 @@ sc_status tp_put_chunk(sc_client *c, const char *target, const uint8_t *chunk, s
 sc_status tp_download(sc_client *c, const char *target, void *file, uint64_t cap,
                       sc_sha256_ctx *sha, tp_resp *out)
 {
-    tp_req q = {.base = c->id.server, .method = "GET", .target = target, .sign = true,
-                .cap = (size_t)cap, .sink = file, .sha = sha};
+    tp_req q = {.base = c->id.server,
+                .method = "GET",
+                .target = target,
+                .sign = true,
+                .cap = (size_t)cap,
+                .sink = file,
+                .sha = sha};
     return request(c, &q, out);
 }
 

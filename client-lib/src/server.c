@@ -119,8 +119,10 @@ sc_status sv_url_normalize(sc_client *c, const char *url, char *out, size_t cap)
                        "server URL \"%s\" must start with http:// or https://", url);
     for (size_t i = 0; i < ul; i++)
         if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
-            return cl_fail(c, SC_ERR_INVALID_ARG, 0, "server URL \"%s\" has a space or a control "
-                                                     "character", url);
+            return cl_fail(c, SC_ERR_INVALID_ARG, 0,
+                           "server URL \"%s\" has a space or a control "
+                           "character",
+                           url);
     memcpy(out, url, ul);
     out[ul] = '\0';
     return SC_OK;
@@ -141,8 +143,8 @@ static bool pin_valid(const char *pin)
             return false;
         for (size_t i = sizeof pre - 1; i < one - 1; i++) {
             char ch = p[i];
-            if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                  ch == '+' || ch == '/'))
+            if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                  (ch >= '0' && ch <= '9') || ch == '+' || ch == '/'))
                 return false;
         }
         if (!end)
@@ -291,9 +293,9 @@ static sc_status same_register(sc_client *c, const char *base, sc_checkpoint *cp
     }
     if (!h)
         s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
-    else if (!ok || sc_merkle_verify_consistency(old, cp->size, root, cp->root,
-                                                 (const uint8_t(*)[SC_HASH_LEN])h,
-                                                 p->n_hashes) != SC_OK)
+    else if (!ok ||
+             sc_merkle_verify_consistency(old, cp->size, root, cp->root,
+                                          (const uint8_t(*)[SC_HASH_LEN])h, p->n_hashes) != SC_OK)
         s = cl_fail(c, SC_ERR_HISTORY_REWRITTEN, 0,
                     "%s: the consistency proof from the verified size %llu to %llu does not "
                     "verify; the replica keeps %s",

@@ -1517,8 +1517,7 @@ static int v1_call(void *ctx, const char *phase, uint64_t done, uint64_t total)
  * while requests run too.  A sync that was asked to stop returns
  * SC_ERR_CANCELLED, also when it had nothing left to do.
  */
-static sc_status sync_with(sc_client *c, sc_progress_v2_fn fn, void *ctx, bool on_wire,
-                           char **json)
+static sc_status sync_with(sc_client *c, sc_progress_v2_fn fn, void *ctx, bool on_wire, char **json)
 {
     if (json)
         *json = NULL;

@@ -192,8 +192,8 @@ static sc_status curl_send(void *ctx, const sc_http_request *q, sc_http_result *
      * after the reused connection died. */
     res->sends = t->open && connects > 0 ? 2 : 1;
     curl_socket_t sock = CURL_SOCKET_BAD;
-    t->open = curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK &&
-              sock != CURL_SOCKET_BAD;
+    t->open =
+        curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK && sock != CURL_SOCKET_BAD;
     const char *what;
     s = classify(rc, &what);
     res->status = s == SC_OK ? status : 0;
