@@ -1942,10 +1942,7 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("sync");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"push_pull_and_photos", push_pull_and_photos},
         {"pulls_other_devices_ops_and_photos", pulls_other_devices_ops_and_photos},
         {"rejected_ops_leave_the_state", rejected_ops_leave_the_state},
@@ -1968,27 +1965,15 @@ static Suite *suite(void)
         {"upload_chunks_shrink_to_the_servers_limit", upload_chunks_shrink_to_the_servers_limit},
         {"upload_waits_while_the_server_is_busy", upload_waits_while_the_server_is_busy},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     /* Against a real syncd: a register to make and a process to start, under the sanitizers. */
-    struct {
-        const char *name;
-        const TTest *t;
-    } live_cases[] = {
+    const sct_case live_cases[] = {
         {"upload_chunks_adapt_against_syncd_through_cuts",
          upload_chunks_adapt_against_syncd_through_cuts},
         {"upload_chunks_keep_under_syncds_chunk_max", upload_chunks_keep_under_syncds_chunk_max},
         {"sync_cancelled_mid_photo_changes_nothing", sync_cancelled_mid_photo_changes_nothing},
     };
-    for (size_t i = 0; i < sizeof live_cases / sizeof live_cases[0]; i++) {
-        TCase *tc = tcase_create(live_cases[i].name);
-        tcase_set_timeout(tc, 180);
-        tcase_add_test(tc, live_cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, live_cases, SCT_COUNT(live_cases), &(sct_tcase_opts){.timeout_s = 180});
     return s;
 }
 
