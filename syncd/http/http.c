@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/logjson.h"
+#include "base/metrics.h"
 #include "budget.h"
 #include "core/codec.h"
 #include "core/ids.h"
@@ -55,8 +57,6 @@
 #include "core/names.h"
 #include "core/policy.h"
 #include "deadline.h"
-#include "logjson.h"
-#include "metrics.h"
 #include "wire.pb-c.h"
 
 #define CT_PROTOBUF "application/x-protobuf"
