@@ -199,10 +199,11 @@ static sc_status curl_send(void *ctx, const sc_http_request *q, sc_http_result *
     res->status = s == SC_OK ? status : 0;
     if (s != SC_OK) {
         const char *detail = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
-        if (what)
-            snprintf(res->message, sizeof res->message, "%s: %s", what, detail);
-        else
-            snprintf(res->message, sizeof res->message, "%s", detail);
+        /* A message for people: a long one is cut, never overrun. */
+        int n = snprintf(res->message, sizeof res->message, "%s%s%s", what ? what : "",
+                         what ? ": " : "", detail);
+        if (n < 0)
+            res->message[0] = '\0';
     }
     curl_slist_free_all(hdr);
     return s;
