@@ -1939,6 +1939,75 @@ START_TEST(sync_cancelled_mid_photo_changes_nothing)
 }
 END_TEST
 
+/* ---- a new URL for the server ---- */
+
+/*
+ * The same register at another URL (syncd itself rather than the proxy in
+ * front of it): the replica moves, keeps everything, and syncs there.  A
+ * URL serving another register (one where this device's key is enrolled
+ * too, so it answers) is refused for its checkpoint, and the URL kept.
+ */
+START_TEST(set_url_moves_only_to_the_same_register)
+{
+    live l;
+    live_start(&l, NULL);
+    replica_snap before;
+    snap_take(l.c, &before);
+    char proxied[64];
+    sct_proxy_url(l.px, proxied, sizeof proxied);
+    char *json = NULL;
+    sc_status st = sc_server_set_url(l.c, l.sv.url, &json);
+    ck_assert_msg(st == SC_OK, "set-url: %s: %s", sc_status_name(st), sc_client_errmsg(l.c));
+    json_t *o = json_loads(json, 0, NULL);
+    sc_json_free(l.c, json);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "server")), l.sv.url);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "previous")), proxied);
+    json_decref(o);
+    snap_expect_same(l.c, &before);
+    /* The check opened by live_start goes to the register at the new URL. */
+    live_sync(&l);
+    sc_free(&l.c->env, before.cursor);
+    snap_take(l.c, &before);
+    ck_assert_int_eq(before.outbox, 0);
+    /* Another register, where this device's key is enrolled too: not this replica's log. */
+    char tmp2[512], data2[600], code[64];
+    sct_tempdir(tmp2, sizeof tmp2);
+    snprintf(data2, sizeof data2, "%s/data", tmp2);
+    sct_fixture other;
+    sct_fixture_make(&other, data2);
+    sct_server sv2;
+    sct_server_start(&sv2, data2, NULL);
+    sct_fixture_code(data2, "inspector1", code, sizeof code);
+    sct_client hc;
+    sct_client_init(&hc, sv2.url, l.c->key);
+    ck_assert_int_eq(sct_enroll(&hc, code, l.c->key, "same key", NULL), 200);
+    sct_client_dispose(&hc);
+    st = sc_server_set_url(l.c, sv2.url, &json);
+    ck_assert_msg(st == SC_ERR_CHECKPOINT, "set-url to another register: %s: %s",
+                  sc_status_name(st), sc_client_errmsg(l.c));
+    ck_assert_ptr_null(json);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(l.c), "does not serve this replica's register"));
+    snap_expect_same(l.c, &before);
+    char *status = NULL;
+    ck_assert_int_eq(sc_client_status(l.c, &status), SC_OK);
+    o = json_loads(status, 0, NULL);
+    sc_json_free(l.c, status);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "server")), l.sv.url);
+    json_decref(o);
+    /* A URL that is not one, and one nobody answers: refused, nothing saved. */
+    ck_assert_int_eq(sc_server_set_url(l.c, "ftp://127.0.0.1:1", NULL), SC_ERR_INVALID_ARG);
+    ck_assert_int_eq(sct_server_stop(&sv2), 0);
+    l.c->opt.retries = 0;
+    ck_assert_int_eq(sc_server_set_url(l.c, sv2.url, NULL), SC_ERR_NETWORK);
+    snap_expect_same(l.c, &before);
+    live_sync(&l);
+    sc_free(&l.c->env, before.cursor);
+    live_stop(&l);
+    sct_rmtree(tmp2);
+    sct_rmtree(l.tmp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sync");
@@ -1972,6 +2041,7 @@ static Suite *suite(void)
          upload_chunks_adapt_against_syncd_through_cuts},
         {"upload_chunks_keep_under_syncds_chunk_max", upload_chunks_keep_under_syncds_chunk_max},
         {"sync_cancelled_mid_photo_changes_nothing", sync_cancelled_mid_photo_changes_nothing},
+        {"set_url_moves_only_to_the_same_register", set_url_moves_only_to_the_same_register},
     };
     sct_suite_add(s, live_cases, SCT_COUNT(live_cases), &(sct_tcase_opts){.timeout_s = 180});
     return s;
