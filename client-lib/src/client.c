@@ -386,17 +386,30 @@ static sc_status enroll_store(sc_client *c, const char *base, const sc_keypair *
     return s;
 }
 
+/* The identity's ids in hex and its role by name, for JSON. */
+typedef struct ident_text {
+    char dev[SC_ID_HEX], key[SC_HASH_HEX], user[SC_ID_HEX], org[SC_ID_HEX];
+    const char *role;
+} ident_text;
+
+static void ident_text_of(const sc_client *c, ident_text *t)
+{
+    cl_hex(c->id.device_id, SC_ID_LEN, t->dev, sizeof t->dev);
+    cl_hex(c->id.device_key, SC_KEY_LEN, t->key, sizeof t->key);
+    cl_hex(c->id.user, SC_ID_LEN, t->user, sizeof t->user);
+    cl_hex(c->id.org, SC_ID_LEN, t->org, sizeof t->org);
+    t->role = sc_name_of(&sc_names_role, c->id.role);
+    if (!t->role)
+        t->role = "?";
+}
+
 static sc_status enroll_json(sc_client *c, char **json)
 {
-    char dev[SC_ID_HEX], key[SC_HASH_HEX], user[SC_ID_HEX], org[SC_ID_HEX];
-    cl_hex(c->id.device_id, SC_ID_LEN, dev, sizeof dev);
-    cl_hex(c->id.device_key, SC_KEY_LEN, key, sizeof key);
-    cl_hex(c->id.user, SC_ID_LEN, user, sizeof user);
-    cl_hex(c->id.org, SC_ID_LEN, org, sizeof org);
-    const char *role = sc_name_of(&sc_names_role, c->id.role);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "device_id", dev, "device_key", key,
-                          "user", user, "login", c->id.login, "name", c->id.name, "role",
-                          role ? role : "?", "org", org, "server", c->id.server);
+    ident_text t;
+    ident_text_of(c, &t);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "device_id", t.dev, "device_key",
+                          t.key, "user", t.user, "login", c->id.login, "name", c->id.name, "role",
+                          t.role, "org", t.org, "server", c->id.server);
     *json = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return *json ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
@@ -483,19 +496,15 @@ sc_status sc_client_status(sc_client *c, char **json)
     json_t *o = json_object();
     json_object_set_new(o, "enrolled", json_boolean(c->id.enrolled));
     if (c->id.enrolled) {
-        char dev[SC_ID_HEX], key[SC_HASH_HEX], user[SC_ID_HEX], org[SC_ID_HEX];
-        cl_hex(c->id.device_id, SC_ID_LEN, dev, sizeof dev);
-        cl_hex(c->id.device_key, SC_KEY_LEN, key, sizeof key);
-        cl_hex(c->id.user, SC_ID_LEN, user, sizeof user);
-        cl_hex(c->id.org, SC_ID_LEN, org, sizeof org);
-        const char *role = sc_name_of(&sc_names_role, c->id.role);
-        json_object_set_new(o, "device_id", json_string(dev));
-        json_object_set_new(o, "device_key", json_string(key));
-        json_object_set_new(o, "user", json_string(user));
+        ident_text t;
+        ident_text_of(c, &t);
+        json_object_set_new(o, "device_id", json_string(t.dev));
+        json_object_set_new(o, "device_key", json_string(t.key));
+        json_object_set_new(o, "user", json_string(t.user));
         json_object_set_new(o, "login", json_string(c->id.login));
         json_object_set_new(o, "name", json_string(c->id.name));
-        json_object_set_new(o, "role", json_string(role ? role : "?"));
-        json_object_set_new(o, "org", json_string(org));
+        json_object_set_new(o, "role", json_string(t.role));
+        json_object_set_new(o, "org", json_string(t.org));
         json_object_set_new(o, "server", json_string(c->id.server));
         json_object_set_new(o, "origin", json_string(c->id.origin));
         json_object_set_new(o, "key_encrypted",

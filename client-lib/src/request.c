@@ -249,21 +249,18 @@ static sc_status sign_headers(sc_client *c, const tp_req *q, hdrs *h, uint8_t no
         return cl_fail(c, s, 0, "could not sign the request");
     cl_hex(sig, SC_SIG_LEN, sig_hex, sizeof sig_hex);
     cl_hex(sc_keypair_public(c->key), SC_KEY_LEN, key_hex, sizeof key_hex);
-    snprintf(line, sizeof line, "X-Spotcheck-Device: %s", key_hex);
-    if ((s = add_header(c, h, line)) != SC_OK)
-        return s;
-    snprintf(line, sizeof line, "X-Spotcheck-Time: %s", time_text);
-    if ((s = add_header(c, h, line)) != SC_OK)
-        return s;
-    snprintf(line, sizeof line, "X-Spotcheck-Nonce: %s", nonce_hex);
-    if ((s = add_header(c, h, line)) != SC_OK)
-        return s;
-    snprintf(line, sizeof line, "X-Spotcheck-Signature: %s", sig_hex);
-    if ((s = add_header(c, h, line)) != SC_OK)
-        return s;
-    /* The hash signed, sent along, so syncd verifies before it reads the body. */
-    snprintf(line, sizeof line, "X-Spotcheck-Body-Sha256: %s", bodyhash);
-    return add_header(c, h, line);
+    const char *const fields[][2] = {{"X-Spotcheck-Device", key_hex},
+                                     {"X-Spotcheck-Time", time_text},
+                                     {"X-Spotcheck-Nonce", nonce_hex},
+                                     {"X-Spotcheck-Signature", sig_hex},
+                                     /* The hash signed, sent along, so syncd verifies before it
+                                      * reads the body. */
+                                     {"X-Spotcheck-Body-Sha256", bodyhash}};
+    for (size_t i = 0; s == SC_OK && i < sizeof fields / sizeof fields[0]; i++) {
+        snprintf(line, sizeof line, "%s: %s", fields[i][0], fields[i][1]);
+        s = add_header(c, h, line);
+    }
+    return s;
 }
 
 /* The TLS trust for this request: the handle's options over what the replica remembers. */
