@@ -186,16 +186,14 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("reliab/netfault");
     sct_live_use(&L);
-    TCase *tc = tcase_create("devices_converge_through_faults");
-    tcase_add_checked_fixture(tc, sct_live_setup, sct_live_teardown);
-    tcase_set_timeout(tc, sct_soak() ? 6 * 3600 : 480);
-    tcase_add_test(tc, devices_converge_through_faults);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("cut_chunk_frees_its_blob");
-    tcase_add_checked_fixture(tc, sct_live_setup, sct_live_teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, cut_chunk_frees_its_blob);
-    suite_add_tcase(s, tc);
+    const sct_case faults[] = {
+        {"devices_converge_through_faults", devices_converge_through_faults}};
+    sct_suite_add(
+        s, faults, SCT_COUNT(faults),
+        &(sct_tcase_opts){sct_live_setup, sct_live_teardown, sct_soak() ? 6 * 3600 : 480});
+    const sct_case cut[] = {{"cut_chunk_frees_its_blob", cut_chunk_frees_its_blob}};
+    sct_suite_add(s, cut, SCT_COUNT(cut),
+                  &(sct_tcase_opts){sct_live_setup, sct_live_teardown, 120});
     return s;
 }
 

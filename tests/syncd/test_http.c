@@ -695,9 +695,8 @@ static Suite *suite(void)
     };
     sct_suite_add(s, cases, SCT_COUNT(cases),
                   &(sct_tcase_opts){.setup = setup, .teardown = teardown});
-    TCase *tc = tcase_create("parsers");
-    tcase_add_test(tc, parsers);
-    suite_add_tcase(s, tc);
+    const sct_case plain[] = {{"parsers", parsers}};
+    sct_suite_add(s, plain, SCT_COUNT(plain), NULL);
     return s;
 }
 
