@@ -35,6 +35,7 @@ enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOTFOUND = 3, EXIT_NETWORK = 4, EX
 static const char usage_text[] =
     "usage: spotcheck [--db FILE] [--json] [--passphrase-env VAR] [--cacert FILE] [--capath DIR]\n"
     "                 [--pin sha256//BASE64] [--proxy URL] COMMAND ...\n"
+    "       spotcheck --version | --help\n"
     "\n"
     "  enroll --server URL --code CODE [--label TEXT] [--no-sync]\n"
     "  server set-url URL\n"
@@ -886,6 +887,28 @@ static int cmd_query(cli *k, const char *cmd, int argc, char **argv)
 
 /* ---- main ---- */
 
+/*
+ * `spotcheck --version`: this program's release, and the release and sync
+ * protocol of the libspotcheck it runs with (a shared library may be
+ * another build than the one it was compiled against).
+ */
+static int print_version(void)
+{
+    if (!json_mode) {
+        printf("spotcheck %s (libspotcheck %s, sync protocol %u)\n", SC_CLI_VERSION, sc_version(),
+               sc_protocol_version());
+        return 0;
+    }
+    json_t *o = json_pack("{s:s,s:s,s:I}", "version", SC_CLI_VERSION, "library", sc_version(),
+                          "protocol", (json_int_t)sc_protocol_version());
+    if (!o)
+        return EXIT_LOCAL;
+    json_dumpf(o, stdout, JSON_COMPACT);
+    fputc('\n', stdout);
+    json_decref(o);
+    return 0;
+}
+
 /* A global option that takes a value: --name VALUE or --name=VALUE; *i moves past it. */
 static int global_value(int argc, char **argv, int *i, const char *name, const char **out)
 {
@@ -905,8 +928,12 @@ static int global_value(int argc, char **argv, int *i, const char *name, const c
     return 1;
 }
 
-/* Global options, which may stand anywhere; the rest of the line into rest. */
-static int parse_globals(cli *k, int argc, char **argv, char **rest, int cap, int *nrest)
+/*
+ * Global options, which may stand anywhere; the rest of the line into rest.
+ * *finished: --help or --version was answered, and the result is the exit code.
+ */
+static int parse_globals(cli *k, int argc, char **argv, char **rest, int cap, int *nrest,
+                         bool *finished)
 {
     static const char *const names[] = {"--db",  "--passphrase-env", "--cacert", "--capath",
                                         "--pin", "--proxy"};
@@ -918,9 +945,14 @@ static int parse_globals(cli *k, int argc, char **argv, char **rest, int cap, in
             k->json = 1;
             continue;
         }
+        if (strcmp(a, "--version") == 0) {
+            *finished = true;
+            return print_version();
+        }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage_text, stdout);
-            return -1;
+            *finished = true;
+            return 0;
         }
         int hit = 0;
         for (size_t o = 0; !hit && o < sizeof names / sizeof names[0]; o++) {
@@ -948,9 +980,11 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--json") == 0)
             json_mode = 1;
-    int prc = parse_globals(&k, argc, argv, rest, (int)(sizeof rest / sizeof rest[0]), &nrest);
-    if (prc)
-        return prc < 0 ? 0 : prc;
+    bool finished = false;
+    int prc = parse_globals(&k, argc, argv, rest, (int)(sizeof rest / sizeof rest[0]), &nrest,
+                            &finished);
+    if (finished || prc)
+        return prc;
     if (nrest == 0) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;

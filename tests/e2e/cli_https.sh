@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # HTTPS through a private CA: nginx in front of a real syncd, as
-# deploy/nginx.conf puts it, with a CA and a server certificate made here.
+# deploy/nginx-spotcheck.conf puts it, with a CA and a server certificate made here.
 # Without the CA a tablet is told its server's certificate is not trusted
 # (and nothing is spent or stored); with `--cacert` it enrolls, and the
 # replica remembers the CA, so later syncs need nothing more; a wrong pin is
@@ -45,7 +45,7 @@ make_register
 start_syncd
 SYNCD_PORT=${URL##*:}
 
-# start_nginx: nginx on 127.0.0.1 with TLS, proxying to syncd with deploy/nginx.conf's settings.
+# start_nginx: nginx on 127.0.0.1 with TLS, proxying to syncd with deploy/nginx-spotcheck.conf's settings.
 # nginx cannot be asked for port 0, so a free-looking port is tried until one binds.
 start_nginx() {
   local dir="$TMP/nginx" try port
