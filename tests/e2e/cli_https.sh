@@ -45,7 +45,8 @@ make_register
 start_syncd
 SYNCD_PORT=${URL##*:}
 
-# start_nginx: nginx on 127.0.0.1 with TLS, proxying to syncd with deploy/nginx-spotcheck.conf's settings.
+# start_nginx: nginx on 127.0.0.1 with TLS, proxying to syncd with deploy/nginx-spotcheck.conf's
+# settings.
 # nginx cannot be asked for port 0, so a free-looking port is tried until one binds.
 start_nginx() {
   local dir="$TMP/nginx" try port
