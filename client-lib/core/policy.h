@@ -1,5 +1,5 @@
 /*
- * policy.h: which role may make which op kind (DESIGN §5), in one table
+ * policy.h: which role may make which op kind (DESIGN §5), from the one table
  * that syncd enforces, the client consults before recording, and
  * docs/data-model.md reproduces.  Scope (org subtrees) and visibility need
  * the register and live in syncd.
