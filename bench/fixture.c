@@ -28,12 +28,12 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "base/config.h"
 #include "bench.h"
-#include "config.h"
 #include "core/ids.h"
-#include "ingest.h"
 #include "opgen.h"
-#include "register.h"
+#include "register/register.h"
+#include "sync/ingest.h"
 
 #define BATCH_OPS 1000
 

@@ -228,7 +228,7 @@ mv "$RAW.tmp" "$RAW"
 
 # ---- 4. the big registers (cached) ----
 
-STAMP="opgen-v1 schema-$(grep -m1 'define SD_SCHEMA_VERSION' "$SRC/syncd/store.h" | awk '{ print $3 }') small=$SMALL mid=$MID big=$BIG"
+STAMP="opgen-v1 schema-$(grep -m1 'define SD_SCHEMA_VERSION' "$SRC/syncd/store/store.h" | awk '{ print $3 }') small=$SMALL mid=$MID big=$BIG"
 if [[ "${BENCH_REBUILD:-0}" == 1 ]] || [[ "$(cat "$CACHE/stamp" 2>/dev/null)" != "$STAMP" ]]; then
     say "building the $SMALL, $MID and $BIG-op registers in-process (syncd's register API and group commit; cached in $CACHE)"
     rm -rf "$CACHE"/reg-* "$CACHE/stamp"

@@ -30,11 +30,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sctest_server.h"
-#include "blobs.h"
+#include "blobs/blobs.h"
 #include "core/codec.h"
 #include "core/ids.h"
-#include "http.h"
+#include "http/http.h"
+#include "sctest_server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -30,15 +30,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sctest_server.h"
-#include "config.h"
+#include "base/config.h"
+#include "base/keyfile.h"
 #include "core/codec.h"
 #include "core/ids.h"
 #include "core/keys.h"
 #include "core/limits.h"
 #include "core/merkle.h"
-#include "keyfile.h"
-#include "register.h"
+#include "register/register.h"
+#include "sctest_server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "blobs.h"
+#include "base/logjson.h"
+#include "blobs/blobs.h"
 #include "core/codec.h"
 #include "core/ids.h"
-#include "http.h"
-#include "logjson.h"
+#include "http/auth.h"
+#include "http/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

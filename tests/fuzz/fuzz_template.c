@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/template.h"
 #include "core/codec.h"
 #include "core/limits.h"
 #include "core/merge.h"
-#include "template.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -21,7 +21,7 @@
 #include "core/ids.h"
 #include "core/keys.h"
 #include "core/merge.h"
-#include "register.h"
+#include "register/register.h"
 #include "sctest.h"
 
 /* Each test file uses some of these helpers. */

@@ -1,5 +1,5 @@
 /*
- * test_admin.c: `syncd admin` (syncd/admin.c) run in-process against a
+ * test_admin.c: `syncd admin` (syncd/cmd/admin.c) run in-process against a
  * real data directory while another register handle is open on it, as
  * syncd serve would be: org units, targets, users, enrollment codes, the
  * score-sheet vector, assignments, device list and revoke, and the errors
@@ -10,7 +10,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 
-#include "commands.h"
+#include "cmd/commands.h"
 #include "core/date.h"
 
 /* Run `syncd admin --data DIR args...` (NULL-terminated); stdout into out (cap bytes). */

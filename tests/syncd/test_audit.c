@@ -1,6 +1,6 @@
 /*
- * test_audit.c: `syncd audit` and `syncd export` (syncd/audit.c,
- * syncd/export.c).  A register built through the real paths passes the
+ * test_audit.c: `syncd audit` and `syncd export` (syncd/cmd/audit.c,
+ * syncd/cmd/export.c).  A register built through the real paths passes the
  * audit; altering one row of ops, entities or checkpoints directly with SQL
  * makes it fail, naming the log entry; the exported bundle follows
  * proto/bundle.proto and its trailer root matches the register's.
@@ -9,10 +9,10 @@
 
 #include <sqlite3.h>
 
-#include "audit.h"
 #include "bundle.pb-c.h"
-#include "commands.h"
-#include "export.h"
+#include "cmd/audit.h"
+#include "cmd/commands.h"
+#include "cmd/export.h"
 
 /* A register with a bit of everything: an inspection with findings, a release, a revocation. */
 static void build(world *w)

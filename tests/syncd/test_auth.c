@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "auth.h"
 #include "core/ids.h"
+#include "http/auth.h"
 #include "sctest.h"
 #include "sctest_server.h"
 #include "wire.pb-c.h"

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blobs.h"
+#include "blobs/blobs.h"
 #include "core/ids.h"
 #include "sctest.h"
 #include "sctest_server.h"

@@ -1,5 +1,5 @@
 /*
- * test_budget.c: request-body memory in flight (syncd/budget.c): a
+ * test_budget.c: request-body memory in flight (syncd/http/budget.c): a
  * device's share answered 429 to that device alone, the shared caps 503,
  * the reserve that keeps small syncs going when big bodies filled the
  * pool, the unauthenticated share, and every byte given back (checked
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "budget.h"
+#include "http/budget.h"
 #include "sctest.h"
 #include "wire.pb-c.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_deadline.c: per-connection receive deadlines (syncd/deadline.c) on
+ * test_deadline.c: per-connection receive deadlines (syncd/http/deadline.c) on
  * socket pairs: a connection past its deadline is shut down (its peer sees
  * the end) however recently it wrote, one with no deadline or a later one
  * is left alone, tighten only moves a deadline earlier, and removed
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "deadline.h"
+#include "http/deadline.h"
 #include "sctest.h"
 
 static void nap_ms(long ms)

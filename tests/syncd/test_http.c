@@ -14,17 +14,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "blobs.h"
+#include "base/logjson.h"
+#include "base/logjson.h"
+#include "blobs/blobs.h"
 #include "core/ids.h"
-#include "http.h"
-#include "ingest.h"
-#include "logjson.h"
-#include "logjson.h"
-#include "register.h"
+#include "http/auth.h"
+#include "http/http.h"
+#include "register/register.h"
 #include "sctest.h"
 #include "sctest_fixture.h"
 #include "sctest_server.h"
+#include "sync/ingest.h"
 
 static char dir[512];
 static sct_fixture fx;

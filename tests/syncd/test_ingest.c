@@ -1,5 +1,5 @@
 /*
- * test_ingest.c: the group-commit queue (syncd/ingest.c) under load: eight
+ * test_ingest.c: the group-commit queue (syncd/sync/ingest.c) under load: eight
  * threads submit batches at once, every op is accepted exactly once with a
  * distinct log index, the log and its checkpoint cover them all, each
  * commit is counted in the metrics, and stop drains the queue.  The
@@ -10,9 +10,9 @@
 
 #include <pthread.h>
 
-#include "audit.h"
-#include "ingest.h"
-#include "metrics.h"
+#include "base/metrics.h"
+#include "cmd/audit.h"
+#include "sync/ingest.h"
 
 #define THREADS 8
 #define BATCHES 12

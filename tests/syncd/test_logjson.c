@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "logjson.h"
+#include "base/logjson.h"
 #include "sctest.h"
 
 /* Point the log at a pipe, run the lines, and return what was written (malloc'd). */

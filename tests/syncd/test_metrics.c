@@ -15,7 +15,7 @@
 
 #include "core/ids.h"
 
-#include "metrics.h"
+#include "base/metrics.h"
 #include "sctest.h"
 
 /* True when text has a line exactly equal to want. */

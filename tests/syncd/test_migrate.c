@@ -1,5 +1,5 @@
 /*
- * test_migrate.c: `syncd migrate` (syncd/migrate.c, store_sqlite_migrate.c)
+ * test_migrate.c: `syncd migrate` (syncd/cmd/migrate.c, store_sqlite_migrate.c)
  * and the data directory's lock (datalock.c), with the real syncd binary on
  * tests/vectors/register-v1: a schema-1 register written by the syncd of
  * commit 43840a7 (its make.sh says how).  What the old syncd's audit printed

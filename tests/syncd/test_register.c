@@ -1,5 +1,5 @@
 /*
- * test_register.c: the register (syncd/register*.c) against a real SQLite
+ * test_register.c: the register (syncd/register/register*.c) against a real SQLite
  * database in a temp directory: init and key-file rules, every register-side
  * rejection reason of docs/protocol.md §5, cross-district checks (scope
  * waived for those named on the assignment), duplicates, in-batch chains
@@ -9,7 +9,7 @@
 
 #include <sqlite3.h>
 
-#include "audit.h"
+#include "cmd/audit.h"
 #include "core/checkpoint.h"
 #include "core/merkle.h"
 

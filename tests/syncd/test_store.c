@@ -9,7 +9,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "store/store.h"
 
 typedef struct sf {
     char tmp[64];

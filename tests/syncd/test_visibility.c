@@ -9,8 +9,8 @@
  */
 #include "regfix.h"
 
-#include "store.h"
-#include "visibility.h"
+#include "register/visibility.h"
+#include "store/store.h"
 
 #define ADM SCPB__ROLE__ROLE_ADMIN
 #define AUD SCPB__ROLE__ROLE_AUDITOR

@@ -33,12 +33,12 @@
 #include <stdint.h>
 
 #include "auth.h"
-#include "blobs.h"
-#include "config.h"
+#include "base/config.h"
+#include "blobs/blobs.h"
 #include "core/env.h"
 #include "core/status.h"
-#include "ingest.h"
-#include "register.h"
+#include "register/register.h"
+#include "sync/ingest.h"
 
 typedef struct sd_http sd_http;
 

@@ -14,13 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/keyfile.h"
 #include "commands.h"
 #include "core/ids.h"
 #include "core/keys.h"
-#include "keyfile.h"
-#include "register.h"
-#include "store.h"
-#include "tlog.h"
+#include "register/register.h"
+#include "register/tlog.h"
+#include "store/store.h"
 
 static bool dir_empty(const char *path)
 {

@@ -8,8 +8,8 @@
 #ifndef SD_INGEST_H
 #define SD_INGEST_H
 
-#include "config.h"
-#include "register.h"
+#include "base/config.h"
+#include "register/register.h"
 
 typedef struct sd_ingest sd_ingest;
 

@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "base/config.h"
 #include "core/codec.h"
 #include "core/seal.h"
 #include "core/status.h"

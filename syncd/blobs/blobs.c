@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "base/config.h"
 #include "core/ids.h"
 #include "wire.pb-c.h"
 

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "logjson.h"
+#include "base/logjson.h"
 
 /* How often the sweeper looks: a deadline is kept to within this. */
 #define SWEEP_MS 250

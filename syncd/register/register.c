@@ -24,12 +24,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/keyfile.h"
 #include "core/ids.h"
 #include "core/names.h"
 #include "core/state.h"
-#include "keyfile.h"
 #include "register_internal.h"
-#include "store.h"
+#include "store/store.h"
 #include "visibility.h"
 
 /* ---- the system environment ---- */

@@ -36,7 +36,7 @@
 #include "core/keys.h"
 #include "core/merkle.h"
 #include "register.h"
-#include "store.h"
+#include "store/store.h"
 #include "visibility.h"
 
 #define R_(x) SCPB__REASON__REASON_##x

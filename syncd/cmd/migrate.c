@@ -19,10 +19,10 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "base/datalock.h"
 #include "commands.h"
 #include "core/keys.h"
-#include "datalock.h"
-#include "store.h"
+#include "store/store.h"
 
 #define USAGE "usage: syncd migrate --data DIR [--no-backup]\n"
 

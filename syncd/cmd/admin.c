@@ -22,8 +22,8 @@
 #include "core/date.h"
 #include "core/ids.h"
 #include "core/names.h"
-#include "register.h"
-#include "store.h"
+#include "register/register.h"
+#include "store/store.h"
 #include "template.h"
 
 #define USAGE                                                                                      \

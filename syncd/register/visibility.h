@@ -21,7 +21,7 @@
 #include "core/limits.h"
 #include "core/status.h"
 #include "op.pb-c.h"
-#include "store.h"
+#include "store/store.h"
 
 typedef struct sd_orgtree sd_orgtree;
 

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "base/metrics.h"
 
 typedef struct waiter {
     sd_batch *b;

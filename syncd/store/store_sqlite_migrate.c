@@ -32,9 +32,9 @@
 #include <unistd.h>
 
 #include "core/codec.h"
+#include "register/tlog.h"
 #include "store.h"
 #include "store_sqlite_schema.h"
-#include "tlog.h"
 
 /* Ops copied per statement (step 1 -> 2), and read (step 3 -> 4), between progress reports. */
 #define COPY_BATCH 50000

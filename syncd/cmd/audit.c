@@ -44,9 +44,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blobs.h"
+#include "base/config.h"
+#include "base/keyfile.h"
+#include "blobs/blobs.h"
 #include "commands.h"
-#include "config.h"
 #include "core/audit.h"
 #include "core/checkpoint.h"
 #include "core/codec.h"
@@ -54,10 +55,9 @@
 #include "core/merge.h"
 #include "core/merkle.h"
 #include "core/names.h"
-#include "keyfile.h"
-#include "register.h"
-#include "store.h"
-#include "tlog.h"
+#include "register/register.h"
+#include "register/tlog.h"
+#include "store/store.h"
 
 #define T_(x) SCPB__ENTITY_TYPE__ENTITY_##x
 

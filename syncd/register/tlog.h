@@ -21,7 +21,7 @@
 
 #include "core/checkpoint.h"
 #include "core/merkle.h"
-#include "store.h"
+#include "store/store.h"
 #include "wire.pb-c.h"
 
 /*

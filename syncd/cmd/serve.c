@@ -21,16 +21,16 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "auth.h"
-#include "blobs.h"
+#include "base/config.h"
+#include "base/datalock.h"
+#include "base/logjson.h"
+#include "blobs/blobs.h"
 #include "commands.h"
-#include "config.h"
 #include "core/keys.h"
-#include "datalock.h"
-#include "http.h"
-#include "ingest.h"
-#include "logjson.h"
-#include "register.h"
+#include "http/auth.h"
+#include "http/http.h"
+#include "register/register.h"
+#include "sync/ingest.h"
 
 static void serve_usage(FILE *f)
 {

@@ -26,8 +26,8 @@
 #include "core/audit.h"
 #include "core/ids.h"
 #include "core/merge.h"
-#include "register.h"
-#include "store.h"
+#include "register/register.h"
+#include "store/store.h"
 
 #define BUNDLE_MAGIC "SCBUNDLE1\n"
 #define RECORD_MAX (1024 * 1024)

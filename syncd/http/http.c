@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/logjson.h"
+#include "base/metrics.h"
 #include "budget.h"
 #include "core/codec.h"
 #include "core/ids.h"
@@ -55,8 +57,6 @@
 #include "core/names.h"
 #include "core/policy.h"
 #include "deadline.h"
-#include "logjson.h"
-#include "metrics.h"
 #include "wire.pb-c.h"
 
 #define CT_PROTOBUF "application/x-protobuf"
@@ -651,7 +651,9 @@ static sc_status sync_prove(req *q, const Scpb__SyncRequest *sr, const sd_result
  * Of the n photos asked about (32-byte hashes), those stored that q's
  * device may read (docs/protocol.md §4.3), into out in the order asked.
  * A photo it may not see is answered as an absent one; when the register
- * cannot say, none is.
+ * cannot say, none is.  Whether a photo is stored is asked first (a stat):
+ * most photos asked about are not stored yet, and only the stored ones
+ * need the register's word on who may read them.
  */
 static void photos_readable(req *q, const ProtobufCBinaryData *want, size_t n,
                             ProtobufCBinaryData *out, size_t *nout)
@@ -660,28 +662,36 @@ static void photos_readable(req *q, const ProtobufCBinaryData *want, size_t n,
     if (n == 0)
         return; /* most syncs ask about none: no look at the register */
     uint8_t(*sha)[SC_HASH_LEN] = calloc(n, sizeof *sha);
+    size_t *at = calloc(n, sizeof *at);
     bool *vis = calloc(n, sizeof *vis);
-    sc_err e;
-    sc_err_clear(&e);
-    for (size_t i = 0; sha && i < n; i++)
-        memcpy(sha[i], want[i].data, SC_HASH_LEN);
-    if (!sha || !vis ||
-        sd_register_photos_visible(q->h->d.reg, &q->who, (const uint8_t(*)[SC_HASH_LEN])sha, n, vis,
-                                   &e) != SC_OK) {
-        if (e.msg[0])
-            sd_log(SD_LOG_WARN, "blobs_wanted: cannot decide which photos the device may read",
-                   e.msg);
-        n = 0;
-    }
-    for (size_t i = 0; i < n; i++) {
+    size_t nst = 0;
+    for (size_t i = 0; sha && at && vis && i < n; i++) {
         char name[SD_BLOB_NAME_LEN + 1];
         sd_blob_info info;
         sc_err be;
-        if (vis[i] && sc_hex_encode(want[i].data, SC_HASH_LEN, name, sizeof name) == SC_OK &&
-            sd_blobs_stat(q->h->d.blobs, q->who.device, name, &info, &be) == SC_OK && info.stored)
-            out[(*nout)++] = want[i];
+        if (sc_hex_encode(want[i].data, SC_HASH_LEN, name, sizeof name) == SC_OK &&
+            sd_blobs_stat(q->h->d.blobs, q->who.device, name, &info, &be) == SC_OK &&
+            info.stored) {
+            memcpy(sha[nst], want[i].data, SC_HASH_LEN);
+            at[nst++] = i;
+        }
     }
+    sc_err e;
+    sc_err_clear(&e);
+    if (!sha || !at || !vis ||
+        (nst > 0 && sd_register_photos_visible(q->h->d.reg, &q->who,
+                                               (const uint8_t(*)[SC_HASH_LEN])sha, nst, vis,
+                                               &e) != SC_OK)) {
+        if (e.msg[0])
+            sd_log(SD_LOG_WARN, "blobs_wanted: cannot decide which photos the device may read",
+                   e.msg);
+        nst = 0;
+    }
+    for (size_t k = 0; k < nst; k++)
+        if (vis[k])
+            out[(*nout)++] = want[at[k]];
     free(sha);
+    free(at);
     free(vis);
 }
 
