@@ -336,23 +336,14 @@ void mg_mark_voided(fold *f)
 
 /* A kind's fold column in opkinds.def. */
 typedef struct fold_rule {
-    const char *(*judge)(fold *f, size_t i); /* validity and lifecycle writes; NULL: none */
-    void (*record)(fold *f, size_t i);       /* register writes of a valid op; NULL: none */
-    unsigned flags;                          /* VOIDABLE, AFTER_VOID */
+    /* Validity and lifecycle writes, from the status in the op's past (-1 and f->n without a
+     * lifecycle, or for a create); NULL: none. */
+    const char *(*judge)(fold *f, size_t i, int past, size_t winner);
+    void (*record)(fold *f, size_t i); /* register writes of a valid op; NULL: none */
+    unsigned flags;                    /* VOIDABLE, AFTER_VOID */
 } fold_rule;
 
 static const fold_rule *rule_of(Scpb__Op__BodyCase kind);
-
-/*
- * The status a transition starts from: the lifecycle in effect in op i's
- * past (*past) and the write that put it there (*winner).  NULL, or why the
- * op is not valid.
- */
-static const char *transition_from(fold *f, size_t i, int *past, size_t *winner)
-{
-    *past = mg_life_status_past(f, i, winner);
-    return *past < 0 ? "the entity is not created in its causal past" : NULL;
-}
 
 /* The op that verified the status in effect at winner (f->n when none). */
 static size_t verifier_of(const fold *f, size_t winner)
@@ -360,29 +351,21 @@ static size_t verifier_of(const fold *f, size_t winner)
     return winner < f->n ? f->lver[winner] : f->n;
 }
 
-static const char *judge_inspection_open(fold *f, size_t i)
+static const char *judge_inspection_open(fold *f, size_t i, int past, size_t winner)
 {
     mg_life_write(f, i, I_DRAFT, f->n);
     return NULL;
 }
 
-static const char *judge_item_result(fold *f, size_t i)
+static const char *judge_item_result(fold *f, size_t i, int past, size_t winner)
 {
-    int past;
-    size_t winner;
-    const char *why = transition_from(f, i, &past, &winner);
-    if (!why && past != I_DRAFT)
-        why = "the inspection is submitted: amend it instead of scoring";
-    return why;
+    if (past != I_DRAFT)
+        return "the inspection is submitted: amend it instead of scoring";
+    return NULL;
 }
 
-static const char *judge_inspection_submit(fold *f, size_t i)
+static const char *judge_inspection_submit(fold *f, size_t i, int past, size_t winner)
 {
-    int past;
-    size_t winner;
-    const char *why = transition_from(f, i, &past, &winner);
-    if (why)
-        return why;
     if (past != I_DRAFT)
         return "the inspection is already submitted";
     mg_life_write(f, i, I_SUBMITTED, f->n);
@@ -390,17 +373,14 @@ static const char *judge_inspection_submit(fold *f, size_t i)
     return NULL;
 }
 
-static const char *judge_inspection_amend(fold *f, size_t i)
+static const char *judge_inspection_amend(fold *f, size_t i, int past, size_t winner)
 {
-    int past;
-    size_t winner;
-    const char *why = transition_from(f, i, &past, &winner);
-    if (!why && past != I_SUBMITTED)
-        why = "only a submitted inspection is amended; edit the draft instead";
-    return why;
+    if (past != I_SUBMITTED)
+        return "only a submitted inspection is amended; edit the draft instead";
+    return NULL;
 }
 
-static const char *judge_finding_create(fold *f, size_t i)
+static const char *judge_finding_create(fold *f, size_t i, int past, size_t winner)
 {
     const Scpb__FindingCreate *c = mg_op(f, i)->finding_create;
     bool spot = c->has_fixed_on_spot && c->fixed_on_spot;
@@ -411,13 +391,8 @@ static const char *judge_finding_create(fold *f, size_t i)
     return NULL;
 }
 
-static const char *judge_rectification_report(fold *f, size_t i)
+static const char *judge_rectification_report(fold *f, size_t i, int past, size_t winner)
 {
-    int past;
-    size_t winner;
-    const char *why = transition_from(f, i, &past, &winner);
-    if (why)
-        return why;
     if (past != F_OPEN && past != F_SUBMITTED)
         return "a rectification report needs an open finding";
     mg_life_write(f, i, F_SUBMITTED, f->n);
@@ -425,13 +400,8 @@ static const char *judge_rectification_report(fold *f, size_t i)
     return NULL;
 }
 
-static const char *judge_revisit(fold *f, size_t i)
+static const char *judge_revisit(fold *f, size_t i, int past, size_t winner)
 {
-    int past;
-    size_t winner;
-    const char *why = transition_from(f, i, &past, &winner);
-    if (why)
-        return why;
     if (mg_op(f, i)->revisit->result == SCPB__REVISIT_RESULT__REVISIT_RECTIFIED) {
         if (past == F_OPEN)
             return "a revisit cannot verify a finding that nothing was reported on";
@@ -444,13 +414,8 @@ static const char *judge_revisit(fold *f, size_t i)
     return NULL;
 }
 
-static const char *judge_closure(fold *f, size_t i)
+static const char *judge_closure(fold *f, size_t i, int past, size_t winner)
 {
-    int past;
-    size_t winner;
-    const char *why = transition_from(f, i, &past, &winner);
-    if (why)
-        return why;
     if (past != F_VERIFIED)
         return "closing (销号) needs a verified finding";
     if (grade_in_past(f, i) == SCPB__GRADE__GRADE_MAJOR) {
@@ -465,20 +430,15 @@ static const char *judge_closure(fold *f, size_t i)
     return NULL;
 }
 
-static const char *judge_reopen(fold *f, size_t i)
+static const char *judge_reopen(fold *f, size_t i, int past, size_t winner)
 {
-    int past;
-    size_t winner;
-    const char *why = transition_from(f, i, &past, &winner);
-    if (why)
-        return why;
     if (past != F_VERIFIED && past != F_CLOSED)
         return "only a verified or closed finding can be reopened";
     mg_life_write(f, i, F_OPEN, f->n);
     return NULL;
 }
 
-static const char *judge_void_record(fold *f, size_t i)
+static const char *judge_void_record(fold *f, size_t i, int past, size_t winner)
 {
     const Scpb__VoidRecord *v = mg_op(f, i)->void_record;
     if (!v->has_target_op) {
@@ -493,13 +453,8 @@ static const char *judge_void_record(fold *f, size_t i)
     return NULL;
 }
 
-static const char *judge_resolve(fold *f, size_t i)
+static const char *judge_resolve(fold *f, size_t i, int past, size_t winner)
 {
-    int past;
-    size_t winner;
-    const char *why = transition_from(f, i, &past, &winner);
-    if (why)
-        return why;
     Scpb__Field field = mg_op(f, i)->resolve->field;
     if (f->type == SCPB__ENTITY_TYPE__ENTITY_INSPECTION)
         return field != SCPB__FIELD__FIELD_ITEM
@@ -583,7 +538,7 @@ const char *mg_judge(fold *f, size_t i)
         if (!sc_op_kind_applies(op->body_case, f->type))
             return "this op kind does not apply to the entity type";
         f->create = i;
-        return rule->judge ? rule->judge(f, i) : NULL;
+        return rule->judge ? rule->judge(f, i, -1, f->n) : NULL;
     }
     if (!sc_op_kind_applies(op->body_case, f->type))
         return "this op kind does not apply to the entity type";
@@ -591,7 +546,12 @@ const char *mg_judge(fold *f, size_t i)
         return "the entity is not created in its causal past";
     if (voided_in_past(f, i) && !(rule->flags & AFTER_VOID))
         return "the entity is voided";
-    return rule->judge ? rule->judge(f, i) : NULL;
+    /* Transitions start from the status in effect in the op's own past. */
+    int past = -1;
+    size_t winner = f->n;
+    if (mg_is_lifecycle_type(f->type) && (past = mg_life_status_past(f, i, &winner)) < 0)
+        return "the entity is not created in its causal past";
+    return rule->judge ? rule->judge(f, i, past, winner) : NULL;
 }
 
 void mg_record(fold *f, size_t i)

@@ -238,8 +238,7 @@ static void append_id(fold *f, ProtobufCBinaryData **v, size_t *n, const uint8_t
         (*n)++;
 }
 
-/* What every entity's state says, valid ops or not: id, type, counts, creator, heads, invalid ops.
- */
+/* What every state says, valid ops or not: id, type, counts, creator, heads, invalid ops. */
 static void build_common(fold *f, Scpb__EntityState *st)
 {
     const Scpb__Op *first = mg_op(f, 0);

@@ -54,14 +54,15 @@ typedef struct sc_opkind {
 extern const sc_opkind sc_opkinds[];
 extern const size_t sc_opkinds_n;
 
-/* The position of kind in sc_opkinds and in every table expanded from opkinds.def; sc_opkinds_n
- * when it is no kind. */
+/*
+ * The position of kind in sc_opkinds, and in every table expanded from
+ * opkinds.def; sc_opkinds_n when it is no kind.
+ */
 size_t sc_opkind_pos(Scpb__Op__BodyCase kind);
 /* The entry of kind, or NULL when it is no kind (SCPB__OP__BODY__NOT_SET, an unknown case). */
 const sc_opkind *sc_opkind_of(Scpb__Op__BodyCase kind);
 
-/* The entity type an op kind applies to; false when the kind may apply to several (then *type
- * unchanged). */
+/* The one entity type a kind applies to; false when it applies to several (*type unchanged). */
 bool sc_op_kind_entity(Scpb__Op__BodyCase kind, Scpb__EntityType *type);
 /* True when `kind` may be applied to an entity of `type`. */
 bool sc_op_kind_applies(Scpb__Op__BodyCase kind, Scpb__EntityType type);
@@ -76,8 +77,7 @@ bool sc_op_kind_is_create(Scpb__Op__BodyCase kind);
  * An opened op's hashes are all SC_HASH_LEN bytes (sc_op_check).
  */
 bool sc_op_photo_refs(const Scpb__Op *op, sc_photo_refs *out);
-/* The hashes of sc_op_photo_refs: *out points into op; returns how many (0, *out NULL, when none).
- */
+/* The hashes of sc_op_photo_refs: *out points into op; how many (0, *out NULL, when none). */
 size_t sc_op_photos(const Scpb__Op *op, const ProtobufCBinaryData **out);
 
 #endif

@@ -273,22 +273,27 @@ static sc_status refs_org_create(sd_txn *t, const sd_actor *a, const Scpb__Op *o
     return code_unique(t, T_(ORG_UNIT), b->code, 0, res, "org unit code");
 }
 
+/* The org unit a target or user belongs to, and the code it claims among those of its type. */
+static sc_status org_and_code(sd_txn *t, const sd_actor *a, const ProtobufCBinaryData *org,
+                              int type, const char *code, const char *what, sd_result *res)
+{
+    if (!ref(t, a, org, T_(ORG_UNIT), "org unit", res))
+        return t->rc;
+    return code_unique(t, type, code, 0, res, what);
+}
+
 static sc_status refs_target_create(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                                     sd_result *res)
 {
     const Scpb__TargetCreate *b = op->target_create;
-    if (!ref(t, a, &b->org, T_(ORG_UNIT), "org unit", res))
-        return t->rc;
-    return code_unique(t, T_(TARGET), b->code, 0, res, "target code");
+    return org_and_code(t, a, &b->org, T_(TARGET), b->code, "target code", res);
 }
 
 static sc_status refs_user_create(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                                   sd_result *res)
 {
     const Scpb__UserCreate *b = op->user_create;
-    if (!ref(t, a, &b->org, T_(ORG_UNIT), "org unit", res))
-        return t->rc;
-    return code_unique(t, T_(USER), b->login, 0, res, "login");
+    return org_and_code(t, a, &b->org, T_(USER), b->login, "login", res);
 }
 
 static sc_status refs_device_enroll(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,

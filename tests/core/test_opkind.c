@@ -105,13 +105,26 @@ END_TEST
 
 static uint8_t sha_a[SC_HASH_LEN] = {1}, sha_b[SC_HASH_LEN] = {2};
 
+/* The photos sc_op_photo_refs finds in op, and sc_op_photos agreeing with it. */
+static void expect_refs(const Scpb__Op *op, const ProtobufCBinaryData *sha, size_t n, uint64_t size,
+                        sc_photo_use use)
+{
+    sc_photo_refs r;
+    const ProtobufCBinaryData *v = (const ProtobufCBinaryData *)1;
+    ck_assert(sc_op_photo_refs(op, &r) == (use != SC_PHOTOS_NONE));
+    ck_assert_uint_eq(r.n, n);
+    ck_assert_ptr_eq(r.n ? r.sha : NULL, sha);
+    ck_assert_uint_eq(r.size, size);
+    ck_assert_int_eq(r.use, use);
+    ck_assert_uint_eq(sc_op_photos(op, &v), n);
+    ck_assert_ptr_eq(v, sha);
+}
+
 START_TEST(photos_from_ops)
 {
     ProtobufCBinaryData two[2] = {{SC_HASH_LEN, sha_a}, {SC_HASH_LEN, sha_b}};
-    sc_photo_refs r;
-    const ProtobufCBinaryData *v = NULL;
-
     Scpb__Op op = SCPB__OP__INIT;
+
     Scpb__PhotoAttach pa = SCPB__PHOTO_ATTACH__INIT;
     pa.has_sha256 = true;
     pa.sha256 = two[0];
@@ -119,47 +132,29 @@ START_TEST(photos_from_ops)
     pa.size = 12345;
     op.body_case = SCPB__OP__BODY_PHOTO_ATTACH;
     op.photo_attach = &pa;
-    ck_assert(sc_op_photo_refs(&op, &r));
-    ck_assert_uint_eq(r.n, 1);
-    ck_assert_ptr_eq(r.sha, &pa.sha256);
-    ck_assert_uint_eq(r.size, 12345);
-    ck_assert_int_eq(r.use, SC_PHOTOS_BRINGS);
-    ck_assert_uint_eq(sc_op_photos(&op, &v), 1);
-    ck_assert_ptr_eq(v, &pa.sha256);
+    expect_refs(&op, &pa.sha256, 1, 12345, SC_PHOTOS_BRINGS);
     pa.has_sha256 = false;
-    ck_assert_uint_eq(sc_op_photos(&op, &v), 0);
-    ck_assert_ptr_null(v);
+    expect_refs(&op, NULL, 0, 12345, SC_PHOTOS_BRINGS);
 
     Scpb__Revisit rv = SCPB__REVISIT__INIT;
     rv.n_evidence = 2;
     rv.evidence = two;
     op.body_case = SCPB__OP__BODY_REVISIT;
     op.revisit = &rv;
-    ck_assert(sc_op_photo_refs(&op, &r));
-    ck_assert_uint_eq(r.n, 2);
-    ck_assert_ptr_eq(r.sha, two);
-    ck_assert_uint_eq(r.size, 0);
-    ck_assert_int_eq(r.use, SC_PHOTOS_BRINGS);
+    expect_refs(&op, two, 2, 0, SC_PHOTOS_BRINGS);
 
     /* A submission lists the photos its inspection's attachments bring. */
     Scpb__InspectionSubmit sub = SCPB__INSPECTION_SUBMIT__INIT;
-    sub.n_photos = 2;
-    sub.photos = two;
+    sub.n_photos = 1;
+    sub.photos = &two[1];
     op.body_case = SCPB__OP__BODY_INSPECTION_SUBMIT;
     op.inspection_submit = &sub;
-    ck_assert(sc_op_photo_refs(&op, &r));
-    ck_assert_uint_eq(r.n, 2);
-    ck_assert_int_eq(r.use, SC_PHOTOS_LISTS);
+    expect_refs(&op, &two[1], 1, 0, SC_PHOTOS_LISTS);
 
     Scpb__Note note = SCPB__NOTE__INIT;
     op.body_case = SCPB__OP__BODY_NOTE;
     op.note = &note;
-    ck_assert(!sc_op_photo_refs(&op, &r));
-    ck_assert_uint_eq(r.n, 0);
-    ck_assert_ptr_null(r.sha);
-    ck_assert_int_eq(r.use, SC_PHOTOS_NONE);
-    ck_assert_uint_eq(sc_op_photos(&op, &v), 0);
-    ck_assert_ptr_null(v);
+    expect_refs(&op, NULL, 0, 0, SC_PHOTOS_NONE);
 }
 END_TEST
 
