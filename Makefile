@@ -6,13 +6,15 @@
 #   make test   install what is missing, build under ASan+UBSan with the
 #               fuzz targets (clang), run every test through ctest
 #   make bench  the benchmarks (bounded in time, loopback only)
+#   make deb    the Debian packages, in build/deb/packages (docs/operations.md)
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 RELEASE_DIR ?= build/release
 TEST_DIR ?= build/test
+DEB_DIR ?= build/deb
 CTEST_ARGS ?=
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test bench deb clean
 
 all: build
 
@@ -38,6 +40,13 @@ bench:
 	cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DSC_BUILD_TESTS=OFF
 	cmake --build build/bench -j $(JOBS)
 	./bench/run.sh build/bench
+
+deb: deps
+	cmake -S . -B $(DEB_DIR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+	  -DSC_BUILD_TESTS=OFF -DSC_BUILD_BENCH=OFF
+	cmake --build $(DEB_DIR) -j $(JOBS)
+	rm -rf $(DEB_DIR)/packages
+	cd $(DEB_DIR) && cpack -G DEB
 
 clean:
 	rm -rf build

@@ -32,6 +32,7 @@ enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOTFOUND = 3, EXIT_NETWORK = 4, EX
 
 static const char usage_text[] =
     "usage: spotcheck [--db FILE] [--json] [--passphrase-env VAR] COMMAND ...\n"
+    "       spotcheck --version | --help\n"
     "\n"
     "  enroll --server URL --code CODE [--label TEXT] [--no-sync]\n"
     "  status | sync | verify | verify-bundle FILE\n"
@@ -813,6 +814,28 @@ static int cmd_query(cli *k, const char *cmd, int argc, char **argv)
 
 /* ---- main ---- */
 
+/*
+ * `spotcheck --version`: this program's release, and the release and sync
+ * protocol of the libspotcheck it runs with (a shared library may be
+ * another build than the one it was compiled against).
+ */
+static int print_version(void)
+{
+    if (!json_mode) {
+        printf("spotcheck %s (libspotcheck %s, sync protocol %u)\n", SC_CLI_VERSION, sc_version(),
+               sc_protocol_version());
+        return 0;
+    }
+    json_t *o = json_pack("{s:s,s:s,s:I}", "version", SC_CLI_VERSION, "library", sc_version(),
+                          "protocol", (json_int_t)sc_protocol_version());
+    if (!o)
+        return EXIT_LOCAL;
+    json_dumpf(o, stdout, JSON_COMPACT);
+    fputc('\n', stdout);
+    json_decref(o);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli k = {0};
@@ -827,6 +850,8 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0) {
             k.json = 1;
+        } else if (strcmp(a, "--version") == 0) {
+            return print_version();
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage_text, stdout);
             return 0;

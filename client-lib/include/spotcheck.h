@@ -63,6 +63,18 @@ const char *sc_strerror(sc_status status);
 /* The name of a status code ("SC_ERR_NOT_FOUND"); never NULL. */
 const char *sc_status_name(sc_status status);
 
+/*
+ * The sync protocol this header describes: the N of the /vN/ paths of
+ * docs/protocol.md.  A client and a syncd talk only when they agree on it.
+ */
+#define SC_PROTOCOL_VERSION 1
+
+/* The library's release, "MAJOR.MINOR.PATCH"; static, never NULL. */
+const char *sc_version(void);
+
+/* The sync protocol the library speaks (SC_PROTOCOL_VERSION when it was built). */
+unsigned sc_protocol_version(void);
+
 /* ======================================================================
  * Overview
  *

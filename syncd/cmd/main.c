@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "spotcheck.h"
+#include "store/store.h"
 
 typedef struct command {
     const char *name;
@@ -29,6 +31,7 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n`syncd COMMAND --help` describes a command's options.\n");
+    fprintf(f, "`syncd --version` prints the release, protocol and register schema.\n");
 }
 
 int main(int argc, char **argv)
@@ -40,6 +43,11 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("syncd %s (sync protocol %u, register schema %d)\n", sc_version(),
+               sc_protocol_version(), SD_SCHEMA_VERSION);
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -229,6 +229,8 @@ int sd_cmd_serve(int argc, char **argv)
     fflush(stdout);
     sd_logline l;
     sd_log_begin(&l, SD_LOG_INFO, "listening");
+    sd_log_str(&l, "version", sc_version());
+    sd_log_uint(&l, "protocol", sc_protocol_version());
     sd_log_str(&l, "host", host);
     sd_log_uint(&l, "port", sd_http_port(http));
     sd_log_str(&l, "data", cfg.data_dir);

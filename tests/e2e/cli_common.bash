@@ -18,22 +18,10 @@ if [[ ! -x "$SYNCD" ]]; then
   exit 0
 fi
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sc-e2e-XXXXXX")
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]:-}"; do
-    [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  done
-  [[ -n ${KEEP_TMP:-} ]] && echo "kept $TMP" >&2 || rm -rf "$TMP"
-}
-trap cleanup EXIT
+SC_TMP_PREFIX=sc-e2e
+source "$SC_SOURCE_DIR/tests/support/shell_common.bash"
 # Fast retries against servers that are meant to be down.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect_eq ACTUAL EXPECTED WHAT
-expect_eq() { [[ "$1" == "$2" ]] || fail "$3: got '$1', expected '$2'"; }
 
 DATA="$TMP/data"
 admin() { "$SYNCD" admin --data "$DATA" "$@"; }

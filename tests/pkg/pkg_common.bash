@@ -1,0 +1,38 @@
+# pkg_common.bash: what the packaging tests (tests/pkg/*.sh) share: the
+# Release tree for /usr that pkg/build makes (the ctest fixture of the
+# others), and tests/support/shell_common.bash (a temp dir, processes
+# stopped at exit, assertions).  Sourced, never run.
+set -euo pipefail
+
+: "${SC_BIN_DIR:?SC_BIN_DIR must point at the build directory}"
+: "${SC_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+# The Release tree of pkg/build, configured for /usr as the packages are.
+PKG_TREE="$SC_BIN_DIR/pkg-release"
+PKG_DEBS="$PKG_TREE/packages"
+
+SC_TMP_PREFIX=sc-pkg
+source "$SC_SOURCE_DIR/tests/support/shell_common.bash"
+
+# expect_file PATH: a regular file is there.
+expect_file() { [[ -f "$1" ]] || fail "not installed: $1"; }
+# expect_mode PATH MODE (octal, e.g. 700)
+expect_mode() { expect_eq "$(stat -c %a "$1")" "$2" "mode of $1"; }
+
+need_pkg_tree() {
+  [[ -x "$PKG_TREE/syncd/syncd" ]] || fail "no Release tree in $PKG_TREE: run pkg/build first (ctest runs it as the fixture)"
+}
+
+# The project's version, from the top CMakeLists.txt.
+project_version() {
+  sed -n 's/^project(spotcheck VERSION \([0-9.]*\).*/\1/p' "$SC_SOURCE_DIR/CMakeLists.txt"
+}
+
+# The functions spotcheck.h declares, one per line, sorted: libspotcheck's ABI.
+header_functions() {
+  grep -oE '^[a-z][a-z_ ]*[ *]sc_[a-z0-9_]+\(' "$1" | sed -E 's/.*[ *](sc_[a-z0-9_]+)\($/\1/' | sort
+}
+
+# libspotcheck's ABI version (SC_SOVERSION in the top CMakeLists.txt).
+soversion() {
+  sed -n 's/^set(SC_SOVERSION \([0-9]*\)).*/\1/p' "$SC_SOURCE_DIR/CMakeLists.txt"
+}
