@@ -17,6 +17,7 @@
 
 #include "core/date.h"
 #include "core/names.h"
+#include "core/opkind.h"
 #include "core/policy.h"
 #include "internal.h"
 
@@ -32,8 +33,8 @@ static ProtobufCBinaryData bin(const uint8_t *p, size_t len)
 
 static const char *kind_name(int kind)
 {
-    const char *n = sc_name_of(&sc_names_op_kind, kind);
-    return n ? n : "op";
+    const sc_opkind *k = sc_opkind_of((Scpb__Op__BodyCase)kind);
+    return k ? k->name : "op";
 }
 
 static const char *type_name(int type)

@@ -41,6 +41,7 @@
 #include "core/checkpoint.h"
 #include "core/merkle.h"
 #include "core/names.h"
+#include "core/opkind.h"
 #include "core/seal.h"
 #include "internal.h"
 
@@ -750,40 +751,23 @@ static sc_status reject_dependents(sc_client *c, const uint8_t entity[SC_ID_LEN]
     return s;
 }
 
-/* Photos an op names: remember the ones not in the store, to download. */
+/*
+ * Photos an op brings (the op-kind table's photos column): remember the ones
+ * not in the store, to download.  A submission only lists photos that its
+ * inspection's attachments bring; they are fetched for the attachments.
+ */
 static sc_status want_blobs(sc_client *c, report *rep, const Scpb__Op *o)
 {
-    const ProtobufCBinaryData *v = NULL;
-    size_t n = 0;
-    uint64_t size = 0;
-    switch (o->body_case) {
-    case SCPB__OP__BODY_PHOTO_ATTACH:
-        v = &o->photo_attach->sha256;
-        n = o->photo_attach->has_sha256 ? 1 : 0;
-        size = o->photo_attach->size;
-        break;
-    case SCPB__OP__BODY_FINDING_CREATE:
-        v = o->finding_create->evidence;
-        n = o->finding_create->n_evidence;
-        break;
-    case SCPB__OP__BODY_RECTIFICATION_REPORT:
-        v = o->rectification_report->evidence;
-        n = o->rectification_report->n_evidence;
-        break;
-    case SCPB__OP__BODY_REVISIT:
-        v = o->revisit->evidence;
-        n = o->revisit->n_evidence;
-        break;
-    default:
+    sc_photo_refs r;
+    if (!sc_op_photo_refs(o, &r) || r.use != SC_PHOTOS_BRINGS)
         return SC_OK;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (v[i].len != SC_HASH_LEN || bl_present(c, v[i].data))
+    for (size_t i = 0; i < r.n; i++) {
+        if (r.sha[i].len != SC_HASH_LEN || bl_present(c, r.sha[i].data))
             continue;
-        sc_status s = st_blob_put(c, v[i].data, size, NULL, BL_MISSING);
+        sc_status s = st_blob_put(c, r.sha[i].data, r.size, NULL, BL_MISSING);
         if (s != SC_OK)
             return s;
-        if (!hashlist_add(c, &rep->ask, v[i].data))
+        if (!hashlist_add(c, &rep->ask, r.sha[i].data))
             return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
     }
     return SC_OK;
