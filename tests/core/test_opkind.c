@@ -183,10 +183,7 @@ END_TEST
 static Suite *opkind_suite(void)
 {
     Suite *s = suite_create("opkind");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const sct_case cases[] = {
         {"every_oneof_case_has_one_entry", every_oneof_case_has_one_entry},
         {"names_and_kinds_unique", names_and_kinds_unique},
         {"no_kind_outside_the_table", no_kind_outside_the_table},
@@ -194,11 +191,7 @@ static Suite *opkind_suite(void)
         {"photos_from_ops", photos_from_ops},
         {"which_kinds_name_photos", which_kinds_name_photos},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 
