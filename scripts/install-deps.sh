@@ -11,7 +11,8 @@ packages=(
   sqlite3 jq curl                     # the end-to-end tests inspect and drive real processes
   strace                              # e2e/photos: a downloaded photo is fsynced before it counts
   dpkg-dev file                       # pkg/: CPack's Debian packages (dpkg-shlibdeps, file)
-  nginx openssl                       # pkg/deploy_files: nginx -t on deploy/nginx.conf, a test certificate
+  nginx openssl                       # pkg/deploy_files (nginx -t on deploy/nginx.conf), e2e/cli_https
+                                      # (syncd behind TLS with a private CA)
   systemd                             # pkg/install: systemd-analyze verify on the installed unit
 )
 if [[ "${1:-}" == "--bench" ]]; then

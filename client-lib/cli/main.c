@@ -10,12 +10,14 @@
  *   1 refused or invalid (invalid transition, role, bad value, wrong passphrase, not enrolled)
  *   2 usage
  *   3 not found (unknown id or code)
- *   4 network (unreachable, refused by the server, an answer that is not the protocol)
+ *   4 network (unreachable, refused by the server, an answer that is not the protocol, a
+ *     TLS identity that does not verify, a sync cancelled by a signal)
  *   5 verification failure (signature, checkpoint, proof, rewritten history, bad bundle)
  *   6 local failure (storage, file I/O, memory)
  */
 #include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,10 +33,12 @@ enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOTFOUND = 3, EXIT_NETWORK = 4, EX
 #define MAX_REPEAT 64
 
 static const char usage_text[] =
-    "usage: spotcheck [--db FILE] [--json] [--passphrase-env VAR] COMMAND ...\n"
+    "usage: spotcheck [--db FILE] [--json] [--passphrase-env VAR] [--cacert FILE] [--capath DIR]\n"
+    "                 [--pin sha256//BASE64] [--proxy URL] COMMAND ...\n"
     "       spotcheck --version | --help\n"
     "\n"
     "  enroll --server URL --code CODE [--label TEXT] [--no-sync]\n"
+    "  server set-url URL\n"
     "  status | sync | verify | verify-bundle FILE\n"
     "  assign --target CODE --inspector LOGIN... --kind KIND --disclosure D [--due YYYY-MM-DD]\n"
     "         [--template ID|CODE] [--note T]\n"
@@ -57,13 +61,17 @@ static const char usage_text[] =
     "       [--assignment ID]\n"
     "  review | conflicts | resolve ID --field F [--value V] [--item CODE]\n"
     "\n"
-    "--db defaults to $SPOTCHECK_DB.  Exit codes: 0 ok, 1 refused/invalid, 2 usage,\n"
-    "3 not found, 4 network, 5 verification failure, 6 local storage or file.\n";
+    "--db defaults to $SPOTCHECK_DB.  --cacert, --capath and --pin given to enroll or\n"
+    "server set-url are remembered by the replica; given to other commands they apply to\n"
+    "that run.  Exit codes: 0 ok, 1 refused/invalid, 2 usage, 3 not found, 4 network,\n"
+    "5 verification failure, 6 local storage or file.\n";
 
 typedef struct cli {
     const char *db;
     int json;
     const char *pass_env;
+    sc_net_options net; /* --cacert, --capath, --pin, --proxy */
+    bool net_set;       /* one of them was given */
     sc_client *c;
 } cli;
 
@@ -202,6 +210,8 @@ static int exit_code(sc_status s)
     case SC_ERR_PROTOCOL:
     case SC_ERR_SERVER:
     case SC_ERR_UNAVAILABLE:
+    case SC_ERR_TLS:
+    case SC_ERR_CANCELLED:
         return EXIT_NETWORK;
     case SC_ERR_BAD_SIGNATURE:
     case SC_ERR_PROOF:
@@ -406,6 +416,38 @@ static int done_id(cli *k, sc_status s, const char *id, const char *what)
 static void progress(void *ctx, const char *phase, uint64_t done, uint64_t total);
 
 /*
+ * Ctrl-C or SIGTERM during a network call stops it cleanly: the handler
+ * only interrupts the handle (one atomic store, which is safe in a signal
+ * handler), the call returns SC_ERR_CANCELLED, and the replica is as after
+ * a failed sync.  Outside network calls the signals do what they always do.
+ */
+static sc_client *volatile net_client;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    sc_client_interrupt(net_client);
+}
+
+static void net_begin(cli *k)
+{
+    net_client = k->c;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void net_end(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    net_client = NULL;
+}
+
+/*
  * Enroll, then pull the register at once: enrollment happens online, and a
  * tablet that leaves for the field without targets and score sheets cannot
  * record anything.  A failed first pull does not undo the enrollment; it is
@@ -421,8 +463,10 @@ static int cmd_enroll(cli *k, int argc, char **argv)
         return rc;
     const char *pass = k->pass_env ? getenv(k->pass_env) : NULL;
     char *json = NULL;
+    net_begin(k);
     sc_status s = sc_enroll(k->c, OPT("--server"), OPT("--code"), OPT("--label"), pass,
                             pass ? strlen(pass) : 0, &json);
+    net_end();
     if (s != SC_OK)
         return fail(k, s, NULL);
     if (OPT("--no-sync"))
@@ -434,7 +478,9 @@ static int cmd_enroll(cli *k, int argc, char **argv)
         return fail(k, SC_ERR_NOMEM, "out of memory");
     bool tty = isatty(STDERR_FILENO);
     char *report = NULL;
+    net_begin(k);
     s = sc_sync(k->c, tty ? progress : NULL, NULL, &report);
+    net_end();
     if (tty)
         fputs("\r\033[K", stderr);
     if (s == SC_OK) {
@@ -501,12 +547,39 @@ static int cmd_sync(cli *k, int argc, char **argv)
     PARSE(0);
     bool tty = isatty(STDERR_FILENO) && !OPT("--quiet");
     char *json = NULL;
+    net_begin(k);
     sc_status s = sc_sync(k->c, tty ? progress : NULL, NULL, &json);
+    net_end();
     if (tty)
         fputs("\r\033[K", stderr);
     if (s != SC_OK)
         return fail(k, s, NULL);
     return emit(k, json, human_sync);
+}
+
+/* spotcheck server set-url URL: the same register at another URL. */
+static int cmd_server(cli *k, int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "set-url") != 0)
+        return usage_error("%s", "server set-url URL");
+    if (argc != 2 || strncmp(argv[1], "--", 2) == 0)
+        return usage_error("%s", "server set-url URL (and nothing else)");
+    char *json = NULL;
+    net_begin(k);
+    sc_status s = sc_server_set_url(k->c, argv[1], &json);
+    net_end();
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    json_error_t e;
+    json_t *o = json_loads(json, 0, &e);
+    sc_json_free(k->c, json);
+    char line[1200];
+    snprintf(
+        line, sizeof line, "server %s (was %s): the same register, its log at %lld entries",
+        json_string_value(json_object_get(o, "server")),
+        json_string_value(json_object_get(o, "previous")),
+        (long long)json_integer_value(json_object_get(json_object_get(o, "checkpoint"), "size")));
+    return emit_pack(k, o, line);
 }
 
 /* spotcheck assign: a supervisor plans a check. */
@@ -836,51 +909,91 @@ static int print_version(void)
     return 0;
 }
 
+/* A global option that takes a value: --name VALUE or --name=VALUE; *i moves past it. */
+static int global_value(int argc, char **argv, int *i, const char *name, const char **out)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *out = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *out = argv[++*i];
+    return 1;
+}
+
+/*
+ * Global options, which may stand anywhere; the rest of the line into rest.
+ * *finished: --help or --version was answered, and the result is the exit code.
+ */
+static int parse_globals(cli *k, int argc, char **argv, char **rest, int cap, int *nrest,
+                         bool *finished)
+{
+    static const char *const names[] = {"--db",  "--passphrase-env", "--cacert", "--capath",
+                                        "--pin", "--proxy"};
+    const char **slots[] = {&k->db,         &k->pass_env, &k->net.ca_file,
+                            &k->net.ca_dir, &k->net.pin,  &k->net.proxy};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--json") == 0) {
+            k->json = 1;
+            continue;
+        }
+        if (strcmp(a, "--version") == 0) {
+            *finished = true;
+            return print_version();
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage_text, stdout);
+            *finished = true;
+            return 0;
+        }
+        int hit = 0;
+        for (size_t o = 0; !hit && o < sizeof names / sizeof names[0]; o++) {
+            hit = global_value(argc, argv, &i, names[o], slots[o]);
+            if (hit < 0)
+                return usage_error("option %s needs a value", names[o]);
+            k->net_set = k->net_set || (hit && o >= 2);
+        }
+        if (hit)
+            continue;
+        if (*nrest >= cap)
+            return usage_error("%s", "too many arguments");
+        rest[(*nrest)++] = argv[i];
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli k = {0};
     char *rest[MAX_ARGS * 4];
     int nrest = 0;
     k.db = getenv("SPOTCHECK_DB");
+    k.net.version = SC_NET_OPTIONS_VERSION;
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--json") == 0)
             json_mode = 1;
-    /* Global options may stand anywhere. */
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--json") == 0) {
-            k.json = 1;
-        } else if (strcmp(a, "--version") == 0) {
-            return print_version();
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage_text, stdout);
-            return 0;
-        } else if (strcmp(a, "--db") == 0 || strcmp(a, "--passphrase-env") == 0) {
-            if (i + 1 >= argc)
-                return usage_error("option %s needs a value", a);
-            if (a[2] == 'd')
-                k.db = argv[++i];
-            else
-                k.pass_env = argv[++i];
-        } else if (strncmp(a, "--db=", 5) == 0) {
-            k.db = a + 5;
-        } else if (strncmp(a, "--passphrase-env=", 17) == 0) {
-            k.pass_env = a + 17;
-        } else {
-            if (nrest >= (int)(sizeof rest / sizeof rest[0]))
-                return usage_error("%s", "too many arguments");
-            rest[nrest++] = argv[i];
-        }
-    }
+    bool finished = false;
+    int prc = parse_globals(&k, argc, argv, rest, (int)(sizeof rest / sizeof rest[0]), &nrest,
+                            &finished);
+    if (finished || prc)
+        return prc;
     if (nrest == 0) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;
     }
     const char *cmd = rest[0];
     static const char *const known[] = {
-        "enroll", "sync",   "status", "assign", "check",  "finding", "photo",     "rectify", "revisit",
-        "close",  "reopen", "void",   "note",   "show",    "list",      "review",  "conflicts",
-        "resolve", "verify", "verify-bundle"};
+        "enroll",  "sync",    "status",    "assign",  "check",  "finding",       "photo",
+        "rectify", "revisit", "close",     "reopen",  "void",   "note",          "show",
+        "list",    "review",  "conflicts", "resolve", "verify", "verify-bundle", "server"};
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         ok = ok || strcmp(known[i], cmd) == 0;
@@ -898,6 +1011,11 @@ int main(int argc, char **argv)
     sc_status s = sc_client_open(db, NULL, &k.c, err, sizeof err);
     if (s != SC_OK)
         return fail(&k, s, err);
+    if (k.net_set && (s = sc_client_set_net(k.c, &k.net)) != SC_OK) {
+        int rc = fail(&k, s, NULL);
+        sc_client_close(k.c);
+        return rc;
+    }
     if (k.pass_env && strcmp(cmd, "enroll") != 0) {
         const char *pass = getenv(k.pass_env);
         if ((s = sc_client_unlock(k.c, pass, strlen(pass))) != SC_OK &&
@@ -931,6 +1049,8 @@ int main(int argc, char **argv)
         rc = cmd_simple(&k, cmd, n, args);
     else if (strcmp(cmd, "list") == 0)
         rc = cmd_list(&k, n, args);
+    else if (strcmp(cmd, "server") == 0)
+        rc = cmd_server(&k, n, args);
     else
         rc = cmd_query(&k, cmd, n, args);
     sc_client_close(k.c);

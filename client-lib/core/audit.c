@@ -14,6 +14,7 @@
 #include "ids.h"
 #include "merkle.h"
 #include "names.h"
+#include "opkind.h"
 #include "policy.h"
 #include "wire.pb-c.h"
 
@@ -186,37 +187,52 @@ static sc_status author_role(sc_auditor *a, const sc_op *op, Scpb__Role *role, s
     return SC_OK;
 }
 
-/* Remember what later entries are judged by: users, enrollments, revocations. */
+/* ---- what the log teaches: users, enrollments, revocations (the table's audit column) ---- */
+
+static sc_status learn_user_create(sc_auditor *a, const Scpb__Op *o)
+{
+    user_slot *u = usr_find(a, o->entity.data, true);
+    if (!u)
+        return SC_ERR_NOMEM;
+    u->role = o->user_create->role;
+    return SC_OK;
+}
+
+static sc_status learn_device_enroll(sc_auditor *a, const Scpb__Op *o)
+{
+    const Scpb__DeviceEnroll *e = o->device_enroll;
+    device_slot *d = dev_find(a, e->key.data, true);
+    if (!d)
+        return SC_ERR_NOMEM;
+    memcpy(d->entity, o->entity.data, SC_ID_LEN);
+    memcpy(d->user, e->user.data, SC_ID_LEN);
+    d->revoked = false;
+    return SC_OK;
+}
+
+static sc_status learn_device_revoke(sc_auditor *a, const Scpb__Op *o)
+{
+    device_slot *d = dev_by_entity(a, o->entity.data);
+    if (d)
+        d->revoked = true;
+    return SC_OK;
+}
+
+typedef sc_status (*learn_fn)(sc_auditor *a, const Scpb__Op *o);
+
+static const learn_fn learns[] = {
+#define SC_OPKIND(CASE, member, name, applies, creates, may, photos, audit, check, fold, server)   \
+    audit,
+#include "opkinds.def"
+#undef SC_OPKIND
+};
+
+/* Remember what later entries are judged by, as the op's kind says. */
 static sc_status learn(sc_auditor *a, const sc_op *op)
 {
-    const Scpb__Op *o = op->op;
-    switch (o->body_case) {
-    case SCPB__OP__BODY_USER_CREATE: {
-        user_slot *u = usr_find(a, o->entity.data, true);
-        if (!u)
-            return SC_ERR_NOMEM;
-        u->role = o->user_create->role;
-        return SC_OK;
-    }
-    case SCPB__OP__BODY_DEVICE_ENROLL: {
-        const Scpb__DeviceEnroll *e = o->device_enroll;
-        device_slot *d = dev_find(a, e->key.data, true);
-        if (!d)
-            return SC_ERR_NOMEM;
-        memcpy(d->entity, o->entity.data, SC_ID_LEN);
-        memcpy(d->user, e->user.data, SC_ID_LEN);
-        d->revoked = false;
-        return SC_OK;
-    }
-    case SCPB__OP__BODY_DEVICE_REVOKE: {
-        device_slot *d = dev_by_entity(a, o->entity.data);
-        if (d)
-            d->revoked = true;
-        return SC_OK;
-    }
-    default:
-        return SC_OK;
-    }
+    size_t pos = sc_opkind_pos(op->op->body_case);
+    learn_fn fn = pos < sc_opkinds_n ? learns[pos] : NULL;
+    return fn ? fn(a, op->op) : SC_OK;
 }
 
 sc_status sc_auditor_entry(sc_auditor *a, uint64_t index, const uint8_t *signed_op, size_t len,

@@ -34,103 +34,6 @@
 #include "names.h"
 #include "wire.pb-c.h"
 
-/* ---- kinds and the entity types they apply to ---- */
-
-#define T(x) (1u << SCPB__ENTITY_TYPE__ENTITY_##x)
-
-typedef struct kind_info {
-    Scpb__Op__BodyCase kind;
-    unsigned types; /* entity-type bits the kind applies to */
-    bool create;    /* the kind creates its entity: first op, no deps */
-} kind_info;
-
-static const kind_info kinds[] = {
-    {SCPB__OP__BODY_ORG_CREATE, T(ORG_UNIT), true},
-    {SCPB__OP__BODY_TARGET_CREATE, T(TARGET), true},
-    {SCPB__OP__BODY_USER_CREATE, T(USER), true},
-    {SCPB__OP__BODY_DEVICE_ENROLL, T(DEVICE), true},
-    {SCPB__OP__BODY_DEVICE_REVOKE, T(DEVICE), false},
-    {SCPB__OP__BODY_TEMPLATE_PUBLISH, T(TEMPLATE), true},
-    {SCPB__OP__BODY_ASSIGNMENT_CREATE, T(ASSIGNMENT), true},
-    {SCPB__OP__BODY_INSPECTION_OPEN, T(INSPECTION), true},
-    {SCPB__OP__BODY_ITEM_RESULT, T(INSPECTION), false},
-    {SCPB__OP__BODY_INSPECTION_SUBMIT, T(INSPECTION), false},
-    {SCPB__OP__BODY_INSPECTION_AMEND, T(INSPECTION), false},
-    {SCPB__OP__BODY_FINDING_CREATE, T(FINDING), true},
-    {SCPB__OP__BODY_FIELD_EDIT, T(FINDING), false},
-    {SCPB__OP__BODY_RECTIFICATION_REPORT, T(FINDING), false},
-    {SCPB__OP__BODY_REVISIT, T(FINDING), false},
-    {SCPB__OP__BODY_CLOSURE, T(FINDING), false},
-    {SCPB__OP__BODY_REOPEN, T(FINDING), false},
-    {SCPB__OP__BODY_PHOTO_ATTACH, T(INSPECTION) | T(FINDING), false},
-    {SCPB__OP__BODY_NOTE, T(ASSIGNMENT) | T(INSPECTION) | T(FINDING), false},
-    {SCPB__OP__BODY_VOID_RECORD, T(ASSIGNMENT) | T(INSPECTION) | T(FINDING), false},
-    {SCPB__OP__BODY_RESOLVE, T(INSPECTION) | T(FINDING), false},
-};
-
-static const kind_info *kind_find(Scpb__Op__BodyCase kind)
-{
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (kinds[i].kind == kind)
-            return &kinds[i];
-    return NULL;
-}
-
-bool sc_op_kind_entity(Scpb__Op__BodyCase kind, Scpb__EntityType *type)
-{
-    const kind_info *k = kind_find(kind);
-    /* Exactly one bit set: the kind has a single entity type. */
-    if (!k || (k->types & (k->types - 1)) != 0)
-        return false;
-    for (int t = 0; t < 32; t++) {
-        if (k->types == 1u << t) {
-            *type = (Scpb__EntityType)t;
-            break;
-        }
-    }
-    return true;
-}
-
-bool sc_op_kind_applies(Scpb__Op__BodyCase kind, Scpb__EntityType type)
-{
-    const kind_info *k = kind_find(kind);
-    if (!k || (int)type <= 0 || (int)type >= 32)
-        return false;
-    return (k->types & (1u << type)) != 0;
-}
-
-bool sc_op_kind_is_create(Scpb__Op__BodyCase kind)
-{
-    const kind_info *k = kind_find(kind);
-    return k && k->create;
-}
-
-size_t sc_op_photos(const Scpb__Op *op, const ProtobufCBinaryData **out)
-{
-    *out = NULL;
-    switch (op->body_case) {
-    case SCPB__OP__BODY_PHOTO_ATTACH:
-        if (!op->photo_attach->has_sha256)
-            return 0;
-        *out = &op->photo_attach->sha256;
-        return 1;
-    case SCPB__OP__BODY_FINDING_CREATE:
-        *out = op->finding_create->evidence;
-        return op->finding_create->n_evidence;
-    case SCPB__OP__BODY_RECTIFICATION_REPORT:
-        *out = op->rectification_report->evidence;
-        return op->rectification_report->n_evidence;
-    case SCPB__OP__BODY_REVISIT:
-        *out = op->revisit->evidence;
-        return op->revisit->n_evidence;
-    case SCPB__OP__BODY_INSPECTION_SUBMIT:
-        *out = op->inspection_submit->photos;
-        return op->inspection_submit->n_photos;
-    default:
-        return 0;
-    }
-}
-
 /* ---- UTF-8 ---- */
 
 bool sc_utf8_valid(const char *s, size_t len)
@@ -717,90 +620,33 @@ sc_status sc_op_check(const Scpb__Op *op, sc_err *err)
     if (c.rc != SC_OK)
         return c.rc;
 
-    const char *kind = sc_name_of(&sc_names_op_kind, (int)op->body_case);
-    const kind_info *k = kind_find(op->body_case);
+    const sc_opkind *k = sc_opkind_of(op->body_case);
     /* Every member of the oneof is a message pointer at the same offset. */
-    if (!k || !kind || !op->org_create) {
+    if (!k || !op->org_create) {
         fail(&c, MALFORMED, "body", "missing");
         return c.rc;
     }
     if (!sc_op_kind_applies(op->body_case, op->entity_type)) {
-        fail(&c, SCPB__REASON__REASON_WRONG_ENTITY_TYPE, "body", "%s does not apply to %s", kind,
+        fail(&c, SCPB__REASON__REASON_WRONG_ENTITY_TYPE, "body", "%s does not apply to %s", k->name,
              sc_name_of(&sc_names_entity_type, op->entity_type));
         return c.rc;
     }
-    if (k->create && op->n_deps > 0)
-        fail(&c, MALFORMED, "deps", "%s creates its entity and takes no deps", kind);
-    else if (!k->create && op->n_deps == 0)
-        fail(&c, MALFORMED, "deps", "%s needs the entity's heads as deps", kind);
+    if (k->creates && op->n_deps > 0)
+        fail(&c, MALFORMED, "deps", "%s creates its entity and takes no deps", k->name);
+    else if (!k->creates && op->n_deps == 0)
+        fail(&c, MALFORMED, "deps", "%s needs the entity's heads as deps", k->name);
     if (c.rc != SC_OK)
         return c.rc;
 
+    /* The kind's check, as opkinds.def names it, on its own member of the oneof. */
     switch (op->body_case) {
-    case SCPB__OP__BODY_ORG_CREATE:
-        chk_org_create(&c, op->org_create);
+#define SC_OPKIND(CASE, member, name, applies, creates, may, photos, audit, check, fold, server)   \
+    case SCPB__OP__BODY_##CASE:                                                                    \
+        check(&c, op->member);                                                                     \
         break;
-    case SCPB__OP__BODY_TARGET_CREATE:
-        chk_target_create(&c, op->target_create);
-        break;
-    case SCPB__OP__BODY_USER_CREATE:
-        chk_user_create(&c, op->user_create);
-        break;
-    case SCPB__OP__BODY_DEVICE_ENROLL:
-        chk_device_enroll(&c, op->device_enroll);
-        break;
-    case SCPB__OP__BODY_DEVICE_REVOKE:
-        chk_device_revoke(&c, op->device_revoke);
-        break;
-    case SCPB__OP__BODY_TEMPLATE_PUBLISH:
-        chk_template_publish(&c, op->template_publish);
-        break;
-    case SCPB__OP__BODY_ASSIGNMENT_CREATE:
-        chk_assignment_create(&c, op->assignment_create);
-        break;
-    case SCPB__OP__BODY_INSPECTION_OPEN:
-        chk_inspection_open(&c, op->inspection_open);
-        break;
-    case SCPB__OP__BODY_ITEM_RESULT:
-        chk_item_result(&c, op->item_result);
-        break;
-    case SCPB__OP__BODY_INSPECTION_SUBMIT:
-        chk_inspection_submit(&c, op->inspection_submit);
-        break;
-    case SCPB__OP__BODY_INSPECTION_AMEND:
-        chk_inspection_amend(&c, op->inspection_amend);
-        break;
-    case SCPB__OP__BODY_FINDING_CREATE:
-        chk_finding_create(&c, op->finding_create);
-        break;
-    case SCPB__OP__BODY_FIELD_EDIT:
-        chk_field_edit(&c, op->field_edit);
-        break;
-    case SCPB__OP__BODY_RECTIFICATION_REPORT:
-        chk_rectification_report(&c, op->rectification_report);
-        break;
-    case SCPB__OP__BODY_REVISIT:
-        chk_revisit(&c, op->revisit);
-        break;
-    case SCPB__OP__BODY_CLOSURE:
-        chk_closure(&c, op->closure);
-        break;
-    case SCPB__OP__BODY_REOPEN:
-        chk_reopen(&c, op->reopen);
-        break;
-    case SCPB__OP__BODY_PHOTO_ATTACH:
-        chk_photo_attach(&c, op->photo_attach);
-        break;
-    case SCPB__OP__BODY_NOTE:
-        chk_note(&c, op->note);
-        break;
-    case SCPB__OP__BODY_VOID_RECORD:
-        chk_void_record(&c, op->void_record);
-        break;
-    case SCPB__OP__BODY_RESOLVE:
-        chk_resolve(&c, op->resolve);
-        break;
-    default: /* kind_find above knows every case */
+#include "opkinds.def"
+#undef SC_OPKIND
+    default: /* sc_opkind_of above knows every case */
         fail(&c, MALFORMED, "body", "missing");
         break;
     }

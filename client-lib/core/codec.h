@@ -24,6 +24,7 @@
 #include "keys.h"
 #include "limits.h"
 #include "op.pb-c.h"
+#include "opkind.h"
 #include "status.h"
 
 /* A decoded op with the exact bytes it came from.  Everything is owned. */
@@ -80,22 +81,6 @@ void sc_op_free(const sc_env *env, sc_op *op);
 
 /* Structural checks on a decoded Op (see the file comment).  REASON_* in err. */
 sc_status sc_op_check(const Scpb__Op *op, sc_err *err);
-
-/* The entity type an op kind applies to; false when the kind may apply to several (then *type unchanged). */
-bool sc_op_kind_entity(Scpb__Op__BodyCase kind, Scpb__EntityType *type);
-/* True when `kind` may be applied to an entity of `type`. */
-bool sc_op_kind_applies(Scpb__Op__BodyCase kind, Scpb__EntityType type);
-/* True for the kinds that create their entity (first op, no deps). */
-bool sc_op_kind_is_create(Scpb__Op__BodyCase kind);
-
-/*
- * The photos an op names, each a SHA-256: a PhotoAttach's, the evidence of
- * a FindingCreate, RectificationReport or Revisit, and the photos an
- * InspectionSubmit lists.  *out points into op (borrowed like op); returns
- * how many (0, *out NULL, for every other kind).  An opened op's hashes
- * are all SC_HASH_LEN bytes (sc_op_check).
- */
-size_t sc_op_photos(const Scpb__Op *op, const ProtobufCBinaryData **out);
 
 /* True when the len bytes are valid UTF-8 without NUL bytes. */
 bool sc_utf8_valid(const char *s, size_t len);

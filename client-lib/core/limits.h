@@ -247,6 +247,20 @@
 #define SC_METRICS_TOKEN_MAX 1024
 
 /*
+ * The client's TLS trust (sc_net_options), kept in the replica with the
+ * server's URL.
+ *  - A CA bundle: Debian's whole system bundle is about 220 KB, a private
+ *    CA a few KB; 1 MiB holds any real bundle and bounds what a replica
+ *    stores and each request hands the TLS library.
+ *  - Public key pins, "sha256//" and 44 base64 characters (52 bytes) each,
+ *    separated by ';': 512 bytes hold nine, a key and its successors.
+ *  - A CA directory's path: PATH_MAX on Linux.
+ */
+#define SC_CA_PEM_MAX (1024 * 1024)
+#define SC_PIN_MAX    512
+#define SC_CA_DIR_MAX 4096
+
+/*
  * Signature checks spread over threads (core/par.h): a slice per so many
  * ops, at most SC_PAR_THREADS_MAX slices (one per online CPU at most), the
  * calling thread included.  An Ed25519 check costs ~40 us; a slice must

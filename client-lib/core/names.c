@@ -126,22 +126,15 @@ TABLE(sc_names_finding_status, {SCPB__FINDING_STATUS__FINDING_OPEN, "open"},
 TABLE(sc_names_inspection_status, {SCPB__INSPECTION_STATUS__INSPECTION_DRAFT, "draft"},
       {SCPB__INSPECTION_STATUS__INSPECTION_SUBMITTED, "submitted"});
 
-TABLE(sc_names_op_kind, {SCPB__OP__BODY_ORG_CREATE, "org_create"},
-      {SCPB__OP__BODY_TARGET_CREATE, "target_create"}, {SCPB__OP__BODY_USER_CREATE, "user_create"},
-      {SCPB__OP__BODY_DEVICE_ENROLL, "device_enroll"},
-      {SCPB__OP__BODY_DEVICE_REVOKE, "device_revoke"},
-      {SCPB__OP__BODY_TEMPLATE_PUBLISH, "template_publish"},
-      {SCPB__OP__BODY_ASSIGNMENT_CREATE, "assignment_create"},
-      {SCPB__OP__BODY_INSPECTION_OPEN, "inspection_open"},
-      {SCPB__OP__BODY_ITEM_RESULT, "item_result"},
-      {SCPB__OP__BODY_INSPECTION_SUBMIT, "inspection_submit"},
-      {SCPB__OP__BODY_INSPECTION_AMEND, "inspection_amend"},
-      {SCPB__OP__BODY_FINDING_CREATE, "finding_create"}, {SCPB__OP__BODY_FIELD_EDIT, "field_edit"},
-      {SCPB__OP__BODY_RECTIFICATION_REPORT, "rectification_report"},
-      {SCPB__OP__BODY_REVISIT, "revisit"}, {SCPB__OP__BODY_CLOSURE, "closure"},
-      {SCPB__OP__BODY_REOPEN, "reopen"}, {SCPB__OP__BODY_PHOTO_ATTACH, "photo_attach"},
-      {SCPB__OP__BODY_NOTE, "note"}, {SCPB__OP__BODY_VOID_RECORD, "void"},
-      {SCPB__OP__BODY_RESOLVE, "resolve"});
+/* The op kinds' names are the table's (opkinds.def). */
+static const sc_name sc_names_op_kind_v[] = {
+#define SC_OPKIND(CASE, member, name, applies, creates, may, photos, audit, check, fold, server)   \
+    {SCPB__OP__BODY_##CASE, name},
+#include "opkinds.def"
+#undef SC_OPKIND
+};
+const sc_names sc_names_op_kind = {sc_names_op_kind_v,
+                                   sizeof sc_names_op_kind_v / sizeof sc_names_op_kind_v[0]};
 
 /* The reasons' names are in their one list, core/reason.h. */
 #define REASON_NAME_(name, number, text) {SC_REASON_##name, text},

@@ -1,8 +1,8 @@
 /*
- * policy.h: which role may make which op kind (DESIGN §5), in one table
- * that syncd enforces, the client consults before recording, and
- * docs/data-model.md reproduces.  Scope (org subtrees) and visibility need
- * the register and live in syncd.
+ * policy.h: which role may make which op kind (DESIGN §5): the `may`
+ * column of the op-kind table (opkinds.def), which syncd enforces, the
+ * client consults before recording, and docs/data-model.md reproduces.
+ * Scope (org subtrees) and visibility need the register and live in syncd.
  */
 #ifndef SC_CORE_POLICY_H
 #define SC_CORE_POLICY_H

@@ -23,33 +23,35 @@ extern "C" {
  * The one list of status codes.  X(name, value, text).  Values are stable:
  * the CLI maps them to exit codes and scripts depend on them.
  */
-#define SC_STATUS_LIST(X)                                                            \
-    X(SC_OK, 0, "ok")                                                                \
-    X(SC_ERR_NOMEM, 1, "out of memory")                                              \
-    X(SC_ERR_INVALID_ARG, 2, "invalid argument")                                     \
-    X(SC_ERR_MALFORMED, 3, "malformed encoding")                                     \
-    X(SC_ERR_TOO_LARGE, 4, "exceeds a size limit")                                   \
-    X(SC_ERR_BAD_SIGNATURE, 5, "signature does not verify")                          \
-    X(SC_ERR_CRYPTO, 6, "cryptographic library failure")                             \
-    X(SC_ERR_BAD_PASSPHRASE, 7, "wrong passphrase or damaged key")                   \
-    X(SC_ERR_IO, 8, "input/output error")                                            \
-    X(SC_ERR_NOT_FOUND, 9, "not found")                                              \
-    X(SC_ERR_EXISTS, 10, "already exists")                                           \
-    X(SC_ERR_INVALID_TRANSITION, 11, "not allowed in the current state")             \
-    X(SC_ERR_REJECTED, 12, "rejected by the rules")                                  \
-    X(SC_ERR_PROOF, 13, "Merkle proof does not verify")                              \
-    X(SC_ERR_CHECKPOINT, 14, "checkpoint does not verify")                           \
-    X(SC_ERR_HISTORY_REWRITTEN, 15, "server history is inconsistent with a verified checkpoint") \
-    X(SC_ERR_NETWORK, 16, "server unreachable")                                      \
-    X(SC_ERR_PROTOCOL, 17, "server answered something that is not the protocol")     \
-    X(SC_ERR_SERVER, 18, "server refused the request")                               \
-    X(SC_ERR_FORBIDDEN, 19, "not permitted for this role or scope")                  \
-    X(SC_ERR_STORAGE, 20, "local storage failure")                                   \
-    X(SC_ERR_LIMIT, 21, "a configured limit was reached")                            \
-    X(SC_ERR_NOT_ENROLLED, 22, "this replica has no enrolled device")                \
-    X(SC_ERR_UNAVAILABLE, 23, "temporarily unavailable, retry later")                \
-    X(SC_ERR_INTERNAL, 24, "internal error")                                         \
-    X(SC_ERR_UNPROVEN, 25, "the server's answer is not proven for this request")
+#define SC_STATUS_LIST(X)                                                                          \
+    X(SC_OK, 0, "ok")                                                                              \
+    X(SC_ERR_NOMEM, 1, "out of memory")                                                            \
+    X(SC_ERR_INVALID_ARG, 2, "invalid argument")                                                   \
+    X(SC_ERR_MALFORMED, 3, "malformed encoding")                                                   \
+    X(SC_ERR_TOO_LARGE, 4, "exceeds a size limit")                                                 \
+    X(SC_ERR_BAD_SIGNATURE, 5, "signature does not verify")                                        \
+    X(SC_ERR_CRYPTO, 6, "cryptographic library failure")                                           \
+    X(SC_ERR_BAD_PASSPHRASE, 7, "wrong passphrase or damaged key")                                 \
+    X(SC_ERR_IO, 8, "input/output error")                                                          \
+    X(SC_ERR_NOT_FOUND, 9, "not found")                                                            \
+    X(SC_ERR_EXISTS, 10, "already exists")                                                         \
+    X(SC_ERR_INVALID_TRANSITION, 11, "not allowed in the current state")                           \
+    X(SC_ERR_REJECTED, 12, "rejected by the rules")                                                \
+    X(SC_ERR_PROOF, 13, "Merkle proof does not verify")                                            \
+    X(SC_ERR_CHECKPOINT, 14, "checkpoint does not verify")                                         \
+    X(SC_ERR_HISTORY_REWRITTEN, 15, "server history is inconsistent with a verified checkpoint")   \
+    X(SC_ERR_NETWORK, 16, "server unreachable")                                                    \
+    X(SC_ERR_PROTOCOL, 17, "server answered something that is not the protocol")                   \
+    X(SC_ERR_SERVER, 18, "server refused the request")                                             \
+    X(SC_ERR_FORBIDDEN, 19, "not permitted for this role or scope")                                \
+    X(SC_ERR_STORAGE, 20, "local storage failure")                                                 \
+    X(SC_ERR_LIMIT, 21, "a configured limit was reached")                                          \
+    X(SC_ERR_NOT_ENROLLED, 22, "this replica has no enrolled device")                              \
+    X(SC_ERR_UNAVAILABLE, 23, "temporarily unavailable, retry later")                              \
+    X(SC_ERR_INTERNAL, 24, "internal error")                                                       \
+    X(SC_ERR_UNPROVEN, 25, "the server's answer is not proven for this request")                   \
+    X(SC_ERR_CANCELLED, 26, "cancelled by the caller")                                             \
+    X(SC_ERR_TLS, 27, "the server's TLS identity could not be verified")
 
 typedef enum sc_status {
 #define SC_STATUS_ENUM_(name, value, text) name = value,
@@ -95,7 +97,9 @@ unsigned sc_protocol_version(void);
  * are independent, also from different threads, as long as they are opened
  * on different replica files; two handles on one file from one process are
  * not supported (SQLite locking would make the second wait or fail with
- * SC_ERR_STORAGE).  sc_strerror and sc_status_name are safe from any thread.
+ * SC_ERR_STORAGE).  sc_strerror and sc_status_name are safe from any thread,
+ * and sc_client_interrupt is safe from any thread while another uses the
+ * handle.
  * sc_sync checks the signatures of a large pull on helper threads (at most
  * one per CPU, four in all) that it starts and joins before it returns;
  * they call no callback and no allocator of the handle.
@@ -198,9 +202,12 @@ void sc_json_free(sc_client *c, char *json);
  * NULL).  On success *json (may be NULL) is
  *   {"device_id":hex32,"device_key":hex64,"user":hex32,"login":..,
  *    "name":..,"role":..,"org":hex32,"server":url}.
+ * The handle's TLS trust (sc_client_set_net: CA file, CA directory, pin)
+ * is remembered with the URL.
  * Errors: SC_ERR_EXISTS (already enrolled), SC_ERR_NETWORK, SC_ERR_SERVER
  * (refused; reason says why, e.g. forbidden_role for a bad code),
- * SC_ERR_PROTOCOL, SC_ERR_CHECKPOINT, SC_ERR_STORAGE.
+ * SC_ERR_PROTOCOL, SC_ERR_TLS, SC_ERR_CHECKPOINT, SC_ERR_CANCELLED,
+ * SC_ERR_STORAGE.
  */
 sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, const char *label,
                     const char *pass, size_t pass_len, char **json);
@@ -468,9 +475,202 @@ typedef void (*sc_progress_fn)(void *ctx, const char *phase, uint64_t done, uint
  * SC_ERR_CHECKPOINT, SC_ERR_HISTORY_REWRITTEN, SC_ERR_UNPROVEN (the answer
  * is not sealed for this request, differs from its seal, or claims ops
  * logged without a receipt that proves it; the message names the server),
- * SC_ERR_STORAGE.
+ * SC_ERR_TLS (the server's certificate or key does not verify: the message
+ * says which), SC_ERR_CANCELLED (sc_client_interrupt), SC_ERR_STORAGE.
  */
 sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json);
+
+/*
+ * sc_sync with a progress callback that may cancel: the same sync, the same
+ * events as sc_sync's, and while a request is on the wire the callback is
+ * also called at least once a second (with the phase and counts of the last
+ * event; during "upload" done also counts the bytes of the chunk sent so
+ * far).  A nonzero return stops the sync as sc_client_interrupt does: it
+ * returns SC_ERR_CANCELLED, and the replica is left exactly as by a failed
+ * sync (the round on the wire applies nothing; rounds applied before stay;
+ * a photo upload resumes from the server's offset next time).  progress may
+ * be NULL.  Errors as for sc_sync, plus SC_ERR_CANCELLED.
+ */
+typedef int (*sc_progress_v2_fn)(void *ctx, const char *phase, uint64_t done, uint64_t total);
+sc_status sc_sync_v2(sc_client *c, sc_progress_v2_fn progress, void *ctx, char **json);
+
+/* ---------------------------------------------------------------------
+ * The network: cancelling, the server's URL, TLS trust and proxy, and the
+ * transport.
+ *
+ * Every request of the library goes through one transport: a small struct
+ * of callbacks that sends one HTTP request and hands back the answer.  The
+ * default is libcurl; an app can give its own (the platform's HTTP stack,
+ * or a test's in-process server).  Above the transport the library does
+ * everything else: it signs requests, retries with backoff, caps answers,
+ * and verifies them.  docs/client.md §4 says how a transport is written.
+ * ------------------------------------------------------------------- */
+
+/*
+ * Stop the network call running on the handle (sc_sync, sc_sync_v2,
+ * sc_enroll, sc_server_set_url) as soon as it can: a request on the wire is
+ * aborted (libcurl notices within a second; a custom transport is told
+ * through its interrupt hook), no other request starts, and the call
+ * returns SC_ERR_CANCELLED, leaving the replica exactly as a failed call
+ * does.  The one function that is safe from any thread while another uses
+ * the handle (and from a signal handler: it stores one lock-free atomic
+ * flag and calls the transport's interrupt hook, which for the default
+ * transport is none).  An interrupt while no network call runs is
+ * forgotten when the next one starts.  NULL is a no-op.
+ */
+void sc_client_interrupt(sc_client *c);
+
+/* The version of sc_net_options this header describes. */
+#define SC_NET_OPTIONS_VERSION 1
+
+/*
+ * How the default transport reaches the server.  ca_file and pin are part
+ * of the server's identity: sc_enroll and sc_server_set_url remember them
+ * in the replica with the server's URL, and later handles use them with no
+ * options given.  Options set on a handle override the remembered ones for
+ * that handle, field by field: NULL keeps the remembered value, "" clears
+ * it (and, given to sc_enroll or sc_server_set_url, forgets it).  The proxy
+ * is a property of the network the device is on, not of the server: it is
+ * never remembered.
+ */
+typedef struct sc_net_options {
+    int version; /* SC_NET_OPTIONS_VERSION */
+    /* PEM file of the CA certificates to trust for https, instead of the
+     * system's.  Read (at most 1 MiB) when set; its bytes are what is
+     * remembered, so the file may move afterwards.  With none set here or
+     * remembered, the default transport takes $CURL_CA_BUNDLE, else
+     * $SSL_CERT_FILE, else the system's store. */
+    const char *ca_file;
+    /* A directory of CA certificates named by hash (openssl rehash), instead
+     * of the system's.  Remembered as a path. */
+    const char *ca_dir;
+    /* The server's public key pinned, as "sha256//" and the base64 of the
+     * SHA-256 of its SubjectPublicKeyInfo; several are separated by ';'
+     * (the current key and the next).  An answer from any other key fails
+     * with SC_ERR_TLS ("public key does not match the pin"), whatever the
+     * CA says. */
+    const char *pin;
+    /* "http://host:port", "socks5h://host:port", ...; "" for none even when
+     * the environment names one; NULL: the environment's (https_proxy,
+     * http_proxy, no_proxy), as libcurl reads them. */
+    const char *proxy;
+} sc_net_options;
+
+/*
+ * Set the handle's network options (copied; the CA file is read now).
+ * opt NULL clears every option set before.  Errors: SC_ERR_INVALID_ARG (an
+ * unknown version, a pin not in the sha256// form, a proxy or path too
+ * long, a CA file that holds no PEM certificate), SC_ERR_IO (the CA file
+ * cannot be read), SC_ERR_TOO_LARGE (a CA file over 1 MiB), SC_ERR_NOMEM.
+ */
+sc_status sc_client_set_net(sc_client *c, const sc_net_options *opt);
+
+/*
+ * Point an enrolled replica at a new URL for its server (http to https, a
+ * new host), keeping everything else: its key, its ops, its outbox, its
+ * checkpoints.  Before anything is saved the new URL must prove it serves
+ * the same register: a signed GET /v1/log/checkpoint through the handle's
+ * network options must answer a checkpoint signed by the replica's server
+ * key for its origin, no smaller than the last verified one, with a
+ * consistency proof from it (GET /v1/log/proof/consistency).  Then the URL
+ * and the trust in force (ca_file, ca_dir, pin as for sc_enroll) are saved
+ * in one transaction.
+ * *json (may be NULL) = {"server":url,"previous":url,"checkpoint":{"size":n,"root":hex64}}.
+ * Errors: SC_ERR_NOT_ENROLLED, SC_ERR_INVALID_ARG (not an http(s) URL),
+ * SC_ERR_NETWORK, SC_ERR_TLS, SC_ERR_SERVER / SC_ERR_FORBIDDEN (refused:
+ * a server that does not know this device), SC_ERR_PROTOCOL,
+ * SC_ERR_CHECKPOINT (signed by another key or for another origin: another
+ * register), SC_ERR_HISTORY_REWRITTEN (a log that does not extend the
+ * verified one), SC_ERR_CANCELLED, SC_ERR_STORAGE.  On any error nothing
+ * changes.
+ */
+sc_status sc_server_set_url(sc_client *c, const char *url, char **json);
+
+/* The version of sc_transport (and sc_http_request) this header describes. */
+#define SC_TRANSPORT_VERSION 1
+/* Bytes of sc_http_result.message. */
+#define SC_HTTP_MESSAGE_MAX 256
+
+/*
+ * One request as the library hands it to a transport.  Everything is
+ * borrowed for the call.  The answer goes back through the callbacks, as
+ * it arrives: each returns 0 to go on, nonzero to stop the exchange (the
+ * transport then returns SC_ERR_CANCELLED; the library knows which of its
+ * callbacks stopped it and says why).
+ */
+typedef struct sc_http_request {
+    const char *method;         /* "GET", "HEAD", "POST" or "PUT" */
+    const char *url;            /* the whole URL: the server's URL and the target */
+    const char *target;         /* the path and query as in the URL (signed as is) */
+    const char *const *headers; /* n_headers lines "Name: value", without CRLF */
+    size_t n_headers;
+    const uint8_t *body; /* body_len bytes; NULL when body_len is 0 */
+    size_t body_len;
+    uint32_t timeout_ms; /* the whole exchange, connecting included */
+    /* TLS trust for https (a transport that cannot apply one must fail the
+     * request rather than ignore it): */
+    const uint8_t *ca_pem; /* CA certificates (PEM), ca_pem_len bytes, to trust instead
+                              of the system's; NULL: none given */
+    size_t ca_pem_len;
+    const char *ca_dir; /* directory of hashed CA certificates; NULL: none */
+    const char *pin;    /* "sha256//..." public key pins; NULL: none */
+    const char *proxy;  /* as sc_net_options.proxy */
+    /* Each header line of the answer ("Name: value", CR and LF optional).
+     * A status line ("HTTP/1.1 100 Continue") starts a new answer: headers
+     * before it are forgotten. */
+    int (*on_header)(void *sink, const char *line, size_t len);
+    /* The answer's body, in pieces (none for HEAD). */
+    int (*on_body)(void *sink, const void *data, size_t len);
+    /* While the exchange runs, at least once a second: bytes of the body
+     * sent and to send, bytes received and expected (0 when unknown).
+     * Nonzero aborts the exchange (SC_ERR_CANCELLED). */
+    int (*on_progress)(void *sink, uint64_t sent, uint64_t send_total, uint64_t received,
+                       uint64_t receive_total);
+    void *sink; /* passed to the three callbacks */
+} sc_http_request;
+
+/* What a transport says about one exchange besides the answer itself. */
+typedef struct sc_http_result {
+    long status; /* the answer's HTTP status; 0 when none came */
+    /* Times the request went out: 1, or 2 when the transport sent it again by
+     * itself on a new connection after the one it reused died (the library
+     * then treats a photo chunk as cut). */
+    unsigned sends;
+    char message[SC_HTTP_MESSAGE_MAX]; /* on failure: what failed, for people */
+} sc_http_result;
+
+/*
+ * A transport.  send() sends one request and returns:
+ *   SC_OK            an HTTP answer came (res->status; any status)
+ *   SC_ERR_NETWORK   no answer: could not connect or resolve, timed out,
+ *                    the connection was cut (the library may retry)
+ *   SC_ERR_TLS       the TLS handshake failed: a certificate not trusted,
+ *                    a pin that does not match, a bad CA file (not retried)
+ *   SC_ERR_PROTOCOL  something came back that is not HTTP
+ *   SC_ERR_CANCELLED a callback or interrupt stopped it
+ *   SC_ERR_NOMEM
+ * with res->message saying what failed.  send is called by one thread at a
+ * time per handle.  interrupt (may be NULL) is called by sc_client_interrupt
+ * from any thread: a send in progress should return SC_ERR_CANCELLED soon
+ * after.  close (may be NULL) is called once, by sc_client_close or when
+ * another transport replaces this one.
+ */
+typedef struct sc_transport {
+    int version; /* SC_TRANSPORT_VERSION */
+    void *ctx;   /* passed to every callback; owned by the app */
+    sc_status (*send)(void *ctx, const sc_http_request *req, sc_http_result *res);
+    void (*interrupt)(void *ctx);
+    void (*close)(void *ctx);
+} sc_transport;
+
+/*
+ * Make every later request of the handle go through t (copied; t->ctx
+ * stays the app's).  NULL goes back to the default transport (libcurl).
+ * The transport in use before is closed.  Not while a call runs on the
+ * handle, and not concurrently with sc_client_interrupt.
+ * SC_ERR_INVALID_ARG for an unknown version or a NULL send.
+ */
+sc_status sc_client_set_transport(sc_client *c, const sc_transport *t);
 
 /* ---------------------------------------------------------------------
  * Verification

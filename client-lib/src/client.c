@@ -192,7 +192,8 @@ sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_clie
         s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
         goto fail;
     }
-    if ((s = st_open(c, path)) != SC_OK || (s = rp_identity_load(c)) != SC_OK ||
+    if ((s = tp_open_default(c)) != SC_OK || (s = st_open(c, path)) != SC_OK ||
+        (s = rp_identity_load(c)) != SC_OK ||
         (strcmp(path, ":memory:") != 0 && (s = bl_init(c)) != SC_OK))
         goto fail;
     sc_err_clear(&c->err);
@@ -211,6 +212,8 @@ void sc_client_close(sc_client *c)
         return;
     tp_close(c);
     st_close(c);
+    sv_trust_dispose(c, &c->net);
+    sv_trust_dispose(c, &c->trust);
     sc_keypair_free(c->key);
     sodium_memzero(c->id.keyfile, sizeof c->id.keyfile);
     sc_env env = c->env;
@@ -290,53 +293,18 @@ static bool printable_line(const char *s, size_t max)
     return true;
 }
 
-sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, const char *label,
-                    const char *pass, size_t pass_len, char **json)
+/* The EnrollRequest for the new key kp and code, packed into *body (env). */
+static sc_status enroll_body(sc_client *c, const sc_keypair *kp, const char *code,
+                             const char *label, uint8_t **body, size_t *len)
 {
-    if (json)
-        *json = NULL;
-    if (!c)
-        return SC_ERR_INVALID_ARG;
-    sc_err_clear(&c->err);
-    sc_status s = SC_OK;
-    sc_keypair *kp = NULL;
-    uint8_t *body = NULL;
-    tp_resp resp;
-    memset(&resp, 0, sizeof resp);
-    Scpb__EnrollResponse *er = NULL;
-    bool in_tx = false;
-    char base[SC_CL_URL_MAX];
-
-    if (c->id.enrolled)
-        return cl_fail(c, SC_ERR_EXISTS, 0, "replica %s is already enrolled as %s", c->path,
-                       c->id.login);
-    if (!server_url || !code || !*code)
-        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "enroll needs a server URL and a code");
-    size_t ul = strlen(server_url);
-    while (ul > 0 && server_url[ul - 1] == '/')
-        ul--;
-    if (ul == 0 || ul >= sizeof base ||
-        (strncmp(server_url, "http://", 7) != 0 && strncmp(server_url, "https://", 8) != 0))
-        return cl_fail(c, SC_ERR_INVALID_ARG, 0,
-                       "server URL \"%s\" must start with http:// or https://", server_url);
-    memcpy(base, server_url, ul);
-    base[ul] = '\0';
     size_t code_len = strlen(code);
-    if (code_len > SC_CODE_MAX)
-        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "enrollment code is longer than %d", SC_CODE_MAX);
-
-    if ((s = sc_keypair_generate(&c->env, &kp)) != SC_OK) {
-        s = cl_fail(c, s, 0, "could not generate a device key");
-        goto done;
-    }
     const uint8_t *pub = sc_keypair_public(kp);
     uint8_t msg[SC_CODE_MAX + SC_KEY_LEN], proof[SC_SIG_LEN];
     memcpy(msg, code, code_len);
     memcpy(msg + code_len, pub, SC_KEY_LEN);
-    if ((s = sc_sign(&c->env, kp, SC_DOMAIN_ENROLL, msg, code_len + SC_KEY_LEN, proof)) != SC_OK) {
-        s = cl_fail(c, s, 0, "could not sign the enrollment proof");
-        goto done;
-    }
+    sc_status s = sc_sign(&c->env, kp, SC_DOMAIN_ENROLL, msg, code_len + SC_KEY_LEN, proof);
+    if (s != SC_OK)
+        return cl_fail(c, s, 0, "could not sign the enrollment proof");
     Scpb__EnrollRequest req = SCPB__ENROLL_REQUEST__INIT;
     req.code = (char *)(uintptr_t)code;
     req.has_device_key = true;
@@ -344,49 +312,64 @@ sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, cons
     req.label = (char *)(uintptr_t)(label ? label : "spotcheck");
     req.has_proof = true;
     req.proof = (ProtobufCBinaryData){SC_SIG_LEN, proof};
-    size_t blen = scpb__enroll_request__get_packed_size(&req);
-    body = sc_alloc(&c->env, blen);
-    if (!body) {
-        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
-        goto done;
-    }
-    scpb__enroll_request__pack(&req, body);
-    if ((s = tp_call_url(c, base, "POST", "/v1/enroll", body, blen, false,
-                         SC_CL_SMALL_RESPONSE_MAX, &resp)) != SC_OK)
-        goto done;
-    if (resp.status != 200) {
+    *len = scpb__enroll_request__get_packed_size(&req);
+    *body = sc_alloc(&c->env, *len);
+    if (!*body)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    scpb__enroll_request__pack(&req, *body);
+    return SC_OK;
+}
+
+/*
+ * Prove kp to base with code; *er gets syncd's answer, checked: every
+ * field there and of its size, and its checkpoint (into *cp) signed by the
+ * server key it names for the origin it names.
+ */
+static sc_status enroll_ask(sc_client *c, const char *base, const sc_keypair *kp, const char *code,
+                            const char *label, Scpb__EnrollResponse **er, sc_checkpoint *cp)
+{
+    uint8_t *body = NULL;
+    size_t blen = 0;
+    tp_resp resp;
+    memset(&resp, 0, sizeof resp);
+    *er = NULL;
+    sc_status s = enroll_body(c, kp, code, label, &body, &blen);
+    if (s == SC_OK)
+        s = tp_call_url(c, base, "POST", "/v1/enroll", body, blen, false, SC_CL_SMALL_RESPONSE_MAX,
+                        &resp);
+    if (s == SC_OK && resp.status != 200)
         s = tp_fail(c, &resp, "enroll");
-        goto done;
-    }
-    er = scpb__enroll_response__unpack(NULL, resp.len, resp.body);
-    if (!er || er->server_key.len != SC_KEY_LEN || er->user.len != SC_ID_LEN ||
-        er->org.len != SC_ID_LEN || er->device.len != SC_ID_LEN || !er->origin ||
-        !printable_line(er->origin, SC_ORIGIN_MAX) || !er->checkpoint || !er->checkpoint->note ||
-        !er->has_role) {
+    const Scpb__EnrollResponse *r = NULL;
+    if (s == SC_OK)
+        r = *er = scpb__enroll_response__unpack(NULL, resp.len, resp.body);
+    if (s == SC_OK && (!r || r->server_key.len != SC_KEY_LEN || r->user.len != SC_ID_LEN ||
+                       r->org.len != SC_ID_LEN || r->device.len != SC_ID_LEN || !r->origin ||
+                       !printable_line(r->origin, SC_ORIGIN_MAX) || !r->checkpoint ||
+                       !r->checkpoint->note || !r->has_role))
         s = cl_fail(c, SC_ERR_PROTOCOL, 0,
                     "%s answered enroll with something that is not an EnrollResponse", base);
-        goto done;
+    if (s == SC_OK) {
+        sc_err e;
+        sc_err_clear(&e);
+        const char *note = r->checkpoint->note;
+        if (sc_checkpoint_open(note, strlen(note), r->server_key.data, r->origin, cp, &e) != SC_OK)
+            s = cl_fail(c, SC_ERR_CHECKPOINT, 0, "enrollment checkpoint: %s", e.msg);
     }
-    sc_checkpoint cp;
-    sc_err e;
-    sc_err_clear(&e);
+    tp_resp_dispose(c, &resp);
+    sc_free(&c->env, body);
+    return s;
+}
+
+/* The identity, its key file, the first checkpoint and the server's trust, in one transaction. */
+static sc_status enroll_store(sc_client *c, const char *base, const sc_keypair *kp,
+                              const Scpb__EnrollResponse *er, const sc_checkpoint *cp,
+                              const uint8_t *keyfile, size_t kf_len)
+{
     const char *note = er->checkpoint->note;
-    if ((s = sc_checkpoint_open(note, strlen(note), er->server_key.data, er->origin, &cp, &e)) !=
-        SC_OK) {
-        s = cl_fail(c, SC_ERR_CHECKPOINT, 0, "enrollment checkpoint: %s", e.msg);
-        goto done;
-    }
-    uint8_t keyfile[SC_KEYFILE_MAX];
-    size_t kf_len = 0;
-    if ((s = sc_keypair_save(&c->env, kp, pass, pass ? pass_len : 0, c->opt.kdf_opslimit,
-                             c->opt.kdf_memlimit, keyfile, sizeof keyfile, &kf_len, &e)) != SC_OK) {
-        s = cl_fail(c, s, 0, "could not save the device key: %s", e.msg);
-        goto done;
-    }
-    if ((s = st_begin(c)) != SC_OK)
-        goto done;
-    in_tx = true;
-    if ((s = st_meta_put(c, "device_key", pub, SC_KEY_LEN)) != SC_OK ||
+    sc_status s = st_begin(c);
+    if (s != SC_OK)
+        return s;
+    if ((s = st_meta_put(c, "device_key", sc_keypair_public(kp), SC_KEY_LEN)) != SC_OK ||
         (s = st_meta_put(c, "server_key", er->server_key.data, SC_KEY_LEN)) != SC_OK ||
         (s = st_meta_put(c, "user", er->user.data, SC_ID_LEN)) != SC_OK ||
         (s = st_meta_put(c, "org", er->org.data, SC_ID_LEN)) != SC_OK ||
@@ -396,40 +379,92 @@ sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, cons
         (s = meta_text_put(c, "login", er->login)) != SC_OK ||
         (s = meta_text_put(c, "name", er->name)) != SC_OK ||
         (s = st_meta_put_u64(c, "role", (uint64_t)er->role)) != SC_OK ||
-        (s = st_ckpt_add(c, note, strlen(note), cp.size, cp.root, NULL, 0)) != SC_OK ||
-        (s = st_meta_put(c, "keyfile", keyfile, kf_len)) != SC_OK)
+        (s = st_ckpt_add(c, note, strlen(note), cp->size, cp->root, NULL, 0)) != SC_OK ||
+        (s = st_meta_put(c, "keyfile", keyfile, kf_len)) != SC_OK ||
+        (s = sv_trust_save(c)) != SC_OK || (s = st_commit(c)) != SC_OK)
+        st_rollback(c);
+    return s;
+}
+
+/* The identity's ids in hex and its role by name, for JSON. */
+typedef struct ident_text {
+    char dev[SC_ID_HEX], key[SC_HASH_HEX], user[SC_ID_HEX], org[SC_ID_HEX];
+    const char *role;
+} ident_text;
+
+static void ident_text_of(const sc_client *c, ident_text *t)
+{
+    cl_hex(c->id.device_id, SC_ID_LEN, t->dev, sizeof t->dev);
+    cl_hex(c->id.device_key, SC_KEY_LEN, t->key, sizeof t->key);
+    cl_hex(c->id.user, SC_ID_LEN, t->user, sizeof t->user);
+    cl_hex(c->id.org, SC_ID_LEN, t->org, sizeof t->org);
+    t->role = sc_name_of(&sc_names_role, c->id.role);
+    if (!t->role)
+        t->role = "?";
+}
+
+static sc_status enroll_json(sc_client *c, char **json)
+{
+    ident_text t;
+    ident_text_of(c, &t);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "device_id", t.dev, "device_key",
+                          t.key, "user", t.user, "login", c->id.login, "name", c->id.name, "role",
+                          t.role, "org", t.org, "server", c->id.server);
+    *json = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return *json ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+}
+
+sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, const char *label,
+                    const char *pass, size_t pass_len, char **json)
+{
+    if (json)
+        *json = NULL;
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    tp_begin(c);
+    char base[SC_CL_URL_MAX];
+    if (c->id.enrolled)
+        return cl_fail(c, SC_ERR_EXISTS, 0, "replica %s is already enrolled as %s", c->path,
+                       c->id.login);
+    if (!server_url || !code || !*code)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "enroll needs a server URL and a code");
+    sc_status s = sv_url_normalize(c, server_url, base, sizeof base);
+    if (s != SC_OK)
+        return s;
+    if (strlen(code) > SC_CODE_MAX)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "enrollment code is longer than %d", SC_CODE_MAX);
+    sc_keypair *kp = NULL;
+    Scpb__EnrollResponse *er = NULL;
+    sc_checkpoint cp;
+    uint8_t keyfile[SC_KEYFILE_MAX];
+    size_t kf_len = 0;
+    sc_err e;
+    sc_err_clear(&e);
+    if ((s = sc_keypair_generate(&c->env, &kp)) != SC_OK) {
+        s = cl_fail(c, s, 0, "could not generate a device key");
         goto done;
-    if ((s = st_commit(c)) != SC_OK)
+    }
+    if ((s = enroll_ask(c, base, kp, code, label, &er, &cp)) != SC_OK)
         goto done;
-    in_tx = false;
+    if ((s = sc_keypair_save(&c->env, kp, pass, pass ? pass_len : 0, c->opt.kdf_opslimit,
+                             c->opt.kdf_memlimit, keyfile, sizeof keyfile, &kf_len, &e)) != SC_OK) {
+        s = cl_fail(c, s, 0, "could not save the device key: %s", e.msg);
+        goto done;
+    }
+    s = enroll_store(c, base, kp, er, &cp, keyfile, kf_len);
     sodium_memzero(keyfile, sizeof keyfile);
-    if ((s = rp_identity_load(c)) != SC_OK)
+    if (s != SC_OK || (s = rp_identity_load(c)) != SC_OK)
         goto done;
     sc_keypair_free(c->key);
     c->key = kp;
     kp = NULL;
-    if (json) {
-        char dev[SC_ID_HEX], key[SC_HASH_HEX], user[SC_ID_HEX], org[SC_ID_HEX];
-        cl_hex(c->id.device_id, SC_ID_LEN, dev, sizeof dev);
-        cl_hex(c->id.device_key, SC_KEY_LEN, key, sizeof key);
-        cl_hex(c->id.user, SC_ID_LEN, user, sizeof user);
-        cl_hex(c->id.org, SC_ID_LEN, org, sizeof org);
-        const char *role = sc_name_of(&sc_names_role, c->id.role);
-        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "device_id", dev, "device_key",
-                              key, "user", user, "login", c->id.login, "name", c->id.name, "role",
-                              role ? role : "?", "org", org, "server", c->id.server);
-        *json = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        json_decref(o);
-        if (!*json)
-            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
-    }
+    if (json)
+        s = enroll_json(c, json);
 done:
-    if (in_tx)
-        st_rollback(c);
     if (er)
         scpb__enroll_response__free_unpacked(er, NULL);
-    tp_resp_dispose(c, &resp);
-    sc_free(&c->env, body);
     sc_keypair_free(kp);
     return s;
 }
@@ -461,19 +496,15 @@ sc_status sc_client_status(sc_client *c, char **json)
     json_t *o = json_object();
     json_object_set_new(o, "enrolled", json_boolean(c->id.enrolled));
     if (c->id.enrolled) {
-        char dev[SC_ID_HEX], key[SC_HASH_HEX], user[SC_ID_HEX], org[SC_ID_HEX];
-        cl_hex(c->id.device_id, SC_ID_LEN, dev, sizeof dev);
-        cl_hex(c->id.device_key, SC_KEY_LEN, key, sizeof key);
-        cl_hex(c->id.user, SC_ID_LEN, user, sizeof user);
-        cl_hex(c->id.org, SC_ID_LEN, org, sizeof org);
-        const char *role = sc_name_of(&sc_names_role, c->id.role);
-        json_object_set_new(o, "device_id", json_string(dev));
-        json_object_set_new(o, "device_key", json_string(key));
-        json_object_set_new(o, "user", json_string(user));
+        ident_text t;
+        ident_text_of(c, &t);
+        json_object_set_new(o, "device_id", json_string(t.dev));
+        json_object_set_new(o, "device_key", json_string(t.key));
+        json_object_set_new(o, "user", json_string(t.user));
         json_object_set_new(o, "login", json_string(c->id.login));
         json_object_set_new(o, "name", json_string(c->id.name));
-        json_object_set_new(o, "role", json_string(role ? role : "?"));
-        json_object_set_new(o, "org", json_string(org));
+        json_object_set_new(o, "role", json_string(t.role));
+        json_object_set_new(o, "org", json_string(t.org));
         json_object_set_new(o, "server", json_string(c->id.server));
         json_object_set_new(o, "origin", json_string(c->id.origin));
         json_object_set_new(o, "key_encrypted",

@@ -9,7 +9,10 @@
  *   record.c     making, judging and storing new ops (the recording API)
  *   blobs.c      the content-addressed photo store (files)
  *   query.c      list/show/review/conflicts as JSON
- *   transport.c  every libcurl call: signed HTTP requests and blob streams
+ *   request.c    signed HTTP requests over the handle's transport: headers,
+ *                retries, caps, the server's clock, cancellation
+ *   transport.c  the default transport: every libcurl call
+ *   server.c     the server's URL and TLS trust (sc_server_set_url)
  *   sync.c       the sync algorithm
  *   verify.c     local verification and offline bundle checks
  *
@@ -21,6 +24,7 @@
 #ifndef SC_CLIENT_INTERNAL_H
 #define SC_CLIENT_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,6 +112,33 @@ typedef struct sc_ident {
     size_t keyfile_len;
 } sc_ident;
 
+/*
+ * TLS trust and proxy (sc_net_options): what the handle was given, and what
+ * the replica remembers with the server's URL.  A field NULL is not set; ""
+ * (ca_len 0 with ca_set) is set to nothing.
+ */
+typedef struct sc_trust {
+    bool ca_set;
+    uint8_t *ca; /* PEM bytes; owned (env), NULL when none */
+    size_t ca_len;
+    char *ca_dir; /* owned (env) or NULL */
+    char *pin;    /* owned (env) or NULL */
+    char *proxy;  /* owned (env) or NULL; never remembered */
+} sc_trust;
+
+/*
+ * The caller's progress callback while a sync runs (sync.c sets it and
+ * sends its events; request.c calls it while a request is on the wire).
+ */
+typedef struct cl_progress {
+    sc_progress_v2_fn fn; /* NULL: none */
+    void *ctx;
+    bool on_wire;      /* call fn while requests run too (sc_sync_v2) */
+    const char *phase; /* the last event's phase, done and total */
+    uint64_t done, total;
+    bool bytes; /* an upload chunk is on the wire: done + bytes sent so far */
+} cl_progress;
+
 struct sc_client {
     sc_env env;                 /* allocator, clock, randomness (defaults filled in) */
     /* Monotonic milliseconds, called with env.ctx, for timing upload chunks
@@ -122,8 +153,14 @@ struct sc_client {
     sc_keypair *key;            /* the device key once loaded; owned */
     sc_ident id;
     sc_hlc hlc;                 /* the replica's clock (persisted in meta) */
-    void *curl;                 /* CURL *, transport.c's */
-    bool curl_open;             /* its last transfer left a connection to reuse (transport.c) */
+    sc_transport tp;            /* the transport in use: the default one from sc_client_open on */
+    sc_trust net;               /* network options given to this handle (sc_client_set_net) */
+    sc_trust trust;             /* the TLS trust the replica remembers with its server URL */
+    /* Set by sc_client_interrupt (any thread) or a progress callback that
+     * returned nonzero; cleared when a network call starts. */
+    atomic_int interrupted;
+    bool by_progress; /* the progress callback asked to stop (for the message) */
+    cl_progress prog;
     /* The server's clock, as requests are signed with it (transport.c, docs/protocol.md §3). */
     int64_t clock_offset_ms;    /* server time minus env time, from the last answer */
     int64_t not_before_ms;      /* the server's start boundary, once it refused one (0: none) */
@@ -353,7 +390,7 @@ bool bl_present(void *c, const uint8_t sha[SC_HASH_LEN]);
 /* Make the store directories. */
 sc_status bl_init(sc_client *c);
 
-/* ---- transport.c ---- */
+/* ---- request.c ---- */
 
 typedef struct tp_resp {
     long status;                /* HTTP status; 0 before any answer */
@@ -394,7 +431,32 @@ sc_status tp_download(sc_client *c, const char *target, void *file, uint64_t cap
 void tp_resp_dispose(sc_client *c, tp_resp *r);
 /* A message for a non-2xx response: decodes the Error body when there is one. */
 sc_status tp_fail(sc_client *c, const tp_resp *r, const char *what);
+/* Make the default transport the one in use (sc_client_open). */
+sc_status tp_open_default(sc_client *c);
+/* Close the transport in use (the default's resources freed). */
 void tp_close(sc_client *c);
+/* A network call starts: forget an interrupt that came while none ran. */
+void tp_begin(sc_client *c);
+/* SC_ERR_CANCELLED with a message when the call was interrupted, else SC_OK. */
+sc_status tp_cancelled(sc_client *c, const char *what);
+/* Send a progress event to the caller's callback (a nonzero answer interrupts the handle). */
+void tp_progress(sc_client *c, const char *phase, uint64_t done, uint64_t total);
+
+/* ---- transport.c ---- */
+
+/* The default transport (libcurl) for c; its ctx is the library's, freed by its close. */
+sc_status tp_curl_make(sc_client *c, sc_transport *out);
+
+/* ---- server.c ---- */
+
+/* Free what a trust holds and zero it. */
+void sv_trust_dispose(sc_client *c, sc_trust *t);
+/* Load the trust the replica remembers into c->trust. */
+sc_status sv_trust_load(sc_client *c);
+/* Write the trust in force (c->net over c->trust) into meta, inside the caller's transaction. */
+sc_status sv_trust_save(sc_client *c);
+/* A server URL checked (http:// or https://, not too long) and without trailing slashes. */
+sc_status sv_url_normalize(sc_client *c, const char *url, char *out, size_t cap);
 
 /* ---- verify.c ---- */
 /*

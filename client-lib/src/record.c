@@ -17,6 +17,7 @@
 
 #include "core/date.h"
 #include "core/names.h"
+#include "core/opkind.h"
 #include "core/policy.h"
 #include "internal.h"
 
@@ -32,8 +33,8 @@ static ProtobufCBinaryData bin(const uint8_t *p, size_t len)
 
 static const char *kind_name(int kind)
 {
-    const char *n = sc_name_of(&sc_names_op_kind, kind);
-    return n ? n : "op";
+    const sc_opkind *k = sc_opkind_of((Scpb__Op__BodyCase)kind);
+    return k ? k->name : "op";
 }
 
 static const char *type_name(int type)
@@ -756,6 +757,115 @@ static sc_status canon_field(sc_client *c, int field, const char *value, char *o
     }
 }
 
+/* What sc_finding_add resolved from its parameters. */
+typedef struct finding_in {
+    uint8_t check[SC_ID_LEN], target[SC_ID_LEN], org[SC_ID_LEN];
+    bool has_target, has_org;
+    int grade, source;
+    int32_t deadline;
+} finding_in;
+
+/* The inspection a finding is raised on: a draft, not voided; it gives the target and source. */
+static sc_status finding_check(sc_client *c, const sc_finding_params *p, finding_in *f)
+{
+    Scpb__EntityState *insp = NULL;
+    sc_status s = parse_entity_id(c, p->check, "inspection", f->check);
+    if (s == SC_OK)
+        s = rp_get(c, f->check, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection", &insp);
+    if (s != SC_OK) {
+        rp_state_free(c, insp);
+        return s;
+    }
+    const Scpb__InspectionState *is = insp->inspection;
+    if (insp->voided) {
+        s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
+                    "inspection %s is voided", p->check);
+    } else if (is->status == SCPB__INSPECTION_STATUS__INSPECTION_SUBMITTED) {
+        s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
+                    "inspection %s is submitted: findings are raised while it is a draft",
+                    p->check);
+    } else {
+        if (is->has_target && is->target.len == SC_ID_LEN) {
+            memcpy(f->target, is->target.data, SC_ID_LEN);
+            f->has_target = true;
+        }
+        f->source = SCPB__FINDING_SOURCE__SOURCE_INSPECTION;
+        if (p->item)
+            s = check_item(c, is, p->item, 0, 0);
+    }
+    rp_state_free(c, insp);
+    return s;
+}
+
+/* Every parameter of sc_finding_add checked, and its references found in the replica. */
+static sc_status finding_resolve(sc_client *c, const sc_finding_params *p, finding_in *f)
+{
+    sc_status s;
+    if (p->check && (s = finding_check(c, p, f)) != SC_OK)
+        return s;
+    if (p->target) {
+        if ((s = rp_resolve(c, p->target, SCPB__ENTITY_TYPE__ENTITY_TARGET, "target", f->target)) !=
+            SC_OK)
+            return s;
+        f->has_target = true;
+    }
+    if (!f->has_target)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "a finding needs an inspection or a target");
+    if (p->source &&
+        (s = parse_name(c, &sc_names_source, "source", p->source, &f->source)) != SC_OK)
+        return s;
+    if (!f->source)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "a finding without an inspection needs a source (complaint, hotline, ...)");
+    if (!p->description || !*p->description)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "a finding needs a description");
+    if ((s = parse_name(c, &sc_names_grade, "grade", p->grade, &f->grade)) != SC_OK)
+        return s;
+    if (p->deadline && (s = parse_day(c, "deadline", p->deadline, &f->deadline)) != SC_OK)
+        return s;
+    if (p->responsible) {
+        if ((s = rp_resolve(c, p->responsible, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, "org unit",
+                            f->org)) != SC_OK)
+            return s;
+        f->has_org = true;
+    }
+    return SC_OK;
+}
+
+/* Make the FindingCreate op of finding id, naming the n_photos photos of ev as evidence. */
+static sc_status finding_create(sc_client *c, const sc_finding_params *p, const finding_in *f,
+                                const uint8_t id[SC_ID_LEN], ProtobufCBinaryData *ev)
+{
+    Scpb__Op op;
+    op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
+    Scpb__FindingCreate fc = SCPB__FINDING_CREATE__INIT;
+    fc.has_inspection = p->check != NULL;
+    fc.inspection = bin(p->check ? f->check : NULL, p->check ? SC_ID_LEN : 0);
+    fc.has_target = true;
+    fc.target = bin(f->target, SC_ID_LEN);
+    fc.item_code = cs(p->item);
+    fc.has_grade = true;
+    fc.grade = (Scpb__Grade)f->grade;
+    fc.category = cs(p->category);
+    fc.description = cs(p->description);
+    fc.location = cs(p->location);
+    fc.has_deadline_day = p->deadline != NULL;
+    fc.deadline_day = f->deadline;
+    fc.has_responsible = f->has_org;
+    fc.responsible = bin(f->has_org ? f->org : NULL, f->has_org ? SC_ID_LEN : 0);
+    fc.has_fixed_on_spot = p->fixed_on_spot != 0;
+    fc.fixed_on_spot = p->fixed_on_spot != 0;
+    fc.n_evidence = p->n_photos;
+    fc.evidence = ev;
+    fc.has_source = true;
+    fc.source = (Scpb__FindingSource)f->source;
+    op.body_case = SCPB__OP__BODY_FINDING_CREATE;
+    op.finding_create = &fc;
+    return make_op(c, &op, NULL);
+}
+
 sc_status sc_finding_add(sc_client *c, const sc_finding_params *p, char out_id[SC_ID_HEX_LEN])
 {
     if (out_id)
@@ -765,75 +875,16 @@ sc_status sc_finding_add(sc_client *c, const sc_finding_params *p, char out_id[S
     sc_status s = act_begin(c);
     if (s != SC_OK)
         return s;
-    Scpb__EntityState *insp = NULL;
     photo_in *ph = NULL;
     ProtobufCBinaryData *ev = NULL;
-    uint8_t id[SC_ID_LEN], check[SC_ID_LEN], target[SC_ID_LEN], org[SC_ID_LEN];
-    bool has_target = false, has_org = false;
-    int grade = 0, source = 0;
-    int32_t deadline = 0;
+    uint8_t id[SC_ID_LEN];
+    finding_in f;
+    memset(&f, 0, sizeof f);
     if ((s = check_photo_count(c, p->n_photos)) != SC_OK ||
         (s = check_policy(c, SCPB__OP__BODY_FINDING_CREATE, SCPB__ENTITY_TYPE__ENTITY_FINDING)) !=
-            SC_OK)
+            SC_OK ||
+        (s = finding_resolve(c, p, &f)) != SC_OK)
         goto done;
-    if (p->check) {
-        if ((s = parse_entity_id(c, p->check, "inspection", check)) != SC_OK ||
-            (s = rp_get(c, check, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection", &insp)) !=
-                SC_OK)
-            goto done;
-        const Scpb__InspectionState *is = insp->inspection;
-        if (insp->voided) {
-            s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
-                        "inspection %s is voided", p->check);
-            goto done;
-        }
-        if (is->status == SCPB__INSPECTION_STATUS__INSPECTION_SUBMITTED) {
-            s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
-                        "inspection %s is submitted: findings are raised while it is a draft",
-                        p->check);
-            goto done;
-        }
-        if (is->has_target && is->target.len == SC_ID_LEN) {
-            memcpy(target, is->target.data, SC_ID_LEN);
-            has_target = true;
-        }
-        source = SCPB__FINDING_SOURCE__SOURCE_INSPECTION;
-        if (p->item && (s = check_item(c, is, p->item, 0, 0)) != SC_OK)
-            goto done;
-    }
-    if (p->target) {
-        if ((s = rp_resolve(c, p->target, SCPB__ENTITY_TYPE__ENTITY_TARGET, "target", target)) !=
-            SC_OK)
-            goto done;
-        has_target = true;
-    }
-    if (!has_target) {
-        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
-                    "a finding needs an inspection or a target");
-        goto done;
-    }
-    if (p->source && (s = parse_name(c, &sc_names_source, "source", p->source, &source)) != SC_OK)
-        goto done;
-    if (!source) {
-        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
-                    "a finding without an inspection needs a source (complaint, hotline, ...)");
-        goto done;
-    }
-    if (!p->description || !*p->description) {
-        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
-                    "a finding needs a description");
-        goto done;
-    }
-    if ((s = parse_name(c, &sc_names_grade, "grade", p->grade, &grade)) != SC_OK)
-        goto done;
-    if (p->deadline && (s = parse_day(c, "deadline", p->deadline, &deadline)) != SC_OK)
-        goto done;
-    if (p->responsible) {
-        if ((s = rp_resolve(c, p->responsible, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, "org unit",
-                            org)) != SC_OK)
-            goto done;
-        has_org = true;
-    }
     ph = sc_calloc(&c->env, p->n_photos + 1, sizeof *ph);
     ev = sc_calloc(&c->env, p->n_photos + 1, sizeof *ev);
     if (!ph || !ev) {
@@ -846,42 +897,15 @@ sc_status sc_finding_add(sc_client *c, const sc_finding_params *p, char out_id[S
     for (size_t i = 0; i < p->n_photos; i++)
         ev[i] = bin(ph[i].sha, SC_HASH_LEN);
     sc_uuid7_new(&c->env, id);
-    Scpb__Op op;
-    op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
-    Scpb__FindingCreate fc = SCPB__FINDING_CREATE__INIT;
-    fc.has_inspection = p->check != NULL;
-    fc.inspection = bin(p->check ? check : NULL, p->check ? SC_ID_LEN : 0);
-    fc.has_target = true;
-    fc.target = bin(target, SC_ID_LEN);
-    fc.item_code = cs(p->item);
-    fc.has_grade = true;
-    fc.grade = (Scpb__Grade)grade;
-    fc.category = cs(p->category);
-    fc.description = cs(p->description);
-    fc.location = cs(p->location);
-    fc.has_deadline_day = p->deadline != NULL;
-    fc.deadline_day = deadline;
-    fc.has_responsible = has_org;
-    fc.responsible = bin(has_org ? org : NULL, has_org ? SC_ID_LEN : 0);
-    fc.has_fixed_on_spot = p->fixed_on_spot != 0;
-    fc.fixed_on_spot = p->fixed_on_spot != 0;
-    fc.n_evidence = p->n_photos;
-    fc.evidence = ev;
-    fc.has_source = true;
-    fc.source = (Scpb__FindingSource)source;
-    op.body_case = SCPB__OP__BODY_FINDING_CREATE;
-    op.finding_create = &fc;
-    if ((s = make_op(c, &op, NULL)) != SC_OK)
-        goto done;
-    if ((s = attach_photos(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, ph, p->n_photos, NULL)) !=
-        SC_OK)
+    if ((s = finding_create(c, p, &f, id, ev)) != SC_OK ||
+        (s = attach_photos(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, ph, p->n_photos, NULL)) !=
+            SC_OK)
         goto done;
     if (out_id)
         cl_hex(id, SC_ID_LEN, out_id, SC_ID_HEX_LEN);
 done:
     sc_free(&c->env, ph);
     sc_free(&c->env, ev);
-    rp_state_free(c, insp);
     s = act_end(c, s);
     if (s != SC_OK && out_id)
         out_id[0] = '\0';

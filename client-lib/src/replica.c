@@ -275,5 +275,5 @@ sc_status rp_identity_load(sc_client *c)
         return s;
     id->role = (int)role;
     id->enrolled = true;
-    return SC_OK;
+    return sv_trust_load(c);
 }

@@ -40,6 +40,7 @@
 #include "core/checkpoint.h"
 #include "core/merkle.h"
 #include "core/names.h"
+#include "core/opkind.h"
 #include "core/par.h"
 #include "core/seal.h"
 #include "internal.h"
@@ -112,8 +113,6 @@ typedef struct report {
     bool has_cp;
     uint64_t cp_size;
     uint8_t cp_root[SC_HASH_LEN];
-    sc_progress_fn progress;
-    void *pctx;
     int64_t outbox_total;
     /*
      * Photos the replica lacks are not fetched blindly: each sync asks
@@ -721,40 +720,23 @@ static sc_status reject_dependents(sc_client *c, const uint8_t entity[SC_ID_LEN]
     return s;
 }
 
-/* Photos an op names: remember the ones not in the store, to download. */
+/*
+ * Photos an op brings (the op-kind table's photos column): remember the ones
+ * not in the store, to download.  A submission only lists photos that its
+ * inspection's attachments bring; they are fetched for the attachments.
+ */
 static sc_status want_blobs(sc_client *c, report *rep, const Scpb__Op *o)
 {
-    const ProtobufCBinaryData *v = NULL;
-    size_t n = 0;
-    uint64_t size = 0;
-    switch (o->body_case) {
-    case SCPB__OP__BODY_PHOTO_ATTACH:
-        v = &o->photo_attach->sha256;
-        n = o->photo_attach->has_sha256 ? 1 : 0;
-        size = o->photo_attach->size;
-        break;
-    case SCPB__OP__BODY_FINDING_CREATE:
-        v = o->finding_create->evidence;
-        n = o->finding_create->n_evidence;
-        break;
-    case SCPB__OP__BODY_RECTIFICATION_REPORT:
-        v = o->rectification_report->evidence;
-        n = o->rectification_report->n_evidence;
-        break;
-    case SCPB__OP__BODY_REVISIT:
-        v = o->revisit->evidence;
-        n = o->revisit->n_evidence;
-        break;
-    default:
+    sc_photo_refs r;
+    if (!sc_op_photo_refs(o, &r) || r.use != SC_PHOTOS_BRINGS)
         return SC_OK;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (v[i].len != SC_HASH_LEN || bl_present(c, v[i].data))
+    for (size_t i = 0; i < r.n; i++) {
+        if (r.sha[i].len != SC_HASH_LEN || bl_present(c, r.sha[i].data))
             continue;
-        sc_status s = st_blob_put(c, v[i].data, size, NULL, BL_MISSING);
+        sc_status s = st_blob_put(c, r.sha[i].data, r.size, NULL, BL_MISSING);
         if (s != SC_OK)
             return s;
-        if (!hashlist_add(c, &rep->ask, v[i].data))
+        if (!hashlist_add(c, &rep->ask, r.sha[i].data))
             return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
     }
     return SC_OK;
@@ -1038,10 +1020,8 @@ static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
     *moved = b.n > 0 || r.resp->n_ops > 0 || asked.n > 0 ||
              (r.resp->has_cursor && (r.resp->cursor.len != cursor_len ||
                                      (cursor_len && memcmp(r.resp->cursor.data, cursor, cursor_len))));
-    if (rep->progress) {
-        rep->progress(rep->pctx, "push", rep->pushed, (uint64_t)rep->outbox_total);
-        rep->progress(rep->pctx, "pull", rep->pulled, 0);
-    }
+    tp_progress(c, "push", rep->pushed, (uint64_t)rep->outbox_total);
+    tp_progress(c, "pull", rep->pulled, 0);
     /* Another round when the server has more, or the outbox still has ops it has not seen. */
     int64_t left = 0;
     if ((s = st_count(c, "outbox", &left)) != SC_OK)
@@ -1174,7 +1154,13 @@ static sc_status put_chunk(sc_client *c, blob_job *j, FILE *f, const char *path,
             return photo_refused(j, 0, cl_fail(c, SC_ERR_IO, 0, "cannot read photo %s", path));
         tp_resp_dispose(c, r);
         int64_t t0 = c->mono_ms(c->env.ctx);
+        /* On the wire, a caller of sc_sync_v2 sees the bytes of the chunk sent so far. */
+        c->prog.phase = "upload";
+        c->prog.done = offset;
+        c->prog.total = total;
+        c->prog.bytes = true;
         sc_status s = tp_put_chunk(c, target, j->buf, want, offset, total, r);
+        c->prog.bytes = false;
         if (s == SC_ERR_NETWORK && cuts < c->opt.retries) {
             chunk_cut(j, want);
             cuts++;
@@ -1289,8 +1275,7 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
             busy = 0;
             busy_wait = c->opt.backoff_ms;
             offset = next;
-            if (j->rep->progress)
-                j->rep->progress(j->rep->pctx, "upload", offset, total);
+            tp_progress(c, "upload", offset, total);
             continue;
         }
         s = tp_fail(c, &r, "photo upload");
@@ -1369,8 +1354,7 @@ static sc_status download_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HA
         } else if ((s = bl_install(c, tmp, sha)) == SC_OK &&
                    (s = st_blob_set(c, sha, BL_DONE)) == SC_OK) {
             j->rep->downloaded++;
-            if (j->rep->progress)
-                j->rep->progress(j->rep->pctx, "download", j->rep->downloaded, 0);
+            tp_progress(c, "download", j->rep->downloaded, 0);
             tp_resp_dispose(c, &r);
             return SC_OK;
         }
@@ -1385,17 +1369,10 @@ static sc_status download_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HA
 
 /* ---- the whole sync ---- */
 
-sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
+static sc_status sync_run(sc_client *c, char **json)
 {
-    if (json)
-        *json = NULL;
-    if (!c)
-        return SC_ERR_INVALID_ARG;
-    sc_err_clear(&c->err);
     report rep;
     memset(&rep, 0, sizeof rep);
-    rep.progress = progress;
-    rep.pctx = ctx;
     rep.rejected = json_array();
     rep.photos_refused = json_array();
     blob_job job = {.rep = &rep};
@@ -1473,4 +1450,51 @@ done:
     hashlist_free(c, &rep.ask);
     hashlist_free(c, &rep.stored);
     return s;
+}
+
+/* A progress callback of sc_sync, called as one of sc_sync_v2's that never cancels. */
+typedef struct v1_progress {
+    sc_progress_fn fn;
+    void *ctx;
+} v1_progress;
+
+static int v1_call(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    v1_progress *p = ctx;
+    p->fn(p->ctx, phase, done, total);
+    return 0;
+}
+
+/*
+ * The whole sync with the caller's progress callback; on_wire: call it
+ * while requests run too.  A sync that was asked to stop returns
+ * SC_ERR_CANCELLED, also when it had nothing left to do.
+ */
+static sc_status sync_with(sc_client *c, sc_progress_v2_fn fn, void *ctx, bool on_wire, char **json)
+{
+    if (json)
+        *json = NULL;
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    tp_begin(c);
+    c->prog = (cl_progress){.fn = fn, .ctx = ctx, .on_wire = on_wire};
+    sc_status s = sync_run(c, json);
+    if (s == SC_OK && (s = tp_cancelled(c, "sync")) != SC_OK && json) {
+        sc_json_free(c, *json);
+        *json = NULL;
+    }
+    memset(&c->prog, 0, sizeof c->prog);
+    return s;
+}
+
+sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
+{
+    v1_progress p = {progress, ctx};
+    return sync_with(c, progress ? v1_call : NULL, &p, false, json);
+}
+
+sc_status sc_sync_v2(sc_client *c, sc_progress_v2_fn progress, void *ctx, char **json)
+{
+    return sync_with(c, progress, ctx, true, json);
 }

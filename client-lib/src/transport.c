@@ -1,466 +1,235 @@
 /*
- * transport.c: HTTP to syncd.  The only module that touches libcurl.
+ * transport.c: the default transport (spotcheck.h, sc_transport) over
+ * libcurl.  The only module that touches libcurl.
  *
- * Requests are signed as docs/protocol.md §3 says: five headers, the
- * signature over "spotcheck-request-v1\0" METHOD \n TARGET \n TIME \n NONCE
- * \n BODYHASH with the device key, and the body's hash itself, which lets
- * syncd check the signature before it reads the body.  Each try is signed
- * afresh (a new time and nonce), because syncd refuses a nonce it has
- * seen.  Bodies received are capped when the call starts; a server that
- * sends more gets the transfer aborted, never a bigger buffer.
+ * It sends one request as request.c built it, signed and capped, and hands
+ * the answer back through the request's callbacks.  It keeps one easy
+ * handle per client handle, so connections (and TLS sessions) are reused
+ * from request to request.
  *
- * Time: requests are signed with the server's clock, not the device's.
- * Every answer carries the server's time (X-Spotcheck-Server-Time); the
- * handle keeps the offset to its own clock from the last answer, so a
- * tablet whose clock is minutes off signs times syncd accepts.  A request
- * refused `request_time` (signed before the server started, or with a
- * clock it had not heard of yet) is signed again at once, with the time
- * and the start boundary (X-Spotcheck-Not-Before) the refusal carries; that
- * retry is not one of `retries`.
- *
- * Retries: a failure to connect, a timeout, a connection cut and a 503 are
- * retried with exponential backoff (backoff_ms, doubling) up to `retries`
- * extra tries; anything else is final.  Photo chunks are the exception:
- * after a network failure sync.c sends their bytes again itself, in a
- * smaller chunk.  An answer that is not HTTP is SC_ERR_PROTOCOL, no answer
- * at all SC_ERR_NETWORK.
+ * TLS: a CA given (PEM bytes, or a directory) replaces the system's store,
+ * it does not add to it; with none given, $CURL_CA_BUNDLE and then
+ * $SSL_CERT_FILE name the bundle, as for the curl tool, else libcurl's
+ * built-in store is used.  A pin (CURLOPT_PINNEDPUBLICKEY, sha256// form)
+ * is checked on top of the CA.  A failure of either is SC_ERR_TLS with
+ * what failed in words, never "not HTTP".  The proxy given (or "" for none)
+ * replaces libcurl's reading of the environment.
  */
 #include <curl/curl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "core/names.h"
 #include "internal.h"
 
-typedef struct tp_req {
-    const char *base;         /* server URL without trailing slash */
-    const char *method;       /* "GET", "POST", "PUT", "HEAD" */
-    const char *target;       /* path and query, as signed */
-    const uint8_t *body;
-    size_t len;
-    const char *ctype;        /* Content-Type of the body, NULL for none */
-    const char *extra;        /* one more header line (Content-Range), may be NULL */
-    bool sign;
-    bool once;                /* no retry after a network failure: the caller sends again */
-    size_t cap;               /* response body cap */
-    FILE *sink;               /* download: body goes here instead of memory */
-    sc_sha256_ctx *sha;       /* download: hashes the body */
-} tp_req;
+typedef struct curl_tp {
+    sc_env env;                   /* the client's allocator, to free this */
+    CURL *h;                      /* made on the first request */
+    bool open;                    /* the last transfer left a connection to reuse */
+    char errbuf[CURL_ERROR_SIZE]; /* libcurl's words about the last failure */
+} curl_tp;
 
-typedef struct sink {
-    sc_client *c;
-    const tp_req *req;
-    tp_resp *resp;
-    size_t cap;               /* bytes of resp->body allocated */
-    uint64_t got;             /* bytes received */
-    bool over;                /* the cap was exceeded */
-    bool failed;              /* out of memory or a write error */
-} sink;
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
-    sink *k = ud;
+    const sc_http_request *q = ud;
     size_t n = size * nmemb;
-    if (k->got + n > k->req->cap) {
-        k->over = true;
+    return q->on_body(q->sink, ptr, n) == 0 ? n : 0;
+}
+
+static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
+{
+    const sc_http_request *q = ud;
+    size_t n = size * nmemb;
+    return q->on_header(q->sink, line, n) == 0 ? n : 0;
+}
+
+static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    const sc_http_request *q = ud;
+    if (!q->on_progress)
         return 0;
-    }
-    k->got += n;
-    if (k->req->sink) {
-        if (k->req->sha)
-            sc_sha256_update(k->req->sha, ptr, n);
-        if (fwrite(ptr, 1, n, k->req->sink) != n) {
-            k->failed = true;
-            return 0;
-        }
-        return n;
-    }
-    tp_resp *r = k->resp;
-    if (r->len + n > k->cap) {
-        size_t ncap = k->cap ? k->cap : 4096;
-        while (ncap < r->len + n)
-            ncap *= 2;
-        if (ncap > k->req->cap)
-            ncap = k->req->cap;
-        uint8_t *nb = sc_realloc_array(&k->c->env, r->body, ncap, 1);
-        if (!nb) {
-            k->failed = true;
-            return 0;
-        }
-        r->body = nb;
-        k->cap = ncap;
-    }
-    memcpy(r->body + r->len, ptr, n);
-    r->len += n;
-    return n;
+    return q->on_progress(q->sink, (uint64_t)ulnow, (uint64_t)ultotal, (uint64_t)dlnow,
+                          (uint64_t)dltotal);
 }
 
-/* Case-insensitive header prefix match; returns the value or NULL. */
-static const char *header_value(const char *line, size_t len, const char *name, size_t *vlen)
+/* libcurl's codes in the transport's terms; what[] says what failed, for people. */
+static sc_status classify(CURLcode rc, const char **what)
 {
-    size_t nl = strlen(name);
-    if (len <= nl + 1 || line[nl] != ':')
-        return NULL;
-    for (size_t i = 0; i < nl; i++) {
-        char a = line[i], b = name[i];
-        if (a >= 'A' && a <= 'Z')
-            a = (char)(a - 'A' + 'a');
-        if (b >= 'A' && b <= 'Z')
-            b = (char)(b - 'A' + 'a');
-        if (a != b)
-            return NULL;
-    }
-    const char *v = line + nl + 1;
-    const char *end = line + len;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-        end--;
-    *vlen = (size_t)(end - v);
-    return v;
-}
-
-static bool parse_u64(const char *v, size_t n, uint64_t *out)
-{
-    uint64_t x = 0;
-    if (n == 0 || n > 19)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] < '0' || v[i] > '9')
-            return false;
-        x = x * 10 + (uint64_t)(v[i] - '0');
-    }
-    *out = x;
-    return true;
-}
-
-static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
-{
-    sink *k = ud;
-    size_t n = size * nmemb, vl;
-    const char *v;
-    uint64_t u;
-    if ((v = header_value(line, n, "X-Spotcheck-Reason", &vl)) != NULL) {
-        size_t m = vl < sizeof k->resp->reason - 1 ? vl : sizeof k->resp->reason - 1;
-        memcpy(k->resp->reason, v, m);
-        k->resp->reason[m] = '\0';
-    } else if ((v = header_value(line, n, "X-Spotcheck-Offset", &vl)) != NULL) {
-        k->resp->has_offset = parse_u64(v, vl, &k->resp->offset);
-    } else if ((v = header_value(line, n, "X-Spotcheck-Server-Time", &vl)) != NULL) {
-        /* The server's clock now, against ours now: what to add to ours when signing. */
-        if (parse_u64(v, vl, &u) && u <= INT64_MAX)
-            k->c->clock_offset_ms = (int64_t)u - sc_env_now_ms(&k->c->env);
-    } else if ((v = header_value(line, n, "X-Spotcheck-Not-Before", &vl)) != NULL) {
-        if (parse_u64(v, vl, &u) && u <= INT64_MAX)
-            k->resp->not_before_ms = (int64_t)u;
-    } else if ((v = header_value(line, n, "Retry-After", &vl)) != NULL) {
-        if (parse_u64(v, vl, &u) && u <= INT64_MAX)
-            k->resp->retry_after_s = (int64_t)u;
-    } else if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
-        /* A new response (after a 100 Continue or a redirect): forget the old headers. */
-        k->resp->reason[0] = '\0';
-        k->resp->has_offset = false;
-        k->resp->not_before_ms = 0;
-        k->resp->retry_after_s = -1;
-    }
-    return n;
-}
-
-static sc_status add_header(sc_client *c, struct curl_slist **h, const char *line)
-{
-    struct curl_slist *n = curl_slist_append(*h, line);
-    if (!n)
-        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a request");
-    *h = n;
-    return SC_OK;
-}
-
-/* The time to sign with: the server's clock as last heard, never before its start boundary. */
-static int64_t sign_time(sc_client *c)
-{
-    int64_t t = sc_env_now_ms(&c->env) + c->clock_offset_ms;
-    return t < c->not_before_ms ? c->not_before_ms : t;
-}
-
-/* The five signature headers (docs/protocol.md §3); nonce_out gets the nonce signed. */
-static sc_status sign_headers(sc_client *c, const tp_req *q, struct curl_slist **h,
-                              uint8_t nonce_out[16])
-{
-    sc_status s = cl_key(c);
-    if (s != SC_OK)
-        return s;
-    uint8_t hash[SC_HASH_LEN], nonce[16], sig[SC_SIG_LEN];
-    char bodyhash[SC_HASH_HEX], nonce_hex[33], sig_hex[2 * SC_SIG_LEN + 1], key_hex[SC_HASH_HEX];
-    char time_text[24], line[256];
-    sc_sha256(q->body ? (const void *)q->body : "", q->body ? q->len : 0, hash);
-    cl_hex(hash, SC_HASH_LEN, bodyhash, sizeof bodyhash);
-    sc_env_random(&c->env, nonce, sizeof nonce);
-    memcpy(nonce_out, nonce, sizeof nonce);
-    cl_hex(nonce, sizeof nonce, nonce_hex, sizeof nonce_hex);
-    snprintf(time_text, sizeof time_text, "%lld", (long long)sign_time(c));
-    size_t tl = strlen(q->target);
-    size_t mlen = strlen(q->method) + 1 + tl + 1 + strlen(time_text) + 1 + 32 + 1 + 64;
-    char *msg = sc_alloc(&c->env, mlen + 1);
-    if (!msg)
-        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory signing a request");
-    int w = snprintf(msg, mlen + 1, "%s\n%s\n%s\n%s\n%s", q->method, q->target, time_text,
-                     nonce_hex, bodyhash);
-    s = sc_sign(&c->env, c->key, SC_DOMAIN_REQUEST, (const uint8_t *)msg, (size_t)w, sig);
-    sc_free(&c->env, msg);
-    if (s != SC_OK)
-        return cl_fail(c, s, 0, "could not sign the request");
-    cl_hex(sig, SC_SIG_LEN, sig_hex, sizeof sig_hex);
-    cl_hex(sc_keypair_public(c->key), SC_KEY_LEN, key_hex, sizeof key_hex);
-    snprintf(line, sizeof line, "X-Spotcheck-Device: %s", key_hex);
-    if ((s = add_header(c, h, line)) != SC_OK)
-        return s;
-    snprintf(line, sizeof line, "X-Spotcheck-Time: %s", time_text);
-    if ((s = add_header(c, h, line)) != SC_OK)
-        return s;
-    snprintf(line, sizeof line, "X-Spotcheck-Nonce: %s", nonce_hex);
-    if ((s = add_header(c, h, line)) != SC_OK)
-        return s;
-    snprintf(line, sizeof line, "X-Spotcheck-Signature: %s", sig_hex);
-    if ((s = add_header(c, h, line)) != SC_OK)
-        return s;
-    /* The hash signed, sent along, so syncd verifies before it reads the body. */
-    snprintf(line, sizeof line, "X-Spotcheck-Body-Sha256: %s", bodyhash);
-    return add_header(c, h, line);
-}
-
-static bool retryable(CURLcode rc)
-{
+    *what = NULL;
     switch (rc) {
+    case CURLE_OK:
+        return SC_OK;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_OPERATION_TIMEDOUT:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
-        return true;
+        return SC_ERR_NETWORK;
+    case CURLE_WRITE_ERROR:
+    case CURLE_ABORTED_BY_CALLBACK:
+        return SC_ERR_CANCELLED;
+    case CURLE_OUT_OF_MEMORY:
+        return SC_ERR_NOMEM;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        *what = "its certificate is not trusted";
+        return SC_ERR_TLS;
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        *what = "its public key does not match the pin";
+        return SC_ERR_TLS;
+    case CURLE_SSL_CACERT_BADFILE:
+        *what = "the CA certificates given cannot be used";
+        return SC_ERR_TLS;
+    case CURLE_SSL_CONNECT_ERROR:
+        *what = "the TLS handshake failed";
+        return SC_ERR_TLS;
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_USE_SSL_FAILED:
+        *what = "TLS failed";
+        return SC_ERR_TLS;
     default:
-        return false;
+        return SC_ERR_PROTOCOL;
     }
 }
 
-/*
- * One try.  *crc gets curl's code; *sent how many times the request went
- * out: libcurl itself sends a request again, on a new connection, when the
- * reused connection it went out on dies before an answer.  That is a cut
- * too, so it counts (a new connection where the last transfer left one
- * open).
- */
-static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, CURLcode *crc,
-                          unsigned *sent)
+/* The CA bundle from the environment when none is given, as the curl tool reads it. */
+static const char *ca_from_env(void)
 {
-    CURL *h = c->curl;
-    struct curl_slist *hdr = NULL;
-    char url[SC_CL_URL_MAX + 1024], line[256];
-    sc_status s = SC_OK;
-    tp_resp_dispose(c, out);
-    out->retry_after_s = -1;
-    sink k = {.c = c, .req = q, .resp = out};
-    size_t blen = strlen(q->base), tlen = strlen(q->target);
-    if (blen + tlen >= sizeof url)
-        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "URL too long");
-    memcpy(url, q->base, blen);
-    memcpy(url + blen, q->target, tlen + 1);
-    curl_easy_reset(h);
-    if (q->ctype) {
-        snprintf(line, sizeof line, "Content-Type: %s", q->ctype);
-        if ((s = add_header(c, &hdr, line)) != SC_OK)
-            goto done;
+    const char *v = getenv("CURL_CA_BUNDLE");
+    if (v && *v)
+        return v;
+    v = getenv("SSL_CERT_FILE");
+    return v && *v ? v : NULL;
+}
+
+static void set_tls(CURL *h, const sc_http_request *q)
+{
+    const char *env = q->ca_pem || q->ca_dir ? NULL : ca_from_env();
+    if (q->ca_pem) {
+        struct curl_blob b = {(void *)(uintptr_t)q->ca_pem, q->ca_pem_len, CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
     }
-    if (q->extra && (s = add_header(c, &hdr, q->extra)) != SC_OK)
-        goto done;
+    if (q->ca_pem || q->ca_dir) {
+        /* Given CAs replace the system's: no default bundle or directory beside them. */
+        curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+        curl_easy_setopt(h, CURLOPT_CAPATH, q->ca_dir);
+    } else if (env) {
+        curl_easy_setopt(h, CURLOPT_CAINFO, env);
+        curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+    }
+    if (q->pin)
+        curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, q->pin);
+    if (q->proxy)
+        curl_easy_setopt(h, CURLOPT_PROXY, q->proxy);
+}
+
+static sc_status curl_send(void *ctx, const sc_http_request *q, sc_http_result *res)
+{
+    curl_tp *t = ctx;
+    memset(res, 0, sizeof *res);
+    res->sends = 1;
+    if (!t->h && !(t->h = curl_easy_init())) {
+        snprintf(res->message, sizeof res->message, "libcurl could not start");
+        return SC_ERR_NOMEM;
+    }
+    CURL *h = t->h;
+    struct curl_slist *hdr = NULL;
+    sc_status s = SC_OK;
+    curl_easy_reset(h);
     /* No "Expect: 100-continue" round trip for chunk uploads. */
-    if ((s = add_header(c, &hdr, "Expect:")) != SC_OK)
-        goto done;
-    if (q->sign && (s = sign_headers(c, q, &hdr, out->nonce)) != SC_OK)
-        goto done;
-    curl_easy_setopt(h, CURLOPT_URL, url);
+    for (size_t i = 0; i <= q->n_headers; i++) {
+        struct curl_slist *n = curl_slist_append(hdr, i < q->n_headers ? q->headers[i] : "Expect:");
+        if (!n) {
+            curl_slist_free_all(hdr);
+            snprintf(res->message, sizeof res->message, "out of memory building a request");
+            return SC_ERR_NOMEM;
+        }
+        hdr = n;
+    }
+    t->errbuf[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(h, CURLOPT_URL, q->url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->opt.timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->opt.timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)q->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)q->timeout_ms);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
     curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &k);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &k);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "libspotcheck/1");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)(uintptr_t)q);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)(uintptr_t)q);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)(uintptr_t)q);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    set_tls(h, q);
     if (strcmp(q->method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (strcmp(q->method, "GET") != 0) {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->body ? (const char *)q->body : "");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(q->body ? q->len : 0));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
     }
-    *crc = curl_easy_perform(h);
+    CURLcode rc = curl_easy_perform(h);
     long status = 0, connects = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
-    *sent = c->curl_open && connects > 0 ? 2 : 1;
+    /* A new connection where the last transfer left one open: libcurl sent the request again
+     * after the reused connection died. */
+    res->sends = t->open && connects > 0 ? 2 : 1;
     curl_socket_t sock = CURL_SOCKET_BAD;
-    c->curl_open = curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK &&
-                   sock != CURL_SOCKET_BAD;
-    out->status = *crc == CURLE_OK ? status : 0;
-    if (k.over)
-        s = cl_fail(c, SC_ERR_PROTOCOL, 0, "%s %s: the answer exceeds %zu bytes", q->method,
-                    q->target, q->cap);
-    else if (k.failed)
-        s = cl_fail(c, q->sink ? SC_ERR_IO : SC_ERR_NOMEM, 0, "%s %s: cannot keep the answer",
-                    q->method, q->target);
-    else if (*crc != CURLE_OK && !retryable(*crc))
-        s = cl_fail(c, *crc == CURLE_OUT_OF_MEMORY ? SC_ERR_NOMEM : SC_ERR_PROTOCOL, 0,
-                    "%s answered %s %s with something that is not HTTP: %s", q->base, q->method,
-                    q->target, curl_easy_strerror(*crc));
-    else if (*crc != CURLE_OK)
-        s = cl_fail(c, SC_ERR_NETWORK, 0, "%s is unreachable (%s %s: %s)", q->base, q->method,
-                    q->target, curl_easy_strerror(*crc));
-done:
+    t->open =
+        curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK && sock != CURL_SOCKET_BAD;
+    const char *what;
+    s = classify(rc, &what);
+    res->status = s == SC_OK ? status : 0;
+    if (s != SC_OK) {
+        const char *detail = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
+        /* A message for people: a long one is cut, never overrun. */
+        int n = snprintf(res->message, sizeof res->message, "%s%s%s", what ? what : "",
+                         what ? ": " : "", detail);
+        if (n < 0)
+            res->message[0] = '\0';
+    }
     curl_slist_free_all(hdr);
     return s;
 }
 
-static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
+static void curl_close(void *ctx)
+{
+    curl_tp *t = ctx;
+    if (!t)
+        return;
+    if (t->h)
+        curl_easy_cleanup(t->h);
+    sc_env env = t->env;
+    sc_free(&env, t);
+}
+
+sc_status tp_curl_make(sc_client *c, sc_transport *out)
 {
     memset(out, 0, sizeof *out);
-    if (!c->curl) {
-        c->curl = curl_easy_init();
-        if (!c->curl)
-            return cl_fail(c, SC_ERR_NOMEM, 0, "libcurl could not start");
-    }
-    uint32_t wait = c->opt.backoff_ms;
-    long pos = q->sink ? ftell(q->sink) : 0;
-    sc_sha256_ctx sha0;
-    if (q->sha)
-        sha0 = *q->sha;
-    unsigned tries = 0;
-    bool resigned = false;
-    for (uint32_t attempt = 0;;) {
-        CURLcode crc = CURLE_OK;
-        unsigned sent = 1;
-        sc_status s = try_once(c, q, out, &crc, &sent);
-        tries += sent;
-        out->tries = tries;
-        bool resign = s == SC_OK && q->sign && !resigned && out->status == 401 &&
-                      strcmp(out->reason, "request_time") == 0;
-        bool again = (s == SC_ERR_NETWORK && retryable(crc) && !q->once) ||
-                     (s == SC_OK && out->status == 503);
-        if (resign) {
-            /* The answer set the clock offset; a restarted server also said where it starts. */
-            resigned = true;
-            if (out->not_before_ms > c->not_before_ms)
-                c->not_before_ms = out->not_before_ms;
-        } else {
-            if (!again || attempt >= c->opt.retries)
-                return s;
-            attempt++;
-            c->opt.sleep_ms(c->env.ctx, wait);
-            wait = wait > UINT32_MAX / 2 ? UINT32_MAX : wait * 2;
-        }
-        if (q->sink) {
-            /* Start the download again from where it started. */
-            if (fseek(q->sink, pos, SEEK_SET) != 0)
-                return cl_fail(c, SC_ERR_IO, 0, "cannot rewind a download");
-            if (q->sha)
-                *q->sha = sha0;
-        }
-    }
-}
-
-sc_status tp_call_url(sc_client *c, const char *base, const char *method, const char *target,
-                      const uint8_t *body, size_t len, bool sign, size_t cap, tp_resp *out)
-{
-    tp_req q = {.base = base, .method = method, .target = target, .body = body, .len = len,
-                .sign = sign, .cap = cap};
-    if (strcmp(method, "POST") == 0)
-        q.ctype = "application/x-protobuf";
-    return request(c, &q, out);
-}
-
-sc_status tp_call(sc_client *c, const char *method, const char *target, const uint8_t *body,
-                  size_t len, bool sign, size_t cap, tp_resp *out)
-{
-    return tp_call_url(c, c->id.server, method, target, body, len, sign, cap, out);
-}
-
-sc_status tp_put_chunk(sc_client *c, const char *target, const uint8_t *chunk, size_t len,
-                       uint64_t start, uint64_t total, tp_resp *out)
-{
-    char range[128];
-    snprintf(range, sizeof range, "Content-Range: bytes %llu-%llu/%llu", (unsigned long long)start,
-             (unsigned long long)(start + len - 1), (unsigned long long)total);
-    tp_req q = {.base = c->id.server, .method = "PUT", .target = target, .body = chunk, .len = len,
-                .ctype = "application/octet-stream", .extra = range, .sign = true, .once = true,
-                .cap = SC_CL_SMALL_RESPONSE_MAX};
-    return request(c, &q, out);
-}
-
-sc_status tp_download(sc_client *c, const char *target, void *file, uint64_t cap,
-                      sc_sha256_ctx *sha, tp_resp *out)
-{
-    tp_req q = {.base = c->id.server, .method = "GET", .target = target, .sign = true,
-                .cap = (size_t)cap, .sink = file, .sha = sha};
-    return request(c, &q, out);
-}
-
-void tp_resp_dispose(sc_client *c, tp_resp *r)
-{
-    if (!r)
-        return;
-    sc_free(&c->env, r->body);
-    memset(r, 0, sizeof *r);
-}
-
-sc_status tp_fail(sc_client *c, const tp_resp *r, const char *what)
-{
-    int reason = 0;
-    if (r->reason[0])
-        sc_name_parse(&sc_names_reason, r->reason, &reason);
-    char msg[SC_ERR_MSG_MAX] = "";
-    if (r->body && r->len && r->len <= SC_CL_SMALL_RESPONSE_MAX) {
-        Scpb__Error *e = scpb__error__unpack(NULL, r->len, r->body);
-        if (e) {
-            if (e->message && sc_utf8_valid(e->message, strlen(e->message)))
-                snprintf(msg, sizeof msg, "%s", e->message);
-            if (e->has_reason && !reason)
-                reason = e->reason;
-            scpb__error__free_unpacked(e, NULL);
-        }
-    }
-    sc_status code;
-    switch (r->status) {
-    case 401:
-    case 403:
-        code = SC_ERR_FORBIDDEN;
-        break;
-    case 429: /* this device's own share; the message says when to retry */
-    case 503:
-        code = SC_ERR_UNAVAILABLE;
-        break;
-    case 404:
-        code = SC_ERR_NOT_FOUND;
-        break;
-    default:
-        code = r->status >= 400 && r->status < 600 ? SC_ERR_SERVER : SC_ERR_PROTOCOL;
-        break;
-    }
-    const char *rn = reason ? sc_name_of(&sc_names_reason, reason) : NULL;
-    return cl_fail(c, code, reason, "%s: server answered %ld%s%s%s%s", what, r->status,
-                   rn ? " " : "", rn ? rn : "", msg[0] ? ": " : "", msg);
-}
-
-void tp_close(sc_client *c)
-{
-    if (c->curl)
-        curl_easy_cleanup(c->curl);
-    c->curl = NULL;
-    c->curl_open = false;
+    curl_tp *t = sc_calloc(&c->env, 1, sizeof *t);
+    if (!t)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    t->env = c->env;
+    out->version = SC_TRANSPORT_VERSION;
+    out->ctx = t;
+    out->send = curl_send;
+    out->close = curl_close;
+    return SC_OK;
 }

@@ -395,6 +395,113 @@ sc_status vf_replica_hash(sc_client *c, uint8_t out[SC_HASH_LEN], uint64_t *coun
     return s;
 }
 
+/* The first record: a v1 header, which names the origin and the server key the rest is under. */
+static sc_status bundle_header(sc_client *c, bundle *b, const Scpb__BundleRecord *r, json_t *o)
+{
+    const Scpb__BundleHeader *h =
+        r->record_case == SCPB__BUNDLE_RECORD__RECORD_HEADER ? r->header : NULL;
+    if (!h || !h->has_version || h->version != 1 || !h->origin ||
+        strlen(h->origin) >= sizeof b->origin || h->server_key.len != SC_KEY_LEN)
+        return cl_fail(c, SC_ERR_MALFORMED, 0, "bundle: the first record is not a v1 header");
+    snprintf(b->origin, sizeof b->origin, "%s", h->origin);
+    sc_status s = sc_auditor_new(&c->env, h->server_key.data, h->origin, &b->aud);
+    if (s != SC_OK)
+        return cl_fail(c, s, 0, "bundle: cannot start the auditor");
+    char key[SC_HASH_HEX];
+    cl_hex(h->server_key.data, SC_KEY_LEN, key, sizeof key);
+    json_object_set_new(o, "origin", json_string(h->origin));
+    json_object_set_new(o, "server_key", json_string(key));
+    return SC_OK;
+}
+
+/* One log entry: through the auditor, then into the temporary replica. */
+static sc_status bundle_entry(sc_client *c, bundle *b, const Scpb__LoggedOp *lo)
+{
+    sc_op *op = NULL;
+    sc_err e;
+    sc_err_clear(&e);
+    if (!lo->has_signed_op || (lo->has_log_index && lo->log_index != b->entries))
+        return cl_fail(c, SC_ERR_MALFORMED, 0, "entry %llu: missing bytes or out of order",
+                       (unsigned long long)b->entries);
+    sc_status s =
+        sc_auditor_entry(b->aud, b->entries, lo->signed_op.data, lo->signed_op.len, &op, &e);
+    if (s != SC_OK)
+        return cl_fail(c, s, e.reason, "%s", e.msg[0] ? e.msg : "entry does not verify");
+    bool inserted;
+    s = st_op_put(b->tmp, op, ST_PULLED, ST_ACCEPTED, true, b->entries, &inserted);
+    sc_op_free(&c->env, op);
+    if (s != SC_OK)
+        return cl_fail(c, s, 0, "entry %llu: %s", (unsigned long long)b->entries, b->tmp->err.msg);
+    if (!inserted)
+        return cl_fail(c, SC_ERR_MALFORMED, 0, "entry %llu: the same op is logged twice",
+                       (unsigned long long)b->entries);
+    b->entries++;
+    return SC_OK;
+}
+
+/*
+ * The trailer: the entries' count and root, then the replay (fold every
+ * entity, hash the replica as syncd does) against its replica hash.
+ */
+static sc_status bundle_trailer(sc_client *c, bundle *b, const Scpb__BundleTrailer *t, json_t *o)
+{
+    b->trailer = true;
+    uint8_t root[SC_HASH_LEN];
+    sc_auditor_root(b->aud, root);
+    if (!t->has_size || t->size != b->entries)
+        return cl_fail(c, SC_ERR_MALFORMED, 0, "trailer: size %llu, but %llu entries came",
+                       (unsigned long long)t->size, (unsigned long long)b->entries);
+    if (t->root.len != SC_HASH_LEN || memcmp(t->root.data, root, SC_HASH_LEN) != 0)
+        return cl_fail(c, SC_ERR_PROOF, 0, "trailer: root differs from the entries' root");
+    sc_status s = st_entities_each(b->tmp, 0, true, refold_visit, NULL);
+    if (s != SC_OK)
+        return cl_fail(c, s, 0, "replay: %s", b->tmp->err.msg);
+    uint8_t rhash[SC_HASH_LEN];
+    uint64_t nent = 0;
+    if ((s = vf_replica_hash(b->tmp, rhash, &nent)) != SC_OK)
+        return cl_fail(c, s, 0, "replay: %s", b->tmp->err.msg);
+    char hex[SC_HASH_HEX];
+    cl_hex(root, SC_HASH_LEN, hex, sizeof hex);
+    json_object_set_new(o, "root", json_string(hex));
+    cl_hex(rhash, SC_HASH_LEN, hex, sizeof hex);
+    json_object_set_new(o, "replica_hash", json_string(hex));
+    json_object_set_new(o, "entities", json_integer((json_int_t)nent));
+    if (t->replica_hash.len != SC_HASH_LEN || memcmp(t->replica_hash.data, rhash, SC_HASH_LEN) != 0)
+        return cl_fail(c, SC_ERR_REJECTED, 0,
+                       "trailer: replica hash differs from replaying the %llu entries",
+                       (unsigned long long)b->entries);
+    if (t->has_entities && t->entities != nent)
+        return cl_fail(c, SC_ERR_REJECTED, 0, "trailer: %llu entities, replay made %llu",
+                       (unsigned long long)t->entities, (unsigned long long)nent);
+    return SC_OK;
+}
+
+/* A record after the header. */
+static sc_status bundle_record(sc_client *c, bundle *b, uint64_t nth, const Scpb__BundleRecord *r,
+                               json_t *o)
+{
+    switch (r->record_case) {
+    case SCPB__BUNDLE_RECORD__RECORD_ENTRY:
+        return bundle_entry(c, b, r->entry);
+    case SCPB__BUNDLE_RECORD__RECORD_CHECKPOINT: {
+        const char *note = r->checkpoint->note ? r->checkpoint->note : "";
+        sc_err e;
+        sc_err_clear(&e);
+        sc_status s = sc_auditor_checkpoint(b->aud, note, strlen(note), &e);
+        if (s != SC_OK)
+            s = cl_fail(c, s, 0, "checkpoint %llu (after entry %llu): %s",
+                        (unsigned long long)b->ckpts, (unsigned long long)b->entries, e.msg);
+        b->ckpts++;
+        return s;
+    }
+    case SCPB__BUNDLE_RECORD__RECORD_TRAILER:
+        return bundle_trailer(c, b, r->trailer, o);
+    default:
+        return cl_fail(c, SC_ERR_MALFORMED, 0, "bundle record %llu: a second header or nothing",
+                       (unsigned long long)nth);
+    }
+}
+
 static sc_status bundle_check(sc_client *c, bundle *b, json_t *o)
 {
     char magic[sizeof BUNDLE_MAGIC - 1];
@@ -404,130 +511,22 @@ static sc_status bundle_check(sc_client *c, bundle *b, json_t *o)
     sc_status s = SC_OK;
     Scpb__BundleRecord *r = NULL;
     bool eof = false;
-    sc_err e;
-    uint64_t nth = 0;
-    for (;; nth++) {
+    for (uint64_t nth = 0; s == SC_OK; nth++) {
         record_free(c, r);
         r = NULL;
         if ((s = read_record(c, b, nth, &r, &eof)) != SC_OK)
             break;
         if (eof) {
             if (!b->trailer)
-                s = cl_fail(c, SC_ERR_MALFORMED, 0, "bundle ends after %llu entries without a trailer",
+                s = cl_fail(c, SC_ERR_MALFORMED, 0,
+                            "bundle ends after %llu entries without a trailer",
                             (unsigned long long)b->entries);
             break;
         }
-        if (b->trailer) {
+        if (b->trailer)
             s = cl_fail(c, SC_ERR_MALFORMED, 0, "bundle has records after its trailer");
-            break;
-        }
-        if (nth == 0) {
-            const Scpb__BundleHeader *h = r->record_case == SCPB__BUNDLE_RECORD__RECORD_HEADER
-                                              ? r->header
-                                              : NULL;
-            if (!h || !h->has_version || h->version != 1 || !h->origin ||
-                strlen(h->origin) >= sizeof b->origin || h->server_key.len != SC_KEY_LEN) {
-                s = cl_fail(c, SC_ERR_MALFORMED, 0, "bundle: the first record is not a v1 header");
-                break;
-            }
-            snprintf(b->origin, sizeof b->origin, "%s", h->origin);
-            if ((s = sc_auditor_new(&c->env, h->server_key.data, h->origin, &b->aud)) != SC_OK) {
-                s = cl_fail(c, s, 0, "bundle: cannot start the auditor");
-                break;
-            }
-            char key[SC_HASH_HEX];
-            cl_hex(h->server_key.data, SC_KEY_LEN, key, sizeof key);
-            json_object_set_new(o, "origin", json_string(h->origin));
-            json_object_set_new(o, "server_key", json_string(key));
-            continue;
-        }
-        switch (r->record_case) {
-        case SCPB__BUNDLE_RECORD__RECORD_ENTRY: {
-            const Scpb__LoggedOp *lo = r->entry;
-            sc_op *op = NULL;
-            sc_err_clear(&e);
-            if (!lo->has_signed_op || (lo->has_log_index && lo->log_index != b->entries)) {
-                s = cl_fail(c, SC_ERR_MALFORMED, 0, "entry %llu: missing bytes or out of order",
-                            (unsigned long long)b->entries);
-                break;
-            }
-            s = sc_auditor_entry(b->aud, b->entries, lo->signed_op.data, lo->signed_op.len, &op, &e);
-            if (s != SC_OK) {
-                s = cl_fail(c, s, e.reason, "%s", e.msg[0] ? e.msg : "entry does not verify");
-                break;
-            }
-            bool inserted;
-            s = st_op_put(b->tmp, op, ST_PULLED, ST_ACCEPTED, true, b->entries, &inserted);
-            sc_op_free(&c->env, op);
-            if (s != SC_OK) {
-                s = cl_fail(c, s, 0, "entry %llu: %s", (unsigned long long)b->entries,
-                            b->tmp->err.msg);
-                break;
-            }
-            if (!inserted) {
-                s = cl_fail(c, SC_ERR_MALFORMED, 0, "entry %llu: the same op is logged twice",
-                            (unsigned long long)b->entries);
-                break;
-            }
-            b->entries++;
-            break;
-        }
-        case SCPB__BUNDLE_RECORD__RECORD_CHECKPOINT: {
-            const char *note = r->checkpoint->note ? r->checkpoint->note : "";
-            sc_err_clear(&e);
-            s = sc_auditor_checkpoint(b->aud, note, strlen(note), &e);
-            if (s != SC_OK)
-                s = cl_fail(c, s, 0, "checkpoint %llu (after entry %llu): %s",
-                            (unsigned long long)b->ckpts, (unsigned long long)b->entries, e.msg);
-            b->ckpts++;
-            break;
-        }
-        case SCPB__BUNDLE_RECORD__RECORD_TRAILER: {
-            const Scpb__BundleTrailer *t = r->trailer;
-            b->trailer = true;
-            uint8_t root[SC_HASH_LEN];
-            sc_auditor_root(b->aud, root);
-            if (!t->has_size || t->size != b->entries)
-                s = cl_fail(c, SC_ERR_MALFORMED, 0, "trailer: size %llu, but %llu entries came",
-                            (unsigned long long)t->size, (unsigned long long)b->entries);
-            else if (t->root.len != SC_HASH_LEN || memcmp(t->root.data, root, SC_HASH_LEN) != 0)
-                s = cl_fail(c, SC_ERR_PROOF, 0, "trailer: root differs from the entries' root");
-            if (s != SC_OK)
-                break;
-            /* Replay: fold every entity, then hash the replica as syncd does. */
-            if ((s = st_entities_each(b->tmp, 0, true, refold_visit, NULL)) != SC_OK) {
-                s = cl_fail(c, s, 0, "replay: %s", b->tmp->err.msg);
-                break;
-            }
-            uint8_t rhash[SC_HASH_LEN];
-            uint64_t nent = 0;
-            if ((s = vf_replica_hash(b->tmp, rhash, &nent)) != SC_OK) {
-                s = cl_fail(c, s, 0, "replay: %s", b->tmp->err.msg);
-                break;
-            }
-            char hex[SC_HASH_HEX];
-            cl_hex(root, SC_HASH_LEN, hex, sizeof hex);
-            json_object_set_new(o, "root", json_string(hex));
-            cl_hex(rhash, SC_HASH_LEN, hex, sizeof hex);
-            json_object_set_new(o, "replica_hash", json_string(hex));
-            json_object_set_new(o, "entities", json_integer((json_int_t)nent));
-            if (t->replica_hash.len != SC_HASH_LEN ||
-                memcmp(t->replica_hash.data, rhash, SC_HASH_LEN) != 0)
-                s = cl_fail(c, SC_ERR_REJECTED, 0,
-                            "trailer: replica hash differs from replaying the %llu entries",
-                            (unsigned long long)b->entries);
-            else if (t->has_entities && t->entities != nent)
-                s = cl_fail(c, SC_ERR_REJECTED, 0, "trailer: %llu entities, replay made %llu",
-                            (unsigned long long)t->entities, (unsigned long long)nent);
-            break;
-        }
-        default:
-            s = cl_fail(c, SC_ERR_MALFORMED, 0, "bundle record %llu: a second header or nothing",
-                        (unsigned long long)nth);
-            break;
-        }
-        if (s != SC_OK)
-            break;
+        else
+            s = nth == 0 ? bundle_header(c, b, r, o) : bundle_record(c, b, nth, r, o);
     }
     record_free(c, r);
     return s;

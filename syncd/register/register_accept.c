@@ -22,6 +22,7 @@
 
 #include "core/ids.h"
 #include "core/merkle.h"
+#include "core/opkind.h"
 #include "core/state.h"
 #include "register_internal.h"
 #include "tlog.h"
@@ -31,8 +32,8 @@
  * st is NULL only for an existing inspection or finding (see sd_accept):
  * then the op count is its ops with o, and an inspection is submitted
  * exactly when o is a submission, since its status moves only from draft
- * to submitted and only by a valid InspectionSubmit (merge.c,
- * judge_inspection; ent_refold checks it against the state).
+ * to submitted and only by a valid InspectionSubmit (core/merge_rules.c,
+ * judge_inspection_submit; ent_refold checks it against the state).
  */
 static sc_status derive_row(sd_txn *t, sd_ent *e, const sc_op *o, const Scpb__EntityState *st,
                             int type, sd_entity_row *nr)
@@ -254,54 +255,90 @@ static sc_status release_inspection(sd_txn *t, const uint8_t insp[SC_ID_LEN], ui
     return rc == SC_OK ? SC_OK : sd_txn_fail(t, rc);
 }
 
-/* The rows an accepted op derives besides its entity: photo refs, codes, devices, assignees. */
-static sc_status derive_tables(sd_txn *t, const sc_op *o, uint64_t idx)
+/* ---- the rows each kind derives (the server column of opkinds.def) ---- */
+
+static sc_status derive_org_create(sd_txn *t, const Scpb__Op *op, uint64_t idx)
 {
-    const Scpb__Op *op = o->op;
-    sd_store *s = t->s;
-    const uint8_t *id = op->entity.data;
-    const ProtobufCBinaryData *photos = NULL;
-    size_t nphotos = sc_op_photos(op, &photos);
-    for (size_t i = 0; i < nphotos; i++) {
-        sc_status rc = photos[i].len == SC_HASH_LEN
-                           ? s->vt->photo_ref_put(s, photos[i].data, id, idx, t->err)
-                           : SC_OK;
+    sd_orgcache_invalidate(&t->c->orgs);
+    return t->s->vt->code_put(t->s, T_(ORG_UNIT), op->org_create->code, 0, op->entity.data, t->err);
+}
+
+static sc_status derive_target_create(sd_txn *t, const Scpb__Op *op, uint64_t idx)
+{
+    return t->s->vt->code_put(t->s, T_(TARGET), op->target_create->code, 0, op->entity.data,
+                              t->err);
+}
+
+static sc_status derive_user_create(sd_txn *t, const Scpb__Op *op, uint64_t idx)
+{
+    return t->s->vt->code_put(t->s, T_(USER), op->user_create->login, 0, op->entity.data, t->err);
+}
+
+static sc_status derive_template_publish(sd_txn *t, const Scpb__Op *op, uint64_t idx)
+{
+    return t->s->vt->code_put(t->s, T_(TEMPLATE), op->template_publish->code,
+                              op->template_publish->version, op->entity.data, t->err);
+}
+
+static sc_status derive_device_enroll(sd_txn *t, const Scpb__Op *op, uint64_t idx)
+{
+    sd_device_row d;
+    memset(&d, 0, sizeof d);
+    memcpy(d.key, op->device_enroll->key.data, SC_KEY_LEN);
+    memcpy(d.device, op->entity.data, SC_ID_LEN);
+    memcpy(d.user, op->device_enroll->user.data, SC_ID_LEN);
+    d.enrolled_idx = idx;
+    return t->s->vt->device_put(t->s, &d, t->err);
+}
+
+static sc_status derive_device_revoke(sd_txn *t, const Scpb__Op *op, uint64_t idx)
+{
+    return t->s->vt->device_revoke(t->s, op->entity.data, idx, t->err);
+}
+
+static sc_status derive_assignment_create(sd_txn *t, const Scpb__Op *op, uint64_t idx)
+{
+    const Scpb__AssignmentCreate *b = op->assignment_create;
+    for (size_t i = 0; i < b->n_inspectors; i++) {
+        sc_status rc = t->s->vt->assignee_put(t->s, op->entity.data, b->inspectors[i].data, t->err);
         if (rc != SC_OK)
             return rc;
     }
-    switch (op->body_case) {
-    case K_(ORG_CREATE):
-        sd_orgcache_invalidate(&t->c->orgs);
-        return s->vt->code_put(s, T_(ORG_UNIT), op->org_create->code, 0, id, t->err);
-    case K_(TARGET_CREATE):
-        return s->vt->code_put(s, T_(TARGET), op->target_create->code, 0, id, t->err);
-    case K_(USER_CREATE):
-        return s->vt->code_put(s, T_(USER), op->user_create->login, 0, id, t->err);
-    case K_(TEMPLATE_PUBLISH):
-        return s->vt->code_put(s, T_(TEMPLATE), op->template_publish->code,
-                               op->template_publish->version, id, t->err);
-    case K_(DEVICE_ENROLL): {
-        sd_device_row d;
-        memset(&d, 0, sizeof d);
-        memcpy(d.key, op->device_enroll->key.data, SC_KEY_LEN);
-        memcpy(d.device, id, SC_ID_LEN);
-        memcpy(d.user, op->device_enroll->user.data, SC_ID_LEN);
-        d.enrolled_idx = idx;
-        return s->vt->device_put(s, &d, t->err);
+    return SC_OK;
+}
+
+typedef sc_status (*derive_fn)(sd_txn *t, const Scpb__Op *op, uint64_t idx);
+
+#define SRV_DERIVE(refs, derive) derive
+static const derive_fn derive_of[] = {
+#define SC_OPKIND(CASE, member, name, applies, creates, may, photos, audit, check, fold, server)   \
+    SRV_DERIVE server,
+#include "core/opkinds.def"
+#undef SC_OPKIND
+};
+#undef SRV_DERIVE
+
+/*
+ * The rows an accepted op derives besides its entity: a reference for each
+ * photo it names (the table's photos column), and what its kind derives
+ * (codes, devices, assignees).
+ */
+static sc_status derive_tables(sd_txn *t, const sc_op *o, uint64_t idx)
+{
+    const Scpb__Op *op = o->op;
+    const ProtobufCBinaryData *photos = NULL;
+    size_t nphotos = sc_op_photos(op, &photos);
+    for (size_t i = 0; i < nphotos; i++) {
+        sc_status rc =
+            photos[i].len == SC_HASH_LEN
+                ? t->s->vt->photo_ref_put(t->s, photos[i].data, op->entity.data, idx, t->err)
+                : SC_OK;
+        if (rc != SC_OK)
+            return rc;
     }
-    case K_(DEVICE_REVOKE):
-        return s->vt->device_revoke(s, id, idx, t->err);
-    case K_(ASSIGNMENT_CREATE):
-        for (size_t i = 0; i < op->assignment_create->n_inspectors; i++) {
-            sc_status rc =
-                s->vt->assignee_put(s, id, op->assignment_create->inspectors[i].data, t->err);
-            if (rc != SC_OK)
-                return rc;
-        }
-        return SC_OK;
-    default:
-        return SC_OK;
-    }
+    size_t pos = sc_opkind_pos(op->body_case);
+    derive_fn fn = pos < sc_opkinds_n ? derive_of[pos] : NULL;
+    return fn ? fn(t, op, idx) : SC_OK;
 }
 
 sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState *st,

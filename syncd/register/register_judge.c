@@ -24,6 +24,7 @@
 #include "core/ids.h"
 #include "core/merge.h"
 #include "core/names.h"
+#include "core/opkind.h"
 #include "core/policy.h"
 #include "register_internal.h"
 
@@ -261,119 +262,176 @@ static sc_status check_responsible_text(sd_txn *t, const sd_actor *a, const char
     return t->rc;
 }
 
+/* ---- what each kind's body references (the server column of opkinds.def) ---- */
+
+static sc_status refs_org_create(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                                 sd_result *res)
+{
+    const Scpb__OrgCreate *b = op->org_create;
+    if (b->has_parent && !ref(t, a, &b->parent, T_(ORG_UNIT), "parent org unit", res))
+        return t->rc;
+    return code_unique(t, T_(ORG_UNIT), b->code, 0, res, "org unit code");
+}
+
+/* The org unit a target or user belongs to, and the code it claims among those of its type. */
+static sc_status org_and_code(sd_txn *t, const sd_actor *a, const ProtobufCBinaryData *org,
+                              int type, const char *code, const char *what, sd_result *res)
+{
+    if (!ref(t, a, org, T_(ORG_UNIT), "org unit", res))
+        return t->rc;
+    return code_unique(t, type, code, 0, res, what);
+}
+
+static sc_status refs_target_create(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                                    sd_result *res)
+{
+    const Scpb__TargetCreate *b = op->target_create;
+    return org_and_code(t, a, &b->org, T_(TARGET), b->code, "target code", res);
+}
+
+static sc_status refs_user_create(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                                  sd_result *res)
+{
+    const Scpb__UserCreate *b = op->user_create;
+    return org_and_code(t, a, &b->org, T_(USER), b->login, "login", res);
+}
+
+static sc_status refs_device_enroll(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                                    sd_result *res)
+{
+    const Scpb__DeviceEnroll *b = op->device_enroll;
+    if (!ref(t, a, &b->user, T_(USER), "user", res))
+        return t->rc;
+    if (b->key.len != SC_KEY_LEN || memcmp(b->key.data, t->r->server_key, SC_KEY_LEN) == 0)
+        return sd_reject(res, R_(BAD_FIELD), "the server key cannot be enrolled as a device");
+    sd_device_row d;
+    sc_status rc = t->s->vt->device_get(t->s, b->key.data, &d, t->err);
+    if (rc == SC_OK)
+        return sd_reject(res, R_(ENTITY_EXISTS), "this device key is already enrolled");
+    return rc == SC_ERR_NOT_FOUND ? SC_OK : sd_txn_fail(t, rc);
+}
+
+static sc_status refs_template_publish(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                                       sd_result *res)
+{
+    const Scpb__TemplatePublish *b = op->template_publish;
+    return code_unique(t, T_(TEMPLATE), b->code, b->version, res, "score sheet");
+}
+
+static sc_status refs_assignment_create(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                                        sd_result *res)
+{
+    const Scpb__AssignmentCreate *b = op->assignment_create;
+    if (!target_in_scope(t, a, &b->target, 0, NULL, res))
+        return t->rc;
+    for (size_t i = 0; i < b->n_inspectors; i++) {
+        sd_ent *u = ref(t, a, &b->inspectors[i], T_(USER), "inspector", res);
+        if (!u)
+            return t->rc;
+        const Scpb__EntityState *us = sd_ent_state(t, u);
+        if (!us)
+            return t->rc;
+        if (us->kind_case == SCPB__ENTITY_STATE__KIND_USER &&
+            us->user->role != SCPB__ROLE__ROLE_INSPECTOR &&
+            us->user->role != SCPB__ROLE__ROLE_SUPERVISOR)
+            return sd_reject(res, R_(BAD_FIELD), "%s is a %s, not an inspector or supervisor",
+                             us->user->login ? us->user->login : "?",
+                             sc_name_of(&sc_names_role, us->user->role));
+    }
+    if (b->has_template_ && !ref(t, a, &b->template_, T_(TEMPLATE), "score sheet", res))
+        return t->rc;
+    return SC_OK;
+}
+
+static sc_status refs_inspection_open(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                                      sd_result *res)
+{
+    const Scpb__InspectionOpen *b = op->inspection_open;
+    if (!target_in_scope(t, a, &b->target, T_(ASSIGNMENT),
+                         b->has_assignment ? &b->assignment : NULL, res))
+        return t->rc;
+    if (b->has_template_ && !ref(t, a, &b->template_, T_(TEMPLATE), "score sheet", res))
+        return t->rc;
+    if (b->has_assignment) {
+        sd_ent *as = ref(t, a, &b->assignment, T_(ASSIGNMENT), "assignment", res);
+        if (!as)
+            return t->rc;
+        if (!as->row.has_target || memcmp(as->row.target, b->target.data, SC_ID_LEN) != 0)
+            return sd_reject(res, R_(BAD_FIELD), "the assignment is for another target");
+    }
+    return SC_OK;
+}
+
+static sc_status refs_finding_create(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                                     sd_result *res)
+{
+    const Scpb__FindingCreate *b = op->finding_create;
+    if (!target_in_scope(t, a, &b->target, T_(INSPECTION),
+                         b->has_inspection ? &b->inspection : NULL, res))
+        return t->rc;
+    if (b->has_inspection) {
+        sd_ent *in = ref(t, a, &b->inspection, T_(INSPECTION), "inspection", res);
+        if (!in)
+            return t->rc;
+        if (!in->row.has_target || memcmp(in->row.target, b->target.data, SC_ID_LEN) != 0)
+            return sd_reject(res, R_(UNKNOWN_REFERENCE),
+                             "the finding's inspection is of another target");
+    }
+    if (b->has_responsible &&
+        !ref(t, a, &b->responsible, T_(ORG_UNIT), "responsible org unit", res))
+        return t->rc;
+    return SC_OK;
+}
+
+static sc_status refs_item_result(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                                  sd_result *res)
+{
+    return check_items(t, e, &op->item_result, 1, res);
+}
+
+static sc_status refs_inspection_amend(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                                       sd_result *res)
+{
+    return check_items(t, e, op->inspection_amend->results, op->inspection_amend->n_results, res);
+}
+
+static sc_status refs_field_edit(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                                 sd_result *res)
+{
+    if (op->field_edit->field == SCPB__FIELD__FIELD_RESPONSIBLE)
+        return check_responsible_text(t, a, op->field_edit->value, res);
+    return SC_OK;
+}
+
+static sc_status refs_resolve(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                              sd_result *res)
+{
+    if (op->resolve->field == SCPB__FIELD__FIELD_RESPONSIBLE)
+        return check_responsible_text(t, a, op->resolve->value, res);
+    if (op->resolve->field == SCPB__FIELD__FIELD_ITEM && e->row.type == T_(INSPECTION) &&
+        op->resolve->result)
+        return check_items(t, e, &op->resolve->result, 1, res);
+    return SC_OK;
+}
+
+typedef sc_status (*refs_fn)(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                             sd_result *res);
+
+#define SRV_REFS(refs, derive) refs
+static const refs_fn refs_of[] = {
+#define SC_OPKIND(CASE, member, name, applies, creates, may, photos, audit, check, fold, server)   \
+    SRV_REFS server,
+#include "core/opkinds.def"
+#undef SC_OPKIND
+};
+#undef SRV_REFS
+
+/* What the op's body references exists, is visible to the author and fits (the kind's refs). */
 static sc_status check_refs(sd_txn *t, const sd_actor *a, const sc_op *o, sd_ent *e, sd_result *res)
 {
-    const Scpb__Op *op = o->op;
-    switch (op->body_case) {
-    case K_(ORG_CREATE): {
-        const Scpb__OrgCreate *b = op->org_create;
-        if (b->has_parent && !ref(t, a, &b->parent, T_(ORG_UNIT), "parent org unit", res))
-            return t->rc;
-        return code_unique(t, T_(ORG_UNIT), b->code, 0, res, "org unit code");
-    }
-    case K_(TARGET_CREATE): {
-        const Scpb__TargetCreate *b = op->target_create;
-        if (!ref(t, a, &b->org, T_(ORG_UNIT), "org unit", res))
-            return t->rc;
-        return code_unique(t, T_(TARGET), b->code, 0, res, "target code");
-    }
-    case K_(USER_CREATE): {
-        const Scpb__UserCreate *b = op->user_create;
-        if (!ref(t, a, &b->org, T_(ORG_UNIT), "org unit", res))
-            return t->rc;
-        return code_unique(t, T_(USER), b->login, 0, res, "login");
-    }
-    case K_(DEVICE_ENROLL): {
-        const Scpb__DeviceEnroll *b = op->device_enroll;
-        if (!ref(t, a, &b->user, T_(USER), "user", res))
-            return t->rc;
-        if (b->key.len != SC_KEY_LEN || memcmp(b->key.data, t->r->server_key, SC_KEY_LEN) == 0)
-            return sd_reject(res, R_(BAD_FIELD), "the server key cannot be enrolled as a device");
-        sd_device_row d;
-        sc_status rc = t->s->vt->device_get(t->s, b->key.data, &d, t->err);
-        if (rc == SC_OK)
-            return sd_reject(res, R_(ENTITY_EXISTS), "this device key is already enrolled");
-        return rc == SC_ERR_NOT_FOUND ? SC_OK : sd_txn_fail(t, rc);
-    }
-    case K_(TEMPLATE_PUBLISH): {
-        const Scpb__TemplatePublish *b = op->template_publish;
-        return code_unique(t, T_(TEMPLATE), b->code, b->version, res, "score sheet");
-    }
-    case K_(ASSIGNMENT_CREATE): {
-        const Scpb__AssignmentCreate *b = op->assignment_create;
-        if (!target_in_scope(t, a, &b->target, 0, NULL, res))
-            return t->rc;
-        for (size_t i = 0; i < b->n_inspectors; i++) {
-            sd_ent *u = ref(t, a, &b->inspectors[i], T_(USER), "inspector", res);
-            if (!u)
-                return t->rc;
-            const Scpb__EntityState *us = sd_ent_state(t, u);
-            if (!us)
-                return t->rc;
-            if (us->kind_case == SCPB__ENTITY_STATE__KIND_USER &&
-                us->user->role != SCPB__ROLE__ROLE_INSPECTOR &&
-                us->user->role != SCPB__ROLE__ROLE_SUPERVISOR)
-                return sd_reject(res, R_(BAD_FIELD), "%s is a %s, not an inspector or supervisor",
-                                 us->user->login ? us->user->login : "?",
-                                 sc_name_of(&sc_names_role, us->user->role));
-        }
-        if (b->has_template_ && !ref(t, a, &b->template_, T_(TEMPLATE), "score sheet", res))
-            return t->rc;
-        return SC_OK;
-    }
-    case K_(INSPECTION_OPEN): {
-        const Scpb__InspectionOpen *b = op->inspection_open;
-        if (!target_in_scope(t, a, &b->target, T_(ASSIGNMENT),
-                             b->has_assignment ? &b->assignment : NULL, res))
-            return t->rc;
-        if (b->has_template_ && !ref(t, a, &b->template_, T_(TEMPLATE), "score sheet", res))
-            return t->rc;
-        if (b->has_assignment) {
-            sd_ent *as = ref(t, a, &b->assignment, T_(ASSIGNMENT), "assignment", res);
-            if (!as)
-                return t->rc;
-            if (!as->row.has_target || memcmp(as->row.target, b->target.data, SC_ID_LEN) != 0)
-                return sd_reject(res, R_(BAD_FIELD), "the assignment is for another target");
-        }
-        return SC_OK;
-    }
-    case K_(FINDING_CREATE): {
-        const Scpb__FindingCreate *b = op->finding_create;
-        if (!target_in_scope(t, a, &b->target, T_(INSPECTION),
-                             b->has_inspection ? &b->inspection : NULL, res))
-            return t->rc;
-        if (b->has_inspection) {
-            sd_ent *in = ref(t, a, &b->inspection, T_(INSPECTION), "inspection", res);
-            if (!in)
-                return t->rc;
-            if (!in->row.has_target || memcmp(in->row.target, b->target.data, SC_ID_LEN) != 0)
-                return sd_reject(res, R_(UNKNOWN_REFERENCE),
-                                 "the finding's inspection is of another target");
-        }
-        if (b->has_responsible &&
-            !ref(t, a, &b->responsible, T_(ORG_UNIT), "responsible org unit", res))
-            return t->rc;
-        return SC_OK;
-    }
-    case K_(ITEM_RESULT):
-        return check_items(t, e, &op->item_result, 1, res);
-    case K_(INSPECTION_AMEND):
-        return check_items(t, e, op->inspection_amend->results, op->inspection_amend->n_results,
-                           res);
-    case K_(FIELD_EDIT):
-        if (op->field_edit->field == SCPB__FIELD__FIELD_RESPONSIBLE)
-            return check_responsible_text(t, a, op->field_edit->value, res);
-        return SC_OK;
-    case K_(RESOLVE):
-        if (op->resolve->field == SCPB__FIELD__FIELD_RESPONSIBLE)
-            return check_responsible_text(t, a, op->resolve->value, res);
-        if (op->resolve->field == SCPB__FIELD__FIELD_ITEM && e->row.type == T_(INSPECTION) &&
-            op->resolve->result)
-            return check_items(t, e, &op->resolve->result, 1, res);
-        return SC_OK;
-    default:
-        return SC_OK;
-    }
+    size_t pos = sc_opkind_pos(o->op->body_case);
+    refs_fn fn = pos < sc_opkinds_n ? refs_of[pos] : NULL;
+    return fn ? fn(t, a, o->op, e, res) : SC_OK;
 }
 
 /* ---- the batch fold ---- */
@@ -544,6 +602,125 @@ static sc_status judge_entity(sd_txn *t, const sd_actor *a, const Scpb__Op *op, 
 
 /* ---- the verdict ---- */
 
+/* The author: the device that sent the op, enrolled, not revoked, its clock not ahead. */
+static sc_status judge_author(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_result *res)
+{
+    if (op->author.len != SC_KEY_LEN || memcmp(op->author.data, a->p.device, SC_KEY_LEN) != 0)
+        return sd_reject(res, R_(AUTHOR_MISMATCH),
+                         "the op's author is not the device that sent it");
+    if (a->unknown)
+        return sd_reject(res, R_(UNKNOWN_DEVICE), "the author device is not enrolled");
+    if (a->p.revoked)
+        return sd_reject(res, R_(DEVICE_REVOKED), "the author device is revoked");
+    if (sc_hlc_is_ahead(op->hlc, t->now, t->r->cfg.clock_skew_ms))
+        return sd_reject(res, R_(CLOCK_AHEAD),
+                         "device clock is ahead: the op is %lld ms past the server clock (%lld "
+                         "allowed)",
+                         (long long)(SC_HLC_MS(op->hlc) - t->now),
+                         (long long)t->r->cfg.clock_skew_ms);
+    return SC_OK;
+}
+
+/*
+ * The kind, as its entry in the op-kind table says: it applies to the
+ * entity type, and the author's role may make it there.  Then its deps:
+ * none was refused earlier in this request.
+ */
+static sc_status judge_kind(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_result *res)
+{
+    const sc_opkind *k = sc_opkind_of(op->body_case);
+    const char *kname = k ? k->name : "op";
+    int type = (int)op->entity_type;
+    if (!sc_op_kind_applies(op->body_case, op->entity_type))
+        return sd_reject(res, R_(WRONG_ENTITY_TYPE), "%s does not apply to a %s", kname,
+                         sd_type_name(type));
+    if (!sc_policy_allows(a->p.role, op->body_case, op->entity_type)) {
+        const char *role = sc_name_of(&sc_names_role, a->p.role);
+        return sd_reject(res, R_(FORBIDDEN_ROLE), "a %s may not make %s on a %s",
+                         role ? role : "user without a role", kname, sd_type_name(type));
+    }
+    for (size_t d = 0; d < op->n_deps; d++)
+        if (op->deps[d].len == SC_HASH_LEN && sd_refused_has(t, op->deps[d].data))
+            return sd_reject(res, R_(UNKNOWN_DEPENDENCY),
+                             "depends on an op of this request that was rejected");
+    return SC_OK;
+}
+
+/*
+ * A dep must be a logged op of this entity, and those are exactly the
+ * entity's ops as the cache holds them (loaded from the log, plus those
+ * this transaction accepted): no lookup by id in the log is needed.  The
+ * op's HLC is after each dep's, and the entity has room for it.
+ */
+static sc_status judge_deps(const sd_ent *e, const Scpb__Op *op, sd_result *res)
+{
+    int type = (int)op->entity_type;
+    for (size_t d = 0; d < op->n_deps; d++) {
+        size_t j = op->deps[d].len == SC_HASH_LEN ? sd_ent_find_op(e, op->deps[d].data) : e->nops;
+        if (j == e->nops) {
+            char dh[SC_HASH_HEX];
+            sd_hex_id(op->deps[d].data, op->deps[d].len, dh, sizeof dh);
+            return sd_reject(res, R_(UNKNOWN_DEPENDENCY), "dep %.16s is not a logged op of this %s",
+                             dh, sd_type_name(type));
+        }
+        if (e->ops[j]->op->hlc >= op->hlc)
+            return sd_reject(res, R_(HLC_NOT_AFTER_DEPS),
+                             "the op's HLC is not after the HLC of its dep at log index %llu",
+                             (unsigned long long)e->idx[j]);
+    }
+    if (e->exists && e->row.op_count >= SC_ENTITY_OPS_MAX)
+        return sd_reject(res, R_(ENTITY_FULL), "the %s already has %d ops", sd_type_name(type),
+                         SC_ENTITY_OPS_MAX);
+    return SC_OK;
+}
+
+/* The transition: fold the entity's ops with o, and accept o when the fold finds it valid. */
+static sc_status judge_fold(sd_txn *t, sc_op *o, bool own, sd_ent *e, int64_t received_ms,
+                            sd_result *res, bool *taken)
+{
+    size_t n = e->nops + 1;
+    sc_fold_input *in = calloc(n, sizeof *in);
+    if (!in)
+        return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
+    for (size_t i = 0; i < e->nops; i++) {
+        in[i].id = e->ops[i]->id;
+        in[i].op = e->ops[i]->op;
+    }
+    in[n - 1].id = o->id;
+    in[n - 1].op = o->op;
+    sc_fold_out fo;
+    sc_err ferr;
+    sc_err_clear(&ferr);
+    sc_users users = {sd_txn_user_of, t};
+    sc_status rc = sc_fold(t->env, &users, in, n, &fo, &ferr);
+    free(in);
+    if (rc == SC_ERR_LIMIT)
+        return sd_reject(res, R_(ENTITY_FULL), "%s", ferr.msg);
+    if (rc == SC_ERR_REJECTED)
+        return sd_reject(res, ferr.reason ? ferr.reason : R_(UNKNOWN_DEPENDENCY), "%s", ferr.msg);
+    if (rc != SC_OK)
+        return sd_txn_fail(
+            t, sc_err_set(t->err, rc == SC_ERR_NOMEM || rc == SC_ERR_STORAGE ? rc : SC_ERR_INTERNAL,
+                          0, "register: fold failed: %s", ferr.msg));
+    if (fo.why[n - 1]) {
+        sd_reject(res, R_(INVALID_TRANSITION), "%s", fo.why[n - 1]);
+        sc_fold_out_dispose(t->env, &fo);
+        return SC_OK;
+    }
+    Scpb__EntityState *st = fo.state;
+    fo.state = NULL;
+    sc_fold_out_dispose(t->env, &fo);
+    rc = sd_accept(t, o, own, e, st, received_ms, res);
+    if (rc != SC_OK) {
+        /* sd_accept() hands st to the cache only on success. */
+        if (e->state != st)
+            sc_state_free(t->env, st);
+        return rc;
+    }
+    *taken = own;
+    return SC_OK;
+}
+
 sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t received_ms,
                       sd_result *res, bool *taken)
 {
@@ -574,39 +751,11 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
         return SC_OK;
     }
 
-    if (op->author.len != SC_KEY_LEN || memcmp(op->author.data, a->p.device, SC_KEY_LEN) != 0)
-        return sd_reject(res, R_(AUTHOR_MISMATCH),
-                         "the op's author is not the device that sent it");
-    if (a->unknown)
-        return sd_reject(res, R_(UNKNOWN_DEVICE), "the author device is not enrolled");
-    if (a->p.revoked)
-        return sd_reject(res, R_(DEVICE_REVOKED), "the author device is revoked");
-    if (sc_hlc_is_ahead(op->hlc, t->now, t->r->cfg.clock_skew_ms))
-        return sd_reject(res, R_(CLOCK_AHEAD),
-                         "device clock is ahead: the op is %lld ms past the server clock (%lld "
-                         "allowed)",
-                         (long long)(SC_HLC_MS(op->hlc) - t->now),
-                         (long long)t->r->cfg.clock_skew_ms);
-
-    Scpb__Op__BodyCase kind = op->body_case;
-    int type = (int)op->entity_type;
-    const char *kname = sc_name_of(&sc_names_op_kind, (int)kind);
-    if (!kname)
-        kname = "op";
-    if (!sc_op_kind_applies(kind, op->entity_type))
-        return sd_reject(res, R_(WRONG_ENTITY_TYPE), "%s does not apply to a %s", kname,
-                         sd_type_name(type));
-    if (!sc_policy_allows(a->p.role, kind, op->entity_type)) {
-        const char *role = sc_name_of(&sc_names_role, a->p.role);
-        return sd_reject(res, R_(FORBIDDEN_ROLE), "a %s may not make %s on a %s",
-                         role ? role : "user without a role", kname, sd_type_name(type));
-    }
-
-    for (size_t d = 0; d < op->n_deps; d++)
-        if (op->deps[d].len == SC_HASH_LEN && sd_refused_has(t, op->deps[d].data))
-            return sd_reject(res, R_(UNKNOWN_DEPENDENCY),
-                             "depends on an op of this request that was rejected");
-
+    /* In the order of docs/protocol.md §5: the first failing check names the reason. */
+    if ((rc = judge_author(t, a, op, res)) != SC_OK || res->reason != 0)
+        return rc;
+    if ((rc = judge_kind(t, a, op, res)) != SC_OK || res->reason != 0)
+        return rc;
     rc = judge_entity(t, a, op, e, res);
     if (rc != SC_OK || res->reason != 0)
         return rc;
@@ -619,79 +768,18 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
     if (res->reason != 0)
         return SC_OK;
 
-    /*
-     * A dep must be a logged op of this entity, and those are exactly the
-     * entity's ops as the cache holds them (loaded from the log, plus those
-     * this transaction accepted): no lookup by id in the log is needed.
-     */
-    for (size_t d = 0; d < op->n_deps; d++) {
-        size_t j = op->deps[d].len == SC_HASH_LEN ? sd_ent_find_op(e, op->deps[d].data) : e->nops;
-        if (j == e->nops) {
-            char dh[SC_HASH_HEX];
-            sd_hex_id(op->deps[d].data, op->deps[d].len, dh, sizeof dh);
-            return sd_reject(res, R_(UNKNOWN_DEPENDENCY), "dep %.16s is not a logged op of this %s",
-                             dh, sd_type_name(type));
-        }
-        if (e->ops[j]->op->hlc >= op->hlc)
-            return sd_reject(res, R_(HLC_NOT_AFTER_DEPS),
-                             "the op's HLC is not after the HLC of its dep at log index %llu",
-                             (unsigned long long)e->idx[j]);
-    }
-    if (e->exists && e->row.op_count >= SC_ENTITY_OPS_MAX)
-        return sd_reject(res, R_(ENTITY_FULL), "the %s already has %d ops", sd_type_name(type),
-                         SC_ENTITY_OPS_MAX);
+    if ((rc = judge_deps(e, op, res)) != SC_OK || res->reason != 0)
+        return rc;
     /* Inspections and findings: the verdict of the batch fold, the state folded later. */
     const sd_verdict *v = batch_verdict(t, e, o);
     if (t->rc != SC_OK)
         return t->rc;
-    if (v) {
-        if (v->why)
-            return sd_reject(res, R_(INVALID_TRANSITION), "%s", v->why);
-        rc = sd_accept(t, o, own, e, NULL, received_ms, res);
-        if (rc == SC_OK)
-            *taken = own;
-        return rc;
-    }
-
-    size_t n = e->nops + 1;
-    sc_fold_input *in = calloc(n, sizeof *in);
-    if (!in)
-        return sd_txn_fail(t, sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
-    for (size_t i = 0; i < e->nops; i++) {
-        in[i].id = e->ops[i]->id;
-        in[i].op = e->ops[i]->op;
-    }
-    in[n - 1].id = o->id;
-    in[n - 1].op = op;
-    sc_fold_out fo;
-    sc_err ferr;
-    sc_err_clear(&ferr);
-    sc_users users = {sd_txn_user_of, t};
-    rc = sc_fold(t->env, &users, in, n, &fo, &ferr);
-    free(in);
-    if (rc == SC_ERR_LIMIT)
-        return sd_reject(res, R_(ENTITY_FULL), "%s", ferr.msg);
-    if (rc == SC_ERR_REJECTED)
-        return sd_reject(res, ferr.reason ? ferr.reason : R_(UNKNOWN_DEPENDENCY), "%s", ferr.msg);
-    if (rc != SC_OK)
-        return sd_txn_fail(
-            t, sc_err_set(t->err, rc == SC_ERR_NOMEM || rc == SC_ERR_STORAGE ? rc : SC_ERR_INTERNAL,
-                          0, "register: fold failed: %s", ferr.msg));
-    if (fo.why[n - 1]) {
-        sd_reject(res, R_(INVALID_TRANSITION), "%s", fo.why[n - 1]);
-        sc_fold_out_dispose(t->env, &fo);
-        return SC_OK;
-    }
-    Scpb__EntityState *st = fo.state;
-    fo.state = NULL;
-    sc_fold_out_dispose(t->env, &fo);
-    rc = sd_accept(t, o, own, e, st, received_ms, res);
-    if (rc != SC_OK) {
-        /* sd_accept() hands st to the cache only on success. */
-        if (e->state != st)
-            sc_state_free(t->env, st);
-        return rc;
-    }
-    *taken = own;
-    return SC_OK;
+    if (!v)
+        return judge_fold(t, o, own, e, received_ms, res, taken);
+    if (v->why)
+        return sd_reject(res, R_(INVALID_TRANSITION), "%s", v->why);
+    rc = sd_accept(t, o, own, e, NULL, received_ms, res);
+    if (rc == SC_OK)
+        *taken = own;
+    return rc;
 }

@@ -246,12 +246,15 @@ static sc_status step_3_to_4(migration *m)
     sc_status rc = exec(m, SD_SQL_PHOTO_REFS, "create the photo references table");
     if (rc != SC_OK)
         return rc;
+    /* The kinds whose ops name photos: the op-kind table's photos column. */
+    char kinds[96] = "";
+    for (size_t k = 0, at = 0; k < sc_opkinds_n && at < sizeof kinds; k++)
+        if (sc_opkinds[k].photos != SC_PHOTOS_NONE)
+            at += (size_t)snprintf(kinds + at, sizeof kinds - at, "%s%d", at ? ", " : "",
+                                   (int)sc_opkinds[k].kind);
     char sql[256];
-    snprintf(sql, sizeof sql,
-             "SELECT idx, entity, signed FROM ops WHERE kind IN (%d, %d, %d, %d, %d) ORDER BY idx",
-             (int)SCPB__OP__BODY_PHOTO_ATTACH, (int)SCPB__OP__BODY_FINDING_CREATE,
-             (int)SCPB__OP__BODY_RECTIFICATION_REPORT, (int)SCPB__OP__BODY_REVISIT,
-             (int)SCPB__OP__BODY_INSPECTION_SUBMIT);
+    snprintf(sql, sizeof sql, "SELECT idx, entity, signed FROM ops WHERE kind IN (%s) ORDER BY idx",
+             kinds);
     int64_t total = 0;
     char count_sql[256];
     snprintf(count_sql, sizeof count_sql, "SELECT count(*) FROM (%.200s)", sql);

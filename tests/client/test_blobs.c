@@ -194,21 +194,14 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("blobs");
-    TCase *tc = tcase_create("photo_is_hashed_and_stored");
-    tcase_add_test(tc, photo_is_hashed_and_stored);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("mime_from_magic");
-    tcase_add_test(tc, mime_from_magic);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("unreadable_photo_changes_nothing");
-    tcase_add_test(tc, unreadable_photo_changes_nothing);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("evidence_pending_follows_the_store");
-    tcase_add_test(tc, evidence_pending_follows_the_store);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("store_is_private");
-    tcase_add_test(tc, store_is_private);
-    suite_add_tcase(s, tc);
+    const sct_case cases[] = {
+        {"photo_is_hashed_and_stored", photo_is_hashed_and_stored},
+        {"mime_from_magic", mime_from_magic},
+        {"unreadable_photo_changes_nothing", unreadable_photo_changes_nothing},
+        {"evidence_pending_follows_the_store", evidence_pending_follows_the_store},
+        {"store_is_private", store_is_private},
+    };
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

@@ -18,30 +18,13 @@
 #include "sctest_server.h"
 #include "spotcheck.h"
 
-static char tmp[512], data[600];
-static sct_fixture fx;
-static sct_server srv;
+static sct_live L;             /* the register and its syncd, made anew for each test */
 static int64_t tablet_skew_ms; /* the tablet's clock minus the real one */
 
 static int64_t tablet_now(void *ctx)
 {
     (void)ctx;
     return sct_now_ms() + tablet_skew_ms;
-}
-
-static void setup(void)
-{
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(data, sizeof data, "%s/data", tmp);
-    sct_fixture_make(&fx, data);
-    sct_server_start(&srv, data, NULL);
-}
-
-static void teardown(void)
-{
-    if (srv.pid > 0)
-        ck_assert_int_eq(sct_server_stop(&srv), 0);
-    sct_rmtree(tmp);
 }
 
 /* A handle on the replica `name` with the tablet's clock; enrolled as inspector1 when new. */
@@ -52,13 +35,13 @@ static sc_client *tablet(const char *name, bool enroll)
     o.now_ms = tablet_now;
     o.backoff_ms = 10;
     char path[700], err[256];
-    snprintf(path, sizeof path, "%s/%s.db", tmp, name);
+    snprintf(path, sizeof path, "%s/%s.db", L.tmp, name);
     sc_client *c = NULL;
     ck_assert_msg(sc_client_open(path, &o, &c, err, sizeof err) == SC_OK, "%s", err);
     if (enroll) {
         char code[64];
-        sct_fixture_code(data, "inspector1", code, sizeof code);
-        ck_assert_msg(sc_enroll(c, srv.url, code, name, NULL, 0, NULL) == SC_OK, "enroll: %s",
+        sct_fixture_code(L.data, "inspector1", code, sizeof code);
+        ck_assert_msg(sc_enroll(c, L.srv.url, code, name, NULL, 0, NULL) == SC_OK, "enroll: %s",
                       sc_client_errmsg(c));
         /* The targets and the rest of what the user may see. */
         ck_assert_msg(sc_sync(c, NULL, NULL, NULL) == SC_OK, "first sync: %s",
@@ -70,7 +53,7 @@ static sc_client *tablet(const char *name, bool enroll)
 /* Lines of syncd's log refusing a request for its time. */
 static unsigned time_refusals(void)
 {
-    FILE *f = fopen(srv.log, "r");
+    FILE *f = fopen(L.srv.log, "r");
     ck_assert_ptr_nonnull(f);
     char line[8192];
     unsigned n = 0;
@@ -130,14 +113,14 @@ START_TEST(server_restarted)
     sc_client *c = tablet("restart", true);
     record_and_sync(c, "before the restart");
     char listen[64];
-    snprintf(listen, sizeof listen, "127.0.0.1:%u", (unsigned)srv.port);
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", (unsigned)L.srv.port);
     const char *extra[] = {"--listen", listen, NULL};
     for (int clean = 0; clean < 2; clean++) {
         if (clean)
-            ck_assert_int_eq(sct_server_stop(&srv), 0);
+            ck_assert_int_eq(sct_server_stop(&L.srv), 0);
         else
-            sct_server_kill(&srv);
-        sct_server_start(&srv, data, extra);
+            sct_server_kill(&L.srv);
+        sct_server_start(&L.srv, L.data, extra);
         record_and_sync(c, clean ? "after a clean restart" : "after kill -9");
     }
     sc_client_close(c);
@@ -147,20 +130,14 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("client/clock");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    sct_live_use(&L);
+    const sct_case cases[] = {
         {"clock_behind_the_server", clock_behind_the_server},
         {"clock_ahead_of_the_server", clock_ahead_of_the_server},
         {"server_restarted", server_restarted},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){.setup = sct_live_setup, .teardown = sct_live_teardown});
     return s;
 }
 

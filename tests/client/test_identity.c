@@ -90,18 +90,13 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("identity");
-    TCase *tc = tcase_create("encrypted_key_needs_its_passphrase");
-    tcase_add_test(tc, encrypted_key_needs_its_passphrase);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("plain_key_needs_nothing");
-    tcase_add_test(tc, plain_key_needs_nothing);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("enroll_twice_is_refused");
-    tcase_add_test(tc, enroll_twice_is_refused);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("enroll_unreachable_changes_nothing");
-    tcase_add_test(tc, enroll_unreachable_changes_nothing);
-    suite_add_tcase(s, tc);
+    const sct_case cases[] = {
+        {"encrypted_key_needs_its_passphrase", encrypted_key_needs_its_passphrase},
+        {"plain_key_needs_nothing", plain_key_needs_nothing},
+        {"enroll_twice_is_refused", enroll_twice_is_refused},
+        {"enroll_unreachable_changes_nothing", enroll_unreachable_changes_nothing},
+    };
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

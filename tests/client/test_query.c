@@ -193,18 +193,13 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("query");
-    TCase *tc = tcase_create("score_and_veto");
-    tcase_add_test(tc, score_and_veto);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("overdue_uses_the_injected_clock");
-    tcase_add_test(tc, overdue_uses_the_injected_clock);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("filters_and_review_queue");
-    tcase_add_test(tc, filters_and_review_queue);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("show_history_and_unknown_ids");
-    tcase_add_test(tc, show_history_and_unknown_ids);
-    suite_add_tcase(s, tc);
+    const sct_case cases[] = {
+        {"score_and_veto", score_and_veto},
+        {"overdue_uses_the_injected_clock", overdue_uses_the_injected_clock},
+        {"filters_and_review_queue", filters_and_review_queue},
+        {"show_history_and_unknown_ids", show_history_and_unknown_ids},
+    };
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

@@ -389,10 +389,7 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("record");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"inspection_draft_then_submitted", inspection_draft_then_submitted},
         {"deps_are_heads_and_hlc_ticks", deps_are_heads_and_hlc_ticks},
         {"references_are_checked_locally", references_are_checked_locally},
@@ -407,11 +404,7 @@ static Suite *suite(void)
         {"conflict_then_resolve", conflict_then_resolve},
         {"not_enrolled_refuses", not_enrolled_refuses},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

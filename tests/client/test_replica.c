@@ -194,21 +194,14 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("replica");
-    TCase *tc = tcase_create("outbox_survives_reopen_in_causal_order");
-    tcase_add_test(tc, outbox_survives_reopen_in_causal_order);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("allocation_failures_change_nothing");
-    tcase_add_test(tc, allocation_failures_change_nothing);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("crash_mid_transaction_keeps_outbox");
-    tcase_add_test(tc, crash_mid_transaction_keeps_outbox);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("not_a_replica_is_refused");
-    tcase_add_test(tc, not_a_replica_is_refused);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("replica_is_private");
-    tcase_add_test(tc, replica_is_private);
-    suite_add_tcase(s, tc);
+    const sct_case cases[] = {
+        {"outbox_survives_reopen_in_causal_order", outbox_survives_reopen_in_causal_order},
+        {"allocation_failures_change_nothing", allocation_failures_change_nothing},
+        {"crash_mid_transaction_keeps_outbox", crash_mid_transaction_keeps_outbox},
+        {"not_a_replica_is_refused", not_a_replica_is_refused},
+        {"replica_is_private", replica_is_private},
+    };
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

@@ -1790,13 +1790,228 @@ START_TEST(upload_chunks_keep_under_syncds_chunk_max)
 }
 END_TEST
 
+/* ---- cancelling a sync ---- */
+
+/* What a failed sync must leave as it was. */
+typedef struct replica_snap {
+    long long outbox, ops, pending, rejected;
+    char replica_hash[SC_HASH_HEX_LEN];
+    long long cp_size;
+    char cp_root[SC_HASH_HEX_LEN];
+    uint8_t *cursor;
+    size_t cursor_len;
+} replica_snap;
+
+static void snap_take(sc_client *c, replica_snap *r)
+{
+    char *json = NULL;
+    ck_assert_int_eq(sc_client_status(c, &json), SC_OK);
+    json_t *o = json_loads(json, 0, NULL);
+    sc_json_free(c, json);
+    ck_assert_ptr_nonnull(o);
+    memset(r, 0, sizeof *r);
+    r->outbox = json_integer_value(json_object_get(o, "outbox"));
+    r->ops = json_integer_value(json_object_get(o, "ops"));
+    r->pending = json_integer_value(json_object_get(o, "photos_pending_upload"));
+    r->rejected = json_integer_value(json_object_get(o, "rejected"));
+    snprintf(r->replica_hash, sizeof r->replica_hash, "%s",
+             json_string_value(json_object_get(o, "replica_hash")));
+    json_t *cp = json_object_get(o, "checkpoint");
+    r->cp_size = json_integer_value(json_object_get(cp, "size"));
+    snprintf(r->cp_root, sizeof r->cp_root, "%s", json_string_value(json_object_get(cp, "root")));
+    json_decref(o);
+    ck_assert_int_eq(st_meta_get_alloc(c, "cursor", &r->cursor, &r->cursor_len), SC_OK);
+}
+
+static void snap_expect_same(sc_client *c, replica_snap *before)
+{
+    replica_snap after;
+    snap_take(c, &after);
+    ck_assert_int_eq(after.outbox, before->outbox);
+    ck_assert_int_eq(after.ops, before->ops);
+    ck_assert_int_eq(after.pending, before->pending);
+    ck_assert_int_eq(after.rejected, before->rejected);
+    ck_assert_str_eq(after.replica_hash, before->replica_hash);
+    ck_assert_int_eq(after.cp_size, before->cp_size);
+    ck_assert_str_eq(after.cp_root, before->cp_root);
+    ck_assert_uint_eq(after.cursor_len, before->cursor_len);
+    ck_assert_mem_eq(after.cursor, before->cursor, before->cursor_len);
+    sc_free(&c->env, after.cursor);
+}
+
+/* sc_sync_v2's callback: stop once the photo's first chunk is on the wire. */
+static int cancel_in_first_chunk(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    unsigned *calls = ctx;
+    (void)total;
+    if (strcmp(phase, "upload") != 0)
+        return 0;
+    (*calls)++;
+    return done >= 256 * 1024;
+}
+
+typedef struct canceller {
+    live *l;
+    uint64_t bytes_from;   /* proxy bytes when the sync started */
+    atomic_int fired;      /* the interrupt was sent */
+    atomic_int stop;       /* the sync returned without needing one */
+} canceller;
+
+/* Another thread: once 512 KiB of the photo went through the proxy, interrupt the sync. */
+static void *cancel_from_afar(void *arg)
+{
+    canceller *k = arg;
+    while (!atomic_load(&k->stop)) {
+        sct_proxy_stats st;
+        sct_proxy_get_stats(k->l->px, &st);
+        if (st.bytes >= k->bytes_from + 512 * 1024) {
+            sc_client_interrupt(k->l->c);
+            atomic_store(&k->fired, 1);
+            return NULL;
+        }
+        sct_sleep_ms(5);
+    }
+    return NULL;
+}
+
+/*
+ * A sync cancelled in mid-photo, by its progress callback and then from
+ * another thread while a chunk is on a slow link, returns SC_ERR_CANCELLED
+ * and leaves the replica as a failed sync does: the rounds applied before
+ * stay, and from there the outbox, the ops, the cursor, the checkpoint and
+ * the pending photo are exactly as before the cancelled sync.  The next
+ * sync completes, and the photo's upload resumed: syncd accepted each of
+ * its bytes once.
+ */
+START_TEST(sync_cancelled_mid_photo_changes_nothing)
+{
+    live l;
+    live_start(&l, NULL);
+    l.c->opt.retries = 5;
+    char sha[SC_HASH_HEX_LEN];
+    live_photo(&l, "cancel", 6000000, sha);
+    /* The callback stops the sync inside the first chunk; the check and the photo's op went. */
+    unsigned calls = 0;
+    char *json = NULL;
+    sc_status st = sc_sync_v2(l.c, cancel_in_first_chunk, &calls, &json);
+    ck_assert_msg(st == SC_ERR_CANCELLED, "sync: %s: %s", sc_status_name(st),
+                  sc_client_errmsg(l.c));
+    ck_assert_ptr_null(json);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(l.c), "progress callback"));
+    ck_assert_uint_ge(calls, 1);
+    replica_snap before;
+    snap_take(l.c, &before);
+    ck_assert_int_eq(before.outbox, 0);
+    ck_assert_int_eq(before.pending, 1);
+    /* Then a slow link, and an interrupt from another thread while a chunk crawls over it. */
+    sct_proxy_opts slow = {.seed = 1, .rate_bps = 1024 * 1024};
+    sct_proxy_set_opts(l.px, &slow);
+    sct_proxy_stats ps;
+    sct_proxy_get_stats(l.px, &ps);
+    canceller k = {.l = &l, .bytes_from = ps.bytes};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, cancel_from_afar, &k), 0);
+    st = sc_sync(l.c, NULL, NULL, &json);
+    atomic_store(&k.stop, 1);
+    pthread_join(th, NULL);
+    ck_assert_msg(st == SC_ERR_CANCELLED, "sync: %s: %s", sc_status_name(st),
+                  sc_client_errmsg(l.c));
+    ck_assert(atomic_load(&k.fired));
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(l.c), "sc_client_interrupt"));
+    snap_expect_same(l.c, &before);
+    /* An interrupt between calls is forgotten when the next starts: it completes. */
+    sc_client_interrupt(l.c);
+    sct_proxy_set_opts(l.px, &l.clean);
+    live_sync(&l);
+    replica_snap done;
+    snap_take(l.c, &done);
+    ck_assert_int_eq(done.pending, 0);
+    ck_assert_int_eq(done.outbox, 0);
+    sc_free(&l.c->env, done.cursor);
+    sc_free(&l.c->env, before.cursor);
+    live_stop(&l);
+    size_t got[64], sum = 0;
+    int n = logged_chunks(l.sv.log, sha, got, 64);
+    for (int i = 0; i < n; i++)
+        sum += got[i];
+    ck_assert_uint_eq(sum, 6000000);
+    sct_rmtree(l.tmp);
+}
+END_TEST
+
+/* ---- a new URL for the server ---- */
+
+/*
+ * The same register at another URL (syncd itself rather than the proxy in
+ * front of it): the replica moves, keeps everything, and syncs there.  A
+ * URL serving another register (one where this device's key is enrolled
+ * too, so it answers) is refused for its checkpoint, and the URL kept.
+ */
+START_TEST(set_url_moves_only_to_the_same_register)
+{
+    live l;
+    live_start(&l, NULL);
+    replica_snap before;
+    snap_take(l.c, &before);
+    char proxied[64];
+    sct_proxy_url(l.px, proxied, sizeof proxied);
+    char *json = NULL;
+    sc_status st = sc_server_set_url(l.c, l.sv.url, &json);
+    ck_assert_msg(st == SC_OK, "set-url: %s: %s", sc_status_name(st), sc_client_errmsg(l.c));
+    json_t *o = json_loads(json, 0, NULL);
+    sc_json_free(l.c, json);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "server")), l.sv.url);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "previous")), proxied);
+    json_decref(o);
+    snap_expect_same(l.c, &before);
+    /* The check opened by live_start goes to the register at the new URL. */
+    live_sync(&l);
+    sc_free(&l.c->env, before.cursor);
+    snap_take(l.c, &before);
+    ck_assert_int_eq(before.outbox, 0);
+    /* Another register, where this device's key is enrolled too: not this replica's log. */
+    char tmp2[512], data2[600], code[64];
+    sct_tempdir(tmp2, sizeof tmp2);
+    snprintf(data2, sizeof data2, "%s/data", tmp2);
+    sct_fixture other;
+    sct_fixture_make(&other, data2);
+    sct_server sv2;
+    sct_server_start(&sv2, data2, NULL);
+    sct_fixture_code(data2, "inspector1", code, sizeof code);
+    sct_client hc;
+    sct_client_init(&hc, sv2.url, l.c->key);
+    ck_assert_int_eq(sct_enroll(&hc, code, l.c->key, "same key", NULL), 200);
+    sct_client_dispose(&hc);
+    st = sc_server_set_url(l.c, sv2.url, &json);
+    ck_assert_msg(st == SC_ERR_CHECKPOINT, "set-url to another register: %s: %s",
+                  sc_status_name(st), sc_client_errmsg(l.c));
+    ck_assert_ptr_null(json);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(l.c), "does not serve this replica's register"));
+    snap_expect_same(l.c, &before);
+    char *status = NULL;
+    ck_assert_int_eq(sc_client_status(l.c, &status), SC_OK);
+    o = json_loads(status, 0, NULL);
+    sc_json_free(l.c, status);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "server")), l.sv.url);
+    json_decref(o);
+    /* A URL that is not one, and one nobody answers: refused, nothing saved. */
+    ck_assert_int_eq(sc_server_set_url(l.c, "ftp://127.0.0.1:1", NULL), SC_ERR_INVALID_ARG);
+    ck_assert_int_eq(sct_server_stop(&sv2), 0);
+    l.c->opt.retries = 0;
+    ck_assert_int_eq(sc_server_set_url(l.c, sv2.url, NULL), SC_ERR_NETWORK);
+    snap_expect_same(l.c, &before);
+    live_sync(&l);
+    sc_free(&l.c->env, before.cursor);
+    live_stop(&l);
+    sct_rmtree(tmp2);
+    sct_rmtree(l.tmp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sync");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"push_pull_and_photos", push_pull_and_photos},
         {"pulls_other_devices_ops_and_photos", pulls_other_devices_ops_and_photos},
         {"rejected_ops_leave_the_state", rejected_ops_leave_the_state},
@@ -1819,26 +2034,16 @@ static Suite *suite(void)
         {"upload_chunks_shrink_to_the_servers_limit", upload_chunks_shrink_to_the_servers_limit},
         {"upload_waits_while_the_server_is_busy", upload_waits_while_the_server_is_busy},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     /* Against a real syncd: a register to make and a process to start, under the sanitizers. */
-    struct {
-        const char *name;
-        const TTest *t;
-    } live_cases[] = {
+    const sct_case live_cases[] = {
         {"upload_chunks_adapt_against_syncd_through_cuts",
          upload_chunks_adapt_against_syncd_through_cuts},
         {"upload_chunks_keep_under_syncds_chunk_max", upload_chunks_keep_under_syncds_chunk_max},
+        {"sync_cancelled_mid_photo_changes_nothing", sync_cancelled_mid_photo_changes_nothing},
+        {"set_url_moves_only_to_the_same_register", set_url_moves_only_to_the_same_register},
     };
-    for (size_t i = 0; i < sizeof live_cases / sizeof live_cases[0]; i++) {
-        TCase *tc = tcase_create(live_cases[i].name);
-        tcase_set_timeout(tc, 180);
-        tcase_add_test(tc, live_cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, live_cases, SCT_COUNT(live_cases), &(sct_tcase_opts){.timeout_s = 180});
     return s;
 }
 

@@ -383,27 +383,16 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("verify");
-    TCase *tc = tcase_create("clean_replica_verifies");
-    tcase_add_test(tc, clean_replica_verifies);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("tampered_op_is_found");
-    tcase_add_test(tc, tampered_op_is_found);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("tampered_state_is_found");
-    tcase_add_test(tc, tampered_state_is_found);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("bundle_verifies_offline");
-    tcase_add_test(tc, bundle_verifies_offline);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("bundle_names_the_first_bad_entry");
-    tcase_add_test(tc, bundle_names_the_first_bad_entry);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("receipts_are_checked_again");
-    tcase_add_test(tc, receipts_are_checked_again);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("status_reports_the_replica_hash");
-    tcase_add_test(tc, status_reports_the_replica_hash);
-    suite_add_tcase(s, tc);
+    const sct_case cases[] = {
+        {"clean_replica_verifies", clean_replica_verifies},
+        {"tampered_op_is_found", tampered_op_is_found},
+        {"tampered_state_is_found", tampered_state_is_found},
+        {"bundle_verifies_offline", bundle_verifies_offline},
+        {"bundle_names_the_first_bad_entry", bundle_names_the_first_bad_entry},
+        {"receipts_are_checked_again", receipts_are_checked_again},
+        {"status_reports_the_replica_hash", status_reports_the_replica_hash},
+    };
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

@@ -708,10 +708,7 @@ END_TEST
 static Suite *checkpoint_suite(void)
 {
     Suite *s = suite_create("core/checkpoint");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const sct_case cases[] = {
         {"key_id_vectors", test_key_id_vectors},
         {"sign_raw_vector", test_sign_raw_vector},
         {"sumdb_checkpoint", test_sumdb_checkpoint},
@@ -727,11 +724,7 @@ static Suite *checkpoint_suite(void)
         {"size_limit", test_size_limit},
         {"sign_arguments", test_sign_arguments},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

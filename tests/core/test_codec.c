@@ -1802,10 +1802,7 @@ END_TEST
 static Suite *codec_suite(void)
 {
     Suite *s = suite_create("codec");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const sct_case cases[] = {
         {"valid_ops_of_every_kind", valid_ops_of_every_kind},
         {"structural_rules", structural_rules},
         {"check_arguments", check_arguments},
@@ -1827,12 +1824,8 @@ static Suite *codec_suite(void)
         {"utf8", utf8},
         {"fuzz_seeds", fuzz_seeds},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){.setup = setup, .teardown = teardown});
     return s;
 }
 

@@ -157,19 +157,12 @@ END_TEST
 static Suite *date_suite(void)
 {
     Suite *s = suite_create("date");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const sct_case cases[] = {
         {"known_dates", known_dates}, {"invalid_dates", invalid_dates},
         {"round_trip", round_trip},   {"format_clamps", format_clamps},
         {"from_ms", from_ms},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

@@ -112,10 +112,7 @@ END_TEST
 static Suite *hlc_suite(void)
 {
     Suite *s = suite_create("hlc");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const sct_case cases[] = {
         {"pack", pack},
         {"tick", tick},
         {"tick_counter_carry", tick_counter_carry},
@@ -124,11 +121,7 @@ static Suite *hlc_suite(void)
         {"observe", observe},
         {"is_ahead", is_ahead},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

@@ -239,10 +239,7 @@ END_TEST
 static Suite *ids_suite(void)
 {
     Suite *s = suite_create("ids");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const sct_case cases[] = {
         {"uuid7_layout", uuid7_layout},
         {"uuid7_random_bits", uuid7_random_bits},
         {"uuid7_order", uuid7_order},
@@ -252,11 +249,7 @@ static Suite *ids_suite(void)
         {"hex_round_trip", hex_round_trip},
         {"hex_bad_inputs", hex_bad_inputs},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

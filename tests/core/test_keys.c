@@ -472,10 +472,7 @@ END_TEST
 static Suite *keys_suite(void)
 {
     Suite *s = suite_create("keys");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const sct_case cases[] = {
         {"rfc8032_vectors", rfc8032_vectors},
         {"sign_with_domain", sign_with_domain},
         {"verify_rejects", verify_rejects},
@@ -488,11 +485,7 @@ static Suite *keys_suite(void)
         {"keyfile_limits_refused", keyfile_limits_refused},
         {"keyfile_small_buffer", keyfile_small_buffer},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

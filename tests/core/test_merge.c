@@ -1150,10 +1150,7 @@ END_TEST
 static Suite *merge_suite(void)
 {
     Suite *s = suite_create("merge");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const sct_case cases[] = {
         {"lifecycle", lifecycle_happy_path},
         {"invalid_transitions", invalid_transitions_are_refused_with_reasons},
         {"fixed_on_spot", fixed_on_spot_starts_submitted},
@@ -1171,13 +1168,8 @@ static Suite *merge_suite(void)
         {"convergence", random_replicas_converge},
         {"alloc_failure", every_allocation_failure_is_clean},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 900);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){.setup = setup, .teardown = teardown, .timeout_s = 900});
     return s;
 }
 

@@ -1403,10 +1403,7 @@ END_TEST
 static Suite *merkle_suite(void)
 {
     Suite *s = suite_create("core/merkle");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const sct_case cases[] = {
         {"hash_vectors", test_hash_vectors},
         {"root_vectors", test_root_vectors},
         {"inclusion_vectors", test_inclusion_vectors},
@@ -1426,11 +1423,7 @@ static Suite *merkle_suite(void)
         {"multi_large", test_multi_large},
         {"multi_bounds", test_multi_bounds},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

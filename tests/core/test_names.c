@@ -144,20 +144,13 @@ END_TEST
 static Suite *names_suite(void)
 {
     Suite *s = suite_create("names");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const sct_case cases[] = {
         {"every_enum_value_named", every_enum_value_named},
         {"op_kinds_named_by_oneof_field", op_kinds_named_by_oneof_field},
         {"examples", examples},
         {"parse_is_exact", parse_is_exact},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

@@ -227,10 +227,7 @@ END_TEST
 static Suite *policy_suite(void)
 {
     Suite *s = suite_create("policy");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const sct_case cases[] = {
         {"whole_table", whole_table},
         {"inspector", inspector},
         {"supervisor", supervisor},
@@ -239,11 +236,7 @@ static Suite *policy_suite(void)
         {"photo_attach_on_some_type", photo_attach_on_some_type},
         {"admin", admin},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

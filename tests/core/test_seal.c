@@ -392,21 +392,14 @@ END_TEST
 static Suite *seal_suite(void)
 {
     Suite *s = suite_create("core/seal");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
+    const sct_case cases[] = {
         {"digests_follow_the_definition", digests_follow_the_definition},
         {"every_field_moves_the_seal", every_field_moves_the_seal},
         {"sign_open_and_refuse", sign_open_and_refuse},
         {"later_fields_are_ignored_missing_ones_are_not",
          later_fields_are_ignored_missing_ones_are_not},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

@@ -536,10 +536,10 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("convergence");
-    TCase *tc = tcase_create("twenty_devices_converge");
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, twenty_devices_converge);
-    suite_add_tcase(s, tc);
+    const sct_case cases[] = {
+        {"twenty_devices_converge", twenty_devices_converge},
+    };
+    sct_suite_add(s, cases, SCT_COUNT(cases), &(sct_tcase_opts){.timeout_s = 600});
     return s;
 }
 

@@ -35,28 +35,22 @@
 #include "sctest_reliab.h"
 #include "sctest_server.h"
 
-static char tmp[512], data[600];
-static sct_fixture fx;
-static sct_server srv;
+static sct_live L; /* the register and its syncd, made anew for each test */
 static sct_proxy *px;
 static char url[64];
 
 static void setup(void)
 {
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(data, sizeof data, "%s/data", tmp);
-    sct_fixture_make(&fx, data);
-    sct_server_start(&srv, data, NULL);
+    sct_live_open(&L, true);
     sct_proxy_opts honest = {.seed = 11};
-    px = sct_proxy_start(srv.port, &honest);
+    px = sct_proxy_start(L.srv.port, &honest);
     sct_proxy_url(px, url, sizeof url);
 }
 
 static void teardown(void)
 {
     sct_proxy_stop(px);
-    ck_assert_int_eq(sct_server_stop(&srv), 0);
-    sct_rmtree(tmp);
+    sct_live_close(&L, false);
 }
 
 /* ---- the CLI ---- */
@@ -88,7 +82,7 @@ static int cli_v(const char *db, char **out, const char *const *args)
         argv[argc++] = args[i];
     argv[argc] = NULL;
     char path[700];
-    snprintf(path, sizeof path, "%s/cli.out", tmp);
+    snprintf(path, sizeof path, "%s/cli.out", L.tmp);
     remove(path);
     int st = sct_wait_pid(sct_spawn(argv, path), 120000);
     FILE *f = fopen(path, "rb");
@@ -155,8 +149,8 @@ static void enroll(const char *name, const char *login, char *db, size_t cap,
                    uint8_t dev[SC_ID_LEN])
 {
     char code[64];
-    snprintf(db, cap, "%s/%s.db", tmp, name);
-    sct_fixture_code(data, login, code, sizeof code);
+    snprintf(db, cap, "%s/%s.db", L.tmp, name);
+    sct_fixture_code(L.data, login, code, sizeof code);
     json_t *o = CLI_OK(db, "enroll", "--server", url, "--code", code, "--label", name);
     const char *id = json_string_value(json_object_get(o, "device_id"));
     ck_assert_ptr_nonnull(id);
@@ -229,7 +223,7 @@ static void expect_logged(const char *db, int times)
     sct_replica_view rep;
     sct_reg_view reg;
     sct_replica_read(db, &rep);
-    sct_reg_read(data, &reg);
+    sct_reg_read(L.data, &reg);
     ck_assert_uint_gt(rep.local, 0);
     ck_assert_uint_eq(reg.duplicates, 0);
     for (size_t i = 0; i < rep.local; i++)
@@ -253,7 +247,7 @@ static void push_lie(sct_lie lie, const char *why, bool forwarded)
     char db[700], out[256];
     uint8_t dev[SC_ID_LEN];
     enroll("tablet", "inspector1", db, sizeof db, dev);
-    ck_assert_int_eq(sct_syncd_run(out, sizeof out, "admin", "--data", data, "target", "add",
+    ck_assert_int_eq(sct_syncd_run(out, sizeof out, "admin", "--data", L.data, "target", "add",
                                    "T-NEW", "--name", "新小区", "--org", "junan", "--type",
                                    "compound", NULL),
                      0);
@@ -314,7 +308,7 @@ START_TEST(thinned_pull_is_refused)
     enroll("tablet-a", "inspector1", a, sizeof a, dev_a);
     enroll("tablet-b", "inspector1", b, sizeof b, dev_b);
     json_decref(CLI_OK(a, "sync"));
-    sct_fixture_revoke(data, dev_b);
+    sct_fixture_revoke(L.data, dev_b);
     sct_proxy_opts opts = {.seed = 11, .lie = SCT_LIE_DROP_PULLED, .lies_max = 1};
     sct_proxy_set_opts(px, &opts);
 
@@ -327,7 +321,7 @@ START_TEST(thinned_pull_is_refused)
     device_state d;
     device_state_get(a, &d);
     sct_reg_view reg;
-    sct_reg_read(data, &reg);
+    sct_reg_read(L.data, &reg);
     char want[SC_HASH_HEX_LEN];
     ck_assert_int_eq(sc_hex_encode(reg.replica_hash, SC_HASH_LEN, want, sizeof want), SC_OK);
     ck_assert_int_eq((long long)reg.log_size, d.cp_size);
@@ -340,22 +334,14 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("e2e/lying_network");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"forged_acceptance_keeps_the_ops", forged_acceptance_keeps_the_ops},
         {"replayed_answer_keeps_the_ops", replayed_answer_keeps_the_ops},
         {"forged_rejection_keeps_the_ops", forged_rejection_keeps_the_ops},
         {"thinned_pull_is_refused", thinned_pull_is_refused},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 300);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){.setup = setup, .teardown = teardown, .timeout_s = 300});
     return s;
 }
 

@@ -37,9 +37,8 @@
 
 #define KIB 1024
 
-static char tmp[512], data[600], conf[700];
-static sct_fixture fx;
-static sct_server srv;
+static sct_live L; /* the register and its syncd, made anew for each test */
+static char conf[700];
 /*
  * A tablet keeps the server address it enrolled with; one that must outlive
  * a syncd restart (a new port) enrolls through this proxy, which follows.
@@ -48,11 +47,8 @@ static sct_proxy *px;
 
 static void setup(void)
 {
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(data, sizeof data, "%s/data", tmp);
-    snprintf(conf, sizeof conf, "%s/syncd.conf", tmp);
-    sct_fixture_make(&fx, data);
-    srv.pid = 0;
+    sct_live_open(&L, false);
+    snprintf(conf, sizeof conf, "%s/syncd.conf", L.tmp);
     px = NULL;
 }
 
@@ -60,9 +56,7 @@ static void teardown(void)
 {
     sct_proxy_stop(px);
     px = NULL;
-    if (srv.pid)
-        ck_assert_int_eq(sct_server_stop(&srv), 0);
-    sct_rmtree(tmp);
+    sct_live_close(&L, false);
 }
 
 /* Start syncd with these settings lines (NULL: the defaults). */
@@ -73,15 +67,15 @@ static void start(const char *settings)
     fprintf(f, "%s\n", settings ? settings : "");
     ck_assert_int_eq(fclose(f), 0);
     const char *const extra[] = {"--config", conf, NULL};
-    sct_server_start(&srv, data, extra);
+    sct_server_start(&L.srv, L.data, extra);
     if (px)
-        sct_proxy_set_upstream(px, srv.port);
+        sct_proxy_set_upstream(px, L.srv.port);
 }
 
 static void stop(void)
 {
-    ck_assert_int_eq(sct_server_stop(&srv), 0);
-    srv.pid = 0;
+    ck_assert_int_eq(sct_server_stop(&L.srv), 0);
+    L.srv.pid = 0;
 }
 
 /* ---- devices speaking signed HTTP ---- */
@@ -96,9 +90,9 @@ static void device_enroll(device *d, int seed, const char *login)
 {
     d->key = sct_key(seed);
     d->clock = 0;
-    sct_client_init(&d->c, srv.url, d->key);
+    sct_client_init(&d->c, L.srv.url, d->key);
     char code[64];
-    sct_fixture_code(data, login, code, sizeof code);
+    sct_fixture_code(L.data, login, code, sizeof code);
     ck_assert_int_eq(sct_enroll(&d->c, code, d->key, login, NULL), 200);
 }
 
@@ -106,7 +100,7 @@ static void device_enroll(device *d, int seed, const char *login)
 static void device_reconnect(device *d)
 {
     sct_client_dispose(&d->c);
-    sct_client_init(&d->c, srv.url, d->key);
+    sct_client_init(&d->c, L.srv.url, d->key);
 }
 
 static void device_close(device *d)
@@ -190,7 +184,7 @@ static void partial_path(const device *d, const char *name, char *out, size_t ca
 {
     char dev[2 * SC_KEY_LEN + 1];
     sc_hex_encode(sc_keypair_public(d->key), SC_KEY_LEN, dev, sizeof dev);
-    snprintf(out, cap, "%s/blobs/partial/%s/%s.part", data, dev, name);
+    snprintf(out, cap, "%s/blobs/partial/%s/%s.part", L.data, dev, name);
 }
 
 /* The SHA-256 of d's partial upload of name: it must exist. */
@@ -240,13 +234,13 @@ typedef struct tablet {
 static void tablet_open(tablet *t, const char *name, const char *login)
 {
     char err[256], code[64], url[64];
-    snprintf(t->db, sizeof t->db, "%s/%s.db", tmp, name);
+    snprintf(t->db, sizeof t->db, "%s/%s.db", L.tmp, name);
     sc_client_options opt = {.retries = 1, .backoff_ms = 50, .timeout_ms = 20000};
     ck_assert_msg(sc_client_open(t->db, &opt, &t->c, err, sizeof err) == SC_OK, "open: %s", err);
-    sct_fixture_code(data, login, code, sizeof code);
+    sct_fixture_code(L.data, login, code, sizeof code);
     if (px)
         sct_proxy_url(px, url, sizeof url);
-    ck_assert_msg(sc_enroll(t->c, px ? url : srv.url, code, name, NULL, 0, NULL) == SC_OK,
+    ck_assert_msg(sc_enroll(t->c, px ? url : L.srv.url, code, name, NULL, 0, NULL) == SC_OK,
                   "enroll: %s", sc_client_errmsg(t->c));
     ck_assert_msg(sc_sync(t->c, NULL, NULL, NULL) == SC_OK, "sync: %s", sc_client_errmsg(t->c));
 }
@@ -281,7 +275,7 @@ static void tablet_photo(tablet *t, const char *entity, size_t size, uint32_t se
     char name[65], path[800];
     uint8_t h[SC_HASH_LEN];
     uint8_t *b = photo(size, seed, name, h);
-    snprintf(path, sizeof path, "%s/photo-%u.jpg", tmp, seed);
+    snprintf(path, sizeof path, "%s/photo-%u.jpg", L.tmp, seed);
     FILE *f = fopen(path, "wb");
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(fwrite(b, 1, size, f), size);
@@ -325,7 +319,7 @@ START_TEST(auditor_poisoning_refused)
     /* syncd first takes photos of at most 150,000 bytes: the tablet's 200 KB one is refused. */
     start("blobs.max_size = 150000");
     const sct_proxy_opts clean = {.seed = 1};
-    px = sct_proxy_start(srv.port, &clean);
+    px = sct_proxy_start(L.srv.port, &clean);
     mode_t old = umask(022);
     tablet t;
     tablet_open(&t, "tablet", "inspector1");
@@ -373,12 +367,12 @@ START_TEST(auditor_poisoning_refused)
 
     /* One byte under it, declaring a total of 2: refused before a byte is stored. */
     sct_stored before, after;
-    sct_stored_get(data, &before);
+    sct_stored_get(L.data, &before);
     sct_resp r;
     put(&a, taken, (const uint8_t *)"x", 0, 1, 2, &r);
     refused(&r, 403, "forbidden_role", "may not attach photos");
     sct_resp_dispose(&r);
-    sct_stored_get(data, &after);
+    sct_stored_get(L.data, &after);
     sct_stored_same(&before, &after, "an auditor's photo upload");
     ck_assert_uint_eq(after.partial_bytes, 0);
 
@@ -401,7 +395,7 @@ START_TEST(auditor_poisoning_refused)
     for (int i = 0; i < 3; i++) {
         uint8_t h[SC_HASH_LEN];
         sc_hex_decode(all[i], 64, h, sizeof h);
-        ck_assert_msg(sct_blob_stored(data, h), "photo %d not stored whole", i + 1);
+        ck_assert_msg(sct_blob_stored(L.data, h), "photo %d not stored whole", i + 1);
     }
     /* The supervisor's stray byte is still its own, and it reads the tablet's photo whole. */
     device_reconnect(&s);
@@ -418,7 +412,7 @@ START_TEST(auditor_poisoning_refused)
     sct_resp_dispose(&r);
     char out[8192];
     stop();
-    ck_assert_msg(sct_audit(data, out, sizeof out) == 0, "audit: %s", out);
+    ck_assert_msg(sct_audit(L.data, out, sizeof out) == 0, "audit: %s", out);
     tablet_close(&t);
     device_close(&a);
     device_close(&s);
@@ -439,14 +433,14 @@ START_TEST(junk_final_chunk_keeps_owners_upload)
     uint8_t sha[SC_HASH_LEN], jsha[SC_HASH_LEN];
     uint8_t *d = photo(total, 41, name, sha);
     uint8_t *junk = photo(total, 42, jname, jsha);
-    sct_name_photo(&o.c, o.key, &o.clock, fx.target, sha, total, NULL);
+    sct_name_photo(&o.c, o.key, &o.clock, L.fx.target, sha, total, NULL);
     int64_t off = -1;
     ck_assert_int_eq(put_status(&o, name, d, 0, half, total, &off), 202);
     ck_assert_int_eq(off, (int64_t)half);
     uint8_t before_part[SC_HASH_LEN], after_part[SC_HASH_LEN];
     partial_hash(&o, name, before_part);
     sct_stored before, after;
-    sct_stored_get(data, &before);
+    sct_stored_get(L.data, &before);
 
     /* Junk at the owner's offset: the sender has no upload there. */
     sct_resp r;
@@ -463,7 +457,7 @@ START_TEST(junk_final_chunk_keeps_owners_upload)
     refused(&r, 422, "bad_field", "do not match their hash");
     ck_assert_int_eq(r.offset, 0);
     sct_resp_dispose(&r);
-    sct_stored_get(data, &after);
+    sct_stored_get(L.data, &after);
     sct_stored_same(&before, &after, "another device's junk chunks");
 
     /* The owner's upload is where it was, byte for byte. */
@@ -484,13 +478,13 @@ START_TEST(junk_final_chunk_keeps_owners_upload)
     ck_assert_int_eq(put_status(&o, name, d, half, total - half, total, &off), 201);
     ck_assert_int_eq(put_status(&o2, name, d, half, total - half, total, &off), 200);
     ck_assert_int_eq(head(&o2, name, &off), 200);
-    ck_assert(sct_blob_stored(data, sha));
+    ck_assert(sct_blob_stored(L.data, sha));
     char target[128];
     blob_target(name, target, sizeof target);
     ck_assert_int_eq(sct_request(&o2.c, "GET", target, NULL, 0, NULL, NULL, &r), 200);
     ck_assert(r.len == total && memcmp(r.body, d, total) == 0);
     sct_resp_dispose(&r);
-    sct_stored_get(data, &after);
+    sct_stored_get(L.data, &after);
     ck_assert_uint_eq(after.partial_bytes, 0);
     free(d);
     free(junk);
@@ -515,7 +509,7 @@ START_TEST(quota_exhaustion_is_per_device)
     for (int i = 0; i < 5; i++)
         b[i] = photo(total, 61 + (uint32_t)i, n[i], sha[i]);
     for (int i = 0; i < 3; i++)
-        sct_name_photo(&x.c, x.key, &x.clock, fx.target, sha[i], total, NULL);
+        sct_name_photo(&x.c, x.key, &x.clock, L.fx.target, sha[i], total, NULL);
     /* Two uploads in progress fill x's count. */
     ck_assert_int_eq(put_status(&x, n[0], b[0], 0, half, total, NULL), 202);
     ck_assert_int_eq(put_status(&x, n[1], b[1], 0, half, total, NULL), 202);
@@ -523,12 +517,12 @@ START_TEST(quota_exhaustion_is_per_device)
     partial_hash(&x, n[0], h0);
     partial_hash(&x, n[1], h1);
     sct_stored before, after;
-    sct_stored_get(data, &before);
+    sct_stored_get(L.data, &before);
     sct_resp r;
     put(&x, n[2], b[2], 0, half, total, &r);
     refused(&r, 507, "quota", "blobs.partial_max_count");
     sct_resp_dispose(&r);
-    sct_stored_get(data, &after);
+    sct_stored_get(L.data, &after);
     sct_stored_same(&before, &after, "an upload over the device's quota");
     ck_assert_uint_eq(after.partial_bytes, before.partial_bytes);
     char path[1400];
@@ -548,15 +542,15 @@ START_TEST(quota_exhaustion_is_per_device)
 
     /* Photos no op names: x may park one; the second is refused, and y is not affected. */
     ck_assert_int_eq(put_status(&x, n[3], b[3], 0, total, total, NULL), 201);
-    sct_stored_get(data, &before);
+    sct_stored_get(L.data, &before);
     put(&x, n[4], b[4], 0, total, total, &r);
     refused(&r, 507, "quota", "blobs.unreferenced_max_count");
     sct_resp_dispose(&r);
-    sct_stored_get(data, &after);
+    sct_stored_get(L.data, &after);
     sct_stored_same(&before, &after, "an unreferenced photo over the device's quota");
-    ck_assert(!sct_blob_stored(data, sha[4]));
+    ck_assert(!sct_blob_stored(L.data, sha[4]));
     ck_assert_int_eq(put_status(&y, n[4], b[4], 0, total, total, NULL), 201);
-    ck_assert(sct_blob_stored(data, sha[4]));
+    ck_assert(sct_blob_stored(L.data, sha[4]));
     for (int i = 0; i < 5; i++)
         free(b[i]);
     device_close(&x);
@@ -597,8 +591,8 @@ START_TEST(partials_and_unreferenced_photos_expire)
     uint8_t s1[SC_HASH_LEN], s2[SC_HASH_LEN], s3[SC_HASH_LEN], s4[SC_HASH_LEN];
     uint8_t *b1 = photo(total, 81, n1, s1), *b2 = photo(total, 82, n2, s2);
     uint8_t *b3 = photo(total, 83, n3, s3), *b4 = photo(total, 84, n4, s4);
-    sct_name_photo(&x.c, x.key, &x.clock, fx.target, s1, total, NULL);
-    sct_name_photo(&x.c, x.key, &x.clock, fx.target, s2, total, NULL);
+    sct_name_photo(&x.c, x.key, &x.clock, L.fx.target, s1, total, NULL);
+    sct_name_photo(&x.c, x.key, &x.clock, L.fx.target, s2, total, NULL);
     int64_t off = -1;
     ck_assert_int_eq(put_status(&x, n1, b1, 0, half, total, &off), 202);
     char p1[1400];
@@ -613,7 +607,7 @@ START_TEST(partials_and_unreferenced_photos_expire)
     ck_assert_int_eq(off, 0);
     struct stat st;
     ck_assert_int_ne(stat(p1, &st), 0);
-    ck_assert(sct_server_log_has(&srv, "\"msg\":\"blob sweep\""));
+    ck_assert(sct_server_log_has(&L.srv, "\"msg\":\"blob sweep\""));
 
     /* On the timer: an upload left alone goes; the photo starts over from 0 and completes. */
     stop();
@@ -632,17 +626,17 @@ START_TEST(partials_and_unreferenced_photos_expire)
     /* A photo no op names goes after its age; named ones stay. */
     ck_assert_int_eq(put_status(&x, n3, b3, 0, total, total, &off), 201);
     char blob3[1400];
-    snprintf(blob3, sizeof blob3, "%s/blobs/%.2s/%s", data, n3, n3);
+    snprintf(blob3, sizeof blob3, "%s/blobs/%.2s/%s", L.data, n3, n3);
     gone_ctx g3 = {blob3};
     ck_assert_msg(eventually(file_gone, &g3), "a photo no op names was not swept");
     sct_sleep_ms(2500);
-    ck_assert(sct_blob_stored(data, s2));
-    ck_assert(!sct_blob_stored(data, s3));
+    ck_assert(sct_blob_stored(L.data, s2));
+    ck_assert(!sct_blob_stored(L.data, s3));
     /* It can be uploaded again (and named now, it stays). */
-    sct_name_photo(&x.c, x.key, &x.clock, fx.target, s4, total, NULL);
+    sct_name_photo(&x.c, x.key, &x.clock, L.fx.target, s4, total, NULL);
     ck_assert_int_eq(put_status(&x, n4, b4, 0, total, total, &off), 201);
     sct_sleep_ms(3000);
-    ck_assert(sct_blob_stored(data, s4));
+    ck_assert(sct_blob_stored(L.data, s4));
     free(b1);
     free(b2);
     free(b3);
@@ -730,8 +724,8 @@ static void download_synced(const char *trace, const char *store, const char *sh
 static void cli_sync_traced(const char *db, const char *sha)
 {
     char trace[800], out[800], cmd[4096];
-    snprintf(trace, sizeof trace, "%s/sync.trace", tmp);
-    snprintf(out, sizeof out, "%s/sync.out", tmp);
+    snprintf(trace, sizeof trace, "%s/sync.trace", L.tmp);
+    snprintf(out, sizeof out, "%s/sync.out", L.tmp);
     ck_assert_msg(system("command -v strace >/dev/null") == 0,
                   "strace is required (scripts/install-deps.sh installs it)");
     if (system("strace -o /dev/null true 2>/dev/null") != 0) {
@@ -801,7 +795,7 @@ START_TEST(unannounced_photo_hidden_from_the_unit)
     start(NULL);
     /* A target inside the unit's own compound: its inspections reach the unit once submitted. */
     char out[512];
-    ck_assert_int_eq(sct_syncd_run(out, sizeof out, "admin", "--data", data, "target", "add",
+    ck_assert_int_eq(sct_syncd_run(out, sizeof out, "admin", "--data", L.data, "target", "add",
                                    "T-GDN", "--name", "君安花园小区二期", "--org", "junan-garden",
                                    "--type", "compound", NULL),
                      0);
@@ -826,7 +820,7 @@ START_TEST(unannounced_photo_hidden_from_the_unit)
     json_decref(o);
     uint8_t hidden[SC_HASH_LEN];
     sc_hex_decode(sha, 64, hidden, sizeof hidden);
-    ck_assert(sct_blob_stored(data, hidden));
+    ck_assert(sct_blob_stored(L.data, hidden));
 
     /* The unit's user, who knows the hash: every answer is an absent photo's. */
     device r;
@@ -835,19 +829,19 @@ START_TEST(unannounced_photo_hidden_from_the_unit)
     uint8_t asha[SC_HASH_LEN];
     uint8_t *ab = photo(150 * KIB, 93, absent, asha);
     sct_stored before, after;
-    sct_stored_get(data, &before);
+    sct_stored_get(L.data, &before);
     ck_assert_int_eq(as_absent(&r, "GET", sha, absent), 404);
     ck_assert_int_eq(as_absent(&r, "HEAD", sha, absent), 404);
     uint8_t asked[2][SC_HASH_LEN], got[2][SC_HASH_LEN];
     memcpy(asked[0], hidden, SC_HASH_LEN);
     memcpy(asked[1], asha, SC_HASH_LEN);
     ck_assert_uint_eq(ask(&r, (const uint8_t(*)[SC_HASH_LEN])asked, 2, got), 0);
-    sct_stored_get(data, &after);
+    sct_stored_get(L.data, &after);
     sct_stored_same(&before, &after, "reads of a hidden photo");
     /* An upload tells it nothing either: one byte, then the whole photo, as for a new one. */
     uint8_t *hb = malloc(150 * KIB);
     char hp[800];
-    snprintf(hp, sizeof hp, "%s/photo-91.jpg", tmp);
+    snprintf(hp, sizeof hp, "%s/photo-91.jpg", L.tmp);
     FILE *f = fopen(hp, "rb");
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(fread(hb, 1, 150 * KIB, f), 150 * KIB);
@@ -902,23 +896,15 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("e2e/photos");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"auditor_poisoning_refused", auditor_poisoning_refused},
         {"junk_final_chunk_keeps_owners_upload", junk_final_chunk_keeps_owners_upload},
         {"quota_exhaustion_is_per_device", quota_exhaustion_is_per_device},
         {"partials_and_unreferenced_photos_expire", partials_and_unreferenced_photos_expire},
         {"unannounced_photo_hidden_from_the_unit", unannounced_photo_hidden_from_the_unit},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 180);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){.setup = setup, .teardown = teardown, .timeout_s = 180});
     return s;
 }
 

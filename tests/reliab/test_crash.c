@@ -39,23 +39,7 @@
 
 #define DEVICES 8
 
-static char tmp[512], data[600];
-static sct_fixture fx;
-static sct_server srv;
-
-static void setup(void)
-{
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(data, sizeof data, "%s/data", tmp);
-    sct_fixture_make(&fx, data);
-    sct_server_start(&srv, data, NULL);
-}
-
-static void teardown(void)
-{
-    sct_server_kill(&srv);
-    sct_rmtree(tmp);
-}
+static sct_live L; /* the register and its syncd, made anew for each test */
 
 static uint64_t rng;
 
@@ -76,8 +60,8 @@ static void restart(uint16_t port)
     char listen[64];
     snprintf(listen, sizeof listen, "127.0.0.1:%u", (unsigned)port);
     const char *extra[] = {"--listen", listen, NULL};
-    sct_server_start(&srv, data, extra);
-    ck_assert_uint_eq(srv.port, port);
+    sct_server_start(&L.srv, L.data, extra);
+    ck_assert_uint_eq(L.srv.port, port);
 }
 
 /* Photos a device holds but has not had acknowledged: still to upload. */
@@ -109,7 +93,7 @@ static void pending_add(pending_set *p, const sct_replica_view *rep)
 static void audit_after_crash(unsigned cycle, const pending_set *pending)
 {
     char out[65536];
-    int st = sct_audit(data, out, sizeof out);
+    int st = sct_audit(L.data, out, sizeof out);
     if (st == 0)
         return;
     ck_assert_msg(st == 3, "cycle %u: syncd audit exited %d: %s", cycle, st, out);
@@ -132,7 +116,7 @@ static void audit_after_crash(unsigned cycle, const pending_set *pending)
 static void check_after_crash(wl_client *cl, size_t n, unsigned cycle, size_t *acked)
 {
     sct_reg_view reg;
-    sct_reg_read(data, &reg);
+    sct_reg_read(L.data, &reg);
     ck_assert_msg(reg.duplicates == 0, "cycle %u: %zu ops logged twice", cycle, reg.duplicates);
     ck_assert_msg(reg.contiguous, "cycle %u: log indexes have a gap", cycle);
     char why[256];
@@ -142,7 +126,7 @@ static void check_after_crash(wl_client *cl, size_t n, unsigned cycle, size_t *a
         ck_assert_msg(cl[i].errors == 0, "cycle %u: %s", cycle, cl[i].first_error);
         sct_replica_view rep;
         sct_replica_read(cl[i].db, &rep);
-        ck_assert_msg(sct_check_acks(&reg, data, &rep, why, sizeof why) == 0,
+        ck_assert_msg(sct_check_acks(&reg, L.data, &rep, why, sizeof why) == 0,
                       "cycle %u, device %zu: %s", cycle, i, why);
         ck_assert_msg(rep.rejected == 0, "cycle %u, device %zu: %zu ops rejected", cycle, i,
                       rep.rejected);
@@ -150,7 +134,7 @@ static void check_after_crash(wl_client *cl, size_t n, unsigned cycle, size_t *a
         pending_add(&pending, &rep);
         sct_replica_dispose(&rep);
     }
-    ck_assert_uint_eq(sct_blobs_bad(data, NULL), 0);
+    ck_assert_uint_eq(sct_blobs_bad(L.data, NULL), 0);
     sct_reg_dispose(&reg);
     audit_after_crash(cycle, &pending);
     free(pending.v);
@@ -160,14 +144,14 @@ START_TEST(syncd_kill9)
 {
     unsigned cycles = sct_scale(50, 1000);
     rng = sct_seed("reliab/crash syncd_kill9");
-    uint16_t port = srv.port;
+    uint16_t port = L.srv.port;
     wl_client cl[DEVICES];
     for (int i = 0; i < DEVICES; i++) {
-        wl_open(&cl[i], i, tmp, rng, NULL);
-        wl_enroll(&cl[i], srv.url, data, i < 6 ? "inspector1" : "supervisor1");
+        wl_open(&cl[i], i, L.tmp, rng, NULL);
+        wl_enroll(&cl[i], L.srv.url, L.data, i < 6 ? "inspector1" : "supervisor1");
     }
     sct_reg_view base;
-    sct_reg_read(data, &base);
+    sct_reg_read(L.data, &base);
     uint64_t base_log = base.log_size;
     sct_reg_dispose(&base);
 
@@ -177,7 +161,7 @@ START_TEST(syncd_kill9)
     for (unsigned cycle = 0; cycle < cycles; cycle++) {
         /* Devices record and sync; syncd dies at a random moment of it. */
         sct_sleep_ms(40 + (unsigned)draw(260));
-        sct_server_kill(&srv);
+        sct_server_kill(&L.srv);
         sct_sleep_ms((unsigned)draw(60));
         restart(port);
         wl_crew_park(&crew);
@@ -186,7 +170,7 @@ START_TEST(syncd_kill9)
     }
     wl_crew_stop(&crew);
     wl_settle(cl, DEVICES, 20);
-    size_t total = wl_check_final(data, cl, DEVICES, base_log);
+    size_t total = wl_check_final(L.data, cl, DEVICES, base_log);
     unsigned photos = 0, failed = 0;
     for (int i = 0; i < DEVICES; i++) {
         photos += cl[i].photos;
@@ -215,18 +199,18 @@ START_TEST(client_kill9)
     /* A slow link, so a sync lasts long enough to be killed anywhere in it. */
     sct_proxy_opts slow = {.seed = rng, .rate_bps = 12u * 1024 * 1024, .delay_pct = 20,
                            .delay_max_ms = 20};
-    sct_proxy *px = sct_proxy_start(srv.port, &slow);
+    sct_proxy *px = sct_proxy_start(L.srv.port, &slow);
     char url[64], log[700];
     sct_proxy_url(px, url, sizeof url);
-    snprintf(log, sizeof log, "%s/cli.log", tmp);
+    snprintf(log, sizeof log, "%s/cli.log", L.tmp);
     sc_client_options opt = {.timeout_ms = 10000, .retries = 2, .backoff_ms = 20};
     wl_client w;
-    wl_open(&w, 0, tmp, rng, &opt);
+    wl_open(&w, 0, L.tmp, rng, &opt);
     w.photo_min = 200 * 1024;
     w.photo_max = 900 * 1024;
-    wl_enroll(&w, url, data, "inspector1");
+    wl_enroll(&w, url, L.data, "inspector1");
     sct_reg_view reg;
-    sct_reg_read(data, &reg);
+    sct_reg_read(L.data, &reg);
     uint64_t base_log = reg.log_size;
     sct_reg_dispose(&reg);
 
@@ -264,9 +248,9 @@ START_TEST(client_kill9)
             ck_assert(bsearch(ids[i], now.local_ids, now.local, SC_HASH_LEN, cmp_id) != NULL);
         free(ids);
         /* What it holds as acknowledged is logged (once) and stored. */
-        sct_reg_read(data, &reg);
+        sct_reg_read(L.data, &reg);
         ck_assert_uint_eq(reg.duplicates, 0);
-        ck_assert_msg(sct_check_acks(&reg, data, &now, why, sizeof why) == 0, "%s", why);
+        ck_assert_msg(sct_check_acks(&reg, L.data, &now, why, sizeof why) == 0, "%s", why);
         sct_reg_dispose(&reg);
         bool pushing = now.pending > 0, uploading = now.blobs_to_upload > 0;
         sct_replica_dispose(&now);
@@ -289,7 +273,7 @@ START_TEST(client_kill9)
     }
     /* Everything that is left goes through. */
     wl_settle(&w, 1, 10);
-    size_t total = wl_check_final(data, &w, 1, base_log);
+    size_t total = wl_check_final(L.data, &w, 1, base_log);
     fprintf(stderr,
             "reliab/crash client_kill9: %u kill -9 of the CLI mid-sync (%u in the push, %u in "
             "photo uploads, %u after them; %u syncs ran to the end); %zu ops and %u photos all "
@@ -303,21 +287,16 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("reliab/crash");
+    sct_live_use(&L);
     int timeout = sct_soak() ? 6 * 3600 : 480;
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"syncd_kill9", syncd_kill9},
         {"client_kill9", client_kill9},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, timeout);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){.setup = sct_live_setup,
+                                    .teardown = sct_live_teardown_kill,
+                                    .timeout_s = timeout});
     return s;
 }
 

@@ -313,11 +313,11 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("reliab/diskfull");
-    TCase *tc = tcase_create("full_disk_is_503_and_recovers");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 240);
-    tcase_add_test(tc, full_disk_is_503_and_recovers);
-    suite_add_tcase(s, tc);
+    const sct_case cases[] = {
+        {"full_disk_is_503_and_recovers", full_disk_is_503_and_recovers},
+    };
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){.setup = setup, .teardown = teardown, .timeout_s = 240});
     return s;
 }
 

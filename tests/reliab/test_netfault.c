@@ -31,30 +31,14 @@
 
 #define DEVICES 8
 
-static char tmp[512], data[600];
-static sct_fixture fx;
-static sct_server srv;
-
-static void setup(void)
-{
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(data, sizeof data, "%s/data", tmp);
-    sct_fixture_make(&fx, data);
-    sct_server_start(&srv, data, NULL);
-}
-
-static void teardown(void)
-{
-    ck_assert_int_eq(sct_server_stop(&srv), 0);
-    sct_rmtree(tmp);
-}
+static sct_live L; /* the register and its syncd, made anew for each test */
 
 START_TEST(devices_converge_through_faults)
 {
     unsigned actions = sct_scale(30, 600);
     uint64_t seed = sct_seed("reliab/netfault");
     sct_proxy_opts clean = {.seed = seed};
-    sct_proxy *px = sct_proxy_start(srv.port, &clean);
+    sct_proxy *px = sct_proxy_start(L.srv.port, &clean);
     char url[64];
     sct_proxy_url(px, url, sizeof url);
     /* Enrollment spends a one-time code, so it happens on a clean network. */
@@ -63,11 +47,11 @@ START_TEST(devices_converge_through_faults)
     sc_client_options once = {.timeout_ms = 10000, .retries = UINT32_MAX, .backoff_ms = 20,
                               .chunk_bytes = 32 * 1024};
     for (int i = 0; i < DEVICES; i++) {
-        wl_open(&cl[i], i, tmp, seed, i % 2 ? &once : NULL);
-        wl_enroll(&cl[i], url, data, i < 6 ? "inspector1" : "supervisor1");
+        wl_open(&cl[i], i, L.tmp, seed, i % 2 ? &once : NULL);
+        wl_enroll(&cl[i], url, L.data, i < 6 ? "inspector1" : "supervisor1");
     }
     sct_reg_view reg;
-    sct_reg_read(data, &reg);
+    sct_reg_read(L.data, &reg);
     uint64_t base_log = reg.log_size;
     sct_reg_dispose(&reg);
 
@@ -96,7 +80,7 @@ START_TEST(devices_converge_through_faults)
     /* The network heals; everyone finishes and must agree with the register. */
     sct_proxy_set_opts(px, &clean);
     wl_settle(cl, DEVICES, 20);
-    size_t total = wl_check_final(data, cl, DEVICES, base_log);
+    size_t total = wl_check_final(L.data, cl, DEVICES, base_log);
     unsigned failed = 0, ok = 0, photos = 0;
     for (int i = 0; i < DEVICES; i++) {
         failed += cl[i].syncs_failed;
@@ -136,9 +120,9 @@ START_TEST(cut_chunk_frees_its_blob)
 {
     sc_keypair *k = sct_key(1);
     sct_client c;
-    sct_client_init(&c, srv.url, k);
+    sct_client_init(&c, L.srv.url, k);
     char code[64];
-    sct_fixture_code(data, "inspector1", code, sizeof code);
+    sct_fixture_code(L.data, "inspector1", code, sizeof code);
     ck_assert_int_eq(sct_enroll(&c, code, k, NULL, NULL), 200);
     enum { TOTAL = 64 * 1024 };
     uint8_t *d = malloc(TOTAL);
@@ -156,7 +140,7 @@ START_TEST(cut_chunk_frees_its_blob)
         int hl = snprintf(head, sizeof head,
                           "PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\nContent-Length: %d\r\n%s\r\n",
                           target, range, TOTAL, sig);
-        int fd = sct_connect(srv.port);
+        int fd = sct_connect(L.srv.port);
         ck_assert(sct_send_all(fd, head, (size_t)hl));
         ck_assert(sct_send_all(fd, d, 10 * 1024));
         /* Cuts 0 and 1 come a moment after the bytes; 2 and 3 right behind them. */
@@ -201,16 +185,15 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("reliab/netfault");
-    TCase *tc = tcase_create("devices_converge_through_faults");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, sct_soak() ? 6 * 3600 : 480);
-    tcase_add_test(tc, devices_converge_through_faults);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("cut_chunk_frees_its_blob");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, cut_chunk_frees_its_blob);
-    suite_add_tcase(s, tc);
+    sct_live_use(&L);
+    const sct_case faults[] = {
+        {"devices_converge_through_faults", devices_converge_through_faults}};
+    sct_suite_add(
+        s, faults, SCT_COUNT(faults),
+        &(sct_tcase_opts){sct_live_setup, sct_live_teardown, sct_soak() ? 6 * 3600 : 480});
+    const sct_case cut[] = {{"cut_chunk_frees_its_blob", cut_chunk_frees_its_blob}};
+    sct_suite_add(s, cut, SCT_COUNT(cut),
+                  &(sct_tcase_opts){sct_live_setup, sct_live_teardown, 120});
     return s;
 }
 

@@ -173,3 +173,16 @@ int sct_run(Suite *s)
     srunner_free(r);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+void sct_suite_add(Suite *s, const sct_case *cases, size_t n, const sct_tcase_opts *o)
+{
+    for (size_t i = 0; i < n; i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        if (o && (o->setup || o->teardown))
+            tcase_add_checked_fixture(tc, o->setup, o->teardown);
+        if (o && o->timeout_s > 0)
+            tcase_set_timeout(tc, o->timeout_s);
+        tcase_add_test(tc, cases[i].test);
+        suite_add_tcase(s, tc);
+    }
+}

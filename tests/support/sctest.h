@@ -52,4 +52,20 @@ uint8_t *sct_unhex(const char *hex, size_t *len);
 /* Run a Check suite and return the process exit status (0 when all passed). */
 int sct_run(Suite *s);
 
+/* One behaviour of a suite: a TCase of one test. */
+typedef struct sct_case {
+    const char *name;
+    const TTest *test;
+} sct_case;
+
+/* How the TCases sct_suite_add makes run. */
+typedef struct sct_tcase_opts {
+    SFun setup, teardown; /* a checked fixture around each test; NULL for none */
+    double timeout_s;     /* 0: Check's default ($CK_DEFAULT_TIMEOUT) */
+} sct_tcase_opts;
+
+/* One TCase per case into s, named after it; o may be NULL. */
+void sct_suite_add(Suite *s, const sct_case *cases, size_t n, const sct_tcase_opts *o);
+#define SCT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 #endif

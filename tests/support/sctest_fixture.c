@@ -97,3 +97,46 @@ void sct_fixture_revoke(const char *dir, const uint8_t device[SC_ID_LEN])
     ck_assert_int_eq(sc_hex_encode(device, SC_ID_LEN, hex, sizeof hex), SC_OK);
     admin(dir, line, sizeof line, "device", "revoke", hex, "--reason", "lost tablet", NULL);
 }
+
+void sct_live_open(sct_live *l, bool serve)
+{
+    memset(l, 0, sizeof *l);
+    sct_tempdir(l->tmp, sizeof l->tmp);
+    snprintf(l->data, sizeof l->data, "%s/data", l->tmp);
+    sct_fixture_make(&l->fx, l->data);
+    if (serve)
+        sct_server_start(&l->srv, l->data, NULL);
+}
+
+void sct_live_close(sct_live *l, bool kill)
+{
+    if (l->srv.pid > 0 && kill)
+        sct_server_kill(&l->srv);
+    else if (l->srv.pid > 0)
+        ck_assert_int_eq(sct_server_stop(&l->srv), 0);
+    sct_rmtree(l->tmp);
+}
+
+/* The sct_live of the test file, for the fixtures below (a test process runs one file). */
+static sct_live *live_used;
+
+void sct_live_use(sct_live *l)
+{
+    live_used = l;
+}
+
+void sct_live_setup(void)
+{
+    ck_assert_ptr_nonnull(live_used);
+    sct_live_open(live_used, true);
+}
+
+void sct_live_teardown(void)
+{
+    sct_live_close(live_used, false);
+}
+
+void sct_live_teardown_kill(void)
+{
+    sct_live_close(live_used, true);
+}

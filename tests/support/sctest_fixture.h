@@ -8,10 +8,12 @@
 #ifndef SC_TEST_FIXTURE_H
 #define SC_TEST_FIXTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/limits.h"
+#include "sctest_server.h"
 
 typedef struct sct_fixture {
     char dir[512];                    /* the data directory */
@@ -37,5 +39,35 @@ void sct_fixture_code(const char *dir, const char *login, char *out, size_t cap)
 
 /* Revoke the device entity `device` (`syncd admin device revoke`). */
 void sct_fixture_revoke(const char *dir, const uint8_t device[SC_ID_LEN]);
+
+/*
+ * What an integration test sets up before each TCase: a new temp dir, the
+ * fixture register in tmp/data, and (when asked) a syncd serving it.
+ */
+typedef struct sct_live {
+    char tmp[512];  /* the temp dir, removed by sct_live_close */
+    char data[600]; /* tmp/data: the register */
+    sct_fixture fx;
+    sct_server srv; /* srv.pid is 0 while no syncd runs */
+} sct_live;
+
+/* Make the temp dir and the register; serve: start syncd on it. */
+void sct_live_open(sct_live *l, bool serve);
+/*
+ * Stop syncd if it runs, with SIGTERM and asserting a clean exit, or with
+ * SIGKILL when kill (a test that crashed it on purpose); remove the temp dir.
+ */
+void sct_live_close(sct_live *l, bool kill);
+
+/*
+ * Checked fixtures for the TCases of a file whose tests need only that:
+ * sct_live_use(&L) names the file's sct_live once (before the suite runs),
+ * then .setup = sct_live_setup opens it serving, and .teardown =
+ * sct_live_teardown (or sct_live_teardown_kill) closes it.
+ */
+void sct_live_use(sct_live *l);
+void sct_live_setup(void);
+void sct_live_teardown(void);
+void sct_live_teardown_kill(void);
 
 #endif

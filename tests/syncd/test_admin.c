@@ -233,21 +233,13 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/admin");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"orgs, targets, users", orgs_targets_users},
         {"enroll", enroll_prints_the_code_alone},
         {"template and assignment", template_and_assignment},
         {"device list and revoke", device_list_and_revoke},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), &(sct_tcase_opts){.timeout_s = 120});
     return s;
 }
 

@@ -290,10 +290,7 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/audit");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"good register", audit_passes_on_a_good_register},
         {"altered op", audit_names_an_altered_op},
         {"altered state", audit_names_an_altered_state},
@@ -301,12 +298,7 @@ static Suite *suite(void)
         {"altered derived row", audit_names_an_altered_derived_row},
         {"export", export_writes_a_bundle_whose_trailer_matches},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), &(sct_tcase_opts){.timeout_s = 120});
     return s;
 }
 

@@ -507,10 +507,7 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/auth");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"canonical_bytes", canonical_bytes},
         {"good_request", good_request},
         {"missing_headers", missing_headers},
@@ -525,11 +522,7 @@ static Suite *suite(void)
         {"check_then_record", check_then_record},
         {"threads", threads},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

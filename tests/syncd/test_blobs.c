@@ -811,10 +811,7 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/blobs");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"names", names},
         {"single_chunk", single_chunk},
         {"cut_at_half_and_resumed", cut_at_half_and_resumed},
@@ -830,12 +827,8 @@ static Suite *suite(void)
         {"shared_partials_dropped", shared_partials_dropped},
         {"disk_failure_keeps_verified_offset", disk_failure_keeps_verified_offset},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){.setup = setup, .teardown = teardown});
     return s;
 }
 

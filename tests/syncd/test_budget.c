@@ -176,20 +176,13 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/budget");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"device_share", device_share},
         {"reserve_for_small_bodies", reserve_for_small_bodies},
         {"unverified_share", unverified_share},
         {"model", model},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

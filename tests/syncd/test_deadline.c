@@ -90,9 +90,10 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/deadline");
-    TCase *tc = tcase_create("past_deadline_is_shut_down");
-    tcase_add_test(tc, past_deadline_is_shut_down);
-    suite_add_tcase(s, tc);
+    const sct_case cases[] = {
+        {"past_deadline_is_shut_down", past_deadline_is_shut_down},
+    };
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

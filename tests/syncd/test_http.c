@@ -682,10 +682,7 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/http");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"routing", routing},
         {"metrics_endpoint", metrics_endpoint},
         {"enrollment", enrollment},
@@ -696,15 +693,10 @@ static Suite *suite(void)
         {"blobs_over_http", blobs_over_http},
         {"storage_failure_is_503", storage_failure_is_503},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
-    TCase *tc = tcase_create("parsers");
-    tcase_add_test(tc, parsers);
-    suite_add_tcase(s, tc);
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){.setup = setup, .teardown = teardown});
+    const sct_case plain[] = {{"parsers", parsers}};
+    sct_suite_add(s, plain, SCT_COUNT(plain), NULL);
     return s;
 }
 

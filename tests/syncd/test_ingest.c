@@ -181,20 +181,12 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/ingest");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"eight threads", eight_threads_group_commit},
         {"small commits", eight_threads_small_commits},
         {"stop", stop_with_nothing_queued},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 300);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), &(sct_tcase_opts){.timeout_s = 300});
     return s;
 }
 

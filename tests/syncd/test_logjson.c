@@ -169,21 +169,14 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/logjson");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"escaping", escaping},
         {"one_object_per_line", one_object_per_line},
         {"truncated_line_stays_json", truncated_line_stays_json},
         {"levels_filter", levels_filter},
         {"request_ids_unique", request_ids_unique},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

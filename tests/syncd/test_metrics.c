@@ -315,10 +315,7 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/metrics");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"counters_and_labels", counters_and_labels},
         {"gauges_omitted", gauges_omitted_when_register_unreadable},
         {"histograms", histograms},
@@ -328,11 +325,7 @@ static Suite *suite(void)
         {"a_token_is_asked_of_everyone", a_token_is_asked_of_everyone},
         {"token_file", token_file},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

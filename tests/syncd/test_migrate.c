@@ -427,22 +427,14 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/migrate");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"old register refused, then migrated", old_register_refused_then_migrated},
         {"one process per data directory", one_process_per_data_directory},
         {"a failed step changes nothing", failed_step_changes_nothing},
         {"a full disk changes nothing", full_disk_changes_nothing},
         {"refusals", refusals},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 180);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), &(sct_tcase_opts){.timeout_s = 180});
     return s;
 }
 

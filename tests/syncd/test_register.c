@@ -965,10 +965,7 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/register");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"init refuses an existing dir", init_refuses_existing_dir},
         {"key file perms", key_file_readable_by_others_refused},
         {"author, device, revoked", rejects_author_mismatch_unknown_and_revoked_device},
@@ -988,12 +985,7 @@ static Suite *suite(void)
         {"storage failure", storage_failure_leaves_nothing_half_written},
         {"enrollment", enrollment_codes_are_single_use_and_expire},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), &(sct_tcase_opts){.timeout_s = 120});
     return s;
 }
 

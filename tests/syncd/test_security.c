@@ -30,9 +30,7 @@
 #include "sctest_reliab.h"
 #include "sctest_server.h"
 
-static char tmp[512], data[600];
-static sct_fixture fx;
-static sct_server srv;
+static sct_live L;            /* the register and its syncd, made anew for each test */
 static sc_keypair *ki;        /* inspector1's device, enrolled */
 static sct_client ci;
 static uint64_t clk;
@@ -43,7 +41,7 @@ static const char *const pb[] = {"Content-Type: application/x-protobuf", NULL};
 static void enroll(sct_client *c, const sc_keypair *k, const char *login, uint8_t device[SC_ID_LEN])
 {
     char code[64];
-    sct_fixture_code(data, login, code, sizeof code);
+    sct_fixture_code(L.data, login, code, sizeof code);
     Scpb__EnrollResponse *er = NULL;
     ck_assert_int_eq(sct_enroll(c, code, k, login, &er), 200);
     if (device)
@@ -53,12 +51,9 @@ static void enroll(sct_client *c, const sc_keypair *k, const char *login, uint8_
 
 static void setup(void)
 {
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(data, sizeof data, "%s/data", tmp);
-    sct_fixture_make(&fx, data);
-    sct_server_start(&srv, data, NULL);
+    sct_live_open(&L, true);
     ki = sct_key(1);
-    sct_client_init(&ci, srv.url, ki);
+    sct_client_init(&ci, L.srv.url, ki);
     enroll(&ci, ki, "inspector1", NULL);
     clk = 0;
 }
@@ -67,21 +62,20 @@ static void teardown(void)
 {
     sct_client_dispose(&ci);
     sc_keypair_free(ki);
-    ck_assert_int_eq(sct_server_stop(&srv), 0);
-    sct_rmtree(tmp);
+    sct_live_close(&L, false);
 }
 
 /* Take the register's picture before an attempt ... */
 static void mark(void)
 {
-    sct_stored_get(data, &before);
+    sct_stored_get(L.data, &before);
 }
 
 /* ... and check nothing moved after it. */
 static void unchanged(const char *what)
 {
     sct_stored now;
-    sct_stored_get(data, &now);
+    sct_stored_get(L.data, &now);
     sct_stored_same(&before, &now, what);
 }
 
@@ -187,7 +181,7 @@ START_TEST(forged_signature)
 {
     /* An op whose signature does not verify under its author. */
     uint8_t id[SC_ID_LEN], sig[SC_SIG_LEN];
-    sc_op *op = sct_op_open_inspection(ki, &clk, id, fx.target);
+    sc_op *op = sct_op_open_inspection(ki, &clk, id, L.fx.target);
     memcpy(sig, op->sig, SC_SIG_LEN);
     sig[7] ^= 0x20;
     sc_op *forged = raw_op(op->op_bytes, op->op_len, sig);
@@ -196,7 +190,7 @@ START_TEST(forged_signature)
     sc_op_free(sct_sys_env(), op);
 
     /* A request whose signature does not verify (one bit), or that signs another target. */
-    sc_op *good = sct_op_open_inspection(ki, &clk, id, fx.target);
+    sc_op *good = sct_op_open_inspection(ki, &clk, id, L.fx.target);
     size_t len;
     uint8_t *body = sync_body(&good, 1, &len);
     sct_resp r;
@@ -226,8 +220,8 @@ START_TEST(unenrolled_and_revoked_devices)
     /* A key that never enrolled: its own valid signatures get it nowhere. */
     sc_keypair *stranger = sct_key(40);
     sct_client cs;
-    sct_client_init(&cs, srv.url, stranger);
-    sc_op *op = sct_op_open_inspection(stranger, &clk, id, fx.target);
+    sct_client_init(&cs, L.srv.url, stranger);
+    sc_op *op = sct_op_open_inspection(stranger, &clk, id, L.fx.target);
     size_t len;
     uint8_t *body = sync_body(&op, 1, &len);
     sct_resp r;
@@ -237,20 +231,20 @@ START_TEST(unenrolled_and_revoked_devices)
     free(body);
     sc_op_free(sct_sys_env(), op);
     /* Its op relayed by an enrolled device is refused too: the author is not the sender. */
-    op = sct_op_open_inspection(stranger, &clk, id, fx.target);
+    op = sct_op_open_inspection(stranger, &clk, id, L.fx.target);
     op_refused(&ci, op, SCPB__REASON__REASON_AUTHOR_MISMATCH, "stranger's op relayed");
     sc_op_free(sct_sys_env(), op);
 
     /* A device revoked by the admin (a lost tablet). */
     sc_keypair *lost = sct_key(41);
     sct_client cl;
-    sct_client_init(&cl, srv.url, lost);
+    sct_client_init(&cl, L.srv.url, lost);
     uint8_t device[SC_ID_LEN];
     enroll(&cl, lost, "inspector1", device);
-    sc_op *before_revoke = sct_op_open_inspection(lost, &clk, id, fx.target);
+    sc_op *before_revoke = sct_op_open_inspection(lost, &clk, id, L.fx.target);
     accepted(&cl, &before_revoke, 1);
-    sct_fixture_revoke(data, device);
-    op = sct_op_open_inspection(lost, &clk, id, fx.target);
+    sct_fixture_revoke(L.data, device);
+    op = sct_op_open_inspection(lost, &clk, id, L.fx.target);
     body = sync_body(&op, 1, &len);
     mark();
     sct_request(&cl, "POST", "/v1/sync", body, len, pb, NULL, &r);
@@ -281,7 +275,7 @@ END_TEST
 START_TEST(replayed_request)
 {
     uint8_t id[SC_ID_LEN];
-    sc_op *op = sct_op_open_inspection(ki, &clk, id, fx.target);
+    sc_op *op = sct_op_open_inspection(ki, &clk, id, L.fx.target);
     size_t len;
     uint8_t *body = sync_body(&op, 1, &len);
     sct_resp r;
@@ -293,7 +287,7 @@ START_TEST(replayed_request)
     sct_request(&ci, "POST", "/v1/sync", body, len, pb, &replay, &r);
     refused(&r, 401, "bad_signature", "replayed sync");
     /* The same nonce on a new body (a new op) is refused as well. */
-    sc_op *op2 = sct_op_open_inspection(ki, &clk, id, fx.target);
+    sc_op *op2 = sct_op_open_inspection(ki, &clk, id, L.fx.target);
     uint8_t *body2 = sync_body(&op2, 1, &len);
     sct_request(&ci, "POST", "/v1/sync", body2, len, pb, &replay, &r);
     refused(&r, 401, "bad_signature", "reused nonce");
@@ -313,7 +307,7 @@ END_TEST
 START_TEST(target_out_of_scope)
 {
     uint8_t id[SC_ID_LEN];
-    sc_op *op = sct_op_open_inspection(ki, &clk, id, fx.target_out);
+    sc_op *op = sct_op_open_inspection(ki, &clk, id, L.fx.target_out);
     op_refused(&ci, op, SCPB__REASON__REASON_OUT_OF_SCOPE, "inspection outside the scope");
     sc_op_free(sct_sys_env(), op);
 }
@@ -325,13 +319,13 @@ static void make_graded_finding(Scpb__Grade grade, uint8_t finding[SC_ID_LEN],
 {
     uint8_t insp[SC_ID_LEN];
     sc_op *ops[2];
-    ops[0] = sct_op_open_inspection(ki, &clk, insp, fx.target);
+    ops[0] = sct_op_open_inspection(ki, &clk, insp, L.fx.target);
     Scpb__Op op = SCPB__OP__INIT;
     Scpb__FindingCreate fc = SCPB__FINDING_CREATE__INIT;
     fc.has_inspection = true;
     fc.inspection = (ProtobufCBinaryData){SC_ID_LEN, insp};
     fc.has_target = true;
-    fc.target = (ProtobufCBinaryData){SC_ID_LEN, fx.target};
+    fc.target = (ProtobufCBinaryData){SC_ID_LEN, L.fx.target};
     fc.has_grade = true;
     fc.grade = grade;
     fc.description =
@@ -376,10 +370,10 @@ START_TEST(auditor_writing)
 {
     sc_keypair *ka = sct_key(50);
     sct_client ca;
-    sct_client_init(&ca, srv.url, ka);
+    sct_client_init(&ca, L.srv.url, ka);
     enroll(&ca, ka, "auditor1", NULL);
     uint8_t id[SC_ID_LEN];
-    sc_op *op = sct_op_open_inspection(ka, &clk, id, fx.target);
+    sc_op *op = sct_op_open_inspection(ka, &clk, id, L.fx.target);
     op_refused(&ca, op, SCPB__REASON__REASON_FORBIDDEN_ROLE, "auditor opening an inspection");
     sc_op_free(sct_sys_env(), op);
     /* Nor a note on someone else's finding. */
@@ -400,7 +394,7 @@ static void admin_id(char *out, size_t cap, const char *const *a)
     const char *v[10] = {0};
     for (int i = 0; i < 10 && a[i]; i++)
         v[i] = a[i];
-    int st = sct_syncd_run(out, cap, "admin", "--data", data, v[0], v[1], v[2], v[3], v[4], v[5],
+    int st = sct_syncd_run(out, cap, "admin", "--data", L.data, v[0], v[1], v[2], v[3], v[4], v[5],
                            v[6], v[7], v[8], v[9], NULL);
     ck_assert_msg(st == 0, "syncd admin %s %s exited %d", a[0], a[1], st);
     char *nl = strchr(out, '\n');
@@ -463,7 +457,7 @@ START_TEST(responsible_never_pulls_unannounced_plan)
 
     sc_keypair *kr = sct_key(60);
     sct_client cr;
-    sct_client_init(&cr, srv.url, kr);
+    sct_client_init(&cr, L.srv.url, kr);
     enroll(&cr, kr, "resp1", NULL);
     mark();
     size_t n = 0;
@@ -517,7 +511,7 @@ START_TEST(photo_bytes_not_matching_hash)
     ck_assert_int_eq(sct_request(&ci, "HEAD", target, NULL, 0, NULL, NULL, &r), 404);
     ck_assert_int_le(r.offset, 0);
     sct_resp_dispose(&r);
-    ck_assert(!sct_blob_stored(data, h));
+    ck_assert(!sct_blob_stored(L.data, h));
     free(d);
 }
 END_TEST
@@ -560,7 +554,7 @@ START_TEST(blob_name_path_traversal)
     /* Nothing was written beside the data directory. */
     struct stat st;
     char path[700];
-    snprintf(path, sizeof path, "%s/x", tmp);
+    snprintf(path, sizeof path, "%s/x", L.tmp);
     ck_assert_int_ne(stat(path, &st), 0);
 }
 END_TEST
@@ -584,7 +578,7 @@ START_TEST(oversized_bodies_and_batches)
     /* An enroll body over 16 KiB. */
     body = calloc(1, 16 * 1024 + 1);
     sct_client anon;
-    sct_client_init(&anon, srv.url, NULL);
+    sct_client_init(&anon, L.srv.url, NULL);
     sct_request(&anon, "POST", "/v1/enroll", body, 16 * 1024 + 1, pb, NULL, &r);
     refused(&r, 413, "too_large", "enroll body over 16 KiB");
     sct_client_dispose(&anon);
@@ -594,7 +588,7 @@ START_TEST(oversized_bodies_and_batches)
     sc_op **ops = calloc(N, sizeof *ops);
     uint8_t id[SC_ID_LEN];
     for (int i = 0; i < N; i++)
-        ops[i] = sct_op_open_inspection(ki, &clk, id, fx.target);
+        ops[i] = sct_op_open_inspection(ki, &clk, id, L.fx.target);
     size_t len;
     body = sync_body(ops, N, &len);
     sct_request(&ci, "POST", "/v1/sync", body, len, pb, NULL, &r);
@@ -647,7 +641,7 @@ START_TEST(oversized_bodies_and_batches)
                           "Content-Length: %s\r\n%s\r\n",
                           target, over[i][0], over[i][1], sig);
         mark();
-        int fd = sct_connect(srv.port);
+        int fd = sct_connect(L.srv.port);
         ck_assert(sct_send_all(fd, head, (size_t)hl));
         shutdown(fd, SHUT_WR);
         char *resp = sct_recv_all(fd);
@@ -666,12 +660,12 @@ START_TEST(hlc_far_in_the_future)
 {
     uint8_t id[SC_ID_LEN];
     uint64_t ahead = sc_hlc_make(sct_now_ms() + 24 * 3600 * 1000, 0);
-    sc_op *op = sct_op_open_inspection(ki, &ahead, id, fx.target);
+    sc_op *op = sct_op_open_inspection(ki, &ahead, id, L.fx.target);
     op_refused(&ci, op, SCPB__REASON__REASON_CLOCK_AHEAD, "op dated tomorrow");
     sc_op_free(sct_sys_env(), op);
     /* Just past the 5-minute skew. */
     ahead = sc_hlc_make(sct_now_ms() + 6 * 60 * 1000, 0);
-    op = sct_op_open_inspection(ki, &ahead, id, fx.target);
+    op = sct_op_open_inspection(ki, &ahead, id, L.fx.target);
     op_refused(&ci, op, SCPB__REASON__REASON_CLOCK_AHEAD, "op 6 minutes ahead");
     sc_op_free(sct_sys_env(), op);
     /* A request from the future is refused before its body counts. */
@@ -689,9 +683,9 @@ START_TEST(enrollment_code_reused_or_expired)
 {
     sc_keypair *k1 = sct_key(70), *k2 = sct_key(71), *k3 = sct_key(72);
     sct_client c;
-    sct_client_init(&c, srv.url, NULL);
+    sct_client_init(&c, L.srv.url, NULL);
     char code[64];
-    sct_fixture_code(data, "inspector1", code, sizeof code);
+    sct_fixture_code(L.data, "inspector1", code, sizeof code);
     ck_assert_int_eq(sct_enroll(&c, code, k1, NULL, NULL), 200);
     /* Used twice (another key: a stolen code). */
     mark();
@@ -699,9 +693,9 @@ START_TEST(enrollment_code_reused_or_expired)
     unchanged("enrollment code used twice");
     /* Expired: a code whose time has run out (its expiry set into the past as time passing would). */
     char code2[64];
-    sct_fixture_code(data, "inspector1", code2, sizeof code2);
+    sct_fixture_code(L.data, "inspector1", code2, sizeof code2);
     char db[700], sql[200];
-    snprintf(db, sizeof db, "%s/register.db", data);
+    snprintf(db, sizeof db, "%s/register.db", L.data);
     snprintf(sql, sizeof sql,
              "UPDATE enroll_codes SET expires_ms = created_ms + 1 WHERE used_ms IS NULL");
     {
@@ -721,7 +715,7 @@ START_TEST(enrollment_code_reused_or_expired)
     ck_assert_int_eq(sct_enroll(&c, "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ", k3, NULL, NULL), 403);
     /* And the refused keys cannot sign requests. */
     sct_client c3;
-    sct_client_init(&c3, srv.url, k3);
+    sct_client_init(&c3, L.srv.url, k3);
     sct_request(&c3, "GET", "/v1/log/checkpoint", NULL, 0, NULL, NULL, &r);
     refused(&r, 401, "unknown_device", "key refused enrollment");
     sct_client_dispose(&c3);
@@ -736,16 +730,16 @@ END_TEST
 
 START_TEST(server_key_readable_by_others)
 {
-    ck_assert_int_eq(sct_server_stop(&srv), 0);
+    ck_assert_int_eq(sct_server_stop(&L.srv), 0);
     char key[700], log[700];
-    snprintf(key, sizeof key, "%s/server.key", data);
-    snprintf(log, sizeof log, "%s/refused.log", tmp);
+    snprintf(key, sizeof key, "%s/server.key", L.data);
+    snprintf(log, sizeof log, "%s/refused.log", L.tmp);
     static const mode_t modes[] = {0644, 0640, 0604, 0620, 0602, 0666};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         ck_assert_int_eq(chmod(key, modes[i]), 0);
         remove(log);
-        const char *argv[] = {sct_syncd_path(), "serve", "--data", data, "--listen",
-                              "127.0.0.1:0", NULL};
+        const char *argv[] = {sct_syncd_path(), "serve",       "--data", L.data,
+                              "--listen",       "127.0.0.1:0", NULL};
         int st = sct_wait_pid(sct_spawn(argv, log), 30000);
         ck_assert_msg(st == 1, "syncd serve with server.key mode %o exited %d", modes[i], st);
         FILE *f = fopen(log, "r");
@@ -761,10 +755,10 @@ START_TEST(server_key_readable_by_others)
     }
     /* 0600 (and 0400) start. */
     ck_assert_int_eq(chmod(key, 0400), 0);
-    sct_server_start(&srv, data, NULL);
-    ck_assert_int_eq(sct_server_stop(&srv), 0);
+    sct_server_start(&L.srv, L.data, NULL);
+    ck_assert_int_eq(sct_server_stop(&L.srv), 0);
     ck_assert_int_eq(chmod(key, 0600), 0);
-    sct_server_start(&srv, data, NULL);
+    sct_server_start(&L.srv, L.data, NULL);
 }
 END_TEST
 
@@ -774,7 +768,7 @@ END_TEST
 static sc_keypair *device_of(sct_client *c, const char *login, uint32_t n)
 {
     sc_keypair *k = sct_key(n);
-    sct_client_init(c, srv.url, k);
+    sct_client_init(c, L.srv.url, k);
     enroll(c, k, login, NULL);
     return k;
 }
@@ -940,10 +934,10 @@ START_TEST(hidden_entities_answer_as_nonexistent)
     }
 
     /* A reference: the plan named by an inspection of another target. */
-    open_under_plan(&c2, k2, fx.target, plan, "an inspection of another target naming the plan");
+    open_under_plan(&c2, k2, L.fx.target, plan, "an inspection of another target naming the plan");
 
     /* A create on the plan's own id cannot succeed, but it does not say what the id is. */
-    sc_op *squat = sct_op_inspection_open(k2, &clk, plan, fx.target, NULL);
+    sc_op *squat = sct_op_inspection_open(k2, &clk, plan, L.fx.target, NULL);
     char *ans = op_answer(&c2, squat, NULL, 0);
     ck_assert_msg(strstr(ans, "assignment") == NULL, "the answer names the hidden type: %s", ans);
     free(ans);
@@ -1011,14 +1005,14 @@ static char *enroll_answer(sct_client *c, const char *code, const sc_keypair *k)
 START_TEST(enrollment_answers_tell_no_code_from_another)
 {
     sct_client c;
-    sct_client_init(&c, srv.url, NULL);
+    sct_client_init(&c, L.srv.url, NULL);
     char used[64], expired[64], unused[64];
-    sct_fixture_code(data, "supervisor1", used, sizeof used);
+    sct_fixture_code(L.data, "supervisor1", used, sizeof used);
     sc_keypair *first = sct_key(73);
     ck_assert_int_eq(sct_enroll(&c, used, first, NULL, NULL), 200);
-    sct_fixture_code(data, "supervisor1", expired, sizeof expired);
+    sct_fixture_code(L.data, "supervisor1", expired, sizeof expired);
     char db[700];
-    snprintf(db, sizeof db, "%s/register.db", data);
+    snprintf(db, sizeof db, "%s/register.db", L.data);
     sqlite3 *h = NULL;
     ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
     sqlite3_busy_timeout(h, 10000);
@@ -1028,7 +1022,7 @@ START_TEST(enrollment_answers_tell_no_code_from_another)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(h);
-    sct_fixture_code(data, "supervisor1", unused, sizeof unused);
+    sct_fixture_code(L.data, "supervisor1", unused, sizeof unused);
 
     /* A new key: a used, an expired, a random and a malformed code get one answer. */
     sc_keypair *k = sct_key(74);
@@ -1093,21 +1087,21 @@ START_TEST(metrics_for_operators_only)
 {
     sct_resp r;
     /* Loopback, no token configured: served. */
-    ck_assert_int_eq(get_metrics(srv.url, NULL, &r), 200);
+    ck_assert_int_eq(get_metrics(L.srv.url, NULL, &r), 200);
     ck_assert_ptr_nonnull(strstr((const char *)r.body, "syncd_log_size"));
     sct_resp_dispose(&r);
     /* From an address of the machine that is not loopback: refused. */
     char ip[64], url[128];
     if (outside_address(ip, sizeof ip)) {
-        ck_assert_int_eq(sct_server_stop(&srv), 0);
+        ck_assert_int_eq(sct_server_stop(&L.srv), 0);
         static const char *const any[] = {"--listen", "0.0.0.0:0", NULL};
-        sct_server_start(&srv, data, any);
-        snprintf(url, sizeof url, "http://%s:%u", ip, (unsigned)srv.port);
+        sct_server_start(&L.srv, L.data, any);
+        snprintf(url, sizeof url, "http://%s:%u", ip, (unsigned)L.srv.port);
         mark();
         get_metrics(url, NULL, &r);
         refused(&r, 403, "forbidden_role", "metrics from a non-loopback address");
         char lo[64];
-        snprintf(lo, sizeof lo, "http://127.0.0.1:%u", (unsigned)srv.port);
+        snprintf(lo, sizeof lo, "http://127.0.0.1:%u", (unsigned)L.srv.port);
         ck_assert_int_eq(get_metrics(lo, NULL, &r), 200);
         sct_resp_dispose(&r);
     } else {
@@ -1118,8 +1112,8 @@ START_TEST(metrics_for_operators_only)
     /* With a token: asked of everyone, loopback too; a wrong one is answered as none at all. */
     char token[700], conf[700], line[800];
     static const char secret[] = "0f3c9a71d2e84b56a1c07e9f3b2d6c48e5a7f1093b8d2c6e4f7a1b0c9d8e2f3a";
-    snprintf(token, sizeof token, "%s/metrics.token", tmp);
-    snprintf(conf, sizeof conf, "%s/syncd.conf", tmp);
+    snprintf(token, sizeof token, "%s/metrics.token", L.tmp);
+    snprintf(conf, sizeof conf, "%s/syncd.conf", L.tmp);
     FILE *f = fopen(token, "w");
     ck_assert_ptr_nonnull(f);
     fprintf(f, "%s\n", secret);
@@ -1129,16 +1123,16 @@ START_TEST(metrics_for_operators_only)
     ck_assert_ptr_nonnull(f);
     fprintf(f, "metrics.token_file = %s\n", token);
     fclose(f);
-    ck_assert_int_eq(sct_server_stop(&srv), 0);
+    ck_assert_int_eq(sct_server_stop(&L.srv), 0);
     const char *const with_conf[] = {"--config", conf, NULL};
-    sct_server_start(&srv, data, with_conf);
+    sct_server_start(&L.srv, L.data, with_conf);
     static const char *const wrong[] = {
         "Authorization: Bearer 1f3c9a71d2e84b56a1c07e9f3b2d6c48e5a7f1093b8d2c6e4f7a1b0c9d8e2f3a",
         NULL};
     mark();
-    get_metrics(srv.url, NULL, &r);
+    get_metrics(L.srv.url, NULL, &r);
     char *none = error_answer(&r);
-    get_metrics(srv.url, wrong, &r);
+    get_metrics(L.srv.url, wrong, &r);
     char *bad = error_answer(&r);
     ck_assert_msg(strcmp(none, bad) == 0, "no token:\n  %s\nwrong token:\n  %s", none, bad);
     ck_assert_msg(strncmp(none, "403 forbidden_role ", 19) == 0, "%s", none);
@@ -1147,16 +1141,16 @@ START_TEST(metrics_for_operators_only)
     unchanged("metrics without the right token");
     snprintf(line, sizeof line, "Authorization: Bearer %s", secret);
     const char *const right[] = {line, NULL};
-    ck_assert_int_eq(get_metrics(srv.url, right, &r), 200);
+    ck_assert_int_eq(get_metrics(L.srv.url, right, &r), 200);
     ck_assert_ptr_nonnull(strstr((const char *)r.body, "syncd_ops_accepted_total"));
     sct_resp_dispose(&r);
 
     /* A token file others may read is refused at start, naming the fix. */
-    ck_assert_int_eq(sct_server_stop(&srv), 0);
+    ck_assert_int_eq(sct_server_stop(&L.srv), 0);
     ck_assert_int_eq(chmod(token, 0644), 0);
     char log[700];
-    snprintf(log, sizeof log, "%s/refused.log", tmp);
-    const char *argv[] = {sct_syncd_path(), "serve",    "--data", data, "--listen",
+    snprintf(log, sizeof log, "%s/refused.log", L.tmp);
+    const char *argv[] = {sct_syncd_path(), "serve",    "--data", L.data, "--listen",
                           "127.0.0.1:0",    "--config", conf,     NULL};
     ck_assert_int_eq(sct_wait_pid(sct_spawn(argv, log), 30000), 1);
     f = fopen(log, "r");
@@ -1165,7 +1159,7 @@ START_TEST(metrics_for_operators_only)
     fclose(f);
     line[n] = '\0';
     ck_assert_msg(strstr(line, "chmod 600") != NULL, "%s", line);
-    sct_server_start(&srv, data, NULL);
+    sct_server_start(&L.srv, L.data, NULL);
 }
 END_TEST
 
@@ -1215,7 +1209,7 @@ START_TEST(one_person_two_tablets_closing_major_hazard)
     step(&ca, finding_op(ka, finding, REPORT, false, head), head);
     step(&cb, finding_op(kb, finding, REVISIT, true, head), head);
     sct_stored acked;
-    sct_stored_get(data, &acked);
+    sct_stored_get(L.data, &acked);
     /* ...but the hazard was not checked by someone else: neither tablet may close it. */
     sc_op *close_a = finding_op(ka, finding, CLOSE, false, head);
     sc_op *close_b = finding_op(kb, finding, CLOSE, false, head);
@@ -1235,7 +1229,7 @@ START_TEST(one_person_two_tablets_closing_major_hazard)
     sc_op_free(sct_sys_env(), close_b);
     /* The acknowledged report and revisit stand. */
     sct_stored now;
-    sct_stored_get(data, &now);
+    sct_stored_get(L.data, &now);
     sct_stored_same(&acked, &now, "the acknowledged report and revisit");
     /* Someone else's verification (sent back, reported again, verified) lets tablet B close it. */
     step(&ci, finding_op(ki, finding, REVISIT, false, head), head);
@@ -1243,7 +1237,7 @@ START_TEST(one_person_two_tablets_closing_major_hazard)
     step(&ci, finding_op(ki, finding, REVISIT, true, head), head);
     step(&cb, finding_op(kb, finding, CLOSE, false, head), head);
     char out[8192];
-    int st = sct_audit(data, out, sizeof out);
+    int st = sct_audit(L.data, out, sizeof out);
     ck_assert_msg(st == 0, "syncd audit exited %d: %s", st, out);
     sct_client_dispose(&ca);
     sct_client_dispose(&cb);
@@ -1257,7 +1251,7 @@ END_TEST
 START_TEST(reordered_fields_refused)
 {
     uint8_t id[SC_ID_LEN];
-    sc_op *canon = sct_op_open_inspection(ki, &clk, id, fx.target);
+    sc_op *canon = sct_op_open_inspection(ki, &clk, id, L.fx.target);
     /* The same op with its first field (version, 08 01) moved to the end, properly signed. */
     size_t n = canon->op_len;
     ck_assert(n > 2 && canon->op_bytes[0] == 0x08 && canon->op_bytes[1] == 0x01);
@@ -1291,7 +1285,7 @@ START_TEST(reordered_fields_refused)
     }
     /* One content, one op id in the log. */
     sct_reg_view reg;
-    sct_reg_read(data, &reg);
+    sct_reg_read(L.data, &reg);
     uint8_t other[SC_HASH_LEN];
     sc_sha256(moved, n, other);
     ck_assert(sct_reg_has(&reg, canon->id, UINT64_MAX));
@@ -1307,10 +1301,7 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/security");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"forged_signature", forged_signature},
         {"unenrolled_and_revoked_devices", unenrolled_and_revoked_devices},
         {"replayed_request", replayed_request},
@@ -1334,13 +1325,8 @@ static Suite *suite(void)
          one_person_two_tablets_closing_major_hazard},
         {"reordered_fields_refused", reordered_fields_refused},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){.setup = setup, .teardown = teardown, .timeout_s = 120});
     return s;
 }
 

@@ -15,23 +15,7 @@
 #include "sctest_fixture.h"
 #include "sctest_server.h"
 
-static char tmp[512], data[600];
-static sct_fixture fx;
-static sct_server srv;
-
-static void setup(void)
-{
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(data, sizeof data, "%s/data", tmp);
-    sct_fixture_make(&fx, data);
-    sct_server_start(&srv, data, NULL);
-}
-
-static void teardown(void)
-{
-    ck_assert_int_eq(sct_server_stop(&srv), 0);
-    sct_rmtree(tmp);
-}
+static sct_live L; /* the register and its syncd, made anew for each test */
 
 static uint8_t *photo(size_t n, char name[65])
 {
@@ -54,7 +38,7 @@ static void name_photo(sct_client *c, const sc_keypair *k, const char *name, siz
     uint8_t sha[SC_HASH_LEN];
     uint64_t clk = 0;
     ck_assert_int_eq(sc_hex_decode(name, 64, sha, sizeof sha), SC_OK);
-    sct_name_photo(c, k, &clk, fx.target, sha, size, NULL);
+    sct_name_photo(c, k, &clk, L.fx.target, sha, size, NULL);
 }
 
 static int64_t head_offset(sct_client *c, const char *target, long *status)
@@ -84,9 +68,9 @@ START_TEST(cut_at_half_and_resumed)
 {
     sc_keypair *k = sct_key(1);
     sct_client c;
-    sct_client_init(&c, srv.url, k);
+    sct_client_init(&c, L.srv.url, k);
     char code[64];
-    sct_fixture_code(data, "inspector1", code, sizeof code);
+    sct_fixture_code(L.data, "inspector1", code, sizeof code);
     ck_assert_int_eq(sct_enroll(&c, code, k, NULL, NULL), 200);
 
     char name[65], target[128];
@@ -109,7 +93,7 @@ START_TEST(cut_at_half_and_resumed)
                       "PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
                       "Content-Range: bytes %zu-%zu/%zu\r\nContent-Length: %zu\r\n%s\r\n",
                       target, half, total - 1, total, rest, sig);
-    int fd = sct_connect(srv.port);
+    int fd = sct_connect(L.srv.port);
     ck_assert(sct_send_all(fd, head, (size_t)hl));
     ck_assert(sct_send_all(fd, d + half, rest / 4));
     usleep(200 * 1000);
@@ -154,9 +138,9 @@ START_TEST(chunk_limit_splits_big_photos)
 {
     sc_keypair *k = sct_key(1);
     sct_client c;
-    sct_client_init(&c, srv.url, k);
+    sct_client_init(&c, L.srv.url, k);
     char code[64];
-    sct_fixture_code(data, "inspector1", code, sizeof code);
+    sct_fixture_code(L.data, "inspector1", code, sizeof code);
     ck_assert_int_eq(sct_enroll(&c, code, k, NULL, NULL), 200);
     char name[65], target[128];
     const size_t total = 20 * 1024 * 1024;
@@ -184,20 +168,14 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/serve_blobs");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    sct_live_use(&L);
+    const sct_case cases[] = {
         {"cut_at_half_and_resumed", cut_at_half_and_resumed},
         {"chunk_limit_splits_big_photos", chunk_limit_splits_big_photos},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){
+                      .setup = sct_live_setup, .teardown = sct_live_teardown, .timeout_s = 120});
     return s;
 }
 

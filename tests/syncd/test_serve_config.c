@@ -100,21 +100,13 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/serve_config");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"usage", usage},
         {"example_config_loads", example_config_loads},
         {"bad_setting_stops_startup", bad_setting_stops_startup},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){.setup = setup, .teardown = teardown, .timeout_s = 120});
     return s;
 }
 

@@ -13,37 +13,21 @@
 #include "sctest_fixture.h"
 #include "sctest_server.h"
 
-static char tmp[512], data[600];
-static sct_fixture fx;
-static sct_server srv;
-
-static void setup(void)
-{
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(data, sizeof data, "%s/data", tmp);
-    sct_fixture_make(&fx, data);
-    sct_server_start(&srv, data, NULL);
-}
-
-static void teardown(void)
-{
-    ck_assert_int_eq(sct_server_stop(&srv), 0);
-    sct_rmtree(tmp);
-}
+static sct_live L; /* the register and its syncd, made anew for each test */
 
 START_TEST(enroll_once)
 {
     sc_keypair *k1 = sct_key(1), *k2 = sct_key(2);
     sct_client c;
-    sct_client_init(&c, srv.url, k1);
+    sct_client_init(&c, L.srv.url, k1);
     char code[64];
-    sct_fixture_code(data, "resp1", code, sizeof code);
+    sct_fixture_code(L.data, "resp1", code, sizeof code);
     Scpb__EnrollResponse *er = NULL;
     ck_assert_int_eq(sct_enroll(&c, code, k1, "物业平板", &er), 200);
     ck_assert_str_eq(er->login, "resp1");
     ck_assert_int_eq(er->role, SCPB__ROLE__ROLE_RESPONSIBLE);
     ck_assert_uint_eq(er->org.len, SC_ID_LEN);
-    ck_assert(memcmp(er->org.data, fx.compound, SC_ID_LEN) == 0);
+    ck_assert(memcmp(er->org.data, L.fx.compound, SC_ID_LEN) == 0);
     ck_assert_uint_eq(er->device.len, SC_ID_LEN);
     ck_assert(er->has_server_time_ms);
     /* The checkpoint is signed by the key the answer names. */
@@ -74,9 +58,9 @@ START_TEST(revoked_device_refused)
 {
     sc_keypair *k = sct_key(3);
     sct_client c;
-    sct_client_init(&c, srv.url, k);
+    sct_client_init(&c, L.srv.url, k);
     char code[64];
-    sct_fixture_code(data, "inspector1", code, sizeof code);
+    sct_fixture_code(L.data, "inspector1", code, sizeof code);
     Scpb__EnrollResponse *er = NULL;
     ck_assert_int_eq(sct_enroll(&c, code, k, NULL, &er), 200);
     uint8_t device[SC_ID_LEN];
@@ -86,7 +70,7 @@ START_TEST(revoked_device_refused)
     ck_assert_int_eq(sct_request(&c, "GET", "/v1/log/checkpoint", NULL, 0, NULL, NULL, &r), 200);
     sct_resp_dispose(&r);
     /* The admin revokes it while syncd runs: refused at once. */
-    sct_fixture_revoke(data, device);
+    sct_fixture_revoke(L.data, device);
     sct_request(&c, "GET", "/v1/log/checkpoint", NULL, 0, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 403);
     ck_assert_str_eq(r.reason, "device_revoked");
@@ -100,20 +84,14 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/serve_enroll");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    sct_live_use(&L);
+    const sct_case cases[] = {
         {"enroll_once", enroll_once},
         {"revoked_device_refused", revoked_device_refused},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){
+                      .setup = sct_live_setup, .teardown = sct_live_teardown, .timeout_s = 120});
     return s;
 }
 

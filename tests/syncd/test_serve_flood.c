@@ -42,9 +42,8 @@
 #include "sctest_reliab.h"
 #include "sctest_server.h"
 
-static char tmp[512], data[600], conf[600];
-static sct_fixture fx;
-static sct_server srv;
+static sct_live L; /* the register and its syncd, made anew for each test */
+static char conf[600];
 static sc_keypair *kh;  /* the honest device: inspector1 */
 static sct_client ch;
 static uint64_t clk;
@@ -54,7 +53,7 @@ static const char *const pb[] = {"Content-Type: application/x-protobuf", NULL};
 static void enroll(sct_client *c, const sc_keypair *k, const char *login)
 {
     char code[64];
-    sct_fixture_code(data, login, code, sizeof code);
+    sct_fixture_code(L.data, login, code, sizeof code);
     ck_assert_int_eq(sct_enroll(c, code, k, login, NULL), 200);
 }
 
@@ -66,15 +65,13 @@ static void start(const char *settings)
     fputs(settings, f);
     fclose(f);
     const char *extra[] = {"--config", conf, NULL};
-    sct_server_start(&srv, data, extra);
+    sct_server_start(&L.srv, L.data, extra);
 }
 
 static void setup(void)
 {
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(data, sizeof data, "%s/data", tmp);
-    snprintf(conf, sizeof conf, "%s/syncd.conf", tmp);
-    sct_fixture_make(&fx, data);
+    sct_live_open(&L, false);
+    snprintf(conf, sizeof conf, "%s/syncd.conf", L.tmp);
     /* Freed memory goes back at once, so resident memory is what syncd holds. */
     const char *asan = getenv("ASAN_OPTIONS");
     char opts[512];
@@ -89,16 +86,14 @@ static void teardown(void)
 {
     sct_client_dispose(&ch);
     sc_keypair_free(kh);
-    if (srv.pid > 0)
-        ck_assert_int_eq(sct_server_stop(&srv), 0);
-    sct_rmtree(tmp);
+    sct_live_close(&L, false);
 }
 
 /* The honest device pushes one new inspection: 200 and accepted, in the log at once. */
 static void honest_push(const char *during)
 {
     uint8_t id[SC_ID_LEN];
-    sc_op *op = sct_op_open_inspection(kh, &clk, id, fx.target);
+    sc_op *op = sct_op_open_inspection(kh, &clk, id, L.fx.target);
     Scpb__SyncResponse *r = NULL;
     long st = sct_sync(&ch, &op, 1, NULL, 0, 0, &r);
     ck_assert_msg(st == 200, "honest sync during %s: %ld", during, st);
@@ -179,7 +174,7 @@ START_TEST(nonce_flood)
     char settings[128];
     snprintf(settings, sizeof settings, "auth.device_nonces_max = %" PRIu64 "\n", quota);
     start(soak ? "" : settings);
-    sct_client_init(&ch, srv.url, kh);
+    sct_client_init(&ch, L.srv.url, kh);
     enroll(&ch, kh, "inspector1");
     sc_keypair *ka = sct_key(2);
     enum { THREADS = 2 };
@@ -188,13 +183,13 @@ START_TEST(nonce_flood)
     atomic_int done;
     atomic_init(&done, 0);
     for (int i = 0; i < THREADS; i++) {
-        sct_client_init(&fl[i].c, srv.url, ka);
+        sct_client_init(&fl[i].c, L.srv.url, ka);
         fl[i].sends = total / THREADS + (i == 0 ? total % THREADS : 0);
         fl[i].done = &done;
     }
     enroll(&fl[0].c, ka, "auditor1");
     sct_stored before, after;
-    sct_stored_get(data, &before);
+    sct_stored_get(L.data, &before);
 
     pthread_t th[THREADS];
     int64_t flood_t0 = sct_mono_ms();
@@ -245,11 +240,11 @@ START_TEST(nonce_flood)
     ck_assert_int_eq(sct_request(&fl[0].c, "GET", "/v1/log/checkpoint", NULL, 0, NULL, NULL, &r),
                      429);
     sct_resp_dispose(&r);
-    sct_stored_get(data, &after);
+    sct_stored_get(L.data, &after);
     ck_assert_uint_eq(after.log_size, before.log_size + pushes);
     /* The flood did not flood the log: at most 20 refusals' lines a second. */
     unsigned lines = 0;
-    FILE *lf = fopen(srv.log, "r");
+    FILE *lf = fopen(L.srv.log, "r");
     ck_assert_ptr_nonnull(lf);
     char line[4096];
     while (fgets(line, sizeof line, lf))
@@ -272,7 +267,7 @@ static void admin_id(uint8_t id[SC_ID_LEN], const char *const *a)
     for (int i = 0; i < 12 && a[i]; i++)
         v[i] = a[i];
     char out[256];
-    int st = sct_syncd_run(out, sizeof out, "admin", "--data", data, v[0], v[1], v[2], v[3], v[4],
+    int st = sct_syncd_run(out, sizeof out, "admin", "--data", L.data, v[0], v[1], v[2], v[3], v[4],
                            v[5], v[6], v[7], v[8], v[9], v[10], v[11], NULL);
     ck_assert_msg(st == 0, "syncd admin %s exited %d", a[0], st);
     ck_assert_int_eq(sc_hex_decode(out, 2 * SC_ID_LEN, id, SC_ID_LEN), SC_OK);
@@ -312,9 +307,9 @@ static bool pulls(const uint8_t id[SC_ID_LEN])
 START_TEST(replay_after_restart)
 {
     start("");
-    sct_client_init(&ch, srv.url, kh);
+    sct_client_init(&ch, L.srv.url, kh);
     enroll(&ch, kh, "inspector1");
-    uint16_t port = srv.port;
+    uint16_t port = L.srv.port;
     char listen[64];
     snprintf(listen, sizeof listen, "127.0.0.1:%u", (unsigned)port);
     static const char *const plan[] = {"assign", "--target", "T-JAHY", "--inspector",
@@ -340,12 +335,12 @@ START_TEST(replay_after_restart)
         uint8_t secret[SC_ID_LEN];
         admin_id(secret, plan);
         if (clean) {
-            ck_assert_int_eq(sct_server_stop(&srv), 0);
+            ck_assert_int_eq(sct_server_stop(&L.srv), 0);
         } else {
-            sct_server_kill(&srv);
+            sct_server_kill(&L.srv);
         }
         const char *extra[] = {"--config", conf, "--listen", listen, NULL};
-        sct_server_start(&srv, data, extra);
+        sct_server_start(&L.srv, L.data, extra);
         char what[96];
         snprintf(what, sizeof what, "a pull replayed %s", how);
         replay_refused(body, len, sent_nonce, t, secret, what);
@@ -437,7 +432,7 @@ static int held_post(const char *src, const sc_keypair *kp, const char *target, 
              "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\n"
              "Content-Length: %zu\r\n%s\r\n",
              target, len, sig);
-    int fd = sct_connect_from(src, srv.port);
+    int fd = sct_connect_from(src, L.srv.port);
     ck_assert_int_ge(fd, 0);
     /* A server that stops reading must not stall the test. */
     struct timeval tv = {2, 0};
@@ -472,13 +467,13 @@ START_TEST(held_back_bodies)
           "http.body_inflight_device_max = 8388608\n"
           "http.body_inflight_unverified_max = 131072\n"
           "http.connections_per_address = 0\n");
-    sct_client_init(&ch, srv.url, kh);
+    sct_client_init(&ch, L.srv.url, kh);
     enroll(&ch, kh, "inspector1");
     sc_keypair *kc[3] = {sct_key(3), sct_key(4), sct_key(5)};
     for (int i = 0; i < 3; i++)
         enroll(&ch, kc[i], "supervisor1");
     honest_push("warm-up");
-    long base = sct_proc_rss_kib(srv.pid);
+    long base = sct_proc_rss_kib(L.srv.pid);
     ck_assert_int_gt(base, 0);
     uint8_t *big = malloc(4 * MIB);
     memset(big, 0x5a, 4 * MIB);
@@ -494,7 +489,7 @@ START_TEST(held_back_bodies)
         expect_refusal(fd, 401, "bad_signature", "garbage signature");
         fds[nfd++] = fd;
     }
-    long after_forged = sct_proc_rss_kib(srv.pid);
+    long after_forged = sct_proc_rss_kib(L.srv.pid);
     printf("held-back bodies: RSS %ld KiB at start, %ld KiB after 150 forged 4 MiB bodies\n", base,
            after_forged);
     ck_assert_int_lt(after_forged - base, 16 * 1024);
@@ -542,7 +537,7 @@ START_TEST(held_back_bodies)
     expect_refusal(fd, 503, "overloaded", "a body past the shared cap");
     close(fd);
     honest_push("the body pool full");
-    long held = sct_proc_rss_kib(srv.pid);
+    long held = sct_proc_rss_kib(L.srv.pid);
     printf("held-back bodies: RSS %ld KiB with 16 MiB of bodies and 128 KiB of enrollments held\n",
            held);
     /* What is held (16 MiB and the enrollments), with room for the buffers' doubling. */
@@ -553,7 +548,7 @@ START_TEST(held_back_bodies)
         close(fds[i]);
     sct_sleep_ms(300);
     sct_client cc;
-    sct_client_init(&cc, srv.url, kc[2]);
+    sct_client_init(&cc, L.srv.url, kc[2]);
     Scpb__SyncResponse *r = NULL;
     ck_assert_int_eq(sct_sync(&cc, NULL, 0, NULL, 0, 0, &r), 200);
     scpb__sync_response__free_unpacked(r, NULL);
@@ -593,7 +588,7 @@ static void *trickle_main(void *arg)
 {
     trickle *t = arg;
     for (int i = 0; i < t->n; i++) {
-        t->fd[i] = sct_connect_from(t->src, srv.port);
+        t->fd[i] = sct_connect_from(t->src, L.srv.port);
         if (t->fd[i] < 0 || !sct_send_all(t->fd[i], t->head, strlen(t->head)))
             atomic_store(&t->ended[i], sct_mono_ms() - t->t0);
     }
@@ -619,7 +614,7 @@ START_TEST(trickling_connections)
           "http.connections_per_address = 16\n"
           "http.request_timeout_s = 3\n"
           "http.connection_timeout_s = 30\n");
-    sct_client_init(&ch, srv.url, kh);
+    sct_client_init(&ch, L.srv.url, kh);
     enroll(&ch, kh, "inspector1");
     sc_keypair *kc = sct_key(3);
     enroll(&ch, kc, "supervisor1");
@@ -692,7 +687,7 @@ START_TEST(trickling_connections)
     ck_assert_int_ge(at_once, 80 - 16);
     ck_assert_int_le(by_deadline, 16);
     ck_assert_int_lt(latest, 10000);
-    ck_assert(sct_server_log_has(&srv, "request deadline passed"));
+    ck_assert(sct_server_log_has(&L.srv, "request deadline passed"));
     free(hdr);
     free(bod);
     sc_keypair_free(kc);
@@ -702,23 +697,16 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/serve_flood");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"nonce_flood", nonce_flood},
         {"replay_after_restart", replay_after_restart},
         {"held_back_bodies", held_back_bodies},
         {"trickling_connections", trickling_connections},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        /* The soak flood sends a million requests. */
-        tcase_set_timeout(tc, sct_soak() ? 3600 : 240);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    /* The soak flood sends a million requests. */
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){
+                      .setup = setup, .teardown = teardown, .timeout_s = sct_soak() ? 3600 : 240});
     return s;
 }
 

@@ -19,28 +19,12 @@
 #include "sctest_fixture.h"
 #include "sctest_server.h"
 
-static char tmp[512], data[600];
-static sct_fixture fx;
-static sct_server srv;
-
-static void setup(void)
-{
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(data, sizeof data, "%s/data", tmp);
-    sct_fixture_make(&fx, data);
-    sct_server_start(&srv, data, NULL);
-}
-
-static void teardown(void)
-{
-    sct_server_kill(&srv);
-    sct_rmtree(tmp);
-}
+static sct_live L; /* the register and its syncd, made anew for each test */
 
 static void enroll(sct_client *c, const sc_keypair *k, const char *login)
 {
     char code[64];
-    sct_fixture_code(data, login, code, sizeof code);
+    sct_fixture_code(L.data, login, code, sizeof code);
     ck_assert_int_eq(sct_enroll(c, code, k, NULL, NULL), 200);
 }
 
@@ -48,7 +32,7 @@ START_TEST(sigterm_finishes_inflight)
 {
     sc_keypair *k = sct_key(1);
     sct_client c;
-    sct_client_init(&c, srv.url, k);
+    sct_client_init(&c, L.srv.url, k);
     enroll(&c, k, "inspector1");
 
     const size_t total = 1024 * 1024;
@@ -61,24 +45,24 @@ START_TEST(sigterm_finishes_inflight)
     sc_hex_encode(h, sizeof h, name, sizeof name);
     snprintf(target, sizeof target, "/v1/blobs/%s", name);
     uint64_t clk = 0;
-    sct_name_photo(&c, k, &clk, fx.target, h, total, NULL);
+    sct_name_photo(&c, k, &clk, L.fx.target, h, total, NULL);
     sct_sign_lines(k, "PUT", target, d, total, sig, sizeof sig);
     int hl = snprintf(head, sizeof head,
                       "PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Range: bytes 0-%zu/%zu\r\n"
                       "Content-Length: %zu\r\n%s\r\n",
                       target, total - 1, total, total, sig);
-    int fd = sct_connect(srv.port);
+    int fd = sct_connect(L.srv.port);
     ck_assert(sct_send_all(fd, head, (size_t)hl));
     ck_assert(sct_send_all(fd, d, total / 2));
     usleep(200 * 1000);
 
-    sct_server_signal(&srv, SIGTERM);
+    sct_server_signal(&L.srv, SIGTERM);
     usleep(300 * 1000);
     /* Still running: a request is in flight. */
-    ck_assert_int_eq(sct_server_wait(&srv, 0), -1);
+    ck_assert_int_eq(sct_server_wait(&L.srv, 0), -1);
     /* No new connections are accepted. */
     sct_client other;
-    sct_client_init(&other, srv.url, NULL);
+    sct_client_init(&other, L.srv.url, NULL);
     sct_resp r;
     ck_assert_int_eq(sct_request(&other, "GET", "/healthz", NULL, 0, NULL, NULL, &r), 0);
     sct_resp_dispose(&r);
@@ -91,16 +75,16 @@ START_TEST(sigterm_finishes_inflight)
     ck_assert_msg(strncmp(resp, "HTTP/1.1 201", 12) == 0, "got: %.100s", resp);
     ck_assert(strstr(resp, "Connection: close") != NULL || strstr(resp, "connection: close"));
     free(resp);
-    ck_assert_int_eq(sct_server_wait(&srv, 30000), 0);
-    ck_assert(sct_server_log_has(&srv, "\"msg\":\"stopped\""));
+    ck_assert_int_eq(sct_server_wait(&L.srv, 30000), 0);
+    ck_assert(sct_server_log_has(&L.srv, "\"msg\":\"stopped\""));
 
     /* It was stored durably: a new server has it. */
-    sct_server_start(&srv, data, NULL);
+    sct_server_start(&L.srv, L.data, NULL);
     sct_client_dispose(&c);
-    sct_client_init(&c, srv.url, k);
+    sct_client_init(&c, L.srv.url, k);
     ck_assert_int_eq(sct_request(&c, "HEAD", target, NULL, 0, NULL, NULL, &r), 200);
     sct_resp_dispose(&r);
-    ck_assert_int_eq(sct_server_stop(&srv), 0);
+    ck_assert_int_eq(sct_server_stop(&L.srv), 0);
     free(d);
     sct_client_dispose(&c);
     sc_keypair_free(k);
@@ -131,7 +115,7 @@ static void *push_loop(void *arg)
         sc_op *ops[BATCH];
         uint8_t id[SC_ID_LEN];
         for (int i = 0; i < BATCH; i++)
-            ops[i] = sct_op_open_inspection(p->key, &clock, id, fx.target);
+            ops[i] = sct_op_open_inspection(p->key, &clock, id, L.fx.target);
         Scpb__SyncResponse *r = NULL;
         long st = sct_sync(&c, ops, BATCH, NULL, 0, 0, &r);
         if (st == 200) {
@@ -163,10 +147,10 @@ START_TEST(kill9_during_push_then_restart)
     pusher p[PUSHERS];
     pthread_t th[PUSHERS];
     for (int i = 0; i < PUSHERS; i++) {
-        p[i] = (pusher){srv.url, sct_key((uint32_t)(20 + i)), NULL, 0, 0};
+        p[i] = (pusher){L.srv.url, sct_key((uint32_t)(20 + i)), NULL, 0, 0};
         p[i].acked = malloc((size_t)ACKED_MAX * SC_HASH_LEN);
         sct_client c;
-        sct_client_init(&c, srv.url, p[i].key);
+        sct_client_init(&c, L.srv.url, p[i].key);
         enroll(&c, p[i].key, "inspector1");
         sct_client_dispose(&c);
     }
@@ -174,7 +158,7 @@ START_TEST(kill9_during_push_then_restart)
     for (int i = 0; i < PUSHERS; i++)
         ck_assert_int_eq(pthread_create(&th[i], NULL, push_loop, &p[i]), 0);
     usleep(1500 * 1000);
-    sct_server_kill(&srv); /* kill -9 with pushes in flight */
+    sct_server_kill(&L.srv); /* kill -9 with pushes in flight */
     atomic_store(&stop_pushing, true);
     size_t acked = 0;
     for (int i = 0; i < PUSHERS; i++) {
@@ -185,10 +169,10 @@ START_TEST(kill9_during_push_then_restart)
     ck_assert_uint_gt(acked, 0);
 
     /* Restart on the same data and read the whole log as an auditor. */
-    sct_server_start(&srv, data, NULL);
+    sct_server_start(&L.srv, L.data, NULL);
     sc_keypair *ka = sct_key(30);
     sct_client a;
-    sct_client_init(&a, srv.url, ka);
+    sct_client_init(&a, L.srv.url, ka);
     enroll(&a, ka, "auditor1");
     sct_resp r;
     ck_assert_int_eq(sct_request(&a, "GET", "/v1/log/checkpoint", NULL, 0, NULL, NULL, &r), 200);
@@ -231,11 +215,11 @@ START_TEST(kill9_during_push_then_restart)
     free(logged);
     sct_client_dispose(&a);
     sc_keypair_free(ka);
-    ck_assert_int_eq(sct_server_stop(&srv), 0);
+    ck_assert_int_eq(sct_server_stop(&L.srv), 0);
 
     /* The whole register re-verifies offline. */
     char out[8192];
-    int st = sct_syncd_run(out, sizeof out, "audit", "--data", data, NULL);
+    int st = sct_syncd_run(out, sizeof out, "audit", "--data", L.data, NULL);
     ck_assert_msg(st == 0, "syncd audit exited %d: %s", st, out);
 }
 END_TEST
@@ -243,20 +227,15 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/serve_lifecycle");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    sct_live_use(&L);
+    const sct_case cases[] = {
         {"sigterm_finishes_inflight", sigterm_finishes_inflight},
         {"kill9_during_push_then_restart", kill9_during_push_then_restart},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 240);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){.setup = sct_live_setup,
+                                    .teardown = sct_live_teardown_kill,
+                                    .timeout_s = 240});
     return s;
 }
 

@@ -20,30 +20,14 @@
 #include "sctest_fixture.h"
 #include "sctest_server.h"
 
-static char tmp[512], data[600];
-static sct_fixture fx;
-static sct_server srv;
+static sct_live L; /* the register and its syncd, made anew for each test */
 static uint8_t server_key[SC_KEY_LEN];
 static char origin[SC_ORIGIN_MAX];
-
-static void setup(void)
-{
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(data, sizeof data, "%s/data", tmp);
-    sct_fixture_make(&fx, data);
-    sct_server_start(&srv, data, NULL);
-}
-
-static void teardown(void)
-{
-    ck_assert_int_eq(sct_server_stop(&srv), 0);
-    sct_rmtree(tmp);
-}
 
 static void enroll(sct_client *c, const sc_keypair *k, const char *login)
 {
     char code[64];
-    sct_fixture_code(data, login, code, sizeof code);
+    sct_fixture_code(L.data, login, code, sizeof code);
     Scpb__EnrollResponse *er = NULL;
     ck_assert_int_eq(sct_enroll(c, code, k, login, &er), 200);
     memcpy(server_key, er->server_key.data, SC_KEY_LEN);
@@ -125,8 +109,8 @@ START_TEST(push_and_pull)
 {
     sc_keypair *ki = sct_key(1), *ks = sct_key(2);
     sct_client ci, cs;
-    sct_client_init(&ci, srv.url, ki);
-    sct_client_init(&cs, srv.url, ks);
+    sct_client_init(&ci, L.srv.url, ki);
+    sct_client_init(&cs, L.srv.url, ks);
     enroll(&ci, ki, "inspector1");
     enroll(&cs, ks, "supervisor1");
     uint8_t *icur = NULL, *scur = NULL;
@@ -137,7 +121,7 @@ START_TEST(push_and_pull)
     uint64_t clock = 0;
     uint8_t insp[SC_ID_LEN];
     sc_op *ops[2];
-    ops[0] = sct_op_open_inspection(ki, &clock, insp, fx.target);
+    ops[0] = sct_op_open_inspection(ki, &clock, insp, L.fx.target);
     ops[1] = sct_op_note(ki, &clock, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
                          (const uint8_t(*)[SC_HASH_LEN])ops[0]->id, 1, "门岗未测温");
     /* Pulls and enrollments commit nothing through the group-commit queue. */
@@ -214,14 +198,14 @@ START_TEST(answers_are_sealed_and_proven)
 {
     sc_keypair *ki = sct_key(1);
     sct_client ci;
-    sct_client_init(&ci, srv.url, ki);
+    sct_client_init(&ci, L.srv.url, ki);
     enroll(&ci, ki, "inspector1");
     uint8_t *cur = NULL;
     size_t cl = 0;
     pull_all(&ci, &cur, &cl, NULL, NULL);
     uint64_t clock = 0;
     uint8_t insp[SC_ID_LEN], nowhere[SC_ID_LEN], fake_dep[SC_HASH_LEN];
-    sc_op *open = sct_op_open_inspection(ki, &clock, insp, fx.target);
+    sc_op *open = sct_op_open_inspection(ki, &clock, insp, L.fx.target);
     Scpb__SyncResponse *r = NULL;
     ck_assert_int_eq(sct_sync(&ci, &open, 1, NULL, 0, 0, &r), 200);
     scpb__sync_response__free_unpacked(r, NULL);
@@ -328,7 +312,7 @@ START_TEST(rejection_reasons)
 {
     sc_keypair *ki = sct_key(1), *other = sct_key(7);
     sct_client ci;
-    sct_client_init(&ci, srv.url, ki);
+    sct_client_init(&ci, L.srv.url, ki);
     enroll(&ci, ki, "inspector1");
     uint64_t clock = 0;
     enum { N = 13 };
@@ -350,7 +334,7 @@ START_TEST(rejection_reasons)
     want[1] = SCPB__REASON__REASON_TOO_LARGE;
     free(big);
     /* 2: a good op with one signature bit flipped. */
-    sc_op *good = sct_op_open_inspection(ki, &clock, ids[2], fx.target);
+    sc_op *good = sct_op_open_inspection(ki, &clock, ids[2], L.fx.target);
     uint8_t sig[SC_SIG_LEN];
     memcpy(sig, good->sig, SC_SIG_LEN);
     sig[0] ^= 1;
@@ -359,11 +343,11 @@ START_TEST(rejection_reasons)
     want[2] = SCPB__REASON__REASON_BAD_SIGNATURE;
     sc_op_free(sct_sys_env(), good);
     /* 3: signed by its own author, but that author is not the device sending it. */
-    ops[3] = sct_op_open_inspection(other, &clock, ids[3], fx.target);
+    ops[3] = sct_op_open_inspection(other, &clock, ids[3], L.fx.target);
     want[3] = SCPB__REASON__REASON_AUTHOR_MISMATCH;
     /* 4: the device clock is an hour ahead. */
     uint64_t ahead = sc_hlc_make(sct_now_ms() + 3600 * 1000, 0);
-    ops[4] = sct_op_open_inspection(ki, &ahead, ids[4], fx.target);
+    ops[4] = sct_op_open_inspection(ki, &ahead, ids[4], L.fx.target);
     want[4] = SCPB__REASON__REASON_CLOCK_AHEAD;
     /* 5: an inspector may not create org units. */
     {
@@ -372,7 +356,7 @@ START_TEST(rejection_reasons)
         oc.code = "rogue";
         oc.name = "rogue";
         oc.has_parent = true;
-        oc.parent.data = fx.street;
+        oc.parent.data = L.fx.street;
         oc.parent.len = SC_ID_LEN;
         oc.has_level = true;
         oc.level = SCPB__ORG_LEVEL__LEVEL_COMMUNITY;
@@ -396,7 +380,7 @@ START_TEST(rejection_reasons)
                          (const uint8_t(*)[SC_HASH_LEN])nowhere, 1, "?");
     want[6] = SCPB__REASON__REASON_UNKNOWN_ENTITY;
     /* 7: a target outside the inspector's street. */
-    ops[7] = sct_op_open_inspection(ki, &clock, ids[7], fx.target_out);
+    ops[7] = sct_op_open_inspection(ki, &clock, ids[7], L.fx.target_out);
     want[7] = SCPB__REASON__REASON_OUT_OF_SCOPE;
     /* 8: a target that does not exist. */
     uint8_t ghost[SC_ID_LEN];
@@ -404,7 +388,7 @@ START_TEST(rejection_reasons)
     ops[8] = sct_op_open_inspection(ki, &clock, ids[8], ghost);
     want[8] = SCPB__REASON__REASON_UNKNOWN_REFERENCE;
     /* 9: accepted, so 10-12 have something to build on. */
-    ops[9] = sct_op_open_inspection(ki, &clock, ids[9], fx.target);
+    ops[9] = sct_op_open_inspection(ki, &clock, ids[9], L.fx.target);
     want[9] = 0;
     /* 10: a dep that is not a logged op of the entity. */
     ops[10] = sct_op_note(ki, &clock, ids[9], SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
@@ -430,7 +414,7 @@ START_TEST(rejection_reasons)
         Scpb__Op op = SCPB__OP__INIT;
         Scpb__InspectionOpen io = SCPB__INSPECTION_OPEN__INIT;
         io.has_target = true;
-        io.target.data = fx.target;
+        io.target.data = L.fx.target;
         io.target.len = SC_ID_LEN;
         io.has_kind = true;
         io.kind = SCPB__INSPECTION_KIND__KIND_DAILY;
@@ -496,7 +480,7 @@ START_TEST(request_errors)
 {
     sc_keypair *ki = sct_key(1);
     sct_client ci;
-    sct_client_init(&ci, srv.url, ki);
+    sct_client_init(&ci, L.srv.url, ki);
     enroll(&ci, ki, "inspector1");
     sct_resp r;
     static const char *const pb[] = {"Content-Type: application/x-protobuf", NULL};
@@ -539,7 +523,7 @@ START_TEST(request_errors)
     sct_request(&ci, "GET", "/healthz", NULL, 0, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     sct_resp_dispose(&r);
-    ck_assert(sct_server_log_has(&srv, needle));
+    ck_assert(sct_server_log_has(&L.srv, needle));
     sct_client_dispose(&ci);
     sc_keypair_free(ki);
 }
@@ -569,7 +553,7 @@ START_TEST(photos_asked_about)
 {
     sc_keypair *ki = sct_key(1);
     sct_client ci;
-    sct_client_init(&ci, srv.url, ki);
+    sct_client_init(&ci, L.srv.url, ki);
     enroll(&ci, ki, "inspector1");
     /* One photo named and stored, one named and never uploaded, one stored and never named. */
     static const char photo[] = "\xff\xd8\xff a small photo";
@@ -579,8 +563,8 @@ START_TEST(photos_asked_about)
     sc_sha256(stray, sizeof stray - 1, unnamed);
     memset(lack, 0x5a, sizeof lack);
     uint64_t clk = 0;
-    sct_name_photo(&ci, ki, &clk, fx.target, have, sizeof photo - 1, NULL);
-    sct_name_photo(&ci, ki, &clk, fx.target, lack, 100, NULL);
+    sct_name_photo(&ci, ki, &clk, L.fx.target, have, sizeof photo - 1, NULL);
+    sct_name_photo(&ci, ki, &clk, L.fx.target, lack, 100, NULL);
     char hex[2 * SC_HASH_LEN + 1], target[128], range[96];
     ck_assert_int_eq(sc_hex_encode(have, SC_HASH_LEN, hex, sizeof hex), SC_OK);
     snprintf(target, sizeof target, "/v1/blobs/%s", hex);
@@ -639,7 +623,7 @@ START_TEST(checkpoints_stay_consistent)
 {
     sc_keypair *ki = sct_key(1);
     sct_client ci;
-    sct_client_init(&ci, srv.url, ki);
+    sct_client_init(&ci, L.srv.url, ki);
     enroll(&ci, ki, "inspector1");
     Scpb__SyncResponse *r = NULL;
     ck_assert_int_eq(sct_sync(&ci, NULL, 0, NULL, 0, 0, &r), 200);
@@ -652,7 +636,7 @@ START_TEST(checkpoints_stay_consistent)
         sc_op *ops[3];
         uint8_t id[SC_ID_LEN];
         for (int i = 0; i < 3; i++)
-            ops[i] = sct_op_open_inspection(ki, &clock, id, fx.target);
+            ops[i] = sct_op_open_inspection(ki, &clock, id, L.fx.target);
         ck_assert_int_eq(sct_sync(&ci, ops, 3, NULL, 0, prev.size, &r), 200);
         sc_checkpoint cur;
         open_checkpoint(r->checkpoint, &cur);
@@ -712,10 +696,8 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/serve_sync");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    sct_live_use(&L);
+    const sct_case cases[] = {
         {"push_and_pull", push_and_pull},
         {"answers_are_sealed_and_proven", answers_are_sealed_and_proven},
         {"rejection_reasons", rejection_reasons},
@@ -723,13 +705,9 @@ static Suite *suite(void)
         {"photos_asked_about", photos_asked_about},
         {"checkpoints_stay_consistent", checkpoints_stay_consistent},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){
+                      .setup = sct_live_setup, .teardown = sct_live_teardown, .timeout_s = 120});
     return s;
 }
 

@@ -260,20 +260,13 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/store");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"create and open", create_and_open},
         {"log, entities, rollback", log_entities_and_rollback},
         {"codes, devices, enrollment", codes_devices_and_enrollment},
         {"nodes, checkpoints, releases, pull", nodes_checkpoints_releases_pull},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }
 

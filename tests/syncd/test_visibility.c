@@ -372,10 +372,7 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/visibility");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"matrix", matrix_as_a_function},
         {"unannounced plans", unannounced_plans_stay_secret},
         {"release on submit", inspected_unit_sees_inspection_only_after_submit},
@@ -384,12 +381,7 @@ static Suite *suite(void)
         {"bad cursor", bad_cursor_is_refused},
         {"exclude own ops", own_pushed_ops_are_excluded},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases), &(sct_tcase_opts){.timeout_s = 120});
     return s;
 }
 
