@@ -14,56 +14,32 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "base/logjson.h"
-#include "base/logjson.h"
-#include "blobs/blobs.h"
 #include "core/ids.h"
-#include "http/auth.h"
 #include "http/http.h"
-#include "register/register.h"
 #include "sctest.h"
-#include "sctest_fixture.h"
+#include "sctest_inproc.h"
 #include "sctest_server.h"
-#include "sync/ingest.h"
 
-static char dir[512];
-static sct_fixture fx;
-static sd_config cfg;
-static sd_register *reg;
-static sd_ingest *ingest;
-static sd_blobs *blobs;
-static sd_auth *auth;
+static sct_inproc P;
 static sd_http *http;
 static char base[64];
 
+static void tune(sd_config *cfg)
+{
+    cfg->listen_port = 0;
+    cfg->threads = 2;
+    cfg->sync_body_max = 64 * 1024;
+    cfg->batch_max = 5;
+    cfg->blob_max = 1024 * 1024;
+    cfg->blob_chunk_max = 256 * 1024;
+}
+
 static void setup(void)
 {
-    sd_log_set_level(SD_LOG_WARN); /* request lines would drown the test output */
-    sct_tempdir(dir, sizeof dir);
-    char data[600];
-    snprintf(data, sizeof data, "%s/data", dir);
-    sct_fixture_make(&fx, data);
-    sd_config_defaults(&cfg);
-    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", data);
-    cfg.listen_port = 0;
-    cfg.threads = 2;
-    cfg.sync_body_max = 64 * 1024;
-    cfg.batch_max = 5;
-    cfg.blob_max = 1024 * 1024;
-    cfg.blob_chunk_max = 256 * 1024;
+    sct_inproc_open(&P, tune);
+    sd_http_deps d = {&P.cfg, P.reg, P.ingest, P.blobs, P.auth, P.svc.env};
     sc_err err;
     sc_err_clear(&err);
-    ck_assert_int_eq(sd_register_open(&cfg, &reg, &err), SC_OK);
-    ck_assert_int_eq(sd_ingest_start(reg, &cfg, &ingest, &err), SC_OK);
-    sd_blob_limits lim;
-    sd_blob_limits_from(&cfg, &lim);
-    ck_assert_int_eq(sd_blobs_open(cfg.data_dir, &lim, sd_register_photo_seen, reg, &blobs, &err),
-                     SC_OK);
-    /* As if started a skew ago: the test client signs with the time now. */
-    sd_auth_limits al = {.skew_ms = cfg.clock_skew_ms,
-                         .start_ms = sct_now_ms() - cfg.clock_skew_ms};
-    ck_assert_int_eq(sd_auth_new(sd_register_env(reg), &al, &auth), SC_OK);
-    sd_http_deps d = {&cfg, reg, ingest, blobs, auth, sd_register_env(reg)};
     ck_assert_int_eq(sd_http_start(&d, &http, &err), SC_OK);
     ck_assert_uint_gt(sd_http_port(http), 0);
     snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned)sd_http_port(http));
@@ -72,11 +48,7 @@ static void setup(void)
 static void teardown(void)
 {
     sd_http_stop(http, 5000);
-    sd_ingest_stop(ingest);
-    sd_auth_free(auth);
-    sd_blobs_close(blobs);
-    sd_register_close(reg);
-    sct_rmtree(dir);
+    sct_inproc_close(&P);
 }
 
 /* Enroll key as login over HTTP; returns the device entity id. */
@@ -85,7 +57,7 @@ static void enroll(sct_client *c, const sc_keypair *key, const char *login)
     char code[64];
     sc_err err;
     sc_err_clear(&err);
-    ck_assert_int_eq(sd_register_enroll_code(reg, login, 1, code, sizeof code, &err), SC_OK);
+    ck_assert_int_eq(sd_register_enroll_code(P.reg, login, 1, code, sizeof code, &err), SC_OK);
     ck_assert_int_eq(sct_enroll(c, code, key, NULL, NULL), 200);
 }
 
@@ -167,21 +139,21 @@ START_TEST(enrollment)
     sc_keypair *k1 = sct_key(1), *k2 = sct_key(2);
     char code[64];
     sc_err err;
-    ck_assert_int_eq(sd_register_enroll_code(reg, "inspector1", 1, code, sizeof code, &err), SC_OK);
+    ck_assert_int_eq(sd_register_enroll_code(P.reg, "inspector1", 1, code, sizeof code, &err), SC_OK);
     Scpb__EnrollResponse *er = NULL;
     ck_assert_int_eq(sct_enroll(&c, code, k1, "tablet 1", &er), 200);
     ck_assert_ptr_nonnull(er);
     ck_assert_str_eq(er->login, "inspector1");
     ck_assert_int_eq(er->role, SCPB__ROLE__ROLE_INSPECTOR);
     ck_assert_uint_eq(er->server_key.len, SC_KEY_LEN);
-    ck_assert(memcmp(er->server_key.data, sd_register_server_key(reg), SC_KEY_LEN) == 0);
+    ck_assert(memcmp(er->server_key.data, sd_register_server_key(P.reg), SC_KEY_LEN) == 0);
     ck_assert_ptr_nonnull(er->checkpoint);
     scpb__enroll_response__free_unpacked(er, NULL);
     /* The code is single-use, for another key too. */
     sct_resp r;
     ck_assert_int_eq(sct_enroll(&c, code, k2, NULL, NULL), 403);
     /* A key enrolled already: 409. */
-    ck_assert_int_eq(sd_register_enroll_code(reg, "inspector1", 1, code, sizeof code, &err), SC_OK);
+    ck_assert_int_eq(sd_register_enroll_code(P.reg, "inspector1", 1, code, sizeof code, &err), SC_OK);
     ck_assert_int_eq(sct_enroll(&c, code, k1, NULL, NULL), 409);
     /* A proof by another key: 401. */
     Scpb__EnrollRequest q = SCPB__ENROLL_REQUEST__INIT;
@@ -523,7 +495,7 @@ START_TEST(blobs_over_http)
     uint8_t sha[SC_HASH_LEN];
     uint64_t clk = 0;
     sc_hex_decode(name, 64, sha, sizeof sha);
-    sct_name_photo(&c, k, &clk, fx.target, sha, total, NULL);
+    sct_name_photo(&c, k, &clk, P.fx.target, sha, total, NULL);
     sct_request(&c, "PUT", target, data, 10, NULL, NULL, &r);
     assert_error(&r, 400, "bad_field"); /* no Content-Range */
     sct_resp_dispose(&r);
@@ -595,7 +567,7 @@ START_TEST(storage_failure_is_503)
     enroll(&c, k, "inspector1");
     uint64_t clock = 0;
     uint8_t insp[SC_ID_LEN];
-    sc_op *open = sct_op_open_inspection(k, &clock, insp, fx.target);
+    sc_op *open = sct_op_open_inspection(k, &clock, insp, P.fx.target);
     Scpb__SyncResponse *resp = NULL;
     ck_assert_int_eq(sct_sync(&c, &open, 1, NULL, 0, 0, &resp), 200);
     ck_assert_int_eq(resp->results[0]->status, SCPB__OP_STATUS__OP_ACCEPTED);
@@ -610,7 +582,7 @@ START_TEST(storage_failure_is_503)
         notes[i] = sct_op_note(k, &clock, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
                                (const uint8_t(*)[SC_HASH_LEN])open->id, 1, text);
     sc_err err;
-    ck_assert_int_eq(sd_register_limit_storage(reg, 0, &err), SC_OK);
+    ck_assert_int_eq(sd_register_limit_storage(P.reg, 0, &err), SC_OK);
     sct_resp r;
     Scpb__SyncRequest sr = SCPB__SYNC_REQUEST__INIT;
     ProtobufCBinaryData enc[5];
@@ -628,7 +600,7 @@ START_TEST(storage_failure_is_503)
     sct_resp_dispose(&r);
     free(body);
     /* Nothing from the request was stored. */
-    ck_assert_int_eq(sd_register_limit_storage(reg, 100000, &err), SC_OK);
+    ck_assert_int_eq(sd_register_limit_storage(P.reg, 100000, &err), SC_OK);
     ck_assert_int_eq(sct_sync(&c, NULL, 0, NULL, 0, 0, &resp), 200);
     ck_assert_uint_eq(resp->checkpoint->size, size);
     scpb__sync_response__free_unpacked(resp, NULL);

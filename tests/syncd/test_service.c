@@ -14,56 +14,28 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/logjson.h"
 #include "core/ids.h"
 #include "core/reason.h"
 #include "core/seal.h"
 #include "sctest.h"
-#include "sctest_fixture.h"
+#include "sctest_inproc.h"
 #include "sctest_server.h"
-#include "sync/service.h"
 
-static char dir[512];
-static sct_fixture fx;
-static sd_config cfg;
-static sd_register *reg;
-static sd_ingest *ingest;
-static sd_blobs *blobs;
-static sd_auth *auth;
-static sd_service svc;
+static sct_inproc P;
+
+static void tune(sd_config *cfg)
+{
+    cfg->batch_max = 5;
+}
 
 static void setup(void)
 {
-    sd_log_set_level(SD_LOG_WARN);
-    sct_tempdir(dir, sizeof dir);
-    char data[600];
-    snprintf(data, sizeof data, "%s/data", dir);
-    sct_fixture_make(&fx, data);
-    sd_config_defaults(&cfg);
-    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", data);
-    cfg.batch_max = 5;
-    sc_err err;
-    sc_err_clear(&err);
-    ck_assert_int_eq(sd_register_open(&cfg, &reg, &err), SC_OK);
-    ck_assert_int_eq(sd_ingest_start(reg, &cfg, &ingest, &err), SC_OK);
-    sd_blob_limits lim;
-    sd_blob_limits_from(&cfg, &lim);
-    ck_assert_int_eq(sd_blobs_open(cfg.data_dir, &lim, sd_register_photo_seen, reg, &blobs, &err),
-                     SC_OK);
-    /* As if started a skew ago: requests are signed with the time now. */
-    sd_auth_limits al = {.skew_ms = cfg.clock_skew_ms,
-                         .start_ms = sct_now_ms() - cfg.clock_skew_ms};
-    ck_assert_int_eq(sd_auth_new(sd_register_env(reg), &al, &auth), SC_OK);
-    svc = (sd_service){&cfg, reg, ingest, blobs, auth, sd_register_env(reg)};
+    sct_inproc_open(&P, tune);
 }
 
 static void teardown(void)
 {
-    sd_ingest_stop(ingest);
-    sd_auth_free(auth);
-    sd_blobs_close(blobs);
-    sd_register_close(reg);
-    sct_rmtree(dir);
+    sct_inproc_close(&P);
 }
 
 /* A request as a transport hands it over: method, target, the signature headers, the body. */
@@ -102,7 +74,7 @@ static void sign(signed_req *s, const sc_keypair *kp, const char *method, const 
 static void enroll(const sc_keypair *kp, const char *login)
 {
     char code[64];
-    sct_fixture_code(fx.dir, login, code, sizeof code);
+    sct_fixture_code(P.fx.dir, login, code, sizeof code);
     const uint8_t *pub = sc_keypair_public(kp);
     uint8_t msg[96], sig[SC_SIG_LEN];
     size_t cl = strlen(code);
@@ -119,7 +91,7 @@ static void enroll(const sc_keypair *kp, const char *login)
     Scpb__EnrollResponse *out = NULL;
     sc_err err;
     sc_err_clear(&err);
-    ck_assert_msg(sd_register_enroll(reg, &req, &out, &err) == SC_OK, "%s", err.msg);
+    ck_assert_msg(sd_register_enroll(P.reg, &req, &out, &err) == SC_OK, "%s", err.msg);
     sd_msg_free(out);
 }
 
@@ -151,13 +123,13 @@ static sc_status serve(const sc_keypair *kp, const uint8_t *body, size_t len, ui
     sign(&s, kp, "POST", "/v1/sync", body, len, k);
     sd_principal who;
     sc_status rc =
-        sd_service_authenticate(&svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, meta, a);
+        sd_service_authenticate(&P.svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, meta, a);
     if (rc != SC_OK)
         return rc;
     Scpb__SyncRequest *sr = scpb__sync_request__unpack(NULL, len, body);
     ck_assert_ptr_nonnull(sr);
     sd_sync_counts counts;
-    rc = sd_sync_serve(&svc, &who, sr, meta, out, &counts, a);
+    rc = sd_sync_serve(&P.svc, &who, sr, meta, out, &counts, a);
     if (rc == SC_OK)
         ck_assert_uint_eq(counts.pushed, sr->n_ops);
     /* The answer is freed before the request it borrows from: encode it now. */
@@ -181,7 +153,7 @@ START_TEST(sync_is_served_and_sealed)
     uint64_t clock = 0;
     uint8_t insp[SC_ID_LEN];
     sc_op *ops[2];
-    ops[0] = sct_op_open_inspection(ki, &clock, insp, fx.target);
+    ops[0] = sct_op_open_inspection(ki, &clock, insp, P.fx.target);
     ops[1] = sct_op_note(ki, &clock, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
                          (const uint8_t(*)[SC_HASH_LEN])ops[0]->id, 1, "门岗未测温");
     size_t len;
@@ -201,7 +173,7 @@ START_TEST(sync_is_served_and_sealed)
     Scpb__SyncSeal *seal = NULL;
     sc_err e;
     sc_err_clear(&e);
-    ck_assert_msg(sc_seal_open(sct_sys_env(), sd_register_server_key(reg), r->seal.data,
+    ck_assert_msg(sc_seal_open(sct_sys_env(), sd_register_server_key(P.reg), r->seal.data,
                                r->seal.len, r->seal_sig.data, r->seal_sig.len, &seal, &e) == SC_OK,
                   "%s", e.msg);
     ck_assert_uint_eq(seal->nonce.len, 16);
@@ -230,7 +202,7 @@ START_TEST(refusals_are_the_protocols)
     uint8_t insp[SC_ID_LEN];
     sc_op *ops[6];
     for (int i = 0; i < 6; i++)
-        ops[i] = sct_op_open_inspection(ki, &clock, insp, fx.target);
+        ops[i] = sct_op_open_inspection(ki, &clock, insp, P.fx.target);
     size_t len;
     uint8_t *body = sync_body(ops, 6, &len);
     Scpb__SyncResponse *r = NULL;
@@ -257,14 +229,14 @@ START_TEST(refusals_are_the_protocols)
     sd_principal who;
     sign(&s, ki, "POST", "/v1/sync", body, len, 2);
     ck_assert_int_ne(
-        sd_service_authenticate(&svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
+        sd_service_authenticate(&P.svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
         SC_OK);
     ck_assert_uint_eq(a.status, 401);
     ck_assert_int_eq(a.reason, SC_REASON_BAD_SIGNATURE);
     sign(&s, ki, "POST", "/v1/sync", body, len, 4);
     body[len - 1] ^= 1;
     ck_assert_int_ne(
-        sd_service_authenticate(&svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
+        sd_service_authenticate(&P.svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
         SC_OK);
     ck_assert_uint_eq(a.status, 401);
     ck_assert_int_eq(a.reason, SC_REASON_BAD_SIGNATURE);
@@ -275,7 +247,7 @@ START_TEST(refusals_are_the_protocols)
     sign(&s, ki, "POST", "/v1/sync", body, len, 5);
     s.h.body_hash = NULL;
     ck_assert_int_ne(
-        sd_service_authenticate(&svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
+        sd_service_authenticate(&P.svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
         SC_OK);
     ck_assert_uint_eq(a.status, 401);
     ck_assert_int_eq(a.reason, SC_REASON_BAD_SIGNATURE);
@@ -288,9 +260,9 @@ START_TEST(refusals_are_the_protocols)
     sd_principal p;
     sc_err e;
     sc_err_clear(&e);
-    ck_assert_int_eq(sd_register_principal(reg, sc_keypair_public(ki), &p, &e), SC_OK);
+    ck_assert_int_eq(sd_register_principal(P.reg, sc_keypair_public(ki), &p, &e), SC_OK);
     Scpb__SyncResponse *out = NULL;
-    ck_assert_int_ne(sd_sync_serve(&svc, &p, &sr, &meta, &out, NULL, &a), SC_OK);
+    ck_assert_int_ne(sd_sync_serve(&P.svc, &p, &sr, &meta, &out, NULL, &a), SC_OK);
     ck_assert_ptr_null(out);
     ck_assert_uint_eq(a.status, 400);
     ck_assert_int_eq(a.reason, SC_REASON_MALFORMED);
@@ -311,9 +283,9 @@ START_TEST(photos_are_put_and_read)
     sd_principal pi, pr, pa;
     sc_err e;
     sc_err_clear(&e);
-    ck_assert_int_eq(sd_register_principal(reg, sc_keypair_public(ki), &pi, &e), SC_OK);
-    ck_assert_int_eq(sd_register_principal(reg, sc_keypair_public(kr), &pr, &e), SC_OK);
-    ck_assert_int_eq(sd_register_principal(reg, sc_keypair_public(ka), &pa, &e), SC_OK);
+    ck_assert_int_eq(sd_register_principal(P.reg, sc_keypair_public(ki), &pi, &e), SC_OK);
+    ck_assert_int_eq(sd_register_principal(P.reg, sc_keypair_public(kr), &pr, &e), SC_OK);
+    ck_assert_int_eq(sd_register_principal(P.reg, sc_keypair_public(ka), &pa, &e), SC_OK);
     static const char photo[] = "\xff\xd8\xff a photo of the fire lane";
     size_t n = sizeof photo - 1;
     uint8_t sha[SC_HASH_LEN];
@@ -325,26 +297,26 @@ START_TEST(photos_are_put_and_read)
     uint64_t size = 0;
 
     /* An auditor attaches no photos, so it uploads none. */
-    sd_photo_put(&svc, &pa, name, 0, n, n, (const uint8_t *)photo, n, sha, &a);
+    sd_photo_put(&P.svc, &pa, name, 0, n, n, (const uint8_t *)photo, n, sha, &a);
     ck_assert_uint_eq(a.status, 403);
     ck_assert_int_eq(a.reason, SC_REASON_FORBIDDEN_ROLE);
     /* Half, then the rest: 202 at the offset, then 201 complete. */
     uint8_t half[SC_HASH_LEN];
     sc_sha256(photo, 10, half);
-    sd_photo_put(&svc, &pi, name, 0, 10, n, (const uint8_t *)photo, 10, half, &a);
+    sd_photo_put(&P.svc, &pi, name, 0, 10, n, (const uint8_t *)photo, 10, half, &a);
     ck_assert_uint_eq(a.status, 202);
     ck_assert(a.has_offset && a.offset == 10);
     /* A chunk at an offset the upload does not have: 409 with the offset. */
-    sd_photo_put(&svc, &pi, name, 5, 5, n, (const uint8_t *)photo + 5, 5, sha, &a);
+    sd_photo_put(&P.svc, &pi, name, 5, 5, n, (const uint8_t *)photo + 5, 5, sha, &a);
     ck_assert_uint_eq(a.status, 409);
     ck_assert(a.has_offset && a.offset == 10);
     uint8_t rest[SC_HASH_LEN];
     sc_sha256(photo + 10, n - 10, rest);
-    sd_photo_put(&svc, &pi, name, 10, n - 10, n, (const uint8_t *)photo + 10, n - 10, rest, &a);
+    sd_photo_put(&P.svc, &pi, name, 10, n - 10, n, (const uint8_t *)photo + 10, n - 10, rest, &a);
     ck_assert_uint_eq(a.status, 201);
     ck_assert(a.has_offset && a.offset == n);
     /* Stored, but no op names it: read as an absent photo (HEAD says the device's offset). */
-    ck_assert_int_ne(sd_photo_read(&svc, &pi, name, true, &fd, &size, &a), SC_OK);
+    ck_assert_int_ne(sd_photo_read(&P.svc, &pi, name, true, &fd, &size, &a), SC_OK);
     ck_assert_uint_eq(a.status, 404);
     ck_assert_int_eq(a.reason, SC_REASON_NONE);
     ck_assert_str_eq(a.message, "blob is not stored");
@@ -354,7 +326,7 @@ START_TEST(photos_are_put_and_read)
     uint64_t clock = 0;
     uint8_t insp[SC_ID_LEN];
     sc_op *ops[2];
-    ops[0] = sct_op_open_inspection(ki, &clock, insp, fx.target);
+    ops[0] = sct_op_open_inspection(ki, &clock, insp, P.fx.target);
     ops[1] = sct_op_photo(ki, &clock, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
                           (const uint8_t(*)[SC_HASH_LEN])ops[0]->id, 1, sha, n);
     size_t len;
@@ -364,17 +336,17 @@ START_TEST(photos_are_put_and_read)
     ck_assert(serve(ki, body, len, 1, &r, &meta, &a) == SC_OK);
     ck_assert_int_eq(r->results[1]->status, SCPB__OP_STATUS__OP_ACCEPTED);
     scpb__sync_response__free_unpacked(r, NULL);
-    ck_assert_int_eq(sd_photo_read(&svc, &pi, name, false, &fd, &size, &a), SC_OK);
+    ck_assert_int_eq(sd_photo_read(&P.svc, &pi, name, false, &fd, &size, &a), SC_OK);
     ck_assert_uint_eq(size, n);
     char got[64];
     ck_assert_int_eq(read(fd, got, sizeof got), (ssize_t)n);
     ck_assert(memcmp(got, photo, n) == 0);
     close(fd);
     /* A stored photo it may read, put again: 200. */
-    sd_photo_put(&svc, &pi, name, 0, n, n, (const uint8_t *)photo, n, sha, &a);
+    sd_photo_put(&P.svc, &pi, name, 0, n, n, (const uint8_t *)photo, n, sha, &a);
     ck_assert_uint_eq(a.status, 200);
     /* The inspected unit does not see a draft inspection's photo. */
-    ck_assert_int_ne(sd_photo_read(&svc, &pr, name, false, &fd, &size, &a), SC_OK);
+    ck_assert_int_ne(sd_photo_read(&P.svc, &pr, name, false, &fd, &size, &a), SC_OK);
     ck_assert_uint_eq(a.status, 404);
     ck_assert(!a.has_offset);
     free(body);
@@ -389,21 +361,13 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/service");
-    struct {
-        const char *name;
-        const TTest *t;
-    } cases[] = {
+    const sct_case cases[] = {
         {"sync_is_served_and_sealed", sync_is_served_and_sealed},
         {"refusals_are_the_protocols", refusals_are_the_protocols},
         {"photos_are_put_and_read", photos_are_put_and_read},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].t);
-        suite_add_tcase(s, tc);
-    }
+    sct_suite_add(s, cases, SCT_COUNT(cases),
+                  &(sct_tcase_opts){.setup = setup, .teardown = teardown, .timeout_s = 120});
     return s;
 }
 
