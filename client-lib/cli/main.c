@@ -999,18 +999,25 @@ int main(int argc, char **argv)
         ok = ok || strcmp(known[i], cmd) == 0;
     if (!ok)
         return usage_error("unknown command \"%s\"", cmd);
-    const char *db = k.db;
-    if (!db && strcmp(cmd, "verify-bundle") == 0)
-        db = ":memory:";
+    /* A bundle is checked without a replica: none is opened, none is made. */
+    const char *db = strcmp(cmd, "verify-bundle") == 0 ? ":memory:" : k.db;
     if (!db)
         return usage_error("%s", "no replica: give --db FILE (or set SPOTCHECK_DB)");
     if (k.pass_env && !getenv(k.pass_env))
         return usage_error("--passphrase-env: the variable %s is not set", k.pass_env);
 
-    char err[256];
-    sc_status s = sc_client_open(db, NULL, &k.c, err, sizeof err);
-    if (s != SC_OK)
-        return fail(&k, s, err);
+    /* Only enroll makes a replica (and takes it away again if the enrollment fails). */
+    bool enroll = strcmp(cmd, "enroll") == 0;
+    char err[512];
+    sc_status s = sc_client_open_v2(db, NULL, enroll ? SC_OPEN_ENROLL : SC_OPEN_EXISTING, &k.c,
+                                    err, sizeof err);
+    if (s != SC_OK) {
+        int rc = fail(&k, s, err);
+        if (s == SC_ERR_NOT_FOUND)
+            fprintf(stderr, "spotcheck: a new tablet enrolls first: spotcheck --db %s enroll "
+                            "--server URL --code CODE\n", db);
+        return rc;
+    }
     if (k.net_set && (s = sc_client_set_net(k.c, &k.net)) != SC_OK) {
         int rc = fail(&k, s, NULL);
         sc_client_close(k.c);

@@ -161,12 +161,49 @@ typedef struct sc_client_options {
 } sc_client_options;
 
 /*
- * Open (creating if needed) the replica at `path` and its photo store
- * `path`.blobs/.  `opt` may be NULL; it is copied.  On success *out is the
- * handle; on failure *out is NULL and, when err/cap are given, a message is
- * written into err (cap bytes, NUL-terminated), since there is no handle to
- * ask.  Errors: SC_ERR_INVALID_ARG, SC_ERR_STORAGE (cannot open or not a
- * replica of this version), SC_ERR_IO (photo store), SC_ERR_NOMEM.
+ * What sc_client_open_v2 may do with a path that holds no replica.  A
+ * mistyped path must not turn into an empty replica that answers "nothing
+ * here": only enrollment makes a replica, and everything else opens one
+ * that exists.
+ */
+typedef enum sc_open_mode {
+    /* A replica that exists; nothing is created or changed otherwise.  A
+     * path that names nothing is SC_ERR_NOT_FOUND ("no replica at PATH"); a
+     * file that is not a replica (not SQLite, another program's database,
+     * an empty file) is SC_ERR_STORAGE and left as it was. */
+    SC_OPEN_EXISTING = 1,
+    /* For enrollment: a replica that exists, or a new one made at path with
+     * its photo store.  A replica this handle made that holds no identity
+     * when the handle is closed (sc_enroll failed, or was never called) is
+     * removed by sc_client_close: the file, its -wal and -shm, and the photo
+     * store directories the handle made, when empty.  So a failed enrollment
+     * leaves nothing behind, and a replica that existed before is never
+     * removed.  An existing file must be a replica (or empty, which is
+     * then made one and kept). */
+    SC_OPEN_ENROLL = 2,
+    /* Make the replica when missing and keep it, enrolled or not: what
+     * sc_client_open does, for tools and tests that set a replica up by
+     * other means. */
+    SC_OPEN_CREATE = 3
+} sc_open_mode;
+
+/*
+ * Open the replica at `path` and its photo store `path`.blobs/, as `mode`
+ * allows (":memory:" is always a new, empty replica).  `opt` may be NULL;
+ * it is copied.  On success *out is the handle; on failure *out is NULL
+ * and, when err/cap are given, a message is written into err (cap bytes,
+ * NUL-terminated), since there is no handle to ask.  Errors:
+ * SC_ERR_INVALID_ARG (also an unknown mode), SC_ERR_NOT_FOUND (no replica
+ * at path, SC_OPEN_EXISTING), SC_ERR_STORAGE (cannot open, or not a replica
+ * of this version), SC_ERR_IO (photo store), SC_ERR_NOMEM.
+ */
+sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_open_mode mode,
+                            sc_client **out, char *err, size_t cap);
+
+/*
+ * sc_client_open_v2 with SC_OPEN_CREATE: a missing replica is made and
+ * kept.  Apps open with SC_OPEN_EXISTING, and with SC_OPEN_ENROLL to
+ * enroll, so that a wrong path is an error and not a new empty replica.
  */
 sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_client **out,
                          char *err, size_t cap);

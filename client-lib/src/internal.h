@@ -149,6 +149,10 @@ struct sc_client {
     void *stmts;                /* store.c's prepared-statement cache; owned, may be NULL */
     char *path;                 /* replica file; owned */
     char *blob_dir;             /* path.blobs; owned */
+    /* SC_OPEN_ENROLL made the replica (and blobs_made, blobs_tmp_made the photo
+     * store's directories): closed before an enrollment was stored in it
+     * (enroll_stored), it is removed again by sc_client_close. */
+    bool made, blobs_made, blobs_tmp_made, enroll_stored;
     sc_err err;                 /* the last failure */
     sc_keypair *key;            /* the device key once loaded; owned */
     sc_ident id;
@@ -191,7 +195,14 @@ typedef struct st_opinfo {
     char message[SC_ERR_MSG_MAX];
 } st_opinfo;
 
-sc_status st_open(sc_client *c, const char *path);
+/*
+ * Open the replica file as mode (sc_open_mode) allows; *made: this call
+ * created the file.  A file that must already be a replica is checked
+ * before anything is written to it.
+ */
+sc_status st_open(sc_client *c, const char *path, int mode, bool *made);
+/* Remove a closed replica's files: path and its -wal, -shm and -journal. */
+void st_remove_files(const char *path);
 void st_close(sc_client *c);
 sc_status st_begin(sc_client *c);
 sc_status st_commit(sc_client *c);
@@ -387,8 +398,10 @@ sc_status bl_tmp_create(sc_client *c, char *out, size_t cap, FILE **f);
  */
 sc_status bl_install(sc_client *c, const char *tmp, const uint8_t sha[SC_HASH_LEN]);
 bool bl_present(void *c, const uint8_t sha[SC_HASH_LEN]);
-/* Make the store directories. */
+/* Make the store directories (c->blobs_made, blobs_tmp_made: which of them were made now). */
 sc_status bl_init(sc_client *c);
+/* Remove the store directories bl_init made, when they are empty (a replica that is removed). */
+void bl_remove_made(sc_client *c);
 
 /* ---- request.c ---- */
 
