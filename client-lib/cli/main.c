@@ -122,6 +122,53 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+/* The edit distance of a and b, up to 3 (enough to tell a typo from another word). */
+static int near(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 32 || lb > 32)
+        return 3;
+    int d[33][33];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+    return d[la][lb] < 3 ? d[la][lb] : 3;
+}
+
+/*
+ * An option no one knows (the global ones, or the command's spec): say so,
+ * and which one was likely meant.
+ */
+static int unknown_option(const char *arg, const optspec *spec, int nspec)
+{
+    static const char *const globals[] = {"--db",  "--json",  "--passphrase-env", "--cacert",
+                                          "--capath", "--pin", "--proxy", "--version", "--help"};
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+    const char *best = NULL;
+    int dist = 3;
+    int nglobal = (int)(sizeof globals / sizeof globals[0]);
+    for (int i = 0; i < nglobal + nspec; i++) {
+        const char *cand = i < nglobal ? globals[i] : spec[i - nglobal].name;
+        int d = near(name, cand);
+        if (d < dist) {
+            dist = d;
+            best = cand;
+        }
+    }
+    char msg[256];
+    snprintf(msg, sizeof msg, "unknown option \"%.64s\"%s%s%s", arg, best ? " (did you mean " : "",
+             best ? best : "", best ? "?)" : "");
+    return usage_error("%s", msg);
+}
+
 static int parse(int argc, char **argv, const optspec *spec, int nspec, int maxpos, parsed *p)
 {
     memset(p, 0, sizeof *p);
@@ -140,7 +187,7 @@ static int parse(int argc, char **argv, const optspec *spec, int nspec, int maxp
             if (strlen(spec[s].name) == nl && strncmp(spec[s].name, a, nl) == 0)
                 k = s;
         if (k < 0)
-            return usage_error("unknown option \"%s\"", a);
+            return unknown_option(a, spec, nspec);
         const char *v = NULL;
         if (spec[k].kind > 0) {
             if (eq)
@@ -990,6 +1037,8 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = rest[0];
+    if (cmd[0] == '-')
+        return unknown_option(cmd, NULL, 0);
     static const char *const known[] = {
         "enroll",  "sync",    "status",    "assign",  "check",  "finding",       "photo",
         "rectify", "revisit", "close",     "reopen",  "void",   "note",          "show",
