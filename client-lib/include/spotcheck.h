@@ -386,7 +386,11 @@ sc_status sc_rectify(sc_client *c, const char *finding, const char *note, const 
 sc_status sc_revisit(sc_client *c, const char *finding, const char *result, const char *note,
                      int look_back, const char *const *photos, size_t n_photos);
 
-/* Close (销号) a verified finding.  note may be NULL. */
+/*
+ * Close (销号) a verified finding.  note may be NULL.  A finding that is
+ * closed already is SC_ERR_INVALID_TRANSITION saying so ("finding … is
+ * already closed (销号) by LOGIN: nothing changed"), and nothing is made.
+ */
 sc_status sc_close(sc_client *c, const char *finding, const char *note);
 
 /* Reopen a verified or closed finding. */

@@ -349,6 +349,22 @@ sc_status rp_get(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const cha
  */
 sc_status rp_resolve(sc_client *c, const char *text, int etype, const char *what,
                      uint8_t out[SC_ID_LEN]);
+/* Who a device key speaks for (rp_person_of). */
+typedef struct rp_person {
+    bool known;                   /* false: no enrollment in the replica names the key */
+    bool server;                  /* the server's own key: the register */
+    char login[SC_CODE_MAX + 1];  /* "" when the user's state is not here */
+    char name[SC_NAME_MAX + 1];
+    char device[SC_NAME_MAX + 1]; /* the device's label, "" when none */
+    uint8_t user[SC_ID_LEN];
+    uint8_t device_id[SC_ID_LEN];
+} rp_person;
+/*
+ * Who the device key speaks for, from server-signed facts in the replica
+ * (DeviceEnroll and the user's state), or the replica's own identity.  An
+ * unknown key is out->known false and SC_OK; errors are storage failures.
+ */
+sc_status rp_person_of(sc_client *c, const uint8_t key[SC_KEY_LEN], rp_person *out);
 /* Merge a received HLC into the replica clock (persisted by rp_hlc_save). */
 void rp_hlc_observe(sc_client *c, uint64_t hlc);
 sc_hlc rp_hlc_tick(sc_client *c);

@@ -1074,13 +1074,37 @@ done:
     return act_end(c, s);
 }
 
+/*
+ * Closing a closed finding would change nothing: say that it is closed
+ * already, and by whom, rather than what a closure needs in general.
+ */
+static sc_status refuse_closed(sc_client *c, const uint8_t id[SC_ID_LEN])
+{
+    Scpb__EntityState *st = NULL;
+    sc_status s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, "finding", &st);
+    const Scpb__FindingState *f = rp_finding(st);
+    if (s == SC_OK && f && !st->voided && f->status == SCPB__FINDING_STATUS__FINDING_CLOSED) {
+        char hex[SC_ID_HEX], by[SC_CODE_MAX + 8] = "";
+        cl_hex(id, SC_ID_LEN, hex, sizeof hex);
+        rp_person p;
+        if (f->has_closed_by && f->closed_by.len == SC_KEY_LEN &&
+            rp_person_of(c, f->closed_by.data, &p) == SC_OK && p.login[0])
+            snprintf(by, sizeof by, " by %s", p.login);
+        s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
+                    "finding %s is already closed (销号)%s: nothing changed", hex, by);
+    }
+    rp_state_free(c, st);
+    return s;
+}
+
 sc_status sc_close(sc_client *c, const char *finding, const char *note)
 {
     sc_status s = act_begin(c);
     if (s != SC_OK)
         return s;
     uint8_t id[SC_ID_LEN];
-    if ((s = parse_entity_id(c, finding, "finding", id)) == SC_OK) {
+    if ((s = parse_entity_id(c, finding, "finding", id)) == SC_OK &&
+        (s = refuse_closed(c, id)) == SC_OK) {
         Scpb__Op op;
         op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
         Scpb__Closure cl = SCPB__CLOSURE__INIT;

@@ -184,6 +184,47 @@ sc_status rp_get(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const cha
     return SC_OK;
 }
 
+/*
+ * Who a device key speaks for, from server-signed facts only: the device
+ * its DeviceEnroll made (label, user) and that user's state (login, name).
+ * The replica's own key is known from its identity before its enrollment
+ * op is pulled; the server's key is the register itself.
+ */
+sc_status rp_person_of(sc_client *c, const uint8_t key[SC_KEY_LEN], rp_person *out)
+{
+    memset(out, 0, sizeof *out);
+    if (c->id.enrolled && memcmp(key, c->id.server_key, SC_KEY_LEN) == 0) {
+        out->known = out->server = true;
+        return SC_OK;
+    }
+    Scpb__EntityState *dev = NULL, *user = NULL;
+    sc_status s = st_device_entity(c, key, out->device_id);
+    if (s == SC_OK)
+        s = st_state_get(c, out->device_id, &dev);
+    const Scpb__DeviceState *d = rp_device(dev);
+    if (s == SC_OK && d && d->has_user && d->user.len == SC_ID_LEN) {
+        out->known = true;
+        memcpy(out->user, d->user.data, SC_ID_LEN);
+        snprintf(out->device, sizeof out->device, "%s", d->label ? d->label : "");
+        s = st_state_get(c, d->user.data, &user);
+        if (s == SC_OK && user->kind_case == SCPB__ENTITY_STATE__KIND_USER) {
+            snprintf(out->login, sizeof out->login, "%s", user->user->login ? user->user->login : "");
+            snprintf(out->name, sizeof out->name, "%s", user->user->name ? user->user->name : "");
+        }
+    }
+    if (!out->login[0] && c->id.enrolled && memcmp(key, c->id.device_key, SC_KEY_LEN) == 0) {
+        out->known = true;
+        memcpy(out->user, c->id.user, SC_ID_LEN);
+        memcpy(out->device_id, c->id.device_id, SC_ID_LEN);
+        snprintf(out->login, sizeof out->login, "%s", c->id.login);
+        snprintf(out->name, sizeof out->name, "%s", c->id.name);
+    }
+    rp_state_free(c, dev);
+    rp_state_free(c, user);
+    /* Not knowing someone is an answer, not a failure. */
+    return s == SC_ERR_NOT_FOUND ? SC_OK : s;
+}
+
 sc_status rp_resolve(sc_client *c, const char *text, int etype, const char *what,
                      uint8_t out[SC_ID_LEN])
 {
