@@ -460,7 +460,20 @@ static int done_id(cli *k, sc_status s, const char *id, const char *what)
 
 /* ---- commands ---- */
 
-static void progress(void *ctx, const char *phase, uint64_t done, uint64_t total);
+/*
+ * The progress line a sync draws on a terminal: each phase with its totals
+ * (ops pushed of the outbox, photos and bytes downloaded of all to fetch,
+ * bytes of the photo going up).  The library reports photos and bytes of a
+ * download as two phases; the line shows both.
+ */
+typedef struct meter {
+    uint64_t photos, photos_total; /* "download" */
+    uint64_t bytes, bytes_total;   /* "download_bytes" */
+    bool have_photos, have_bytes;  /* the line needs both before it is drawn */
+    char last[128];                /* the line drawn last: the same one is not drawn again */
+} meter;
+
+static int progress(void *ctx, const char *phase, uint64_t done, uint64_t total);
 
 /*
  * Ctrl-C or SIGTERM during a network call stops it cleanly: the handler
@@ -525,8 +538,9 @@ static int cmd_enroll(cli *k, int argc, char **argv)
         return fail(k, SC_ERR_NOMEM, "out of memory");
     bool tty = isatty(STDERR_FILENO);
     char *report = NULL;
+    meter m = {0};
     net_begin(k);
-    s = sc_sync(k->c, tty ? progress : NULL, NULL, &report);
+    s = sc_sync_v2(k->c, tty ? progress : NULL, &m, &report);
     net_end();
     if (tty)
         fputs("\r\033[K", stderr);
@@ -550,15 +564,56 @@ static int cmd_enroll(cli *k, int argc, char **argv)
     return emit_pack(k, o, line);
 }
 
-static void progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
+/* A byte count for people: "812 B", "3.4 KiB", "12.0 MiB". */
+static void human_bytes(uint64_t n, char *out, size_t cap)
 {
-    (void)ctx;
-    if (total)
-        fprintf(stderr, "\r%-8s %llu/%llu", phase, (unsigned long long)done,
-                (unsigned long long)total);
+    if (n < 1024)
+        snprintf(out, cap, "%llu B", (unsigned long long)n);
+    else if (n < 1024 * 1024)
+        snprintf(out, cap, "%.1f KiB", (double)n / 1024.0);
     else
-        fprintf(stderr, "\r%-8s %llu      ", phase, (unsigned long long)done);
-    fflush(stderr);
+        snprintf(out, cap, "%.1f MiB", (double)n / (1024.0 * 1024.0));
+}
+
+static int progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    meter *m = ctx;
+    char a[32], b[32];
+    bool photos = strcmp(phase, "download") == 0, bytes = strcmp(phase, "download_bytes") == 0;
+    if (photos) {
+        m->photos = done;
+        m->photos_total = total;
+        m->have_photos = true;
+    } else if (bytes) {
+        m->bytes = done;
+        m->bytes_total = total;
+        m->have_bytes = true;
+    }
+    char line[sizeof m->last];
+    if ((photos || bytes) && !(m->have_photos && m->have_bytes)) {
+        return 0;
+    } else if (photos || bytes) {
+        human_bytes(m->bytes, a, sizeof a);
+        human_bytes(m->bytes_total, b, sizeof b);
+        snprintf(line, sizeof line, "download %llu/%llu photos, %s/%s",
+                 (unsigned long long)m->photos, (unsigned long long)m->photos_total, a, b);
+    } else if (strcmp(phase, "upload") == 0) {
+        human_bytes(done, a, sizeof a);
+        human_bytes(total, b, sizeof b);
+        snprintf(line, sizeof line, "upload   %s/%s of a photo", a, b);
+    } else if (total) {
+        snprintf(line, sizeof line, "%-8.16s %llu/%llu ops", phase, (unsigned long long)done,
+                 (unsigned long long)total);
+    } else {
+        snprintf(line, sizeof line, "%-8.16s %llu ops", phase, (unsigned long long)done);
+    }
+    if (strcmp(line, m->last) != 0) {
+        /* \033[K clears what a longer line before left. */
+        fprintf(stderr, "\r\033[K%s", line);
+        fflush(stderr);
+        memcpy(m->last, line, sizeof line);
+    }
+    return 0;
 }
 
 static void human_sync(const json_t *o)
@@ -594,8 +649,9 @@ static int cmd_sync(cli *k, int argc, char **argv)
     PARSE(0);
     bool tty = isatty(STDERR_FILENO) && !OPT("--quiet");
     char *json = NULL;
+    meter m = {0};
     net_begin(k);
-    sc_status s = sc_sync(k->c, tty ? progress : NULL, NULL, &json);
+    sc_status s = sc_sync_v2(k->c, tty ? progress : NULL, &m, &json);
     net_end();
     if (tty)
         fputs("\r\033[K", stderr);

@@ -466,9 +466,13 @@ sc_status sc_conflicts(sc_client *c, char **json);
  * ------------------------------------------------------------------- */
 
 /*
- * Progress: phase is "push", "pull", "upload" or "download"; done and total
- * count ops or bytes (total 0 when unknown).  Called from inside sc_sync on
- * the calling thread; it must not call back into the handle.
+ * Progress: phase is "push" (ops sent, of the outbox), "pull" (ops
+ * received; total 0: unknown), "upload" (bytes of the photo going up, of
+ * its size), "download" (photos fetched, of all this sync fetches) or
+ * "download_bytes" (their bytes, of the sizes their ops name; a photo that
+ * brings more raises the total).  The two download phases come in pairs,
+ * from 0 of the totals on.  Called from inside sc_sync on the calling
+ * thread; it must not call back into the handle.
  */
 typedef void (*sc_progress_fn)(void *ctx, const char *phase, uint64_t done, uint64_t total);
 
@@ -526,7 +530,7 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
  * events as sc_sync's, and while a request is on the wire the callback is
  * also called at least once a second (with the phase and counts of the last
  * event; during "upload" done also counts the bytes of the chunk sent so
- * far).  A nonzero return stops the sync as sc_client_interrupt does: it
+ * far, during "download_bytes" the bytes of the photo received so far).  A nonzero return stops the sync as sc_client_interrupt does: it
  * returns SC_ERR_CANCELLED, and the replica is left exactly as by a failed
  * sync (the round on the wire applies nothing; rounds applied before stay;
  * a photo upload resumes from the server's offset next time).  progress may

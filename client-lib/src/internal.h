@@ -136,7 +136,9 @@ typedef struct cl_progress {
     bool on_wire;      /* call fn while requests run too (sc_sync_v2) */
     const char *phase; /* the last event's phase, done and total */
     uint64_t done, total;
-    bool bytes; /* an upload chunk is on the wire: done + bytes sent so far */
+    /* On the wire, done also counts the bytes of this request: those sent
+     * (an upload chunk) or received (a photo coming down). */
+    enum { CL_WIRE_NONE, CL_WIRE_SENT, CL_WIRE_RECEIVED } bytes;
 } cl_progress;
 
 struct sc_client {
@@ -263,6 +265,8 @@ sc_status st_blob_put(sc_client *c, const uint8_t sha[SC_HASH_LEN], uint64_t siz
                       int state);
 /* Only raises BL_MISSING to BL_DONE/BL_UPLOAD rows etc. by explicit state. */
 sc_status st_blob_set(sc_client *c, const uint8_t sha[SC_HASH_LEN], int state);
+/* A photo's size as the ops that name it say (0 when unknown or not indexed). */
+sc_status st_blob_size(sc_client *c, const uint8_t sha[SC_HASH_LEN], uint64_t *size);
 typedef sc_status (*st_blob_fn)(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_LEN],
                                 uint64_t size);
 sc_status st_blobs_each(sc_client *c, int state, st_blob_fn fn, void *ctx);

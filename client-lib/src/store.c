@@ -898,6 +898,23 @@ sc_status st_blob_set(sc_client *c, const uint8_t sha[SC_HASH_LEN], int state)
     return exec_done(c, st, "update photo");
 }
 
+sc_status st_blob_size(sc_client *c, const uint8_t sha[SC_HASH_LEN], uint64_t *size)
+{
+    *size = 0;
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT size FROM blobs WHERE sha=?", &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, sha, SC_HASH_LEN);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
+        *size = (uint64_t)sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        s = sql_fail(c, "read photo size");
+    done(c, st);
+    return s;
+}
+
 sc_status st_blobs_each(sc_client *c, int state, st_blob_fn fn, void *ctx)
 {
     sqlite3_stmt *st;

@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1051,6 +1052,8 @@ typedef struct blob_job {
     size_t chunk;               /* the next chunk: start <= chunk <= ceiling (bytes) */
     bool refused;               /* the last upload_one failed for its photo alone */
     long refused_status;        /* its HTTP status (0: the photo could not be read here) */
+    uint64_t down_bytes;        /* bytes of the photos downloaded so far in this sync */
+    uint64_t down_total;        /* bytes of the photos to download, as the ops name them */
 } blob_job;
 
 /*
@@ -1158,9 +1161,9 @@ static sc_status put_chunk(sc_client *c, blob_job *j, FILE *f, const char *path,
         c->prog.phase = "upload";
         c->prog.done = offset;
         c->prog.total = total;
-        c->prog.bytes = true;
+        c->prog.bytes = CL_WIRE_SENT;
         sc_status s = tp_put_chunk(c, target, j->buf, want, offset, total, r);
-        c->prog.bytes = false;
+        c->prog.bytes = CL_WIRE_NONE;
         if (s == SC_ERR_NETWORK && cuts < c->opt.retries) {
             chunk_cut(j, want);
             cuts++;
@@ -1188,6 +1191,7 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
     tp_resp r;
     memset(&r, 0, sizeof r);
     FILE *f = NULL;
+    uint64_t total = 0;
     j->refused = false;
     sc_status s = tp_call(c, "HEAD", target, NULL, 0, true, SC_CL_SMALL_RESPONSE_MAX, &r);
     if (s != SC_OK)
@@ -1222,7 +1226,7 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
         s = photo_refused(j, 0, cl_fail(c, SC_ERR_IO, 0, "photo %s is empty", path));
         goto done;
     }
-    uint64_t total = (uint64_t)end;
+    total = (uint64_t)end;
     /*
      * Each answered chunk moves the offset forward or fails; the bound stops
      * a server that loops us.  No chunk is smaller than j->start (but the
@@ -1288,6 +1292,8 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
 uploaded:
     if ((s = st_blob_set(c, sha, BL_DONE)) == SC_OK)
         j->rep->uploaded++;
+    if (s == SC_OK && total)
+        tp_progress(c, "upload", total, total);
 done:
     if (f)
         fclose(f);
@@ -1335,8 +1341,15 @@ static sc_status download_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HA
     sc_sha256_ctx h;
     sc_sha256_init(&h);
     tp_resp r;
+    /* On the wire, a caller of sc_sync_v2 sees the bytes received so far. */
+    c->prog.phase = "download_bytes";
+    c->prog.done = j->down_bytes;
+    c->prog.total = j->down_total;
+    c->prog.bytes = CL_WIRE_RECEIVED;
     s = tp_download(c, target, f, SC_BLOB_MAX, &h, &r);
+    c->prog.bytes = CL_WIRE_NONE;
     bool ok = s == SC_OK && r.status == 200;
+    long received = ftell(f);
     /* Stored means on disk: the bytes are synced here, the directory after the rename. */
     if (ok && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
         s = cl_fail(c, SC_ERR_IO, 0, "cannot sync downloaded photo %s: %s", target + 10,
@@ -1354,7 +1367,7 @@ static sc_status download_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HA
         } else if ((s = bl_install(c, tmp, sha)) == SC_OK &&
                    (s = st_blob_set(c, sha, BL_DONE)) == SC_OK) {
             j->rep->downloaded++;
-            tp_progress(c, "download", j->rep->downloaded, 0);
+            j->down_bytes += received > 0 ? (uint64_t)received : 0;
             tp_resp_dispose(c, &r);
             return SC_OK;
         }
@@ -1364,6 +1377,54 @@ static sc_status download_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HA
     remove(tmp);
     tp_resp_dispose(c, &r);
     /* A photo not uploaded yet (404) stays pending; it is not an error of this sync. */
+    return s;
+}
+
+/*
+ * Photos to fetch: those syncd said it stores (every missing one against a
+ * syncd that cannot say), with totals from the start: "download" counts
+ * photos (done of total), "download_bytes" their bytes (done of the sizes
+ * the ops name, raised if a photo brings more).
+ */
+static int hash_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, SC_HASH_LEN);
+}
+
+static sc_status download_photos(sc_client *c, blob_job *j, report *rep)
+{
+    sc_status s = SC_OK;
+    if (rep->legacy)
+        s = st_blobs_each(c, BL_MISSING, old_visit, &rep->stored);
+    /* A photo named by several ops, or asked about in two rounds, is fetched and counted once. */
+    if (rep->stored.n > 1) {
+        qsort(rep->stored.v, rep->stored.n, SC_HASH_LEN, hash_cmp);
+        size_t w = 1;
+        for (size_t i = 1; i < rep->stored.n; i++)
+            if (memcmp(rep->stored.v[i], rep->stored.v[w - 1], SC_HASH_LEN) != 0)
+                memmove(rep->stored.v[w++], rep->stored.v[i], SC_HASH_LEN);
+        rep->stored.n = w;
+    }
+    for (size_t i = 0; i < rep->stored.n && s == SC_OK; i++) {
+        uint64_t size = 0;
+        if (!bl_present(c, rep->stored.v[i]) &&
+            (s = st_blob_size(c, rep->stored.v[i], &size)) == SC_OK)
+            j->down_total += size;
+    }
+    size_t n = rep->stored.n;
+    if (s != SC_OK || n == 0)
+        return s;
+    tp_progress(c, "download", 0, n);
+    tp_progress(c, "download_bytes", 0, j->down_total);
+    for (size_t i = 0; i < n && s == SC_OK; i++) {
+        s = download_visit(c, j, rep->stored.v[i], 0);
+        if (j->down_bytes > j->down_total)
+            j->down_total = j->down_bytes;
+        if (s == SC_OK) {
+            tp_progress(c, "download", i + 1, n);
+            tp_progress(c, "download_bytes", j->down_bytes, j->down_total);
+        }
+    }
     return s;
 }
 
@@ -1408,12 +1469,7 @@ static sc_status sync_run(sc_client *c, char **json)
     job.chunk = job.start;
     if ((s = st_blobs_each(c, BL_UPLOAD, upload_visit, &job)) != SC_OK)
         goto done;
-    /* Missing photos: those syncd said it stores; every one against a syncd that cannot say. */
-    if (rep.legacy)
-        s = st_blobs_each(c, BL_MISSING, download_visit, &job);
-    for (size_t i = 0; !rep.legacy && i < rep.stored.n && s == SC_OK; i++)
-        s = download_visit(c, &job, rep.stored.v[i], 0);
-    if (s != SC_OK)
+    if ((s = download_photos(c, &job, &rep)) != SC_OK)
         goto done;
     if (json) {
         int64_t conflicts = 0;
