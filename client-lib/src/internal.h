@@ -250,6 +250,8 @@ sc_status st_state_put(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, con
                        uint32_t version, const uint8_t *enc, size_t len,
                        const uint8_t hash[SC_HASH_LEN], bool conflicted);
 sc_status st_state_get(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__EntityState **out);
+/* Forget an entity's state (every op of it was rejected: it never was). */
+sc_status st_state_drop(sc_client *c, const uint8_t id[SC_ID_LEN]);
 sc_status st_state_hash(sc_client *c, const uint8_t id[SC_ID_LEN], uint8_t out[SC_HASH_LEN]);
 /* The entity of `etype` whose code is `code` (the highest version); SC_ERR_NOT_FOUND. */
 sc_status st_find_code(sc_client *c, int etype, const char *code, uint8_t out[SC_ID_LEN]);
@@ -342,7 +344,11 @@ sc_status rp_fold(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *ex
                   Scpb__EntityState **state, const char **extra_why);
 /* Encode, hash and store a state. */
 sc_status rp_store_state(sc_client *c, const Scpb__EntityState *st);
-/* Refold from stored ops and store; an entity whose deps are not all here yet keeps its state. */
+/*
+ * Refold from stored ops and store; an entity whose deps are not all here
+ * yet keeps its state, and one whose every op was rejected (its creation
+ * among them) has none: it never was, in the log or here.
+ */
 sc_status rp_refold(sc_client *c, const uint8_t entity[SC_ID_LEN]);
 /* The state of an entity; SC_ERR_NOT_FOUND with a message naming `what`. */
 sc_status rp_get(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const char *what,

@@ -141,6 +141,13 @@ sc_status rp_refold(sc_client *c, const uint8_t entity[SC_ID_LEN])
         sc_err_clear(&c->err);
         return SC_OK;
     }
+    if (s == SC_ERR_NOT_FOUND && c->err.reason == SCPB__REASON__REASON_UNKNOWN_ENTITY) {
+        /* syncd rejected every op of it, its creation too: no state is left.
+         * (Refusing to apply the round instead kept the rejection, and every
+         * later op, from ever leaving the outbox.) */
+        sc_err_clear(&c->err);
+        return st_state_drop(c, entity);
+    }
     if (s != SC_OK)
         return s;
     s = rp_store_state(c, st);

@@ -753,6 +753,21 @@ sc_status st_state_put(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, con
     return exec_done(c, st, "store state");
 }
 
+sc_status st_state_drop(sc_client *c, const uint8_t id[SC_ID_LEN])
+{
+    static const char *const q[] = {"DELETE FROM entities WHERE id=?",
+                                    "DELETE FROM conflicted WHERE id=?"};
+    sc_status s = SC_OK;
+    for (size_t i = 0; i < sizeof q / sizeof q[0] && s == SC_OK; i++) {
+        sqlite3_stmt *st;
+        if ((s = prep(c, q[i], &st)) != SC_OK)
+            return s;
+        bind_blob(st, 1, id, SC_ID_LEN);
+        s = exec_done(c, st, "drop state");
+    }
+    return s;
+}
+
 sc_status st_state_get(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__EntityState **out)
 {
     *out = NULL;

@@ -160,6 +160,58 @@ START_TEST(not_a_replica_is_refused)
 }
 END_TEST
 
+static sc_status first_op(sc_client *c, void *ctx, const st_opinfo *info)
+{
+    (void)c;
+    st_opinfo *out = ctx;
+    if (!out->id[0] && !out->id[1])
+        *out = *info;
+    return SC_OK;
+}
+
+/*
+ * syncd may reject every op of an entity, its creation too (a target
+ * outside the inspector's scope): the entity never was, so its state goes,
+ * and the rejected ops stay as history.  (Failing instead kept the round
+ * from applying, and the outbox from ever emptying.)
+ */
+START_TEST(entity_whose_creation_was_rejected_has_no_state)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    ck_assert_int_eq(sc_note_add(f.c, check, "before the answer"), SC_OK);
+    uint8_t id[SC_ID_LEN];
+    ck_assert(cl_parse_id(check, id));
+    ck_assert_int_eq(st_begin(f.c), SC_OK);
+    ids out;
+    outbox_ids(&f, &out);
+    ck_assert_uint_eq(out.n, 2);
+    for (size_t i = 0; i < out.n; i++)
+        ck_assert_int_eq(st_op_set(f.c, out.v[i], ST_REJECTED, false, 0,
+                                   SCPB__REASON__REASON_OUT_OF_SCOPE, "outside your scope"),
+                         SC_OK);
+    ck_assert_msg(rp_refold(f.c, id) == SC_OK, "refold: %s", sc_client_errmsg(f.c));
+    ck_assert_int_eq(st_commit(f.c), SC_OK);
+    Scpb__EntityState *st = NULL;
+    ck_assert_int_eq(st_state_get(f.c, id, &st), SC_ERR_NOT_FOUND);
+    char *json = NULL;
+    ck_assert_int_eq(sc_show(f.c, check, &json), SC_ERR_NOT_FOUND);
+    ck_assert_int_eq(fx_count(&f, "outbox"), 0);
+    ck_assert_int_eq(fx_count(&f, "rejected"), 2);
+    st_opinfo info;
+    memset(&info, 0, sizeof info);
+    ck_assert_int_eq(st_ops_each(f.c, id, first_op, &info), SC_OK);
+    ck_assert_int_eq(info.state, ST_REJECTED);
+    ck_assert_int_eq(sc_verify_replica(f.c, &json), SC_OK);
+    json_t *o = fx_json(&f, json);
+    ck_assert(json_is_true(json_object_get(o, "ok")));
+    json_decref(o);
+    fx_close(&f);
+}
+END_TEST
+
 /* The bytes of a file (at most cap), for comparing before and after; -1 when it cannot be read. */
 static long slurp(const char *path, char *buf, size_t cap)
 {
@@ -294,6 +346,8 @@ static Suite *suite(void)
         {"allocation_failures_change_nothing", allocation_failures_change_nothing},
         {"crash_mid_transaction_keeps_outbox", crash_mid_transaction_keeps_outbox},
         {"open_existing_never_makes_a_replica", open_existing_never_makes_a_replica},
+        {"entity_whose_creation_was_rejected_has_no_state",
+         entity_whose_creation_was_rejected_has_no_state},
         {"not_a_replica_is_refused", not_a_replica_is_refused},
         {"replica_is_private", replica_is_private},
     };
