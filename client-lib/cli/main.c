@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spotcheck.h"
@@ -58,7 +59,7 @@ static const char usage_text[] =
     "  close FINDING [--note T] | reopen FINDING --reason T | void ID --reason T\n"
     "  note ENTITY --text T\n"
     "  show ID | list checks|findings|assignments [--status S] [--overdue] [--target CODE]\n"
-    "       [--assignment ID]\n"
+    "       [--assignment ID] [--include-voided]\n"
     "  review | conflicts | resolve ID --field F [--value V] [--item CODE]\n"
     "\n"
     "--db defaults to $SPOTCHECK_DB.  --cacert, --capath and --pin given to enroll or\n"
@@ -410,8 +411,124 @@ static void print_list(const json_t *items, const char *what)
             printf("  %s  due %s%s", kind ? kind : "", due ? due : "-",
                    json_is_true(json_object_get(it, "overdue")) ? " OVERDUE" : "");
         }
+        if (json_is_true(json_object_get(it, "voided"))) {
+            const char *why = json_string_value(json_object_get(it, "void_reason"));
+            printf("  VOIDED%s%s", why ? ": " : "", why ? why : "");
+        }
         putchar('\n');
     }
+}
+
+/* ---- show, for people ---- */
+
+/* A device key as people know it: "login (name, device label)"; hex when the replica cannot say. */
+static void who(const json_t *people, const char *hex, char *out, size_t cap)
+{
+    const json_t *p = json_object_get(people, hex);
+    const char *login = json_string_value(json_object_get(p, "login"));
+    const char *name = json_string_value(json_object_get(p, "name"));
+    const char *device = json_string_value(json_object_get(p, "device"));
+    if (!p)
+        snprintf(out, cap, "%s", hex);
+    else if (json_is_true(json_object_get(p, "server")))
+        snprintf(out, cap, "syncd (the register)");
+    else
+        snprintf(out, cap, "%s (%s%s%s)", login ? login : "?", name ? name : "",
+                 name && device ? ", " : "", device ? device : "");
+}
+
+/* Every string in v that is a device key people names becomes that person. */
+static void name_people(json_t *v, const json_t *people)
+{
+    char line[512];
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *val;
+        void *tmp;
+        json_object_foreach_safe(v, tmp, key, val)
+        {
+            if (json_is_string(val) && json_object_get(people, json_string_value(val))) {
+                who(people, json_string_value(val), line, sizeof line);
+                json_object_set_new(v, key, json_string(line));
+            } else {
+                name_people(val, people);
+            }
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *val;
+        json_array_foreach(v, i, val)
+        {
+            if (json_is_string(val) && json_object_get(people, json_string_value(val))) {
+                who(people, json_string_value(val), line, sizeof line);
+                json_array_set_new(v, i, json_string(line));
+            } else {
+                name_people(val, people);
+            }
+        }
+    }
+}
+
+/* One line per op: when, what, by whom, where it stands, and why it does not count. */
+static void print_history(const json_t *history, const json_t *people)
+{
+    size_t i;
+    json_t *e;
+    printf("history:%s\n", json_array_size(history) ? "" : " (none)");
+    json_array_foreach((json_t *)(uintptr_t)history, i, e)
+    {
+        char when[32] = "?", by[512];
+        time_t t = (time_t)(json_integer_value(json_object_get(e, "time_ms")) / 1000);
+        struct tm tm;
+        if (localtime_r(&t, &tm))
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+        who(people, json_string_value(json_object_get(e, "author")), by, sizeof by);
+        const char *state = json_string_value(json_object_get(e, "state"));
+        const json_t *index = json_object_get(e, "log_index");
+        printf("  [%zu] %s  %s  by %s  ", i + 1, when,
+               json_string_value(json_object_get(e, "kind")), by);
+        if (json_is_integer(index))
+            printf("log %lld", (long long)json_integer_value(index));
+        else
+            printf("%s", state && strcmp(state, "pending") == 0 ? "not synced yet" : state);
+        const char *validity = json_string_value(json_object_get(e, "validity"));
+        const char *why = json_string_value(json_object_get(e, "why"));
+        const char *reason = json_string_value(json_object_get(e, "reason"));
+        if (validity && strcmp(validity, "valid") != 0)
+            printf("  %s%s%s%s%s%s", strcmp(validity, "voided") == 0    ? "VOIDED"
+                                     : strcmp(validity, "invalid") == 0 ? "INVALID"
+                                                                        : "REJECTED",
+                   reason ? " (" : "", reason ? reason : "", reason ? ")" : "", why ? ": " : "",
+                   why ? why : "");
+        printf("\n      op %s\n", json_string_value(json_object_get(e, "op")));
+    }
+}
+
+/* `show` for people: device keys named, the history one op to a line. */
+static void human_show(const json_t *shown)
+{
+    json_t *o = json_deep_copy(shown);
+    if (!o)
+        return;
+    json_t *people = json_incref(json_object_get(o, "people"));
+    json_t *history = json_incref(json_object_get(o, "history"));
+    json_object_del(o, "people");
+    json_object_del(o, "history");
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(o, "notes"), i, n)
+    {
+        json_object_del(n, "author_login");
+        json_object_del(n, "author_device");
+    }
+    if (json_array_size(json_object_get(o, "conflicts_closed_by_void")) == 0)
+        json_object_del(o, "conflicts_closed_by_void");
+    name_people(o, people);
+    print_value(o, 0);
+    print_history(history, people);
+    json_decref(history);
+    json_decref(people);
+    json_decref(o);
 }
 
 /* Print a library result: as is with --json, else through `human`. */
@@ -921,8 +1038,11 @@ static void human_assignments(const json_t *o)
 
 static int cmd_list(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {
-        {"--status", 1}, {"--overdue", 0}, {"--target", 1}, {"--assignment", 1}};
+    static const optspec spec[] = {{"--status", 1},
+                                   {"--overdue", 0},
+                                   {"--target", 1},
+                                   {"--assignment", 1},
+                                   {"--include-voided", 0}};
     parsed p;
     PARSE(1);
     int rc;
@@ -930,7 +1050,8 @@ static int cmd_list(cli *k, int argc, char **argv)
         return rc;
     sc_filter f = {OPT("--status"), OPT("--overdue") != NULL, OPT("--target"), OPT("--assignment")};
     char *json = NULL;
-    sc_status s = sc_list(k->c, p.pos[0], &f, &json);
+    sc_status s = sc_list_v2(k->c, p.pos[0], &f, OPT("--include-voided") ? SC_LIST_WITH_VOIDED : 0,
+                             &json);
     if (s != SC_OK)
         return fail(k, s, NULL);
     return emit(k, json,
@@ -951,6 +1072,8 @@ static int cmd_query(cli *k, const char *cmd, int argc, char **argv)
         if ((rc = need(p.pos[0], "ID")))
             return rc;
         s = sc_show(k->c, p.pos[0], &json);
+        if (s == SC_OK)
+            return emit(k, json, human_show);
     } else if (strcmp(cmd, "review") == 0) {
         s = sc_review(k->c, &json);
     } else if (strcmp(cmd, "conflicts") == 0) {

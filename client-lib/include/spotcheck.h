@@ -411,7 +411,8 @@ sc_status sc_note_add(sc_client *c, const char *entity, const char *text);
  * its past.  field: a field name as in sc_finding_set, "status" (keeps the
  * safe lifecycle outcome: acknowledges the overruled transition) or
  * "item" (then item names the checklist item and value is "met",
- * "not_met:3", ... the result to keep).
+ * "not_met:3", ... the result to keep).  A voided entity has nothing to
+ * resolve (its void closed its conflicts): SC_ERR_INVALID_TRANSITION.
  */
 sc_status sc_resolve(sc_client *c, const char *entity, const char *field, const char *value,
                      const char *item);
@@ -435,18 +436,48 @@ typedef struct sc_filter {
  * what: "checks", "findings", "assignments".  *json = {"items":[...]}, each
  * item: checks {id,status,target,target_name,kind,disclosure,template,
  * assignment,score,max,passed,complete,vetoed,veto_item,findings,photos,
- * conflicts,voided}; findings {id,status,overdue,reopen_count,
+ * conflicts,voided,void_reason}; findings {id,status,overdue,reopen_count,
  * evidence_pending,deadline,grade,category,description,target,check,
- * responsible,conflicts,voided}; assignments {id,target,kind,disclosure,
- * due,template,inspectors,note,overdue}.  Voided entities are left out.
- * f may be NULL.
+ * responsible,conflicts,voided,void_reason}; assignments {id,target,kind,
+ * disclosure,due,template,inspectors,note,overdue,voided,void_reason}.
+ * Voided entities are left out.  f may be NULL.  `conflicts` counts open
+ * conflicts (none on a voided entity: a void closes them).
  */
 sc_status sc_list(sc_client *c, const char *what, const sc_filter *f, char **json);
 
+/* sc_list_v2's flags. */
+#define SC_LIST_WITH_VOIDED 1u /* voided entities too, marked "voided":true with their void_reason */
+
 /*
- * One entity: {"id","type","status",...its fields...,"history":[{op,kind,
- * author,hlc,time_ms,log_index|null,local,state,reason,message,valid}],
- * "conflicts":[{"field","item","values":[...],"ops":[...]}]}.
+ * sc_list with flags (0: as sc_list).  A voided entity still matches the
+ * filter by what it was (its status, target, assignment); it is never
+ * overdue.  SC_ERR_INVALID_ARG for an unknown flag.
+ */
+sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
+                     char **json);
+
+/*
+ * One entity: {"id","type","status",...its fields...,"voided","void_reason",
+ * "photos":[{sha256,size,mime,captured_ms,caption,op,present,voided}] (a photo
+ * voided on its own is out of the state; its history entry says so),
+ * "notes":[{op,author,author_login,
+ * author_device,text,hlc}],
+ * "history":[{op,kind,author,author_login,author_device,hlc,time_ms,
+ * device_time_ms,log_index|null,local,state,valid,validity,why,
+ * reason,message (rejected ops)}],
+ * "conflicts":[{"field","item","values":[...],"ops":[...]}],
+ * "conflicts_closed_by_void":[...],
+ * "people":{device key hex:{"server","login","name","device","user",
+ * "device_id"}}}.
+ * validity says why an op does not count: "valid"; "rejected" (syncd
+ * refused it: reason, message); "invalid" (not valid in its causal past:
+ * why is the fold's reason); "voided" (a void record took it back: why is
+ * that void's reason).  Device keys (author, created_by, closed_by, ...)
+ * stay hex; people names those the replica's server-signed facts know
+ * (DeviceEnroll and the user's state): login, name, device label.
+ * Conflict values are as the field shows them (an org unit by its code).
+ * A voided entity has no open conflicts: those it had are listed in
+ * conflicts_closed_by_void (docs/data-model.md §3).
  * SC_ERR_NOT_FOUND for an unknown id.
  */
 sc_status sc_show(sc_client *c, const char *id, char **json);
@@ -454,11 +485,12 @@ sc_status sc_show(sc_client *c, const char *id, char **json);
 /*
  * The supervisor's review queue: {"awaiting_closure":[findings verified],
  * "awaiting_revisit":[findings submitted],"overdue":[findings overdue],
- * "conflicts":[entities with conflicts]} (finding items as in sc_list).
+ * "conflicts":[entities with open conflicts]} (finding items as in
+ * sc_list; voided entities are in none of them).
  */
 sc_status sc_review(sc_client *c, char **json);
 
-/* Every entity with conflicts: {"items":[{"id","type","conflicts":[...]}]}. */
+/* Every entity with open conflicts (not voided): {"items":[{"id","type","conflicts":[...]}]}. */
 sc_status sc_conflicts(sc_client *c, char **json);
 
 /* ---------------------------------------------------------------------

@@ -342,6 +342,9 @@ sc_status st_logged_own_each(sc_client *c, st_id_hash_fn fn, void *ctx);
  */
 sc_status rp_fold(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *extra,
                   Scpb__EntityState **state, const char **extra_why);
+/* The fold's reason (static text) why a stored op of the entity is invalid; NULL when valid. */
+sc_status rp_fold_why(sc_client *c, const uint8_t entity[SC_ID_LEN], const uint8_t op[SC_HASH_LEN],
+                      const char **why);
 /* Encode, hash and store a state. */
 sc_status rp_store_state(sc_client *c, const Scpb__EntityState *st);
 /*

@@ -1228,6 +1228,26 @@ static sc_status parse_result_text(sc_client *c, const char *value, char *status
     return SC_OK;
 }
 
+/*
+ * A void closes the entity's conflicts (docs/data-model.md §3): none is
+ * open, so a resolve has nothing to settle, and says so.
+ */
+static sc_status refuse_voided(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__EntityType type)
+{
+    Scpb__EntityState *st = NULL;
+    sc_status s = rp_get(c, id, type, type_name(type), &st);
+    if (s == SC_OK && st->voided) {
+        char hex[SC_ID_HEX];
+        cl_hex(id, SC_ID_LEN, hex, sizeof hex);
+        s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
+                    "%s %s is voided: its conflicts were closed with the void, nothing is left "
+                    "to resolve",
+                    type_name(type), hex);
+    }
+    rp_state_free(c, st);
+    return s;
+}
+
 sc_status sc_resolve(sc_client *c, const char *entity, const char *field, const char *value,
                      const char *item)
 {
@@ -1246,6 +1266,7 @@ sc_status sc_resolve(sc_client *c, const char *entity, const char *field, const 
     }
     canon[0] = '\0';
     if ((s = entity_type_of(c, entity, id, &type)) != SC_OK ||
+        (s = refuse_voided(c, id, type)) != SC_OK ||
         (s = parse_name(c, &sc_names_field, "field", field, &f)) != SC_OK)
         goto done;
     Scpb__Op op;

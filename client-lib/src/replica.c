@@ -49,6 +49,42 @@ static sc_status user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[
     return s;
 }
 
+/*
+ * Fold an entity's stored (not rejected) ops plus `extra` into *out; *ops
+ * and *n are the stored ops, in the order of out->why (extra last), for the
+ * caller to free with st_ops_free.
+ */
+static sc_status fold_stored(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *extra,
+                             sc_fold_out *out, sc_op ***ops, size_t *n)
+{
+    memset(out, 0, sizeof *out);
+    *ops = NULL;
+    *n = 0;
+    sc_fold_input *in = NULL;
+    sc_status s = st_ops_of_entity(c, entity, false, ops, n);
+    if (s != SC_OK)
+        return s;
+    size_t total = *n + (extra ? 1 : 0);
+    if (total == 0)
+        return cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_ENTITY,
+                       "no ops for this entity in the replica");
+    in = sc_calloc(&c->env, total, sizeof *in);
+    if (!in)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory folding an entity");
+    for (size_t i = 0; i < *n; i++)
+        in[i] = (sc_fold_input){.id = (*ops)[i]->id, .op = (*ops)[i]->op};
+    if (extra)
+        in[*n] = (sc_fold_input){.id = extra->id, .op = extra->op};
+    sc_err e;
+    sc_err_clear(&e);
+    sc_users users = {user_of, c};
+    s = sc_fold(&c->env, &users, in, total, out, &e);
+    if (s != SC_OK)
+        s = cl_fail(c, s, e.reason, "%s", e.msg);
+    sc_free(&c->env, in);
+    return s;
+}
+
 sc_status rp_fold(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *extra,
                   Scpb__EntityState **state, const char **extra_why)
 {
@@ -57,42 +93,31 @@ sc_status rp_fold(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *ex
         *extra_why = NULL;
     sc_op **ops = NULL;
     size_t n = 0;
-    sc_fold_input *in = NULL;
     sc_fold_out out;
-    memset(&out, 0, sizeof out);
-    sc_status s = st_ops_of_entity(c, entity, false, &ops, &n);
-    if (s != SC_OK)
-        return s;
-    size_t total = n + (extra ? 1 : 0);
-    if (total == 0) {
-        s = cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_ENTITY,
-                    "no ops for this entity in the replica");
-        goto done;
+    sc_status s = fold_stored(c, entity, extra, &out, &ops, &n);
+    if (s == SC_OK) {
+        if (extra && extra_why)
+            *extra_why = out.why[n];
+        *state = out.state;
+        out.state = NULL;
     }
-    in = sc_calloc(&c->env, total, sizeof *in);
-    if (!in) {
-        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory folding an entity");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        in[i] = (sc_fold_input){.id = ops[i]->id, .op = ops[i]->op};
-    if (extra)
-        in[n] = (sc_fold_input){.id = extra->id, .op = extra->op};
-    sc_err e;
-    sc_err_clear(&e);
-    sc_users users = {user_of, c};
-    s = sc_fold(&c->env, &users, in, total, &out, &e);
-    if (s != SC_OK) {
-        s = cl_fail(c, s, e.reason, "%s", e.msg);
-        goto done;
-    }
-    if (extra && extra_why)
-        *extra_why = out.why[n];
-    *state = out.state;
-    out.state = NULL;
-done:
     sc_fold_out_dispose(&c->env, &out);
-    sc_free(&c->env, in);
+    st_ops_free(c, ops, n);
+    return s;
+}
+
+sc_status rp_fold_why(sc_client *c, const uint8_t entity[SC_ID_LEN], const uint8_t op[SC_HASH_LEN],
+                      const char **why)
+{
+    *why = NULL;
+    sc_op **ops = NULL;
+    size_t n = 0;
+    sc_fold_out out;
+    sc_status s = fold_stored(c, entity, NULL, &out, &ops, &n);
+    for (size_t i = 0; s == SC_OK && i < n && i < out.n; i++)
+        if (memcmp(ops[i]->id, op, SC_HASH_LEN) == 0)
+            *why = out.why[i]; /* static text (core/merge.h) */
+    sc_fold_out_dispose(&c->env, &out);
     st_ops_free(c, ops, n);
     return s;
 }
