@@ -32,6 +32,8 @@ enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOTFOUND = 3, EXIT_NETWORK = 4, EX
 
 #define MAX_ARGS 64
 #define MAX_REPEAT 64
+/* Proven ops `spotcheck outbox` lists without --all: the latest sync's, for most tablets. */
+#define OUTBOX_PROVEN_SHOWN 20
 
 static const char usage_text[] =
     "usage: spotcheck [--db FILE] [--json] [--passphrase-env VAR] [--cacert FILE] [--capath DIR]\n"
@@ -40,7 +42,7 @@ static const char usage_text[] =
     "\n"
     "  enroll --server URL --code CODE [--label TEXT] [--no-sync]\n"
     "  server set-url URL\n"
-    "  status | sync | verify | verify-bundle FILE\n"
+    "  status | sync | outbox [--all | --last N] | verify | verify-bundle FILE\n"
     "  assign --target CODE --inspector LOGIN... --kind KIND --disclosure D [--due YYYY-MM-DD]\n"
     "         [--template ID|CODE] [--note T]\n"
     "  check open --target CODE --kind KIND --disclosure open|unannounced|experiential\n"
@@ -279,7 +281,12 @@ static int exit_code(sc_status s)
     }
 }
 
-static int fail(cli *k, sc_status s, const char *fallback)
+/*
+ * Report a failure: the message on stderr, and with --json the error
+ * document, with `extra` (may be NULL; its reference is taken) beside it
+ * under the name `what`.
+ */
+static int fail_with(cli *k, sc_status s, const char *fallback, const char *what, json_t *extra)
 {
     const char *msg = k->c ? sc_client_errmsg(k->c) : "";
     if (!msg || !*msg)
@@ -289,13 +296,21 @@ static int fail(cli *k, sc_status s, const char *fallback)
     if (k->json) {
         json_t *o = json_pack("{s:{s:s,s:s,s:s,s:i}}", "error", "status", sc_status_name(s),
                               "reason", reason, "message", msg, "exit", exit_code(s));
+        if (o && extra)
+            json_object_set(o, what, extra);
         if (o) {
             json_dumpf(o, stdout, JSON_COMPACT);
             fputc('\n', stdout);
             json_decref(o);
         }
     }
+    json_decref(extra);
     return exit_code(s);
+}
+
+static int fail(cli *k, sc_status s, const char *fallback)
+{
+    return fail_with(k, s, fallback, NULL, NULL);
 }
 
 static void print_value(const json_t *v, int indent);
@@ -759,6 +774,75 @@ static void human_sync(const json_t *o)
                json_string_value(json_object_get(cp, "root")));
 }
 
+/* Where this device's ops and photos stand (sc_client_status); false when it cannot be read. */
+typedef struct standing {
+    long long queued, proven, rejected, photos;
+} standing;
+
+static bool standing_of(cli *k, standing *out)
+{
+    char *json = NULL;
+    memset(out, 0, sizeof *out);
+    if (sc_client_status(k->c, &json) != SC_OK)
+        return false;
+    json_error_t e;
+    json_t *o = json_loads(json, 0, &e);
+    sc_json_free(k->c, json);
+    out->queued = (long long)json_integer_value(json_object_get(o, "outbox"));
+    out->proven = (long long)json_integer_value(json_object_get(o, "proven"));
+    out->rejected = (long long)json_integer_value(json_object_get(o, "rejected"));
+    out->photos = (long long)json_integer_value(json_object_get(o, "photos_pending_upload"));
+    json_decref(o);
+    return o != NULL;
+}
+
+/*
+ * A sync that failed may have applied rounds before it stopped: say what
+ * got in (ops proven in the log, ops rejected, photos uploaded) and what
+ * still waits, after the error itself.
+ */
+static int sync_failed(cli *k, sc_status s, const standing *before)
+{
+    char msg[1024], reason[64];
+    snprintf(msg, sizeof msg, "%s", sc_client_errmsg(k->c));
+    snprintf(reason, sizeof reason, "%s", sc_client_reason(k->c));
+    standing after;
+    json_t *got = NULL;
+    if (standing_of(k, &after)) {
+        long long proven = after.proven - before->proven, rejected = after.rejected - before->rejected;
+        long long up = before->photos > after.photos ? before->photos - after.photos : 0;
+        got = json_pack("{s:I,s:I,s:I,s:I,s:I}", "ops_proven", (json_int_t)proven, "ops_rejected",
+                        (json_int_t)rejected, "ops_queued", (json_int_t)after.queued,
+                        "photos_uploaded", (json_int_t)up, "photos_waiting",
+                        (json_int_t)after.photos);
+        char refused[64] = "";
+        if (rejected)
+            snprintf(refused, sizeof refused, ", syncd refused %lld", rejected);
+        fprintf(stderr, "spotcheck: %s (%s)\n", msg, sc_status_name(s));
+        fprintf(stderr,
+                "spotcheck: before it stopped, this sync got %lld op%s into the log (proven)%s and "
+                "uploaded %lld photo%s; still waiting: %lld op%s and %lld photo%s "
+                "(spotcheck outbox lists them)\n",
+                proven, proven == 1 ? "" : "s", refused, up, up == 1 ? "" : "s", after.queued,
+                after.queued == 1 ? "" : "s", after.photos, after.photos == 1 ? "" : "s");
+    } else {
+        fprintf(stderr, "spotcheck: %s (%s)\n", msg, sc_status_name(s));
+    }
+    if (k->json) {
+        json_t *o = json_pack("{s:{s:s,s:s,s:s,s:i}}", "error", "status", sc_status_name(s),
+                              "reason", reason, "message", msg, "exit", exit_code(s));
+        if (o && got)
+            json_object_set(o, "sync", got);
+        if (o) {
+            json_dumpf(o, stdout, JSON_COMPACT);
+            fputc('\n', stdout);
+        }
+        json_decref(o);
+    }
+    json_decref(got);
+    return exit_code(s);
+}
+
 static int cmd_sync(cli *k, int argc, char **argv)
 {
     static const optspec spec[] = {{"--quiet", 0}};
@@ -767,14 +851,82 @@ static int cmd_sync(cli *k, int argc, char **argv)
     bool tty = isatty(STDERR_FILENO) && !OPT("--quiet");
     char *json = NULL;
     meter m = {0};
+    standing before;
+    bool known = standing_of(k, &before);
     net_begin(k);
     sc_status s = sc_sync_v2(k->c, tty ? progress : NULL, &m, &json);
     net_end();
     if (tty)
         fputs("\r\033[K", stderr);
     if (s != SC_OK)
-        return fail(k, s, NULL);
+        return known ? sync_failed(k, s, &before) : fail(k, s, NULL);
     return emit(k, json, human_sync);
+}
+
+/* spotcheck outbox: this device's ops queued, proven in the log, rejected; photos to upload. */
+static void human_outbox(const json_t *o)
+{
+    const json_t *lists[] = {json_object_get(o, "queued"), json_object_get(o, "proven"),
+                             json_object_get(o, "rejected")};
+    long long total = (long long)json_integer_value(json_object_get(o, "proven_total"));
+    printf("queued, not yet in the log: %zu\n", json_array_size(lists[0]));
+    for (int l = 0; l < 3; l++) {
+        if (l == 1)
+            printf("proven in the log: %lld%s\n", total,
+                   (long long)json_array_size(lists[1]) < total ? " (the latest, newest first; --all for every one)" : "");
+        if (l == 2)
+            printf("rejected by syncd: %zu\n", json_array_size(lists[2]));
+        size_t i;
+        json_t *e;
+        json_array_foreach((json_t *)(uintptr_t)lists[l], i, e)
+        {
+            printf("  %s  %s on %s %s", json_string_value(json_object_get(e, "op")),
+                   json_string_value(json_object_get(e, "kind")),
+                   json_string_value(json_object_get(e, "type")),
+                   json_string_value(json_object_get(e, "entity")));
+            if (json_is_integer(json_object_get(e, "log_index")))
+                printf("  log %lld", (long long)json_integer_value(json_object_get(e, "log_index")));
+            if (l == 2)
+                printf("  %s: %s", json_string_value(json_object_get(e, "reason")),
+                       json_string_value(json_object_get(e, "message")));
+            putchar('\n');
+        }
+    }
+    const json_t *photos = json_object_get(o, "photos_waiting");
+    printf("photos waiting to upload: %zu\n", json_array_size(photos));
+    size_t i;
+    json_t *e;
+    json_array_foreach((json_t *)(uintptr_t)photos, i, e)
+    {
+        char size[32];
+        human_bytes((uint64_t)json_integer_value(json_object_get(e, "size")), size, sizeof size);
+        printf("  %s  %s\n", json_string_value(json_object_get(e, "sha256")), size);
+    }
+}
+
+static int cmd_outbox(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {{"--all", 0}, {"--last", 1}};
+    parsed p;
+    PARSE(0);
+    size_t last = OUTBOX_PROVEN_SHOWN;
+    if (OPT("--all") && OPT("--last"))
+        return usage_error("%s", "outbox takes --all or --last N, not both");
+    if (OPT("--all"))
+        last = 0;
+    if (OPT("--last")) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(OPT("--last"), &end, 10);
+        if (errno || end == OPT("--last") || *end || v < 1)
+            return usage_error("--last \"%s\" is not a count of 1 or more", OPT("--last"));
+        last = (size_t)v;
+    }
+    char *json = NULL;
+    sc_status s = sc_outbox(k->c, last, &json);
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    return emit(k, json, human_outbox);
 }
 
 /* spotcheck server set-url URL: the same register at another URL. */
@@ -1221,7 +1373,8 @@ int main(int argc, char **argv)
     static const char *const known[] = {
         "enroll",  "sync",    "status",    "assign",  "check",  "finding",       "photo",
         "rectify", "revisit", "close",     "reopen",  "void",   "note",          "show",
-        "list",    "review",  "conflicts", "resolve", "verify", "verify-bundle", "server"};
+        "list",    "review",  "conflicts", "resolve", "verify", "verify-bundle", "server",
+        "outbox"};
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         ok = ok || strcmp(known[i], cmd) == 0;
@@ -1286,6 +1439,8 @@ int main(int argc, char **argv)
         rc = cmd_list(&k, n, args);
     else if (strcmp(cmd, "server") == 0)
         rc = cmd_server(&k, n, args);
+    else if (strcmp(cmd, "outbox") == 0)
+        rc = cmd_outbox(&k, n, args);
     else
         rc = cmd_query(&k, cmd, n, args);
     sc_client_close(k.c);

@@ -261,7 +261,8 @@ sc_status sc_client_unlock(sc_client *c, const char *pass, size_t pass_len);
 /*
  * Identity, outbox and checkpoint as JSON:
  *   {"enrolled":bool,"device_id","device_key","user","login","name","role",
- *    "org","server","origin","key_encrypted":bool,"outbox":n,"ops":n,
+ *    "org","server","origin","key_encrypted":bool,"outbox":n,"proven":n
+ *    (this device's ops in the log),"ops":n,"rejected":n,
  *    "entities":n,"photos_pending_upload":n,"replica_hash":hex64,
  *    "checkpoint":{"size":n,"root":hex64,"time_ms":n}|null}
  * replica_hash is SHA-256 over (entity id || state hash) of every entity
@@ -492,6 +493,23 @@ sc_status sc_review(sc_client *c, char **json);
 
 /* Every entity with open conflicts (not voided): {"items":[{"id","type","conflicts":[...]}]}. */
 sc_status sc_conflicts(sc_client *c, char **json);
+
+/*
+ * What became of this device's own ops, from the outbox and the results
+ * syncd answered: what got into the log and what still waits, also after a
+ * sync that failed half way (each round it applied stays applied).
+ *   {"queued":[{op,entity,type,kind,time_ms}] (the outbox, in the order it
+ *     goes),
+ *    "proven":[{op,entity,type,kind,time_ms,log_index}] (in syncd's log,
+ *     proven by the receipt kept with them; newest first, at most
+ *     proven_max, 0: all),
+ *    "proven_total":n,
+ *    "rejected":[{op,entity,type,kind,time_ms,reason,message}],
+ *    "photos_waiting":[{sha256,size}] (photos still to upload)}
+ * A replica that predates receipts lists the ops it had logged then as
+ * proven too (sc_verify_replica says which have no receipt).
+ */
+sc_status sc_outbox(sc_client *c, size_t proven_max, char **json);
 
 /* ---------------------------------------------------------------------
  * Sync

@@ -503,9 +503,10 @@ sc_status sc_client_status(sc_client *c, char **json)
         return SC_ERR_INVALID_ARG;
     *json = NULL;
     sc_err_clear(&c->err);
-    int64_t outbox = 0, ops = 0, entities = 0, uploads = 0, rejected = 0;
+    int64_t outbox = 0, ops = 0, entities = 0, uploads = 0, rejected = 0, proven = 0;
     sc_status s;
     if ((s = st_count(c, "outbox", &outbox)) != SC_OK || (s = st_count(c, "ops", &ops)) != SC_OK ||
+        (s = st_count(c, "proven", &proven)) != SC_OK ||
         (s = st_count(c, "entities", &entities)) != SC_OK ||
         (s = st_count(c, "uploads", &uploads)) != SC_OK ||
         (s = st_count(c, "rejected", &rejected)) != SC_OK)
@@ -537,6 +538,7 @@ sc_status sc_client_status(sc_client *c, char **json)
                             json_boolean(sc_keyfile_is_encrypted(c->id.keyfile, c->id.keyfile_len)));
     }
     json_object_set_new(o, "outbox", json_integer(outbox));
+    json_object_set_new(o, "proven", json_integer(proven));
     json_object_set_new(o, "ops", json_integer(ops));
     json_object_set_new(o, "rejected", json_integer(rejected));
     json_object_set_new(o, "entities", json_integer(entities));

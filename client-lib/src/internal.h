@@ -235,6 +235,13 @@ sc_status st_op_set(sc_client *c, const uint8_t id[SC_HASH_LEN], int state, bool
 /* Visit op infos of an entity in fold-independent store order. */
 typedef sc_status (*st_op_fn)(sc_client *c, void *ctx, const st_opinfo *info);
 sc_status st_ops_each(sc_client *c, const uint8_t *entity, st_op_fn fn, void *ctx);
+/*
+ * Visit this device's ops in `state` (ST_PENDING: the outbox; ST_ACCEPTED:
+ * logged; ST_REJECTED), oldest or newest first, at most max of them (-1:
+ * all).
+ */
+sc_status st_own_ops_each(sc_client *c, int state, bool newest_first, int64_t max, st_op_fn fn,
+                          void *ctx);
 /* Visit the outbox (pending local ops) in causal (insertion) order, with their bytes. */
 typedef sc_status (*st_outbox_fn)(sc_client *c, void *ctx, const uint8_t id[SC_HASH_LEN],
                                   const uint8_t *signed_op, size_t len, bool *stop);

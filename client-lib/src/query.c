@@ -757,6 +757,81 @@ sc_status sc_show(sc_client *c, const char *id_text, char **json)
     return dump(c, o, json);
 }
 
+/* ---- this device's ops: queued, proven, rejected ---- */
+
+typedef struct own_list {
+    json_t *a;
+} own_list;
+
+static sc_status own_visit(sc_client *c, void *ctx, const st_opinfo *info)
+{
+    (void)c;
+    own_list *l = ctx;
+    json_t *e = json_pack("{s:o,s:o,s:o,s:o,s:I}", "op", jhex(info->id, SC_HASH_LEN), "entity",
+                          jhex(info->entity, SC_ID_LEN), "type",
+                          jname(&sc_names_entity_type, info->etype), "kind",
+                          jname(&sc_names_op_kind, info->kind), "time_ms",
+                          (json_int_t)SC_HLC_MS(info->hlc));
+    if (e && info->state == ST_ACCEPTED)
+        json_object_set_new(e, "log_index", info->has_index
+                                                ? json_integer((json_int_t)info->log_index)
+                                                : json_null());
+    if (e && info->state == ST_REJECTED) {
+        const char *rn = info->reason ? sc_name_of(&sc_names_reason, info->reason) : NULL;
+        json_object_set_new(e, "reason", jstr(rn));
+        json_object_set_new(e, "message", json_string(info->message));
+    }
+    if (!e || json_array_append_new(l->a, e) != 0)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    return SC_OK;
+}
+
+static sc_status photo_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_LEN], uint64_t size)
+{
+    own_list *l = ctx;
+    json_t *e = json_pack("{s:o,s:I}", "sha256", jhex(sha, SC_HASH_LEN), "size", (json_int_t)size);
+    if (!e || json_array_append_new(l->a, e) != 0)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    return SC_OK;
+}
+
+sc_status sc_outbox(sc_client *c, size_t proven_max, char **json)
+{
+    if (json)
+        *json = NULL;
+    if (!c || !json)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    own_list queued = {json_array()}, proven = {json_array()}, rejected = {json_array()},
+             photos = {json_array()};
+    int64_t nproven = 0;
+    int64_t max = proven_max == 0 || proven_max > INT64_MAX ? -1 : (int64_t)proven_max;
+    sc_status s = SC_OK;
+    if (!queued.a || !proven.a || !rejected.a || !photos.a)
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    if (s == SC_OK)
+        s = st_own_ops_each(c, ST_PENDING, false, -1, own_visit, &queued);
+    if (s == SC_OK)
+        s = st_own_ops_each(c, ST_ACCEPTED, true, max, own_visit, &proven);
+    if (s == SC_OK)
+        s = st_own_ops_each(c, ST_REJECTED, false, -1, own_visit, &rejected);
+    if (s == SC_OK)
+        s = st_blobs_each(c, BL_UPLOAD, photo_visit, &photos);
+    if (s == SC_OK)
+        s = st_count(c, "proven", &nproven);
+    json_t *o = s == SC_OK ? json_pack("{s:O,s:O,s:I,s:O,s:O}", "queued", queued.a, "proven",
+                                       proven.a, "proven_total", (json_int_t)nproven, "rejected",
+                                       rejected.a, "photos_waiting", photos.a)
+                           : NULL;
+    json_decref(queued.a);
+    json_decref(proven.a);
+    json_decref(rejected.a);
+    json_decref(photos.a);
+    if (s != SC_OK)
+        return s;
+    return dump(c, o, json);
+}
+
 /* ---- review queue and conflicts ---- */
 
 typedef struct queue {

@@ -685,6 +685,32 @@ sc_status st_ops_each(sc_client *c, const uint8_t *entity, st_op_fn fn, void *ct
     return s;
 }
 
+sc_status st_own_ops_each(sc_client *c, int state, bool newest_first, int64_t max, st_op_fn fn,
+                          void *ctx)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c,
+                       newest_first ? "SELECT " INFO_COLS " FROM ops WHERE state=? AND origin=0 "
+                                      "ORDER BY seq DESC LIMIT ?"
+                                    : "SELECT " INFO_COLS " FROM ops WHERE state=? AND origin=0 "
+                                      "ORDER BY seq LIMIT ?",
+                       &st);
+    if (s != SC_OK)
+        return s;
+    sqlite3_bind_int(st, 1, state);
+    sqlite3_bind_int64(st, 2, max);
+    int rc;
+    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        st_opinfo info;
+        read_info(st, &info);
+        s = fn(c, ctx, &info);
+    }
+    if (s == SC_OK && rc != SQLITE_DONE)
+        s = sql_fail(c, "read own ops");
+    done(c, st);
+    return s;
+}
+
 sc_status st_outbox_each(sc_client *c, st_outbox_fn fn, void *ctx)
 {
     sqlite3_stmt *st;
@@ -860,6 +886,7 @@ sc_status st_count(sc_client *c, const char *what, int64_t *out)
         {"uploads", "SELECT COUNT(*) FROM blobs WHERE state=0"},
         {"missing", "SELECT COUNT(*) FROM blobs WHERE state=2"},
         {"rejected", "SELECT COUNT(*) FROM ops WHERE state=2"},
+        {"proven", "SELECT COUNT(*) FROM ops WHERE state=1 AND origin=0"},
         {"conflicted", "SELECT COUNT(*) FROM conflicted"},
     };
     *out = 0;

@@ -110,6 +110,10 @@ static void hashlist_free(sc_client *c, hashlist *l)
 typedef struct report {
     uint64_t pushed, accepted, duplicate, pulled, uploaded, downloaded, deferred;
     json_t *rejected;
+    /* One entry per round applied: which ops went in as accepted or duplicate,
+     * which were rejected or deferred, how many were pulled, and the checkpoint. */
+    json_t *rounds;
+    json_t *round; /* the round being applied, moved into rounds once it commits */
     json_t *photos_refused; /* photos the server refused this sync; they stay pending */
     bool has_cp;
     uint64_t cp_size;
@@ -670,6 +674,37 @@ static sc_status verify_round(sc_client *c, const batch *b, round *r)
     return s;
 }
 
+/*
+ * Say what became of one pushed op in the report: `what` is "accepted",
+ * "duplicate", "rejected" or "deferred".  Each goes into the round's list
+ * of that name ({op, entity, kind, log_index} when logged, else {op,
+ * entity, kind, reason, message}); rejected ones also into the sync's.
+ */
+static sc_status note_op(sc_client *c, report *rep, const char *what, const uint8_t op[SC_HASH_LEN],
+                         const uint8_t entity[SC_ID_LEN], int kind, int64_t log_index, int reason,
+                         const char *message)
+{
+    char oh[SC_HASH_HEX], eh[SC_ID_HEX];
+    cl_hex(op, SC_HASH_LEN, oh, sizeof oh);
+    cl_hex(entity, SC_ID_LEN, eh, sizeof eh);
+    const char *kn = sc_name_of(&sc_names_op_kind, kind), *rn = sc_name_of(&sc_names_reason, reason);
+    json_t *e = json_pack("{s:s,s:s,s:s}", "op", oh, "entity", eh, "kind", kn ? kn : "?");
+    if (e && log_index >= 0)
+        json_object_set_new(e, "log_index", json_integer((json_int_t)log_index));
+    if (e && log_index < 0) {
+        json_object_set_new(e, "reason", json_string(rn ? rn : "none"));
+        json_object_set_new(e, "message", json_string(message ? message : ""));
+    }
+    bool rejected = strcmp(what, "rejected") == 0;
+    if (!e || json_array_append(json_object_get(rep->round, what), e) != 0 ||
+        (rejected && json_array_append(rep->rejected, e) != 0)) {
+        json_decref(e);
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    }
+    json_decref(e);
+    return SC_OK;
+}
+
 /* Mark every op that depends (transitively) on a rejected op of the entity as rejected. */
 static sc_status reject_dependents(sc_client *c, const uint8_t entity[SC_ID_LEN], report *rep)
 {
@@ -705,13 +740,10 @@ static sc_status reject_dependents(sc_client *c, const uint8_t entity[SC_ID_LEN]
                         s = st_op_set(c, ops[i]->id, ST_REJECTED, false, 0,
                                       SCPB__REASON__REASON_UNKNOWN_DEPENDENCY, msg);
                         rej[i] = changed = true;
-                        char oh[SC_HASH_HEX], eh[SC_ID_HEX];
-                        cl_hex(ops[i]->id, SC_HASH_LEN, oh, sizeof oh);
-                        cl_hex(entity, SC_ID_LEN, eh, sizeof eh);
-                        json_array_append_new(rep->rejected,
-                                              json_pack("{s:s,s:s,s:s,s:s}", "op", oh, "entity", eh,
-                                                        "reason", "unknown_dependency", "message",
-                                                        msg));
+                        if (s == SC_OK)
+                            s = note_op(c, rep, "rejected", ops[i]->id, entity,
+                                        (int)ops[i]->op->body_case, -1,
+                                        SCPB__REASON__REASON_UNKNOWN_DEPENDENCY, msg);
                         break;
                     }
         }
@@ -743,13 +775,16 @@ static sc_status want_blobs(sc_client *c, report *rep, const Scpb__Op *o)
     return SC_OK;
 }
 
-static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep)
+/*
+ * The results of the pushed ops: accepted and duplicate ones leave the
+ * outbox with their log index (the receipt proved them), rejected ones
+ * leave the state (their entities into touched), "retry later" ones stay.
+ */
+static sc_status apply_results(sc_client *c, const batch *b, const round *r, report *rep,
+                               idset *touched)
 {
-    Scpb__SyncResponse *resp = r->resp;
-    idset touched = {0};
-    sc_status s = st_begin(c);
-    if (s != SC_OK)
-        return s;
+    const Scpb__SyncResponse *resp = r->resp;
+    sc_status s = SC_OK;
     for (size_t i = 0; i < b->n && s == SC_OK; i++) {
         const Scpb__OpResult *res = resp->results[i];
         st_opinfo info;
@@ -757,38 +792,40 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
             break;
         if (res->status == SCPB__OP_STATUS__OP_REJECTED) {
             int reason = res->has_reason ? (int)res->reason : 0;
-            if (reason == SCPB__REASON__REASON_STORAGE || reason == SCPB__REASON__REASON_BATCH_LIMIT) {
-                rep->deferred++; /* not processed: stays in the outbox for the next sync */
-                continue;
-            }
             const char *msg = res->message && sc_utf8_valid(res->message, strlen(res->message))
                                   ? res->message
                                   : "";
+            if (reason == SCPB__REASON__REASON_STORAGE || reason == SCPB__REASON__REASON_BATCH_LIMIT) {
+                rep->deferred++; /* not processed: stays in the outbox for the next sync */
+                s = note_op(c, rep, "deferred", b->ids[i], info.entity, info.kind, -1, reason, msg);
+                continue;
+            }
             s = st_op_set(c, b->ids[i], ST_REJECTED, false, 0, reason, msg);
-            if (s == SC_OK && !idset_add(c, &touched, info.entity))
+            if (s == SC_OK && !idset_add(c, touched, info.entity))
                 s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
-            char oh[SC_HASH_HEX], eh[SC_ID_HEX];
-            cl_hex(b->ids[i], SC_HASH_LEN, oh, sizeof oh);
-            cl_hex(info.entity, SC_ID_LEN, eh, sizeof eh);
-            const char *rn = sc_name_of(&sc_names_reason, reason);
-            json_array_append_new(rep->rejected, json_pack("{s:s,s:s,s:s,s:s}", "op", oh, "entity",
-                                                           eh, "reason", rn ? rn : "none",
-                                                           "message", msg));
+            if (s == SC_OK)
+                s = note_op(c, rep, "rejected", b->ids[i], info.entity, info.kind, -1, reason, msg);
         } else {
+            bool dup = res->status == SCPB__OP_STATUS__OP_DUPLICATE;
             s = st_op_set(c, b->ids[i], ST_ACCEPTED, true, res->log_index, 0, NULL);
-            if (res->status == SCPB__OP_STATUS__OP_DUPLICATE)
+            if (dup)
                 rep->duplicate++;
             else
                 rep->accepted++;
+            if (s == SC_OK)
+                s = note_op(c, rep, dup ? "duplicate" : "accepted", b->ids[i], info.entity,
+                            info.kind, (int64_t)res->log_index, 0, NULL);
         }
     }
-    /* The receipt that let the accepted ops go, for sc_verify_replica. */
-    if (s == SC_OK && r->nproven > 0)
-        s = st_receipt_add(c, r->cp.size, r->proven, r->nproven,
-                           (const uint8_t(*)[SC_HASH_LEN])r->receipt, r->nreceipt);
-    /* Dependents of rejected ops leave the state too. */
-    for (size_t i = 0; i < touched.n && s == SC_OK; i++)
-        s = reject_dependents(c, touched.v[i], rep);
+    return s;
+}
+
+/* The pulled ops: stored (new ones counted), their HLCs observed, enrollments noted, photos wanted. */
+static sc_status apply_pulled(sc_client *c, const round *r, report *rep, idset *touched,
+                              uint64_t *pulled)
+{
+    const Scpb__SyncResponse *resp = r->resp;
+    sc_status s = SC_OK;
     for (size_t i = 0; i < r->npulled && s == SC_OK; i++) {
         const sc_op *op = r->pulled[i];
         const Scpb__Op *o = op->op;
@@ -814,30 +851,79 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
             s = st_device_revoke(c, o->entity.data, index);
         if (s == SC_OK)
             s = want_blobs(c, rep, o);
-        if (s == SC_OK && !idset_add(c, &touched, o->entity.data))
+        if (s == SC_OK && !idset_add(c, touched, o->entity.data))
             s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
         if (inserted)
-            rep->pulled++; /* ops new to the replica; our own come back and are deduplicated */
+            (*pulled)++; /* ops new to the replica; our own come back and are deduplicated */
     }
+    return s;
+}
+
+/* The round's new checkpoint, with the consistency proof that links it to the last one. */
+static sc_status store_checkpoint(sc_client *c, const round *r)
+{
+    const Scpb__ConsistencyProof *p = r->resp->consistency;
+    uint8_t(*h)[SC_HASH_LEN] = NULL;
+    if (r->nproof && p) {
+        h = sc_calloc(&c->env, r->nproof, SC_HASH_LEN);
+        if (!h)
+            return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+        for (size_t i = 0; i < r->nproof; i++)
+            memcpy(h[i], p->hashes[i].data, SC_HASH_LEN);
+    }
+    sc_status s = st_ckpt_add(c, r->note, strlen(r->note), r->cp.size, r->cp.root,
+                              (const uint8_t(*)[SC_HASH_LEN])h, h ? r->nproof : 0);
+    sc_free(&c->env, h);
+    return s;
+}
+
+/* A fresh entry for the round about to be applied (rep->round). */
+static sc_status round_begin(sc_client *c, const batch *b, report *rep)
+{
+    json_decref(rep->round);
+    rep->round = json_pack("{s:I,s:I,s:[],s:[],s:[],s:[]}", "round",
+                           (json_int_t)json_array_size(rep->rounds) + 1, "pushed", (json_int_t)b->n,
+                           "accepted", "duplicate", "rejected", "deferred");
+    return rep->round ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+}
+
+/* The round applied: its pulled count and checkpoint, and into the report's rounds. */
+static void round_end(report *rep, uint64_t pulled, const round *r)
+{
+    char hex[SC_HASH_HEX];
+    cl_hex(r->cp.root, SC_HASH_LEN, hex, sizeof hex);
+    json_object_set_new(rep->round, "pulled", json_integer((json_int_t)pulled));
+    json_object_set_new(rep->round, "checkpoint",
+                        json_pack("{s:I,s:s}", "size", (json_int_t)r->cp.size, "root", hex));
+    json_array_append_new(rep->rounds, rep->round);
+    rep->round = NULL;
+}
+
+static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep)
+{
+    idset touched = {0};
+    uint64_t pulled = 0;
+    sc_status s = round_begin(c, b, rep);
+    if (s == SC_OK)
+        s = st_begin(c);
+    if (s != SC_OK)
+        return s;
+    s = apply_results(c, b, r, rep, &touched);
+    /* The receipt that let the accepted ops go, for sc_verify_replica. */
+    if (s == SC_OK && r->nproven > 0)
+        s = st_receipt_add(c, r->cp.size, r->proven, r->nproven,
+                           (const uint8_t(*)[SC_HASH_LEN])r->receipt, r->nreceipt);
+    /* Dependents of rejected ops leave the state too. */
+    for (size_t i = 0; i < touched.n && s == SC_OK; i++)
+        s = reject_dependents(c, touched.v[i], rep);
+    if (s == SC_OK)
+        s = apply_pulled(c, r, rep, &touched, &pulled);
     for (size_t i = 0; i < touched.n && s == SC_OK; i++)
         s = rp_refold(c, touched.v[i]);
-    if (s == SC_OK && resp->has_cursor)
-        s = st_meta_put(c, "cursor", resp->cursor.data, resp->cursor.len);
-    if (s == SC_OK && r->new_cp) {
-        const Scpb__ConsistencyProof *p = resp->consistency;
-        uint8_t(*h)[SC_HASH_LEN] = NULL;
-        if (r->nproof && p) {
-            h = sc_calloc(&c->env, r->nproof, SC_HASH_LEN);
-            if (!h)
-                s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
-            for (size_t i = 0; h && i < r->nproof; i++)
-                memcpy(h[i], p->hashes[i].data, SC_HASH_LEN);
-        }
-        if (s == SC_OK)
-            s = st_ckpt_add(c, r->note, strlen(r->note), r->cp.size, r->cp.root,
-                            (const uint8_t(*)[SC_HASH_LEN])h, h ? r->nproof : 0);
-        sc_free(&c->env, h);
-    }
+    if (s == SC_OK && r->resp->has_cursor)
+        s = st_meta_put(c, "cursor", r->resp->cursor.data, r->resp->cursor.len);
+    if (s == SC_OK && r->new_cp)
+        s = store_checkpoint(c, r);
     if (s == SC_OK && rep->ask_after_set) {
         s = st_meta_put(c, "photo_ask_after", rep->ask_after, SC_HASH_LEN);
         rep->ask_after_set = s != SC_OK;
@@ -850,9 +936,11 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
     else
         st_rollback(c);
     if (s == SC_OK) {
+        rep->pulled += pulled;
         rep->has_cp = true;
         rep->cp_size = r->cp.size;
         memcpy(rep->cp_root, r->cp.root, SC_HASH_LEN);
+        round_end(rep, pulled, r);
     }
     return s;
 }
@@ -1435,6 +1523,7 @@ static sc_status sync_run(sc_client *c, char **json)
     report rep;
     memset(&rep, 0, sizeof rep);
     rep.rejected = json_array();
+    rep.rounds = json_array();
     rep.photos_refused = json_array();
     blob_job job = {.rep = &rep};
     sc_status s = cl_need_identity(c);
@@ -1444,7 +1533,7 @@ static sc_status sync_run(sc_client *c, char **json)
         s = st_count(c, "outbox", &rep.outbox_total);
     if (s != SC_OK)
         goto done;
-    if (!rep.rejected || !rep.photos_refused) {
+    if (!rep.rejected || !rep.rounds || !rep.photos_refused) {
         s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
         goto done;
     }
@@ -1486,6 +1575,7 @@ static sc_status sync_run(sc_client *c, char **json)
         json_object_set_new(o, "photos_downloaded", json_integer((json_int_t)rep.downloaded));
         json_object_set(o, "photos_refused", rep.photos_refused);
         json_object_set_new(o, "conflicts", json_integer(conflicts));
+        json_object_set(o, "rounds", rep.rounds);
         if (rep.has_cp) {
             char hex[SC_HASH_HEX];
             cl_hex(rep.cp_root, SC_HASH_LEN, hex, sizeof hex);
@@ -1502,6 +1592,8 @@ static sc_status sync_run(sc_client *c, char **json)
 done:
     sc_free(&c->env, job.buf);
     json_decref(rep.rejected);
+    json_decref(rep.rounds);
+    json_decref(rep.round);
     json_decref(rep.photos_refused);
     hashlist_free(c, &rep.ask);
     hashlist_free(c, &rep.stored);
