@@ -662,6 +662,22 @@ sc_status st_op_set(sc_client *c, const uint8_t id[SC_HASH_LEN], int state, bool
     return exec_done(c, st, "update op");
 }
 
+/* Step a prepared query of INFO_COLS rows, handing each to fn, then hand the statement back. */
+static sc_status visit_infos(sc_client *c, sqlite3_stmt *st, st_op_fn fn, void *ctx)
+{
+    sc_status s = SC_OK;
+    int rc;
+    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        st_opinfo info;
+        read_info(st, &info);
+        s = fn(c, ctx, &info);
+    }
+    if (s == SC_OK && rc != SQLITE_DONE)
+        s = sql_fail(c, "read ops");
+    done(c, st);
+    return s;
+}
+
 sc_status st_ops_each(sc_client *c, const uint8_t *entity, st_op_fn fn, void *ctx)
 {
     sqlite3_stmt *st;
@@ -673,16 +689,7 @@ sc_status st_ops_each(sc_client *c, const uint8_t *entity, st_op_fn fn, void *ct
         return s;
     if (entity)
         bind_blob(st, 1, entity, SC_ID_LEN);
-    int rc;
-    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        st_opinfo info;
-        read_info(st, &info);
-        s = fn(c, ctx, &info);
-    }
-    if (s == SC_OK && rc != SQLITE_DONE)
-        s = sql_fail(c, "read ops");
-    done(c, st);
-    return s;
+    return visit_infos(c, st, fn, ctx);
 }
 
 sc_status st_own_ops_each(sc_client *c, int state, bool newest_first, int64_t max, st_op_fn fn,
@@ -699,16 +706,7 @@ sc_status st_own_ops_each(sc_client *c, int state, bool newest_first, int64_t ma
         return s;
     sqlite3_bind_int(st, 1, state);
     sqlite3_bind_int64(st, 2, max);
-    int rc;
-    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        st_opinfo info;
-        read_info(st, &info);
-        s = fn(c, ctx, &info);
-    }
-    if (s == SC_OK && rc != SQLITE_DONE)
-        s = sql_fail(c, "read own ops");
-    done(c, st);
-    return s;
+    return visit_infos(c, st, fn, ctx);
 }
 
 sc_status st_outbox_each(sc_client *c, st_outbox_fn fn, void *ctx)

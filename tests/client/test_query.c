@@ -424,33 +424,6 @@ START_TEST(list_with_voided)
 }
 END_TEST
 
-/*
- * A conflict on a finding: our edit of `field` to `ours` and, concurrent
- * with it, f.other's edit to `theirs` (made from the heads before ours).
- */
-static void conflict_on(fx *f, const char *fid, Scpb__Field field, const char *name,
-                        const char *ours, const char *theirs)
-{
-    uint8_t id[SC_ID_LEN];
-    ck_assert(cl_parse_id(fid, id));
-    Scpb__EntityState *st = NULL;
-    ck_assert_int_eq(st_state_get(f->c, id, &st), SC_OK);
-    ck_assert_int_eq(sc_finding_set(f->c, fid, name, ours), SC_OK);
-    Scpb__Op op = SCPB__OP__INIT;
-    Scpb__FieldEdit fe = SCPB__FIELD_EDIT__INIT;
-    fe.has_field = true;
-    fe.field = field;
-    fe.value = (char *)(uintptr_t)theirs;
-    op.n_deps = st->n_heads;
-    op.deps = st->heads;
-    op.has_hlc = true;
-    op.hlc = st->last_hlc + 5;
-    op.body_case = SCPB__OP__BODY_FIELD_EDIT;
-    op.field_edit = &fe;
-    fx_store(f, f->other, &op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, NULL);
-    rp_state_free(f->c, st);
-}
-
 /* The first conflict listed by sc_conflicts for fid, or NULL; *inbox gets the whole answer. */
 static json_t *inbox_conflict(fx *f, const char *fid, json_t **inbox)
 {
@@ -470,7 +443,7 @@ START_TEST(conflict_values_name_org_codes)
     fx_check(&f, check);
     fx_finding(&f, check, "general", "2026-12-01", fid);
     fx_hex(f.unit, SC_ID_LEN, unit);
-    conflict_on(&f, fid, SCPB__FIELD__FIELD_RESPONSIBLE, "responsible", "city", unit);
+    fx_conflict(&f, fid, SCPB__FIELD__FIELD_RESPONSIBLE, "responsible", "city", unit);
     json_t *inbox = NULL;
     json_t *k = inbox_conflict(&f, fid, &inbox);
     ck_assert_ptr_nonnull(k);
@@ -515,7 +488,7 @@ START_TEST(void_closes_conflicts)
     char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN];
     fx_check(&f, check);
     fx_finding(&f, check, "general", "2026-12-01", fid);
-    conflict_on(&f, fid, SCPB__FIELD__FIELD_DEADLINE, "deadline", "2026-12-05", "2026-12-10");
+    fx_conflict(&f, fid, SCPB__FIELD__FIELD_DEADLINE, "deadline", "2026-12-05", "2026-12-10");
     json_t *inbox = NULL;
     ck_assert_ptr_nonnull(inbox_conflict(&f, fid, &inbox));
     json_decref(inbox);

@@ -353,26 +353,8 @@ START_TEST(conflict_then_resolve)
     char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN];
     fx_check(&f, check);
     fx_finding(&f, check, "general", "2026-12-01", fid);
-    uint8_t id[SC_ID_LEN];
-    ck_assert(cl_parse_id(fid, id));
-    Scpb__EntityState *st = NULL;
-    ck_assert_int_eq(st_state_get(f.c, id, &st), SC_OK);
-    ProtobufCBinaryData head = st->heads[0];
     /* Another device edits the deadline concurrently with ours. */
-    Scpb__Op op = SCPB__OP__INIT;
-    Scpb__FieldEdit fe = SCPB__FIELD_EDIT__INIT;
-    fe.has_field = true;
-    fe.field = SCPB__FIELD__FIELD_DEADLINE;
-    fe.value = "2026-12-10";
-    op.n_deps = 1;
-    op.deps = &head;
-    op.has_hlc = true;
-    op.hlc = st->last_hlc + 5;
-    op.body_case = SCPB__OP__BODY_FIELD_EDIT;
-    op.field_edit = &fe;
-    ck_assert_int_eq(sc_finding_set(f.c, fid, "deadline", "2026-12-05"), SC_OK);
-    fx_store(&f, f.other, &op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, NULL);
-    rp_state_free(f.c, st);
+    fx_conflict(&f, fid, SCPB__FIELD__FIELD_DEADLINE, "deadline", "2026-12-05", "2026-12-10");
     char *json = NULL;
     ck_assert_int_eq(sc_conflicts(f.c, &json), SC_OK);
     json_t *o = fx_json(&f, json);
