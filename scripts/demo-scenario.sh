@@ -291,8 +291,9 @@ else
   sc inspector revisit "$GAS" --result not_rectified --look-back --note "回头看: 管道接口再次锈蚀"
   sc inspector sync
   gas_on supervisor wuye
-  say "The whole story is in the finding's history, signed op by op, the same on every tablet:"
-  scj wuye '[.history[].kind]' show "$GAS"
+  say "The whole story is in the finding's history, signed op by op, the same on every tablet; each" \
+      "op names the person and the device the register enrolled (\`--json\` gives the keys):"
+  sc wuye show "$GAS"
 
   # ---- safety first (tour only) ----
 

@@ -284,14 +284,11 @@ static int exit_code(sc_status s)
 /*
  * Report a failure: the message on stderr, and with --json the error
  * document, with `extra` (may be NULL; its reference is taken) beside it
- * under the name `what`.
+ * under the name `what`.  Returns the exit code.
  */
-static int fail_with(cli *k, sc_status s, const char *fallback, const char *what, json_t *extra)
+static int report_error(cli *k, sc_status s, const char *msg, const char *reason, const char *what,
+                        json_t *extra)
 {
-    const char *msg = k->c ? sc_client_errmsg(k->c) : "";
-    if (!msg || !*msg)
-        msg = fallback && *fallback ? fallback : sc_strerror(s);
-    const char *reason = k->c ? sc_client_reason(k->c) : "";
     fprintf(stderr, "spotcheck: %s (%s)\n", msg, sc_status_name(s));
     if (k->json) {
         json_t *o = json_pack("{s:{s:s,s:s,s:s,s:i}}", "error", "status", sc_status_name(s),
@@ -308,9 +305,13 @@ static int fail_with(cli *k, sc_status s, const char *fallback, const char *what
     return exit_code(s);
 }
 
+/* A failure as the handle tells it (fallback when it has no message). */
 static int fail(cli *k, sc_status s, const char *fallback)
 {
-    return fail_with(k, s, fallback, NULL, NULL);
+    const char *msg = k->c ? sc_client_errmsg(k->c) : "";
+    if (!msg || !*msg)
+        msg = fallback && *fallback ? fallback : sc_strerror(s);
+    return report_error(k, s, msg, k->c ? sc_client_reason(k->c) : "", NULL, NULL);
 }
 
 static void print_value(const json_t *v, int indent);
@@ -436,6 +437,27 @@ static void print_list(const json_t *items, const char *what)
 
 /* ---- show, for people ---- */
 
+/* A byte count for people: "812 B", "3.4 KiB", "12.0 MiB". */
+static void human_bytes(uint64_t n, char *out, size_t cap)
+{
+    if (n < 1024)
+        snprintf(out, cap, "%llu B", (unsigned long long)n);
+    else if (n < 1024 * 1024)
+        snprintf(out, cap, "%.1f KiB", (double)n / 1024.0);
+    else
+        snprintf(out, cap, "%.1f MiB", (double)n / (1024.0 * 1024.0));
+}
+
+
+/* Milliseconds since the epoch as local "YYYY-MM-DD HH:MM". */
+static void local_time(json_int_t ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!localtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M", &tm))
+        snprintf(out, cap, "?");
+}
+
 /* A device key as people know it: "login (name, device label)"; hex when the replica cannot say. */
 static void who(const json_t *people, const char *hex, char *out, size_t cap)
 {
@@ -492,11 +514,8 @@ static void print_history(const json_t *history, const json_t *people)
     printf("history:%s\n", json_array_size(history) ? "" : " (none)");
     json_array_foreach((json_t *)(uintptr_t)history, i, e)
     {
-        char when[32] = "?", by[512];
-        time_t t = (time_t)(json_integer_value(json_object_get(e, "time_ms")) / 1000);
-        struct tm tm;
-        if (localtime_r(&t, &tm))
-            strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+        char when[32], by[512];
+        local_time(json_integer_value(json_object_get(e, "time_ms")), when, sizeof when);
         who(people, json_string_value(json_object_get(e, "author")), by, sizeof by);
         const char *state = json_string_value(json_object_get(e, "state"));
         const json_t *index = json_object_get(e, "log_index");
@@ -519,7 +538,28 @@ static void print_history(const json_t *history, const json_t *people)
     }
 }
 
-/* `show` for people: device keys named, the history one op to a line. */
+/* One line per photo: its hash, size, type, when it was taken, caption, and whether it is here. */
+static void print_photos(const json_t *photos)
+{
+    size_t i;
+    json_t *p;
+    printf("photos:%s\n", json_array_size(photos) ? "" : " (none)");
+    json_array_foreach((json_t *)(uintptr_t)photos, i, p)
+    {
+        char size[32], when[32];
+        human_bytes((uint64_t)json_integer_value(json_object_get(p, "size")), size, sizeof size);
+        local_time(json_integer_value(json_object_get(p, "captured_ms")), when, sizeof when);
+        const char *mime = json_string_value(json_object_get(p, "mime"));
+        const char *caption = json_string_value(json_object_get(p, "caption"));
+        printf("  %s  %s  %s  taken %s%s%s%s\n", json_string_value(json_object_get(p, "sha256")),
+               size, mime ? mime : "?", when, caption ? "  \"" : "", caption ? caption : "",
+               caption ? "\"" : "");
+        if (!json_is_true(json_object_get(p, "present")))
+            printf("      not on this tablet yet (the next sync fetches it)\n");
+    }
+}
+
+/* `show` for people: device keys named, photos and the history one to a line. */
 static void human_show(const json_t *shown)
 {
     json_t *o = json_deep_copy(shown);
@@ -527,8 +567,10 @@ static void human_show(const json_t *shown)
         return;
     json_t *people = json_incref(json_object_get(o, "people"));
     json_t *history = json_incref(json_object_get(o, "history"));
+    json_t *photos = json_incref(json_object_get(o, "photos"));
     json_object_del(o, "people");
     json_object_del(o, "history");
+    json_object_del(o, "photos");
     size_t i;
     json_t *n;
     json_array_foreach(json_object_get(o, "notes"), i, n)
@@ -540,7 +582,9 @@ static void human_show(const json_t *shown)
         json_object_del(o, "conflicts_closed_by_void");
     name_people(o, people);
     print_value(o, 0);
+    print_photos(photos);
     print_history(history, people);
+    json_decref(photos);
     json_decref(history);
     json_decref(people);
     json_decref(o);
@@ -696,17 +740,6 @@ static int cmd_enroll(cli *k, int argc, char **argv)
     return emit_pack(k, o, line);
 }
 
-/* A byte count for people: "812 B", "3.4 KiB", "12.0 MiB". */
-static void human_bytes(uint64_t n, char *out, size_t cap)
-{
-    if (n < 1024)
-        snprintf(out, cap, "%llu B", (unsigned long long)n);
-    else if (n < 1024 * 1024)
-        snprintf(out, cap, "%.1f KiB", (double)n / 1024.0);
-    else
-        snprintf(out, cap, "%.1f MiB", (double)n / (1024.0 * 1024.0));
-}
-
 static int progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
 {
     meter *m = ctx;
@@ -807,40 +840,25 @@ static int sync_failed(cli *k, sc_status s, const standing *before)
     snprintf(msg, sizeof msg, "%s", sc_client_errmsg(k->c));
     snprintf(reason, sizeof reason, "%s", sc_client_reason(k->c));
     standing after;
-    json_t *got = NULL;
-    if (standing_of(k, &after)) {
-        long long proven = after.proven - before->proven, rejected = after.rejected - before->rejected;
-        long long up = before->photos > after.photos ? before->photos - after.photos : 0;
-        got = json_pack("{s:I,s:I,s:I,s:I,s:I}", "ops_proven", (json_int_t)proven, "ops_rejected",
-                        (json_int_t)rejected, "ops_queued", (json_int_t)after.queued,
-                        "photos_uploaded", (json_int_t)up, "photos_waiting",
-                        (json_int_t)after.photos);
-        char refused[64] = "";
-        if (rejected)
-            snprintf(refused, sizeof refused, ", syncd refused %lld", rejected);
-        fprintf(stderr, "spotcheck: %s (%s)\n", msg, sc_status_name(s));
-        fprintf(stderr,
-                "spotcheck: before it stopped, this sync got %lld op%s into the log (proven)%s and "
-                "uploaded %lld photo%s; still waiting: %lld op%s and %lld photo%s "
-                "(spotcheck outbox lists them)\n",
-                proven, proven == 1 ? "" : "s", refused, up, up == 1 ? "" : "s", after.queued,
-                after.queued == 1 ? "" : "s", after.photos, after.photos == 1 ? "" : "s");
-    } else {
-        fprintf(stderr, "spotcheck: %s (%s)\n", msg, sc_status_name(s));
-    }
-    if (k->json) {
-        json_t *o = json_pack("{s:{s:s,s:s,s:s,s:i}}", "error", "status", sc_status_name(s),
-                              "reason", reason, "message", msg, "exit", exit_code(s));
-        if (o && got)
-            json_object_set(o, "sync", got);
-        if (o) {
-            json_dumpf(o, stdout, JSON_COMPACT);
-            fputc('\n', stdout);
-        }
-        json_decref(o);
-    }
-    json_decref(got);
-    return exit_code(s);
+    if (!standing_of(k, &after))
+        return report_error(k, s, msg, reason, NULL, NULL);
+    long long proven = after.proven - before->proven, rejected = after.rejected - before->rejected;
+    long long up = before->photos > after.photos ? before->photos - after.photos : 0;
+    json_t *got = json_pack("{s:I,s:I,s:I,s:I,s:I}", "ops_proven", (json_int_t)proven,
+                            "ops_rejected", (json_int_t)rejected, "ops_queued",
+                            (json_int_t)after.queued, "photos_uploaded", (json_int_t)up,
+                            "photos_waiting", (json_int_t)after.photos);
+    int rc = report_error(k, s, msg, reason, "sync", got);
+    char refused[64] = "";
+    if (rejected)
+        snprintf(refused, sizeof refused, ", syncd refused %lld", rejected);
+    fprintf(stderr,
+            "spotcheck: before it stopped, this sync got %lld op%s into the log (proven)%s and "
+            "uploaded %lld photo%s; still waiting: %lld op%s and %lld photo%s "
+            "(spotcheck outbox lists them)\n",
+            proven, proven == 1 ? "" : "s", refused, up, up == 1 ? "" : "s", after.queued,
+            after.queued == 1 ? "" : "s", after.photos, after.photos == 1 ? "" : "s");
+    return rc;
 }
 
 static int cmd_sync(cli *k, int argc, char **argv)

@@ -80,6 +80,10 @@ rm "$DATA/blobs/partial"
 mv "$DATA/blobs/partial.away" "$DATA/blobs/partial"
 expect_jq "$(sc inspector sync)" '[.pushed, .photos_uploaded] | join(" ")' "0 2" "the photos go up next time"
 expect_jq "$(sc inspector outbox)" '.photos_waiting | length' 0 "nothing waits"
+"$SPOT" --db "$TMP/inspector.db" show "$GAS" >"$TMP/gas.txt"
+for sha in $shas; do
+  grep -q "^  $sha  [0-9]* B  image/jpeg  taken [0-9-]* [0-9:]*$" "$TMP/gas.txt" || fail "show text: photo $sha: $(cat "$TMP/gas.txt")"
+done
 
 # ---- show names people, and tells a voided op from a valid one ----
 expect_jq "$(sc inspector photo add "$FIRE" "$TMP/a.jpg")" .sha256 "$(sha256sum "$TMP/a.jpg" | cut -c1-64)" "photo"
