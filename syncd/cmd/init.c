@@ -153,26 +153,12 @@ fail:
 int sd_cmd_init(int argc, char **argv)
 {
     const char *data = NULL, *origin = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
-            data = argv[++i];
-        else if (strncmp(argv[i], "--data=", 7) == 0)
-            data = argv[i] + 7;
-        else if (strcmp(argv[i], "--origin") == 0 && i + 1 < argc)
-            origin = argv[++i];
-        else if (strncmp(argv[i], "--origin=", 9) == 0)
-            origin = argv[i] + 9;
-        else {
-            fprintf(stderr, "syncd init: unexpected argument \"%s\"\n"
-                            "usage: syncd init --data DIR [--origin NAME]\n",
-                    argv[i]);
-            return 2;
-        }
-    }
-    if (!data) {
-        fprintf(stderr, "usage: syncd init --data DIR [--origin NAME]\n");
-        return 2;
-    }
+    const sd_option opts[] = {{"data", &data, NULL}, {"origin", &origin, NULL}, {NULL, NULL, NULL}};
+    int st = sd_cmdline_parse("init", argc, argv, opts, NULL, 0, NULL);
+    if (st >= 0)
+        return st;
+    if (!data)
+        return sd_cmdline_fail("init", "--data DIR is needed");
     sc_err err;
     sc_err_clear(&err);
     if (sd_register_init(data, origin, &err) != SC_OK) {

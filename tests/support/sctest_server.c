@@ -162,16 +162,14 @@ static void exec_syncd(int out_fd, int err_fd, char *const *argv)
     _exit(127);
 }
 
-int sct_syncd_run(char *out, size_t cap, const char *arg, ...)
+/* sct_syncd_run and sct_syncd_run_all: stderr into out too when merge. */
+static int syncd_run_va(char *out, size_t cap, bool merge, const char *arg, va_list ap)
 {
     char *argv[64];
     int argc = 0;
     argv[argc++] = (char *)(uintptr_t)sct_syncd_path();
-    va_list ap;
-    va_start(ap, arg);
     for (const char *a = arg; a && argc < 63; a = va_arg(ap, const char *))
         argv[argc++] = (char *)(uintptr_t)a;
-    va_end(ap);
     argv[argc] = NULL;
     int p[2];
     ck_assert_int_eq(pipe(p), 0);
@@ -180,7 +178,7 @@ int sct_syncd_run(char *out, size_t cap, const char *arg, ...)
     ck_assert(pid >= 0);
     if (pid == 0) {
         close(p[0]);
-        exec_syncd(p[1], -1, argv);
+        exec_syncd(p[1], merge ? p[1] : -1, argv);
     }
     close(p[1]);
     size_t used = 0;
@@ -207,6 +205,24 @@ int sct_syncd_run(char *out, size_t cap, const char *arg, ...)
         kill(pid, SIGKILL);
         st = wait_pid(pid, 10000);
     }
+    return st;
+}
+
+int sct_syncd_run(char *out, size_t cap, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int st = syncd_run_va(out, cap, false, arg, ap);
+    va_end(ap);
+    return st;
+}
+
+int sct_syncd_run_all(char *out, size_t cap, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int st = syncd_run_va(out, cap, true, arg, ap);
+    va_end(ap);
     return st;
 }
 

@@ -41,6 +41,8 @@ void sct_rmtree(const char *path);
  * stderr to the test's stderr.  Returns the exit status, or 128+signal.
  */
 int sct_syncd_run(char *out, size_t cap, const char *arg, ...) __attribute__((sentinel));
+/* The same with stderr into out too, after or between stdout's lines as they were written. */
+int sct_syncd_run_all(char *out, size_t cap, const char *arg, ...) __attribute__((sentinel));
 
 typedef struct sct_server {
     pid_t pid;            /* 0 when not running */

@@ -1,13 +1,16 @@
 /*
  * test_serve_config.c: the syncd command line and its settings: usage
- * errors exit 2, deploy/syncd.conf.example loads as shipped, a bad setting
- * stops start-up with the line that is wrong, and a running server answers
- * /healthz and /metrics.
+ * errors exit 2, every command and every admin command answers --help on
+ * stdout with exit 0 and names itself in "unknown option --x" (exit 2),
+ * deploy/syncd.conf.example loads as shipped, a bad setting stops start-up
+ * with the line that is wrong, and a running server answers /healthz and
+ * /metrics.
  */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/commands.h"
 #include "sctest.h"
 #include "sctest_fixture.h"
 #include "sctest_server.h"
@@ -42,6 +45,80 @@ START_TEST(usage)
     /* A data directory that was never made: refused, exit 1. */
     ck_assert_int_eq(
         sct_syncd_run(out, sizeof out, "serve", "--data", data, "--listen", "127.0.0.1:0", NULL), 1);
+}
+END_TEST
+
+/* `syncd WORDS... --help` (words NULL-terminated, at most 3): usage on stdout, exit 0. */
+static void help_of(const char *want, const char *w1, const char *w2, const char *w3)
+{
+    char out[8192];
+    int st = w3   ? sct_syncd_run(out, sizeof out, w1, w2, w3, "--help", NULL)
+             : w2 ? sct_syncd_run(out, sizeof out, w1, w2, "--help", NULL)
+                  : sct_syncd_run(out, sizeof out, w1, "--help", NULL);
+    ck_assert_msg(st == 0, "syncd %s %s --help exited %d", w1, w2 ? w2 : "", st);
+    ck_assert_msg(strncmp(out, want, strlen(want)) == 0,
+                  "--help of %s %s: \"%s\" is not first in %s", w1, w2 ? w2 : "", want, out);
+}
+
+/* `syncd WORDS... --bogus x`: exit 2, "syncd WORDS: unknown option --bogus" and the usage. */
+static void unknown_option(const char *who, const char *w1, const char *w2, const char *w3)
+{
+    char out[8192], want[128];
+    int st = w3   ? sct_syncd_run_all(out, sizeof out, w1, w2, w3, "--bogus", "x", NULL)
+             : w2 ? sct_syncd_run_all(out, sizeof out, w1, w2, "--bogus", "x", NULL)
+                  : sct_syncd_run_all(out, sizeof out, w1, "--bogus", "x", NULL);
+    ck_assert_msg(st == 2, "syncd %s --bogus exited %d: %s", who, st, out);
+    snprintf(want, sizeof want, "syncd %s: unknown option --bogus\n", who);
+    ck_assert_msg(strstr(out, want) != NULL, "\"%s\" not in: %s", want, out);
+    ck_assert_msg(strstr(out, "usage: syncd ") != NULL, "no usage after the error: %s", out);
+}
+
+START_TEST(help_and_unknown_options)
+{
+    char want[128];
+    for (size_t i = 0; i < sd_ncommands; i++) {
+        const char *name = sd_commands[i].name;
+        snprintf(want, sizeof want, "usage: syncd %s ", name);
+        help_of(want, name, NULL, NULL);
+        help_of(want, name, "-h", NULL);
+        unknown_option(name, name, NULL, NULL);
+    }
+    /* admin --help lists its commands; each answers its own --help and names itself. */
+    char out[8192];
+    ck_assert_int_eq(sct_syncd_run(out, sizeof out, "admin", "--help", NULL), 0);
+    const char *list = strstr(out, "Commands:\n");
+    ck_assert_ptr_nonnull(list);
+    unsigned n = 0;
+    for (const char *l = list + strlen("Commands:\n"); *l; l = strchr(l, '\n') + 1, n++) {
+        if (strncmp(l, "  ", 2) != 0 || l[2] == ' ') {
+            n--; /* a continuation line */
+            if (!strchr(l, '\n'))
+                break;
+            continue;
+        }
+        char w1[32] = "", w2[32] = "";
+        ck_assert_int_ge(sscanf(l + 2, "%31[a-z] %31[a-z]", w1, w2), 1);
+        bool two = strcmp(w1, "enroll") != 0 && strcmp(w1, "assign") != 0;
+        char who[80];
+        snprintf(who, sizeof who, "admin %s%s%s", w1, two ? " " : "", two ? w2 : "");
+        snprintf(want, sizeof want, "usage: syncd admin --data DIR %s%s%s", w1, two ? " " : "",
+                 two ? w2 : "");
+        help_of(want, "admin", w1, two ? w2 : NULL);
+        unknown_option(who, "admin", w1, two ? w2 : NULL);
+        if (!strchr(l, '\n'))
+            break;
+    }
+    ck_assert_uint_ge(n, 8);
+    /* A value missing, and an unknown command, are usage errors too. */
+    ck_assert_int_eq(sct_syncd_run_all(out, sizeof out, "admin", "org", "add", "X", "--name", NULL),
+                     2);
+    ck_assert(strstr(out, "syncd admin org add: --name needs a value") != NULL);
+    ck_assert_int_eq(sct_syncd_run_all(out, sizeof out, "audit", "--data", NULL), 2);
+    ck_assert(strstr(out, "syncd audit: --data needs a value") != NULL);
+    ck_assert_int_eq(sct_syncd_run_all(out, sizeof out, "admin", "--data", data, "frob", NULL), 2);
+    ck_assert(strstr(out, "syncd admin: unknown command \"frob\"") != NULL);
+    ck_assert_int_eq(sct_syncd_run_all(out, sizeof out, "--bogus", NULL), 2);
+    ck_assert(strstr(out, "syncd: unknown option --bogus") != NULL);
 }
 END_TEST
 
@@ -102,6 +179,7 @@ static Suite *suite(void)
     Suite *s = suite_create("syncd/serve_config");
     const sct_case cases[] = {
         {"usage", usage},
+        {"help_and_unknown_options", help_and_unknown_options},
         {"example_config_loads", example_config_loads},
         {"bad_setting_stops_startup", bad_setting_stops_startup},
     };
