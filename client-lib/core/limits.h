@@ -281,4 +281,19 @@
 #define SC_PAR_OPEN_MIN 32
 #define SC_PAR_VERIFY_MIN 64
 
+/*
+ * `syncd backup` copies the register this many pages (of 4 KiB) at a time,
+ * all in one read transaction (store.h, sd_store_sqlite_backup): 4 MiB a
+ * step, so a register of a gigabyte reports progress 256 times and the
+ * copy costs one call per 4 MiB, not one per page.
+ */
+#define SC_BACKUP_STEP_PAGES 1024
+/*
+ * A line of a backup's manifest (syncd/cmd/backup.h): the longest is the
+ * origin line (SC_ORIGIN_MAX) or a mark line (two names of 64 hex digits
+ * and a time); 512 bytes hold either with room, and a restore refuses a
+ * longer line rather than read an unbounded one.
+ */
+#define SC_BACKUP_LINE_MAX 512
+
 #endif

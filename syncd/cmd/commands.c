@@ -42,6 +42,16 @@ const sd_command sd_commands[] = {
      "  --data DIR   the data directory, with syncd stopped\n"
      "  --no-backup  do not copy the register to DIR/register.vN.db first\n",
      NULL},
+    {"backup", sd_cmd_backup, "copy the register, the key and the photos, while syncd serves",
+     "usage: syncd backup --data DIR --to PATH\n"
+     "  --data DIR  the data directory (syncd may be serving it)\n"
+     "  --to PATH   the backup directory to make (absent or empty; PATH.partial until complete)\n",
+     NULL},
+    {"restore", sd_cmd_restore, "make a data directory from a backup, verified before it is used",
+     "usage: syncd restore --from PATH --data DIR\n"
+     "  --from PATH  a backup made by `syncd backup`\n"
+     "  --data DIR   the data directory to make (absent or empty; DIR.restoring until verified)\n",
+     NULL},
 };
 const size_t sd_ncommands = sizeof sd_commands / sizeof sd_commands[0];
 
