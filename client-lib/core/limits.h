@@ -296,4 +296,15 @@
  */
 #define SC_BACKUP_LINE_MAX 512
 
+/*
+ * syncd's trusted proxies (http.trusted_proxies, syncd/base/netaddr.h): a
+ * front is one or two proxies, a load balancer pool a few addresses or one
+ * prefix; 32 entries hold any real setup and keep the check a short loop.
+ * The X-Forwarded-For headers of one request read, the last ones: a proxy
+ * chain adds one value per hop that does not merge them, and a client may
+ * add more, which only the right-most values matter against.
+ */
+#define SC_TRUSTED_PROXIES_MAX   32
+#define SC_FORWARDED_HEADERS_MAX 8
+
 #endif

@@ -44,12 +44,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/logjson.h"
 #include "base/metrics.h"
+#include "base/netaddr.h"
 #include "budget.h"
 #include "core/ids.h"
 #include "core/limits.h"
@@ -144,6 +146,10 @@ typedef struct req {
     bool seen;                   /* the headers were handled */
     bool answered;               /* a response is queued */
     sd_deadline_conn *conn;      /* the connection's receive deadline; borrowed, may be NULL */
+    /* who, for the log line */
+    bool has_peer;     /* the connection's address is known */
+    sd_netaddr peer;   /* the address the connection came from */
+    sd_netaddr client; /* the peer, or behind a trusted proxy the address it names */
     /* outcome, for the log line */
     unsigned status;
     int reason;
@@ -682,9 +688,42 @@ static enum MHD_Result body_begin(req *q, struct MHD_Connection *c, bool has_cl,
     return MHD_YES;
 }
 
+/* The X-Forwarded-For values of a request, the last SC_FORWARDED_HEADERS_MAX of them, in order. */
+typedef struct xff_values {
+    const char *v[SC_FORWARDED_HEADERS_MAX];
+    size_t seen;
+} xff_values;
+
+static enum MHD_Result collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    xff_values *x = cls;
+    if (key && value && strcasecmp(key, "X-Forwarded-For") == 0)
+        x->v[x->seen++ % SC_FORWARDED_HEADERS_MAX] = value;
+    return MHD_YES;
+}
+
+/* The client the log names: the peer, or the address a trusted proxy names for it (netaddr.h). */
+static void find_client(req *q, struct MHD_Connection *c)
+{
+    const sd_config *cfg = q->h->d.cfg;
+    if (!q->has_peer || cfg->n_trusted_proxies == 0)
+        return;
+    xff_values x = {{NULL}, 0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_xff, &x);
+    const char *ordered[SC_FORWARDED_HEADERS_MAX];
+    size_t n = x.seen < SC_FORWARDED_HEADERS_MAX ? x.seen : SC_FORWARDED_HEADERS_MAX;
+    for (size_t i = 0; i < n; i++)
+        ordered[i] = x.v[(x.seen - n + i) % SC_FORWARDED_HEADERS_MAX];
+    q->client =
+        sd_netaddr_client(&q->peer, ordered, n, cfg->trusted_proxies, cfg->n_trusted_proxies);
+}
+
 static enum MHD_Result on_headers(req *q, struct MHD_Connection *c, const char *method)
 {
     snprintf(q->method, sizeof q->method, "%s", method);
+    find_client(q, c);
     if (!q->rt)
         return send_error(q, c, MHD_HTTP_NOT_FOUND, SC_REASON_NONE, "no such path");
     if (!method_allowed(q->rt, method)) {
@@ -898,6 +937,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     q->conn = ci ? ci->socket_context : NULL;
     sd_deadline_tighten(q->conn, sd_deadline_now_ms() + h->request_ms);
+    const union MHD_ConnectionInfo *ai =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    q->has_peer = ai && sd_netaddr_from_sockaddr(ai->client_addr, &q->peer);
+    q->client = q->peer;
     sd_log_request_id(q->id);
     atomic_fetch_add(&h->inflight, 1);
     return q;
@@ -947,6 +990,15 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     sd_log_strn(&l, "path", q->target, q->path_len);
     sd_log_uint(&l, "status", q->status);
     sd_log_double(&l, "duration_ms", elapsed_s(q) * 1000.0);
+    if (q->has_peer) {
+        char addr[64];
+        sd_netaddr_format(&q->client, addr, sizeof addr);
+        sd_log_str(&l, "client", addr);
+        if (memcmp(&q->client, &q->peer, sizeof q->peer) != 0) {
+            sd_netaddr_format(&q->peer, addr, sizeof addr);
+            sd_log_str(&l, "proxy", addr);
+        }
+    }
     if (q->authed)
         sd_log_hex(&l, "device", q->ar.device, SC_KEY_LEN);
     if (q->body_seen)

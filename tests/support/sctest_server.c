@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
@@ -352,6 +353,45 @@ bool sct_server_log_has(const sct_server *s, const char *needle)
         found = strstr(line, needle) != NULL;
     fclose(f);
     return found;
+}
+
+/* The value of key in the log line with request_id, or false when there is none (yet). */
+static bool log_field_once(const sct_server *s, const char *request_id, const char *key, char *out,
+                           size_t cap)
+{
+    FILE *f = fopen(s->log, "r");
+    if (!f)
+        return false;
+    char line[8192], want[96];
+    snprintf(want, sizeof want, "\"request_id\":\"%s\"", request_id);
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        if (!strstr(line, want))
+            continue;
+        json_t *j = json_loads(line, 0, NULL);
+        json_t *v = j ? json_object_get(j, key) : NULL;
+        found = true;
+        if (json_is_string(v))
+            snprintf(out, cap, "%s", json_string_value(v));
+        else
+            snprintf(out, cap, "%s", v ? "(not a string)" : "(absent)");
+        json_decref(j);
+    }
+    fclose(f);
+    return found;
+}
+
+bool sct_server_log_field(const sct_server *s, const char *request_id, const char *key, char *out,
+                          size_t cap)
+{
+    /* A request's line is written as it completes, just after its answer went out. */
+    for (int i = 0; i < 500; i++) {
+        if (log_field_once(s, request_id, key, out, cap))
+            return true;
+        struct timespec t = {0, 10 * 1000000L};
+        nanosleep(&t, NULL);
+    }
+    return false;
 }
 
 /* ---- the client ---- */

@@ -4,11 +4,16 @@
  * stdout with exit 0 and names itself in "unknown option --x" (exit 2),
  * deploy/syncd.conf.example loads as shipped, a bad setting stops start-up
  * with the line that is wrong, and a running server answers /healthz and
- * /metrics.
+ * /metrics.  Each request's log line names its client: the peer, or behind
+ * a trusted proxy the address the proxy gives, which a client talking to
+ * syncd directly cannot choose.
  */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cmd/commands.h"
 #include "sctest.h"
@@ -174,12 +179,76 @@ START_TEST(bad_setting_stops_startup)
 }
 END_TEST
 
+/* GET /healthz from source (NULL: 127.0.0.1) with the header lines; the log's client and proxy. */
+static void logged_as(sct_server *srv, const char *source, const char *const *headers,
+                      const char *client, const char *proxy)
+{
+    sct_client c;
+    sct_client_init(&c, srv->url, NULL);
+    c.source = source;
+    sct_resp r;
+    ck_assert_int_eq(sct_request(&c, "GET", "/healthz", NULL, 0, headers, NULL, &r), 200);
+    char got[64];
+    ck_assert(sct_server_log_field(srv, r.request_id, "client", got, sizeof got));
+    ck_assert_msg(strcmp(got, client) == 0, "from %s with %s: logged client %s, not %s",
+                  source ? source : "127.0.0.1", headers ? headers[0] : "no header", got, client);
+    ck_assert(sct_server_log_field(srv, r.request_id, "proxy", got, sizeof got));
+    ck_assert_msg(strcmp(got, proxy) == 0, "logged proxy %s, not %s", got, proxy);
+    sct_resp_dispose(&r);
+    sct_client_dispose(&c);
+}
+
+START_TEST(client_address_in_the_log)
+{
+    sct_fixture fx;
+    sct_fixture_make(&fx, data);
+    char conf[700];
+    snprintf(conf, sizeof conf, "%s/proxy.conf", tmp);
+    FILE *f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("http.trusted_proxies = 127.0.0.2, fd00::/8\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    const char *const extra[] = {"--config", conf, NULL};
+    sct_server srv;
+    sct_server_start(&srv, data, extra);
+    const char *const spoof[] = {"X-Forwarded-For: 203.0.113.9", NULL};
+    const char *const prepended[] = {"X-Forwarded-For: 198.51.100.7, 203.0.113.9", NULL};
+    const char *const two[] = {"X-Forwarded-For: 203.0.113.9", "X-Forwarded-For: 127.0.0.2", NULL};
+    /* A client talking to syncd directly cannot choose the address it is logged under. */
+    logged_as(&srv, NULL, NULL, "127.0.0.1", "(absent)");
+    logged_as(&srv, NULL, spoof, "127.0.0.1", "(absent)");
+    logged_as(&srv, NULL, prepended, "127.0.0.1", "(absent)");
+    /* The trusted proxy names the client; what the client wrote before its hop is ignored. */
+    logged_as(&srv, "127.0.0.2", spoof, "203.0.113.9", "127.0.0.2");
+    logged_as(&srv, "127.0.0.2", prepended, "203.0.113.9", "127.0.0.2");
+    logged_as(&srv, "127.0.0.2", two, "203.0.113.9", "127.0.0.2");
+    logged_as(&srv, "127.0.0.2", NULL, "127.0.0.2", "(absent)");
+    ck_assert_int_eq(sct_server_stop(&srv), 0);
+    /* With no trusted proxy, the header is ignored from every peer. */
+    sct_server_start(&srv, data, NULL);
+    logged_as(&srv, "127.0.0.2", spoof, "127.0.0.2", "(absent)");
+    ck_assert_int_eq(sct_server_stop(&srv), 0);
+    /* A setting that is not an address is refused, naming it. */
+    char out[4096];
+    f = fopen(conf, "w");
+    fputs("http.trusted_proxies = 127.0.0.1, proxy.example.org\n", f);
+    fclose(f);
+    ck_assert_int_eq(sct_syncd_run_all(out, sizeof out, "serve", "--data", data, "--listen",
+                                       "127.0.0.1:0", "--config", conf, NULL),
+                     2);
+    ck_assert_msg(strstr(out, "http.trusted_proxies: \"proxy.example.org\" is not an IP address") !=
+                      NULL,
+                  "%s", out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/serve_config");
     const sct_case cases[] = {
         {"usage", usage},
         {"help_and_unknown_options", help_and_unknown_options},
+        {"client_address_in_the_log", client_address_in_the_log},
         {"example_config_loads", example_config_loads},
         {"bad_setting_stops_startup", bad_setting_stops_startup},
     };
