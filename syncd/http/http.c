@@ -153,6 +153,7 @@ typedef struct req {
     /* outcome, for the log line */
     unsigned status;
     int reason;
+    const char *log_reason; /* the log's reason when it says more than the answer; static */
     char message[SC_ERR_MSG_MAX];
     int64_t retry_ms;            /* Retry-After of a refusal, 0: none */
     /* body */
@@ -300,6 +301,7 @@ static enum MHD_Result send_empty(req *q, struct MHD_Connection *c, unsigned sta
 /* An answer of the service: a refusal as an Error, or an upload's empty answer. */
 static enum MHD_Result send_answer(req *q, struct MHD_Connection *c, const sd_answer *a)
 {
+    q->log_reason = a->log_reason;
     if (a->status < 300)
         return send_empty(q, c, a->status, a->has_offset ? &a->offset : NULL);
     if (a->retry_ms > 0)
@@ -1004,7 +1006,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     if (q->body_seen)
         sd_log_uint(&l, "bytes_in", q->body_seen);
     if (q->status >= 400 || q->reason) {
-        sd_log_str(&l, "reason", reason_name(q->reason));
+        sd_log_str(&l, "reason", q->log_reason ? q->log_reason : reason_name(q->reason));
         sd_log_str(&l, "error", q->message);
     } else if (q->message[0]) {
         sd_log_str(&l, "error", q->message);
