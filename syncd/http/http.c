@@ -33,6 +33,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -1117,6 +1118,37 @@ static sc_status http_new(const sd_http_deps *deps, sd_http **out, sc_err *err)
     return SC_OK;
 }
 
+/*
+ * The listening socket, bound here rather than by libmicrohttpd, so that a
+ * failure names the address asked for and why ("127.0.0.1:8080: Address
+ * already in use"), where libmicrohttpd's own message names no port.  The
+ * options are libmicrohttpd's: address reuse (a restart does not wait out
+ * TIME_WAIT), IPv6 sockets for IPv6 only, non-blocking for the thread pool.
+ */
+/* Connections the kernel queues before they are accepted: 1,000 devices reconnecting at once. */
+#define LISTEN_BACKLOG 1024
+
+static sc_status listen_on(const sd_config *cfg, const struct addrinfo *ai, int *fd, sc_err *err)
+{
+    int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    int one = 1;
+    bool ok = s >= 0 && setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+              (ai->ai_family != AF_INET6 ||
+               setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == 0) &&
+              bind(s, ai->ai_addr, ai->ai_addrlen) == 0 && listen(s, LISTEN_BACKLOG) == 0;
+    int flags = ok ? fcntl(s, F_GETFL) : -1;
+    ok = ok && flags >= 0 && fcntl(s, F_SETFL, flags | O_NONBLOCK) == 0;
+    if (!ok) {
+        int e = errno;
+        if (s >= 0)
+            close(s);
+        return sc_err_set(err, SC_ERR_IO, 0, "cannot listen on %s:%u: %s", cfg->listen_host,
+                          (unsigned)cfg->listen_port, strerror(e));
+    }
+    *fd = s;
+    return SC_OK;
+}
+
 sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err)
 {
     *out = NULL;
@@ -1156,6 +1188,13 @@ sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err)
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_POLL;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    int lfd = -1;
+    rc = listen_on(cfg, ai, &lfd, err);
+    freeaddrinfo(ai);
+    if (rc != SC_OK) {
+        http_free(h);
+        return rc;
+    }
     /*
      * Each connection gets a memory pool of this many bytes for its request
      * headers and read buffer, held for as long as the connection stays
@@ -1169,18 +1208,17 @@ sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err)
     /* The logger goes first, so MHD reports even option errors through it. */
     h->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_pool, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        h, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->connections_per_address,
-        MHD_OPTION_END);
-    freeaddrinfo(ai);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_pool,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->connections_per_address, MHD_OPTION_END);
     if (!h->mhd) {
+        /* The socket is libmicrohttpd's once given, also when it fails to start: not closed here.
+         */
         http_free(h);
-        return sc_err_set(err, SC_ERR_IO, 0, "cannot listen on %s:%u (see the log for why)",
+        return sc_err_set(err, SC_ERR_IO, 0, "cannot serve HTTP on %s:%u (the log says why)",
                           cfg->listen_host, (unsigned)cfg->listen_port);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);

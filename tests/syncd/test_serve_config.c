@@ -6,7 +6,8 @@
  * with the line that is wrong, and a running server answers /healthz and
  * /metrics.  Each request's log line names its client: the peer, or behind
  * a trusted proxy the address the proxy gives, which a client talking to
- * syncd directly cannot choose.
+ * syncd directly cannot choose; a port in use is named in the message and
+ * the log.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "cmd/commands.h"
 #include "sctest.h"
@@ -242,6 +244,33 @@ START_TEST(client_address_in_the_log)
 }
 END_TEST
 
+START_TEST(port_in_use_is_named)
+{
+    sct_fixture fx;
+    sct_fixture_make(&fx, data);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(s, 4), 0);
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    char listen_at[64], want[128], out[8192];
+    snprintf(listen_at, sizeof listen_at, "127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+    snprintf(want, sizeof want, "cannot listen on %s: Address already in use", listen_at);
+    ck_assert_int_eq(
+        sct_syncd_run_all(out, sizeof out, "serve", "--data", data, "--listen", listen_at, NULL),
+        1);
+    close(s);
+    /* The message on stderr, and the log's JSON line, both name the port asked for. */
+    char plain[256], logged[256];
+    snprintf(plain, sizeof plain, "syncd serve: cannot start the HTTP server: %s\n", want);
+    snprintf(logged, sizeof logged, "\"error\":\"%s\"", want);
+    ck_assert_msg(strstr(out, plain) != NULL, "\"%s\" not in:\n%s", plain, out);
+    ck_assert_msg(strstr(out, logged) != NULL, "%s not in the log:\n%s", logged, out);
+    ck_assert_msg(strstr(out, "port 0") == NULL, "%s", out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/serve_config");
@@ -249,6 +278,7 @@ static Suite *suite(void)
         {"usage", usage},
         {"help_and_unknown_options", help_and_unknown_options},
         {"client_address_in_the_log", client_address_in_the_log},
+        {"port_in_use_is_named", port_in_use_is_named},
         {"example_config_loads", example_config_loads},
         {"bad_setting_stops_startup", bad_setting_stops_startup},
     };
