@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "date.h"
+#include "governance.h"
 #include "ids.h"
 #include "names.h"
 #include "wire.pb-c.h"
@@ -457,6 +458,8 @@ static void chk_finding_create(chk *c, const Scpb__FindingCreate *b)
     chk_bytes(c, "responsible", b->has_responsible, &b->responsible, OPTIONAL, SC_ID_LEN);
     chk_list(c, "evidence", b->n_evidence, b->evidence, SC_EVIDENCE_MAX, SC_HASH_LEN, false);
     chk_enum(c, "source", b->has_source, b->source, &scpb__finding_source__descriptor, OPTIONAL);
+    /* Absent is the earlier rules; 1 would be a second way to say so. */
+    chk_int(c, "rules", b->has_rules, b->rules, OPTIONAL, SC_GOV_RULES, SC_GOV_RULES);
 }
 
 static void chk_field_edit(chk *c, const Scpb__FieldEdit *b)
@@ -465,8 +468,9 @@ static void chk_field_edit(chk *c, const Scpb__FieldEdit *b)
     chk_enum(c, "field", b->has_field, b->field, &scpb__field__descriptor, REQUIRED);
     if (c->rc != SC_OK)
         return;
-    /* Status moves by lifecycle ops and items by results, never by edits. */
-    if (b->field == SCPB__FIELD__FIELD_STATUS || b->field == SCPB__FIELD__FIELD_ITEM) {
+    /* Status moves by lifecycle ops, items by results, plans and extensions by their ops. */
+    if (b->field == SCPB__FIELD__FIELD_STATUS || b->field == SCPB__FIELD__FIELD_ITEM ||
+        b->field == SCPB__FIELD__FIELD_PLAN || b->field == SCPB__FIELD__FIELD_EXTENSION) {
         fail(c, BAD_FIELD, "field", "%s is not editable", sc_name_of(&sc_names_field, b->field));
         return;
     }
@@ -549,6 +553,13 @@ static void chk_resolve(chk *c, const Scpb__ConflictResolve *b)
             fail(c, BAD_FIELD, "item_code", "differs from resolve.item_code");
         return;
     }
+    /* A plan is replaced by a later plan, an extension settled by a later decision. */
+    if (b->field == SCPB__FIELD__FIELD_PLAN || b->field == SCPB__FIELD__FIELD_EXTENSION) {
+        fail(c, BAD_FIELD, "field", "%s conflicts are settled by a new %s, not a resolve",
+             sc_name_of(&sc_names_field, b->field),
+             b->field == SCPB__FIELD__FIELD_PLAN ? "plan" : "decision");
+        return;
+    }
     /* An item code or result on any other field would be silently ignored. */
     if (b->item_code)
         fail(c, BAD_FIELD, "item_code", "only with field item");
@@ -558,6 +569,84 @@ static void chk_resolve(chk *c, const Scpb__ConflictResolve *b)
         chk_str(c, "value", b->value, OPTIONAL, 0, SC_TEXT_MAX); /* ignored */
     else
         chk_field_value(c, "value", b->field, b->value);
+}
+
+/* ---- rectification governance (core/governance.h) ---- */
+
+static void chk_notice(chk *c, const Scpb__Notice *b)
+{
+    chk_where(c, "notice");
+    chk_bytes(c, "responsible", b->has_responsible, &b->responsible, REQUIRED, SC_ID_LEN);
+    chk_int(c, "deadline_day", b->has_deadline_day, b->deadline_day, REQUIRED, DAY_MIN, DAY_MAX);
+    chk_str(c, "note", b->note, OPTIONAL, 0, SC_TEXT_MAX);
+}
+
+static void chk_sign_for(chk *c, const Scpb__SignFor *b)
+{
+    chk_where(c, "sign_for");
+    chk_str(c, "note", b->note, OPTIONAL, 0, SC_TEXT_MAX);
+}
+
+/* The responsible person: an enrolled user, or a name and a phone number. */
+static void chk_plan(chk *c, const Scpb__RectificationPlan *b)
+{
+    chk_where(c, "plan");
+    chk_bytes(c, "person_user", b->has_person_user, &b->person_user, OPTIONAL, SC_ID_LEN);
+    chk_str(c, "person_name", b->person_name, OPTIONAL, 1, SC_NAME_MAX);
+    chk_str(c, "person_phone", b->person_phone, OPTIONAL, 1, SC_PHONE_MAX);
+    if (c->rc == SC_OK && !b->has_person_user && !(b->person_name && b->person_phone))
+        fail(c, MALFORMED, "person_user",
+             "missing: the responsible person is an enrolled user, or a name and a phone number");
+    chk_str(c, "measures", b->measures, REQUIRED, 1, SC_TEXT_MAX);
+    chk_int(c, "funds_cents", b->has_funds_cents, b->funds_cents, OPTIONAL, 0, SC_GOV_FUNDS_MAX);
+    chk_str(c, "funds_source", b->funds_source, OPTIONAL, 1, SC_NAME_MAX);
+    chk_str(c, "interim", b->interim, OPTIONAL, 1, SC_TEXT_MAX);
+    chk_str(c, "lead_official", b->lead_official, OPTIONAL, 1, SC_NAME_MAX);
+}
+
+static void chk_plan_return(chk *c, const Scpb__PlanReturn *b)
+{
+    chk_where(c, "plan_return");
+    chk_bytes(c, "plan", b->has_plan, &b->plan, REQUIRED, SC_HASH_LEN);
+    chk_str(c, "reason", b->reason, REQUIRED, 1, SC_TEXT_MAX);
+}
+
+static void chk_extension_request(chk *c, const Scpb__ExtensionRequest *b)
+{
+    chk_where(c, "extension_request");
+    chk_int(c, "deadline_day", b->has_deadline_day, b->deadline_day, REQUIRED, DAY_MIN, DAY_MAX);
+    chk_str(c, "reason", b->reason, REQUIRED, 1, SC_TEXT_MAX);
+}
+
+static void chk_extension_decision(chk *c, const Scpb__ExtensionDecision *b)
+{
+    chk_where(c, "extension_decision");
+    chk_bytes(c, "request", b->has_request, &b->request, REQUIRED, SC_HASH_LEN);
+    if (c->rc == SC_OK && !b->has_approve)
+        fail(c, MALFORMED, "approve", "missing");
+    /* A rejection says why; an approval may. */
+    chk_str(c, "reason", b->reason, b->has_approve && !b->approve ? REQUIRED : OPTIONAL, 1,
+            SC_TEXT_MAX);
+}
+
+static void chk_deadline_change(chk *c, const Scpb__DeadlineChange *b)
+{
+    chk_where(c, "deadline_change");
+    chk_int(c, "deadline_day", b->has_deadline_day, b->deadline_day, REQUIRED, DAY_MIN, DAY_MAX);
+    chk_str(c, "reason", b->reason, REQUIRED, 1, SC_TEXT_MAX);
+}
+
+static void chk_org_policy(chk *c, const Scpb__OrgPolicy *b)
+{
+    chk_where(c, "org_policy");
+    chk_int(c, "general_days", b->has_general_days, b->general_days, OPTIONAL, SC_GOV_DAYS_MIN,
+            SC_GOV_DAYS_MAX);
+    chk_int(c, "major_days", b->has_major_days, b->major_days, OPTIONAL, SC_GOV_DAYS_MIN,
+            SC_GOV_DAYS_MAX);
+    chk_int(c, "sign_for_days", b->has_sign_for_days, b->sign_for_days, OPTIONAL, SC_GOV_DAYS_MIN,
+            SC_GOV_DAYS_MAX);
+    chk_int(c, "plan_days", b->has_plan_days, b->plan_days, OPTIONAL, SC_GOV_DAYS_MIN,
+            SC_GOV_DAYS_MAX);
 }
 
 /* The op's own fields, before the body. */

@@ -307,4 +307,25 @@
 #define SC_TRUSTED_PROXIES_MAX   32
 #define SC_FORWARDED_HEADERS_MAX 8
 
+/*
+ * Rectification governance (core/governance.h).
+ *  - Periods of the register's policy (OrgPolicy), in days: 1 to 3650.  A
+ *    period of 0 would flag everything on the day it is issued, and ten
+ *    years is past any campaign the plans describe.
+ *  - Org units walked up to find a policy, or to decide whether a user's
+ *    unit is above another: the hierarchy 市 → 户 has nine levels (DOMAIN.md
+ *    §6); 64 leaves room for work groups and project chains, and bounds a
+ *    walk over a damaged tree.
+ *  - A plan's funds, in hundredths of the currency unit: 10^15 is ten
+ *    trillion yuan, past any budget, and far from int64's end, so sums
+ *    over many plans cannot overflow.
+ *  - A phone number as people write it, with a country code, spaces and an
+ *    extension: 32 bytes.
+ */
+#define SC_GOV_DAYS_MIN   1
+#define SC_GOV_DAYS_MAX   3650
+#define SC_ORG_DEPTH_MAX  64
+#define SC_GOV_FUNDS_MAX  INT64_C(1000000000000000)
+#define SC_PHONE_MAX      32
+
 #endif

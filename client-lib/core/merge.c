@@ -79,6 +79,12 @@ static void fold_dispose(fold *f)
     sc_free(env, f->voids);
     sc_free(env, f->reports);
     sc_free(env, f->submits);
+    sc_free(env, f->notices);
+    sc_free(env, f->signfors);
+    sc_free(env, f->plans);
+    sc_free(env, f->returns);
+    sc_free(env, f->requests);
+    sc_free(env, f->decisions);
     /* why is handed to the caller on success; fold_dispose frees it only on failure. */
 }
 
@@ -101,6 +107,9 @@ sc_status sc_fold(const sc_env *env, const sc_users *users, const sc_fold_input 
     f.in = ops;
     f.n = n;
     f.create = n;
+    f.deadline_writer = n;
+    f.responsible_writer = n;
+    f.verifier = n;
 
     rc = mg_graph_build(&f, err);
     if (rc != SC_OK)

@@ -27,6 +27,11 @@
  *    other than everyone who reported it (a rectification report, or the
  *    creation of a finding fixed on the spot): a person, not a device, so
  *    one user's second tablet does not count (sc_users).
+ *  - Rectification governance (merge_gov.c): the notice, the plan and its
+ *    return, sign-for, extensions and their decisions (a rejection beats a
+ *    concurrent approval), a supervisor's deadline change, and acceptance
+ *    (验收) of major hazards by a user of an org unit above the
+ *    responsible one; reporter, acceptor and closer are three people.
  *  - Item results made concurrently with an inspection's submission are not
  *    covered by it; they are left out of the results and raised as
  *    FIELD_ITEM conflicts until an amendment or resolve covers them.
@@ -67,7 +72,20 @@
  */
 typedef struct sc_users {
     sc_status (*user_of)(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN]);
-    void *ctx; /* the caller's, passed to user_of */
+    void *ctx; /* the caller's, passed to every callback */
+    /*
+     * Where people sit, for acceptance (验收) by a user of an org unit above
+     * the responsible one: the org unit a user belongs to (its UserCreate)
+     * and the parent of an org unit (its OrgCreate; *has false for a root).
+     * Both are fixed when the entity is created and visible to everyone, so
+     * the fold stays a pure function of what the log holds.  SC_ERR_NOT_FOUND
+     * for a user or org unit not known here: the rule then lets the op
+     * through, as for an unknown key; any other status fails the fold.
+     * Either NULL: the rule is not judged (callers that fold one rule's ops).
+     */
+    sc_status (*org_of)(void *ctx, const uint8_t user[SC_ID_LEN], uint8_t org[SC_ID_LEN]);
+    sc_status (*parent_of)(void *ctx, const uint8_t org[SC_ID_LEN], uint8_t parent[SC_ID_LEN],
+                           bool *has);
 } sc_users;
 
 /* One op of the entity: its id and decoded body, both borrowed for the call. */

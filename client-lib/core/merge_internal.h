@@ -13,6 +13,9 @@
  *                  and the status in effect
  *   merge_state.c  building the EntityState (protobuf): the common part,
  *                  and what each kind adds to it (state hooks)
+ *   merge_gov.c    rectification governance: the rules of the notice, the
+ *                  plan, sign-for, extensions and acceptance, and the
+ *                  finding's GovernanceState
  *
  * The per-kind rules are named by opkinds.def (its fold column); the file
  * that holds a hook expands the table to reach it, so hooks stay static.
@@ -89,6 +92,13 @@ typedef struct fold {
     size_t nreports;
     size_t *submits; /* valid inspection submissions */
     size_t nsubmits;
+
+    /* rectification governance (merge_gov.c): valid ops of each kind, in fold order */
+    size_t *notices, *signfors, *plans, *returns, *requests, *decisions;
+    size_t nnotices, nsignfors, nplans, nreturns, nrequests, ndecisions;
+    size_t deadline_writer;    /* the write in effect of the deadline register (n: none) */
+    size_t responsible_writer; /* ... of the responsible unit's */
+    size_t verifier;           /* the op that verified the finding's status in effect (n: none) */
 } fold;
 
 #define BIT(row, j) ((row)[(j) >> 6] >> ((j)&63) & 1u)
@@ -123,6 +133,14 @@ static inline const uint8_t *mg_author(const fold *f, size_t i)
     return mg_op(f, i)->author.data;
 }
 
+/* ---- who made an op (merge_rules.c) ---- */
+
+/* Ops a and b were made by the same person (users, not devices). */
+bool mg_same_person(fold *f, size_t a, size_t b);
+/* The user op i's author key speaks for; false when no enrollment names it (or on a failure,
+ * kept in users_rc). */
+bool mg_user_of(fold *f, size_t i, uint8_t user[SC_ID_LEN]);
+
 /* ---- the causal graph (merge_graph.c) ---- */
 
 static inline const uint64_t *mg_row(const fold *f, size_t i)
@@ -151,6 +169,13 @@ void mg_record(fold *f, size_t i);
 void mg_mark_voided(fold *f);
 /* Register `field` (not FIELD_ITEM), or NULL when nothing wrote it. */
 const reg *mg_reg_find(const fold *f, Scpb__Field field);
+/* Record a write of text to register field by op (owned: freed with the fold, may be NULL). */
+void mg_reg_write(fold *f, Scpb__Field field, size_t op, const char *text, char *owned);
+/* A date (YYYY-MM-DD, or "" when !has) or an id (32 hex digits) written to a register. */
+void mg_day_write(fold *f, Scpb__Field field, size_t op, int32_t day, bool has);
+void mg_hex_write(fold *f, Scpb__Field field, size_t op, const ProtobufCBinaryData *ref, bool has);
+/* The grade in effect within op i's past. */
+int mg_grade_in_past(fold *f, size_t i);
 /* The winning write of r (an index into r->w, or r->n) and r's conflict, added to st. */
 size_t mg_reg_resolve(fold *f, Scpb__EntityState *st, const reg *r);
 
@@ -170,10 +195,47 @@ size_t mg_life_winner(fold *f, const size_t *front, size_t m);
 /* A FIELD_STATUS conflict in st when the frontier's statuses differ from the winner's. */
 void mg_life_conflict(fold *f, Scpb__EntityState *st, const size_t *front, size_t m, size_t win);
 
+/* ---- rectification governance (merge_gov.c) ---- */
+
+/* The judge, record and state hooks opkinds.def names for the governance kinds. */
+const char *mg_judge_notice(fold *f, size_t i, int past, size_t winner);
+const char *mg_judge_sign_for(fold *f, size_t i, int past, size_t winner);
+const char *mg_judge_plan(fold *f, size_t i, int past, size_t winner);
+const char *mg_judge_plan_return(fold *f, size_t i, int past, size_t winner);
+const char *mg_judge_extension_request(fold *f, size_t i, int past, size_t winner);
+const char *mg_judge_extension_decision(fold *f, size_t i, int past, size_t winner);
+const char *mg_judge_deadline_change(fold *f, size_t i, int past, size_t winner);
+void mg_record_notice(fold *f, size_t i);
+void mg_record_plan(fold *f, size_t i);
+void mg_record_extension_decision(fold *f, size_t i);
+void mg_record_deadline_change(fold *f, size_t i);
+void mg_state_org_policy(fold *f, Scpb__EntityState *st, size_t i);
+
+/* A notice is in op i's causal past. */
+bool mg_gov_notice_in_past(const fold *f, size_t i);
+/* Op i (a revisit marked acceptance, 验收) may accept: NULL, else why not. */
+const char *mg_gov_judge_acceptance(fold *f, size_t i);
+/* Closure i of a major hazard whose verifying revisit is v, under the governance rules. */
+const char *mg_gov_judge_closure(fold *f, size_t i, size_t v);
+/*
+ * A deadline write that does not count in the final state: an approval
+ * whose request ended up not approved (a concurrent rejection wins).
+ */
+bool mg_gov_overruled(const fold *f, size_t op);
+/* The finding's GovernanceState (after its fields and lifecycle), with plan and extension
+ * conflicts; nothing for a finding of the earlier rules that no governance op touched. */
+void mg_gov_state(fold *f, Scpb__EntityState *st, Scpb__FindingState *s);
+
 /* ---- building the state (merge_state.c) ---- */
 
 /* The state of the judged ops; NULL (and f->oom) when out of memory. */
 Scpb__EntityState *mg_state_build(fold *f);
+/* Protobuf values for the state, allocated with the fold's env (f->oom on failure). */
+void *mg_new_msg(fold *f, size_t size, void (*init)(void *));
+bool mg_set_bytes(fold *f, ProtobufCBinaryData *dst, protobuf_c_boolean *has, const void *src,
+                  size_t len);
+char *mg_str_dup(fold *f, const char *s);
+void *mg_msg_copy(fold *f, const ProtobufCMessage *m);
 /* Add a conflict on field (and item_code) listing m values and the ops that wrote them. */
 void mg_add_conflict(fold *f, Scpb__EntityState *st, Scpb__Field field, const char *item_code,
                      const char **values, const size_t *ops, size_t m);

@@ -48,6 +48,16 @@ static void person_of(fold *f, const uint8_t *key, uint8_t who[PERSON_LEN])
     memcpy(who + 1, key, SC_KEY_LEN);
 }
 
+bool mg_user_of(fold *f, size_t i, uint8_t user[SC_ID_LEN])
+{
+    uint8_t who[PERSON_LEN];
+    person_of(f, mg_author(f, i), who);
+    if (who[0] != 'u')
+        return false;
+    memcpy(user, who + 1, SC_ID_LEN);
+    return true;
+}
+
 /* Ops a and b were made by the same person (DESIGN §10: separation of duties is by person). */
 static bool same_person(fold *f, size_t a, size_t b)
 {
@@ -58,6 +68,11 @@ static bool same_person(fold *f, size_t a, size_t b)
     person_of(f, ka, pa);
     person_of(f, kb, pb);
     return memcmp(pa, pb, PERSON_LEN) == 0;
+}
+
+bool mg_same_person(fold *f, size_t a, size_t b)
+{
+    return same_person(f, a, b);
 }
 
 /* ---- registers ---- */
@@ -156,6 +171,21 @@ static void day_write(fold *f, Scpb__Field field, size_t op, int32_t day, bool h
     reg_write_add(f, field, NULL, op, text, text, NULL);
 }
 
+void mg_reg_write(fold *f, Scpb__Field field, size_t op, const char *text, char *owned)
+{
+    reg_write_add(f, field, NULL, op, text, owned, NULL);
+}
+
+void mg_day_write(fold *f, Scpb__Field field, size_t op, int32_t day, bool has)
+{
+    day_write(f, field, op, day, has);
+}
+
+void mg_hex_write(fold *f, Scpb__Field field, size_t op, const ProtobufCBinaryData *ref, bool has)
+{
+    hex_write(f, field, op, ref, has);
+}
+
 /* The initial values a finding's create op writes to every field register. */
 static void finding_create_writes(fold *f, size_t op, const Scpb__FindingCreate *c)
 {
@@ -203,9 +233,10 @@ static size_t reg_frontier(fold *f, const reg *r, bool (*keep)(const fold *, con
     return m;
 }
 
+/* An overruled approval's deadline does not count either (merge_gov.c). */
 static bool keep_not_voided_or_late(const fold *f, const reg_write *w)
 {
-    return !w->late && !f->voided[w->op];
+    return !w->late && !f->voided[w->op] && !mg_gov_overruled(f, w->op);
 }
 
 /*
@@ -284,7 +315,7 @@ const reg *mg_reg_find(const fold *f, Scpb__Field field)
 }
 
 /* The grade in effect within op i's past (LWW over the grade register's frontier there). */
-static int grade_in_past(fold *f, size_t i)
+int mg_grade_in_past(fold *f, size_t i)
 {
     reg *r = NULL;
     for (size_t k = 0; k < f->nregs; k++)
@@ -402,10 +433,16 @@ static const char *judge_rectification_report(fold *f, size_t i, int past, size_
 
 static const char *judge_revisit(fold *f, size_t i, int past, size_t winner)
 {
-    if (mg_op(f, i)->revisit->result == SCPB__REVISIT_RESULT__REVISIT_RECTIFIED) {
+    const Scpb__Revisit *r = mg_op(f, i)->revisit;
+    bool acceptance = r->has_acceptance && r->acceptance;
+    const char *why = acceptance ? mg_gov_judge_acceptance(f, i) : NULL;
+    if (why)
+        return why;
+    if (r->result == SCPB__REVISIT_RESULT__REVISIT_RECTIFIED) {
         if (past == F_OPEN)
             return "a revisit cannot verify a finding that nothing was reported on";
-        if (past == F_SUBMITTED)
+        /* An acceptance (验收) verifies a verified finding anew: it becomes its verifier. */
+        if (past == F_SUBMITTED || (acceptance && past == F_VERIFIED))
             mg_life_write(f, i, F_VERIFIED, i);
         return NULL; /* verified or closed: a confirming look-back, no transition */
     }
@@ -418,13 +455,16 @@ static const char *judge_closure(fold *f, size_t i, int past, size_t winner)
 {
     if (past != F_VERIFIED)
         return "closing (销号) needs a verified finding";
-    if (grade_in_past(f, i) == SCPB__GRADE__GRADE_MAJOR) {
+    if (mg_grade_in_past(f, i) == SCPB__GRADE__GRADE_MAJOR) {
         size_t v = verifier_of(f, winner);
         if (v == f->n)
             return "closing a major hazard needs a verifying revisit";
         for (size_t k = 0; k < f->nreports; k++)
             if (mg_in_past(f, f->reports[k], i) && same_person(f, f->reports[k], v))
                 return "a major hazard must be verified by someone other than the reporting unit";
+        const char *why = mg_gov_judge_closure(f, i, v);
+        if (why)
+            return why;
     }
     mg_life_write(f, i, F_CLOSED, verifier_of(f, winner));
     return NULL;
@@ -453,6 +493,16 @@ static const char *judge_void_record(fold *f, size_t i, int past, size_t winner)
     return NULL;
 }
 
+/* After the notice a deadline moves only by the governance ops (merge_gov.c). */
+static const char *judge_field_edit(fold *f, size_t i, int past, size_t winner)
+{
+    if (mg_op(f, i)->field_edit->field == SCPB__FIELD__FIELD_DEADLINE &&
+        mg_gov_notice_in_past(f, i))
+        return "after the notice the deadline moves only by an approved extension or a "
+               "supervisor's deadline change with its reason";
+    return NULL;
+}
+
 static const char *judge_resolve(fold *f, size_t i, int past, size_t winner)
 {
     Scpb__Field field = mg_op(f, i)->resolve->field;
@@ -467,6 +517,9 @@ static const char *judge_resolve(fold *f, size_t i, int past, size_t winner)
     }
     if (field == SCPB__FIELD__FIELD_ITEM)
         return "findings have no checklist items";
+    if (field == SCPB__FIELD__FIELD_DEADLINE && mg_gov_notice_in_past(f, i))
+        return "after the notice a deadline conflict is settled by a supervisor's deadline "
+               "change with its reason";
     return NULL;
 }
 

@@ -131,6 +131,27 @@ static void init_state(void *m)
     scpb__entity_state__init(m);
 }
 
+void *mg_new_msg(fold *f, size_t size, void (*init)(void *))
+{
+    return new_msg(f, size, init);
+}
+
+bool mg_set_bytes(fold *f, ProtobufCBinaryData *dst, protobuf_c_boolean *has, const void *src,
+                  size_t len)
+{
+    return set_bytes(f, dst, has, src, len);
+}
+
+char *mg_str_dup(fold *f, const char *s)
+{
+    return str_dup(f, s);
+}
+
+void *mg_msg_copy(fold *f, const ProtobufCMessage *m)
+{
+    return msg_copy(f, m);
+}
+
 static int cmp_bytes32(const void *a, const void *b)
 {
     const ProtobufCBinaryData *x = a, *y = b;
@@ -572,6 +593,10 @@ static void finding_fields(fold *f, Scpb__EntityState *st, Scpb__FindingState *s
         if (w == r->n)
             continue;
         const char *v = r->w[w].text;
+        if (fields[k] == SCPB__FIELD__FIELD_DEADLINE)
+            f->deadline_writer = r->w[w].op;
+        else if (fields[k] == SCPB__FIELD__FIELD_RESPONSIBLE)
+            f->responsible_writer = r->w[w].op;
         switch (fields[k]) {
         case SCPB__FIELD__FIELD_DESCRIPTION:
             s->description = str_dup(f, v);
@@ -623,9 +648,11 @@ static void finding_lifecycle(fold *f, Scpb__EntityState *st, Scpb__FindingState
         s->status = (Scpb__FindingStatus)f->lres[win];
         set_bytes(f, &s->status_op, &s->has_status_op, f->in[win].id, SC_HASH_LEN);
         mg_life_conflict(f, st, front, m, win);
-        if ((s->status == F_VERIFIED || s->status == F_CLOSED) && f->lver[win] < f->n)
+        if ((s->status == F_VERIFIED || s->status == F_CLOSED) && f->lver[win] < f->n) {
+            f->verifier = f->lver[win];
             set_bytes(f, &s->verified_by, &s->has_verified_by, mg_author(f, f->lver[win]),
                       SC_KEY_LEN);
+        }
     }
     uint32_t reopens = 0;
     for (size_t k = 0; k < f->n && !f->oom; k++) {
@@ -661,6 +688,7 @@ static void state_finding(fold *f, Scpb__EntityState *st, size_t i)
     finding_lifecycle(f, st, s, front);
     add_ids(f, &s->evidence, &s->n_evidence, c->evidence, c->n_evidence);
     s->has_revisit_count = true; /* counted by state_revisit */
+    mg_gov_state(f, st, s);
     sc_free(f->env, front);
 }
 

@@ -116,7 +116,8 @@ TABLE(sc_names_field, {SCPB__FIELD__FIELD_DESCRIPTION, "description"},
       {SCPB__FIELD__FIELD_GRADE, "grade"}, {SCPB__FIELD__FIELD_DEADLINE, "deadline"},
       {SCPB__FIELD__FIELD_RESPONSIBLE, "responsible"}, {SCPB__FIELD__FIELD_CATEGORY, "category"},
       {SCPB__FIELD__FIELD_LOCATION, "location"}, {SCPB__FIELD__FIELD_STATUS, "status"},
-      {SCPB__FIELD__FIELD_ITEM, "item"});
+      {SCPB__FIELD__FIELD_ITEM, "item"}, {SCPB__FIELD__FIELD_PLAN, "plan"},
+      {SCPB__FIELD__FIELD_EXTENSION, "extension"});
 
 TABLE(sc_names_finding_status, {SCPB__FINDING_STATUS__FINDING_OPEN, "open"},
       {SCPB__FINDING_STATUS__FINDING_SUBMITTED, "submitted"},
@@ -125,6 +126,15 @@ TABLE(sc_names_finding_status, {SCPB__FINDING_STATUS__FINDING_OPEN, "open"},
 
 TABLE(sc_names_inspection_status, {SCPB__INSPECTION_STATUS__INSPECTION_DRAFT, "draft"},
       {SCPB__INSPECTION_STATUS__INSPECTION_SUBMITTED, "submitted"});
+
+TABLE(sc_names_extension_status, {SCPB__EXTENSION_STATUS__EXTENSION_PENDING, "pending"},
+      {SCPB__EXTENSION_STATUS__EXTENSION_APPROVED, "approved"},
+      {SCPB__EXTENSION_STATUS__EXTENSION_REJECTED, "rejected"});
+
+TABLE(sc_names_deadline_cause, {SCPB__DEADLINE_CAUSE__DEADLINE_FINDING, "finding"},
+      {SCPB__DEADLINE_CAUSE__DEADLINE_NOTICE, "notice"},
+      {SCPB__DEADLINE_CAUSE__DEADLINE_EXTENSION, "extension"},
+      {SCPB__DEADLINE_CAUSE__DEADLINE_SUPERVISOR, "supervisor"});
 
 /* The op kinds' names are the table's (opkinds.def). */
 static const sc_name sc_names_op_kind_v[] = {

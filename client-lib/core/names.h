@@ -31,9 +31,11 @@ extern const sc_names sc_names_item_status; /* met not_met unknown na */
 extern const sc_names sc_names_grade;       /* general major */
 extern const sc_names sc_names_source;      /* inspection complaint hotline opinion monitoring */
 extern const sc_names sc_names_revisit;     /* rectified not_rectified */
-extern const sc_names sc_names_field;       /* description grade deadline responsible category location status item */
+extern const sc_names sc_names_field;       /* description grade deadline responsible category location status item plan extension */
 extern const sc_names sc_names_finding_status;    /* open submitted verified closed */
 extern const sc_names sc_names_inspection_status; /* draft submitted */
+extern const sc_names sc_names_extension_status;  /* pending approved rejected */
+extern const sc_names sc_names_deadline_cause;    /* finding notice extension supervisor */
 extern const sc_names sc_names_op_kind;     /* Scpb__Op__BodyCase: org_create ... resolve */
 extern const sc_names sc_names_reason;      /* Scpb__Reason: none malformed too_large bad_signature ... */
 extern const sc_names sc_names_op_status;   /* accepted duplicate rejected */

@@ -50,6 +50,43 @@ static sc_status user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[
 }
 
 /*
+ * Where people sit (the fold's sc_users, for acceptance): a user's org
+ * unit and an org unit's parent, from their stored states.  Both are fixed
+ * when the entity is created, so any state of it will do; one the replica
+ * has not pulled yet is not known (SC_ERR_NOT_FOUND).
+ */
+static sc_status org_of(void *ctx, const uint8_t user[SC_ID_LEN], uint8_t org[SC_ID_LEN])
+{
+    sc_client *c = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, user, &st);
+    if (s == SC_OK && (st->kind_case != SCPB__ENTITY_STATE__KIND_USER || !st->user->has_org ||
+                       st->user->org.len != SC_ID_LEN))
+        s = SC_ERR_NOT_FOUND;
+    if (s == SC_OK)
+        memcpy(org, st->user->org.data, SC_ID_LEN);
+    rp_state_free(c, st);
+    return s;
+}
+
+static sc_status parent_of(void *ctx, const uint8_t org[SC_ID_LEN], uint8_t parent[SC_ID_LEN],
+                           bool *has)
+{
+    sc_client *c = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, org, &st);
+    if (s == SC_OK && st->kind_case != SCPB__ENTITY_STATE__KIND_ORG)
+        s = SC_ERR_NOT_FOUND;
+    if (s == SC_OK) {
+        *has = st->org->has_parent && st->org->parent.len == SC_ID_LEN;
+        if (*has)
+            memcpy(parent, st->org->parent.data, SC_ID_LEN);
+    }
+    rp_state_free(c, st);
+    return s;
+}
+
+/*
  * Fold an entity's stored (not rejected) ops plus `extra` into *out; *ops
  * and *n are the stored ops, in the order of out->why (extra last), for the
  * caller to free with st_ops_free.
@@ -77,7 +114,7 @@ static sc_status fold_stored(sc_client *c, const uint8_t entity[SC_ID_LEN], cons
         in[*n] = (sc_fold_input){.id = extra->id, .op = extra->op};
     sc_err e;
     sc_err_clear(&e);
-    sc_users users = {user_of, c};
+    sc_users users = {.user_of = user_of, .ctx = c, .org_of = org_of, .parent_of = parent_of};
     s = sc_fold(&c->env, &users, in, total, out, &e);
     if (s != SC_OK)
         s = cl_fail(c, s, e.reason, "%s", e.msg);

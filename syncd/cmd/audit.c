@@ -75,6 +75,13 @@ typedef struct devrec {
     uint64_t revoked_idx;
 } devrec;
 
+/* Where people sit, from the log: a user's org unit, an org unit's parent (the fold's sc_users). */
+typedef struct placerec {
+    uint8_t id[SC_ID_LEN];    /* the user or org unit */
+    uint8_t other[SC_ID_LEN]; /* its org unit, or its parent */
+    bool has_other;           /* an org unit without a parent is a root */
+} placerec;
+
 typedef struct audit {
     sd_store *s;
     const sc_env *env;
@@ -90,6 +97,9 @@ typedef struct audit {
     uint64_t ops_in_entities;
     devrec *dev;
     size_t ndev, capdev;
+    placerec *place;              /* users and org units as created, sorted by id once replaying */
+    size_t nplace, capplace;
+    bool place_sorted;
     uint64_t last_cp;
     bool any_cp;
     sc_replica_hash rh;
@@ -147,6 +157,73 @@ static sc_status log_user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t u
             return SC_OK;
         }
     return SC_ERR_NOT_FOUND;
+}
+
+static int place_cmp(const void *x, const void *y)
+{
+    return memcmp(((const placerec *)x)->id, ((const placerec *)y)->id, SC_ID_LEN);
+}
+
+/* Remember a user's org unit or an org unit's parent as its create op says. */
+static void place_add(audit *a, const Scpb__Op *o)
+{
+    const ProtobufCBinaryData *other = NULL;
+    if (o->body_case == SCPB__OP__BODY_USER_CREATE)
+        other = o->user_create->has_org ? &o->user_create->org : NULL;
+    else if (o->body_case == SCPB__OP__BODY_ORG_CREATE)
+        other = o->org_create->has_parent ? &o->org_create->parent : NULL;
+    else
+        return;
+    if (a->nplace == a->capplace) {
+        size_t cap = a->capplace ? a->capplace * 2 : 64;
+        placerec *v = realloc(a->place, cap * sizeof *v);
+        if (!v) {
+            storage(a, sc_err_set(a->err, SC_ERR_NOMEM, 0, "audit: out of memory"));
+            return;
+        }
+        a->place = v;
+        a->capplace = cap;
+    }
+    placerec *p = &a->place[a->nplace++];
+    memset(p, 0, sizeof *p);
+    memcpy(p->id, o->entity.data, SC_ID_LEN);
+    p->has_other = other && other->len == SC_ID_LEN;
+    if (p->has_other)
+        memcpy(p->other, other->data, SC_ID_LEN);
+    a->place_sorted = false;
+}
+
+static const placerec *place_find(audit *a, const uint8_t id[SC_ID_LEN])
+{
+    if (!a->place_sorted) {
+        if (a->nplace > 1)
+            qsort(a->place, a->nplace, sizeof *a->place, place_cmp);
+        a->place_sorted = true;
+    }
+    placerec key;
+    memcpy(key.id, id, SC_ID_LEN);
+    return a->nplace ? bsearch(&key, a->place, a->nplace, sizeof *a->place, place_cmp) : NULL;
+}
+
+static sc_status log_org_of(void *ctx, const uint8_t user[SC_ID_LEN], uint8_t org[SC_ID_LEN])
+{
+    const placerec *p = place_find(ctx, user);
+    if (!p || !p->has_other)
+        return SC_ERR_NOT_FOUND;
+    memcpy(org, p->other, SC_ID_LEN);
+    return SC_OK;
+}
+
+static sc_status log_parent_of(void *ctx, const uint8_t org[SC_ID_LEN], uint8_t parent[SC_ID_LEN],
+                               bool *has)
+{
+    const placerec *p = place_find(ctx, org);
+    if (!p)
+        return SC_ERR_NOT_FOUND;
+    *has = p->has_other;
+    if (p->has_other)
+        memcpy(parent, p->other, SC_ID_LEN);
+    return SC_OK;
 }
 
 /* ---- 1. the log ---- */
@@ -370,6 +447,9 @@ static bool feed_entry(void *ctx, const sd_op_row *row)
             memcpy(d->user, o->device_enroll->user.data, SC_ID_LEN);
             d->enrolled = row->idx;
         }
+    } else if (a->rc == SC_OK && (o->body_case == SCPB__OP__BODY_USER_CREATE ||
+                                  o->body_case == SCPB__OP__BODY_ORG_CREATE)) {
+        place_add(a, o);
     } else if (a->rc == SC_OK && o->body_case == SCPB__OP__BODY_DEVICE_REVOKE) {
         devrec *d = dev_find(a, o->entity.data);
         if (d && !d->revoked) {
@@ -753,7 +833,10 @@ static bool replay_entity(void *ctx, const sd_entity_row *row)
     }
     sc_err e;
     sc_err_clear(&e);
-    sc_users users = {log_user_of, a};
+    sc_users users = {.user_of = log_user_of,
+                      .ctx = a,
+                      .org_of = log_org_of,
+                      .parent_of = log_parent_of};
     rc = sc_fold(a->env, &users, in, r.n, &fo, &e);
     free(in);
     if (rc != SC_OK) {
@@ -1042,6 +1125,7 @@ out:
     }
     sc_auditor_free(a.aud);
     free(a.dev);
+    free(a.place);
     photos_end(&a);
     return rc;
 }

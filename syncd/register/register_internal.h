@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "core/keys.h"
+#include "core/merge.h"
 #include "core/merkle.h"
 #include "core/reason.h"
 #include "register.h"
@@ -277,6 +278,8 @@ sc_status sd_admin_in_txn(sd_txn *t, Scpb__Op *op, uint64_t *out_index, sc_err *
  * for, so "someone other than" rules compare people.
  */
 sc_status sd_txn_user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN]);
+/* The fold's whole sc_users over the transaction: who a key speaks for, and where users sit. */
+sc_users sd_txn_users(sd_txn *t);
 /* Mark res rejected with reason and a message; returns SC_OK (a verdict, not a failure). */
 sc_status sd_reject(sd_result *res, int reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -300,6 +303,25 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
  */
 sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState *st,
                     int64_t received_ms, sd_result *res);
+
+/*
+ * A referenced entity of `type` the author can see (register_judge.c); NULL
+ * when it is missing, of another type or hidden from them (res rejected with
+ * UNKNOWN_REFERENCE naming `what`), or on a storage error (t->rc).
+ */
+sd_ent *sd_judge_ref(sd_txn *t, const sd_actor *a, const ProtobufCBinaryData *id, int type,
+                     const char *what, sd_result *res);
+
+/* ---- rectification governance (register_gov.c): the server column of opkinds.def ---- */
+
+sc_status sd_refs_notice(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                         sd_result *res);
+sc_status sd_refs_unit_act(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                           sd_result *res);
+sc_status sd_refs_plan(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                       sd_result *res);
+sc_status sd_refs_inspection_submit(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                                    sd_result *res);
 
 /* ---- the log (register_log.c) ---- */
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/governance.h"
 #include "core/hlc.h"
 #include "core/ids.h"
 #include "core/merge.h"
@@ -148,6 +149,12 @@ static sd_ent *ref(sd_txn *t, const sd_actor *a, const ProtobufCBinaryData *id, 
         return NULL;
     }
     return e;
+}
+
+sd_ent *sd_judge_ref(sd_txn *t, const sd_actor *a, const ProtobufCBinaryData *id, int type,
+                     const char *what, sd_result *res)
+{
+    return ref(t, a, id, type, what, res);
 }
 
 /*
@@ -505,7 +512,7 @@ static void batch_fold(sd_txn *t, sd_ent *e, sc_op *o)
     sc_err ferr;
     sc_err_clear(&ferr);
     /* Any failure leaves e without verdicts: its ops are then folded one by one, as before. */
-    sc_users users = {sd_txn_user_of, t};
+    sc_users users = sd_txn_users(t);
     if (!oom && n > first && sc_fold(t->env, &users, in, n, &fo, &ferr) == SC_OK) {
         /* Kept: when every op of the set is accepted, as is usual, it is the state to store. */
         e->batch_state = fo.state;
@@ -691,7 +698,7 @@ static sc_status judge_fold(sd_txn *t, sc_op *o, bool own, sd_ent *e, int64_t re
     sc_fold_out fo;
     sc_err ferr;
     sc_err_clear(&ferr);
-    sc_users users = {sd_txn_user_of, t};
+    sc_users users = sd_txn_users(t);
     sc_status rc = sc_fold(t->env, &users, in, n, &fo, &ferr);
     free(in);
     if (rc == SC_ERR_LIMIT)

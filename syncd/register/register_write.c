@@ -111,7 +111,7 @@ static sc_status ent_refold(sd_txn *t, sd_ent *e)
         }
         sc_err ferr;
         sc_err_clear(&ferr);
-        sc_users users = {sd_txn_user_of, t};
+        sc_users users = sd_txn_users(t);
         rc = sc_fold(t->env, &users, in, e->nops, &fo, &ferr);
         free(in);
         if (rc != SC_OK)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/governance.h"
 #include "core/ids.h"
 #include "core/names.h"
 #include "sctest.h"
@@ -72,6 +73,14 @@ static Scpb__PhotoAttach PHOTO_ATTACH;
 static Scpb__Note NOTE;
 static Scpb__VoidRecord VOID;
 static Scpb__ConflictResolve RESOLVE;
+static Scpb__Notice NOTICE;
+static Scpb__SignFor SIGN_FOR;
+static Scpb__RectificationPlan PLAN;
+static Scpb__PlanReturn PLAN_RETURN;
+static Scpb__ExtensionRequest EXT_REQUEST;
+static Scpb__ExtensionDecision EXT_DECISION;
+static Scpb__DeadlineChange DEADLINE_CHANGE;
+static Scpb__OrgPolicy ORG_POLICY;
 
 static ProtobufCBinaryData bin(const void *p, size_t n)
 {
@@ -438,6 +447,89 @@ static Scpb__Op *build(Scpb__Op__BodyCase kind)
         op.resolve = &RESOLVE;
         break;
     }
+    case SCPB__OP__BODY_NOTICE: {
+        Scpb__Notice b = SCPB__NOTICE__INIT;
+        b.has_responsible = 1;
+        b.responsible = bin(REF[1], SC_ID_LEN);
+        b.has_deadline_day = 1;
+        b.deadline_day = 20790;
+        b.has_responsible_defaulted = 1;
+        b.has_deadline_defaulted = 1;
+        b.deadline_defaulted = 1;
+        b.note = "限期整改通知";
+        NOTICE = b;
+        op.notice = &NOTICE;
+        break;
+    }
+    case SCPB__OP__BODY_SIGN_FOR: {
+        Scpb__SignFor b = SCPB__SIGN_FOR__INIT;
+        b.note = "已签收";
+        SIGN_FOR = b;
+        op.sign_for = &SIGN_FOR;
+        break;
+    }
+    case SCPB__OP__BODY_PLAN: {
+        Scpb__RectificationPlan b = SCPB__RECTIFICATION_PLAN__INIT;
+        b.person_name = "陈静";
+        b.person_phone = "+86 138 0000 0000";
+        b.measures = "更换老化管道，委托检验";
+        b.has_funds_cents = 1;
+        b.funds_cents = 1200000;
+        b.funds_source = "安全专项费用";
+        b.interim = "关闭总阀，每日巡查";
+        b.lead_official = "王副主任";
+        PLAN = b;
+        op.plan = &PLAN;
+        break;
+    }
+    case SCPB__OP__BODY_PLAN_RETURN: {
+        Scpb__PlanReturn b = SCPB__PLAN_RETURN__INIT;
+        b.has_plan = 1;
+        b.plan = bin(PHOTO[0], SC_HASH_LEN);
+        b.reason = "资金来源不明";
+        PLAN_RETURN = b;
+        op.plan_return = &PLAN_RETURN;
+        break;
+    }
+    case SCPB__OP__BODY_EXTENSION_REQUEST: {
+        Scpb__ExtensionRequest b = SCPB__EXTENSION_REQUEST__INIT;
+        b.has_deadline_day = 1;
+        b.deadline_day = 20820;
+        b.reason = "检验机构排期";
+        EXT_REQUEST = b;
+        op.extension_request = &EXT_REQUEST;
+        break;
+    }
+    case SCPB__OP__BODY_EXTENSION_DECISION: {
+        Scpb__ExtensionDecision b = SCPB__EXTENSION_DECISION__INIT;
+        b.has_request = 1;
+        b.request = bin(PHOTO[1], SC_HASH_LEN);
+        b.has_approve = 1;
+        b.approve = 0;
+        b.reason = "理由不充分";
+        EXT_DECISION = b;
+        op.extension_decision = &EXT_DECISION;
+        break;
+    }
+    case SCPB__OP__BODY_DEADLINE_CHANGE: {
+        Scpb__DeadlineChange b = SCPB__DEADLINE_CHANGE__INIT;
+        b.has_deadline_day = 1;
+        b.deadline_day = 20800;
+        b.reason = "区安委会要求提前";
+        DEADLINE_CHANGE = b;
+        op.deadline_change = &DEADLINE_CHANGE;
+        break;
+    }
+    case SCPB__OP__BODY_ORG_POLICY: {
+        Scpb__OrgPolicy b = SCPB__ORG_POLICY__INIT;
+        b.has_general_days = 1;
+        b.general_days = 7;
+        b.has_plan_days = 1;
+        b.plan_days = 5;
+        ORG_POLICY = b;
+        op.org_policy = &ORG_POLICY;
+        break;
+    }
     default:
         ck_abort_msg("no builder for kind %d", (int)kind);
     }
@@ -767,6 +859,39 @@ MUT(resolve_status, RESOLVE.field = SCPB__FIELD__FIELD_STATUS; RESOLVE.item_code
     RESOLVE.result = NULL)
 MUT(resolve_status_any_value, RESOLVE.field = SCPB__FIELD__FIELD_STATUS; RESOLVE.item_code = NULL;
     RESOLVE.result = NULL; RESOLVE.value = "whatever")
+/* rectification governance */
+MUT(finding_rules_2, FINDING.has_rules = 1; FINDING.rules = SC_GOV_RULES)
+MUT(finding_rules_1, FINDING.has_rules = 1; FINDING.rules = 1)
+MUT(finding_rules_3, FINDING.has_rules = 1; FINDING.rules = 3)
+MUT(notice_no_unit, NOTICE.has_responsible = 0)
+MUT(notice_no_deadline, NOTICE.has_deadline_day = 0)
+MUT(notice_unit_short, NOTICE.responsible.len = 15)
+MUT(plan_no_person, PLAN.person_name = NULL)
+MUT(plan_name_no_phone, PLAN.person_phone = NULL)
+MUT(plan_user_person, PLAN.person_name = NULL; PLAN.person_phone = NULL; PLAN.has_person_user = 1;
+    PLAN.person_user = bin(REF[2], SC_ID_LEN))
+MUT(plan_phone_long, PLAN.person_phone = long_str(SC_PHONE_MAX + 1))
+MUT(plan_no_measures, PLAN.measures = NULL)
+MUT(plan_funds_negative, PLAN.funds_cents = -1)
+MUT(plan_funds_over, PLAN.funds_cents = SC_GOV_FUNDS_MAX + 1)
+MUT(plan_general, PLAN.has_funds_cents = 0; PLAN.funds_source = NULL; PLAN.interim = NULL;
+    PLAN.lead_official = NULL)
+MUT(plan_source_empty, PLAN.funds_source = "")
+MUT(return_no_reason, PLAN_RETURN.reason = NULL)
+MUT(return_plan_short, PLAN_RETURN.plan.len = 16)
+MUT(request_no_reason, EXT_REQUEST.reason = "")
+MUT(request_no_day, EXT_REQUEST.has_deadline_day = 0)
+MUT(decision_no_approve, EXT_DECISION.has_approve = 0)
+MUT(reject_no_reason, EXT_DECISION.reason = NULL)
+MUT(approve_no_reason, EXT_DECISION.approve = 1; EXT_DECISION.reason = NULL)
+MUT(change_no_reason, DEADLINE_CHANGE.reason = NULL)
+MUT(change_no_day, DEADLINE_CHANGE.has_deadline_day = 0)
+MUT(policy_zero, ORG_POLICY.general_days = 0)
+MUT(policy_too_long, ORG_POLICY.plan_days = SC_GOV_DAYS_MAX + 1)
+MUT(policy_empty, ORG_POLICY.has_general_days = 0; ORG_POLICY.has_plan_days = 0)
+MUT(edit_plan, EDIT.field = SCPB__FIELD__FIELD_PLAN)
+MUT(resolve_extension, RESOLVE.field = SCPB__FIELD__FIELD_EXTENSION; RESOLVE.item_code = NULL;
+    RESOLVE.result = NULL; RESOLVE.value = "approved")
 
 #define K(x) SCPB__OP__BODY_##x
 
@@ -1006,6 +1131,50 @@ static const rule_case rule_cases[] = {
      "resolve.value: missing"},
     {"resolve status", K(RESOLVE), resolve_status, 0, NULL},
     {"resolve status ignores value", K(RESOLVE), resolve_status_any_value, 0, NULL},
+
+    {"finding under rules 2", K(FINDING_CREATE), finding_rules_2, 0, NULL},
+    {"finding rules 1", K(FINDING_CREATE), finding_rules_1, BAD_FIELD,
+     "finding_create.rules: 1 outside [2, 2]"},
+    {"finding rules 3", K(FINDING_CREATE), finding_rules_3, BAD_FIELD, "finding_create.rules"},
+    {"notice without unit", K(NOTICE), notice_no_unit, MALFORMED, "notice.responsible: missing"},
+    {"notice without deadline", K(NOTICE), notice_no_deadline, MALFORMED,
+     "notice.deadline_day: missing"},
+    {"notice unit 15 bytes", K(NOTICE), notice_unit_short, BAD_FIELD, "notice.responsible"},
+    {"plan without a person", K(PLAN), plan_no_person, MALFORMED,
+     "plan.person_user: missing: the responsible person is an enrolled user, or a name and a "
+     "phone number"},
+    {"plan name without phone", K(PLAN), plan_name_no_phone, MALFORMED, "plan.person_user"},
+    {"plan by a user", K(PLAN), plan_user_person, 0, NULL},
+    {"plan phone too long", K(PLAN), plan_phone_long, BAD_FIELD, "plan.person_phone: longer"},
+    {"plan without measures", K(PLAN), plan_no_measures, MALFORMED, "plan.measures: missing"},
+    {"plan funds -1", K(PLAN), plan_funds_negative, BAD_FIELD, "plan.funds_cents"},
+    {"plan funds too large", K(PLAN), plan_funds_over, BAD_FIELD, "plan.funds_cents"},
+    {"general plan", K(PLAN), plan_general, 0, NULL},
+    {"plan funds source empty", K(PLAN), plan_source_empty, BAD_FIELD,
+     "plan.funds_source: empty"},
+    {"return without reason", K(PLAN_RETURN), return_no_reason, MALFORMED,
+     "plan_return.reason: missing"},
+    {"return plan 16 bytes", K(PLAN_RETURN), return_plan_short, BAD_FIELD, "plan_return.plan"},
+    {"request reason empty", K(EXTENSION_REQUEST), request_no_reason, BAD_FIELD,
+     "extension_request.reason: empty"},
+    {"request without date", K(EXTENSION_REQUEST), request_no_day, MALFORMED,
+     "extension_request.deadline_day: missing"},
+    {"decision neither way", K(EXTENSION_DECISION), decision_no_approve, MALFORMED,
+     "extension_decision.approve: missing"},
+    {"rejection without reason", K(EXTENSION_DECISION), reject_no_reason, MALFORMED,
+     "extension_decision.reason: missing"},
+    {"approval without reason", K(EXTENSION_DECISION), approve_no_reason, 0, NULL},
+    {"deadline change without reason", K(DEADLINE_CHANGE), change_no_reason, MALFORMED,
+     "deadline_change.reason: missing"},
+    {"deadline change without date", K(DEADLINE_CHANGE), change_no_day, MALFORMED,
+     "deadline_change.deadline_day: missing"},
+    {"policy of 0 days", K(ORG_POLICY), policy_zero, BAD_FIELD,
+     "org_policy.general_days: 0 outside [1, 3650]"},
+    {"policy past ten years", K(ORG_POLICY), policy_too_long, BAD_FIELD, "org_policy.plan_days"},
+    {"policy that sets nothing", K(ORG_POLICY), policy_empty, 0, NULL},
+    {"edit the plan", K(FIELD_EDIT), edit_plan, BAD_FIELD, "field_edit.field: plan is not"},
+    {"resolve an extension", K(RESOLVE), resolve_extension, BAD_FIELD,
+     "resolve.field: extension conflicts are settled by a new decision"},
 };
 
 START_TEST(structural_rules)
@@ -1609,6 +1778,14 @@ START_TEST(kind_tables)
         {K(NOTE), 0, false},
         {K(VOID_RECORD), 0, false},
         {K(RESOLVE), 0, false},
+        {K(NOTICE), SCPB__ENTITY_TYPE__ENTITY_FINDING, false},
+        {K(SIGN_FOR), SCPB__ENTITY_TYPE__ENTITY_FINDING, false},
+        {K(PLAN), SCPB__ENTITY_TYPE__ENTITY_FINDING, false},
+        {K(PLAN_RETURN), SCPB__ENTITY_TYPE__ENTITY_FINDING, false},
+        {K(EXTENSION_REQUEST), SCPB__ENTITY_TYPE__ENTITY_FINDING, false},
+        {K(EXTENSION_DECISION), SCPB__ENTITY_TYPE__ENTITY_FINDING, false},
+        {K(DEADLINE_CHANGE), SCPB__ENTITY_TYPE__ENTITY_FINDING, false},
+        {K(ORG_POLICY), SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, false},
     };
     ck_assert_uint_eq(sizeof want / sizeof want[0], sc_names_op_kind.n);
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {

@@ -52,7 +52,7 @@ static sc_status people_user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_
     return SC_ERR_NOT_FOUND;
 }
 
-static const sc_users PEOPLE_USERS = {people_user_of, &PEOPLE};
+static const sc_users PEOPLE_USERS = {.user_of = people_user_of, .ctx = &PEOPLE};
 
 /* Device d was enrolled for user number u. */
 static void enrolled_for(const sco_device *d, uint8_t u)

@@ -33,6 +33,8 @@ static const struct {
     {"field", &sc_names_field, &scpb__field__descriptor},
     {"finding_status", &sc_names_finding_status, &scpb__finding_status__descriptor},
     {"inspection_status", &sc_names_inspection_status, &scpb__inspection_status__descriptor},
+    {"extension_status", &sc_names_extension_status, &scpb__extension_status__descriptor},
+    {"deadline_cause", &sc_names_deadline_cause, &scpb__deadline_cause__descriptor},
     {"reason", &sc_names_reason, &scpb__reason__descriptor},
     {"op_status", &sc_names_op_status, &scpb__op_status__descriptor},
 };
@@ -99,7 +101,7 @@ START_TEST(op_kinds_named_by_oneof_field)
         ck_assert_int_eq(back, (int)f->id);
         named++;
     }
-    ck_assert_uint_eq(named, 21);
+    ck_assert_uint_eq(named, 29);
     ck_assert_uint_eq(sc_names_op_kind.n, named);
     ck_assert_ptr_null(sc_name_of(&sc_names_op_kind, SCPB__OP__BODY__NOT_SET));
 }

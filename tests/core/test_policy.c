@@ -23,6 +23,7 @@ static const char *const allowed[] = {
     "admin assignment_create assignment",
     "admin note assignment",
     "admin void assignment",
+    "admin org_policy org_unit",
 
     "supervisor assignment_create assignment",
     "supervisor inspection_open inspection",
@@ -44,6 +45,11 @@ static const char *const allowed[] = {
     "supervisor void finding",
     "supervisor resolve inspection",
     "supervisor resolve finding",
+    "supervisor notice finding",
+    "supervisor plan finding",
+    "supervisor plan_return finding",
+    "supervisor extension_decision finding",
+    "supervisor deadline_change finding",
 
     "inspector inspection_open inspection",
     "inspector item_result inspection",
@@ -59,10 +65,14 @@ static const char *const allowed[] = {
     "inspector note finding",
     "inspector void inspection",
     "inspector void finding",
+    "inspector notice finding",
 
     "responsible rectification_report finding",
     "responsible photo_attach finding",
     "responsible note finding",
+    "responsible sign_for finding",
+    "responsible plan finding",
+    "responsible extension_request finding",
 };
 
 #define N_ALLOWED (sizeof allowed / sizeof allowed[0])
@@ -94,7 +104,7 @@ START_TEST(whole_table)
 {
     /* Every kind, plus NOT_SET and an unknown one; every type and role,
      * plus UNSPECIFIED and values past the end. */
-    int kinds[32];
+    int kinds[64];
     size_t nk = 0;
     for (size_t i = 0; i < sc_names_op_kind.n; i++)
         kinds[nk++] = sc_names_op_kind.v[i].value;

@@ -42,7 +42,7 @@ static void fold_hash(const sc_env *env, sc_fold_input *in, size_t n, uint8_t ou
 {
     sc_fold_out fo;
     sc_err err;
-    static const sc_users users = {user_of, NULL};
+    static const sc_users users = {.user_of = user_of, .ctx = NULL};
     *ok = sc_fold(env, &users, in, n, &fo, &err) == SC_OK;
     if (!*ok)
         return;
