@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "core/governance.h"
 #include "core/ids.h"
 
 #define E_(x) SCPB__ENTITY_TYPE__ENTITY_##x
@@ -261,7 +262,8 @@ void og_cycle(og_device *d, const og_world *w, og_stream *out)
         ProtobufCBinaryData ev = {SC_HASH_LEN, photos[0]};
         sc_uuid7_new(bn_env(), fnd[f].id);
         b.has_inspection = b.has_target = b.has_grade = b.has_deadline_day = true;
-        b.has_responsible = b.has_source = true;
+        b.has_responsible = b.has_source = b.has_rules = true;
+        b.rules = SC_GOV_RULES;
         b.inspection = (ProtobufCBinaryData){SC_ID_LEN, insp.id};
         b.target = (ProtobufCBinaryData){SC_ID_LEN, (uint8_t *)target};
         b.item_code = (char *)items[6 + f].code;
@@ -285,6 +287,17 @@ void og_cycle(og_device *d, const og_world *w, og_stream *out)
     photo(&c, &insp, E_(INSPECTION), photos[1], "小区东门出入口全景");
     photo(&c, &fnd[0], E_(FINDING), photos[0], "整改前：消防通道停放车辆");
     photo(&c, &fnd[1], E_(FINDING), photos[2], "问题点位近景");
+    /* The notices (限期整改通知) the submission carries: the unit and deadline raised with. */
+    for (int f = 1; f < 3; f++) {
+        Scpb__Op op = SCPB__OP__INIT;
+        Scpb__Notice b = SCPB__NOTICE__INIT;
+        b.has_responsible = b.has_deadline_day = true;
+        b.responsible = (ProtobufCBinaryData){SC_ID_LEN, (uint8_t *)w->responsible};
+        b.deadline_day = (int32_t)(c.now / 86400000) + 7;
+        op.body_case = K_(NOTICE);
+        op.notice = &b;
+        seal(&c, &fnd[f], E_(FINDING), &op);
+    }
     {
         Scpb__Op op = SCPB__OP__INIT;
         Scpb__InspectionSubmit b = SCPB__INSPECTION_SUBMIT__INIT;

@@ -271,16 +271,19 @@ else
   sc inspector sync
   gas_on wuye supervisor
 
-  say "The property company has the pipe inspected and reports again; this time the revisit passes (verified)."
+  say "The property company has the pipe inspected and reports again; this time the revisit passes." \
+      "For a major hazard it is an acceptance (验收): the street's inspector is of an org unit above the" \
+      "property company, which reported the work."
   png "$photos/certificate.png" "inspection certificate"
   sc wuye rectify "$GAS" --note "已委托检验并取得合格报告" --photo "$photos/certificate.png"
   sc wuye sync
   sc inspector sync
-  sc inspector revisit "$GAS" --result rectified --note "复查合格"
+  sc inspector revisit "$GAS" --result rectified --acceptance --note "验收合格"
   sc inspector sync
 
-  say "$SUPERVISOR finds it in the review queue and closes it (销号). A major hazard may be closed" \
-      "only after a verifying revisit by someone other than the reporting unit, as here."
+  say "$SUPERVISOR finds it in the review queue and closes it (销号). A major hazard is closed only" \
+      "after an acceptance by the level above, and by a third person: neither the reporter nor the" \
+      "acceptor, as here."
   sc supervisor sync
   scj supervisor '[.awaiting_closure[].description]' review
   sc supervisor close "$GAS" --note "销号"
@@ -304,7 +307,7 @@ else
     sc wuye rectify "$GAS" --note "更换全部接口"
     quietly wuye sync >/dev/null
     quietly inspector sync >/dev/null
-    sc inspector revisit "$GAS" --result rectified
+    sc inspector revisit "$GAS" --result rectified --acceptance
     quietly inspector sync >/dev/null
     for who in supervisor inspector2; do quietly "$who" sync >/dev/null; done
     sc supervisor close "$GAS" --note "销号"

@@ -25,13 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "spotcheck.h"
 
-enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOTFOUND = 3, EXIT_NETWORK = 4, EXIT_VERIFY = 5,
-       EXIT_LOCAL = 6 };
-
-#define MAX_ARGS 64
-#define MAX_REPEAT 64
 /* Proven ops `spotcheck outbox` lists without --all: the latest sync's, for most tablets. */
 #define OUTBOX_PROVEN_SHOWN 20
 
@@ -57,44 +53,26 @@ static const char usage_text[] =
     "              [--category C] [--location T]\n"
     "  photo add ENTITY FILE [--caption T]\n"
     "  rectify FINDING --note T [--measures T] [--photo FILE]...\n"
-    "  revisit FINDING --result rectified|not_rectified [--note T] [--look-back] [--photo FILE]...\n"
+    "  revisit FINDING --result rectified|not_rectified [--note T] [--look-back] [--acceptance]\n"
+    "          [--photo FILE]...\n"
     "  close FINDING [--note T] | reopen FINDING --reason T | void ID --reason T\n"
     "  note ENTITY --text T\n"
     "  show ID | list checks|findings|assignments [--status S] [--overdue] [--target CODE]\n"
     "       [--assignment ID] [--include-voided]\n"
     "  review | conflicts | resolve ID --field F [--value V] [--item CODE]\n"
+    "rectification governance (spotcheck COMMAND --help says more):\n"
+    "  notice FINDING [--responsible ORG] [--deadline D] | sign-for FINDING [--note T]\n"
+    "  plan FINDING --measures T (--person LOGIN | --person-name N --person-phone P)\n"
+    "       [--funds AMOUNT --funds-source T --interim T --lead-official NAME]\n"
+    "  plan-return FINDING --reason T | deadline FINDING --deadline D --reason T\n"
+    "  extension request FINDING --deadline D --reason T | extension approve|reject FINDING\n"
     "\n"
     "--db defaults to $SPOTCHECK_DB.  --cacert, --capath and --pin given to enroll or\n"
     "server set-url are remembered by the replica; given to other commands they apply to\n"
     "that run.  Exit codes: 0 ok, 1 refused/invalid, 2 usage, 3 not found, 4 network,\n"
     "5 verification failure, 6 local storage or file.\n";
 
-typedef struct cli {
-    const char *db;
-    int json;
-    const char *pass_env;
-    sc_net_options net; /* --cacert, --capath, --pin, --proxy */
-    bool net_set;       /* one of them was given */
-    sc_client *c;
-} cli;
-
 /* ---- argument parsing ---- */
-
-typedef struct optspec {
-    const char *name;  /* "--target" */
-    int kind;          /* 0 flag, 1 value, 2 repeated value */
-} optspec;
-
-typedef struct parsed {
-    const char *pos[MAX_ARGS];
-    int npos;
-    const char *val[MAX_ARGS];    /* by spec index */
-    int set[MAX_ARGS];
-    const char *rep[MAX_REPEAT];  /* values of the (one) repeated option */
-    int nrep;
-} parsed;
-
-static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
 
 /*
  * Whether --json was given, for usage errors found before the command runs.
@@ -103,7 +81,7 @@ static int usage_error(const char *fmt, const char *arg) __attribute__((format(p
 static int json_mode;
 
 /* fmt is always a literal with one %s; the attribute lets the compiler check the callers. */
-static int usage_error(const char *fmt, const char *arg)
+int usage_error(const char *fmt, const char *arg)
 {
     char msg[512], line[1024];
     snprintf(msg, sizeof msg, "%s", fmt);
@@ -172,7 +150,7 @@ static int unknown_option(const char *arg, const optspec *spec, int nspec)
     return usage_error("%s", msg);
 }
 
-static int parse(int argc, char **argv, const optspec *spec, int nspec, int maxpos, parsed *p)
+int parse(int argc, char **argv, const optspec *spec, int nspec, int maxpos, parsed *p)
 {
     memset(p, 0, sizeof *p);
     for (int i = 0; i < argc; i++) {
@@ -213,7 +191,7 @@ static int parse(int argc, char **argv, const optspec *spec, int nspec, int maxp
     return 0;
 }
 
-static const char *opt(const parsed *p, const optspec *spec, int nspec, const char *name)
+const char *opt(const parsed *p, const optspec *spec, int nspec, const char *name)
 {
     for (int s = 0; s < nspec; s++)
         if (strcmp(spec[s].name, name) == 0)
@@ -221,15 +199,7 @@ static const char *opt(const parsed *p, const optspec *spec, int nspec, const ch
     return NULL;
 }
 
-#define OPT(name) opt(&p, spec, (int)(sizeof spec / sizeof spec[0]), name)
-#define PARSE(maxpos)                                                                              \
-    do {                                                                                           \
-        int prc_ = parse(argc, argv, spec, (int)(sizeof spec / sizeof spec[0]), maxpos, &p);       \
-        if (prc_)                                                                                  \
-            return prc_;                                                                           \
-    } while (0)
-
-static int need(const char *v, const char *what)
+int need(const char *v, const char *what)
 {
     if (!v || !*v)
         return usage_error("%s is required", what);
@@ -306,7 +276,7 @@ static int report_error(cli *k, sc_status s, const char *msg, const char *reason
 }
 
 /* A failure as the handle tells it (fallback when it has no message). */
-static int fail(cli *k, sc_status s, const char *fallback)
+int fail(cli *k, sc_status s, const char *fallback)
 {
     const char *msg = k->c ? sc_client_errmsg(k->c) : "";
     if (!msg || !*msg)
@@ -611,7 +581,7 @@ static int emit(cli *k, char *text, void (*human)(const json_t *))
 }
 
 /* A small JSON result made here. */
-static int emit_pack(cli *k, json_t *o, const char *human_line)
+int emit_pack(cli *k, json_t *o, const char *human_line)
 {
     if (!o)
         return fail(k, SC_ERR_NOMEM, "out of memory");
@@ -625,7 +595,7 @@ static int emit_pack(cli *k, json_t *o, const char *human_line)
     return 0;
 }
 
-static int done_id(cli *k, sc_status s, const char *id, const char *what)
+int done_id(cli *k, sc_status s, const char *id, const char *what)
 {
     if (s != SC_OK)
         return fail(k, s, NULL);
@@ -1153,16 +1123,19 @@ static int cmd_rectify(cli *k, int argc, char **argv)
 
 static int cmd_revisit(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--result", 1}, {"--note", 1}, {"--look-back", 0}, {"--photo", 2}};
+    static const optspec spec[] = {
+        {"--result", 1}, {"--note", 1}, {"--look-back", 0}, {"--acceptance", 0}, {"--photo", 2}};
     parsed p;
     PARSE(1);
     int rc;
     if ((rc = need(p.pos[0], "FINDING")) || (rc = need(OPT("--result"), "--result")))
         return rc;
+    unsigned flags = (OPT("--look-back") ? SC_REVISIT_LOOK_BACK : 0) |
+                     (OPT("--acceptance") ? SC_REVISIT_ACCEPTANCE : 0);
     return done_id(k,
-                   sc_revisit(k->c, p.pos[0], OPT("--result"), OPT("--note"),
-                              OPT("--look-back") != NULL, p.rep, (size_t)p.nrep),
-                   p.pos[0], "revisited");
+                   sc_revisit_v2(k->c, p.pos[0], OPT("--result"), OPT("--note"), flags, p.rep,
+                                 (size_t)p.nrep),
+                   p.pos[0], OPT("--acceptance") ? "accepted (验收)" : "revisited");
 }
 
 static int cmd_simple(cli *k, const char *cmd, int argc, char **argv)
@@ -1346,7 +1319,9 @@ static int parse_globals(cli *k, int argc, char **argv, char **rest, int cap, in
             return print_version();
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage_text, stdout);
+            /* After a command that has its own help, that help. */
+            const char *own = *nrest > 0 ? gov_help(rest[0]) : NULL;
+            fputs(own ? own : usage_text, stdout);
             *finished = true;
             return 0;
         }
@@ -1396,6 +1371,7 @@ int main(int argc, char **argv)
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         ok = ok || strcmp(known[i], cmd) == 0;
+    ok = ok || gov_is_command(cmd);
     if (!ok)
         return usage_error("unknown command \"%s\"", cmd);
     /* A bundle is checked without a replica: none is opened, none is made. */
@@ -1459,6 +1435,8 @@ int main(int argc, char **argv)
         rc = cmd_server(&k, n, args);
     else if (strcmp(cmd, "outbox") == 0)
         rc = cmd_outbox(&k, n, args);
+    else if (gov_is_command(cmd))
+        rc = gov_command(&k, cmd, n, args);
     else
         rc = cmd_query(&k, cmd, n, args);
     sc_client_close(k.c);

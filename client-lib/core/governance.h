@@ -113,17 +113,17 @@ bool sc_gov_days_valid(int64_t days);
 
 /* The flags of a finding on day `today` under policy p (docs/data-model.md §4). */
 typedef struct sc_gov_flags {
-    bool notice;             /* a notice was issued */
-    int32_t notice_day;      /* its day (UTC) */
+    bool notice;        /* a notice was issued */
+    int32_t notice_day; /* its day (UTC) */
     bool signed_for;
-    bool sign_for_late;      /* notice issued, not signed for, today past the sign-for period */
-    int32_t sign_for_due;    /* the last day to sign for */
-    bool plan_due_applies;   /* a major hazard with a notice and no plan standing */
-    int32_t plan_due;        /* the last day to file one */
-    bool plan_late;          /* ... and today is past it */
+    bool sign_for_late;    /* notice issued, not signed for, today past the sign-for period */
+    int32_t sign_for_due;  /* the last day to sign for */
+    bool plan_due_applies; /* a major hazard with a notice and no plan standing */
+    int32_t plan_due;      /* the last day to file one */
+    bool plan_late;        /* ... and today is past it */
     unsigned extensions_pending;
-    int32_t overdue_days;    /* days past the deadline in force on each day, up to today or the
-                                closure in effect */
+    int32_t overdue_days; /* days past the deadline in force on each day, up to today or the
+                             closure in effect */
 } sc_gov_flags;
 
 /*

@@ -670,9 +670,8 @@ void mg_gov_state(fold *f, Scpb__EntityState *st, Scpb__FindingState *s)
 {
     const Scpb__FindingCreate *c = mg_op(f, f->create)->finding_create;
     bool rules = c->has_rules && c->rules >= SC_GOV_RULES;
-    if (!rules && f->nnotices + f->nsignfors + f->nplans + f->nreturns + f->nrequests +
-                          f->ndecisions ==
-                      0)
+    if (!rules &&
+        f->nnotices + f->nsignfors + f->nplans + f->nreturns + f->nrequests + f->ndecisions == 0)
         return; /* the earlier rules, untouched: the state is as it always was */
     Scpb__GovernanceState *g = mg_new_msg(f, sizeof *g, init_gov);
     if (!g)

@@ -419,6 +419,124 @@ sc_status sc_resolve(sc_client *c, const char *entity, const char *field, const 
                      const char *item);
 
 /* ---------------------------------------------------------------------
+ * Rectification governance (docs/data-model.md §4): what the work plans
+ * run around a finding.  The inspector's notice (限期整改通知) names the
+ * responsible unit and the deadline; the unit signs for it (签收) and
+ * files its plan (整改方案), which a supervisor may send back; the unit
+ * asks for a later deadline (延期) and a supervisor approves or rejects it;
+ * a supervisor may change a deadline stating a reason; a major hazard is
+ * closed only after an acceptance (验收) by a user of an org unit above the
+ * responsible one, and its reporter, acceptor and closer are three
+ * different users.  Each call makes one signed op, judged by the fold like
+ * every recording call (SC_ERR_INVALID_TRANSITION with the fold's reason);
+ * the role table decides who may (SC_ERR_FORBIDDEN).
+ *
+ * sc_check_submit issues the notice of every finding of the inspection
+ * that is not fixed on the spot and has none; sc_finding_add of a finding
+ * without an inspection issues its notice at once.  A general finding
+ * without a responsible unit or deadline takes the defaults (the target's
+ * org unit; today plus the register's period for the target's org unit),
+ * and sc_show says they were defaulted; a major hazard without them is
+ * refused (SC_ERR_INVALID_TRANSITION naming what is missing), and nothing
+ * is recorded.  Findings are made under the rules these calls follow
+ * (core/governance.h, SC_GOV_RULES).
+ * ------------------------------------------------------------------- */
+
+/*
+ * Issue the notice of a finding that has none.  responsible (org code or
+ * id) and deadline ("YYYY-MM-DD"): NULL takes the finding's own value,
+ * else the default (general findings only).  note may be NULL.
+ * Inspectors and supervisors.
+ */
+sc_status sc_notice(sc_client *c, const char *finding, const char *responsible,
+                    const char *deadline, const char *note);
+
+/*
+ * The responsible unit signs for the notice (签收); once per notice.  A
+ * user of the responsible role acts for the finding's responsible unit
+ * (their org unit is it or above it): else SC_ERR_FORBIDDEN.  note may be
+ * NULL.
+ */
+sc_status sc_sign_for(sc_client *c, const char *finding, const char *note);
+
+/* The version of sc_plan_params this header describes. */
+#define SC_PLAN_PARAMS_VERSION 1
+
+/* A rectification plan (整改方案).  Strings are borrowed for the call; NULL: not given. */
+typedef struct sc_plan_params {
+    int version;              /* SC_PLAN_PARAMS_VERSION */
+    const char *person;       /* the responsible person: a login or user id of the register... */
+    const char *person_name;  /* ...or a name and a phone number */
+    const char *person_phone;
+    const char *measures;     /* required */
+    /* A major hazard's plan gives all four (000 L43, L699; 004 L23; 002 L123): */
+    const char *funds;         /* amount, "12000" or "12000.50" */
+    const char *funds_source;  /* where the money comes from */
+    const char *interim;       /* the interim controls or contingency plan while it is open */
+    const char *lead_official; /* 牵头领导 */
+} sc_plan_params;
+
+/*
+ * File the responsible unit's plan, answering the notice; a later plan
+ * replaces it (a revision, or the answer to a plan sent back).  Responsible
+ * users (for their unit, as sc_sign_for) and supervisors (for a unit that
+ * reports on paper).  A major hazard's plan missing any of the four is
+ * SC_ERR_INVALID_TRANSITION naming each ("a major hazard's plan needs the
+ * funds amount and the lead official (牵头领导)").  out_op (may be NULL):
+ * SC_HASH_HEX_LEN bytes, the plan's op id.
+ */
+sc_status sc_plan(sc_client *c, const char *finding, const sc_plan_params *p,
+                  char out_op[SC_HASH_HEX_LEN]);
+
+/*
+ * A supervisor sends a plan back (退回) with a reason (required).  plan:
+ * the plan's op id (64 hex), NULL for the plan in effect; only the plan in
+ * effect can be sent back.
+ */
+sc_status sc_plan_return(sc_client *c, const char *finding, const char *plan, const char *reason);
+
+/*
+ * The responsible unit asks for a later deadline (延期): deadline
+ * "YYYY-MM-DD" after the one in force, and a reason (both required); one
+ * request pending at a time.  The deadline moves only when a supervisor
+ * approves.  out_op (may be NULL): SC_HASH_HEX_LEN bytes, the request's op id.
+ */
+sc_status sc_extension_request(sc_client *c, const char *finding, const char *deadline,
+                               const char *reason, char out_op[SC_HASH_HEX_LEN]);
+
+/*
+ * A supervisor approves (approve nonzero) or rejects an extension request:
+ * request is its op id, NULL for the one pending.  A rejection states its
+ * reason; an approval may (reason may be NULL).  Whoever asked never
+ * decides, on any device.  A rejection beats an approval made concurrently
+ * with it (an extension conflict until a later decision settles it).
+ */
+sc_status sc_extension_decide(sc_client *c, const char *finding, const char *request, int approve,
+                              const char *reason);
+
+/*
+ * After the notice, the one other way a deadline moves: a supervisor's
+ * change to "YYYY-MM-DD", stating its reason (both required).  Before the
+ * notice the deadline is a field of the finding (sc_finding_set).
+ */
+sc_status sc_deadline_change(sc_client *c, const char *finding, const char *deadline,
+                             const char *reason);
+
+/* sc_revisit_v2's flags. */
+#define SC_REVISIT_LOOK_BACK 1u  /* a look-back (回头看) */
+#define SC_REVISIT_ACCEPTANCE 2u /* an acceptance (验收) of a major hazard, by the level above */
+
+/*
+ * sc_revisit with flags (0: as sc_revisit with look_back 0).  An
+ * acceptance is made by a user of an org unit above the finding's
+ * responsible unit who did not report its rectification; a rectified
+ * acceptance verifies the finding anew, and a major hazard closes only on
+ * one, by yet another user.  SC_ERR_INVALID_ARG for an unknown flag.
+ */
+sc_status sc_revisit_v2(sc_client *c, const char *finding, const char *result, const char *note,
+                        unsigned flags, const char *const *photos, size_t n_photos);
+
+/* ---------------------------------------------------------------------
  * Queries.  Results are JSON text (UTF-8, one object) in *json, freed with
  * sc_json_free.  Finding status is one of "open", "submitted",
  * "verified", "closed"; "overdue" uses today from the handle's clock (UTC

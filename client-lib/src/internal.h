@@ -28,14 +28,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #include "core/codec.h"
 #include "core/env.h"
+#include "core/governance.h"
 #include "core/hlc.h"
 #include "core/ids.h"
 #include "core/keys.h"
 #include "core/limits.h"
 #include "core/merge.h"
+#include "core/names.h"
 #include "core/status.h"
 #include "spotcheck.h"
 #include "state.pb-c.h"
@@ -515,7 +518,55 @@ sc_status sv_url_normalize(sc_client *c, const char *url, char *out, size_t cap)
  */
 sc_status vf_replica_hash(sc_client *c, uint8_t out[SC_HASH_LEN], uint64_t *count);
 
-/* ---- query.c helpers shared with sync.c ---- */
+/* ---- record.c: the parts of recording governance.c shares ---- */
+/* Begin an action (identity, key, transaction); end it (commit on SC_OK, else roll back). */
+sc_status rc_act_begin(sc_client *c);
+sc_status rc_act_end(sc_client *c, sc_status s);
+/* The role policy for one op kind on one entity type (SC_ERR_FORBIDDEN saying who may not). */
+sc_status rc_check_policy(sc_client *c, Scpb__Op__BodyCase kind, Scpb__EntityType type);
+/* Make, judge and store one op whose entity, type and body are set; op_id (may be NULL) out. */
+sc_status rc_make_op(sc_client *c, Scpb__Op *op, uint8_t op_id[SC_HASH_LEN]);
+void rc_op_init(Scpb__Op *op, const uint8_t entity[SC_ID_LEN], Scpb__EntityType type);
+/* "YYYY-MM-DD" into days, or a BAD_FIELD failure naming what. */
+sc_status rc_parse_day(sc_client *c, const char *what, const char *text, int32_t *out);
+/* 32 hex digits into an id, or a NOT_FOUND failure naming what. */
+sc_status rc_parse_entity_id(sc_client *c, const char *text, const char *what,
+                             uint8_t out[SC_ID_LEN]);
+
+/* ---- governance.c: rectification governance (docs/data-model.md §4) ---- */
+/*
+ * Issue the notice (限期整改通知) of finding id when it needs one and has
+ * none: not fixed on the spot, not voided.  Its responsible unit and
+ * deadline are the finding's; a general finding lacking them takes the
+ * defaults (the target's org unit; today plus the policy's period), and a
+ * major hazard lacking them is refused, naming what is missing.  Inside
+ * the caller's action.
+ */
+sc_status gv_issue_notice(sc_client *c, const uint8_t id[SC_ID_LEN]);
+/* gv_issue_notice for every finding of inspection check (at its submission). */
+sc_status gv_issue_notices(sc_client *c, const uint8_t check[SC_ID_LEN]);
+/* The register's policy in force for org unit org, as the replica knows the org units. */
+sc_status gv_policy_for(sc_client *c, const uint8_t org[SC_ID_LEN], sc_gov_policy *out);
+
+/* ---- query.c helpers shared with sync.c and query_gov.c ---- */
+/* JSON values: lowercase hex; hex or null; an enum's name or null; a string or null; a day. */
+json_t *qr_jhex(const uint8_t *p, size_t len);
+json_t *qr_jbin(const ProtobufCBinaryData *b, protobuf_c_boolean has);
+json_t *qr_jname(const sc_names *t, int v);
+json_t *qr_jstr(const char *s);
+json_t *qr_jday(int32_t day, bool has);
+/* A referenced entity's code (target, org unit, score sheet), else its hex id; null when absent. */
+json_t *qr_jref(sc_client *c, const ProtobufCBinaryData *b, protobuf_c_boolean has);
+/* Today (UTC day) by the handle's clock. */
+int32_t qr_today(sc_client *c);
+/* The governance part of a finding's list item (flags) and of its show (everything). */
+void gq_item(sc_client *c, const Scpb__EntityState *st, json_t *item);
+void gq_show(sc_client *c, const Scpb__EntityState *st, json_t *o);
+/* Device keys the governance part names, for the show's people. */
+sc_status gq_name_keys(sc_client *c, const Scpb__EntityState *st,
+                       sc_status (*name)(sc_client *c, json_t *people,
+                                         const ProtobufCBinaryData *key, bool has),
+                       json_t *people);
 /* Conflicts across all entities. */
 sc_status qr_conflict_count(sc_client *c, int64_t *out);
 

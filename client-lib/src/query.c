@@ -70,6 +70,43 @@ static json_t *jref(sc_client *c, const ProtobufCBinaryData *b, protobuf_c_boole
     return out ? out : jhex(b->data, b->len);
 }
 
+/* ---- shared with query_gov.c and sync.c (internal.h) ---- */
+
+json_t *qr_jhex(const uint8_t *p, size_t len)
+{
+    return jhex(p, len);
+}
+
+json_t *qr_jbin(const ProtobufCBinaryData *b, protobuf_c_boolean has)
+{
+    return jbin(b, has);
+}
+
+json_t *qr_jname(const sc_names *t, int v)
+{
+    return jname(t, v);
+}
+
+json_t *qr_jstr(const char *s)
+{
+    return jstr(s);
+}
+
+json_t *qr_jday(int32_t day, bool has)
+{
+    return jday(day, has);
+}
+
+json_t *qr_jref(sc_client *c, const ProtobufCBinaryData *b, protobuf_c_boolean has)
+{
+    return jref(c, b, has);
+}
+
+int32_t qr_today(sc_client *c)
+{
+    return today(c);
+}
+
 /* A conflict's value as the field itself shows it: an org unit by its code. */
 static json_t *conflict_value(sc_client *c, int field, const char *v)
 {
@@ -121,7 +158,7 @@ static json_t *finding_item(sc_client *c, const Scpb__EntityState *st)
     const Scpb__FindingState *f = rp_finding(st);
     if (!f)
         return NULL;
-    return json_pack(
+    json_t *item = json_pack(
         "{s:o,s:o,s:b,s:i,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:i,s:b,s:o}", "id",
         jhex(st->id.data, st->id.len), "status", jname(&sc_names_finding_status, f->status),
         "overdue", sc_finding_overdue(st, today(c)), "reopen_count", (int)f->reopen_count,
@@ -133,6 +170,9 @@ static json_t *finding_item(sc_client *c, const Scpb__EntityState *st)
         jref(c, &f->responsible, f->has_responsible), "item", jstr(f->item_code),
         "fixed_on_spot", (int)f->fixed_on_spot, "conflicts", open_conflicts(st), "voided",
         (int)st->voided, "void_reason", jstr(st->void_reason));
+    if (item)
+        gq_item(c, st, item);
+    return item;
 }
 
 typedef struct scored {
@@ -567,6 +607,7 @@ static void show_finding(sc_client *c, json_t *o, const Scpb__EntityState *st)
     json_object_set_new(o, "reported_by", jbin(&f->reported_by, f->has_reported_by));
     json_object_set_new(o, "verified_by", jbin(&f->verified_by, f->has_verified_by));
     json_object_set_new(o, "closed_by", jbin(&f->closed_by, f->has_closed_by));
+    gq_show(c, st, o);
 }
 
 static void show_inspection(sc_client *c, json_t *o, const Scpb__EntityState *st)
@@ -668,6 +709,8 @@ static sc_status name_keys(sc_client *c, json_t *people, const Scpb__EntityState
         s = name_key(c, people, &in->submitted_by, in->has_submitted_by);
     for (size_t i = 0; s == SC_OK && i < st->n_notes; i++)
         s = name_key(c, people, &st->notes[i]->author, true);
+    if (s == SC_OK && f)
+        s = gq_name_keys(c, st, name_key, people);
     return s;
 }
 
@@ -836,6 +879,7 @@ sc_status sc_outbox(sc_client *c, size_t proven_max, char **json)
 
 typedef struct queue {
     json_t *closure, *revisit, *overdue, *conflicts;
+    json_t *sign_for_late, *plan_late, *extensions; /* governance (query_gov.c's flags) */
     int64_t nconflicts;
 } queue;
 
@@ -862,6 +906,14 @@ static sc_status queue_visit(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN
             json_array_append_new(q->revisit, finding_item(c, st));
         if (sc_finding_overdue(st, today(c)))
             json_array_append_new(q->overdue, finding_item(c, st));
+        json_t *item = finding_item(c, st);
+        if (json_is_true(json_object_get(item, "sign_for_late")))
+            json_array_append(q->sign_for_late, item);
+        if (json_is_true(json_object_get(item, "plan_late")))
+            json_array_append(q->plan_late, item);
+        if (json_integer_value(json_object_get(item, "extensions_pending")) > 0)
+            json_array_append(q->extensions, item);
+        json_decref(item);
     }
     rp_state_free(c, st);
     return SC_OK;
@@ -880,10 +932,13 @@ sc_status sc_review(sc_client *c, char **json)
     if (!c || !json)
         return SC_ERR_INVALID_ARG;
     sc_err_clear(&c->err);
-    queue q = {json_array(), json_array(), json_array(), json_array(), 0};
+    queue q = {json_array(), json_array(), json_array(), json_array(),
+               json_array(), json_array(), json_array(), 0};
     sc_status s = st_entities_each(c, 0, false, queue_visit, &q);
-    json_t *o = json_pack("{s:o,s:o,s:o,s:o}", "awaiting_closure", q.closure, "awaiting_revisit",
-                          q.revisit, "overdue", q.overdue, "conflicts", q.conflicts);
+    json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "awaiting_closure", q.closure,
+                          "awaiting_revisit", q.revisit, "overdue", q.overdue, "conflicts",
+                          q.conflicts, "sign_for_late", q.sign_for_late, "plan_late", q.plan_late,
+                          "extension_requests", q.extensions);
     if (s != SC_OK) {
         json_decref(o);
         return s;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/date.h"
+#include "core/governance.h"
 #include "core/names.h"
 #include "core/opkind.h"
 #include "core/policy.h"
@@ -186,6 +187,44 @@ static sc_status parse_entity_id(sc_client *c, const char *text, const char *wha
         return cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_ENTITY,
                        "%s \"%s\" is not an id (32 hex digits)", what, text ? text : "");
     return SC_OK;
+}
+
+/* ---- what governance.c records through (internal.h) ---- */
+
+sc_status rc_act_begin(sc_client *c)
+{
+    return act_begin(c);
+}
+
+sc_status rc_act_end(sc_client *c, sc_status s)
+{
+    return act_end(c, s);
+}
+
+sc_status rc_check_policy(sc_client *c, Scpb__Op__BodyCase kind, Scpb__EntityType type)
+{
+    return check_policy(c, kind, type);
+}
+
+sc_status rc_make_op(sc_client *c, Scpb__Op *op, uint8_t op_id[SC_HASH_LEN])
+{
+    return make_op(c, op, op_id);
+}
+
+void rc_op_init(Scpb__Op *op, const uint8_t entity[SC_ID_LEN], Scpb__EntityType type)
+{
+    op_init(op, entity, type);
+}
+
+sc_status rc_parse_day(sc_client *c, const char *what, const char *text, int32_t *out)
+{
+    return parse_day(c, what, text, out);
+}
+
+sc_status rc_parse_entity_id(sc_client *c, const char *text, const char *what,
+                             uint8_t out[SC_ID_LEN])
+{
+    return parse_entity_id(c, text, what, out);
 }
 
 /* Find an item on a score sheet; NULL when absent. */
@@ -663,8 +702,10 @@ sc_status sc_check_submit(sc_client *c, const char *check, const char *remarks)
     submit_ctx x;
     memset(&x, 0, sizeof x);
     x.check = id;
+    /* The notices first (限期整改通知): the submission lists the heads they make. */
     if ((s = parse_entity_id(c, check, "inspection", id)) != SC_OK ||
         (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection", &st)) != SC_OK ||
+        (s = gv_issue_notices(c, id)) != SC_OK ||
         (s = st_entities_each(c, SCPB__ENTITY_TYPE__ENTITY_FINDING, false, submit_visit, &x)) !=
             SC_OK)
         goto done;
@@ -861,6 +902,8 @@ static sc_status finding_create(sc_client *c, const sc_finding_params *p, const 
     fc.evidence = ev;
     fc.has_source = true;
     fc.source = (Scpb__FindingSource)f->source;
+    fc.has_rules = true;
+    fc.rules = SC_GOV_RULES;
     op.body_case = SCPB__OP__BODY_FINDING_CREATE;
     op.finding_create = &fc;
     return make_op(c, &op, NULL);
@@ -900,6 +943,9 @@ sc_status sc_finding_add(sc_client *c, const sc_finding_params *p, char out_id[S
     if ((s = finding_create(c, p, &f, id, ev)) != SC_OK ||
         (s = attach_photos(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, ph, p->n_photos, NULL)) !=
             SC_OK)
+        goto done;
+    /* A finding without an inspection has no submission: its notice goes with it now. */
+    if (!p->check && (s = gv_issue_notice(c, id)) != SC_OK)
         goto done;
     if (out_id)
         cl_hex(id, SC_ID_LEN, out_id, SC_ID_HEX_LEN);
@@ -1039,6 +1085,16 @@ done:
 sc_status sc_revisit(sc_client *c, const char *finding, const char *result, const char *note,
                      int look_back, const char *const *photos, size_t n_photos)
 {
+    return sc_revisit_v2(c, finding, result, note, look_back ? SC_REVISIT_LOOK_BACK : 0, photos,
+                         n_photos);
+}
+
+sc_status sc_revisit_v2(sc_client *c, const char *finding, const char *result, const char *note,
+                        unsigned flags, const char *const *photos, size_t n_photos)
+{
+    if (c && (flags & ~(SC_REVISIT_LOOK_BACK | SC_REVISIT_ACCEPTANCE)))
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "sc_revisit_v2: unknown flags 0x%x",
+                       flags & ~(SC_REVISIT_LOOK_BACK | SC_REVISIT_ACCEPTANCE));
     sc_status s = act_begin(c);
     if (s != SC_OK)
         return s;
@@ -1047,6 +1103,7 @@ sc_status sc_revisit(sc_client *c, const char *finding, const char *result, cons
     ProtobufCBinaryData *ev = NULL;
     int res = 0;
     Scpb__EntityState *st = NULL;
+    bool look_back = flags & SC_REVISIT_LOOK_BACK, acceptance = flags & SC_REVISIT_ACCEPTANCE;
     if ((s = parse_entity_id(c, finding, "finding", id)) != SC_OK ||
         (s = parse_name(c, &sc_names_revisit, "revisit result", result, &res)) != SC_OK ||
         (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, "finding", &st)) != SC_OK ||
@@ -1062,8 +1119,10 @@ sc_status sc_revisit(sc_client *c, const char *finding, const char *result, cons
     rv.note = cs(note);
     rv.n_evidence = n_photos;
     rv.evidence = ev;
-    rv.has_look_back = look_back != 0;
-    rv.look_back = look_back != 0;
+    rv.has_look_back = look_back;
+    rv.look_back = look_back;
+    rv.has_acceptance = acceptance;
+    rv.acceptance = acceptance;
     op.body_case = SCPB__OP__BODY_REVISIT;
     op.revisit = &rv;
     s = make_op(c, &op, NULL);

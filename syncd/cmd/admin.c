@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "core/date.h"
+#include "core/governance.h"
 #include "core/ids.h"
 #include "core/names.h"
 #include "register/register.h"
@@ -213,6 +214,138 @@ static int cmd_org_add(sd_register *r, const char *data, const args *a)
         b.kind = (Scpb__OrgKind)k;
     }
     return submit(r, &op, id, "org add");
+}
+
+/* ---- the register's policy (core/governance.h): an org unit's periods ---- */
+
+/* sc_gov_policy_for's lookup over the register; the last state read is kept for its policy. */
+typedef struct policy_walk {
+    sd_register *r;
+    Scpb__EntityState *st;
+} policy_walk;
+
+static sc_status policy_lookup(void *ctx, const uint8_t id[SC_ID_LEN], sc_gov_org *out)
+{
+    policy_walk *w = ctx;
+    sd_state_free(w->st);
+    w->st = NULL;
+    sc_err err;
+    sc_err_clear(&err);
+    sc_status rc = sd_register_state(w->r, id, &w->st, &err);
+    if (rc != SC_OK)
+        return rc;
+    return sc_gov_org_from_state(w->st, out) ? SC_OK : SC_ERR_NOT_FOUND;
+}
+
+static json_t *policy_json(const Scpb__OrgPolicy *p, const sc_gov_policy *all)
+{
+    json_t *o = json_object();
+#define PERIOD(name)                                                                               \
+    json_object_set_new(o, #name, p ? (p->has_##name ? json_integer(p->name) : json_null())       \
+                                    : json_integer(all->name))
+    PERIOD(general_days);
+    PERIOD(major_days);
+    PERIOD(sign_for_days);
+    PERIOD(plan_days);
+#undef PERIOD
+    return o;
+}
+
+/*
+ * A period option: a whole number of days in range, or "inherit" (the org
+ * unit no longer sets it); false, with the message, for anything else.
+ */
+static bool period_opt(const args *a, const char *name, protobuf_c_boolean *has, int32_t *out)
+{
+    const char *v = opt(a, name);
+    if (!v)
+        return true;
+    if (strcmp(v, "inherit") == 0) {
+        *has = false;
+        *out = 0;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || !sc_gov_days_valid(n)) {
+        fprintf(stderr,
+                "syncd admin: --%s \"%s\" is not a number of days from %d to %d, or inherit\n",
+                name, v, SC_GOV_DAYS_MIN, SC_GOV_DAYS_MAX);
+        return false;
+    }
+    *has = true;
+    *out = (int32_t)n;
+    return true;
+}
+
+/*
+ * `org policy CODE [--general-days N|inherit] ...`: with periods, an
+ * OrgPolicy op setting them on the org unit (the periods not named keep
+ * what it set; "inherit" drops one); then, or with none, the policy in
+ * force there as JSON: what the org unit sets itself, and each period as
+ * its subtree has it, inherited from above or built in.
+ */
+static int cmd_org_policy(sd_register *r, const char *data, const args *a)
+{
+    (void)data;
+    if (a->nword != 3)
+        return USAGE_ERROR;
+    uint8_t id[SC_ID_LEN];
+    if (!lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, a->word[2], "org unit", id))
+        return 1;
+    Scpb__EntityState *st = NULL;
+    sc_err err;
+    sc_err_clear(&err);
+    if (sd_register_state(r, id, &st, &err) != SC_OK || !st->org)
+        return fail_err("org policy", &err);
+    Scpb__OrgPolicy b = SCPB__ORG_POLICY__INIT;
+    if (st->org->policy)
+        b = *st->org->policy;
+    b.base.n_unknown_fields = 0;
+    b.base.unknown_fields = NULL;
+    sd_state_free(st);
+    bool set = opt(a, "general-days") || opt(a, "major-days") || opt(a, "sign-for-days") ||
+               opt(a, "plan-days");
+    if (!period_opt(a, "general-days", &b.has_general_days, &b.general_days) ||
+        !period_opt(a, "major-days", &b.has_major_days, &b.major_days) ||
+        !period_opt(a, "sign-for-days", &b.has_sign_for_days, &b.sign_for_days) ||
+        !period_opt(a, "plan-days", &b.has_plan_days, &b.plan_days))
+        return 2;
+    if (set) {
+        Scpb__Op op;
+        scpb__op__init(&op);
+        op.has_entity = true;
+        op.entity.data = id;
+        op.entity.len = SC_ID_LEN;
+        op.has_entity_type = true;
+        op.entity_type = SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT;
+        op.body_case = SCPB__OP__BODY_ORG_POLICY;
+        op.org_policy = &b;
+        uint64_t idx = 0;
+        if (sd_register_admin_op(r, &op, &idx, &err) != SC_OK)
+            return fail_err("org policy", &err);
+    }
+    sc_gov_policy in_force;
+    policy_walk w = {r, NULL};
+    sc_status rc = sc_gov_policy_for(policy_lookup, &w, id, &in_force);
+    sd_state_free(w.st);
+    if (rc != SC_OK) {
+        fprintf(stderr, "syncd admin: org policy: cannot read the org units (%s)\n",
+                sc_strerror(rc));
+        return 1;
+    }
+    json_t *o = json_pack("{s:s,s:o,s:o}", "org", a->word[2], "own", policy_json(&b, NULL),
+                          "in_force", policy_json(NULL, &in_force));
+    char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+    json_decref(o);
+    if (!text) {
+        fprintf(stderr, "syncd admin: org policy: out of memory\n");
+        return 1;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
 }
 
 static int cmd_target_add(sd_register *r, const char *data, const args *a)
@@ -591,6 +724,12 @@ static const admin_cmd admin_cmds[] = {
      {"name", "parent", "level", "kind", NULL},
      false,
      cmd_org_add},
+    {"org policy",
+     "CODE [--general-days N] [--major-days N] [--sign-for-days N] [--plan-days N]\n"
+     "         (N: days, or inherit)",
+     {"general-days", "major-days", "sign-for-days", "plan-days", NULL},
+     false,
+     cmd_org_policy},
     {"target add",
      "CODE --name NAME --org CODE [--type TYPE] [--address TEXT]",
      {"name", "org", "type", "address", NULL},

@@ -67,10 +67,8 @@ static sc_status txn_parent_of(void *ctx, const uint8_t org[SC_ID_LEN], uint8_t 
 
 sc_users sd_txn_users(sd_txn *t)
 {
-    return (sc_users){.user_of = sd_txn_user_of,
-                      .ctx = t,
-                      .org_of = txn_org_of,
-                      .parent_of = txn_parent_of};
+    return (sc_users){
+        .user_of = sd_txn_user_of, .ctx = t, .org_of = txn_org_of, .parent_of = txn_parent_of};
 }
 
 /* ---- the finding an op is on ---- */
@@ -130,15 +128,13 @@ sc_status sd_refs_unit_act(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_
     if (rc != SC_OK)
         return sd_txn_fail(t, rc);
     if (!sd_orgtree_within(tree, f->responsible.data, a->p.org))
-        return sd_reject(res, R_(OUT_OF_SCOPE),
-                         "%s is for the responsible unit (%s): you speak for %s",
-                         k ? k->name : "op", org_code(t, f->responsible.data),
-                         org_code(t, a->p.org));
+        return sd_reject(
+            res, R_(OUT_OF_SCOPE), "%s is for the responsible unit (%s): you speak for %s",
+            k ? k->name : "op", org_code(t, f->responsible.data), org_code(t, a->p.org));
     return t->rc;
 }
 
-sc_status sd_refs_plan(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
-                       sd_result *res)
+sc_status sd_refs_plan(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e, sd_result *res)
 {
     const Scpb__RectificationPlan *p = op->plan;
     if (p->has_person_user &&

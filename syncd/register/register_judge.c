@@ -373,6 +373,13 @@ static sc_status refs_finding_create(sd_txn *t, const sd_actor *a, const Scpb__O
                                      sd_result *res)
 {
     const Scpb__FindingCreate *b = op->finding_create;
+    /* Findings logged before keep their rules; a new one follows today's (core/governance.h). */
+    if (!b->has_rules || b->rules != SC_GOV_RULES)
+        return sd_reject(res, R_(BAD_FIELD),
+                         "a new finding follows the rectification rules %d (notice, plan, "
+                         "sign-for, extensions, acceptance): this client is older than the "
+                         "register",
+                         SC_GOV_RULES);
     if (!target_in_scope(t, a, &b->target, T_(INSPECTION),
                          b->has_inspection ? &b->inspection : NULL, res))
         return t->rc;

@@ -88,10 +88,8 @@ static sc_status p_parent_of(void *ctx, const uint8_t org[SC_ID_LEN], uint8_t pa
     return SC_ERR_NOT_FOUND;
 }
 
-static const sc_users USERS = {.user_of = p_user_of,
-                               .ctx = &PEOPLE,
-                               .org_of = p_org_of,
-                               .parent_of = p_parent_of};
+static const sc_users USERS = {
+    .user_of = p_user_of, .ctx = &PEOPLE, .org_of = p_org_of, .parent_of = p_parent_of};
 
 /* A device number n of user u, its clock at day `day`. */
 static void device(sco_device *d, uint32_t n, int u, int32_t day)
@@ -145,7 +143,8 @@ static bool create(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], Scpb__
     b.target = bin(TARGET, SC_ID_LEN);
     b.has_grade = true;
     b.grade = grade;
-    b.description = grade == SCPB__GRADE__GRADE_MAJOR ? "燃气管道老化未按期检验" : "电梯未张贴使用说明";
+    b.description =
+        grade == SCPB__GRADE__GRADE_MAJOR ? "燃气管道老化未按期检验" : "电梯未张贴使用说明";
     b.has_rules = rules;
     b.rules = rules ? SC_GOV_RULES : 0;
     Scpb__Op op = SCPB__OP__INIT;
@@ -287,13 +286,13 @@ static bool report(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN])
     return try_op(d, s, e, &op, NULL);
 }
 
-static bool revisit(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], bool ok,
-                    bool acceptance, const char **why)
+static bool revisit(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], bool ok, bool acceptance,
+                    const char **why)
 {
     Scpb__Revisit b = SCPB__REVISIT__INIT;
     b.has_result = true;
-    b.result = ok ? SCPB__REVISIT_RESULT__REVISIT_RECTIFIED
-                  : SCPB__REVISIT_RESULT__REVISIT_NOT_RECTIFIED;
+    b.result =
+        ok ? SCPB__REVISIT_RESULT__REVISIT_RECTIFIED : SCPB__REVISIT_RESULT__REVISIT_NOT_RECTIFIED;
     b.has_acceptance = acceptance;
     b.acceptance = acceptance;
     Scpb__Op op = SCPB__OP__INIT;
@@ -314,43 +313,31 @@ static bool closure(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], const
 
 /* ---- looking at the state ---- */
 
-typedef struct view {
-    sc_fold_out fo;
-} view;
-
-static const Scpb__EntityState *state_of(view *v, const sco_set *s)
+static const Scpb__EntityState *state_of(sc_fold_out *v, const sco_set *s)
 {
-    sco_fold(ENV, s, &v->fo);
-    return v->fo.state;
-}
-
-static void view_dispose(view *v)
-{
-    sc_fold_out_dispose(ENV, &v->fo);
+    sco_fold(ENV, s, v);
+    return v->state;
 }
 
 static const Scpb__Conflict *conflict(const Scpb__EntityState *st, Scpb__Field f)
 {
-    for (size_t i = 0; i < st->n_conflicts; i++)
-        if (st->conflicts[i]->field == f)
-            return st->conflicts[i];
-    return NULL;
+    return sco_conflict(st, f);
 }
 
 static int32_t deadline_of(const sco_set *s)
 {
-    view v;
+    sc_fold_out v;
     const Scpb__EntityState *st = state_of(&v, s);
     int32_t d = st->finding->has_deadline_day ? st->finding->deadline_day : -1;
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     return d;
 }
 
 static void expect_why(bool ok, const char *why, const char *want)
 {
     ck_assert_msg(!ok, "accepted, expected \"%s\"", want);
-    ck_assert_msg(why && strcmp(why, want) == 0, "why \"%s\", expected \"%s\"", why ? why : "(none)",
-                  want);
+    ck_assert_msg(why && strcmp(why, want) == 0, "why \"%s\", expected \"%s\"",
+                  why ? why : "(none)", want);
 }
 
 /* ---- the notice and the deadline it locks ---- */
@@ -374,7 +361,7 @@ START_TEST(notice_defaults_then_locks_the_deadline)
     /* Submitted with the defaults: the target's unit, the day plus the period. */
     insp.now_ms += MS_DAY;
     ck_assert(notice(&insp, &s, f, GARDEN, D0 + 8, true, NULL));
-    view v;
+    sc_fold_out v;
     const Scpb__EntityState *st = state_of(&v, &s);
     const Scpb__GovernanceState *g = st->finding->governance;
     ck_assert_ptr_nonnull(g);
@@ -382,7 +369,7 @@ START_TEST(notice_defaults_then_locks_the_deadline)
     ck_assert(g->has_notice_op && g->responsible_defaulted && g->deadline_defaulted);
     ck_assert_int_eq(st->finding->deadline_day, D0 + 8);
     ck_assert_mem_eq(st->finding->responsible.data, ORG[GARDEN], SC_ID_LEN);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     /* Issued once; after it nobody edits or resolves the deadline. */
     expect_why(notice(&insp, &s, f, GARDEN, D0 + 9, false, &why), why,
                "the notice was already issued: its deadline moves by an extension or a "
@@ -411,7 +398,7 @@ START_TEST(notice_defaults_then_locks_the_deadline)
     ck_assert(sc_gov_deadline_on(st, D0 + 1, &d) && d == D0 + 8);
     ck_assert(sc_gov_deadline_on(st, D0 + 2, &d) && d == D0 + 5);
     ck_assert(!sc_gov_deadline_on(st, D0 - 1, &d));
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     sco_set_dispose(ENV, &s);
     sco_device_dispose(&insp);
     sco_device_dispose(&sup);
@@ -460,13 +447,13 @@ START_TEST(sign_for_answers_the_notice_once)
     ck_assert(sign_for(&wuye, &a, f, NULL));
     ck_assert(sign_for(&wuye2, &b, f, NULL));
     sco_set_merge(ENV, &a, &b, &wuye);
-    view v;
+    sc_fold_out v;
     const Scpb__EntityState *st = state_of(&v, &a);
     ck_assert_uint_eq(st->n_invalid_ops, 0);
     ck_assert_uint_eq(st->n_conflicts, 0);
     ck_assert_mem_eq(st->finding->governance->signed_for_by.data, sc_keypair_public(wuye.key),
                      SC_KEY_LEN);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     expect_why(sign_for(&wuye, &a, f, &why), why, "the notice was already signed for");
     sco_set_dispose(ENV, &s);
     sco_set_dispose(ENV, &a);
@@ -495,7 +482,8 @@ START_TEST(plans_are_complete_and_sent_back_by_name)
     ck_assert(notice(&insp, &s, f, GARDEN, D0 + 60, false, NULL));
     /* A major hazard's plan names what it lacks. */
     expect_why(plan(&wuye, &s, f, SC_GOV_PLAN_FUNDS_AMOUNT | SC_GOV_PLAN_LEAD, "更换管道", &why),
-               why, "a major hazard's plan needs the funds amount and the lead official (牵头领导)");
+               why,
+               "a major hazard's plan needs the funds amount and the lead official (牵头领导)");
     expect_why(plan(&wuye, &s, f, 15u, "更换管道", &why), why,
                "a major hazard's plan needs the funds amount, the funds source, the interim "
                "controls or contingency plan (临时管控措施、应急预案) and the lead official "
@@ -504,13 +492,13 @@ START_TEST(plans_are_complete_and_sent_back_by_name)
     memcpy(p1, last(&s), SC_HASH_LEN);
     ck_assert(plan_return(&sup, &s, f, p1, NULL));
     expect_why(plan_return(&sup, &s, f, p1, &why), why, "the plan was already sent back");
-    view v;
+    sc_fold_out v;
     const Scpb__EntityState *st = state_of(&v, &s);
     const Scpb__PlanState *ps = st->finding->governance->plan;
     ck_assert(ps && ps->returned);
     ck_assert_str_eq(ps->return_reason, "资金来源不明");
     ck_assert_mem_eq(ps->op.data, p1, SC_HASH_LEN);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     /* A revised plan stands; the old one is no longer the one to send back. */
     ck_assert(plan(&wuye, &s, f, 0, "更换管道，并委托有资质单位检验", NULL));
     memcpy(p2, last(&s), SC_HASH_LEN);
@@ -521,7 +509,7 @@ START_TEST(plans_are_complete_and_sent_back_by_name)
     ck_assert(!ps->returned);
     ck_assert_mem_eq(ps->op.data, p2, SC_HASH_LEN);
     ck_assert_uint_eq(st->finding->governance->plan_count, 2);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     sco_set_dispose(ENV, &s);
     sco_device_dispose(&insp);
     sco_device_dispose(&sup);
@@ -550,14 +538,14 @@ START_TEST(plan_versus_send_back_and_concurrent_plans)
     memcpy(p2, last(&a), SC_HASH_LEN);
     ck_assert(plan_return(&sup, &b, f, p1, NULL));
     sco_set_merge(ENV, &a, &b, &wuye);
-    view v;
+    sc_fold_out v;
     const Scpb__EntityState *st = state_of(&v, &a);
     ck_assert_uint_eq(st->n_invalid_ops, 0);
     /* The revision stands, not returned; the return stays in history. */
     ck_assert_mem_eq(st->finding->governance->plan->op.data, p2, SC_HASH_LEN);
     ck_assert(!st->finding->governance->plan->returned);
     ck_assert_ptr_null(conflict(st, SCPB__FIELD__FIELD_PLAN));
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
 
     /* Two tablets of the unit file plans at once: a plan conflict until a plan has seen both. */
     sco_set c = {0}, d = {0};
@@ -570,12 +558,12 @@ START_TEST(plan_versus_send_back_and_concurrent_plans)
     const Scpb__Conflict *k = conflict(st, SCPB__FIELD__FIELD_PLAN);
     ck_assert_ptr_nonnull(k);
     ck_assert_uint_eq(k->n_values, 2);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     ck_assert(plan(&wuye, &c, f, 15u, "合并方案", NULL));
     st = state_of(&v, &c);
     ck_assert_ptr_null(conflict(st, SCPB__FIELD__FIELD_PLAN));
     ck_assert_uint_eq(st->finding->governance->plan_count, 5);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     sco_set_dispose(ENV, &s);
     sco_set_dispose(ENV, &a);
     sco_set_dispose(ENV, &b);
@@ -629,7 +617,7 @@ START_TEST(only_an_approval_moves_the_deadline)
     ck_assert(decide(&sup, &s, f, last(&s), true, NULL));
     expect_why(decide(&sup, &s, f, s.v[s.n - 2]->id, true, &why), why,
                "the extension was already approved");
-    view v;
+    sc_fold_out v;
     const Scpb__EntityState *st = state_of(&v, &s);
     ck_assert_int_eq(st->finding->deadline_day, D0 + 20);
     ck_assert_int_eq(extension(st, 0)->status, SCPB__EXTENSION_STATUS__EXTENSION_REJECTED);
@@ -639,7 +627,7 @@ START_TEST(only_an_approval_moves_the_deadline)
     const Scpb__GovernanceState *g = st->finding->governance;
     ck_assert_int_eq(g->deadlines[g->n_deadlines - 1]->cause,
                      SCPB__DEADLINE_CAUSE__DEADLINE_EXTENSION);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     sco_set_dispose(ENV, &s);
     sco_device_dispose(&insp);
     sco_device_dispose(&sup);
@@ -670,12 +658,12 @@ START_TEST(a_rejection_beats_a_concurrent_approval)
     sco_set both = {0};
     sco_set_merge(ENV, &both, &a, NULL);
     sco_set_merge(ENV, &both, &b, NULL);
-    view v;
+    sc_fold_out v;
     const Scpb__EntityState *st = state_of(&v, &both);
     ck_assert_int_eq(extension(st, 0)->status, SCPB__EXTENSION_STATUS__EXTENSION_APPROVED);
     ck_assert_ptr_null(conflict(st, SCPB__FIELD__FIELD_EXTENSION));
     ck_assert_int_eq(st->finding->deadline_day, D0 + 30);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     sco_set_dispose(ENV, &both);
 
     /* Now the city rejects while the county approves. */
@@ -694,7 +682,7 @@ START_TEST(a_rejection_beats_a_concurrent_approval)
     char rhex[SC_HASH_HEX];
     sc_hex_encode(r, SC_HASH_LEN, rhex, sizeof rhex);
     ck_assert_str_eq(k->item_code, rhex);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     /* A decision that has seen both settles it. */
     sup.now_ms += MS_DAY;
     ck_assert(decide(&sup, &a, f, r, true, NULL));
@@ -702,7 +690,7 @@ START_TEST(a_rejection_beats_a_concurrent_approval)
     ck_assert_int_eq(extension(st, 0)->status, SCPB__EXTENSION_STATUS__EXTENSION_APPROVED);
     ck_assert_int_eq(st->finding->deadline_day, D0 + 30);
     ck_assert_ptr_null(conflict(st, SCPB__FIELD__FIELD_EXTENSION));
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     sco_set_dispose(ENV, &s);
     sco_set_dispose(ENV, &a);
     sco_set_dispose(ENV, &b);
@@ -745,14 +733,15 @@ START_TEST(acceptance_by_the_level_above_and_three_people)
     expect_why(closure(&sup2, &s, f, &why), why,
                "the closer must be someone other than the acceptor");
     /* The reporter cannot close it either (roles aside, which the table decides). */
-    expect_why(closure(&wuye, &s, f, &why), why, "the closer must be someone other than the reporter");
+    expect_why(closure(&wuye, &s, f, &why), why,
+               "the closer must be someone other than the reporter");
     ck_assert(closure(&city, &s, f, NULL));
-    view v;
+    sc_fold_out v;
     const Scpb__EntityState *st = state_of(&v, &s);
     ck_assert_int_eq(st->finding->status, SCPB__FINDING_STATUS__FINDING_CLOSED);
     ck_assert_mem_eq(st->finding->governance->accepted_by.data, sc_keypair_public(sup.key),
                      SC_KEY_LEN);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
 
     /* The acceptor is not the reporter: the community reports and cannot accept its own work. */
     uint8_t f2[SC_ID_LEN];
@@ -767,7 +756,7 @@ START_TEST(acceptance_by_the_level_above_and_three_people)
     ck_assert(revisit(&sup, &s2, f2, false, true, NULL));
     st = state_of(&v, &s2);
     ck_assert_int_eq(st->finding->status, SCPB__FINDING_STATUS__FINDING_OPEN);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     sco_set_dispose(ENV, &s);
     sco_set_dispose(ENV, &s2);
     sco_device_dispose(&insp);
@@ -795,11 +784,11 @@ START_TEST(findings_of_the_earlier_rules_fold_as_before)
     ck_assert(report(&wuye, &s, f));
     ck_assert(revisit(&insp, &s, f, true, false, NULL));
     ck_assert(closure(&sup, &s, f, NULL));
-    view v;
+    sc_fold_out v;
     const Scpb__EntityState *st = state_of(&v, &s);
     ck_assert_int_eq(st->finding->status, SCPB__FINDING_STATUS__FINDING_CLOSED);
     ck_assert_ptr_null(st->finding->governance);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     sco_set_dispose(ENV, &s);
     sco_device_dispose(&insp);
     sco_device_dispose(&sup);
@@ -845,8 +834,8 @@ START_TEST(policy_is_inherited_period_by_period)
     POLICY[STREET].has_sign_for_days = true;
     POLICY[STREET].sign_for_days = 2;
     ck_assert_int_eq(sc_gov_policy_for(tree_lookup, NULL, ORG[GARDEN], &p), SC_OK);
-    ck_assert_int_eq(p.general_days, 10);   /* the city's */
-    ck_assert_int_eq(p.sign_for_days, 2);   /* the street's, nearer */
+    ck_assert_int_eq(p.general_days, 10); /* the city's */
+    ck_assert_int_eq(p.sign_for_days, 2); /* the street's, nearer */
     ck_assert_int_eq(p.major_days, SC_GOV_MAJOR_DAYS_DEFAULT);
     ck_assert_int_eq(sc_gov_policy_for(tree_lookup, NULL, ORG[COUNTY], &p), SC_OK);
     ck_assert_int_eq(p.sign_for_days, 5);
@@ -871,36 +860,36 @@ START_TEST(flags_count_against_the_deadline_in_force)
     sc_gov_policy_default(&pol);
     ck_assert(create(&insp, &s, f, SCPB__GRADE__GRADE_MAJOR, true));
     ck_assert(notice(&insp, &s, f, GARDEN, D0 + 7, false, NULL));
-    view v;
+    sc_fold_out v;
     sc_gov_flags fl;
     sc_gov_flags_of(state_of(&v, &s), &pol, D0 + 3, &fl);
     ck_assert(fl.notice && !fl.signed_for && !fl.sign_for_late);
     ck_assert_int_eq(fl.sign_for_due, D0 + 3);
     ck_assert(fl.plan_due_applies && !fl.plan_late && fl.plan_due == D0 + 7);
-    sc_gov_flags_of(v.fo.state, &pol, D0 + 8, &fl);
+    sc_gov_flags_of(v.state, &pol, D0 + 8, &fl);
     ck_assert(fl.sign_for_late && fl.plan_late);
     ck_assert_int_eq(fl.overdue_days, 1);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     /* Signed for, a plan filed: neither flag.  The plan sent back on day +9 is due again by +16. */
     ck_assert(sign_for(&wuye, &s, f, NULL));
     ck_assert(plan(&wuye, &s, f, 0, "更换管道", NULL));
     memcpy(p1, last(&s), SC_HASH_LEN);
     sc_gov_flags_of(state_of(&v, &s), &pol, D0 + 8, &fl);
     ck_assert(fl.signed_for && !fl.sign_for_late && !fl.plan_due_applies);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     sup.now_ms += 9 * MS_DAY;
     ck_assert(plan_return(&sup, &s, f, p1, NULL));
     sc_gov_flags_of(state_of(&v, &s), &pol, D0 + 16, &fl);
     ck_assert(fl.plan_due_applies && fl.plan_due == D0 + 16 && !fl.plan_late);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     /* Overdue from D0+8; an extension approved on D0+10 to D0+30: two days overdue, no more. */
     wuye.now_ms += 10 * MS_DAY;
     ck_assert(request(&wuye, &s, f, D0 + 30, NULL));
     sc_gov_flags_of(state_of(&v, &s), &pol, D0 + 10, &fl);
     ck_assert_uint_eq(fl.extensions_pending, 1);
     ck_assert_int_eq(fl.overdue_days, 3); /* pending: the notice's deadline is in force */
-    ck_assert(sc_finding_overdue(v.fo.state, D0 + 10));
-    view_dispose(&v);
+    ck_assert(sc_finding_overdue(v.state, D0 + 10));
+    sc_fold_out_dispose(ENV, &v);
     sup.now_ms = (D0 + 10) * MS_DAY + 15 * 3600 * 1000;
     ck_assert(decide(&sup, &s, f, last(&s), true, NULL));
     const Scpb__EntityState *st = state_of(&v, &s);
@@ -911,7 +900,7 @@ START_TEST(flags_count_against_the_deadline_in_force)
     int32_t d = 0;
     ck_assert(sc_gov_deadline_on(st, D0 + 9, &d) && d == D0 + 7);
     ck_assert(sc_gov_deadline_on(st, D0 + 10, &d) && d == D0 + 30);
-    view_dispose(&v);
+    sc_fold_out_dispose(ENV, &v);
     sco_set_dispose(ENV, &s);
     sco_device_dispose(&insp);
     sco_device_dispose(&sup);
@@ -930,17 +919,9 @@ typedef struct sim {
     uint8_t finding[SC_ID_LEN];
 } sim;
 
-static uint64_t next(sim *m)
-{
-    uint64_t x = (m->rng += UINT64_C(0x9E3779B97F4A7C15));
-    x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return x ^ (x >> 31);
-}
-
 static unsigned pick(sim *m, unsigned n)
 {
-    return (unsigned)(next(m) % n);
+    return sco_pick(&m->rng, n);
 }
 
 /* A random op of kind `of` in s, or NULL. */
@@ -1035,9 +1016,7 @@ static void shuffled_hash(sim *m, const sco_set *all, uint8_t out[SC_HASH_LEN])
 /* SC_MERGE_SEEDS, as for core/merge; 1000 by default: each run here is longer. */
 static unsigned seeds(void)
 {
-    const char *e = getenv("SC_MERGE_SEEDS");
-    long n = e ? strtol(e, NULL, 10) : 0;
-    return n > 0 ? (unsigned)n : 1000;
+    return sco_seeds(1000);
 }
 
 /*
@@ -1111,7 +1090,8 @@ START_TEST(random_governance_converges)
                           seen_accepted_closure,
                       "extension conflicts %u, plan conflicts %u, returned plans %u, accepted "
                       "closures %u of %u",
-                      seen_ext_conflict, seen_plan_conflict, seen_returned, seen_accepted_closure, seen_closed);
+                      seen_ext_conflict, seen_plan_conflict, seen_returned, seen_accepted_closure,
+                      seen_closed);
 }
 END_TEST
 

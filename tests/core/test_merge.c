@@ -295,10 +295,7 @@ static void view_dispose(view *v)
 
 static const Scpb__Conflict *conflict(const Scpb__EntityState *st, Scpb__Field f)
 {
-    for (size_t i = 0; i < st->n_conflicts; i++)
-        if (st->conflicts[i]->field == f)
-            return st->conflicts[i];
-    return NULL;
+    return sco_conflict(st, f);
 }
 
 static Scpb__FindingStatus status_of(const sco_set *s)
@@ -874,18 +871,9 @@ typedef struct sim {
     uint8_t inspection[SC_ID_LEN];
 } sim;
 
-static uint64_t next(sim *m)
-{
-    /* splitmix64: reproducible from the seed. */
-    uint64_t x = (m->rng += UINT64_C(0x9E3779B97F4A7C15));
-    x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return x ^ (x >> 31);
-}
-
 static unsigned pick(sim *m, unsigned n)
 {
-    return (unsigned)(next(m) % n);
+    return sco_pick(&m->rng, n);
 }
 
 /* Split a replica's ops by entity into a new set. */
@@ -1009,9 +997,7 @@ static void write_fuzz_seed(unsigned seed, const sco_set *s, const uint8_t *f, c
 
 static unsigned seeds(void)
 {
-    const char *e = getenv("SC_MERGE_SEEDS");
-    long n = e ? strtol(e, NULL, 10) : 0;
-    return n > 0 ? (unsigned)n : 2000;
+    return sco_seeds(2000);
 }
 
 START_TEST(random_replicas_converge)

@@ -23,15 +23,15 @@ OUT=$(expect_id "$(sc inspector check open --target T-OUT --kind spot --disclosu
 sc inspector note "$OUT" --text "外区" >/dev/null
 queued=$(sc inspector outbox | jq -c '[.queued[] | {op, kind}]')
 expect_jq "$queued" '[.[].kind] | join(" ")' \
-          "inspection_open finding_create inspection_submit inspection_open note" "the outbox, in order"
+          "inspection_open finding_create notice inspection_submit inspection_open note" "the outbox, in order"
 out=$(sc inspector sync)
 expect_jq "$out" '.rounds | length' 1 "one round"
 r=$(jq -c '.rounds[0]' <<<"$out")
 expect_jq "$r" '[.pushed, (.accepted | length), (.rejected | length), (.duplicate | length)] | join(" ")' \
-          "5 3 2 0" "the round's counts"
-expect_jq "$r" '[.accepted[] | {op, kind}] | tojson' "$(jq -c '.[0:3]' <<<"$queued")" \
-          "the accepted ops are the first three queued, by id and kind"
-expect_jq "$r" '[.rejected[] | {op, kind}] | tojson' "$(jq -c '.[3:5]' <<<"$queued")" "the refused ones, the last two"
+          "6 4 2 0" "the round's counts"
+expect_jq "$r" '[.accepted[] | {op, kind}] | tojson' "$(jq -c '.[0:4]' <<<"$queued")" \
+          "the accepted ops are the first four queued, by id and kind"
+expect_jq "$r" '[.rejected[] | {op, kind}] | tojson' "$(jq -c '.[4:6]' <<<"$queued")" "the refused ones, the last two"
 expect_jq "$r" '[.accepted[] | .log_index | type] | unique | join(" ")' number "each accepted op has its log index"
 expect_jq "$r" '[.rejected[] | "\(.kind) \(.reason)"] | join(",")' \
           "inspection_open out_of_scope,note unknown_dependency" "the refused ops, with why"
@@ -49,7 +49,7 @@ expect_jq "$(sc inspector sync)" '[.pushed, (.rounds | length)] | join(" ")' "0 
 photo "$TMP/a.jpg" "消防通道 北"
 photo "$TMP/b.jpg" "消防通道 南"
 CHECK2=$(new_check inspector)
-GAS=$(new_finding inspector "$CHECK2" "燃气管道老化" major --photo "$TMP/a.jpg" --photo "$TMP/b.jpg")
+GAS=$(new_finding inspector "$CHECK2" "燃气管道老化" major --deadline "$(day 60)" --photo "$TMP/a.jpg" --photo "$TMP/b.jpg")
 sc inspector check submit "$CHECK2" >/dev/null
 want=$(sc inspector outbox | jq -c '[.queued[].op] | sort')
 n=$(jq length <<<"$want")

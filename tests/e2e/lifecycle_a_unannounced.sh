@@ -60,8 +60,8 @@ F_LIFT=$(new_finding inspector "$CHECK" "电梯公共区域未按每2小时消�
 sc inspector photo add "$CHECK" "$TMP/entrance.jpg" --caption "小区入口" >/dev/null
 sc inspector check submit "$CHECK" --remarks "暗访, 未提前通知" >/dev/null
 # 1 open + 10 scores + 3 findings + 4 photos (evidence named at creation is attached by its
-# own op) + 1 submit, all still on the tablet.
-expect_jq "$(sc inspector status)" '[.outbox, .photos_pending_upload] | join(" ")' "19 4" "the outbox"
+# own op) + 3 notices (限期整改通知, issued at submission) + 1 submit, all still on the tablet.
+expect_jq "$(sc inspector status)" '[.outbox, .photos_pending_upload] | join(" ")' "22 4" "the outbox"
 
 # Nothing has left the tablet: the others see no check yet.
 sync_ok supervisor wuye
@@ -71,7 +71,7 @@ done
 
 out=$(sc inspector sync)
 expect_jq "$out" '[.pushed, .accepted, (.rejected | length), .photos_uploaded] | join(" ")' \
-          "19 19 0 4" "the inspector's sync"
+          "22 22 0 4" "the inspector's sync"
 expect_jq "$(sc inspector status)" '[.outbox, .photos_pending_upload] | join(" ")' "0 0" "outbox drained"
 
 # The supervisor and the responsible unit now see the check, its score and the findings.

@@ -2,7 +2,7 @@
 # (b) The rectification loop (整改闭环) of a major hazard past its deadline.
 # The responsible unit reports with a photo; the inspector's revisit (复查)
 # says not rectified, so it is open again; the unit reports again, the revisit
-# says rectified; the supervisor closes it (销号); a later look-back (回头看)
+# says rectified as its acceptance (验收); the supervisor closes it (销号); a later look-back (回头看)
 # finds a relapse and reopens it (reopen count 1).  While open it is overdue
 # in every list and in the review queue; closed, it is not.
 source "$(dirname "$0")/cli_common.bash"
@@ -62,7 +62,9 @@ out=$(sc wuye sync)
 expect_jq "$out" '[.accepted, .photos_uploaded] | join(" ")' "2 1" "the second report and its photo"
 out=$(sc inspector sync)
 expect_jq "$out" .photos_downloaded 1 "the unit's photo reaches the inspector"
-sc inspector revisit "$GAS" --result rectified --note "复查合格" >/dev/null
+# A major hazard closes on an acceptance (验收) by the level above the responsible unit: the
+# street's inspector accepts, the county's supervisor closes (three people with the reporter).
+sc inspector revisit "$GAS" --result rectified --acceptance --note "验收合格" >/dev/null
 sync_ok inspector supervisor wuye
 status_everywhere verified 0 true "verified, still not closed"
 expect_jq "$(sc supervisor review)" '[.awaiting_closure[].id] | join(" ")' "$GAS" "awaiting closure"
@@ -89,7 +91,7 @@ status_everywhere open 1 true "reopened by the look-back"
 overdue_everywhere "$GAS" "after the relapse"
 
 # The whole story is in the history, the same on every replica.
-want="finding_create photo_attach rectification_report revisit photo_attach rectification_report"
+want="finding_create notice photo_attach rectification_report revisit photo_attach rectification_report"
 want+=" revisit closure revisit"
 for who in "${ALL[@]}"; do
   h=$(sc "$who" show "$GAS")

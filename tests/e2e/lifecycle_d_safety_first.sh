@@ -58,7 +58,7 @@ for who in "${ALL[@]}"; do
   shown=$(sc "$who" show "$CLUTTER")
   expect_jq "$shown" '[.status, (.conflicts | length)] | join(" ")' "open 0" "acknowledged on $who"
   expect_jq "$shown" '[.history[].kind] | join(" ")' \
-            "finding_create rectification_report revisit closure revisit resolve" "history on $who"
+            "finding_create notice rectification_report revisit closure revisit resolve" "history on $who"
   expect_jq "$(sc "$who" conflicts)" '.items | length' 0 "the inbox is empty on $who"
 done
 # Closing again needs the loop again: report, a rectified revisit, then 销号.

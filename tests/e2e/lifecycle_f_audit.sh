@@ -27,7 +27,7 @@ sc inspector check submit "$CHECK" >/dev/null
 sync_ok inspector wuye
 sc wuye rectify "$GAS" --note "已更换管道并取得检验合格报告" >/dev/null
 sync_ok wuye inspector
-sc inspector revisit "$GAS" --result rectified >/dev/null
+sc inspector revisit "$GAS" --result rectified --acceptance >/dev/null
 sync_ok inspector supervisor
 sc supervisor close "$GAS" --note 销号 >/dev/null
 sync_ok supervisor "${ALL[@]}"

@@ -164,3 +164,31 @@ bool sco_try(const sc_env *env, sco_device *dev, sco_set *s, Scpb__Op *op,
     sc_op_free(env, o);
     return w == NULL;
 }
+
+uint64_t sco_next(uint64_t *state)
+{
+    uint64_t x = (*state += UINT64_C(0x9E3779B97F4A7C15));
+    x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return x ^ (x >> 31);
+}
+
+unsigned sco_pick(uint64_t *state, unsigned n)
+{
+    return (unsigned)(sco_next(state) % n);
+}
+
+unsigned sco_seeds(unsigned dflt)
+{
+    const char *e = getenv("SC_MERGE_SEEDS");
+    long n = e ? strtol(e, NULL, 10) : 0;
+    return n > 0 ? (unsigned)n : dflt;
+}
+
+const Scpb__Conflict *sco_conflict(const Scpb__EntityState *st, Scpb__Field f)
+{
+    for (size_t i = 0; i < st->n_conflicts; i++)
+        if (st->conflicts[i]->field == f)
+            return st->conflicts[i];
+    return NULL;
+}

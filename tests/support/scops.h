@@ -70,4 +70,14 @@ sc_op *sco_make_deps(const sc_env *env, sco_device *dev, Scpb__Op *op,
 bool sco_try(const sc_env *env, sco_device *dev, sco_set *s, Scpb__Op *op,
              const uint8_t entity[SC_ID_LEN], Scpb__EntityType type, const char **why);
 
+/* ---- for property tests ---- */
+
+/* A reproducible stream of random numbers (splitmix64) from *state, and one in [0, n). */
+uint64_t sco_next(uint64_t *state);
+unsigned sco_pick(uint64_t *state, unsigned n);
+/* How many random seeds a property test runs: $SC_MERGE_SEEDS when set, else dflt. */
+unsigned sco_seeds(unsigned dflt);
+/* The state's conflict on field f (the first, for items), or NULL. */
+const Scpb__Conflict *sco_conflict(const Scpb__EntityState *st, Scpb__Field f);
+
 #endif

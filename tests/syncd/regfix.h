@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/codec.h"
+#include "core/governance.h"
 #include "core/hlc.h"
 #include "core/ids.h"
 #include "core/keys.h"
@@ -346,6 +347,8 @@ RF_FN sc_op *rf_finding(rf *f, rf_dev *d, uint8_t id[SC_ID_LEN], const uint8_t t
     b.grade = grade;
     b.description = (char *)text;
     b.category = (char *)"FIRE_LANE";
+    b.has_rules = true;
+    b.rules = SC_GOV_RULES;
     return rf_seal(f, d, &op);
 }
 

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/governance.h"
 #include "core/hlc.h"
 #include "core/ids.h"
 #include "sctest.h"
@@ -328,6 +329,8 @@ static void make_graded_finding(Scpb__Grade grade, uint8_t finding[SC_ID_LEN],
     fc.target = (ProtobufCBinaryData){SC_ID_LEN, L.fx.target};
     fc.has_grade = true;
     fc.grade = grade;
+    fc.has_rules = true;
+    fc.rules = SC_GOV_RULES;
     fc.description =
         grade == SCPB__GRADE__GRADE_MAJOR ? "燃气管道老化未按期检验" : "消防通道被占用";
     op.body_case = SCPB__OP__BODY_FINDING_CREATE;
@@ -890,6 +893,8 @@ START_TEST(hidden_entities_answer_as_nonexistent)
     fc.has_grade = true;
     fc.grade = SCPB__GRADE__GRADE_GENERAL;
     fc.description = "楼道堆放杂物";
+    fc.has_rules = true;
+    fc.rules = SC_GOV_RULES;
     op.body_case = SCPB__OP__BODY_FINDING_CREATE;
     op.finding_create = &fc;
     sc_uuid7_new(sct_sys_env(), finding);
@@ -1178,21 +1183,34 @@ END_TEST
 
 /* ---- separation of duties: one person, two tablets ---- */
 
-/* An op of `kind` on the finding with one dep; body filled from the arguments. */
-static sc_op *finding_op(const sc_keypair *k, const uint8_t finding[SC_ID_LEN],
-                         Scpb__Op__BodyCase kind, bool rectified, const uint8_t dep[SC_HASH_LEN])
+/*
+ * An op of `kind` on the finding with one dep; body filled from the
+ * arguments: a revisit rectified or not (an acceptance, 验收, when
+ * acceptance), a notice naming the compound's unit.
+ */
+static sc_op *finding_op_v(const sc_keypair *k, const uint8_t finding[SC_ID_LEN],
+                           Scpb__Op__BodyCase kind, bool rectified, bool acceptance,
+                           const uint8_t dep[SC_HASH_LEN])
 {
     Scpb__Op op = SCPB__OP__INIT;
     Scpb__RectificationReport rr = SCPB__RECTIFICATION_REPORT__INIT;
     Scpb__Revisit rv = SCPB__REVISIT__INIT;
     Scpb__Closure cl = SCPB__CLOSURE__INIT;
+    Scpb__Notice nt = SCPB__NOTICE__INIT;
     op.body_case = kind;
     rr.note = "已更换管道";
     op.rectification_report = &rr;
-    if (kind == SCPB__OP__BODY_REVISIT) {
+    if (kind == SCPB__OP__BODY_NOTICE) {
+        nt.has_responsible = nt.has_deadline_day = true;
+        nt.responsible = (ProtobufCBinaryData){SC_ID_LEN, L.fx.compound};
+        nt.deadline_day = 21000;
+        op.notice = &nt;
+    } else if (kind == SCPB__OP__BODY_REVISIT) {
         rv.has_result = true;
         rv.result = rectified ? SCPB__REVISIT_RESULT__REVISIT_RECTIFIED
                               : SCPB__REVISIT_RESULT__REVISIT_NOT_RECTIFIED;
+        rv.has_acceptance = acceptance;
+        rv.acceptance = acceptance;
         op.revisit = &rv;
     } else if (kind == SCPB__OP__BODY_CLOSURE) {
         cl.note = "销号";
@@ -1200,6 +1218,12 @@ static sc_op *finding_op(const sc_keypair *k, const uint8_t finding[SC_ID_LEN],
     }
     return seal(k, &op, finding, SCPB__ENTITY_TYPE__ENTITY_FINDING,
                 (const uint8_t(*)[SC_HASH_LEN])dep, 1);
+}
+
+static sc_op *finding_op(const sc_keypair *k, const uint8_t finding[SC_ID_LEN],
+                         Scpb__Op__BodyCase kind, bool rectified, const uint8_t dep[SC_HASH_LEN])
+{
+    return finding_op_v(k, finding, kind, rectified, false, dep);
 }
 
 /* Push one op as c, accepted; its id becomes the new head. */
@@ -1218,6 +1242,8 @@ START_TEST(one_person_two_tablets_closing_major_hazard)
     sc_keypair *ka = device_of(&ca, "supervisor1", 64), *kb = device_of(&cb, "supervisor1", 65);
     const Scpb__Op__BodyCase REPORT = SCPB__OP__BODY_RECTIFICATION_REPORT,
                              REVISIT = SCPB__OP__BODY_REVISIT, CLOSE = SCPB__OP__BODY_CLOSURE;
+    /* Its notice names the compound's unit as responsible (the street's inspector is above it). */
+    step(&ci, finding_op(ki, finding, SCPB__OP__BODY_NOTICE, false, head), head);
     /* Tablet A reports the rectification, tablet B verifies it: both acknowledged... */
     step(&ca, finding_op(ka, finding, REPORT, false, head), head);
     step(&cb, finding_op(kb, finding, REVISIT, true, head), head);
@@ -1244,11 +1270,31 @@ START_TEST(one_person_two_tablets_closing_major_hazard)
     sct_stored now;
     sct_stored_get(L.data, &now);
     sct_stored_same(&acked, &now, "the acknowledged report and revisit");
-    /* Someone else's verification (sent back, reported again, verified) lets tablet B close it. */
+    /* Someone else's acceptance (sent back, reported again, accepted by the street above the
+     * unit) is still not enough for tablet B: its user reported, and the closer is a third
+     * person (docs/data-model.md §4.1); another supervisor closes it. */
     step(&ci, finding_op(ki, finding, REVISIT, false, head), head);
     step(&ca, finding_op(ka, finding, REPORT, false, head), head);
-    step(&ci, finding_op(ki, finding, REVISIT, true, head), head);
-    step(&cb, finding_op(kb, finding, CLOSE, false, head), head);
+    step(&ci, finding_op_v(ki, finding, REVISIT, true, true, head), head);
+    sc_op *close_again = finding_op(kb, finding, CLOSE, false, head);
+    mark();
+    Scpb__SyncResponse *r = NULL;
+    ck_assert_int_eq(sct_sync(&cb, &close_again, 1, NULL, 0, 0, &r), 200);
+    ck_assert_int_eq(r->results[0]->status, SCPB__OP_STATUS__OP_REJECTED);
+    ck_assert_msg(strstr(r->results[0]->message, "the closer must be someone other than the reporter"),
+                  "%s", r->results[0]->message);
+    scpb__sync_response__free_unpacked(r, NULL);
+    unchanged("the reporter's second tablet closing the hazard");
+    sc_op_free(sct_sys_env(), close_again);
+    static const char *const sup2[] = {"user", "add",  "supervisor2", "--role", "supervisor",
+                                       "--org", "county", NULL};
+    char line[256];
+    admin_id(line, sizeof line, sup2);
+    sct_client cc;
+    sc_keypair *kc = device_of(&cc, "supervisor2", 66);
+    step(&cc, finding_op(kc, finding, CLOSE, false, head), head);
+    sct_client_dispose(&cc);
+    sc_keypair_free(kc);
     char out[8192];
     int st = sct_audit(L.data, out, sizeof out);
     ck_assert_msg(st == 0, "syncd audit exited %d: %s", st, out);

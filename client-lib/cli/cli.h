@@ -1,0 +1,86 @@
+/*
+ * cli.h: what the files of the `spotcheck` command share: the handle and
+ * options of one run, the argument parser, and how results and failures
+ * are printed (main.c).  Commands live in main.c and, for rectification
+ * governance, in governance.c.  Like the rest of the CLI, built only on the
+ * public header spotcheck.h.
+ */
+#ifndef SC_CLI_H
+#define SC_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "spotcheck.h"
+
+/* Exit codes (docs/client.md). */
+enum {
+    EXIT_REFUSED = 1,
+    EXIT_USAGE = 2,
+    EXIT_NOTFOUND = 3,
+    EXIT_NETWORK = 4,
+    EXIT_VERIFY = 5,
+    EXIT_LOCAL = 6
+};
+
+#define MAX_ARGS   64
+#define MAX_REPEAT 64
+
+/* One run: the global options and the open replica. */
+typedef struct cli {
+    const char *db;
+    int json;
+    const char *pass_env;
+    sc_net_options net; /* --cacert, --capath, --pin, --proxy */
+    bool net_set;       /* one of them was given */
+    sc_client *c;
+} cli;
+
+typedef struct optspec {
+    const char *name; /* "--target" */
+    int kind;         /* 0 flag, 1 value, 2 repeated value */
+} optspec;
+
+typedef struct parsed {
+    const char *pos[MAX_ARGS];
+    int npos;
+    const char *val[MAX_ARGS]; /* by spec index */
+    int set[MAX_ARGS];
+    const char *rep[MAX_REPEAT]; /* values of the (one) repeated option */
+    int nrep;
+} parsed;
+
+/* A usage error: fmt is a literal with one %s for arg; says so on stderr (and in JSON); returns 2.
+ */
+int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
+/* Parse a command's arguments against its options; at most maxpos positional ones.  0 or 2. */
+int parse(int argc, char **argv, const optspec *spec, int nspec, int maxpos, parsed *p);
+/* An option's value ("" for a flag given), or NULL when not given. */
+const char *opt(const parsed *p, const optspec *spec, int nspec, const char *name);
+/* A required value: 0 when given, else the usage error. */
+int need(const char *v, const char *what);
+/* A failure as the handle tells it (fallback when it has no message); returns the exit code. */
+int fail(cli *k, sc_status s, const char *fallback);
+/* Print a small result: the JSON with --json (its reference taken), else the line. */
+int emit_pack(cli *k, json_t *o, const char *human_line);
+/* "what ID" or {"ok":true,"id":ID}, or the failure. */
+int done_id(cli *k, sc_status s, const char *id, const char *what);
+
+#define OPT(name) opt(&p, spec, (int)(sizeof spec / sizeof spec[0]), name)
+#define PARSE(maxpos)                                                                              \
+    do {                                                                                           \
+        int prc_ = parse(argc, argv, spec, (int)(sizeof spec / sizeof spec[0]), maxpos, &p);       \
+        if (prc_)                                                                                  \
+            return prc_;                                                                           \
+    } while (0)
+
+/* ---- governance.c: rectification governance (docs/client.md) ---- */
+
+/* True when cmd is one of governance.c's commands. */
+bool gov_is_command(const char *cmd);
+/* Run it (argv after the command word). */
+int gov_command(cli *k, const char *cmd, int argc, char **argv);
+/* Its help text, or NULL when cmd is not one of them. */
+const char *gov_help(const char *cmd);
+
+#endif
