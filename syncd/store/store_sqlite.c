@@ -80,6 +80,11 @@ enum {
     Q_ENROLL_PUT,
     Q_ENROLL_GET,
     Q_ENROLL_USE,
+    Q_ENROLL_SCAN,
+    Q_ENROLL_REVOKE,
+    Q_ENROLL_REVOKE_USER,
+    Q_SEEN_PUT,
+    Q_SEEN_GET,
     Q_NODE_GET,
     Q_NODE_RANGE,
     Q_NODE_PUT,
@@ -163,10 +168,20 @@ static const char *const sql[Q_COUNT_] = {
     [Q_ASSIGNEE_SCAN] = "SELECT assignment, user FROM assignees ORDER BY assignment, user",
     [Q_ENROLL_PUT] = "INSERT INTO enroll_codes(hash, user, created_ms, expires_ms) "
                      "VALUES(?1, ?2, ?3, ?4)",
-    [Q_ENROLL_GET] = "SELECT hash, user, created_ms, expires_ms, used_ms FROM enroll_codes "
-                     "WHERE hash = ?1",
+    [Q_ENROLL_GET] = "SELECT hash, user, created_ms, expires_ms, used_ms, device, revoked_ms "
+                     "FROM enroll_codes WHERE hash = ?1",
     [Q_ENROLL_USE] = "UPDATE enroll_codes SET used_ms = ?2, device = ?3 WHERE hash = ?1 AND "
-                     "used_ms IS NULL",
+                     "used_ms IS NULL AND revoked_ms IS NULL",
+    [Q_ENROLL_SCAN] = "SELECT hash, user, created_ms, expires_ms, used_ms, device, revoked_ms "
+                      "FROM enroll_codes ORDER BY created_ms, hash",
+    [Q_ENROLL_REVOKE] = "UPDATE enroll_codes SET revoked_ms = ?2 WHERE hash = ?1 AND used_ms IS "
+                        "NULL AND revoked_ms IS NULL AND expires_ms > ?2",
+    [Q_ENROLL_REVOKE_USER] = "UPDATE enroll_codes SET revoked_ms = ?2 WHERE user = ?1 AND used_ms "
+                             "IS NULL AND revoked_ms IS NULL AND expires_ms > ?2",
+    [Q_SEEN_PUT] = "INSERT INTO device_seen(key, seen_ms, agent) VALUES(?1, ?2, ?3) "
+                   "ON CONFLICT(key) DO UPDATE SET seen_ms = max(seen_ms, excluded.seen_ms), "
+                   "agent = excluded.agent",
+    [Q_SEEN_GET] = "SELECT seen_ms, agent FROM device_seen WHERE key = ?1",
     [Q_NODE_GET] = "SELECT hash FROM merkle WHERE level = ?1 AND idx = ?2",
     [Q_NODE_RANGE] = "SELECT hash FROM merkle WHERE level = ?1 AND idx >= ?2 AND idx < ?3 "
                      "ORDER BY idx",
@@ -1096,6 +1111,21 @@ static sc_status q_enroll_put(sd_store *s, const sd_enroll_row *r, sc_err *err)
     return exec_stmt(q, x, err, "put enrollment code");
 }
 
+/* A row of Q_ENROLL_GET or Q_ENROLL_SCAN. */
+static void read_enroll(sqlite3_stmt *x, sd_enroll_row *r)
+{
+    memset(r, 0, sizeof *r);
+    col_fixed(x, 0, r->hash, SC_HASH_LEN);
+    col_fixed(x, 1, r->user, SC_ID_LEN);
+    r->created_ms = sqlite3_column_int64(x, 2);
+    r->expires_ms = sqlite3_column_int64(x, 3);
+    r->used = sqlite3_column_type(x, 4) != SQLITE_NULL;
+    r->used_ms = r->used ? sqlite3_column_int64(x, 4) : 0;
+    r->has_device = col_opt(x, 5, r->device, SC_ID_LEN);
+    r->revoked = sqlite3_column_type(x, 6) != SQLITE_NULL;
+    r->revoked_ms = r->revoked ? sqlite3_column_int64(x, 6) : 0;
+}
+
 static sc_status q_enroll_get(sd_store *s, const uint8_t hash[SC_HASH_LEN], sd_enroll_row *r,
                               sc_err *err)
 {
@@ -1107,17 +1137,105 @@ static sc_status q_enroll_get(sd_store *s, const uint8_t hash[SC_HASH_LEN], sd_e
     bind_blob(x, 1, hash, SC_HASH_LEN);
     int rc = sqlite3_step(x);
     sc_status out = SC_OK;
+    if (rc == SQLITE_ROW)
+        read_enroll(x, r);
+    else if (rc == SQLITE_DONE)
+        out = SC_ERR_NOT_FOUND;
+    else
+        out = db_err(q, err, "get enrollment code");
+    done(x);
+    return out;
+}
+
+static sc_status q_enroll_scan(sd_store *s, sd_enroll_fn fn, void *ctx, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_ENROLL_SCAN, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    sc_status out = SC_OK;
+    for (;;) {
+        int rc = sqlite3_step(x);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            out = db_err(q, err, "scan enrollment codes");
+            break;
+        }
+        sd_enroll_row r;
+        read_enroll(x, &r);
+        if (!fn(ctx, &r))
+            break;
+    }
+    done(x);
+    return out;
+}
+
+static sc_status q_enroll_revoke(sd_store *s, const uint8_t hash[SC_HASH_LEN], int64_t now_ms,
+                                 sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_ENROLL_REVOKE, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    bind_blob(x, 1, hash, SC_HASH_LEN);
+    sqlite3_bind_int64(x, 2, now_ms);
+    sc_status rc = exec_stmt(q, x, err, "revoke enrollment code");
+    if (rc == SC_OK && sqlite3_changes(q->db) != 1)
+        rc = SC_ERR_NOT_FOUND;
+    return rc;
+}
+
+static sc_status q_enroll_revoke_user(sd_store *s, const uint8_t user[SC_ID_LEN], int64_t now_ms,
+                                      uint64_t *n, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    *n = 0;
+    sqlite3_stmt *x = st(q, Q_ENROLL_REVOKE_USER, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    bind_blob(x, 1, user, SC_ID_LEN);
+    sqlite3_bind_int64(x, 2, now_ms);
+    sc_status rc = exec_stmt(q, x, err, "revoke a user's enrollment codes");
+    if (rc == SC_OK)
+        *n = (uint64_t)sqlite3_changes(q->db);
+    return rc;
+}
+
+/* ---- when devices were last seen ---- */
+
+static sc_status q_seen_put(sd_store *s, const sd_seen_row *r, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_SEEN_PUT, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    bind_blob(x, 1, r->key, SC_KEY_LEN);
+    sqlite3_bind_int64(x, 2, r->seen_ms);
+    sqlite3_bind_text(x, 3, r->agent, -1, SQLITE_STATIC);
+    return exec_stmt(q, x, err, "note a device seen");
+}
+
+static sc_status q_seen_get(sd_store *s, const uint8_t key[SC_KEY_LEN], sd_seen_row *r,
+                            sc_err *err)
+{
+    sqlite_store *q = S(s);
+    memset(r, 0, sizeof *r);
+    sqlite3_stmt *x = st(q, Q_SEEN_GET, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    bind_blob(x, 1, key, SC_KEY_LEN);
+    int rc = sqlite3_step(x);
+    sc_status out = SC_OK;
     if (rc == SQLITE_ROW) {
-        col_fixed(x, 0, r->hash, SC_HASH_LEN);
-        col_fixed(x, 1, r->user, SC_ID_LEN);
-        r->created_ms = sqlite3_column_int64(x, 2);
-        r->expires_ms = sqlite3_column_int64(x, 3);
-        r->used = sqlite3_column_type(x, 4) != SQLITE_NULL;
-        r->used_ms = r->used ? sqlite3_column_int64(x, 4) : 0;
+        memcpy(r->key, key, SC_KEY_LEN);
+        r->seen_ms = sqlite3_column_int64(x, 0);
+        const unsigned char *a = sqlite3_column_text(x, 1);
+        snprintf(r->agent, sizeof r->agent, "%s", a ? (const char *)a : "");
     } else if (rc == SQLITE_DONE) {
         out = SC_ERR_NOT_FOUND;
     } else {
-        out = db_err(q, err, "get enrollment code");
+        out = db_err(q, err, "get a device's last sighting");
     }
     done(x);
     return out;
@@ -1453,6 +1571,11 @@ static const sd_store_vt vt = {
     .enroll_put = q_enroll_put,
     .enroll_get = q_enroll_get,
     .enroll_use = q_enroll_use,
+    .enroll_scan = q_enroll_scan,
+    .enroll_revoke = q_enroll_revoke,
+    .enroll_revoke_user = q_enroll_revoke_user,
+    .seen_put = q_seen_put,
+    .seen_get = q_seen_get,
     .node_get = q_node_get,
     .node_range = q_node_range,
     .node_put = q_node_put,
