@@ -166,7 +166,11 @@ sc_status sd_service_verify_body(const sd_service *s, const sd_auth_req *ar, boo
                         SD_HDR_BODY_HASH);
     else
         rc = sd_auth_record(s->auth, ar, now, &retry_ms, &e);
-    return rc == SC_OK ? SC_OK : refuse(&e, retry_ms, a);
+    if (rc != SC_OK)
+        return refuse(&e, retry_ms, a);
+    if (s->seen)
+        sd_seen_note(s->seen, ar->device, ar->agent, now);
+    return SC_OK;
 }
 
 sc_status sd_service_authenticate(const sd_service *s, const char *method, const char *target,

@@ -37,7 +37,7 @@ static void tune(sd_config *cfg)
 static void setup(void)
 {
     sct_inproc_open(&P, tune);
-    sd_http_deps d = {&P.cfg, P.reg, P.ingest, P.blobs, P.auth, P.svc.env};
+    sd_http_deps d = {&P.cfg, P.reg, P.ingest, P.blobs, P.auth, P.svc.env, P.seen};
     sc_err err;
     sc_err_clear(&err);
     ck_assert_int_eq(sd_http_start(&d, &http, &err), SC_OK);

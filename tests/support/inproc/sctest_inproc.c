@@ -34,12 +34,15 @@ void sct_inproc_open(sct_inproc *p, void (*tune)(sd_config *cfg))
     sd_auth_limits al = {.skew_ms = p->cfg.clock_skew_ms,
                          .start_ms = sct_now_ms() - p->cfg.clock_skew_ms};
     ck_assert_int_eq(sd_auth_new(sd_register_env(p->reg), &al, &p->auth), SC_OK);
-    p->svc = (sd_service){&p->cfg, p->reg, p->ingest, p->blobs, p->auth, sd_register_env(p->reg)};
+    ck_assert_int_eq(sd_seen_new(0, SC_SEEN_WRITE_MS, &p->seen), SC_OK);
+    p->svc = (sd_service){&p->cfg, p->reg,  p->ingest, p->blobs, p->auth, sd_register_env(p->reg),
+                          p->seen};
 }
 
 void sct_inproc_close(sct_inproc *p)
 {
     sd_ingest_stop(p->ingest);
+    sd_seen_free(p->seen);
     sd_auth_free(p->auth);
     sd_blobs_close(p->blobs);
     sd_register_close(p->reg);
