@@ -1011,6 +1011,10 @@ int main(int argc, char **argv)
     sc_status s = sc_client_open(db, NULL, &k.c, err, sizeof err);
     if (s != SC_OK)
         return fail(&k, s, err);
+    /* The app's version syncd shows its admins (`syncd admin device list`). */
+    char app[32];
+    snprintf(app, sizeof app, "spotcheck/%s", sc_version());
+    sc_client_set_app(k.c, app);
     if (k.net_set && (s = sc_client_set_net(k.c, &k.net)) != SC_OK) {
         int rc = fail(&k, s, NULL);
         sc_client_close(k.c);

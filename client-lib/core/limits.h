@@ -289,6 +289,8 @@
  * kept as '?', so nothing a device sends reaches an admin's terminal raw.
  */
 #define SC_AGENT_MAX 128
+/* The app's part of it (sc_client_set_app): a name and a version or two. */
+#define SC_APP_NAME_MAX 64
 
 /*
  * When devices were last seen: syncd notes every verified request in

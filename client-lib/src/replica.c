@@ -23,7 +23,7 @@ void rp_state_free(sc_client *c, Scpb__EntityState *st)
  * the devices row, not from the device's state, which may be refolded
  * later in the same pull).
  */
-static sc_status user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN])
+sc_status rp_user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN])
 {
     sc_client *c = ctx;
     uint8_t device[SC_ID_LEN];
@@ -80,7 +80,7 @@ sc_status rp_fold(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *ex
         in[n] = (sc_fold_input){.id = extra->id, .op = extra->op};
     sc_err e;
     sc_err_clear(&e);
-    sc_users users = {user_of, c};
+    sc_users users = {rp_user_of, c};
     s = sc_fold(&c->env, &users, in, total, &out, &e);
     if (s != SC_OK) {
         s = cl_fail(c, s, e.reason, "%s", e.msg);

@@ -2,7 +2,8 @@
  * test_identity.c: the device key at rest: encrypted under a passphrase,
  * refused with a clear message when the passphrase is wrong or missing,
  * plain without one; enrollment refuses a second identity and leaves the
- * replica unenrolled when the server cannot be reached.
+ * replica unenrolled when the server cannot be reached; the app's name
+ * sent with every request must be printable ASCII.
  */
 #include "fixture.h"
 
@@ -87,6 +88,27 @@ START_TEST(enroll_unreachable_changes_nothing)
 }
 END_TEST
 
+/* The app's name for the User-Agent: printable ASCII within 64 bytes, or none. */
+START_TEST(app_name_is_checked)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    ck_assert_int_eq(sc_client_set_app(f.c, "tablet-app/2.3.1 (android 13)"), SC_OK);
+    ck_assert_int_eq(sc_client_set_app(f.c, "app/1\r\nX-Spotcheck-Device: forged"),
+                     SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "printable ASCII"));
+    ck_assert_int_eq(sc_client_set_app(f.c, "检查/1"), SC_ERR_INVALID_ARG);
+    char longname[80];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    ck_assert_int_eq(sc_client_set_app(f.c, longname), SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "64 bytes"));
+    ck_assert_int_eq(sc_client_set_app(f.c, NULL), SC_OK);
+    ck_assert_int_eq(sc_client_set_app(NULL, "x/1"), SC_ERR_INVALID_ARG);
+    fx_close(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("identity");
@@ -95,6 +117,7 @@ static Suite *suite(void)
         {"plain_key_needs_nothing", plain_key_needs_nothing},
         {"enroll_twice_is_refused", enroll_twice_is_refused},
         {"enroll_unreachable_changes_nothing", enroll_unreachable_changes_nothing},
+        {"app_name_is_checked", app_name_is_checked},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;

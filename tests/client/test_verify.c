@@ -1,7 +1,8 @@
 /*
  * test_verify.c: the replica rechecks itself (signatures, checkpoints,
- * states), and syncd export bundles are checked offline, naming the first
- * bad entry.
+ * states, authors: enrolled, not revoked, their user not disabled when
+ * the op was logged), and syncd export bundles are checked offline, naming
+ * the first bad entry.
  */
 #include "fixture.h"
 
@@ -380,6 +381,89 @@ START_TEST(receipts_are_checked_again)
 }
 END_TEST
 
+/* A server-signed change to the fixture's user, stored as pulled (and noted, as a sync notes it). */
+static void user_act(fx *f, Scpb__Op__BodyCase kind)
+{
+    Scpb__EntityState *st = NULL;
+    ck_assert_int_eq(st_state_get(f->c, f->user, &st), SC_OK);
+    ck_assert_uint_eq(st->n_heads, 1);
+    uint8_t head[SC_HASH_LEN];
+    memcpy(head, st->heads[0].data, SC_HASH_LEN);
+    rp_state_free(f->c, st);
+    ProtobufCBinaryData dep = {SC_HASH_LEN, head};
+    Scpb__UserDisable d = SCPB__USER_DISABLE__INIT;
+    Scpb__UserEnable e = SCPB__USER_ENABLE__INIT;
+    Scpb__Op op = SCPB__OP__INIT;
+    op.n_deps = 1;
+    op.deps = &dep;
+    op.body_case = kind;
+    if (kind == SCPB__OP__BODY_USER_DISABLE)
+        op.user_disable = &d;
+    else
+        op.user_enable = &e;
+    uint64_t index = f->index;
+    fx_store(f, f->server, &op, f->user, SCPB__ENTITY_TYPE__ENTITY_USER, NULL);
+    ck_assert_int_eq(st_begin(f->c), SC_OK);
+    ck_assert_int_eq(st_user_access_put(f->c, f->user, index, kind == SCPB__OP__BODY_USER_DISABLE),
+                     SC_OK);
+    ck_assert_int_eq(st_commit(f->c), SC_OK);
+}
+
+/* An inspection opened by the user's second tablet, stored as pulled at the next index. */
+static void other_tablet_works(fx *f)
+{
+    uint8_t insp[SC_ID_LEN];
+    sc_uuid7_new(&f->t.env, insp);
+    Scpb__InspectionOpen b = SCPB__INSPECTION_OPEN__INIT;
+    b.has_target = true;
+    b.target = (ProtobufCBinaryData){SC_ID_LEN, f->target};
+    b.has_kind = true;
+    b.kind = SCPB__INSPECTION_KIND__KIND_SPOT;
+    b.has_disclosure = true;
+    b.disclosure = SCPB__DISCLOSURE__DISCLOSURE_OPEN;
+    Scpb__Op op = SCPB__OP__INIT;
+    op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
+    op.inspection_open = &b;
+    fx_store(f, f->other, &op, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, NULL);
+}
+
+/*
+ * A replica holding an op that a disabled user's device signed after the
+ * disable was logged (a server that should have refused it) says so; the
+ * same device's ops before the disable and after an enable are fine, and
+ * the fold of the user carries the disable.
+ */
+START_TEST(disabled_users_op_is_found)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    other_tablet_works(&f);
+    user_act(&f, SCPB__OP__BODY_USER_DISABLE);
+    Scpb__EntityState *st = NULL;
+    ck_assert_int_eq(st_state_get(f.c, f.user, &st), SC_OK);
+    ck_assert(st->user->disabled);
+    rp_state_free(f.c, st);
+    json_t *o = verify(&f, SC_OK);
+    ck_assert(json_is_true(json_object_get(o, "ok")));
+    json_decref(o);
+    user_act(&f, SCPB__OP__BODY_USER_ENABLE);
+    other_tablet_works(&f);
+    o = verify(&f, SC_OK);
+    json_decref(o);
+    /* Disabled again, and an op of its device logged after that. */
+    user_act(&f, SCPB__OP__BODY_USER_DISABLE);
+    uint64_t at = f.index;
+    other_tablet_works(&f);
+    o = verify(&f, SC_ERR_BAD_SIGNATURE);
+    ck_assert(json_is_false(json_object_get(o, "ok")));
+    json_decref(o);
+    char want[64];
+    snprintf(want, sizeof want, "user was disabled before log index %llu", (unsigned long long)at);
+    ck_assert_msg(strstr(sc_client_errmsg(f.c), want), "%s", sc_client_errmsg(f.c));
+    fx_close(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("verify");
@@ -391,6 +475,7 @@ static Suite *suite(void)
         {"bundle_names_the_first_bad_entry", bundle_names_the_first_bad_entry},
         {"receipts_are_checked_again", receipts_are_checked_again},
         {"status_reports_the_replica_hash", status_reports_the_replica_hash},
+        {"disabled_users_op_is_found", disabled_users_op_is_found},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
