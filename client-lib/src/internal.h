@@ -234,6 +234,8 @@ sc_status st_ops_bytes_each(sc_client *c, st_bytes_fn fn, void *ctx);
 
 /* Entity states. code/version make score sheets, targets and org units findable. */
 /* conflicted: the state has conflicts and is not voided (kept in the conflicted table). */
+/* Forget an entity's state: none of its ops is left that is not rejected. */
+sc_status st_state_drop(sc_client *c, const uint8_t id[SC_ID_LEN]);
 sc_status st_state_put(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const char *code,
                        uint32_t version, const uint8_t *enc, size_t len,
                        const uint8_t hash[SC_HASH_LEN], bool conflicted);

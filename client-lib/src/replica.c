@@ -141,6 +141,11 @@ sc_status rp_refold(sc_client *c, const uint8_t entity[SC_ID_LEN])
         sc_err_clear(&c->err);
         return SC_OK;
     }
+    if (s == SC_ERR_NOT_FOUND && c->err.reason == SCPB__REASON__REASON_UNKNOWN_ENTITY) {
+        /* Every op of it was rejected, its create among them: it does not exist here. */
+        sc_err_clear(&c->err);
+        return st_state_drop(c, entity);
+    }
     if (s != SC_OK)
         return s;
     s = rp_store_state(c, st);

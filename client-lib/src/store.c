@@ -680,6 +680,21 @@ sc_status st_state_put(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, con
     return exec_done(c, st, "store state");
 }
 
+sc_status st_state_drop(sc_client *c, const uint8_t id[SC_ID_LEN])
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "DELETE FROM entities WHERE id=?", &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, id, SC_ID_LEN);
+    if ((s = exec_done(c, st, "drop state")) != SC_OK)
+        return s;
+    if ((s = prep(c, "DELETE FROM conflicted WHERE id=?", &st)) != SC_OK)
+        return s;
+    bind_blob(st, 1, id, SC_ID_LEN);
+    return exec_done(c, st, "drop state");
+}
+
 sc_status st_state_get(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__EntityState **out)
 {
     *out = NULL;

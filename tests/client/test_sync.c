@@ -862,6 +862,36 @@ START_TEST(rejected_ops_leave_the_state)
 }
 END_TEST
 
+/*
+ * A create op the server refuses (an inspector whose role was taken away,
+ * say): the entity never existed, so the replica keeps no state of it, and
+ * syncs go on.
+ */
+START_TEST(rejected_create_leaves_no_entity)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    srv s;
+    srv_start(&s, &f);
+    s.reject_kind = SCPB__OP__BODY_INSPECTION_OPEN;
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    ck_assert_int_eq(sc_note_add(f.c, check, "门岗未测温"), SC_OK);
+    json_t *o = sync_ok(&f);
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "rejected")), 2);
+    json_decref(o);
+    ck_assert_int_eq(fx_count(&f, "outbox"), 0);
+    char *json = NULL;
+    ck_assert_int_eq(sc_show(f.c, check, &json), SC_ERR_NOT_FOUND);
+    /* The next sync has nothing to say about it. */
+    o = sync_ok(&f);
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "rejected")), 0);
+    json_decref(o);
+    srv_stop(&s);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(batches_and_more)
 {
     fx f;
@@ -2015,6 +2045,7 @@ static Suite *suite(void)
         {"push_pull_and_photos", push_pull_and_photos},
         {"pulls_other_devices_ops_and_photos", pulls_other_devices_ops_and_photos},
         {"rejected_ops_leave_the_state", rejected_ops_leave_the_state},
+        {"rejected_create_leaves_no_entity", rejected_create_leaves_no_entity},
         {"batches_and_more", batches_and_more},
         {"garbage_and_unreachable", garbage_and_unreachable},
         {"history_rewrites_are_caught", history_rewrites_are_caught},
