@@ -776,6 +776,20 @@ static sc_status want_blobs(sc_client *c, report *rep, const Scpb__Op *o)
     return SC_OK;
 }
 
+/* What a pulled op tells about who may sign later ops: enrollments, revocations, users' access. */
+static sc_status note_facts(sc_client *c, const Scpb__Op *o, uint64_t index)
+{
+    if (is_server(c, o) && o->body_case == SCPB__OP__BODY_DEVICE_ENROLL &&
+        o->device_enroll->key.len == SC_KEY_LEN)
+        return st_device_enroll(c, o->device_enroll->key.data, o->entity.data, index);
+    if (is_server(c, o) && o->body_case == SCPB__OP__BODY_DEVICE_REVOKE)
+        return st_device_revoke(c, o->entity.data, index);
+    if (o->body_case == SCPB__OP__BODY_USER_DISABLE || o->body_case == SCPB__OP__BODY_USER_ENABLE)
+        return st_user_access_put(c, o->entity.data, index,
+                                  o->body_case == SCPB__OP__BODY_USER_DISABLE);
+    return SC_OK;
+}
+
 static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep)
 {
     Scpb__SyncResponse *resp = r->resp;
@@ -840,15 +854,7 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
                 break;
         }
         rp_hlc_observe(c, o->hlc);
-        if (is_server(c, o) && o->body_case == SCPB__OP__BODY_DEVICE_ENROLL &&
-            o->device_enroll->key.len == SC_KEY_LEN)
-            s = st_device_enroll(c, o->device_enroll->key.data, o->entity.data, index);
-        else if (is_server(c, o) && o->body_case == SCPB__OP__BODY_DEVICE_REVOKE)
-            s = st_device_revoke(c, o->entity.data, index);
-        else if (o->body_case == SCPB__OP__BODY_USER_DISABLE ||
-                 o->body_case == SCPB__OP__BODY_USER_ENABLE)
-            s = st_user_access_put(c, o->entity.data, index,
-                                   o->body_case == SCPB__OP__BODY_USER_DISABLE);
+        s = note_facts(c, o, index);
         if (s == SC_OK)
             s = want_blobs(c, rep, o);
         if (s == SC_OK && !idset_add(c, &touched, o->entity.data))

@@ -1,5 +1,7 @@
 /*
- * admin.c: `syncd admin --data DIR ...`, the administrator's commands.
+ * admin.c: `syncd admin --data DIR ...`, the administrator's commands: the
+ * command line, the dispatch, and the commands that add one thing (see
+ * admin.h for the other parts).
  *
  * Every change is an admin op signed by the server key and logged through
  * sd_register_admin_op, exactly like an op pushed by a device, so the log
@@ -10,14 +12,17 @@
  * terms: the unknown code, the login already taken, the accepted roles.
  *
  * Output: the new entity's id (32 hex digits) on stdout, or the enrollment
- * code alone, or JSON for `device list`; errors on stderr.
+ * code alone, or a table (JSON with --json) for the lists; errors on
+ * stderr.
  */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "admin.h"
 #include "commands.h"
 #include "core/date.h"
 #include "core/ids.h"
@@ -29,51 +34,62 @@
 #define USAGE                                                                                      \
     "usage: syncd admin --data DIR COMMAND\n"                                                      \
     "  org add CODE --name NAME [--parent CODE] [--level LEVEL] [--kind KIND]\n"                   \
+    "  org list [--json]\n"                                                                        \
     "  target add CODE --name NAME --org CODE [--type TYPE] [--address TEXT]\n"                    \
+    "  target list [--json]\n"                                                                     \
     "  user add LOGIN --role inspector|supervisor|responsible|auditor|admin --org CODE "           \
     "[--name NAME]\n"                                                                              \
+    "  user list [--json]\n"                                                                       \
+    "  user disable LOGIN [--reason TEXT]\n"                                                       \
+    "  user enable LOGIN [--reason TEXT]\n"                                                        \
+    "  user role LOGIN ROLE\n"                                                                     \
     "  enroll LOGIN [--ttl HOURS]\n"                                                               \
-    "  device list\n"                                                                              \
+    "  code list [--user LOGIN] [--all] [--json]\n"                                                \
+    "  code revoke ID|CODE\n"                                                                      \
+    "  device list [--json]\n"                                                                     \
     "  device revoke DEVICE_ID [--reason TEXT]\n"                                                  \
     "  template add FILE.json\n"                                                                   \
+    "  template list [--json]\n"                                                                   \
     "  assign --target CODE --inspector LOGIN [--inspector LOGIN ...] --kind KIND\n"               \
     "         --disclosure open|unannounced|experiential [--due YYYY-MM-DD] [--template ID]\n"     \
-    "         [--note TEXT]\n"
+    "         [--note TEXT]\n"                                                                     \
+    "  import orgs|targets|users FILE.csv\n"                                                       \
+    "  log [--since YYYY-MM-DD] [--json]\n"
 
-#define MAX_ARGS 64
 #define ENROLL_TTL_DEFAULT 72
 
-/* The command line split into words and --options (some may repeat). */
-typedef struct args {
-    const char *word[MAX_ARGS];
-    size_t nword;
-    const char *key[MAX_ARGS];
-    const char *val[MAX_ARGS];
-    size_t nopt;
-} args;
+/* ---- the command line ---- */
 
-static int split_args(int argc, char **argv, args *a)
+/* Options that take no value. */
+static bool is_flag(const char *k)
+{
+    return strcmp(k, "json") == 0 || strcmp(k, "all") == 0;
+}
+
+int sd_adm_split(int argc, char **argv, sd_adm_args *a)
 {
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (strncmp(s, "--", 2) == 0) {
-            if (a->nopt == MAX_ARGS)
+            if (a->nopt == SD_ADM_ARGS_MAX)
                 return -1;
             const char *eq = strchr(s, '=');
+            a->key[a->nopt] = s + 2;
             if (eq) {
-                /* --key=value: keep the key text up to '=' in a static-size copy below. */
-                a->key[a->nopt] = s + 2;
-                a->val[a->nopt] = eq + 1;
+                a->val[a->nopt] = eq + 1; /* --key=value; key_is stops at the '=' */
+            } else if (is_flag(s + 2)) {
+                a->val[a->nopt] = NULL;
             } else {
-                if (i + 1 >= argc)
+                if (i + 1 >= argc) {
+                    a->lacking = s;
                     return -1;
-                a->key[a->nopt] = s + 2;
+                }
                 a->val[a->nopt] = argv[++i];
             }
             a->nopt++;
         } else {
-            if (a->nword == MAX_ARGS)
+            if (a->nword == SD_ADM_ARGS_MAX)
                 return -1;
             a->word[a->nword++] = s;
         }
@@ -87,17 +103,22 @@ static bool key_is(const char *k, const char *name)
     return strncmp(k, name, n) == 0 && (k[n] == '\0' || k[n] == '=');
 }
 
-static const char *opt(const args *a, const char *name)
+const char *sd_adm_opt(const sd_adm_args *a, const char *name)
 {
     const char *v = NULL;
     for (size_t i = 0; i < a->nopt; i++)
         if (key_is(a->key[i], name))
-            v = a->val[i];
+            v = a->val[i] ? a->val[i] : "";
     return v;
 }
 
+bool sd_adm_has(const sd_adm_args *a, const char *name)
+{
+    return sd_adm_opt(a, name) != NULL;
+}
+
 /* Refuse options this subcommand does not know, so a typo is not silently ignored. */
-static bool only_opts(const args *a, const char *const *known)
+bool sd_adm_only(const sd_adm_args *a, const char *const *known)
 {
     for (size_t i = 0; i < a->nopt; i++) {
         bool ok = false;
@@ -111,6 +132,8 @@ static bool only_opts(const args *a, const char *const *known)
     return true;
 }
 
+/* ---- what the commands share ---- */
+
 static void print_id(const uint8_t id[SC_ID_LEN])
 {
     char hex[SC_ID_HEX];
@@ -118,20 +141,21 @@ static void print_id(const uint8_t id[SC_ID_LEN])
     printf("%s\n", hex);
 }
 
-static int fail_err(const char *what, const sc_err *err)
+int sd_adm_fail(const char *what, const sc_err *err)
 {
     fprintf(stderr, "syncd admin: %s: %s\n", what, err->msg);
     return 1;
 }
 
-static bool lookup(sd_register *r, Scpb__EntityType kind, const char *code, const char *what,
+bool sd_adm_lookup(sd_register *r, Scpb__EntityType kind, const char *code, const char *what,
                    uint8_t out[SC_ID_LEN])
 {
     sc_err err;
     sc_err_clear(&err);
     sc_status rc = sd_register_lookup_code(r, kind, code, 0, out, &err);
     if (rc == SC_ERR_NOT_FOUND) {
-        fprintf(stderr, "syncd admin: no %s with code \"%s\"\n", what, code);
+        fprintf(stderr, "syncd admin: no %s with %s \"%s\"\n", what,
+                kind == SCPB__ENTITY_TYPE__ENTITY_USER ? "login" : "code", code);
         return false;
     }
     if (rc != SC_OK) {
@@ -141,7 +165,7 @@ static bool lookup(sd_register *r, Scpb__EntityType kind, const char *code, cons
     return true;
 }
 
-static bool parse_name(const sc_names *t, const char *s, const char *what, int *out)
+bool sd_adm_name(const sc_names *t, const char *s, const char *what, int *out)
 {
     if (sc_name_parse(t, s, out))
         return true;
@@ -152,6 +176,87 @@ static bool parse_name(const sc_names *t, const char *s, const char *what, int *
     return false;
 }
 
+void sd_adm_hex(const uint8_t *b, size_t n, char *out)
+{
+    sc_hex_encode(b, n, out, 2 * n + 1);
+}
+
+void sd_adm_time(int64_t ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (ms <= 0 || !localtime_r(&t, &tm) || strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+        snprintf(out, cap, "-");
+}
+
+bool sd_adm_day_ms(const char *day, int64_t *ms)
+{
+    int32_t d;
+    if (!day || sc_date_parse(day, strlen(day), &d) != SC_OK)
+        return false;
+    char y[5] = {0}, m[3] = {0}, dd[3] = {0};
+    memcpy(y, day, 4);
+    memcpy(m, day + 5, 2);
+    memcpy(dd, day + 8, 2);
+    struct tm tm = {0};
+    tm.tm_year = (int)strtol(y, NULL, 10) - 1900;
+    tm.tm_mon = (int)strtol(m, NULL, 10) - 1;
+    tm.tm_mday = (int)strtol(dd, NULL, 10);
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    if (t == (time_t)-1)
+        return false;
+    *ms = (int64_t)t * 1000;
+    return true;
+}
+
+sc_status sd_adm_store_open(const char *data, sd_store **out, sc_err *err)
+{
+    char path[SD_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/register.db", data);
+    *out = NULL;
+    sd_store *s = NULL;
+    sc_status rc = sd_store_sqlite_open(path, false, &s, err);
+    if (rc == SC_OK && (rc = s->vt->begin(s, false, err)) != SC_OK)
+        s->vt->close(s);
+    if (rc == SC_OK)
+        *out = s;
+    return rc;
+}
+
+void sd_adm_store_close(sd_store *s)
+{
+    if (!s)
+        return;
+    s->vt->rollback(s);
+    s->vt->close(s);
+}
+
+Scpb__EntityState *sd_adm_state(sd_store *s, const uint8_t id[SC_ID_LEN])
+{
+    sd_entity_row row;
+    sc_err err;
+    sc_err_clear(&err);
+    if (s->vt->entity_get(s, id, true, &row, &err) != SC_OK)
+        return NULL;
+    Scpb__EntityState *st = scpb__entity_state__unpack(NULL, row.state_len, row.state);
+    free(row.state);
+    return st;
+}
+
+int sd_adm_json_print(json_t *v)
+{
+    char *text = v ? json_dumps(v, JSON_INDENT(2)) : NULL;
+    json_decref(v);
+    if (!text) {
+        fprintf(stderr, "syncd admin: out of memory\n");
+        return 1;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
 /* Log an admin op and print its entity id. */
 static int submit(sd_register *r, Scpb__Op *op, uint8_t id[SC_ID_LEN], const char *what)
 {
@@ -159,7 +264,7 @@ static int submit(sd_register *r, Scpb__Op *op, uint8_t id[SC_ID_LEN], const cha
     sc_err_clear(&err);
     uint64_t idx = 0;
     if (sd_register_admin_op(r, op, &idx, &err) != SC_OK)
-        return fail_err(what, &err);
+        return sd_adm_fail(what, &err);
     print_id(id);
     return 0;
 }
@@ -177,12 +282,12 @@ static void op_new(sd_register *r, Scpb__Op *op, uint8_t id[SC_ID_LEN], Scpb__En
 
 /* ---- org, target, user ---- */
 
-static int cmd_org_add(sd_register *r, const args *a)
+static int cmd_org_add(sd_register *r, const sd_adm_args *a)
 {
     static const char *const known[] = {"data", "name", "parent", "level", "kind", NULL};
-    if (!only_opts(a, known))
+    if (!sd_adm_only(a, known))
         return 2;
-    const char *name = opt(a, "name"), *parent = opt(a, "parent");
+    const char *name = sd_adm_opt(a, "name"), *parent = sd_adm_opt(a, "parent");
     if (a->nword != 3 || !name) {
         fprintf(stderr, "usage: syncd admin --data DIR org add CODE --name NAME [--parent CODE] "
                         "[--level LEVEL] [--kind KIND]\n");
@@ -198,7 +303,7 @@ static int cmd_org_add(sd_register *r, const args *a)
     b.name = (char *)name;
     int level = SCPB__ORG_LEVEL__LEVEL_CITY;
     if (parent) {
-        if (!lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, parent, "org unit", pid))
+        if (!sd_adm_lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, parent, "org unit", pid))
             return 1;
         b.has_parent = true;
         b.parent.data = pid;
@@ -211,14 +316,14 @@ static int cmd_org_add(sd_register *r, const args *a)
                                                                       : (int)st->org->level;
         sd_state_free(st);
     }
-    const char *lv = opt(a, "level"), *kind = opt(a, "kind");
-    if (lv && !parse_name(&sc_names_org_level, lv, "org level", &level))
+    const char *lv = sd_adm_opt(a, "level"), *kind = sd_adm_opt(a, "kind");
+    if (lv && !sd_adm_name(&sc_names_org_level, lv, "org level", &level))
         return 2;
     b.has_level = true;
     b.level = (Scpb__OrgLevel)level;
     if (kind) {
         int k;
-        if (!parse_name(&sc_names_org_kind, kind, "org kind", &k))
+        if (!sd_adm_name(&sc_names_org_kind, kind, "org kind", &k))
             return 2;
         b.has_kind = true;
         b.kind = (Scpb__OrgKind)k;
@@ -226,19 +331,20 @@ static int cmd_org_add(sd_register *r, const args *a)
     return submit(r, &op, id, "org add");
 }
 
-static int cmd_target_add(sd_register *r, const args *a)
+static int cmd_target_add(sd_register *r, const sd_adm_args *a)
 {
     static const char *const known[] = {"data", "name", "org", "type", "address", NULL};
-    if (!only_opts(a, known))
+    if (!sd_adm_only(a, known))
         return 2;
-    const char *name = opt(a, "name"), *org = opt(a, "org"), *type = opt(a, "type");
+    const char *name = sd_adm_opt(a, "name"), *org = sd_adm_opt(a, "org"),
+               *type = sd_adm_opt(a, "type");
     if (a->nword != 3 || !name || !org) {
         fprintf(stderr, "usage: syncd admin --data DIR target add CODE --name NAME --org CODE "
                         "[--type TYPE] [--address TEXT]\n");
         return 2;
     }
     uint8_t id[SC_ID_LEN], oid[SC_ID_LEN];
-    if (!lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, org, "org unit", oid))
+    if (!sd_adm_lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, org, "org unit", oid))
         return 1;
     Scpb__Op op;
     Scpb__TargetCreate b = SCPB__TARGET_CREATE__INIT;
@@ -250,10 +356,10 @@ static int cmd_target_add(sd_register *r, const args *a)
     b.has_org = true;
     b.org.data = oid;
     b.org.len = SC_ID_LEN;
-    b.address = (char *)opt(a, "address");
+    b.address = (char *)sd_adm_opt(a, "address");
     if (type) {
         int t;
-        if (!parse_name(&sc_names_target_type, type, "target type", &t))
+        if (!sd_adm_name(&sc_names_target_type, type, "target type", &t))
             return 2;
         b.has_type = true;
         b.type = (Scpb__TargetType)t;
@@ -261,22 +367,22 @@ static int cmd_target_add(sd_register *r, const args *a)
     return submit(r, &op, id, "target add");
 }
 
-static int cmd_user_add(sd_register *r, const args *a)
+static int cmd_user_add(sd_register *r, const sd_adm_args *a)
 {
     static const char *const known[] = {"data", "name", "org", "role", NULL};
-    if (!only_opts(a, known))
+    if (!sd_adm_only(a, known))
         return 2;
-    const char *role = opt(a, "role"), *org = opt(a, "org");
+    const char *role = sd_adm_opt(a, "role"), *org = sd_adm_opt(a, "org");
     if (a->nword != 3 || !role || !org) {
         fprintf(stderr, "usage: syncd admin --data DIR user add LOGIN --role "
                         "inspector|supervisor|responsible|auditor|admin --org CODE [--name NAME]\n");
         return 2;
     }
     int rv;
-    if (!parse_name(&sc_names_role, role, "role", &rv))
+    if (!sd_adm_name(&sc_names_role, role, "role", &rv))
         return 2;
     uint8_t id[SC_ID_LEN], oid[SC_ID_LEN];
-    if (!lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, org, "org unit", oid))
+    if (!sd_adm_lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, org, "org unit", oid))
         return 1;
     Scpb__Op op;
     Scpb__UserCreate b = SCPB__USER_CREATE__INIT;
@@ -284,7 +390,7 @@ static int cmd_user_add(sd_register *r, const args *a)
     op.body_case = SCPB__OP__BODY_USER_CREATE;
     op.user_create = &b;
     b.login = (char *)a->word[2];
-    b.name = (char *)opt(a, "name");
+    b.name = (char *)sd_adm_opt(a, "name");
     b.has_role = true;
     b.role = (Scpb__Role)rv;
     b.has_org = true;
@@ -295,17 +401,17 @@ static int cmd_user_add(sd_register *r, const args *a)
 
 /* ---- enrollment and devices ---- */
 
-static int cmd_enroll(sd_register *r, const args *a)
+static int cmd_enroll(sd_register *r, const sd_adm_args *a)
 {
     static const char *const known[] = {"data", "ttl", NULL};
-    if (!only_opts(a, known))
+    if (!sd_adm_only(a, known))
         return 2;
     if (a->nword != 2) {
         fprintf(stderr, "usage: syncd admin --data DIR enroll LOGIN [--ttl HOURS]\n");
         return 2;
     }
     unsigned ttl = ENROLL_TTL_DEFAULT;
-    const char *t = opt(a, "ttl");
+    const char *t = sd_adm_opt(a, "ttl");
     if (t) {
         char *end = NULL;
         errno = 0;
@@ -320,102 +426,15 @@ static int cmd_enroll(sd_register *r, const args *a)
     sc_err err;
     sc_err_clear(&err);
     if (sd_register_enroll_code(r, a->word[1], ttl, code, sizeof code, &err) != SC_OK)
-        return fail_err("enroll", &err);
+        return sd_adm_fail("enroll", &err);
     printf("%s\n", code);
     return 0;
 }
 
-typedef struct list_ctx {
-    sd_store *s;
-    json_t *arr;
-    sc_status rc;
-    sc_err *err;
-} list_ctx;
-
-static json_t *hex_json(const uint8_t *b, size_t n)
-{
-    char hex[2 * SC_KEY_LEN + 1];
-    sc_hex_encode(b, n, hex, sizeof hex);
-    return json_string(hex);
-}
-
-static bool list_one(void *ctx, const sd_device_row *d)
-{
-    list_ctx *c = ctx;
-    json_t *o = json_object();
-    json_object_set_new(o, "device", hex_json(d->device, SC_ID_LEN));
-    json_object_set_new(o, "key", hex_json(d->key, SC_KEY_LEN));
-    json_object_set_new(o, "user", hex_json(d->user, SC_ID_LEN));
-    sd_entity_row row;
-    Scpb__EntityState *st = NULL;
-    if (c->s->vt->entity_get(c->s, d->user, true, &row, c->err) == SC_OK) {
-        st = scpb__entity_state__unpack(NULL, row.state_len, row.state);
-        free(row.state);
-        if (st && st->user) {
-            json_object_set_new(o, "login", json_string(st->user->login ? st->user->login : ""));
-            const char *role = sc_name_of(&sc_names_role, st->user->role);
-            json_object_set_new(o, "role", json_string(role ? role : ""));
-        }
-        sd_state_free(st);
-        st = NULL;
-    }
-    if (c->s->vt->entity_get(c->s, d->device, true, &row, c->err) == SC_OK) {
-        st = scpb__entity_state__unpack(NULL, row.state_len, row.state);
-        free(row.state);
-        if (st && st->device) {
-            json_object_set_new(o, "label", json_string(st->device->label ? st->device->label : ""));
-            if (st->device->revoke_reason)
-                json_object_set_new(o, "revoke_reason", json_string(st->device->revoke_reason));
-        }
-        sd_state_free(st);
-    }
-    json_object_set_new(o, "enrolled_index", json_integer((json_int_t)d->enrolled_idx));
-    json_object_set_new(o, "revoked", json_boolean(d->revoked));
-    if (d->revoked)
-        json_object_set_new(o, "revoked_index", json_integer((json_int_t)d->revoked_idx));
-    json_array_append_new(c->arr, o);
-    return true;
-}
-
-static int cmd_device_list(const char *data, const args *a)
-{
-    static const char *const known[] = {"data", NULL};
-    if (!only_opts(a, known) || a->nword != 2) {
-        fprintf(stderr, "usage: syncd admin --data DIR device list\n");
-        return 2;
-    }
-    char path[SD_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/register.db", data);
-    sd_store *s = NULL;
-    sc_err err;
-    sc_err_clear(&err);
-    if (sd_store_sqlite_open(path, false, &s, &err) != SC_OK)
-        return fail_err("device list", &err);
-    list_ctx c = {s, json_array(), SC_OK, &err};
-    sc_status rc = s->vt->begin(s, false, &err);
-    if (rc == SC_OK)
-        rc = s->vt->device_scan(s, list_one, &c, &err);
-    s->vt->rollback(s);
-    s->vt->close(s);
-    if (rc != SC_OK) {
-        json_decref(c.arr);
-        return fail_err("device list", &err);
-    }
-    char *text = json_dumps(c.arr, JSON_INDENT(2));
-    json_decref(c.arr);
-    if (!text) {
-        fprintf(stderr, "syncd admin: device list: out of memory\n");
-        return 1;
-    }
-    printf("%s\n", text);
-    free(text);
-    return 0;
-}
-
-static int cmd_device_revoke(sd_register *r, const char *data, const args *a)
+static int cmd_device_revoke(sd_register *r, const char *data, const sd_adm_args *a)
 {
     static const char *const known[] = {"data", "reason", NULL};
-    if (!only_opts(a, known))
+    if (!sd_adm_only(a, known))
         return 2;
     if (a->nword != 3) {
         fprintf(stderr, "usage: syncd admin --data DIR device revoke DEVICE_ID [--reason TEXT]\n");
@@ -438,7 +457,7 @@ static int cmd_device_revoke(sd_register *r, const char *data, const args *a)
             return 2;
         }
         if (sd_store_sqlite_open(path, false, &s, &err) != SC_OK)
-            return fail_err("device revoke", &err);
+            return sd_adm_fail("device revoke", &err);
         sc_status rc = s->vt->device_get(s, key, &d, &err);
         s->vt->close(s);
         if (rc != SC_OK) {
@@ -476,16 +495,16 @@ static int cmd_device_revoke(sd_register *r, const char *data, const args *a)
     op.entity_type = SCPB__ENTITY_TYPE__ENTITY_DEVICE;
     op.body_case = SCPB__OP__BODY_DEVICE_REVOKE;
     op.device_revoke = &b;
-    b.reason = (char *)opt(a, "reason");
+    b.reason = (char *)sd_adm_opt(a, "reason");
     return submit(r, &op, id, "device revoke");
 }
 
 /* ---- score sheets ---- */
 
-static int cmd_template_add(sd_register *r, const args *a)
+static int cmd_template_add(sd_register *r, const sd_adm_args *a)
 {
     static const char *const known[] = {"data", NULL};
-    if (!only_opts(a, known))
+    if (!sd_adm_only(a, known))
         return 2;
     if (a->nword != 3) {
         fprintf(stderr, "usage: syncd admin --data DIR template add FILE.json\n");
@@ -544,14 +563,15 @@ static bool template_id(sd_register *r, const char *text, uint8_t out[SC_ID_LEN]
     return false;
 }
 
-static int cmd_assign(sd_register *r, const args *a)
+static int cmd_assign(sd_register *r, const sd_adm_args *a)
 {
     static const char *const known[] = {"data", "target", "inspector", "kind", "disclosure",
                                         "due",  "template", "note",     NULL};
-    if (!only_opts(a, known))
+    if (!sd_adm_only(a, known))
         return 2;
-    const char *target = opt(a, "target"), *kind = opt(a, "kind"),
-               *disc = opt(a, "disclosure"), *due = opt(a, "due"), *tpl = opt(a, "template");
+    const char *target = sd_adm_opt(a, "target"), *kind = sd_adm_opt(a, "kind"),
+               *disc = sd_adm_opt(a, "disclosure"), *due = sd_adm_opt(a, "due"),
+               *tpl = sd_adm_opt(a, "template");
     size_t ninsp = 0;
     for (size_t i = 0; i < a->nopt; i++)
         if (key_is(a->key[i], "inspector"))
@@ -568,19 +588,19 @@ static int cmd_assign(sd_register *r, const args *a)
         return 2;
     }
     int kv, dv;
-    if (!parse_name(&sc_names_kind, kind, "inspection kind", &kv) ||
-        !parse_name(&sc_names_disclosure, disc, "disclosure", &dv))
+    if (!sd_adm_name(&sc_names_kind, kind, "inspection kind", &kv) ||
+        !sd_adm_name(&sc_names_disclosure, disc, "disclosure", &dv))
         return 2;
     uint8_t id[SC_ID_LEN], tid[SC_ID_LEN], tplid[SC_ID_LEN];
     uint8_t users[SC_ASSIGNEES_MAX][SC_ID_LEN];
     ProtobufCBinaryData ub[SC_ASSIGNEES_MAX];
-    if (!lookup(r, SCPB__ENTITY_TYPE__ENTITY_TARGET, target, "target", tid))
+    if (!sd_adm_lookup(r, SCPB__ENTITY_TYPE__ENTITY_TARGET, target, "target", tid))
         return 1;
     size_t k = 0;
     for (size_t i = 0; i < a->nopt; i++) {
         if (!key_is(a->key[i], "inspector"))
             continue;
-        if (!lookup(r, SCPB__ENTITY_TYPE__ENTITY_USER, a->val[i], "user", users[k]))
+        if (!sd_adm_lookup(r, SCPB__ENTITY_TYPE__ENTITY_USER, a->val[i], "user", users[k]))
             return 1;
         ub[k].data = users[k];
         ub[k].len = SC_ID_LEN;
@@ -600,7 +620,7 @@ static int cmd_assign(sd_register *r, const args *a)
     b.kind = (Scpb__InspectionKind)kv;
     b.has_disclosure = true;
     b.disclosure = (Scpb__Disclosure)dv;
-    b.note = (char *)opt(a, "note");
+    b.note = (char *)sd_adm_opt(a, "note");
     if (due) {
         int32_t day;
         if (sc_date_parse(due, strlen(due), &day) != SC_OK) {
@@ -622,20 +642,25 @@ static int cmd_assign(sd_register *r, const args *a)
 
 int sd_cmd_admin(int argc, char **argv)
 {
-    args a;
-    if (split_args(argc, argv, &a) != 0) {
-        fprintf(stderr, "syncd admin: an option lacks its value\n" USAGE);
+    sd_adm_args a;
+    if (sd_adm_split(argc, argv, &a) != 0) {
+        if (a.lacking)
+            fprintf(stderr, "syncd admin: option %s lacks its value\n" USAGE, a.lacking);
+        else
+            fprintf(stderr, "syncd admin: too many arguments\n" USAGE);
         return 2;
     }
-    const char *data = opt(&a, "data");
+    const char *data = sd_adm_opt(&a, "data");
     if (!data || a.nword == 0) {
         fprintf(stderr, USAGE);
         return 2;
     }
     const char *w0 = a.word[0], *w1 = a.nword > 1 ? a.word[1] : "";
-    bool list = strcmp(w0, "device") == 0 && strcmp(w1, "list") == 0;
-    if (list)
-        return cmd_device_list(data, &a);
+    /* Reading commands open the register's store for reading only. */
+    if (strcmp(w1, "list") == 0)
+        return sd_adm_list(data, &a);
+    if (strcmp(w0, "log") == 0)
+        return sd_adm_log(data, &a);
 
     sd_config cfg;
     sd_config_defaults(&cfg);
@@ -666,6 +691,13 @@ int sd_cmd_admin(int argc, char **argv)
         rc = cmd_template_add(r, &a);
     else if (strcmp(w0, "assign") == 0)
         rc = cmd_assign(r, &a);
+    else if (strcmp(w0, "user") == 0 &&
+             (strcmp(w1, "disable") == 0 || strcmp(w1, "enable") == 0 || strcmp(w1, "role") == 0))
+        rc = sd_adm_user(r, data, &a);
+    else if (strcmp(w0, "code") == 0 && strcmp(w1, "revoke") == 0)
+        rc = sd_adm_code_revoke(r, data, &a);
+    else if (strcmp(w0, "import") == 0)
+        rc = sd_adm_import(r, &a);
     else {
         fprintf(stderr, "syncd admin: unknown command \"%s%s%s\"\n" USAGE, w0, w1[0] ? " " : "",
                 w1);

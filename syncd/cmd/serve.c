@@ -229,8 +229,13 @@ static bool serve_open(server *sv)
     }
     wait_for_boundary(env, sd_auth_not_before(sv->auth));
     sd_http_deps deps = {
-        .cfg = cfg, .reg = sv->reg, .ingest = sv->ingest, .blobs = sv->blobs, .auth = sv->auth,
-        .env = env, .seen = sv->seen,
+        .cfg = cfg,
+        .reg = sv->reg,
+        .ingest = sv->ingest,
+        .blobs = sv->blobs,
+        .auth = sv->auth,
+        .env = env,
+        .seen = sv->seen,
     };
     if (sd_http_start(&deps, &sv->http, &err) != SC_OK) {
         log_fail("cannot start the HTTP server", &err);

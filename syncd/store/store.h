@@ -98,16 +98,16 @@ typedef struct sd_enroll_row {
     bool used;
     int64_t used_ms;
     bool has_device;
-    uint8_t device[SC_ID_LEN];       /* the device it enrolled (used codes) */
-    bool revoked;                    /* revoked by an admin before it was used */
+    uint8_t device[SC_ID_LEN]; /* the device it enrolled (used codes) */
+    bool revoked;              /* revoked by an admin before it was used */
     int64_t revoked_ms;
 } sd_enroll_row;
 
 /* When a device was last seen: its latest verified request, and the client it named. */
 typedef struct sd_seen_row {
-    uint8_t key[SC_KEY_LEN];         /* the device key */
-    int64_t seen_ms;                 /* Unix ms */
-    char agent[SC_AGENT_MAX + 1];    /* the request's User-Agent, printable ASCII; may be empty */
+    uint8_t key[SC_KEY_LEN];      /* the device key */
+    int64_t seen_ms;              /* Unix ms */
+    char agent[SC_AGENT_MAX + 1]; /* the request's User-Agent, printable ASCII; may be empty */
 } sd_seen_row;
 
 /* One stored checkpoint. */
@@ -170,6 +170,12 @@ typedef struct sd_store_vt {
     /* Log entries [from, to) in index order. */
     sc_status (*op_scan)(sd_store *s, uint64_t from, uint64_t to, sd_op_fn fn, void *ctx,
                          sc_err *err);
+    /*
+     * The ops signed by author or of one of the kinds, in index order (for
+     * `syncd admin log`; it reads the whole log).
+     */
+    sc_status (*op_scan_by)(sd_store *s, const uint8_t author[SC_KEY_LEN], const int *kinds,
+                            size_t nkinds, sd_op_fn fn, void *ctx, sc_err *err);
     /* An entity's ops in index order. */
     sc_status (*entity_ops)(sd_store *s, const uint8_t entity[SC_ID_LEN], sd_op_fn fn, void *ctx,
                             sc_err *err);
@@ -186,6 +192,8 @@ typedef struct sd_store_vt {
     sc_status (*entity_set_released)(sd_store *s, const uint8_t id[SC_ID_LEN], sc_err *err);
     /* Every entity in ascending id order, with its state (borrowed). */
     sc_status (*entity_scan)(sd_store *s, sd_entity_fn fn, void *ctx, sc_err *err);
+    /* Every entity of one type in ascending id order, with its state (borrowed). */
+    sc_status (*entity_type_scan)(sd_store *s, int type, sd_entity_fn fn, void *ctx, sc_err *err);
     /* The findings made in an inspection (no state). */
     sc_status (*entity_findings)(sd_store *s, const uint8_t inspection[SC_ID_LEN], sd_entity_fn fn,
                                  void *ctx, sc_err *err);

@@ -62,6 +62,7 @@ enum {
     Q_ENTITY_PUT,
     Q_ENTITY_RELEASE,
     Q_ENTITY_SCAN,
+    Q_ENTITY_TYPE_SCAN,
     Q_ENTITY_FINDINGS,
     Q_ENTITY_COUNT,
     Q_ORG_SCAN,
@@ -144,6 +145,9 @@ static const char *const sql[Q_COUNT_] = {
     [Q_ENTITY_RELEASE] = "UPDATE entities SET released = 1 WHERE id = ?1",
     [Q_ENTITY_SCAN] = "SELECT id, type, op_count, last_idx, state, state_hash, target, scope_org, "
                       "vis_class, released, inspection FROM entities ORDER BY id",
+    [Q_ENTITY_TYPE_SCAN] = "SELECT id, type, op_count, last_idx, state, state_hash, target, "
+                           "scope_org, vis_class, released, inspection FROM entities "
+                           "WHERE type = ?1 ORDER BY id",
     [Q_ENTITY_FINDINGS] = "SELECT id, type, op_count, last_idx, NULL, state_hash, target, "
                           "scope_org, vis_class, released, inspection FROM entities "
                           "WHERE inspection = ?1 ORDER BY id",
@@ -586,6 +590,34 @@ static sc_status q_op_scan(sd_store *s, uint64_t from, uint64_t to, sd_op_fn fn,
     return scan_ops(q, x, fn, ctx, err, "scan log");
 }
 
+/*
+ * Not a kept statement: its list of kinds varies, and it serves only
+ * `syncd admin log`.  The log has no index by author or kind, so this
+ * reads the whole log (one sequential pass).
+ */
+static sc_status q_op_scan_by(sd_store *s, const uint8_t author[SC_KEY_LEN], const int *kinds,
+                              size_t nkinds, sd_op_fn fn, void *ctx, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    char text[512];
+    size_t at = (size_t)snprintf(text, sizeof text,
+                                 "SELECT idx, op_id, entity, author, kind, hlc, received_ms, "
+                                 "signed, leaf_hash FROM ops WHERE author = ?1 OR kind IN (");
+    for (size_t i = 0; i < nkinds && at < sizeof text; i++)
+        at += (size_t)snprintf(text + at, sizeof text - at, "%s%d", i ? ", " : "", kinds[i]);
+    if (at < sizeof text)
+        at += (size_t)snprintf(text + at, sizeof text - at, "%s) ORDER BY idx", nkinds ? "" : "-1");
+    if (at >= sizeof text)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "register: too many kinds to scan for");
+    sqlite3_stmt *x = NULL;
+    if (sqlite3_prepare_v2(q->db, text, -1, &x, NULL) != SQLITE_OK)
+        return db_err(q, err, "prepare the scan of admin ops");
+    bind_blob(x, 1, author, SC_KEY_LEN);
+    sc_status rc = scan_ops(q, x, fn, ctx, err, "scan admin ops");
+    sqlite3_finalize(x);
+    return rc;
+}
+
 static sc_status q_entity_ops(sd_store *s, const uint8_t entity[SC_ID_LEN], sd_op_fn fn, void *ctx,
                               sc_err *err)
 {
@@ -775,6 +807,16 @@ static sc_status q_entity_scan(sd_store *s, sd_entity_fn fn, void *ctx, sc_err *
     sqlite3_stmt *x = st(q, Q_ENTITY_SCAN, err);
     if (!x)
         return SC_ERR_STORAGE;
+    return scan_entities(q, x, true, fn, ctx, err);
+}
+
+static sc_status q_entity_type_scan(sd_store *s, int type, sd_entity_fn fn, void *ctx, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_ENTITY_TYPE_SCAN, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    sqlite3_bind_int(x, 1, type);
     return scan_entities(q, x, true, fn, ctx, err);
 }
 
@@ -1216,8 +1258,7 @@ static sc_status q_seen_put(sd_store *s, const sd_seen_row *r, sc_err *err)
     return exec_stmt(q, x, err, "note a device seen");
 }
 
-static sc_status q_seen_get(sd_store *s, const uint8_t key[SC_KEY_LEN], sd_seen_row *r,
-                            sc_err *err)
+static sc_status q_seen_get(sd_store *s, const uint8_t key[SC_KEY_LEN], sd_seen_row *r, sc_err *err)
 {
     sqlite_store *q = S(s);
     memset(r, 0, sizeof *r);
@@ -1553,6 +1594,8 @@ static const sd_store_vt vt = {
     .entity_put = q_entity_put,
     .entity_set_released = q_entity_set_released,
     .entity_scan = q_entity_scan,
+    .entity_type_scan = q_entity_type_scan,
+    .op_scan_by = q_op_scan_by,
     .entity_findings = q_entity_findings,
     .entity_count = q_entity_count,
     .org_scan = q_org_scan,
