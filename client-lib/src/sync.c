@@ -183,7 +183,7 @@ typedef struct dev_seen {
     uint8_t key[SC_KEY_LEN];
     uint8_t entity[SC_ID_LEN];
     bool has_user;
-    uint8_t user[SC_ID_LEN];   /* the user the DeviceEnroll names */
+    uint8_t user[SC_ID_LEN]; /* the user the DeviceEnroll names */
     uint64_t enroll;
     bool revoked;
     uint64_t revoke;
@@ -204,7 +204,7 @@ typedef struct round {
     size_t nproven;
     uint8_t (*receipt)[SC_HASH_LEN]; /* its hashes; owned */
     size_t nreceipt;
-    cl_access access;          /* users disabled and enabled, in the replica and in this answer */
+    cl_access access; /* users disabled and enabled, in the replica and in this answer */
 } round;
 
 static void round_free(sc_client *c, round *r)
@@ -1116,9 +1116,9 @@ static bool photo_refusal(const tp_resp *r)
         return true;
     if (r->status < 400 || r->status >= 500 || r->status == 401)
         return false;
-    return !(r->status == 403 && (strcmp(r->reason, "device_revoked") == 0 ||
-                                  strcmp(r->reason, "user_disabled") == 0 ||
-                                  strcmp(r->reason, "unknown_device") == 0));
+    return !(r->status == 403 &&
+             (strcmp(r->reason, "device_revoked") == 0 || strcmp(r->reason, "user_disabled") == 0 ||
+              strcmp(r->reason, "unknown_device") == 0));
 }
 
 /* upload_one failed for this photo alone (status 0: read here): say so, and keep the error. */
