@@ -36,10 +36,10 @@ typedef struct device_slot {
 
 typedef struct user_slot {
     bool used;
-    bool disabled;               /* as of the entries so far */
+    bool disabled; /* as of the entries so far */
     uint8_t id[SC_ID_LEN];
-    Scpb__Role role;             /* as of the entries so far */
-    uint8_t last[SC_HASH_LEN];   /* the user's latest op: the next one must build on it */
+    Scpb__Role role;           /* as of the entries so far */
+    uint8_t last[SC_HASH_LEN]; /* the user's latest op: the next one must build on it */
 } user_slot;
 
 struct sc_auditor {

@@ -302,8 +302,8 @@
  * enrolled devices get past authentication to be noted, and when it is
  * full, devices not in it wait for the next flush to empty it.
  */
-#define SC_SEEN_WRITE_MS (60 * 1000)
-#define SC_SEEN_FLUSH_MS (2 * 1000)
+#define SC_SEEN_WRITE_MS    (60 * 1000)
+#define SC_SEEN_FLUSH_MS    (2 * 1000)
 #define SC_SEEN_DEVICES_MAX 65536
 
 /*
@@ -315,9 +315,9 @@
  * checkpoint and fsync to seconds.  A line is at most 4 KiB (a row is a
  * few names and an address), and a row at most 16 fields.
  */
-#define SC_IMPORT_BYTES_MAX (8 * 1024 * 1024)
-#define SC_IMPORT_ROWS_MAX 20000
-#define SC_IMPORT_LINE_MAX 4096
+#define SC_IMPORT_BYTES_MAX  (8 * 1024 * 1024)
+#define SC_IMPORT_ROWS_MAX   20000
+#define SC_IMPORT_LINE_MAX   4096
 #define SC_IMPORT_FIELDS_MAX 16
 
 #endif

@@ -39,7 +39,7 @@
     X(QUOTA, 23, "quota")                                                                          \
     X(RATE_LIMITED, 24, "rate_limited")                                                            \
     X(OVERLOADED, 25, "overloaded")                                                                \
-    X(REQUEST_TIME, 26, "request_time")                                                          \
+    X(REQUEST_TIME, 26, "request_time")                                                            \
     X(USER_DISABLED, 27, "user_disabled")
 
 enum {

@@ -303,8 +303,8 @@ typedef struct cl_access_act {
 } cl_access_act;
 
 typedef struct cl_access {
-    int any;              /* -1 not asked yet; 0 nobody was ever disabled; 1 someone was */
-    cl_access_act *acts;  /* UserDisable/UserEnable ops of the answer being verified; owned */
+    int any;             /* -1 not asked yet; 0 nobody was ever disabled; 1 someone was */
+    cl_access_act *acts; /* UserDisable/UserEnable ops of the answer being verified; owned */
     size_t n;
 } cl_access;
 
@@ -312,7 +312,8 @@ void cl_access_init(cl_access *a);
 void cl_access_dispose(sc_client *c, cl_access *a);
 /* Note a pulled op at index: a UserDisable or UserEnable counts for the ops after it. */
 sc_status cl_access_note(sc_client *c, cl_access *a, const Scpb__Op *o, uint64_t index);
-/* *disabled: the user of key (or `user`, when the caller knows it) was disabled just before index. */
+/* *disabled: the user of key (or `user`, when the caller knows it) was disabled just before index.
+ */
 sc_status cl_access_disabled(sc_client *c, cl_access *a, const uint8_t key[SC_KEY_LEN],
                              const uint8_t *user, uint64_t index, bool *disabled);
 /*

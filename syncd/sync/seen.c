@@ -11,18 +11,18 @@
 
 typedef struct entry {
     bool used;
-    bool dirty;              /* noted since its last write */
-    bool written;            /* written at least once by this process */
+    bool dirty;   /* noted since its last write */
+    bool written; /* written at least once by this process */
     uint8_t key[SC_KEY_LEN];
-    int64_t seen_ms;         /* the latest request */
-    int64_t written_ms;      /* when it was last taken for writing */
+    int64_t seen_ms;    /* the latest request */
+    int64_t written_ms; /* when it was last taken for writing */
     char agent[SC_AGENT_MAX + 1];
 } entry;
 
 struct sd_seen {
     pthread_mutex_t mu;
     entry *v;
-    size_t cap;              /* a power of two, at least twice n */
+    size_t cap; /* a power of two, at least twice n */
     size_t n, max;
     int64_t write_ms;
 };

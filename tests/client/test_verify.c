@@ -381,7 +381,8 @@ START_TEST(receipts_are_checked_again)
 }
 END_TEST
 
-/* A server-signed change to the fixture's user, stored as pulled (and noted, as a sync notes it). */
+/* A server-signed change to the fixture's user, stored as pulled (and noted, as a sync notes it).
+ */
 static void user_act(fx *f, Scpb__Op__BodyCase kind)
 {
     Scpb__EntityState *st = NULL;

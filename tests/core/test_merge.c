@@ -995,7 +995,8 @@ START_TEST(concurrent_user_acts)
         ck_assert_ptr_nonnull(c);
         ck_assert_str_eq(c->values[0], sc_name_of(&sc_names_role, want));
         view_dispose(&v);
-        /* An enable that has seen both settles access; a role change that has seen both, the role. */
+        /* An enable that has seen both settles access; a role change that has seen both, the role.
+         */
         ck_assert(user_access(&a2, &x, u, false));
         ck_assert(user_role(&a2, &x, u, SCPB__ROLE__ROLE_INSPECTOR));
         st = state_of(&v, &x);
@@ -1260,8 +1261,8 @@ static user_truth user_oracle(const sco_set *s)
             continue;
         bool enabled_after = false;
         for (size_t j = 0; j < n && !enabled_after; j++)
-            enabled_after = j != i && s->v[j]->op->body_case == SCPB__OP__BODY_USER_ENABLE &&
-                            past[j * n + i];
+            enabled_after =
+                j != i && s->v[j]->op->body_case == SCPB__OP__BODY_USER_ENABLE && past[j * n + i];
         t.disabled = !enabled_after;
     }
     free(past);

@@ -249,8 +249,8 @@ START_TEST(old_register_refused_then_migrated)
     ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM photo_refs"), pairs);
     ck_assert_ptr_nonnull(strstr(out, "index the photos ops name: 140 of 140"));
     /* Step 4 -> 5: codes can be revoked, and devices last seen start unknown. */
-    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM enroll_codes WHERE revoked_ms IS NOT NULL"),
-                     0);
+    ck_assert_int_eq(
+        sql_int(f.db, "SELECT count(*) FROM enroll_codes WHERE revoked_ms IS NOT NULL"), 0);
     ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM device_seen"), 0);
     char fresh_dir[700], fresh_db[800];
     snprintf(fresh_dir, sizeof fresh_dir, "%s/fresh", f.tmp);

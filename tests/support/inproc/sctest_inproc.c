@@ -35,7 +35,7 @@ void sct_inproc_open(sct_inproc *p, void (*tune)(sd_config *cfg))
                          .start_ms = sct_now_ms() - p->cfg.clock_skew_ms};
     ck_assert_int_eq(sd_auth_new(sd_register_env(p->reg), &al, &p->auth), SC_OK);
     ck_assert_int_eq(sd_seen_new(0, SC_SEEN_WRITE_MS, &p->seen), SC_OK);
-    p->svc = (sd_service){&p->cfg, p->reg,  p->ingest, p->blobs, p->auth, sd_register_env(p->reg),
+    p->svc = (sd_service){&p->cfg, p->reg, p->ingest, p->blobs, p->auth, sd_register_env(p->reg),
                           p->seen};
 }
 
