@@ -396,8 +396,6 @@ sc_status rp_user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_I
 void rp_hlc_observe(sc_client *c, uint64_t hlc);
 sc_hlc rp_hlc_tick(sc_client *c);
 sc_status rp_hlc_save(sc_client *c);
-/* The code and version under which a state is findable. */
-const char *rp_state_code(const Scpb__EntityState *st, uint32_t *version);
 /* Free a state through the handle's env. */
 void rp_state_free(sc_client *c, Scpb__EntityState *st);
 /* Load the identity from meta into c->id. */

@@ -97,23 +97,6 @@ done:
     return s;
 }
 
-const char *rp_state_code(const Scpb__EntityState *st, uint32_t *version)
-{
-    *version = 0;
-    switch (st->kind_case) {
-    case SCPB__ENTITY_STATE__KIND_ORG:
-        return st->org->code;
-    case SCPB__ENTITY_STATE__KIND_TARGET:
-        return st->target->code;
-    case SCPB__ENTITY_STATE__KIND_USER:
-        return st->user->login;
-    case SCPB__ENTITY_STATE__KIND_TEMPLATE:
-        *version = st->template_->version;
-        return st->template_->code;
-    default:
-        return NULL;
-    }
-}
 
 sc_status rp_store_state(sc_client *c, const Scpb__EntityState *st)
 {
@@ -124,7 +107,7 @@ sc_status rp_store_state(sc_client *c, const Scpb__EntityState *st)
     uint8_t hash[SC_HASH_LEN];
     sc_sha256(enc, len, hash);
     uint32_t version;
-    const char *code = rp_state_code(st, &version);
+    const char *code = sc_state_code(st, &version);
     sc_status s = st_state_put(c, st->id.data, (int)st->type, code, version, enc, len, hash,
                                st->n_conflicts > 0 && !st->voided);
     sc_free(&c->env, enc);

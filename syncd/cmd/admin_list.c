@@ -169,33 +169,15 @@ static sc_status ents_load(sd_store *s, Scpb__EntityType type, ents *e, sc_err *
     return rc;
 }
 
-/* The sort key of a state: its code, login or (code, version). */
-static const char *code_of(const Scpb__EntityState *st)
-{
-    switch (st->kind_case) {
-    case SCPB__ENTITY_STATE__KIND_ORG:
-        return st->org->code;
-    case SCPB__ENTITY_STATE__KIND_TARGET:
-        return st->target->code;
-    case SCPB__ENTITY_STATE__KIND_USER:
-        return st->user->login;
-    case SCPB__ENTITY_STATE__KIND_TEMPLATE:
-        return st->template_->code;
-    default:
-        return NULL;
-    }
-}
-
+/* By the code people type (login; for score sheets code, then version). */
 static int cmp_code(const void *x, const void *y)
 {
     const Scpb__EntityState *a = *(Scpb__EntityState *const *)x,
                             *b = *(Scpb__EntityState *const *)y;
-    const char *ca = code_of(a), *cb = code_of(b);
+    uint32_t va, vb;
+    const char *ca = sc_state_code(a, &va), *cb = sc_state_code(b, &vb);
     int c = strcmp(ca ? ca : "", cb ? cb : "");
-    if (c || a->kind_case != SCPB__ENTITY_STATE__KIND_TEMPLATE)
-        return c;
-    return (a->template_->version > b->template_->version) -
-           (a->template_->version < b->template_->version);
+    return c ? c : (va > vb) - (va < vb);
 }
 
 /* The code of the org unit id among the org units loaded (NULL when not there). */

@@ -16,6 +16,7 @@
  * read once (it has no index by author or kind); --since only filters what
  * is shown.  Times are the server's local time.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,19 @@
 #include "core/codec.h"
 #include "core/ids.h"
 #include "core/opkind.h"
+
+/*
+ * Text into a buffer of cap bytes.  A label or a detail longer than its
+ * buffer is cut there: it still says what it names.
+ */
+static void put(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void put(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+}
 
 /* ---- what the log has named so far: entity id (or device key) -> a label ---- */
 
@@ -91,7 +105,7 @@ static void label_put(labels *l, const uint8_t *k, size_t klen, const char *text
         l->n++;
     l->v[j].used = true;
     memcpy(l->v[j].key, key, SC_KEY_LEN);
-    snprintf(l->v[j].text, sizeof l->v[j].text, "%s", text);
+    put(l->v[j].text, sizeof l->v[j].text, "%s", text);
 }
 
 /* ---- one act ---- */
@@ -140,22 +154,22 @@ static void describe_create(labels *l, const Scpb__Op *o, char *on, size_t oncap
     const char *parent;
     switch (o->body_case) {
     case SCPB__OP__BODY_ORG_CREATE:
-        snprintf(on, oncap, "org %s", o->org_create->code);
+        put(on, oncap, "org %s", o->org_create->code);
         parent =
             o->org_create->has_parent ? label_of(l, o->org_create->parent.data, SC_ID_LEN) : NULL;
-        snprintf(detail, dcap, "%s%s%s", o->org_create->name, parent ? ", under " : "",
+        put(detail, dcap, "%s%s%s", o->org_create->name, parent ? ", under " : "",
                  parent ? parent : "");
         break;
     case SCPB__OP__BODY_TARGET_CREATE:
-        snprintf(on, oncap, "target %s", o->target_create->code);
+        put(on, oncap, "target %s", o->target_create->code);
         parent = label_of(l, o->target_create->org.data, SC_ID_LEN);
-        snprintf(detail, dcap, "%s, in %s", o->target_create->name, parent ? parent : "?");
+        put(detail, dcap, "%s, in %s", o->target_create->name, parent ? parent : "?");
         break;
     case SCPB__OP__BODY_USER_CREATE: {
         const char *role = sc_name_of(&sc_names_role, o->user_create->role);
-        snprintf(on, oncap, "user %s", o->user_create->login);
+        put(on, oncap, "user %s", o->user_create->login);
         parent = label_of(l, o->user_create->org.data, SC_ID_LEN);
-        snprintf(detail, dcap, "%s%s%s, in %s", role ? role : "?", o->user_create->name ? " " : "",
+        put(detail, dcap, "%s%s%s, in %s", role ? role : "?", o->user_create->name ? " " : "",
                  o->user_create->name ? o->user_create->name : "", parent ? parent : "?");
         break;
     }
@@ -163,14 +177,14 @@ static void describe_create(labels *l, const Scpb__Op *o, char *on, size_t oncap
         char h[9];
         short_hex(o->entity.data, h);
         const char *user = label_of(l, o->device_enroll->user.data, SC_ID_LEN);
-        snprintf(on, oncap, "device %s of %s", h, user ? user : "?");
-        snprintf(detail, dcap, "%s", o->device_enroll->label ? o->device_enroll->label : "");
+        put(on, oncap, "device %s of %s", h, user ? user : "?");
+        put(detail, dcap, "%s", o->device_enroll->label ? o->device_enroll->label : "");
         break;
     }
     case SCPB__OP__BODY_TEMPLATE_PUBLISH:
-        snprintf(on, oncap, "template %s v%u", o->template_publish->code,
+        put(on, oncap, "template %s v%u", o->template_publish->code,
                  o->template_publish->version);
-        snprintf(detail, dcap, "%s, %zu items", o->template_publish->name,
+        put(detail, dcap, "%s, %zu items", o->template_publish->name,
                  o->template_publish->n_items);
         break;
     case SCPB__OP__BODY_ASSIGNMENT_CREATE: {
@@ -179,13 +193,13 @@ static void describe_create(labels *l, const Scpb__Op *o, char *on, size_t oncap
         const char *target = label_of(l, o->assignment_create->target.data, SC_ID_LEN);
         const char *kind = sc_name_of(&sc_names_kind, o->assignment_create->kind);
         const char *disc = sc_name_of(&sc_names_disclosure, o->assignment_create->disclosure);
-        snprintf(on, oncap, "assignment %s", h);
-        snprintf(detail, dcap, "%s %s check of %s, %zu inspectors", disc ? disc : "?",
+        put(on, oncap, "assignment %s", h);
+        put(detail, dcap, "%s %s check of %s, %zu inspectors", disc ? disc : "?",
                  kind ? kind : "?", target ? target : "?", o->assignment_create->n_inspectors);
         break;
     }
     default:
-        snprintf(on, oncap, "?");
+        put(on, oncap, "?");
         detail[0] = '\0';
         break;
     }
@@ -202,25 +216,25 @@ static void describe_act(const labels *l, const Scpb__Op *o, char *on, size_t on
                          size_t dcap)
 {
     const char *what = label_of(l, o->entity.data, SC_ID_LEN);
-    snprintf(on, oncap, "%s", what ? what : "?");
+    put(on, oncap, "%s", what ? what : "?");
     const char *role;
     switch (o->body_case) {
     case SCPB__OP__BODY_DEVICE_REVOKE:
-        snprintf(detail, dcap, "%s", o->device_revoke->reason ? o->device_revoke->reason : "");
+        put(detail, dcap, "%s", o->device_revoke->reason ? o->device_revoke->reason : "");
         break;
     case SCPB__OP__BODY_USER_DISABLE:
-        snprintf(detail, dcap, "%s", o->user_disable->reason ? o->user_disable->reason : "");
+        put(detail, dcap, "%s", o->user_disable->reason ? o->user_disable->reason : "");
         break;
     case SCPB__OP__BODY_USER_ENABLE:
-        snprintf(detail, dcap, "%s", o->user_enable->reason ? o->user_enable->reason : "");
+        put(detail, dcap, "%s", o->user_enable->reason ? o->user_enable->reason : "");
         break;
     case SCPB__OP__BODY_USER_ROLE:
         role = sc_name_of(&sc_names_role, o->user_role->role);
-        snprintf(detail, dcap, "role %s", role ? role : "?");
+        put(detail, dcap, "role %s", role ? role : "?");
         break;
     default: {
         const char *k = sc_name_of(&sc_names_op_kind, o->body_case);
-        snprintf(detail, dcap, "%s", k ? k : "?");
+        put(detail, dcap, "%s", k ? k : "?");
         break;
     }
     }
@@ -245,17 +259,17 @@ static void show(log_ctx *c, const sd_op_row *row, const sc_op *op, const char *
     const char *kind = sc_name_of(&sc_names_op_kind, o->body_case);
     char by[SC_NAME_MAX + 32], when[24], idx[24], opid[SC_HASH_HEX], ent[SC_ID_HEX];
     if (memcmp(o->author.data, c->server_key, SC_KEY_LEN) == 0) {
-        snprintf(by, sizeof by, "%s",
+        put(by, sizeof by, "%s",
                  o->body_case == SCPB__OP__BODY_DEVICE_ENROLL ? "syncd (enrollment)"
                                                               : "syncd admin");
     } else {
         const char *who = label_of(&c->names, o->author.data, SC_KEY_LEN);
         char h[9];
         short_hex(o->author.data, h);
-        snprintf(by, sizeof by, "%s's device %s", who ? who : "unknown", h);
+        put(by, sizeof by, "%s's device %s", who ? who : "unknown", h);
     }
     sd_adm_time(row->received_ms, when, sizeof when);
-    snprintf(idx, sizeof idx, "%llu", (unsigned long long)row->idx);
+    put(idx, sizeof idx, "%llu", (unsigned long long)row->idx);
     c->shown++;
     if (!c->arr) {
         sd_adm_table_row(
@@ -280,7 +294,7 @@ static bool each_act(void *ctx, const sd_op_row *row)
     sc_err e;
     sc_err_clear(&e);
     if (sc_op_open(NULL, row->signed_op, row->signed_len, SC_OP_VERIFY, &op, &e) != SC_OK) {
-        snprintf(c->problem, sizeof c->problem,
+        put(c->problem, sizeof c->problem,
                  "log entry %llu does not verify (%s): run `syncd audit --data DIR`",
                  (unsigned long long)row->idx, e.msg);
         return false;

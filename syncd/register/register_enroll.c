@@ -359,19 +359,19 @@ bool sd_register_code_hash(const char *typed, uint8_t out[SC_HASH_LEN])
     return ok;
 }
 
-sc_status sd_register_code_revoke(sd_register *r, const uint8_t hash[SC_HASH_LEN], sc_err *err)
+/*
+ * One write transaction on the writer connection around fn(s, ctx, err),
+ * for the rows beside the log (codes, devices seen): committed when fn
+ * succeeds, rolled back otherwise.
+ */
+static sc_status plain_write(sd_register *r, sc_status (*fn)(sd_store *s, void *ctx, sc_err *err),
+                             void *ctx, sc_err *err)
 {
-    sc_err_clear(err);
     pthread_mutex_lock(&r->wmu);
     sd_store *s = r->writer.s;
     sc_status rc = s->vt->begin(s, true, err);
-    if (rc == SC_OK) {
-        rc = s->vt->enroll_revoke(s, hash, sc_env_now_ms(&r->env), err);
-        if (rc == SC_ERR_NOT_FOUND)
-            rc = sc_err_set(err, SC_ERR_NOT_FOUND, R_(UNKNOWN_REFERENCE),
-                            "no unused enrollment code like that: it was used, has expired, was "
-                            "revoked already, or never existed");
-    }
+    if (rc == SC_OK)
+        rc = fn(s, ctx, err);
     if (rc == SC_OK)
         rc = s->vt->commit(s, err);
     if (rc != SC_OK)
@@ -380,22 +380,48 @@ sc_status sd_register_code_revoke(sd_register *r, const uint8_t hash[SC_HASH_LEN
     return rc;
 }
 
+typedef struct revoke_ctx {
+    const uint8_t *hash;
+    int64_t now;
+} revoke_ctx;
+
+static sc_status revoke_one(sd_store *s, void *ctx, sc_err *err)
+{
+    const revoke_ctx *c = ctx;
+    sc_status rc = s->vt->enroll_revoke(s, c->hash, c->now, err);
+    if (rc == SC_ERR_NOT_FOUND)
+        rc = sc_err_set(err, SC_ERR_NOT_FOUND, R_(UNKNOWN_REFERENCE),
+                        "no unused enrollment code like that: it was used, has expired, was "
+                        "revoked already, or never existed");
+    return rc;
+}
+
+sc_status sd_register_code_revoke(sd_register *r, const uint8_t hash[SC_HASH_LEN], sc_err *err)
+{
+    sc_err_clear(err);
+    revoke_ctx c = {hash, sc_env_now_ms(&r->env)};
+    return plain_write(r, revoke_one, &c, err);
+}
+
 /* ---- when devices were last seen ---- */
+
+typedef struct seen_ctx {
+    const sd_seen_row *rows;
+    size_t n;
+} seen_ctx;
+
+static sc_status seen_all(sd_store *s, void *ctx, sc_err *err)
+{
+    const seen_ctx *c = ctx;
+    sc_status rc = SC_OK;
+    for (size_t i = 0; rc == SC_OK && i < c->n; i++)
+        rc = s->vt->seen_put(s, &c->rows[i], err);
+    return rc;
+}
 
 sc_status sd_register_seen_put(sd_register *r, const sd_seen_row *rows, size_t n, sc_err *err)
 {
     sc_err_clear(err);
-    if (n == 0)
-        return SC_OK;
-    pthread_mutex_lock(&r->wmu);
-    sd_store *s = r->writer.s;
-    sc_status rc = s->vt->begin(s, true, err);
-    for (size_t i = 0; rc == SC_OK && i < n; i++)
-        rc = s->vt->seen_put(s, &rows[i], err);
-    if (rc == SC_OK)
-        rc = s->vt->commit(s, err);
-    if (rc != SC_OK)
-        s->vt->rollback(s);
-    pthread_mutex_unlock(&r->wmu);
-    return rc;
+    seen_ctx c = {rows, n};
+    return n ? plain_write(r, seen_all, &c, err) : SC_OK;
 }

@@ -11,6 +11,7 @@
 #include "bundle.pb-c.h"
 #include "core/checkpoint.h"
 #include "core/merkle.h"
+#include "scops.h"
 
 static json_t *verify(fx *f, sc_status want)
 {
@@ -392,16 +393,11 @@ static void user_act(fx *f, Scpb__Op__BodyCase kind)
     memcpy(head, st->heads[0].data, SC_HASH_LEN);
     rp_state_free(f->c, st);
     ProtobufCBinaryData dep = {SC_HASH_LEN, head};
-    Scpb__UserDisable d = SCPB__USER_DISABLE__INIT;
-    Scpb__UserEnable e = SCPB__USER_ENABLE__INIT;
     Scpb__Op op = SCPB__OP__INIT;
     op.n_deps = 1;
     op.deps = &dep;
-    op.body_case = kind;
-    if (kind == SCPB__OP__BODY_USER_DISABLE)
-        op.user_disable = &d;
-    else
-        op.user_enable = &e;
+    sco_user_body b;
+    sco_user_act(&op, &b, kind, 0, NULL);
     uint64_t index = f->index;
     fx_store(f, f->server, &op, f->user, SCPB__ENTITY_TYPE__ENTITY_USER, NULL);
     ck_assert_int_eq(st_begin(f->c), SC_OK);
@@ -415,16 +411,9 @@ static void other_tablet_works(fx *f)
 {
     uint8_t insp[SC_ID_LEN];
     sc_uuid7_new(&f->t.env, insp);
-    Scpb__InspectionOpen b = SCPB__INSPECTION_OPEN__INIT;
-    b.has_target = true;
-    b.target = (ProtobufCBinaryData){SC_ID_LEN, f->target};
-    b.has_kind = true;
-    b.kind = SCPB__INSPECTION_KIND__KIND_SPOT;
-    b.has_disclosure = true;
-    b.disclosure = SCPB__DISCLOSURE__DISCLOSURE_OPEN;
+    Scpb__InspectionOpen b;
     Scpb__Op op = SCPB__OP__INIT;
-    op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
-    op.inspection_open = &b;
+    sco_open_body(&op, &b, f->target, SCPB__DISCLOSURE__DISCLOSURE_OPEN);
     fx_store(f, f->other, &op, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, NULL);
 }
 

@@ -86,19 +86,9 @@ static void testlog_dispose(testlog *l)
  */
 static void user_act(testlog *l, Scpb__Op__BodyCase kind, Scpb__Role role, const uint8_t *stale)
 {
-    Scpb__UserDisable d = SCPB__USER_DISABLE__INIT;
-    Scpb__UserEnable e = SCPB__USER_ENABLE__INIT;
-    Scpb__UserRole r = SCPB__USER_ROLE__INIT;
-    r.has_role = true;
-    r.role = role;
     Scpb__Op op = SCPB__OP__INIT;
-    op.body_case = kind;
-    if (kind == SCPB__OP__BODY_USER_DISABLE)
-        op.user_disable = &d;
-    else if (kind == SCPB__OP__BODY_USER_ENABLE)
-        op.user_enable = &e;
-    else
-        op.user_role = &r;
+    sco_user_body b;
+    sco_user_act(&op, &b, kind, role, NULL);
     l->srv.now_ms += 1000;
     const uint8_t(*deps)[SC_HASH_LEN] = (const uint8_t(*)[SC_HASH_LEN])(stale ? stale : l->last);
     sc_op *o = sco_make_deps(ENV, &l->srv, &op, l->user, T_USER, deps, 1);
@@ -111,17 +101,9 @@ static void tablet_works(testlog *l)
 {
     uint8_t insp[SC_ID_LEN], target[SC_ID_LEN] = {9};
     sc_uuid7_new(ENV, insp);
-    Scpb__InspectionOpen b = SCPB__INSPECTION_OPEN__INIT;
-    b.has_target = true;
-    b.target.len = SC_ID_LEN;
-    b.target.data = target;
-    b.has_kind = true;
-    b.kind = SCPB__INSPECTION_KIND__KIND_SPOT;
-    b.has_disclosure = true;
-    b.disclosure = SCPB__DISCLOSURE__DISCLOSURE_OPEN;
+    Scpb__InspectionOpen b;
     Scpb__Op op = SCPB__OP__INIT;
-    op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
-    op.inspection_open = &b;
+    sco_open_body(&op, &b, target, SCPB__DISCLOSURE__DISCLOSURE_OPEN);
     l->tab.now_ms += 1000;
     push(l, sco_make(ENV, &l->tab, &op, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, NULL));
 }

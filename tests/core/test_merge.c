@@ -220,17 +220,9 @@ static bool void_op(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], Scpb_
 
 static bool insp_open(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN])
 {
-    Scpb__InspectionOpen b = SCPB__INSPECTION_OPEN__INIT;
-    b.has_target = true;
-    b.target.len = SC_ID_LEN;
-    b.target.data = TARGET;
-    b.has_kind = true;
-    b.kind = SCPB__INSPECTION_KIND__KIND_SPOT;
-    b.has_disclosure = true;
-    b.disclosure = SCPB__DISCLOSURE__DISCLOSURE_UNANNOUNCED;
+    Scpb__InspectionOpen b;
     Scpb__Op op = SCPB__OP__INIT;
-    op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
-    op.inspection_open = &b;
+    sco_open_body(&op, &b, TARGET, SCPB__DISCLOSURE__DISCLOSURE_UNANNOUNCED);
     return sco_try(ENV, d, s, &op, e, INSPECTION, NULL);
 }
 
@@ -298,30 +290,21 @@ static bool user_create(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], S
     return sco_try(ENV, d, s, &op, e, USER, NULL);
 }
 
-/* A user act: disable (1), enable (0), or a role change (role != 0). */
+/* An admin's change to the user: disabled or enabled again. */
 static bool user_access(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], bool disable)
 {
-    Scpb__UserDisable dis = SCPB__USER_DISABLE__INIT;
-    Scpb__UserEnable en = SCPB__USER_ENABLE__INIT;
-    dis.reason = "调离";
-    en.reason = "返岗";
     Scpb__Op op = SCPB__OP__INIT;
-    op.body_case = disable ? SCPB__OP__BODY_USER_DISABLE : SCPB__OP__BODY_USER_ENABLE;
-    if (disable)
-        op.user_disable = &dis;
-    else
-        op.user_enable = &en;
+    sco_user_body b;
+    sco_user_act(&op, &b, disable ? SCPB__OP__BODY_USER_DISABLE : SCPB__OP__BODY_USER_ENABLE, 0,
+                 disable ? "调离" : "返岗");
     return sco_try(ENV, d, s, &op, e, USER, NULL);
 }
 
 static bool user_role(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], Scpb__Role role)
 {
-    Scpb__UserRole b = SCPB__USER_ROLE__INIT;
-    b.has_role = true;
-    b.role = role;
     Scpb__Op op = SCPB__OP__INIT;
-    op.body_case = SCPB__OP__BODY_USER_ROLE;
-    op.user_role = &b;
+    sco_user_body b;
+    sco_user_act(&op, &b, SCPB__OP__BODY_USER_ROLE, role, NULL);
     return sco_try(ENV, d, s, &op, e, USER, NULL);
 }
 

@@ -17,6 +17,7 @@
 #include "core/ids.h"
 #include "core/reason.h"
 #include "core/seal.h"
+#include "scops.h"
 #include "sctest.h"
 #include "sctest_inproc.h"
 #include "sctest_server.h"
@@ -423,24 +424,13 @@ static void user_act(const char *login, Scpb__Op__BodyCase kind, Scpb__Role role
     sc_err_clear(&e);
     ck_assert_int_eq(
         sd_register_lookup_code(P.reg, SCPB__ENTITY_TYPE__ENTITY_USER, login, 0, user, &e), SC_OK);
-    Scpb__UserDisable d = SCPB__USER_DISABLE__INIT;
-    Scpb__UserEnable en = SCPB__USER_ENABLE__INIT;
-    Scpb__UserRole r = SCPB__USER_ROLE__INIT;
-    d.reason = "left the team";
-    r.has_role = true;
-    r.role = role;
     Scpb__Op op = SCPB__OP__INIT;
     op.has_entity = true;
     op.entity = (ProtobufCBinaryData){SC_ID_LEN, user};
     op.has_entity_type = true;
     op.entity_type = SCPB__ENTITY_TYPE__ENTITY_USER;
-    op.body_case = kind;
-    if (kind == SCPB__OP__BODY_USER_DISABLE)
-        op.user_disable = &d;
-    else if (kind == SCPB__OP__BODY_USER_ENABLE)
-        op.user_enable = &en;
-    else
-        op.user_role = &r;
+    sco_user_body b;
+    sco_user_act(&op, &b, kind, role, "left the team");
     ck_assert_msg(sd_register_admin_op(P.reg, &op, NULL, &e) == SC_OK, "%s", e.msg);
 }
 
