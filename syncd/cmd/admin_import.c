@@ -40,6 +40,7 @@ typedef struct column {
     const char *name;
     const char *alias[3];
     bool required;
+    size_t max; /* the longest value in bytes: the op's limit */
 } column;
 
 typedef struct imp_kind {
@@ -59,28 +60,28 @@ static const imp_kind kinds[] = {
     {"orgs",
      "org units",
      SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT,
-     {{"code", {"编码", "代码"}, true},
-      {"name", {"名称"}, true},
-      {"parent", {"上级编码", "上级"}, false},
-      {"level", {"层级", "级别"}, false},
-      {"kind", {"类别"}, false}},
+     {{"code", {"编码", "代码"}, true, SC_CODE_MAX},
+      {"name", {"名称"}, true, SC_NAME_MAX},
+      {"parent", {"上级编码", "上级"}, false, SC_CODE_MAX},
+      {"level", {"层级", "级别"}, false, SC_NAME_MAX},
+      {"kind", {"类别"}, false, SC_NAME_MAX}},
      5},
     {"targets",
      "targets",
      SCPB__ENTITY_TYPE__ENTITY_TARGET,
-     {{"code", {"编码", "代码"}, true},
-      {"name", {"名称"}, true},
-      {"org", {"所属单位", "单位编码"}, true},
-      {"type", {"类型"}, false},
-      {"address", {"地址"}, false}},
+     {{"code", {"编码", "代码"}, true, SC_CODE_MAX},
+      {"name", {"名称"}, true, SC_NAME_MAX},
+      {"org", {"所属单位", "单位编码"}, true, SC_CODE_MAX},
+      {"type", {"类型"}, false, SC_NAME_MAX},
+      {"address", {"地址"}, false, SC_TEXT_MAX}},
      5},
     {"users",
      "users",
      SCPB__ENTITY_TYPE__ENTITY_USER,
-     {{"login", {"登录名", "账号"}, true},
-      {"name", {"姓名"}, false},
-      {"role", {"角色"}, true},
-      {"org", {"所属单位", "单位编码"}, true}},
+     {{"login", {"登录名", "账号"}, true, SC_CODE_MAX},
+      {"name", {"姓名"}, false, SC_NAME_MAX},
+      {"role", {"角色"}, true, SC_NAME_MAX},
+      {"org", {"所属单位", "单位编码"}, true, SC_CODE_MAX}},
      4},
 };
 
@@ -380,12 +381,7 @@ static void check_fields(imp *m, row *w)
             }
             continue;
         }
-        size_t max = c == C_CODE || (k->type != SCPB__ENTITY_TYPE__ENTITY_USER && c == T_ORG) ||
-                             (k->type == SCPB__ENTITY_TYPE__ENTITY_USER && c == U_ORG)
-                         ? SC_CODE_MAX
-                     : c == T_ADDRESS && k->type == SCPB__ENTITY_TYPE__ENTITY_TARGET ? SC_TEXT_MAX
-                                                                                     : SC_NAME_MAX;
-        ok = good_text(m, line, k->cols[c].name, w->f[c], max) && ok;
+        ok = good_text(m, line, k->cols[c].name, w->f[c], k->cols[c].max) && ok;
     }
     w->level = w->okind = w->ttype = w->role = -1;
     if (k->type == SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT) {
