@@ -174,8 +174,9 @@ static int on_header(void *ud, const char *line, size_t n)
 
 /*
  * While a request is on the wire: stop it when the handle is interrupted,
- * and give a caller of sc_sync_v2 its chance to (during an upload, with the
- * bytes of the chunk sent so far).
+ * and give a caller of sc_sync_v2 its chance to (during an upload with the
+ * bytes of the chunk sent so far, during a photo download with the bytes
+ * received so far).
  */
 static int on_progress(void *ud, uint64_t sent, uint64_t send_total, uint64_t received,
                        uint64_t receive_total)
@@ -183,13 +184,14 @@ static int on_progress(void *ud, uint64_t sent, uint64_t send_total, uint64_t re
     sink *k = ud;
     sc_client *c = k->c;
     (void)send_total;
-    (void)received;
     (void)receive_total;
     if (atomic_load(&c->interrupted))
         return 1;
     cl_progress *p = &c->prog;
-    if (p->fn && p->on_wire && p->phase &&
-        p->fn(p->ctx, p->phase, p->done + (p->bytes ? sent : 0), p->total) != 0) {
+    uint64_t wire = p->bytes == CL_WIRE_SENT ? sent : p->bytes == CL_WIRE_RECEIVED ? received : 0;
+    /* A photo that brings more bytes than its op said raises the total, never past 100%. */
+    uint64_t total = wire && p->done + wire > p->total ? p->done + wire : p->total;
+    if (p->fn && p->on_wire && p->phase && p->fn(p->ctx, p->phase, p->done + wire, total) != 0) {
         c->by_progress = true;
         atomic_store(&c->interrupted, 1);
         return 1;

@@ -1,7 +1,7 @@
 /*
  * admin.c: `syncd admin --data DIR ...`, the administrator's commands: the
- * command line, the dispatch, and the commands that add one thing (see
- * admin.h for the other parts).
+ * command line, the table of commands with their usage, the dispatch, and
+ * the commands that add one thing (see admin.h for the other parts).
  *
  * Every change is an admin op signed by the server key and logged through
  * sd_register_admin_op, exactly like an op pushed by a device, so the log
@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,31 +32,6 @@
 #include "store/store.h"
 #include "template.h"
 
-#define USAGE                                                                                      \
-    "usage: syncd admin --data DIR COMMAND\n"                                                      \
-    "  org add CODE --name NAME [--parent CODE] [--level LEVEL] [--kind KIND]\n"                   \
-    "  org list [--json]\n"                                                                        \
-    "  target add CODE --name NAME --org CODE [--type TYPE] [--address TEXT]\n"                    \
-    "  target list [--json]\n"                                                                     \
-    "  user add LOGIN --role inspector|supervisor|responsible|auditor|admin --org CODE "           \
-    "[--name NAME]\n"                                                                              \
-    "  user list [--json]\n"                                                                       \
-    "  user disable LOGIN [--reason TEXT]\n"                                                       \
-    "  user enable LOGIN [--reason TEXT]\n"                                                        \
-    "  user role LOGIN ROLE\n"                                                                     \
-    "  enroll LOGIN [--ttl HOURS]\n"                                                               \
-    "  code list [--user LOGIN] [--all] [--json]\n"                                                \
-    "  code revoke ID|CODE\n"                                                                      \
-    "  device list [--json]\n"                                                                     \
-    "  device revoke DEVICE_ID [--reason TEXT]\n"                                                  \
-    "  template add FILE.json\n"                                                                   \
-    "  template list [--json]\n"                                                                   \
-    "  assign --target CODE --inspector LOGIN [--inspector LOGIN ...] --kind KIND\n"               \
-    "         --disclosure open|unannounced|experiential [--due YYYY-MM-DD] [--template ID]\n"     \
-    "         [--note TEXT]\n"                                                                     \
-    "  import orgs|targets|users FILE.csv\n"                                                       \
-    "  log [--since YYYY-MM-DD] [--json]\n"
-
 #define ENROLL_TTL_DEFAULT 72
 
 /* ---- the command line ---- */
@@ -66,35 +42,40 @@ static bool is_flag(const char *k)
     return strcmp(k, "json") == 0 || strcmp(k, "all") == 0;
 }
 
-int sd_adm_split(int argc, char **argv, sd_adm_args *a)
+bool sd_adm_split(int argc, char **argv, sd_adm_args *a, char *why, size_t cap)
 {
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
-        if (strncmp(s, "--", 2) == 0) {
-            if (a->nopt == SD_ADM_ARGS_MAX)
-                return -1;
+        if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
+            a->help = true;
+        } else if (strncmp(s, "--", 2) == 0) {
+            if (a->nopt == SD_ADM_ARGS_MAX) {
+                snprintf(why, cap, "more than %d options", SD_ADM_ARGS_MAX);
+                return false;
+            }
             const char *eq = strchr(s, '=');
-            a->key[a->nopt] = s + 2;
-            if (eq) {
-                a->val[a->nopt] = eq + 1; /* --key=value; key_is stops at the '=' */
-            } else if (is_flag(s + 2)) {
+            a->key[a->nopt] = s + 2; /* --key=value: the key ends at '=' (key_is) */
+            if (eq)
+                a->val[a->nopt] = eq + 1;
+            else if (is_flag(s + 2))
                 a->val[a->nopt] = NULL;
-            } else {
-                if (i + 1 >= argc) {
-                    a->lacking = s;
-                    return -1;
-                }
+            else if (i + 1 < argc)
                 a->val[a->nopt] = argv[++i];
+            else {
+                snprintf(why, cap, "%s needs a value", s);
+                return false;
             }
             a->nopt++;
         } else {
-            if (a->nword == SD_ADM_ARGS_MAX)
-                return -1;
+            if (a->nword == SD_ADM_ARGS_MAX) {
+                snprintf(why, cap, "more than %d arguments", SD_ADM_ARGS_MAX);
+                return false;
+            }
             a->word[a->nword++] = s;
         }
     }
-    return 0;
+    return true;
 }
 
 static bool key_is(const char *k, const char *name)
@@ -117,19 +98,17 @@ bool sd_adm_has(const sd_adm_args *a, const char *name)
     return sd_adm_opt(a, name) != NULL;
 }
 
-/* Refuse options this subcommand does not know, so a typo is not silently ignored. */
-bool sd_adm_only(const sd_adm_args *a, const char *const *known)
+/* The first option a command does not know (besides --data), so a typo is never ignored. */
+static const char *unknown_opt(const sd_adm_args *a, const char *const *known)
 {
     for (size_t i = 0; i < a->nopt; i++) {
-        bool ok = false;
+        bool ok = key_is(a->key[i], "data");
         for (const char *const *k = known; *k && !ok; k++)
             ok = key_is(a->key[i], *k);
-        if (!ok) {
-            fprintf(stderr, "syncd admin: unknown option --%s\n", a->key[i]);
-            return false;
-        }
+        if (!ok)
+            return a->key[i];
     }
-    return true;
+    return NULL;
 }
 
 /* ---- what the commands share ---- */
@@ -282,17 +261,12 @@ static void op_new(sd_register *r, Scpb__Op *op, uint8_t id[SC_ID_LEN], Scpb__En
 
 /* ---- org, target, user ---- */
 
-static int cmd_org_add(sd_register *r, const sd_adm_args *a)
+static int cmd_org_add(sd_register *r, const char *data, const sd_adm_args *a)
 {
-    static const char *const known[] = {"data", "name", "parent", "level", "kind", NULL};
-    if (!sd_adm_only(a, known))
-        return 2;
+    (void)data;
     const char *name = sd_adm_opt(a, "name"), *parent = sd_adm_opt(a, "parent");
-    if (a->nword != 3 || !name) {
-        fprintf(stderr, "usage: syncd admin --data DIR org add CODE --name NAME [--parent CODE] "
-                        "[--level LEVEL] [--kind KIND]\n");
-        return 2;
-    }
+    if (a->nword != 3 || !name)
+        return SD_ADM_USAGE;
     uint8_t id[SC_ID_LEN], pid[SC_ID_LEN];
     Scpb__Op op;
     Scpb__OrgCreate b = SCPB__ORG_CREATE__INIT;
@@ -331,18 +305,12 @@ static int cmd_org_add(sd_register *r, const sd_adm_args *a)
     return submit(r, &op, id, "org add");
 }
 
-static int cmd_target_add(sd_register *r, const sd_adm_args *a)
+static int cmd_target_add(sd_register *r, const char *data, const sd_adm_args *a)
 {
-    static const char *const known[] = {"data", "name", "org", "type", "address", NULL};
-    if (!sd_adm_only(a, known))
-        return 2;
-    const char *name = sd_adm_opt(a, "name"), *org = sd_adm_opt(a, "org"),
-               *type = sd_adm_opt(a, "type");
-    if (a->nword != 3 || !name || !org) {
-        fprintf(stderr, "usage: syncd admin --data DIR target add CODE --name NAME --org CODE "
-                        "[--type TYPE] [--address TEXT]\n");
-        return 2;
-    }
+    (void)data;
+    const char *name = sd_adm_opt(a, "name"), *org = sd_adm_opt(a, "org"), *type = sd_adm_opt(a, "type");
+    if (a->nword != 3 || !name || !org)
+        return SD_ADM_USAGE;
     uint8_t id[SC_ID_LEN], oid[SC_ID_LEN];
     if (!sd_adm_lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, org, "org unit", oid))
         return 1;
@@ -367,17 +335,12 @@ static int cmd_target_add(sd_register *r, const sd_adm_args *a)
     return submit(r, &op, id, "target add");
 }
 
-static int cmd_user_add(sd_register *r, const sd_adm_args *a)
+static int cmd_user_add(sd_register *r, const char *data, const sd_adm_args *a)
 {
-    static const char *const known[] = {"data", "name", "org", "role", NULL};
-    if (!sd_adm_only(a, known))
-        return 2;
+    (void)data;
     const char *role = sd_adm_opt(a, "role"), *org = sd_adm_opt(a, "org");
-    if (a->nword != 3 || !role || !org) {
-        fprintf(stderr, "usage: syncd admin --data DIR user add LOGIN --role "
-                        "inspector|supervisor|responsible|auditor|admin --org CODE [--name NAME]\n");
-        return 2;
-    }
+    if (a->nword != 3 || !role || !org)
+        return SD_ADM_USAGE;
     int rv;
     if (!sd_adm_name(&sc_names_role, role, "role", &rv))
         return 2;
@@ -401,15 +364,11 @@ static int cmd_user_add(sd_register *r, const sd_adm_args *a)
 
 /* ---- enrollment and devices ---- */
 
-static int cmd_enroll(sd_register *r, const sd_adm_args *a)
+static int cmd_enroll(sd_register *r, const char *data, const sd_adm_args *a)
 {
-    static const char *const known[] = {"data", "ttl", NULL};
-    if (!sd_adm_only(a, known))
-        return 2;
-    if (a->nword != 2) {
-        fprintf(stderr, "usage: syncd admin --data DIR enroll LOGIN [--ttl HOURS]\n");
-        return 2;
-    }
+    (void)data;
+    if (a->nword != 2)
+        return SD_ADM_USAGE;
     unsigned ttl = ENROLL_TTL_DEFAULT;
     const char *t = sd_adm_opt(a, "ttl");
     if (t) {
@@ -433,13 +392,8 @@ static int cmd_enroll(sd_register *r, const sd_adm_args *a)
 
 static int cmd_device_revoke(sd_register *r, const char *data, const sd_adm_args *a)
 {
-    static const char *const known[] = {"data", "reason", NULL};
-    if (!sd_adm_only(a, known))
-        return 2;
-    if (a->nword != 3) {
-        fprintf(stderr, "usage: syncd admin --data DIR device revoke DEVICE_ID [--reason TEXT]\n");
-        return 2;
-    }
+    if (a->nword != 3)
+        return SD_ADM_USAGE;
     const char *idtext = a->word[2];
     uint8_t id[SC_ID_LEN];
     size_t len = strlen(idtext);
@@ -501,15 +455,11 @@ static int cmd_device_revoke(sd_register *r, const char *data, const sd_adm_args
 
 /* ---- score sheets ---- */
 
-static int cmd_template_add(sd_register *r, const sd_adm_args *a)
+static int cmd_template_add(sd_register *r, const char *data, const sd_adm_args *a)
 {
-    static const char *const known[] = {"data", NULL};
-    if (!sd_adm_only(a, known))
-        return 2;
-    if (a->nword != 3) {
-        fprintf(stderr, "usage: syncd admin --data DIR template add FILE.json\n");
-        return 2;
-    }
+    (void)data;
+    if (a->nword != 3)
+        return SD_ADM_USAGE;
     const char *file = a->word[2];
     json_error_t jerr;
     json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
@@ -563,26 +513,17 @@ static bool template_id(sd_register *r, const char *text, uint8_t out[SC_ID_LEN]
     return false;
 }
 
-static int cmd_assign(sd_register *r, const sd_adm_args *a)
+static int cmd_assign(sd_register *r, const char *data, const sd_adm_args *a)
 {
-    static const char *const known[] = {"data", "target", "inspector", "kind", "disclosure",
-                                        "due",  "template", "note",     NULL};
-    if (!sd_adm_only(a, known))
-        return 2;
+    (void)data;
     const char *target = sd_adm_opt(a, "target"), *kind = sd_adm_opt(a, "kind"),
-               *disc = sd_adm_opt(a, "disclosure"), *due = sd_adm_opt(a, "due"),
-               *tpl = sd_adm_opt(a, "template");
+               *disc = sd_adm_opt(a, "disclosure"), *due = sd_adm_opt(a, "due"), *tpl = sd_adm_opt(a, "template");
     size_t ninsp = 0;
     for (size_t i = 0; i < a->nopt; i++)
         if (key_is(a->key[i], "inspector"))
             ninsp++;
-    if (a->nword != 1 || !target || !kind || !disc || ninsp == 0) {
-        fprintf(stderr, "usage: syncd admin --data DIR assign --target CODE --inspector LOGIN "
-                        "[--inspector LOGIN ...] --kind KIND\n"
-                        "       --disclosure open|unannounced|experiential [--due YYYY-MM-DD] "
-                        "[--template ID] [--note TEXT]\n");
-        return 2;
-    }
+    if (a->nword != 1 || !target || !kind || !disc || ninsp == 0)
+        return SD_ADM_USAGE;
     if (ninsp > SC_ASSIGNEES_MAX) {
         fprintf(stderr, "syncd admin: at most %d inspectors on one assignment\n", SC_ASSIGNEES_MAX);
         return 2;
@@ -640,69 +581,161 @@ static int cmd_assign(sd_register *r, const sd_adm_args *a)
     return submit(r, &op, id, "assign");
 }
 
+/* One admin command: its words, its usage after them, the options it takes, and how it runs. */
+typedef struct admin_cmd {
+    const char *name;            /* "org add": one or two words */
+    const char *usage;           /* what follows the name in its usage line */
+    const char *const known[10]; /* its options besides --data; NULL ends the list */
+    bool own_store;              /* reads the register itself: run gets r NULL */
+    int (*run)(sd_register *r, const char *data, const sd_adm_args *a);
+} admin_cmd;
+
+static const admin_cmd admin_cmds[] = {
+    {"org add",
+     "CODE --name NAME [--parent CODE] [--level LEVEL] [--kind KIND]",
+     {"name", "parent", "level", "kind", NULL},
+     false,
+     cmd_org_add},
+    {"target add",
+     "CODE --name NAME --org CODE [--type TYPE] [--address TEXT]",
+     {"name", "org", "type", "address", NULL},
+     false,
+     cmd_target_add},
+    {"user add",
+     "LOGIN --role inspector|supervisor|responsible|auditor|admin --org CODE [--name NAME]",
+     {"name", "org", "role", NULL},
+     false,
+     cmd_user_add},
+    {"org list", "[--json]", {"json", NULL}, true, sd_adm_list},
+    {"target list", "[--json]", {"json", NULL}, true, sd_adm_list},
+    {"user list", "[--json]", {"json", NULL}, true, sd_adm_list},
+    {"user disable", "LOGIN [--reason TEXT]", {"reason", NULL}, false, sd_adm_user},
+    {"user enable", "LOGIN [--reason TEXT]", {"reason", NULL}, false, sd_adm_user},
+    {"user role",
+     "LOGIN inspector|supervisor|responsible|auditor|admin",
+     {NULL},
+     false,
+     sd_adm_user},
+    {"enroll", "LOGIN [--ttl HOURS]", {"ttl", NULL}, false, cmd_enroll},
+    {"code list", "[--user LOGIN] [--all] [--json]", {"user", "all", "json", NULL}, true,
+     sd_adm_list},
+    {"code revoke", "ID|CODE", {NULL}, false, sd_adm_code_revoke},
+    {"device list", "[--json]", {"json", NULL}, true, sd_adm_list},
+    {"device revoke",
+     "DEVICE_ID|DEVICE_KEY [--reason TEXT]",
+     {"reason", NULL},
+     false,
+     cmd_device_revoke},
+    {"template add", "FILE.json", {NULL}, false, cmd_template_add},
+    {"template list", "[--json]", {"json", NULL}, true, sd_adm_list},
+    {"assign",
+     "--target CODE --inspector LOGIN [--inspector LOGIN ...] --kind KIND\n"
+     "         --disclosure open|unannounced|experiential [--due YYYY-MM-DD]\n"
+     "         [--template ID|CODE@VERSION] [--note TEXT]",
+     {"target", "inspector", "kind", "disclosure", "due", "template", "note", NULL},
+     false,
+     cmd_assign},
+    {"import", "orgs|targets|users FILE.csv", {NULL}, false, sd_adm_import},
+    {"log", "[--since YYYY-MM-DD] [--json]", {"since", "json", NULL}, true, sd_adm_log},
+};
+#define N_ADMIN_CMDS (sizeof admin_cmds / sizeof admin_cmds[0])
+
+void sd_admin_usage_more(FILE *f)
+{
+    for (size_t i = 0; i < N_ADMIN_CMDS; i++)
+        fprintf(f, "  %s%s%s\n", admin_cmds[i].name, admin_cmds[i].usage[0] ? " " : "",
+                admin_cmds[i].usage);
+}
+
+static void cmd_usage(const admin_cmd *c, FILE *f)
+{
+    fprintf(f, "usage: syncd admin --data DIR %s%s%s\n", c->name, c->usage[0] ? " " : "", c->usage);
+}
+
+/* The command the words name (its one or two words are the first of a->word); NULL if none. */
+static const admin_cmd *find_cmd(const sd_adm_args *a)
+{
+    for (size_t i = 0; i < N_ADMIN_CMDS; i++) {
+        const char *n = admin_cmds[i].name, *sp = strchr(n, ' ');
+        size_t len0 = sp ? (size_t)(sp - n) : strlen(n);
+        if (a->nword < 1 || strlen(a->word[0]) != len0 || strncmp(a->word[0], n, len0) != 0)
+            continue;
+        if (!sp || (a->nword >= 2 && strcmp(a->word[1], sp + 1) == 0))
+            return &admin_cmds[i];
+    }
+    return NULL;
+}
+
+/* A usage error of command c: what was wrong and c's usage on stderr; returns 2. */
+static int cmd_fail(const admin_cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int cmd_fail(const admin_cmd *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "syncd admin %s: ", c->name);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    cmd_usage(c, stderr);
+    return 2;
+}
+
+/* Run command c: the register opened unless it reads it itself. */
+static int run_cmd(const admin_cmd *c, const char *data, const sd_adm_args *a)
+{
+    sd_register *r = NULL;
+    if (!c->own_store) {
+        sd_config cfg;
+        sd_config_defaults(&cfg);
+        if (strlen(data) >= sizeof cfg.data_dir)
+            return cmd_fail(c, "--data path too long");
+        snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", data);
+        sc_err err;
+        sc_err_clear(&err);
+        if (sd_register_open(&cfg, &r, &err) != SC_OK) {
+            fprintf(stderr, "syncd admin: %s\n", err.msg);
+            return 1;
+        }
+    }
+    int rc = c->run(r, data, a);
+    sd_register_close(r);
+    if (rc == SD_ADM_USAGE) {
+        cmd_usage(c, stderr);
+        rc = 2;
+    }
+    return rc;
+}
+
 int sd_cmd_admin(int argc, char **argv)
 {
     sd_adm_args a;
-    if (sd_adm_split(argc, argv, &a) != 0) {
-        if (a.lacking)
-            fprintf(stderr, "syncd admin: option %s lacks its value\n" USAGE, a.lacking);
+    char why[128];
+    bool split = sd_adm_split(argc, argv, &a, why, sizeof why);
+    const admin_cmd *c = find_cmd(&a);
+    if (a.help) {
+        if (c)
+            cmd_usage(c, stdout);
         else
-            fprintf(stderr, "syncd admin: too many arguments\n" USAGE);
-        return 2;
+            sd_command_usage("admin", stdout);
+        return 0;
     }
+    if (!split)
+        return c ? cmd_fail(c, "%s", why) : sd_cmdline_fail("admin", "%s", why);
+    if (!c) {
+        static const char *const only_data[] = {NULL};
+        const char *bad = unknown_opt(&a, only_data);
+        if (bad)
+            return sd_cmdline_fail("admin", "unknown option --%.*s", (int)strcspn(bad, "="), bad);
+        if (a.nword == 0)
+            return sd_cmdline_fail("admin", "which command?");
+        return sd_cmdline_fail("admin", "unknown command \"%s%s%s\"", a.word[0],
+                               a.nword > 1 ? " " : "", a.nword > 1 ? a.word[1] : "");
+    }
+    const char *bad = unknown_opt(&a, c->known);
+    if (bad)
+        return cmd_fail(c, "unknown option --%.*s", (int)strcspn(bad, "="), bad);
     const char *data = sd_adm_opt(&a, "data");
-    if (!data || a.nword == 0) {
-        fprintf(stderr, USAGE);
-        return 2;
-    }
-    const char *w0 = a.word[0], *w1 = a.nword > 1 ? a.word[1] : "";
-    /* Reading commands open the register's store for reading only. */
-    if (strcmp(w1, "list") == 0)
-        return sd_adm_list(data, &a);
-    if (strcmp(w0, "log") == 0)
-        return sd_adm_log(data, &a);
-
-    sd_config cfg;
-    sd_config_defaults(&cfg);
-    if (strlen(data) >= sizeof cfg.data_dir) {
-        fprintf(stderr, "syncd admin: --data path too long\n");
-        return 2;
-    }
-    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", data);
-    sd_register *r = NULL;
-    sc_err err;
-    sc_err_clear(&err);
-    if (sd_register_open(&cfg, &r, &err) != SC_OK) {
-        fprintf(stderr, "syncd admin: %s\n", err.msg);
-        return 1;
-    }
-    int rc;
-    if (strcmp(w0, "org") == 0 && strcmp(w1, "add") == 0)
-        rc = cmd_org_add(r, &a);
-    else if (strcmp(w0, "target") == 0 && strcmp(w1, "add") == 0)
-        rc = cmd_target_add(r, &a);
-    else if (strcmp(w0, "user") == 0 && strcmp(w1, "add") == 0)
-        rc = cmd_user_add(r, &a);
-    else if (strcmp(w0, "enroll") == 0)
-        rc = cmd_enroll(r, &a);
-    else if (strcmp(w0, "device") == 0 && strcmp(w1, "revoke") == 0)
-        rc = cmd_device_revoke(r, data, &a);
-    else if (strcmp(w0, "template") == 0 && strcmp(w1, "add") == 0)
-        rc = cmd_template_add(r, &a);
-    else if (strcmp(w0, "assign") == 0)
-        rc = cmd_assign(r, &a);
-    else if (strcmp(w0, "user") == 0 &&
-             (strcmp(w1, "disable") == 0 || strcmp(w1, "enable") == 0 || strcmp(w1, "role") == 0))
-        rc = sd_adm_user(r, data, &a);
-    else if (strcmp(w0, "code") == 0 && strcmp(w1, "revoke") == 0)
-        rc = sd_adm_code_revoke(r, data, &a);
-    else if (strcmp(w0, "import") == 0)
-        rc = sd_adm_import(r, &a);
-    else {
-        fprintf(stderr, "syncd admin: unknown command \"%s%s%s\"\n" USAGE, w0, w1[0] ? " " : "",
-                w1);
-        rc = 2;
-    }
-    sd_register_close(r);
-    return rc;
+    if (!data)
+        return cmd_fail(c, "--data DIR is needed");
+    return run_cmd(c, data, &a);
 }

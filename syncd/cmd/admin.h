@@ -39,17 +39,21 @@ typedef struct sd_adm_args {
     const char *key[SD_ADM_ARGS_MAX];
     const char *val[SD_ADM_ARGS_MAX]; /* NULL for a flag (--json, --all) */
     size_t nopt;
-    const char *lacking; /* the option that lacks its value, when sd_adm_split failed so */
+    bool help; /* --help or -h */
 } sd_adm_args;
 
-/* Split argv (argv[0] is "admin"); -1 when an option lacks its value or there are too many. */
-int sd_adm_split(int argc, char **argv, sd_adm_args *a);
+/*
+ * What a command returns when its arguments do not fit its usage: the
+ * dispatcher prints the usage from the table of commands (exit 2).
+ */
+#define SD_ADM_USAGE (-2)
+
+/* Split argv (argv[0] is "admin"); false when it does not split, with why (cap bytes). */
+bool sd_adm_split(int argc, char **argv, sd_adm_args *a, char *why, size_t cap);
 /* The last value of --name (NULL when absent); a flag's is "". */
 const char *sd_adm_opt(const sd_adm_args *a, const char *name);
 /* --name was given (an option or a flag). */
 bool sd_adm_has(const sd_adm_args *a, const char *name);
-/* Refuse options not in known (NULL-terminated), saying which; false when one is unknown. */
-bool sd_adm_only(const sd_adm_args *a, const char *const *known);
 
 /* "syncd admin: WHAT: MSG" on stderr; returns 1. */
 int sd_adm_fail(const char *what, const sc_err *err);
@@ -93,13 +97,17 @@ void sd_adm_table_free(sd_adm_table *t);
 /* Print a JSON value on stdout (indented) and free it; 1 when it cannot be encoded. */
 int sd_adm_json_print(json_t *v);
 
-/* The commands outside admin.c.  r: the open register; data: the data directory. */
-int sd_adm_list(const char *data,
-                const sd_adm_args *a); /* org|user|target|template|device|code list */
-int sd_adm_user(sd_register *r, const char *data,
-                const sd_adm_args *a); /* user disable|enable|role */
+/*
+ * The commands outside admin.c, as admin.c's table of commands calls them:
+ * r the open register (NULL for those that read the store themselves: the
+ * lists and the log), data the data directory, a the command line, its
+ * options already checked against the table.  They return the exit
+ * status, or SD_ADM_USAGE.
+ */
+int sd_adm_list(sd_register *r, const char *data, const sd_adm_args *a); /* X list */
+int sd_adm_user(sd_register *r, const char *data, const sd_adm_args *a); /* user disable|... */
 int sd_adm_code_revoke(sd_register *r, const char *data, const sd_adm_args *a);
-int sd_adm_import(sd_register *r, const sd_adm_args *a); /* import orgs|targets|users FILE */
-int sd_adm_log(const char *data, const sd_adm_args *a);  /* log [--since DATE] [--json] */
+int sd_adm_import(sd_register *r, const char *data, const sd_adm_args *a); /* import KIND FILE */
+int sd_adm_log(sd_register *r, const char *data, const sd_adm_args *a);    /* log */
 
 #endif

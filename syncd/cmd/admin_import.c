@@ -780,23 +780,17 @@ static int report(imp *m)
     return 1;
 }
 
-int sd_adm_import(sd_register *r, const sd_adm_args *a)
+int sd_adm_import(sd_register *r, const char *data, const sd_adm_args *a)
 {
-    static const char *const known[] = {"data", NULL};
-    if (!sd_adm_only(a, known))
-        return 2;
+    (void)data;
     imp m;
     memset(&m, 0, sizeof m);
     m.r = r;
     for (size_t k = 0; a->nword == 3 && k < sizeof kinds / sizeof kinds[0]; k++)
         if (strcmp(a->word[1], kinds[k].word) == 0)
             m.k = &kinds[k];
-    if (!m.k) {
-        fprintf(stderr, "usage: syncd admin --data DIR import orgs|targets|users FILE.csv\n"
-                        "  (docs/operations.md, \"Importing from a spreadsheet\", lists the "
-                        "columns)\n");
-        return 2;
-    }
+    if (!m.k) /* docs/operations.md, "Importing from a spreadsheet", lists the columns */
+        return SD_ADM_USAGE;
     m.file = a->word[2];
     int rc = 1;
     if (!read_file(&m))

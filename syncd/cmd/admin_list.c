@@ -516,26 +516,17 @@ static int list_codes(list_ctx *c, const sd_adm_args *a)
     return list_end(&t, x.arr);
 }
 
-int sd_adm_list(const char *data, const sd_adm_args *a)
+int sd_adm_list(sd_register *r, const char *data, const sd_adm_args *a)
 {
+    (void)r;
     const char *what = a->word[0];
-    bool code = strcmp(what, "code") == 0;
-    static const char *const known[] = {"data", "json", NULL};
-    static const char *const known_code[] = {"data", "json", "user", "all", NULL};
-    if (!sd_adm_only(a, code ? known_code : known))
-        return 2;
     static const char *const lists[] = {"org", "user", "target", "template", "device", "code"};
     bool ok = a->nword == 2;
     size_t k = 0;
     while (k < sizeof lists / sizeof lists[0] && strcmp(lists[k], what) != 0)
         k++;
-    if (!ok || k == sizeof lists / sizeof lists[0]) {
-        fprintf(stderr, "usage: syncd admin --data DIR org|user|target|template|device list "
-                        "[--json]\n"
-                        "       syncd admin --data DIR code list [--user LOGIN] [--all] "
-                        "[--json]\n");
-        return 2;
-    }
+    if (!ok || k == sizeof lists / sizeof lists[0])
+        return SD_ADM_USAGE;
     list_ctx c;
     memset(&c, 0, sizeof c);
     c.json = sd_adm_has(a, "json");

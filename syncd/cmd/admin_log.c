@@ -323,17 +323,17 @@ static size_t admin_kinds(int *out, size_t cap)
     return n;
 }
 
-int sd_adm_log(const char *data, const sd_adm_args *a)
+int sd_adm_log(sd_register *r, const char *data, const sd_adm_args *a)
 {
-    static const char *const known[] = {"data", "since", "json", NULL};
-    if (!sd_adm_only(a, known))
-        return 2;
+    (void)r;
     const char *since = sd_adm_opt(a, "since");
     log_ctx c;
     memset(&c, 0, sizeof c);
-    if (a->nword != 1 || (since && !sd_adm_day_ms(since, &c.since_ms))) {
-        fprintf(stderr, "usage: syncd admin --data DIR log [--since YYYY-MM-DD] [--json]\n");
-        return 2;
+    if (a->nword != 1)
+        return SD_ADM_USAGE;
+    if (since && !sd_adm_day_ms(since, &c.since_ms)) {
+        fprintf(stderr, "syncd admin log: --since \"%s\" is not a date YYYY-MM-DD\n", since);
+        return SD_ADM_USAGE;
     }
     sd_store *s = NULL;
     sc_err err;

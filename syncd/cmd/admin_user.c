@@ -39,26 +39,13 @@ static bool user_of(sd_register *r, const char *login, uint8_t id[SC_ID_LEN],
     return true;
 }
 
-static int usage(void)
-{
-    fprintf(stderr, "usage: syncd admin --data DIR user disable LOGIN [--reason TEXT]\n"
-                    "       syncd admin --data DIR user enable LOGIN [--reason TEXT]\n"
-                    "       syncd admin --data DIR user role LOGIN "
-                    "inspector|supervisor|responsible|auditor|admin\n");
-    return 2;
-}
-
 int sd_adm_user(sd_register *r, const char *data, const sd_adm_args *a)
 {
     (void)data;
     const char *verb = a->word[1];
     bool role_change = strcmp(verb, "role") == 0, disable = strcmp(verb, "disable") == 0;
-    static const char *const known[] = {"data", "reason", NULL};
-    static const char *const known_role[] = {"data", NULL};
-    if (!sd_adm_only(a, role_change ? known_role : known))
-        return 2;
     if (a->nword != (role_change ? 4u : 3u))
-        return usage();
+        return SD_ADM_USAGE;
     const char *login = a->word[2];
     int role = 0;
     if (role_change && !sd_adm_name(&sc_names_role, a->word[3], "role", &role))
@@ -172,14 +159,8 @@ static bool id_prefix(const char *text, char out[2 * SC_HASH_LEN + 1])
 
 int sd_adm_code_revoke(sd_register *r, const char *data, const sd_adm_args *a)
 {
-    static const char *const known[] = {"data", NULL};
-    if (!sd_adm_only(a, known))
-        return 2;
-    if (a->nword != 3) {
-        fprintf(stderr, "usage: syncd admin --data DIR code revoke ID|CODE\n"
-                        "  ID: as `code list` shows it; CODE: the code itself, as handed out\n");
-        return 2;
-    }
+    if (a->nword != 3) /* an ID as `code list` shows it, or the code itself */
+        return SD_ADM_USAGE;
     const char *text = a->word[2];
     uint8_t hash[SC_HASH_LEN];
     char prefix[2 * SC_HASH_LEN + 1];
