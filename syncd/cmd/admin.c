@@ -42,17 +42,23 @@ static bool is_flag(const char *k)
     return strcmp(k, "json") == 0 || strcmp(k, "all") == 0;
 }
 
-bool sd_adm_split(int argc, char **argv, sd_adm_args *a, char *why, size_t cap)
+/*
+ * Split argv (argv[0] is "admin") into words and --options.  Nothing is
+ * refused here: what does not fit is noted (a->stray, a->novalue, a->full)
+ * and said by the dispatcher once it knows the command, so an unknown
+ * option is named as such even where it would lack a value.
+ */
+static void split(int argc, char **argv, sd_adm_args *a)
 {
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
             a->help = true;
-        } else if (strncmp(s, "--", 2) == 0) {
+        } else if (strncmp(s, "--", 2) == 0 && s[2] != '\0') {
             if (a->nopt == SD_ADM_ARGS_MAX) {
-                snprintf(why, cap, "more than %d options", SD_ADM_ARGS_MAX);
-                return false;
+                a->full = true;
+                continue;
             }
             const char *eq = strchr(s, '=');
             a->key[a->nopt] = s + 2; /* --key=value: the key ends at '=' (key_is) */
@@ -62,20 +68,18 @@ bool sd_adm_split(int argc, char **argv, sd_adm_args *a, char *why, size_t cap)
                 a->val[a->nopt] = NULL;
             else if (i + 1 < argc)
                 a->val[a->nopt] = argv[++i];
-            else {
-                snprintf(why, cap, "%s needs a value", s);
-                return false;
-            }
+            else
+                a->novalue = s + 2;
             a->nopt++;
+        } else if (s[0] == '-' && s[1] != '\0') {
+            if (!a->stray)
+                a->stray = s;
+        } else if (a->nword == SD_ADM_ARGS_MAX) {
+            a->full = true;
         } else {
-            if (a->nword == SD_ADM_ARGS_MAX) {
-                snprintf(why, cap, "more than %d arguments", SD_ADM_ARGS_MAX);
-                return false;
-            }
             a->word[a->nword++] = s;
         }
     }
-    return true;
 }
 
 static bool key_is(const char *k, const char *name)
@@ -107,6 +111,22 @@ static const char *unknown_opt(const sd_adm_args *a, const char *const *known)
             ok = key_is(a->key[i], *k);
         if (!ok)
             return a->key[i];
+    }
+    return NULL;
+}
+
+/* The first flag given a value (--json=yes); NULL when none. */
+static const char *flag_with_value(const sd_adm_args *a)
+{
+    for (size_t i = 0; i < a->nopt; i++) {
+        size_t n = strcspn(a->key[i], "=");
+        char k[16];
+        if (a->val[i] && n < sizeof k) {
+            memcpy(k, a->key[i], n);
+            k[n] = '\0';
+            if (is_flag(k))
+                return a->key[i];
+        }
     }
     return NULL;
 }
@@ -265,8 +285,6 @@ static int cmd_org_add(sd_register *r, const char *data, const sd_adm_args *a)
 {
     (void)data;
     const char *name = sd_adm_opt(a, "name"), *parent = sd_adm_opt(a, "parent");
-    if (a->nword != 3 || !name)
-        return SD_ADM_USAGE;
     uint8_t id[SC_ID_LEN], pid[SC_ID_LEN];
     Scpb__Op op;
     Scpb__OrgCreate b = SCPB__ORG_CREATE__INIT;
@@ -308,9 +326,8 @@ static int cmd_org_add(sd_register *r, const char *data, const sd_adm_args *a)
 static int cmd_target_add(sd_register *r, const char *data, const sd_adm_args *a)
 {
     (void)data;
-    const char *name = sd_adm_opt(a, "name"), *org = sd_adm_opt(a, "org"), *type = sd_adm_opt(a, "type");
-    if (a->nword != 3 || !name || !org)
-        return SD_ADM_USAGE;
+    const char *name = sd_adm_opt(a, "name"), *org = sd_adm_opt(a, "org"),
+               *type = sd_adm_opt(a, "type");
     uint8_t id[SC_ID_LEN], oid[SC_ID_LEN];
     if (!sd_adm_lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, org, "org unit", oid))
         return 1;
@@ -339,8 +356,6 @@ static int cmd_user_add(sd_register *r, const char *data, const sd_adm_args *a)
 {
     (void)data;
     const char *role = sd_adm_opt(a, "role"), *org = sd_adm_opt(a, "org");
-    if (a->nword != 3 || !role || !org)
-        return SD_ADM_USAGE;
     int rv;
     if (!sd_adm_name(&sc_names_role, role, "role", &rv))
         return 2;
@@ -367,8 +382,6 @@ static int cmd_user_add(sd_register *r, const char *data, const sd_adm_args *a)
 static int cmd_enroll(sd_register *r, const char *data, const sd_adm_args *a)
 {
     (void)data;
-    if (a->nword != 2)
-        return SD_ADM_USAGE;
     unsigned ttl = ENROLL_TTL_DEFAULT;
     const char *t = sd_adm_opt(a, "ttl");
     if (t) {
@@ -392,8 +405,6 @@ static int cmd_enroll(sd_register *r, const char *data, const sd_adm_args *a)
 
 static int cmd_device_revoke(sd_register *r, const char *data, const sd_adm_args *a)
 {
-    if (a->nword != 3)
-        return SD_ADM_USAGE;
     const char *idtext = a->word[2];
     uint8_t id[SC_ID_LEN];
     size_t len = strlen(idtext);
@@ -458,8 +469,6 @@ static int cmd_device_revoke(sd_register *r, const char *data, const sd_adm_args
 static int cmd_template_add(sd_register *r, const char *data, const sd_adm_args *a)
 {
     (void)data;
-    if (a->nword != 3)
-        return SD_ADM_USAGE;
     const char *file = a->word[2];
     json_error_t jerr;
     json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
@@ -517,13 +526,12 @@ static int cmd_assign(sd_register *r, const char *data, const sd_adm_args *a)
 {
     (void)data;
     const char *target = sd_adm_opt(a, "target"), *kind = sd_adm_opt(a, "kind"),
-               *disc = sd_adm_opt(a, "disclosure"), *due = sd_adm_opt(a, "due"), *tpl = sd_adm_opt(a, "template");
+               *disc = sd_adm_opt(a, "disclosure"), *due = sd_adm_opt(a, "due"),
+               *tpl = sd_adm_opt(a, "template");
     size_t ninsp = 0;
     for (size_t i = 0; i < a->nopt; i++)
         if (key_is(a->key[i], "inspector"))
             ninsp++;
-    if (a->nword != 1 || !target || !kind || !disc || ninsp == 0)
-        return SD_ADM_USAGE;
     if (ninsp > SC_ASSIGNEES_MAX) {
         fprintf(stderr, "syncd admin: at most %d inspectors on one assignment\n", SC_ASSIGNEES_MAX);
         return 2;
@@ -581,70 +589,104 @@ static int cmd_assign(sd_register *r, const char *data, const sd_adm_args *a)
     return submit(r, &op, id, "assign");
 }
 
-/* One admin command: its words, its usage after them, the options it takes, and how it runs. */
+/*
+ * One admin command: its words, its usage after them, the words it takes
+ * after its name, the options it takes and those it needs, and how it runs.
+ */
 typedef struct admin_cmd {
     const char *name;            /* "org add": one or two words */
     const char *usage;           /* what follows the name in its usage line */
+    const char *args;            /* the words after the name, as "LOGIN ROLE"; "" for none */
     const char *const known[10]; /* its options besides --data; NULL ends the list */
+    const char *const needed[5]; /* the options it cannot go without; NULL ends the list */
     bool own_store;              /* reads the register itself: run gets r NULL */
     int (*run)(sd_register *r, const char *data, const sd_adm_args *a);
 } admin_cmd;
 
+#define ROLES "inspector|supervisor|responsible|auditor|admin"
+
 static const admin_cmd admin_cmds[] = {
     {"org add",
      "CODE --name NAME [--parent CODE] [--level LEVEL] [--kind KIND]",
+     "CODE",
      {"name", "parent", "level", "kind", NULL},
+     {"name", NULL},
      false,
      cmd_org_add},
     {"target add",
      "CODE --name NAME --org CODE [--type TYPE] [--address TEXT]",
+     "CODE",
      {"name", "org", "type", "address", NULL},
+     {"name", "org", NULL},
      false,
      cmd_target_add},
     {"user add",
-     "LOGIN --role inspector|supervisor|responsible|auditor|admin --org CODE [--name NAME]",
+     "LOGIN --role " ROLES " --org CODE [--name NAME]",
+     "LOGIN",
      {"name", "org", "role", NULL},
+     {"role", "org", NULL},
      false,
      cmd_user_add},
-    {"org list", "[--json]", {"json", NULL}, true, sd_adm_list},
-    {"target list", "[--json]", {"json", NULL}, true, sd_adm_list},
-    {"user list", "[--json]", {"json", NULL}, true, sd_adm_list},
-    {"user disable", "LOGIN [--reason TEXT]", {"reason", NULL}, false, sd_adm_user},
-    {"user enable", "LOGIN [--reason TEXT]", {"reason", NULL}, false, sd_adm_user},
-    {"user role",
-     "LOGIN inspector|supervisor|responsible|auditor|admin",
+    {"org list", "[--json]", "", {"json", NULL}, {NULL}, true, sd_adm_list},
+    {"target list", "[--json]", "", {"json", NULL}, {NULL}, true, sd_adm_list},
+    {"user list", "[--json]", "", {"json", NULL}, {NULL}, true, sd_adm_list},
+    {"user disable",
+     "LOGIN [--reason TEXT]",
+     "LOGIN",
+     {"reason", NULL},
      {NULL},
      false,
      sd_adm_user},
-    {"enroll", "LOGIN [--ttl HOURS]", {"ttl", NULL}, false, cmd_enroll},
-    {"code list", "[--user LOGIN] [--all] [--json]", {"user", "all", "json", NULL}, true,
+    {"user enable", "LOGIN [--reason TEXT]", "LOGIN", {"reason", NULL}, {NULL}, false, sd_adm_user},
+    {"user role", "LOGIN " ROLES, "LOGIN ROLE", {NULL}, {NULL}, false, sd_adm_user},
+    {"enroll", "LOGIN [--ttl HOURS]", "LOGIN", {"ttl", NULL}, {NULL}, false, cmd_enroll},
+    {"code list",
+     "[--user LOGIN] [--all] [--json]",
+     "",
+     {"user", "all", "json", NULL},
+     {NULL},
+     true,
      sd_adm_list},
-    {"code revoke", "ID|CODE", {NULL}, false, sd_adm_code_revoke},
-    {"device list", "[--json]", {"json", NULL}, true, sd_adm_list},
+    {"code revoke", "ID|CODE", "ID|CODE", {NULL}, {NULL}, false, sd_adm_code_revoke},
+    {"device list", "[--json]", "", {"json", NULL}, {NULL}, true, sd_adm_list},
     {"device revoke",
      "DEVICE_ID|DEVICE_KEY [--reason TEXT]",
+     "DEVICE_ID|DEVICE_KEY",
      {"reason", NULL},
+     {NULL},
      false,
      cmd_device_revoke},
-    {"template add", "FILE.json", {NULL}, false, cmd_template_add},
-    {"template list", "[--json]", {"json", NULL}, true, sd_adm_list},
+    {"template add", "FILE.json", "FILE.json", {NULL}, {NULL}, false, cmd_template_add},
+    {"template list", "[--json]", "", {"json", NULL}, {NULL}, true, sd_adm_list},
     {"assign",
      "--target CODE --inspector LOGIN [--inspector LOGIN ...] --kind KIND\n"
      "         --disclosure open|unannounced|experiential [--due YYYY-MM-DD]\n"
      "         [--template ID|CODE@VERSION] [--note TEXT]",
+     "",
      {"target", "inspector", "kind", "disclosure", "due", "template", "note", NULL},
+     {"target", "inspector", "kind", "disclosure", NULL},
      false,
      cmd_assign},
-    {"import", "orgs|targets|users FILE.csv", {NULL}, false, sd_adm_import},
-    {"log", "[--since YYYY-MM-DD] [--json]", {"since", "json", NULL}, true, sd_adm_log},
+    {"import",
+     "orgs|targets|users FILE.csv",
+     "orgs|targets|users FILE.csv",
+     {NULL},
+     {NULL},
+     false,
+     sd_adm_import},
+    {"log", "[--since YYYY-MM-DD] [--json]", "", {"since", "json", NULL}, {NULL}, true, sd_adm_log},
 };
 #define N_ADMIN_CMDS (sizeof admin_cmds / sizeof admin_cmds[0])
+
+static void usage_line(const admin_cmd *c, FILE *f)
+{
+    fprintf(f, "  %s%s%s\n", c->name, c->usage[0] ? " " : "", c->usage);
+}
 
 void sd_admin_usage_more(FILE *f)
 {
     for (size_t i = 0; i < N_ADMIN_CMDS; i++)
-        fprintf(f, "  %s%s%s\n", admin_cmds[i].name, admin_cmds[i].usage[0] ? " " : "",
-                admin_cmds[i].usage);
+        usage_line(&admin_cmds[i], f);
 }
 
 static void cmd_usage(const admin_cmd *c, FILE *f)
@@ -652,12 +694,43 @@ static void cmd_usage(const admin_cmd *c, FILE *f)
     fprintf(f, "usage: syncd admin --data DIR %s%s%s\n", c->name, c->usage[0] ? " " : "", c->usage);
 }
 
+/* The length of the first word of a command's name. */
+static size_t first_len(const char *name)
+{
+    return strcspn(name, " ");
+}
+
+/*
+ * The commands of a group ("user": user add, user list, ...) on f (NULL:
+ * only whether there are any); false when there are none.
+ */
+static bool group_usage(const char *w, FILE *f)
+{
+    bool any = false;
+    for (size_t i = 0; i < N_ADMIN_CMDS; i++) {
+        const admin_cmd *c = &admin_cmds[i];
+        size_t n = first_len(c->name);
+        if (c->name[n] != ' ' || strlen(w) != n || strncmp(c->name, w, n) != 0)
+            continue;
+        if (!f)
+            return true;
+        if (!any)
+            fprintf(f,
+                    "usage: syncd admin --data DIR %s COMMAND ...\n"
+                    "`syncd admin %s COMMAND --help` describes one.  Commands:\n",
+                    w, w);
+        any = true;
+        usage_line(c, f);
+    }
+    return any;
+}
+
 /* The command the words name (its one or two words are the first of a->word); NULL if none. */
 static const admin_cmd *find_cmd(const sd_adm_args *a)
 {
     for (size_t i = 0; i < N_ADMIN_CMDS; i++) {
         const char *n = admin_cmds[i].name, *sp = strchr(n, ' ');
-        size_t len0 = sp ? (size_t)(sp - n) : strlen(n);
+        size_t len0 = first_len(n);
         if (a->nword < 1 || strlen(a->word[0]) != len0 || strncmp(a->word[0], n, len0) != 0)
             continue;
         if (!sp || (a->nword >= 2 && strcmp(a->word[1], sp + 1) == 0))
@@ -678,6 +751,76 @@ static int cmd_fail(const admin_cmd *c, const char *fmt, ...)
     fputc('\n', stderr);
     cmd_usage(c, stderr);
     return 2;
+}
+
+/* A usage error of `syncd admin` itself: with the group's commands when the first word names one.
+ */
+static int admin_fail(const sd_adm_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int admin_fail(const sd_adm_args *a, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (a->nword == 0 || !group_usage(a->word[0], NULL))
+        return sd_cmdline_fail("admin", "%s", what);
+    fprintf(stderr, "syncd admin: %s\n", what);
+    group_usage(a->word[0], stderr);
+    return 2;
+}
+
+/*
+ * What is wrong with the command line of c (or of admin itself, c NULL)
+ * that the split noted or the table rules out, said with the usage;
+ * -1 when nothing is.
+ */
+static int check_line(const admin_cmd *c, const sd_adm_args *a)
+{
+    static const char *const only_data[] = {NULL};
+    const char *bad = unknown_opt(a, c ? c->known : only_data);
+    if (a->stray || bad) {
+        int n = a->stray ? (int)strlen(a->stray) : 2 + (int)strcspn(bad, "=");
+        const char *s = a->stray ? a->stray : bad - 2;
+        return c ? cmd_fail(c, "unknown option %.*s", n, s)
+                 : admin_fail(a, "unknown option %.*s", n, s);
+    }
+    const char *flag = flag_with_value(a);
+    if (a->full || a->novalue || flag) {
+        char why[64];
+        if (a->full)
+            snprintf(why, sizeof why, "more than %d arguments", SD_ADM_ARGS_MAX);
+        else if (a->novalue)
+            snprintf(why, sizeof why, "--%.40s needs a value", a->novalue);
+        else
+            snprintf(why, sizeof why, "--%.*s takes no value", (int)strcspn(flag, "="), flag);
+        return c ? cmd_fail(c, "%s", why) : admin_fail(a, "%s", why);
+    }
+    return -1;
+}
+
+/* The words after c's name and the options it needs, against its table entry; -1 when they fit. */
+static int check_args(const admin_cmd *c, const sd_adm_args *a)
+{
+    size_t named = c->name[first_len(c->name)] ? 2 : 1, want = 0;
+    const char *arg[4];
+    for (const char *p = c->args; *p && want < 4; want++) {
+        arg[want] = p;
+        p += strcspn(p, " ");
+        p += *p == ' ';
+    }
+    if (a->nword < named + want)
+        return cmd_fail(c, "missing %.*s", (int)strcspn(arg[a->nword - named], " "),
+                        arg[a->nword - named]);
+    if (a->nword > named + want)
+        return cmd_fail(c, "unexpected argument \"%s\"", a->word[named + want]);
+    for (const char *const *o = c->needed; *o; o++)
+        if (!sd_adm_has(a, *o))
+            return cmd_fail(c, "--%s is needed", *o);
+    if (!sd_adm_has(a, "data"))
+        return cmd_fail(c, "--data DIR is needed");
+    return -1;
 }
 
 /* Run command c: the register opened unless it reads it itself. */
@@ -709,33 +852,24 @@ static int run_cmd(const admin_cmd *c, const char *data, const sd_adm_args *a)
 int sd_cmd_admin(int argc, char **argv)
 {
     sd_adm_args a;
-    char why[128];
-    bool split = sd_adm_split(argc, argv, &a, why, sizeof why);
+    split(argc, argv, &a);
     const admin_cmd *c = find_cmd(&a);
     if (a.help) {
         if (c)
             cmd_usage(c, stdout);
-        else
+        else if (a.nword == 0 || !group_usage(a.word[0], stdout))
             sd_command_usage("admin", stdout);
         return 0;
     }
-    if (!split)
-        return c ? cmd_fail(c, "%s", why) : sd_cmdline_fail("admin", "%s", why);
-    if (!c) {
-        static const char *const only_data[] = {NULL};
-        const char *bad = unknown_opt(&a, only_data);
-        if (bad)
-            return sd_cmdline_fail("admin", "unknown option --%.*s", (int)strcspn(bad, "="), bad);
-        if (a.nword == 0)
-            return sd_cmdline_fail("admin", "which command?");
-        return sd_cmdline_fail("admin", "unknown command \"%s%s%s\"", a.word[0],
-                               a.nword > 1 ? " " : "", a.nword > 1 ? a.word[1] : "");
-    }
-    const char *bad = unknown_opt(&a, c->known);
-    if (bad)
-        return cmd_fail(c, "unknown option --%.*s", (int)strcspn(bad, "="), bad);
-    const char *data = sd_adm_opt(&a, "data");
-    if (!data)
-        return cmd_fail(c, "--data DIR is needed");
-    return run_cmd(c, data, &a);
+    int rc = check_line(c, &a);
+    if (rc >= 0)
+        return rc;
+    if (!c && a.nword == 0)
+        return admin_fail(&a, "which command?");
+    if (!c)
+        return admin_fail(&a, "unknown command \"%s%s%s\"", a.word[0], a.nword > 1 ? " " : "",
+                          a.nword > 1 ? a.word[1] : "");
+    if ((rc = check_args(c, &a)) >= 0)
+        return rc;
+    return run_cmd(c, sd_adm_opt(&a, "data"), &a);
 }

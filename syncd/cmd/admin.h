@@ -2,9 +2,10 @@
  * admin.h: what the parts of `syncd admin` share, and nothing else of
  * syncd uses.  The command is written in five files:
  *
- *   admin.c         the command line, the dispatch, and the commands that
- *                   add one thing (org, target, user, enroll, template,
- *                   assign, device revoke)
+ *   admin.c         the command line, the table of commands with their
+ *                   usage (what --help prints), the dispatch, and the
+ *                   commands that add one thing (org, target, user,
+ *                   enroll, template, assign, device revoke)
  *   admin_list.c    the lists: org, user, target, template, device, code
  *   admin_user.c    a user disabled, enabled or given a role; a code revoked
  *   admin_import.c  org units, targets and users from a county office's CSV
@@ -32,24 +33,30 @@
 
 #define SD_ADM_ARGS_MAX 64
 
-/* The command line split into words and --options (some may repeat; flags have no value). */
+/*
+ * The command line split into words and --options (some repeat: --inspector;
+ * flags have no value), and what did not fit, for the dispatcher to say.
+ */
 typedef struct sd_adm_args {
     const char *word[SD_ADM_ARGS_MAX];
     size_t nword;
     const char *key[SD_ADM_ARGS_MAX];
     const char *val[SD_ADM_ARGS_MAX]; /* NULL for a flag (--json, --all) */
     size_t nopt;
-    bool help; /* --help or -h */
+    bool help;           /* --help or -h */
+    const char *stray;   /* the first -x: no option of syncd has one dash */
+    const char *novalue; /* the option last on the line that lacks its value */
+    bool full;           /* more than SD_ADM_ARGS_MAX words or options */
 } sd_adm_args;
 
 /*
- * What a command returns when its arguments do not fit its usage: the
- * dispatcher prints the usage from the table of commands (exit 2).
+ * What a command returns when its arguments do not fit its usage, after
+ * saying what is wrong: the dispatcher prints the usage (exit 2).  The
+ * number of words and the options a command needs are checked before it
+ * runs, from the table of commands.
  */
 #define SD_ADM_USAGE (-2)
 
-/* Split argv (argv[0] is "admin"); false when it does not split, with why (cap bytes). */
-bool sd_adm_split(int argc, char **argv, sd_adm_args *a, char *why, size_t cap);
 /* The last value of --name (NULL when absent); a flag's is "". */
 const char *sd_adm_opt(const sd_adm_args *a, const char *name);
 /* --name was given (an option or a flag). */

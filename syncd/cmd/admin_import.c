@@ -786,11 +786,15 @@ int sd_adm_import(sd_register *r, const char *data, const sd_adm_args *a)
     imp m;
     memset(&m, 0, sizeof m);
     m.r = r;
-    for (size_t k = 0; a->nword == 3 && k < sizeof kinds / sizeof kinds[0]; k++)
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         if (strcmp(a->word[1], kinds[k].word) == 0)
             m.k = &kinds[k];
-    if (!m.k) /* docs/operations.md, "Importing from a spreadsheet", lists the columns */
+    if (!m.k) { /* docs/operations.md, "Importing from a spreadsheet", lists the columns */
+        fprintf(stderr,
+                "syncd admin import: nothing to import as \"%s\" (one of: orgs targets users)\n",
+                a->word[1]);
         return SD_ADM_USAGE;
+    }
     m.file = a->word[2];
     int rc = 1;
     if (!read_file(&m))

@@ -521,12 +521,13 @@ int sd_adm_list(sd_register *r, const char *data, const sd_adm_args *a)
     (void)r;
     const char *what = a->word[0];
     static const char *const lists[] = {"org", "user", "target", "template", "device", "code"};
-    bool ok = a->nword == 2;
     size_t k = 0;
     while (k < sizeof lists / sizeof lists[0] && strcmp(lists[k], what) != 0)
         k++;
-    if (!ok || k == sizeof lists / sizeof lists[0])
+    if (k == sizeof lists / sizeof lists[0]) {
+        fprintf(stderr, "syncd admin: no list of %s\n", what);
         return SD_ADM_USAGE;
+    }
     list_ctx c;
     memset(&c, 0, sizeof c);
     c.json = sd_adm_has(a, "json");

@@ -158,7 +158,7 @@ static void describe_create(labels *l, const Scpb__Op *o, char *on, size_t oncap
         parent =
             o->org_create->has_parent ? label_of(l, o->org_create->parent.data, SC_ID_LEN) : NULL;
         put(detail, dcap, "%s%s%s", o->org_create->name, parent ? ", under " : "",
-                 parent ? parent : "");
+            parent ? parent : "");
         break;
     case SCPB__OP__BODY_TARGET_CREATE:
         put(on, oncap, "target %s", o->target_create->code);
@@ -170,7 +170,7 @@ static void describe_create(labels *l, const Scpb__Op *o, char *on, size_t oncap
         put(on, oncap, "user %s", o->user_create->login);
         parent = label_of(l, o->user_create->org.data, SC_ID_LEN);
         put(detail, dcap, "%s%s%s, in %s", role ? role : "?", o->user_create->name ? " " : "",
-                 o->user_create->name ? o->user_create->name : "", parent ? parent : "?");
+            o->user_create->name ? o->user_create->name : "", parent ? parent : "?");
         break;
     }
     case SCPB__OP__BODY_DEVICE_ENROLL: {
@@ -182,10 +182,8 @@ static void describe_create(labels *l, const Scpb__Op *o, char *on, size_t oncap
         break;
     }
     case SCPB__OP__BODY_TEMPLATE_PUBLISH:
-        put(on, oncap, "template %s v%u", o->template_publish->code,
-                 o->template_publish->version);
-        put(detail, dcap, "%s, %zu items", o->template_publish->name,
-                 o->template_publish->n_items);
+        put(on, oncap, "template %s v%u", o->template_publish->code, o->template_publish->version);
+        put(detail, dcap, "%s, %zu items", o->template_publish->name, o->template_publish->n_items);
         break;
     case SCPB__OP__BODY_ASSIGNMENT_CREATE: {
         char h[9];
@@ -194,8 +192,8 @@ static void describe_create(labels *l, const Scpb__Op *o, char *on, size_t oncap
         const char *kind = sc_name_of(&sc_names_kind, o->assignment_create->kind);
         const char *disc = sc_name_of(&sc_names_disclosure, o->assignment_create->disclosure);
         put(on, oncap, "assignment %s", h);
-        put(detail, dcap, "%s %s check of %s, %zu inspectors", disc ? disc : "?",
-                 kind ? kind : "?", target ? target : "?", o->assignment_create->n_inspectors);
+        put(detail, dcap, "%s %s check of %s, %zu inspectors", disc ? disc : "?", kind ? kind : "?",
+            target ? target : "?", o->assignment_create->n_inspectors);
         break;
     }
     default:
@@ -260,8 +258,7 @@ static void show(log_ctx *c, const sd_op_row *row, const sc_op *op, const char *
     char by[SC_NAME_MAX + 32], when[24], idx[24], opid[SC_HASH_HEX], ent[SC_ID_HEX];
     if (memcmp(o->author.data, c->server_key, SC_KEY_LEN) == 0) {
         put(by, sizeof by, "%s",
-                 o->body_case == SCPB__OP__BODY_DEVICE_ENROLL ? "syncd (enrollment)"
-                                                              : "syncd admin");
+            o->body_case == SCPB__OP__BODY_DEVICE_ENROLL ? "syncd (enrollment)" : "syncd admin");
     } else {
         const char *who = label_of(&c->names, o->author.data, SC_KEY_LEN);
         char h[9];
@@ -295,8 +292,8 @@ static bool each_act(void *ctx, const sd_op_row *row)
     sc_err_clear(&e);
     if (sc_op_open(NULL, row->signed_op, row->signed_len, SC_OP_VERIFY, &op, &e) != SC_OK) {
         put(c->problem, sizeof c->problem,
-                 "log entry %llu does not verify (%s): run `syncd audit --data DIR`",
-                 (unsigned long long)row->idx, e.msg);
+            "log entry %llu does not verify (%s): run `syncd audit --data DIR`",
+            (unsigned long long)row->idx, e.msg);
         return false;
     }
     char on[SC_NAME_MAX + 80], detail[SC_NAME_MAX * 2 + 80];
@@ -329,8 +326,6 @@ int sd_adm_log(sd_register *r, const char *data, const sd_adm_args *a)
     const char *since = sd_adm_opt(a, "since");
     log_ctx c;
     memset(&c, 0, sizeof c);
-    if (a->nword != 1)
-        return SD_ADM_USAGE;
     if (since && !sd_adm_day_ms(since, &c.since_ms)) {
         fprintf(stderr, "syncd admin log: --since \"%s\" is not a date YYYY-MM-DD\n", since);
         return SD_ADM_USAGE;

@@ -44,8 +44,6 @@ int sd_adm_user(sd_register *r, const char *data, const sd_adm_args *a)
     (void)data;
     const char *verb = a->word[1];
     bool role_change = strcmp(verb, "role") == 0, disable = strcmp(verb, "disable") == 0;
-    if (a->nword != (role_change ? 4u : 3u))
-        return SD_ADM_USAGE;
     const char *login = a->word[2];
     int role = 0;
     if (role_change && !sd_adm_name(&sc_names_role, a->word[3], "role", &role))
@@ -159,9 +157,7 @@ static bool id_prefix(const char *text, char out[2 * SC_HASH_LEN + 1])
 
 int sd_adm_code_revoke(sd_register *r, const char *data, const sd_adm_args *a)
 {
-    if (a->nword != 3) /* an ID as `code list` shows it, or the code itself */
-        return SD_ADM_USAGE;
-    const char *text = a->word[2];
+    const char *text = a->word[2]; /* an ID as `code list` shows it, or the code itself */
     uint8_t hash[SC_HASH_LEN];
     char prefix[2 * SC_HASH_LEN + 1];
     sc_err err;

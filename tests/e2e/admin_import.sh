@@ -89,6 +89,9 @@ grep -q "no rows under the header" "$TMP/err" || fail "header only: $(cat "$TMP/
 expect_exit 1 admin import orgs "$TMP/no-such.csv"
 grep -q "cannot read" "$TMP/err" || fail "missing file: $(cat "$TMP/err")"
 expect_exit 2 admin import things "$V/orgs.csv"
+grep -q 'nothing to import as "things" (one of: orgs targets users)' "$TMP/err" ||
+  fail "a kind: $(cat "$TMP/err")"
 expect_exit 2 admin import orgs
+grep -q "import: missing FILE.csv" "$TMP/err" || fail "no file: $(cat "$TMP/err")"
 expect_eq "$(log_size)" "$n1" "nothing refused was logged"
 echo "admin_import: imports and their refusals OK"

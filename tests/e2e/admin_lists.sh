@@ -100,7 +100,9 @@ expect_exit 2 admin org list extra
 expect_exit 2 admin user list --bogus x
 grep -q "unknown option --bogus" "$TMP/err" || fail "unknown option: $(cat "$TMP/err")"
 expect_exit 2 admin user list --since
-grep -q "user list: --since needs a value" "$TMP/err" || fail "a lacking value: $(cat "$TMP/err")"
+grep -q "user list: unknown option --since" "$TMP/err" || fail "another command's option: $(cat "$TMP/err")"
+expect_exit 2 admin log --since
+grep -q "log: --since needs a value" "$TMP/err" || fail "a lacking value: $(cat "$TMP/err")"
 expect_exit 2 admin frob list
 expect_exit 2 admin log --since 2026-13-01
 expect_exit 2 admin log extra
