@@ -20,6 +20,14 @@
  * and the start boundary (X-Spotcheck-Not-Before) the refusal carries; that
  * retry is not one of `retries`.
  *
+ * A request refused `nonce_used` is signed again at once too, with a new
+ * nonce, once.  libcurl sends a request a second time, the same bytes, when
+ * the kept-alive connection it reused turns out cut before any answer; if
+ * the first copy had reached syncd, the second is a replay to it.  Every
+ * signed request of the protocol is idempotent (a pushed op already logged
+ * is a duplicate, a chunk already stored is answered with the offset), so
+ * sending it again under a new nonce changes nothing the first did not.
+ *
  * Retries: a failure to connect, a timeout, a connection cut and a 503 are
  * retried with exponential backoff (backoff_ms, doubling) up to `retries`
  * extra tries; anything else is final.  Photo chunks are the exception:
@@ -382,7 +390,7 @@ static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
     if (q->sha)
         sha0 = *q->sha;
     unsigned tries = 0;
-    bool resigned = false;
+    bool resigned = false, renonced = false;
     for (uint32_t attempt = 0;;) {
         if ((s = tp_cancelled(c, q->target)) != SC_OK)
             return s;
@@ -391,10 +399,13 @@ static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
         s = try_once(c, q, out, &net, &sent);
         tries += sent;
         out->tries = tries;
-        bool resign = s == SC_OK && q->sign && !resigned && out->status == 401 &&
-                      strcmp(out->reason, "request_time") == 0;
+        bool refused = s == SC_OK && q->sign && out->status == 401;
+        bool resign = refused && !resigned && strcmp(out->reason, "request_time") == 0;
+        bool renonce = refused && !renonced && strcmp(out->reason, "nonce_used") == 0;
         bool again = (net && !q->once) || (s == SC_OK && out->status == 503);
-        if (resign) {
+        if (renonce) {
+            renonced = true;
+        } else if (resign) {
             /* The answer set the clock offset; a restarted server also said where it starts. */
             resigned = true;
             if (out->not_before_ms > c->not_before_ms)
