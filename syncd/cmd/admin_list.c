@@ -160,15 +160,6 @@ static void ents_free(ents *e)
     free(e->v);
 }
 
-static sc_status ents_load(sd_store *s, Scpb__EntityType type, ents *e, sc_err *err)
-{
-    memset(e, 0, sizeof *e);
-    sc_status rc = s->vt->entity_type_scan(s, type, ents_add, e, err);
-    if (rc == SC_OK && e->oom)
-        rc = sc_err_set(err, SC_ERR_NOMEM, 0, "out of memory, or a stored state does not decode");
-    return rc;
-}
-
 /* By the code people type (login; for score sheets code, then version). */
 static int cmp_code(const void *x, const void *y)
 {
@@ -178,6 +169,18 @@ static int cmp_code(const void *x, const void *y)
     const char *ca = sc_state_code(a, &va), *cb = sc_state_code(b, &vb);
     int c = strcmp(ca ? ca : "", cb ? cb : "");
     return c ? c : (va > vb) - (va < vb);
+}
+
+/* Every entity of one type, in the order of their codes. */
+static sc_status ents_load(sd_store *s, Scpb__EntityType type, ents *e, sc_err *err)
+{
+    memset(e, 0, sizeof *e);
+    sc_status rc = s->vt->entity_type_scan(s, type, ents_add, e, err);
+    if (rc == SC_OK && e->oom)
+        rc = sc_err_set(err, SC_ERR_NOMEM, 0, "out of memory, or a stored state does not decode");
+    if (rc == SC_OK)
+        qsort(e->v, e->n, sizeof *e->v, cmp_code);
+    return rc;
 }
 
 /* The code of the org unit id among the org units loaded (NULL when not there). */
@@ -221,13 +224,19 @@ typedef struct list_ctx {
     bool json;
 } list_ctx;
 
+/* A list begun: its table with the header; the JSON array it fills instead with --json. */
+static json_t *list_begin(const list_ctx *c, sd_adm_table *t, size_t ncols, const char *const *head)
+{
+    sd_adm_table_init(t, ncols, head);
+    return c->json ? json_array() : NULL;
+}
+
 static int list_orgs(list_ctx *c)
 {
     const ents *e = &c->orgs;
-    json_t *arr = c->json ? json_array() : NULL;
     sd_adm_table t;
     static const char *const head[] = {"CODE", "NAME", "LEVEL", "KIND", "PARENT"};
-    sd_adm_table_init(&t, 5, head);
+    json_t *arr = list_begin(c, &t, 5, head);
     for (size_t i = 0; i < e->n; i++) {
         const Scpb__OrgState *o = e->v[i]->org;
         const char *parent = org_code(e, &o->parent, o->has_parent);
@@ -252,11 +261,9 @@ static int list_targets(list_ctx *c)
     sc_err_clear(&err);
     if (ents_load(c->s, SCPB__ENTITY_TYPE__ENTITY_TARGET, &e, &err) != SC_OK)
         return sd_adm_fail("target list", &err);
-    qsort(e.v, e.n, sizeof *e.v, cmp_code);
-    json_t *arr = c->json ? json_array() : NULL;
     sd_adm_table t;
     static const char *const head[] = {"CODE", "NAME", "TYPE", "ORG", "ADDRESS"};
-    sd_adm_table_init(&t, 5, head);
+    json_t *arr = list_begin(c, &t, 5, head);
     for (size_t i = 0; i < e.n; i++) {
         const Scpb__TargetState *g = e.v[i]->target;
         const char *org = org_code(&c->orgs, &g->org, g->has_org);
@@ -295,7 +302,6 @@ static int list_users(list_ctx *c)
     sc_err_clear(&err);
     if (ents_load(c->s, SCPB__ENTITY_TYPE__ENTITY_USER, &e, &err) != SC_OK)
         return sd_adm_fail("user list", &err);
-    qsort(e.v, e.n, sizeof *e.v, cmp_code);
     uint32_t *ndev = calloc(e.n + 1, sizeof *ndev);
     dev_count dc = {&e, ndev};
     if (!ndev || c->s->vt->device_scan(c->s, count_device, &dc, &err) != SC_OK) {
@@ -305,10 +311,9 @@ static int list_users(list_ctx *c)
             sc_err_set(&err, SC_ERR_NOMEM, 0, "out of memory");
         return sd_adm_fail("user list", &err);
     }
-    json_t *arr = c->json ? json_array() : NULL;
     sd_adm_table t;
     static const char *const head[] = {"LOGIN", "NAME", "ROLE", "ORG", "ACCESS", "DEVICES"};
-    sd_adm_table_init(&t, 6, head);
+    json_t *arr = list_begin(c, &t, 6, head);
     for (size_t i = 0; i < e.n; i++) {
         const Scpb__UserState *u = e.v[i]->user;
         const char *org = org_code(&c->orgs, &u->org, u->has_org);
@@ -338,11 +343,9 @@ static int list_templates(list_ctx *c)
     sc_err_clear(&err);
     if (ents_load(c->s, SCPB__ENTITY_TYPE__ENTITY_TEMPLATE, &e, &err) != SC_OK)
         return sd_adm_fail("template list", &err);
-    qsort(e.v, e.n, sizeof *e.v, cmp_code);
-    json_t *arr = c->json ? json_array() : NULL;
     sd_adm_table t;
     static const char *const head[] = {"CODE", "VERSION", "NAME", "ITEMS", "POINTS", "PASS"};
-    sd_adm_table_init(&t, 6, head);
+    json_t *arr = list_begin(c, &t, 6, head);
     for (size_t i = 0; i < e.n; i++) {
         const Scpb__TemplateState *p = e.v[i]->template_;
         char ver[16], items[16], total[16], pass[16];
@@ -425,8 +428,7 @@ static int list_devices(list_ctx *c)
     sd_adm_table t;
     static const char *const head[] = {"DEVICE", "KEY",      "LOGIN",     "LABEL",
                                        "STATUS", "ENROLLED", "LAST SEEN", "APP"};
-    sd_adm_table_init(&t, 8, head);
-    dev_ctx x = {c, c->json ? json_array() : NULL, &t};
+    dev_ctx x = {c, list_begin(c, &t, 8, head), &t};
     sc_err err;
     sc_err_clear(&err);
     if (c->s->vt->device_scan(c->s, list_device, &x, &err) != SC_OK) {
@@ -501,12 +503,11 @@ static int list_codes(list_ctx *c, const sd_adm_args *a)
     }
     sd_adm_table t;
     static const char *const head[] = {"ID", "LOGIN", "STATUS", "MADE", "EXPIRES"};
-    sd_adm_table_init(&t, 5, head);
     code_ctx x = {c,
                   login ? user : NULL,
                   sd_adm_has(a, "all"),
                   sc_env_now_ms(sd_env_system()),
-                  c->json ? json_array() : NULL,
+                  list_begin(c, &t, 5, head),
                   &t};
     if (c->s->vt->enroll_scan(c->s, list_code, &x, &err) != SC_OK) {
         json_decref(x.arr);
@@ -539,7 +540,6 @@ int sd_adm_list(sd_register *r, const char *data, const sd_adm_args *a)
     if (ents_load(c.s, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, &c.orgs, &err) != SC_OK) {
         rc = sd_adm_fail("list", &err);
     } else {
-        qsort(c.orgs.v, c.orgs.n, sizeof *c.orgs.v, cmp_code);
         switch (k) {
         case 0:
             rc = list_orgs(&c);

@@ -271,6 +271,29 @@ static void done(sqlite3_stmt *s)
     }
 }
 
+/*
+ * Step x through its rows, handing each to row (which reads it and calls
+ * the caller's function) until row returns false; then done(x).
+ */
+static sc_status each_row(sqlite_store *q, sqlite3_stmt *x, bool (*row)(sqlite3_stmt *x, void *ctx),
+                          void *ctx, sc_err *err, const char *what)
+{
+    sc_status out = SC_OK;
+    for (;;) {
+        int rc = sqlite3_step(x);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            out = db_err(q, err, what);
+            break;
+        }
+        if (!row(x, ctx))
+            break;
+    }
+    done(x);
+    return out;
+}
+
 static void bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n)
 {
     if (p)
@@ -1001,28 +1024,27 @@ static sc_status q_device_revoke(sd_store *s, const uint8_t dev[SC_ID_LEN], uint
     return exec_stmt(q, x, err, "revoke device");
 }
 
+typedef struct device_each {
+    sd_device_fn fn;
+    void *ctx;
+} device_each;
+
+static bool device_row(sqlite3_stmt *x, void *ctx)
+{
+    device_each *e = ctx;
+    sd_device_row r;
+    read_device(x, &r);
+    return e->fn(e->ctx, &r);
+}
+
 static sc_status q_device_scan(sd_store *s, sd_device_fn fn, void *ctx, sc_err *err)
 {
     sqlite_store *q = S(s);
     sqlite3_stmt *x = st(q, Q_DEVICE_SCAN, err);
     if (!x)
         return SC_ERR_STORAGE;
-    sc_status out = SC_OK;
-    for (;;) {
-        int rc = sqlite3_step(x);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            out = db_err(q, err, "scan devices");
-            break;
-        }
-        sd_device_row r;
-        read_device(x, &r);
-        if (!fn(ctx, &r))
-            break;
-    }
-    done(x);
-    return out;
+    device_each e = {fn, ctx};
+    return each_row(q, x, device_row, &e, err, "scan devices");
 }
 
 static sc_status q_device_count(sd_store *s, uint64_t *out, sc_err *err)
@@ -1189,28 +1211,27 @@ static sc_status q_enroll_get(sd_store *s, const uint8_t hash[SC_HASH_LEN], sd_e
     return out;
 }
 
+typedef struct enroll_each {
+    sd_enroll_fn fn;
+    void *ctx;
+} enroll_each;
+
+static bool enroll_row(sqlite3_stmt *x, void *ctx)
+{
+    enroll_each *e = ctx;
+    sd_enroll_row r;
+    read_enroll(x, &r);
+    return e->fn(e->ctx, &r);
+}
+
 static sc_status q_enroll_scan(sd_store *s, sd_enroll_fn fn, void *ctx, sc_err *err)
 {
     sqlite_store *q = S(s);
     sqlite3_stmt *x = st(q, Q_ENROLL_SCAN, err);
     if (!x)
         return SC_ERR_STORAGE;
-    sc_status out = SC_OK;
-    for (;;) {
-        int rc = sqlite3_step(x);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            out = db_err(q, err, "scan enrollment codes");
-            break;
-        }
-        sd_enroll_row r;
-        read_enroll(x, &r);
-        if (!fn(ctx, &r))
-            break;
-    }
-    done(x);
-    return out;
+    enroll_each e = {fn, ctx};
+    return each_row(q, x, enroll_row, &e, err, "scan enrollment codes");
 }
 
 static sc_status q_enroll_revoke(sd_store *s, const uint8_t hash[SC_HASH_LEN], int64_t now_ms,
