@@ -51,6 +51,13 @@ uint8_t *sct_unhex(const char *hex, size_t *len);
 
 /* Run a Check suite and return the process exit status (0 when all passed). */
 int sct_run(Suite *s);
+/*
+ * A directory that lives as long as sct_run: its tests (each in a child of
+ * sct_run's process) share it, to make something slow once a run and copy
+ * it for each test.  Made on first use, removed when sct_run returns; NULL
+ * outside sct_run.
+ */
+const char *sct_run_dir(void);
 
 /* One behaviour of a suite: a TCase of one test. */
 typedef struct sct_case {

@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -129,6 +130,45 @@ void sct_rmtree(const char *path)
 {
     if (path && path[0])
         nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void copy_file(const char *src, const char *dst, mode_t mode)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    ck_assert_msg(in >= 0, "open %s: %s", src, strerror(errno));
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    ck_assert_msg(out >= 0, "create %s: %s", dst, strerror(errno));
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        ck_assert_msg(write(out, buf, (size_t)n) == n, "write %s: %s", dst, strerror(errno));
+    ck_assert_msg(n == 0, "read %s: %s", src, strerror(errno));
+    close(in);
+    ck_assert_msg(close(out) == 0, "close %s: %s", dst, strerror(errno));
+}
+
+void sct_copytree(const char *src, const char *dst)
+{
+    struct stat st;
+    ck_assert_msg(stat(src, &st) == 0 && S_ISDIR(st.st_mode), "%s: not a directory", src);
+    ck_assert_msg(mkdir(dst, st.st_mode & 07777) == 0, "mkdir %s: %s", dst, strerror(errno));
+    DIR *d = opendir(src);
+    ck_assert_msg(d != NULL, "opendir %s: %s", src, strerror(errno));
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char from[1024], to[1024];
+        ck_assert((size_t)snprintf(from, sizeof from, "%s/%s", src, e->d_name) < sizeof from);
+        ck_assert((size_t)snprintf(to, sizeof to, "%s/%s", dst, e->d_name) < sizeof to);
+        ck_assert_msg(lstat(from, &st) == 0, "stat %s: %s", from, strerror(errno));
+        if (S_ISDIR(st.st_mode))
+            sct_copytree(from, to);
+        else if (S_ISREG(st.st_mode))
+            copy_file(from, to, st.st_mode & 07777);
+        else
+            ck_abort_msg("%s: neither a file nor a directory", from);
+    }
+    closedir(d);
 }
 
 /* Wait for pid at most timeout_ms; status as 0-255 or 128+signal, -1 on timeout. */

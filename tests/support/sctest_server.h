@@ -34,6 +34,8 @@ const char *sct_syncd_path(void);
 void sct_tempdir(char *out, size_t cap);
 /* Remove a directory tree (a test's temp dir); missing is fine. */
 void sct_rmtree(const char *path);
+/* Copy the tree src to dst (which must not exist), modes kept; aborts the test on failure. */
+void sct_copytree(const char *src, const char *dst);
 
 /*
  * Run `syncd ARG...` (NULL-terminated) to completion with a 60 s limit.
