@@ -598,7 +598,10 @@ sc_client *sct_tp_client(sct_tp *ip, const char *path, const char *login,
     sc_transport t;
     sct_tp_transport(ip, &t);
     ck_assert_int_eq(sc_client_set_transport(c, &t), SC_OK);
-    sct_fixture_code(ip->p.data, login, code, sizeof code);
+    sc_err e;
+    sc_err_clear(&e);
+    ck_assert_msg(sd_register_enroll_code(ip->p.reg, login, 1, code, sizeof code, &e) == SC_OK,
+                  "enrollment code for %s: %s", login, e.msg);
     ck_assert_msg(sc_enroll(c, "http://in-process", code, login, NULL, 0, NULL) == SC_OK,
                   "enroll %s: %s", login, sc_client_errmsg(c));
     return c;

@@ -131,7 +131,8 @@ void sct_tp_seal(sct_tp *ip, Scpb__SyncResponse *resp, const sc_keypair *key, bo
 
 /*
  * A client handle on replica `path` enrolled as `login` through ip (its
- * code made with `syncd admin`), its requests served by ip; opt may be
+ * code made by the register, as `syncd admin enroll` does), its requests
+ * served by ip; opt may be
  * NULL.  Aborts the test on failure.
  */
 sc_client *sct_tp_client(sct_tp *ip, const char *path, const char *login,
