@@ -81,6 +81,12 @@
  * sync costs however many photos a replica still lacks.
  */
 #define SC_BLOBS_WANTED_MAX 1000
+/*
+ * Log entries one GET /v1/log/entries returns (docs/protocol.md §4.4): an
+ * auditor pages through the log, and a page of maximal ops stays under
+ * 70 MiB while a page of typical ones is a few hundred KB.
+ */
+#define SC_LOG_ENTRIES_MAX 1000
 /* Other request bodies (enroll): small messages only. */
 #define SC_SMALL_BODY_MAX (16 * 1024)
 

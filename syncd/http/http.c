@@ -69,8 +69,6 @@
 #define HDR_SERVER_TIME "X-Spotcheck-Server-Time"
 #define HDR_NOT_BEFORE "X-Spotcheck-Not-Before"
 
-/* Log entries per request (docs/protocol.md §4.4). */
-#define ENTRIES_MAX 1000
 /* Bodies of requests that carry none by design (GET, HEAD) are read up to this and discarded. */
 #define IDLE_BODY_MAX 1024
 /* Initial buffer for a body sent without Content-Length. */
@@ -304,7 +302,7 @@ static enum MHD_Result send_answer(req *q, struct MHD_Connection *c, const sd_an
                          a->message);
 }
 
-/* A failure reported by the register. */
+/* A failure that carries its protocol reason (the body budget's). */
 static enum MHD_Result send_err(req *q, struct MHD_Connection *c, const sc_err *e)
 {
     sd_answer a;
@@ -383,23 +381,27 @@ static double elapsed_s(const req *q)
 
 /* ---- endpoints ---- */
 
+/* A message the service made, or its refusal; frees the message. */
+static enum MHD_Result send_served(req *q, struct MHD_Connection *c, sc_status rc, void *msg,
+                                   const sd_answer *a)
+{
+    enum MHD_Result ret = rc == SC_OK ? send_pb(q, c, MHD_HTTP_OK, (const ProtobufCMessage *)msg)
+                                      : send_answer(q, c, a);
+    sd_msg_free(msg);
+    return ret;
+}
+
 static enum MHD_Result do_enroll(req *q, struct MHD_Connection *c)
 {
     Scpb__EnrollRequest *er = scpb__enroll_request__unpack(NULL, q->body_len, q->body);
     if (!er)
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_MALFORMED, "body is not an EnrollRequest");
+        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_MALFORMED,
+                          "body is not an EnrollRequest");
     Scpb__EnrollResponse *out = NULL;
-    sc_err err;
-    sc_err_clear(&err);
-    sc_status rc = sd_register_enroll(q->h->d.reg, er, &out, &err);
+    sd_answer a;
+    sc_status rc = sd_enroll_serve(&q->h->svc, er, &out, &a);
     scpb__enroll_request__free_unpacked(er, NULL);
-    if (rc != SC_OK) {
-        sd_msg_free(out);
-        return send_err(q, c, &err);
-    }
-    enum MHD_Result ret = send_pb(q, c, MHD_HTTP_OK, &out->base);
-    sd_msg_free(out);
-    return ret;
+    return send_served(q, c, rc, out, &a);
 }
 
 static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
@@ -434,15 +436,9 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
 static enum MHD_Result do_checkpoint(req *q, struct MHD_Connection *c)
 {
     Scpb__Checkpoint *cp = NULL;
-    sc_err e;
-    sc_err_clear(&e);
-    if (sd_register_checkpoint(q->h->d.reg, &cp, &e) != SC_OK) {
-        sd_msg_free(cp);
-        return send_err(q, c, &e);
-    }
-    enum MHD_Result ret = send_pb(q, c, MHD_HTTP_OK, &cp->base);
-    sd_msg_free(cp);
-    return ret;
+    sd_answer a;
+    sc_status rc = sd_checkpoint_serve(&q->h->svc, &cp, &a);
+    return send_served(q, c, rc, cp, &a);
 }
 
 /* Two required numeric query parameters. */
@@ -458,15 +454,9 @@ static enum MHD_Result do_inclusion(req *q, struct MHD_Connection *c)
         return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_BAD_FIELD,
                           "index and size must be given once each, as decimal numbers");
     Scpb__InclusionProof *p = NULL;
-    sc_err e;
-    sc_err_clear(&e);
-    if (sd_register_inclusion(q->h->d.reg, index, size, &p, &e) != SC_OK) {
-        sd_msg_free(p);
-        return send_err(q, c, &e);
-    }
-    enum MHD_Result ret = send_pb(q, c, MHD_HTTP_OK, &p->base);
-    sd_msg_free(p);
-    return ret;
+    sd_answer a;
+    sc_status rc = sd_inclusion_serve(&q->h->svc, index, size, &p, &a);
+    return send_served(q, c, rc, p, &a);
 }
 
 static enum MHD_Result do_consistency(req *q, struct MHD_Connection *c)
@@ -475,19 +465,10 @@ static enum MHD_Result do_consistency(req *q, struct MHD_Connection *c)
     if (!query_pair(q, "old", &old, "size", &size))
         return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_BAD_FIELD,
                           "old and size must be given once each, as decimal numbers");
-    if (old == 0 || old > size)
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_BAD_FIELD,
-                          "need 0 < old <= size, got old %" PRIu64 " and size %" PRIu64, old, size);
     Scpb__ConsistencyProof *p = NULL;
-    sc_err e;
-    sc_err_clear(&e);
-    if (sd_register_consistency(q->h->d.reg, old, size, &p, &e) != SC_OK) {
-        sd_msg_free(p);
-        return send_err(q, c, &e);
-    }
-    enum MHD_Result ret = send_pb(q, c, MHD_HTTP_OK, &p->base);
-    sd_msg_free(p);
-    return ret;
+    sd_answer a;
+    sc_status rc = sd_consistency_serve(&q->h->svc, old, size, &p, &a);
+    return send_served(q, c, rc, p, &a);
 }
 
 static enum MHD_Result do_entries(req *q, struct MHD_Connection *c)
@@ -496,21 +477,10 @@ static enum MHD_Result do_entries(req *q, struct MHD_Connection *c)
     if (!query_pair(q, "start", &start, "count", &count))
         return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_BAD_FIELD,
                           "start and count must be given once each, as decimal numbers");
-    if (count == 0 || count > ENTRIES_MAX)
-        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_BAD_FIELD,
-                          "count must be between 1 and %d", ENTRIES_MAX);
     Scpb__LogEntries *le = NULL;
-    sc_err e;
-    sc_err_clear(&e);
-    if (sd_register_entries(q->h->d.reg, &q->who, start, (uint32_t)count, &le, &e) != SC_OK) {
-        sd_msg_free(le);
-        if (e.code == SC_ERR_FORBIDDEN && e.reason == SC_REASON_NONE)
-            e.reason = SC_REASON_FORBIDDEN_ROLE;
-        return send_err(q, c, &e);
-    }
-    enum MHD_Result ret = send_pb(q, c, MHD_HTTP_OK, &le->base);
-    sd_msg_free(le);
-    return ret;
+    sd_answer a;
+    sc_status rc = sd_entries_serve(&q->h->svc, &q->who, start, count, &le, &a);
+    return send_served(q, c, rc, le, &a);
 }
 
 static struct MHD_Response *resp_text(const char *text, const char *ctype)

@@ -218,7 +218,10 @@ sc_status sd_register_receipt(sd_register *r, const uint64_t *idx, size_t k, uin
  */
 sc_status sd_register_seal(sd_register *r, const sc_seal *s, uint8_t *out, size_t cap, size_t *len,
                            uint8_t sig[SC_SIG_LEN], sc_err *err);
-/* Raw entries for auditors and admins (SC_ERR_FORBIDDEN otherwise); count at most 1000. */
+/*
+ * Raw entries for auditors and admins (SC_ERR_FORBIDDEN otherwise); count
+ * at most SC_LOG_ENTRIES_MAX.
+ */
 sc_status sd_register_entries(sd_register *r, const sd_principal *who, uint64_t start,
                               uint32_t count, Scpb__LogEntries **out, sc_err *err);
 

@@ -257,8 +257,9 @@ sc_status sd_register_entries(sd_register *r, const sd_principal *who, uint64_t 
     if (!who || (!sd_is_admin(who) && who->role != SCPB__ROLE__ROLE_AUDITOR))
         return sc_err_set(err, SC_ERR_FORBIDDEN, R_(FORBIDDEN_ROLE),
                           "log entries are for auditors and admins only");
-    if (count > 1000)
-        return sc_err_set(err, SC_ERR_INVALID_ARG, R_(BAD_FIELD), "count: at most 1000 entries");
+    if (count > SC_LOG_ENTRIES_MAX)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, R_(BAD_FIELD), "count: at most %d entries",
+                          SC_LOG_ENTRIES_MAX);
     Scpb__LogEntries *m = malloc(sizeof *m);
     if (!m)
         return sc_err_set(err, SC_ERR_NOMEM, 0, "entries: out of memory");

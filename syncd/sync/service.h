@@ -24,8 +24,10 @@
  *                            the bytes (store them, or read and drop them),
  *                            then the answer once they are in and verified;
  *                            sd_photo_put is the two around a chunk in memory.
- *   sd_answer_from_err       the status, reason and message of a failure of
- *                            anything else (enrollment, the log endpoints).
+ *   sd_enroll_serve          POST /v1/enroll: the decoded EnrollRequest to
+ *                            the EnrollResponse (the request is not signed).
+ *   sd_checkpoint_serve, sd_inclusion_serve, sd_consistency_serve,
+ *   sd_entries_serve         GET /v1/log/...: the parsed query to the message.
  * A refusal is an sd_answer: the HTTP status, the Scpb__Reason, the message
  * and the headers it carries (docs/protocol.md §4.5).
  *
@@ -165,6 +167,31 @@ sc_status sd_sync_serve(const sd_service *s, const sd_principal *who, const Scpb
                         sd_answer *a);
 /* Free an answer of sd_sync_serve; NULL is a no-op. */
 void sd_sync_response_free(Scpb__SyncResponse *resp);
+
+/* ---- enrollment and the log (docs/protocol.md §4.1, §4.4) ---- */
+
+/*
+ * Enroll a device (sd_register_enroll): SC_OK with *out (free with
+ * sd_msg_free), else *a (400 malformed, 401 bad proof, 403 for any code
+ * that does not enroll, 409 for a key enrolled already, 503).
+ */
+sc_status sd_enroll_serve(const sd_service *s, const Scpb__EnrollRequest *req,
+                          Scpb__EnrollResponse **out, sd_answer *a);
+/* The latest checkpoint.  *out is freed with sd_msg_free, as for the three below. */
+sc_status sd_checkpoint_serve(const sd_service *s, Scpb__Checkpoint **out, sd_answer *a);
+/* The inclusion proof of leaf `index` in the tree of `size` leaves; 400 out of range. */
+sc_status sd_inclusion_serve(const sd_service *s, uint64_t index, uint64_t size,
+                             Scpb__InclusionProof **out, sd_answer *a);
+/* The consistency proof from `old` to `size` leaves; 400 unless 0 < old <= size <= the log. */
+sc_status sd_consistency_serve(const sd_service *s, uint64_t old, uint64_t size,
+                               Scpb__ConsistencyProof **out, sd_answer *a);
+/*
+ * `count` raw entries from `start`, for auditors and admins (403
+ * forbidden_role for any other role); 400 unless 1 <= count <=
+ * SC_LOG_ENTRIES_MAX.
+ */
+sc_status sd_entries_serve(const sd_service *s, const sd_principal *who, uint64_t start,
+                           uint64_t count, Scpb__LogEntries **out, sd_answer *a);
 
 /* ---- photos ---- */
 

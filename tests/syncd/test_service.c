@@ -89,10 +89,16 @@ static void enroll(const sc_keypair *kp, const char *login)
     req.has_proof = true;
     req.proof = (ProtobufCBinaryData){SC_SIG_LEN, sig};
     Scpb__EnrollResponse *out = NULL;
-    sc_err err;
-    sc_err_clear(&err);
-    ck_assert_msg(sd_register_enroll(P.reg, &req, &out, &err) == SC_OK, "%s", err.msg);
+    sd_answer a;
+    ck_assert_msg(sd_enroll_serve(&P.svc, &req, &out, &a) == SC_OK, "%u %s", a.status, a.message);
+    ck_assert(out->has_server_key &&
+              memcmp(out->server_key.data, sd_register_server_key(P.reg), SC_KEY_LEN) == 0);
     sd_msg_free(out);
+    /* The code is used now: the same request again is refused like any code that does not work. */
+    ck_assert_int_ne(sd_enroll_serve(&P.svc, &req, &out, &a), SC_OK);
+    ck_assert_ptr_null(out);
+    ck_assert_uint_eq(a.status, 409);
+    ck_assert_int_eq(a.reason, SC_REASON_ENTITY_EXISTS);
 }
 
 /* A SyncRequest body pushing ops[0..n), malloc'd into *len bytes. */
@@ -358,6 +364,54 @@ START_TEST(photos_are_put_and_read)
 }
 END_TEST
 
+START_TEST(log_endpoints)
+{
+    sc_keypair *ki = sct_key(1), *ka = sct_key(4);
+    enroll(ki, "inspector1");
+    enroll(ka, "auditor1");
+    sd_principal pi, pa;
+    sc_err e;
+    sc_err_clear(&e);
+    ck_assert_int_eq(sd_register_principal(P.reg, sc_keypair_public(ki), &pi, &e), SC_OK);
+    ck_assert_int_eq(sd_register_principal(P.reg, sc_keypair_public(ka), &pa, &e), SC_OK);
+    sd_answer a;
+    Scpb__Checkpoint *cp = NULL;
+    ck_assert_int_eq(sd_checkpoint_serve(&P.svc, &cp, &a), SC_OK);
+    uint64_t size = cp->size;
+    ck_assert_uint_gt(size, 2);
+    sd_msg_free(cp);
+    Scpb__InclusionProof *ip = NULL;
+    ck_assert_int_eq(sd_inclusion_serve(&P.svc, 1, size, &ip, &a), SC_OK);
+    sd_msg_free(ip);
+    ck_assert_int_ne(sd_inclusion_serve(&P.svc, size, size, &ip, &a), SC_OK);
+    ck_assert_ptr_null(ip);
+    ck_assert_uint_eq(a.status, 400);
+    ck_assert_int_eq(a.reason, SC_REASON_BAD_FIELD);
+    Scpb__ConsistencyProof *cons = NULL;
+    ck_assert_int_eq(sd_consistency_serve(&P.svc, 1, size, &cons, &a), SC_OK);
+    sd_msg_free(cons);
+    ck_assert_int_ne(sd_consistency_serve(&P.svc, 0, size, &cons, &a), SC_OK);
+    ck_assert_uint_eq(a.status, 400);
+    char want[96];
+    snprintf(want, sizeof want, "need 0 < old <= size, got old 0 and size %" PRIu64, size);
+    ck_assert_str_eq(a.message, want);
+    /* Raw entries are the auditors' and admins': an inspector is refused for its role. */
+    Scpb__LogEntries *le = NULL;
+    ck_assert_int_eq(sd_entries_serve(&P.svc, &pa, 0, 2, &le, &a), SC_OK);
+    ck_assert_uint_eq(le->n_entries, 2);
+    sd_msg_free(le);
+    ck_assert_int_ne(sd_entries_serve(&P.svc, &pi, 0, 2, &le, &a), SC_OK);
+    ck_assert_ptr_null(le);
+    ck_assert_uint_eq(a.status, 403);
+    ck_assert_int_eq(a.reason, SC_REASON_FORBIDDEN_ROLE);
+    ck_assert_int_ne(sd_entries_serve(&P.svc, &pa, 0, SC_LOG_ENTRIES_MAX + 1, &le, &a), SC_OK);
+    ck_assert_uint_eq(a.status, 400);
+    ck_assert_str_eq(a.message, "count must be between 1 and 1000");
+    sc_keypair_free(ki);
+    sc_keypair_free(ka);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/service");
@@ -365,6 +419,7 @@ static Suite *suite(void)
         {"sync_is_served_and_sealed", sync_is_served_and_sealed},
         {"refusals_are_the_protocols", refusals_are_the_protocols},
         {"photos_are_put_and_read", photos_are_put_and_read},
+        {"log_endpoints", log_endpoints},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases),
                   &(sct_tcase_opts){.setup = setup, .teardown = teardown, .timeout_s = 120});
