@@ -812,6 +812,42 @@ START_TEST(own_ops_pulled_stay_until_proven)
 }
 END_TEST
 
+/*
+ * The log endpoints: set-url asks the register at the new URL for its
+ * checkpoint and, the log having grown, a proof that it extends the
+ * replica's; the replica keeps everything and syncs there.
+ */
+START_TEST(set_url_proves_the_log_in_process)
+{
+    srv s;
+    srv_start(&s);
+    sc_client *g = srv_tablet(&s, "other", "inspector1");
+    json_decref(sync_ok(g));
+    char check[SC_ID_HEX_LEN];
+    new_check(g, check);
+    json_decref(sync_ok(g));
+    long long ops = count(s.c, "ops"), size = cp_size(s.c);
+    unsigned before = sct_tp_requests(s.ip);
+    char *json = NULL;
+    sc_status st = sc_server_set_url(s.c, "http://in-process-2", &json);
+    ck_assert_msg(st == SC_OK, "set-url: %s: %s", sc_status_name(st), sc_client_errmsg(s.c));
+    json_t *o = json_of(s.c, json);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "server")), "http://in-process-2");
+    ck_assert_str_eq(json_string_value(json_object_get(o, "previous")), "http://in-process");
+    ck_assert_int_gt(json_integer_value(json_object_get(json_object_get(o, "checkpoint"), "size")),
+                     size);
+    json_decref(o);
+    ck_assert_uint_eq(sct_tp_requests(s.ip) - before, 2); /* the checkpoint and the proof */
+    ck_assert_int_eq(count(s.c, "ops"), ops);
+    ck_assert_int_eq(cp_size(s.c), size);
+    o = sync_ok(s.c);
+    ck_assert_int_ge(json_integer_value(json_object_get(o, "pulled")), 1);
+    json_decref(o);
+    sc_client_close(g);
+    srv_stop(&s);
+}
+END_TEST
+
 START_TEST(upload_resumes_from_the_server_offset)
 {
     srv s;
@@ -1623,6 +1659,7 @@ static Suite *suite(void)
         {"answers_without_proof_change_nothing", answers_without_proof_change_nothing},
         {"thinned_pulls_are_refused", thinned_pulls_are_refused},
         {"own_ops_pulled_stay_until_proven", own_ops_pulled_stay_until_proven},
+        {"set_url_proves_the_log_in_process", set_url_proves_the_log_in_process},
         {"upload_resumes_from_the_server_offset", upload_resumes_from_the_server_offset},
         {"retries_back_off_then_give_up", retries_back_off_then_give_up},
         {"upload_chunks_grow_while_the_link_is_fast", upload_chunks_grow_while_the_link_is_fast},

@@ -24,6 +24,7 @@
 #include "core/names.h"
 #include "core/seal.h"
 #include "http/auth.h"
+#include "http/http.h"
 #include "register/register.h"
 #include "sctest.h"
 #include "sctest_fixture.h"
@@ -86,13 +87,6 @@ static void reply_msg(reply *r, const ProtobufCMessage *m)
     r->body = malloc(r->len + 1);
     ck_assert_ptr_nonnull(r->body);
     protobuf_c_message_pack(m, r->body);
-}
-
-static void reply_err(reply *r, const sc_err *e)
-{
-    sd_answer a;
-    sd_answer_from_err(e, &a);
-    reply_answer(r, &a);
 }
 
 /* ---- the parts ---- */
@@ -274,7 +268,17 @@ void sct_tp_seal(sct_tp *ip, Scpb__SyncResponse *resp, const sc_keypair *key, bo
     resp->seal_sig = (ProtobufCBinaryData){SC_SIG_LEN, sig};
 }
 
-/* ---- the endpoints ---- */
+/* ---- the endpoints, as http.c routes them ---- */
+
+/* A message the service made, or its refusal; frees the message (http.c's send_served). */
+static void reply_served(reply *r, sc_status rc, void *msg, const sd_answer *a)
+{
+    if (rc == SC_OK)
+        reply_msg(r, msg);
+    else
+        reply_answer(r, a);
+    sd_msg_free(msg);
+}
 
 static void serve_enroll(sct_tp *ip, const sct_tp_req *q, reply *r)
 {
@@ -284,14 +288,10 @@ static void serve_enroll(sct_tp *ip, const sct_tp_req *q, reply *r)
         return;
     }
     Scpb__EnrollResponse *out = NULL;
-    sc_err e;
-    sc_err_clear(&e);
-    if (sd_register_enroll(ip->p.reg, er, &out, &e) == SC_OK)
-        reply_msg(r, &out->base);
-    else
-        reply_err(r, &e);
-    sd_msg_free(out);
+    sd_answer a;
+    sc_status rc = sd_enroll_serve(&ip->p.svc, er, &out, &a);
     scpb__enroll_request__free_unpacked(er, NULL);
+    reply_served(r, rc, out, &a);
 }
 
 /* The served answer, through the hook: *lose when it must never arrive. */
@@ -345,49 +345,41 @@ static void serve_sync(sct_tp *ip, const sct_tp_req *q, const sd_principal *who,
     scpb__sync_request__free_unpacked(sr, NULL);
 }
 
-/* "name=" followed by a decimal number in the query of target. */
-static bool query_u64(const char *target, const char *name, uint64_t *out)
+/* Two numeric parameters of target's query, each given once (http.c's parser). */
+static bool query_pair(const char *target, const char *k1, uint64_t *v1, const char *k2,
+                       uint64_t *v2)
 {
     const char *qs = strchr(target, '?');
-    size_t nl = strlen(name);
-    for (const char *p = qs; p; p = strchr(p + 1, '&')) {
-        if (strncmp(p + 1, name, nl) == 0 && p[1 + nl] == '=') {
-            char *end;
-            unsigned long long v = strtoull(p + 2 + nl, &end, 10);
-            if (end == p + 2 + nl || (*end && *end != '&'))
-                return false;
-            *out = v;
-            return true;
-        }
-    }
-    return false;
+    if (!qs)
+        return false;
+    size_t n = strlen(qs + 1);
+    return sd_http_query_u64(qs + 1, n, k1, v1) == 1 && sd_http_query_u64(qs + 1, n, k2, v2) == 1;
 }
 
+/* GET /v1/log/checkpoint and /v1/log/proof/consistency: what libspotcheck asks of the log. */
 static void serve_log(sct_tp *ip, const sct_tp_req *q, reply *r)
 {
-    sc_err e;
-    sc_err_clear(&e);
-    if (strcmp(q->target, "/v1/log/checkpoint") == 0) {
+    size_t plen = strcspn(q->target, "?");
+    sd_answer a;
+    if (plen == strlen("/v1/log/checkpoint") &&
+        strncmp(q->target, "/v1/log/checkpoint", plen) == 0) {
         Scpb__Checkpoint *cp = NULL;
-        if (sd_register_checkpoint(ip->p.reg, &cp, &e) == SC_OK)
-            reply_msg(r, &cp->base);
-        else
-            reply_err(r, &e);
-        sd_msg_free(cp);
+        sc_status rc = sd_checkpoint_serve(&ip->p.svc, &cp, &a);
+        reply_served(r, rc, cp, &a);
         return;
     }
-    uint64_t old = 0, size = 0;
-    if (!query_u64(q->target, "old", &old) || !query_u64(q->target, "size", &size) || old == 0 ||
-        old > size) {
-        reply_refuse(r, 400, SCPB__REASON__REASON_BAD_FIELD, "old and size, 0 < old <= size");
-        return;
+    uint64_t old, size;
+    if (plen != strlen("/v1/log/proof/consistency") ||
+        strncmp(q->target, "/v1/log/proof/consistency", plen) != 0) {
+        reply_refuse(r, 404, SCPB__REASON__REASON_NONE, "no such endpoint");
+    } else if (!query_pair(q->target, "old", &old, "size", &size)) {
+        reply_refuse(r, 400, SCPB__REASON__REASON_BAD_FIELD,
+                     "old and size must be given once each, as decimal numbers");
+    } else {
+        Scpb__ConsistencyProof *p = NULL;
+        sc_status rc = sd_consistency_serve(&ip->p.svc, old, size, &p, &a);
+        reply_served(r, rc, p, &a);
     }
-    Scpb__ConsistencyProof *p = NULL;
-    if (sd_register_consistency(ip->p.reg, old, size, &p, &e) == SC_OK)
-        reply_msg(r, &p->base);
-    else
-        reply_err(r, &e);
-    sd_msg_free(p);
 }
 
 static void serve_blob(sct_tp *ip, const sct_tp_req *q, const sd_principal *who,
@@ -399,10 +391,19 @@ static void serve_blob(sct_tp *ip, const sct_tp_req *q, const sd_principal *who,
         return;
     }
     sd_answer a;
-    if (q->chunk) {
-        sd_photo_put(&ip->p.svc, who, name, q->start, q->len, q->total, q->body, q->body_len,
-                     meta->body_hash, &a);
-        reply_answer(r, &a);
+    if (strcmp(q->method, "PUT") == 0) {
+        /* http.c's order: the role, the range, then the chunk. */
+        if (sd_photo_may_upload(who, &a) != SC_OK)
+            reply_answer(r, &a);
+        else if (!q->chunk)
+            reply_refuse(
+                r, 400, SCPB__REASON__REASON_BAD_FIELD,
+                "Content-Range must be \"bytes START-END/TOTAL\" with START <= END < TOTAL");
+        else {
+            sd_photo_put(&ip->p.svc, who, name, q->start, q->len, q->total, q->body, q->body_len,
+                         meta->body_hash, &a);
+            reply_answer(r, &a);
+        }
         return;
     }
     bool head = strcmp(q->method, "HEAD") == 0;
@@ -519,15 +520,8 @@ static sc_status inproc_send(void *ctx, const sc_http_request *h, sc_http_result
                     .body = h->body,
                     .body_len = h->body_len,
                     .number = atomic_fetch_add(&ip->requests, 1)};
-    const char *range = header(h, "Content-Range");
-    unsigned long long a, z, t;
-    if (strcmp(h->method, "PUT") == 0 && range &&
-        sscanf(range, "bytes %llu-%llu/%llu", &a, &z, &t) == 3 && z >= a) {
-        q.chunk = true;
-        q.start = a;
-        q.len = z - a + 1;
-        q.total = t;
-    }
+    q.chunk = strcmp(h->method, "PUT") == 0 &&
+              sd_http_parse_range(header(h, "Content-Range"), &q.start, &q.len, &q.total);
     /* An interrupt before anything is served. */
     if (h->on_progress && h->on_progress(h->sink, 0, h->body_len, 0, 0) != 0)
         return SC_ERR_CANCELLED;

@@ -1,18 +1,18 @@
 /*
  * sctest_transport.h: an sc_transport (spotcheck.h) that serves
  * libspotcheck's requests in this process with syncd's own parts, opened by
- * sctest_inproc.h over the fixture register: request authentication, the
- * sync service (syncd/sync/service.h) that http.c calls too, the register
- * and the photo store.  No socket and no HTTP parser: a
+ * sctest_inproc.h over the fixture register: request authentication and
+ * the sync service (syncd/sync/service.h) that http.c calls too, with
+ * http.c's parsers of queries and ranges.  No socket and no HTTP parser: a
  * request is authenticated from its method, target, header lines and body,
  * served, and its answer handed back as syncd's HTTP skin would send it
  * (status, X-Spotcheck-* headers, an Error body for a refusal).  So the
  * client's tests run against the real protocol logic, which cannot drift
  * from syncd, and stay fast and deterministic.
  *
- * Served: POST /v1/enroll, POST /v1/sync, HEAD, GET and PUT /v1/blobs/NAME,
- * GET /v1/log/checkpoint and /v1/log/proof/consistency; anything else is
- * 404.
+ * Served: what libspotcheck asks for.  POST /v1/enroll, POST /v1/sync,
+ * HEAD, GET and PUT /v1/blobs/NAME, GET /v1/log/checkpoint and
+ * /v1/log/proof/consistency; anything else is 404.
  *
  * Misbehaving, for the tests of what a client refuses: hooks see each
  * request before it is served and may answer it themselves or cut the
@@ -44,7 +44,7 @@ typedef struct sct_tp_req {
     const char *target; /* path and query */
     const uint8_t *body;
     size_t body_len;
-    bool chunk; /* a PUT /v1/blobs/NAME; its Content-Range: */
+    bool chunk; /* a PUT with a Content-Range syncd accepts; the range: */
     uint64_t start, len, total;
     unsigned number; /* requests before this one on this sct_tp */
 } sct_tp_req;
