@@ -44,7 +44,8 @@ static void fixture_copy(sct_fixture *fx, const char *data)
         fclose(f);
     }
     sct_copytree(tmpl, data);
-    snprintf(fx->dir, sizeof fx->dir, "%s", data);
+    int n = snprintf(fx->dir, sizeof fx->dir, "%s", data);
+    ck_assert(n > 0 && (size_t)n < sizeof fx->dir);
 }
 
 void sct_inproc_open(sct_inproc *p, void (*tune)(sd_config *cfg))
