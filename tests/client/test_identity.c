@@ -65,12 +65,11 @@ END_TEST
 
 START_TEST(enroll_unreachable_changes_nothing)
 {
-    char dir[] = "/tmp/sc-client-XXXXXX", db[64];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(db, sizeof db, "%s/r.db", dir);
+    fx_dir d;
+    fx_dir_open(&d, "r.db");
     sc_client_options opt = {.retries = 1, .backoff_ms = 1, .timeout_ms = 2000};
     sc_client *c = NULL;
-    ck_assert_int_eq(sc_client_open(db, &opt, &c, NULL, 0), SC_OK);
+    ck_assert_int_eq(sc_client_open(d.db, &opt, &c, NULL, 0), SC_OK);
     char *json = NULL;
     /* Port 9 (discard) on loopback has no listener here: connection refused. */
     ck_assert_int_eq(sc_enroll(c, "http://127.0.0.1:9", "abc", "tab", "pw", 2, &json),
@@ -81,9 +80,7 @@ START_TEST(enroll_unreachable_changes_nothing)
     ck_assert_ptr_nonnull(strstr(json, "\"enrolled\":false"));
     sc_json_free(c, json);
     sc_client_close(c);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_dir_close(&d);
 }
 END_TEST
 
