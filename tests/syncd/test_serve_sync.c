@@ -26,10 +26,8 @@ static char origin[SC_ORIGIN_MAX];
 
 static void enroll(sct_client *c, const sc_keypair *k, const char *login)
 {
-    char code[64];
-    sct_fixture_code(L.data, login, code, sizeof code);
     Scpb__EnrollResponse *er = NULL;
-    ck_assert_int_eq(sct_enroll(c, code, k, login, &er), 200);
+    sct_fixture_enroll(L.data, c, k, login, login, &er);
     memcpy(server_key, er->server_key.data, SC_KEY_LEN);
     snprintf(origin, sizeof origin, "%s", er->origin);
     scpb__enroll_response__free_unpacked(er, NULL);
