@@ -853,6 +853,29 @@ sc_op *sct_device_op(const sc_keypair *kp, uint64_t *clock, Scpb__Op *op)
     return out;
 }
 
+sc_op *sct_op_raw(const uint8_t *op, size_t op_len, const uint8_t sig[SC_SIG_LEN])
+{
+    Scpb__SignedOp so = SCPB__SIGNED_OP__INIT;
+    so.has_op = true;
+    so.op = (ProtobufCBinaryData){op_len, (uint8_t *)(uintptr_t)op};
+    so.has_sig = true;
+    so.sig = (ProtobufCBinaryData){SC_SIG_LEN, (uint8_t *)(uintptr_t)sig};
+    sc_op *o = calloc(1, sizeof *o);
+    ck_assert_ptr_nonnull(o);
+    o->signed_len = scpb__signed_op__get_packed_size(&so);
+    o->signed_bytes = malloc(o->signed_len);
+    ck_assert_ptr_nonnull(o->signed_bytes);
+    scpb__signed_op__pack(&so, o->signed_bytes);
+    return o;
+}
+
+void sct_op_raw_free(sc_op *o)
+{
+    if (o)
+        free(o->signed_bytes);
+    free(o);
+}
+
 sc_op *sct_op_inspection_open(const sc_keypair *kp, uint64_t *clock, const uint8_t id[SC_ID_LEN],
                               const uint8_t target[SC_ID_LEN], const uint8_t *assignment)
 {

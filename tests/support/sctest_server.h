@@ -180,6 +180,13 @@ long sct_sync(sct_client *c, sc_op *const *ops, size_t n, const uint8_t *cursor,
  */
 sc_op *sct_device_op(const sc_keypair *kp, uint64_t *clock, Scpb__Op *op);
 
+/*
+ * A pushable op from raw op bytes and a signature, encoded as a SignedOp
+ * and not opened: it need not decode or verify.  Free with sct_op_raw_free.
+ */
+sc_op *sct_op_raw(const uint8_t *op, size_t op_len, const uint8_t sig[SC_SIG_LEN]);
+void sct_op_raw_free(sc_op *o);
+
 /* InspectionOpen of `target` (spot check, open) creating entity id, under assignment (NULL: none). */
 sc_op *sct_op_inspection_open(const sc_keypair *kp, uint64_t *clock, const uint8_t id[SC_ID_LEN],
                               const uint8_t target[SC_ID_LEN], const uint8_t *assignment);
