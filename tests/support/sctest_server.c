@@ -171,8 +171,7 @@ void sct_copytree(const char *src, const char *dst)
     closedir(d);
 }
 
-/* Wait for pid at most timeout_ms; status as 0-255 or 128+signal, -1 on timeout. */
-static int wait_pid(pid_t pid, int timeout_ms)
+int sct_wait_pid(pid_t pid, int timeout_ms)
 {
     int64_t end = mono_ms() + timeout_ms;
     for (;;) {
@@ -242,10 +241,10 @@ int sct_syncd_run(char *out, size_t cap, const char *arg, ...)
     close(p[0]);
     if (out && cap)
         out[used] = '\0';
-    int st = wait_pid(pid, 60000);
+    int st = sct_wait_pid(pid, 60000);
     if (st < 0) {
         kill(pid, SIGKILL);
-        st = wait_pid(pid, 10000);
+        st = sct_wait_pid(pid, 10000);
     }
     return st;
 }
@@ -308,7 +307,7 @@ void sct_server_start(sct_server *s, const char *data_dir, const char *const *ex
     close(p[0]);
     if (!found) {
         kill(pid, SIGKILL);
-        wait_pid(pid, 10000);
+        sct_wait_pid(pid, 10000);
         s->pid = 0;
         ck_abort_msg("syncd did not print its listening line (got \"%.*s\"); see %s", (int)used,
                      line, s->log);
@@ -336,7 +335,7 @@ int sct_server_wait(sct_server *s, int timeout_ms)
 {
     if (s->pid <= 0)
         return -1;
-    int st = wait_pid(s->pid, timeout_ms);
+    int st = sct_wait_pid(s->pid, timeout_ms);
     if (st >= 0)
         s->pid = 0;
     return st;
@@ -347,10 +346,10 @@ int sct_server_stop(sct_server *s)
     if (s->pid <= 0)
         return -1;
     kill(s->pid, SIGTERM);
-    int st = wait_pid(s->pid, 30000);
+    int st = sct_wait_pid(s->pid, 30000);
     if (st < 0) {
         kill(s->pid, SIGKILL);
-        st = wait_pid(s->pid, 10000);
+        st = sct_wait_pid(s->pid, 10000);
     }
     s->pid = 0;
     return st;
@@ -361,7 +360,7 @@ void sct_server_kill(sct_server *s)
     if (s->pid <= 0)
         return;
     kill(s->pid, SIGKILL);
-    wait_pid(s->pid, 10000);
+    sct_wait_pid(s->pid, 10000);
     s->pid = 0;
 }
 

@@ -34,6 +34,8 @@ const char *sct_syncd_path(void);
 void sct_tempdir(char *out, size_t cap);
 /* Remove a directory tree (a test's temp dir); missing is fine. */
 void sct_rmtree(const char *path);
+/* Wait for child pid at most timeout_ms: exit status, 128+signal, or -1 on timeout. */
+int sct_wait_pid(pid_t pid, int timeout_ms);
 /* Copy the tree src to dst (which must not exist), modes kept; aborts the test on failure. */
 void sct_copytree(const char *src, const char *dst);
 
