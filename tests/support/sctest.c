@@ -136,6 +136,15 @@ uint8_t *sct_read_vector(const char *name, size_t *len)
     return buf;
 }
 
+bool sct_all_zero(const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < len; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
 uint8_t *sct_unhex(const char *hex, size_t *len)
 {
     size_t cap = strlen(hex) / 2 + 1, n = 0;
