@@ -216,7 +216,7 @@ static void enroll_device(sd_register *r, og_device *d, const char *login,
     Scpb__EnrollResponse *resp = NULL;
     sc_err err;
     sc_err_clear(&err);
-    if (sd_register_enroll(r, &req, &resp, &err) != SC_OK)
+    if (sd_register_enroll(r, &req, &resp, NULL, &err) != SC_OK)
         bn_die("fixture: enroll %s: %s", login, err.msg);
     sd_msg_free(resp);
     if (sd_register_principal(r, pub, who, &err) != SC_OK)

@@ -281,4 +281,30 @@
 #define SC_PAR_OPEN_MIN 32
 #define SC_PAR_VERIFY_MIN 64
 
+/*
+ * `syncd backup` copies the register this many pages (of 4 KiB) at a time,
+ * all in one read transaction (store.h, sd_store_sqlite_backup): 4 MiB a
+ * step, so a register of a gigabyte reports progress 256 times and the
+ * copy costs one call per 4 MiB, not one per page.
+ */
+#define SC_BACKUP_STEP_PAGES 1024
+/*
+ * A line of a backup's manifest (syncd/cmd/backup.h): the longest is the
+ * origin line (SC_ORIGIN_MAX) or a mark line (two names of 64 hex digits
+ * and a time); 512 bytes hold either with room, and a restore refuses a
+ * longer line rather than read an unbounded one.
+ */
+#define SC_BACKUP_LINE_MAX 512
+
+/*
+ * syncd's trusted proxies (http.trusted_proxies, syncd/base/netaddr.h): a
+ * front is one or two proxies, a load balancer pool a few addresses or one
+ * prefix; 32 entries hold any real setup and keep the check a short loop.
+ * The X-Forwarded-For headers of one request read, the last ones: a proxy
+ * chain adds one value per hop that does not merge them, and a client may
+ * add more, which only the right-most values matter against.
+ */
+#define SC_TRUSTED_PROXIES_MAX   32
+#define SC_FORWARDED_HEADERS_MAX 8
+
 #endif

@@ -76,6 +76,36 @@ sc_status sd_config_set_listen(sd_config *c, const char *hostport, sc_err *err)
     return SC_OK;
 }
 
+/* "ADDRESS[/BITS], ..." (may be empty: no proxy is trusted). */
+static sc_status set_trusted_proxies(sd_config *c, const char *value, sc_err *err)
+{
+    sd_netaddr list[SC_TRUSTED_PROXIES_MAX];
+    unsigned n_list = 0;
+    for (const char *s = value; *s;) {
+        size_t n = strcspn(s, ",");
+        size_t a = 0, b = n;
+        while (a < b && (s[a] == ' ' || s[a] == '\t'))
+            a++;
+        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+            b--;
+        if (a < b) {
+            if (n_list == SC_TRUSTED_PROXIES_MAX)
+                return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                                  "http.trusted_proxies: more than %d entries",
+                                  SC_TRUSTED_PROXIES_MAX);
+            if (!sd_netaddr_parse(s + a, b - a, true, &list[n_list++]))
+                return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                                  "http.trusted_proxies: \"%.*s\" is not an IP address or "
+                                  "ADDRESS/BITS (a prefix such as 10.0.0.0/8)",
+                                  (int)(b - a > 64 ? 64 : b - a), s + a);
+        }
+        s += n + (s[n] == ',');
+    }
+    memcpy(c->trusted_proxies, list, n_list * sizeof list[0]);
+    c->n_trusted_proxies = n_list;
+    return SC_OK;
+}
+
 sc_status sd_config_set(sd_config *c, const char *key, const char *value, sc_err *err)
 {
     uint64_t x = 0;
@@ -88,6 +118,8 @@ sc_status sd_config_set(sd_config *c, const char *key, const char *value, sc_err
         snprintf(c->data_dir, sizeof c->data_dir, "%s", value);
         return SC_OK;
     }
+    if (strcmp(key, "http.trusted_proxies") == 0)
+        return set_trusted_proxies(c, value, err);
     if (strcmp(key, "metrics.token_file") == 0) {
         if (strlen(value) >= sizeof c->metrics_token_file || !value[0])
             return sc_err_set(err, SC_ERR_INVALID_ARG, 0,

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "base/netaddr.h"
+#include "core/limits.h"
 #include "core/status.h"
 
 #define SD_PATH_MAX 4096
@@ -44,6 +46,9 @@ typedef struct sd_config {
     int log_level;                /* 0 error, 1 warn, 2 info, 3 debug (`log.level`) */
     char metrics_token_file[SD_PATH_MAX]; /* `metrics.token_file`; "" serves /metrics to loopback
                                              only */
+    sd_netaddr trusted_proxies[SC_TRUSTED_PROXIES_MAX]; /* `http.trusted_proxies`: whose
+                                             X-Forwarded-For names a request's client in the log */
+    unsigned n_trusted_proxies; /* entries in trusted_proxies; 0: none, the peer is the client */
 } sd_config;
 
 /* Fill with the defaults (data_dir empty, listen 127.0.0.1:8080). */

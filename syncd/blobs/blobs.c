@@ -165,6 +165,14 @@ bool sd_blob_name_valid(const char *name, size_t len)
     return true;
 }
 
+bool sd_blob_shard_valid(const char *name)
+{
+    for (int i = 0; i < 2; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return false;
+    return name[2] == '\0';
+}
+
 static bool name_ok(const char *name)
 {
     return name && sd_blob_name_valid(name, strnlen(name, SD_BLOB_NAME_LEN + 1));

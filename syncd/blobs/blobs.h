@@ -93,6 +93,8 @@ void sd_blobs_close(sd_blobs *b);
 
 /* True when the len bytes are 64 lowercase hex digits. */
 bool sd_blob_name_valid(const char *name, size_t len);
+/* True when name is a shard directory's: two lowercase hex digits (blobs/xx). */
+bool sd_blob_shard_valid(const char *name);
 
 /*
  * The path of stored blob `name` (a valid name) under data_dir, into out

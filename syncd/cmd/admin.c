@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,22 +27,10 @@
 #include "store/store.h"
 #include "template.h"
 
-#define USAGE                                                                                      \
-    "usage: syncd admin --data DIR COMMAND\n"                                                      \
-    "  org add CODE --name NAME [--parent CODE] [--level LEVEL] [--kind KIND]\n"                   \
-    "  target add CODE --name NAME --org CODE [--type TYPE] [--address TEXT]\n"                    \
-    "  user add LOGIN --role inspector|supervisor|responsible|auditor|admin --org CODE "           \
-    "[--name NAME]\n"                                                                              \
-    "  enroll LOGIN [--ttl HOURS]\n"                                                               \
-    "  device list\n"                                                                              \
-    "  device revoke DEVICE_ID [--reason TEXT]\n"                                                  \
-    "  template add FILE.json\n"                                                                   \
-    "  assign --target CODE --inspector LOGIN [--inspector LOGIN ...] --kind KIND\n"               \
-    "         --disclosure open|unannounced|experiential [--due YYYY-MM-DD] [--template ID]\n"     \
-    "         [--note TEXT]\n"
-
 #define MAX_ARGS 64
 #define ENROLL_TTL_DEFAULT 72
+/* A command's answer to arguments that do not fit its usage: the dispatcher prints the usage. */
+#define USAGE_ERROR (-2)
 
 /* The command line split into words and --options (some may repeat). */
 typedef struct args {
@@ -50,35 +39,42 @@ typedef struct args {
     const char *key[MAX_ARGS];
     const char *val[MAX_ARGS];
     size_t nopt;
+    bool help; /* --help or -h */
 } args;
 
-static int split_args(int argc, char **argv, args *a)
+/* Split argv; false when it does not split, with what is wrong in why (cap bytes). */
+static bool split_args(int argc, char **argv, args *a, char *why, size_t cap)
 {
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
-        if (strncmp(s, "--", 2) == 0) {
-            if (a->nopt == MAX_ARGS)
-                return -1;
+        if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
+            a->help = true;
+        } else if (strncmp(s, "--", 2) == 0) {
+            if (a->nopt == MAX_ARGS) {
+                snprintf(why, cap, "more than %d options", MAX_ARGS);
+                return false;
+            }
             const char *eq = strchr(s, '=');
-            if (eq) {
-                /* --key=value: keep the key text up to '=' in a static-size copy below. */
-                a->key[a->nopt] = s + 2;
+            a->key[a->nopt] = s + 2; /* --key=value: the key ends at '=' (key_is) */
+            if (eq)
                 a->val[a->nopt] = eq + 1;
-            } else {
-                if (i + 1 >= argc)
-                    return -1;
-                a->key[a->nopt] = s + 2;
+            else if (i + 1 < argc)
                 a->val[a->nopt] = argv[++i];
+            else {
+                snprintf(why, cap, "%s needs a value", s);
+                return false;
             }
             a->nopt++;
         } else {
-            if (a->nword == MAX_ARGS)
-                return -1;
+            if (a->nword == MAX_ARGS) {
+                snprintf(why, cap, "more than %d arguments", MAX_ARGS);
+                return false;
+            }
             a->word[a->nword++] = s;
         }
     }
-    return 0;
+    return true;
 }
 
 static bool key_is(const char *k, const char *name)
@@ -96,19 +92,17 @@ static const char *opt(const args *a, const char *name)
     return v;
 }
 
-/* Refuse options this subcommand does not know, so a typo is not silently ignored. */
-static bool only_opts(const args *a, const char *const *known)
+/* The first option a command does not know (besides --data), so a typo is never ignored. */
+static const char *unknown_opt(const args *a, const char *const *known)
 {
     for (size_t i = 0; i < a->nopt; i++) {
-        bool ok = false;
+        bool ok = key_is(a->key[i], "data");
         for (const char *const *k = known; *k && !ok; k++)
             ok = key_is(a->key[i], *k);
-        if (!ok) {
-            fprintf(stderr, "syncd admin: unknown option --%s\n", a->key[i]);
-            return false;
-        }
+        if (!ok)
+            return a->key[i];
     }
-    return true;
+    return NULL;
 }
 
 static void print_id(const uint8_t id[SC_ID_LEN])
@@ -177,17 +171,12 @@ static void op_new(sd_register *r, Scpb__Op *op, uint8_t id[SC_ID_LEN], Scpb__En
 
 /* ---- org, target, user ---- */
 
-static int cmd_org_add(sd_register *r, const args *a)
+static int cmd_org_add(sd_register *r, const char *data, const args *a)
 {
-    static const char *const known[] = {"data", "name", "parent", "level", "kind", NULL};
-    if (!only_opts(a, known))
-        return 2;
+    (void)data;
     const char *name = opt(a, "name"), *parent = opt(a, "parent");
-    if (a->nword != 3 || !name) {
-        fprintf(stderr, "usage: syncd admin --data DIR org add CODE --name NAME [--parent CODE] "
-                        "[--level LEVEL] [--kind KIND]\n");
-        return 2;
-    }
+    if (a->nword != 3 || !name)
+        return USAGE_ERROR;
     uint8_t id[SC_ID_LEN], pid[SC_ID_LEN];
     Scpb__Op op;
     Scpb__OrgCreate b = SCPB__ORG_CREATE__INIT;
@@ -226,17 +215,12 @@ static int cmd_org_add(sd_register *r, const args *a)
     return submit(r, &op, id, "org add");
 }
 
-static int cmd_target_add(sd_register *r, const args *a)
+static int cmd_target_add(sd_register *r, const char *data, const args *a)
 {
-    static const char *const known[] = {"data", "name", "org", "type", "address", NULL};
-    if (!only_opts(a, known))
-        return 2;
+    (void)data;
     const char *name = opt(a, "name"), *org = opt(a, "org"), *type = opt(a, "type");
-    if (a->nword != 3 || !name || !org) {
-        fprintf(stderr, "usage: syncd admin --data DIR target add CODE --name NAME --org CODE "
-                        "[--type TYPE] [--address TEXT]\n");
-        return 2;
-    }
+    if (a->nword != 3 || !name || !org)
+        return USAGE_ERROR;
     uint8_t id[SC_ID_LEN], oid[SC_ID_LEN];
     if (!lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, org, "org unit", oid))
         return 1;
@@ -261,17 +245,12 @@ static int cmd_target_add(sd_register *r, const args *a)
     return submit(r, &op, id, "target add");
 }
 
-static int cmd_user_add(sd_register *r, const args *a)
+static int cmd_user_add(sd_register *r, const char *data, const args *a)
 {
-    static const char *const known[] = {"data", "name", "org", "role", NULL};
-    if (!only_opts(a, known))
-        return 2;
+    (void)data;
     const char *role = opt(a, "role"), *org = opt(a, "org");
-    if (a->nword != 3 || !role || !org) {
-        fprintf(stderr, "usage: syncd admin --data DIR user add LOGIN --role "
-                        "inspector|supervisor|responsible|auditor|admin --org CODE [--name NAME]\n");
-        return 2;
-    }
+    if (a->nword != 3 || !role || !org)
+        return USAGE_ERROR;
     int rv;
     if (!parse_name(&sc_names_role, role, "role", &rv))
         return 2;
@@ -295,15 +274,11 @@ static int cmd_user_add(sd_register *r, const args *a)
 
 /* ---- enrollment and devices ---- */
 
-static int cmd_enroll(sd_register *r, const args *a)
+static int cmd_enroll(sd_register *r, const char *data, const args *a)
 {
-    static const char *const known[] = {"data", "ttl", NULL};
-    if (!only_opts(a, known))
-        return 2;
-    if (a->nword != 2) {
-        fprintf(stderr, "usage: syncd admin --data DIR enroll LOGIN [--ttl HOURS]\n");
-        return 2;
-    }
+    (void)data;
+    if (a->nword != 2)
+        return USAGE_ERROR;
     unsigned ttl = ENROLL_TTL_DEFAULT;
     const char *t = opt(a, "ttl");
     if (t) {
@@ -377,13 +352,11 @@ static bool list_one(void *ctx, const sd_device_row *d)
     return true;
 }
 
-static int cmd_device_list(const char *data, const args *a)
+static int cmd_device_list(sd_register *r, const char *data, const args *a)
 {
-    static const char *const known[] = {"data", NULL};
-    if (!only_opts(a, known) || a->nword != 2) {
-        fprintf(stderr, "usage: syncd admin --data DIR device list\n");
-        return 2;
-    }
+    (void)r;
+    if (a->nword != 2)
+        return USAGE_ERROR;
     char path[SD_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/register.db", data);
     sd_store *s = NULL;
@@ -414,13 +387,8 @@ static int cmd_device_list(const char *data, const args *a)
 
 static int cmd_device_revoke(sd_register *r, const char *data, const args *a)
 {
-    static const char *const known[] = {"data", "reason", NULL};
-    if (!only_opts(a, known))
-        return 2;
-    if (a->nword != 3) {
-        fprintf(stderr, "usage: syncd admin --data DIR device revoke DEVICE_ID [--reason TEXT]\n");
-        return 2;
-    }
+    if (a->nword != 3)
+        return USAGE_ERROR;
     const char *idtext = a->word[2];
     uint8_t id[SC_ID_LEN];
     size_t len = strlen(idtext);
@@ -482,15 +450,11 @@ static int cmd_device_revoke(sd_register *r, const char *data, const args *a)
 
 /* ---- score sheets ---- */
 
-static int cmd_template_add(sd_register *r, const args *a)
+static int cmd_template_add(sd_register *r, const char *data, const args *a)
 {
-    static const char *const known[] = {"data", NULL};
-    if (!only_opts(a, known))
-        return 2;
-    if (a->nword != 3) {
-        fprintf(stderr, "usage: syncd admin --data DIR template add FILE.json\n");
-        return 2;
-    }
+    (void)data;
+    if (a->nword != 3)
+        return USAGE_ERROR;
     const char *file = a->word[2];
     json_error_t jerr;
     json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
@@ -544,25 +508,17 @@ static bool template_id(sd_register *r, const char *text, uint8_t out[SC_ID_LEN]
     return false;
 }
 
-static int cmd_assign(sd_register *r, const args *a)
+static int cmd_assign(sd_register *r, const char *data, const args *a)
 {
-    static const char *const known[] = {"data", "target", "inspector", "kind", "disclosure",
-                                        "due",  "template", "note",     NULL};
-    if (!only_opts(a, known))
-        return 2;
+    (void)data;
     const char *target = opt(a, "target"), *kind = opt(a, "kind"),
                *disc = opt(a, "disclosure"), *due = opt(a, "due"), *tpl = opt(a, "template");
     size_t ninsp = 0;
     for (size_t i = 0; i < a->nopt; i++)
         if (key_is(a->key[i], "inspector"))
             ninsp++;
-    if (a->nword != 1 || !target || !kind || !disc || ninsp == 0) {
-        fprintf(stderr, "usage: syncd admin --data DIR assign --target CODE --inspector LOGIN "
-                        "[--inspector LOGIN ...] --kind KIND\n"
-                        "       --disclosure open|unannounced|experiential [--due YYYY-MM-DD] "
-                        "[--template ID] [--note TEXT]\n");
-        return 2;
-    }
+    if (a->nword != 1 || !target || !kind || !disc || ninsp == 0)
+        return USAGE_ERROR;
     if (ninsp > SC_ASSIGNEES_MAX) {
         fprintf(stderr, "syncd admin: at most %d inspectors on one assignment\n", SC_ASSIGNEES_MAX);
         return 2;
@@ -620,57 +576,145 @@ static int cmd_assign(sd_register *r, const args *a)
     return submit(r, &op, id, "assign");
 }
 
+/* One admin command: its words, its usage after them, the options it takes, and how it runs. */
+typedef struct admin_cmd {
+    const char *name;            /* "org add": one or two words */
+    const char *usage;           /* what follows the name in its usage line */
+    const char *const known[10]; /* its options besides --data; NULL ends the list */
+    bool own_store;              /* reads the register itself: run gets r NULL */
+    int (*run)(sd_register *r, const char *data, const args *a);
+} admin_cmd;
+
+static const admin_cmd admin_cmds[] = {
+    {"org add",
+     "CODE --name NAME [--parent CODE] [--level LEVEL] [--kind KIND]",
+     {"name", "parent", "level", "kind", NULL},
+     false,
+     cmd_org_add},
+    {"target add",
+     "CODE --name NAME --org CODE [--type TYPE] [--address TEXT]",
+     {"name", "org", "type", "address", NULL},
+     false,
+     cmd_target_add},
+    {"user add",
+     "LOGIN --role inspector|supervisor|responsible|auditor|admin --org CODE [--name NAME]",
+     {"name", "org", "role", NULL},
+     false,
+     cmd_user_add},
+    {"enroll", "LOGIN [--ttl HOURS]", {"ttl", NULL}, false, cmd_enroll},
+    {"device list", "", {NULL}, true, cmd_device_list},
+    {"device revoke",
+     "DEVICE_ID|DEVICE_KEY [--reason TEXT]",
+     {"reason", NULL},
+     false,
+     cmd_device_revoke},
+    {"template add", "FILE.json", {NULL}, false, cmd_template_add},
+    {"assign",
+     "--target CODE --inspector LOGIN [--inspector LOGIN ...] --kind KIND\n"
+     "         --disclosure open|unannounced|experiential [--due YYYY-MM-DD]\n"
+     "         [--template ID|CODE@VERSION] [--note TEXT]",
+     {"target", "inspector", "kind", "disclosure", "due", "template", "note", NULL},
+     false,
+     cmd_assign},
+};
+#define N_ADMIN_CMDS (sizeof admin_cmds / sizeof admin_cmds[0])
+
+void sd_admin_usage_more(FILE *f)
+{
+    for (size_t i = 0; i < N_ADMIN_CMDS; i++)
+        fprintf(f, "  %s%s%s\n", admin_cmds[i].name, admin_cmds[i].usage[0] ? " " : "",
+                admin_cmds[i].usage);
+}
+
+static void cmd_usage(const admin_cmd *c, FILE *f)
+{
+    fprintf(f, "usage: syncd admin --data DIR %s%s%s\n", c->name, c->usage[0] ? " " : "", c->usage);
+}
+
+/* The command the words name (its one or two words are the first of a->word); NULL if none. */
+static const admin_cmd *find_cmd(const args *a)
+{
+    for (size_t i = 0; i < N_ADMIN_CMDS; i++) {
+        const char *n = admin_cmds[i].name, *sp = strchr(n, ' ');
+        size_t len0 = sp ? (size_t)(sp - n) : strlen(n);
+        if (a->nword < 1 || strlen(a->word[0]) != len0 || strncmp(a->word[0], n, len0) != 0)
+            continue;
+        if (!sp || (a->nword >= 2 && strcmp(a->word[1], sp + 1) == 0))
+            return &admin_cmds[i];
+    }
+    return NULL;
+}
+
+/* A usage error of command c: what was wrong and c's usage on stderr; returns 2. */
+static int cmd_fail(const admin_cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int cmd_fail(const admin_cmd *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "syncd admin %s: ", c->name);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    cmd_usage(c, stderr);
+    return 2;
+}
+
+/* Run command c: the register opened unless it reads it itself. */
+static int run_cmd(const admin_cmd *c, const char *data, const args *a)
+{
+    sd_register *r = NULL;
+    if (!c->own_store) {
+        sd_config cfg;
+        sd_config_defaults(&cfg);
+        if (strlen(data) >= sizeof cfg.data_dir)
+            return cmd_fail(c, "--data path too long");
+        snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", data);
+        sc_err err;
+        sc_err_clear(&err);
+        if (sd_register_open(&cfg, &r, &err) != SC_OK) {
+            fprintf(stderr, "syncd admin: %s\n", err.msg);
+            return 1;
+        }
+    }
+    int rc = c->run(r, data, a);
+    sd_register_close(r);
+    if (rc == USAGE_ERROR) {
+        cmd_usage(c, stderr);
+        rc = 2;
+    }
+    return rc;
+}
+
 int sd_cmd_admin(int argc, char **argv)
 {
     args a;
-    if (split_args(argc, argv, &a) != 0) {
-        fprintf(stderr, "syncd admin: an option lacks its value\n" USAGE);
-        return 2;
+    char why[128];
+    bool split = split_args(argc, argv, &a, why, sizeof why);
+    const admin_cmd *c = find_cmd(&a);
+    if (a.help) {
+        if (c)
+            cmd_usage(c, stdout);
+        else
+            sd_command_usage("admin", stdout);
+        return 0;
     }
+    if (!split)
+        return c ? cmd_fail(c, "%s", why) : sd_cmdline_fail("admin", "%s", why);
+    if (!c) {
+        static const char *const only_data[] = {NULL};
+        const char *bad = unknown_opt(&a, only_data);
+        if (bad)
+            return sd_cmdline_fail("admin", "unknown option --%.*s", (int)strcspn(bad, "="), bad);
+        if (a.nword == 0)
+            return sd_cmdline_fail("admin", "which command?");
+        return sd_cmdline_fail("admin", "unknown command \"%s%s%s\"", a.word[0],
+                               a.nword > 1 ? " " : "", a.nword > 1 ? a.word[1] : "");
+    }
+    const char *bad = unknown_opt(&a, c->known);
+    if (bad)
+        return cmd_fail(c, "unknown option --%.*s", (int)strcspn(bad, "="), bad);
     const char *data = opt(&a, "data");
-    if (!data || a.nword == 0) {
-        fprintf(stderr, USAGE);
-        return 2;
-    }
-    const char *w0 = a.word[0], *w1 = a.nword > 1 ? a.word[1] : "";
-    bool list = strcmp(w0, "device") == 0 && strcmp(w1, "list") == 0;
-    if (list)
-        return cmd_device_list(data, &a);
-
-    sd_config cfg;
-    sd_config_defaults(&cfg);
-    if (strlen(data) >= sizeof cfg.data_dir) {
-        fprintf(stderr, "syncd admin: --data path too long\n");
-        return 2;
-    }
-    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", data);
-    sd_register *r = NULL;
-    sc_err err;
-    sc_err_clear(&err);
-    if (sd_register_open(&cfg, &r, &err) != SC_OK) {
-        fprintf(stderr, "syncd admin: %s\n", err.msg);
-        return 1;
-    }
-    int rc;
-    if (strcmp(w0, "org") == 0 && strcmp(w1, "add") == 0)
-        rc = cmd_org_add(r, &a);
-    else if (strcmp(w0, "target") == 0 && strcmp(w1, "add") == 0)
-        rc = cmd_target_add(r, &a);
-    else if (strcmp(w0, "user") == 0 && strcmp(w1, "add") == 0)
-        rc = cmd_user_add(r, &a);
-    else if (strcmp(w0, "enroll") == 0)
-        rc = cmd_enroll(r, &a);
-    else if (strcmp(w0, "device") == 0 && strcmp(w1, "revoke") == 0)
-        rc = cmd_device_revoke(r, data, &a);
-    else if (strcmp(w0, "template") == 0 && strcmp(w1, "add") == 0)
-        rc = cmd_template_add(r, &a);
-    else if (strcmp(w0, "assign") == 0)
-        rc = cmd_assign(r, &a);
-    else {
-        fprintf(stderr, "syncd admin: unknown command \"%s%s%s\"\n" USAGE, w0, w1[0] ? " " : "",
-                w1);
-        rc = 2;
-    }
-    sd_register_close(r);
-    return rc;
+    if (!data)
+        return cmd_fail(c, "--data DIR is needed");
+    return run_cmd(c, data, &a);
 }

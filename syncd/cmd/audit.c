@@ -1061,21 +1061,12 @@ static void print_photo(void *ctx, const sd_audit_photo *p)
 int sd_cmd_audit(int argc, char **argv)
 {
     const char *data = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
-            data = argv[++i];
-        else if (strncmp(argv[i], "--data=", 7) == 0)
-            data = argv[i] + 7;
-        else {
-            fprintf(stderr, "syncd audit: unexpected argument \"%s\"\nusage: syncd audit --data DIR\n",
-                    argv[i]);
-            return 2;
-        }
-    }
-    if (!data) {
-        fprintf(stderr, "usage: syncd audit --data DIR\n");
-        return 2;
-    }
+    const sd_option options[] = {{"data", &data, NULL}, {NULL, NULL, NULL}};
+    int st = sd_cmdline_parse("audit", argc, argv, options, NULL, 0, NULL);
+    if (st >= 0)
+        return st;
+    if (!data)
+        return sd_cmdline_fail("audit", "--data DIR is needed");
     sd_audit_report rep;
     sc_err err;
     printf("audit of %s\n", data);

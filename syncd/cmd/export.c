@@ -287,26 +287,12 @@ out:
 int sd_cmd_export(int argc, char **argv)
 {
     const char *data = NULL, *out = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
-            data = argv[++i];
-        else if (strncmp(argv[i], "--data=", 7) == 0)
-            data = argv[i] + 7;
-        else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (strncmp(argv[i], "--out=", 6) == 0)
-            out = argv[i] + 6;
-        else {
-            fprintf(stderr, "syncd export: unexpected argument \"%s\"\n"
-                            "usage: syncd export --data DIR --out FILE\n",
-                    argv[i]);
-            return 2;
-        }
-    }
-    if (!data || !out) {
-        fprintf(stderr, "usage: syncd export --data DIR --out FILE\n");
-        return 2;
-    }
+    const sd_option opts[] = {{"data", &data, NULL}, {"out", &out, NULL}, {NULL, NULL, NULL}};
+    int st = sd_cmdline_parse("export", argc, argv, opts, NULL, 0, NULL);
+    if (st >= 0)
+        return st;
+    if (!data || !out)
+        return sd_cmdline_fail("export", "--data DIR and --out FILE are needed");
     sd_export_report rep;
     sc_err err;
     if (sd_export_run(data, out, &rep, &err) != SC_OK) {

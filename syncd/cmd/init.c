@@ -7,13 +7,13 @@
  * overwrite a register or a key.  When it fails half-way it removes what it
  * made, leaving the directory as it found it.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/files.h"
 #include "base/keyfile.h"
 #include "commands.h"
 #include "core/ids.h"
@@ -21,23 +21,6 @@
 #include "register/register.h"
 #include "register/tlog.h"
 #include "store/store.h"
-
-static bool dir_empty(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d)
-        return false;
-    struct dirent *e;
-    bool empty = true;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            empty = false;
-            break;
-        }
-    }
-    closedir(d);
-    return empty;
-}
 
 static bool origin_ok(const char *o)
 {
@@ -70,7 +53,7 @@ sc_status sd_register_init(const char *data_dir, const char *origin, sc_err *err
     bool made_dir = false;
     struct stat sb;
     if (stat(data_dir, &sb) == 0) {
-        if (!S_ISDIR(sb.st_mode) || !dir_empty(data_dir))
+        if (!S_ISDIR(sb.st_mode) || !sd_dir_empty(data_dir))
             return sc_err_set(err, SC_ERR_EXISTS, 0,
                               "init: %s exists and is not empty; init only makes a new data "
                               "directory",
@@ -153,26 +136,12 @@ fail:
 int sd_cmd_init(int argc, char **argv)
 {
     const char *data = NULL, *origin = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
-            data = argv[++i];
-        else if (strncmp(argv[i], "--data=", 7) == 0)
-            data = argv[i] + 7;
-        else if (strcmp(argv[i], "--origin") == 0 && i + 1 < argc)
-            origin = argv[++i];
-        else if (strncmp(argv[i], "--origin=", 9) == 0)
-            origin = argv[i] + 9;
-        else {
-            fprintf(stderr, "syncd init: unexpected argument \"%s\"\n"
-                            "usage: syncd init --data DIR [--origin NAME]\n",
-                    argv[i]);
-            return 2;
-        }
-    }
-    if (!data) {
-        fprintf(stderr, "usage: syncd init --data DIR [--origin NAME]\n");
-        return 2;
-    }
+    const sd_option opts[] = {{"data", &data, NULL}, {"origin", &origin, NULL}, {NULL, NULL, NULL}};
+    int st = sd_cmdline_parse("init", argc, argv, opts, NULL, 0, NULL);
+    if (st >= 0)
+        return st;
+    if (!data)
+        return sd_cmdline_fail("init", "--data DIR is needed");
     sc_err err;
     sc_err_clear(&err);
     if (sd_register_init(data, origin, &err) != SC_OK) {

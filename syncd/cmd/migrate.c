@@ -24,8 +24,6 @@
 #include "core/keys.h"
 #include "store/store.h"
 
-#define USAGE "usage: syncd migrate --data DIR [--no-backup]\n"
-
 static void progress(void *ctx, const char *step, uint64_t done, uint64_t total)
 {
     (void)ctx;
@@ -42,26 +40,15 @@ static void progress(void *ctx, const char *step, uint64_t done, uint64_t total)
 int sd_cmd_migrate(int argc, char **argv)
 {
     const char *data = NULL;
-    bool backup = true;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
-            data = argv[++i];
-        else if (strncmp(argv[i], "--data=", 7) == 0)
-            data = argv[i] + 7;
-        else if (strcmp(argv[i], "--no-backup") == 0)
-            backup = false;
-        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(USAGE, stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "syncd migrate: unexpected argument \"%s\"\n" USAGE, argv[i]);
-            return 2;
-        }
-    }
-    if (!data) {
-        fputs(USAGE, stderr);
-        return 2;
-    }
+    bool no_backup = false;
+    const sd_option opts[] = {
+        {"data", &data, NULL}, {"no-backup", NULL, &no_backup}, {NULL, NULL, NULL}};
+    int st = sd_cmdline_parse("migrate", argc, argv, opts, NULL, 0, NULL);
+    if (st >= 0)
+        return st;
+    if (!data)
+        return sd_cmdline_fail("migrate", "--data DIR is needed");
+    bool backup = !no_backup;
     sc_err err = {0};
     if (sc_crypto_init() != SC_OK) {
         fprintf(stderr, "syncd migrate: libsodium did not initialise\n");

@@ -13,7 +13,6 @@
  * SIGPIPE is ignored: a client that hangs up must not stop the server.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,15 +30,6 @@
 #include "http/http.h"
 #include "register/register.h"
 #include "sync/ingest.h"
-
-static void serve_usage(FILE *f)
-{
-    fprintf(f, "usage: syncd serve --data DIR [--listen HOST:PORT] [--config FILE]\n"
-               "  --data DIR          the data directory made by `syncd init`\n"
-               "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
-               "  --config FILE       settings file (deploy/syncd.conf.example lists every key);\n"
-               "                      --data and --listen override it\n");
-}
 
 /* Connections of 1,000 devices need more descriptors than the usual soft limit of 1,024. */
 static void raise_nofile(void)
@@ -98,40 +88,14 @@ static void sweep(sd_blobs *blobs)
  */
 static int serve_settings(int argc, char **argv, sd_config *cfg)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"listen", required_argument, NULL, 'l'},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *data = NULL, *listen = NULL, *conf = NULL;
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'd':
-            data = optarg;
-            break;
-        case 'l':
-            listen = optarg;
-            break;
-        case 'c':
-            conf = optarg;
-            break;
-        case 'h':
-            serve_usage(stdout);
-            return 0;
-        default:
-            serve_usage(stderr);
-            return 2;
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, "syncd serve: unexpected argument \"%s\"\n", argv[optind]);
-        serve_usage(stderr);
-        return 2;
-    }
+    const sd_option opts[] = {{"data", &data, NULL},
+                              {"listen", &listen, NULL},
+                              {"config", &conf, NULL},
+                              {NULL, NULL, NULL}};
+    int st = sd_cmdline_parse("serve", argc, argv, opts, NULL, 0, NULL);
+    if (st >= 0)
+        return st;
     sc_err err;
     sc_err_clear(&err);
     sd_config_defaults(cfg);
@@ -147,11 +111,8 @@ static int serve_settings(int argc, char **argv, sd_config *cfg)
         fprintf(stderr, "syncd serve: --listen: %s\n", err.msg);
         return 2;
     }
-    if (!cfg->data_dir[0]) {
-        fprintf(stderr, "syncd serve: --data DIR is required\n");
-        serve_usage(stderr);
-        return 2;
-    }
+    if (!cfg->data_dir[0])
+        return sd_cmdline_fail("serve", "--data DIR is required");
     if (sd_config_check(cfg, &err) != SC_OK) {
         fprintf(stderr, "syncd serve: %s\n", err.msg);
         return 2;

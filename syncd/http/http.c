@@ -33,6 +33,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -44,12 +45,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/logjson.h"
 #include "base/metrics.h"
+#include "base/netaddr.h"
 #include "budget.h"
 #include "core/ids.h"
 #include "core/limits.h"
@@ -144,9 +147,14 @@ typedef struct req {
     bool seen;                   /* the headers were handled */
     bool answered;               /* a response is queued */
     sd_deadline_conn *conn;      /* the connection's receive deadline; borrowed, may be NULL */
+    /* who, for the log line */
+    bool has_peer;     /* the connection's address is known */
+    sd_netaddr peer;   /* the address the connection came from */
+    sd_netaddr client; /* the peer, or behind a trusted proxy the address it names */
     /* outcome, for the log line */
     unsigned status;
     int reason;
+    const char *log_reason; /* the log's reason when it says more than the answer; static */
     char message[SC_ERR_MSG_MAX];
     int64_t retry_ms;            /* Retry-After of a refusal, 0: none */
     /* body */
@@ -294,6 +302,7 @@ static enum MHD_Result send_empty(req *q, struct MHD_Connection *c, unsigned sta
 /* An answer of the service: a refusal as an Error, or an upload's empty answer. */
 static enum MHD_Result send_answer(req *q, struct MHD_Connection *c, const sd_answer *a)
 {
+    q->log_reason = a->log_reason;
     if (a->status < 300)
         return send_empty(q, c, a->status, a->has_offset ? &a->offset : NULL);
     if (a->retry_ms > 0)
@@ -682,9 +691,42 @@ static enum MHD_Result body_begin(req *q, struct MHD_Connection *c, bool has_cl,
     return MHD_YES;
 }
 
+/* The X-Forwarded-For values of a request, the last SC_FORWARDED_HEADERS_MAX of them, in order. */
+typedef struct xff_values {
+    const char *v[SC_FORWARDED_HEADERS_MAX];
+    size_t seen;
+} xff_values;
+
+static enum MHD_Result collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    xff_values *x = cls;
+    if (key && value && strcasecmp(key, "X-Forwarded-For") == 0)
+        x->v[x->seen++ % SC_FORWARDED_HEADERS_MAX] = value;
+    return MHD_YES;
+}
+
+/* The client the log names: the peer, or the address a trusted proxy names for it (netaddr.h). */
+static void find_client(req *q, struct MHD_Connection *c)
+{
+    const sd_config *cfg = q->h->d.cfg;
+    if (!q->has_peer || cfg->n_trusted_proxies == 0)
+        return;
+    xff_values x = {{NULL}, 0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_xff, &x);
+    const char *ordered[SC_FORWARDED_HEADERS_MAX];
+    size_t n = x.seen < SC_FORWARDED_HEADERS_MAX ? x.seen : SC_FORWARDED_HEADERS_MAX;
+    for (size_t i = 0; i < n; i++)
+        ordered[i] = x.v[(x.seen - n + i) % SC_FORWARDED_HEADERS_MAX];
+    q->client =
+        sd_netaddr_client(&q->peer, ordered, n, cfg->trusted_proxies, cfg->n_trusted_proxies);
+}
+
 static enum MHD_Result on_headers(req *q, struct MHD_Connection *c, const char *method)
 {
     snprintf(q->method, sizeof q->method, "%s", method);
+    find_client(q, c);
     if (!q->rt)
         return send_error(q, c, MHD_HTTP_NOT_FOUND, SC_REASON_NONE, "no such path");
     if (!method_allowed(q->rt, method)) {
@@ -898,6 +940,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     q->conn = ci ? ci->socket_context : NULL;
     sd_deadline_tighten(q->conn, sd_deadline_now_ms() + h->request_ms);
+    const union MHD_ConnectionInfo *ai =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    q->has_peer = ai && sd_netaddr_from_sockaddr(ai->client_addr, &q->peer);
+    q->client = q->peer;
     sd_log_request_id(q->id);
     atomic_fetch_add(&h->inflight, 1);
     return q;
@@ -947,12 +993,21 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     sd_log_strn(&l, "path", q->target, q->path_len);
     sd_log_uint(&l, "status", q->status);
     sd_log_double(&l, "duration_ms", elapsed_s(q) * 1000.0);
+    if (q->has_peer) {
+        char addr[64];
+        sd_netaddr_format(&q->client, addr, sizeof addr);
+        sd_log_str(&l, "client", addr);
+        if (memcmp(&q->client, &q->peer, sizeof q->peer) != 0) {
+            sd_netaddr_format(&q->peer, addr, sizeof addr);
+            sd_log_str(&l, "proxy", addr);
+        }
+    }
     if (q->authed)
         sd_log_hex(&l, "device", q->ar.device, SC_KEY_LEN);
     if (q->body_seen)
         sd_log_uint(&l, "bytes_in", q->body_seen);
     if (q->status >= 400 || q->reason) {
-        sd_log_str(&l, "reason", reason_name(q->reason));
+        sd_log_str(&l, "reason", q->log_reason ? q->log_reason : reason_name(q->reason));
         sd_log_str(&l, "error", q->message);
     } else if (q->message[0]) {
         sd_log_str(&l, "error", q->message);
@@ -1063,6 +1118,37 @@ static sc_status http_new(const sd_http_deps *deps, sd_http **out, sc_err *err)
     return SC_OK;
 }
 
+/*
+ * The listening socket, bound here rather than by libmicrohttpd, so that a
+ * failure names the address asked for and why ("127.0.0.1:8080: Address
+ * already in use"), where libmicrohttpd's own message names no port.  The
+ * options are libmicrohttpd's: address reuse (a restart does not wait out
+ * TIME_WAIT), IPv6 sockets for IPv6 only, non-blocking for the thread pool.
+ */
+/* Connections the kernel queues before they are accepted: 1,000 devices reconnecting at once. */
+#define LISTEN_BACKLOG 1024
+
+static sc_status listen_on(const sd_config *cfg, const struct addrinfo *ai, int *fd, sc_err *err)
+{
+    int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    int one = 1;
+    bool ok = s >= 0 && setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+              (ai->ai_family != AF_INET6 ||
+               setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == 0) &&
+              bind(s, ai->ai_addr, ai->ai_addrlen) == 0 && listen(s, LISTEN_BACKLOG) == 0;
+    int flags = ok ? fcntl(s, F_GETFL) : -1;
+    ok = ok && flags >= 0 && fcntl(s, F_SETFL, flags | O_NONBLOCK) == 0;
+    if (!ok) {
+        int e = errno;
+        if (s >= 0)
+            close(s);
+        return sc_err_set(err, SC_ERR_IO, 0, "cannot listen on %s:%u: %s", cfg->listen_host,
+                          (unsigned)cfg->listen_port, strerror(e));
+    }
+    *fd = s;
+    return SC_OK;
+}
+
 sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err)
 {
     *out = NULL;
@@ -1102,6 +1188,13 @@ sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err)
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_POLL;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    int lfd = -1;
+    rc = listen_on(cfg, ai, &lfd, err);
+    freeaddrinfo(ai);
+    if (rc != SC_OK) {
+        http_free(h);
+        return rc;
+    }
     /*
      * Each connection gets a memory pool of this many bytes for its request
      * headers and read buffer, held for as long as the connection stays
@@ -1115,18 +1208,17 @@ sc_status sd_http_start(const sd_http_deps *deps, sd_http **out, sc_err *err)
     /* The logger goes first, so MHD reports even option errors through it. */
     h->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_pool, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        h, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->connections_per_address,
-        MHD_OPTION_END);
-    freeaddrinfo(ai);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_pool,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->connections_per_address, MHD_OPTION_END);
     if (!h->mhd) {
+        /* The socket is libmicrohttpd's once given, also when it fails to start: not closed here.
+         */
         http_free(h);
-        return sc_err_set(err, SC_ERR_IO, 0, "cannot listen on %s:%u (see the log for why)",
+        return sc_err_set(err, SC_ERR_IO, 0, "cannot serve HTTP on %s:%u (the log says why)",
                           cfg->listen_host, (unsigned)cfg->listen_port);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);

@@ -142,10 +142,15 @@ sc_status sd_register_enroll_code(sd_register *r, const char *login, unsigned tt
  * Enroll a device (POST /v1/enroll).  err->reason says why on failure:
  * REASON_MALFORMED, REASON_BAD_SIGNATURE (proof), REASON_FORBIDDEN_ROLE
  * (code unknown, used or expired), REASON_ENTITY_EXISTS (key enrolled),
- * REASON_STORAGE.  *out is freed with sd_msg_free.
+ * REASON_STORAGE.  err's reason and message are the same for every code
+ * that does not enroll, so that nothing tells a valid code from another;
+ * *why (may be NULL) gets, for the operator's log only, which it was:
+ * "code_unknown", "code_malformed", "code_used" or "code_expired" (static
+ * text; NULL on success and for other failures).  *out is freed with
+ * sd_msg_free.
  */
 sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
-                             Scpb__EnrollResponse **out, sc_err *err);
+                             Scpb__EnrollResponse **out, const char **why, sc_err *err);
 
 /* ---- pull ---- */
 

@@ -138,7 +138,7 @@ static char *str_copy(const char *s)
  */
 static sc_status enroll_judge(sd_txn *t, const uint8_t key[SC_KEY_LEN],
                               const uint8_t hash[SC_HASH_LEN], bool well_formed,
-                              uint8_t user[SC_ID_LEN], sc_err *err)
+                              uint8_t user[SC_ID_LEN], const char **why, sc_err *err)
 {
     sd_device_row d;
     sc_status drc = t->s->vt->device_get(t->s, key, &d, err);
@@ -153,10 +153,16 @@ static sc_status enroll_judge(sd_txn *t, const uint8_t key[SC_KEY_LEN],
         return sc_err_set(err, SC_ERR_EXISTS, R_(ENTITY_EXISTS),
                           "enroll: this device key is already enrolled");
     bool usable = well_formed && frc == SC_OK && !row.used && row.expires_ms > t->now;
-    if (!usable)
+    if (!usable) {
+        /* For the log alone: the answer below is the same whichever it is. */
+        *why = !well_formed   ? "code_malformed"
+               : frc != SC_OK ? "code_unknown"
+               : row.used     ? "code_used"
+                              : "code_expired";
         return sc_err_set(err, SC_ERR_FORBIDDEN, R_(FORBIDDEN_ROLE),
                           "enroll: the code is unknown, already used or expired; ask the admin "
                           "for a new one");
+    }
     memcpy(user, row.user, SC_ID_LEN);
     return SC_OK;
 }
@@ -217,17 +223,19 @@ static sc_status enroll_log(sd_txn *t, const Scpb__EnrollRequest *req,
 static sc_status enroll_write(sd_register *r, const Scpb__EnrollRequest *req,
                               const uint8_t hash[SC_HASH_LEN], bool well_formed,
                               uint8_t user[SC_ID_LEN], uint8_t device_id[SC_ID_LEN], int64_t *now,
-                              sc_err *err)
+                              const char **why, sc_err *err)
 {
     pthread_mutex_lock(&r->wmu);
     sd_txn t;
     sc_status rc = sd_txn_begin(r, &t, err);
     if (rc == SC_OK)
-        rc = enroll_judge(&t, req->device_key.data, hash, well_formed, user, err);
+        rc = enroll_judge(&t, req->device_key.data, hash, well_formed, user, why, err);
     if (rc == SC_OK)
         rc = enroll_log(&t, req, user, device_id, err);
     if (rc == SC_OK) {
         rc = t.s->vt->enroll_use(t.s, hash, t.now, device_id, err);
+        if (rc == SC_ERR_NOT_FOUND)
+            *why = "code_used";
         if (rc == SC_ERR_NOT_FOUND)
             rc = sc_err_set(err, SC_ERR_FORBIDDEN, R_(FORBIDDEN_ROLE),
                             "enroll: the code is unknown, already used or expired; ask the admin "
@@ -298,10 +306,14 @@ done:
 }
 
 sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
-                             Scpb__EnrollResponse **out, sc_err *err)
+                             Scpb__EnrollResponse **out, const char **why, sc_err *err)
 {
     sc_err_clear(err);
     *out = NULL;
+    const char *w = NULL;
+    if (!why)
+        why = &w;
+    *why = NULL;
     sc_status rc = enroll_check(r, req, err);
     if (rc != SC_OK)
         return rc;
@@ -314,7 +326,7 @@ sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
     sodium_memzero(norm, sizeof norm);
     uint8_t device_id[SC_ID_LEN], user[SC_ID_LEN];
     int64_t now = 0;
-    rc = enroll_write(r, req, hash, well_formed, user, device_id, &now, err);
+    rc = enroll_write(r, req, hash, well_formed, user, device_id, &now, why, err);
     if (rc != SC_OK)
         return rc;
     return enroll_answer(r, user, device_id, now, out, err);

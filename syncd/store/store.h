@@ -290,8 +290,8 @@ sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc
 /* The schema version of the register at path. */
 sc_status sd_store_sqlite_version(const char *path, int *version, sc_err *err);
 
-/* Progress of a migration: done of total in the step named. */
-typedef void (*sd_migrate_progress)(void *ctx, const char *step, uint64_t done, uint64_t total);
+/* Progress of a long operation (a migration, a backup): done of total in the step named. */
+typedef void (*sd_store_progress)(void *ctx, const char *step, uint64_t done, uint64_t total);
 
 /*
  * Bring the register at path to SD_SCHEMA_VERSION (store_sqlite_migrate.c),
@@ -301,6 +301,20 @@ typedef void (*sd_migrate_progress)(void *ctx, const char *step, uint64_t done, 
  * last version completed, intact.  No other process may be writing it.
  */
 sc_status sd_store_sqlite_migrate(const char *path, const char *backup, int *from,
-                                  sd_migrate_progress progress, void *ctx, sc_err *err);
+                                  sd_store_progress progress, void *ctx, sc_err *err);
+
+/*
+ * Copy the register at path into a new file `to` while other connections
+ * (syncd serve, syncd admin) go on writing it: SQLite's online backup,
+ * every step inside one read transaction, so the copy is one consistent
+ * snapshot (a commit that lands meanwhile is not in it, and never makes
+ * the copy start over).  progress (may be NULL) gets pages copied of the
+ * total, step "copy the register", after each step of
+ * SC_BACKUP_STEP_PAGES pages.  The copy is synced before SC_OK.  `to`
+ * must not exist; after a failure it may hold part of a copy, for the
+ * caller to remove.
+ */
+sc_status sd_store_sqlite_backup(const char *path, const char *to, sd_store_progress progress,
+                                 void *ctx, sc_err *err);
 
 #endif

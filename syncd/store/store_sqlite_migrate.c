@@ -43,7 +43,7 @@
 typedef struct migration {
     sqlite3 *db;
     const char *path;
-    sd_migrate_progress progress;
+    sd_store_progress progress;
     void *ctx;
     sc_err *err;
 } migration;
@@ -370,7 +370,7 @@ sc_status sd_store_sqlite_version(const char *path, int *version, sc_err *err)
 }
 
 sc_status sd_store_sqlite_migrate(const char *path, const char *backup, int *from,
-                                  sd_migrate_progress progress, void *ctx, sc_err *err)
+                                  sd_store_progress progress, void *ctx, sc_err *err)
 {
     *from = 0;
     struct stat sb;

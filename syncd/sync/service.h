@@ -86,6 +86,9 @@ typedef struct sd_answer {
     bool has_offset;              /* X-Spotcheck-Offset: an upload's verified offset */
     uint64_t offset;
     int64_t retry_ms; /* Retry-After (rounded up to seconds), 0: none */
+    /* The reason the log gives instead of reason's name, when the answer keeps back why (a
+     * refused enrollment code: code_unknown, code_used, ...); static text, NULL: reason's name. */
+    const char *log_reason;
 } sd_answer;
 
 /*
@@ -173,7 +176,8 @@ void sd_sync_response_free(Scpb__SyncResponse *resp);
 /*
  * Enroll a device (sd_register_enroll): SC_OK with *out (free with
  * sd_msg_free), else *a (400 malformed, 401 bad proof, 403 for any code
- * that does not enroll, 409 for a key enrolled already, 503).
+ * that does not enroll, 409 for a key enrolled already, 503).  A refused
+ * code's answer is one for all; a->log_reason says which it was, for the log.
  */
 sc_status sd_enroll_serve(const sd_service *s, const Scpb__EnrollRequest *req,
                           Scpb__EnrollResponse **out, sd_answer *a);

@@ -21,11 +21,14 @@ sc_status sd_enroll_serve(const sd_service *s, const Scpb__EnrollRequest *req,
 {
     sc_err e;
     sc_err_clear(&e);
-    sc_status rc = sd_register_enroll(s->reg, req, out, &e);
+    const char *why = NULL;
+    sc_status rc = sd_register_enroll(s->reg, req, out, &why, &e);
     if (rc != SC_OK) {
         sd_msg_free(*out);
         *out = NULL;
-        return refused(&e, rc, a);
+        rc = refused(&e, rc, a);
+        a->log_reason = why;
+        return rc;
     }
     return SC_OK;
 }

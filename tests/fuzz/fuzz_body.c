@@ -314,7 +314,7 @@ static void do_enroll(const uint8_t *body, size_t len)
     sc_err err;
     sc_err_clear(&err);
     /* No code was ever made in this register: every enrollment is refused, with a reason. */
-    if (sd_register_enroll(reg, er, &out, &err) == SC_OK || err.reason == 0)
+    if (sd_register_enroll(reg, er, &out, NULL, &err) == SC_OK || err.reason == 0)
         abort();
     sd_msg_free(out);
     scpb__enroll_request__free_unpacked(er, NULL);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
@@ -201,16 +202,14 @@ static void exec_syncd(int out_fd, int err_fd, char *const *argv)
     _exit(127);
 }
 
-int sct_syncd_run(char *out, size_t cap, const char *arg, ...)
+/* sct_syncd_run and sct_syncd_run_all: stderr into out too when merge. */
+static int syncd_run_va(char *out, size_t cap, bool merge, const char *arg, va_list ap)
 {
     char *argv[64];
     int argc = 0;
     argv[argc++] = (char *)(uintptr_t)sct_syncd_path();
-    va_list ap;
-    va_start(ap, arg);
     for (const char *a = arg; a && argc < 63; a = va_arg(ap, const char *))
         argv[argc++] = (char *)(uintptr_t)a;
-    va_end(ap);
     argv[argc] = NULL;
     int p[2];
     ck_assert_int_eq(pipe(p), 0);
@@ -219,7 +218,7 @@ int sct_syncd_run(char *out, size_t cap, const char *arg, ...)
     ck_assert(pid >= 0);
     if (pid == 0) {
         close(p[0]);
-        exec_syncd(p[1], -1, argv);
+        exec_syncd(p[1], merge ? p[1] : -1, argv);
     }
     close(p[1]);
     size_t used = 0;
@@ -246,6 +245,24 @@ int sct_syncd_run(char *out, size_t cap, const char *arg, ...)
         kill(pid, SIGKILL);
         st = sct_wait_pid(pid, 10000);
     }
+    return st;
+}
+
+int sct_syncd_run(char *out, size_t cap, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int st = syncd_run_va(out, cap, false, arg, ap);
+    va_end(ap);
+    return st;
+}
+
+int sct_syncd_run_all(char *out, size_t cap, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int st = syncd_run_va(out, cap, true, arg, ap);
+    va_end(ap);
     return st;
 }
 
@@ -375,6 +392,45 @@ bool sct_server_log_has(const sct_server *s, const char *needle)
         found = strstr(line, needle) != NULL;
     fclose(f);
     return found;
+}
+
+/* The value of key in the log line with request_id, or false when there is none (yet). */
+static bool log_field_once(const sct_server *s, const char *request_id, const char *key, char *out,
+                           size_t cap)
+{
+    FILE *f = fopen(s->log, "r");
+    if (!f)
+        return false;
+    char line[8192], want[96];
+    snprintf(want, sizeof want, "\"request_id\":\"%s\"", request_id);
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        if (!strstr(line, want))
+            continue;
+        json_t *j = json_loads(line, 0, NULL);
+        json_t *v = j ? json_object_get(j, key) : NULL;
+        found = true;
+        if (json_is_string(v))
+            snprintf(out, cap, "%s", json_string_value(v));
+        else
+            snprintf(out, cap, "%s", v ? "(not a string)" : "(absent)");
+        json_decref(j);
+    }
+    fclose(f);
+    return found;
+}
+
+bool sct_server_log_field(const sct_server *s, const char *request_id, const char *key, char *out,
+                          size_t cap)
+{
+    /* A request's line is written as it completes, just after its answer went out. */
+    for (int i = 0; i < 500; i++) {
+        if (log_field_once(s, request_id, key, out, cap))
+            return true;
+        struct timespec t = {0, 10 * 1000000L};
+        nanosleep(&t, NULL);
+    }
+    return false;
 }
 
 /* ---- the client ---- */

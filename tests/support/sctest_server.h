@@ -45,6 +45,8 @@ void sct_copytree(const char *src, const char *dst);
  * stderr to the test's stderr.  Returns the exit status, or 128+signal.
  */
 int sct_syncd_run(char *out, size_t cap, const char *arg, ...) __attribute__((sentinel));
+/* The same with stderr into out too, after or between stdout's lines as they were written. */
+int sct_syncd_run_all(char *out, size_t cap, const char *arg, ...) __attribute__((sentinel));
 
 typedef struct sct_server {
     pid_t pid;            /* 0 when not running */
@@ -71,6 +73,13 @@ void sct_server_signal(sct_server *s, int sig);
 int sct_server_wait(sct_server *s, int timeout_ms);
 /* True when the server's log contains needle. */
 bool sct_server_log_has(const sct_server *s, const char *needle);
+/*
+ * The field key of the log line of the request request_id (its X-Request-Id)
+ * into out (cap bytes): its string value, "(absent)" or "(not a string)".
+ * Waits up to 5 s for the line; false when it never comes.
+ */
+bool sct_server_log_field(const sct_server *s, const char *request_id, const char *key, char *out,
+                          size_t cap);
 
 /* ---- the signed HTTP client ---- */
 

@@ -187,7 +187,8 @@ RF_FN void rf_enroll(rf *f, const char *login, uint32_t keyno, rf_dev *d)
     req.proof = rf_bin(sig, SC_SIG_LEN);
     req.label = (char *)"平板 1";
     Scpb__EnrollResponse *resp = NULL;
-    ck_assert_msg(sd_register_enroll(f->r, &req, &resp, &err) == SC_OK, "enroll: %s", err.msg);
+    ck_assert_msg(sd_register_enroll(f->r, &req, &resp, NULL, &err) == SC_OK, "enroll: %s",
+                  err.msg);
     sd_msg_free(resp);
     ck_assert_msg(sd_register_principal(f->r, pub, &d->p, &err) == SC_OK, "%s", err.msg);
     d->clock = sc_hlc_make(f->te.now_ms - 1000, 0);

@@ -900,7 +900,7 @@ static sc_status try_enroll(rf *f, const char *code, sc_keypair *kp, bool bad_pr
     req.has_proof = true;
     req.proof = rf_bin(sig, SC_SIG_LEN);
     *resp = NULL;
-    return sd_register_enroll(f->r, &req, resp, err);
+    return sd_register_enroll(f->r, &req, resp, NULL, err);
 }
 
 START_TEST(enrollment_codes_are_single_use_and_expire)

@@ -971,11 +971,14 @@ static char *error_answer(sct_resp *r)
     return out;
 }
 
-/* An enrollment's whole answer, as error_answer. */
-static char *enroll_answer(sct_client *c, const char *code, const sc_keypair *k)
+/* An enrollment's whole answer, as error_answer, and the reason syncd's log gives it. */
+static char *enroll_answer(sct_client *c, const char *code, const sc_keypair *k, char *logged,
+                           size_t cap)
 {
     sct_resp r;
     sct_enroll_answer(c, code, k, NULL, &r);
+    ck_assert_msg(sct_server_log_field(&L.srv, r.request_id, "reason", logged, cap),
+                  "no log line for request %s", r.request_id);
     return error_answer(&r);
 }
 
@@ -1001,22 +1004,32 @@ START_TEST(enrollment_answers_tell_no_code_from_another)
     sqlite3_close(h);
     sct_fixture_code(L.data, "supervisor1", unused, sizeof unused);
 
-    /* A new key: a used, an expired, a random and a malformed code get one answer. */
+    /*
+     * A new key: a used, an expired, a random and a malformed code get one
+     * answer; only the operator's log tells them apart.
+     */
     sc_keypair *k = sct_key(74);
     const char *codes[] = {used, expired, "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ", "not a code at all"};
+    const char *why[] = {"code_used", "code_expired", "code_unknown", "code_malformed"};
+    char logged[64];
     mark();
-    char *first_answer = enroll_answer(&c, codes[0], k);
+    char *first_answer = enroll_answer(&c, codes[0], k, logged, sizeof logged);
     ck_assert_msg(strncmp(first_answer, "403 forbidden_role ", 19) == 0, "%s", first_answer);
+    ck_assert_str_eq(logged, why[0]);
     for (size_t i = 1; i < sizeof codes / sizeof codes[0]; i++) {
-        char *a = enroll_answer(&c, codes[i], k);
+        char *a = enroll_answer(&c, codes[i], k, logged, sizeof logged);
         ck_assert_msg(strcmp(a, first_answer) == 0, "code \"%s\":\n  %s\nvs a used code:\n  %s",
                       codes[i], a, first_answer);
+        ck_assert_msg(strcmp(logged, why[i]) == 0, "code \"%s\" logged as %s, not %s", codes[i],
+                      logged, why[i]);
         free(a);
     }
     unchanged("enrollment with a used, expired, random or malformed code");
     /* A key already enrolled: the valid unused code is answered as a random one, and kept. */
-    char *valid = enroll_answer(&c, unused, ki);
-    char *random = enroll_answer(&c, "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ", ki);
+    char *valid = enroll_answer(&c, unused, ki, logged, sizeof logged);
+    ck_assert_str_eq(logged, "entity_exists");
+    char *random = enroll_answer(&c, "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ", ki, logged, sizeof logged);
+    ck_assert_str_eq(logged, "entity_exists");
     ck_assert_msg(strcmp(valid, random) == 0, "an enrolled key tells a valid code:\n  %s\n  %s",
                   valid, random);
     ck_assert_msg(strncmp(valid, "409 entity_exists ", 18) == 0, "%s", valid);

@@ -1,13 +1,23 @@
 /*
  * test_serve_config.c: the syncd command line and its settings: usage
- * errors exit 2, deploy/syncd.conf.example loads as shipped, a bad setting
- * stops start-up with the line that is wrong, and a running server answers
- * /healthz and /metrics.
+ * errors exit 2, every command and every admin command answers --help on
+ * stdout with exit 0 and names itself in "unknown option --x" (exit 2),
+ * deploy/syncd.conf.example loads as shipped, a bad setting stops start-up
+ * with the line that is wrong, and a running server answers /healthz and
+ * /metrics.  Each request's log line names its client: the peer, or behind
+ * a trusted proxy the address the proxy gives, which a client talking to
+ * syncd directly cannot choose; a port in use is named in the message and
+ * the log.
  */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "cmd/commands.h"
 #include "sctest.h"
 #include "sctest_fixture.h"
 #include "sctest_server.h"
@@ -42,6 +52,80 @@ START_TEST(usage)
     /* A data directory that was never made: refused, exit 1. */
     ck_assert_int_eq(
         sct_syncd_run(out, sizeof out, "serve", "--data", data, "--listen", "127.0.0.1:0", NULL), 1);
+}
+END_TEST
+
+/* `syncd WORDS... --help` (words NULL-terminated, at most 3): usage on stdout, exit 0. */
+static void help_of(const char *want, const char *w1, const char *w2, const char *w3)
+{
+    char out[8192];
+    int st = w3   ? sct_syncd_run(out, sizeof out, w1, w2, w3, "--help", NULL)
+             : w2 ? sct_syncd_run(out, sizeof out, w1, w2, "--help", NULL)
+                  : sct_syncd_run(out, sizeof out, w1, "--help", NULL);
+    ck_assert_msg(st == 0, "syncd %s %s --help exited %d", w1, w2 ? w2 : "", st);
+    ck_assert_msg(strncmp(out, want, strlen(want)) == 0,
+                  "--help of %s %s: \"%s\" is not first in %s", w1, w2 ? w2 : "", want, out);
+}
+
+/* `syncd WORDS... --bogus x`: exit 2, "syncd WORDS: unknown option --bogus" and the usage. */
+static void unknown_option(const char *who, const char *w1, const char *w2, const char *w3)
+{
+    char out[8192], want[128];
+    int st = w3   ? sct_syncd_run_all(out, sizeof out, w1, w2, w3, "--bogus", "x", NULL)
+             : w2 ? sct_syncd_run_all(out, sizeof out, w1, w2, "--bogus", "x", NULL)
+                  : sct_syncd_run_all(out, sizeof out, w1, "--bogus", "x", NULL);
+    ck_assert_msg(st == 2, "syncd %s --bogus exited %d: %s", who, st, out);
+    snprintf(want, sizeof want, "syncd %s: unknown option --bogus\n", who);
+    ck_assert_msg(strstr(out, want) != NULL, "\"%s\" not in: %s", want, out);
+    ck_assert_msg(strstr(out, "usage: syncd ") != NULL, "no usage after the error: %s", out);
+}
+
+START_TEST(help_and_unknown_options)
+{
+    char want[128];
+    for (size_t i = 0; i < sd_ncommands; i++) {
+        const char *name = sd_commands[i].name;
+        snprintf(want, sizeof want, "usage: syncd %s ", name);
+        help_of(want, name, NULL, NULL);
+        help_of(want, name, "-h", NULL);
+        unknown_option(name, name, NULL, NULL);
+    }
+    /* admin --help lists its commands; each answers its own --help and names itself. */
+    char out[8192];
+    ck_assert_int_eq(sct_syncd_run(out, sizeof out, "admin", "--help", NULL), 0);
+    const char *list = strstr(out, "Commands:\n");
+    ck_assert_ptr_nonnull(list);
+    unsigned n = 0;
+    for (const char *l = list + strlen("Commands:\n"); *l; l = strchr(l, '\n') + 1, n++) {
+        if (strncmp(l, "  ", 2) != 0 || l[2] == ' ') {
+            n--; /* a continuation line */
+            if (!strchr(l, '\n'))
+                break;
+            continue;
+        }
+        char w1[32] = "", w2[32] = "";
+        ck_assert_int_ge(sscanf(l + 2, "%31[a-z] %31[a-z]", w1, w2), 1);
+        bool two = strcmp(w1, "enroll") != 0 && strcmp(w1, "assign") != 0;
+        char who[80];
+        snprintf(who, sizeof who, "admin %s%s%s", w1, two ? " " : "", two ? w2 : "");
+        snprintf(want, sizeof want, "usage: syncd admin --data DIR %s%s%s", w1, two ? " " : "",
+                 two ? w2 : "");
+        help_of(want, "admin", w1, two ? w2 : NULL);
+        unknown_option(who, "admin", w1, two ? w2 : NULL);
+        if (!strchr(l, '\n'))
+            break;
+    }
+    ck_assert_uint_ge(n, 8);
+    /* A value missing, and an unknown command, are usage errors too. */
+    ck_assert_int_eq(sct_syncd_run_all(out, sizeof out, "admin", "org", "add", "X", "--name", NULL),
+                     2);
+    ck_assert(strstr(out, "syncd admin org add: --name needs a value") != NULL);
+    ck_assert_int_eq(sct_syncd_run_all(out, sizeof out, "audit", "--data", NULL), 2);
+    ck_assert(strstr(out, "syncd audit: --data needs a value") != NULL);
+    ck_assert_int_eq(sct_syncd_run_all(out, sizeof out, "admin", "--data", data, "frob", NULL), 2);
+    ck_assert(strstr(out, "syncd admin: unknown command \"frob\"") != NULL);
+    ck_assert_int_eq(sct_syncd_run_all(out, sizeof out, "--bogus", NULL), 2);
+    ck_assert(strstr(out, "syncd: unknown option --bogus") != NULL);
 }
 END_TEST
 
@@ -97,11 +181,104 @@ START_TEST(bad_setting_stops_startup)
 }
 END_TEST
 
+/* GET /healthz from source (NULL: 127.0.0.1) with the header lines; the log's client and proxy. */
+static void logged_as(sct_server *srv, const char *source, const char *const *headers,
+                      const char *client, const char *proxy)
+{
+    sct_client c;
+    sct_client_init(&c, srv->url, NULL);
+    c.source = source;
+    sct_resp r;
+    ck_assert_int_eq(sct_request(&c, "GET", "/healthz", NULL, 0, headers, NULL, &r), 200);
+    char got[64];
+    ck_assert(sct_server_log_field(srv, r.request_id, "client", got, sizeof got));
+    ck_assert_msg(strcmp(got, client) == 0, "from %s with %s: logged client %s, not %s",
+                  source ? source : "127.0.0.1", headers ? headers[0] : "no header", got, client);
+    ck_assert(sct_server_log_field(srv, r.request_id, "proxy", got, sizeof got));
+    ck_assert_msg(strcmp(got, proxy) == 0, "logged proxy %s, not %s", got, proxy);
+    sct_resp_dispose(&r);
+    sct_client_dispose(&c);
+}
+
+START_TEST(client_address_in_the_log)
+{
+    sct_fixture fx;
+    sct_fixture_make(&fx, data);
+    char conf[700];
+    snprintf(conf, sizeof conf, "%s/proxy.conf", tmp);
+    FILE *f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("http.trusted_proxies = 127.0.0.2, fd00::/8\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    const char *const extra[] = {"--config", conf, NULL};
+    sct_server srv;
+    sct_server_start(&srv, data, extra);
+    const char *const spoof[] = {"X-Forwarded-For: 203.0.113.9", NULL};
+    const char *const prepended[] = {"X-Forwarded-For: 198.51.100.7, 203.0.113.9", NULL};
+    const char *const two[] = {"X-Forwarded-For: 203.0.113.9", "X-Forwarded-For: 127.0.0.2", NULL};
+    /* A client talking to syncd directly cannot choose the address it is logged under. */
+    logged_as(&srv, NULL, NULL, "127.0.0.1", "(absent)");
+    logged_as(&srv, NULL, spoof, "127.0.0.1", "(absent)");
+    logged_as(&srv, NULL, prepended, "127.0.0.1", "(absent)");
+    /* The trusted proxy names the client; what the client wrote before its hop is ignored. */
+    logged_as(&srv, "127.0.0.2", spoof, "203.0.113.9", "127.0.0.2");
+    logged_as(&srv, "127.0.0.2", prepended, "203.0.113.9", "127.0.0.2");
+    logged_as(&srv, "127.0.0.2", two, "203.0.113.9", "127.0.0.2");
+    logged_as(&srv, "127.0.0.2", NULL, "127.0.0.2", "(absent)");
+    ck_assert_int_eq(sct_server_stop(&srv), 0);
+    /* With no trusted proxy, the header is ignored from every peer. */
+    sct_server_start(&srv, data, NULL);
+    logged_as(&srv, "127.0.0.2", spoof, "127.0.0.2", "(absent)");
+    ck_assert_int_eq(sct_server_stop(&srv), 0);
+    /* A setting that is not an address is refused, naming it. */
+    char out[4096];
+    f = fopen(conf, "w");
+    fputs("http.trusted_proxies = 127.0.0.1, proxy.example.org\n", f);
+    fclose(f);
+    ck_assert_int_eq(sct_syncd_run_all(out, sizeof out, "serve", "--data", data, "--listen",
+                                       "127.0.0.1:0", "--config", conf, NULL),
+                     2);
+    ck_assert_msg(strstr(out, "http.trusted_proxies: \"proxy.example.org\" is not an IP address") !=
+                      NULL,
+                  "%s", out);
+}
+END_TEST
+
+START_TEST(port_in_use_is_named)
+{
+    sct_fixture fx;
+    sct_fixture_make(&fx, data);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(s, 4), 0);
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    char listen_at[64], want[128], out[8192];
+    snprintf(listen_at, sizeof listen_at, "127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+    snprintf(want, sizeof want, "cannot listen on %s: Address already in use", listen_at);
+    ck_assert_int_eq(
+        sct_syncd_run_all(out, sizeof out, "serve", "--data", data, "--listen", listen_at, NULL),
+        1);
+    close(s);
+    /* The message on stderr, and the log's JSON line, both name the port asked for. */
+    char plain[256], logged[256];
+    snprintf(plain, sizeof plain, "syncd serve: cannot start the HTTP server: %s\n", want);
+    snprintf(logged, sizeof logged, "\"error\":\"%s\"", want);
+    ck_assert_msg(strstr(out, plain) != NULL, "\"%s\" not in:\n%s", plain, out);
+    ck_assert_msg(strstr(out, logged) != NULL, "%s not in the log:\n%s", logged, out);
+    ck_assert_msg(strstr(out, "port 0") == NULL, "%s", out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/serve_config");
     const sct_case cases[] = {
         {"usage", usage},
+        {"help_and_unknown_options", help_and_unknown_options},
+        {"client_address_in_the_log", client_address_in_the_log},
+        {"port_in_use_is_named", port_in_use_is_named},
         {"example_config_loads", example_config_loads},
         {"bad_setting_stops_startup", bad_setting_stops_startup},
     };
