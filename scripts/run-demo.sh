@@ -10,7 +10,8 @@
 # unannounced check and a rectification loop, step by step), then prints the
 # URL and a fresh enrollment code for each user and serves in the foreground
 # until Ctrl-C.  Logs (JSON lines) go to ./var/syncd.log.  Run it again and
-# it serves the same register, and the same tablets play the story again.
+# it serves the same register with the same tablets, which sync and show
+# where the story stands: it is played once per register, never twice.
 #
 # Environment: SPOTCHECK_LISTEN (default 127.0.0.1:8080), SPOTCHECK_VAR
 # (default ./var).

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spotcheck.h"
@@ -31,6 +32,8 @@ enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOTFOUND = 3, EXIT_NETWORK = 4, EX
 
 #define MAX_ARGS 64
 #define MAX_REPEAT 64
+/* Proven ops `spotcheck outbox` lists without --all: the latest sync's, for most tablets. */
+#define OUTBOX_PROVEN_SHOWN 20
 
 static const char usage_text[] =
     "usage: spotcheck [--db FILE] [--json] [--passphrase-env VAR] [--cacert FILE] [--capath DIR]\n"
@@ -39,7 +42,7 @@ static const char usage_text[] =
     "\n"
     "  enroll --server URL --code CODE [--label TEXT] [--no-sync]\n"
     "  server set-url URL\n"
-    "  status | sync | verify | verify-bundle FILE\n"
+    "  status | sync | outbox [--all | --last N] | verify | verify-bundle FILE\n"
     "  assign --target CODE --inspector LOGIN... --kind KIND --disclosure D [--due YYYY-MM-DD]\n"
     "         [--template ID|CODE] [--note T]\n"
     "  check open --target CODE --kind KIND --disclosure open|unannounced|experiential\n"
@@ -58,7 +61,7 @@ static const char usage_text[] =
     "  close FINDING [--note T] | reopen FINDING --reason T | void ID --reason T\n"
     "  note ENTITY --text T\n"
     "  show ID | list checks|findings|assignments [--status S] [--overdue] [--target CODE]\n"
-    "       [--assignment ID]\n"
+    "       [--assignment ID] [--include-voided]\n"
     "  review | conflicts | resolve ID --field F [--value V] [--item CODE]\n"
     "\n"
     "--db defaults to $SPOTCHECK_DB.  --cacert, --capath and --pin given to enroll or\n"
@@ -122,6 +125,53 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+/* The edit distance of a and b, up to 3 (enough to tell a typo from another word). */
+static int near(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 32 || lb > 32)
+        return 3;
+    int d[33][33];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+    return d[la][lb] < 3 ? d[la][lb] : 3;
+}
+
+/*
+ * An option no one knows (the global ones, or the command's spec): say so,
+ * and which one was likely meant.
+ */
+static int unknown_option(const char *arg, const optspec *spec, int nspec)
+{
+    static const char *const globals[] = {"--db",  "--json",  "--passphrase-env", "--cacert",
+                                          "--capath", "--pin", "--proxy", "--version", "--help"};
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+    const char *best = NULL;
+    int dist = 3;
+    int nglobal = (int)(sizeof globals / sizeof globals[0]);
+    for (int i = 0; i < nglobal + nspec; i++) {
+        const char *cand = i < nglobal ? globals[i] : spec[i - nglobal].name;
+        int d = near(name, cand);
+        if (d < dist) {
+            dist = d;
+            best = cand;
+        }
+    }
+    char msg[256];
+    snprintf(msg, sizeof msg, "unknown option \"%.64s\"%s%s%s", arg, best ? " (did you mean " : "",
+             best ? best : "", best ? "?)" : "");
+    return usage_error("%s", msg);
+}
+
 static int parse(int argc, char **argv, const optspec *spec, int nspec, int maxpos, parsed *p)
 {
     memset(p, 0, sizeof *p);
@@ -140,7 +190,7 @@ static int parse(int argc, char **argv, const optspec *spec, int nspec, int maxp
             if (strlen(spec[s].name) == nl && strncmp(spec[s].name, a, nl) == 0)
                 k = s;
         if (k < 0)
-            return usage_error("unknown option \"%s\"", a);
+            return unknown_option(a, spec, nspec);
         const char *v = NULL;
         if (spec[k].kind > 0) {
             if (eq)
@@ -231,23 +281,37 @@ static int exit_code(sc_status s)
     }
 }
 
-static int fail(cli *k, sc_status s, const char *fallback)
+/*
+ * Report a failure: the message on stderr, and with --json the error
+ * document, with `extra` (may be NULL; its reference is taken) beside it
+ * under the name `what`.  Returns the exit code.
+ */
+static int report_error(cli *k, sc_status s, const char *msg, const char *reason, const char *what,
+                        json_t *extra)
 {
-    const char *msg = k->c ? sc_client_errmsg(k->c) : "";
-    if (!msg || !*msg)
-        msg = fallback && *fallback ? fallback : sc_strerror(s);
-    const char *reason = k->c ? sc_client_reason(k->c) : "";
     fprintf(stderr, "spotcheck: %s (%s)\n", msg, sc_status_name(s));
     if (k->json) {
         json_t *o = json_pack("{s:{s:s,s:s,s:s,s:i}}", "error", "status", sc_status_name(s),
                               "reason", reason, "message", msg, "exit", exit_code(s));
+        if (o && extra)
+            json_object_set(o, what, extra);
         if (o) {
             json_dumpf(o, stdout, JSON_COMPACT);
             fputc('\n', stdout);
             json_decref(o);
         }
     }
+    json_decref(extra);
     return exit_code(s);
+}
+
+/* A failure as the handle tells it (fallback when it has no message). */
+static int fail(cli *k, sc_status s, const char *fallback)
+{
+    const char *msg = k->c ? sc_client_errmsg(k->c) : "";
+    if (!msg || !*msg)
+        msg = fallback && *fallback ? fallback : sc_strerror(s);
+    return report_error(k, s, msg, k->c ? sc_client_reason(k->c) : "", NULL, NULL);
 }
 
 static void print_value(const json_t *v, int indent);
@@ -363,8 +427,167 @@ static void print_list(const json_t *items, const char *what)
             printf("  %s  due %s%s", kind ? kind : "", due ? due : "-",
                    json_is_true(json_object_get(it, "overdue")) ? " OVERDUE" : "");
         }
+        if (json_is_true(json_object_get(it, "voided"))) {
+            const char *why = json_string_value(json_object_get(it, "void_reason"));
+            printf("  VOIDED%s%s", why ? ": " : "", why ? why : "");
+        }
         putchar('\n');
     }
+}
+
+/* ---- show, for people ---- */
+
+/* A byte count for people: "812 B", "3.4 KiB", "12.0 MiB". */
+static void human_bytes(uint64_t n, char *out, size_t cap)
+{
+    if (n < 1024)
+        snprintf(out, cap, "%llu B", (unsigned long long)n);
+    else if (n < 1024 * 1024)
+        snprintf(out, cap, "%.1f KiB", (double)n / 1024.0);
+    else
+        snprintf(out, cap, "%.1f MiB", (double)n / (1024.0 * 1024.0));
+}
+
+
+/* Milliseconds since the epoch as local "YYYY-MM-DD HH:MM". */
+static void local_time(json_int_t ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!localtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M", &tm))
+        snprintf(out, cap, "?");
+}
+
+/* A device key as people know it: "login (name, device label)"; hex when the replica cannot say. */
+static void who(const json_t *people, const char *hex, char *out, size_t cap)
+{
+    const json_t *p = json_object_get(people, hex);
+    const char *login = json_string_value(json_object_get(p, "login"));
+    const char *name = json_string_value(json_object_get(p, "name"));
+    const char *device = json_string_value(json_object_get(p, "device"));
+    if (!p)
+        snprintf(out, cap, "%s", hex);
+    else if (json_is_true(json_object_get(p, "server")))
+        snprintf(out, cap, "syncd (the register)");
+    else
+        snprintf(out, cap, "%s (%s%s%s)", login ? login : "?", name ? name : "",
+                 name && device ? ", " : "", device ? device : "");
+}
+
+/* Every string in v that is a device key people names becomes that person. */
+static void name_people(json_t *v, const json_t *people)
+{
+    char line[512];
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *val;
+        void *tmp;
+        json_object_foreach_safe(v, tmp, key, val)
+        {
+            if (json_is_string(val) && json_object_get(people, json_string_value(val))) {
+                who(people, json_string_value(val), line, sizeof line);
+                json_object_set_new(v, key, json_string(line));
+            } else {
+                name_people(val, people);
+            }
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *val;
+        json_array_foreach(v, i, val)
+        {
+            if (json_is_string(val) && json_object_get(people, json_string_value(val))) {
+                who(people, json_string_value(val), line, sizeof line);
+                json_array_set_new(v, i, json_string(line));
+            } else {
+                name_people(val, people);
+            }
+        }
+    }
+}
+
+/* One line per op: when, what, by whom, where it stands, and why it does not count. */
+static void print_history(const json_t *history, const json_t *people)
+{
+    size_t i;
+    json_t *e;
+    printf("history:%s\n", json_array_size(history) ? "" : " (none)");
+    json_array_foreach((json_t *)(uintptr_t)history, i, e)
+    {
+        char when[32], by[512];
+        local_time(json_integer_value(json_object_get(e, "time_ms")), when, sizeof when);
+        who(people, json_string_value(json_object_get(e, "author")), by, sizeof by);
+        const char *state = json_string_value(json_object_get(e, "state"));
+        const json_t *index = json_object_get(e, "log_index");
+        printf("  [%zu] %s  %s  by %s  ", i + 1, when,
+               json_string_value(json_object_get(e, "kind")), by);
+        if (json_is_integer(index))
+            printf("log %lld", (long long)json_integer_value(index));
+        else
+            printf("%s", state && strcmp(state, "pending") == 0 ? "not synced yet" : state);
+        const char *validity = json_string_value(json_object_get(e, "validity"));
+        const char *why = json_string_value(json_object_get(e, "why"));
+        const char *reason = json_string_value(json_object_get(e, "reason"));
+        if (validity && strcmp(validity, "valid") != 0)
+            printf("  %s%s%s%s%s%s", strcmp(validity, "voided") == 0    ? "VOIDED"
+                                     : strcmp(validity, "invalid") == 0 ? "INVALID"
+                                                                        : "REJECTED",
+                   reason ? " (" : "", reason ? reason : "", reason ? ")" : "", why ? ": " : "",
+                   why ? why : "");
+        printf("\n      op %s\n", json_string_value(json_object_get(e, "op")));
+    }
+}
+
+/* One line per photo: its hash, size, type, when it was taken, caption, and whether it is here. */
+static void print_photos(const json_t *photos)
+{
+    size_t i;
+    json_t *p;
+    printf("photos:%s\n", json_array_size(photos) ? "" : " (none)");
+    json_array_foreach((json_t *)(uintptr_t)photos, i, p)
+    {
+        char size[32], when[32];
+        human_bytes((uint64_t)json_integer_value(json_object_get(p, "size")), size, sizeof size);
+        local_time(json_integer_value(json_object_get(p, "captured_ms")), when, sizeof when);
+        const char *mime = json_string_value(json_object_get(p, "mime"));
+        const char *caption = json_string_value(json_object_get(p, "caption"));
+        printf("  %s  %s  %s  taken %s%s%s%s\n", json_string_value(json_object_get(p, "sha256")),
+               size, mime ? mime : "?", when, caption ? "  \"" : "", caption ? caption : "",
+               caption ? "\"" : "");
+        if (!json_is_true(json_object_get(p, "present")))
+            printf("      not on this tablet yet (the next sync fetches it)\n");
+    }
+}
+
+/* `show` for people: device keys named, photos and the history one to a line. */
+static void human_show(const json_t *shown)
+{
+    json_t *o = json_deep_copy(shown);
+    if (!o)
+        return;
+    json_t *people = json_incref(json_object_get(o, "people"));
+    json_t *history = json_incref(json_object_get(o, "history"));
+    json_t *photos = json_incref(json_object_get(o, "photos"));
+    json_object_del(o, "people");
+    json_object_del(o, "history");
+    json_object_del(o, "photos");
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(o, "notes"), i, n)
+    {
+        json_object_del(n, "author_login");
+        json_object_del(n, "author_device");
+    }
+    if (json_array_size(json_object_get(o, "conflicts_closed_by_void")) == 0)
+        json_object_del(o, "conflicts_closed_by_void");
+    name_people(o, people);
+    print_value(o, 0);
+    print_photos(photos);
+    print_history(history, people);
+    json_decref(photos);
+    json_decref(history);
+    json_decref(people);
+    json_decref(o);
 }
 
 /* Print a library result: as is with --json, else through `human`. */
@@ -413,7 +636,20 @@ static int done_id(cli *k, sc_status s, const char *id, const char *what)
 
 /* ---- commands ---- */
 
-static void progress(void *ctx, const char *phase, uint64_t done, uint64_t total);
+/*
+ * The progress line a sync draws on a terminal: each phase with its totals
+ * (ops pushed of the outbox, photos and bytes downloaded of all to fetch,
+ * bytes of the photo going up).  The library reports photos and bytes of a
+ * download as two phases; the line shows both.
+ */
+typedef struct meter {
+    uint64_t photos, photos_total; /* "download" */
+    uint64_t bytes, bytes_total;   /* "download_bytes" */
+    bool have_photos, have_bytes;  /* the line needs both before it is drawn */
+    char last[128];                /* the line drawn last: the same one is not drawn again */
+} meter;
+
+static int progress(void *ctx, const char *phase, uint64_t done, uint64_t total);
 
 /*
  * Ctrl-C or SIGTERM during a network call stops it cleanly: the handler
@@ -478,8 +714,9 @@ static int cmd_enroll(cli *k, int argc, char **argv)
         return fail(k, SC_ERR_NOMEM, "out of memory");
     bool tty = isatty(STDERR_FILENO);
     char *report = NULL;
+    meter m = {0};
     net_begin(k);
-    s = sc_sync(k->c, tty ? progress : NULL, NULL, &report);
+    s = sc_sync_v2(k->c, tty ? progress : NULL, &m, &report);
     net_end();
     if (tty)
         fputs("\r\033[K", stderr);
@@ -503,15 +740,45 @@ static int cmd_enroll(cli *k, int argc, char **argv)
     return emit_pack(k, o, line);
 }
 
-static void progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
+static int progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
 {
-    (void)ctx;
-    if (total)
-        fprintf(stderr, "\r%-8s %llu/%llu", phase, (unsigned long long)done,
-                (unsigned long long)total);
-    else
-        fprintf(stderr, "\r%-8s %llu      ", phase, (unsigned long long)done);
-    fflush(stderr);
+    meter *m = ctx;
+    char a[32], b[32];
+    bool photos = strcmp(phase, "download") == 0, bytes = strcmp(phase, "download_bytes") == 0;
+    if (photos) {
+        m->photos = done;
+        m->photos_total = total;
+        m->have_photos = true;
+    } else if (bytes) {
+        m->bytes = done;
+        m->bytes_total = total;
+        m->have_bytes = true;
+    }
+    char line[sizeof m->last];
+    if ((photos || bytes) && !(m->have_photos && m->have_bytes)) {
+        return 0;
+    } else if (photos || bytes) {
+        human_bytes(m->bytes, a, sizeof a);
+        human_bytes(m->bytes_total, b, sizeof b);
+        snprintf(line, sizeof line, "download %llu/%llu photos, %s/%s",
+                 (unsigned long long)m->photos, (unsigned long long)m->photos_total, a, b);
+    } else if (strcmp(phase, "upload") == 0) {
+        human_bytes(done, a, sizeof a);
+        human_bytes(total, b, sizeof b);
+        snprintf(line, sizeof line, "upload   %s/%s of a photo", a, b);
+    } else if (total) {
+        snprintf(line, sizeof line, "%-8.16s %llu/%llu ops", phase, (unsigned long long)done,
+                 (unsigned long long)total);
+    } else {
+        snprintf(line, sizeof line, "%-8.16s %llu ops", phase, (unsigned long long)done);
+    }
+    if (strcmp(line, m->last) != 0) {
+        /* \033[K clears what a longer line before left. */
+        fprintf(stderr, "\r\033[K%s", line);
+        fflush(stderr);
+        memcpy(m->last, line, sizeof line);
+    }
+    return 0;
 }
 
 static void human_sync(const json_t *o)
@@ -540,6 +807,60 @@ static void human_sync(const json_t *o)
                json_string_value(json_object_get(cp, "root")));
 }
 
+/* Where this device's ops and photos stand (sc_client_status); false when it cannot be read. */
+typedef struct standing {
+    long long queued, proven, rejected, photos;
+} standing;
+
+static bool standing_of(cli *k, standing *out)
+{
+    char *json = NULL;
+    memset(out, 0, sizeof *out);
+    if (sc_client_status(k->c, &json) != SC_OK)
+        return false;
+    json_error_t e;
+    json_t *o = json_loads(json, 0, &e);
+    sc_json_free(k->c, json);
+    out->queued = (long long)json_integer_value(json_object_get(o, "outbox"));
+    out->proven = (long long)json_integer_value(json_object_get(o, "proven"));
+    out->rejected = (long long)json_integer_value(json_object_get(o, "rejected"));
+    out->photos = (long long)json_integer_value(json_object_get(o, "photos_pending_upload"));
+    json_decref(o);
+    return o != NULL;
+}
+
+/*
+ * A sync that failed may have applied rounds before it stopped: say what
+ * got in (ops proven in the log, ops rejected, photos uploaded) and what
+ * still waits, after the error itself.
+ */
+static int sync_failed(cli *k, sc_status s, const standing *before)
+{
+    char msg[1024], reason[64];
+    snprintf(msg, sizeof msg, "%s", sc_client_errmsg(k->c));
+    snprintf(reason, sizeof reason, "%s", sc_client_reason(k->c));
+    standing after;
+    if (!standing_of(k, &after))
+        return report_error(k, s, msg, reason, NULL, NULL);
+    long long proven = after.proven - before->proven, rejected = after.rejected - before->rejected;
+    long long up = before->photos > after.photos ? before->photos - after.photos : 0;
+    json_t *got = json_pack("{s:I,s:I,s:I,s:I,s:I}", "ops_proven", (json_int_t)proven,
+                            "ops_rejected", (json_int_t)rejected, "ops_queued",
+                            (json_int_t)after.queued, "photos_uploaded", (json_int_t)up,
+                            "photos_waiting", (json_int_t)after.photos);
+    int rc = report_error(k, s, msg, reason, "sync", got);
+    char refused[64] = "";
+    if (rejected)
+        snprintf(refused, sizeof refused, ", syncd refused %lld", rejected);
+    fprintf(stderr,
+            "spotcheck: before it stopped, this sync got %lld op%s into the log (proven)%s and "
+            "uploaded %lld photo%s; still waiting: %lld op%s and %lld photo%s "
+            "(spotcheck outbox lists them)\n",
+            proven, proven == 1 ? "" : "s", refused, up, up == 1 ? "" : "s", after.queued,
+            after.queued == 1 ? "" : "s", after.photos, after.photos == 1 ? "" : "s");
+    return rc;
+}
+
 static int cmd_sync(cli *k, int argc, char **argv)
 {
     static const optspec spec[] = {{"--quiet", 0}};
@@ -547,14 +868,83 @@ static int cmd_sync(cli *k, int argc, char **argv)
     PARSE(0);
     bool tty = isatty(STDERR_FILENO) && !OPT("--quiet");
     char *json = NULL;
+    meter m = {0};
+    standing before;
+    bool known = standing_of(k, &before);
     net_begin(k);
-    sc_status s = sc_sync(k->c, tty ? progress : NULL, NULL, &json);
+    sc_status s = sc_sync_v2(k->c, tty ? progress : NULL, &m, &json);
     net_end();
     if (tty)
         fputs("\r\033[K", stderr);
     if (s != SC_OK)
-        return fail(k, s, NULL);
+        return known ? sync_failed(k, s, &before) : fail(k, s, NULL);
     return emit(k, json, human_sync);
+}
+
+/* spotcheck outbox: this device's ops queued, proven in the log, rejected; photos to upload. */
+static void human_outbox(const json_t *o)
+{
+    const json_t *lists[] = {json_object_get(o, "queued"), json_object_get(o, "proven"),
+                             json_object_get(o, "rejected")};
+    long long total = (long long)json_integer_value(json_object_get(o, "proven_total"));
+    printf("queued, not yet in the log: %zu\n", json_array_size(lists[0]));
+    for (int l = 0; l < 3; l++) {
+        if (l == 1)
+            printf("proven in the log: %lld%s\n", total,
+                   (long long)json_array_size(lists[1]) < total ? " (the latest, newest first; --all for every one)" : "");
+        if (l == 2)
+            printf("rejected by syncd: %zu\n", json_array_size(lists[2]));
+        size_t i;
+        json_t *e;
+        json_array_foreach((json_t *)(uintptr_t)lists[l], i, e)
+        {
+            printf("  %s  %s on %s %s", json_string_value(json_object_get(e, "op")),
+                   json_string_value(json_object_get(e, "kind")),
+                   json_string_value(json_object_get(e, "type")),
+                   json_string_value(json_object_get(e, "entity")));
+            if (json_is_integer(json_object_get(e, "log_index")))
+                printf("  log %lld", (long long)json_integer_value(json_object_get(e, "log_index")));
+            if (l == 2)
+                printf("  %s: %s", json_string_value(json_object_get(e, "reason")),
+                       json_string_value(json_object_get(e, "message")));
+            putchar('\n');
+        }
+    }
+    const json_t *photos = json_object_get(o, "photos_waiting");
+    printf("photos waiting to upload: %zu\n", json_array_size(photos));
+    size_t i;
+    json_t *e;
+    json_array_foreach((json_t *)(uintptr_t)photos, i, e)
+    {
+        char size[32];
+        human_bytes((uint64_t)json_integer_value(json_object_get(e, "size")), size, sizeof size);
+        printf("  %s  %s\n", json_string_value(json_object_get(e, "sha256")), size);
+    }
+}
+
+static int cmd_outbox(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {{"--all", 0}, {"--last", 1}};
+    parsed p;
+    PARSE(0);
+    size_t last = OUTBOX_PROVEN_SHOWN;
+    if (OPT("--all") && OPT("--last"))
+        return usage_error("%s", "outbox takes --all or --last N, not both");
+    if (OPT("--all"))
+        last = 0;
+    if (OPT("--last")) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(OPT("--last"), &end, 10);
+        if (errno || end == OPT("--last") || *end || v < 1)
+            return usage_error("--last \"%s\" is not a count of 1 or more", OPT("--last"));
+        last = (size_t)v;
+    }
+    char *json = NULL;
+    sc_status s = sc_outbox(k->c, last, &json);
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    return emit(k, json, human_outbox);
 }
 
 /* spotcheck server set-url URL: the same register at another URL. */
@@ -818,8 +1208,11 @@ static void human_assignments(const json_t *o)
 
 static int cmd_list(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {
-        {"--status", 1}, {"--overdue", 0}, {"--target", 1}, {"--assignment", 1}};
+    static const optspec spec[] = {{"--status", 1},
+                                   {"--overdue", 0},
+                                   {"--target", 1},
+                                   {"--assignment", 1},
+                                   {"--include-voided", 0}};
     parsed p;
     PARSE(1);
     int rc;
@@ -827,7 +1220,8 @@ static int cmd_list(cli *k, int argc, char **argv)
         return rc;
     sc_filter f = {OPT("--status"), OPT("--overdue") != NULL, OPT("--target"), OPT("--assignment")};
     char *json = NULL;
-    sc_status s = sc_list(k->c, p.pos[0], &f, &json);
+    sc_status s = sc_list_v2(k->c, p.pos[0], &f, OPT("--include-voided") ? SC_LIST_WITH_VOIDED : 0,
+                             &json);
     if (s != SC_OK)
         return fail(k, s, NULL);
     return emit(k, json,
@@ -848,6 +1242,8 @@ static int cmd_query(cli *k, const char *cmd, int argc, char **argv)
         if ((rc = need(p.pos[0], "ID")))
             return rc;
         s = sc_show(k->c, p.pos[0], &json);
+        if (s == SC_OK)
+            return emit(k, json, human_show);
     } else if (strcmp(cmd, "review") == 0) {
         s = sc_review(k->c, &json);
     } else if (strcmp(cmd, "conflicts") == 0) {
@@ -990,27 +1386,37 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = rest[0];
+    if (cmd[0] == '-')
+        return unknown_option(cmd, NULL, 0);
     static const char *const known[] = {
         "enroll",  "sync",    "status",    "assign",  "check",  "finding",       "photo",
         "rectify", "revisit", "close",     "reopen",  "void",   "note",          "show",
-        "list",    "review",  "conflicts", "resolve", "verify", "verify-bundle", "server"};
+        "list",    "review",  "conflicts", "resolve", "verify", "verify-bundle", "server",
+        "outbox"};
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         ok = ok || strcmp(known[i], cmd) == 0;
     if (!ok)
         return usage_error("unknown command \"%s\"", cmd);
-    const char *db = k.db;
-    if (!db && strcmp(cmd, "verify-bundle") == 0)
-        db = ":memory:";
+    /* A bundle is checked without a replica: none is opened, none is made. */
+    const char *db = strcmp(cmd, "verify-bundle") == 0 ? ":memory:" : k.db;
     if (!db)
         return usage_error("%s", "no replica: give --db FILE (or set SPOTCHECK_DB)");
     if (k.pass_env && !getenv(k.pass_env))
         return usage_error("--passphrase-env: the variable %s is not set", k.pass_env);
 
-    char err[256];
-    sc_status s = sc_client_open(db, NULL, &k.c, err, sizeof err);
-    if (s != SC_OK)
-        return fail(&k, s, err);
+    /* Only enroll makes a replica (and takes it away again if the enrollment fails). */
+    bool enroll = strcmp(cmd, "enroll") == 0;
+    char err[512];
+    sc_status s = sc_client_open_v2(db, NULL, enroll ? SC_OPEN_ENROLL : SC_OPEN_EXISTING, &k.c,
+                                    err, sizeof err);
+    if (s != SC_OK) {
+        int rc = fail(&k, s, err);
+        if (s == SC_ERR_NOT_FOUND)
+            fprintf(stderr, "spotcheck: a new tablet enrolls first: spotcheck --db %s enroll "
+                            "--server URL --code CODE\n", db);
+        return rc;
+    }
     if (k.net_set && (s = sc_client_set_net(k.c, &k.net)) != SC_OK) {
         int rc = fail(&k, s, NULL);
         sc_client_close(k.c);
@@ -1051,6 +1457,8 @@ int main(int argc, char **argv)
         rc = cmd_list(&k, n, args);
     else if (strcmp(cmd, "server") == 0)
         rc = cmd_server(&k, n, args);
+    else if (strcmp(cmd, "outbox") == 0)
+        rc = cmd_outbox(&k, n, args);
     else
         rc = cmd_query(&k, cmd, n, args);
     sc_client_close(k.c);

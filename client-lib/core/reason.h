@@ -39,7 +39,8 @@
     X(QUOTA, 23, "quota")                                                                          \
     X(RATE_LIMITED, 24, "rate_limited")                                                            \
     X(OVERLOADED, 25, "overloaded")                                                                \
-    X(REQUEST_TIME, 26, "request_time")
+    X(REQUEST_TIME, 26, "request_time")                                                            \
+    X(NONCE_USED, 28, "nonce_used")
 
 enum {
 #define SC_REASON_ENUM_(name, number, text) SC_REASON_##name = number,

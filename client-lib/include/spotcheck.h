@@ -161,12 +161,49 @@ typedef struct sc_client_options {
 } sc_client_options;
 
 /*
- * Open (creating if needed) the replica at `path` and its photo store
- * `path`.blobs/.  `opt` may be NULL; it is copied.  On success *out is the
- * handle; on failure *out is NULL and, when err/cap are given, a message is
- * written into err (cap bytes, NUL-terminated), since there is no handle to
- * ask.  Errors: SC_ERR_INVALID_ARG, SC_ERR_STORAGE (cannot open or not a
- * replica of this version), SC_ERR_IO (photo store), SC_ERR_NOMEM.
+ * What sc_client_open_v2 may do with a path that holds no replica.  A
+ * mistyped path must not turn into an empty replica that answers "nothing
+ * here": only enrollment makes a replica, and everything else opens one
+ * that exists.
+ */
+typedef enum sc_open_mode {
+    /* A replica that exists; nothing is created or changed otherwise.  A
+     * path that names nothing is SC_ERR_NOT_FOUND ("no replica at PATH"); a
+     * file that is not a replica (not SQLite, another program's database,
+     * an empty file) is SC_ERR_STORAGE and left as it was. */
+    SC_OPEN_EXISTING = 1,
+    /* For enrollment: a replica that exists, or a new one made at path with
+     * its photo store.  A replica this handle made that holds no identity
+     * when the handle is closed (sc_enroll failed, or was never called) is
+     * removed by sc_client_close: the file, its -wal and -shm, and the photo
+     * store directories the handle made, when empty.  So a failed enrollment
+     * leaves nothing behind, and a replica that existed before is never
+     * removed.  An existing file must be a replica (or empty, which is
+     * then made one and kept). */
+    SC_OPEN_ENROLL = 2,
+    /* Make the replica when missing and keep it, enrolled or not: what
+     * sc_client_open does, for tools and tests that set a replica up by
+     * other means. */
+    SC_OPEN_CREATE = 3
+} sc_open_mode;
+
+/*
+ * Open the replica at `path` and its photo store `path`.blobs/, as `mode`
+ * allows (":memory:" is always a new, empty replica).  `opt` may be NULL;
+ * it is copied.  On success *out is the handle; on failure *out is NULL
+ * and, when err/cap are given, a message is written into err (cap bytes,
+ * NUL-terminated), since there is no handle to ask.  Errors:
+ * SC_ERR_INVALID_ARG (also an unknown mode), SC_ERR_NOT_FOUND (no replica
+ * at path, SC_OPEN_EXISTING), SC_ERR_STORAGE (cannot open, or not a replica
+ * of this version), SC_ERR_IO (photo store), SC_ERR_NOMEM.
+ */
+sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_open_mode mode,
+                            sc_client **out, char *err, size_t cap);
+
+/*
+ * sc_client_open_v2 with SC_OPEN_CREATE: a missing replica is made and
+ * kept.  Apps open with SC_OPEN_EXISTING, and with SC_OPEN_ENROLL to
+ * enroll, so that a wrong path is an error and not a new empty replica.
  */
 sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_client **out,
                          char *err, size_t cap);
@@ -224,7 +261,8 @@ sc_status sc_client_unlock(sc_client *c, const char *pass, size_t pass_len);
 /*
  * Identity, outbox and checkpoint as JSON:
  *   {"enrolled":bool,"device_id","device_key","user","login","name","role",
- *    "org","server","origin","key_encrypted":bool,"outbox":n,"ops":n,
+ *    "org","server","origin","key_encrypted":bool,"outbox":n,"proven":n
+ *    (this device's ops in the log),"ops":n,"rejected":n,
  *    "entities":n,"photos_pending_upload":n,"replica_hash":hex64,
  *    "checkpoint":{"size":n,"root":hex64,"time_ms":n}|null}
  * replica_hash is SHA-256 over (entity id || state hash) of every entity
@@ -349,7 +387,11 @@ sc_status sc_rectify(sc_client *c, const char *finding, const char *note, const 
 sc_status sc_revisit(sc_client *c, const char *finding, const char *result, const char *note,
                      int look_back, const char *const *photos, size_t n_photos);
 
-/* Close (销号) a verified finding.  note may be NULL. */
+/*
+ * Close (销号) a verified finding.  note may be NULL.  A finding that is
+ * closed already is SC_ERR_INVALID_TRANSITION saying so ("finding … is
+ * already closed (销号) by LOGIN: nothing changed"), and nothing is made.
+ */
 sc_status sc_close(sc_client *c, const char *finding, const char *note);
 
 /* Reopen a verified or closed finding. */
@@ -370,7 +412,8 @@ sc_status sc_note_add(sc_client *c, const char *entity, const char *text);
  * its past.  field: a field name as in sc_finding_set, "status" (keeps the
  * safe lifecycle outcome: acknowledges the overruled transition) or
  * "item" (then item names the checklist item and value is "met",
- * "not_met:3", ... the result to keep).
+ * "not_met:3", ... the result to keep).  A voided entity has nothing to
+ * resolve (its void closed its conflicts): SC_ERR_INVALID_TRANSITION.
  */
 sc_status sc_resolve(sc_client *c, const char *entity, const char *field, const char *value,
                      const char *item);
@@ -394,18 +437,48 @@ typedef struct sc_filter {
  * what: "checks", "findings", "assignments".  *json = {"items":[...]}, each
  * item: checks {id,status,target,target_name,kind,disclosure,template,
  * assignment,score,max,passed,complete,vetoed,veto_item,findings,photos,
- * conflicts,voided}; findings {id,status,overdue,reopen_count,
+ * conflicts,voided,void_reason}; findings {id,status,overdue,reopen_count,
  * evidence_pending,deadline,grade,category,description,target,check,
- * responsible,conflicts,voided}; assignments {id,target,kind,disclosure,
- * due,template,inspectors,note,overdue}.  Voided entities are left out.
- * f may be NULL.
+ * responsible,conflicts,voided,void_reason}; assignments {id,target,kind,
+ * disclosure,due,template,inspectors,note,overdue,voided,void_reason}.
+ * Voided entities are left out.  f may be NULL.  `conflicts` counts open
+ * conflicts (none on a voided entity: a void closes them).
  */
 sc_status sc_list(sc_client *c, const char *what, const sc_filter *f, char **json);
 
+/* sc_list_v2's flags. */
+#define SC_LIST_WITH_VOIDED 1u /* voided entities too, marked "voided":true with their void_reason */
+
 /*
- * One entity: {"id","type","status",...its fields...,"history":[{op,kind,
- * author,hlc,time_ms,log_index|null,local,state,reason,message,valid}],
- * "conflicts":[{"field","item","values":[...],"ops":[...]}]}.
+ * sc_list with flags (0: as sc_list).  A voided entity still matches the
+ * filter by what it was (its status, target, assignment); it is never
+ * overdue.  SC_ERR_INVALID_ARG for an unknown flag.
+ */
+sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
+                     char **json);
+
+/*
+ * One entity: {"id","type","status",...its fields...,"voided","void_reason",
+ * "photos":[{sha256,size,mime,captured_ms,caption,op,present,voided}] (a photo
+ * voided on its own is out of the state; its history entry says so),
+ * "notes":[{op,author,author_login,
+ * author_device,text,hlc}],
+ * "history":[{op,kind,author,author_login,author_device,hlc,time_ms,
+ * device_time_ms,log_index|null,local,state,valid,validity,why,
+ * reason,message (rejected ops)}],
+ * "conflicts":[{"field","item","values":[...],"ops":[...]}],
+ * "conflicts_closed_by_void":[...],
+ * "people":{device key hex:{"server","login","name","device","user",
+ * "device_id"}}}.
+ * validity says why an op does not count: "valid"; "rejected" (syncd
+ * refused it: reason, message); "invalid" (not valid in its causal past:
+ * why is the fold's reason); "voided" (a void record took it back: why is
+ * that void's reason).  Device keys (author, created_by, closed_by, ...)
+ * stay hex; people names those the replica's server-signed facts know
+ * (DeviceEnroll and the user's state): login, name, device label.
+ * Conflict values are as the field shows them (an org unit by its code).
+ * A voided entity has no open conflicts: those it had are listed in
+ * conflicts_closed_by_void (docs/data-model.md §3).
  * SC_ERR_NOT_FOUND for an unknown id.
  */
 sc_status sc_show(sc_client *c, const char *id, char **json);
@@ -413,21 +486,43 @@ sc_status sc_show(sc_client *c, const char *id, char **json);
 /*
  * The supervisor's review queue: {"awaiting_closure":[findings verified],
  * "awaiting_revisit":[findings submitted],"overdue":[findings overdue],
- * "conflicts":[entities with conflicts]} (finding items as in sc_list).
+ * "conflicts":[entities with open conflicts]} (finding items as in
+ * sc_list; voided entities are in none of them).
  */
 sc_status sc_review(sc_client *c, char **json);
 
-/* Every entity with conflicts: {"items":[{"id","type","conflicts":[...]}]}. */
+/* Every entity with open conflicts (not voided): {"items":[{"id","type","conflicts":[...]}]}. */
 sc_status sc_conflicts(sc_client *c, char **json);
+
+/*
+ * What became of this device's own ops, from the outbox and the results
+ * syncd answered: what got into the log and what still waits, also after a
+ * sync that failed half way (each round it applied stays applied).
+ *   {"queued":[{op,entity,type,kind,time_ms}] (the outbox, in the order it
+ *     goes),
+ *    "proven":[{op,entity,type,kind,time_ms,log_index}] (in syncd's log,
+ *     proven by the receipt kept with them; newest first, at most
+ *     proven_max, 0: all),
+ *    "proven_total":n,
+ *    "rejected":[{op,entity,type,kind,time_ms,reason,message}],
+ *    "photos_waiting":[{sha256,size}] (photos still to upload)}
+ * A replica that predates receipts lists the ops it had logged then as
+ * proven too (sc_verify_replica says which have no receipt).
+ */
+sc_status sc_outbox(sc_client *c, size_t proven_max, char **json);
 
 /* ---------------------------------------------------------------------
  * Sync
  * ------------------------------------------------------------------- */
 
 /*
- * Progress: phase is "push", "pull", "upload" or "download"; done and total
- * count ops or bytes (total 0 when unknown).  Called from inside sc_sync on
- * the calling thread; it must not call back into the handle.
+ * Progress: phase is "push" (ops sent, of the outbox), "pull" (ops
+ * received; total 0: unknown), "upload" (bytes of the photo going up, of
+ * its size), "download" (photos fetched, of all this sync fetches) or
+ * "download_bytes" (their bytes, of the sizes their ops name; a photo that
+ * brings more raises the total).  The two download phases come in pairs,
+ * from 0 of the totals on.  Called from inside sc_sync on the calling
+ * thread; it must not call back into the handle.
  */
 typedef void (*sc_progress_fn)(void *ctx, const char *phase, uint64_t done, uint64_t total);
 
@@ -485,7 +580,7 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
  * events as sc_sync's, and while a request is on the wire the callback is
  * also called at least once a second (with the phase and counts of the last
  * event; during "upload" done also counts the bytes of the chunk sent so
- * far).  A nonzero return stops the sync as sc_client_interrupt does: it
+ * far, during "download_bytes" the bytes of the photo received so far).  A nonzero return stops the sync as sc_client_interrupt does: it
  * returns SC_ERR_CANCELLED, and the replica is left exactly as by a failed
  * sync (the round on the wire applies nothing; rounds applied before stay;
  * a photo upload resumes from the server's offset next time).  progress may

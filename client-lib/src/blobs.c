@@ -23,9 +23,16 @@
 
 #define COPY_CHUNK (64 * 1024)
 
-static sc_status mkdir_p1(sc_client *c, const char *dir)
+static sc_status mkdir_p1(sc_client *c, const char *dir, bool *made)
 {
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+    if (made)
+        *made = false;
+    if (mkdir(dir, 0700) == 0) {
+        if (made)
+            *made = true;
+        return SC_OK;
+    }
+    if (errno != EEXIST)
         return cl_fail(c, SC_ERR_IO, 0, "cannot create photo store directory %s: %s", dir,
                        strerror(errno));
     return SC_OK;
@@ -34,11 +41,22 @@ static sc_status mkdir_p1(sc_client *c, const char *dir)
 sc_status bl_init(sc_client *c)
 {
     char tmp[4096];
-    sc_status s = mkdir_p1(c, c->blob_dir);
+    sc_status s = mkdir_p1(c, c->blob_dir, &c->blobs_made);
     if (s != SC_OK)
         return s;
     snprintf(tmp, sizeof tmp, "%s/tmp", c->blob_dir);
-    return mkdir_p1(c, tmp);
+    return mkdir_p1(c, tmp, &c->blobs_tmp_made);
+}
+
+void bl_remove_made(sc_client *c)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s/tmp", c->blob_dir);
+    /* rmdir removes nothing but an empty directory: a photo is never lost here. */
+    if (c->blobs_tmp_made)
+        rmdir(tmp);
+    if (c->blobs_made)
+        rmdir(c->blob_dir);
 }
 
 void bl_path(const sc_client *c, const uint8_t sha[SC_HASH_LEN], char *out, size_t cap)
@@ -94,7 +112,7 @@ sc_status bl_install(sc_client *c, const char *tmp, const uint8_t sha[SC_HASH_LE
     char dir[4096], path[4096], hex[SC_HASH_HEX];
     cl_hex(sha, SC_HASH_LEN, hex, sizeof hex);
     snprintf(dir, sizeof dir, "%s/%.2s", c->blob_dir, hex);
-    sc_status s = mkdir_p1(c, dir);
+    sc_status s = mkdir_p1(c, dir, NULL);
     if (s != SC_OK)
         return s;
     bl_path(c, sha, path, sizeof path);

@@ -127,8 +127,8 @@ static char *str_join(const sc_env *env, const char *a, const char *b)
     return s;
 }
 
-sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_client **out,
-                         char *err, size_t cap)
+sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_open_mode mode,
+                            sc_client **out, char *err, size_t cap)
 {
     sc_status s = SC_OK;
     sc_client *c = NULL;
@@ -139,6 +139,11 @@ sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_clie
     if (!path || !*path || !out) {
         if (err && cap)
             snprintf(err, cap, "sc_client_open: no replica path");
+        return SC_ERR_INVALID_ARG;
+    }
+    if (mode != SC_OPEN_EXISTING && mode != SC_OPEN_ENROLL && mode != SC_OPEN_CREATE) {
+        if (err && cap)
+            snprintf(err, cap, "sc_client_open: unknown open mode %d", (int)mode);
         return SC_ERR_INVALID_ARG;
     }
     if (opt && !((opt->alloc && opt->realloc && opt->free) ||
@@ -192,9 +197,17 @@ sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_clie
         s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
         goto fail;
     }
-    if ((s = tp_open_default(c)) != SC_OK || (s = st_open(c, path)) != SC_OK ||
-        (s = rp_identity_load(c)) != SC_OK ||
-        (strcmp(path, ":memory:") != 0 && (s = bl_init(c)) != SC_OK))
+    bool made = false;
+    s = tp_open_default(c);
+    if (s == SC_OK)
+        s = st_open(c, path, mode, &made);
+    /* Only a replica made for an enrollment is ever removed again. */
+    c->made = made && mode == SC_OPEN_ENROLL;
+    if (s == SC_OK)
+        s = rp_identity_load(c);
+    if (s == SC_OK && strcmp(path, ":memory:") != 0)
+        s = bl_init(c);
+    if (s != SC_OK)
         goto fail;
     sc_err_clear(&c->err);
     *out = c;
@@ -206,12 +219,24 @@ fail:
     return s;
 }
 
+sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_client **out,
+                         char *err, size_t cap)
+{
+    return sc_client_open_v2(path, opt, SC_OPEN_CREATE, out, err, cap);
+}
+
 void sc_client_close(sc_client *c)
 {
     if (!c)
         return;
+    /* A replica made for an enrollment that did not happen goes again (SC_OPEN_ENROLL). */
+    bool remove = c->made && !c->enroll_stored;
     tp_close(c);
     st_close(c);
+    if (remove) {
+        st_remove_files(c->path);
+        bl_remove_made(c);
+    }
     sv_trust_dispose(c, &c->net);
     sv_trust_dispose(c, &c->trust);
     sc_keypair_free(c->key);
@@ -383,6 +408,7 @@ static sc_status enroll_store(sc_client *c, const char *base, const sc_keypair *
         (s = st_meta_put(c, "keyfile", keyfile, kf_len)) != SC_OK ||
         (s = sv_trust_save(c)) != SC_OK || (s = st_commit(c)) != SC_OK)
         st_rollback(c);
+    c->enroll_stored = c->enroll_stored || s == SC_OK;
     return s;
 }
 
@@ -477,9 +503,10 @@ sc_status sc_client_status(sc_client *c, char **json)
         return SC_ERR_INVALID_ARG;
     *json = NULL;
     sc_err_clear(&c->err);
-    int64_t outbox = 0, ops = 0, entities = 0, uploads = 0, rejected = 0;
+    int64_t outbox = 0, ops = 0, entities = 0, uploads = 0, rejected = 0, proven = 0;
     sc_status s;
     if ((s = st_count(c, "outbox", &outbox)) != SC_OK || (s = st_count(c, "ops", &ops)) != SC_OK ||
+        (s = st_count(c, "proven", &proven)) != SC_OK ||
         (s = st_count(c, "entities", &entities)) != SC_OK ||
         (s = st_count(c, "uploads", &uploads)) != SC_OK ||
         (s = st_count(c, "rejected", &rejected)) != SC_OK)
@@ -511,6 +538,7 @@ sc_status sc_client_status(sc_client *c, char **json)
                             json_boolean(sc_keyfile_is_encrypted(c->id.keyfile, c->id.keyfile_len)));
     }
     json_object_set_new(o, "outbox", json_integer(outbox));
+    json_object_set_new(o, "proven", json_integer(proven));
     json_object_set_new(o, "ops", json_integer(ops));
     json_object_set_new(o, "rejected", json_integer(rejected));
     json_object_set_new(o, "entities", json_integer(entities));

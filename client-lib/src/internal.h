@@ -136,7 +136,9 @@ typedef struct cl_progress {
     bool on_wire;      /* call fn while requests run too (sc_sync_v2) */
     const char *phase; /* the last event's phase, done and total */
     uint64_t done, total;
-    bool bytes; /* an upload chunk is on the wire: done + bytes sent so far */
+    /* On the wire, done also counts the bytes of this request: those sent
+     * (an upload chunk) or received (a photo coming down). */
+    enum { CL_WIRE_NONE, CL_WIRE_SENT, CL_WIRE_RECEIVED } bytes;
 } cl_progress;
 
 struct sc_client {
@@ -149,6 +151,10 @@ struct sc_client {
     void *stmts;                /* store.c's prepared-statement cache; owned, may be NULL */
     char *path;                 /* replica file; owned */
     char *blob_dir;             /* path.blobs; owned */
+    /* SC_OPEN_ENROLL made the replica (and blobs_made, blobs_tmp_made the photo
+     * store's directories): closed before an enrollment was stored in it
+     * (enroll_stored), it is removed again by sc_client_close. */
+    bool made, blobs_made, blobs_tmp_made, enroll_stored;
     sc_err err;                 /* the last failure */
     sc_keypair *key;            /* the device key once loaded; owned */
     sc_ident id;
@@ -191,7 +197,14 @@ typedef struct st_opinfo {
     char message[SC_ERR_MSG_MAX];
 } st_opinfo;
 
-sc_status st_open(sc_client *c, const char *path);
+/*
+ * Open the replica file as mode (sc_open_mode) allows; *made: this call
+ * created the file.  A file that must already be a replica is checked
+ * before anything is written to it.
+ */
+sc_status st_open(sc_client *c, const char *path, int mode, bool *made);
+/* Remove a closed replica's files: path and its -wal, -shm and -journal. */
+void st_remove_files(const char *path);
 void st_close(sc_client *c);
 sc_status st_begin(sc_client *c);
 sc_status st_commit(sc_client *c);
@@ -222,6 +235,13 @@ sc_status st_op_set(sc_client *c, const uint8_t id[SC_HASH_LEN], int state, bool
 /* Visit op infos of an entity in fold-independent store order. */
 typedef sc_status (*st_op_fn)(sc_client *c, void *ctx, const st_opinfo *info);
 sc_status st_ops_each(sc_client *c, const uint8_t *entity, st_op_fn fn, void *ctx);
+/*
+ * Visit this device's ops in `state` (ST_PENDING: the outbox; ST_ACCEPTED:
+ * logged; ST_REJECTED), oldest or newest first, at most max of them (-1:
+ * all).
+ */
+sc_status st_own_ops_each(sc_client *c, int state, bool newest_first, int64_t max, st_op_fn fn,
+                          void *ctx);
 /* Visit the outbox (pending local ops) in causal (insertion) order, with their bytes. */
 typedef sc_status (*st_outbox_fn)(sc_client *c, void *ctx, const uint8_t id[SC_HASH_LEN],
                                   const uint8_t *signed_op, size_t len, bool *stop);
@@ -237,6 +257,8 @@ sc_status st_state_put(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, con
                        uint32_t version, const uint8_t *enc, size_t len,
                        const uint8_t hash[SC_HASH_LEN], bool conflicted);
 sc_status st_state_get(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__EntityState **out);
+/* Forget an entity's state (every op of it was rejected: it never was). */
+sc_status st_state_drop(sc_client *c, const uint8_t id[SC_ID_LEN]);
 sc_status st_state_hash(sc_client *c, const uint8_t id[SC_ID_LEN], uint8_t out[SC_HASH_LEN]);
 /* The entity of `etype` whose code is `code` (the highest version); SC_ERR_NOT_FOUND. */
 sc_status st_find_code(sc_client *c, int etype, const char *code, uint8_t out[SC_ID_LEN]);
@@ -252,6 +274,8 @@ sc_status st_blob_put(sc_client *c, const uint8_t sha[SC_HASH_LEN], uint64_t siz
                       int state);
 /* Only raises BL_MISSING to BL_DONE/BL_UPLOAD rows etc. by explicit state. */
 sc_status st_blob_set(sc_client *c, const uint8_t sha[SC_HASH_LEN], int state);
+/* A photo's size as the ops that name it say (0 when unknown or not indexed). */
+sc_status st_blob_size(sc_client *c, const uint8_t sha[SC_HASH_LEN], uint64_t *size);
 typedef sc_status (*st_blob_fn)(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_LEN],
                                 uint64_t size);
 sc_status st_blobs_each(sc_client *c, int state, st_blob_fn fn, void *ctx);
@@ -325,9 +349,16 @@ sc_status st_logged_own_each(sc_client *c, st_id_hash_fn fn, void *ctx);
  */
 sc_status rp_fold(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *extra,
                   Scpb__EntityState **state, const char **extra_why);
+/* The fold's reason (static text) why a stored op of the entity is invalid; NULL when valid. */
+sc_status rp_fold_why(sc_client *c, const uint8_t entity[SC_ID_LEN], const uint8_t op[SC_HASH_LEN],
+                      const char **why);
 /* Encode, hash and store a state. */
 sc_status rp_store_state(sc_client *c, const Scpb__EntityState *st);
-/* Refold from stored ops and store; an entity whose deps are not all here yet keeps its state. */
+/*
+ * Refold from stored ops and store; an entity whose deps are not all here
+ * yet keeps its state, and one whose every op was rejected (its creation
+ * among them) has none: it never was, in the log or here.
+ */
 sc_status rp_refold(sc_client *c, const uint8_t entity[SC_ID_LEN]);
 /* The state of an entity; SC_ERR_NOT_FOUND with a message naming `what`. */
 sc_status rp_get(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const char *what,
@@ -338,6 +369,22 @@ sc_status rp_get(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const cha
  */
 sc_status rp_resolve(sc_client *c, const char *text, int etype, const char *what,
                      uint8_t out[SC_ID_LEN]);
+/* Who a device key speaks for (rp_person_of). */
+typedef struct rp_person {
+    bool known;                   /* false: no enrollment in the replica names the key */
+    bool server;                  /* the server's own key: the register */
+    char login[SC_CODE_MAX + 1];  /* "" when the user's state is not here */
+    char name[SC_NAME_MAX + 1];
+    char device[SC_NAME_MAX + 1]; /* the device's label, "" when none */
+    uint8_t user[SC_ID_LEN];
+    uint8_t device_id[SC_ID_LEN];
+} rp_person;
+/*
+ * Who the device key speaks for, from server-signed facts in the replica
+ * (DeviceEnroll and the user's state), or the replica's own identity.  An
+ * unknown key is out->known false and SC_OK; errors are storage failures.
+ */
+sc_status rp_person_of(sc_client *c, const uint8_t key[SC_KEY_LEN], rp_person *out);
 /* Merge a received HLC into the replica clock (persisted by rp_hlc_save). */
 void rp_hlc_observe(sc_client *c, uint64_t hlc);
 sc_hlc rp_hlc_tick(sc_client *c);
@@ -387,8 +434,10 @@ sc_status bl_tmp_create(sc_client *c, char *out, size_t cap, FILE **f);
  */
 sc_status bl_install(sc_client *c, const char *tmp, const uint8_t sha[SC_HASH_LEN]);
 bool bl_present(void *c, const uint8_t sha[SC_HASH_LEN]);
-/* Make the store directories. */
+/* Make the store directories (c->blobs_made, blobs_tmp_made: which of them were made now). */
 sc_status bl_init(sc_client *c);
+/* Remove the store directories bl_init made, when they are empty (a replica that is removed). */
+void bl_remove_made(sc_client *c);
 
 /* ---- request.c ---- */
 

@@ -70,14 +70,25 @@ static json_t *jref(sc_client *c, const ProtobufCBinaryData *b, protobuf_c_boole
     return out ? out : jhex(b->data, b->len);
 }
 
-static json_t *jconflicts(const Scpb__EntityState *st)
+/* A conflict's value as the field itself shows it: an org unit by its code. */
+static json_t *conflict_value(sc_client *c, int field, const char *v)
+{
+    uint8_t id[SC_ID_LEN];
+    if (field == SCPB__FIELD__FIELD_RESPONSIBLE && cl_parse_id(v, id)) {
+        ProtobufCBinaryData b = {SC_ID_LEN, id};
+        return jref(c, &b, true);
+    }
+    return json_string(v ? v : "");
+}
+
+static json_t *jconflicts(sc_client *c, const Scpb__EntityState *st)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < st->n_conflicts; i++) {
         const Scpb__Conflict *k = st->conflicts[i];
         json_t *vals = json_array(), *ops = json_array();
         for (size_t v = 0; v < k->n_values; v++)
-            json_array_append_new(vals, json_string(k->values[v] ? k->values[v] : ""));
+            json_array_append_new(vals, conflict_value(c, k->field, k->values[v]));
         for (size_t v = 0; v < k->n_ops; v++)
             json_array_append_new(ops, jhex(k->ops[v].data, k->ops[v].len));
         json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o}", "field",
@@ -85,6 +96,15 @@ static json_t *jconflicts(const Scpb__EntityState *st)
                                            jstr(k->item_code), "values", vals, "ops", ops));
     }
     return a;
+}
+
+/*
+ * Conflicts still open: none on a voided entity, whose conflicts were
+ * closed with the void (docs/data-model.md §3) and no inbox lists.
+ */
+static int open_conflicts(const Scpb__EntityState *st)
+{
+    return st->voided ? 0 : (int)st->n_conflicts;
 }
 
 static sc_status dump(sc_client *c, json_t *o, char **json)
@@ -102,7 +122,7 @@ static json_t *finding_item(sc_client *c, const Scpb__EntityState *st)
     if (!f)
         return NULL;
     return json_pack(
-        "{s:o,s:o,s:b,s:i,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:i,s:b}", "id",
+        "{s:o,s:o,s:b,s:i,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:i,s:b,s:o}", "id",
         jhex(st->id.data, st->id.len), "status", jname(&sc_names_finding_status, f->status),
         "overdue", sc_finding_overdue(st, today(c)), "reopen_count", (int)f->reopen_count,
         "evidence_pending", sc_evidence_pending(st, bl_present, c), "deadline",
@@ -111,8 +131,8 @@ static json_t *finding_item(sc_client *c, const Scpb__EntityState *st)
         jstr(f->location), "target", jref(c, &f->target, f->has_target), "check",
         jbin(&f->inspection, f->has_inspection), "responsible",
         jref(c, &f->responsible, f->has_responsible), "item", jstr(f->item_code),
-        "fixed_on_spot", (int)f->fixed_on_spot, "conflicts", (int)st->n_conflicts, "voided",
-        (int)st->voided);
+        "fixed_on_spot", (int)f->fixed_on_spot, "conflicts", open_conflicts(st), "voided",
+        (int)st->voided, "void_reason", jstr(st->void_reason));
 }
 
 typedef struct scored {
@@ -140,14 +160,15 @@ static json_t *check_item(sc_client *c, const Scpb__EntityState *st)
         return NULL;
     scored sc = score_of(c, in);
     json_t *o = json_pack(
-        "{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:i,s:i,s:b}", "id", jhex(st->id.data, st->id.len),
+        "{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:i,s:i,s:b,s:o}", "id", jhex(st->id.data, st->id.len),
         "status", jname(&sc_names_inspection_status, in->status), "target",
         jref(c, &in->target, in->has_target), "kind", jname(&sc_names_kind, in->kind),
         "disclosure", jname(&sc_names_disclosure, in->disclosure), "template",
         jref(c, &in->template_, in->has_template_), "assignment",
         jbin(&in->assignment, in->has_assignment), "opened_by",
         jbin(&in->opened_by, in->has_opened_by), "results", (int)in->n_results, "photos",
-        (int)st->n_photos, "conflicts", (int)st->n_conflicts, "voided", (int)st->voided);
+        (int)st->n_photos, "conflicts", open_conflicts(st), "voided", (int)st->voided,
+        "void_reason", jstr(st->void_reason));
     if (!o)
         return NULL;
     if (sc.has) {
@@ -176,13 +197,14 @@ static json_t *assignment_item(sc_client *c, const Scpb__EntityState *st, bool d
     for (size_t i = 0; i < a->n_inspectors; i++)
         json_array_append_new(insp, jhex(a->inspectors[i].data, a->inspectors[i].len));
     bool overdue = !done && !st->voided && a->has_due_day && today(c) > a->due_day;
-    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b}", "id",
+    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:b,s:o}", "id",
                      jhex(st->id.data, st->id.len), "target", jref(c, &a->target, a->has_target),
                      "kind", jname(&sc_names_kind, a->kind), "disclosure",
                      jname(&sc_names_disclosure, a->disclosure), "due",
                      jday(a->due_day, a->has_due_day), "template",
                      jref(c, &a->template_, a->has_template_), "inspectors", insp, "note",
-                     jstr(a->note), "done", (int)done, "overdue", (int)overdue);
+                     jstr(a->note), "done", (int)done, "overdue", (int)overdue, "voided",
+                     (int)st->voided, "void_reason", jstr(st->void_reason));
 }
 
 /* ---- lists ---- */
@@ -190,6 +212,7 @@ static json_t *assignment_item(sc_client *c, const Scpb__EntityState *st, bool d
 typedef struct lister {
     json_t *items;
     const sc_filter *f;
+    bool with_voided;            /* SC_LIST_WITH_VOIDED */
     bool has_target, has_asg;
     uint8_t target[SC_ID_LEN], asg[SC_ID_LEN];
     int status;                  /* -1: any */
@@ -210,7 +233,8 @@ static sc_status list_findings(sc_client *c, void *ctx, const uint8_t id[SC_ID_L
     if (s != SC_OK)
         return s;
     const Scpb__FindingState *f = rp_finding(st);
-    bool keep = f && !st->voided && (l->status < 0 || (int)f->status == l->status) &&
+    bool keep = f && (l->with_voided || !st->voided) &&
+                (l->status < 0 || (int)f->status == l->status) &&
                 (!l->f || !l->f->overdue || sc_finding_overdue(st, today(c))) &&
                 (!l->has_target || same_id(&f->target, f->has_target, l->target));
     if (keep && l->has_asg) {
@@ -235,7 +259,8 @@ static sc_status list_checks(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN
     if (s != SC_OK)
         return s;
     const Scpb__InspectionState *in = rp_inspection(st);
-    bool keep = in && !st->voided && (l->status < 0 || (int)in->status == l->status) &&
+    bool keep = in && (l->with_voided || !st->voided) &&
+                (l->status < 0 || (int)in->status == l->status) &&
                 (!l->has_target || same_id(&in->target, in->has_target, l->target)) &&
                 (!l->has_asg || same_id(&in->assignment, in->has_assignment, l->asg));
     if (keep) {
@@ -283,7 +308,8 @@ static sc_status list_assignments(sc_client *c, void *ctx, const uint8_t id[SC_I
     bool done = false;
     for (size_t i = 0; i < l->ndone && !done; i++)
         done = memcmp(l->done[i], id, SC_ID_LEN) == 0;
-    if (a && !st->voided && (!l->has_target || same_id(&a->target, a->has_target, l->target))) {
+    if (a && (l->with_voided || !st->voided) &&
+        (!l->has_target || same_id(&a->target, a->has_target, l->target))) {
         json_t *item = assignment_item(c, st, done);
         bool keep = item != NULL;
         if (keep && l->f && l->f->overdue)
@@ -301,15 +327,25 @@ static sc_status list_assignments(sc_client *c, void *ctx, const uint8_t id[SC_I
 
 sc_status sc_list(sc_client *c, const char *what, const sc_filter *f, char **json)
 {
+    return sc_list_v2(c, what, f, 0, json);
+}
+
+sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
+                     char **json)
+{
     if (json)
         *json = NULL;
     if (!c || !what || !json)
         return c ? cl_fail(c, SC_ERR_INVALID_ARG, 0, "sc_list: what and json are required")
                  : SC_ERR_INVALID_ARG;
     sc_err_clear(&c->err);
+    if (flags & ~SC_LIST_WITH_VOIDED)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "sc_list_v2: unknown flags 0x%x",
+                       flags & ~SC_LIST_WITH_VOIDED);
     lister l;
     memset(&l, 0, sizeof l);
     l.f = f;
+    l.with_voided = flags & SC_LIST_WITH_VOIDED;
     l.status = -1;
     sc_status s = SC_OK;
     const sc_names *status_names = NULL;
@@ -377,17 +413,90 @@ static const char *op_state_name(int st)
     return st == ST_ACCEPTED ? "accepted" : st == ST_REJECTED ? "rejected" : "pending";
 }
 
-typedef struct hist {
-    json_t *a;
-    const Scpb__EntityState *st;
-} hist;
-
 static bool listed(const ProtobufCBinaryData *v, size_t n, const uint8_t id[SC_HASH_LEN])
 {
     for (size_t i = 0; i < n; i++)
         if (v[i].len == SC_HASH_LEN && memcmp(v[i].data, id, SC_HASH_LEN) == 0)
             return true;
     return false;
+}
+
+/*
+ * The people a show names, by device key (hex): login, name and device
+ * label, from the replica's server-signed facts (rp_person_of).  Keys the
+ * replica cannot name are left out; their hex is all there is.
+ */
+static sc_status name_key(sc_client *c, json_t *people, const ProtobufCBinaryData *key, bool has)
+{
+    if (!has || key->len != SC_KEY_LEN)
+        return SC_OK;
+    char hex[SC_HASH_HEX];
+    cl_hex(key->data, key->len, hex, sizeof hex);
+    if (json_object_get(people, hex))
+        return SC_OK;
+    rp_person p;
+    sc_status s = rp_person_of(c, key->data, &p);
+    if (s != SC_OK || !p.known)
+        return s;
+    json_t *o = p.server ? json_pack("{s:b,s:n,s:s,s:n}", "server", 1, "login", "name",
+                                     "syncd (the register)", "device")
+                         : json_pack("{s:b,s:o,s:o,s:o,s:o,s:o}", "server", 0, "login",
+                                     p.login[0] ? json_string(p.login) : json_null(), "name",
+                                     p.name[0] ? json_string(p.name) : json_null(), "device",
+                                     p.device[0] ? json_string(p.device) : json_null(), "user",
+                                     jhex(p.user, SC_ID_LEN), "device_id",
+                                     jhex(p.device_id, SC_ID_LEN));
+    if (!o || json_object_set_new(people, hex, o) != 0)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    return SC_OK;
+}
+
+/* Login and device label of a named key into entry as prefix_login, prefix_device (null: unknown). */
+static void add_person(json_t *entry, json_t *people, const char *prefix, const json_t *hexkey)
+{
+    json_t *p = json_is_string(hexkey) ? json_object_get(people, json_string_value(hexkey)) : NULL;
+    char k[32];
+    snprintf(k, sizeof k, "%s_login", prefix);
+    json_object_set_new(entry, k, json_copy(p ? json_object_get(p, "login") : json_null()));
+    snprintf(k, sizeof k, "%s_device", prefix);
+    json_object_set_new(entry, k, json_copy(p ? json_object_get(p, "device") : json_null()));
+}
+
+typedef struct hist {
+    json_t *a;
+    json_t *people;
+    json_t *void_reasons; /* op hex -> the reason of the void_record that voided it */
+    const Scpb__EntityState *st;
+} hist;
+
+/*
+ * Whether an op counts, and why not: "rejected" (syncd refused it: its
+ * reason and message), "invalid" (not valid in its causal past: the fold's
+ * reason), "voided" (a void record took it back: that void's reason).
+ */
+static sc_status op_validity(sc_client *c, const hist *h, const st_opinfo *info, json_t *e)
+{
+    char hex[SC_HASH_HEX];
+    cl_hex(info->id, SC_HASH_LEN, hex, sizeof hex);
+    const char *validity = "valid", *why = NULL;
+    sc_status s = SC_OK;
+    if (info->state == ST_REJECTED) {
+        validity = "rejected";
+        why = info->message;
+        const char *rn = info->reason ? sc_name_of(&sc_names_reason, info->reason) : NULL;
+        json_object_set_new(e, "reason", jstr(rn));
+        json_object_set_new(e, "message", json_string(info->message));
+    } else if (listed(h->st->invalid_ops, h->st->n_invalid_ops, info->id)) {
+        validity = "invalid";
+        s = rp_fold_why(c, info->entity, info->id, &why);
+    } else if (listed(h->st->voided_ops, h->st->n_voided_ops, info->id)) {
+        validity = "voided";
+        why = json_string_value(json_object_get(h->void_reasons, hex));
+    }
+    json_object_set_new(e, "valid", json_boolean(strcmp(validity, "valid") == 0));
+    json_object_set_new(e, "validity", json_string(validity));
+    json_object_set_new(e, "why", jstr(why));
+    return s;
 }
 
 static sc_status hist_visit(sc_client *c, void *ctx, const st_opinfo *info)
@@ -397,24 +506,48 @@ static sc_status hist_visit(sc_client *c, void *ctx, const st_opinfo *info)
     sc_status s = st_op_load(c, info->id, &op);
     if (s != SC_OK)
         return s;
-    const char *rn = info->reason ? sc_name_of(&sc_names_reason, info->reason) : NULL;
-    json_t *e = json_pack(
-        "{s:o,s:o,s:o,s:I,s:I,s:I,s:o,s:b,s:s,s:b}", "op", jhex(info->id, SC_HASH_LEN), "kind",
-        jname(&sc_names_op_kind, info->kind), "author", jhex(op->op->author.data, op->op->author.len),
-        "hlc", (json_int_t)info->hlc, "time_ms", (json_int_t)SC_HLC_MS(info->hlc), "device_time_ms",
-        (json_int_t)op->op->device_time_ms, "log_index",
-        info->has_index ? json_integer((json_int_t)info->log_index) : json_null(), "local",
-        info->origin == ST_LOCAL, "state", op_state_name(info->state), "valid",
-        info->state != ST_REJECTED && !listed(h->st->invalid_ops, h->st->n_invalid_ops, info->id) &&
-            !listed(h->st->voided_ops, h->st->n_voided_ops, info->id));
-    if (e && info->state == ST_REJECTED) {
-        json_object_set_new(e, "reason", jstr(rn));
-        json_object_set_new(e, "message", json_string(info->message));
+    const Scpb__Op *o = op->op;
+    json_t *e = json_pack("{s:o,s:o,s:o,s:I,s:I,s:I,s:o,s:b,s:s}", "op",
+                          jhex(info->id, SC_HASH_LEN), "kind", jname(&sc_names_op_kind, info->kind),
+                          "author", jhex(o->author.data, o->author.len), "hlc",
+                          (json_int_t)info->hlc, "time_ms", (json_int_t)SC_HLC_MS(info->hlc),
+                          "device_time_ms", (json_int_t)o->device_time_ms, "log_index",
+                          info->has_index ? json_integer((json_int_t)info->log_index)
+                                          : json_null(),
+                          "local", info->origin == ST_LOCAL, "state", op_state_name(info->state));
+    if (!e)
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    if (s == SC_OK)
+        s = name_key(c, h->people, &o->author, o->has_author);
+    if (s == SC_OK) {
+        add_person(e, h->people, "author", json_object_get(e, "author"));
+        s = op_validity(c, h, info, e);
     }
-    if (e)
-        json_array_append_new(h->a, e);
+    if (s == SC_OK)
+        json_array_append(h->a, e);
+    json_decref(e);
     sc_op_free(&c->env, op);
-    return SC_OK;
+    return s;
+}
+
+/* What each void record of the entity voided on its own (a photo, a note, an item result), and why. */
+static sc_status void_reasons(sc_client *c, const uint8_t id[SC_ID_LEN], json_t *out)
+{
+    sc_op **ops = NULL;
+    size_t n = 0;
+    sc_status s = st_ops_of_entity(c, id, false, &ops, &n);
+    for (size_t i = 0; s == SC_OK && i < n; i++) {
+        const Scpb__Op *o = ops[i]->op;
+        if (o->body_case != SCPB__OP__BODY_VOID_RECORD || !o->void_record->has_target_op ||
+            o->void_record->target_op.len != SC_HASH_LEN)
+            continue;
+        char hex[SC_HASH_HEX];
+        cl_hex(o->void_record->target_op.data, SC_HASH_LEN, hex, sizeof hex);
+        if (!json_object_get(out, hex))
+            json_object_set_new(out, hex, jstr(o->void_record->reason));
+    }
+    st_ops_free(c, ops, n);
+    return s;
 }
 
 static void show_finding(sc_client *c, json_t *o, const Scpb__EntityState *st)
@@ -522,6 +655,66 @@ static void show_admin(sc_client *c, json_t *o, const Scpb__EntityState *st)
     }
 }
 
+/* Name every device key the show mentions outside its history. */
+static sc_status name_keys(sc_client *c, json_t *people, const Scpb__EntityState *st)
+{
+    const Scpb__FindingState *f = rp_finding(st);
+    const Scpb__InspectionState *in = rp_inspection(st);
+    sc_status s = name_key(c, people, &st->created_by, st->has_created_by);
+    if (s == SC_OK && f && (s = name_key(c, people, &f->reported_by, f->has_reported_by)) == SC_OK &&
+        (s = name_key(c, people, &f->verified_by, f->has_verified_by)) == SC_OK)
+        s = name_key(c, people, &f->closed_by, f->has_closed_by);
+    if (s == SC_OK && in && (s = name_key(c, people, &in->opened_by, in->has_opened_by)) == SC_OK)
+        s = name_key(c, people, &in->submitted_by, in->has_submitted_by);
+    for (size_t i = 0; s == SC_OK && i < st->n_notes; i++)
+        s = name_key(c, people, &st->notes[i]->author, true);
+    return s;
+}
+
+/* What every entity shows: status, void, creator, heads, photos and notes. */
+static void show_common(sc_client *c, json_t *o, const Scpb__EntityState *st, const hist *h)
+{
+    if (!json_object_get(o, "status"))
+        json_object_set_new(o, "status", json_string(st->voided ? "voided" : "active"));
+    json_object_set_new(o, "voided", json_boolean(st->voided));
+    json_object_set_new(o, "void_reason", jstr(st->void_reason));
+    json_object_set_new(o, "created_by", jbin(&st->created_by, st->has_created_by));
+    json_object_set_new(o, "op_count", json_integer(st->op_count));
+    json_t *heads = json_array();
+    for (size_t i = 0; i < st->n_heads; i++)
+        json_array_append_new(heads, jhex(st->heads[i].data, st->heads[i].len));
+    json_object_set_new(o, "heads", heads);
+    json_t *photos = json_array();
+    for (size_t i = 0; i < st->n_photos; i++) {
+        const Scpb__Attachment *a = st->photos[i];
+        bool voided = listed(st->voided_ops, st->n_voided_ops, a->op.data);
+        json_t *p = json_pack(
+            "{s:o,s:I,s:o,s:I,s:o,s:o,s:b,s:b}", "sha256", jhex(a->sha256.data, a->sha256.len),
+            "size", (json_int_t)a->size, "mime", jstr(a->mime), "captured_ms",
+            (json_int_t)a->captured_ms, "caption", jstr(a->caption), "op",
+            jhex(a->op.data, a->op.len), "present",
+            (int)(a->sha256.len == SC_HASH_LEN && bl_present(c, a->sha256.data)), "voided",
+            (int)voided);
+        json_array_append_new(photos, p);
+    }
+    json_object_set_new(o, "photos", photos);
+    json_t *notes = json_array();
+    for (size_t i = 0; i < st->n_notes; i++) {
+        const Scpb__NoteEntry *n = st->notes[i];
+        json_t *e = json_pack("{s:o,s:o,s:o,s:I}", "op", jhex(n->op.data, n->op.len), "author",
+                              jhex(n->author.data, n->author.len), "text", jstr(n->text), "hlc",
+                              (json_int_t)n->hlc);
+        add_person(e, h->people, "author", json_object_get(e, "author"));
+        json_array_append_new(notes, e);
+    }
+    json_object_set_new(o, "notes", notes);
+    /* A void closes the entity's conflicts: they are kept for the record, not as open ones. */
+    json_t *k = jconflicts(c, st);
+    json_object_set_new(o, "conflicts", st->voided ? json_array() : json_incref(k));
+    json_object_set_new(o, "conflicts_closed_by_void", st->voided ? json_incref(k) : json_array());
+    json_decref(k);
+}
+
 sc_status sc_show(sc_client *c, const char *id_text, char **json)
 {
     if (json)
@@ -545,47 +738,97 @@ sc_status sc_show(sc_client *c, const char *id_text, char **json)
         show_inspection(c, o, st);
     else
         show_admin(c, o, st);
-    if (!json_object_get(o, "status"))
-        json_object_set_new(o, "status", json_string(st->voided ? "voided" : "active"));
-    json_object_set_new(o, "voided", json_boolean(st->voided));
-    json_object_set_new(o, "void_reason", jstr(st->void_reason));
-    json_object_set_new(o, "created_by", jbin(&st->created_by, st->has_created_by));
-    json_object_set_new(o, "op_count", json_integer(st->op_count));
-    json_t *heads = json_array();
-    for (size_t i = 0; i < st->n_heads; i++)
-        json_array_append_new(heads, jhex(st->heads[i].data, st->heads[i].len));
-    json_object_set_new(o, "heads", heads);
-    json_t *photos = json_array();
-    for (size_t i = 0; i < st->n_photos; i++) {
-        const Scpb__Attachment *a = st->photos[i];
-        bool voided = listed(st->voided_ops, st->n_voided_ops, a->op.data);
-        json_array_append_new(
-            photos, json_pack("{s:o,s:I,s:o,s:I,s:o,s:o,s:b,s:b}", "sha256",
-                              jhex(a->sha256.data, a->sha256.len), "size", (json_int_t)a->size,
-                              "mime", jstr(a->mime), "captured_ms", (json_int_t)a->captured_ms,
-                              "caption", jstr(a->caption), "op", jhex(a->op.data, a->op.len),
-                              "present", (int)(a->sha256.len == SC_HASH_LEN &&
-                                               bl_present(c, a->sha256.data)),
-                              "voided", (int)voided));
-    }
-    json_object_set_new(o, "photos", photos);
-    json_t *notes = json_array();
-    for (size_t i = 0; i < st->n_notes; i++) {
-        const Scpb__NoteEntry *n = st->notes[i];
-        json_array_append_new(notes, json_pack("{s:o,s:o,s:o,s:I}", "op", jhex(n->op.data, n->op.len),
-                                               "author", jhex(n->author.data, n->author.len),
-                                               "text", jstr(n->text), "hlc", (json_int_t)n->hlc));
-    }
-    json_object_set_new(o, "notes", notes);
-    hist h = {.a = json_array(), .st = st};
-    s = st_ops_each(c, id, hist_visit, &h);
+    hist h = {.a = json_array(), .people = json_object(), .void_reasons = json_object(), .st = st};
+    s = void_reasons(c, id, h.void_reasons);
+    if (s == SC_OK)
+        s = st_ops_each(c, id, hist_visit, &h);
+    if (s == SC_OK)
+        s = name_keys(c, h.people, st);
+    if (s == SC_OK)
+        show_common(c, o, st, &h);
     json_object_set_new(o, "history", h.a);
-    json_object_set_new(o, "conflicts", jconflicts(st));
+    json_object_set_new(o, "people", h.people);
+    json_decref(h.void_reasons);
     rp_state_free(c, st);
     if (s != SC_OK) {
         json_decref(o);
         return s;
     }
+    return dump(c, o, json);
+}
+
+/* ---- this device's ops: queued, proven, rejected ---- */
+
+typedef struct own_list {
+    json_t *a;
+} own_list;
+
+static sc_status own_visit(sc_client *c, void *ctx, const st_opinfo *info)
+{
+    (void)c;
+    own_list *l = ctx;
+    json_t *e = json_pack("{s:o,s:o,s:o,s:o,s:I}", "op", jhex(info->id, SC_HASH_LEN), "entity",
+                          jhex(info->entity, SC_ID_LEN), "type",
+                          jname(&sc_names_entity_type, info->etype), "kind",
+                          jname(&sc_names_op_kind, info->kind), "time_ms",
+                          (json_int_t)SC_HLC_MS(info->hlc));
+    if (e && info->state == ST_ACCEPTED)
+        json_object_set_new(e, "log_index", info->has_index
+                                                ? json_integer((json_int_t)info->log_index)
+                                                : json_null());
+    if (e && info->state == ST_REJECTED) {
+        const char *rn = info->reason ? sc_name_of(&sc_names_reason, info->reason) : NULL;
+        json_object_set_new(e, "reason", jstr(rn));
+        json_object_set_new(e, "message", json_string(info->message));
+    }
+    if (!e || json_array_append_new(l->a, e) != 0)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    return SC_OK;
+}
+
+static sc_status photo_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_LEN], uint64_t size)
+{
+    own_list *l = ctx;
+    json_t *e = json_pack("{s:o,s:I}", "sha256", jhex(sha, SC_HASH_LEN), "size", (json_int_t)size);
+    if (!e || json_array_append_new(l->a, e) != 0)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    return SC_OK;
+}
+
+sc_status sc_outbox(sc_client *c, size_t proven_max, char **json)
+{
+    if (json)
+        *json = NULL;
+    if (!c || !json)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    own_list queued = {json_array()}, proven = {json_array()}, rejected = {json_array()},
+             photos = {json_array()};
+    int64_t nproven = 0;
+    int64_t max = proven_max == 0 || proven_max > INT64_MAX ? -1 : (int64_t)proven_max;
+    sc_status s = SC_OK;
+    if (!queued.a || !proven.a || !rejected.a || !photos.a)
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    if (s == SC_OK)
+        s = st_own_ops_each(c, ST_PENDING, false, -1, own_visit, &queued);
+    if (s == SC_OK)
+        s = st_own_ops_each(c, ST_ACCEPTED, true, max, own_visit, &proven);
+    if (s == SC_OK)
+        s = st_own_ops_each(c, ST_REJECTED, false, -1, own_visit, &rejected);
+    if (s == SC_OK)
+        s = st_blobs_each(c, BL_UPLOAD, photo_visit, &photos);
+    if (s == SC_OK)
+        s = st_count(c, "proven", &nproven);
+    json_t *o = s == SC_OK ? json_pack("{s:O,s:O,s:I,s:O,s:O}", "queued", queued.a, "proven",
+                                       proven.a, "proven_total", (json_int_t)nproven, "rejected",
+                                       rejected.a, "photos_waiting", photos.a)
+                           : NULL;
+    json_decref(queued.a);
+    json_decref(proven.a);
+    json_decref(rejected.a);
+    json_decref(photos.a);
+    if (s != SC_OK)
+        return s;
     return dump(c, o, json);
 }
 
@@ -609,7 +852,7 @@ static sc_status queue_visit(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN
             json_array_append_new(q->conflicts,
                                   json_pack("{s:o,s:o,s:o}", "id", jhex(id, SC_ID_LEN), "type",
                                             jname(&sc_names_entity_type, st->type), "conflicts",
-                                            jconflicts(st)));
+                                            jconflicts(c, st)));
     }
     const Scpb__FindingState *f = rp_finding(st);
     if (q->closure && f && !st->voided) {

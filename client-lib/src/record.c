@@ -1074,13 +1074,37 @@ done:
     return act_end(c, s);
 }
 
+/*
+ * Closing a closed finding would change nothing: say that it is closed
+ * already, and by whom, rather than what a closure needs in general.
+ */
+static sc_status refuse_closed(sc_client *c, const uint8_t id[SC_ID_LEN])
+{
+    Scpb__EntityState *st = NULL;
+    sc_status s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, "finding", &st);
+    const Scpb__FindingState *f = rp_finding(st);
+    if (s == SC_OK && f && !st->voided && f->status == SCPB__FINDING_STATUS__FINDING_CLOSED) {
+        char hex[SC_ID_HEX], by[SC_CODE_MAX + 8] = "";
+        cl_hex(id, SC_ID_LEN, hex, sizeof hex);
+        rp_person p;
+        if (f->has_closed_by && f->closed_by.len == SC_KEY_LEN &&
+            rp_person_of(c, f->closed_by.data, &p) == SC_OK && p.login[0])
+            snprintf(by, sizeof by, " by %s", p.login);
+        s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
+                    "finding %s is already closed (销号)%s: nothing changed", hex, by);
+    }
+    rp_state_free(c, st);
+    return s;
+}
+
 sc_status sc_close(sc_client *c, const char *finding, const char *note)
 {
     sc_status s = act_begin(c);
     if (s != SC_OK)
         return s;
     uint8_t id[SC_ID_LEN];
-    if ((s = parse_entity_id(c, finding, "finding", id)) == SC_OK) {
+    if ((s = parse_entity_id(c, finding, "finding", id)) == SC_OK &&
+        (s = refuse_closed(c, id)) == SC_OK) {
         Scpb__Op op;
         op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
         Scpb__Closure cl = SCPB__CLOSURE__INIT;
@@ -1204,6 +1228,26 @@ static sc_status parse_result_text(sc_client *c, const char *value, char *status
     return SC_OK;
 }
 
+/*
+ * A void closes the entity's conflicts (docs/data-model.md §3): none is
+ * open, so a resolve has nothing to settle, and says so.
+ */
+static sc_status refuse_voided(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__EntityType type)
+{
+    Scpb__EntityState *st = NULL;
+    sc_status s = rp_get(c, id, type, type_name(type), &st);
+    if (s == SC_OK && st->voided) {
+        char hex[SC_ID_HEX];
+        cl_hex(id, SC_ID_LEN, hex, sizeof hex);
+        s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
+                    "%s %s is voided: its conflicts were closed with the void, nothing is left "
+                    "to resolve",
+                    type_name(type), hex);
+    }
+    rp_state_free(c, st);
+    return s;
+}
+
 sc_status sc_resolve(sc_client *c, const char *entity, const char *field, const char *value,
                      const char *item)
 {
@@ -1222,6 +1266,7 @@ sc_status sc_resolve(sc_client *c, const char *entity, const char *field, const 
     }
     canon[0] = '\0';
     if ((s = entity_type_of(c, entity, id, &type)) != SC_OK ||
+        (s = refuse_voided(c, id, type)) != SC_OK ||
         (s = parse_name(c, &sc_names_field, "field", field, &f)) != SC_OK)
         goto done;
     Scpb__Op op;

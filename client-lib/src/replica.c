@@ -49,6 +49,42 @@ static sc_status user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[
     return s;
 }
 
+/*
+ * Fold an entity's stored (not rejected) ops plus `extra` into *out; *ops
+ * and *n are the stored ops, in the order of out->why (extra last), for the
+ * caller to free with st_ops_free.
+ */
+static sc_status fold_stored(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *extra,
+                             sc_fold_out *out, sc_op ***ops, size_t *n)
+{
+    memset(out, 0, sizeof *out);
+    *ops = NULL;
+    *n = 0;
+    sc_fold_input *in = NULL;
+    sc_status s = st_ops_of_entity(c, entity, false, ops, n);
+    if (s != SC_OK)
+        return s;
+    size_t total = *n + (extra ? 1 : 0);
+    if (total == 0)
+        return cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_ENTITY,
+                       "no ops for this entity in the replica");
+    in = sc_calloc(&c->env, total, sizeof *in);
+    if (!in)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory folding an entity");
+    for (size_t i = 0; i < *n; i++)
+        in[i] = (sc_fold_input){.id = (*ops)[i]->id, .op = (*ops)[i]->op};
+    if (extra)
+        in[*n] = (sc_fold_input){.id = extra->id, .op = extra->op};
+    sc_err e;
+    sc_err_clear(&e);
+    sc_users users = {user_of, c};
+    s = sc_fold(&c->env, &users, in, total, out, &e);
+    if (s != SC_OK)
+        s = cl_fail(c, s, e.reason, "%s", e.msg);
+    sc_free(&c->env, in);
+    return s;
+}
+
 sc_status rp_fold(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *extra,
                   Scpb__EntityState **state, const char **extra_why)
 {
@@ -57,42 +93,31 @@ sc_status rp_fold(sc_client *c, const uint8_t entity[SC_ID_LEN], const sc_op *ex
         *extra_why = NULL;
     sc_op **ops = NULL;
     size_t n = 0;
-    sc_fold_input *in = NULL;
     sc_fold_out out;
-    memset(&out, 0, sizeof out);
-    sc_status s = st_ops_of_entity(c, entity, false, &ops, &n);
-    if (s != SC_OK)
-        return s;
-    size_t total = n + (extra ? 1 : 0);
-    if (total == 0) {
-        s = cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_ENTITY,
-                    "no ops for this entity in the replica");
-        goto done;
+    sc_status s = fold_stored(c, entity, extra, &out, &ops, &n);
+    if (s == SC_OK) {
+        if (extra && extra_why)
+            *extra_why = out.why[n];
+        *state = out.state;
+        out.state = NULL;
     }
-    in = sc_calloc(&c->env, total, sizeof *in);
-    if (!in) {
-        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory folding an entity");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        in[i] = (sc_fold_input){.id = ops[i]->id, .op = ops[i]->op};
-    if (extra)
-        in[n] = (sc_fold_input){.id = extra->id, .op = extra->op};
-    sc_err e;
-    sc_err_clear(&e);
-    sc_users users = {user_of, c};
-    s = sc_fold(&c->env, &users, in, total, &out, &e);
-    if (s != SC_OK) {
-        s = cl_fail(c, s, e.reason, "%s", e.msg);
-        goto done;
-    }
-    if (extra && extra_why)
-        *extra_why = out.why[n];
-    *state = out.state;
-    out.state = NULL;
-done:
     sc_fold_out_dispose(&c->env, &out);
-    sc_free(&c->env, in);
+    st_ops_free(c, ops, n);
+    return s;
+}
+
+sc_status rp_fold_why(sc_client *c, const uint8_t entity[SC_ID_LEN], const uint8_t op[SC_HASH_LEN],
+                      const char **why)
+{
+    *why = NULL;
+    sc_op **ops = NULL;
+    size_t n = 0;
+    sc_fold_out out;
+    sc_status s = fold_stored(c, entity, NULL, &out, &ops, &n);
+    for (size_t i = 0; s == SC_OK && i < n && i < out.n; i++)
+        if (memcmp(ops[i]->id, op, SC_HASH_LEN) == 0)
+            *why = out.why[i]; /* static text (core/merge.h) */
+    sc_fold_out_dispose(&c->env, &out);
     st_ops_free(c, ops, n);
     return s;
 }
@@ -141,6 +166,13 @@ sc_status rp_refold(sc_client *c, const uint8_t entity[SC_ID_LEN])
         sc_err_clear(&c->err);
         return SC_OK;
     }
+    if (s == SC_ERR_NOT_FOUND && c->err.reason == SCPB__REASON__REASON_UNKNOWN_ENTITY) {
+        /* syncd rejected every op of it, its creation too: no state is left.
+         * (Refusing to apply the round instead kept the rejection, and every
+         * later op, from ever leaving the outbox.) */
+        sc_err_clear(&c->err);
+        return st_state_drop(c, entity);
+    }
     if (s != SC_OK)
         return s;
     s = rp_store_state(c, st);
@@ -182,6 +214,47 @@ sc_status rp_get(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const cha
                        what ? what : "entity", hex);
     }
     return SC_OK;
+}
+
+/*
+ * Who a device key speaks for, from server-signed facts only: the device
+ * its DeviceEnroll made (label, user) and that user's state (login, name).
+ * The replica's own key is known from its identity before its enrollment
+ * op is pulled; the server's key is the register itself.
+ */
+sc_status rp_person_of(sc_client *c, const uint8_t key[SC_KEY_LEN], rp_person *out)
+{
+    memset(out, 0, sizeof *out);
+    if (c->id.enrolled && memcmp(key, c->id.server_key, SC_KEY_LEN) == 0) {
+        out->known = out->server = true;
+        return SC_OK;
+    }
+    Scpb__EntityState *dev = NULL, *user = NULL;
+    sc_status s = st_device_entity(c, key, out->device_id);
+    if (s == SC_OK)
+        s = st_state_get(c, out->device_id, &dev);
+    const Scpb__DeviceState *d = rp_device(dev);
+    if (s == SC_OK && d && d->has_user && d->user.len == SC_ID_LEN) {
+        out->known = true;
+        memcpy(out->user, d->user.data, SC_ID_LEN);
+        snprintf(out->device, sizeof out->device, "%s", d->label ? d->label : "");
+        s = st_state_get(c, d->user.data, &user);
+        if (s == SC_OK && user->kind_case == SCPB__ENTITY_STATE__KIND_USER) {
+            snprintf(out->login, sizeof out->login, "%s", user->user->login ? user->user->login : "");
+            snprintf(out->name, sizeof out->name, "%s", user->user->name ? user->user->name : "");
+        }
+    }
+    if (!out->login[0] && c->id.enrolled && memcmp(key, c->id.device_key, SC_KEY_LEN) == 0) {
+        out->known = true;
+        memcpy(out->user, c->id.user, SC_ID_LEN);
+        memcpy(out->device_id, c->id.device_id, SC_ID_LEN);
+        snprintf(out->login, sizeof out->login, "%s", c->id.login);
+        snprintf(out->name, sizeof out->name, "%s", c->id.name);
+    }
+    rp_state_free(c, dev);
+    rp_state_free(c, user);
+    /* Not knowing someone is an answer, not a failure. */
+    return s == SC_ERR_NOT_FOUND ? SC_OK : s;
 }
 
 sc_status rp_resolve(sc_client *c, const char *text, int etype, const char *what,

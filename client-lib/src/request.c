@@ -20,6 +20,14 @@
  * and the start boundary (X-Spotcheck-Not-Before) the refusal carries; that
  * retry is not one of `retries`.
  *
+ * A request refused `nonce_used` is signed again at once too, with a new
+ * nonce, once.  libcurl sends a request a second time, the same bytes, when
+ * the kept-alive connection it reused turns out cut before any answer; if
+ * the first copy had reached syncd, the second is a replay to it.  Every
+ * signed request of the protocol is idempotent (a pushed op already logged
+ * is a duplicate, a chunk already stored is answered with the offset), so
+ * sending it again under a new nonce changes nothing the first did not.
+ *
  * Retries: a failure to connect, a timeout, a connection cut and a 503 are
  * retried with exponential backoff (backoff_ms, doubling) up to `retries`
  * extra tries; anything else is final.  Photo chunks are the exception:
@@ -174,8 +182,9 @@ static int on_header(void *ud, const char *line, size_t n)
 
 /*
  * While a request is on the wire: stop it when the handle is interrupted,
- * and give a caller of sc_sync_v2 its chance to (during an upload, with the
- * bytes of the chunk sent so far).
+ * and give a caller of sc_sync_v2 its chance to (during an upload with the
+ * bytes of the chunk sent so far, during a photo download with the bytes
+ * received so far).
  */
 static int on_progress(void *ud, uint64_t sent, uint64_t send_total, uint64_t received,
                        uint64_t receive_total)
@@ -183,13 +192,14 @@ static int on_progress(void *ud, uint64_t sent, uint64_t send_total, uint64_t re
     sink *k = ud;
     sc_client *c = k->c;
     (void)send_total;
-    (void)received;
     (void)receive_total;
     if (atomic_load(&c->interrupted))
         return 1;
     cl_progress *p = &c->prog;
-    if (p->fn && p->on_wire && p->phase &&
-        p->fn(p->ctx, p->phase, p->done + (p->bytes ? sent : 0), p->total) != 0) {
+    uint64_t wire = p->bytes == CL_WIRE_SENT ? sent : p->bytes == CL_WIRE_RECEIVED ? received : 0;
+    /* A photo that brings more bytes than its op said raises the total, never past 100%. */
+    uint64_t total = wire && p->done + wire > p->total ? p->done + wire : p->total;
+    if (p->fn && p->on_wire && p->phase && p->fn(p->ctx, p->phase, p->done + wire, total) != 0) {
         c->by_progress = true;
         atomic_store(&c->interrupted, 1);
         return 1;
@@ -377,7 +387,7 @@ static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
     if (q->sha)
         sha0 = *q->sha;
     unsigned tries = 0;
-    bool resigned = false;
+    bool resigned = false, renonced = false;
     for (uint32_t attempt = 0;;) {
         if ((s = tp_cancelled(c, q->target)) != SC_OK)
             return s;
@@ -386,10 +396,13 @@ static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
         s = try_once(c, q, out, &net, &sent);
         tries += sent;
         out->tries = tries;
-        bool resign = s == SC_OK && q->sign && !resigned && out->status == 401 &&
-                      strcmp(out->reason, "request_time") == 0;
+        bool refused = s == SC_OK && q->sign && out->status == 401;
+        bool resign = refused && !resigned && strcmp(out->reason, "request_time") == 0;
+        bool renonce = refused && !renonced && strcmp(out->reason, "nonce_used") == 0;
         bool again = (net && !q->once) || (s == SC_OK && out->status == 503);
-        if (resign) {
+        if (renonce) {
+            renonced = true;
+        } else if (resign) {
             /* The answer set the clock offset; a restarted server also said where it starts. */
             resigned = true;
             if (out->not_before_ms > c->not_before_ms)

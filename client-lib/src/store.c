@@ -30,6 +30,12 @@
  * the file is the user's alone (0600, whatever the umask; SQLite gives its
  * -wal and -shm files the database file's mode), and a replica found
  * readable by others is made private when opened.
+ *
+ * Opening (sc_open_mode): only an enrollment makes a replica.  Any other
+ * open of a path that names nothing fails, and an existing file is proven
+ * to be a replica (its meta table names a schema) before the schema script
+ * may write to it, so a wrong path never becomes a new empty replica and
+ * another program's database is never touched.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -241,49 +247,120 @@ static sc_status index_conflicts(sc_client *c)
     return s;
 }
 
-/* Make the replica at path private (0600): create it so, or take others' access away. */
-static sc_status private_file(sc_client *c, const char *path)
+/*
+ * A new replica file at path, private (0600) whatever the umask; *made
+ * false when a file is there already (then nothing is changed).
+ */
+static sc_status file_create(sc_client *c, const char *path, bool *made)
 {
-    if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
-        return SC_OK;
+    *made = false;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) {
         close(fd); /* an empty file is an empty SQLite database */
+        *made = true;
         return SC_OK;
     }
+    if (errno == EEXIST)
+        return SC_OK;
+    return cl_fail(c, SC_ERR_STORAGE, 0, "replica %s: cannot create it: %s", path, strerror(errno));
+}
+
+/* Take others' access away from an existing replica (0600); not a file: SQLite says what it is. */
+static sc_status file_private(sc_client *c, const char *path)
+{
     struct stat st;
-    if (errno == EEXIST && stat(path, &st) == 0 &&
+    if (stat(path, &st) == 0 &&
         (!S_ISREG(st.st_mode) || (st.st_mode & 077) == 0 || chmod(path, st.st_mode & 0700) == 0))
-        return SC_OK; /* not a file: SQLite says what it is */
+        return SC_OK;
     return cl_fail(c, SC_ERR_STORAGE, 0, "replica %s: cannot make it private (mode 0600): %s", path,
                    strerror(errno));
 }
 
-sc_status st_open(sc_client *c, const char *path)
+/*
+ * Is the database just opened a replica?  Asked before the schema script
+ * runs, which would otherwise write its tables into any SQLite file (and
+ * WAL mode into its header): a file that is not a replica stays as it was.
+ */
+static sc_status check_replica(sc_client *c, const char *path)
 {
-    sc_status ps = private_file(c, path);
-    if (ps != SC_OK)
-        return ps;
+    sqlite3_stmt *st = NULL;
+    sc_status s = SC_OK;
+    if (sqlite3_prepare_v2(db_of(c), "SELECT value FROM meta WHERE key='schema'", -1, &st, NULL) !=
+        SQLITE_OK)
+        s = cl_fail(c, SC_ERR_STORAGE, 0, "%s is not a Spotcheck replica (%s)", path,
+                    sqlite3_errmsg(db_of(c)));
+    else if (sqlite3_step(st) != SQLITE_ROW)
+        s = cl_fail(c, SC_ERR_STORAGE, 0, "%s is not a Spotcheck replica (no schema version)", path);
+    sqlite3_finalize(st);
+    return s;
+}
+
+/*
+ * Where the file stands before it is opened: *exists, and *check when it
+ * must prove to be a replica before anything is written to it (every
+ * existing file but an empty one given to SC_OPEN_ENROLL).
+ */
+static sc_status file_state(sc_client *c, const char *path, int mode, bool *exists, bool *check)
+{
+    struct stat sb;
+    *exists = *check = false;
+    if (stat(path, &sb) != 0) {
+        if (errno != ENOENT)
+            return cl_fail(c, SC_ERR_STORAGE, 0, "replica %s: %s", path, strerror(errno));
+        if (mode == SC_OPEN_EXISTING)
+            return cl_fail(c, SC_ERR_NOT_FOUND, 0, "no replica at %s (only enrollment makes one)",
+                           path);
+        return SC_OK;
+    }
+    *exists = true;
+    *check = mode == SC_OPEN_EXISTING || sb.st_size > 0;
+    return SC_OK;
+}
+
+sc_status st_open(sc_client *c, const char *path, int mode, bool *made)
+{
+    *made = false;
+    bool special = strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0;
+    bool exists = false, check = false;
+    sc_status s = SC_OK;
+    if (!special && mode != SC_OPEN_CREATE)
+        s = file_state(c, path, mode, &exists, &check);
+    if (s == SC_OK && !special && !exists)
+        s = file_create(c, path, made);
+    if (s == SC_OK && !special && !*made && !check)
+        s = file_private(c, path);
+    if (s != SC_OK)
+        return s;
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (check ? 0 : SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
     c->db = db;
     if (rc != SQLITE_OK)
         return sql_fail(c, "open");
     sqlite3_busy_timeout(db, 5000);
     sqlite3_extended_result_codes(db, 0);
+    if (check && ((s = check_replica(c, path)) != SC_OK || (s = file_private(c, path)) != SC_OK))
+        return s;
     if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-        sc_status s = sql_fail(c, "create schema (is it a Spotcheck replica?)");
+        s = sql_fail(c, "create schema (is it a Spotcheck replica?)");
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return s;
     }
     uint64_t v = 0;
-    sc_status s = st_meta_get_u64(c, "schema", &v);
+    s = st_meta_get_u64(c, "schema", &v);
     if (s != SC_OK || v != SCHEMA_VERSION)
         return cl_fail(c, SC_ERR_STORAGE, 0, "replica %s: schema version %llu, this library reads %d",
                        path, (unsigned long long)v, SCHEMA_VERSION);
     return index_conflicts(c);
+}
+
+void st_remove_files(const char *path)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    char name[4096];
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++)
+        if (snprintf(name, sizeof name, "%s%s", path, suffix[i]) < (int)sizeof name)
+            unlink(name);
 }
 
 void st_close(sc_client *c)
@@ -585,6 +662,22 @@ sc_status st_op_set(sc_client *c, const uint8_t id[SC_HASH_LEN], int state, bool
     return exec_done(c, st, "update op");
 }
 
+/* Step a prepared query of INFO_COLS rows, handing each to fn, then hand the statement back. */
+static sc_status visit_infos(sc_client *c, sqlite3_stmt *st, st_op_fn fn, void *ctx)
+{
+    sc_status s = SC_OK;
+    int rc;
+    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        st_opinfo info;
+        read_info(st, &info);
+        s = fn(c, ctx, &info);
+    }
+    if (s == SC_OK && rc != SQLITE_DONE)
+        s = sql_fail(c, "read ops");
+    done(c, st);
+    return s;
+}
+
 sc_status st_ops_each(sc_client *c, const uint8_t *entity, st_op_fn fn, void *ctx)
 {
     sqlite3_stmt *st;
@@ -596,16 +689,24 @@ sc_status st_ops_each(sc_client *c, const uint8_t *entity, st_op_fn fn, void *ct
         return s;
     if (entity)
         bind_blob(st, 1, entity, SC_ID_LEN);
-    int rc;
-    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        st_opinfo info;
-        read_info(st, &info);
-        s = fn(c, ctx, &info);
-    }
-    if (s == SC_OK && rc != SQLITE_DONE)
-        s = sql_fail(c, "read ops");
-    done(c, st);
-    return s;
+    return visit_infos(c, st, fn, ctx);
+}
+
+sc_status st_own_ops_each(sc_client *c, int state, bool newest_first, int64_t max, st_op_fn fn,
+                          void *ctx)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c,
+                       newest_first ? "SELECT " INFO_COLS " FROM ops WHERE state=? AND origin=0 "
+                                      "ORDER BY seq DESC LIMIT ?"
+                                    : "SELECT " INFO_COLS " FROM ops WHERE state=? AND origin=0 "
+                                      "ORDER BY seq LIMIT ?",
+                       &st);
+    if (s != SC_OK)
+        return s;
+    sqlite3_bind_int(st, 1, state);
+    sqlite3_bind_int64(st, 2, max);
+    return visit_infos(c, st, fn, ctx);
 }
 
 sc_status st_outbox_each(sc_client *c, st_outbox_fn fn, void *ctx)
@@ -674,6 +775,21 @@ sc_status st_state_put(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, con
         return s;
     bind_blob(st, 1, id, SC_ID_LEN);
     return exec_done(c, st, "store state");
+}
+
+sc_status st_state_drop(sc_client *c, const uint8_t id[SC_ID_LEN])
+{
+    static const char *const q[] = {"DELETE FROM entities WHERE id=?",
+                                    "DELETE FROM conflicted WHERE id=?"};
+    sc_status s = SC_OK;
+    for (size_t i = 0; i < sizeof q / sizeof q[0] && s == SC_OK; i++) {
+        sqlite3_stmt *st;
+        if ((s = prep(c, q[i], &st)) != SC_OK)
+            return s;
+        bind_blob(st, 1, id, SC_ID_LEN);
+        s = exec_done(c, st, "drop state");
+    }
+    return s;
 }
 
 sc_status st_state_get(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__EntityState **out)
@@ -768,6 +884,7 @@ sc_status st_count(sc_client *c, const char *what, int64_t *out)
         {"uploads", "SELECT COUNT(*) FROM blobs WHERE state=0"},
         {"missing", "SELECT COUNT(*) FROM blobs WHERE state=2"},
         {"rejected", "SELECT COUNT(*) FROM ops WHERE state=2"},
+        {"proven", "SELECT COUNT(*) FROM ops WHERE state=1 AND origin=0"},
         {"conflicted", "SELECT COUNT(*) FROM conflicted"},
     };
     *out = 0;
@@ -819,6 +936,23 @@ sc_status st_blob_set(sc_client *c, const uint8_t sha[SC_HASH_LEN], int state)
     sqlite3_bind_int(st, 1, state);
     bind_blob(st, 2, sha, SC_HASH_LEN);
     return exec_done(c, st, "update photo");
+}
+
+sc_status st_blob_size(sc_client *c, const uint8_t sha[SC_HASH_LEN], uint64_t *size)
+{
+    *size = 0;
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT size FROM blobs WHERE sha=?", &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, sha, SC_HASH_LEN);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
+        *size = (uint64_t)sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        s = sql_fail(c, "read photo size");
+    done(c, st);
+    return s;
 }
 
 sc_status st_blobs_each(sc_client *c, int state, st_blob_fn fn, void *ctx)

@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -109,6 +110,10 @@ static void hashlist_free(sc_client *c, hashlist *l)
 typedef struct report {
     uint64_t pushed, accepted, duplicate, pulled, uploaded, downloaded, deferred;
     json_t *rejected;
+    /* One entry per round applied: which ops went in as accepted or duplicate,
+     * which were rejected or deferred, how many were pulled, and the checkpoint. */
+    json_t *rounds;
+    json_t *round; /* the round being applied, moved into rounds once it commits */
     json_t *photos_refused; /* photos the server refused this sync; they stay pending */
     bool has_cp;
     uint64_t cp_size;
@@ -669,6 +674,37 @@ static sc_status verify_round(sc_client *c, const batch *b, round *r)
     return s;
 }
 
+/*
+ * Say what became of one pushed op in the report: `what` is "accepted",
+ * "duplicate", "rejected" or "deferred".  Each goes into the round's list
+ * of that name ({op, entity, kind, log_index} when logged, else {op,
+ * entity, kind, reason, message}); rejected ones also into the sync's.
+ */
+static sc_status note_op(sc_client *c, report *rep, const char *what, const uint8_t op[SC_HASH_LEN],
+                         const uint8_t entity[SC_ID_LEN], int kind, int64_t log_index, int reason,
+                         const char *message)
+{
+    char oh[SC_HASH_HEX], eh[SC_ID_HEX];
+    cl_hex(op, SC_HASH_LEN, oh, sizeof oh);
+    cl_hex(entity, SC_ID_LEN, eh, sizeof eh);
+    const char *kn = sc_name_of(&sc_names_op_kind, kind), *rn = sc_name_of(&sc_names_reason, reason);
+    json_t *e = json_pack("{s:s,s:s,s:s}", "op", oh, "entity", eh, "kind", kn ? kn : "?");
+    if (e && log_index >= 0)
+        json_object_set_new(e, "log_index", json_integer((json_int_t)log_index));
+    if (e && log_index < 0) {
+        json_object_set_new(e, "reason", json_string(rn ? rn : "none"));
+        json_object_set_new(e, "message", json_string(message ? message : ""));
+    }
+    bool rejected = strcmp(what, "rejected") == 0;
+    if (!e || json_array_append(json_object_get(rep->round, what), e) != 0 ||
+        (rejected && json_array_append(rep->rejected, e) != 0)) {
+        json_decref(e);
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    }
+    json_decref(e);
+    return SC_OK;
+}
+
 /* Mark every op that depends (transitively) on a rejected op of the entity as rejected. */
 static sc_status reject_dependents(sc_client *c, const uint8_t entity[SC_ID_LEN], report *rep)
 {
@@ -704,13 +740,10 @@ static sc_status reject_dependents(sc_client *c, const uint8_t entity[SC_ID_LEN]
                         s = st_op_set(c, ops[i]->id, ST_REJECTED, false, 0,
                                       SCPB__REASON__REASON_UNKNOWN_DEPENDENCY, msg);
                         rej[i] = changed = true;
-                        char oh[SC_HASH_HEX], eh[SC_ID_HEX];
-                        cl_hex(ops[i]->id, SC_HASH_LEN, oh, sizeof oh);
-                        cl_hex(entity, SC_ID_LEN, eh, sizeof eh);
-                        json_array_append_new(rep->rejected,
-                                              json_pack("{s:s,s:s,s:s,s:s}", "op", oh, "entity", eh,
-                                                        "reason", "unknown_dependency", "message",
-                                                        msg));
+                        if (s == SC_OK)
+                            s = note_op(c, rep, "rejected", ops[i]->id, entity,
+                                        (int)ops[i]->op->body_case, -1,
+                                        SCPB__REASON__REASON_UNKNOWN_DEPENDENCY, msg);
                         break;
                     }
         }
@@ -742,13 +775,16 @@ static sc_status want_blobs(sc_client *c, report *rep, const Scpb__Op *o)
     return SC_OK;
 }
 
-static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep)
+/*
+ * The results of the pushed ops: accepted and duplicate ones leave the
+ * outbox with their log index (the receipt proved them), rejected ones
+ * leave the state (their entities into touched), "retry later" ones stay.
+ */
+static sc_status apply_results(sc_client *c, const batch *b, const round *r, report *rep,
+                               idset *touched)
 {
-    Scpb__SyncResponse *resp = r->resp;
-    idset touched = {0};
-    sc_status s = st_begin(c);
-    if (s != SC_OK)
-        return s;
+    const Scpb__SyncResponse *resp = r->resp;
+    sc_status s = SC_OK;
     for (size_t i = 0; i < b->n && s == SC_OK; i++) {
         const Scpb__OpResult *res = resp->results[i];
         st_opinfo info;
@@ -756,38 +792,40 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
             break;
         if (res->status == SCPB__OP_STATUS__OP_REJECTED) {
             int reason = res->has_reason ? (int)res->reason : 0;
-            if (reason == SCPB__REASON__REASON_STORAGE || reason == SCPB__REASON__REASON_BATCH_LIMIT) {
-                rep->deferred++; /* not processed: stays in the outbox for the next sync */
-                continue;
-            }
             const char *msg = res->message && sc_utf8_valid(res->message, strlen(res->message))
                                   ? res->message
                                   : "";
+            if (reason == SCPB__REASON__REASON_STORAGE || reason == SCPB__REASON__REASON_BATCH_LIMIT) {
+                rep->deferred++; /* not processed: stays in the outbox for the next sync */
+                s = note_op(c, rep, "deferred", b->ids[i], info.entity, info.kind, -1, reason, msg);
+                continue;
+            }
             s = st_op_set(c, b->ids[i], ST_REJECTED, false, 0, reason, msg);
-            if (s == SC_OK && !idset_add(c, &touched, info.entity))
+            if (s == SC_OK && !idset_add(c, touched, info.entity))
                 s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
-            char oh[SC_HASH_HEX], eh[SC_ID_HEX];
-            cl_hex(b->ids[i], SC_HASH_LEN, oh, sizeof oh);
-            cl_hex(info.entity, SC_ID_LEN, eh, sizeof eh);
-            const char *rn = sc_name_of(&sc_names_reason, reason);
-            json_array_append_new(rep->rejected, json_pack("{s:s,s:s,s:s,s:s}", "op", oh, "entity",
-                                                           eh, "reason", rn ? rn : "none",
-                                                           "message", msg));
+            if (s == SC_OK)
+                s = note_op(c, rep, "rejected", b->ids[i], info.entity, info.kind, -1, reason, msg);
         } else {
+            bool dup = res->status == SCPB__OP_STATUS__OP_DUPLICATE;
             s = st_op_set(c, b->ids[i], ST_ACCEPTED, true, res->log_index, 0, NULL);
-            if (res->status == SCPB__OP_STATUS__OP_DUPLICATE)
+            if (dup)
                 rep->duplicate++;
             else
                 rep->accepted++;
+            if (s == SC_OK)
+                s = note_op(c, rep, dup ? "duplicate" : "accepted", b->ids[i], info.entity,
+                            info.kind, (int64_t)res->log_index, 0, NULL);
         }
     }
-    /* The receipt that let the accepted ops go, for sc_verify_replica. */
-    if (s == SC_OK && r->nproven > 0)
-        s = st_receipt_add(c, r->cp.size, r->proven, r->nproven,
-                           (const uint8_t(*)[SC_HASH_LEN])r->receipt, r->nreceipt);
-    /* Dependents of rejected ops leave the state too. */
-    for (size_t i = 0; i < touched.n && s == SC_OK; i++)
-        s = reject_dependents(c, touched.v[i], rep);
+    return s;
+}
+
+/* The pulled ops: stored (new ones counted), their HLCs observed, enrollments noted, photos wanted. */
+static sc_status apply_pulled(sc_client *c, const round *r, report *rep, idset *touched,
+                              uint64_t *pulled)
+{
+    const Scpb__SyncResponse *resp = r->resp;
+    sc_status s = SC_OK;
     for (size_t i = 0; i < r->npulled && s == SC_OK; i++) {
         const sc_op *op = r->pulled[i];
         const Scpb__Op *o = op->op;
@@ -813,30 +851,79 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
             s = st_device_revoke(c, o->entity.data, index);
         if (s == SC_OK)
             s = want_blobs(c, rep, o);
-        if (s == SC_OK && !idset_add(c, &touched, o->entity.data))
+        if (s == SC_OK && !idset_add(c, touched, o->entity.data))
             s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
         if (inserted)
-            rep->pulled++; /* ops new to the replica; our own come back and are deduplicated */
+            (*pulled)++; /* ops new to the replica; our own come back and are deduplicated */
     }
+    return s;
+}
+
+/* The round's new checkpoint, with the consistency proof that links it to the last one. */
+static sc_status store_checkpoint(sc_client *c, const round *r)
+{
+    const Scpb__ConsistencyProof *p = r->resp->consistency;
+    uint8_t(*h)[SC_HASH_LEN] = NULL;
+    if (r->nproof && p) {
+        h = sc_calloc(&c->env, r->nproof, SC_HASH_LEN);
+        if (!h)
+            return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+        for (size_t i = 0; i < r->nproof; i++)
+            memcpy(h[i], p->hashes[i].data, SC_HASH_LEN);
+    }
+    sc_status s = st_ckpt_add(c, r->note, strlen(r->note), r->cp.size, r->cp.root,
+                              (const uint8_t(*)[SC_HASH_LEN])h, h ? r->nproof : 0);
+    sc_free(&c->env, h);
+    return s;
+}
+
+/* A fresh entry for the round about to be applied (rep->round). */
+static sc_status round_begin(sc_client *c, const batch *b, report *rep)
+{
+    json_decref(rep->round);
+    rep->round = json_pack("{s:I,s:I,s:[],s:[],s:[],s:[]}", "round",
+                           (json_int_t)json_array_size(rep->rounds) + 1, "pushed", (json_int_t)b->n,
+                           "accepted", "duplicate", "rejected", "deferred");
+    return rep->round ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+}
+
+/* The round applied: its pulled count and checkpoint, and into the report's rounds. */
+static void round_end(report *rep, uint64_t pulled, const round *r)
+{
+    char hex[SC_HASH_HEX];
+    cl_hex(r->cp.root, SC_HASH_LEN, hex, sizeof hex);
+    json_object_set_new(rep->round, "pulled", json_integer((json_int_t)pulled));
+    json_object_set_new(rep->round, "checkpoint",
+                        json_pack("{s:I,s:s}", "size", (json_int_t)r->cp.size, "root", hex));
+    json_array_append_new(rep->rounds, rep->round);
+    rep->round = NULL;
+}
+
+static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep)
+{
+    idset touched = {0};
+    uint64_t pulled = 0;
+    sc_status s = round_begin(c, b, rep);
+    if (s == SC_OK)
+        s = st_begin(c);
+    if (s != SC_OK)
+        return s;
+    s = apply_results(c, b, r, rep, &touched);
+    /* The receipt that let the accepted ops go, for sc_verify_replica. */
+    if (s == SC_OK && r->nproven > 0)
+        s = st_receipt_add(c, r->cp.size, r->proven, r->nproven,
+                           (const uint8_t(*)[SC_HASH_LEN])r->receipt, r->nreceipt);
+    /* Dependents of rejected ops leave the state too. */
+    for (size_t i = 0; i < touched.n && s == SC_OK; i++)
+        s = reject_dependents(c, touched.v[i], rep);
+    if (s == SC_OK)
+        s = apply_pulled(c, r, rep, &touched, &pulled);
     for (size_t i = 0; i < touched.n && s == SC_OK; i++)
         s = rp_refold(c, touched.v[i]);
-    if (s == SC_OK && resp->has_cursor)
-        s = st_meta_put(c, "cursor", resp->cursor.data, resp->cursor.len);
-    if (s == SC_OK && r->new_cp) {
-        const Scpb__ConsistencyProof *p = resp->consistency;
-        uint8_t(*h)[SC_HASH_LEN] = NULL;
-        if (r->nproof && p) {
-            h = sc_calloc(&c->env, r->nproof, SC_HASH_LEN);
-            if (!h)
-                s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
-            for (size_t i = 0; h && i < r->nproof; i++)
-                memcpy(h[i], p->hashes[i].data, SC_HASH_LEN);
-        }
-        if (s == SC_OK)
-            s = st_ckpt_add(c, r->note, strlen(r->note), r->cp.size, r->cp.root,
-                            (const uint8_t(*)[SC_HASH_LEN])h, h ? r->nproof : 0);
-        sc_free(&c->env, h);
-    }
+    if (s == SC_OK && r->resp->has_cursor)
+        s = st_meta_put(c, "cursor", r->resp->cursor.data, r->resp->cursor.len);
+    if (s == SC_OK && r->new_cp)
+        s = store_checkpoint(c, r);
     if (s == SC_OK && rep->ask_after_set) {
         s = st_meta_put(c, "photo_ask_after", rep->ask_after, SC_HASH_LEN);
         rep->ask_after_set = s != SC_OK;
@@ -849,9 +936,11 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
     else
         st_rollback(c);
     if (s == SC_OK) {
+        rep->pulled += pulled;
         rep->has_cp = true;
         rep->cp_size = r->cp.size;
         memcpy(rep->cp_root, r->cp.root, SC_HASH_LEN);
+        round_end(rep, pulled, r);
     }
     return s;
 }
@@ -1051,6 +1140,8 @@ typedef struct blob_job {
     size_t chunk;               /* the next chunk: start <= chunk <= ceiling (bytes) */
     bool refused;               /* the last upload_one failed for its photo alone */
     long refused_status;        /* its HTTP status (0: the photo could not be read here) */
+    uint64_t down_bytes;        /* bytes of the photos downloaded so far in this sync */
+    uint64_t down_total;        /* bytes of the photos to download, as the ops name them */
 } blob_job;
 
 /*
@@ -1158,9 +1249,9 @@ static sc_status put_chunk(sc_client *c, blob_job *j, FILE *f, const char *path,
         c->prog.phase = "upload";
         c->prog.done = offset;
         c->prog.total = total;
-        c->prog.bytes = true;
+        c->prog.bytes = CL_WIRE_SENT;
         sc_status s = tp_put_chunk(c, target, j->buf, want, offset, total, r);
-        c->prog.bytes = false;
+        c->prog.bytes = CL_WIRE_NONE;
         if (s == SC_ERR_NETWORK && cuts < c->opt.retries) {
             chunk_cut(j, want);
             cuts++;
@@ -1188,6 +1279,7 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
     tp_resp r;
     memset(&r, 0, sizeof r);
     FILE *f = NULL;
+    uint64_t total = 0;
     j->refused = false;
     sc_status s = tp_call(c, "HEAD", target, NULL, 0, true, SC_CL_SMALL_RESPONSE_MAX, &r);
     if (s != SC_OK)
@@ -1222,7 +1314,7 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
         s = photo_refused(j, 0, cl_fail(c, SC_ERR_IO, 0, "photo %s is empty", path));
         goto done;
     }
-    uint64_t total = (uint64_t)end;
+    total = (uint64_t)end;
     /*
      * Each answered chunk moves the offset forward or fails; the bound stops
      * a server that loops us.  No chunk is smaller than j->start (but the
@@ -1288,6 +1380,8 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
 uploaded:
     if ((s = st_blob_set(c, sha, BL_DONE)) == SC_OK)
         j->rep->uploaded++;
+    if (s == SC_OK && total)
+        tp_progress(c, "upload", total, total);
 done:
     if (f)
         fclose(f);
@@ -1335,8 +1429,15 @@ static sc_status download_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HA
     sc_sha256_ctx h;
     sc_sha256_init(&h);
     tp_resp r;
+    /* On the wire, a caller of sc_sync_v2 sees the bytes received so far. */
+    c->prog.phase = "download_bytes";
+    c->prog.done = j->down_bytes;
+    c->prog.total = j->down_total;
+    c->prog.bytes = CL_WIRE_RECEIVED;
     s = tp_download(c, target, f, SC_BLOB_MAX, &h, &r);
+    c->prog.bytes = CL_WIRE_NONE;
     bool ok = s == SC_OK && r.status == 200;
+    long received = ftell(f);
     /* Stored means on disk: the bytes are synced here, the directory after the rename. */
     if (ok && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
         s = cl_fail(c, SC_ERR_IO, 0, "cannot sync downloaded photo %s: %s", target + 10,
@@ -1354,7 +1455,7 @@ static sc_status download_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HA
         } else if ((s = bl_install(c, tmp, sha)) == SC_OK &&
                    (s = st_blob_set(c, sha, BL_DONE)) == SC_OK) {
             j->rep->downloaded++;
-            tp_progress(c, "download", j->rep->downloaded, 0);
+            j->down_bytes += received > 0 ? (uint64_t)received : 0;
             tp_resp_dispose(c, &r);
             return SC_OK;
         }
@@ -1367,6 +1468,54 @@ static sc_status download_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HA
     return s;
 }
 
+/*
+ * Photos to fetch: those syncd said it stores (every missing one against a
+ * syncd that cannot say), with totals from the start: "download" counts
+ * photos (done of total), "download_bytes" their bytes (done of the sizes
+ * the ops name, raised if a photo brings more).
+ */
+static int hash_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, SC_HASH_LEN);
+}
+
+static sc_status download_photos(sc_client *c, blob_job *j, report *rep)
+{
+    sc_status s = SC_OK;
+    if (rep->legacy)
+        s = st_blobs_each(c, BL_MISSING, old_visit, &rep->stored);
+    /* A photo named by several ops, or asked about in two rounds, is fetched and counted once. */
+    if (rep->stored.n > 1) {
+        qsort(rep->stored.v, rep->stored.n, SC_HASH_LEN, hash_cmp);
+        size_t w = 1;
+        for (size_t i = 1; i < rep->stored.n; i++)
+            if (memcmp(rep->stored.v[i], rep->stored.v[w - 1], SC_HASH_LEN) != 0)
+                memmove(rep->stored.v[w++], rep->stored.v[i], SC_HASH_LEN);
+        rep->stored.n = w;
+    }
+    for (size_t i = 0; i < rep->stored.n && s == SC_OK; i++) {
+        uint64_t size = 0;
+        if (!bl_present(c, rep->stored.v[i]) &&
+            (s = st_blob_size(c, rep->stored.v[i], &size)) == SC_OK)
+            j->down_total += size;
+    }
+    size_t n = rep->stored.n;
+    if (s != SC_OK || n == 0)
+        return s;
+    tp_progress(c, "download", 0, n);
+    tp_progress(c, "download_bytes", 0, j->down_total);
+    for (size_t i = 0; i < n && s == SC_OK; i++) {
+        s = download_visit(c, j, rep->stored.v[i], 0);
+        if (j->down_bytes > j->down_total)
+            j->down_total = j->down_bytes;
+        if (s == SC_OK) {
+            tp_progress(c, "download", i + 1, n);
+            tp_progress(c, "download_bytes", j->down_bytes, j->down_total);
+        }
+    }
+    return s;
+}
+
 /* ---- the whole sync ---- */
 
 static sc_status sync_run(sc_client *c, char **json)
@@ -1374,6 +1523,7 @@ static sc_status sync_run(sc_client *c, char **json)
     report rep;
     memset(&rep, 0, sizeof rep);
     rep.rejected = json_array();
+    rep.rounds = json_array();
     rep.photos_refused = json_array();
     blob_job job = {.rep = &rep};
     sc_status s = cl_need_identity(c);
@@ -1383,7 +1533,7 @@ static sc_status sync_run(sc_client *c, char **json)
         s = st_count(c, "outbox", &rep.outbox_total);
     if (s != SC_OK)
         goto done;
-    if (!rep.rejected || !rep.photos_refused) {
+    if (!rep.rejected || !rep.rounds || !rep.photos_refused) {
         s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
         goto done;
     }
@@ -1408,12 +1558,7 @@ static sc_status sync_run(sc_client *c, char **json)
     job.chunk = job.start;
     if ((s = st_blobs_each(c, BL_UPLOAD, upload_visit, &job)) != SC_OK)
         goto done;
-    /* Missing photos: those syncd said it stores; every one against a syncd that cannot say. */
-    if (rep.legacy)
-        s = st_blobs_each(c, BL_MISSING, download_visit, &job);
-    for (size_t i = 0; !rep.legacy && i < rep.stored.n && s == SC_OK; i++)
-        s = download_visit(c, &job, rep.stored.v[i], 0);
-    if (s != SC_OK)
+    if ((s = download_photos(c, &job, &rep)) != SC_OK)
         goto done;
     if (json) {
         int64_t conflicts = 0;
@@ -1430,6 +1575,7 @@ static sc_status sync_run(sc_client *c, char **json)
         json_object_set_new(o, "photos_downloaded", json_integer((json_int_t)rep.downloaded));
         json_object_set(o, "photos_refused", rep.photos_refused);
         json_object_set_new(o, "conflicts", json_integer(conflicts));
+        json_object_set(o, "rounds", rep.rounds);
         if (rep.has_cp) {
             char hex[SC_HASH_HEX];
             cl_hex(rep.cp_root, SC_HASH_LEN, hex, sizeof hex);
@@ -1446,6 +1592,8 @@ static sc_status sync_run(sc_client *c, char **json)
 done:
     sc_free(&c->env, job.buf);
     json_decref(rep.rejected);
+    json_decref(rep.rounds);
+    json_decref(rep.round);
     json_decref(rep.photos_refused);
     hashlist_free(c, &rep.ask);
     hashlist_free(c, &rep.stored);

@@ -463,7 +463,7 @@ sc_status sd_auth_check(sd_auth *a, const sd_auth_req *req, const char *method, 
     bool seen = nonce_seen(sh, &k);
     pthread_mutex_unlock(&sh->mu);
     if (seen)
-        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_BAD_SIGNATURE,
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_NONCE_USED,
                           "nonce already used by this device (replayed request)");
     return SC_OK;
 }
@@ -496,7 +496,7 @@ sc_status sd_auth_record(sd_auth *a, const sd_auth_req *req, int64_t now_ms, int
     pthread_mutex_lock(&sh->mu);
     shard_expire(a, sh, now_epoch);
     if (nonce_seen(sh, &k)) {
-        rc = sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_BAD_SIGNATURE,
+        rc = sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_NONCE_USED,
                         "nonce already used by this device (replayed request)");
         goto done;
     }

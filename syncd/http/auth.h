@@ -43,7 +43,8 @@
  * under nonces_max + devices x device_reserve.
  *
  * Errors set err->reason: REASON_BAD_SIGNATURE (401; the message names the
- * check), REASON_REQUEST_TIME (401; sd_auth_not_before and the server time
+ * check), REASON_NONCE_USED (401; a nonce the device used inside the
+ * window), REASON_REQUEST_TIME (401; sd_auth_not_before and the server time
  * tell the client what to sign with), REASON_RATE_LIMITED (429) or
  * REASON_OVERLOADED (503), the last two with the milliseconds after which
  * a retry can succeed.
@@ -134,7 +135,7 @@ sc_status sd_auth_admit(sd_auth *a, const sd_auth_req *req, int64_t now_ms, int6
 /*
  * Verify the signature over method, target (target_len bytes, exactly as
  * sent) and body_hash, and that the device has not used the nonce inside
- * the window (REASON_BAD_SIGNATURE).  Records nothing.
+ * the window (REASON_BAD_SIGNATURE, REASON_NONCE_USED).  Records nothing.
  */
 sc_status sd_auth_check(sd_auth *a, const sd_auth_req *req, const char *method, const char *target,
                         size_t target_len, const uint8_t body_hash[SC_HASH_LEN], int64_t now_ms,
@@ -142,7 +143,7 @@ sc_status sd_auth_check(sd_auth *a, const sd_auth_req *req, const char *method, 
 
 /*
  * Remember the nonce of a request whose signature verified: a nonce the
- * device already used inside the window is a replay (REASON_BAD_SIGNATURE);
+ * device already used inside the window is a replay (REASON_NONCE_USED);
  * a device over its share is refused as sd_auth_admit says.
  */
 sc_status sd_auth_record(sd_auth *a, const sd_auth_req *req, int64_t now_ms, int64_t *retry_ms,

@@ -44,6 +44,7 @@ static unsigned status_of_reason(int reason)
     case SC_REASON_BATCH_LIMIT:
         return SD_HTTP_TOO_LARGE;
     case SC_REASON_REQUEST_TIME:
+    case SC_REASON_NONCE_USED:
         return SD_HTTP_UNAUTHORIZED;
     case SC_REASON_RATE_LIMITED:
         return SD_HTTP_TOO_MANY_REQUESTS;

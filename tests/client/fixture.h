@@ -343,4 +343,32 @@ static inline void fx_finding(fx *f, const char *check, const char *grade, const
     ck_assert_msg(sc_finding_add(f->c, &p, id) == SC_OK, "finding add: %s", sc_client_errmsg(f->c));
 }
 
+/*
+ * A conflict on a finding's field: this replica's edit of `name` to `ours`
+ * and, concurrent with it, the other device's edit to `theirs`, made from
+ * the heads before ours and stored as pulled.
+ */
+static inline void fx_conflict(fx *f, const char *fid, Scpb__Field field, const char *name,
+                               const char *ours, const char *theirs)
+{
+    uint8_t id[SC_ID_LEN];
+    ck_assert(cl_parse_id(fid, id));
+    Scpb__EntityState *st = NULL;
+    ck_assert_int_eq(st_state_get(f->c, id, &st), SC_OK);
+    ck_assert_msg(sc_finding_set(f->c, fid, name, ours) == SC_OK, "set: %s", sc_client_errmsg(f->c));
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__FieldEdit fe = SCPB__FIELD_EDIT__INIT;
+    fe.has_field = true;
+    fe.field = field;
+    fe.value = (char *)(uintptr_t)theirs;
+    op.n_deps = st->n_heads;
+    op.deps = st->heads;
+    op.has_hlc = true;
+    op.hlc = st->last_hlc + 5;
+    op.body_case = SCPB__OP__BODY_FIELD_EDIT;
+    op.field_edit = &fe;
+    fx_store(f, f->other, &op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, NULL);
+    rp_state_free(f->c, st);
+}
+
 #endif

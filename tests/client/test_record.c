@@ -171,6 +171,34 @@ START_TEST(finding_lifecycle)
 }
 END_TEST
 
+/* Closing a closed finding says so, and who closed it, and changes nothing. */
+START_TEST(closing_a_closed_finding_says_so)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_SUPERVISOR);
+    char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    fx_finding(&f, check, "general", "2026-12-01", fid);
+    ck_assert_int_eq(sc_rectify(f.c, fid, "moved the cars", NULL, NULL, 0), SC_OK);
+    ck_assert_int_eq(sc_revisit(f.c, fid, "rectified", NULL, 0, NULL, 0), SC_OK);
+    ck_assert_int_eq(sc_close(f.c, fid, "销号"), SC_OK);
+    char *json = NULL;
+    ck_assert_int_eq(sc_client_status(f.c, &json), SC_OK);
+    json_t *before = fx_json(&f, json);
+    ck_assert_int_eq(sc_close(f.c, fid, "again"), SC_ERR_INVALID_TRANSITION);
+    char want[160];
+    snprintf(want, sizeof want, "finding %s is already closed (销号) by li: nothing changed", fid);
+    ck_assert_str_eq(sc_client_errmsg(f.c), want);
+    ck_assert_str_eq(sc_client_reason(f.c), "invalid_transition");
+    ck_assert_int_eq(sc_client_status(f.c, &json), SC_OK);
+    json_t *after = fx_json(&f, json);
+    ck_assert(json_equal(before, after));
+    json_decref(before);
+    json_decref(after);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(major_hazard_needs_other_verifier)
 {
     fx f;
@@ -325,26 +353,8 @@ START_TEST(conflict_then_resolve)
     char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN];
     fx_check(&f, check);
     fx_finding(&f, check, "general", "2026-12-01", fid);
-    uint8_t id[SC_ID_LEN];
-    ck_assert(cl_parse_id(fid, id));
-    Scpb__EntityState *st = NULL;
-    ck_assert_int_eq(st_state_get(f.c, id, &st), SC_OK);
-    ProtobufCBinaryData head = st->heads[0];
     /* Another device edits the deadline concurrently with ours. */
-    Scpb__Op op = SCPB__OP__INIT;
-    Scpb__FieldEdit fe = SCPB__FIELD_EDIT__INIT;
-    fe.has_field = true;
-    fe.field = SCPB__FIELD__FIELD_DEADLINE;
-    fe.value = "2026-12-10";
-    op.n_deps = 1;
-    op.deps = &head;
-    op.has_hlc = true;
-    op.hlc = st->last_hlc + 5;
-    op.body_case = SCPB__OP__BODY_FIELD_EDIT;
-    op.field_edit = &fe;
-    ck_assert_int_eq(sc_finding_set(f.c, fid, "deadline", "2026-12-05"), SC_OK);
-    fx_store(&f, f.other, &op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, NULL);
-    rp_state_free(f.c, st);
+    fx_conflict(&f, fid, SCPB__FIELD__FIELD_DEADLINE, "deadline", "2026-12-05", "2026-12-10");
     char *json = NULL;
     ck_assert_int_eq(sc_conflicts(f.c, &json), SC_OK);
     json_t *o = fx_json(&f, json);
@@ -392,6 +402,7 @@ static Suite *suite(void)
         {"references_are_checked_locally", references_are_checked_locally},
         {"role_policy_refuses", role_policy_refuses},
         {"finding_lifecycle", finding_lifecycle},
+        {"closing_a_closed_finding_says_so", closing_a_closed_finding_says_so},
         {"major_hazard_needs_other_verifier", major_hazard_needs_other_verifier},
         {"fixed_on_spot_starts_submitted", fixed_on_spot_starts_submitted},
         {"submit_lists_findings_and_photos", submit_lists_findings_and_photos},

@@ -1,7 +1,8 @@
 /*
  * test_replica.c: the replica keeps every unsynced op whatever fails:
  * allocation failures at every point of an action, a process that dies in
- * the middle of a transaction, and reopening.
+ * the middle of a transaction, and reopening.  Opening an existing replica
+ * never makes one, nor writes into a file that is not one.
  */
 #include "fixture.h"
 
@@ -157,6 +158,152 @@ START_TEST(not_a_replica_is_refused)
 }
 END_TEST
 
+static sc_status first_op(sc_client *c, void *ctx, const st_opinfo *info)
+{
+    (void)c;
+    st_opinfo *out = ctx;
+    if (!out->id[0] && !out->id[1])
+        *out = *info;
+    return SC_OK;
+}
+
+/*
+ * syncd may reject every op of an entity, its creation too (a target
+ * outside the inspector's scope): the entity never was, so its state goes,
+ * and the rejected ops stay as history.  (Failing instead kept the round
+ * from applying, and the outbox from ever emptying.)
+ */
+START_TEST(entity_whose_creation_was_rejected_has_no_state)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    ck_assert_int_eq(sc_note_add(f.c, check, "before the answer"), SC_OK);
+    uint8_t id[SC_ID_LEN];
+    ck_assert(cl_parse_id(check, id));
+    ck_assert_int_eq(st_begin(f.c), SC_OK);
+    ids out;
+    outbox_ids(&f, &out);
+    ck_assert_uint_eq(out.n, 2);
+    for (size_t i = 0; i < out.n; i++)
+        ck_assert_int_eq(st_op_set(f.c, out.v[i], ST_REJECTED, false, 0,
+                                   SCPB__REASON__REASON_OUT_OF_SCOPE, "outside your scope"),
+                         SC_OK);
+    ck_assert_msg(rp_refold(f.c, id) == SC_OK, "refold: %s", sc_client_errmsg(f.c));
+    ck_assert_int_eq(st_commit(f.c), SC_OK);
+    Scpb__EntityState *st = NULL;
+    ck_assert_int_eq(st_state_get(f.c, id, &st), SC_ERR_NOT_FOUND);
+    char *json = NULL;
+    ck_assert_int_eq(sc_show(f.c, check, &json), SC_ERR_NOT_FOUND);
+    ck_assert_int_eq(fx_count(&f, "outbox"), 0);
+    ck_assert_int_eq(fx_count(&f, "rejected"), 2);
+    st_opinfo info;
+    memset(&info, 0, sizeof info);
+    ck_assert_int_eq(st_ops_each(f.c, id, first_op, &info), SC_OK);
+    ck_assert_int_eq(info.state, ST_REJECTED);
+    ck_assert_int_eq(sc_verify_replica(f.c, &json), SC_OK);
+    json_t *o = fx_json(&f, json);
+    ck_assert(json_is_true(json_object_get(o, "ok")));
+    json_decref(o);
+    fx_close(&f);
+}
+END_TEST
+
+/* The bytes of a file (at most cap), for comparing before and after; -1 when it cannot be read. */
+static long slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return -1;
+    size_t n = fread(buf, 1, cap, fp);
+    fclose(fp);
+    return (long)n;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/*
+ * SC_OPEN_EXISTING: a path that names nothing is SC_ERR_NOT_FOUND naming it,
+ * and nothing is made there (no file, no photo store); a file that is not a
+ * replica (text, another program's SQLite database, an empty file) is
+ * SC_ERR_STORAGE and keeps its bytes; a replica opens, and is made private.
+ */
+START_TEST(open_existing_never_makes_a_replica)
+{
+    char dir[] = "/tmp/sc-client-XXXXXX", db[64], blobs[80], err[256];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/typo.db", dir);
+    snprintf(blobs, sizeof blobs, "%s.blobs", db);
+    sc_client *c = NULL;
+    ck_assert_int_eq(sc_client_open_v2(db, NULL, SC_OPEN_EXISTING, &c, err, sizeof err),
+                     SC_ERR_NOT_FOUND);
+    ck_assert_ptr_null(c);
+    ck_assert_ptr_nonnull(strstr(err, "no replica at"));
+    ck_assert_ptr_nonnull(strstr(err, "typo.db"));
+    ck_assert(!exists(db));
+    ck_assert(!exists(blobs));
+
+    /* Not replicas: each keeps its bytes, and no photo store appears beside it. */
+    char before[4096], after[4096];
+    const char *text = "name,code\n君安花园,T-JAHY\n";
+    FILE *fp = fopen(db, "wb");
+    fputs(text, fp);
+    fclose(fp);
+    ck_assert_int_eq(sc_client_open_v2(db, NULL, SC_OPEN_EXISTING, &c, err, sizeof err),
+                     SC_ERR_STORAGE);
+    ck_assert_ptr_nonnull(strstr(err, "is not a Spotcheck replica"));
+    ck_assert_int_eq(slurp(db, after, sizeof after), (long)strlen(text));
+    ck_assert(memcmp(after, text, strlen(text)) == 0);
+    ck_assert(!exists(blobs));
+    unlink(db);
+    sqlite3 *other = NULL;
+    ck_assert_int_eq(sqlite3_open(db, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "CREATE TABLE notes(t TEXT); INSERT INTO notes VALUES('x')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(other);
+    long n = slurp(db, before, sizeof before);
+    ck_assert_int_gt(n, 0);
+    ck_assert_int_eq(sc_client_open_v2(db, NULL, SC_OPEN_EXISTING, &c, err, sizeof err),
+                     SC_ERR_STORAGE);
+    ck_assert_ptr_nonnull(strstr(err, "no such table: meta"));
+    ck_assert_int_eq(slurp(db, after, sizeof after), n);
+    ck_assert(memcmp(before, after, (size_t)n) == 0);
+    ck_assert(!exists(blobs));
+    unlink(db);
+    fp = fopen(db, "wb");
+    fclose(fp);
+    ck_assert_int_eq(sc_client_open_v2(db, NULL, SC_OPEN_EXISTING, &c, err, sizeof err),
+                     SC_ERR_STORAGE);
+    ck_assert_int_eq(slurp(db, after, sizeof after), 0);
+    unlink(db);
+
+    /* A replica opens (and one readable by others is made private); :memory: always does. */
+    ck_assert_int_eq(sc_client_open_v2(db, NULL, SC_OPEN_CREATE, &c, err, sizeof err), SC_OK);
+    sc_client_close(c);
+    ck_assert_int_eq(chmod(db, 0644), 0);
+    ck_assert_int_eq(sc_client_open_v2(db, NULL, SC_OPEN_EXISTING, &c, err, sizeof err), SC_OK);
+    sc_client_close(c);
+    struct stat st;
+    ck_assert_int_eq(stat(db, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(sc_client_open_v2(":memory:", NULL, SC_OPEN_EXISTING, &c, err, sizeof err),
+                     SC_OK);
+    sc_client_close(c);
+    ck_assert_int_eq(sc_client_open_v2(db, NULL, (sc_open_mode)0, &c, err, sizeof err),
+                     SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(err, "mode"));
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /*
  * The replica holds the device key: it is created 0600 under any umask
  * (with its WAL and shared-memory files), and one found readable by others
@@ -195,6 +342,9 @@ static Suite *suite(void)
         {"outbox_survives_reopen_in_causal_order", outbox_survives_reopen_in_causal_order},
         {"allocation_failures_change_nothing", allocation_failures_change_nothing},
         {"crash_mid_transaction_keeps_outbox", crash_mid_transaction_keeps_outbox},
+        {"open_existing_never_makes_a_replica", open_existing_never_makes_a_replica},
+        {"entity_whose_creation_was_rejected_has_no_state",
+         entity_whose_creation_was_rejected_has_no_state},
         {"not_a_replica_is_refused", not_a_replica_is_refused},
         {"replica_is_private", replica_is_private},
     };

@@ -26,6 +26,15 @@ expect_exit 2 "$SPOT" --db "$TMP/li.db" frobnicate
 expect_exit 2 "$SPOT" --db "$TMP/li.db" check score "$CHECK"
 expect_exit 2 "$SPOT" --db "$TMP/li.db" list
 expect_exit 2 "$SPOT" --db "$TMP/li.db" check score "$CHECK" --item org-leadership --status met --points many
+# A mistyped option is an unknown option, with the one meant, before the command and after it.
+expect_exit 2 "$SPOT" --db "$TMP/li.db" --jsn list findings
+grep -qF 'unknown option "--jsn" (did you mean --json?)' "$TMP/err" || fail "--jsn: $(cat "$TMP/err")"
+grep -q "unknown command" "$TMP/err" && fail "--jsn called a command: $(cat "$TMP/err")"
+expect_exit 2 "$SPOT" --db "$TMP/li.db" list findings --overdu
+grep -qF 'unknown option "--overdu" (did you mean --overdue?)' "$TMP/err" || fail "--overdu: $(cat "$TMP/err")"
+expect_exit 2 "$SPOT" --db "$TMP/li.db" --frobnicate list findings
+grep -qF 'unknown option "--frobnicate"' "$TMP/err" || fail "--frobnicate: $(cat "$TMP/err")"
+grep -q "did you mean" "$TMP/err" && fail "--frobnicate has no near option: $(cat "$TMP/err")"
 
 # Not found: 3, with the id in the message.
 expect_exit 3 sc li show 0123456789abcdef0123456789abcdef
@@ -109,9 +118,9 @@ for mode in "${modes[@]}"; do
   expect_eq "$(sc li status | jq .ops)" "$ops_before" "nothing applied from garbage ($mode)"
 done
 
-# Enrolling against garbage or nothing: 4, and the replica stays unenrolled.
+# Enrolling against garbage or nothing: 4, and no replica is left behind.
 for port in $(cat "$TMP/port.http" 2>/dev/null) "${URL##*:}"; do
   expect_exit 4 "$SPOT" --db "$TMP/new.db" enroll --server "http://127.0.0.1:$port" --code x
-  expect_eq "$(sc new status | jq .enrolled)" false "not enrolled after a failed enroll"
+  expect_no_replica new "a failed enroll"
 done
 echo "ok: bad input"

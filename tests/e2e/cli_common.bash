@@ -91,6 +91,14 @@ expect_exit() {
   [[ -s "$TMP/err" ]] || fail "'$*' failed without a message on stderr"
 }
 
+# expect_no_replica NAME WHAT: nothing of replica NAME is on disk (no .db, -wal, -shm, .blobs/).
+expect_no_replica() {
+  local f
+  for f in "$TMP/$1.db" "$TMP/$1.db-wal" "$TMP/$1.db-shm" "$TMP/$1.db.blobs"; do
+    [[ ! -e $f ]] || fail "$2: $f was left behind"
+  done
+}
+
 # expect_jq JSON FILTER EXPECTED WHAT: `jq -r FILTER` of JSON must print EXPECTED.
 expect_jq() { expect_eq "$(jq -r "$2" <<<"$1")" "$3" "$4"; }
 

@@ -120,7 +120,7 @@ grep -q "certificate is not trusted" "$TMP/err" || fail "no CA: $(cat "$TMP/err"
 grep -q "SC_ERR_TLS" "$TMP/err" || fail "no CA status: $(cat "$TMP/err")"
 grep -q "not HTTP" "$TMP/err" && fail "a TLS failure called not HTTP: $(cat "$TMP/err")"
 expect_jq "$(cat "$TMP/out")" .error.status SC_ERR_TLS "--json error"
-expect_jq "$(sc li status)" .enrolled false "a replica refused over TLS"
+expect_no_replica li "a replica refused over TLS"
 # Another CA is no better.
 expect_exit 4 "$SPOT" --db "$TMP/li.db" --cacert "$PKI/rogue.pem" enroll --server "$HTTPS" --code "$CODE"
 grep -q "certificate is not trusted" "$TMP/err" || fail "rogue CA: $(cat "$TMP/err")"
@@ -129,7 +129,7 @@ grep -q "certificate is not trusted" "$TMP/err" || fail "rogue CA: $(cat "$TMP/e
 expect_exit 4 "$SPOT" --db "$TMP/li.db" --cacert "$PKI/ca.pem" --pin "$WRONG_PIN" \
   enroll --server "$HTTPS" --code "$CODE"
 grep -q "does not match the pin" "$TMP/err" || fail "wrong pin: $(cat "$TMP/err")"
-expect_jq "$(sc li status)" .enrolled false "a replica refused for its pin"
+expect_no_replica li "a replica refused for its pin"
 # A pin that is not a pin is a usage of the API gone wrong: 1, and the replica untouched.
 expect_exit 1 "$SPOT" --db "$TMP/li.db" --cacert "$PKI/ca.pem" --pin "sha256//short" \
   enroll --server "$HTTPS" --code "$CODE"

@@ -15,7 +15,20 @@ for line in "submitted  T-JAHY  spot  91/100 passed" '{"status":"open","overdue"
   grep -qF -- "$line" "$TMP/story.md" || fail "the story lacks: $line"
 done
 expect_eq "$(grep -c '^```console$' "$TMP/story.md")" "$(grep -c '^```$' "$TMP/story.md")" "code blocks closed"
-# Played again on the same register, the tablets are reused.
+# Played again on the same register (a second `make run`): the tablets are reused, and the story
+# is not played a second time: the register's log does not grow and holds one plan, one check and
+# its three findings, and the audit still holds.
+dev() { "$SPOT" --db "$TMP/devices/$1.db" --json "${@:2}"; }
+dev supervisor sync >/dev/null
+size=$(dev supervisor status | jq .checkpoint.size)
 "$SC_SOURCE_DIR/scripts/demo-scenario.sh" "$SC_BIN_DIR" "$TMP" "$URL" >"$TMP/again.txt"
 grep -q "used again: inspector supervisor wuye" "$TMP/again.txt" || fail "tablets reused"
+grep -q "holds the story already" "$TMP/again.txt" || fail "the second run does not say the story was played"
+grep -q "OK: everything holds" "$TMP/again.txt" || fail "the second run's audit"
+expect_eq "$(dev supervisor status | jq .checkpoint.size)" "$size" "the register's log after a second run"
+asg=$(dev supervisor list assignments --target T-JAHY | jq -r '.items[].id')
+expect_eq "$(wc -l <<<"$asg")" 1 "plans of the story"
+expect_eq "$(dev supervisor list checks --assignment "$asg" | jq '.items | length')" 1 "checks of the story"
+expect_eq "$(dev supervisor list findings --assignment "$asg" | jq '.items | length')" 3 "findings of the story"
+grep -qF "$asg" "$TMP/again.txt" || fail "the second run does not name the plan"
 echo "ok: demo scenario"

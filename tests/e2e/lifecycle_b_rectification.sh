@@ -75,6 +75,12 @@ overdue_everywhere "" "once closed"
 sup_key=$(sc supervisor status | jq -r .device_key)
 expect_jq "$(sc wuye show "$GAS")" .closed_by "$sup_key" "closed by the supervisor's device"
 expect_jq "$(sc supervisor review)" '.awaiting_closure | length' 0 "nothing awaits closure"
+# Closing it again says it is closed already, and by whom; nothing is recorded.
+before=$(sc supervisor status | jq -c '{outbox, ops, replica_hash}')
+expect_exit 1 "$SPOT" --db "$TMP/supervisor.db" close "$GAS" --note "again"
+grep -qF "finding $GAS is already closed (销号) by supervisor: nothing changed" "$TMP/err" ||
+  fail "closing a closed finding: $(cat "$TMP/err")"
+expect_eq "$(sc supervisor status | jq -c '{outbox, ops, replica_hash}')" "$before" "a second closure changes nothing"
 
 # A month on, the look-back (回头看) finds the pipe corroding again: reopened.
 sc inspector revisit "$GAS" --result not_rectified --look-back --note "回头看: 管道接口再次锈蚀" >/dev/null

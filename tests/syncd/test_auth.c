@@ -305,10 +305,11 @@ START_TEST(replay)
     sc_err err;
     make(&s, kp, "POST", "/v1/sync", "x", NOW, 7);
     ck_assert_int_eq(check(a, &s, "POST", "/v1/sync", "x", NOW, &err), SC_OK);
-    refused(a, &s, "POST", "/v1/sync", "x", "replayed");
+    refused_as(a, &s, "POST", "/v1/sync", "x", SCPB__REASON__REASON_NONCE_USED, "replayed");
     /* The same nonce in a new request of the same device is refused too. */
     make(&s, kp, "GET", "/v1/log/checkpoint", NULL, NOW + 100, 7);
-    refused(a, &s, "GET", "/v1/log/checkpoint", NULL, "replayed");
+    refused_as(a, &s, "GET", "/v1/log/checkpoint", NULL, SCPB__REASON__REASON_NONCE_USED,
+               "replayed");
     /* Another device may use the same nonce. */
     make(&s, other, "POST", "/v1/sync", "x", NOW, 7);
     ck_assert_int_eq(check(a, &s, "POST", "/v1/sync", "x", NOW, &err), SC_OK);
@@ -451,6 +452,7 @@ START_TEST(check_then_record)
     /* ... and only the first to finish is recorded. */
     ck_assert_int_eq(sd_auth_record(a, &ar, NOW, NULL, &err), SC_OK);
     ck_assert_int_eq(sd_auth_record(a, &ar, NOW, NULL, &err), SC_ERR_BAD_SIGNATURE);
+    ck_assert_int_eq(err.reason, SCPB__REASON__REASON_NONCE_USED);
     ck_assert(strstr(err.msg, "replayed") != NULL);
     ck_assert_int_eq(sd_auth_check(a, &ar, "POST", "/v1/sync", 8, bh, NOW, &err),
                      SC_ERR_BAD_SIGNATURE);

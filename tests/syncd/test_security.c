@@ -262,12 +262,12 @@ START_TEST(replayed_request)
     mark();
     sct_sign replay = {.nonce = ci.last_nonce, .time_ms = ci.last_time_ms};
     sct_request(&ci, "POST", "/v1/sync", body, len, pb, &replay, &r);
-    refused(&r, 401, "bad_signature", "replayed sync");
+    refused(&r, 401, "nonce_used", "replayed sync");
     /* The same nonce on a new body (a new op) is refused as well. */
     sc_op *op2 = sct_op_open_inspection(ki, &clk, id, L.fx.target);
     uint8_t *body2 = sync_body(&op2, 1, &len);
     sct_request(&ci, "POST", "/v1/sync", body2, len, pb, &replay, &r);
-    refused(&r, 401, "bad_signature", "reused nonce");
+    refused(&r, 401, "nonce_used", "reused nonce");
     /* A request captured long ago: outside the clock window. */
     sct_sign old = {.time_ms = sct_now_ms() - 10 * 60 * 1000};
     sct_request(&ci, "POST", "/v1/sync", body2, len, pb, &old, &r);

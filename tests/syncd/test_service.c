@@ -230,7 +230,7 @@ START_TEST(refusals_are_the_protocols)
     ck_assert_uint_eq(a.status, 401);
     ck_assert_int_eq(a.reason, SC_REASON_UNKNOWN_DEVICE);
 
-    /* A replayed nonce, and a body that is not the one signed: 401 bad_signature. */
+    /* A replayed nonce (401 nonce_used), and a body that is not the one signed (401 bad_signature). */
     signed_req s;
     sd_principal who;
     sign(&s, ki, "POST", "/v1/sync", body, len, 2);
@@ -238,7 +238,7 @@ START_TEST(refusals_are_the_protocols)
         sd_service_authenticate(&P.svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
         SC_OK);
     ck_assert_uint_eq(a.status, 401);
-    ck_assert_int_eq(a.reason, SC_REASON_BAD_SIGNATURE);
+    ck_assert_int_eq(a.reason, SC_REASON_NONCE_USED);
     sign(&s, ki, "POST", "/v1/sync", body, len, 4);
     body[len - 1] ^= 1;
     ck_assert_int_ne(

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The progress line `spotcheck sync` draws on a terminal shows totals: a
+# download counts photos done of all to fetch and bytes done of their total
+# (from 0 of both to all of both), a push ops of the outbox.  Off a terminal
+# nothing is drawn, and --json output stays one document.
+source "$(dirname "$0")/cli_common.bash"
+
+command -v script >/dev/null || { echo "SKIPPED: script(1) (util-linux) is not installed" >&2; exit 0; }
+start_with inspector supervisor auditor
+
+# on_tty NAME ARGS...: the CLI on replica NAME under a pseudo-terminal; what it drew, one update per line.
+on_tty() {
+  local name=$1
+  shift
+  script -qec "$(printf '%q ' "$SPOT" --db "$TMP/$name.db" "$@")" /dev/null |
+    tr '\r' '\n' | sed 's/\x1b\[K//g'
+}
+# human N: bytes as the CLI writes them.
+human() {
+  awk -v n="$1" 'BEGIN { if (n < 1024) printf "%d B", n; else if (n < 1048576) printf "%.1f KiB", n / 1024;
+                         else printf "%.1f MiB", n / 1048576 }'
+}
+
+CHECK=$(new_check inspector)
+head -c 1500000 /dev/urandom >"$TMP/raw"
+{ printf '\xff\xd8\xff\xe0'; cat "$TMP/raw"; } >"$TMP/big.jpg"
+photo "$TMP/small.jpg" "门岗登记表"
+new_finding inspector "$CHECK" "楼道堆物" general --photo "$TMP/big.jpg" --photo "$TMP/small.jpg" >/dev/null
+sc inspector check submit "$CHECK" >/dev/null
+queued=$(sc inspector status | jq .outbox)
+on_tty inspector sync >"$TMP/push.txt"
+grep -qx "push     $queued/$queued ops" "$TMP/push.txt" || fail "push progress without the outbox total: $(cat "$TMP/push.txt")"
+big=$(human "$(stat -c %s "$TMP/big.jpg")")
+grep -qxF "upload   $big/$big of a photo" "$TMP/push.txt" || fail "no upload to the photo's size: $(cat "$TMP/push.txt")"
+
+total=$(($(stat -c %s "$TMP/big.jpg") + $(stat -c %s "$TMP/small.jpg")))
+on_tty supervisor sync >"$TMP/pull.txt"
+grep -qxF "download 0/2 photos, 0 B/$(human "$total")" "$TMP/pull.txt" ||
+  fail "the download does not start from its totals: $(grep download "$TMP/pull.txt")"
+grep -qxF "download 2/2 photos, $(human "$total")/$(human "$total")" "$TMP/pull.txt" ||
+  fail "the download does not end at its totals: $(grep download "$TMP/pull.txt")"
+grep -q "pushed 0 (accepted 0), pulled $queued, photos up 0 down 2" "$TMP/pull.txt" || fail "the report: $(cat "$TMP/pull.txt")"
+# Every line the download drew is within its totals.
+grep "^download" "$TMP/pull.txt" | while read -r _ photos _ bytes; do
+  [[ ${photos%/*} -le ${photos#*/} ]] || fail "photos past their total: $photos"
+  [[ $bytes == */"$(human "$total")" ]] || fail "a byte total that moved: $bytes"
+done
+
+# Off a terminal, no progress; with --json, one document and nothing else.
+out=$("$SPOT" --db "$TMP/auditor.db" --json sync 2>"$TMP/err")
+[[ ! -s "$TMP/err" ]] || fail "progress drawn off a terminal: $(cat "$TMP/err")"
+expect_jq "$out" .photos_downloaded 2 "the auditor's photos"
+echo "ok: progress totals"
