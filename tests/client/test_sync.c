@@ -67,6 +67,9 @@ typedef struct srv {
     int puts;             /* chunk PUTs that got that far */
     int reset_chunk;      /* cut the connection of this chunk PUT (0-based), once; -1 never */
     int resend_chunk;     /* this chunk PUT's connection dies and it goes again by itself */
+    /* This sync POST (0-based) or chunk PUT is served, its answer lost with the connection,
+     * and the same bytes served again (libcurl's resend after syncd had the first copy). */
+    int served_resend_sync, served_resend_chunk;
     int busy_puts;        /* answer this many chunk PUTs 409 at the current offset (busy) */
     /* Every chunk PUT's length and start, in arrival order. */
     size_t chunk_len[CHUNKS_MAX];
@@ -82,7 +85,10 @@ static sct_tp_verdict on_request(void *ctx, const sct_tp_req *q, sct_tp_answer *
     if (s->mode == M_DOWN)
         return SCT_CUT;
     if (strcmp(q->target, "/v1/sync") == 0) {
-        s->syncs++;
+        if (s->syncs++ == s->served_resend_sync) {
+            s->served_resend_sync = -1;
+            return SCT_SERVED_RESENT;
+        }
         if (s->mode == M_UNAVAILABLE) {
             s->requests503++;
             *a = (sct_tp_answer){.status = 503,
@@ -113,6 +119,10 @@ static sct_tp_verdict on_request(void *ctx, const sct_tp_req *q, sct_tp_answer *
     if (nc == s->resend_chunk) {
         s->resend_chunk = -1;
         return SCT_RESENT;
+    }
+    if (nc == s->served_resend_chunk) {
+        s->served_resend_chunk = -1;
+        return SCT_SERVED_RESENT;
     }
     if (s->busy_puts > 0) {
         /* syncd still holds an earlier upload of the photo: 409 where the offset is. */
@@ -301,6 +311,7 @@ static void srv_start_with(srv *s, void (*tune)(sd_config *cfg))
 {
     memset(s, 0, sizeof *s);
     s->cut_after_chunks = s->reset_chunk = s->resend_chunk = -1;
+    s->served_resend_sync = s->served_resend_chunk = -1;
     s->ip = sct_tp_open(tune);
     s->p = sct_tp_parts(s->ip);
     s->dir = s->p->tmp;
@@ -1105,6 +1116,42 @@ START_TEST(upload_chunk_size_starts_over_after_libcurl_resends)
 END_TEST
 
 /*
+ * libcurl's resend when syncd had the first copy: the same bytes, the same
+ * nonce, refused 401 nonce_used.  The client signs the request again with
+ * a new nonce, once, and the push and the photo go through, each op logged
+ * once.
+ */
+START_TEST(a_request_served_then_resent_is_signed_again)
+{
+    srv s;
+    srv_start(&s);
+    long long size0 = cp_size(s.c);
+    char check[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN];
+    new_check(s.c, check);
+    add_photo_sha(&s, check, 3 * MiB, 0, sha);
+    s.served_resend_sync = s.syncs;
+    s.served_resend_chunk = 1;
+    unsigned before = sct_tp_requests(s.ip);
+    json_t *o = sync_ok(s.c);
+    /* The first copy logged the ops; the copy signed again finds them logged. */
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "pushed")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "duplicate")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o, "checkpoint"), "size")),
+                     size0 + 2);
+    json_decref(o);
+    ck_assert_int_eq(s.served_resend_sync, -1);
+    ck_assert_int_eq(s.served_resend_chunk, -1);
+    ck_assert(srv_has_photo(&s, sha));
+    ck_assert_int_eq(count(s.c, "outbox"), 0);
+    ck_assert_int_eq(count(s.c, "photos_pending_upload"), 0);
+    /* Each resent request came back signed anew: two copies served, a third signed again. */
+    ck_assert_uint_ge(sct_tp_requests(s.ip) - before, 2 + 3);
+    srv_stop(&s);
+}
+END_TEST
+
+/*
  * A 409 that leaves the offset where it was (syncd still holds a cut
  * upload of the photo) is waited out with the retry backoff, not sent
  * again at once; past the retries the sync stops, the photo pending.
@@ -1670,6 +1717,8 @@ static Suite *suite(void)
         {"upload_chunk_size_starts_over_after_a_cut", upload_chunk_size_starts_over_after_a_cut},
         {"upload_chunk_size_starts_over_after_libcurl_resends",
          upload_chunk_size_starts_over_after_libcurl_resends},
+        {"a_request_served_then_resent_is_signed_again",
+         a_request_served_then_resent_is_signed_again},
         {"upload_chunks_shrink_to_the_servers_limit", upload_chunks_shrink_to_the_servers_limit},
         {"upload_waits_while_the_server_is_busy", upload_waits_while_the_server_is_busy},
     };

@@ -539,6 +539,16 @@ static sc_status inproc_send(void *ctx, const sc_http_request *h, sc_http_result
             v = SCT_CUT;
     }
     bool lose = false;
+    if (v == SCT_SERVED_RESENT) {
+        /* The first copy is served and its answer dies with the connection. */
+        serve(ip, h, &q, &r, &lose);
+        free(r.body);
+        memset(&r, 0, sizeof r);
+        lose = false;
+        res->sends = 2;
+        q.number = atomic_fetch_add(&ip->requests, 1);
+        v = SCT_SERVE;
+    }
     if (v == SCT_CUT) {
         snprintf(res->message, sizeof res->message, "Connection reset by peer (in process)");
         return SC_ERR_NETWORK;

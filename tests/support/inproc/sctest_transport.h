@@ -67,6 +67,10 @@ typedef enum sct_tp_verdict {
     SCT_RESENT,    /* the connection it went out on died, and the transport sent it
                       again by itself on a new one, as libcurl does: the hook is asked
                       again, and the answer says it went out twice */
+    SCT_SERVED_RESENT, /* it reached syncd and was served, but the connection died before
+                          the answer; the transport sent the same bytes again on a new
+                          one, as libcurl does, and syncd serves that copy too (the hook
+                          is not asked again); the answer says it went out twice */
 } sct_tp_verdict;
 
 /* What to do with a sync answer after the hook saw (and perhaps changed) it. */
