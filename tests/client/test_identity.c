@@ -168,7 +168,7 @@ START_TEST(enrollment_keeps_a_replica_that_existed)
     ck_assert_int_eq(fx_count(&f, "ops"), ops);
     ck_assert_int_eq(fx_count(&f, "outbox"), 1);
 
-    char other[96];
+    char other[640];
     snprintf(other, sizeof other, "%s/unenrolled.db", f.dir);
     sc_client *c = NULL;
     ck_assert_int_eq(sc_client_open_v2(other, NULL, SC_OPEN_CREATE, &c, err, sizeof err), SC_OK);
