@@ -485,7 +485,7 @@ START_TEST(request_errors)
     sct_sign replay = {.nonce = ci.last_nonce, .time_ms = ci.last_time_ms};
     sct_request(&ci, "GET", "/v1/log/checkpoint", NULL, 0, NULL, &replay, &r);
     ck_assert_int_eq(r.status, 401);
-    ck_assert_str_eq(r.reason, "bad_signature");
+    ck_assert_str_eq(r.reason, "nonce_used");
     sct_resp_dispose(&r);
     sct_request(&ci, "GET", "/v1/nothing", NULL, 0, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 404);
