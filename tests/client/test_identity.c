@@ -76,12 +76,11 @@ END_TEST
 
 START_TEST(enroll_unreachable_changes_nothing)
 {
-    char dir[] = "/tmp/sc-client-XXXXXX", db[64];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(db, sizeof db, "%s/r.db", dir);
+    fx_dir d;
+    fx_dir_open(&d, "r.db");
     sc_client_options opt = {.retries = 1, .backoff_ms = 1, .timeout_ms = 2000};
     sc_client *c = NULL;
-    ck_assert_int_eq(sc_client_open(db, &opt, &c, NULL, 0), SC_OK);
+    ck_assert_int_eq(sc_client_open(d.db, &opt, &c, NULL, 0), SC_OK);
     char *json = NULL;
     /* Port 9 (discard) on loopback has no listener here: connection refused. */
     ck_assert_int_eq(sc_enroll(c, "http://127.0.0.1:9", "abc", "tab", "pw", 2, &json),
@@ -92,9 +91,7 @@ START_TEST(enroll_unreachable_changes_nothing)
     ck_assert_ptr_nonnull(strstr(json, "\"enrolled\":false"));
     sc_json_free(c, json);
     sc_client_close(c);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_dir_close(&d);
 }
 END_TEST
 
@@ -193,7 +190,7 @@ START_TEST(enrollment_keeps_a_replica_that_existed)
     ck_assert_int_eq(fx_count(&f, "ops"), ops);
     ck_assert_int_eq(fx_count(&f, "outbox"), 1);
 
-    char other[96];
+    char other[640];
     snprintf(other, sizeof other, "%s/unenrolled.db", f.dir);
     sc_client *c = NULL;
     ck_assert_int_eq(sc_client_open_v2(other, NULL, SC_OPEN_CREATE, &c, err, sizeof err), SC_OK);

@@ -216,7 +216,7 @@ START_TEST(bundle_verifies_offline)
 {
     fx f;
     fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
-    char path[160];
+    char path[700];
     snprintf(path, sizeof path, "%s/export.bundle", f.dir);
     write_bundle(&f, path, -1, 0);
     /* A handle without any identity, on an in-memory replica, like `verify-bundle`. */
@@ -241,7 +241,7 @@ START_TEST(bundle_names_the_first_bad_entry)
 {
     fx f;
     fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
-    char path[160];
+    char path[700];
     snprintf(path, sizeof path, "%s/bad.bundle", f.dir);
     write_bundle(&f, path, 3, 0);
     sc_client *v = NULL;
@@ -282,7 +282,7 @@ START_TEST(status_reports_the_replica_hash)
     ck_assert_ptr_nonnull(mine);
     ck_assert_uint_eq(strlen(mine), 64);
 
-    char path[160];
+    char path[700];
     snprintf(path, sizeof path, "%s/export.bundle", f.dir);
     write_bundle(&f, path, -1, 0);
     sc_client *v = NULL;

@@ -366,7 +366,7 @@ START_TEST(request_auth)
     sct_resp_dispose(&r);
     sct_sign replay = {.nonce = c.last_nonce, .time_ms = c.last_time_ms};
     sct_request(&c, "GET", "/v1/log/checkpoint", NULL, 0, NULL, &replay, &r);
-    assert_error(&r, 401, "bad_signature");
+    assert_error(&r, 401, "nonce_used");
     sct_resp_dispose(&r);
     /* A key that was never enrolled. */
     sct_client s;

@@ -25,7 +25,8 @@ typedef struct sct_inproc {
 } sct_inproc;
 
 /*
- * Make the temp dir and the fixture register, then open the register
+ * Make the temp dir and the fixture register (a copy of one made once a
+ * run by syncd's processes, under sct_run), then open the register
  * (system environment), the group commit, the blob store and the replay
  * cache.  tune (may be NULL) changes the settings first; the data
  * directory is set already.  Aborts the test when a part cannot open.
