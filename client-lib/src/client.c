@@ -17,6 +17,7 @@
 
 #include "core/checkpoint.h"
 #include "core/names.h"
+#include "core/reason.h"
 #include "internal.h"
 
 /* ---- defaults for what the host does not inject ---- */
@@ -256,7 +257,7 @@ const char *sc_client_errmsg(const sc_client *c)
 
 const char *sc_client_reason(const sc_client *c)
 {
-    if (!c || c->err.code == SC_OK || c->err.reason == 0)
+    if (!c || c->err.code == SC_OK || c->err.reason == SC_REASON_NONE)
         return "";
     const char *n = sc_name_of(&sc_names_reason, c->err.reason);
     return n ? n : "";

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "core/names.h"
+#include "core/reason.h"
 #include "internal.h"
 
 typedef struct tp_req {
@@ -490,7 +491,7 @@ void tp_resp_dispose(sc_client *c, tp_resp *r)
 
 sc_status tp_fail(sc_client *c, const tp_resp *r, const char *what)
 {
-    int reason = 0;
+    int reason = SC_REASON_NONE;
     if (r->reason[0])
         sc_name_parse(&sc_names_reason, r->reason, &reason);
     char msg[SC_ERR_MSG_MAX] = "";

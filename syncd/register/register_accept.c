@@ -433,7 +433,7 @@ sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState 
     t->size++;
     res->status = SCPB__OP_STATUS__OP_ACCEPTED;
     res->log_index = idx;
-    res->reason = 0;
+    res->reason = SC_REASON_NONE;
     res->message[0] = '\0';
     return SC_OK;
 }

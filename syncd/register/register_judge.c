@@ -770,7 +770,7 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
     const Scpb__Op *op = o->op;
     memcpy(res->op_id, o->id, SC_HASH_LEN);
     res->status = SCPB__OP_STATUS__OP_REJECTED;
-    res->reason = 0;
+    res->reason = SC_REASON_NONE;
     res->log_index = 0;
     res->message[0] = '\0';
     sd_txn_trim(t);
