@@ -520,7 +520,7 @@ static void gov_plan(fold *f, Scpb__EntityState *st, Scpb__GovernanceState *g)
     g->has_plan_count = f->nplans > 0;
     g->plan_count = (uint32_t)f->nplans;
     const reg *r = mg_reg_find(f, SCPB__FIELD__FIELD_PLAN);
-    size_t w = r ? mg_reg_resolve(f, st, r) : 0;
+    size_t w = r ? mg_reg_resolve(f, st, r, NULL) : 0;
     if (!r || w == r->n)
         return;
     size_t p = r->w[w].op;

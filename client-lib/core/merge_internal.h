@@ -176,8 +176,15 @@ void mg_day_write(fold *f, Scpb__Field field, size_t op, int32_t day, bool has);
 void mg_hex_write(fold *f, Scpb__Field field, size_t op, const ProtobufCBinaryData *ref, bool has);
 /* The grade in effect within op i's past. */
 int mg_grade_in_past(fold *f, size_t i);
-/* The winning write of r (an index into r->w, or r->n) and r's conflict, added to st. */
-size_t mg_reg_resolve(fold *f, Scpb__EntityState *st, const reg *r);
+/*
+ * The winning write of r (an index into r->w, or r->n) and r's conflict,
+ * added to st; prefer (or NULL) is the value that wins a disagreeing
+ * frontier (safety first), else the last writer in fold order wins.
+ */
+size_t mg_reg_resolve(fold *f, Scpb__EntityState *st, const reg *r, const char *prefer);
+/* The values of a user's FIELD_ACCESS register. */
+#define MG_ACCESS_ACTIVE   "active"
+#define MG_ACCESS_DISABLED "disabled"
 
 /* ---- the lifecycle (merge_life.c) ---- */
 

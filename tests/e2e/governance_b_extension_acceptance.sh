@@ -12,6 +12,7 @@
 #    the responsible unit; the unit's own level may not accept, the
 #    acceptor may not close on any of their tablets, and reporter, acceptor
 #    and closer are three users.
+#  - Whoever asked for an extension never decides it, even made a supervisor.
 source "$(dirname "$0")/cli_common.bash"
 
 make_register
@@ -140,6 +141,20 @@ sync_ok city-sup supervisor
 expect_exit 1 "$SPOT" --db "$TMP/supervisor.db" close "$PAPER"
 grep -qF "the closer must be someone other than the reporter" "$TMP/err" ||
   fail "the reporter closing: $(cat "$TMP/err")"
+
+# Whoever asked never decides, whatever role they come to hold: the property company's contact
+# asks for more time, is made a supervisor, and still may not approve the request.
+sync_ok wuye
+sc wuye extension request "$PAPER" --deadline "$(day 45)" --reason "锅炉检验排期" >/dev/null
+sync_ok wuye
+admin user role wuye supervisor >/dev/null
+sync_ok wuye
+expect_jq "$(sc wuye status)" .role supervisor "the new role on the tablet"
+before=$(standing wuye)
+expect_exit 1 "$SPOT" --db "$TMP/wuye.db" extension approve "$PAPER"
+grep -qF "an extension is decided by someone other than the person who asked for it" "$TMP/err" ||
+  fail "the requester approving: $(cat "$TMP/err")"
+expect_eq "$(standing wuye)" "$before" "the refused approval records nothing"
 
 # The register agrees with all of it.
 stop_syncd
