@@ -360,11 +360,15 @@
  *    over many plans cannot overflow.
  *  - A phone number as people write it, with a country code, spaces and an
  *    extension: 32 bytes.
+ *  - Extension requests one finding may make: a deadline moved 32 times is
+ *    no deadline, and the fold's rules about extensions cost each request
+ *    the decisions before it, so one finding cannot make them quadratic.
  */
 #define SC_GOV_DAYS_MIN   1
 #define SC_GOV_DAYS_MAX   3650
 #define SC_ORG_DEPTH_MAX  64
 #define SC_GOV_FUNDS_MAX  INT64_C(1000000000000000)
 #define SC_PHONE_MAX      32
+#define SC_GOV_EXTENSIONS_MAX 32
 
 #endif

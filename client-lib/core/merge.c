@@ -85,6 +85,8 @@ static void fold_dispose(fold *f)
     sc_free(env, f->returns);
     sc_free(env, f->requests);
     sc_free(env, f->decisions);
+    sc_free(env, f->dreq);
+    sc_free(env, f->outcome_memo);
     /* why is handed to the caller on success; fold_dispose frees it only on failure. */
 }
 

@@ -112,37 +112,51 @@ static size_t request_of(const fold *f, size_t d)
     return mg_find_id(f, mg_op(f, d)->extension_decision->request.data);
 }
 
+/* OR op's strict causal past into the bit set below. */
+static void add_past(const fold *f, uint64_t *below, size_t op)
+{
+    const uint64_t *row = mg_row(f, op);
+    for (size_t w = 0; w < f->words; w++)
+        below[w] |= row[w] & (w == op >> 6 ? ~(UINT64_C(1) << (op & 63)) : ~UINT64_C(0));
+}
+
 /*
- * The outcome of request req among the decisions in scope s: those no
- * other decision on it in s has in its past are in effect, and a
- * rejection among them wins.
+ * The outcome of request req among the decisions on it in scope s: those
+ * no other of them has in its past are in effect, and a rejection among
+ * them wins.  The decisions' requests are known (f->dreq), so this costs
+ * the decisions of the fold plus those of req times the closure's width.
  */
-static void ext_outcome(const fold *f, size_t req, const scope *s, outcome *o)
+static void ext_outcome(fold *f, size_t req, const scope *s, outcome *o)
 {
     o->approve = o->reject = f->n;
-    for (size_t a = 0; a < f->ndecisions; a++) {
+    size_t m = 0;
+    for (size_t a = 0; a < f->ndecisions; a++)
+        m += f->dreq[a] == req && in_scope(f, s, f->decisions[a]);
+    uint64_t *below = m > 1 ? mg_alloc(f, f->words, sizeof *below) : NULL;
+    for (size_t a = 0; below && a < f->ndecisions; a++)
+        if (f->dreq[a] == req && in_scope(f, s, f->decisions[a]))
+            add_past(f, below, f->decisions[a]);
+    for (size_t a = 0; a < f->ndecisions && !(m > 1 && !below); a++) {
         size_t d = f->decisions[a];
-        if (!in_scope(f, s, d) || request_of(f, d) != req)
-            continue;
-        bool seen = false;
-        for (size_t b = 0; b < f->ndecisions && !seen; b++) {
-            size_t e = f->decisions[b];
-            seen = e != d && in_scope(f, s, e) && mg_in_past(f, d, e) && request_of(f, e) == req;
-        }
-        if (seen)
+        if (f->dreq[a] != req || !in_scope(f, s, d) || (below && BIT(below, d)))
             continue;
         if (mg_op(f, d)->extension_decision->approve)
             o->approve = d;
         else
             o->reject = d;
     }
+    sc_free(f->env, below);
     o->status = o->reject < f->n    ? SCPB__EXTENSION_STATUS__EXTENSION_REJECTED
                 : o->approve < f->n ? SCPB__EXTENSION_STATUS__EXTENSION_APPROVED
                                     : SCPB__EXTENSION_STATUS__EXTENSION_PENDING;
 }
 
-/* A deadline write that does not count in scope s: an approval its request's outcome overrules. */
-static bool overruled_in(const fold *f, size_t op, const scope *s)
+/*
+ * A deadline write that does not count in scope s: an approval its
+ * request's outcome overrules.  memo (n entries, zeroed for the scope)
+ * keeps each request's outcome once asked: 1 approved, 2 not.
+ */
+static bool overruled_in(fold *f, size_t op, const scope *s, uint8_t *memo)
 {
     if (kind_of(f, op) != SCPB__OP__BODY_EXTENSION_DECISION ||
         !mg_op(f, op)->extension_decision->approve)
@@ -150,15 +164,24 @@ static bool overruled_in(const fold *f, size_t op, const scope *s)
     size_t req = request_of(f, op);
     if (req == f->n)
         return true;
-    outcome o;
-    ext_outcome(f, req, s, &o);
-    return o.status != SCPB__EXTENSION_STATUS__EXTENSION_APPROVED;
+    if (!memo[req]) {
+        outcome o;
+        ext_outcome(f, req, s, &o);
+        memo[req] = o.status == SCPB__EXTENSION_STATUS__EXTENSION_APPROVED ? 1 : 2;
+    }
+    return memo[req] == 2;
 }
 
-bool mg_gov_overruled(const fold *f, size_t op)
+bool mg_gov_overruled(const fold *cf, size_t op)
 {
+    /* The register's keep callback holds the fold as const; the memo is the fold's own. */
+    fold *f = (fold *)(uintptr_t)cf;
+    if (kind_of(f, op) != SCPB__OP__BODY_EXTENSION_DECISION)
+        return false;
+    if (!f->outcome_memo && !(f->outcome_memo = mg_alloc(f, f->n, sizeof *f->outcome_memo)))
+        return false; /* f->oom: the fold fails */
     scope s = all_scope(f);
-    return overruled_in(f, op, &s);
+    return overruled_in(f, op, &s, f->outcome_memo);
 }
 
 /* ---- registers within a scope ---- */
@@ -171,25 +194,25 @@ bool mg_gov_overruled(const fold *f, size_t op)
 static size_t reg_in_scope(fold *f, const reg *r, const scope *s)
 {
     uint64_t *below = mg_alloc(f, f->words, sizeof *below);
+    uint8_t *memo = mg_alloc(f, f->n, sizeof *memo);
     size_t best = r->n;
-    if (!below)
-        return best;
+    if (!below || !memo)
+        goto done;
     for (size_t k = 0; k < r->n; k++) {
         size_t op = r->w[k].op;
-        if (!in_scope(f, s, op) || overruled_in(f, op, s))
-            continue;
-        const uint64_t *row = mg_row(f, op);
-        for (size_t w = 0; w < f->words; w++)
-            below[w] |= row[w] & (w == op >> 6 ? ~(UINT64_C(1) << (op & 63)) : ~UINT64_C(0));
+        if (in_scope(f, s, op) && !overruled_in(f, op, s, memo))
+            add_past(f, below, op);
     }
     for (size_t k = 0; k < r->n; k++) {
         size_t op = r->w[k].op;
-        if (!in_scope(f, s, op) || BIT(below, op) || overruled_in(f, op, s))
+        if (!in_scope(f, s, op) || BIT(below, op) || overruled_in(f, op, s, memo))
             continue;
         if (best == r->n || f->rank[op] > f->rank[r->w[best].op])
             best = k;
     }
+done:
     sc_free(f->env, below);
+    sc_free(f->env, memo);
     return best;
 }
 
@@ -291,6 +314,8 @@ const char *mg_gov_judge_closure(fold *f, size_t i, size_t v)
 
 /* ---- the kinds' rules (judge and record hooks of opkinds.def) ---- */
 
+_Static_assert(SC_GOV_EXTENSIONS_MAX == 32, "the extension request's refusal names 32");
+
 const char *mg_judge_notice(fold *f, size_t i, int past, size_t winner)
 {
     const Scpb__Notice *n = mg_op(f, i)->notice;
@@ -380,6 +405,11 @@ const char *mg_judge_extension_request(fold *f, size_t i, int past, size_t winne
     if (past == F_CLOSED)
         return "the finding is closed";
     scope s = past_scope(i);
+    size_t asked = 0;
+    for (size_t k = 0; k < f->nrequests; k++)
+        asked += in_scope(f, &s, f->requests[k]);
+    if (asked >= SC_GOV_EXTENSIONS_MAX)
+        return "a finding asks for a later deadline at most 32 times (SC_GOV_EXTENSIONS_MAX)";
     for (size_t k = 0; k < f->nrequests; k++) {
         outcome o;
         if (!in_scope(f, &s, f->requests[k]))
@@ -411,7 +441,9 @@ const char *mg_judge_extension_decision(fold *f, size_t i, int past, size_t winn
         return "the extension was already approved";
     if (o.status == SCPB__EXTENSION_STATUS__EXTENSION_REJECTED && !settles)
         return "the extension was already rejected";
+    size_t nd = f->ndecisions;
     mg_push(f, &f->decisions, &f->ndecisions, i);
+    mg_push(f, &f->dreq, &nd, q);
     return NULL;
 }
 
@@ -642,28 +674,86 @@ static void deadline_entry(fold *f, Scpb__GovernanceState *g, size_t i, bool has
     e->cause = cause;
 }
 
+/* The write of register r in effect among the kept writes of fold rank <= k (r->n: none). */
+static size_t kept_winner(fold *f, const reg *r, const bool *kept, size_t k, uint64_t *below)
+{
+    memset(below, 0, f->words * sizeof *below);
+    for (size_t w = 0; w < r->n; w++)
+        if (kept[r->w[w].op] && f->rank[r->w[w].op] <= k)
+            add_past(f, below, r->w[w].op);
+    size_t best = r->n;
+    for (size_t w = 0; w < r->n; w++) {
+        size_t op = r->w[w].op;
+        if (kept[op] && f->rank[op] <= k && !BIT(below, op) &&
+            (best == r->n || f->rank[op] > f->rank[r->w[best].op]))
+            best = w;
+    }
+    return best;
+}
+
+/*
+ * A decision changes which approvals of its request count in the prefix up
+ * to rank k; true when one of them changed (kept[] updated).
+ */
+static bool decision_flips(fold *f, const reg *r, const size_t *wr, bool *kept, size_t i, size_t k)
+{
+    size_t req = request_of(f, i);
+    scope s = prefix_scope(f, k);
+    outcome o;
+    ext_outcome(f, req, &s, &o);
+    bool approved = o.status == SCPB__EXTENSION_STATUS__EXTENSION_APPROVED, flipped = false;
+    for (size_t a = 0; a < f->ndecisions; a++) {
+        size_t d = f->decisions[a];
+        if (f->dreq[a] != req || f->rank[d] > k || !wr[d] || kept[d] == approved)
+            continue;
+        kept[d] = approved;
+        flipped = true;
+    }
+    return flipped;
+}
+
 /*
  * The deadline in force after each op that could change it, in fold order
  * (a fold-order prefix is causally closed: it holds every op's past), with
- * an entry each time it changed.
+ * an entry each time it changed.  Swept once: a plain write is the new
+ * value in effect (it is the latest so far, and nothing before it has it
+ * in its past); only a decision that makes approvals count or stop counting
+ * takes the register's frontier again.
  */
 static void gov_deadlines(fold *f, Scpb__GovernanceState *g)
 {
+    const reg *r = mg_reg_find(f, SCPB__FIELD__FIELD_DEADLINE);
+    size_t *wr = mg_alloc(f, f->n, sizeof *wr); /* op -> its write's index + 1, or 0 */
+    bool *kept = mg_alloc(f, f->n, sizeof *kept);
+    uint64_t *below = mg_alloc(f, f->words, sizeof *below);
     bool have = false;
     int32_t cur = 0;
-    for (size_t k = 0; k < f->n && !f->oom; k++) {
+    size_t win = r ? r->n : 0;
+    for (size_t w = 0; r && wr && w < r->n; w++)
+        wr[r->w[w].op] = w + 1;
+    for (size_t k = 0; r && !f->oom && k < f->n; k++) {
         size_t i = f->order[k];
         Scpb__DeadlineCause cause = f->valid[i] ? deadline_cause(f, i) : 0;
         if (!cause)
             continue;
-        scope s = prefix_scope(f, k);
+        if (kind_of(f, i) == SCPB__OP__BODY_EXTENSION_DECISION) {
+            if (decision_flips(f, r, wr, kept, i, k))
+                win = kept_winner(f, r, kept, k, below);
+        } else if (wr[i]) {
+            kept[i] = true;
+            win = wr[i] - 1;
+        }
+        const char *v = win < r->n ? r->w[win].text : "";
         int32_t day = 0;
-        bool has = deadline_in(f, &s, &day);
+        bool has = v[0] && sc_date_parse(v, strlen(v), &day) == SC_OK;
         if (has != have || (has && day != cur))
             deadline_entry(f, g, i, has, day, cause);
         have = has;
         cur = day;
     }
+    sc_free(f->env, wr);
+    sc_free(f->env, kept);
+    sc_free(f->env, below);
 }
 
 void mg_gov_state(fold *f, Scpb__EntityState *st, Scpb__FindingState *s)

@@ -96,6 +96,8 @@ typedef struct fold {
     /* rectification governance (merge_gov.c): valid ops of each kind, in fold order */
     size_t *notices, *signfors, *plans, *returns, *requests, *decisions;
     size_t nnotices, nsignfors, nplans, nreturns, nrequests, ndecisions;
+    size_t *dreq;          /* dreq[k]: the request decisions[k] names */
+    uint8_t *outcome_memo; /* each request's final outcome once asked (merge_gov.c) */
     size_t deadline_writer;    /* the write in effect of the deadline register (n: none) */
     size_t responsible_writer; /* ... of the responsible unit's */
     size_t verifier;           /* the op that verified the finding's status in effect (n: none) */

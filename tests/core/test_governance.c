@@ -636,6 +636,33 @@ START_TEST(only_an_approval_moves_the_deadline)
 }
 END_TEST
 
+/* A finding asks for more time a bounded number of times (SC_GOV_EXTENSIONS_MAX). */
+START_TEST(extensions_are_bounded)
+{
+    sco_device insp, sup, wuye;
+    device(&insp, 1, U_INSP, D0);
+    device(&sup, 2, U_SUP, D0);
+    device(&wuye, 3, U_WUYE, D0);
+    uint8_t f[SC_ID_LEN];
+    sc_uuid7_new(ENV, f);
+    sco_set s = {0};
+    const char *why = NULL;
+    ck_assert(create(&insp, &s, f, SCPB__GRADE__GRADE_GENERAL, true));
+    ck_assert(notice(&insp, &s, f, GARDEN, D0 + 7, true, NULL));
+    for (int k = 0; k < SC_GOV_EXTENSIONS_MAX; k++) {
+        ck_assert(request(&wuye, &s, f, D0 + 8 + k, NULL));
+        ck_assert(decide(&sup, &s, f, last(&s), false, NULL));
+    }
+    expect_why(request(&wuye, &s, f, D0 + 100, &why), why,
+               "a finding asks for a later deadline at most 32 times (SC_GOV_EXTENSIONS_MAX)");
+    ck_assert_int_eq(deadline_of(&s), D0 + 7);
+    sco_set_dispose(ENV, &s);
+    sco_device_dispose(&insp);
+    sco_device_dispose(&sup);
+    sco_device_dispose(&wuye);
+}
+END_TEST
+
 /* Two approvals agree; an approval beside a rejection loses, until a decision has seen both. */
 START_TEST(a_rejection_beats_a_concurrent_approval)
 {
@@ -1106,6 +1133,7 @@ static Suite *governance_suite(void)
         {"plan_concurrency", plan_versus_send_back_and_concurrent_plans},
         {"extension", only_an_approval_moves_the_deadline},
         {"extension_concurrency", a_rejection_beats_a_concurrent_approval},
+        {"extension_bound", extensions_are_bounded},
         {"acceptance", acceptance_by_the_level_above_and_three_people},
         {"earlier_rules", findings_of_the_earlier_rules_fold_as_before},
         {"policy", policy_is_inherited_period_by_period},
