@@ -4,7 +4,7 @@
 # spotcheck of commit 73b871d (its make.sh says how): the demo story with a
 # major hazard closed on a plain revisit and reopened by a look-back, and a
 # major hazard submitted with neither unit nor deadline.  This syncd
-# audits it to the root and replica hash the old one printed, so every
+# migrates it and audits it to the root and replica hash the old one printed, so every
 # finding folds byte for byte as before; its findings keep the rules they
 # were made under until a notice is issued for them; new findings follow
 # the new rules; and the whole register audits clean at the end.
@@ -17,8 +17,10 @@ cp -R "$SC_SOURCE_DIR/tests/vectors/register-v4/data" "$DATA"
 # git keeps neither the key's mode nor empty directories.
 chmod 700 "$DATA"
 chmod 600 "$DATA/server.key"
+# Schema 4 then; `syncd migrate` brings it to this version's, and its audit finds the old states.
 "$SYNCD" migrate --data "$DATA" >"$TMP/migrate" 2>&1 || { cat "$TMP/migrate" >&2; fail "migrate"; }
-grep -q "nothing to migrate" "$TMP/migrate" || fail "migrate: $(cat "$TMP/migrate")"
+grep -q "from schema version 4 to" "$TMP/migrate" || fail "migrate: $(cat "$TMP/migrate")"
+grep -q "replica hash $V4_REPLICA" "$TMP/migrate" || fail "migrate's audit: $(cat "$TMP/migrate")"
 "$SYNCD" audit --data "$DATA" >"$TMP/audit" 2>&1 || { cat "$TMP/audit" >&2; fail "audit"; }
 grep -q "root $V4_ROOT" "$TMP/audit" || fail "the old root: $(cat "$TMP/audit")"
 grep -q "replica hash $V4_REPLICA" "$TMP/audit" || fail "the old states: $(cat "$TMP/audit")"
