@@ -92,7 +92,7 @@ echo "libspotcheck $SOV libspotcheck (= 0.0.1)" >"$decoy/DEBIAN/shlibs"
 cli_deps=$(dpkg-deb -f "$(ls "$TMP/cli-deb/spotcheck-cli_${V}_"*.deb)" Depends)
 expect_eq "$(grep -o 'libspotcheck ([^)]*)' <<<"$cli_deps" | sort -u)" "libspotcheck (= $V)" \
   "the CLI's libspotcheck dependency beside another libspotcheck (Depends: $cli_deps)"
-echo "shlibs: the CLI depends on libspotcheck (= $V) only, beside an installed libspotcheck 0.0.1"
+echo "shlibs: the CLI depends on libspotcheck (= $V) only, with a libspotcheck 0.0.1 found after the build's"
 
 # --- a scratch root whose dpkg knows this machine's dependencies -----------
 R="$TMP/root"
