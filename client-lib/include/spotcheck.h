@@ -71,8 +71,24 @@ const char *sc_status_name(sc_status status);
  */
 #define SC_PROTOCOL_VERSION 1
 
-/* The library's release, "MAJOR.MINOR.PATCH"; static, never NULL. */
+/*
+ * The release this header describes.  A program may run with a newer
+ * library than the header it was built with: every release of one soname
+ * (libspotcheck.so.0) runs programs built against an older header of it
+ * (docs/client.md, "Versions and the ABI").  sc_version() and
+ * sc_version_number() say which release is running.
+ */
+#define SC_VERSION_MAJOR 0
+#define SC_VERSION_MINOR 1
+#define SC_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH: comparable in #if and at run time. */
+#define SC_VERSION_NUMBER (SC_VERSION_MAJOR * 10000 + SC_VERSION_MINOR * 100 + SC_VERSION_PATCH)
+
+/* The running library's release, "MAJOR.MINOR.PATCH"; static, never NULL. */
 const char *sc_version(void);
+
+/* The running library's release as SC_VERSION_NUMBER counts it. */
+unsigned sc_version_number(void);
 
 /* The sync protocol the library speaks (SC_PROTOCOL_VERSION when it was built). */
 unsigned sc_protocol_version(void);
@@ -103,9 +119,9 @@ unsigned sc_protocol_version(void);
  * sc_sync checks the signatures of a large pull on helper threads (at most
  * one per CPU, four in all) that it starts and joins before it returns;
  * they call no callback and no allocator of the handle.
- * The library keeps no global mutable state, never prints and never exits;
- * libcurl's and libsodium's one-time initialisation happens on the first
- * sc_client_open and is thread-safe.
+ * The library never prints and never exits.  Its one piece of process-wide
+ * state is the one-time initialisation of libsodium and libcurl
+ * (sc_global_init, below).
  *
  * Ownership.  Strings passed in are borrowed for the call.  Strings a
  * function hands out through `char **json` are allocated by the library and
@@ -120,6 +136,22 @@ unsigned sc_protocol_version(void);
  * ====================================================================== */
 
 typedef struct sc_client sc_client;
+
+/*
+ * The library's one-time global initialisation: libsodium's sodium_init()
+ * and libcurl's curl_global_init(CURL_GLOBAL_DEFAULT).  A program with
+ * threads calls it once, from its main thread, before any other thread can
+ * use libspotcheck or libcurl: curl_global_init is thread-safe only in
+ * libcurl builds whose curl_version_info() lists the "threadsafe" feature
+ * (7.84 and later, as Debian 12 builds it).  Later calls return the first
+ * call's status at once and are safe from any thread.  sc_client_open*
+ * call it too, so a single-threaded program, or one that opens its first
+ * handle before it starts threads, needs nothing more.  What it sets up
+ * lives until the process exits: there is no cleanup call, since libcurl
+ * may be in use by the program itself.  Errors: SC_ERR_CRYPTO (libsodium),
+ * SC_ERR_INTERNAL (libcurl).
+ */
+sc_status sc_global_init(void);
 
 /*
  * Everything a handle borrows from its host; pass NULL to sc_client_open for

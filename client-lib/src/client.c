@@ -8,6 +8,7 @@
  * inside the sc_keypair and is wiped by sc_client_close.
  */
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,6 +115,36 @@ sc_status cl_key(sc_client *c)
     return SC_OK;
 }
 
+/* ---- the library's one-time initialisation ---- */
+
+/*
+ * The library's only process-wide state: whether libsodium and libcurl were
+ * initialised, and how that went.  pthread_once makes concurrent first
+ * calls wait for one initialisation; the status is written inside it and
+ * only read after it.
+ */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static sc_status global_status = SC_OK;
+static const char *global_what = "";
+
+static void global_init_once(void)
+{
+    if (sc_crypto_init() != SC_OK) {
+        global_status = SC_ERR_CRYPTO;
+        global_what = "libsodium failed to initialise";
+    } else if (tp_curl_global_init() != SC_OK) {
+        global_status = SC_ERR_INTERNAL;
+        global_what = "libcurl failed to initialise (curl_global_init)";
+    }
+}
+
+sc_status sc_global_init(void)
+{
+    if (pthread_once(&global_once, global_init_once) != 0)
+        return SC_ERR_INTERNAL;
+    return global_status;
+}
+
 /* ---- the handle ---- */
 
 static char *str_join(const sc_env *env, const char *a, const char *b)
@@ -152,10 +183,10 @@ sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_o
             snprintf(err, cap, "sc_client_open: set alloc, realloc and free together");
         return SC_ERR_INVALID_ARG;
     }
-    if (sc_crypto_init() != SC_OK) {
+    if ((s = sc_global_init()) != SC_OK) {
         if (err && cap)
-            snprintf(err, cap, "libsodium failed to initialise");
-        return SC_ERR_CRYPTO;
+            snprintf(err, cap, "%s", global_what[0] ? global_what : sc_strerror(s));
+        return s;
     }
     sc_env env = {0};
     if (opt) {

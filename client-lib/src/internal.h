@@ -493,6 +493,8 @@ void tp_progress(sc_client *c, const char *phase, uint64_t done, uint64_t total)
 
 /* ---- transport.c ---- */
 
+/* libcurl's global initialisation (curl_global_init), for sc_global_init. */
+sc_status tp_curl_global_init(void);
 /* The default transport (libcurl) for c; its ctx is the library's, freed by its close. */
 sc_status tp_curl_make(sc_client *c, sc_transport *out);
 
