@@ -82,11 +82,23 @@
  *    milliseconds are lost in the transfer, so big chunks gain nothing there
  *    and only risk more.
  */
+/*
+ * How long a write waits for another handle's or process's write
+ * transaction before it fails SC_ERR_STORAGE ("database is locked"): a
+ * sync applies one round in one transaction, which takes milliseconds, and
+ * a migration of a large replica seconds; 5 s covers both on a slow
+ * tablet's flash without hanging an app's call on a stuck peer for long.
+ * Readers never wait: WAL gives each read its snapshot.
+ */
+#define SC_CL_BUSY_MS 5000
 #define SC_CL_CHUNK_START (1024u * 1024u)
 #define SC_CL_CHUNK_FAST_MS 1000
 #define SC_CL_TIMEOUT_DEFAULT 30000u
 #define SC_CL_RETRIES_DEFAULT 3u
 #define SC_CL_BACKOFF_DEFAULT 250u
+
+/* The replica's schema version (store_schema.c says what each one holds). */
+#define SC_CL_SCHEMA_VERSION 2
 
 /* Op states in the replica. */
 enum { ST_PENDING = 0, ST_ACCEPTED = 1, ST_REJECTED = 2 };
@@ -203,6 +215,19 @@ typedef struct st_opinfo {
  * before anything is written to it.
  */
 sc_status st_open(sc_client *c, const char *path, int mode, bool *made);
+/*
+ * The schema of the database just opened (store_schema.c): *version 0 for
+ * an empty database, else the replica's version.  SC_ERR_STORAGE for a
+ * database that is not a replica, and for a replica newer than this
+ * library (naming both versions); nothing is written either way.
+ */
+sc_status st_schema_check(sc_client *c, const char *path, int *version);
+/*
+ * Give an empty database (version 0) the schema, or migrate an older
+ * replica to SC_CL_SCHEMA_VERSION one step and transaction at a time; a
+ * replica of this version is left alone.
+ */
+sc_status st_schema_upgrade(sc_client *c, const char *path, int version);
 /* Remove a closed replica's files: path and its -wal, -shm and -journal. */
 void st_remove_files(const char *path);
 void st_close(sc_client *c);
