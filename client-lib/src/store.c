@@ -188,7 +188,7 @@ static sc_status file_private(sc_client *c, const char *path)
 /*
  * Where the file stands before it is opened: *exists, and *check when it
  * must prove to be a replica before anything is written to it (every
- * existing file but an empty one given to SC_OPEN_ENROLL).
+ * existing file but an empty one given to SC_OPEN_ENROLL or SC_OPEN_CREATE).
  */
 static sc_status file_state(sc_client *c, const char *path, int mode, bool *exists, bool *check)
 {
@@ -213,7 +213,7 @@ sc_status st_open(sc_client *c, const char *path, int mode, bool *made)
     bool special = strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0;
     bool exists = false, check = false;
     sc_status s = SC_OK;
-    if (!special && mode != SC_OPEN_CREATE)
+    if (!special)
         s = file_state(c, path, mode, &exists, &check);
     if (s == SC_OK && !special && !exists)
         s = file_create(c, path, made);
