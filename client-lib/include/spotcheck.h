@@ -51,7 +51,8 @@ extern "C" {
     X(SC_ERR_INTERNAL, 24, "internal error")                                                       \
     X(SC_ERR_UNPROVEN, 25, "the server's answer is not proven for this request")                   \
     X(SC_ERR_CANCELLED, 26, "cancelled by the caller")                                             \
-    X(SC_ERR_TLS, 27, "the server's TLS identity could not be verified")
+    X(SC_ERR_TLS, 27, "the server's TLS identity could not be verified")                          \
+    X(SC_ERR_READ_ONLY, 28, "the handle is read-only")
 
 typedef enum sc_status {
 #define SC_STATUS_ENUM_(name, value, text) name = value,
@@ -108,14 +109,30 @@ unsigned sc_protocol_version(void);
  * accepted or rejected it; nothing else removes it, and "accepted" counts
  * only with proof that the op's exact bytes are in syncd's log (sc_sync).
  *
- * Thread rules.  A handle is used by one thread at a time (calls on one
- * handle must not overlap; the caller serializes them).  Different handles
- * are independent, also from different threads, as long as they are opened
- * on different replica files; two handles on one file from one process are
- * not supported (SQLite locking would make the second wait or fail with
- * SC_ERR_STORAGE).  sc_strerror and sc_status_name are safe from any thread,
- * and sc_client_interrupt is safe from any thread while another uses the
- * handle.
+ * Threads and processes.  A handle is used by one thread at a time: calls
+ * on one handle must not overlap (the caller serializes them), but for
+ * sc_client_interrupt, which is safe from any thread while another uses
+ * the handle.  Handles are independent of each other, in one thread or
+ * many, in one process or several, on one replica or on different ones:
+ *  - Any number of read-only handles (SC_OPEN_READONLY) read a replica
+ *    beside the one handle that writes it (records and syncs): an app's UI
+ *    threads read while its sync uploads photos.  Every query answers one
+ *    committed state of the replica (one SQLite WAL snapshot), never half
+ *    of a write; readers never wait for the writer, nor it for them.
+ *  - Opening a replica of this library's version writes nothing, so opens
+ *    never wait for each other; an older replica is migrated once, by the
+ *    first handle that may write.
+ *  - Two handles that write one replica (two processes of the CLI, say)
+ *    take turns: a change waits up to 5 s for the other's transaction (a
+ *    sync applies each round in one transaction of milliseconds), then
+ *    fails with SC_ERR_STORAGE ("database is locked").  The design is one
+ *    writer per replica, with readers around it.
+ * sc_global_init must have run before a second thread uses the library
+ * (see there).  sc_strerror, sc_status_name, sc_version, sc_version_number
+ * and sc_protocol_version are safe from any thread at any time.  Callbacks
+ * (allocator, clock, progress, transport) are called on the thread of the
+ * call that uses them, except a transport's interrupt hook, called by
+ * sc_client_interrupt on its caller's thread.
  * sc_sync checks the signatures of a large pull on helper threads (at most
  * one per CPU, four in all) that it starts and joins before it returns;
  * they call no callback and no allocator of the handle.
@@ -216,7 +233,16 @@ typedef enum sc_open_mode {
     /* Make the replica when missing and keep it, enrolled or not: what
      * sc_client_open does, for tools and tests that set a replica up by
      * other means. */
-    SC_OPEN_CREATE = 3
+    SC_OPEN_CREATE = 3,
+    /* A replica that exists, for reading only (an app's UI, beside the
+     * handle that records and syncs).  Nothing is created, written or
+     * migrated: calls that would change the replica (recording, sc_sync*,
+     * sc_enroll, sc_server_set_url) fail with SC_ERR_READ_ONLY before doing
+     * anything, and so does opening a replica an older library wrote, until
+     * a handle that may write has opened it once and migrated it.  A
+     * missing path, or one that is not a replica, fails as for
+     * SC_OPEN_EXISTING. */
+    SC_OPEN_READONLY = 4
 } sc_open_mode;
 
 /*
@@ -224,10 +250,14 @@ typedef enum sc_open_mode {
  * allows (":memory:" is always a new, empty replica).  `opt` may be NULL;
  * it is copied.  On success *out is the handle; on failure *out is NULL
  * and, when err/cap are given, a message is written into err (cap bytes,
- * NUL-terminated), since there is no handle to ask.  Errors:
+ * NUL-terminated), since there is no handle to ask.  A replica an older
+ * library wrote is migrated to this library's schema first (docs/client.md,
+ * "Upgrades"); the work queued in it stays queued.  Errors:
  * SC_ERR_INVALID_ARG (also an unknown mode), SC_ERR_NOT_FOUND (no replica
- * at path, SC_OPEN_EXISTING), SC_ERR_STORAGE (cannot open, or not a replica
- * of this version), SC_ERR_IO (photo store), SC_ERR_NOMEM.
+ * at path, SC_OPEN_EXISTING and SC_OPEN_READONLY), SC_ERR_STORAGE (cannot
+ * open, not a replica, a replica a newer library wrote, or a migration
+ * that failed and was rolled back), SC_ERR_READ_ONLY (SC_OPEN_READONLY on a
+ * replica to migrate), SC_ERR_IO (photo store), SC_ERR_NOMEM.
  */
 sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_open_mode mode,
                             sc_client **out, char *err, size_t cap);

@@ -92,6 +92,16 @@ sc_status cl_need_identity(sc_client *c)
     return SC_OK;
 }
 
+sc_status cl_need_writable(sc_client *c, const char *what)
+{
+    if (c->read_only)
+        return cl_fail(c, SC_ERR_READ_ONLY, 0,
+                       "%s changes the replica, and this handle on %s is read-only "
+                       "(SC_OPEN_READONLY): call it on the replica's writer",
+                       what, c->path);
+    return SC_OK;
+}
+
 sc_status cl_key(sc_client *c)
 {
     if (c->key)
@@ -172,7 +182,8 @@ sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_o
             snprintf(err, cap, "sc_client_open: no replica path");
         return SC_ERR_INVALID_ARG;
     }
-    if (mode != SC_OPEN_EXISTING && mode != SC_OPEN_ENROLL && mode != SC_OPEN_CREATE) {
+    if (mode != SC_OPEN_EXISTING && mode != SC_OPEN_ENROLL && mode != SC_OPEN_CREATE &&
+        mode != SC_OPEN_READONLY) {
         if (err && cap)
             snprintf(err, cap, "sc_client_open: unknown open mode %d", (int)mode);
         return SC_ERR_INVALID_ARG;
@@ -229,6 +240,7 @@ sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_o
         goto fail;
     }
     bool made = false;
+    c->read_only = mode == SC_OPEN_READONLY;
     s = tp_open_default(c);
     if (s == SC_OK)
         s = st_open(c, path, mode, &made);
@@ -236,7 +248,7 @@ sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_o
     c->made = made && mode == SC_OPEN_ENROLL;
     if (s == SC_OK)
         s = rp_identity_load(c);
-    if (s == SC_OK && strcmp(path, ":memory:") != 0)
+    if (s == SC_OK && strcmp(path, ":memory:") != 0 && !c->read_only)
         s = bl_init(c);
     if (s != SC_OK)
         goto fail;
@@ -482,6 +494,8 @@ sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, cons
     sc_err_clear(&c->err);
     tp_begin(c);
     char base[SC_CL_URL_MAX];
+    if (c->read_only)
+        return cl_need_writable(c, "sc_enroll");
     if (c->id.enrolled)
         return cl_fail(c, SC_ERR_EXISTS, 0, "replica %s is already enrolled as %s", c->path,
                        c->id.login);
@@ -528,7 +542,7 @@ done:
 
 /* ---- status ---- */
 
-sc_status sc_client_status(sc_client *c, char **json)
+static sc_status client_status_read(sc_client *c, char **json)
 {
     if (!c || !json)
         return SC_ERR_INVALID_ARG;
@@ -588,4 +602,18 @@ sc_status sc_client_status(sc_client *c, char **json)
     *json = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return *json ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+}
+
+/* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
+sc_status sc_client_status(sc_client *c, char **json)
+{
+    if (json)
+        *json = NULL;
+    bool began = false;
+    sc_status s = c ? st_snapshot_begin(c, &began) : SC_OK;
+    if (s == SC_OK)
+        s = client_status_read(c, json);
+    if (c)
+        st_snapshot_end(c, began);
+    return s;
 }

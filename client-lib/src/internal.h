@@ -167,6 +167,7 @@ struct sc_client {
      * store's directories): closed before an enrollment was stored in it
      * (enroll_stored), it is removed again by sc_client_close. */
     bool made, blobs_made, blobs_tmp_made, enroll_stored;
+    bool read_only;             /* SC_OPEN_READONLY: nothing is ever written */
     sc_err err;                 /* the last failure */
     sc_keypair *key;            /* the device key once loaded; owned */
     sc_ident id;
@@ -196,6 +197,8 @@ void cl_hex(const uint8_t *bin, size_t len, char *out, size_t cap);
 sc_status cl_key(sc_client *c);
 /* SC_ERR_NOT_ENROLLED unless enrolled. */
 sc_status cl_need_identity(sc_client *c);
+/* SC_ERR_READ_ONLY on a read-only handle, naming what (the call) needs the writer. */
+sc_status cl_need_writable(sc_client *c, const char *what);
 
 /* ---- store.c ---- */
 
@@ -234,6 +237,14 @@ void st_close(sc_client *c);
 sc_status st_begin(sc_client *c);
 sc_status st_commit(sc_client *c);
 void st_rollback(sc_client *c);
+/*
+ * One read snapshot around a query made of several statements, so that a
+ * writer's commit between them (another handle, another process) is seen
+ * by all of them or none: the query answers one committed state.  *began
+ * is false when a transaction was open already (then end does nothing).
+ */
+sc_status st_snapshot_begin(sc_client *c, bool *began);
+void st_snapshot_end(sc_client *c, bool began);
 
 /* meta: small named values.  get into a caller buffer; SC_ERR_NOT_FOUND when absent. */
 sc_status st_meta_get(sc_client *c, const char *key, void *buf, size_t cap, size_t *len);

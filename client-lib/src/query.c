@@ -330,7 +330,7 @@ sc_status sc_list(sc_client *c, const char *what, const sc_filter *f, char **jso
     return sc_list_v2(c, what, f, 0, json);
 }
 
-sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
+static sc_status list_v2_read(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
                      char **json)
 {
     if (json)
@@ -404,6 +404,21 @@ sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigne
         return s;
     }
     return dump(c, json_pack("{s:o}", "items", l.items), json);
+}
+
+/* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
+sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
+                     char **json)
+{
+    if (json)
+        *json = NULL;
+    bool began = false;
+    sc_status s = c ? st_snapshot_begin(c, &began) : SC_OK;
+    if (s == SC_OK)
+        s = list_v2_read(c, what, f, flags, json);
+    if (c)
+        st_snapshot_end(c, began);
+    return s;
 }
 
 /* ---- show ---- */
@@ -715,7 +730,7 @@ static void show_common(sc_client *c, json_t *o, const Scpb__EntityState *st, co
     json_decref(k);
 }
 
-sc_status sc_show(sc_client *c, const char *id_text, char **json)
+static sc_status show_read(sc_client *c, const char *id_text, char **json)
 {
     if (json)
         *json = NULL;
@@ -757,6 +772,20 @@ sc_status sc_show(sc_client *c, const char *id_text, char **json)
     return dump(c, o, json);
 }
 
+/* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
+sc_status sc_show(sc_client *c, const char *id_text, char **json)
+{
+    if (json)
+        *json = NULL;
+    bool began = false;
+    sc_status s = c ? st_snapshot_begin(c, &began) : SC_OK;
+    if (s == SC_OK)
+        s = show_read(c, id_text, json);
+    if (c)
+        st_snapshot_end(c, began);
+    return s;
+}
+
 /* ---- this device's ops: queued, proven, rejected ---- */
 
 typedef struct own_list {
@@ -795,7 +824,7 @@ static sc_status photo_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_
     return SC_OK;
 }
 
-sc_status sc_outbox(sc_client *c, size_t proven_max, char **json)
+static sc_status outbox_read(sc_client *c, size_t proven_max, char **json)
 {
     if (json)
         *json = NULL;
@@ -830,6 +859,20 @@ sc_status sc_outbox(sc_client *c, size_t proven_max, char **json)
     if (s != SC_OK)
         return s;
     return dump(c, o, json);
+}
+
+/* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
+sc_status sc_outbox(sc_client *c, size_t proven_max, char **json)
+{
+    if (json)
+        *json = NULL;
+    bool began = false;
+    sc_status s = c ? st_snapshot_begin(c, &began) : SC_OK;
+    if (s == SC_OK)
+        s = outbox_read(c, proven_max, json);
+    if (c)
+        st_snapshot_end(c, began);
+    return s;
 }
 
 /* ---- review queue and conflicts ---- */
@@ -873,7 +916,7 @@ sc_status qr_conflict_count(sc_client *c, int64_t *out)
     return st_count(c, "conflicted", out);
 }
 
-sc_status sc_review(sc_client *c, char **json)
+static sc_status review_read(sc_client *c, char **json)
 {
     if (json)
         *json = NULL;
@@ -891,7 +934,21 @@ sc_status sc_review(sc_client *c, char **json)
     return dump(c, o, json);
 }
 
-sc_status sc_conflicts(sc_client *c, char **json)
+/* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
+sc_status sc_review(sc_client *c, char **json)
+{
+    if (json)
+        *json = NULL;
+    bool began = false;
+    sc_status s = c ? st_snapshot_begin(c, &began) : SC_OK;
+    if (s == SC_OK)
+        s = review_read(c, json);
+    if (c)
+        st_snapshot_end(c, began);
+    return s;
+}
+
+static sc_status conflicts_read(sc_client *c, char **json)
 {
     if (json)
         *json = NULL;
@@ -906,4 +963,18 @@ sc_status sc_conflicts(sc_client *c, char **json)
         return s;
     }
     return dump(c, o, json);
+}
+
+/* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
+sc_status sc_conflicts(sc_client *c, char **json)
+{
+    if (json)
+        *json = NULL;
+    bool began = false;
+    sc_status s = c ? st_snapshot_begin(c, &began) : SC_OK;
+    if (s == SC_OK)
+        s = conflicts_read(c, json);
+    if (c)
+        st_snapshot_end(c, began);
+    return s;
 }

@@ -49,7 +49,9 @@ static sc_status act_begin(sc_client *c)
     if (!c)
         return SC_ERR_INVALID_ARG;
     sc_err_clear(&c->err);
-    sc_status s = cl_need_identity(c);
+    sc_status s = cl_need_writable(c, "recording");
+    if (s == SC_OK)
+        s = cl_need_identity(c);
     if (s == SC_OK)
         s = cl_key(c);
     if (s == SC_OK)

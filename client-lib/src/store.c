@@ -61,6 +61,8 @@ static sc_status sql_fail(sc_client *c, const char *what)
     sqlite3 *db = db_of(c);
     int code = db ? sqlite3_errcode(db) : SQLITE_ERROR;
     sc_status s = code == SQLITE_NOMEM ? SC_ERR_NOMEM : SC_ERR_STORAGE;
+    if (code == SQLITE_READONLY && c->read_only)
+        s = SC_ERR_READ_ONLY;
     return cl_fail(c, s, 0, "replica %s: %s: %s", c->path ? c->path : "?", what,
                    db ? sqlite3_errmsg(db) : "not open");
 }
@@ -197,13 +199,13 @@ static sc_status file_state(sc_client *c, const char *path, int mode, bool *exis
     if (stat(path, &sb) != 0) {
         if (errno != ENOENT)
             return cl_fail(c, SC_ERR_STORAGE, 0, "replica %s: %s", path, strerror(errno));
-        if (mode == SC_OPEN_EXISTING)
+        if (mode == SC_OPEN_EXISTING || mode == SC_OPEN_READONLY)
             return cl_fail(c, SC_ERR_NOT_FOUND, 0, "no replica at %s (only enrollment makes one)",
                            path);
         return SC_OK;
     }
     *exists = true;
-    *check = mode == SC_OPEN_EXISTING || sb.st_size > 0;
+    *check = mode == SC_OPEN_EXISTING || mode == SC_OPEN_READONLY || sb.st_size > 0;
     return SC_OK;
 }
 
@@ -215,14 +217,17 @@ sc_status st_open(sc_client *c, const char *path, int mode, bool *made)
     sc_status s = SC_OK;
     if (!special)
         s = file_state(c, path, mode, &exists, &check);
-    if (s == SC_OK && !special && !exists)
+    bool ro = mode == SC_OPEN_READONLY;
+    if (s == SC_OK && !special && !exists && !ro)
         s = file_create(c, path, made);
-    if (s == SC_OK && !special && !*made && !check)
+    if (s == SC_OK && !special && !*made && !check && !ro)
         s = file_private(c, path);
     if (s != SC_OK)
         return s;
     sqlite3 *db = NULL;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (check ? 0 : SQLITE_OPEN_CREATE);
+    int flags = ro ? SQLITE_OPEN_READONLY
+                   : SQLITE_OPEN_READWRITE | (check ? 0 : SQLITE_OPEN_CREATE);
+    flags |= SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &db, flags, NULL);
     c->db = db;
     if (rc != SQLITE_OK)
@@ -238,9 +243,16 @@ sc_status st_open(sc_client *c, const char *path, int mode, bool *made)
     if (sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF", NULL, NULL, NULL) !=
         SQLITE_OK)
         return sql_fail(c, "open");
-    if (check && version == 0)
+    if ((check || ro) && version == 0)
         return cl_fail(c, SC_ERR_STORAGE, 0, "%s is not a Spotcheck replica (an empty database)",
                        path);
+    if (ro && version < SC_CL_SCHEMA_VERSION)
+        return cl_fail(c, SC_ERR_READ_ONLY, 0,
+                       "replica %s has schema version %d and this library reads %d: a read-only "
+                       "handle cannot migrate it; open it once with a handle that may write",
+                       path, version, SC_CL_SCHEMA_VERSION);
+    if (ro)
+        return SC_OK;
     if (check && (s = file_private(c, path)) != SC_OK)
         return s;
     return st_schema_upgrade(c, path, version);
@@ -265,6 +277,9 @@ void st_close(sc_client *c)
 
 sc_status st_begin(sc_client *c)
 {
+    /* Every change is a transaction: a read-only handle never starts one. */
+    if (c->read_only)
+        return cl_need_writable(c, "a change");
     if (sqlite3_exec(db_of(c), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return sql_fail(c, "begin");
     return SC_OK;
@@ -278,6 +293,24 @@ sc_status st_commit(sc_client *c)
         return s;
     }
     return SC_OK;
+}
+
+sc_status st_snapshot_begin(sc_client *c, bool *began)
+{
+    *began = false;
+    if (!c->db || !sqlite3_get_autocommit(db_of(c)))
+        return SC_OK;
+    /* Deferred: the snapshot is taken by the first read, and no lock is ever asked for. */
+    if (sqlite3_exec(db_of(c), "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(c, "begin a read");
+    *began = true;
+    return SC_OK;
+}
+
+void st_snapshot_end(sc_client *c, bool began)
+{
+    if (began && !sqlite3_get_autocommit(db_of(c)))
+        sqlite3_exec(db_of(c), "COMMIT", NULL, NULL, NULL);
 }
 
 void st_rollback(sc_client *c)

@@ -247,6 +247,36 @@ START_TEST(failed_migration_leaves_the_replica_whole)
 }
 END_TEST
 
+/* A read-only handle does not migrate: it says a writer must open the replica first. */
+START_TEST(read_only_handle_does_not_migrate)
+{
+    vec v;
+    vec_open(&v);
+    uint8_t h1[SC_HASH_LEN], h2[SC_HASH_LEN];
+    ck_assert(sct_file_sha256(v.db, h1));
+    sc_client *c = NULL;
+    char err[512];
+    ck_assert_int_eq(sc_client_open_v2(v.db, NULL, SC_OPEN_READONLY, &c, err, sizeof err),
+                     SC_ERR_READ_ONLY);
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(err, "schema version 1 and this library reads 2") &&
+                      strstr(err, "open it once with a handle that may write"),
+                  "%s", err);
+    ck_assert(sct_file_sha256(v.db, h2));
+    ck_assert_mem_eq(h1, h2, SC_HASH_LEN);
+    /* Once the writer has opened it, readers do. */
+    c = open_existing(v.db);
+    sc_client *r = NULL;
+    ck_assert_int_eq(sc_client_open_v2(v.db, NULL, SC_OPEN_READONLY, &r, err, sizeof err), SC_OK);
+    json_t *st = status_of(r);
+    ck_assert_int_eq(jint(st, "outbox"), 5);
+    json_decref(st);
+    sc_client_close(r);
+    sc_client_close(c);
+    vec_close(&v);
+}
+END_TEST
+
 typedef struct opener {
     const char *db;
     sc_status s;
@@ -292,6 +322,7 @@ static Suite *suite(void)
          schema_1_replica_migrates_and_its_queue_syncs},
         {"newer_replica_is_refused_and_left_alone", newer_replica_is_refused_and_left_alone},
         {"failed_migration_leaves_the_replica_whole", failed_migration_leaves_the_replica_whole},
+        {"read_only_handle_does_not_migrate", read_only_handle_does_not_migrate},
         {"concurrent_opens_migrate_once", concurrent_opens_migrate_once},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), NULL);

@@ -6,6 +6,7 @@
 #include "fixture.h"
 
 #include <pthread.h>
+#include <sys/stat.h>
 
 START_TEST(version_macros_are_the_library_release)
 {
@@ -49,12 +50,141 @@ START_TEST(global_init_once_from_many_threads)
 }
 END_TEST
 
+/* Files under dir (the photo store), recursively. */
+static int files_under(const char *dir)
+{
+    char cmd[256], out[32] = "";
+    snprintf(cmd, sizeof cmd, "find '%s' -type f 2>/dev/null | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(fgets(out, sizeof out, p));
+    pclose(p);
+    return atoi(out);
+}
+
+static sc_client *open_ro(const char *db)
+{
+    sc_client *r = NULL;
+    char err[256];
+    sc_status s = sc_client_open_v2(db, NULL, SC_OPEN_READONLY, &r, err, sizeof err);
+    ck_assert_msg(s == SC_OK, "read-only open: %s", err);
+    return r;
+}
+
+/* The handle's message after a refused write: read-only, naming the call. */
+static void refused(sc_client *r, sc_status s, const char *what)
+{
+    ck_assert_int_eq(s, SC_ERR_READ_ONLY);
+    ck_assert_msg(strstr(sc_client_errmsg(r), what) && strstr(sc_client_errmsg(r), "read-only"),
+                  "%s", sc_client_errmsg(r));
+}
+
+/*
+ * A read-only handle beside the writer: every query answers, and sees what
+ * the writer commits; every call that would change the replica is refused
+ * with SC_ERR_READ_ONLY before it does anything (no op, no photo copied,
+ * no request sent).
+ */
+START_TEST(read_only_handle_reads_beside_the_writer)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    fx_finding(&f, check, "general", "2026-12-01", fid);
+    sc_client *r = open_ro(f.db);
+    char *json = NULL;
+    ck_assert_int_eq(sc_client_status(r, &json), SC_OK);
+    json_t *o = json_loads(json, 0, NULL);
+    sc_json_free(r, json);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "outbox")), 2);
+    ck_assert(json_is_true(json_object_get(o, "enrolled")));
+    json_decref(o);
+    ck_assert_int_eq(sc_list(r, "findings", NULL, &json), SC_OK);
+    ck_assert_ptr_nonnull(strstr(json, fid));
+    sc_json_free(r, json);
+    ck_assert_int_eq(sc_show(r, fid, &json), SC_OK);
+    sc_json_free(r, json);
+    ck_assert_int_eq(sc_review(r, &json), SC_OK);
+    sc_json_free(r, json);
+    ck_assert_int_eq(sc_conflicts(r, &json), SC_OK);
+    sc_json_free(r, json);
+    ck_assert_int_eq(sc_outbox(r, 0, &json), SC_OK);
+    sc_json_free(r, json);
+    ck_assert_int_eq(sc_verify_replica(r, &json), SC_OK);
+    sc_json_free(r, json);
+
+    /* The writer commits; the reader's next query sees it. */
+    ck_assert_int_eq(sc_note_add(f.c, fid, "门岗已整改"), SC_OK);
+    ck_assert_int_eq(sc_show(r, fid, &json), SC_OK);
+    ck_assert_ptr_nonnull(strstr(json, "门岗已整改"));
+    sc_json_free(r, json);
+
+    /* Writes are refused, and change nothing. */
+    char photo[128], blobs[160], id[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN];
+    snprintf(photo, sizeof photo, "%s/p.jpg", f.dir);
+    snprintf(blobs, sizeof blobs, "%s.blobs", f.db);
+    FILE *fp = fopen(photo, "wb");
+    fputs("\xff\xd8\xff\xe0 a photo", fp);
+    fclose(fp);
+    int stored = files_under(blobs);
+    ck_assert_int_eq(sc_client_unlock(r, NULL, 0), SC_OK); /* a plain key loads; it signs nothing */
+    refused(r, sc_note_add(r, fid, "x"), "recording");
+    refused(r, sc_photo_add(r, fid, photo, NULL, sha), "recording");
+    sc_check_params cp = {.target = "T1", .kind = "spot", .disclosure = "open"};
+    refused(r, sc_check_open(r, &cp, id), "recording");
+    refused(r, sc_close(r, fid, NULL), "recording");
+    refused(r, sc_sync(r, NULL, NULL, &json), "sc_sync");
+    ck_assert_ptr_null(json);
+    refused(r, sc_sync_v2(r, NULL, NULL, NULL), "sc_sync");
+    refused(r, sc_server_set_url(r, "http://127.0.0.1:9", NULL), "sc_server_set_url");
+    refused(r, sc_enroll(r, "http://127.0.0.1:9", "code", NULL, NULL, 0, NULL), "sc_enroll");
+    ck_assert_int_eq(files_under(blobs), stored);
+    ck_assert_int_eq(fx_count(&f, "outbox"), 3);
+    sc_client_close(r);
+
+    /* The writer goes on as before. */
+    ck_assert_int_eq(sc_note_add(f.c, fid, "复查通过"), SC_OK);
+    ck_assert_int_eq(fx_count(&f, "outbox"), 4);
+    fx_close(&f);
+}
+END_TEST
+
+/* A read-only open never makes anything: a missing path, a file that is not a replica. */
+START_TEST(read_only_open_makes_nothing)
+{
+    char dir[] = "/tmp/sc-client-XXXXXX", db[64], err[256];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/typo.db", dir);
+    sc_client *r = NULL;
+    ck_assert_int_eq(sc_client_open_v2(db, NULL, SC_OPEN_READONLY, &r, err, sizeof err),
+                     SC_ERR_NOT_FOUND);
+    ck_assert_ptr_null(r);
+    ck_assert_ptr_nonnull(strstr(err, "no replica at"));
+    ck_assert_int_eq(files_under(dir), 0);
+    FILE *fp = fopen(db, "wb");
+    fclose(fp);
+    ck_assert_int_eq(sc_client_open_v2(db, NULL, SC_OPEN_READONLY, &r, err, sizeof err),
+                     SC_ERR_STORAGE);
+    ck_assert_ptr_nonnull(strstr(err, "is not a Spotcheck replica"));
+    ck_assert_int_eq(files_under(dir), 1);
+    struct stat sb;
+    ck_assert_int_eq(stat(db, &sb), 0);
+    ck_assert_int_eq(sb.st_size, 0);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sdk");
     const sct_case cases[] = {
         {"version_macros_are_the_library_release", version_macros_are_the_library_release},
         {"global_init_once_from_many_threads", global_init_once_from_many_threads},
+        {"read_only_handle_reads_beside_the_writer", read_only_handle_reads_beside_the_writer},
+        {"read_only_open_makes_nothing", read_only_open_makes_nothing},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;

@@ -22,9 +22,14 @@ need_pkg_tree() {
   [[ -x "$PKG_TREE/syncd/syncd" ]] || fail "no Release tree in $PKG_TREE: run pkg/build first (ctest runs it as the fixture)"
 }
 
-# The project's version, from the top CMakeLists.txt.
+# The project's version: spotcheck.h's SC_VERSION_MAJOR.MINOR.PATCH, where the top
+# CMakeLists.txt reads it too.
 project_version() {
-  sed -n 's/^project(spotcheck VERSION \([0-9.]*\).*/\1/p' "$SC_SOURCE_DIR/CMakeLists.txt"
+  local h=$SC_SOURCE_DIR/client-lib/include/spotcheck.h part out=
+  for part in MAJOR MINOR PATCH; do
+    out+=${out:+.}$(sed -n "s/^#define SC_VERSION_$part \([0-9]*\)\$/\1/p" "$h")
+  done
+  echo "$out"
 }
 
 # The functions spotcheck.h declares, one per line, sorted: libspotcheck's ABI.
