@@ -168,20 +168,21 @@ static sc_status fill_conflicted(sc_client *c, const char *path)
 {
     sqlite3_stmt *st = NULL, *ins = NULL;
     sc_status s = schema_exec(c, path, "DELETE FROM conflicted", "index conflicts");
-    if (s == SC_OK && (sqlite3_prepare_v2(c->db, "SELECT id, state FROM entities", -1, &st, NULL) !=
-                           SQLITE_OK ||
-                       sqlite3_prepare_v2(c->db, "INSERT OR IGNORE INTO conflicted(id) VALUES(?)",
-                                          -1, &ins, NULL) != SQLITE_OK))
+    if (s == SC_OK &&
+        (sqlite3_prepare_v2(c->db, "SELECT id, state FROM entities", -1, &st, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(c->db, "INSERT OR IGNORE INTO conflicted(id) VALUES(?)", -1, &ins,
+                            NULL) != SQLITE_OK))
         s = schema_fail(c, path, "index conflicts");
     int rc = SQLITE_DONE;
     while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         Scpb__EntityState *es = NULL;
         sc_err e;
         sc_err_clear(&e);
-        s = sc_state_decode(&c->env, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-                            SC_CL_STATE_MAX, &es, &e);
+        s = sc_state_decode(&c->env, sqlite3_column_blob(st, 1),
+                            (size_t)sqlite3_column_bytes(st, 1), SC_CL_STATE_MAX, &es, &e);
         if (s != SC_OK) {
-            s = cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_STORAGE, 0, "replica %s: %s", path, e.msg);
+            s = cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_STORAGE, 0, "replica %s: %s", path,
+                        e.msg);
             break;
         }
         bool conflicted = es->n_conflicts > 0 && !es->voided;
@@ -220,8 +221,8 @@ static sc_status migrate_to_2(sc_client *c, const char *path)
 }
 
 typedef struct migration {
-    int to;                                          /* the version the step makes */
-    const char *what;                                /* for messages */
+    int to;                                           /* the version the step makes */
+    const char *what;                                 /* for messages */
     sc_status (*run)(sc_client *c, const char *path); /* inside the step's transaction */
 } migration;
 

@@ -22,11 +22,10 @@
 
 typedef struct vec {
     char tmp[512];
-    char data[600];  /* the register */
-    char db[600];    /* the replica */
+    char data[600]; /* the register */
+    char db[600];   /* the replica */
     sct_server srv;
 } vec;
-
 
 /* A copy of the vector in a temp dir, with the modes git does not keep. */
 static void vec_open(vec *v)

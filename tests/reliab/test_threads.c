@@ -32,11 +32,11 @@ static sct_live L;
 
 typedef struct reader {
     const char *db;
-    const char *finding;     /* an entity every read shows */
+    const char *finding; /* an entity every read shows */
     atomic_int *stop;
-    unsigned reads;          /* queries answered */
+    unsigned reads; /* queries answered */
     unsigned failures;
-    char first[512];         /* the first failure, for the message */
+    char first[512];                 /* the first failure, for the message */
     long long ops, proven, findings; /* the last counts seen */
 } reader;
 
@@ -120,10 +120,10 @@ static void *reader_main(void *arg)
 /* The writer: records (photos among it) and syncs; one sync is interrupted from another thread. */
 typedef struct writer {
     wl_client w;
-    atomic_int stop;         /* the readers stop when it is set */
-    atomic_int uploading;    /* the interrupted sync is inside a photo upload */
-    atomic_int interrupted;  /* and sc_client_interrupt was called */
-    sc_status cancelled;     /* what that sync returned */
+    atomic_int stop;        /* the readers stop when it is set */
+    atomic_int uploading;   /* the interrupted sync is inside a photo upload */
+    atomic_int interrupted; /* and sc_client_interrupt was called */
+    sc_status cancelled;    /* what that sync returned */
     unsigned syncs;
 } writer;
 
@@ -197,8 +197,8 @@ START_TEST(readers_read_while_the_writer_syncs_photos)
 {
     static writer wr; /* big: keep it off the thread's stack */
     memset(&wr, 0, sizeof wr);
-    sc_client_options opt = {.timeout_ms = 20000, .retries = 2, .backoff_ms = 20,
-                             .chunk_bytes = 32 * 1024};
+    sc_client_options opt = {
+        .timeout_ms = 20000, .retries = 2, .backoff_ms = 20, .chunk_bytes = 32 * 1024};
     wl_open(&wr.w, 1, L.tmp, 18, &opt);
     wr.w.photo_min = 64 * 1024;
     wr.w.photo_max = 256 * 1024;
@@ -228,8 +228,8 @@ START_TEST(readers_read_while_the_writer_syncs_photos)
     ck_assert_uint_eq(wr.syncs, 6);
     unsigned reads = 0;
     for (int i = 0; i < READERS; i++) {
-        ck_assert_msg(rd[i].failures == 0, "reader %d: %u failures; first: %s", i,
-                      rd[i].failures, rd[i].first);
+        ck_assert_msg(rd[i].failures == 0, "reader %d: %u failures; first: %s", i, rd[i].failures,
+                      rd[i].first);
         ck_assert_uint_ge(rd[i].reads, 5);
         reads += rd[i].reads;
     }
@@ -239,8 +239,8 @@ START_TEST(readers_read_while_the_writer_syncs_photos)
     sc_json_free(wr.w.c, json);
     ck_assert_int_eq(json_integer_value(json_object_get(o, "outbox")), 0);
     ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_pending_upload")), 0);
-    fprintf(stderr, "%d readers answered %u queries beside %u syncs of %u photos\n", READERS,
-            reads, wr.syncs, wr.w.photos + 1);
+    fprintf(stderr, "%d readers answered %u queries beside %u syncs of %u photos\n", READERS, reads,
+            wr.syncs, wr.w.photos + 1);
     json_decref(o);
     wl_close(&wr.w);
 }
