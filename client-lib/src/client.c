@@ -92,6 +92,39 @@ sc_status cl_need_identity(sc_client *c)
     return SC_OK;
 }
 
+sc_status cl_sized_in(void *dst, size_t dst_size, size_t min, const void *src, const char *what,
+                      char *msg, size_t cap)
+{
+    size_t n;
+    memcpy(&n, src, sizeof n);
+    memset(dst, 0, dst_size);
+    if (n < min || n > SC_CL_STRUCT_MAX) {
+        snprintf(msg, cap, "%s.size is %zu: set it to sizeof(%s) (%zu in this release)", what, n,
+                 what, dst_size);
+        return SC_ERR_INVALID_ARG;
+    }
+    /* A newer header's struct: what this library does not know must be unset. */
+    const unsigned char *b = src;
+    for (size_t i = dst_size; i < n; i++)
+        if (b[i] != 0) {
+            snprintf(msg, cap,
+                     "%s of %zu bytes sets fields past the %zu that libspotcheck %s knows: the "
+                     "program was built against a newer spotcheck.h than the library it runs with",
+                     what, n, dst_size, sc_version());
+            return SC_ERR_INVALID_ARG;
+        }
+    memcpy(dst, src, n < dst_size ? n : dst_size);
+    return SC_OK;
+}
+
+sc_status cl_sized(sc_client *c, void *dst, size_t dst_size, size_t min, const void *src,
+                   const char *what)
+{
+    char msg[SC_ERR_MSG_MAX];
+    sc_status s = cl_sized_in(dst, dst_size, min, src, what, msg, sizeof msg);
+    return s == SC_OK ? s : cl_fail(c, s, 0, "%s", msg);
+}
+
 sc_status cl_need_writable(sc_client *c, const char *what)
 {
     if (c->read_only)
@@ -168,8 +201,9 @@ static char *str_join(const sc_env *env, const char *a, const char *b)
     return s;
 }
 
-sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_open_mode mode,
-                            sc_client **out, char *err, size_t cap)
+/* Open a handle; busy_ms 0 is the default wait for another writer. */
+static sc_status client_open(const char *path, const sc_client_options *opt, sc_open_mode mode,
+                             uint32_t busy_ms, sc_client **out, char *err, size_t cap)
 {
     sc_status s = SC_OK;
     sc_client *c = NULL;
@@ -241,6 +275,7 @@ sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_o
     }
     bool made = false;
     c->read_only = mode == SC_OPEN_READONLY;
+    c->busy_ms = busy_ms;
     s = tp_open_default(c);
     if (s == SC_OK)
         s = st_open(c, path, mode, &made);
@@ -262,10 +297,40 @@ fail:
     return s;
 }
 
+sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_open_mode mode,
+                            sc_client **out, char *err, size_t cap)
+{
+    return client_open(path, opt, mode, 0, out, err, cap);
+}
+
 sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_client **out,
                          char *err, size_t cap)
 {
-    return sc_client_open_v2(path, opt, SC_OPEN_CREATE, out, err, cap);
+    return client_open(path, opt, SC_OPEN_CREATE, 0, out, err, cap);
+}
+
+sc_status sc_client_open_v3(const char *path, const sc_open_options *opt, sc_client **out,
+                            char *err, size_t cap)
+{
+    if (out)
+        *out = NULL;
+    char msg[SC_ERR_MSG_MAX];
+    sc_open_options o = {.size = sizeof o};
+    sc_status s = opt ? cl_sized_in(&o, sizeof o, CL_SIZE_THROUGH(sc_open_options, busy_ms), opt,
+                                    "sc_open_options", msg, sizeof msg)
+                      : SC_OK;
+    if (s == SC_OK && o.busy_ms > SC_CL_BUSY_MAX_MS) {
+        snprintf(msg, sizeof msg, "sc_open_options.busy_ms is %u, at most %u (an hour)",
+                 (unsigned)o.busy_ms, SC_CL_BUSY_MAX_MS);
+        s = SC_ERR_INVALID_ARG;
+    }
+    if (s != SC_OK) {
+        if (err && cap)
+            snprintf(err, cap, "%s", msg);
+        return s;
+    }
+    return client_open(path, &o.client, o.mode ? o.mode : SC_OPEN_EXISTING, o.busy_ms, out, err,
+                       cap);
 }
 
 void sc_client_close(sc_client *c)

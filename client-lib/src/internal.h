@@ -91,6 +91,15 @@
  * Readers never wait: WAL gives each read its snapshot.
  */
 #define SC_CL_BUSY_MS 5000
+/* sc_open_options.busy_ms at most: an hour, longer than any migration, short of a hang. */
+#define SC_CL_BUSY_MAX_MS 3600000u
+/*
+ * The largest `size` a struct that grows may claim (spotcheck.h, "Structs
+ * that grow"): the library reads that many bytes from the caller to check
+ * that fields it does not know are zero, so a garbage size must not send
+ * it far past the struct.  4 KiB is ten times the largest struct's size.
+ */
+#define SC_CL_STRUCT_MAX      4096u
 #define SC_CL_CHUNK_START (1024u * 1024u)
 #define SC_CL_CHUNK_FAST_MS 1000
 #define SC_CL_TIMEOUT_DEFAULT 30000u
@@ -168,6 +177,7 @@ struct sc_client {
      * (enroll_stored), it is removed again by sc_client_close. */
     bool made, blobs_made, blobs_tmp_made, enroll_stored;
     bool read_only;             /* SC_OPEN_READONLY: nothing is ever written */
+    uint32_t busy_ms;           /* how long a change waits for another writer (SC_CL_BUSY_MS) */
     sc_err err;                 /* the last failure */
     sc_keypair *key;            /* the device key once loaded; owned */
     sc_ident id;
@@ -197,6 +207,20 @@ void cl_hex(const uint8_t *bin, size_t len, char *out, size_t cap);
 sc_status cl_key(sc_client *c);
 /* SC_ERR_NOT_ENROLLED unless enrolled. */
 sc_status cl_need_identity(sc_client *c);
+/*
+ * A caller's struct that begins with its size (spotcheck.h, "Structs that
+ * grow") copied into the library's, zeroed first: min is the size of the
+ * struct's first release (CL_SIZE_THROUGH its last field then), what its
+ * name.  SC_ERR_INVALID_ARG, with why in msg (cap bytes), for a size under
+ * min or over SC_CL_STRUCT_MAX, or a field past the library's set.
+ */
+sc_status cl_sized_in(void *dst, size_t dst_size, size_t min, const void *src, const char *what,
+                      char *msg, size_t cap);
+/* The same on a handle: the message goes to the handle. */
+sc_status cl_sized(sc_client *c, void *dst, size_t dst_size, size_t min, const void *src,
+                   const char *what);
+/* The bytes of T up to and including field f: a struct's size at the release f was its last. */
+#define CL_SIZE_THROUGH(T, f) (offsetof(T, f) + sizeof(((T *)0)->f))
 /* SC_ERR_READ_ONLY on a read-only handle, naming what (the call) needs the writer. */
 sc_status cl_need_writable(sc_client *c, const char *what);
 

@@ -211,7 +211,7 @@ static json_t *assignment_item(sc_client *c, const Scpb__EntityState *st, bool d
 
 typedef struct lister {
     json_t *items;
-    const sc_filter *f;
+    const sc_filter_v2 *f;       /* may be NULL */
     bool with_voided;            /* SC_LIST_WITH_VOIDED */
     bool has_target, has_asg;
     uint8_t target[SC_ID_LEN], asg[SC_ID_LEN];
@@ -325,14 +325,9 @@ static sc_status list_assignments(sc_client *c, void *ctx, const uint8_t id[SC_I
     return SC_OK;
 }
 
-sc_status sc_list(sc_client *c, const char *what, const sc_filter *f, char **json)
+static sc_status list_read(sc_client *c, const char *what, const sc_filter_v2 *f, char **json)
 {
-    return sc_list_v2(c, what, f, 0, json);
-}
-
-static sc_status list_v2_read(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
-                     char **json)
-{
+    unsigned flags = f ? f->flags : 0;
     if (json)
         *json = NULL;
     if (!c || !what || !json)
@@ -407,18 +402,40 @@ static sc_status list_v2_read(sc_client *c, const char *what, const sc_filter *f
 }
 
 /* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
-sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
-                     char **json)
+sc_status sc_list_v3(sc_client *c, const char *what, const sc_filter_v2 *f, char **json)
 {
     if (json)
         *json = NULL;
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    sc_filter_v2 q;
+    sc_status s = SC_OK;
+    if (f && (s = cl_sized(c, &q, sizeof q, CL_SIZE_THROUGH(sc_filter_v2, flags), f,
+                           "sc_filter_v2")) != SC_OK)
+        return s;
     bool began = false;
-    sc_status s = c ? st_snapshot_begin(c, &began) : SC_OK;
-    if (s == SC_OK)
-        s = list_v2_read(c, what, f, flags, json);
-    if (c)
-        st_snapshot_end(c, began);
+    if ((s = st_snapshot_begin(c, &began)) == SC_OK)
+        s = list_read(c, what, f ? &q : NULL, json);
+    st_snapshot_end(c, began);
     return s;
+}
+
+sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
+                     char **json)
+{
+    sc_filter_v2 q = {sizeof q, NULL, 0, NULL, NULL, flags};
+    if (f) {
+        q.status = f->status;
+        q.overdue = f->overdue;
+        q.target = f->target;
+        q.assignment = f->assignment;
+    }
+    return sc_list_v3(c, what, &q, json);
+}
+
+sc_status sc_list(sc_client *c, const char *what, const sc_filter *f, char **json)
+{
+    return sc_list_v2(c, what, f, 0, json);
 }
 
 /* ---- show ---- */

@@ -233,7 +233,7 @@ sc_status st_open(sc_client *c, const char *path, int mode, bool *made)
     if (rc != SQLITE_OK)
         return sql_fail(c, "open");
     /* A writer waits this long for another's transaction (st_begin is IMMEDIATE). */
-    sqlite3_busy_timeout(db, SC_CL_BUSY_MS);
+    sqlite3_busy_timeout(db, (int)(c->busy_ms ? c->busy_ms : SC_CL_BUSY_MS));
     sqlite3_extended_result_codes(db, 0);
     /* What the file holds is known before anything is written to it (or its mode changed). */
     int version = 0;

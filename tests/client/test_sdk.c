@@ -177,6 +177,118 @@ START_TEST(read_only_open_makes_nothing)
 }
 END_TEST
 
+/* A struct from a header newer than this library: the same fields, then some it does not know. */
+typedef struct newer_check_params {
+    sc_check_params_v2 p;
+    uint64_t later[3];
+} newer_check_params;
+
+/*
+ * Structs that grow: a size from an older header takes the defaults for
+ * what it lacks, one from a newer header is taken when what the library
+ * does not know is zero, and a size that cannot be right is refused with
+ * the struct named, before anything is recorded.
+ */
+START_TEST(sized_structs_take_older_and_newer_headers)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_SUPERVISOR);
+    char id[SC_ID_HEX_LEN], *json = NULL;
+    sc_check_params_v2 cp = {.size = sizeof cp, .target = "T1", .kind = "spot",
+                             .disclosure = "open", .template_ = "SHEET"};
+    ck_assert_msg(sc_check_open_v2(f.c, &cp, id) == SC_OK, "%s", sc_client_errmsg(f.c));
+    long long ops = fx_count(&f, "ops");
+
+    cp.size = 0;
+    ck_assert_int_eq(sc_check_open_v2(f.c, &cp, id), SC_ERR_INVALID_ARG);
+    ck_assert_str_eq(id, "");
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "sc_check_params_v2.size is 0: set it to "
+                                                        "sizeof(sc_check_params_v2)"));
+    cp.size = offsetof(sc_check_params_v2, assignment); /* shorter than its first release */
+    ck_assert_int_eq(sc_check_open_v2(f.c, &cp, id), SC_ERR_INVALID_ARG);
+    cp.size = SC_CL_STRUCT_MAX + 1;
+    ck_assert_int_eq(sc_check_open_v2(f.c, &cp, id), SC_ERR_INVALID_ARG);
+
+    newer_check_params n = {.p = cp};
+    n.p.size = sizeof n;
+    ck_assert_msg(sc_check_open_v2(f.c, &n.p, id) == SC_OK, "%s", sc_client_errmsg(f.c));
+    ck_assert_int_eq(fx_count(&f, "ops"), ops + 1);
+    n.later[1] = 7; /* a field this library does not know, set */
+    ck_assert_int_eq(sc_check_open_v2(f.c, &n.p, id), SC_ERR_INVALID_ARG);
+    ck_assert_msg(strstr(sc_client_errmsg(f.c), "sets fields past the") &&
+                      strstr(sc_client_errmsg(f.c), sc_version()) &&
+                      strstr(sc_client_errmsg(f.c), "newer spotcheck.h"),
+                  "%s", sc_client_errmsg(f.c));
+    ck_assert_int_eq(fx_count(&f, "ops"), ops + 1);
+
+    /* The calls of 0.1 and their sized twins make the same records. */
+    const char *who[] = {"li"};
+    sc_assign_params_v2 ap = {.size = sizeof ap, .target = "T1", .inspectors = who,
+                              .ninspectors = 1, .kind = "spot", .disclosure = "unannounced",
+                              .due = "2026-12-01"};
+    char asg[SC_ID_HEX_LEN], asg1[SC_ID_HEX_LEN];
+    ck_assert_msg(sc_assign_v2(f.c, &ap, asg) == SC_OK, "%s", sc_client_errmsg(f.c));
+    sc_assign_params ap1 = {.target = "T1", .inspectors = who, .ninspectors = 1, .kind = "spot",
+                            .disclosure = "unannounced", .due = "2026-12-01"};
+    ck_assert_int_eq(sc_assign(f.c, &ap1, asg1), SC_OK);
+    sc_check_params_v2 from = {.size = sizeof from, .assignment = asg};
+    ck_assert_msg(sc_check_open_v2(f.c, &from, id) == SC_OK, "%s", sc_client_errmsg(f.c));
+    sc_finding_params_v2 fp = {.size = sizeof fp, .check = id, .description = "消防通道堵塞",
+                               .grade = "general", .deadline = "2026-11-01"};
+    char fid[SC_ID_HEX_LEN];
+    ck_assert_msg(sc_finding_add_v2(f.c, &fp, fid) == SC_OK, "%s", sc_client_errmsg(f.c));
+    sc_filter_v2 fl = {.size = sizeof fl, .overdue = 1, .flags = SC_LIST_WITH_VOIDED};
+    ck_assert_int_eq(sc_list_v3(f.c, "findings", &fl, &json), SC_OK);
+    sc_filter old = {.overdue = 1};
+    char *json1 = NULL;
+    ck_assert_int_eq(sc_list_v2(f.c, "findings", &old, SC_LIST_WITH_VOIDED, &json1), SC_OK);
+    ck_assert_ptr_nonnull(strstr(json, fid));
+    ck_assert_str_eq(json, json1);
+    sc_json_free(f.c, json);
+    sc_json_free(f.c, json1);
+    ck_assert_int_eq(sc_list_v3(f.c, "assignments", NULL, &json), SC_OK);
+    ck_assert(strstr(json, asg) && strstr(json, asg1));
+    sc_json_free(f.c, json);
+    fl.flags = 8;
+    ck_assert_int_eq(sc_list_v3(f.c, "findings", &fl, &json), SC_ERR_INVALID_ARG);
+    fl.size = 3;
+    ck_assert_int_eq(sc_list_v3(f.c, "findings", &fl, &json), SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "sc_filter_v2.size is 3"));
+    fx_close(&f);
+}
+END_TEST
+
+/* sc_client_open_v3: NULL options open what exists; bad options say why, with no handle. */
+START_TEST(open_v3_options)
+{
+    char dir[] = "/tmp/sc-client-XXXXXX", db[64], err[256];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    sc_client *c = NULL;
+    ck_assert_int_eq(sc_client_open_v3(db, NULL, &c, err, sizeof err), SC_ERR_NOT_FOUND);
+    ck_assert_int_eq(files_under(dir), 0);
+    sc_open_options o = {.size = sizeof o, .mode = SC_OPEN_CREATE, .busy_ms = 3600001};
+    ck_assert_int_eq(sc_client_open_v3(db, &o, &c, err, sizeof err), SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(err, "busy_ms"));
+    o.size = 1;
+    ck_assert_int_eq(sc_client_open_v3(db, &o, &c, err, sizeof err), SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(err, "sc_open_options.size is 1"));
+    ck_assert_ptr_null(c);
+    o.size = sizeof o;
+    o.busy_ms = 250;
+    o.client.timeout_ms = 1000;
+    ck_assert_int_eq(sc_client_open_v3(db, &o, &c, err, sizeof err), SC_OK);
+    sc_client_close(c);
+    o.mode = SC_OPEN_READONLY;
+    ck_assert_int_eq(sc_client_open_v3(db, &o, &c, err, sizeof err), SC_OK);
+    ck_assert_int_eq(sc_note_add(c, "00000000000000000000000000000000", "x"), SC_ERR_READ_ONLY);
+    sc_client_close(c);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sdk");
@@ -185,6 +297,8 @@ static Suite *suite(void)
         {"global_init_once_from_many_threads", global_init_once_from_many_threads},
         {"read_only_handle_reads_beside_the_writer", read_only_handle_reads_beside_the_writer},
         {"read_only_open_makes_nothing", read_only_open_makes_nothing},
+        {"sized_structs_take_older_and_newer_headers", sized_structs_take_older_and_newer_headers},
+        {"open_v3_options", open_v3_options},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;

@@ -22,22 +22,5 @@ need_pkg_tree() {
   [[ -x "$PKG_TREE/syncd/syncd" ]] || fail "no Release tree in $PKG_TREE: run pkg/build first (ctest runs it as the fixture)"
 }
 
-# The project's version: spotcheck.h's SC_VERSION_MAJOR.MINOR.PATCH, where the top
-# CMakeLists.txt reads it too.
-project_version() {
-  local h=$SC_SOURCE_DIR/client-lib/include/spotcheck.h part out=
-  for part in MAJOR MINOR PATCH; do
-    out+=${out:+.}$(sed -n "s/^#define SC_VERSION_$part \([0-9]*\)\$/\1/p" "$h")
-  done
-  echo "$out"
-}
-
-# The functions spotcheck.h declares, one per line, sorted: libspotcheck's ABI.
-header_functions() {
-  grep -oE '^[a-z][a-z_ ]*[ *]sc_[a-z0-9_]+\(' "$1" | sed -E 's/.*[ *](sc_[a-z0-9_]+)\($/\1/' | sort
-}
-
-# libspotcheck's ABI version (SC_SOVERSION in the top CMakeLists.txt).
-soversion() {
-  sed -n 's/^set(SC_SOVERSION \([0-9]*\)).*/\1/p' "$SC_SOURCE_DIR/CMakeLists.txt"
-}
+# project_version, soversion, header_functions, exported_functions
+source "$SC_SOURCE_DIR/tests/support/sdk_common.bash"

@@ -107,7 +107,7 @@ static void *reader_main(void *arg)
     sc_status s = sc_client_open_v2(r->db, NULL, SC_OPEN_READONLY, &c, err, sizeof err);
     if (s != SC_OK) {
         r->failures++;
-        snprintf(r->first, sizeof r->first, "read-only open: %s", err);
+        snprintf(r->first, sizeof r->first, "read-only open: %.400s", err);
         return NULL;
     }
     while (!atomic_load(r->stop))
