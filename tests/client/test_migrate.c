@@ -12,7 +12,6 @@
 #include "fixture.h"
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include "sctest_reliab.h"
@@ -60,30 +59,6 @@ static void vec_close(vec *v)
     sct_rmtree(v->tmp);
 }
 
-/* One integer from SQL on the file, read-only (-1 when no row). */
-static int64_t sql_int(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *x = NULL;
-    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &x, NULL) == SQLITE_OK, "%s: %s", sql,
-                  sqlite3_errmsg(db));
-    int64_t v = sqlite3_step(x) == SQLITE_ROW ? sqlite3_column_int64(x, 0) : -1;
-    sqlite3_finalize(x);
-    sqlite3_close(db);
-    return v;
-}
-
-static void sql_exec(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : "?");
-    sqlite3_close(db);
-}
-
 static sc_client *open_existing(const char *db)
 {
     sc_client *c = NULL;
@@ -114,7 +89,7 @@ START_TEST(schema_1_replica_migrates_and_its_queue_syncs)
 {
     vec v;
     vec_open(&v);
-    ck_assert_int_eq(sql_int(v.db, "SELECT value FROM meta WHERE key='schema'"), 1);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT value FROM meta WHERE key='schema'"), 1);
     sct_replica_view before;
     sct_replica_read(v.db, &before);
     ck_assert_uint_gt(before.pending, 0);
@@ -124,10 +99,10 @@ START_TEST(schema_1_replica_migrates_and_its_queue_syncs)
 
     /* Opening migrates: version 2, recorded with this library, nothing queued lost. */
     sc_client *c = open_existing(v.db);
-    ck_assert_int_eq(sql_int(v.db, "SELECT value FROM meta WHERE key='schema'"),
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT value FROM meta WHERE key='schema'"),
                      SC_CL_SCHEMA_VERSION);
-    ck_assert_int_eq(sql_int(v.db, "SELECT from_version FROM migrations WHERE version=2"), 1);
-    ck_assert_int_eq(sql_int(v.db, "SELECT count(*) FROM meta WHERE key='conflicts_indexed'"), 0);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT from_version FROM migrations WHERE version=2"), 1);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM meta WHERE key='conflicts_indexed'"), 0);
     json_t *st = status_of(c);
     ck_assert_int_eq(jint(st, "outbox"), (long long)before.pending);
     ck_assert_int_eq(jint(st, "photos_pending_upload"), 1);
@@ -182,7 +157,7 @@ START_TEST(schema_1_replica_migrates_and_its_queue_syncs)
     sc_client_close(c);
     ck_assert(sct_file_sha256(v.db, h2));
     ck_assert_mem_eq(h1, h2, SC_HASH_LEN);
-    ck_assert_int_eq(sql_int(v.db, "SELECT count(*) FROM migrations"), 1);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM migrations"), 1);
     vec_close(&v);
 }
 END_TEST
@@ -192,7 +167,7 @@ START_TEST(newer_replica_is_refused_and_left_alone)
 {
     vec v;
     vec_open(&v);
-    sql_exec(v.db, "UPDATE meta SET value = 3 WHERE key = 'schema'");
+    sct_sql_exec(v.db, "UPDATE meta SET value = 3 WHERE key = 'schema'");
     ck_assert_int_eq(chmod(v.db, 0640), 0);
     uint8_t h1[SC_HASH_LEN], h2[SC_HASH_LEN];
     ck_assert(sct_file_sha256(v.db, h1));
@@ -225,11 +200,11 @@ START_TEST(failed_migration_leaves_the_replica_whole)
 {
     vec v;
     vec_open(&v);
-    sql_exec(v.db, "DELETE FROM meta WHERE key='conflicts_indexed';"
+    sct_sql_exec(v.db, "DELETE FROM meta WHERE key='conflicts_indexed';"
                    "UPDATE entities SET state = x'ffffffff' WHERE rowid = "
                    "(SELECT max(rowid) FROM entities)");
-    int64_t ops = sql_int(v.db, "SELECT count(*) FROM ops");
-    int64_t queued = sql_int(v.db, "SELECT count(*) FROM ops WHERE state=0 AND origin=0");
+    int64_t ops = sct_sql_int(v.db, "SELECT count(*) FROM ops");
+    int64_t queued = sct_sql_int(v.db, "SELECT count(*) FROM ops WHERE state=0 AND origin=0");
     sc_client *c = NULL;
     char err[512];
     ck_assert_int_eq(sc_client_open_v2(v.db, NULL, SC_OPEN_EXISTING, &c, err, sizeof err),
@@ -237,11 +212,11 @@ START_TEST(failed_migration_leaves_the_replica_whole)
     ck_assert_msg(strstr(err, "migrating from schema version 1 to 2") &&
                       strstr(err, "rolled back, the replica is whole at version 1"),
                   "%s", err);
-    ck_assert_int_eq(sql_int(v.db, "SELECT value FROM meta WHERE key='schema'"), 1);
-    ck_assert_int_eq(sql_int(v.db, "SELECT count(*) FROM sqlite_master WHERE name='migrations'"),
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT value FROM meta WHERE key='schema'"), 1);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM sqlite_master WHERE name='migrations'"),
                      0);
-    ck_assert_int_eq(sql_int(v.db, "SELECT count(*) FROM ops"), ops);
-    ck_assert_int_eq(sql_int(v.db, "SELECT count(*) FROM ops WHERE state=0 AND origin=0"), queued);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM ops"), ops);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM ops WHERE state=0 AND origin=0"), queued);
     vec_close(&v);
 }
 END_TEST
@@ -307,8 +282,8 @@ START_TEST(concurrent_opens_migrate_once)
         ck_assert_int_eq(pthread_join(th[i], NULL), 0);
         ck_assert_msg(o[i].s == SC_OK, "open %d: %s", i, o[i].err);
     }
-    ck_assert_int_eq(sql_int(v.db, "SELECT value FROM meta WHERE key='schema'"), 2);
-    ck_assert_int_eq(sql_int(v.db, "SELECT count(*) FROM migrations"), 1);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT value FROM meta WHERE key='schema'"), 2);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM migrations"), 1);
     vec_close(&v);
 }
 END_TEST

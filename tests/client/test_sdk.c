@@ -1,12 +1,16 @@
 /*
  * test_sdk.c: what an app embedding libspotcheck relies on besides the
  * recording and sync calls: the release it was built against and the one
- * it runs with, and the one-time global initialisation.
+ * it runs with, the one-time global initialisation, read-only handles
+ * beside the writer, and structs that grow (spotcheck.h, "Structs that
+ * grow") taken from older and newer headers.
  */
 #include "fixture.h"
 
 #include <pthread.h>
 #include <sys/stat.h>
+
+#include "sctest_server.h"
 
 START_TEST(version_macros_are_the_library_release)
 {
@@ -153,8 +157,8 @@ END_TEST
 /* A read-only open never makes anything: a missing path, a file that is not a replica. */
 START_TEST(read_only_open_makes_nothing)
 {
-    char dir[] = "/tmp/sc-client-XXXXXX", db[64], err[256];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[512], db[600], err[256];
+    sct_tempdir(dir, sizeof dir);
     snprintf(db, sizeof db, "%s/typo.db", dir);
     sc_client *r = NULL;
     ck_assert_int_eq(sc_client_open_v2(db, NULL, SC_OPEN_READONLY, &r, err, sizeof err),
@@ -171,9 +175,7 @@ START_TEST(read_only_open_makes_nothing)
     struct stat sb;
     ck_assert_int_eq(stat(db, &sb), 0);
     ck_assert_int_eq(sb.st_size, 0);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    sct_rmtree(dir);
 }
 END_TEST
 
@@ -261,8 +263,8 @@ END_TEST
 /* sc_client_open_v3: NULL options open what exists; bad options say why, with no handle. */
 START_TEST(open_v3_options)
 {
-    char dir[] = "/tmp/sc-client-XXXXXX", db[64], err[256];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[512], db[600], err[256];
+    sct_tempdir(dir, sizeof dir);
     snprintf(db, sizeof db, "%s/r.db", dir);
     sc_client *c = NULL;
     ck_assert_int_eq(sc_client_open_v3(db, NULL, &c, err, sizeof err), SC_ERR_NOT_FOUND);
@@ -283,9 +285,7 @@ START_TEST(open_v3_options)
     ck_assert_int_eq(sc_client_open_v3(db, &o, &c, err, sizeof err), SC_OK);
     ck_assert_int_eq(sc_note_add(c, "00000000000000000000000000000000", "x"), SC_ERR_READ_ONLY);
     sc_client_close(c);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    sct_rmtree(dir);
 }
 END_TEST
 
