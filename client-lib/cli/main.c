@@ -1434,6 +1434,10 @@ int main(int argc, char **argv)
                             "--server URL --code CODE\n", db);
         return rc;
     }
+    /* The app's version syncd shows its admins (`syncd admin device list`). */
+    char app[32];
+    snprintf(app, sizeof app, "spotcheck/%s", sc_version());
+    sc_client_set_app(k.c, app);
     if (k.net_set && (s = sc_client_set_net(k.c, &k.net)) != SC_OK) {
         int rc = fail(&k, s, NULL);
         sc_client_close(k.c);

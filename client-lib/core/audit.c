@@ -3,8 +3,16 @@
  *
  * It keeps only what the checks need: the Merkle frontier of the entries
  * so far, and two small hash tables: devices (key -> user, device entity,
- * revoked) and users (entity id -> role).  Memory grows with the number of
- * devices and users, never with the number of ops.
+ * revoked) and users (entity id -> role, disabled, latest op).  Memory
+ * grows with the number of devices and users, never with the number of
+ * ops.
+ *
+ * A user's role and access change by ops on the user (user_role,
+ * user_disable, user_enable).  They are learnt in log order, which is the
+ * fold's order only because each must build on the user's latest op (its
+ * deps are exactly that op): syncd logs no other, and an entry that does
+ * not is refused here, so a log with concurrent changes to one user, whose
+ * fold could differ from their log order, never audits clean.
  */
 #include "audit.h"
 
@@ -28,8 +36,10 @@ typedef struct device_slot {
 
 typedef struct user_slot {
     bool used;
+    bool disabled; /* as of the entries so far */
     uint8_t id[SC_ID_LEN];
-    Scpb__Role role;
+    Scpb__Role role;           /* as of the entries so far */
+    uint8_t last[SC_HASH_LEN]; /* the user's latest op: the next one must build on it */
 } user_slot;
 
 struct sc_auditor {
@@ -183,42 +193,74 @@ static sc_status author_role(sc_auditor *a, const sc_op *op, Scpb__Role *role, s
     if (!u)
         return sc_err_set(err, SC_ERR_REJECTED, SCPB__REASON__REASON_UNKNOWN_REFERENCE,
                           "its author device belongs to a user not created earlier in the log");
+    if (u->disabled)
+        return sc_err_set(err, SC_ERR_REJECTED, SCPB__REASON__REASON_USER_DISABLED,
+                          "its author device's user was disabled earlier in the log");
     *role = u->role;
     return SC_OK;
 }
 
 /* ---- what the log teaches: users, enrollments, revocations (the table's audit column) ---- */
 
-static sc_status learn_user_create(sc_auditor *a, const Scpb__Op *o)
+static sc_status learn_user_create(sc_auditor *a, const sc_op *op, sc_err *err)
 {
+    const Scpb__Op *o = op->op;
     user_slot *u = usr_find(a, o->entity.data, true);
     if (!u)
-        return SC_ERR_NOMEM;
+        return sc_err_set(err, SC_ERR_NOMEM, 0, "out of memory");
     u->role = o->user_create->role;
+    u->disabled = false;
+    memcpy(u->last, op->id, SC_HASH_LEN);
     return SC_OK;
 }
 
-static sc_status learn_device_enroll(sc_auditor *a, const Scpb__Op *o)
+/* A change to a user's role or access: built on the user's latest op, then learnt. */
+static sc_status learn_user_act(sc_auditor *a, const sc_op *op, sc_err *err)
 {
-    const Scpb__DeviceEnroll *e = o->device_enroll;
+    const Scpb__Op *o = op->op;
+    user_slot *u = usr_find(a, o->entity.data, false);
+    if (!u)
+        return sc_err_set(err, SC_ERR_REJECTED, SCPB__REASON__REASON_UNKNOWN_ENTITY,
+                          "it changes a user not created earlier in the log");
+    if (o->n_deps != 1 || o->deps[0].len != SC_HASH_LEN ||
+        memcmp(o->deps[0].data, u->last, SC_HASH_LEN) != 0)
+        return sc_err_set(err, SC_ERR_REJECTED, SCPB__REASON__REASON_INVALID_TRANSITION,
+                          "it changes a user without building on the user's latest op "
+                          "(changes to one user are logged one after another)");
+    if (o->body_case == SCPB__OP__BODY_USER_ROLE)
+        u->role = o->user_role->role;
+    else
+        u->disabled = o->body_case == SCPB__OP__BODY_USER_DISABLE;
+    memcpy(u->last, op->id, SC_HASH_LEN);
+    return SC_OK;
+}
+
+static sc_status learn_device_enroll(sc_auditor *a, const sc_op *op, sc_err *err)
+{
+    const Scpb__DeviceEnroll *e = op->op->device_enroll;
+    user_slot *u = usr_find(a, e->user.data, false);
+    if (u && u->disabled)
+        return sc_err_set(err, SC_ERR_REJECTED, SCPB__REASON__REASON_USER_DISABLED,
+                          "it enrolls a device for a user disabled earlier in the log");
     device_slot *d = dev_find(a, e->key.data, true);
     if (!d)
-        return SC_ERR_NOMEM;
-    memcpy(d->entity, o->entity.data, SC_ID_LEN);
+        return sc_err_set(err, SC_ERR_NOMEM, 0, "out of memory");
+    memcpy(d->entity, op->op->entity.data, SC_ID_LEN);
     memcpy(d->user, e->user.data, SC_ID_LEN);
     d->revoked = false;
     return SC_OK;
 }
 
-static sc_status learn_device_revoke(sc_auditor *a, const Scpb__Op *o)
+static sc_status learn_device_revoke(sc_auditor *a, const sc_op *op, sc_err *err)
 {
-    device_slot *d = dev_by_entity(a, o->entity.data);
+    (void)err;
+    device_slot *d = dev_by_entity(a, op->op->entity.data);
     if (d)
         d->revoked = true;
     return SC_OK;
 }
 
-typedef sc_status (*learn_fn)(sc_auditor *a, const Scpb__Op *o);
+typedef sc_status (*learn_fn)(sc_auditor *a, const sc_op *op, sc_err *err);
 
 static const learn_fn learns[] = {
 #define SC_OPKIND(CASE, member, name, applies, creates, may, photos, audit, check, fold, server)   \
@@ -228,11 +270,11 @@ static const learn_fn learns[] = {
 };
 
 /* Remember what later entries are judged by, as the op's kind says. */
-static sc_status learn(sc_auditor *a, const sc_op *op)
+static sc_status learn(sc_auditor *a, const sc_op *op, sc_err *err)
 {
     size_t pos = sc_opkind_pos(op->op->body_case);
     learn_fn fn = pos < sc_opkinds_n ? learns[pos] : NULL;
-    return fn ? fn(a, op->op) : SC_OK;
+    return fn ? fn(a, op, err) : SC_OK;
 }
 
 sc_status sc_auditor_entry(sc_auditor *a, uint64_t index, const uint8_t *signed_op, size_t len,
@@ -268,9 +310,9 @@ sc_status sc_auditor_entry(sc_auditor *a, uint64_t index, const uint8_t *signed_
                         idhex, rn ? rn : "?", kn ? kn : "?");
         goto done;
     }
-    rc = learn(a, op);
+    rc = learn(a, op, err);
     if (rc != SC_OK) {
-        sc_err_set(err, rc, 0, "entry %llu: out of memory", (unsigned long long)index);
+        sc_err_prefix(err, "entry %llu (op %.16s): ", (unsigned long long)index, idhex);
         goto done;
     }
     uint8_t leaf[SC_HASH_LEN];

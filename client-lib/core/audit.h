@@ -9,9 +9,13 @@
  *  - each entry decodes, is structurally valid and its signature verifies;
  *  - its author is the server key, or a device whose enrollment (a
  *    DeviceEnroll op by the server key) has a smaller index and whose
- *    revocation, if any, has a larger one;
- *  - the author's role (from the UserCreate of the device's user) may make
- *    the op kind on the entity type (policy.h); server-key ops are admin;
+ *    revocation, if any, has a larger one, and whose user is not disabled
+ *    at that point of the log (REASON_USER_DISABLED);
+ *  - the author's role (from the UserCreate of the device's user and the
+ *    UserRole ops before the entry) may make the op kind on the entity
+ *    type (policy.h); server-key ops are admin;
+ *  - each change to a user (UserRole, UserDisable, UserEnable) builds on
+ *    the user's latest op, and no device is enrolled for a disabled user;
  *  - each checkpoint's signature verifies under the server key and its root
  *    equals the RFC 9162 root of the entries so far.
  * Replaying the ops into states is the caller's part: it needs storage

@@ -332,6 +332,24 @@ static void chk_device_revoke(chk *c, const Scpb__DeviceRevoke *b)
     chk_str(c, "reason", b->reason, OPTIONAL, 0, SC_TEXT_MAX);
 }
 
+static void chk_user_disable(chk *c, const Scpb__UserDisable *b)
+{
+    chk_where(c, "user_disable");
+    chk_str(c, "reason", b->reason, OPTIONAL, 0, SC_TEXT_MAX);
+}
+
+static void chk_user_enable(chk *c, const Scpb__UserEnable *b)
+{
+    chk_where(c, "user_enable");
+    chk_str(c, "reason", b->reason, OPTIONAL, 0, SC_TEXT_MAX);
+}
+
+static void chk_user_role(chk *c, const Scpb__UserRole *b)
+{
+    chk_where(c, "user_role");
+    chk_enum(c, "role", b->has_role, b->role, &scpb__role__descriptor, REQUIRED);
+}
+
 static void chk_template_publish(chk *c, const Scpb__TemplatePublish *b)
 {
     chk_where(c, "template_publish");
@@ -465,8 +483,9 @@ static void chk_field_edit(chk *c, const Scpb__FieldEdit *b)
     chk_enum(c, "field", b->has_field, b->field, &scpb__field__descriptor, REQUIRED);
     if (c->rc != SC_OK)
         return;
-    /* Status moves by lifecycle ops and items by results, never by edits. */
-    if (b->field == SCPB__FIELD__FIELD_STATUS || b->field == SCPB__FIELD__FIELD_ITEM) {
+    /* Status moves by lifecycle ops, items by results and a user's fields by user ops. */
+    if (b->field == SCPB__FIELD__FIELD_STATUS || b->field == SCPB__FIELD__FIELD_ITEM ||
+        b->field == SCPB__FIELD__FIELD_ROLE || b->field == SCPB__FIELD__FIELD_ACCESS) {
         fail(c, BAD_FIELD, "field", "%s is not editable", sc_name_of(&sc_names_field, b->field));
         return;
     }
@@ -554,6 +573,13 @@ static void chk_resolve(chk *c, const Scpb__ConflictResolve *b)
         fail(c, BAD_FIELD, "item_code", "only with field item");
     if (b->result)
         fail(c, BAD_FIELD, "result", "only with field item");
+    if (c->rc == SC_OK &&
+        (b->field == SCPB__FIELD__FIELD_ROLE || b->field == SCPB__FIELD__FIELD_ACCESS)) {
+        /* A user's registers are settled by a later user op that has seen both sides. */
+        fail(c, BAD_FIELD, "field", "%s is a user's, settled by a later user op",
+             sc_name_of(&sc_names_field, b->field));
+        return;
+    }
     if (b->field == SCPB__FIELD__FIELD_STATUS)
         chk_str(c, "value", b->value, OPTIONAL, 0, SC_TEXT_MAX); /* ignored */
     else

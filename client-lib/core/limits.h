@@ -282,6 +282,45 @@
 #define SC_PAR_VERIFY_MIN 64
 
 /*
+ * What syncd keeps of a request's User-Agent: the app and library versions
+ * (RFC 9110 product tokens, "spotcheck/0.1.0 libspotcheck/0.1.0"), shown
+ * by `syncd admin device list`.  128 bytes hold a few tokens with room; a
+ * longer header is cut there, and bytes that are not printable ASCII are
+ * kept as '?', so nothing a device sends reaches an admin's terminal raw.
+ */
+#define SC_AGENT_MAX 128
+/* The app's part of it (sc_client_set_app): a name and a version or two. */
+#define SC_APP_NAME_MAX 64
+
+/*
+ * When devices were last seen: syncd notes every verified request in
+ * memory and writes a device's sighting at most once per
+ * SC_SEEN_WRITE_MS (a minute), all due devices in one transaction every
+ * SC_SEEN_FLUSH_MS, so a busy device costs one small write a minute, not
+ * one per request.  The table in memory holds at most SC_SEEN_DEVICES_MAX
+ * devices (64 B each, 4 MiB at most), far above any deployment; only
+ * enrolled devices get past authentication to be noted, and when it is
+ * full, devices not in it wait for the next flush to empty it.
+ */
+#define SC_SEEN_WRITE_MS    (60 * 1000)
+#define SC_SEEN_FLUSH_MS    (2 * 1000)
+#define SC_SEEN_DEVICES_MAX 65536
+
+/*
+ * `syncd admin import`: a county office's CSV of org units, targets or
+ * users.  The whole file is validated before one op is logged, and its
+ * rows are logged in one transaction, so the file and its rows are held in
+ * memory: 8 MiB is 40,000 rows of 200 bytes (a county's org units and
+ * targets are thousands), and 20,000 rows keep one transaction's fold,
+ * checkpoint and fsync to seconds.  A line is at most 4 KiB (a row is a
+ * few names and an address), and a row at most 16 fields.
+ */
+#define SC_IMPORT_BYTES_MAX  (8 * 1024 * 1024)
+#define SC_IMPORT_ROWS_MAX   20000
+#define SC_IMPORT_LINE_MAX   4096
+#define SC_IMPORT_FIELDS_MAX 16
+
+/*
  * `syncd backup` copies the register this many pages (of 4 KiB) at a time,
  * all in one read transaction (store.h, sd_store_sqlite_backup): 4 MiB a
  * step, so a register of a gigabyte reports progress 256 times and the

@@ -151,8 +151,15 @@ void mg_record(fold *f, size_t i);
 void mg_mark_voided(fold *f);
 /* Register `field` (not FIELD_ITEM), or NULL when nothing wrote it. */
 const reg *mg_reg_find(const fold *f, Scpb__Field field);
-/* The winning write of r (an index into r->w, or r->n) and r's conflict, added to st. */
-size_t mg_reg_resolve(fold *f, Scpb__EntityState *st, const reg *r);
+/*
+ * The winning write of r (an index into r->w, or r->n) and r's conflict,
+ * added to st; prefer (or NULL) is the value that wins a disagreeing
+ * frontier (safety first), else the last writer in fold order wins.
+ */
+size_t mg_reg_resolve(fold *f, Scpb__EntityState *st, const reg *r, const char *prefer);
+/* The values of a user's FIELD_ACCESS register. */
+#define MG_ACCESS_ACTIVE   "active"
+#define MG_ACCESS_DISABLED "disabled"
 
 /* ---- the lifecycle (merge_life.c) ---- */
 

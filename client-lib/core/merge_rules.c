@@ -211,9 +211,11 @@ static bool keep_not_voided_or_late(const fold *f, const reg_write *w)
 /*
  * Resolve register r into (winning write index or r->n) and raise its
  * conflict.  With late item results, each one the covered writes have not
- * seen is raised beside the value in effect.
+ * seen is raised beside the value in effect.  prefer: the register's safe
+ * value, which wins over the others of the frontier (the last write of it
+ * in fold order), or NULL for the last writer.
  */
-size_t mg_reg_resolve(fold *f, Scpb__EntityState *st, const reg *r)
+size_t mg_reg_resolve(fold *f, Scpb__EntityState *st, const reg *r, const char *prefer)
 {
     size_t *front = mg_alloc(f, r->n + 1, sizeof *front);
     const char **vals = mg_alloc(f, r->n + 2, sizeof *vals);
@@ -226,13 +228,20 @@ size_t mg_reg_resolve(fold *f, Scpb__EntityState *st, const reg *r)
         goto done;
     if (m > 0)
         win = front[m - 1];
+    for (size_t k = m; prefer && k > 0; k--)
+        if (strcmp(r->w[front[k - 1]].text, prefer) == 0) {
+            win = front[k - 1];
+            break;
+        }
     size_t nv = 0;
     if (win < r->n) {
         vals[nv] = r->w[win].text;
         ops[nv++] = r->w[win].op;
     }
     bool differ = false;
-    for (size_t k = 0; k + 1 < m; k++) {
+    for (size_t k = 0; k < m; k++) {
+        if (front[k] == win)
+            continue;
         const reg_write *w = &r->w[front[k]];
         if (strcmp(w->text, r->w[win].text) != 0) {
             differ = true;
@@ -493,6 +502,29 @@ static void record_field_edit(fold *f, size_t i)
 {
     const Scpb__FieldEdit *e = mg_op(f, i)->field_edit;
     reg_write_add(f, e->field, NULL, i, e->value, NULL, NULL);
+}
+
+static void record_user_create(fold *f, size_t i)
+{
+    const char *role = sc_name_of(&sc_names_role, mg_op(f, i)->user_create->role);
+    reg_write_add(f, SCPB__FIELD__FIELD_ROLE, NULL, i, role ? role : "", NULL, NULL);
+    reg_write_add(f, SCPB__FIELD__FIELD_ACCESS, NULL, i, MG_ACCESS_ACTIVE, NULL, NULL);
+}
+
+static void record_user_disable(fold *f, size_t i)
+{
+    reg_write_add(f, SCPB__FIELD__FIELD_ACCESS, NULL, i, MG_ACCESS_DISABLED, NULL, NULL);
+}
+
+static void record_user_enable(fold *f, size_t i)
+{
+    reg_write_add(f, SCPB__FIELD__FIELD_ACCESS, NULL, i, MG_ACCESS_ACTIVE, NULL, NULL);
+}
+
+static void record_user_role(fold *f, size_t i)
+{
+    const char *role = sc_name_of(&sc_names_role, mg_op(f, i)->user_role->role);
+    reg_write_add(f, SCPB__FIELD__FIELD_ROLE, NULL, i, role ? role : "", NULL, NULL);
 }
 
 static void record_resolve(fold *f, size_t i)

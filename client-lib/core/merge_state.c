@@ -380,6 +380,24 @@ static void state_user(fold *f, Scpb__EntityState *st, size_t i)
     s->has_role = u->has_role;
     s->role = u->role;
     copy_bytes(f, &s->org, &s->has_org, &u->org, u->has_org);
+    /* The registers the create op started: the role in effect, and access (disabled wins). */
+    const reg *r = mg_reg_find(f, SCPB__FIELD__FIELD_ROLE);
+    size_t w = r ? mg_reg_resolve(f, st, r, NULL) : 0;
+    int role;
+    if (r && w < r->n && sc_name_parse(&sc_names_role, r->w[w].text, &role)) {
+        s->has_role = true;
+        s->role = (Scpb__Role)role;
+    }
+    r = mg_reg_find(f, SCPB__FIELD__FIELD_ACCESS);
+    w = r ? mg_reg_resolve(f, st, r, MG_ACCESS_DISABLED) : 0;
+    /* Absent unless disabled, so a user never disabled keeps the state it always had. */
+    if (r && w < r->n && strcmp(r->w[w].text, MG_ACCESS_DISABLED) == 0) {
+        const Scpb__Op *op = mg_op(f, r->w[w].op);
+        s->has_disabled = true;
+        s->disabled = true;
+        if (op->body_case == SCPB__OP__BODY_USER_DISABLE)
+            s->disabled_reason = str_dup(f, op->user_disable->reason);
+    }
 }
 
 static void state_device(fold *f, Scpb__EntityState *st, size_t i)
@@ -483,7 +501,7 @@ static void inspection_results(fold *f, Scpb__EntityState *st, Scpb__InspectionS
             rg->w[k].late = submitted &&
                             mg_op(f, rg->w[k].op)->body_case == SCPB__OP__BODY_ITEM_RESULT &&
                             !covered_by_submit(f, rg->w[k].op);
-        size_t w = mg_reg_resolve(f, st, rg);
+        size_t w = mg_reg_resolve(f, st, rg, NULL);
         if (w == rg->n)
             continue;
         Scpb__ItemResult **nv = sc_realloc_array(f->env, s->results, s->n_results + 1, sizeof *nv);
@@ -568,7 +586,7 @@ static void finding_fields(fold *f, Scpb__EntityState *st, Scpb__FindingState *s
         const reg *r = mg_reg_find(f, fields[k]);
         if (!r)
             continue;
-        size_t w = mg_reg_resolve(f, st, r);
+        size_t w = mg_reg_resolve(f, st, r, NULL);
         if (w == r->n)
             continue;
         const char *v = r->w[w].text;

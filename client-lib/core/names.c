@@ -116,7 +116,8 @@ TABLE(sc_names_field, {SCPB__FIELD__FIELD_DESCRIPTION, "description"},
       {SCPB__FIELD__FIELD_GRADE, "grade"}, {SCPB__FIELD__FIELD_DEADLINE, "deadline"},
       {SCPB__FIELD__FIELD_RESPONSIBLE, "responsible"}, {SCPB__FIELD__FIELD_CATEGORY, "category"},
       {SCPB__FIELD__FIELD_LOCATION, "location"}, {SCPB__FIELD__FIELD_STATUS, "status"},
-      {SCPB__FIELD__FIELD_ITEM, "item"});
+      {SCPB__FIELD__FIELD_ITEM, "item"}, {SCPB__FIELD__FIELD_ROLE, "role"},
+      {SCPB__FIELD__FIELD_ACCESS, "access"});
 
 TABLE(sc_names_finding_status, {SCPB__FINDING_STATUS__FINDING_OPEN, "open"},
       {SCPB__FINDING_STATUS__FINDING_SUBMITTED, "submitted"},

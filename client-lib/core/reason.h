@@ -40,6 +40,7 @@
     X(RATE_LIMITED, 24, "rate_limited")                                                            \
     X(OVERLOADED, 25, "overloaded")                                                                \
     X(REQUEST_TIME, 26, "request_time")                                                            \
+    X(USER_DISABLED, 27, "user_disabled")                                                          \
     X(NONCE_USED, 28, "nonce_used")
 
 enum {

@@ -133,3 +133,21 @@ bool sc_evidence_pending(const Scpb__EntityState *st, sc_blob_present_fn present
                 return true;
     return false;
 }
+
+const char *sc_state_code(const Scpb__EntityState *st, uint32_t *version)
+{
+    *version = 0;
+    switch (st->kind_case) {
+    case SCPB__ENTITY_STATE__KIND_ORG:
+        return st->org->code;
+    case SCPB__ENTITY_STATE__KIND_TARGET:
+        return st->target->code;
+    case SCPB__ENTITY_STATE__KIND_USER:
+        return st->user->login;
+    case SCPB__ENTITY_STATE__KIND_TEMPLATE:
+        *version = st->template_->version;
+        return st->template_->code;
+    default:
+        return NULL;
+    }
+}

@@ -23,6 +23,12 @@ sc_status sc_state_decode(const sc_env *env, const uint8_t *buf, size_t len, siz
                           Scpb__EntityState **out, sc_err *err);
 /* Free a state from sc_fold or sc_state_decode; NULL is a no-op. */
 void sc_state_free(const sc_env *env, Scpb__EntityState *st);
+/*
+ * The code people type for an entity: an org unit's or target's code, a
+ * user's login, a score sheet's code (*version its version; 0 for the
+ * others); NULL for the kinds that have none.  Borrowed from st.
+ */
+const char *sc_state_code(const Scpb__EntityState *st, uint32_t *version);
 /* SHA-256 of the canonical encoding. */
 sc_status sc_state_hash(const sc_env *env, const Scpb__EntityState *st, uint8_t out[SC_HASH_LEN]);
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "reason.h"
+
 const char *sc_strerror(sc_status status)
 {
     switch (status) {
@@ -35,7 +37,7 @@ void sc_err_clear(sc_err *err)
     if (!err)
         return;
     err->code = SC_OK;
-    err->reason = 0;
+    err->reason = SC_REASON_NONE;
     err->msg[0] = '\0';
 }
 

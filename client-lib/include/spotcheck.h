@@ -338,6 +338,16 @@ SC_API const char *sc_client_reason(const sc_client *c);
 /* Free a string the library handed out (JSON).  NULL is a no-op. */
 SC_API void sc_json_free(sc_client *c, char *json);
 
+/*
+ * Name the app that uses the library, as RFC 9110 product tokens
+ * ("spotcheck/0.1.0"; several separated by spaces).  Every request then
+ * carries the User-Agent "APP libspotcheck/VERSION" (without an app,
+ * "libspotcheck/VERSION"), which syncd shows admins as the device's app
+ * version (`syncd admin device list`).  Printable ASCII, at most 64 bytes;
+ * NULL or "" names none.  Copied.  Errors: SC_ERR_INVALID_ARG.
+ */
+SC_API sc_status sc_client_set_app(sc_client *c, const char *app);
+
 /* ---------------------------------------------------------------------
  * Identity
  * ------------------------------------------------------------------- */

@@ -18,6 +18,7 @@
 
 #include "core/checkpoint.h"
 #include "core/names.h"
+#include "core/reason.h"
 #include "internal.h"
 
 /* ---- defaults for what the host does not inject ---- */
@@ -364,10 +365,28 @@ const char *sc_client_errmsg(const sc_client *c)
 
 const char *sc_client_reason(const sc_client *c)
 {
-    if (!c || c->err.code == SC_OK || c->err.reason == 0)
+    if (!c || c->err.code == SC_OK || c->err.reason == SC_REASON_NONE)
         return "";
     const char *n = sc_name_of(&sc_names_reason, c->err.reason);
     return n ? n : "";
+}
+
+sc_status sc_client_set_app(sc_client *c, const char *app)
+{
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    size_t n = app ? strnlen(app, SC_APP_NAME_MAX + 1) : 0;
+    if (n > SC_APP_NAME_MAX)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "the app's name is over %d bytes",
+                       SC_APP_NAME_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (app[i] < 0x20 || app[i] >= 0x7f)
+            return cl_fail(c, SC_ERR_INVALID_ARG, 0,
+                           "the app's name must be printable ASCII (\"spotcheck/0.1.0\")");
+    memcpy(c->app, app ? app : "", n);
+    c->app[n] = '\0';
+    sc_err_clear(&c->err);
+    return SC_OK;
 }
 
 void sc_json_free(sc_client *c, char *json)

@@ -193,6 +193,7 @@ struct sc_client {
     /* The server's clock, as requests are signed with it (transport.c, docs/protocol.md §3). */
     int64_t clock_offset_ms;    /* server time minus env time, from the last answer */
     int64_t not_before_ms;      /* the server's start boundary, once it refused one (0: none) */
+    char app[SC_APP_NAME_MAX + 1]; /* sc_client_set_app: the User-Agent's app tokens, or "" */
 };
 
 /* Record a failure on the handle and return code. */
@@ -313,6 +314,8 @@ sc_status st_ops_bytes_each(sc_client *c, st_bytes_fn fn, void *ctx);
 
 /* Entity states. code/version make score sheets, targets and org units findable. */
 /* conflicted: the state has conflicts and is not voided (kept in the conflicted table). */
+/* Forget an entity's state: none of its ops is left that is not rejected. */
+sc_status st_state_drop(sc_client *c, const uint8_t id[SC_ID_LEN]);
 sc_status st_state_put(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const char *code,
                        uint32_t version, const uint8_t *enc, size_t len,
                        const uint8_t hash[SC_HASH_LEN], bool conflicted);
@@ -359,6 +362,51 @@ sc_status st_device_revoke(sc_client *c, const uint8_t entity[SC_ID_LEN], uint64
 sc_status st_device_entity(sc_client *c, const uint8_t key[SC_KEY_LEN], uint8_t entity[SC_ID_LEN]);
 sc_status st_device_get(sc_client *c, const uint8_t key[SC_KEY_LEN], uint64_t *enroll_index,
                         bool *revoked, uint64_t *revoke_index);
+
+/*
+ * When users were disabled and enabled again: one row per UserDisable or
+ * UserEnable op pulled, at its log index.  A device's op logged at index i
+ * is its user's while the last such row before i is not a disable (the
+ * register logs a user's changes one after another, so this order is the
+ * fold's: docs/data-model.md §3).
+ */
+sc_status st_user_access_put(sc_client *c, const uint8_t user[SC_ID_LEN], uint64_t index,
+                             bool disabled);
+/* Was user disabled just before log index `index`? */
+sc_status st_user_disabled_at(sc_client *c, const uint8_t user[SC_ID_LEN], uint64_t index,
+                              bool *disabled);
+/* Was any user ever disabled (so pulled ops' authors need the check)? */
+sc_status st_user_access_any(sc_client *c, bool *any);
+
+/* ---- access.c: whether a pulled op's author's user was disabled when it was logged ---- */
+
+typedef struct cl_access_act {
+    uint8_t user[SC_ID_LEN];
+    uint64_t index;
+    bool disabled;
+} cl_access_act;
+
+typedef struct cl_access {
+    int any;             /* -1 not asked yet; 0 nobody was ever disabled; 1 someone was */
+    cl_access_act *acts; /* UserDisable/UserEnable ops of the answer being verified; owned */
+    size_t n;
+} cl_access;
+
+void cl_access_init(cl_access *a);
+void cl_access_dispose(sc_client *c, cl_access *a);
+/* Note a pulled op at index: a UserDisable or UserEnable counts for the ops after it. */
+sc_status cl_access_note(sc_client *c, cl_access *a, const Scpb__Op *o, uint64_t index);
+/* *disabled: the user of key (or `user`, when the caller knows it) was disabled just before index.
+ */
+sc_status cl_access_disabled(sc_client *c, cl_access *a, const uint8_t key[SC_KEY_LEN],
+                             const uint8_t *user, uint64_t index, bool *disabled);
+/*
+ * The author key of op op_id, logged at index, spoke for a user that was
+ * not disabled then (user: the key's user when the caller knows it, else
+ * NULL); else SC_ERR_BAD_SIGNATURE with REASON_USER_DISABLED.
+ */
+sc_status cl_access_check(sc_client *c, cl_access *a, const uint8_t key[SC_KEY_LEN],
+                          const uint8_t *user, uint64_t index, const uint8_t op_id[SC_HASH_LEN]);
 
 /* Verified checkpoints, oldest first, with the proof that linked each to the one before. */
 sc_status st_ckpt_add(sc_client *c, const char *note, size_t note_len, uint64_t size,
@@ -429,6 +477,12 @@ sc_status rp_get(sc_client *c, const uint8_t id[SC_ID_LEN], int etype, const cha
  */
 sc_status rp_resolve(sc_client *c, const char *text, int etype, const char *what,
                      uint8_t out[SC_ID_LEN]);
+/*
+ * The user a device key was enrolled for (ctx: the sc_client), from its
+ * DeviceEnroll op; SC_ERR_NOT_FOUND when no enrollment names the key.  The
+ * fold's sc_users over the replica.
+ */
+sc_status rp_user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN]);
 /* Who a device key speaks for (rp_person_of). */
 typedef struct rp_person {
     bool known;                   /* false: no enrollment in the replica names the key */
@@ -449,8 +503,6 @@ sc_status rp_person_of(sc_client *c, const uint8_t key[SC_KEY_LEN], rp_person *o
 void rp_hlc_observe(sc_client *c, uint64_t hlc);
 sc_hlc rp_hlc_tick(sc_client *c);
 sc_status rp_hlc_save(sc_client *c);
-/* The code and version under which a state is findable. */
-const char *rp_state_code(const Scpb__EntityState *st, uint32_t *version);
 /* Free a state through the handle's env. */
 void rp_state_free(sc_client *c, Scpb__EntityState *st);
 /* Load the identity from meta into c->id. */

@@ -62,7 +62,7 @@ static json_t *jref(sc_client *c, const ProtobufCBinaryData *b, protobuf_c_boole
     json_t *out = NULL;
     if (st_state_get(c, b->data, &st) == SC_OK) {
         uint32_t version;
-        const char *code = rp_state_code(st, &version);
+        const char *code = sc_state_code(st, &version);
         if (code && *code)
             out = json_string(code);
     }

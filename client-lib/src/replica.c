@@ -23,7 +23,7 @@ void rp_state_free(sc_client *c, Scpb__EntityState *st)
  * the devices row, not from the device's state, which may be refolded
  * later in the same pull).
  */
-static sc_status user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN])
+sc_status rp_user_of(void *ctx, const uint8_t key[SC_KEY_LEN], uint8_t user[SC_ID_LEN])
 {
     sc_client *c = ctx;
     uint8_t device[SC_ID_LEN];
@@ -77,7 +77,7 @@ static sc_status fold_stored(sc_client *c, const uint8_t entity[SC_ID_LEN], cons
         in[*n] = (sc_fold_input){.id = extra->id, .op = extra->op};
     sc_err e;
     sc_err_clear(&e);
-    sc_users users = {user_of, c};
+    sc_users users = {rp_user_of, c};
     s = sc_fold(&c->env, &users, in, total, out, &e);
     if (s != SC_OK)
         s = cl_fail(c, s, e.reason, "%s", e.msg);
@@ -122,24 +122,6 @@ sc_status rp_fold_why(sc_client *c, const uint8_t entity[SC_ID_LEN], const uint8
     return s;
 }
 
-const char *rp_state_code(const Scpb__EntityState *st, uint32_t *version)
-{
-    *version = 0;
-    switch (st->kind_case) {
-    case SCPB__ENTITY_STATE__KIND_ORG:
-        return st->org->code;
-    case SCPB__ENTITY_STATE__KIND_TARGET:
-        return st->target->code;
-    case SCPB__ENTITY_STATE__KIND_USER:
-        return st->user->login;
-    case SCPB__ENTITY_STATE__KIND_TEMPLATE:
-        *version = st->template_->version;
-        return st->template_->code;
-    default:
-        return NULL;
-    }
-}
-
 sc_status rp_store_state(sc_client *c, const Scpb__EntityState *st)
 {
     uint8_t *enc = NULL;
@@ -149,7 +131,7 @@ sc_status rp_store_state(sc_client *c, const Scpb__EntityState *st)
     uint8_t hash[SC_HASH_LEN];
     sc_sha256(enc, len, hash);
     uint32_t version;
-    const char *code = rp_state_code(st, &version);
+    const char *code = sc_state_code(st, &version);
     sc_status s = st_state_put(c, st->id.data, (int)st->type, code, version, enc, len, hash,
                                st->n_conflicts > 0 && !st->voided);
     sc_free(&c->env, enc);

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "core/names.h"
+#include "core/reason.h"
 #include "internal.h"
 
 typedef struct tp_req {
@@ -311,7 +312,10 @@ static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, bool *net
         return cl_fail(c, SC_ERR_INVALID_ARG, 0, "URL too long");
     memcpy(url, q->base, blen);
     memcpy(url + blen, q->target, tlen + 1);
-    if ((s = add_header(c, &h, "User-Agent: libspotcheck/1")) != SC_OK)
+    /* The app's tokens, then the library's (sc_client_set_app): syncd shows them to admins. */
+    snprintf(line, sizeof line, "User-Agent: %s%slibspotcheck/%s", c->app, c->app[0] ? " " : "",
+             sc_version());
+    if ((s = add_header(c, &h, line)) != SC_OK)
         return s;
     if (q->ctype) {
         snprintf(line, sizeof line, "Content-Type: %s", q->ctype);
@@ -487,7 +491,7 @@ void tp_resp_dispose(sc_client *c, tp_resp *r)
 
 sc_status tp_fail(sc_client *c, const tp_resp *r, const char *what)
 {
-    int reason = 0;
+    int reason = SC_REASON_NONE;
     if (r->reason[0])
         sc_name_parse(&sc_names_reason, r->reason, &reason);
     char msg[SC_ERR_MSG_MAX] = "";

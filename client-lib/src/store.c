@@ -15,6 +15,8 @@
  *   checkpoints(seq, size, root, note, proof) every verified checkpoint
  *   devices(key, entity, enroll_index, revoke_index) device keys enrolled
  *                               by server-signed ops, for verifying authors
+ *   user_access(user, log_index, disabled) each UserDisable/UserEnable
+ *                               pulled, for verifying authors
  *   receipts(seq, size, leaves, proof) the batched inclusion proofs that let
  *                               our ops leave the outbox: leaves is op id (32)
  *                               and big-endian log index (8) per leaf, proof
@@ -1155,6 +1157,60 @@ sc_status st_device_entity(sc_client *c, const uint8_t key[SC_KEY_LEN], uint8_t 
         s = cl_fail(c, SC_ERR_STORAGE, 0, "replica: a device row names no entity");
     else
         s = rc == SQLITE_DONE ? SC_ERR_NOT_FOUND : sql_fail(c, "read device");
+    done(c, st);
+    return s;
+}
+
+sc_status st_user_access_put(sc_client *c, const uint8_t user[SC_ID_LEN], uint64_t index,
+                             bool disabled)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c,
+                       "INSERT OR REPLACE INTO user_access(user, log_index, disabled) "
+                       "VALUES(?, ?, ?)",
+                       &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, user, SC_ID_LEN);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+    sqlite3_bind_int(st, 3, disabled ? 1 : 0);
+    return exec_done(c, st, "note a user's access");
+}
+
+sc_status st_user_disabled_at(sc_client *c, const uint8_t user[SC_ID_LEN], uint64_t index,
+                              bool *disabled)
+{
+    sqlite3_stmt *st;
+    *disabled = false;
+    sc_status s = prep(c,
+                       "SELECT disabled FROM user_access WHERE user=? AND log_index<? "
+                       "ORDER BY log_index DESC LIMIT 1",
+                       &st);
+    if (s != SC_OK)
+        return s;
+    bind_blob(st, 1, user, SC_ID_LEN);
+    sqlite3_bind_int64(st, 2, index > INT64_MAX ? INT64_MAX : (sqlite3_int64)index);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *disabled = sqlite3_column_int(st, 0) != 0;
+    else if (rc != SQLITE_DONE)
+        s = sql_fail(c, "read a user's access");
+    done(c, st);
+    return s;
+}
+
+sc_status st_user_access_any(sc_client *c, bool *any)
+{
+    sqlite3_stmt *st;
+    *any = false;
+    sc_status s = prep(c, "SELECT EXISTS(SELECT 1 FROM user_access)", &st);
+    if (s != SC_OK)
+        return s;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *any = sqlite3_column_int(st, 0) != 0;
+    else
+        s = sql_fail(c, "read users' access");
     done(c, st);
     return s;
 }

@@ -24,11 +24,13 @@
  * Versions:
  *   1  the first schema.  Releases of version 1 added to it on every open
  *      with CREATE IF NOT EXISTS (blobs_state; conflicted, filled once and
- *      marked by meta conflicts_indexed; receipts, with meta receipts_from),
- *      so a version-1 replica may lack any of these.
- *   2  all of version 1's additions present and filled, and a migrations
- *      table: which library made each version and when, so whoever supports
- *      a tablet in the field can tell what its replica went through.
+ *      marked by meta conflicts_indexed; receipts, with meta receipts_from;
+ *      user_access, empty), so a version-1 replica may lack any of these.
+ *   2  all of version 1's additions present and filled (user_access from
+ *      the UserDisable and UserEnable ops pulled before it existed), and a
+ *      migrations table: which library made each version and when, so
+ *      whoever supports a tablet in the field can tell what its replica went
+ *      through.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -63,6 +65,9 @@ static const char *const schema_tables =
     "CREATE INDEX IF NOT EXISTS devices_entity ON devices(entity);"
     /* Entities whose state has conflicts (and is not voided): what the sync report counts. */
     "CREATE TABLE IF NOT EXISTS conflicted(id BLOB PRIMARY KEY);"
+    /* Each UserDisable and UserEnable pulled, by log index, for verifying authors (access.c). */
+    "CREATE TABLE IF NOT EXISTS user_access(user BLOB NOT NULL, log_index INTEGER NOT NULL,"
+    "  disabled INTEGER NOT NULL, PRIMARY KEY(user, log_index)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS receipts(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  size INTEGER NOT NULL, leaves BLOB NOT NULL, proof BLOB NOT NULL);"
     /* Ops acknowledged before receipts were kept have none; every later one must. */
@@ -202,6 +207,29 @@ static sc_status fill_conflicted(sc_client *c, const char *path)
     return s;
 }
 
+/*
+ * The users' access changes the replica pulled before it kept them (a
+ * version-1 replica made before user_access existed has the ops but no
+ * rows): one row per UserDisable and UserEnable in the log, as sync notes
+ * them when it stores them.
+ */
+static sc_status fill_user_access(sc_client *c, const char *path)
+{
+    sqlite3_stmt *x = NULL;
+    if (sqlite3_prepare_v2(c->db,
+                           "INSERT OR IGNORE INTO user_access(user, log_index, disabled) "
+                           "SELECT entity, log_index, kind = ?1 FROM ops "
+                           "WHERE kind IN (?1, ?2) AND log_index IS NOT NULL AND length(entity) = ?3",
+                           -1, &x, NULL) != SQLITE_OK)
+        return schema_fail(c, path, "note users' access");
+    sqlite3_bind_int(x, 1, (int)SCPB__OP__BODY_USER_DISABLE);
+    sqlite3_bind_int(x, 2, (int)SCPB__OP__BODY_USER_ENABLE);
+    sqlite3_bind_int(x, 3, SC_ID_LEN);
+    int rc = sqlite3_step(x);
+    sqlite3_finalize(x);
+    return rc == SQLITE_DONE ? SC_OK : schema_fail(c, path, "note users' access");
+}
+
 /* 1 -> 2: whatever version 1 added on open, present and filled; the migrations table. */
 static sc_status migrate_to_2(sc_client *c, const char *path)
 {
@@ -217,6 +245,8 @@ static sc_status migrate_to_2(sc_client *c, const char *path)
     if (s == SC_OK)
         s = schema_exec(c, path, "DELETE FROM meta WHERE key='conflicts_indexed'",
                         "add version 1's later tables");
+    if (s == SC_OK)
+        s = fill_user_access(c, path);
     return s;
 }
 

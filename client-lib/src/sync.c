@@ -18,7 +18,8 @@
  *     forgetting);
  *   - every pulled op's signature, and its author: the server key, or a
  *     device enrolled by a server-signed DeviceEnroll with a smaller log
- *     index (seen earlier or earlier in this answer) and not revoked before.
+ *     index (seen earlier or earlier in this answer), not revoked before,
+ *     and whose user was not disabled then (access.c).
  * Only then is the round applied, in one transaction: results (proven ops
  * leave the outbox with their receipt kept; rejected ops and their
  * dependents leave the state), pulled ops (deduplicated by id; one of our
@@ -186,6 +187,8 @@ static void batch_free(sc_client *c, batch *b)
 typedef struct dev_seen {
     uint8_t key[SC_KEY_LEN];
     uint8_t entity[SC_ID_LEN];
+    bool has_user;
+    uint8_t user[SC_ID_LEN]; /* the user the DeviceEnroll names */
     uint64_t enroll;
     bool revoked;
     uint64_t revoke;
@@ -206,6 +209,7 @@ typedef struct round {
     size_t nproven;
     uint8_t (*receipt)[SC_HASH_LEN]; /* its hashes; owned */
     size_t nreceipt;
+    cl_access access; /* users disabled and enabled, in the replica and in this answer */
 } round;
 
 static void round_free(sc_client *c, round *r)
@@ -216,6 +220,7 @@ static void round_free(sc_client *c, round *r)
     sc_free(&c->env, r->devs);
     sc_free(&c->env, r->proven);
     sc_free(&c->env, r->receipt);
+    cl_access_dispose(c, &r->access);
     if (r->resp)
         scpb__sync_response__free_unpacked(r->resp, NULL);
     memset(r, 0, sizeof *r);
@@ -237,12 +242,14 @@ static sc_status check_author(sc_client *c, round *r, const sc_op *op, uint64_t 
     cl_hex(op->id, SC_HASH_LEN, hex, sizeof hex);
     uint64_t enroll = 0, revoke = 0;
     bool revoked = false, found = false;
+    const uint8_t *user = NULL;
     for (size_t i = 0; i < r->ndevs; i++)
         if (memcmp(r->devs[i].key, o->author.data, SC_KEY_LEN) == 0) {
             found = true;
             enroll = r->devs[i].enroll;
             revoked = r->devs[i].revoked;
             revoke = r->devs[i].revoke;
+            user = r->devs[i].has_user ? r->devs[i].user : NULL;
         }
     if (!found) {
         sc_status s = st_device_get(c, o->author.data, &enroll, &revoked, &revoke);
@@ -267,7 +274,10 @@ static sc_status check_author(sc_client *c, round *r, const sc_op *op, uint64_t 
         return cl_fail(c, SC_ERR_BAD_SIGNATURE, SCPB__REASON__REASON_DEVICE_REVOKED,
                        "pulled op %.16s at log index %llu: its author was revoked at %llu", hex,
                        (unsigned long long)index, (unsigned long long)revoke);
-    return SC_OK;
+    sc_status s = cl_access_check(c, &r->access, o->author.data, user, index, op->id);
+    if (s != SC_OK && c->err.reason == SCPB__REASON__REASON_USER_DISABLED)
+        sc_err_prefix(&c->err, "pulled ");
+    return s;
 }
 
 /* Note a server-signed enrollment or revocation so later ops in the answer can use it. */
@@ -285,6 +295,9 @@ static sc_status note_device(sc_client *c, round *r, const sc_op *op, uint64_t i
         memset(d, 0, sizeof *d);
         memcpy(d->key, o->device_enroll->key.data, SC_KEY_LEN);
         memcpy(d->entity, o->entity.data, SC_ID_LEN);
+        d->has_user = o->device_enroll->user.len == SC_ID_LEN;
+        if (d->has_user)
+            memcpy(d->user, o->device_enroll->user.data, SC_ID_LEN);
         d->enroll = index;
     } else if (o->body_case == SCPB__OP__BODY_DEVICE_REVOKE) {
         /* The key of the revoked device: from this answer or from the replica's devices. */
@@ -667,7 +680,8 @@ static sc_status verify_round(sc_client *c, const batch *b, round *r)
             break;
         }
         if ((s = check_author(c, r, r->pulled[i], lo->log_index)) != SC_OK ||
-            (s = note_device(c, r, r->pulled[i], lo->log_index)) != SC_OK)
+            (s = note_device(c, r, r->pulled[i], lo->log_index)) != SC_OK ||
+            (s = cl_access_note(c, &r->access, r->pulled[i]->op, lo->log_index)) != SC_OK)
             break;
     }
     sc_free(&c->env, bad);
@@ -820,6 +834,41 @@ static sc_status apply_results(sc_client *c, const batch *b, const round *r, rep
     return s;
 }
 
+/* What a pulled op tells about who may sign later ops: enrollments, revocations, users' access. */
+static sc_status note_facts(sc_client *c, const Scpb__Op *o, uint64_t index)
+{
+    if (is_server(c, o) && o->body_case == SCPB__OP__BODY_DEVICE_ENROLL &&
+        o->device_enroll->key.len == SC_KEY_LEN)
+        return st_device_enroll(c, o->device_enroll->key.data, o->entity.data, index);
+    if (is_server(c, o) && o->body_case == SCPB__OP__BODY_DEVICE_REVOKE)
+        return st_device_revoke(c, o->entity.data, index);
+    if (o->body_case == SCPB__OP__BODY_USER_DISABLE || o->body_case == SCPB__OP__BODY_USER_ENABLE)
+        return st_user_access_put(c, o->entity.data, index,
+                                  o->body_case == SCPB__OP__BODY_USER_DISABLE);
+    return SC_OK;
+}
+
+/*
+ * Our own user's role as the replica now folds it: an admin's role change
+ * (user_role) takes effect for what this device may record from now on,
+ * as it does on syncd for what it accepts.  *role gets it when it changed;
+ * the handle takes it once the round commits.
+ */
+static sc_status own_role(sc_client *c, int *role)
+{
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, c->id.user, &st);
+    if (s == SC_ERR_NOT_FOUND)
+        return SC_OK;
+    if (s == SC_OK && st->kind_case == SCPB__ENTITY_STATE__KIND_USER &&
+        (int)st->user->role != c->id.role) {
+        s = st_meta_put_u64(c, "role", (uint64_t)st->user->role);
+        *role = (int)st->user->role;
+    }
+    rp_state_free(c, st);
+    return s;
+}
+
 /* The pulled ops: stored (new ones counted), their HLCs observed, enrollments noted, photos wanted. */
 static sc_status apply_pulled(sc_client *c, const round *r, report *rep, idset *touched,
                               uint64_t *pulled)
@@ -844,11 +893,7 @@ static sc_status apply_pulled(sc_client *c, const round *r, report *rep, idset *
                 break;
         }
         rp_hlc_observe(c, o->hlc);
-        if (is_server(c, o) && o->body_case == SCPB__OP__BODY_DEVICE_ENROLL &&
-            o->device_enroll->key.len == SC_KEY_LEN)
-            s = st_device_enroll(c, o->device_enroll->key.data, o->entity.data, index);
-        else if (is_server(c, o) && o->body_case == SCPB__OP__BODY_DEVICE_REVOKE)
-            s = st_device_revoke(c, o->entity.data, index);
+        s = note_facts(c, o, index);
         if (s == SC_OK)
             s = want_blobs(c, rep, o);
         if (s == SC_OK && !idset_add(c, touched, o->entity.data))
@@ -918,8 +963,12 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
         s = reject_dependents(c, touched.v[i], rep);
     if (s == SC_OK)
         s = apply_pulled(c, r, rep, &touched, &pulled);
-    for (size_t i = 0; i < touched.n && s == SC_OK; i++)
+    int role = -1;
+    for (size_t i = 0; i < touched.n && s == SC_OK; i++) {
         s = rp_refold(c, touched.v[i]);
+        if (s == SC_OK && memcmp(touched.v[i], c->id.user, SC_ID_LEN) == 0)
+            s = own_role(c, &role);
+    }
     if (s == SC_OK && r->resp->has_cursor)
         s = st_meta_put(c, "cursor", r->resp->cursor.data, r->resp->cursor.len);
     if (s == SC_OK && r->new_cp)
@@ -935,6 +984,8 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
         s = st_commit(c);
     else
         st_rollback(c);
+    if (s == SC_OK && role >= 0)
+        c->id.role = role;
     if (s == SC_OK) {
         rep->pulled += pulled;
         rep->has_cp = true;
@@ -1022,6 +1073,7 @@ static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
     batch b = {0};
     round r;
     memset(&r, 0, sizeof r);
+    cl_access_init(&r.access);
     tp_resp http;
     memset(&http, 0, sizeof http);
     uint8_t *cursor = NULL, *body = NULL;
@@ -1157,6 +1209,7 @@ static bool photo_refusal(const tp_resp *r)
     if (r->status < 400 || r->status >= 500 || r->status == 401)
         return false;
     return !(r->status == 403 && (strcmp(r->reason, "device_revoked") == 0 ||
+                                  strcmp(r->reason, "user_disabled") == 0 ||
                                   strcmp(r->reason, "unknown_device") == 0));
 }
 

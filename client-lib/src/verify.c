@@ -44,6 +44,7 @@ typedef struct vctx {
     uint64_t prev_size;
     uint8_t prev_root[SC_HASH_LEN];
     bool have_prev;
+    cl_access access; /* users disabled and enabled, as the replica holds them */
 } vctx;
 
 static void problem(sc_client *c, vctx *v, sc_status code, const char *fmt, ...)
@@ -104,6 +105,17 @@ static sc_status verify_op(sc_client *c, void *ctx, const st_opinfo *info, const
         else if (revoked && info->has_index && revoke < info->log_index)
             problem(c, v, SC_ERR_BAD_SIGNATURE,
                     "op %.16s: its author was revoked before log index %llu", hex,
+                    (unsigned long long)info->log_index);
+        bool disabled = false;
+        if (s == SC_OK && info->has_index &&
+            (s = cl_access_disabled(c, &v->access, author, NULL, info->log_index, &disabled)) !=
+                SC_OK) {
+            sc_op_free(&c->env, op);
+            return s;
+        }
+        if (disabled)
+            problem(c, v, SC_ERR_BAD_SIGNATURE,
+                    "op %.16s: its author's user was disabled before log index %llu", hex,
                     (unsigned long long)info->log_index);
     }
     sc_op_free(&c->env, op);
@@ -265,6 +277,7 @@ static sc_status verify_replica_read(sc_client *c, char **json)
         return s;
     vctx v;
     memset(&v, 0, sizeof v);
+    cl_access_init(&v.access);
     v.errors = json_array();
     if (!v.errors)
         return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
@@ -292,6 +305,7 @@ static sc_status verify_replica_read(sc_client *c, char **json)
     }
     json_decref(v.errors);
     sc_free(&c->env, v.proven);
+    cl_access_dispose(c, &v.access);
     if (s == SC_OK && v.first != SC_OK)
         s = v.first; /* the message of the first problem is on the handle */
     return s;

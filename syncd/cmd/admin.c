@@ -1,5 +1,7 @@
 /*
- * admin.c: `syncd admin --data DIR ...`, the administrator's commands.
+ * admin.c: `syncd admin --data DIR ...`, the administrator's commands: the
+ * command line, the table of commands with their usage, the dispatch, and
+ * the commands that add one thing (see admin.h for the other parts).
  *
  * Every change is an admin op signed by the server key and logged through
  * sd_register_admin_op, exactly like an op pushed by a device, so the log
@@ -10,7 +12,8 @@
  * terms: the unknown code, the login already taken, the accepted roles.
  *
  * Output: the new entity's id (32 hex digits) on stdout, or the enrollment
- * code alone, or JSON for `device list`; errors on stderr.
+ * code alone, or a table (JSON with --json) for the lists; errors on
+ * stderr.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -18,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "admin.h"
 #include "commands.h"
 #include "core/date.h"
 #include "core/ids.h"
@@ -27,54 +32,54 @@
 #include "store/store.h"
 #include "template.h"
 
-#define MAX_ARGS 64
 #define ENROLL_TTL_DEFAULT 72
-/* A command's answer to arguments that do not fit its usage: the dispatcher prints the usage. */
-#define USAGE_ERROR (-2)
 
-/* The command line split into words and --options (some may repeat). */
-typedef struct args {
-    const char *word[MAX_ARGS];
-    size_t nword;
-    const char *key[MAX_ARGS];
-    const char *val[MAX_ARGS];
-    size_t nopt;
-    bool help; /* --help or -h */
-} args;
+/* ---- the command line ---- */
 
-/* Split argv; false when it does not split, with what is wrong in why (cap bytes). */
-static bool split_args(int argc, char **argv, args *a, char *why, size_t cap)
+/* Options that take no value. */
+static bool is_flag(const char *k)
+{
+    return strcmp(k, "json") == 0 || strcmp(k, "all") == 0;
+}
+
+/*
+ * Split argv (argv[0] is "admin") into words and --options.  Nothing is
+ * refused here: what does not fit is noted (a->stray, a->novalue, a->full)
+ * and said by the dispatcher once it knows the command, so an unknown
+ * option is named as such even where it would lack a value.
+ */
+static void split(int argc, char **argv, sd_adm_args *a)
 {
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
             a->help = true;
-        } else if (strncmp(s, "--", 2) == 0) {
-            if (a->nopt == MAX_ARGS) {
-                snprintf(why, cap, "more than %d options", MAX_ARGS);
-                return false;
+        } else if (strncmp(s, "--", 2) == 0 && s[2] != '\0') {
+            if (a->nopt == SD_ADM_ARGS_MAX) {
+                a->full = true;
+                continue;
             }
             const char *eq = strchr(s, '=');
             a->key[a->nopt] = s + 2; /* --key=value: the key ends at '=' (key_is) */
             if (eq)
                 a->val[a->nopt] = eq + 1;
+            else if (is_flag(s + 2))
+                a->val[a->nopt] = NULL;
             else if (i + 1 < argc)
                 a->val[a->nopt] = argv[++i];
-            else {
-                snprintf(why, cap, "%s needs a value", s);
-                return false;
-            }
+            else
+                a->novalue = s + 2;
             a->nopt++;
+        } else if (s[0] == '-' && s[1] != '\0') {
+            if (!a->stray)
+                a->stray = s;
+        } else if (a->nword == SD_ADM_ARGS_MAX) {
+            a->full = true;
         } else {
-            if (a->nword == MAX_ARGS) {
-                snprintf(why, cap, "more than %d arguments", MAX_ARGS);
-                return false;
-            }
             a->word[a->nword++] = s;
         }
     }
-    return true;
 }
 
 static bool key_is(const char *k, const char *name)
@@ -83,17 +88,22 @@ static bool key_is(const char *k, const char *name)
     return strncmp(k, name, n) == 0 && (k[n] == '\0' || k[n] == '=');
 }
 
-static const char *opt(const args *a, const char *name)
+const char *sd_adm_opt(const sd_adm_args *a, const char *name)
 {
     const char *v = NULL;
     for (size_t i = 0; i < a->nopt; i++)
         if (key_is(a->key[i], name))
-            v = a->val[i];
+            v = a->val[i] ? a->val[i] : "";
     return v;
 }
 
+bool sd_adm_has(const sd_adm_args *a, const char *name)
+{
+    return sd_adm_opt(a, name) != NULL;
+}
+
 /* The first option a command does not know (besides --data), so a typo is never ignored. */
-static const char *unknown_opt(const args *a, const char *const *known)
+static const char *unknown_opt(const sd_adm_args *a, const char *const *known)
 {
     for (size_t i = 0; i < a->nopt; i++) {
         bool ok = key_is(a->key[i], "data");
@@ -105,6 +115,24 @@ static const char *unknown_opt(const args *a, const char *const *known)
     return NULL;
 }
 
+/* The first flag given a value (--json=yes); NULL when none. */
+static const char *flag_with_value(const sd_adm_args *a)
+{
+    for (size_t i = 0; i < a->nopt; i++) {
+        size_t n = strcspn(a->key[i], "=");
+        char k[16];
+        if (a->val[i] && n < sizeof k) {
+            memcpy(k, a->key[i], n);
+            k[n] = '\0';
+            if (is_flag(k))
+                return a->key[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- what the commands share ---- */
+
 static void print_id(const uint8_t id[SC_ID_LEN])
 {
     char hex[SC_ID_HEX];
@@ -112,20 +140,21 @@ static void print_id(const uint8_t id[SC_ID_LEN])
     printf("%s\n", hex);
 }
 
-static int fail_err(const char *what, const sc_err *err)
+int sd_adm_fail(const char *what, const sc_err *err)
 {
     fprintf(stderr, "syncd admin: %s: %s\n", what, err->msg);
     return 1;
 }
 
-static bool lookup(sd_register *r, Scpb__EntityType kind, const char *code, const char *what,
+bool sd_adm_lookup(sd_register *r, Scpb__EntityType kind, const char *code, const char *what,
                    uint8_t out[SC_ID_LEN])
 {
     sc_err err;
     sc_err_clear(&err);
     sc_status rc = sd_register_lookup_code(r, kind, code, 0, out, &err);
     if (rc == SC_ERR_NOT_FOUND) {
-        fprintf(stderr, "syncd admin: no %s with code \"%s\"\n", what, code);
+        fprintf(stderr, "syncd admin: no %s with %s \"%s\"\n", what,
+                kind == SCPB__ENTITY_TYPE__ENTITY_USER ? "login" : "code", code);
         return false;
     }
     if (rc != SC_OK) {
@@ -135,7 +164,7 @@ static bool lookup(sd_register *r, Scpb__EntityType kind, const char *code, cons
     return true;
 }
 
-static bool parse_name(const sc_names *t, const char *s, const char *what, int *out)
+bool sd_adm_name(const sc_names *t, const char *s, const char *what, int *out)
 {
     if (sc_name_parse(t, s, out))
         return true;
@@ -146,6 +175,87 @@ static bool parse_name(const sc_names *t, const char *s, const char *what, int *
     return false;
 }
 
+void sd_adm_hex(const uint8_t *b, size_t n, char *out)
+{
+    sc_hex_encode(b, n, out, 2 * n + 1);
+}
+
+void sd_adm_time(int64_t ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (ms <= 0 || !localtime_r(&t, &tm) || strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+        snprintf(out, cap, "-");
+}
+
+bool sd_adm_day_ms(const char *day, int64_t *ms)
+{
+    int32_t d;
+    if (!day || sc_date_parse(day, strlen(day), &d) != SC_OK)
+        return false;
+    char y[5] = {0}, m[3] = {0}, dd[3] = {0};
+    memcpy(y, day, 4);
+    memcpy(m, day + 5, 2);
+    memcpy(dd, day + 8, 2);
+    struct tm tm = {0};
+    tm.tm_year = (int)strtol(y, NULL, 10) - 1900;
+    tm.tm_mon = (int)strtol(m, NULL, 10) - 1;
+    tm.tm_mday = (int)strtol(dd, NULL, 10);
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    if (t == (time_t)-1)
+        return false;
+    *ms = (int64_t)t * 1000;
+    return true;
+}
+
+sc_status sd_adm_store_open(const char *data, sd_store **out, sc_err *err)
+{
+    char path[SD_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/register.db", data);
+    *out = NULL;
+    sd_store *s = NULL;
+    sc_status rc = sd_store_sqlite_open(path, false, &s, err);
+    if (rc == SC_OK && (rc = s->vt->begin(s, false, err)) != SC_OK)
+        s->vt->close(s);
+    if (rc == SC_OK)
+        *out = s;
+    return rc;
+}
+
+void sd_adm_store_close(sd_store *s)
+{
+    if (!s)
+        return;
+    s->vt->rollback(s);
+    s->vt->close(s);
+}
+
+Scpb__EntityState *sd_adm_state(sd_store *s, const uint8_t id[SC_ID_LEN])
+{
+    sd_entity_row row;
+    sc_err err;
+    sc_err_clear(&err);
+    if (s->vt->entity_get(s, id, true, &row, &err) != SC_OK)
+        return NULL;
+    Scpb__EntityState *st = scpb__entity_state__unpack(NULL, row.state_len, row.state);
+    free(row.state);
+    return st;
+}
+
+int sd_adm_json_print(json_t *v)
+{
+    char *text = v ? json_dumps(v, JSON_INDENT(2)) : NULL;
+    json_decref(v);
+    if (!text) {
+        fprintf(stderr, "syncd admin: out of memory\n");
+        return 1;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
 /* Log an admin op and print its entity id. */
 static int submit(sd_register *r, Scpb__Op *op, uint8_t id[SC_ID_LEN], const char *what)
 {
@@ -153,7 +263,7 @@ static int submit(sd_register *r, Scpb__Op *op, uint8_t id[SC_ID_LEN], const cha
     sc_err_clear(&err);
     uint64_t idx = 0;
     if (sd_register_admin_op(r, op, &idx, &err) != SC_OK)
-        return fail_err(what, &err);
+        return sd_adm_fail(what, &err);
     print_id(id);
     return 0;
 }
@@ -171,12 +281,10 @@ static void op_new(sd_register *r, Scpb__Op *op, uint8_t id[SC_ID_LEN], Scpb__En
 
 /* ---- org, target, user ---- */
 
-static int cmd_org_add(sd_register *r, const char *data, const args *a)
+static int cmd_org_add(sd_register *r, const char *data, const sd_adm_args *a)
 {
     (void)data;
-    const char *name = opt(a, "name"), *parent = opt(a, "parent");
-    if (a->nword != 3 || !name)
-        return USAGE_ERROR;
+    const char *name = sd_adm_opt(a, "name"), *parent = sd_adm_opt(a, "parent");
     uint8_t id[SC_ID_LEN], pid[SC_ID_LEN];
     Scpb__Op op;
     Scpb__OrgCreate b = SCPB__ORG_CREATE__INIT;
@@ -187,7 +295,7 @@ static int cmd_org_add(sd_register *r, const char *data, const args *a)
     b.name = (char *)name;
     int level = SCPB__ORG_LEVEL__LEVEL_CITY;
     if (parent) {
-        if (!lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, parent, "org unit", pid))
+        if (!sd_adm_lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, parent, "org unit", pid))
             return 1;
         b.has_parent = true;
         b.parent.data = pid;
@@ -200,14 +308,14 @@ static int cmd_org_add(sd_register *r, const char *data, const args *a)
                                                                       : (int)st->org->level;
         sd_state_free(st);
     }
-    const char *lv = opt(a, "level"), *kind = opt(a, "kind");
-    if (lv && !parse_name(&sc_names_org_level, lv, "org level", &level))
+    const char *lv = sd_adm_opt(a, "level"), *kind = sd_adm_opt(a, "kind");
+    if (lv && !sd_adm_name(&sc_names_org_level, lv, "org level", &level))
         return 2;
     b.has_level = true;
     b.level = (Scpb__OrgLevel)level;
     if (kind) {
         int k;
-        if (!parse_name(&sc_names_org_kind, kind, "org kind", &k))
+        if (!sd_adm_name(&sc_names_org_kind, kind, "org kind", &k))
             return 2;
         b.has_kind = true;
         b.kind = (Scpb__OrgKind)k;
@@ -215,14 +323,13 @@ static int cmd_org_add(sd_register *r, const char *data, const args *a)
     return submit(r, &op, id, "org add");
 }
 
-static int cmd_target_add(sd_register *r, const char *data, const args *a)
+static int cmd_target_add(sd_register *r, const char *data, const sd_adm_args *a)
 {
     (void)data;
-    const char *name = opt(a, "name"), *org = opt(a, "org"), *type = opt(a, "type");
-    if (a->nword != 3 || !name || !org)
-        return USAGE_ERROR;
+    const char *name = sd_adm_opt(a, "name"), *org = sd_adm_opt(a, "org"),
+               *type = sd_adm_opt(a, "type");
     uint8_t id[SC_ID_LEN], oid[SC_ID_LEN];
-    if (!lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, org, "org unit", oid))
+    if (!sd_adm_lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, org, "org unit", oid))
         return 1;
     Scpb__Op op;
     Scpb__TargetCreate b = SCPB__TARGET_CREATE__INIT;
@@ -234,10 +341,10 @@ static int cmd_target_add(sd_register *r, const char *data, const args *a)
     b.has_org = true;
     b.org.data = oid;
     b.org.len = SC_ID_LEN;
-    b.address = (char *)opt(a, "address");
+    b.address = (char *)sd_adm_opt(a, "address");
     if (type) {
         int t;
-        if (!parse_name(&sc_names_target_type, type, "target type", &t))
+        if (!sd_adm_name(&sc_names_target_type, type, "target type", &t))
             return 2;
         b.has_type = true;
         b.type = (Scpb__TargetType)t;
@@ -245,17 +352,15 @@ static int cmd_target_add(sd_register *r, const char *data, const args *a)
     return submit(r, &op, id, "target add");
 }
 
-static int cmd_user_add(sd_register *r, const char *data, const args *a)
+static int cmd_user_add(sd_register *r, const char *data, const sd_adm_args *a)
 {
     (void)data;
-    const char *role = opt(a, "role"), *org = opt(a, "org");
-    if (a->nword != 3 || !role || !org)
-        return USAGE_ERROR;
+    const char *role = sd_adm_opt(a, "role"), *org = sd_adm_opt(a, "org");
     int rv;
-    if (!parse_name(&sc_names_role, role, "role", &rv))
+    if (!sd_adm_name(&sc_names_role, role, "role", &rv))
         return 2;
     uint8_t id[SC_ID_LEN], oid[SC_ID_LEN];
-    if (!lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, org, "org unit", oid))
+    if (!sd_adm_lookup(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, org, "org unit", oid))
         return 1;
     Scpb__Op op;
     Scpb__UserCreate b = SCPB__USER_CREATE__INIT;
@@ -263,7 +368,7 @@ static int cmd_user_add(sd_register *r, const char *data, const args *a)
     op.body_case = SCPB__OP__BODY_USER_CREATE;
     op.user_create = &b;
     b.login = (char *)a->word[2];
-    b.name = (char *)opt(a, "name");
+    b.name = (char *)sd_adm_opt(a, "name");
     b.has_role = true;
     b.role = (Scpb__Role)rv;
     b.has_org = true;
@@ -274,13 +379,11 @@ static int cmd_user_add(sd_register *r, const char *data, const args *a)
 
 /* ---- enrollment and devices ---- */
 
-static int cmd_enroll(sd_register *r, const char *data, const args *a)
+static int cmd_enroll(sd_register *r, const char *data, const sd_adm_args *a)
 {
     (void)data;
-    if (a->nword != 2)
-        return USAGE_ERROR;
     unsigned ttl = ENROLL_TTL_DEFAULT;
-    const char *t = opt(a, "ttl");
+    const char *t = sd_adm_opt(a, "ttl");
     if (t) {
         char *end = NULL;
         errno = 0;
@@ -295,100 +398,13 @@ static int cmd_enroll(sd_register *r, const char *data, const args *a)
     sc_err err;
     sc_err_clear(&err);
     if (sd_register_enroll_code(r, a->word[1], ttl, code, sizeof code, &err) != SC_OK)
-        return fail_err("enroll", &err);
+        return sd_adm_fail("enroll", &err);
     printf("%s\n", code);
     return 0;
 }
 
-typedef struct list_ctx {
-    sd_store *s;
-    json_t *arr;
-    sc_status rc;
-    sc_err *err;
-} list_ctx;
-
-static json_t *hex_json(const uint8_t *b, size_t n)
+static int cmd_device_revoke(sd_register *r, const char *data, const sd_adm_args *a)
 {
-    char hex[2 * SC_KEY_LEN + 1];
-    sc_hex_encode(b, n, hex, sizeof hex);
-    return json_string(hex);
-}
-
-static bool list_one(void *ctx, const sd_device_row *d)
-{
-    list_ctx *c = ctx;
-    json_t *o = json_object();
-    json_object_set_new(o, "device", hex_json(d->device, SC_ID_LEN));
-    json_object_set_new(o, "key", hex_json(d->key, SC_KEY_LEN));
-    json_object_set_new(o, "user", hex_json(d->user, SC_ID_LEN));
-    sd_entity_row row;
-    Scpb__EntityState *st = NULL;
-    if (c->s->vt->entity_get(c->s, d->user, true, &row, c->err) == SC_OK) {
-        st = scpb__entity_state__unpack(NULL, row.state_len, row.state);
-        free(row.state);
-        if (st && st->user) {
-            json_object_set_new(o, "login", json_string(st->user->login ? st->user->login : ""));
-            const char *role = sc_name_of(&sc_names_role, st->user->role);
-            json_object_set_new(o, "role", json_string(role ? role : ""));
-        }
-        sd_state_free(st);
-        st = NULL;
-    }
-    if (c->s->vt->entity_get(c->s, d->device, true, &row, c->err) == SC_OK) {
-        st = scpb__entity_state__unpack(NULL, row.state_len, row.state);
-        free(row.state);
-        if (st && st->device) {
-            json_object_set_new(o, "label", json_string(st->device->label ? st->device->label : ""));
-            if (st->device->revoke_reason)
-                json_object_set_new(o, "revoke_reason", json_string(st->device->revoke_reason));
-        }
-        sd_state_free(st);
-    }
-    json_object_set_new(o, "enrolled_index", json_integer((json_int_t)d->enrolled_idx));
-    json_object_set_new(o, "revoked", json_boolean(d->revoked));
-    if (d->revoked)
-        json_object_set_new(o, "revoked_index", json_integer((json_int_t)d->revoked_idx));
-    json_array_append_new(c->arr, o);
-    return true;
-}
-
-static int cmd_device_list(sd_register *r, const char *data, const args *a)
-{
-    (void)r;
-    if (a->nword != 2)
-        return USAGE_ERROR;
-    char path[SD_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/register.db", data);
-    sd_store *s = NULL;
-    sc_err err;
-    sc_err_clear(&err);
-    if (sd_store_sqlite_open(path, false, &s, &err) != SC_OK)
-        return fail_err("device list", &err);
-    list_ctx c = {s, json_array(), SC_OK, &err};
-    sc_status rc = s->vt->begin(s, false, &err);
-    if (rc == SC_OK)
-        rc = s->vt->device_scan(s, list_one, &c, &err);
-    s->vt->rollback(s);
-    s->vt->close(s);
-    if (rc != SC_OK) {
-        json_decref(c.arr);
-        return fail_err("device list", &err);
-    }
-    char *text = json_dumps(c.arr, JSON_INDENT(2));
-    json_decref(c.arr);
-    if (!text) {
-        fprintf(stderr, "syncd admin: device list: out of memory\n");
-        return 1;
-    }
-    printf("%s\n", text);
-    free(text);
-    return 0;
-}
-
-static int cmd_device_revoke(sd_register *r, const char *data, const args *a)
-{
-    if (a->nword != 3)
-        return USAGE_ERROR;
     const char *idtext = a->word[2];
     uint8_t id[SC_ID_LEN];
     size_t len = strlen(idtext);
@@ -406,7 +422,7 @@ static int cmd_device_revoke(sd_register *r, const char *data, const args *a)
             return 2;
         }
         if (sd_store_sqlite_open(path, false, &s, &err) != SC_OK)
-            return fail_err("device revoke", &err);
+            return sd_adm_fail("device revoke", &err);
         sc_status rc = s->vt->device_get(s, key, &d, &err);
         s->vt->close(s);
         if (rc != SC_OK) {
@@ -444,17 +460,15 @@ static int cmd_device_revoke(sd_register *r, const char *data, const args *a)
     op.entity_type = SCPB__ENTITY_TYPE__ENTITY_DEVICE;
     op.body_case = SCPB__OP__BODY_DEVICE_REVOKE;
     op.device_revoke = &b;
-    b.reason = (char *)opt(a, "reason");
+    b.reason = (char *)sd_adm_opt(a, "reason");
     return submit(r, &op, id, "device revoke");
 }
 
 /* ---- score sheets ---- */
 
-static int cmd_template_add(sd_register *r, const char *data, const args *a)
+static int cmd_template_add(sd_register *r, const char *data, const sd_adm_args *a)
 {
     (void)data;
-    if (a->nword != 3)
-        return USAGE_ERROR;
     const char *file = a->word[2];
     json_error_t jerr;
     json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
@@ -508,35 +522,34 @@ static bool template_id(sd_register *r, const char *text, uint8_t out[SC_ID_LEN]
     return false;
 }
 
-static int cmd_assign(sd_register *r, const char *data, const args *a)
+static int cmd_assign(sd_register *r, const char *data, const sd_adm_args *a)
 {
     (void)data;
-    const char *target = opt(a, "target"), *kind = opt(a, "kind"),
-               *disc = opt(a, "disclosure"), *due = opt(a, "due"), *tpl = opt(a, "template");
+    const char *target = sd_adm_opt(a, "target"), *kind = sd_adm_opt(a, "kind"),
+               *disc = sd_adm_opt(a, "disclosure"), *due = sd_adm_opt(a, "due"),
+               *tpl = sd_adm_opt(a, "template");
     size_t ninsp = 0;
     for (size_t i = 0; i < a->nopt; i++)
         if (key_is(a->key[i], "inspector"))
             ninsp++;
-    if (a->nword != 1 || !target || !kind || !disc || ninsp == 0)
-        return USAGE_ERROR;
     if (ninsp > SC_ASSIGNEES_MAX) {
         fprintf(stderr, "syncd admin: at most %d inspectors on one assignment\n", SC_ASSIGNEES_MAX);
         return 2;
     }
     int kv, dv;
-    if (!parse_name(&sc_names_kind, kind, "inspection kind", &kv) ||
-        !parse_name(&sc_names_disclosure, disc, "disclosure", &dv))
+    if (!sd_adm_name(&sc_names_kind, kind, "inspection kind", &kv) ||
+        !sd_adm_name(&sc_names_disclosure, disc, "disclosure", &dv))
         return 2;
     uint8_t id[SC_ID_LEN], tid[SC_ID_LEN], tplid[SC_ID_LEN];
     uint8_t users[SC_ASSIGNEES_MAX][SC_ID_LEN];
     ProtobufCBinaryData ub[SC_ASSIGNEES_MAX];
-    if (!lookup(r, SCPB__ENTITY_TYPE__ENTITY_TARGET, target, "target", tid))
+    if (!sd_adm_lookup(r, SCPB__ENTITY_TYPE__ENTITY_TARGET, target, "target", tid))
         return 1;
     size_t k = 0;
     for (size_t i = 0; i < a->nopt; i++) {
         if (!key_is(a->key[i], "inspector"))
             continue;
-        if (!lookup(r, SCPB__ENTITY_TYPE__ENTITY_USER, a->val[i], "user", users[k]))
+        if (!sd_adm_lookup(r, SCPB__ENTITY_TYPE__ENTITY_USER, a->val[i], "user", users[k]))
             return 1;
         ub[k].data = users[k];
         ub[k].len = SC_ID_LEN;
@@ -556,7 +569,7 @@ static int cmd_assign(sd_register *r, const char *data, const args *a)
     b.kind = (Scpb__InspectionKind)kv;
     b.has_disclosure = true;
     b.disclosure = (Scpb__Disclosure)dv;
-    b.note = (char *)opt(a, "note");
+    b.note = (char *)sd_adm_opt(a, "note");
     if (due) {
         int32_t day;
         if (sc_date_parse(due, strlen(due), &day) != SC_OK) {
@@ -576,54 +589,104 @@ static int cmd_assign(sd_register *r, const char *data, const args *a)
     return submit(r, &op, id, "assign");
 }
 
-/* One admin command: its words, its usage after them, the options it takes, and how it runs. */
+/*
+ * One admin command: its words, its usage after them, the words it takes
+ * after its name, the options it takes and those it needs, and how it runs.
+ */
 typedef struct admin_cmd {
     const char *name;            /* "org add": one or two words */
     const char *usage;           /* what follows the name in its usage line */
+    const char *args;            /* the words after the name, as "LOGIN ROLE"; "" for none */
     const char *const known[10]; /* its options besides --data; NULL ends the list */
+    const char *const needed[5]; /* the options it cannot go without; NULL ends the list */
     bool own_store;              /* reads the register itself: run gets r NULL */
-    int (*run)(sd_register *r, const char *data, const args *a);
+    int (*run)(sd_register *r, const char *data, const sd_adm_args *a);
 } admin_cmd;
+
+#define ROLES "inspector|supervisor|responsible|auditor|admin"
 
 static const admin_cmd admin_cmds[] = {
     {"org add",
      "CODE --name NAME [--parent CODE] [--level LEVEL] [--kind KIND]",
+     "CODE",
      {"name", "parent", "level", "kind", NULL},
+     {"name", NULL},
      false,
      cmd_org_add},
     {"target add",
      "CODE --name NAME --org CODE [--type TYPE] [--address TEXT]",
+     "CODE",
      {"name", "org", "type", "address", NULL},
+     {"name", "org", NULL},
      false,
      cmd_target_add},
     {"user add",
-     "LOGIN --role inspector|supervisor|responsible|auditor|admin --org CODE [--name NAME]",
+     "LOGIN --role " ROLES " --org CODE [--name NAME]",
+     "LOGIN",
      {"name", "org", "role", NULL},
+     {"role", "org", NULL},
      false,
      cmd_user_add},
-    {"enroll", "LOGIN [--ttl HOURS]", {"ttl", NULL}, false, cmd_enroll},
-    {"device list", "", {NULL}, true, cmd_device_list},
+    {"org list", "[--json]", "", {"json", NULL}, {NULL}, true, sd_adm_list},
+    {"target list", "[--json]", "", {"json", NULL}, {NULL}, true, sd_adm_list},
+    {"user list", "[--json]", "", {"json", NULL}, {NULL}, true, sd_adm_list},
+    {"user disable",
+     "LOGIN [--reason TEXT]",
+     "LOGIN",
+     {"reason", NULL},
+     {NULL},
+     false,
+     sd_adm_user},
+    {"user enable", "LOGIN [--reason TEXT]", "LOGIN", {"reason", NULL}, {NULL}, false, sd_adm_user},
+    {"user role", "LOGIN " ROLES, "LOGIN ROLE", {NULL}, {NULL}, false, sd_adm_user},
+    {"enroll", "LOGIN [--ttl HOURS]", "LOGIN", {"ttl", NULL}, {NULL}, false, cmd_enroll},
+    {"code list",
+     "[--user LOGIN] [--all] [--json]",
+     "",
+     {"user", "all", "json", NULL},
+     {NULL},
+     true,
+     sd_adm_list},
+    {"code revoke", "ID|CODE", "ID|CODE", {NULL}, {NULL}, false, sd_adm_code_revoke},
+    {"device list", "[--json]", "", {"json", NULL}, {NULL}, true, sd_adm_list},
     {"device revoke",
      "DEVICE_ID|DEVICE_KEY [--reason TEXT]",
+     "DEVICE_ID|DEVICE_KEY",
      {"reason", NULL},
+     {NULL},
      false,
      cmd_device_revoke},
-    {"template add", "FILE.json", {NULL}, false, cmd_template_add},
+    {"template add", "FILE.json", "FILE.json", {NULL}, {NULL}, false, cmd_template_add},
+    {"template list", "[--json]", "", {"json", NULL}, {NULL}, true, sd_adm_list},
     {"assign",
      "--target CODE --inspector LOGIN [--inspector LOGIN ...] --kind KIND\n"
      "         --disclosure open|unannounced|experiential [--due YYYY-MM-DD]\n"
      "         [--template ID|CODE@VERSION] [--note TEXT]",
+     "",
      {"target", "inspector", "kind", "disclosure", "due", "template", "note", NULL},
+     {"target", "inspector", "kind", "disclosure", NULL},
      false,
      cmd_assign},
+    {"import",
+     "orgs|targets|users FILE.csv",
+     "orgs|targets|users FILE.csv",
+     {NULL},
+     {NULL},
+     false,
+     sd_adm_import},
+    {"log", "[--since YYYY-MM-DD] [--json]", "", {"since", "json", NULL}, {NULL}, true, sd_adm_log},
 };
 #define N_ADMIN_CMDS (sizeof admin_cmds / sizeof admin_cmds[0])
+
+static void usage_line(const admin_cmd *c, FILE *f)
+{
+    fprintf(f, "  %s%s%s\n", c->name, c->usage[0] ? " " : "", c->usage);
+}
 
 void sd_admin_usage_more(FILE *f)
 {
     for (size_t i = 0; i < N_ADMIN_CMDS; i++)
-        fprintf(f, "  %s%s%s\n", admin_cmds[i].name, admin_cmds[i].usage[0] ? " " : "",
-                admin_cmds[i].usage);
+        usage_line(&admin_cmds[i], f);
 }
 
 static void cmd_usage(const admin_cmd *c, FILE *f)
@@ -631,12 +694,43 @@ static void cmd_usage(const admin_cmd *c, FILE *f)
     fprintf(f, "usage: syncd admin --data DIR %s%s%s\n", c->name, c->usage[0] ? " " : "", c->usage);
 }
 
+/* The length of the first word of a command's name. */
+static size_t first_len(const char *name)
+{
+    return strcspn(name, " ");
+}
+
+/*
+ * The commands of a group ("user": user add, user list, ...) on f (NULL:
+ * only whether there are any); false when there are none.
+ */
+static bool group_usage(const char *w, FILE *f)
+{
+    bool any = false;
+    for (size_t i = 0; i < N_ADMIN_CMDS; i++) {
+        const admin_cmd *c = &admin_cmds[i];
+        size_t n = first_len(c->name);
+        if (c->name[n] != ' ' || strlen(w) != n || strncmp(c->name, w, n) != 0)
+            continue;
+        if (!f)
+            return true;
+        if (!any)
+            fprintf(f,
+                    "usage: syncd admin --data DIR %s COMMAND ...\n"
+                    "`syncd admin %s COMMAND --help` describes one.  Commands:\n",
+                    w, w);
+        any = true;
+        usage_line(c, f);
+    }
+    return any;
+}
+
 /* The command the words name (its one or two words are the first of a->word); NULL if none. */
-static const admin_cmd *find_cmd(const args *a)
+static const admin_cmd *find_cmd(const sd_adm_args *a)
 {
     for (size_t i = 0; i < N_ADMIN_CMDS; i++) {
         const char *n = admin_cmds[i].name, *sp = strchr(n, ' ');
-        size_t len0 = sp ? (size_t)(sp - n) : strlen(n);
+        size_t len0 = first_len(n);
         if (a->nword < 1 || strlen(a->word[0]) != len0 || strncmp(a->word[0], n, len0) != 0)
             continue;
         if (!sp || (a->nword >= 2 && strcmp(a->word[1], sp + 1) == 0))
@@ -659,8 +753,78 @@ static int cmd_fail(const admin_cmd *c, const char *fmt, ...)
     return 2;
 }
 
+/* A usage error of `syncd admin` itself: with the group's commands when the first word names one.
+ */
+static int admin_fail(const sd_adm_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int admin_fail(const sd_adm_args *a, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (a->nword == 0 || !group_usage(a->word[0], NULL))
+        return sd_cmdline_fail("admin", "%s", what);
+    fprintf(stderr, "syncd admin: %s\n", what);
+    group_usage(a->word[0], stderr);
+    return 2;
+}
+
+/*
+ * What is wrong with the command line of c (or of admin itself, c NULL)
+ * that the split noted or the table rules out, said with the usage;
+ * -1 when nothing is.
+ */
+static int check_line(const admin_cmd *c, const sd_adm_args *a)
+{
+    static const char *const only_data[] = {NULL};
+    const char *bad = unknown_opt(a, c ? c->known : only_data);
+    if (a->stray || bad) {
+        int n = a->stray ? (int)strlen(a->stray) : 2 + (int)strcspn(bad, "=");
+        const char *s = a->stray ? a->stray : bad - 2;
+        return c ? cmd_fail(c, "unknown option %.*s", n, s)
+                 : admin_fail(a, "unknown option %.*s", n, s);
+    }
+    const char *flag = flag_with_value(a);
+    if (a->full || a->novalue || flag) {
+        char why[64];
+        if (a->full)
+            snprintf(why, sizeof why, "more than %d arguments", SD_ADM_ARGS_MAX);
+        else if (a->novalue)
+            snprintf(why, sizeof why, "--%.40s needs a value", a->novalue);
+        else
+            snprintf(why, sizeof why, "--%.*s takes no value", (int)strcspn(flag, "="), flag);
+        return c ? cmd_fail(c, "%s", why) : admin_fail(a, "%s", why);
+    }
+    return -1;
+}
+
+/* The words after c's name and the options it needs, against its table entry; -1 when they fit. */
+static int check_args(const admin_cmd *c, const sd_adm_args *a)
+{
+    size_t named = c->name[first_len(c->name)] ? 2 : 1, want = 0;
+    const char *arg[4];
+    for (const char *p = c->args; *p && want < 4; want++) {
+        arg[want] = p;
+        p += strcspn(p, " ");
+        p += *p == ' ';
+    }
+    if (a->nword < named + want)
+        return cmd_fail(c, "missing %.*s", (int)strcspn(arg[a->nword - named], " "),
+                        arg[a->nword - named]);
+    if (a->nword > named + want)
+        return cmd_fail(c, "unexpected argument \"%s\"", a->word[named + want]);
+    for (const char *const *o = c->needed; *o; o++)
+        if (!sd_adm_has(a, *o))
+            return cmd_fail(c, "--%s is needed", *o);
+    if (!sd_adm_has(a, "data"))
+        return cmd_fail(c, "--data DIR is needed");
+    return -1;
+}
+
 /* Run command c: the register opened unless it reads it itself. */
-static int run_cmd(const admin_cmd *c, const char *data, const args *a)
+static int run_cmd(const admin_cmd *c, const char *data, const sd_adm_args *a)
 {
     sd_register *r = NULL;
     if (!c->own_store) {
@@ -678,7 +842,7 @@ static int run_cmd(const admin_cmd *c, const char *data, const args *a)
     }
     int rc = c->run(r, data, a);
     sd_register_close(r);
-    if (rc == USAGE_ERROR) {
+    if (rc == SD_ADM_USAGE) {
         cmd_usage(c, stderr);
         rc = 2;
     }
@@ -687,34 +851,25 @@ static int run_cmd(const admin_cmd *c, const char *data, const args *a)
 
 int sd_cmd_admin(int argc, char **argv)
 {
-    args a;
-    char why[128];
-    bool split = split_args(argc, argv, &a, why, sizeof why);
+    sd_adm_args a;
+    split(argc, argv, &a);
     const admin_cmd *c = find_cmd(&a);
     if (a.help) {
         if (c)
             cmd_usage(c, stdout);
-        else
+        else if (a.nword == 0 || !group_usage(a.word[0], stdout))
             sd_command_usage("admin", stdout);
         return 0;
     }
-    if (!split)
-        return c ? cmd_fail(c, "%s", why) : sd_cmdline_fail("admin", "%s", why);
-    if (!c) {
-        static const char *const only_data[] = {NULL};
-        const char *bad = unknown_opt(&a, only_data);
-        if (bad)
-            return sd_cmdline_fail("admin", "unknown option --%.*s", (int)strcspn(bad, "="), bad);
-        if (a.nword == 0)
-            return sd_cmdline_fail("admin", "which command?");
-        return sd_cmdline_fail("admin", "unknown command \"%s%s%s\"", a.word[0],
-                               a.nword > 1 ? " " : "", a.nword > 1 ? a.word[1] : "");
-    }
-    const char *bad = unknown_opt(&a, c->known);
-    if (bad)
-        return cmd_fail(c, "unknown option --%.*s", (int)strcspn(bad, "="), bad);
-    const char *data = opt(&a, "data");
-    if (!data)
-        return cmd_fail(c, "--data DIR is needed");
-    return run_cmd(c, data, &a);
+    int rc = check_line(c, &a);
+    if (rc >= 0)
+        return rc;
+    if (!c && a.nword == 0)
+        return admin_fail(&a, "which command?");
+    if (!c)
+        return admin_fail(&a, "unknown command \"%s%s%s\"", a.word[0], a.nword > 1 ? " " : "",
+                          a.nword > 1 ? a.word[1] : "");
+    if ((rc = check_args(c, &a)) >= 0)
+        return rc;
+    return run_cmd(c, sd_adm_opt(&a, "data"), &a);
 }

@@ -9,7 +9,9 @@
  * is set before any thread starts, and threads inherit it); the main thread
  * takes them with sigtimedwait, so no work ever runs in a signal handler,
  * and between them sweeps the blob store (at start, then every
- * blobs.sweep_interval_s).
+ * blobs.sweep_interval_s) and writes when devices were last seen (every
+ * SC_SEEN_FLUSH_MS what sync/seen.h says is due, and all of it at the
+ * end).
  * SIGPIPE is ignored: a client that hangs up must not stop the server.
  */
 #include <errno.h>
@@ -30,6 +32,7 @@
 #include "http/http.h"
 #include "register/register.h"
 #include "sync/ingest.h"
+#include "sync/seen.h"
 
 /* Connections of 1,000 devices need more descriptors than the usual soft limit of 1,024. */
 static void raise_nofile(void)
@@ -127,6 +130,7 @@ typedef struct server {
     sd_register *reg;
     sd_blobs *blobs;
     sd_auth *auth;
+    sd_seen *seen;
     sd_ingest *ingest;
     sd_http *http;
 } server;
@@ -175,14 +179,24 @@ static bool serve_open(server *sv)
         log_fail("cannot start", &err);
         return false;
     }
+    if (sd_seen_new(0, SC_SEEN_WRITE_MS, &sv->seen) != SC_OK) {
+        sc_err_set(&err, SC_ERR_NOMEM, 0, "cannot create the table of devices seen");
+        log_fail("cannot start", &err);
+        return false;
+    }
     if (sd_ingest_start(sv->reg, cfg, &sv->ingest, &err) != SC_OK) {
         log_fail("cannot start the commit queue", &err);
         return false;
     }
     wait_for_boundary(env, sd_auth_not_before(sv->auth));
     sd_http_deps deps = {
-        .cfg = cfg, .reg = sv->reg, .ingest = sv->ingest, .blobs = sv->blobs, .auth = sv->auth,
+        .cfg = cfg,
+        .reg = sv->reg,
+        .ingest = sv->ingest,
+        .blobs = sv->blobs,
+        .auth = sv->auth,
         .env = env,
+        .seen = sv->seen,
     };
     if (sd_http_start(&deps, &sv->http, &err) != SC_OK) {
         log_fail("cannot start the HTTP server", &err);
@@ -211,16 +225,56 @@ static void serve_announce(const server *sv)
     sd_log_end(&l);
 }
 
+/*
+ * Write the sightings due (all of them at the end), a batch per
+ * transaction.  A failed write is logged and its sightings are kept for
+ * the next try: they are operational facts, and losing one costs nothing
+ * but a staler "last seen".
+ */
+static void seen_flush(const server *sv, bool all)
+{
+    enum { BATCH = 256 };
+    static sd_seen_row rows[BATCH]; /* the main thread's alone */
+    const sc_env *env = sd_register_env(sv->reg);
+    int64_t now = env->now_ms(env->ctx);
+    size_t n;
+    do {
+        n = sd_seen_take(sv->seen, now, all, rows, BATCH);
+        sc_err err;
+        sc_err_clear(&err);
+        if (n && sd_register_seen_put(sv->reg, rows, n, &err) != SC_OK) {
+            sd_logline l;
+            sd_log_begin(&l, SD_LOG_WARN, "devices seen not written");
+            sd_log_str(&l, "error", err.msg);
+            sd_log_uint(&l, "devices", n);
+            sd_log_end(&l);
+            sd_seen_retry(sv->seen, rows, n);
+            return;
+        }
+    } while (n == BATCH);
+}
+
 /* Serve until SIGINT or SIGTERM (returned), sweeping the blob store between signals. */
 static int serve_until_signal(const server *sv, const sigset_t *set)
 {
     int sig = 0;
-    struct timespec every = {.tv_sec = (time_t)sv->cfg->blob_sweep_s};
+    const sc_env *env = sd_register_env(sv->reg);
+    int64_t sweep_ms = (int64_t)sv->cfg->blob_sweep_s * 1000;
+    int64_t next_sweep = env->now_ms(env->ctx) + sweep_ms;
     for (;;) {
-        /* Between signals, the blob store's sweep every blobs.sweep_interval_s. */
+        /* Between signals: the sightings due, and the blob store's sweep every sweep_ms. */
+        int64_t wait_ms = SC_SEEN_FLUSH_MS;
+        struct timespec every = {.tv_sec = (time_t)(wait_ms / 1000),
+                                 .tv_nsec = (long)(wait_ms % 1000) * 1000000L};
         sig = sigtimedwait(set, NULL, &every);
-        if (sig < 0 && errno == EAGAIN)
-            sweep(sv->blobs);
+        if (sig < 0 && errno == EAGAIN) {
+            seen_flush(sv, false);
+            int64_t now = env->now_ms(env->ctx);
+            if (now >= next_sweep) {
+                sweep(sv->blobs);
+                next_sweep = now + sweep_ms;
+            }
+        }
         if (sig < 0)
             continue;
         if (sig == SIGHUP) {
@@ -237,6 +291,9 @@ static void serve_close(server *sv)
 {
     sd_http_stop(sv->http, (int64_t)sv->cfg->connection_timeout_s * 1000);
     sd_ingest_stop(sv->ingest);
+    if (sv->seen && sv->reg)
+        seen_flush(sv, true);
+    sd_seen_free(sv->seen);
     sd_auth_free(sv->auth);
     sd_blobs_close(sv->blobs);
     sd_register_close(sv->reg);

@@ -168,6 +168,19 @@ static sc_status check_time(const sd_auth *a, int64_t t, int64_t now_ms, sc_err 
     return SC_OK;
 }
 
+/*
+ * The User-Agent as an admin may see it: at most SC_AGENT_MAX bytes, and
+ * every byte that is not printable ASCII shown as '?', so no control
+ * sequence a device sends reaches a terminal.
+ */
+static void agent_copy(const char *ua, char out[SC_AGENT_MAX + 1])
+{
+    size_t n = 0;
+    for (; ua && ua[n] && n < SC_AGENT_MAX; n++)
+        out[n] = ua[n] >= 0x20 && ua[n] < 0x7f ? ua[n] : '?';
+    out[n] = '\0';
+}
+
 sc_status sd_auth_parse(const sd_auth *a, const sd_auth_headers *h, int64_t now_ms,
                         sd_auth_req *out, sc_err *err)
 {
@@ -203,6 +216,7 @@ sc_status sd_auth_parse(const sd_auth *a, const sd_auth_headers *h, int64_t now_
     out->time_ms = t;
     memcpy(out->time_text, h->time, strlen(h->time) + 1);
     memcpy(out->nonce_hex, h->nonce, 33);
+    agent_copy(h->user_agent, out->agent);
     sc_err_clear(err);
     return SC_OK;
 }

@@ -102,6 +102,7 @@ typedef struct sd_auth_headers {
     const char *nonce;
     const char *signature;
     const char *body_hash;       /* optional */
+    const char *user_agent;      /* optional, not signed: the client's app and library versions */
 } sd_auth_headers;
 
 /* A parsed request identity. */
@@ -114,12 +115,15 @@ typedef struct sd_auth_req {
     uint8_t sig[SC_SIG_LEN];
     bool has_body_hash;          /* X-Spotcheck-Body-Sha256 was sent */
     uint8_t body_hash[SC_HASH_LEN];
+    char agent[SC_AGENT_MAX + 1]; /* User-Agent, cut to SC_AGENT_MAX, non-printable bytes as '?';
+                                     empty when none was sent */
 } sd_auth_req;
 
 /*
  * Check the headers' form (REASON_BAD_SIGNATURE), that the time is inside
  * the window around now_ms and not before sd_auth_not_before
- * (REASON_REQUEST_TIME).
+ * (REASON_REQUEST_TIME).  The User-Agent is kept as out->agent, made safe
+ * to show; it is informational and never refused.
  */
 sc_status sd_auth_parse(const sd_auth *a, const sd_auth_headers *h, int64_t now_ms,
                         sd_auth_req *out, sc_err *err);

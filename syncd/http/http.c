@@ -643,6 +643,7 @@ static enum MHD_Result auth_headers(req *q, struct MHD_Connection *c)
         .nonce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_NONCE),
         .signature = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_SIGNATURE),
         .body_hash = MHD_lookup_connection_value(c, MHD_HEADER_KIND, SD_HDR_BODY_HASH),
+        .user_agent = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT),
     };
     sd_answer a;
     if (sd_service_identify(&q->h->svc, &ah, &q->ar, &q->who, &a) != SC_OK)
@@ -1084,7 +1085,8 @@ static sc_status http_new(const sd_http_deps *deps, sd_http **out, sc_err *err)
     if (!h)
         return sc_err_set(err, SC_ERR_NOMEM, 0, "out of memory starting the HTTP server");
     h->d = *deps;
-    h->svc = (sd_service){deps->cfg, deps->reg, deps->ingest, deps->blobs, deps->auth, deps->env};
+    h->svc = (sd_service){deps->cfg,  deps->reg, deps->ingest, deps->blobs,
+                          deps->auth, deps->env, deps->seen};
     h->request_ms = (int64_t)cfg->request_timeout_s * 1000;
     h->idle_ms = (int64_t)cfg->connection_timeout_s * 1000;
     atomic_init(&h->inflight, 0);

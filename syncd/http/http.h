@@ -41,6 +41,7 @@
 #include "core/status.h"
 #include "register/register.h"
 #include "sync/ingest.h"
+#include "sync/seen.h"
 
 typedef struct sd_http sd_http;
 
@@ -52,6 +53,7 @@ typedef struct sd_http_deps {
     sd_blobs *blobs;
     sd_auth *auth;
     const sc_env *env;   /* thread-safe: used from every worker */
+    sd_seen *seen;       /* when devices were last seen; NULL: not noted */
 } sd_http_deps;
 
 /*

@@ -377,6 +377,7 @@ sc_status sd_principal_load(sd_register *r, sd_store *s, const uint8_t key[SC_KE
         return rc;
     if (st->kind_case == SCPB__ENTITY_STATE__KIND_USER) {
         out->role = st->user->role;
+        out->disabled = st->user->has_disabled && st->user->disabled;
         if (st->user->has_org && st->user->org.len == SC_ID_LEN)
             memcpy(out->org, st->user->org.data, SC_ID_LEN);
         snprintf(out->login, sizeof out->login, "%s", st->user->login ? st->user->login : "");

@@ -30,6 +30,7 @@
 #include "core/seal.h"
 #include "core/status.h"
 #include "state.pb-c.h"
+#include "store/store.h"
 #include "wire.pb-c.h"
 
 typedef struct sd_register sd_register;
@@ -43,6 +44,7 @@ typedef struct sd_principal {
     Scpb__Role role;                 /* ROLE_ADMIN for the server key */
     char login[SC_CODE_MAX + 1];
     bool revoked;                    /* the device is revoked */
+    bool disabled;                   /* the device's user is disabled */
     bool is_server;                  /* the server key itself (syncd admin) */
 } sd_principal;
 
@@ -80,8 +82,9 @@ const sc_env *sd_env_system(void);
 
 /*
  * Resolve a device key.  SC_ERR_NOT_FOUND (REASON_UNKNOWN_DEVICE) when no
- * device has it; a revoked device is returned with revoked = true.  The
- * server key resolves to an admin principal with is_server.
+ * device has it; a revoked device is returned with revoked = true, a
+ * disabled user's with disabled = true.  The server key resolves to an
+ * admin principal with is_server.
  */
 sc_status sd_register_principal(sd_register *r, const uint8_t device[SC_KEY_LEN], sd_principal *out,
                                 sc_err *err);
@@ -128,15 +131,44 @@ sc_status sd_register_ingest(sd_register *r, sd_batch *const *batches, size_t nb
  */
 sc_status sd_register_admin_op(sd_register *r, Scpb__Op *op, uint64_t *out_index, sc_err *err);
 
+/*
+ * n admin facts in one transaction, each as sd_register_admin_op makes it
+ * (a later op may reference the entity of an earlier one).  Every op is
+ * judged, even after one is rejected, and results[i] says how op i fared;
+ * the transaction commits only when commit is true and every op was
+ * accepted, else nothing of it is kept.  *logged: the ops were committed.
+ * SC_OK whatever the verdicts; SC_ERR_STORAGE when the database failed.
+ */
+sc_status sd_register_admin_ops(sd_register *r, Scpb__Op *const *ops, size_t n, bool commit,
+                                sd_result *results, bool *logged, sc_err *err);
+
 /* ---- enrollment ---- */
 
 /*
  * Make a one-time enrollment code for the user with this login, valid for
  * ttl_hours.  The code is written into out (cap bytes, 32 is enough) and
- * stored only as a hash.
+ * stored only as a hash.  A disabled user gets none (SC_ERR_FORBIDDEN,
+ * REASON_USER_DISABLED).
  */
 sc_status sd_register_enroll_code(sd_register *r, const char *login, unsigned ttl_hours, char *out,
                                   size_t cap, sc_err *err);
+
+/*
+ * The hash a typed code is stored under (normalized as enrollment does);
+ * false when it is not the form of a code.  out is SC_HASH_LEN bytes.
+ */
+bool sd_register_code_hash(const char *typed, uint8_t out[SC_HASH_LEN]);
+/*
+ * Revoke the unused, unexpired code stored under hash, in its own write
+ * transaction.  SC_ERR_NOT_FOUND (REASON_UNKNOWN_REFERENCE) when there is
+ * no such code (used, expired, revoked already, or unknown).
+ */
+sc_status sd_register_code_revoke(sd_register *r, const uint8_t hash[SC_HASH_LEN], sc_err *err);
+/*
+ * Write when n devices were last seen (sync/seen.h), in one transaction.
+ * These rows are operational, outside the log.
+ */
+sc_status sd_register_seen_put(sd_register *r, const sd_seen_row *rows, size_t n, sc_err *err);
 
 /*
  * Enroll a device (POST /v1/enroll).  err->reason says why on failure:
@@ -145,7 +177,7 @@ sc_status sd_register_enroll_code(sd_register *r, const char *login, unsigned tt
  * REASON_STORAGE.  err's reason and message are the same for every code
  * that does not enroll, so that nothing tells a valid code from another;
  * *why (may be NULL) gets, for the operator's log only, which it was:
- * "code_unknown", "code_malformed", "code_used" or "code_expired" (static
+ * "code_unknown", "code_malformed", "code_used", "code_revoked" or "code_expired" (static
  * text; NULL on success and for other failures).  *out is freed with
  * sd_msg_free.
  */

@@ -296,6 +296,18 @@ static sc_status derive_device_revoke(sd_txn *t, const Scpb__Op *op, uint64_t id
     return t->s->vt->device_revoke(t->s, op->entity.data, idx, t->err);
 }
 
+/*
+ * A disabled user's unused enrollment codes are revoked in the same commit,
+ * so no code handed out before the disable enrolls a device later (codes
+ * are not in the log: `syncd audit` does not rebuild them, and a replay of
+ * the log leaves them alone).
+ */
+static sc_status derive_user_disable(sd_txn *t, const Scpb__Op *op, uint64_t idx)
+{
+    uint64_t n = 0;
+    return t->s->vt->enroll_revoke_user(t->s, op->entity.data, t->now, &n, t->err);
+}
+
 static sc_status derive_assignment_create(sd_txn *t, const Scpb__Op *op, uint64_t idx)
 {
     const Scpb__AssignmentCreate *b = op->assignment_create;
@@ -421,7 +433,7 @@ sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState 
     t->size++;
     res->status = SCPB__OP_STATUS__OP_ACCEPTED;
     res->log_index = idx;
-    res->reason = 0;
+    res->reason = SC_REASON_NONE;
     res->message[0] = '\0';
     return SC_OK;
 }

@@ -5,6 +5,11 @@
  * which logs a DeviceEnroll admin op and uses up the code in the same
  * transaction.
  *
+ * An admin may revoke a code before it is used (sd_register_code_revoke);
+ * disabling a user revokes every code it has (register_accept.c).  Codes
+ * are secrets kept beside the log, not in it: neither making nor revoking
+ * one is an op.
+ *
  * Invariants:
  *  - Codes are 100 random bits in Crockford base32, stored only as the
  *    SHA-256 of their normalized form; the plain code is handed to the
@@ -61,6 +66,25 @@ static void code_hash(const char norm[CODE_CHARS + 1], uint8_t out[SC_HASH_LEN])
     sc_sha256(norm, CODE_CHARS, out);
 }
 
+/* A disabled user gets no code (the disable revoked the ones it had: register_accept.c). */
+static sc_status user_not_disabled(sd_register *r, sd_store *s, const uint8_t user[SC_ID_LEN],
+                                   const char *login, sc_err *err)
+{
+    sd_entity_row u;
+    Scpb__EntityState *st = NULL;
+    sc_status rc = s->vt->entity_get(s, user, true, &u, err);
+    if (rc == SC_OK) {
+        rc = sd_decode_state(&r->env, u.state, u.state_len, &st, err);
+        free(u.state);
+    }
+    if (rc == SC_OK && st->kind_case == SCPB__ENTITY_STATE__KIND_USER && st->user->disabled)
+        rc = sc_err_set(err, SC_ERR_FORBIDDEN, R_(USER_DISABLED),
+                        "user \"%s\" is disabled: enable it before making an enrollment code",
+                        login);
+    sc_state_free(&r->env, st);
+    return rc;
+}
+
 sc_status sd_register_enroll_code(sd_register *r, const char *login, unsigned ttl_hours, char *out,
                                   size_t cap, sc_err *err)
 {
@@ -101,6 +125,8 @@ sc_status sd_register_enroll_code(sd_register *r, const char *login, unsigned tt
             rc = sc_err_set(err, SC_ERR_NOT_FOUND, R_(UNKNOWN_REFERENCE),
                             "no user with login \"%s\"", login);
     }
+    if (rc == SC_OK)
+        rc = user_not_disabled(r, s, row.user, login, err);
     if (rc == SC_OK) {
         row.created_ms = sc_env_now_ms(&r->env);
         row.expires_ms = row.created_ms + (int64_t)ttl_hours * 3600 * 1000;
@@ -152,16 +178,18 @@ static sc_status enroll_judge(sd_txn *t, const uint8_t key[SC_KEY_LEN],
     if (drc == SC_OK || sodium_memcmp(key, t->r->server_key, SC_KEY_LEN) == 0)
         return sc_err_set(err, SC_ERR_EXISTS, R_(ENTITY_EXISTS),
                           "enroll: this device key is already enrolled");
-    bool usable = well_formed && frc == SC_OK && !row.used && row.expires_ms > t->now;
+    bool usable =
+        well_formed && frc == SC_OK && !row.used && !row.revoked && row.expires_ms > t->now;
     if (!usable) {
         /* For the log alone: the answer below is the same whichever it is. */
         *why = !well_formed   ? "code_malformed"
                : frc != SC_OK ? "code_unknown"
                : row.used     ? "code_used"
+               : row.revoked  ? "code_revoked"
                               : "code_expired";
         return sc_err_set(err, SC_ERR_FORBIDDEN, R_(FORBIDDEN_ROLE),
-                          "enroll: the code is unknown, already used or expired; ask the admin "
-                          "for a new one");
+                          "enroll: the code is unknown, already used, expired or revoked; ask "
+                          "the admin for a new one");
     }
     memcpy(user, row.user, SC_ID_LEN);
     return SC_OK;
@@ -238,8 +266,8 @@ static sc_status enroll_write(sd_register *r, const Scpb__EnrollRequest *req,
             *why = "code_used";
         if (rc == SC_ERR_NOT_FOUND)
             rc = sc_err_set(err, SC_ERR_FORBIDDEN, R_(FORBIDDEN_ROLE),
-                            "enroll: the code is unknown, already used or expired; ask the admin "
-                            "for a new one");
+                            "enroll: the code is unknown, already used, expired or revoked; ask "
+                            "the admin for a new one");
     }
     if (rc == SC_OK)
         rc = sd_txn_commit(&t);
@@ -330,4 +358,83 @@ sc_status sd_register_enroll(sd_register *r, const Scpb__EnrollRequest *req,
     if (rc != SC_OK)
         return rc;
     return enroll_answer(r, user, device_id, now, out, err);
+}
+
+/* ---- revoking codes ---- */
+
+bool sd_register_code_hash(const char *typed, uint8_t out[SC_HASH_LEN])
+{
+    char norm[CODE_CHARS + 1];
+    bool ok = code_normalize(typed, norm);
+    if (ok)
+        code_hash(norm, out);
+    sodium_memzero(norm, sizeof norm);
+    return ok;
+}
+
+/*
+ * One write transaction on the writer connection around fn(s, ctx, err),
+ * for the rows beside the log (codes, devices seen): committed when fn
+ * succeeds, rolled back otherwise.
+ */
+static sc_status plain_write(sd_register *r, sc_status (*fn)(sd_store *s, void *ctx, sc_err *err),
+                             void *ctx, sc_err *err)
+{
+    pthread_mutex_lock(&r->wmu);
+    sd_store *s = r->writer.s;
+    sc_status rc = s->vt->begin(s, true, err);
+    if (rc == SC_OK)
+        rc = fn(s, ctx, err);
+    if (rc == SC_OK)
+        rc = s->vt->commit(s, err);
+    if (rc != SC_OK)
+        s->vt->rollback(s);
+    pthread_mutex_unlock(&r->wmu);
+    return rc;
+}
+
+typedef struct revoke_ctx {
+    const uint8_t *hash;
+    int64_t now;
+} revoke_ctx;
+
+static sc_status revoke_one(sd_store *s, void *ctx, sc_err *err)
+{
+    const revoke_ctx *c = ctx;
+    sc_status rc = s->vt->enroll_revoke(s, c->hash, c->now, err);
+    if (rc == SC_ERR_NOT_FOUND)
+        rc = sc_err_set(err, SC_ERR_NOT_FOUND, R_(UNKNOWN_REFERENCE),
+                        "no unused enrollment code like that: it was used, has expired, was "
+                        "revoked already, or never existed");
+    return rc;
+}
+
+sc_status sd_register_code_revoke(sd_register *r, const uint8_t hash[SC_HASH_LEN], sc_err *err)
+{
+    sc_err_clear(err);
+    revoke_ctx c = {hash, sc_env_now_ms(&r->env)};
+    return plain_write(r, revoke_one, &c, err);
+}
+
+/* ---- when devices were last seen ---- */
+
+typedef struct seen_ctx {
+    const sd_seen_row *rows;
+    size_t n;
+} seen_ctx;
+
+static sc_status seen_all(sd_store *s, void *ctx, sc_err *err)
+{
+    const seen_ctx *c = ctx;
+    sc_status rc = SC_OK;
+    for (size_t i = 0; rc == SC_OK && i < c->n; i++)
+        rc = s->vt->seen_put(s, &c->rows[i], err);
+    return rc;
+}
+
+sc_status sd_register_seen_put(sd_register *r, const sd_seen_row *rows, size_t n, sc_err *err)
+{
+    sc_err_clear(err);
+    seen_ctx c = {rows, n};
+    return n ? plain_write(r, seen_all, &c, err) : SC_OK;
 }

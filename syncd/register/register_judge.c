@@ -300,8 +300,15 @@ static sc_status refs_device_enroll(sd_txn *t, const sd_actor *a, const Scpb__Op
                                     sd_result *res)
 {
     const Scpb__DeviceEnroll *b = op->device_enroll;
-    if (!ref(t, a, &b->user, T_(USER), "user", res))
+    sd_ent *u = ref(t, a, &b->user, T_(USER), "user", res);
+    if (!u)
         return t->rc;
+    const Scpb__EntityState *us = sd_ent_state(t, u);
+    if (!us)
+        return t->rc;
+    if (us->kind_case == SCPB__ENTITY_STATE__KIND_USER && us->user->disabled)
+        return sd_reject(res, R_(USER_DISABLED), "user %s is disabled: no device enrolls for it",
+                         us->user->login ? us->user->login : "?");
     if (b->key.len != SC_KEY_LEN || memcmp(b->key.data, t->r->server_key, SC_KEY_LEN) == 0)
         return sd_reject(res, R_(BAD_FIELD), "the server key cannot be enrolled as a device");
     sd_device_row d;
@@ -309,6 +316,38 @@ static sc_status refs_device_enroll(sd_txn *t, const sd_actor *a, const Scpb__Op
     if (rc == SC_OK)
         return sd_reject(res, R_(ENTITY_EXISTS), "this device key is already enrolled");
     return rc == SC_ERR_NOT_FOUND ? SC_OK : sd_txn_fail(t, rc);
+}
+
+/*
+ * A change to a user (role, access) builds on every earlier op of the user:
+ * its deps are exactly the user's heads.  So a user's ops are logged one
+ * after another, never concurrently, and the order in which they take
+ * effect for the user's devices (the log's: sd_principal_load reads the
+ * state as of each request) is the order the fold gives them; core/audit.c
+ * checks the same.  sd_register_admin_op fills in the heads, so `syncd
+ * admin` always meets this; an admin's device that acted on an older view
+ * of the user is told to look again.
+ */
+static sc_status refs_user_act(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                               sd_result *res)
+{
+    const Scpb__EntityState *st = sd_ent_state(t, e);
+    if (!st)
+        return t->rc;
+    bool same = op->n_deps == st->n_heads;
+    for (size_t i = 0; same && i < op->n_deps; i++) {
+        bool found = false;
+        for (size_t k = 0; k < st->n_heads && !found; k++)
+            found = op->deps[i].len == SC_HASH_LEN && st->heads[k].len == SC_HASH_LEN &&
+                    memcmp(op->deps[i].data, st->heads[k].data, SC_HASH_LEN) == 0;
+        same = found;
+    }
+    if (!same)
+        return sd_reject(res, R_(INVALID_TRANSITION),
+                         "user %s changed since this op was made: a change to a user must build "
+                         "on its latest op",
+                         st->user && st->user->login ? st->user->login : "?");
+    return SC_OK;
 }
 
 static sc_status refs_template_publish(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
@@ -612,6 +651,9 @@ static sc_status judge_author(sd_txn *t, const sd_actor *a, const Scpb__Op *op, 
         return sd_reject(res, R_(UNKNOWN_DEVICE), "the author device is not enrolled");
     if (a->p.revoked)
         return sd_reject(res, R_(DEVICE_REVOKED), "the author device is revoked");
+    if (a->p.disabled)
+        return sd_reject(res, R_(USER_DISABLED), "the author device's user %s is disabled",
+                         a->p.login);
     if (sc_hlc_is_ahead(op->hlc, t->now, t->r->cfg.clock_skew_ms))
         return sd_reject(res, R_(CLOCK_AHEAD),
                          "device clock is ahead: the op is %lld ms past the server clock (%lld "
@@ -728,7 +770,7 @@ sc_status sd_judge_op(sd_txn *t, const sd_actor *a, sc_op *o, bool own, int64_t 
     const Scpb__Op *op = o->op;
     memcpy(res->op_id, o->id, SC_HASH_LEN);
     res->status = SCPB__OP_STATUS__OP_REJECTED;
-    res->reason = 0;
+    res->reason = SC_REASON_NONE;
     res->log_index = 0;
     res->message[0] = '\0';
     sd_txn_trim(t);

@@ -18,6 +18,7 @@
  *    connection's org tree, which may hold org units it wrote.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -667,6 +668,50 @@ sc_status sd_register_admin_op(sd_register *r, Scpb__Op *op, uint64_t *out_index
             err->code = SC_ERR_STORAGE;
             err->reason = R_(STORAGE);
         }
+        rc = SC_ERR_STORAGE;
+    }
+    return rc;
+}
+
+sc_status sd_register_admin_ops(sd_register *r, Scpb__Op *const *ops, size_t n, bool commit,
+                                sd_result *results, bool *logged, sc_err *err)
+{
+    sc_err_clear(err);
+    *logged = false;
+    pthread_mutex_lock(&r->wmu);
+    sd_txn t;
+    sc_status rc = sd_txn_begin(r, &t, err);
+    bool all = true;
+    for (size_t i = 0; rc == SC_OK && i < n; i++) {
+        sd_result *res = &results[i];
+        memset(res, 0, sizeof *res);
+        sc_err oe;
+        sc_err_clear(&oe);
+        uint64_t idx = 0;
+        sc_status orc = sd_admin_in_txn(&t, ops[i], &idx, &oe);
+        if (orc == SC_OK) {
+            res->status = SCPB__OP_STATUS__OP_ACCEPTED;
+            res->log_index = idx;
+        } else if (orc == SC_ERR_REJECTED) {
+            all = false;
+            res->status = SCPB__OP_STATUS__OP_REJECTED;
+            res->reason = oe.reason;
+            snprintf(res->message, sizeof res->message, "%s", oe.msg);
+        } else {
+            rc = orc;
+            *err = oe;
+        }
+    }
+    if (rc == SC_OK && commit && all) {
+        rc = sd_txn_commit(&t);
+        *logged = rc == SC_OK;
+    }
+    sd_txn_end(&t, !*logged);
+    pthread_mutex_unlock(&r->wmu);
+    if (rc != SC_OK) {
+        err->code = SC_ERR_STORAGE;
+        if (err->reason == R_(NONE))
+            err->reason = R_(STORAGE);
         rc = SC_ERR_STORAGE;
     }
     return rc;

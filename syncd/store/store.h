@@ -20,7 +20,7 @@
  *
  * The tables (docs/data-model.md, "Server register"): meta, ops, entities,
  * codes, devices, assignees, enroll_codes, merkle, checkpoints, releases,
- * photo_refs.
+ * photo_refs, device_seen.
  */
 #ifndef SD_STORE_H
 #define SD_STORE_H
@@ -33,7 +33,7 @@
 #include "core/status.h"
 
 /* The schema version this build reads and writes (meta key "schema_version"). */
-#define SD_SCHEMA_VERSION 4
+#define SD_SCHEMA_VERSION 5
 
 /* Who may see an entity (docs/protocol.md §6); stored per entity. */
 typedef enum sd_vis_class {
@@ -97,7 +97,18 @@ typedef struct sd_enroll_row {
     int64_t expires_ms;
     bool used;
     int64_t used_ms;
+    bool has_device;
+    uint8_t device[SC_ID_LEN]; /* the device it enrolled (used codes) */
+    bool revoked;              /* revoked by an admin before it was used */
+    int64_t revoked_ms;
 } sd_enroll_row;
+
+/* When a device was last seen: its latest verified request, and the client it named. */
+typedef struct sd_seen_row {
+    uint8_t key[SC_KEY_LEN];      /* the device key */
+    int64_t seen_ms;              /* Unix ms */
+    char agent[SC_AGENT_MAX + 1]; /* the request's User-Agent, printable ASCII; may be empty */
+} sd_seen_row;
 
 /* One stored checkpoint. */
 typedef struct sd_checkpoint_row {
@@ -136,6 +147,7 @@ typedef bool (*sd_pair_fn)(void *ctx, const uint8_t a[SC_ID_LEN], const uint8_t 
 typedef bool (*sd_release_fn)(void *ctx, uint64_t seq, const uint8_t entity[SC_ID_LEN],
                               uint64_t idx);
 typedef bool (*sd_photo_ref_fn)(void *ctx, const uint8_t entity[SC_ID_LEN], uint64_t idx);
+typedef bool (*sd_enroll_fn)(void *ctx, const sd_enroll_row *row);
 
 typedef struct sd_store_vt {
     void (*close)(sd_store *s);
@@ -158,6 +170,12 @@ typedef struct sd_store_vt {
     /* Log entries [from, to) in index order. */
     sc_status (*op_scan)(sd_store *s, uint64_t from, uint64_t to, sd_op_fn fn, void *ctx,
                          sc_err *err);
+    /*
+     * The ops signed by author or of one of the kinds, in index order (for
+     * `syncd admin log`; it reads the whole log).
+     */
+    sc_status (*op_scan_by)(sd_store *s, const uint8_t author[SC_KEY_LEN], const int *kinds,
+                            size_t nkinds, sd_op_fn fn, void *ctx, sc_err *err);
     /* An entity's ops in index order. */
     sc_status (*entity_ops)(sd_store *s, const uint8_t entity[SC_ID_LEN], sd_op_fn fn, void *ctx,
                             sc_err *err);
@@ -174,6 +192,8 @@ typedef struct sd_store_vt {
     sc_status (*entity_set_released)(sd_store *s, const uint8_t id[SC_ID_LEN], sc_err *err);
     /* Every entity in ascending id order, with its state (borrowed). */
     sc_status (*entity_scan)(sd_store *s, sd_entity_fn fn, void *ctx, sc_err *err);
+    /* Every entity of one type in ascending id order, with its state (borrowed). */
+    sc_status (*entity_type_scan)(sd_store *s, int type, sd_entity_fn fn, void *ctx, sc_err *err);
     /* The findings made in an inspection (no state). */
     sc_status (*entity_findings)(sd_store *s, const uint8_t inspection[SC_ID_LEN], sd_entity_fn fn,
                                  void *ctx, sc_err *err);
@@ -215,6 +235,23 @@ typedef struct sd_store_vt {
                             sc_err *err);
     sc_status (*enroll_use)(sd_store *s, const uint8_t hash[SC_HASH_LEN], int64_t now_ms,
                             const uint8_t device[SC_ID_LEN], sc_err *err);
+    /* Every code, oldest first. */
+    sc_status (*enroll_scan)(sd_store *s, sd_enroll_fn fn, void *ctx, sc_err *err);
+    /* Revoke an unused, unexpired code; SC_ERR_NOT_FOUND when there is none such. */
+    sc_status (*enroll_revoke)(sd_store *s, const uint8_t hash[SC_HASH_LEN], int64_t now_ms,
+                               sc_err *err);
+    /* Revoke every unused, unexpired code of a user; *n gets how many. */
+    sc_status (*enroll_revoke_user)(sd_store *s, const uint8_t user[SC_ID_LEN], int64_t now_ms,
+                                    uint64_t *n, sc_err *err);
+
+    /*
+     * When devices were last seen (device_seen: not in the log, not audited;
+     * what `syncd admin device list` shows).  put keeps the later time.
+     * get: SC_ERR_NOT_FOUND for a device never seen.
+     */
+    sc_status (*seen_put)(sd_store *s, const sd_seen_row *row, sc_err *err);
+    sc_status (*seen_get)(sd_store *s, const uint8_t key[SC_KEY_LEN], sd_seen_row *row,
+                          sc_err *err);
 
     /* Stored Merkle nodes of perfect subtrees, level >= 1 (level 0 is leaf_get; tlog.h says which levels). */
     sc_status (*node_get)(sd_store *s, unsigned level, uint64_t index, uint8_t out[SC_HASH_LEN],

@@ -62,6 +62,7 @@ enum {
     Q_ENTITY_PUT,
     Q_ENTITY_RELEASE,
     Q_ENTITY_SCAN,
+    Q_ENTITY_TYPE_SCAN,
     Q_ENTITY_FINDINGS,
     Q_ENTITY_COUNT,
     Q_ORG_SCAN,
@@ -80,6 +81,11 @@ enum {
     Q_ENROLL_PUT,
     Q_ENROLL_GET,
     Q_ENROLL_USE,
+    Q_ENROLL_SCAN,
+    Q_ENROLL_REVOKE,
+    Q_ENROLL_REVOKE_USER,
+    Q_SEEN_PUT,
+    Q_SEEN_GET,
     Q_NODE_GET,
     Q_NODE_RANGE,
     Q_NODE_PUT,
@@ -139,6 +145,9 @@ static const char *const sql[Q_COUNT_] = {
     [Q_ENTITY_RELEASE] = "UPDATE entities SET released = 1 WHERE id = ?1",
     [Q_ENTITY_SCAN] = "SELECT id, type, op_count, last_idx, state, state_hash, target, scope_org, "
                       "vis_class, released, inspection FROM entities ORDER BY id",
+    [Q_ENTITY_TYPE_SCAN] = "SELECT id, type, op_count, last_idx, state, state_hash, target, "
+                           "scope_org, vis_class, released, inspection FROM entities "
+                           "WHERE type = ?1 ORDER BY id",
     [Q_ENTITY_FINDINGS] = "SELECT id, type, op_count, last_idx, NULL, state_hash, target, "
                           "scope_org, vis_class, released, inspection FROM entities "
                           "WHERE inspection = ?1 ORDER BY id",
@@ -163,10 +172,20 @@ static const char *const sql[Q_COUNT_] = {
     [Q_ASSIGNEE_SCAN] = "SELECT assignment, user FROM assignees ORDER BY assignment, user",
     [Q_ENROLL_PUT] = "INSERT INTO enroll_codes(hash, user, created_ms, expires_ms) "
                      "VALUES(?1, ?2, ?3, ?4)",
-    [Q_ENROLL_GET] = "SELECT hash, user, created_ms, expires_ms, used_ms FROM enroll_codes "
-                     "WHERE hash = ?1",
+    [Q_ENROLL_GET] = "SELECT hash, user, created_ms, expires_ms, used_ms, device, revoked_ms "
+                     "FROM enroll_codes WHERE hash = ?1",
     [Q_ENROLL_USE] = "UPDATE enroll_codes SET used_ms = ?2, device = ?3 WHERE hash = ?1 AND "
-                     "used_ms IS NULL",
+                     "used_ms IS NULL AND revoked_ms IS NULL",
+    [Q_ENROLL_SCAN] = "SELECT hash, user, created_ms, expires_ms, used_ms, device, revoked_ms "
+                      "FROM enroll_codes ORDER BY created_ms, hash",
+    [Q_ENROLL_REVOKE] = "UPDATE enroll_codes SET revoked_ms = ?2 WHERE hash = ?1 AND used_ms IS "
+                        "NULL AND revoked_ms IS NULL AND expires_ms > ?2",
+    [Q_ENROLL_REVOKE_USER] = "UPDATE enroll_codes SET revoked_ms = ?2 WHERE user = ?1 AND used_ms "
+                             "IS NULL AND revoked_ms IS NULL AND expires_ms > ?2",
+    [Q_SEEN_PUT] = "INSERT INTO device_seen(key, seen_ms, agent) VALUES(?1, ?2, ?3) "
+                   "ON CONFLICT(key) DO UPDATE SET seen_ms = max(seen_ms, excluded.seen_ms), "
+                   "agent = excluded.agent",
+    [Q_SEEN_GET] = "SELECT seen_ms, agent FROM device_seen WHERE key = ?1",
     [Q_NODE_GET] = "SELECT hash FROM merkle WHERE level = ?1 AND idx = ?2",
     [Q_NODE_RANGE] = "SELECT hash FROM merkle WHERE level = ?1 AND idx >= ?2 AND idx < ?3 "
                      "ORDER BY idx",
@@ -250,6 +269,29 @@ static void done(sqlite3_stmt *s)
         sqlite3_reset(s);
         sqlite3_clear_bindings(s);
     }
+}
+
+/*
+ * Step x through its rows, handing each to row (which reads it and calls
+ * the caller's function) until row returns false; then done(x).
+ */
+static sc_status each_row(sqlite_store *q, sqlite3_stmt *x, bool (*row)(sqlite3_stmt *x, void *ctx),
+                          void *ctx, sc_err *err, const char *what)
+{
+    sc_status out = SC_OK;
+    for (;;) {
+        int rc = sqlite3_step(x);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            out = db_err(q, err, what);
+            break;
+        }
+        if (!row(x, ctx))
+            break;
+    }
+    done(x);
+    return out;
 }
 
 static void bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n)
@@ -571,6 +613,34 @@ static sc_status q_op_scan(sd_store *s, uint64_t from, uint64_t to, sd_op_fn fn,
     return scan_ops(q, x, fn, ctx, err, "scan log");
 }
 
+/*
+ * Not a kept statement: its list of kinds varies, and it serves only
+ * `syncd admin log`.  The log has no index by author or kind, so this
+ * reads the whole log (one sequential pass).
+ */
+static sc_status q_op_scan_by(sd_store *s, const uint8_t author[SC_KEY_LEN], const int *kinds,
+                              size_t nkinds, sd_op_fn fn, void *ctx, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    char text[512];
+    size_t at = (size_t)snprintf(text, sizeof text,
+                                 "SELECT idx, op_id, entity, author, kind, hlc, received_ms, "
+                                 "signed, leaf_hash FROM ops WHERE author = ?1 OR kind IN (");
+    for (size_t i = 0; i < nkinds && at < sizeof text; i++)
+        at += (size_t)snprintf(text + at, sizeof text - at, "%s%d", i ? ", " : "", kinds[i]);
+    if (at < sizeof text)
+        at += (size_t)snprintf(text + at, sizeof text - at, "%s) ORDER BY idx", nkinds ? "" : "-1");
+    if (at >= sizeof text)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "register: too many kinds to scan for");
+    sqlite3_stmt *x = NULL;
+    if (sqlite3_prepare_v2(q->db, text, -1, &x, NULL) != SQLITE_OK)
+        return db_err(q, err, "prepare the scan of admin ops");
+    bind_blob(x, 1, author, SC_KEY_LEN);
+    sc_status rc = scan_ops(q, x, fn, ctx, err, "scan admin ops");
+    sqlite3_finalize(x);
+    return rc;
+}
+
 static sc_status q_entity_ops(sd_store *s, const uint8_t entity[SC_ID_LEN], sd_op_fn fn, void *ctx,
                               sc_err *err)
 {
@@ -763,6 +833,16 @@ static sc_status q_entity_scan(sd_store *s, sd_entity_fn fn, void *ctx, sc_err *
     return scan_entities(q, x, true, fn, ctx, err);
 }
 
+static sc_status q_entity_type_scan(sd_store *s, int type, sd_entity_fn fn, void *ctx, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_ENTITY_TYPE_SCAN, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    sqlite3_bind_int(x, 1, type);
+    return scan_entities(q, x, true, fn, ctx, err);
+}
+
 static sc_status q_entity_findings(sd_store *s, const uint8_t insp[SC_ID_LEN], sd_entity_fn fn,
                                    void *ctx, sc_err *err)
 {
@@ -944,28 +1024,27 @@ static sc_status q_device_revoke(sd_store *s, const uint8_t dev[SC_ID_LEN], uint
     return exec_stmt(q, x, err, "revoke device");
 }
 
+typedef struct device_each {
+    sd_device_fn fn;
+    void *ctx;
+} device_each;
+
+static bool device_row(sqlite3_stmt *x, void *ctx)
+{
+    device_each *e = ctx;
+    sd_device_row r;
+    read_device(x, &r);
+    return e->fn(e->ctx, &r);
+}
+
 static sc_status q_device_scan(sd_store *s, sd_device_fn fn, void *ctx, sc_err *err)
 {
     sqlite_store *q = S(s);
     sqlite3_stmt *x = st(q, Q_DEVICE_SCAN, err);
     if (!x)
         return SC_ERR_STORAGE;
-    sc_status out = SC_OK;
-    for (;;) {
-        int rc = sqlite3_step(x);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            out = db_err(q, err, "scan devices");
-            break;
-        }
-        sd_device_row r;
-        read_device(x, &r);
-        if (!fn(ctx, &r))
-            break;
-    }
-    done(x);
-    return out;
+    device_each e = {fn, ctx};
+    return each_row(q, x, device_row, &e, err, "scan devices");
 }
 
 static sc_status q_device_count(sd_store *s, uint64_t *out, sc_err *err)
@@ -1096,6 +1175,21 @@ static sc_status q_enroll_put(sd_store *s, const sd_enroll_row *r, sc_err *err)
     return exec_stmt(q, x, err, "put enrollment code");
 }
 
+/* A row of Q_ENROLL_GET or Q_ENROLL_SCAN. */
+static void read_enroll(sqlite3_stmt *x, sd_enroll_row *r)
+{
+    memset(r, 0, sizeof *r);
+    col_fixed(x, 0, r->hash, SC_HASH_LEN);
+    col_fixed(x, 1, r->user, SC_ID_LEN);
+    r->created_ms = sqlite3_column_int64(x, 2);
+    r->expires_ms = sqlite3_column_int64(x, 3);
+    r->used = sqlite3_column_type(x, 4) != SQLITE_NULL;
+    r->used_ms = r->used ? sqlite3_column_int64(x, 4) : 0;
+    r->has_device = col_opt(x, 5, r->device, SC_ID_LEN);
+    r->revoked = sqlite3_column_type(x, 6) != SQLITE_NULL;
+    r->revoked_ms = r->revoked ? sqlite3_column_int64(x, 6) : 0;
+}
+
 static sc_status q_enroll_get(sd_store *s, const uint8_t hash[SC_HASH_LEN], sd_enroll_row *r,
                               sc_err *err)
 {
@@ -1107,17 +1201,103 @@ static sc_status q_enroll_get(sd_store *s, const uint8_t hash[SC_HASH_LEN], sd_e
     bind_blob(x, 1, hash, SC_HASH_LEN);
     int rc = sqlite3_step(x);
     sc_status out = SC_OK;
+    if (rc == SQLITE_ROW)
+        read_enroll(x, r);
+    else if (rc == SQLITE_DONE)
+        out = SC_ERR_NOT_FOUND;
+    else
+        out = db_err(q, err, "get enrollment code");
+    done(x);
+    return out;
+}
+
+typedef struct enroll_each {
+    sd_enroll_fn fn;
+    void *ctx;
+} enroll_each;
+
+static bool enroll_row(sqlite3_stmt *x, void *ctx)
+{
+    enroll_each *e = ctx;
+    sd_enroll_row r;
+    read_enroll(x, &r);
+    return e->fn(e->ctx, &r);
+}
+
+static sc_status q_enroll_scan(sd_store *s, sd_enroll_fn fn, void *ctx, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_ENROLL_SCAN, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    enroll_each e = {fn, ctx};
+    return each_row(q, x, enroll_row, &e, err, "scan enrollment codes");
+}
+
+static sc_status q_enroll_revoke(sd_store *s, const uint8_t hash[SC_HASH_LEN], int64_t now_ms,
+                                 sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_ENROLL_REVOKE, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    bind_blob(x, 1, hash, SC_HASH_LEN);
+    sqlite3_bind_int64(x, 2, now_ms);
+    sc_status rc = exec_stmt(q, x, err, "revoke enrollment code");
+    if (rc == SC_OK && sqlite3_changes(q->db) != 1)
+        rc = SC_ERR_NOT_FOUND;
+    return rc;
+}
+
+static sc_status q_enroll_revoke_user(sd_store *s, const uint8_t user[SC_ID_LEN], int64_t now_ms,
+                                      uint64_t *n, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    *n = 0;
+    sqlite3_stmt *x = st(q, Q_ENROLL_REVOKE_USER, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    bind_blob(x, 1, user, SC_ID_LEN);
+    sqlite3_bind_int64(x, 2, now_ms);
+    sc_status rc = exec_stmt(q, x, err, "revoke a user's enrollment codes");
+    if (rc == SC_OK)
+        *n = (uint64_t)sqlite3_changes(q->db);
+    return rc;
+}
+
+/* ---- when devices were last seen ---- */
+
+static sc_status q_seen_put(sd_store *s, const sd_seen_row *r, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_SEEN_PUT, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    bind_blob(x, 1, r->key, SC_KEY_LEN);
+    sqlite3_bind_int64(x, 2, r->seen_ms);
+    sqlite3_bind_text(x, 3, r->agent, -1, SQLITE_STATIC);
+    return exec_stmt(q, x, err, "note a device seen");
+}
+
+static sc_status q_seen_get(sd_store *s, const uint8_t key[SC_KEY_LEN], sd_seen_row *r, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    memset(r, 0, sizeof *r);
+    sqlite3_stmt *x = st(q, Q_SEEN_GET, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    bind_blob(x, 1, key, SC_KEY_LEN);
+    int rc = sqlite3_step(x);
+    sc_status out = SC_OK;
     if (rc == SQLITE_ROW) {
-        col_fixed(x, 0, r->hash, SC_HASH_LEN);
-        col_fixed(x, 1, r->user, SC_ID_LEN);
-        r->created_ms = sqlite3_column_int64(x, 2);
-        r->expires_ms = sqlite3_column_int64(x, 3);
-        r->used = sqlite3_column_type(x, 4) != SQLITE_NULL;
-        r->used_ms = r->used ? sqlite3_column_int64(x, 4) : 0;
+        memcpy(r->key, key, SC_KEY_LEN);
+        r->seen_ms = sqlite3_column_int64(x, 0);
+        const unsigned char *a = sqlite3_column_text(x, 1);
+        snprintf(r->agent, sizeof r->agent, "%s", a ? (const char *)a : "");
     } else if (rc == SQLITE_DONE) {
         out = SC_ERR_NOT_FOUND;
     } else {
-        out = db_err(q, err, "get enrollment code");
+        out = db_err(q, err, "get a device's last sighting");
     }
     done(x);
     return out;
@@ -1435,6 +1615,8 @@ static const sd_store_vt vt = {
     .entity_put = q_entity_put,
     .entity_set_released = q_entity_set_released,
     .entity_scan = q_entity_scan,
+    .entity_type_scan = q_entity_type_scan,
+    .op_scan_by = q_op_scan_by,
     .entity_findings = q_entity_findings,
     .entity_count = q_entity_count,
     .org_scan = q_org_scan,
@@ -1453,6 +1635,11 @@ static const sd_store_vt vt = {
     .enroll_put = q_enroll_put,
     .enroll_get = q_enroll_get,
     .enroll_use = q_enroll_use,
+    .enroll_scan = q_enroll_scan,
+    .enroll_revoke = q_enroll_revoke,
+    .enroll_revoke_user = q_enroll_revoke_user,
+    .seen_put = q_seen_put,
+    .seen_get = q_seen_get,
     .node_get = q_node_get,
     .node_range = q_node_range,
     .node_put = q_node_put,

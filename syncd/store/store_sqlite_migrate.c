@@ -22,6 +22,9 @@
  *   3 -> 4  the photo_refs table (which entities name which photo, for
  *           the visibility of photos) is made and filled from the ops
  *           that name photos, decoded from the log in index order.
+ *   4 -> 5  enrollment codes can be revoked (enroll_codes.revoked_ms), and
+ *           device_seen keeps when each device was last seen and with
+ *           which client; both start empty.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -293,6 +296,15 @@ out:
     return rc;
 }
 
+static sc_status step_4_to_5(migration *m)
+{
+    sc_status rc = exec(m, "ALTER TABLE enroll_codes ADD COLUMN revoked_ms INTEGER",
+                        "let enrollment codes be revoked");
+    if (rc == SC_OK)
+        rc = exec(m, SD_SQL_DEVICE_SEEN, "create the table of devices last seen");
+    return rc;
+}
+
 typedef sc_status (*step_fn)(migration *);
 
 /* steps[v] brings version v to v + 1. */
@@ -300,6 +312,7 @@ static const step_fn steps[SD_SCHEMA_VERSION] = {
     [1] = step_1_to_2,
     [2] = step_2_to_3,
     [3] = step_3_to_4,
+    [4] = step_4_to_5,
 };
 
 /*

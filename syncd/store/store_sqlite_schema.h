@@ -44,6 +44,17 @@
     " idx INTEGER NOT NULL,"                                                                       \
     " PRIMARY KEY(sha, entity)) WITHOUT ROWID"
 
+/*
+ * When each device was last seen, and the client it named (its
+ * User-Agent): operational facts, not in the log and not audited, written
+ * by syncd serve at most once a minute per device (sync/seen.h).
+ */
+#define SD_SQL_DEVICE_SEEN                                                                         \
+    "CREATE TABLE device_seen("                                                                    \
+    " key BLOB PRIMARY KEY,"                                                                       \
+    " seen_ms INTEGER NOT NULL,"                                                                   \
+    " agent TEXT NOT NULL) WITHOUT ROWID"
+
 /* The whole schema of a new register, in one script. */
 #define SD_SQL_SCHEMA                                                                              \
     "PRAGMA journal_mode=WAL;"                                                                     \
@@ -86,7 +97,8 @@
     " created_ms INTEGER NOT NULL,"                                                                \
     " expires_ms INTEGER NOT NULL,"                                                                \
     " used_ms INTEGER,"                                                                            \
-    " device BLOB) WITHOUT ROWID;"                                                                 \
+    " device BLOB,"                                                                                \
+    " revoked_ms INTEGER) WITHOUT ROWID;"                                                          \
     "CREATE TABLE merkle("                                                                         \
     " level INTEGER NOT NULL,"                                                                     \
     " idx INTEGER NOT NULL,"                                                                       \
@@ -100,7 +112,7 @@
     "CREATE TABLE releases("                                                                       \
     " seq INTEGER PRIMARY KEY,"                                                                    \
     " entity BLOB NOT NULL,"                                                                       \
-    " idx INTEGER NOT NULL REFERENCES ops(idx));" SD_SQL_PHOTO_REFS ";"                            \
+    " idx INTEGER NOT NULL REFERENCES ops(idx));" SD_SQL_PHOTO_REFS ";" SD_SQL_DEVICE_SEEN ";"     \
     "COMMIT;"
 
 #endif

@@ -36,6 +36,7 @@ static unsigned status_of_reason(int reason)
     case SC_REASON_UNKNOWN_DEVICE:
         return SD_HTTP_UNAUTHORIZED;
     case SC_REASON_DEVICE_REVOKED:
+    case SC_REASON_USER_DISABLED:
     case SC_REASON_FORBIDDEN_ROLE:
         return SD_HTTP_FORBIDDEN;
     case SC_REASON_ENTITY_EXISTS:
@@ -71,7 +72,12 @@ static sc_status refuse(const sc_err *e, int64_t retry_ms, sd_answer *a)
     return e->code != SC_OK ? e->code : SC_ERR_INTERNAL;
 }
 
-/* Resolve the signing device: enrolled (else 401 unknown_device), not revoked (else 403). */
+/*
+ * Resolve the signing device: enrolled (else 401 unknown_device), not
+ * revoked (else 403 device_revoked), its user not disabled (else 403
+ * user_disabled).  The user's state is read for every request, so a
+ * disable or a role change takes effect on the next request.
+ */
 static sc_status resolve_device(sd_register *r, const sd_auth_req *ar, sd_principal *who,
                                 sc_err *err)
 {
@@ -87,6 +93,11 @@ static sc_status resolve_device(sd_register *r, const sd_auth_req *ar, sd_princi
     }
     if (who->revoked)
         return sc_err_set(err, SC_ERR_FORBIDDEN, SC_REASON_DEVICE_REVOKED, "device is revoked");
+    if (who->disabled)
+        return sc_err_set(err, SC_ERR_FORBIDDEN, SC_REASON_USER_DISABLED,
+                          "user %s is disabled; its devices are refused until an admin enables "
+                          "it again",
+                          who->login);
     return SC_OK;
 }
 
@@ -156,7 +167,11 @@ sc_status sd_service_verify_body(const sd_service *s, const sd_auth_req *ar, boo
                         SD_HDR_BODY_HASH);
     else
         rc = sd_auth_record(s->auth, ar, now, &retry_ms, &e);
-    return rc == SC_OK ? SC_OK : refuse(&e, retry_ms, a);
+    if (rc != SC_OK)
+        return refuse(&e, retry_ms, a);
+    if (s->seen)
+        sd_seen_note(s->seen, ar->device, ar->agent, now);
+    return SC_OK;
 }
 
 sc_status sd_service_authenticate(const sd_service *s, const char *method, const char *target,

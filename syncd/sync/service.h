@@ -49,6 +49,7 @@
 #include "http/auth.h"
 #include "register/register.h"
 #include "sync/ingest.h"
+#include "sync/seen.h"
 #include "wire.pb-c.h"
 
 /* What a service serves with.  Everything is borrowed and must outlive the calls. */
@@ -59,6 +60,7 @@ typedef struct sd_service {
     sd_blobs *blobs;
     sd_auth *auth;
     const sc_env *env; /* thread-safe: used from every caller's thread */
+    sd_seen *seen;     /* notes each verified request's device (seen.h); NULL: none */
 } sd_service;
 
 /* The HTTP status codes of the protocol's answers (docs/protocol.md §4.5). */
@@ -125,6 +127,8 @@ sc_status sd_service_verify_early(const sd_service *s, const sd_auth_req *ar, co
  * The body is in and hashes to body_hash: check the signature (unless
  * verified early) or that the body is the one declared, then record the
  * nonce (a replay is refused 401; a device over its share 429 or 503).
+ * A request that passes is the device's: it is noted as seen, with its
+ * User-Agent (s->seen).
  */
 sc_status sd_service_verify_body(const sd_service *s, const sd_auth_req *ar, bool verified,
                                  const char *method, const char *target, size_t target_len,

@@ -20,13 +20,14 @@
 #include "../../client-lib/src/internal.h"
 #include "core/date.h"
 #include "sctest.h"
+#include "sctest_server.h"
 
 typedef struct fx {
     sct_env t;
     sc_client_options opt;
     sc_client *c;
-    char dir[64];
-    char db[128];
+    char dir[512];        /* the temp dir */
+    char db[600];         /* dir/replica.db */
     sc_keypair *server;
     sc_keypair *dev;      /* this replica's device */
     sc_keypair *other;    /* a second enrolled device, for concurrent ops */
@@ -255,8 +256,7 @@ static inline void fx_open_pass(fx *f, Scpb__Role role, const char *pass)
     sct_env_init(&f->t, 7);
     fx_options(f);
     f->role = role;
-    snprintf(f->dir, sizeof f->dir, "/tmp/sc-client-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(f->dir));
+    sct_tempdir(f->dir, sizeof f->dir);
     snprintf(f->db, sizeof f->db, "%s/replica.db", f->dir);
     f->server = sct_key(100);
     f->dev = sct_key(1);
@@ -279,10 +279,25 @@ static inline void fx_close(fx *f)
     sc_keypair_free(f->server);
     sc_keypair_free(f->dev);
     sc_keypair_free(f->other);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    ck_assert_int_eq(system(cmd), 0);
+    sct_rmtree(f->dir);
     ck_assert_int_eq(f->t.live, 0); /* every allocation through the env was freed */
+}
+
+/* A temp dir for a replica that is not enrolled (or not a replica at all). */
+typedef struct fx_dir {
+    char dir[512]; /* the temp dir, removed by fx_dir_close */
+    char db[600];  /* dir/NAME */
+} fx_dir;
+
+static inline void fx_dir_open(fx_dir *d, const char *name)
+{
+    sct_tempdir(d->dir, sizeof d->dir);
+    snprintf(d->db, sizeof d->db, "%s/%s", d->dir, name);
+}
+
+static inline void fx_dir_close(fx_dir *d)
+{
+    sct_rmtree(d->dir);
 }
 
 /* Count of a status field (outbox, ops, ...) from sc_client_status. */

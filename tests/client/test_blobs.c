@@ -28,7 +28,7 @@ START_TEST(photo_is_hashed_and_stored)
 {
     fx f;
     fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
-    char check[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN], want[SC_HASH_HEX_LEN], path[160], stored[256];
+    char check[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN], want[SC_HASH_HEX_LEN], path[700], stored[800];
     fx_check(&f, check);
     /* 3 MiB and a bit: several copy chunks. */
     snprintf(path, sizeof path, "%s/big.png", f.dir);
@@ -62,7 +62,7 @@ START_TEST(mime_from_magic)
 {
     fx f;
     fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
-    char check[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN], path[160];
+    char check[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN], path[700];
     fx_check(&f, check);
     static const struct {
         const char *head;
@@ -101,7 +101,7 @@ START_TEST(unreadable_photo_changes_nothing)
 {
     fx f;
     fx_open(&f, SCPB__ROLE__ROLE_SUPERVISOR);
-    char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN], path[160];
+    char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN], path[700];
     fx_check(&f, check);
     fx_finding(&f, check, "general", NULL, fid);
     long long before = fx_count(&f, "outbox");
@@ -115,7 +115,7 @@ START_TEST(unreadable_photo_changes_nothing)
     write_file(path, (const uint8_t *)"", 0, 0);
     ck_assert_int_eq(sc_photo_add(f.c, check, path, NULL, sha), SC_ERR_IO);
     /* A report with one good and one missing photo records nothing at all. */
-    char good[160];
+    char good[700];
     snprintf(good, sizeof good, "%s/good.jpg", f.dir);
     write_file(good, (const uint8_t *)"\xff\xd8\xff", 3, 50);
     const char *photos[] = {good, "/nonexistent/x.jpg"};
@@ -133,7 +133,7 @@ START_TEST(evidence_pending_follows_the_store)
 {
     fx f;
     fx_open(&f, SCPB__ROLE__ROLE_SUPERVISOR);
-    char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN], path[160];
+    char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN], path[700];
     fx_check(&f, check);
     fx_finding(&f, check, "general", NULL, fid);
     snprintf(path, sizeof path, "%s/after.jpg", f.dir);
@@ -145,7 +145,7 @@ START_TEST(evidence_pending_follows_the_store)
     json_t *o = fx_json(&f, json);
     ck_assert(json_is_false(json_object_get(o, "evidence_pending")));
     ck_assert_uint_eq(json_array_size(json_object_get(o, "evidence")), 1);
-    char stored[256];
+    char stored[800];
     snprintf(stored, sizeof stored, "%s.blobs/%.2s/%s", f.db,
              json_string_value(json_array_get(json_object_get(o, "evidence"), 0)),
              json_string_value(json_array_get(json_object_get(o, "evidence"), 0)));
@@ -172,7 +172,7 @@ START_TEST(store_is_private)
     mode_t old = umask(0);
     fx f;
     fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
-    char check[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN], path[160], p[300];
+    char check[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN], path[700], p[800];
     fx_check(&f, check);
     snprintf(path, sizeof path, "%s/p.jpg", f.dir);
     write_file(path, (const uint8_t *)"\xff\xd8\xff\xe0", 4, 5000);

@@ -4,7 +4,8 @@
  * plain without one; enrollment refuses a second identity and leaves the
  * replica unenrolled when the server cannot be reached.  A replica made for
  * an enrollment that fails is gone once the handle is closed; one that was
- * there before stays.
+ * there before stays.  The app's name sent with every request must be
+ * printable ASCII.
  */
 #include "fixture.h"
 
@@ -75,12 +76,11 @@ END_TEST
 
 START_TEST(enroll_unreachable_changes_nothing)
 {
-    char dir[] = "/tmp/sc-client-XXXXXX", db[64];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(db, sizeof db, "%s/r.db", dir);
+    fx_dir d;
+    fx_dir_open(&d, "r.db");
     sc_client_options opt = {.retries = 1, .backoff_ms = 1, .timeout_ms = 2000};
     sc_client *c = NULL;
-    ck_assert_int_eq(sc_client_open(db, &opt, &c, NULL, 0), SC_OK);
+    ck_assert_int_eq(sc_client_open(d.db, &opt, &c, NULL, 0), SC_OK);
     char *json = NULL;
     /* Port 9 (discard) on loopback has no listener here: connection refused. */
     ck_assert_int_eq(sc_enroll(c, "http://127.0.0.1:9", "abc", "tab", "pw", 2, &json),
@@ -91,9 +91,28 @@ START_TEST(enroll_unreachable_changes_nothing)
     ck_assert_ptr_nonnull(strstr(json, "\"enrolled\":false"));
     sc_json_free(c, json);
     sc_client_close(c);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_dir_close(&d);
+}
+END_TEST
+
+/* The app's name for the User-Agent: printable ASCII within 64 bytes, or none. */
+START_TEST(app_name_is_checked)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    ck_assert_int_eq(sc_client_set_app(f.c, "tablet-app/2.3.1 (android 13)"), SC_OK);
+    ck_assert_int_eq(sc_client_set_app(f.c, "app/1\r\nX-Spotcheck-Device: forged"),
+                     SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "printable ASCII"));
+    ck_assert_int_eq(sc_client_set_app(f.c, "检查/1"), SC_ERR_INVALID_ARG);
+    char longname[80];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    ck_assert_int_eq(sc_client_set_app(f.c, longname), SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "64 bytes"));
+    ck_assert_int_eq(sc_client_set_app(f.c, NULL), SC_OK);
+    ck_assert_int_eq(sc_client_set_app(NULL, "x/1"), SC_ERR_INVALID_ARG);
+    fx_close(&f);
 }
 END_TEST
 
@@ -171,7 +190,7 @@ START_TEST(enrollment_keeps_a_replica_that_existed)
     ck_assert_int_eq(fx_count(&f, "ops"), ops);
     ck_assert_int_eq(fx_count(&f, "outbox"), 1);
 
-    char other[96];
+    char other[640];
     snprintf(other, sizeof other, "%s/unenrolled.db", f.dir);
     sc_client *c = NULL;
     ck_assert_int_eq(sc_client_open_v2(other, NULL, SC_OPEN_CREATE, &c, err, sizeof err), SC_OK);
@@ -191,6 +210,7 @@ static Suite *suite(void)
         {"plain_key_needs_nothing", plain_key_needs_nothing},
         {"enroll_twice_is_refused", enroll_twice_is_refused},
         {"enroll_unreachable_changes_nothing", enroll_unreachable_changes_nothing},
+        {"app_name_is_checked", app_name_is_checked},
         {"failed_enrollment_leaves_nothing", failed_enrollment_leaves_nothing},
         {"enrollment_keeps_a_replica_that_existed", enrollment_keeps_a_replica_that_existed},
     };

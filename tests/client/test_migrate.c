@@ -102,7 +102,8 @@ START_TEST(schema_1_replica_migrates_and_its_queue_syncs)
     ck_assert_int_eq(sct_sql_int(v.db, "SELECT value FROM meta WHERE key='schema'"),
                      SC_CL_SCHEMA_VERSION);
     ck_assert_int_eq(sct_sql_int(v.db, "SELECT from_version FROM migrations WHERE version=2"), 1);
-    ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM meta WHERE key='conflicts_indexed'"), 0);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM meta WHERE key='conflicts_indexed'"),
+                     0);
     json_t *st = status_of(c);
     ck_assert_int_eq(jint(st, "outbox"), (long long)before.pending);
     ck_assert_int_eq(jint(st, "photos_pending_upload"), 1);
@@ -201,8 +202,8 @@ START_TEST(failed_migration_leaves_the_replica_whole)
     vec v;
     vec_open(&v);
     sct_sql_exec(v.db, "DELETE FROM meta WHERE key='conflicts_indexed';"
-                   "UPDATE entities SET state = x'ffffffff' WHERE rowid = "
-                   "(SELECT max(rowid) FROM entities)");
+                       "UPDATE entities SET state = x'ffffffff' WHERE rowid = "
+                       "(SELECT max(rowid) FROM entities)");
     int64_t ops = sct_sql_int(v.db, "SELECT count(*) FROM ops");
     int64_t queued = sct_sql_int(v.db, "SELECT count(*) FROM ops WHERE state=0 AND origin=0");
     sc_client *c = NULL;
@@ -213,10 +214,46 @@ START_TEST(failed_migration_leaves_the_replica_whole)
                       strstr(err, "rolled back, the replica is whole at version 1"),
                   "%s", err);
     ck_assert_int_eq(sct_sql_int(v.db, "SELECT value FROM meta WHERE key='schema'"), 1);
-    ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM sqlite_master WHERE name='migrations'"),
-                     0);
+    ck_assert_int_eq(
+        sct_sql_int(v.db, "SELECT count(*) FROM sqlite_master WHERE name='migrations'"), 0);
     ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM ops"), ops);
-    ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM ops WHERE state=0 AND origin=0"), queued);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM ops WHERE state=0 AND origin=0"),
+                     queued);
+    vec_close(&v);
+}
+END_TEST
+
+/*
+ * A version-1 replica made before user_access existed has the UserDisable
+ * and UserEnable ops it pulled but no rows for them: the step to 2 notes
+ * them, so a disabled user's later ops are still refused.
+ */
+START_TEST(migration_notes_users_access_pulled_before)
+{
+    vec v;
+    vec_open(&v);
+    ck_assert_int_eq(
+        sct_sql_int(v.db, "SELECT count(*) FROM sqlite_master WHERE name='user_access'"), 0);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO ops(id, entity, etype, kind, hlc, author, signed, log_index, origin, "
+             "state, seq) SELECT randomblob(32), x'0102030405060708090a0b0c0d0e0f10', 1, %d, 1, "
+             "x'00', x'00', %d, %d, %d, max(seq) + 1 FROM ops",
+             (int)SCPB__OP__BODY_USER_DISABLE, 900, ST_PULLED, ST_ACCEPTED);
+    sct_sql_exec(v.db, sql);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO ops(id, entity, etype, kind, hlc, author, signed, log_index, origin, "
+             "state, seq) SELECT randomblob(32), x'0102030405060708090a0b0c0d0e0f10', 1, %d, 1, "
+             "x'00', x'00', %d, %d, %d, max(seq) + 1 FROM ops",
+             (int)SCPB__OP__BODY_USER_ENABLE, 950, ST_PULLED, ST_ACCEPTED);
+    sct_sql_exec(v.db, sql);
+    sc_client *c = open_existing(v.db);
+    sc_client_close(c);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM user_access"), 2);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT disabled FROM user_access WHERE log_index = 900"),
+                     1);
+    ck_assert_int_eq(sct_sql_int(v.db, "SELECT disabled FROM user_access WHERE log_index = 950"),
+                     0);
     vec_close(&v);
 }
 END_TEST
@@ -296,6 +333,7 @@ static Suite *suite(void)
          schema_1_replica_migrates_and_its_queue_syncs},
         {"newer_replica_is_refused_and_left_alone", newer_replica_is_refused_and_left_alone},
         {"failed_migration_leaves_the_replica_whole", failed_migration_leaves_the_replica_whole},
+        {"migration_notes_users_access_pulled_before", migration_notes_users_access_pulled_before},
         {"read_only_handle_does_not_migrate", read_only_handle_does_not_migrate},
         {"concurrent_opens_migrate_once", concurrent_opens_migrate_once},
     };

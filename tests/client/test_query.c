@@ -298,7 +298,7 @@ START_TEST(show_tells_voided_invalid_rejected)
 {
     fx f;
     fx_open(&f, SCPB__ROLE__ROLE_SUPERVISOR);
-    char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN], path[160], sha[SC_HASH_HEX_LEN];
+    char check[SC_ID_HEX_LEN], fid[SC_ID_HEX_LEN], path[640], sha[SC_HASH_HEX_LEN];
     fx_check(&f, check);
     fx_finding(&f, check, "general", "2026-12-01", fid);
     snprintf(path, sizeof path, "%s/wrong.jpg", f.dir);

@@ -241,7 +241,7 @@ START_TEST(submit_lists_findings_and_photos)
     fx_check(&f, check);
     fx_finding(&f, check, "general", NULL, f1);
     fx_finding(&f, check, "major", NULL, f2);
-    char path[160];
+    char path[700];
     snprintf(path, sizeof path, "%s/p.jpg", f.dir);
     FILE *fp = fopen(path, "wb");
     fwrite("\xff\xd8\xff\xe0photo", 1, 9, fp);
@@ -379,20 +379,17 @@ END_TEST
 
 START_TEST(not_enrolled_refuses)
 {
-    char dir[] = "/tmp/sc-client-XXXXXX", db[64];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(db, sizeof db, "%s/r.db", dir);
+    fx_dir d;
+    fx_dir_open(&d, "r.db");
     sc_client *c = NULL;
-    ck_assert_int_eq(sc_client_open(db, NULL, &c, NULL, 0), SC_OK);
+    ck_assert_int_eq(sc_client_open(d.db, NULL, &c, NULL, 0), SC_OK);
     char id[SC_ID_HEX_LEN];
     sc_check_params p = {.target = "T1", .kind = "spot", .disclosure = "open"};
     ck_assert_int_eq(sc_check_open(c, &p, id), SC_ERR_NOT_ENROLLED);
     ck_assert_ptr_nonnull(strstr(sc_client_errmsg(c), "enroll"));
     sc_client_close(c);
     sc_client_close(NULL);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_dir_close(&d);
 }
 END_TEST
 

@@ -142,21 +142,19 @@ END_TEST
 
 START_TEST(not_a_replica_is_refused)
 {
-    char dir[] = "/tmp/sc-client-XXXXXX", db[64], err[256];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(db, sizeof db, "%s/junk.db", dir);
-    FILE *fp = fopen(db, "wb");
+    char err[256];
+    fx_dir d;
+    fx_dir_open(&d, "junk.db");
+    FILE *fp = fopen(d.db, "wb");
     for (int i = 0; i < 200; i++)
         fputs("this is not a database ", fp);
     fclose(fp);
     sc_client *c = NULL;
-    ck_assert_int_eq(sc_client_open(db, NULL, &c, err, sizeof err), SC_ERR_STORAGE);
+    ck_assert_int_eq(sc_client_open(d.db, NULL, &c, err, sizeof err), SC_ERR_STORAGE);
     ck_assert_ptr_null(c);
     ck_assert_ptr_nonnull(strstr(err, "junk.db"));
     ck_assert_int_eq(sc_client_open(NULL, NULL, &c, err, sizeof err), SC_ERR_INVALID_ARG);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_dir_close(&d);
 }
 END_TEST
 
@@ -313,9 +311,10 @@ END_TEST
  */
 START_TEST(replica_is_private)
 {
-    char dir[] = "/tmp/sc-client-XXXXXX", db[64], wal[80], err[256];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(db, sizeof db, "%s/tablet.db", dir);
+    char wal[620], err[256];
+    fx_dir d;
+    fx_dir_open(&d, "tablet.db");
+    const char *db = d.db;
     snprintf(wal, sizeof wal, "%s-wal", db);
     mode_t old = umask(0);
     sc_client *c = NULL;
@@ -332,9 +331,7 @@ START_TEST(replica_is_private)
     ck_assert_int_eq(stat(db, &st), 0);
     ck_assert_uint_eq(st.st_mode & 0777, 0600);
     sc_client_close(c);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_dir_close(&d);
 }
 END_TEST
 

@@ -1,7 +1,8 @@
 /*
  * test_verify.c: the replica rechecks itself (signatures, checkpoints,
- * states), and syncd export bundles are checked offline, naming the first
- * bad entry.
+ * states, authors: enrolled, not revoked, their user not disabled when
+ * the op was logged), and syncd export bundles are checked offline, naming
+ * the first bad entry.
  */
 #include "fixture.h"
 
@@ -10,6 +11,7 @@
 #include "bundle.pb-c.h"
 #include "core/checkpoint.h"
 #include "core/merkle.h"
+#include "scops.h"
 
 static json_t *verify(fx *f, sc_status want)
 {
@@ -214,7 +216,7 @@ START_TEST(bundle_verifies_offline)
 {
     fx f;
     fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
-    char path[160];
+    char path[700];
     snprintf(path, sizeof path, "%s/export.bundle", f.dir);
     write_bundle(&f, path, -1, 0);
     /* A handle without any identity, on an in-memory replica, like `verify-bundle`. */
@@ -239,7 +241,7 @@ START_TEST(bundle_names_the_first_bad_entry)
 {
     fx f;
     fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
-    char path[160];
+    char path[700];
     snprintf(path, sizeof path, "%s/bad.bundle", f.dir);
     write_bundle(&f, path, 3, 0);
     sc_client *v = NULL;
@@ -280,7 +282,7 @@ START_TEST(status_reports_the_replica_hash)
     ck_assert_ptr_nonnull(mine);
     ck_assert_uint_eq(strlen(mine), 64);
 
-    char path[160];
+    char path[700];
     snprintf(path, sizeof path, "%s/export.bundle", f.dir);
     write_bundle(&f, path, -1, 0);
     sc_client *v = NULL;
@@ -380,6 +382,78 @@ START_TEST(receipts_are_checked_again)
 }
 END_TEST
 
+/* A server-signed change to the fixture's user, stored as pulled (and noted, as a sync notes it).
+ */
+static void user_act(fx *f, Scpb__Op__BodyCase kind)
+{
+    Scpb__EntityState *st = NULL;
+    ck_assert_int_eq(st_state_get(f->c, f->user, &st), SC_OK);
+    ck_assert_uint_eq(st->n_heads, 1);
+    uint8_t head[SC_HASH_LEN];
+    memcpy(head, st->heads[0].data, SC_HASH_LEN);
+    rp_state_free(f->c, st);
+    ProtobufCBinaryData dep = {SC_HASH_LEN, head};
+    Scpb__Op op = SCPB__OP__INIT;
+    op.n_deps = 1;
+    op.deps = &dep;
+    sco_user_body b;
+    sco_user_act(&op, &b, kind, 0, NULL);
+    uint64_t index = f->index;
+    fx_store(f, f->server, &op, f->user, SCPB__ENTITY_TYPE__ENTITY_USER, NULL);
+    ck_assert_int_eq(st_begin(f->c), SC_OK);
+    ck_assert_int_eq(st_user_access_put(f->c, f->user, index, kind == SCPB__OP__BODY_USER_DISABLE),
+                     SC_OK);
+    ck_assert_int_eq(st_commit(f->c), SC_OK);
+}
+
+/* An inspection opened by the user's second tablet, stored as pulled at the next index. */
+static void other_tablet_works(fx *f)
+{
+    uint8_t insp[SC_ID_LEN];
+    sc_uuid7_new(&f->t.env, insp);
+    Scpb__InspectionOpen b;
+    Scpb__Op op = SCPB__OP__INIT;
+    sco_open_body(&op, &b, f->target, SCPB__DISCLOSURE__DISCLOSURE_OPEN);
+    fx_store(f, f->other, &op, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, NULL);
+}
+
+/*
+ * A replica holding an op that a disabled user's device signed after the
+ * disable was logged (a server that should have refused it) says so; the
+ * same device's ops before the disable and after an enable are fine, and
+ * the fold of the user carries the disable.
+ */
+START_TEST(disabled_users_op_is_found)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    other_tablet_works(&f);
+    user_act(&f, SCPB__OP__BODY_USER_DISABLE);
+    Scpb__EntityState *st = NULL;
+    ck_assert_int_eq(st_state_get(f.c, f.user, &st), SC_OK);
+    ck_assert(st->user->disabled);
+    rp_state_free(f.c, st);
+    json_t *o = verify(&f, SC_OK);
+    ck_assert(json_is_true(json_object_get(o, "ok")));
+    json_decref(o);
+    user_act(&f, SCPB__OP__BODY_USER_ENABLE);
+    other_tablet_works(&f);
+    o = verify(&f, SC_OK);
+    json_decref(o);
+    /* Disabled again, and an op of its device logged after that. */
+    user_act(&f, SCPB__OP__BODY_USER_DISABLE);
+    uint64_t at = f.index;
+    other_tablet_works(&f);
+    o = verify(&f, SC_ERR_BAD_SIGNATURE);
+    ck_assert(json_is_false(json_object_get(o, "ok")));
+    json_decref(o);
+    char want[64];
+    snprintf(want, sizeof want, "user was disabled before log index %llu", (unsigned long long)at);
+    ck_assert_msg(strstr(sc_client_errmsg(f.c), want), "%s", sc_client_errmsg(f.c));
+    fx_close(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("verify");
@@ -391,6 +465,7 @@ static Suite *suite(void)
         {"bundle_names_the_first_bad_entry", bundle_names_the_first_bad_entry},
         {"receipts_are_checked_again", receipts_are_checked_again},
         {"status_reports_the_replica_hash", status_reports_the_replica_hash},
+        {"disabled_users_op_is_found", disabled_users_op_is_found},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;

@@ -121,15 +121,6 @@ static size_t make_note(char *out, size_t cap, const char *body, const sc_keypai
     return len;
 }
 
-static int all_zero(const void *p, size_t len)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < len; i++)
-        if (b[i])
-            return 0;
-    return 1;
-}
-
 /* Open and check the fail-closed contract: on failure *out is all zero and the code is in err. */
 static sc_status open_note(const char *note, size_t len, const uint8_t *pub, const char *want,
                            sc_checkpoint *out, sc_err *err)
@@ -138,7 +129,7 @@ static sc_status open_note(const char *note, size_t len, const uint8_t *pub, con
     sc_status rc = sc_checkpoint_open(note, len, pub, want, out, err);
     ck_assert_int_eq(err->code, rc);
     if (rc != SC_OK) {
-        ck_assert(all_zero(out, sizeof *out));
+        ck_assert(sct_all_zero(out, sizeof *out));
         ck_assert_msg(err->msg[0] != '\0', "failure without a message");
     }
     return rc;
@@ -664,7 +655,7 @@ START_TEST(test_sign_arguments)
                      SC_ERR_TOO_LARGE);
     ck_assert_int_eq(err.code, SC_ERR_TOO_LARGE);
     ck_assert_uint_eq(len, 0);
-    ck_assert(all_zero(note, need - 1));
+    ck_assert(sct_all_zero(note, need - 1));
 
     /* Origins that cannot be a C2SP key name, or are not printable. */
     const char *bad[] = {"",      "a b",     "a+b",           "tab\there",
@@ -677,7 +668,7 @@ START_TEST(test_sign_arguments)
         ck_assert_msg(sc_checkpoint_sign(NULL, kp, &c, note, sizeof note, &len, &err) ==
                           SC_ERR_INVALID_ARG,
                       "origin '%s' signed", bad[i]);
-        ck_assert(all_zero(note, sizeof note));
+        ck_assert(sct_all_zero(note, sizeof note));
     }
     sc_checkpoint c = sample_cp();
     memset(c.origin, 'o', sizeof c.origin); /* no NUL */

@@ -56,6 +56,9 @@ static Scpb__TargetCreate TARGET;
 static Scpb__UserCreate USER;
 static Scpb__DeviceEnroll ENROLL;
 static Scpb__DeviceRevoke REVOKE;
+static Scpb__UserDisable DISABLE;
+static Scpb__UserEnable ENABLE;
+static Scpb__UserRole ROLE;
 static Scpb__TemplatePublish TEMPLATE;
 static Scpb__AssignmentCreate ASSIGN;
 static Scpb__InspectionOpen INSP;
@@ -235,6 +238,28 @@ static Scpb__Op *build(Scpb__Op__BodyCase kind)
         b.reason = "lost";
         REVOKE = b;
         op.device_revoke = &REVOKE;
+        break;
+    }
+    case SCPB__OP__BODY_USER_DISABLE: {
+        Scpb__UserDisable b = SCPB__USER_DISABLE__INIT;
+        b.reason = "调离岗位";
+        DISABLE = b;
+        op.user_disable = &DISABLE;
+        break;
+    }
+    case SCPB__OP__BODY_USER_ENABLE: {
+        Scpb__UserEnable b = SCPB__USER_ENABLE__INIT;
+        b.reason = "returned";
+        ENABLE = b;
+        op.user_enable = &ENABLE;
+        break;
+    }
+    case SCPB__OP__BODY_USER_ROLE: {
+        Scpb__UserRole b = SCPB__USER_ROLE__INIT;
+        b.has_role = 1;
+        b.role = SCPB__ROLE__ROLE_SUPERVISOR;
+        ROLE = b;
+        op.user_role = &ROLE;
         break;
     }
     case SCPB__OP__BODY_TEMPLATE_PUBLISH: {
@@ -661,6 +686,12 @@ MUT(relation_unknown, INSP.relation = (Scpb__Relation)9)
 MUT(grade_unknown, FINDING.grade = (Scpb__Grade)3)
 MUT(disclosure_missing, ASSIGN.has_disclosure = 0)
 MUT(role_unknown, USER.role = (Scpb__Role)6)
+MUT(disable_reason_long, DISABLE.reason = LONG_TEXT)
+MUT(disable_no_reason, DISABLE.reason = NULL)
+MUT(enable_reason_bad_utf8, ENABLE.reason = "\xff")
+MUT(role_change_missing, ROLE.has_role = 0)
+MUT(role_change_unknown, ROLE.role = (Scpb__Role)6)
+MUT(role_change_none, ROLE.role = SCPB__ROLE__ROLE_UNSPECIFIED)
 MUT(source_unknown, FINDING.source = (Scpb__FindingSource)6)
 /* days and points */
 MUT(deadline_negative, FINDING.deadline_day = -1)
@@ -713,7 +744,9 @@ MUT(amend_dup, RESULT_V[1].item_code = ITEM_CODE[0])
 MUT(edit_status, EDIT.field = SCPB__FIELD__FIELD_STATUS)
 MUT(edit_item, EDIT.field = SCPB__FIELD__FIELD_ITEM)
 MUT(edit_field_missing, EDIT.has_field = 0)
-MUT(edit_field_unknown, EDIT.field = (Scpb__Field)9)
+MUT(edit_field_unknown, EDIT.field = (Scpb__Field)11)
+MUT(edit_role, EDIT.field = SCPB__FIELD__FIELD_ROLE; EDIT.value = "admin")
+MUT(edit_access, EDIT.field = SCPB__FIELD__FIELD_ACCESS; EDIT.value = "active")
 MUT(edit_value_missing, EDIT.value = NULL)
 MUT(edit_deadline_clear, EDIT.value = "")
 MUT(edit_deadline_bad_day, EDIT.value = "2026-02-30")
@@ -857,6 +890,16 @@ static const rule_case rule_cases[] = {
     {"disclosure missing", K(ASSIGNMENT_CREATE), disclosure_missing, MALFORMED,
      "assignment_create.disclosure: missing"},
     {"role 6", K(USER_CREATE), role_unknown, BAD_FIELD, "user_create.role"},
+    {"disable reason too long", K(USER_DISABLE), disable_reason_long, BAD_FIELD,
+     "user_disable.reason"},
+    {"disable without a reason", K(USER_DISABLE), disable_no_reason, 0, NULL},
+    {"enable reason not UTF-8", K(USER_ENABLE), enable_reason_bad_utf8, BAD_FIELD,
+     "user_enable.reason"},
+    {"role change without a role", K(USER_ROLE), role_change_missing, MALFORMED,
+     "user_role.role: missing"},
+    {"role change to role 6", K(USER_ROLE), role_change_unknown, BAD_FIELD, "user_role.role"},
+    {"role change to no role", K(USER_ROLE), role_change_none, BAD_FIELD, "user_role.role"},
+    {"disable without deps", K(USER_DISABLE), no_deps, MALFORMED, "op.deps"},
     {"source 6", K(FINDING_CREATE), source_unknown, BAD_FIELD, "finding_create.source"},
 
     {"deadline -1", K(FINDING_CREATE), deadline_negative, BAD_FIELD,
@@ -940,7 +983,11 @@ static const rule_case rule_cases[] = {
     {"edit item", K(FIELD_EDIT), edit_item, BAD_FIELD, "field_edit.field: item is not"},
     {"edit without field", K(FIELD_EDIT), edit_field_missing, MALFORMED,
      "field_edit.field: missing"},
-    {"edit field 9", K(FIELD_EDIT), edit_field_unknown, BAD_FIELD, "field_edit.field: unknown"},
+    {"edit field 11", K(FIELD_EDIT), edit_field_unknown, BAD_FIELD, "field_edit.field: unknown"},
+    {"edit a user's role", K(FIELD_EDIT), edit_role, BAD_FIELD,
+     "field_edit.field: role is not editable"},
+    {"edit a user's access", K(FIELD_EDIT), edit_access, BAD_FIELD,
+     "field_edit.field: access is not editable"},
     {"edit without value", K(FIELD_EDIT), edit_value_missing, MALFORMED,
      "field_edit.value: missing"},
     {"edit clears deadline", K(FIELD_EDIT), edit_deadline_clear, 0, NULL},
@@ -1593,6 +1640,9 @@ START_TEST(kind_tables)
         {K(USER_CREATE), SCPB__ENTITY_TYPE__ENTITY_USER, true},
         {K(DEVICE_ENROLL), SCPB__ENTITY_TYPE__ENTITY_DEVICE, true},
         {K(DEVICE_REVOKE), SCPB__ENTITY_TYPE__ENTITY_DEVICE, false},
+        {K(USER_DISABLE), SCPB__ENTITY_TYPE__ENTITY_USER, false},
+        {K(USER_ENABLE), SCPB__ENTITY_TYPE__ENTITY_USER, false},
+        {K(USER_ROLE), SCPB__ENTITY_TYPE__ENTITY_USER, false},
         {K(TEMPLATE_PUBLISH), SCPB__ENTITY_TYPE__ENTITY_TEMPLATE, true},
         {K(ASSIGNMENT_CREATE), SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT, true},
         {K(INSPECTION_OPEN), SCPB__ENTITY_TYPE__ENTITY_INSPECTION, true},

@@ -2,11 +2,14 @@
  * test_merge.c: the deterministic merge (core/merge.c).
  *
  * Known behaviours first (the finding lifecycle, safety first, field
- * conflicts and their resolution, inspections and late results, voids,
- * structural refusals), then the properties that make replicas converge:
- * for thousands of random seeds, devices record random ops offline on their
- * own replicas, exchange them in random pairs and orders, and every replica
- * and every arrival order ends with the same state hash.  Finally every
+ * conflicts and their resolution, a user's access and role and concurrent
+ * admin acts on it, inspections and late results, voids, structural
+ * refusals), then the properties that make replicas converge: for
+ * thousands of random seeds, devices record random ops offline on their
+ * own replicas (admins acting on a user among them), exchange them in
+ * random pairs and orders, and every replica and every arrival order ends
+ * with the same state hash; the user's state is also checked against the
+ * merge rules computed from the ops alone (user_oracle).  Finally every
  * allocation of a fold is made to fail in turn.
  */
 #include <check.h>
@@ -217,17 +220,9 @@ static bool void_op(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], Scpb_
 
 static bool insp_open(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN])
 {
-    Scpb__InspectionOpen b = SCPB__INSPECTION_OPEN__INIT;
-    b.has_target = true;
-    b.target.len = SC_ID_LEN;
-    b.target.data = TARGET;
-    b.has_kind = true;
-    b.kind = SCPB__INSPECTION_KIND__KIND_SPOT;
-    b.has_disclosure = true;
-    b.disclosure = SCPB__DISCLOSURE__DISCLOSURE_UNANNOUNCED;
+    Scpb__InspectionOpen b;
     Scpb__Op op = SCPB__OP__INIT;
-    op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
-    op.inspection_open = &b;
+    sco_open_body(&op, &b, TARGET, SCPB__DISCLOSURE__DISCLOSURE_UNANNOUNCED);
     return sco_try(ENV, d, s, &op, e, INSPECTION, NULL);
 }
 
@@ -274,6 +269,43 @@ static bool amend(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], const c
     op.body_case = SCPB__OP__BODY_INSPECTION_AMEND;
     op.inspection_amend = &b;
     return sco_try(ENV, d, s, &op, e, INSPECTION, why);
+}
+
+#define USER SCPB__ENTITY_TYPE__ENTITY_USER
+
+static bool user_create(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], Scpb__Role role)
+{
+    uint8_t org[SC_ID_LEN] = {7};
+    Scpb__UserCreate b = SCPB__USER_CREATE__INIT;
+    b.login = "wang.ming";
+    b.name = "王明";
+    b.has_role = true;
+    b.role = role;
+    b.has_org = true;
+    b.org.len = SC_ID_LEN;
+    b.org.data = org;
+    Scpb__Op op = SCPB__OP__INIT;
+    op.body_case = SCPB__OP__BODY_USER_CREATE;
+    op.user_create = &b;
+    return sco_try(ENV, d, s, &op, e, USER, NULL);
+}
+
+/* An admin's change to the user: disabled or enabled again. */
+static bool user_access(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], bool disable)
+{
+    Scpb__Op op = SCPB__OP__INIT;
+    sco_user_body b;
+    sco_user_act(&op, &b, disable ? SCPB__OP__BODY_USER_DISABLE : SCPB__OP__BODY_USER_ENABLE, 0,
+                 disable ? "调离" : "返岗");
+    return sco_try(ENV, d, s, &op, e, USER, NULL);
+}
+
+static bool user_role(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], Scpb__Role role)
+{
+    Scpb__Op op = SCPB__OP__INIT;
+    sco_user_body b;
+    sco_user_act(&op, &b, SCPB__OP__BODY_USER_ROLE, role, NULL);
+    return sco_try(ENV, d, s, &op, e, USER, NULL);
 }
 
 /* ---- state helpers ---- */
@@ -862,6 +894,108 @@ START_TEST(evidence_pending_follows_the_blob_store)
 }
 END_TEST
 
+/* ---- users: access and role ---- */
+
+START_TEST(user_access_and_role)
+{
+    sco_device adm;
+    sco_device_init(&adm, 9, 1000000);
+    uint8_t u[SC_ID_LEN];
+    sc_uuid7_new(ENV, u);
+    sco_set s = {0};
+    ck_assert(user_create(&adm, &s, u, SCPB__ROLE__ROLE_INSPECTOR));
+    view v;
+    Scpb__EntityState *st = state_of(&v, &s);
+    /* A user no op changed: the state it always had (no access field, no conflict). */
+    ck_assert_int_eq(st->user->role, SCPB__ROLE__ROLE_INSPECTOR);
+    ck_assert(!st->user->has_disabled);
+    ck_assert_ptr_null(st->user->disabled_reason);
+    ck_assert_uint_eq(st->n_conflicts, 0);
+    view_dispose(&v);
+
+    ck_assert(user_access(&adm, &s, u, true));
+    st = state_of(&v, &s);
+    ck_assert(st->user->has_disabled && st->user->disabled);
+    ck_assert_str_eq(st->user->disabled_reason, "调离");
+    view_dispose(&v);
+    /* The role changes while disabled; access stays as it is. */
+    ck_assert(user_role(&adm, &s, u, SCPB__ROLE__ROLE_SUPERVISOR));
+    st = state_of(&v, &s);
+    ck_assert_int_eq(st->user->role, SCPB__ROLE__ROLE_SUPERVISOR);
+    ck_assert(st->user->disabled);
+    view_dispose(&v);
+    ck_assert(user_access(&adm, &s, u, false));
+    st = state_of(&v, &s);
+    ck_assert(!st->user->has_disabled);
+    ck_assert_ptr_null(st->user->disabled_reason);
+    ck_assert_int_eq(st->user->role, SCPB__ROLE__ROLE_SUPERVISOR);
+    ck_assert_uint_eq(st->n_invalid_ops, 0);
+    view_dispose(&v);
+    sco_set_dispose(ENV, &s);
+    sco_device_dispose(&adm);
+}
+END_TEST
+
+/*
+ * Concurrent admin acts on one user (two admins offline): disabled wins
+ * over a concurrent enable whichever comes later in fold order, and raises
+ * an access conflict until an act that has seen both settles it; a disable
+ * and a concurrent role change both take effect; concurrent role changes
+ * go to the last writer and raise a role conflict.
+ */
+START_TEST(concurrent_user_acts)
+{
+    for (int later = 0; later < 2; later++) {
+        sco_device a1, a2;
+        sco_device_init(&a1, 11, 1000000);
+        sco_device_init(&a2, 12, 1000000);
+        uint8_t u[SC_ID_LEN];
+        sc_uuid7_new(ENV, u);
+        sco_set base = {0}, x = {0}, y = {0};
+        ck_assert(user_create(&a1, &base, u, SCPB__ROLE__ROLE_INSPECTOR));
+        ck_assert(user_access(&a1, &base, u, true));
+        sco_set_merge(ENV, &x, &base, &a1);
+        sco_set_merge(ENV, &y, &base, &a2);
+        /* x: still disabled, and a new role; y: enabled again.  `later` decides fold order. */
+        (later ? &a1 : &a2)->now_ms += 60000;
+        ck_assert(user_access(&a1, &x, u, true));
+        ck_assert(user_role(&a1, &x, u, SCPB__ROLE__ROLE_AUDITOR));
+        ck_assert(user_access(&a2, &y, u, false));
+        ck_assert(user_role(&a2, &y, u, SCPB__ROLE__ROLE_SUPERVISOR));
+        sco_set_merge(ENV, &x, &y, &a1);
+        view v;
+        Scpb__EntityState *st = state_of(&v, &x);
+        ck_assert_msg(st->user->disabled, "later=%d: a concurrent enable beat a disable", later);
+        const Scpb__Conflict *c = conflict(st, SCPB__FIELD__FIELD_ACCESS);
+        ck_assert_ptr_nonnull(c);
+        ck_assert_uint_eq(c->n_values, 2);
+        ck_assert_str_eq(c->values[0], "disabled");
+        ck_assert_str_eq(c->values[1], "active");
+        /* Roles: the last writer in fold order, and a conflict naming both. */
+        Scpb__Role want = later ? SCPB__ROLE__ROLE_AUDITOR : SCPB__ROLE__ROLE_SUPERVISOR;
+        ck_assert_int_eq(st->user->role, want);
+        c = conflict(st, SCPB__FIELD__FIELD_ROLE);
+        ck_assert_ptr_nonnull(c);
+        ck_assert_str_eq(c->values[0], sc_name_of(&sc_names_role, want));
+        view_dispose(&v);
+        /* An enable that has seen both settles access; a role change that has seen both, the role.
+         */
+        ck_assert(user_access(&a2, &x, u, false));
+        ck_assert(user_role(&a2, &x, u, SCPB__ROLE__ROLE_INSPECTOR));
+        st = state_of(&v, &x);
+        ck_assert(!st->user->disabled);
+        ck_assert_int_eq(st->user->role, SCPB__ROLE__ROLE_INSPECTOR);
+        ck_assert_uint_eq(st->n_conflicts, 0);
+        view_dispose(&v);
+        sco_set_dispose(ENV, &base);
+        sco_set_dispose(ENV, &x);
+        sco_set_dispose(ENV, &y);
+        sco_device_dispose(&a1);
+        sco_device_dispose(&a2);
+    }
+}
+END_TEST
+
 /* ---- convergence properties ---- */
 
 #define REPLICAS 3
@@ -872,6 +1006,7 @@ typedef struct sim {
     sco_set rep[REPLICAS];
     uint8_t finding[SC_ID_LEN];
     uint8_t inspection[SC_ID_LEN];
+    uint8_t user[SC_ID_LEN]; /* admins on every replica disable, enable and change its role */
 } sim;
 
 static uint64_t next(sim *m)
@@ -896,8 +1031,35 @@ static void only(const sco_set *s, const uint8_t e[SC_ID_LEN], sco_set *out)
             sco_set_add(ENV, out, s->v[i]);
 }
 
+/* An admin on replica r acts on the user: disable, enable, or a new role. */
+static void random_user_act(sim *m, unsigned r)
+{
+    static const Scpb__Role roles[] = {SCPB__ROLE__ROLE_INSPECTOR, SCPB__ROLE__ROLE_SUPERVISOR,
+                                       SCPB__ROLE__ROLE_AUDITOR};
+    sco_set us = {0};
+    only(&m->rep[r], m->user, &us);
+    m->dev[r].now_ms += 1 + pick(m, 3000);
+    switch (pick(m, 3)) {
+    case 0:
+        ck_assert(user_access(&m->dev[r], &us, m->user, true));
+        break;
+    case 1:
+        ck_assert(user_access(&m->dev[r], &us, m->user, false));
+        break;
+    default:
+        ck_assert(user_role(&m->dev[r], &us, m->user, roles[pick(m, 3)]));
+        break;
+    }
+    sco_set_merge(ENV, &m->rep[r], &us, NULL);
+    sco_set_dispose(ENV, &us);
+}
+
 static void random_action(sim *m, unsigned r)
 {
+    if (pick(m, 4) == 0) {
+        random_user_act(m, r);
+        return;
+    }
     sco_device *d = &m->dev[r];
     sco_set fs = {0}, is = {0};
     only(&m->rep[r], m->finding, &fs);
@@ -982,6 +1144,137 @@ static void shuffled_hash(sim *m, const sco_set *all, const uint8_t e[SC_ID_LEN]
 }
 
 /*
+ * The user's state as the merge rules say it must be, computed from the
+ * ops and their deps alone, not with the fold's registers: access is
+ * disabled exactly when some disable has no enable in its causal future
+ * (disabled wins over a concurrent enable); the role is that of the last
+ * role write in fold order among those no other role write has seen (access
+ * acts, concurrent or not, never change it); and each field is in conflict
+ * exactly when its writes that no other write of it has seen disagree.
+ */
+typedef struct user_truth {
+    bool disabled, access_conflict, role_conflict;
+    Scpb__Role role;
+} user_truth;
+
+/* past[i * n + j]: op j is in op i's causal past (or is i). */
+static bool *causal_past(const sco_set *s)
+{
+    size_t n = s->n;
+    bool *past = calloc(n * n + 1, 1);
+    ck_assert_ptr_nonnull(past);
+    for (size_t i = 0; i < n; i++)
+        past[i * n + i] = true;
+    /* Relax until nothing changes: sets are small. */
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t i = 0; i < n; i++)
+            for (size_t d = 0; d < s->v[i]->op->n_deps; d++)
+                for (size_t j = 0; j < n; j++) {
+                    if (memcmp(s->v[j]->id, s->v[i]->op->deps[d].data, SC_HASH_LEN) != 0)
+                        continue;
+                    for (size_t k = 0; k < n; k++)
+                        if (past[j * n + k] && !past[i * n + k])
+                            changed = past[i * n + k] = true;
+                }
+    }
+    return past;
+}
+
+/* Fold order: (HLC, author key, op id). */
+static bool fold_before(const sc_op *a, const sc_op *b)
+{
+    if (a->op->hlc != b->op->hlc)
+        return a->op->hlc < b->op->hlc;
+    int c = memcmp(a->op->author.data, b->op->author.data, SC_KEY_LEN);
+    return c != 0 ? c < 0 : memcmp(a->id, b->id, SC_HASH_LEN) < 0;
+}
+
+/* The value op i writes to the role (field 0) or access (field 1), or -1 when none. */
+static int user_write(const sc_op *o, int field)
+{
+    switch (o->op->body_case) {
+    case SCPB__OP__BODY_USER_CREATE:
+        return field ? 0 : (int)o->op->user_create->role;
+    case SCPB__OP__BODY_USER_ROLE:
+        return field ? -1 : (int)o->op->user_role->role;
+    case SCPB__OP__BODY_USER_DISABLE:
+        return field ? 1 : -1;
+    case SCPB__OP__BODY_USER_ENABLE:
+        return field ? 0 : -1;
+    default:
+        return -1;
+    }
+}
+
+static user_truth user_oracle(const sco_set *s)
+{
+    size_t n = s->n;
+    bool *past = causal_past(s);
+    user_truth t = {false, false, false, SCPB__ROLE__ROLE_UNSPECIFIED};
+    for (int field = 0; field < 2; field++) {
+        size_t win = n;
+        int first = -1;
+        bool differ = false;
+        for (size_t i = 0; i < n; i++) {
+            int v = user_write(s->v[i], field);
+            if (v < 0)
+                continue;
+            bool seen = false; /* another write of the field has i in its past */
+            for (size_t j = 0; j < n && !seen; j++)
+                seen = j != i && user_write(s->v[j], field) >= 0 && past[j * n + i];
+            if (seen)
+                continue;
+            differ = differ || (first >= 0 && v != first);
+            if (first < 0)
+                first = v;
+            if (win == n || fold_before(s->v[win], s->v[i]))
+                win = i;
+        }
+        if (field == 0) {
+            t.role = (Scpb__Role)user_write(s->v[win], 0);
+            t.role_conflict = differ;
+        } else {
+            t.access_conflict = differ;
+        }
+    }
+    /* Disabled: a disable with no enable after it. */
+    for (size_t i = 0; i < n && !t.disabled; i++) {
+        if (s->v[i]->op->body_case != SCPB__OP__BODY_USER_DISABLE)
+            continue;
+        bool enabled_after = false;
+        for (size_t j = 0; j < n && !enabled_after; j++)
+            enabled_after =
+                j != i && s->v[j]->op->body_case == SCPB__OP__BODY_USER_ENABLE && past[j * n + i];
+        t.disabled = !enabled_after;
+    }
+    free(past);
+    return t;
+}
+
+/* The fold's user state agrees with the oracle; returns the oracle's word. */
+static user_truth check_user(unsigned seed, const sco_set *rep, const uint8_t u[SC_ID_LEN])
+{
+    sco_set us = {0};
+    only(rep, u, &us);
+    user_truth t = user_oracle(&us);
+    view v;
+    Scpb__EntityState *st = state_of(&v, &us);
+    ck_assert_msg(st->user->disabled == t.disabled, "seed %u: disabled %d, the rules say %d", seed,
+                  st->user->disabled, t.disabled);
+    ck_assert_msg(st->user->role == t.role, "seed %u: role %d, the rules say %d", seed,
+                  st->user->role, t.role);
+    ck_assert_msg((conflict(st, SCPB__FIELD__FIELD_ACCESS) != NULL) == t.access_conflict,
+                  "seed %u: access conflict", seed);
+    ck_assert_msg((conflict(st, SCPB__FIELD__FIELD_ROLE) != NULL) == t.role_conflict,
+                  "seed %u: role conflict", seed);
+    ck_assert_uint_eq(st->n_invalid_ops, 0);
+    view_dispose(&v);
+    sco_set_dispose(ENV, &us);
+    return t;
+}
+
+/*
  * With SC_WRITE_FUZZ_SEEDS=DIR, the first seeds' replicas become the seed
  * corpus of tests/fuzz/fuzz_merge.c (mode byte, then 2-byte lengths and ops).
  */
@@ -1017,6 +1310,7 @@ static unsigned seeds(void)
 START_TEST(random_replicas_converge)
 {
     unsigned nseeds = seeds();
+    unsigned disabled = 0, access_conflicts = 0, role_conflicts = 0;
     for (unsigned seed = 1; seed <= nseeds; seed++) {
         sim m;
         memset(&m, 0, sizeof m);
@@ -1030,16 +1324,20 @@ START_TEST(random_replicas_converge)
         sco_fold_users = &PEOPLE_USERS;
         sc_uuid7_new(ENV, m.finding);
         sc_uuid7_new(ENV, m.inspection);
-        sco_set fseed = {0}, iseed = {0};
+        sc_uuid7_new(ENV, m.user);
+        sco_set fseed = {0}, iseed = {0}, useed = {0};
         ck_assert(finding_create(&m.dev[0], &fseed, m.finding, SCPB__GRADE__GRADE_GENERAL,
                                  pick(&m, 3) == 0));
         ck_assert(insp_open(&m.dev[0], &iseed, m.inspection));
+        ck_assert(user_create(&m.dev[0], &useed, m.user, SCPB__ROLE__ROLE_INSPECTOR));
         for (unsigned r = 0; r < REPLICAS; r++) {
             sco_set_merge(ENV, &m.rep[r], &fseed, &m.dev[r]);
             sco_set_merge(ENV, &m.rep[r], &iseed, &m.dev[r]);
+            sco_set_merge(ENV, &m.rep[r], &useed, &m.dev[r]);
         }
         sco_set_dispose(ENV, &fseed);
         sco_set_dispose(ENV, &iseed);
+        sco_set_dispose(ENV, &useed);
 
         unsigned steps = 6 + pick(&m, 14);
         for (unsigned k = 0; k < steps; k++) {
@@ -1060,8 +1358,8 @@ START_TEST(random_replicas_converge)
             for (unsigned b = 0; b < REPLICAS; b++)
                 sco_set_merge(ENV, &m.rep[a], &m.rep[b], &m.dev[a]);
 
-        const uint8_t *ents[2] = {m.finding, m.inspection};
-        for (unsigned e = 0; e < 2; e++) {
+        const uint8_t *ents[3] = {m.finding, m.inspection, m.user};
+        for (unsigned e = 0; e < 3; e++) {
             uint8_t ref[SC_HASH_LEN], h[SC_HASH_LEN];
             shuffled_hash(&m, &m.rep[0], ents[e], ref);
             for (unsigned r = 0; r < REPLICAS; r++)
@@ -1075,6 +1373,10 @@ START_TEST(random_replicas_converge)
             shuffled_hash(&m, &m.rep[0], ents[e], h);
             ck_assert_mem_eq(ref, h, SC_HASH_LEN);
         }
+        user_truth t = check_user(seed, &m.rep[0], m.user);
+        disabled += t.disabled;
+        access_conflicts += t.access_conflict;
+        role_conflicts += t.role_conflict;
         write_fuzz_seed(seed, &m.rep[0], m.finding, m.inspection);
         /* On every replica every op is valid: each was valid where it was made. */
         sco_set fs = {0};
@@ -1089,6 +1391,11 @@ START_TEST(random_replicas_converge)
             sco_device_dispose(&m.dev[r]);
         }
     }
+    /* The runs met what the user rules are about. */
+    printf("users over %u seeds: %u disabled, %u access conflicts, %u role conflicts\n", nseeds,
+           disabled, access_conflicts, role_conflicts);
+    if (nseeds >= 100)
+        ck_assert(disabled > 0 && access_conflicts > 0 && role_conflicts > 0);
 }
 END_TEST
 
@@ -1159,6 +1466,8 @@ static Suite *merge_suite(void)
         {"look_back", look_back_reopens_and_counts},
         {"safety_first", safety_first_beats_a_concurrent_closure},
         {"field_conflicts", concurrent_field_edits_conflict_until_resolved},
+        {"user_access_role", user_access_and_role},
+        {"user_concurrent_acts", concurrent_user_acts},
         {"inspection", inspection_draft_submit_amend},
         {"late_results", late_item_results_are_not_covered_by_the_submission},
         {"voids", voids_remove_facts_and_freeze_the_entity},

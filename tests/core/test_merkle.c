@@ -1058,15 +1058,6 @@ START_TEST(test_bounds)
 }
 END_TEST
 
-static int all_zero(const void *p, size_t len)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < len; i++)
-        if (b[i])
-            return 0;
-    return 1;
-}
-
 /* A failing store: its error comes back and every output is zeroed. */
 START_TEST(test_node_errors)
 {
@@ -1089,28 +1080,28 @@ START_TEST(test_node_errors)
         sc_status rc = sc_merkle_root(store_node, &s, 99, root);
         ck_assert_int_eq(rc, k <= 4 ? SC_ERR_STORAGE : SC_OK);
         if (rc != SC_OK)
-            ck_assert(all_zero(root, H));
+            ck_assert(sct_all_zero(root, H));
 
         s.calls = 0;
         memset(&f, 0x77, sizeof f);
         rc = sc_merkle_frontier_load(&f, 99, store_node, &s);
         ck_assert_int_eq(rc, k <= 4 ? SC_ERR_STORAGE : SC_OK);
         if (rc != SC_OK)
-            ck_assert(all_zero(&f, sizeof f));
+            ck_assert(sct_all_zero(&f, sizeof f));
 
         s.calls = 0;
         memset(proof, 0x77, sizeof proof);
         rc = sc_merkle_inclusion_proof(store_node, &s, 37, 99, proof, SC_PROOF_HASHES_MAX, &n);
         ck_assert_int_eq(rc, SC_ERR_STORAGE);
         ck_assert_uint_eq(n, 0);
-        ck_assert(all_zero(proof, 7 * H));
+        ck_assert(sct_all_zero(proof, 7 * H));
 
         s.calls = 0;
         memset(proof, 0x77, sizeof proof);
         rc = sc_merkle_consistency_proof(store_node, &s, 37, 99, proof, SC_PROOF_HASHES_MAX, &n);
         ck_assert_int_eq(rc, SC_ERR_STORAGE);
         ck_assert_uint_eq(n, 0);
-        ck_assert(all_zero(proof, 8 * H));
+        ck_assert(sct_all_zero(proof, 8 * H));
     }
     s.fail_at = 0;
     store_free(&s);
@@ -1308,7 +1299,7 @@ START_TEST(test_multi_bounds)
             sc_merkle_multi_proof(store_node, &s, ok, 3, 64, proof, SC_PROOF_HASHES_MAX, &n),
             SC_ERR_STORAGE);
         ck_assert_uint_eq(n, 0);
-        ck_assert(all_zero(proof, len * H));
+        ck_assert(sct_all_zero(proof, len * H));
     }
     s.fail_at = 0;
     ck_assert_uint_eq(s.violations, 0);

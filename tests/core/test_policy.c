@@ -19,6 +19,9 @@ static const char *const allowed[] = {
     "admin user_create user",
     "admin device_enroll device",
     "admin device_revoke device",
+    "admin user_disable user",
+    "admin user_enable user",
+    "admin user_role user",
     "admin template_publish template",
     "admin assignment_create assignment",
     "admin note assignment",
@@ -153,6 +156,8 @@ START_TEST(supervisor)
     /* Administration stays with admins. */
     ck_assert(!sc_policy_allows(R(SUPERVISOR), K(USER_CREATE), E(USER)));
     ck_assert(!sc_policy_allows(R(SUPERVISOR), K(DEVICE_REVOKE), E(DEVICE)));
+    ck_assert(!sc_policy_allows(R(SUPERVISOR), K(USER_DISABLE), E(USER)));
+    ck_assert(!sc_policy_allows(R(SUPERVISOR), K(USER_ROLE), E(USER)));
     ck_assert(!sc_policy_allows(R(SUPERVISOR), K(TEMPLATE_PUBLISH), E(TEMPLATE)));
     ck_assert(!sc_policy_allows(R(SUPERVISOR), K(NOTE), E(ASSIGNMENT)));
 }
@@ -190,6 +195,11 @@ END_TEST
 START_TEST(admin)
 {
     ck_assert(sc_policy_allows(R(ADMIN), K(DEVICE_REVOKE), E(DEVICE)));
+    /* Disabling, enabling and changing the role of a user: admins only, on users only. */
+    ck_assert(sc_policy_allows(R(ADMIN), K(USER_DISABLE), E(USER)));
+    ck_assert(sc_policy_allows(R(ADMIN), K(USER_ENABLE), E(USER)));
+    ck_assert(sc_policy_allows(R(ADMIN), K(USER_ROLE), E(USER)));
+    ck_assert(!sc_policy_allows(R(ADMIN), K(USER_DISABLE), E(DEVICE)));
     ck_assert(sc_policy_allows(R(ADMIN), K(ASSIGNMENT_CREATE), E(ASSIGNMENT)));
     /* Admins run the register; they do not inspect. */
     ck_assert(!sc_policy_allows(R(ADMIN), K(INSPECTION_OPEN), E(INSPECTION)));

@@ -60,6 +60,14 @@ make_register() {
   "$SC_SOURCE_DIR/scripts/make-register.sh" "$SYNCD" "$DATA"
 }
 
+# log_size: the register's log size, as `syncd audit` counts it; the audit must hold.
+log_size() {
+  local out
+  out=$("$SYNCD" audit --data "$DATA") || { echo "$out" >&2; fail "syncd audit failed"; }
+  grep -q "OK: everything holds" <<<"$out" || fail "audit: $out"
+  sed -n 's/^ *log entries checked: *\([0-9]*\).*/\1/p' <<<"$out"
+}
+
 # enroll NAME LOGIN [PASSVAR]: a replica $TMP/NAME.db enrolled as LOGIN.
 enroll() {
   local name=$1 login=$2 passvar=${3:-}

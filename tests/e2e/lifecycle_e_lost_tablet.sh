@@ -25,7 +25,7 @@ sc lost note "$LANE" --text "现场照片待补" >/dev/null
 
 # The inspector reports the tablet lost; the admin revokes it.
 admin device revoke "$LOST_DEV" --reason "平板遗失 (lost on a site visit)" >/dev/null
-dev=$(admin device list | jq -c ".[] | select(.device == \"$LOST_DEV\")")
+dev=$(admin device list --json | jq -c ".[] | select(.device == \"$LOST_DEV\")")
 expect_jq "$dev" '[.login, .revoked, .revoke_reason] | join(" ")' "inspector true 平板遗失 (lost on a site visit)" \
           "device list"
 expect_exit 1 sc lost sync

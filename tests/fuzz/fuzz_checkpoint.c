@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/checkpoint.h"
+#include "sctest.h"
 
 /* The seed of the corpus's signing key: bytes 0..31. */
 static const uint8_t fuzz_seed[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
@@ -19,15 +20,6 @@ static const uint8_t fuzz_seed[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10
 #define FUZZ_ORIGIN "fuzz.spotcheck.example/log"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int all_zero(const void *p, size_t len)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < len; i++)
-        if (b[i])
-            return 0;
-    return 1;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -46,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (err.code != rc)
             abort();
         if (rc != SC_OK) {
-            if (!all_zero(&cp, sizeof cp) ||
+            if (!sct_all_zero(&cp, sizeof cp) ||
                 (rc != SC_ERR_MALFORMED && rc != SC_ERR_TOO_LARGE && rc != SC_ERR_CHECKPOINT))
                 abort();
             continue;

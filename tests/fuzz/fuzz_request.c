@@ -7,10 +7,12 @@
  * line (sd_json_escape).
  *
  * The input is split at newlines into: device, time, nonce, signature,
- * Content-Range, query, free text, body hash (X-Spotcheck-Body-Sha256).  Beyond not crashing, each result must
- * keep its contract (a range fits its total, a blob name is 64 lowercase
- * hex digits, escaped text is valid UTF-8 with no raw control bytes or
- * quotes, a random signature never verifies).
+ * Content-Range, query, free text (also sent as the User-Agent), body hash
+ * (X-Spotcheck-Body-Sha256).  Beyond not crashing, each result must keep
+ * its contract (a range fits its total, a blob name is 64 lowercase hex
+ * digits, escaped text is valid UTF-8 with no raw control bytes or quotes,
+ * the User-Agent kept is printable ASCII within SC_AGENT_MAX, a random
+ * signature never verifies).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -69,10 +71,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = nl ? nl + 1 : NULL;
     }
 
-    sd_auth_headers h = {field[0], field[1], field[2], field[3], field[7]};
+    sd_auth_headers h = {field[0], field[1], field[2], field[3], field[7], field[6]};
     sd_auth_req ar;
     sc_err err;
     if (sd_auth_parse(auth, &h, NOW, &ar, &err) == SC_OK) {
+        /* The User-Agent kept is printable ASCII within its limit, whatever was sent. */
+        size_t al = strnlen(ar.agent, sizeof ar.agent);
+        if (al > SC_AGENT_MAX)
+            abort();
+        for (size_t i = 0; i < al; i++)
+            if (ar.agent[i] < 0x20 || ar.agent[i] >= 0x7f)
+                abort();
         uint8_t bh[SC_HASH_LEN];
         sc_sha256(data, size, bh);
         const char *target = field[5] ? field[5] : "/";

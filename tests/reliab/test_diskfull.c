@@ -181,9 +181,7 @@ START_TEST(full_disk_is_503_and_recovers)
     sc_keypair *k = sct_key(1);
     sct_client c;
     sct_client_init(&c, srv.url, k);
-    char code[64];
-    sct_fixture_code(data, "inspector1", code, sizeof code);
-    ck_assert_int_eq(sct_enroll(&c, code, k, NULL, NULL), 200);
+    sct_fixture_enroll(data, &c, k, "inspector1", NULL, NULL);
 
     /* An inspection, and the first chunk of a photo, while there is room. */
     uint64_t clock = 0;

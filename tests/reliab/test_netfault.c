@@ -121,9 +121,7 @@ START_TEST(cut_chunk_frees_its_blob)
     sc_keypair *k = sct_key(1);
     sct_client c;
     sct_client_init(&c, L.srv.url, k);
-    char code[64];
-    sct_fixture_code(L.data, "inspector1", code, sizeof code);
-    ck_assert_int_eq(sct_enroll(&c, code, k, NULL, NULL), 200);
+    sct_fixture_enroll(L.data, &c, k, "inspector1", NULL, NULL);
     enum { TOTAL = 64 * 1024 };
     uint8_t *d = malloc(TOTAL);
     for (size_t i = 0; i < TOTAL; i++)

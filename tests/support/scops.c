@@ -164,3 +164,38 @@ bool sco_try(const sc_env *env, sco_device *dev, sco_set *s, Scpb__Op *op,
     sc_op_free(env, o);
     return w == NULL;
 }
+
+void sco_user_act(Scpb__Op *op, sco_user_body *b, Scpb__Op__BodyCase kind, Scpb__Role role,
+                  const char *reason)
+{
+    scpb__user_disable__init(&b->disable);
+    scpb__user_enable__init(&b->enable);
+    scpb__user_role__init(&b->role);
+    op->body_case = kind;
+    if (kind == SCPB__OP__BODY_USER_DISABLE) {
+        b->disable.reason = (char *)(uintptr_t)reason;
+        op->user_disable = &b->disable;
+    } else if (kind == SCPB__OP__BODY_USER_ENABLE) {
+        b->enable.reason = (char *)(uintptr_t)reason;
+        op->user_enable = &b->enable;
+    } else {
+        b->role.has_role = true;
+        b->role.role = role;
+        op->user_role = &b->role;
+    }
+}
+
+void sco_open_body(Scpb__Op *op, Scpb__InspectionOpen *b, const uint8_t target[SC_ID_LEN],
+                   Scpb__Disclosure disclosure)
+{
+    scpb__inspection_open__init(b);
+    b->has_target = true;
+    b->target.len = SC_ID_LEN;
+    b->target.data = (uint8_t *)(uintptr_t)target;
+    b->has_kind = true;
+    b->kind = SCPB__INSPECTION_KIND__KIND_SPOT;
+    b->has_disclosure = true;
+    b->disclosure = disclosure;
+    op->body_case = SCPB__OP__BODY_INSPECTION_OPEN;
+    op->inspection_open = b;
+}

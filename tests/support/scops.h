@@ -70,4 +70,23 @@ sc_op *sco_make_deps(const sc_env *env, sco_device *dev, Scpb__Op *op,
 bool sco_try(const sc_env *env, sco_device *dev, sco_set *s, Scpb__Op *op,
              const uint8_t entity[SC_ID_LEN], Scpb__EntityType type, const char **why);
 
+/* The bodies of a change to a user (user_disable, user_enable, user_role), kept by the caller. */
+typedef struct sco_user_body {
+    Scpb__UserDisable disable;
+    Scpb__UserEnable enable;
+    Scpb__UserRole role;
+} sco_user_body;
+
+/*
+ * Set op's body to a change of kind on a user: role for USER_ROLE, the
+ * reason (may be NULL) for USER_DISABLE and USER_ENABLE.  b holds the body
+ * and must outlive op's use.
+ */
+void sco_user_act(Scpb__Op *op, sco_user_body *b, Scpb__Op__BodyCase kind, Scpb__Role role,
+                  const char *reason);
+
+/* Set op's body to a spot check's opening (inspection_open) of target; b must outlive op's use. */
+void sco_open_body(Scpb__Op *op, Scpb__InspectionOpen *b, const uint8_t target[SC_ID_LEN],
+                   Scpb__Disclosure disclosure);
+
 #endif

@@ -3,11 +3,16 @@
  */
 #include "sctest.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sctest_server.h"
 
 #define SCT_EPOCH_MS INT64_C(1795392000000) /* 2026-11-23T00:00:00Z */
 
@@ -132,6 +137,15 @@ uint8_t *sct_read_vector(const char *name, size_t *len)
     return buf;
 }
 
+bool sct_all_zero(const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < len; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
 uint8_t *sct_unhex(const char *hex, size_t *len)
 {
     size_t cap = strlen(hex) / 2 + 1, n = 0;
@@ -162,16 +176,42 @@ uint8_t *sct_unhex(const char *hex, size_t *len)
     return out;
 }
 
+/* sct_run's process, inherited by the children its tests run in; 0 outside a run. */
+static pid_t run_pid;
+
+/* The run directory's path: $TMPDIR (or /tmp)/sctest-run-PID. */
+static void run_dir_path(char *out, size_t cap)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(out, cap, "%s/sctest-run-%ld", tmp && tmp[0] ? tmp : "/tmp", (long)run_pid);
+}
+
+const char *sct_run_dir(void)
+{
+    static char dir[512];
+    if (run_pid == 0)
+        return NULL;
+    run_dir_path(dir, sizeof dir);
+    ck_assert_msg(mkdir(dir, 0700) == 0 || errno == EEXIST, "mkdir %s: %s", dir, strerror(errno));
+    return dir;
+}
+
 int sct_run(Suite *s)
 {
     if (sc_crypto_init() != SC_OK) {
         fprintf(stderr, "libsodium failed to initialise\n");
         return EXIT_FAILURE;
     }
+    char dir[512];
+    run_pid = getpid();
+    run_dir_path(dir, sizeof dir);
+    sct_rmtree(dir); /* an earlier process's with the same id, killed before it removed it */
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
     srunner_free(r);
+    sct_rmtree(dir);
+    run_pid = 0;
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 

@@ -46,6 +46,8 @@ sc_keypair *sct_key(uint32_t n);
 uint8_t *sct_read_vector(const char *name, size_t *len);
 /* SHA-256 of a whole file, read in pieces; false when it cannot be opened. */
 bool sct_file_sha256(const char *path, uint8_t out[SC_HASH_LEN]);
+/* True when all len bytes at p are zero (an output a failure must have cleared). */
+bool sct_all_zero(const void *p, size_t len);
 /* Decode hex text (whitespace ignored) into a new buffer; aborts on bad input. */
 uint8_t *sct_unhex(const char *hex, size_t *len);
 
@@ -60,6 +62,13 @@ void sct_sql_exec(const char *path, const char *sql);
 
 /* Run a Check suite and return the process exit status (0 when all passed). */
 int sct_run(Suite *s);
+/*
+ * A directory that lives as long as sct_run: its tests (each in a child of
+ * sct_run's process) share it, to make something slow once a run and copy
+ * it for each test.  Made on first use, removed when sct_run returns; NULL
+ * outside sct_run.
+ */
+const char *sct_run_dir(void);
 
 /* One behaviour of a suite: a TCase of one test. */
 typedef struct sct_case {

@@ -91,6 +91,14 @@ void sct_fixture_code(const char *dir, const char *login, char *out, size_t cap)
     ck_assert_uint_ge(strlen(out), 20);
 }
 
+void sct_fixture_enroll(const char *dir, sct_client *c, const sc_keypair *key, const char *login,
+                        const char *label, Scpb__EnrollResponse **out)
+{
+    char code[64];
+    sct_fixture_code(dir, login, code, sizeof code);
+    ck_assert_int_eq(sct_enroll(c, code, key, label, out), 200);
+}
+
 void sct_fixture_revoke(const char *dir, const uint8_t device[SC_ID_LEN])
 {
     char hex[SC_ID_HEX], line[256];

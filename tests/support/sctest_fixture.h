@@ -37,6 +37,15 @@ void sct_fixture_make(sct_fixture *f, const char *dir);
 /* A new enrollment code for login, valid one hour (`syncd admin enroll`), into out (cap bytes). */
 void sct_fixture_code(const char *dir, const char *login, char *out, size_t cap);
 
+/*
+ * Enroll key through c, a client of the syncd serving dir, as login with a
+ * new code (sct_fixture_code), asserting 200.  label may be NULL; *out
+ * (may be NULL) gets the EnrollResponse
+ * (scpb__enroll_response__free_unpacked).
+ */
+void sct_fixture_enroll(const char *dir, sct_client *c, const sc_keypair *key, const char *login,
+                        const char *label, Scpb__EnrollResponse **out);
+
 /* Revoke the device entity `device` (`syncd admin device revoke`). */
 void sct_fixture_revoke(const char *dir, const uint8_t device[SC_ID_LEN]);
 

@@ -37,8 +37,6 @@ const char *sct_cli_path(void);
  * test (PR_SET_PDEATHSIG).  Returns its pid.
  */
 pid_t sct_spawn(const char *const *argv, const char *out_path);
-/* Wait at most timeout_ms: exit status, 128+signal, or -1 on timeout. */
-int sct_wait_pid(pid_t pid, int timeout_ms);
 /* Sleep ms milliseconds. */
 void sct_sleep_ms(unsigned ms);
 

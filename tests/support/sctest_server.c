@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -132,8 +133,46 @@ void sct_rmtree(const char *path)
         nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Wait for pid at most timeout_ms; status as 0-255 or 128+signal, -1 on timeout. */
-static int wait_pid(pid_t pid, int timeout_ms)
+static void copy_file(const char *src, const char *dst, mode_t mode)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    ck_assert_msg(in >= 0, "open %s: %s", src, strerror(errno));
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    ck_assert_msg(out >= 0, "create %s: %s", dst, strerror(errno));
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        ck_assert_msg(write(out, buf, (size_t)n) == n, "write %s: %s", dst, strerror(errno));
+    ck_assert_msg(n == 0, "read %s: %s", src, strerror(errno));
+    close(in);
+    ck_assert_msg(close(out) == 0, "close %s: %s", dst, strerror(errno));
+}
+
+void sct_copytree(const char *src, const char *dst)
+{
+    struct stat st;
+    ck_assert_msg(stat(src, &st) == 0 && S_ISDIR(st.st_mode), "%s: not a directory", src);
+    ck_assert_msg(mkdir(dst, st.st_mode & 07777) == 0, "mkdir %s: %s", dst, strerror(errno));
+    DIR *d = opendir(src);
+    ck_assert_msg(d != NULL, "opendir %s: %s", src, strerror(errno));
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char from[1024], to[1024];
+        ck_assert((size_t)snprintf(from, sizeof from, "%s/%s", src, e->d_name) < sizeof from);
+        ck_assert((size_t)snprintf(to, sizeof to, "%s/%s", dst, e->d_name) < sizeof to);
+        ck_assert_msg(lstat(from, &st) == 0, "stat %s: %s", from, strerror(errno));
+        if (S_ISDIR(st.st_mode))
+            sct_copytree(from, to);
+        else if (S_ISREG(st.st_mode))
+            copy_file(from, to, st.st_mode & 07777);
+        else
+            ck_abort_msg("%s: neither a file nor a directory", from);
+    }
+    closedir(d);
+}
+
+int sct_wait_pid(pid_t pid, int timeout_ms)
 {
     int64_t end = mono_ms() + timeout_ms;
     for (;;) {
@@ -201,10 +240,10 @@ static int syncd_run_va(char *out, size_t cap, bool merge, const char *arg, va_l
     close(p[0]);
     if (out && cap)
         out[used] = '\0';
-    int st = wait_pid(pid, 60000);
+    int st = sct_wait_pid(pid, 60000);
     if (st < 0) {
         kill(pid, SIGKILL);
-        st = wait_pid(pid, 10000);
+        st = sct_wait_pid(pid, 10000);
     }
     return st;
 }
@@ -285,7 +324,7 @@ void sct_server_start(sct_server *s, const char *data_dir, const char *const *ex
     close(p[0]);
     if (!found) {
         kill(pid, SIGKILL);
-        wait_pid(pid, 10000);
+        sct_wait_pid(pid, 10000);
         s->pid = 0;
         ck_abort_msg("syncd did not print its listening line (got \"%.*s\"); see %s", (int)used,
                      line, s->log);
@@ -313,7 +352,7 @@ int sct_server_wait(sct_server *s, int timeout_ms)
 {
     if (s->pid <= 0)
         return -1;
-    int st = wait_pid(s->pid, timeout_ms);
+    int st = sct_wait_pid(s->pid, timeout_ms);
     if (st >= 0)
         s->pid = 0;
     return st;
@@ -324,10 +363,10 @@ int sct_server_stop(sct_server *s)
     if (s->pid <= 0)
         return -1;
     kill(s->pid, SIGTERM);
-    int st = wait_pid(s->pid, 30000);
+    int st = sct_wait_pid(s->pid, 30000);
     if (st < 0) {
         kill(s->pid, SIGKILL);
-        st = wait_pid(s->pid, 10000);
+        st = sct_wait_pid(s->pid, 10000);
     }
     s->pid = 0;
     return st;
@@ -338,7 +377,7 @@ void sct_server_kill(sct_server *s)
     if (s->pid <= 0)
         return;
     kill(s->pid, SIGKILL);
-    wait_pid(s->pid, 10000);
+    sct_wait_pid(s->pid, 10000);
     s->pid = 0;
 }
 
@@ -867,6 +906,29 @@ sc_op *sct_device_op(const sc_keypair *kp, uint64_t *clock, Scpb__Op *op)
     sc_status rc = sc_op_seal(sct_sys_env(), kp, op, &out, &err);
     ck_assert_msg(rc == SC_OK, "sc_op_seal: %s", err.msg);
     return out;
+}
+
+sc_op *sct_op_raw(const uint8_t *op, size_t op_len, const uint8_t sig[SC_SIG_LEN])
+{
+    Scpb__SignedOp so = SCPB__SIGNED_OP__INIT;
+    so.has_op = true;
+    so.op = (ProtobufCBinaryData){op_len, (uint8_t *)(uintptr_t)op};
+    so.has_sig = true;
+    so.sig = (ProtobufCBinaryData){SC_SIG_LEN, (uint8_t *)(uintptr_t)sig};
+    sc_op *o = calloc(1, sizeof *o);
+    ck_assert_ptr_nonnull(o);
+    o->signed_len = scpb__signed_op__get_packed_size(&so);
+    o->signed_bytes = malloc(o->signed_len);
+    ck_assert_ptr_nonnull(o->signed_bytes);
+    scpb__signed_op__pack(&so, o->signed_bytes);
+    return o;
+}
+
+void sct_op_raw_free(sc_op *o)
+{
+    if (o)
+        free(o->signed_bytes);
+    free(o);
 }
 
 sc_op *sct_op_inspection_open(const sc_keypair *kp, uint64_t *clock, const uint8_t id[SC_ID_LEN],

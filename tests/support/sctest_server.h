@@ -34,6 +34,10 @@ const char *sct_syncd_path(void);
 void sct_tempdir(char *out, size_t cap);
 /* Remove a directory tree (a test's temp dir); missing is fine. */
 void sct_rmtree(const char *path);
+/* Wait for child pid at most timeout_ms: exit status, 128+signal, or -1 on timeout. */
+int sct_wait_pid(pid_t pid, int timeout_ms);
+/* Copy the tree src to dst (which must not exist), modes kept; aborts the test on failure. */
+void sct_copytree(const char *src, const char *dst);
 
 /*
  * Run `syncd ARG...` (NULL-terminated) to completion with a 60 s limit.
@@ -186,6 +190,13 @@ long sct_sync(sct_client *c, sc_op *const *ops, size_t n, const uint8_t *cursor,
  * entity_type, deps and the body.
  */
 sc_op *sct_device_op(const sc_keypair *kp, uint64_t *clock, Scpb__Op *op);
+
+/*
+ * A pushable op from raw op bytes and a signature, encoded as a SignedOp
+ * and not opened: it need not decode or verify.  Free with sct_op_raw_free.
+ */
+sc_op *sct_op_raw(const uint8_t *op, size_t op_len, const uint8_t sig[SC_SIG_LEN]);
+void sct_op_raw_free(sc_op *o);
 
 /* InspectionOpen of `target` (spot check, open) creating entity id, under assignment (NULL: none). */
 sc_op *sct_op_inspection_open(const sc_keypair *kp, uint64_t *clock, const uint8_t id[SC_ID_LEN],

@@ -1,6 +1,6 @@
 /*
  * regfix.h: the register fixture shared by the syncd register tests: a
- * fresh data directory under mkdtemp, a register with a deterministic
+ * fresh data directory in a temp dir, a register with a deterministic
  * clock, admin helpers (org units, targets, users, enrolled devices,
  * assignments), builders for device ops, and a push that ingests one batch.
  * Header-only (static functions) so each test file stays one executable.
@@ -9,7 +9,6 @@
 #define SD_TEST_REGFIX_H
 
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +22,13 @@
 #include "core/merge.h"
 #include "register/register.h"
 #include "sctest.h"
+#include "sctest_server.h"
 
 /* Each test file uses some of these helpers. */
 #define RF_FN static __attribute__((unused))
 
 typedef struct rf {
-    char tmp[256];           /* the mkdtemp directory */
+    char tmp[256];           /* the temp dir (sct_tempdir) */
     char data[320];          /* tmp/data: the data directory */
     sct_env te;              /* deterministic clock and randomness */
     sd_config cfg;
@@ -41,27 +41,6 @@ typedef struct rf_dev {
     sc_hlc clock;
     uint32_t keyno;
 } rf_dev;
-
-RF_FN void rf_rmtree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char path[1024];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            struct stat sb;
-            if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-                rf_rmtree(path);
-            else
-                unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
 
 RF_FN void rf_reopen(rf *f)
 {
@@ -76,8 +55,7 @@ RF_FN void rf_open(rf *f)
 {
     memset(f, 0, sizeof *f);
     ck_assert_int_eq(sc_crypto_init(), SC_OK);
-    snprintf(f->tmp, sizeof f->tmp, "/tmp/sdtest.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(f->tmp));
+    sct_tempdir(f->tmp, sizeof f->tmp);
     snprintf(f->data, sizeof f->data, "%s/data", f->tmp);
     sct_env_init(&f->te, 42);
     sc_err err;
@@ -92,7 +70,7 @@ RF_FN void rf_close(rf *f)
 {
     sd_register_close(f->r);
     f->r = NULL;
-    rf_rmtree(f->tmp);
+    sct_rmtree(f->tmp);
 }
 
 RF_FN void rf_id(rf *f, uint8_t out[SC_ID_LEN])

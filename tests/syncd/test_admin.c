@@ -2,8 +2,8 @@
  * test_admin.c: `syncd admin` (syncd/cmd/admin.c) run in-process against a
  * real data directory while another register handle is open on it, as
  * syncd serve would be: org units, targets, users, enrollment codes, the
- * score-sheet vector, assignments, device list and revoke, and the errors
- * people will meet.
+ * score-sheet vector, assignments, device list and revoke, users disabled,
+ * enabled and given a role, and the errors people will meet.
  */
 #include "regfix.h"
 
@@ -199,7 +199,13 @@ START_TEST(device_list_and_revoke)
     world_open(&w);
     rf *f = &w.f;
     char out[65536];
+    /* For people: a table, its header first; the devices have not been seen by a server yet. */
     ck_assert_int_eq(ADMIN(f, out, "device", "list"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "DEVICE"));
+    ck_assert_ptr_nonnull(strstr(out, "LAST SEEN"));
+    ck_assert_ptr_nonnull(strstr(out, "平板 1"));
+    ck_assert_ptr_nonnull(strstr(out, "never"));
+    ck_assert_int_eq(ADMIN(f, out, "device", "list", "--json"), 0);
     json_error_t jerr;
     json_t *arr = json_loads(out, 0, &jerr);
     ck_assert_ptr_nonnull(arr);
@@ -215,7 +221,7 @@ START_TEST(device_list_and_revoke)
     ck_assert_int_eq(ADMIN(f, out, "device", "revoke", dev, "--reason", "平板丢失"), 0);
     ck_assert_int_eq(ADMIN(f, out, "device", "revoke", dev), 1); /* already */
     ck_assert_int_eq(ADMIN(f, out, "device", "revoke", "0123"), 2);
-    ck_assert_int_eq(ADMIN(f, out, "device", "list"), 0);
+    ck_assert_int_eq(ADMIN(f, out, "device", "list", "--json"), 0);
     arr = json_loads(out, 0, &jerr);
     first = json_array_get(arr, 0);
     ck_assert(json_is_true(json_object_get(first, "revoked")));
@@ -230,6 +236,89 @@ START_TEST(device_list_and_revoke)
 }
 END_TEST
 
+/* The user's state in the running register (syncd serve's handle). */
+static Scpb__EntityState *user_state(rf *f, const char *login)
+{
+    uint8_t id[SC_ID_LEN];
+    sc_err err;
+    ck_assert_int_eq(
+        sd_register_lookup_code(f->r, SCPB__ENTITY_TYPE__ENTITY_USER, login, 0, id, &err), SC_OK);
+    Scpb__EntityState *st = NULL;
+    ck_assert_int_eq(sd_register_state(f->r, id, &st, &err), SC_OK);
+    return st;
+}
+
+static uint64_t log_size(rf *f)
+{
+    sd_register_stats s;
+    sc_err err;
+    ck_assert_int_eq(sd_register_stats_get(f->r, &s, &err), SC_OK);
+    return s.log_size;
+}
+
+START_TEST(users_disabled_enabled_and_roles)
+{
+    world w;
+    world_open(&w);
+    rf *f = &w.f;
+    char out[65536];
+    uint64_t n0 = log_size(f);
+    ck_assert_int_eq(ADMIN(f, out, "enroll", "insp"), 0);
+    ck_assert_int_eq(ADMIN(f, out, "user", "disable", "insp", "--reason", "调岗"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "insp is disabled"));
+    Scpb__EntityState *st = user_state(f, "insp");
+    ck_assert(st->user->disabled);
+    ck_assert_str_eq(st->user->disabled_reason, "调岗");
+    sd_state_free(st);
+    /* Its device is refused from its next request; its code is revoked. */
+    sd_principal p;
+    sc_err err;
+    ck_assert_int_eq(sd_register_principal(f->r, sc_keypair_public(w.insp.kp), &p, &err), SC_OK);
+    ck_assert(p.disabled);
+    ck_assert_int_eq(ADMIN(f, out, "code", "list", "--all", "--json"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"status\": \"revoked\""));
+    /* Refusals change nothing. */
+    uint64_t n1 = log_size(f);
+    ck_assert_uint_eq(n1, n0 + 1);
+    ck_assert_int_eq(ADMIN(f, out, "user", "disable", "insp"), 1);
+    ck_assert_int_eq(ADMIN(f, out, "enroll", "insp"), 1);
+    ck_assert_int_eq(ADMIN(f, out, "user", "enable", "nobody"), 1);
+    ck_assert_int_eq(ADMIN(f, out, "user", "role", "insp", "boss"), 2);
+    ck_assert_int_eq(ADMIN(f, out, "user", "role", "insp", "inspector"), 1);
+    ck_assert_int_eq(ADMIN(f, out, "user", "disable"), 2);
+    ck_assert_int_eq(ADMIN(f, out, "user", "disable", "insp", "--role", "x"), 2);
+    ck_assert_uint_eq(log_size(f), n1);
+    /* Enabled, given a role: both logged, both in effect. */
+    ck_assert_int_eq(ADMIN(f, out, "user", "enable", "insp"), 0);
+    ck_assert_int_eq(ADMIN(f, out, "user", "role", "insp", "supervisor"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "insp is a supervisor from now on"));
+    ck_assert_int_eq(sd_register_principal(f->r, sc_keypair_public(w.insp.kp), &p, &err), SC_OK);
+    ck_assert(!p.disabled);
+    ck_assert_int_eq(p.role, SCPB__ROLE__ROLE_SUPERVISOR);
+    ck_assert_uint_eq(log_size(f), n1 + 2);
+    /* The user list shows it. */
+    ck_assert_int_eq(ADMIN(f, out, "user", "list", "--json"), 0);
+    json_error_t jerr;
+    json_t *arr = json_loads(out, 0, &jerr);
+    ck_assert_ptr_nonnull(arr);
+    size_t i;
+    json_t *u;
+    bool found = false;
+    json_array_foreach(arr, i, u)
+    {
+        if (strcmp(json_string_value(json_object_get(u, "login")), "insp") != 0)
+            continue;
+        found = true;
+        ck_assert_str_eq(json_string_value(json_object_get(u, "role")), "supervisor");
+        ck_assert(json_is_false(json_object_get(u, "disabled")));
+        ck_assert_int_eq(json_integer_value(json_object_get(u, "devices")), 1);
+    }
+    ck_assert(found);
+    json_decref(arr);
+    world_close(&w);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/admin");
@@ -238,6 +327,7 @@ static Suite *suite(void)
         {"enroll", enroll_prints_the_code_alone},
         {"template and assignment", template_and_assignment},
         {"device list and revoke", device_list_and_revoke},
+        {"users disabled, enabled, roles", users_disabled_enabled_and_roles},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), &(sct_tcase_opts){.timeout_s = 120});
     return s;

@@ -37,7 +37,7 @@ static void tune(sd_config *cfg)
 static void setup(void)
 {
     sct_inproc_open(&P, tune);
-    sd_http_deps d = {&P.cfg, P.reg, P.ingest, P.blobs, P.auth, P.svc.env};
+    sd_http_deps d = {&P.cfg, P.reg, P.ingest, P.blobs, P.auth, P.svc.env, P.seen};
     sc_err err;
     sc_err_clear(&err);
     ck_assert_int_eq(sd_http_start(&d, &http, &err), SC_OK);
@@ -366,7 +366,7 @@ START_TEST(request_auth)
     sct_resp_dispose(&r);
     sct_sign replay = {.nonce = c.last_nonce, .time_ms = c.last_time_ms};
     sct_request(&c, "GET", "/v1/log/checkpoint", NULL, 0, NULL, &replay, &r);
-    assert_error(&r, 401, "bad_signature");
+    assert_error(&r, 401, "nonce_used");
     sct_resp_dispose(&r);
     /* A key that was never enrolled. */
     sct_client s;

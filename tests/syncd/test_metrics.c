@@ -17,6 +17,7 @@
 
 #include "base/metrics.h"
 #include "sctest.h"
+#include "sctest_server.h"
 
 /* True when text has a line exactly equal to want. */
 static bool has_line(const char *text, const char *want)
@@ -270,8 +271,8 @@ END_TEST
 
 START_TEST(token_file)
 {
-    char dir[] = "/tmp/sc-metrics-XXXXXX", path[64];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[512], path[600];
+    sct_tempdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/token", dir);
     static const char token[] = "5f0c2b8e9d1a4763b2e8c0f19a7d3e64a1b2";
     uint8_t want[SC_HASH_LEN], got[SC_HASH_LEN];
@@ -308,7 +309,7 @@ START_TEST(token_file)
     }
     unlink(path);
     ck_assert_int_eq(sd_metrics_token_load(path, got, &err), SC_ERR_NOT_FOUND);
-    rmdir(dir);
+    sct_rmtree(dir);
 }
 END_TEST
 

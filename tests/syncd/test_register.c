@@ -17,8 +17,8 @@
 
 START_TEST(init_refuses_existing_dir)
 {
-    char tmp[] = "/tmp/sdinit.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    char tmp[256];
+    sct_tempdir(tmp, sizeof tmp);
     sc_err err;
     /* An empty existing directory is fine. */
     ck_assert_int_eq(sd_register_init(tmp, NULL, &err), SC_OK);
@@ -45,7 +45,7 @@ START_TEST(init_refuses_existing_dir)
     snprintf(other, sizeof other, "%s/other", tmp);
     ck_assert_int_eq(sd_register_init(other, "has space", &err), SC_ERR_INVALID_ARG);
     ck_assert_int_ne(access(other, F_OK), 0);
-    rf_rmtree(tmp);
+    sct_rmtree(tmp);
 }
 END_TEST
 

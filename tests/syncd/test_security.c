@@ -40,10 +40,8 @@ static const char *const pb[] = {"Content-Type: application/x-protobuf", NULL};
 
 static void enroll(sct_client *c, const sc_keypair *k, const char *login, uint8_t device[SC_ID_LEN])
 {
-    char code[64];
-    sct_fixture_code(L.data, login, code, sizeof code);
     Scpb__EnrollResponse *er = NULL;
-    ck_assert_int_eq(sct_enroll(c, code, k, login, &er), 200);
+    sct_fixture_enroll(L.data, c, k, login, login, &er);
     if (device)
         memcpy(device, er->device.data, SC_ID_LEN);
     scpb__enroll_response__free_unpacked(er, NULL);
@@ -154,27 +152,6 @@ static void accepted(sct_client *c, sc_op *const *ops, size_t n)
     scpb__sync_response__free_unpacked(r, NULL);
 }
 
-/* A pushable op from raw op bytes and a signature (not opened: it need not verify). */
-static sc_op *raw_op(const uint8_t *op, size_t op_len, const uint8_t sig[SC_SIG_LEN])
-{
-    Scpb__SignedOp so = SCPB__SIGNED_OP__INIT;
-    so.has_op = true;
-    so.op = (ProtobufCBinaryData){op_len, (uint8_t *)(uintptr_t)op};
-    so.has_sig = true;
-    so.sig = (ProtobufCBinaryData){SC_SIG_LEN, (uint8_t *)(uintptr_t)sig};
-    sc_op *o = calloc(1, sizeof *o);
-    o->signed_len = scpb__signed_op__get_packed_size(&so);
-    o->signed_bytes = malloc(o->signed_len);
-    scpb__signed_op__pack(&so, o->signed_bytes);
-    return o;
-}
-
-static void raw_free(sc_op *o)
-{
-    free(o->signed_bytes);
-    free(o);
-}
-
 /* ---- a forged signature ---- */
 
 START_TEST(forged_signature)
@@ -184,9 +161,9 @@ START_TEST(forged_signature)
     sc_op *op = sct_op_open_inspection(ki, &clk, id, L.fx.target);
     memcpy(sig, op->sig, SC_SIG_LEN);
     sig[7] ^= 0x20;
-    sc_op *forged = raw_op(op->op_bytes, op->op_len, sig);
+    sc_op *forged = sct_op_raw(op->op_bytes, op->op_len, sig);
     op_refused(&ci, forged, SCPB__REASON__REASON_BAD_SIGNATURE, "forged op signature");
-    raw_free(forged);
+    sct_op_raw_free(forged);
     sc_op_free(sct_sys_env(), op);
 
     /* A request whose signature does not verify (one bit), or that signs another target. */
@@ -620,11 +597,11 @@ START_TEST(oversized_bodies_and_batches)
         uint8_t *ob = malloc(ol);
         scpb__op__pack(&op, ob);
         static const uint8_t zero[SC_SIG_LEN];
-        huge = raw_op(ob, ol, zero);
+        huge = sct_op_raw(ob, ol, zero);
         free(ob);
     }
     op_refused(&ci, huge, SCPB__REASON__REASON_TOO_LARGE, "one op over 64 KiB");
-    raw_free(huge);
+    sct_op_raw_free(huge);
     free(text);
     /*
      * A photo chunk over blobs.chunk_max, and a photo over blobs.max_size: 413 from the headers,
@@ -1273,7 +1250,7 @@ START_TEST(reordered_fields_refused)
     memcpy(moved + n - 2, canon->op_bytes, 2);
     uint8_t sig[SC_SIG_LEN];
     ck_assert_int_eq(sc_sign(sct_sys_env(), ki, SC_DOMAIN_OP, moved, n, sig), SC_OK);
-    sc_op *reordered = raw_op(moved, n, sig);
+    sc_op *reordered = sct_op_raw(moved, n, sig);
     /* The envelope's fields the other way round: the signature first. */
     Scpb__SignedOp half = SCPB__SIGNED_OP__INIT;
     half.has_sig = true;
@@ -1305,8 +1282,8 @@ START_TEST(reordered_fields_refused)
     ck_assert(!sct_reg_has(&reg, other, UINT64_MAX));
     sct_reg_dispose(&reg);
     free(moved);
-    raw_free(reordered);
-    raw_free(flipped);
+    sct_op_raw_free(reordered);
+    sct_op_raw_free(flipped);
     sc_op_free(sct_sys_env(), canon);
 }
 END_TEST

@@ -69,9 +69,7 @@ START_TEST(cut_at_half_and_resumed)
     sc_keypair *k = sct_key(1);
     sct_client c;
     sct_client_init(&c, L.srv.url, k);
-    char code[64];
-    sct_fixture_code(L.data, "inspector1", code, sizeof code);
-    ck_assert_int_eq(sct_enroll(&c, code, k, NULL, NULL), 200);
+    sct_fixture_enroll(L.data, &c, k, "inspector1", NULL, NULL);
 
     char name[65], target[128];
     const size_t total = 6 * 1024 * 1024 + 321;
@@ -139,9 +137,7 @@ START_TEST(chunk_limit_splits_big_photos)
     sc_keypair *k = sct_key(1);
     sct_client c;
     sct_client_init(&c, L.srv.url, k);
-    char code[64];
-    sct_fixture_code(L.data, "inspector1", code, sizeof code);
-    ck_assert_int_eq(sct_enroll(&c, code, k, NULL, NULL), 200);
+    sct_fixture_enroll(L.data, &c, k, "inspector1", NULL, NULL);
     char name[65], target[128];
     const size_t total = 20 * 1024 * 1024;
     uint8_t *d = photo(total, name);

@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,7 +52,8 @@ START_TEST(usage)
         sct_syncd_run(out, sizeof out, "serve", "--data", data, "--listen", "nonsense", NULL), 2);
     /* A data directory that was never made: refused, exit 1. */
     ck_assert_int_eq(
-        sct_syncd_run(out, sizeof out, "serve", "--data", data, "--listen", "127.0.0.1:0", NULL), 1);
+        sct_syncd_run(out, sizeof out, "serve", "--data", data, "--listen", "127.0.0.1:0", NULL),
+        1);
 }
 END_TEST
 
@@ -105,7 +107,9 @@ START_TEST(help_and_unknown_options)
         }
         char w1[32] = "", w2[32] = "";
         ck_assert_int_ge(sscanf(l + 2, "%31[a-z] %31[a-z]", w1, w2), 1);
-        bool two = strcmp(w1, "enroll") != 0 && strcmp(w1, "assign") != 0;
+        /* The commands of one word; the others have two. */
+        bool two = strcmp(w1, "enroll") != 0 && strcmp(w1, "assign") != 0 &&
+                   strcmp(w1, "import") != 0 && strcmp(w1, "log") != 0;
         char who[80];
         snprintf(who, sizeof who, "admin %s%s%s", w1, two ? " " : "", two ? w2 : "");
         snprintf(want, sizeof want, "usage: syncd admin --data DIR %s%s%s", w1, two ? " " : "",
@@ -126,6 +130,62 @@ START_TEST(help_and_unknown_options)
     ck_assert(strstr(out, "syncd admin: unknown command \"frob\"") != NULL);
     ck_assert_int_eq(sct_syncd_run_all(out, sizeof out, "--bogus", NULL), 2);
     ck_assert(strstr(out, "syncd: unknown option --bogus") != NULL);
+}
+END_TEST
+
+/* `syncd admin ARGS...` (NULL-terminated): exit 2, and what it says (stderr) holds each of want. */
+static void admin_usage_error(const char *want1, const char *want2, ...)
+{
+    const char *argv[10] = {"admin", "--data", data}; /* NULL after the last */
+    size_t n = 3;
+    va_list ap;
+    va_start(ap, want2);
+    for (const char *s; n < 9 && (s = va_arg(ap, const char *)) != NULL;)
+        argv[n++] = s;
+    va_end(ap);
+    char out[8192];
+    int st = sct_syncd_run_all(out, sizeof out, argv[0], argv[1], argv[2], argv[3], argv[4],
+                               argv[5], argv[6], argv[7], argv[8], NULL);
+    ck_assert_msg(st == 2, "exit %d, not 2: %s", st, out);
+    ck_assert_msg(strstr(out, want1) != NULL, "\"%s\" not in: %s", want1, out);
+    ck_assert_msg(strstr(out, want2) != NULL, "\"%s\" not in: %s", want2, out);
+}
+
+/*
+ * The admin commands' usage errors say what is wrong before the data
+ * directory is touched (there is none here): an unknown option named even
+ * where it would lack its value, a flag given a value, a word too many or
+ * too few, an option a command needs; a group's --help lists its commands.
+ */
+START_TEST(admin_usage_errors)
+{
+    admin_usage_error("syncd admin user list: unknown option --jsn\n",
+                      "usage: syncd admin --data DIR user list [--json]", "user", "list", "--jsn",
+                      NULL);
+    admin_usage_error("syncd admin user list: unknown option -j\n", "usage: syncd admin", "user",
+                      "list", "-j", NULL);
+    admin_usage_error("syncd admin: unknown option -x\n", "Commands:", "-x", NULL);
+    admin_usage_error("syncd admin code list: --all takes no value\n", "usage: syncd admin", "code",
+                      "list", "--all=yes", NULL);
+    admin_usage_error("syncd admin user list: unexpected argument \"extra\"\n",
+                      "usage: syncd admin", "user", "list", "extra", NULL);
+    admin_usage_error("syncd admin user role: missing ROLE\n",
+                      "usage: syncd admin --data DIR user role", "user", "role", "li.wei", NULL);
+    admin_usage_error("syncd admin import: missing FILE.csv\n", "usage: syncd admin", "import",
+                      "users", NULL);
+    admin_usage_error("syncd admin org add: --name is needed\n", "usage: syncd admin", "org", "add",
+                      "C01", NULL);
+    admin_usage_error("syncd admin assign: --inspector is needed\n", "usage: syncd admin", "assign",
+                      "--target", "T1", "--kind", "routine", NULL);
+    admin_usage_error("syncd admin: unknown command \"user frob\"\n", "  user disable LOGIN",
+                      "user", "frob", NULL);
+    char out[8192];
+    ck_assert_int_eq(sct_syncd_run(out, sizeof out, "admin", "user", "--help", NULL), 0);
+    ck_assert(strncmp(out, "usage: syncd admin --data DIR user COMMAND", 42) == 0);
+    ck_assert(strstr(out, "  user disable LOGIN") && strstr(out, "  user role LOGIN"));
+    ck_assert(strstr(out, "org add") == NULL);
+    /* Nothing was made: no command got as far as the data directory. */
+    ck_assert_int_ne(access(data, F_OK), 0);
 }
 END_TEST
 
@@ -277,6 +337,7 @@ static Suite *suite(void)
     const sct_case cases[] = {
         {"usage", usage},
         {"help_and_unknown_options", help_and_unknown_options},
+        {"admin_usage_errors", admin_usage_errors},
         {"client_address_in_the_log", client_address_in_the_log},
         {"port_in_use_is_named", port_in_use_is_named},
         {"example_config_loads", example_config_loads},

@@ -59,10 +59,8 @@ START_TEST(revoked_device_refused)
     sc_keypair *k = sct_key(3);
     sct_client c;
     sct_client_init(&c, L.srv.url, k);
-    char code[64];
-    sct_fixture_code(L.data, "inspector1", code, sizeof code);
     Scpb__EnrollResponse *er = NULL;
-    ck_assert_int_eq(sct_enroll(&c, code, k, NULL, &er), 200);
+    sct_fixture_enroll(L.data, &c, k, "inspector1", NULL, &er);
     uint8_t device[SC_ID_LEN];
     memcpy(device, er->device.data, SC_ID_LEN);
     scpb__enroll_response__free_unpacked(er, NULL);

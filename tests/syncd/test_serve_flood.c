@@ -50,13 +50,6 @@ static uint64_t clk;
 
 static const char *const pb[] = {"Content-Type: application/x-protobuf", NULL};
 
-static void enroll(sct_client *c, const sc_keypair *k, const char *login)
-{
-    char code[64];
-    sct_fixture_code(L.data, login, code, sizeof code);
-    ck_assert_int_eq(sct_enroll(c, code, k, login, NULL), 200);
-}
-
 /* Start syncd with settings (a config file's text). */
 static void start(const char *settings)
 {
@@ -175,7 +168,7 @@ START_TEST(nonce_flood)
     snprintf(settings, sizeof settings, "auth.device_nonces_max = %" PRIu64 "\n", quota);
     start(soak ? "" : settings);
     sct_client_init(&ch, L.srv.url, kh);
-    enroll(&ch, kh, "inspector1");
+    sct_fixture_enroll(L.data, &ch, kh, "inspector1", "inspector1", NULL);
     sc_keypair *ka = sct_key(2);
     enum { THREADS = 2 };
     flooder fl[THREADS];
@@ -187,7 +180,7 @@ START_TEST(nonce_flood)
         fl[i].sends = total / THREADS + (i == 0 ? total % THREADS : 0);
         fl[i].done = &done;
     }
-    enroll(&fl[0].c, ka, "auditor1");
+    sct_fixture_enroll(L.data, &fl[0].c, ka, "auditor1", "auditor1", NULL);
     sct_stored before, after;
     sct_stored_get(L.data, &before);
 
@@ -308,7 +301,7 @@ START_TEST(replay_after_restart)
 {
     start("");
     sct_client_init(&ch, L.srv.url, kh);
-    enroll(&ch, kh, "inspector1");
+    sct_fixture_enroll(L.data, &ch, kh, "inspector1", "inspector1", NULL);
     uint16_t port = L.srv.port;
     char listen[64];
     snprintf(listen, sizeof listen, "127.0.0.1:%u", (unsigned)port);
@@ -468,10 +461,10 @@ START_TEST(held_back_bodies)
           "http.body_inflight_unverified_max = 131072\n"
           "http.connections_per_address = 0\n");
     sct_client_init(&ch, L.srv.url, kh);
-    enroll(&ch, kh, "inspector1");
+    sct_fixture_enroll(L.data, &ch, kh, "inspector1", "inspector1", NULL);
     sc_keypair *kc[3] = {sct_key(3), sct_key(4), sct_key(5)};
     for (int i = 0; i < 3; i++)
-        enroll(&ch, kc[i], "supervisor1");
+        sct_fixture_enroll(L.data, &ch, kc[i], "supervisor1", "supervisor1", NULL);
     honest_push("warm-up");
     long base = sct_proc_rss_kib(L.srv.pid);
     ck_assert_int_gt(base, 0);
@@ -553,7 +546,7 @@ START_TEST(held_back_bodies)
     ck_assert_int_eq(sct_sync(&cc, NULL, 0, NULL, 0, 0, &r), 200);
     scpb__sync_response__free_unpacked(r, NULL);
     sc_keypair *late = sct_key(6);
-    enroll(&cc, late, "auditor1");
+    sct_fixture_enroll(L.data, &cc, late, "auditor1", "auditor1", NULL);
     sc_keypair_free(late);
     sct_client_dispose(&cc);
     free(big);
@@ -615,9 +608,9 @@ START_TEST(trickling_connections)
           "http.request_timeout_s = 3\n"
           "http.connection_timeout_s = 30\n");
     sct_client_init(&ch, L.srv.url, kh);
-    enroll(&ch, kh, "inspector1");
+    sct_fixture_enroll(L.data, &ch, kh, "inspector1", "inspector1", NULL);
     sc_keypair *kc = sct_key(3);
-    enroll(&ch, kc, "supervisor1");
+    sct_fixture_enroll(L.data, &ch, kc, "supervisor1", "supervisor1", NULL);
     /* 80 connections from one address (more than the whole limit), trickling their headers ... */
     trickle *hdr = calloc(1, sizeof *hdr);
     hdr->src = "127.0.0.2";

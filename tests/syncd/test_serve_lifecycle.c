@@ -21,19 +21,12 @@
 
 static sct_live L; /* the register and its syncd, made anew for each test */
 
-static void enroll(sct_client *c, const sc_keypair *k, const char *login)
-{
-    char code[64];
-    sct_fixture_code(L.data, login, code, sizeof code);
-    ck_assert_int_eq(sct_enroll(c, code, k, NULL, NULL), 200);
-}
-
 START_TEST(sigterm_finishes_inflight)
 {
     sc_keypair *k = sct_key(1);
     sct_client c;
     sct_client_init(&c, L.srv.url, k);
-    enroll(&c, k, "inspector1");
+    sct_fixture_enroll(L.data, &c, k, "inspector1", NULL, NULL);
 
     const size_t total = 1024 * 1024;
     uint8_t *d = malloc(total);
@@ -151,7 +144,7 @@ START_TEST(kill9_during_push_then_restart)
         p[i].acked = malloc((size_t)ACKED_MAX * SC_HASH_LEN);
         sct_client c;
         sct_client_init(&c, L.srv.url, p[i].key);
-        enroll(&c, p[i].key, "inspector1");
+        sct_fixture_enroll(L.data, &c, p[i].key, "inspector1", NULL, NULL);
         sct_client_dispose(&c);
     }
     atomic_store(&stop_pushing, false);
@@ -173,7 +166,7 @@ START_TEST(kill9_during_push_then_restart)
     sc_keypair *ka = sct_key(30);
     sct_client a;
     sct_client_init(&a, L.srv.url, ka);
-    enroll(&a, ka, "auditor1");
+    sct_fixture_enroll(L.data, &a, ka, "auditor1", NULL, NULL);
     sct_resp r;
     ck_assert_int_eq(sct_request(&a, "GET", "/v1/log/checkpoint", NULL, 0, NULL, NULL, &r), 200);
     Scpb__Checkpoint *cp = scpb__checkpoint__unpack(NULL, r.len, r.body);

@@ -26,10 +26,8 @@ static char origin[SC_ORIGIN_MAX];
 
 static void enroll(sct_client *c, const sc_keypair *k, const char *login)
 {
-    char code[64];
-    sct_fixture_code(L.data, login, code, sizeof code);
     Scpb__EnrollResponse *er = NULL;
-    ck_assert_int_eq(sct_enroll(c, code, k, login, &er), 200);
+    sct_fixture_enroll(L.data, c, k, login, login, &er);
     memcpy(server_key, er->server_key.data, SC_KEY_LEN);
     snprintf(origin, sizeof origin, "%s", er->origin);
     scpb__enroll_response__free_unpacked(er, NULL);
@@ -285,29 +283,6 @@ START_TEST(answers_are_sealed_and_proven)
 }
 END_TEST
 
-/* A SignedOp encoding from raw op bytes and a signature. */
-static sc_op *raw_op(const uint8_t *op, size_t op_len, const uint8_t sig[SC_SIG_LEN])
-{
-    Scpb__SignedOp so = SCPB__SIGNED_OP__INIT;
-    so.has_op = true;
-    so.op.data = (uint8_t *)(uintptr_t)op;
-    so.op.len = op_len;
-    so.has_sig = true;
-    so.sig.data = (uint8_t *)(uintptr_t)sig;
-    so.sig.len = SC_SIG_LEN;
-    sc_op *o = calloc(1, sizeof *o);
-    o->signed_len = scpb__signed_op__get_packed_size(&so);
-    o->signed_bytes = malloc(o->signed_len);
-    scpb__signed_op__pack(&so, o->signed_bytes);
-    return o;
-}
-
-static void raw_free(sc_op *o)
-{
-    free(o->signed_bytes);
-    free(o);
-}
-
 START_TEST(rejection_reasons)
 {
     sc_keypair *ki = sct_key(1), *other = sct_key(7);
@@ -324,12 +299,12 @@ START_TEST(rejection_reasons)
     /* 0: not a SignedOp at all. */
     static const uint8_t junk[] = {0x0a, 0xff, 0xff, 0x01};
     uint8_t zsig[SC_SIG_LEN] = {0};
-    ops[0] = raw_op(junk, sizeof junk, zsig);
+    ops[0] = sct_op_raw(junk, sizeof junk, zsig);
     raw[0] = true;
     want[0] = SCPB__REASON__REASON_MALFORMED;
     /* 1: bigger than 64 KiB + 128 B. */
     uint8_t *big = calloc(1, SC_SIGNED_OP_MAX_BYTES);
-    ops[1] = raw_op(big, SC_SIGNED_OP_MAX_BYTES, zsig);
+    ops[1] = sct_op_raw(big, SC_SIGNED_OP_MAX_BYTES, zsig);
     raw[1] = true;
     want[1] = SCPB__REASON__REASON_TOO_LARGE;
     free(big);
@@ -338,7 +313,7 @@ START_TEST(rejection_reasons)
     uint8_t sig[SC_SIG_LEN];
     memcpy(sig, good->sig, SC_SIG_LEN);
     sig[0] ^= 1;
-    ops[2] = raw_op(good->op_bytes, good->op_len, sig);
+    ops[2] = sct_op_raw(good->op_bytes, good->op_len, sig);
     raw[2] = true;
     want[2] = SCPB__REASON__REASON_BAD_SIGNATURE;
     sc_op_free(sct_sys_env(), good);
@@ -466,7 +441,7 @@ START_TEST(rejection_reasons)
 
     for (int i = 0; i < N; i++) {
         if (raw[i])
-            raw_free(ops[i]);
+            sct_op_raw_free(ops[i]);
         else
             sc_op_free(sct_sys_env(), ops[i]);
     }
@@ -510,7 +485,7 @@ START_TEST(request_errors)
     sct_sign replay = {.nonce = ci.last_nonce, .time_ms = ci.last_time_ms};
     sct_request(&ci, "GET", "/v1/log/checkpoint", NULL, 0, NULL, &replay, &r);
     ck_assert_int_eq(r.status, 401);
-    ck_assert_str_eq(r.reason, "bad_signature");
+    ck_assert_str_eq(r.reason, "nonce_used");
     sct_resp_dispose(&r);
     sct_request(&ci, "GET", "/v1/nothing", NULL, 0, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 404);

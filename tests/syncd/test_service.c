@@ -17,11 +17,15 @@
 #include "core/ids.h"
 #include "core/reason.h"
 #include "core/seal.h"
+#include "scops.h"
 #include "sctest.h"
 #include "sctest_inproc.h"
 #include "sctest_server.h"
 
 static sct_inproc P;
+
+/* The User-Agent the test's requests carry; a verified request notes it as its device's client. */
+#define SERVICE_AGENT "spotcheck-test/1 libspotcheck/0"
 
 static void tune(sd_config *cfg)
 {
@@ -67,7 +71,7 @@ static void sign(signed_req *s, const sc_keypair *kp, const char *method, const 
     size_t n = sct_canonical(method, target, s->time, s->nonce, body, len, msg, sizeof msg);
     ck_assert_int_eq(sc_sign(sct_sys_env(), kp, SC_DOMAIN_REQUEST, msg, n, sig), SC_OK);
     hexs(sig, sizeof sig, s->sig);
-    s->h = (sd_auth_headers){s->device, s->time, s->nonce, s->sig, s->body_hash};
+    s->h = (sd_auth_headers){s->device, s->time, s->nonce, s->sig, s->body_hash, SERVICE_AGENT};
 }
 
 /* Enroll key as login through the register, as POST /v1/enroll does. */
@@ -412,6 +416,125 @@ START_TEST(log_endpoints)
 }
 END_TEST
 
+/* An admin act on the user with this login, as `syncd admin user` makes it. */
+static void user_act(const char *login, Scpb__Op__BodyCase kind, Scpb__Role role)
+{
+    uint8_t user[SC_ID_LEN];
+    sc_err e;
+    sc_err_clear(&e);
+    ck_assert_int_eq(
+        sd_register_lookup_code(P.reg, SCPB__ENTITY_TYPE__ENTITY_USER, login, 0, user, &e), SC_OK);
+    Scpb__Op op = SCPB__OP__INIT;
+    op.has_entity = true;
+    op.entity = (ProtobufCBinaryData){SC_ID_LEN, user};
+    op.has_entity_type = true;
+    op.entity_type = SCPB__ENTITY_TYPE__ENTITY_USER;
+    sco_user_body b;
+    sco_user_act(&op, &b, kind, role, "left the team");
+    ck_assert_msg(sd_register_admin_op(P.reg, &op, NULL, &e) == SC_OK, "%s", e.msg);
+}
+
+START_TEST(disabled_users_devices_are_refused)
+{
+    sc_keypair *ki = sct_key(1);
+    enroll(ki, "inspector1");
+    uint64_t clock = 0;
+    uint8_t insp[SC_ID_LEN];
+    sc_op *op = sct_op_open_inspection(ki, &clock, insp, P.fx.target);
+    size_t len;
+    uint8_t *body = sync_body(&op, 1, &len);
+    Scpb__SyncResponse *r = NULL;
+    sd_req_meta meta;
+    sd_answer a;
+    sd_register_stats before, after;
+    sc_err e;
+    sc_err_clear(&e);
+    ck_assert_int_eq(sd_register_stats_get(P.reg, &before, &e), SC_OK);
+
+    user_act("inspector1", SCPB__OP__BODY_USER_DISABLE, 0);
+    /* 403 user_disabled, naming the user, and nothing of the request stored. */
+    ck_assert_int_ne(serve(ki, body, len, 1, &r, &meta, &a), SC_OK);
+    ck_assert_uint_eq(a.status, 403);
+    ck_assert_int_eq(a.reason, SC_REASON_USER_DISABLED);
+    ck_assert_msg(strstr(a.message, "user inspector1 is disabled"), "%s", a.message);
+    ck_assert_int_eq(sd_register_stats_get(P.reg, &after, &e), SC_OK);
+    ck_assert_uint_eq(after.log_size, before.log_size + 1); /* the disable alone */
+    /* A refused request is not the device's sighting. */
+    sd_seen_row rows[4];
+    ck_assert_uint_eq(sd_seen_take(P.seen, sct_now_ms(), true, rows, 4), 0);
+
+    /* Enabled again, the same device is served with its ops. */
+    user_act("inspector1", SCPB__OP__BODY_USER_ENABLE, 0);
+    ck_assert_msg(serve(ki, body, len, 2, &r, &meta, &a) == SC_OK, "%u %s", a.status, a.message);
+    ck_assert_int_eq(r->results[0]->status, SCPB__OP_STATUS__OP_ACCEPTED);
+    scpb__sync_response__free_unpacked(r, NULL);
+
+    /* A new role applies from the next request: an auditor opens no inspection. */
+    user_act("inspector1", SCPB__OP__BODY_USER_ROLE, SCPB__ROLE__ROLE_AUDITOR);
+    sc_op *op2 = sct_op_open_inspection(ki, &clock, insp, P.fx.target);
+    free(body);
+    body = sync_body(&op2, 1, &len);
+    ck_assert(serve(ki, body, len, 3, &r, &meta, &a) == SC_OK);
+    ck_assert_int_eq(r->results[0]->status, SCPB__OP_STATUS__OP_REJECTED);
+    ck_assert_int_eq(r->results[0]->reason, SC_REASON_FORBIDDEN_ROLE);
+    scpb__sync_response__free_unpacked(r, NULL);
+    free(body);
+    sc_op_free(sct_sys_env(), op);
+    sc_op_free(sct_sys_env(), op2);
+    sc_keypair_free(ki);
+}
+END_TEST
+
+/* Verified requests note their device and User-Agent (sync/seen.h); refused ones do not. */
+START_TEST(seen_notes_verified_requests)
+{
+    sc_keypair *ki = sct_key(1), *stranger = sct_key(9);
+    enroll(ki, "inspector1");
+    Scpb__SyncRequest sr = SCPB__SYNC_REQUEST__INIT;
+    size_t len = scpb__sync_request__get_packed_size(&sr);
+    uint8_t body[16];
+    scpb__sync_request__pack(&sr, body);
+    signed_req s;
+    sd_principal who;
+    sd_req_meta meta;
+    sd_answer a;
+    sd_seen_row rows[4];
+    /* Refused: a stranger, a body that is not the one signed. */
+    sign(&s, stranger, "POST", "/v1/sync", body, len, 1);
+    ck_assert_int_ne(
+        sd_service_authenticate(&P.svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
+        SC_OK);
+    sign(&s, ki, "POST", "/v1/sync", body, len, 2);
+    s.h.body_hash = "00000000000000000000000000000000000000000000000000000000000000ff";
+    ck_assert_int_ne(
+        sd_service_authenticate(&P.svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
+        SC_OK);
+    ck_assert_uint_eq(sd_seen_take(P.seen, sct_now_ms(), true, rows, 4), 0);
+
+    /* Verified, with a User-Agent carrying a terminal escape: kept printable. */
+    int64_t t0 = sct_now_ms();
+    sign(&s, ki, "POST", "/v1/sync", body, len, 3);
+    s.h.user_agent = "app/1 \x1b[2J\xe4\xb8\xad";
+    ck_assert_int_eq(
+        sd_service_authenticate(&P.svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
+        SC_OK);
+    ck_assert_uint_eq(sd_seen_take(P.seen, sct_now_ms(), true, rows, 4), 1);
+    ck_assert(memcmp(rows[0].key, sc_keypair_public(ki), SC_KEY_LEN) == 0);
+    ck_assert_str_eq(rows[0].agent, "app/1 ?[2J???");
+    ck_assert_int_ge(rows[0].seen_ms, t0);
+    /* Written, then due again only a minute later; everything at shutdown. */
+    sign(&s, ki, "POST", "/v1/sync", body, len, 4);
+    ck_assert_int_eq(
+        sd_service_authenticate(&P.svc, "POST", "/v1/sync", 8, &s.h, body, len, &who, &meta, &a),
+        SC_OK);
+    ck_assert_uint_eq(sd_seen_take(P.seen, sct_now_ms(), false, rows, 4), 0);
+    ck_assert_uint_eq(sd_seen_take(P.seen, sct_now_ms() + SC_SEEN_WRITE_MS, false, rows, 4), 1);
+    ck_assert_str_eq(rows[0].agent, SERVICE_AGENT);
+    sc_keypair_free(ki);
+    sc_keypair_free(stranger);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/service");
@@ -420,6 +543,8 @@ static Suite *suite(void)
         {"refusals_are_the_protocols", refusals_are_the_protocols},
         {"photos_are_put_and_read", photos_are_put_and_read},
         {"log_endpoints", log_endpoints},
+        {"disabled_users_devices_are_refused", disabled_users_devices_are_refused},
+        {"seen_notes_verified_requests", seen_notes_verified_requests},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases),
                   &(sct_tcase_opts){.setup = setup, .teardown = teardown, .timeout_s = 120});

@@ -12,15 +12,14 @@
 #include "store/store.h"
 
 typedef struct sf {
-    char tmp[64];
-    char path[128];
+    char tmp[256];
+    char path[300];
     sd_store *s;
 } sf;
 
 static void sf_open(sf *x)
 {
-    snprintf(x->tmp, sizeof x->tmp, "/tmp/sdstore.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(x->tmp));
+    sct_tempdir(x->tmp, sizeof x->tmp);
     snprintf(x->path, sizeof x->path, "%s/register.db", x->tmp);
     sc_err err;
     ck_assert_int_eq(sd_store_sqlite_open(x->path, true, &x->s, &err), SC_OK);
@@ -30,7 +29,7 @@ static void sf_close(sf *x)
 {
     if (x->s)
         x->s->vt->close(x->s);
-    rf_rmtree(x->tmp);
+    sct_rmtree(x->tmp);
 }
 
 static void id_of(uint8_t *out, size_t n, uint8_t v)
@@ -62,7 +61,7 @@ START_TEST(create_and_open)
     ck_assert_int_eq(sd_store_sqlite_open(x.path, true, &other, &err), SC_ERR_EXISTS);
     ck_assert_int_eq(sd_store_sqlite_open(x.path, false, &other, &err), SC_OK);
     other->vt->close(other);
-    char missing[160];
+    char missing[300];
     snprintf(missing, sizeof missing, "%s/none.db", x.tmp);
     ck_assert_int_eq(sd_store_sqlite_open(missing, false, &other, &err), SC_ERR_NOT_FOUND);
     ck_assert_ptr_nonnull(strstr(err.msg, "syncd init"));

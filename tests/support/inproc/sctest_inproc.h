@@ -20,11 +20,13 @@ typedef struct sct_inproc {
     sd_ingest *ingest;
     sd_blobs *blobs;
     sd_auth *auth;  /* started a clock skew ago: requests signed now are accepted */
+    sd_seen *seen;  /* devices seen, as syncd serve keeps them */
     sd_service svc; /* the service over the parts above */
 } sct_inproc;
 
 /*
- * Make the temp dir and the fixture register, then open the register
+ * Make the temp dir and the fixture register (a copy of one made once a
+ * run by syncd's processes, under sct_run), then open the register
  * (system environment), the group commit, the blob store and the replay
  * cache.  tune (may be NULL) changes the settings first; the data
  * directory is set already.  Aborts the test when a part cannot open.
