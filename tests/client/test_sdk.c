@@ -125,7 +125,7 @@ START_TEST(read_only_handle_reads_beside_the_writer)
     sc_json_free(r, json);
 
     /* Writes are refused, and change nothing. */
-    char photo[128], blobs[160], id[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN];
+    char photo[700], blobs[700], id[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN];
     snprintf(photo, sizeof photo, "%s/p.jpg", f.dir);
     snprintf(blobs, sizeof blobs, "%s.blobs", f.db);
     FILE *fp = fopen(photo, "wb");
