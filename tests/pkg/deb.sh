@@ -44,7 +44,7 @@ expect_dep spotcheck-syncd "passwd"
 [[ $(field spotcheck-syncd Depends) == *libmicrohttpd12* ]] || fail "dpkg-shlibdeps gave syncd no libmicrohttpd12"
 [[ $(field libspotcheck Depends) == *libsodium23* ]] || fail "dpkg-shlibdeps gave libspotcheck no libsodium23"
 dpkg-deb --ctrl-tarfile "${DEB[libspotcheck]}" | tar -xO ./shlibs >"$TMP/shlibs"
-grep -qx "libspotcheck $SOV libspotcheck (= $V)" "$TMP/shlibs" || fail "libspotcheck shlibs: $(cat "$TMP/shlibs")"
+grep -qx "libspotcheck $SOV libspotcheck (>= $V)" "$TMP/shlibs" || fail "libspotcheck shlibs: $(cat "$TMP/shlibs")"
 dpkg-deb --ctrl-tarfile "${DEB[spotcheck-syncd]}" | tar -xO ./conffiles >"$TMP/conffiles"
 grep -qx /etc/spotcheck/syncd.conf "$TMP/conffiles" || fail "syncd.conf is not a conffile: $(cat "$TMP/conffiles")"
 
