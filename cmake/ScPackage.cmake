@@ -38,9 +38,11 @@ set(CPACK_DEBIAN_ENABLE_COMPONENT_DEPENDS ON)
 # The CLI's libspotcheck.so.N is found in the build tree first.  It belongs
 # to no installed package there, so dpkg-shlibdeps reads its dependency from
 # the shlibs file of the package tree it is in (the nearest parent holding
-# DEBIAN/): this build's libspotcheck (= version).  Without that file it
-# would go on to a libspotcheck installed on the build host and add that
-# one's version too, and apt could install no upgrade of the CLI built there.
+# DEBIAN/): this build's libspotcheck, at this very release, as the CLI and
+# the library are one release.  Without that file it would go on to a
+# libspotcheck installed on the build host and add that one's dependency too
+# (0.1.0's shlibs name exactly 0.1.0), and apt could install no upgrade of
+# the CLI built there.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${CMAKE_BINARY_DIR}/client-lib)
 file(WRITE ${CMAKE_BINARY_DIR}/client-lib/DEBIAN/shlibs
      "libspotcheck ${SC_SOVERSION} libspotcheck (= ${PROJECT_VERSION})\n")
