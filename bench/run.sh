@@ -339,7 +339,8 @@ rm -rf "$REG"
 # ---- 8. latency under a steady mixed load ----
 
 if ((SMOKE)); then LAT_MIX="inspector:4 supervisor:2 auditor:1 responsible:1"; else LAT_MIX="inspector:32 supervisor:16 auditor:8 responsible:8"; fi
-LAT_N=$(for s in $LAT_MIX; do echo "${s##*:}"; done | paste -sd+ | bc)
+LAT_N=0
+for s in $LAT_MIX; do LAT_N=$((LAT_N + ${s##*:})); done
 say "latency: $LAT_N mixed devices, one sync each every 250 ms, $LAT_SECS s"
 phase_register latency "$LAT_MIX"
 start_syncd "$REG"

@@ -35,9 +35,17 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # CPACK_COMPONENT_<C>_DEPENDS become "Depends: package (= version)".
 set(CPACK_DEBIAN_ENABLE_COMPONENT_DEPENDS ON)
-# The CLI's libspotcheck.so.N is found in the build tree; its package
-# dependency comes from the component's (CPACK_COMPONENT_CLI_DEPENDS).
+# The CLI's libspotcheck.so.N is found in the build tree first.  It belongs
+# to no installed package there, so dpkg-shlibdeps reads its dependency from
+# the shlibs file of the package tree it is in (the nearest parent holding
+# DEBIAN/): this build's libspotcheck, at this very release, as the CLI and
+# the library are one release.  Without that file it would go on to a
+# libspotcheck installed on the build host and add that one's dependency too
+# (0.1.0's shlibs name exactly 0.1.0), and apt could install no upgrade of
+# the CLI built there.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${CMAKE_BINARY_DIR}/client-lib)
+file(WRITE ${CMAKE_BINARY_DIR}/client-lib/DEBIAN/shlibs
+     "libspotcheck ${SC_SOVERSION} libspotcheck (= ${PROJECT_VERSION})\n")
 
 set(CPACK_DEBIAN_SYNCD_PACKAGE_NAME spotcheck-syncd)
 set(CPACK_DEBIAN_SYNCD_PACKAGE_SECTION net)
@@ -63,10 +71,11 @@ set(CPACK_DEBIAN_SYNCD_PACKAGE_CONTROL_EXTRA
 
 set(CPACK_DEBIAN_LIB_PACKAGE_NAME libspotcheck)
 set(CPACK_DEBIAN_LIB_PACKAGE_SECTION libs)
-# A shlibs file, so packages built against libspotcheck depend on it; before
-# 1.0 every release may change the ABI, so on this exact version.
+# A shlibs file, so packages built against libspotcheck depend on it: on this
+# release or a later one, since every release of one soname runs programs
+# built against an earlier header (tests/abi/old_header.sh proves it).
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
-set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY "=")
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 # Its own ldconfig scripts, which leave a DPKG_ROOT image alone (CPack's
 # would run the host's ldconfig).
 set(CPACK_DEBIAN_LIB_PACKAGE_CONTROL_EXTRA
@@ -93,7 +102,7 @@ for pkg-config.")
 
 set(CPACK_DEBIAN_CLI_PACKAGE_NAME spotcheck-cli)
 set(CPACK_DEBIAN_CLI_PACKAGE_SECTION utils)
-set(CPACK_COMPONENT_CLI_DEPENDS lib)
+# Its libspotcheck (= version) comes from dpkg-shlibdeps (above).
 set(CPACK_COMPONENT_CLI_DESCRIPTION
     "Spotcheck command-line client\n\
 spotcheck is a tablet on the command line: enroll, record checks, findings,\n\

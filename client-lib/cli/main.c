@@ -956,10 +956,17 @@ static int cmd_assign(cli *k, int argc, char **argv)
         return rc;
     if (p.nrep == 0)
         return usage_error("assign needs at least one %s LOGIN", "--inspector");
-    sc_assign_params ap = {OPT("--target"),     p.rep,      (size_t)p.nrep, OPT("--kind"),
-                           OPT("--disclosure"), OPT("--due"), OPT("--template"), OPT("--note")};
+    sc_assign_params_v2 ap = {.size = sizeof ap,
+                              .target = OPT("--target"),
+                              .inspectors = p.rep,
+                              .ninspectors = (size_t)p.nrep,
+                              .kind = OPT("--kind"),
+                              .disclosure = OPT("--disclosure"),
+                              .due = OPT("--due"),
+                              .template_ = OPT("--template"),
+                              .note = OPT("--note")};
     char id[SC_ID_HEX_LEN];
-    sc_status s = sc_assign(k->c, &ap, id);
+    sc_status s = sc_assign_v2(k->c, &ap, id);
     if (s != SC_OK)
         return fail(k, s, NULL);
     return emit_pack(k, json_pack("{s:s}", "id", id), id);
@@ -983,10 +990,15 @@ static int cmd_check(cli *k, int argc, char **argv)
                 (rc = need(OPT("--disclosure"), "--disclosure")))
                 return rc;
         }
-        sc_check_params cp = {OPT("--target"),   OPT("--kind"),      OPT("--disclosure"),
-                              OPT("--relation"), OPT("--template"), OPT("--assignment")};
+        sc_check_params_v2 cp = {.size = sizeof cp,
+                                 .target = OPT("--target"),
+                                 .kind = OPT("--kind"),
+                                 .disclosure = OPT("--disclosure"),
+                                 .relation = OPT("--relation"),
+                                 .template_ = OPT("--template"),
+                                 .assignment = OPT("--assignment")};
         char id[SC_ID_HEX_LEN];
-        sc_status s = sc_check_open(k->c, &cp, id);
+        sc_status s = sc_check_open_v2(k->c, &cp, id);
         if (s != SC_OK)
             return fail(k, s, NULL);
         return emit_pack(k, json_pack("{s:s}", "id", id), id);
@@ -1043,21 +1055,22 @@ static int cmd_finding(cli *k, int argc, char **argv)
             return rc;
         if (!OPT("--check") && !OPT("--target"))
             return usage_error("%s", "finding add needs --check or --target");
-        sc_finding_params fp = {.check = OPT("--check"),
-                                .target = OPT("--target"),
-                                .description = OPT("--desc"),
-                                .grade = OPT("--grade"),
-                                .category = OPT("--category"),
-                                .item = OPT("--item"),
-                                .location = OPT("--location"),
-                                .deadline = OPT("--deadline"),
-                                .responsible = OPT("--responsible"),
-                                .source = OPT("--source"),
-                                .fixed_on_spot = OPT("--fixed-on-spot") != NULL,
-                                .photos = p.rep,
-                                .n_photos = (size_t)p.nrep};
+        sc_finding_params_v2 fp = {.size = sizeof fp,
+                                   .check = OPT("--check"),
+                                   .target = OPT("--target"),
+                                   .description = OPT("--desc"),
+                                   .grade = OPT("--grade"),
+                                   .category = OPT("--category"),
+                                   .item = OPT("--item"),
+                                   .location = OPT("--location"),
+                                   .deadline = OPT("--deadline"),
+                                   .responsible = OPT("--responsible"),
+                                   .source = OPT("--source"),
+                                   .fixed_on_spot = OPT("--fixed-on-spot") != NULL,
+                                   .photos = p.rep,
+                                   .n_photos = (size_t)p.nrep};
         char id[SC_ID_HEX_LEN];
-        sc_status s = sc_finding_add(k->c, &fp, id);
+        sc_status s = sc_finding_add_v2(k->c, &fp, id);
         if (s != SC_OK)
             return fail(k, s, NULL);
         return emit_pack(k, json_pack("{s:s}", "id", id), id);
@@ -1191,10 +1204,14 @@ static int cmd_list(cli *k, int argc, char **argv)
     int rc;
     if ((rc = need(p.pos[0], "what to list (checks, findings or assignments)")))
         return rc;
-    sc_filter f = {OPT("--status"), OPT("--overdue") != NULL, OPT("--target"), OPT("--assignment")};
+    sc_filter_v2 f = {.size = sizeof f,
+                      .status = OPT("--status"),
+                      .overdue = OPT("--overdue") != NULL,
+                      .target = OPT("--target"),
+                      .assignment = OPT("--assignment"),
+                      .flags = OPT("--include-voided") ? SC_LIST_WITH_VOIDED : 0};
     char *json = NULL;
-    sc_status s = sc_list_v2(k->c, p.pos[0], &f, OPT("--include-voided") ? SC_LIST_WITH_VOIDED : 0,
-                             &json);
+    sc_status s = sc_list_v3(k->c, p.pos[0], &f, &json);
     if (s != SC_OK)
         return fail(k, s, NULL);
     return emit(k, json,
@@ -1384,8 +1401,8 @@ int main(int argc, char **argv)
     /* Only enroll makes a replica (and takes it away again if the enrollment fails). */
     bool enroll = strcmp(cmd, "enroll") == 0;
     char err[512];
-    sc_status s = sc_client_open_v2(db, NULL, enroll ? SC_OPEN_ENROLL : SC_OPEN_EXISTING, &k.c,
-                                    err, sizeof err);
+    sc_open_options oo = {.size = sizeof oo, .mode = enroll ? SC_OPEN_ENROLL : SC_OPEN_EXISTING};
+    sc_status s = sc_client_open_v3(db, &oo, &k.c, err, sizeof err);
     if (s != SC_OK) {
         int rc = fail(&k, s, err);
         if (s == SC_ERR_NOT_FOUND)

@@ -1,19 +1,24 @@
 /*
  * version.c: which release this build is, and which sync protocol it
- * speaks, for `--version` and the logs of both sides.
+ * speaks, for `--version`, the logs of both sides and programs that check
+ * the library they run with.
  *
- * SC_VERSION_STRING is the project's version from CMakeLists.txt, set for
- * this file alone so that no other object depends on it.
+ * The release is spotcheck.h's SC_VERSION_MAJOR/MINOR/PATCH, the one place
+ * it is written: CMakeLists.txt reads the project's version from there too.
  */
 #include "spotcheck.h"
 
-#ifndef SC_VERSION_STRING
-#error "SC_VERSION_STRING must be defined by the build (project VERSION)"
-#endif
+#define SC_STR_(x) #x
+#define SC_STR(x) SC_STR_(x)
 
 const char *sc_version(void)
 {
-    return SC_VERSION_STRING;
+    return SC_STR(SC_VERSION_MAJOR) "." SC_STR(SC_VERSION_MINOR) "." SC_STR(SC_VERSION_PATCH);
+}
+
+unsigned sc_version_number(void)
+{
+    return SC_VERSION_NUMBER;
 }
 
 unsigned sc_protocol_version(void)

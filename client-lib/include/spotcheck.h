@@ -20,6 +20,21 @@ extern "C" {
 #endif
 
 /*
+ * SC_API marks the functions libspotcheck exports: the library is built
+ * with hidden visibility, so these and nothing else are its ABI (a linker
+ * version script says so again, under the symbol version SPOTCHECK_0).
+ * Only compilers that know GCC's visibility attribute are told; for the
+ * others it is empty, and the version script alone decides.
+ */
+#ifndef SC_API
+#if defined(__GNUC__) || defined(__clang__)
+#define SC_API __attribute__((visibility("default")))
+#else
+#define SC_API
+#endif
+#endif
+
+/*
  * The one list of status codes.  X(name, value, text).  Values are stable:
  * the CLI maps them to exit codes and scripts depend on them.
  */
@@ -51,7 +66,8 @@ extern "C" {
     X(SC_ERR_INTERNAL, 24, "internal error")                                                       \
     X(SC_ERR_UNPROVEN, 25, "the server's answer is not proven for this request")                   \
     X(SC_ERR_CANCELLED, 26, "cancelled by the caller")                                             \
-    X(SC_ERR_TLS, 27, "the server's TLS identity could not be verified")
+    X(SC_ERR_TLS, 27, "the server's TLS identity could not be verified")                          \
+    X(SC_ERR_READ_ONLY, 28, "the handle is read-only")
 
 typedef enum sc_status {
 #define SC_STATUS_ENUM_(name, value, text) name = value,
@@ -60,10 +76,10 @@ typedef enum sc_status {
 } sc_status;
 
 /* A fixed English text for a status code; never NULL, for unknown codes too. */
-const char *sc_strerror(sc_status status);
+SC_API const char *sc_strerror(sc_status status);
 
 /* The name of a status code ("SC_ERR_NOT_FOUND"); never NULL. */
-const char *sc_status_name(sc_status status);
+SC_API const char *sc_status_name(sc_status status);
 
 /*
  * The sync protocol this header describes: the N of the /vN/ paths of
@@ -71,11 +87,27 @@ const char *sc_status_name(sc_status status);
  */
 #define SC_PROTOCOL_VERSION 1
 
-/* The library's release, "MAJOR.MINOR.PATCH"; static, never NULL. */
-const char *sc_version(void);
+/*
+ * The release this header describes.  A program may run with a newer
+ * library than the header it was built with: every release of one soname
+ * (libspotcheck.so.0) runs programs built against an older header of it
+ * (docs/client.md, "Versions and the ABI").  sc_version() and
+ * sc_version_number() say which release is running.
+ */
+#define SC_VERSION_MAJOR 0
+#define SC_VERSION_MINOR 2
+#define SC_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH: comparable in #if and at run time. */
+#define SC_VERSION_NUMBER (SC_VERSION_MAJOR * 10000 + SC_VERSION_MINOR * 100 + SC_VERSION_PATCH)
+
+/* The running library's release, "MAJOR.MINOR.PATCH"; static, never NULL. */
+SC_API const char *sc_version(void);
+
+/* The running library's release as SC_VERSION_NUMBER counts it. */
+SC_API unsigned sc_version_number(void);
 
 /* The sync protocol the library speaks (SC_PROTOCOL_VERSION when it was built). */
-unsigned sc_protocol_version(void);
+SC_API unsigned sc_protocol_version(void);
 
 /* ======================================================================
  * Overview
@@ -92,20 +124,36 @@ unsigned sc_protocol_version(void);
  * accepted or rejected it; nothing else removes it, and "accepted" counts
  * only with proof that the op's exact bytes are in syncd's log (sc_sync).
  *
- * Thread rules.  A handle is used by one thread at a time (calls on one
- * handle must not overlap; the caller serializes them).  Different handles
- * are independent, also from different threads, as long as they are opened
- * on different replica files; two handles on one file from one process are
- * not supported (SQLite locking would make the second wait or fail with
- * SC_ERR_STORAGE).  sc_strerror and sc_status_name are safe from any thread,
- * and sc_client_interrupt is safe from any thread while another uses the
- * handle.
+ * Threads and processes.  A handle is used by one thread at a time: calls
+ * on one handle must not overlap (the caller serializes them), but for
+ * sc_client_interrupt, which is safe from any thread while another uses
+ * the handle.  Handles are independent of each other, in one thread or
+ * many, in one process or several, on one replica or on different ones:
+ *  - Any number of read-only handles (SC_OPEN_READONLY) read a replica
+ *    beside the one handle that writes it (records and syncs): an app's UI
+ *    threads read while its sync uploads photos.  Every query answers one
+ *    committed state of the replica (one SQLite WAL snapshot), never half
+ *    of a write; readers never wait for the writer, nor it for them.
+ *  - Opening a replica of this library's version writes nothing, so opens
+ *    never wait for each other; an older replica is migrated once, by the
+ *    first handle that may write.
+ *  - Two handles that write one replica (two processes of the CLI, say)
+ *    take turns: a change waits up to 5 s for the other's transaction (a
+ *    sync applies each round in one transaction of milliseconds), then
+ *    fails with SC_ERR_STORAGE ("database is locked").  The design is one
+ *    writer per replica, with readers around it.
+ * sc_global_init must have run before a second thread uses the library
+ * (see there).  sc_strerror, sc_status_name, sc_version, sc_version_number
+ * and sc_protocol_version are safe from any thread at any time.  Callbacks
+ * (allocator, clock, progress, transport) are called on the thread of the
+ * call that uses them, except a transport's interrupt hook, called by
+ * sc_client_interrupt on its caller's thread.
  * sc_sync checks the signatures of a large pull on helper threads (at most
  * one per CPU, four in all) that it starts and joins before it returns;
  * they call no callback and no allocator of the handle.
- * The library keeps no global mutable state, never prints and never exits;
- * libcurl's and libsodium's one-time initialisation happens on the first
- * sc_client_open and is thread-safe.
+ * The library never prints and never exits.  Its one piece of process-wide
+ * state is the one-time initialisation of libsodium and libcurl
+ * (sc_global_init, below).
  *
  * Ownership.  Strings passed in are borrowed for the call.  Strings a
  * function hands out through `char **json` are allocated by the library and
@@ -120,6 +168,39 @@ unsigned sc_protocol_version(void);
  * ====================================================================== */
 
 typedef struct sc_client sc_client;
+
+/*
+ * Structs that grow.  Every struct an app fills in and hands to the
+ * library, from release 0.2 on, begins with `size`, set by the caller to
+ * the struct's size as its header declares it:
+ *     sc_check_params_v2 p = {.size = sizeof p, .target = "T-JAHY", ...};
+ * Later releases only add fields at the end.  The library reads `size`
+ * bytes: the fields a program built against an older header lacks take
+ * their defaults (as when zero), and a larger struct from a newer header
+ * is taken when every field this library does not know is zero.  A size
+ * smaller than the struct's first release, or unknown fields set, is
+ * SC_ERR_INVALID_ARG naming the struct.  sc_net_options and sc_transport
+ * carry a version number instead, to the same end.  The structs of 0.1,
+ * which have no size (sc_client_options, sc_check_params,
+ * sc_assign_params, sc_finding_params, sc_filter), never change, and the
+ * calls that take them stay for programs built against them.
+ */
+
+/*
+ * The library's one-time global initialisation: libsodium's sodium_init()
+ * and libcurl's curl_global_init(CURL_GLOBAL_DEFAULT).  A program with
+ * threads calls it once, from its main thread, before any other thread can
+ * use libspotcheck or libcurl: curl_global_init is thread-safe only in
+ * libcurl builds whose curl_version_info() lists the "threadsafe" feature
+ * (7.84 and later, as Debian 12 builds it).  Later calls return the first
+ * call's status at once and are safe from any thread.  sc_client_open*
+ * call it too, so a single-threaded program, or one that opens its first
+ * handle before it starts threads, needs nothing more.  What it sets up
+ * lives until the process exits: there is no cleanup call, since libcurl
+ * may be in use by the program itself.  Errors: SC_ERR_CRYPTO (libsodium),
+ * SC_ERR_INTERNAL (libcurl).
+ */
+SC_API sc_status sc_global_init(void);
 
 /*
  * Everything a handle borrows from its host; pass NULL to sc_client_open for
@@ -184,7 +265,16 @@ typedef enum sc_open_mode {
     /* Make the replica when missing and keep it, enrolled or not: what
      * sc_client_open does, for tools and tests that set a replica up by
      * other means. */
-    SC_OPEN_CREATE = 3
+    SC_OPEN_CREATE = 3,
+    /* A replica that exists, for reading only (an app's UI, beside the
+     * handle that records and syncs).  Nothing is created, written or
+     * migrated: calls that would change the replica (recording, sc_sync*,
+     * sc_enroll, sc_server_set_url) fail with SC_ERR_READ_ONLY before doing
+     * anything, and so does opening a replica an older library wrote, until
+     * a handle that may write has opened it once and migrated it.  A
+     * missing path, or one that is not a replica, fails as for
+     * SC_OPEN_EXISTING. */
+    SC_OPEN_READONLY = 4
 } sc_open_mode;
 
 /*
@@ -192,38 +282,61 @@ typedef enum sc_open_mode {
  * allows (":memory:" is always a new, empty replica).  `opt` may be NULL;
  * it is copied.  On success *out is the handle; on failure *out is NULL
  * and, when err/cap are given, a message is written into err (cap bytes,
- * NUL-terminated), since there is no handle to ask.  Errors:
+ * NUL-terminated), since there is no handle to ask.  A replica an older
+ * library wrote is migrated to this library's schema first (docs/client.md,
+ * "Upgrades"); the work queued in it stays queued.  Errors:
  * SC_ERR_INVALID_ARG (also an unknown mode), SC_ERR_NOT_FOUND (no replica
- * at path, SC_OPEN_EXISTING), SC_ERR_STORAGE (cannot open, or not a replica
- * of this version), SC_ERR_IO (photo store), SC_ERR_NOMEM.
+ * at path, SC_OPEN_EXISTING and SC_OPEN_READONLY), SC_ERR_STORAGE (cannot
+ * open, not a replica, a replica a newer library wrote, or a migration
+ * that failed and was rolled back), SC_ERR_READ_ONLY (SC_OPEN_READONLY on a
+ * replica to migrate), SC_ERR_IO (photo store), SC_ERR_NOMEM.
  */
-sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_open_mode mode,
-                            sc_client **out, char *err, size_t cap);
+SC_API sc_status sc_client_open_v2(const char *path, const sc_client_options *opt,
+                                   sc_open_mode mode, sc_client **out, char *err, size_t cap);
 
 /*
  * sc_client_open_v2 with SC_OPEN_CREATE: a missing replica is made and
  * kept.  Apps open with SC_OPEN_EXISTING, and with SC_OPEN_ENROLL to
  * enroll, so that a wrong path is an error and not a new empty replica.
  */
-sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_client **out,
-                         char *err, size_t cap);
+SC_API sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_client **out,
+                                char *err, size_t cap);
+
+/* What sc_client_open_v3 opens, and how (size first; see "Structs that grow"). */
+typedef struct sc_open_options {
+    size_t size;              /* sizeof(sc_open_options) */
+    sc_open_mode mode;        /* 0: SC_OPEN_EXISTING */
+    sc_client_options client; /* as sc_client_open_v2 takes them; zeroed: the defaults */
+    /* How long a change waits for another writing handle's transaction
+     * before it fails with SC_ERR_STORAGE ("database is locked"), in ms
+     * (0: 5000; at most 3600000).  Reads never wait. */
+    uint32_t busy_ms;
+} sc_open_options;
+
+/*
+ * sc_client_open_v2 with options that can grow.  opt NULL opens an
+ * existing replica with the defaults.  Errors as for sc_client_open_v2,
+ * and SC_ERR_INVALID_ARG for a size or a busy_ms out of bounds.
+ */
+SC_API sc_status sc_client_open_v3(const char *path, const sc_open_options *opt, sc_client **out,
+                                   char *err, size_t cap);
 
 /* Close the handle, wiping the device key.  NULL is a no-op. */
-void sc_client_close(sc_client *c);
+SC_API void sc_client_close(sc_client *c);
 
 /*
  * The message of the last failed call on this handle: what failed and
  * where ("op 3 of 40: signature does not match device key").  Never NULL;
  * "" after a success.  Borrowed until the next call on the handle.
  */
-const char *sc_client_errmsg(const sc_client *c);
+SC_API const char *sc_client_errmsg(const sc_client *c);
 
 /* The protocol reason name of the last failure ("invalid_transition",
  * "forbidden_role", ...), or "" when none applies.  Borrowed like errmsg. */
-const char *sc_client_reason(const sc_client *c);
+SC_API const char *sc_client_reason(const sc_client *c);
 
 /* Free a string the library handed out (JSON).  NULL is a no-op. */
-void sc_json_free(sc_client *c, char *json);
+SC_API void sc_json_free(sc_client *c, char *json);
 
 /*
  * Name the app that uses the library, as RFC 9110 product tokens
@@ -233,7 +346,7 @@ void sc_json_free(sc_client *c, char *json);
  * version (`syncd admin device list`).  Printable ASCII, at most 64 bytes;
  * NULL or "" names none.  Copied.  Errors: SC_ERR_INVALID_ARG.
  */
-sc_status sc_client_set_app(sc_client *c, const char *app);
+SC_API sc_status sc_client_set_app(sc_client *c, const char *app);
 
 /* ---------------------------------------------------------------------
  * Identity
@@ -256,8 +369,8 @@ sc_status sc_client_set_app(sc_client *c, const char *app);
  * SC_ERR_PROTOCOL, SC_ERR_TLS, SC_ERR_CHECKPOINT, SC_ERR_CANCELLED,
  * SC_ERR_STORAGE.
  */
-sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, const char *label,
-                    const char *pass, size_t pass_len, char **json);
+SC_API sc_status sc_enroll(sc_client *c, const char *server_url, const char *code,
+                           const char *label, const char *pass, size_t pass_len, char **json);
 
 /*
  * Give the passphrase of an encrypted device key and load the key now.
@@ -266,7 +379,7 @@ sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, cons
  * sync) load a plain key by themselves and fail with SC_ERR_BAD_PASSPHRASE
  * when the key is encrypted and not unlocked.  The passphrase is not kept.
  */
-sc_status sc_client_unlock(sc_client *c, const char *pass, size_t pass_len);
+SC_API sc_status sc_client_unlock(sc_client *c, const char *pass, size_t pass_len);
 
 /*
  * Identity, outbox and checkpoint as JSON:
@@ -283,7 +396,7 @@ sc_status sc_client_unlock(sc_client *c, const char *pass, size_t pass_len);
  * everything, if its user may see every entity (auditors; or when nothing
  * hidden from the user exists).
  */
-sc_status sc_client_status(sc_client *c, char **json);
+SC_API sc_status sc_client_status(sc_client *c, char **json);
 
 /* ---------------------------------------------------------------------
  * Recording.  Every function below makes one or more signed ops offline:
@@ -311,6 +424,17 @@ typedef struct sc_check_params {
     const char *assignment;  /* assignment entity id; may be NULL */
 } sc_check_params;
 
+/* sc_check_params with a size (see "Structs that grow"), for sc_check_open_v2. */
+typedef struct sc_check_params_v2 {
+    size_t size;            /* sizeof(sc_check_params_v2) */
+    const char *target;     /* target code or entity id; may be NULL with an assignment */
+    const char *kind;       /* "spot", "supervisory", ...; NULL: from the assignment */
+    const char *disclosure; /* "open", "unannounced", "experiential"; NULL: from the assignment */
+    const char *relation;   /* "self", "superior", "peer", "external"; may be NULL */
+    const char *template_;  /* score sheet code (latest version) or entity id; may be NULL */
+    const char *assignment; /* assignment entity id; may be NULL */
+} sc_check_params_v2;
+
 typedef struct sc_assign_params {
     const char *target;             /* target code or entity id (required) */
     const char *const *inspectors;  /* logins or user ids of inspectors/supervisors (1..32) */
@@ -322,6 +446,19 @@ typedef struct sc_assign_params {
     const char *note;               /* may be NULL */
 } sc_assign_params;
 
+/* sc_assign_params with a size (see "Structs that grow"), for sc_assign_v2. */
+typedef struct sc_assign_params_v2 {
+    size_t size;                   /* sizeof(sc_assign_params_v2) */
+    const char *target;            /* target code or entity id (required) */
+    const char *const *inspectors; /* logins or user ids of inspectors/supervisors (1..32) */
+    size_t ninspectors;
+    const char *kind;       /* "spot", "supervisory", ... (required) */
+    const char *disclosure; /* "open", "unannounced", "experiential" (required) */
+    const char *due;        /* "YYYY-MM-DD"; may be NULL */
+    const char *template_;  /* score sheet code (latest version) or id; may be NULL */
+    const char *note;       /* may be NULL */
+} sc_assign_params_v2;
+
 /*
  * Plan a check (supervisors and admins): an assignment naming the
  * inspectors who will do it.  An unannounced or experiential plan is seen
@@ -329,29 +466,37 @@ typedef struct sc_assign_params {
  * Errors as for every recording call; SC_ERR_INVALID_ARG when a named user
  * is not an inspector or supervisor.  out_id: SC_ID_HEX_LEN bytes.
  */
-sc_status sc_assign(sc_client *c, const sc_assign_params *p, char out_id[SC_ID_HEX_LEN]);
+SC_API sc_status sc_assign_v2(sc_client *c, const sc_assign_params_v2 *p,
+                              char out_id[SC_ID_HEX_LEN]);
+/* sc_assign_v2 with the struct of 0.1. */
+SC_API sc_status sc_assign(sc_client *c, const sc_assign_params *p, char out_id[SC_ID_HEX_LEN]);
 
 /* Open an inspection (a draft).  out_id: SC_ID_HEX_LEN bytes. */
-sc_status sc_check_open(sc_client *c, const sc_check_params *p, char out_id[SC_ID_HEX_LEN]);
+SC_API sc_status sc_check_open_v2(sc_client *c, const sc_check_params_v2 *p,
+                                  char out_id[SC_ID_HEX_LEN]);
+/* sc_check_open_v2 with the struct of 0.1. */
+SC_API sc_status sc_check_open(sc_client *c, const sc_check_params *p, char out_id[SC_ID_HEX_LEN]);
 
 /*
  * Record an item result on a draft inspection.  status: "met", "not_met",
  * "unknown", "na".  points is used when has_points.  item codes must be on
  * the inspection's score sheet (when it has one).  note may be NULL.
  */
-sc_status sc_check_score(sc_client *c, const char *check, const char *item, const char *status,
-                         int has_points, int32_t points, const char *note);
+SC_API sc_status sc_check_score(sc_client *c, const char *check, const char *item,
+                                const char *status, int has_points, int32_t points,
+                                const char *note);
 
 /*
  * Submit (sign as a whole) a draft inspection: the op depends on its heads,
  * and lists its findings' ids and head op ids and every photo hash attached
  * to it or its findings.  remarks may be NULL.
  */
-sc_status sc_check_submit(sc_client *c, const char *check, const char *remarks);
+SC_API sc_status sc_check_submit(sc_client *c, const char *check, const char *remarks);
 
 /* Amend a submitted inspection's item result (a correction, never an edit). */
-sc_status sc_check_amend(sc_client *c, const char *check, const char *reason, const char *item,
-                         const char *status, int has_points, int32_t points, const char *note);
+SC_API sc_status sc_check_amend(sc_client *c, const char *check, const char *reason,
+                                const char *item, const char *status, int has_points,
+                                int32_t points, const char *note);
 
 typedef struct sc_finding_params {
     const char *check;        /* inspection id (32 hex); NULL for a finding without one */
@@ -369,14 +514,37 @@ typedef struct sc_finding_params {
     size_t n_photos;
 } sc_finding_params;
 
+/* sc_finding_params with a size (see "Structs that grow"), for sc_finding_add_v2. */
+typedef struct sc_finding_params_v2 {
+    size_t size;               /* sizeof(sc_finding_params_v2) */
+    const char *check;         /* inspection id (32 hex); NULL for a finding without one */
+    const char *target;        /* target code or id; NULL: the inspection's */
+    const char *description;   /* required */
+    const char *grade;         /* "major" or "general" (required) */
+    const char *category;      /* may be NULL */
+    const char *item;          /* checklist item code; may be NULL */
+    const char *location;      /* 点位; may be NULL */
+    const char *deadline;      /* "YYYY-MM-DD"; may be NULL */
+    const char *responsible;   /* org unit code or id; may be NULL */
+    const char *source;        /* "inspection" (default with a check), "complaint", ... */
+    int fixed_on_spot;         /* 当场整改: starts as submitted */
+    const char *const *photos; /* files to copy into the store as evidence; n_photos of them */
+    size_t n_photos;
+} sc_finding_params_v2;
+
 /* Raise a finding.  out_id: SC_ID_HEX_LEN bytes. */
-sc_status sc_finding_add(sc_client *c, const sc_finding_params *p, char out_id[SC_ID_HEX_LEN]);
+SC_API sc_status sc_finding_add_v2(sc_client *c, const sc_finding_params_v2 *p,
+                                   char out_id[SC_ID_HEX_LEN]);
+/* sc_finding_add_v2 with the struct of 0.1. */
+SC_API sc_status sc_finding_add(sc_client *c, const sc_finding_params *p,
+                                char out_id[SC_ID_HEX_LEN]);
 
 /*
  * Edit one field of a finding: field "description", "grade", "deadline"
  * ("" clears), "responsible" (org code or id), "category", "location".
  */
-sc_status sc_finding_set(sc_client *c, const char *finding, const char *field, const char *value);
+SC_API sc_status sc_finding_set(sc_client *c, const char *finding, const char *field,
+                                const char *value);
 
 /*
  * Copy the file at `path` into the photo store (hashed while streamed, never
@@ -386,36 +554,36 @@ sc_status sc_finding_set(sc_client *c, const char *finding, const char *field, c
  * SC_HASH_HEX_LEN bytes.  SC_ERR_IO with the file named when it cannot be
  * read.
  */
-sc_status sc_photo_add(sc_client *c, const char *entity, const char *path, const char *caption,
-                       char out_sha[SC_HASH_HEX_LEN]);
+SC_API sc_status sc_photo_add(sc_client *c, const char *entity, const char *path,
+                              const char *caption, char out_sha[SC_HASH_HEX_LEN]);
 
 /* The responsible unit reports a rectification with optional evidence photos. */
-sc_status sc_rectify(sc_client *c, const char *finding, const char *note, const char *measures,
-                     const char *const *photos, size_t n_photos);
+SC_API sc_status sc_rectify(sc_client *c, const char *finding, const char *note,
+                            const char *measures, const char *const *photos, size_t n_photos);
 
 /* A revisit (复查; look_back for 回头看): result "rectified" or "not_rectified". */
-sc_status sc_revisit(sc_client *c, const char *finding, const char *result, const char *note,
-                     int look_back, const char *const *photos, size_t n_photos);
+SC_API sc_status sc_revisit(sc_client *c, const char *finding, const char *result, const char *note,
+                            int look_back, const char *const *photos, size_t n_photos);
 
 /*
  * Close (销号) a verified finding.  note may be NULL.  A finding that is
  * closed already is SC_ERR_INVALID_TRANSITION saying so ("finding … is
  * already closed (销号) by LOGIN: nothing changed"), and nothing is made.
  */
-sc_status sc_close(sc_client *c, const char *finding, const char *note);
+SC_API sc_status sc_close(sc_client *c, const char *finding, const char *note);
 
 /* Reopen a verified or closed finding. */
-sc_status sc_reopen(sc_client *c, const char *finding, const char *reason);
+SC_API sc_status sc_reopen(sc_client *c, const char *finding, const char *reason);
 
 /*
  * Void an entity (an inspection, finding or assignment), or with target_op
  * (64 hex) one of its photos, notes or item results.  id may also be an op
  * id alone: then the op's entity is found and that op is voided.
  */
-sc_status sc_void(sc_client *c, const char *id, const char *reason);
+SC_API sc_status sc_void(sc_client *c, const char *id, const char *reason);
 
 /* Append a note to an entity. */
-sc_status sc_note_add(sc_client *c, const char *entity, const char *text);
+SC_API sc_status sc_note_add(sc_client *c, const char *entity, const char *text);
 
 /*
  * Settle a conflict on an entity with an op that has every current head in
@@ -425,8 +593,8 @@ sc_status sc_note_add(sc_client *c, const char *entity, const char *text);
  * "not_met:3", ... the result to keep).  A voided entity has nothing to
  * resolve (its void closed its conflicts): SC_ERR_INVALID_TRANSITION.
  */
-sc_status sc_resolve(sc_client *c, const char *entity, const char *field, const char *value,
-                     const char *item);
+SC_API sc_status sc_resolve(sc_client *c, const char *entity, const char *field, const char *value,
+                            const char *item);
 
 /* ---------------------------------------------------------------------
  * Rectification governance (docs/data-model.md §4): what the work plans
@@ -572,7 +740,7 @@ typedef struct sc_filter {
  * Voided entities are left out.  f may be NULL.  `conflicts` counts open
  * conflicts (none on a voided entity: a void closes them).
  */
-sc_status sc_list(sc_client *c, const char *what, const sc_filter *f, char **json);
+SC_API sc_status sc_list(sc_client *c, const char *what, const sc_filter *f, char **json);
 
 /* sc_list_v2's flags. */
 #define SC_LIST_WITH_VOIDED 1u /* voided entities too, marked "voided":true with their void_reason */
@@ -582,8 +750,21 @@ sc_status sc_list(sc_client *c, const char *what, const sc_filter *f, char **jso
  * filter by what it was (its status, target, assignment); it is never
  * overdue.  SC_ERR_INVALID_ARG for an unknown flag.
  */
-sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
-                     char **json);
+SC_API sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
+                            char **json);
+
+/* sc_filter with a size (see "Structs that grow") and sc_list_v2's flags, for sc_list_v3. */
+typedef struct sc_filter_v2 {
+    size_t size;            /* sizeof(sc_filter_v2) */
+    const char *status;     /* status name, NULL: any */
+    int overdue;            /* only overdue findings / assignments past due */
+    const char *target;     /* target code or id, NULL: any */
+    const char *assignment; /* assignment id, NULL: any */
+    unsigned flags;         /* SC_LIST_WITH_VOIDED, or 0 */
+} sc_filter_v2;
+
+/* sc_list_v2 with a filter that can grow; f may be NULL (everything, no flags). */
+SC_API sc_status sc_list_v3(sc_client *c, const char *what, const sc_filter_v2 *f, char **json);
 
 /*
  * One entity: {"id","type","status",...its fields...,"voided","void_reason",
@@ -609,7 +790,7 @@ sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigne
  * conflicts_closed_by_void (docs/data-model.md §3).
  * SC_ERR_NOT_FOUND for an unknown id.
  */
-sc_status sc_show(sc_client *c, const char *id, char **json);
+SC_API sc_status sc_show(sc_client *c, const char *id, char **json);
 
 /*
  * The supervisor's review queue: {"awaiting_closure":[findings verified],
@@ -617,10 +798,10 @@ sc_status sc_show(sc_client *c, const char *id, char **json);
  * "conflicts":[entities with open conflicts]} (finding items as in
  * sc_list; voided entities are in none of them).
  */
-sc_status sc_review(sc_client *c, char **json);
+SC_API sc_status sc_review(sc_client *c, char **json);
 
 /* Every entity with open conflicts (not voided): {"items":[{"id","type","conflicts":[...]}]}. */
-sc_status sc_conflicts(sc_client *c, char **json);
+SC_API sc_status sc_conflicts(sc_client *c, char **json);
 
 /*
  * What became of this device's own ops, from the outbox and the results
@@ -637,7 +818,7 @@ sc_status sc_conflicts(sc_client *c, char **json);
  * A replica that predates receipts lists the ops it had logged then as
  * proven too (sc_verify_replica says which have no receipt).
  */
-sc_status sc_outbox(sc_client *c, size_t proven_max, char **json);
+SC_API sc_status sc_outbox(sc_client *c, size_t proven_max, char **json);
 
 /* ---------------------------------------------------------------------
  * Sync
@@ -701,7 +882,7 @@ typedef void (*sc_progress_fn)(void *ctx, const char *phase, uint64_t done, uint
  * SC_ERR_TLS (the server's certificate or key does not verify: the message
  * says which), SC_ERR_CANCELLED (sc_client_interrupt), SC_ERR_STORAGE.
  */
-sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json);
+SC_API sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json);
 
 /*
  * sc_sync with a progress callback that may cancel: the same sync, the same
@@ -715,7 +896,7 @@ sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json)
  * be NULL.  Errors as for sc_sync, plus SC_ERR_CANCELLED.
  */
 typedef int (*sc_progress_v2_fn)(void *ctx, const char *phase, uint64_t done, uint64_t total);
-sc_status sc_sync_v2(sc_client *c, sc_progress_v2_fn progress, void *ctx, char **json);
+SC_API sc_status sc_sync_v2(sc_client *c, sc_progress_v2_fn progress, void *ctx, char **json);
 
 /* ---------------------------------------------------------------------
  * The network: cancelling, the server's URL, TLS trust and proxy, and the
@@ -741,7 +922,7 @@ sc_status sc_sync_v2(sc_client *c, sc_progress_v2_fn progress, void *ctx, char *
  * transport is none).  An interrupt while no network call runs is
  * forgotten when the next one starts.  NULL is a no-op.
  */
-void sc_client_interrupt(sc_client *c);
+SC_API void sc_client_interrupt(sc_client *c);
 
 /* The version of sc_net_options this header describes. */
 #define SC_NET_OPTIONS_VERSION 1
@@ -786,7 +967,7 @@ typedef struct sc_net_options {
  * long, a CA file that holds no PEM certificate), SC_ERR_IO (the CA file
  * cannot be read), SC_ERR_TOO_LARGE (a CA file over 1 MiB), SC_ERR_NOMEM.
  */
-sc_status sc_client_set_net(sc_client *c, const sc_net_options *opt);
+SC_API sc_status sc_client_set_net(sc_client *c, const sc_net_options *opt);
 
 /*
  * Point an enrolled replica at a new URL for its server (http to https, a
@@ -807,7 +988,7 @@ sc_status sc_client_set_net(sc_client *c, const sc_net_options *opt);
  * verified one), SC_ERR_CANCELLED, SC_ERR_STORAGE.  On any error nothing
  * changes.
  */
-sc_status sc_server_set_url(sc_client *c, const char *url, char **json);
+SC_API sc_status sc_server_set_url(sc_client *c, const char *url, char **json);
 
 /* The version of sc_transport (and sc_http_request) this header describes. */
 #define SC_TRANSPORT_VERSION 1
@@ -893,7 +1074,7 @@ typedef struct sc_transport {
  * handle, and not concurrently with sc_client_interrupt.
  * SC_ERR_INVALID_ARG for an unknown version or a NULL send.
  */
-sc_status sc_client_set_transport(sc_client *c, const sc_transport *t);
+SC_API sc_status sc_client_set_transport(sc_client *c, const sc_transport *t);
 
 /* ---------------------------------------------------------------------
  * Verification
@@ -913,7 +1094,7 @@ sc_status sc_client_set_transport(sc_client *c, const sc_transport *t);
  * (a state differs) name the first problem in errmsg; *json is filled
  * either way.
  */
-sc_status sc_verify_replica(sc_client *c, char **json);
+SC_API sc_status sc_verify_replica(sc_client *c, char **json);
 
 /*
  * Check a syncd export bundle (proto/bundle.proto) offline: stream every
@@ -925,7 +1106,7 @@ sc_status sc_verify_replica(sc_client *c, char **json);
  *   "root":hex64,"replica_hash":hex64,"origin":..,"error":text|null}.
  * On failure errmsg names the first bad entry.
  */
-sc_status sc_verify_bundle(sc_client *c, const char *path, char **json);
+SC_API sc_status sc_verify_bundle(sc_client *c, const char *path, char **json);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
  * inside the sc_keypair and is wiped by sc_client_close.
  */
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,6 +93,49 @@ sc_status cl_need_identity(sc_client *c)
     return SC_OK;
 }
 
+sc_status cl_sized_in(void *dst, size_t dst_size, size_t min, const void *src, const char *what,
+                      char *msg, size_t cap)
+{
+    size_t n;
+    memcpy(&n, src, sizeof n);
+    memset(dst, 0, dst_size);
+    if (n < min || n > SC_CL_STRUCT_MAX) {
+        snprintf(msg, cap, "%s.size is %zu: set it to sizeof(%s) (%zu in this release)", what, n,
+                 what, dst_size);
+        return SC_ERR_INVALID_ARG;
+    }
+    /* A newer header's struct: what this library does not know must be unset. */
+    const unsigned char *b = src;
+    for (size_t i = dst_size; i < n; i++)
+        if (b[i] != 0) {
+            snprintf(msg, cap,
+                     "%s of %zu bytes sets fields past the %zu that libspotcheck %s knows: the "
+                     "program was built against a newer spotcheck.h than the library it runs with",
+                     what, n, dst_size, sc_version());
+            return SC_ERR_INVALID_ARG;
+        }
+    memcpy(dst, src, n < dst_size ? n : dst_size);
+    return SC_OK;
+}
+
+sc_status cl_sized(sc_client *c, void *dst, size_t dst_size, size_t min, const void *src,
+                   const char *what)
+{
+    char msg[SC_ERR_MSG_MAX];
+    sc_status s = cl_sized_in(dst, dst_size, min, src, what, msg, sizeof msg);
+    return s == SC_OK ? s : cl_fail(c, s, 0, "%s", msg);
+}
+
+sc_status cl_need_writable(sc_client *c, const char *what)
+{
+    if (c->read_only)
+        return cl_fail(c, SC_ERR_READ_ONLY, 0,
+                       "%s changes the replica, and this handle on %s is read-only "
+                       "(SC_OPEN_READONLY): call it on the replica's writer",
+                       what, c->path);
+    return SC_OK;
+}
+
 sc_status cl_key(sc_client *c)
 {
     if (c->key)
@@ -115,6 +159,36 @@ sc_status cl_key(sc_client *c)
     return SC_OK;
 }
 
+/* ---- the library's one-time initialisation ---- */
+
+/*
+ * The library's only process-wide state: whether libsodium and libcurl were
+ * initialised, and how that went.  pthread_once makes concurrent first
+ * calls wait for one initialisation; the status is written inside it and
+ * only read after it.
+ */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static sc_status global_status = SC_OK;
+static const char *global_what = "";
+
+static void global_init_once(void)
+{
+    if (sc_crypto_init() != SC_OK) {
+        global_status = SC_ERR_CRYPTO;
+        global_what = "libsodium failed to initialise";
+    } else if (tp_curl_global_init() != SC_OK) {
+        global_status = SC_ERR_INTERNAL;
+        global_what = "libcurl failed to initialise (curl_global_init)";
+    }
+}
+
+sc_status sc_global_init(void)
+{
+    if (pthread_once(&global_once, global_init_once) != 0)
+        return SC_ERR_INTERNAL;
+    return global_status;
+}
+
 /* ---- the handle ---- */
 
 static char *str_join(const sc_env *env, const char *a, const char *b)
@@ -128,8 +202,9 @@ static char *str_join(const sc_env *env, const char *a, const char *b)
     return s;
 }
 
-sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_open_mode mode,
-                            sc_client **out, char *err, size_t cap)
+/* Open a handle; busy_ms 0 is the default wait for another writer. */
+static sc_status client_open(const char *path, const sc_client_options *opt, sc_open_mode mode,
+                             uint32_t busy_ms, sc_client **out, char *err, size_t cap)
 {
     sc_status s = SC_OK;
     sc_client *c = NULL;
@@ -142,7 +217,8 @@ sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_o
             snprintf(err, cap, "sc_client_open: no replica path");
         return SC_ERR_INVALID_ARG;
     }
-    if (mode != SC_OPEN_EXISTING && mode != SC_OPEN_ENROLL && mode != SC_OPEN_CREATE) {
+    if (mode != SC_OPEN_EXISTING && mode != SC_OPEN_ENROLL && mode != SC_OPEN_CREATE &&
+        mode != SC_OPEN_READONLY) {
         if (err && cap)
             snprintf(err, cap, "sc_client_open: unknown open mode %d", (int)mode);
         return SC_ERR_INVALID_ARG;
@@ -153,10 +229,10 @@ sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_o
             snprintf(err, cap, "sc_client_open: set alloc, realloc and free together");
         return SC_ERR_INVALID_ARG;
     }
-    if (sc_crypto_init() != SC_OK) {
+    if ((s = sc_global_init()) != SC_OK) {
         if (err && cap)
-            snprintf(err, cap, "libsodium failed to initialise");
-        return SC_ERR_CRYPTO;
+            snprintf(err, cap, "%s", global_what[0] ? global_what : sc_strerror(s));
+        return s;
     }
     sc_env env = {0};
     if (opt) {
@@ -199,6 +275,8 @@ sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_o
         goto fail;
     }
     bool made = false;
+    c->read_only = mode == SC_OPEN_READONLY;
+    c->busy_ms = busy_ms;
     s = tp_open_default(c);
     if (s == SC_OK)
         s = st_open(c, path, mode, &made);
@@ -206,7 +284,7 @@ sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_o
     c->made = made && mode == SC_OPEN_ENROLL;
     if (s == SC_OK)
         s = rp_identity_load(c);
-    if (s == SC_OK && strcmp(path, ":memory:") != 0)
+    if (s == SC_OK && strcmp(path, ":memory:") != 0 && !c->read_only)
         s = bl_init(c);
     if (s != SC_OK)
         goto fail;
@@ -220,10 +298,40 @@ fail:
     return s;
 }
 
+sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_open_mode mode,
+                            sc_client **out, char *err, size_t cap)
+{
+    return client_open(path, opt, mode, 0, out, err, cap);
+}
+
 sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_client **out,
                          char *err, size_t cap)
 {
-    return sc_client_open_v2(path, opt, SC_OPEN_CREATE, out, err, cap);
+    return client_open(path, opt, SC_OPEN_CREATE, 0, out, err, cap);
+}
+
+sc_status sc_client_open_v3(const char *path, const sc_open_options *opt, sc_client **out,
+                            char *err, size_t cap)
+{
+    if (out)
+        *out = NULL;
+    char msg[SC_ERR_MSG_MAX];
+    sc_open_options o = {.size = sizeof o};
+    sc_status s = opt ? cl_sized_in(&o, sizeof o, CL_SIZE_THROUGH(sc_open_options, busy_ms), opt,
+                                    "sc_open_options", msg, sizeof msg)
+                      : SC_OK;
+    if (s == SC_OK && o.busy_ms > SC_CL_BUSY_MAX_MS) {
+        snprintf(msg, sizeof msg, "sc_open_options.busy_ms is %u, at most %u (an hour)",
+                 (unsigned)o.busy_ms, SC_CL_BUSY_MAX_MS);
+        s = SC_ERR_INVALID_ARG;
+    }
+    if (s != SC_OK) {
+        if (err && cap)
+            snprintf(err, cap, "%s", msg);
+        return s;
+    }
+    return client_open(path, &o.client, o.mode ? o.mode : SC_OPEN_EXISTING, o.busy_ms, out, err,
+                       cap);
 }
 
 void sc_client_close(sc_client *c)
@@ -470,6 +578,8 @@ sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, cons
     sc_err_clear(&c->err);
     tp_begin(c);
     char base[SC_CL_URL_MAX];
+    if (c->read_only)
+        return cl_need_writable(c, "sc_enroll");
     if (c->id.enrolled)
         return cl_fail(c, SC_ERR_EXISTS, 0, "replica %s is already enrolled as %s", c->path,
                        c->id.login);
@@ -516,7 +626,7 @@ done:
 
 /* ---- status ---- */
 
-sc_status sc_client_status(sc_client *c, char **json)
+static sc_status client_status_read(sc_client *c, char **json)
 {
     if (!c || !json)
         return SC_ERR_INVALID_ARG;
@@ -576,4 +686,18 @@ sc_status sc_client_status(sc_client *c, char **json)
     *json = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return *json ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+}
+
+/* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
+sc_status sc_client_status(sc_client *c, char **json)
+{
+    if (json)
+        *json = NULL;
+    bool began = false;
+    sc_status s = c ? st_snapshot_begin(c, &began) : SC_OK;
+    if (s == SC_OK)
+        s = client_status_read(c, json);
+    if (c)
+        st_snapshot_end(c, began);
+    return s;
 }

@@ -85,11 +85,32 @@
  *    milliseconds are lost in the transfer, so big chunks gain nothing there
  *    and only risk more.
  */
+/*
+ * How long a write waits for another handle's or process's write
+ * transaction before it fails SC_ERR_STORAGE ("database is locked"): a
+ * sync applies one round in one transaction, which takes milliseconds, and
+ * a migration of a large replica seconds; 5 s covers both on a slow
+ * tablet's flash without hanging an app's call on a stuck peer for long.
+ * Readers never wait: WAL gives each read its snapshot.
+ */
+#define SC_CL_BUSY_MS 5000
+/* sc_open_options.busy_ms at most: an hour, longer than any migration, short of a hang. */
+#define SC_CL_BUSY_MAX_MS 3600000u
+/*
+ * The largest `size` a struct that grows may claim (spotcheck.h, "Structs
+ * that grow"): the library reads that many bytes from the caller to check
+ * that fields it does not know are zero, so a garbage size must not send
+ * it far past the struct.  4 KiB is ten times the largest struct's size.
+ */
+#define SC_CL_STRUCT_MAX      4096u
 #define SC_CL_CHUNK_START (1024u * 1024u)
 #define SC_CL_CHUNK_FAST_MS 1000
 #define SC_CL_TIMEOUT_DEFAULT 30000u
 #define SC_CL_RETRIES_DEFAULT 3u
 #define SC_CL_BACKOFF_DEFAULT 250u
+
+/* The replica's schema version (store_schema.c says what each one holds). */
+#define SC_CL_SCHEMA_VERSION 2
 
 /* Op states in the replica. */
 enum { ST_PENDING = 0, ST_ACCEPTED = 1, ST_REJECTED = 2 };
@@ -158,6 +179,8 @@ struct sc_client {
      * store's directories): closed before an enrollment was stored in it
      * (enroll_stored), it is removed again by sc_client_close. */
     bool made, blobs_made, blobs_tmp_made, enroll_stored;
+    bool read_only;             /* SC_OPEN_READONLY: nothing is ever written */
+    uint32_t busy_ms;           /* how long a change waits for another writer (SC_CL_BUSY_MS) */
     sc_err err;                 /* the last failure */
     sc_keypair *key;            /* the device key once loaded; owned */
     sc_ident id;
@@ -188,6 +211,22 @@ void cl_hex(const uint8_t *bin, size_t len, char *out, size_t cap);
 sc_status cl_key(sc_client *c);
 /* SC_ERR_NOT_ENROLLED unless enrolled. */
 sc_status cl_need_identity(sc_client *c);
+/*
+ * A caller's struct that begins with its size (spotcheck.h, "Structs that
+ * grow") copied into the library's, zeroed first: min is the size of the
+ * struct's first release (CL_SIZE_THROUGH its last field then), what its
+ * name.  SC_ERR_INVALID_ARG, with why in msg (cap bytes), for a size under
+ * min or over SC_CL_STRUCT_MAX, or a field past the library's set.
+ */
+sc_status cl_sized_in(void *dst, size_t dst_size, size_t min, const void *src, const char *what,
+                      char *msg, size_t cap);
+/* The same on a handle: the message goes to the handle. */
+sc_status cl_sized(sc_client *c, void *dst, size_t dst_size, size_t min, const void *src,
+                   const char *what);
+/* The bytes of T up to and including field f: a struct's size at the release f was its last. */
+#define CL_SIZE_THROUGH(T, f) (offsetof(T, f) + sizeof(((T *)0)->f))
+/* SC_ERR_READ_ONLY on a read-only handle, naming what (the call) needs the writer. */
+sc_status cl_need_writable(sc_client *c, const char *what);
 
 /* ---- store.c ---- */
 
@@ -207,12 +246,33 @@ typedef struct st_opinfo {
  * before anything is written to it.
  */
 sc_status st_open(sc_client *c, const char *path, int mode, bool *made);
+/*
+ * The schema of the database just opened (store_schema.c): *version 0 for
+ * an empty database, else the replica's version.  SC_ERR_STORAGE for a
+ * database that is not a replica, and for a replica newer than this
+ * library (naming both versions); nothing is written either way.
+ */
+sc_status st_schema_check(sc_client *c, const char *path, int *version);
+/*
+ * Give an empty database (version 0) the schema, or migrate an older
+ * replica to SC_CL_SCHEMA_VERSION one step and transaction at a time; a
+ * replica of this version is left alone.
+ */
+sc_status st_schema_upgrade(sc_client *c, const char *path, int version);
 /* Remove a closed replica's files: path and its -wal, -shm and -journal. */
 void st_remove_files(const char *path);
 void st_close(sc_client *c);
 sc_status st_begin(sc_client *c);
 sc_status st_commit(sc_client *c);
 void st_rollback(sc_client *c);
+/*
+ * One read snapshot around a query made of several statements, so that a
+ * writer's commit between them (another handle, another process) is seen
+ * by all of them or none: the query answers one committed state.  *began
+ * is false when a transaction was open already (then end does nothing).
+ */
+sc_status st_snapshot_begin(sc_client *c, bool *began);
+void st_snapshot_end(sc_client *c, bool began);
 
 /* meta: small named values.  get into a caller buffer; SC_ERR_NOT_FOUND when absent. */
 sc_status st_meta_get(sc_client *c, const char *key, void *buf, size_t cap, size_t *len);
@@ -548,6 +608,8 @@ void tp_progress(sc_client *c, const char *phase, uint64_t done, uint64_t total)
 
 /* ---- transport.c ---- */
 
+/* libcurl's global initialisation (curl_global_init), for sc_global_init. */
+sc_status tp_curl_global_init(void);
 /* The default transport (libcurl) for c; its ctx is the library's, freed by its close. */
 sc_status tp_curl_make(sc_client *c, sc_transport *out);
 

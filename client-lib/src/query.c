@@ -251,7 +251,7 @@ static json_t *assignment_item(sc_client *c, const Scpb__EntityState *st, bool d
 
 typedef struct lister {
     json_t *items;
-    const sc_filter *f;
+    const sc_filter_v2 *f;       /* may be NULL */
     bool with_voided;            /* SC_LIST_WITH_VOIDED */
     bool has_target, has_asg;
     uint8_t target[SC_ID_LEN], asg[SC_ID_LEN];
@@ -365,14 +365,9 @@ static sc_status list_assignments(sc_client *c, void *ctx, const uint8_t id[SC_I
     return SC_OK;
 }
 
-sc_status sc_list(sc_client *c, const char *what, const sc_filter *f, char **json)
+static sc_status list_read(sc_client *c, const char *what, const sc_filter_v2 *f, char **json)
 {
-    return sc_list_v2(c, what, f, 0, json);
-}
-
-sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
-                     char **json)
-{
+    unsigned flags = f ? f->flags : 0;
     if (json)
         *json = NULL;
     if (!c || !what || !json)
@@ -444,6 +439,43 @@ sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigne
         return s;
     }
     return dump(c, json_pack("{s:o}", "items", l.items), json);
+}
+
+/* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
+sc_status sc_list_v3(sc_client *c, const char *what, const sc_filter_v2 *f, char **json)
+{
+    if (json)
+        *json = NULL;
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    sc_filter_v2 q;
+    sc_status s = SC_OK;
+    if (f && (s = cl_sized(c, &q, sizeof q, CL_SIZE_THROUGH(sc_filter_v2, flags), f,
+                           "sc_filter_v2")) != SC_OK)
+        return s;
+    bool began = false;
+    if ((s = st_snapshot_begin(c, &began)) == SC_OK)
+        s = list_read(c, what, f ? &q : NULL, json);
+    st_snapshot_end(c, began);
+    return s;
+}
+
+sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
+                     char **json)
+{
+    sc_filter_v2 q = {sizeof q, NULL, 0, NULL, NULL, flags};
+    if (f) {
+        q.status = f->status;
+        q.overdue = f->overdue;
+        q.target = f->target;
+        q.assignment = f->assignment;
+    }
+    return sc_list_v3(c, what, &q, json);
+}
+
+sc_status sc_list(sc_client *c, const char *what, const sc_filter *f, char **json)
+{
+    return sc_list_v2(c, what, f, 0, json);
 }
 
 /* ---- show ---- */
@@ -758,7 +790,7 @@ static void show_common(sc_client *c, json_t *o, const Scpb__EntityState *st, co
     json_decref(k);
 }
 
-sc_status sc_show(sc_client *c, const char *id_text, char **json)
+static sc_status show_read(sc_client *c, const char *id_text, char **json)
 {
     if (json)
         *json = NULL;
@@ -800,6 +832,20 @@ sc_status sc_show(sc_client *c, const char *id_text, char **json)
     return dump(c, o, json);
 }
 
+/* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
+sc_status sc_show(sc_client *c, const char *id_text, char **json)
+{
+    if (json)
+        *json = NULL;
+    bool began = false;
+    sc_status s = c ? st_snapshot_begin(c, &began) : SC_OK;
+    if (s == SC_OK)
+        s = show_read(c, id_text, json);
+    if (c)
+        st_snapshot_end(c, began);
+    return s;
+}
+
 /* ---- this device's ops: queued, proven, rejected ---- */
 
 typedef struct own_list {
@@ -838,7 +884,7 @@ static sc_status photo_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_
     return SC_OK;
 }
 
-sc_status sc_outbox(sc_client *c, size_t proven_max, char **json)
+static sc_status outbox_read(sc_client *c, size_t proven_max, char **json)
 {
     if (json)
         *json = NULL;
@@ -873,6 +919,20 @@ sc_status sc_outbox(sc_client *c, size_t proven_max, char **json)
     if (s != SC_OK)
         return s;
     return dump(c, o, json);
+}
+
+/* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
+sc_status sc_outbox(sc_client *c, size_t proven_max, char **json)
+{
+    if (json)
+        *json = NULL;
+    bool began = false;
+    sc_status s = c ? st_snapshot_begin(c, &began) : SC_OK;
+    if (s == SC_OK)
+        s = outbox_read(c, proven_max, json);
+    if (c)
+        st_snapshot_end(c, began);
+    return s;
 }
 
 /* ---- review queue and conflicts ---- */
@@ -925,7 +985,7 @@ sc_status qr_conflict_count(sc_client *c, int64_t *out)
     return st_count(c, "conflicted", out);
 }
 
-sc_status sc_review(sc_client *c, char **json)
+static sc_status review_read(sc_client *c, char **json)
 {
     if (json)
         *json = NULL;
@@ -946,7 +1006,21 @@ sc_status sc_review(sc_client *c, char **json)
     return dump(c, o, json);
 }
 
-sc_status sc_conflicts(sc_client *c, char **json)
+/* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
+sc_status sc_review(sc_client *c, char **json)
+{
+    if (json)
+        *json = NULL;
+    bool began = false;
+    sc_status s = c ? st_snapshot_begin(c, &began) : SC_OK;
+    if (s == SC_OK)
+        s = review_read(c, json);
+    if (c)
+        st_snapshot_end(c, began);
+    return s;
+}
+
+static sc_status conflicts_read(sc_client *c, char **json)
 {
     if (json)
         *json = NULL;
@@ -961,4 +1035,18 @@ sc_status sc_conflicts(sc_client *c, char **json)
         return s;
     }
     return dump(c, o, json);
+}
+
+/* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
+sc_status sc_conflicts(sc_client *c, char **json)
+{
+    if (json)
+        *json = NULL;
+    bool began = false;
+    sc_status s = c ? st_snapshot_begin(c, &began) : SC_OK;
+    if (s == SC_OK)
+        s = conflicts_read(c, json);
+    if (c)
+        st_snapshot_end(c, began);
+    return s;
 }

@@ -50,7 +50,9 @@ static sc_status act_begin(sc_client *c)
     if (!c)
         return SC_ERR_INVALID_ARG;
     sc_err_clear(&c->err);
-    sc_status s = cl_need_identity(c);
+    sc_status s = cl_need_writable(c, "recording");
+    if (s == SC_OK)
+        s = cl_need_identity(c);
     if (s == SC_OK)
         s = cl_key(c);
     if (s == SC_OK)
@@ -327,7 +329,7 @@ static sc_status check_photo_count(sc_client *c, size_t n)
 
 /* ---- inspections ---- */
 
-sc_status sc_check_open(sc_client *c, const sc_check_params *p, char out_id[SC_ID_HEX_LEN])
+static sc_status check_open(sc_client *c, const sc_check_params_v2 *p, char out_id[SC_ID_HEX_LEN])
 {
     if (out_id)
         out_id[0] = '\0';
@@ -429,7 +431,7 @@ done:
  * an unannounced plan is then pulled only by them and by supervisors in
  * scope, never by the inspected unit.
  */
-sc_status sc_assign(sc_client *c, const sc_assign_params *p, char out_id[SC_ID_HEX_LEN])
+static sc_status assign(sc_client *c, const sc_assign_params_v2 *p, char out_id[SC_ID_HEX_LEN])
 {
     if (out_id)
         out_id[0] = '\0';
@@ -807,7 +809,7 @@ typedef struct finding_in {
 } finding_in;
 
 /* The inspection a finding is raised on: a draft, not voided; it gives the target and source. */
-static sc_status finding_check(sc_client *c, const sc_finding_params *p, finding_in *f)
+static sc_status finding_check(sc_client *c, const sc_finding_params_v2 *p, finding_in *f)
 {
     Scpb__EntityState *insp = NULL;
     sc_status s = parse_entity_id(c, p->check, "inspection", f->check);
@@ -839,7 +841,7 @@ static sc_status finding_check(sc_client *c, const sc_finding_params *p, finding
 }
 
 /* Every parameter of sc_finding_add checked, and its references found in the replica. */
-static sc_status finding_resolve(sc_client *c, const sc_finding_params *p, finding_in *f)
+static sc_status finding_resolve(sc_client *c, const sc_finding_params_v2 *p, finding_in *f)
 {
     sc_status s;
     if (p->check && (s = finding_check(c, p, f)) != SC_OK)
@@ -876,7 +878,7 @@ static sc_status finding_resolve(sc_client *c, const sc_finding_params *p, findi
 }
 
 /* Make the FindingCreate op of finding id, naming the n_photos photos of ev as evidence. */
-static sc_status finding_create(sc_client *c, const sc_finding_params *p, const finding_in *f,
+static sc_status finding_create(sc_client *c, const sc_finding_params_v2 *p, const finding_in *f,
                                 const uint8_t id[SC_ID_LEN], ProtobufCBinaryData *ev)
 {
     Scpb__Op op;
@@ -909,7 +911,8 @@ static sc_status finding_create(sc_client *c, const sc_finding_params *p, const 
     return make_op(c, &op, NULL);
 }
 
-sc_status sc_finding_add(sc_client *c, const sc_finding_params *p, char out_id[SC_ID_HEX_LEN])
+static sc_status finding_add(sc_client *c, const sc_finding_params_v2 *p,
+                             char out_id[SC_ID_HEX_LEN])
 {
     if (out_id)
         out_id[0] = '\0';
@@ -1355,4 +1358,80 @@ done:
     rp_state_free(c, st);
     sc_free(&c->env, canon);
     return act_end(c, s);
+}
+
+/* ---- the entry points that take structs: sized ones, and those of 0.1 ---- */
+
+/* A caller's sized struct into q; NULL stays NULL (the callee says "no parameters"). */
+static sc_status params_in(sc_client *c, const void *p, void *q, size_t size, size_t min,
+                           const char *what, char *out_id)
+{
+    if (out_id)
+        out_id[0] = '\0';
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    return p ? cl_sized(c, q, size, min, p, what) : SC_OK;
+}
+
+sc_status sc_check_open_v2(sc_client *c, const sc_check_params_v2 *p, char out_id[SC_ID_HEX_LEN])
+{
+    sc_check_params_v2 q;
+    sc_status s = params_in(c, p, &q, sizeof q, CL_SIZE_THROUGH(sc_check_params_v2, assignment),
+                            "sc_check_params_v2", out_id);
+    return s == SC_OK ? check_open(c, p ? &q : NULL, out_id) : s;
+}
+
+sc_status sc_check_open(sc_client *c, const sc_check_params *p, char out_id[SC_ID_HEX_LEN])
+{
+    if (!p)
+        return check_open(c, NULL, out_id);
+    sc_check_params_v2 q = {sizeof q,    p->target,    p->kind,      p->disclosure,
+                            p->relation, p->template_, p->assignment};
+    return check_open(c, &q, out_id);
+}
+
+sc_status sc_assign_v2(sc_client *c, const sc_assign_params_v2 *p, char out_id[SC_ID_HEX_LEN])
+{
+    sc_assign_params_v2 q;
+    sc_status s = params_in(c, p, &q, sizeof q, CL_SIZE_THROUGH(sc_assign_params_v2, note),
+                            "sc_assign_params_v2", out_id);
+    return s == SC_OK ? assign(c, p ? &q : NULL, out_id) : s;
+}
+
+sc_status sc_assign(sc_client *c, const sc_assign_params *p, char out_id[SC_ID_HEX_LEN])
+{
+    if (!p)
+        return assign(c, NULL, out_id);
+    sc_assign_params_v2 q = {sizeof q,      p->target, p->inspectors, p->ninspectors, p->kind,
+                             p->disclosure, p->due,    p->template_,  p->note};
+    return assign(c, &q, out_id);
+}
+
+sc_status sc_finding_add_v2(sc_client *c, const sc_finding_params_v2 *p, char out_id[SC_ID_HEX_LEN])
+{
+    sc_finding_params_v2 q;
+    sc_status s = params_in(c, p, &q, sizeof q, CL_SIZE_THROUGH(sc_finding_params_v2, n_photos),
+                            "sc_finding_params_v2", out_id);
+    return s == SC_OK ? finding_add(c, p ? &q : NULL, out_id) : s;
+}
+
+sc_status sc_finding_add(sc_client *c, const sc_finding_params *p, char out_id[SC_ID_HEX_LEN])
+{
+    if (!p)
+        return finding_add(c, NULL, out_id);
+    sc_finding_params_v2 q = {.size = sizeof q,
+                              .check = p->check,
+                              .target = p->target,
+                              .description = p->description,
+                              .grade = p->grade,
+                              .category = p->category,
+                              .item = p->item,
+                              .location = p->location,
+                              .deadline = p->deadline,
+                              .responsible = p->responsible,
+                              .source = p->source,
+                              .fixed_on_spot = p->fixed_on_spot,
+                              .photos = p->photos,
+                              .n_photos = p->n_photos};
+    return finding_add(c, &q, out_id);
 }

@@ -327,7 +327,9 @@ sc_status sc_server_set_url(sc_client *c, const char *url, char **json)
     tp_begin(c);
     char base[SC_CL_URL_MAX], previous[SC_CL_URL_MAX];
     sc_checkpoint cp;
-    sc_status s = cl_need_identity(c);
+    sc_status s = cl_need_writable(c, "sc_server_set_url");
+    if (s == SC_OK)
+        s = cl_need_identity(c);
     if (s == SC_OK)
         s = sv_url_normalize(c, url, base, sizeof base);
     if (s == SC_OK)

@@ -2,7 +2,7 @@
  * store.c: the local replica file.  Every SQL statement of the library is
  * here; the other modules speak in ops, states and ids.
  *
- * Schema (version 1):
+ * Schema (version 2; store_schema.c makes it and migrates older replicas):
  *   meta(key, value)            identity, HLC, cursor: small named values
  *   ops(id, entity, etype, kind, hlc, author, signed, log_index, origin,
  *       state, reason, message) every op known, with its exact signed bytes;
@@ -21,8 +21,10 @@
  *                               our ops leave the outbox: leaves is op id (32)
  *                               and big-endian log index (8) per leaf, proof
  *                               the hashes; meta receipts_from is the first
- *                               op seq that needs one (later tables are added
- *                               to older replicas by CREATE IF NOT EXISTS)
+ *                               op seq that needs one
+ *   conflicted(id)              entities in conflict (not voided)
+ *   migrations(version, from_version, library, time_ms)
+ *                               which library made each schema version, when
  *
  * Durability: WAL with synchronous=FULL, so a committed transaction
  * survives a power cut; every change the library makes is one transaction
@@ -35,9 +37,10 @@
  *
  * Opening (sc_open_mode): only an enrollment makes a replica.  Any other
  * open of a path that names nothing fails, and an existing file is proven
- * to be a replica (its meta table names a schema) before the schema script
- * may write to it, so a wrong path never becomes a new empty replica and
- * another program's database is never touched.
+ * to be a replica (its meta table names a schema) before anything may be
+ * written to it, so a wrong path never becomes a new empty replica and
+ * another program's database is never touched.  Opening a replica of this
+ * version writes nothing, so handles and processes open it at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,47 +53,6 @@
 #include "core/names.h"
 #include "internal.h"
 
-#define SCHEMA_VERSION 1
-
-static const char *const schema =
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=FULL;"
-    "PRAGMA foreign_keys=OFF;"
-    "BEGIN;"
-    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS ops("
-    "  id BLOB PRIMARY KEY, entity BLOB NOT NULL, etype INTEGER NOT NULL,"
-    "  kind INTEGER NOT NULL, hlc INTEGER NOT NULL, author BLOB NOT NULL,"
-    "  signed BLOB NOT NULL, log_index INTEGER, origin INTEGER NOT NULL,"
-    "  state INTEGER NOT NULL, reason INTEGER NOT NULL DEFAULT 0, message TEXT,"
-    "  seq INTEGER NOT NULL UNIQUE);"
-    "CREATE INDEX IF NOT EXISTS ops_entity ON ops(entity, seq);"
-    "CREATE INDEX IF NOT EXISTS ops_outbox ON ops(state, origin, seq);"
-    "CREATE TABLE IF NOT EXISTS entities("
-    "  id BLOB PRIMARY KEY, etype INTEGER NOT NULL, code TEXT, version INTEGER NOT NULL DEFAULT 0,"
-    "  state BLOB NOT NULL, hash BLOB NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS entities_code ON entities(etype, code, version);"
-    "CREATE TABLE IF NOT EXISTS blobs(sha BLOB PRIMARY KEY, size INTEGER NOT NULL,"
-    "  mime TEXT, state INTEGER NOT NULL);"
-    /* Each sync lists the photos to upload: without this, a scan of every photo ever named. */
-    "CREATE INDEX IF NOT EXISTS blobs_state ON blobs(state, sha);"
-    "CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL, proof BLOB);"
-    "CREATE TABLE IF NOT EXISTS devices(key BLOB PRIMARY KEY, entity BLOB NOT NULL,"
-    "  enroll_index INTEGER NOT NULL, revoke_index INTEGER);"
-    "CREATE INDEX IF NOT EXISTS devices_entity ON devices(entity);"
-    /* Entities whose state has conflicts (and is not voided): what the sync report counts. */
-    "CREATE TABLE IF NOT EXISTS conflicted(id BLOB PRIMARY KEY);"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 1);"
-    "CREATE TABLE IF NOT EXISTS user_access(user BLOB NOT NULL, log_index INTEGER NOT NULL,"
-    "  disabled INTEGER NOT NULL, PRIMARY KEY(user, log_index)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS receipts(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  size INTEGER NOT NULL, leaves BLOB NOT NULL, proof BLOB NOT NULL);"
-    /* Ops acknowledged before receipts were kept have none; every later one must. */
-    "INSERT OR IGNORE INTO meta(key, value) SELECT 'receipts_from', IFNULL(MAX(seq), 0) + 1 FROM "
-    "ops;"
-    "COMMIT;";
-
 static sqlite3 *db_of(sc_client *c)
 {
     return c->db;
@@ -101,6 +63,8 @@ static sc_status sql_fail(sc_client *c, const char *what)
     sqlite3 *db = db_of(c);
     int code = db ? sqlite3_errcode(db) : SQLITE_ERROR;
     sc_status s = code == SQLITE_NOMEM ? SC_ERR_NOMEM : SC_ERR_STORAGE;
+    if (code == SQLITE_READONLY && c->read_only)
+        s = SC_ERR_READ_ONLY;
     return cl_fail(c, s, 0, "replica %s: %s: %s", c->path ? c->path : "?", what,
                    db ? sqlite3_errmsg(db) : "not open");
 }
@@ -197,61 +161,6 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 }
 
 /*
- * The conflicted table is kept by st_state_put.  A replica written before
- * the table existed gets it filled once, here, from its states (meta
- * conflicts_indexed marks it done), so counting conflicts never needs to
- * decode every state again.
- */
-static sc_status index_conflicts(sc_client *c)
-{
-    uint64_t indexed = 0;
-    sc_status s = st_meta_get_u64(c, "conflicts_indexed", &indexed);
-    if (s != SC_ERR_NOT_FOUND)
-        return s;
-    sqlite3_stmt *st = NULL, *ins = NULL;
-    if ((s = st_begin(c)) != SC_OK)
-        return s;
-    if (sqlite3_exec(db_of(c), "DELETE FROM conflicted", NULL, NULL, NULL) != SQLITE_OK)
-        s = sql_fail(c, "index conflicts");
-    if (s == SC_OK)
-        s = prep(c, "SELECT id, state FROM entities", &st);
-    if (s == SC_OK)
-        s = prep(c, "INSERT OR IGNORE INTO conflicted(id) VALUES(?)", &ins);
-    int rc = SQLITE_DONE;
-    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        Scpb__EntityState *es = NULL;
-        sc_err e;
-        sc_err_clear(&e);
-        s = sc_state_decode(&c->env, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-                            SC_CL_STATE_MAX, &es, &e);
-        if (s != SC_OK) {
-            s = cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_STORAGE, 0, "replica: %s", e.msg);
-            break;
-        }
-        bool conflicted = es->n_conflicts > 0 && !es->voided;
-        sc_state_free(&c->env, es);
-        if (conflicted) {
-            bind_blob(ins, 1, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-            if (sqlite3_step(ins) != SQLITE_DONE)
-                s = sql_fail(c, "index conflicts");
-            sqlite3_reset(ins);
-        }
-    }
-    if (s == SC_OK && rc != SQLITE_DONE)
-        s = sql_fail(c, "index conflicts");
-    if (st)
-        done(c, st);
-    if (ins)
-        done(c, ins);
-    if (s == SC_OK)
-        s = st_meta_put_u64(c, "conflicts_indexed", 1);
-    if (s == SC_OK)
-        return st_commit(c);
-    st_rollback(c);
-    return s;
-}
-
-/*
  * A new replica file at path, private (0600) whatever the umask; *made
  * false when a file is there already (then nothing is changed).
  */
@@ -281,28 +190,9 @@ static sc_status file_private(sc_client *c, const char *path)
 }
 
 /*
- * Is the database just opened a replica?  Asked before the schema script
- * runs, which would otherwise write its tables into any SQLite file (and
- * WAL mode into its header): a file that is not a replica stays as it was.
- */
-static sc_status check_replica(sc_client *c, const char *path)
-{
-    sqlite3_stmt *st = NULL;
-    sc_status s = SC_OK;
-    if (sqlite3_prepare_v2(db_of(c), "SELECT value FROM meta WHERE key='schema'", -1, &st, NULL) !=
-        SQLITE_OK)
-        s = cl_fail(c, SC_ERR_STORAGE, 0, "%s is not a Spotcheck replica (%s)", path,
-                    sqlite3_errmsg(db_of(c)));
-    else if (sqlite3_step(st) != SQLITE_ROW)
-        s = cl_fail(c, SC_ERR_STORAGE, 0, "%s is not a Spotcheck replica (no schema version)", path);
-    sqlite3_finalize(st);
-    return s;
-}
-
-/*
  * Where the file stands before it is opened: *exists, and *check when it
  * must prove to be a replica before anything is written to it (every
- * existing file but an empty one given to SC_OPEN_ENROLL).
+ * existing file but an empty one given to SC_OPEN_ENROLL or SC_OPEN_CREATE).
  */
 static sc_status file_state(sc_client *c, const char *path, int mode, bool *exists, bool *check)
 {
@@ -311,13 +201,13 @@ static sc_status file_state(sc_client *c, const char *path, int mode, bool *exis
     if (stat(path, &sb) != 0) {
         if (errno != ENOENT)
             return cl_fail(c, SC_ERR_STORAGE, 0, "replica %s: %s", path, strerror(errno));
-        if (mode == SC_OPEN_EXISTING)
+        if (mode == SC_OPEN_EXISTING || mode == SC_OPEN_READONLY)
             return cl_fail(c, SC_ERR_NOT_FOUND, 0, "no replica at %s (only enrollment makes one)",
                            path);
         return SC_OK;
     }
     *exists = true;
-    *check = mode == SC_OPEN_EXISTING || sb.st_size > 0;
+    *check = mode == SC_OPEN_EXISTING || mode == SC_OPEN_READONLY || sb.st_size > 0;
     return SC_OK;
 }
 
@@ -327,35 +217,47 @@ sc_status st_open(sc_client *c, const char *path, int mode, bool *made)
     bool special = strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0;
     bool exists = false, check = false;
     sc_status s = SC_OK;
-    if (!special && mode != SC_OPEN_CREATE)
+    if (!special)
         s = file_state(c, path, mode, &exists, &check);
-    if (s == SC_OK && !special && !exists)
+    bool ro = mode == SC_OPEN_READONLY;
+    if (s == SC_OK && !special && !exists && !ro)
         s = file_create(c, path, made);
-    if (s == SC_OK && !special && !*made && !check)
+    if (s == SC_OK && !special && !*made && !check && !ro)
         s = file_private(c, path);
     if (s != SC_OK)
         return s;
     sqlite3 *db = NULL;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (check ? 0 : SQLITE_OPEN_CREATE);
+    int flags = ro ? SQLITE_OPEN_READONLY
+                   : SQLITE_OPEN_READWRITE | (check ? 0 : SQLITE_OPEN_CREATE);
+    flags |= SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &db, flags, NULL);
     c->db = db;
     if (rc != SQLITE_OK)
         return sql_fail(c, "open");
-    sqlite3_busy_timeout(db, 5000);
+    /* A writer waits this long for another's transaction (st_begin is IMMEDIATE). */
+    sqlite3_busy_timeout(db, (int)(c->busy_ms ? c->busy_ms : SC_CL_BUSY_MS));
     sqlite3_extended_result_codes(db, 0);
-    if (check && ((s = check_replica(c, path)) != SC_OK || (s = file_private(c, path)) != SC_OK))
+    /* What the file holds is known before anything is written to it (or its mode changed). */
+    int version = 0;
+    if ((s = st_schema_check(c, path, &version)) != SC_OK)
         return s;
-    if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-        s = sql_fail(c, "create schema (is it a Spotcheck replica?)");
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    /* Per connection: a committed transaction survives a power cut. */
+    if (sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF", NULL, NULL, NULL) !=
+        SQLITE_OK)
+        return sql_fail(c, "open");
+    if ((check || ro) && version == 0)
+        return cl_fail(c, SC_ERR_STORAGE, 0, "%s is not a Spotcheck replica (an empty database)",
+                       path);
+    if (ro && version < SC_CL_SCHEMA_VERSION)
+        return cl_fail(c, SC_ERR_READ_ONLY, 0,
+                       "replica %s has schema version %d and this library reads %d: a read-only "
+                       "handle cannot migrate it; open it once with a handle that may write",
+                       path, version, SC_CL_SCHEMA_VERSION);
+    if (ro)
+        return SC_OK;
+    if (check && (s = file_private(c, path)) != SC_OK)
         return s;
-    }
-    uint64_t v = 0;
-    s = st_meta_get_u64(c, "schema", &v);
-    if (s != SC_OK || v != SCHEMA_VERSION)
-        return cl_fail(c, SC_ERR_STORAGE, 0, "replica %s: schema version %llu, this library reads %d",
-                       path, (unsigned long long)v, SCHEMA_VERSION);
-    return index_conflicts(c);
+    return st_schema_upgrade(c, path, version);
 }
 
 void st_remove_files(const char *path)
@@ -377,6 +279,9 @@ void st_close(sc_client *c)
 
 sc_status st_begin(sc_client *c)
 {
+    /* Every change is a transaction: a read-only handle never starts one. */
+    if (c->read_only)
+        return cl_need_writable(c, "a change");
     if (sqlite3_exec(db_of(c), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return sql_fail(c, "begin");
     return SC_OK;
@@ -390,6 +295,24 @@ sc_status st_commit(sc_client *c)
         return s;
     }
     return SC_OK;
+}
+
+sc_status st_snapshot_begin(sc_client *c, bool *began)
+{
+    *began = false;
+    if (!c->db || !sqlite3_get_autocommit(db_of(c)))
+        return SC_OK;
+    /* Deferred: the snapshot is taken by the first read, and no lock is ever asked for. */
+    if (sqlite3_exec(db_of(c), "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(c, "begin a read");
+    *began = true;
+    return SC_OK;
+}
+
+void st_snapshot_end(sc_client *c, bool began)
+{
+    if (began && !sqlite3_get_autocommit(db_of(c)))
+        sqlite3_exec(db_of(c), "COMMIT", NULL, NULL, NULL);
 }
 
 void st_rollback(sc_client *c)

@@ -1679,6 +1679,8 @@ static sc_status sync_with(sc_client *c, sc_progress_v2_fn fn, void *ctx, bool o
         return SC_ERR_INVALID_ARG;
     sc_err_clear(&c->err);
     tp_begin(c);
+    if (c->read_only)
+        return cl_need_writable(c, "sc_sync");
     c->prog = (cl_progress){.fn = fn, .ctx = ctx, .on_wire = on_wire};
     sc_status s = sync_run(c, json);
     if (s == SC_OK && (s = tp_cancelled(c, "sync")) != SC_OK && json) {

@@ -220,6 +220,11 @@ static void curl_close(void *ctx)
     sc_free(&env, t);
 }
 
+sc_status tp_curl_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? SC_OK : SC_ERR_INTERNAL;
+}
+
 sc_status tp_curl_make(sc_client *c, sc_transport *out)
 {
     memset(out, 0, sizeof *out);

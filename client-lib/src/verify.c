@@ -265,7 +265,7 @@ static sc_status verify_state(sc_client *c, void *ctx, const uint8_t id[SC_ID_LE
     return SC_OK;
 }
 
-sc_status sc_verify_replica(sc_client *c, char **json)
+static sc_status verify_replica_read(sc_client *c, char **json)
 {
     if (json)
         *json = NULL;
@@ -308,6 +308,20 @@ sc_status sc_verify_replica(sc_client *c, char **json)
     cl_access_dispose(c, &v.access);
     if (s == SC_OK && v.first != SC_OK)
         s = v.first; /* the message of the first problem is on the handle */
+    return s;
+}
+
+/* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
+sc_status sc_verify_replica(sc_client *c, char **json)
+{
+    if (json)
+        *json = NULL;
+    bool began = false;
+    sc_status s = c ? st_snapshot_begin(c, &began) : SC_OK;
+    if (s == SC_OK)
+        s = verify_replica_read(c, json);
+    if (c)
+        st_snapshot_end(c, began);
     return s;
 }
 

@@ -174,8 +174,14 @@ static void describe_create(labels *l, const Scpb__Op *o, char *on, size_t oncap
         break;
     }
     case SCPB__OP__BODY_DEVICE_ENROLL: {
+        /* By its key, as the acts it signs name it ("by") and as device
+         * list's KEY column begins: a device id is a UUIDv7, whose first
+         * digits are the time it enrolled, alike for devices enrolled
+         * within a minute of each other. */
         char h[9];
-        short_hex(o->entity.data, h);
+        short_hex(o->device_enroll->key.len == SC_KEY_LEN ? o->device_enroll->key.data
+                                                          : o->entity.data,
+                  h);
         const char *user = label_of(l, o->device_enroll->user.data, SC_ID_LEN);
         put(on, oncap, "device %s of %s", h, user ? user : "?");
         put(detail, dcap, "%s", o->device_enroll->label ? o->device_enroll->label : "");
@@ -186,8 +192,11 @@ static void describe_create(labels *l, const Scpb__Op *o, char *on, size_t oncap
         put(detail, dcap, "%s, %zu items", o->template_publish->name, o->template_publish->n_items);
         break;
     case SCPB__OP__BODY_ASSIGNMENT_CREATE: {
-        char h[9];
-        short_hex(o->entity.data, h);
+        /* Its whole id, the one `spotcheck check open --assignment` takes:
+         * the first digits of a UUIDv7 are its time, alike for plans made
+         * within a minute of each other. */
+        char h[SC_ID_HEX];
+        sd_adm_hex(o->entity.data, SC_ID_LEN, h);
         const char *target = label_of(l, o->assignment_create->target.data, SC_ID_LEN);
         const char *kind = sc_name_of(&sc_names_kind, o->assignment_create->kind);
         const char *disc = sc_name_of(&sc_names_disclosure, o->assignment_create->disclosure);

@@ -78,8 +78,16 @@ t2=$(admin device list --json | jq -r '.[] | select(.login == "inspector") | .la
 start_syncd
 
 # ---- the admin acts, from the log ----
+plan=$(admin assign --target T-JAHY --inspector inspector --kind spot --disclosure open)
 admin user disable inspector2 --reason "借调" >/dev/null
 json=$(admin log --json)
+# An enrolled device is named by its key, as device list shows it and as the
+# acts it signs name it (the two devices enrolled within a second, so their
+# ids, UUIDv7s, begin alike); a plan by its whole id, which the CLI takes.
+expect_eq "$(jq -r '.[] | select(.kind == "device_enroll") | .on' <<<"$json" | sort)" \
+  "$(admin device list --json | jq -r '.[] | "device \(.key[0:8]) of user \(.login)"' | sort)" \
+  "enrollments named by their devices' keys"
+expect_jq "$json" '.[] | select(.kind == "assignment_create") | .on' "assignment $plan" "a plan by its id"
 expect_jq "$json" '.[0] | [.index, .kind, .on, .by] | map(tostring) | join("|")' \
   "0|org_create|org city|syncd admin" "the first act"
 expect_jq "$json" '[.[] | select(.kind == "device_enroll")] | length' 2 "two enrollments"

@@ -44,7 +44,7 @@ expect_dep spotcheck-syncd "passwd"
 [[ $(field spotcheck-syncd Depends) == *libmicrohttpd12* ]] || fail "dpkg-shlibdeps gave syncd no libmicrohttpd12"
 [[ $(field libspotcheck Depends) == *libsodium23* ]] || fail "dpkg-shlibdeps gave libspotcheck no libsodium23"
 dpkg-deb --ctrl-tarfile "${DEB[libspotcheck]}" | tar -xO ./shlibs >"$TMP/shlibs"
-grep -qx "libspotcheck $SOV libspotcheck (= $V)" "$TMP/shlibs" || fail "libspotcheck shlibs: $(cat "$TMP/shlibs")"
+grep -qx "libspotcheck $SOV libspotcheck (>= $V)" "$TMP/shlibs" || fail "libspotcheck shlibs: $(cat "$TMP/shlibs")"
 dpkg-deb --ctrl-tarfile "${DEB[spotcheck-syncd]}" | tar -xO ./conffiles >"$TMP/conffiles"
 grep -qx /etc/spotcheck/syncd.conf "$TMP/conffiles" || fail "syncd.conf is not a conffile: $(cat "$TMP/conffiles")"
 
@@ -72,6 +72,27 @@ grep -qx "ExecStart=/usr/bin/syncd serve --config /etc/spotcheck/syncd.conf --da
 grep -qx "Documentation=file:///usr/share/doc/spotcheck/operations.md" "$unit" ||
   fail "the packaged unit's Documentation=: $(grep Documentation= "$unit")"
 echo "contents: four packages, files and dependencies as meant"
+
+# --- the CLI depends on this build's libspotcheck, whatever else is found --
+# dpkg-shlibdeps looks for libspotcheck.so.N in the build tree first and then
+# in the system's directories.  On a build host that runs the CLI, those hold
+# the installed libspotcheck of an older version, whose shlibs file must not
+# add that version to the new CLI's Depends (apt could then install no
+# upgrade of it).  A decoy of version 0.0.1 in a package tree with a shlibs
+# file, searched after the build tree as the system's directories are,
+# stands for it; cpack packages the CLI again with it.
+decoy="$TMP/decoy"
+mkdir -p "$decoy/DEBIAN" "$decoy/lib"
+cp "$PKG_TREE/client-lib/libspotcheck.so.$SOV" "$decoy/lib/"
+echo "libspotcheck $SOV libspotcheck (= 0.0.1)" >"$decoy/DEBIAN/shlibs"
+: "${CPACK_COMMAND:=cpack}"
+(cd "$PKG_TREE" && "$CPACK_COMMAND" -G DEB -B "$TMP/cli-deb" -D CPACK_COMPONENTS_ALL=cli \
+  -D "CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS=$PKG_TREE/client-lib;$decoy/lib") >"$TMP/cpack-cli.log" 2>&1 ||
+  { cat "$TMP/cpack-cli.log" >&2; fail "cpack of the CLI beside a decoy libspotcheck"; }
+cli_deps=$(dpkg-deb -f "$(ls "$TMP/cli-deb/spotcheck-cli_${V}_"*.deb)" Depends)
+expect_eq "$(grep -o 'libspotcheck ([^)]*)' <<<"$cli_deps" | sort -u)" "libspotcheck (= $V)" \
+  "the CLI's libspotcheck dependency beside another libspotcheck (Depends: $cli_deps)"
+echo "shlibs: the CLI depends on libspotcheck (= $V) only, with a libspotcheck 0.0.1 found after the build's"
 
 # --- a scratch root whose dpkg knows this machine's dependencies -----------
 R="$TMP/root"

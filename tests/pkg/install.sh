@@ -3,7 +3,8 @@
 # itself.  spotcheck.pc names P, and a program built with `pkg-config
 # --cflags --libs spotcheck` links and runs (against libspotcheck.so, and
 # against libspotcheck.a with --static); the shared library exports exactly
-# the functions spotcheck.h declares; the systemd unit names P's syncd,
+# the functions spotcheck.h declares, and the archive has no other global
+# name; the systemd unit names P's syncd,
 # configuration and docs, and passes `systemd-analyze verify` where systemd
 # is installed; the configuration, the examples and the docs are there, and
 # installing again keeps an edited configuration.
@@ -61,13 +62,16 @@ echo "consumer: links with pkg-config, shared and static, and runs"
 
 # --- the ABI: spotcheck.h's functions, nothing else ------------------------
 header_functions "$includedir/spotcheck.h" >"$TMP/declared"
-nm -D --defined-only "$libdir/libspotcheck.so.$V" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' |
-  sort >"$TMP/exported"
+exported_functions "$libdir/libspotcheck.so.$V" >"$TMP/exported"
 diff "$TMP/declared" "$TMP/exported" >"$TMP/abi.diff" ||
   fail "libspotcheck.so exports (>) differ from spotcheck.h's functions (<): $(cat "$TMP/abi.diff")"
 grep -q " sc_version@@SPOTCHECK_$SOV\$" <<<"$(nm -D --defined-only "$libdir/libspotcheck.so.$V")" ||
   fail "exports are not versioned SPOTCHECK_$SOV"
-echo "abi: $(wc -l <"$TMP/exported") functions exported, as spotcheck.h declares"
+nm -g --defined-only "$libdir/libspotcheck.a" | awk 'NF == 3 && $2 ~ /[A-Z]/ { print $3 }' |
+  sort >"$TMP/archive"
+diff "$TMP/declared" "$TMP/archive" >"$TMP/ar.diff" ||
+  fail "libspotcheck.a's global symbols (>) differ from spotcheck.h's functions (<): $(cat "$TMP/ar.diff")"
+echo "abi: $(wc -l <"$TMP/exported") functions exported, as spotcheck.h declares; the archive's other names are local"
 
 # --- the binaries -----------------------------------------------------------
 expect_eq "$("$P/bin/syncd" --version)" "syncd $V (sync protocol 1, register schema $(

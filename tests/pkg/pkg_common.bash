@@ -22,17 +22,5 @@ need_pkg_tree() {
   [[ -x "$PKG_TREE/syncd/syncd" ]] || fail "no Release tree in $PKG_TREE: run pkg/build first (ctest runs it as the fixture)"
 }
 
-# The project's version, from the top CMakeLists.txt.
-project_version() {
-  sed -n 's/^project(spotcheck VERSION \([0-9.]*\).*/\1/p' "$SC_SOURCE_DIR/CMakeLists.txt"
-}
-
-# The functions spotcheck.h declares, one per line, sorted: libspotcheck's ABI.
-header_functions() {
-  grep -oE '^[a-z][a-z_ ]*[ *]sc_[a-z0-9_]+\(' "$1" | sed -E 's/.*[ *](sc_[a-z0-9_]+)\($/\1/' | sort
-}
-
-# libspotcheck's ABI version (SC_SOVERSION in the top CMakeLists.txt).
-soversion() {
-  sed -n 's/^set(SC_SOVERSION \([0-9]*\)).*/\1/p' "$SC_SOURCE_DIR/CMakeLists.txt"
-}
+# project_version, soversion, header_functions, exported_functions
+source "$SC_SOURCE_DIR/tests/support/sdk_common.bash"

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,4 +226,29 @@ void sct_suite_add(Suite *s, const sct_case *cases, size_t n, const sct_tcase_op
         tcase_add_test(tc, cases[i].test);
         suite_add_tcase(s, tc);
     }
+}
+
+int64_t sct_sql_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *x = NULL;
+    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &x, NULL) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(db));
+    ck_assert_msg(sqlite3_step(x) == SQLITE_ROW, "%s: no row", sql);
+    int64_t v = sqlite3_column_int64(x, 0);
+    sqlite3_finalize(x);
+    sqlite3_close(db);
+    return v;
+}
+
+void sct_sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
 }

@@ -51,6 +51,15 @@ bool sct_all_zero(const void *p, size_t len);
 /* Decode hex text (whitespace ignored) into a new buffer; aborts on bad input. */
 uint8_t *sct_unhex(const char *hex, size_t *len);
 
+/*
+ * One integer from SQL run read-only on the SQLite database at path (a
+ * register, a replica); aborts the test when the query fails or answers no
+ * row.
+ */
+int64_t sct_sql_int(const char *path, const char *sql);
+/* Run SQL on the database at path, read-write; aborts the test when it fails. */
+void sct_sql_exec(const char *path, const char *sql);
+
 /* Run a Check suite and return the process exit status (0 when all passed). */
 int sct_run(Suite *s);
 /*

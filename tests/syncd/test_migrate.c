@@ -70,30 +70,6 @@ static void fix_close(fix *f)
     sct_rmtree(f->tmp);
 }
 
-/* One integer from SQL run on the register at path (read-only). */
-static int64_t sql_int(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *x = NULL;
-    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &x, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(x), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(x, 0);
-    sqlite3_finalize(x);
-    sqlite3_close(db);
-    return v;
-}
-
-static void sql_exec(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : "?");
-    sqlite3_close(db);
-}
-
 /* Add each photo hash of list to the set (an in-memory table) with the entity. */
 static void add_pairs(sqlite3 *set, const ProtobufCBinaryData *list, size_t n, const void *entity)
 {
@@ -232,26 +208,26 @@ START_TEST(old_register_refused_then_migrated)
     /* The backup is the register as it was, byte for byte in content. */
     char backup[800];
     snprintf(backup, sizeof backup, "%s/register.v1.db", f.data);
-    ck_assert_int_eq(sql_int(backup, "SELECT CAST(value AS TEXT) FROM meta WHERE key = "
+    ck_assert_int_eq(sct_sql_int(backup, "SELECT CAST(value AS TEXT) FROM meta WHERE key = "
                                      "'schema_version'"),
                      1);
-    ck_assert_int_eq(sql_int(backup, "SELECT count(*) FROM ops"), 287);
-    ck_assert_int_eq(sql_int(backup, "SELECT count(*) FROM merkle"), 281);
+    ck_assert_int_eq(sct_sql_int(backup, "SELECT count(*) FROM ops"), 287);
+    ck_assert_int_eq(sct_sql_int(backup, "SELECT count(*) FROM merkle"), 281);
 
     /* Storage as a new register has it: only levels 4 and 8 of the tree. */
-    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM ops"), 287);
-    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM merkle WHERE level % 4 != 0"), 0);
-    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM merkle WHERE level = 4"), 17);
-    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM merkle WHERE level = 8"), 1);
+    ck_assert_int_eq(sct_sql_int(f.db, "SELECT count(*) FROM ops"), 287);
+    ck_assert_int_eq(sct_sql_int(f.db, "SELECT count(*) FROM merkle WHERE level % 4 != 0"), 0);
+    ck_assert_int_eq(sct_sql_int(f.db, "SELECT count(*) FROM merkle WHERE level = 4"), 17);
+    ck_assert_int_eq(sct_sql_int(f.db, "SELECT count(*) FROM merkle WHERE level = 8"), 1);
     /* The photos ops name, indexed: as many (photo, entity) pairs as the log's ops name. */
     int64_t pairs = photo_pairs(f.db);
     ck_assert_int_gt(pairs, 0);
-    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM photo_refs"), pairs);
+    ck_assert_int_eq(sct_sql_int(f.db, "SELECT count(*) FROM photo_refs"), pairs);
     ck_assert_ptr_nonnull(strstr(out, "index the photos ops name: 140 of 140"));
     /* Step 4 -> 5: codes can be revoked, and devices last seen start unknown. */
     ck_assert_int_eq(
-        sql_int(f.db, "SELECT count(*) FROM enroll_codes WHERE revoked_ms IS NOT NULL"), 0);
-    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM device_seen"), 0);
+        sct_sql_int(f.db, "SELECT count(*) FROM enroll_codes WHERE revoked_ms IS NOT NULL"), 0);
+    ck_assert_int_eq(sct_sql_int(f.db, "SELECT count(*) FROM device_seen"), 0);
     char fresh_dir[700], fresh_db[800];
     snprintf(fresh_dir, sizeof fresh_dir, "%s/fresh", f.tmp);
     snprintf(fresh_db, sizeof fresh_db, "%s/register.db", fresh_dir);
@@ -320,7 +296,7 @@ START_TEST(failed_step_changes_nothing)
     fix_open(&f);
     char out[8192];
     /* A release event naming an op the log does not have: the rebuilt log fails the key check. */
-    sql_exec(f.db, "INSERT INTO releases(seq, entity, idx) VALUES(100000, x'00', 99999)");
+    sct_sql_exec(f.db, "INSERT INTO releases(seq, entity, idx) VALUES(100000, x'00', 99999)");
     uint8_t before[SC_HASH_LEN], after[SC_HASH_LEN];
     ck_assert(sct_file_sha256(f.db, before));
     ck_assert_int_eq(
@@ -329,10 +305,10 @@ START_TEST(failed_step_changes_nothing)
         strstr(out, "refers to nothing after the migration; nothing was changed"));
     ck_assert(sct_file_sha256(f.db, after));
     ck_assert_mem_eq(before, after, SC_HASH_LEN);
-    ck_assert_int_eq(sql_int(f.db, "SELECT CAST(value AS TEXT) FROM meta WHERE key = "
+    ck_assert_int_eq(sct_sql_int(f.db, "SELECT CAST(value AS TEXT) FROM meta WHERE key = "
                                    "'schema_version'"),
                      1);
-    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM merkle"), 281);
+    ck_assert_int_eq(sct_sql_int(f.db, "SELECT count(*) FROM merkle"), 281);
     fix_close(&f);
 }
 END_TEST
@@ -371,7 +347,7 @@ START_TEST(full_disk_changes_nothing)
     ck_assert_ptr_nonnull(strstr(out, "rolled back: the register is whole, at schema version 1"));
     ck_assert(sct_file_sha256(f.db, after));
     ck_assert_mem_eq(before, after, SC_HASH_LEN);
-    ck_assert_int_eq(sql_int(f.db, "SELECT CAST(value AS TEXT) FROM meta WHERE key = "
+    ck_assert_int_eq(sct_sql_int(f.db, "SELECT CAST(value AS TEXT) FROM meta WHERE key = "
                                    "'schema_version'"),
                      1);
 
@@ -409,19 +385,19 @@ START_TEST(refusals)
     fclose(b);
     ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 1);
     ck_assert_ptr_nonnull(strstr(out, "already exists"));
-    ck_assert_int_eq(sql_int(f.db, "SELECT count(*) FROM merkle"), 281);
+    ck_assert_int_eq(sct_sql_int(f.db, "SELECT count(*) FROM merkle"), 281);
     remove(backup);
 
     /* A register from a newer syncd. */
-    sql_exec(f.db, "UPDATE meta SET value = CAST('9' AS BLOB) WHERE key = 'schema_version'");
+    sct_sql_exec(f.db, "UPDATE meta SET value = CAST('9' AS BLOB) WHERE key = 'schema_version'");
     ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 1);
     ck_assert_ptr_nonnull(strstr(out, "schema version 9, newer than this syncd's 5"));
     /* Not a number. */
-    sql_exec(f.db, "UPDATE meta SET value = CAST('x1' AS BLOB) WHERE key = 'schema_version'");
+    sct_sql_exec(f.db, "UPDATE meta SET value = CAST('x1' AS BLOB) WHERE key = 'schema_version'");
     ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 1);
     ck_assert_ptr_nonnull(strstr(out, "is not a version number"));
     /* Not a register at all. */
-    sql_exec(f.db, "DROP TABLE meta");
+    sct_sql_exec(f.db, "DROP TABLE meta");
     ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 1);
     ck_assert_ptr_nonnull(strstr(out, "is not a Spotcheck register"));
     fix_close(&f);

@@ -1,0 +1,806 @@
+/*
+ * spotcheck.h: the public API of libspotcheck, the Spotcheck client library.
+ *
+ * This header is the manual.  Every function states what it does, its
+ * parameters (outputs marked "out"), its return codes, who owns what, and
+ * its thread rules.  Nothing else of the library is public.
+ *
+ * Status codes.  Every function that can fail returns sc_status; SC_OK is 0.
+ * sc_strerror() gives a short fixed text for a code; handles keep a longer
+ * message naming what and where (see sc_client_errmsg()).
+ */
+#ifndef SPOTCHECK_H
+#define SPOTCHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The one list of status codes.  X(name, value, text).  Values are stable:
+ * the CLI maps them to exit codes and scripts depend on them.
+ */
+#define SC_STATUS_LIST(X)                                                                          \
+    X(SC_OK, 0, "ok")                                                                              \
+    X(SC_ERR_NOMEM, 1, "out of memory")                                                            \
+    X(SC_ERR_INVALID_ARG, 2, "invalid argument")                                                   \
+    X(SC_ERR_MALFORMED, 3, "malformed encoding")                                                   \
+    X(SC_ERR_TOO_LARGE, 4, "exceeds a size limit")                                                 \
+    X(SC_ERR_BAD_SIGNATURE, 5, "signature does not verify")                                        \
+    X(SC_ERR_CRYPTO, 6, "cryptographic library failure")                                           \
+    X(SC_ERR_BAD_PASSPHRASE, 7, "wrong passphrase or damaged key")                                 \
+    X(SC_ERR_IO, 8, "input/output error")                                                          \
+    X(SC_ERR_NOT_FOUND, 9, "not found")                                                            \
+    X(SC_ERR_EXISTS, 10, "already exists")                                                         \
+    X(SC_ERR_INVALID_TRANSITION, 11, "not allowed in the current state")                           \
+    X(SC_ERR_REJECTED, 12, "rejected by the rules")                                                \
+    X(SC_ERR_PROOF, 13, "Merkle proof does not verify")                                            \
+    X(SC_ERR_CHECKPOINT, 14, "checkpoint does not verify")                                         \
+    X(SC_ERR_HISTORY_REWRITTEN, 15, "server history is inconsistent with a verified checkpoint")   \
+    X(SC_ERR_NETWORK, 16, "server unreachable")                                                    \
+    X(SC_ERR_PROTOCOL, 17, "server answered something that is not the protocol")                   \
+    X(SC_ERR_SERVER, 18, "server refused the request")                                             \
+    X(SC_ERR_FORBIDDEN, 19, "not permitted for this role or scope")                                \
+    X(SC_ERR_STORAGE, 20, "local storage failure")                                                 \
+    X(SC_ERR_LIMIT, 21, "a configured limit was reached")                                          \
+    X(SC_ERR_NOT_ENROLLED, 22, "this replica has no enrolled device")                              \
+    X(SC_ERR_UNAVAILABLE, 23, "temporarily unavailable, retry later")                              \
+    X(SC_ERR_INTERNAL, 24, "internal error")                                                       \
+    X(SC_ERR_UNPROVEN, 25, "the server's answer is not proven for this request")                   \
+    X(SC_ERR_CANCELLED, 26, "cancelled by the caller")                                             \
+    X(SC_ERR_TLS, 27, "the server's TLS identity could not be verified")
+
+typedef enum sc_status {
+#define SC_STATUS_ENUM_(name, value, text) name = value,
+    SC_STATUS_LIST(SC_STATUS_ENUM_)
+#undef SC_STATUS_ENUM_
+} sc_status;
+
+/* A fixed English text for a status code; never NULL, for unknown codes too. */
+const char *sc_strerror(sc_status status);
+
+/* The name of a status code ("SC_ERR_NOT_FOUND"); never NULL. */
+const char *sc_status_name(sc_status status);
+
+/*
+ * The sync protocol this header describes: the N of the /vN/ paths of
+ * docs/protocol.md.  A client and a syncd talk only when they agree on it.
+ */
+#define SC_PROTOCOL_VERSION 1
+
+/* The library's release, "MAJOR.MINOR.PATCH"; static, never NULL. */
+const char *sc_version(void);
+
+/* The sync protocol the library speaks (SC_PROTOCOL_VERSION when it was built). */
+unsigned sc_protocol_version(void);
+
+/* ======================================================================
+ * Overview
+ *
+ * A client handle (sc_client) owns one local replica: a SQLite file in WAL
+ * mode holding every op the device knows (its own and those pulled from
+ * syncd), every entity's state as folded by the shared core, the outbox,
+ * the pull cursor, the last verified checkpoint and the device identity.
+ * Photos live beside it in a content-addressed store, DB.blobs/xx/<sha256>.
+ *
+ * Every call that changes the replica does so in one SQLite transaction:
+ * either all of it lands or none of it, whatever fails and whenever the
+ * process dies.  An op recorded offline is in the outbox until syncd has
+ * accepted or rejected it; nothing else removes it, and "accepted" counts
+ * only with proof that the op's exact bytes are in syncd's log (sc_sync).
+ *
+ * Thread rules.  A handle is used by one thread at a time (calls on one
+ * handle must not overlap; the caller serializes them).  Different handles
+ * are independent, also from different threads, as long as they are opened
+ * on different replica files; two handles on one file from one process are
+ * not supported (SQLite locking would make the second wait or fail with
+ * SC_ERR_STORAGE).  sc_strerror and sc_status_name are safe from any thread,
+ * and sc_client_interrupt is safe from any thread while another uses the
+ * handle.
+ * sc_sync checks the signatures of a large pull on helper threads (at most
+ * one per CPU, four in all) that it starts and joins before it returns;
+ * they call no callback and no allocator of the handle.
+ * The library keeps no global mutable state, never prints and never exits;
+ * libcurl's and libsodium's one-time initialisation happens on the first
+ * sc_client_open and is thread-safe.
+ *
+ * Ownership.  Strings passed in are borrowed for the call.  Strings a
+ * function hands out through `char **json` are allocated by the library and
+ * freed with sc_json_free.  Text returned as `const char *` by a handle
+ * (sc_client_errmsg) is borrowed until the next call on that handle.
+ *
+ * Identifiers in the API and in JSON are lowercase hex: entity ids 32
+ * digits (16-byte UUIDv7), op ids and photo hashes 64 digits (SHA-256).
+ * Hex input is accepted in either case.  Enumerations are passed and
+ * returned by name, as names.h spells them ("not_met", "unannounced").
+ * Dates are "YYYY-MM-DD"; times in JSON are Unix milliseconds.
+ * ====================================================================== */
+
+typedef struct sc_client sc_client;
+
+/*
+ * Everything a handle borrows from its host; pass NULL to sc_client_open for
+ * the defaults.  Zeroed fields take the defaults too.  Tests inject a fixed
+ * clock, a seeded random source and failing allocators here.
+ */
+typedef struct sc_client_options {
+    /* Memory for the library's own allocations (not SQLite's, libcurl's or
+     * jansson's, which use their libraries' allocators).  Set all three or
+     * none. */
+    void *(*alloc)(void *ctx, size_t size);
+    void *(*realloc)(void *ctx, void *ptr, size_t size);
+    void (*free)(void *ctx, void *ptr);
+    /* Wall clock in Unix ms (default: CLOCK_REALTIME).  Stamps ops, ticks
+     * the HLC and decides what is overdue ("today").  Requests are signed
+     * with it plus the offset to the server's clock learned from the
+     * server's last answer (docs/protocol.md §3). */
+    int64_t (*now_ms)(void *ctx);
+    /* Cryptographically strong random bytes (default: libsodium). */
+    void (*random)(void *ctx, void *buf, size_t len);
+    /* Waits between network retries (default: nanosleep). */
+    void (*sleep_ms)(void *ctx, uint32_t ms);
+    void *ctx;                /* passed to each callback; borrowed */
+    uint32_t timeout_ms;      /* one HTTP request, connect included (default 30000) */
+    uint32_t retries;         /* extra tries after a network failure or 503 (default 3; UINT32_MAX: none) */
+    uint32_t backoff_ms;      /* first retry wait; doubles per try (default 250) */
+    uint32_t batch_ops;       /* ops pushed per sync round trip (default and max 1000) */
+    /* The largest photo upload chunk, in bytes (default and max 8 MiB).
+     * Chunks adapt to the link: a sync's first is 1 MiB (or chunk_bytes
+     * when smaller), each accepted in under a second doubles the next up to
+     * chunk_bytes, and after a cut (a reset connection, a timeout) the
+     * bytes go again from the first size, with no chunk of the sync growing
+     * past half the cut one.  A chunk the server refuses as too large (413:
+     * its blobs.chunk_max is lower) goes again in halves, and the sync
+     * keeps under it.  A value under 1 MiB keeps every chunk that small. */
+    uint32_t chunk_bytes;
+    uint64_t kdf_opslimit;    /* Argon2id limits for a new key file; 0: libsodium INTERACTIVE */
+    uint64_t kdf_memlimit;
+} sc_client_options;
+
+/*
+ * What sc_client_open_v2 may do with a path that holds no replica.  A
+ * mistyped path must not turn into an empty replica that answers "nothing
+ * here": only enrollment makes a replica, and everything else opens one
+ * that exists.
+ */
+typedef enum sc_open_mode {
+    /* A replica that exists; nothing is created or changed otherwise.  A
+     * path that names nothing is SC_ERR_NOT_FOUND ("no replica at PATH"); a
+     * file that is not a replica (not SQLite, another program's database,
+     * an empty file) is SC_ERR_STORAGE and left as it was. */
+    SC_OPEN_EXISTING = 1,
+    /* For enrollment: a replica that exists, or a new one made at path with
+     * its photo store.  A replica this handle made that holds no identity
+     * when the handle is closed (sc_enroll failed, or was never called) is
+     * removed by sc_client_close: the file, its -wal and -shm, and the photo
+     * store directories the handle made, when empty.  So a failed enrollment
+     * leaves nothing behind, and a replica that existed before is never
+     * removed.  An existing file must be a replica (or empty, which is
+     * then made one and kept). */
+    SC_OPEN_ENROLL = 2,
+    /* Make the replica when missing and keep it, enrolled or not: what
+     * sc_client_open does, for tools and tests that set a replica up by
+     * other means. */
+    SC_OPEN_CREATE = 3
+} sc_open_mode;
+
+/*
+ * Open the replica at `path` and its photo store `path`.blobs/, as `mode`
+ * allows (":memory:" is always a new, empty replica).  `opt` may be NULL;
+ * it is copied.  On success *out is the handle; on failure *out is NULL
+ * and, when err/cap are given, a message is written into err (cap bytes,
+ * NUL-terminated), since there is no handle to ask.  Errors:
+ * SC_ERR_INVALID_ARG (also an unknown mode), SC_ERR_NOT_FOUND (no replica
+ * at path, SC_OPEN_EXISTING), SC_ERR_STORAGE (cannot open, or not a replica
+ * of this version), SC_ERR_IO (photo store), SC_ERR_NOMEM.
+ */
+sc_status sc_client_open_v2(const char *path, const sc_client_options *opt, sc_open_mode mode,
+                            sc_client **out, char *err, size_t cap);
+
+/*
+ * sc_client_open_v2 with SC_OPEN_CREATE: a missing replica is made and
+ * kept.  Apps open with SC_OPEN_EXISTING, and with SC_OPEN_ENROLL to
+ * enroll, so that a wrong path is an error and not a new empty replica.
+ */
+sc_status sc_client_open(const char *path, const sc_client_options *opt, sc_client **out,
+                         char *err, size_t cap);
+
+/* Close the handle, wiping the device key.  NULL is a no-op. */
+void sc_client_close(sc_client *c);
+
+/*
+ * The message of the last failed call on this handle: what failed and
+ * where ("op 3 of 40: signature does not match device key").  Never NULL;
+ * "" after a success.  Borrowed until the next call on the handle.
+ */
+const char *sc_client_errmsg(const sc_client *c);
+
+/* The protocol reason name of the last failure ("invalid_transition",
+ * "forbidden_role", ...), or "" when none applies.  Borrowed like errmsg. */
+const char *sc_client_reason(const sc_client *c);
+
+/* Free a string the library handed out (JSON).  NULL is a no-op. */
+void sc_json_free(sc_client *c, char *json);
+
+/* ---------------------------------------------------------------------
+ * Identity
+ * ------------------------------------------------------------------- */
+
+/*
+ * Enroll this replica as a device: generate an Ed25519 key, prove it to
+ * `server_url` (e.g. "http://127.0.0.1:8080") with the one-time `code`, and
+ * store the identity (server URL and key, origin, user, role, org) and the
+ * key: encrypted under Argon2id + secretbox when pass_len > 0, plain
+ * otherwise.  The enrollment checkpoint is verified with the server key and
+ * kept as the first verified checkpoint.  `label` names the device (may be
+ * NULL).  On success *json (may be NULL) is
+ *   {"device_id":hex32,"device_key":hex64,"user":hex32,"login":..,
+ *    "name":..,"role":..,"org":hex32,"server":url}.
+ * The handle's TLS trust (sc_client_set_net: CA file, CA directory, pin)
+ * is remembered with the URL.
+ * Errors: SC_ERR_EXISTS (already enrolled), SC_ERR_NETWORK, SC_ERR_SERVER
+ * (refused; reason says why, e.g. forbidden_role for a bad code),
+ * SC_ERR_PROTOCOL, SC_ERR_TLS, SC_ERR_CHECKPOINT, SC_ERR_CANCELLED,
+ * SC_ERR_STORAGE.
+ */
+sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, const char *label,
+                    const char *pass, size_t pass_len, char **json);
+
+/*
+ * Give the passphrase of an encrypted device key and load the key now.
+ * SC_ERR_BAD_PASSPHRASE with a clear message when it does not open the
+ * key; SC_ERR_NOT_ENROLLED without an identity.  Calls that sign (record,
+ * sync) load a plain key by themselves and fail with SC_ERR_BAD_PASSPHRASE
+ * when the key is encrypted and not unlocked.  The passphrase is not kept.
+ */
+sc_status sc_client_unlock(sc_client *c, const char *pass, size_t pass_len);
+
+/*
+ * Identity, outbox and checkpoint as JSON:
+ *   {"enrolled":bool,"device_id","device_key","user","login","name","role",
+ *    "org","server","origin","key_encrypted":bool,"outbox":n,"proven":n
+ *    (this device's ops in the log),"ops":n,"rejected":n,
+ *    "entities":n,"photos_pending_upload":n,"replica_hash":hex64,
+ *    "checkpoint":{"size":n,"root":hex64,"time_ms":n}|null}
+ * replica_hash is SHA-256 over (entity id || state hash) of every entity
+ * in the replica in ascending id order (docs/data-model.md §5), the hash
+ * `syncd audit` prints for the register and `syncd export` writes into a
+ * bundle.  Two replicas that hold the same ops have the same hash; a replica
+ * equals the register's once its outbox is empty and it has pulled
+ * everything, if its user may see every entity (auditors; or when nothing
+ * hidden from the user exists).
+ */
+sc_status sc_client_status(sc_client *c, char **json);
+
+/* ---------------------------------------------------------------------
+ * Recording.  Every function below makes one or more signed ops offline:
+ * deps are the entity's current heads, the HLC is ticked, new entities get
+ * a UUIDv7, the op is sealed with the device key and judged by the core
+ * fold together with the entity's ops.  If the fold finds it invalid (for
+ * example closing an open finding) the call fails with
+ * SC_ERR_INVALID_TRANSITION and the fold's reason, and nothing changes.
+ * The role policy is checked first (SC_ERR_FORBIDDEN), and references
+ * (target and org codes, template item codes, assignments) must exist in
+ * the replica (SC_ERR_NOT_FOUND).  Ids out are written as NUL-terminated hex
+ * into caller buffers of the size given.  All ops of one call land in one
+ * transaction.
+ * ------------------------------------------------------------------- */
+
+#define SC_ID_HEX_LEN 33   /* 32 hex digits + NUL */
+#define SC_HASH_HEX_LEN 65 /* 64 hex digits + NUL */
+
+typedef struct sc_check_params {
+    const char *target;      /* target code or entity id; may be NULL with an assignment */
+    const char *kind;        /* "spot", "supervisory", ...; NULL: from the assignment */
+    const char *disclosure;  /* "open", "unannounced", "experiential"; NULL: from the assignment */
+    const char *relation;    /* "self", "superior", "peer", "external"; may be NULL */
+    const char *template_;   /* score sheet code (latest version) or entity id; may be NULL */
+    const char *assignment;  /* assignment entity id; may be NULL */
+} sc_check_params;
+
+typedef struct sc_assign_params {
+    const char *target;             /* target code or entity id (required) */
+    const char *const *inspectors;  /* logins or user ids of inspectors/supervisors (1..32) */
+    size_t ninspectors;
+    const char *kind;               /* "spot", "supervisory", ... (required) */
+    const char *disclosure;         /* "open", "unannounced", "experiential" (required) */
+    const char *due;                /* "YYYY-MM-DD"; may be NULL */
+    const char *template_;          /* score sheet code (latest version) or id; may be NULL */
+    const char *note;               /* may be NULL */
+} sc_assign_params;
+
+/*
+ * Plan a check (supervisors and admins): an assignment naming the
+ * inspectors who will do it.  An unannounced or experiential plan is seen
+ * only by them and by supervisors in scope, never by the inspected unit.
+ * Errors as for every recording call; SC_ERR_INVALID_ARG when a named user
+ * is not an inspector or supervisor.  out_id: SC_ID_HEX_LEN bytes.
+ */
+sc_status sc_assign(sc_client *c, const sc_assign_params *p, char out_id[SC_ID_HEX_LEN]);
+
+/* Open an inspection (a draft).  out_id: SC_ID_HEX_LEN bytes. */
+sc_status sc_check_open(sc_client *c, const sc_check_params *p, char out_id[SC_ID_HEX_LEN]);
+
+/*
+ * Record an item result on a draft inspection.  status: "met", "not_met",
+ * "unknown", "na".  points is used when has_points.  item codes must be on
+ * the inspection's score sheet (when it has one).  note may be NULL.
+ */
+sc_status sc_check_score(sc_client *c, const char *check, const char *item, const char *status,
+                         int has_points, int32_t points, const char *note);
+
+/*
+ * Submit (sign as a whole) a draft inspection: the op depends on its heads,
+ * and lists its findings' ids and head op ids and every photo hash attached
+ * to it or its findings.  remarks may be NULL.
+ */
+sc_status sc_check_submit(sc_client *c, const char *check, const char *remarks);
+
+/* Amend a submitted inspection's item result (a correction, never an edit). */
+sc_status sc_check_amend(sc_client *c, const char *check, const char *reason, const char *item,
+                         const char *status, int has_points, int32_t points, const char *note);
+
+typedef struct sc_finding_params {
+    const char *check;        /* inspection id (32 hex); NULL for a finding without one */
+    const char *target;       /* target code or id; NULL: the inspection's */
+    const char *description;  /* required */
+    const char *grade;        /* "major" or "general" (required) */
+    const char *category;     /* may be NULL */
+    const char *item;         /* checklist item code; may be NULL */
+    const char *location;     /* 点位; may be NULL */
+    const char *deadline;     /* "YYYY-MM-DD"; may be NULL */
+    const char *responsible;  /* org unit code or id; may be NULL */
+    const char *source;       /* "inspection" (default with a check), "complaint", ... */
+    int fixed_on_spot;        /* 当场整改: starts as submitted */
+    const char *const *photos;/* files to copy into the store as evidence; n_photos of them */
+    size_t n_photos;
+} sc_finding_params;
+
+/* Raise a finding.  out_id: SC_ID_HEX_LEN bytes. */
+sc_status sc_finding_add(sc_client *c, const sc_finding_params *p, char out_id[SC_ID_HEX_LEN]);
+
+/*
+ * Edit one field of a finding: field "description", "grade", "deadline"
+ * ("" clears), "responsible" (org code or id), "category", "location".
+ */
+sc_status sc_finding_set(sc_client *c, const char *finding, const char *field, const char *value);
+
+/*
+ * Copy the file at `path` into the photo store (hashed while streamed, never
+ * whole in memory) and attach it to the entity (an inspection or a finding)
+ * with its size, MIME type from its magic bytes and capture time (the
+ * file's modification time).  caption may be NULL.  out_sha (may be NULL):
+ * SC_HASH_HEX_LEN bytes.  SC_ERR_IO with the file named when it cannot be
+ * read.
+ */
+sc_status sc_photo_add(sc_client *c, const char *entity, const char *path, const char *caption,
+                       char out_sha[SC_HASH_HEX_LEN]);
+
+/* The responsible unit reports a rectification with optional evidence photos. */
+sc_status sc_rectify(sc_client *c, const char *finding, const char *note, const char *measures,
+                     const char *const *photos, size_t n_photos);
+
+/* A revisit (复查; look_back for 回头看): result "rectified" or "not_rectified". */
+sc_status sc_revisit(sc_client *c, const char *finding, const char *result, const char *note,
+                     int look_back, const char *const *photos, size_t n_photos);
+
+/*
+ * Close (销号) a verified finding.  note may be NULL.  A finding that is
+ * closed already is SC_ERR_INVALID_TRANSITION saying so ("finding … is
+ * already closed (销号) by LOGIN: nothing changed"), and nothing is made.
+ */
+sc_status sc_close(sc_client *c, const char *finding, const char *note);
+
+/* Reopen a verified or closed finding. */
+sc_status sc_reopen(sc_client *c, const char *finding, const char *reason);
+
+/*
+ * Void an entity (an inspection, finding or assignment), or with target_op
+ * (64 hex) one of its photos, notes or item results.  id may also be an op
+ * id alone: then the op's entity is found and that op is voided.
+ */
+sc_status sc_void(sc_client *c, const char *id, const char *reason);
+
+/* Append a note to an entity. */
+sc_status sc_note_add(sc_client *c, const char *entity, const char *text);
+
+/*
+ * Settle a conflict on an entity with an op that has every current head in
+ * its past.  field: a field name as in sc_finding_set, "status" (keeps the
+ * safe lifecycle outcome: acknowledges the overruled transition) or
+ * "item" (then item names the checklist item and value is "met",
+ * "not_met:3", ... the result to keep).  A voided entity has nothing to
+ * resolve (its void closed its conflicts): SC_ERR_INVALID_TRANSITION.
+ */
+sc_status sc_resolve(sc_client *c, const char *entity, const char *field, const char *value,
+                     const char *item);
+
+/* ---------------------------------------------------------------------
+ * Queries.  Results are JSON text (UTF-8, one object) in *json, freed with
+ * sc_json_free.  Finding status is one of "open", "submitted",
+ * "verified", "closed"; "overdue" uses today from the handle's clock (UTC
+ * day); "evidence_pending" is true when a photo the finding references is
+ * not in the local store.
+ * ------------------------------------------------------------------- */
+
+typedef struct sc_filter {
+    const char *status;      /* status name, NULL: any */
+    int overdue;             /* only overdue findings / assignments past due */
+    const char *target;      /* target code or id, NULL: any */
+    const char *assignment;  /* assignment id, NULL: any */
+} sc_filter;
+
+/*
+ * what: "checks", "findings", "assignments".  *json = {"items":[...]}, each
+ * item: checks {id,status,target,target_name,kind,disclosure,template,
+ * assignment,score,max,passed,complete,vetoed,veto_item,findings,photos,
+ * conflicts,voided,void_reason}; findings {id,status,overdue,reopen_count,
+ * evidence_pending,deadline,grade,category,description,target,check,
+ * responsible,conflicts,voided,void_reason}; assignments {id,target,kind,
+ * disclosure,due,template,inspectors,note,overdue,voided,void_reason}.
+ * Voided entities are left out.  f may be NULL.  `conflicts` counts open
+ * conflicts (none on a voided entity: a void closes them).
+ */
+sc_status sc_list(sc_client *c, const char *what, const sc_filter *f, char **json);
+
+/* sc_list_v2's flags. */
+#define SC_LIST_WITH_VOIDED 1u /* voided entities too, marked "voided":true with their void_reason */
+
+/*
+ * sc_list with flags (0: as sc_list).  A voided entity still matches the
+ * filter by what it was (its status, target, assignment); it is never
+ * overdue.  SC_ERR_INVALID_ARG for an unknown flag.
+ */
+sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
+                     char **json);
+
+/*
+ * One entity: {"id","type","status",...its fields...,"voided","void_reason",
+ * "photos":[{sha256,size,mime,captured_ms,caption,op,present,voided}] (a photo
+ * voided on its own is out of the state; its history entry says so),
+ * "notes":[{op,author,author_login,
+ * author_device,text,hlc}],
+ * "history":[{op,kind,author,author_login,author_device,hlc,time_ms,
+ * device_time_ms,log_index|null,local,state,valid,validity,why,
+ * reason,message (rejected ops)}],
+ * "conflicts":[{"field","item","values":[...],"ops":[...]}],
+ * "conflicts_closed_by_void":[...],
+ * "people":{device key hex:{"server","login","name","device","user",
+ * "device_id"}}}.
+ * validity says why an op does not count: "valid"; "rejected" (syncd
+ * refused it: reason, message); "invalid" (not valid in its causal past:
+ * why is the fold's reason); "voided" (a void record took it back: why is
+ * that void's reason).  Device keys (author, created_by, closed_by, ...)
+ * stay hex; people names those the replica's server-signed facts know
+ * (DeviceEnroll and the user's state): login, name, device label.
+ * Conflict values are as the field shows them (an org unit by its code).
+ * A voided entity has no open conflicts: those it had are listed in
+ * conflicts_closed_by_void (docs/data-model.md §3).
+ * SC_ERR_NOT_FOUND for an unknown id.
+ */
+sc_status sc_show(sc_client *c, const char *id, char **json);
+
+/*
+ * The supervisor's review queue: {"awaiting_closure":[findings verified],
+ * "awaiting_revisit":[findings submitted],"overdue":[findings overdue],
+ * "conflicts":[entities with open conflicts]} (finding items as in
+ * sc_list; voided entities are in none of them).
+ */
+sc_status sc_review(sc_client *c, char **json);
+
+/* Every entity with open conflicts (not voided): {"items":[{"id","type","conflicts":[...]}]}. */
+sc_status sc_conflicts(sc_client *c, char **json);
+
+/*
+ * What became of this device's own ops, from the outbox and the results
+ * syncd answered: what got into the log and what still waits, also after a
+ * sync that failed half way (each round it applied stays applied).
+ *   {"queued":[{op,entity,type,kind,time_ms}] (the outbox, in the order it
+ *     goes),
+ *    "proven":[{op,entity,type,kind,time_ms,log_index}] (in syncd's log,
+ *     proven by the receipt kept with them; newest first, at most
+ *     proven_max, 0: all),
+ *    "proven_total":n,
+ *    "rejected":[{op,entity,type,kind,time_ms,reason,message}],
+ *    "photos_waiting":[{sha256,size}] (photos still to upload)}
+ * A replica that predates receipts lists the ops it had logged then as
+ * proven too (sc_verify_replica says which have no receipt).
+ */
+sc_status sc_outbox(sc_client *c, size_t proven_max, char **json);
+
+/* ---------------------------------------------------------------------
+ * Sync
+ * ------------------------------------------------------------------- */
+
+/*
+ * Progress: phase is "push" (ops sent, of the outbox), "pull" (ops
+ * received; total 0: unknown), "upload" (bytes of the photo going up, of
+ * its size), "download" (photos fetched, of all this sync fetches) or
+ * "download_bytes" (their bytes, of the sizes their ops name; a photo that
+ * brings more raises the total).  The two download phases come in pairs,
+ * from 0 of the totals on.  Called from inside sc_sync on the calling
+ * thread; it must not call back into the handle.
+ */
+typedef void (*sc_progress_fn)(void *ctx, const char *phase, uint64_t done, uint64_t total);
+
+/*
+ * Sync with syncd (docs/protocol.md): push the outbox in causal order in
+ * bounded batches and pull what the user may see, one /v1/sync round trip
+ * per batch, repeated while the server says `more`.  Every response is
+ * verified before anything from it is applied: its seal (the server key's
+ * signature binding it to this very request: results, pulled ops, cursor,
+ * checkpoint), pulled ops' signatures and authors (enrolled by a
+ * server-signed DeviceEnroll seen earlier, not revoked before), the
+ * checkpoint signature, the consistency proof from the last verified
+ * checkpoint, and the receipt: one inclusion proof that every op answered
+ * accepted or duplicate is in the log under that checkpoint.  Per-op
+ * results are applied: accepted and duplicate ops leave the outbox with
+ * their log index and the receipt is kept (sc_verify_replica checks it);
+ * a rejected op (and every op depending on it) leaves the state, stays in
+ * history as rejected, and is reported.  An answer that fails any check
+ * changes nothing: its ops stay in the outbox and go again next time.
+ * Then photos are uploaded in chunks (resuming from the server's offset;
+ * the chunk size adapts to the link, see chunk_bytes; a sync that uploads
+ * holds one buffer of chunk_bytes) and photos referenced by pulled ops are
+ * downloaded.  Network failures
+ * and 503s are retried with exponential backoff up to the retry bound; a
+ * request refused for its time (request_time) is signed again once with
+ * the server's; a 429 (this device over its share on the server) is
+ * SC_ERR_UNAVAILABLE, its message saying when to try again.
+ *
+ * A photo the server refuses (its quota, its size, bytes that do not match
+ * its hash, a role that may not upload; not a refusal of the device or a
+ * server failure) does not stop the sync: the other photos go on, the
+ * refused one stays pending for a later sync and is reported.
+ *
+ * *json (may be NULL) = {"pushed":n,"accepted":n,"duplicate":n,
+ *   "rejected":[{"op","entity","reason","message"}],"pulled":n (ops new to the replica),
+ *   "photos_uploaded":n,"photos_downloaded":n,
+ *   "photos_refused":[{"photo":hex64,"status":n (HTTP; 0 when the photo could not be read
+ *   here),"reason","message"}],"conflicts":n,
+ *   "checkpoint":{"size":n,"root":hex64}}.
+ * Errors (the replica keeps everything applied by earlier round trips; a
+ * failing round trip applies nothing): SC_ERR_NOT_ENROLLED,
+ * SC_ERR_BAD_PASSPHRASE, SC_ERR_NETWORK, SC_ERR_PROTOCOL (garbage),
+ * SC_ERR_SERVER (refused), SC_ERR_UNAVAILABLE (503 after the retries, or
+ * 429), SC_ERR_BAD_SIGNATURE (a pulled op),
+ * SC_ERR_CHECKPOINT, SC_ERR_HISTORY_REWRITTEN, SC_ERR_UNPROVEN (the answer
+ * is not sealed for this request, differs from its seal, or claims ops
+ * logged without a receipt that proves it; the message names the server),
+ * SC_ERR_TLS (the server's certificate or key does not verify: the message
+ * says which), SC_ERR_CANCELLED (sc_client_interrupt), SC_ERR_STORAGE.
+ */
+sc_status sc_sync(sc_client *c, sc_progress_fn progress, void *ctx, char **json);
+
+/*
+ * sc_sync with a progress callback that may cancel: the same sync, the same
+ * events as sc_sync's, and while a request is on the wire the callback is
+ * also called at least once a second (with the phase and counts of the last
+ * event; during "upload" done also counts the bytes of the chunk sent so
+ * far, during "download_bytes" the bytes of the photo received so far).  A nonzero return stops the sync as sc_client_interrupt does: it
+ * returns SC_ERR_CANCELLED, and the replica is left exactly as by a failed
+ * sync (the round on the wire applies nothing; rounds applied before stay;
+ * a photo upload resumes from the server's offset next time).  progress may
+ * be NULL.  Errors as for sc_sync, plus SC_ERR_CANCELLED.
+ */
+typedef int (*sc_progress_v2_fn)(void *ctx, const char *phase, uint64_t done, uint64_t total);
+sc_status sc_sync_v2(sc_client *c, sc_progress_v2_fn progress, void *ctx, char **json);
+
+/* ---------------------------------------------------------------------
+ * The network: cancelling, the server's URL, TLS trust and proxy, and the
+ * transport.
+ *
+ * Every request of the library goes through one transport: a small struct
+ * of callbacks that sends one HTTP request and hands back the answer.  The
+ * default is libcurl; an app can give its own (the platform's HTTP stack,
+ * or a test's in-process server).  Above the transport the library does
+ * everything else: it signs requests, retries with backoff, caps answers,
+ * and verifies them.  docs/client.md §4 says how a transport is written.
+ * ------------------------------------------------------------------- */
+
+/*
+ * Stop the network call running on the handle (sc_sync, sc_sync_v2,
+ * sc_enroll, sc_server_set_url) as soon as it can: a request on the wire is
+ * aborted (libcurl notices within a second; a custom transport is told
+ * through its interrupt hook), no other request starts, and the call
+ * returns SC_ERR_CANCELLED, leaving the replica exactly as a failed call
+ * does.  The one function that is safe from any thread while another uses
+ * the handle (and from a signal handler: it stores one lock-free atomic
+ * flag and calls the transport's interrupt hook, which for the default
+ * transport is none).  An interrupt while no network call runs is
+ * forgotten when the next one starts.  NULL is a no-op.
+ */
+void sc_client_interrupt(sc_client *c);
+
+/* The version of sc_net_options this header describes. */
+#define SC_NET_OPTIONS_VERSION 1
+
+/*
+ * How the default transport reaches the server.  ca_file and pin are part
+ * of the server's identity: sc_enroll and sc_server_set_url remember them
+ * in the replica with the server's URL, and later handles use them with no
+ * options given.  Options set on a handle override the remembered ones for
+ * that handle, field by field: NULL keeps the remembered value, "" clears
+ * it (and, given to sc_enroll or sc_server_set_url, forgets it).  The proxy
+ * is a property of the network the device is on, not of the server: it is
+ * never remembered.
+ */
+typedef struct sc_net_options {
+    int version; /* SC_NET_OPTIONS_VERSION */
+    /* PEM file of the CA certificates to trust for https, instead of the
+     * system's.  Read (at most 1 MiB) when set; its bytes are what is
+     * remembered, so the file may move afterwards.  With none set here or
+     * remembered, the default transport takes $CURL_CA_BUNDLE, else
+     * $SSL_CERT_FILE, else the system's store. */
+    const char *ca_file;
+    /* A directory of CA certificates named by hash (openssl rehash), instead
+     * of the system's.  Remembered as a path. */
+    const char *ca_dir;
+    /* The server's public key pinned, as "sha256//" and the base64 of the
+     * SHA-256 of its SubjectPublicKeyInfo; several are separated by ';'
+     * (the current key and the next).  An answer from any other key fails
+     * with SC_ERR_TLS ("public key does not match the pin"), whatever the
+     * CA says. */
+    const char *pin;
+    /* "http://host:port", "socks5h://host:port", ...; "" for none even when
+     * the environment names one; NULL: the environment's (https_proxy,
+     * http_proxy, no_proxy), as libcurl reads them. */
+    const char *proxy;
+} sc_net_options;
+
+/*
+ * Set the handle's network options (copied; the CA file is read now).
+ * opt NULL clears every option set before.  Errors: SC_ERR_INVALID_ARG (an
+ * unknown version, a pin not in the sha256// form, a proxy or path too
+ * long, a CA file that holds no PEM certificate), SC_ERR_IO (the CA file
+ * cannot be read), SC_ERR_TOO_LARGE (a CA file over 1 MiB), SC_ERR_NOMEM.
+ */
+sc_status sc_client_set_net(sc_client *c, const sc_net_options *opt);
+
+/*
+ * Point an enrolled replica at a new URL for its server (http to https, a
+ * new host), keeping everything else: its key, its ops, its outbox, its
+ * checkpoints.  Before anything is saved the new URL must prove it serves
+ * the same register: a signed GET /v1/log/checkpoint through the handle's
+ * network options must answer a checkpoint signed by the replica's server
+ * key for its origin, no smaller than the last verified one, with a
+ * consistency proof from it (GET /v1/log/proof/consistency).  Then the URL
+ * and the trust in force (ca_file, ca_dir, pin as for sc_enroll) are saved
+ * in one transaction.
+ * *json (may be NULL) = {"server":url,"previous":url,"checkpoint":{"size":n,"root":hex64}}.
+ * Errors: SC_ERR_NOT_ENROLLED, SC_ERR_INVALID_ARG (not an http(s) URL),
+ * SC_ERR_NETWORK, SC_ERR_TLS, SC_ERR_SERVER / SC_ERR_FORBIDDEN (refused:
+ * a server that does not know this device), SC_ERR_PROTOCOL,
+ * SC_ERR_CHECKPOINT (signed by another key or for another origin: another
+ * register), SC_ERR_HISTORY_REWRITTEN (a log that does not extend the
+ * verified one), SC_ERR_CANCELLED, SC_ERR_STORAGE.  On any error nothing
+ * changes.
+ */
+sc_status sc_server_set_url(sc_client *c, const char *url, char **json);
+
+/* The version of sc_transport (and sc_http_request) this header describes. */
+#define SC_TRANSPORT_VERSION 1
+/* Bytes of sc_http_result.message. */
+#define SC_HTTP_MESSAGE_MAX 256
+
+/*
+ * One request as the library hands it to a transport.  Everything is
+ * borrowed for the call.  The answer goes back through the callbacks, as
+ * it arrives: each returns 0 to go on, nonzero to stop the exchange (the
+ * transport then returns SC_ERR_CANCELLED; the library knows which of its
+ * callbacks stopped it and says why).
+ */
+typedef struct sc_http_request {
+    const char *method;         /* "GET", "HEAD", "POST" or "PUT" */
+    const char *url;            /* the whole URL: the server's URL and the target */
+    const char *target;         /* the path and query as in the URL (signed as is) */
+    const char *const *headers; /* n_headers lines "Name: value", without CRLF */
+    size_t n_headers;
+    const uint8_t *body; /* body_len bytes; NULL when body_len is 0 */
+    size_t body_len;
+    uint32_t timeout_ms; /* the whole exchange, connecting included */
+    /* TLS trust for https (a transport that cannot apply one must fail the
+     * request rather than ignore it): */
+    const uint8_t *ca_pem; /* CA certificates (PEM), ca_pem_len bytes, to trust instead
+                              of the system's; NULL: none given */
+    size_t ca_pem_len;
+    const char *ca_dir; /* directory of hashed CA certificates; NULL: none */
+    const char *pin;    /* "sha256//..." public key pins; NULL: none */
+    const char *proxy;  /* as sc_net_options.proxy */
+    /* Each header line of the answer ("Name: value", CR and LF optional).
+     * A status line ("HTTP/1.1 100 Continue") starts a new answer: headers
+     * before it are forgotten. */
+    int (*on_header)(void *sink, const char *line, size_t len);
+    /* The answer's body, in pieces (none for HEAD). */
+    int (*on_body)(void *sink, const void *data, size_t len);
+    /* While the exchange runs, at least once a second: bytes of the body
+     * sent and to send, bytes received and expected (0 when unknown).
+     * Nonzero aborts the exchange (SC_ERR_CANCELLED). */
+    int (*on_progress)(void *sink, uint64_t sent, uint64_t send_total, uint64_t received,
+                       uint64_t receive_total);
+    void *sink; /* passed to the three callbacks */
+} sc_http_request;
+
+/* What a transport says about one exchange besides the answer itself. */
+typedef struct sc_http_result {
+    long status; /* the answer's HTTP status; 0 when none came */
+    /* Times the request went out: 1, or 2 when the transport sent it again by
+     * itself on a new connection after the one it reused died (the library
+     * then treats a photo chunk as cut). */
+    unsigned sends;
+    char message[SC_HTTP_MESSAGE_MAX]; /* on failure: what failed, for people */
+} sc_http_result;
+
+/*
+ * A transport.  send() sends one request and returns:
+ *   SC_OK            an HTTP answer came (res->status; any status)
+ *   SC_ERR_NETWORK   no answer: could not connect or resolve, timed out,
+ *                    the connection was cut (the library may retry)
+ *   SC_ERR_TLS       the TLS handshake failed: a certificate not trusted,
+ *                    a pin that does not match, a bad CA file (not retried)
+ *   SC_ERR_PROTOCOL  something came back that is not HTTP
+ *   SC_ERR_CANCELLED a callback or interrupt stopped it
+ *   SC_ERR_NOMEM
+ * with res->message saying what failed.  send is called by one thread at a
+ * time per handle.  interrupt (may be NULL) is called by sc_client_interrupt
+ * from any thread: a send in progress should return SC_ERR_CANCELLED soon
+ * after.  close (may be NULL) is called once, by sc_client_close or when
+ * another transport replaces this one.
+ */
+typedef struct sc_transport {
+    int version; /* SC_TRANSPORT_VERSION */
+    void *ctx;   /* passed to every callback; owned by the app */
+    sc_status (*send)(void *ctx, const sc_http_request *req, sc_http_result *res);
+    void (*interrupt)(void *ctx);
+    void (*close)(void *ctx);
+} sc_transport;
+
+/*
+ * Make every later request of the handle go through t (copied; t->ctx
+ * stays the app's).  NULL goes back to the default transport (libcurl).
+ * The transport in use before is closed.  Not while a call runs on the
+ * handle, and not concurrently with sc_client_interrupt.
+ * SC_ERR_INVALID_ARG for an unknown version or a NULL send.
+ */
+sc_status sc_client_set_transport(sc_client *c, const sc_transport *t);
+
+/* ---------------------------------------------------------------------
+ * Verification
+ * ------------------------------------------------------------------- */
+
+/*
+ * Check the replica on its own: every op's signature and author, every
+ * stored checkpoint's signature and the consistency proofs between them,
+ * every receipt against its checkpoint, that every op of this device held
+ * as logged is proven by a receipt (replicas written before receipts were
+ * kept: the ops recorded since), and that refolding every entity gives its
+ * stored state.  Ops still in the outbox are counted as "unproven": nothing
+ * says yet that syncd logged them.
+ * *json = {"ok":bool,"ops":n,"entities":n,"checkpoints":n,"receipts":n,
+ *   "unproven":n,"errors":[text]}.
+ * SC_ERR_BAD_SIGNATURE / SC_ERR_CHECKPOINT / SC_ERR_PROOF / SC_ERR_REJECTED
+ * (a state differs) name the first problem in errmsg; *json is filled
+ * either way.
+ */
+sc_status sc_verify_replica(sc_client *c, char **json);
+
+/*
+ * Check a syncd export bundle (proto/bundle.proto) offline: stream every
+ * entry and checkpoint through the core auditor, replay the entries into a
+ * temporary in-memory replica with the same fold, and compare the
+ * trailer's size, root and replica hash.  Needs no enrollment; the handle
+ * gives the environment and the message.
+ * *json = {"ok":bool,"entries":n,"checkpoints":n,"entities":n,
+ *   "root":hex64,"replica_hash":hex64,"origin":..,"error":text|null}.
+ * On failure errmsg names the first bad entry.
+ */
+sc_status sc_verify_bundle(sc_client *c, const char *path, char **json);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPOTCHECK_H */
