@@ -65,7 +65,7 @@ static int cmd_plan(cli *k, int argc, char **argv)
     if (!OPT("--person") && !(OPT("--person-name") && OPT("--person-phone")))
         return usage_error("%s", "a plan names its responsible person: --person LOGIN, or "
                                  "--person-name NAME and --person-phone PHONE");
-    sc_plan_params pp = {.version = SC_PLAN_PARAMS_VERSION,
+    sc_plan_params pp = {.size = sizeof pp,
                          .person = OPT("--person"),
                          .person_name = OPT("--person-name"),
                          .person_phone = OPT("--person-phone"),

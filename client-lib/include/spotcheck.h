@@ -626,8 +626,8 @@ SC_API sc_status sc_resolve(sc_client *c, const char *entity, const char *field,
  * else the default (general findings only).  note may be NULL.
  * Inspectors and supervisors.
  */
-sc_status sc_notice(sc_client *c, const char *finding, const char *responsible,
-                    const char *deadline, const char *note);
+SC_API sc_status sc_notice(sc_client *c, const char *finding, const char *responsible,
+                           const char *deadline, const char *note);
 
 /*
  * The responsible unit signs for the notice (签收); once per notice.  A
@@ -635,14 +635,14 @@ sc_status sc_notice(sc_client *c, const char *finding, const char *responsible,
  * (their org unit is it or above it): else SC_ERR_FORBIDDEN.  note may be
  * NULL.
  */
-sc_status sc_sign_for(sc_client *c, const char *finding, const char *note);
+SC_API sc_status sc_sign_for(sc_client *c, const char *finding, const char *note);
 
-/* The version of sc_plan_params this header describes. */
-#define SC_PLAN_PARAMS_VERSION 1
-
-/* A rectification plan (整改方案).  Strings are borrowed for the call; NULL: not given. */
+/*
+ * A rectification plan (整改方案), size first (see "Structs that grow").
+ * Strings are borrowed for the call; NULL: not given.
+ */
 typedef struct sc_plan_params {
-    int version;              /* SC_PLAN_PARAMS_VERSION */
+    size_t size;              /* sizeof(sc_plan_params) */
     const char *person;       /* the responsible person: a login or user id of the register... */
     const char *person_name;  /* ...or a name and a phone number */
     const char *person_phone;
@@ -663,15 +663,16 @@ typedef struct sc_plan_params {
  * funds amount and the lead official (牵头领导)").  out_op (may be NULL):
  * SC_HASH_HEX_LEN bytes, the plan's op id.
  */
-sc_status sc_plan(sc_client *c, const char *finding, const sc_plan_params *p,
-                  char out_op[SC_HASH_HEX_LEN]);
+SC_API sc_status sc_plan(sc_client *c, const char *finding, const sc_plan_params *p,
+                         char out_op[SC_HASH_HEX_LEN]);
 
 /*
  * A supervisor sends a plan back (退回) with a reason (required).  plan:
  * the plan's op id (64 hex), NULL for the plan in effect; only the plan in
  * effect can be sent back.
  */
-sc_status sc_plan_return(sc_client *c, const char *finding, const char *plan, const char *reason);
+SC_API sc_status sc_plan_return(sc_client *c, const char *finding, const char *plan,
+                                const char *reason);
 
 /*
  * The responsible unit asks for a later deadline (延期): deadline
@@ -679,8 +680,8 @@ sc_status sc_plan_return(sc_client *c, const char *finding, const char *plan, co
  * request pending at a time.  The deadline moves only when a supervisor
  * approves.  out_op (may be NULL): SC_HASH_HEX_LEN bytes, the request's op id.
  */
-sc_status sc_extension_request(sc_client *c, const char *finding, const char *deadline,
-                               const char *reason, char out_op[SC_HASH_HEX_LEN]);
+SC_API sc_status sc_extension_request(sc_client *c, const char *finding, const char *deadline,
+                                      const char *reason, char out_op[SC_HASH_HEX_LEN]);
 
 /*
  * A supervisor approves (approve nonzero) or rejects an extension request:
@@ -689,16 +690,16 @@ sc_status sc_extension_request(sc_client *c, const char *finding, const char *de
  * decides, on any device.  A rejection beats an approval made concurrently
  * with it (an extension conflict until a later decision settles it).
  */
-sc_status sc_extension_decide(sc_client *c, const char *finding, const char *request, int approve,
-                              const char *reason);
+SC_API sc_status sc_extension_decide(sc_client *c, const char *finding, const char *request,
+                                     int approve, const char *reason);
 
 /*
  * After the notice, the one other way a deadline moves: a supervisor's
  * change to "YYYY-MM-DD", stating its reason (both required).  Before the
  * notice the deadline is a field of the finding (sc_finding_set).
  */
-sc_status sc_deadline_change(sc_client *c, const char *finding, const char *deadline,
-                             const char *reason);
+SC_API sc_status sc_deadline_change(sc_client *c, const char *finding, const char *deadline,
+                                    const char *reason);
 
 /* sc_revisit_v2's flags. */
 #define SC_REVISIT_LOOK_BACK 1u  /* a look-back (回头看) */
@@ -711,8 +712,9 @@ sc_status sc_deadline_change(sc_client *c, const char *finding, const char *dead
  * acceptance verifies the finding anew, and a major hazard closes only on
  * one, by yet another user.  SC_ERR_INVALID_ARG for an unknown flag.
  */
-sc_status sc_revisit_v2(sc_client *c, const char *finding, const char *result, const char *note,
-                        unsigned flags, const char *const *photos, size_t n_photos);
+SC_API sc_status sc_revisit_v2(sc_client *c, const char *finding, const char *result,
+                               const char *note, unsigned flags, const char *const *photos,
+                               size_t n_photos);
 
 /* ---------------------------------------------------------------------
  * Queries.  Results are JSON text (UTF-8, one object) in *json, freed with

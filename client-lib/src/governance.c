@@ -365,9 +365,6 @@ static sc_status plan_body(sc_client *c, const sc_plan_params *p, Scpb__Rectific
                            uint8_t user[SC_ID_LEN])
 {
     sc_status s = SC_OK;
-    if (p->version != SC_PLAN_PARAMS_VERSION)
-        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "sc_plan_params version %d (this library: %d)",
-                       p->version, SC_PLAN_PARAMS_VERSION);
     if (!p->person && !(p->person_name && *p->person_name && p->person_phone && *p->person_phone))
         return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
                        "a plan names its responsible person: an enrolled user (--person LOGIN), "
@@ -396,15 +393,22 @@ sc_status sc_plan(sc_client *c, const char *finding, const sc_plan_params *p,
 {
     if (out_op)
         out_op[0] = '\0';
+    if (!c)
+        return SC_ERR_INVALID_ARG;
     if (!p)
-        return c ? cl_fail(c, SC_ERR_INVALID_ARG, 0, "no parameters") : SC_ERR_INVALID_ARG;
-    act a;
-    sc_status s = act_open(c, finding, SCPB__OP__BODY_PLAN, &a);
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "no parameters");
+    /* The struct as this library knows it: an older program's lacks nothing yet (one release). */
+    sc_plan_params q;
+    sc_status s = cl_sized(c, &q, sizeof q, CL_SIZE_THROUGH(sc_plan_params, lead_official), p,
+                           "sc_plan_params");
     if (s != SC_OK)
+        return s;
+    act a;
+    if ((s = act_open(c, finding, SCPB__OP__BODY_PLAN, &a)) != SC_OK)
         return s;
     Scpb__RectificationPlan b = SCPB__RECTIFICATION_PLAN__INIT;
     uint8_t user[SC_ID_LEN], id[SC_HASH_LEN];
-    if ((s = plan_body(c, p, &b, user)) == SC_OK && (s = unit_act(c, &a, "a plan")) == SC_OK) {
+    if ((s = plan_body(c, &q, &b, user)) == SC_OK && (s = unit_act(c, &a, "a plan")) == SC_OK) {
         Scpb__Op op;
         rc_op_init(&op, a.id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
         op.body_case = SCPB__OP__BODY_PLAN;

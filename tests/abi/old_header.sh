@@ -26,8 +26,9 @@ out=$("$APP" "$TMP/app.db" "$URL" "$code" "$TMP/photo.jpg" 2>"$TMP/app.err") ||
 line() { sed -n "s/^$1: //p" <<<"$out"; }
 expect_eq "$(line library)" "$V protocol 1" "the library the 0.1 app runs with"
 sync=$(line sync)
-# open, score, the finding, its evidence photo, the photo added, the note, the submission
-expect_jq "$sync" .accepted 7 "ops the 0.1 app's sync got in"
+# open, score, the finding, its evidence photo, the photo added, the note, the finding's
+# notice (限期整改通知, which this library issues at the submission) and the submission
+expect_jq "$sync" .accepted 8 "ops the 0.1 app's sync got in"
 expect_jq "$sync" '.rejected | length' 0 "ops refused"
 expect_jq "$sync" .photos_uploaded 1 "photos uploaded"
 status=$(line status)

@@ -248,12 +248,12 @@ START_TEST(the_api_refuses_with_reasons)
     /* The role table: an inspector neither signs for nor plans nor decides. */
     ck_assert_int_eq(sc_sign_for(f.c, id, NULL), SC_ERR_FORBIDDEN);
     ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "may not make sign_for"));
-    sc_plan_params pp = {.version = SC_PLAN_PARAMS_VERSION, .person = "li", .measures = "清理"};
+    sc_plan_params pp = {.size = sizeof pp, .person = "li", .measures = "清理"};
     ck_assert_int_eq(sc_plan(f.c, id, &pp, op), SC_ERR_FORBIDDEN);
     ck_assert_str_eq(op, "");
     ck_assert_int_eq(sc_extension_decide(f.c, id, NULL, 1, NULL), SC_ERR_FORBIDDEN);
     ck_assert_int_eq(sc_deadline_change(f.c, id, d, "x"), SC_ERR_FORBIDDEN);
-    /* Versions and flags this library does not know. */
+    /* Flags this library does not know. */
     ck_assert_int_eq(sc_revisit_v2(f.c, id, "rectified", NULL, 4u, NULL, 0), SC_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "unknown flags"));
     ck_assert_int_eq(fx_count(&f, "outbox"), before);
@@ -264,10 +264,18 @@ START_TEST(the_api_refuses_with_reasons)
     fx_finding(&f, check, "general", d, id);
     ck_assert_int_eq(sc_check_submit(f.c, check, NULL), SC_OK);
     before = fx_count(&f, "outbox");
-    pp.version = 0;
+    /* A size under the struct's, and a newer header's struct setting a field this library lacks. */
+    pp.size = offsetof(sc_plan_params, lead_official);
     ck_assert_int_eq(sc_plan(f.c, id, &pp, op), SC_ERR_INVALID_ARG);
-    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "sc_plan_params version 0"));
-    pp.version = SC_PLAN_PARAMS_VERSION;
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "sc_plan_params.size is"));
+    struct {
+        sc_plan_params p;
+        const char *later;
+    } newer = {.p = pp, .later = "x"};
+    newer.p.size = sizeof newer;
+    ck_assert_int_eq(sc_plan(f.c, id, &newer.p, op), SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "newer spotcheck.h"));
+    pp.size = sizeof pp;
     pp.person = NULL;
     ck_assert_int_eq(sc_plan(f.c, id, &pp, op), SC_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "a plan names its responsible person"));
