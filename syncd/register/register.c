@@ -215,6 +215,48 @@ sc_status sd_register_open(const sd_config *cfg, sd_register **out, sc_err *err)
     return sd_register_open_env(cfg, NULL, out, err);
 }
 
+/*
+ * When this register first ran with the rectification rules: read from
+ * meta, or now, written there, when it is opened by this version for the
+ * first time (a new register, or one of an earlier version).  Findings an
+ * older client recorded before then keep their earlier rules; after it, an
+ * older client's finding is refused (register_judge.c).
+ */
+static sc_status gov_since(sd_register *r, sc_err *err)
+{
+    static const char key[] = "gov_rules_since_ms";
+    sd_store *s = r->writer.s;
+    uint8_t *v = NULL;
+    size_t n = 0;
+    sc_err e2 = {0};
+    sc_status rc = s->vt->meta_get(s, key, &v, &n, &e2);
+    if (rc == SC_OK) {
+        char text[24] = {0}, *end = NULL;
+        memcpy(text, v, n < sizeof text - 1 ? n : sizeof text - 1);
+        free(v);
+        long long ms = strtoll(text, &end, 10);
+        if (n == 0 || n >= sizeof text || *end || ms < 0)
+            return sc_err_set(err, SC_ERR_STORAGE, R_(STORAGE), "register: stored %s is invalid",
+                              key);
+        r->gov_since_ms = ms;
+        return SC_OK;
+    }
+    if (rc != SC_ERR_NOT_FOUND) {
+        if (err)
+            *err = e2;
+        return rc;
+    }
+    r->gov_since_ms = sc_env_now_ms(&r->env);
+    char text[24];
+    int len = snprintf(text, sizeof text, "%lld", (long long)r->gov_since_ms);
+    if ((rc = s->vt->begin(s, true, err)) != SC_OK)
+        return rc;
+    if ((rc = s->vt->meta_put(s, key, text, (size_t)len, err)) == SC_OK)
+        return s->vt->commit(s, err);
+    s->vt->rollback(s);
+    return rc;
+}
+
 sc_status sd_register_open_env(const sd_config *cfg, const sc_env *env, sd_register **out,
                                sc_err *err)
 {
@@ -266,6 +308,9 @@ sc_status sd_register_open_env(const sd_config *cfg, const sc_env *env, sd_regis
     memcpy(r->origin, v, n);
     r->origin[n] = '\0';
     free(v);
+    v = NULL;
+    if ((rc = gov_since(r, err)) != SC_OK)
+        goto fail;
     *out = r;
     return SC_OK;
 fail:

@@ -12,7 +12,9 @@
  *    responsible unit, or a unit above it;
  *  - a plan's responsible person, when a user, is one of the register;
  *  - an inspection's submission: every finding it lists carries its
- *    notice (or was fixed on the spot, or voided) in the heads it lists.
+ *    notice (or was fixed on the spot, or voided) in the heads it lists,
+ *    unless it was made under the earlier rules (recorded by an older
+ *    client before the register took these: register_judge.c).
  * Like the rest of judging, these only read, and a refusal leaves res
  * rejected and returns the txn's status.
  */
@@ -192,6 +194,17 @@ done:
     return found;
 }
 
+/* Was the finding made under the earlier rules (its creation names none)? */
+static bool earlier_rules(const sd_ent *fe)
+{
+    for (size_t j = 0; j < fe->nops; j++) {
+        const Scpb__Op *op = fe->ops[j]->op;
+        if (op->body_case == K_(FINDING_CREATE))
+            return !op->finding_create->has_rules;
+    }
+    return false;
+}
+
 /* What a finding without its notice lacks, in the refusal. */
 static sc_status refuse_unnoticed(sd_txn *t, sd_ent *fe, sd_result *res)
 {
@@ -228,7 +241,7 @@ sc_status sd_refs_inspection_submit(sd_txn *t, const sd_actor *a, const Scpb__Op
         sc_status rc = sd_ent_load_ops(t, fe);
         if (rc != SC_OK)
             return rc;
-        if (!noticed(t, fe, b))
+        if (!earlier_rules(fe) && !noticed(t, fe, b))
             return t->rc != SC_OK ? t->rc : refuse_unnoticed(t, fe, res);
     }
     return t->rc;

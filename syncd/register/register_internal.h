@@ -77,6 +77,10 @@ struct sd_register {
     uint8_t server_key[SC_KEY_LEN];
     char origin[SC_ORIGIN_MAX];
     char db_path[SD_PATH_MAX + 32];
+    /* meta gov_rules_since_ms: when this register first ran with the
+     * rectification rules (SC_GOV_RULES); a finding recorded before by an
+     * older client keeps its earlier rules (register_judge.c). */
+    int64_t gov_since_ms;
 
     pthread_mutex_t wmu; /* the writer connection and the frontier */
     sd_conn writer;

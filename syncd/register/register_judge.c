@@ -412,12 +412,17 @@ static sc_status refs_finding_create(sd_txn *t, const sd_actor *a, const Scpb__O
                                      sd_result *res)
 {
     const Scpb__FindingCreate *b = op->finding_create;
-    /* Findings logged before keep their rules; a new one follows today's (core/governance.h). */
-    if (!b->has_rules || b->rules != SC_GOV_RULES)
+    /*
+     * Findings logged before keep their rules; a new one follows today's
+     * (core/governance.h).  One an older client recorded before this
+     * register ran with them (an upgraded tablet's queue) is taken under
+     * its earlier rules; after that, an older client is refused.
+     */
+    if (!b->has_rules && SC_HLC_MS(op->hlc) >= t->r->gov_since_ms)
         return sd_reject(res, R_(BAD_FIELD),
                          "a new finding follows the rectification rules %d (notice, plan, "
                          "sign-for, extensions, acceptance): this client is older than the "
-                         "register",
+                         "register; update it",
                          SC_GOV_RULES);
     if (!target_in_scope(t, a, &b->target, T_(INSPECTION),
                          b->has_inspection ? &b->inspection : NULL, res))

@@ -158,7 +158,11 @@ START_TEST(notices_and_new_findings_are_checked)
     gw_open(&g);
     rf *f = &g.w.f;
     uint8_t id[SC_ID_LEN], head[SC_HASH_LEN];
-    /* A finding of the earlier rules is refused as new: the client is older than the register. */
+    /*
+     * A finding of the earlier rules recorded after the register took these
+     * (its clock at the register's opening here) is refused as new: the
+     * client is older than the register.
+     */
     Scpb__Op op = SCPB__OP__INIT;
     Scpb__FindingCreate b = SCPB__FINDING_CREATE__INIT;
     rf_id(f, id);
@@ -173,9 +177,14 @@ START_TEST(notices_and_new_findings_are_checked)
     b.has_grade = true;
     b.grade = SCPB__GRADE__GRADE_GENERAL;
     b.description = "楼道堆物";
+    op.has_hlc = true;
+    op.hlc = sc_hlc_make(f->te.now_ms, 0);
+    uint64_t before = rf_log_size(f);
     sd_result r = rf_push1(f, &g.w.insp, rf_seal(f, &g.w.insp, &op));
     rf_rejected(r, SC_REASON_BAD_FIELD);
     expect_message(r, "a new finding follows the rectification rules 2");
+    expect_message(r, "this client is older than the register; update it");
+    ck_assert_uint_eq(rf_log_size(f), before);
     /* A defaulted unit is the target's own. */
     major_finding(&g, id, head);
     r = rf_push1(f, &g.w.insp, notice_op(f, &g.w.insp, id, head, g.w.da, true));
@@ -305,12 +314,80 @@ START_TEST(acceptance_by_the_level_above_three_people_and_audit)
 }
 END_TEST
 
+/*
+ * An upgraded tablet's queue: a finding an older client recorded before the
+ * register took the rules (its HLC earlier than the register's
+ * gov_rules_since_ms) goes in under its earlier rules, and so does the
+ * submission listing it without a notice; reopened, the register keeps the
+ * time it took them.
+ */
+START_TEST(earlier_rules_recorded_before_the_register_took_these)
+{
+    gw g;
+    gw_open(&g);
+    rf *f = &g.w.f;
+    uint8_t insp[SC_ID_LEN], finding[SC_ID_LEN], ihead[SC_HASH_LEN], fhead[SC_HASH_LEN];
+    rf_accepted(push_head(
+        f, &g.w.insp,
+        rf_insp_open(f, &g.w.insp, insp, g.w.ta, NULL, NULL, SCPB__DISCLOSURE__DISCLOSURE_OPEN),
+        ihead));
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__FindingCreate fc = SCPB__FINDING_CREATE__INIT;
+    rf_id(f, finding);
+    op.has_entity = true;
+    op.entity = rf_bin(finding, SC_ID_LEN);
+    op.has_entity_type = true;
+    op.entity_type = K_FINDING;
+    op.body_case = SCPB__OP__BODY_FINDING_CREATE;
+    op.finding_create = &fc;
+    fc.has_target = true;
+    fc.target = rf_bin(g.w.ta, SC_ID_LEN);
+    fc.has_inspection = true;
+    fc.inspection = rf_bin(insp, SC_ID_LEN);
+    fc.has_grade = true;
+    fc.grade = SCPB__GRADE__GRADE_GENERAL;
+    fc.description = "楼道堆物";
+    /* Recorded offline, 600 ms before the register was opened by this version. */
+    op.has_hlc = true;
+    op.hlc = sc_hlc_make(f->te.now_ms - 600, 0);
+    rf_accepted(push_head(f, &g.w.insp, rf_seal(f, &g.w.insp, &op), fhead));
+    Scpb__Op sub = SCPB__OP__INIT;
+    Scpb__InspectionSubmit b = SCPB__INSPECTION_SUBMIT__INIT;
+    ProtobufCBinaryData fl[1] = {rf_bin(finding, SC_ID_LEN)}, hl[1] = {rf_bin(fhead, SC_HASH_LEN)};
+    b.n_findings = 1;
+    b.findings = fl;
+    b.n_finding_heads = 1;
+    b.finding_heads = hl;
+    sub.has_entity = true;
+    sub.entity = rf_bin(insp, SC_ID_LEN);
+    sub.has_entity_type = true;
+    sub.entity_type = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
+    sub.body_case = SCPB__OP__BODY_INSPECTION_SUBMIT;
+    sub.inspection_submit = &b;
+    ProtobufCBinaryData depv[1];
+    rf_head(&sub, depv, ihead);
+    rf_accepted(rf_push1(f, &g.w.insp, rf_seal(f, &g.w.insp, &sub)));
+    /* Reopened, an hour later: the register took the rules when first opened, not now. */
+    f->te.now_ms += 3600 * 1000;
+    rf_reopen(f);
+    uint8_t late[SC_ID_LEN];
+    rf_id(f, late);
+    op.entity = rf_bin(late, SC_ID_LEN);
+    op.hlc = sc_hlc_make(f->te.now_ms - 1800 * 1000, 0);
+    sd_result r = rf_push1(f, &g.w.insp, rf_seal(f, &g.w.insp, &op));
+    rf_rejected(r, SC_REASON_BAD_FIELD);
+    expect_message(r, "this client is older than the register");
+    gw_close(&g);
+}
+END_TEST
+
 static Suite *governance_suite(void)
 {
     Suite *s = suite_create("syncd/governance");
     const sct_case cases[] = {
         {"submission", a_submission_carries_the_notices},
         {"notices", notices_and_new_findings_are_checked},
+        {"earlier_rules", earlier_rules_recorded_before_the_register_took_these},
         {"unit_acts", the_responsible_unit_acts_for_itself},
         {"plan_person", a_plans_person_is_a_user_of_the_register},
         {"acceptance", acceptance_by_the_level_above_three_people_and_audit},
