@@ -2,7 +2,7 @@
  * cli.h: what the files of the `spotcheck` command share: the handle and
  * options of one run, the argument parser, and how results and failures
  * are printed (main.c).  Commands live in main.c and, for rectification
- * governance, in governance.c.  Like the rest of the CLI, built only on the
+ * governance, in governance.c; help.c says what each takes (--help).  Like the rest of the CLI, built only on the
  * public header spotcheck.h.
  */
 #ifndef SC_CLI_H
@@ -37,8 +37,11 @@ typedef struct cli {
 } cli;
 
 typedef struct optspec {
-    const char *name; /* "--target" */
-    int kind;         /* 0 flag, 1 value, 2 repeated value */
+    const char *name;   /* "--target" */
+    int kind;           /* 0 flag, 1 value, 2 repeated value */
+    const char *arg;    /* what its value is, for --help ("CODE"); NULL for a flag */
+    const char *values; /* the library's field(s) naming its values (sc_value_name), or NULL */
+    const char *help;   /* one line for --help */
 } optspec;
 
 typedef struct parsed {
@@ -53,7 +56,10 @@ typedef struct parsed {
 /* A usage error: fmt is a literal with one %s for arg; says so on stderr (and in JSON); returns 2.
  */
 int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
-/* Parse a command's arguments against its options; at most maxpos positional ones.  0 or 2. */
+/*
+ * Parse a command's arguments against its options; at most maxpos positional ones.  0 or 2;
+ * -1 when the run asks for the command's help: its options are printed, and the command ends.
+ */
 int parse(int argc, char **argv, const optspec *spec, int nspec, int maxpos, parsed *p);
 /* An option's value ("" for a flag given), or NULL when not given. */
 const char *opt(const parsed *p, const optspec *spec, int nspec, const char *name);
@@ -71,8 +77,21 @@ int done_id(cli *k, sc_status s, const char *id, const char *what);
     do {                                                                                           \
         int prc_ = parse(argc, argv, spec, (int)(sizeof spec / sizeof spec[0]), maxpos, &p);       \
         if (prc_)                                                                                  \
-            return prc_;                                                                           \
+            return prc_ < 0 ? 0 : prc_;                                                            \
     } while (0)
+
+/* ---- help.c: each command's --help ---- */
+
+/* A run that asks for help (main.c sets it): parse() prints the options instead of parsing. */
+extern bool help_wanted;
+/*
+ * The usage and description of `spotcheck cmd [sub]` on stdout; *leaf: the
+ * command itself has options to list (run it with help_wanted set to list
+ * them).  False when there is no such command or subcommand.
+ */
+bool help_usage(const char *cmd, const char *sub, bool *leaf);
+/* The options of a command, each with its value and, when the library names them, its values. */
+void help_options(const optspec *spec, int nspec);
 
 /* ---- governance.c: rectification governance (docs/client.md) ---- */
 

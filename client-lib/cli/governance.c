@@ -30,7 +30,10 @@ static int done_op(cli *k, sc_status s, const char *id, const char *what, const 
 
 static int cmd_notice(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--responsible", 1}, {"--deadline", 1}, {"--note", 1}};
+    static const optspec spec[] = {
+        {"--responsible", 1, "ORG", NULL, "the org unit that rectifies (default the finding's)"},
+        {"--deadline", 1, "YYYY-MM-DD", NULL, "the deadline (default the finding's)"},
+        {"--note", 1, "T", NULL, "a note on the notice"}};
     parsed p;
     PARSE(1);
     int rc;
@@ -43,7 +46,7 @@ static int cmd_notice(cli *k, int argc, char **argv)
 
 static int cmd_sign_for(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--note", 1}};
+    static const optspec spec[] = {{"--note", 1, "T", NULL, "a note on the sign-for"}};
     parsed p;
     PARSE(1);
     int rc;
@@ -54,9 +57,15 @@ static int cmd_sign_for(cli *k, int argc, char **argv)
 
 static int cmd_plan(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--person", 1},   {"--person-name", 1},  {"--person-phone", 1},
-                                   {"--measures", 1}, {"--funds", 1},        {"--funds-source", 1},
-                                   {"--interim", 1},  {"--lead-official", 1}};
+    static const optspec spec[] = {
+        {"--person", 1, "LOGIN", NULL, "the responsible person, a user of the register"},
+        {"--person-name", 1, "N", NULL, "or their name..."},
+        {"--person-phone", 1, "P", NULL, "...and phone number"},
+        {"--measures", 1, "T", NULL, "the measures (required)"},
+        {"--funds", 1, "AMOUNT", NULL, "a major hazard's funds, such as 12000.50"},
+        {"--funds-source", 1, "T", NULL, "where the funds come from"},
+        {"--interim", 1, "T", NULL, "the interim controls or contingency plan"},
+        {"--lead-official", 1, "NAME", NULL, "the lead official (牵头领导)"}};
     parsed p;
     PARSE(1);
     int rc;
@@ -81,7 +90,8 @@ static int cmd_plan(cli *k, int argc, char **argv)
 
 static int cmd_plan_return(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--reason", 1}, {"--plan", 1}};
+    static const optspec spec[] = {{"--reason", 1, "T", NULL, "why it goes back (required)"},
+                                   {"--plan", 1, "OP", NULL, "the plan's op (default the one in effect)"}};
     parsed p;
     PARSE(1);
     int rc;
@@ -93,12 +103,15 @@ static int cmd_plan_return(cli *k, int argc, char **argv)
 
 static int cmd_extension(cli *k, int argc, char **argv)
 {
-    if (argc < 1)
-        return usage_error("extension needs a subcommand: %s", "request, approve, reject");
+    if (argc < 1 || !*argv[0]) /* `extension --help` has said what the subcommands are */
+        return help_wanted ? 0 : usage_error("extension needs a subcommand: %s", "request, approve, reject");
     const char *sub = argv[0];
     argc--;
     argv++;
-    static const optspec spec[] = {{"--deadline", 1}, {"--reason", 1}, {"--request", 1}};
+    static const optspec spec[] = {
+        {"--deadline", 1, "YYYY-MM-DD", NULL, "the later deadline asked for (request)"},
+        {"--reason", 1, "T", NULL, "why (request, reject: required)"},
+        {"--request", 1, "OP", NULL, "the request decided (default the one pending)"}};
     parsed p;
     PARSE(1);
     int rc;
@@ -126,7 +139,8 @@ static int cmd_extension(cli *k, int argc, char **argv)
 
 static int cmd_deadline(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--deadline", 1}, {"--reason", 1}};
+    static const optspec spec[] = {{"--deadline", 1, "YYYY-MM-DD", NULL, "the new deadline"},
+                                   {"--reason", 1, "T", NULL, "why it moves (required)"}};
     parsed p;
     PARSE(1);
     int rc;

@@ -57,8 +57,8 @@ static const char usage_text[] =
     "          [--photo FILE]...\n"
     "  close FINDING [--note T] | reopen FINDING --reason T | void ID --reason T\n"
     "  note ENTITY --text T\n"
-    "  show ID | list checks|findings|assignments [--status S] [--overdue] [--target CODE]\n"
-    "       [--assignment ID] [--include-voided]\n"
+    "  show ID|CODE | list checks|findings|assignments|targets|templates [--status S]\n"
+    "       [--overdue] [--target CODE] [--assignment ID] [--include-voided]\n"
     "  review | conflicts | resolve ID --field F [--value V] [--item CODE]\n"
     "rectification governance (spotcheck COMMAND --help says more):\n"
     "  notice FINDING [--responsible ORG] [--deadline D] | sign-for FINDING [--note T]\n"
@@ -67,6 +67,7 @@ static const char usage_text[] =
     "  plan-return FINDING --reason T | deadline FINDING --deadline D --reason T\n"
     "  extension request FINDING --deadline D --reason T | extension approve|reject FINDING\n"
     "\n"
+    "spotcheck COMMAND [SUBCOMMAND] --help: its options and the values they take.\n"
     "--db defaults to $SPOTCHECK_DB.  --cacert, --capath and --pin given to enroll or\n"
     "server set-url are remembered by the replica; given to other commands they apply to\n"
     "that run.  Exit codes: 0 ok, 1 refused/invalid, 2 usage, 3 not found, 4 network,\n"
@@ -150,9 +151,15 @@ static int unknown_option(const char *arg, const optspec *spec, int nspec)
     return usage_error("%s", msg);
 }
 
+bool help_wanted;
+
 int parse(int argc, char **argv, const optspec *spec, int nspec, int maxpos, parsed *p)
 {
     memset(p, 0, sizeof *p);
+    if (help_wanted) {
+        help_options(spec, nspec);
+        return -1;
+    }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strncmp(a, "--", 2) != 0 || strcmp(a, "--") == 0) {
@@ -661,7 +668,11 @@ static void net_end(void)
  */
 static int cmd_enroll(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--server", 1}, {"--code", 1}, {"--label", 1}, {"--no-sync", 0}};
+    static const optspec spec[] = {
+        {"--server", 1, "URL", NULL, "the register's address, as the admin gave it"},
+        {"--code", 1, "CODE", NULL, "the one-time enrollment code (syncd admin code)"},
+        {"--label", 1, "TEXT", NULL, "what to call this device (\"tablet 3\")"},
+        {"--no-sync", 0, NULL, NULL, "do not pull the register right after enrolling"}};
     parsed p;
     PARSE(0);
     int rc;
@@ -833,7 +844,7 @@ static int sync_failed(cli *k, sc_status s, const standing *before)
 
 static int cmd_sync(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--quiet", 0}};
+    static const optspec spec[] = {{"--quiet", 0, NULL, NULL, "no progress line on a terminal"}};
     parsed p;
     PARSE(0);
     bool tty = isatty(STDERR_FILENO) && !OPT("--quiet");
@@ -894,7 +905,9 @@ static void human_outbox(const json_t *o)
 
 static int cmd_outbox(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--all", 0}, {"--last", 1}};
+    static const optspec spec[] = {
+        {"--all", 0, NULL, NULL, "every op proven in the log, not only the latest"},
+        {"--last", 1, "N", NULL, "the latest N proven ops (default 20)"}};
     parsed p;
     PARSE(0);
     size_t last = OUTBOX_PROVEN_SHOWN;
@@ -945,9 +958,14 @@ static int cmd_server(cli *k, int argc, char **argv)
 /* spotcheck assign: a supervisor plans a check. */
 static int cmd_assign(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--target", 1}, {"--inspector", 2}, {"--kind", 1},
-                                   {"--disclosure", 1}, {"--due", 1}, {"--template", 1},
-                                   {"--note", 1}};
+    static const optspec spec[] = {
+        {"--target", 1, "CODE", NULL, "the target (spotcheck list targets)"},
+        {"--inspector", 2, "LOGIN", NULL, "an inspector or supervisor; repeat for each"},
+        {"--kind", 1, "KIND", "kind", "the kind of check"},
+        {"--disclosure", 1, "D", "disclosure", "announced, or not (明查/暗访)"},
+        {"--due", 1, "YYYY-MM-DD", NULL, "the day it is due"},
+        {"--template", 1, "ID|CODE", NULL, "the score sheet (spotcheck list templates)"},
+        {"--note", 1, "T", NULL, "a note for the inspectors"}};
     parsed p;
     PARSE(0);
     int rc;
@@ -980,8 +998,13 @@ static int cmd_check(cli *k, int argc, char **argv)
     argc--;
     argv++;
     if (strcmp(sub, "open") == 0) {
-        static const optspec spec[] = {{"--target", 1},   {"--kind", 1},       {"--disclosure", 1},
-                                       {"--template", 1}, {"--assignment", 1}, {"--relation", 1}};
+        static const optspec spec[] = {
+            {"--target", 1, "CODE", NULL, "the target (spotcheck list targets)"},
+            {"--kind", 1, "KIND", "kind", "the kind of check (default: the assignment's)"},
+            {"--disclosure", 1, "D", "disclosure", "announced, or not (default: the assignment's)"},
+            {"--template", 1, "ID|CODE", NULL, "the score sheet (spotcheck list templates)"},
+            {"--assignment", 1, "ID", NULL, "the assignment it carries out"},
+            {"--relation", 1, "R", "relation", "who checks whom"}};
         parsed p;
         PARSE(0);
         if (!OPT("--assignment")) {
@@ -1005,7 +1028,11 @@ static int cmd_check(cli *k, int argc, char **argv)
     }
     if (strcmp(sub, "score") == 0 || strcmp(sub, "amend") == 0) {
         static const optspec spec[] = {
-            {"--item", 1}, {"--status", 1}, {"--points", 1}, {"--note", 1}, {"--reason", 1}};
+            {"--item", 1, "CODE", NULL, "the item's code (spotcheck show CHECK lists those unscored)"},
+            {"--status", 1, "S", "item_status", "the item's result"},
+            {"--points", 1, "N", NULL, "points earned (0..the item's maximum)"},
+            {"--note", 1, "T", NULL, "what was seen"},
+            {"--reason", 1, "T", NULL, "why it is amended (amend only, required)"}};
         parsed p;
         PARSE(1);
         int rc;
@@ -1025,7 +1052,7 @@ static int cmd_check(cli *k, int argc, char **argv)
         return done_id(k, s, p.pos[0], amend ? "amended" : "scored");
     }
     if (strcmp(sub, "submit") == 0) {
-        static const optspec spec[] = {{"--remarks", 1}};
+        static const optspec spec[] = {{"--remarks", 1, "T", NULL, "the inspector's remarks"}};
         parsed p;
         PARSE(1);
         int rc;
@@ -1045,9 +1072,18 @@ static int cmd_finding(cli *k, int argc, char **argv)
     argv++;
     if (strcmp(sub, "add") == 0) {
         static const optspec spec[] = {
-            {"--check", 1},    {"--target", 1},      {"--desc", 1},        {"--grade", 1},
-            {"--category", 1}, {"--item", 1},        {"--location", 1},    {"--deadline", 1},
-            {"--responsible", 1}, {"--source", 1},   {"--fixed-on-spot", 0}, {"--photo", 2}};
+            {"--check", 1, "CHECK", NULL, "the inspection it was found in"},
+            {"--target", 1, "CODE", NULL, "the target, for a finding outside an inspection"},
+            {"--desc", 1, "T", NULL, "what is wrong (required)"},
+            {"--grade", 1, "G", "grade", "a general hazard or a major one (required)"},
+            {"--category", 1, "C", NULL, "its category"},
+            {"--item", 1, "CODE", NULL, "the score sheet item it is about"},
+            {"--location", 1, "T", NULL, "where it is"},
+            {"--deadline", 1, "YYYY-MM-DD", NULL, "the rectification deadline"},
+            {"--responsible", 1, "ORG", NULL, "the org unit that rectifies it"},
+            {"--source", 1, "S", "source", "where it came from (default inspection)"},
+            {"--fixed-on-spot", 0, NULL, NULL, "rectified there and then (当场整改)"},
+            {"--photo", 2, "FILE", NULL, "a photo; repeat for each"}};
         parsed p;
         PARSE(0);
         int rc;
@@ -1076,8 +1112,13 @@ static int cmd_finding(cli *k, int argc, char **argv)
         return emit_pack(k, json_pack("{s:s}", "id", id), id);
     }
     if (strcmp(sub, "set") == 0) {
-        static const optspec spec[] = {{"--deadline", 1},    {"--desc", 1},     {"--grade", 1},
-                                       {"--responsible", 1}, {"--category", 1}, {"--location", 1}};
+        static const optspec spec[] = {
+            {"--deadline", 1, "YYYY-MM-DD", NULL, "the deadline (before the notice)"},
+            {"--desc", 1, "T", NULL, "the description"},
+            {"--grade", 1, "G", "grade", "the grade"},
+            {"--responsible", 1, "ORG", NULL, "the org unit that rectifies it"},
+            {"--category", 1, "C", NULL, "the category"},
+            {"--location", 1, "T", NULL, "the location"}};
         static const char *const fields[] = {"deadline",    "description", "grade",
                                              "responsible", "category",    "location"};
         parsed p;
@@ -1105,7 +1146,7 @@ static int cmd_photo(cli *k, int argc, char **argv)
 {
     if (argc < 1 || strcmp(argv[0], "add") != 0)
         return usage_error("%s", "photo add ENTITY FILE");
-    static const optspec spec[] = {{"--caption", 1}};
+    static const optspec spec[] = {{"--caption", 1, "T", NULL, "what the photo shows"}};
     parsed p;
     argc--;
     argv++;
@@ -1122,7 +1163,9 @@ static int cmd_photo(cli *k, int argc, char **argv)
 
 static int cmd_rectify(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--note", 1}, {"--measures", 1}, {"--photo", 2}};
+    static const optspec spec[] = {{"--note", 1, "T", NULL, "what was done (required)"},
+                                   {"--measures", 1, "T", NULL, "the measures taken"},
+                                   {"--photo", 2, "FILE", NULL, "a photo; repeat for each"}};
     parsed p;
     PARSE(1);
     int rc;
@@ -1137,7 +1180,11 @@ static int cmd_rectify(cli *k, int argc, char **argv)
 static int cmd_revisit(cli *k, int argc, char **argv)
 {
     static const optspec spec[] = {
-        {"--result", 1}, {"--note", 1}, {"--look-back", 0}, {"--acceptance", 0}, {"--photo", 2}};
+        {"--result", 1, "R", "revisit_result", "what the revisit found (required)"},
+        {"--note", 1, "T", NULL, "what was seen"},
+        {"--look-back", 0, NULL, NULL, "a look-back (回头看) of a closed finding"},
+        {"--acceptance", 0, NULL, NULL, "the acceptance (验收) by the level above"},
+        {"--photo", 2, "FILE", NULL, "a photo; repeat for each"}};
     parsed p;
     PARSE(1);
     int rc;
@@ -1153,7 +1200,9 @@ static int cmd_revisit(cli *k, int argc, char **argv)
 
 static int cmd_simple(cli *k, const char *cmd, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--note", 1}, {"--reason", 1}, {"--text", 1}};
+    static const optspec spec[] = {{"--note", 1, "T", NULL, "a note (close)"},
+                                   {"--reason", 1, "T", NULL, "why (reopen, void: required)"},
+                                   {"--text", 1, "T", NULL, "the note's text (note)"}};
     parsed p;
     PARSE(2);
     int rc;
@@ -1192,17 +1241,55 @@ static void human_assignments(const json_t *o)
     print_list(json_object_get(o, "items"), "assignments");
 }
 
+/* Targets and score sheets: one line each, the code first (what commands take). */
+static void human_targets(const json_t *o)
+{
+    size_t i;
+    json_t *it;
+    const json_t *items = json_object_get(o, "items");
+    if (json_array_size(items) == 0)
+        puts("no targets (sync to fetch the register's)");
+    json_array_foreach((json_t *)(uintptr_t)items, i, it)
+        printf("%-12s  %s  %s (%s, org %s)%s\n", json_string_value(json_object_get(it, "code")),
+               json_string_value(json_object_get(it, "name")),
+               json_string_value(json_object_get(it, "id")),
+               json_string_value(json_object_get(it, "target_type")),
+               json_string_value(json_object_get(it, "org")),
+               json_is_true(json_object_get(it, "voided")) ? "  VOIDED" : "");
+}
+
+static void human_templates(const json_t *o)
+{
+    size_t i;
+    json_t *it;
+    const json_t *items = json_object_get(o, "items");
+    if (json_array_size(items) == 0)
+        puts("no score sheets (sync to fetch the register's)");
+    json_array_foreach((json_t *)(uintptr_t)items, i, it)
+        printf("%s  %s v%lld  %s: pass %lld of %lld, %lld items (%lld veto)\n",
+               json_string_value(json_object_get(it, "id")),
+               json_string_value(json_object_get(it, "code")),
+               (long long)json_integer_value(json_object_get(it, "version")),
+               json_string_value(json_object_get(it, "name")),
+               (long long)json_integer_value(json_object_get(it, "pass_mark")),
+               (long long)json_integer_value(json_object_get(it, "max_total")),
+               (long long)json_integer_value(json_object_get(it, "items")),
+               (long long)json_integer_value(json_object_get(it, "veto_items")));
+}
+
 static int cmd_list(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--status", 1},
-                                   {"--overdue", 0},
-                                   {"--target", 1},
-                                   {"--assignment", 1},
-                                   {"--include-voided", 0}};
+    static const optspec spec[] = {
+        {"--status", 1, "S", "inspection_status finding_status assignment_status",
+         "only those in this status (checks, findings, assignments)"},
+        {"--overdue", 0, NULL, NULL, "only findings and assignments past their deadline"},
+        {"--target", 1, "CODE", NULL, "only those of this target"},
+        {"--assignment", 1, "ID", NULL, "only those under this assignment"},
+        {"--include-voided", 0, NULL, NULL, "voided ones too, marked so"}};
     parsed p;
     PARSE(1);
     int rc;
-    if ((rc = need(p.pos[0], "what to list (checks, findings or assignments)")))
+    if ((rc = need(p.pos[0], "what to list (spotcheck list --help)")))
         return rc;
     sc_filter_v2 f = {.size = sizeof f,
                       .status = OPT("--status"),
@@ -1215,14 +1302,18 @@ static int cmd_list(cli *k, int argc, char **argv)
     if (s != SC_OK)
         return fail(k, s, NULL);
     return emit(k, json,
-                strcmp(p.pos[0], "findings") == 0 ? human_findings
-                : strcmp(p.pos[0], "checks") == 0 ? human_checks
-                                                  : human_assignments);
+                strcmp(p.pos[0], "findings") == 0    ? human_findings
+                : strcmp(p.pos[0], "checks") == 0    ? human_checks
+                : strcmp(p.pos[0], "targets") == 0   ? human_targets
+                : strcmp(p.pos[0], "templates") == 0 ? human_templates
+                                                     : human_assignments);
 }
 
 static int cmd_query(cli *k, const char *cmd, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--field", 1}, {"--value", 1}, {"--item", 1}};
+    static const optspec spec[] = {{"--field", 1, "F", "field", "the field in conflict (resolve)"},
+                                   {"--value", 1, "V", NULL, "the value it takes (resolve)"},
+                                   {"--item", 1, "CODE", NULL, "the item in conflict (resolve)"}};
     parsed p;
     PARSE(1);
     int rc;
@@ -1336,9 +1427,12 @@ static int parse_globals(cli *k, int argc, char **argv, char **rest, int cap, in
             return print_version();
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            /* After a command that has its own help, that help. */
-            const char *own = *nrest > 0 ? gov_help(rest[0]) : NULL;
-            fputs(own ? own : usage_text, stdout);
+            /* After a command, that command's help (main answers it); else the global usage. */
+            if (*nrest > 0) {
+                help_wanted = true;
+                continue;
+            }
+            fputs(usage_text, stdout);
             *finished = true;
             return 0;
         }
@@ -1356,6 +1450,63 @@ static int parse_globals(cli *k, int argc, char **argv, char **rest, int cap, in
         rest[(*nrest)++] = argv[i];
     }
     return 0;
+}
+
+/* Run a command (argv after the command word). */
+static int run(cli *k, const char *cmd, int n, char **args)
+{
+    if (strcmp(cmd, "enroll") == 0)
+        return cmd_enroll(k, n, args);
+    if (strcmp(cmd, "sync") == 0)
+        return cmd_sync(k, n, args);
+    if (strcmp(cmd, "assign") == 0)
+        return cmd_assign(k, n, args);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(k, n, args);
+    if (strcmp(cmd, "finding") == 0)
+        return cmd_finding(k, n, args);
+    if (strcmp(cmd, "photo") == 0)
+        return cmd_photo(k, n, args);
+    if (strcmp(cmd, "rectify") == 0)
+        return cmd_rectify(k, n, args);
+    if (strcmp(cmd, "revisit") == 0)
+        return cmd_revisit(k, n, args);
+    if (strcmp(cmd, "close") == 0 || strcmp(cmd, "reopen") == 0 || strcmp(cmd, "void") == 0 ||
+        strcmp(cmd, "note") == 0)
+        return cmd_simple(k, cmd, n, args);
+    if (strcmp(cmd, "list") == 0)
+        return cmd_list(k, n, args);
+    if (strcmp(cmd, "server") == 0)
+        return cmd_server(k, n, args);
+    if (strcmp(cmd, "outbox") == 0)
+        return cmd_outbox(k, n, args);
+    if (gov_is_command(cmd))
+        return gov_command(k, cmd, n, args);
+    return cmd_query(k, cmd, n, args);
+}
+
+/*
+ * `spotcheck COMMAND [SUB] --help`, answered without a replica: the usage
+ * and what it does, then the options, printed by the command's own parser
+ * from its table (so a command run with help_wanted stops at its parse).
+ */
+static int command_help(cli *k, char **rest, int nrest)
+{
+    const char *cmd = rest[0];
+    const char *sub = nrest > 1 && rest[1][0] != '-' ? rest[1] : NULL;
+    const char *own = gov_help(cmd);
+    if (own) {
+        fputs(own, stdout);
+        char *args[] = {(char *)(uintptr_t)(sub ? sub : "")};
+        return run(k, cmd, sub ? 1 : 0, args);
+    }
+    bool leaf = false;
+    if (!help_usage(cmd, sub, &leaf) && !help_usage(cmd, NULL, &leaf))
+        return usage_error("unknown command \"%s\"", cmd);
+    if (!leaf)
+        return 0;
+    char *args[] = {(char *)(uintptr_t)(sub ? sub : "")};
+    return run(k, cmd, sub ? 1 : 0, args);
 }
 
 int main(int argc, char **argv)
@@ -1391,6 +1542,8 @@ int main(int argc, char **argv)
     ok = ok || gov_is_command(cmd);
     if (!ok)
         return usage_error("unknown command \"%s\"", cmd);
+    if (help_wanted)
+        return command_help(&k, rest, nrest);
     /* A bundle is checked without a replica: none is opened, none is made. */
     const char *db = strcmp(cmd, "verify-bundle") == 0 ? ":memory:" : k.db;
     if (!db)
@@ -1428,38 +1581,7 @@ int main(int argc, char **argv)
             return rc;
         }
     }
-    int n = nrest - 1;
-    char **args = rest + 1;
-    int rc;
-    if (strcmp(cmd, "enroll") == 0)
-        rc = cmd_enroll(&k, n, args);
-    else if (strcmp(cmd, "sync") == 0)
-        rc = cmd_sync(&k, n, args);
-    else if (strcmp(cmd, "assign") == 0)
-        rc = cmd_assign(&k, n, args);
-    else if (strcmp(cmd, "check") == 0)
-        rc = cmd_check(&k, n, args);
-    else if (strcmp(cmd, "finding") == 0)
-        rc = cmd_finding(&k, n, args);
-    else if (strcmp(cmd, "photo") == 0)
-        rc = cmd_photo(&k, n, args);
-    else if (strcmp(cmd, "rectify") == 0)
-        rc = cmd_rectify(&k, n, args);
-    else if (strcmp(cmd, "revisit") == 0)
-        rc = cmd_revisit(&k, n, args);
-    else if (strcmp(cmd, "close") == 0 || strcmp(cmd, "reopen") == 0 ||
-             strcmp(cmd, "void") == 0 || strcmp(cmd, "note") == 0)
-        rc = cmd_simple(&k, cmd, n, args);
-    else if (strcmp(cmd, "list") == 0)
-        rc = cmd_list(&k, n, args);
-    else if (strcmp(cmd, "server") == 0)
-        rc = cmd_server(&k, n, args);
-    else if (strcmp(cmd, "outbox") == 0)
-        rc = cmd_outbox(&k, n, args);
-    else if (gov_is_command(cmd))
-        rc = gov_command(&k, cmd, n, args);
-    else
-        rc = cmd_query(&k, cmd, n, args);
+    int rc = run(&k, cmd, nrest - 1, rest + 1);
     sc_client_close(k.c);
     return rc;
 }

@@ -8,8 +8,12 @@
 #ifndef SC_CORE_LIMITS_H
 #define SC_CORE_LIMITS_H
 
-/* Bytes in an error message: one line naming what and where. */
-#define SC_ERR_MSG_MAX 256
+/*
+ * Bytes in an error message: one line naming what and where, and when a
+ * value is not one the call takes, the ones it does (a score sheet of a
+ * hundred short item codes; a longer list is cut and says where to look).
+ */
+#define SC_ERR_MSG_MAX 1024
 
 /* Entity ids are UUIDv7 (RFC 9562): 16 bytes. */
 #define SC_ID_LEN 16

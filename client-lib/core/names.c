@@ -10,6 +10,7 @@
  */
 #include "names.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "op.pb-c.h"
@@ -161,6 +162,20 @@ const char *sc_name_of(const sc_names *t, int value)
         if (t->v[i].value == value)
             return t->v[i].name;
     return NULL;
+}
+
+void sc_names_join(const sc_names *t, char *out, size_t cap)
+{
+    size_t used = 0;
+    if (cap == 0)
+        return;
+    out[0] = '\0';
+    for (size_t i = 0; i < t->n && used < cap; i++) {
+        int n = snprintf(out + used, cap - used, "%s%s", i ? ", " : "", t->v[i].name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
 }
 
 bool sc_name_parse(const sc_names *t, const char *s, int *out)

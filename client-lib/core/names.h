@@ -42,6 +42,8 @@ extern const sc_names sc_names_op_status;   /* accepted duplicate rejected */
 
 /* The name of value, or NULL when the table has none. */
 const char *sc_name_of(const sc_names *t, int value);
+/* "a, b, c": every name of t, for a message (cut at cap; always NUL-terminated). */
+void sc_names_join(const sc_names *t, char *out, size_t cap);
 /* Parse a NUL-terminated name; false (and *out unchanged) when unknown. */
 bool sc_name_parse(const sc_names *t, const char *s, int *out);
 

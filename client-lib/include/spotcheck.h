@@ -732,7 +732,10 @@ typedef struct sc_filter {
 } sc_filter;
 
 /*
- * what: "checks", "findings", "assignments".  *json = {"items":[...]}, each
+ * what: "checks", "findings", "assignments", "targets", "templates" (the
+ * last two: targets {id,code,name,org,target_type,address,voided},
+ * templates {id,code,name,version,pass_mark,max_total,items,veto_items},
+ * with no filter but SC_LIST_WITH_VOIDED).  *json = {"items":[...]}, each
  * item: checks {id,status,target,target_name,kind,disclosure,template,
  * assignment,score,max,passed,complete,vetoed,veto_item,findings,photos,
  * conflicts,voided,void_reason}; findings {id,status,overdue,reopen_count,
@@ -767,6 +770,18 @@ typedef struct sc_filter_v2 {
 
 /* sc_list_v2 with a filter that can grow; f may be NULL (everything, no flags). */
 SC_API sc_status sc_list_v3(sc_client *c, const char *what, const sc_filter_v2 *f, char **json);
+
+/*
+ * The names a text argument of this API takes, one at a time: the i-th
+ * name (from 0) of field, NULL past the last or for a field it does not
+ * know.  The same tables the calls check against, so a tablet app's menus
+ * and a command's help never drift from what is accepted.  Fields:
+ * "list" (sc_list's what), "kind", "disclosure", "relation",
+ * "item_status", "grade", "source", "revisit_result", "finding_status",
+ * "inspection_status", "assignment_status", "field" (sc_resolve's),
+ * "role", "target_type".  The strings are static; no handle is needed.
+ */
+SC_API const char *sc_value_name(const char *field, size_t i);
 
 /*
  * One entity: {"id","type","status",...its fields...,"voided","void_reason",

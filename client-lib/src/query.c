@@ -365,6 +365,118 @@ static sc_status list_assignments(sc_client *c, void *ctx, const uint8_t id[SC_I
     return SC_OK;
 }
 
+/* A target as lists show it. */
+static sc_status list_targets(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    lister *l = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s != SC_OK)
+        return s;
+    const Scpb__TargetState *t = st->kind_case == SCPB__ENTITY_STATE__KIND_TARGET ? st->target : NULL;
+    if (t && (l->with_voided || !st->voided))
+        json_array_append_new(
+            l->items, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "id", jhex(st->id.data, st->id.len),
+                                "code", jstr(t->code), "name", jstr(t->name), "org",
+                                jref(c, &t->org, t->has_org), "target_type",
+                                jname(&sc_names_target_type, t->type), "address",
+                                jstr(t->address), "voided", (int)st->voided));
+    rp_state_free(c, st);
+    return SC_OK;
+}
+
+/* A score sheet as lists show it: its id, code and version, and what it adds up to. */
+static sc_status list_templates(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    lister *l = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s != SC_OK)
+        return s;
+    const Scpb__TemplateState *t = rp_template(st);
+    if (t && (l->with_voided || !st->voided)) {
+        size_t vetoes = 0;
+        for (size_t i = 0; i < t->n_items; i++)
+            vetoes += t->items[i]->veto ? 1 : 0;
+        json_array_append_new(
+            l->items, json_pack("{s:o,s:o,s:o,s:i,s:i,s:i,s:i,s:i}", "id",
+                                jhex(st->id.data, st->id.len), "code", jstr(t->code), "name",
+                                jstr(t->name), "version", (int)t->version, "pass_mark",
+                                (int)t->pass_mark, "max_total", (int)t->max_total, "items",
+                                (int)t->n_items, "veto_items", (int)vetoes));
+    }
+    rp_state_free(c, st);
+    return SC_OK;
+}
+
+/* What sc_list lists, in the order its messages and sc_value_name("list") give them. */
+static const struct {
+    const char *what;
+    int etype;
+    const sc_names *status; /* NULL: no status names (assignments: open, done) */
+    st_id_fn fn;
+} list_kinds[] = {
+    {"checks", SCPB__ENTITY_TYPE__ENTITY_INSPECTION, &sc_names_inspection_status, list_checks},
+    {"findings", SCPB__ENTITY_TYPE__ENTITY_FINDING, &sc_names_finding_status, list_findings},
+    {"assignments", SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT, NULL, list_assignments},
+    {"targets", SCPB__ENTITY_TYPE__ENTITY_TARGET, NULL, list_targets},
+    {"templates", SCPB__ENTITY_TYPE__ENTITY_TEMPLATE, NULL, list_templates},
+};
+#define LIST_KINDS (sizeof list_kinds / sizeof list_kinds[0])
+
+/* An assignment is open until an inspection under it is submitted. */
+static const sc_name assignment_status_v[] = {{0, "open"}, {1, "done"}};
+static const sc_names assignment_status = {assignment_status_v, 2};
+
+/* The names the API takes, by the field sc_value_name knows them as. */
+static const struct {
+    const char *field;
+    const sc_names *names;
+} value_fields[] = {
+    {"kind", &sc_names_kind},
+    {"disclosure", &sc_names_disclosure},
+    {"relation", &sc_names_relation},
+    {"item_status", &sc_names_item_status},
+    {"grade", &sc_names_grade},
+    {"source", &sc_names_source},
+    {"revisit_result", &sc_names_revisit},
+    {"finding_status", &sc_names_finding_status},
+    {"inspection_status", &sc_names_inspection_status},
+    {"assignment_status", &assignment_status},
+    {"field", &sc_names_field},
+    {"role", &sc_names_role},
+    {"target_type", &sc_names_target_type},
+};
+
+const char *sc_value_name(const char *field, size_t i)
+{
+    if (!field)
+        return NULL;
+    if (strcmp(field, "list") == 0)
+        return i < LIST_KINDS ? list_kinds[i].what : NULL;
+    for (size_t f = 0; f < sizeof value_fields / sizeof value_fields[0]; f++)
+        if (strcmp(value_fields[f].field, field) == 0)
+            return i < value_fields[f].names->n ? value_fields[f].names->v[i].name : NULL;
+    return NULL;
+}
+
+/* The status filter of a list: the names of what is listed, or none for what has no status. */
+static sc_status list_status(sc_client *c, const char *what, const sc_names *names, int etype,
+                             const char *status, int *out)
+{
+    if (etype == SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT)
+        names = &assignment_status;
+    char list[256];
+    if (!names)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "%s have no status to filter by", what);
+    if (sc_name_parse(names, status, out))
+        return SC_OK;
+    sc_names_join(names, list, sizeof list);
+    return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                   "status \"%s\" is not a status of %s: one of %s", status, what, list);
+}
+
 static sc_status list_read(sc_client *c, const char *what, const sc_filter_v2 *f, char **json)
 {
     unsigned flags = f ? f->flags : 0;
@@ -383,38 +495,27 @@ static sc_status list_read(sc_client *c, const char *what, const sc_filter_v2 *f
     l.with_voided = flags & SC_LIST_WITH_VOIDED;
     l.status = -1;
     sc_status s = SC_OK;
-    const sc_names *status_names = NULL;
-    int etype = 0;
-    st_id_fn fn = NULL;
-    if (strcmp(what, "findings") == 0) {
-        etype = SCPB__ENTITY_TYPE__ENTITY_FINDING;
-        status_names = &sc_names_finding_status;
-        fn = list_findings;
-    } else if (strcmp(what, "checks") == 0) {
-        etype = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
-        status_names = &sc_names_inspection_status;
-        fn = list_checks;
-    } else if (strcmp(what, "assignments") == 0) {
-        etype = SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT;
-        fn = list_assignments;
-    } else {
-        return cl_fail(c, SC_ERR_INVALID_ARG, 0,
-                       "cannot list \"%s\": checks, findings or assignments", what);
+    size_t kind = 0;
+    while (kind < LIST_KINDS && strcmp(list_kinds[kind].what, what) != 0)
+        kind++;
+    if (kind == LIST_KINDS) {
+        char list[128];
+        size_t used = 0;
+        for (size_t i = 0; i < LIST_KINDS; i++)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                     list_kinds[i].what);
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "cannot list \"%s\": one of %s", what, list);
     }
-    if (f && f->status) {
-        if (etype == SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT) {
-            if (strcmp(f->status, "open") == 0)
-                l.status = 0;
-            else if (strcmp(f->status, "done") == 0)
-                l.status = 1;
-            else
-                return cl_fail(c, SC_ERR_INVALID_ARG, 0,
-                               "assignment status \"%s\" is not open or done", f->status);
-        } else if (!sc_name_parse(status_names, f->status, &l.status)) {
-            return cl_fail(c, SC_ERR_INVALID_ARG, 0, "status \"%s\" is not a %s status", f->status,
-                           what);
-        }
-    }
+    int etype = list_kinds[kind].etype;
+    st_id_fn fn = list_kinds[kind].fn;
+    if (f && f->status &&
+        (s = list_status(c, what, list_kinds[kind].status, etype, f->status, &l.status)) != SC_OK)
+        return s;
+    bool admin = etype == SCPB__ENTITY_TYPE__ENTITY_TARGET || etype == SCPB__ENTITY_TYPE__ENTITY_TEMPLATE;
+    if (admin && f && (f->overdue || f->target || f->assignment))
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "%s are listed whole: no --overdue, --target or --assignment", what);
     if (f && f->target) {
         if ((s = rp_resolve(c, f->target, SCPB__ENTITY_TYPE__ENTITY_TARGET, "target", l.target)) !=
             SC_OK)
@@ -642,6 +743,33 @@ static void show_finding(sc_client *c, json_t *o, const Scpb__EntityState *st)
     gq_show(c, st, o);
 }
 
+/* The score sheet's items with no result in effect, in the sheet's order. */
+static json_t *unscored_items(sc_client *c, const Scpb__InspectionState *in)
+{
+    json_t *a = json_array();
+    Scpb__EntityState *t = NULL;
+    if (!a || !in->has_template_ || in->template_.len != SC_ID_LEN ||
+        st_state_get(c, in->template_.data, &t) != SC_OK || !rp_template(t)) {
+        rp_state_free(c, t);
+        return a;
+    }
+    const Scpb__TemplateState *ts = rp_template(t);
+    for (size_t i = 0; i < ts->n_items; i++) {
+        const Scpb__TemplateItem *it = ts->items[i];
+        bool has_result = false;
+        for (size_t k = 0; k < in->n_results && !has_result; k++)
+            has_result = it->code && in->results[k]->item_code &&
+                         strcmp(it->code, in->results[k]->item_code) == 0;
+        if (!has_result)
+            json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:i,s:b}", "code", jstr(it->code),
+                                               "section", jstr(it->section), "text",
+                                               jstr(it->text), "max_points", it->max_points,
+                                               "veto", (int)it->veto));
+    }
+    rp_state_free(c, t);
+    return a;
+}
+
 static void show_inspection(sc_client *c, json_t *o, const Scpb__EntityState *st)
 {
     const Scpb__InspectionState *in = rp_inspection(st);
@@ -659,6 +787,7 @@ static void show_inspection(sc_client *c, json_t *o, const Scpb__EntityState *st
                                             jstr(r->measured_value)));
     }
     json_object_set_new(o, "results", rs);
+    json_object_set_new(o, "unscored", unscored_items(c, in));
     json_t *fs = json_array();
     for (size_t i = 0; i < in->n_findings; i++)
         json_array_append_new(fs, jhex(in->findings[i].data, in->findings[i].len));
@@ -790,6 +919,18 @@ static void show_common(sc_client *c, json_t *o, const Scpb__EntityState *st, co
     json_decref(k);
 }
 
+/* A code people know an entity by: a score sheet's (its latest version), a target's, an org unit's. */
+static bool code_id(sc_client *c, const char *text, uint8_t id[SC_ID_LEN])
+{
+    static const int types[] = {SCPB__ENTITY_TYPE__ENTITY_TEMPLATE,
+                                SCPB__ENTITY_TYPE__ENTITY_TARGET,
+                                SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT};
+    for (size_t i = 0; text && *text && i < sizeof types / sizeof types[0]; i++)
+        if (st_find_code(c, types[i], text, id) == SC_OK)
+            return true;
+    return false;
+}
+
 static sc_status show_read(sc_client *c, const char *id_text, char **json)
 {
     if (json)
@@ -798,8 +939,10 @@ static sc_status show_read(sc_client *c, const char *id_text, char **json)
         return SC_ERR_INVALID_ARG;
     sc_err_clear(&c->err);
     uint8_t id[SC_ID_LEN];
-    if (!cl_parse_id(id_text, id))
-        return cl_fail(c, SC_ERR_NOT_FOUND, 0, "\"%s\" is not an entity id (32 hex digits)",
+    if (!cl_parse_id(id_text, id) && !code_id(c, id_text, id))
+        return cl_fail(c, SC_ERR_NOT_FOUND, 0,
+                       "\"%s\" is not an entity id (32 hex digits), nor the code of a score "
+                       "sheet, target or org unit in the replica",
                        id_text ? id_text : "");
     Scpb__EntityState *st = NULL;
     sc_status s = rp_get(c, id, 0, "entity", &st);

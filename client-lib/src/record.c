@@ -171,11 +171,8 @@ static sc_status parse_name(sc_client *c, const sc_names *t, const char *what, c
                             int *out)
 {
     if (!text || !sc_name_parse(t, text, out)) {
-        char list[256] = "";
-        size_t used = 0;
-        for (size_t i = 0; i < t->n && used < sizeof list; i++)
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                                     t->v[i].name);
+        char list[256];
+        sc_names_join(t, list, sizeof list);
         return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
                        "%s \"%s\" is not one of: %s", what, text ? text : "", list);
     }
@@ -239,6 +236,31 @@ static const Scpb__TemplateItem *template_item(const Scpb__TemplateState *t, con
 }
 
 /*
+ * An item code the sheet does not have: the message lists the sheet's codes,
+ * as many as a message holds, and where to read the rest.
+ */
+static sc_status unknown_item(sc_client *c, const Scpb__TemplateState *ts, const char *item)
+{
+    char codes[SC_ERR_MSG_MAX];
+    size_t used = 0, listed = 0, n = ts ? ts->n_items : 0;
+    const size_t room = sizeof codes / 2; /* leave the rest of the message its words */
+    codes[0] = '\0';
+    for (; listed < n; listed++) {
+        const char *code = ts->items[listed]->code ? ts->items[listed]->code : "";
+        if (used + strlen(code) + 2 >= room)
+            break;
+        used += (size_t)snprintf(codes + used, sizeof codes - used, "%s%s", listed ? ", " : "",
+                                 code);
+    }
+    char more[64] = "";
+    if (listed < n)
+        snprintf(more, sizeof more, ", and %zu more (show the score sheet)", n - listed);
+    return cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_REFERENCE,
+                   "item \"%.64s\" is not on score sheet %.64s; its items: %s%s", item,
+                   ts && ts->code ? ts->code : "?", codes, more);
+}
+
+/*
  * Check an item code (and points) against the inspection's score sheet,
  * when it has one.
  */
@@ -261,9 +283,7 @@ static sc_status check_item(sc_client *c, const Scpb__InspectionState *insp, con
     const Scpb__TemplateState *ts = rp_template(t);
     const Scpb__TemplateItem *it = ts ? template_item(ts, item) : NULL;
     if (!it)
-        s = cl_fail(c, SC_ERR_NOT_FOUND, SCPB__REASON__REASON_UNKNOWN_REFERENCE,
-                    "item \"%s\" is not on score sheet %s", item,
-                    ts && ts->code ? ts->code : "?");
+        s = unknown_item(c, ts, item);
     else if (has_points && (points < 0 || points > it->max_points))
         s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
                     "item %s: %d points is outside 0..%d", item, points, it->max_points);
