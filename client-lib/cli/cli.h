@@ -63,6 +63,8 @@ int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 
 int parse(int argc, char **argv, const optspec *spec, int nspec, int maxpos, parsed *p);
 /* An option's value ("" for a flag given), or NULL when not given. */
 const char *opt(const parsed *p, const optspec *spec, int nspec, const char *name);
+/* --gps LAT,LON in decimal degrees into degrees x 1e7: 0, or the usage error. */
+int parse_gps(const char *text, int32_t *lat_e7, int32_t *lon_e7);
 /* A required value: 0 when given, else the usage error. */
 int need(const char *v, const char *what);
 /* A failure as the handle tells it (fallback when it has no message); returns the exit code. */

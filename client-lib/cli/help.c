@@ -46,14 +46,16 @@ static const help_entry entries[] = {
      "Open a draft inspection of a target, on a score sheet (spotcheck list templates).\n"
      "With --assignment, the kind, disclosure and target default to the assignment's."},
     {"check", "score", true,
-     "check score CHECK --item CODE --status S [--points N] [--note T]",
+     "check score CHECK --item CODE --status S [--points N | --deduct N] [--measured V]\n"
+     "                            [--relapse-prone] [--note T]",
      "Record one item's result on a draft; a later score of the item replaces it.\n"
-     "spotcheck show CHECK lists the items still unscored."},
+     "spotcheck show CHECK lists the items still unscored; an item with sub-items is scored\n"
+     "by them, and a deduction item (扣分) by the points deducted from its maximum."},
     {"check", "submit", true, "check submit CHECK [--remarks T]",
      "Sign the inspection as a whole, with its findings and photos; it issues the notice of\n"
      "every finding not fixed on the spot."},
     {"check", "amend", true,
-     "check amend CHECK --reason T --item CODE --status S [--points N] [--note T]",
+     "check amend CHECK --reason T --item CODE --status S [--points N | --deduct N] [--note T]",
      "Correct an item of a submitted inspection, stating why."},
     {"finding", NULL, false, "finding add|set ...",
      "A finding (hazard): record one, or change its fields before the notice."},
@@ -66,10 +68,12 @@ static const help_entry entries[] = {
      "finding set FINDING [--deadline D] [--desc T] [--grade G] [--responsible ORG]\n"
      "                            [--category C] [--location T]",
      "Change a finding's fields (the deadline only before the notice)."},
-    {"photo", NULL, false, "photo add ENTITY FILE [--caption T]",
+    {"photo", NULL, false, "photo add ENTITY FILE [--caption T] [--item CODE] [--gps LAT,LON]",
      "Attach a photo to an inspection or a finding."},
-    {"photo", "add", true, "photo add ENTITY FILE [--caption T]",
-     "Attach a photo to an inspection or a finding; it uploads with the next sync."},
+    {"photo", "add", true, "photo add ENTITY FILE [--caption T] [--item CODE] [--gps LAT,LON]",
+     "Attach a photo to an inspection or a finding; it uploads with the next sync.  --item\n"
+     "names the score sheet item a check's photo shows (an item that asks for a photo when\n"
+     "not met is submitted only with one)."},
     {"rectify", NULL, true, "rectify FINDING --note T [--measures T] [--photo FILE]...",
      "The responsible unit reports a finding rectified, with its evidence."},
     {"revisit", NULL, true,

@@ -213,14 +213,54 @@ int need(const char *v, const char *what)
     return 0;
 }
 
-static int parse_points(const char *text, int32_t *out)
+static int parse_points(const char *what, const char *text, int32_t *out)
 {
     char *end;
     errno = 0;
     long v = strtol(text, &end, 10);
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s \"%.64s\" is not a whole number", what, text);
     if (errno || end == text || *end || v < INT32_MIN || v > INT32_MAX)
-        return usage_error("--points \"%s\" is not a whole number", text);
+        return usage_error("%s", msg);
     *out = (int32_t)v;
+    return 0;
+}
+
+/*
+ * One coordinate in decimal degrees ("31.2304", "-121.47") as degrees x 1e7,
+ * read digit by digit (no floating point): at most 7 decimals.
+ */
+static bool parse_degrees(const char *s, size_t n, int32_t *out)
+{
+    size_t i = 0;
+    bool neg = n > 0 && (s[0] == '-' || s[0] == '+');
+    if (neg)
+        neg = s[i++] == '-';
+    int64_t whole = 0, frac = 0;
+    int digits = 0, fdigits = 0;
+    for (; i < n && s[i] >= '0' && s[i] <= '9' && digits < 4; i++, digits++)
+        whole = whole * 10 + (s[i] - '0');
+    if (i < n && s[i] == '.')
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9' && fdigits < 7; i++, fdigits++)
+            frac = frac * 10 + (s[i] - '0');
+    if (i != n || digits == 0)
+        return false;
+    for (; fdigits < 7; fdigits++)
+        frac *= 10;
+    int64_t v = whole * 10000000 + frac;
+    if (v > INT32_MAX)
+        return false;
+    *out = (int32_t)(neg ? -v : v);
+    return true;
+}
+
+int parse_gps(const char *text, int32_t *lat_e7, int32_t *lon_e7)
+{
+    const char *comma = strchr(text, ',');
+    if (!comma || !parse_degrees(text, (size_t)(comma - text), lat_e7) ||
+        !parse_degrees(comma + 1, strlen(comma + 1), lon_e7))
+        return usage_error("--gps \"%s\" is not LAT,LON in decimal degrees (31.2304,121.4737)",
+                           text);
     return 0;
 }
 
@@ -1031,6 +1071,9 @@ static int cmd_check(cli *k, int argc, char **argv)
             {"--item", 1, "CODE", NULL, "the item's code (spotcheck show CHECK lists those unscored)"},
             {"--status", 1, "S", "item_status", "the item's result"},
             {"--points", 1, "N", NULL, "points earned (0..the item's maximum)"},
+            {"--deduct", 1, "N", NULL, "points deducted (扣分), on a deduction item"},
+            {"--measured", 1, "V", NULL, "the value measured, as text (\"36.8\", \"3 of 8\")"},
+            {"--relapse-prone", 0, NULL, NULL, "易反弹: likely to slip back, to follow up"},
             {"--note", 1, "T", NULL, "what was seen"},
             {"--reason", 1, "T", NULL, "why it is amended (amend only, required)"}};
         parsed p;
@@ -1041,14 +1084,19 @@ static int cmd_check(cli *k, int argc, char **argv)
             (rc = need(OPT("--status"), "--status")) ||
             (amend && (rc = need(OPT("--reason"), "--reason"))))
             return rc;
-        int32_t points = 0;
-        if (OPT("--points") && (rc = parse_points(OPT("--points"), &points)))
+        sc_item_params ip = {.size = sizeof ip,
+                             .item = OPT("--item"),
+                             .status = OPT("--status"),
+                             .has_points = OPT("--points") != NULL,
+                             .has_deduction = OPT("--deduct") != NULL,
+                             .measured = OPT("--measured"),
+                             .relapse_prone = OPT("--relapse-prone") != NULL,
+                             .note = OPT("--note")};
+        if ((OPT("--points") && (rc = parse_points("--points", OPT("--points"), &ip.points))) ||
+            (OPT("--deduct") && (rc = parse_points("--deduct", OPT("--deduct"), &ip.deduction))))
             return rc;
-        sc_status s = amend ? sc_check_amend(k->c, p.pos[0], OPT("--reason"), OPT("--item"),
-                                             OPT("--status"), OPT("--points") != NULL, points,
-                                             OPT("--note"))
-                            : sc_check_score(k->c, p.pos[0], OPT("--item"), OPT("--status"),
-                                             OPT("--points") != NULL, points, OPT("--note"));
+        sc_status s = amend ? sc_check_amend_v2(k->c, p.pos[0], OPT("--reason"), &ip)
+                            : sc_check_score_v2(k->c, p.pos[0], &ip);
         return done_id(k, s, p.pos[0], amend ? "amended" : "scored");
     }
     if (strcmp(sub, "submit") == 0) {
@@ -1146,7 +1194,10 @@ static int cmd_photo(cli *k, int argc, char **argv)
 {
     if (argc < 1 || strcmp(argv[0], "add") != 0)
         return usage_error("%s", "photo add ENTITY FILE");
-    static const optspec spec[] = {{"--caption", 1, "T", NULL, "what the photo shows"}};
+    static const optspec spec[] = {
+        {"--caption", 1, "T", NULL, "what the photo shows"},
+        {"--item", 1, "CODE", NULL, "the score sheet item it shows (a check's photo)"},
+        {"--gps", 1, "LAT,LON", NULL, "where it was taken, in decimal degrees"}};
     parsed p;
     argc--;
     argv++;
@@ -1154,8 +1205,16 @@ static int cmd_photo(cli *k, int argc, char **argv)
     int rc;
     if ((rc = need(p.pos[0], "ENTITY")) || (rc = need(p.pos[1], "FILE")))
         return rc;
+    sc_photo_params pp = {.size = sizeof pp,
+                          .entity = p.pos[0],
+                          .path = p.pos[1],
+                          .caption = OPT("--caption"),
+                          .item = OPT("--item"),
+                          .has_gps = OPT("--gps") != NULL};
+    if (OPT("--gps") && (rc = parse_gps(OPT("--gps"), &pp.lat_e7, &pp.lon_e7)))
+        return rc;
     char sha[SC_HASH_HEX_LEN];
-    sc_status s = sc_photo_add(k->c, p.pos[0], p.pos[1], OPT("--caption"), sha);
+    sc_status s = sc_photo_add_v2(k->c, &pp, sha);
     if (s != SC_OK)
         return fail(k, s, NULL);
     return emit_pack(k, json_pack("{s:s}", "sha256", sha), sha);

@@ -351,6 +351,60 @@ static void chk_user_role(chk *c, const Scpb__UserRole *b)
     chk_enum(c, "role", b->has_role, b->role, &scpb__role__descriptor, REQUIRED);
 }
 
+/*
+ * Item i of a sheet as a sub-item: its item is an earlier one that is no
+ * sub-item itself (one level, so a sheet reads top-down), and the maxima of
+ * an item's sub-items add up to at most the item's own.
+ */
+static void chk_sub_items(chk *c, const Scpb__TemplatePublish *b, size_t i)
+{
+    const Scpb__TemplateItem *it = b->items[i];
+    chk_where(c, "template_publish.items[%zu]", i);
+    if (it->parent) {
+        size_t p = 0;
+        while (p < i && strcmp(b->items[p]->code, it->parent) != 0)
+            p++;
+        if (p == i)
+            fail(c, BAD_FIELD, "parent", "\"%s\" is not an earlier item", it->parent);
+        else if (b->items[p]->parent)
+            fail(c, BAD_FIELD, "parent", "\"%s\" is a sub-item itself", it->parent);
+        return;
+    }
+    int64_t subs = 0;
+    bool any = false;
+    for (size_t j = i + 1; j < b->n_items; j++)
+        if (b->items[j]->parent && strcmp(b->items[j]->parent, it->code) == 0) {
+            subs += b->items[j]->max_points;
+            any = true;
+        }
+    if (any && subs > it->max_points)
+        fail(c, BAD_FIELD, "max_points",
+             "its sub-items add up to %lld points, over the item's %d",
+             (long long)subs, it->max_points);
+}
+
+/* Grade bands: named, in ascending order of their points, within the sheet's maximum. */
+static void chk_grades(chk *c, const Scpb__TemplatePublish *b, int64_t total)
+{
+    if (c->rc == SC_OK && b->n_grades > SC_TEMPLATE_GRADES_MAX)
+        fail(c, BAD_FIELD, "grades", "%zu bands, at most %d", b->n_grades, SC_TEMPLATE_GRADES_MAX);
+    for (size_t g = 0; c->rc == SC_OK && g < b->n_grades; g++) {
+        const Scpb__GradeBand *band = b->grades[g];
+        chk_where(c, "template_publish.grades[%zu]", g);
+        if (!band) {
+            fail(c, MALFORMED, "name", "band missing");
+            break;
+        }
+        chk_str(c, "name", band->name, REQUIRED, 1, SC_NAME_MAX);
+        chk_int(c, "min_points", band->has_min_points, band->min_points, REQUIRED, 0, total);
+        if (c->rc == SC_OK && g > 0 && band->min_points <= b->grades[g - 1]->min_points)
+            fail(c, BAD_FIELD, "min_points", "%d, not above the band before", band->min_points);
+        for (size_t h = 0; c->rc == SC_OK && h < g; h++)
+            if (strcmp(b->grades[h]->name, band->name) == 0)
+                fail(c, BAD_FIELD, "name", "same as grades[%zu]", h);
+    }
+}
+
 static void chk_template_publish(chk *c, const Scpb__TemplatePublish *b)
 {
     chk_where(c, "template_publish");
@@ -379,11 +433,28 @@ static void chk_template_publish(chk *c, const Scpb__TemplatePublish *b)
         for (size_t j = 0; c->rc == SC_OK && j < i; j++)
             if (strcmp(b->items[j]->code, it->code) == 0)
                 fail(c, BAD_FIELD, "code", "same as items[%zu]", j);
-        if (it->has_max_points)
+        chk_enum(c, "mode", it->has_mode, it->mode, &scpb__score_mode__descriptor, OPTIONAL);
+        chk_str(c, "parent", it->parent, OPTIONAL, 1, SC_CODE_MAX);
+        if (it->has_max_points && !it->parent)
             total += it->max_points;
     }
+    for (size_t i = 0; c->rc == SC_OK && i < b->n_items; i++)
+        chk_sub_items(c, b, i);
     chk_where(c, "template_publish");
     chk_int(c, "pass_mark", b->has_pass_mark, b->pass_mark, OPTIONAL, 0, total);
+    chk_grades(c, b, total);
+    if (c->rc == SC_OK && b->aggregate) {
+        const Scpb__AggregateRule *r = b->aggregate;
+        chk_where(c, "template_publish.aggregate");
+        chk_int(c, "min_percent", r->has_min_percent, r->min_percent, REQUIRED, 1, 100);
+        chk_str(c, "text", r->text, OPTIONAL, 0, SC_TEXT_MAX);
+        if (c->rc == SC_OK && r->n_target_types > SC_TEMPLATE_GRADES_MAX)
+            fail(c, BAD_FIELD, "target_types", "%zu, at most %d", r->n_target_types,
+                 SC_TEMPLATE_GRADES_MAX);
+        for (size_t i = 0; c->rc == SC_OK && i < r->n_target_types; i++)
+            chk_enum(c, "target_types", true, r->target_types[i], &scpb__target_type__descriptor,
+                     REQUIRED);
+    }
 }
 
 static void chk_assignment_create(chk *c, const Scpb__AssignmentCreate *b)
@@ -419,6 +490,9 @@ static void chk_item_result_fields(chk *c, const Scpb__ItemResult *b)
     chk_str(c, "item_code", b->item_code, REQUIRED, 1, SC_CODE_MAX);
     chk_enum(c, "status", b->has_status, b->status, &scpb__item_status__descriptor, REQUIRED);
     chk_int(c, "points", b->has_points, b->points, OPTIONAL, 0, RESULT_MAX_POINTS);
+    chk_int(c, "deduction", b->has_deduction, b->deduction, OPTIONAL, 0, RESULT_MAX_POINTS);
+    if (c->rc == SC_OK && b->has_points && b->has_deduction)
+        fail(c, BAD_FIELD, "deduction", "a result gives points earned or deducted, not both");
     chk_str(c, "measured_value", b->measured_value, OPTIONAL, 0, SC_TEXT_MAX);
     chk_str(c, "note", b->note, OPTIONAL, 0, SC_TEXT_MAX);
 }
@@ -538,6 +612,7 @@ static void chk_photo_attach(chk *c, const Scpb__PhotoAttach *b)
     chk_str(c, "mime", b->mime, REQUIRED, 1, SC_MIME_MAX);
     chk_geo(c, "geo", b->geo);
     chk_str(c, "caption", b->caption, OPTIONAL, 0, SC_TEXT_MAX);
+    chk_str(c, "item_code", b->item_code, OPTIONAL, 1, SC_CODE_MAX);
 }
 
 static void chk_note(chk *c, const Scpb__Note *b)

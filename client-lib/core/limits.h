@@ -52,6 +52,11 @@
 #define SC_EVIDENCE_MAX 64
 /* Items on one score sheet; real sheets have 10 to 30. */
 #define SC_TEMPLATE_ITEMS_MAX 500
+/*
+ * Grade bands of a sheet (精美/达标/...), and target types of its campaign
+ * rule: a handful each in every plan; 16 leaves room and bounds the checks.
+ */
+#define SC_TEMPLATE_GRADES_MAX 16
 /* Inspectors named on one assignment. */
 #define SC_ASSIGNEES_MAX 32
 /*

@@ -325,6 +325,7 @@ static void state_photo_attach(fold *f, Scpb__EntityState *st, size_t i)
     a->has_captured_ms = p->has_captured_ms;
     a->captured_ms = p->captured_ms;
     a->caption = str_dup(f, p->caption);
+    a->item_code = str_dup(f, p->item_code);
     set_bytes(f, &a->op, &a->has_op, f->in[i].id, SC_HASH_LEN);
     set_bytes(f, &a->author, &a->has_author, mg_author(f, i), SC_KEY_LEN);
     if (p->geo)
@@ -468,10 +469,20 @@ static void state_template(fold *f, Scpb__EntityState *st, size_t i)
         s->items[k] = msg_copy(f, &t->items[k]->base);
         if (s->items[k])
             s->n_items++;
-        total += t->items[k]->max_points;
+        /* A sub-item's points are its item's: counted once, there. */
+        if (!t->items[k]->parent)
+            total += t->items[k]->max_points;
     }
     s->has_max_total = true;
     s->max_total = total > INT32_MAX ? INT32_MAX : (int32_t)total;
+    s->grades = t->n_grades ? mg_alloc(f, t->n_grades, sizeof *s->grades) : NULL;
+    for (size_t k = 0; s->grades && k < t->n_grades && !f->oom; k++) {
+        s->grades[k] = msg_copy(f, &t->grades[k]->base);
+        if (s->grades[k])
+            s->n_grades++;
+    }
+    if (t->aggregate)
+        s->aggregate = msg_copy(f, &t->aggregate->base);
 }
 
 static void state_assignment(fold *f, Scpb__EntityState *st, size_t i)

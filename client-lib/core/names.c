@@ -104,6 +104,9 @@ TABLE(sc_names_item_status, {SCPB__ITEM_STATUS__ITEM_MET, "met"},
 
 TABLE(sc_names_grade, {SCPB__GRADE__GRADE_GENERAL, "general"}, {SCPB__GRADE__GRADE_MAJOR, "major"});
 
+TABLE(sc_names_score_mode, {SCPB__SCORE_MODE__SCORE_EARNED, "earned"},
+      {SCPB__SCORE_MODE__SCORE_DEDUCT, "deduct"});
+
 TABLE(sc_names_source, {SCPB__FINDING_SOURCE__SOURCE_INSPECTION, "inspection"},
       {SCPB__FINDING_SOURCE__SOURCE_COMPLAINT, "complaint"},
       {SCPB__FINDING_SOURCE__SOURCE_HOTLINE, "hotline"},

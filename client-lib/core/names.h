@@ -29,6 +29,7 @@ extern const sc_names sc_names_disclosure;  /* open unannounced experiential */
 extern const sc_names sc_names_relation;    /* self superior peer external */
 extern const sc_names sc_names_item_status; /* met not_met unknown na */
 extern const sc_names sc_names_grade;       /* general major */
+extern const sc_names sc_names_score_mode;  /* earned deduct */
 extern const sc_names sc_names_source;      /* inspection complaint hotline opinion monitoring */
 extern const sc_names sc_names_revisit;     /* rectified not_rectified */
 extern const sc_names sc_names_field;       /* description grade deadline responsible category location status item plan extension */

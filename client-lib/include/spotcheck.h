@@ -498,6 +498,39 @@ SC_API sc_status sc_check_amend(sc_client *c, const char *check, const char *rea
                                 const char *item, const char *status, int has_points,
                                 int32_t points, const char *note);
 
+/*
+ * One item's result, size first (see "Structs that grow"), for
+ * sc_check_score_v2 and sc_check_amend_v2.  Strings are borrowed for the
+ * call; NULL: not given.
+ */
+typedef struct sc_item_params {
+    size_t size;           /* sizeof(sc_item_params) */
+    const char *item;      /* the item's code on the score sheet (required) */
+    const char *status;    /* "met", "not_met", "unknown", "na" (required) */
+    int has_points;        /* points earned, on an item scored by points earned */
+    int32_t points;
+    int has_deduction;     /* points deducted (扣分), on a deduction item */
+    int32_t deduction;
+    const char *measured;  /* the value measured (a temperature, a count), as text */
+    int relapse_prone;     /* 易反弹: met, but likely to slip back; follow it up */
+    const char *note;
+} sc_item_params;
+
+/*
+ * sc_check_score with the whole result: a deduction item (show of the
+ * sheet says "mode":"deduct") takes has_deduction, never points, and a
+ * deduction over the item's maximum (it would score below zero) is refused,
+ * as is a deduction on an item scored by points earned; an item with
+ * sub-items is scored by its sub-items, never on its own; points over an
+ * item's (or sub-item's) maximum are refused.  SC_ERR_INVALID_ARG with the
+ * reason bad_field for these, SC_ERR_NOT_FOUND for an item not on the sheet
+ * (the message lists its codes).  syncd refuses the same (core/score.h).
+ */
+SC_API sc_status sc_check_score_v2(sc_client *c, const char *check, const sc_item_params *p);
+/* sc_check_amend with the whole result, as sc_check_score_v2. */
+SC_API sc_status sc_check_amend_v2(sc_client *c, const char *check, const char *reason,
+                                   const sc_item_params *p);
+
 typedef struct sc_finding_params {
     const char *check;        /* inspection id (32 hex); NULL for a finding without one */
     const char *target;       /* target code or id; NULL: the inspection's */
@@ -556,6 +589,28 @@ SC_API sc_status sc_finding_set(sc_client *c, const char *finding, const char *f
  */
 SC_API sc_status sc_photo_add(sc_client *c, const char *entity, const char *path,
                               const char *caption, char out_sha[SC_HASH_HEX_LEN]);
+
+/* A photo to attach, size first (see "Structs that grow"), for sc_photo_add_v2. */
+typedef struct sc_photo_params {
+    size_t size;         /* sizeof(sc_photo_params) */
+    const char *entity;  /* an inspection or finding id (required) */
+    const char *path;    /* the file (required) */
+    const char *caption; /* may be NULL */
+    const char *item;    /* the score sheet item it shows (an inspection's photo); may be NULL */
+    int has_gps;         /* where it was taken, given by the caller: */
+    int32_t lat_e7;      /* latitude in degrees x 1e7, -900000000..900000000 */
+    int32_t lon_e7;      /* longitude in degrees x 1e7, -1800000000..1800000000 */
+} sc_photo_params;
+
+/*
+ * sc_photo_add with what the photo shows and where.  An item must be on the
+ * inspection's score sheet (SC_ERR_NOT_FOUND listing its codes otherwise);
+ * an item not met that asks for a photo when not met is submitted only with
+ * one (sc_check_submit refuses, SC_ERR_INVALID_TRANSITION naming the item).
+ * Coordinates off the globe are SC_ERR_INVALID_ARG.
+ */
+SC_API sc_status sc_photo_add_v2(sc_client *c, const sc_photo_params *p,
+                                 char out_sha[SC_HASH_HEX_LEN]);
 
 /* The responsible unit reports a rectification with optional evidence photos. */
 SC_API sc_status sc_rectify(sc_client *c, const char *finding, const char *note,

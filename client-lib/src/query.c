@@ -220,6 +220,7 @@ static json_t *check_item(sc_client *c, const Scpb__EntityState *st)
         json_object_set_new(o, "complete", json_boolean(sc.s.complete));
         json_object_set_new(o, "vetoed", json_boolean(sc.s.vetoed));
         json_object_set_new(o, "veto_item", sc.s.vetoed ? json_string(sc.s.veto_item) : json_null());
+        json_object_set_new(o, "grade_band", sc.s.grade[0] ? json_string(sc.s.grade) : json_null());
     } else {
         json_object_set_new(o, "score", json_null());
         json_object_set_new(o, "max", json_null());
@@ -756,7 +757,7 @@ static json_t *unscored_items(sc_client *c, const Scpb__InspectionState *in)
     const Scpb__TemplateState *ts = rp_template(t);
     for (size_t i = 0; i < ts->n_items; i++) {
         const Scpb__TemplateItem *it = ts->items[i];
-        bool has_result = false;
+        bool has_result = sc_template_has_subs(ts, it->code); /* scored by its sub-items */
         for (size_t k = 0; k < in->n_results && !has_result; k++)
             has_result = it->code && in->results[k]->item_code &&
                          strcmp(it->code, in->results[k]->item_code) == 0;
@@ -770,6 +771,66 @@ static json_t *unscored_items(sc_client *c, const Scpb__InspectionState *in)
     return a;
 }
 
+/*
+ * The score section by section, in the sheet's order: each item (not the
+ * sub-items, which are under their item) with its points and maximum as it
+ * applies, and the section's sums.
+ */
+static json_t *sections_of(sc_client *c, const Scpb__InspectionState *in)
+{
+    json_t *a = json_array();
+    Scpb__EntityState *t = NULL;
+    const Scpb__TemplateState *ts = NULL;
+    sc_item_score *is = NULL;
+    sc_score sum;
+    if (a && in->has_template_ && in->template_.len == SC_ID_LEN &&
+        st_state_get(c, in->template_.data, &t) == SC_OK)
+        ts = rp_template(t);
+    if (ts && ts->n_items)
+        is = sc_calloc(&c->env, ts->n_items, sizeof *is);
+    if (!is || sc_score_items(ts, in, &sum, is) != SC_OK) {
+        sc_free(&c->env, is);
+        rp_state_free(c, t);
+        return a;
+    }
+    json_t *sec = NULL;
+    for (size_t i = 0; i < ts->n_items; i++) {
+        const Scpb__TemplateItem *it = ts->items[i];
+        const char *name = it->section ? it->section : "";
+        if (!sec || strcmp(json_string_value(json_object_get(sec, "section")), name) != 0) {
+            sec = json_pack("{s:s,s:I,s:I,s:[]}", "section", name, "points", (json_int_t)0,
+                            "max", (json_int_t)0, "items");
+            json_array_append_new(a, sec);
+        }
+        if (!sec || it->parent) /* under its item */
+            continue;
+        json_t *e = json_pack("{s:o,s:o,s:I,s:I,s:b,s:b}", "code", jstr(it->code), "text",
+                              jstr(it->text), "points", (json_int_t)is[i].points, "max",
+                              (json_int_t)is[i].max, "scored", (int)is[i].scored, "applies",
+                              (int)is[i].applies);
+        json_t *subs = json_array();
+        for (size_t j = 0; subs && j < ts->n_items; j++)
+            if (ts->items[j]->parent && it->code && strcmp(ts->items[j]->parent, it->code) == 0)
+                json_array_append_new(
+                    subs, json_pack("{s:o,s:I,s:I,s:b,s:b}", "code", jstr(ts->items[j]->code),
+                                    "points", (json_int_t)is[j].points, "max",
+                                    (json_int_t)is[j].max, "scored", (int)is[j].scored,
+                                    "applies", (int)is[j].applies));
+        if (json_array_size(subs))
+            json_object_set_new(e, "sub_items", subs);
+        else
+            json_decref(subs);
+        json_array_append_new(json_object_get(sec, "items"), e);
+        if (is[i].applies) {
+            json_object_set_new(sec, "points", json_integer(json_integer_value(json_object_get(sec, "points")) + is[i].points));
+            json_object_set_new(sec, "max", json_integer(json_integer_value(json_object_get(sec, "max")) + is[i].max));
+        }
+    }
+    sc_free(&c->env, is);
+    rp_state_free(c, t);
+    return a;
+}
+
 static void show_inspection(sc_client *c, json_t *o, const Scpb__EntityState *st)
 {
     const Scpb__InspectionState *in = rp_inspection(st);
@@ -779,15 +840,17 @@ static void show_inspection(sc_client *c, json_t *o, const Scpb__EntityState *st
     json_t *rs = json_array();
     for (size_t i = 0; i < in->n_results; i++) {
         const Scpb__ItemResult *r = in->results[i];
-        json_array_append_new(rs, json_pack("{s:o,s:o,s:o,s:o,s:o}", "item", jstr(r->item_code),
-                                            "status", jname(&sc_names_item_status, r->status),
-                                            "points",
-                                            r->has_points ? json_integer(r->points) : json_null(),
-                                            "note", jstr(r->note), "measured",
-                                            jstr(r->measured_value)));
+        json_array_append_new(
+            rs, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "item", jstr(r->item_code), "status",
+                          jname(&sc_names_item_status, r->status), "points",
+                          r->has_points ? json_integer(r->points) : json_null(), "deduction",
+                          r->has_deduction ? json_integer(r->deduction) : json_null(), "note",
+                          jstr(r->note), "measured", jstr(r->measured_value), "relapse_prone",
+                          (int)r->relapse_prone));
     }
     json_object_set_new(o, "results", rs);
     json_object_set_new(o, "unscored", unscored_items(c, in));
+    json_object_set_new(o, "sections", sections_of(c, in));
     json_t *fs = json_array();
     for (size_t i = 0; i < in->n_findings; i++)
         json_array_append_new(fs, jhex(in->findings[i].data, in->findings[i].len));
@@ -796,6 +859,18 @@ static void show_inspection(sc_client *c, json_t *o, const Scpb__EntityState *st
     json_object_set_new(o, "submitted_by", jbin(&in->submitted_by, in->has_submitted_by));
     json_object_set_new(o, "remarks", jstr(in->remarks));
     json_object_set_new(o, "amend_count", json_integer(in->amend_count));
+}
+
+/* A sheet's campaign rule: {"min_percent","target_types","text"}, or null. */
+static json_t *aggregate_json(const Scpb__AggregateRule *r)
+{
+    if (!r)
+        return json_null();
+    json_t *types = json_array();
+    for (size_t i = 0; i < r->n_target_types; i++)
+        json_array_append_new(types, jname(&sc_names_target_type, r->target_types[i]));
+    return json_pack("{s:i,s:o,s:o}", "min_percent", (int)r->min_percent, "target_types", types,
+                     "text", jstr(r->text));
 }
 
 static void show_admin(sc_client *c, json_t *o, const Scpb__EntityState *st)
@@ -831,11 +906,21 @@ static void show_admin(sc_client *c, json_t *o, const Scpb__EntityState *st)
         json_t *items = json_array();
         for (size_t i = 0; i < t->n_items; i++) {
             const Scpb__TemplateItem *it = t->items[i];
-            json_array_append_new(items, json_pack("{s:o,s:o,s:o,s:i,s:b}", "code", jstr(it->code),
-                                                   "section", jstr(it->section), "text",
-                                                   jstr(it->text), "max_points", it->max_points,
-                                                   "veto", (int)it->veto));
+            json_t *e = json_pack("{s:o,s:o,s:o,s:i,s:b,s:s,s:b}", "code", jstr(it->code),
+                                  "section", jstr(it->section), "text", jstr(it->text),
+                                  "max_points", it->max_points, "veto", (int)it->veto, "mode",
+                                  it->mode == SCPB__SCORE_MODE__SCORE_DEDUCT ? "deduct" : "earned",
+                                  "photo_if_not_met", (int)it->photo_if_not_met);
+            if (e && it->parent)
+                json_object_set_new(e, "parent", json_string(it->parent));
+            json_array_append_new(items, e);
         }
+        json_t *grades = json_array();
+        for (size_t i = 0; i < t->n_grades; i++)
+            json_array_append_new(grades, json_pack("{s:o,s:i}", "name", jstr(t->grades[i]->name),
+                                                    "min_points", t->grades[i]->min_points));
+        json_object_set_new(o, "grades", grades);
+        json_object_set_new(o, "aggregate", aggregate_json(t->aggregate));
         json_object_set_new(o, "code", jstr(t->code));
         json_object_set_new(o, "name", jstr(t->name));
         json_object_set_new(o, "version", json_integer(t->version));
@@ -899,6 +984,11 @@ static void show_common(sc_client *c, json_t *o, const Scpb__EntityState *st, co
             jhex(a->op.data, a->op.len), "present",
             (int)(a->sha256.len == SC_HASH_LEN && bl_present(c, a->sha256.data)), "voided",
             (int)voided);
+        if (p && a->item_code)
+            json_object_set_new(p, "item", json_string(a->item_code));
+        if (p && a->geo && a->geo->has_lat_e7 && a->geo->has_lon_e7)
+            json_object_set_new(p, "gps", json_pack("{s:i,s:i}", "lat_e7", a->geo->lat_e7,
+                                                    "lon_e7", a->geo->lon_e7));
         json_array_append_new(photos, p);
     }
     json_object_set_new(o, "photos", photos);

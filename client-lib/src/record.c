@@ -20,6 +20,7 @@
 #include "core/names.h"
 #include "core/opkind.h"
 #include "core/policy.h"
+#include "core/score.h"
 #include "internal.h"
 
 static char *cs(const char *s)
@@ -226,15 +227,6 @@ sc_status rc_parse_entity_id(sc_client *c, const char *text, const char *what,
     return parse_entity_id(c, text, what, out);
 }
 
-/* Find an item on a score sheet; NULL when absent. */
-static const Scpb__TemplateItem *template_item(const Scpb__TemplateState *t, const char *code)
-{
-    for (size_t k = 0; k < t->n_items; k++)
-        if (t->items[k]->code && strcmp(t->items[k]->code, code) == 0)
-            return t->items[k];
-    return NULL;
-}
-
 /*
  * An item code the sheet does not have: the message lists the sheet's codes,
  * as many as a message holds, and where to read the rest.
@@ -260,33 +252,53 @@ static sc_status unknown_item(sc_client *c, const Scpb__TemplateState *ts, const
                    ts && ts->code ? ts->code : "?", codes, more);
 }
 
-/*
- * Check an item code (and points) against the inspection's score sheet,
- * when it has one.
- */
-static sc_status check_item(sc_client *c, const Scpb__InspectionState *insp, const char *item,
-                            int has_points, int32_t points)
+/* The score sheet of an inspection, or NULL (free-form): *t to free with rp_state_free. */
+static sc_status sheet_of(sc_client *c, const Scpb__InspectionState *insp, Scpb__EntityState **t)
 {
-    if (!item || !*item)
-        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD, "no item code given");
-    if (!insp->has_template_ || insp->template_.len != SC_ID_LEN) {
-        if (has_points && points < 0)
-            return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
-                           "points must not be negative");
+    *t = NULL;
+    if (!insp->has_template_ || insp->template_.len != SC_ID_LEN)
         return SC_OK;
-    }
+    return rp_get(c, insp->template_.data, SCPB__ENTITY_TYPE__ENTITY_TEMPLATE, "score sheet", t);
+}
+
+/* An item a finding is about: on the inspection's score sheet, when it has one. */
+static sc_status check_item_code(sc_client *c, const Scpb__InspectionState *insp, const char *code)
+{
     Scpb__EntityState *t = NULL;
-    sc_status s = rp_get(c, insp->template_.data, SCPB__ENTITY_TYPE__ENTITY_TEMPLATE,
-                         "score sheet", &t);
-    if (s != SC_OK)
-        return s;
+    sc_status s = sheet_of(c, insp, &t);
+    if (s == SC_OK && rp_template(t) && !sc_template_item(rp_template(t), code))
+        s = unknown_item(c, rp_template(t), code);
+    rp_state_free(c, t);
+    return s;
+}
+
+/*
+ * Check a result against the inspection's score sheet, when it has one, by
+ * the rules syncd applies (core/score.h): the item is on it and scored on
+ * its own, points within its maximum, a deduction only on a deduction item
+ * and never below zero.
+ */
+static sc_status check_item(sc_client *c, const Scpb__InspectionState *insp,
+                            const Scpb__ItemResult *r)
+{
+    if (!r->item_code || !*r->item_code)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD, "no item code given");
+    if ((r->has_points && r->points < 0) || (r->has_deduction && r->deduction < 0))
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "item %s: points and deductions are never below zero", r->item_code);
+    Scpb__EntityState *t = NULL;
+    sc_status s = sheet_of(c, insp, &t);
     const Scpb__TemplateState *ts = rp_template(t);
-    const Scpb__TemplateItem *it = ts ? template_item(ts, item) : NULL;
-    if (!it)
-        s = unknown_item(c, ts, item);
-    else if (has_points && (points < 0 || points > it->max_points))
-        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
-                    "item %s: %d points is outside 0..%d", item, points, it->max_points);
+    if (s != SC_OK || !ts) {
+        rp_state_free(c, t);
+        return s;
+    }
+    char why[SC_ERR_MSG_MAX];
+    int reason = sc_score_check_result(ts, r, why, sizeof why);
+    if (reason == SCPB__REASON__REASON_UNKNOWN_REFERENCE)
+        s = unknown_item(c, ts, r->item_code);
+    else if (reason != SCPB__REASON__REASON_NONE)
+        s = cl_fail(c, SC_ERR_INVALID_ARG, reason, "%s", why);
     rp_state_free(c, t);
     return s;
 }
@@ -313,10 +325,28 @@ static sc_status import_photos(sc_client *c, const char *const *paths, size_t n,
     return SC_OK;
 }
 
+/* What a photo attachment says beside the photo itself (sc_photo_add_v2). */
+typedef struct photo_meta {
+    const char *caption, *item;
+    const Scpb__Geo *geo; /* may be NULL */
+} photo_meta;
+
+static sc_status attach_photos_meta(sc_client *c, const uint8_t entity[SC_ID_LEN],
+                                    Scpb__EntityType type, const photo_in *ph, size_t n,
+                                    const photo_meta *m);
+
 /* A PhotoAttach op on the entity for each imported photo. */
 static sc_status attach_photos(sc_client *c, const uint8_t entity[SC_ID_LEN],
                                Scpb__EntityType type, const photo_in *ph, size_t n,
                                const char *caption)
+{
+    photo_meta m = {.caption = caption};
+    return attach_photos_meta(c, entity, type, ph, n, &m);
+}
+
+static sc_status attach_photos_meta(sc_client *c, const uint8_t entity[SC_ID_LEN],
+                                    Scpb__EntityType type, const photo_in *ph, size_t n,
+                                    const photo_meta *m)
 {
     for (size_t i = 0; i < n; i++) {
         Scpb__Op op;
@@ -329,7 +359,9 @@ static sc_status attach_photos(sc_client *c, const uint8_t entity[SC_ID_LEN],
         pa.mime = cs(ph[i].mime);
         pa.has_captured_ms = true;
         pa.captured_ms = ph[i].mtime_ms;
-        pa.caption = cs(caption);
+        pa.caption = cs(m->caption);
+        pa.item_code = cs(m->item);
+        pa.geo = (Scpb__Geo *)(uintptr_t)m->geo;
         op.body_case = SCPB__OP__BODY_PHOTO_ATTACH;
         op.photo_attach = &pa;
         sc_status s = make_op(c, &op, NULL);
@@ -542,51 +574,35 @@ done:
     return s;
 }
 
-static sc_status item_result(sc_client *c, const Scpb__InspectionState *insp, const char *item,
-                             const char *status, int has_points, int32_t points, const char *note,
-                             Scpb__ItemResult *r)
+static sc_status item_result(sc_client *c, const Scpb__InspectionState *insp,
+                             const sc_item_params *p, Scpb__ItemResult *r)
 {
     int st = 0;
-    sc_status s = parse_name(c, &sc_names_item_status, "item status", status, &st);
-    if (s == SC_OK)
-        s = check_item(c, insp, item, has_points, points);
+    sc_status s = parse_name(c, &sc_names_item_status, "item status", p->status, &st);
     if (s != SC_OK)
         return s;
     scpb__item_result__init(r);
-    r->item_code = cs(item);
+    r->item_code = cs(p->item);
     r->has_status = true;
     r->status = (Scpb__ItemStatus)st;
-    r->has_points = has_points != 0;
-    r->points = points;
-    r->note = cs(note);
-    return SC_OK;
+    r->has_points = p->has_points != 0;
+    r->points = p->points;
+    r->has_deduction = p->has_deduction != 0;
+    r->deduction = p->deduction;
+    r->measured_value = cs(p->measured);
+    r->has_relapse_prone = p->relapse_prone != 0;
+    r->relapse_prone = p->relapse_prone != 0;
+    r->note = cs(p->note);
+    if (r->has_points && r->has_deduction)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "item %s: give the points earned or the points deducted, not both",
+                       p->item ? p->item : "");
+    return check_item(c, insp, r);
 }
 
-sc_status sc_check_score(sc_client *c, const char *check, const char *item, const char *status,
-                         int has_points, int32_t points, const char *note)
-{
-    sc_status s = act_begin(c);
-    if (s != SC_OK)
-        return s;
-    uint8_t id[SC_ID_LEN];
-    Scpb__EntityState *st = NULL;
-    Scpb__ItemResult r;
-    if ((s = parse_entity_id(c, check, "inspection", id)) != SC_OK ||
-        (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection", &st)) != SC_OK ||
-        (s = item_result(c, st->inspection, item, status, has_points, points, note, &r)) != SC_OK)
-        goto done;
-    Scpb__Op op;
-    op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION);
-    op.body_case = SCPB__OP__BODY_ITEM_RESULT;
-    op.item_result = &r;
-    s = make_op(c, &op, NULL);
-done:
-    rp_state_free(c, st);
-    return act_end(c, s);
-}
-
-sc_status sc_check_amend(sc_client *c, const char *check, const char *reason, const char *item,
-                         const char *status, int has_points, int32_t points, const char *note)
+/* An item result on a draft (amend: NULL) or an amendment of a submitted inspection. */
+static sc_status record_item(sc_client *c, const char *check, const char *amend,
+                             const sc_item_params *p)
 {
     sc_status s = act_begin(c);
     if (s != SC_OK)
@@ -594,11 +610,14 @@ sc_status sc_check_amend(sc_client *c, const char *check, const char *reason, co
     uint8_t id[SC_ID_LEN];
     Scpb__EntityState *st = NULL;
     Scpb__ItemResult r, *rs[1] = {&r};
-    if ((s = parse_entity_id(c, check, "inspection", id)) != SC_OK ||
+    sc_item_params q;
+    if ((s = cl_sized(c, &q, sizeof q, CL_SIZE_THROUGH(sc_item_params, note), p,
+                      "sc_item_params")) != SC_OK ||
+        (s = parse_entity_id(c, check, "inspection", id)) != SC_OK ||
         (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection", &st)) != SC_OK ||
-        (s = item_result(c, st->inspection, item, status, has_points, points, note, &r)) != SC_OK)
+        (s = item_result(c, st->inspection, &q, &r)) != SC_OK)
         goto done;
-    if (!reason || !*reason) {
+    if (amend && !*amend) {
         s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
                     "an amendment needs a reason");
         goto done;
@@ -606,15 +625,47 @@ sc_status sc_check_amend(sc_client *c, const char *check, const char *reason, co
     Scpb__Op op;
     op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION);
     Scpb__InspectionAmend am = SCPB__INSPECTION_AMEND__INIT;
-    am.reason = cs(reason);
-    am.n_results = 1;
-    am.results = rs;
-    op.body_case = SCPB__OP__BODY_INSPECTION_AMEND;
-    op.inspection_amend = &am;
+    if (amend) {
+        am.reason = cs(amend);
+        am.n_results = 1;
+        am.results = rs;
+        op.body_case = SCPB__OP__BODY_INSPECTION_AMEND;
+        op.inspection_amend = &am;
+    } else {
+        op.body_case = SCPB__OP__BODY_ITEM_RESULT;
+        op.item_result = &r;
+    }
     s = make_op(c, &op, NULL);
 done:
     rp_state_free(c, st);
     return act_end(c, s);
+}
+
+sc_status sc_check_score_v2(sc_client *c, const char *check, const sc_item_params *p)
+{
+    return record_item(c, check, NULL, p);
+}
+
+sc_status sc_check_amend_v2(sc_client *c, const char *check, const char *reason,
+                            const sc_item_params *p)
+{
+    return record_item(c, check, reason ? reason : "", p);
+}
+
+sc_status sc_check_score(sc_client *c, const char *check, const char *item, const char *status,
+                         int has_points, int32_t points, const char *note)
+{
+    sc_item_params p = {.size = sizeof p, .item = item, .status = status,
+                        .has_points = has_points, .points = points, .note = note};
+    return record_item(c, check, NULL, &p);
+}
+
+sc_status sc_check_amend(sc_client *c, const char *check, const char *reason, const char *item,
+                         const char *status, int has_points, int32_t points, const char *note)
+{
+    sc_item_params p = {.size = sizeof p, .item = item, .status = status,
+                        .has_points = has_points, .points = points, .note = note};
+    return record_item(c, check, reason ? reason : "", &p);
 }
 
 /* A growing, sorted, unique list of 32-byte hashes (or ids padded to 32). */
@@ -714,6 +765,21 @@ static sc_status submit_visit(sc_client *c, void *ctx, const uint8_t id[SC_ID_LE
     return s;
 }
 
+/* Items not met that ask for a photo have one (core/score.h, as syncd checks). */
+static sc_status photos_required(sc_client *c, const Scpb__EntityState *st)
+{
+    Scpb__EntityState *t = NULL;
+    sc_status s = sheet_of(c, st->inspection, &t);
+    char why[SC_ERR_MSG_MAX];
+    int reason = s == SC_OK && rp_template(t)
+                     ? sc_score_check_submit(rp_template(t), st, why, sizeof why)
+                     : SCPB__REASON__REASON_NONE;
+    rp_state_free(c, t);
+    if (s == SC_OK && reason != SCPB__REASON__REASON_NONE)
+        s = cl_fail(c, SC_ERR_INVALID_TRANSITION, reason, "%s", why);
+    return s;
+}
+
 sc_status sc_check_submit(sc_client *c, const char *check, const char *remarks)
 {
     sc_status s = act_begin(c);
@@ -727,7 +793,7 @@ sc_status sc_check_submit(sc_client *c, const char *check, const char *remarks)
     /* The notices first (限期整改通知): the submission lists the heads they make. */
     if ((s = parse_entity_id(c, check, "inspection", id)) != SC_OK ||
         (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection", &st)) != SC_OK ||
-        (s = gv_issue_notices(c, id)) != SC_OK ||
+        (s = photos_required(c, st)) != SC_OK || (s = gv_issue_notices(c, id)) != SC_OK ||
         (s = st_entities_each(c, SCPB__ENTITY_TYPE__ENTITY_FINDING, false, submit_visit, &x)) !=
             SC_OK)
         goto done;
@@ -854,7 +920,7 @@ static sc_status finding_check(sc_client *c, const sc_finding_params_v2 *p, find
         }
         f->source = SCPB__FINDING_SOURCE__SOURCE_INSPECTION;
         if (p->item)
-            s = check_item(c, is, p->item, 0, 0);
+            s = check_item_code(c, is, p->item);
     }
     rp_state_free(c, insp);
     return s;
@@ -1025,22 +1091,68 @@ static sc_status entity_type_of(sc_client *c, const char *text, uint8_t id[SC_ID
     return s;
 }
 
-sc_status sc_photo_add(sc_client *c, const char *entity, const char *path, const char *caption,
-                       char out_sha[SC_HASH_HEX_LEN])
+/* A photo's item is one of the inspection's score sheet. */
+static sc_status photo_item(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__EntityType type,
+                            const char *item)
+{
+    if (!item)
+        return SC_OK;
+    if (type != SCPB__ENTITY_TYPE__ENTITY_INSPECTION)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "a photo shows an item of an inspection's score sheet: attach it to the "
+                       "inspection");
+    Scpb__EntityState *st = NULL, *t = NULL;
+    sc_status s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection", &st);
+    if (s == SC_OK)
+        s = sheet_of(c, st->inspection, &t);
+    if (s == SC_OK && (!rp_template(t) || !sc_template_item(rp_template(t), item)))
+        s = rp_template(t) ? unknown_item(c, rp_template(t), item)
+                           : cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                                     "the inspection has no score sheet: its photos name no item");
+    rp_state_free(c, t);
+    rp_state_free(c, st);
+    return s;
+}
+
+/* Coordinates in degrees x 1e7, within the globe. */
+static sc_status photo_geo(sc_client *c, const sc_photo_params *p, Scpb__Geo *g)
+{
+    scpb__geo__init(g);
+    if (!p->has_gps)
+        return SC_OK;
+    if (p->lat_e7 < -900000000 || p->lat_e7 > 900000000 || p->lon_e7 < -1800000000 ||
+        p->lon_e7 > 1800000000)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "coordinates %d, %d (degrees x 1e7) are off the globe: latitude -90..90, "
+                       "longitude -180..180",
+                       p->lat_e7, p->lon_e7);
+    g->has_lat_e7 = g->has_lon_e7 = true;
+    g->lat_e7 = p->lat_e7;
+    g->lon_e7 = p->lon_e7;
+    return SC_OK;
+}
+
+sc_status sc_photo_add_v2(sc_client *c, const sc_photo_params *p, char out_sha[SC_HASH_HEX_LEN])
 {
     if (out_sha)
         out_sha[0] = '\0';
     sc_status s = act_begin(c);
     if (s != SC_OK)
         return s;
+    sc_photo_params q;
     uint8_t id[SC_ID_LEN];
     photo_in ph;
+    Scpb__Geo geo;
     Scpb__EntityType type = 0;
-    if ((s = entity_type_of(c, entity, id, &type)) != SC_OK ||
-        (s = check_policy(c, SCPB__OP__BODY_PHOTO_ATTACH, type)) != SC_OK)
+    if ((s = cl_sized(c, &q, sizeof q, CL_SIZE_THROUGH(sc_photo_params, lon_e7), p,
+                      "sc_photo_params")) != SC_OK ||
+        (s = entity_type_of(c, q.entity, id, &type)) != SC_OK ||
+        (s = check_policy(c, SCPB__OP__BODY_PHOTO_ATTACH, type)) != SC_OK ||
+        (s = photo_item(c, id, type, q.item)) != SC_OK || (s = photo_geo(c, &q, &geo)) != SC_OK)
         goto done;
-    if ((s = import_photos(c, &path, 1, &ph)) == SC_OK)
-        s = attach_photos(c, id, type, &ph, 1, caption);
+    photo_meta m = {.caption = q.caption, .item = q.item, .geo = q.has_gps ? &geo : NULL};
+    if ((s = import_photos(c, &q.path, 1, &ph)) == SC_OK)
+        s = attach_photos_meta(c, id, type, &ph, 1, &m);
     if (s == SC_OK && out_sha)
         cl_hex(ph.sha, SC_HASH_LEN, out_sha, SC_HASH_HEX_LEN);
 done:
@@ -1048,6 +1160,13 @@ done:
     if (s != SC_OK && out_sha)
         out_sha[0] = '\0';
     return s;
+}
+
+sc_status sc_photo_add(sc_client *c, const char *entity, const char *path, const char *caption,
+                       char out_sha[SC_HASH_HEX_LEN])
+{
+    sc_photo_params p = {.size = sizeof p, .entity = entity, .path = path, .caption = caption};
+    return sc_photo_add_v2(c, &p, out_sha);
 }
 
 /* Photos attached first (so the record that names them depends on them), then the record. */
@@ -1362,7 +1481,10 @@ sc_status sc_resolve(sc_client *c, const char *entity, const char *field, const 
         int32_t pts;
         if ((s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, "inspection", &st)) != SC_OK ||
             (s = parse_result_text(c, value, status, sizeof status, &hp, &pts)) != SC_OK ||
-            (s = item_result(c, st->inspection, item, status, hp, pts, NULL, &r)) != SC_OK)
+            (s = item_result(c, st->inspection,
+                             &(sc_item_params){.size = sizeof(sc_item_params), .item = item,
+                                               .status = status, .has_points = hp, .points = pts},
+                             &r)) != SC_OK)
             goto done;
         cr.item_code = cs(item);
         cr.result = &r;

@@ -602,9 +602,11 @@ static int cmd_template_add(sd_register *r, const char *data, const sd_adm_args 
     Scpb__TemplatePublish b = SCPB__TEMPLATE_PUBLISH__INIT;
     Scpb__TemplateItem *items = NULL;
     Scpb__TemplateItem **ptrs = calloc(SC_TEMPLATE_ITEMS_MAX, sizeof *ptrs);
+    sd_template_more *more = calloc(1, sizeof *more);
     int rc = 1;
     char msg[SC_ERR_MSG_MAX] = "out of memory";
-    if (ptrs && sd_template_from_json(root, &b, &items, ptrs, msg, sizeof msg)) {
+    if (ptrs && more && sd_template_from_json(root, &b, &items, ptrs, msg, sizeof msg) &&
+        sd_template_more_from_json(root, &b, more, msg, sizeof msg)) {
         uint8_t id[SC_ID_LEN];
         Scpb__Op op;
         op_new(r, &op, id, SCPB__ENTITY_TYPE__ENTITY_TEMPLATE);
@@ -616,6 +618,7 @@ static int cmd_template_add(sd_register *r, const char *data, const sd_adm_args 
     }
     free(items);
     free(ptrs);
+    free(more);
     json_decref(root);
     return rc;
 }

@@ -25,6 +25,7 @@
 #include "core/ids.h"
 #include "core/names.h"
 #include "core/opkind.h"
+#include "core/score.h"
 #include "register_internal.h"
 
 /* ---- where people sit (the fold's sc_users) ---- */
@@ -228,10 +229,32 @@ static sc_status refuse_unnoticed(sd_txn *t, sd_ent *fe, sd_result *res)
                      hex);
 }
 
+/*
+ * An item not met that asks for a photo has one (core/score.h, as the
+ * client checks before it submits), in the inspection as the register has it.
+ */
+static sc_status photos_required(sd_txn *t, sd_ent *e, sd_result *res)
+{
+    const Scpb__EntityState *st = sd_ent_state(t, e);
+    if (!st || st->kind_case != SCPB__ENTITY_STATE__KIND_INSPECTION ||
+        !st->inspection->has_template_ || st->inspection->template_.len != SC_ID_LEN)
+        return t->rc;
+    sd_ent *te = sd_ent_get(t, st->inspection->template_.data);
+    const Scpb__EntityState *ts = te ? sd_ent_state(t, te) : NULL;
+    if (!ts || ts->kind_case != SCPB__ENTITY_STATE__KIND_TEMPLATE)
+        return t->rc;
+    char why[SC_ERR_MSG_MAX];
+    int reason = sc_score_check_submit(ts->template_, st, why, sizeof why);
+    return reason != SC_REASON_NONE ? sd_reject(res, reason, "%s", why) : SC_OK;
+}
+
 sc_status sd_refs_inspection_submit(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                                     sd_result *res)
 {
     const Scpb__InspectionSubmit *b = op->inspection_submit;
+    sc_status prc = photos_required(t, e, res);
+    if (prc != SC_OK || sd_rejected(res))
+        return prc;
     for (size_t k = 0; k < b->n_findings; k++) {
         sd_ent *fe = sd_ent_get(t, b->findings[k].data);
         if (!fe)

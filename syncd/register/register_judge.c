@@ -27,6 +27,7 @@
 #include "core/names.h"
 #include "core/opkind.h"
 #include "core/policy.h"
+#include "core/score.h"
 #include "register_internal.h"
 
 sc_status sd_reject(sd_result *res, int reason, const char *fmt, ...)
@@ -238,21 +239,12 @@ static sc_status check_items(sd_txn *t, sd_ent *insp, Scpb__ItemResult *const *r
     const Scpb__EntityState *ts = sd_ent_state(t, te);
     if (!ts || ts->kind_case != SCPB__ENTITY_STATE__KIND_TEMPLATE)
         return t->rc;
-    const Scpb__TemplateState *tpl = ts->template_;
+    /* The rules of core/score.h, which the client applies before it records. */
     for (size_t i = 0; i < n; i++) {
-        const Scpb__ItemResult *ir = results[i];
-        const Scpb__TemplateItem *it = NULL;
-        for (size_t k = 0; k < tpl->n_items && !it; k++)
-            if (tpl->items[k]->code && ir->item_code &&
-                strcmp(tpl->items[k]->code, ir->item_code) == 0)
-                it = tpl->items[k];
-        if (!it)
-            return sd_reject(res, R_(UNKNOWN_REFERENCE), "item %s is not on score sheet %s v%u",
-                             ir->item_code ? ir->item_code : "?", tpl->code ? tpl->code : "?",
-                             tpl->version);
-        if (ir->has_points && it->has_max_points && ir->points > it->max_points)
-            return sd_reject(res, R_(BAD_FIELD), "item %s: %d points, the item has at most %d",
-                             ir->item_code, ir->points, it->max_points);
+        char why[SC_ERR_MSG_MAX];
+        int reason = sc_score_check_result(ts->template_, results[i], why, sizeof why);
+        if (reason != SC_REASON_NONE)
+            return sd_reject(res, reason, "%s", why);
     }
     return SC_OK;
 }

@@ -28,6 +28,7 @@ static const struct {
     {"relation", &sc_names_relation, &scpb__relation__descriptor},
     {"item_status", &sc_names_item_status, &scpb__item_status__descriptor},
     {"grade", &sc_names_grade, &scpb__grade__descriptor},
+    {"score_mode", &sc_names_score_mode, &scpb__score_mode__descriptor},
     {"source", &sc_names_source, &scpb__finding_source__descriptor},
     {"revisit", &sc_names_revisit, &scpb__revisit_result__descriptor},
     {"field", &sc_names_field, &scpb__field__descriptor},

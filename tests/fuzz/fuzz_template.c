@@ -54,7 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     msg[0] = '\0';
     if (!ptrs)
         abort();
-    if (!sd_template_from_json(root, &b, &items, ptrs, msg, sizeof msg)) {
+    static sd_template_more more;
+    if (!sd_template_from_json(root, &b, &items, ptrs, msg, sizeof msg) ||
+        !sd_template_more_from_json(root, &b, &more, msg, sizeof msg)) {
         if (msg[0] == '\0')
             abort(); /* every refusal says why */
     } else {
