@@ -2,7 +2,8 @@
  * cli.h: what the files of the `spotcheck` command share: the handle and
  * options of one run, the argument parser, and how results and failures
  * are printed (main.c).  Commands live in main.c and, for rectification
- * governance, in governance.c; help.c says what each takes (--help).  Like the rest of the CLI, built only on the
+ * governance, in governance.c, for score sheets beyond one check in sheets.c;
+ * help.c says what each takes (--help).  Like the rest of the CLI, built only on the
  * public header spotcheck.h.
  */
 #ifndef SC_CLI_H
@@ -94,6 +95,13 @@ extern bool help_wanted;
 bool help_usage(const char *cmd, const char *sub, bool *leaf);
 /* The options of a command, each with its value and, when the library names them, its values. */
 void help_options(const optspec *spec, int nspec);
+
+/* ---- sheets.c: score sheets beyond one check ---- */
+
+/* True when cmd is one of sheets.c's commands. */
+bool sheet_is_command(const char *cmd);
+/* Run it (argv after the command word). */
+int sheet_command(cli *k, const char *cmd, int argc, char **argv);
 
 /* ---- governance.c: rectification governance (docs/client.md) ---- */
 

@@ -90,6 +90,10 @@ static const help_entry entries[] = {
     {"list", NULL, true,
      "list WHAT [--status S] [--overdue] [--target CODE] [--assignment ID] [--include-voided]",
      "WHAT is one of: {list}.  Targets and score sheets are listed whole."},
+    {"campaign", NULL, true, "campaign --template ID|CODE --org ORG",
+     "A score sheet's campaign rule over an org unit: each target of the rule's types in its\n"
+     "subtree, its latest submitted check on the sheet, and whether enough of them pass\n"
+     "(002 L30: a township whose communities and villages pass at 80%)."},
     {"review", NULL, false, "review", "A supervisor's queue: what awaits closure, revisit, or a resolve."},
     {"conflicts", NULL, false, "conflicts", "Every entity with an open conflict."},
     {"resolve", NULL, true, "resolve ID --field F [--value V] [--item CODE]",

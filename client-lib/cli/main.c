@@ -60,6 +60,7 @@ static const char usage_text[] =
     "  show ID|CODE | list checks|findings|assignments|targets|templates [--status S]\n"
     "       [--overdue] [--target CODE] [--assignment ID] [--include-voided]\n"
     "  review | conflicts | resolve ID --field F [--value V] [--item CODE]\n"
+    "  campaign --template ID|CODE --org ORG\n"
     "rectification governance (spotcheck COMMAND --help says more):\n"
     "  notice FINDING [--responsible ORG] [--deadline D] | sign-for FINDING [--note T]\n"
     "  plan FINDING --measures T (--person LOGIN | --person-name N --person-phone P)\n"
@@ -1541,6 +1542,8 @@ static int run(cli *k, const char *cmd, int n, char **args)
         return cmd_outbox(k, n, args);
     if (gov_is_command(cmd))
         return gov_command(k, cmd, n, args);
+    if (sheet_is_command(cmd))
+        return sheet_command(k, cmd, n, args);
     return cmd_query(k, cmd, n, args);
 }
 
@@ -1598,7 +1601,7 @@ int main(int argc, char **argv)
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         ok = ok || strcmp(known[i], cmd) == 0;
-    ok = ok || gov_is_command(cmd);
+    ok = ok || gov_is_command(cmd) || sheet_is_command(cmd);
     if (!ok)
         return usage_error("unknown command \"%s\"", cmd);
     if (help_wanted)

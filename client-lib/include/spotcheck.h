@@ -839,6 +839,21 @@ SC_API sc_status sc_list_v3(sc_client *c, const char *what, const sc_filter_v2 *
 SC_API const char *sc_value_name(const char *field, size_t i);
 
 /*
+ * A score sheet's campaign rule (its "aggregate": at least min_percent of
+ * the targets of some types pass, 002 L30) over an org unit and what lies
+ * below it.  template_: the sheet's code (latest version) or id; org: an
+ * org unit's code or id.  *json = {"template","code","version","org",
+ * "rule":{"min_percent","target_types","text"},"targets":[{"id","code",
+ * "name","target_type","check","version","score","passed"}],"counted",
+ * "passed","met"}: each target of those types in the org unit's subtree,
+ * with its latest submitted check on the sheet (any version of its code;
+ * null when it has none, which does not pass).  SC_ERR_INVALID_ARG when the
+ * sheet has no rule; SC_ERR_NOT_FOUND for an unknown sheet or org unit.
+ */
+SC_API sc_status sc_sheet_campaign(sc_client *c, const char *template_, const char *org,
+                                   char **json);
+
+/*
  * One entity: {"id","type","status",...its fields...,"voided","void_reason",
  * "photos":[{sha256,size,mime,captured_ms,caption,op,present,voided}] (a photo
  * voided on its own is out of the state; its history entry says so),
