@@ -93,7 +93,8 @@ set(CPACK_DEBIAN_DEV_PACKAGE_NAME libspotcheck-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 # spotcheck.pc requires these (privately: for --cflags and static links).
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "libsodium-dev, libprotobuf-c-dev, libsqlite3-dev, libcurl4-openssl-dev | libcurl-dev, libjansson-dev")
+    "libsodium-dev, libprotobuf-c-dev, libsqlite3-dev, libcurl4-openssl-dev | libcurl-dev, libjansson-dev,
+     libexif-dev")
 set(CPACK_COMPONENT_DEV_DEPENDS lib)
 set(CPACK_COMPONENT_DEV_DESCRIPTION
     "Spotcheck client library: development files\n\

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libsqlite3-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler
   libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libpq-dev check
+  libexif-dev                         # a photo's capture time and position (client-lib/src/exif.c)
   clang libclang-rt-14-dev            # the sanitizer test build and libFuzzer
   sqlite3 jq curl                     # the end-to-end tests inspect and drive real processes
   strace                              # e2e/photos: a downloaded photo is fsynced before it counts

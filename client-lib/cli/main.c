@@ -569,9 +569,22 @@ static void print_photos(const json_t *photos)
         local_time(json_integer_value(json_object_get(p, "captured_ms")), when, sizeof when);
         const char *mime = json_string_value(json_object_get(p, "mime"));
         const char *caption = json_string_value(json_object_get(p, "caption"));
-        printf("  %s  %s  %s  taken %s%s%s%s\n", json_string_value(json_object_get(p, "sha256")),
-               size, mime ? mime : "?", when, caption ? "  \"" : "", caption ? caption : "",
-               caption ? "\"" : "");
+        const char *source = json_string_value(json_object_get(p, "time_source"));
+        const char *item = json_string_value(json_object_get(p, "item"));
+        const json_t *gps = json_object_get(p, "gps");
+        printf("  %s  %s  %s  taken %s", json_string_value(json_object_get(p, "sha256")), size,
+               mime ? mime : "?", when);
+        if (source)
+            printf(" (%s time)", strcmp(source, "exif") == 0 ? "EXIF" : "file");
+        if (json_is_object(gps))
+            printf(" at %lld,%lld (%s)", (long long)json_integer_value(json_object_get(gps, "lat_e7")),
+                   (long long)json_integer_value(json_object_get(gps, "lon_e7")),
+                   json_string_value(json_object_get(gps, "source")));
+        if (item)
+            printf("  item %s", item);
+        if (caption)
+            printf("  \"%s\"", caption);
+        putchar('\n');
         if (!json_is_true(json_object_get(p, "present")))
             printf("      not on this tablet yet (the next sync fetches it)\n");
     }
@@ -1045,7 +1058,8 @@ static int cmd_check(cli *k, int argc, char **argv)
             {"--disclosure", 1, "D", "disclosure", "announced, or not (default: the assignment's)"},
             {"--template", 1, "ID|CODE", NULL, "the score sheet (spotcheck list templates)"},
             {"--assignment", 1, "ID", NULL, "the assignment it carries out"},
-            {"--relation", 1, "R", "relation", "who checks whom"}};
+            {"--relation", 1, "R", "relation", "who checks whom"},
+            {"--gps", 1, "LAT,LON", NULL, "where it is opened, in decimal degrees"}};
         parsed p;
         PARSE(0);
         if (!OPT("--assignment")) {
@@ -1060,7 +1074,11 @@ static int cmd_check(cli *k, int argc, char **argv)
                                  .disclosure = OPT("--disclosure"),
                                  .relation = OPT("--relation"),
                                  .template_ = OPT("--template"),
-                                 .assignment = OPT("--assignment")};
+                                 .assignment = OPT("--assignment"),
+                                 .has_gps = OPT("--gps") != NULL};
+        int rc;
+        if (OPT("--gps") && (rc = parse_gps(OPT("--gps"), &cp.lat_e7, &cp.lon_e7)))
+            return rc;
         char id[SC_ID_HEX_LEN];
         sc_status s = sc_check_open_v2(k->c, &cp, id);
         if (s != SC_OK)
@@ -1101,13 +1119,20 @@ static int cmd_check(cli *k, int argc, char **argv)
         return done_id(k, s, p.pos[0], amend ? "amended" : "scored");
     }
     if (strcmp(sub, "submit") == 0) {
-        static const optspec spec[] = {{"--remarks", 1, "T", NULL, "the inspector's remarks"}};
+        static const optspec spec[] = {
+            {"--remarks", 1, "T", NULL, "the inspector's remarks"},
+            {"--gps", 1, "LAT,LON", NULL, "where it is submitted, in decimal degrees"}};
         parsed p;
         PARSE(1);
         int rc;
         if ((rc = need(p.pos[0], "CHECK")))
             return rc;
-        return done_id(k, sc_check_submit(k->c, p.pos[0], OPT("--remarks")), p.pos[0], "submitted");
+        sc_submit_params sp = {.size = sizeof sp,
+                               .remarks = OPT("--remarks"),
+                               .has_gps = OPT("--gps") != NULL};
+        if (OPT("--gps") && (rc = parse_gps(OPT("--gps"), &sp.lat_e7, &sp.lon_e7)))
+            return rc;
+        return done_id(k, sc_check_submit_v2(k->c, p.pos[0], &sp), p.pos[0], "submitted");
     }
     return usage_error("unknown check subcommand \"%s\"", sub);
 }

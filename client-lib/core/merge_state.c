@@ -326,6 +326,10 @@ static void state_photo_attach(fold *f, Scpb__EntityState *st, size_t i)
     a->captured_ms = p->captured_ms;
     a->caption = str_dup(f, p->caption);
     a->item_code = str_dup(f, p->item_code);
+    a->has_time_source = p->has_time_source;
+    a->time_source = p->time_source;
+    a->has_geo_source = p->has_geo_source;
+    a->geo_source = p->geo_source;
     set_bytes(f, &a->op, &a->has_op, f->in[i].id, SC_HASH_LEN);
     set_bytes(f, &a->author, &a->has_author, mg_author(f, i), SC_KEY_LEN);
     if (p->geo)
@@ -572,6 +576,8 @@ static void state_inspection(fold *f, Scpb__EntityState *st, size_t i)
     s->has_relation = c->has_relation;
     s->relation = c->relation;
     set_bytes(f, &s->opened_by, &s->has_opened_by, mg_author(f, i), SC_KEY_LEN);
+    if (mg_op(f, i)->geo)
+        s->opened_at = msg_copy(f, &mg_op(f, i)->geo->base);
 
     size_t m = mg_life_final(f, front);
     size_t win = mg_life_winner(f, front, m);
@@ -594,6 +600,8 @@ static void state_inspection_submit(fold *f, Scpb__EntityState *st, size_t i)
         s->has_submitted_hlc = true;
         s->submitted_hlc = mg_op(f, i)->hlc;
         s->remarks = str_dup(f, sub->remarks);
+        if (mg_op(f, i)->geo)
+            s->submitted_at = msg_copy(f, &mg_op(f, i)->geo->base);
     }
     add_ids(f, &s->findings, &s->n_findings, sub->findings, sub->n_findings);
     add_ids(f, &s->finding_heads, &s->n_finding_heads, sub->finding_heads, sub->n_finding_heads);

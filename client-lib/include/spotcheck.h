@@ -433,6 +433,10 @@ typedef struct sc_check_params_v2 {
     const char *relation;   /* "self", "superior", "peer", "external"; may be NULL */
     const char *template_;  /* score sheet code (latest version) or entity id; may be NULL */
     const char *assignment; /* assignment entity id; may be NULL */
+    /* Where it is opened (the tablet's fix), the open op's geo; added after 0.2's struct: */
+    int has_gps;
+    int32_t lat_e7; /* latitude in degrees x 1e7, -900000000..900000000 */
+    int32_t lon_e7; /* longitude in degrees x 1e7, -1800000000..1800000000 */
 } sc_check_params_v2;
 
 typedef struct sc_assign_params {
@@ -492,6 +496,22 @@ SC_API sc_status sc_check_score(sc_client *c, const char *check, const char *ite
  * to it or its findings.  remarks may be NULL.
  */
 SC_API sc_status sc_check_submit(sc_client *c, const char *check, const char *remarks);
+
+/* A submission, size first (see "Structs that grow"), for sc_check_submit_v2. */
+typedef struct sc_submit_params {
+    size_t size;         /* sizeof(sc_submit_params) */
+    const char *remarks; /* may be NULL */
+    int has_gps;         /* where it is submitted (the tablet's fix): */
+    int32_t lat_e7;      /* latitude in degrees x 1e7, -900000000..900000000 */
+    int32_t lon_e7;      /* longitude in degrees x 1e7, -1800000000..1800000000 */
+} sc_submit_params;
+
+/*
+ * sc_check_submit, also recording where: the submission op's geo, which
+ * sc_show gives as the check's "submitted_at".  Coordinates off the globe
+ * are SC_ERR_INVALID_ARG.
+ */
+SC_API sc_status sc_check_submit_v2(sc_client *c, const char *check, const sc_submit_params *p);
 
 /* Amend a submitted inspection's item result (a correction, never an edit). */
 SC_API sc_status sc_check_amend(sc_client *c, const char *check, const char *reason,

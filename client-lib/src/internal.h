@@ -536,6 +536,19 @@ RP_KIND(rp_device, Scpb__DeviceState, device, DEVICE)
  */
 sc_status bl_import(sc_client *c, const char *path, uint8_t sha[SC_HASH_LEN], uint64_t *size,
                     char *mime, size_t mime_cap, int64_t *mtime_ms);
+/* ---- exif.c ---- */
+
+/* When and where a photo was taken, as its EXIF data says. */
+typedef struct bl_exif {
+    bool has_time;
+    int64_t captured_ms; /* DateTimeOriginal (its OffsetTimeOriginal, else the local zone) */
+    bool has_gps;
+    int32_t lat_e7, lon_e7; /* GPSLatitude/GPSLongitude with their references, degrees x 1e7 */
+} bl_exif;
+
+/* Read the photo at path's EXIF time and position; false when it has neither. */
+bool bl_exif_read(const char *path, bl_exif *out);
+
 /* The store path of a hash. */
 void bl_path(const sc_client *c, const uint8_t sha[SC_HASH_LEN], char *out, size_t cap);
 /*

@@ -39,6 +39,17 @@ static json_t *jstr(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+/* A position: {"lat_e7","lon_e7"} (degrees x 1e7, as in ops) and, when known, its "source". */
+static json_t *jgeo(const Scpb__Geo *g, const char *source)
+{
+    if (!g || !g->has_lat_e7 || !g->has_lon_e7)
+        return json_null();
+    json_t *o = json_pack("{s:i,s:i}", "lat_e7", g->lat_e7, "lon_e7", g->lon_e7);
+    if (o && source)
+        json_object_set_new(o, "source", json_string(source));
+    return o;
+}
+
 static json_t *jday(int32_t day, bool has)
 {
     if (!has)
@@ -859,6 +870,8 @@ static void show_inspection(sc_client *c, json_t *o, const Scpb__EntityState *st
     json_object_set_new(o, "submitted_by", jbin(&in->submitted_by, in->has_submitted_by));
     json_object_set_new(o, "remarks", jstr(in->remarks));
     json_object_set_new(o, "amend_count", json_integer(in->amend_count));
+    json_object_set_new(o, "opened_at", jgeo(in->opened_at, NULL));
+    json_object_set_new(o, "submitted_at", jgeo(in->submitted_at, NULL));
 }
 
 /* A sheet's campaign rule: {"min_percent","target_types","text"}, or null. */
@@ -987,8 +1000,15 @@ static void show_common(sc_client *c, json_t *o, const Scpb__EntityState *st, co
         if (p && a->item_code)
             json_object_set_new(p, "item", json_string(a->item_code));
         if (p && a->geo && a->geo->has_lat_e7 && a->geo->has_lon_e7)
-            json_object_set_new(p, "gps", json_pack("{s:i,s:i}", "lat_e7", a->geo->lat_e7,
-                                                    "lon_e7", a->geo->lon_e7));
+            json_object_set_new(p, "gps", jgeo(a->geo, a->has_geo_source
+                                                           ? (a->geo_source == SCPB__GEO_SOURCE__GEO_EXIF
+                                                                  ? "exif"
+                                                                  : "given")
+                                                           : NULL));
+        if (p && a->has_time_source)
+            json_object_set_new(p, "time_source",
+                                json_string(a->time_source == SCPB__TIME_SOURCE__TIME_EXIF ? "exif"
+                                                                                           : "file"));
         json_array_append_new(photos, p);
     }
     json_object_set_new(o, "photos", photos);

@@ -150,6 +150,23 @@ done:
     return s;
 }
 
+/* Coordinates given by the caller (degrees x 1e7) into g, when given; off the globe is refused. */
+static sc_status geo_in(sc_client *c, int has, int32_t lat_e7, int32_t lon_e7, Scpb__Geo *g)
+{
+    scpb__geo__init(g);
+    if (!has)
+        return SC_OK;
+    if (lat_e7 < -900000000 || lat_e7 > 900000000 || lon_e7 < -1800000000 || lon_e7 > 1800000000)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "coordinates %d, %d (degrees x 1e7) are off the globe: latitude -90..90, "
+                       "longitude -180..180",
+                       lat_e7, lon_e7);
+    g->has_lat_e7 = g->has_lon_e7 = true;
+    g->lat_e7 = lat_e7;
+    g->lon_e7 = lon_e7;
+    return SC_OK;
+}
+
 static void op_init(Scpb__Op *op, const uint8_t entity[SC_ID_LEN], Scpb__EntityType type)
 {
     scpb__op__init(op);
@@ -309,6 +326,7 @@ typedef struct photo_in {
     uint64_t size;
     char mime[SC_MIME_MAX];
     int64_t mtime_ms;
+    bl_exif exif; /* when and where it was taken, as its EXIF data says */
 } photo_in;
 
 /* Copy files into the store and index them for upload (in the caller's transaction). */
@@ -317,6 +335,8 @@ static sc_status import_photos(sc_client *c, const char *const *paths, size_t n,
     for (size_t i = 0; i < n; i++) {
         photo_in *p = &out[i];
         sc_status s = bl_import(c, paths[i], p->sha, &p->size, p->mime, sizeof p->mime, &p->mtime_ms);
+        if (s == SC_OK)
+            bl_exif_read(paths[i], &p->exif);
         if (s == SC_OK)
             s = st_blob_put(c, p->sha, p->size, p->mime, BL_UPLOAD);
         if (s != SC_OK)
@@ -357,11 +377,27 @@ static sc_status attach_photos_meta(sc_client *c, const uint8_t entity[SC_ID_LEN
         pa.has_size = true;
         pa.size = ph[i].size;
         pa.mime = cs(ph[i].mime);
-        pa.has_captured_ms = true;
-        pa.captured_ms = ph[i].mtime_ms;
+        /* The capture time from EXIF when the photo has it, else the file's. */
+        pa.has_captured_ms = pa.has_time_source = true;
+        pa.captured_ms = ph[i].exif.has_time ? ph[i].exif.captured_ms : ph[i].mtime_ms;
+        pa.time_source = ph[i].exif.has_time ? SCPB__TIME_SOURCE__TIME_EXIF
+                                             : SCPB__TIME_SOURCE__TIME_FILE;
         pa.caption = cs(m->caption);
         pa.item_code = cs(m->item);
-        pa.geo = (Scpb__Geo *)(uintptr_t)m->geo;
+        /* The position the caller gives (the tablet's fix), else the photo's own. */
+        Scpb__Geo exif_geo = SCPB__GEO__INIT;
+        if (m->geo) {
+            pa.geo = (Scpb__Geo *)(uintptr_t)m->geo;
+            pa.has_geo_source = true;
+            pa.geo_source = SCPB__GEO_SOURCE__GEO_GIVEN;
+        } else if (ph[i].exif.has_gps) {
+            exif_geo.has_lat_e7 = exif_geo.has_lon_e7 = true;
+            exif_geo.lat_e7 = ph[i].exif.lat_e7;
+            exif_geo.lon_e7 = ph[i].exif.lon_e7;
+            pa.geo = &exif_geo;
+            pa.has_geo_source = true;
+            pa.geo_source = SCPB__GEO_SOURCE__GEO_EXIF;
+        }
         op.body_case = SCPB__OP__BODY_PHOTO_ATTACH;
         op.photo_attach = &pa;
         sc_status s = make_op(c, &op, NULL);
@@ -448,9 +484,13 @@ static sc_status check_open(sc_client *c, const sc_check_params_v2 *p, char out_
             goto done;
         has_tpl = true;
     }
+    Scpb__Geo at;
+    if ((s = geo_in(c, p->has_gps, p->lat_e7, p->lon_e7, &at)) != SC_OK)
+        goto done;
     sc_uuid7_new(&c->env, id);
     Scpb__Op op;
     op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION);
+    op.geo = p->has_gps ? &at : NULL;
     Scpb__InspectionOpen io = SCPB__INSPECTION_OPEN__INIT;
     io.has_target = true;
     io.target = bin(target, SC_ID_LEN);
@@ -782,9 +822,22 @@ static sc_status photos_required(sc_client *c, const Scpb__EntityState *st)
 
 sc_status sc_check_submit(sc_client *c, const char *check, const char *remarks)
 {
+    sc_submit_params p = {.size = sizeof p, .remarks = remarks};
+    return sc_check_submit_v2(c, check, &p);
+}
+
+sc_status sc_check_submit_v2(sc_client *c, const char *check, const sc_submit_params *in)
+{
     sc_status s = act_begin(c);
     if (s != SC_OK)
         return s;
+    sc_submit_params q;
+    Scpb__Geo at;
+    if ((s = cl_sized(c, &q, sizeof q, CL_SIZE_THROUGH(sc_submit_params, lon_e7), in,
+                      "sc_submit_params")) != SC_OK ||
+        (s = geo_in(c, q.has_gps, q.lat_e7, q.lon_e7, &at)) != SC_OK)
+        return act_end(c, s);
+    const char *remarks = q.remarks;
     uint8_t id[SC_ID_LEN];
     Scpb__EntityState *st = NULL;
     submit_ctx x;
@@ -809,6 +862,7 @@ sc_status sc_check_submit(sc_client *c, const char *check, const char *remarks)
     }
     Scpb__Op op;
     op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION);
+    op.geo = q.has_gps ? &at : NULL;
     Scpb__InspectionSubmit sub = SCPB__INSPECTION_SUBMIT__INIT;
     sub.n_findings = x.findings.n;
     sub.findings = x.findings.v;
@@ -1114,23 +1168,6 @@ static sc_status photo_item(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__Ent
     return s;
 }
 
-/* Coordinates in degrees x 1e7, within the globe. */
-static sc_status photo_geo(sc_client *c, const sc_photo_params *p, Scpb__Geo *g)
-{
-    scpb__geo__init(g);
-    if (!p->has_gps)
-        return SC_OK;
-    if (p->lat_e7 < -900000000 || p->lat_e7 > 900000000 || p->lon_e7 < -1800000000 ||
-        p->lon_e7 > 1800000000)
-        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
-                       "coordinates %d, %d (degrees x 1e7) are off the globe: latitude -90..90, "
-                       "longitude -180..180",
-                       p->lat_e7, p->lon_e7);
-    g->has_lat_e7 = g->has_lon_e7 = true;
-    g->lat_e7 = p->lat_e7;
-    g->lon_e7 = p->lon_e7;
-    return SC_OK;
-}
 
 sc_status sc_photo_add_v2(sc_client *c, const sc_photo_params *p, char out_sha[SC_HASH_HEX_LEN])
 {
@@ -1148,7 +1185,8 @@ sc_status sc_photo_add_v2(sc_client *c, const sc_photo_params *p, char out_sha[S
                       "sc_photo_params")) != SC_OK ||
         (s = entity_type_of(c, q.entity, id, &type)) != SC_OK ||
         (s = check_policy(c, SCPB__OP__BODY_PHOTO_ATTACH, type)) != SC_OK ||
-        (s = photo_item(c, id, type, q.item)) != SC_OK || (s = photo_geo(c, &q, &geo)) != SC_OK)
+        (s = photo_item(c, id, type, q.item)) != SC_OK ||
+        (s = geo_in(c, q.has_gps, q.lat_e7, q.lon_e7, &geo)) != SC_OK)
         goto done;
     photo_meta m = {.caption = q.caption, .item = q.item, .geo = q.has_gps ? &geo : NULL};
     if ((s = import_photos(c, &q.path, 1, &ph)) == SC_OK)
@@ -1527,8 +1565,13 @@ sc_status sc_check_open(sc_client *c, const sc_check_params *p, char out_id[SC_I
 {
     if (!p)
         return check_open(c, NULL, out_id);
-    sc_check_params_v2 q = {sizeof q,    p->target,    p->kind,      p->disclosure,
-                            p->relation, p->template_, p->assignment};
+    sc_check_params_v2 q = {.size = sizeof q,
+                            .target = p->target,
+                            .kind = p->kind,
+                            .disclosure = p->disclosure,
+                            .relation = p->relation,
+                            .template_ = p->template_,
+                            .assignment = p->assignment};
     return check_open(c, &q, out_id);
 }
 

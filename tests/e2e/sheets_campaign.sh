@@ -69,6 +69,26 @@ sync_ok inspector auditor
 expect_jq "$(sc auditor campaign --template campaign-mini --org county)" '[.counted, .passed, .met] | join(" ")' \
   "7 5 false" "county"
 
+# Where a check is opened and submitted, and where a photo was taken, from the CLI: decimal
+# degrees in, integers (degrees x 1e7) in the ops and the show; off the globe refused.
+G=$(expect_id "$(sc inspector check open --target C-1 --kind rating --disclosure open \
+                 --template campaign-mini --gps 31.2304,121.4737 | jq -r .id)" "check G")
+photo "$TMP/g.jpg" "门岗"
+expect_exit 1 sc inspector photo add "$G" "$TMP/g.jpg" --gps 91,0
+grep -q "off the globe" "$TMP/err" || fail "latitude 91: $(cat "$TMP/err")"
+expect_exit 2 sc inspector photo add "$G" "$TMP/g.jpg" --gps 31.2304
+expect_exit 2 sc inspector check submit "$G" --gps north
+sc inspector photo add "$G" "$TMP/g.jpg" --gps -33.9249,18.4241 >/dev/null
+sc inspector check score "$G" --item org --status met >/dev/null
+sc inspector check score "$G" --item no-new-cases --status met >/dev/null
+sc inspector check submit "$G" --gps 31.231,121.474 >/dev/null
+out=$(sc inspector show "$G")
+expect_jq "$out" '"\(.opened_at.lat_e7) \(.opened_at.lon_e7)"' "312304000 1214737000" "opened at"
+expect_jq "$out" '"\(.submitted_at.lat_e7) \(.submitted_at.lon_e7)"' "312310000 1214740000" "submitted at"
+expect_jq "$out" '.photos[0] | "\(.gps.lat_e7) \(.gps.lon_e7) \(.gps.source) \(.time_source)"' \
+  "-339249000 184241000 given file" "the photo's place and time source"
+sync_ok inspector
+
 # A sheet without a rule, and unknown names, are refused.
 expect_exit 1 sc inspector campaign --template no-epidemic-100 --org street
 grep -q "has no campaign rule" "$TMP/err" || fail "no rule: $(cat "$TMP/err")"
