@@ -75,6 +75,7 @@ say() {
 # show LINE: a command line as typed (./var/x shows as var/x).
 show() {
   local line=${1//"$var/"/"$shown/"}
+  line=${line//"$root/"/}
   if ((markdown && !inblock)); then printf '```console\n'; fi
   inblock=1
   if ((markdown)); then printf '$ %s\n' "$line"; else printf '%s$ %s%s\n' "$c_cmd" "$line" "$c_off"; fi
@@ -323,6 +324,59 @@ else
     sc supervisor sync
     quietly inspector2 sync >/dev/null
     scj inspector2 '{status, conflicts}' show "$GAS"
+
+    # ---- the plans' own sheets (tour only) ----
+
+    section "A check on the plan's own sheet: sections, 八有, deductions, a grade band"
+    say "The admin publishes two sheets as the work plans write them (tests/vectors/templates):" \
+        "无疫社区 (002 L249-268), whose 八有 item is scored by its eight sub-items and which names" \
+        "its grade bands 达标 and 精美 and its campaign rule, and the 综治 亮剑 item that deducts 2" \
+        "points (001 L463). The inspector finds them with \`list templates\` and reads one by its code."
+    sd admin template add "$root/tests/vectors/templates/no-epidemic-community.json"
+    sd admin template add "$root/tests/vectors/templates/zongzhi-liangjian.json"
+    quietly inspector sync >/dev/null
+    sc inspector list templates
+    scj inspector '{code, version, pass_mark, max_total, grades, eight_haves: [.items[] | select(.parent == "eight-haves") | "\(.code) \(.max_points)"]}' \
+      show no-epidemic-community
+    say "$INSPECTOR checks 星悦城一期 (T-XYC1) on it. \`show\` of the draft lists what is left to score;" \
+        "the 八有 item is scored by its sub-items, the sanitation item, not met, needs a photo of it" \
+        "before the check can be submitted, and a value measured and 易反弹 (likely to slip back) are" \
+        "kept with a result."
+    sc inspector check open --target T-XYC1 --kind rating --disclosure open --template no-epidemic-community \
+      --gps 31.2304,121.4737
+    SHEET_CHECK=$out
+    scj inspector '[.unscored[].code]' show "$SHEET_CHECK"
+    sc inspector check score "$SHEET_CHECK" --item fever-screening --status met --points 3 --note "台帐缺两日"
+    sc inspector check score "$SHEET_CHECK" --item market-checkpoints --status met --measured "36.4" --relapse-prone
+    sc inspector check score "$SHEET_CHECK" --item sanitation --status not_met --points 4
+    sc inspector check score "$SHEET_CHECK" --item eh-disinfection --status not_met
+    sc inspector check score "$SHEET_CHECK" --item eh-reporting --status na
+    met=(org plan closed-management publicity eh-mechanism eh-protection eh-temperature eh-education
+         eh-supplies eh-cleaning no-new-cases)
+    show "for item in ${met[*]}; do spotcheck --db $devices/inspector.db check score $SHEET_CHECK --item \$item --status met; done"
+    out=$(for item in "${met[@]}"; do "$spot" --db "$devices/inspector.db" check score "$SHEET_CHECK" --item "$item" --status met; done)
+    print_out "$out"
+    show "spotcheck --db $devices/inspector.db check submit $SHEET_CHECK"
+    out=$("$spot" --db "$devices/inspector.db" check submit "$SHEET_CHECK" 2>&1) || true
+    print_out "$out"
+    png "$var/sanitation.png" "垃圾未清理"
+    sc inspector photo add "$SHEET_CHECK" "$var/sanitation.png" --item sanitation --caption "垃圾未清理" \
+      --gps 31.2305,121.4738
+    sc inspector check submit "$SHEET_CHECK" --gps 31.2304,121.4737
+    say "The score, section by section: 10 + 47 + 30 = 87 of 98 that apply (八有's reporting item is" \
+        "n.a.), above the pass mark and the 达标 band (80), below 精美 (95)."
+    scj inspector '{score, applicable_max, passed, grade_band, sections: [.sections[] | "\(.section) \(.points)/\(.max)"], eight_haves: (.sections[1].items[] | select(.code == "eight-haves") | "\(.points)/\(.max)"), opened_at, submitted_at}' \
+      show "$SHEET_CHECK"
+    say "A deduction item scores its maximum less what is deducted: 亮剑 not carried out, 扣2分 of 2."
+    sc inspector check open --target T-XYC1 --kind rating --disclosure open --template zongzhi-liangjian
+    DEDUCT_CHECK=$out
+    show "spotcheck --db $devices/inspector.db check score $DEDUCT_CHECK --item carried-out --status not_met --deduct 3"
+    out=$("$spot" --db "$devices/inspector.db" check score "$DEDUCT_CHECK" --item carried-out --status not_met --deduct 3 2>&1) || true
+    print_out "$out"
+    sc inspector check score "$DEDUCT_CHECK" --item carried-out --status not_met --deduct 2
+    sc inspector check score "$DEDUCT_CHECK" --item no-security-failure --status met
+    scj inspector '{score, max, passed, results: [.results[] | "\(.item) \(.status) deducted \(.deduction)"]}' show "$DEDUCT_CHECK"
+    sc inspector sync
   fi
 
 fi # the story, played once per register

@@ -11,7 +11,9 @@ start_syncd
 "$SC_SOURCE_DIR/scripts/demo-scenario.sh" --markdown --tour "$SC_BIN_DIR" "$TMP" "$URL" >"$TMP/story.md"
 for line in "submitted  T-JAHY  spot  91/100 passed" '{"status":"open","overdue":true,"reopen_count":1}' \
             '{"status":"closed","overdue":false,"reopen_count":0}' '"kind":"closure","state":"accepted","valid":true' \
-            '{"status":"open","conflicts":[]}' "OK: everything holds" "ok: yes"; do
+            '{"status":"open","conflicts":[]}' '"grade_band":"达标","sections":["组织管理 10/10","防控措施 47/58","防控效果 30/30"]' \
+            "item sanitation is not met and needs a photo" "would score it below zero" \
+            '"score":0,"max":2,"passed":true' "OK: everything holds" "ok: yes"; do
   grep -qF -- "$line" "$TMP/story.md" || fail "the story lacks: $line"
 done
 expect_eq "$(grep -c '^```console$' "$TMP/story.md")" "$(grep -c '^```$' "$TMP/story.md")" "code blocks closed"
