@@ -1568,7 +1568,8 @@ START_TEST(unknown_fields)
     /* In a nested message two levels down: resolve.result. */
     build(SCPB__OP__BODY_RESOLVE);
     RESULT_V[0].base.n_unknown_fields = 0;
-    ProtobufCMessageUnknownField unk = {7, PROTOBUF_C_WIRE_TYPE_VARINT, 1, (uint8_t *)"\x01"};
+    /* Field 15: ItemResult has no such field (7 became the deduction). */
+    ProtobufCMessageUnknownField unk = {15, PROTOBUF_C_WIRE_TYPE_VARINT, 1, (uint8_t *)"\x01"};
     RESULT_V[0].base.unknown_fields = &unk;
     RESULT_V[0].base.n_unknown_fields = 1; /* protobuf-c packs it back out */
     uint8_t *nested = pack_op(&OP, &n);
