@@ -253,7 +253,7 @@ sc_status sd_refs_inspection_submit(sd_txn *t, const sd_actor *a, const Scpb__Op
 {
     const Scpb__InspectionSubmit *b = op->inspection_submit;
     sc_status prc = photos_required(t, e, res);
-    if (prc != SC_OK || sd_rejected(res))
+    if (prc != SC_OK || res->reason != SC_REASON_NONE) /* refused: res says why */
         return prc;
     for (size_t k = 0; k < b->n_findings; k++) {
         sd_ent *fe = sd_ent_get(t, b->findings[k].data);
