@@ -509,6 +509,120 @@ START_TEST(rejects_bad_field_deps_and_full_entity)
 }
 END_TEST
 
+/*
+ * The sheet's rules at the register, as core/score.h gives them to both
+ * sides: an item scored by its sub-items, a deduction below zero, a
+ * submission without the photo an unmet item asks for; with the photo it goes in.
+ */
+START_TEST(sheet_rules_judged_by_the_register)
+{
+    world w;
+    world_open(&w);
+    rf *f = &w.f;
+    uint8_t tpl[SC_ID_LEN], insp[SC_ID_LEN], head[SC_HASH_LEN];
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__TemplatePublish b = SCPB__TEMPLATE_PUBLISH__INIT;
+    Scpb__TemplateItem i1 = SCPB__TEMPLATE_ITEM__INIT, i2 = SCPB__TEMPLATE_ITEM__INIT,
+                       i3 = SCPB__TEMPLATE_ITEM__INIT, i4 = SCPB__TEMPLATE_ITEM__INIT;
+    Scpb__TemplateItem *items[4] = {&i1, &i2, &i3, &i4};
+    rf_id(f, tpl);
+    op.has_entity = true;
+    op.entity = rf_bin(tpl, SC_ID_LEN);
+    op.has_entity_type = true;
+    op.entity_type = SCPB__ENTITY_TYPE__ENTITY_TEMPLATE;
+    op.body_case = SCPB__OP__BODY_TEMPLATE_PUBLISH;
+    op.template_publish = &b;
+    b.code = (char *)"rules";
+    b.name = (char *)"rules";
+    b.has_version = true;
+    b.version = 1;
+    i1.code = (char *)"clean";
+    i1.text = (char *)"环境卫生";
+    i1.has_max_points = true;
+    i1.max_points = 10;
+    i1.has_photo_if_not_met = true;
+    i1.photo_if_not_met = true;
+    i2.code = (char *)"eight";
+    i2.text = (char *)"八有";
+    i2.has_max_points = true;
+    i2.max_points = 4;
+    i3.code = (char *)"eight-1";
+    i3.parent = (char *)"eight";
+    i3.text = (char *)"有防控工作机制";
+    i3.has_max_points = true;
+    i3.max_points = 4;
+    i4.code = (char *)"done";
+    i4.text = (char *)"按要求开展";
+    i4.has_max_points = true;
+    i4.max_points = 2;
+    i4.has_mode = true;
+    i4.mode = SCPB__SCORE_MODE__SCORE_DEDUCT;
+    b.n_items = 4;
+    b.items = items;
+    rf_admin_ok(f, &op);
+
+    sc_op *open = rf_insp_open(f, &w.insp, insp, w.ta, tpl, NULL, SCPB__DISCLOSURE__DISCLOSURE_OPEN);
+    memcpy(head, open->id, SC_HASH_LEN);
+    rf_accepted(rf_push1(f, &w.insp, open));
+    uint64_t before = rf_log_size(f);
+    sd_result r = rf_push1(f, &w.insp, rf_item(f, &w.insp, insp, head, "eight",
+                                               SCPB__ITEM_STATUS__ITEM_MET, 4));
+    rf_rejected(r, SCPB__REASON__REASON_BAD_FIELD);
+    ck_assert_ptr_nonnull(strstr(r.message, "scored by its sub-items"));
+    /* A deduction of 3 from 2 points. */
+    Scpb__Op dop = SCPB__OP__INIT;
+    Scpb__ItemResult ir = SCPB__ITEM_RESULT__INIT;
+    ProtobufCBinaryData depv[1];
+    dop.has_entity = true;
+    dop.entity = rf_bin(insp, SC_ID_LEN);
+    dop.has_entity_type = true;
+    dop.entity_type = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
+    dop.body_case = SCPB__OP__BODY_ITEM_RESULT;
+    dop.item_result = &ir;
+    ir.item_code = (char *)"done";
+    ir.has_status = true;
+    ir.status = SCPB__ITEM_STATUS__ITEM_NOT_MET;
+    ir.has_deduction = true;
+    ir.deduction = 3;
+    rf_head(&dop, depv, head);
+    r = rf_push1(f, &w.insp, rf_seal(f, &w.insp, &dop));
+    rf_rejected(r, SCPB__REASON__REASON_BAD_FIELD);
+    ck_assert_ptr_nonnull(strstr(r.message, "below zero"));
+    ck_assert_uint_eq(rf_log_size(f), before);
+
+    /* clean not met, no photo of it: the submission is refused. */
+    sc_op *item = rf_item(f, &w.insp, insp, head, "clean", SCPB__ITEM_STATUS__ITEM_NOT_MET, 2);
+    memcpy(head, item->id, SC_HASH_LEN);
+    rf_accepted(rf_push1(f, &w.insp, item));
+    r = rf_push1(f, &w.insp, rf_submit(f, &w.insp, insp, head));
+    rf_rejected(r, SCPB__REASON__REASON_BAD_FIELD);
+    ck_assert_ptr_nonnull(strstr(r.message, "item clean is not met and needs a photo"));
+    /* A photo of it attached: the submission goes in. */
+    Scpb__Op pop = SCPB__OP__INIT;
+    Scpb__PhotoAttach pa = SCPB__PHOTO_ATTACH__INIT;
+    uint8_t sha[SC_HASH_LEN];
+    memset(sha, 0x5a, sizeof sha);
+    pa.has_sha256 = true;
+    pa.sha256 = rf_bin(sha, SC_HASH_LEN);
+    pa.has_size = true;
+    pa.size = 100;
+    pa.mime = (char *)"image/jpeg";
+    pa.item_code = (char *)"clean";
+    pop.has_entity = true;
+    pop.entity = rf_bin(insp, SC_ID_LEN);
+    pop.has_entity_type = true;
+    pop.entity_type = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
+    pop.body_case = SCPB__OP__BODY_PHOTO_ATTACH;
+    pop.photo_attach = &pa;
+    rf_head(&pop, depv, head);
+    sc_op *photo = rf_seal(f, &w.insp, &pop);
+    memcpy(head, photo->id, SC_HASH_LEN);
+    rf_accepted(rf_push1(f, &w.insp, photo));
+    rf_accepted(rf_push1(f, &w.insp, rf_submit(f, &w.insp, insp, head)));
+    world_close(&w);
+}
+END_TEST
+
 START_TEST(rejects_invalid_transition_with_fold_message)
 {
     world w;
@@ -975,6 +1089,7 @@ static Suite *suite(void)
         {"cross-district checks", cross_district_check_for_the_named_inspector_only},
         {"references and codes", rejects_unknown_reference_and_duplicate_code},
         {"fields, deps, full", rejects_bad_field_deps_and_full_entity},
+        {"sheet rules", sheet_rules_judged_by_the_register},
         {"invalid transition", rejects_invalid_transition_with_fold_message},
         {"duplicate push", duplicate_push_answers_its_index},
         {"in-batch chain", in_batch_dependency_chain_is_accepted},
