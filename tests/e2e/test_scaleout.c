@@ -5,7 +5,8 @@
  * directory copied for the second syncd, the photos in one shared
  * directory.  A device enrolls on one syncd and syncs through the other
  * and through nginx; a request replayed to the other syncd is refused
- * there; one syncd is killed with SIGKILL in the middle of a stream of
+ * there; a photo upload cut on one syncd resumes on the other; one syncd
+ * is killed with SIGKILL in the middle of a stream of
  * pushes through nginx, which retry (signed again) until answered; every
  * acknowledged op is in the log exactly once; both syncd then pull the
  * same log to the same checkpoint, and `syncd audit` holds on both data
@@ -24,6 +25,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "core/codec.h"
 #include "core/ids.h"
@@ -275,6 +278,69 @@ static void audit_holds(const char *dir)
     ck_assert_msg(st == 0 && strstr(out, "OK: everything holds"), "audit of %s: %s", dir, out);
 }
 
+static long put_chunk(sct_client *c, const char *target, const uint8_t *d, size_t start,
+                      size_t len, size_t total)
+{
+    char range[128];
+    snprintf(range, sizeof range, "Content-Range: bytes %zu-%zu/%zu", start, start + len - 1, total);
+    const char *const hdr[] = {range, "Content-Type: application/octet-stream", NULL};
+    sct_resp r;
+    long st = sct_request(c, "PUT", target, d + start, len, hdr, NULL, &r);
+    sct_resp_dispose(&r);
+    return st;
+}
+
+/*
+ * A photo of 4 MiB in the shared blob directory: half uploaded to b, the
+ * next chunk cut off on the way to b, the rest resumed on a from the offset
+ * a reports, and read back whole from b.
+ */
+static void upload_moves_between_syncd(sct_client *ca, sct_client *cb, const sct_server *b,
+                                       const sc_keypair *k, uint64_t *clk,
+                                       const uint8_t target_id[SC_ID_LEN])
+{
+    const size_t total = 4 * 1024 * 1024 + 17, half = total / 2, rest = total - half;
+    uint8_t *d = malloc(total), sha[SC_HASH_LEN];
+    char name[65], target[128];
+    ck_assert_ptr_nonnull(d);
+    randombytes_buf(d, total);
+    d[0] = 0xff, d[1] = 0xd8, d[2] = 0xff; /* a JPEG's magic bytes */
+    sc_sha256(d, total, sha);
+    sc_hex_encode(sha, SC_HASH_LEN, name, sizeof name);
+    snprintf(target, sizeof target, "/v1/blobs/%s", name);
+    sct_name_photo(ca, k, clk, target_id, sha, total, NULL);
+    ck_assert_int_eq(put_chunk(cb, target, d, 0, half, total), 202);
+    char sig[1024], head[2048];
+    sct_sign_lines(k, "PUT", target, d + half, rest, sig, sizeof sig);
+    int hl = snprintf(head, sizeof head,
+                      "PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/"
+                      "octet-stream\r\nContent-Range: bytes %zu-%zu/%zu\r\nContent-Length: "
+                      "%zu\r\n%s\r\n",
+                      target, half, total - 1, total, rest, sig);
+    int fd = sct_connect(b->port);
+    ck_assert(sct_send_all(fd, head, (size_t)hl));
+    ck_assert(sct_send_all(fd, d + half, rest / 4));
+    usleep(200 * 1000);
+    close(fd);
+    /* a reports the verified half (the cut bytes were never verified), and takes the rest. */
+    int64_t off = -1;
+    for (int i = 0; i < 50 && off != (int64_t)half; i++) {
+        sct_resp r;
+        ck_assert_int_eq(sct_request(ca, "HEAD", target, NULL, 0, NULL, NULL, &r), 404);
+        off = r.offset;
+        sct_resp_dispose(&r);
+        usleep(20 * 1000);
+    }
+    ck_assert_int_eq(off, (int64_t)half);
+    ck_assert_int_eq(put_chunk(ca, target, d, half, rest, total), 201);
+    sct_resp r;
+    ck_assert_int_eq(sct_request(cb, "GET", target, NULL, 0, NULL, NULL, &r), 200);
+    ck_assert_uint_eq(r.len, total);
+    ck_assert(memcmp(r.body, d, total) == 0);
+    sct_resp_dispose(&r);
+    free(d);
+}
+
 /* init names the database without its password, in what it prints and in store.conf's mode. */
 static void init_keeps_the_password(const char *tmp, const char *url, const char *dir)
 {
@@ -352,6 +418,7 @@ START_TEST(two_syncd_behind_nginx)
     const uint8_t(*dep)[SC_HASH_LEN] = (const uint8_t(*)[SC_HASH_LEN])open->id;
     sc_op *first = sct_op_note(ki, &clk, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, dep, 1, "b");
     replay_refused(url, &cb, &ca, first);
+    upload_moves_between_syncd(&ca, &cb, &b, ki, &clk, fx.target);
 
     /*
      * A stream of pushes through nginx, b killed under one of them: nginx
@@ -363,11 +430,11 @@ START_TEST(two_syncd_behind_nginx)
     stream_with_kill(&cf, &b, dir_b, ki, &clk, insp, dep, &retried, &pushed);
     ck_assert_int_gt(retried, 0);
 
-    /* Every acknowledged op once: the open, the replayed note, the stream. */
+    /* Every acknowledged op once: the open, the replayed note, the photo's two, the stream. */
     char q[256], hex[2 * SC_KEY_LEN + 1];
     sc_hex_encode(sc_keypair_public(ki), SC_KEY_LEN, hex, sizeof hex);
     snprintf(q, sizeof q, "SELECT count(*) FROM ops WHERE author = '\\x%s'::bytea", hex);
-    long long want = 2 + pushed;
+    long long want = 4 + pushed;
     ck_assert_int_eq(pg_int(url, q), want);
     snprintf(q, sizeof q, "SELECT count(DISTINCT op_id) FROM ops WHERE author = '\\x%s'::bytea",
              hex);
