@@ -168,15 +168,36 @@ static int push_until_taken(sct_client *c, sc_op *const *ops, size_t n)
 }
 
 /*
+ * Does a connection to 127.0.0.1:port hold bytes its process has not read
+ * (a request waiting at a stopped syncd)?  From /proc/net/tcp: the local
+ * port and rx_queue of each socket.
+ */
+static bool request_waiting(uint16_t port)
+{
+    FILE *f = fopen("/proc/net/tcp", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned lport = 0, st = 0;
+        unsigned long txq = 0, rxq = 0;
+        if (sscanf(line, " %*d: %*8x:%x %*8x:%*x %x %lx:%lx", &lport, &st, &txq, &rxq) == 4)
+            found = lport == port && st == 0x01 /* ESTABLISHED */ && rxq > 0;
+    }
+    fclose(f);
+    return found;
+}
+
+/*
  * Once `after` pushes of the stream were answered, stop the victim
- * (SIGSTOP): the next push nginx hands it waits there, in flight; when no
- * push was answered for 300 ms, that one is, and the victim is killed
- * (SIGKILL) under it.
+ * (SIGSTOP): the next push nginx hands it waits in its socket, unread; once
+ * one does, the victim is killed (SIGKILL) under it.
  */
 typedef struct killer {
     sct_server *victim;
     atomic_int answered;
     int after;
+    bool cut;   /* a push was waiting at the victim when it was killed */
 } killer;
 
 static void *kill_mid_push(void *arg)
@@ -185,9 +206,10 @@ static void *kill_mid_push(void *arg)
     while (atomic_load(&k->answered) < k->after)
         usleep(1000);
     sct_server_signal(k->victim, SIGSTOP);
-    for (int seen = -1; seen != atomic_load(&k->answered);) {
-        seen = atomic_load(&k->answered);
-        usleep(300 * 1000);
+    for (int i = 0; i < 60000 && !k->cut; i++) {
+        k->cut = request_waiting(k->victim->port);
+        if (!k->cut)
+            usleep(1000);
     }
     sct_server_kill(k->victim);
     return NULL;
@@ -208,7 +230,7 @@ static void stream_with_kill(sct_client *cf, sct_server *b, const char *dir_b,
         for (int j = 0; j < PER_BATCH; j++)
             notes[i][j] = sct_op_note(ki, clk, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, dep, 1,
                                       "a note pushed through nginx");
-    killer k = {.victim = b, .after = 3};
+    killer k = {.victim = b, .after = 3, .cut = false};
     atomic_init(&k.answered, 0);
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, kill_mid_push, &k), 0);
@@ -218,6 +240,7 @@ static void stream_with_kill(sct_client *cf, sct_server *b, const char *dir_b,
     }
     pthread_join(th, NULL);
     ck_assert_int_eq(b->pid, 0);
+    ck_assert_msg(k.cut, "no push reached the stopped syncd");
     *pushed += BATCHES * PER_BATCH;
     for (int i = 0; i < BATCHES; i++)
         for (int j = 0; j < PER_BATCH; j++)
