@@ -9,13 +9,11 @@
  * by sc_client_close.
  */
 #include <jansson.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/checkpoint.h"
 #include "core/names.h"
@@ -27,18 +25,14 @@
 static int64_t default_now_ms(void *ctx)
 {
     (void)ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sc_plat_now_ms();
 }
 
 /* Durations (upload chunk timing): never stepped by NTP or the user. */
 static int64_t default_mono_ms(void *ctx)
 {
     (void)ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sc_plat_mono_ms();
 }
 
 static void default_random(void *ctx, void *buf, size_t len)
@@ -50,9 +44,7 @@ static void default_random(void *ctx, void *buf, size_t len)
 static void default_sleep(void *ctx, uint32_t ms)
 {
     (void)ctx;
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
+    sc_plat_sleep_ms(ms);
 }
 
 /* ---- small shared helpers ---- */
@@ -141,11 +133,11 @@ sc_status cl_need_writable(sc_client *c, const char *what)
 
 /*
  * The library's only process-wide state: whether libsodium and libcurl were
- * initialised, and how that went.  pthread_once makes concurrent first
+ * initialised, and how that went.  sc_plat_run_once makes concurrent first
  * calls wait for one initialisation; the status is written inside it and
  * only read after it.
  */
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static sc_plat_once global_once = SC_PLAT_ONCE_INIT;
 static sc_status global_status = SC_OK;
 static const char *global_what = "";
 
@@ -162,7 +154,7 @@ static void global_init_once(void)
 
 sc_status sc_global_init(void)
 {
-    if (pthread_once(&global_once, global_init_once) != 0)
+    if (sc_plat_run_once(&global_once, global_init_once) != 0)
         return SC_ERR_INTERNAL;
     return global_status;
 }

@@ -39,6 +39,7 @@
 #include "core/limits.h"
 #include "core/merge.h"
 #include "core/names.h"
+#include "core/platform.h"
 #include "core/status.h"
 #include "spotcheck.h"
 #include "state.pb-c.h"
@@ -203,7 +204,7 @@ struct sc_client {
 
 /* Record a failure on the handle and return code. */
 sc_status cl_fail(sc_client *c, sc_status code, int reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    SC_PRINTF(4, 5);
 /* Parse an entity id (32 hex) or op id/hash (64 hex). */
 bool cl_parse_id(const char *text, uint8_t out[SC_ID_LEN]);
 bool cl_parse_hash(const char *text, uint8_t out[SC_HASH_LEN]);
