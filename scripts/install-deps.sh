@@ -14,9 +14,15 @@ packages=(
   nginx openssl                       # pkg/deploy_files (nginx -t on deploy/nginx.conf), e2e/cli_https
                                       # (syncd behind TLS with a private CA)
   systemd                             # pkg/install: systemd-analyze verify on the installed unit
+  python3                             # bindings/python: the ctypes binding's test
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk valgrind)
+fi
+# `make test` also runs the aarch64 leg (tests/cross/aarch64.sh): the cross
+# compiler, qemu-user and the arm64 libraries, as scripts/cross-test.sh lists them.
+if [[ "${1:-}" == "--test" ]]; then
+  "$(dirname "${BASH_SOURCE[0]}")/cross-test.sh" aarch64 --install-only
 fi
 
 missing=()
