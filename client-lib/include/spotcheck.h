@@ -999,7 +999,7 @@ SC_API sc_status sc_sync_v2(sc_client *c, sc_progress_v2_fn progress, void *ctx,
  * default is libcurl; an app can give its own (the platform's HTTP stack,
  * or a test's in-process server).  Above the transport the library does
  * everything else: it signs requests, retries with backoff, caps answers,
- * and verifies them.  docs/client.md §4 says how a transport is written.
+ * and verifies them.  docs/client.md §6 says how a transport is written.
  * ------------------------------------------------------------------- */
 
 /*
