@@ -299,13 +299,13 @@ END_TEST
  */
 static void plain_vector(const char *tmp, char *db, size_t cap, uint8_t seed[32])
 {
-    char cmd[2048];
+    char cmd[4096];
     snprintf(cmd, sizeof cmd, "cp -R '%s/replica-v1/.' '%s' && chmod 700 '%s/data' && "
              "chmod 600 '%s/data/server.key' '%s/replica.db'",
              SC_VECTORS_DIR, tmp, tmp, tmp, tmp);
     ck_assert_int_eq(system(cmd), 0);
     snprintf(db, cap, "%s/replica.db", tmp);
-    char sql[512];
+    char sql[2 * SC_KEYFILE_MAX + 128];
     /* The encrypted key file, as hex, out of the vector. */
     snprintf(cmd, sizeof cmd, "sqlite3 '%s' \"SELECT hex(value) FROM meta WHERE key='keyfile'\"",
              db);
