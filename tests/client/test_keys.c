@@ -110,16 +110,6 @@ static bool replica_holds(const char *db, const uint8_t *needle, size_t n)
     return found;
 }
 
-static json_t *status_of(sc_client *c)
-{
-    char *json = NULL;
-    ck_assert_int_eq(sc_client_status(c, &json), SC_OK);
-    json_t *o = json_loads(json, 0, NULL);
-    sc_json_free(c, json);
-    ck_assert_ptr_nonnull(o);
-    return o;
-}
-
 static const char *jstr(json_t *o, const char *key)
 {
     const char *v = json_string_value(json_object_get(o, key));
@@ -178,7 +168,7 @@ START_TEST(custody_signs_enrolls_and_syncs)
     ck_assert_int_eq(json_integer_value(json_object_get(o, "accepted")), 2); /* finding, notice */
     json_decref(o);
     ck_assert_int_gt(k.signs, before + 2); /* the ops and the signed requests */
-    o = status_of(c);
+    o = fx_status(c);
     ck_assert_str_eq(jstr(o, "key"), "custody");
     ck_assert(json_is_true(json_object_get(o, "key_encrypted")));
     ck_assert_int_eq(json_integer_value(json_object_get(o, "outbox")), 0);
@@ -188,7 +178,7 @@ START_TEST(custody_signs_enrolls_and_syncs)
     k.refuse = true;
     ck_assert_int_eq(record_finding(c, "不应记录"), SC_ERR_CRYPTO);
     k.refuse = false;
-    o = status_of(c);
+    o = fx_status(c);
     ck_assert_int_eq(json_integer_value(json_object_get(o, "outbox")), 0);
     json_decref(o);
     sc_client_close(c);
@@ -263,7 +253,7 @@ START_TEST(enroll_needs_one_keeper_for_the_key)
     ep.pass = "correct horse";
     ep.pass_len = strlen(ep.pass);
     ck_assert_msg(sc_enroll_v2(c, &ep, NULL) == SC_OK, "enroll: %s", sc_client_errmsg(c));
-    json_t *o = status_of(c);
+    json_t *o = fx_status(c);
     ck_assert_str_eq(jstr(o, "key"), "passphrase");
     json_decref(o);
     sc_client_close(c);
@@ -350,7 +340,7 @@ START_TEST(plain_key_replica_opens_syncs_and_is_protected)
 
     /* It opens (migrated from schema 1) and syncs with its plain key, as before. */
     sc_client *c = open_mode(db, SC_OPEN_EXISTING);
-    json_t *o = status_of(c);
+    json_t *o = fx_status(c);
     ck_assert_str_eq(jstr(o, "key"), "plain");
     ck_assert(json_is_false(json_object_get(o, "key_encrypted")));
     long long queued = (long long)json_integer_value(json_object_get(o, "outbox"));
@@ -364,7 +354,7 @@ START_TEST(plain_key_replica_opens_syncs_and_is_protected)
     /* Protected in place: the key is encrypted, and its plain bytes are gone from the file. */
     ck_assert_int_eq(sc_key_protect(c, NULL, 0), SC_ERR_INVALID_ARG);
     ck_assert_int_eq(sc_key_protect(c, NEW_PASS, strlen(NEW_PASS)), SC_OK);
-    o = status_of(c);
+    o = fx_status(c);
     ck_assert_str_eq(jstr(o, "key"), "passphrase");
     json_decref(o);
     ck_assert(!replica_holds(db, seed, 32));
