@@ -5,8 +5,12 @@
 # own tree ($SC_BIN_DIR/cross-aarch64; later runs rebuild what changed).
 # The client tests start this build's syncd (qemu runs the test, not the
 # programs it starts), so an aarch64 client syncs with an x86-64 register.
+# core/merkle is left out here: its exhaustive trees take many minutes under
+# emulation, and aarch64 shares x86-64's byte order and word size; the legs
+# run by hand (README.md) run it, s390x's above all.
 set -euo pipefail
 : "${SC_BIN_DIR:?SC_BIN_DIR must point at the build directory}"
 : "${SC_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 SC_CROSS_DIR="$SC_BIN_DIR/cross-aarch64" SC_HOST_BIN_DIR="$SC_BIN_DIR" SC_CROSS_JOBS=2 \
+  SC_CROSS_EXCLUDE='^core/merkle$' \
   exec bash "$SC_SOURCE_DIR/scripts/cross-test.sh" aarch64
