@@ -19,9 +19,11 @@ typedef struct help_entry {
 } help_entry;
 
 static const help_entry entries[] = {
-    {"enroll", NULL, true, "enroll --server URL --code CODE [--label TEXT] [--no-sync]",
+    {"enroll", NULL, true, "enroll --server URL --code CODE [--label TEXT] [--no-sync] [--plain-key]",
      "Enroll this replica as a device of a user, with the one-time code an admin gave them, and\n"
      "pull the register (targets, score sheets, assignments) at once."},
+    {"key", NULL, true, "key protect --new-passphrase-env VAR",
+     "Encrypt a device key kept plain in the replica under a new passphrase."},
     {"sync", NULL, true, "sync [--quiet]",
      "Push the outbox, upload photos, pull what is new, check the log's checkpoint."},
     {"status", NULL, false, "status", "This replica: its device, user, outbox, replica hash."},

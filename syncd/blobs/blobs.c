@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 
 #include "base/config.h"
 #include "core/ids.h"
+#include "core/platform.h"
 #include "core/reason.h"
 
 /* Read buffer for hashing a completed upload back from disk. */
@@ -65,14 +65,14 @@ typedef struct hash_state {
 } hash_state;
 
 struct sd_blobs {
-    char root[SD_PATH_MAX];    /* data_dir/blobs */
-    char partial[SD_PATH_MAX]; /* data_dir/blobs/partial */
-    char unref[SD_PATH_MAX];   /* data_dir/blobs/unref */
+    char root[SD_PATH_MAX];    /* data_dir/blobs, or the shared blob directory */
+    char partial[SD_PATH_MAX]; /* root/partial */
+    char unref[SD_PATH_MAX];   /* root/unref */
     sd_blob_limits lim;
     sd_blob_seen_fn seen;
     void *seen_ctx;            /* borrowed */
-    pthread_mutex_t qmu;       /* a quota check and the new upload it admits, as one step */
-    pthread_mutex_t hmu;       /* hs and tick */
+    sc_plat_mutex qmu;       /* a quota check and the new upload it admits, as one step */
+    sc_plat_mutex hmu;       /* hs and tick */
     hash_state hs[HASH_STATES];
     uint64_t tick;
 };
@@ -108,14 +108,14 @@ static bool state_take(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char
                        sc_sha256_ctx *out)
 {
     bool found = false;
-    pthread_mutex_lock(&b->hmu);
+    sc_plat_mutex_lock(&b->hmu);
     for (size_t i = 0; i < HASH_STATES && !found; i++)
         if (state_is(&b->hs[i], device, name) && b->hs[i].covered == at) {
             *out = b->hs[i].ctx;
             b->hs[i].used = ++b->tick;
             found = true;
         }
-    pthread_mutex_unlock(&b->hmu);
+    sc_plat_mutex_unlock(&b->hmu);
     return found;
 }
 
@@ -123,7 +123,7 @@ static bool state_take(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char
 static void state_keep(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name,
                        uint64_t covered, const sc_sha256_ctx *ctx)
 {
-    pthread_mutex_lock(&b->hmu);
+    sc_plat_mutex_lock(&b->hmu);
     size_t slot = 0;
     for (size_t i = 0; i < HASH_STATES; i++) {
         if (state_is(&b->hs[i], device, name)) {
@@ -139,16 +139,16 @@ static void state_keep(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char
     b->hs[slot].covered = covered;
     b->hs[slot].ctx = *ctx;
     b->hs[slot].used = ++b->tick;
-    pthread_mutex_unlock(&b->hmu);
+    sc_plat_mutex_unlock(&b->hmu);
 }
 
 static void state_drop(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name)
 {
-    pthread_mutex_lock(&b->hmu);
+    sc_plat_mutex_lock(&b->hmu);
     for (size_t i = 0; i < HASH_STATES; i++)
         if (state_is(&b->hs[i], device, name))
             memset(&b->hs[i], 0, sizeof b->hs[i]);
-    pthread_mutex_unlock(&b->hmu);
+    sc_plat_mutex_unlock(&b->hmu);
 }
 
 /* ---- names and paths ---- */
@@ -203,6 +203,11 @@ bool sd_blob_path(const char *data_dir, const char *name, char *out, size_t cap)
     char root[SD_PATH_MAX];
     return name_ok(name) && pathf(root, sizeof root, data_dir, "blobs", "") &&
            stored_path(root, name, out, cap);
+}
+
+bool sd_blob_path_at(const char *root, const char *name, char *out, size_t cap)
+{
+    return name_ok(name) && stored_path(root, name, out, cap);
 }
 
 static bool shard_path(const sd_blobs *b, const char *name, char *out, size_t cap)
@@ -439,7 +444,7 @@ static sc_status quota_check(sd_blobs *b, const sd_upload *up, sc_err *err)
 static sc_status partial_create(sd_upload *u, const char *part, sc_err *err)
 {
     sd_blobs *b = u->b;
-    pthread_mutex_lock(&b->qmu);
+    sc_plat_mutex_lock(&b->qmu);
     sc_status rc = quota_check(b, u, err);
     if (rc == SC_OK && mkdir_p1(u->dir) != 0)
         rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot create the upload directory: %s",
@@ -459,7 +464,7 @@ static sc_status partial_create(sd_upload *u, const char *part, sc_err *err)
         close(u->fd);
         u->fd = -1;
     }
-    pthread_mutex_unlock(&b->qmu);
+    sc_plat_mutex_unlock(&b->qmu);
     return rc;
 }
 
@@ -675,6 +680,16 @@ static void drop_shared_partials(sd_blobs *b)
 sc_status sd_blobs_open(const char *data_dir, const sd_blob_limits *lim, sd_blob_seen_fn seen,
                         void *ctx, sd_blobs **out, sc_err *err)
 {
+    char root[SD_PATH_MAX];
+    *out = NULL;
+    if (!pathf(root, sizeof root, data_dir, "blobs", ""))
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "data directory path too long");
+    return sd_blobs_open_at(root, lim, seen, ctx, out, err);
+}
+
+sc_status sd_blobs_open_at(const char *root, const sd_blob_limits *lim, sd_blob_seen_fn seen,
+                           void *ctx, sd_blobs **out, sc_err *err)
+{
     *out = NULL;
     sd_blobs *b = calloc(1, sizeof *b);
     if (!b)
@@ -682,21 +697,21 @@ sc_status sd_blobs_open(const char *data_dir, const sd_blob_limits *lim, sd_blob
     b->lim = *lim;
     b->seen = seen;
     b->seen_ctx = ctx;
-    if (!pathf(b->root, sizeof b->root, data_dir, "blobs", "") ||
+    if (snprintf(b->root, sizeof b->root, "%s", root) >= (int)sizeof b->root ||
         !pathf(b->partial, sizeof b->partial, b->root, "partial", "") ||
         !pathf(b->unref, sizeof b->unref, b->root, "unref", "")) {
         free(b);
-        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "data directory path too long");
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "blob directory path too long");
     }
     if (mkdir_p1(b->root) != 0 || mkdir_p1(b->partial) != 0 || mkdir_p1(b->unref) != 0) {
         int e = errno;
         free(b);
-        return sc_err_set(err, SC_ERR_IO, 0, "cannot create the blob directories under %s: %s",
-                          data_dir, strerror(e));
+        return sc_err_set(err, SC_ERR_IO, 0, "cannot create the blob directories in %s: %s",
+                          root, strerror(e));
     }
     drop_shared_partials(b);
-    pthread_mutex_init(&b->qmu, NULL);
-    pthread_mutex_init(&b->hmu, NULL);
+    sc_plat_mutex_init(&b->qmu);
+    sc_plat_mutex_init(&b->hmu);
     *out = b;
     return SC_OK;
 }
@@ -705,8 +720,8 @@ void sd_blobs_close(sd_blobs *b)
 {
     if (!b)
         return;
-    pthread_mutex_destroy(&b->qmu);
-    pthread_mutex_destroy(&b->hmu);
+    sc_plat_mutex_destroy(&b->qmu);
+    sc_plat_mutex_destroy(&b->hmu);
     free(b);
 }
 
