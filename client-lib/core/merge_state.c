@@ -492,6 +492,7 @@ static void state_assignment(fold *f, Scpb__EntityState *st, size_t i)
     s->due_day = a->due_day;
     copy_bytes(f, &s->template_, &s->has_template_, &a->template_, a->has_template_);
     s->note = str_dup(f, a->note);
+    add_ids(f, &s->rechecks, &s->n_rechecks, a->rechecks, a->n_rechecks);
 }
 
 /* ---- inspections ---- */
@@ -707,6 +708,7 @@ static void state_finding(fold *f, Scpb__EntityState *st, size_t i)
     add_ids(f, &s->evidence, &s->n_evidence, c->evidence, c->n_evidence);
     s->has_revisit_count = true; /* counted by state_revisit */
     mg_gov_state(f, st, s);
+    mg_esc_state(f, s);
     sc_free(f->env, front);
 }
 
@@ -733,6 +735,7 @@ static void state_revisit(fold *f, Scpb__EntityState *st, size_t i)
     s->revisit_count++;
     s->has_last_revisit = true;
     s->last_revisit = r->result;
+    mg_esc_state_revisit(f, s, i);
 }
 
 /* A closed finding names its last valid closure in fold order. */

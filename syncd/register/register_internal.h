@@ -327,6 +327,15 @@ sc_status sd_refs_plan(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent 
 sc_status sd_refs_inspection_submit(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                                     sd_result *res);
 
+/* ---- linked look-backs (register_esc.c) ---- */
+
+/* An assignment's rechecks: findings the author sees, of the assignment's target. */
+sc_status sd_refs_rechecks(sd_txn *t, const sd_actor *a, const Scpb__AssignmentCreate *b,
+                           sd_result *res);
+/* A revisit's look-back round re-checks its finding (the server column of opkinds.def). */
+sc_status sd_refs_revisit(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                          sd_result *res);
+
 /* ---- the log (register_log.c) ---- */
 
 /* A LoggedOp message for a log row (signed bytes copied); NULL when out of memory. */

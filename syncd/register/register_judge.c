@@ -386,7 +386,7 @@ static sc_status refs_assignment_create(sd_txn *t, const sd_actor *a, const Scpb
     }
     if (b->has_template_ && !ref(t, a, &b->template_, T_(TEMPLATE), "score sheet", res))
         return t->rc;
-    return SC_OK;
+    return sd_refs_rechecks(t, a, b, res);
 }
 
 static sc_status refs_inspection_open(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,

@@ -53,6 +53,8 @@ static const char *const allowed[] = {
     "supervisor plan_return finding",
     "supervisor extension_decision finding",
     "supervisor deadline_change finding",
+    "supervisor escalation finding",
+    "supervisor stop_work finding",
 
     "inspector inspection_open inspection",
     "inspector item_result inspection",
