@@ -40,7 +40,7 @@ static const char usage_text[] =
     "  server set-url URL\n"
     "  status | sync | outbox [--all | --last N] | verify | verify-bundle FILE\n"
     "  assign --target CODE --inspector LOGIN... --kind KIND --disclosure D [--due YYYY-MM-DD]\n"
-    "         [--template ID|CODE] [--note T]\n"
+    "         [--template ID|CODE] [--note T] [--recheck FINDING[,FINDING...]]\n"
     "  check open --target CODE --kind KIND --disclosure open|unannounced|experiential\n"
     "             [--template ID|CODE] [--assignment ID] [--relation R]\n"
     "  check score CHECK --item CODE --status met|not_met|unknown|na [--points N] [--note T]\n"
@@ -54,11 +54,11 @@ static const char usage_text[] =
     "  photo add ENTITY FILE [--caption T]\n"
     "  rectify FINDING --note T [--measures T] [--photo FILE]...\n"
     "  revisit FINDING --result rectified|not_rectified [--note T] [--look-back] [--acceptance]\n"
-    "          [--photo FILE]...\n"
+    "          [--look-back-of ASSIGNMENT] [--lift-stop-work] [--photo FILE]...\n"
     "  close FINDING [--note T] | reopen FINDING --reason T | void ID --reason T\n"
     "  note ENTITY --text T\n"
     "  show ID | list checks|findings|assignments [--status S] [--overdue] [--target CODE]\n"
-    "       [--assignment ID] [--include-voided]\n"
+    "       [--assignment ID] [--include-voided] [--stop-work] [--needs-escalation]\n"
     "  review | conflicts | resolve ID --field F [--value V] [--item CODE]\n"
     "rectification governance (spotcheck COMMAND --help says more):\n"
     "  notice FINDING [--responsible ORG] [--deadline D] | sign-for FINDING [--note T]\n"
@@ -66,6 +66,8 @@ static const char usage_text[] =
     "       [--funds AMOUNT --funds-source T --interim T --lead-official NAME]\n"
     "  plan-return FINDING --reason T | deadline FINDING --deadline D --reason T\n"
     "  extension request FINDING --deadline D --reason T | extension approve|reject FINDING\n"
+    "  escalate FINDING --step S --level L --reason T [--photo FILE]...\n"
+    "  stop-work FINDING --reason T\n"
     "\n"
     "--db defaults to $SPOTCHECK_DB.  --cacert, --capath and --pin given to enroll or\n"
     "server set-url are remembered by the replica; given to other commands they apply to\n"
@@ -947,7 +949,7 @@ static int cmd_assign(cli *k, int argc, char **argv)
 {
     static const optspec spec[] = {{"--target", 1}, {"--inspector", 2}, {"--kind", 1},
                                    {"--disclosure", 1}, {"--due", 1}, {"--template", 1},
-                                   {"--note", 1}};
+                                   {"--note", 1}, {"--recheck", 1}};
     parsed p;
     PARSE(0);
     int rc;
@@ -965,6 +967,25 @@ static int cmd_assign(cli *k, int argc, char **argv)
                               .due = OPT("--due"),
                               .template_ = OPT("--template"),
                               .note = OPT("--note")};
+    /*
+     * --recheck F1,F2,...: the findings a look-back round re-checks.  Room for
+     * one past the library's 256, so that it refuses a longer list by name.
+     */
+    enum { RECHECKS_ROOM = 257 };
+    char ids[RECHECKS_ROOM * SC_ID_HEX_LEN + 1];
+    const char *rechecks[RECHECKS_ROOM];
+    size_t n = 0;
+    if (OPT("--recheck")) {
+        if (strlen(OPT("--recheck")) >= sizeof ids)
+            return usage_error("%s lists too many findings", "--recheck");
+        snprintf(ids, sizeof ids, "%s", OPT("--recheck"));
+        for (char *t = strtok(ids, ","); t && n < RECHECKS_ROOM; t = strtok(NULL, ","))
+            rechecks[n++] = t;
+        if (n == 0)
+            return usage_error("%s names no finding", "--recheck");
+    }
+    ap.rechecks = rechecks;
+    ap.nrechecks = n;
     char id[SC_ID_HEX_LEN];
     sc_status s = sc_assign_v2(k->c, &ap, id);
     if (s != SC_OK)
@@ -1136,19 +1157,30 @@ static int cmd_rectify(cli *k, int argc, char **argv)
 
 static int cmd_revisit(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {
-        {"--result", 1}, {"--note", 1}, {"--look-back", 0}, {"--acceptance", 0}, {"--photo", 2}};
+    static const optspec spec[] = {{"--result", 1},       {"--note", 1},
+                                   {"--look-back", 0},    {"--acceptance", 0},
+                                   {"--photo", 2},        {"--look-back-of", 1},
+                                   {"--lift-stop-work", 0}};
     parsed p;
     PARSE(1);
     int rc;
     if ((rc = need(p.pos[0], "FINDING")) || (rc = need(OPT("--result"), "--result")))
         return rc;
-    unsigned flags = (OPT("--look-back") ? SC_REVISIT_LOOK_BACK : 0) |
-                     (OPT("--acceptance") ? SC_REVISIT_ACCEPTANCE : 0);
-    return done_id(k,
-                   sc_revisit_v2(k->c, p.pos[0], OPT("--result"), OPT("--note"), flags, p.rep,
-                                 (size_t)p.nrep),
-                   p.pos[0], OPT("--acceptance") ? "accepted (验收)" : "revisited");
+    /* Naming the round makes it a look-back. */
+    unsigned flags = (OPT("--look-back") || OPT("--look-back-of") ? SC_REVISIT_LOOK_BACK : 0) |
+                     (OPT("--acceptance") ? SC_REVISIT_ACCEPTANCE : 0) |
+                     (OPT("--lift-stop-work") ? SC_REVISIT_LIFT_STOP_WORK : 0);
+    sc_revisit_params rp = {.size = sizeof rp,
+                            .result = OPT("--result"),
+                            .note = OPT("--note"),
+                            .flags = flags,
+                            .look_back_of = OPT("--look-back-of"),
+                            .photos = p.rep,
+                            .n_photos = (size_t)p.nrep};
+    return done_id(k, sc_revisit_v3(k->c, p.pos[0], &rp), p.pos[0],
+                   OPT("--acceptance")       ? "accepted (验收)"
+                   : OPT("--lift-stop-work") ? "revisited, stop-work lifted for"
+                                             : "revisited");
 }
 
 static int cmd_simple(cli *k, const char *cmd, int argc, char **argv)
@@ -1198,7 +1230,9 @@ static int cmd_list(cli *k, int argc, char **argv)
                                    {"--overdue", 0},
                                    {"--target", 1},
                                    {"--assignment", 1},
-                                   {"--include-voided", 0}};
+                                   {"--include-voided", 0},
+                                   {"--stop-work", 0},
+                                   {"--needs-escalation", 0}};
     parsed p;
     PARSE(1);
     int rc;
@@ -1209,7 +1243,9 @@ static int cmd_list(cli *k, int argc, char **argv)
                       .overdue = OPT("--overdue") != NULL,
                       .target = OPT("--target"),
                       .assignment = OPT("--assignment"),
-                      .flags = OPT("--include-voided") ? SC_LIST_WITH_VOIDED : 0};
+                      .flags = OPT("--include-voided") ? SC_LIST_WITH_VOIDED : 0,
+                      .stop_work = OPT("--stop-work") != NULL,
+                      .needs_escalation = OPT("--needs-escalation") != NULL};
     char *json = NULL;
     sc_status s = sc_list_v3(k->c, p.pos[0], &f, &json);
     if (s != SC_OK)

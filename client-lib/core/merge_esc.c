@@ -98,12 +98,15 @@ const char *mg_judge_stop_work(fold *f, size_t i, int past, size_t winner)
     return NULL;
 }
 
-const char *mg_esc_judge_lift(fold *f, size_t i)
+const char *mg_esc_judge_lift(const fold *f, size_t i)
 {
-    if (!mg_esc_stop_work_in_past(f, i))
-        return "no stop-work order (停工整改) is in force to lift";
+    return mg_esc_stop_work_in_past(f, i) ? NULL
+                                          : "no stop-work order (停工整改) is in force to lift";
+}
+
+void mg_esc_record_lift(fold *f, size_t i)
+{
     mg_push(f, &f->lifts, &f->nlifts, i);
-    return NULL;
 }
 
 /* ---- the state ---- */

@@ -251,8 +251,10 @@ const char *mg_judge_stop_work(fold *f, size_t i, int past, size_t winner);
 void mg_state_escalation(fold *f, Scpb__EntityState *st, size_t i);
 /* A stop-work order is in force in op i's causal past (lifted by no lift there). */
 bool mg_esc_stop_work_in_past(const fold *f, size_t i);
-/* Revisit i lifts the stop-work orders in its past: NULL (recorded as a lift), else why not. */
-const char *mg_esc_judge_lift(fold *f, size_t i);
+/* Revisit i may lift the stop-work orders in its past: NULL, else why not. */
+const char *mg_esc_judge_lift(const fold *f, size_t i);
+/* Valid revisit i lifts them (judged by mg_esc_judge_lift). */
+void mg_esc_record_lift(fold *f, size_t i);
 /* A valid revisit i naming its look-back round: its entry in s->look_backs. */
 void mg_esc_state_revisit(fold *f, Scpb__FindingState *s, size_t i);
 /* The stop-work orders with their lifts, and whether one is in force. */

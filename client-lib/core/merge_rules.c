@@ -447,11 +447,13 @@ static const char *judge_revisit(fold *f, size_t i, int past, size_t winner)
     const char *why = acceptance ? mg_gov_judge_acceptance(f, i) : NULL;
     if (why)
         return why;
+    bool lift = r->has_lifts_stop_work && r->lifts_stop_work;
+    if (lift && (why = mg_esc_judge_lift(f, i)))
+        return why;
     if (r->result == SCPB__REVISIT_RESULT__REVISIT_RECTIFIED && past == F_OPEN)
         return "a revisit cannot verify a finding that nothing was reported on";
-    /* Last: a lift is recorded as one when it is valid. */
-    if (r->has_lifts_stop_work && r->lifts_stop_work && (why = mg_esc_judge_lift(f, i)))
-        return why;
+    if (lift) /* valid from here on */
+        mg_esc_record_lift(f, i);
     if (r->result == SCPB__REVISIT_RESULT__REVISIT_RECTIFIED) {
         /* An acceptance (验收) verifies a verified finding anew: it becomes its verifier. */
         if (past == F_SUBMITTED || (acceptance && past == F_VERIFIED))
