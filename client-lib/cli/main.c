@@ -41,6 +41,7 @@ static const char usage_text[] =
     "  status | sync | outbox [--all | --last N] | verify | verify-bundle FILE\n"
     "  assign --target CODE --inspector LOGIN... --kind KIND --disclosure D [--due YYYY-MM-DD]\n"
     "         [--template ID|CODE] [--note T] [--recheck FINDING[,FINDING...]]\n"
+    "         [--verifies CHECK[,CHECK...]]\n"
     "  check open --target CODE --kind KIND --disclosure open|unannounced|experiential\n"
     "             [--template ID|CODE] [--assignment ID] [--relation R]\n"
     "  check score CHECK --item CODE --status met|not_met|unknown|na [--points N] [--note T]\n"
@@ -59,6 +60,7 @@ static const char usage_text[] =
     "  note ENTITY --text T\n"
     "  show ID | list checks|findings|assignments [--status S] [--overdue] [--target CODE]\n"
     "       [--assignment ID] [--include-voided] [--stop-work] [--needs-escalation]\n"
+    "       [--self-reported]\n"
     "  review | conflicts | resolve ID --field F [--value V] [--item CODE]\n"
     "rectification governance (spotcheck COMMAND --help says more):\n"
     "  notice FINDING [--responsible ORG] [--deadline D] | sign-for FINDING [--note T]\n"
@@ -949,7 +951,7 @@ static int cmd_assign(cli *k, int argc, char **argv)
 {
     static const optspec spec[] = {{"--target", 1}, {"--inspector", 2}, {"--kind", 1},
                                    {"--disclosure", 1}, {"--due", 1}, {"--template", 1},
-                                   {"--note", 1}, {"--recheck", 1}};
+                                   {"--note", 1}, {"--recheck", 1}, {"--verifies", 1}};
     parsed p;
     PARSE(0);
     int rc;
@@ -986,6 +988,21 @@ static int cmd_assign(cli *k, int argc, char **argv)
     }
     ap.rechecks = rechecks;
     ap.nrechecks = n;
+    /* --verifies C1,C2,...: the self-checks a spot check verifies (the library bounds them). */
+    char cids[65 * SC_ID_HEX_LEN + 1];
+    const char *verifies[65];
+    size_t nv = 0;
+    if (OPT("--verifies")) {
+        if (strlen(OPT("--verifies")) >= sizeof cids)
+            return usage_error("%s lists too many self-checks", "--verifies");
+        snprintf(cids, sizeof cids, "%s", OPT("--verifies"));
+        for (char *t = strtok(cids, ","); t && nv < 65; t = strtok(NULL, ","))
+            verifies[nv++] = t;
+        if (nv == 0)
+            return usage_error("%s names no self-check", "--verifies");
+    }
+    ap.verifies = verifies;
+    ap.nverifies = nv;
     char id[SC_ID_HEX_LEN];
     sc_status s = sc_assign_v2(k->c, &ap, id);
     if (s != SC_OK)
@@ -1232,7 +1249,8 @@ static int cmd_list(cli *k, int argc, char **argv)
                                    {"--assignment", 1},
                                    {"--include-voided", 0},
                                    {"--stop-work", 0},
-                                   {"--needs-escalation", 0}};
+                                   {"--needs-escalation", 0},
+                                   {"--self-reported", 0}};
     parsed p;
     PARSE(1);
     int rc;
@@ -1245,7 +1263,8 @@ static int cmd_list(cli *k, int argc, char **argv)
                       .assignment = OPT("--assignment"),
                       .flags = OPT("--include-voided") ? SC_LIST_WITH_VOIDED : 0,
                       .stop_work = OPT("--stop-work") != NULL,
-                      .needs_escalation = OPT("--needs-escalation") != NULL};
+                      .needs_escalation = OPT("--needs-escalation") != NULL,
+                      .self_reported = OPT("--self-reported") != NULL};
     char *json = NULL;
     sc_status s = sc_list_v3(k->c, p.pos[0], &f, &json);
     if (s != SC_OK)

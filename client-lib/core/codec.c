@@ -400,6 +400,7 @@ static void chk_assignment_create(chk *c, const Scpb__AssignmentCreate *b)
     chk_bytes(c, "template", b->has_template_, &b->template_, OPTIONAL, SC_ID_LEN);
     chk_str(c, "note", b->note, OPTIONAL, 0, SC_TEXT_MAX);
     chk_list(c, "rechecks", b->n_rechecks, b->rechecks, SC_RECHECKS_MAX, SC_ID_LEN, true);
+    chk_list(c, "verifies", b->n_verifies, b->verifies, SC_VERIFIES_MAX, SC_ID_LEN, true);
 }
 
 static void chk_inspection_open(chk *c, const Scpb__InspectionOpen *b)
@@ -412,6 +413,8 @@ static void chk_inspection_open(chk *c, const Scpb__InspectionOpen *b)
     chk_enum(c, "disclosure", b->has_disclosure, b->disclosure, &scpb__disclosure__descriptor,
              REQUIRED);
     chk_enum(c, "relation", b->has_relation, b->relation, &scpb__relation__descriptor, OPTIONAL);
+    if (c->rc == SC_OK && b->has_self_check && b->self_check && b->kind != SCPB__INSPECTION_KIND__KIND_SELF)
+        fail(c, BAD_FIELD, "self_check", "a self-check is of kind self (自查)");
 }
 
 /* An item result; the caller has set c->where. */

@@ -390,5 +390,11 @@
 #define SC_GOV_ESCALATIONS_MAX 32
 #define SC_GOV_STOP_WORK_MAX   16
 #define SC_RECHECKS_MAX        256
+/*
+ * Self-checks one spot check verifies (督促检查 of 自查): the units of one
+ * target self-check a few times a campaign stage (004 L23: 3/23 to the end
+ * of March), so 64 is more than a round ever names.
+ */
+#define SC_VERIFIES_MAX 64
 
 #endif

@@ -493,6 +493,7 @@ static void state_assignment(fold *f, Scpb__EntityState *st, size_t i)
     copy_bytes(f, &s->template_, &s->has_template_, &a->template_, a->has_template_);
     s->note = str_dup(f, a->note);
     add_ids(f, &s->rechecks, &s->n_rechecks, a->rechecks, a->n_rechecks);
+    add_ids(f, &s->verifies, &s->n_verifies, a->verifies, a->n_verifies);
 }
 
 /* ---- inspections ---- */
@@ -561,6 +562,7 @@ static void state_inspection(fold *f, Scpb__EntityState *st, size_t i)
     s->disclosure = c->disclosure;
     s->has_relation = c->has_relation;
     s->relation = c->relation;
+    s->has_self_check = s->self_check = c->has_self_check && c->self_check;
     set_bytes(f, &s->opened_by, &s->has_opened_by, mg_author(f, i), SC_KEY_LEN);
 
     size_t m = mg_life_final(f, front);
@@ -703,6 +705,7 @@ static void state_finding(fold *f, Scpb__EntityState *st, size_t i)
     s->fixed_on_spot = c->has_fixed_on_spot && c->fixed_on_spot;
     s->has_source = c->has_source;
     s->source = c->source;
+    s->has_self_reported = s->self_reported = c->has_self_reported && c->self_reported;
     finding_fields(f, st, s);
     finding_lifecycle(f, st, s, front);
     add_ids(f, &s->evidence, &s->n_evidence, c->evidence, c->n_evidence);

@@ -460,6 +460,9 @@ typedef struct sc_assign_params_v2 {
     /* A look-back round (回头看) names the findings it re-checks, of its target; may be 0. */
     const char *const *rechecks; /* finding ids (0..256) */
     size_t nrechecks;
+    /* A spot check of self-checks (自查): the self-check inspections it verifies; may be 0. */
+    const char *const *verifies; /* inspection ids (0..64) of the target's self-checks */
+    size_t nverifies;
 } sc_assign_params_v2;
 
 /*
@@ -720,7 +723,11 @@ SC_API sc_status sc_revisit_v2(sc_client *c, const char *finding, const char *re
                                size_t n_photos);
 
 /* ---------------------------------------------------------------------
- * Escalation, stop-work and linked look-backs (docs/data-model.md §4.3).
+ * Escalation, stop-work and linked look-backs (docs/data-model.md §4.3);
+ * self-checks (§4.4): a user of the responsible role opens self-checks
+ * (sc_check_open_v2 with kind "self") of its own unit's targets, and its
+ * findings are self-reported; a supervisor's assignment may name the
+ * self-checks it verifies (sc_assign_params_v2.verifies).
  * Supervisors escalate an overdue or relapsing finding (提醒函, 通报, 约谈,
  * 黄牌, 问责) and order work stopped (停工整改) on one; only a rectified
  * revisit that says so lifts the order, and a finding under one is not
@@ -830,6 +837,7 @@ typedef struct sc_filter_v2 {
     unsigned flags;         /* SC_LIST_WITH_VOIDED, or 0 */
     /* Findings only (0: any): */
     int stop_work;          /* only findings under a stop-work order */
+    int self_reported;      /* only findings the responsible unit raised itself (自查) */
     int needs_escalation;   /* only findings the escalation ladder says need escalating */
 } sc_filter_v2;
 

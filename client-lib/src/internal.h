@@ -678,6 +678,26 @@ sc_status gv_issue_notice(sc_client *c, const uint8_t id[SC_ID_LEN]);
 sc_status gv_issue_notices(sc_client *c, const uint8_t check[SC_ID_LEN]);
 /* The register's policy in force for org unit org, as the replica knows the org units. */
 sc_status gv_policy_for(sc_client *c, const uint8_t org[SC_ID_LEN], sc_gov_policy *out);
+/* org lies at or below top, by the parents the replica knows (*out). */
+sc_status gv_org_within(sc_client *c, const uint8_t org[SC_ID_LEN], const uint8_t top[SC_ID_LEN],
+                        bool *out);
+
+/* ---- selfcheck.c: self-checks and self-reported hazards (docs/data-model.md §4.4) ---- */
+/*
+ * Opening an inspection of `kind` on target: a responsible user opens a
+ * self-check (kind self) of its own unit's target, and *self_check is set;
+ * anyone else opens another kind (*self_check false).  Refusals as syncd's.
+ */
+sc_status sf_open(sc_client *c, int kind, const uint8_t target[SC_ID_LEN], bool *self_check);
+/*
+ * A finding on inspection check (NULL: none): a responsible user's is
+ * self-reported and only in its own self-check; nobody else raises one in a
+ * self-check.  *self_reported set.
+ */
+sc_status sf_finding(sc_client *c, const uint8_t *check, bool *self_reported);
+/* The self-checks a spot check verifies, as es_rechecks: self-checks of `target`, each once. */
+sc_status sf_verifies(sc_client *c, const char *const *checks, size_t n,
+                      const uint8_t target[SC_ID_LEN], ProtobufCBinaryData **out);
 
 /* ---- query.c helpers shared with sync.c and query_gov.c ---- */
 /* JSON values: lowercase hex; hex or null; an enum's name or null; a string or null; a day. */

@@ -211,6 +211,7 @@ static json_t *check_item(sc_client *c, const Scpb__EntityState *st)
         "void_reason", jstr(st->void_reason));
     if (!o)
         return NULL;
+    json_object_set_new(o, "self_check", json_boolean(in->self_check));
     if (sc.has) {
         json_object_set_new(o, "score", json_integer(sc.s.total));
         json_object_set_new(o, "max", json_integer(sc.s.max_total));
@@ -293,6 +294,8 @@ static sc_status list_findings(sc_client *c, void *ctx, const uint8_t id[SC_ID_L
         keep = json_is_true(json_object_get(item, "stop_work"));
     if (item && l->f && l->f->needs_escalation)
         keep = keep && json_is_true(json_object_get(item, "needs_escalation"));
+    if (item && l->f && l->f->self_reported)
+        keep = keep && json_is_true(json_object_get(item, "self_reported"));
     if (item && keep)
         json_array_append_new(l->items, item);
     else
@@ -473,7 +476,7 @@ sc_status sc_list_v3(sc_client *c, const char *what, const sc_filter_v2 *f, char
 sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
                      char **json)
 {
-    sc_filter_v2 q = {sizeof q, NULL, 0, NULL, NULL, flags, 0, 0};
+    sc_filter_v2 q = {sizeof q, NULL, 0, NULL, NULL, flags, 0, 0, 0};
     if (f) {
         q.status = f->status;
         q.overdue = f->overdue;

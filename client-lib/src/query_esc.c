@@ -36,6 +36,7 @@ void eq_item(sc_client *c, const Scpb__EntityState *st, const sc_gov_policy *pol
     json_object_set_new(item, "suggested_step", jstep(fl.suggested_step));
     json_object_set_new(item, "needs_escalation", json_boolean(fl.needs_escalation));
     json_object_set_new(item, "look_backs", json_integer((json_int_t)f->n_look_backs));
+    json_object_set_new(item, "self_reported", json_boolean(f->self_reported));
 }
 
 static json_t *escalations_json(const Scpb__FindingState *f)
@@ -94,6 +95,7 @@ void eq_show(sc_client *c, const Scpb__EntityState *st, json_t *o)
     json_object_set_new(o, "stop_work_in_force", json_boolean(f->stop_work_in_force));
     json_object_set_new(o, "look_backs", look_backs_json(f));
     json_object_set_new(o, "look_backs_done", json_integer((json_int_t)f->n_look_backs));
+    json_object_set_new(o, "self_reported", json_boolean(f->self_reported));
 }
 
 sc_status eq_name_keys(sc_client *c, const Scpb__EntityState *st,
@@ -130,4 +132,8 @@ void eq_assignment(sc_client *c, const Scpb__AssignmentState *a, const uint8_t i
     }
     json_object_set_new(item, "rechecks", rechecks);
     json_object_set_new(item, "look_backs_done", json_integer((json_int_t)done));
+    json_t *verifies = json_array();
+    for (size_t k = 0; k < a->n_verifies; k++)
+        json_array_append_new(verifies, qr_jhex(a->verifies[k].data, a->verifies[k].len));
+    json_object_set_new(item, "verifies", verifies);
 }

@@ -396,6 +396,9 @@ static sc_status check_open(sc_client *c, const sc_check_params_v2 *p, char out_
             goto done;
         has_tpl = true;
     }
+    bool self_check = false;
+    if ((s = sf_open(c, kind, target, &self_check)) != SC_OK)
+        goto done;
     sc_uuid7_new(&c->env, id);
     Scpb__Op op;
     op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION);
@@ -410,6 +413,7 @@ static sc_status check_open(sc_client *c, const sc_check_params_v2 *p, char out_
     io.kind = (Scpb__InspectionKind)kind;
     io.has_disclosure = true;
     io.disclosure = (Scpb__Disclosure)disc;
+    io.has_self_check = io.self_check = self_check;
     io.has_relation = rel != 0;
     io.relation = (Scpb__Relation)rel;
     op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
@@ -442,7 +446,7 @@ static sc_status assign(sc_client *c, const sc_assign_params_v2 *p, char out_id[
         return s;
     uint8_t id[SC_ID_LEN], target[SC_ID_LEN], tpl[SC_ID_LEN];
     uint8_t (*users)[SC_ID_LEN] = NULL;
-    ProtobufCBinaryData *refs = NULL, *rechecks = NULL;
+    ProtobufCBinaryData *refs = NULL, *rechecks = NULL, *verifies = NULL;
     bool has_tpl = false;
     int kind = 0, disc = 0;
     int32_t due = 0;
@@ -464,7 +468,8 @@ static sc_status assign(sc_client *c, const sc_assign_params_v2 *p, char out_id[
             goto done;
         has_tpl = true;
     }
-    if ((s = es_rechecks(c, p->rechecks, p->nrechecks, target, &rechecks)) != SC_OK)
+    if ((s = es_rechecks(c, p->rechecks, p->nrechecks, target, &rechecks)) != SC_OK ||
+        (s = sf_verifies(c, p->verifies, p->nverifies, target, &verifies)) != SC_OK)
         goto done;
     users = sc_calloc(&c->env, p->ninspectors, sizeof *users);
     refs = sc_calloc(&c->env, p->ninspectors, sizeof *refs);
@@ -512,6 +517,8 @@ static sc_status assign(sc_client *c, const sc_assign_params_v2 *p, char out_id[
     ac.note = cs(p->note);
     ac.n_rechecks = rechecks ? p->nrechecks : 0;
     ac.rechecks = rechecks;
+    ac.n_verifies = verifies ? p->nverifies : 0;
+    ac.verifies = verifies;
     op.body_case = SCPB__OP__BODY_ASSIGNMENT_CREATE;
     op.assignment_create = &ac;
     s = make_op(c, &op, NULL);
@@ -521,6 +528,7 @@ done:
     sc_free(&c->env, users);
     sc_free(&c->env, refs);
     sc_free(&c->env, rechecks);
+    sc_free(&c->env, verifies);
     s = act_end(c, s);
     if (s != SC_OK && out_id)
         out_id[0] = '\0';
@@ -811,6 +819,7 @@ typedef struct finding_in {
     bool has_target, has_org;
     int grade, source;
     int32_t deadline;
+    bool self_reported; /* raised by the responsible unit itself (selfcheck.c) */
 } finding_in;
 
 /* The inspection a finding is raised on: a draft, not voided; it gives the target and source. */
@@ -879,7 +888,7 @@ static sc_status finding_resolve(sc_client *c, const sc_finding_params_v2 *p, fi
             return s;
         f->has_org = true;
     }
-    return SC_OK;
+    return sf_finding(c, p->check ? f->check : NULL, &f->self_reported);
 }
 
 /* Make the FindingCreate op of finding id, naming the n_photos photos of ev as evidence. */
@@ -911,6 +920,7 @@ static sc_status finding_create(sc_client *c, const sc_finding_params_v2 *p, con
     fc.source = (Scpb__FindingSource)f->source;
     fc.has_rules = true;
     fc.rules = SC_GOV_RULES;
+    fc.has_self_reported = fc.self_reported = f->self_reported;
     op.body_case = SCPB__OP__BODY_FINDING_CREATE;
     op.finding_create = &fc;
     return make_op(c, &op, NULL);
@@ -1482,7 +1492,7 @@ sc_status sc_assign(sc_client *c, const sc_assign_params *p, char out_id[SC_ID_H
         return assign(c, NULL, out_id);
     sc_assign_params_v2 q = {sizeof q,      p->target, p->inspectors, p->ninspectors, p->kind,
                              p->disclosure, p->due,    p->template_,  p->note,        NULL,
-                             0};
+                             0,             NULL,      0};
     return assign(c, &q, out_id);
 }
 

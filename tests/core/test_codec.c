@@ -963,6 +963,9 @@ MUT(escalation_empty_reason, ESCALATION.reason = "")
 MUT(escalation_no_level, ESCALATION.has_level = 0)
 MUT(escalation_step_unknown, ESCALATION.step = 9)
 MUT(stop_work_no_reason, STOP_WORK.reason = NULL)
+MUT(self_check_of_spot_kind, INSP.has_self_check = 1; INSP.self_check = 1;
+    INSP.kind = SCPB__INSPECTION_KIND__KIND_SPOT)
+MUT(verifies_twice, ASSIGN.n_verifies = 2; ASSIGN.verifies = ID_LIST) /* the same id twice */
 MUT(look_back_of_plain_revisit, REVISIT.has_look_back_of = 1;
     REVISIT.look_back_of = bin(REF[2], SC_ID_LEN); REVISIT.has_look_back = 0)
 MUT(lift_not_rectified, REVISIT.has_lifts_stop_work = 1; REVISIT.lifts_stop_work = 1;
@@ -1280,6 +1283,10 @@ static const rule_case rule_cases[] = {
      "escalation.step: unknown value 9"},
     {"stop-work without reason", K(STOP_WORK), stop_work_no_reason, MALFORMED,
      "stop_work.reason: missing"},
+    {"a self-check of kind spot", K(INSPECTION_OPEN), self_check_of_spot_kind, BAD_FIELD,
+     "inspection_open.self_check: a self-check is of kind self"},
+    {"a self-check verified twice", K(ASSIGNMENT_CREATE), verifies_twice, BAD_FIELD,
+     "assignment_create.verifies"},
     {"look-back round on a plain revisit", K(REVISIT), look_back_of_plain_revisit, BAD_FIELD,
      "revisit.look_back_of: only on a look-back"},
     {"lift by a failed revisit", K(REVISIT), lift_not_rectified, BAD_FIELD,
