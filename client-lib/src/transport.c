@@ -14,13 +14,24 @@
  * is checked on top of the CA.  A failure of either is SC_ERR_TLS with
  * what failed in words, never "not HTTP".  The proxy given (or "" for none)
  * replaces libcurl's reading of the environment.
+ *
+ * An HTTP/1 answer whose head gives no length (cut_unframed) is reported
+ * cut, SC_ERR_NETWORK: libcurl would take a head cut before its
+ * Content-Length line for a whole answer with an empty body.
  */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
+
+/* One transfer: the request, and how its answer's body was delimited. */
+typedef struct call {
+    const sc_http_request *q;
+    bool framed; /* the last answer's head gave a Content-Length or a chunked encoding */
+} call;
 
 typedef struct curl_tp {
     sc_env env;                   /* the client's allocator, to free this */
@@ -36,11 +47,48 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
     return q->on_body(q->sink, ptr, n) == 0 ? n : 0;
 }
 
+/* Does the header line name `name` (case-insensitively), and does its value contain `has`? */
+static bool header_is(const char *line, size_t n, const char *name, const char *has)
+{
+    size_t k = strlen(name);
+    if (n <= k || line[k] != ':' || strncasecmp(line, name, k) != 0)
+        return false;
+    if (!has)
+        return true;
+    size_t h = strlen(has);
+    for (size_t i = k + 1; i + h <= n; i++)
+        if (strncasecmp(line + i, has, h) == 0)
+            return true;
+    return false;
+}
+
 static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
 {
-    const sc_http_request *q = ud;
+    call *k = ud;
     size_t n = size * nmemb;
-    return q->on_header(q->sink, line, n) == 0 ? n : 0;
+    if (n >= 5 && memcmp(line, "HTTP/", 5) == 0)
+        k->framed = false; /* a new answer (after a 1xx, or a request sent again) */
+    else if (header_is(line, n, "content-length", NULL) ||
+             header_is(line, n, "transfer-encoding", "chunked"))
+        k->framed = true;
+    return k->q->on_header(k->q->sink, line, n) == 0 ? n : 0;
+}
+
+/*
+ * An HTTP/1 answer whose head gives neither a Content-Length nor a chunked
+ * encoding ends where its connection ends, and libcurl takes it as whole:
+ * a head cut on the way before its Content-Length line then reads as a
+ * complete answer with no body.  syncd delimits every body, so such an
+ * answer is treated as cut: a network failure, retried like any other.
+ */
+static bool cut_unframed(CURL *h, const sc_http_request *q, const call *k, long status)
+{
+    long version = 0;
+    curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
+    bool http1 = version == CURL_HTTP_VERSION_1_0 || version == CURL_HTTP_VERSION_1_1;
+    bool bodiless = strcmp(q->method, "HEAD") == 0 || status == 204 || status == 304 ||
+                    (status >= 100 && status < 200);
+    return http1 && !bodiless && !k->framed;
 }
 
 static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
@@ -172,7 +220,8 @@ static sc_status curl_send(void *ctx, const sc_http_request *q, sc_http_result *
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)(uintptr_t)q);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)(uintptr_t)q);
+    call k = {.q = q, .framed = false};
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)&k);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)(uintptr_t)q);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
@@ -196,6 +245,12 @@ static sc_status curl_send(void *ctx, const sc_http_request *q, sc_http_result *
         curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK && sock != CURL_SOCKET_BAD;
     const char *what;
     s = classify(rc, &what);
+    if (s == SC_OK && cut_unframed(h, q, &k, status)) {
+        s = SC_ERR_NETWORK;
+        what = "cut on the way";
+        snprintf(t->errbuf, sizeof t->errbuf,
+                 "the connection ended in the answer's head, before its length");
+    }
     res->status = s == SC_OK ? status : 0;
     if (s != SC_OK) {
         const char *detail = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);

@@ -180,6 +180,64 @@ START_TEST(cut_chunk_frees_its_blob)
 }
 END_TEST
 
+/*
+ * An answer cut inside its head, before its Content-Length line, reads to
+ * libcurl as a whole answer with no body (the body of an HTTP/1 answer
+ * without a length ends where the connection does).  The client must take
+ * it as cut, a network failure tried again later, never as a server that
+ * answered a sync without its seal.  One sync per cut point, through the
+ * whole head of the answer and into its body.
+ */
+START_TEST(answers_cut_in_their_heads_are_network_failures)
+{
+    uint64_t seed = sct_seed("reliab/netfault");
+    sct_proxy_opts clean = {.seed = seed};
+    sct_proxy *px = sct_proxy_start(L.srv.port, &clean);
+    char url[64];
+    sct_proxy_url(px, url, sizeof url);
+    sc_client_options no_retry = {.timeout_ms = 10000, .retries = UINT32_MAX, .backoff_ms = 1};
+    wl_client w;
+    wl_open(&w, 0, L.tmp, seed, &no_retry);
+    wl_enroll(&w, url, L.data, "inspector1");
+    sct_reg_view reg;
+    sct_reg_read(L.data, &reg);
+    uint64_t base_log = reg.log_size;
+    sct_reg_dispose(&reg);
+    wl_action(&w); /* a draft inspection to add notes to */
+    ck_assert_uint_eq(w.n_checks, 1);
+    ck_assert_int_eq(wl_sync(&w), SC_OK);
+    unsigned cut = 0, whole = 0;
+    for (uint32_t at = 1; at <= 300; at++) {
+        char text[64];
+        snprintf(text, sizeof text, "第%u次记录", at);
+        ck_assert_int_eq(sc_note_add(w.c, w.checks[0], text), SC_OK);
+        sct_proxy_opts o = {.seed = seed, .truncate_pct = 100, .faults_max = 1, .cut_answer_at = at};
+        sct_proxy_set_opts(px, &o);
+        sc_status s = sc_sync(w.c, NULL, NULL, NULL);
+        ck_assert_msg(s == SC_OK || s == SC_ERR_NETWORK || s == SC_ERR_PROTOCOL,
+                      "the answer cut after %u bytes: %s (%s)", at, sc_status_name(s),
+                      sc_client_errmsg(w.c));
+        if (s == SC_OK) {
+            whole++;
+        } else {
+            cut++;
+            /* The network heals for a sync, so each cut answer is to a push of one note. */
+            sct_proxy_set_opts(px, &clean);
+            ck_assert_msg(wl_sync(&w) == SC_OK, "after the cut at %u: %s", at,
+                          sc_client_errmsg(w.c));
+        }
+    }
+    fprintf(stderr, "reliab/netfault: 300 sync answers cut after 1..300 bytes: %u failed as cut, "
+            "%u whole\n", cut, whole);
+    ck_assert_uint_gt(cut, 100); /* a sync answer's head alone is longer than that */
+    sct_proxy_set_opts(px, &clean);
+    wl_settle(&w, 1, 5);
+    ck_assert_uint_eq(wl_check_final(L.data, &w, 1, base_log), 1 + 300);
+    wl_close(&w);
+    sct_proxy_stop(px);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("reliab/netfault");
@@ -189,7 +247,10 @@ static Suite *suite(void)
     sct_suite_add(
         s, faults, SCT_COUNT(faults),
         &(sct_tcase_opts){sct_live_setup, sct_live_teardown, sct_soak() ? 6 * 3600 : 480});
-    const sct_case cut[] = {{"cut_chunk_frees_its_blob", cut_chunk_frees_its_blob}};
+    const sct_case cut[] = {
+        {"cut_chunk_frees_its_blob", cut_chunk_frees_its_blob},
+        {"answers_cut_in_their_heads_are_network_failures",
+         answers_cut_in_their_heads_are_network_failures}};
     sct_suite_add(s, cut, SCT_COUNT(cut),
                   &(sct_tcase_opts){sct_live_setup, sct_live_teardown, 120});
     return s;

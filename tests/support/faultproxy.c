@@ -144,8 +144,8 @@ static bool roll(sct_proxy *p, plan *pl, const uint64_t moved[2])
         p->st.drops++;
         keep = false;
     } else if (r < (uint64_t)o.drop_pct + o.truncate_pct) {
-        pl->cut_dir = (int)(next_rand(p) % 2);
-        pl->cut_at = moved[pl->cut_dir] + next_rand(p) % cut_max;
+        pl->cut_dir = o.cut_answer_at ? 1 : (int)(next_rand(p) % 2);
+        pl->cut_at = moved[pl->cut_dir] + (o.cut_answer_at ? o.cut_answer_at : next_rand(p) % cut_max);
     } else if (r < (uint64_t)o.drop_pct + o.truncate_pct + o.reset_pct) {
         pl->reset = true;
         pl->reset_at = moved[0] + moved[1] + next_rand(p) % cut_max;

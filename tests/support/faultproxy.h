@@ -10,7 +10,8 @@
  *   drop      the connection is closed as the request arrives, before a byte
  *             of it passes
  *   truncate  the request or its response is cut after a random number of
- *             bytes, then both sides are closed cleanly (FIN)
+ *             bytes (or the response after exactly cut_answer_at bytes),
+ *             then both sides are closed cleanly (FIN)
  *   reset     after a random number of bytes in either direction both sides
  *             are closed with RST (SO_LINGER 0)
  * and any forwarded piece may be delayed 1..delay_max_ms.
@@ -65,6 +66,7 @@ typedef struct sct_proxy_opts {
     unsigned truncate_pct;   /* of requests, the request or the response cut */
     unsigned reset_pct;      /* of requests, reset */
     uint32_t cut_max;        /* cut and reset points are drawn in [0, cut_max) bytes (default 256 KiB) */
+    uint32_t cut_answer_at;  /* > 0: a truncation cuts the answer after exactly this many bytes */
     unsigned delay_pct;      /* of forwarded pieces, held back */
     unsigned delay_max_ms;   /* longest hold (default 50) */
     uint64_t rate_bps;       /* per connection and direction, bytes per second; 0: unlimited */
