@@ -14,6 +14,8 @@ packages=(
   nginx openssl                       # pkg/deploy_files (nginx -t on deploy/nginx.conf), e2e/cli_https
                                       # (syncd behind TLS with a private CA)
   systemd                             # pkg/install: systemd-analyze verify on the installed unit
+  postgresql                          # syncd's PostgreSQL register: its tests start a throwaway server
+                                      # (tests/support/sctest_pg.sh) from /usr/lib/postgresql/*/bin
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk valgrind)

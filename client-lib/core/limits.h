@@ -327,6 +327,22 @@
  * copy costs one call per 4 MiB, not one per page.
  */
 #define SC_BACKUP_STEP_PAGES 1024
+
+/*
+ * The PostgreSQL register (syncd/store/store_pg.c).  SC_STORE_URL_MAX: the
+ * longest URL `syncd init --store` takes (a libpq URL with host, user,
+ * password, database and a few parameters is well under 200 bytes; the
+ * bound keeps it a fixed buffer).  SC_PG_FETCH_ROWS: rows a scan's cursor
+ * fetches at a time: a pull or an audit holds at most this many rows (signed
+ * ops of up to SC_SIGNED_OP_MAX_BYTES each) in memory, and 256 makes the round trips
+ * a small part of reading them.  SC_PG_LOCK_WAIT_MS: how long a write
+ * transaction waits for the register's write lock before it fails (as
+ * SQLite's busy timeout: syncd admin and every syncd serve wait for each
+ * other's group commits, the longest of which takes well under a second).
+ */
+#define SC_STORE_URL_MAX   1024
+#define SC_PG_FETCH_ROWS   256
+#define SC_PG_LOCK_WAIT_MS 10000
 /*
  * A line of a backup's manifest (syncd/cmd/backup.h): the longest is the
  * origin line (SC_ORIGIN_MAX) or a mark line (two names of 64 hex digits

@@ -65,9 +65,9 @@ typedef struct hash_state {
 } hash_state;
 
 struct sd_blobs {
-    char root[SD_PATH_MAX];    /* data_dir/blobs */
-    char partial[SD_PATH_MAX]; /* data_dir/blobs/partial */
-    char unref[SD_PATH_MAX];   /* data_dir/blobs/unref */
+    char root[SD_PATH_MAX];    /* data_dir/blobs, or the shared blob directory */
+    char partial[SD_PATH_MAX]; /* root/partial */
+    char unref[SD_PATH_MAX];   /* root/unref */
     sd_blob_limits lim;
     sd_blob_seen_fn seen;
     void *seen_ctx;            /* borrowed */
@@ -203,6 +203,11 @@ bool sd_blob_path(const char *data_dir, const char *name, char *out, size_t cap)
     char root[SD_PATH_MAX];
     return name_ok(name) && pathf(root, sizeof root, data_dir, "blobs", "") &&
            stored_path(root, name, out, cap);
+}
+
+bool sd_blob_path_at(const char *root, const char *name, char *out, size_t cap)
+{
+    return name_ok(name) && stored_path(root, name, out, cap);
 }
 
 static bool shard_path(const sd_blobs *b, const char *name, char *out, size_t cap)
@@ -675,6 +680,16 @@ static void drop_shared_partials(sd_blobs *b)
 sc_status sd_blobs_open(const char *data_dir, const sd_blob_limits *lim, sd_blob_seen_fn seen,
                         void *ctx, sd_blobs **out, sc_err *err)
 {
+    char root[SD_PATH_MAX];
+    *out = NULL;
+    if (!pathf(root, sizeof root, data_dir, "blobs", ""))
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "data directory path too long");
+    return sd_blobs_open_at(root, lim, seen, ctx, out, err);
+}
+
+sc_status sd_blobs_open_at(const char *root, const sd_blob_limits *lim, sd_blob_seen_fn seen,
+                           void *ctx, sd_blobs **out, sc_err *err)
+{
     *out = NULL;
     sd_blobs *b = calloc(1, sizeof *b);
     if (!b)
@@ -682,17 +697,17 @@ sc_status sd_blobs_open(const char *data_dir, const sd_blob_limits *lim, sd_blob
     b->lim = *lim;
     b->seen = seen;
     b->seen_ctx = ctx;
-    if (!pathf(b->root, sizeof b->root, data_dir, "blobs", "") ||
+    if (snprintf(b->root, sizeof b->root, "%s", root) >= (int)sizeof b->root ||
         !pathf(b->partial, sizeof b->partial, b->root, "partial", "") ||
         !pathf(b->unref, sizeof b->unref, b->root, "unref", "")) {
         free(b);
-        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "data directory path too long");
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "blob directory path too long");
     }
     if (mkdir_p1(b->root) != 0 || mkdir_p1(b->partial) != 0 || mkdir_p1(b->unref) != 0) {
         int e = errno;
         free(b);
-        return sc_err_set(err, SC_ERR_IO, 0, "cannot create the blob directories under %s: %s",
-                          data_dir, strerror(e));
+        return sc_err_set(err, SC_ERR_IO, 0, "cannot create the blob directories in %s: %s",
+                          root, strerror(e));
     }
     drop_shared_partials(b);
     pthread_mutex_init(&b->qmu, NULL);

@@ -88,6 +88,16 @@ typedef sc_status (*sd_blob_seen_fn)(void *ctx, const uint8_t *device,
  */
 sc_status sd_blobs_open(const char *data_dir, const sd_blob_limits *lim, sd_blob_seen_fn seen,
                         void *ctx, sd_blobs **out, sc_err *err);
+/*
+ * The same with the store's root given: the directory that holds xx/,
+ * partial/ and unref/ (data_dir/blobs, or the blob directory several syncd
+ * share, sd_store_loc.blobs).  Every rule above holds across processes
+ * sharing it: a writer's flock on the .part file, sidecars renamed into
+ * place, blobs renamed in only once hashed; a quota is checked by each
+ * process against what the directory holds.
+ */
+sc_status sd_blobs_open_at(const char *root, const sd_blob_limits *lim, sd_blob_seen_fn seen,
+                           void *ctx, sd_blobs **out, sc_err *err);
 /* Close; NULL is a no-op.  No upload may be in progress. */
 void sd_blobs_close(sd_blobs *b);
 
@@ -102,6 +112,8 @@ bool sd_blob_shard_valid(const char *name);
  * nothing, such as `syncd audit`.  False for a bad name or a path too long.
  */
 bool sd_blob_path(const char *data_dir, const char *name, char *out, size_t cap);
+/* The same under the store's root (sd_blobs_open_at). */
+bool sd_blob_path_at(const char *root, const char *name, char *out, size_t cap);
 
 typedef struct sd_blob_sweep {
     uint64_t partials_cut;  /* uploads whose unverified tail was cut off */

@@ -212,11 +212,9 @@ bool sd_adm_day_ms(const char *day, int64_t *ms)
 
 sc_status sd_adm_store_open(const char *data, sd_store **out, sc_err *err)
 {
-    char path[SD_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/register.db", data);
     *out = NULL;
     sd_store *s = NULL;
-    sc_status rc = sd_store_sqlite_open(path, false, &s, err);
+    sc_status rc = sd_store_open_dir(data, &s, err);
     if (rc == SC_OK && (rc = s->vt->begin(s, false, err)) != SC_OK)
         s->vt->close(s);
     if (rc == SC_OK)
@@ -615,8 +613,6 @@ static int cmd_device_revoke(sd_register *r, const char *data, const sd_adm_args
     if (len == 2 * SC_KEY_LEN) {
         /* A device key: find its device entity. */
         uint8_t key[SC_KEY_LEN];
-        char path[SD_PATH_MAX + 32];
-        snprintf(path, sizeof path, "%s/register.db", data);
         sd_store *s = NULL;
         sc_err err;
         sc_err_clear(&err);
@@ -625,7 +621,7 @@ static int cmd_device_revoke(sd_register *r, const char *data, const sd_adm_args
             fprintf(stderr, "syncd admin: \"%s\" is not a device id or key\n", idtext);
             return 2;
         }
-        if (sd_store_sqlite_open(path, false, &s, &err) != SC_OK)
+        if (sd_store_open_dir(data, &s, &err) != SC_OK)
             return sd_adm_fail("device revoke", &err);
         sc_status rc = s->vt->device_get(s, key, &d, &err);
         s->vt->close(s);

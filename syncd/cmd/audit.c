@@ -105,6 +105,7 @@ typedef struct audit {
     sc_replica_hash rh;
     /* photos (SD_AUDIT_PHOTOS) */
     const char *data_dir;
+    char blobs[SD_PATH_MAX + 32]; /* the blob store's root (DIR/blobs, or store.conf's) */
     bool photos;                  /* check them */
     const sd_audit_opts *opts;    /* its photo callback */
     uint8_t *buf;                 /* PHOTO_BUF bytes */
@@ -329,7 +330,7 @@ static void check_photo(const photo_ctx *p, const uint8_t sha[SC_HASH_LEN])
     a->rep->photos++;
     char name[SC_HASH_HEX], path[SD_PATH_MAX + 80];
     hex(sha, SC_HASH_LEN, name, sizeof name);
-    if (!sd_blob_path(a->data_dir, name, path, sizeof path)) {
+    if (!sd_blob_path_at(a->blobs, name, path, sizeof path)) {
         storage(a,
                 sc_err_set(a->err, SC_ERR_INVALID_ARG, 0, "audit: data directory path too long"));
         return;
@@ -1029,8 +1030,6 @@ sc_status sd_audit_run(const char *data_dir, const sd_audit_opts *opts, sd_audit
     sc_err_clear(err);
     if (sc_crypto_init() != SC_OK)
         return sc_err_set(err, SC_ERR_CRYPTO, 0, "libsodium failed to initialise");
-    char path[SD_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/register.db", data_dir);
     audit a;
     memset(&a, 0, sizeof a);
     a.env = sd_env_system();
@@ -1040,7 +1039,13 @@ sc_status sd_audit_run(const char *data_dir, const sd_audit_opts *opts, sd_audit
     a.opts = opts;
     sc_merkle_frontier_init(&a.fr);
     sc_replica_hash_init(&a.rh);
-    sc_status rc = sd_store_sqlite_open(path, false, &a.s, err);
+    sd_store_loc loc;
+    sc_status rc = sd_store_locate(data_dir, &loc, err);
+    if (rc != SC_OK)
+        return rc;
+    snprintf(a.blobs, sizeof a.blobs, "%s", loc.blobs);
+    rc = sd_store_open_at(&loc, false, &a.s, err);
+    sodium_memzero(loc.target, sizeof loc.target);
     if (rc != SC_OK)
         return rc;
     size_t n = 0;

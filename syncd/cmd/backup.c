@@ -330,6 +330,17 @@ sc_status sd_backup_run(const char *data_dir, const char *to, sd_store_progress 
     sc_err_clear(err);
     if (sc_crypto_init() != SC_OK)
         return sc_err_set(err, SC_ERR_CRYPTO, 0, "libsodium failed to initialise");
+    sd_store_loc loc;
+    sc_status lrc = sd_store_locate(data_dir, &loc, err);
+    sodium_memzero(loc.target, sizeof loc.target);
+    if (lrc != SC_OK)
+        return lrc;
+    if (loc.pg)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                          "backup: the register of %s is in PostgreSQL (%s): back it up with "
+                          "pg_dump or a base backup, and the blob directory %s beside it "
+                          "(docs/operations.md, \"Several syncd on PostgreSQL\")",
+                          data_dir, loc.shown, loc.blobs);
     bk b = {.data = data_dir, .progress = progress, .ctx = ctx, .rep = rep, .err = err};
     sc_status rc = sd_stage_begin(&b.st, to, SD_BACKUP_STAGE, "backup", err);
     if (rc != SC_OK)

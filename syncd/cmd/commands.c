@@ -10,10 +10,15 @@
 
 const sd_command sd_commands[] = {
     {"init", sd_cmd_init, "create a data directory: register, server key, blob store",
-     "usage: syncd init --data DIR [--origin NAME]\n"
+     "usage: syncd init --data DIR [--origin NAME] [--store URL]\n"
      "  --data DIR     the new data directory (absent or empty)\n"
      "  --origin NAME  the log's name, the first line of every checkpoint\n"
-     "                 (default spotcheck/ and 8 hex digits of the new server key)\n",
+     "                 (default spotcheck/ and 8 hex digits of the new server key)\n"
+     "  --store URL    keep the register in PostgreSQL (postgresql://USER@HOST:PORT/DB,\n"
+     "                 a database holding no register), shared by every syncd serve on a\n"
+     "                 copy of DIR; DIR/store.conf names it (default: DIR/register.db)\n"
+     "  --blobs DIR    with --store: the photos in this directory (absolute), shared by\n"
+     "                 every syncd serve on the register (default: DIR/blobs)\n",
      NULL},
     {"serve", sd_cmd_serve, "serve the sync protocol over HTTP",
      "usage: syncd serve --data DIR [--listen HOST:PORT] [--config FILE]\n"

@@ -174,8 +174,7 @@ sc_status sd_export_run(const char *data_dir, const char *out_path, sd_export_re
     sc_err_clear(err);
     if (sc_crypto_init() != SC_OK)
         return sc_err_set(err, SC_ERR_CRYPTO, 0, "libsodium failed to initialise");
-    char db[SD_PATH_MAX + 32], tmp[SD_PATH_MAX + 8];
-    snprintf(db, sizeof db, "%s/register.db", data_dir);
+    char tmp[SD_PATH_MAX + 8];
     if (strlen(out_path) + 5 > sizeof tmp)
         return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "export: --out path too long");
     snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
@@ -189,7 +188,7 @@ sc_status sd_export_run(const char *data_dir, const char *out_path, sd_export_re
     uint8_t *key = NULL, *origin = NULL;
     size_t klen = 0, olen = 0;
     char *origin_s = NULL;
-    sc_status rc = sd_store_sqlite_open(db, false, &x.s, err);
+    sc_status rc = sd_store_open_dir(data_dir, &x.s, err);
     if (rc != SC_OK)
         return rc;
     rc = x.s->vt->begin(x.s, false, err);

@@ -9,7 +9,9 @@
  * is set before any thread starts, and threads inherit it); the main thread
  * takes them with sigtimedwait, so no work ever runs in a signal handler,
  * and between them sweeps the blob store (at start, then every
- * blobs.sweep_interval_s) and writes when devices were last seen (every
+ * blobs.sweep_interval_s; with it, on a register several syncd share, the
+ * shared replay cache's expired nonces) and writes when devices were last
+ * seen (every
  * SC_SEEN_FLUSH_MS what sync/seen.h says is due, and all of it at the
  * end).
  * SIGPIPE is ignored: a client that hangs up must not stop the server.
@@ -156,8 +158,8 @@ static bool serve_open(server *sv)
     }
     sd_blob_limits lim;
     sd_blob_limits_from(cfg, &lim);
-    if (sd_blobs_open(cfg->data_dir, &lim, sd_register_photo_seen, sv->reg, &sv->blobs, &err) !=
-        SC_OK) {
+    if (sd_blobs_open_at(sd_register_blob_dir(sv->reg), &lim, sd_register_photo_seen, sv->reg,
+                         &sv->blobs, &err) != SC_OK) {
         log_fail("cannot open the blob store", &err);
         return false;
     }
@@ -179,6 +181,9 @@ static bool serve_open(server *sv)
         log_fail("cannot start", &err);
         return false;
     }
+    /* Other syncd serve this register too: a nonce one of them took is taken for all. */
+    if (sd_register_shared(sv->reg))
+        sd_auth_set_shared(sv->auth, sd_register_nonce_claim, sv->reg);
     if (sd_seen_new(0, SC_SEEN_WRITE_MS, &sv->seen) != SC_OK) {
         sc_err_set(&err, SC_ERR_NOMEM, 0, "cannot create the table of devices seen");
         log_fail("cannot start", &err);
@@ -254,6 +259,30 @@ static void seen_flush(const server *sv, bool all)
     } while (n == BATCH);
 }
 
+/*
+ * Forget the shared replay cache's nonces of requests no time check passes
+ * any more: signed over two skews ago (one skew is the window; the second
+ * covers the clocks of the other syncd on the register).
+ */
+static void sweep_nonces(const server *sv, int64_t now_ms)
+{
+    if (!sd_register_shared(sv->reg))
+        return;
+    uint64_t n = 0;
+    sc_err err;
+    sc_err_clear(&err);
+    sc_status rc = sd_register_nonce_sweep(sv->reg, now_ms - 2 * sv->cfg->clock_skew_ms, &n, &err);
+    if (rc == SC_OK && n == 0)
+        return;
+    sd_logline l;
+    sd_log_begin(&l, rc == SC_OK ? SD_LOG_INFO : SD_LOG_WARN, "nonce sweep");
+    if (rc == SC_OK)
+        sd_log_uint(&l, "nonces_dropped", n);
+    else
+        sd_log_str(&l, "error", err.msg);
+    sd_log_end(&l);
+}
+
 /* Serve until SIGINT or SIGTERM (returned), sweeping the blob store between signals. */
 static int serve_until_signal(const server *sv, const sigset_t *set)
 {
@@ -272,6 +301,7 @@ static int serve_until_signal(const server *sv, const sigset_t *set)
             int64_t now = env->now_ms(env->ctx);
             if (now >= next_sweep) {
                 sweep(sv->blobs);
+                sweep_nonces(sv, now);
                 next_sweep = now + sweep_ms;
             }
         }

@@ -60,6 +60,8 @@ struct sd_auth {
     atomic_size_t total; /* nonces over all shards */
     uint8_t sip_key[crypto_shorthash_siphashx24_KEYBYTES];
     shard shards[SHARDS];
+    sd_auth_claim_fn claim; /* the cache shared with other processes; NULL: none */
+    void *claim_ctx;
 };
 
 sc_status sd_auth_new(const sc_env *env, const sd_auth_limits *lim, sd_auth **out)
@@ -497,9 +499,34 @@ static epoch_set *set_for(shard *sh, int64_t epoch)
     return NULL;
 }
 
+void sd_auth_set_shared(sd_auth *a, sd_auth_claim_fn claim, void *ctx)
+{
+    a->claim = claim;
+    a->claim_ctx = ctx;
+}
+
+/* Ask the shared cache about a nonce this process's cache just took. */
+static sc_status claim_shared(sd_auth *a, const sd_auth_req *req, int64_t *retry_ms, sc_err *err)
+{
+    bool fresh = false;
+    sc_err e2;
+    sc_err_clear(&e2);
+    if (a->claim(a->claim_ctx, req->device, req->nonce, req->time_ms, &fresh, &e2) != SC_OK) {
+        if (retry_ms)
+            *retry_ms = 1000;
+        return sc_err_set(err, SC_ERR_UNAVAILABLE, SC_REASON_OVERLOADED,
+                          "the shared replay cache did not answer; retry later");
+    }
+    if (!fresh)
+        return sc_err_set(err, SC_ERR_BAD_SIGNATURE, SC_REASON_NONCE_USED,
+                          "nonce already used by this device (replayed request)");
+    return SC_OK;
+}
+
 sc_status sd_auth_record(sd_auth *a, const sd_auth_req *req, int64_t now_ms, int64_t *retry_ms,
                          sc_err *err)
 {
+    bool recorded = false;
     int64_t now_epoch = floor_div(now_ms, a->skew_ms);
     int64_t epoch = floor_div(req->time_ms, a->skew_ms);
     bool full = cache_full(a, now_epoch);
@@ -537,8 +564,11 @@ sc_status sd_auth_record(sd_auth *a, const sd_auth_req *req, int64_t now_ms, int
     d->count++;
     sh->count++;
     atomic_fetch_add(&a->total, 1);
+    recorded = true;
 done:
     pthread_mutex_unlock(&sh->mu);
+    if (recorded && a->claim)
+        rc = claim_shared(a, req, retry_ms, err);
     return rc;
 }
 

@@ -153,6 +153,19 @@ sc_status sd_auth_check(sd_auth *a, const sd_auth_req *req, const char *method, 
 sc_status sd_auth_record(sd_auth *a, const sd_auth_req *req, int64_t now_ms, int64_t *retry_ms,
                          sc_err *err);
 
+/*
+ * Share the replay cache with other processes (several syncd on one
+ * PostgreSQL register, each with a cache of its own in memory): once this
+ * process's cache took a nonce, sd_auth_record asks claim (ctx borrowed)
+ * whether any process took it before; *fresh false is a replay
+ * (REASON_NONCE_USED), a claim that fails refuses the request with
+ * REASON_OVERLOADED and a retry.  Set it before any request is served.
+ */
+typedef sc_status (*sd_auth_claim_fn)(void *ctx, const uint8_t device[SC_KEY_LEN],
+                                      const uint8_t nonce[16], int64_t time_ms, bool *fresh,
+                                      sc_err *err);
+void sd_auth_set_shared(sd_auth *a, sd_auth_claim_fn claim, void *ctx);
+
 /* sd_auth_check, then sd_auth_record. */
 sc_status sd_auth_verify(sd_auth *a, const sd_auth_req *req, const char *method, const char *target,
                          size_t target_len, const uint8_t body_hash[SC_HASH_LEN], int64_t now_ms,

@@ -149,7 +149,7 @@ sc_status sd_pool_get(sd_register *r, sd_conn **out, sc_err *err)
     r->nopen++;
     pthread_mutex_unlock(&r->pmu);
     sd_conn *c = calloc(1, sizeof *c);
-    sc_status rc = c ? sd_store_sqlite_open(r->db_path, false, &c->s, err)
+    sc_status rc = c ? sd_store_open_at(&r->where, false, &c->s, err)
                      : sc_err_set(err, SC_ERR_NOMEM, 0, "register: out of memory");
     if (rc != SC_OK) {
         free(c);
@@ -186,6 +186,45 @@ sc_status sd_register_seal(sd_register *r, const sc_seal *s, uint8_t *out, size_
 const uint8_t *sd_register_server_key(const sd_register *r)
 {
     return r->server_key;
+}
+
+const char *sd_register_blob_dir(const sd_register *r)
+{
+    return r->where.blobs;
+}
+
+bool sd_register_shared(const sd_register *r)
+{
+    return r->writer.s->vt->nonce_claim != NULL;
+}
+
+sc_status sd_register_nonce_claim(void *ctx, const uint8_t device[SC_KEY_LEN],
+                                  const uint8_t nonce[16], int64_t time_ms, bool *fresh,
+                                  sc_err *err)
+{
+    sd_register *r = ctx;
+    *fresh = false;
+    if (!sd_register_shared(r))
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "register: no shared replay cache");
+    sd_conn *c = NULL;
+    sc_status rc = sd_pool_get(r, &c, err);
+    if (rc == SC_OK)
+        rc = c->s->vt->nonce_claim(c->s, device, nonce, time_ms, fresh, err);
+    sd_pool_put(r, c);
+    return rc;
+}
+
+sc_status sd_register_nonce_sweep(sd_register *r, int64_t before_ms, uint64_t *n, sc_err *err)
+{
+    *n = 0;
+    if (!sd_register_shared(r))
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "register: no shared replay cache");
+    sd_conn *c = NULL;
+    sc_status rc = sd_pool_get(r, &c, err);
+    if (rc == SC_OK)
+        rc = c->s->vt->nonce_sweep(c->s, before_ms, n, err);
+    sd_pool_put(r, c);
+    return rc;
 }
 
 const char *sd_register_origin(const sd_register *r)
@@ -272,13 +311,14 @@ sc_status sd_register_open_env(const sd_config *cfg, const sc_env *env, sd_regis
     pthread_mutex_init(&r->wmu, NULL);
     pthread_mutex_init(&r->pmu, NULL);
     pthread_cond_init(&r->pcv, NULL);
-    snprintf(r->db_path, sizeof r->db_path, "%s/register.db", cfg->data_dir);
     char key_path[SD_PATH_MAX + 32];
     snprintf(key_path, sizeof key_path, "%s/server.key", cfg->data_dir);
 
     uint8_t *v = NULL;
     size_t n = 0;
-    rc = sd_store_sqlite_open(r->db_path, false, &r->writer.s, err);
+    rc = sd_store_locate(cfg->data_dir, &r->where, err);
+    if (rc == SC_OK)
+        rc = sd_store_open_at(&r->where, false, &r->writer.s, err);
     if (rc == SC_OK)
         rc = r->writer.s->vt->set_writer(r->writer.s, err);
     if (rc != SC_OK)
@@ -293,7 +333,7 @@ sc_status sd_register_open_env(const sd_config *cfg, const sc_env *env, sd_regis
     if (n != SC_KEY_LEN || memcmp(v, r->server_key, SC_KEY_LEN) != 0) {
         rc = sc_err_set(err, SC_ERR_FORBIDDEN, 0,
                         "server key file %s does not belong to the register %s", key_path,
-                        r->db_path);
+                        r->where.shown);
         goto fail;
     }
     free(v);
@@ -328,6 +368,7 @@ void sd_register_close(sd_register *r)
         free(r->idle[i]);
     }
     conn_close(&r->writer);
+    sodium_memzero(r->where.target, sizeof r->where.target);
     sc_keypair_free(r->kp);
     pthread_mutex_destroy(&r->wmu);
     pthread_mutex_destroy(&r->pmu);

@@ -55,6 +55,31 @@ typedef struct sd_principal {
  * picks "spotcheck/<first 8 hex digits of the server key>".
  */
 sc_status sd_register_init(const char *data_dir, const char *origin, sc_err *err);
+/*
+ * The same with the register where `where` says when it is not NULL
+ * (`syncd init --store URL [--blobs DIR]`: sd_store_loc_url,
+ * sd_store_loc_blobs): the schema is made in that PostgreSQL database
+ * (which must hold no register) and DIR/store.conf names it and the shared
+ * blob directory; DIR keeps the server key and that file, and copies of
+ * DIR serve the one register.  Messages name the URL without its password.
+ */
+sc_status sd_register_init_at(const char *data_dir, const char *origin, const sd_store_loc *where,
+                              sc_err *err);
+/* The blob store's root directory: DIR/blobs, or the shared one DIR/store.conf names. */
+const char *sd_register_blob_dir(const sd_register *r);
+
+/*
+ * Several syncd share this register (PostgreSQL), and with it the replay
+ * cache: sd_register_nonce_claim is an sd_auth_claim_fn (http/auth.h;
+ * ctx: the register), sd_register_nonce_sweep forgets the claims of
+ * requests signed before before_ms.  Both SC_ERR_INVALID_ARG on a register
+ * one syncd serves alone (SQLite).
+ */
+bool sd_register_shared(const sd_register *r);
+sc_status sd_register_nonce_claim(void *r, const uint8_t device[SC_KEY_LEN],
+                                  const uint8_t nonce[16], int64_t time_ms, bool *fresh,
+                                  sc_err *err);
+sc_status sd_register_nonce_sweep(sd_register *r, int64_t before_ms, uint64_t *n, sc_err *err);
 
 /*
  * Open the register in cfg->data_dir.  Refuses a server key file that is

@@ -76,7 +76,7 @@ struct sd_register {
     sc_keypair *kp; /* the server key */
     uint8_t server_key[SC_KEY_LEN];
     char origin[SC_ORIGIN_MAX];
-    char db_path[SD_PATH_MAX + 32];
+    sd_store_loc where; /* the register: the data directory's SQLite file or PostgreSQL URL */
     /* meta gov_rules_since_ms: when this register first ran with the
      * rectification rules (SC_GOV_RULES); a finding recorded before by an
      * older client keeps its earlier rules (register_judge.c). */

@@ -1,22 +1,29 @@
 /*
  * store.h: the register's storage interface.  The register modules
  * (register*.c), tlog.c, visibility.c, audit.c and export.c reach the
- * database only through this table of functions; store_sqlite.c is the
- * backend today and a PostgreSQL one can sit behind the same table later.
- * All SQL lives in the backends.
+ * database only through this table of functions, behind which sit two
+ * backends: store_sqlite.c (the embedded default, one process per data
+ * directory) and store_pg.c (PostgreSQL, shared by several syncd).  A data
+ * directory names its backend (sd_store_locate).  All SQL lives in the
+ * backends.
  *
  * One sd_store is one database connection, used by one thread at a time.
  * Writes happen only between begin(write = true) and commit/rollback; a
- * write transaction takes the database's write lock at once, so two
- * processes (syncd serve and syncd admin) serialize on it.  Reads may run
+ * write transaction takes the register's write lock at once, so two
+ * processes (syncd serve and syncd admin; with PostgreSQL, every syncd
+ * serve on the register) serialize on it.  Reads may run
  * inside a read transaction (one snapshot) or outside any (each call its
  * own snapshot).
  *
  * Errors: SC_ERR_NOT_FOUND for a missing row where a function says so;
  * SC_ERR_STORAGE for everything the database refuses (disk full, I/O
  * error, busy past the timeout, constraint broken), with the database's
- * message in err.  Pointers in rows handed to a scan callback are borrowed
- * for the duration of that callback only.
+ * message in err; after such an error inside a transaction the caller
+ * rolls back (PostgreSQL aborts the transaction at the first error; the
+ * register never goes on after one with either backend).  Pointers in
+ * rows handed to a scan callback are borrowed for the duration of that
+ * callback only.  A scan's callback may call the store on the same
+ * connection.
  *
  * The tables (docs/data-model.md, "Server register"): meta, ops, entities,
  * codes, devices, assignees, enroll_codes, merkle, checkpoints, releases,
@@ -157,7 +164,7 @@ typedef struct sd_store_vt {
     sc_status (*begin)(sd_store *s, bool write, sc_err *err);
     sc_status (*commit)(sd_store *s, sc_err *err);
     void (*rollback)(sd_store *s);
-    /* A number that changes whenever another connection commits (PRAGMA data_version). */
+    /* A number that changes whenever another connection commits (SQLite: PRAGMA data_version). */
     sc_status (*data_version)(sd_store *s, int64_t *out, sc_err *err);
 
     /* meta: small named values.  get: SC_ERR_NOT_FOUND when absent; *val is malloc'd, caller frees. */
@@ -311,12 +318,64 @@ typedef struct sd_store_vt {
      * not be applied.
      */
     sc_status (*set_writer)(sd_store *s, sc_err *err);
+
+    /*
+     * The replay cache shared by several syncd on one register (http/auth.h):
+     * NULL in a backend one process serves alone (SQLite: the data
+     * directory's lock keeps a second syncd out, and its cache in memory is
+     * the whole truth).  claim: remember (device, nonce) of a request signed
+     * at time_ms, outside any transaction; *fresh is false when some syncd
+     * claimed it before.  sweep: forget claims of requests signed before
+     * before_ms (no replay of them passes the time check any more); *n gets
+     * how many.
+     */
+    sc_status (*nonce_claim)(sd_store *s, const uint8_t device[SC_KEY_LEN], const uint8_t nonce[16],
+                             int64_t time_ms, bool *fresh, sc_err *err);
+    sc_status (*nonce_sweep)(sd_store *s, int64_t before_ms, uint64_t *n, sc_err *err);
 } sd_store_vt;
 
 /* Every backend's handle starts with this, so callers reach the table. */
 struct sd_store {
     const sd_store_vt *vt;
 };
+
+/*
+ * Where a data directory's register lives: in PostgreSQL when DIR/store.conf
+ * says `store = postgresql://...` (written by `syncd init --store`, mode
+ * 0600: the URL may carry a password), else in the SQLite file
+ * DIR/register.db.  Its photos: in DIR/blobs, or in the directory
+ * store.conf names with `blobs = /ABSOLUTE/PATH`, which the syncd sharing
+ * a PostgreSQL register share too (docs/design-changes.md says why photos
+ * are files and not rows).
+ */
+typedef struct sd_store_loc {
+    bool pg;
+    char target[4096 + 32];       /* the SQLite file, or the URL (secret: may hold a password) */
+    char shown[4096 + 32];        /* what messages name: the file, or the URL without its password */
+    char blobs[4096 + 32];        /* the blob store's root directory */
+    bool shared_blobs;            /* blobs is store.conf's, not DIR/blobs */
+} sd_store_loc;
+
+/* The data directory's config file naming a PostgreSQL register. */
+#define SD_STORE_CONF "store.conf"
+
+/* Read DIR/store.conf when there is one; SC_ERR_INVALID_ARG naming the line when it is not valid. */
+sc_status sd_store_locate(const char *data_dir, sd_store_loc *loc, sc_err *err);
+/* A location from a --store URL (postgresql:// or postgres://); SC_ERR_INVALID_ARG otherwise. */
+sc_status sd_store_loc_url(const char *url, sd_store_loc *loc, sc_err *err);
+/* A shared blob directory (absolute) for loc, as `syncd init --blobs` gives it; SC_ERR_INVALID_ARG else. */
+sc_status sd_store_loc_blobs(const char *dir, sd_store_loc *loc, sc_err *err);
+/* Write DIR/store.conf for a PostgreSQL location (a new file, mode 0600, synced). */
+sc_status sd_store_conf_write(const char *data_dir, const sd_store_loc *loc, sc_err *err);
+/* Open the register at loc with its backend (sd_store_sqlite_open, sd_store_pg_open). */
+sc_status sd_store_open_at(const sd_store_loc *loc, bool create, sd_store **out, sc_err *err);
+/* Locate and open a data directory's existing register. */
+sc_status sd_store_open_dir(const char *data_dir, sd_store **out, sc_err *err);
+/*
+ * Refuse a register whose meta schema_version is not SD_SCHEMA_VERSION,
+ * naming it as shown and `syncd migrate`.
+ */
+sc_status sd_store_check_version(sd_store *s, const char *shown, sc_err *err);
 
 /*
  * Open the SQLite backend on path.  create: make a new database with the

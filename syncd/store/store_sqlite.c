@@ -1712,25 +1712,8 @@ sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc
         rc = q_meta_put(&q->base, "schema_version", v, strlen(v), err);
         if (rc != SC_OK)
             goto fail;
-    } else {
-        uint8_t *v = NULL;
-        size_t n = 0;
-        rc = q_meta_get(&q->base, "schema_version", &v, &n, err);
-        if (rc == SC_OK) {
-            char want[16];
-            snprintf(want, sizeof want, "%d", SD_SCHEMA_VERSION);
-            if (n != strlen(want) || memcmp(v, want, n) != 0)
-                rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
-                                "register %s has schema version %.*s; this syncd reads version "
-                                "%s: stop syncd and run `syncd migrate --data DIR` (docs/"
-                                "operations.md, \"Register schema versions\")",
-                                path, (int)(n > 8 ? 8 : n), (const char *)v, want);
-        } else if (rc == SC_ERR_NOT_FOUND || rc == SC_ERR_STORAGE) {
-            rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "%s is not a Spotcheck register", path);
-        }
-        free(v);
-        if (rc != SC_OK)
-            goto fail;
+    } else if ((rc = sd_store_check_version(&q->base, path, err)) != SC_OK) {
+        goto fail;
     }
     *out = &q->base;
     return SC_OK;

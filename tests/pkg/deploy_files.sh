@@ -10,8 +10,9 @@
 #    a little over syncd's largest (sync.body_max, blobs.chunk_max).
 #  - One data directory everywhere: the unit, the example configuration, the
 #    maintainer scripts, README.md and docs/operations.md name SC_DATA_DIR
-#    (cmake/ScInstall.cmake), or files inside it, and nothing else under
-#    /var/lib/spotcheck.
+#    (cmake/ScInstall.cmake), or files inside it, or the numbered data
+#    directories of several syncd inside it (deploy/syncd@.service), and
+#    nothing else under /var/lib/spotcheck.
 set -euo pipefail
 : "${SC_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 S=$SC_SOURCE_DIR
@@ -40,6 +41,13 @@ nginx_t() {
   echo "nginx -t: $2 passes"
 }
 nginx_t "$TMP/nginx.conf" "deploy/nginx.conf with deploy/nginx-spotcheck.conf"
+# The upstream of several syncd on one PostgreSQL register, as its commented lines give it.
+sed 's/^\(\s*\)#\s*\(server 127\.0\.0\.1:[0-9]* max_fails=.*;\)$/\1\2/' "$TMP/nginx-spotcheck.conf" \
+  >"$TMP/several.conf"
+[[ $(grep -c '^\s*server 127\.0\.0\.1:[0-9]* max_fails=' "$TMP/several.conf") -ge 2 ]] ||
+  fail "deploy/nginx-spotcheck.conf shows no upstream of several syncd"
+sed "s#include nginx-spotcheck.conf;#include $TMP/several.conf;#" "$TMP/nginx.conf" >"$TMP/nginx-several.conf"
+nginx_t "$TMP/nginx-several.conf" "deploy/nginx.conf with an upstream of several syncd"
 if [[ -f /etc/nginx/nginx.conf ]]; then
   grep -q '^\s*include /etc/nginx/sites-enabled/\*;' /etc/nginx/nginx.conf ||
     fail "/etc/nginx/nginx.conf has no sites-enabled include"
@@ -65,10 +73,11 @@ data=$(sed -n 's/^set(SC_DATA_DIR \([^ ]*\) .*/\1/p' "$S/cmake/ScInstall.cmake")
 [[ -n "$data" ]] || fail "no SC_DATA_DIR in cmake/ScInstall.cmake"
 grep -qx "#data = $data" "$S/deploy/syncd.conf.example" || fail "the example configuration's data line is not $data"
 grep -q -- "--data @SC_DATA_DIR@\$" "$S/deploy/syncd.service.in" || fail "the unit's ExecStart does not use SC_DATA_DIR"
+grep -q -- "--data $data/%i\$" "$S/deploy/syncd@.service" || fail "the template unit's ExecStart does not use $data/%i"
 grep -q '^data=@SC_DATA_DIR@$' "$S/deploy/debian/spotcheck-syncd.postinst.in" || fail "the postinst does not use SC_DATA_DIR"
 files=("$S/README.md" "$S/docs/operations.md" "$S"/deploy/*.* "$S"/deploy/debian/*)
 # Each path under /var/lib/spotcheck (a sentence's full stop dropped).
 bad=$(grep -noE '/var/lib/spotcheck[A-Za-z0-9_./-]*' "${files[@]}" | sed 's/\.$//' |
-  grep -vE ":$data(/|/(register\.db|server\.key|blobs/?|syncd\.lock|register\.v[0-9N]+\.db))?$" || true)
+  grep -vE ":$data(/|/(register\.db|server\.key|blobs/?|syncd\.lock|register\.v[0-9N]+\.db|[0-9N]+(/store\.conf)?))?$" || true)
 [[ -z "$bad" ]] || fail "a data directory other than $data (or a file not in it): $bad"
 echo "data: $data everywhere"

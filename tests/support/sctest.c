@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sctest_pg.h"
 #include "sctest_server.h"
 
 #define SCT_EPOCH_MS INT64_C(1795392000000) /* 2026-11-23T00:00:00Z */
@@ -202,6 +203,10 @@ int sct_run(Suite *s)
         fprintf(stderr, "libsodium failed to initialise\n");
         return EXIT_FAILURE;
     }
+    const char *store = getenv("SC_TEST_STORE");
+    bool pg = store && strcmp(store, "postgresql") == 0;
+    if (pg && !sct_pg_start())
+        return EXIT_SUCCESS;
     char dir[512];
     run_pid = getpid();
     run_dir_path(dir, sizeof dir);
@@ -212,6 +217,8 @@ int sct_run(Suite *s)
     srunner_free(r);
     sct_rmtree(dir);
     run_pid = 0;
+    if (pg)
+        sct_pg_stop();
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 

@@ -60,7 +60,13 @@ int64_t sct_sql_int(const char *path, const char *sql);
 /* Run SQL on the database at path, read-write; aborts the test when it fails. */
 void sct_sql_exec(const char *path, const char *sql);
 
-/* Run a Check suite and return the process exit status (0 when all passed). */
+/*
+ * Run a Check suite and return the process exit status (0 when all passed).
+ * With SC_TEST_STORE=postgresql in the environment it first starts the
+ * test PostgreSQL server (sctest_pg.h), so fixtures that ask sct_pg_up()
+ * put their registers there; without PostgreSQL that run is skipped (exit
+ * 0, said on stderr) unless CI=true.
+ */
 int sct_run(Suite *s);
 /*
  * A directory that lives as long as sct_run: its tests (each in a child of

@@ -53,11 +53,20 @@ static void admin(const char *dir, char *line, size_t cap, const char *arg, ...)
 
 void sct_fixture_make(sct_fixture *f, const char *dir)
 {
+    sct_fixture_make_store(f, dir, NULL, NULL);
+}
+
+void sct_fixture_make_store(sct_fixture *f, const char *dir, const char *store, const char *blobs)
+{
     memset(f, 0, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "%s", dir);
     char out[2048];
-    int st = sct_syncd_run(out, sizeof out, "init", "--data", dir, "--origin", "spotcheck.test/log",
-                           NULL);
+    int st = !store ? sct_syncd_run(out, sizeof out, "init", "--data", dir, "--origin",
+                                    "spotcheck.test/log", NULL)
+             : blobs ? sct_syncd_run(out, sizeof out, "init", "--data", dir, "--origin",
+                                     "spotcheck.test/log", "--store", store, "--blobs", blobs, NULL)
+                     : sct_syncd_run(out, sizeof out, "init", "--data", dir, "--origin",
+                                     "spotcheck.test/log", "--store", store, NULL);
     ck_assert_msg(st == 0, "syncd init --data %s exited %d", dir, st);
     ADMIN_ID(f->city, dir, "org", "add", "city", "--name", "市疫情防控指挥部", "--level", "city",
              "--kind", "command_hq");

@@ -33,6 +33,8 @@ typedef struct sct_fixture {
 
 /* `syncd init` in dir (which must be empty or absent), then the entities above with `syncd admin`. */
 void sct_fixture_make(sct_fixture *f, const char *dir);
+/* The same with the register in PostgreSQL at store (`syncd init --store`), photos in blobs (may be NULL). */
+void sct_fixture_make_store(sct_fixture *f, const char *dir, const char *store, const char *blobs);
 
 /* A new enrollment code for login, valid one hour (`syncd admin enroll`), into out (cap bytes). */
 void sct_fixture_code(const char *dir, const char *login, char *out, size_t cap);

@@ -9,6 +9,7 @@
 #define SD_TEST_REGFIX_H
 
 #include <check.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "core/merge.h"
 #include "register/register.h"
 #include "sctest.h"
+#include "sctest_pg.h"
 #include "sctest_server.h"
 
 /* Each test file uses some of these helpers. */
@@ -34,6 +36,7 @@ typedef struct rf {
     sct_env te;              /* deterministic clock and randomness */
     sd_config cfg;
     sd_register *r;
+    char pg_url[300];        /* the register's PostgreSQL database; "" for SQLite (DATA/register.db) */
 } rf;
 
 typedef struct rf_dev {
@@ -61,10 +64,32 @@ RF_FN void rf_open(rf *f)
     sct_env_init(&f->te, 42);
     sc_err err;
     sc_err_clear(&err);
-    ck_assert_msg(sd_register_init(f->data, "spotcheck.test/register", &err) == SC_OK, "%s", err.msg);
+    if (sct_pg_up()) {
+        /* SC_TEST_STORE=postgresql (sctest.h): the register in a new PostgreSQL database. */
+        sd_store_loc loc;
+        memset(&loc, 0, sizeof loc);
+        sct_pg_newdb(f->pg_url, sizeof f->pg_url);
+        ck_assert_msg(sd_store_loc_url(f->pg_url, &loc, &err) == SC_OK, "%s", err.msg);
+        ck_assert_msg(sd_register_init_at(f->data, "spotcheck.test/register", &loc, &err) == SC_OK,
+                      "%s", err.msg);
+    } else {
+        ck_assert_msg(sd_register_init(f->data, "spotcheck.test/register", &err) == SC_OK, "%s",
+                      err.msg);
+    }
     sd_config_defaults(&f->cfg);
     snprintf(f->cfg.data_dir, sizeof f->cfg.data_dir, "%s", f->data);
     rf_reopen(f);
+}
+
+/* Run SQL on the register's PostgreSQL database (f->pg_url); aborts the test when it fails. */
+RF_FN void rf_pg_exec(const rf *f, const char *sql)
+{
+    PGconn *c = PQconnectdb(f->pg_url);
+    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
 }
 
 RF_FN void rf_close(rf *f)

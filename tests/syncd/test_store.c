@@ -1,28 +1,51 @@
 /*
- * test_store.c: the SQLite backend of store.h on its own: creating and
- * opening (schema version, missing and existing files), transactions that
- * roll back, the log, entities in id order, unique codes, devices,
- * enrollment codes that are used once, Merkle nodes, checkpoints, release
- * events and the pull join.
+ * test_store.c: the backends of store.h on their own, each test run once
+ * per backend (the loop index _i: 0 SQLite, 1 PostgreSQL on a real server,
+ * tests/support/sctest_pg.h): creating and opening (schema version,
+ * missing and existing registers), transactions that roll back, the log,
+ * entities in id order, unique codes, devices, enrollment codes that are
+ * used once, Merkle nodes, checkpoints, release events and the pull join;
+ * two connections whose write transactions wait for each other and see
+ * each other's commits; scans longer than a cursor's fetch that stop early
+ * and call the store from their callback.
  */
 #include "regfix.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
+#include "sctest_pg.h"
 #include "store/store.h"
+#include "store/store_pg.h"
+
+enum { B_SQLITE, B_PG };
 
 typedef struct sf {
+    int backend;
     char tmp[256];
-    char path[300];
+    char path[300];      /* SQLite: the file; PostgreSQL: the database's URL */
     sd_store *s;
 } sf;
 
-static void sf_open(sf *x)
+/* Open (or create) the register of x on its backend. */
+static sc_status sf_store(const sf *x, const char *at, bool create, sd_store **out, sc_err *err)
 {
+    return x->backend == B_PG ? sd_store_pg_open(at, create, out, err)
+                              : sd_store_sqlite_open(at, create, out, err);
+}
+
+static void sf_open(sf *x, int backend)
+{
+    memset(x, 0, sizeof *x);
+    x->backend = backend;
     sct_tempdir(x->tmp, sizeof x->tmp);
-    snprintf(x->path, sizeof x->path, "%s/register.db", x->tmp);
+    if (backend == B_PG)
+        sct_pg_newdb(x->path, sizeof x->path);
+    else
+        snprintf(x->path, sizeof x->path, "%s/register.db", x->tmp);
     sc_err err;
-    ck_assert_int_eq(sd_store_sqlite_open(x->path, true, &x->s, &err), SC_OK);
+    sc_err_clear(&err);
+    ck_assert_msg(sf_store(x, x->path, true, &x->s, &err) == SC_OK, "%s", err.msg);
 }
 
 static void sf_close(sf *x)
@@ -55,19 +78,22 @@ static bool see_op(void *ctx, const sd_op_row *row)
 START_TEST(create_and_open)
 {
     sf x;
-    sf_open(&x);
+    sf_open(&x, _i);
     sc_err err;
     sd_store *other = NULL;
-    ck_assert_int_eq(sd_store_sqlite_open(x.path, true, &other, &err), SC_ERR_EXISTS);
-    ck_assert_int_eq(sd_store_sqlite_open(x.path, false, &other, &err), SC_OK);
+    ck_assert_int_eq(sf_store(&x, x.path, true, &other, &err), SC_ERR_EXISTS);
+    ck_assert_int_eq(sf_store(&x, x.path, false, &other, &err), SC_OK);
     other->vt->close(other);
     char missing[300];
-    snprintf(missing, sizeof missing, "%s/none.db", x.tmp);
-    ck_assert_int_eq(sd_store_sqlite_open(missing, false, &other, &err), SC_ERR_NOT_FOUND);
+    if (x.backend == B_PG)
+        sct_pg_newdb(missing, sizeof missing); /* a database holding no register */
+    else
+        snprintf(missing, sizeof missing, "%s/none.db", x.tmp);
+    ck_assert_int_eq(sf_store(&x, missing, false, &other, &err), SC_ERR_NOT_FOUND);
     ck_assert_ptr_nonnull(strstr(err.msg, "syncd init"));
     /* Another schema version is refused. */
     ck_assert_int_eq(x.s->vt->meta_put(x.s, "schema_version", "99", 2, &err), SC_OK);
-    ck_assert_int_eq(sd_store_sqlite_open(x.path, false, &other, &err), SC_ERR_STORAGE);
+    ck_assert_int_eq(sf_store(&x, x.path, false, &other, &err), SC_ERR_STORAGE);
     ck_assert_ptr_nonnull(strstr(err.msg, "schema version 99"));
     sf_close(&x);
 }
@@ -76,7 +102,7 @@ END_TEST
 START_TEST(log_entities_and_rollback)
 {
     sf x;
-    sf_open(&x);
+    sf_open(&x, _i);
     sd_store *s = x.s;
     sc_err err;
     uint64_t n;
@@ -137,7 +163,7 @@ END_TEST
 START_TEST(codes_devices_and_enrollment)
 {
     sf x;
-    sf_open(&x);
+    sf_open(&x, _i);
     sd_store *s = x.s;
     sc_err err;
     uint8_t ent[SC_ID_LEN], found[SC_ID_LEN];
@@ -145,7 +171,6 @@ START_TEST(codes_devices_and_enrollment)
     ck_assert_int_eq(s->vt->begin(s, true, &err), SC_OK);
     ck_assert_int_eq(s->vt->code_put(s, 5, "wuyi", 1, ent, &err), SC_OK);
     ck_assert_int_eq(s->vt->code_put(s, 5, "wuyi", 2, ent, &err), SC_OK);
-    ck_assert_int_eq(s->vt->code_put(s, 5, "wuyi", 1, ent, &err), SC_ERR_STORAGE);
     ck_assert_int_eq(s->vt->code_find(s, 5, "wuyi", 2, found, &err), SC_OK);
     ck_assert_int_eq(s->vt->code_find(s, 5, "wuyi", 3, found, &err), SC_ERR_NOT_FOUND);
 
@@ -176,6 +201,12 @@ START_TEST(codes_devices_and_enrollment)
     /* The code and device rows reference entities: committing without them is refused. */
     ck_assert_int_eq(s->vt->commit(s, &err), SC_ERR_STORAGE);
     s->vt->rollback(s);
+    /* A code taken twice is refused (after which the transaction only rolls back: store.h). */
+    ck_assert_int_eq(s->vt->begin(s, true, &err), SC_OK);
+    ck_assert_int_eq(s->vt->code_put(s, 5, "wuyi", 1, ent, &err), SC_OK);
+    ck_assert_int_eq(s->vt->code_put(s, 5, "wuyi", 1, ent, &err), SC_ERR_STORAGE);
+    s->vt->rollback(s);
+    ck_assert_int_eq(s->vt->code_find(s, 5, "wuyi", 1, found, &err), SC_ERR_NOT_FOUND);
     sf_close(&x);
 }
 END_TEST
@@ -191,7 +222,7 @@ static bool count_pull(void *ctx, const sd_pull_row *r)
 START_TEST(nodes_checkpoints_releases_pull)
 {
     sf x;
-    sf_open(&x);
+    sf_open(&x, _i);
     sd_store *s = x.s;
     sc_err err;
     uint8_t h[SC_HASH_LEN], g[SC_HASH_LEN];
@@ -256,7 +287,130 @@ START_TEST(nodes_checkpoints_releases_pull)
 }
 END_TEST
 
-static Suite *suite(void)
+typedef struct waiter {
+    sd_store *s;
+    uint64_t size_seen;   /* the log size its write transaction saw */
+    sc_status rc;
+} waiter;
+
+static void *wait_to_write(void *arg)
+{
+    waiter *w = arg;
+    sc_err err;
+    w->rc = w->s->vt->begin(w->s, true, &err);
+    if (w->rc == SC_OK)
+        w->rc = w->s->vt->log_size(w->s, &w->size_seen, &err);
+    if (w->rc == SC_OK)
+        w->rc = w->s->vt->commit(w->s, &err);
+    return NULL;
+}
+
+static void append_op(sd_store *s, uint64_t idx)
+{
+    sd_op_row op;
+    memset(&op, 0, sizeof op);
+    op.idx = idx;
+    memcpy(op.op_id, &idx, sizeof idx);
+    id_of(op.entity, SC_ID_LEN, 9);
+    op.signed_op = (const uint8_t *)"op";
+    op.signed_len = 2;
+    sc_err err;
+    ck_assert_msg(s->vt->op_append(s, &op, &err) == SC_OK, "%s", err.msg);
+}
+
+/*
+ * Two connections (two syncd, with PostgreSQL): a write transaction waits
+ * for the other's to end and then sees its commit (the log stays one
+ * sequence), and data_version changes for the one that did not commit.
+ */
+START_TEST(two_connections_serialize_writes)
+{
+    sf x;
+    sf_open(&x, _i);
+    sc_err err;
+    sd_store *b = NULL;
+    ck_assert_int_eq(sf_store(&x, x.path, false, &b, &err), SC_OK);
+    int64_t va0, vb0, va1, vb1;
+    ck_assert_int_eq(x.s->vt->data_version(x.s, &va0, &err), SC_OK);
+    ck_assert_int_eq(b->vt->data_version(b, &vb0, &err), SC_OK);
+
+    ck_assert_int_eq(x.s->vt->begin(x.s, true, &err), SC_OK);
+    waiter w = {b, 0, SC_ERR_INTERNAL};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, wait_to_write, &w), 0);
+    usleep(300 * 1000); /* b is waiting for the write lock meanwhile */
+    append_op(x.s, 0);
+    ck_assert_int_eq(x.s->vt->commit(x.s, &err), SC_OK);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(w.rc, SC_OK);
+    ck_assert_uint_eq(w.size_seen, 1); /* b's transaction began after a's commit */
+
+    ck_assert_int_eq(x.s->vt->data_version(x.s, &va1, &err), SC_OK);
+    ck_assert_int_eq(b->vt->data_version(b, &vb1, &err), SC_OK);
+    ck_assert(vb1 != vb0); /* a committed: b sees a change */
+    ck_assert_int_eq(x.s->vt->data_version(x.s, &va0, &err), SC_OK);
+    ck_assert_int_eq(va0, va1); /* nothing since */
+    ck_assert_int_eq(b->vt->data_version(b, &vb0, &err), SC_OK);
+    ck_assert_int_eq(vb0, vb1); /* nothing since */
+    b->vt->close(b);
+    sf_close(&x);
+}
+END_TEST
+
+typedef struct scan_ctx {
+    sd_store *s;
+    uint64_t n, stop_at;
+    uint64_t size_inside;
+} scan_ctx;
+
+static bool count_and_ask(void *ctx, const sd_op_row *row)
+{
+    scan_ctx *c = ctx;
+    ck_assert_uint_eq(row->idx, c->n);
+    ck_assert_uint_eq(row->signed_len, 2);
+    c->n++;
+    if (c->n == 5) {
+        /* The store answers other calls in the middle of a scan. */
+        sc_err err;
+        uint8_t leaf[SC_HASH_LEN];
+        ck_assert_int_eq(c->s->vt->log_size(c->s, &c->size_inside, &err), SC_OK);
+        ck_assert_int_eq(c->s->vt->leaf_get(c->s, 3, leaf, &err), SC_OK);
+    }
+    return c->n < c->stop_at;
+}
+
+/* A scan longer than a cursor's fetch (SC_PG_FETCH_ROWS) goes to the end, or stops where asked. */
+START_TEST(long_scans_stop_early)
+{
+    sf x;
+    sf_open(&x, _i);
+    sc_err err;
+    uint64_t total = 2 * SC_PG_FETCH_ROWS + 17;
+    ck_assert_int_eq(x.s->vt->begin(x.s, true, &err), SC_OK);
+    for (uint64_t i = 0; i < total; i++)
+        append_op(x.s, i);
+    ck_assert_int_eq(x.s->vt->commit(x.s, &err), SC_OK);
+    scan_ctx c = {x.s, 0, UINT64_MAX, 0};
+    ck_assert_int_eq(x.s->vt->op_scan(x.s, 0, UINT64_MAX, count_and_ask, &c, &err), SC_OK);
+    ck_assert_uint_eq(c.n, total);
+    ck_assert_uint_eq(c.size_inside, total);
+    c = (scan_ctx){x.s, 0, SC_PG_FETCH_ROWS + 3, 0};
+    ck_assert_int_eq(x.s->vt->op_scan(x.s, 0, UINT64_MAX, count_and_ask, &c, &err), SC_OK);
+    ck_assert_uint_eq(c.n, SC_PG_FETCH_ROWS + 3);
+    /* Inside a read transaction too, and the connection is usable after. */
+    ck_assert_int_eq(x.s->vt->begin(x.s, false, &err), SC_OK);
+    c = (scan_ctx){x.s, 0, 10, 0};
+    ck_assert_int_eq(x.s->vt->op_scan(x.s, 0, UINT64_MAX, count_and_ask, &c, &err), SC_OK);
+    ck_assert_uint_eq(c.n, 10);
+    ck_assert_int_eq(x.s->vt->commit(x.s, &err), SC_OK);
+    uint64_t n = 0;
+    ck_assert_int_eq(x.s->vt->log_size(x.s, &n, &err), SC_OK);
+    ck_assert_uint_eq(n, total);
+    sf_close(&x);
+}
+END_TEST
+
+static Suite *suite(int backends)
 {
     Suite *s = suite_create("syncd/store");
     const sct_case cases[] = {
@@ -264,12 +418,22 @@ static Suite *suite(void)
         {"log, entities, rollback", log_entities_and_rollback},
         {"codes, devices, enrollment", codes_devices_and_enrollment},
         {"nodes, checkpoints, releases, pull", nodes_checkpoints_releases_pull},
+        {"two connections serialize writes", two_connections_serialize_writes},
+        {"long scans stop early", long_scans_stop_early},
     };
-    sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
+    /* Each behaviour once per backend: _i is the backend. */
+    for (size_t i = 0; i < SCT_COUNT(cases); i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_add_loop_test(tc, cases[i].test, 0, backends);
+        suite_add_tcase(s, tc);
+    }
     return s;
 }
 
 int main(void)
 {
-    return sct_run(suite());
+    int backends = sct_pg_start() ? 2 : 1;
+    int rc = sct_run(suite(backends));
+    sct_pg_stop();
+    return rc;
 }
