@@ -14,12 +14,15 @@ TEST_DIR ?= build/test
 DEB_DIR ?= build/deb
 CTEST_ARGS ?=
 
-.PHONY: all deps build run test bench deb clean
+.PHONY: all deps test-deps build run test bench deb clean
 
 all: build
 
 deps:
 	@./scripts/install-deps.sh
+
+test-deps:
+	@./scripts/install-deps.sh --test
 
 build: deps
 	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release -DSC_BUILD_TESTS=OFF
@@ -28,7 +31,7 @@ build: deps
 run: build
 	./scripts/run-demo.sh $(RELEASE_DIR)
 
-test: deps
+test: test-deps
 	CC=clang cmake -S . -B $(TEST_DIR) -DCMAKE_BUILD_TYPE=Debug -DSC_SANITIZE=ON -DSC_FUZZ=ON
 	cmake --build $(TEST_DIR) -j $(JOBS)
 	cd $(TEST_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

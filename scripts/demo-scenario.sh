@@ -166,7 +166,7 @@ if ((${#fresh[@]})); then
       "admin gives out of band. 每台平板自行生成密钥, 用一次性注册码登记."
   for who in "${fresh[@]}"; do
     sd admin enroll "$who"
-    sc "$who" enroll --server "$url" --code "$out" --label "$who's tablet"
+    sc "$who" enroll --plain-key --server "$url" --code "$out" --label "$who's tablet"
   done
 fi
 reused=()

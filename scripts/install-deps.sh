@@ -16,9 +16,15 @@ packages=(
   systemd                             # pkg/install: systemd-analyze verify on the installed unit
   postgresql                          # syncd's PostgreSQL register: its tests start a throwaway server
                                       # (tests/support/sctest_pg.sh) from /usr/lib/postgresql/*/bin
+  python3                             # bindings/python: the ctypes binding's test
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk valgrind)
+fi
+# `make test` also runs the aarch64 leg (tests/cross/aarch64.sh): the cross
+# compiler, qemu-user and the arm64 libraries, as scripts/cross-test.sh lists them.
+if [[ "${1:-}" == "--test" ]]; then
+  "$(dirname "${BASH_SOURCE[0]}")/cross-test.sh" aarch64 --install-only
 fi
 
 missing=()

@@ -107,7 +107,7 @@ done
 cat <<TEXT
 
 Enroll a device of your own with one of them, e.g.
-  $spot --db my-tablet.db enroll --server $url --code CODE
+  $spot --db my-tablet.db enroll --plain-key --server $url --code CODE
 Press Ctrl-C to stop.
 TEXT
 

@@ -36,7 +36,8 @@ static const char usage_text[] =
     "                 [--pin sha256//BASE64] [--proxy URL] COMMAND ...\n"
     "       spotcheck --version | --help\n"
     "\n"
-    "  enroll --server URL --code CODE [--label TEXT] [--no-sync]\n"
+    "  enroll --server URL --code CODE [--label TEXT] [--no-sync] [--plain-key]\n"
+    "  key protect --new-passphrase-env VAR\n"
     "  server set-url URL\n"
     "  status | sync | outbox [--all | --last N] | verify | verify-bundle FILE\n"
     "  assign --target CODE --inspector LOGIN... --kind KIND --disclosure D [--due YYYY-MM-DD]\n"
@@ -71,6 +72,9 @@ static const char usage_text[] =
     "  escalate FINDING --step S --level L --reason T [--photo FILE]...\n"
     "  stop-work FINDING --reason T\n"
     "\n"
+    "enroll keeps the device key encrypted under the passphrase in --passphrase-env VAR;\n"
+    "--plain-key keeps it unencrypted in the replica instead (anyone who can read the file\n"
+    "can then sign as the device).  `key protect` encrypts a plain one.\n"
     "--db defaults to $SPOTCHECK_DB.  --cacert, --capath and --pin given to enroll or\n"
     "server set-url are remembered by the replica; given to other commands they apply to\n"
     "that run.  Exit codes: 0 ok, 1 refused/invalid, 2 usage, 3 not found, 4 network,\n"
@@ -285,7 +289,11 @@ int fail(cli *k, sc_status s, const char *fallback)
     const char *msg = k->c ? sc_client_errmsg(k->c) : "";
     if (!msg || !*msg)
         msg = fallback && *fallback ? fallback : sc_strerror(s);
-    return report_error(k, s, msg, k->c ? sc_client_reason(k->c) : "", NULL, NULL);
+    int rc = report_error(k, s, msg, k->c ? sc_client_reason(k->c) : "", NULL, NULL);
+    /* A locked key: how this command is given the passphrase. */
+    if (s == SC_ERR_BAD_PASSPHRASE && !k->pass_env && !k->json)
+        fprintf(stderr, "spotcheck: give the passphrase with --passphrase-env VAR (VAR holds it)\n");
+    return rc;
 }
 
 static void print_value(const json_t *v, int indent);
@@ -658,6 +666,47 @@ static void net_end(void)
 }
 
 /*
+ * The device key's keeper, chosen on the command line: a passphrase
+ * (--passphrase-env VAR) or, asked for by name, none (--plain-key).
+ */
+static int enroll_key_choice(const char *pass, bool plain)
+{
+    if (pass && *pass && plain)
+        return usage_error("%s", "enroll: --passphrase-env and --plain-key exclude each other: "
+                                 "the key is either encrypted under the passphrase or plain");
+    if (pass && !*pass)
+        return usage_error("%s", "enroll: the passphrase in --passphrase-env is empty");
+    if (!pass && !plain)
+        return usage_error("%s", "enroll: the device key needs a passphrase: give "
+                                 "--passphrase-env VAR (VAR holds it), or --plain-key to keep "
+                                 "the key unencrypted in the replica");
+    return 0;
+}
+
+/* `key protect`: encrypt the device key in the replica under a new passphrase. */
+static int cmd_key(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {{"--new-passphrase-env", 1}};
+    parsed p;
+    PARSE(1);
+    if (p.npos != 1 || strcmp(p.pos[0], "protect") != 0)
+        return usage_error("%s", "usage: spotcheck [--passphrase-env VAR] key protect "
+                                 "--new-passphrase-env NEWVAR");
+    int rc;
+    if ((rc = need(OPT("--new-passphrase-env"), "--new-passphrase-env")))
+        return rc;
+    const char *pass = getenv(OPT("--new-passphrase-env"));
+    if (!pass || !*pass)
+        return usage_error("--new-passphrase-env: the variable %s is not set or empty",
+                           OPT("--new-passphrase-env"));
+    sc_status s = sc_key_protect(k->c, pass, strlen(pass));
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    json_t *o = json_pack("{s:b,s:s}", "ok", 1, "key", "passphrase");
+    return emit_pack(k, o, "the device key is encrypted under the new passphrase");
+}
+
+/*
  * Enroll, then pull the register at once: enrollment happens online, and a
  * tablet that leaves for the field without targets and score sheets cannot
  * record anything.  A failed first pull does not undo the enrollment; it is
@@ -665,17 +714,22 @@ static void net_end(void)
  */
 static int cmd_enroll(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--server", 1}, {"--code", 1}, {"--label", 1}, {"--no-sync", 0}};
+    static const optspec spec[] = {
+        {"--server", 1}, {"--code", 1}, {"--label", 1}, {"--no-sync", 0}, {"--plain-key", 0}};
     parsed p;
     PARSE(0);
     int rc;
     if ((rc = need(OPT("--server"), "--server")) || (rc = need(OPT("--code"), "--code")))
         return rc;
     const char *pass = k->pass_env ? getenv(k->pass_env) : NULL;
+    if ((rc = enroll_key_choice(pass, OPT("--plain-key") != NULL)))
+        return rc;
     char *json = NULL;
+    sc_enroll_params ep = {.size = sizeof ep, .server_url = OPT("--server"), .code = OPT("--code"),
+                           .label = OPT("--label"), .pass = pass, .pass_len = pass ? strlen(pass) : 0,
+                           .flags = OPT("--plain-key") ? SC_ENROLL_PLAIN_KEY : 0};
     net_begin(k);
-    sc_status s = sc_enroll(k->c, OPT("--server"), OPT("--code"), OPT("--label"), pass,
-                            pass ? strlen(pass) : 0, &json);
+    sc_status s = sc_enroll_v2(k->c, &ep, &json);
     net_end();
     if (s != SC_OK)
         return fail(k, s, NULL);
@@ -1439,7 +1493,7 @@ int main(int argc, char **argv)
         "enroll",  "sync",    "status",    "assign",  "check",  "finding",       "photo",
         "rectify", "revisit", "close",     "reopen",  "void",   "note",          "show",
         "list",    "review",  "conflicts", "resolve", "verify", "verify-bundle", "server",
-        "outbox"};
+        "outbox",  "key"};
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         ok = ok || strcmp(known[i], cmd) == 0;
@@ -1488,6 +1542,8 @@ int main(int argc, char **argv)
     int rc;
     if (strcmp(cmd, "enroll") == 0)
         rc = cmd_enroll(&k, n, args);
+    else if (strcmp(cmd, "key") == 0)
+        rc = cmd_key(&k, n, args);
     else if (strcmp(cmd, "sync") == 0)
         rc = cmd_sync(&k, n, args);
     else if (strcmp(cmd, "assign") == 0)

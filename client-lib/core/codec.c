@@ -107,7 +107,7 @@ typedef struct chk {
     char where[64];
 } chk;
 
-static void chk_where(chk *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void chk_where(chk *c, const char *fmt, ...) SC_PRINTF(2, 3);
 static void chk_where(chk *c, const char *fmt, ...)
 {
     va_list ap;
@@ -117,7 +117,7 @@ static void chk_where(chk *c, const char *fmt, ...)
 }
 
 static void fail(chk *c, int reason, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    SC_PRINTF(4, 5);
 static void fail(chk *c, int reason, const char *field, const char *fmt, ...)
 {
     if (c->rc != SC_OK)

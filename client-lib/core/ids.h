@@ -29,7 +29,7 @@ void sc_sha256(const void *data, size_t len, uint8_t out[SC_HASH_LEN]);
 
 /* Incremental SHA-256 for streams (photos); state is caller-owned. */
 typedef struct sc_sha256_ctx {
-    unsigned char opaque[128] __attribute__((aligned(16))); /* crypto_hash_sha256_state */
+    _Alignas(16) unsigned char opaque[128]; /* crypto_hash_sha256_state */
 } sc_sha256_ctx;
 void sc_sha256_init(sc_sha256_ctx *ctx);
 void sc_sha256_update(sc_sha256_ctx *ctx, const void *data, size_t len);

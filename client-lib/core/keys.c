@@ -28,7 +28,9 @@ _Static_assert(crypto_sign_SEEDBYTES == 32, "Ed25519 seeds are 32 bytes");
 
 struct sc_keypair {
     uint8_t pk[crypto_sign_PUBLICKEYBYTES]; /* public key */
-    uint8_t sk[crypto_sign_SECRETKEYBYTES]; /* seed || public key; secret */
+    uint8_t sk[crypto_sign_SECRETKEYBYTES]; /* seed || public key; secret; zero when external */
+    sc_sign_fn ext;                         /* an external signer (sc_keypair_external) or NULL */
+    void *ext_ctx;
 };
 
 /* Key file layout (see keys.h). */
@@ -65,6 +67,7 @@ sc_status sc_keypair_from_seed(const uint8_t seed[32], sc_keypair **out)
         rc = SC_ERR_NOMEM;
         goto done;
     }
+    memset(kp, 0, sizeof *kp); /* no external signer */
     if (crypto_sign_seed_keypair(kp->pk, kp->sk, seed) != 0) {
         rc = SC_ERR_CRYPTO;
         goto done;
@@ -79,6 +82,48 @@ sc_status sc_keypair_from_seed(const uint8_t seed[32], sc_keypair **out)
     kp = NULL;
 done:
     sodium_free(kp); /* wipes; NULL is a no-op */
+    return rc;
+}
+
+sc_status sc_keypair_external(const uint8_t pub[SC_KEY_LEN], sc_sign_fn sign, void *ctx,
+                               sc_keypair **out)
+{
+    *out = NULL;
+    if (!pub || !sign)
+        return SC_ERR_INVALID_ARG;
+    sc_keypair *kp = sodium_malloc(sizeof *kp);
+    if (!kp)
+        return SC_ERR_NOMEM;
+    memset(kp, 0, sizeof *kp);
+    memcpy(kp->pk, pub, SC_KEY_LEN);
+    kp->ext = sign;
+    kp->ext_ctx = ctx;
+    if (sodium_mprotect_readonly(kp) != 0) {
+        sodium_free(kp);
+        return SC_ERR_CRYPTO;
+    }
+    *out = kp;
+    return SC_OK;
+}
+
+int sc_keypair_is_external(const sc_keypair *kp)
+{
+    return kp && kp->ext != NULL;
+}
+
+/*
+ * sig = the external signer's signature over msg, checked under the public
+ * key before it is used: a keystore that signs with another key, or
+ * answers garbage, must not put a bad signature on an op.
+ */
+static sc_status sign_external(const sc_keypair *kp, const uint8_t *msg, size_t len,
+                               uint8_t sig[SC_SIG_LEN])
+{
+    sc_status rc = kp->ext(kp->ext_ctx, kp->pk, msg, len, sig);
+    if (rc == SC_OK && crypto_sign_verify_detached(sig, msg, len, kp->pk) != 0)
+        rc = SC_ERR_BAD_SIGNATURE;
+    else if (rc != SC_OK && rc != SC_ERR_NOMEM && rc != SC_ERR_CANCELLED)
+        rc = SC_ERR_CRYPTO;
     return rc;
 }
 
@@ -146,8 +191,10 @@ sc_status sc_keypair_save(const sc_env *env, const sc_keypair *kp, const char *p
     size_t need = encrypt ? KEYFILE_ENC_LEN : KEYFILE_PLAIN_LEN;
     sc_err_clear(err);
     *out_len = 0;
-    if (!kp || !out) {
-        rc = sc_err_set(err, SC_ERR_INVALID_ARG, 0, "key file: no key or no buffer");
+    if (!kp || !out || kp->ext) {
+        rc = sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                        kp && kp->ext ? "key file: the key is held by an external signer"
+                                      : "key file: no key or no buffer");
         need = 0; /* nothing to wipe */
         goto done;
     }
@@ -220,6 +267,25 @@ int sc_keyfile_is_encrypted(const uint8_t *buf, size_t len)
            buf[KEYFILE_MAGIC_LEN] == 'E';
 }
 
+#define KEYFILE_CUSTODY_LEN (KEYFILE_MAGIC_LEN + 1)
+
+sc_status sc_keyfile_custody(uint8_t *out, size_t cap, size_t *out_len)
+{
+    *out_len = 0;
+    if (cap < KEYFILE_CUSTODY_LEN)
+        return SC_ERR_TOO_LARGE;
+    memcpy(out, KEYFILE_MAGIC, KEYFILE_MAGIC_LEN);
+    out[KEYFILE_MAGIC_LEN] = 'X';
+    *out_len = KEYFILE_CUSTODY_LEN;
+    return SC_OK;
+}
+
+int sc_keyfile_is_custody(const uint8_t *buf, size_t len)
+{
+    return len == KEYFILE_CUSTODY_LEN && memcmp(buf, KEYFILE_MAGIC, KEYFILE_MAGIC_LEN) == 0 &&
+           buf[KEYFILE_MAGIC_LEN] == 'X';
+}
+
 sc_status sc_keypair_load(const uint8_t *buf, size_t len, const char *pass, size_t pass_len,
                           sc_keypair **out, sc_err *err)
 {
@@ -243,6 +309,11 @@ sc_status sc_keypair_load(const uint8_t *buf, size_t len, const char *pass, size
         rc = sc_keypair_from_seed(buf + KEYFILE_MAGIC_LEN + 1, out);
         if (rc != SC_OK)
             sc_err_set(err, rc, 0, "key file: cannot build the key pair");
+        goto done;
+    }
+    if (type == 'X') {
+        rc = sc_err_set(err, SC_ERR_BAD_PASSPHRASE, 0,
+                        "key file: the key is held by a key custody, not in the file");
         goto done;
     }
     if (type != 'E') {
@@ -334,7 +405,9 @@ sc_status sc_sign(const sc_env *env, const sc_keypair *kp, const char *domain, c
         rc = SC_ERR_NOMEM;
         goto done;
     }
-    if (crypto_sign_detached(sig, NULL, buf, n, kp->sk) != 0)
+    if (kp->ext)
+        rc = sign_external(kp, buf, n, sig);
+    else if (crypto_sign_detached(sig, NULL, buf, n, kp->sk) != 0)
         rc = SC_ERR_CRYPTO;
 done:
     if (buf) {
@@ -355,6 +428,12 @@ sc_status sc_sign_raw(const sc_keypair *kp, const uint8_t *msg, size_t len,
         if (sig)
             memset(sig, 0, SC_SIG_LEN);
         return SC_ERR_INVALID_ARG;
+    }
+    if (kp->ext) {
+        sc_status rc = sign_external(kp, msg, len, sig);
+        if (rc != SC_OK)
+            memset(sig, 0, SC_SIG_LEN);
+        return rc;
     }
     if (crypto_sign_detached(sig, NULL, msg, len, kp->sk) != 0) {
         memset(sig, 0, SC_SIG_LEN);

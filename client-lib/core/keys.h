@@ -16,7 +16,11 @@
  *   plain:     "SCKEY1\0" 'P' seed[32]                                   (40 bytes)
  *   encrypted: "SCKEY1\0" 'E' opslimit u64, memlimit u64, salt[16],
  *              nonce[24], secretbox(seed)[48]                            (112 bytes)
- * The encryption key is Argon2id(passphrase, salt, opslimit, memlimit).
+ *   custody:   "SCKEY1\0" 'X'                                            (8 bytes)
+ * The encryption key is Argon2id(passphrase, salt, opslimit, memlimit).  A
+ * custody key file holds no key at all: it says that the private key is
+ * held outside (a platform keystore that signs, sc_keypair_external), and
+ * the public key is the replica's record of the device key.
  */
 #ifndef SC_CORE_KEYS_H
 #define SC_CORE_KEYS_H
@@ -42,6 +46,26 @@ sc_status sc_crypto_init(void);
 sc_status sc_keypair_generate(const sc_env *env, sc_keypair **out);
 /* The key pair of a 32-byte seed (RFC 8032 test vectors use this). */
 sc_status sc_keypair_from_seed(const uint8_t seed[32], sc_keypair **out);
+/*
+ * A signer that holds the private key outside this process's reach (a
+ * platform keystore): it signs msg (the whole signed input: for sc_sign the
+ * domain, its NUL and the message) with the private key of pub and writes
+ * the Ed25519 signature into sig.  SC_OK, or any other status for a
+ * failure.
+ */
+typedef sc_status (*sc_sign_fn)(void *ctx, const uint8_t pub[SC_KEY_LEN], const uint8_t *msg,
+                                size_t len, uint8_t sig[SC_SIG_LEN]);
+/*
+ * A key pair whose private half is the signer's: sc_sign and sc_sign_raw
+ * call sign (with ctx, borrowed for the key pair's life) and check what it
+ * answers under pub, SC_ERR_BAD_SIGNATURE when it does not verify and
+ * SC_ERR_CRYPTO when the signer failed.  sc_keypair_save refuses it: there
+ * are no key bytes to save.
+ */
+sc_status sc_keypair_external(const uint8_t pub[SC_KEY_LEN], sc_sign_fn sign, void *ctx,
+                              sc_keypair **out);
+/* True for a key pair made by sc_keypair_external. */
+int sc_keypair_is_external(const sc_keypair *kp);
 /* Wipe and free; NULL is a no-op. */
 void sc_keypair_free(sc_keypair *kp);
 /* The 32-byte public key, borrowed for the key pair's lifetime. */
@@ -67,6 +91,10 @@ sc_status sc_keypair_load(const uint8_t *buf, size_t len, const char *pass, size
                           sc_keypair **out, sc_err *err);
 /* True when a key file is encrypted (needs a passphrase). */
 int sc_keyfile_is_encrypted(const uint8_t *buf, size_t len);
+/* The custody key file into out (cap bytes; SC_ERR_TOO_LARGE when short); *out_len its length. */
+sc_status sc_keyfile_custody(uint8_t *out, size_t cap, size_t *out_len);
+/* True when a key file says the key is held by a custody signer. */
+int sc_keyfile_is_custody(const uint8_t *buf, size_t len);
 
 /* sig = Ed25519(kp, domain || "\0" || msg).  env supplies scratch memory. */
 sc_status sc_sign(const sc_env *env, const sc_keypair *kp, const char *domain, const uint8_t *msg,

@@ -3,17 +3,16 @@
  */
 #include "par.h"
 
-#include <pthread.h>
 #include <stdbool.h>
-#include <unistd.h>
 
 #include "limits.h"
+#include "platform.h"
 
 size_t sc_par_count(size_t n, size_t per_slice)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned cpus = sc_plat_cpus();
     size_t k = per_slice ? n / per_slice : n;
-    if (cpus > 0 && k > (size_t)cpus)
+    if (k > cpus)
         k = (size_t)cpus;
     if (k > SC_PAR_THREADS_MAX)
         k = SC_PAR_THREADS_MAX;
@@ -42,17 +41,17 @@ void sc_par_run(size_t n, size_t k, sc_par_fn fn, void *ctx)
     if (k > SC_PAR_THREADS_MAX)
         k = SC_PAR_THREADS_MAX;
     par_job job[SC_PAR_THREADS_MAX];
-    pthread_t th[SC_PAR_THREADS_MAX];
+    sc_plat_thread th[SC_PAR_THREADS_MAX];
     bool started[SC_PAR_THREADS_MAX] = {false};
     for (size_t i = 0; i < k; i++)
         job[i] = (par_job){fn, ctx, i, n * i / k, n * (i + 1) / k};
     /* Helpers take slices 1.., this thread slice 0; a helper that cannot start is done here. */
     for (size_t i = 1; i < k; i++)
-        started[i] = pthread_create(&th[i], NULL, par_run, &job[i]) == 0;
+        started[i] = sc_plat_thread_start(&th[i], par_run, &job[i]) == 0;
     par_run(&job[0]);
     for (size_t i = 1; i < k; i++) {
         if (started[i])
-            pthread_join(th[i], NULL);
+            sc_plat_thread_join(&th[i]);
         else
             par_run(&job[i]);
     }

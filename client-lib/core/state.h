@@ -38,7 +38,7 @@ sc_status sc_state_hash(const sc_env *env, const Scpb__EntityState *st, uint8_t 
  * (SC_ERR_INVALID_ARG) an id not greater than the previous one.
  */
 typedef struct sc_replica_hash {
-    unsigned char sha[128] __attribute__((aligned(16))); /* crypto_hash_sha256_state */
+    _Alignas(16) unsigned char sha[128]; /* crypto_hash_sha256_state */
     uint8_t last_id[SC_ID_LEN];
     uint64_t count;
 } sc_replica_hash;

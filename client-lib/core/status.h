@@ -12,6 +12,7 @@
 #include <stdarg.h>
 
 #include "limits.h"
+#include "platform.h"
 #include "spotcheck.h"
 
 typedef struct sc_err {
@@ -30,9 +31,9 @@ void sc_err_clear(sc_err *err);
  * truncated to fit.
  */
 sc_status sc_err_set(sc_err *err, sc_status code, int reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    SC_PRINTF(4, 5);
 
 /* Prefix the existing message with a context ("op 3 of 40: ").  err may be NULL. */
-void sc_err_prefix(sc_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sc_err_prefix(sc_err *err, const char *fmt, ...) SC_PRINTF(2, 3);
 
 #endif

@@ -353,21 +353,97 @@ SC_API sc_status sc_client_set_app(sc_client *c, const char *app);
  * ------------------------------------------------------------------- */
 
 /*
- * Enroll this replica as a device: generate an Ed25519 key, prove it to
- * `server_url` (e.g. "http://127.0.0.1:8080") with the one-time `code`, and
- * store the identity (server URL and key, origin, user, role, org) and the
- * key: encrypted under Argon2id + secretbox when pass_len > 0, plain
- * otherwise.  The enrollment checkpoint is verified with the server key and
- * kept as the first verified checkpoint.  `label` names the device (may be
- * NULL).  On success *json (may be NULL) is
+ * The device key.  It signs every op and request of the device, and it is
+ * kept one of three ways, chosen when the replica is enrolled:
+ *  - under a passphrase (the default): the replica holds the key encrypted
+ *    with Argon2id + secretbox; a handle that signs is given the passphrase
+ *    first (sc_client_unlock);
+ *  - by a key custody (sc_client_set_key_custody): the app's keystore
+ *    (Android Keystore, the iOS Keychain, a hardware token) holds the
+ *    private key and signs for the library; the replica holds only the
+ *    public key, and nothing of the private key ever passes through the
+ *    library;
+ *  - in plain text in the replica, only when the caller asks for it
+ *    (SC_ENROLL_PLAIN_KEY): anyone who can read the file can then sign as
+ *    the device.
+ * A replica enrolled with a plain key (by release 0.1, or with the flag)
+ * is encrypted in place by sc_key_protect.
+ */
+
+/*
+ * The app's keystore signs: msg is the whole input to sign (the library's
+ * domain-separated bytes), public_key names the key (the one given in
+ * sc_key_custody), and sig receives its Ed25519 signature (RFC 8032) over
+ * msg.  Return SC_OK, or any other status when it cannot sign (the user
+ * did not authenticate, the key is gone): the call that wanted it fails
+ * with SC_ERR_CRYPTO and records nothing.  The library checks the
+ * signature under public_key before it uses it.
+ */
+typedef sc_status (*sc_key_sign_fn)(void *ctx, const uint8_t public_key[32], const uint8_t *msg,
+                                    size_t len, uint8_t sig[64]);
+
+/* A key custody (size first; see "Structs that grow"). */
+typedef struct sc_key_custody {
+    size_t size;            /* sizeof(sc_key_custody) */
+    uint8_t public_key[32]; /* the Ed25519 public key of the key the keystore holds */
+    sc_key_sign_fn sign;    /* required */
+    void *ctx;              /* passed to sign; the app's, borrowed while the handle lives */
+} sc_key_custody;
+
+/*
+ * Give the handle the keystore that holds its device key.  Before
+ * sc_enroll_v2, the device is enrolled with public_key, and the replica
+ * records that a custody holds it.  On an enrolled replica, public_key must
+ * be the device key the replica was enrolled with by a custody.  Copied;
+ * NULL takes a custody away.  sign is called on the thread of the call
+ * that signs (recording, sc_sync, sc_enroll_v2).  Errors:
+ * SC_ERR_INVALID_ARG (a size out of bounds, no sign; public_key is not the
+ * enrolled key, or the replica keeps its key itself: the message says
+ * which), SC_ERR_READ_ONLY.
+ */
+SC_API sc_status sc_client_set_key_custody(sc_client *c, const sc_key_custody *k);
+
+/* sc_enroll_params.flags: keep the key in the replica unencrypted (no passphrase, no custody). */
+#define SC_ENROLL_PLAIN_KEY 0x1u
+
+/* What sc_enroll_v2 enrolls with (size first; see "Structs that grow"). */
+typedef struct sc_enroll_params {
+    size_t size;            /* sizeof(sc_enroll_params) */
+    const char *server_url; /* "https://register.example" (required) */
+    const char *code;       /* the admin's one-time enrollment code (required) */
+    const char *label;      /* names the device; may be NULL */
+    const char *pass;       /* the passphrase the key is encrypted under; pass_len bytes */
+    size_t pass_len;
+    unsigned flags; /* SC_ENROLL_PLAIN_KEY */
+} sc_enroll_params;
+
+/*
+ * Enroll this replica as a device: take the key of the handle's custody
+ * (sc_client_set_key_custody) or generate an Ed25519 key, prove it to
+ * server_url with the one-time code, and store the identity (server URL
+ * and key, origin, user, role, org) and the key as chosen (see "The device
+ * key"): exactly one of a custody, a passphrase (pass_len > 0) or
+ * SC_ENROLL_PLAIN_KEY, else SC_ERR_INVALID_ARG saying so before anything
+ * is sent.  The enrollment checkpoint is verified with the server key and
+ * kept as the first verified checkpoint.  On success *json (may be NULL) is
  *   {"device_id":hex32,"device_key":hex64,"user":hex32,"login":..,
- *    "name":..,"role":..,"org":hex32,"server":url}.
+ *    "name":..,"role":..,"org":hex32,"server":url,"key":"passphrase"|"custody"|"plain"}.
  * The handle's TLS trust (sc_client_set_net: CA file, CA directory, pin)
  * is remembered with the URL.
- * Errors: SC_ERR_EXISTS (already enrolled), SC_ERR_NETWORK, SC_ERR_SERVER
- * (refused; reason says why, e.g. forbidden_role for a bad code),
- * SC_ERR_PROTOCOL, SC_ERR_TLS, SC_ERR_CHECKPOINT, SC_ERR_CANCELLED,
- * SC_ERR_STORAGE.
+ * Errors: SC_ERR_INVALID_ARG, SC_ERR_EXISTS (already enrolled),
+ * SC_ERR_NETWORK, SC_ERR_SERVER (refused; reason says why, e.g.
+ * forbidden_role for a bad code), SC_ERR_PROTOCOL, SC_ERR_TLS,
+ * SC_ERR_CHECKPOINT, SC_ERR_CRYPTO (the custody did not sign),
+ * SC_ERR_CANCELLED, SC_ERR_STORAGE, SC_ERR_READ_ONLY.
+ */
+SC_API sc_status sc_enroll_v2(sc_client *c, const sc_enroll_params *p, char **json);
+
+/*
+ * The enrollment of 0.1, kept for programs built against it: as
+ * sc_enroll_v2 with a passphrase when pass_len > 0, and otherwise with
+ * SC_ENROLL_PLAIN_KEY (a plain key, as 0.1 documented), or the handle's
+ * custody when it has one.  New programs call sc_enroll_v2, which never
+ * stores a plain key unless asked.
  */
 SC_API sc_status sc_enroll(sc_client *c, const char *server_url, const char *code,
                            const char *label, const char *pass, size_t pass_len, char **json);
@@ -375,16 +451,30 @@ SC_API sc_status sc_enroll(sc_client *c, const char *server_url, const char *cod
 /*
  * Give the passphrase of an encrypted device key and load the key now.
  * SC_ERR_BAD_PASSPHRASE with a clear message when it does not open the
- * key; SC_ERR_NOT_ENROLLED without an identity.  Calls that sign (record,
- * sync) load a plain key by themselves and fail with SC_ERR_BAD_PASSPHRASE
- * when the key is encrypted and not unlocked.  The passphrase is not kept.
+ * key (nothing changes); SC_ERR_NOT_ENROLLED without an identity.  Calls
+ * that sign (record, sync) load a plain key by themselves and fail with
+ * SC_ERR_BAD_PASSPHRASE when the key is encrypted and not unlocked, or
+ * held by a custody the handle was not given.  The passphrase is not kept.
  */
 SC_API sc_status sc_client_unlock(sc_client *c, const char *pass, size_t pass_len);
 
 /*
+ * Encrypt the device key in the replica under a new passphrase: a plain
+ * key (a replica enrolled by 0.1, or with SC_ENROLL_PLAIN_KEY), or an
+ * encrypted one unlocked first (a new passphrase).  In one transaction,
+ * with the old key file's bytes overwritten in the file and its write-ahead
+ * log, so a copy of the replica taken afterwards holds no plain key.
+ * Errors: SC_ERR_INVALID_ARG (no passphrase), SC_ERR_NOT_ENROLLED,
+ * SC_ERR_BAD_PASSPHRASE (encrypted and not unlocked; held by a custody),
+ * SC_ERR_READ_ONLY, SC_ERR_STORAGE.  On any error nothing changes.
+ */
+SC_API sc_status sc_key_protect(sc_client *c, const char *pass, size_t pass_len);
+
+/*
  * Identity, outbox and checkpoint as JSON:
  *   {"enrolled":bool,"device_id","device_key","user","login","name","role",
- *    "org","server","origin","key_encrypted":bool,"outbox":n,"proven":n
+ *    "org","server","origin","key_encrypted":bool (false only for a plain key),
+ *    "key":"passphrase"|"custody"|"plain","outbox":n,"proven":n
  *    (this device's ops in the log),"ops":n,"rejected":n,
  *    "entities":n,"photos_pending_upload":n,"replica_hash":hex64,
  *    "checkpoint":{"size":n,"root":hex64,"time_ms":n}|null}
@@ -985,7 +1075,7 @@ SC_API sc_status sc_sync_v2(sc_client *c, sc_progress_v2_fn progress, void *ctx,
  * default is libcurl; an app can give its own (the platform's HTTP stack,
  * or a test's in-process server).  Above the transport the library does
  * everything else: it signs requests, retries with backoff, caps answers,
- * and verifies them.  docs/client.md §4 says how a transport is written.
+ * and verifies them.  docs/client.md §6 says how a transport is written.
  * ------------------------------------------------------------------- */
 
 /*

@@ -180,7 +180,7 @@ sc_status bl_import(sc_client *c, const char *path, uint8_t sha[SC_HASH_LEN], ui
                     (unsigned long long)SC_BLOB_MAX);
         goto done;
     }
-    *mtime_ms = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
+    *mtime_ms = sc_plat_mtime_ms(&sb);
     buf = sc_alloc(&c->env, COPY_CHUNK);
     if (!buf) {
         s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory copying a photo");

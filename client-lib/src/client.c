@@ -2,19 +2,18 @@
  * client.c: the handle (open, close, messages), the device identity
  * (enrollment, unlocking the key) and the status report.
  *
- * The device key is generated here at enrollment and rests in the replica's
- * meta table as a core key file (keys.h): Argon2id + secretbox when a
- * passphrase is given.  Once loaded it lives only in sodium_malloc'd memory
- * inside the sc_keypair and is wiped by sc_client_close.
+ * The device key is chosen at enrollment (devkey.c: a custody's, or one
+ * generated here and kept under a passphrase or, when asked, plain) and
+ * its key file rests in the replica's meta table (keys.h).  Once loaded it
+ * lives only in sodium_malloc'd memory inside the sc_keypair and is wiped
+ * by sc_client_close.
  */
 #include <jansson.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/checkpoint.h"
 #include "core/names.h"
@@ -26,18 +25,14 @@
 static int64_t default_now_ms(void *ctx)
 {
     (void)ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sc_plat_now_ms();
 }
 
 /* Durations (upload chunk timing): never stepped by NTP or the user. */
 static int64_t default_mono_ms(void *ctx)
 {
     (void)ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sc_plat_mono_ms();
 }
 
 static void default_random(void *ctx, void *buf, size_t len)
@@ -49,9 +44,7 @@ static void default_random(void *ctx, void *buf, size_t len)
 static void default_sleep(void *ctx, uint32_t ms)
 {
     (void)ctx;
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
+    sc_plat_sleep_ms(ms);
 }
 
 /* ---- small shared helpers ---- */
@@ -136,38 +129,15 @@ sc_status cl_need_writable(sc_client *c, const char *what)
     return SC_OK;
 }
 
-sc_status cl_key(sc_client *c)
-{
-    if (c->key)
-        return SC_OK;
-    sc_status s = cl_need_identity(c);
-    if (s != SC_OK)
-        return s;
-    if (sc_keyfile_is_encrypted(c->id.keyfile, c->id.keyfile_len))
-        return cl_fail(c, SC_ERR_BAD_PASSPHRASE, 0,
-                       "the device key of %s is encrypted: give its passphrase", c->path);
-    sc_err e;
-    sc_err_clear(&e);
-    s = sc_keypair_load(c->id.keyfile, c->id.keyfile_len, NULL, 0, &c->key, &e);
-    if (s != SC_OK)
-        return cl_fail(c, s, 0, "device key: %s", e.msg);
-    if (memcmp(sc_keypair_public(c->key), c->id.device_key, SC_KEY_LEN) != 0) {
-        sc_keypair_free(c->key);
-        c->key = NULL;
-        return cl_fail(c, SC_ERR_BAD_PASSPHRASE, 0, "device key does not match the enrolled key");
-    }
-    return SC_OK;
-}
-
 /* ---- the library's one-time initialisation ---- */
 
 /*
  * The library's only process-wide state: whether libsodium and libcurl were
- * initialised, and how that went.  pthread_once makes concurrent first
+ * initialised, and how that went.  sc_plat_run_once makes concurrent first
  * calls wait for one initialisation; the status is written inside it and
  * only read after it.
  */
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static sc_plat_once global_once = SC_PLAT_ONCE_INIT;
 static sc_status global_status = SC_OK;
 static const char *global_what = "";
 
@@ -184,7 +154,7 @@ static void global_init_once(void)
 
 sc_status sc_global_init(void)
 {
-    if (pthread_once(&global_once, global_init_once) != 0)
+    if (sc_plat_run_once(&global_once, global_init_once) != 0)
         return SC_ERR_INTERNAL;
     return global_status;
 }
@@ -402,33 +372,6 @@ void sc_json_free(sc_client *c, char *json)
 
 /* ---- identity ---- */
 
-sc_status sc_client_unlock(sc_client *c, const char *pass, size_t pass_len)
-{
-    if (!c)
-        return SC_ERR_INVALID_ARG;
-    sc_err_clear(&c->err);
-    sc_status s = cl_need_identity(c);
-    if (s != SC_OK)
-        return s;
-    if (!sc_keyfile_is_encrypted(c->id.keyfile, c->id.keyfile_len))
-        return cl_key(c); /* a plain key needs no passphrase; accept one anyway */
-    sc_keypair *kp = NULL;
-    sc_err e;
-    sc_err_clear(&e);
-    s = sc_keypair_load(c->id.keyfile, c->id.keyfile_len, pass, pass ? pass_len : 0, &kp, &e);
-    if (s == SC_ERR_BAD_PASSPHRASE)
-        return cl_fail(c, s, 0, "wrong passphrase for the device key of %s", c->path);
-    if (s != SC_OK)
-        return cl_fail(c, s, 0, "device key of %s: %s", c->path, e.msg);
-    if (memcmp(sc_keypair_public(kp), c->id.device_key, SC_KEY_LEN) != 0) {
-        sc_keypair_free(kp);
-        return cl_fail(c, SC_ERR_BAD_PASSPHRASE, 0, "device key does not match the enrolled key");
-    }
-    sc_keypair_free(c->key);
-    c->key = kp;
-    return SC_OK;
-}
-
 static sc_status meta_text_put(sc_client *c, const char *key, const char *v)
 {
     return st_meta_put(c, key, v ? v : "", v ? strlen(v) : 0);
@@ -560,16 +503,16 @@ static sc_status enroll_json(sc_client *c, char **json)
 {
     ident_text t;
     ident_text_of(c, &t);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "device_id", t.dev, "device_key",
-                          t.key, "user", t.user, "login", c->id.login, "name", c->id.name, "role",
-                          t.role, "org", t.org, "server", c->id.server);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "device_id", t.dev,
+                          "device_key", t.key, "user", t.user, "login", c->id.login, "name",
+                          c->id.name, "role", t.role, "org", t.org, "server", c->id.server, "key",
+                          cl_key_kind(c));
     *json = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return *json ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
 }
 
-sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, const char *label,
-                    const char *pass, size_t pass_len, char **json)
+sc_status sc_enroll_v2(sc_client *c, const sc_enroll_params *p, char **json)
 {
     if (json)
         *json = NULL;
@@ -577,39 +520,33 @@ sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, cons
         return SC_ERR_INVALID_ARG;
     sc_err_clear(&c->err);
     tp_begin(c);
+    sc_enroll_params ep;
+    sc_status s = cl_sized(c, &ep, sizeof ep, sizeof ep, p, "sc_enroll_params");
+    if (s != SC_OK)
+        return s;
     char base[SC_CL_URL_MAX];
     if (c->read_only)
         return cl_need_writable(c, "sc_enroll");
     if (c->id.enrolled)
         return cl_fail(c, SC_ERR_EXISTS, 0, "replica %s is already enrolled as %s", c->path,
                        c->id.login);
-    if (!server_url || !code || !*code)
+    if (!ep.server_url || !ep.code || !*ep.code)
         return cl_fail(c, SC_ERR_INVALID_ARG, 0, "enroll needs a server URL and a code");
-    sc_status s = sv_url_normalize(c, server_url, base, sizeof base);
-    if (s != SC_OK)
+    if ((s = sv_url_normalize(c, ep.server_url, base, sizeof base)) != SC_OK)
         return s;
-    if (strlen(code) > SC_CODE_MAX)
+    if (strlen(ep.code) > SC_CODE_MAX)
         return cl_fail(c, SC_ERR_INVALID_ARG, 0, "enrollment code is longer than %d", SC_CODE_MAX);
     sc_keypair *kp = NULL;
     Scpb__EnrollResponse *er = NULL;
     sc_checkpoint cp;
     uint8_t keyfile[SC_KEYFILE_MAX];
     size_t kf_len = 0;
-    sc_err e;
-    sc_err_clear(&e);
-    if ((s = sc_keypair_generate(&c->env, &kp)) != SC_OK) {
-        s = cl_fail(c, s, 0, "could not generate a device key");
+    /* The key file is made before anything is sent: a choice refused costs no code. */
+    if ((s = cl_enroll_key(c, &ep, &kp, keyfile, sizeof keyfile, &kf_len)) != SC_OK)
         goto done;
-    }
-    if ((s = enroll_ask(c, base, kp, code, label, &er, &cp)) != SC_OK)
+    if ((s = enroll_ask(c, base, kp, ep.code, ep.label, &er, &cp)) != SC_OK)
         goto done;
-    if ((s = sc_keypair_save(&c->env, kp, pass, pass ? pass_len : 0, c->opt.kdf_opslimit,
-                             c->opt.kdf_memlimit, keyfile, sizeof keyfile, &kf_len, &e)) != SC_OK) {
-        s = cl_fail(c, s, 0, "could not save the device key: %s", e.msg);
-        goto done;
-    }
     s = enroll_store(c, base, kp, er, &cp, keyfile, kf_len);
-    sodium_memzero(keyfile, sizeof keyfile);
     if (s != SC_OK || (s = rp_identity_load(c)) != SC_OK)
         goto done;
     sc_keypair_free(c->key);
@@ -618,10 +555,22 @@ sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, cons
     if (json)
         s = enroll_json(c, json);
 done:
+    sodium_memzero(keyfile, sizeof keyfile);
     if (er)
         scpb__enroll_response__free_unpacked(er, NULL);
     sc_keypair_free(kp);
     return s;
+}
+
+sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, const char *label,
+                    const char *pass, size_t pass_len, char **json)
+{
+    sc_enroll_params p = {.size = sizeof p, .server_url = server_url, .code = code,
+                          .label = label, .pass = pass, .pass_len = pass ? pass_len : 0};
+    /* 0.1 stored a plain key when given no passphrase, and its programs were told so. */
+    if (c && p.pass_len == 0 && !c->has_custody)
+        p.flags = SC_ENROLL_PLAIN_KEY;
+    return sc_enroll_v2(c, &p, json);
 }
 
 /* ---- status ---- */
@@ -663,8 +612,8 @@ static sc_status client_status_read(sc_client *c, char **json)
         json_object_set_new(o, "org", json_string(t.org));
         json_object_set_new(o, "server", json_string(c->id.server));
         json_object_set_new(o, "origin", json_string(c->id.origin));
-        json_object_set_new(o, "key_encrypted",
-                            json_boolean(sc_keyfile_is_encrypted(c->id.keyfile, c->id.keyfile_len)));
+        json_object_set_new(o, "key_encrypted", json_boolean(strcmp(cl_key_kind(c), "plain") != 0));
+        json_object_set_new(o, "key", json_string(cl_key_kind(c)));
     }
     json_object_set_new(o, "outbox", json_integer(outbox));
     json_object_set_new(o, "proven", json_integer(proven));

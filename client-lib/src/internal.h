@@ -39,6 +39,7 @@
 #include "core/limits.h"
 #include "core/merge.h"
 #include "core/names.h"
+#include "core/platform.h"
 #include "core/status.h"
 #include "spotcheck.h"
 #include "state.pb-c.h"
@@ -183,6 +184,8 @@ struct sc_client {
     uint32_t busy_ms;           /* how long a change waits for another writer (SC_CL_BUSY_MS) */
     sc_err err;                 /* the last failure */
     sc_keypair *key;            /* the device key once loaded; owned */
+    bool has_custody;           /* sc_client_set_key_custody gave one */
+    sc_key_custody custody;     /* the app's keystore that signs (copy) */
     sc_ident id;
     sc_hlc hlc;                 /* the replica's clock (persisted in meta) */
     sc_transport tp;            /* the transport in use: the default one from sc_client_open on */
@@ -201,14 +204,25 @@ struct sc_client {
 
 /* Record a failure on the handle and return code. */
 sc_status cl_fail(sc_client *c, sc_status code, int reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    SC_PRINTF(4, 5);
 /* Parse an entity id (32 hex) or op id/hash (64 hex). */
 bool cl_parse_id(const char *text, uint8_t out[SC_ID_LEN]);
 bool cl_parse_hash(const char *text, uint8_t out[SC_HASH_LEN]);
 /* Hex of an id/hash into a static-size buffer. */
 void cl_hex(const uint8_t *bin, size_t len, char *out, size_t cap);
+/* ---- devkey.c ---- */
+
 /* Load the device key (plain keys by themselves); SC_ERR_BAD_PASSPHRASE when locked. */
 sc_status cl_key(sc_client *c);
+/*
+ * The key to enroll with and its key file: the custody's, or a new one
+ * saved under the passphrase or, with SC_ENROLL_PLAIN_KEY, plain.
+ * SC_ERR_INVALID_ARG naming the choices unless exactly one is made.
+ */
+sc_status cl_enroll_key(sc_client *c, const sc_enroll_params *p, sc_keypair **kp,
+                        uint8_t *keyfile, size_t cap, size_t *kf_len);
+/* How the replica keeps its key: "passphrase", "custody" or "plain". */
+const char *cl_key_kind(const sc_client *c);
 /* SC_ERR_NOT_ENROLLED unless enrolled. */
 sc_status cl_need_identity(sc_client *c);
 /*
@@ -279,6 +293,12 @@ sc_status st_meta_get(sc_client *c, const char *key, void *buf, size_t cap, size
 sc_status st_meta_put(sc_client *c, const char *key, const void *val, size_t len);
 sc_status st_meta_get_u64(sc_client *c, const char *key, uint64_t *out);
 sc_status st_meta_put_u64(sc_client *c, const char *key, uint64_t v);
+/*
+ * Replace a meta value that was secret (a plain key file) in its own
+ * transaction, with its old bytes overwritten in the database file and the
+ * write-ahead log emptied after.
+ */
+sc_status st_meta_replace_secret(sc_client *c, const char *key, const void *val, size_t len);
 /* A variable-size meta value (the cursor), allocated with env. */
 sc_status st_meta_get_alloc(sc_client *c, const char *key, uint8_t **val, size_t *len);
 

@@ -123,8 +123,13 @@ static sc_status make_op(sc_client *c, Scpb__Op *op, uint8_t op_id[SC_HASH_LEN])
     op->n_deps = 0;
     op->deps = NULL;
     if (s != SC_OK) {
-        s = cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_INVALID_ARG, e.reason, "%s: %s",
-                    kind_name(op->body_case), e.msg);
+        /* The signer failing (a key custody that would not sign) is not the caller's argument. */
+        bool signer = s == SC_ERR_NOMEM || s == SC_ERR_CRYPTO || s == SC_ERR_BAD_SIGNATURE;
+        s = cl_fail(c, signer ? (s == SC_ERR_NOMEM ? s : SC_ERR_CRYPTO) : SC_ERR_INVALID_ARG,
+                    e.reason, "%s: %s%s", kind_name(op->body_case), e.msg,
+                    signer && s != SC_ERR_NOMEM && sc_keypair_is_external(c->key)
+                        ? " (the key custody did not give a valid signature)"
+                        : "");
         goto done;
     }
     const char *why = NULL;

@@ -404,6 +404,27 @@ sc_status st_meta_get_u64(sc_client *c, const char *key, uint64_t *out)
     return s;
 }
 
+sc_status st_meta_replace_secret(sc_client *c, const char *key, const void *val, size_t len)
+{
+    sqlite3 *db = db_of(c);
+    /* Deleted content is overwritten with zeros, in the page and in pages freed. */
+    if (sqlite3_exec(db, "PRAGMA secure_delete=ON", NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(c, "secure delete");
+    sc_status s = st_begin(c);
+    if (s == SC_OK && (s = st_meta_put(c, key, val, len)) != SC_OK)
+        st_rollback(c);
+    if (s == SC_OK)
+        s = st_commit(c);
+    sqlite3_exec(db, "PRAGMA secure_delete=OFF", NULL, NULL, NULL);
+    if (s != SC_OK)
+        return s;
+    /* The new page goes into the file over the old one, and the log that
+     * held earlier images of it is emptied.  A reader on an older snapshot
+     * keeps the log from being emptied: then the next checkpoint does it. */
+    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    return SC_OK;
+}
+
 sc_status st_meta_put_u64(sc_client *c, const char *key, uint64_t v)
 {
     sqlite3_stmt *st;

@@ -48,7 +48,7 @@ typedef struct vctx {
 } vctx;
 
 static void problem(sc_client *c, vctx *v, sc_status code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    SC_PRINTF(4, 5);
 
 /* Note a problem: the first one becomes the handle's message; all go to the report. */
 static void problem(sc_client *c, vctx *v, sc_status code, const char *fmt, ...)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/ids.h"
+#include "core/platform.h"
 
 /* Bytes copied at a time (the blob store reads photos the same way). */
 #define COPY_BUF (256 * 1024)
@@ -146,7 +147,8 @@ sc_status sd_file_copy(const char *from, const char *to, mode_t mode, uint8_t sh
     bool read_ok = pump(in, out, &h, &total);
     int e = errno;
     sc_status rc = SC_OK;
-    struct timespec times[2] = {sb.st_atim, sb.st_mtim};
+    struct timespec times[2];
+    sc_plat_file_times(&sb, times);
     if (!read_ok)
         rc = sc_err_set(err, SC_ERR_IO, 0, "cannot copy %s to %s: %s", from, to, strerror(e));
     else if (fchmod(out, mode) != 0 || futimens(out, times) != 0 || fsync(out) != 0)

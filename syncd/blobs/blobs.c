@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 
 #include "base/config.h"
 #include "core/ids.h"
+#include "core/platform.h"
 #include "core/reason.h"
 
 /* Read buffer for hashing a completed upload back from disk. */
@@ -71,8 +71,8 @@ struct sd_blobs {
     sd_blob_limits lim;
     sd_blob_seen_fn seen;
     void *seen_ctx;            /* borrowed */
-    pthread_mutex_t qmu;       /* a quota check and the new upload it admits, as one step */
-    pthread_mutex_t hmu;       /* hs and tick */
+    sc_plat_mutex qmu;       /* a quota check and the new upload it admits, as one step */
+    sc_plat_mutex hmu;       /* hs and tick */
     hash_state hs[HASH_STATES];
     uint64_t tick;
 };
@@ -108,14 +108,14 @@ static bool state_take(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char
                        sc_sha256_ctx *out)
 {
     bool found = false;
-    pthread_mutex_lock(&b->hmu);
+    sc_plat_mutex_lock(&b->hmu);
     for (size_t i = 0; i < HASH_STATES && !found; i++)
         if (state_is(&b->hs[i], device, name) && b->hs[i].covered == at) {
             *out = b->hs[i].ctx;
             b->hs[i].used = ++b->tick;
             found = true;
         }
-    pthread_mutex_unlock(&b->hmu);
+    sc_plat_mutex_unlock(&b->hmu);
     return found;
 }
 
@@ -123,7 +123,7 @@ static bool state_take(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char
 static void state_keep(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name,
                        uint64_t covered, const sc_sha256_ctx *ctx)
 {
-    pthread_mutex_lock(&b->hmu);
+    sc_plat_mutex_lock(&b->hmu);
     size_t slot = 0;
     for (size_t i = 0; i < HASH_STATES; i++) {
         if (state_is(&b->hs[i], device, name)) {
@@ -139,16 +139,16 @@ static void state_keep(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char
     b->hs[slot].covered = covered;
     b->hs[slot].ctx = *ctx;
     b->hs[slot].used = ++b->tick;
-    pthread_mutex_unlock(&b->hmu);
+    sc_plat_mutex_unlock(&b->hmu);
 }
 
 static void state_drop(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name)
 {
-    pthread_mutex_lock(&b->hmu);
+    sc_plat_mutex_lock(&b->hmu);
     for (size_t i = 0; i < HASH_STATES; i++)
         if (state_is(&b->hs[i], device, name))
             memset(&b->hs[i], 0, sizeof b->hs[i]);
-    pthread_mutex_unlock(&b->hmu);
+    sc_plat_mutex_unlock(&b->hmu);
 }
 
 /* ---- names and paths ---- */
@@ -444,7 +444,7 @@ static sc_status quota_check(sd_blobs *b, const sd_upload *up, sc_err *err)
 static sc_status partial_create(sd_upload *u, const char *part, sc_err *err)
 {
     sd_blobs *b = u->b;
-    pthread_mutex_lock(&b->qmu);
+    sc_plat_mutex_lock(&b->qmu);
     sc_status rc = quota_check(b, u, err);
     if (rc == SC_OK && mkdir_p1(u->dir) != 0)
         rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot create the upload directory: %s",
@@ -464,7 +464,7 @@ static sc_status partial_create(sd_upload *u, const char *part, sc_err *err)
         close(u->fd);
         u->fd = -1;
     }
-    pthread_mutex_unlock(&b->qmu);
+    sc_plat_mutex_unlock(&b->qmu);
     return rc;
 }
 
@@ -710,8 +710,8 @@ sc_status sd_blobs_open_at(const char *root, const sd_blob_limits *lim, sd_blob_
                           root, strerror(e));
     }
     drop_shared_partials(b);
-    pthread_mutex_init(&b->qmu, NULL);
-    pthread_mutex_init(&b->hmu, NULL);
+    sc_plat_mutex_init(&b->qmu);
+    sc_plat_mutex_init(&b->hmu);
     *out = b;
     return SC_OK;
 }
@@ -720,8 +720,8 @@ void sd_blobs_close(sd_blobs *b)
 {
     if (!b)
         return;
-    pthread_mutex_destroy(&b->qmu);
-    pthread_mutex_destroy(&b->hmu);
+    sc_plat_mutex_destroy(&b->qmu);
+    sc_plat_mutex_destroy(&b->hmu);
     free(b);
 }
 

@@ -37,6 +37,17 @@ typedef struct fx {
     uint64_t index;       /* next log index for stored admin facts */
 } fx;
 
+/* sc_client_status of c, parsed (json_decref it). */
+static inline json_t *fx_status(sc_client *c)
+{
+    char *json = NULL;
+    ck_assert_int_eq(sc_client_status(c, &json), SC_OK);
+    json_t *o = json_loads(json, 0, NULL);
+    sc_json_free(c, json);
+    ck_assert_ptr_nonnull(o);
+    return o;
+}
+
 static inline void fx_options(fx *f)
 {
     memset(&f->opt, 0, sizeof f->opt);

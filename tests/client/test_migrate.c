@@ -68,16 +68,6 @@ static sc_client *open_existing(const char *db)
     return c;
 }
 
-static json_t *status_of(sc_client *c)
-{
-    char *json = NULL;
-    ck_assert_int_eq(sc_client_status(c, &json), SC_OK);
-    json_t *o = json_loads(json, 0, NULL);
-    sc_json_free(c, json);
-    ck_assert_ptr_nonnull(o);
-    return o;
-}
-
 static long long jint(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
@@ -104,7 +94,7 @@ START_TEST(schema_1_replica_migrates_and_its_queue_syncs)
     ck_assert_int_eq(sct_sql_int(v.db, "SELECT from_version FROM migrations WHERE version=2"), 1);
     ck_assert_int_eq(sct_sql_int(v.db, "SELECT count(*) FROM meta WHERE key='conflicts_indexed'"),
                      0);
-    json_t *st = status_of(c);
+    json_t *st = fx_status(c);
     ck_assert_int_eq(jint(st, "outbox"), (long long)before.pending);
     ck_assert_int_eq(jint(st, "photos_pending_upload"), 1);
     ck_assert(json_is_true(json_object_get(st, "key_encrypted")));
@@ -124,7 +114,7 @@ START_TEST(schema_1_replica_migrates_and_its_queue_syncs)
     ck_assert_int_eq(json_array_size(json_object_get(r, "rejected")), 0);
     ck_assert_int_eq(jint(r, "photos_uploaded"), 1);
     json_decref(r);
-    st = status_of(c);
+    st = fx_status(c);
     ck_assert_int_eq(jint(st, "outbox"), 0);
     ck_assert_int_eq(jint(st, "photos_pending_upload"), 0);
     json_decref(st);
@@ -153,7 +143,7 @@ START_TEST(schema_1_replica_migrates_and_its_queue_syncs)
     uint8_t h1[SC_HASH_LEN], h2[SC_HASH_LEN];
     ck_assert(sct_file_sha256(v.db, h1));
     c = open_existing(v.db);
-    st = status_of(c);
+    st = fx_status(c);
     json_decref(st);
     sc_client_close(c);
     ck_assert(sct_file_sha256(v.db, h2));
@@ -279,7 +269,7 @@ START_TEST(read_only_handle_does_not_migrate)
     c = open_existing(v.db);
     sc_client *r = NULL;
     ck_assert_int_eq(sc_client_open_v2(v.db, NULL, SC_OPEN_READONLY, &r, err, sizeof err), SC_OK);
-    json_t *st = status_of(r);
+    json_t *st = fx_status(r);
     ck_assert_int_eq(jint(st, "outbox"), 5);
     json_decref(st);
     sc_client_close(r);

@@ -469,6 +469,82 @@ START_TEST(keyfile_small_buffer)
 }
 END_TEST
 
+/* ---- an external signer (a platform keystore) ---- */
+
+/* The "keystore": the secret key in this test's memory, and how often it signed. */
+typedef struct ext_store {
+    uint8_t sk[crypto_sign_SECRETKEYBYTES], pk[SC_KEY_LEN];
+    int calls;
+    int mode; /* 0 signs, 1 signs with another key, 2 fails */
+} ext_store;
+
+static sc_status ext_sign(void *ctx, const uint8_t pub[SC_KEY_LEN], const uint8_t *msg, size_t len,
+                          uint8_t sig[SC_SIG_LEN])
+{
+    ext_store *k = ctx;
+    k->calls++;
+    ck_assert_mem_eq(pub, k->pk, SC_KEY_LEN);
+    if (k->mode == 2)
+        return SC_ERR_IO;
+    uint8_t other_pk[SC_KEY_LEN], other_sk[crypto_sign_SECRETKEYBYTES], seed[32] = {9};
+    crypto_sign_seed_keypair(other_pk, other_sk, seed);
+    crypto_sign_detached(sig, NULL, msg, len, k->mode == 1 ? other_sk : k->sk);
+    return SC_OK;
+}
+
+START_TEST(external_signer)
+{
+    sct_env t;
+    sct_env_init(&t, 1);
+    ext_store k = {.calls = 0};
+    uint8_t seed[32];
+    for (int i = 0; i < 32; i++)
+        seed[i] = (uint8_t)(i * 5 + 3);
+    crypto_sign_seed_keypair(k.pk, k.sk, seed);
+    sc_keypair *kp = NULL;
+    ck_assert_int_eq(sc_keypair_external(k.pk, ext_sign, &k, &kp), SC_OK);
+    ck_assert(sc_keypair_is_external(kp));
+    ck_assert_mem_eq(sc_keypair_public(kp), k.pk, SC_KEY_LEN);
+    /* sc_sign hands the signer the whole signed input: a signature by the seed's key. */
+    const uint8_t msg[] = "an op's bytes";
+    uint8_t sig[SC_SIG_LEN], want[SC_SIG_LEN];
+    ck_assert_int_eq(sc_sign(&t.env, kp, SC_DOMAIN_OP, msg, sizeof msg, sig), SC_OK);
+    sign_by_hand(seed, SC_DOMAIN_OP, msg, sizeof msg, want);
+    ck_assert_mem_eq(sig, want, SC_SIG_LEN);
+    ck_assert_int_eq(sc_sign_raw(kp, (const uint8_t *)"note", 4, sig), SC_OK);
+    ck_assert_int_eq(crypto_sign_verify_detached(sig, (const uint8_t *)"note", 4, k.pk), 0);
+    ck_assert_int_eq(k.calls, 2);
+    /* A keystore that signs with another key, or fails, gives no signature. */
+    k.mode = 1;
+    ck_assert_int_eq(sc_sign(&t.env, kp, SC_DOMAIN_OP, msg, sizeof msg, sig), SC_ERR_BAD_SIGNATURE);
+    uint8_t zero[SC_SIG_LEN] = {0};
+    ck_assert_mem_eq(sig, zero, SC_SIG_LEN);
+    k.mode = 2;
+    ck_assert_int_eq(sc_sign(&t.env, kp, SC_DOMAIN_OP, msg, sizeof msg, sig), SC_ERR_CRYPTO);
+    ck_assert_int_eq(sc_sign_raw(kp, (const uint8_t *)"note", 4, sig), SC_ERR_CRYPTO);
+    ck_assert_mem_eq(sig, zero, SC_SIG_LEN);
+    /* There are no key bytes to save; the custody key file loads as no key. */
+    uint8_t out[SC_KEYFILE_MAX];
+    size_t n = 0;
+    sc_err err;
+    ck_assert_int_eq(sc_keypair_save(&t.env, kp, NULL, 0, 0, 0, out, sizeof out, &n, &err),
+                     SC_ERR_INVALID_ARG);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(sc_keyfile_custody(out, sizeof out, &n), SC_OK);
+    ck_assert(sc_keyfile_is_custody(out, n));
+    ck_assert(!sc_keyfile_is_encrypted(out, n));
+    sc_keypair *loaded = NULL;
+    ck_assert_int_eq(sc_keypair_load(out, n, PASS, strlen(PASS), &loaded, &err),
+                     SC_ERR_BAD_PASSPHRASE);
+    ck_assert_ptr_null(loaded);
+    ck_assert_ptr_nonnull(strstr(err.msg, "key custody"));
+    ck_assert_int_eq(sc_keyfile_custody(out, 7, &n), SC_ERR_TOO_LARGE);
+    ck_assert_int_eq(t.live, 0);
+    sc_keypair_free(kp);
+    sodium_memzero(k.sk, sizeof k.sk);
+}
+END_TEST
+
 static Suite *keys_suite(void)
 {
     Suite *s = suite_create("keys");
@@ -484,6 +560,7 @@ static Suite *keys_suite(void)
         {"keyfile_truncated_or_corrupted", keyfile_truncated_or_corrupted},
         {"keyfile_limits_refused", keyfile_limits_refused},
         {"keyfile_small_buffer", keyfile_small_buffer},
+        {"external_signer", external_signer},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;

@@ -28,7 +28,7 @@ grep -q "user_disabled\|is disabled" "$TMP/err" || fail "refusal names its reaso
 expect_jq "$(sc li status)" .outbox 1 "the note stays queued on the tablet"
 expect_eq "$(log_size)" $((n0 + 1)) "nothing of the refused request was logged"
 # The code handed out before the disable enrolls nothing.
-expect_exit 1 "$SPOT" --db "$TMP/li2.db" --json enroll --server "$URL" --code "$CODE"
+expect_exit 1 "$SPOT" --db "$TMP/li2.db" --json enroll --plain-key --server "$URL" --code "$CODE"
 grep -q "revoked" "$TMP/err" || fail "a revoked code: $(cat "$TMP/err")"
 expect_jq "$(admin code list --all --json)" '[.[] | select(.login == "inspector")] | last | .status' \
   revoked "code list shows the code revoked"
@@ -83,15 +83,15 @@ ID=$(jq -r '.[0].id' <<<"$list")
 admin code revoke "$ID" | grep -q "revoked code $ID" || fail "revoke by id"
 expect_exit 1 admin code revoke "$ID"
 grep -q "no unused code" "$TMP/err" || fail "revoke twice: $(cat "$TMP/err")"
-expect_exit 1 "$SPOT" --db "$TMP/sup2.db" --json enroll --server "$URL" --code "$C2"
+expect_exit 1 "$SPOT" --db "$TMP/sup2.db" --json enroll --plain-key --server "$URL" --code "$C2"
 C3=$(admin enroll supervisor)
 admin code revoke "$C3" >/dev/null
-expect_exit 1 "$SPOT" --db "$TMP/sup3.db" --json enroll --server "$URL" --code "$C3"
+expect_exit 1 "$SPOT" --db "$TMP/sup3.db" --json enroll --plain-key --server "$URL" --code "$C3"
 expect_exit 2 admin code revoke zz
 expect_exit 2 admin code revoke
 expect_exit 2 admin code list --bogus
 C4=$(admin enroll supervisor)
-enroll_out=$("$SPOT" --db "$TMP/sup4.db" --json enroll --server "$URL" --code "$C4")
+enroll_out=$("$SPOT" --db "$TMP/sup4.db" --json enroll --plain-key --server "$URL" --code "$C4")
 expect_jq "$enroll_out" .login supervisor "an unrevoked code enrolls"
 expect_exit 1 admin code revoke "$C4"
 

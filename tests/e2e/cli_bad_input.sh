@@ -66,6 +66,31 @@ expect_exit 1 sc li note "$CHECK" --text "no key"
 grep -q "passphrase" "$TMP/err" || fail "locked key message"
 expect_exit 2 sc li --passphrase-env SC_UNSET_VARIABLE status
 
+# The device key needs a keeper: enroll without a passphrase or --plain-key is a usage error
+# naming both, and spends no code (it enrolls after); the two at once are refused too.
+code=$(admin enroll inspector)
+expect_exit 2 "$SPOT" --db "$TMP/zhao.db" enroll --server "$URL" --code "$code"
+grep -q -- "--passphrase-env VAR" "$TMP/err" && grep -q -- "--plain-key" "$TMP/err" ||
+  fail "enroll without a passphrase: $(cat "$TMP/err")"
+[[ ! -e "$TMP/zhao.db" ]] || fail "a replica was left by a refused enrollment"
+expect_exit 2 "$SPOT" --db "$TMP/zhao.db" --passphrase-env SC_PASS enroll --plain-key --server "$URL" --code "$code"
+expect_jq "$("$SPOT" --db "$TMP/zhao.db" --json enroll --plain-key --server "$URL" --code "$code" --no-sync)" \
+  .key plain "enrolled with --plain-key"
+expect_jq "$(sc zhao status)" .key plain "status of a plain key"
+# key protect encrypts it in place; then signing needs the passphrase, and a wrong one changes nothing.
+export SC_NEW="新的 passphrase"
+expect_exit 2 sc zhao key protect
+expect_jq "$(sc zhao key protect --new-passphrase-env SC_NEW)" .key passphrase "key protect"
+expect_jq "$(sc zhao status)" .key passphrase "status after key protect"
+seed=$(sqlite3 "$TMP/zhao.db" "SELECT hex(value) FROM meta WHERE key='keyfile'")
+(( ${#seed} == 224 )) || fail "the key file is not the encrypted one: ${#seed} hex digits"
+expect_exit 1 "$SPOT" --db "$TMP/zhao.db" note "$CHECK" --text "locked"
+grep -q -- "--passphrase-env" "$TMP/err" || fail "a locked key names --passphrase-env: $(cat "$TMP/err")"
+expect_exit 1 sc zhao --passphrase-env SC_PASS sync
+grep -q "wrong passphrase" "$TMP/err" || fail "wrong passphrase after protect: $(cat "$TMP/err")"
+expect_jq "$(sc zhao status)" .key passphrase "the key file after a wrong passphrase"
+expect_jq "$(sc zhao --passphrase-env SC_NEW sync)" .pushed 0 "sync with the new passphrase"
+
 expect_eq "$(sc li status | jq -c '{outbox, ops, entities}')" "$before" "replica unchanged by refusals"
 
 # Unreachable: the server is gone; 4, and the outbox keeps the op.
@@ -120,7 +145,7 @@ done
 
 # Enrolling against garbage or nothing: 4, and no replica is left behind.
 for port in $(cat "$TMP/port.http" 2>/dev/null) "${URL##*:}"; do
-  expect_exit 4 "$SPOT" --db "$TMP/new.db" enroll --server "http://127.0.0.1:$port" --code x
+  expect_exit 4 "$SPOT" --db "$TMP/new.db" enroll --plain-key --server "http://127.0.0.1:$port" --code x
   expect_no_replica new "a failed enroll"
 done
 echo "ok: bad input"

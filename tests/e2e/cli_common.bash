@@ -76,7 +76,7 @@ enroll() {
   if [[ -n "$passvar" ]]; then
     out=$("$SPOT" --db "$TMP/$name.db" --json --passphrase-env "$passvar" enroll --server "$URL" --code "$code")
   else
-    out=$("$SPOT" --db "$TMP/$name.db" --json enroll --server "$URL" --code "$code")
+    out=$("$SPOT" --db "$TMP/$name.db" --json enroll --plain-key --server "$URL" --code "$code")
   fi
   [[ $(jq -r .device_id <<<"$out") =~ ^[0-9a-f]{32}$ ]] || fail "enroll $login: $out"
   expect_eq "$(jq -r .login <<<"$out")" "$login" "enrolled login"

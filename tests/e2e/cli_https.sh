@@ -115,29 +115,29 @@ expect_eq "$(curl -s --cacert "$PKI/ca.pem" "$HTTPS/healthz")" "ok" "syncd's hea
 # ---- no CA: the certificate is not trusted, said as such; nothing spent, nothing stored ----
 # The environment's CA bundle, if it names one, is the system's: it does not know this CA.
 CODE=$(admin enroll inspector)
-expect_exit 4 "$SPOT" --db "$TMP/li.db" --json enroll --server "$HTTPS" --code "$CODE"
+expect_exit 4 "$SPOT" --db "$TMP/li.db" --json enroll --plain-key --server "$HTTPS" --code "$CODE"
 grep -q "certificate is not trusted" "$TMP/err" || fail "no CA: $(cat "$TMP/err")"
 grep -q "SC_ERR_TLS" "$TMP/err" || fail "no CA status: $(cat "$TMP/err")"
 grep -q "not HTTP" "$TMP/err" && fail "a TLS failure called not HTTP: $(cat "$TMP/err")"
 expect_jq "$(cat "$TMP/out")" .error.status SC_ERR_TLS "--json error"
 expect_no_replica li "a replica refused over TLS"
 # Another CA is no better.
-expect_exit 4 "$SPOT" --db "$TMP/li.db" --cacert "$PKI/rogue.pem" enroll --server "$HTTPS" --code "$CODE"
+expect_exit 4 "$SPOT" --db "$TMP/li.db" --cacert "$PKI/rogue.pem" enroll --plain-key --server "$HTTPS" --code "$CODE"
 grep -q "certificate is not trusted" "$TMP/err" || fail "rogue CA: $(cat "$TMP/err")"
 
 # ---- the right CA, the wrong pin: refused whatever the CA says ----
 expect_exit 4 "$SPOT" --db "$TMP/li.db" --cacert "$PKI/ca.pem" --pin "$WRONG_PIN" \
-  enroll --server "$HTTPS" --code "$CODE"
+  enroll --plain-key --server "$HTTPS" --code "$CODE"
 grep -q "does not match the pin" "$TMP/err" || fail "wrong pin: $(cat "$TMP/err")"
 expect_no_replica li "a replica refused for its pin"
 # A pin that is not a pin is a usage of the API gone wrong: 1, and the replica untouched.
 expect_exit 1 "$SPOT" --db "$TMP/li.db" --cacert "$PKI/ca.pem" --pin "sha256//short" \
-  enroll --server "$HTTPS" --code "$CODE"
+  enroll --plain-key --server "$HTTPS" --code "$CODE"
 grep -q "not sha256//" "$TMP/err" || fail "bad pin: $(cat "$TMP/err")"
 
 # ---- the CA and the right pin: the same code enrolls (TLS failed before it went out) ----
 out=$("$SPOT" --db "$TMP/li.db" --json --cacert "$PKI/ca.pem" --pin "$PIN" \
-  enroll --server "$HTTPS" --code "$CODE")
+  enroll --plain-key --server "$HTTPS" --code "$CODE")
 expect_jq "$out" .login inspector "enrolled over https"
 expect_jq "$out" .server "$HTTPS" "the https URL kept"
 [[ $(jq -r .pulled <<<"$out") -gt 0 ]] || fail "the first pull over https: $out"
@@ -158,7 +158,7 @@ expect_jq "$(sc li sync)" .pushed 0 "sync again with what the replica remembers"
 # ---- $SSL_CERT_FILE when no CA is given (and not remembered then) ----
 code=$(admin enroll inspector2)
 # CURL_CA_BUNDLE comes first, as for the curl tool; unset here, SSL_CERT_FILE counts.
-out=$(env -u CURL_CA_BUNDLE SSL_CERT_FILE="$PKI/ca.pem" "$SPOT" --db "$TMP/wang.db" --json enroll --server "$HTTPS" \
+out=$(env -u CURL_CA_BUNDLE SSL_CERT_FILE="$PKI/ca.pem" "$SPOT" --db "$TMP/wang.db" --json enroll --plain-key --server "$HTTPS" \
   --code "$code")
 expect_jq "$out" .login inspector2 "enrolled with SSL_CERT_FILE"
 out=$(CURL_CA_BUNDLE="$PKI/ca.pem" sc wang sync)

@@ -46,7 +46,7 @@ printf 'name,code\n君安花园,T-JAHY\n' >"$TMP/notes.db"
 sqlite3 "$TMP/other.db" "CREATE TABLE t(x); INSERT INTO t VALUES (1);"
 for name in notes other; do
   sum=$(sha256sum <"$TMP/$name.db")
-  for args in "list findings" "enroll --server $URL --code NOPE"; do
+  for args in "list findings" "enroll --plain-key --server $URL --code NOPE"; do
     # shellcheck disable=SC2086
     expect_exit 6 "$SPOT" --db "$TMP/$name.db" $args
     grep -q "is not a Spotcheck replica" "$TMP/err" || fail "$name.db $args: $(cat "$TMP/err")"
@@ -57,26 +57,26 @@ done
 expect_eq "$(sqlite3 "$TMP/other.db" .tables)" t "another program's database keeps its tables"
 
 # Failed enrollments leave nothing: a bad code (refused, 1), no server (4).
-expect_exit 1 "$SPOT" --db "$TMP/new.db" enroll --server "$URL" --code BAD-CODE
+expect_exit 1 "$SPOT" --db "$TMP/new.db" enroll --plain-key --server "$URL" --code BAD-CODE
 grep -q "forbidden\|code" "$TMP/err" || fail "bad code message: $(cat "$TMP/err")"
 expect_no_replica new "an enrollment with a bad code"
-expect_exit 4 "$SPOT" --db "$TMP/new.db" enroll --server "http://127.0.0.1:9" --code x
+expect_exit 4 "$SPOT" --db "$TMP/new.db" enroll --plain-key --server "http://127.0.0.1:9" --code x
 expect_no_replica new "an enrollment with no server"
 mkdir -p "$TMP/new.db.blobs/ab"
 echo photo >"$TMP/new.db.blobs/ab/kept"
-expect_exit 4 "$SPOT" --db "$TMP/new.db" enroll --server "http://127.0.0.1:9" --code x
+expect_exit 4 "$SPOT" --db "$TMP/new.db" enroll --plain-key --server "http://127.0.0.1:9" --code x
 [[ -f $TMP/new.db.blobs/ab/kept && ! -e $TMP/new.db && ! -e $TMP/new.db.blobs/tmp ]] ||
   fail "a photo store that was there before lost its files or gained ours"
 rm -rf "$TMP/new.db.blobs"
 
 # An enrolled replica given to enroll again: refused (1), and kept whole.
 code=$(admin enroll inspector)
-expect_exit 1 "$SPOT" --db "$TMP/li.db" enroll --server "$URL" --code "$code"
+expect_exit 1 "$SPOT" --db "$TMP/li.db" enroll --plain-key --server "$URL" --code "$code"
 grep -q "already enrolled" "$TMP/err" || fail "second enrollment: $(cat "$TMP/err")"
 expect_eq "$(sc li status | jq -c '{outbox, ops, entities, replica_hash}')" "$before" "li.db unchanged"
 
 # The one way to make a replica: an enrollment that succeeds (the unused code still works).
-out=$("$SPOT" --db "$TMP/new.db" --json enroll --server "$URL" --code "$code")
+out=$("$SPOT" --db "$TMP/new.db" --json enroll --plain-key --server "$URL" --code "$code")
 expect_jq "$out" .login inspector "enrolled"
 [[ -f $TMP/new.db && -d $TMP/new.db.blobs ]] || fail "an enrollment that succeeded kept no replica"
 expect_jq "$(sc new status)" .enrolled true "the new replica"

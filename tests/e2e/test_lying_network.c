@@ -151,7 +151,7 @@ static void enroll(const char *name, const char *login, char *db, size_t cap,
     char code[64];
     snprintf(db, cap, "%s/%s.db", L.tmp, name);
     sct_fixture_code(L.data, login, code, sizeof code);
-    json_t *o = CLI_OK(db, "enroll", "--server", url, "--code", code, "--label", name);
+    json_t *o = CLI_OK(db, "enroll", "--plain-key", "--server", url, "--code", code, "--label", name);
     const char *id = json_string_value(json_object_get(o, "device_id"));
     ck_assert_ptr_nonnull(id);
     ck_assert_int_eq(sc_hex_decode(id, strlen(id), dev, SC_ID_LEN), SC_OK);

@@ -344,7 +344,7 @@ void sct_replica_read(const char *db_path, sct_replica_view *v)
 {
     memset(v, 0, sizeof *v);
     sqlite3 *db = db_open(db_path);
-    /* docs/client.md §2: origin 0 local; state 0 pending, 1 accepted, 2 rejected. */
+    /* docs/client.md §10: origin 0 local; state 0 pending, 1 accepted, 2 rejected. */
     v->local = (size_t)count_of(db, "SELECT count(*) FROM ops WHERE origin=0");
     v->pending = (size_t)count_of(db, "SELECT count(*) FROM ops WHERE origin=0 AND state=0");
     v->accepted = (size_t)count_of(db, "SELECT count(*) FROM ops WHERE origin=0 AND state=1");

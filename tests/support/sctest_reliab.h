@@ -2,7 +2,7 @@
  * sctest_reliab.h: what the reliability tests (tests/reliab/) share: child
  * processes (the CLI, killed at will), the register and a client replica
  * read as stored (their schemas are documented: docs/data-model.md "Server
- * register", docs/client.md §2), the invariants checked after every crash,
+ * register", docs/client.md §10), the invariants checked after every crash,
  * and the CI / soak scale.  Test code only.
  */
 #ifndef SC_TEST_RELIAB_H

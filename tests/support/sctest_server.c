@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,7 +24,6 @@
 #include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -189,17 +189,46 @@ int sct_wait_pid(pid_t pid, int timeout_ms)
     }
 }
 
-/* The child side of a fork: die with the test, point fds, exec syncd. */
-static void exec_syncd(int out_fd, int err_fd, char *const *argv)
+/*
+ * Start syncd with argv, stdout to out_fd and stderr to err_fd (-1: the
+ * test's), dying with the test: setpriv sets the parent-death signal and
+ * execs syncd, so the pid is syncd's.  posix_spawn, not fork: under
+ * qemu-user (the cross leg, tests/cross) a forked child of the emulated
+ * test hangs before it can exec, and a spawned one does not.
+ */
+extern char **environ;
+
+/* A pipe whose ends close on exec (the child gets its copies through dup2). */
+static void pipe_cloexec(int p[2])
 {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ck_assert_int_eq(pipe(p), 0);
+    fcntl(p[0], F_SETFD, FD_CLOEXEC);
+    fcntl(p[1], F_SETFD, FD_CLOEXEC);
+}
+
+static pid_t spawn_syncd(int out_fd, int err_fd, char *const *argv)
+{
+    char *args[72];
+    int n = 0;
+    args[n++] = "setpriv";
+    args[n++] = "--pdeathsig";
+    args[n++] = "KILL";
+    args[n++] = "--";
+    for (int i = 0; argv[i] && n < 71; i++)
+        args[n++] = argv[i];
+    args[n] = NULL;
+    posix_spawn_file_actions_t fa;
+    ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
     if (out_fd >= 0)
-        dup2(out_fd, 1);
+        posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
     if (err_fd >= 0)
-        dup2(err_fd, 2);
-    execv(argv[0], argv);
-    fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
+        posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+    fflush(NULL);
+    pid_t pid = -1;
+    int rc = posix_spawnp(&pid, "setpriv", &fa, NULL, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ck_assert_msg(rc == 0, "cannot start %s: %s", argv[0], strerror(rc));
+    return pid;
 }
 
 /* sct_syncd_run and sct_syncd_run_all: stderr into out too when merge. */
@@ -212,14 +241,8 @@ static int syncd_run_va(char *out, size_t cap, bool merge, const char *arg, va_l
         argv[argc++] = (char *)(uintptr_t)a;
     argv[argc] = NULL;
     int p[2];
-    ck_assert_int_eq(pipe(p), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        exec_syncd(p[1], merge ? p[1] : -1, argv);
-    }
+    pipe_cloexec(p);
+    pid_t pid = spawn_syncd(p[1], merge ? p[1] : -1, argv);
     close(p[1]);
     size_t used = 0;
     char sink[4096];
@@ -284,16 +307,10 @@ void sct_server_start(sct_server *s, const char *data_dir, const char *const *ex
     argv[argc] = NULL;
 
     int p[2];
-    ck_assert_int_eq(pipe(p), 0);
+    pipe_cloexec(p);
     int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     ck_assert_msg(logfd >= 0, "cannot open %s: %s", s->log, strerror(errno));
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        exec_syncd(p[1], logfd, argv);
-    }
+    pid_t pid = spawn_syncd(p[1], logfd, argv);
     close(p[1]);
     close(logfd);
     s->pid = pid;
