@@ -103,12 +103,18 @@ printf 'root:x:0:\n' >"$R/etc/group"
 printf 'root:*:19000:0:99999:7:::\n' >"$R/etc/shadow"
 printf 'root:*::\n' >"$R/etc/gshadow"
 chmod 0640 "$R/etc/shadow" "$R/etc/gshadow"
-# Each dependency (the first installed alternative), as this machine's dpkg records it.
+# Each dependency (the first installed alternative), as this machine's dpkg records it.  A
+# machine that cross-builds (scripts/cross-test.sh) has foreign -dev packages of the same names
+# beside its own: the native one is asked for first, then the name alone (Architecture: all).
+ARCH=$(dpkg --print-architecture)
 for p in "${!DEB[@]}"; do field "$p" Depends; done | tr ',' '\n' | while read -r alts; do
   IFS='|' read -ra names <<<"$alts"
   for n in "${names[@]}"; do
     n=$(awk '{print $1}' <<<"$n")
     [[ -z "$n" || "$n" == libspotcheck ]] && continue 2
+    if dpkg-query -W -f='${Status}' "$n:$ARCH" 2>/dev/null | grep -q "install ok installed"; then
+      n="$n:$ARCH"
+    fi
     if dpkg-query -W -f='${Status}' "$n" 2>/dev/null | grep -q "install ok installed"; then
       dpkg-query -s "$n"
       echo
