@@ -10,9 +10,14 @@
 #       property company does not see the plan; the inspector, offline,
 #       scores the 100-point sheet, records three findings with photos,
 #       submits and syncs; now everyone sees the check and its findings;
-#   (b) the major hazard goes round the rectification loop: reported, not
-#       rectified, reported again, rectified, closed (销号), reopened by a
-#       look-back (回头看), overdue whenever it is open;
+#   (b) the major hazard goes round the rectification loop: the property
+#       company signs for the notice (签收) and files its plan (整改方案);
+#       the supervisor escalates the overdue hazard (提醒函) and stops work
+#       on it (停工整改); the company asks for a later deadline (延期),
+#       which the supervisor approves; reported, not rectified, reported
+#       again, accepted (验收) by the level above with the stop-work order
+#       lifted, closed (销号), and reopened by a look-back (回头看) of a
+#       round the supervisor planned;
 #   then the register is audited and exported, and the bundle verified.
 # With --tour it also plays a closure overruled by a failing revisit (safety
 # first) and the conflict the supervisor acknowledges.
@@ -262,6 +267,37 @@ else
   sc wuye list findings --overdue --assignment "$ASG"
   scj supervisor '[.overdue[].description]' review
 
+  say "The submission issued its notice (限期整改通知): the property company, the responsible unit," \
+      "by the deadline the inspector gave. $WUYE signs for it (签收) and files the rectification" \
+      "plan (整改方案). A major hazard's plan names the funds and their source, the interim" \
+      "controls while it is open and the lead official (牵头领导); without them it is refused."
+  sc wuye sign-for "$GAS" --note "已签收限期整改通知"
+  sc wuye plan "$GAS" --person wuye --measures "更换老化管道及总阀, 委托特检机构检验" \
+    --funds 12000 --funds-source "物业维修基金" --interim "关闭地下车库燃气总阀, 每日两次巡查" \
+    --lead-official "物业公司总经理 赵强"
+  sc wuye sync
+
+  say "Three days late, the register's escalation ladder (\`syncd admin org policy --ladder\`) puts" \
+      "it in the supervisor's queue for a reminder letter (提醒函). $SUPERVISOR sends one and," \
+      "while the pipe is unsafe, orders its use stopped (停工整改) until a revisit finds it fixed."
+  sc supervisor sync
+  scj supervisor '[.needs_escalation[] | {description, late_days, suggested_step}]' review
+  png "$photos/letter.png" "reminder letter, stamped"
+  sc supervisor escalate "$GAS" --step reminder --level county \
+    --reason "逾期未整改, 发提醒函" --photo "$photos/letter.png"
+  sc supervisor stop-work "$GAS" --reason "燃气管道未经检验, 停止地下车库供气"
+  sc supervisor sync
+
+  say "The property company sees both on its own finding, and asks for a later deadline (延期): the" \
+      "inspection body cannot come before next month. Only a supervisor's approval moves it."
+  sc wuye sync
+  scj wuye '{stop_work_in_force, escalations: [.escalations[].step], deadline}' show "$GAS"
+  sc wuye extension request "$GAS" --deadline "$(day 30)" --reason "特检机构排期至下月"
+  sc wuye sync
+  sc supervisor sync
+  sc supervisor extension approve "$GAS" --reason "同意, 期间落实临时管控措施"
+  sc supervisor sync
+
   say "$WUYE reports the rectification with a photo of the new valve."
   png "$photos/new-valve.png" "new valve fitted"
   sc wuye rectify "$GAS" --note "已更换老化管道" --measures "更换总阀及两段管道" --photo "$photos/new-valve.png"
@@ -274,12 +310,13 @@ else
 
   say "The property company has the pipe inspected and reports again; this time the revisit passes." \
       "For a major hazard it is an acceptance (验收): the street's inspector is of an org unit above the" \
-      "property company, which reported the work."
+      "property company, which reported the work. The acceptance also lifts the stop-work order:" \
+      "nothing but a rectified revisit that says so lifts one, and no closure comes before it."
   png "$photos/certificate.png" "inspection certificate"
   sc wuye rectify "$GAS" --note "已委托检验并取得合格报告" --photo "$photos/certificate.png"
   sc wuye sync
   sc inspector sync
-  sc inspector revisit "$GAS" --result rectified --acceptance --note "验收合格"
+  sc inspector revisit "$GAS" --result rectified --acceptance --lift-stop-work --note "验收合格, 恢复供气"
   sc inspector sync
 
   say "$SUPERVISOR finds it in the review queue and closes it (销号). A major hazard is closed only" \
@@ -291,10 +328,20 @@ else
   sc supervisor sync
   gas_on inspector wuye
 
-  say "A month on, the inspector's look-back (回头看) finds the joints corroding again: reopened, overdue again."
-  sc inspector revisit "$GAS" --result not_rectified --look-back --note "回头看: 管道接口再次锈蚀"
+  say "A month on, $SUPERVISOR plans a look-back round (回头看, 杀回马枪) that re-checks the closed" \
+      "hazard; the inspector's look-back names the round and finds the joints corroding again:" \
+      "reopened. The finding and the round count the look-back."
+  sc supervisor assign --target T-JAHY --inspector inspector --kind follow_up --disclosure unannounced \
+    --recheck "$GAS" --note "回头看: 重大隐患整改复查"
+  ROUND=$out
+  sc supervisor sync
+  sc inspector sync
+  sc inspector revisit "$GAS" --result not_rectified --look-back-of "$ROUND" --note "回头看: 管道接口再次锈蚀"
   sc inspector sync
   gas_on supervisor wuye
+  scj supervisor '{look_backs_done, escalations: [.escalations[].step], stop_work_in_force}' show "$GAS"
+  scj supervisor "[.items[] | select(.id == \"$ROUND\") | {kind, rechecks: (.rechecks | length), look_backs_done}]" \
+    list assignments --target T-JAHY
   say "The whole story is in the finding's history, signed op by op, the same on every tablet; each" \
       "op names the person and the device the register enrolled (\`--json\` gives the keys):"
   sc wuye show "$GAS"

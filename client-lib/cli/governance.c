@@ -151,6 +151,43 @@ static int cmd_deadline(cli *k, int argc, char **argv)
                    p.pos[0], "deadline changed for");
 }
 
+static int cmd_escalate(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {
+        {"--step", 1, "S", NULL, "the escalation step"},
+        {"--level", 1, "L", NULL, "the level escalated to"},
+        {"--reason", 1, "T", NULL, "why (required)"},
+        {"--photo", 2, "FILE", NULL, "a photo; repeat for each"}};
+    parsed p;
+    PARSE(1);
+    int rc;
+    if ((rc = need(p.pos[0], "FINDING")) || (rc = need(OPT("--step"), "--step")) ||
+        (rc = need(OPT("--level"), "--level")) || (rc = need(OPT("--reason"), "--reason")))
+        return rc;
+    sc_escalation_params ep = {.size = sizeof ep,
+                               .step = OPT("--step"),
+                               .level = OPT("--level"),
+                               .reason = OPT("--reason"),
+                               .photos = p.rep,
+                               .n_photos = (size_t)p.nrep};
+    char op[SC_HASH_HEX_LEN];
+    sc_status s = sc_escalate(k->c, p.pos[0], &ep, op);
+    return done_op(k, s, p.pos[0], "escalated", op);
+}
+
+static int cmd_stop_work(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {{"--reason", 1, "T", NULL, "why work stops (required)"}};
+    parsed p;
+    PARSE(1);
+    int rc;
+    if ((rc = need(p.pos[0], "FINDING")) || (rc = need(OPT("--reason"), "--reason")))
+        return rc;
+    char op[SC_HASH_HEX_LEN];
+    sc_status s = sc_stop_work(k->c, p.pos[0], OPT("--reason"), op);
+    return done_op(k, s, p.pos[0], "work stopped (停工整改) on", op);
+}
+
 static const gov_cmd gov_cmds[] = {
     {"notice",
      "usage: spotcheck notice FINDING [--responsible ORG] [--deadline YYYY-MM-DD] [--note T]\n"
@@ -191,6 +228,20 @@ static const gov_cmd gov_cmds[] = {
      "After the notice, a supervisor's change of the deadline, stating its reason (before it,\n"
      "use `finding set --deadline`).\n",
      cmd_deadline},
+    {"escalate",
+     "usage: spotcheck escalate FINDING --step STEP --level LEVEL --reason T [--photo FILE]...\n"
+     "A supervisor escalates an overdue or relapsing finding: STEP is reminder (提醒函),\n"
+     "public_notice (通报), interview (约谈), yellow_card (黄牌警告) or accountability (问责);\n"
+     "LEVEL who issues it (city, county, street, ...).  The reason is required; photos are its\n"
+     "evidence.  `review` lists the findings the register's ladder says need escalating; the\n"
+     "responsible unit sees the escalations of its findings.\n",
+     cmd_escalate},
+    {"stop-work",
+     "usage: spotcheck stop-work FINDING --reason T\n"
+     "A supervisor orders work stopped (停工整改) on a finding until a rectified revisit lifts\n"
+     "it (spotcheck revisit FINDING --result rectified --lift-stop-work); nothing else lifts\n"
+     "it, and the finding is not closed while it stands.\n",
+     cmd_stop_work},
 };
 
 static const gov_cmd *find(const char *cmd)

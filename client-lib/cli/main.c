@@ -41,7 +41,8 @@ static const char usage_text[] =
     "  server set-url URL\n"
     "  status | sync | outbox [--all | --last N] | verify | verify-bundle FILE\n"
     "  assign --target CODE --inspector LOGIN... --kind KIND --disclosure D [--due YYYY-MM-DD]\n"
-    "         [--template ID|CODE] [--note T]\n"
+    "         [--template ID|CODE] [--note T] [--recheck FINDING[,FINDING...]]\n"
+    "         [--verifies CHECK[,CHECK...]]\n"
     "  check open --target CODE --kind KIND --disclosure open|unannounced|experiential\n"
     "             [--template ID|CODE] [--assignment ID] [--relation R]\n"
     "  check score CHECK --item CODE --status met|not_met|unknown|na [--points N] [--note T]\n"
@@ -55,11 +56,12 @@ static const char usage_text[] =
     "  photo add ENTITY FILE [--caption T]\n"
     "  rectify FINDING --note T [--measures T] [--photo FILE]...\n"
     "  revisit FINDING --result rectified|not_rectified [--note T] [--look-back] [--acceptance]\n"
-    "          [--photo FILE]...\n"
+    "          [--look-back-of ASSIGNMENT] [--lift-stop-work] [--photo FILE]...\n"
     "  close FINDING [--note T] | reopen FINDING --reason T | void ID --reason T\n"
     "  note ENTITY --text T\n"
     "  show ID|CODE | list checks|findings|assignments|targets|templates [--status S]\n"
-    "       [--overdue] [--target CODE] [--assignment ID] [--include-voided]\n"
+    "       [--overdue] [--target CODE] [--assignment ID] [--include-voided] [--stop-work]\n"
+    "       [--needs-escalation] [--self-reported]\n"
     "  review | conflicts | resolve ID --field F [--value V] [--item CODE]\n"
     "  campaign --template ID|CODE --org ORG\n"
     "rectification governance (spotcheck COMMAND --help says more):\n"
@@ -68,6 +70,8 @@ static const char usage_text[] =
     "       [--funds AMOUNT --funds-source T --interim T --lead-official NAME]\n"
     "  plan-return FINDING --reason T | deadline FINDING --deadline D --reason T\n"
     "  extension request FINDING --deadline D --reason T | extension approve|reject FINDING\n"
+    "  escalate FINDING --step S --level L --reason T [--photo FILE]...\n"
+    "  stop-work FINDING --reason T\n"
     "\n"
     "spotcheck COMMAND [SUBCOMMAND] --help: its options and the values they take.\n"
     "enroll keeps the device key encrypted under the passphrase in --passphrase-env VAR;\n"
@@ -1074,7 +1078,9 @@ static int cmd_assign(cli *k, int argc, char **argv)
         {"--disclosure", 1, "D", "disclosure", "announced, or not (明查/暗访)"},
         {"--due", 1, "YYYY-MM-DD", NULL, "the day it is due"},
         {"--template", 1, "ID|CODE", NULL, "the score sheet (spotcheck list templates)"},
-        {"--note", 1, "T", NULL, "a note for the inspectors"}};
+        {"--note", 1, "T", NULL, "a note for the inspectors"},
+        {"--recheck", 1, "ID", NULL, "the check this one rechecks"},
+        {"--verifies", 1, "ID", NULL, "what this check verifies"}};
     parsed p;
     PARSE(0);
     int rc;
@@ -1092,6 +1098,40 @@ static int cmd_assign(cli *k, int argc, char **argv)
                               .due = OPT("--due"),
                               .template_ = OPT("--template"),
                               .note = OPT("--note")};
+    /*
+     * --recheck F1,F2,...: the findings a look-back round re-checks.  Room for
+     * one past the library's 256, so that it refuses a longer list by name.
+     */
+    enum { RECHECKS_ROOM = 257 };
+    char ids[RECHECKS_ROOM * SC_ID_HEX_LEN + 1];
+    const char *rechecks[RECHECKS_ROOM];
+    size_t n = 0;
+    if (OPT("--recheck")) {
+        if (strlen(OPT("--recheck")) >= sizeof ids)
+            return usage_error("%s lists too many findings", "--recheck");
+        snprintf(ids, sizeof ids, "%s", OPT("--recheck"));
+        for (char *t = strtok(ids, ","); t && n < RECHECKS_ROOM; t = strtok(NULL, ","))
+            rechecks[n++] = t;
+        if (n == 0)
+            return usage_error("%s names no finding", "--recheck");
+    }
+    ap.rechecks = rechecks;
+    ap.nrechecks = n;
+    /* --verifies C1,C2,...: the self-checks a spot check verifies (the library bounds them). */
+    char cids[65 * SC_ID_HEX_LEN + 1];
+    const char *verifies[65];
+    size_t nv = 0;
+    if (OPT("--verifies")) {
+        if (strlen(OPT("--verifies")) >= sizeof cids)
+            return usage_error("%s lists too many self-checks", "--verifies");
+        snprintf(cids, sizeof cids, "%s", OPT("--verifies"));
+        for (char *t = strtok(cids, ","); t && nv < 65; t = strtok(NULL, ","))
+            verifies[nv++] = t;
+        if (nv == 0)
+            return usage_error("%s names no self-check", "--verifies");
+    }
+    ap.verifies = verifies;
+    ap.nverifies = nv;
     char id[SC_ID_HEX_LEN];
     sc_status s = sc_assign_v2(k->c, &ap, id);
     if (s != SC_OK)
@@ -1324,18 +1364,29 @@ static int cmd_revisit(cli *k, int argc, char **argv)
         {"--note", 1, "T", NULL, "what was seen"},
         {"--look-back", 0, NULL, NULL, "a look-back (回头看) of a closed finding"},
         {"--acceptance", 0, NULL, NULL, "the acceptance (验收) by the level above"},
-        {"--photo", 2, "FILE", NULL, "a photo; repeat for each"}};
+        {"--photo", 2, "FILE", NULL, "a photo; repeat for each"},
+        {"--look-back-of", 1, "ID", NULL, "the closed finding this look-back is of"},
+        {"--lift-stop-work", 0, NULL, NULL, "lift the stop-work order (rectified)"}};
     parsed p;
     PARSE(1);
     int rc;
     if ((rc = need(p.pos[0], "FINDING")) || (rc = need(OPT("--result"), "--result")))
         return rc;
-    unsigned flags = (OPT("--look-back") ? SC_REVISIT_LOOK_BACK : 0) |
-                     (OPT("--acceptance") ? SC_REVISIT_ACCEPTANCE : 0);
-    return done_id(k,
-                   sc_revisit_v2(k->c, p.pos[0], OPT("--result"), OPT("--note"), flags, p.rep,
-                                 (size_t)p.nrep),
-                   p.pos[0], OPT("--acceptance") ? "accepted (验收)" : "revisited");
+    /* Naming the round makes it a look-back. */
+    unsigned flags = (OPT("--look-back") || OPT("--look-back-of") ? SC_REVISIT_LOOK_BACK : 0) |
+                     (OPT("--acceptance") ? SC_REVISIT_ACCEPTANCE : 0) |
+                     (OPT("--lift-stop-work") ? SC_REVISIT_LIFT_STOP_WORK : 0);
+    sc_revisit_params rp = {.size = sizeof rp,
+                            .result = OPT("--result"),
+                            .note = OPT("--note"),
+                            .flags = flags,
+                            .look_back_of = OPT("--look-back-of"),
+                            .photos = p.rep,
+                            .n_photos = (size_t)p.nrep};
+    return done_id(k, sc_revisit_v3(k->c, p.pos[0], &rp), p.pos[0],
+                   OPT("--acceptance")       ? "accepted (验收)"
+                   : OPT("--lift-stop-work") ? "revisited, stop-work lifted for"
+                                             : "revisited");
 }
 
 static int cmd_simple(cli *k, const char *cmd, int argc, char **argv)
@@ -1425,7 +1476,10 @@ static int cmd_list(cli *k, int argc, char **argv)
         {"--overdue", 0, NULL, NULL, "only findings and assignments past their deadline"},
         {"--target", 1, "CODE", NULL, "only those of this target"},
         {"--assignment", 1, "ID", NULL, "only those under this assignment"},
-        {"--include-voided", 0, NULL, NULL, "voided ones too, marked so"}};
+        {"--include-voided", 0, NULL, NULL, "voided ones too, marked so"},
+        {"--stop-work", 0, NULL, NULL, "only findings under a stop-work order"},
+        {"--needs-escalation", 0, NULL, NULL, "only findings that need escalating"},
+        {"--self-reported", 0, NULL, NULL, "only self-reported findings"}};
     parsed p;
     PARSE(1);
     int rc;
@@ -1436,7 +1490,10 @@ static int cmd_list(cli *k, int argc, char **argv)
                       .overdue = OPT("--overdue") != NULL,
                       .target = OPT("--target"),
                       .assignment = OPT("--assignment"),
-                      .flags = OPT("--include-voided") ? SC_LIST_WITH_VOIDED : 0};
+                      .flags = OPT("--include-voided") ? SC_LIST_WITH_VOIDED : 0,
+                      .stop_work = OPT("--stop-work") != NULL,
+                      .needs_escalation = OPT("--needs-escalation") != NULL,
+                      .self_reported = OPT("--self-reported") != NULL};
     char *json = NULL;
     sc_status s = sc_list_v3(k->c, p.pos[0], &f, &json);
     if (s != SC_OK)

@@ -470,6 +470,8 @@ static void chk_assignment_create(chk *c, const Scpb__AssignmentCreate *b)
     chk_int(c, "due_day", b->has_due_day, b->due_day, OPTIONAL, DAY_MIN, DAY_MAX);
     chk_bytes(c, "template", b->has_template_, &b->template_, OPTIONAL, SC_ID_LEN);
     chk_str(c, "note", b->note, OPTIONAL, 0, SC_TEXT_MAX);
+    chk_list(c, "rechecks", b->n_rechecks, b->rechecks, SC_RECHECKS_MAX, SC_ID_LEN, true);
+    chk_list(c, "verifies", b->n_verifies, b->verifies, SC_VERIFIES_MAX, SC_ID_LEN, true);
 }
 
 static void chk_inspection_open(chk *c, const Scpb__InspectionOpen *b)
@@ -482,6 +484,8 @@ static void chk_inspection_open(chk *c, const Scpb__InspectionOpen *b)
     chk_enum(c, "disclosure", b->has_disclosure, b->disclosure, &scpb__disclosure__descriptor,
              REQUIRED);
     chk_enum(c, "relation", b->has_relation, b->relation, &scpb__relation__descriptor, OPTIONAL);
+    if (c->rc == SC_OK && b->has_self_check && b->self_check && b->kind != SCPB__INSPECTION_KIND__KIND_SELF)
+        fail(c, BAD_FIELD, "self_check", "a self-check is of kind self (自查)");
 }
 
 /* An item result; the caller has set c->where. */
@@ -585,6 +589,12 @@ static void chk_revisit(chk *c, const Scpb__Revisit *b)
     chk_enum(c, "result", b->has_result, b->result, &scpb__revisit_result__descriptor, REQUIRED);
     chk_str(c, "note", b->note, OPTIONAL, 0, SC_TEXT_MAX);
     chk_list(c, "evidence", b->n_evidence, b->evidence, SC_EVIDENCE_MAX, SC_HASH_LEN, false);
+    chk_bytes(c, "look_back_of", b->has_look_back_of, &b->look_back_of, OPTIONAL, SC_ID_LEN);
+    if (c->rc == SC_OK && b->has_look_back_of && !(b->has_look_back && b->look_back))
+        fail(c, BAD_FIELD, "look_back_of", "only on a look-back (look_back)");
+    if (c->rc == SC_OK && b->has_lifts_stop_work && b->lifts_stop_work &&
+        b->result != SCPB__REVISIT_RESULT__REVISIT_RECTIFIED)
+        fail(c, BAD_FIELD, "lifts_stop_work", "only a rectified revisit lifts a stop-work order");
 }
 
 static void chk_closure(chk *c, const Scpb__Closure *b)
@@ -749,6 +759,32 @@ static void chk_org_policy(chk *c, const Scpb__OrgPolicy *b)
             SC_GOV_DAYS_MAX);
     chk_int(c, "plan_days", b->has_plan_days, b->plan_days, OPTIONAL, SC_GOV_DAYS_MIN,
             SC_GOV_DAYS_MAX);
+    if (c->rc == SC_OK && b->n_ladder > SC_GOV_LADDER_MAX)
+        fail(c, BAD_FIELD, "ladder", "more than %d rungs (one per step)", SC_GOV_LADDER_MAX);
+    for (size_t k = 0; c->rc == SC_OK && k < b->n_ladder; k++) {
+        const Scpb__EscalationRung *r = b->ladder[k];
+        chk_int(c, "ladder.days", r->has_days, r->days, REQUIRED, SC_GOV_DAYS_MIN, SC_GOV_DAYS_MAX);
+        chk_enum(c, "ladder.step", r->has_step, r->step, &scpb__escalation_step__descriptor,
+                 REQUIRED);
+    }
+    if (c->rc == SC_OK &&
+        !sc_gov_ladder_valid((const Scpb__EscalationRung *const *)b->ladder, b->n_ladder))
+        fail(c, BAD_FIELD, "ladder", "days and steps rise strictly from rung to rung");
+}
+
+static void chk_escalation(chk *c, const Scpb__Escalation *b)
+{
+    chk_where(c, "escalation");
+    chk_enum(c, "step", b->has_step, b->step, &scpb__escalation_step__descriptor, REQUIRED);
+    chk_enum(c, "level", b->has_level, b->level, &scpb__org_level__descriptor, REQUIRED);
+    chk_str(c, "reason", b->reason, REQUIRED, 1, SC_TEXT_MAX);
+    chk_list(c, "evidence", b->n_evidence, b->evidence, SC_EVIDENCE_MAX, SC_HASH_LEN, false);
+}
+
+static void chk_stop_work(chk *c, const Scpb__StopWork *b)
+{
+    chk_where(c, "stop_work");
+    chk_str(c, "reason", b->reason, REQUIRED, 1, SC_TEXT_MAX);
 }
 
 /* The op's own fields, before the body. */

@@ -19,6 +19,38 @@ void sc_gov_policy_default(sc_gov_policy *out)
     out->major_days = SC_GOV_MAJOR_DAYS_DEFAULT;
     out->sign_for_days = SC_GOV_SIGN_FOR_DAYS_DEFAULT;
     out->plan_days = SC_GOV_PLAN_DAYS_DEFAULT;
+    static const sc_gov_rung ladder[] = SC_GOV_LADDER_DEFAULT;
+    _Static_assert(sizeof ladder / sizeof ladder[0] <= SC_GOV_LADDER_MAX, "ladder fits");
+    out->n_ladder = sizeof ladder / sizeof ladder[0];
+    memcpy(out->ladder, ladder, sizeof ladder);
+}
+
+bool sc_gov_ladder_valid(const Scpb__EscalationRung *const *rungs, size_t n)
+{
+    if (n > SC_GOV_LADDER_MAX)
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        const Scpb__EscalationRung *r = rungs[k];
+        if (!r->has_days || !sc_gov_days_valid(r->days) || !r->has_step ||
+            r->step < SCPB__ESCALATION_STEP__ESCALATION_REMINDER ||
+            r->step > SCPB__ESCALATION_STEP__ESCALATION_ACCOUNTABILITY)
+            return false;
+        if (k > 0 && (r->days <= rungs[k - 1]->days || r->step <= rungs[k - 1]->step))
+            return false;
+    }
+    return true;
+}
+
+/* Take policy p's ladder when it sets a well-formed one. */
+static bool take_ladder(const Scpb__OrgPolicy *p, sc_gov_policy *out)
+{
+    if (!p || p->n_ladder == 0 ||
+        !sc_gov_ladder_valid((const Scpb__EscalationRung *const *)p->ladder, p->n_ladder))
+        return false;
+    out->n_ladder = p->n_ladder;
+    for (size_t k = 0; k < p->n_ladder; k++)
+        out->ladder[k] = (sc_gov_rung){p->ladder[k]->days, p->ladder[k]->step};
+    return true;
 }
 
 bool sc_gov_days_valid(int64_t days)
@@ -44,7 +76,7 @@ sc_status sc_gov_policy_for(sc_gov_org_fn lookup, void *ctx, const uint8_t org[S
                             sc_gov_policy *out)
 {
     sc_gov_policy_default(out);
-    bool general = false, major = false, sign = false, plan = false;
+    bool general = false, major = false, sign = false, plan = false, ladder = false;
     uint8_t at[SC_ID_LEN];
     memcpy(at, org, SC_ID_LEN);
     for (int depth = 0; depth < SC_ORG_DEPTH_MAX; depth++) {
@@ -71,7 +103,9 @@ sc_status sc_gov_policy_for(sc_gov_org_fn lookup, void *ctx, const uint8_t org[S
             out->plan_days = p->plan_days;
             plan = true;
         }
-        if (!o.has_parent || (general && major && sign && plan))
+        if (!ladder)
+            ladder = take_ladder(p, out);
+        if (!o.has_parent || (general && major && sign && plan && ladder))
             return SC_OK;
         memcpy(at, o.parent, SC_ID_LEN);
     }
@@ -184,6 +218,23 @@ static int32_t overdue_days(const Scpb__GovernanceState *g, int32_t to)
     return total > INT32_MAX ? INT32_MAX : (int32_t)total;
 }
 
+/* Stop-work, the escalations recorded and the ladder's suggestion for today. */
+static void escalation_flags(const Scpb__FindingState *f, const sc_gov_policy *p, int32_t today,
+                             bool closed, sc_gov_flags *out)
+{
+    out->stop_work = f->stop_work_in_force;
+    for (size_t k = 0; k < f->n_escalations; k++)
+        if (f->escalations[k]->step > out->escalated_step)
+            out->escalated_step = f->escalations[k]->step;
+    if (closed || !f->has_deadline_day || today <= f->deadline_day)
+        return;
+    out->late_days = today - f->deadline_day;
+    for (size_t k = 0; k < p->n_ladder; k++)
+        if (out->late_days >= p->ladder[k].days)
+            out->suggested_step = p->ladder[k].step;
+    out->needs_escalation = out->suggested_step > out->escalated_step;
+}
+
 void sc_gov_flags_of(const Scpb__EntityState *st, const sc_gov_policy *p, int32_t today,
                      sc_gov_flags *out)
 {
@@ -192,6 +243,7 @@ void sc_gov_flags_of(const Scpb__EntityState *st, const sc_gov_policy *p, int32_
         return;
     const Scpb__FindingState *f = st->finding;
     bool closed = f->status == SCPB__FINDING_STATUS__FINDING_CLOSED;
+    escalation_flags(f, p, today, closed, out);
     int32_t until = closed && f->has_closed_hlc ? day_of_hlc(f->closed_hlc) : today;
     const Scpb__GovernanceState *g = f->governance;
     if (!g) {

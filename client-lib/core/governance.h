@@ -49,12 +49,38 @@
 #define SC_GOV_SIGN_FOR_DAYS_DEFAULT 3
 #define SC_GOV_PLAN_DAYS_DEFAULT     7
 
+/* One rung of the escalation ladder: overdue by `days` or more suggests `step`. */
+typedef struct sc_gov_rung {
+    int32_t days;
+    Scpb__EscalationStep step;
+} sc_gov_rung;
+
+/*
+ * The built-in escalation ladder (OrgPolicy.ladder), the seeds' measures
+ * mildest first (DOMAIN.md §4): a reminder letter (提醒函) once a notice's
+ * deadline has passed by 3 days, a circulated notice (通报) at a week, an
+ * interview (约谈) at two, a yellow card at a month, an accountability
+ * referral (问责) at two months.  The seeds give the order, not the days
+ * ("一周一通报", 001 L148, is the weekly rhythm the second rung keeps);
+ * every register sets its own.
+ */
+#define SC_GOV_LADDER_DEFAULT                                                                     \
+    {                                                                                             \
+        {3, SCPB__ESCALATION_STEP__ESCALATION_REMINDER},                                          \
+            {7, SCPB__ESCALATION_STEP__ESCALATION_PUBLIC_NOTICE},                                 \
+            {14, SCPB__ESCALATION_STEP__ESCALATION_INTERVIEW},                                    \
+            {30, SCPB__ESCALATION_STEP__ESCALATION_YELLOW_CARD},                                  \
+            {60, SCPB__ESCALATION_STEP__ESCALATION_ACCOUNTABILITY},                               \
+    }
+
 /* The periods in force for an org unit, each from the nearest that sets it. */
 typedef struct sc_gov_policy {
     int32_t general_days;  /* a general finding's defaulted deadline: issue day + this */
     int32_t major_days;    /* a major hazard's suggested period */
     int32_t sign_for_days; /* flag a notice not signed for within this */
     int32_t plan_days;     /* flag a major hazard without a plan within this */
+    size_t n_ladder;       /* the escalation ladder, whole from the nearest that sets one */
+    sc_gov_rung ladder[SC_GOV_LADDER_MAX];
 } sc_gov_policy;
 
 /* The built-in policy. */
@@ -109,6 +135,9 @@ const char *sc_gov_plan_missing_text(unsigned mask);
 /* Range of an OrgPolicy period (days). */
 bool sc_gov_days_valid(int64_t days);
 
+/* A ladder of n rungs is well formed: days and steps in range, both strictly rising. */
+bool sc_gov_ladder_valid(const Scpb__EscalationRung *const *rungs, size_t n);
+
 /* ---- derived at query time ---- */
 
 /* The flags of a finding on day `today` under policy p (docs/data-model.md §4). */
@@ -124,6 +153,12 @@ typedef struct sc_gov_flags {
     unsigned extensions_pending;
     int32_t overdue_days; /* days past the deadline in force on each day, up to today or the
                              closure in effect */
+    /* Escalation and stop-work (docs/data-model.md §4.3): */
+    bool stop_work;                      /* a stop-work order is in force */
+    Scpb__EscalationStep escalated_step; /* the strongest escalation recorded (0: none) */
+    int32_t late_days;                   /* today past the deadline in force now, if open */
+    Scpb__EscalationStep suggested_step; /* the ladder's step for late_days (0: none) */
+    bool needs_escalation;               /* suggested_step above escalated_step */
 } sc_gov_flags;
 
 /*

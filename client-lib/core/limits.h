@@ -396,4 +396,30 @@
 #define SC_PHONE_MAX      32
 #define SC_GOV_EXTENSIONS_MAX 32
 
+/*
+ * Escalation, stop-work and look-backs (docs/data-model.md §4.3).
+ *  - Rungs of an escalation ladder (OrgPolicy.ladder): one per step, and
+ *    the steps strictly rise, so five.
+ *  - Escalations of one finding: the seeds' ladder has five steps, and a
+ *    unit interviewed again and again is still one finding; 32 records
+ *    every step several times over, and bounds what one supervisor's
+ *    device can pile on a finding the responsible unit must read.
+ *  - Stop-work orders on one finding: an order stays until a revisit
+ *    lifts it, and judging a lift or a closure looks at each order in its
+ *    past; 16 is more orders than any site is stopped in one rectification.
+ *  - Findings one look-back round (an assignment) re-checks: "累计发现问题
+ *    200余个" (002 L117) is a district's whole campaign; 256 holds it, and
+ *    bounds what syncd looks up to accept one assignment.
+ */
+#define SC_GOV_LADDER_MAX      5
+#define SC_GOV_ESCALATIONS_MAX 32
+#define SC_GOV_STOP_WORK_MAX   16
+#define SC_RECHECKS_MAX        256
+/*
+ * Self-checks one spot check verifies (督促检查 of 自查): the units of one
+ * target self-check a few times a campaign stage (004 L23: 3/23 to the end
+ * of March), so 64 is more than a round ever names.
+ */
+#define SC_VERIFIES_MAX 64
+
 #endif

@@ -227,6 +227,12 @@ static bool deadline_in(fold *f, const scope *s, int32_t *day)
     return v[0] && sc_date_parse(v, strlen(v), day) == SC_OK;
 }
 
+bool mg_gov_deadline_in_past(fold *f, size_t i, int32_t *day)
+{
+    scope s = past_scope(i);
+    return deadline_in(f, &s, day);
+}
+
 /* ---- acceptance (验收) ---- */
 
 /*

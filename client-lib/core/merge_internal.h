@@ -16,6 +16,8 @@
  *   merge_gov.c    rectification governance: the rules of the notice, the
  *                  plan, sign-for, extensions and acceptance, and the
  *                  finding's GovernanceState
+ *   merge_esc.c    escalations, stop-work orders and their lifts, linked
+ *                  look-backs
  *
  * The per-kind rules are named by opkinds.def (its fold column); the file
  * that holds a hook expands the table to reach it, so hooks stay static.
@@ -101,6 +103,10 @@ typedef struct fold {
     size_t deadline_writer;    /* the write in effect of the deadline register (n: none) */
     size_t responsible_writer; /* ... of the responsible unit's */
     size_t verifier;           /* the op that verified the finding's status in effect (n: none) */
+
+    /* escalation and stop-work (merge_esc.c): valid ops of each kind, in fold order */
+    size_t *escalations, *stopworks, *lifts; /* lifts: revisits that lift stop-work orders */
+    size_t nescalations, nstopworks, nlifts;
 } fold;
 
 #define BIT(row, j) ((row)[(j) >> 6] >> ((j)&63) & 1u)
@@ -234,6 +240,25 @@ bool mg_gov_overruled(const fold *f, size_t op);
 /* The finding's GovernanceState (after its fields and lifecycle), with plan and extension
  * conflicts; nothing for a finding of the earlier rules that no governance op touched. */
 void mg_gov_state(fold *f, Scpb__EntityState *st, Scpb__FindingState *s);
+
+/* The deadline in force in op i's causal past: false when there is none. */
+bool mg_gov_deadline_in_past(fold *f, size_t i, int32_t *day);
+
+/* ---- escalation, stop-work and look-backs (merge_esc.c) ---- */
+
+const char *mg_judge_escalation(fold *f, size_t i, int past, size_t winner);
+const char *mg_judge_stop_work(fold *f, size_t i, int past, size_t winner);
+void mg_state_escalation(fold *f, Scpb__EntityState *st, size_t i);
+/* A stop-work order is in force in op i's causal past (lifted by no lift there). */
+bool mg_esc_stop_work_in_past(const fold *f, size_t i);
+/* Revisit i may lift the stop-work orders in its past: NULL, else why not. */
+const char *mg_esc_judge_lift(const fold *f, size_t i);
+/* Valid revisit i lifts them (judged by mg_esc_judge_lift). */
+void mg_esc_record_lift(fold *f, size_t i);
+/* A valid revisit i naming its look-back round: its entry in s->look_backs. */
+void mg_esc_state_revisit(fold *f, Scpb__FindingState *s, size_t i);
+/* The stop-work orders with their lifts, and whether one is in force. */
+void mg_esc_state(fold *f, Scpb__FindingState *s);
 
 /* ---- building the state (merge_state.c) ---- */
 

@@ -447,9 +447,14 @@ static const char *judge_revisit(fold *f, size_t i, int past, size_t winner)
     const char *why = acceptance ? mg_gov_judge_acceptance(f, i) : NULL;
     if (why)
         return why;
+    bool lift = r->has_lifts_stop_work && r->lifts_stop_work;
+    if (lift && (why = mg_esc_judge_lift(f, i)))
+        return why;
+    if (r->result == SCPB__REVISIT_RESULT__REVISIT_RECTIFIED && past == F_OPEN)
+        return "a revisit cannot verify a finding that nothing was reported on";
+    if (lift) /* valid from here on */
+        mg_esc_record_lift(f, i);
     if (r->result == SCPB__REVISIT_RESULT__REVISIT_RECTIFIED) {
-        if (past == F_OPEN)
-            return "a revisit cannot verify a finding that nothing was reported on";
         /* An acceptance (验收) verifies a verified finding anew: it becomes its verifier. */
         if (past == F_SUBMITTED || (acceptance && past == F_VERIFIED))
             mg_life_write(f, i, F_VERIFIED, i);
@@ -464,6 +469,9 @@ static const char *judge_closure(fold *f, size_t i, int past, size_t winner)
 {
     if (past != F_VERIFIED)
         return "closing (销号) needs a verified finding";
+    if (mg_esc_stop_work_in_past(f, i))
+        return "the finding is under a stop-work order (停工整改): a rectified revisit lifts it "
+               "before it is closed";
     if (mg_grade_in_past(f, i) == SCPB__GRADE__GRADE_MAJOR) {
         size_t v = verifier_of(f, winner);
         if (v == f->n)

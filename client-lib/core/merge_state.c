@@ -507,6 +507,8 @@ static void state_assignment(fold *f, Scpb__EntityState *st, size_t i)
     s->due_day = a->due_day;
     copy_bytes(f, &s->template_, &s->has_template_, &a->template_, a->has_template_);
     s->note = str_dup(f, a->note);
+    add_ids(f, &s->rechecks, &s->n_rechecks, a->rechecks, a->n_rechecks);
+    add_ids(f, &s->verifies, &s->n_verifies, a->verifies, a->n_verifies);
 }
 
 /* ---- inspections ---- */
@@ -575,6 +577,7 @@ static void state_inspection(fold *f, Scpb__EntityState *st, size_t i)
     s->disclosure = c->disclosure;
     s->has_relation = c->has_relation;
     s->relation = c->relation;
+    s->has_self_check = s->self_check = c->has_self_check && c->self_check;
     set_bytes(f, &s->opened_by, &s->has_opened_by, mg_author(f, i), SC_KEY_LEN);
     if (mg_op(f, i)->geo)
         s->opened_at = msg_copy(f, &mg_op(f, i)->geo->base);
@@ -721,11 +724,13 @@ static void state_finding(fold *f, Scpb__EntityState *st, size_t i)
     s->fixed_on_spot = c->has_fixed_on_spot && c->fixed_on_spot;
     s->has_source = c->has_source;
     s->source = c->source;
+    s->has_self_reported = s->self_reported = c->has_self_reported && c->self_reported;
     finding_fields(f, st, s);
     finding_lifecycle(f, st, s, front);
     add_ids(f, &s->evidence, &s->n_evidence, c->evidence, c->n_evidence);
     s->has_revisit_count = true; /* counted by state_revisit */
     mg_gov_state(f, st, s);
+    mg_esc_state(f, s);
     sc_free(f->env, front);
 }
 
@@ -752,6 +757,7 @@ static void state_revisit(fold *f, Scpb__EntityState *st, size_t i)
     s->revisit_count++;
     s->has_last_revisit = true;
     s->last_revisit = r->result;
+    mg_esc_state_revisit(f, s, i);
 }
 
 /* A closed finding names its last valid closure in fold order. */

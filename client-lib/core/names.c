@@ -141,6 +141,12 @@ TABLE(sc_names_deadline_cause, {SCPB__DEADLINE_CAUSE__DEADLINE_FINDING, "finding
       {SCPB__DEADLINE_CAUSE__DEADLINE_EXTENSION, "extension"},
       {SCPB__DEADLINE_CAUSE__DEADLINE_SUPERVISOR, "supervisor"});
 
+TABLE(sc_names_escalation_step, {SCPB__ESCALATION_STEP__ESCALATION_REMINDER, "reminder"},
+      {SCPB__ESCALATION_STEP__ESCALATION_PUBLIC_NOTICE, "public_notice"},
+      {SCPB__ESCALATION_STEP__ESCALATION_INTERVIEW, "interview"},
+      {SCPB__ESCALATION_STEP__ESCALATION_YELLOW_CARD, "yellow_card"},
+      {SCPB__ESCALATION_STEP__ESCALATION_ACCOUNTABILITY, "accountability"});
+
 /* The op kinds' names are the table's (opkinds.def). */
 static const sc_name sc_names_op_kind_v[] = {
 #define SC_OPKIND(CASE, member, name, applies, creates, may, photos, audit, check, fold, server)   \

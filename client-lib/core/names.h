@@ -37,6 +37,7 @@ extern const sc_names sc_names_finding_status;    /* open submitted verified clo
 extern const sc_names sc_names_inspection_status; /* draft submitted */
 extern const sc_names sc_names_extension_status;  /* pending approved rejected */
 extern const sc_names sc_names_deadline_cause;    /* finding notice extension supervisor */
+extern const sc_names sc_names_escalation_step;   /* reminder public_notice interview yellow_card accountability */
 extern const sc_names sc_names_op_kind;     /* Scpb__Op__BodyCase: org_create ... resolve */
 extern const sc_names sc_names_reason;      /* Scpb__Reason: none malformed too_large bad_signature ... */
 extern const sc_names sc_names_op_status;   /* accepted duplicate rejected */

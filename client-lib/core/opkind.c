@@ -36,6 +36,12 @@ static void photos_revisit(const Scpb__Op *op, sc_photo_refs *out)
     out->n = op->revisit->n_evidence;
 }
 
+static void photos_escalation(const Scpb__Op *op, sc_photo_refs *out)
+{
+    out->sha = op->escalation->evidence;
+    out->n = op->escalation->n_evidence;
+}
+
 static void photos_inspection_submit(const Scpb__Op *op, sc_photo_refs *out)
 {
     out->sha = op->inspection_submit->photos;

@@ -551,6 +551,12 @@ typedef struct sc_assign_params_v2 {
     const char *due;        /* "YYYY-MM-DD"; may be NULL */
     const char *template_;  /* score sheet code (latest version) or id; may be NULL */
     const char *note;       /* may be NULL */
+    /* A look-back round (回头看) names the findings it re-checks, of its target; may be 0. */
+    const char *const *rechecks; /* finding ids (0..256) */
+    size_t nrechecks;
+    /* A spot check of self-checks (自查): the self-check inspections it verifies; may be 0. */
+    const char *const *verifies; /* inspection ids (0..64) of the target's self-checks */
+    size_t nverifies;
 } sc_assign_params_v2;
 
 /*
@@ -882,6 +888,72 @@ SC_API sc_status sc_revisit_v2(sc_client *c, const char *finding, const char *re
                                size_t n_photos);
 
 /* ---------------------------------------------------------------------
+ * Escalation, stop-work and linked look-backs (docs/data-model.md §4.3);
+ * self-checks (§4.4): a user of the responsible role opens self-checks
+ * (sc_check_open_v2 with kind "self") of its own unit's targets, and its
+ * findings are self-reported; a supervisor's assignment may name the
+ * self-checks it verifies (sc_assign_params_v2.verifies).
+ * Supervisors escalate an overdue or relapsing finding (提醒函, 通报, 约谈,
+ * 黄牌, 问责) and order work stopped (停工整改) on one; only a rectified
+ * revisit that says so lifts the order, and a finding under one is not
+ * closed.  A look-back round is an assignment naming the findings it
+ * re-checks (sc_assign_params_v2.rechecks); a look-back revisit names its
+ * round.  sc_list_v3 filters findings by these flags; sc_review lists the
+ * findings the register's escalation ladder says need escalating.
+ * ------------------------------------------------------------------- */
+
+/* sc_revisit_v3's flags beside SC_REVISIT_LOOK_BACK and SC_REVISIT_ACCEPTANCE. */
+#define SC_REVISIT_LIFT_STOP_WORK 4u /* lifts the stop-work orders (停工整改) in force */
+
+/* A revisit, size first (see "Structs that grow"); strings borrowed for the call. */
+typedef struct sc_revisit_params {
+    size_t size;              /* sizeof(sc_revisit_params) */
+    const char *result;       /* "rectified" or "not_rectified" (required) */
+    const char *note;         /* may be NULL */
+    unsigned flags;           /* SC_REVISIT_* */
+    const char *look_back_of; /* the look-back round (assignment id) re-checking the finding;
+                                 with SC_REVISIT_LOOK_BACK only; may be NULL */
+    const char *const *photos; /* evidence photo paths */
+    size_t n_photos;
+} sc_revisit_params;
+
+/*
+ * sc_revisit_v2 with a look-back's round and the stop-work lift.  A lift is
+ * rectified, and needs an order in force (SC_ERR_INVALID_TRANSITION); a
+ * round must name the finding in its rechecks (SC_ERR_INVALID_ARG).
+ */
+SC_API sc_status sc_revisit_v3(sc_client *c, const char *finding, const sc_revisit_params *p);
+
+/* An escalation, size first (see "Structs that grow"); strings borrowed for the call. */
+typedef struct sc_escalation_params {
+    size_t size;        /* sizeof(sc_escalation_params) */
+    const char *step;   /* "reminder" 提醒函, "public_notice" 通报, "interview" 约谈,
+                           "yellow_card" 黄牌警告, "accountability" 问责 (required) */
+    const char *level;  /* who issues it: "city", "county", "street", ... (required) */
+    const char *reason; /* required */
+    const char *const *photos; /* evidence photo paths */
+    size_t n_photos;
+} sc_escalation_params;
+
+/*
+ * A supervisor escalates finding: overdue (the deadline in force has
+ * passed) or relapsing (reopened, or a look-back found it not rectified),
+ * not closed; else SC_ERR_INVALID_TRANSITION with why.  A missing reason is
+ * SC_ERR_INVALID_ARG; another role SC_ERR_FORBIDDEN.  out_op (may be NULL):
+ * SC_HASH_HEX_LEN bytes, the escalation's op id.
+ */
+SC_API sc_status sc_escalate(sc_client *c, const char *finding, const sc_escalation_params *p,
+                             char out_op[SC_HASH_HEX_LEN]);
+
+/*
+ * A supervisor orders work stopped (停工整改) on finding, with a reason
+ * (required), until a rectified revisit lifts it (SC_REVISIT_LIFT_STOP_WORK).
+ * out_op as for sc_escalate.
+ */
+SC_API sc_status sc_stop_work(sc_client *c, const char *finding, const char *reason,
+                              char out_op[SC_HASH_HEX_LEN]);
+
+/* ---------------------------------------------------------------------
  * Queries.  Results are JSON text (UTF-8, one object) in *json, freed with
  * sc_json_free.  Finding status is one of "open", "submitted",
  * "verified", "closed"; "overdue" uses today from the handle's clock (UTC
@@ -931,6 +1003,10 @@ typedef struct sc_filter_v2 {
     const char *target;     /* target code or id, NULL: any */
     const char *assignment; /* assignment id, NULL: any */
     unsigned flags;         /* SC_LIST_WITH_VOIDED, or 0 */
+    /* Findings only (0: any): */
+    int stop_work;          /* only findings under a stop-work order */
+    int self_reported;      /* only findings the responsible unit raised itself (自查) */
+    int needs_escalation;   /* only findings the escalation ladder says need escalating */
 } sc_filter_v2;
 
 /* sc_list_v2 with a filter that can grow; f may be NULL (everything, no flags). */

@@ -240,8 +240,8 @@ static sc_status need_text(sc_client *c, const char *text, const char *what)
 }
 
 /* org lies at or below top, by the parents the replica knows. */
-static sc_status org_within(sc_client *c, const uint8_t org[SC_ID_LEN],
-                            const uint8_t top[SC_ID_LEN], bool *out)
+sc_status gv_org_within(sc_client *c, const uint8_t org[SC_ID_LEN], const uint8_t top[SC_ID_LEN],
+                        bool *out)
 {
     uint8_t at[SC_ID_LEN];
     memcpy(at, org, SC_ID_LEN);
@@ -279,7 +279,7 @@ static sc_status unit_act(sc_client *c, const act *a, const char *what)
         return cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
                        "%s: the finding names no responsible unit yet (its notice does)", what);
     bool ok = false;
-    sc_status s = org_within(c, f->responsible.data, c->id.org, &ok);
+    sc_status s = gv_org_within(c, f->responsible.data, c->id.org, &ok);
     if (s == SC_OK && !ok) {
         Scpb__EntityState *o = NULL;
         bool named = st_state_get(c, f->responsible.data, &o) == SC_OK &&

@@ -680,6 +680,23 @@ sc_status rc_parse_day(sc_client *c, const char *what, const char *text, int32_t
 sc_status rc_parse_entity_id(sc_client *c, const char *text, const char *what,
                              uint8_t out[SC_ID_LEN]);
 
+/*
+ * Import evidence photos (paths) into the store, attach them to finding id,
+ * and give their hashes (*ev, into *ph): both freed by the caller with
+ * sc_free once the op is made.
+ */
+sc_status rc_with_evidence(sc_client *c, const uint8_t id[SC_ID_LEN], const char *const *photos,
+                           size_t n, void **ph, ProtobufCBinaryData **ev);
+
+/* ---- escalation.c: escalation, stop-work, look-back rounds (docs/data-model.md §4.3) ---- */
+/*
+ * The findings a look-back round re-checks, resolved and checked (findings
+ * of `target`, each once, at most SC_RECHECKS_MAX): *out (freed by the
+ * caller with sc_free) holds n ids, or NULL when n is 0.
+ */
+sc_status es_rechecks(sc_client *c, const char *const *rechecks, size_t n,
+                      const uint8_t target[SC_ID_LEN], ProtobufCBinaryData **out);
+
 /* ---- governance.c: rectification governance (docs/data-model.md §4) ---- */
 /*
  * Issue the notice (限期整改通知) of finding id when it needs one and has
@@ -694,6 +711,26 @@ sc_status gv_issue_notice(sc_client *c, const uint8_t id[SC_ID_LEN]);
 sc_status gv_issue_notices(sc_client *c, const uint8_t check[SC_ID_LEN]);
 /* The register's policy in force for org unit org, as the replica knows the org units. */
 sc_status gv_policy_for(sc_client *c, const uint8_t org[SC_ID_LEN], sc_gov_policy *out);
+/* org lies at or below top, by the parents the replica knows (*out). */
+sc_status gv_org_within(sc_client *c, const uint8_t org[SC_ID_LEN], const uint8_t top[SC_ID_LEN],
+                        bool *out);
+
+/* ---- selfcheck.c: self-checks and self-reported hazards (docs/data-model.md §4.4) ---- */
+/*
+ * Opening an inspection of `kind` on target: a responsible user opens a
+ * self-check (kind self) of its own unit's target, and *self_check is set;
+ * anyone else opens another kind (*self_check false).  Refusals as syncd's.
+ */
+sc_status sf_open(sc_client *c, int kind, const uint8_t target[SC_ID_LEN], bool *self_check);
+/*
+ * A finding on inspection check (NULL: none): a responsible user's is
+ * self-reported and only in its own self-check; nobody else raises one in a
+ * self-check.  *self_reported set.
+ */
+sc_status sf_finding(sc_client *c, const uint8_t *check, bool *self_reported);
+/* The self-checks a spot check verifies, as es_rechecks: self-checks of `target`, each once. */
+sc_status sf_verifies(sc_client *c, const char *const *checks, size_t n,
+                      const uint8_t target[SC_ID_LEN], ProtobufCBinaryData **out);
 
 /* ---- query.c helpers shared with sync.c and query_gov.c ---- */
 /* JSON values: lowercase hex; hex or null; an enum's name or null; a string or null; a day. */
@@ -708,6 +745,19 @@ json_t *qr_jref(sc_client *c, const ProtobufCBinaryData *b, protobuf_c_boolean h
 int32_t qr_today(sc_client *c);
 /* The governance part of a finding's list item (flags) and of its show (everything). */
 void gq_item(sc_client *c, const Scpb__EntityState *st, json_t *item);
+/* ---- query_esc.c: escalation, stop-work, look-backs (docs/data-model.md §4.3) ---- */
+/* The list item's flags under policy pol (the ladder of the finding's target's org unit). */
+void eq_item(sc_client *c, const Scpb__EntityState *st, const sc_gov_policy *pol, json_t *item);
+/* A finding's show: its escalations, stop-work orders and look-backs. */
+void eq_show(sc_client *c, const Scpb__EntityState *st, json_t *o);
+/* Name the device keys those name (as gq_name_keys). */
+sc_status eq_name_keys(sc_client *c, const Scpb__EntityState *st,
+                       sc_status (*name)(sc_client *c, json_t *people,
+                                         const ProtobufCBinaryData *key, bool has),
+                       json_t *people);
+/* An assignment's look-back round: the findings it re-checks and the look-backs done of it. */
+void eq_assignment(sc_client *c, const Scpb__AssignmentState *a, const uint8_t id[SC_ID_LEN],
+                   json_t *item);
 void gq_show(sc_client *c, const Scpb__EntityState *st, json_t *o);
 /* Device keys the governance part names, for the show's people. */
 sc_status gq_name_keys(sc_client *c, const Scpb__EntityState *st,

@@ -222,6 +222,7 @@ static json_t *check_item(sc_client *c, const Scpb__EntityState *st)
         "void_reason", jstr(st->void_reason));
     if (!o)
         return NULL;
+    json_object_set_new(o, "self_check", json_boolean(in->self_check));
     if (sc.has) {
         json_object_set_new(o, "score", json_integer(sc.s.total));
         json_object_set_new(o, "max", json_integer(sc.s.max_total));
@@ -249,7 +250,7 @@ static json_t *assignment_item(sc_client *c, const Scpb__EntityState *st, bool d
     for (size_t i = 0; i < a->n_inspectors; i++)
         json_array_append_new(insp, jhex(a->inspectors[i].data, a->inspectors[i].len));
     bool overdue = !done && !st->voided && a->has_due_day && today(c) > a->due_day;
-    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:b,s:o}", "id",
+    json_t *item = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:b,s:o}", "id",
                      jhex(st->id.data, st->id.len), "target", jref(c, &a->target, a->has_target),
                      "kind", jname(&sc_names_kind, a->kind), "disclosure",
                      jname(&sc_names_disclosure, a->disclosure), "due",
@@ -257,6 +258,9 @@ static json_t *assignment_item(sc_client *c, const Scpb__EntityState *st, bool d
                      jref(c, &a->template_, a->has_template_), "inspectors", insp, "note",
                      jstr(a->note), "done", (int)done, "overdue", (int)overdue, "voided",
                      (int)st->voided, "void_reason", jstr(st->void_reason));
+    if (item)
+        eq_assignment(c, a, st->id.data, item);
+    return item;
 }
 
 /* ---- lists ---- */
@@ -297,8 +301,17 @@ static sc_status list_findings(sc_client *c, void *ctx, const uint8_t id[SC_ID_L
                same_id(&in->inspection->assignment, in->inspection->has_assignment, l->asg);
         rp_state_free(c, in);
     }
-    if (keep)
-        json_array_append_new(l->items, finding_item(c, st));
+    json_t *item = keep ? finding_item(c, st) : NULL;
+    if (item && l->f && l->f->stop_work)
+        keep = json_is_true(json_object_get(item, "stop_work"));
+    if (item && l->f && l->f->needs_escalation)
+        keep = keep && json_is_true(json_object_get(item, "needs_escalation"));
+    if (item && l->f && l->f->self_reported)
+        keep = keep && json_is_true(json_object_get(item, "self_reported"));
+    if (item && keep)
+        json_array_append_new(l->items, item);
+    else
+        json_decref(item);
     rp_state_free(c, st);
     return SC_OK;
 }
@@ -576,7 +589,7 @@ sc_status sc_list_v3(sc_client *c, const char *what, const sc_filter_v2 *f, char
 sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
                      char **json)
 {
-    sc_filter_v2 q = {sizeof q, NULL, 0, NULL, NULL, flags};
+    sc_filter_v2 q = {sizeof q, NULL, 0, NULL, NULL, flags, 0, 0, 0};
     if (f) {
         q.status = f->status;
         q.overdue = f->overdue;
@@ -1193,6 +1206,7 @@ sc_status sc_outbox(sc_client *c, size_t proven_max, char **json)
 typedef struct queue {
     json_t *closure, *revisit, *overdue, *conflicts;
     json_t *sign_for_late, *plan_late, *extensions; /* governance (query_gov.c's flags) */
+    json_t *escalate;                               /* query_esc.c's needs_escalation */
     int64_t nconflicts;
 } queue;
 
@@ -1226,6 +1240,8 @@ static sc_status queue_visit(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN
             json_array_append(q->plan_late, item);
         if (json_integer_value(json_object_get(item, "extensions_pending")) > 0)
             json_array_append(q->extensions, item);
+        if (json_is_true(json_object_get(item, "needs_escalation")))
+            json_array_append(q->escalate, item);
         json_decref(item);
     }
     rp_state_free(c, st);
@@ -1245,13 +1261,13 @@ static sc_status review_read(sc_client *c, char **json)
     if (!c || !json)
         return SC_ERR_INVALID_ARG;
     sc_err_clear(&c->err);
-    queue q = {json_array(), json_array(), json_array(), json_array(),
+    queue q = {json_array(), json_array(), json_array(), json_array(), json_array(),
                json_array(), json_array(), json_array(), 0};
     sc_status s = st_entities_each(c, 0, false, queue_visit, &q);
-    json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "awaiting_closure", q.closure,
+    json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "awaiting_closure", q.closure,
                           "awaiting_revisit", q.revisit, "overdue", q.overdue, "conflicts",
                           q.conflicts, "sign_for_late", q.sign_for_late, "plan_late", q.plan_late,
-                          "extension_requests", q.extensions);
+                          "extension_requests", q.extensions, "needs_escalation", q.escalate);
     if (s != SC_OK) {
         json_decref(o);
         return s;

@@ -54,6 +54,7 @@ void gq_item(sc_client *c, const Scpb__EntityState *st, json_t *item)
     json_object_set_new(item, "extensions_pending", json_integer(fl.extensions_pending));
     json_object_set_new(item, "overdue_days", json_integer(fl.overdue_days));
     json_object_set_new(item, "accepted", json_boolean(g && g->has_accepted_by));
+    eq_item(c, st, &pol, item);
 }
 
 /* "12000.50" from hundredths. */
@@ -122,6 +123,7 @@ void gq_show(sc_client *c, const Scpb__EntityState *st, json_t *o)
 {
     const Scpb__FindingState *f = rp_finding(st);
     const Scpb__GovernanceState *g = f ? f->governance : NULL;
+    eq_show(c, st, o);
     if (!g) {
         json_object_set_new(o, "governance", json_null());
         return;
@@ -164,9 +166,10 @@ sc_status gq_name_keys(sc_client *c, const Scpb__EntityState *st,
 {
     const Scpb__FindingState *f = rp_finding(st);
     const Scpb__GovernanceState *g = f ? f->governance : NULL;
-    if (!g)
-        return SC_OK;
-    sc_status s = name(c, people, &g->notice_by, g->has_notice_by);
+    sc_status s = eq_name_keys(c, st, name, people);
+    if (!g || s != SC_OK)
+        return s;
+    s = name(c, people, &g->notice_by, g->has_notice_by);
     if (s == SC_OK)
         s = name(c, people, &g->signed_for_by, g->has_signed_for_by);
     if (s == SC_OK)

@@ -492,6 +492,9 @@ static sc_status check_open(sc_client *c, const sc_check_params_v2 *p, char out_
     Scpb__Geo at;
     if ((s = geo_in(c, p->has_gps, p->lat_e7, p->lon_e7, &at)) != SC_OK)
         goto done;
+    bool self_check = false;
+    if ((s = sf_open(c, kind, target, &self_check)) != SC_OK)
+        goto done;
     sc_uuid7_new(&c->env, id);
     Scpb__Op op;
     op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION);
@@ -507,6 +510,7 @@ static sc_status check_open(sc_client *c, const sc_check_params_v2 *p, char out_
     io.kind = (Scpb__InspectionKind)kind;
     io.has_disclosure = true;
     io.disclosure = (Scpb__Disclosure)disc;
+    io.has_self_check = io.self_check = self_check;
     io.has_relation = rel != 0;
     io.relation = (Scpb__Relation)rel;
     op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
@@ -539,7 +543,7 @@ static sc_status assign(sc_client *c, const sc_assign_params_v2 *p, char out_id[
         return s;
     uint8_t id[SC_ID_LEN], target[SC_ID_LEN], tpl[SC_ID_LEN];
     uint8_t (*users)[SC_ID_LEN] = NULL;
-    ProtobufCBinaryData *refs = NULL;
+    ProtobufCBinaryData *refs = NULL, *rechecks = NULL, *verifies = NULL;
     bool has_tpl = false;
     int kind = 0, disc = 0;
     int32_t due = 0;
@@ -561,6 +565,9 @@ static sc_status assign(sc_client *c, const sc_assign_params_v2 *p, char out_id[
             goto done;
         has_tpl = true;
     }
+    if ((s = es_rechecks(c, p->rechecks, p->nrechecks, target, &rechecks)) != SC_OK ||
+        (s = sf_verifies(c, p->verifies, p->nverifies, target, &verifies)) != SC_OK)
+        goto done;
     users = sc_calloc(&c->env, p->ninspectors, sizeof *users);
     refs = sc_calloc(&c->env, p->ninspectors, sizeof *refs);
     if (!users || !refs) {
@@ -605,6 +612,10 @@ static sc_status assign(sc_client *c, const sc_assign_params_v2 *p, char out_id[
     ac.has_template_ = has_tpl;
     ac.template_ = bin(has_tpl ? tpl : NULL, has_tpl ? SC_ID_LEN : 0);
     ac.note = cs(p->note);
+    ac.n_rechecks = rechecks ? p->nrechecks : 0;
+    ac.rechecks = rechecks;
+    ac.n_verifies = verifies ? p->nverifies : 0;
+    ac.verifies = verifies;
     op.body_case = SCPB__OP__BODY_ASSIGNMENT_CREATE;
     op.assignment_create = &ac;
     s = make_op(c, &op, NULL);
@@ -613,6 +624,8 @@ static sc_status assign(sc_client *c, const sc_assign_params_v2 *p, char out_id[
 done:
     sc_free(&c->env, users);
     sc_free(&c->env, refs);
+    sc_free(&c->env, rechecks);
+    sc_free(&c->env, verifies);
     s = act_end(c, s);
     if (s != SC_OK && out_id)
         out_id[0] = '\0';
@@ -951,6 +964,7 @@ typedef struct finding_in {
     bool has_target, has_org;
     int grade, source;
     int32_t deadline;
+    bool self_reported; /* raised by the responsible unit itself (selfcheck.c) */
 } finding_in;
 
 /* The inspection a finding is raised on: a draft, not voided; it gives the target and source. */
@@ -1019,7 +1033,7 @@ static sc_status finding_resolve(sc_client *c, const sc_finding_params_v2 *p, fi
             return s;
         f->has_org = true;
     }
-    return SC_OK;
+    return sf_finding(c, p->check ? f->check : NULL, &f->self_reported);
 }
 
 /* Make the FindingCreate op of finding id, naming the n_photos photos of ev as evidence. */
@@ -1051,6 +1065,7 @@ static sc_status finding_create(sc_client *c, const sc_finding_params_v2 *p, con
     fc.source = (Scpb__FindingSource)f->source;
     fc.has_rules = true;
     fc.rules = SC_GOV_RULES;
+    fc.has_self_reported = fc.self_reported = f->self_reported;
     op.body_case = SCPB__OP__BODY_FINDING_CREATE;
     op.finding_create = &fc;
     return make_op(c, &op, NULL);
@@ -1233,6 +1248,15 @@ static sc_status with_evidence(sc_client *c, const uint8_t id[SC_ID_LEN], const 
     return SC_OK;
 }
 
+sc_status rc_with_evidence(sc_client *c, const uint8_t id[SC_ID_LEN], const char *const *photos,
+                           size_t n, void **ph, ProtobufCBinaryData **ev)
+{
+    photo_in *p = NULL;
+    sc_status s = with_evidence(c, id, photos, n, &p, ev);
+    *ph = p;
+    return s;
+}
+
 sc_status sc_rectify(sc_client *c, const char *finding, const char *note, const char *measures,
                      const char *const *photos, size_t n_photos)
 {
@@ -1267,6 +1291,8 @@ done:
     return act_end(c, s);
 }
 
+static sc_status revisit(sc_client *c, const char *finding, const sc_revisit_params *p);
+
 sc_status sc_revisit(sc_client *c, const char *finding, const char *result, const char *note,
                      int look_back, const char *const *photos, size_t n_photos)
 {
@@ -1280,10 +1306,62 @@ sc_status sc_revisit_v2(sc_client *c, const char *finding, const char *result, c
     if (c && (flags & ~(SC_REVISIT_LOOK_BACK | SC_REVISIT_ACCEPTANCE)))
         return cl_fail(c, SC_ERR_INVALID_ARG, 0, "sc_revisit_v2: unknown flags 0x%x",
                        flags & ~(SC_REVISIT_LOOK_BACK | SC_REVISIT_ACCEPTANCE));
+    sc_revisit_params p = {sizeof p, result, note, flags, NULL, photos, n_photos};
+    return revisit(c, finding, &p);
+}
+
+sc_status sc_revisit_v3(sc_client *c, const char *finding, const sc_revisit_params *p)
+{
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    if (!p)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "no parameters");
+    sc_revisit_params q;
+    sc_status s = cl_sized(c, &q, sizeof q, CL_SIZE_THROUGH(sc_revisit_params, n_photos), p,
+                           "sc_revisit_params");
+    if (s != SC_OK)
+        return s;
+    const unsigned known = SC_REVISIT_LOOK_BACK | SC_REVISIT_ACCEPTANCE | SC_REVISIT_LIFT_STOP_WORK;
+    if (q.flags & ~known)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "sc_revisit_v3: unknown flags 0x%x",
+                       q.flags & ~known);
+    if (q.look_back_of && !(q.flags & SC_REVISIT_LOOK_BACK))
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                       "a look-back round is named by a look-back (--look-back)");
+    return revisit(c, finding, &q);
+}
+
+/* The round a look-back names: an assignment in the replica that re-checks finding id. */
+static sc_status look_back_round(sc_client *c, const char *text, const uint8_t id[SC_ID_LEN],
+                                 uint8_t out[SC_ID_LEN])
+{
+    Scpb__EntityState *st = NULL;
+    sc_status s = parse_entity_id(c, text, "assignment", out);
+    if (s == SC_OK)
+        s = rp_get(c, out, SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT, "assignment", &st);
+    const Scpb__AssignmentState *a = s == SC_OK ? rp_assignment(st) : NULL;
+    bool named = false;
+    for (size_t k = 0; a && k < a->n_rechecks && !named; k++)
+        named = a->rechecks[k].len == SC_ID_LEN && memcmp(a->rechecks[k].data, id, SC_ID_LEN) == 0;
+    rp_state_free(c, st);
+    if (s == SC_OK && !named)
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                    "assignment %s does not re-check this finding: a look-back belongs to a round "
+                    "that names it (spotcheck assign --recheck)",
+                    text);
+    return s;
+}
+
+static sc_status revisit(sc_client *c, const char *finding, const sc_revisit_params *p)
+{
+    const char *result = p->result, *note = p->note;
+    const char *const *photos = p->photos;
+    size_t n_photos = p->n_photos;
+    unsigned flags = p->flags;
     sc_status s = act_begin(c);
     if (s != SC_OK)
         return s;
-    uint8_t id[SC_ID_LEN];
+    uint8_t id[SC_ID_LEN], round[SC_ID_LEN];
     photo_in *ph = NULL;
     ProtobufCBinaryData *ev = NULL;
     int res = 0;
@@ -1294,6 +1372,13 @@ sc_status sc_revisit_v2(sc_client *c, const char *finding, const char *result, c
         (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, "finding", &st)) != SC_OK ||
         (s = check_policy(c, SCPB__OP__BODY_REVISIT, SCPB__ENTITY_TYPE__ENTITY_FINDING)) != SC_OK)
         goto done;
+    if (p->look_back_of && (s = look_back_round(c, p->look_back_of, id, round)) != SC_OK)
+        goto done;
+    if ((flags & SC_REVISIT_LIFT_STOP_WORK) && res != SCPB__REVISIT_RESULT__REVISIT_RECTIFIED) {
+        s = cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                    "only a rectified revisit lifts a stop-work order (停工整改)");
+        goto done;
+    }
     if ((s = with_evidence(c, id, photos, n_photos, &ph, &ev)) != SC_OK)
         goto done;
     Scpb__Op op;
@@ -1308,6 +1393,9 @@ sc_status sc_revisit_v2(sc_client *c, const char *finding, const char *result, c
     rv.look_back = look_back;
     rv.has_acceptance = acceptance;
     rv.acceptance = acceptance;
+    rv.has_lifts_stop_work = rv.lifts_stop_work = (flags & SC_REVISIT_LIFT_STOP_WORK) != 0;
+    rv.has_look_back_of = p->look_back_of != NULL;
+    rv.look_back_of = bin(p->look_back_of ? round : NULL, p->look_back_of ? SC_ID_LEN : 0);
     op.body_case = SCPB__OP__BODY_REVISIT;
     op.revisit = &rv;
     s = make_op(c, &op, NULL);
@@ -1593,7 +1681,8 @@ sc_status sc_assign(sc_client *c, const sc_assign_params *p, char out_id[SC_ID_H
     if (!p)
         return assign(c, NULL, out_id);
     sc_assign_params_v2 q = {sizeof q,      p->target, p->inspectors, p->ninspectors, p->kind,
-                             p->disclosure, p->due,    p->template_,  p->note};
+                             p->disclosure, p->due,    p->template_,  p->note,        NULL,
+                             0,             NULL,      0};
     return assign(c, &q, out_id);
 }
 

@@ -354,7 +354,85 @@ static json_t *policy_json(const Scpb__OrgPolicy *p, const sc_gov_policy *all)
     PERIOD(sign_for_days);
     PERIOD(plan_days);
 #undef PERIOD
+    json_t *ladder = json_array();
+    size_t n = p ? p->n_ladder : all->n_ladder;
+    for (size_t k = 0; k < n; k++) {
+        int32_t days = p ? p->ladder[k]->days : all->ladder[k].days;
+        int step = p ? (int)p->ladder[k]->step : (int)all->ladder[k].step;
+        json_array_append_new(ladder, json_pack("{s:i,s:s}", "days", days, "step",
+                                                sc_name_of(&sc_names_escalation_step, step)));
+    }
+    json_object_set_new(o, "ladder", p && n == 0 ? json_null() : ladder);
+    if (p && n == 0)
+        json_decref(ladder);
     return o;
+}
+
+/* Room for an org unit's ladder, kept while its OrgPolicy is rewritten. */
+typedef struct ladder_room {
+    Scpb__EscalationRung rung[SC_GOV_LADDER_MAX];
+    Scpb__EscalationRung *ptr[SC_GOV_LADDER_MAX];
+} ladder_room;
+
+/* Copy policy b's ladder into room (b's own storage is about to be freed). */
+static void ladder_keep(Scpb__OrgPolicy *b, ladder_room *room)
+{
+    size_t n = b->n_ladder < SC_GOV_LADDER_MAX ? b->n_ladder : SC_GOV_LADDER_MAX;
+    for (size_t k = 0; k < n; k++) {
+        scpb__escalation_rung__init(&room->rung[k]);
+        room->rung[k].has_days = room->rung[k].has_step = true;
+        room->rung[k].days = b->ladder[k]->days;
+        room->rung[k].step = b->ladder[k]->step;
+        room->ptr[k] = &room->rung[k];
+    }
+    b->n_ladder = n;
+    b->ladder = n ? room->ptr : NULL;
+}
+
+/*
+ * --ladder DAYS:STEP,...: the escalation ladder (days late → the step
+ * suggested), or "inherit"; false, with the message, for anything else.
+ */
+static bool ladder_opt(const sd_adm_args *a, Scpb__OrgPolicy *b, ladder_room *room)
+{
+    const char *v = sd_adm_opt(a, "ladder");
+    if (!v)
+        return true;
+    b->n_ladder = 0;
+    b->ladder = NULL;
+    if (strcmp(v, "inherit") == 0)
+        return true;
+    char buf[256], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", v);
+    size_t n = 0;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(t, ':'), *end = NULL;
+        int step = 0;
+        long days = colon ? strtol(t, &end, 10) : 0;
+        if (n >= SC_GOV_LADDER_MAX || !colon || end != colon || !sc_gov_days_valid(days) ||
+            !sc_name_parse(&sc_names_escalation_step, colon + 1, &step)) {
+            fprintf(stderr,
+                    "syncd admin: --ladder \"%s\" is not up to %d rungs DAYS:STEP (steps "
+                    "reminder, public_notice, interview, yellow_card, accountability), or "
+                    "inherit\n",
+                    v, SC_GOV_LADDER_MAX);
+            return false;
+        }
+        scpb__escalation_rung__init(&room->rung[n]);
+        room->rung[n].has_days = room->rung[n].has_step = true;
+        room->rung[n].days = (int32_t)days;
+        room->rung[n].step = (Scpb__EscalationStep)step;
+        room->ptr[n] = &room->rung[n];
+        n++;
+    }
+    b->n_ladder = n;
+    b->ladder = room->ptr;
+    if (!sc_gov_ladder_valid((const Scpb__EscalationRung *const *)b->ladder, n)) {
+        fprintf(stderr, "syncd admin: --ladder \"%s\": days and steps rise from rung to rung\n",
+                v);
+        return false;
+    }
+    return true;
 }
 
 /*
@@ -404,17 +482,20 @@ static int cmd_org_policy(sd_register *r, const char *data, const sd_adm_args *a
     if (sd_register_state(r, id, &st, &err) != SC_OK || !st->org)
         return sd_adm_fail("org policy", &err);
     Scpb__OrgPolicy b = SCPB__ORG_POLICY__INIT;
+    ladder_room room;
     if (st->org->policy)
         b = *st->org->policy;
     b.base.n_unknown_fields = 0;
     b.base.unknown_fields = NULL;
+    ladder_keep(&b, &room);
     sd_state_free(st);
     bool set = sd_adm_has(a, "general-days") || sd_adm_has(a, "major-days") ||
-               sd_adm_has(a, "sign-for-days") || sd_adm_has(a, "plan-days");
+               sd_adm_has(a, "sign-for-days") || sd_adm_has(a, "plan-days") ||
+               sd_adm_has(a, "ladder");
     if (!period_opt(a, "general-days", &b.has_general_days, &b.general_days) ||
         !period_opt(a, "major-days", &b.has_major_days, &b.major_days) ||
         !period_opt(a, "sign-for-days", &b.has_sign_for_days, &b.sign_for_days) ||
-        !period_opt(a, "plan-days", &b.has_plan_days, &b.plan_days))
+        !period_opt(a, "plan-days", &b.has_plan_days, &b.plan_days) || !ladder_opt(a, &b, &room))
         return 2;
     if (set) {
         Scpb__Op op;
@@ -737,9 +818,9 @@ static const admin_cmd admin_cmds[] = {
      cmd_org_add},
     {"org policy",
      "CODE [--general-days N] [--major-days N] [--sign-for-days N] [--plan-days N]\n"
-     "         (N: days, or inherit)",
+     "         [--ladder DAYS:STEP,...] (N: days; each, or the ladder, inherit)",
      "CODE",
-     {"general-days", "major-days", "sign-for-days", "plan-days", NULL},
+     {"general-days", "major-days", "sign-for-days", "plan-days", "ladder", NULL},
      {NULL},
      false,
      cmd_org_policy},

@@ -599,6 +599,15 @@ static bool inspection_released(audit *a, const uint8_t id[SC_ID_LEN])
     return a->s->vt->entity_get(a->s, id, false, &ir, &e) == SC_OK && ir.released;
 }
 
+/* The inspection's row says it is a self-check (its own row is checked against its state). */
+static bool inspection_self_check(audit *a, const uint8_t id[SC_ID_LEN])
+{
+    sd_entity_row ir;
+    sc_err e;
+    return a->s->vt->entity_get(a->s, id, false, &ir, &e) == SC_OK &&
+           ir.vis_class == SD_VIS_SELF_CHECK;
+}
+
 static void check_row(audit *a, const sd_entity_row *row, const Scpb__EntityState *st,
                       const char *where)
 {
@@ -614,7 +623,7 @@ static void check_row(audit *a, const sd_entity_row *row, const Scpb__EntityStat
         target = st->assignment->target.data;
         break;
     case SCPB__ENTITY_STATE__KIND_INSPECTION:
-        vis = SD_VIS_INSPECTION;
+        vis = st->inspection->self_check ? SD_VIS_SELF_CHECK : SD_VIS_INSPECTION;
         has_target = true;
         target = st->inspection->target.data;
         released = st->inspection->status == SCPB__INSPECTION_STATUS__INSPECTION_SUBMITTED;
@@ -628,6 +637,8 @@ static void check_row(audit *a, const sd_entity_row *row, const Scpb__EntityStat
             has_insp = true;
             insp = st->finding->inspection.data;
             released = inspection_released(a, insp);
+            if (inspection_self_check(a, insp))
+                vis = SD_VIS_SELF_CHECK;
         }
         break;
     default:
@@ -952,7 +963,7 @@ static bool check_release(void *ctx, uint64_t seq, const uint8_t entity[SC_ID_LE
     sd_entity_row er;
     sc_err e;
     if (a->s->vt->entity_get(a->s, entity, false, &er, &e) != SC_OK || !er.released ||
-        er.vis_class != SD_VIS_INSPECTION) {
+        (er.vis_class != SD_VIS_INSPECTION && er.vis_class != SD_VIS_SELF_CHECK)) {
         char oh[SC_HASH_HEX];
         hex(op.op_id, SC_HASH_LEN, oh, sizeof oh);
         problem(a, "entry %llu (op %.16s): release event %llu for an entity that is not a released "

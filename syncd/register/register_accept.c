@@ -87,7 +87,7 @@ static sc_status derive_row(sd_txn *t, sd_ent *e, const sc_op *o, const Scpb__En
             break;
         case SCPB__ENTITY_STATE__KIND_INSPECTION:
             target = &st->inspection->target;
-            nr->vis_class = SD_VIS_INSPECTION;
+            nr->vis_class = st->inspection->self_check ? SD_VIS_SELF_CHECK : SD_VIS_INSPECTION;
             break;
         case SCPB__ENTITY_STATE__KIND_FINDING:
             target = &st->finding->target;
@@ -100,6 +100,8 @@ static sc_status derive_row(sd_txn *t, sd_ent *e, const sc_op *o, const Scpb__En
                 if (!in)
                     return t->rc;
                 nr->released = in->exists && in->row.released;
+                if (in->exists && in->row.vis_class == SD_VIS_SELF_CHECK)
+                    nr->vis_class = SD_VIS_SELF_CHECK;
             }
             break;
         default:

@@ -95,6 +95,9 @@ sc_status sd_refs_notice(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_en
                          sd_result *res)
 {
     const Scpb__Notice *n = op->notice;
+    sc_status rc = sd_self_notice(t, a, e, res);
+    if (rc != SC_OK || res->reason != 0)
+        return rc;
     if (!sd_judge_ref(t, a, &n->responsible, T_(ORG_UNIT), "responsible org unit", res))
         return t->rc;
     if (!(n->has_responsible_defaulted && n->responsible_defaulted))
@@ -252,6 +255,9 @@ sc_status sd_refs_inspection_submit(sd_txn *t, const sd_actor *a, const Scpb__Op
                                     sd_result *res)
 {
     const Scpb__InspectionSubmit *b = op->inspection_submit;
+    sc_status self = sd_self_inspection_act(t, a, op, e, res);
+    if (self != SC_OK || res->reason != 0)
+        return self;
     sc_status prc = photos_required(t, e, res);
     if (prc != SC_OK || res->reason != SC_REASON_NONE) /* refused: res says why */
         return prc;

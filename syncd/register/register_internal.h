@@ -327,6 +327,34 @@ sc_status sd_refs_plan(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent 
 sc_status sd_refs_inspection_submit(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                                     sd_result *res);
 
+/* ---- linked look-backs (register_esc.c) ---- */
+
+/* An assignment's rechecks: findings the author sees, of the assignment's target. */
+sc_status sd_refs_rechecks(sd_txn *t, const sd_actor *a, const Scpb__AssignmentCreate *b,
+                           sd_result *res);
+/* A revisit's look-back round re-checks its finding (the server column of opkinds.def). */
+sc_status sd_refs_revisit(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                          sd_result *res);
+
+/* ---- self-checks and self-reported hazards (register_self.c) ---- */
+
+/* An inspection_open's self_check fits its author's role. */
+sc_status sd_self_open(sd_txn *t, const sd_actor *a, const Scpb__InspectionOpen *b, sd_result *res);
+/* An op on inspection e by a (score, submit, amend, photo): self-checks are the unit's own. */
+sc_status sd_self_inspection_act(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                                 sd_result *res);
+/* A finding_create's self_reported fits its author and its inspection. */
+sc_status sd_self_finding(sd_txn *t, const sd_actor *a, const Scpb__FindingCreate *b,
+                          sd_result *res);
+/* A responsible user's notice is of a self-reported finding. */
+sc_status sd_self_notice(sd_txn *t, const sd_actor *a, sd_ent *e, sd_result *res);
+/* An assignment's verifies: self-checks of its target the author sees. */
+sc_status sd_refs_verifies(sd_txn *t, const sd_actor *a, const Scpb__AssignmentCreate *b,
+                           sd_result *res);
+/* A photo on an inspection (the server column of opkinds.def). */
+sc_status sd_refs_photo_attach(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                               sd_result *res);
+
 /* ---- the log (register_log.c) ---- */
 
 /* A LoggedOp message for a log row (signed bytes copied); NULL when out of memory. */

@@ -378,13 +378,19 @@ static sc_status refs_assignment_create(sd_txn *t, const sd_actor *a, const Scpb
     }
     if (b->has_template_ && !ref(t, a, &b->template_, T_(TEMPLATE), "score sheet", res))
         return t->rc;
-    return SC_OK;
+    sc_status rc = sd_refs_rechecks(t, a, b, res);
+    if (rc != SC_OK || res->reason != 0)
+        return rc;
+    return sd_refs_verifies(t, a, b, res);
 }
 
 static sc_status refs_inspection_open(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                                       sd_result *res)
 {
     const Scpb__InspectionOpen *b = op->inspection_open;
+    sc_status rc = sd_self_open(t, a, b, res);
+    if (rc != SC_OK || res->reason != 0)
+        return rc;
     if (!target_in_scope(t, a, &b->target, T_(ASSIGNMENT),
                          b->has_assignment ? &b->assignment : NULL, res))
         return t->rc;
@@ -430,18 +436,24 @@ static sc_status refs_finding_create(sd_txn *t, const sd_actor *a, const Scpb__O
     if (b->has_responsible &&
         !ref(t, a, &b->responsible, T_(ORG_UNIT), "responsible org unit", res))
         return t->rc;
-    return SC_OK;
+    return sd_self_finding(t, a, b, res);
 }
 
 static sc_status refs_item_result(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                                   sd_result *res)
 {
+    sc_status rc = sd_self_inspection_act(t, a, op, e, res);
+    if (rc != SC_OK || res->reason != 0)
+        return rc;
     return check_items(t, e, &op->item_result, 1, res);
 }
 
 static sc_status refs_inspection_amend(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                                        sd_result *res)
 {
+    sc_status rc = sd_self_inspection_act(t, a, op, e, res);
+    if (rc != SC_OK || res->reason != 0)
+        return rc;
     return check_items(t, e, op->inspection_amend->results, op->inspection_amend->n_results, res);
 }
 

@@ -202,6 +202,7 @@ bool sd_visible(Scpb__Role role, int vis_class, bool in_scope, bool named, bool 
         switch (vis_class) {
         case SD_VIS_ASSIGNMENT_OPEN:
         case SD_VIS_INSPECTION:
+        case SD_VIS_SELF_CHECK:
             return named || in_scope;
         case SD_VIS_ASSIGNMENT_SECRET:
             return named;
@@ -212,6 +213,7 @@ bool sd_visible(Scpb__Role role, int vis_class, bool in_scope, bool named, bool 
         switch (vis_class) {
         case SD_VIS_ASSIGNMENT_OPEN:
         case SD_VIS_FINDING_FREE:
+        case SD_VIS_SELF_CHECK: /* its own self-checks, drafts too */
             return in_scope;
         case SD_VIS_INSPECTION:
             return in_scope && released;

@@ -49,6 +49,7 @@ typedef enum sd_vis_class {
     SD_VIS_ASSIGNMENT_SECRET = 2, /* unannounced or experiential assignment */
     SD_VIS_INSPECTION = 3,        /* an inspection, or a finding made in one */
     SD_VIS_FINDING_FREE = 4,      /* a finding without an inspection (complaint, hotline) */
+    SD_VIS_SELF_CHECK = 5,        /* a self-check (自查) by the responsible unit, or a finding of one */
 } sd_vis_class;
 
 /* One logged op. */

@@ -302,6 +302,77 @@ START_TEST(the_api_refuses_with_reasons)
 }
 END_TEST
 
+/*
+ * Escalation and stop-work through the API (client-lib/src/escalation.c):
+ * refusals before anything is recorded (no reason, an unknown step, a
+ * finding within its deadline, a lift of nothing, a struct of a newer
+ * header), then the ladder's queue, the escalation and the order in show,
+ * and the list filters.
+ */
+START_TEST(escalation_and_stop_work_through_the_api)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_SUPERVISOR);
+    char id[SC_ID_HEX_LEN], op[SC_HASH_HEX_LEN], d[11];
+    day_text(&f, 4, d);
+    sc_finding_params p = {.target = "T1",
+                           .source = "complaint",
+                           .description = "楼道堆物、飞线充电",
+                           .grade = "general",
+                           .deadline = d};
+    ck_assert_int_eq(sc_finding_add(f.c, &p, id), SC_OK);
+    long long before = fx_count(&f, "outbox");
+    sc_escalation_params ep = {.size = sizeof ep, .step = "reminder", .level = "county"};
+    ck_assert_int_eq(sc_escalate(f.c, id, &ep, op), SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "an escalation states its reason"));
+    ck_assert_str_eq(op, "");
+    ep.reason = "逾期未整改";
+    ep.step = "warning";
+    ck_assert_int_eq(sc_escalate(f.c, id, &ep, op), SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "step \"warning\" is not one of"));
+    ep.step = "reminder";
+    ck_assert_int_eq(sc_escalate(f.c, id, &ep, op), SC_ERR_INVALID_TRANSITION);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "within its deadline and never relapsed"));
+    /* A struct from a newer header that sets what this library does not know. */
+    struct {
+        sc_escalation_params p;
+        const char *later;
+    } newer = {ep, "x"};
+    newer.p.size = sizeof newer;
+    ck_assert_int_eq(sc_escalate(f.c, id, &newer.p, op), SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "newer spotcheck.h"));
+    ck_assert_int_eq(sc_stop_work(f.c, id, "", op), SC_ERR_INVALID_ARG);
+    sc_revisit_params rp = {.size = sizeof rp,
+                            .result = "rectified",
+                            .flags = SC_REVISIT_LIFT_STOP_WORK};
+    ck_assert_int_eq(sc_revisit_v3(f.c, id, &rp), SC_ERR_INVALID_TRANSITION);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "no stop-work order"));
+    rp.flags = 64;
+    ck_assert_int_eq(sc_revisit_v3(f.c, id, &rp), SC_ERR_INVALID_ARG);
+    ck_assert_int_eq(fx_count(&f, "outbox"), before);
+    /* Eight days on, four days late: the built-in ladder suggests a reminder. */
+    f.t.now_ms += 8 * MS_DAY;
+    ck_assert(queued(&f, "needs_escalation", id));
+    ck_assert_int_eq(sc_escalate(f.c, id, &ep, op), SC_OK);
+    ck_assert_uint_eq(strlen(op), 64);
+    ck_assert(!queued(&f, "needs_escalation", id));
+    ck_assert_int_eq(sc_stop_work(f.c, id, "停止使用充电区", op), SC_OK);
+    json_t *o = show(&f, id);
+    json_t *e = json_array_get(json_object_get(o, "escalations"), 0);
+    ck_assert_str_eq(str(e, "step"), "reminder");
+    ck_assert_str_eq(str(e, "level"), "county");
+    ck_assert(flag(o, "stop_work_in_force"));
+    json_decref(o);
+    sc_filter_v2 fl = {.size = sizeof fl, .stop_work = 1};
+    char *json = NULL;
+    ck_assert_int_eq(sc_list_v3(f.c, "findings", &fl, &json), SC_OK);
+    json_t *l = fx_json(&f, json);
+    ck_assert_uint_eq(json_array_size(json_object_get(l, "items")), 1);
+    json_decref(l);
+    fx_close(&f);
+}
+END_TEST
+
 static Suite *governance_suite(void)
 {
     Suite *s = suite_create("client/governance");
@@ -310,6 +381,7 @@ static Suite *governance_suite(void)
         {"free_finding", a_finding_without_an_inspection_gets_its_notice_at_once},
         {"flags", flags_come_due_with_the_clock},
         {"refusals", the_api_refuses_with_reasons},
+        {"escalation", escalation_and_stop_work_through_the_api},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), &(sct_tcase_opts){.timeout_s = 60});
     return s;

@@ -84,6 +84,10 @@ static Scpb__ExtensionRequest EXT_REQUEST;
 static Scpb__ExtensionDecision EXT_DECISION;
 static Scpb__DeadlineChange DEADLINE_CHANGE;
 static Scpb__OrgPolicy ORG_POLICY;
+static Scpb__EscalationRung RUNGS[2];
+static Scpb__EscalationRung *LADDER[2];
+static Scpb__Escalation ESCALATION;
+static Scpb__StopWork STOP_WORK;
 
 static ProtobufCBinaryData bin(const void *p, size_t n)
 {
@@ -552,7 +556,36 @@ static Scpb__Op *build(Scpb__Op__BodyCase kind)
         b.has_plan_days = 1;
         b.plan_days = 5;
         ORG_POLICY = b;
+        for (int k = 0; k < 2; k++) {
+            scpb__escalation_rung__init(&RUNGS[k]);
+            RUNGS[k].has_days = RUNGS[k].has_step = 1;
+            RUNGS[k].days = 3 + 4 * k;
+            RUNGS[k].step = k == 0 ? SCPB__ESCALATION_STEP__ESCALATION_REMINDER
+                                   : SCPB__ESCALATION_STEP__ESCALATION_INTERVIEW;
+            LADDER[k] = &RUNGS[k];
+        }
+        ORG_POLICY.n_ladder = 2;
+        ORG_POLICY.ladder = LADDER;
         op.org_policy = &ORG_POLICY;
+        break;
+    }
+    case SCPB__OP__BODY_ESCALATION: {
+        Scpb__Escalation b = SCPB__ESCALATION__INIT;
+        b.has_step = b.has_level = 1;
+        b.step = SCPB__ESCALATION_STEP__ESCALATION_INTERVIEW;
+        b.level = SCPB__ORG_LEVEL__LEVEL_COUNTY;
+        b.reason = "逾期未整改，约谈物业负责人";
+        b.n_evidence = 1;
+        b.evidence = HASH_LIST;
+        ESCALATION = b;
+        op.escalation = &ESCALATION;
+        break;
+    }
+    case SCPB__OP__BODY_STOP_WORK: {
+        Scpb__StopWork b = SCPB__STOP_WORK__INIT;
+        b.reason = "危大工程专项方案未经审查即施工";
+        STOP_WORK = b;
+        op.stop_work = &STOP_WORK;
         break;
     }
     default:
@@ -922,6 +955,22 @@ MUT(change_no_day, DEADLINE_CHANGE.has_deadline_day = 0)
 MUT(policy_zero, ORG_POLICY.general_days = 0)
 MUT(policy_too_long, ORG_POLICY.plan_days = SC_GOV_DAYS_MAX + 1)
 MUT(policy_empty, ORG_POLICY.has_general_days = 0; ORG_POLICY.has_plan_days = 0)
+MUT(ladder_falls, RUNGS[1].days = 3)
+MUT(ladder_step_falls, RUNGS[1].step = SCPB__ESCALATION_STEP__ESCALATION_REMINDER)
+MUT(ladder_no_step, RUNGS[0].has_step = 0)
+MUT(escalation_no_reason, ESCALATION.reason = NULL)
+MUT(escalation_empty_reason, ESCALATION.reason = "")
+MUT(escalation_no_level, ESCALATION.has_level = 0)
+MUT(escalation_step_unknown, ESCALATION.step = 9)
+MUT(stop_work_no_reason, STOP_WORK.reason = NULL)
+MUT(self_check_of_spot_kind, INSP.has_self_check = 1; INSP.self_check = 1;
+    INSP.kind = SCPB__INSPECTION_KIND__KIND_SPOT)
+MUT(verifies_twice, ASSIGN.n_verifies = 2; ASSIGN.verifies = ID_LIST) /* the same id twice */
+MUT(look_back_of_plain_revisit, REVISIT.has_look_back_of = 1;
+    REVISIT.look_back_of = bin(REF[2], SC_ID_LEN); REVISIT.has_look_back = 0)
+MUT(lift_not_rectified, REVISIT.has_lifts_stop_work = 1; REVISIT.lifts_stop_work = 1;
+    REVISIT.result = SCPB__REVISIT_RESULT__REVISIT_NOT_RECTIFIED)
+MUT(rechecks_twice, ASSIGN.n_rechecks = 2; ASSIGN.rechecks = ID_LIST) /* the same id twice */
 MUT(edit_plan, EDIT.field = SCPB__FIELD__FIELD_PLAN)
 MUT(resolve_extension, RESOLVE.field = SCPB__FIELD__FIELD_EXTENSION; RESOLVE.item_code = NULL;
     RESOLVE.result = NULL; RESOLVE.value = "approved")
@@ -1219,6 +1268,31 @@ static const rule_case rule_cases[] = {
      "org_policy.general_days: 0 outside [1, 3650]"},
     {"policy past ten years", K(ORG_POLICY), policy_too_long, BAD_FIELD, "org_policy.plan_days"},
     {"policy that sets nothing", K(ORG_POLICY), policy_empty, 0, NULL},
+    {"ladder whose days fall", K(ORG_POLICY), ladder_falls, BAD_FIELD,
+     "org_policy.ladder: days and steps rise strictly"},
+    {"ladder whose steps fall", K(ORG_POLICY), ladder_step_falls, BAD_FIELD, "org_policy.ladder"},
+    {"ladder rung without step", K(ORG_POLICY), ladder_no_step, MALFORMED,
+     "org_policy.ladder.step: missing"},
+    {"escalation without reason", K(ESCALATION), escalation_no_reason, MALFORMED,
+     "escalation.reason: missing"},
+    {"escalation with empty reason", K(ESCALATION), escalation_empty_reason, BAD_FIELD,
+     "escalation.reason: empty"},
+    {"escalation without level", K(ESCALATION), escalation_no_level, MALFORMED,
+     "escalation.level: missing"},
+    {"escalation step 9", K(ESCALATION), escalation_step_unknown, BAD_FIELD,
+     "escalation.step: unknown value 9"},
+    {"stop-work without reason", K(STOP_WORK), stop_work_no_reason, MALFORMED,
+     "stop_work.reason: missing"},
+    {"a self-check of kind spot", K(INSPECTION_OPEN), self_check_of_spot_kind, BAD_FIELD,
+     "inspection_open.self_check: a self-check is of kind self"},
+    {"a self-check verified twice", K(ASSIGNMENT_CREATE), verifies_twice, BAD_FIELD,
+     "assignment_create.verifies"},
+    {"look-back round on a plain revisit", K(REVISIT), look_back_of_plain_revisit, BAD_FIELD,
+     "revisit.look_back_of: only on a look-back"},
+    {"lift by a failed revisit", K(REVISIT), lift_not_rectified, BAD_FIELD,
+     "revisit.lifts_stop_work: only a rectified revisit"},
+    {"a finding re-checked twice", K(ASSIGNMENT_CREATE), rechecks_twice, BAD_FIELD,
+     "assignment_create.rechecks"},
     {"edit the plan", K(FIELD_EDIT), edit_plan, BAD_FIELD, "field_edit.field: plan is not"},
     {"resolve an extension", K(RESOLVE), resolve_extension, BAD_FIELD,
      "resolve.field: extension conflicts are settled by a new decision"},
@@ -1837,6 +1911,8 @@ START_TEST(kind_tables)
         {K(EXTENSION_DECISION), SCPB__ENTITY_TYPE__ENTITY_FINDING, false},
         {K(DEADLINE_CHANGE), SCPB__ENTITY_TYPE__ENTITY_FINDING, false},
         {K(ORG_POLICY), SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, false},
+        {K(ESCALATION), SCPB__ENTITY_TYPE__ENTITY_FINDING, false},
+        {K(STOP_WORK), SCPB__ENTITY_TYPE__ENTITY_FINDING, false},
     };
     ck_assert_uint_eq(sizeof want / sizeof want[0], sc_names_op_kind.n);
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {

@@ -1122,6 +1122,378 @@ START_TEST(random_governance_converges)
 }
 END_TEST
 
+/* ---- escalation, stop-work and linked look-backs (core/merge_esc.c) ---- */
+
+static bool escalate(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN],
+                     Scpb__EscalationStep step, const char **why)
+{
+    Scpb__Escalation b = SCPB__ESCALATION__INIT;
+    b.has_step = b.has_level = true;
+    b.step = step;
+    b.level = SCPB__ORG_LEVEL__LEVEL_COUNTY;
+    b.reason = "逾期未整改";
+    Scpb__Op op = SCPB__OP__INIT;
+    op.body_case = SCPB__OP__BODY_ESCALATION;
+    op.escalation = &b;
+    return try_op(d, s, e, &op, why);
+}
+
+static bool stop_work(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], const char **why)
+{
+    Scpb__StopWork b = SCPB__STOP_WORK__INIT;
+    b.reason = "危大工程专项方案未经审查即施工";
+    Scpb__Op op = SCPB__OP__INIT;
+    op.body_case = SCPB__OP__BODY_STOP_WORK;
+    op.stop_work = &b;
+    return try_op(d, s, e, &op, why);
+}
+
+/* A revisit that lifts the stop-work orders in its past, or a look-back of round `of`. */
+static bool revisit_ex(sco_device *d, sco_set *s, const uint8_t e[SC_ID_LEN], bool ok, bool lift,
+                       const uint8_t *of, const char **why)
+{
+    Scpb__Revisit b = SCPB__REVISIT__INIT;
+    b.has_result = true;
+    b.result =
+        ok ? SCPB__REVISIT_RESULT__REVISIT_RECTIFIED : SCPB__REVISIT_RESULT__REVISIT_NOT_RECTIFIED;
+    b.has_lifts_stop_work = lift;
+    b.lifts_stop_work = lift;
+    b.has_look_back = b.has_look_back_of = of != NULL;
+    b.look_back = of != NULL;
+    b.look_back_of = bin(of, of ? SC_ID_LEN : 0);
+    Scpb__Op op = SCPB__OP__INIT;
+    op.body_case = SCPB__OP__BODY_REVISIT;
+    op.revisit = &b;
+    return try_op(d, s, e, &op, why);
+}
+
+static void at_day(sco_device *d, int32_t day)
+{
+    d->now_ms = day * MS_DAY + 10 * 3600 * 1000;
+}
+
+START_TEST(escalation_is_for_overdue_or_relapsing_findings)
+{
+    sco_device insp, sup, sup2, wuye;
+    device(&insp, 1, U_INSP, D0);
+    device(&sup, 2, U_SUP, D0);
+    device(&sup2, 4, U_CITY, D0);
+    device(&wuye, 3, U_WUYE, D0);
+    uint8_t f[SC_ID_LEN], g[SC_ID_LEN];
+    sc_uuid7_new(ENV, f);
+    sc_uuid7_new(ENV, g);
+    sco_set s = {0}, t = {0};
+    const char *why = NULL;
+    ck_assert(create(&insp, &s, f, SCPB__GRADE__GRADE_GENERAL, true));
+    ck_assert(notice(&insp, &s, f, GARDEN, D0 + 7, false, NULL));
+    /* Within its deadline, never relapsed: nothing to escalate. */
+    at_day(&sup, D0 + 7);
+    expect_why(escalate(&sup, &s, f, SCPB__ESCALATION_STEP__ESCALATION_REMINDER, &why), why,
+               "an escalation is for an overdue or relapsing finding: this one is within its "
+               "deadline and never relapsed");
+    /* Overdue on D0+8: two supervisors escalate at once, offline; both stand, in fold order. */
+    at_day(&sup, D0 + 10);
+    at_day(&sup2, D0 + 10);
+    sco_set s2 = {0};
+    sco_set_merge(ENV, &s2, &s, &sup2);
+    ck_assert(escalate(&sup, &s, f, SCPB__ESCALATION_STEP__ESCALATION_REMINDER, NULL));
+    ck_assert(escalate(&sup2, &s2, f, SCPB__ESCALATION_STEP__ESCALATION_INTERVIEW, NULL));
+    sco_set_merge(ENV, &s, &s2, &sup);
+    sc_fold_out v;
+    const Scpb__EntityState *st = state_of(&v, &s);
+    ck_assert_uint_eq(st->n_invalid_ops, 0);
+    ck_assert_uint_eq(st->finding->n_escalations, 2);
+    ck_assert_uint_eq(st->n_conflicts, 0);
+    sc_gov_policy pol;
+    sc_gov_policy_default(&pol);
+    sc_gov_flags fl;
+    /* 13 days late: the ladder suggests a public notice; an interview was recorded already. */
+    sc_gov_flags_of(st, &pol, D0 + 20, &fl);
+    ck_assert_int_eq(fl.escalated_step, SCPB__ESCALATION_STEP__ESCALATION_INTERVIEW);
+    ck_assert_int_eq(fl.late_days, 13);
+    ck_assert_int_eq(fl.suggested_step, SCPB__ESCALATION_STEP__ESCALATION_PUBLIC_NOTICE);
+    ck_assert(!fl.needs_escalation);
+    sc_gov_flags_of(st, &pol, D0 + 37, &fl);
+    ck_assert(fl.needs_escalation && fl.suggested_step == SCPB__ESCALATION_STEP__ESCALATION_YELLOW_CARD);
+    sc_fold_out_dispose(ENV, &v);
+    /* A relapse: closed, then reopened by a failed look-back; escalated within a new deadline. */
+    ck_assert(create(&insp, &t, g, SCPB__GRADE__GRADE_GENERAL, true));
+    ck_assert(notice(&insp, &t, g, GARDEN, D0 + 30, false, NULL));
+    ck_assert(report(&wuye, &t, g));
+    ck_assert(revisit(&insp, &t, g, true, false, NULL));
+    ck_assert(closure(&sup, &t, g, NULL));
+    Scpb__Revisit lb = SCPB__REVISIT__INIT;
+    lb.has_result = lb.has_look_back = true;
+    lb.result = SCPB__REVISIT_RESULT__REVISIT_NOT_RECTIFIED;
+    lb.look_back = true;
+    Scpb__Op op = SCPB__OP__INIT;
+    op.body_case = SCPB__OP__BODY_REVISIT;
+    op.revisit = &lb;
+    ck_assert(try_op(&insp, &t, g, &op, NULL));
+    ck_assert(escalate(&sup, &t, g, SCPB__ESCALATION_STEP__ESCALATION_PUBLIC_NOTICE, NULL));
+    /* Closed again: nothing to escalate. */
+    ck_assert(report(&wuye, &t, g));
+    ck_assert(revisit(&insp, &t, g, true, false, NULL));
+    ck_assert(closure(&sup, &t, g, NULL));
+    expect_why(escalate(&sup, &t, g, SCPB__ESCALATION_STEP__ESCALATION_INTERVIEW, &why), why,
+               "the finding is closed: there is nothing to escalate");
+    sco_set_dispose(ENV, &s);
+    sco_set_dispose(ENV, &s2);
+    sco_set_dispose(ENV, &t);
+    sco_device_dispose(&insp);
+    sco_device_dispose(&sup);
+    sco_device_dispose(&sup2);
+    sco_device_dispose(&wuye);
+}
+END_TEST
+
+START_TEST(stop_work_is_lifted_only_by_a_rectified_revisit)
+{
+    sco_device insp, sup, sup2, wuye;
+    device(&insp, 1, U_INSP, D0);
+    device(&sup, 2, U_SUP, D0);
+    device(&sup2, 4, U_CITY, D0);
+    device(&wuye, 3, U_WUYE, D0);
+    uint8_t f[SC_ID_LEN];
+    sc_uuid7_new(ENV, f);
+    sco_set s = {0};
+    const char *why = NULL;
+    ck_assert(create(&insp, &s, f, SCPB__GRADE__GRADE_GENERAL, true));
+    ck_assert(notice(&insp, &s, f, GARDEN, D0 + 7, false, NULL));
+    ck_assert(report(&wuye, &s, f));
+    expect_why(revisit_ex(&insp, &s, f, true, true, NULL, &why), why,
+               "no stop-work order (停工整改) is in force to lift");
+    ck_assert(stop_work(&sup, &s, f, NULL));
+    ck_assert(revisit(&insp, &s, f, true, false, NULL));
+    sc_fold_out v;
+    ck_assert(state_of(&v, &s)->finding->stop_work_in_force);
+    sc_fold_out_dispose(ENV, &v);
+    /* Verified, but the order stands: no closure until a revisit lifts it. */
+    expect_why(closure(&sup, &s, f, &why), why,
+               "the finding is under a stop-work order (停工整改): a rectified revisit lifts it "
+               "before it is closed");
+    /* A lift concurrent with a second order lifts only the first. */
+    sco_set s2 = {0};
+    sco_set_merge(ENV, &s2, &s, &sup2);
+    ck_assert(revisit_ex(&insp, &s, f, true, true, NULL, NULL));
+    ck_assert(stop_work(&sup2, &s2, f, NULL));
+    sco_set_merge(ENV, &s, &s2, &insp);
+    const Scpb__EntityState *st = state_of(&v, &s);
+    ck_assert_uint_eq(st->n_invalid_ops, 0);
+    ck_assert_uint_eq(st->finding->n_stop_work, 2);
+    ck_assert(st->finding->stop_work_in_force);
+    ck_assert_uint_eq(st->finding->stop_work[0]->has_lifted_op + st->finding->stop_work[1]->has_lifted_op, 1);
+    sc_fold_out_dispose(ENV, &v);
+    /* The next lift, having seen both, lifts the second; then the finding closes. */
+    ck_assert(revisit_ex(&insp, &s, f, true, true, NULL, NULL));
+    ck_assert(!state_of(&v, &s)->finding->stop_work_in_force);
+    sc_fold_out_dispose(ENV, &v);
+    ck_assert(closure(&sup, &s, f, NULL));
+    expect_why(stop_work(&sup, &s, f, &why), why,
+               "the finding is closed: work is not stopped on a closed finding");
+    sco_set_dispose(ENV, &s);
+    sco_set_dispose(ENV, &s2);
+    sco_device_dispose(&insp);
+    sco_device_dispose(&sup);
+    sco_device_dispose(&sup2);
+    sco_device_dispose(&wuye);
+}
+END_TEST
+
+START_TEST(look_backs_name_their_round)
+{
+    sco_device insp, insp2, sup, wuye;
+    device(&insp, 1, U_INSP, D0);
+    device(&insp2, 5, U_JUNAN, D0);
+    device(&sup, 2, U_SUP, D0);
+    device(&wuye, 3, U_WUYE, D0);
+    uint8_t f[SC_ID_LEN], round[SC_ID_LEN];
+    sc_uuid7_new(ENV, f);
+    sc_uuid7_new(ENV, round);
+    sco_set s = {0};
+    ck_assert(create(&insp, &s, f, SCPB__GRADE__GRADE_GENERAL, true));
+    ck_assert(notice(&insp, &s, f, GARDEN, D0 + 7, false, NULL));
+    ck_assert(report(&wuye, &s, f));
+    ck_assert(revisit(&insp, &s, f, true, false, NULL));
+    /* A failed look-back concurrent with the closure: safety first, the finding is open. */
+    sco_set s2 = {0};
+    sco_set_merge(ENV, &s2, &s, &insp2);
+    ck_assert(closure(&sup, &s, f, NULL));
+    ck_assert(revisit_ex(&insp2, &s2, f, false, false, round, NULL));
+    sco_set_merge(ENV, &s, &s2, &sup);
+    sc_fold_out v;
+    const Scpb__EntityState *st = state_of(&v, &s);
+    ck_assert_uint_eq(st->n_invalid_ops, 0);
+    ck_assert_int_eq(st->finding->status, SCPB__FINDING_STATUS__FINDING_OPEN);
+    ck_assert_uint_eq(st->finding->n_look_backs, 1);
+    ck_assert_mem_eq(st->finding->look_backs[0]->assignment.data, round, SC_ID_LEN);
+    ck_assert_int_eq(st->finding->look_backs[0]->result,
+                     SCPB__REVISIT_RESULT__REVISIT_NOT_RECTIFIED);
+    sc_fold_out_dispose(ENV, &v);
+    sco_set_dispose(ENV, &s);
+    sco_set_dispose(ENV, &s2);
+    sco_device_dispose(&insp);
+    sco_device_dispose(&insp2);
+    sco_device_dispose(&sup);
+    sco_device_dispose(&wuye);
+}
+END_TEST
+
+/* Is op id a in the causal past of op b (both in s)? */
+static bool in_past_of(const sco_set *s, const sc_op *b, const uint8_t a[SC_HASH_LEN], int depth)
+{
+    for (size_t d = 0; d < b->op->n_deps && depth < 4096; d++) {
+        if (memcmp(b->op->deps[d].data, a, SC_HASH_LEN) == 0)
+            return true;
+        for (size_t k = 0; k < s->n; k++)
+            if (memcmp(s->v[k]->id, b->op->deps[d].data, SC_HASH_LEN) == 0 &&
+                in_past_of(s, s->v[k], a, depth + 1))
+                return true;
+    }
+    return false;
+}
+
+/* The oracle: an order is in force when no lift in the set has it in its past. */
+static bool oracle_in_force(const sco_set *s)
+{
+    for (size_t o = 0; o < s->n; o++) {
+        if (s->v[o]->op->body_case != SCPB__OP__BODY_STOP_WORK)
+            continue;
+        bool lifted = false;
+        for (size_t l = 0; l < s->n && !lifted; l++) {
+            const Scpb__Op *op = s->v[l]->op;
+            lifted = op->body_case == SCPB__OP__BODY_REVISIT && op->revisit->lifts_stop_work &&
+                     in_past_of(s, s->v[l], s->v[o]->id, 0);
+        }
+        if (!lifted)
+            return true;
+    }
+    return false;
+}
+
+static size_t count_kind(const sco_set *s, Scpb__Op__BodyCase kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += s->v[i]->op->body_case == kind;
+    return n;
+}
+
+static void random_escalation_action(sco_device *d, sco_set *s, const uint8_t *e,
+                                     const uint8_t round[SC_ID_LEN], uint64_t *rng)
+{
+    d->now_ms += 1 + sco_pick(rng, 2 * (unsigned)MS_DAY);
+    switch (sco_pick(rng, 9)) {
+    case 0:
+        escalate(d, s, e, 1 + sco_pick(rng, 5), NULL);
+        break;
+    case 1:
+        stop_work(d, s, e, NULL);
+        break;
+    case 2:
+    case 3: {
+        bool ok = sco_pick(rng, 4) != 0;
+        revisit_ex(d, s, e, ok, ok && sco_pick(rng, 2), NULL, NULL);
+        break;
+    }
+    case 4:
+        revisit_ex(d, s, e, sco_pick(rng, 2), false, round, NULL);
+        break;
+    case 5:
+        report(d, s, e);
+        break;
+    case 6:
+    case 7:
+        closure(d, s, e, NULL);
+        break;
+    case 8: {
+        Scpb__Reopen b = SCPB__REOPEN__INIT;
+        b.reason = "回头看发现反弹";
+        Scpb__Op op = SCPB__OP__INIT;
+        op.body_case = SCPB__OP__BODY_REOPEN;
+        op.reopen = &b;
+        try_op(d, s, e, &op, NULL);
+        break;
+    }
+    }
+}
+
+/*
+ * Four tablets escalate, stop work, lift, look back, report and close one
+ * finding offline and exchange their ops in random pairs: every replica
+ * folds the same state in any arrival order, no op becomes invalid, and the
+ * state says what an oracle reads off the ops and their deps: every
+ * escalation and look-back kept, and an order in force exactly when no lift
+ * has it in its past.
+ */
+START_TEST(random_escalation_converges)
+{
+    static const int who[REPLICAS] = {U_INSP, U_SUP, U_WUYE, U_CITY};
+    unsigned nseeds = seeds() / 2, seen_concurrent_order = 0, seen_closed_lifted = 0;
+    for (unsigned seed = 1; seed <= nseeds; seed++) {
+        sim m;
+        memset(&m, 0, sizeof m);
+        m.rng = seed;
+        PEOPLE.n = 0;
+        for (unsigned r = 0; r < REPLICAS; r++)
+            device(&m.dev[r], 100 + r, who[r], D0);
+        sc_uuid7_new(ENV, m.finding);
+        uint8_t round[SC_ID_LEN];
+        sc_uuid7_new(ENV, round);
+        sco_set seed_ops = {0};
+        ck_assert(create(&m.dev[0], &seed_ops, m.finding, SCPB__GRADE__GRADE_GENERAL, true));
+        ck_assert(notice(&m.dev[0], &seed_ops, m.finding, GARDEN, D0 + 3, false, NULL));
+        for (unsigned r = 0; r < REPLICAS; r++)
+            sco_set_merge(ENV, &m.rep[r], &seed_ops, &m.dev[r]);
+        sco_set_dispose(ENV, &seed_ops);
+        unsigned steps = 16 + pick(&m, 32);
+        for (unsigned k = 0; k < steps; k++) {
+            if (pick(&m, 4) == 0) {
+                unsigned a = pick(&m, REPLICAS), b = pick(&m, REPLICAS);
+                sco_set_merge(ENV, &m.rep[a], &m.rep[b], &m.dev[a]);
+            } else {
+                unsigned r = pick(&m, REPLICAS);
+                random_escalation_action(&m.dev[r], &m.rep[r], m.finding, round, &m.rng);
+            }
+        }
+        for (unsigned a = 0; a < REPLICAS; a++)
+            for (unsigned b = 0; b < REPLICAS; b++)
+                sco_set_merge(ENV, &m.rep[a], &m.rep[b], &m.dev[a]);
+        uint8_t ref[SC_HASH_LEN], h[SC_HASH_LEN];
+        shuffled_hash(&m, &m.rep[0], ref);
+        for (unsigned r = 0; r < REPLICAS; r++) {
+            shuffled_hash(&m, &m.rep[r], h);
+            ck_assert_msg(memcmp(ref, h, SC_HASH_LEN) == 0, "seed %u: replica %u diverges", seed,
+                          r);
+        }
+        sc_fold_out fo;
+        sco_fold(ENV, &m.rep[0], &fo);
+        const Scpb__FindingState *fs = fo.state->finding;
+        ck_assert_msg(fo.state->n_invalid_ops == 0, "seed %u: an op became invalid", seed);
+        ck_assert_uint_eq(fs->n_escalations, count_kind(&m.rep[0], SCPB__OP__BODY_ESCALATION));
+        ck_assert_uint_eq(fs->n_stop_work, count_kind(&m.rep[0], SCPB__OP__BODY_STOP_WORK));
+        ck_assert_msg(fs->stop_work_in_force == oracle_in_force(&m.rep[0]),
+                      "seed %u: stop-work in force %d, the oracle says otherwise", seed,
+                      (int)fs->stop_work_in_force);
+        size_t lifted = 0;
+        for (size_t k = 0; k < fs->n_stop_work; k++)
+            lifted += fs->stop_work[k]->has_lifted_op;
+        seen_concurrent_order += fs->stop_work_in_force && lifted > 0;
+        seen_closed_lifted +=
+            fs->status == SCPB__FINDING_STATUS__FINDING_CLOSED && lifted > 0;
+        sc_fold_out_dispose(ENV, &fo);
+        for (unsigned r = 0; r < REPLICAS; r++) {
+            sco_set_dispose(ENV, &m.rep[r]);
+            sco_device_dispose(&m.dev[r]);
+        }
+    }
+    if (nseeds >= 500)
+        ck_assert_msg(seen_concurrent_order && seen_closed_lifted,
+                      "orders standing beside a lift %u, closed after a lift %u",
+                      seen_concurrent_order, seen_closed_lifted);
+}
+END_TEST
+
 static Suite *governance_suite(void)
 {
     Suite *s = suite_create("governance");
@@ -1139,6 +1511,10 @@ static Suite *governance_suite(void)
         {"policy", policy_is_inherited_period_by_period},
         {"flags", flags_count_against_the_deadline_in_force},
         {"convergence", random_governance_converges},
+        {"escalation", escalation_is_for_overdue_or_relapsing_findings},
+        {"stop_work", stop_work_is_lifted_only_by_a_rectified_revisit},
+        {"look_backs", look_backs_name_their_round},
+        {"escalation_convergence", random_escalation_converges},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases),
                   &(sct_tcase_opts){.setup = setup, .teardown = teardown, .timeout_s = 900});

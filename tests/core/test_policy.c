@@ -53,6 +53,8 @@ static const char *const allowed[] = {
     "supervisor plan_return finding",
     "supervisor extension_decision finding",
     "supervisor deadline_change finding",
+    "supervisor escalation finding",
+    "supervisor stop_work finding",
 
     "inspector inspection_open inspection",
     "inspector item_result inspection",
@@ -71,6 +73,12 @@ static const char *const allowed[] = {
     "inspector notice finding",
 
     "responsible rectification_report finding",
+    "responsible inspection_open inspection",
+    "responsible item_result inspection",
+    "responsible inspection_submit inspection",
+    "responsible finding_create finding",
+    "responsible notice finding",
+    "responsible photo_attach inspection",
     "responsible photo_attach finding",
     "responsible note finding",
     "responsible sign_for finding",
@@ -178,9 +186,16 @@ START_TEST(responsible)
     ck_assert(sc_policy_allows(R(RESPONSIBLE), K(RECTIFICATION_REPORT), E(FINDING)));
     ck_assert(sc_policy_allows(R(RESPONSIBLE), K(PHOTO_ATTACH), E(FINDING)));
     ck_assert(sc_policy_allows(R(RESPONSIBLE), K(NOTE), E(FINDING)));
-    /* The inspected unit never writes on the inspection itself. */
-    ck_assert(!sc_policy_allows(R(RESPONSIBLE), K(PHOTO_ATTACH), E(INSPECTION)));
+    /*
+     * It opens, scores, photographs and submits its own self-checks (自查) and
+     * raises hazards in them; syncd holds it to self-checks (register_self.c).
+     * It never notes, amends or voids an inspection.
+     */
+    ck_assert(sc_policy_allows(R(RESPONSIBLE), K(INSPECTION_OPEN), E(INSPECTION)));
+    ck_assert(sc_policy_allows(R(RESPONSIBLE), K(PHOTO_ATTACH), E(INSPECTION)));
+    ck_assert(sc_policy_allows(R(RESPONSIBLE), K(FINDING_CREATE), E(FINDING)));
     ck_assert(!sc_policy_allows(R(RESPONSIBLE), K(NOTE), E(INSPECTION)));
+    ck_assert(!sc_policy_allows(R(RESPONSIBLE), K(INSPECTION_AMEND), E(INSPECTION)));
     /* Nor judges its own rectification. */
     ck_assert(!sc_policy_allows(R(RESPONSIBLE), K(REVISIT), E(FINDING)));
     ck_assert(!sc_policy_allows(R(RESPONSIBLE), K(CLOSURE), E(FINDING)));

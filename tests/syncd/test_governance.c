@@ -381,6 +381,111 @@ START_TEST(earlier_rules_recorded_before_the_register_took_these)
 }
 END_TEST
 
+/* A self-check (自查) of target by d: kind self, self_check as given. */
+static sc_op *self_open(rf *f, rf_dev *d, uint8_t id[SC_ID_LEN], const uint8_t target[SC_ID_LEN],
+                        bool self_check)
+{
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__InspectionOpen b = SCPB__INSPECTION_OPEN__INIT;
+    rf_id(f, id);
+    op.has_entity = op.has_entity_type = true;
+    op.entity = rf_bin(id, SC_ID_LEN);
+    op.entity_type = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
+    op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
+    op.inspection_open = &b;
+    b.has_target = b.has_kind = b.has_disclosure = true;
+    b.target = rf_bin(target, SC_ID_LEN);
+    b.kind = SCPB__INSPECTION_KIND__KIND_SELF;
+    b.disclosure = SCPB__DISCLOSURE__DISCLOSURE_OPEN;
+    b.has_self_check = b.self_check = self_check;
+    return rf_seal(f, see(d), &op);
+}
+
+/* A finding of inspection insp on target by d, self-reported or not. */
+static sc_op *self_finding(rf *f, rf_dev *d, uint8_t id[SC_ID_LEN], const uint8_t target[SC_ID_LEN],
+                           const uint8_t insp[SC_ID_LEN], bool self_reported)
+{
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__FindingCreate b = SCPB__FINDING_CREATE__INIT;
+    rf_id(f, id);
+    op.has_entity = op.has_entity_type = true;
+    op.entity = rf_bin(id, SC_ID_LEN);
+    op.entity_type = K_FINDING;
+    op.body_case = SCPB__OP__BODY_FINDING_CREATE;
+    op.finding_create = &b;
+    b.has_target = b.has_inspection = b.has_source = b.has_grade = b.has_rules = true;
+    b.target = rf_bin(target, SC_ID_LEN);
+    b.inspection = rf_bin(insp, SC_ID_LEN);
+    b.source = SCPB__FINDING_SOURCE__SOURCE_INSPECTION;
+    b.grade = SCPB__GRADE__GRADE_GENERAL;
+    b.description = (char *)"楼道堆物、飞线充电";
+    b.rules = SC_GOV_RULES;
+    b.has_self_reported = b.self_reported = self_reported;
+    return rf_seal(f, see(d), &op);
+}
+
+/*
+ * Self-checks at the register, as a client that skips its own checks would
+ * send them: the responsible user opens only self-checks of its own
+ * targets, nobody else opens one or raises a hazard in one, and its hazards
+ * are self-reported; a look-back names a round that re-checks its finding.
+ * Every refusal names why and logs nothing; the audit replays the rest.
+ */
+START_TEST(self_checks_and_look_back_rounds_are_checked)
+{
+    gw g;
+    gw_open(&g);
+    rf *f = &g.w.f;
+    uint8_t chk[SC_ID_LEN], other[SC_ID_LEN], fid[SC_ID_LEN], head[SC_HASH_LEN];
+    uint64_t before = rf_log_size(f);
+    sd_result r = rf_push1(f, &g.w.resp, rf_insp_open(f, see(&g.w.resp), other, g.w.ta, NULL, NULL,
+                                                      SCPB__DISCLOSURE__DISCLOSURE_OPEN));
+    rf_rejected(r, SC_REASON_FORBIDDEN_ROLE);
+    expect_message(r, "a responsible user opens self-checks (自查) only");
+    r = rf_push1(f, &g.w.resp, self_open(f, &g.w.resp, other, g.w.tb, true));
+    rf_rejected(r, SC_REASON_OUT_OF_SCOPE);
+    r = rf_push1(f, &g.w.insp, self_open(f, &g.w.insp, other, g.w.ta, true));
+    rf_rejected(r, SC_REASON_FORBIDDEN_ROLE);
+    expect_message(r, "a self-check (自查) is opened by the responsible unit itself");
+    ck_assert_uint_eq(rf_log_size(f), before);
+    /* The unit's self-check of its own compound; the inspector may not raise a hazard in it. */
+    rf_accepted(push_head(f, &g.w.resp, self_open(f, &g.w.resp, chk, g.w.ta, true), head));
+    r = rf_push1(f, &g.w.insp, self_finding(f, &g.w.insp, fid, g.w.ta, chk, false));
+    rf_rejected(r, SC_REASON_FORBIDDEN_ROLE);
+    expect_message(r, "the findings of a self-check (自查) are the responsible unit's own");
+    r = rf_push1(f, &g.w.resp, self_finding(f, &g.w.resp, fid, g.w.ta, chk, false));
+    rf_rejected(r, SC_REASON_BAD_FIELD);
+    expect_message(r, "a responsible user's finding is self-reported");
+    rf_accepted(push_head(f, &g.w.resp, self_finding(f, &g.w.resp, fid, g.w.ta, chk, true), head));
+    /* A look-back naming a round that does not re-check the finding. */
+    uint8_t round[SC_ID_LEN], fhead[SC_HASH_LEN];
+    memcpy(fhead, head, SC_HASH_LEN);
+    const uint8_t *who[1] = {g.w.u_insp};
+    rf_assign(f, g.w.ta, who, 1, SCPB__DISCLOSURE__DISCLOSURE_OPEN, round);
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__Revisit rv = SCPB__REVISIT__INIT;
+    rv.has_result = rv.has_look_back = rv.look_back = rv.has_look_back_of = true;
+    rv.result = SCPB__REVISIT_RESULT__REVISIT_NOT_RECTIFIED;
+    rv.look_back_of = rf_bin(round, SC_ID_LEN);
+    op.body_case = SCPB__OP__BODY_REVISIT;
+    op.revisit = &rv;
+    before = rf_log_size(f);
+    r = rf_push1(f, &g.w.insp, fop(f, &g.w.insp, fid, fhead, &op));
+    rf_rejected(r, SC_REASON_BAD_FIELD);
+    expect_message(r, "does not re-check this finding");
+    ck_assert_uint_eq(rf_log_size(f), before);
+    sd_audit_report rep;
+    sc_err err;
+    sc_err_clear(&err);
+    sd_register_close(f->r);
+    f->r = NULL;
+    ck_assert_msg(sd_audit_run(f->data, NULL, &rep, &err) == SC_OK, "%s / %s", rep.problem,
+                  err.msg);
+    rf_reopen(f);
+    gw_close(&g);
+}
+END_TEST
+
 static Suite *governance_suite(void)
 {
     Suite *s = suite_create("syncd/governance");
@@ -391,6 +496,7 @@ static Suite *governance_suite(void)
         {"unit_acts", the_responsible_unit_acts_for_itself},
         {"plan_person", a_plans_person_is_a_user_of_the_register},
         {"acceptance", acceptance_by_the_level_above_three_people_and_audit},
+        {"self_checks", self_checks_and_look_back_rounds_are_checked},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), &(sct_tcase_opts){.timeout_s = 120});
     return s;
