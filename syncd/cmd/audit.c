@@ -1022,6 +1022,36 @@ static void check_key(audit *a, const char *data_dir)
     sc_keypair_free(kp);
 }
 
+/* 3. no rows beyond those the log implies: codes, devices, assignees, photo references. */
+static void check_row_counts(audit *a, sc_err *err)
+{
+    if (a->rc != SC_OK)
+        return;
+    const sd_audit_report *rep = a->rep;
+    uint64_t codes = 0, devices = 0, pairs = 0, refs = 0;
+    sc_status rc = a->s->vt->code_scan(a->s, count_code, &codes, err);
+    if (rc == SC_OK)
+        rc = a->s->vt->device_scan(a->s, count_dev, &devices, err);
+    if (rc == SC_OK)
+        rc = a->s->vt->assignee_scan(a->s, count_pair, &pairs, err);
+    if (rc == SC_OK)
+        rc = a->s->vt->photo_ref_count(a->s, &refs, err);
+    if (rc != SC_OK)
+        storage(a, rc);
+    else if (codes != rep->codes)
+        problem(a, "the codes table has %llu rows; the log implies %llu",
+                (unsigned long long)codes, (unsigned long long)rep->codes);
+    else if (devices != rep->devices || devices != a->ndev)
+        problem(a, "the devices table has %llu rows; the log enrolls %zu",
+                (unsigned long long)devices, a->ndev);
+    else if (pairs != rep->assignees)
+        problem(a, "the assignees table has %llu rows; the log implies %llu",
+                (unsigned long long)pairs, (unsigned long long)rep->assignees);
+    else if (refs != rep->photo_refs)
+        problem(a, "the photo_refs table has %llu rows; the log implies %llu",
+                (unsigned long long)refs, (unsigned long long)rep->photo_refs);
+}
+
 sc_status sd_audit_run(const char *data_dir, const sd_audit_opts *opts, sd_audit_report *rep,
                        sc_err *err)
 {
@@ -1101,30 +1131,7 @@ sc_status sd_audit_run(const char *data_dir, const sd_audit_opts *opts, sd_audit
                 (unsigned long long)a.ops_in_entities, (unsigned long long)a.size);
 
     /* 3. no rows beyond those the log implies */
-    uint64_t codes = 0, devices = 0, pairs = 0, refs = 0;
-    if (a.rc == SC_OK) {
-        rc = a.s->vt->code_scan(a.s, count_code, &codes, err);
-        if (rc == SC_OK)
-            rc = a.s->vt->device_scan(a.s, count_dev, &devices, err);
-        if (rc == SC_OK)
-            rc = a.s->vt->assignee_scan(a.s, count_pair, &pairs, err);
-        if (rc == SC_OK)
-            rc = a.s->vt->photo_ref_count(a.s, &refs, err);
-        if (rc != SC_OK)
-            storage(&a, rc);
-        else if (codes != rep->codes)
-            problem(&a, "the codes table has %llu rows; the log implies %llu",
-                    (unsigned long long)codes, (unsigned long long)rep->codes);
-        else if (devices != rep->devices || devices != a.ndev)
-            problem(&a, "the devices table has %llu rows; the log enrolls %zu",
-                    (unsigned long long)devices, a.ndev);
-        else if (pairs != rep->assignees)
-            problem(&a, "the assignees table has %llu rows; the log implies %llu",
-                    (unsigned long long)pairs, (unsigned long long)rep->assignees);
-        else if (refs != rep->photo_refs)
-            problem(&a, "the photo_refs table has %llu rows; the log implies %llu",
-                    (unsigned long long)refs, (unsigned long long)rep->photo_refs);
-    }
+    check_row_counts(&a, err);
     if (a.rc == SC_OK) {
         rel_check c = {&a, 0};
         rc = a.s->vt->release_scan(a.s, check_release, &c, err);
