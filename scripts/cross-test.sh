@@ -26,7 +26,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tree=${SC_CROSS_DIR:-$root/build/cross-$arch}
 jobs=${SC_CROSS_JOBS:-2}
 
-libs=(libsqlite3-dev libsodium-dev libprotobuf-c-dev libcurl4-openssl-dev libjansson-dev
+libs=(libsqlite3-dev libsodium-dev libprotobuf-c-dev libcurl4-openssl-dev libjansson-dev libexif-dev libpq5
       libmicrohttpd-dev check)
 packages=(gcc-"${arch//_/-}"-linux-gnu qemu-user protobuf-c-compiler pkg-config cmake)
 for l in "${libs[@]}"; do packages+=("$l:$deb"); done

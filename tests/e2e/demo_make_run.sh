@@ -36,8 +36,10 @@ grep -q "OK: everything holds" "$TMP/run.2" || fail "the second run's audit"
 # The register, read by a tablet of the second run: one story.
 SPOTCHECK_DB="$TMP/var/devices/supervisor.db"
 export SPOTCHECK_DB
-expect_eq "$("$SPOT" --json list assignments --target T-JAHY | jq '.items | length')" 1 "plans"
-asg=$("$SPOT" --json list assignments --target T-JAHY | jq -r '.items[0].id')
+# The unannounced check's plan and the look-back round that re-checks its major hazard.
+expect_eq "$("$SPOT" --json list assignments --target T-JAHY | jq '.items | length')" 2 "plans"
+expect_eq "$("$SPOT" --json list assignments --target T-JAHY | jq '[.items[] | select(.kind == "follow_up")] | length')" 1 "look-back rounds"
+asg=$("$SPOT" --json list assignments --target T-JAHY | jq -r '[.items[] | select(.kind == "spot")][0].id')
 expect_eq "$("$SPOT" --json list checks --target T-JAHY | jq '.items | length')" 1 "checks"
 expect_eq "$("$SPOT" --json list findings --assignment "$asg" | jq '.items | length')" 3 "findings"
 "$SYNCD" audit --data "$TMP/var/data" >/dev/null || fail "the register does not audit"
