@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/date.h"
 #include "internal.h"
 
 /* Degrees x 1e7 of a position's latitude or longitude. */
@@ -66,7 +67,12 @@ static bool capture_time(ExifData *d, int64_t *ms)
     time_t t;
     /* OffsetTimeOriginal (0x9011), which libexif 0.6 names no constant for. */
     if (ascii(d, EXIF_IFD_EXIF, (ExifTag)0x9011, zone, sizeof zone) && parse_offset(zone, &offset)) {
-        t = timegm(&tm) - offset;
+        /* UTC from the civil date (timegm is neither C11 nor POSIX). */
+        int32_t days = 0;
+        if (sc_date_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, &days) != SC_OK)
+            return false;
+        t = (time_t)((int64_t)days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec -
+                     offset);
     } else {
         tm.tm_isdst = -1;
         t = mktime(&tm);
