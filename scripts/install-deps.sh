@@ -18,6 +18,8 @@ packages=(
   postgresql                          # syncd's PostgreSQL register: its tests start a throwaway server
                                       # (tests/support/sctest_pg.sh) from /usr/lib/postgresql/*/bin
   python3                             # bindings/python: the ctypes binding's test
+  libxlsxwriter-dev                   # ledgers as XLSX (client-lib/report/xlsx.c)
+  python3-openpyxl                    # e2e/report_ledger opens the XLSX in a real reader
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk valgrind)

@@ -103,6 +103,13 @@ bool sheet_is_command(const char *cmd);
 /* Run it (argv after the command word). */
 int sheet_command(cli *k, const char *cmd, int argc, char **argv);
 
+/* ---- report.c: ledgers (docs/reports.md) ---- */
+
+/* True when cmd is report.c's command. */
+bool report_is_command(const char *cmd);
+/* Run it (argv after the command word: the report's name first). */
+int report_command(cli *k, int argc, char **argv);
+
 /* ---- governance.c: rectification governance (docs/client.md) ---- */
 
 /* True when cmd is one of governance.c's commands. */

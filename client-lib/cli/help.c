@@ -96,6 +96,16 @@ static const help_entry entries[] = {
      "A score sheet's campaign rule over an org unit: each target of the rule's types in its\n"
      "subtree, its latest submitted check on the sheet, and whether enough of them pass\n"
      "(002 L30: a township whose communities and villages pass at 80%)."},
+    {"report", NULL, false, "report ledger ...",
+     "Reports of what this replica holds, which is what its user may see.\n"
+     "spotcheck report ledger --help says more."},
+    {"report", "ledger", true,
+     "report ledger [--findings|--checks] --format csv|xlsx --out FILE [--lang zh|en]\n"
+     "                     [--org ORG] [--target CODE] [--period P] [--grade G] [--status S]\n"
+     "                     [--kind K] [--source S] [--as-of YYYY-MM-DD]",
+     "A ledger (台账) of findings or checks, one row each, as CSV (UTF-8 with a BOM, for\n"
+     "Excel) or XLSX, with Chinese headers unless --lang en (docs/reports.md lists the\n"
+     "columns).  Days overdue are counted to --as-of (default today)."},
     {"review", NULL, false, "review", "A supervisor's queue: what awaits closure, revisit, or a resolve."},
     {"conflicts", NULL, false, "conflicts", "Every entity with an open conflict."},
     {"resolve", NULL, true, "resolve ID --field F [--value V] [--item CODE]",

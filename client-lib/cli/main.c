@@ -64,6 +64,9 @@ static const char usage_text[] =
     "       [--needs-escalation] [--self-reported]\n"
     "  review | conflicts | resolve ID --field F [--value V] [--item CODE]\n"
     "  campaign --template ID|CODE --org ORG\n"
+    "  report ledger [--findings|--checks] --format csv|xlsx --out FILE [--lang zh|en]\n"
+    "         [--org ORG] [--target CODE] [--period P] [--grade G] [--status S] [--kind K]\n"
+    "         [--source S] [--as-of YYYY-MM-DD]\n"
     "rectification governance (spotcheck COMMAND --help says more):\n"
     "  notice FINDING [--responsible ORG] [--deadline D] | sign-for FINDING [--note T]\n"
     "  plan FINDING --measures T (--person LOGIN | --person-name N --person-phone P)\n"
@@ -1683,6 +1686,8 @@ static int run(cli *k, const char *cmd, int n, char **args)
         return gov_command(k, cmd, n, args);
     if (sheet_is_command(cmd))
         return sheet_command(k, cmd, n, args);
+    if (report_is_command(cmd))
+        return report_command(k, n, args);
     return cmd_query(k, cmd, n, args);
 }
 
@@ -1740,7 +1745,7 @@ int main(int argc, char **argv)
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         ok = ok || strcmp(known[i], cmd) == 0;
-    ok = ok || gov_is_command(cmd) || sheet_is_command(cmd);
+    ok = ok || gov_is_command(cmd) || sheet_is_command(cmd) || report_is_command(cmd);
     if (!ok)
         return usage_error("unknown command \"%s\"", cmd);
     if (help_wanted)

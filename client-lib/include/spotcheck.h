@@ -1020,7 +1020,8 @@ SC_API sc_status sc_list_v3(sc_client *c, const char *what, const sc_filter_v2 *
  * "list" (sc_list's what), "kind", "disclosure", "relation",
  * "item_status", "grade", "source", "revisit_result", "finding_status",
  * "inspection_status", "assignment_status", "field" (sc_resolve's),
- * "role", "target_type".  The strings are static; no handle is needed.
+ * "role", "target_type", "ledger" (sc_ledger_query's ledger), "lang".
+ * The strings are static; no handle is needed.
  */
 SC_API const char *sc_value_name(const char *field, size_t i);
 
@@ -1092,6 +1093,88 @@ SC_API sc_status sc_conflicts(sc_client *c, char **json);
  * proven too (sc_verify_replica says which have no receipt).
  */
 SC_API sc_status sc_outbox(sc_client *c, size_t proven_max, char **json);
+
+/* ---------------------------------------------------------------------
+ * Reports: ledgers (台账)
+ * ------------------------------------------------------------------- */
+
+/* What a ledger cell holds (sc_ledger_cell.type). */
+typedef enum sc_cell_type {
+    SC_CELL_EMPTY = 0, /* nothing: text is "" */
+    SC_CELL_TEXT = 1,
+    SC_CELL_INT = 2,   /* number is the value */
+    SC_CELL_DATE = 3   /* number is the day, days since 1970-01-01 (UTC); text YYYY-MM-DD */
+} sc_cell_type;
+
+/* One cell of a ledger row. */
+typedef struct sc_ledger_cell {
+    int type;         /* sc_cell_type */
+    const char *text; /* the cell as the CSV shows it, UTF-8, never NULL; borrowed (see below) */
+    long long number; /* SC_CELL_INT and SC_CELL_DATE */
+} sc_ledger_cell;
+
+/*
+ * One row handed to an sc_ledger_fn: the column headers first (header set),
+ * then one row per finding or inspection, in entity id order (creation
+ * order).  csv is the row as one CSV line (RFC 4180, CRLF-ended, UTF-8; the
+ * header's line begins with the UTF-8 byte order mark, so Excel reads the
+ * file as UTF-8).  Everything is borrowed for the duration of the call.
+ */
+typedef struct sc_ledger_row {
+    int header;                  /* the column headers */
+    const sc_ledger_cell *cells; /* n cells */
+    size_t n;
+    const char *csv; /* csv_len bytes, not NUL-terminated */
+    size_t csv_len;
+} sc_ledger_row;
+
+/* Called once per row; nonzero stops the ledger, which then fails with SC_ERR_IO. */
+typedef int (*sc_ledger_fn)(void *ctx, const sc_ledger_row *row);
+
+/*
+ * Which ledger, in which language, with which rows (size first; see
+ * "Structs that grow").  Every filter is optional (NULL: any); the names
+ * they take are sc_value_name's ("grade", "finding_status",
+ * "inspection_status", "kind", "source", "ledger", "lang").
+ */
+typedef struct sc_ledger_query {
+    size_t size;        /* sizeof(sc_ledger_query) */
+    const char *ledger; /* "findings" (default) or "checks" */
+    const char *lang;   /* column headers and names: "zh" (default, 中文) or "en" */
+    const char *org;    /* an org unit's code or id: only targets in its subtree */
+    const char *target; /* a target's code or id */
+    const char *period; /* found (findings) or opened (checks) in: YYYY-MM-DD, YYYY-Www (ISO
+                           week), YYYY-MM, YYYY-Qn, YYYY, or FROM..TO (two days, inclusive) */
+    const char *grade;  /* findings: general, major */
+    const char *status; /* a finding_status or inspection_status */
+    const char *kind;   /* the inspection kind (a finding: of the check it was found in) */
+    const char *source; /* findings: inspection, complaint, hotline, ... */
+    const char *as_of;  /* YYYY-MM-DD: the day days overdue are counted to (NULL: today) */
+} sc_ledger_query;
+
+/* What a ledger counted (sc_report_ledger's totals; size first). */
+typedef struct sc_ledger_totals {
+    size_t size;            /* sizeof(sc_ledger_totals) */
+    unsigned long long rows;    /* rows written, the header not counted */
+    unsigned long long major;   /* findings: of grade major */
+    unsigned long long open;    /* findings: not closed; checks: drafts */
+    unsigned long long closed;  /* findings: closed (销号); checks: submitted */
+    unsigned long long overdue; /* findings: with days overdue as of the day */
+    unsigned long long photos;  /* photos of the rows */
+} sc_ledger_totals;
+
+/*
+ * The ledger of what this replica holds, which is what its user may see
+ * (docs/reports.md lists the columns): each row goes to fn(ctx, row), the
+ * headers first, voided entities left out.  One snapshot of the replica for
+ * the whole ledger; rows are built one at a time (constant memory).
+ * totals (may be NULL; size set) gets the counts.  SC_ERR_INVALID_ARG for
+ * a filter that is not valid, the message listing the valid values;
+ * SC_ERR_NOT_FOUND for an unknown org unit or target; SC_ERR_IO when fn
+ * stopped it.
+ */
+SC_API sc_status sc_report_ledger(sc_client *c, const sc_ledger_query *q, sc_ledger_fn fn,
+                                  void *ctx, sc_ledger_totals *totals);
 
 /* ---------------------------------------------------------------------
  * Sync

@@ -453,6 +453,12 @@ static const struct {
 static const sc_name assignment_status_v[] = {{0, "open"}, {1, "done"}};
 static const sc_names assignment_status = {assignment_status_v, 2};
 
+/* The ledgers sc_report_ledger writes, and the languages of their headers. */
+static const sc_name ledger_v[] = {{0, "findings"}, {1, "checks"}};
+static const sc_names ledger_names = {ledger_v, 2};
+static const sc_name lang_v[] = {{0, "zh"}, {1, "en"}};
+static const sc_names lang_names = {lang_v, 2};
+
 /* The names the API takes, by the field sc_value_name knows them as. */
 static const struct {
     const char *field;
@@ -471,6 +477,8 @@ static const struct {
     {"field", &sc_names_field},
     {"role", &sc_names_role},
     {"target_type", &sc_names_target_type},
+    {"ledger", &ledger_names},
+    {"lang", &lang_names},
 };
 
 const char *sc_value_name(const char *field, size_t i)

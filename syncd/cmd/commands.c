@@ -42,6 +42,24 @@ const sd_command sd_commands[] = {
      "  --data DIR  the data directory (syncd may be serving it)\n"
      "  --out FILE  the bundle to write (FILE.tmp until it is complete)\n",
      NULL},
+    {"report", sd_cmd_report, "write a ledger (台账) of the whole register as CSV or XLSX",
+     "usage: syncd report ledger --data DIR --format csv|xlsx --out FILE [OPTIONS]\n"
+     "  --data DIR       the data directory (syncd may be serving it); nothing is changed\n"
+     "  --format F       csv (UTF-8 with a BOM, for Excel) or xlsx\n"
+     "  --out FILE       the file to write (FILE.partial until it is complete)\n"
+     "  --findings       the findings ledger (the default); --checks: the inspections ledger\n"
+     "  --lang L         headers and names: zh (default) or en\n"
+     "  --org ORG        only targets in this org unit's subtree (code or id)\n"
+     "  --target T       only this target (code or id)\n"
+     "  --period P       found (opened) in: YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn, YYYY,\n"
+     "                   or DAY..DAY\n"
+     "  --grade G        general or major (findings)\n"
+     "  --status S       a finding's (open submitted verified closed) or a check's (draft\n"
+     "                   submitted) status\n"
+     "  --kind K         the kind of check (a finding: the check it was found in)\n"
+     "  --source S       inspection, complaint, hotline, opinion, monitoring (findings)\n"
+     "  --as-of DAY      count days overdue to this day, YYYY-MM-DD (default today)\n",
+     NULL},
     {"migrate", sd_cmd_migrate, "bring a register written by an older syncd to this one's schema",
      "usage: syncd migrate --data DIR [--no-backup]\n"
      "  --data DIR   the data directory, with syncd stopped\n"

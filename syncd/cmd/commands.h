@@ -65,6 +65,7 @@ int sd_cmd_serve(int argc, char **argv);
 int sd_cmd_admin(int argc, char **argv);
 int sd_cmd_audit(int argc, char **argv);
 int sd_cmd_export(int argc, char **argv);
+int sd_cmd_report(int argc, char **argv);
 int sd_cmd_migrate(int argc, char **argv);
 int sd_cmd_backup(int argc, char **argv);
 int sd_cmd_restore(int argc, char **argv);

@@ -1,0 +1,143 @@
+/*
+ * report.c: `spotcheck report ledger`, a ledger (台账) of what the replica
+ * holds, as CSV or XLSX (docs/reports.md).  The rows are the library's
+ * (sc_report_ledger); the XLSX is written by client-lib/report/xlsx.c.
+ * The file is written under FILE.partial and renamed once whole, so a
+ * failed run leaves no half ledger under the name asked for.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "xlsx.h"
+
+typedef struct sink {
+    FILE *csv;
+    sc_xlsx *xlsx;
+} sink;
+
+static int write_row(void *ctx, const sc_ledger_row *row)
+{
+    sink *k = ctx;
+    if (k->xlsx)
+        return sc_xlsx_row(k->xlsx, row);
+    return fwrite(row->csv, 1, row->csv_len, k->csv) == row->csv_len ? 0 : -1;
+}
+
+/* Close what was opened; 0 when everything was written. */
+static int sink_close(sink *k, const char **why)
+{
+    if (k->xlsx)
+        return sc_xlsx_close(k->xlsx, why);
+    if (!k->csv)
+        return 0;
+    int bad = ferror(k->csv) || fflush(k->csv) != 0;
+    if (fclose(k->csv) != 0 || bad) {
+        *why = strerror(errno ? errno : EIO);
+        return -1;
+    }
+    return 0;
+}
+
+static int ledger_done(cli *k, const char *out, const sc_ledger_totals *t, bool checks)
+{
+    char line[512];
+    if (checks)
+        snprintf(line, sizeof line, "%s: %llu check%s (%llu submitted, %llu drafts, %llu photos)",
+                 out, t->rows, t->rows == 1 ? "" : "s", t->closed, t->open, t->photos);
+    else
+        snprintf(line, sizeof line,
+                 "%s: %llu finding%s (%llu major, %llu open, %llu closed, %llu overdue, %llu photos)",
+                 out, t->rows, t->rows == 1 ? "" : "s", t->major, t->open, t->closed, t->overdue,
+                 t->photos);
+    return emit_pack(k,
+                     json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "file", out, "ledger",
+                               checks ? "checks" : "findings", "rows", (json_int_t)t->rows,
+                               "major", (json_int_t)t->major, "open", (json_int_t)t->open,
+                               "closed", (json_int_t)t->closed, "overdue", (json_int_t)t->overdue,
+                               "photos", (json_int_t)t->photos),
+                     line);
+}
+
+static int cmd_ledger(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {
+        {"--findings", 0, NULL, NULL, "the findings ledger (the default)"},
+        {"--checks", 0, NULL, NULL, "the inspections ledger"},
+        {"--format", 1, "F", NULL, "csv (UTF-8 with a BOM) or xlsx (required)"},
+        {"--out", 1, "FILE", NULL, "the file to write (required)"},
+        {"--lang", 1, "L", "lang", "headers and names: zh (default) or en"},
+        {"--org", 1, "ORG", NULL, "only targets in this org unit's subtree"},
+        {"--target", 1, "CODE", NULL, "only this target"},
+        {"--period", 1, "P", NULL,
+         "found (opened) in: YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn, YYYY or DAY..DAY"},
+        {"--grade", 1, "G", "grade", "findings of this grade"},
+        {"--status", 1, "S", "finding_status inspection_status", "only those in this status"},
+        {"--kind", 1, "K", "kind", "checks of this kind (findings: found in one)"},
+        {"--source", 1, "S", "source", "findings from this source"},
+        {"--as-of", 1, "YYYY-MM-DD", NULL, "count days overdue to this day (default today)"}};
+    parsed p;
+    PARSE(0);
+    int rc;
+    const char *format = OPT("--format"), *out = OPT("--out");
+    if ((rc = need(format, "--format csv|xlsx")) || (rc = need(out, "--out FILE")))
+        return rc;
+    bool xlsx = strcmp(format, "xlsx") == 0;
+    if (!xlsx && strcmp(format, "csv") != 0)
+        return usage_error("--format \"%s\" is not valid: one of csv, xlsx", format);
+    bool checks = OPT("--checks") != NULL;
+    if (checks && OPT("--findings"))
+        return usage_error("%s", "--findings or --checks, not both");
+    sc_ledger_query q = {.size = sizeof q,
+                         .ledger = checks ? "checks" : "findings",
+                         .lang = OPT("--lang"),
+                         .org = OPT("--org"),
+                         .target = OPT("--target"),
+                         .period = OPT("--period"),
+                         .grade = OPT("--grade"),
+                         .status = OPT("--status"),
+                         .kind = OPT("--kind"),
+                         .source = OPT("--source"),
+                         .as_of = OPT("--as-of")};
+    char partial[4096];
+    if (snprintf(partial, sizeof partial, "%s.partial", out) >= (int)sizeof partial)
+        return usage_error("--out \"%s\" is too long", out);
+    sink s = {NULL, NULL};
+    const char *why = NULL;
+    if (xlsx)
+        s.xlsx = sc_xlsx_open(partial, checks ? "checks" : "findings", &why);
+    else if (!(s.csv = fopen(partial, "wb")))
+        why = strerror(errno);
+    if (!s.xlsx && !s.csv) {
+        fprintf(stderr, "spotcheck: cannot write %s: %s\n", partial, why);
+        return EXIT_LOCAL;
+    }
+    sc_ledger_totals t = {.size = sizeof t};
+    sc_status st = sc_report_ledger(k->c, &q, write_row, &s, &t);
+    int closed = sink_close(&s, &why);
+    if (st == SC_OK && closed == 0 && rename(partial, out) != 0) {
+        why = strerror(errno);
+        closed = -1;
+    }
+    if (st != SC_OK || closed != 0) {
+        remove(partial);
+        if (st != SC_OK)
+            return fail(k, st, NULL);
+        fprintf(stderr, "spotcheck: writing %s failed: %s\n", out, why ? why : "");
+        return EXIT_LOCAL;
+    }
+    return ledger_done(k, out, &t, checks);
+}
+
+bool report_is_command(const char *cmd)
+{
+    return strcmp(cmd, "report") == 0;
+}
+
+int report_command(cli *k, int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "ledger") != 0)
+        return usage_error("report \"%s\": the reports are: ledger", argc < 1 ? "" : argv[0]);
+    return cmd_ledger(k, argc - 1, argv + 1);
+}

@@ -1,0 +1,127 @@
+/*
+ * report.c: ledgers of what the replica holds (sc_report_ledger), which is
+ * what its user may see: syncd sends a device only the ops its user may
+ * read (docs/protocol.md §6), so an unannounced check not yet released is
+ * not here for the inspected unit, and neither are its findings.  The rows
+ * are the core's (core/ledger.c), the same syncd writes of the whole
+ * register; this file feeds it the replica's states, people and ops.
+ */
+#include <string.h>
+
+#include "core/date.h"
+#include "core/ledger.h"
+#include "internal.h"
+
+static sc_status src_state(void *ctx, const uint8_t id[SC_ID_LEN], Scpb__EntityState **out)
+{
+    return st_state_get(ctx, id, out);
+}
+
+static sc_status src_person(void *ctx, const uint8_t key[SC_KEY_LEN], char *out, size_t cap)
+{
+    rp_person p;
+    sc_status s = rp_person_of(ctx, key, &p);
+    out[0] = '\0';
+    if (s == SC_OK && p.known)
+        snprintf(out, cap, "%s", p.server ? "syncd" : p.name[0] ? p.name : p.login);
+    return s;
+}
+
+typedef struct op_feed {
+    sc_ledger_op_fn fn;
+    void *ctx;
+} op_feed;
+
+static sc_status feed_op(sc_client *c, void *ctx, const st_opinfo *info)
+{
+    (void)c;
+    op_feed *f = ctx;
+    /* An op syncd refused is no part of the record. */
+    if (info->state != ST_REJECTED)
+        f->fn(f->ctx, info->id, info->kind, info->hlc);
+    return SC_OK;
+}
+
+static sc_status src_ops(void *ctx, const uint8_t id[SC_ID_LEN], sc_ledger_op_fn fn, void *fctx)
+{
+    op_feed f = {fn, fctx};
+    return st_ops_each(ctx, id, feed_op, &f);
+}
+
+typedef struct ledger_run {
+    sc_ledger *lg;
+    sc_ledger_fn fn;
+    void *ctx;
+    sc_err err;
+} ledger_run;
+
+static sc_status add_entity(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    ledger_run *r = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s == SC_OK)
+        s = sc_ledger_add(r->lg, st, r->fn, r->ctx, &r->err);
+    rp_state_free(c, st);
+    return s;
+}
+
+static sc_status ledger_read(sc_client *c, const sc_ledger_query *q, sc_ledger_fn fn, void *ctx,
+                             sc_ledger_totals *totals)
+{
+    sc_ledger_spec spec;
+    sc_status s = sc_ledger_spec_parse(q, sc_date_from_ms(sc_env_now_ms(&c->env)), &spec, &c->err);
+    if (s != SC_OK)
+        return s;
+    if (q->org && (s = rp_resolve(c, q->org, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, "org unit",
+                                  spec.org)) != SC_OK)
+        return s;
+    spec.has_org = q->org != NULL;
+    if (q->target && (s = rp_resolve(c, q->target, SCPB__ENTITY_TYPE__ENTITY_TARGET, "target",
+                                     spec.target)) != SC_OK)
+        return s;
+    spec.has_target = q->target != NULL;
+    sc_ledger_src src = {c, src_state, src_person, src_ops};
+    ledger_run r = {NULL, fn, ctx, {SC_OK, 0, ""}};
+    if (sc_ledger_new(&c->env, &src, &spec, &r.lg) != SC_OK)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    s = sc_ledger_header(r.lg, fn, ctx, &r.err);
+    if (s == SC_OK)
+        s = st_entities_each(c, sc_ledger_entity_type(r.lg), false, add_entity, &r);
+    if (s == SC_OK && totals)
+        sc_ledger_totals_get(r.lg, totals);
+    sc_ledger_free(r.lg);
+    if (s != SC_OK && r.err.code != SC_OK)
+        return cl_fail(c, s, r.err.reason, "%s", r.err.msg);
+    return s;
+}
+
+sc_status sc_report_ledger(sc_client *c, const sc_ledger_query *q, sc_ledger_fn fn, void *ctx,
+                           sc_ledger_totals *totals)
+{
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    if (!q || !fn)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "sc_report_ledger: q and fn are required");
+    sc_ledger_query query;
+    sc_ledger_totals t;
+    sc_status s = cl_sized(c, &query, sizeof query, CL_SIZE_THROUGH(sc_ledger_query, as_of), q,
+                           "sc_ledger_query");
+    if (s == SC_OK && totals)
+        s = cl_sized(c, &t, sizeof t, CL_SIZE_THROUGH(sc_ledger_totals, photos), totals,
+                     "sc_ledger_totals");
+    if (s != SC_OK)
+        return s;
+    t.size = sizeof t;
+    bool began = false;
+    if ((s = st_snapshot_begin(c, &began)) == SC_OK)
+        s = ledger_read(c, &query, fn, ctx, totals ? &t : NULL);
+    st_snapshot_end(c, began);
+    if (s == SC_OK && totals) {
+        size_t size = totals->size;
+        memcpy(totals, &t, size < sizeof t ? size : sizeof t);
+        totals->size = size;
+    }
+    return s;
+}

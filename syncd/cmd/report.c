@@ -1,0 +1,250 @@
+/*
+ * report.c: `syncd report ledger`, the ledger (台账) of the whole register,
+ * as CSV or XLSX (docs/reports.md, docs/operations.md).  Every finding or
+ * inspection is in it, released or not: the command is an operator's, on
+ * the data directory, as `syncd export` is.  The rows are the core's
+ * (core/ledger.c), the same a client writes of its replica; they are read
+ * in one read transaction through the store interface (either backend),
+ * one entity at a time, so memory stays flat however large the register.
+ * The file is written under FILE.partial and renamed once whole.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "core/date.h"
+#include "core/ids.h"
+#include "core/ledger.h"
+#include "core/state.h"
+#include "register/register.h"
+#include "store/store.h"
+#include "xlsx.h"
+
+/* A stored state's size is checked against this before it is decoded (as the register does). */
+#define REPORT_STATE_MAX ((size_t)64 << 20)
+
+typedef struct reporter {
+    sd_store *s;
+    const sc_env *env;
+    sc_ledger *lg;
+    FILE *csv;
+    sc_xlsx *xlsx;
+    sc_err err;
+    sc_status rc;
+} reporter;
+
+static sc_status src_state(void *ctx, const uint8_t id[SC_ID_LEN], Scpb__EntityState **out)
+{
+    reporter *r = ctx;
+    sd_entity_row row;
+    *out = NULL;
+    sc_status rc = r->s->vt->entity_get(r->s, id, true, &row, &r->err);
+    if (rc != SC_OK)
+        return rc;
+    rc = sc_state_decode(r->env, row.state, row.state_len, REPORT_STATE_MAX, out, &r->err);
+    free(row.state);
+    return rc;
+}
+
+static sc_status src_person(void *ctx, const uint8_t key[SC_KEY_LEN], char *out, size_t cap)
+{
+    reporter *r = ctx;
+    out[0] = '\0';
+    sd_device_row d;
+    sc_status rc = r->s->vt->device_get(r->s, key, &d, &r->err);
+    if (rc == SC_ERR_NOT_FOUND)
+        return SC_OK; /* the server's own key, or one no enrollment names */
+    Scpb__EntityState *u = NULL;
+    if (rc == SC_OK)
+        rc = src_state(ctx, d.user, &u);
+    if (rc == SC_OK && u->kind_case == SCPB__ENTITY_STATE__KIND_USER)
+        snprintf(out, cap, "%s", u->user->name && *u->user->name ? u->user->name : u->user->login);
+    sc_state_free(r->env, u);
+    return rc == SC_ERR_NOT_FOUND ? SC_OK : rc;
+}
+
+typedef struct op_feed {
+    sc_ledger_op_fn fn;
+    void *ctx;
+} op_feed;
+
+static bool feed_op(void *ctx, const sd_op_row *row)
+{
+    op_feed *f = ctx;
+    return f->fn(f->ctx, row->op_id, row->kind, row->hlc);
+}
+
+static sc_status src_ops(void *ctx, const uint8_t id[SC_ID_LEN], sc_ledger_op_fn fn, void *fctx)
+{
+    reporter *r = ctx;
+    op_feed f = {fn, fctx};
+    return r->s->vt->entity_ops(r->s, id, feed_op, &f, &r->err);
+}
+
+static int write_row(void *ctx, const sc_ledger_row *row)
+{
+    reporter *r = ctx;
+    if (r->xlsx)
+        return sc_xlsx_row(r->xlsx, row);
+    return fwrite(row->csv, 1, row->csv_len, r->csv) == row->csv_len ? 0 : -1;
+}
+
+static bool add_entity(void *ctx, const sd_entity_row *row)
+{
+    reporter *r = ctx;
+    Scpb__EntityState *st = NULL;
+    r->rc = sc_state_decode(r->env, row->state, row->state_len, REPORT_STATE_MAX, &st, &r->err);
+    if (r->rc == SC_OK)
+        r->rc = sc_ledger_add(r->lg, st, write_row, r, &r->err);
+    sc_state_free(r->env, st);
+    return r->rc == SC_OK;
+}
+
+/* An org unit's or target's code (or 32-hex id) into id. */
+static sc_status resolve(reporter *r, int type, const char *what, const char *text,
+                         uint8_t id[SC_ID_LEN])
+{
+    if (strlen(text) == 2 * SC_ID_LEN && sc_hex_decode(text, strlen(text), id, SC_ID_LEN) == SC_OK)
+        return SC_OK;
+    sc_status rc = r->s->vt->code_find(r->s, type, text, 0, id, &r->err);
+    if (rc == SC_ERR_NOT_FOUND)
+        return sc_err_set(&r->err, rc, 0, "no %s has the code \"%s\"", what, text);
+    return rc;
+}
+
+typedef struct report_args {
+    const char *data, *format, *out, *org, *target;
+    sc_ledger_query q;
+    bool findings, checks;
+} report_args;
+
+/* The ledger into the open sink: header, then every entity of the ledger's type. */
+static sc_status ledger_run(reporter *r, const report_args *a, sc_ledger_totals *t)
+{
+    sc_ledger_spec spec;
+    sc_status rc = sc_ledger_spec_parse(&a->q, sc_date_from_ms(sc_env_now_ms(r->env)), &spec,
+                                        &r->err);
+    if (rc == SC_OK && a->org &&
+        (rc = resolve(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, "org unit", a->org, spec.org)) ==
+            SC_OK)
+        spec.has_org = true;
+    if (rc == SC_OK && a->target &&
+        (rc = resolve(r, SCPB__ENTITY_TYPE__ENTITY_TARGET, "target", a->target, spec.target)) ==
+            SC_OK)
+        spec.has_target = true;
+    if (rc != SC_OK)
+        return rc;
+    sc_ledger_src src = {r, src_state, src_person, src_ops};
+    if (sc_ledger_new(r->env, &src, &spec, &r->lg) != SC_OK)
+        return sc_err_set(&r->err, SC_ERR_NOMEM, 0, "out of memory");
+    r->rc = sc_ledger_header(r->lg, write_row, r, &r->err);
+    if (r->rc == SC_OK) {
+        rc = r->s->vt->entity_type_scan(r->s, sc_ledger_entity_type(r->lg), add_entity, r,
+                                        &r->err);
+        if (rc != SC_OK && r->rc == SC_OK)
+            r->rc = rc;
+    }
+    sc_ledger_totals_get(r->lg, t);
+    sc_ledger_free(r->lg);
+    r->lg = NULL;
+    return r->rc;
+}
+
+/* Open the store and the sink, run the ledger, close both; 0 or the exit status. */
+static int ledger_write(const report_args *a, const char *partial, sc_ledger_totals *t)
+{
+    reporter r;
+    memset(&r, 0, sizeof r);
+    r.env = sd_env_system();
+    bool xlsx = strcmp(a->format, "xlsx") == 0;
+    const char *why = NULL;
+    sc_status rc = sd_store_open_dir(a->data, &r.s, &r.err);
+    if (rc == SC_OK && (rc = r.s->vt->begin(r.s, false, &r.err)) == SC_OK) {
+        if (xlsx)
+            r.xlsx = sc_xlsx_open(partial, a->checks ? "checks" : "findings", &why);
+        else if (!(r.csv = fopen(partial, "wb")))
+            why = strerror(errno);
+        rc = r.xlsx || r.csv ? ledger_run(&r, a, t) : SC_ERR_IO;
+        r.s->vt->rollback(r.s);
+    }
+    int wrote = 0;
+    if (r.xlsx)
+        wrote = sc_xlsx_close(r.xlsx, &why);
+    if (r.csv && (fclose(r.csv) != 0 || wrote)) {
+        wrote = -1;
+        why = strerror(errno);
+    }
+    if (r.s)
+        r.s->vt->close(r.s);
+    if (rc != SC_OK || wrote != 0) {
+        remove(partial);
+        fprintf(stderr, "syncd report: %s\n",
+                rc != SC_OK && r.err.msg[0] ? r.err.msg : why ? why : sc_strerror(rc));
+        return r.err.code == SC_ERR_INVALID_ARG || rc == SC_ERR_NOT_FOUND ? 2 : 1;
+    }
+    return 0;
+}
+
+static int report_ledger(report_args *a)
+{
+    if (!a->data || !a->format || !a->out)
+        return sd_cmdline_fail("report", "ledger needs --data DIR, --format csv|xlsx and --out FILE");
+    if (strcmp(a->format, "csv") != 0 && strcmp(a->format, "xlsx") != 0)
+        return sd_cmdline_fail("report", "--format \"%s\" is not valid: one of csv, xlsx", a->format);
+    if (a->findings && a->checks)
+        return sd_cmdline_fail("report", "--findings or --checks, not both");
+    a->q.size = sizeof a->q;
+    a->q.ledger = a->checks ? "checks" : "findings";
+    char partial[4096];
+    if (snprintf(partial, sizeof partial, "%s.partial", a->out) >= (int)sizeof partial)
+        return sd_cmdline_fail("report", "--out is too long");
+    sc_ledger_totals t = {.size = sizeof t};
+    int rc = ledger_write(a, partial, &t);
+    if (rc)
+        return rc;
+    if (rename(partial, a->out) != 0) {
+        fprintf(stderr, "syncd report: %s: %s\n", a->out, strerror(errno));
+        remove(partial);
+        return 1;
+    }
+    if (a->checks)
+        printf("%s: %llu check%s (%llu submitted, %llu drafts, %llu photos)\n", a->out, t.rows,
+               t.rows == 1 ? "" : "s", t.closed, t.open, t.photos);
+    else
+        printf("%s: %llu finding%s (%llu major, %llu open, %llu closed, %llu overdue, %llu photos)\n",
+               a->out, t.rows, t.rows == 1 ? "" : "s", t.major, t.open, t.closed, t.overdue, t.photos);
+    return 0;
+}
+
+int sd_cmd_report(int argc, char **argv)
+{
+    report_args a;
+    memset(&a, 0, sizeof a);
+    const sd_option opts[] = {{"data", &a.data, NULL},
+                              {"format", &a.format, NULL},
+                              {"out", &a.out, NULL},
+                              {"findings", NULL, &a.findings},
+                              {"checks", NULL, &a.checks},
+                              {"lang", &a.q.lang, NULL},
+                              {"org", &a.org, NULL},
+                              {"target", &a.target, NULL},
+                              {"period", &a.q.period, NULL},
+                              {"grade", &a.q.grade, NULL},
+                              {"status", &a.q.status, NULL},
+                              {"kind", &a.q.kind, NULL},
+                              {"source", &a.q.source, NULL},
+                              {"as-of", &a.q.as_of, NULL},
+                              {NULL, NULL, NULL}};
+    const char *words[1];
+    size_t nwords = 0;
+    int rc = sd_cmdline_parse("report", argc, argv, opts, words, 1, &nwords);
+    if (rc >= 0)
+        return rc;
+    if (nwords != 1 || strcmp(words[0], "ledger") != 0)
+        return sd_cmdline_fail("report", "which report: ledger");
+    a.q.org = a.org;
+    a.q.target = a.target;
+    return report_ledger(&a);
+}
