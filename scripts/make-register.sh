@@ -15,7 +15,9 @@
 #   score sheet no-epidemic-100, version 1: the 100-point 无疫 测评表, pass
 #              mark 80, 无确诊病例 a veto item
 #
-# Prints nothing on success; fails (exit 1) when DATA_DIR exists.
+# SC_REGISTER_STORE=postgresql://... keeps the register in that PostgreSQL
+# database (`syncd init --store`).  Prints nothing on success; fails (exit 1)
+# when DATA_DIR exists.
 set -euo pipefail
 
 if (($# != 2)); then
@@ -33,7 +35,7 @@ fi
 admin() { "$syncd" admin --data "$data" "$@" >/dev/null; }
 
 mkdir -p "$(dirname "$data")"
-"$syncd" init --data "$data" --origin spotcheck.demo/register >/dev/null
+"$syncd" init --data "$data" --origin spotcheck.demo/register ${SC_REGISTER_STORE:+--store "$SC_REGISTER_STORE"} >/dev/null
 # The command chain down to the compound's property company (DOMAIN.md §6, §11).
 admin org add city --name "市疫情防控指挥部" --level city --kind command_hq
 admin org add county --name "县(区)指挥部" --parent city --level county --kind command_hq
