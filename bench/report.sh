@@ -27,6 +27,7 @@ function fmt(v, u) {
         return sprintf("%.0f %s", v, u)
     }
     if (u == "ms") return sprintf("%.2f ms", v)
+    if (u == "us") return v >= 1000 ? sprintf("%.0f us", v) : sprintf("%.1f us", v)
     if (u == "B") return sprintf("%.0f B (%.2f MiB)", v, v / 1048576)
     if (u == "MiB" || u == "MB/s" || u == "s") return sprintf("%.1f %s", v, u)
     if (u == "%") return sprintf("%.1f%%", v)

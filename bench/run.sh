@@ -145,6 +145,13 @@ stop_syncd() {
     URLS=
 }
 
+# rename_since MARK SED: apply a sed substitution to the lines of raw.tsv after line MARK (the
+# figures of the run just recorded, whose keys another phase's figures share).
+rename_since() { # MARK SED
+    { head -n "$1" "$RAW"; tail -n +"$(($1 + 1))" "$RAW" | sed "$2"; } > "$RAW.tmp"
+    mv "$RAW.tmp" "$RAW"
+}
+
 # lock_figures KEY: the register's write lock as the running syncd saw it (their /metrics,
 # summed; docs/performance.md): mean hold and wait per write transaction, hold per op.
 lock_figures() { # KEY
@@ -368,10 +375,11 @@ phase_pg() {
                 for i in $(seq 2 "$inst"); do cp -a "$REG" "$REG.$i"; done
                 start_syncd "$REG"
                 for i in $(seq 2 "$inst"); do start_syncd "$REG.$i"; done
+                mark=$(wc -l < "$RAW")
                 record 180 "pg-ingest-$batch-$devs-$inst" "$LOADGEN" ingest --url "$URLS" \
                     --world "$REG/bench-world.txt" --codes "$CODES.mixed" --devices "$devs" \
                     --batch "$batch" --total "$INGEST_TOTAL" --seconds "$INGEST_SECS"
-                sed -i "s/^\(ingest_b${batch}_d${devs}\)\(_p99\)\?\t/pg_\1_i${inst}\2\t/" "$RAW"
+                rename_since "$mark" "s/^\(ingest_b${batch}_d${devs}\)\(_p99\)\?\t/pg_\1_i${inst}\2\t/"
                 lock_figures "lock_pg_b${batch}_d${devs}_i${inst}"
                 stop_syncd
                 rm -rf "$REG" "$REG".[0-9]
@@ -381,9 +389,10 @@ phase_pg() {
         pg_register pg-pull "auditor:2"
         timeout 1800 "$FIXTURE" grow "$REG" "$SMALL" "$GROW_DEVICES"
         start_syncd "$REG"
+        mark=$(wc -l < "$RAW")
         record 600 "pg-pull-wire" "$LOADGEN" pull --url "$URL" --codes "$CODES" --max-pull 1000 \
             --noop "$NOOP" --seconds 500
-        sed -i "s/^\(pull_wire\|pull_wire_mb\|pull_ops\|noop_p50\|noop_p99\|noop_round_trips\)\t/pg_\1_small\t/" "$RAW"
+        rename_since "$mark" "s/^\(pull_wire\|pull_wire_mb\|pull_ops\|noop_p50\|noop_p99\|noop_round_trips\)\t/pg_\1_small\t/"
         stop_syncd
         rm -rf "$REG"
         bash "$SRC/tests/support/sctest_pg.sh" stop "$PG_DIR"
