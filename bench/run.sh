@@ -19,7 +19,8 @@
 # Environment: BENCH_DUR (seconds per ceiling micro-run, default 2),
 # BENCH_REBUILD=1 (rebuild the cached registers), BENCH_PHASES (which phases
 # run after the ceilings: a space-separated subset of "ingest pull pg photos
-# devices latency"; default all of them).
+# devices latency cli"; default all of them), BENCH_CLI_SIZES (the findings
+# pushed through the CLI, default "3000 30000"; bench/peer/run.sh sets it).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -78,6 +79,7 @@ else
     CACHE=$BUILD/bench-cache
 fi
 
+CLI_SIZES=${BENCH_CLI_SIZES:-$CLI_SIZES}
 WORK=$OUT/work
 RAW=$OUT/raw.tsv
 LOGS=$OUT/logs
