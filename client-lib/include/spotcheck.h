@@ -1020,7 +1020,8 @@ SC_API sc_status sc_list_v3(sc_client *c, const char *what, const sc_filter_v2 *
  * "list" (sc_list's what), "kind", "disclosure", "relation",
  * "item_status", "grade", "source", "revisit_result", "finding_status",
  * "inspection_status", "assignment_status", "field" (sc_resolve's),
- * "role", "target_type".  The strings are static; no handle is needed.
+ * "role", "target_type", "escalation_step" and "org_level" (sc_escalate's
+ * step and level).  The strings are static; no handle is needed.
  */
 SC_API const char *sc_value_name(const char *field, size_t i);
 

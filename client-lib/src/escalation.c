@@ -27,12 +27,14 @@ static sc_status need_text(sc_client *c, const char *text, const char *what)
 }
 
 static sc_status parse_enum(sc_client *c, const sc_names *t, const char *what, const char *text,
-                            const char *choices, int *out)
+                            int *out)
 {
-    if (!text || !sc_name_parse(t, text, out))
-        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
-                       "%s \"%s\" is not one of %s", what, text ? text : "", choices);
-    return SC_OK;
+    if (text && sc_name_parse(t, text, out))
+        return SC_OK;
+    char choices[256];
+    sc_names_join(t, choices, sizeof choices);
+    return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                   "%s \"%s\" is not one of: %s", what, text ? text : "", choices);
 }
 
 /* The finding's id, its state (a finding), and the role's leave to make kind on it. */
@@ -74,11 +76,8 @@ sc_status sc_escalate(sc_client *c, const char *finding, const sc_escalation_par
     void *ph = NULL;
     ProtobufCBinaryData *ev = NULL;
     if ((s = finding_act(c, finding, SCPB__OP__BODY_ESCALATION, id)) != SC_OK ||
-        (s = parse_enum(c, &sc_names_escalation_step, "step", q.step,
-                        "reminder, public_notice, interview, yellow_card, accountability",
-                        &step)) != SC_OK ||
-        (s = parse_enum(c, &sc_names_org_level, "level", q.level,
-                        "city, county, street, community, grid, ...", &level)) != SC_OK ||
+        (s = parse_enum(c, &sc_names_escalation_step, "step", q.step, &step)) != SC_OK ||
+        (s = parse_enum(c, &sc_names_org_level, "level", q.level, &level)) != SC_OK ||
         (s = need_text(c, q.reason, "an escalation states its reason (--reason)")) != SC_OK ||
         (s = rc_with_evidence(c, id, q.photos, q.n_photos, &ph, &ev)) != SC_OK)
         goto done;

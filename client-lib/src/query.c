@@ -471,6 +471,8 @@ static const struct {
     {"field", &sc_names_field},
     {"role", &sc_names_role},
     {"target_type", &sc_names_target_type},
+    {"escalation_step", &sc_names_escalation_step},
+    {"org_level", &sc_names_org_level},
 };
 
 const char *sc_value_name(const char *field, size_t i)
