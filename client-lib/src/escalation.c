@@ -19,13 +19,6 @@ static char *cs(const char *s)
     return (char *)(uintptr_t)s;
 }
 
-static sc_status need_text(sc_client *c, const char *text, const char *what)
-{
-    if (!text || !*text)
-        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD, "%s", what);
-    return SC_OK;
-}
-
 static sc_status parse_enum(sc_client *c, const sc_names *t, const char *what, const char *text,
                             int *out)
 {
@@ -51,12 +44,6 @@ static sc_status finding_act(sc_client *c, const char *finding, Scpb__Op__BodyCa
     return s;
 }
 
-static void out_hex(sc_status s, const uint8_t op[SC_HASH_LEN], char out_op[SC_HASH_HEX_LEN])
-{
-    if (s == SC_OK && out_op)
-        cl_hex(op, SC_HASH_LEN, out_op, SC_HASH_HEX_LEN);
-}
-
 sc_status sc_escalate(sc_client *c, const char *finding, const sc_escalation_params *p,
                       char out_op[SC_HASH_HEX_LEN])
 {
@@ -78,7 +65,7 @@ sc_status sc_escalate(sc_client *c, const char *finding, const sc_escalation_par
     if ((s = finding_act(c, finding, SCPB__OP__BODY_ESCALATION, id)) != SC_OK ||
         (s = parse_enum(c, &sc_names_escalation_step, "step", q.step, &step)) != SC_OK ||
         (s = parse_enum(c, &sc_names_org_level, "level", q.level, &level)) != SC_OK ||
-        (s = need_text(c, q.reason, "an escalation states its reason (--reason)")) != SC_OK ||
+        (s = rc_need_text(c, q.reason, "an escalation states its reason (--reason)")) != SC_OK ||
         (s = rc_with_evidence(c, id, q.photos, q.n_photos, &ph, &ev)) != SC_OK)
         goto done;
     Scpb__Op op;
@@ -93,7 +80,7 @@ sc_status sc_escalate(sc_client *c, const char *finding, const sc_escalation_par
     op.body_case = SCPB__OP__BODY_ESCALATION;
     op.escalation = &b;
     s = rc_make_op(c, &op, op_id);
-    out_hex(s, op_id, out_op);
+    rc_op_out(s, op_id, out_op);
 done:
     sc_free(&c->env, ph);
     sc_free(&c->env, ev);
@@ -110,7 +97,7 @@ sc_status sc_stop_work(sc_client *c, const char *finding, const char *reason,
         return s;
     uint8_t id[SC_ID_LEN], op_id[SC_HASH_LEN];
     if ((s = finding_act(c, finding, SCPB__OP__BODY_STOP_WORK, id)) == SC_OK &&
-        (s = need_text(c, reason, "a stop-work order (停工整改) states its reason (--reason)")) ==
+        (s = rc_need_text(c, reason, "a stop-work order (停工整改) states its reason (--reason)")) ==
             SC_OK) {
         Scpb__Op op;
         rc_op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
@@ -119,7 +106,7 @@ sc_status sc_stop_work(sc_client *c, const char *finding, const char *reason,
         op.body_case = SCPB__OP__BODY_STOP_WORK;
         op.stop_work = &b;
         s = rc_make_op(c, &op, op_id);
-        out_hex(s, op_id, out_op);
+        rc_op_out(s, op_id, out_op);
     }
     return rc_act_end(c, s);
 }

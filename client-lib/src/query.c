@@ -887,6 +887,7 @@ static void show_inspection(sc_client *c, json_t *o, const Scpb__EntityState *st
     json_object_set_new(o, "amend_count", json_integer(in->amend_count));
     json_object_set_new(o, "opened_at", jgeo(in->opened_at, NULL));
     json_object_set_new(o, "submitted_at", jgeo(in->submitted_at, NULL));
+    json_object_set_new(o, "sign_offs", qr_sign_offs(c, st));
 }
 
 /* A sheet's campaign rule: {"min_percent","target_types","text"}, or null. */
