@@ -107,8 +107,7 @@ void print_sign_offs(const json_t *sign_offs)
             printf(" (%s time)", strcmp(source, "exif") == 0 ? "EXIF" : "file");
         print_at(json_object_get(sig, "gps"));
         printf("%s\n      op %s\n",
-               json_is_true(json_object_get(sig, "present")) ? ""
-                                                             : "  (not on this tablet yet)",
+               json_is_true(json_object_get(sig, "present")) ? "" : "  (not on this tablet yet)",
                json_string_value(json_object_get(e, "op")));
     }
 }

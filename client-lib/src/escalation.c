@@ -97,8 +97,8 @@ sc_status sc_stop_work(sc_client *c, const char *finding, const char *reason,
         return s;
     uint8_t id[SC_ID_LEN], op_id[SC_HASH_LEN];
     if ((s = finding_act(c, finding, SCPB__OP__BODY_STOP_WORK, id)) == SC_OK &&
-        (s = rc_need_text(c, reason, "a stop-work order (停工整改) states its reason (--reason)")) ==
-            SC_OK) {
+        (s = rc_need_text(c, reason,
+                          "a stop-work order (停工整改) states its reason (--reason)")) == SC_OK) {
         Scpb__Op op;
         rc_op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
         Scpb__StopWork b = SCPB__STOP_WORK__INIT;

@@ -533,8 +533,8 @@ sc_status sc_deadline_change(sc_client *c, const char *finding, const char *dead
     int32_t day = 0;
     if ((s = rc_need_text(c, deadline, "a deadline change gives the new date (--deadline)")) ==
             SC_OK &&
-        (s = rc_need_text(c, reason, "a supervisor's deadline change states its reason (--reason)")) ==
-            SC_OK &&
+        (s = rc_need_text(
+             c, reason, "a supervisor's deadline change states its reason (--reason)")) == SC_OK &&
         (s = rc_parse_day(c, "deadline", deadline, &day)) == SC_OK) {
         Scpb__Op op;
         rc_op_init(&op, a.id, SCPB__ENTITY_TYPE__ENTITY_FINDING);

@@ -35,7 +35,7 @@ static json_t *signature_json(sc_client *c, const Scpb__EntityState *st,
         json_object_set_new(o, "captured_ms",
                             a->has_captured_ms ? json_integer(a->captured_ms) : json_null());
         json_object_set_new(o, "time_source",
-                            !a->has_time_source ? json_null()
+                            !a->has_time_source                              ? json_null()
                             : a->time_source == SCPB__TIME_SOURCE__TIME_EXIF ? json_string("exif")
                                                                              : json_string("file"));
         json_object_set_new(o, "gps", jgeo(a->geo));
@@ -51,10 +51,10 @@ json_t *qr_sign_offs(sc_client *c, const Scpb__EntityState *st)
         st->kind_case == SCPB__ENTITY_STATE__KIND_INSPECTION ? st->inspection : NULL;
     for (size_t i = 0; a && in && i < in->n_sign_offs; i++) {
         const Scpb__SignOffEntry *e = in->sign_offs[i];
-        json_t *o = json_pack("{s:s,s:o,s:o,s:I,s:o}", "kind",
-                              e->countersign ? "countersign" : "sign_off", "op",
-                              qr_jbin(&e->op, e->has_op), "by", qr_jbin(&e->by, e->has_by), "hlc",
-                              (json_int_t)e->hlc, "gps", jgeo(e->geo));
+        json_t *o =
+            json_pack("{s:s,s:o,s:o,s:I,s:o}", "kind", e->countersign ? "countersign" : "sign_off",
+                      "op", qr_jbin(&e->op, e->has_op), "by", qr_jbin(&e->by, e->has_by), "hlc",
+                      (json_int_t)e->hlc, "gps", jgeo(e->geo));
         if (!o)
             continue;
         if (e->countersign) {

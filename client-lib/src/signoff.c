@@ -59,8 +59,9 @@ sc_status sc_check_sign_off(sc_client *c, const char *check, const sc_sign_off_p
             SC_OK ||
         (s = rc_need_text(c, q.role, "a sign-off gives the representative's post (--role)")) !=
             SC_OK ||
-        (s = rc_need_text(c, q.signature, "a sign-off carries the drawn signature, an image file "
-                                       "(--signature)")) != SC_OK ||
+        (s = rc_need_text(c, q.signature,
+                          "a sign-off carries the drawn signature, an image file "
+                          "(--signature)")) != SC_OK ||
         (s = rc_geo_in(c, q.has_gps, q.lat_e7, q.lon_e7, &geo)) != SC_OK ||
         (s = submitted_check(c, check, SCPB__OP__BODY_SIGN_OFF, id)) != SC_OK)
         goto done;

@@ -28,7 +28,8 @@ START_TEST(a_sign_off_through_the_api)
     fx_check(&f, check);
     signature_file(&f, path, sizeof path);
     long long before = fx_count(&f, "outbox");
-    sc_sign_off_params p = {.size = sizeof p, .name = "王建国", .role = "物业经理", .signature = path};
+    sc_sign_off_params p = {
+        .size = sizeof p, .name = "王建国", .role = "物业经理", .signature = path};
 
     ck_assert_int_eq(sc_check_sign_off(f.c, check, NULL, op), SC_ERR_INVALID_ARG);
     ck_assert_str_eq(op, "");

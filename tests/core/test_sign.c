@@ -24,7 +24,8 @@ static const sc_env *ENV;
 static uint8_t TARGET[SC_ID_LEN], INSP[SC_ID_LEN];
 static uint8_t SIG[SC_HASH_LEN];
 
-/* Devices by number: 1 the inspector's tablet, 2 a second inspector's, 3 the unit's representative. */
+/* Devices by number: 1 the inspector's tablet, 2 a second inspector's, 3 the unit's representative.
+ */
 static uint8_t KEYS[4][SC_KEY_LEN];
 static bool KNOWN[4];
 

@@ -129,8 +129,8 @@ static void answer_of(sd_result r, const uint8_t id[SC_ID_LEN], char *out, size_
     ck_assert_int_eq(sc_hex_encode(id, SC_ID_LEN, hex, sizeof hex), SC_OK);
     const char *at = strstr(r.message, hex);
     ck_assert_ptr_nonnull(at);
-    snprintf(out, cap, "%d/%d %.*sID%s", (int)r.status, r.reason, (int)(at - r.message),
-             r.message, at + strlen(hex));
+    snprintf(out, cap, "%d/%d %.*sID%s", (int)r.status, r.reason, (int)(at - r.message), r.message,
+             at + strlen(hex));
 }
 
 START_TEST(sign_offs_and_countersigns_are_judged)
