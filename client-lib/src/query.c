@@ -479,6 +479,8 @@ static const struct {
     {"target_type", &sc_names_target_type},
     {"ledger", &ledger_names},
     {"lang", &lang_names},
+    {"escalation_step", &sc_names_escalation_step},
+    {"org_level", &sc_names_org_level},
 };
 
 const char *sc_value_name(const char *field, size_t i)
@@ -893,6 +895,7 @@ static void show_inspection(sc_client *c, json_t *o, const Scpb__EntityState *st
     json_object_set_new(o, "amend_count", json_integer(in->amend_count));
     json_object_set_new(o, "opened_at", jgeo(in->opened_at, NULL));
     json_object_set_new(o, "submitted_at", jgeo(in->submitted_at, NULL));
+    json_object_set_new(o, "sign_offs", qr_sign_offs(c, st));
 }
 
 /* A sheet's campaign rule: {"min_percent","target_types","text"}, or null. */
