@@ -201,6 +201,43 @@ CSV line, the headers first, with the totals at the end. The XLSX writer
 (`client-lib/report/xlsx.c`, libxlsxwriter) is linked by the `spotcheck` command and syncd, not by
 libspotcheck: a tablet app that writes no XLSX needs no libxlsxwriter.
 
+## Statistics
+
+`syncd report stats --data DIR` (the whole register) and `spotcheck report stats` (what the tablet's
+replica holds) fold the same states into the same figures (`client-lib/core/stats.c`), grouped by
+org unit (the default: each check and finding counts for its target's unit and every unit above
+it, and each unit is ranked among its siblings), by target, or by period (`--by day`, `week`,
+`month`, `quarter`: the day a finding was found or a check opened). They print a table for a
+terminal (its columns lined up in display cells, a Chinese character taking two), JSON (`--json`)
+or CSV (`--format csv`, UTF-8 with a BOM). `--period P` counts only what was found (opened) in P,
+and `--as-of DAY` is the day overdue is counted to.
+
+MD
+run "$syncd" report stats --data var/data
+run "$spot" --db var/devices/supervisor.db report stats --by target --lang en
+run "$syncd" report stats --data var/data --by month --format csv
+shell "spotcheck --db var/devices/auditor.db --json report stats --as-of $(date -u -d '+60 days' +%F) | jq '.groups[2]'"
+cat <<'MD'
+### What each figure is
+
+| figure | JSON | how it is counted |
+|---|---|---|
+| 检查数 (by kind, 明查 / 暗访 / 体验式) | `checks.total`, `by_kind`, `by_disclosure` | inspections not voided, drafts included |
+| 平均分 | `checks.average_score` | the mean points of submitted checks with every item scored (core/score.c); `-` / null when none |
+| 合格率 | `checks.pass_rate` | of those, the share that passed (pass mark reached, no veto item failed) |
+| 发现问题, 一般隐患, 重大隐患 | `findings.total`, `general`, `major` | findings not voided |
+| 已销号 | `findings.closed` | closed (销号) now |
+| 按期整改, 逾期整改 | `findings.on_time`, `late` | of the closed, those never a day past the deadline in force on that day (an approved extension moves it), and the rest |
+| 逾期未改 | `findings.overdue` | not closed and past the deadline in force on `--as-of` |
+| **整改率** | `findings.rectification_rate` | **closed (销号) findings ÷ all findings** of the group, as of now: a finding counts as rectified only once a supervisor has closed it after a revisit found it rectified; reopened findings count again only when closed again |
+| 平均销号天数 | `findings.mean_days_to_close` | over the closed: the days from found to closed |
+| 回头看 | `findings.look_backs` | revisits of look-back rounds (回头看) naming the findings |
+| 反弹率 | `findings.reopen_rate`, `reopened` | findings reopened at least once ÷ findings ever closed (closed now, or reopened after a closure) |
+| 排名 | `rank`, `siblings` | by org unit: the place by 整改率 among the units with the same parent (ties share a place); a unit with no findings is not ranked |
+
+Rates are shown to a tenth of a percent (JSON: a fraction to three places) and are `-` (null) when
+what they divide by is zero.
+
 ### How fast
 
 `bench/ledger.sh BUILD_DIR` (a Release build) makes registers of 10,000 and 100,000 findings with

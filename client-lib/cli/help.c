@@ -105,9 +105,9 @@ static const help_entry entries[] = {
      "A score sheet's campaign rule over an org unit: each target of the rule's types in its\n"
      "subtree, its latest submitted check on the sheet, and whether enough of them pass\n"
      "(002 L30: a township whose communities and villages pass at 80%)."},
-    {"report", NULL, false, "report ledger ...",
+    {"report", NULL, false, "report ledger|stats ...",
      "Reports of what this replica holds, which is what its user may see.\n"
-     "spotcheck report ledger --help says more."},
+     "spotcheck report ledger --help and spotcheck report stats --help say more."},
     {"report", "ledger", true,
      "report ledger [--findings|--checks] --format csv|xlsx --out FILE [--lang zh|en]\n"
      "                     [--org ORG] [--target CODE] [--period P] [--grade G] [--status S]\n"
@@ -115,6 +115,13 @@ static const help_entry entries[] = {
      "A ledger (台账) of findings or checks, one row each, as CSV (UTF-8 with a BOM, for\n"
      "Excel) or XLSX, with Chinese headers unless --lang en (docs/reports.md lists the\n"
      "columns).  Days overdue are counted to --as-of (default today)."},
+    {"report", "stats", true,
+     "report stats [--by org|target|day|week|month|quarter] [--format table|json|csv]\n"
+     "                    [--lang zh|en] [--period P] [--as-of YYYY-MM-DD]",
+     "Statistics of checks and findings, by org unit (rolled up the tree, ranked among\n"
+     "siblings by 整改率), target or period: checks by kind and disclosure, average score,\n"
+     "pass rate, findings by grade, rectified on time and late, overdue, 整改率, mean days to\n"
+     "close, look-backs, reopen rate (docs/reports.md defines each)."},
     {"review", NULL, false, "review", "A supervisor's queue: what awaits closure, revisit, or a resolve."},
     {"conflicts", NULL, false, "conflicts", "Every entity with an open conflict."},
     {"resolve", NULL, true, "resolve ID --field F [--value V] [--item CODE]",

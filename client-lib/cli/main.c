@@ -69,6 +69,8 @@ static const char usage_text[] =
     "  report ledger [--findings|--checks] --format csv|xlsx --out FILE [--lang zh|en]\n"
     "         [--org ORG] [--target CODE] [--period P] [--grade G] [--status S] [--kind K]\n"
     "         [--source S] [--as-of YYYY-MM-DD]\n"
+    "  report stats [--by org|target|day|week|month|quarter] [--format table|json|csv]\n"
+    "         [--lang zh|en] [--period P] [--as-of YYYY-MM-DD]\n"
     "rectification governance (spotcheck COMMAND --help says more):\n"
     "  notice FINDING [--responsible ORG] [--deadline D] | sign-for FINDING [--note T]\n"
     "  plan FINDING --measures T (--person LOGIN | --person-name N --person-phone P)\n"

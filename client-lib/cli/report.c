@@ -1,6 +1,7 @@
 /*
  * report.c: `spotcheck report ledger`, a ledger (台账) of what the replica
- * holds, as CSV or XLSX (docs/reports.md).  The rows are the library's
+ * holds, as CSV or XLSX, and `spotcheck report stats`, its statistics as a
+ * table, JSON or CSV (docs/reports.md).  The rows are the library's
  * (sc_report_ledger); the XLSX is written by client-lib/report/xlsx.c.
  * The file is written under FILE.partial and renamed once whole, so a
  * failed run leaves no half ledger under the name asked for.
@@ -130,6 +131,34 @@ static int cmd_ledger(cli *k, int argc, char **argv)
     return ledger_done(k, out, &t, checks);
 }
 
+static int cmd_stats(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {
+        {"--by", 1, "B", NULL, "org (default), target, day, week, month or quarter"},
+        {"--format", 1, "F", NULL, "table (default), json or csv (--json: json)"},
+        {"--lang", 1, "L", "lang", "headers: zh (default) or en"},
+        {"--period", 1, "P", NULL, "count only what was found (opened) in P, as for ledgers"},
+        {"--as-of", 1, "YYYY-MM-DD", NULL, "count overdue as of this day (default today)"}};
+    parsed p;
+    PARSE(0);
+    const char *format = OPT("--format");
+    if (k->json && format && strcmp(format, "json") != 0)
+        return usage_error("--json or --format %s, not both", format);
+    sc_stats_query q = {.size = sizeof q,
+                        .by = OPT("--by"),
+                        .format = k->json ? "json" : format,
+                        .lang = OPT("--lang"),
+                        .period = OPT("--period"),
+                        .as_of = OPT("--as-of")};
+    char *text = NULL;
+    sc_status s = sc_report_stats(k->c, &q, &text);
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    fputs(text, stdout);
+    sc_json_free(k->c, text);
+    return 0;
+}
+
 bool report_is_command(const char *cmd)
 {
     return strcmp(cmd, "report") == 0;
@@ -137,7 +166,9 @@ bool report_is_command(const char *cmd)
 
 int report_command(cli *k, int argc, char **argv)
 {
+    if (argc >= 1 && strcmp(argv[0], "stats") == 0)
+        return cmd_stats(k, argc - 1, argv + 1);
     if (argc < 1 || strcmp(argv[0], "ledger") != 0)
-        return usage_error("report \"%s\": the reports are: ledger", argc < 1 ? "" : argv[0]);
+        return usage_error("report \"%s\": the reports are: ledger, stats", argc < 1 ? "" : argv[0]);
     return cmd_ledger(k, argc - 1, argv + 1);
 }

@@ -4,8 +4,8 @@
  * A row is built into one text arena (cell texts at offsets, pointed to
  * once the row is whole, since the arena may move while it grows), then
  * handed out with its CSV line; both buffers are reused by the next row.
- * The cache maps ids to the states of org units, targets, users and score sheets:
- * open addressing on the id's random tail, doubled at half full.
+ * Org units, targets, users and score sheets come through a state cache
+ * (statecache.h).
  */
 #include "ledger.h"
 
@@ -19,6 +19,7 @@
 #include "op.pb-c.h"
 #include "score.h"
 #include "state.h"
+#include "statecache.h"
 
 /* ---- columns ---- */
 
@@ -87,21 +88,18 @@ _Static_assert((size_t)CC_N <= ROW_CELLS_MAX, "a checks row fits the row's cells
 
 /* ---- the ledger ---- */
 
-typedef struct cache_slot {
-    uint8_t id[SC_ID_LEN];
-    Scpb__EntityState *st; /* NULL: the source had none */
-    bool used;
-} cache_slot;
-
 struct sc_ledger {
     const sc_env *env;
     sc_ledger_src src;
     sc_ledger_spec spec;
-    cache_slot *slots;
-    size_t nslots, used;
-    Scpb__EntityState *insp; /* the last inspection looked up (findings of one are adjacent) */
-    uint8_t insp_id[SC_ID_LEN];
-    bool has_insp;
+    sc_state_cache *cache; /* org units, targets, users, score sheets */
+    /* Inspections recently looked up, by the id's random tail: findings come in id order, and
+     * those of one check were made together, so few slots catch nearly every repeat. */
+    struct {
+        uint8_t id[SC_ID_LEN];
+        Scpb__EntityState *st; /* NULL: the source had none */
+        bool used;
+    } insp[SC_LEDGER_INSPECTIONS];
     sc_ledger_cell cells[ROW_CELLS_MAX];
     size_t off[ROW_CELLS_MAX];
     size_t ncells;
@@ -128,9 +126,7 @@ sc_status sc_ledger_new(const sc_env *env, const sc_ledger_src *src, const sc_le
     lg->env = env;
     lg->src = *src;
     lg->spec = *spec;
-    lg->nslots = 64;
-    lg->slots = sc_calloc(env, lg->nslots, sizeof *lg->slots);
-    if (!lg->slots) {
+    if (sc_state_cache_new(env, src->state, src->ctx, &lg->cache) != SC_OK) {
         sc_free(env, lg);
         return SC_ERR_NOMEM;
     }
@@ -142,11 +138,9 @@ void sc_ledger_free(sc_ledger *lg)
 {
     if (!lg)
         return;
-    for (size_t i = 0; i < lg->nslots; i++)
-        if (lg->slots[i].used)
-            sc_state_free(lg->env, lg->slots[i].st);
-    sc_free(lg->env, lg->slots);
-    sc_state_free(lg->env, lg->insp);
+    sc_state_cache_free(lg->cache);
+    for (size_t i = 0; i < SC_LEDGER_INSPECTIONS; i++)
+        sc_state_free(lg->env, lg->insp[i].st);
     sc_free(lg->env, lg->text);
     sc_free(lg->env, lg->csv);
     sc_free(lg->env, lg);
@@ -159,61 +153,11 @@ void sc_ledger_totals_get(const sc_ledger *lg, sc_ledger_totals *out)
     out->size = size;
 }
 
-static size_t slot_of(const cache_slot *slots, size_t n, const uint8_t id[SC_ID_LEN])
-{
-    uint64_t h = 0;
-    for (int i = 8; i < SC_ID_LEN; i++)
-        h = h << 8 | id[i];
-    size_t k = (size_t)(h & (n - 1));
-    while (slots[k].used && memcmp(slots[k].id, id, SC_ID_LEN) != 0)
-        k = (k + 1) & (n - 1);
-    return k;
-}
-
-static sc_status cache_grow(sc_ledger *lg)
-{
-    size_t n = lg->nslots * 2;
-    cache_slot *ns = sc_calloc(lg->env, n, sizeof *ns);
-    if (!ns)
-        return SC_ERR_NOMEM;
-    for (size_t i = 0; i < lg->nslots; i++)
-        if (lg->slots[i].used)
-            ns[slot_of(ns, n, lg->slots[i].id)] = lg->slots[i];
-    sc_free(lg->env, lg->slots);
-    lg->slots = ns;
-    lg->nslots = n;
-    return SC_OK;
-}
-
-/* An org unit's, target's or score sheet's state through the cache (*out NULL: none). */
+/* An org unit's, target's, user's or score sheet's state through the cache (*out NULL: none). */
 static sc_status cached(sc_ledger *lg, const ProtobufCBinaryData *id, protobuf_c_boolean has,
                         const Scpb__EntityState **out, sc_err *err)
 {
-    *out = NULL;
-    if (!has || id->len != SC_ID_LEN)
-        return SC_OK;
-    size_t k = slot_of(lg->slots, lg->nslots, id->data);
-    if (lg->slots[k].used) {
-        *out = lg->slots[k].st;
-        return SC_OK;
-    }
-    Scpb__EntityState *st = NULL;
-    sc_status s = lg->src.state(lg->src.ctx, id->data, &st);
-    if (s != SC_OK && s != SC_ERR_NOT_FOUND)
-        return sc_err_set(err, s, 0, "ledger: reading an entity failed");
-    if (2 * (lg->used + 1) > lg->nslots) {
-        if (cache_grow(lg) != SC_OK) {
-            sc_state_free(lg->env, st);
-            return sc_err_set(err, SC_ERR_NOMEM, 0, "ledger: out of memory");
-        }
-        k = slot_of(lg->slots, lg->nslots, id->data);
-    }
-    memcpy(lg->slots[k].id, id->data, SC_ID_LEN);
-    lg->slots[k].st = st;
-    lg->slots[k].used = true;
-    lg->used++;
-    *out = st;
-    return SC_OK;
+    return sc_state_cache_get(lg->cache, id, has, out, err);
 }
 
 /* The inspection a finding was found in (*out NULL: none or unknown). */
@@ -223,18 +167,21 @@ static sc_status inspection_of(sc_ledger *lg, const Scpb__FindingState *f,
     *out = NULL;
     if (!f->has_inspection || f->inspection.len != SC_ID_LEN)
         return SC_OK;
-    if (!lg->has_insp || memcmp(lg->insp_id, f->inspection.data, SC_ID_LEN) != 0) {
-        sc_state_free(lg->env, lg->insp);
-        lg->insp = NULL;
-        lg->has_insp = false;
-        sc_status s = lg->src.state(lg->src.ctx, f->inspection.data, &lg->insp);
+    const uint8_t *id = f->inspection.data;
+    size_t k = ((size_t)id[14] << 8 | id[15]) % SC_LEDGER_INSPECTIONS;
+    if (!lg->insp[k].used || memcmp(lg->insp[k].id, id, SC_ID_LEN) != 0) {
+        sc_state_free(lg->env, lg->insp[k].st);
+        lg->insp[k].st = NULL;
+        lg->insp[k].used = false;
+        sc_status s = lg->src.state(lg->src.ctx, id, &lg->insp[k].st);
         if (s != SC_OK && s != SC_ERR_NOT_FOUND)
             return sc_err_set(err, s, 0, "ledger: reading an inspection failed");
-        memcpy(lg->insp_id, f->inspection.data, SC_ID_LEN);
-        lg->has_insp = true;
+        memcpy(lg->insp[k].id, id, SC_ID_LEN);
+        lg->insp[k].used = true;
     }
-    if (lg->insp && lg->insp->kind_case == SCPB__ENTITY_STATE__KIND_INSPECTION)
-        *out = lg->insp->inspection;
+    const Scpb__EntityState *in = lg->insp[k].st;
+    if (in && in->kind_case == SCPB__ENTITY_STATE__KIND_INSPECTION)
+        *out = in->inspection;
     return SC_OK;
 }
 
@@ -483,8 +430,12 @@ static sc_status finding_cells(sc_ledger *lg, const Scpb__EntityState *st,
     if ((s = finding_governance(lg, f->governance, err)) != SC_OK)
         return s;
     put_name(lg, FC_STATUS, &sc_names_finding_status, ZH(zh_status, (int)f->status), f->status);
+    /* A valid report moves an open finding on; only a failing revisit or a reopen (both
+     * counted) brings it back.  So an open finding with neither has no report to look for. */
     report_seek rs = {st, 0};
-    if ((s = lg->src.ops(lg->src.ctx, st->id.data, seek_report, &rs)) != SC_OK)
+    bool reported = f->status != SCPB__FINDING_STATUS__FINDING_OPEN || f->revisit_count ||
+                    f->reopen_count;
+    if (reported && (s = lg->src.ops(lg->src.ctx, st->id.data, seek_report, &rs)) != SC_OK)
         return sc_err_set(err, s, 0, "ledger: reading a finding's ops failed");
     put_hlc_day(lg, FC_RECTIFIED, rs.hlc, rs.hlc != 0);
     bool closed = f->status == SCPB__FINDING_STATUS__FINDING_CLOSED;

@@ -12,6 +12,7 @@
 #include "ledger.h"
 #include "names.h"
 #include "reason.h"
+#include "stats_out.h"
 
 /* Exactly n decimal digits at s into *out. */
 static bool digits(const char *s, size_t n, int *out)
@@ -120,6 +121,24 @@ static sc_status either(const char *what, const char *v, const char *a, const ch
                       "%s \"%s\" is not valid: one of %s, %s", what, v, a, b);
 }
 
+/* A query's period (NULL: none) and as-of day (NULL: *as_of kept). */
+static sc_status period_and_day(const char *period, const char *as_of, bool *has, int32_t *from,
+                                int32_t *to, int32_t *day, sc_err *err)
+{
+    if (period) {
+        if (sc_period_parse(period, from, to) != SC_OK)
+            return sc_err_set(err, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                              "period \"%s\" is not valid: one of YYYY-MM-DD, YYYY-Www, YYYY-MM, "
+                              "YYYY-Qn, YYYY, or YYYY-MM-DD..YYYY-MM-DD",
+                              period);
+        *has = true;
+    }
+    if (as_of && sc_date_parse(as_of, strlen(as_of), day) != SC_OK)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                          "as-of \"%s\" is not a day: YYYY-MM-DD", as_of);
+    return SC_OK;
+}
+
 sc_status sc_ledger_spec_parse(const sc_ledger_query *q, int32_t today, sc_ledger_spec *out,
                                sc_err *err)
 {
@@ -139,16 +158,44 @@ sc_status sc_ledger_spec_parse(const sc_ledger_query *q, int32_t today, sc_ledge
     if (out->checks && (q->grade || q->source))
         return sc_err_set(err, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
                           "the checks ledger has no grade or source: those filter findings");
-    if (q->period) {
-        if (sc_period_parse(q->period, &out->from, &out->to) != SC_OK)
-            return sc_err_set(err, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
-                              "period \"%s\" is not valid: one of YYYY-MM-DD, YYYY-Www, YYYY-MM, "
-                              "YYYY-Qn, YYYY, or YYYY-MM-DD..YYYY-MM-DD",
-                              q->period);
-        out->has_period = true;
-    }
-    if (q->as_of && sc_date_parse(q->as_of, strlen(q->as_of), &out->as_of) != SC_OK)
+    return period_and_day(q->period, q->as_of, &out->has_period, &out->from, &out->to,
+                          &out->as_of, err);
+}
+
+sc_status sc_stats_spec_parse(const sc_stats_query *q, int32_t today, sc_stats_spec *out,
+                              sc_err *err)
+{
+    static const char *const bys[] = {"org", "target", "day", "week", "month", "quarter"};
+    static const char *const formats[] = {"table", "json", "csv"};
+    memset(out, 0, sizeof *out);
+    out->view.as_of = today;
+    size_t i = 0;
+    while (q->by && i < 6 && strcmp(q->by, bys[i]) != 0)
+        i++;
+    if (i == 6)
         return sc_err_set(err, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
-                          "as-of \"%s\" is not a day: YYYY-MM-DD", q->as_of);
-    return SC_OK;
+                          "by \"%s\" is not valid: one of org, target, day, week, month, quarter",
+                          q->by);
+    out->view.by = i < 2 ? (int)i : SC_STATS_PERIOD;
+    out->view.period = i < 2 ? 0 : (int)i - 2;
+    size_t f = 0;
+    while (q->format && f < 3 && strcmp(q->format, formats[f]) != 0)
+        f++;
+    if (f == 3)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                          "format \"%s\" is not valid: one of table, json, csv", q->format);
+    out->view.format = (int)f;
+    sc_status s = either("lang", q->lang, "zh", "en", &out->view.en, err);
+    if (s != SC_OK)
+        return s;
+    return period_and_day(q->period, q->as_of, &out->has_period, &out->from, &out->to,
+                          &out->view.as_of, err);
+}
+
+bool sc_stats_spec_keeps(const sc_stats_spec *sp, const Scpb__EntityState *st)
+{
+    if (!sp->has_period)
+        return true;
+    int32_t day = sc_date_from_ms((int64_t)(st->created_hlc >> 16));
+    return day >= sp->from && day <= sp->to;
 }

@@ -430,4 +430,13 @@
  */
 #define SC_SIGN_OFFS_MAX 16
 
+/*
+ * Inspections a ledger keeps at hand while it writes findings: a finding
+ * row names its check's kind and disclosure, and a register's findings come
+ * in id order, those of one check made together by one tablet while others
+ * make theirs; 256 slots hold the checks of 256 tablets' work at once, a
+ * few hundred KiB, whatever the ledger's length.
+ */
+#define SC_LEDGER_INSPECTIONS 256
+
 #endif

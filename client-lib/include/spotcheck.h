@@ -1229,6 +1229,34 @@ SC_API sc_status sc_report_ledger(sc_client *c, const sc_ledger_query *q, sc_led
                                   void *ctx, sc_ledger_totals *totals);
 
 /* ---------------------------------------------------------------------
+ * Reports: statistics
+ * ------------------------------------------------------------------- */
+
+/*
+ * Which statistics (size first; see "Structs that grow"); every field is
+ * optional.  docs/reports.md defines each figure (整改率 among them).
+ */
+typedef struct sc_stats_query {
+    size_t size;        /* sizeof(sc_stats_query) */
+    const char *by;     /* groups: "org" (default: org units, rolled up the tree, ranked among
+                           siblings), "target", or a period: "day", "week", "month", "quarter" */
+    const char *format; /* "table" (default: aligned for a terminal), "json" or "csv" */
+    const char *lang;   /* headers: "zh" (default) or "en" */
+    const char *period; /* count only what was found (opened) in this period (as
+                           sc_ledger_query's period); NULL: everything */
+    const char *as_of;  /* YYYY-MM-DD: the day overdue is counted to (NULL: today) */
+} sc_stats_query;
+
+/*
+ * The statistics of what this replica holds (what its user may see), as
+ * text in *text (NUL-terminated; free with sc_json_free).  One snapshot
+ * of the replica; memory grows with org units, targets and periods, not
+ * with findings.  SC_ERR_INVALID_ARG for a value that is not valid, the
+ * message listing the valid ones.
+ */
+SC_API sc_status sc_report_stats(sc_client *c, const sc_stats_query *q, char **text);
+
+/* ---------------------------------------------------------------------
  * Sync
  * ------------------------------------------------------------------- */
 

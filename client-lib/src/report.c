@@ -4,12 +4,17 @@
  * read (docs/protocol.md §6), so an unannounced check not yet released is
  * not here for the inspected unit, and neither are its findings.  The rows
  * are the core's (core/ledger.c), the same syncd writes of the whole
- * register; this file feeds it the replica's states, people and ops.
+ * register; this file feeds it the replica's states, people and ops.  The
+ * statistics (sc_report_stats) are the core's fold (core/stats.c) over the
+ * same states.
  */
+#include <jansson.h>
 #include <string.h>
 
 #include "core/date.h"
 #include "core/ledger.h"
+#include "core/stats.h"
+#include "core/stats_out.h"
 #include "internal.h"
 
 static sc_status src_state(void *ctx, const uint8_t id[SC_ID_LEN], Scpb__EntityState **out)
@@ -123,5 +128,102 @@ sc_status sc_report_ledger(sc_client *c, const sc_ledger_query *q, sc_ledger_fn 
         memcpy(totals, &t, size < sizeof t ? size : sizeof t);
         totals->size = size;
     }
+    return s;
+}
+
+/* ---- statistics ---- */
+
+typedef struct stats_run {
+    sc_stats *st;
+    const sc_stats_spec *spec;
+    sc_err err;
+} stats_run;
+
+static sc_status stats_org(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    stats_run *r = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s == SC_OK)
+        s = sc_stats_org(r->st, st, &r->err);
+    rp_state_free(c, st);
+    return s;
+}
+
+static sc_status stats_entity(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    stats_run *r = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s == SC_OK && sc_stats_spec_keeps(r->spec, st))
+        s = sc_stats_add(r->st, st, &r->err);
+    rp_state_free(c, st);
+    return s;
+}
+
+/* The text into memory sc_json_free frees (jansson's allocator). */
+static sc_status hand_out(sc_client *c, const char *text, size_t len, char **out)
+{
+    json_malloc_t m;
+    json_free_t f;
+    json_get_alloc_funcs(&m, &f);
+    char *p = m(len + 1);
+    if (!p)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    memcpy(p, text, len + 1);
+    *out = p;
+    return SC_OK;
+}
+
+static sc_status stats_read(sc_client *c, const sc_stats_query *q, char **text)
+{
+    sc_stats_spec spec;
+    sc_status s = sc_stats_spec_parse(q, sc_date_from_ms(sc_env_now_ms(&c->env)), &spec, &c->err);
+    if (s != SC_OK)
+        return s;
+    sc_ledger_src src = {c, src_state, src_person, src_ops};
+    stats_run r = {NULL, &spec, {SC_OK, 0, ""}};
+    if (sc_stats_new(&c->env, &src, spec.view.by, spec.view.period, spec.view.as_of, &r.st) !=
+        SC_OK)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    if (spec.view.by == SC_STATS_ORG)
+        s = st_entities_each(c, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, false, stats_org, &r);
+    if (s == SC_OK)
+        s = st_entities_each(c, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, false, stats_entity, &r);
+    if (s == SC_OK)
+        s = st_entities_each(c, SCPB__ENTITY_TYPE__ENTITY_FINDING, false, stats_entity, &r);
+    const sc_stats_group *g = NULL;
+    size_t n = 0;
+    if (s == SC_OK)
+        s = sc_stats_groups(r.st, &g, &n, &r.err);
+    char *out = NULL;
+    size_t len = 0;
+    if (s == SC_OK && (s = sc_stats_render(&c->env, g, n, &spec.view, &out, &len)) == SC_OK)
+        s = hand_out(c, out, len, text);
+    sc_free(&c->env, out);
+    sc_stats_free(r.st);
+    if (s != SC_OK && r.err.code != SC_OK)
+        return cl_fail(c, s, r.err.reason, "%s", r.err.msg);
+    return s;
+}
+
+sc_status sc_report_stats(sc_client *c, const sc_stats_query *q, char **text)
+{
+    if (text)
+        *text = NULL;
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    if (!text)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "sc_report_stats: text is required");
+    sc_stats_query query = {sizeof query, NULL, NULL, NULL, NULL, NULL};
+    sc_status s = SC_OK;
+    if (q && (s = cl_sized(c, &query, sizeof query, CL_SIZE_THROUGH(sc_stats_query, as_of), q,
+                           "sc_stats_query")) != SC_OK)
+        return s;
+    bool began = false;
+    if ((s = st_snapshot_begin(c, &began)) == SC_OK)
+        s = stats_read(c, &query, text);
+    st_snapshot_end(c, began);
     return s;
 }

@@ -42,7 +42,7 @@ const sd_command sd_commands[] = {
      "  --data DIR  the data directory (syncd may be serving it)\n"
      "  --out FILE  the bundle to write (FILE.tmp until it is complete)\n",
      NULL},
-    {"report", sd_cmd_report, "write a ledger (台账) of the whole register as CSV or XLSX",
+    {"report", sd_cmd_report, "ledgers (台账) and statistics of the whole register",
      "usage: syncd report ledger --data DIR --format csv|xlsx --out FILE [OPTIONS]\n"
      "  --data DIR       the data directory (syncd may be serving it); nothing is changed\n"
      "  --format F       csv (UTF-8 with a BOM, for Excel) or xlsx\n"
@@ -58,7 +58,13 @@ const sd_command sd_commands[] = {
      "                   submitted) status\n"
      "  --kind K         the kind of check (a finding: the check it was found in)\n"
      "  --source S       inspection, complaint, hotline, opinion, monitoring (findings)\n"
-     "  --as-of DAY      count days overdue to this day, YYYY-MM-DD (default today)\n",
+     "  --as-of DAY      count days overdue to this day, YYYY-MM-DD (default today)\n"
+     "usage: syncd report stats --data DIR [--by B] [--json | --format F] [--lang L]\n"
+     "                          [--period P] [--as-of DAY]\n"
+     "  --by B           org (default: rolled up the tree, ranked among siblings), target,\n"
+     "                   day, week, month or quarter\n"
+     "  --format F       table (default), json or csv; --json is --format json\n"
+     "  --period P       count only what was found (opened) in P, as for ledgers\n",
      NULL},
     {"migrate", sd_cmd_migrate, "bring a register written by an older syncd to this one's schema",
      "usage: syncd migrate --data DIR [--no-backup]\n"

@@ -7,6 +7,8 @@
  * in one read transaction through the store interface (either backend),
  * one entity at a time, so memory stays flat however large the register.
  * The file is written under FILE.partial and renamed once whole.
+ * `syncd report stats` folds the same states into the statistics
+ * (core/stats.c) and prints them as a table, JSON or CSV.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@
 #include "core/ids.h"
 #include "core/ledger.h"
 #include "core/state.h"
+#include "core/stats.h"
+#include "core/stats_out.h"
 #include "register/register.h"
 #include "store/store.h"
 #include "xlsx.h"
@@ -115,9 +119,9 @@ static sc_status resolve(reporter *r, int type, const char *what, const char *te
 }
 
 typedef struct report_args {
-    const char *data, *format, *out, *org, *target;
+    const char *data, *format, *out, *org, *target, *by;
     sc_ledger_query q;
-    bool findings, checks;
+    bool findings, checks, json;
 } report_args;
 
 /* The ledger into the open sink: header, then every entity of the ledger's type. */
@@ -218,6 +222,101 @@ static int report_ledger(report_args *a)
     return 0;
 }
 
+/* ---- statistics ---- */
+
+typedef struct stats_run {
+    reporter *r;
+    sc_stats *st;
+    const sc_stats_spec *spec;
+    sc_status rc;
+} stats_run;
+
+static bool stats_org(void *ctx, const sd_entity_row *row)
+{
+    stats_run *x = ctx;
+    Scpb__EntityState *st = NULL;
+    x->rc = sc_state_decode(x->r->env, row->state, row->state_len, REPORT_STATE_MAX, &st, &x->r->err);
+    if (x->rc == SC_OK)
+        x->rc = sc_stats_org(x->st, st, &x->r->err);
+    sc_state_free(x->r->env, st);
+    return x->rc == SC_OK;
+}
+
+static bool stats_entity(void *ctx, const sd_entity_row *row)
+{
+    stats_run *x = ctx;
+    Scpb__EntityState *st = NULL;
+    x->rc = sc_state_decode(x->r->env, row->state, row->state_len, REPORT_STATE_MAX, &st, &x->r->err);
+    if (x->rc == SC_OK && sc_stats_spec_keeps(x->spec, st))
+        x->rc = sc_stats_add(x->st, st, &x->r->err);
+    sc_state_free(x->r->env, st);
+    return x->rc == SC_OK;
+}
+
+/* Fold the register's org units, inspections and findings into x->st. */
+static sc_status stats_scan(stats_run *x)
+{
+    static const int types[] = {SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT,
+                                SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+                                SCPB__ENTITY_TYPE__ENTITY_FINDING};
+    sd_store *s = x->r->s;
+    for (size_t i = 0; i < 3; i++) {
+        sc_status rc = s->vt->entity_type_scan(s, types[i], i == 0 ? stats_org : stats_entity, x,
+                                               &x->r->err);
+        if (x->rc != SC_OK)
+            return x->rc;
+        if (rc != SC_OK)
+            return rc;
+    }
+    return SC_OK;
+}
+
+static int report_stats(const report_args *a)
+{
+    if (!a->data)
+        return sd_cmdline_fail("report", "stats needs --data DIR");
+    sc_stats_query q = {sizeof q, a->by, a->json ? "json" : a->format, a->q.lang, a->q.period,
+                        a->q.as_of};
+    if (a->json && a->format && strcmp(a->format, "json") != 0)
+        return sd_cmdline_fail("report", "--json or --format %s, not both", a->format);
+    reporter r;
+    memset(&r, 0, sizeof r);
+    r.env = sd_env_system();
+    sc_stats_spec spec;
+    if (sc_stats_spec_parse(&q, sc_date_from_ms(sc_env_now_ms(r.env)), &spec, &r.err) != SC_OK) {
+        fprintf(stderr, "syncd report: %s\n", r.err.msg);
+        return 2;
+    }
+    stats_run x = {&r, NULL, &spec, SC_OK};
+    sc_ledger_src src = {&r, src_state, src_person, src_ops};
+    char *text = NULL;
+    size_t len = 0;
+    sc_status rc = sd_store_open_dir(a->data, &r.s, &r.err);
+    if (rc == SC_OK && (rc = r.s->vt->begin(r.s, false, &r.err)) == SC_OK) {
+        rc = sc_stats_new(r.env, &src, spec.view.by, spec.view.period, spec.view.as_of, &x.st);
+        if (rc == SC_OK)
+            rc = stats_scan(&x);
+        const sc_stats_group *g = NULL;
+        size_t n = 0;
+        if (rc == SC_OK)
+            rc = sc_stats_groups(x.st, &g, &n, &r.err);
+        if (rc == SC_OK)
+            rc = sc_stats_render(r.env, g, n, &spec.view, &text, &len);
+        sc_stats_free(x.st);
+        r.s->vt->rollback(r.s);
+    }
+    if (r.s)
+        r.s->vt->close(r.s);
+    if (rc != SC_OK) {
+        fprintf(stderr, "syncd report: %s\n", r.err.msg[0] ? r.err.msg : sc_strerror(rc));
+        sc_free(r.env, text);
+        return 1;
+    }
+    int bad = fwrite(text, 1, len, stdout) != len;
+    sc_free(r.env, text);
+    return bad ? 1 : 0;
+}
+
 int sd_cmd_report(int argc, char **argv)
 {
     report_args a;
@@ -236,14 +335,18 @@ int sd_cmd_report(int argc, char **argv)
                               {"kind", &a.q.kind, NULL},
                               {"source", &a.q.source, NULL},
                               {"as-of", &a.q.as_of, NULL},
+                              {"by", &a.by, NULL},
+                              {"json", NULL, &a.json},
                               {NULL, NULL, NULL}};
     const char *words[1];
     size_t nwords = 0;
     int rc = sd_cmdline_parse("report", argc, argv, opts, words, 1, &nwords);
     if (rc >= 0)
         return rc;
+    if (nwords == 1 && strcmp(words[0], "stats") == 0)
+        return report_stats(&a);
     if (nwords != 1 || strcmp(words[0], "ledger") != 0)
-        return sd_cmdline_fail("report", "which report: ledger");
+        return sd_cmdline_fail("report", "which report: ledger or stats");
     a.q.org = a.org;
     a.q.target = a.target;
     return report_ledger(&a);
