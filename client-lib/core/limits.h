@@ -422,4 +422,19 @@
  */
 #define SC_VERIFIES_MAX 64
 
+/*
+ * The review console (spotcheck console, client-lib/console/).  It serves
+ * one person on this machine, so its bounds are small: a request body is a
+ * form's few fields (a reason, a note: SC_TEXT_MAX each) and 64 KiB holds
+ * several; 16 connections are a browser's six per host with room; a
+ * request must arrive within 30 s, so a stalled connection does not hold a
+ * slot.  Its outbox view lists the latest 50 proven ops (a morning's
+ * work), and a plan names at most 32 inspectors, as sc_assign takes them.
+ */
+#define SC_CONSOLE_BODY_MAX (64 * 1024)
+#define SC_CONSOLE_CONNECTIONS 16
+#define SC_CONSOLE_TIMEOUT_S 30
+#define SC_CONSOLE_PROVEN_SHOWN 50
+#define SC_CONSOLE_INSPECTORS_MAX 32
+
 #endif

@@ -728,6 +728,19 @@ typedef struct sc_photo_params {
 SC_API sc_status sc_photo_add_v2(sc_client *c, const sc_photo_params *p,
                                  char out_sha[SC_HASH_HEX_LEN]);
 
+/*
+ * Copy a photo out of the replica's photo store into a new file at path
+ * (mode 0600; an existing file is never overwritten), checking its bytes
+ * against its hash on the way.  sha: the photo's SHA-256, 64 hex digits,
+ * as sc_show lists it.  *json (may be NULL) = {"sha256","size","mime",
+ * "path"}, mime from the photo's first bytes.  Errors: SC_ERR_INVALID_ARG,
+ * SC_ERR_NOT_FOUND (not in the store: a photo referenced but not yet
+ * downloaded, "present":false in sc_show), SC_ERR_EXISTS (path exists),
+ * SC_ERR_STORAGE (the stored bytes do not match the hash), SC_ERR_IO,
+ * SC_ERR_NOMEM.  On any error nothing is left at path.
+ */
+SC_API sc_status sc_photo_get(sc_client *c, const char *sha, const char *path, char **json);
+
 /* The responsible unit reports a rectification with optional evidence photos. */
 SC_API sc_status sc_rectify(sc_client *c, const char *finding, const char *note,
                             const char *measures, const char *const *photos, size_t n_photos);
