@@ -30,6 +30,9 @@ static const help_entry entries[] = {
     {"outbox", NULL, true, "outbox [--all | --last N]",
      "This device's ops: queued, proven in the log, rejected; photos waiting to upload."},
     {"verify", NULL, false, "verify", "Check the replica's log proofs and refold every entity."},
+    {"prove", NULL, false, "prove OP",
+     "Prove one op (its id, as show's history lists it) is in syncd's log: fetch its inclusion\n"
+     "proof under the last checkpoint this replica verified, and check it."},
     {"verify-bundle", NULL, false, "verify-bundle FILE",
      "Check an audit bundle (syncd export) without a replica."},
     {"server", NULL, false, "server set-url URL", "Reach the same register at another address."},

@@ -40,7 +40,7 @@ static const char usage_text[] =
     "  enroll --server URL --code CODE [--label TEXT] [--no-sync] [--plain-key]\n"
     "  key protect --new-passphrase-env VAR\n"
     "  server set-url URL\n"
-    "  status | sync | outbox [--all | --last N] | verify | verify-bundle FILE\n"
+    "  status | sync | outbox [--all | --last N] | verify | verify-bundle FILE | prove OP\n"
     "  assign --target CODE --inspector LOGIN... --kind KIND --disclosure D [--due YYYY-MM-DD]\n"
     "         [--template ID|CODE] [--note T] [--recheck FINDING[,FINDING...]]\n"
     "         [--verifies CHECK[,CHECK...]]\n"
@@ -1567,6 +1567,10 @@ static int cmd_query(cli *k, const char *cmd, int argc, char **argv)
             fprintf(stderr, "spotcheck: %s (%s)\n", sc_client_errmsg(k->c), sc_status_name(s));
             return exit_code(s);
         }
+    } else if (strcmp(cmd, "prove") == 0) {
+        if ((rc = need(p.pos[0], "OP")))
+            return rc;
+        s = sc_op_prove(k->c, p.pos[0], &json);
     } else if (strcmp(cmd, "verify-bundle") == 0) {
         if ((rc = need(p.pos[0], "FILE")))
             return rc;
@@ -1784,7 +1788,7 @@ int main(int argc, char **argv)
         "enroll",  "sync",    "status",    "assign",  "check",  "finding",       "photo",
         "rectify", "revisit", "close",     "reopen",  "void",   "note",          "show",
         "list",    "review",  "conflicts", "resolve", "verify", "verify-bundle", "server",
-        "outbox",  "key",     "console"};
+        "outbox",  "key",     "console", "prove"};
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         ok = ok || strcmp(known[i], cmd) == 0;

@@ -43,6 +43,8 @@ static unsigned http_of(sc_status s)
     case SC_ERR_INVALID_TRANSITION:
     case SC_ERR_REJECTED:
     case SC_ERR_EXISTS:
+    case SC_ERR_UNPROVEN:
+    case SC_ERR_PROOF:
         return 409;
     case SC_ERR_UNAVAILABLE:
         return 503;
@@ -134,6 +136,8 @@ bool cs_api_get(sc_client *c, cs_sync *sy, const char *path, cs_arg_fn arg, void
         s = get_list(c, arg, ctx, &json);
     else if (strcmp(path, "/api/show") == 0)
         s = sc_show(c, arg(ctx, "id"), &json);
+    else if (strcmp(path, "/api/prove") == 0)
+        s = sc_op_prove(c, arg(ctx, "op"), &json);
     else if (strcmp(path, "/api/outbox") == 0)
         s = sc_outbox(c, SC_CONSOLE_PROVEN_SHOWN, &json);
     else if (strcmp(path, "/api/verify") == 0) {

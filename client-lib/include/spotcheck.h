@@ -1383,6 +1383,24 @@ SC_API sc_status sc_client_set_transport(sc_client *c, const sc_transport *t);
 SC_API sc_status sc_verify_replica(sc_client *c, char **json);
 
 /*
+ * Prove one op is in syncd's log, for an auditor pointing at one record:
+ * fetch from the server the RFC 9162 inclusion proof of the op's log entry
+ * in the tree of the last checkpoint this replica verified (a signed GET
+ * /v1/log/proof/inclusion), and check it against that checkpoint's root
+ * with the op's exact signed bytes as the leaf.  op: its id (64 hex), as
+ * sc_show's history lists it.  A network call: it may be interrupted.
+ * *json (may be NULL) = {"op","entity","kind","log_index",
+ *   "checkpoint":{"size","root","time_ms"},"proof_hashes":n,"verified":true}.
+ * Errors: SC_ERR_INVALID_ARG, SC_ERR_NOT_FOUND (no such op here),
+ * SC_ERR_UNPROVEN (not in the log yet, or past the last verified
+ * checkpoint: sync first; the message says which), SC_ERR_PROOF (the
+ * server's proof does not verify: the log does not hold these bytes at
+ * that index), SC_ERR_NOT_ENROLLED, SC_ERR_BAD_PASSPHRASE, and the network
+ * errors of sc_sync.  Nothing in the replica changes.
+ */
+SC_API sc_status sc_op_prove(sc_client *c, const char *op, char **json);
+
+/*
  * Check a syncd export bundle (proto/bundle.proto) offline: stream every
  * entry and checkpoint through the core auditor, replay the entries into a
  * temporary in-memory replica with the same fold, and compare the

@@ -10,6 +10,7 @@
 # close, refused as the library refuses them; photos served by hash,
 # checked against it; and `spotcheck photo get`.
 source "$(dirname "$0")/cli_common.bash"
+source "$(dirname "$0")/console_common.bash"
 command -v curl >/dev/null || fail "curl is required (scripts/install-deps.sh installs it)"
 
 ALL=(inspector supervisor wuye)
@@ -33,26 +34,6 @@ expect_jq "$(sc supervisor review)" '[.awaiting_closure[].id] | sort | join(" ")
           "$(printf '%s\n' "$GAS" "$OTHER" | sort | paste -sd' ')" "awaiting closure"
 SHA=$(sc supervisor show "$GAS" | jq -r '[.photos[]?.sha256] + [.. | objects | .sha256? // empty] | .[0]')
 [[ $SHA =~ ^[0-9a-f]{64}$ ]] || fail "the rectification's photo: '$SHA'"
-
-# start_console NAME: `spotcheck console` on replica NAME; sets CURL_BASE, TOKEN, CONSOLE_PID.
-start_console() {
-  : >"$TMP/console-$1.out"
-  "$SPOT" --db "$TMP/$1.db" --json console >"$TMP/console-$1.out" 2>"$TMP/console-$1.err" &
-  CONSOLE_PID=$!
-  PIDS+=("$CONSOLE_PID")
-  local i url=
-  for i in $(seq 1 100); do
-    url=$(jq -r .url "$TMP/console-$1.out" 2>/dev/null || true)
-    [[ -n $url && $url != null ]] && break
-    kill -0 "$CONSOLE_PID" 2>/dev/null || { cat "$TMP/console-$1.err" >&2; fail "console exited"; }
-    sleep 0.1
-  done
-  [[ $url =~ ^http://127\.0\.0\.1:([0-9]+)/#token=([0-9a-f]{64})$ ]] || fail "console URL: '$url'"
-  PORT=${BASH_REMATCH[1]}
-  TOKEN=${BASH_REMATCH[2]}
-  CURL_BASE="http://127.0.0.1:$PORT"
-  ORIGIN="http://127.0.0.1:$PORT"
-}
 
 # req METHOD PATH [CURL ARGS...]: the answer's body into $TMP/body, its headers into
 # $TMP/headers; prints the HTTP status.
@@ -205,6 +186,24 @@ sync_ok inspector
 sup_key=$(sc supervisor status | jq -r .device_key)
 expect_jq "$(sc inspector show "$GAS")" '[.status, .closed_by] | join(" ")' "closed $sup_key" \
           "syncd holds the closure by the supervisor's device"
+
+# One record's inclusion proof, fetched from syncd and checked against the verified checkpoint:
+# through the console, and through the CLI on another device's replica.
+close_op=$(sc supervisor show "$GAS" | jq -r '.history[] | select(.kind == "closure") | .op')
+close_index=$(sc supervisor show "$GAS" | jq -r '.history[] | select(.kind == "closure") | .log_index')
+CODE=$(req GET "/api/prove?op=$close_op" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 200 "the closure's proof: $(cat "$TMP/body")"
+expect_jq "$(cat "$TMP/body")" '[.verified, .log_index, .kind] | join(" ")' "true $close_index closure" \
+          "the closure's proof"
+expect_jq "$(sc inspector prove "$close_op")" .verified true "the closure proven on the inspector's tablet"
+# An op still in the outbox has no proof yet, and says so.
+sc supervisor note "$GAS" --text "照片已存档" >/dev/null
+note_op=$(sc supervisor show "$GAS" | jq -r '.history[] | select(.kind == "note") | .op')
+CODE=$(req GET "/api/prove?op=$note_op" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 409 "an op not in the log yet"
+expect_jq "$(cat "$TMP/body")" .error.status SC_ERR_UNPROVEN "an op not in the log yet"
+expect_exit 5 "$SPOT" --db "$TMP/supervisor.db" prove "$note_op"
+grep -q "outbox" "$TMP/err" || fail "prove says the op waits: $(cat "$TMP/err")"
 
 # A role that may not close: the unit's own console is refused, and nothing is written.
 kill "$CONSOLE_PID"

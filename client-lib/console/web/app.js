@@ -10,7 +10,7 @@ import { startSession, get, post, ApiError } from './api.js';
 import { h, field, select, say, sayError, when, person, photo } from './ui.js';
 
 const views = ['review', 'overdue', 'plans', 'audit'];
-const state = { status: null };
+const state = { status: null, pages: {} };
 
 // ---- the bar: who, sync ----
 
@@ -47,6 +47,7 @@ async function pollSync() {
 }
 
 async function startSync() {
+  say('');
   try {
     await post('/api/sync', {});
     state.syncing = true;
@@ -134,16 +135,32 @@ function reviewCard(f) {
   return card;
 }
 
+// One page of a long list, and the controls that move through it (a replica may hold thousands).
+function paged(items, size, key) {
+  const pages = Math.max(1, Math.ceil(items.length / size));
+  const at = Math.min(state.pages[key] || 0, pages - 1);
+  const go = (p) => { state.pages[key] = p; route().catch(sayError); };
+  const controls = pages < 2 ? '' : h('nav', { class: 'pager', 'aria-label': t('pages') },
+    h('button', { type: 'button', disabled: at === 0, onclick: () => go(at - 1) }, t('prev_page')),
+    h('span', {}, t('page_of', at + 1, pages, items.length)),
+    h('button', { type: 'button', disabled: at === pages - 1, onclick: () => go(at + 1) }, t('next_page')));
+  return { slice: items.slice(at * size, (at + 1) * size), controls };
+}
+
 async function viewReview(main) {
   const r = await get('/api/review');
   main.append(h('h2', {}, t('review')));
   const waiting = [...r.awaiting_revisit, ...r.awaiting_closure];
   if (!waiting.length) main.append(h('p', {}, t('queue_empty')));
-  const shown = await Promise.all(waiting.map((f) => get('/api/show', { id: f.id })));
+  const { slice, controls } = paged(waiting, 20, 'review');
+  const shown = await Promise.all(slice.map((f) => get('/api/show', { id: f.id })));
+  main.append(controls);
   for (const f of shown) main.append(reviewCard(f));
   if (r.conflicts.length) {
     main.append(h('h2', {}, t('conflicts')));
-    main.append(h('ul', {}, r.conflicts.map((c) => h('li', {}, h('a', { href: `#/${c.type === 'inspection' ? 'check' : 'finding'}/${c.id}` }, c.description || c.id)))));
+    main.append(h('ul', {}, r.conflicts.map((c) => h('li', {},
+      h('a', { href: `#/${c.type === 'inspection' ? 'check' : 'finding'}/${c.id}` }, c.description || `${t('type_' + c.type)} ${c.id.slice(0, 8)}…`),
+      ': ', (c.conflicts || []).map((x) => `${t('field')} ${x.field}: ${x.values.join(' / ')}`).join('; ')))));
   }
 }
 
@@ -154,7 +171,7 @@ function timeline(e) {
     h('td', {}, when(x.time_ms)),
     h('td', {}, t('kind_' + x.kind)),
     h('td', {}, person(e.people, x.author)),
-    h('td', {}, x.log_index === null ? t('not_logged') : t('logged_at', x.log_index)),
+    h('td', {}, x.log_index === null ? t('not_logged') : h('a', { href: '#/audit/' + x.op, title: t('prove_this') }, t('logged_at', x.log_index))),
     h('td', {}, t('validity_' + x.validity) + (x.why ? ': ' + x.why : ''))));
   return h('table', { class: 'timeline' },
     h('caption', {}, t('timeline')),
@@ -231,7 +248,9 @@ async function viewOverdue(main) {
   const list = await get('/api/list', { what: 'findings', overdue: 1 });
   main.append(h('h2', {}, t('overdue_queue')));
   if (!list.items.length) main.append(h('p', {}, t('queue_empty')));
-  for (const f of list.items) {
+  const { slice, controls } = paged(list.items, 50, 'overdue');
+  main.append(controls);
+  for (const f of slice) {
     main.append(h('article', { class: 'card' },
       h('h3', {}, h('a', { href: '#/finding/' + f.id }, f.description)),
       h('p', { class: 'meta' }, `${t('deadline')}: ${f.deadline} · ${t('late_days', f.late_days ?? f.overdue_days ?? 0)} · ` +
@@ -267,8 +286,24 @@ async function viewPlans(main) {
 
 // ---- audit ----
 
-async function viewAudit(main) {
+// One record's inclusion proof, fetched from syncd and checked here, in plain words.
+async function proveOne(main, op) {
+  main.append(h('h3', {}, t('prove_title')));
+  try {
+    const p = await get('/api/prove', { op });
+    main.append(h('p', { class: 'ok', role: 'status' },
+      t('prove_ok', t('kind_' + p.kind), p.log_index, p.proof_hashes, p.checkpoint.size, when(p.checkpoint.time_ms))),
+      h('p', { class: 'hint' }, `op ${p.op} · root ${p.checkpoint.root}`),
+      h('p', {}, h('a', { href: '#/record/' + p.entity }, t('prove_record'))));
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    main.append(h('p', { class: 'error', role: 'status' }, t('prove_bad') + ' ' + e.message));
+  }
+}
+
+async function viewAudit(main, op) {
   main.append(h('h2', {}, t('audit')));
+  if (op) await proveOne(main, op);
   const v = await get('/api/verify');
   const s = state.status;
   main.append(h('p', { class: v.ok ? 'ok' : 'error', role: 'status' }, v.ok ? t('verify_ok', v.ops, v.checkpoints, v.receipts) : t('verify_bad')),
@@ -291,17 +326,21 @@ async function route() {
   nav();
   const fresh = h('main', { id: 'view', tabindex: '-1' });
   try {
-    if (view === 'finding') await viewFinding(fresh, id);
+    if (view === 'record') location.replace('#/' + ((await get('/api/show', { id })).type === 'inspection' ? 'check' : 'finding') + '/' + id);
+    else if (view === 'finding') await viewFinding(fresh, id);
     else if (view === 'check') await viewCheck(fresh, id);
     else if (view === 'overdue') await viewOverdue(fresh);
     else if (view === 'plans') await viewPlans(fresh);
-    else if (view === 'audit') await viewAudit(fresh);
+    else if (view === 'audit') await viewAudit(fresh, id);
     else await viewReview(fresh);
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
     sayError(e);
   }
   main.replaceWith(fresh);
+  // Which view was drawn last, and how many times views were drawn: what tests and benchmarks wait for.
+  document.body.dataset.view = view || 'review';
+  document.body.dataset.rendered = String((state.renders = (state.renders || 0) + 1));
 }
 
 async function main() {

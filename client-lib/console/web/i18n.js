@@ -47,6 +47,11 @@ const zh = {
   assign: '下达计划', assigned_ok: '计划已下达（已签名，待同步）',
   verify_ok: (o, c, r) => `核验通过：${o} 条签名操作、${c} 个检查点、${r} 份收据全部验证无误。`,
   verify_bad: '核验未通过：见下方问题。', ops: '签名操作', entities: '记录', checkpoints: '检查点', receipts: '收据',
+  type_finding: '问题', type_inspection: '检查', type_assignment: '计划',
+  pages: '分页', prev_page: '上一页', next_page: '下一页', page_of: (p, n, c) => `第 ${p} / ${n} 页，共 ${c} 项`,
+  prove_this: '核验这条记录在服务器日志中', prove_title: '单条记录的包含证明', prove_record: '查看这条记录所属的问题',
+  prove_ok: (k, i, n, s, w) => `已核验：这条“${k}”记录是服务器日志的第 ${i} 条。服务器给出的包含证明（${n} 个哈希）已在本机用这条记录的签名原文核对，与本副本已验证的检查点（共 ${s} 条，${w}）完全一致：服务器无法事后删改它而不被发现。`,
+  prove_bad: '未能证明这条记录在日志中：',
   unproven: '尚未证明（待同步）', checkpoint: '最新检查点', replica_hash: '副本哈希', lang: 'English',
 };
 
@@ -95,6 +100,11 @@ const en = {
   assign: 'Plan the check', assigned_ok: 'Check planned (signed, to sync)',
   verify_ok: (o, c, r) => `Verified: ${o} signed ops, ${c} checkpoints and ${r} receipts all check out.`,
   verify_bad: 'Verification failed: see the problems below.', ops: 'Signed ops', entities: 'Records', checkpoints: 'Checkpoints', receipts: 'Receipts',
+  type_finding: 'finding', type_inspection: 'inspection', type_assignment: 'plan',
+  pages: 'Pages', prev_page: 'Previous', next_page: 'Next', page_of: (p, n, c) => `page ${p} of ${n}, ${c} in all`,
+  prove_this: 'Check this record is in the server log', prove_title: 'One record\'s inclusion proof', prove_record: 'Open the record',
+  prove_ok: (k, i, n, s, w) => `Verified: this "${k}" record is entry ${i} of the server's log. The server's inclusion proof (${n} hashes) was checked here against the record's exact signed bytes and the checkpoint this replica verified (${s} entries, ${w}): the server cannot alter or drop it later without it showing.`,
+  prove_bad: 'This record could not be proven in the log:',
   unproven: 'Not proven yet (to sync)', checkpoint: 'Latest checkpoint', replica_hash: 'Replica hash', lang: '中文',
 };
 
@@ -119,6 +129,8 @@ export function t(key, ...args) {
 export function applyStatic() {
   document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
   for (const el of document.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
-  document.getElementById('lang').textContent = t('lang');
+  const button = document.getElementById('lang');
+  button.textContent = t('lang');
+  button.lang = lang() === 'en' ? 'zh-CN' : 'en';
   document.title = 'Spotcheck ' + t('title');
 }
