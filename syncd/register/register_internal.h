@@ -217,6 +217,7 @@ typedef struct sd_txn {
     size_t nrefused, caprefused;
     sc_err *err;  /* the storage error, when one happened */
     sc_status rc; /* sticky storage status */
+    double asked_at, locked_at; /* monotonic seconds: begin called, the write lock held (0: not) */
 } sd_txn;
 
 /* Who makes the ops being judged. */
