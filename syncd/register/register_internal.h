@@ -15,6 +15,8 @@
  *   register_pull.c    pull and its cursor
  *   register_log.c     checkpoints, proofs and raw log entries
  *   register_photos.c  who may read a photo (the ops naming it, their visibility)
+ *   register_notify.c  the webhook events a commit makes, the overdue scan, the
+ *                      delivery queue's transactions
  *
  * Invariants the modules keep together:
  *  - Only code running inside a write transaction (sd_txn, under wmu on

@@ -187,6 +187,27 @@ rm "$R/status"
 expect_eq "$("$SYNCD" notify retry --data "$DATA" --dead)" "1 deliveries queued again" "retry --dead"
 wait_until "the dead delivery sent again" is_delivered finding.major_hazard "$DEAD"
 
+# ---- a full queue: the op is committed, its event recorded as dropped, and queued again later ----
+stop_syncd
+conf 1000
+echo "notify.queue_max = 1" >>"$TMP/syncd.conf"
+start_syncd --config "$TMP/syncd.conf" --listen "${URL#http://}"
+echo 503 >"$R/status"
+C1=$(new_check inspector)
+FULL1=$(new_finding inspector "$C1" "高空坠物隐患" major --category FALL --deadline "$(day 5)")
+FULL2=$(new_finding inspector "$C1" "电动车楼道充电" major --category FIRE --deadline "$(day 5)")
+sc inspector check submit "$C1" >/dev/null
+sync_ok inspector
+expect_eq "$(nlog "[.[] | select(.payload.entity == \"$FULL1\" or .payload.entity == \"$FULL2\") | .state] | sort | join(\" \")")" \
+          "dropped pending" "one queued, one dropped with notify.queue_max = 1"
+expect_eq "$(metric syncd_webhook_dropped_total)" 1 "dropped deliveries"
+rm "$R/status"
+both() { is_delivered finding.major_hazard "$FULL1" && is_delivered finding.major_hazard "$FULL2"; }
+one() { [[ $(( $(delivered finding.major_hazard "$FULL1") + $(delivered finding.major_hazard "$FULL2") )) -eq 1 ]]; }
+wait_until "the queued one delivered" one
+expect_eq "$("$SYNCD" notify retry --data "$DATA" --dropped)" "1 deliveries queued again" "retry --dropped"
+wait_until "the dropped one delivered after retry --dropped" both
+
 # A forged delivery is refused by the receiver: the check above can fail.
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Spotcheck-Signature: t=1,v1=00' \
        -H 'X-Spotcheck-Event: x' --data '{"id":"x"}' "http://127.0.0.1:$PORT/hook")
