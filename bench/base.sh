@@ -4,10 +4,13 @@
 
 # The operator's part: syncd init, the org tree of DOMAIN.md §11, targets, the
 # 100-point score sheet; ids land in DIR/bench-world.txt for the load generator.
-make_base() { # DIR
+# With STORE (a postgresql:// URL of an empty database) the register is there.
+make_base() { # DIR [STORE]
     local d=$1 w=$1/bench-world.txt
+    local store=()
+    [[ -n "${2:-}" ]] && store=(--store "$2")
     adm() { "$SYNCD" admin --data "$d" "$@"; }
-    "$SYNCD" init --data "$d" > "$d.init"
+    "$SYNCD" init --data "$d" "${store[@]}" > "$d.init"
     awk '/^server key / { print "server_key", $3 }' "$d.init" > "$w"
     rm -f "$d.init"
     adm org add city --name 市疫情防控指挥部 --kind command_hq > /dev/null

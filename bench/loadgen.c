@@ -19,7 +19,9 @@
  *   latency  mixed devices at a steady pace; /v1/sync latency percentiles
  *
  * Common options: --url URL  --world FILE (bench-world.txt)  --codes FILE
- * ("ROLE LOGIN CODE" lines; device i takes line i).
+ * ("ROLE LOGIN CODE" lines; device i takes line i).  --url may list several
+ * instances serving one register, comma-separated: device i talks to URL
+ * i mod count (how run.sh measures two syncd on one PostgreSQL register).
  */
 #include <curl/curl.h>
 #include <inttypes.h>
@@ -152,9 +154,31 @@ typedef struct device {
     double t_sched, t_sent;
     bool pull_only;
     bool caught_up;
+    const char *base;       /* the instance this device talks to: one of base_urls */
 } device;
 
-static char base_url[256];
+#define URLS_MAX 8
+static char base_urls[URLS_MAX][256];
+static size_t nurls;
+
+/* Split the comma-separated --url into base_urls. */
+static void urls_set(const char *list)
+{
+    const char *p = list;
+    nurls = 0;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof base_urls[0] || nurls == URLS_MAX)
+            bn_die("loadgen: --url takes up to 8 comma-separated URLs of under 256 bytes");
+        memcpy(base_urls[nurls], p, n);
+        base_urls[nurls++][n] = '\0';
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    if (nurls == 0)
+        bn_die("loadgen: --url is empty");
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
@@ -255,7 +279,7 @@ static void prepare(device *d, const char *method, const char *target, const voi
         d->hl = curl_slist_append(d->hl, extra[i]);
 
     CURL *h = d->curl;
-    snprintf(url, sizeof url, "%s%s", base_url, target);
+    snprintf(url, sizeof url, "%s%s", d->base, target);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, d->hl);
     curl_easy_setopt(h, CURLOPT_UPLOAD, 0L);
@@ -371,7 +395,7 @@ static void enroll(device *d, uint64_t seed)
         bn_die("loadgen: out of memory");
     scpb__enroll_request__pack(&req, body);
     char url[512];
-    snprintf(url, sizeof url, "%s/v1/enroll", base_url);
+    snprintf(url, sizeof url, "%s/v1/enroll", d->base);
     struct curl_slist *hl = curl_slist_append(NULL, CT_PB);
     hl = curl_slist_append(hl, "Expect:");
     curl_easy_setopt(d->curl, CURLOPT_URL, url);
@@ -392,6 +416,8 @@ static device *enroll_all(const opts *o, size_t n)
     if (!devs)
         bn_die("loadgen: out of memory");
     load_codes(o->codes, devs, n);
+    for (size_t i = 0; i < n; i++)
+        devs[i].base = base_urls[i % nurls];
     double t0 = bn_now();
     for (size_t i = 0; i < n; i++)
         enroll(&devs[i], bn_mix64((uint64_t)bn_wall_ms() + i));
@@ -1341,7 +1367,7 @@ int main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    snprintf(base_url, sizeof base_url, "%s", o.url);
+    urls_set(o.url);
     if (o.world) {
         if (!og_world_load(o.world, &world))
             return 1;

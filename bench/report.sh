@@ -27,12 +27,14 @@ function fmt(v, u) {
         return sprintf("%.0f %s", v, u)
     }
     if (u == "ms") return sprintf("%.2f ms", v)
+    if (u == "us") return v >= 1000 ? sprintf("%.0f us", v) : sprintf("%.1f us", v)
     if (u == "B") return sprintf("%.0f B (%.2f MiB)", v, v / 1048576)
     if (u == "MiB" || u == "MB/s" || u == "s") return sprintf("%.1f %s", v, u)
     if (u == "%") return sprintf("%.1f%%", v)
     return sprintf("%g %s", v, u)
 }
 function row(name, key, target, ratio, verdict) {
+    if (!(key in val)) return  # its phase did not run (BENCH_PHASES)
     printf "| %s | %s | %s | %s | %s |\n", name, fmt(val[key], unit[key]), target, ratio, verdict
     shown[key] = 1
 }
@@ -47,6 +49,15 @@ function ceil(name, k) {
     shown[k] = 1
 }
 function minv(a, b) { return a < b ? a : b }
+# The register write lock of one ingest run (bench/run.sh lock_figures; docs/performance.md).
+function lock_rows(lk) {
+    if (!((lk "_hold_us_per_op") in val)) return
+    row("  register write lock held per op", lk "_hold_us_per_op", "", "", "")
+    row("  mean hold / wait per write transaction", lk "_hold_us", "", "", "")
+    printf "| | %s | (wait) | | |\n", fmt(val[lk "_wait_us"], unit[lk "_wait_us"])
+    shown[lk "_wait_us"] = 1
+    row("  ops per group commit", lk "_ops_per_commit", "", "", "")
+}
 { val[$1] = $2 + 0; unit[$1] = $3; desc[$1] = $4; order[++n] = $1 }
 END {
     print "| benchmark | result | target | ratio | verdict |"
@@ -69,6 +80,7 @@ END {
             sprintf(">= 60%% of lower ceiling (%.1fk; shared-core bound %.1fk)", lower / 1e3, shared / 1e3),
             pct(r), r >= 0.6 ? "pass" : "**miss**")
         if ((k "_p99") in val) row(sprintf("  p99 of those requests"), k "_p99", "", "", "")
+        lock_rows("lock_sqlite_b" b "_d" d)
     }
     # pull
     for (s = 1; s <= 3; s++) {
@@ -105,6 +117,28 @@ END {
                 row("  round trips per no-op sc_sync", "noop_client_" sz "_rounds", "1", "",
                     val["noop_client_" sz "_rounds"] == 1 ? "pass" : "**miss**")
         }
+    }
+    # the register on PostgreSQL, beside the SQLite rows
+    for (i = 1; i <= n; i++) {
+        k = order[i]
+        if (k !~ /^pg_ingest_b[0-9]+_d[0-9]+_i[0-9]+$/) continue
+        split(k, p, "_"); b = substr(p[3], 2); d = substr(p[4], 2); inst = substr(p[5], 2)
+        sq = "ingest_b" b "_d" d
+        row(sprintf("PostgreSQL ingest, %s ops/request, %s devices, %s syncd", b, d, inst), k,
+            "(beside SQLite)", (sq in val) && val[sq] > 0 ? sprintf("%.2fx SQLite", val[k] / val[sq]) : "", "")
+        if ((k "_p99") in val) row("  p99 of those requests", k "_p99", "", "", "")
+        lock_rows("lock_pg_b" b "_d" d "_i" inst)
+    }
+    if ("pg_pull_wire_small" in val) {
+        r = val["pg_pull_wire_small"] / 1e5
+        row(sprintf("PostgreSQL pull, wire/delivery rate, %.0fk-op register", val["pg_pull_ops_small"] / 1e3),
+            "pg_pull_wire_small", "> 100k ops/s", pct(r), r > 1 ? "pass" : "**miss**")
+    }
+    if ("pg_noop_p50_small" in val) {
+        row("PostgreSQL no-op sync p50", "pg_noop_p50_small", "", "", "")
+        row("PostgreSQL no-op sync p99", "pg_noop_p99_small", "", "", "")
+        rt = val["pg_noop_round_trips_small"]
+        row("PostgreSQL no-op sync round trips", "pg_noop_round_trips_small", "1", "", rt == 1 ? "pass" : "**miss**")
     }
     # photos
     for (i = 1; i <= n; i++) {

@@ -17,7 +17,9 @@
 # test): it checks that the harness works, its figures mean nothing.
 #
 # Environment: BENCH_DUR (seconds per ceiling micro-run, default 2),
-# BENCH_REBUILD=1 (rebuild the cached registers).
+# BENCH_REBUILD=1 (rebuild the cached registers), BENCH_PHASES (which phases
+# run after the ceilings: a space-separated subset of "ingest pull pg photos
+# devices latency"; default all of them).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +39,12 @@ while [[ $# -gt 0 ]]; do
 done
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
+PHASES_ALL="ingest pull pg photos devices latency"
+PHASES=${BENCH_PHASES:-$PHASES_ALL}
+for p in $PHASES; do
+    [[ " $PHASES_ALL " == *" $p "* ]] || { echo "bench/run.sh: BENCH_PHASES: no phase $p (the phases: $PHASES_ALL)" >&2; exit 2; }
+done
+want_phase() { [[ " $PHASES " == *" $1 "* ]]; }
 
 SYNCD=$BUILD/syncd/syncd
 FIXTURE=$BUILD/bench/sc-bench-fixture
@@ -55,6 +63,7 @@ if ((SMOKE)); then
     SMALL=1000; MID=2000; BIG=3000; GROW_DEVICES=8
     NOOP=5; PHOTOS=2; PHOTO_MIB=1; MEM_DEVICES=20; MEM_SECS=1
     BLOB_AT_ONCE=4; LAT_SECS=2; RECORD_N=2
+    PG_INGEST_CONFIGS="100:2"
     CACHE=$OUT/cache
 else
     DUR=${BENCH_DUR:-2}; PREFILL=100000
@@ -62,6 +71,7 @@ else
     SMALL=10000; MID=100000; BIG=1000000; GROW_DEVICES=1000
     NOOP=200; PHOTOS=50; PHOTO_MIB=4; MEM_DEVICES=1000; MEM_SECS=10
     BLOB_AT_ONCE=100; LAT_SECS=15; RECORD_N=20
+    PG_INGEST_CONFIGS="100:8 1000:8"
     CACHE=$BUILD/bench-cache
 fi
 
@@ -74,8 +84,12 @@ mkdir -p "$WORK" "$LOGS" "$CACHE"
 T_START=$(date +%s)
 
 SPID=
+SPIDS=()
+PG_DIR=
 cleanup() {
-    if [[ -n "$SPID" ]]; then kill -KILL "$SPID" 2>/dev/null || true; wait "$SPID" 2>/dev/null || true; fi
+    local p
+    for p in "${SPIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    if [[ -n "$PG_DIR" ]]; then bash "$SRC/tests/support/sctest_pg.sh" stop "$PG_DIR" || true; fi
     if ((SMOKE)) || [[ -z "${BENCH_KEEP_WORK:-}" ]]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -95,7 +109,10 @@ record() { # LIMIT_S LOGNAME CMD...
 
 # ---- syncd ----
 
+# start_syncd DIR: one more syncd serving DIR; SPID and URL are its own, URLS every running
+# one's (comma-separated, as sc-loadgen takes them).  stop_syncd stops them all.
 URL=
+URLS=
 start_syncd() { # DIR
     local dir=$1
     local conf=()
@@ -103,9 +120,13 @@ start_syncd() { # DIR
     : > "$dir/syncd.out" # exists before the poll below reads it (the child opens it later)
     "$SYNCD" serve --data "$dir" --listen 127.0.0.1:0 "${conf[@]}" > "$dir/syncd.out" 2> "$dir/syncd.log" &
     SPID=$!
+    SPIDS+=("$SPID")
     for _ in $(seq 300); do
         URL=$(awk '/^listening on / { print $3 }' "$dir/syncd.out")
-        [[ -n "$URL" ]] && return 0
+        if [[ -n "$URL" ]]; then
+            URLS=${URLS:+$URLS,}$URL
+            return 0
+        fi
         kill -0 "$SPID" 2>/dev/null || break
         sleep 0.05
     done
@@ -114,10 +135,40 @@ start_syncd() { # DIR
     exit 1
 }
 stop_syncd() {
-    [[ -n "$SPID" ]] || return 0
-    kill -TERM "$SPID"
-    wait "$SPID" || { echo "bench/run.sh: syncd exited with $?" >&2; exit 1; }
+    local p
+    for p in "${SPIDS[@]}"; do
+        kill -TERM "$p"
+        wait "$p" || { echo "bench/run.sh: syncd exited with $?" >&2; exit 1; }
+    done
+    SPIDS=()
     SPID=
+    URLS=
+}
+
+# rename_since MARK SED: apply a sed substitution to the lines of raw.tsv after line MARK (the
+# figures of the run just recorded, whose keys another phase's figures share).
+rename_since() { # MARK SED
+    { head -n "$1" "$RAW"; tail -n +"$(($1 + 1))" "$RAW" | sed "$2"; } > "$RAW.tmp"
+    mv "$RAW.tmp" "$RAW"
+}
+
+# lock_figures KEY: the register's write lock as the running syncd saw it (their /metrics,
+# summed; docs/performance.md): mean hold and wait per write transaction, hold per op.
+lock_figures() { # KEY
+    local u
+    for u in ${URLS//,/ }; do curl -fsS "$u/metrics"; done | awk -v key="$1" '
+        $1 == "syncd_register_lock_hold_seconds_sum" { hs += $2 }
+        $1 == "syncd_register_lock_hold_seconds_count" { hc += $2 }
+        $1 == "syncd_register_lock_wait_seconds_sum" { ws += $2 }
+        $1 == "syncd_commit_ops_sum" { ops += $2 }
+        $1 == "syncd_ingest_commits_total" { commits += $2 }
+        END {
+            if (hc == 0 || ops == 0 || commits == 0) exit
+            printf "%s_hold_us\t%.1f\tus\tmean time a write transaction held the register write lock (judge, append, checkpoint, commit)\n", key, 1e6 * hs / hc
+            printf "%s_wait_us\t%.1f\tus\tmean time a write transaction waited for that lock\n", key, 1e6 * ws / hc
+            printf "%s_hold_us_per_op\t%.2f\tus\tlock held per op: all hold time over the ops of the group commits\n", key, 1e6 * hs / ops
+            printf "%s_ops_per_commit\t%.1f\tops\tops per group commit\n", key, ops / commits
+        }' >> "$RAW"
 }
 
 # ---- registers ----
@@ -132,9 +183,12 @@ phase_register() { # NAME "ROLE:COUNT ..." -> sets REG and CODES
     CODES=$WORK/$1.codes
     rm -rf "$REG"
     cp -a "$BASE" "$REG"
+    add_users "$2"
+}
+add_users() { # "ROLE:COUNT ..." into REG, their codes into CODES
     : > "$CODES"
     local spec role count
-    for spec in $2; do
+    for spec in $1; do
         role=${spec%%:*}
         count=${spec##*:}
         "$FIXTURE" users "$REG" "$role" "$count" "$role-" "$CODES"
@@ -199,163 +253,244 @@ make_base "$BASE"
 
 # ---- 3. ingest ----
 
-mark_load
-for cfg in $INGEST_CONFIGS; do
-    batch=${cfg%%:*}
-    devs=${cfg##*:}
-    half=$(((devs + 1) / 2))
-    say "ingest: $devs device(s), $batch ops per request"
-    if ((devs > 1)); then
-        phase_register "ingest-$batch-$devs" "inspector:$half supervisor:$half"
-    else
-        phase_register "ingest-$batch-$devs" "supervisor:1"
-    fi
-    mixed_codes "$CODES" "$CODES.mixed"
-    start_syncd "$REG"
-    record 180 "ingest-$batch-$devs" "$LOADGEN" ingest --url "$URL" --world "$REG/bench-world.txt" \
-        --codes "$CODES.mixed" --devices "$devs" --batch "$batch" --total "$INGEST_TOTAL" \
-        --seconds "$INGEST_SECS"
-    stop_syncd
-    rm -rf "$REG"
-done
-record_load bench_background_cpu_ingest "the ingest phase"
-say "ceilings again, after ingest"
-record 120 ceil-verify-after "$CEIL" verify "$DUR"
-record 300 ceil-sqlite-after "$CEIL" sqlite "$WORK" "$DUR" "$PREFILL"
-# record appended the second measurement under the first one's keys: rename those lines.
-awk -F'\t' 'BEGIN { OFS = "\t" } $1 ~ /^ceil_/ { if (seen[$1]++) $1 = $1 "_after" } { print }' "$RAW" > "$RAW.tmp"
-mv "$RAW.tmp" "$RAW"
+phase_ingest() {
+    mark_load
+    for cfg in $INGEST_CONFIGS; do
+        batch=${cfg%%:*}
+        devs=${cfg##*:}
+        half=$(((devs + 1) / 2))
+        say "ingest: $devs device(s), $batch ops per request"
+        if ((devs > 1)); then
+            phase_register "ingest-$batch-$devs" "inspector:$half supervisor:$half"
+        else
+            phase_register "ingest-$batch-$devs" "supervisor:1"
+        fi
+        mixed_codes "$CODES" "$CODES.mixed"
+        start_syncd "$REG"
+        record 180 "ingest-$batch-$devs" "$LOADGEN" ingest --url "$URL" --world "$REG/bench-world.txt" \
+            --codes "$CODES.mixed" --devices "$devs" --batch "$batch" --total "$INGEST_TOTAL" \
+            --seconds "$INGEST_SECS"
+        lock_figures "lock_sqlite_b${batch}_d${devs}"
+        stop_syncd
+        rm -rf "$REG"
+    done
+    record_load bench_background_cpu_ingest "the ingest phase"
+    say "ceilings again, after ingest"
+    record 120 ceil-verify-after "$CEIL" verify "$DUR"
+    record 300 ceil-sqlite-after "$CEIL" sqlite "$WORK" "$DUR" "$PREFILL"
+    # record appended the second measurement under the first one's keys: rename those lines.
+    awk -F'\t' 'BEGIN { OFS = "\t" } $1 ~ /^ceil_/ { if (seen[$1]++) $1 = $1 "_after" } { print }' "$RAW" > "$RAW.tmp"
+    mv "$RAW.tmp" "$RAW"
+}
 
 # ---- 4. the big registers (cached) ----
 
-STAMP="opgen-v1 schema-$(grep -m1 'define SD_SCHEMA_VERSION' "$SRC/syncd/store/store.h" | awk '{ print $3 }') small=$SMALL mid=$MID big=$BIG"
-if [[ "${BENCH_REBUILD:-0}" == 1 ]] || [[ "$(cat "$CACHE/stamp" 2>/dev/null)" != "$STAMP" ]]; then
-    say "building the $SMALL, $MID and $BIG-op registers in-process (syncd's register API and group commit; cached in $CACHE)"
-    rm -rf "$CACHE"/reg-* "$CACHE/stamp"
-    grow=$WORK/grow
-    cp -a "$BASE" "$grow"
-    t0=$(date +%s)
-    for size in $SMALL $MID $BIG; do
-        timeout 1800 "$FIXTURE" grow "$grow" "$size" "$GROW_DEVICES"
-        cp -a "$grow" "$CACHE/reg-$size"
-    done
-    rm -rf "$grow"
-    echo "$STAMP" > "$CACHE/stamp"
-    echo "$(($(date +%s) - t0))" > "$CACHE/build-seconds"
-fi
-printf 'build_big_s\t%s\ts\tbuilding the %s-op register in-process (cached; 0 when reused)\n' \
-    "$(cat "$CACHE/build-seconds" 2>/dev/null || echo 0)" "$BIG" >> "$RAW"
-
-# ---- 5. pull and no-op sync ----
-
-pull_phase() { # SIZE KEY CLIENT_PULL(0/1)
-    local size=$1 key=$2 client=$3
-    REG=$WORK/reg-$key
-    CODES=$WORK/reg-$key.codes
-    say "pull/no-op on the $size-op register: copying it"
-    rm -rf "$REG"
-    cp -a "$CACHE/reg-$size" "$REG"
-    : > "$CODES"
-    "$FIXTURE" users "$REG" auditor 2 "pull-$key-" "$CODES"
-    start_syncd "$REG"
-    say "pull/no-op on the $size-op register: wire rate, then $NOOP no-op syncs"
-    record 600 "pull-wire-$key" "$LOADGEN" pull --url "$URL" --codes "$CODES" --max-pull 1000 \
-        --noop "$NOOP" --seconds 500
-    sed -i "s/^\(pull_wire\|pull_wire_mb\|pull_ops\|noop_p50\|noop_p99\|noop_round_trips\)\t/\1_$key\t/" "$RAW"
-    if ((client)); then
-        say "pull/no-op on the $size-op register: a fresh client pulls and materializes it"
-        sed -n 2p "$CODES" > "$CODES.2"
-        record 900 "pull-client-$key" "$CLIENT" pull --url "$URL" \
-            --code "$(awk '{ print $3 }' "$CODES.2")" --dir "$WORK/client-$key" --key "$key" \
-            --noop "$((NOOP / 4 + 1))"
-        rm -rf "$WORK/client-$key"
+phase_pull() {
+    STAMP="opgen-v1 schema-$(grep -m1 'define SD_SCHEMA_VERSION' "$SRC/syncd/store/store.h" | awk '{ print $3 }') small=$SMALL mid=$MID big=$BIG"
+    if [[ "${BENCH_REBUILD:-0}" == 1 ]] || [[ "$(cat "$CACHE/stamp" 2>/dev/null)" != "$STAMP" ]]; then
+        say "building the $SMALL, $MID and $BIG-op registers in-process (syncd's register API and group commit; cached in $CACHE)"
+        rm -rf "$CACHE"/reg-* "$CACHE/stamp"
+        grow=$WORK/grow
+        cp -a "$BASE" "$grow"
+        t0=$(date +%s)
+        for size in $SMALL $MID $BIG; do
+            timeout 1800 "$FIXTURE" grow "$grow" "$size" "$GROW_DEVICES"
+            cp -a "$grow" "$CACHE/reg-$size"
+        done
+        rm -rf "$grow"
+        echo "$STAMP" > "$CACHE/stamp"
+        echo "$(($(date +%s) - t0))" > "$CACHE/build-seconds"
     fi
-    stop_syncd
-    rm -rf "$REG"
+    printf 'build_big_s\t%s\ts\tbuilding the %s-op register in-process (cached; 0 when reused)\n' \
+        "$(cat "$CACHE/build-seconds" 2>/dev/null || echo 0)" "$BIG" >> "$RAW"
+
+    # ---- 5. pull and no-op sync ----
+
+    pull_on() { # SIZE KEY CLIENT_PULL(0/1)
+        local size=$1 key=$2 client=$3
+        REG=$WORK/reg-$key
+        CODES=$WORK/reg-$key.codes
+        say "pull/no-op on the $size-op register: copying it"
+        rm -rf "$REG"
+        cp -a "$CACHE/reg-$size" "$REG"
+        : > "$CODES"
+        "$FIXTURE" users "$REG" auditor 2 "pull-$key-" "$CODES"
+        start_syncd "$REG"
+        say "pull/no-op on the $size-op register: wire rate, then $NOOP no-op syncs"
+        record 600 "pull-wire-$key" "$LOADGEN" pull --url "$URL" --codes "$CODES" --max-pull 1000 \
+            --noop "$NOOP" --seconds 500
+        sed -i "s/^\(pull_wire\|pull_wire_mb\|pull_ops\|noop_p50\|noop_p99\|noop_round_trips\)\t/\1_$key\t/" "$RAW"
+        if ((client)); then
+            say "pull/no-op on the $size-op register: a fresh client pulls and materializes it"
+            sed -n 2p "$CODES" > "$CODES.2"
+            record 900 "pull-client-$key" "$CLIENT" pull --url "$URL" \
+                --code "$(awk '{ print $3 }' "$CODES.2")" --dir "$WORK/client-$key" --key "$key" \
+                --noop "$((NOOP / 4 + 1))"
+            rm -rf "$WORK/client-$key"
+        fi
+        stop_syncd
+        rm -rf "$REG"
+    }
+    pull_on "$SMALL" small 1
+    pull_on "$MID" mid 1
+    pull_on "$BIG" big 1
 }
-pull_phase "$SMALL" small 1
-pull_phase "$MID" mid 1
-pull_phase "$BIG" big 1
+
+# ---- 5b. the register on PostgreSQL ----
+
+# A PostgreSQL of Debian's packages in a temp dir (tests/support/sctest_pg.sh, with fsync on),
+# one fresh database per register; syncd instances on copies of the data directory, as
+# docs/operations.md deploys them.  The same load as the SQLite rows above, for comparison.
+phase_pg() {
+    PG_DBS=0
+    pg_register() { # NAME "ROLE:COUNT ..." -> REG, CODES: a base register in a fresh database
+        PG_DBS=$((PG_DBS + 1))
+        local db="bench_$PG_DBS"
+        PGPASSWORD=$PG_PW "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U spotcheck "$db"
+        REG=$WORK/$1
+        CODES=$WORK/$1.codes
+        rm -rf "$REG"
+        make_base "$REG" "postgresql://spotcheck:$PG_PW@127.0.0.1:$PG_PORT/$db"
+        add_users "$2"
+    }
+    pg_rc=0
+    pg_line=$(SCTEST_PG_DURABLE=1 bash "$SRC/tests/support/sctest_pg.sh" start $$) || pg_rc=$?
+    if ((pg_rc == 77)); then
+        say "PostgreSQL: not installed (scripts/install-deps.sh --bench installs it); its rows are skipped"
+    elif ((pg_rc != 0)); then
+        echo "bench/run.sh: PostgreSQL did not start" >&2
+        exit 1
+    else
+        read -r PG_DIR PG_PORT PG_PW <<< "$pg_line"
+        PG_BIN=$(cat "$PG_DIR/bin")
+        printf 'postgresql\t%s\n' "$("$PG_BIN/postgres" --version)" >> "$OUT/env.tsv"
+        for cfg in $PG_INGEST_CONFIGS; do
+            batch=${cfg%%:*}
+            devs=${cfg##*:}
+            half=$(((devs + 1) / 2))
+            for inst in 1 2; do
+                say "PostgreSQL ingest: $devs devices, $batch ops per request, $inst syncd"
+                pg_register "pg-ingest-$batch-$devs-$inst" "inspector:$half supervisor:$half"
+                mixed_codes "$CODES" "$CODES.mixed"
+                for i in $(seq 2 "$inst"); do cp -a "$REG" "$REG.$i"; done
+                start_syncd "$REG"
+                for i in $(seq 2 "$inst"); do start_syncd "$REG.$i"; done
+                mark=$(wc -l < "$RAW")
+                record 180 "pg-ingest-$batch-$devs-$inst" "$LOADGEN" ingest --url "$URLS" \
+                    --world "$REG/bench-world.txt" --codes "$CODES.mixed" --devices "$devs" \
+                    --batch "$batch" --total "$INGEST_TOTAL" --seconds "$INGEST_SECS"
+                rename_since "$mark" "s/^\(ingest_b${batch}_d${devs}\)\(_p99\)\?\t/pg_\1_i${inst}\2\t/"
+                lock_figures "lock_pg_b${batch}_d${devs}_i${inst}"
+                stop_syncd
+                rm -rf "$REG" "$REG".[0-9]
+            done
+        done
+        say "PostgreSQL pull/no-op: growing a $SMALL-op register in-process"
+        pg_register pg-pull "auditor:2"
+        timeout 1800 "$FIXTURE" grow "$REG" "$SMALL" "$GROW_DEVICES"
+        start_syncd "$REG"
+        mark=$(wc -l < "$RAW")
+        record 600 "pg-pull-wire" "$LOADGEN" pull --url "$URL" --codes "$CODES" --max-pull 1000 \
+            --noop "$NOOP" --seconds 500
+        rename_since "$mark" "s/^\(pull_wire\|pull_wire_mb\|pull_ops\|noop_p50\|noop_p99\|noop_round_trips\)\t/pg_\1_small\t/"
+        stop_syncd
+        rm -rf "$REG"
+        bash "$SRC/tests/support/sctest_pg.sh" stop "$PG_DIR"
+        PG_DIR=
+    fi
+}
 
 # ---- 6. photos ----
 
-say "photos: uploads with hashing, a cut upload resumed, RSS with $BLOB_AT_ONCE uploads at once"
-phase_register photos "inspector:$((2 * BLOB_AT_ONCE + 8))"
-# The load generator uploads photos no op names, dozens per device: lift the per-device quota on
-# those (docs/operations.md), or it would measure the quota.  The smoke run cannot wait the
-# default 60 s for syncd to drop the cut upload's connection.
-{
-    echo "blobs.unreferenced_max_count = 1000000"
-    echo "blobs.unreferenced_max_bytes = 17592186044416"
-    if ((SMOKE)); then echo "http.connection_timeout_s = 2"; fi
-} > "$WORK/photos.conf"
-SYNCD_CONF=$WORK/photos.conf
-start_syncd "$REG"
-SYNCD_CONF=
-# "4 MB photos": 4,000,000 bytes, so the 50% cut of the resume test falls inside a 1 MiB chunk.
-SIZE=$((PHOTO_MIB * 1000000))
-sed -n '1p' "$CODES" > "$CODES.a"
-sed -n '2p' "$CODES" > "$CODES.b"
-sed -n '3,4p' "$CODES" > "$CODES.c"
-sed -n '5p' "$CODES" > "$CODES.d"
-record 120 photos-1m "$LOADGEN" photos --url "$URL" --codes "$CODES.a" --count "$PHOTOS" --size "$SIZE" --chunk $((1 << 20))
-record 120 photos-8m "$LOADGEN" photos --url "$URL" --codes "$CODES.b" --count "$PHOTOS" --size "$SIZE" --chunk $((8 << 20))
-record 120 photos-2c "$LOADGEN" photos --url "$URL" --codes "$CODES.c" --count "$PHOTOS" --size "$SIZE" --chunk $((1 << 20)) --conns 2
-# The same photos through the client library: one sc_sync, adaptive chunks, then fixed 1 MiB
-# ones; before the memory runs below write their 2 GB, as the figures above were.
-say "photos: $PHOTOS through sc_sync, adaptive chunks and fixed 1 MiB chunks"
-sed -n '6p' "$CODES" > "$CODES.g"
-sed -n '7p' "$CODES" > "$CODES.h"
-record 300 client-photos "$CLIENT" photos --url "$URL" --code "$(awk '{ print $3 }' "$CODES.g")" \
-    --dir "$WORK/client-photos" --world "$REG/bench-world.txt" --count "$PHOTOS" --size "$SIZE"
-record 300 client-photos-1m "$CLIENT" photos --url "$URL" --code "$(awk '{ print $3 }' "$CODES.h")" \
-    --dir "$WORK/client-photos" --world "$REG/bench-world.txt" --count "$PHOTOS" --size "$SIZE" \
-    --chunk $((1 << 20)) --key chunk1024
-rm -rf "$WORK/client-photos"
-record 150 resume "$LOADGEN" resume --url "$URL" --codes "$CODES.d" --size "$SIZE" --chunk $((1 << 20)) --seconds 120
-sed -n "9,$((8 + BLOB_AT_ONCE))p" "$CODES" > "$CODES.e"
-sed -n "$((9 + BLOB_AT_ONCE)),$((8 + 2 * BLOB_AT_ONCE))p" "$CODES" > "$CODES.f"
-record 300 blobmem-a "$LOADGEN" blobmem --url "$URL" --codes "$CODES.e" --count "$BLOB_AT_ONCE" \
-    --size "$SIZE" --chunk $((1 << 20)) --pid "$SPID"
-record 300 blobmem-b "$LOADGEN" blobmem --url "$URL" --codes "$CODES.f" --count "$BLOB_AT_ONCE" \
-    --size "$((4 * SIZE))" --chunk $((1 << 20)) --pid "$SPID"
-stop_syncd
-rm -rf "$REG"
+phase_photos() {
+    say "photos: uploads with hashing, a cut upload resumed, RSS with $BLOB_AT_ONCE uploads at once"
+    phase_register photos "inspector:$((2 * BLOB_AT_ONCE + 8))"
+    # The load generator uploads photos no op names, dozens per device: lift the per-device quota on
+    # those (docs/operations.md), or it would measure the quota.  The smoke run cannot wait the
+    # default 60 s for syncd to drop the cut upload's connection.
+    {
+        echo "blobs.unreferenced_max_count = 1000000"
+        echo "blobs.unreferenced_max_bytes = 17592186044416"
+        if ((SMOKE)); then echo "http.connection_timeout_s = 2"; fi
+    } > "$WORK/photos.conf"
+    SYNCD_CONF=$WORK/photos.conf
+    start_syncd "$REG"
+    SYNCD_CONF=
+    # "4 MB photos": 4,000,000 bytes, so the 50% cut of the resume test falls inside a 1 MiB chunk.
+    SIZE=$((PHOTO_MIB * 1000000))
+    sed -n '1p' "$CODES" > "$CODES.a"
+    sed -n '2p' "$CODES" > "$CODES.b"
+    sed -n '3,4p' "$CODES" > "$CODES.c"
+    sed -n '5p' "$CODES" > "$CODES.d"
+    record 120 photos-1m "$LOADGEN" photos --url "$URL" --codes "$CODES.a" --count "$PHOTOS" --size "$SIZE" --chunk $((1 << 20))
+    record 120 photos-8m "$LOADGEN" photos --url "$URL" --codes "$CODES.b" --count "$PHOTOS" --size "$SIZE" --chunk $((8 << 20))
+    record 120 photos-2c "$LOADGEN" photos --url "$URL" --codes "$CODES.c" --count "$PHOTOS" --size "$SIZE" --chunk $((1 << 20)) --conns 2
+    # The same photos through the client library: one sc_sync, adaptive chunks, then fixed 1 MiB
+    # ones; before the memory runs below write their 2 GB, as the figures above were.
+    say "photos: $PHOTOS through sc_sync, adaptive chunks and fixed 1 MiB chunks"
+    sed -n '6p' "$CODES" > "$CODES.g"
+    sed -n '7p' "$CODES" > "$CODES.h"
+    record 300 client-photos "$CLIENT" photos --url "$URL" --code "$(awk '{ print $3 }' "$CODES.g")" \
+        --dir "$WORK/client-photos" --world "$REG/bench-world.txt" --count "$PHOTOS" --size "$SIZE"
+    record 300 client-photos-1m "$CLIENT" photos --url "$URL" --code "$(awk '{ print $3 }' "$CODES.h")" \
+        --dir "$WORK/client-photos" --world "$REG/bench-world.txt" --count "$PHOTOS" --size "$SIZE" \
+        --chunk $((1 << 20)) --key chunk1024
+    rm -rf "$WORK/client-photos"
+    record 150 resume "$LOADGEN" resume --url "$URL" --codes "$CODES.d" --size "$SIZE" --chunk $((1 << 20)) --seconds 120
+    sed -n "9,$((8 + BLOB_AT_ONCE))p" "$CODES" > "$CODES.e"
+    sed -n "$((9 + BLOB_AT_ONCE)),$((8 + 2 * BLOB_AT_ONCE))p" "$CODES" > "$CODES.f"
+    record 300 blobmem-a "$LOADGEN" blobmem --url "$URL" --codes "$CODES.e" --count "$BLOB_AT_ONCE" \
+        --size "$SIZE" --chunk $((1 << 20)) --pid "$SPID"
+    record 300 blobmem-b "$LOADGEN" blobmem --url "$URL" --codes "$CODES.f" --count "$BLOB_AT_ONCE" \
+        --size "$((4 * SIZE))" --chunk $((1 << 20)) --pid "$SPID"
+    stop_syncd
+    rm -rf "$REG"
+}
 
 # ---- 7. memory with many devices ----
 
-say "memory: $MEM_DEVICES devices syncing at once"
-phase_register devices "inspector:$((MEM_DEVICES / 2)) supervisor:$((MEM_DEVICES - MEM_DEVICES / 2))"
-mixed_codes "$CODES" "$CODES.mixed"
-# Every device here connects from 127.0.0.1, as behind a proxy on the same machine, so the
-# per-address connection limit is off as docs/operations.md says to set it there.
-printf 'http.connections_per_address = 0\n' > "$WORK/devices.conf"
-SYNCD_CONF=$WORK/devices.conf start_syncd "$REG"
-record 300 devices "$LOADGEN" devices --url "$URL" --world "$REG/bench-world.txt" \
-    --codes "$CODES.mixed" --devices "$MEM_DEVICES" --seconds "$MEM_SECS" --pid "$SPID"
-stop_syncd
-rm -rf "$REG"
+phase_devices() {
+    say "memory: $MEM_DEVICES devices syncing at once"
+    phase_register devices "inspector:$((MEM_DEVICES / 2)) supervisor:$((MEM_DEVICES - MEM_DEVICES / 2))"
+    mixed_codes "$CODES" "$CODES.mixed"
+    # Every device here connects from 127.0.0.1, as behind a proxy on the same machine, so the
+    # per-address connection limit is off as docs/operations.md says to set it there.
+    printf 'http.connections_per_address = 0\n' > "$WORK/devices.conf"
+    SYNCD_CONF=$WORK/devices.conf start_syncd "$REG"
+    record 300 devices "$LOADGEN" devices --url "$URL" --world "$REG/bench-world.txt" \
+        --codes "$CODES.mixed" --devices "$MEM_DEVICES" --seconds "$MEM_SECS" --pid "$SPID"
+    stop_syncd
+    rm -rf "$REG"
+}
 
 # ---- 8. latency under a steady mixed load ----
 
-if ((SMOKE)); then LAT_MIX="inspector:4 supervisor:2 auditor:1 responsible:1"; else LAT_MIX="inspector:32 supervisor:16 auditor:8 responsible:8"; fi
-LAT_N=0
-for s in $LAT_MIX; do LAT_N=$((LAT_N + ${s##*:})); done
-say "latency: $LAT_N mixed devices, one sync each every 250 ms, $LAT_SECS s"
-phase_register latency "$LAT_MIX"
-start_syncd "$REG"
-record 300 latency "$LOADGEN" latency --url "$URL" --world "$REG/bench-world.txt" --codes "$CODES" \
-    --devices "$LAT_N" --seconds "$LAT_SECS" --interval 0.25
+phase_latency() {
+    if ((SMOKE)); then LAT_MIX="inspector:4 supervisor:2 auditor:1 responsible:1"; else LAT_MIX="inspector:32 supervisor:16 auditor:8 responsible:8"; fi
+    LAT_N=0
+    for s in $LAT_MIX; do LAT_N=$((LAT_N + ${s##*:})); done
+    say "latency: $LAT_N mixed devices, one sync each every 250 ms, $LAT_SECS s"
+    phase_register latency "$LAT_MIX"
+    start_syncd "$REG"
+    record 300 latency "$LOADGEN" latency --url "$URL" --world "$REG/bench-world.txt" --codes "$CODES" \
+        --devices "$LAT_N" --seconds "$LAT_SECS" --interval 0.25
 
-# ---- 9. the client: recording ----
+    # ---- 9. the client: recording ----
 
-say "client: recording $RECORD_N inspections offline"
-: > "$CODES.rec"
-"$FIXTURE" users "$REG" inspector 1 rec- "$CODES.rec"
-record 300 client-record "$CLIENT" record --url "$URL" --code "$(awk '{ print $3 }' "$CODES.rec")" \
-    --dir "$WORK/client-rec" --world "$REG/bench-world.txt" --count "$RECORD_N"
-stop_syncd
-rm -rf "$REG" "$WORK/client-rec"
+    say "client: recording $RECORD_N inspections offline"
+    : > "$CODES.rec"
+    "$FIXTURE" users "$REG" inspector 1 rec- "$CODES.rec"
+    record 300 client-record "$CLIENT" record --url "$URL" --code "$(awk '{ print $3 }' "$CODES.rec")" \
+        --dir "$WORK/client-rec" --world "$REG/bench-world.txt" --count "$RECORD_N"
+    stop_syncd
+    rm -rf "$REG" "$WORK/client-rec"
+}
+
+for phase in $PHASES_ALL; do
+    if want_phase "$phase"; then
+        "phase_$phase"
+    fi
+done
 
 L_C0=$RUN_C0 L_B0=$RUN_B0 L_W0=$RUN_W0
 record_load bench_background_cpu "the whole run"

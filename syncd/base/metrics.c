@@ -34,6 +34,9 @@ static const double sync_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.
 #define SYNC_BUCKETS (sizeof sync_bounds / sizeof sync_bounds[0])
 static const uint64_t commit_bounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
 #define COMMIT_BUCKETS (sizeof commit_bounds / sizeof commit_bounds[0])
+static const double lock_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                     0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
+#define LOCK_BUCKETS (sizeof lock_bounds / sizeof lock_bounds[0])
 
 typedef atomic_uint_fast64_t counter;
 
@@ -51,6 +54,8 @@ static struct {
     counter wh_queued, wh_dropped, wh_delivered, wh_failed, wh_dead;
     counter f_scanned; /* 1 once an overdue scan has set the finding gauges */
     counter f_open_general, f_open_major, f_open_other, f_overdue, f_oldest_s, f_escalations;
+    counter lock_wait_bucket[LOCK_BUCKETS + 1], lock_wait_sum_us;
+    counter lock_hold_bucket[LOCK_BUCKETS + 1], lock_hold_sum_us;
 } m;
 
 static void add(counter *c, uint64_t n)
@@ -115,6 +120,21 @@ void sd_metrics_commit(uint64_t ops)
     add(&m.commits, 1);
     add(&m.commit_bucket[b], 1);
     add(&m.commit_ops_sum, ops);
+}
+
+static void lock_add(counter *bucket, counter *sum_us, double seconds)
+{
+    size_t b = 0;
+    while (b < LOCK_BUCKETS && seconds > lock_bounds[b])
+        b++;
+    add(&bucket[b], 1);
+    add(sum_us, seconds > 0 ? (uint64_t)(seconds * 1e6 + 0.5) : 0);
+}
+
+void sd_metrics_write_lock(double wait_s, double hold_s)
+{
+    lock_add(m.lock_wait_bucket, &m.lock_wait_sum_us, wait_s);
+    lock_add(m.lock_hold_bucket, &m.lock_hold_sum_us, hold_s);
 }
 
 static void head(FILE *f, const char *name, const char *type, const char *help)
@@ -183,6 +203,21 @@ static void render_notify(FILE *f, const sd_metrics_gauges *g)
     head(f, "syncd_webhook_dead_total", "counter",
          "Webhook deliveries given up after notify.max_attempts.");
     fprintf(f, "syncd_webhook_dead_total %" PRIu64 "\n", get(&m.wh_dead));
+}
+
+static void lock_render(FILE *f, const char *name, const char *help, counter *bucket,
+                        counter *sum_us)
+{
+    head(f, name, "histogram", help);
+    uint64_t cum = 0;
+    for (size_t b = 0; b < LOCK_BUCKETS; b++) {
+        cum += get(&bucket[b]);
+        fprintf(f, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, lock_bounds[b], cum);
+    }
+    cum += get(&bucket[LOCK_BUCKETS]);
+    fprintf(f, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cum);
+    fprintf(f, "%s_sum %.6f\n", name, (double)get(sum_us) / 1e6);
+    fprintf(f, "%s_count %" PRIu64 "\n", name, cum);
 }
 
 char *sd_metrics_render(const sd_metrics_gauges *g, size_t *len)
@@ -265,6 +300,12 @@ char *sd_metrics_render(const sd_metrics_gauges *g, size_t *len)
     fprintf(f, "syncd_commit_ops_sum %" PRIu64 "\n", get(&m.commit_ops_sum));
     fprintf(f, "syncd_commit_ops_count %" PRIu64 "\n", cum);
     render_notify(f, g);
+    lock_render(f, "syncd_register_lock_wait_seconds",
+                "Time a write transaction waited for the register's write lock.",
+                m.lock_wait_bucket, &m.lock_wait_sum_us);
+    lock_render(f, "syncd_register_lock_hold_seconds",
+                "Time a write transaction held the register's write lock, through its commit.",
+                m.lock_hold_bucket, &m.lock_hold_sum_us);
 
     if (fclose(f) != 0) {
         free(buf);

@@ -37,6 +37,14 @@ void sd_metrics_blob_stored(uint64_t bytes);
 void sd_metrics_blob_upload(uint64_t bytes);
 /* One group commit of `ops` ops (called by the ingest writer). */
 void sd_metrics_commit(uint64_t ops);
+/*
+ * One write transaction on the register: how long it waited for the
+ * register's write lock (SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory
+ * lock, which every syncd on the register shares) and how long it then held
+ * it, through its commit.  The hold time bounds the ingest of the whole
+ * register, however many instances serve it (docs/performance.md).
+ */
+void sd_metrics_write_lock(double wait_s, double hold_s);
 
 /* Webhook deliveries queued by a commit (or an overdue scan), and those dropped with the queue full. */
 void sd_metrics_webhook_queued(uint64_t queued, uint64_t dropped);

@@ -72,6 +72,7 @@ struct sd_blobs {
     sd_blob_seen_fn seen;
     void *seen_ctx;            /* borrowed */
     sc_plat_mutex qmu;       /* a quota check and the new upload it admits, as one step */
+    int qlock;               /* partial/quota.lock: qmu's twin across the syncd sharing root */
     sc_plat_mutex hmu;       /* hs and tick */
     hash_state hs[HASH_STATES];
     uint64_t tick;
@@ -445,7 +446,21 @@ static sc_status partial_create(sd_upload *u, const char *part, sc_err *err)
 {
     sd_blobs *b = u->b;
     sc_plat_mutex_lock(&b->qmu);
-    sc_status rc = quota_check(b, u, err);
+    /*
+     * Several syncd may share this directory (PostgreSQL register): the
+     * flock makes the check and the creation one step across them too, as
+     * qmu does between this process's threads (a flock is per open file,
+     * so it does not exclude them).
+     */
+    sc_status rc = SC_OK;
+    while (flock(b->qlock, LOCK_EX) != 0)
+        if (errno != EINTR) {
+            rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
+                            "cannot lock the photo quotas: %s", strerror(errno));
+            break;
+        }
+    if (rc == SC_OK)
+        rc = quota_check(b, u, err);
     if (rc == SC_OK && mkdir_p1(u->dir) != 0)
         rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot create the upload directory: %s",
                         strerror(errno));
@@ -464,6 +479,7 @@ static sc_status partial_create(sd_upload *u, const char *part, sc_err *err)
         close(u->fd);
         u->fd = -1;
     }
+    flock(b->qlock, LOCK_UN);
     sc_plat_mutex_unlock(&b->qmu);
     return rc;
 }
@@ -709,6 +725,14 @@ sc_status sd_blobs_open_at(const char *root, const sd_blob_limits *lim, sd_blob_
         return sc_err_set(err, SC_ERR_IO, 0, "cannot create the blob directories in %s: %s",
                           root, strerror(e));
     }
+    char qlock[PATH_CAP];
+    if (!pathf(qlock, sizeof qlock, b->partial, "quota.lock", "") ||
+        (b->qlock = open(qlock, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+        int e = errno;
+        free(b);
+        return sc_err_set(err, SC_ERR_IO, 0, "cannot open the quota lock in %s: %s", root,
+                          strerror(e));
+    }
     drop_shared_partials(b);
     sc_plat_mutex_init(&b->qmu);
     sc_plat_mutex_init(&b->hmu);
@@ -722,6 +746,7 @@ void sd_blobs_close(sd_blobs *b)
         return;
     sc_plat_mutex_destroy(&b->qmu);
     sc_plat_mutex_destroy(&b->hmu);
+    close(b->qlock);
     free(b);
 }
 

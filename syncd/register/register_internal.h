@@ -233,6 +233,7 @@ typedef struct sd_txn {
     sc_err *err;  /* the storage error, when one happened */
     sc_status rc; /* sticky storage status */
     uint64_t nt_queued, nt_dropped; /* webhook deliveries queued and dropped (queue full) */
+    double asked_at, locked_at; /* monotonic seconds: begin called, the write lock held (0: not) */
 } sd_txn;
 
 /* Who makes the ops being judged. */

@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "base/metrics.h"
 #include "core/hlc.h"
 #include "core/ids.h"
 #include "core/merge.h"
@@ -328,9 +330,18 @@ sc_status sd_ent_load_ops(sd_txn *t, sd_ent *e)
     return SC_OK;
 }
 
+/* Monotonic seconds, for the write-lock metrics. */
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 sc_status sd_txn_begin(sd_register *r, sd_txn *t, sc_err *err)
 {
     memset(t, 0, sizeof *t);
+    t->asked_at = mono_s();
     t->r = r;
     t->c = &r->writer;
     t->s = r->writer.s;
@@ -339,6 +350,7 @@ sc_status sd_txn_begin(sd_register *r, sd_txn *t, sc_err *err)
     sc_status rc = t->s->vt->begin(t->s, true, err);
     if (rc != SC_OK)
         return rc;
+    t->locked_at = mono_s();
     t->now = sc_env_now_ms(t->env);
     rc = t->s->vt->log_size(t->s, &t->start, err);
     if (rc != SC_OK)
@@ -404,6 +416,8 @@ void sd_txn_end(sd_txn *t, bool failed)
         /* Org units this transaction wrote into the connection's cache are gone. */
         sd_orgcache_invalidate(&t->c->orgs);
     }
+    if (t->locked_at > 0) /* committed or rolled back by now: the lock is free */
+        sd_metrics_write_lock(t->locked_at - t->asked_at, mono_s() - t->locked_at);
     cache_clear(t);
     free(t->all);
     t->all = NULL;

@@ -497,10 +497,91 @@ START_TEST(two_syncd_behind_nginx)
 }
 END_TEST
 
+/*
+ * One device floods both syncd with fresh nonces: the register's shared
+ * `nonces` table takes a claim only for a request an instance's own cache
+ * admitted, so it holds at most the device's quota per instance; past it
+ * the device alone is refused 429 `rate_limited`, and another device still
+ * syncs through either instance.
+ */
+START_TEST(nonce_claims_stay_within_the_quotas)
+{
+    enum { QUOTA = 25, SENDS = 120 };
+    char tmp[512], dir_a[600], dir_b[600], blobs[600], url[300], conf[600];
+    sct_tempdir(tmp, sizeof tmp);
+    snprintf(dir_a, sizeof dir_a, "%s/a", tmp);
+    snprintf(dir_b, sizeof dir_b, "%s/b", tmp);
+    snprintf(blobs, sizeof blobs, "%s/shared-blobs", tmp);
+    snprintf(conf, sizeof conf, "%s/syncd.conf", tmp);
+    FILE *f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "auth.device_nonces_max = %d\n", QUOTA);
+    fclose(f);
+    sct_pg_newdb(url, sizeof url);
+    sct_fixture fx;
+    sct_fixture_make_store(&fx, dir_a, url, blobs);
+    sct_copytree(dir_a, dir_b);
+    const char *extra[] = {"--config", conf, NULL};
+    sct_server a = {0}, b = {0};
+    sct_server_start(&a, dir_a, extra);
+    sct_server_start(&b, dir_b, extra);
+    sc_keypair *kf = sct_key(51), *kh = sct_key(52);
+    sct_client fa, fb, ha, hb;
+    sct_client_init(&fa, a.url, kf);
+    sct_client_init(&fb, b.url, kf);
+    sct_client_init(&ha, a.url, kh);
+    sct_client_init(&hb, b.url, kh);
+    sct_fixture_enroll(dir_a, &fa, kf, "inspector1", NULL, NULL);
+    sct_fixture_enroll(dir_a, &ha, kh, "supervisor1", NULL, NULL);
+    long long claims_before = pg_int(url, "SELECT count(*) FROM nonces");
+
+    int ok = 0, limited = 0;
+    for (int i = 0; i < SENDS; i++) {
+        sct_resp r;
+        long st = sct_request(i % 2 ? &fb : &fa, "GET", "/v1/log/checkpoint", NULL, 0, NULL,
+                              NULL, &r);
+        if (st == 200) {
+            ok++;
+        } else {
+            ck_assert_int_eq(st, 429);
+            ck_assert_str_eq(r.reason, "rate_limited");
+            limited++;
+        }
+        sct_resp_dispose(&r);
+    }
+    /* Each instance admitted the device's quota, no more (none ages out in the 5-minute window). */
+    ck_assert_int_eq(ok, 2 * QUOTA);
+    ck_assert_int_eq(ok + limited, SENDS);
+    long long claims = pg_int(url, "SELECT count(*) FROM nonces") - claims_before;
+    ck_assert_int_eq(claims, ok);
+    /* Another device is not held back by the flooder, on either instance. */
+    for (int i = 0; i < 4; i++) {
+        sct_resp r;
+        ck_assert_int_eq(sct_request(i % 2 ? &hb : &ha, "GET", "/v1/log/checkpoint", NULL, 0,
+                                     NULL, NULL, &r),
+                         200);
+        sct_resp_dispose(&r);
+    }
+    fprintf(stderr, "scaleout: %d of %d flooding requests admitted, %lld nonces claimed\n", ok,
+            SENDS, claims);
+    ck_assert_int_eq(sct_server_stop(&a), 0);
+    ck_assert_int_eq(sct_server_stop(&b), 0);
+    sct_client_dispose(&fa);
+    sct_client_dispose(&fb);
+    sct_client_dispose(&ha);
+    sct_client_dispose(&hb);
+    sc_keypair_free(kf);
+    sc_keypair_free(kh);
+    sct_rmtree(tmp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("e2e/scaleout");
-    const sct_case cases[] = {{"two syncd behind nginx", two_syncd_behind_nginx}};
+    const sct_case cases[] = {{"two syncd behind nginx", two_syncd_behind_nginx},
+                              {"nonce claims stay within the quotas",
+                               nonce_claims_stay_within_the_quotas}};
     sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }

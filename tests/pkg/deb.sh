@@ -63,7 +63,8 @@ contents libspotcheck-dev /usr/include/spotcheck.h "/usr/lib/$MA/libspotcheck.so
   "/usr/lib/$MA/pkgconfig/spotcheck.pc" /usr/share/doc/spotcheck/client.md
 grep -qx prefix=/usr "$TMP/x/usr/lib/$MA/pkgconfig/spotcheck.pc" || fail "the packaged spotcheck.pc: prefix is not /usr"
 contents spotcheck-cli /usr/bin/spotcheck
-contents spotcheck-syncd /usr/bin/syncd /usr/lib/systemd/system/syncd.service /etc/spotcheck/syncd.conf \
+contents spotcheck-syncd /usr/bin/syncd /usr/lib/systemd/system/syncd.service \
+  "/usr/lib/systemd/system/syncd@.service" /etc/spotcheck/syncd.conf \
   /usr/share/doc/spotcheck/operations.md /usr/share/doc/spotcheck/examples/nginx.conf \
   /usr/share/doc/spotcheck/examples/nginx-spotcheck.conf /usr/share/doc/spotcheck/examples/syncd.conf.example
 unit="$TMP/x/usr/lib/systemd/system/syncd.service"
@@ -71,6 +72,10 @@ grep -qx "ExecStart=/usr/bin/syncd serve --config /etc/spotcheck/syncd.conf --da
   fail "the packaged unit's ExecStart: $(grep ExecStart= "$unit")"
 grep -qx "Documentation=file:///usr/share/doc/spotcheck/operations.md" "$unit" ||
   fail "the packaged unit's Documentation=: $(grep Documentation= "$unit")"
+tunit="$TMP/x/usr/lib/systemd/system/syncd@.service"
+grep -qx "ExecStart=/usr/bin/syncd serve --config /etc/spotcheck/syncd-%i.conf --data /var/lib/spotcheck/%i" "$tunit" ||
+  fail "the packaged template unit's ExecStart: $(grep ExecStart= "$tunit")"
+! grep -q "@SC_" "$tunit" || fail "the packaged template unit keeps a placeholder: $(grep @SC_ "$tunit")"
 echo "contents: four packages, files and dependencies as meant"
 
 # --- the CLI depends on this build's libspotcheck, whatever else is found --

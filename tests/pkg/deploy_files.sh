@@ -11,7 +11,7 @@
 #  - One data directory everywhere: the unit, the example configuration, the
 #    maintainer scripts, README.md and docs/operations.md name SC_DATA_DIR
 #    (cmake/ScInstall.cmake), or files inside it, or the numbered data
-#    directories of several syncd inside it (deploy/syncd@.service), and
+#    directories of several syncd inside it (deploy/syncd@.service.in), and
 #    nothing else under /var/lib/spotcheck.
 set -euo pipefail
 : "${SC_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -73,7 +73,7 @@ data=$(sed -n 's/^set(SC_DATA_DIR \([^ ]*\) .*/\1/p' "$S/cmake/ScInstall.cmake")
 [[ -n "$data" ]] || fail "no SC_DATA_DIR in cmake/ScInstall.cmake"
 grep -qx "#data = $data" "$S/deploy/syncd.conf.example" || fail "the example configuration's data line is not $data"
 grep -q -- "--data @SC_DATA_DIR@\$" "$S/deploy/syncd.service.in" || fail "the unit's ExecStart does not use SC_DATA_DIR"
-grep -q -- "--data $data/%i\$" "$S/deploy/syncd@.service" || fail "the template unit's ExecStart does not use $data/%i"
+grep -q -- "--data @SC_DATA_DIR@/%i\$" "$S/deploy/syncd@.service.in" || fail "the template unit's ExecStart does not use SC_DATA_DIR/%i"
 grep -q '^data=@SC_DATA_DIR@$' "$S/deploy/debian/spotcheck-syncd.postinst.in" || fail "the postinst does not use SC_DATA_DIR"
 files=("$S/README.md" "$S/docs/operations.md" "$S"/deploy/*.* "$S"/deploy/debian/*)
 # Each path under /var/lib/spotcheck (a sentence's full stop dropped).

@@ -85,6 +85,11 @@ expect_file "$unit"
 grep -qE '@[A-Z_]+@' "$unit" && fail "unconfigured placeholders in the unit: $(grep -E '@[A-Z_]+@' "$unit")"
 grep -qx "ExecStart=$P/bin/syncd serve --config $P/etc/spotcheck/syncd.conf --data /var/lib/spotcheck" "$unit" ||
   fail "ExecStart does not name this install: $(grep ExecStart= "$unit")"
+tunit="$P/lib/systemd/system/syncd@.service"
+expect_file "$tunit"
+grep -qE '@[A-Z_]+@' "$tunit" && fail "unconfigured placeholders in the template unit: $(grep -E '@[A-Z_]+@' "$tunit")"
+grep -qx "ExecStart=$P/bin/syncd serve --config $P/etc/spotcheck/syncd-%i.conf --data /var/lib/spotcheck/%i" "$tunit" ||
+  fail "the template unit's ExecStart does not name this install: $(grep ExecStart= "$tunit")"
 doc=$(sed -n 's|^Documentation=file://||p' "$unit")
 expect_eq "$doc" "$P/share/doc/spotcheck/operations.md" "the unit's Documentation="
 expect_file "$doc"
@@ -101,6 +106,13 @@ if command -v systemd-analyze >/dev/null; then
     { cat "$TMP/verify.log" >&2; fail "systemd-analyze verify $unit"; }
   [[ -s "$TMP/verify.log" ]] && { cat "$TMP/verify.log" >&2; fail "systemd-analyze verify warns"; }
   echo "unit: systemd-analyze verify passes"
+  # The template unit, as its first instance (verify needs an instance name).
+  mkdir -p "$TMP/units"
+  cp "$tunit" "$TMP/units/syncd@1.service"
+  systemd-analyze verify "$TMP/units/syncd@1.service" >"$TMP/verify-t.log" 2>&1 ||
+    { cat "$TMP/verify-t.log" >&2; fail "systemd-analyze verify syncd@1.service"; }
+  [[ -s "$TMP/verify-t.log" ]] && { cat "$TMP/verify-t.log" >&2; fail "systemd-analyze verify warns on syncd@1"; }
+  echo "template unit: systemd-analyze verify passes on syncd@1"
 else
   echo "SKIPPED: systemd-analyze verify (systemd is not installed)"
 fi

@@ -13,7 +13,8 @@
 #
 # Exit 77 when the packages are missing (a skip), unless CI=true: then a
 # missing PostgreSQL is a failure (exit 1).  Used by sctest_pg.c and the
-# shell tests (tests/support/shell_common.bash, pg_start).
+# shell tests (tests/support/shell_common.bash, pg_start).  The tests turn
+# PostgreSQL's fsync off; SCTEST_PG_DURABLE=1 keeps it on (bench/run.sh).
 set -euo pipefail
 
 pg_bin() {
@@ -72,11 +73,13 @@ start_server() {
     exit 1
   fi
   rm -f "$dir/pwfile"
+  local fsync=off
+  [[ ${SCTEST_PG_DURABLE:-0} == 1 ]] && fsync=on
   for tries in 1 2 3 4 5 6 7 8; do
     port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
     # fsync off: the server is thrown away with the test; syncd's own durability is not in question.
     if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o \
-        "-c listen_addresses=127.0.0.1 -p $port -k $dir/sock -c fsync=off \
+        "-c listen_addresses=127.0.0.1 -p $port -k $dir/sock -c fsync=$fsync \
          -c max_connections=300 -c shared_buffers=32MB" start >/dev/null 2>&1; then
       break
     fi

@@ -616,6 +616,71 @@ START_TEST(quotas_per_device)
 END_TEST
 
 /*
+ * Two syncd sharing one blob directory (a PostgreSQL register) admit no
+ * more uploads of one device than its quota between them: each instance
+ * here is its own handle, so only the directory's lock keeps their checks
+ * apart.  In each round a new device has room for one upload, and both
+ * instances start one for it at the same moment.
+ */
+#define RACE_ROUNDS 40
+typedef struct quota_racer {
+    sd_blobs *b;
+    uint8_t *data;
+    char name[65];
+    pthread_barrier_t *go;
+    unsigned admitted[RACE_ROUNDS];
+} quota_racer;
+
+static void race_device(size_t round, uint8_t dev[SC_KEY_LEN])
+{
+    memset(dev, 0x5a, SC_KEY_LEN);
+    memcpy(dev, &round, sizeof round);
+}
+
+static void *race_uploads(void *arg)
+{
+    quota_racer *r = arg;
+    for (size_t i = 0; i < RACE_ROUNDS; i++) {
+        uint8_t dev[SC_KEY_LEN];
+        race_device(i, dev);
+        bool complete;
+        uint64_t off;
+        pthread_barrier_wait(r->go);
+        if (put_as(r->b, dev, r->name, r->data, 0, KIB, 64 * KIB, &complete, &off) == SC_OK)
+            r->admitted[i]++;
+    }
+    return NULL;
+}
+
+START_TEST(quotas_hold_across_instances)
+{
+    sd_blob_limits lim = limits_of(MIB, MIB);
+    lim.partial_count = 1;
+    static quota_racer rs[2];
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, 2);
+    for (size_t k = 0; k < 2; k++) {
+        rs[k] = (quota_racer){.b = open_with(&lim), .go = &go};
+        rs[k].data = make_blob(64 * KIB, (uint32_t)(1000 + k), rs[k].name);
+    }
+    pthread_t t[2];
+    for (size_t k = 0; k < 2; k++)
+        ck_assert_int_eq(pthread_create(&t[k], NULL, race_uploads, &rs[k]), 0);
+    for (size_t k = 0; k < 2; k++)
+        pthread_join(t[k], NULL);
+    for (size_t i = 0; i < RACE_ROUNDS; i++)
+        ck_assert_msg(rs[0].admitted[i] + rs[1].admitted[i] == 1,
+                      "round %zu: %u uploads admitted for a device with room for one", i,
+                      rs[0].admitted[i] + rs[1].admitted[i]);
+    for (size_t k = 0; k < 2; k++) {
+        free(rs[k].data);
+        sd_blobs_close(rs[k].b);
+    }
+    pthread_barrier_destroy(&go);
+}
+END_TEST
+
+/*
  * The sweep: an upload untouched for partial_age_s goes, a fresh one stays;
  * a blob no op names goes unref_age_s after its last upload, unless an op
  * names it by then.
@@ -827,6 +892,7 @@ static Suite *suite(void)
         {"uploads_are_per_device", uploads_are_per_device},
         {"concurrent_same_hash", concurrent_same_hash},
         {"quotas_per_device", quotas_per_device},
+        {"quotas_hold_across_instances", quotas_hold_across_instances},
         {"sweep_expires", sweep_expires},
         {"restart_recovers_partial", restart_recovers_partial},
         {"shared_partials_dropped", shared_partials_dropped},

@@ -127,6 +127,8 @@ START_TEST(metrics_endpoint)
     ck_assert(strstr((char *)r.body, "syncd_http_requests_total{code=\"404\"}") != NULL);
     ck_assert(strstr((char *)r.body, "\nsyncd_log_size ") != NULL);
     ck_assert(strstr((char *)r.body, "\nsyncd_entities ") != NULL);
+    ck_assert(strstr((char *)r.body, "\nsyncd_register_lock_hold_seconds_count ") != NULL);
+    ck_assert(strstr((char *)r.body, "\nsyncd_register_lock_wait_seconds_count ") != NULL);
     sct_resp_dispose(&r);
     sct_client_dispose(&c);
 }

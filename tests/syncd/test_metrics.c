@@ -123,6 +123,32 @@ START_TEST(histograms)
 }
 END_TEST
 
+/* The write lock's wait and hold, each a histogram in seconds. */
+START_TEST(write_lock_histograms)
+{
+    sd_metrics_reset();
+    sd_metrics_write_lock(0.00005, 0.0004); /* wait le 0.0001, hold le 0.0005 */
+    sd_metrics_write_lock(0.2, 0.003);      /* wait le 0.25, hold le 0.005 */
+    sd_metrics_write_lock(3, 9);            /* both only +Inf */
+    char *t = render(true);
+    ck_assert(has_line(t, "# TYPE syncd_register_lock_wait_seconds histogram"));
+    ck_assert(has_line(t, "syncd_register_lock_wait_seconds_bucket{le=\"0.0001\"} 1"));
+    ck_assert(has_line(t, "syncd_register_lock_wait_seconds_bucket{le=\"0.1\"} 1"));
+    ck_assert(has_line(t, "syncd_register_lock_wait_seconds_bucket{le=\"0.25\"} 2"));
+    ck_assert(has_line(t, "syncd_register_lock_wait_seconds_bucket{le=\"2.5\"} 2"));
+    ck_assert(has_line(t, "syncd_register_lock_wait_seconds_bucket{le=\"+Inf\"} 3"));
+    ck_assert(has_line(t, "syncd_register_lock_wait_seconds_sum 3.200050"));
+    ck_assert(has_line(t, "# TYPE syncd_register_lock_hold_seconds histogram"));
+    ck_assert(has_line(t, "syncd_register_lock_hold_seconds_bucket{le=\"0.00025\"} 0"));
+    ck_assert(has_line(t, "syncd_register_lock_hold_seconds_bucket{le=\"0.0005\"} 1"));
+    ck_assert(has_line(t, "syncd_register_lock_hold_seconds_bucket{le=\"0.005\"} 2"));
+    ck_assert(has_line(t, "syncd_register_lock_hold_seconds_bucket{le=\"+Inf\"} 3"));
+    ck_assert(has_line(t, "syncd_register_lock_hold_seconds_sum 9.003400"));
+    ck_assert(has_line(t, "syncd_register_lock_hold_seconds_count 3"));
+    free(t);
+}
+END_TEST
+
 /* Every line is a HELP/TYPE comment or `name{labels} value` (text format 0.0.4). */
 START_TEST(text_format)
 {
@@ -320,6 +346,7 @@ static Suite *suite(void)
         {"counters_and_labels", counters_and_labels},
         {"gauges_omitted", gauges_omitted_when_register_unreadable},
         {"histograms", histograms},
+        {"write_lock_histograms", write_lock_histograms},
         {"text_format", text_format},
         {"exact_under_threads", exact_under_threads},
         {"loopback_only_without_a_token", loopback_only_without_a_token},
