@@ -28,7 +28,6 @@
 #include "core/ids.h"
 #include "core/merge.h"
 #include "core/state.h"
-#include "base/metrics.h"
 #include "register_internal.h"
 #include "tlog.h"
 
