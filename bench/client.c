@@ -20,6 +20,14 @@
  *       1048576 is the fixed 1 MiB chunk of earlier versions).  The result
  *       line is client_photos_KEY (KEY default "adaptive").
  *
+ *   outbox --url URL --code CODE --dir DIR --world FILE --count N --key NAME
+ *       What a tablet brings back from the field, for run.sh to time the
+ *       `spotcheck sync` that pushes it: enroll a replica at DIR/NAME.db
+ *       (an inspector), sync the register's fixture down, then record N
+ *       findings offline, 100 to an inspection (opened on the 100-point
+ *       sheet, its 10 items scored, submitted).  Prints outbox_NAME, the
+ *       ops queued.
+ *
  *   pull --url URL --code CODE --dir DIR --key KEY [--noop N]
  *       Enroll a fresh replica (an auditor: it sees everything) and time
  *       one sc_sync that pulls the whole register: every op verified
@@ -52,7 +60,7 @@ static void parse(int argc, char **argv, copts *o)
     o->size = 4000000;
     o->key = NULL;
     if (argc < 2)
-        bn_die("usage: sc-bench-client record|photos|pull --url URL --code CODE --dir DIR ...");
+        bn_die("usage: sc-bench-client record|photos|outbox|pull --url URL --code CODE --dir DIR ...");
     o->mode = argv[1];
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
@@ -67,7 +75,7 @@ static void parse(int argc, char **argv, copts *o)
         else if (strcmp(k, "--key") == 0)
             o->key = v;
         else if (strcmp(k, "--count") == 0)
-            o->count = bn_arg_int(v, 1, 100000, k);
+            o->count = bn_arg_int(v, 1, 1000000, k);
         else if (strcmp(k, "--noop") == 0)
             o->noop = bn_arg_int(v, 0, 100000, k);
         else if (strcmp(k, "--size") == 0)
@@ -218,6 +226,50 @@ static int mode_record(const copts *o)
     return 0;
 }
 
+#define OUTBOX_PER_CHECK 100
+
+static int mode_outbox(const copts *o)
+{
+    og_world w;
+    if (!o->world || !og_world_load(o->world, &w))
+        bn_die("client: outbox needs --world");
+    sc_client *c = fresh(o, o->key);
+    char *json = NULL;
+    check(c, sc_sync(c, NULL, NULL, &json), "first sync");
+    sc_json_free(c, json);
+    char tpl[SC_ID_HEX_LEN];
+    bn_hex(w.tpl, SC_ID_LEN, tpl, sizeof tpl);
+    static const char *const items[10] = {"org-leadership", "no-confirmed", "no-suspected",
+                                          "no-close-contacts", "no-missed-key-persons",
+                                          "publicity", "sanitation", "records", "effect", "duty"};
+    static const int maxp[10] = {5, 20, 15, 15, 10, 10, 10, 5, 5, 5};
+    for (long long done = 0, k = 0; done < o->count; k++) {
+        char target[SC_ID_HEX_LEN], check_id[SC_ID_HEX_LEN], f[SC_ID_HEX_LEN];
+        bn_hex(w.targets[(size_t)k % w.ntargets], SC_ID_LEN, target, sizeof target);
+        sc_check_params cp = {target, "spot", "open", "superior", tpl, NULL};
+        check(c, sc_check_open(c, &cp, check_id), "check open");
+        for (int i = 0; i < 10; i++)
+            check(c, sc_check_score(c, check_id, items[i], "met", 1, maxp[i], NULL), "score");
+        for (int i = 0; i < OUTBOX_PER_CHECK && done < o->count; i++, done++) {
+            char place[64];
+            snprintf(place, sizeof place, "%lld号楼%d单元楼道", k + 1, i + 1);
+            sc_finding_params fp = {check_id, NULL, "楼道堆物、飞线充电", "general", "FIRE",
+                                    "publicity", place, NULL, NULL, NULL, 0, NULL, 0};
+            check(c, sc_finding_add(c, &fp, f), "finding add");
+        }
+        check(c, sc_check_submit(c, check_id, "楼道堆物集中整治"), "submit");
+    }
+    check(c, sc_client_status(c, &json), "status");
+    char key[96], desc[200];
+    snprintf(key, sizeof key, "outbox_%s", o->key);
+    snprintf(desc, sizeof desc, "ops queued offline for %lld findings, %d to an inspection",
+             o->count, OUTBOX_PER_CHECK);
+    bn_emit(key, (double)json_int(json, "outbox"), "ops", desc);
+    sc_json_free(c, json);
+    sc_client_close(c);
+    return 0;
+}
+
 typedef struct chunks {
     uint64_t n;                   /* chunks answered 202 (the last of each photo is not counted) */
 } chunks;
@@ -334,6 +386,8 @@ int main(int argc, char **argv)
     mkdir(o.dir, 0700);
     if (strcmp(o.mode, "record") == 0)
         return mode_record(&o);
+    if (strcmp(o.mode, "outbox") == 0)
+        return mode_outbox(&o);
     if (strcmp(o.mode, "pull") == 0)
         return mode_pull(&o);
     if (strcmp(o.mode, "photos") == 0)

@@ -49,6 +49,14 @@ function ceil(name, k) {
     shown[k] = 1
 }
 function minv(a, b) { return a < b ? a : b }
+# The phases `spotcheck sync --timings` reported for one run.
+function cli_phases(p,    t) {
+    if (!((p "_push") in val)) return
+    t = sprintf("start and open %.1f, status %.1f, push %.1f, pull %.1f, after %.1f (ms)",
+                val[p "_open"], val[p "_status"], val[p "_push"], val[p "_pull"], val[p "_after"])
+    printf "|   phases | %s | | | |\n", t
+    shown[p "_open"] = shown[p "_status"] = shown[p "_push"] = shown[p "_pull"] = shown[p "_after"] = 1
+}
 # The register write lock of one ingest run (bench/run.sh lock_figures; docs/performance.md).
 function lock_rows(lk) {
     if (!((lk "_hold_us_per_op") in val)) return
@@ -184,6 +192,25 @@ END {
         r = val[rp[1]] > 0 ? val[k] / val[rp[1]] : 0
         row(sprintf("syncd peak RSS, %s", substr(k, 5)), k, "flat in photo size (<= 1.25x the smaller photos)",
             sprintf("%.2fx", r), r <= 1.25 ? "pass" : "**miss**")
+    }
+    # as a user sees it: one spotcheck process per command
+    for (i = 1; i <= n; i++) {
+        k = order[i]
+        if (k ~ /^cli_push_[0-9]+$/) {
+            c = substr(k, 10)
+            row(sprintf("CLI: `spotcheck sync` pushing %s findings recorded offline (%.0f ops)", c, val["outbox_push" c]),
+                k, "10x the PouchDB push (issue 20; bench/peer)", "", "")
+            cli_phases("cli_push_" c)
+        }
+        if (k ~ /^cli_pull_[0-9]+$/) {
+            c = substr(k, 10)
+            row(sprintf("CLI: `spotcheck enroll` of a fresh tablet, pulling the register of the %s-finding push", c),
+                k, "10x the PouchDB pull (issue 20; bench/peer)", "", "")
+        }
+        if (k ~ /^cli_noop_[0-9]+_p50$/) {
+            row("CLI: no-op `spotcheck sync`, p50 (wall, process start included)", k, "", "", "")
+            cli_phases(substr(k, 1, length(k) - 4))
+        }
     }
     # latency, client
     row("/v1/sync latency p50, steady mixed load", "latency_p50", "", "", "")

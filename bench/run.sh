@@ -19,7 +19,8 @@
 # Environment: BENCH_DUR (seconds per ceiling micro-run, default 2),
 # BENCH_REBUILD=1 (rebuild the cached registers), BENCH_PHASES (which phases
 # run after the ceilings: a space-separated subset of "ingest pull pg photos
-# devices latency"; default all of them).
+# devices latency cli"; default all of them), BENCH_CLI_SIZES (the findings
+# pushed through the CLI, default "3000 30000"; bench/peer/run.sh sets it).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -39,7 +40,7 @@ while [[ $# -gt 0 ]]; do
 done
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-PHASES_ALL="ingest pull pg photos devices latency"
+PHASES_ALL="ingest pull pg photos devices latency cli"
 PHASES=${BENCH_PHASES:-$PHASES_ALL}
 for p in $PHASES; do
     [[ " $PHASES_ALL " == *" $p "* ]] || { echo "bench/run.sh: BENCH_PHASES: no phase $p (the phases: $PHASES_ALL)" >&2; exit 2; }
@@ -51,7 +52,8 @@ FIXTURE=$BUILD/bench/sc-bench-fixture
 LOADGEN=$BUILD/bench/sc-loadgen
 CEIL=$BUILD/bench/sc-bench-ceilings
 CLIENT=$BUILD/bench/sc-bench-client
-for b in "$SYNCD" "$FIXTURE" "$LOADGEN" "$CEIL" "$CLIENT"; do
+SPOTCHECK=$BUILD/client-lib/spotcheck
+for b in "$SYNCD" "$FIXTURE" "$LOADGEN" "$CEIL" "$CLIENT" "$SPOTCHECK"; do
     [[ -x $b ]] || { echo "bench/run.sh: missing $b (build first: make bench)" >&2; exit 1; }
 done
 TEMPLATE=$SRC/tests/vectors/templates/no-epidemic-100.json
@@ -64,6 +66,7 @@ if ((SMOKE)); then
     NOOP=5; PHOTOS=2; PHOTO_MIB=1; MEM_DEVICES=20; MEM_SECS=1
     BLOB_AT_ONCE=4; LAT_SECS=2; RECORD_N=2
     PG_INGEST_CONFIGS="100:2"
+    CLI_SIZES="200"; CLI_NOOP=3
     CACHE=$OUT/cache
 else
     DUR=${BENCH_DUR:-2}; PREFILL=100000
@@ -72,9 +75,11 @@ else
     NOOP=200; PHOTOS=50; PHOTO_MIB=4; MEM_DEVICES=1000; MEM_SECS=10
     BLOB_AT_ONCE=100; LAT_SECS=15; RECORD_N=20
     PG_INGEST_CONFIGS="100:8 1000:8"
+    CLI_SIZES="3000 30000"; CLI_NOOP=20
     CACHE=$BUILD/bench-cache
 fi
 
+CLI_SIZES=${BENCH_CLI_SIZES:-$CLI_SIZES}
 WORK=$OUT/work
 RAW=$OUT/raw.tsv
 LOGS=$OUT/logs
@@ -484,6 +489,61 @@ phase_latency() {
         --dir "$WORK/client-rec" --world "$REG/bench-world.txt" --count "$RECORD_N"
     stop_syncd
     rm -rf "$REG" "$WORK/client-rec"
+}
+
+# ---- 10. as a user sees it: the spotcheck CLI ----
+
+# A tablet back from the field with N findings recorded offline (sc-bench-client outbox, through
+# the library) runs `spotcheck sync`; then a fresh tablet enrolls, which pulls the whole register,
+# and syncs; then no-op syncs.  Each is one CLI process, timed from outside (wall), and
+# `sync --timings` says where a sync's time went.
+cli_emit_timings() { # KEY FILE: the phases of `spotcheck sync --timings` as figures
+    awk -v key="$1" '/^timings:/ {
+        for (i = 1; i <= NF; i++) {
+            if ($i == "open") printf "%s_open\t%s\tms\tprocess start and replica open\n", key, $(i + 1)
+            if ($i == "status") printf "%s_status\t%s\tms\treading the outbox standing\n", key, $(i + 1)
+            if ($i == "push") printf "%s_push\t%s\tms\tthe push round trips, their answers verified and applied\n", key, $(i + 1)
+            if ($i == "pull") printf "%s_pull\t%s\tms\tthe pull round trips after the push\n", key, $(i + 1)
+            if ($i == "after") printf "%s_after\t%s\tms\tphotos and the end of the sync\n", key, $(i + 1)
+        }
+    }' "$2" >> "$RAW"
+}
+cli_time() { # OUT_VAR CMD...: run CMD, wall seconds into OUT_VAR (bash's clock: no process of its own)
+    local t0=$EPOCHREALTIME t1
+    "${@:2}" > "$WORK/cli.out" 2> "$WORK/cli.err" || { echo "bench/run.sh: $2 ... failed:" >&2; cat "$WORK/cli.err" >&2; exit 1; }
+    t1=$EPOCHREALTIME
+    printf -v "$1" '%s' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+}
+phase_cli() {
+    local n wall ops size i lat
+    for n in $CLI_SIZES; do
+        say "CLI: a tablet pushes $n findings recorded offline, a fresh one enrolls and pulls"
+        phase_register "cli-$n" "inspector:1 auditor:1"
+        start_syncd "$REG"
+        record 1800 "cli-outbox-$n" "$CLIENT" outbox --url "$URL" \
+            --code "$(awk '$1 == "inspector" { print $3; exit }' "$CODES")" --dir "$WORK" \
+            --world "$REG/bench-world.txt" --count "$n" --key "push$n"
+        ops=$(awk -F'\t' -v k="outbox_push$n" '$1 == k { print $2 }' "$RAW")
+        cli_time wall timeout 600 "$SPOTCHECK" --db "$WORK/push$n.db" sync --timings
+        printf 'cli_push_%s\t%s\tops/s\t`spotcheck sync` of %s ops queued offline (%s findings), one process, wall\n' \
+            "$n" "$(awk -v o="$ops" -v w="$wall" 'BEGIN { print o / w }')" "$ops" "$n" >> "$RAW"
+        cli_emit_timings "cli_push_$n" "$WORK/cli.err"
+        size=$(curl -fsS "$URL/metrics" | awk '$1 == "syncd_log_size" { print $2 }')
+        cli_time wall timeout 600 "$SPOTCHECK" --db "$WORK/fresh$n.db" enroll --server "$URL" \
+            --code "$(awk '$1 == "auditor" { print $3; exit }' "$CODES")" --plain-key
+        printf 'cli_pull_%s\t%s\tops/s\t`spotcheck enroll` of a fresh tablet (an auditor), which pulls, verifies and folds the %s-op register, one process, wall\n' \
+            "$n" "$(awk -v o="$size" -v w="$wall" 'BEGIN { print o / w }')" "$size" >> "$RAW"
+        lat=()
+        for i in $(seq "$CLI_NOOP"); do
+            cli_time wall "$SPOTCHECK" --db "$WORK/fresh$n.db" sync --timings
+            lat+=("$wall")
+        done
+        cli_emit_timings "cli_noop_$n" "$WORK/cli.err"
+        printf 'cli_noop_%s_p50\t%s\tms\t`spotcheck sync` with nothing to push or pull, one process, wall; median of %s\n' \
+            "$n" "$(printf '%s\n' "${lat[@]}" | sort -g | awk '{ v[NR] = $1 } END { print 1000 * v[int((NR + 1) / 2)] }')" "$CLI_NOOP" >> "$RAW"
+        stop_syncd
+        rm -rf "$REG" "$WORK/push$n.db"* "$WORK/fresh$n.db"*
+    done
 }
 
 for phase in $PHASES_ALL; do

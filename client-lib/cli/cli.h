@@ -35,7 +35,11 @@ typedef struct cli {
     sc_net_options net; /* --cacert, --capath, --pin, --proxy */
     bool net_set;       /* one of them was given */
     sc_client *c;
+    double t_start, t_opened; /* monotonic seconds: main entered, the replica open (sync --timings) */
 } cli;
+
+/* Monotonic seconds. */
+double cli_now(void);
 
 typedef struct optspec {
     const char *name;   /* "--target" */

@@ -690,7 +690,18 @@ typedef struct meter {
     uint64_t bytes, bytes_total;   /* "download_bytes" */
     bool have_photos, have_bytes;  /* the line needs both before it is drawn */
     char last[128];                /* the line drawn last: the same one is not drawn again */
+    bool draw;                     /* a progress line on the terminal */
+    /* sync --timings: when the last push and pull round trips ended, and their counts */
+    double t_push, t_pull;
+    uint64_t pushed, pulled, push_rounds, pull_rounds;
 } meter;
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static int progress(void *ctx, const char *phase, uint64_t done, uint64_t total);
 
@@ -837,6 +848,17 @@ static int cmd_enroll(cli *k, int argc, char **argv)
 static int progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
 {
     meter *m = ctx;
+    if (strcmp(phase, "push") == 0) {
+        m->t_push = cli_now();
+        m->pushed = done;
+        m->push_rounds++;
+    } else if (strcmp(phase, "pull") == 0) {
+        m->t_pull = cli_now();
+        m->pulled = done;
+        m->pull_rounds++;
+    }
+    if (!m->draw)
+        return 0;
     char a[32], b[32];
     bool photos = strcmp(phase, "download") == 0, bytes = strcmp(phase, "download_bytes") == 0;
     if (photos) {
@@ -955,24 +977,52 @@ static int sync_failed(cli *k, sc_status s, const standing *before)
     return rc;
 }
 
+/*
+ * sync --timings: where the time of this run went, on stderr.  The push
+ * phase ends with its last round trip's answer applied, the pull phase
+ * with its last; "after" is the photos and the end of the sync.
+ */
+static void print_timings(const cli *k, const meter *m, double t_sync, double t_done)
+{
+    double ms = 1e3;
+    double push_end = m->push_rounds ? m->t_push : t_sync;
+    double pull_end = m->pull_rounds ? m->t_pull : push_end;
+    fprintf(stderr,
+            "timings: start and open %.1f ms, status %.1f ms, push %.1f ms (%llu ops, %llu "
+            "answers), pull %.1f ms (%llu ops, %llu answers), after %.1f ms; sync %.1f ms, "
+            "total %.1f ms\n",
+            (k->t_opened - k->t_start) * ms, (t_sync - k->t_opened) * ms, (push_end - t_sync) * ms,
+            (unsigned long long)m->pushed, (unsigned long long)m->push_rounds,
+            (pull_end - push_end) * ms, (unsigned long long)m->pulled,
+            (unsigned long long)m->pull_rounds, (t_done - pull_end) * ms, (t_done - t_sync) * ms,
+            (cli_now() - k->t_start) * ms);
+}
+
 static int cmd_sync(cli *k, int argc, char **argv)
 {
-    static const optspec spec[] = {{"--quiet", 0, NULL, NULL, "no progress line on a terminal"}};
+    static const optspec spec[] = {
+        {"--quiet", 0, NULL, NULL, "no progress line on a terminal"},
+        {"--timings", 0, NULL, NULL, "say on stderr how long each phase of this run took"}};
     parsed p;
     PARSE(0);
-    bool tty = isatty(STDERR_FILENO) && !OPT("--quiet");
+    bool tty = isatty(STDERR_FILENO) && !OPT("--quiet"), timed = OPT("--timings");
     char *json = NULL;
-    meter m = {0};
+    meter m = {.draw = tty};
     standing before;
     bool known = standing_of(k, &before);
     net_begin(k);
-    sc_status s = sc_sync_v2(k->c, tty ? progress : NULL, &m, &json);
+    double t_sync = cli_now();
+    sc_status s = sc_sync_v2(k->c, tty || timed ? progress : NULL, &m, &json);
+    double t_done = cli_now();
     net_end();
     if (tty)
         fputs("\r\033[K", stderr);
     if (s != SC_OK)
         return known ? sync_failed(k, s, &before) : fail(k, s, NULL);
-    return emit(k, json, human_sync);
+    int rc = emit(k, json, human_sync);
+    if (timed)
+        print_timings(k, &m, t_sync, t_done);
+    return rc;
 }
 
 /* spotcheck outbox: this device's ops queued, proven in the log, rejected; photos to upload. */
@@ -1712,7 +1762,7 @@ static int command_help(cli *k, char **rest, int nrest)
 
 int main(int argc, char **argv)
 {
-    cli k = {0};
+    cli k = {.t_start = cli_now()};
     char *rest[MAX_ARGS * 4];
     int nrest = 0;
     k.db = getenv("SPOTCHECK_DB");
@@ -1764,6 +1814,7 @@ int main(int argc, char **argv)
                             "--server URL --code CODE\n", db);
         return rc;
     }
+    k.t_opened = cli_now();
     /* The app's version syncd shows its admins (`syncd admin device list`). */
     char app[32];
     snprintf(app, sizeof app, "spotcheck/%s", sc_version());

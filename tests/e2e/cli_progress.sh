@@ -50,4 +50,14 @@ done
 out=$("$SPOT" --db "$TMP/auditor.db" --json sync 2>"$TMP/err")
 [[ ! -s "$TMP/err" ]] || fail "progress drawn off a terminal: $(cat "$TMP/err")"
 expect_jq "$out" .photos_downloaded 2 "the auditor's photos"
-echo "ok: progress totals"
+
+# --timings: one line on stderr with each phase, the ops it pushed and pulled; the output unchanged.
+queued=$(sc inspector status | jq .outbox)
+out=$("$SPOT" --db "$TMP/inspector.db" --json sync --timings 2>"$TMP/err")
+expect_jq "$out" .pushed "$queued" "the pushed ops beside --timings"
+line=$(cat "$TMP/err")
+[[ $(wc -l <"$TMP/err") -eq 1 ]] || fail "--timings wrote more than its line: $line"
+[[ $line =~ ^timings:\ start\ and\ open\ [0-9.]+\ ms,\ status\ [0-9.]+\ ms,\ push\ [0-9.]+\ ms\ \($queued\ ops,\ [1-9][0-9]*\ answers\),\ pull\ [0-9.]+\ ms\ \([0-9]+\ ops,\ [0-9]+\ answers\),\ after\ [0-9.]+\ ms\;\ sync\ [0-9.]+\ ms,\ total\ [0-9.]+\ ms$ ]] ||
+  fail "the --timings line: $line"
+"$SPOT" --db "$TMP/inspector.db" sync --help | grep -q -- "--timings" || fail "sync --help does not name --timings"
+echo "ok: progress totals, timings"
