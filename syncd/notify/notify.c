@@ -183,7 +183,8 @@ static void *notify_main(void *arg)
 {
     sd_notify *n = arg;
     const sc_env *env = sd_register_env(n->reg);
-    int64_t next_scan = 0;
+    /* Not at start: a syncd restarted again and again (a crash loop) would decode every finding each time. */
+    int64_t next_scan = sc_env_now_ms(env) + (int64_t)n->cfg->notify_scan_s * 1000;
     for (;;) {
         int64_t now = sc_env_now_ms(env);
         if (now >= next_scan) {
