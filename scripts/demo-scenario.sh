@@ -9,7 +9,9 @@
 #   (a) the supervisor plans an unannounced check (暗访) of 君安花园小区; the
 #       property company does not see the plan; the inspector, offline,
 #       scores the 100-point sheet, records three findings with photos,
-#       submits and syncs; now everyone sees the check and its findings;
+#       submits, has the property company's manager sign it off on the
+#       tablet (共同签字确认) and syncs; now everyone sees the check and its
+#       findings, and the manager countersigns it on her own tablet;
 #   (b) the major hazard goes round the rectification loop: the property
 #       company signs for the notice (签收) and files its plan (整改方案);
 #       the supervisor escalates the overdue hazard (提醒函) and stops work
@@ -234,6 +236,12 @@ else
     --category DISINFECTION --item sanitation --deadline "$(day 7)" --responsible junan-garden
   sc inspector photo add "$CHECK" "$photos/entrance.png" --caption "小区入口"
   sc inspector check submit "$CHECK" --remarks "暗访, 未提前通知"
+  say "At the end of the check the property company's manager, called to the gate, signs it off on" \
+      "the inspector's tablet (共同签字确认): her name, her post and the signature she draws, which is" \
+      "kept as a photo of the check. Only a submitted check is signed off."
+  png "$photos/signature.png" "陈静 drawn signature"
+  sc inspector check sign-off "$CHECK" --name 陈静 --role 物业经理 --signature "$photos/signature.png" \
+    --gps 32.2049,118.7851
   say "Everything so far is signed on the tablet and waits in its outbox; nobody else has seen any of it."
   scj inspector '{outbox, photos_pending_upload}' status
   sc supervisor sync
@@ -243,6 +251,13 @@ else
       "photos uploaded. Then the supervisor and the property company sync."
   sc inspector sync
   for who in supervisor wuye; do sc "$who" sync; done
+  say "$WUYE has a tablet of her own enrolled, so she also countersigns the check with it, her own" \
+      "key; everyone who sees the check reads both, the signature photo with its hash, time and place."
+  sc wuye check sign-off "$CHECK" --countersign --note "情况属实, 按期整改"
+  quietly wuye sync >/dev/null
+  quietly supervisor sync >/dev/null
+  scj supervisor '[.sign_offs[] | {kind, name, role, signer_login, note, gps, signature: (.signature | if . then {sha256, time_source, present} else null end)}]' \
+    show "$CHECK"
   say "What each tablet shows now: the check with its score (91 of 100, pass mark 80) and the three findings."
   for who in supervisor wuye; do
     sc "$who" list checks --assignment "$ASG"

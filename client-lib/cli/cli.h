@@ -2,7 +2,8 @@
  * cli.h: what the files of the `spotcheck` command share: the handle and
  * options of one run, the argument parser, and how results and failures
  * are printed (main.c).  Commands live in main.c and, for rectification
- * governance, in governance.c, for score sheets beyond one check in sheets.c;
+ * governance, in governance.c, for score sheets beyond one check in sheets.c,
+ * for the inspected unit's sign-off in signoff.c;
  * help.c says what each takes (--help).  Like the rest of the CLI, built only on the
  * public header spotcheck.h.
  */
@@ -106,6 +107,18 @@ void help_options(const optspec *spec, int nspec);
 bool sheet_is_command(const char *cmd);
 /* Run it (argv after the command word). */
 int sheet_command(cli *k, const char *cmd, int argc, char **argv);
+
+/* ---- signoff.c: the inspected unit's sign-off ---- */
+
+/* `spotcheck check sign-off CHECK ...` (argv after the subcommand word). */
+int check_sign_off(cli *k, int argc, char **argv);
+/* An inspection's sign-offs as `show` prints them (device keys already named). */
+void print_sign_offs(const json_t *sign_offs);
+
+/* ---- main.c: what the commands' files print with ---- */
+
+/* Milliseconds since the epoch as local "YYYY-MM-DD HH:MM". */
+void local_time(json_int_t ms, char *out, size_t cap);
 
 /* ---- governance.c: rectification governance (docs/client.md) ---- */
 

@@ -154,8 +154,8 @@ static int cmd_deadline(cli *k, int argc, char **argv)
 static int cmd_escalate(cli *k, int argc, char **argv)
 {
     static const optspec spec[] = {
-        {"--step", 1, "S", NULL, "the escalation step"},
-        {"--level", 1, "L", NULL, "the level escalated to"},
+        {"--step", 1, "STEP", "escalation_step", "the rung of the ladder, mildest first (required)"},
+        {"--level", 1, "LEVEL", "org_level", "the administrative level that issues it (required)"},
         {"--reason", 1, "T", NULL, "why (required)"},
         {"--photo", 2, "FILE", NULL, "a photo; repeat for each"}};
     parsed p;
@@ -230,9 +230,9 @@ static const gov_cmd gov_cmds[] = {
      cmd_deadline},
     {"escalate",
      "usage: spotcheck escalate FINDING --step STEP --level LEVEL --reason T [--photo FILE]...\n"
-     "A supervisor escalates an overdue or relapsing finding: STEP is reminder (提醒函),\n"
-     "public_notice (通报), interview (约谈), yellow_card (黄牌警告) or accountability (问责);\n"
-     "LEVEL who issues it (city, county, street, ...).  The reason is required; photos are its\n"
+     "A supervisor escalates an overdue or relapsing finding: STEP is the rung of the ladder\n"
+     "(提醒函, 通报, 约谈, 黄牌警告, 问责, mildest first), LEVEL who issues it (市, 县/区,\n"
+     "街道, ...); the options below list the names.  The reason is required; photos are its\n"
      "evidence.  `review` lists the findings the register's ladder says need escalating; the\n"
      "responsible unit sees the escalations of its findings.\n",
      cmd_escalate},

@@ -39,8 +39,9 @@ static const help_entry entries[] = {
      "assign --target CODE --inspector LOGIN... --kind KIND --disclosure D [--due YYYY-MM-DD]\n"
      "                        [--template ID|CODE] [--note T]",
      "A supervisor plans a check: the inspectors who will do it, on what, and by when."},
-    {"check", NULL, false, "check open|score|submit|amend ...",
-     "An inspection: open a draft, score its items, submit it (signed as a whole), amend it.\n"
+    {"check", NULL, false, "check open|score|submit|amend|sign-off ...",
+     "An inspection: open a draft, score its items, submit it (signed as a whole), amend it,\n"
+     "have the inspected unit sign it off.\n"
      "spotcheck check SUBCOMMAND --help says more."},
     {"check", "open", true,
      "check open --target CODE --kind KIND --disclosure D [--template ID|CODE]\n"
@@ -59,6 +60,14 @@ static const help_entry entries[] = {
     {"check", "amend", true,
      "check amend CHECK --reason T --item CODE --status S [--points N | --deduct N] [--note T]",
      "Correct an item of a submitted inspection, stating why."},
+    {"check", "sign-off", true,
+     "check sign-off CHECK --name NAME --role POST --signature FILE [--gps LAT,LON]\n"
+     "       spotcheck check sign-off CHECK --countersign [--note T] [--gps LAT,LON]",
+     "The inspected unit's sign-off (共同签字确认) of a submitted inspection: its representative\n"
+     "signs on this tablet, and the record keeps their name, post, the drawn signature (an\n"
+     "image, attached as a photo and uploaded with the next sync) and the time; several parties\n"
+     "may sign.  A representative with a device of their own enrolled countersigns on it\n"
+     "instead (--countersign), once.  spotcheck show CHECK lists the sign-offs."},
     {"finding", NULL, false, "finding add|set ...",
      "A finding (hazard): record one, or change its fields before the notice."},
     {"finding", "add", true,

@@ -48,6 +48,8 @@ static const char usage_text[] =
     "  check score CHECK --item CODE --status met|not_met|unknown|na [--points N] [--note T]\n"
     "  check submit CHECK [--remarks T]\n"
     "  check amend CHECK --reason T --item CODE --status S [--points N] [--note T]\n"
+    "  check sign-off CHECK --name N --role POST --signature FILE [--gps LAT,LON]\n"
+    "  check sign-off CHECK --countersign [--note T] [--gps LAT,LON]\n"
     "  finding add --check CHECK|--target CODE --desc T --grade major|general [--category C]\n"
     "              [--item CODE] [--location T] [--deadline YYYY-MM-DD] [--responsible ORG]\n"
     "              [--source S] [--fixed-on-spot] [--photo FILE]...\n"
@@ -480,7 +482,7 @@ static void human_bytes(uint64_t n, char *out, size_t cap)
 
 
 /* Milliseconds since the epoch as local "YYYY-MM-DD HH:MM". */
-static void local_time(json_int_t ms, char *out, size_t cap)
+void local_time(json_int_t ms, char *out, size_t cap)
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
@@ -611,9 +613,11 @@ static void human_show(const json_t *shown)
     json_t *people = json_incref(json_object_get(o, "people"));
     json_t *history = json_incref(json_object_get(o, "history"));
     json_t *photos = json_incref(json_object_get(o, "photos"));
+    json_t *sign_offs = json_incref(json_object_get(o, "sign_offs"));
     json_object_del(o, "people");
     json_object_del(o, "history");
     json_object_del(o, "photos");
+    json_object_del(o, "sign_offs");
     size_t i;
     json_t *n;
     json_array_foreach(json_object_get(o, "notes"), i, n)
@@ -626,7 +630,12 @@ static void human_show(const json_t *shown)
     name_people(o, people);
     print_value(o, 0);
     print_photos(photos);
+    if (sign_offs) {
+        name_people(sign_offs, people);
+        print_sign_offs(sign_offs);
+    }
     print_history(history, people);
+    json_decref(sign_offs);
     json_decref(photos);
     json_decref(history);
     json_decref(people);
@@ -1192,7 +1201,7 @@ static int cmd_assign(cli *k, int argc, char **argv)
 static int cmd_check(cli *k, int argc, char **argv)
 {
     if (argc < 1)
-        return usage_error("check needs a subcommand: %s", "open, score, submit, amend");
+        return usage_error("check needs a subcommand: %s", "open, score, submit, amend, sign-off");
     const char *sub = argv[0];
     argc--;
     argv++;
@@ -1279,6 +1288,8 @@ static int cmd_check(cli *k, int argc, char **argv)
             return rc;
         return done_id(k, sc_check_submit_v2(k->c, p.pos[0], &sp), p.pos[0], "submitted");
     }
+    if (strcmp(sub, "sign-off") == 0)
+        return check_sign_off(k, argc, argv);
     return usage_error("unknown check subcommand \"%s\"", sub);
 }
 

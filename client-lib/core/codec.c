@@ -787,6 +787,23 @@ static void chk_stop_work(chk *c, const Scpb__StopWork *b)
     chk_str(c, "reason", b->reason, REQUIRED, 1, SC_TEXT_MAX);
 }
 
+static void chk_sign_off(chk *c, const Scpb__SignOff *b)
+{
+    chk_where(c, "sign_off");
+    chk_str(c, "name", b->name, REQUIRED, 1, SC_NAME_MAX);
+    chk_str(c, "role", b->role, REQUIRED, 1, SC_NAME_MAX);
+    chk_bytes(c, "signature", b->has_signature, &b->signature, REQUIRED, SC_HASH_LEN);
+    chk_int(c, "signed_ms", b->has_signed_ms, b->signed_ms, REQUIRED, 1, INT64_MAX);
+}
+
+static void chk_countersign(chk *c, const Scpb__Countersign *b)
+{
+    chk_where(c, "countersign");
+    chk_bytes(c, "inspection", b->has_inspection, &b->inspection, REQUIRED, SC_ID_LEN);
+    chk_bytes(c, "signer", b->has_signer, &b->signer, REQUIRED, SC_ID_LEN);
+    chk_str(c, "note", b->note, OPTIONAL, 0, SC_TEXT_MAX);
+}
+
 /* The op's own fields, before the body. */
 static void chk_header(chk *c, const Scpb__Op *op)
 {

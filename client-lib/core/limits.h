@@ -421,6 +421,14 @@
  * of March), so 64 is more than a round ever names.
  */
 #define SC_VERIFIES_MAX 64
+/*
+ * Sign-offs and countersigns of one inspection (共同签字确认): the plans
+ * have the inspected unit's representative sign, and at a joint check a
+ * few parties (the unit, its property company, the community); 16 holds a
+ * joint check's every party twice, and bounds what one device can pile on
+ * a record everyone who sees it reads.
+ */
+#define SC_SIGN_OFFS_MAX 16
 
 /*
  * Webhooks (syncd/notify, docs/operations.md "Webhooks").

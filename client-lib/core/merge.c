@@ -82,6 +82,7 @@ static void fold_dispose(fold *f)
     sc_free(env, f->notices);
     sc_free(env, f->escalations);
     sc_free(env, f->stopworks);
+    sc_free(env, f->signoffs);
     sc_free(env, f->lifts);
     sc_free(env, f->signfors);
     sc_free(env, f->plans);

@@ -18,6 +18,7 @@
  *                  finding's GovernanceState
  *   merge_esc.c    escalations, stop-work orders and their lifts, linked
  *                  look-backs
+ *   merge_sign.c   the inspected unit's sign-offs and countersigns
  *
  * The per-kind rules are named by opkinds.def (its fold column); the file
  * that holds a hook expands the table to reach it, so hooks stay static.
@@ -107,6 +108,10 @@ typedef struct fold {
     /* escalation and stop-work (merge_esc.c): valid ops of each kind, in fold order */
     size_t *escalations, *stopworks, *lifts; /* lifts: revisits that lift stop-work orders */
     size_t nescalations, nstopworks, nlifts;
+
+    /* the inspected unit's sign-off (merge_sign.c): valid sign-offs and countersigns */
+    size_t *signoffs;
+    size_t nsignoffs;
 } fold;
 
 #define BIT(row, j) ((row)[(j) >> 6] >> ((j)&63) & 1u)
@@ -259,6 +264,13 @@ void mg_esc_record_lift(fold *f, size_t i);
 void mg_esc_state_revisit(fold *f, Scpb__FindingState *s, size_t i);
 /* The stop-work orders with their lifts, and whether one is in force. */
 void mg_esc_state(fold *f, Scpb__FindingState *s);
+
+/* ---- the inspected unit's sign-off (merge_sign.c) ---- */
+
+const char *mg_judge_sign_off(fold *f, size_t i, int past, size_t winner);
+const char *mg_judge_countersign(fold *f, size_t i, int past, size_t winner);
+/* A valid sign-off or countersign i: its entry in the inspection's sign_offs. */
+void mg_state_sign_off(fold *f, Scpb__EntityState *st, size_t i);
 
 /* ---- building the state (merge_state.c) ---- */
 

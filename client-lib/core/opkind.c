@@ -42,6 +42,12 @@ static void photos_escalation(const Scpb__Op *op, sc_photo_refs *out)
     out->n = op->escalation->n_evidence;
 }
 
+static void photos_sign_off(const Scpb__Op *op, sc_photo_refs *out)
+{
+    out->sha = &op->sign_off->signature;
+    out->n = 1;
+}
+
 static void photos_inspection_submit(const Scpb__Op *op, sc_photo_refs *out)
 {
     out->sha = op->inspection_submit->photos;

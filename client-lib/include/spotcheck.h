@@ -953,6 +953,57 @@ SC_API sc_status sc_escalate(sc_client *c, const char *finding, const sc_escalat
 SC_API sc_status sc_stop_work(sc_client *c, const char *finding, const char *reason,
                               char out_op[SC_HASH_HEX_LEN]);
 
+/*
+ * The inspected unit's sign-off (共同签字确认), size first (see "Structs
+ * that grow"); strings borrowed for the call.
+ */
+typedef struct sc_sign_off_params {
+    size_t size;           /* sizeof(sc_sign_off_params) */
+    const char *name;      /* the representative's name (required) */
+    const char *role;      /* their post: 站长, 物业经理, 安全员 (required) */
+    const char *signature; /* the drawn signature: an image file (required) */
+    int has_gps;           /* where it was signed, given by the caller: */
+    int32_t lat_e7;        /* latitude in degrees x 1e7, -900000000..900000000 */
+    int32_t lon_e7;        /* longitude in degrees x 1e7, -1800000000..1800000000 */
+} sc_sign_off_params;
+
+/*
+ * At the end of an inspection the inspected unit's representative signs on
+ * this tablet: the drawn signature is attached to the inspection as a photo
+ * (uploaded with the next sync, resumably, like any photo), then a signed
+ * op records their name, post, the signature's hash and the time (now),
+ * and where (has_gps).  Only a submitted inspection is signed off
+ * (SC_ERR_INVALID_TRANSITION otherwise, and nothing is recorded); several
+ * sign-offs (the parties of a joint check) are all kept, at most
+ * SC_SIGN_OFFS_MAX.  Inspectors and supervisors; a missing field is
+ * SC_ERR_INVALID_ARG.  out_op (may be NULL): SC_HASH_HEX_LEN bytes, the
+ * sign-off's op id.
+ */
+SC_API sc_status sc_check_sign_off(sc_client *c, const char *check, const sc_sign_off_params *p,
+                                   char out_op[SC_HASH_HEX_LEN]);
+
+/* A countersign, size first (see "Structs that grow"); strings borrowed for the call. */
+typedef struct sc_countersign_params {
+    size_t size;      /* sizeof(sc_countersign_params) */
+    const char *note; /* may be NULL */
+    int has_gps;      /* where it was signed, as for sc_sign_off_params */
+    int32_t lat_e7;
+    int32_t lon_e7;
+} sc_countersign_params;
+
+/*
+ * The inspected unit's representative countersigns a submitted inspection
+ * with this device, enrolled as their own (a responsible user's): the op
+ * names the inspection and this device's user, and the register checks
+ * both.  Once per user; p may be NULL (no note, no place).  An inspection
+ * this replica does not hold (a draft, an unannounced check not yet
+ * released to the unit) is SC_ERR_NOT_FOUND; a draft it holds, or a second
+ * countersign, SC_ERR_INVALID_TRANSITION.  out_op as for sc_check_sign_off.
+ */
+SC_API sc_status sc_check_countersign(sc_client *c, const char *check,
+                                      const sc_countersign_params *p,
+                                      char out_op[SC_HASH_HEX_LEN]);
+
 /* ---------------------------------------------------------------------
  * Queries.  Results are JSON text (UTF-8, one object) in *json, freed with
  * sc_json_free.  Finding status is one of "open", "submitted",
@@ -1020,7 +1071,8 @@ SC_API sc_status sc_list_v3(sc_client *c, const char *what, const sc_filter_v2 *
  * "list" (sc_list's what), "kind", "disclosure", "relation",
  * "item_status", "grade", "source", "revisit_result", "finding_status",
  * "inspection_status", "assignment_status", "field" (sc_resolve's),
- * "role", "target_type".  The strings are static; no handle is needed.
+ * "role", "target_type", "escalation_step" and "org_level" (sc_escalate's
+ * step and level).  The strings are static; no handle is needed.
  */
 SC_API const char *sc_value_name(const char *field, size_t i);
 

@@ -19,20 +19,15 @@ static char *cs(const char *s)
     return (char *)(uintptr_t)s;
 }
 
-static sc_status need_text(sc_client *c, const char *text, const char *what)
-{
-    if (!text || !*text)
-        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD, "%s", what);
-    return SC_OK;
-}
-
 static sc_status parse_enum(sc_client *c, const sc_names *t, const char *what, const char *text,
-                            const char *choices, int *out)
+                            int *out)
 {
-    if (!text || !sc_name_parse(t, text, out))
-        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
-                       "%s \"%s\" is not one of %s", what, text ? text : "", choices);
-    return SC_OK;
+    if (text && sc_name_parse(t, text, out))
+        return SC_OK;
+    char choices[256];
+    sc_names_join(t, choices, sizeof choices);
+    return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                   "%s \"%s\" is not one of: %s", what, text ? text : "", choices);
 }
 
 /* The finding's id, its state (a finding), and the role's leave to make kind on it. */
@@ -47,12 +42,6 @@ static sc_status finding_act(sc_client *c, const char *finding, Scpb__Op__BodyCa
         s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, "finding", &st);
     rp_state_free(c, st);
     return s;
-}
-
-static void out_hex(sc_status s, const uint8_t op[SC_HASH_LEN], char out_op[SC_HASH_HEX_LEN])
-{
-    if (s == SC_OK && out_op)
-        cl_hex(op, SC_HASH_LEN, out_op, SC_HASH_HEX_LEN);
 }
 
 sc_status sc_escalate(sc_client *c, const char *finding, const sc_escalation_params *p,
@@ -74,12 +63,9 @@ sc_status sc_escalate(sc_client *c, const char *finding, const sc_escalation_par
     void *ph = NULL;
     ProtobufCBinaryData *ev = NULL;
     if ((s = finding_act(c, finding, SCPB__OP__BODY_ESCALATION, id)) != SC_OK ||
-        (s = parse_enum(c, &sc_names_escalation_step, "step", q.step,
-                        "reminder, public_notice, interview, yellow_card, accountability",
-                        &step)) != SC_OK ||
-        (s = parse_enum(c, &sc_names_org_level, "level", q.level,
-                        "city, county, street, community, grid, ...", &level)) != SC_OK ||
-        (s = need_text(c, q.reason, "an escalation states its reason (--reason)")) != SC_OK ||
+        (s = parse_enum(c, &sc_names_escalation_step, "step", q.step, &step)) != SC_OK ||
+        (s = parse_enum(c, &sc_names_org_level, "level", q.level, &level)) != SC_OK ||
+        (s = rc_need_text(c, q.reason, "an escalation states its reason (--reason)")) != SC_OK ||
         (s = rc_with_evidence(c, id, q.photos, q.n_photos, &ph, &ev)) != SC_OK)
         goto done;
     Scpb__Op op;
@@ -94,7 +80,7 @@ sc_status sc_escalate(sc_client *c, const char *finding, const sc_escalation_par
     op.body_case = SCPB__OP__BODY_ESCALATION;
     op.escalation = &b;
     s = rc_make_op(c, &op, op_id);
-    out_hex(s, op_id, out_op);
+    rc_op_out(s, op_id, out_op);
 done:
     sc_free(&c->env, ph);
     sc_free(&c->env, ev);
@@ -111,8 +97,8 @@ sc_status sc_stop_work(sc_client *c, const char *finding, const char *reason,
         return s;
     uint8_t id[SC_ID_LEN], op_id[SC_HASH_LEN];
     if ((s = finding_act(c, finding, SCPB__OP__BODY_STOP_WORK, id)) == SC_OK &&
-        (s = need_text(c, reason, "a stop-work order (停工整改) states its reason (--reason)")) ==
-            SC_OK) {
+        (s = rc_need_text(c, reason,
+                          "a stop-work order (停工整改) states its reason (--reason)")) == SC_OK) {
         Scpb__Op op;
         rc_op_init(&op, id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
         Scpb__StopWork b = SCPB__STOP_WORK__INIT;
@@ -120,7 +106,7 @@ sc_status sc_stop_work(sc_client *c, const char *finding, const char *reason,
         op.body_case = SCPB__OP__BODY_STOP_WORK;
         op.stop_work = &b;
         s = rc_make_op(c, &op, op_id);
-        out_hex(s, op_id, out_op);
+        rc_op_out(s, op_id, out_op);
     }
     return rc_act_end(c, s);
 }

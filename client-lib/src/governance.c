@@ -232,13 +232,6 @@ static sc_status act_done(sc_client *c, act *a, sc_status s)
     return rc_act_end(c, s);
 }
 
-static sc_status need_text(sc_client *c, const char *text, const char *what)
-{
-    if (!text || !*text)
-        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD, "%s", what);
-    return SC_OK;
-}
-
 /* org lies at or below top, by the parents the replica knows. */
 sc_status gv_org_within(sc_client *c, const uint8_t org[SC_ID_LEN], const uint8_t top[SC_ID_LEN],
                         bool *out)
@@ -369,7 +362,7 @@ static sc_status plan_body(sc_client *c, const sc_plan_params *p, Scpb__Rectific
         return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
                        "a plan names its responsible person: an enrolled user (--person LOGIN), "
                        "or a name and a phone number (--person-name, --person-phone)");
-    if ((s = need_text(c, p->measures, "a plan says its measures (--measures)")) != SC_OK)
+    if ((s = rc_need_text(c, p->measures, "a plan says its measures (--measures)")) != SC_OK)
         return s;
     if (p->person &&
         (s = rp_resolve(c, p->person, SCPB__ENTITY_TYPE__ENTITY_USER, "user", user)) != SC_OK)
@@ -445,7 +438,7 @@ sc_status sc_plan_return(sc_client *c, const char *finding, const char *plan, co
         return s;
     const Scpb__GovernanceState *g = a.st->finding->governance;
     uint8_t p[SC_HASH_LEN];
-    if ((s = need_text(c, reason, "sending a plan back says why (--reason)")) == SC_OK &&
+    if ((s = rc_need_text(c, reason, "sending a plan back says why (--reason)")) == SC_OK &&
         (s = op_named(c, plan, g && g->plan ? &g->plan->op : NULL, "plan", p)) == SC_OK) {
         Scpb__Op op;
         rc_op_init(&op, a.id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
@@ -471,8 +464,8 @@ sc_status sc_extension_request(sc_client *c, const char *finding, const char *de
         return s;
     int32_t day = 0;
     uint8_t id[SC_HASH_LEN];
-    if ((s = need_text(c, deadline, "an extension asks for a new date (--deadline)")) == SC_OK &&
-        (s = need_text(c, reason, "an extension says why (--reason)")) == SC_OK &&
+    if ((s = rc_need_text(c, deadline, "an extension asks for a new date (--deadline)")) == SC_OK &&
+        (s = rc_need_text(c, reason, "an extension says why (--reason)")) == SC_OK &&
         (s = rc_parse_day(c, "deadline", deadline, &day)) == SC_OK &&
         (s = unit_act(c, &a, "an extension request")) == SC_OK) {
         Scpb__Op op;
@@ -514,7 +507,7 @@ sc_status sc_extension_decide(sc_client *c, const char *finding, const char *req
     uint8_t q[SC_HASH_LEN];
     if ((s = op_named(c, request, pending_request(a.st), "pending extension request", q)) ==
             SC_OK &&
-        (approve || (s = need_text(c, reason, "a rejection says why (--reason)")) == SC_OK)) {
+        (approve || (s = rc_need_text(c, reason, "a rejection says why (--reason)")) == SC_OK)) {
         Scpb__Op op;
         rc_op_init(&op, a.id, SCPB__ENTITY_TYPE__ENTITY_FINDING);
         Scpb__ExtensionDecision b = SCPB__EXTENSION_DECISION__INIT;
@@ -538,10 +531,10 @@ sc_status sc_deadline_change(sc_client *c, const char *finding, const char *dead
     if (s != SC_OK)
         return s;
     int32_t day = 0;
-    if ((s = need_text(c, deadline, "a deadline change gives the new date (--deadline)")) ==
+    if ((s = rc_need_text(c, deadline, "a deadline change gives the new date (--deadline)")) ==
             SC_OK &&
-        (s = need_text(c, reason, "a supervisor's deadline change states its reason (--reason)")) ==
-            SC_OK &&
+        (s = rc_need_text(
+             c, reason, "a supervisor's deadline change states its reason (--reason)")) == SC_OK &&
         (s = rc_parse_day(c, "deadline", deadline, &day)) == SC_OK) {
         Scpb__Op op;
         rc_op_init(&op, a.id, SCPB__ENTITY_TYPE__ENTITY_FINDING);

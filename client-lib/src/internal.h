@@ -679,6 +679,10 @@ sc_status rc_parse_day(sc_client *c, const char *what, const char *text, int32_t
 /* 32 hex digits into an id, or a NOT_FOUND failure naming what. */
 sc_status rc_parse_entity_id(sc_client *c, const char *text, const char *what,
                              uint8_t out[SC_ID_LEN]);
+/* Text that must be given and not empty: else a BAD_FIELD failure saying `what`. */
+sc_status rc_need_text(sc_client *c, const char *text, const char *what);
+/* On SC_OK, the op id as hex into out_op (SC_HASH_HEX_LEN bytes; may be NULL). */
+void rc_op_out(sc_status s, const uint8_t op[SC_HASH_LEN], char out_op[SC_HASH_HEX_LEN]);
 
 /*
  * Import evidence photos (paths) into the store, attach them to finding id,
@@ -687,6 +691,18 @@ sc_status rc_parse_entity_id(sc_client *c, const char *text, const char *what,
  */
 sc_status rc_with_evidence(sc_client *c, const uint8_t id[SC_ID_LEN], const char *const *photos,
                            size_t n, void **ph, ProtobufCBinaryData **ev);
+
+/* Coordinates given by the caller (degrees x 1e7) into g when has; off the globe is refused. */
+sc_status rc_geo_in(sc_client *c, int has, int32_t lat_e7, int32_t lon_e7, Scpb__Geo *g);
+/*
+ * Import the photo at path into the store (uploaded with the next sync,
+ * resumably, like any photo) and attach it to entity id with its caption;
+ * geo (may be NULL) is where the caller says it was taken, else its EXIF
+ * position.  Its hash into sha.
+ */
+sc_status rc_attach_photo(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__EntityType type,
+                          const char *path, const char *caption, const Scpb__Geo *geo,
+                          uint8_t sha[SC_HASH_LEN]);
 
 /* ---- escalation.c: escalation, stop-work, look-back rounds (docs/data-model.md §4.3) ---- */
 /*
@@ -745,6 +761,10 @@ json_t *qr_jref(sc_client *c, const ProtobufCBinaryData *b, protobuf_c_boolean h
 int32_t qr_today(sc_client *c);
 /* The governance part of a finding's list item (flags) and of its show (everything). */
 void gq_item(sc_client *c, const Scpb__EntityState *st, json_t *item);
+/* ---- query_sign.c: the inspected unit's sign-off ---- */
+/* An inspection's sign-offs and countersigns for show, with each signature photo's facts. */
+json_t *qr_sign_offs(sc_client *c, const Scpb__EntityState *st);
+
 /* ---- query_esc.c: escalation, stop-work, look-backs (docs/data-model.md §4.3) ---- */
 /* The list item's flags under policy pol (the ladder of the finding's target's org unit). */
 void eq_item(sc_client *c, const Scpb__EntityState *st, const sc_gov_policy *pol, json_t *item);

@@ -471,6 +471,8 @@ static const struct {
     {"field", &sc_names_field},
     {"role", &sc_names_role},
     {"target_type", &sc_names_target_type},
+    {"escalation_step", &sc_names_escalation_step},
+    {"org_level", &sc_names_org_level},
 };
 
 const char *sc_value_name(const char *field, size_t i)
@@ -885,6 +887,7 @@ static void show_inspection(sc_client *c, json_t *o, const Scpb__EntityState *st
     json_object_set_new(o, "amend_count", json_integer(in->amend_count));
     json_object_set_new(o, "opened_at", jgeo(in->opened_at, NULL));
     json_object_set_new(o, "submitted_at", jgeo(in->submitted_at, NULL));
+    json_object_set_new(o, "sign_offs", qr_sign_offs(c, st));
 }
 
 /* A sheet's campaign rule: {"min_percent","target_types","text"}, or null. */

@@ -249,6 +249,19 @@ sc_status rc_parse_entity_id(sc_client *c, const char *text, const char *what,
     return parse_entity_id(c, text, what, out);
 }
 
+sc_status rc_need_text(sc_client *c, const char *text, const char *what)
+{
+    if (!text || !*text)
+        return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD, "%s", what);
+    return SC_OK;
+}
+
+void rc_op_out(sc_status s, const uint8_t op[SC_HASH_LEN], char out_op[SC_HASH_HEX_LEN])
+{
+    if (s == SC_OK && out_op)
+        cl_hex(op, SC_HASH_LEN, out_op, SC_HASH_HEX_LEN);
+}
+
 /*
  * An item code the sheet does not have: the message lists the sheet's codes,
  * as many as a message holds, and where to read the rest.
@@ -1254,6 +1267,25 @@ sc_status rc_with_evidence(sc_client *c, const uint8_t id[SC_ID_LEN], const char
     photo_in *p = NULL;
     sc_status s = with_evidence(c, id, photos, n, &p, ev);
     *ph = p;
+    return s;
+}
+
+sc_status rc_geo_in(sc_client *c, int has, int32_t lat_e7, int32_t lon_e7, Scpb__Geo *g)
+{
+    return geo_in(c, has, lat_e7, lon_e7, g);
+}
+
+sc_status rc_attach_photo(sc_client *c, const uint8_t id[SC_ID_LEN], Scpb__EntityType type,
+                          const char *path, const char *caption, const Scpb__Geo *geo,
+                          uint8_t sha[SC_HASH_LEN])
+{
+    photo_in ph;
+    photo_meta m = {.caption = caption, .geo = geo};
+    sc_status s = import_photos(c, &path, 1, &ph);
+    if (s == SC_OK)
+        s = attach_photos_meta(c, id, type, &ph, 1, &m);
+    if (s == SC_OK)
+        memcpy(sha, ph.sha, SC_HASH_LEN);
     return s;
 }
 

@@ -353,6 +353,13 @@ sc_status sd_refs_rechecks(sd_txn *t, const sd_actor *a, const Scpb__AssignmentC
 sc_status sd_refs_revisit(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                           sd_result *res);
 
+/* ---- the inspected unit's sign-off (register_sign.c): the server column of opkinds.def ---- */
+
+sc_status sd_refs_sign_off(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                           sd_result *res);
+sc_status sd_refs_countersign(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                              sd_result *res);
+
 /* ---- self-checks and self-reported hazards (register_self.c) ---- */
 
 /* An inspection_open's self_check fits its author's role. */

@@ -329,8 +329,20 @@ START_TEST(escalation_and_stop_work_through_the_api)
     ep.reason = "逾期未整改";
     ep.step = "warning";
     ck_assert_int_eq(sc_escalate(f.c, id, &ep, op), SC_ERR_INVALID_ARG);
-    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "step \"warning\" is not one of"));
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c),
+                                 "step \"warning\" is not one of: reminder, public_notice, "
+                                 "interview, yellow_card, accountability"));
     ep.step = "reminder";
+    ep.level = "province";
+    ck_assert_int_eq(sc_escalate(f.c, id, &ep, op), SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "level \"province\" is not one of: city, "
+                                                        "county, street, community, grid"));
+    /* The names the calls take are the ones sc_value_name gives, in the same order. */
+    ck_assert_str_eq(sc_value_name("escalation_step", 0), "reminder");
+    ck_assert_str_eq(sc_value_name("escalation_step", 4), "accountability");
+    ck_assert_ptr_null(sc_value_name("escalation_step", 5));
+    ck_assert_str_eq(sc_value_name("org_level", 1), "county");
+    ep.level = "county";
     ck_assert_int_eq(sc_escalate(f.c, id, &ep, op), SC_ERR_INVALID_TRANSITION);
     ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "within its deadline and never relapsed"));
     /* A struct from a newer header that sets what this library does not know. */

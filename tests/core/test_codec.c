@@ -88,6 +88,8 @@ static Scpb__EscalationRung RUNGS[2];
 static Scpb__EscalationRung *LADDER[2];
 static Scpb__Escalation ESCALATION;
 static Scpb__StopWork STOP_WORK;
+static Scpb__SignOff SIGN_OFF;
+static Scpb__Countersign COUNTERSIGN;
 
 static ProtobufCBinaryData bin(const void *p, size_t n)
 {
@@ -588,6 +590,27 @@ static Scpb__Op *build(Scpb__Op__BodyCase kind)
         op.stop_work = &STOP_WORK;
         break;
     }
+    case SCPB__OP__BODY_SIGN_OFF: {
+        Scpb__SignOff b = SCPB__SIGN_OFF__INIT;
+        b.name = "王建国";
+        b.role = "物业经理";
+        b.has_signature = b.has_signed_ms = 1;
+        b.signature = bin(PHOTO[0], SC_HASH_LEN);
+        b.signed_ms = 1790000000000;
+        SIGN_OFF = b;
+        op.sign_off = &SIGN_OFF;
+        break;
+    }
+    case SCPB__OP__BODY_COUNTERSIGN: {
+        Scpb__Countersign b = SCPB__COUNTERSIGN__INIT;
+        b.has_inspection = b.has_signer = 1;
+        b.inspection = op.entity;
+        b.signer = bin(REF[1], SC_ID_LEN);
+        b.note = "情况属实";
+        COUNTERSIGN = b;
+        op.countersign = &COUNTERSIGN;
+        break;
+    }
     default:
         ck_abort_msg("no builder for kind %d", (int)kind);
     }
@@ -963,6 +986,13 @@ MUT(escalation_empty_reason, ESCALATION.reason = "")
 MUT(escalation_no_level, ESCALATION.has_level = 0)
 MUT(escalation_step_unknown, ESCALATION.step = 9)
 MUT(stop_work_no_reason, STOP_WORK.reason = NULL)
+MUT(sign_off_no_name, SIGN_OFF.name = NULL)
+MUT(sign_off_empty_role, SIGN_OFF.role = "")
+MUT(sign_off_short_signature, SIGN_OFF.signature.len = 31)
+MUT(sign_off_no_time, SIGN_OFF.has_signed_ms = 0)
+MUT(sign_off_time_zero, SIGN_OFF.signed_ms = 0)
+MUT(countersign_no_signer, COUNTERSIGN.has_signer = 0)
+MUT(countersign_short_inspection, COUNTERSIGN.inspection.len = 15)
 MUT(self_check_of_spot_kind, INSP.has_self_check = 1; INSP.self_check = 1;
     INSP.kind = SCPB__INSPECTION_KIND__KIND_SPOT)
 MUT(verifies_twice, ASSIGN.n_verifies = 2; ASSIGN.verifies = ID_LIST) /* the same id twice */
@@ -1283,6 +1313,18 @@ static const rule_case rule_cases[] = {
      "escalation.step: unknown value 9"},
     {"stop-work without reason", K(STOP_WORK), stop_work_no_reason, MALFORMED,
      "stop_work.reason: missing"},
+    {"sign-off without name", K(SIGN_OFF), sign_off_no_name, MALFORMED, "sign_off.name: missing"},
+    {"sign-off with empty role", K(SIGN_OFF), sign_off_empty_role, BAD_FIELD,
+     "sign_off.role: empty"},
+    {"sign-off with a short signature hash", K(SIGN_OFF), sign_off_short_signature, BAD_FIELD,
+     "sign_off.signature: 31 bytes"},
+    {"sign-off without its time", K(SIGN_OFF), sign_off_no_time, MALFORMED,
+     "sign_off.signed_ms: missing"},
+    {"sign-off at time 0", K(SIGN_OFF), sign_off_time_zero, BAD_FIELD, "sign_off.signed_ms: 0 outside"},
+    {"countersign without signer", K(COUNTERSIGN), countersign_no_signer, MALFORMED,
+     "countersign.signer: missing"},
+    {"countersign naming a short id", K(COUNTERSIGN), countersign_short_inspection, BAD_FIELD,
+     "countersign.inspection: 15 bytes"},
     {"a self-check of kind spot", K(INSPECTION_OPEN), self_check_of_spot_kind, BAD_FIELD,
      "inspection_open.self_check: a self-check is of kind self"},
     {"a self-check verified twice", K(ASSIGNMENT_CREATE), verifies_twice, BAD_FIELD,
@@ -1913,6 +1955,8 @@ START_TEST(kind_tables)
         {K(ORG_POLICY), SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, false},
         {K(ESCALATION), SCPB__ENTITY_TYPE__ENTITY_FINDING, false},
         {K(STOP_WORK), SCPB__ENTITY_TYPE__ENTITY_FINDING, false},
+        {K(SIGN_OFF), SCPB__ENTITY_TYPE__ENTITY_INSPECTION, false},
+        {K(COUNTERSIGN), SCPB__ENTITY_TYPE__ENTITY_INSPECTION, false},
     };
     ck_assert_uint_eq(sizeof want / sizeof want[0], sc_names_op_kind.n);
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {

@@ -102,7 +102,7 @@ START_TEST(op_kinds_named_by_oneof_field)
         ck_assert_int_eq(back, (int)f->id);
         named++;
     }
-    ck_assert_uint_eq(named, 34);
+    ck_assert_uint_eq(named, 36);
     ck_assert_uint_eq(sc_names_op_kind.n, named);
     ck_assert_ptr_null(sc_name_of(&sc_names_op_kind, SCPB__OP__BODY__NOT_SET));
 }

@@ -171,6 +171,7 @@ START_TEST(which_kinds_name_photos)
         {SCPB__OP__BODY_REVISIT, SC_PHOTOS_BRINGS},
         {SCPB__OP__BODY_INSPECTION_SUBMIT, SC_PHOTOS_LISTS},
         {SCPB__OP__BODY_ESCALATION, SC_PHOTOS_BRINGS},
+        {SCPB__OP__BODY_SIGN_OFF, SC_PHOTOS_BRINGS},
     };
     size_t naming = 0;
     for (size_t i = 0; i < sc_opkinds_n; i++)

@@ -55,6 +55,7 @@ static const char *const allowed[] = {
     "supervisor deadline_change finding",
     "supervisor escalation finding",
     "supervisor stop_work finding",
+    "supervisor sign_off inspection",
 
     "inspector inspection_open inspection",
     "inspector item_result inspection",
@@ -71,6 +72,7 @@ static const char *const allowed[] = {
     "inspector void inspection",
     "inspector void finding",
     "inspector notice finding",
+    "inspector sign_off inspection",
 
     "responsible rectification_report finding",
     "responsible inspection_open inspection",
@@ -84,6 +86,7 @@ static const char *const allowed[] = {
     "responsible sign_for finding",
     "responsible plan finding",
     "responsible extension_request finding",
+    "responsible countersign inspection",
 };
 
 #define N_ALLOWED (sizeof allowed / sizeof allowed[0])

@@ -96,12 +96,22 @@ grep -qF "checks, findings, assignments, targets, templates" "$TMP/h" || fail "l
 grep -qF "finding_status: open, submitted, verified, closed" "$TMP/h" || fail "list --status: $(cat "$TMP/h")"
 help revisit >"$TMP/h"
 grep -qF "one of: rectified, not_rectified" "$TMP/h" || fail "--result's values"
+help escalate >"$TMP/h"
+grep -qF "one of: reminder, public_notice, interview, yellow_card, accountability" "$TMP/h" ||
+  fail "escalate --step's values: $(cat "$TMP/h")"
+grep -qF "one of: city, county, street, community, grid, compound, building, unit, household" "$TMP/h" ||
+  fail "escalate --level's values: $(cat "$TMP/h")"
+help check sign-off >"$TMP/h"
+grep -q "^usage: spotcheck check sign-off CHECK --name NAME --role POST --signature FILE" "$TMP/h" ||
+  fail "check sign-off --help: $(cat "$TMP/h")"
+grep -q "^  --countersign" "$TMP/h" || fail "check sign-off --help lists --countersign: $(cat "$TMP/h")"
 help check >"$TMP/h"
-grep -q "open|score|submit|amend" "$TMP/h" || fail "check --help lists its subcommands"
+grep -q "open|score|submit|amend|sign-off" "$TMP/h" || fail "check --help lists its subcommands"
 help extension >"$TMP/h"
 grep -q "extension request" "$TMP/h" || fail "extension --help"
 # Each option a command's help lists is one the command takes (the same table).
-for cmd in "assign" "check open" "check score" "finding add" "finding set" "revisit" "rectify" "list"; do
+for cmd in "assign" "check open" "check score" "finding add" "finding set" "revisit" "rectify" "list" \
+           "escalate" "check sign-off"; do
   # shellcheck disable=SC2086
   help $cmd | sed -n 's/^  \(--[a-z-]*\).*/\1/p' >"$TMP/opts"
   [[ -s $TMP/opts ]] || fail "$cmd --help lists no options"

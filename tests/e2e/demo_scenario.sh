@@ -15,7 +15,9 @@ for line in "submitted  T-JAHY  spot  91/100 passed" '{"status":"open","overdue"
             '{"status":"closed","overdue":false,"reopen_count":0}' '"kind":"closure","state":"accepted","valid":true' \
             '{"status":"open","conflicts":[]}' '"grade_band":"达标","sections":["组织管理 10/10","防控措施 47/58","防控效果 30/30"]' \
             "item sanitation is not met and needs a photo" "would score it below zero" \
-            '"score":0,"max":2,"passed":true' "OK: everything holds" "ok: yes"; do
+            '"score":0,"max":2,"passed":true' "OK: everything holds" "ok: yes" \
+            '{"kind":"sign_off","name":"陈静","role":"物业经理"' \
+            '"kind":"countersign","name":null,"role":null,"signer_login":"wuye","note":"情况属实, 按期整改"'; do
   grep -qF -- "$line" "$TMP/story.md" || fail "the story lacks: $line"
 done
 expect_eq "$(grep -c '^```console$' "$TMP/story.md")" "$(grep -c '^```$' "$TMP/story.md")" "code blocks closed"

@@ -52,8 +52,12 @@ expect_exit 2 "$SPOT" --db "$TMP/supervisor.db" escalate "$LATE" --step reminder
 grep -qF -- "--reason" "$TMP/err" || fail "an escalation without reason: $(cat "$TMP/err")"
 expect_exit 1 "$SPOT" --db "$TMP/supervisor.db" escalate "$LATE" --step red_card --level county \
             --reason "x"
-grep -qF 'step "red_card" is not one of reminder, public_notice, interview' "$TMP/err" ||
-  fail "an unknown step: $(cat "$TMP/err")"
+grep -qF 'step "red_card" is not one of: reminder, public_notice, interview, yellow_card, accountability' \
+  "$TMP/err" || fail "an unknown step: $(cat "$TMP/err")"
+expect_exit 1 "$SPOT" --db "$TMP/supervisor.db" escalate "$LATE" --step reminder --level province \
+            --reason "x"
+grep -qF 'level "province" is not one of: city, county, street, community, grid, compound, building, unit, household' \
+  "$TMP/err" || fail "an unknown level: $(cat "$TMP/err")"
 expect_eq "$(standing supervisor)" "$before" "refused escalations record nothing"
 
 # ---- the escalation, seen by the unit ----
