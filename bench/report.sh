@@ -106,6 +106,18 @@ END {
             row(sprintf("  time to materialize that replica"), "pull_client_" sz "_s", "", "", "")
         }
     }
+    # the review console (bench/console.mjs)
+    if ("console_load" in val) {
+        row("review console: page load to the review queue drawn", "console_load", "< 300 ms", "",
+            val["console_load"] < 300 ? "pass" : "**miss**")
+        split("review overdue plans finding", views, " ")
+        for (i = 1; i <= 4; i++) {
+            k = "console_render_" views[i]
+            if (k in val)
+                row(sprintf("review console: the %s view drawn (median)", views[i]), k, "< 300 ms", "",
+                    val[k] < 300 ? "pass" : "**miss**")
+        }
+    }
     # no-op sync
     small = val["noop_p50_small"]; big = val["noop_p50_big"]
     if (small > 0 && ("noop_p50_big" in val)) {

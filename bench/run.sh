@@ -290,6 +290,29 @@ phase_ingest() {
 
 # ---- 4. the big registers (cached) ----
 
+# The review console over the replica a client pulled (bench/console.mjs): how long each view
+# takes to draw, in Debian's chromium.  On the mid register's replica: some 14,000 findings.
+CONSOLE_KEY=mid
+console_phase() { # REPLICA
+    local out=$WORK/console.out cpid url
+    if [[ ! -x /usr/bin/chromium || ! -d $SRC/tests/browser/node_modules/playwright-core ]]; then
+        say "console: skipped (no chromium or playwright-core: scripts/install-deps.sh --test)"
+        return 0
+    fi
+    : > "$out"
+    "$BUILD/client-lib/spotcheck" --db "$1" --json console > "$out" 2> "$LOGS/console-server.err" &
+    cpid=$!
+    for _ in $(seq 100); do
+        url=$(sed -n 's/^{"url":"\([^"]*\)".*/\1/p' "$out")
+        [[ -n "$url" ]] && break
+        sleep 0.1
+    done
+    say "console: drawing each view over the replica"
+    record 600 console node "$HERE/console.mjs" "$url"
+    kill -TERM "$cpid"
+    wait "$cpid" || true
+}
+
 phase_pull() {
     STAMP="opgen-v1 schema-$(grep -m1 'define SD_SCHEMA_VERSION' "$SRC/syncd/store/store.h" | awk '{ print $3 }') small=$SMALL mid=$MID big=$BIG"
     if [[ "${BENCH_REBUILD:-0}" == 1 ]] || [[ "$(cat "$CACHE/stamp" 2>/dev/null)" != "$STAMP" ]]; then
@@ -331,6 +354,7 @@ phase_pull() {
             record 900 "pull-client-$key" "$CLIENT" pull --url "$URL" \
                 --code "$(awk '{ print $3 }' "$CODES.2")" --dir "$WORK/client-$key" --key "$key" \
                 --noop "$((NOOP / 4 + 1))"
+            [[ $key == "$CONSOLE_KEY" ]] && console_phase "$WORK/client-$key/pull-$key.db"
             rm -rf "$WORK/client-$key"
         fi
         stop_syncd

@@ -29,7 +29,8 @@ for key in ceil_verify_1t ceil_verify_2t ceil_sqlite_b100 ceil_sqlite_b1000 inge
     photos_c1_chunk1024 photos_c1_chunk8192 photos_c2_chunk1024 resume_resent_chunk1024 \
     resume_wait_s rss_devices20 rss_photos4_1mb rss_photos4_4mb latency_p50 latency_p99 \
     ceil_verify_2t_after ceil_sqlite_b100_after bench_background_cpu bench_background_cpu_ingest \
-    client_record_p50 client_photos_adaptive client_photos_chunk1024 bench_total_s; do
+    client_record_p50 client_photos_adaptive client_photos_chunk1024 bench_total_s console_load \
+    console_render_review console_render_overdue console_render_plans console_render_finding; do
     grep -q "^$key	" "$RAW" || fail "raw.tsv lacks $key"
 done
 # Protocol facts the harness checks as it goes must hold even here.

@@ -20,7 +20,14 @@ packages=(
   python3                             # bindings/python: the ctypes binding's test
   libxlsxwriter-dev                   # ledgers as XLSX (client-lib/report/xlsx.c)
   python3-openpyxl                    # e2e/report_ledger opens the XLSX in a real reader
+  chromium fonts-wqy-microhei         # e2e/console_morning: the review console in a real browser,
+                                      # its Chinese labels legible in the screenshots
 )
+# e2e/console_morning drives chromium with playwright-core (tests/browser, pinned by its
+# package-lock.json), which needs Node.js 20 or later and npm: Debian's when none is installed.
+if ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk valgrind)
 fi
@@ -30,11 +37,23 @@ if [[ "${1:-}" == "--test" ]]; then
   "$(dirname "${BASH_SOURCE[0]}")/cross-test.sh" aarch64 --install-only
 fi
 
+# playwright-core from the npm registry, exactly as locked (no browser download: the test
+# launches /usr/bin/chromium); again only when the lockfile changed since.
+browser_modules() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json" 2>/dev/null; then
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit --no-fund >&2
+    cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"
+  fi
+}
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]} == 0)); then
+  [[ "${1:-}" == "--test" ]] && browser_modules
   exit 0
 fi
 
@@ -46,3 +65,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+[[ "${1:-}" == "--test" ]] && browser_modules
+exit 0

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make-register.sh SYNCD DATA_DIR: a new register in DATA_DIR holding the
+# make-register.sh SYNCD DATA_DIR [INIT-OPTIONS...]: a new register in DATA_DIR holding the
 # fixtures of DOMAIN.md §6 and §11, made the way an operator makes one
 # (`syncd init`, then `syncd admin`).  `make run` (scripts/run-demo.sh) and
 # the scenario tests (tests/e2e/cli_common.bash) build the same register, so
@@ -15,13 +15,13 @@
 #   score sheet no-epidemic-100, version 1: the 100-point 无疫 测评表, pass
 #              mark 80, 无确诊病例 a veto item
 #
-# SC_REGISTER_STORE=postgresql://... keeps the register in that PostgreSQL
-# database (`syncd init --store`).  Prints nothing on success; fails (exit 1)
-# when DATA_DIR exists.
+# INIT-OPTIONS go to `syncd init` (--store URL: the register in PostgreSQL);
+# SC_REGISTER_STORE=postgresql://... does the same from the environment.
+# Prints nothing on success; fails (exit 1) when DATA_DIR exists.
 set -euo pipefail
 
-if (($# != 2)); then
-  echo "usage: make-register.sh SYNCD DATA_DIR" >&2
+if (($# < 2)); then
+  echo "usage: make-register.sh SYNCD DATA_DIR [INIT-OPTIONS...]" >&2
   exit 2
 fi
 syncd=$1
@@ -35,7 +35,7 @@ fi
 admin() { "$syncd" admin --data "$data" "$@" >/dev/null; }
 
 mkdir -p "$(dirname "$data")"
-"$syncd" init --data "$data" --origin spotcheck.demo/register ${SC_REGISTER_STORE:+--store "$SC_REGISTER_STORE"} >/dev/null
+"$syncd" init --data "$data" --origin spotcheck.demo/register ${SC_REGISTER_STORE:+--store "$SC_REGISTER_STORE"} "${@:3}" >/dev/null
 # The command chain down to the compound's property company (DOMAIN.md §6, §11).
 admin org add city --name "市疫情防控指挥部" --level city --kind command_hq
 admin org add county --name "县(区)指挥部" --parent city --level county --kind command_hq

@@ -255,3 +255,28 @@ if [[ -s $tsv ]]; then
 else
   echo "(no run yet: \`bench/ledger.sh build/bench\`)"
 fi
+
+# Notifications: what syncd tells receivers (the settings and the payload are docs/operations.md's).
+echo
+cat <<'MD'
+## Notifications
+
+Supervisors hear of what needs them without opening a list: syncd POSTs a signed JSON event to
+the receivers its operator configures (a dispatcher's screen, a chat bridge, a ticketing system)
+when
+
+- a major hazard (重大隐患) is reported (`finding.major_hazard`);
+- a finding goes past its deadline without being closed (`finding.overdue`; syncd looks every
+  minute, whether or not anyone syncs, and tells once per finding and deadline);
+- an escalation (提醒函, 通报, 约谈, 黄牌, 问责) is recorded (`finding.escalated`);
+- a finding is closed (销号: `finding.closed`);
+- concurrent edits leave a conflict for a supervisor to resolve (`conflict.raised`).
+
+A finding of an unannounced check (暗访) is told of only once the check is submitted, never before.
+An event names the finding, its target, its grade, status and deadline, by id and code, not its
+text: the receiver looks up the rest. Every delivery is signed, retried until the receiver takes it,
+and kept in a delivery log (`syncd notify log`). docs/operations.md, "Webhooks", has the settings,
+the payload, how a receiver verifies a signature, and what happens when a receiver is down; the
+overdue counts and the age of the oldest overdue finding are also in `/metrics` (docs/operations.md,
+"Metrics").
+MD

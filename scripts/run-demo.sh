@@ -51,9 +51,11 @@ out=$(mktemp "${TMPDIR:-/tmp}/syncd-demo.XXXXXX")
 "$syncd" serve --data "$data" --listen "$listen" >"$out" 2>>"$var/syncd.log" &
 pid=$!
 interrupted=0
+console_pid=
 stop() {
   interrupted=1
   kill -TERM "$pid" 2>/dev/null || true
+  [[ -n $console_pid ]] && kill -TERM "$console_pid" 2>/dev/null || true
 }
 trap stop INT TERM
 trap 'rm -f "$out"' EXIT
@@ -85,6 +87,23 @@ if ! "$root/scripts/demo-scenario.sh" "$build" "$var" "$url"; then
   echo "run-demo: the scenario stopped on an error (see above); syncd keeps serving" >&2
 fi
 
+# The review console (docs/console.md) over the demo supervisor's replica, on a free loopback port.
+console_url=
+console_pid=
+if [[ -f $var/devices/supervisor.db ]]; then
+  console_out="$var/console.out"
+  : >"$console_out"
+  "$spot" --db "$var/devices/supervisor.db" --json console >"$console_out" 2>>"$var/console.log" &
+  console_pid=$!
+  for _ in $(seq 1 50); do
+    console_url=$(sed -n 's/^{"url":"\([^"]*\)".*/\1/p' "$console_out")
+    [[ -n $console_url ]] && break
+    kill -0 "$console_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n $console_url ]] || echo "run-demo: the console did not start (see $var/console.log)" >&2
+fi
+
 codes=()
 for login in inspector inspector2 supervisor wuye auditor; do
   codes+=("$login $("$syncd" admin --data "$data" enroll "$login" --ttl 72)")
@@ -108,8 +127,16 @@ cat <<TEXT
 
 Enroll a device of your own with one of them, e.g.
   $spot --db my-tablet.db enroll --plain-key --server $url --code CODE
-Press Ctrl-C to stop.
 TEXT
+if [[ -n $console_url ]]; then
+  cat <<TEXT
+
+The review console of the demo supervisor (督导组 李华), in a browser on this machine:
+  console: $console_url
+  (the link works once; $spot --db $var/devices/supervisor.db console makes a new one)
+TEXT
+fi
+echo "Press Ctrl-C to stop."
 
 status=0
 wait "$pid" || status=$?
@@ -122,5 +149,9 @@ while ((interrupted)); do
     status=$again
   fi
 done
+if [[ -n $console_pid ]]; then
+  kill -TERM "$console_pid" 2>/dev/null || true
+  wait "$console_pid" 2>/dev/null || true
+fi
 echo "syncd stopped (exit $status)"
 exit "$status"

@@ -30,6 +30,9 @@ static const help_entry entries[] = {
     {"outbox", NULL, true, "outbox [--all | --last N]",
      "This device's ops: queued, proven in the log, rejected; photos waiting to upload."},
     {"verify", NULL, false, "verify", "Check the replica's log proofs and refold every entity."},
+    {"prove", NULL, false, "prove OP",
+     "Prove one op (its id, as show's history lists it) is in syncd's log: fetch its inclusion\n"
+     "proof under the last checkpoint this replica verified, and check it."},
     {"verify-bundle", NULL, false, "verify-bundle FILE",
      "Check an audit bundle (syncd export) without a replica."},
     {"server", NULL, false, "server set-url URL", "Reach the same register at another address."},
@@ -79,12 +82,20 @@ static const help_entry entries[] = {
      "finding set FINDING [--deadline D] [--desc T] [--grade G] [--responsible ORG]\n"
      "                            [--category C] [--location T]",
      "Change a finding's fields (the deadline only before the notice)."},
-    {"photo", NULL, false, "photo add ENTITY FILE [--caption T] [--item CODE] [--gps LAT,LON]",
-     "Attach a photo to an inspection or a finding."},
+    {"photo", NULL, false,
+     "photo add ENTITY FILE [--caption T] [--item CODE] [--gps LAT,LON] | photo get SHA256 FILE",
+     "Attach a photo to an inspection or a finding, or copy one out of the replica."},
+    {"photo", "get", true, "photo get SHA256 FILE [--quiet]",
+     "Copy a photo (by its SHA-256, as show lists it) out of the replica's photo store into a\n"
+     "new file, checking its bytes against the hash; an existing file is never overwritten."},
     {"photo", "add", true, "photo add ENTITY FILE [--caption T] [--item CODE] [--gps LAT,LON]",
      "Attach a photo to an inspection or a finding; it uploads with the next sync.  --item\n"
      "names the score sheet item a check's photo shows (an item that asks for a photo when\n"
      "not met is submitted only with one)."},
+    {"console", NULL, true, "console [--listen 127.0.0.1:PORT]",
+     "Serve the review console over this replica on a loopback address, and print its URL with\n"
+     "a one-time token: open it in a browser on this machine.  Every action in the console is\n"
+     "a signed op of this device, as the commands make them.  Ctrl-C stops it."},
     {"rectify", NULL, true, "rectify FINDING --note T [--measures T] [--photo FILE]...",
      "The responsible unit reports a finding rectified, with its evidence."},
     {"revisit", NULL, true,

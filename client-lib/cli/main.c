@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "console.h"
 #include "spotcheck.h"
 
 /* Proven ops `spotcheck outbox` lists without --all: the latest sync's, for most tablets. */
@@ -39,7 +40,7 @@ static const char usage_text[] =
     "  enroll --server URL --code CODE [--label TEXT] [--no-sync] [--plain-key]\n"
     "  key protect --new-passphrase-env VAR\n"
     "  server set-url URL\n"
-    "  status | sync | outbox [--all | --last N] | verify | verify-bundle FILE\n"
+    "  status | sync | outbox [--all | --last N] | verify | verify-bundle FILE | prove OP\n"
     "  assign --target CODE --inspector LOGIN... --kind KIND --disclosure D [--due YYYY-MM-DD]\n"
     "         [--template ID|CODE] [--note T] [--recheck FINDING[,FINDING...]]\n"
     "         [--verifies CHECK[,CHECK...]]\n"
@@ -55,7 +56,7 @@ static const char usage_text[] =
     "              [--source S] [--fixed-on-spot] [--photo FILE]...\n"
     "  finding set FINDING [--deadline D] [--desc T] [--grade G] [--responsible ORG]\n"
     "              [--category C] [--location T]\n"
-    "  photo add ENTITY FILE [--caption T]\n"
+    "  photo add ENTITY FILE [--caption T] | photo get SHA256 FILE\n"
     "  rectify FINDING --note T [--measures T] [--photo FILE]...\n"
     "  revisit FINDING --result rectified|not_rectified [--note T] [--look-back] [--acceptance]\n"
     "          [--look-back-of ASSIGNMENT] [--lift-stop-work] [--photo FILE]...\n"
@@ -71,6 +72,7 @@ static const char usage_text[] =
     "         [--source S] [--as-of YYYY-MM-DD]\n"
     "  report stats [--by org|target|day|week|month|quarter] [--format table|json|csv]\n"
     "         [--lang zh|en] [--period P] [--as-of YYYY-MM-DD]\n"
+    "  console [--listen 127.0.0.1:PORT]   the review console, in a browser on this machine\n"
     "rectification governance (spotcheck COMMAND --help says more):\n"
     "  notice FINDING [--responsible ORG] [--deadline D] | sign-for FINDING [--note T]\n"
     "  plan FINDING --measures T (--person LOGIN | --person-name N --person-phone P)\n"
@@ -1377,10 +1379,38 @@ static int cmd_finding(cli *k, int argc, char **argv)
     return usage_error("unknown finding subcommand \"%s\"", sub);
 }
 
+/* `photo get SHA FILE`: a photo out of the replica's store, into a new file. */
+static int photo_get(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {{"--quiet", 0, NULL, NULL, "print nothing on success"}};
+    parsed p;
+    PARSE(2);
+    int rc;
+    if ((rc = need(p.pos[0], "SHA256")) || (rc = need(p.pos[1], "FILE")))
+        return rc;
+    char *out = NULL;
+    sc_status s = sc_photo_get(k->c, p.pos[0], p.pos[1], &out);
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    json_t *o = json_loads(out, 0, NULL);
+    sc_json_free(k->c, out);
+    const char *mime = json_string_value(json_object_get(o, "mime"));
+    char line[4200];
+    snprintf(line, sizeof line, "%s: %s, %lld bytes", p.pos[1], mime ? mime : "?",
+             (long long)json_integer_value(json_object_get(o, "size")));
+    if (OPT("--quiet") && !k->json) {
+        json_decref(o);
+        return 0;
+    }
+    return emit_pack(k, o, line);
+}
+
 static int cmd_photo(cli *k, int argc, char **argv)
 {
+    if (argc >= 1 && strcmp(argv[0], "get") == 0)
+        return photo_get(k, argc - 1, argv + 1);
     if (argc < 1 || strcmp(argv[0], "add") != 0)
-        return usage_error("%s", "photo add ENTITY FILE");
+        return usage_error("%s", "photo add ENTITY FILE | photo get SHA256 FILE");
     static const optspec spec[] = {
         {"--caption", 1, "T", NULL, "what the photo shows"},
         {"--item", 1, "CODE", NULL, "the score sheet item it shows (a check's photo)"},
@@ -1603,6 +1633,10 @@ static int cmd_query(cli *k, const char *cmd, int argc, char **argv)
             fprintf(stderr, "spotcheck: %s (%s)\n", sc_client_errmsg(k->c), sc_status_name(s));
             return exit_code(s);
         }
+    } else if (strcmp(cmd, "prove") == 0) {
+        if ((rc = need(p.pos[0], "OP")))
+            return rc;
+        s = sc_op_prove(k->c, p.pos[0], &json);
     } else if (strcmp(cmd, "verify-bundle") == 0) {
         if ((rc = need(p.pos[0], "FILE")))
             return rc;
@@ -1623,6 +1657,22 @@ static int cmd_query(cli *k, const char *cmd, int argc, char **argv)
     if (s != SC_OK)
         return fail(k, s, NULL);
     return emit(k, json, NULL);
+}
+
+/* `console [--listen 127.0.0.1:PORT]`: the review console over this replica (console/). */
+static int cmd_console(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {
+        {"--listen", 1, "127.0.0.1:PORT", NULL,
+         "the loopback address and port to serve on (default 127.0.0.1:0: a free port)"}};
+    parsed p;
+    PARSE(0);
+    cs_options o = {.db = k->db,
+                    .listen = OPT("--listen"),
+                    .pass_env = k->pass_env,
+                    .net = k->net_set ? &k->net : NULL,
+                    .json = k->json != 0};
+    return cs_run(k->c, &o);
 }
 
 /* ---- main ---- */
@@ -1745,6 +1795,8 @@ static int run(cli *k, const char *cmd, int n, char **args)
         return cmd_server(k, n, args);
     if (strcmp(cmd, "outbox") == 0)
         return cmd_outbox(k, n, args);
+    if (strcmp(cmd, "console") == 0)
+        return cmd_console(k, n, args);
     if (gov_is_command(cmd))
         return gov_command(k, cmd, n, args);
     if (sheet_is_command(cmd))
@@ -1804,7 +1856,7 @@ int main(int argc, char **argv)
         "enroll",  "sync",    "status",    "assign",  "check",  "finding",       "photo",
         "rectify", "revisit", "close",     "reopen",  "void",   "note",          "show",
         "list",    "review",  "conflicts", "resolve", "verify", "verify-bundle", "server",
-        "outbox",  "key"};
+        "outbox",  "key",     "console", "prove"};
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         ok = ok || strcmp(known[i], cmd) == 0;

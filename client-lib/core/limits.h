@@ -439,4 +439,69 @@
  */
 #define SC_LEDGER_INSPECTIONS 256
 
+/*
+ * The review console (spotcheck console, client-lib/console/).  It serves
+ * one person on this machine, so its bounds are small: a request body is a
+ * form's few fields (a reason, a note: SC_TEXT_MAX each) and 64 KiB holds
+ * several; 16 connections are a browser's six per host with room; a
+ * request must arrive within 30 s, so a stalled connection does not hold a
+ * slot.  Its outbox view lists the latest 50 proven ops (a morning's
+ * work), and a plan names at most 32 inspectors, as sc_assign takes them.
+ */
+#define SC_CONSOLE_BODY_MAX (64 * 1024)
+#define SC_CONSOLE_CONNECTIONS 16
+#define SC_CONSOLE_TIMEOUT_S 30
+#define SC_CONSOLE_PROVEN_SHOWN 50
+#define SC_CONSOLE_INSPECTORS_MAX 32
+
+/*
+ * Webhooks (syncd/notify, docs/operations.md "Webhooks").
+ *  - Hooks configured at once: a register sends to its own dispatcher, a
+ *    chat bridge and perhaps a second site; 8 is more than any deployment
+ *    names, and bounds the rows one event makes (one per hook).
+ *  - A hook's name: a short word for the log and the settings' keys.
+ *  - A hook's URL: an http(s) URL of a receiver the operator runs; 1,024
+ *    bytes is far more than a host, port and path need.
+ *  - Its secret: like the metrics token, 32 to 1,024 printable characters
+ *    (`openssl rand -hex 32` makes 64), so it cannot be guessed.
+ *  - The queue: deliveries waiting (pending) at most SC_NOTIFY_QUEUE_DEFAULT
+ *    (notify.queue_max).  An event that finds the queue full is recorded
+ *    as dropped, not sent, counted (syncd_webhook_dropped_total), and
+ *    `syncd notify retry --dropped` queues it again: a receiver down for
+ *    days must not grow the register without bound, and an op is never
+ *    refused because a receiver is down.  100,000 rows of at most
+ *    SC_NOTIFY_BODY_MAX bytes is at most 100 MB of register.
+ *  - A payload: ids, a type, a time and a few short fields; 2 KiB holds it.
+ *  - Attempts before a delivery is dead: with the default backoff (2 s
+ *    doubling up to an hour) 16 attempts cover about half a day.
+ *  - Deliveries claimed per round: a round holds the register's write
+ *    lock only to claim and to finish; 32 keeps that short.
+ */
+#define SC_NOTIFY_HOOKS_MAX         8
+#define SC_NOTIFY_HOOK_NAME_MAX     32
+#define SC_NOTIFY_URL_MAX           1024
+#define SC_NOTIFY_SECRET_MIN        32
+#define SC_NOTIFY_SECRET_MAX        1024
+#define SC_NOTIFY_QUEUE_DEFAULT     100000
+#define SC_NOTIFY_BODY_MAX          2048
+#define SC_NOTIFY_ATTEMPTS_DEFAULT  16
+#define SC_NOTIFY_RETRY_BASE_MS_DEFAULT 2000
+#define SC_NOTIFY_RETRY_MAX_S_DEFAULT   3600
+#define SC_NOTIFY_TIMEOUT_S_DEFAULT     10
+#define SC_NOTIFY_SCAN_S_DEFAULT        60
+#define SC_NOTIFY_CLAIM_MAX         32
+/*
+ * The delivering thread looks for due deliveries every SC_NOTIFY_POLL_MS
+ * when it found none: an event reaches its receiver within half a second
+ * of its commit, and an idle syncd runs two small queries a second.  A
+ * claimed delivery is held for notify.timeout_s plus SC_NOTIFY_LEASE_MARGIN_MS
+ * (the attempt, recording its outcome, and the clocks of other syncd on a
+ * PostgreSQL register); a syncd that dies holding it leaves it to be
+ * claimed again after that.
+ */
+#define SC_NOTIFY_POLL_MS           500
+#define SC_NOTIFY_LEASE_MARGIN_MS   10000
+/* A delivery's last error as the log keeps it (curl's message or the answer's status line). */
+#define SC_NOTIFY_ERROR_MAX         200
+
 #endif

@@ -728,6 +728,19 @@ typedef struct sc_photo_params {
 SC_API sc_status sc_photo_add_v2(sc_client *c, const sc_photo_params *p,
                                  char out_sha[SC_HASH_HEX_LEN]);
 
+/*
+ * Copy a photo out of the replica's photo store into a new file at path
+ * (mode 0600; an existing file is never overwritten), checking its bytes
+ * against its hash on the way.  sha: the photo's SHA-256, 64 hex digits,
+ * as sc_show lists it.  *json (may be NULL) = {"sha256","size","mime",
+ * "path"}, mime from the photo's first bytes.  Errors: SC_ERR_INVALID_ARG,
+ * SC_ERR_NOT_FOUND (not in the store: a photo referenced but not yet
+ * downloaded, "present":false in sc_show), SC_ERR_EXISTS (path exists),
+ * SC_ERR_STORAGE (the stored bytes do not match the hash), SC_ERR_IO,
+ * SC_ERR_NOMEM.  On any error nothing is left at path.
+ */
+SC_API sc_status sc_photo_get(sc_client *c, const char *sha, const char *path, char **json);
+
 /* The responsible unit reports a rectification with optional evidence photos. */
 SC_API sc_status sc_rectify(sc_client *c, const char *finding, const char *note,
                             const char *measures, const char *const *photos, size_t n_photos);
@@ -1531,6 +1544,24 @@ SC_API sc_status sc_client_set_transport(sc_client *c, const sc_transport *t);
  * either way.
  */
 SC_API sc_status sc_verify_replica(sc_client *c, char **json);
+
+/*
+ * Prove one op is in syncd's log, for an auditor pointing at one record:
+ * fetch from the server the RFC 9162 inclusion proof of the op's log entry
+ * in the tree of the last checkpoint this replica verified (a signed GET
+ * /v1/log/proof/inclusion), and check it against that checkpoint's root
+ * with the op's exact signed bytes as the leaf.  op: its id (64 hex), as
+ * sc_show's history lists it.  A network call: it may be interrupted.
+ * *json (may be NULL) = {"op","entity","kind","log_index",
+ *   "checkpoint":{"size","root","time_ms"},"proof_hashes":n,"verified":true}.
+ * Errors: SC_ERR_INVALID_ARG, SC_ERR_NOT_FOUND (no such op here),
+ * SC_ERR_UNPROVEN (not in the log yet, or past the last verified
+ * checkpoint: sync first; the message says which), SC_ERR_PROOF (the
+ * server's proof does not verify: the log does not hold these bytes at
+ * that index), SC_ERR_NOT_ENROLLED, SC_ERR_BAD_PASSPHRASE, and the network
+ * errors of sc_sync.  Nothing in the replica changes.
+ */
+SC_API sc_status sc_op_prove(sc_client *c, const char *op, char **json);
 
 /*
  * Check a syncd export bundle (proto/bundle.proto) offline: stream every

@@ -248,3 +248,92 @@ done:
     }
     return s;
 }
+
+/* Copy in to out (a new file), hashing; the MIME type of the first bytes into mime. */
+static sc_status export_copy(sc_client *c, FILE *in, FILE *out, const char *path, uint8_t *buf,
+                             uint8_t got[SC_HASH_LEN], uint64_t *size, char *mime, size_t mime_cap)
+{
+    sc_sha256_ctx h;
+    sc_sha256_init(&h);
+    uint64_t total = 0;
+    size_t n;
+    while ((n = fread(buf, 1, COPY_CHUNK, in)) > 0) {
+        if (total == 0)
+            snprintf(mime, mime_cap, "%s", sniff(buf, n));
+        total += n;
+        if (total > SC_BLOB_MAX)
+            return cl_fail(c, SC_ERR_STORAGE, 0, "a photo in the store is over %llu bytes",
+                           (unsigned long long)SC_BLOB_MAX);
+        sc_sha256_update(&h, buf, n);
+        if (fwrite(buf, 1, n, out) != n)
+            return cl_fail(c, SC_ERR_IO, 0, "cannot write %s: %s", path, strerror(errno));
+    }
+    if (ferror(in))
+        return cl_fail(c, SC_ERR_IO, 0, "cannot read the photo store: %s", strerror(errno));
+    if (fflush(out) != 0)
+        return cl_fail(c, SC_ERR_IO, 0, "cannot write %s: %s", path, strerror(errno));
+    sc_sha256_final(&h, got);
+    *size = total;
+    return SC_OK;
+}
+
+sc_status bl_export(sc_client *c, const uint8_t sha[SC_HASH_LEN], const char *path, uint64_t *size,
+                    char *mime, size_t mime_cap)
+{
+    sc_status s = SC_OK;
+    FILE *in = NULL, *out = NULL;
+    uint8_t *buf = NULL;
+    bool made = false;
+    char src[4096], hex[SC_HASH_HEX];
+    cl_hex(sha, SC_HASH_LEN, hex, sizeof hex);
+    *size = 0;
+    if (mime_cap)
+        mime[0] = '\0';
+    bl_path(c, sha, src, sizeof src);
+    in = fopen(src, "rb");
+    if (!in)
+        return cl_fail(c, SC_ERR_NOT_FOUND, 0,
+                       errno == ENOENT ? "photo %s is not in this replica's photo store (not "
+                                         "referenced here, or not downloaded yet: sync)"
+                                       : "photo %s cannot be read from the photo store",
+                       hex);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        s = cl_fail(c, errno == EEXIST ? SC_ERR_EXISTS : SC_ERR_IO, 0, "cannot write %s: %s", path,
+                    errno == EEXIST ? "it exists already (nothing is overwritten)"
+                                    : strerror(errno));
+        goto done;
+    }
+    made = true;
+    if (!(out = fdopen(fd, "wb"))) {
+        close(fd);
+        s = cl_fail(c, SC_ERR_IO, 0, "cannot write %s: %s", path, strerror(errno));
+        goto done;
+    }
+    if (!(buf = sc_alloc(&c->env, COPY_CHUNK))) {
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory copying a photo");
+        goto done;
+    }
+    uint8_t got[SC_HASH_LEN];
+    if ((s = export_copy(c, in, out, path, buf, got, size, mime, mime_cap)) != SC_OK)
+        goto done;
+    if (memcmp(got, sha, SC_HASH_LEN) != 0)
+        s = cl_fail(c, SC_ERR_STORAGE, 0,
+                    "photo %s in the store does not match its hash: the store is damaged "
+                    "(nothing was written)",
+                    hex);
+done:
+    if (out && fclose(out) != 0 && s == SC_OK)
+        s = cl_fail(c, SC_ERR_IO, 0, "cannot write %s: %s", path, strerror(errno));
+    if (in)
+        fclose(in);
+    sc_free(&c->env, buf);
+    if (s != SC_OK) {
+        if (made)
+            unlink(path);
+        *size = 0;
+        if (mime_cap)
+            mime[0] = '\0';
+    }
+    return s;
+}

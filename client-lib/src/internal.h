@@ -556,6 +556,15 @@ RP_KIND(rp_device, Scpb__DeviceState, device, DEVICE)
  */
 sc_status bl_import(sc_client *c, const char *path, uint8_t sha[SC_HASH_LEN], uint64_t *size,
                     char *mime, size_t mime_cap, int64_t *mtime_ms);
+/*
+ * Copy the stored photo sha to a new file at path (never overwriting one),
+ * checking its bytes against the hash on the way; size and its MIME type
+ * (mime_cap bytes) out.  SC_ERR_NOT_FOUND when the store lacks it,
+ * SC_ERR_EXISTS when path exists, SC_ERR_STORAGE when the stored bytes do
+ * not match the hash; on failure nothing is left at path.
+ */
+sc_status bl_export(sc_client *c, const uint8_t sha[SC_HASH_LEN], const char *path, uint64_t *size,
+                    char *mime, size_t mime_cap);
 /* ---- exif.c ---- */
 
 /* When and where a photo was taken, as its EXIF data says. */

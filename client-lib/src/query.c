@@ -8,6 +8,7 @@
  */
 #include <jansson.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/date.h"
 #include "core/names.h"
@@ -1328,5 +1329,31 @@ sc_status sc_conflicts(sc_client *c, char **json)
         s = conflicts_read(c, json);
     if (c)
         st_snapshot_end(c, began);
+    return s;
+}
+
+/* ---- a photo out of the store ---- */
+
+sc_status sc_photo_get(sc_client *c, const char *sha_text, const char *path, char **json)
+{
+    if (json)
+        *json = NULL;
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    uint8_t sha[SC_HASH_LEN];
+    if (!cl_parse_hash(sha_text, sha))
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "a photo is named by its SHA-256, 64 hex digits");
+    if (!path || !*path)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "no file to write the photo to");
+    uint64_t size = 0;
+    char mime[SC_MIME_MAX];
+    sc_status s = bl_export(c, sha, path, &size, mime, sizeof mime);
+    if (s != SC_OK || !json)
+        return s;
+    s = dump(c, json_pack("{s:o,s:I,s:s,s:s}", "sha256", jhex(sha, SC_HASH_LEN), "size",
+                          (json_int_t)size, "mime", mime, "path", path),
+             json);
+    if (s != SC_OK)
+        unlink(path);
     return s;
 }

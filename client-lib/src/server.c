@@ -18,6 +18,7 @@
 
 #include "core/checkpoint.h"
 #include "core/merkle.h"
+#include "core/names.h"
 #include "internal.h"
 
 void sv_trust_dispose(sc_client *c, sc_trust *t)
@@ -348,5 +349,104 @@ sc_status sc_server_set_url(sc_client *c, const char *url, char **json)
     }
     if ((s = rp_identity_load(c)) == SC_OK && json)
         s = set_url_json(c, previous, &cp, json);
+    return s;
+}
+
+/* ---- one op's inclusion proof ---- */
+
+static sc_status prove_json(sc_client *c, const st_opinfo *info, uint64_t size,
+                            const uint8_t root[SC_HASH_LEN], int64_t time_ms, size_t nproof,
+                            char **json)
+{
+    char op[SC_HASH_HEX], entity[SC_ID_HEX], rhex[SC_HASH_HEX];
+    cl_hex(info->id, SC_HASH_LEN, op, sizeof op);
+    cl_hex(info->entity, SC_ID_LEN, entity, sizeof entity);
+    cl_hex(root, SC_HASH_LEN, rhex, sizeof rhex);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:{s:I,s:s,s:I},s:I,s:b}", "op", op, "entity", entity,
+                          "kind", sc_name_of(&sc_names_op_kind, info->kind), "log_index",
+                          (json_int_t)info->log_index, "checkpoint", "size", (json_int_t)size,
+                          "root", rhex, "time_ms", (json_int_t)time_ms, "proof_hashes",
+                          (json_int_t)nproof, "verified", 1);
+    *json = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return *json ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+}
+
+/* The proof's hashes, checked for size, against the leaf and the verified root. */
+static sc_status prove_check(sc_client *c, const Scpb__InclusionProof *p, const uint8_t leaf[SC_HASH_LEN],
+                             uint64_t index, uint64_t size, const uint8_t root[SC_HASH_LEN],
+                             const char *op)
+{
+    if (p->n_hashes > SC_PROOF_HASHES_MAX)
+        return cl_fail(c, SC_ERR_PROTOCOL, 0, "an inclusion proof of %zu hashes", p->n_hashes);
+    uint8_t(*h)[SC_HASH_LEN] = sc_calloc(&c->env, p->n_hashes + 1, SC_HASH_LEN);
+    if (!h)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    bool ok = true;
+    for (size_t i = 0; ok && i < p->n_hashes; i++) {
+        ok = p->hashes[i].len == SC_HASH_LEN;
+        if (ok)
+            memcpy(h[i], p->hashes[i].data, SC_HASH_LEN);
+    }
+    sc_status s = SC_OK;
+    if (!ok || sc_merkle_verify_inclusion(leaf, index, size, (const uint8_t(*)[SC_HASH_LEN])h,
+                                          p->n_hashes, root) != SC_OK)
+        s = cl_fail(c, SC_ERR_PROOF, 0,
+                    "op %.16s: %s's proof that it is entry %llu of the log of %llu entries does "
+                    "not verify against the checkpoint this replica verified",
+                    op, c->id.server, (unsigned long long)index, (unsigned long long)size);
+    sc_free(&c->env, h);
+    return s;
+}
+
+sc_status sc_op_prove(sc_client *c, const char *op_text, char **json)
+{
+    if (json)
+        *json = NULL;
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    uint8_t id[SC_HASH_LEN], root[SC_HASH_LEN], leaf[SC_HASH_LEN];
+    if (!cl_parse_hash(op_text, id))
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "an op is named by its id, 64 hex digits");
+    st_opinfo info;
+    sc_status s = cl_need_identity(c);
+    if (s == SC_OK && (s = st_op_info(c, id, &info)) == SC_ERR_NOT_FOUND)
+        return cl_fail(c, SC_ERR_NOT_FOUND, 0, "no op %.16s in this replica", op_text);
+    if (s != SC_OK)
+        return s;
+    if (!info.has_index)
+        return cl_fail(c, SC_ERR_UNPROVEN, 0,
+                       "op %.16s is not in the log: it waits in the outbox or was rejected", op_text);
+    bool found = false;
+    uint64_t size = 0;
+    int64_t time_ms = 0;
+    if ((s = st_ckpt_last(c, &found, &size, root, &time_ms)) != SC_OK)
+        return s;
+    if (!found || info.log_index >= size)
+        return cl_fail(c, SC_ERR_UNPROVEN, 0,
+                       "op %.16s is entry %llu of the log, past the last checkpoint this replica "
+                       "verified (%llu entries): sync, then ask again",
+                       op_text, (unsigned long long)info.log_index, (unsigned long long)size);
+    sc_op *op = NULL;
+    if ((s = st_op_load(c, id, &op)) != SC_OK)
+        return s;
+    sc_merkle_leaf_hash(op->signed_bytes, op->signed_len, leaf);
+    sc_op_free(&c->env, op);
+    if ((s = cl_key(c)) != SC_OK)
+        return s;
+    tp_begin(c);
+    char target[128];
+    snprintf(target, sizeof target, "/v1/log/proof/inclusion?index=%llu&size=%llu",
+             (unsigned long long)info.log_index, (unsigned long long)size);
+    ProtobufCMessage *m = NULL;
+    if ((s = get_message(c, c->id.server, target, &scpb__inclusion_proof__descriptor, &m)) != SC_OK)
+        return s;
+    const Scpb__InclusionProof *p = (const Scpb__InclusionProof *)m;
+    s = prove_check(c, p, leaf, info.log_index, size, root, op_text);
+    size_t nproof = p->n_hashes;
+    protobuf_c_message_free_unpacked(m, NULL);
+    if (s == SC_OK && json)
+        s = prove_json(c, &info, size, root, time_ms, nproof, json);
     return s;
 }

@@ -42,6 +42,124 @@ void sd_config_defaults(sd_config *c)
     c->blob_sweep_s = SC_BLOB_SWEEP_S;
     c->clock_skew_ms = SC_CLOCK_SKEW_MS_DEFAULT;
     c->log_level = 2;
+    c->notify_queue_max = SC_NOTIFY_QUEUE_DEFAULT;
+    c->notify_attempts = SC_NOTIFY_ATTEMPTS_DEFAULT;
+    c->notify_retry_base_ms = SC_NOTIFY_RETRY_BASE_MS_DEFAULT;
+    c->notify_retry_max_s = SC_NOTIFY_RETRY_MAX_S_DEFAULT;
+    c->notify_timeout_s = SC_NOTIFY_TIMEOUT_S_DEFAULT;
+    c->notify_scan_s = SC_NOTIFY_SCAN_S_DEFAULT;
+}
+
+/*
+ * The item at the start of a comma-separated list s: its bytes are s[*a, *b)
+ * with the blanks around them left out; returns the length up to the comma.
+ */
+static size_t list_item(const char *s, size_t *a, size_t *b)
+{
+    size_t n = strcspn(s, ",");
+    *a = 0;
+    *b = n;
+    while (*a < *b && (s[*a] == ' ' || s[*a] == '\t'))
+        (*a)++;
+    while (*b > *a && (s[*b - 1] == ' ' || s[*b - 1] == '\t'))
+        (*b)--;
+    return n;
+}
+
+static const char *const event_names[] = {"finding.major_hazard", "finding.overdue",
+                                          "finding.escalated", "finding.closed",
+                                          "conflict.raised"};
+
+const char *sd_event_name(unsigned kind)
+{
+    for (unsigned i = 0; i < sizeof event_names / sizeof event_names[0]; i++)
+        if (kind == 1u << i)
+            return event_names[i];
+    return NULL;
+}
+
+/* "all", or a comma-separated list of event names. */
+static sc_status parse_events(const char *key, const char *value, unsigned *out, sc_err *err)
+{
+    unsigned bits = 0;
+    for (const char *s = value; *s;) {
+        size_t a, b, n = list_item(s, &a, &b);
+        unsigned bit = 0;
+        if (b - a == 3 && memcmp(s + a, "all", 3) == 0)
+            bit = SD_EVENT_ALL_;
+        for (unsigned i = 0; !bit && i < sizeof event_names / sizeof event_names[0]; i++)
+            if (strlen(event_names[i]) == b - a && memcmp(s + a, event_names[i], b - a) == 0)
+                bit = 1u << i;
+        if (!bit && a < b)
+            return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                              "%s: unknown event \"%.*s\" (all, finding.major_hazard, "
+                              "finding.overdue, finding.escalated, finding.closed, conflict.raised)",
+                              key, (int)(b - a > 64 ? 64 : b - a), s + a);
+        bits |= bit;
+        s += n + (s[n] == ',');
+    }
+    if (!bits)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "%s: no event named", key);
+    *out = bits;
+    return SC_OK;
+}
+
+/*
+ * notify.hook.NAME.url, .secret_file, .events.  Hooks come from the
+ * settings file alone: no op and no request names a URL syncd sends to
+ * (docs/security.md, "Webhooks").
+ */
+static sc_status set_hook(sd_config *c, const char *key, const char *value, sc_err *err)
+{
+    const char *name = key + strlen("notify.hook.");
+    const char *dot = strrchr(name, '.');
+    size_t nl = dot ? (size_t)(dot - name) : 0;
+    if (!dot || nl == 0 || nl > SC_NOTIFY_HOOK_NAME_MAX)
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                          "%s: expected notify.hook.NAME.url, .secret_file or .events, NAME of 1 "
+                          "to %d letters, digits, '-' or '_'",
+                          key, SC_NOTIFY_HOOK_NAME_MAX);
+    for (size_t i = 0; i < nl; i++) {
+        char ch = name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_'))
+            return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                              "%s: a hook's name is letters, digits, '-' or '_'", key);
+    }
+    sd_hook *h = NULL;
+    for (unsigned i = 0; i < c->n_hooks && !h; i++)
+        if (strlen(c->hooks[i].name) == nl && memcmp(c->hooks[i].name, name, nl) == 0)
+            h = &c->hooks[i];
+    if (!h) {
+        if (c->n_hooks == SC_NOTIFY_HOOKS_MAX)
+            return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "%s: more than %d hooks", key,
+                              SC_NOTIFY_HOOKS_MAX);
+        h = &c->hooks[c->n_hooks++];
+        memset(h, 0, sizeof *h);
+        memcpy(h->name, name, nl);
+        h->events = SD_EVENT_ALL_;
+    }
+    const char *field = dot + 1;
+    if (strcmp(field, "url") == 0) {
+        bool scheme = strncmp(value, "http://", 7) == 0 || strncmp(value, "https://", 8) == 0;
+        if (!scheme || strlen(value) > SC_NOTIFY_URL_MAX || strpbrk(value, " \t\r\n"))
+            return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                              "%s: \"%.64s\" is not an http:// or https:// URL of at most %d "
+                              "bytes",
+                              key, value, SC_NOTIFY_URL_MAX);
+        snprintf(h->url, sizeof h->url, "%s", value);
+        return SC_OK;
+    }
+    if (strcmp(field, "secret_file") == 0) {
+        if (strlen(value) >= sizeof h->secret_file || !value[0])
+            return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "%s: path empty or too long", key);
+        snprintf(h->secret_file, sizeof h->secret_file, "%s", value);
+        return SC_OK;
+    }
+    if (strcmp(field, "events") == 0)
+        return parse_events(key, value, &h->events, err);
+    return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                      "%s: a hook has url, secret_file and events", key);
 }
 
 static sc_status parse_u64(const char *key, const char *v, uint64_t lo, uint64_t hi, uint64_t *out,
@@ -82,12 +200,7 @@ static sc_status set_trusted_proxies(sd_config *c, const char *value, sc_err *er
     sd_netaddr list[SC_TRUSTED_PROXIES_MAX];
     unsigned n_list = 0;
     for (const char *s = value; *s;) {
-        size_t n = strcspn(s, ",");
-        size_t a = 0, b = n;
-        while (a < b && (s[a] == ' ' || s[a] == '\t'))
-            a++;
-        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
-            b--;
+        size_t a, b, n = list_item(s, &a, &b);
         if (a < b) {
             if (n_list == SC_TRUSTED_PROXIES_MAX)
                 return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
@@ -120,6 +233,8 @@ sc_status sd_config_set(sd_config *c, const char *key, const char *value, sc_err
     }
     if (strcmp(key, "http.trusted_proxies") == 0)
         return set_trusted_proxies(c, value, err);
+    if (strncmp(key, "notify.hook.", 12) == 0)
+        return set_hook(c, key, value, err);
     if (strcmp(key, "metrics.token_file") == 0) {
         if (strlen(value) >= sizeof c->metrics_token_file || !value[0])
             return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
@@ -161,6 +276,12 @@ sc_status sd_config_set(sd_config *c, const char *key, const char *value, sc_err
     SD_NUM_("blobs.sweep_interval_s", blob_sweep_s, 1, 86400, unsigned)
     SD_NUM_("clock.skew_ms", clock_skew_ms, 1000, (uint64_t)24 * 3600 * 1000, int64_t)
     SD_NUM_("log.level", log_level, 0, 3, int)
+    SD_NUM_("notify.queue_max", notify_queue_max, 1, 100000000, uint64_t)
+    SD_NUM_("notify.max_attempts", notify_attempts, 1, 1000, uint32_t)
+    SD_NUM_("notify.retry_base_ms", notify_retry_base_ms, 10, 3600 * 1000, uint64_t)
+    SD_NUM_("notify.retry_max_s", notify_retry_max_s, 1, 7 * 86400, uint64_t)
+    SD_NUM_("notify.timeout_s", notify_timeout_s, 1, 300, unsigned)
+    SD_NUM_("notify.scan_interval_s", notify_scan_s, 1, 86400, unsigned)
 #undef SD_NUM_
     return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "unknown setting \"%s\"", key);
 }
@@ -190,6 +311,10 @@ sc_status sd_config_check(const sd_config *c, sc_err *err)
                           "auth.device_nonces_max (%llu) must not exceed auth.nonces_max (%llu)",
                           (unsigned long long)c->device_nonces_max,
                           (unsigned long long)c->nonces_max);
+    for (unsigned i = 0; i < c->n_hooks; i++)
+        if (!c->hooks[i].url[0] || !c->hooks[i].secret_file[0])
+            return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
+                              "notify.hook.%s needs both url and secret_file", c->hooks[i].name);
     return SC_OK;
 }
 
@@ -208,7 +333,7 @@ sc_status sd_config_load(sd_config *c, const char *path, sc_err *err)
     FILE *f = fopen(path, "r");
     if (!f)
         return sc_err_set(err, SC_ERR_IO, 0, "cannot open config %s: %s", path, strerror(errno));
-    char line[1024];
+    char line[SD_PATH_MAX + 256]; /* a key and a path or URL */
     unsigned lineno = 0;
     sc_status rc = SC_OK;
     while (fgets(line, sizeof line, f)) {

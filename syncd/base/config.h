@@ -15,6 +15,27 @@
 
 #define SD_PATH_MAX 4096
 
+/* Events a webhook may be sent (notify.hook.NAME.events); docs/operations.md, "Webhooks". */
+typedef enum sd_event_kind {
+    SD_EVENT_MAJOR = 1u << 0,      /* finding.major_hazard */
+    SD_EVENT_OVERDUE = 1u << 1,    /* finding.overdue */
+    SD_EVENT_ESCALATION = 1u << 2, /* finding.escalated */
+    SD_EVENT_CLOSED = 1u << 3,     /* finding.closed */
+    SD_EVENT_CONFLICT = 1u << 4,   /* conflict.raised */
+    SD_EVENT_ALL_ = (1u << 5) - 1,
+} sd_event_kind;
+
+/* The name of one event kind (a single bit), e.g. "finding.overdue"; NULL when unknown. */
+const char *sd_event_name(unsigned kind);
+
+/* One webhook (notify.hook.NAME.*): where events go and the secret that signs them. */
+typedef struct sd_hook {
+    char name[SC_NOTIFY_HOOK_NAME_MAX + 1];
+    char url[SC_NOTIFY_URL_MAX + 1];          /* http:// or https:// */
+    char secret_file[SD_PATH_MAX];            /* private file, like metrics.token_file */
+    unsigned events;                          /* sd_event_kind bits; default all */
+} sd_hook;
+
 typedef struct sd_config {
     char data_dir[SD_PATH_MAX];   /* `--data` */
     char listen_host[256];        /* `listen` host part, default 127.0.0.1 */
@@ -49,6 +70,14 @@ typedef struct sd_config {
     sd_netaddr trusted_proxies[SC_TRUSTED_PROXIES_MAX]; /* `http.trusted_proxies`: whose
                                              X-Forwarded-For names a request's client in the log */
     unsigned n_trusted_proxies; /* entries in trusted_proxies; 0: none, the peer is the client */
+    sd_hook hooks[SC_NOTIFY_HOOKS_MAX]; /* notify.hook.NAME.{url,secret_file,events} */
+    unsigned n_hooks;
+    uint64_t notify_queue_max;    /* pending deliveries (`notify.queue_max`) */
+    uint32_t notify_attempts;     /* attempts before a delivery is dead (`notify.max_attempts`) */
+    uint64_t notify_retry_base_ms;/* first retry delay, doubled each time (`notify.retry_base_ms`) */
+    uint64_t notify_retry_max_s;  /* the longest delay (`notify.retry_max_s`) */
+    unsigned notify_timeout_s;    /* one delivery's whole HTTP exchange (`notify.timeout_s`) */
+    unsigned notify_scan_s;       /* seconds between overdue scans (`notify.scan_interval_s`) */
 } sd_config;
 
 /* Fill with the defaults (data_dir empty, listen 127.0.0.1:8080). */

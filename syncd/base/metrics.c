@@ -5,6 +5,7 @@
  * (microseconds, ops), so no floating-point atomics are needed.
  */
 #include "metrics.h"
+#include "secretfile.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 
 #include "core/ids.h"
 #include "core/names.h"
+#include "spotcheck.h"
 
 #define REASONS_MAX 64   /* Scpb__Reason values are small and stable */
 #define CODE_MIN 100
@@ -49,6 +51,9 @@ static struct {
     counter commits;
     counter commit_bucket[COMMIT_BUCKETS + 1];
     counter commit_ops_sum;
+    counter wh_queued, wh_dropped, wh_delivered, wh_failed, wh_dead;
+    counter f_scanned; /* 1 once an overdue scan has set the finding gauges */
+    counter f_open_general, f_open_major, f_open_other, f_overdue, f_oldest_s, f_escalations;
     counter lock_wait_bucket[LOCK_BUCKETS + 1], lock_wait_sum_us;
     counter lock_hold_bucket[LOCK_BUCKETS + 1], lock_hold_sum_us;
 } m;
@@ -137,6 +142,69 @@ static void head(FILE *f, const char *name, const char *type, const char *help)
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+void sd_metrics_webhook_queued(uint64_t queued, uint64_t dropped)
+{
+    add(&m.wh_queued, queued);
+    add(&m.wh_dropped, dropped);
+}
+
+void sd_metrics_webhook_attempt(bool delivered, bool dead)
+{
+    add(delivered ? &m.wh_delivered : &m.wh_failed, 1);
+    if (dead)
+        add(&m.wh_dead, 1);
+}
+
+void sd_metrics_findings_set(const sd_metrics_findings *f)
+{
+    atomic_store_explicit(&m.f_open_general, f->open_general, memory_order_relaxed);
+    atomic_store_explicit(&m.f_open_major, f->open_major, memory_order_relaxed);
+    atomic_store_explicit(&m.f_open_other, f->open_other, memory_order_relaxed);
+    atomic_store_explicit(&m.f_overdue, f->overdue, memory_order_relaxed);
+    atomic_store_explicit(&m.f_oldest_s, f->oldest_overdue_s, memory_order_relaxed);
+    atomic_store_explicit(&m.f_escalations, f->escalations, memory_order_relaxed);
+    atomic_store_explicit(&m.f_scanned, 1, memory_order_relaxed);
+}
+
+/* The findings and the webhooks. */
+static void render_notify(FILE *f, const sd_metrics_gauges *g)
+{
+    if (get(&m.f_scanned)) {
+        head(f, "syncd_findings_open", "gauge",
+             "Findings not closed nor voided, by grade, at the latest overdue scan.");
+        fprintf(f, "syncd_findings_open{grade=\"general\"} %" PRIu64 "\n", get(&m.f_open_general));
+        fprintf(f, "syncd_findings_open{grade=\"major\"} %" PRIu64 "\n", get(&m.f_open_major));
+        fprintf(f, "syncd_findings_open{grade=\"unspecified\"} %" PRIu64 "\n",
+                get(&m.f_open_other));
+        head(f, "syncd_findings_overdue", "gauge",
+             "Findings past their deadline in force and not closed, at the latest overdue scan.");
+        fprintf(f, "syncd_findings_overdue %" PRIu64 "\n", get(&m.f_overdue));
+        head(f, "syncd_findings_oldest_overdue_seconds", "gauge",
+             "Since the oldest overdue finding's deadline passed (0: none overdue).");
+        fprintf(f, "syncd_findings_oldest_overdue_seconds %" PRIu64 "\n", get(&m.f_oldest_s));
+        head(f, "syncd_finding_escalations", "gauge",
+             "Valid escalations recorded on findings, at the latest overdue scan.");
+        fprintf(f, "syncd_finding_escalations %" PRIu64 "\n", get(&m.f_escalations));
+    }
+    if (g && g->valid) {
+        head(f, "syncd_webhook_queue_depth", "gauge", "Webhook deliveries waiting to be sent.");
+        fprintf(f, "syncd_webhook_queue_depth %" PRIu64 "\n", g->webhook_pending);
+    }
+    head(f, "syncd_webhook_queued_total", "counter", "Webhook deliveries queued.");
+    fprintf(f, "syncd_webhook_queued_total %" PRIu64 "\n", get(&m.wh_queued));
+    head(f, "syncd_webhook_dropped_total", "counter",
+         "Webhook deliveries not queued because notify.queue_max were waiting.");
+    fprintf(f, "syncd_webhook_dropped_total %" PRIu64 "\n", get(&m.wh_dropped));
+    head(f, "syncd_webhook_deliveries_total", "counter", "Webhook deliveries a receiver took (2xx).");
+    fprintf(f, "syncd_webhook_deliveries_total %" PRIu64 "\n", get(&m.wh_delivered));
+    head(f, "syncd_webhook_failures_total", "counter",
+         "Webhook delivery attempts that failed (no answer, a redirect, or not 2xx).");
+    fprintf(f, "syncd_webhook_failures_total %" PRIu64 "\n", get(&m.wh_failed));
+    head(f, "syncd_webhook_dead_total", "counter",
+         "Webhook deliveries given up after notify.max_attempts.");
+    fprintf(f, "syncd_webhook_dead_total %" PRIu64 "\n", get(&m.wh_dead));
+}
+
 static void lock_render(FILE *f, const char *name, const char *help, counter *bucket,
                         counter *sum_us)
 {
@@ -159,6 +227,10 @@ char *sd_metrics_render(const sd_metrics_gauges *g, size_t *len)
     FILE *f = open_memstream(&buf, &n);
     if (!f)
         return NULL;
+
+    head(f, "syncd_build_info", "gauge", "This syncd's version and protocol version (always 1).");
+    fprintf(f, "syncd_build_info{version=\"%s\",protocol=\"%u\"} 1\n", sc_version(),
+            (unsigned)sc_protocol_version());
 
     head(f, "syncd_ops_accepted_total", "counter", "Pushed ops accepted and logged.");
     fprintf(f, "syncd_ops_accepted_total %" PRIu64 "\n", get(&m.accepted));
@@ -227,6 +299,7 @@ char *sd_metrics_render(const sd_metrics_gauges *g, size_t *len)
     fprintf(f, "syncd_commit_ops_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
     fprintf(f, "syncd_commit_ops_sum %" PRIu64 "\n", get(&m.commit_ops_sum));
     fprintf(f, "syncd_commit_ops_count %" PRIu64 "\n", cum);
+    render_notify(f, g);
     lock_render(f, "syncd_register_lock_wait_seconds",
                 "Time a write transaction waited for the register's write lock.",
                 m.lock_wait_bucket, &m.lock_wait_sum_us);
@@ -260,11 +333,6 @@ static bool is_loopback(const struct sockaddr *sa)
     return false;
 }
 
-/* A token character: printable ASCII without the space. */
-static bool token_char(char c)
-{
-    return c > 0x20 && c < 0x7f;
-}
 
 bool sd_metrics_allowed(const struct sockaddr *peer, const char *authorization,
                         const uint8_t *token_hash)
@@ -289,42 +357,12 @@ bool sd_metrics_allowed(const struct sockaddr *peer, const char *authorization,
 sc_status sd_metrics_token_load(const char *path, uint8_t hash[SC_HASH_LEN], sc_err *err)
 {
     memset(hash, 0, SC_HASH_LEN);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return sc_err_set(err, errno == ENOENT ? SC_ERR_NOT_FOUND : SC_ERR_IO, 0,
-                          "metrics token file %s: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return sc_err_set(err, SC_ERR_IO, 0, "metrics token file %s is not a regular file", path);
-    }
-    if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
-        close(fd);
-        return sc_err_set(err, SC_ERR_FORBIDDEN, 0,
-                          "metrics token file %s is open to group or others: chmod 600 it", path);
-    }
-    char buf[SC_METRICS_TOKEN_MAX + 3];
+    char buf[SC_METRICS_TOKEN_MAX + 4];
     size_t n = 0;
-    ssize_t r;
-    while (n < sizeof buf &&
-           ((r = read(fd, buf + n, sizeof buf - n)) > 0 || (r < 0 && errno == EINTR)))
-        if (r > 0)
-            n += (size_t)r;
-    close(fd);
-    if (n && buf[n - 1] == '\n')
-        n--;
-    if (n && buf[n - 1] == '\r')
-        n--;
-    bool ok = n >= SC_METRICS_TOKEN_MIN && n <= SC_METRICS_TOKEN_MAX;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = token_char(buf[i]);
-    if (ok)
+    sc_status rc = sd_secret_read(path, "metrics token file", SC_METRICS_TOKEN_MIN,
+                                  SC_METRICS_TOKEN_MAX, buf, sizeof buf, &n, err);
+    if (rc == SC_OK)
         sc_sha256(buf, n, hash);
     sodium_memzero(buf, sizeof buf);
-    if (!ok)
-        return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
-                          "metrics token file %s: the token must be one line of %d to %d printable "
-                          "characters without spaces",
-                          path, SC_METRICS_TOKEN_MIN, SC_METRICS_TOKEN_MAX);
-    return SC_OK;
+    return rc;
 }

@@ -46,6 +46,20 @@ void sd_metrics_commit(uint64_t ops);
  */
 void sd_metrics_write_lock(double wait_s, double hold_s);
 
+/* Webhook deliveries queued by a commit (or an overdue scan), and those dropped with the queue full. */
+void sd_metrics_webhook_queued(uint64_t queued, uint64_t dropped);
+/* One delivery attempt: delivered (2xx), or failed; dead: it was the last one allowed. */
+void sd_metrics_webhook_attempt(bool delivered, bool dead);
+
+/* The findings as the latest overdue scan counted them (register.h, sd_finding_stats). */
+typedef struct sd_metrics_findings {
+    uint64_t open_general, open_major, open_other;
+    uint64_t overdue;
+    uint64_t oldest_overdue_s;
+    uint64_t escalations;
+} sd_metrics_findings;
+void sd_metrics_findings_set(const sd_metrics_findings *f);
+
 /* Gauges read from the register at scrape time. */
 typedef struct sd_metrics_gauges {
     bool valid;        /* false when the register could not be read: gauges are omitted */
@@ -53,6 +67,7 @@ typedef struct sd_metrics_gauges {
     uint64_t entities;
     uint64_t devices;  /* enrolled, not revoked */
     uint64_t checkpoints; /* signed checkpoints: one per commit, admin commits included */
+    uint64_t webhook_pending; /* webhook deliveries waiting */
 } sd_metrics_gauges;
 
 /*

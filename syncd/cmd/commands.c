@@ -81,6 +81,15 @@ const sd_command sd_commands[] = {
      "  --from PATH  a backup made by `syncd backup`\n"
      "  --data DIR   the data directory to make (absent or empty; DIR.restoring until verified)\n",
      NULL},
+    {"notify", sd_cmd_notify, "the webhook delivery log, and deliveries sent again",
+     "usage: syncd notify log --data DIR [--json]\n"
+     "       syncd notify retry --data DIR (--id N | --dead | --dropped)\n"
+     "  --data DIR  the data directory (syncd may be serving it)\n"
+     "  --json      log: one JSON object a line, with each event's payload\n"
+     "  --id N      retry: the dead or dropped delivery numbered N in the log\n"
+     "  --dead      retry: every delivery given up after notify.max_attempts\n"
+     "  --dropped   retry: every delivery dropped while the queue was full\n",
+     NULL},
 };
 const size_t sd_ncommands = sizeof sd_commands / sizeof sd_commands[0];
 

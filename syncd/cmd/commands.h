@@ -69,5 +69,6 @@ int sd_cmd_report(int argc, char **argv);
 int sd_cmd_migrate(int argc, char **argv);
 int sd_cmd_backup(int argc, char **argv);
 int sd_cmd_restore(int argc, char **argv);
+int sd_cmd_notify(int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@
  * SC_SEEN_FLUSH_MS what sync/seen.h says is due, and all of it at the
  * end).
  * SIGPIPE is ignored: a client that hangs up must not stop the server.
+ * Webhooks are delivered, and the overdue scan run, on a thread of their
+ * own (notify/notify.h), stopped after the commit queue.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +34,7 @@
 #include "core/keys.h"
 #include "http/auth.h"
 #include "http/http.h"
+#include "notify/notify.h"
 #include "register/register.h"
 #include "sync/ingest.h"
 #include "sync/seen.h"
@@ -134,6 +137,7 @@ typedef struct server {
     sd_auth *auth;
     sd_seen *seen;
     sd_ingest *ingest;
+    sd_notify *notify;
     sd_http *http;
 } server;
 
@@ -191,6 +195,10 @@ static bool serve_open(server *sv)
     }
     if (sd_ingest_start(sv->reg, cfg, &sv->ingest, &err) != SC_OK) {
         log_fail("cannot start the commit queue", &err);
+        return false;
+    }
+    if (sd_notify_start(sv->reg, cfg, &sv->notify, &err) != SC_OK) {
+        log_fail("cannot start the webhooks", &err);
         return false;
     }
     wait_for_boundary(env, sd_auth_not_before(sv->auth));
@@ -321,6 +329,7 @@ static void serve_close(server *sv)
 {
     sd_http_stop(sv->http, (int64_t)sv->cfg->connection_timeout_s * 1000);
     sd_ingest_stop(sv->ingest);
+    sd_notify_stop(sv->notify);
     if (sv->seen && sv->reg)
         seen_flush(sv, true);
     sd_seen_free(sv->seen);

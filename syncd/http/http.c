@@ -541,6 +541,7 @@ static enum MHD_Result do_metrics(req *q, struct MHD_Connection *c)
         g.entities = st.entities;
         g.devices = st.devices;
         g.checkpoints = st.checkpoints;
+        g.webhook_pending = st.notify_pending;
     }
     size_t len = 0;
     char *text = sd_metrics_render(&g, &len);

@@ -368,6 +368,7 @@ void sd_register_close(sd_register *r)
         free(r->idle[i]);
     }
     conn_close(&r->writer);
+    sd_idmap_dispose(&r->nt_told);
     sodium_memzero(r->where.target, sizeof r->where.target);
     sc_keypair_free(r->kp);
     pthread_mutex_destroy(&r->wmu);
@@ -615,6 +616,8 @@ sc_status sd_register_stats_get(sd_register *r, sd_register_stats *out, sc_err *
         rc = s->vt->device_count(s, &out->devices, err);
     if (rc == SC_OK)
         rc = s->vt->checkpoint_count(s, &out->checkpoints, err);
+    if (rc == SC_OK)
+        rc = s->vt->notify_count(s, SD_NOTIFY_PENDING, &out->notify_pending, err);
     if (rc == SC_OK)
         rc = s->vt->commit(s, err);
     sd_pool_put(r, c);

@@ -308,11 +308,42 @@ typedef struct sd_register_stats {
     uint64_t entities;
     uint64_t devices;            /* enrolled, not revoked */
     uint64_t checkpoints;
+    uint64_t notify_pending;     /* webhook deliveries waiting */
 } sd_register_stats;
 
 sc_status sd_register_stats_get(sd_register *r, sd_register_stats *out, sc_err *err);
 /* SC_OK when the register can be read and a write transaction can start. */
 sc_status sd_register_health(sd_register *r, sc_err *err);
+
+/* ---- webhooks (register_notify.c; docs/operations.md, "Webhooks") ---- */
+
+/* The findings as the overdue scan counted them (the /metrics gauges). */
+typedef struct sd_finding_stats {
+    uint64_t open_general, open_major, open_other; /* not closed, not voided, by grade */
+    uint64_t overdue;             /* sc_finding_overdue today (UTC) */
+    int64_t oldest_overdue_s;     /* since the oldest overdue one's deadline passed; 0: none */
+    uint64_t escalations;         /* valid escalations on every finding */
+} sd_finding_stats;
+
+/*
+ * The overdue scan: read every finding, count *st, and queue a
+ * finding.overdue event for each finding past its deadline in force (once
+ * per finding and deadline: a new deadline that passes is a new event),
+ * unless it belongs to an inspection not yet released.  Run by syncd
+ * serve every notify.scan_interval_s.
+ */
+sc_status sd_register_notify_scan(sd_register *r, int64_t now_ms, sd_finding_stats *st,
+                                  sc_err *err);
+/* Claim due deliveries (store.h, notify_claim) in a write transaction of their own. */
+sc_status sd_register_notify_claim(sd_register *r, int64_t now_ms, int64_t lease_ms,
+                                   unsigned limit, sd_notify_fn fn, void *ctx, sc_err *err);
+/* Record a delivery's outcome (store.h, notify_finish). */
+sc_status sd_register_notify_finish(sd_register *r, const sd_notify_row *row, sc_err *err);
+/* Every delivery, oldest first (the delivery log). */
+sc_status sd_register_notify_list(sd_register *r, sd_notify_fn fn, void *ctx, sc_err *err);
+/* Queue deliveries in `state` again (id 0: all of them); *n gets how many. */
+sc_status sd_register_notify_retry(sd_register *r, int64_t id, int state, uint64_t *n,
+                                   sc_err *err);
 
 /*
  * Test hook: let the database grow by at most extra_pages more pages, so

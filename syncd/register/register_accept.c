@@ -250,6 +250,9 @@ static sc_status release_inspection(sd_txn *t, const uint8_t insp[SC_ID_LEN], ui
             break;
         if (e)
             e->row.released = true;
+        sd_notify_released(t, c.ids[i]);
+        if ((rc = t->rc) != SC_OK)
+            break;
         rel_ctx f = {t, c.ids[i], UINT64_MAX, NULL, 0, 0, false};
         rc = rel_entity(&f);
     }
@@ -361,6 +364,9 @@ sc_status sd_accept(sd_txn *t, sc_op *o, bool own, sd_ent *e, Scpb__EntityState 
     const Scpb__Op *op = o->op;
     sd_store *s = t->s;
     uint64_t idx = t->size;
+    sd_notify_note(t, e);
+    if (t->rc != SC_OK)
+        return t->rc;
     sd_op_row row;
     memset(&row, 0, sizeof row);
     row.idx = idx;

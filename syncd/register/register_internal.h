@@ -15,6 +15,8 @@
  *   register_pull.c    pull and its cursor
  *   register_log.c     checkpoints, proofs and raw log entries
  *   register_photos.c  who may read a photo (the ops naming it, their visibility)
+ *   register_notify.c  the webhook events a commit makes, the overdue scan, the
+ *                      delivery queue's transactions
  *
  * Invariants the modules keep together:
  *  - Only code running inside a write transaction (sd_txn, under wmu on
@@ -91,6 +93,8 @@ struct sd_register {
     pthread_cond_t pcv;
     sd_conn *idle[SD_POOL_MAX];
     size_t nidle, nopen;
+
+    sd_idmap nt_told; /* finding -> the deadline a finding.overdue was queued for (the scan's) */
 };
 
 /* A read connection, opened on demand; waits while SD_POOL_MAX are in use. */
@@ -161,6 +165,15 @@ typedef struct sd_verdict {
     const char *why;          /* NULL: valid against its causal past; else the fold's static reason */
 } sd_verdict;
 
+/* What webhooks were told of an entity (register_notify.c). */
+typedef struct sd_nsum {
+    bool shown;           /* an event may name it: not in an inspection that is not released */
+    bool finding;
+    int status, grade;    /* findings */
+    uint32_t escalations; /* findings: valid escalations */
+    uint32_t conflicts;   /* open conflicts */
+} sd_nsum;
+
 /* An entity as a write transaction sees it. */
 typedef struct sd_ent {
     uint8_t id[SC_ID_LEN];
@@ -180,6 +193,8 @@ typedef struct sd_ent {
     bool folded;              /* the batch fold ran (or could not) for this entity */
     Scpb__EntityState *batch_state; /* the batch fold's state (env), owned; NULL once used */
     size_t batch_first, batch_n;    /* it folded ops[0, batch_first) and then verdicts[0, batch_n - batch_first) */
+    bool nt_taken;                  /* nt_before holds what events told of it (register_notify.c) */
+    sd_nsum nt_before;
 } sd_ent;
 
 /*
@@ -217,6 +232,7 @@ typedef struct sd_txn {
     size_t nrefused, caprefused;
     sc_err *err;  /* the storage error, when one happened */
     sc_status rc; /* sticky storage status */
+    uint64_t nt_queued, nt_dropped; /* webhook deliveries queued and dropped (queue full) */
     double asked_at, locked_at; /* monotonic seconds: begin called, the write lock held (0: not) */
 } sd_txn;
 
@@ -362,6 +378,23 @@ sc_status sd_refs_verifies(sd_txn *t, const sd_actor *a, const Scpb__AssignmentC
 /* A photo on an inspection (the server column of opkinds.def). */
 sc_status sd_refs_photo_attach(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                                sd_result *res);
+
+/* ---- webhook events (register_notify.c) ---- */
+
+/*
+ * Before an op changes e (sd_accept): remember, once per transaction, what
+ * events have told of it so far.  A no-op when no hook is configured.
+ */
+void sd_notify_note(sd_txn *t, sd_ent *e);
+/* A finding an inspection's submission just released: nothing was told of it yet. */
+void sd_notify_released(sd_txn *t, const uint8_t id[SC_ID_LEN]);
+/*
+ * Queue the events of every entity noted since the last call (a major
+ * hazard, a closure, an escalation, a conflict), in this transaction; the
+ * entities' rows are written (sd_txn_flush calls it last).  Returns the
+ * sticky status.
+ */
+sc_status sd_notify_flush(sd_txn *t);
 
 /* ---- the log (register_log.c) ---- */
 

@@ -176,7 +176,7 @@ sc_status sd_txn_flush(sd_txn *t)
         e->dirty = false;
         t->ndirty--;
     }
-    return t->rc;
+    return sd_notify_flush(t);
 }
 
 void sd_txn_trim(sd_txn *t)
@@ -372,6 +372,7 @@ sc_status sd_txn_commit(sd_txn *t)
     if (rc == SC_OK) {
         t->r->frontier = t->fr;
         t->r->frontier_ok = true;
+        sd_metrics_webhook_queued(t->nt_queued, t->nt_dropped);
     }
     return rc;
 }

@@ -27,7 +27,7 @@
  *
  * The tables (docs/data-model.md, "Server register"): meta, ops, entities,
  * codes, devices, assignees, enroll_codes, merkle, checkpoints, releases,
- * photo_refs, device_seen.
+ * photo_refs, device_seen, notify.
  */
 #ifndef SD_STORE_H
 #define SD_STORE_H
@@ -40,7 +40,7 @@
 #include "core/status.h"
 
 /* The schema version this build reads and writes (meta key "schema_version"). */
-#define SD_SCHEMA_VERSION 5
+#define SD_SCHEMA_VERSION 6
 
 /* Who may see an entity (docs/protocol.md §6); stored per entity. */
 typedef enum sd_vis_class {
@@ -140,6 +140,31 @@ typedef struct sd_pull_row {
     uint8_t inspection[SC_ID_LEN];   /* finding: the inspection it was made in */
 } sd_pull_row;
 
+/* Where a webhook delivery stands (notify.state). */
+typedef enum sd_notify_state {
+    SD_NOTIFY_PENDING = 0,   /* waiting for its next attempt */
+    SD_NOTIFY_DELIVERED = 1, /* a receiver answered 2xx */
+    SD_NOTIFY_DEAD = 2,      /* notify.max_attempts failed, or its hook is gone */
+    SD_NOTIFY_DROPPED = 3,   /* the queue was full when the event happened: never sent */
+} sd_notify_state;
+
+/* One webhook delivery: an event for one hook (docs/operations.md, "Webhooks"). */
+typedef struct sd_notify_row {
+    int64_t id;                 /* the row, in enqueue order (put: assigned) */
+    char event[33];             /* the event id: 32 hex digits, the same on every retry */
+    char hook[SC_NOTIFY_HOOK_NAME_MAX + 1];
+    char type[40];              /* sd_event_name */
+    const char *dedupe;         /* put only: one row per (dedupe, hook) */
+    const char *body;           /* the JSON payload; borrowed */
+    int64_t created_ms;
+    int state;                  /* sd_notify_state */
+    uint32_t attempts;
+    int64_t next_ms;            /* pending: not before */
+    int64_t done_ms;            /* delivered, dead, dropped: when; else 0 */
+    int last_code;              /* the last answer's HTTP status; 0: none */
+    const char *last_error;     /* borrowed; "" when none */
+} sd_notify_row;
+
 typedef struct sd_store sd_store;
 
 /* Scan callbacks return true to go on, false to stop (the scan then returns SC_OK). */
@@ -156,6 +181,7 @@ typedef bool (*sd_release_fn)(void *ctx, uint64_t seq, const uint8_t entity[SC_I
                               uint64_t idx);
 typedef bool (*sd_photo_ref_fn)(void *ctx, const uint8_t entity[SC_ID_LEN], uint64_t idx);
 typedef bool (*sd_enroll_fn)(void *ctx, const sd_enroll_row *row);
+typedef bool (*sd_notify_fn)(void *ctx, const sd_notify_row *row);
 
 typedef struct sd_store_vt {
     void (*close)(sd_store *s);
@@ -332,6 +358,29 @@ typedef struct sd_store_vt {
     sc_status (*nonce_claim)(sd_store *s, const uint8_t device[SC_KEY_LEN], const uint8_t nonce[16],
                              int64_t time_ms, bool *fresh, sc_err *err);
     sc_status (*nonce_sweep)(sd_store *s, int64_t before_ms, uint64_t *n, sc_err *err);
+
+    /*
+     * Webhook deliveries (the notify table: not in the log, not audited).
+     * put: a new row (in the write transaction that commits the op the event
+     * comes from, so an event is queued exactly when its op is logged);
+     * *added is false when a row of the same (dedupe, hook) exists.
+     * count: rows in state.  claim (write transaction): the pending rows due
+     * at now_ms that no one holds, oldest first, at most limit, each then
+     * held until now_ms + lease_ms (PostgreSQL: FOR UPDATE SKIP LOCKED, so
+     * several syncd never claim one row twice).  finish: write row->state,
+     * attempts, next_ms, done_ms, last_code and last_error of row->id, and
+     * let it go.  scan: every row in id order (body borrowed).  retry: rows
+     * in `state` (all of them when id is 0, else that one) pending again
+     * with no attempts, due now; *n gets how many.
+     */
+    sc_status (*notify_put)(sd_store *s, sd_notify_row *row, bool *added, sc_err *err);
+    sc_status (*notify_count)(sd_store *s, int state, uint64_t *out, sc_err *err);
+    sc_status (*notify_claim)(sd_store *s, int64_t now_ms, int64_t lease_ms, unsigned limit,
+                              sd_notify_fn fn, void *ctx, sc_err *err);
+    sc_status (*notify_finish)(sd_store *s, const sd_notify_row *row, sc_err *err);
+    sc_status (*notify_scan)(sd_store *s, sd_notify_fn fn, void *ctx, sc_err *err);
+    sc_status (*notify_retry)(sd_store *s, int64_t id, int state, int64_t now_ms, uint64_t *n,
+                              sc_err *err);
 } sd_store_vt;
 
 /* Every backend's handle starts with this, so callers reach the table. */

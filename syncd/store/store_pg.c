@@ -106,6 +106,12 @@ enum {
     Q_PHOTO_REF_COUNT,
     Q_NONCE_CLAIM,
     Q_NONCE_SWEEP,
+    Q_NOTIFY_PUT,
+    Q_NOTIFY_COUNT,
+    Q_NOTIFY_CLAIM,
+    Q_NOTIFY_FINISH,
+    Q_NOTIFY_RETRY_ONE,
+    Q_NOTIFY_RETRY_ALL,
     Q_COUNT_
 };
 
@@ -122,7 +128,30 @@ enum {
     "o.idx, o.op_id, o.entity, o.author, o.kind, o.hlc, o.received_ms, o.signed, o.leaf_hash, "    \
     "e.type, e.vis_class, e.released, e.scope_org, "
 
+#define NOTIFY_COLS                                                                                \
+    "id, event, hook, type, body, created_ms, state, attempts, next_ms, done_ms, last_code, "      \
+    "last_error"
+
 static const char *const sql[Q_COUNT_] = {
+    [Q_NOTIFY_PUT] = "INSERT INTO notify(event, hook, type, dedupe, body, created_ms, state, "
+                     "next_ms, done_ms) VALUES($1::text, $2::text, $3::text, $4::text, $5::text, "
+                     "$6::bigint, $7::bigint, $8::bigint, $9::bigint) "
+                     "ON CONFLICT(dedupe, hook) DO NOTHING RETURNING id",
+    [Q_NOTIFY_COUNT] = "SELECT count(*)::bigint FROM notify WHERE state = $1::bigint",
+    /* SKIP LOCKED: a row another syncd is claiming is left to it, never waited for. */
+    [Q_NOTIFY_CLAIM] = "UPDATE notify SET claim_until = $2::bigint WHERE id IN (SELECT id FROM "
+                       "notify WHERE state = 0 AND next_ms <= $1::bigint AND claim_until <= "
+                       "$1::bigint ORDER BY id LIMIT $3::bigint FOR UPDATE SKIP LOCKED) "
+                       "RETURNING " NOTIFY_COLS,
+    [Q_NOTIFY_FINISH] = "UPDATE notify SET state = $2::bigint, attempts = $3::bigint, next_ms = "
+                        "$4::bigint, done_ms = $5::bigint, last_code = $6::bigint, last_error = "
+                        "$7::text, claim_until = 0 WHERE id = $1::bigint",
+    [Q_NOTIFY_RETRY_ONE] = "UPDATE notify SET state = 0, attempts = 0, next_ms = $3::bigint, "
+                           "done_ms = 0, claim_until = 0 WHERE id = $1::bigint AND state = "
+                           "$2::bigint",
+    [Q_NOTIFY_RETRY_ALL] = "UPDATE notify SET state = 0, attempts = 0, next_ms = $3::bigint, "
+                           "done_ms = 0, claim_until = 0 WHERE $1::bigint = 0 AND state = "
+                           "$2::bigint",
     [Q_DATA_VERSION] = "SELECT n FROM generation",
     [Q_META_GET] = "SELECT value FROM meta WHERE key = $1::text",
     [Q_META_PUT] = "INSERT INTO meta(key, value) VALUES($1::text, $2::bytea) "
@@ -1483,6 +1512,131 @@ static sc_status g_nonce_sweep(sd_store *s, int64_t before_ms, uint64_t *n, sc_e
     return exec_q(P(s), Q_NONCE_SWEEP, &a, n, err, "sweep nonces");
 }
 
+/* ---- webhook deliveries ---- */
+
+static sc_status g_notify_put(sd_store *s, sd_notify_row *nr, bool *added, sc_err *err)
+{
+    *added = false;
+    pq_args a = {0};
+    a_text(&a, nr->event);
+    a_text(&a, nr->hook);
+    a_text(&a, nr->type);
+    a_text(&a, nr->dedupe);
+    a_text(&a, nr->body);
+    a_int(&a, nr->created_ms);
+    a_int(&a, nr->state);
+    a_int(&a, nr->next_ms);
+    a_int(&a, nr->done_ms);
+    PGresult *r = run(P(s), Q_NOTIFY_PUT, &a, err, "queue a webhook delivery");
+    if (!r)
+        return SC_ERR_STORAGE;
+    if (PQntuples(r) == 1) {
+        *added = true;
+        nr->id = c_int(r, 0, 0);
+    }
+    PQclear(r);
+    return SC_OK;
+}
+
+static sc_status g_notify_count(sd_store *s, int state, uint64_t *out, sc_err *err)
+{
+    pq_args a = {0};
+    a_int(&a, state);
+    int64_t v = 0;
+    sc_status rc = one_int(P(s), Q_NOTIFY_COUNT, &a, &v, err, "count webhook deliveries");
+    *out = rc == SC_OK && v > 0 ? (uint64_t)v : 0;
+    return rc;
+}
+
+/* A text column into out (cap bytes, NUL-terminated, cut when longer). */
+static void c_text(const PGresult *r, int row, int col, char *out, size_t cap)
+{
+    size_t n;
+    const uint8_t *p = c_bytes(r, row, col, &n);
+    snprintf(out, cap, "%.*s", (int)n, (const char *)p);
+}
+
+typedef struct notify_each {
+    sd_notify_fn fn;
+    void *ctx;
+} notify_each;
+
+static bool notify_row(const PGresult *r, int row, void *ctx)
+{
+    notify_each *e = ctx;
+    sd_notify_row nr;
+    memset(&nr, 0, sizeof nr);
+    nr.id = c_int(r, row, 0);
+    c_text(r, row, 1, nr.event, sizeof nr.event);
+    c_text(r, row, 2, nr.hook, sizeof nr.hook);
+    c_text(r, row, 3, nr.type, sizeof nr.type);
+    /* PQgetvalue's text is NUL-terminated even in binary results. */
+    nr.body = PQgetvalue(r, row, 4);
+    nr.created_ms = c_int(r, row, 5);
+    nr.state = (int)c_int(r, row, 6);
+    nr.attempts = (uint32_t)c_int(r, row, 7);
+    nr.next_ms = c_int(r, row, 8);
+    nr.done_ms = c_int(r, row, 9);
+    nr.last_code = (int)c_int(r, row, 10);
+    nr.last_error = PQgetvalue(r, row, 11);
+    return e->fn(e->ctx, &nr);
+}
+
+static sc_status g_notify_claim(sd_store *s, int64_t now_ms, int64_t lease_ms, unsigned limit,
+                                sd_notify_fn fn, void *ctx, sc_err *err)
+{
+    pq_args a = {0};
+    a_int(&a, now_ms);
+    a_int(&a, now_ms + lease_ms);
+    a_int(&a, limit);
+    PGresult *r = run(P(s), Q_NOTIFY_CLAIM, &a, err, "claim webhook deliveries");
+    if (!r)
+        return SC_ERR_STORAGE;
+    notify_each e = {fn, ctx};
+    int n = PQntuples(r);
+    for (int i = 0; i < n && notify_row(r, i, &e); i++)
+        ;
+    PQclear(r);
+    return SC_OK;
+}
+
+static sc_status g_notify_finish(sd_store *s, const sd_notify_row *nr, sc_err *err)
+{
+    pq_args a = {0};
+    a_int(&a, nr->id);
+    a_int(&a, nr->state);
+    a_int(&a, nr->attempts);
+    a_int(&a, nr->next_ms);
+    a_int(&a, nr->done_ms);
+    a_int(&a, nr->last_code);
+    a_text(&a, nr->last_error ? nr->last_error : "");
+    return exec_q(P(s), Q_NOTIFY_FINISH, &a, NULL, err, "record a webhook delivery");
+}
+
+static sc_status g_notify_scan(sd_store *s, sd_notify_fn fn, void *ctx, sc_err *err)
+{
+    notify_each e = {fn, ctx};
+    return scan(P(s), "SELECT " NOTIFY_COLS " FROM notify ORDER BY id", NULL, notify_row, &e, err,
+                "scan webhook deliveries");
+}
+
+static sc_status g_notify_retry(sd_store *s, int64_t id, int state, int64_t now_ms, uint64_t *n,
+                                sc_err *err)
+{
+    pq_args a = {0};
+    a_int(&a, id);
+    a_int(&a, state);
+    a_int(&a, now_ms);
+    *n = 0;
+    return exec_q(P(s), id ? Q_NOTIFY_RETRY_ONE : Q_NOTIFY_RETRY_ALL, &a, n, err,
+                  "queue webhook deliveries again");
+}
+
+sc_status sd_store_pg_exec(sd_store *s, const char *script, sc_err *err)
+{
+    return exec_text(P(s), script, err, "migrate");
+}
+
 static const sd_store_vt vt = {
     .close = g_close,
     .begin = g_begin,
@@ -1547,6 +1701,12 @@ static const sd_store_vt vt = {
     .set_writer = g_set_writer,
     .nonce_claim = g_nonce_claim,
     .nonce_sweep = g_nonce_sweep,
+    .notify_put = g_notify_put,
+    .notify_count = g_notify_count,
+    .notify_claim = g_notify_claim,
+    .notify_finish = g_notify_finish,
+    .notify_scan = g_notify_scan,
+    .notify_retry = g_notify_retry,
 };
 
 /* ---- opening ---- */

@@ -23,6 +23,8 @@ sc_status sd_store_pg_open(const char *url, bool create, sd_store **out, sc_err 
 sc_status sd_store_pg_connect(const char *url, sd_store **out, sc_err *err);
 /* The URL without its password, as the connection's messages name it. */
 const char *sd_store_pg_shown(sd_store *s);
+/* Run a script of plain SQL on s (a migration step's, inside its transaction). */
+sc_status sd_store_pg_exec(sd_store *s, const char *script, sc_err *err);
 
 /* The schema version of the register at url (meta schema_version). */
 sc_status sd_store_pg_version(const char *url, int *version, sc_err *err);

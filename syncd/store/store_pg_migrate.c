@@ -3,10 +3,9 @@
  * `syncd migrate` on it.
  *
  * The PostgreSQL schema begins at version 5 (store_pg_schema.h): a register
- * of an earlier version is a SQLite one, and this build's version is that
- * first one, so migrating checks the version and finds nothing to do, or
- * refuses a register newer than this syncd.  A later schema version adds
- * its step here, run in one write transaction (begin(write) takes the
+ * of an earlier version is a SQLite one.  Steps:
+ *   5 -> 6  the notify table (webhook deliveries), empty.
+ * Each step is run in one write transaction (begin(write) takes the
  * register's write lock: it waits for every syncd's group commit and holds
  * the others off until it commits) that ends by writing the new
  * schema_version, so that after a failure the register is at the last
@@ -19,6 +18,7 @@
 #include <string.h>
 
 #include "core/reason.h"
+#include "store_pg_schema.h"
 
 /* The first version a PostgreSQL register has. */
 #define PG_FIRST_VERSION 5
@@ -56,6 +56,28 @@ sc_status sd_store_pg_version(const char *url, int *version, sc_err *err)
     return rc;
 }
 
+/* Bring version v to v + 1 in one write transaction. */
+static sc_status step(sd_store *s, int v, sc_err *err)
+{
+    static const char *const script[SD_SCHEMA_VERSION] = {[5] = SD_PG_NOTIFY};
+    if (v < 0 || v >= SD_SCHEMA_VERSION || !script[v])
+        return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
+                          "register %s: no migration from schema version %d", sd_store_pg_shown(s),
+                          v);
+    sc_status rc = s->vt->begin(s, true, err);
+    if (rc == SC_OK)
+        rc = sd_store_pg_exec(s, script[v], err);
+    char text[16];
+    snprintf(text, sizeof text, "%d", v + 1);
+    if (rc == SC_OK)
+        rc = s->vt->meta_put(s, "schema_version", text, strlen(text), err);
+    if (rc == SC_OK)
+        rc = s->vt->commit(s, err);
+    else
+        s->vt->rollback(s);
+    return rc;
+}
+
 sc_status sd_store_pg_migrate(const char *url, int *from, sd_store_progress progress, void *ctx,
                               sc_err *err)
 {
@@ -75,11 +97,8 @@ sc_status sd_store_pg_migrate(const char *url, int *from, sd_store_progress prog
         rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                         "register %s has schema version %d; PostgreSQL registers begin at %d",
                         sd_store_pg_shown(s), at, PG_FIRST_VERSION);
-    /* Versions PG_FIRST_VERSION .. SD_SCHEMA_VERSION are one schema: there is no step to run yet. */
-    if (rc == SC_OK && at < SD_SCHEMA_VERSION)
-        rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
-                        "register %s: no migration from schema version %d", sd_store_pg_shown(s),
-                        at);
+    for (; rc == SC_OK && at < SD_SCHEMA_VERSION; at++)
+        rc = step(s, at, err);
     if (rc == SC_OK && progress)
         progress(ctx, "migrate the register", 1, 1);
     s->vt->close(s);

@@ -103,8 +103,19 @@ enum {
     Q_PHOTO_REF_PUT,
     Q_PHOTO_REFS,
     Q_PHOTO_REF_COUNT,
+    Q_NOTIFY_PUT,
+    Q_NOTIFY_COUNT,
+    Q_NOTIFY_CLAIM,
+    Q_NOTIFY_FINISH,
+    Q_NOTIFY_SCAN,
+    Q_NOTIFY_RETRY_ONE,
+    Q_NOTIFY_RETRY_ALL,
     Q_COUNT_
 };
+
+#define NOTIFY_COLS                                                                                \
+    "id, event, hook, type, body, created_ms, state, attempts, next_ms, done_ms, last_code, "      \
+    "last_error"
 
 static const char *const sql[Q_COUNT_] = {
     [Q_BEGIN_READ] = "BEGIN DEFERRED",
@@ -212,6 +223,20 @@ static const char *const sql[Q_COUNT_] = {
     [Q_PHOTO_REF_PUT] = "INSERT OR IGNORE INTO photo_refs(sha, entity, idx) VALUES(?1, ?2, ?3)",
     [Q_PHOTO_REFS] = "SELECT entity, idx FROM photo_refs WHERE sha = ?1 ORDER BY entity",
     [Q_PHOTO_REF_COUNT] = "SELECT count(*) FROM photo_refs",
+    [Q_NOTIFY_PUT] = "INSERT INTO notify(event, hook, type, dedupe, body, created_ms, state, "
+                     "next_ms, done_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                     "ON CONFLICT(dedupe, hook) DO NOTHING",
+    [Q_NOTIFY_COUNT] = "SELECT count(*) FROM notify WHERE state = ?1",
+    [Q_NOTIFY_CLAIM] = "UPDATE notify SET claim_until = ?2 WHERE id IN (SELECT id FROM notify "
+                       "WHERE state = 0 AND next_ms <= ?1 AND claim_until <= ?1 ORDER BY id "
+                       "LIMIT ?3) RETURNING " NOTIFY_COLS,
+    [Q_NOTIFY_FINISH] = "UPDATE notify SET state = ?2, attempts = ?3, next_ms = ?4, done_ms = ?5, "
+                        "last_code = ?6, last_error = ?7, claim_until = 0 WHERE id = ?1",
+    [Q_NOTIFY_SCAN] = "SELECT " NOTIFY_COLS " FROM notify ORDER BY id",
+    [Q_NOTIFY_RETRY_ONE] = "UPDATE notify SET state = 0, attempts = 0, next_ms = ?3, done_ms = 0, "
+                           "claim_until = 0 WHERE id = ?1 AND state = ?2",
+    [Q_NOTIFY_RETRY_ALL] = "UPDATE notify SET state = 0, attempts = 0, next_ms = ?3, done_ms = 0, "
+                           "claim_until = 0 WHERE ?1 = 0 AND state = ?2",
 };
 
 /*
@@ -1597,6 +1622,154 @@ static sc_status q_limit_pages(sd_store *s, uint64_t extra, sc_err *err)
     return SC_OK;
 }
 
+/* ---- webhook deliveries ---- */
+
+static sc_status q_notify_put(sd_store *s, sd_notify_row *r, bool *added, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    *added = false;
+    sqlite3_stmt *x = st(q, Q_NOTIFY_PUT, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    sqlite3_bind_text(x, 1, r->event, -1, SQLITE_STATIC);
+    sqlite3_bind_text(x, 2, r->hook, -1, SQLITE_STATIC);
+    sqlite3_bind_text(x, 3, r->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(x, 4, r->dedupe, -1, SQLITE_STATIC);
+    sqlite3_bind_text(x, 5, r->body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(x, 6, r->created_ms);
+    sqlite3_bind_int(x, 7, r->state);
+    sqlite3_bind_int64(x, 8, r->next_ms);
+    sqlite3_bind_int64(x, 9, r->done_ms);
+    sc_status rc = exec_stmt(q, x, err, "queue a webhook delivery");
+    if (rc == SC_OK && sqlite3_changes(q->db) == 1) {
+        *added = true;
+        r->id = sqlite3_last_insert_rowid(q->db);
+    }
+    return rc;
+}
+
+static sc_status q_notify_count(sd_store *s, int state, uint64_t *out, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_NOTIFY_COUNT, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    sqlite3_bind_int(x, 1, state);
+    int rc = sqlite3_step(x);
+    sc_status out_rc = SC_OK;
+    if (rc == SQLITE_ROW)
+        *out = (uint64_t)sqlite3_column_int64(x, 0);
+    else
+        out_rc = db_err(q, err, "count webhook deliveries");
+    done(x);
+    return out_rc;
+}
+
+typedef struct notify_each {
+    sd_notify_fn fn;
+    void *ctx;
+} notify_each;
+
+static void text_col(sqlite3_stmt *x, int i, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(x, i);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+static bool notify_row(sqlite3_stmt *x, void *ctx)
+{
+    notify_each *e = ctx;
+    sd_notify_row r;
+    memset(&r, 0, sizeof r);
+    r.id = sqlite3_column_int64(x, 0);
+    text_col(x, 1, r.event, sizeof r.event);
+    text_col(x, 2, r.hook, sizeof r.hook);
+    text_col(x, 3, r.type, sizeof r.type);
+    const unsigned char *body = sqlite3_column_text(x, 4);
+    r.body = body ? (const char *)body : "";
+    r.created_ms = sqlite3_column_int64(x, 5);
+    r.state = sqlite3_column_int(x, 6);
+    r.attempts = (uint32_t)sqlite3_column_int64(x, 7);
+    r.next_ms = sqlite3_column_int64(x, 8);
+    r.done_ms = sqlite3_column_int64(x, 9);
+    r.last_code = sqlite3_column_int(x, 10);
+    const unsigned char *le = sqlite3_column_text(x, 11);
+    r.last_error = le ? (const char *)le : "";
+    return e->fn(e->ctx, &r);
+}
+
+static sc_status q_notify_claim(sd_store *s, int64_t now_ms, int64_t lease_ms, unsigned limit,
+                                sd_notify_fn fn, void *ctx, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_NOTIFY_CLAIM, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    sqlite3_bind_int64(x, 1, now_ms);
+    sqlite3_bind_int64(x, 2, now_ms + lease_ms);
+    sqlite3_bind_int64(x, 3, limit);
+    notify_each e = {fn, ctx};
+    /* Every row is stepped (the UPDATE completes) even when fn stops early. */
+    sc_status rc = SC_OK;
+    bool go = true;
+    for (;;) {
+        int step = sqlite3_step(x);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = db_err(q, err, "claim webhook deliveries");
+            break;
+        }
+        if (go)
+            go = notify_row(x, &e);
+    }
+    done(x);
+    return rc;
+}
+
+static sc_status q_notify_finish(sd_store *s, const sd_notify_row *r, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_NOTIFY_FINISH, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    sqlite3_bind_int64(x, 1, r->id);
+    sqlite3_bind_int(x, 2, r->state);
+    sqlite3_bind_int64(x, 3, r->attempts);
+    sqlite3_bind_int64(x, 4, r->next_ms);
+    sqlite3_bind_int64(x, 5, r->done_ms);
+    sqlite3_bind_int(x, 6, r->last_code);
+    sqlite3_bind_text(x, 7, r->last_error ? r->last_error : "", -1, SQLITE_STATIC);
+    return exec_stmt(q, x, err, "record a webhook delivery");
+}
+
+static sc_status q_notify_scan(sd_store *s, sd_notify_fn fn, void *ctx, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    sqlite3_stmt *x = st(q, Q_NOTIFY_SCAN, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    notify_each e = {fn, ctx};
+    return each_row(q, x, notify_row, &e, err, "scan webhook deliveries");
+}
+
+static sc_status q_notify_retry(sd_store *s, int64_t id, int state, int64_t now_ms, uint64_t *n,
+                                sc_err *err)
+{
+    sqlite_store *q = S(s);
+    *n = 0;
+    sqlite3_stmt *x = st(q, id ? Q_NOTIFY_RETRY_ONE : Q_NOTIFY_RETRY_ALL, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    sqlite3_bind_int64(x, 1, id);
+    sqlite3_bind_int(x, 2, state);
+    sqlite3_bind_int64(x, 3, now_ms);
+    sc_status rc = exec_stmt(q, x, err, "queue webhook deliveries again");
+    if (rc == SC_OK)
+        *n = (uint64_t)sqlite3_changes(q->db);
+    return rc;
+}
+
 static const sd_store_vt vt = {
     .close = q_close,
     .begin = q_begin,
@@ -1659,6 +1832,12 @@ static const sd_store_vt vt = {
     .photo_ref_count = q_photo_ref_count,
     .limit_pages = q_limit_pages,
     .set_writer = q_set_writer,
+    .notify_put = q_notify_put,
+    .notify_count = q_notify_count,
+    .notify_claim = q_notify_claim,
+    .notify_finish = q_notify_finish,
+    .notify_scan = q_notify_scan,
+    .notify_retry = q_notify_retry,
 };
 
 sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc_err *err)

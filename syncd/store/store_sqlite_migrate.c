@@ -25,6 +25,8 @@
  *   4 -> 5  enrollment codes can be revoked (enroll_codes.revoked_ms), and
  *           device_seen keeps when each device was last seen and with
  *           which client; both start empty.
+ *   5 -> 6  the notify table (webhook deliveries and their log) is made,
+ *           empty.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -305,6 +307,11 @@ static sc_status step_4_to_5(migration *m)
     return rc;
 }
 
+static sc_status step_5_to_6(migration *m)
+{
+    return exec(m, SD_SQL_NOTIFY, "create the table of webhook deliveries");
+}
+
 typedef sc_status (*step_fn)(migration *);
 
 /* steps[v] brings version v to v + 1. */
@@ -313,6 +320,7 @@ static const step_fn steps[SD_SCHEMA_VERSION] = {
     [2] = step_2_to_3,
     [3] = step_3_to_4,
     [4] = step_4_to_5,
+    [5] = step_5_to_6,
 };
 
 /*

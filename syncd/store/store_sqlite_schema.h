@@ -55,6 +55,31 @@
     " seen_ms INTEGER NOT NULL,"                                                                   \
     " agent TEXT NOT NULL) WITHOUT ROWID"
 
+/*
+ * Webhook deliveries (syncd/notify): one row per event and hook, queued in
+ * the transaction that logs the event's op, kept after delivery as the
+ * delivery log (`syncd notify log`).  claim_until: a syncd delivering it
+ * holds it until then.  The partial index finds the due rows.
+ */
+#define SD_SQL_NOTIFY                                                                              \
+    "CREATE TABLE notify("                                                                         \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " event TEXT NOT NULL,"                                                                        \
+    " hook TEXT NOT NULL,"                                                                         \
+    " type TEXT NOT NULL,"                                                                         \
+    " dedupe TEXT NOT NULL,"                                                                       \
+    " body TEXT NOT NULL,"                                                                         \
+    " created_ms INTEGER NOT NULL,"                                                                \
+    " state INTEGER NOT NULL,"                                                                     \
+    " attempts INTEGER NOT NULL DEFAULT 0,"                                                        \
+    " next_ms INTEGER NOT NULL,"                                                                   \
+    " claim_until INTEGER NOT NULL DEFAULT 0,"                                                     \
+    " done_ms INTEGER NOT NULL DEFAULT 0,"                                                         \
+    " last_code INTEGER NOT NULL DEFAULT 0,"                                                       \
+    " last_error TEXT NOT NULL DEFAULT '',"                                                        \
+    " UNIQUE(dedupe, hook));"                                                                      \
+    "CREATE INDEX notify_due ON notify(next_ms) WHERE state = 0"
+
 /* The whole schema of a new register, in one script. */
 #define SD_SQL_SCHEMA                                                                              \
     "PRAGMA journal_mode=WAL;"                                                                     \
@@ -112,7 +137,7 @@
     "CREATE TABLE releases("                                                                       \
     " seq INTEGER PRIMARY KEY,"                                                                    \
     " entity BLOB NOT NULL,"                                                                       \
-    " idx INTEGER NOT NULL REFERENCES ops(idx));" SD_SQL_PHOTO_REFS ";" SD_SQL_DEVICE_SEEN ";"     \
+    " idx INTEGER NOT NULL REFERENCES ops(idx));" SD_SQL_PHOTO_REFS ";" SD_SQL_DEVICE_SEEN ";" SD_SQL_NOTIFY ";"     \
     "COMMIT;"
 
 #endif

@@ -26,12 +26,12 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 DATA="$TMP/data"
 admin() { "$SYNCD" admin --data "$DATA" "$@"; }
 
-# start_syncd: serve the register in $DATA; sets URL and SYNCD_PID.
+# start_syncd [SERVE-OPTIONS...]: serve the register in $DATA; sets URL and SYNCD_PID.
 start_syncd() {
   # Empty the log first: the child opens it only after the fork, and until then
   # the loop below must see neither a missing file nor an earlier run's line.
   : >"$TMP/serve.log"
-  "$SYNCD" serve --data "$DATA" --listen 127.0.0.1:0 >"$TMP/serve.log" 2>&1 &
+  "$SYNCD" serve --data "$DATA" --listen 127.0.0.1:0 "$@" >"$TMP/serve.log" 2>&1 &
   SYNCD_PID=$!
   PIDS+=("$SYNCD_PID")
   local i
@@ -54,10 +54,10 @@ stop_syncd() {
 # `make run`): 市疫情防控指挥部 → … → 君安社区 → 君安花园物业, the compound
 # T-JAHY it runs, two inspectors, a supervisor, the property company's
 # contact (wuye), an auditor, and the 100-point 无疫 score sheet with its veto
-# item.
+# item.  make_register [INIT-OPTIONS...]: options for `syncd init` (--store URL).
 TEMPLATE=no-epidemic-100
 make_register() {
-  "$SC_SOURCE_DIR/scripts/make-register.sh" "$SYNCD" "$DATA"
+  "$SC_SOURCE_DIR/scripts/make-register.sh" "$SYNCD" "$DATA" "$@"
 }
 
 # log_size: the register's log size, as `syncd audit` counts it; the audit must hold.

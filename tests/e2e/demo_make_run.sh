@@ -19,6 +19,11 @@ run_demo() {
     sleep 0.25
   done
   grep -q "^Press Ctrl-C to stop" "$out" || { cat "$out" >&2; fail "run-demo.sh $1 did not come up"; }
+  # The console it prints serves the page while the demo runs.
+  local console
+  console=$(sed -n 's|^  console: \(http://[^/]*\)/#token=.*|\1|p' "$out")
+  [[ -z $console ]] || curl -sf "$console/" | grep -q '<script type="module"' ||
+    fail "the demo's console does not serve its page ($1)"
   kill -TERM "$pid"
   wait "$pid" || { cat "$out" >&2; fail "run-demo.sh $1 did not stop cleanly"; }
   grep -q "syncd stopped (exit 0)" "$out" || { cat "$out" >&2; fail "syncd did not stop cleanly ($1)"; }
@@ -26,6 +31,8 @@ run_demo() {
 
 run_demo 1
 grep -q "creating demo data" "$TMP/run.1" || fail "the first run made no register"
+grep -Eq '^  console: http://127\.0\.0\.1:[0-9]+/#token=[0-9a-f]{64}$' "$TMP/run.1" ||
+  fail "the first run does not print the supervisor's console URL"
 grep -q "An unannounced check" "$TMP/run.1" || fail "the first run did not play the story"
 run_demo 2
 grep -q "creating demo data" "$TMP/run.2" && fail "the second run made the register again"

@@ -1,0 +1,63 @@
+// console.mjs: how long the review console takes to draw each view over a
+// big replica, in Debian's chromium (playwright-core from tests/browser).
+//   node bench/console.mjs URL_WITH_TOKEN
+// URL is what `spotcheck console --json` printed.  Prints bench/bench.h's
+// lines, "key value unit method": for each view the median of 5 draws, from
+// the moment the view is asked for (its fragment set) to the frame after it
+// was put in the page, with every API answer it needed; and the first view
+// from the start of the page load.  Each view is asked for coming from
+// another, so none is answered from the page's memory.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(join(here, '..', 'tests', 'browser', 'package.json'));
+const { chromium } = require('playwright-core');
+
+const url = process.argv[2];
+if (!url) {
+  console.error('usage: node bench/console.mjs URL_WITH_TOKEN');
+  process.exit(2);
+}
+const ROUNDS = 5;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const emit = (key, value, unit, desc) => console.log(`${key}\t${value.toFixed(2)}\t${unit}\t${desc}`);
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+try {
+  const page = await (await browser.newContext({ viewport: { width: 1024, height: 768 } })).newPage();
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.rendered === '1', null, { timeout: 600000 });
+  const load = await page.evaluate(() => performance.now());
+  const facts = await page.evaluate(async () => {
+    const list = await (await fetch('/api/list?what=findings')).json();
+    const review = await (await fetch('/api/review')).json();
+    return { findings: list.items.length, waiting: review.awaiting_revisit.length + review.awaiting_closure.length,
+      overdue: review.overdue.length, one: list.items.length ? list.items[0].id : null };
+  });
+  const of = `over a replica of ${facts.findings} findings (${facts.waiting} awaiting review, ${facts.overdue} overdue)`;
+  emit('console_load', load, 'ms', `page load to the review queue drawn, ${of}`);
+  // In this order each view is asked for coming from another: the page opened on the review queue.
+  const views = { overdue: '#/overdue', plans: '#/plans', finding: `#/finding/${facts.one}`, review: '#/review' };
+  const times = Object.fromEntries(Object.keys(views).map((v) => [v, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [v, hash] of Object.entries(views)) {
+      times[v].push(await page.evaluate(async (h) => {
+        const before = Number(document.body.dataset.rendered);
+        const t0 = performance.now();
+        location.hash = h;
+        await new Promise((done) => {
+          const look = () => (Number(document.body.dataset.rendered) > before ? done() : requestAnimationFrame(look));
+          look();
+        });
+        await new Promise((done) => requestAnimationFrame(() => done()));
+        return performance.now() - t0;
+      }, hash));
+    }
+  }
+  for (const [v, xs] of Object.entries(times))
+    emit(`console_render_${v}`, median(xs), 'ms', `the ${v} view drawn, median of ${ROUNDS}, ${of}`);
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,133 @@
+/*
+ * console.h: `spotcheck console`, the review console: a small web app
+ * served on the loopback interface over the user's own replica.  Every
+ * action is a signed op made through the public API (spotcheck.h) with the
+ * device's key, as the CLI makes them; the browser never holds a key.
+ *
+ * The parts: server.c (libmicrohttpd, the only file that knows it: the
+ * guard on every request, routing, the embedded pages, photos), guard.c
+ * (who may ask: the one-time token, the session cookie, CSRF, Host and
+ * Origin), api.c (the JSON API over the replica, no HTTP in it), sync.c (a
+ * sync on a thread of its own, with its progress), and assets.c, generated
+ * from web/ by cmake/ScEmbed.cmake.
+ */
+#ifndef SC_CONSOLE_H
+#define SC_CONSOLE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spotcheck.h"
+
+/* ---- assets.c (generated): the pages ---- */
+
+typedef struct cs_asset {
+    const char *path; /* "/app.js" */
+    const char *type; /* its Content-Type */
+    const unsigned char *data;
+    size_t len;
+} cs_asset;
+
+extern const cs_asset cs_assets[];
+extern const size_t cs_nassets;
+
+/* ---- the command ---- */
+
+typedef struct cs_options {
+    const char *db;           /* the replica's path (the sync thread opens it again) */
+    const char *listen;       /* "127.0.0.1:0" unless given; loopback only */
+    const char *pass_env;     /* the variable holding the key's passphrase, or NULL */
+    const sc_net_options *net; /* the run's network options, or NULL */
+    bool json;                /* print the URL as JSON */
+} cs_options;
+
+/*
+ * Serve the console over the open handle c until SIGINT or SIGTERM; prints
+ * its URL (with the one-time token) first.  Returns the process's exit code.
+ */
+int cs_run(sc_client *c, const cs_options *o);
+
+/* ---- guard.c: who may ask ---- */
+
+/* Why a request is refused, before it reaches the replica. */
+typedef enum cs_refusal {
+    CS_ALLOWED = 0,
+    CS_FOREIGN_HOST,   /* Host is not the address the console listens on */
+    CS_NO_SESSION,     /* no session cookie, or not this console's */
+    CS_FOREIGN_ORIGIN, /* a write whose Origin is missing or another site's */
+    CS_BAD_CSRF,       /* a write without the session's CSRF token */
+    CS_BAD_TOKEN,      /* the one-time token does not match */
+    CS_TOKEN_USED,     /* the one-time token was exchanged already */
+    CS_NOT_JSON        /* a write whose body is not application/json */
+} cs_refusal;
+
+typedef struct cs_guard {
+    char hosts[2][64];    /* "127.0.0.1:PORT", "localhost:PORT" */
+    char token[65];       /* the one-time token, hex; "" once exchanged */
+    uint8_t session[32];  /* the session cookie's value, once exchanged */
+    bool has_session;
+    char csrf[65];        /* the CSRF token the page sends back on writes, hex */
+} cs_guard;
+
+/* A guard for a console on host:port (the loopback address it is bound to), with a fresh token. */
+void cs_guard_init(cs_guard *g, const char *host, unsigned port);
+/* Wipe its secrets. */
+void cs_guard_dispose(cs_guard *g);
+/* Host header check (every request). */
+cs_refusal cs_guard_host(const cs_guard *g, const char *host);
+/* Session cookie check (every API request but the exchange); cookie may be NULL. */
+cs_refusal cs_guard_session(const cs_guard *g, const char *cookie);
+/*
+ * A write: its Origin, its CSRF header and its Content-Type (each may be
+ * NULL).  need_csrf is false only for the token's exchange, which has no
+ * CSRF token yet: the one-time token stands for it.
+ */
+cs_refusal cs_guard_write(const cs_guard *g, const char *origin, const char *csrf,
+                          const char *content_type, bool need_csrf);
+/* Exchange the one-time token for the session: the cookie's value (hex) into cookie_hex. */
+cs_refusal cs_guard_exchange(cs_guard *g, const char *token, char cookie_hex[65]);
+/* A refusal's reason name ("foreign_host") and its sentence, for the page. */
+const char *cs_refusal_name(cs_refusal r);
+const char *cs_refusal_text(cs_refusal r);
+/* Its HTTP status. */
+unsigned cs_refusal_http(cs_refusal r);
+
+/* ---- api.c: the JSON API ---- */
+
+/* A query argument of the request, or NULL. */
+typedef const char *(*cs_arg_fn)(void *ctx, const char *name);
+
+typedef struct cs_sync cs_sync;
+
+typedef struct cs_answer {
+    unsigned http; /* the HTTP status */
+    char *body;    /* JSON text, malloc'd; the caller frees it */
+} cs_answer;
+
+/*
+ * Answer GET path (a query: args from the query string) or POST path
+ * (an action: body the request's JSON, body_len bytes).  False when no
+ * such endpoint exists.
+ */
+bool cs_api_get(sc_client *c, cs_sync *sy, const char *path, cs_arg_fn arg, void *ctx,
+                cs_answer *out);
+bool cs_api_post(sc_client *c, cs_sync *sy, const char *path, const char *body, size_t body_len,
+                 cs_answer *out);
+/* {"error":{"status","reason","message"}} with its HTTP status. */
+void cs_api_error(cs_answer *out, unsigned http, const char *status, const char *reason,
+                  const char *message);
+
+/* ---- sync.c: a sync on its own thread, with its own handle ---- */
+
+/* Made with the options of the run: it opens the replica again for each sync. */
+cs_sync *cs_sync_new(const cs_options *o);
+/* Waits for a sync running, then frees. */
+void cs_sync_free(cs_sync *sy);
+/* Start a sync unless one runs: SC_OK, or SC_ERR_UNAVAILABLE when one runs already. */
+sc_status cs_sync_start(cs_sync *sy);
+/* {"running":bool,"phase","done","total","last":{"ok","finished_ms","result"|"error"}|null}. */
+json_t *cs_sync_state(cs_sync *sy);
+
+#endif

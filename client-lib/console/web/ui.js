@@ -1,0 +1,91 @@
+// ui.js: small DOM helpers shared by the views: elements, labelled form
+// controls, the message line, and how times, people and photos are shown.
+import { t, lang } from './i18n.js';
+import { photoUrl } from './api.js';
+
+// h('button', {type: 'button', onclick: f}, 'text', child...): an element.
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : String(c));
+  }
+  return el;
+}
+
+let fieldSeq = 0;
+
+// A labelled control: label text and the control; returns [wrapper, control].
+export function field(labelKey, control) {
+  const id = 'f' + ++fieldSeq;
+  control.id = id;
+  return [h('div', { class: 'field' }, h('label', { for: id }, t(labelKey)), control), control];
+}
+
+export function select(values, labelOf, current) {
+  const s = h('select', {});
+  for (const v of values) {
+    const o = h('option', { value: v }, labelOf(v));
+    if (v === current) o.selected = true;
+    s.append(o);
+  }
+  return s;
+}
+
+// The message line: a refusal as the library says it, or a success.
+export function say(text, kind) {
+  const m = document.getElementById('message');
+  m.textContent = text;
+  m.className = kind || 'error';
+  m.hidden = !text;
+}
+
+export function sayError(e) {
+  const status = e.status ? ` (${e.status}${e.reason ? ', ' + e.reason : ''})` : '';
+  say(t('refused') + ': ' + e.message + status, 'error');
+}
+
+export function when(ms) {
+  if (ms === null || ms === undefined) return '—';
+  return new Date(ms).toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-GB');
+}
+
+// A device key named as the replica's server-signed facts name it.
+export function person(people, key) {
+  const p = people && people[key];
+  if (!p) return key ? key.slice(0, 12) + '…' : '—';
+  return `${p.name || p.login} (${p.login}, ${t('device')}: ${p.device || '—'})`;
+}
+
+function place(p) {
+  if (!p.gps) return t('no_place');
+  const lat = (p.gps.lat_e7 / 1e7).toFixed(5), lon = (p.gps.lon_e7 / 1e7).toFixed(5);
+  return `${lat}, ${lon}` + (p.gps.source ? ` (${t('src_' + p.gps.source)})` : '');
+}
+
+// A photo as a thumbnail that opens full size in the viewer.
+export function photo(p, what) {
+  const meta = `${when(p.captured_ms)} (${t('src_' + (p.time_source || 'file'))}) · ${place(p)}`;
+  if (!p.present)
+    return h('figure', { class: 'photo missing' }, h('figcaption', {}, t('photo_missing'), ' ', meta));
+  const img = h('img', { src: photoUrl(p.sha256), alt: `${what}: ${p.caption || p.sha256.slice(0, 12)}`, loading: 'lazy' });
+  const open = h('button', { type: 'button', class: 'thumb', 'aria-label': t('photo_full') + ' ' + what,
+    onclick: () => view(p, what, meta) }, img);
+  return h('figure', { class: 'photo' }, open, h('figcaption', {}, p.caption ? p.caption + ' · ' : '', meta));
+}
+
+function view(p, what, meta) {
+  const d = document.getElementById('viewer');
+  document.getElementById('viewer-title').textContent = what;
+  const img = document.getElementById('viewer-img');
+  img.src = photoUrl(p.sha256);
+  img.alt = what;
+  document.getElementById('viewer-meta').textContent = meta + ' · sha256 ' + p.sha256;
+  d.showModal();
+}

@@ -1,0 +1,185 @@
+// morning.mjs: a supervisor's morning in the review console, in Debian's
+// chromium driven by playwright-core (tests/e2e/console_morning.sh sets the
+// stage and checks the register afterwards through syncd).  Each step
+// leaves a screenshot in $ARTIFACTS.  Environment: CONSOLE_URL (the
+// supervisor's console, with its token), INSPECTOR_URL (an inspector's),
+// CLOSE_A, BACK_B, CONFLICT_C, CONFLICT_KEEP, STALE_D, FORBID_E (finding
+// ids and the value to keep), STALE_HOOK (a command: another device
+// closes STALE_D and the replica pulls it), ARTIFACTS.
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+
+const env = (k) => {
+  if (!process.env[k]) throw new Error(`${k} is not set`);
+  return process.env[k];
+};
+const ART = env('ARTIFACTS');
+mkdirSync(ART, { recursive: true });
+
+let page;
+let shot = 0;
+async function snap(name) {
+  shot += 1;
+  await page.screenshot({ path: `${ART}/${String(shot).padStart(2, '0')}-${name}.png`, fullPage: true });
+}
+function check(cond, what) {
+  if (!cond) throw new Error(what);
+}
+// The message line once it says something of kind (ok or error); its text.
+async function message(kind) {
+  const m = page.locator(`#message.${kind}:not([hidden])`);
+  await m.waitFor({ timeout: 20000 });
+  return m.textContent();
+}
+async function clearMessage() {
+  await page.evaluate(() => {
+    const m = document.getElementById('message');
+    m.hidden = true;
+    m.className = '';
+    m.textContent = '';
+  });
+}
+const card = (id) => page.locator(`article.card:has(#h-${id})`);
+// Ask for a view by its fragment and wait until it is drawn.
+async function show(hash, view) {
+  const before = Number(await page.evaluate(() => document.body.dataset.rendered));
+  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.waitForFunction(([v, n]) => document.body.dataset.view === v && Number(document.body.dataset.rendered) > n,
+    [view, before]);
+}
+
+async function sync(name) {
+  await clearMessage();
+  await page.getByRole('button', { name: /^(同步|Sync)$/ }).click();
+  const text = await message('ok');
+  check(/同步完成|Synced/.test(text), `${name}: the sync says ${text}`);
+  await snap(name);
+  return text;
+}
+
+async function morning(browser) {
+  const ctx = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+  page = await ctx.newPage();
+  page.on('pageerror', (e) => { throw e; });
+  await page.goto(env('CONSOLE_URL'));
+  await page.locator('#who').filter({ hasText: /督导/ }).waitFor();
+  check(!/token=/.test(page.url()), 'the token stays in the address bar');
+
+  // 1. Sync.
+  await sync('sync');
+
+  // 2. The review queue.
+  await card(env('CLOSE_A')).waitFor();
+  await card(env('BACK_B')).waitFor();
+  await snap('review-queue');
+
+  // 3. A finding's photos, before and after; the after one full size.
+  const a = card(env('CLOSE_A'));
+  check((await a.locator('section').nth(0).locator('img').count()) === 1, 'one photo before');
+  check((await a.locator('section').nth(1).locator('img').count()) === 1, 'one photo after');
+  await a.locator('section').nth(1).locator('button.thumb').click();
+  await page.locator('#viewer[open]').waitFor();
+  await page.waitForFunction(() => document.getElementById('viewer-img').naturalWidth > 0);
+  await snap('photo-full-size');
+  await page.keyboard.press('Escape');
+  await page.locator('#viewer[open]').waitFor({ state: 'detached' }).catch(() => {});
+
+  // 4. Approve one closure (销号).
+  await clearMessage();
+  await a.getByRole('button', { name: /销号/ }).click();
+  check(/已销号/.test(await message('ok')), 'the closure is confirmed');
+  await card(env('CLOSE_A')).waitFor({ state: 'detached' });
+  await snap('closed');
+
+  // 5. Send another back with a reason, by keyboard.
+  await clearMessage();
+  const b = card(env('BACK_B'));
+  await b.getByRole('button', { name: /退回/ }).focus();
+  await page.keyboard.press('Enter');
+  const reason = b.getByLabel('理由');
+  await reason.waitFor();
+  await page.keyboard.type('照片看不到新阀门，请补充整改后照片');
+  await snap('send-back-reason');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  check(/已退回/.test(await message('ok')), 'the send back is confirmed');
+  await snap('sent-back');
+
+  // 6. Resolve a conflict, keeping one value.
+  await clearMessage();
+  await show(`#/finding/${env('CONFLICT_C')}`, 'finding');
+  const keep = page.locator('.conflict button', { hasText: env('CONFLICT_KEEP') });
+  await keep.waitFor();
+  await snap('conflict');
+  await keep.click();
+  check(/冲突已解决/.test(await message('ok')), 'the resolve is confirmed');
+  await page.locator('.conflict').waitFor({ state: 'detached' });
+  await snap('resolved');
+
+  // The same page in English: every label switches.
+  await show('#/review', 'review');
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByRole('link', { name: 'Review queue' }).waitFor();
+  await snap('review-queue-english');
+  await page.getByRole('button', { name: '中文' }).click();
+  await page.getByRole('link', { name: '审核队列' }).waitFor();
+
+  // 8. Sync again: the morning's ops go to syncd.
+  const done = await sync('sync-again');
+  check(/接受 3 条/.test(done), `three ops accepted: ${done}`);
+
+  // The audit: the closure's record proven in syncd's log, from the finding's timeline.
+  await show(`#/finding/${env('CLOSE_A')}`, 'finding');
+  await page.locator('table.timeline tr', { hasText: '销号' }).getByRole('link').click();
+  const proof = page.locator('#view p.ok').first();
+  await proof.waitFor();
+  check(/已核验/.test(await proof.textContent()), 'the closure is proven in the log');
+  await snap('audit-proof');
+  for (const v of ['overdue', 'plans']) {
+    await show(`#/${v}`, v);
+    await snap(v);
+  }
+
+  // A stale page: another device closed this finding since the page was read.
+  await show('#/review', 'review');
+  const d = card(env('STALE_D'));
+  await d.waitFor();
+  execFileSync('bash', ['-c', env('STALE_HOOK')], { stdio: 'inherit' });
+  await clearMessage();
+  await d.getByRole('button', { name: /销号/ }).click();
+  const stale = await message('error');
+  check(/already closed/.test(stale) && /SC_ERR_INVALID_TRANSITION/.test(stale), `the stale page is told: ${stale}`);
+  await snap('refused-stale-page');
+
+  await ctx.close();
+}
+
+// A role that may not close: the inspector's console shows the library's refusal.
+async function inspector(browser) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await ctx.newPage();
+  page.on('pageerror', (e) => { throw e; });
+  await page.goto(env('INSPECTOR_URL'));
+  const e = card(env('FORBID_E'));
+  await e.waitFor();
+  await clearMessage();
+  await e.getByRole('button', { name: /销号/ }).click();
+  const text = await message('error');
+  check(/SC_ERR_FORBIDDEN/.test(text), `the inspector is refused: ${text}`);
+  await snap('refused-role');
+  await ctx.close();
+}
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+try {
+  await morning(browser);
+  await inspector(browser);
+  console.log('morning: every step done');
+} catch (e) {
+  if (page) await page.screenshot({ path: `${ART}/failure.png`, fullPage: true }).catch(() => {});
+  console.error('FAIL:', e.message);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

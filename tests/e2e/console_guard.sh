@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# The review console's guard and its JSON API, against real processes:
+# syncd, a supervisor's replica served by `spotcheck console`, curl as the
+# browser and as the attacker.  A request without the session cookie, with
+# another cookie, naming another Host, a write from a foreign Origin or
+# without the CSRF token, a second exchange of the one-time token: each is
+# refused with its reason, and nothing is written.  Then the API's own
+# answers: a closure (销号) signed by the supervisor's device, which syncd
+# holds after the console's sync; closing it again, and a role that may not
+# close, refused as the library refuses them; photos served by hash,
+# checked against it; and `spotcheck photo get`.
+source "$(dirname "$0")/cli_common.bash"
+source "$(dirname "$0")/console_common.bash"
+command -v curl >/dev/null || fail "curl is required (scripts/install-deps.sh installs it)"
+
+ALL=(inspector supervisor wuye)
+start_with "${ALL[@]}"
+
+# A finding with the unit's photo, rectified and verified: it awaits the supervisor's closure.
+CHECK=$(new_check inspector)
+score_sheet inspector "$CHECK"
+GAS=$(new_finding inspector "$CHECK" "燃气管道老化" general --deadline "$(day 7)")
+OTHER=$(new_finding inspector "$CHECK" "消防通道堵塞" general --deadline "$(day 7)")
+sc inspector check submit "$CHECK" >/dev/null
+sync_ok inspector wuye
+photo "$TMP/valve.jpg" "new valve fitted"
+sc wuye rectify "$GAS" --note "已更换" --photo "$TMP/valve.jpg" >/dev/null
+sc wuye rectify "$OTHER" --note "已清理" >/dev/null
+sync_ok wuye inspector
+sc inspector revisit "$GAS" --result rectified --note "复查合格" >/dev/null
+sc inspector revisit "$OTHER" --result rectified --note "复查合格" >/dev/null
+sync_ok inspector supervisor wuye
+expect_jq "$(sc supervisor review)" '[.awaiting_closure[].id] | sort | join(" ")' \
+          "$(printf '%s\n' "$GAS" "$OTHER" | sort | paste -sd' ')" "awaiting closure"
+SHA=$(sc supervisor show "$GAS" | jq -r '[.photos[]?.sha256] + [.. | objects | .sha256? // empty] | .[0]')
+[[ $SHA =~ ^[0-9a-f]{64}$ ]] || fail "the rectification's photo: '$SHA'"
+
+# req METHOD PATH [CURL ARGS...]: the answer's body into $TMP/body, its headers into
+# $TMP/headers; prints the HTTP status.
+req() {
+  local method=$1 path=$2
+  shift 2
+  curl -s -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X "$method" "$@" "$CURL_BASE$path"
+}
+# expect_refused STATUS REASON WHAT: the last answer was this refusal, with its sentence.
+expect_refused() {
+  expect_eq "$CODE" "$1" "$3: HTTP status"
+  expect_jq "$(cat "$TMP/body")" .error.reason "$2" "$3: reason"
+  [[ -n $(jq -r .error.message "$TMP/body") ]] || fail "$3: no message"
+}
+# post PATH JSON: a write as the page makes it (cookie, Origin, CSRF, JSON); W_COOKIE,
+# W_ORIGIN, W_CSRF, W_TYPE and W_HOST set for the call put another in its place.
+post() {
+  local path=$1 body=$2
+  req POST "$path" -b "sc_console=${W_COOKIE:-$COOKIE}" -H "Origin: ${W_ORIGIN:-$ORIGIN}" \
+    -H "X-Spotcheck-CSRF: ${W_CSRF:-$CSRF}" -H "Content-Type: ${W_TYPE:-application/json}" \
+    -H "Host: ${W_HOST:-127.0.0.1:$PORT}" --data-binary "$body"
+}
+# untouched WHAT: the supervisor's replica holds no new op and GAS still awaits closure.
+untouched() {
+  expect_jq "$(sc supervisor status)" .outbox 0 "$1: the outbox"
+  expect_jq "$(sc supervisor show "$GAS")" .status verified "$1: the finding"
+}
+
+start_console supervisor
+
+# The pages are served from the binary to anyone on this machine: they hold no data.
+CODE=$(req GET /)
+expect_eq "$CODE" 200 "the page"
+grep -q '<script type="module" src="/app.js">' "$TMP/body" || fail "the page loads its module"
+grep -qi '^content-security-policy:.*script-src .self.' "$TMP/headers" || fail "the page's CSP"
+CODE=$(req GET /app.js)
+expect_eq "$CODE" 200 "the script"
+grep -qi '^content-type: text/javascript' "$TMP/headers" || fail "the script's type"
+
+# Without the session, the API answers nothing.
+CODE=$(req GET /api/status)
+expect_refused 401 no_session "no cookie"
+CODE=$(req GET "/api/photo/$SHA")
+expect_refused 401 no_session "a photo without a cookie"
+CODE=$(req GET /api/status -b "sc_console=$(printf '%064d' 0)")
+expect_refused 401 no_session "a made-up cookie, before any session"
+
+# The exchange: the token, from the console's own Origin, as JSON.
+CODE=$(req POST /api/session -H "Origin: $ORIGIN" -H 'Content-Type: application/json' \
+       --data-binary '{"token":"'"$(printf '%064d' 0)"'"}')
+expect_refused 403 bad_token "a wrong token"
+CODE=$(req POST /api/session -H "Origin: http://evil.example" -H 'Content-Type: application/json' \
+       --data-binary '{"token":"'"$TOKEN"'"}')
+expect_refused 403 foreign_origin "the token from a foreign Origin"
+CODE=$(req POST /api/session -H 'Content-Type: application/json' --data-binary '{"token":"'"$TOKEN"'"}')
+expect_refused 403 foreign_origin "the token without an Origin"
+CODE=$(req POST /api/session -H "Origin: $ORIGIN" -H 'Content-Type: text/plain' \
+       --data-binary '{"token":"'"$TOKEN"'"}')
+expect_refused 415 not_json "the token as a form would send it"
+CODE=$(req POST /api/session -H "Host: evil.example:$PORT" -H "Origin: $ORIGIN" \
+       -H 'Content-Type: application/json' --data-binary '{"token":"'"$TOKEN"'"}')
+expect_refused 421 foreign_host "the token through a rebound name"
+CODE=$(req POST /api/session -H "Origin: $ORIGIN" -H 'Content-Type: application/json' \
+       --data-binary '{"token":"'"$TOKEN"'"}')
+expect_eq "$CODE" 200 "the exchange"
+cookie_line=$(grep -i '^set-cookie:' "$TMP/headers" | tr -d '\r')
+[[ $cookie_line =~ sc_console=([0-9a-f]{64})\; ]] || fail "the session cookie: $cookie_line"
+COOKIE=${BASH_REMATCH[1]}
+grep -q 'HttpOnly' <<<"$cookie_line" || fail "the cookie is HttpOnly: $cookie_line"
+grep -q 'SameSite=Strict' <<<"$cookie_line" || fail "the cookie is SameSite=Strict: $cookie_line"
+CSRF=$(jq -r .csrf "$TMP/body")
+[[ $CSRF =~ ^[0-9a-f]{64}$ ]] || fail "the CSRF token: $(cat "$TMP/body")"
+CODE=$(req POST /api/session -H "Origin: $ORIGIN" -H 'Content-Type: application/json' \
+       --data-binary '{"token":"'"$TOKEN"'"}')
+expect_refused 403 token_used "the token a second time"
+
+# With the session: the replica, as the library answers it.
+CODE=$(req GET /api/status -b "sc_console=$COOKIE")
+expect_eq "$CODE" 200 "status with the session"
+expect_jq "$(cat "$TMP/body")" .login supervisor "the console's user"
+CODE=$(req GET /api/session -b "sc_console=$COOKIE")
+expect_jq "$(cat "$TMP/body")" .csrf "$CSRF" "a reloaded page gets the CSRF token again"
+CODE=$(req GET /api/status -b "sc_console=$COOKIE" -H "Host: localhost:$PORT")
+expect_eq "$CODE" 200 "localhost names the console too"
+CODE=$(req GET /api/status -b "sc_console=$COOKIE" -H "Host: evil.example:$PORT")
+expect_refused 421 foreign_host "a rebound name with the cookie"
+CODE=$(req GET /api/status -b "sc_console=${COOKIE:0:63}0")
+[[ ${COOKIE:63:1} == 0 ]] && CODE=$(req GET /api/status -b "sc_console=${COOKIE:0:63}1")
+expect_refused 401 no_session "a cookie one digit off"
+CODE=$(req GET /api/review -b "sc_console=$COOKIE")
+expect_jq "$(cat "$TMP/body")" '.awaiting_closure | length' 2 "the review queue"
+
+# Writes that lack any of Origin, CSRF, JSON: refused, and nothing is written.
+close_body='{"finding":"'"$GAS"'","note":"销号"}'
+CODE=$(W_ORIGIN=http://evil.example post /api/close "$close_body")
+expect_refused 403 foreign_origin "a closure from a foreign Origin"
+CODE=$(req POST /api/close -b "sc_console=$COOKIE" -H "X-Spotcheck-CSRF: $CSRF" \
+       -H 'Content-Type: application/json' --data-binary "$close_body")
+expect_refused 403 foreign_origin "a closure without an Origin"
+CODE=$(req POST /api/close -b "sc_console=$COOKIE" -H "Origin: $ORIGIN" \
+       -H 'Content-Type: application/json' --data-binary "$close_body")
+expect_refused 403 bad_csrf "a closure without the CSRF token"
+CODE=$(W_CSRF=$(printf '%064d' 0) post /api/close "$close_body")
+expect_refused 403 bad_csrf "a closure with a wrong CSRF token"
+CODE=$(W_TYPE=text/plain post /api/close "$close_body")
+expect_refused 415 not_json "a closure sent as a form would send it"
+CODE=$(W_COOKIE=$(printf '%064d' 0) post /api/close "$close_body")
+expect_refused 401 no_session "a closure with a wrong cookie"
+CODE=$(W_HOST=evil.example:$PORT post /api/close "$close_body")
+expect_refused 421 foreign_host "a closure through a rebound name"
+head -c 70000 /dev/zero | tr '\0' a >"$TMP/big"
+CODE=$(post /api/note @"$TMP/big")
+expect_eq "$CODE" 413 "a body over the limit"
+CODE=$(post /api/close '{"finding":')
+expect_eq "$CODE" 400 "a body that is not JSON"
+untouched "after the refused writes"
+
+# The closure, signed by the supervisor's device; again, it says who closed it.
+CODE=$(post /api/close "$close_body")
+expect_eq "$CODE" 200 "the closure: $(cat "$TMP/body")"
+expect_jq "$(cat "$TMP/body")" .ok true "the closure's answer"
+expect_jq "$(sc supervisor show "$GAS")" .status closed "closed in the replica"
+CODE=$(post /api/close "$close_body")
+expect_eq "$CODE" 409 "closing it again"
+expect_jq "$(cat "$TMP/body")" .error.status SC_ERR_INVALID_TRANSITION "closing it again"
+grep -q 'already closed' "$TMP/body" || fail "closing again says so: $(cat "$TMP/body")"
+
+# Photos by hash: the stored bytes, checked; an unknown hash and a malformed one refused.
+CODE=$(req GET "/api/photo/$SHA" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 200 "the photo"
+cmp -s "$TMP/body" "$TMP/valve.jpg" || fail "the photo served is not the one taken"
+grep -qi '^content-type: image/jpeg' "$TMP/headers" || fail "the photo's type"
+CODE=$(req GET "/api/photo/$(printf '%064d' 0)" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 404 "an unknown photo"
+expect_jq "$(cat "$TMP/body")" .error.status SC_ERR_NOT_FOUND "an unknown photo"
+CODE=$(req GET "/api/photo/..%2f..%2fetc" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 400 "a photo name that is not a hash"
+
+# The sync button: the closure reaches syncd, and the inspector pulls it, signed by this device.
+CODE=$(post /api/sync '{}')
+expect_eq "$CODE" 200 "the sync starts"
+for i in $(seq 1 100); do
+  req GET /api/sync -b "sc_console=$COOKIE" >/dev/null
+  [[ $(jq -r .running "$TMP/body") == false && $(jq -r .last "$TMP/body") != null ]] && break
+  sleep 0.1
+done
+expect_jq "$(cat "$TMP/body")" .last.ok true "the console's sync: $(cat "$TMP/body")"
+expect_jq "$(cat "$TMP/body")" .last.result.accepted 1 "the closure accepted by syncd"
+sync_ok inspector
+sup_key=$(sc supervisor status | jq -r .device_key)
+expect_jq "$(sc inspector show "$GAS")" '[.status, .closed_by] | join(" ")' "closed $sup_key" \
+          "syncd holds the closure by the supervisor's device"
+
+# One record's inclusion proof, fetched from syncd and checked against the verified checkpoint:
+# through the console, and through the CLI on another device's replica.
+close_op=$(sc supervisor show "$GAS" | jq -r '.history[] | select(.kind == "closure") | .op')
+close_index=$(sc supervisor show "$GAS" | jq -r '.history[] | select(.kind == "closure") | .log_index')
+CODE=$(req GET "/api/prove?op=$close_op" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 200 "the closure's proof: $(cat "$TMP/body")"
+expect_jq "$(cat "$TMP/body")" '[.verified, .log_index, .kind] | join(" ")' "true $close_index closure" \
+          "the closure's proof"
+expect_jq "$(sc inspector prove "$close_op")" .verified true "the closure proven on the inspector's tablet"
+# An op still in the outbox has no proof yet, and says so.
+sc supervisor note "$GAS" --text "照片已存档" >/dev/null
+note_op=$(sc supervisor show "$GAS" | jq -r '.history[] | select(.kind == "note") | .op')
+CODE=$(req GET "/api/prove?op=$note_op" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 409 "an op not in the log yet"
+expect_jq "$(cat "$TMP/body")" .error.status SC_ERR_UNPROVEN "an op not in the log yet"
+expect_exit 5 "$SPOT" --db "$TMP/supervisor.db" prove "$note_op"
+grep -q "outbox" "$TMP/err" || fail "prove says the op waits: $(cat "$TMP/err")"
+
+# A role that may not close: the unit's own console is refused, and nothing is written.
+kill "$CONSOLE_PID"
+wait "$CONSOLE_PID" || fail "the console did not stop cleanly on SIGTERM"
+start_console wuye
+CODE=$(req POST /api/session -H "Origin: $ORIGIN" -H 'Content-Type: application/json' \
+       --data-binary '{"token":"'"$TOKEN"'"}')
+COOKIE=$(grep -i '^set-cookie:' "$TMP/headers" | sed 's/.*sc_console=\([0-9a-f]*\);.*/\1/')
+CSRF=$(jq -r .csrf "$TMP/body")
+CODE=$(post /api/close '{"finding":"'"$OTHER"'"}')
+expect_eq "$CODE" 403 "the unit closing its own finding"
+expect_jq "$(cat "$TMP/body")" .error.status SC_ERR_FORBIDDEN "the unit closing"
+[[ -n $(jq -r .error.message "$TMP/body") ]] || fail "the refusal says why"
+expect_jq "$(sc wuye status)" .outbox 0 "nothing recorded by the refused closure"
+kill "$CONSOLE_PID"
+wait "$CONSOLE_PID" || true
+
+# Only loopback addresses.
+expect_exit 2 "$SPOT" --db "$TMP/supervisor.db" console --listen 0.0.0.0:0
+
+# `spotcheck photo get`: the bytes, checked; never over a file; a damaged store refused.
+out=$(sc supervisor photo get "$SHA" "$TMP/out.jpg")
+cmp -s "$TMP/out.jpg" "$TMP/valve.jpg" || fail "photo get wrote other bytes"
+expect_jq "$out" .mime image/jpeg "photo get's type"
+expect_exit 1 "$SPOT" --db "$TMP/supervisor.db" photo get "$SHA" "$TMP/out.jpg"
+cmp -s "$TMP/out.jpg" "$TMP/valve.jpg" || fail "photo get overwrote a file"
+expect_exit 3 "$SPOT" --db "$TMP/supervisor.db" photo get "$(printf '%064d' 0)" "$TMP/none.jpg"
+[[ ! -e $TMP/none.jpg ]] || fail "a photo not found left a file"
+stored="$TMP/supervisor.db.blobs/${SHA:0:2}/$SHA"
+[[ -f $stored ]] || fail "the photo store holds $stored"
+chmod u+w "$stored"
+printf 'tampered' >>"$stored"
+expect_exit 6 "$SPOT" --db "$TMP/supervisor.db" photo get "$SHA" "$TMP/bad.jpg"
+grep -q 'does not match its hash' "$TMP/err" || fail "a damaged photo says so: $(cat "$TMP/err")"
+[[ ! -e $TMP/bad.jpg ]] || fail "a damaged photo left a file"
+echo "PASS"

@@ -1,0 +1,68 @@
+# notify_common.bash: what the webhook scenarios (tests/e2e/notify_*.sh)
+# share, on top of cli_common.bash: the receiver (webhook_receiver.py) on
+# 127.0.0.1, the settings naming it, and polling what it got and what the
+# delivery log says.  Sourced, never run.
+command -v python3 >/dev/null || fail "python3 is required"
+
+R="$TMP/recv"
+mkdir "$R"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/hook.secret"
+chmod 600 "$TMP/hook.secret"
+
+# start_receiver PORT: the receiver on PORT (0: any); sets PORT and RECV_PID.
+start_receiver() {
+  rm -f "$R/port"
+  python3 "$SC_SOURCE_DIR/tests/e2e/webhook_receiver.py" "$R" "$TMP/hook.secret" "$1" \
+    >>"$TMP/recv.log" 2>&1 &
+  RECV_PID=$!
+  PIDS+=("$RECV_PID")
+  local i
+  for i in $(seq 1 100); do
+    [[ -s $R/port ]] && { PORT=$(cat "$R/port"); return 0; }
+    sleep 0.1
+  done
+  cat "$TMP/recv.log" >&2
+  fail "the receiver did not start"
+}
+stop_receiver() { kill "$RECV_PID"; wait "$RECV_PID" 2>/dev/null || true; }
+
+# conf ATTEMPTS: the settings file, with both hooks on the receiver.
+conf() {
+  cat >"$TMP/syncd.conf" <<EOF
+notify.hook.ops.url = http://127.0.0.1:$PORT/hook
+notify.hook.ops.secret_file = $TMP/hook.secret
+notify.hook.closures.url = http://127.0.0.1:$PORT/closures
+notify.hook.closures.secret_file = $TMP/hook.secret
+notify.hook.closures.events = finding.closed
+notify.retry_base_ms = 200
+notify.retry_max_s = 1
+notify.timeout_s = 2
+notify.scan_interval_s = 1
+notify.max_attempts = $1
+EOF
+}
+
+# got FILTER: `jq -s FILTER` over what the receiver got.
+got() { jq -s -r "$1" "$R/got.jsonl" 2>/dev/null || echo; }
+# delivered TYPE ENTITY [PATH]: how many verified deliveries of TYPE about ENTITY were taken (2xx).
+delivered() {
+  got "[.[] | select(.ok and .status < 300 and .path == \"${3:-/hook}\" and
+        .payload.type == \"$1\" and .payload.entity == \"$2\")] | length"
+}
+# wait_until WHAT CMD...: poll CMD (true when it succeeds) for up to 30 s.
+wait_until() {
+  local what=$1 i
+  shift
+  for i in $(seq 1 150); do
+    "$@" && return 0
+    sleep 0.2
+  done
+  echo "--- receiver got:" >&2
+  cat "$R/got.jsonl" >&2 2>/dev/null || true
+  echo "--- notify log:" >&2
+  "$SYNCD" notify log --data "$DATA" >&2 || true
+  fail "waited 30 s for: $what"
+}
+is_delivered() { [[ $(delivered "$@") -ge 1 ]]; }
+# nlog FILTER: `jq -s FILTER` over `syncd notify log --json`.
+nlog() { "$SYNCD" notify log --data "$DATA" --json | jq -s -r "$1"; }
