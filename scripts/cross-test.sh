@@ -8,8 +8,9 @@
 # It installs what the leg needs with apt-get (sudo when not root): Debian's
 # cross compiler for ARCH, qemu-user, and the multiarch -dev packages of the
 # libraries the core, the client and the tests link (sqlite3, libsodium,
-# protobuf-c, libcurl, jansson, libmicrohttpd for syncd's parts that the
-# client tests serve requests with in process, check).  Then it configures
+# protobuf-c, libcurl, jansson, libexif; libxlsxwriter, libpq and
+# libmicrohttpd for syncd's parts that the client tests serve requests with
+# in process; check).  Then it configures
 # a tree with cmake/cross-ARCH.cmake (the cross compiler, the multiarch
 # pkg-config, qemu-ARCH as CMAKE_CROSSCOMPILING_EMULATOR), builds only the
 # core and client test executables, and runs them with ctest, which starts
@@ -27,9 +28,23 @@ tree=${SC_CROSS_DIR:-$root/build/cross-$arch}
 jobs=${SC_CROSS_JOBS:-2}
 
 libs=(libsqlite3-dev libsodium-dev libprotobuf-c-dev libcurl4-openssl-dev libjansson-dev libexif-dev libpq5
+      libxlsxwriter-dev
       libmicrohttpd-dev check)
 packages=(gcc-"${arch//_/-}"-linux-gnu qemu-user protobuf-c-compiler pkg-config cmake)
 for l in "${libs[@]}"; do packages+=("$l:$deb"); done
+
+# The s390x leg unpacks the target's libraries into a sysroot of its own
+# (SC_CROSS_SYSROOT, cmake/cross-common.cmake) instead of installing them:
+# Debian's multiarch -dev packages must have the very versions of the build
+# machine's own (Multi-Arch: same), and a mirror's s390x index may lag the
+# amd64 security updates (libssl3, linux-libc-dev), which apt then refuses.
+sysroot=
+if [[ $arch == s390x ]]; then
+  sysroot=$tree-root
+  # The cross compiler's own C library headers and crt files (a Recommends of it).
+  packages=(gcc-"${arch//_/-}"-linux-gnu "libc6-dev-$deb-cross" qemu-user protobuf-c-compiler pkg-config
+            cmake)
+fi
 
 sudo=()
 [[ $(id -u) -ne 0 ]] && sudo=(sudo)
@@ -38,6 +53,29 @@ if ! dpkg --print-foreign-architectures | grep -qx "$deb"; then
   "${sudo[@]}" dpkg --add-architecture "$deb"
   "${sudo[@]}" apt-get update -qq
 fi
+if [[ -n $sysroot && ! -f $sysroot/.complete ]]; then
+  echo "unpacking the $deb libraries and their dependencies into $sysroot" >&2
+  rm -rf "$sysroot" "$sysroot.debs"
+  mkdir -p "$sysroot" "$sysroot.debs"
+  # What the libraries need to run, with the target's C library (not its -dev
+  # packages: the cross compiler brings its own headers and crt files), and
+  # zlib's link name, which libxlsxwriter's .pc names without depending on it.
+  mapfile -t wanted < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+      --no-breaks --no-replaces --no-enhances "${libs[@]/%/:$deb}" "libc6:$deb" "zlib1g-dev:$deb" 2>/dev/null |
+    grep -E "^[a-z0-9][^ ]*:$deb\$" | grep -vE '^(libc-dev-bin|libc6-dev|libcrypt-dev|libnsl-dev|linux-libc-dev|libtirpc-dev|rpcsvc-proto):' |
+    sort -u)
+  (cd "$sysroot.debs" && apt-get download "${wanted[@]}" >download.log 2>&1) ||
+    { tail -20 "$sysroot.debs/download.log" >&2; echo "cross-test: apt-get download failed" >&2; exit 1; }
+  for d in "$sysroot.debs"/*.deb; do dpkg -x "$d" "$sysroot"; done
+  # Absolute links point into the build machine's own /lib: make them relative to the sysroot.
+  while IFS= read -r l; do
+    t=$(readlink "$l")
+    [[ $t == /* ]] && ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$sysroot$t")" "$l"
+  done < <(find "$sysroot" -type l)
+  rm -rf "$sysroot.debs"
+  touch "$sysroot/.complete"
+fi
+[[ -n $sysroot ]] && export SC_CROSS_SYSROOT=$sysroot
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
