@@ -8,7 +8,7 @@
 # It installs what the leg needs with apt-get (sudo when not root): Debian's
 # cross compiler for ARCH, qemu-user, and the multiarch -dev packages of the
 # libraries the core, the client and the tests link (sqlite3, libsodium,
-# protobuf-c, libcurl, jansson, libexif; libxlsxwriter, libpq and
+# protobuf-c, libcurl, jansson, libexif; libxlsxwriter with zlib, libpq and
 # libmicrohttpd for syncd's parts that the client tests serve requests with
 # in process; check).  Then it configures
 # a tree with cmake/cross-ARCH.cmake (the cross compiler, the multiarch
@@ -28,8 +28,7 @@ tree=${SC_CROSS_DIR:-$root/build/cross-$arch}
 jobs=${SC_CROSS_JOBS:-2}
 
 libs=(libsqlite3-dev libsodium-dev libprotobuf-c-dev libcurl4-openssl-dev libjansson-dev libexif-dev libpq5
-      libxlsxwriter-dev
-      libmicrohttpd-dev check)
+      libxlsxwriter-dev zlib1g-dev libmicrohttpd-dev check)
 packages=(gcc-"${arch//_/-}"-linux-gnu qemu-user protobuf-c-compiler pkg-config cmake)
 for l in "${libs[@]}"; do packages+=("$l:$deb"); done
 
@@ -58,10 +57,9 @@ if [[ -n $sysroot && ! -f $sysroot/.complete ]]; then
   rm -rf "$sysroot" "$sysroot.debs"
   mkdir -p "$sysroot" "$sysroot.debs"
   # What the libraries need to run, with the target's C library (not its -dev
-  # packages: the cross compiler brings its own headers and crt files), and
-  # zlib's link name, which libxlsxwriter's .pc names without depending on it.
+  # packages: the cross compiler brings its own headers and crt files).
   mapfile -t wanted < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-      --no-breaks --no-replaces --no-enhances "${libs[@]/%/:$deb}" "libc6:$deb" "zlib1g-dev:$deb" 2>/dev/null |
+      --no-breaks --no-replaces --no-enhances "${libs[@]/%/:$deb}" "libc6:$deb" 2>/dev/null |
     grep -E "^[a-z0-9][^ ]*:$deb\$" | grep -vE '^(libc-dev-bin|libc6-dev|libcrypt-dev|libnsl-dev|linux-libc-dev|libtirpc-dev|rpcsvc-proto):' |
     sort -u)
   (cd "$sysroot.debs" && apt-get download "${wanted[@]}" >download.log 2>&1) ||
