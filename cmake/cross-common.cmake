@@ -32,10 +32,14 @@ else()
   set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/${SC_CROSS_TRIPLE}/pkgconfig:/usr/share/pkgconfig)
 endif()
 set(ENV{PKG_CONFIG_PATH} "")
-# ctest starts every test program through qemu, with the target's loader and libraries.
+# ctest starts every test program through qemu, with the target's loader and
+# libraries: the sysroot's, or the multiarch ones under / (libc6:ARCH, which
+# the -dev packages bring).  Not the cross compiler's /usr/TRIPLE: its loader
+# is another build of the C library than the multiarch libc.so.6 the
+# programs then load, and that mix hung threads and forked children.
 find_program(SC_QEMU_BIN ${SC_CROSS_QEMU} REQUIRED)
 if(SC_CROSS_SYSROOT)
   set(CMAKE_CROSSCOMPILING_EMULATOR ${SC_QEMU_BIN} -L ${SC_CROSS_SYSROOT})
 else()
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${SC_QEMU_BIN} -L /usr/${SC_CROSS_TRIPLE})
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${SC_QEMU_BIN} -L /)
 endif()
