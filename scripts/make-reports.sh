@@ -216,7 +216,7 @@ MD
 run "$syncd" report stats --data var/data
 run "$spot" --db var/devices/supervisor.db report stats --by target --lang en
 run "$syncd" report stats --data var/data --by month --format csv
-shell "spotcheck --db var/devices/auditor.db --json report stats --as-of $(date -u -d '+60 days' +%F) | jq '.groups[2]'"
+shell "spotcheck --db var/devices/supervisor.db --json report stats --as-of $(date -u -d '+60 days' +%F) | jq '.groups[2]'"
 cat <<'MD'
 ### What each figure is
 
