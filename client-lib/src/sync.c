@@ -1742,7 +1742,17 @@ static sc_status sync_with(sc_client *c, sc_progress_v2_fn fn, void *ctx, bool o
     if (c->read_only)
         return cl_need_writable(c, "sc_sync");
     c->prog = (cl_progress){.fn = fn, .ctx = ctx, .on_wire = on_wire};
+    /* The rounds' commits go to disk together, with the last one (one fsync a sync). */
+    st_defer_durability(c);
     sc_status s = sync_run(c, json);
+    sc_status d = st_settle(c, s == SC_OK, sc_env_now_ms(&c->env));
+    if (s == SC_OK && d != SC_OK) {
+        s = d;
+        if (json) {
+            sc_json_free(c, *json);
+            *json = NULL;
+        }
+    }
     if (s == SC_OK && (s = tp_cancelled(c, "sync")) != SC_OK && json) {
         sc_json_free(c, *json);
         *json = NULL;
