@@ -383,6 +383,19 @@ static long long count(sc_client *c, const char *key)
     return v;
 }
 
+/* When the tablet's last completed sync ended (status last_sync_ms), or -1 before one. */
+static long long last_sync(sc_client *c)
+{
+    char *json = NULL;
+    ck_assert_int_eq(sc_client_status(c, &json), SC_OK);
+    json_t *o = json_of(c, json);
+    json_t *v = json_object_get(o, "last_sync_ms");
+    ck_assert(json_is_integer(v) || json_is_null(v));
+    long long t = json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+    json_decref(o);
+    return t;
+}
+
 /* The size of the tablet's last verified checkpoint. */
 static long long cp_size(sc_client *c)
 {
@@ -682,9 +695,11 @@ START_TEST(a_forged_pulled_op_keeps_its_round_out)
     for (int i = 0; i < 40; i++)
         ck_assert_int_eq(sc_note_add(g, insp, "seen"), SC_OK);
     json_decref(sync_ok(g));
-    long long cp = cp_size(s.c);
+    long long cp = cp_size(s.c), synced = last_sync(s.c);
+    ck_assert_int_gt(synced, 0);
     s.mode = M_FORGE_PULLED;
     expect_failure(s.c, SC_ERR_BAD_SIGNATURE, "pulled op at log index");
+    ck_assert_int_eq(last_sync(s.c), synced); /* a failed sync is not a sync */
     char *json = NULL;
     ck_assert_int_eq(sc_show(s.c, insp, &json), SC_ERR_NOT_FOUND);
     ck_assert_int_eq(cp_size(s.c), cp);
@@ -695,6 +710,7 @@ START_TEST(a_forged_pulled_op_keeps_its_round_out)
     json_t *o = sync_ok(s.c);
     ck_assert_int_eq(json_integer_value(json_object_get(o, "pulled")), 41);
     json_decref(o);
+    ck_assert_int_ge(last_sync(s.c), synced);
     ck_assert_int_eq(sc_show(s.c, insp, &json), SC_OK);
     sc_json_free(s.c, json);
     sc_client_close(g);
