@@ -447,12 +447,16 @@
  * request must arrive within 30 s, so a stalled connection does not hold a
  * slot.  Its outbox view lists the latest 50 proven ops (a morning's
  * work), and a plan names at most 32 inspectors, as sc_assign takes them.
+ * The ledger view sends one page of rows at a time, at most 200 (a
+ * screen's few dozen with room), so a ledger of any length costs the page
+ * the same.
  */
 #define SC_CONSOLE_BODY_MAX (64 * 1024)
 #define SC_CONSOLE_CONNECTIONS 16
 #define SC_CONSOLE_TIMEOUT_S 30
 #define SC_CONSOLE_PROVEN_SHOWN 50
 #define SC_CONSOLE_INSPECTORS_MAX 32
+#define SC_CONSOLE_LEDGER_ROWS_MAX 200
 
 /*
  * Webhooks (syncd/notify, docs/operations.md "Webhooks").
