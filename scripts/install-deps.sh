@@ -31,11 +31,6 @@ fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk valgrind)
 fi
-# `make test` also runs the aarch64 leg (tests/cross/aarch64.sh): the cross
-# compiler, qemu-user and the arm64 libraries, as scripts/cross-test.sh lists them.
-if [[ "${1:-}" == "--test" ]]; then
-  "$(dirname "${BASH_SOURCE[0]}")/cross-test.sh" aarch64 --install-only
-fi
 
 # playwright-core from the npm registry, exactly as locked (no browser download: the test
 # launches /usr/bin/chromium); again only when the lockfile changed since.
@@ -48,12 +43,27 @@ browser_modules() {
   fi
 }
 
+# Installed for this machine's architecture (or for all): the aarch64 leg installs the arm64
+# builds of the same -dev packages, and those alone must not count.
+native=$(dpkg --print-architecture)
+installed() {
+  dpkg-query -W -f='${Status} ${Architecture}\n' "$1" 2>/dev/null |
+    grep -Eq "^install ok installed ($native|all)\$"
+}
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
+# `make test` also runs the aarch64 leg (tests/cross/aarch64.sh): the cross
+# compiler, qemu-user and the arm64 libraries, as scripts/cross-test.sh lists them;
+# after this machine's own packages.
+test_extras() {
+  [[ "${1:-}" == "--test" ]] || return 0
+  browser_modules
+  "$(dirname "${BASH_SOURCE[0]}")/cross-test.sh" aarch64 --install-only
+}
 if ((${#missing[@]} == 0)); then
-  [[ "${1:-}" == "--test" ]] && browser_modules
+  test_extras "${1:-}"
   exit 0
 fi
 
@@ -65,5 +75,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-[[ "${1:-}" == "--test" ]] && browser_modules
+test_extras "${1:-}"
 exit 0
