@@ -172,6 +172,9 @@ bool cs_api_get(sc_client *c, cs_sync *sy, const char *path, cs_arg_fn arg, void
     } else if (strcmp(path, "/api/ledger") == 0) {
         cs_ledger_page(c, arg, ctx, out);
         return true;
+    } else if (strcmp(path, "/api/dashboard") == 0) {
+        cs_dashboard(c, arg, ctx, out);
+        return true;
     } else if (strcmp(path, "/api/ledger/filters") == 0) {
         cs_ledger_filters(out);
         return true;

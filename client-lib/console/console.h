@@ -9,7 +9,8 @@
  * (who may ask: the one-time token, the session cookie, CSRF, Host and
  * Origin), api.c (the JSON API over the replica, no HTTP in it), sync.c (a
  * sync on a thread of its own, with its progress), ledger.c (the findings
- * ledger's page and export), and assets.c, generated
+ * ledger's page and export), dashboard.c (the statistics and their
+ * charts), and assets.c, generated
  * from web/ by cmake/ScEmbed.cmake.
  */
 #ifndef SC_CONSOLE_H
@@ -140,6 +141,19 @@ bool cs_ledger_export(sc_client *c, cs_arg_fn arg, void *ctx, bool xlsx, const c
                       cs_answer *out);
 /* GET /api/ledger/filters: the names each select takes, {"grade","finding_status","kind","source"}. */
 void cs_ledger_filters(cs_answer *out);
+
+/* ---- dashboard.c: the statistics and their charts ---- */
+
+/*
+ * GET /api/dashboard: the statistics by org unit of what was found in the
+ * window from..to (two days; as_of, lang as sc_report_stats takes them)
+ * and two SVG charts drawn by report/svg.c: 整改率 of the child units of
+ * org (an org unit's code or id; the root when absent), and findings found
+ * against closed in org's subtree per bucket (by: day, week (default),
+ * month).  {"stats","org","charts":{"rate","trend"},"trend":{"buckets",
+ * "found","closed"}}, or the refusal.
+ */
+void cs_dashboard(sc_client *c, cs_arg_fn arg, void *ctx, cs_answer *out);
 
 /* ---- sync.c: a sync on its own thread, with its own handle ---- */
 

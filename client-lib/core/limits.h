@@ -449,7 +449,8 @@
  * work), and a plan names at most 32 inspectors, as sc_assign takes them.
  * The ledger view sends one page of rows at a time, at most 200 (a
  * screen's few dozen with room), so a ledger of any length costs the page
- * the same.
+ * the same.  A dashboard chart has at most 400 buckets: a year by day (366)
+ * with room; a longer window is asked for by week or month.
  */
 #define SC_CONSOLE_BODY_MAX (64 * 1024)
 #define SC_CONSOLE_CONNECTIONS 16
@@ -457,6 +458,7 @@
 #define SC_CONSOLE_PROVEN_SHOWN 50
 #define SC_CONSOLE_INSPECTORS_MAX 32
 #define SC_CONSOLE_LEDGER_ROWS_MAX 200
+#define SC_CONSOLE_CHART_BUCKETS_MAX 400
 
 /*
  * Webhooks (syncd/notify, docs/operations.md "Webhooks").

@@ -171,6 +171,12 @@ async function morning(browser) {
     await show(`#/${v}`, v);
     await snap(v);
   }
+  // The dashboard: the statistics and the two charts the console drew.
+  await show('#/dashboard', 'dashboard');
+  check((await page.locator('figure.chart svg').count()) === 2, 'two charts on the dashboard');
+  check(/整改率/.test(await page.locator('figure.chart svg').first().textContent()), 'the rate chart is titled');
+  check((await page.locator('table.stats tbody tr').count()) > 0, 'the statistics by unit');
+  await snap('dashboard');
 
   // A stale page: another device closed this finding since the page was read.
   await show('#/review', 'review');

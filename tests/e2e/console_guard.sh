@@ -169,6 +169,34 @@ expect_eq "$CODE" 409 "closing it again"
 expect_jq "$(cat "$TMP/body")" .error.status SC_ERR_INVALID_TRANSITION "closing it again"
 grep -q 'already closed' "$TMP/body" || fail "closing again says so: $(cat "$TMP/body")"
 
+# The dashboard: the statistics of a window and its two charts, drawn by the console as SVG.
+CODE=$(req GET "/api/dashboard?from=$(day -6)&to=$(day 0)&by=day" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 200 "the dashboard: $(cat "$TMP/body")"
+dash=$(cat "$TMP/body")
+expect_jq "$dash" '[(.trend.buckets | length), (.trend.found | add), (.trend.closed | add)] | join(" ")' \
+          "7 2 1" "a week by day: two found, one closed (销号)"
+expect_jq "$dash" '.stats.groups[0].findings | [.total, .closed, .rectification_rate] | join(" ")' "2 1 0.5" \
+          "the root's statistics"
+/usr/bin/python3 - <<PY || fail "the dashboard's charts: $dash"
+import json, sys, xml.etree.ElementTree as ET
+d = json.loads(sys.argv[1] if len(sys.argv) > 1 else open("$TMP/body").read())
+rate, trend = (ET.fromstring(d["charts"][k]) for k in ("rate", "trend"))
+assert rate.tag == trend.tag == "{http://www.w3.org/2000/svg}svg"
+texts = lambda e: [t.text for t in e.iter("{http://www.w3.org/2000/svg}text")]
+assert "50.0%" in texts(rate) and "整改率（下级单位）" in texts(rate), texts(rate)
+assert "发现问题" in texts(trend) and "销号" in texts(trend), texts(trend)
+PY
+CODE=$(req GET "/api/dashboard?from=$(day -6)&to=$(day 0)&by=year" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 400 "a dashboard by year"
+expect_jq "$(cat "$TMP/body")" .error.message 'by "year" is not valid: one of day, week, month' "by year"
+CODE=$(req GET "/api/dashboard?from=2026-02-30&to=$(day 0)" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 400 "a window from a day that is not one"
+grep -q 'YYYY-MM-DD' "$TMP/body" || fail "the window refused in the library's words: $(cat "$TMP/body")"
+CODE=$(req GET "/api/dashboard?from=2020-01-01&to=2026-12-31&by=day" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 400 "a window of too many days"
+CODE=$(req GET "/api/dashboard?from=$(day -6)&to=$(day 0)&org=nowhere" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 404 "a dashboard of an org unit that does not exist"
+
 # Photos by hash: the stored bytes, checked; an unknown hash and a malformed one refused.
 CODE=$(req GET "/api/photo/$SHA" -b "sc_console=$COOKIE")
 expect_eq "$CODE" 200 "the photo"

@@ -79,7 +79,7 @@ CONSOLE_URL=$SUP_URL INSPECTOR_URL=$INS_URL EXPORT_DIR="$TMP/export" CLOSE_A=$A 
   STALE_D=$D FORBID_E=$E STALE_HOOK="bash $TMP/stale.sh" ARTIFACTS="$ARTIFACTS" \
   node "$BROWSER_DIR/morning.mjs" || fail "the morning in the browser (screenshots: $ARTIFACTS)"
 for step in sync review-queue photo-full-size closed send-back-reason sent-back conflict resolved \
-            ledger ledger-refused-filter ledger-exported review-queue-english sync-again audit-proof overdue plans refused-stale-page refused-role; do
+            ledger ledger-refused-filter ledger-exported review-queue-english sync-again audit-proof overdue plans dashboard refused-stale-page refused-role; do
   ls "$ARTIFACTS"/*-"$step".png >/dev/null 2>&1 || fail "no screenshot of $step"
 done
 

@@ -1,17 +1,17 @@
 // app.js: the review console's page.  Views are chosen by the fragment
 // (#/review, #/finding/ID, #/check/ID, #/overdue, #/plans, #/ledger,
-// #/audit); each reads the replica through the JSON API and renders it,
-// and every button is one signed op made by the console with the device's
-// key.  What the
-// library refuses (a role that may not close, a finding another device
-// closed meanwhile) is shown in the message line as the library says it,
-// and the view is read again.
+// #/dashboard, #/audit); each reads the replica through the JSON API and
+// renders it, and every button is one signed op made by the console with
+// the device's key.  What the library refuses (a role that may not close,
+// a finding another device closed meanwhile) is shown in the message line
+// as the library says it, and the view is read again.
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { startSession, get, post, ApiError } from './api.js';
 import { h, field, select, say, sayError, when, person, photo, pager } from './ui.js';
 import { viewLedger, resetLedgerChoices } from './ledger.js';
+import { viewDashboard } from './dashboard.js';
 
-const views = ['review', 'overdue', 'plans', 'ledger', 'audit'];
+const views = ['review', 'overdue', 'plans', 'ledger', 'dashboard', 'audit'];
 const state = { status: null, pages: {} };
 
 // ---- the bar: who, sync ----
@@ -339,6 +339,7 @@ async function route() {
     else if (view === 'overdue') await viewOverdue(fresh);
     else if (view === 'plans') await viewPlans(fresh);
     else if (view === 'ledger') await viewLedger(fresh, { state, route });
+    else if (view === 'dashboard') await viewDashboard(fresh, { state, route });
     else if (view === 'audit') await viewAudit(fresh, id);
     else await viewReview(fresh);
   } catch (e) {

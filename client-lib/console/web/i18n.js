@@ -64,6 +64,10 @@ const zh = {
   kind_check_acceptance: '验收', kind_check_rating: '评定', kind_check_reassess: '复查', kind_check_mock: '模拟',
   kind_check_follow_up: '回头看', kind_check_door_to_door: '上门',
   source_inspection: '检查', source_complaint: '投诉', source_hotline: '热线', source_opinion: '意见', source_monitoring: '监测',
+  chart_bad: '图表无法显示', stats_table: '各单位检查与整改统计', unit: '单位', checks_total: '检查数', findings_total: '发现问题',
+  closed_total: '已销号', overdue_total: '逾期未改', rectification_rate: '整改率', days_to_close: '平均销号天数', rank: '排名',
+  org_chart: '单位（图表按其下级单位）', window_from: '起始日期', window_to: '截止日期', bucket: '趋势按',
+  by_day: '日', by_week: '周', by_month: '月', window_of: (f, to, a) => `${f} 至 ${to} 发现的问题；逾期计至 ${a}`,
   role: '角色', role_unknown: '未知',
   unproven: '尚未证明（待同步）', checkpoint: '最新检查点', replica_hash: '副本哈希', lang: 'English',
 };
@@ -130,6 +134,10 @@ const en = {
   kind_check_acceptance: 'acceptance', kind_check_rating: 'rating', kind_check_reassess: 'reassessment', kind_check_mock: 'mock',
   kind_check_follow_up: 'follow-up', kind_check_door_to_door: 'door to door',
   source_inspection: 'inspection', source_complaint: 'complaint', source_hotline: 'hotline', source_opinion: 'opinion', source_monitoring: 'monitoring',
+  chart_bad: 'The chart cannot be shown', stats_table: 'Inspections and rectification by org unit', unit: 'Unit', checks_total: 'Checks', findings_total: 'Findings',
+  closed_total: 'Closed', overdue_total: 'Overdue', rectification_rate: 'Rect. rate', days_to_close: 'Days to close', rank: 'Rank',
+  org_chart: 'Org unit (charts show its child units)', window_from: 'From', window_to: 'To', bucket: 'Trend per',
+  by_day: 'day', by_week: 'week', by_month: 'month', window_of: (f, to, a) => `Findings found ${f} to ${to}; overdue counted to ${a}`,
   role: 'Role', role_unknown: 'unknown',
   unproven: 'Not proven yet (to sync)', checkpoint: 'Latest checkpoint', replica_hash: 'Replica hash', lang: '中文',
 };
