@@ -4,44 +4,18 @@
  * table, JSON or CSV, and `spotcheck report period`, an org unit's period
  * report as one HTML page (docs/reports.md).  The rows are the library's
  * (sc_report_ledger); the XLSX is written by client-lib/report/xlsx.c.
- * A file is written under FILE.partial and renamed once whole, so a
- * failed run leaves no half ledger or report under the name asked for.
+ * A ledger is written by report/ledger_sink.c, as the console's export
+ * writes it, and a period report by report/whole.c, each under
+ * FILE.partial and renamed once whole, so a failed run leaves no half
+ * ledger or report under the name asked for.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "ledger_sink.h"
 #include "whole.h"
-#include "xlsx.h"
-
-typedef struct sink {
-    FILE *csv;
-    sc_xlsx *xlsx;
-} sink;
-
-static int write_row(void *ctx, const sc_ledger_row *row)
-{
-    sink *k = ctx;
-    if (k->xlsx)
-        return sc_xlsx_row(k->xlsx, row);
-    return fwrite(row->csv, 1, row->csv_len, k->csv) == row->csv_len ? 0 : -1;
-}
-
-/* Close what was opened; 0 when everything was written. */
-static int sink_close(sink *k, const char **why)
-{
-    if (k->xlsx)
-        return sc_xlsx_close(k->xlsx, why);
-    if (!k->csv)
-        return 0;
-    int bad = ferror(k->csv) || fflush(k->csv) != 0;
-    if (fclose(k->csv) != 0 || bad) {
-        *why = strerror(errno ? errno : EIO);
-        return -1;
-    }
-    return 0;
-}
 
 static int ledger_done(cli *k, const char *out, const sc_ledger_totals *t, bool checks)
 {
@@ -106,19 +80,15 @@ static int cmd_ledger(cli *k, int argc, char **argv)
     char partial[4096];
     if (snprintf(partial, sizeof partial, "%s.partial", out) >= (int)sizeof partial)
         return usage_error("--out \"%s\" is too long", out);
-    sink s = {NULL, NULL};
+    sc_ledger_sink s;
     const char *why = NULL;
-    if (xlsx)
-        s.xlsx = sc_xlsx_open(partial, checks ? "checks" : "findings", &why);
-    else if (!(s.csv = fopen(partial, "wb")))
-        why = strerror(errno);
-    if (!s.xlsx && !s.csv) {
+    if (sc_ledger_sink_open(&s, xlsx, partial, checks ? "checks" : "findings", &why) != 0) {
         fprintf(stderr, "spotcheck: cannot write %s: %s\n", partial, why);
         return EXIT_LOCAL;
     }
     sc_ledger_totals t = {.size = sizeof t};
-    sc_status st = sc_report_ledger(k->c, &q, write_row, &s, &t);
-    int closed = sink_close(&s, &why);
+    sc_status st = sc_report_ledger(k->c, &q, sc_ledger_sink_row, &s, &t);
+    int closed = sc_ledger_sink_close(&s, &why);
     if (st == SC_OK && closed == 0 && rename(partial, out) != 0) {
         why = strerror(errno);
         closed = -1;

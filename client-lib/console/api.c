@@ -58,8 +58,7 @@ static unsigned http_of(sc_status s)
     }
 }
 
-/* A library failure, as the handle tells it. */
-static void lib_error(sc_client *c, sc_status s, cs_answer *out)
+void cs_api_fail(sc_client *c, sc_status s, cs_answer *out)
 {
     const char *msg = sc_client_errmsg(c);
     cs_api_error(out, http_of(s), sc_status_name(s), sc_client_reason(c),
@@ -71,7 +70,7 @@ static void answer(sc_client *c, sc_status s, char *json, cs_answer *out)
 {
     if (s != SC_OK) {
         sc_json_free(c, json);
-        lib_error(c, s, out);
+        cs_api_fail(c, s, out);
         return;
     }
     out->http = 200;
@@ -84,7 +83,7 @@ static void acted(sc_client *c, sc_status s, json_t *made, cs_answer *out)
 {
     if (s != SC_OK) {
         json_decref(made);
-        lib_error(c, s, out);
+        cs_api_fail(c, s, out);
         return;
     }
     json_t *o = made ? made : json_object();
@@ -121,6 +120,25 @@ static sc_status get_list(sc_client *c, cs_arg_fn arg, void *ctx, char **json)
     return sc_list_v3(c, what ? what : "findings", &f, json);
 }
 
+/* A text argument, or NULL when absent or empty. */
+static const char *text_arg(cs_arg_fn arg, void *ctx, const char *name)
+{
+    const char *v = arg(ctx, name);
+    return v && *v ? v : NULL;
+}
+
+/* The statistics (JSON) the arguments ask for: by, period, as_of, lang. */
+static sc_status get_stats(sc_client *c, cs_arg_fn arg, void *ctx, char **json)
+{
+    sc_stats_query q = {.size = sizeof q,
+                        .by = text_arg(arg, ctx, "by"),
+                        .format = "json",
+                        .lang = text_arg(arg, ctx, "lang"),
+                        .period = text_arg(arg, ctx, "period"),
+                        .as_of = text_arg(arg, ctx, "as_of")};
+    return sc_report_stats(c, &q, json);
+}
+
 bool cs_api_get(sc_client *c, cs_sync *sy, const char *path, cs_arg_fn arg, void *ctx,
                 cs_answer *out)
 {
@@ -136,6 +154,8 @@ bool cs_api_get(sc_client *c, cs_sync *sy, const char *path, cs_arg_fn arg, void
         s = get_list(c, arg, ctx, &json);
     else if (strcmp(path, "/api/show") == 0)
         s = sc_show(c, arg(ctx, "id"), &json);
+    else if (strcmp(path, "/api/stats") == 0)
+        s = get_stats(c, arg, ctx, &json);
     else if (strcmp(path, "/api/prove") == 0)
         s = sc_op_prove(c, arg(ctx, "op"), &json);
     else if (strcmp(path, "/api/outbox") == 0)
@@ -149,6 +169,15 @@ bool cs_api_get(sc_client *c, cs_sync *sy, const char *path, cs_arg_fn arg, void
             sc_json_free(c, json);
             return true;
         }
+    } else if (strcmp(path, "/api/ledger") == 0) {
+        cs_ledger_page(c, arg, ctx, out);
+        return true;
+    } else if (strcmp(path, "/api/dashboard") == 0) {
+        cs_dashboard(c, arg, ctx, out);
+        return true;
+    } else if (strcmp(path, "/api/ledger/filters") == 0) {
+        cs_ledger_filters(out);
+        return true;
     } else if (strcmp(path, "/api/sync") == 0) {
         json_t *o = cs_sync_state(sy);
         out->http = o ? 200 : 500;

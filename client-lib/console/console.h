@@ -8,7 +8,9 @@
  * guard on every request, routing, the embedded pages, photos), guard.c
  * (who may ask: the one-time token, the session cookie, CSRF, Host and
  * Origin), api.c (the JSON API over the replica, no HTTP in it), sync.c (a
- * sync on a thread of its own, with its progress), and assets.c, generated
+ * sync on a thread of its own, with its progress), ledger.c (the findings
+ * ledger's page and export), dashboard.c (the statistics and their
+ * charts), and assets.c, generated
  * from web/ by cmake/ScEmbed.cmake.
  */
 #ifndef SC_CONSOLE_H
@@ -118,6 +120,40 @@ bool cs_api_post(sc_client *c, cs_sync *sy, const char *path, const char *body, 
 /* {"error":{"status","reason","message"}} with its HTTP status. */
 void cs_api_error(cs_answer *out, unsigned http, const char *status, const char *reason,
                   const char *message);
+/* A library failure s, as the handle words it, with the HTTP status it maps to. */
+void cs_api_fail(sc_client *c, sc_status s, cs_answer *out);
+
+/* ---- ledger.c: the findings ledger (台账), its page and its export ---- */
+
+/*
+ * GET /api/ledger: one page of the findings ledger the arguments ask for
+ * (org, target, period, grade, status, kind, source, as_of, lang; offset,
+ * limit), {"headers":[text],"rows":[[text]],"offset","limit","totals":
+ * {"rows","major","open","closed","overdue","photos"}}, or the refusal.
+ */
+void cs_ledger_page(sc_client *c, cs_arg_fn arg, void *ctx, cs_answer *out);
+/*
+ * The whole ledger the same arguments ask for, into the file path, as
+ * `spotcheck report ledger` writes it (CSV, or XLSX when xlsx).  False with
+ * the refusal in out, and no file, when it fails.
+ */
+bool cs_ledger_export(sc_client *c, cs_arg_fn arg, void *ctx, bool xlsx, const char *path,
+                      cs_answer *out);
+/* GET /api/ledger/filters: the names each select takes, {"grade","finding_status","kind","source"}. */
+void cs_ledger_filters(cs_answer *out);
+
+/* ---- dashboard.c: the statistics and their charts ---- */
+
+/*
+ * GET /api/dashboard: the statistics by org unit of what was found in the
+ * window from..to (two days; as_of, lang as sc_report_stats takes them)
+ * and two SVG charts drawn by report/svg.c: 整改率 of the child units of
+ * org (an org unit's code or id; the root when absent), and findings found
+ * against closed in org's subtree per bucket (by: day, week (default),
+ * month).  {"stats","org","charts":{"rate","trend"},"trend":{"buckets",
+ * "found","closed"}}, or the refusal.
+ */
+void cs_dashboard(sc_client *c, cs_arg_fn arg, void *ctx, cs_answer *out);
 
 /* ---- sync.c: a sync on its own thread, with its own handle ---- */
 

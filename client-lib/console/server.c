@@ -9,8 +9,9 @@
  * Origin, CSRF token and Content-Type.  A refused write is answered before
  * its body is read, and nothing of it reaches the replica.  The pages are
  * the embedded assets (assets.c); photos are copied out of the store by
- * sc_photo_get, which checks their hash, into a private temporary
- * directory and served from the open file once its name is gone.
+ * sc_photo_get, which checks their hash, and ledgers written by ledger.c,
+ * into a private temporary directory, and served from the open file once
+ * its name is gone.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,8 +34,8 @@ typedef struct cs_server {
     sc_client *c;
     cs_guard guard;
     cs_sync *sy;
-    char tmpdir[256]; /* mkdtemp, 0700: photos on their way out */
-    unsigned photos;  /* names used in tmpdir */
+    char tmpdir[256]; /* mkdtemp, 0700: photos and ledgers on their way out */
+    unsigned files;   /* names used in tmpdir */
 } cs_server;
 
 /* One request: its body as it arrives, or why it is refused. */
@@ -106,7 +107,13 @@ static enum MHD_Result send_refusal(struct MHD_Connection *conn, cs_refusal why)
                       cs_refusal_text(why));
 }
 
-/* ---- photos ---- */
+/* ---- files: photos, ledgers ---- */
+
+static const char *get_arg(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
 
 static bool is_hex64(const char *s)
 {
@@ -118,13 +125,53 @@ static bool is_hex64(const char *s)
     return true;
 }
 
+/*
+ * The file at path, which a request of this console just wrote into its
+ * private directory, sent from the open file once its name is gone (so
+ * nothing is left behind whatever becomes of the connection).  type is its
+ * Content-Type; a download (attachment, the name it is saved as) when
+ * filename is not NULL.
+ */
+static enum MHD_Result send_file(struct MHD_Connection *conn, const char *path, const char *type,
+                                 const char *filename)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    unlink(path);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return send_error(conn, 500, "SC_ERR_IO", "", "cannot read the file back");
+    }
+    struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
+    if (!r) {
+        close(fd);
+        return MHD_NO;
+    }
+    secure_headers(r, type);
+    if (filename) {
+        char disp[160];
+        snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", filename);
+        MHD_add_response_header(r, "Content-Disposition", disp);
+    }
+    enum MHD_Result rc = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+/* A fresh name in the console's private directory. */
+static void temp_name(cs_server *sv, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%u", sv->tmpdir, sv->files++);
+}
+
 static enum MHD_Result send_photo(cs_server *sv, struct MHD_Connection *conn, const char *sha)
 {
     if (!is_hex64(sha))
         return send_error(conn, 400, "SC_ERR_INVALID_ARG", "bad_field",
                           "a photo is named by its SHA-256, 64 hex digits");
     char path[512], *json = NULL;
-    snprintf(path, sizeof path, "%s/%u", sv->tmpdir, sv->photos++);
+    temp_name(sv, path, sizeof path);
     sc_status s = sc_photo_get(sv->c, sha, path, &json);
     if (s != SC_OK) {
         cs_answer a = {0};
@@ -134,39 +181,31 @@ static enum MHD_Result send_photo(cs_server *sv, struct MHD_Connection *conn, co
     }
     json_t *o = json_loads(json, 0, NULL);
     sc_json_free(sv->c, json);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    unlink(path);
-    struct stat sb;
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-        if (fd >= 0)
-            close(fd);
-        json_decref(o);
-        return send_error(conn, 500, "SC_ERR_IO", "", "cannot read the photo back");
-    }
     /* Only images are shown as what they are; anything else is a download. */
     const char *mime = json_string_value(json_object_get(o, "mime"));
     bool image = mime && strncmp(mime, "image/", 6) == 0;
-    struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
-    enum MHD_Result rc = MHD_NO;
-    if (r) {
-        secure_headers(r, image ? mime : "application/octet-stream");
-        if (!image)
-            MHD_add_response_header(r, "Content-Disposition", "attachment");
-        rc = MHD_queue_response(conn, 200, r);
-        MHD_destroy_response(r);
-    } else {
-        close(fd);
-    }
+    enum MHD_Result rc = send_file(conn, path, image ? mime : "application/octet-stream",
+                                   image ? NULL : sha);
     json_decref(o);
     return rc;
 }
 
-/* ---- routing ---- */
-
-static const char *get_arg(void *ctx, const char *name)
+/* GET /api/ledger.csv, /api/ledger.xlsx: the findings ledger as a download (it changes nothing). */
+static enum MHD_Result send_ledger(cs_server *sv, struct MHD_Connection *conn, bool xlsx)
 {
-    return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+    char path[512];
+    temp_name(sv, path, sizeof path);
+    cs_answer a = {0};
+    if (!cs_ledger_export(sv->c, get_arg, conn, xlsx, path, &a))
+        return send_answer(conn, &a, NULL);
+    if (xlsx)
+        return send_file(conn, path,
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         "ledger-findings.xlsx");
+    return send_file(conn, path, "text/csv; charset=utf-8", "ledger-findings.csv");
 }
+
+/* ---- routing ---- */
 
 static const char *header(struct MHD_Connection *conn, const char *name)
 {
@@ -189,6 +228,8 @@ static enum MHD_Result serve_get(cs_server *sv, struct MHD_Connection *conn, con
         return send_refusal(conn, why);
     if (strncmp(url, "/api/photo/", 11) == 0)
         return send_photo(sv, conn, url + 11);
+    if (strcmp(url, "/api/ledger.csv") == 0 || strcmp(url, "/api/ledger.xlsx") == 0)
+        return send_ledger(sv, conn, strcmp(url, "/api/ledger.xlsx") == 0);
     cs_answer a = {0};
     if (strcmp(url, "/api/session") == 0) {
         json_t *o = json_pack("{s:s}", "csrf", sv->guard.csrf);

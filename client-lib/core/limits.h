@@ -447,12 +447,18 @@
  * request must arrive within 30 s, so a stalled connection does not hold a
  * slot.  Its outbox view lists the latest 50 proven ops (a morning's
  * work), and a plan names at most 32 inspectors, as sc_assign takes them.
+ * The ledger view sends one page of rows at a time, at most 200 (a
+ * screen's few dozen with room), so a ledger of any length costs the page
+ * the same.  A dashboard chart has at most 400 buckets: a year by day (366)
+ * with room; a longer window is asked for by week or month.
  */
 #define SC_CONSOLE_BODY_MAX (64 * 1024)
 #define SC_CONSOLE_CONNECTIONS 16
 #define SC_CONSOLE_TIMEOUT_S 30
 #define SC_CONSOLE_PROVEN_SHOWN 50
 #define SC_CONSOLE_INSPECTORS_MAX 32
+#define SC_CONSOLE_LEDGER_ROWS_MAX 200
+#define SC_CONSOLE_CHART_BUCKETS_MAX 400
 
 /*
  * Webhooks (syncd/notify, docs/operations.md "Webhooks").

@@ -1110,20 +1110,22 @@ SC_API sc_status sc_sheet_campaign(sc_client *c, const char *template_, const ch
  * "photos":[{sha256,size,mime,captured_ms,caption,op,present,voided}] (a photo
  * voided on its own is out of the state; its history entry says so),
  * "notes":[{op,author,author_login,
- * author_device,text,hlc}],
- * "history":[{op,kind,author,author_login,author_device,hlc,time_ms,
- * device_time_ms,log_index|null,local,state,valid,validity,why,
+ * author_device,author_role,text,hlc}],
+ * "history":[{op,kind,author,author_login,author_device,author_role,hlc,
+ * time_ms,device_time_ms,log_index|null,local,state,valid,validity,why,
  * reason,message (rejected ops)}],
  * "conflicts":[{"field","item","values":[...],"ops":[...]}],
  * "conflicts_closed_by_void":[...],
- * "people":{device key hex:{"server","login","name","device","user",
- * "device_id"}}}.
+ * "people":{device key hex:{"server","login","name","device","role",
+ * "user","device_id"}}}.
  * validity says why an op does not count: "valid"; "rejected" (syncd
  * refused it: reason, message); "invalid" (not valid in its causal past:
  * why is the fold's reason); "voided" (a void record took it back: why is
  * that void's reason).  Device keys (author, created_by, closed_by, ...)
  * stay hex; people names those the replica's server-signed facts know
- * (DeviceEnroll and the user's state): login, name, device label.
+ * (DeviceEnroll and the user's state): login, name, device label, and
+ * the user's role in effect as the replica knows it now (null when it
+ * holds no state of the user).
  * Conflict values are as the field shows them (an org unit by its code).
  * A voided entity has no open conflicts: those it had are listed in
  * conflicts_closed_by_void (docs/data-model.md §3).

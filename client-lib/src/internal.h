@@ -513,6 +513,7 @@ typedef struct rp_person {
     char login[SC_CODE_MAX + 1];  /* "" when the user's state is not here */
     char name[SC_NAME_MAX + 1];
     char device[SC_NAME_MAX + 1]; /* the device's label, "" when none */
+    int role;                     /* the user's role in effect (Scpb__Role), 0 when not known */
     uint8_t user[SC_ID_LEN];
     uint8_t device_id[SC_ID_LEN];
 } rp_person;

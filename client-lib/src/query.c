@@ -631,9 +631,10 @@ static bool listed(const ProtobufCBinaryData *v, size_t n, const uint8_t id[SC_H
 }
 
 /*
- * The people a show names, by device key (hex): login, name and device
- * label, from the replica's server-signed facts (rp_person_of).  Keys the
- * replica cannot name are left out; their hex is all there is.
+ * The people a show names, by device key (hex): login, name, device label
+ * and the user's role in effect, from the replica's server-signed facts
+ * (rp_person_of).  Keys the replica cannot name are left out; their hex is
+ * all there is.
  */
 static sc_status name_key(sc_client *c, json_t *people, const ProtobufCBinaryData *key, bool has)
 {
@@ -649,10 +650,11 @@ static sc_status name_key(sc_client *c, json_t *people, const ProtobufCBinaryDat
         return s;
     json_t *o = p.server ? json_pack("{s:b,s:n,s:s,s:n}", "server", 1, "login", "name",
                                      "syncd (the register)", "device")
-                         : json_pack("{s:b,s:o,s:o,s:o,s:o,s:o}", "server", 0, "login",
+                         : json_pack("{s:b,s:o,s:o,s:o,s:o,s:o,s:o}", "server", 0, "login",
                                      p.login[0] ? json_string(p.login) : json_null(), "name",
                                      p.name[0] ? json_string(p.name) : json_null(), "device",
-                                     p.device[0] ? json_string(p.device) : json_null(), "user",
+                                     p.device[0] ? json_string(p.device) : json_null(), "role",
+                                     jname(&sc_names_role, p.role), "user",
                                      jhex(p.user, SC_ID_LEN), "device_id",
                                      jhex(p.device_id, SC_ID_LEN));
     if (!o || json_object_set_new(people, hex, o) != 0)
@@ -660,15 +662,20 @@ static sc_status name_key(sc_client *c, json_t *people, const ProtobufCBinaryDat
     return SC_OK;
 }
 
-/* Login and device label of a named key into entry as prefix_login, prefix_device (null: unknown). */
+/*
+ * Login, device label and role of a named key into entry as prefix_login,
+ * prefix_device, prefix_role (null: unknown).
+ */
 static void add_person(json_t *entry, json_t *people, const char *prefix, const json_t *hexkey)
 {
     json_t *p = json_is_string(hexkey) ? json_object_get(people, json_string_value(hexkey)) : NULL;
+    static const char *const what[] = {"login", "device", "role"};
     char k[32];
-    snprintf(k, sizeof k, "%s_login", prefix);
-    json_object_set_new(entry, k, json_copy(p ? json_object_get(p, "login") : json_null()));
-    snprintf(k, sizeof k, "%s_device", prefix);
-    json_object_set_new(entry, k, json_copy(p ? json_object_get(p, "device") : json_null()));
+    for (size_t i = 0; i < sizeof what / sizeof what[0]; i++) {
+        snprintf(k, sizeof k, "%s_%s", prefix, what[i]);
+        json_t *v = p ? json_object_get(p, what[i]) : NULL;
+        json_object_set_new(entry, k, v ? json_copy(v) : json_null());
+    }
 }
 
 typedef struct hist {

@@ -261,6 +261,7 @@ sc_status rp_person_of(sc_client *c, const uint8_t key[SC_KEY_LEN], rp_person *o
         if (s == SC_OK && user->kind_case == SCPB__ENTITY_STATE__KIND_USER) {
             snprintf(out->login, sizeof out->login, "%s", user->user->login ? user->user->login : "");
             snprintf(out->name, sizeof out->name, "%s", user->user->name ? user->user->name : "");
+            out->role = user->user->has_role ? (int)user->user->role : 0;
         }
     }
     if (!out->login[0] && c->id.enrolled && memcmp(key, c->id.device_key, SC_KEY_LEN) == 0) {
@@ -269,6 +270,7 @@ sc_status rp_person_of(sc_client *c, const uint8_t key[SC_KEY_LEN], rp_person *o
         memcpy(out->device_id, c->id.device_id, SC_ID_LEN);
         snprintf(out->login, sizeof out->login, "%s", c->id.login);
         snprintf(out->name, sizeof out->name, "%s", c->id.name);
+        out->role = (int)c->id.role;
     }
     rp_state_free(c, dev);
     rp_state_free(c, user);

@@ -5,7 +5,8 @@
 // supervisor's console, with its token), INSPECTOR_URL (an inspector's),
 // CLOSE_A, BACK_B, CONFLICT_C, CONFLICT_KEEP, STALE_D, FORBID_E (finding
 // ids and the value to keep), STALE_HOOK (a command: another device
-// closes STALE_D and the replica pulls it), ARTIFACTS.
+// closes STALE_D and the replica pulls it), ARTIFACTS, EXPORT_DIR (where the
+// ledger's downloads are saved).
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -47,6 +48,13 @@ async function show(hash, view) {
   await page.evaluate((h) => { location.hash = h; }, hash);
   await page.waitForFunction(([v, n]) => document.body.dataset.view === v && Number(document.body.dataset.rendered) > n,
     [view, before]);
+}
+
+// Do what redraws the view in place (a filter applied) and wait until it is drawn again.
+async function redrawn(doIt) {
+  const before = Number(await page.evaluate(() => document.body.dataset.rendered));
+  await doIt();
+  await page.waitForFunction((n) => Number(document.body.dataset.rendered) > n, before);
 }
 
 async function sync(name) {
@@ -117,6 +125,29 @@ async function morning(browser) {
   await page.locator('.conflict').waitFor({ state: 'detached' });
   await snap('resolved');
 
+  // 7. Export the ledger: the findings ledger, a filter the library refuses, then CSV and XLSX.
+  await clearMessage();
+  await show('#/ledger', 'ledger');
+  await page.locator('table.ledger tbody tr').first().waitFor();
+  await snap('ledger');
+  await page.getByLabel('发现期间').fill('2026-13');
+  await redrawn(() => page.getByRole('button', { name: '查询' }).click());
+  const refused = await message('error');
+  check(/YYYY-Qn/.test(refused) && /SC_ERR_INVALID_ARG/.test(refused), `the period refused: ${refused}`);
+  check((await page.getByLabel('发现期间').inputValue()) === '2026-13', 'the filter stays as typed');
+  await snap('ledger-refused-filter');
+  await clearMessage();
+  await redrawn(() => page.getByRole('button', { name: '清除条件' }).click());
+  await page.locator('table.ledger tbody tr').first().waitFor();
+  for (const [ext, name] of [['csv', '导出 CSV'], ['xlsx', '导出 Excel（XLSX）']]) {
+    await clearMessage();
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name }).click()]);
+    check(file.suggestedFilename() === `ledger-findings.${ext}`, `the ${ext} is named ${file.suggestedFilename()}`);
+    await file.saveAs(`${env('EXPORT_DIR')}/ledger.${ext}`);
+    check(/已导出/.test(await message('ok')), `the ${ext} export is confirmed`);
+  }
+  await snap('ledger-exported');
+
   // The same page in English: every label switches.
   await show('#/review', 'review');
   await page.getByRole('button', { name: 'English' }).click();
@@ -140,6 +171,12 @@ async function morning(browser) {
     await show(`#/${v}`, v);
     await snap(v);
   }
+  // The dashboard: the statistics and the two charts the console drew.
+  await show('#/dashboard', 'dashboard');
+  check((await page.locator('figure.chart svg').count()) === 2, 'two charts on the dashboard');
+  check(/整改率/.test(await page.locator('figure.chart svg').first().textContent()), 'the rate chart is titled');
+  check((await page.locator('table.stats tbody tr').count()) > 0, 'the statistics by unit');
+  await snap('dashboard');
 
   // A stale page: another device closed this finding since the page was read.
   await show('#/review', 'review');

@@ -8,7 +8,9 @@
 # answers: a closure (销号) signed by the supervisor's device, which syncd
 # holds after the console's sync; closing it again, and a role that may not
 # close, refused as the library refuses them; photos served by hash,
-# checked against it; and `spotcheck photo get`.
+# checked against it; the findings ledger's page and its CSV and XLSX
+# downloads, the command's own files, and a filter refused with the valid
+# values; and `spotcheck photo get`.
 source "$(dirname "$0")/cli_common.bash"
 source "$(dirname "$0")/console_common.bash"
 command -v curl >/dev/null || fail "curl is required (scripts/install-deps.sh installs it)"
@@ -156,10 +158,44 @@ CODE=$(post /api/close "$close_body")
 expect_eq "$CODE" 200 "the closure: $(cat "$TMP/body")"
 expect_jq "$(cat "$TMP/body")" .ok true "the closure's answer"
 expect_jq "$(sc supervisor show "$GAS")" .status closed "closed in the replica"
+# The detail's timeline names each author's role, as the replica knows it.
+CODE=$(req GET "/api/show?id=$GAS" -b "sc_console=$COOKIE")
+expect_jq "$(cat "$TMP/body")" \
+  '[.history[] | select(.kind == "closure" or .kind == "rectification_report" or .kind == "revisit")
+    | "\(.kind):\(.author_role)"] | join(" ")' \
+  "rectification_report:responsible revisit:inspector closure:supervisor" "the authors' roles"
 CODE=$(post /api/close "$close_body")
 expect_eq "$CODE" 409 "closing it again"
 expect_jq "$(cat "$TMP/body")" .error.status SC_ERR_INVALID_TRANSITION "closing it again"
 grep -q 'already closed' "$TMP/body" || fail "closing again says so: $(cat "$TMP/body")"
+
+# The dashboard: the statistics of a window and its two charts, drawn by the console as SVG.
+CODE=$(req GET "/api/dashboard?from=$(day -6)&to=$(day 0)&by=day" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 200 "the dashboard: $(cat "$TMP/body")"
+dash=$(cat "$TMP/body")
+expect_jq "$dash" '[(.trend.buckets | length), (.trend.found | add), (.trend.closed | add)] | join(" ")' \
+          "7 2 1" "a week by day: two found, one closed (销号)"
+expect_jq "$dash" '.stats.groups[0].findings | [.total, .closed, .rectification_rate] | join(" ")' "2 1 0.5" \
+          "the root's statistics"
+/usr/bin/python3 - <<PY || fail "the dashboard's charts: $dash"
+import json, sys, xml.etree.ElementTree as ET
+d = json.loads(sys.argv[1] if len(sys.argv) > 1 else open("$TMP/body").read())
+rate, trend = (ET.fromstring(d["charts"][k]) for k in ("rate", "trend"))
+assert rate.tag == trend.tag == "{http://www.w3.org/2000/svg}svg"
+texts = lambda e: [t.text for t in e.iter("{http://www.w3.org/2000/svg}text")]
+assert "50.0%" in texts(rate) and "整改率（下级单位）" in texts(rate), texts(rate)
+assert "发现问题" in texts(trend) and "销号" in texts(trend), texts(trend)
+PY
+CODE=$(req GET "/api/dashboard?from=$(day -6)&to=$(day 0)&by=year" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 400 "a dashboard by year"
+expect_jq "$(cat "$TMP/body")" .error.message 'by "year" is not valid: one of day, week, month' "by year"
+CODE=$(req GET "/api/dashboard?from=2026-02-30&to=$(day 0)" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 400 "a window from a day that is not one"
+grep -q 'YYYY-MM-DD' "$TMP/body" || fail "the window refused in the library's words: $(cat "$TMP/body")"
+CODE=$(req GET "/api/dashboard?from=2020-01-01&to=2026-12-31&by=day" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 400 "a window of too many days"
+CODE=$(req GET "/api/dashboard?from=$(day -6)&to=$(day 0)&org=nowhere" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 404 "a dashboard of an org unit that does not exist"
 
 # Photos by hash: the stored bytes, checked; an unknown hash and a malformed one refused.
 CODE=$(req GET "/api/photo/$SHA" -b "sc_console=$COOKIE")
@@ -171,6 +207,54 @@ expect_eq "$CODE" 404 "an unknown photo"
 expect_jq "$(cat "$TMP/body")" .error.status SC_ERR_NOT_FOUND "an unknown photo"
 CODE=$(req GET "/api/photo/..%2f..%2fetc" -b "sc_console=$COOKIE")
 expect_eq "$CODE" 400 "a photo name that is not a hash"
+
+# The findings ledger: its page and its downloads are reads behind the same guard, the rows
+# sc_report_ledger's, the files byte for byte what `spotcheck report ledger` writes; a filter
+# that is not valid is the library's refusal, naming the valid values; nothing is written.
+hash_before=$(sc supervisor status | jq -r '[.replica_hash, .outbox] | join(" ")')
+CODE=$(req GET /api/ledger.csv)
+expect_refused 401 no_session "a ledger download without a cookie"
+CODE=$(req GET /api/ledger -b "sc_console=$COOKIE" -H "Host: evil.example:$PORT")
+expect_refused 421 foreign_host "the ledger through a rebound name"
+CODE=$(req GET /api/ledger.xlsx -b "sc_console=$COOKIE" -H "Host: evil.example:$PORT")
+expect_refused 421 foreign_host "a ledger download through a rebound name"
+CODE=$(req GET "/api/ledger?status=done" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 400 "a ledger with a status that is not one"
+expect_jq "$(cat "$TMP/body")" .error.message \
+          'finding status "done" is not valid: one of open, submitted, verified, closed' "the status refused"
+CODE=$(req GET "/api/ledger.csv?period=2026-13" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 400 "a ledger download with a period that is not one"
+grep -q 'YYYY-Qn' "$TMP/body" || fail "the period refused names the forms: $(cat "$TMP/body")"
+grep -qi '^content-disposition' "$TMP/headers" && fail "a refused download is not a file"
+CODE=$(req GET "/api/ledger?org=nowhere" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 404 "a ledger of an org unit that does not exist"
+CODE=$(req GET "/api/ledger?limit=201" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 400 "a page of more rows than the console sends"
+CODE=$(req GET "/api/ledger?offset=1&limit=1&lang=en" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 200 "the ledger's second row: $(cat "$TMP/body")"
+page=$(cat "$TMP/body")
+expect_jq "$page" '[.totals.rows, (.rows | length), .headers[0], (.rows[0] | length)] | join(" ")' \
+          "2 1 Finding $(jq '.headers | length' <<<"$page")" "one row of two, its cells under the headers"
+expect_jq "$page" '.rows[0][0]' "$(printf '%s\n' "$GAS" "$OTHER" | sort | sed -n 2p)" "the second row, by id"
+sc supervisor report ledger --format csv --out "$TMP/cli.csv" >/dev/null
+sc supervisor report ledger --format xlsx --out "$TMP/cli.xlsx" --lang en >/dev/null
+CODE=$(req GET /api/ledger.csv -b "sc_console=$COOKIE")
+expect_eq "$CODE" 200 "the ledger as CSV"
+grep -qi '^content-disposition: attachment; filename="ledger-findings.csv"' "$TMP/headers" ||
+  fail "the CSV is a download: $(cat "$TMP/headers")"
+grep -qi '^content-type: text/csv; charset=utf-8' "$TMP/headers" || fail "the CSV's type"
+cmp -s "$TMP/body" "$TMP/cli.csv" || fail "the console's CSV is not the command's"
+[[ $(head -c 3 "$TMP/body" | od -An -tx1 | tr -d ' ') == efbbbf ]] || fail "the CSV begins with a BOM"
+CODE=$(req GET "/api/ledger.xlsx?lang=en" -b "sc_console=$COOKIE")
+expect_eq "$CODE" 200 "the ledger as XLSX"
+cp "$TMP/body" "$TMP/console.xlsx"
+/usr/bin/python3 - "$TMP/console.xlsx" "$TMP/cli.xlsx" <<'PY' || fail "the console's XLSX is not the command's"
+import sys, openpyxl
+rows = [list(openpyxl.load_workbook(p, read_only=True).active.iter_rows(values_only=True)) for p in sys.argv[1:]]
+assert rows[0] == rows[1] and len(rows[0]) == 3 and rows[0][0][0] == 'Finding', rows
+PY
+expect_eq "$(sc supervisor status | jq -r '[.replica_hash, .outbox] | join(" ")')" "$hash_before" \
+          "the ledger's reads changed nothing"
 
 # The sync button: the closure reaches syncd, and the inspector pulls it, signed by this device.
 CODE=$(post /api/sync '{}')

@@ -2,7 +2,8 @@
 # A supervisor's morning in the review console, in a real browser (Debian's
 # chromium driven by playwright-core, tests/browser/morning.mjs): sync, the
 # review queue, a finding's photos before and after, one closure approved,
-# another finding sent back with a reason, a conflict resolved, a stale page
+# another finding sent back with a reason, a conflict resolved, the findings
+# ledger exported as CSV and XLSX (a filter refused first), a stale page
 # refused, sync again; and an inspector's console refused a closure by role.
 # Then the register is checked through syncd, not the page: an auditor's
 # replica pulls it, and each op is there, signed by the right user, and
@@ -73,13 +74,31 @@ set -e
 "$SPOT" --db "$TMP/supervisor.db" --json sync >/dev/null
 SH
 
-CONSOLE_URL=$SUP_URL INSPECTOR_URL=$INS_URL CLOSE_A=$A BACK_B=$B CONFLICT_C=$C CONFLICT_KEEP=ELEVATOR \
+mkdir -p "$TMP/export"
+CONSOLE_URL=$SUP_URL INSPECTOR_URL=$INS_URL EXPORT_DIR="$TMP/export" CLOSE_A=$A BACK_B=$B CONFLICT_C=$C CONFLICT_KEEP=ELEVATOR \
   STALE_D=$D FORBID_E=$E STALE_HOOK="bash $TMP/stale.sh" ARTIFACTS="$ARTIFACTS" \
   node "$BROWSER_DIR/morning.mjs" || fail "the morning in the browser (screenshots: $ARTIFACTS)"
 for step in sync review-queue photo-full-size closed send-back-reason sent-back conflict resolved \
-            review-queue-english sync-again audit-proof overdue plans refused-stale-page refused-role; do
+            ledger ledger-refused-filter ledger-exported review-queue-english sync-again audit-proof overdue plans dashboard refused-stale-page refused-role; do
   ls "$ARTIFACTS"/*-"$step".png >/dev/null 2>&1 || fail "no screenshot of $step"
 done
+
+# The ledger the page downloaded: as many findings as `spotcheck report ledger` writes, in a
+# CSV that is UTF-8 with a BOM and an XLSX a real reader opens.
+rows=$(sc supervisor report ledger --format csv --out "$TMP/cli.csv" | jq -r .rows)
+expect_eq "$rows" 5 "the command's ledger: the morning's five findings"
+counted=$(/usr/bin/python3 - "$TMP/export/ledger.csv" "$TMP/export/ledger.xlsx" <<'PY'
+import csv, sys, openpyxl
+raw = open(sys.argv[1], 'rb').read()
+assert raw.startswith(b'\xef\xbb\xbf'), 'the CSV begins with a BOM'
+lines = list(csv.reader(raw.decode('utf-8-sig').splitlines()))
+assert lines[0][0] == '问题编号', lines[0]
+sheet = list(openpyxl.load_workbook(sys.argv[2], read_only=True).active.iter_rows(values_only=True))
+assert sheet[0][0] == '问题编号' and len(sheet) == len(lines), (sheet[0], len(sheet), len(lines))
+print(len(lines) - 1)
+PY
+) || fail "the downloaded ledger"
+expect_eq "$counted" "$rows" "the page's CSV and XLSX hold the command's rows"
 
 # The register, through syncd: an auditor's replica pulls everything.
 sync_ok auditor

@@ -59,6 +59,14 @@ export async function post(path, body) {
   );
 }
 
+// A download the console serves (a ledger): its bytes as a Blob, or the refusal as an ApiError.
+export async function download(path, params) {
+  const q = params ? '?' + new URLSearchParams(params).toString() : '';
+  const res = await fetch(path + q, { credentials: 'same-origin' });
+  if (!res.ok) await parse(res);
+  return res.blob();
+}
+
 export function photoUrl(sha) {
   return '/api/photo/' + encodeURIComponent(sha);
 }

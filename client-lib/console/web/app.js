@@ -1,15 +1,17 @@
 // app.js: the review console's page.  Views are chosen by the fragment
-// (#/review, #/finding/ID, #/check/ID, #/overdue, #/plans, #/audit); each
-// reads the replica through the JSON API and renders it, and every button
-// is one signed op made by the console with the device's key.  What the
-// library refuses (a role that may not close, a finding another device
-// closed meanwhile) is shown in the message line as the library says it,
-// and the view is read again.
+// (#/review, #/finding/ID, #/check/ID, #/overdue, #/plans, #/ledger,
+// #/dashboard, #/audit); each reads the replica through the JSON API and
+// renders it, and every button is one signed op made by the console with
+// the device's key.  What the library refuses (a role that may not close,
+// a finding another device closed meanwhile) is shown in the message line
+// as the library says it, and the view is read again.
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { startSession, get, post, ApiError } from './api.js';
-import { h, field, select, say, sayError, when, person, photo } from './ui.js';
+import { h, field, select, say, sayError, when, person, photo, pager } from './ui.js';
+import { viewLedger, resetLedgerChoices } from './ledger.js';
+import { viewDashboard } from './dashboard.js';
 
-const views = ['review', 'overdue', 'plans', 'audit'];
+const views = ['review', 'overdue', 'plans', 'ledger', 'dashboard', 'audit'];
 const state = { status: null, pages: {} };
 
 // ---- the bar: who, sync ----
@@ -42,6 +44,7 @@ async function pollSync() {
     say(t('sync_done', r.pushed, r.accepted, r.rejected.length, r.pulled), 'ok');
   }
   state.syncing = false;
+  resetLedgerChoices();
   await refreshStatus();
   await route();
 }
@@ -140,11 +143,7 @@ function paged(items, size, key) {
   const pages = Math.max(1, Math.ceil(items.length / size));
   const at = Math.min(state.pages[key] || 0, pages - 1);
   const go = (p) => { state.pages[key] = p; route().catch(sayError); };
-  const controls = pages < 2 ? '' : h('nav', { class: 'pager', 'aria-label': t('pages') },
-    h('button', { type: 'button', disabled: at === 0, onclick: () => go(at - 1) }, t('prev_page')),
-    h('span', {}, t('page_of', at + 1, pages, items.length)),
-    h('button', { type: 'button', disabled: at === pages - 1, onclick: () => go(at + 1) }, t('next_page')));
-  return { slice: items.slice(at * size, (at + 1) * size), controls };
+  return { slice: items.slice(at * size, (at + 1) * size), controls: pager(items.length, at, size, go) };
 }
 
 async function viewReview(main) {
@@ -166,16 +165,24 @@ async function viewReview(main) {
 
 // ---- one finding, one inspection ----
 
+// The author's role as the replica knows it (the register's own ops have none).
+function roleOf(people, x) {
+  const p = people && people[x.author];
+  if (p && p.server) return '—';
+  return x.author_role ? t('role_' + x.author_role) : t('role_unknown');
+}
+
 function timeline(e) {
   const rows = (e.history || []).map((x) => h('tr', { class: x.valid ? '' : 'invalid' },
     h('td', {}, when(x.time_ms)),
     h('td', {}, t('kind_' + x.kind)),
     h('td', {}, person(e.people, x.author)),
+    h('td', {}, roleOf(e.people, x)),
     h('td', {}, x.log_index === null ? t('not_logged') : h('a', { href: '#/audit/' + x.op, title: t('prove_this') }, t('logged_at', x.log_index))),
     h('td', {}, t('validity_' + x.validity) + (x.why ? ': ' + x.why : ''))));
   return h('table', { class: 'timeline' },
     h('caption', {}, t('timeline')),
-    h('thead', {}, h('tr', {}, ['time', 'act', 'who', 'log', 'verification'].map((k) => h('th', { scope: 'col' }, t(k))))),
+    h('thead', {}, h('tr', {}, ['time', 'act', 'who', 'role', 'log', 'verification'].map((k) => h('th', { scope: 'col' }, t(k))))),
     h('tbody', {}, rows));
 }
 
@@ -331,6 +338,8 @@ async function route() {
     else if (view === 'check') await viewCheck(fresh, id);
     else if (view === 'overdue') await viewOverdue(fresh);
     else if (view === 'plans') await viewPlans(fresh);
+    else if (view === 'ledger') await viewLedger(fresh, { state, route });
+    else if (view === 'dashboard') await viewDashboard(fresh, { state, route });
     else if (view === 'audit') await viewAudit(fresh, id);
     else await viewReview(fresh);
   } catch (e) {

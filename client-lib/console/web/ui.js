@@ -89,3 +89,14 @@ function view(p, what, meta) {
   document.getElementById('viewer-meta').textContent = meta + ' · sha256 ' + p.sha256;
   d.showModal();
 }
+
+// The controls that move through a list shown size items a page: page at (from 0) of total items;
+// go(p) shows page p.  Nothing when it fits one page.
+export function pager(total, at, size, go) {
+  const pages = Math.max(1, Math.ceil(total / size));
+  if (pages < 2) return '';
+  return h('nav', { class: 'pager', 'aria-label': t('pages') },
+    h('button', { type: 'button', disabled: at === 0, onclick: () => go(at - 1) }, t('prev_page')),
+    h('span', {}, t('page_of', at + 1, pages, total)),
+    h('button', { type: 'button', disabled: at >= pages - 1, onclick: () => go(at + 1) }, t('next_page')));
+}

@@ -1,0 +1,334 @@
+/*
+ * dashboard.c: the console's dashboard (统计看板), with no HTTP in it: the
+ * statistics of a window of days (sc_report_stats, by org unit, the
+ * findings found in it) and two charts drawn here, server-side, by
+ * report/svg.c, as the printed period report draws them: 整改率 of an org
+ * unit's child units (a bar chart on a 0-100 % axis), and findings found
+ * against findings closed (销号) per day, week or month of the window (a
+ * line chart), a finding counted where its found day and its closing day
+ * fall, from the findings ledger's own rows (sc_report_ledger's Found and
+ * Closed).  Every name in a chart is escaped by svg.c; the page inserts
+ * the SVG as it comes.  Nothing here changes the replica.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console.h"
+#include "core/limits.h"
+#include "svg.h"
+
+enum { BY_DAY, BY_WEEK, BY_MONTH };
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian; H. Hinnant's algorithm). */
+static int32_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int32_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int era = (z >= 0 ? z : z - 146096) / 146097;
+    int doe = z - era * 146097;
+    int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp + (mp < 10 ? 3 : -9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* "YYYY-MM-DD" into days since 1970-01-01; false when it is not one (the library says why). */
+static bool parse_day(const char *s, int32_t *out)
+{
+    int y, m, d, n = 0;
+    if (!s || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
+        m < 1 || m > 12 || d < 1 || d > 31)
+        return false;
+    *out = days_from_civil(y, m, d);
+    return true;
+}
+
+/* The bucket of day: its index from the window's first bucket. */
+static int32_t bucket_of(int by, int32_t from, int32_t day)
+{
+    if (by == BY_DAY)
+        return day - from;
+    if (by == BY_WEEK) /* weeks from Monday: 1970-01-05 was one */
+        return (day - ((day - 4) % 7 + 7) % 7 - (from - ((from - 4) % 7 + 7) % 7)) / 7;
+    int y0, m0, d0, y, m, d;
+    civil_from_days(from, &y0, &m0, &d0);
+    civil_from_days(day, &y, &m, &d);
+    return (y * 12 + m) - (y0 * 12 + m0);
+}
+
+/* The label of bucket i: its first day as "MM-DD" (days, weeks from Monday) or "YYYY-MM". */
+static void bucket_label(int by, int32_t from, int32_t i, char out[12])
+{
+    int y, m, d;
+    if (by == BY_MONTH) {
+        civil_from_days(from, &y, &m, &d);
+        int k = (m - 1) + i;
+        snprintf(out, 12, "%04d-%02d", y + k / 12, k % 12 + 1);
+        return;
+    }
+    int32_t day = by == BY_DAY ? from + i : from - ((from - 4) % 7 + 7) % 7 + 7 * i;
+    civil_from_days(day, &y, &m, &d);
+    snprintf(out, 12, "%02d-%02d", m, d);
+}
+
+/* Findings found and closed per bucket, from the ledger's rows. */
+typedef struct cs_trend {
+    int by;
+    int32_t from, to; /* the window, days since 1970-01-01, both included */
+    size_t n;         /* buckets */
+    int64_t *found, *closed; /* n each; owned */
+    int col_found, col_closed; /* the Found and Closed columns, from the header; -1: none */
+} cs_trend;
+
+static void count_day(const cs_trend *t, const sc_ledger_cell *c, int64_t *into)
+{
+    if (c->type != SC_CELL_DATE || c->number < t->from || c->number > t->to)
+        return;
+    into[bucket_of(t->by, t->from, (int32_t)c->number)]++;
+}
+
+static int take_row(void *ctx, const sc_ledger_row *row)
+{
+    cs_trend *t = ctx;
+    if (row->header) {
+        for (size_t i = 0; i < row->n; i++) {
+            if (strcmp(row->cells[i].text, "Found") == 0)
+                t->col_found = (int)i;
+            else if (strcmp(row->cells[i].text, "Closed") == 0)
+                t->col_closed = (int)i;
+        }
+        return t->col_found >= 0 && t->col_closed >= 0 ? 0 : -1;
+    }
+    if ((size_t)t->col_found < row->n)
+        count_day(t, &row->cells[t->col_found], t->found);
+    if ((size_t)t->col_closed < row->n)
+        count_day(t, &row->cells[t->col_closed], t->closed);
+    return 0;
+}
+
+/* The labels a dashboard's charts carry, as the period report words them. */
+typedef struct cs_words {
+    const char *rate, *trend[3], *found, *closed, *none;
+} cs_words;
+
+static const cs_words words_zh = {"整改率（下级单位）",
+                                  {"发现问题与销号（按日）", "发现问题与销号（按周）",
+                                   "发现问题与销号（按月）"},
+                                  "发现问题",
+                                  "销号",
+                                  "无"};
+static const cs_words words_en = {"Rectification rate by child unit",
+                                  {"Findings found and closed, per day",
+                                   "Findings found and closed, per week",
+                                   "Findings found and closed, per month"},
+                                  "Found",
+                                  "Closed",
+                                  "None"};
+
+/* The line chart of found against closed over the window, counted in org's subtree. */
+static sc_status trend_chart(sc_client *c, cs_trend *t, const char *org, const cs_words *w,
+                             sc_svg_buf *b, json_t *out)
+{
+    sc_ledger_query q = {.size = sizeof q, .ledger = "findings", .lang = "en", .org = org};
+    sc_status s = sc_report_ledger(c, &q, take_row, t, NULL);
+    if (s != SC_OK)
+        return s;
+    char (*labels)[12] = calloc(t->n, sizeof *labels);
+    const char **lp = calloc(t->n, sizeof *lp);
+    json_t *buckets = json_array(), *found = json_array(), *closed = json_array();
+    for (size_t i = 0; labels && lp && i < t->n; i++) {
+        bucket_label(t->by, t->from, (int32_t)i, labels[i]);
+        lp[i] = labels[i];
+        json_array_append_new(buckets, json_string(labels[i]));
+        json_array_append_new(found, json_integer(t->found[i]));
+        json_array_append_new(closed, json_integer(t->closed[i]));
+    }
+    const sc_svg_series series[] = {{w->found, t->found}, {w->closed, t->closed}};
+    if (!labels || !lp || sc_svg_lines(b, w->trend[t->by], lp, t->n, series, 2, w->none) != 0)
+        s = SC_ERR_NOMEM;
+    json_object_set_new(out, "trend", json_pack("{s:o,s:o,s:o}", "buckets", buckets, "found",
+                                                found, "closed", closed));
+    free(labels);
+    free(lp);
+    return s;
+}
+
+/* The org unit org names among the statistics' groups (by code or id), or the root; -1: none. */
+static long find_org(const json_t *groups, const char *org)
+{
+    for (size_t i = 0; i < json_array_size(groups); i++) {
+        const json_t *g = json_array_get(groups, i);
+        if (!org || strcmp(org, json_string_value(json_object_get(g, "code"))) == 0 ||
+            strcmp(org, json_string_value(json_object_get(g, "id"))) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* A group's 整改率 in per mille, -1 when it has no findings (null). */
+static int32_t rate_of(const json_t *g)
+{
+    const json_t *r = json_object_get(json_object_get(g, "findings"), "rectification_rate");
+    return json_is_number(r) ? (int32_t)(json_number_value(r) * 1000 + 0.5) : -1;
+}
+
+/* The bar chart of 整改率 of the unit at groups[at]'s child units (itself when it has none). */
+static sc_status rate_chart(const json_t *groups, long at, const cs_words *w, sc_svg_buf *b)
+{
+    size_t n = json_array_size(groups), k = 0;
+    sc_svg_bar *bars = calloc(n ? n : 1, sizeof *bars);
+    if (!bars)
+        return SC_ERR_NOMEM;
+    const json_t *unit = at >= 0 ? json_array_get(groups, (size_t)at) : NULL;
+    json_int_t depth = json_integer_value(json_object_get(unit, "depth"));
+    for (size_t i = (size_t)at + 1; unit && i < n; i++) {
+        const json_t *g = json_array_get(groups, i);
+        json_int_t d = json_integer_value(json_object_get(g, "depth"));
+        if (d <= depth)
+            break;
+        if (d == depth + 1)
+            bars[k++] = (sc_svg_bar){json_string_value(json_object_get(g, "name")), rate_of(g)};
+    }
+    if (k == 0 && unit)
+        bars[k++] = (sc_svg_bar){json_string_value(json_object_get(unit, "name")), rate_of(unit)};
+    int rc = sc_svg_bars(b, w->rate, bars, k, w->none);
+    free(bars);
+    return rc == 0 ? SC_OK : SC_ERR_NOMEM;
+}
+
+/* The window and its buckets the arguments ask for; false with the refusal in out. */
+static bool window_of(cs_arg_fn arg, void *ctx, cs_trend *t, cs_answer *out)
+{
+    static const char *const bys[] = {"day", "week", "month"};
+    const char *by = arg(ctx, "by");
+    t->by = by && *by ? -1 : BY_WEEK;
+    for (int i = 0; t->by < 0 && i < 3; i++)
+        if (strcmp(by, bys[i]) == 0)
+            t->by = i;
+    char why[160];
+    if (t->by < 0) {
+        snprintf(why, sizeof why, "by \"%.40s\" is not valid: one of day, week, month", by);
+        cs_api_error(out, 400, "SC_ERR_INVALID_ARG", "bad_field", why);
+        return false;
+    }
+    if (!parse_day(arg(ctx, "from"), &t->from) || !parse_day(arg(ctx, "to"), &t->to) ||
+        t->to < t->from) {
+        cs_api_error(out, 400, "SC_ERR_INVALID_ARG", "bad_field",
+                     "the dashboard's window is two days YYYY-MM-DD, from and to, from first");
+        return false;
+    }
+    t->n = (size_t)bucket_of(t->by, t->from, t->to) + 1;
+    if (t->n > SC_CONSOLE_CHART_BUCKETS_MAX) {
+        snprintf(why, sizeof why,
+                 "the window is %zu %ss: at most %d a chart (a shorter window, or by month)",
+                 t->n, bys[t->by], SC_CONSOLE_CHART_BUCKETS_MAX);
+        cs_api_error(out, 400, "SC_ERR_INVALID_ARG", "bad_field", why);
+        return false;
+    }
+    t->col_found = t->col_closed = -1;
+    t->found = calloc(t->n, sizeof *t->found);
+    t->closed = calloc(t->n, sizeof *t->closed);
+    if (!t->found || !t->closed) {
+        cs_api_error(out, 500, "SC_ERR_NOMEM", "", "out of memory");
+        return false;
+    }
+    return true;
+}
+
+/* The statistics by org unit of the findings found (checks opened) in the window, as JSON. */
+static sc_status stats_of(sc_client *c, cs_arg_fn arg, void *ctx, json_t **stats)
+{
+    char period[64];
+    snprintf(period, sizeof period, "%.20s..%.20s", arg(ctx, "from"), arg(ctx, "to"));
+    const char *as_of = arg(ctx, "as_of"), *lang = arg(ctx, "lang");
+    sc_stats_query q = {.size = sizeof q,
+                        .by = "org",
+                        .format = "json",
+                        .lang = lang && *lang ? lang : NULL,
+                        .period = period,
+                        .as_of = as_of && *as_of ? as_of : NULL};
+    char *text = NULL;
+    sc_status s = sc_report_stats(c, &q, &text);
+    if (s == SC_OK && !(*stats = json_loads(text, 0, NULL)))
+        s = SC_ERR_NOMEM;
+    sc_json_free(c, text);
+    return s;
+}
+
+/* The two charts and the answer, once the window and the statistics are known. */
+static void answer(sc_client *c, cs_trend *t, json_t *stats, const char *org, bool en,
+                   cs_answer *out)
+{
+    const json_t *groups = json_object_get(stats, "groups");
+    long at = find_org(groups, org);
+    if (org && at < 0) {
+        char why[160];
+        snprintf(why, sizeof why, "no org unit \"%.60s\" in the replica", org);
+        cs_api_error(out, 404, "SC_ERR_NOT_FOUND", "unknown_reference", why);
+        return;
+    }
+    const cs_words *w = en ? &words_en : &words_zh;
+    sc_svg_buf rate = {0}, trend = {0};
+    json_t *o = json_object();
+    sc_status s = o ? rate_chart(groups, at, w, &rate) : SC_ERR_NOMEM;
+    const json_t *unit = at >= 0 ? json_array_get(groups, (size_t)at) : NULL;
+    if (s == SC_OK)
+        s = trend_chart(c, t, unit ? json_string_value(json_object_get(unit, "code")) : NULL, w,
+                        &trend, o);
+    if (s != SC_OK) {
+        json_decref(o);
+        sc_svg_buf_dispose(&rate);
+        sc_svg_buf_dispose(&trend);
+        if (s == SC_ERR_NOMEM)
+            cs_api_error(out, 500, "SC_ERR_NOMEM", "", "out of memory");
+        else
+            cs_api_fail(c, s, out);
+        return;
+    }
+    json_object_set(o, "stats", stats);
+    json_object_set_new(o, "org", unit ? json_deep_copy(unit) : json_null());
+    json_object_set_new(o, "charts", json_pack("{s:s,s:s}", "rate", rate.p ? rate.p : "",
+                                               "trend", trend.p ? trend.p : ""));
+    sc_svg_buf_dispose(&rate);
+    sc_svg_buf_dispose(&trend);
+    out->http = 200;
+    out->body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+}
+
+void cs_dashboard(sc_client *c, cs_arg_fn arg, void *ctx, cs_answer *out)
+{
+    const char *from = arg(ctx, "from"), *to = arg(ctx, "to");
+    if (!from || !*from || !to || !*to) {
+        cs_api_error(out, 400, "SC_ERR_INVALID_ARG", "bad_field",
+                     "the dashboard's window is two days YYYY-MM-DD, from and to");
+        return;
+    }
+    cs_trend t = {0};
+    json_t *stats = NULL;
+    /* The library judges the window first, so a day that is not one is refused in its words. */
+    sc_status s = stats_of(c, arg, ctx, &stats);
+    if (s == SC_ERR_NOMEM)
+        cs_api_error(out, 500, "SC_ERR_NOMEM", "", "out of memory");
+    else if (s != SC_OK)
+        cs_api_fail(c, s, out);
+    else if (window_of(arg, ctx, &t, out)) {
+        const char *org = arg(ctx, "org"), *lang = arg(ctx, "lang");
+        answer(c, &t, stats, org && *org ? org : NULL, lang && strcmp(lang, "en") == 0, out);
+    }
+    json_decref(stats);
+    free(t.found);
+    free(t.closed);
+}
