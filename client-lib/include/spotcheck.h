@@ -477,7 +477,9 @@ SC_API sc_status sc_key_protect(sc_client *c, const char *pass, size_t pass_len)
  *    "key":"passphrase"|"custody"|"plain","outbox":n,"proven":n
  *    (this device's ops in the log),"ops":n,"rejected":n,
  *    "entities":n,"photos_pending_upload":n,"replica_hash":hex64,
- *    "checkpoint":{"size":n,"root":hex64,"time_ms":n}|null}
+ *    "last_sync_ms":n|null,"checkpoint":{"size":n,"root":hex64,"time_ms":n}|null}
+ * last_sync_ms is when the last sc_sync that completed ended, by this
+ * device's clock (null before the first).
  * replica_hash is SHA-256 over (entity id || state hash) of every entity
  * in the replica in ascending id order (docs/data-model.md §5), the hash
  * `syncd audit` prints for the register and `syncd export` writes into a
