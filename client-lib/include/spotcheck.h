@@ -1293,6 +1293,34 @@ typedef struct sc_stats_query {
 SC_API sc_status sc_report_stats(sc_client *c, const sc_stats_query *q, char **text);
 
 /* ---------------------------------------------------------------------
+ * Reports: the period report
+ * ------------------------------------------------------------------- */
+
+/* Which period report (size first; see "Structs that grow"). */
+typedef struct sc_period_query {
+    size_t size;        /* sizeof(sc_period_query) */
+    const char *org;    /* the org unit: its code or id (required) */
+    const char *period; /* the period (required), as sc_ledger_query's: a month "2026-11", a week
+                           "2026-W45", a quarter, a year, a day or DAY..DAY */
+    const char *lang;   /* "zh" (default) or "en": every label */
+    const char *as_of;  /* YYYY-MM-DD: the day overdue is counted to (NULL: today) */
+} sc_period_query;
+
+/*
+ * The period report of an org unit from what this replica holds (what its
+ * user may see) as one self-contained HTML page in *html (NUL-terminated;
+ * free with sc_json_free): the statistics of the unit and its child units
+ * (as sc_report_stats counts them, for what was found or opened in the
+ * period), a chart of 整改率 per child unit and one of findings found and
+ * closed per day (week, month or year, by the period's length), the open
+ * major hazards with their rectification plans, the findings overdue on
+ * as_of, and the escalations recorded in the period.  It prints to A4
+ * (docs/reports.md).  SC_ERR_INVALID_ARG for a value that is not valid,
+ * SC_ERR_NOT_FOUND for an org unit the replica does not hold.
+ */
+SC_API sc_status sc_report_period(sc_client *c, const sc_period_query *q, char **html);
+
+/* ---------------------------------------------------------------------
  * Sync
  * ------------------------------------------------------------------- */
 
