@@ -85,6 +85,6 @@ curl=$(wait_for "$WORK/console.out" 's/^{"url":"\([^"]*\)".*/\1/p')
 printf 'console_bench_load\t%s\t\t1/5/15 min load average before the timed runs (%s cores)\n' \
     "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')" "$(nproc)" > "$TSV"
 say "drawing each view (load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores)"
-node "$HERE/console.mjs" "$curl" | awk -F'\t' 'NF >= 4' >> "$TSV"
+node "$HERE/console.mjs" "$curl" "${PIDS[0]}" | awk -F'\t' 'NF >= 4' >> "$TSV"
 awk -F'\t' '{ printf "%-28s %10s %-3s %s\n", $1, $2, $3, $4 }' "$TSV"
 echo "written to $TSV"
