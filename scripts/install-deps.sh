@@ -22,6 +22,8 @@ packages=(
   python3-openpyxl                    # e2e/report_ledger opens the XLSX in a real reader
   chromium fonts-wqy-microhei         # e2e/console_morning: the review console in a real browser,
                                       # its Chinese labels legible in the screenshots
+  poppler-utils                       # e2e/report_period: pdfinfo counts the pages, and pdftotext
+                                      # reads them, of the period report Chromium prints
 )
 # e2e/console_morning drives chromium with playwright-core (tests/browser, pinned by its
 # package-lock.json), which needs Node.js 20 or later and npm: Debian's when none is installed.

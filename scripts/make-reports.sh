@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make-reports.sh [BUILD_DIR] > docs/reports.md: the reports page, generated
-# by running every command it shows.  Makes the register of
+# by running every command it shows (and docs/reports/period-page1.png, the
+# period report's first page as Chromium shows it).  Makes the register of
 # scripts/make-register.sh in a temp dir, serves it, plays the story of
 # `make run` (scripts/demo-scenario.sh) to fill it, then runs the report
 # commands and prints each as typed with what it printed.  The prose lives
@@ -255,6 +256,93 @@ if [[ -s $tsv ]]; then
 else
   echo "(no run yet: \`bench/ledger.sh build/bench\`)"
 fi
+
+# The period report: an org unit's month as one HTML page, printed by headless Chromium.
+month=$(date -u +%Y-%m)
+as_of=$(date -u -d '+30 days' +%F)
+echo
+cat <<'MD'
+## Period report
+
+An org unit's report for a period (a month, say) is one self-contained HTML file: it opens in any
+browser and prints cleanly to A4, and it refers to nothing outside itself (no script, no external
+stylesheet, font, image or URL: it can be mailed, archived or printed on a machine with no network).
+It holds, in Chinese unless `--lang en` (every label translated):
+
+1. the title: the unit, the period and its days, the day overdue is counted to (`--as-of`, default
+   today) and when the report was made;
+2. the statistics of the unit and of each of its child units: the figures of `report stats` (the
+   same fold and the same cells, `client-lib/core/stats.c` and `stats_out.c`), for what was found
+   or opened in the period;
+3. two charts, drawn as inline SVG (`client-lib/report/svg.c`): 整改率 per child unit on a 0-100 %
+   axis, and the findings found against those closed in the period, per day (per week for a period
+   of up to a year, per month up to ten years, then per year);
+4. the open major hazards (重大隐患) of the unit's subtree, with their rectification plans
+   (整改方案: measures, the person responsible and their phone, funds and their source, interim
+   measures, the lead official; a plan sent back says so, with the reason), by deadline;
+5. the findings overdue on `--as-of`, most days overdue first, with the strongest escalation
+   recorded for each;
+6. the escalations (提醒函, 通报, 约谈, 黄牌警告, 问责) recorded in the period.
+
+Each finding's columns are the findings ledger's (`client-lib/core/ledger.c`), so a target, a
+deadline in force or a responsible person means what it means in a ledger. The lists are of the
+findings as they stand, whenever they were found; the statistics and the trend are of the period.
+
+```
+spotcheck report period --org ORG --period P [--lang zh|en] [--as-of YYYY-MM-DD] [--out FILE]
+syncd report period --data DIR --org ORG --period P [--lang zh|en] [--as-of YYYY-MM-DD] [--out FILE]
+```
+
+`--period` takes what ledgers take (`2026-11`, `2026-W45`, `2026-Q4`, `2026`, a day, or
+`DAY..DAY`). Without `--out` the page goes to standard output; with it, the file is written as
+`FILE.partial` and renamed once whole. `spotcheck report period` reports what the tablet's replica
+holds, which is what its user may see: an unannounced check (暗访) not yet submitted, and its
+findings, are in the supervisor's report and not in the inspected unit's, nor in that of an
+inspector whose scope does not reach its target. `syncd report period` reports the whole register,
+released or not, as `syncd report ledger` and `report stats` do: it is the operator's command on
+the data directory.
+
+MD
+run "$spot" --db var/devices/supervisor.db report period --org street --period "$month" --as-of "$as_of" --out period.html
+run "$syncd" report period --data var/data --org junan --period "$month" --as-of "$as_of" --lang en --out period-en.html
+cat <<'MD'
+### Printing
+
+Every section begins a page, every row has a fixed height (text that does not fit is cut, the
+ledger has it whole), and tables are cut into pages of a fixed number of rows, each page with its
+header row: 20 rows of statistics under the title and 30 on each further page, 16 bars under the
+trend chart and 30 on each further page, 16 major hazards with their plans a page, 30 overdue
+findings or escalations a page (`client-lib/report/period.h`). So the page count follows from the
+row counts: each section takes one page, or as many as its rows need, and nothing else moves it.
+tests/e2e/report_period prints reports to PDF with headless Chromium and checks the count, at one
+page per section and with the overdue list spilling onto a second page. The statistics page of the
+report above, printed:
+
+MD
+if [[ -x /usr/bin/chromium ]] && command -v pdfinfo >/dev/null; then
+  chrome=(/usr/bin/chromium --headless --no-sandbox --disable-gpu --user-data-dir="$tmp/chromium")
+  "${chrome[@]}" --print-to-pdf="$tmp/period.pdf" --no-pdf-header-footer "file://$tmp/period.html" >/dev/null 2>&1 || true
+  mkdir -p "$root/docs/reports"
+  "${chrome[@]}" --screenshot="$root/docs/reports/period-page1.png" --window-size=800,1130 \
+    --hide-scrollbars "file://$tmp/period.html" >/dev/null 2>&1 || true
+  printf '```console\n$ chromium --headless --no-sandbox --print-to-pdf=period.pdf --no-pdf-header-footer file://$PWD/period.html\n'
+  printf '$ pdfinfo period.pdf | grep Pages\n'
+  pdfinfo "$tmp/period.pdf" | grep '^Pages'
+  printf '$ pdftotext -layout -f 1 -l 1 period.pdf -\n'
+  pdftotext -layout -f 1 -l 1 "$tmp/period.pdf" - | sed -e 's/[[:space:]]*$//' -e '/^$/d' -e 's/\f//'
+  printf '```\n\n'
+  cat <<'MD'
+Page 1 on screen (`chromium --headless --screenshot --window-size=800,1130 file://.../period.html`):
+
+![The period report's first page](reports/period-page1.png)
+MD
+else
+  echo "(chromium and poppler-utils are needed to print it: scripts/install-deps.sh)"
+fi
+cat <<'MD'
+
+From an app, `sc_report_period` (spotcheck.h; docs/client.md) hands the page over as one string.
+MD
 
 # Notifications: what syncd tells receivers (the settings and the payload are docs/operations.md's).
 echo

@@ -116,9 +116,9 @@ static const help_entry entries[] = {
      "A score sheet's campaign rule over an org unit: each target of the rule's types in its\n"
      "subtree, its latest submitted check on the sheet, and whether enough of them pass\n"
      "(002 L30: a township whose communities and villages pass at 80%)."},
-    {"report", NULL, false, "report ledger|stats ...",
+    {"report", NULL, false, "report ledger|stats|period ...",
      "Reports of what this replica holds, which is what its user may see.\n"
-     "spotcheck report ledger --help and spotcheck report stats --help say more."},
+     "spotcheck report ledger --help, report stats --help and report period --help say more."},
     {"report", "ledger", true,
      "report ledger [--findings|--checks] --format csv|xlsx --out FILE [--lang zh|en]\n"
      "                     [--org ORG] [--target CODE] [--period P] [--grade G] [--status S]\n"
@@ -133,6 +133,13 @@ static const help_entry entries[] = {
      "siblings by 整改率), target or period: checks by kind and disclosure, average score,\n"
      "pass rate, findings by grade, rectified on time and late, overdue, 整改率, mean days to\n"
      "close, look-backs, reopen rate (docs/reports.md defines each)."},
+    {"report", "period", true,
+     "report period --org ORG --period P [--lang zh|en] [--as-of YYYY-MM-DD] [--out FILE]",
+     "The period report of an org unit (a month, say) as one self-contained HTML page that\n"
+     "prints to A4: the statistics of the unit and its child units, charts of 整改率 per\n"
+     "child unit and of findings found against closed, the open major hazards with their\n"
+     "rectification plans (整改方案), the findings overdue on --as-of and the escalations of\n"
+     "the period.  Chinese unless --lang en.  --out writes FILE whole or not at all."},
     {"review", NULL, false, "review", "A supervisor's queue: what awaits closure, revisit, or a resolve."},
     {"conflicts", NULL, false, "conflicts", "Every entity with an open conflict."},
     {"resolve", NULL, true, "resolve ID --field F [--value V] [--item CODE]",

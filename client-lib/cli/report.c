@@ -1,11 +1,13 @@
 /*
  * report.c: `spotcheck report ledger`, a ledger (台账) of what the replica
- * holds, as CSV or XLSX, and `spotcheck report stats`, its statistics as a
- * table, JSON or CSV (docs/reports.md).  The rows are the library's
+ * holds, as CSV or XLSX, `spotcheck report stats`, its statistics as a
+ * table, JSON or CSV, and `spotcheck report period`, an org unit's period
+ * report as one HTML page (docs/reports.md).  The rows are the library's
  * (sc_report_ledger); the XLSX is written by client-lib/report/xlsx.c.
- * The file is written by report/ledger_sink.c, as the console's export
- * writes it, under FILE.partial and renamed once whole, so a failed run
- * leaves no half ledger under the name asked for.
+ * A ledger is written by report/ledger_sink.c, as the console's export
+ * writes it, and a period report by report/whole.c, each under
+ * FILE.partial and renamed once whole, so a failed run leaves no half
+ * ledger or report under the name asked for.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 
 #include "cli.h"
 #include "ledger_sink.h"
+#include "whole.h"
 
 static int ledger_done(cli *k, const char *out, const sc_ledger_totals *t, bool checks)
 {
@@ -128,6 +131,54 @@ static int cmd_stats(cli *k, int argc, char **argv)
     return 0;
 }
 
+static int cmd_period(cli *k, int argc, char **argv)
+{
+    static const optspec spec[] = {
+        {"--org", 1, "ORG", NULL, "the org unit: its code or id (required)"},
+        {"--period", 1, "P", NULL,
+         "the period (required): YYYY-MM, YYYY-Www, YYYY-Qn, YYYY, YYYY-MM-DD or DAY..DAY"},
+        {"--lang", 1, "L", "lang", "every label: zh (default) or en"},
+        {"--as-of", 1, "YYYY-MM-DD", NULL, "count overdue as of this day (default today)"},
+        {"--out", 1, "FILE", NULL, "write the page to FILE (default: standard output)"}};
+    parsed p;
+    PARSE(0);
+    int rc;
+    const char *org = OPT("--org"), *period = OPT("--period"), *out = OPT("--out");
+    if ((rc = need(org, "--org ORG")) || (rc = need(period, "--period P")))
+        return rc;
+    sc_period_query q = {.size = sizeof q,
+                         .org = org,
+                         .period = period,
+                         .lang = OPT("--lang"),
+                         .as_of = OPT("--as-of")};
+    char *html = NULL;
+    sc_status s = sc_report_period(k->c, &q, &html);
+    if (s != SC_OK)
+        return fail(k, s, NULL);
+    size_t len = strlen(html);
+    const char *why = NULL;
+    rc = 0;
+    if (!out) {
+        if (fwrite(html, 1, len, stdout) != len || fflush(stdout) != 0) {
+            fprintf(stderr, "spotcheck: writing the report failed: %s\n", strerror(errno));
+            rc = EXIT_LOCAL;
+        }
+    } else if (sc_write_whole(out, html, len, &why) != 0) {
+        fprintf(stderr, "spotcheck: cannot write %s: %s\n", out, why);
+        rc = EXIT_LOCAL;
+    }
+    sc_json_free(k->c, html);
+    if (rc || !out)
+        return rc;
+    char line[512];
+    snprintf(line, sizeof line, "%s: period report of %s for %s (%zu bytes)", out, org, period,
+             len);
+    return emit_pack(k,
+                     json_pack("{s:s,s:s,s:s,s:s,s:I}", "file", out, "report", "period", "org", org,
+                               "period", period, "bytes", (json_int_t)len),
+                     line);
+}
+
 bool report_is_command(const char *cmd)
 {
     return strcmp(cmd, "report") == 0;
@@ -137,7 +188,10 @@ int report_command(cli *k, int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "stats") == 0)
         return cmd_stats(k, argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "period") == 0)
+        return cmd_period(k, argc - 1, argv + 1);
     if (argc < 1 || strcmp(argv[0], "ledger") != 0)
-        return usage_error("report \"%s\": the reports are: ledger, stats", argc < 1 ? "" : argv[0]);
+        return usage_error("report \"%s\": the reports are: ledger, stats, period",
+                           argc < 1 ? "" : argv[0]);
     return cmd_ledger(k, argc - 1, argv + 1);
 }

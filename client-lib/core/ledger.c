@@ -27,13 +27,6 @@ typedef struct column {
     const char *zh, *en;
 } column;
 
-enum {
-    FC_ID, FC_TARGET_CODE, FC_TARGET, FC_UNIT, FC_GRADE, FC_CATEGORY, FC_DESCRIPTION, FC_SOURCE,
-    FC_KIND, FC_DISCLOSURE, FC_FOUND, FC_DEADLINE, FC_EXTENSIONS, FC_RESPONSIBLE, FC_PERSON,
-    FC_SIGNED_FOR, FC_SIGNED_FOR_BY, FC_STATUS, FC_RECTIFIED, FC_ACCEPTED, FC_CLOSED, FC_OVERDUE,
-    FC_LOOK_BACKS, FC_REOPENS, FC_PHOTOS, FC_OP, FC_N
-};
-
 static const column finding_cols[FC_N] = {
     {"问题编号", "Finding"},          {"检查对象编码", "Target code"},
     {"检查对象", "Target"},           {"所属单位", "Unit"},

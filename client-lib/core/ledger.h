@@ -24,6 +24,14 @@
 #include "state.pb-c.h"
 #include "status.h"
 
+/* The findings ledger's columns in order: a row's cells by index (the period report reads them). */
+enum {
+    FC_ID, FC_TARGET_CODE, FC_TARGET, FC_UNIT, FC_GRADE, FC_CATEGORY, FC_DESCRIPTION, FC_SOURCE,
+    FC_KIND, FC_DISCLOSURE, FC_FOUND, FC_DEADLINE, FC_EXTENSIONS, FC_RESPONSIBLE, FC_PERSON,
+    FC_SIGNED_FOR, FC_SIGNED_FOR_BY, FC_STATUS, FC_RECTIFIED, FC_ACCEPTED, FC_CLOSED, FC_OVERDUE,
+    FC_LOOK_BACKS, FC_REOPENS, FC_PHOTOS, FC_OP, FC_N
+};
+
 /* An op of an entity: its id, kind (Scpb__Op__BodyCase) and HLC; false stops. */
 typedef bool (*sc_ledger_op_fn)(void *ctx, const uint8_t op[SC_HASH_LEN], int kind, uint64_t hlc);
 

@@ -197,14 +197,11 @@ static void out_json(buf *b, const sc_stats_group *g, size_t n, const sc_stats_v
 
 /* ---- CSV and the table share their columns ---- */
 
-enum { C_KEY, C_CHECKS, C_OPEN_D, C_UNANN, C_EXPER, C_AVG, C_PASS, C_FINDINGS, C_GENERAL, C_MAJOR,
-       C_CLOSED, C_ON_TIME, C_LATE, C_OVERDUE, C_RATE, C_DAYS, C_LOOK, C_REOPEN, C_RANK, C_N };
-
-static const char *const head_zh[C_N] = {
+static const char *const head_zh[SC_STATS_COL_N] = {
     "单位", "检查数", "明查", "暗访", "体验式", "平均分", "合格率", "发现问题", "一般隐患",
     "重大隐患", "已销号", "按期整改", "逾期整改", "逾期未改", "整改率", "平均销号天数", "回头看",
     "反弹率", "排名"};
-static const char *const head_en[C_N] = {
+static const char *const head_en[SC_STATS_COL_N] = {
     "Unit", "Checks", "Open", "Unannounced", "Experiential", "Avg score", "Pass rate", "Findings",
     "General", "Major", "Closed", "On time", "Late", "Overdue", "Rect. rate", "Days to close",
     "Look-backs", "Reopen rate", "Rank"};
@@ -226,39 +223,38 @@ static void x10(char *out, size_t cap, int64_t v)
         snprintf(out, cap, "%lld.%lld", (long long)(v / 10), (long long)(v % 10));
 }
 
-#define CELL_MAX (SC_NAME_MAX + 2 * 16 + 16)
-
-/* The cells of one group as text (the key indented by depth when indent). */
-static void cells_of(const sc_stats_group *g, const sc_stats_view *v, bool indent,
-                     char cells[C_N][CELL_MAX])
+void sc_stats_cells(const sc_stats_group *g, const sc_stats_view *v, bool indent,
+                    char cells[SC_STATS_COL_N][SC_STATS_CELL_MAX])
 {
     const sc_stats_figs *f = &g->f;
     sc_stats_rates r;
     sc_stats_rates_of(f, &r);
     if (v->by == SC_STATS_PERIOD) {
-        sc_date_format(g->day, cells[C_KEY]);
+        sc_date_format(g->day, cells[SC_STATS_COL_KEY]);
     } else {
         int pad = indent && g->depth > 0 ? 2 * (g->depth < 16 ? g->depth : 16) : 0;
-        snprintf(cells[C_KEY], CELL_MAX, "%*s%s", pad, "", g->name[0] ? g->name : g->code);
+        snprintf(cells[SC_STATS_COL_KEY], SC_STATS_CELL_MAX, "%*s%s", pad, "",
+                 g->name[0] ? g->name : g->code);
     }
     unsigned long long n[] = {f->checks,   f->by_disclosure[1], f->by_disclosure[2],
                               f->by_disclosure[3]};
     for (int i = 0; i < 4; i++)
-        snprintf(cells[C_CHECKS + i], CELL_MAX, "%llu", n[i]);
-    x10(cells[C_AVG], CELL_MAX, r.avg_score_x10);
-    pct(cells[C_PASS], CELL_MAX, r.pass_permille);
+        snprintf(cells[SC_STATS_COL_CHECKS + i], SC_STATS_CELL_MAX, "%llu", n[i]);
+    x10(cells[SC_STATS_COL_AVG], SC_STATS_CELL_MAX, r.avg_score_x10);
+    pct(cells[SC_STATS_COL_PASS], SC_STATS_CELL_MAX, r.pass_permille);
     unsigned long long m[] = {f->findings, f->general, f->major,  f->closed,
                               f->on_time,  f->late,    f->overdue};
     for (int i = 0; i < 7; i++)
-        snprintf(cells[C_FINDINGS + i], CELL_MAX, "%llu", m[i]);
-    pct(cells[C_RATE], CELL_MAX, r.rect_permille);
-    x10(cells[C_DAYS], CELL_MAX, r.close_days_x10);
-    snprintf(cells[C_LOOK], CELL_MAX, "%llu", (unsigned long long)f->look_backs);
-    pct(cells[C_REOPEN], CELL_MAX, r.reopen_permille);
+        snprintf(cells[SC_STATS_COL_FINDINGS + i], SC_STATS_CELL_MAX, "%llu", m[i]);
+    pct(cells[SC_STATS_COL_RATE], SC_STATS_CELL_MAX, r.rect_permille);
+    x10(cells[SC_STATS_COL_DAYS], SC_STATS_CELL_MAX, r.close_days_x10);
+    snprintf(cells[SC_STATS_COL_LOOK], SC_STATS_CELL_MAX, "%llu",
+             (unsigned long long)f->look_backs);
+    pct(cells[SC_STATS_COL_REOPEN], SC_STATS_CELL_MAX, r.reopen_permille);
     if (v->by == SC_STATS_ORG && g->rank)
-        snprintf(cells[C_RANK], CELL_MAX, "%u/%u", g->rank, g->siblings);
+        snprintf(cells[SC_STATS_COL_RANK], SC_STATS_CELL_MAX, "%u/%u", g->rank, g->siblings);
     else
-        snprintf(cells[C_RANK], CELL_MAX, "-");
+        snprintf(cells[SC_STATS_COL_RANK], SC_STATS_CELL_MAX, "-");
 }
 
 static const char *key_head(const sc_stats_view *v)
@@ -270,22 +266,30 @@ static const char *key_head(const sc_stats_view *v)
     return v->en ? "Unit" : "单位";
 }
 
+const char *sc_stats_heading(const sc_stats_view *v, int col)
+{
+    if (col == SC_STATS_COL_KEY)
+        return key_head(v);
+    return col > 0 && col < SC_STATS_COL_N ? (v->en ? head_en[col] : head_zh[col]) : "";
+}
+
 static void out_csv(buf *b, const sc_stats_group *g, size_t n, const sc_stats_view *v)
 {
-    size_t cols = v->by == SC_STATS_ORG ? C_N : C_N - 1;
-    sc_ledger_cell cells[C_N];
+    size_t cols = v->by == SC_STATS_ORG ? SC_STATS_COL_N : SC_STATS_COL_N - 1;
+    sc_ledger_cell cells[SC_STATS_COL_N];
     char *line = NULL;
     size_t cap = 0, len = 0;
     for (size_t c = 0; c < cols; c++)
-        cells[c] = (sc_ledger_cell){SC_CELL_TEXT, c == C_KEY ? key_head(v) : v->en ? head_en[c] : head_zh[c], 0};
+        cells[c] = (sc_ledger_cell){SC_CELL_TEXT, sc_stats_heading(v, (int)c), 0};
     if (sc_csv_line(b->env, cells, cols, true, &line, &cap, &len) != SC_OK)
         b->oom = true;
     put(b, line ? line : "", line ? len : 0);
-    char text[C_N][CELL_MAX];
+    char text[SC_STATS_COL_N][SC_STATS_CELL_MAX];
     for (size_t i = 0; i < n && !b->oom; i++) {
-        cells_of(&g[i], v, false, text);
+        sc_stats_cells(&g[i], v, false, text);
         for (size_t c = 0; c < cols; c++)
-            cells[c] = (sc_ledger_cell){c == C_KEY ? SC_CELL_TEXT : SC_CELL_INT, text[c], 0};
+            cells[c] = (sc_ledger_cell){c == SC_STATS_COL_KEY ? SC_CELL_TEXT : SC_CELL_INT, text[c],
+                                        0};
         if (sc_csv_line(b->env, cells, cols, false, &line, &cap, &len) != SC_OK)
             b->oom = true;
         else
@@ -339,13 +343,13 @@ static void put_cell(buf *b, const char *text, size_t width, bool left)
 
 static void out_table(buf *b, const sc_stats_group *g, size_t n, const sc_stats_view *v)
 {
-    size_t cols = v->by == SC_STATS_ORG ? C_N : C_N - 1;
-    size_t width[C_N];
-    char text[C_N][CELL_MAX];
+    size_t cols = v->by == SC_STATS_ORG ? SC_STATS_COL_N : SC_STATS_COL_N - 1;
+    size_t width[SC_STATS_COL_N];
+    char text[SC_STATS_COL_N][SC_STATS_CELL_MAX];
     for (size_t c = 0; c < cols; c++)
-        width[c] = sc_text_width(c == C_KEY ? key_head(v) : v->en ? head_en[c] : head_zh[c]);
+        width[c] = sc_text_width(sc_stats_heading(v, (int)c));
     for (size_t i = 0; i < n; i++) {
-        cells_of(&g[i], v, true, text);
+        sc_stats_cells(&g[i], v, true, text);
         for (size_t c = 0; c < cols; c++) {
             size_t w = sc_text_width(text[c]);
             width[c] = w > width[c] ? w : width[c];
@@ -353,14 +357,14 @@ static void out_table(buf *b, const sc_stats_group *g, size_t n, const sc_stats_
     }
     for (size_t c = 0; c < cols; c++) {
         put(b, c ? "  " : "", c ? 2 : 0);
-        put_cell(b, c == C_KEY ? key_head(v) : v->en ? head_en[c] : head_zh[c], width[c], c == C_KEY);
+        put_cell(b, sc_stats_heading(v, (int)c), width[c], c == SC_STATS_COL_KEY);
     }
     put_s(b, "\n");
     for (size_t i = 0; i < n; i++) {
-        cells_of(&g[i], v, true, text);
+        sc_stats_cells(&g[i], v, true, text);
         for (size_t c = 0; c < cols; c++) {
             put(b, c ? "  " : "", c ? 2 : 0);
-            put_cell(b, text[c], width[c], c == C_KEY);
+            put_cell(b, text[c], width[c], c == SC_STATS_COL_KEY);
         }
         put_s(b, "\n");
     }

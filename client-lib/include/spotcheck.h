@@ -477,7 +477,9 @@ SC_API sc_status sc_key_protect(sc_client *c, const char *pass, size_t pass_len)
  *    "key":"passphrase"|"custody"|"plain","outbox":n,"proven":n
  *    (this device's ops in the log),"ops":n,"rejected":n,
  *    "entities":n,"photos_pending_upload":n,"replica_hash":hex64,
- *    "checkpoint":{"size":n,"root":hex64,"time_ms":n}|null}
+ *    "last_sync_ms":n|null,"checkpoint":{"size":n,"root":hex64,"time_ms":n}|null}
+ * last_sync_ms is when the last sc_sync that completed ended, by this
+ * device's clock (null before the first).
  * replica_hash is SHA-256 over (entity id || state hash) of every entity
  * in the replica in ascending id order (docs/data-model.md §5), the hash
  * `syncd audit` prints for the register and `syncd export` writes into a
@@ -1279,6 +1281,34 @@ typedef struct sc_stats_query {
  * message listing the valid ones.
  */
 SC_API sc_status sc_report_stats(sc_client *c, const sc_stats_query *q, char **text);
+
+/* ---------------------------------------------------------------------
+ * Reports: the period report
+ * ------------------------------------------------------------------- */
+
+/* Which period report (size first; see "Structs that grow"). */
+typedef struct sc_period_query {
+    size_t size;        /* sizeof(sc_period_query) */
+    const char *org;    /* the org unit: its code or id (required) */
+    const char *period; /* the period (required), as sc_ledger_query's: a month "2026-11", a week
+                           "2026-W45", a quarter, a year, a day or DAY..DAY */
+    const char *lang;   /* "zh" (default) or "en": every label */
+    const char *as_of;  /* YYYY-MM-DD: the day overdue is counted to (NULL: today) */
+} sc_period_query;
+
+/*
+ * The period report of an org unit from what this replica holds (what its
+ * user may see) as one self-contained HTML page in *html (NUL-terminated;
+ * free with sc_json_free): the statistics of the unit and its child units
+ * (as sc_report_stats counts them, for what was found or opened in the
+ * period), a chart of 整改率 per child unit and one of findings found and
+ * closed per day (week, month or year, by the period's length), the open
+ * major hazards with their rectification plans, the findings overdue on
+ * as_of, and the escalations recorded in the period.  It prints to A4
+ * (docs/reports.md).  SC_ERR_INVALID_ARG for a value that is not valid,
+ * SC_ERR_NOT_FOUND for an org unit the replica does not hold.
+ */
+SC_API sc_status sc_report_period(sc_client *c, const sc_period_query *q, char **html);
 
 /* ---------------------------------------------------------------------
  * Sync

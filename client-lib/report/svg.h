@@ -27,11 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(__GNUC__) || defined(__clang__)
-#define SC_SVG_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#define SC_SVG_PRINTF(f, a)
-#endif
+#include "core/platform.h" /* SC_PRINTF: only the macro, no call */
 
 /* The width of every chart's viewBox, in its pixels. */
 #define SC_SVG_WIDTH 640
@@ -64,7 +60,7 @@ void sc_svg_put(sc_svg_buf *b, const char *s, size_t n);
 /* Append a NUL-terminated string as it is. */
 void sc_svg_puts(sc_svg_buf *b, const char *s);
 /* Append formatted text (no escaping: format only numbers and markup with it). */
-void sc_svg_printf(sc_svg_buf *b, const char *fmt, ...) SC_SVG_PRINTF(2, 3);
+void sc_svg_printf(sc_svg_buf *b, const char *fmt, ...) SC_PRINTF(2, 3);
 /*
  * Append text XML-escaped (& < > " ' as entities), for element content and
  * attribute values alike; control characters XML 1.0 cannot carry (all

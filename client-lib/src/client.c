@@ -598,6 +598,10 @@ static sc_status client_status_read(sc_client *c, char **json)
     uint8_t rhash[SC_HASH_LEN];
     if ((s = vf_replica_hash(c, rhash, NULL)) != SC_OK)
         return s;
+    uint64_t last_sync = 0;
+    bool synced = (s = st_meta_get_u64(c, "last_sync_ms", &last_sync)) == SC_OK;
+    if (s != SC_OK && s != SC_ERR_NOT_FOUND)
+        return s;
     json_t *o = json_object();
     json_object_set_new(o, "enrolled", json_boolean(c->id.enrolled));
     if (c->id.enrolled) {
@@ -624,6 +628,7 @@ static sc_status client_status_read(sc_client *c, char **json)
     char rhex[SC_HASH_HEX];
     cl_hex(rhash, SC_HASH_LEN, rhex, sizeof rhex);
     json_object_set_new(o, "replica_hash", json_string(rhex));
+    json_object_set_new(o, "last_sync_ms", synced ? json_integer((json_int_t)last_sync) : json_null());
     if (found) {
         char hex[SC_HASH_HEX];
         cl_hex(root, SC_HASH_LEN, hex, sizeof hex);

@@ -281,6 +281,16 @@ sc_status st_begin(sc_client *c);
 sc_status st_commit(sc_client *c);
 void st_rollback(sc_client *c);
 /*
+ * A sync's many commits, made durable together: st_defer_durability makes
+ * later commits of this handle atomic but not yet on disk (SQLite's
+ * synchronous=NORMAL in WAL mode: a power cut may lose a suffix of them,
+ * never part of one), and st_settle goes back to synchronous=FULL and makes
+ * every commit since durable with one fsync of the log: it commits
+ * meta last_sync_ms = now_ms when synced, else checkpoints the log.
+ */
+void st_defer_durability(sc_client *c);
+sc_status st_settle(sc_client *c, bool synced, int64_t now_ms);
+/*
  * One read snapshot around a query made of several statements, so that a
  * writer's commit between them (another handle, another process) is seen
  * by all of them or none: the query answers one committed state.  *began

@@ -6,7 +6,8 @@
  * are the core's (core/ledger.c), the same syncd writes of the whole
  * register; this file feeds it the replica's states, people and ops.  The
  * statistics (sc_report_stats) are the core's fold (core/stats.c) over the
- * same states.
+ * same states, and the period report (sc_report_period) is report/period.c's
+ * page over them.
  */
 #include <jansson.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "core/stats.h"
 #include "core/stats_out.h"
 #include "internal.h"
+#include "report/period.h"
 
 static sc_status src_state(void *ctx, const uint8_t id[SC_ID_LEN], Scpb__EntityState **out)
 {
@@ -224,6 +226,89 @@ sc_status sc_report_stats(sc_client *c, const sc_stats_query *q, char **text)
     bool began = false;
     if ((s = st_snapshot_begin(c, &began)) == SC_OK)
         s = stats_read(c, &query, text);
+    st_snapshot_end(c, began);
+    return s;
+}
+
+/* ---- the period report ---- */
+
+typedef struct period_run {
+    sc_period *pr;
+    sc_err err;
+} period_run;
+
+static sc_status period_org(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    period_run *r = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s == SC_OK)
+        s = sc_period_org(r->pr, st, &r->err);
+    rp_state_free(c, st);
+    return s;
+}
+
+static sc_status period_entity(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    period_run *r = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s == SC_OK)
+        s = sc_period_add(r->pr, st, &r->err);
+    rp_state_free(c, st);
+    return s;
+}
+
+static sc_status period_read(sc_client *c, const sc_period_query *q, char **html)
+{
+    int64_t now = sc_env_now_ms(&c->env);
+    sc_period_spec spec;
+    sc_status s = sc_period_spec_parse(q, sc_date_from_ms(now), &spec, &c->err);
+    if (s != SC_OK)
+        return s;
+    if (!q->org)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "a period report needs an org unit (its code)");
+    if ((s = rp_resolve(c, q->org, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, "org unit", spec.org)) !=
+        SC_OK)
+        return s;
+    spec.generated_ms = now;
+    sc_ledger_src src = {c, src_state, src_person, src_ops};
+    period_run r = {NULL, {SC_OK, 0, ""}};
+    if (sc_period_new(&c->env, &src, &spec, &r.pr) != SC_OK)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    s = st_entities_each(c, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, false, period_org, &r);
+    if (s == SC_OK)
+        s = st_entities_each(c, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, false, period_entity, &r);
+    if (s == SC_OK)
+        s = st_entities_each(c, SCPB__ENTITY_TYPE__ENTITY_FINDING, false, period_entity, &r);
+    char *out = NULL;
+    size_t len = 0;
+    if (s == SC_OK && (s = sc_period_render(r.pr, &out, &len, &r.err)) == SC_OK)
+        s = hand_out(c, out, len, html);
+    sc_free(&c->env, out);
+    sc_period_free(r.pr);
+    if (s != SC_OK && r.err.code != SC_OK)
+        return cl_fail(c, s, r.err.reason, "%s", r.err.msg);
+    return s;
+}
+
+sc_status sc_report_period(sc_client *c, const sc_period_query *q, char **html)
+{
+    if (html)
+        *html = NULL;
+    if (!c)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    if (!q || !html)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "sc_report_period: q and html are required");
+    sc_period_query query;
+    sc_status s = cl_sized(c, &query, sizeof query, CL_SIZE_THROUGH(sc_period_query, as_of), q,
+                           "sc_period_query");
+    if (s != SC_OK)
+        return s;
+    bool began = false;
+    if ((s = st_snapshot_begin(c, &began)) == SC_OK)
+        s = period_read(c, &query, html);
     st_snapshot_end(c, began);
     return s;
 }

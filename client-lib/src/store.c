@@ -29,6 +29,13 @@
  * Durability: WAL with synchronous=FULL, so a committed transaction
  * survives a power cut; every change the library makes is one transaction
  * (st_begin/st_commit), so a crash leaves the file as before or after.
+ * A sync is the exception that keeps the rule: its rounds commit under
+ * synchronous=NORMAL (st_defer_durability), each still all or nothing and
+ * in order, and the sync ends with one commit under FULL (st_settle) whose
+ * fsync of the log makes all of them durable.  A power cut in between can
+ * only lose whole rounds from the end, which the next sync fetches again
+ * (pulled ops, by the cursor stored with them) or has proven again (our
+ * pushed ops, which stay in the outbox until a stored receipt lets them go).
  *
  * Privacy: the replica holds the device key and what its user may see, so
  * the file is the user's alone (0600, whatever the umask; SQLite gives its
@@ -295,6 +302,33 @@ sc_status st_commit(sc_client *c)
         return s;
     }
     return SC_OK;
+}
+
+void st_defer_durability(sc_client *c)
+{
+    if (c->db && !c->read_only)
+        sqlite3_exec(db_of(c), "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+}
+
+sc_status st_settle(sc_client *c, bool synced, int64_t now_ms)
+{
+    if (!c->db || c->read_only)
+        return SC_OK;
+    sqlite3 *db = db_of(c);
+    if (sqlite3_exec(db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(c, "settle the sync");
+    if (!synced) {
+        /* The sync failed and its error stands: the log and the file are synced by a checkpoint. */
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        return SC_OK;
+    }
+    /* Under FULL, this commit syncs the log, and with it every frame written before it. */
+    sc_status s = st_begin(c);
+    if (s == SC_OK && (s = st_meta_put_u64(c, "last_sync_ms", (uint64_t)now_ms)) != SC_OK)
+        st_rollback(c);
+    if (s == SC_OK)
+        s = st_commit(c);
+    return s;
 }
 
 sc_status st_snapshot_begin(sc_client *c, bool *began)

@@ -210,10 +210,14 @@ typedef struct round {
     uint8_t (*receipt)[SC_HASH_LEN]; /* its hashes; owned */
     size_t nreceipt;
     cl_access access; /* users disabled and enabled, in the replica and in this answer */
+    struct sig_run *sigs; /* the pulled ops' signature checks, running beside the apply; owned */
 } round;
+
+static void sigs_free(sc_client *c, round *r);
 
 static void round_free(sc_client *c, round *r)
 {
+    sigs_free(c, r); /* first: its threads read the pulled ops */
     for (size_t i = 0; i < r->npulled; i++)
         sc_op_free(&c->env, r->pulled[i]);
     sc_free(&c->env, r->pulled);
@@ -336,16 +340,27 @@ static sc_status note_device(sc_client *c, round *r, const sc_op *op, uint64_t i
 }
 
 /*
- * Signatures are checked on helper threads when an answer brings enough
- * ops to pay for them (core/par.h, a slice per SC_PAR_VERIFY_MIN ops).
- * Each slice has its own scratch buffer and writes only its part of `bad`;
- * nothing else is shared.
+ * The signatures of the pulled ops are checked on helper threads (core/par.h,
+ * a slice per SC_PAR_VERIFY_MIN ops, all of them off this thread) while this
+ * thread checks the authors and then folds and stores the round inside its
+ * transaction; the round commits only once every signature has verified, and
+ * a bad one rolls it back (so nothing of a round with a forged op is ever
+ * kept or shown).  Each slice has its own scratch buffer and writes only its
+ * part of `bad`; nothing else is shared, and the ops stay unchanged until
+ * sigs_finish or sigs_free has waited for the slices.
  */
 typedef struct sig_job {
     sc_op *const *ops;
     uint8_t *bad;                          /* bad[i] = 1 when op i's signature does not verify */
     uint8_t *scratch[SC_PAR_THREADS_MAX]; /* SC_OP_VERIFY_SCRATCH bytes per slice */
 } sig_job;
+
+typedef struct sig_run {
+    sig_job job;
+    sc_par par;
+    size_t n, k;  /* ops [0, n) checked in k slices */
+    bool running; /* started, not yet waited for */
+} sig_run;
 
 static void sig_slice(void *arg, size_t slice, size_t from, size_t to)
 {
@@ -358,22 +373,78 @@ static void sig_slice(void *arg, size_t slice, size_t from, size_t to)
     }
 }
 
-/* Check the signatures of ops[0..n); bad[i] = 1 for each that does not verify. */
-static sc_status check_signatures(sc_client *c, sc_op *const *ops, size_t n, uint8_t *bad)
+/* Start checking the signatures of r->pulled[0..n). */
+static sc_status sigs_start(sc_client *c, round *r, size_t n)
 {
-    if (n == 0)
-        return SC_OK;
-    size_t k = sc_par_count(n, SC_PAR_VERIFY_MIN);
-    sig_job job = {ops, bad, {NULL}};
-    sc_status s = SC_OK;
-    for (size_t i = 0; s == SC_OK && i < k; i++)
-        if (!(job.scratch[i] = sc_alloc(&c->env, SC_OP_VERIFY_SCRATCH)))
-            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory verifying pulled ops");
-    if (s == SC_OK)
-        sc_par_run(n, k, sig_slice, &job);
-    for (size_t i = 0; i < k; i++)
-        sc_free(&c->env, job.scratch[i]);
-    return s;
+    sig_run *g = sc_calloc(&c->env, 1, sizeof *g);
+    if (!g)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory verifying pulled ops");
+    r->sigs = g;
+    g->n = n;
+    g->k = sc_par_count(n, SC_PAR_VERIFY_MIN);
+    g->job.ops = r->pulled;
+    if (!(g->job.bad = sc_calloc(&c->env, n + 1, 1)))
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory verifying pulled ops");
+    for (size_t i = 0; i < g->k; i++)
+        if (!(g->job.scratch[i] = sc_alloc(&c->env, SC_OP_VERIFY_SCRATCH)))
+            return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory verifying pulled ops");
+    if (n > 0) {
+        sc_par_start(&g->par, n, g->k, sig_slice, &g->job);
+        g->running = true;
+    }
+    return SC_OK;
+}
+
+/* Wait for the checks; the first op whose signature failed, or SIZE_MAX when none did. */
+static size_t sigs_finish(round *r)
+{
+    sig_run *g = r->sigs;
+    if (!g)
+        return SIZE_MAX;
+    if (g->running)
+        sc_par_wait(&g->par);
+    g->running = false;
+    for (size_t i = 0; i < g->n; i++)
+        if (g->job.bad[i])
+            return i;
+    return SIZE_MAX;
+}
+
+static void sigs_free(sc_client *c, round *r)
+{
+    sig_run *g = r->sigs;
+    if (!g)
+        return;
+    sigs_finish(r);
+    for (size_t i = 0; i < SC_PAR_THREADS_MAX; i++)
+        sc_free(&c->env, g->job.scratch[i]);
+    sc_free(&c->env, g->job.bad);
+    sc_free(&c->env, g);
+    r->sigs = NULL;
+}
+
+/* Fail the sync for pulled op i, whose signature does not verify: exactly what a one-by-one check says. */
+static sc_status sig_failure(sc_client *c, const round *r, size_t i)
+{
+    sc_err e;
+    sc_err_clear(&e);
+    uint8_t *scratch = sc_alloc(&c->env, SC_OP_VERIFY_SCRATCH);
+    sc_status s = scratch ? sc_op_verify(r->pulled[i], scratch, SC_OP_VERIFY_SCRATCH, &e)
+                          : sc_err_set(&e, SC_ERR_NOMEM, 0, "op: cannot verify the signature");
+    sc_free(&c->env, scratch);
+    return cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_BAD_SIGNATURE, e.reason,
+                   "pulled op at log index %llu: %s",
+                   (unsigned long long)r->resp->ops[i]->log_index, e.msg);
+}
+
+/*
+ * The round failed at pulled op i (SIZE_MAX: elsewhere) with s: a signature
+ * that failed at or before i is what a one-by-one check would have reported.
+ */
+static sc_status sigs_first(sc_client *c, round *r, size_t i, sc_status s)
+{
+    size_t bad = sigs_finish(r);
+    return bad != SIZE_MAX && bad <= i ? sig_failure(c, r, bad) : s;
 }
 
 static bool hash_eq(const ProtobufCBinaryData *b, const uint8_t h[SC_HASH_LEN])
@@ -622,21 +693,17 @@ static sc_status verify_round(sc_client *c, const batch *b, round *r)
     if ((s = check_receipt(c, b, r)) != SC_OK)
         return s;
     /*
-     * Pulled ops: signature, author, in order.  Decoding allocates through
-     * the handle's allocator, so it stays on this thread; the signatures
-     * (the costly part: an Ed25519 verification per op) are then checked
-     * on helper threads too; and the verdicts are taken in log order, so
-     * the first op that fails is reported exactly as a one-by-one check
-     * would report it.
+     * Pulled ops: decoded here (decoding allocates through the handle's
+     * allocator, so it stays on this thread); their signatures are checked
+     * on helper threads from here on (sigs_start), while this thread takes
+     * the authors in log order and then applies the round; a failure is
+     * reported as a one-by-one check would report it (sigs_first).
      */
     sc_err e;
     size_t n = resp->n_ops, k = n; /* k: the first op that is not there or does not decode */
     r->pulled = sc_calloc(&c->env, n + 1, sizeof *r->pulled);
-    uint8_t *bad = sc_calloc(&c->env, n + 1, 1);
-    if (!r->pulled || !bad) {
-        sc_free(&c->env, bad);
+    if (!r->pulled)
         return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory verifying pulled ops");
-    }
     for (size_t i = 0; i < n && k == n; i++) {
         const Scpb__LoggedOp *lo = resp->ops[i];
         sc_err_clear(&e);
@@ -647,45 +714,33 @@ static sc_status verify_round(sc_client *c, const batch *b, round *r)
         else
             r->npulled = i + 1;
     }
-    s = check_signatures(c, r->pulled, k, bad);
-    for (size_t i = 0; i < n && s == SC_OK; i++) {
+    if ((s = sigs_start(c, r, k)) != SC_OK)
+        return s;
+    for (size_t i = 0; i < n; i++) {
         const Scpb__LoggedOp *lo = resp->ops[i];
         if (i == k) {
-            /* Exactly what a one-by-one check says about this op. */
-            if (!lo->has_signed_op || !lo->has_log_index || lo->log_index >= r->cp.size) {
-                s = cl_fail(c, SC_ERR_PROTOCOL, 0,
-                            "sync: pulled op %zu has no bytes or a log index beyond the checkpoint",
-                            i + 1);
-                break;
-            }
+            if (!lo->has_signed_op || !lo->has_log_index || lo->log_index >= r->cp.size)
+                return sigs_first(c, r, SIZE_MAX,
+                                  cl_fail(c, SC_ERR_PROTOCOL, 0,
+                                          "sync: pulled op %zu has no bytes or a log index beyond "
+                                          "the checkpoint",
+                                          i + 1));
             sc_op *again = NULL;
             sc_err_clear(&e);
             s = sc_op_open(&c->env, lo->signed_op.data, lo->signed_op.len, SC_OP_VERIFY, &again,
                            &e);
             sc_op_free(&c->env, again);
-            s = cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_BAD_SIGNATURE, e.reason,
-                        "pulled op at log index %llu: %s", (unsigned long long)lo->log_index,
-                        e.msg);
-            break;
-        }
-        if (bad[i]) {
-            uint8_t *scratch = sc_alloc(&c->env, SC_OP_VERIFY_SCRATCH);
-            sc_err_clear(&e);
-            s = scratch ? sc_op_verify(r->pulled[i], scratch, SC_OP_VERIFY_SCRATCH, &e)
-                        : sc_err_set(&e, SC_ERR_NOMEM, 0, "op: cannot verify the signature");
-            sc_free(&c->env, scratch);
-            s = cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_BAD_SIGNATURE, e.reason,
-                        "pulled op at log index %llu: %s", (unsigned long long)lo->log_index,
-                        e.msg);
-            break;
+            return sigs_first(c, r, SIZE_MAX,
+                              cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_BAD_SIGNATURE, e.reason,
+                                      "pulled op at log index %llu: %s",
+                                      (unsigned long long)lo->log_index, e.msg));
         }
         if ((s = check_author(c, r, r->pulled[i], lo->log_index)) != SC_OK ||
             (s = note_device(c, r, r->pulled[i], lo->log_index)) != SC_OK ||
             (s = cl_access_note(c, &r->access, r->pulled[i]->op, lo->log_index)) != SC_OK)
-            break;
+            return sigs_first(c, r, i, s);
     }
-    sc_free(&c->env, bad);
-    return s;
+    return SC_OK;
 }
 
 /*
@@ -948,6 +1003,7 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
 {
     idset touched = {0};
     uint64_t pulled = 0;
+    sc_hlc hlc = c->hlc; /* as it was, should the round not commit */
     sc_status s = round_begin(c, b, rep);
     if (s == SC_OK)
         s = st_begin(c);
@@ -980,10 +1036,14 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
     if (s == SC_OK)
         s = rp_hlc_save(c);
     idset_free(c, &touched);
+    /* Nothing commits before every pulled signature has verified. */
+    s = sigs_first(c, r, SIZE_MAX, s);
     if (s == SC_OK)
         s = st_commit(c);
-    else
+    else {
         st_rollback(c);
+        c->hlc = hlc;
+    }
     if (s == SC_OK && role >= 0)
         c->id.role = role;
     if (s == SC_OK) {
@@ -1682,7 +1742,17 @@ static sc_status sync_with(sc_client *c, sc_progress_v2_fn fn, void *ctx, bool o
     if (c->read_only)
         return cl_need_writable(c, "sc_sync");
     c->prog = (cl_progress){.fn = fn, .ctx = ctx, .on_wire = on_wire};
+    /* The rounds' commits go to disk together, with the last one (one fsync a sync). */
+    st_defer_durability(c);
     sc_status s = sync_run(c, json);
+    sc_status d = st_settle(c, s == SC_OK, sc_env_now_ms(&c->env));
+    if (s == SC_OK && d != SC_OK) {
+        s = d;
+        if (json) {
+            sc_json_free(c, *json);
+            *json = NULL;
+        }
+    }
     if (s == SC_OK && (s = tp_cancelled(c, "sync")) != SC_OK && json) {
         sc_json_free(c, *json);
         *json = NULL;

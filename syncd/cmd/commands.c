@@ -42,7 +42,7 @@ const sd_command sd_commands[] = {
      "  --data DIR  the data directory (syncd may be serving it)\n"
      "  --out FILE  the bundle to write (FILE.tmp until it is complete)\n",
      NULL},
-    {"report", sd_cmd_report, "ledgers (台账) and statistics of the whole register",
+    {"report", sd_cmd_report, "ledgers (台账), statistics and period reports of the whole register",
      "usage: syncd report ledger --data DIR --format csv|xlsx --out FILE [OPTIONS]\n"
      "  --data DIR       the data directory (syncd may be serving it); nothing is changed\n"
      "  --format F       csv (UTF-8 with a BOM, for Excel) or xlsx\n"
@@ -64,7 +64,16 @@ const sd_command sd_commands[] = {
      "  --by B           org (default: rolled up the tree, ranked among siblings), target,\n"
      "                   day, week, month or quarter\n"
      "  --format F       table (default), json or csv; --json is --format json\n"
-     "  --period P       count only what was found (opened) in P, as for ledgers\n",
+     "  --period P       count only what was found (opened) in P, as for ledgers\n"
+     "usage: syncd report period --data DIR --org ORG --period P [--lang L] [--as-of DAY]\n"
+     "                           [--out FILE]\n"
+     "  --org ORG        the org unit (code or id): its statistics and its child units', charts\n"
+     "                   of 整改率 and of findings found and closed, the open major hazards with\n"
+     "                   their plans, the overdue findings and the escalations of the period\n"
+     "  --period P       YYYY-MM (a month), YYYY-Www, YYYY-Qn, YYYY, YYYY-MM-DD or DAY..DAY\n"
+     "  --lang L         every label: zh (default) or en\n"
+     "  --out FILE       the HTML page to write (FILE.partial until it is complete; default:\n"
+     "                   standard output); it prints to A4\n",
      NULL},
     {"migrate", sd_cmd_migrate, "bring a register written by an older syncd to this one's schema",
      "usage: syncd migrate --data DIR [--no-backup]\n"

@@ -8,7 +8,9 @@
  * one entity at a time, so memory stays flat however large the register.
  * The file is written under FILE.partial and renamed once whole.
  * `syncd report stats` folds the same states into the statistics
- * (core/stats.c) and prints them as a table, JSON or CSV.
+ * (core/stats.c) and prints them as a table, JSON or CSV, and `syncd
+ * report period` into the period report (report/period.c), an HTML page.
+ * Like the ledger, both see the whole register, released or not.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,8 +24,10 @@
 #include "core/state.h"
 #include "core/stats.h"
 #include "core/stats_out.h"
+#include "report/period.h"
 #include "register/register.h"
 #include "store/store.h"
+#include "whole.h"
 #include "xlsx.h"
 
 /* A stored state's size is checked against this before it is decoded (as the register does). */
@@ -222,46 +226,48 @@ static int report_ledger(report_args *a)
     return 0;
 }
 
-/* ---- statistics ---- */
+/* ---- statistics and the period report: folds over org units, inspections and findings ---- */
 
-typedef struct stats_run {
+typedef sc_status (*fold_fn)(void *ctx, const Scpb__EntityState *st, sc_err *err);
+
+typedef struct fold_run {
     reporter *r;
-    sc_stats *st;
-    const sc_stats_spec *spec;
+    void *ctx;
+    fold_fn org, add; /* each org unit; each inspection and finding */
     sc_status rc;
-} stats_run;
+} fold_run;
 
-static bool stats_org(void *ctx, const sd_entity_row *row)
+static bool fold_row(fold_run *x, const sd_entity_row *row, fold_fn fn)
 {
-    stats_run *x = ctx;
     Scpb__EntityState *st = NULL;
     x->rc = sc_state_decode(x->r->env, row->state, row->state_len, REPORT_STATE_MAX, &st, &x->r->err);
     if (x->rc == SC_OK)
-        x->rc = sc_stats_org(x->st, st, &x->r->err);
+        x->rc = fn(x->ctx, st, &x->r->err);
     sc_state_free(x->r->env, st);
     return x->rc == SC_OK;
 }
 
-static bool stats_entity(void *ctx, const sd_entity_row *row)
+static bool fold_org(void *ctx, const sd_entity_row *row)
 {
-    stats_run *x = ctx;
-    Scpb__EntityState *st = NULL;
-    x->rc = sc_state_decode(x->r->env, row->state, row->state_len, REPORT_STATE_MAX, &st, &x->r->err);
-    if (x->rc == SC_OK && sc_stats_spec_keeps(x->spec, st))
-        x->rc = sc_stats_add(x->st, st, &x->r->err);
-    sc_state_free(x->r->env, st);
-    return x->rc == SC_OK;
+    fold_run *x = ctx;
+    return fold_row(x, row, x->org);
 }
 
-/* Fold the register's org units, inspections and findings into x->st. */
-static sc_status stats_scan(stats_run *x)
+static bool fold_entity(void *ctx, const sd_entity_row *row)
+{
+    fold_run *x = ctx;
+    return fold_row(x, row, x->add);
+}
+
+/* Fold the register's org units, then its inspections and findings, through x. */
+static sc_status fold_scan(fold_run *x)
 {
     static const int types[] = {SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT,
                                 SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
                                 SCPB__ENTITY_TYPE__ENTITY_FINDING};
     sd_store *s = x->r->s;
     for (size_t i = 0; i < 3; i++) {
-        sc_status rc = s->vt->entity_type_scan(s, types[i], i == 0 ? stats_org : stats_entity, x,
+        sc_status rc = s->vt->entity_type_scan(s, types[i], i == 0 ? fold_org : fold_entity, x,
                                                &x->r->err);
         if (x->rc != SC_OK)
             return x->rc;
@@ -269,6 +275,23 @@ static sc_status stats_scan(stats_run *x)
             return rc;
     }
     return SC_OK;
+}
+
+typedef struct stats_ctx {
+    sc_stats *st;
+    const sc_stats_spec *spec;
+} stats_ctx;
+
+static sc_status stats_org(void *ctx, const Scpb__EntityState *st, sc_err *err)
+{
+    stats_ctx *x = ctx;
+    return sc_stats_org(x->st, st, err);
+}
+
+static sc_status stats_entity(void *ctx, const Scpb__EntityState *st, sc_err *err)
+{
+    stats_ctx *x = ctx;
+    return sc_stats_spec_keeps(x->spec, st) ? sc_stats_add(x->st, st, err) : SC_OK;
 }
 
 static int report_stats(const report_args *a)
@@ -287,22 +310,23 @@ static int report_stats(const report_args *a)
         fprintf(stderr, "syncd report: %s\n", r.err.msg);
         return 2;
     }
-    stats_run x = {&r, NULL, &spec, SC_OK};
+    stats_ctx sx = {NULL, &spec};
+    fold_run x = {&r, &sx, stats_org, stats_entity, SC_OK};
     sc_ledger_src src = {&r, src_state, src_person, src_ops};
     char *text = NULL;
     size_t len = 0;
     sc_status rc = sd_store_open_dir(a->data, &r.s, &r.err);
     if (rc == SC_OK && (rc = r.s->vt->begin(r.s, false, &r.err)) == SC_OK) {
-        rc = sc_stats_new(r.env, &src, spec.view.by, spec.view.period, spec.view.as_of, &x.st);
+        rc = sc_stats_new(r.env, &src, spec.view.by, spec.view.period, spec.view.as_of, &sx.st);
         if (rc == SC_OK)
-            rc = stats_scan(&x);
+            rc = fold_scan(&x);
         const sc_stats_group *g = NULL;
         size_t n = 0;
         if (rc == SC_OK)
-            rc = sc_stats_groups(x.st, &g, &n, &r.err);
+            rc = sc_stats_groups(sx.st, &g, &n, &r.err);
         if (rc == SC_OK)
             rc = sc_stats_render(r.env, g, n, &spec.view, &text, &len);
-        sc_stats_free(x.st);
+        sc_stats_free(sx.st);
         r.s->vt->rollback(r.s);
     }
     if (r.s)
@@ -314,6 +338,79 @@ static int report_stats(const report_args *a)
     }
     int bad = fwrite(text, 1, len, stdout) != len;
     sc_free(r.env, text);
+    return bad ? 1 : 0;
+}
+
+/* ---- the period report ---- */
+
+static sc_status period_org(void *ctx, const Scpb__EntityState *st, sc_err *err)
+{
+    return sc_period_org(ctx, st, err);
+}
+
+static sc_status period_entity(void *ctx, const Scpb__EntityState *st, sc_err *err)
+{
+    return sc_period_add(ctx, st, err);
+}
+
+/* The page of the register's period report into *html (r->env's), in one read transaction. */
+static sc_status period_make(reporter *r, const report_args *a, char **html, size_t *len)
+{
+    int64_t now = sc_env_now_ms(r->env);
+    sc_period_query q = {sizeof q, a->org, a->q.period, a->q.lang, a->q.as_of};
+    sc_period_spec spec;
+    sc_status rc = sc_period_spec_parse(&q, sc_date_from_ms(now), &spec, &r->err);
+    if (rc != SC_OK)
+        return rc;
+    spec.generated_ms = now;
+    if ((rc = sd_store_open_dir(a->data, &r->s, &r->err)) != SC_OK ||
+        (rc = r->s->vt->begin(r->s, false, &r->err)) != SC_OK)
+        return rc;
+    sc_period *pr = NULL;
+    sc_ledger_src src = {r, src_state, src_person, src_ops};
+    rc = resolve(r, SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, "org unit", a->org, spec.org);
+    if (rc == SC_OK && sc_period_new(r->env, &src, &spec, &pr) != SC_OK)
+        rc = sc_err_set(&r->err, SC_ERR_NOMEM, 0, "out of memory");
+    fold_run x = {r, pr, period_org, period_entity, SC_OK};
+    if (rc == SC_OK)
+        rc = fold_scan(&x);
+    if (rc == SC_OK)
+        rc = sc_period_render(pr, html, len, &r->err);
+    sc_period_free(pr);
+    r->s->vt->rollback(r->s);
+    return rc;
+}
+
+static int report_period(const report_args *a)
+{
+    if (!a->data || !a->org || !a->q.period)
+        return sd_cmdline_fail("report", "period needs --data DIR, --org ORG and --period P");
+    reporter r;
+    memset(&r, 0, sizeof r);
+    r.env = sd_env_system();
+    char *html = NULL;
+    size_t len = 0;
+    sc_status rc = period_make(&r, a, &html, &len);
+    if (r.s)
+        r.s->vt->close(r.s);
+    if (rc != SC_OK) {
+        fprintf(stderr, "syncd report: %s\n", r.err.msg[0] ? r.err.msg : sc_strerror(rc));
+        return r.err.code == SC_ERR_INVALID_ARG || rc == SC_ERR_NOT_FOUND ? 2 : 1;
+    }
+    int bad = 0;
+    if (!a->out) {
+        bad = fwrite(html, 1, len, stdout) != len || fflush(stdout) != 0;
+        if (bad)
+            fprintf(stderr, "syncd report: writing the report failed: %s\n", strerror(errno));
+    } else {
+        const char *why = NULL;
+        if ((bad = sc_write_whole(a->out, html, len, &why)) != 0)
+            fprintf(stderr, "syncd report: cannot write %s: %s\n", a->out, why);
+        else
+            printf("%s: period report of %s for %s (%zu bytes)\n", a->out, a->org, a->q.period,
+                   len);
+    }
+    sc_free(r.env, html);
     return bad ? 1 : 0;
 }
 
@@ -345,8 +442,10 @@ int sd_cmd_report(int argc, char **argv)
         return rc;
     if (nwords == 1 && strcmp(words[0], "stats") == 0)
         return report_stats(&a);
+    if (nwords == 1 && strcmp(words[0], "period") == 0)
+        return report_period(&a);
     if (nwords != 1 || strcmp(words[0], "ledger") != 0)
-        return sd_cmdline_fail("report", "which report: ledger or stats");
+        return sd_cmdline_fail("report", "which report: ledger, stats or period");
     a.q.org = a.org;
     a.q.target = a.target;
     return report_ledger(&a);

@@ -51,6 +51,7 @@ enum mode {
     M_BAD_RECEIPT,   /* a receipt whose first hash is wrong */
     M_DROP_PULLED,   /* one pulled op dropped after sealing */
     M_FORGE_REJECT,  /* every result turned into a rejection after sealing */
+    M_FORGE_PULLED,  /* the last pulled op's signature altered, the answer sealed again */
 };
 
 /* The register in process, a tablet enrolled on it (inspector1), and how to misbehave. */
@@ -275,6 +276,16 @@ static sct_tp_sync_verdict on_sync(void *ctx, sct_tp *ip, const Scpb__SyncReques
         if (r->receipt && r->receipt->n_hashes > 0)
             flip(&r->receipt->hashes[0]);
         return SCT_RESEAL;
+    case M_FORGE_PULLED:
+        /* SignedOp's last field is the signature: its last byte changes, nothing else. */
+        if (r->n_ops > 0) {
+            ProtobufCBinaryData *b = &r->ops[r->n_ops - 1]->signed_op;
+            uint8_t *copy = sct_tp_alloc(ip, b->len);
+            memcpy(copy, b->data, b->len);
+            copy[b->len - 1] ^= 1;
+            b->data = copy;
+        }
+        return SCT_RESEAL;
     case M_DROP_PULLED:
         if (r->n_ops > 0)
             r->n_ops--;
@@ -370,6 +381,19 @@ static long long count(sc_client *c, const char *key)
     long long v = json_integer_value(json_object_get(o, key));
     json_decref(o);
     return v;
+}
+
+/* When the tablet's last completed sync ended (status last_sync_ms), or -1 before one. */
+static long long last_sync(sc_client *c)
+{
+    char *json = NULL;
+    ck_assert_int_eq(sc_client_status(c, &json), SC_OK);
+    json_t *o = json_of(c, json);
+    json_t *v = json_object_get(o, "last_sync_ms");
+    ck_assert(json_is_integer(v) || json_is_null(v));
+    long long t = json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+    json_decref(o);
+    return t;
 }
 
 /* The size of the tablet's last verified checkpoint. */
@@ -649,6 +673,47 @@ START_TEST(garbage_and_unreachable)
     /* Nobody answers now. */
     s.mode = M_DOWN;
     expect_failure(s.c, SC_ERR_NETWORK, "unreachable");
+    srv_stop(&s);
+}
+END_TEST
+
+/*
+ * A pulled op whose signature does not verify fails the sync, and nothing
+ * of its round is kept: the round is folded while its signatures are being
+ * checked, and commits only after all of them verified.
+ */
+START_TEST(a_forged_pulled_op_keeps_its_round_out)
+{
+    srv s;
+    srv_start(&s);
+    sc_client *g = srv_tablet(&s, "other", "inspector1");
+    json_decref(sync_ok(s.c));
+    json_decref(sync_ok(g));
+    char insp[SC_ID_HEX_LEN];
+    sc_check_params p = {.target = "T-JAHY", .kind = "patrol", .disclosure = "open"};
+    ck_assert_int_eq(sc_check_open(g, &p, insp), SC_OK);
+    for (int i = 0; i < 40; i++)
+        ck_assert_int_eq(sc_note_add(g, insp, "seen"), SC_OK);
+    json_decref(sync_ok(g));
+    long long cp = cp_size(s.c), synced = last_sync(s.c);
+    ck_assert_int_gt(synced, 0);
+    s.mode = M_FORGE_PULLED;
+    expect_failure(s.c, SC_ERR_BAD_SIGNATURE, "pulled op at log index");
+    ck_assert_int_eq(last_sync(s.c), synced); /* a failed sync is not a sync */
+    char *json = NULL;
+    ck_assert_int_eq(sc_show(s.c, insp, &json), SC_ERR_NOT_FOUND);
+    ck_assert_int_eq(cp_size(s.c), cp);
+    ck_assert_int_eq(sc_verify_replica(s.c, &json), SC_OK);
+    sc_json_free(s.c, json);
+    /* The honest answer brings the whole round. */
+    s.mode = M_OK;
+    json_t *o = sync_ok(s.c);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "pulled")), 41);
+    json_decref(o);
+    ck_assert_int_ge(last_sync(s.c), synced);
+    ck_assert_int_eq(sc_show(s.c, insp, &json), SC_OK);
+    sc_json_free(s.c, json);
+    sc_client_close(g);
     srv_stop(&s);
 }
 END_TEST
@@ -1726,6 +1791,7 @@ static Suite *suite(void)
     const sct_case cases[] = {
         {"push_pull_and_photos", push_pull_and_photos},
         {"pulls_other_devices_ops_and_photos", pulls_other_devices_ops_and_photos},
+        {"a_forged_pulled_op_keeps_its_round_out", a_forged_pulled_op_keeps_its_round_out},
         {"rejected_ops_leave_the_state", rejected_ops_leave_the_state},
         {"rejected_create_leaves_no_entity", rejected_create_leaves_no_entity},
         {"batches_and_more", batches_and_more},
