@@ -287,6 +287,7 @@ It holds, in Chinese unless `--lang en` (every label translated):
 Each finding's columns are the findings ledger's (`client-lib/core/ledger.c`), so a target, a
 deadline in force or a responsible person means what it means in a ledger. The lists are of the
 findings as they stand, whenever they were found; the statistics and the trend are of the period.
+A list shows at most 1,000 rows and then says how many more there are (the ledger has them all).
 
 ```
 spotcheck report period --org ORG --period P [--lang zh|en] [--as-of YYYY-MM-DD] [--out FILE]

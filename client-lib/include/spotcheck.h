@@ -490,6 +490,25 @@ SC_API sc_status sc_key_protect(sc_client *c, const char *pass, size_t pass_len)
  */
 SC_API sc_status sc_client_status(sc_client *c, char **json);
 
+/* Where this device's work stands (size first; see "Structs that grow"). */
+typedef struct sc_standing {
+    size_t size;                    /* sizeof(sc_standing) */
+    uint64_t outbox;                /* ops queued, not yet proven in the log */
+    uint64_t proven;                /* this device's ops proven in the log */
+    uint64_t rejected;              /* ops syncd rejected */
+    uint64_t photos_pending_upload; /* photos still to upload */
+    int64_t last_sync_ms;           /* when the last completed sync ended; -1 before one */
+} sc_standing;
+
+/*
+ * The counts sc_client_status gives, without the replica hash or the
+ * identity: read from indexes, so asking costs the same whatever the
+ * replica holds (sc_client_status hashes every entity).  For an app that
+ * shows what is waiting, or compares before and after a sync.  out->size
+ * set by the caller; one snapshot of the replica.
+ */
+SC_API sc_status sc_client_standing(sc_client *c, sc_standing *out);
+
 /* ---------------------------------------------------------------------
  * Recording.  Every function below makes one or more signed ops offline:
  * deps are the entity's current heads, the HLC is ticked, new entities get

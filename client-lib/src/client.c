@@ -642,6 +642,50 @@ static sc_status client_status_read(sc_client *c, char **json)
     return *json ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
 }
 
+static sc_status standing_read(sc_client *c, sc_standing *out)
+{
+    int64_t v[4] = {0};
+    static const char *const what[4] = {"outbox", "proven", "rejected", "uploads"};
+    sc_status s = SC_OK;
+    for (int i = 0; i < 4 && s == SC_OK; i++)
+        s = st_count(c, what[i], &v[i]);
+    uint64_t last = 0;
+    if (s == SC_OK && (s = st_meta_get_u64(c, "last_sync_ms", &last)) == SC_ERR_NOT_FOUND) {
+        s = SC_OK;
+        out->last_sync_ms = -1;
+    } else {
+        out->last_sync_ms = (int64_t)last;
+    }
+    out->outbox = (uint64_t)v[0];
+    out->proven = (uint64_t)v[1];
+    out->rejected = (uint64_t)v[2];
+    out->photos_pending_upload = (uint64_t)v[3];
+    return s;
+}
+
+sc_status sc_client_standing(sc_client *c, sc_standing *out)
+{
+    if (!c || !out)
+        return SC_ERR_INVALID_ARG;
+    sc_err_clear(&c->err);
+    sc_standing t;
+    memset(&t, 0, sizeof t);
+    sc_status s = cl_sized(c, &t, sizeof t, CL_SIZE_THROUGH(sc_standing, last_sync_ms), out,
+                           "sc_standing");
+    if (s != SC_OK)
+        return s;
+    bool began = false;
+    if ((s = st_snapshot_begin(c, &began)) == SC_OK)
+        s = standing_read(c, &t);
+    st_snapshot_end(c, began);
+    if (s == SC_OK) {
+        size_t size = out->size;
+        t.size = size;
+        memcpy(out, &t, size < sizeof t ? size : sizeof t);
+    }
+    return s;
+}
+
 /* One snapshot of the replica for the whole answer, though a writer commits meanwhile. */
 sc_status sc_client_status(sc_client *c, char **json)
 {

@@ -470,6 +470,18 @@ START_TEST(push_pull_and_photos)
     ck_assert(srv_has_photo(&s, sha));
     ck_assert_int_eq(count(s.c, "outbox"), 0);
     ck_assert_int_eq(count(s.c, "photos_pending_upload"), 0);
+    /* sc_client_standing gives status's counts without hashing the replica. */
+    sc_standing st = {.size = sizeof st};
+    ck_assert_int_eq(sc_client_standing(s.c, &st), SC_OK);
+    ck_assert_int_eq((long long)st.proven, count(s.c, "proven"));
+    ck_assert_int_eq((long long)st.outbox, 0);
+    ck_assert_int_eq((long long)st.rejected, count(s.c, "rejected"));
+    ck_assert_int_eq((long long)st.photos_pending_upload, 0);
+    ck_assert_int_eq(st.last_sync_ms, last_sync(s.c));
+    ck_assert_int_gt(st.last_sync_ms, 0);
+    sc_standing bad = {.size = 3};
+    ck_assert_int_eq(sc_client_standing(s.c, &bad), SC_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(s.c), "sc_standing"));
     char *json = NULL;
     ck_assert_int_eq(sc_show(s.c, check, &json), SC_OK);
     o = json_of(s.c, json);
