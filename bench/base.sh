@@ -1,6 +1,7 @@
-# bench/base.sh: the base register of the benchmarks, sourced by bench/run.sh and
-# bench/client-photos.sh.  make_base needs SYNCD (the syncd binary) and TEMPLATE (the
-# 100-point sheet's JSON) set.
+# bench/base.sh: the base register of the benchmarks, sourced by bench/run.sh,
+# bench/client-photos.sh, bench/ledger.sh and bench/console.sh.  make_base needs SYNCD (the
+# syncd binary) and TEMPLATE (the 100-point sheet's JSON) set; findings_register also
+# FIXTURE (sc-bench-fixture), BUILD and SRC.
 
 # The operator's part: syncd init, the org tree of DOMAIN.md §11, targets, the
 # 100-point score sheet; ids land in DIR/bench-world.txt for the load generator.
@@ -24,4 +25,24 @@ make_base() { # DIR [STORE]
     for i in $(seq 0 15); do
         echo "target $(adm target add "t$i" --name "检查对象$i" --org community --type "${types[$((i % 8))]}")" >> "$w"
     done
+}
+
+# findings_register N: a register of at least N findings, made by make_base and then
+# `sc-bench-fixture grow`, whose inspection cycles (bench/opgen.h) raise 3 findings per 20 or
+# 23 ops, through syncd's own ingest path; cached in BUILD/bench-cache/ledger-N
+# (BENCH_REBUILD=1 makes it anew).  Prints its directory.
+findings_register() { # N
+    local n=$1 dir=$BUILD/bench-cache/ledger-$1
+    local stamp="ledger-v2 opgen-v1 schema-$(grep -m1 'define SD_SCHEMA_VERSION' "$SRC/syncd/store/store.h" | awk '{ print $3 }') findings=$n"
+    mkdir -p "$BUILD/bench-cache"
+    if [[ ${BENCH_REBUILD:-0} == 1 || "$(cat "$dir.stamp" 2>/dev/null)" != "$stamp" ]]; then
+        printf 'building a register of %s findings (sc-bench-fixture grow; cached in %s)\n' "$n" "$dir" >&2
+        rm -rf "$dir" "$dir.stamp"
+        make_base "$dir"
+        # 3 findings per cycle of 20 (inspectors) or 23 (supervisors) ops, with the admin ops
+        # before them: 8 ops a finding makes at least n.
+        "$FIXTURE" grow "$dir" $((n * 8)) 64 >/dev/null
+        echo "$stamp" > "$dir.stamp"
+    fi
+    printf '%s\n' "$dir"
 }

@@ -1,24 +1,50 @@
 // console.mjs: how long the review console takes to draw each view over a
 // big replica, in Debian's chromium (playwright-core from tests/browser).
-//   node bench/console.mjs URL_WITH_TOKEN
-// URL is what `spotcheck console --json` printed.  Prints bench/bench.h's
+//   node bench/console.mjs URL_WITH_TOKEN [CONSOLE_PID]
+// URL is what `spotcheck console --json` printed; with the console's PID,
+// also the CPU time its main answers cost it (from /proc).  Prints bench/bench.h's
 // lines, "key value unit method": for each view the median of 5 draws, from
 // the moment the view is asked for (its fragment set) to the frame after it
 // was put in the page, with every API answer it needed; and the first view
-// from the start of the page load.  Each view is asked for coming from
-// another, so none is answered from the page's memory.
+// from the start of the page load; and each view's slowest draw.  Each
+// view is asked for coming from another, so its data is read again (the
+// ledger's and dashboard's menus of org units and targets are read once,
+// at their first draw, which the slowest figure shows).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, '..', 'tests', 'browser', 'package.json'));
 const { chromium } = require('playwright-core');
 
 const url = process.argv[2];
+const pid = process.argv[3];
 if (!url) {
-  console.error('usage: node bench/console.mjs URL_WITH_TOKEN');
+  console.error('usage: node bench/console.mjs URL_WITH_TOKEN [CONSOLE_PID]');
   process.exit(2);
+}
+
+// The console's CPU time (user and system, ms) from /proc: what its answers cost whatever else
+// the machine runs (the clock of the views counts the waits for a core too).
+function cpuMs(p) {
+  const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in ticks of 1/100 s
+}
+
+// The CPU each view's main answers cost the console, the mean of ROUNDS asks of each.
+async function cpuPerAnswer(page, p, of) {
+  const day = (d) => d.toISOString().slice(0, 10);
+  const to = new Date(), from = new Date(to.getTime() - 83 * 86400000);
+  const answers = { queue: '/api/queue?limit=20', ledger: '/api/ledger?limit=50',
+    dashboard: `/api/dashboard?from=${day(from)}&to=${day(to)}&by=week`, stats: '/api/stats?by=org',
+    overdue: '/api/list?what=findings&overdue=1' };
+  for (const [k, path] of Object.entries(answers)) {
+    const before = cpuMs(p);
+    for (let r = 0; r < ROUNDS; r++) await page.evaluate(async (q) => (await fetch(q)).text(), path);
+    emit(`console_cpu_${k}`, (cpuMs(p) - before) / ROUNDS, 'ms', `CPU the console spends on ${path}, mean of ${ROUNDS}, ${of}`);
+  }
 }
 const ROUNDS = 5;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -33,13 +59,16 @@ try {
   const facts = await page.evaluate(async () => {
     const list = await (await fetch('/api/list?what=findings')).json();
     const review = await (await fetch('/api/review')).json();
+    const checks = await (await fetch('/api/list?what=checks')).json();
     return { findings: list.items.length, waiting: review.awaiting_revisit.length + review.awaiting_closure.length,
-      overdue: review.overdue.length, one: list.items.length ? list.items[0].id : null };
+      overdue: review.overdue.length, one: list.items.length ? list.items[0].id : null,
+      check: checks.items.length ? checks.items[0].id : null };
   });
   const of = `over a replica of ${facts.findings} findings (${facts.waiting} awaiting review, ${facts.overdue} overdue)`;
   emit('console_load', load, 'ms', `page load to the review queue drawn, ${of}`);
   // In this order each view is asked for coming from another: the page opened on the review queue.
-  const views = { overdue: '#/overdue', plans: '#/plans', finding: `#/finding/${facts.one}`, review: '#/review' };
+  const views = { overdue: '#/overdue', plans: '#/plans', ledger: '#/ledger', dashboard: '#/dashboard',
+    audit: '#/audit', finding: `#/finding/${facts.one}`, check: `#/check/${facts.check}`, review: '#/review' };
   const times = Object.fromEntries(Object.keys(views).map((v) => [v, []]));
   for (let r = 0; r < ROUNDS; r++) {
     for (const [v, hash] of Object.entries(views)) {
@@ -56,8 +85,11 @@ try {
       }, hash));
     }
   }
-  for (const [v, xs] of Object.entries(times))
+  for (const [v, xs] of Object.entries(times)) {
     emit(`console_render_${v}`, median(xs), 'ms', `the ${v} view drawn, median of ${ROUNDS}, ${of}`);
+    emit(`console_render_${v}_max`, Math.max(...xs), 'ms', `the ${v} view drawn, slowest of ${ROUNDS} (the first: menus read once), ${of}`);
+  }
+  if (pid) await cpuPerAnswer(page, pid, of);
 } finally {
   await browser.close();
 }

@@ -50,22 +50,6 @@ trap 'rm -rf "$WORK"' EXIT
 
 say() { printf '%s\n' "$*" >&2; }
 
-# register N: a cached register of at least N findings; prints its directory.
-register() {
-    local n=$1 dir=$BUILD/bench-cache/ledger-$1
-    local stamp="ledger-v2 opgen-v1 schema-$(grep -m1 'define SD_SCHEMA_VERSION' "$SRC/syncd/store/store.h" | awk '{ print $3 }') findings=$n"
-    if [[ ${BENCH_REBUILD:-0} == 1 || "$(cat "$dir.stamp" 2>/dev/null)" != "$stamp" ]]; then
-        say "building a register of $n findings (sc-bench-fixture grow; cached in $dir)"
-        rm -rf "$dir" "$dir.stamp"
-        make_base "$dir"
-        # 3 findings per cycle of 20 (inspectors) or 23 (supervisors) ops, with the admin ops
-        # before them: 8 ops a finding makes at least n.
-        "$FIXTURE" grow "$dir" $((n * 8)) 64 >/dev/null
-        echo "$stamp" > "$dir.stamp"
-    fi
-    printf '%s\n' "$dir"
-}
-
 # measure KEY DIR FORMAT: one ledger, timed; records seconds and peak RSS.
 measure() {
     local key=$1 dir=$2 fmt=$3 rows
@@ -83,8 +67,8 @@ measure() {
         "$fmt" "$rows" "$secs" "$cpu" "$kib" "$(stat -c %s "$WORK/ledger.$fmt")"
 }
 
-small=$(register $((FINDINGS / 10)))
-big=$(register "$FINDINGS")
+small=$(findings_register $((FINDINGS / 10)))
+big=$(findings_register "$FINDINGS")
 # The machine's load when the timing starts: other work on the cores slows every figure.
 printf 'ledger_load\t%s\t\t1/5/15 min load average before the timed runs (%s cores)\n' \
     "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')" "$(nproc)" >> "$TSV"

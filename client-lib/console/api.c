@@ -139,6 +139,80 @@ static sc_status get_stats(sc_client *c, cs_arg_fn arg, void *ctx, char **json)
     return sc_report_stats(c, &q, json);
 }
 
+/* A page of the findings in status: limit from offset (limit at least 1), parsed; NULL on failure. */
+static json_t *findings_page(sc_client *c, const char *status, size_t offset, size_t limit,
+                             sc_status *s)
+{
+    sc_filter_v2 f = {.size = sizeof f, .status = status, .offset = offset, .limit = limit};
+    char *json = NULL;
+    *s = sc_list_v3(c, "findings", &f, &json);
+    json_t *o = *s == SC_OK ? json_loads(json, 0, NULL) : NULL;
+    sc_json_free(c, json);
+    if (*s == SC_OK && !o)
+        *s = SC_ERR_NOMEM;
+    return o;
+}
+
+/* The whole of a listed item (sc_show: its photos and history for the card), onto page. */
+static sc_status shown(sc_client *c, const json_t *item, json_t *page)
+{
+    char *json = NULL;
+    sc_status s = sc_show(c, json_string_value(json_object_get(item, "id")), &json);
+    json_t *o = s == SC_OK ? json_loads(json, 0, NULL) : NULL;
+    sc_json_free(c, json);
+    if (s == SC_OK && (!o || json_array_append_new(page, o) != 0))
+        s = SC_ERR_NOMEM;
+    return s;
+}
+
+/*
+ * GET /api/queue: the review queue a page at a time, for the review view:
+ * the findings awaiting a revisit, then those awaiting closure (sc_review's
+ * order), offset and limit of them (default 20), each whole as sc_show
+ * answers it, with how many wait, and the entities with open conflicts.
+ * Each list is asked of the library a page at a time, so a queue of
+ * thousands costs the twenty findings shown, in one request.
+ */
+static void get_queue(sc_client *c, cs_arg_fn arg, void *ctx, cs_answer *out)
+{
+    const char *o = text_arg(arg, ctx, "offset"), *l = text_arg(arg, ctx, "limit");
+    size_t from = o ? strtoul(o, NULL, 10) : 0, n = l ? strtoul(l, NULL, 10) : 20;
+    n = n < 1 ? 1 : n > SC_CONSOLE_LEDGER_ROWS_MAX ? SC_CONSOLE_LEDGER_ROWS_MAX : n;
+    sc_status s;
+    json_t *revisit = findings_page(c, "submitted", from, n, &s), *closure = NULL, *conf = NULL;
+    size_t nrev = (size_t)json_integer_value(json_object_get(revisit, "total"));
+    size_t got = json_array_size(json_object_get(revisit, "items"));
+    if (s == SC_OK)
+        closure = findings_page(c, "verified", from > nrev ? from - nrev : 0, n - got ? n - got : 1,
+                                &s);
+    char *json = NULL;
+    if (s == SC_OK && (s = sc_conflicts(c, &json)) == SC_OK && !(conf = json_loads(json, 0, NULL)))
+        s = SC_ERR_NOMEM;
+    sc_json_free(c, json);
+    json_t *page = json_array(), *a = NULL;
+    for (size_t i = 0; s == SC_OK && i < got; i++)
+        s = shown(c, json_array_get(json_object_get(revisit, "items"), i), page);
+    for (size_t i = 0; s == SC_OK && got + i < n &&
+                       i < json_array_size(json_object_get(closure, "items"));
+         i++)
+        s = shown(c, json_array_get(json_object_get(closure, "items"), i), page);
+    if (s == SC_OK)
+        a = json_pack("{s:O,s:I,s:I,s:O}", "waiting", page, "total",
+                      (json_int_t)(nrev + (size_t)json_integer_value(json_object_get(closure, "total"))),
+                      "offset", (json_int_t)from, "conflicts", json_object_get(conf, "items"));
+    json_decref(page);
+    json_decref(revisit);
+    json_decref(closure);
+    json_decref(conf);
+    if (s == SC_ERR_NOMEM || (s == SC_OK && !a))
+        cs_api_error(out, 500, "SC_ERR_NOMEM", "", "out of memory");
+    else if (s != SC_OK)
+        cs_api_fail(c, s, out);
+    out->http = a ? 200 : out->http;
+    out->body = a ? json_dumps(a, JSON_COMPACT) : out->body;
+    json_decref(a);
+}
+
 bool cs_api_get(sc_client *c, cs_sync *sy, const char *path, cs_arg_fn arg, void *ctx,
                 cs_answer *out)
 {
@@ -171,6 +245,9 @@ bool cs_api_get(sc_client *c, cs_sync *sy, const char *path, cs_arg_fn arg, void
         }
     } else if (strcmp(path, "/api/ledger") == 0) {
         cs_ledger_page(c, arg, ctx, out);
+        return true;
+    } else if (strcmp(path, "/api/queue") == 0) {
+        get_queue(c, arg, ctx, out);
         return true;
     } else if (strcmp(path, "/api/dashboard") == 0) {
         cs_dashboard(c, arg, ctx, out);

@@ -416,6 +416,13 @@
 #define SC_GOV_STOP_WORK_MAX   16
 #define SC_RECHECKS_MAX        256
 /*
+ * Targets whose policy a read pass over every finding remembers (a review
+ * queue, a list): a street's compounds, shops and schools are tens; past
+ * 256 the rest are walked each time, as before, and 256 policies are some
+ * 40 KiB for the length of one call.
+ */
+#define SC_GOV_MEMO_TARGETS 256
+/*
  * Self-checks one spot check verifies (督促检查 of 自查): the units of one
  * target self-check a few times a campaign stage (004 L23: 3/23 to the end
  * of March), so 64 is more than a round ever names.

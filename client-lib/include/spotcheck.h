@@ -1092,9 +1092,18 @@ typedef struct sc_filter_v2 {
     int stop_work;          /* only findings under a stop-work order */
     int self_reported;      /* only findings the responsible unit raised itself (自查) */
     int needs_escalation;   /* only findings the escalation ladder says need escalating */
+    /* A page of what matches (limit 0: everything): */
+    size_t offset;          /* items of the list to skip, in its order */
+    size_t limit;           /* at most this many items; then the answer has "total" and "offset" */
 } sc_filter_v2;
 
-/* sc_list_v2 with a filter that can grow; f may be NULL (everything, no flags). */
+/*
+ * sc_list_v2 with a filter that can grow; f may be NULL (everything, no
+ * flags).  With a limit the answer is {"items":[the page],"total":n (items
+ * that match),"offset"}: a list of thousands costs a page's items (a
+ * finding's is only built when it falls in the page, unless stop_work,
+ * self_reported or needs_escalation ask the item itself).
+ */
 SC_API sc_status sc_list_v3(sc_client *c, const char *what, const sc_filter_v2 *f, char **json);
 
 /*

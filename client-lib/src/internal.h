@@ -200,6 +200,7 @@ struct sc_client {
     int64_t clock_offset_ms;    /* server time minus env time, from the last answer */
     int64_t not_before_ms;      /* the server's start boundary, once it refused one (0: none) */
     char app[SC_APP_NAME_MAX + 1]; /* sc_client_set_app: the User-Agent's app tokens, or "" */
+    struct gq_memo *policies;      /* policies by target during one read pass (gq_memo_begin), or NULL */
 };
 
 /* Record a failure on the handle and return code. */
@@ -781,6 +782,14 @@ json_t *qr_jref(sc_client *c, const ProtobufCBinaryData *b, protobuf_c_boolean h
 int32_t qr_today(sc_client *c);
 /* The governance part of a finding's list item (flags) and of its show (everything). */
 void gq_item(sc_client *c, const Scpb__EntityState *st, json_t *item);
+/*
+ * Remember each target's policy from here to gq_memo_end, within one
+ * snapshot of the replica (where no policy can change): a pass over every
+ * finding then walks each target's org units once, not once a finding.
+ * Without it (or when it cannot allocate) every item walks them.
+ */
+void gq_memo_begin(sc_client *c);
+void gq_memo_end(sc_client *c);
 /* ---- query_sign.c: the inspected unit's sign-off ---- */
 /* An inspection's sign-offs and countersigns for show, with each signature photo's facts. */
 json_t *qr_sign_offs(sc_client *c, const Scpb__EntityState *st);

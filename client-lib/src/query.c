@@ -275,7 +275,25 @@ typedef struct lister {
     int status;                  /* -1: any */
     uint8_t (*done)[SC_ID_LEN];  /* assignments with a submitted inspection */
     size_t ndone;
+    bool paged;                  /* only count items from from are kept (sc_filter_v2's limit) */
+    size_t from, count, seen;    /* the page; items that matched so far */
 } lister;
+
+/* Whether the next item that matches falls in the page asked for (every item without one). */
+static bool in_page(const lister *l)
+{
+    return !l->paged || (l->seen >= l->from && l->seen - l->from < l->count);
+}
+
+/* An item that matched: kept when it falls in the page, counted either way; NULL: not built. */
+static void take(lister *l, json_t *item)
+{
+    if (in_page(l) && item)
+        json_array_append_new(l->items, item);
+    else
+        json_decref(item);
+    l->seen++;
+}
 
 static bool same_id(const ProtobufCBinaryData *b, protobuf_c_boolean has, const uint8_t id[SC_ID_LEN])
 {
@@ -302,15 +320,18 @@ static sc_status list_findings(sc_client *c, void *ctx, const uint8_t id[SC_ID_L
                same_id(&in->inspection->assignment, in->inspection->has_assignment, l->asg);
         rp_state_free(c, in);
     }
-    json_t *item = keep ? finding_item(c, st) : NULL;
+    /* The item's own flags decide these filters; otherwise an item outside the page is only
+       counted, never built (building one reads its target, org units and policy). */
+    bool by_item = l->f && (l->f->stop_work || l->f->needs_escalation || l->f->self_reported);
+    json_t *item = keep && (by_item || in_page(l)) ? finding_item(c, st) : NULL;
     if (item && l->f && l->f->stop_work)
         keep = json_is_true(json_object_get(item, "stop_work"));
     if (item && l->f && l->f->needs_escalation)
         keep = keep && json_is_true(json_object_get(item, "needs_escalation"));
     if (item && l->f && l->f->self_reported)
         keep = keep && json_is_true(json_object_get(item, "self_reported"));
-    if (item && keep)
-        json_array_append_new(l->items, item);
+    if (keep && (item || !by_item))
+        take(l, item);
     else
         json_decref(item);
     rp_state_free(c, st);
@@ -333,7 +354,7 @@ static sc_status list_checks(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN
         json_t *item = check_item(c, st);
         keep = !l->f || !l->f->overdue; /* inspections have no deadline */
         if (keep)
-            json_array_append_new(l->items, item);
+            take(l, item);
         else
             json_decref(item);
     }
@@ -383,7 +404,7 @@ static sc_status list_assignments(sc_client *c, void *ctx, const uint8_t id[SC_I
         if (keep && l->status >= 0)
             keep = (l->status == 1) == done;
         if (keep)
-            json_array_append_new(l->items, item);
+            take(l, item);
         else
             json_decref(item);
     }
@@ -401,12 +422,11 @@ static sc_status list_targets(sc_client *c, void *ctx, const uint8_t id[SC_ID_LE
         return s;
     const Scpb__TargetState *t = st->kind_case == SCPB__ENTITY_STATE__KIND_TARGET ? st->target : NULL;
     if (t && (l->with_voided || !st->voided))
-        json_array_append_new(
-            l->items, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "id", jhex(st->id.data, st->id.len),
-                                "code", jstr(t->code), "name", jstr(t->name), "org",
-                                jref(c, &t->org, t->has_org), "target_type",
-                                jname(&sc_names_target_type, t->type), "address",
-                                jstr(t->address), "voided", (int)st->voided));
+        take(l, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "id", jhex(st->id.data, st->id.len),
+                          "code", jstr(t->code), "name", jstr(t->name), "org",
+                          jref(c, &t->org, t->has_org), "target_type",
+                          jname(&sc_names_target_type, t->type), "address", jstr(t->address),
+                          "voided", (int)st->voided));
     rp_state_free(c, st);
     return SC_OK;
 }
@@ -424,12 +444,11 @@ static sc_status list_templates(sc_client *c, void *ctx, const uint8_t id[SC_ID_
         size_t vetoes = 0;
         for (size_t i = 0; i < t->n_items; i++)
             vetoes += t->items[i]->veto ? 1 : 0;
-        json_array_append_new(
-            l->items, json_pack("{s:o,s:o,s:o,s:i,s:i,s:i,s:i,s:i}", "id",
-                                jhex(st->id.data, st->id.len), "code", jstr(t->code), "name",
-                                jstr(t->name), "version", (int)t->version, "pass_mark",
-                                (int)t->pass_mark, "max_total", (int)t->max_total, "items",
-                                (int)t->n_items, "veto_items", (int)vetoes));
+        take(l, json_pack("{s:o,s:o,s:o,s:i,s:i,s:i,s:i,s:i}", "id",
+                          jhex(st->id.data, st->id.len), "code", jstr(t->code), "name",
+                          jstr(t->name), "version", (int)t->version, "pass_mark",
+                          (int)t->pass_mark, "max_total", (int)t->max_total, "items",
+                          (int)t->n_items, "veto_items", (int)vetoes));
     }
     rp_state_free(c, st);
     return SC_OK;
@@ -566,6 +585,11 @@ static sc_status list_read(sc_client *c, const char *what, const sc_filter_v2 *f
     l.items = json_array();
     if (!l.items)
         return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    if (f && f->limit) {
+        l.paged = true;
+        l.from = f->offset;
+        l.count = f->limit;
+    }
     if (etype == SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT)
         s = st_entities_each(c, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, false, collect_done, &l);
     if (s == SC_OK)
@@ -575,6 +599,11 @@ static sc_status list_read(sc_client *c, const char *what, const sc_filter_v2 *f
         json_decref(l.items);
         return s;
     }
+    if (l.paged)
+        return dump(c,
+                    json_pack("{s:o,s:I,s:I}", "items", l.items, "total", (json_int_t)l.seen,
+                              "offset", (json_int_t)l.from),
+                    json);
     return dump(c, json_pack("{s:o}", "items", l.items), json);
 }
 
@@ -591,8 +620,11 @@ sc_status sc_list_v3(sc_client *c, const char *what, const sc_filter_v2 *f, char
                            "sc_filter_v2")) != SC_OK)
         return s;
     bool began = false;
-    if ((s = st_snapshot_begin(c, &began)) == SC_OK)
+    if ((s = st_snapshot_begin(c, &began)) == SC_OK) {
+        gq_memo_begin(c);
         s = list_read(c, what, f ? &q : NULL, json);
+        gq_memo_end(c);
+    }
     st_snapshot_end(c, began);
     return s;
 }
@@ -600,7 +632,7 @@ sc_status sc_list_v3(sc_client *c, const char *what, const sc_filter_v2 *f, char
 sc_status sc_list_v2(sc_client *c, const char *what, const sc_filter *f, unsigned flags,
                      char **json)
 {
-    sc_filter_v2 q = {sizeof q, NULL, 0, NULL, NULL, flags, 0, 0, 0};
+    sc_filter_v2 q = {sizeof q, NULL, 0, NULL, NULL, flags, 0, 0, 0, 0, 0};
     if (f) {
         q.status = f->status;
         q.overdue = f->overdue;
@@ -1246,13 +1278,15 @@ static sc_status queue_visit(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN
     }
     const Scpb__FindingState *f = rp_finding(st);
     if (q->closure && f && !st->voided) {
-        if (f->status == SCPB__FINDING_STATUS__FINDING_VERIFIED)
-            json_array_append_new(q->closure, finding_item(c, st));
-        if (f->status == SCPB__FINDING_STATUS__FINDING_SUBMITTED)
-            json_array_append_new(q->revisit, finding_item(c, st));
-        if (sc_finding_overdue(st, today(c)))
-            json_array_append_new(q->overdue, finding_item(c, st));
+        /* One item per finding, shared by every list it is in: building it reads the target,
+           its org units and their policy, the bulk of a review's time. */
         json_t *item = finding_item(c, st);
+        if (f->status == SCPB__FINDING_STATUS__FINDING_VERIFIED)
+            json_array_append(q->closure, item);
+        if (f->status == SCPB__FINDING_STATUS__FINDING_SUBMITTED)
+            json_array_append(q->revisit, item);
+        if (sc_finding_overdue(st, today(c)))
+            json_array_append(q->overdue, item);
         if (json_is_true(json_object_get(item, "sign_for_late")))
             json_array_append(q->sign_for_late, item);
         if (json_is_true(json_object_get(item, "plan_late")))
@@ -1282,7 +1316,9 @@ static sc_status review_read(sc_client *c, char **json)
     sc_err_clear(&c->err);
     queue q = {json_array(), json_array(), json_array(), json_array(), json_array(),
                json_array(), json_array(), json_array(), 0};
+    gq_memo_begin(c);
     sc_status s = st_entities_each(c, 0, false, queue_visit, &q);
+    gq_memo_end(c);
     json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "awaiting_closure", q.closure,
                           "awaiting_revisit", q.revisit, "overdue", q.overdue, "conflicts",
                           q.conflicts, "sign_for_late", q.sign_for_late, "plan_late", q.plan_late,

@@ -15,8 +15,47 @@
 #include "core/hlc.h"
 #include "internal.h"
 
+/* Policies by target, remembered through one read pass (a register has tens of targets). */
+typedef struct gq_memo {
+    size_t n;
+    struct {
+        uint8_t target[SC_ID_LEN];
+        sc_gov_policy pol;
+    } e[SC_GOV_MEMO_TARGETS];
+} gq_memo;
+
+void gq_memo_begin(sc_client *c)
+{
+    if (!c->policies)
+        c->policies = sc_calloc(&c->env, 1, sizeof *c->policies);
+}
+
+void gq_memo_end(sc_client *c)
+{
+    sc_free(&c->env, c->policies);
+    c->policies = NULL;
+}
+
+static void walk_policy(sc_client *c, const Scpb__FindingState *f, sc_gov_policy *out);
+
 /* The policy for the finding's target's org unit (the defaults when the replica lacks it). */
 static void policy_of(sc_client *c, const Scpb__FindingState *f, sc_gov_policy *out)
+{
+    gq_memo *m = c->policies;
+    bool keyed = m && f->has_target && f->target.len == SC_ID_LEN;
+    for (size_t i = 0; keyed && i < m->n; i++)
+        if (memcmp(m->e[i].target, f->target.data, SC_ID_LEN) == 0) {
+            *out = m->e[i].pol;
+            return;
+        }
+    walk_policy(c, f, out);
+    if (keyed && m->n < SC_GOV_MEMO_TARGETS) {
+        memcpy(m->e[m->n].target, f->target.data, SC_ID_LEN);
+        m->e[m->n++].pol = *out;
+    }
+}
+
+static void walk_policy(sc_client *c, const Scpb__FindingState *f, sc_gov_policy *out)
 {
     Scpb__EntityState *t = NULL;
     bool found = f->has_target && f->target.len == SC_ID_LEN &&

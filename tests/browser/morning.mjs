@@ -166,6 +166,10 @@ async function morning(browser) {
   const proof = page.locator('#view p.ok').first();
   await proof.waitFor();
   check(/已核验/.test(await proof.textContent()), 'the closure is proven in the log');
+  await page.getByRole('button', { name: '全面核验本副本' }).click();
+  const verified = page.locator('.verification p.ok');
+  await verified.waitFor();
+  check(/核验通过/.test(await verified.textContent()), 'the replica verifies');
   await snap('audit-proof');
   for (const v of ['overdue', 'plans']) {
     await show(`#/${v}`, v);

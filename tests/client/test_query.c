@@ -251,7 +251,9 @@ START_TEST(show_names_people)
     ck_assert_str_eq(json_string_value(json_object_get(e, "author")), key);
     ck_assert_str_eq(json_string_value(json_object_get(e, "author_login")), "li");
     ck_assert_str_eq(json_string_value(json_object_get(e, "author_device")), "tablet");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "author_role")), "supervisor");
     json_t *me = json_object_get(json_object_get(o, "people"), key);
+    ck_assert_str_eq(json_string_value(json_object_get(me, "role")), "supervisor");
     ck_assert_str_eq(json_string_value(json_object_get(me, "login")), "li");
     ck_assert_str_eq(json_string_value(json_object_get(me, "name")), "李");
     ck_assert_str_eq(json_string_value(json_object_get(me, "device")), "tablet");
@@ -266,6 +268,7 @@ START_TEST(show_names_people)
     {
         if (json_is_null(json_object_get(note, "author_login"))) {
             unnamed++;
+            ck_assert(json_is_null(json_object_get(note, "author_role")));
             ck_assert_ptr_null(json_object_get(json_object_get(o, "people"),
                                                json_string_value(json_object_get(note, "author"))));
         } else {
@@ -532,6 +535,52 @@ START_TEST(void_closes_conflicts)
 }
 END_TEST
 
+/* A page of a list: the items from offset, and how many match in all. */
+START_TEST(list_a_page)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN], fid[5][SC_ID_HEX_LEN];
+    fx_check(&f, check);
+    for (int i = 0; i < 5; i++)
+        fx_finding(&f, check, i == 3 ? "major" : "general", "2026-12-01", fid[i]);
+    json_t *all = list(&f, "findings", NULL);
+    ck_assert_uint_eq(json_array_size(all), 5);
+    sc_filter_v2 fl = {.size = sizeof fl, .offset = 1, .limit = 2};
+    char *json = NULL;
+    ck_assert_int_eq(sc_list_v3(f.c, "findings", &fl, &json), SC_OK);
+    json_t *o = fx_json(&f, json), *items = json_object_get(o, "items");
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "total")), 5);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "offset")), 1);
+    ck_assert_uint_eq(json_array_size(items), 2);
+    for (size_t i = 0; i < 2; i++)
+        ck_assert(json_equal(json_array_get(items, i), json_array_get(all, i + 1)));
+    json_decref(o);
+    /* Past the end: nothing, and still the count; with a status, the count of that status. */
+    fl.offset = 9;
+    ck_assert_int_eq(sc_list_v3(f.c, "findings", &fl, &json), SC_OK);
+    o = fx_json(&f, json);
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "items")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "total")), 5);
+    json_decref(o);
+    sc_filter_v2 open = {.size = sizeof open, .status = "open", .limit = 1};
+    ck_assert_int_eq(sc_list_v3(f.c, "findings", &open, &json), SC_OK);
+    o = fx_json(&f, json);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "total")), 5);
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "items")), 1);
+    json_decref(o);
+    /* An older caller's struct, without the page's fields, lists everything as before. */
+    fl.size = offsetof(sc_filter_v2, offset);
+    ck_assert_int_eq(sc_list_v3(f.c, "findings", &fl, &json), SC_OK);
+    o = fx_json(&f, json);
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "items")), 5);
+    ck_assert_ptr_null(json_object_get(o, "total"));
+    json_decref(o);
+    json_decref(all);
+    fx_close(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("query");
@@ -545,6 +594,7 @@ static Suite *suite(void)
         {"list_with_voided", list_with_voided},
         {"conflict_values_name_org_codes", conflict_values_name_org_codes},
         {"void_closes_conflicts", void_closes_conflicts},
+        {"list_a_page", list_a_page},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;

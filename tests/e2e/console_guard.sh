@@ -127,6 +127,10 @@ CODE=$(req GET /api/status -b "sc_console=${COOKIE:0:63}0")
 expect_refused 401 no_session "a cookie one digit off"
 CODE=$(req GET /api/review -b "sc_console=$COOKIE")
 expect_jq "$(cat "$TMP/body")" '.awaiting_closure | length' 2 "the review queue"
+CODE=$(req GET "/api/queue?offset=1&limit=1" -b "sc_console=$COOKIE")
+expect_jq "$(cat "$TMP/body")" '[.total, .offset, (.waiting | length), .waiting[0].id] | join(" ")' \
+          "2 1 1 $(sc supervisor review | jq -r '[.awaiting_revisit[], .awaiting_closure[]][1].id')" \
+          "the review queue's second page of one"
 
 # Writes that lack any of Origin, CSRF, JSON: refused, and nothing is written.
 close_body='{"finding":"'"$GAS"'","note":"销号"}'

@@ -146,15 +146,22 @@ function paged(items, size, key) {
   return { slice: items.slice(at * size, (at + 1) * size), controls: pager(items.length, at, size, go) };
 }
 
+const REVIEW_PAGE = 20;
+
+// The queue comes from the console a page at a time (GET /api/queue), each finding whole: a
+// queue of thousands is sent as the twenty cards the page draws, in one answer.
 async function viewReview(main) {
-  const r = await get('/api/review');
+  let at = state.pages.review || 0;
+  let r = await get('/api/queue', { offset: at * REVIEW_PAGE, limit: REVIEW_PAGE });
+  if (at > 0 && at * REVIEW_PAGE >= r.total) { // the last card of the last page was just handled
+    at = state.pages.review = Math.max(0, Math.ceil(r.total / REVIEW_PAGE) - 1);
+    r = await get('/api/queue', { offset: at * REVIEW_PAGE, limit: REVIEW_PAGE });
+  }
   main.append(h('h2', {}, t('review')));
-  const waiting = [...r.awaiting_revisit, ...r.awaiting_closure];
-  if (!waiting.length) main.append(h('p', {}, t('queue_empty')));
-  const { slice, controls } = paged(waiting, 20, 'review');
-  const shown = await Promise.all(slice.map((f) => get('/api/show', { id: f.id })));
-  main.append(controls);
-  for (const f of shown) main.append(reviewCard(f));
+  if (!r.total) main.append(h('p', {}, t('queue_empty')));
+  const go = (p) => { state.pages.review = p; route().catch(sayError); };
+  main.append(pager(r.total, at, REVIEW_PAGE, go));
+  for (const f of r.waiting) main.append(reviewCard(f));
   if (r.conflicts.length) {
     main.append(h('h2', {}, t('conflicts')));
     main.append(h('ul', {}, r.conflicts.map((c) => h('li', {},
@@ -308,16 +315,40 @@ async function proveOne(main, op) {
   }
 }
 
+// The whole replica's verification (every signature, checkpoint and receipt, every state
+// refolded) takes seconds on a big replica, so it runs when asked, and its last result stays.
+function verification(v) {
+  return [h('p', { class: v.ok ? 'ok' : 'error', role: 'status' },
+    (v.ok ? t('verify_ok', v.ops, v.checkpoints, v.receipts) : t('verify_bad')) + ' ' + t('verified_at', when(v.at))),
+  h('dl', { class: 'facts' }, ...[['ops', v.ops], ['entities', v.entities], ['checkpoints', v.checkpoints], ['receipts', v.receipts],
+    ['unproven', v.unproven]].flatMap(([k, x]) => [h('dt', {}, t(k)), h('dd', {}, x)])),
+  v.errors && v.errors.length ? h('ul', { class: 'error' }, v.errors.map((e) => h('li', {}, e))) : ''];
+}
+
+async function verifyNow(box, button) {
+  button.disabled = true;
+  box.replaceChildren(h('p', { role: 'status' }, t('verifying')));
+  try {
+    state.verified = { ...(await get('/api/verify')), at: Date.now() };
+    box.replaceChildren(...verification(state.verified));
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    box.replaceChildren();
+    sayError(e);
+  }
+  button.disabled = false;
+}
+
 async function viewAudit(main, op) {
   main.append(h('h2', {}, t('audit')));
   if (op) await proveOne(main, op);
-  const v = await get('/api/verify');
   const s = state.status;
-  main.append(h('p', { class: v.ok ? 'ok' : 'error', role: 'status' }, v.ok ? t('verify_ok', v.ops, v.checkpoints, v.receipts) : t('verify_bad')),
-    h('dl', { class: 'facts' }, ...[['ops', v.ops], ['entities', v.entities], ['checkpoints', v.checkpoints], ['receipts', v.receipts],
-      ['unproven', v.unproven], ['checkpoint', s.checkpoint ? `${s.checkpoint.size} · ${s.checkpoint.root.slice(0, 16)}… · ${when(s.checkpoint.time_ms)}` : '—'],
-      ['replica_hash', s.replica_hash]].flatMap(([k, x]) => [h('dt', {}, t(k)), h('dd', {}, x)])),
-    v.errors && v.errors.length ? h('ul', { class: 'error' }, v.errors.map((e) => h('li', {}, e))) : '');
+  const box = h('div', { class: 'verification' }, state.verified ? verification(state.verified) : h('p', { class: 'hint' }, t('not_verified')));
+  const button = h('button', { type: 'button', class: 'primary', onclick: () => verifyNow(box, button).catch(sayError) }, t('verify_now'));
+  main.append(h('dl', { class: 'facts' }, ...[
+    ['checkpoint', s.checkpoint ? `${s.checkpoint.size} · ${s.checkpoint.root.slice(0, 16)}… · ${when(s.checkpoint.time_ms)}` : '—'],
+    ['replica_hash', s.replica_hash]].flatMap(([k, x]) => [h('dt', {}, t(k)), h('dd', {}, x)])),
+  h('div', { class: 'actions' }, button), box);
 }
 
 // ---- routing ----

@@ -68,6 +68,7 @@ const zh = {
   closed_total: '已销号', overdue_total: '逾期未改', rectification_rate: '整改率', days_to_close: '平均销号天数', rank: '排名',
   org_chart: '单位（图表按其下级单位）', window_from: '起始日期', window_to: '截止日期', bucket: '趋势按',
   by_day: '日', by_week: '周', by_month: '月', window_of: (f, to, a) => `${f} 至 ${to} 发现的问题；逾期计至 ${a}`,
+  verify_now: '全面核验本副本', verifying: '正在核验全部签名、检查点和收据……', not_verified: '本次尚未全面核验：点击上方按钮核验（大副本需数秒）。', verified_at: (w) => `（核验于 ${w}）`,
   role: '角色', role_unknown: '未知',
   unproven: '尚未证明（待同步）', checkpoint: '最新检查点', replica_hash: '副本哈希', lang: 'English',
 };
@@ -138,6 +139,7 @@ const en = {
   closed_total: 'Closed', overdue_total: 'Overdue', rectification_rate: 'Rect. rate', days_to_close: 'Days to close', rank: 'Rank',
   org_chart: 'Org unit (charts show its child units)', window_from: 'From', window_to: 'To', bucket: 'Trend per',
   by_day: 'day', by_week: 'week', by_month: 'month', window_of: (f, to, a) => `Findings found ${f} to ${to}; overdue counted to ${a}`,
+  verify_now: 'Verify the whole replica', verifying: 'Verifying every signature, checkpoint and receipt…', not_verified: 'Not verified in this session: the button above verifies it (a few seconds on a big replica).', verified_at: (w) => `(verified ${w})`,
   role: 'Role', role_unknown: 'unknown',
   unproven: 'Not proven yet (to sync)', checkpoint: 'Latest checkpoint', replica_hash: 'Replica hash', lang: '中文',
 };
