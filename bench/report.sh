@@ -110,8 +110,8 @@ END {
     if ("console_load" in val) {
         row("review console: page load to the review queue drawn", "console_load", "< 300 ms", "",
             val["console_load"] < 300 ? "pass" : "**miss**")
-        split("review overdue plans finding", views, " ")
-        for (i = 1; i <= 4; i++) {
+        nv = split("review overdue plans ledger dashboard audit finding check", views, " ")
+        for (i = 1; i <= nv; i++) {
             k = "console_render_" views[i]
             if (k in val)
                 row(sprintf("review console: the %s view drawn (median)", views[i]), k, "< 300 ms", "",

@@ -308,7 +308,7 @@ console_phase() { # REPLICA
         sleep 0.1
     done
     say "console: drawing each view over the replica"
-    record 600 console node "$HERE/console.mjs" "$url"
+    record 600 console node "$HERE/console.mjs" "$url" "$cpid"
     kill -TERM "$cpid"
     wait "$cpid" || true
 }

@@ -250,7 +250,7 @@ bool cs_api_get(sc_client *c, cs_sync *sy, const char *path, cs_arg_fn arg, void
         get_queue(c, arg, ctx, out);
         return true;
     } else if (strcmp(path, "/api/dashboard") == 0) {
-        cs_dashboard(c, arg, ctx, out);
+        cs_dashboard(c, cs_sync_db(sy), arg, ctx, out);
         return true;
     } else if (strcmp(path, "/api/ledger/filters") == 0) {
         cs_ledger_filters(out);

@@ -151,9 +151,11 @@ void cs_ledger_filters(cs_answer *out);
  * org (an org unit's code or id; the root when absent), and findings found
  * against closed in org's subtree per bucket (by: day, week (default),
  * month).  {"stats","org","charts":{"rate","trend"},"trend":{"buckets",
- * "found","closed"}}, or the refusal.
+ * "found","closed"}}, or the refusal.  db: the replica's path, which a
+ * thread opens read-only to count the trend beside the statistics (NULL:
+ * one after the other on c).
  */
-void cs_dashboard(sc_client *c, cs_arg_fn arg, void *ctx, cs_answer *out);
+void cs_dashboard(sc_client *c, const char *db, cs_arg_fn arg, void *ctx, cs_answer *out);
 
 /* ---- sync.c: a sync on its own thread, with its own handle ---- */
 
@@ -165,5 +167,7 @@ void cs_sync_free(cs_sync *sy);
 sc_status cs_sync_start(cs_sync *sy);
 /* {"running":bool,"phase","done","total","last":{"ok","finished_ms","result"|"error"}|null}. */
 json_t *cs_sync_state(cs_sync *sy);
+/* The replica's path, as the run was given it. */
+const char *cs_sync_db(const cs_sync *sy);
 
 #endif

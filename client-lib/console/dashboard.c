@@ -7,9 +7,13 @@
  * against findings closed (销号) per day, week or month of the window (a
  * line chart), a finding counted where its found day and its closing day
  * fall, from the findings ledger's own rows (sc_report_ledger's Found and
- * Closed).  Every name in a chart is escaped by svg.c; the page inserts
- * the SVG as it comes.  Nothing here changes the replica.
+ * Closed).  The ledger pass runs on a thread with a read-only handle of its
+ * own while the statistics are made on the console's handle (two snapshots
+ * a moment apart; each handle used by one thread, as the library asks).
+ * Every name in a chart is escaped by svg.c; the page inserts the SVG as it
+ * comes.  Nothing here changes the replica.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,14 +141,17 @@ static const cs_words words_en = {"Rectification rate by child unit",
                                   "Closed",
                                   "None"};
 
-/* The line chart of found against closed over the window, counted in org's subtree. */
-static sc_status trend_chart(sc_client *c, cs_trend *t, const char *org, const cs_words *w,
-                             sc_svg_buf *b, json_t *out)
+/* Count the window's findings found and closed in org's subtree (NULL: all), from the ledger. */
+static sc_status count_trend(sc_client *c, cs_trend *t, const char *org)
 {
     sc_ledger_query q = {.size = sizeof q, .ledger = "findings", .lang = "en", .org = org};
-    sc_status s = sc_report_ledger(c, &q, take_row, t, NULL);
-    if (s != SC_OK)
-        return s;
+    return sc_report_ledger(c, &q, take_row, t, NULL);
+}
+
+/* The line chart of found against closed per bucket, and the counts into out's "trend". */
+static sc_status trend_chart(const cs_trend *t, const cs_words *w, sc_svg_buf *b, json_t *out)
+{
+    sc_status s = SC_OK;
     char (*labels)[12] = calloc(t->n, sizeof *labels);
     const char **lp = calloc(t->n, sizeof *lp);
     json_t *buckets = json_array(), *found = json_array(), *closed = json_array();
@@ -163,6 +170,58 @@ static sc_status trend_chart(sc_client *c, cs_trend *t, const char *org, const c
     free(labels);
     free(lp);
     return s;
+}
+
+/*
+ * The trend's ledger pass, on a thread and a read-only handle of its own
+ * while the statistics are made on the console's: on two cores the
+ * dashboard costs the longer of the two passes, not both.  What failed is
+ * kept as the library said it, for the answer.
+ */
+typedef struct cs_trend_job {
+    const char *db; /* the replica; NULL: counted on the console's handle after the statistics */
+    const char *org;
+    cs_trend *t;
+    pthread_t th;
+    bool started;
+    sc_status s;
+    char status[40], reason[40], message[512];
+} cs_trend_job;
+
+static void *trend_thread(void *arg)
+{
+    cs_trend_job *j = arg;
+    sc_client *c = NULL;
+    sc_open_options oo = {.size = sizeof oo, .mode = SC_OPEN_READONLY};
+    j->s = sc_client_open_v3(j->db, &oo, &c, j->message, sizeof j->message);
+    if (j->s == SC_OK && (j->s = count_trend(c, j->t, j->org)) != SC_OK) {
+        snprintf(j->reason, sizeof j->reason, "%s", sc_client_reason(c));
+        snprintf(j->message, sizeof j->message, "%s", sc_client_errmsg(c));
+    }
+    snprintf(j->status, sizeof j->status, "%s", sc_status_name(j->s));
+    sc_client_close(c);
+    return NULL;
+}
+
+/* Count the trend: started on its own thread when it can be, else here (after the statistics). */
+static void trend_start(cs_trend_job *j)
+{
+    j->started = j->db && pthread_create(&j->th, NULL, trend_thread, j) == 0;
+}
+
+static sc_status trend_finish(sc_client *c, cs_trend_job *j, cs_answer *out)
+{
+    if (j->started)
+        pthread_join(j->th, NULL);
+    else
+        j->s = count_trend(c, j->t, j->org);
+    if (j->s == SC_OK)
+        return SC_OK;
+    if (!j->started)
+        cs_api_fail(c, j->s, out);
+    else
+        cs_api_error(out, j->s == SC_ERR_NOT_FOUND ? 404 : 500, j->status, j->reason, j->message);
+    return j->s;
 }
 
 /* The org unit org names among the statistics' groups (by code or id), or the root; -1: none. */
@@ -267,9 +326,8 @@ static sc_status stats_of(sc_client *c, cs_arg_fn arg, void *ctx, json_t **stats
     return s;
 }
 
-/* The two charts and the answer, once the window and the statistics are known. */
-static void answer(sc_client *c, cs_trend *t, json_t *stats, const char *org, bool en,
-                   cs_answer *out)
+/* The two charts and the answer, once the statistics and the trend are counted. */
+static void answer(const cs_trend *t, json_t *stats, const char *org, bool en, cs_answer *out)
 {
     const json_t *groups = json_object_get(stats, "groups");
     long at = find_org(groups, org);
@@ -283,50 +341,52 @@ static void answer(sc_client *c, cs_trend *t, json_t *stats, const char *org, bo
     sc_svg_buf rate = {0}, trend = {0};
     json_t *o = json_object();
     sc_status s = o ? rate_chart(groups, at, w, &rate) : SC_ERR_NOMEM;
-    const json_t *unit = at >= 0 ? json_array_get(groups, (size_t)at) : NULL;
     if (s == SC_OK)
-        s = trend_chart(c, t, unit ? json_string_value(json_object_get(unit, "code")) : NULL, w,
-                        &trend, o);
-    if (s != SC_OK) {
-        json_decref(o);
-        sc_svg_buf_dispose(&rate);
-        sc_svg_buf_dispose(&trend);
-        if (s == SC_ERR_NOMEM)
-            cs_api_error(out, 500, "SC_ERR_NOMEM", "", "out of memory");
-        else
-            cs_api_fail(c, s, out);
-        return;
+        s = trend_chart(t, w, &trend, o);
+    const json_t *unit = at >= 0 ? json_array_get(groups, (size_t)at) : NULL;
+    if (s == SC_OK) {
+        json_object_set(o, "stats", stats);
+        json_object_set_new(o, "org", unit ? json_deep_copy(unit) : json_null());
+        json_object_set_new(o, "charts", json_pack("{s:s,s:s}", "rate", rate.p ? rate.p : "",
+                                                   "trend", trend.p ? trend.p : ""));
     }
-    json_object_set(o, "stats", stats);
-    json_object_set_new(o, "org", unit ? json_deep_copy(unit) : json_null());
-    json_object_set_new(o, "charts", json_pack("{s:s,s:s}", "rate", rate.p ? rate.p : "",
-                                               "trend", trend.p ? trend.p : ""));
     sc_svg_buf_dispose(&rate);
     sc_svg_buf_dispose(&trend);
-    out->http = 200;
-    out->body = json_dumps(o, JSON_COMPACT);
+    out->body = s == SC_OK ? json_dumps(o, JSON_COMPACT) : NULL;
+    out->http = out->body ? 200 : 500;
+    if (!out->body)
+        cs_api_error(out, 500, "SC_ERR_NOMEM", "", "out of memory");
     json_decref(o);
 }
 
-void cs_dashboard(sc_client *c, cs_arg_fn arg, void *ctx, cs_answer *out)
+void cs_dashboard(sc_client *c, const char *db, cs_arg_fn arg, void *ctx, cs_answer *out)
 {
-    const char *from = arg(ctx, "from"), *to = arg(ctx, "to");
+    const char *from = arg(ctx, "from"), *to = arg(ctx, "to"), *org = arg(ctx, "org");
+    const char *lang = arg(ctx, "lang");
     if (!from || !*from || !to || !*to) {
         cs_api_error(out, 400, "SC_ERR_INVALID_ARG", "bad_field",
                      "the dashboard's window is two days YYYY-MM-DD, from and to");
         return;
     }
+    org = org && *org ? org : NULL;
     cs_trend t = {0};
     json_t *stats = NULL;
-    /* The library judges the window first, so a day that is not one is refused in its words. */
-    sc_status s = stats_of(c, arg, ctx, &stats);
-    if (s == SC_ERR_NOMEM)
-        cs_api_error(out, 500, "SC_ERR_NOMEM", "", "out of memory");
-    else if (s != SC_OK)
-        cs_api_fail(c, s, out);
-    else if (window_of(arg, ctx, &t, out)) {
-        const char *org = arg(ctx, "org"), *lang = arg(ctx, "lang");
-        answer(c, &t, stats, org && *org ? org : NULL, lang && strcmp(lang, "en") == 0, out);
+    if (window_of(arg, ctx, &t, out)) {
+        /* The trend of the unit asked for (the whole replica: the root's), counted meanwhile. */
+        cs_trend_job j = {.db = db, .org = org, .t = &t};
+        trend_start(&j);
+        /* The library judges the window, so a day that is not one is refused in its words. */
+        sc_status s = stats_of(c, arg, ctx, &stats);
+        if (s != SC_OK) {
+            if (j.started)
+                pthread_join(j.th, NULL);
+            if (s == SC_ERR_NOMEM)
+                cs_api_error(out, 500, "SC_ERR_NOMEM", "", "out of memory");
+            else
+                cs_api_fail(c, s, out);
+        } else if (trend_finish(c, &j, out) == SC_OK) {
+            answer(&t, stats, org, lang && strcmp(lang, "en") == 0, out);
+        }
     }
     json_decref(stats);
     free(t.found);

@@ -150,3 +150,8 @@ json_t *cs_sync_state(cs_sync *sy)
     pthread_mutex_unlock(&sy->mu);
     return o;
 }
+
+const char *cs_sync_db(const cs_sync *sy)
+{
+    return sy ? sy->opt.db : NULL;
+}

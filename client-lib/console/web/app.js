@@ -355,7 +355,8 @@ async function viewAudit(main, op) {
 
 function nav() {
   const n = document.getElementById('nav');
-  n.replaceChildren(...views.map((v) => h('a', { href: '#/' + v, 'aria-current': location.hash === '#/' + v ? 'page' : undefined }, t(v))));
+  const label = (v) => t(v === 'overdue' ? 'overdue_queue' : v);
+  n.replaceChildren(...views.map((v) => h('a', { href: '#/' + v, 'aria-current': location.hash === '#/' + v ? 'page' : undefined }, label(v))));
 }
 
 async function route() {
@@ -388,7 +389,8 @@ async function main() {
   document.getElementById('lang').addEventListener('click', () => {
     setLang(lang() === 'zh' ? 'en' : 'zh');
     applyStatic();
-    refreshStatus().then(route).catch(sayError);
+    refreshStatus().then(route).then(() => get('/api/sync'))
+      .then((st) => { document.getElementById('sync-state').textContent = syncText(st); }).catch(sayError);
   });
   document.getElementById('sync').addEventListener('click', startSync);
   document.getElementById('viewer-close').addEventListener('click', () => document.getElementById('viewer').close());

@@ -30,7 +30,7 @@ const rate = (r) => (r === null || r === undefined ? '—' : (r * 100).toFixed(1
 
 // The statistics by org unit, indented by depth, with their ranks among siblings.
 function table(stats) {
-  const cols = ['unit', 'checks_total', 'findings_total', 'grade_major', 'closed_total', 'overdue_total',
+  const cols = ['unit', 'checks_total', 'findings_total', 'major_total', 'closed_total', 'overdue_total',
     'rectification_rate', 'days_to_close', 'rank'];
   return h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': t('stats_table') },
     h('table', { class: 'stats' },
