@@ -1171,7 +1171,11 @@ SC_API sc_status sc_show(sc_client *c, const char *id, char **json);
  */
 SC_API sc_status sc_review(sc_client *c, char **json);
 
-/* Every entity with open conflicts (not voided): {"items":[{"id","type","conflicts":[...]}]}. */
+/*
+ * Every entity with open conflicts (not voided): {"items":[{"id","type",
+ * "conflicts":[...]}]}, in ascending id.  Read from the replica's index of
+ * them: asking costs the entities in conflict, not the replica's size.
+ */
 SC_API sc_status sc_conflicts(sc_client *c, char **json);
 
 /*

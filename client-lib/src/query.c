@@ -1351,8 +1351,9 @@ static sc_status conflicts_read(sc_client *c, char **json)
     if (!c || !json)
         return SC_ERR_INVALID_ARG;
     sc_err_clear(&c->err);
+    /* Only the entities the conflicted index names are read: what every entity in conflict is. */
     queue q = {.conflicts = json_array()};
-    sc_status s = st_entities_each(c, 0, false, queue_visit, &q);
+    sc_status s = st_conflicted_each(c, queue_visit, &q);
     json_t *o = json_pack("{s:o}", "items", q.conflicts);
     if (s != SC_OK) {
         json_decref(o);
