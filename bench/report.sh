@@ -21,7 +21,7 @@ echo "## Results"
 echo
 awk -F'\t' '
 function fmt(v, u) {
-    if (u == "ops/s" || u == "rows/s" || u == "syncs/s") {
+    if (u == "ops/s" || u == "rows/s" || u == "syncs/s" || u == "findings/s") {
         if (v >= 1e6) return sprintf("%.2fM %s", v / 1e6, u)
         if (v >= 1e4) return sprintf("%.1fk %s", v / 1e3, u)
         return sprintf("%.0f %s", v, u)
@@ -218,6 +218,8 @@ END {
             c = substr(k, 10)
             row(sprintf("CLI: `spotcheck enroll` of a fresh tablet, pulling the register of the %s-finding push", c),
                 k, "10x the PouchDB pull (issue 20; bench/peer)", "", "")
+            if (("cli_pull_findings_" c) in val)
+                row("  the same in findings, as the peer counts its documents", "cli_pull_findings_" c, "", "", "")
         }
         if (k ~ /^cli_noop_[0-9]+_p50$/) {
             row("CLI: no-op `spotcheck sync`, p50 (wall, process start included)", k, "", "", "")

@@ -557,6 +557,8 @@ phase_cli() {
             --code "$(awk '$1 == "auditor" { print $3; exit }' "$CODES")" --plain-key
         printf 'cli_pull_%s\t%s\tops/s\t`spotcheck enroll` of a fresh tablet (an auditor), which pulls, verifies and folds the %s-op register, one process, wall\n' \
             "$n" "$(awk -v o="$size" -v w="$wall" 'BEGIN { print o / w }')" "$size" >> "$RAW"
+        printf 'cli_pull_findings_%s\t%s\tfindings/s\tthe same enroll, counted in findings (%s of them in the register), as the peer counts documents\n' \
+            "$n" "$(awk -v o="$n" -v w="$wall" 'BEGIN { print o / w }')" "$n" >> "$RAW"
         lat=()
         for i in $(seq "$CLI_NOOP"); do
             cli_time wall "$SPOTCHECK" --db "$WORK/fresh$n.db" sync --timings

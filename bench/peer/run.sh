@@ -33,9 +33,9 @@ cat "$OUT/peer.tsv" "$OUT/spotcheck/raw.tsv" | awk -F'\t' -v n="$N" '
     pp = v["peer_push_" n]; pl = v["peer_pull_" n]
     sops = v["cli_push_" n]; qops = v["outbox_push" n]
     spush = sops * n / qops                     # findings per second in that push
-    pull = v["cli_pull_" n]
+    pull = v["cli_pull_" n]; fpull = v["cli_pull_findings_" n]
     printf "| N = %d | PouchDB | Spotcheck | ratio |\n|---|---:|---:|---:|\n", n
     printf "| push: %d findings recorded offline, then one sync | %.0f docs/s | %.0f findings/s (%.0f ops/s) | %.1f |\n", n, pp, spush, sops, spush / pp
-    printf "| pull: a fresh device enrolls and syncs the register | %.0f docs/s | %.0f ops/s | %.1f |\n", pl, pull, pull / pl
+    printf "| pull: a fresh device enrolls and syncs the register | %.0f docs/s | %.0f findings/s (%.0f ops/s) | %.1f |\n", pl, fpull, pull, fpull / pl
   }'
 echo "figures: $OUT (peer.tsv, spotcheck/raw.tsv, spotcheck/latest.md)" >&2

@@ -80,10 +80,10 @@ sc_status sd_register_init_at(const char *data_dir, const char *origin, const sd
     if (sc_crypto_init() != SC_OK)
         return sc_err_set(err, SC_ERR_CRYPTO, 0, "libsodium failed to initialise");
     if (!data_dir || !data_dir[0] || strlen(data_dir) >= SD_PATH_MAX)
-        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "init: --data DIR is needed");
+        return sc_err_set(err, SC_ERR_INVALID_ARG, 0, "--data DIR is needed");
     if (origin && !origin_ok(origin))
         return sc_err_set(err, SC_ERR_INVALID_ARG, 0,
-                          "init: the origin must be 1 to %d printable characters without spaces",
+                          "the origin must be 1 to %d printable characters without spaces",
                           SC_ORIGIN_MAX - 1);
     sd_store_loc loc;
     if (where)
@@ -100,11 +100,11 @@ sc_status sd_register_init_at(const char *data_dir, const char *origin, const sd
     if (stat(data_dir, &sb) == 0) {
         if (!S_ISDIR(sb.st_mode) || !sd_dir_empty(data_dir))
             return sc_err_set(err, SC_ERR_EXISTS, 0,
-                              "init: %s exists and is not empty; init only makes a new data "
+                              "%s exists and is not empty; init only makes a new data "
                               "directory",
                               data_dir);
     } else if (mkdir(data_dir, 0700) != 0) {
-        return sc_err_set(err, SC_ERR_IO, 0, "init: cannot create %s: %s", data_dir,
+        return sc_err_set(err, SC_ERR_IO, 0, "cannot create %s: %s", data_dir,
                           strerror(errno));
     } else {
         made_dir = true;
@@ -116,13 +116,13 @@ sc_status sd_register_init_at(const char *data_dir, const char *origin, const sd
     bool made_blobs = false, made_key = false;
     sc_status rc = SC_OK;
     if (!loc.shared_blobs && mkdir(blobs, 0700) != 0) {
-        rc = sc_err_set(err, SC_ERR_IO, 0, "init: cannot create %s: %s", blobs, strerror(errno));
+        rc = sc_err_set(err, SC_ERR_IO, 0, "cannot create %s: %s", blobs, strerror(errno));
         goto fail;
     }
     made_blobs = !loc.shared_blobs;
     rc = sc_keypair_generate(env, &kp);
     if (rc != SC_OK) {
-        sc_err_set(err, rc, 0, "init: cannot generate the server key");
+        sc_err_set(err, rc, 0, "cannot generate the server key");
         goto fail;
     }
     rc = sd_keyfile_write(env, key, kp, err);

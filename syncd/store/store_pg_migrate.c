@@ -7,9 +7,10 @@
  *   5 -> 6  the notify table (webhook deliveries), empty.
  * Each step is run in one write transaction (begin(write) takes the
  * register's write lock: it waits for every syncd's group commit and holds
- * the others off until it commits) that ends by writing the new
- * schema_version, so that after a failure the register is at the last
- * version completed.
+ * the others off until it commits) that reads the version again under the
+ * lock and ends by writing the new schema_version, so that after a failure
+ * the register is at the last version completed, and a second `syncd
+ * migrate` run meanwhile waits for the first and then finds nothing to do.
  */
 #include "store_pg.h"
 
@@ -56,15 +57,31 @@ sc_status sd_store_pg_version(const char *url, int *version, sc_err *err)
     return rc;
 }
 
-/* Bring version v to v + 1 in one write transaction. */
-static sc_status step(sd_store *s, int v, sc_err *err)
+/*
+ * Bring the register from the version it has under the write lock to the
+ * next, in one write transaction; *at is that version (the next one after a
+ * step).  The version read before the lock is only a guess: another
+ * `syncd migrate` on the same register may have taken it further while this
+ * one waited for the lock, and then there is nothing left to do (*at is
+ * SD_SCHEMA_VERSION) rather than a script run twice.
+ */
+static sc_status step(sd_store *s, int *at, sc_err *err)
 {
     static const char *const script[SD_SCHEMA_VERSION] = {[5] = SD_PG_NOTIFY};
-    if (v < 0 || v >= SD_SCHEMA_VERSION || !script[v])
-        return sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
-                          "register %s: no migration from schema version %d", sd_store_pg_shown(s),
-                          v);
     sc_status rc = s->vt->begin(s, true, err);
+    if (rc != SC_OK)
+        return rc;
+    int v = 0;
+    rc = read_version(s, &v, err);
+    if (rc == SC_OK && v == SD_SCHEMA_VERSION) {
+        s->vt->rollback(s);
+        *at = v;
+        return SC_OK;
+    }
+    if (rc == SC_OK && (v < 0 || v >= SD_SCHEMA_VERSION || !script[v]))
+        rc =
+            sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
+                       "register %s: no migration from schema version %d", sd_store_pg_shown(s), v);
     if (rc == SC_OK)
         rc = sd_store_pg_exec(s, script[v], err);
     char text[16];
@@ -75,6 +92,8 @@ static sc_status step(sd_store *s, int v, sc_err *err)
         rc = s->vt->commit(s, err);
     else
         s->vt->rollback(s);
+    if (rc == SC_OK)
+        *at = v + 1;
     return rc;
 }
 
@@ -97,8 +116,8 @@ sc_status sd_store_pg_migrate(const char *url, int *from, sd_store_progress prog
         rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                         "register %s has schema version %d; PostgreSQL registers begin at %d",
                         sd_store_pg_shown(s), at, PG_FIRST_VERSION);
-    for (; rc == SC_OK && at < SD_SCHEMA_VERSION; at++)
-        rc = step(s, at, err);
+    while (rc == SC_OK && at < SD_SCHEMA_VERSION)
+        rc = step(s, &at, err);
     if (rc == SC_OK && progress)
         progress(ctx, "migrate the register", 1, 1);
     s->vt->close(s);

@@ -191,3 +191,18 @@ submitted_finding() {
   sc "$name" check submit "$check" >/dev/null
   printf '%s\n' "$finding"
 }
+
+# pg_start: a throwaway PostgreSQL server (tests/support/sctest_pg.sh) for this script, stopped at
+# exit; sets PG_DIR, PG_PORT and PG_PW.  Without PostgreSQL installed the script ends there,
+# skipped (in CI, sctest_pg.sh fails instead).
+pg_start() {
+  local rc=0 pg
+  pg=$(bash "$SC_SOURCE_DIR/tests/support/sctest_pg.sh" start $$) || rc=$?
+  if ((rc == 77)); then
+    echo "SKIPPED: PostgreSQL is not installed" >&2
+    exit 0
+  fi
+  ((rc == 0)) || fail "PostgreSQL did not start"
+  read -r PG_DIR PG_PORT PG_PW <<<"$pg"
+  trap 'bash "$SC_SOURCE_DIR/tests/support/sctest_pg.sh" stop "$PG_DIR"; cleanup' EXIT
+}

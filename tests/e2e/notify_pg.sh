@@ -7,16 +7,7 @@
 source "$(dirname "$0")/cli_common.bash"
 source "$(dirname "$0")/notify_common.bash"
 
-rc=0
-pg=$(bash "$SC_SOURCE_DIR/tests/support/sctest_pg.sh" start $$) || rc=$?
-if ((rc == 77)); then
-  echo "SKIPPED: PostgreSQL is not installed" >&2
-  exit 0
-fi
-((rc == 0)) || fail "PostgreSQL did not start"
-read -r PG_DIR PG_PORT PG_PW <<<"$pg"
-stop_pg() { bash "$SC_SOURCE_DIR/tests/support/sctest_pg.sh" stop "$PG_DIR"; }
-trap 'stop_pg; cleanup' EXIT
+pg_start
 
 make_register --store "postgresql://spotcheck:$PG_PW@127.0.0.1:$PG_PORT/postgres"
 DATA_B="$TMP/data-b"
