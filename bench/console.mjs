@@ -6,10 +6,12 @@
 // lines, "key value unit method": for each view the median of 5 draws, from
 // the moment the view is asked for (its fragment set) to the frame after it
 // was put in the page, with every API answer it needed; and the first view
-// from the start of the page load; and each view's slowest draw.  Each
-// view is asked for coming from another, so its data is read again (the
-// ledger's and dashboard's menus of org units and targets are read once,
-// at their first draw, which the slowest figure shows).
+// from the start of the page load, with where its time went (the modules
+// loaded, the session exchanged, the bar's and the queue's answers, from
+// chromium's resource timing); and each view's slowest draw.  Each view is
+// asked for coming from another, so its data is read again (the ledger's
+// menus of org units and targets are read once, at its first draw, which
+// the slowest figure shows).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +39,8 @@ function cpuMs(p) {
 async function cpuPerAnswer(page, p, of) {
   const day = (d) => d.toISOString().slice(0, 10);
   const to = new Date(), from = new Date(to.getTime() - 83 * 86400000);
-  const answers = { queue: '/api/queue?limit=20', ledger: '/api/ledger?limit=50',
+  const answers = { standing: '/api/standing', status: '/api/status', conflicts: '/api/conflicts',
+    orgs: '/api/list?what=orgs', queue: '/api/queue?limit=20', ledger: '/api/ledger?limit=50',
     dashboard: `/api/dashboard?from=${day(from)}&to=${day(to)}&by=week`, stats: '/api/stats?by=org',
     overdue: '/api/list?what=findings&overdue=1' };
   for (const [k, path] of Object.entries(answers)) {
@@ -56,6 +59,13 @@ try {
   await page.goto(url);
   await page.waitForFunction(() => document.body.dataset.rendered === '1', null, { timeout: 600000 });
   const load = await page.evaluate(() => performance.now());
+  // Where the page load's time went: when each part ended, from the start of the navigation.
+  const parts = await page.evaluate(() => {
+    const end = (p) => Math.max(0, ...performance.getEntriesByType('resource')
+      .filter((e) => new URL(e.name).pathname === p).map((e) => e.responseEnd));
+    return { modules: performance.getEntriesByType('navigation')[0].domContentLoadedEventStart,
+      session: end('/api/session'), standing: end('/api/standing'), queue: end('/api/queue') };
+  });
   const facts = await page.evaluate(async () => {
     const list = await (await fetch('/api/list?what=findings')).json();
     const review = await (await fetch('/api/review')).json();
@@ -66,6 +76,10 @@ try {
   });
   const of = `over a replica of ${facts.findings} findings (${facts.waiting} awaiting review, ${facts.overdue} overdue)`;
   emit('console_load', load, 'ms', `page load to the review queue drawn, ${of}`);
+  for (const [k, what] of [['modules', 'the page and its modules loaded (DOMContentLoaded)'],
+    ['session', 'the session exchanged'], ['standing', "the bar's standing answered"],
+    ['queue', "the review queue's first page answered"]])
+    emit(`console_load_${k}`, parts[k], 'ms', `page load: ${what}, from the start of the navigation, ${of}`);
   // In this order each view is asked for coming from another: the page opened on the review queue.
   const views = { overdue: '#/overdue', plans: '#/plans', ledger: '#/ledger', dashboard: '#/dashboard',
     audit: '#/audit', finding: `#/finding/${facts.one}`, check: `#/check/${facts.check}`, review: '#/review' };

@@ -62,7 +62,7 @@ static const char usage_text[] =
     "          [--look-back-of ASSIGNMENT] [--lift-stop-work] [--photo FILE]...\n"
     "  close FINDING [--note T] | reopen FINDING --reason T | void ID --reason T\n"
     "  note ENTITY --text T\n"
-    "  show ID|CODE | list checks|findings|assignments|targets|templates [--status S]\n"
+    "  show ID|CODE | list checks|findings|assignments|targets|templates|orgs [--status S]\n"
     "       [--overdue] [--target CODE] [--assignment ID] [--include-voided] [--stop-work]\n"
     "       [--needs-escalation] [--self-reported]\n"
     "  review | conflicts | resolve ID --field F [--value V] [--item CODE]\n"
@@ -1561,6 +1561,25 @@ static void human_templates(const json_t *o)
                (long long)json_integer_value(json_object_get(it, "veto_items")));
 }
 
+/* Org units: one line each, the code first, under its parent's code. */
+static void human_orgs(const json_t *o)
+{
+    size_t i;
+    json_t *it;
+    const json_t *items = json_object_get(o, "items");
+    if (json_array_size(items) == 0)
+        puts("no org units (sync to fetch the register's)");
+    json_array_foreach((json_t *)(uintptr_t)items, i, it) {
+        const char *up = json_string_value(json_object_get(it, "parent"));
+        const char *level = json_string_value(json_object_get(it, "level"));
+        printf("%-12s  %s  %s (%s, under %s)%s\n", json_string_value(json_object_get(it, "code")),
+               json_string_value(json_object_get(it, "name")),
+               json_string_value(json_object_get(it, "id")), level ? level : "no level",
+               up ? up : "none",
+               json_is_true(json_object_get(it, "voided")) ? "  VOIDED" : "");
+    }
+}
+
 static int cmd_list(cli *k, int argc, char **argv)
 {
     static const optspec spec[] = {
@@ -1596,6 +1615,7 @@ static int cmd_list(cli *k, int argc, char **argv)
                 : strcmp(p.pos[0], "checks") == 0    ? human_checks
                 : strcmp(p.pos[0], "targets") == 0   ? human_targets
                 : strcmp(p.pos[0], "templates") == 0 ? human_templates
+                : strcmp(p.pos[0], "orgs") == 0      ? human_orgs
                                                      : human_assignments);
 }
 

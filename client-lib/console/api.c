@@ -213,6 +213,50 @@ static void get_queue(sc_client *c, cs_arg_fn arg, void *ctx, cs_answer *out)
     json_decref(a);
 }
 
+/* The identity members of sc_client_status the bar shows, and standing answers with. */
+static const char *const who_keys[] = {"enrolled", "user", "login", "name", "role", "org",
+                                       "device_id"};
+
+json_t *cs_identity(sc_client *c)
+{
+    char *json = NULL;
+    sc_status s = sc_client_status(c, &json);
+    json_t *all = s == SC_OK ? json_loads(json, 0, NULL) : NULL, *who = all ? json_object() : NULL;
+    sc_json_free(c, json);
+    for (size_t i = 0; who && i < sizeof who_keys / sizeof who_keys[0]; i++) {
+        json_t *v = json_object_get(all, who_keys[i]);
+        if (v && json_object_set(who, who_keys[i], v) != 0) {
+            json_decref(who);
+            who = NULL;
+        }
+    }
+    json_decref(all);
+    return who;
+}
+
+void cs_standing(sc_client *c, json_t *who, cs_answer *out)
+{
+    sc_standing st = {.size = sizeof st};
+    sc_status s = sc_client_standing(c, &st);
+    if (s != SC_OK) {
+        cs_api_fail(c, s, out);
+        return;
+    }
+    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:o}", "outbox", (json_int_t)st.outbox, "proven",
+                          (json_int_t)st.proven, "rejected", (json_int_t)st.rejected,
+                          "photos_pending_upload", (json_int_t)st.photos_pending_upload,
+                          "last_sync_ms",
+                          st.last_sync_ms < 0 ? json_null()
+                                              : json_integer((json_int_t)st.last_sync_ms));
+    if (o && (!who || json_object_update(o, who) == 0)) {
+        out->http = 200;
+        out->body = json_dumps(o, JSON_COMPACT);
+    }
+    if (!out->body)
+        cs_api_error(out, 500, "SC_ERR_NOMEM", "", "out of memory");
+    json_decref(o);
+}
+
 bool cs_api_get(sc_client *c, cs_sync *sy, const char *path, cs_arg_fn arg, void *ctx,
                 cs_answer *out)
 {

@@ -123,6 +123,22 @@ void cs_api_error(cs_answer *out, unsigned http, const char *status, const char 
 /* A library failure s, as the handle words it, with the HTTP status it maps to. */
 void cs_api_fail(sc_client *c, sc_status s, cs_answer *out);
 
+/*
+ * Who the console's handle is, read once when it starts (the identity of
+ * sc_client_status: "enrolled", and "user","login","name","role","org",
+ * "device_id" when enrolled); NULL when the replica cannot be read.  It
+ * does not change while the console runs: a sync has its own handle, and
+ * the console enrolls no one.
+ */
+json_t *cs_identity(sc_client *c);
+/*
+ * GET /api/standing: who (cs_identity's) with sc_client_standing's counts,
+ * {"outbox","proven","rejected","photos_pending_upload","last_sync_ms":n|null}:
+ * what the bar shows, read from indexes (sc_client_status also hashes
+ * every entity of the replica).
+ */
+void cs_standing(sc_client *c, json_t *who, cs_answer *out);
+
 /* ---- ledger.c: the findings ledger (台账), its page and its export ---- */
 
 /*

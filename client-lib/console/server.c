@@ -34,6 +34,7 @@ typedef struct cs_server {
     sc_client *c;
     cs_guard guard;
     cs_sync *sy;
+    json_t *who;      /* cs_identity, read once at the start */
     char tmpdir[256]; /* mkdtemp, 0700: photos and ledgers on their way out */
     unsigned files;   /* names used in tmpdir */
 } cs_server;
@@ -236,6 +237,10 @@ static enum MHD_Result serve_get(cs_server *sv, struct MHD_Connection *conn, con
         a.http = 200;
         a.body = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
+        return send_answer(conn, &a, NULL);
+    }
+    if (strcmp(url, "/api/standing") == 0) {
+        cs_standing(sv->c, sv->who, &a);
         return send_answer(conn, &a, NULL);
     }
     if (!cs_api_get(sv->c, sv->sy, url, get_arg, conn, &a))
@@ -447,12 +452,18 @@ int cs_run(sc_client *c, const cs_options *o)
                         "(127.0.0.1:PORT; the console serves this machine only)\n", listen);
         return 2;
     }
-    cs_server sv = {.c = c};
+    cs_server sv = {.c = c, .who = cs_identity(c)};
+    if (!sv.who) {
+        fprintf(stderr, "spotcheck: console: cannot read the replica's identity: %s\n",
+                sc_client_errmsg(c));
+        return 6;
+    }
     const char *tmp = getenv("TMPDIR");
     snprintf(sv.tmpdir, sizeof sv.tmpdir, "%s/spotcheck-console-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(sv.tmpdir)) {
         fprintf(stderr, "spotcheck: console: cannot make a temporary directory: %s\n",
                 strerror(errno));
+        json_decref(sv.who);
         return 6;
     }
     /* SIGINT and SIGTERM are waited for here, never delivered to the server's threads. */
@@ -490,6 +501,7 @@ done:
         MHD_stop_daemon(d);
     cs_sync_free(sv.sy);
     cs_guard_dispose(&sv.guard);
+    json_decref(sv.who);
     rmdir(sv.tmpdir);
     return rc;
 }

@@ -1054,10 +1054,11 @@ typedef struct sc_filter {
 } sc_filter;
 
 /*
- * what: "checks", "findings", "assignments", "targets", "templates" (the
- * last two: targets {id,code,name,org,target_type,address,voided},
- * templates {id,code,name,version,pass_mark,max_total,items,veto_items},
- * with no filter but SC_LIST_WITH_VOIDED).  *json = {"items":[...]}, each
+ * what: "checks", "findings", "assignments", "targets", "templates",
+ * "orgs" (the last three: targets {id,code,name,org,target_type,address,
+ * voided}, templates {id,code,name,version,pass_mark,max_total,items,
+ * veto_items}, org units {id,code,name,parent (its code; null for a root),
+ * level,voided}, with no filter but SC_LIST_WITH_VOIDED).  *json = {"items":[...]}, each
  * item: checks {id,status,target,target_name,kind,disclosure,template,
  * assignment,score,max,passed,complete,vetoed,veto_item,findings,photos,
  * conflicts,voided,void_reason}; findings {id,status,overdue,reopen_count,
@@ -1171,7 +1172,11 @@ SC_API sc_status sc_show(sc_client *c, const char *id, char **json);
  */
 SC_API sc_status sc_review(sc_client *c, char **json);
 
-/* Every entity with open conflicts (not voided): {"items":[{"id","type","conflicts":[...]}]}. */
+/*
+ * Every entity with open conflicts (not voided): {"items":[{"id","type",
+ * "conflicts":[...]}]}, in ascending id.  Read from the replica's index of
+ * them: asking costs the entities in conflict, not the replica's size.
+ */
 SC_API sc_status sc_conflicts(sc_client *c, char **json);
 
 /*

@@ -1,9 +1,10 @@
 /*
  * ledger_sink.h: where a ledger's rows go when they go to a file, as CSV
  * (each row's CSV line as sc_report_ledger made it: UTF-8 with a BOM, CRLF)
- * or as XLSX (xlsx.c).  The `spotcheck report ledger` command and the
- * review console's export write through it, so a ledger downloaded from
- * the console is byte for byte the one the command writes.
+ * or as XLSX (xlsx.c).  `spotcheck report ledger`, the review console's
+ * export and `syncd report ledger` write through it, so a ledger
+ * downloaded from the console is byte for byte the one the command
+ * writes, and the register's is written the same way.
  */
 #ifndef SC_REPORT_LEDGER_SINK_H
 #define SC_REPORT_LEDGER_SINK_H

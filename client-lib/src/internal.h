@@ -362,6 +362,8 @@ sc_status st_find_code(sc_client *c, int etype, const char *code, uint8_t out[SC
 /* Visit entity ids of a type (0: all, including entities whose ops could not be folded yet), ascending. */
 typedef sc_status (*st_id_fn)(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN]);
 sc_status st_entities_each(sc_client *c, int etype, bool with_unfolded, st_id_fn fn, void *ctx);
+/* Visit the ids of the entities in open conflict (the conflicted index, not voided), ascending. */
+sc_status st_conflicted_each(sc_client *c, st_id_fn fn, void *ctx);
 
 /* One integer from a fixed query (counts for the status report). */
 sc_status st_count(sc_client *c, const char *what, int64_t *out);

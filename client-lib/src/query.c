@@ -454,6 +454,24 @@ static sc_status list_templates(sc_client *c, void *ctx, const uint8_t id[SC_ID_
     return SC_OK;
 }
 
+/* An org unit as lists show it: its parent by code (null for a root), so the tree can be drawn. */
+static sc_status list_orgs(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN])
+{
+    lister *l = ctx;
+    Scpb__EntityState *st = NULL;
+    sc_status s = st_state_get(c, id, &st);
+    if (s != SC_OK)
+        return s;
+    const Scpb__OrgState *o = st->kind_case == SCPB__ENTITY_STATE__KIND_ORG ? st->org : NULL;
+    if (o && (l->with_voided || !st->voided))
+        take(l, json_pack("{s:o,s:o,s:o,s:o,s:o,s:b}", "id", jhex(st->id.data, st->id.len), "code",
+                          jstr(o->code), "name", jstr(o->name), "parent",
+                          jref(c, &o->parent, o->has_parent), "level",
+                          jname(&sc_names_org_level, o->level), "voided", (int)st->voided));
+    rp_state_free(c, st);
+    return SC_OK;
+}
+
 /* What sc_list lists, in the order its messages and sc_value_name("list") give them. */
 static const struct {
     const char *what;
@@ -466,6 +484,7 @@ static const struct {
     {"assignments", SCPB__ENTITY_TYPE__ENTITY_ASSIGNMENT, NULL, list_assignments},
     {"targets", SCPB__ENTITY_TYPE__ENTITY_TARGET, NULL, list_targets},
     {"templates", SCPB__ENTITY_TYPE__ENTITY_TEMPLATE, NULL, list_templates},
+    {"orgs", SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT, NULL, list_orgs},
 };
 #define LIST_KINDS (sizeof list_kinds / sizeof list_kinds[0])
 
@@ -567,7 +586,9 @@ static sc_status list_read(sc_client *c, const char *what, const sc_filter_v2 *f
     if (f && f->status &&
         (s = list_status(c, what, list_kinds[kind].status, etype, f->status, &l.status)) != SC_OK)
         return s;
-    bool admin = etype == SCPB__ENTITY_TYPE__ENTITY_TARGET || etype == SCPB__ENTITY_TYPE__ENTITY_TEMPLATE;
+    bool admin = etype == SCPB__ENTITY_TYPE__ENTITY_TARGET ||
+                 etype == SCPB__ENTITY_TYPE__ENTITY_TEMPLATE ||
+                 etype == SCPB__ENTITY_TYPE__ENTITY_ORG_UNIT;
     if (admin && f && (f->overdue || f->target || f->assignment))
         return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
                        "%s are listed whole: no --overdue, --target or --assignment", what);
@@ -1351,8 +1372,9 @@ static sc_status conflicts_read(sc_client *c, char **json)
     if (!c || !json)
         return SC_ERR_INVALID_ARG;
     sc_err_clear(&c->err);
+    /* Only the entities the conflicted index names are read: what every entity in conflict is. */
     queue q = {.conflicts = json_array()};
-    sc_status s = st_entities_each(c, 0, false, queue_visit, &q);
+    sc_status s = st_conflicted_each(c, queue_visit, &q);
     json_t *o = json_pack("{s:o}", "items", q.conflicts);
     if (s != SC_OK) {
         json_decref(o);

@@ -845,6 +845,20 @@ sc_status st_find_code(sc_client *c, int etype, const char *code, uint8_t out[SC
     return s;
 }
 
+/* Visit the ids a prepared statement gives (its first column), then finalize it. */
+static sc_status ids_each(sc_client *c, sqlite3_stmt *st, st_id_fn fn, void *ctx)
+{
+    int rc;
+    sc_status s = SC_OK;
+    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (sqlite3_column_bytes(st, 0) == SC_ID_LEN)
+            s = fn(c, ctx, sqlite3_column_blob(st, 0));
+    if (s == SC_OK && rc != SQLITE_DONE)
+        s = sql_fail(c, "list entities");
+    done(c, st);
+    return s;
+}
+
 sc_status st_entities_each(sc_client *c, int etype, bool with_unfolded, st_id_fn fn, void *ctx)
 {
     sqlite3_stmt *st;
@@ -857,14 +871,14 @@ sc_status st_entities_each(sc_client *c, int etype, bool with_unfolded, st_id_fn
         return s;
     if (etype && !with_unfolded)
         sqlite3_bind_int(st, 1, etype);
-    int rc;
-    while (s == SC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (sqlite3_column_bytes(st, 0) == SC_ID_LEN)
-            s = fn(c, ctx, sqlite3_column_blob(st, 0));
-    if (s == SC_OK && rc != SQLITE_DONE)
-        s = sql_fail(c, "list entities");
-    done(c, st);
-    return s;
+    return ids_each(c, st, fn, ctx);
+}
+
+sc_status st_conflicted_each(sc_client *c, st_id_fn fn, void *ctx)
+{
+    sqlite3_stmt *st;
+    sc_status s = prep(c, "SELECT id FROM conflicted ORDER BY id", &st);
+    return s == SC_OK ? ids_each(c, st, fn, ctx) : s;
 }
 
 sc_status st_count(sc_client *c, const char *what, int64_t *out)

@@ -6,7 +6,8 @@
  * (core/ledger.c), the same a client writes of its replica; they are read
  * in one read transaction through the store interface (either backend),
  * one entity at a time, so memory stays flat however large the register.
- * The file is written under FILE.partial and renamed once whole.
+ * The file is written by report/ledger_sink.c, as `spotcheck report
+ * ledger` writes its own, under FILE.partial, and renamed once whole.
  * `syncd report stats` folds the same states into the statistics
  * (core/stats.c) and prints them as a table, JSON or CSV, and `syncd
  * report period` into the period report (report/period.c), an HTML page.
@@ -28,7 +29,7 @@
 #include "register/register.h"
 #include "store/store.h"
 #include "whole.h"
-#include "xlsx.h"
+#include "ledger_sink.h"
 
 /* A stored state's size is checked against this before it is decoded (as the register does). */
 #define REPORT_STATE_MAX ((size_t)64 << 20)
@@ -37,8 +38,7 @@ typedef struct reporter {
     sd_store *s;
     const sc_env *env;
     sc_ledger *lg;
-    FILE *csv;
-    sc_xlsx *xlsx;
+    sc_ledger_sink sink; /* the file the rows go to, as `spotcheck report ledger` writes it */
     sc_err err;
     sc_status rc;
 } reporter;
@@ -94,9 +94,7 @@ static sc_status src_ops(void *ctx, const uint8_t id[SC_ID_LEN], sc_ledger_op_fn
 static int write_row(void *ctx, const sc_ledger_row *row)
 {
     reporter *r = ctx;
-    if (r->xlsx)
-        return sc_xlsx_row(r->xlsx, row);
-    return fwrite(row->csv, 1, row->csv_len, r->csv) == row->csv_len ? 0 : -1;
+    return sc_ledger_sink_row(&r->sink, row);
 }
 
 static bool add_entity(void *ctx, const sd_entity_row *row)
@@ -166,24 +164,16 @@ static int ledger_write(const report_args *a, const char *partial, sc_ledger_tot
     reporter r;
     memset(&r, 0, sizeof r);
     r.env = sd_env_system();
-    bool xlsx = strcmp(a->format, "xlsx") == 0;
+    bool xlsx = strcmp(a->format, "xlsx") == 0, open = false;
     const char *why = NULL;
     sc_status rc = sd_store_open_dir(a->data, &r.s, &r.err);
     if (rc == SC_OK && (rc = r.s->vt->begin(r.s, false, &r.err)) == SC_OK) {
-        if (xlsx)
-            r.xlsx = sc_xlsx_open(partial, a->checks ? "checks" : "findings", &why);
-        else if (!(r.csv = fopen(partial, "wb")))
-            why = strerror(errno);
-        rc = r.xlsx || r.csv ? ledger_run(&r, a, t) : SC_ERR_IO;
+        open = sc_ledger_sink_open(&r.sink, xlsx, partial, a->checks ? "checks" : "findings",
+                                   &why) == 0;
+        rc = open ? ledger_run(&r, a, t) : SC_ERR_IO;
         r.s->vt->rollback(r.s);
     }
-    int wrote = 0;
-    if (r.xlsx)
-        wrote = sc_xlsx_close(r.xlsx, &why);
-    if (r.csv && (fclose(r.csv) != 0 || wrote)) {
-        wrote = -1;
-        why = strerror(errno);
-    }
+    int wrote = open ? sc_ledger_sink_close(&r.sink, &why) : 0;
     if (r.s)
         r.s->vt->close(r.s);
     if (rc != SC_OK || wrote != 0) {

@@ -130,6 +130,10 @@ async function morning(browser) {
   await show('#/ledger', 'ledger');
   await page.locator('table.ledger tbody tr').first().waitFor();
   await snap('ledger');
+  // The org unit filter offers the register's units as a tree, each indented under its parent.
+  const orgs = await page.locator('form.filters select').first().evaluate((s) =>
+    [...s.options].map((o) => `${o.value}:${o.textContent.length - o.textContent.trimStart().length}`).join(' '));
+  check(orgs === ':0 city:0 county:2 street:4 junan:6 junan-garden:8', `the org units' menu: ${orgs}`);
   await page.getByLabel('发现期间').fill('2026-13');
   await redrawn(() => page.getByRole('button', { name: '查询' }).click());
   const refused = await message('error');

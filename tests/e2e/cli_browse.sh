@@ -26,6 +26,15 @@ expect_jq "$out" '.items[0] | [.code, .version, .pass_mark, .max_total, .items, 
 TPL=$(expect_id "$(jq -r '.items[0].id' <<<"$out")" "the sheet's id")
 "$SPOT" --db "$TMP/inspector.db" list templates >"$TMP/human"
 grep -q "$TPL.*$TEMPLATE.*v1" "$TMP/human" || fail "list templates for people: $(cat "$TMP/human")"
+# list orgs: the register's five units, each under its parent (by code), the root under none.
+out=$(sc inspector list orgs)
+expect_jq "$out" '[.items[] | "\(.code)<\(.parent // "")"] | sort | join(" ")' \
+  "city< county<city junan-garden<junan junan<street street<county" "org units and their parents"
+expect_jq "$out" '.items[] | select(.code == "junan-garden") | [.name, .level] | join(" ")' \
+  "君安花园物业 compound" "an org unit's name and level"
+"$SPOT" --db "$TMP/inspector.db" list orgs >"$TMP/human"
+grep -q "junan-garden.*君安花园物业.*under junan)" "$TMP/human" || fail "list orgs for people: $(cat "$TMP/human")"
+expect_exit 1 sc inspector list orgs --target T-JAHY
 # A filter that has no meaning for what is listed is refused, not ignored.
 expect_exit 1 sc inspector list templates --status draft
 grep -q "no status" "$TMP/err" || fail "status of templates: $(cat "$TMP/err")"

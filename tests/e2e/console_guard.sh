@@ -80,6 +80,8 @@ CODE=$(req GET /api/status)
 expect_refused 401 no_session "no cookie"
 CODE=$(req GET "/api/photo/$SHA")
 expect_refused 401 no_session "a photo without a cookie"
+CODE=$(req GET /api/standing)
+expect_refused 401 no_session "the bar's standing without a cookie"
 CODE=$(req GET /api/status -b "sc_console=$(printf '%064d' 0)")
 expect_refused 401 no_session "a made-up cookie, before any session"
 
@@ -125,6 +127,29 @@ expect_refused 421 foreign_host "a rebound name with the cookie"
 CODE=$(req GET /api/status -b "sc_console=${COOKIE:0:63}0")
 [[ ${COOKIE:63:1} == 0 ]] && CODE=$(req GET /api/status -b "sc_console=${COOKIE:0:63}1")
 expect_refused 401 no_session "a cookie one digit off"
+# The bar's standing: who, and status's counts (from indexes, without the replica's hash).
+standing_is() {
+  local want got
+  want=$(sc supervisor status | jq -c '{login, name, role, org, user, outbox, proven, rejected,
+                                         photos_pending_upload, last_sync_ms}')
+  CODE=$(req GET /api/standing -b "sc_console=$COOKIE")
+  expect_eq "$CODE" 200 "$1: standing"
+  got=$(jq -c '{login, name, role, org, user, outbox, proven, rejected, photos_pending_upload,
+                last_sync_ms}' "$TMP/body")
+  expect_eq "$got" "$want" "$1: standing as status counts it"
+  expect_jq "$(cat "$TMP/body")" 'has("replica_hash")' false "$1: standing hashes nothing"
+}
+standing_is "before any change"
+expect_jq "$(cat "$TMP/body")" .last_sync_ms "$(sc supervisor status | jq .last_sync_ms)" \
+          "the replica's last sync, before any of the console's"
+[[ $(jq .last_sync_ms "$TMP/body") =~ ^[0-9]+$ ]] || fail "the replica synced once: $(cat "$TMP/body")"
+CODE=$(req GET /api/standing -b "sc_console=$COOKIE" -H "Host: evil.example:$PORT")
+expect_refused 421 foreign_host "standing through a rebound name"
+CODE=$(req GET /api/standing -b "sc_console=${COOKIE:0:63}0")
+[[ ${COOKIE:63:1} == 0 ]] && CODE=$(req GET /api/standing -b "sc_console=${COOKIE:0:63}1")
+expect_refused 401 no_session "standing with a cookie one digit off"
+CODE=$(post /api/standing '{}')
+expect_eq "$CODE" 404 "standing is no action"
 CODE=$(req GET /api/review -b "sc_console=$COOKIE")
 expect_jq "$(cat "$TMP/body")" '.awaiting_closure | length' 2 "the review queue"
 CODE=$(req GET "/api/queue?offset=1&limit=1" -b "sc_console=$COOKIE")
@@ -162,6 +187,8 @@ CODE=$(post /api/close "$close_body")
 expect_eq "$CODE" 200 "the closure: $(cat "$TMP/body")"
 expect_jq "$(cat "$TMP/body")" .ok true "the closure's answer"
 expect_jq "$(sc supervisor show "$GAS")" .status closed "closed in the replica"
+standing_is "after the closure"
+expect_jq "$(cat "$TMP/body")" .outbox 1 "the closure waits in the outbox"
 # The detail's timeline names each author's role, as the replica knows it.
 CODE=$(req GET "/api/show?id=$GAS" -b "sc_console=$COOKIE")
 expect_jq "$(cat "$TMP/body")" \

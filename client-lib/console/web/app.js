@@ -12,28 +12,41 @@ import { viewLedger, resetLedgerChoices } from './ledger.js';
 import { viewDashboard } from './dashboard.js';
 
 const views = ['review', 'overdue', 'plans', 'ledger', 'dashboard', 'audit'];
-const state = { status: null, pages: {} };
+const state = { standing: null, pages: {} };
 
-// ---- the bar: who, sync ----
+// ---- the bar: who, what waits, sync ----
 
-async function refreshStatus() {
-  state.status = await get('/api/status');
-  const s = state.status;
+// Who, and what waits (GET /api/standing: counted from indexes, whatever the replica holds).
+async function refreshStanding() {
+  const s = (state.standing = await get('/api/standing'));
   document.getElementById('who').textContent =
     `${s.name || s.login} · ${t('role_' + s.role)} · ${t('outbox')}: ${s.outbox} · ${t('photos_pending')}: ${s.photos_pending_upload}`;
 }
 
+// The sync of this console if there was one, else the last one the replica completed.
 function syncText(st) {
   if (st.running) return `${t('syncing')}: ${t('phase_' + (st.phase || 'push'))} ${st.done}/${st.total || '?'}`;
-  if (!st.last) return t('never_synced');
+  const before = state.standing && state.standing.last_sync_ms;
+  if (!st.last) return before ? `${t('last_sync')}: ${when(before)}` : t('never_synced');
   if (st.last.ok) return `${t('last_sync')}: ${when(st.last.finished_ms)}`;
   return `${t('sync_failed')}: ${st.last.error.message}`;
 }
 
-async function pollSync() {
-  const st = await get('/api/sync');
+function showSync(st) {
   document.getElementById('sync-state').textContent = syncText(st);
   document.getElementById('sync').disabled = st.running;
+}
+
+// The whole bar, its two answers asked together; a sync running (a reloaded page) is followed.
+async function refreshBar() {
+  const [, st] = await Promise.all([refreshStanding(), get('/api/sync')]);
+  showSync(st);
+  if (st.running) setTimeout(() => pollSync().catch(sayError), 400);
+}
+
+async function pollSync() {
+  const st = await get('/api/sync');
+  showSync(st);
   if (st.running) {
     setTimeout(() => pollSync().catch(sayError), 400);
     return;
@@ -45,8 +58,7 @@ async function pollSync() {
   }
   state.syncing = false;
   resetLedgerChoices();
-  await refreshStatus();
-  await route();
+  await Promise.all([refreshStanding(), route()]);
 }
 
 async function startSync() {
@@ -70,8 +82,7 @@ async function act(path, body, done) {
   } catch (e) {
     sayError(e);
   }
-  await refreshStatus().catch(() => {});
-  await route();
+  await Promise.all([refreshStanding().catch(() => {}), route()]);
 }
 
 // A small form asking for one text (a reason, a note) before an action.
@@ -339,10 +350,10 @@ async function verifyNow(box, button) {
   button.disabled = false;
 }
 
+// The checkpoint and the replica's hash are sc_client_status's (which hashes every entity): asked here only.
 async function viewAudit(main, op) {
   main.append(h('h2', {}, t('audit')));
-  if (op) await proveOne(main, op);
-  const s = state.status;
+  const [s] = await Promise.all([get('/api/status'), op ? proveOne(main, op) : null]);
   const box = h('div', { class: 'verification' }, state.verified ? verification(state.verified) : h('p', { class: 'hint' }, t('not_verified')));
   const button = h('button', { type: 'button', class: 'primary', onclick: () => verifyNow(box, button).catch(sayError) }, t('verify_now'));
   main.append(h('dl', { class: 'facts' }, ...[
@@ -389,16 +400,15 @@ async function main() {
   document.getElementById('lang').addEventListener('click', () => {
     setLang(lang() === 'zh' ? 'en' : 'zh');
     applyStatic();
-    refreshStatus().then(route).then(() => get('/api/sync'))
-      .then((st) => { document.getElementById('sync-state').textContent = syncText(st); }).catch(sayError);
+    Promise.all([refreshBar(), route()]).catch(sayError);
   });
   document.getElementById('sync').addEventListener('click', startSync);
   document.getElementById('viewer-close').addEventListener('click', () => document.getElementById('viewer').close());
   window.addEventListener('hashchange', () => { say(''); route().catch(sayError); });
   try {
     await startSession();
-    await refreshStatus();
-    await pollSync();
+    // The bar and the first view are asked for together, once each.
+    await Promise.all([refreshBar(), route()]);
   } catch (e) {
     sayError(e);
   }

@@ -19,11 +19,31 @@ export function resetLedgerChoices() {
   choices = null;
 }
 
+// The org units as a tree: each after its parent, the children of one by code, each with its depth.
+function orgTree(units) {
+  const codes = new Set(units.map((o) => o.code));
+  const under = new Map();
+  for (const o of units) {
+    const up = o.parent && codes.has(o.parent) ? o.parent : '';
+    under.set(up, [...(under.get(up) || []), o]);
+  }
+  const out = [];
+  const walk = (code, depth) => {
+    for (const o of (under.get(code) || []).sort((a, b) => a.code.localeCompare(b.code))) {
+      out.push({ code: o.code, name: o.name, depth });
+      walk(o.code, depth + 1);
+    }
+  };
+  walk('', 0);
+  return out;
+}
+
+// The org units come from their list (GET /api/list?what=orgs: a few dozen entities), not the statistics.
 async function loadChoices() {
   if (!choices) {
-    const [names, targets, stats] = await Promise.all([get('/api/ledger/filters'),
-      get('/api/list', { what: 'targets' }), get('/api/stats', { by: 'org' })]);
-    choices = { names, targets: targets.items, orgs: stats.groups };
+    const [names, targets, orgs] = await Promise.all([get('/api/ledger/filters'),
+      get('/api/list', { what: 'targets' }), get('/api/list', { what: 'orgs' })]);
+    choices = { names, targets: targets.items, orgs: orgTree(orgs.items) };
   }
   return choices;
 }
