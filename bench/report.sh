@@ -108,7 +108,7 @@ END {
     }
     # the review console (bench/console.mjs)
     if ("console_load" in val) {
-        row("review console: page load to the review queue drawn, the browser's first page", "console_load", "< 300 ms", "",
+        row("review console: page load to the review queue drawn, first page of a new browser", "console_load", "< 300 ms", "",
             val["console_load"] < 300 ? "pass" : "**miss**")
         if ("console_load_warm" in val)
             row("review console: page load to the review queue drawn, reloaded in a running browser (median)",
