@@ -19,44 +19,16 @@
 #include <string.h>
 
 #include "console.h"
+#include "core/date.h"
 #include "core/limits.h"
 #include "svg.h"
 
 enum { BY_DAY, BY_WEEK, BY_MONTH };
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian; H. Hinnant's algorithm). */
-static int32_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int32_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int era = (z >= 0 ? z : z - 146096) / 146097;
-    int doe = z - era * 146097;
-    int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp + (mp < 10 ? 3 : -9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-/* "YYYY-MM-DD" into days since 1970-01-01; false when it is not one (the library says why). */
+/* "YYYY-MM-DD" into days since 1970-01-01; false when it is not a day of the calendar. */
 static bool parse_day(const char *s, int32_t *out)
 {
-    int y, m, d, n = 0;
-    if (!s || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
-        m < 1 || m > 12 || d < 1 || d > 31)
-        return false;
-    *out = days_from_civil(y, m, d);
-    return true;
+    return s && sc_date_parse(s, strlen(s), out) == SC_OK;
 }
 
 /* The bucket of day: its index from the window's first bucket. */
@@ -67,8 +39,8 @@ static int32_t bucket_of(int by, int32_t from, int32_t day)
     if (by == BY_WEEK) /* weeks from Monday: 1970-01-05 was one */
         return (day - ((day - 4) % 7 + 7) % 7 - (from - ((from - 4) % 7 + 7) % 7)) / 7;
     int y0, m0, d0, y, m, d;
-    civil_from_days(from, &y0, &m0, &d0);
-    civil_from_days(day, &y, &m, &d);
+    sc_date_to_civil(from, &y0, &m0, &d0);
+    sc_date_to_civil(day, &y, &m, &d);
     return (y * 12 + m) - (y0 * 12 + m0);
 }
 
@@ -77,13 +49,13 @@ static void bucket_label(int by, int32_t from, int32_t i, char out[12])
 {
     int y, m, d;
     if (by == BY_MONTH) {
-        civil_from_days(from, &y, &m, &d);
+        sc_date_to_civil(from, &y, &m, &d);
         int k = (m - 1) + i;
         snprintf(out, 12, "%04d-%02d", y + k / 12, k % 12 + 1);
         return;
     }
     int32_t day = by == BY_DAY ? from + i : from - ((from - 4) % 7 + 7) % 7 + 7 * i;
-    civil_from_days(day, &y, &m, &d);
+    sc_date_to_civil(day, &y, &m, &d);
     snprintf(out, 12, "%02d-%02d", m, d);
 }
 
