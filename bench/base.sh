@@ -1,5 +1,6 @@
 # bench/base.sh: the base register of the benchmarks, sourced by bench/run.sh,
-# bench/client-photos.sh, bench/ledger.sh and bench/console.sh.  make_base needs SYNCD (the
+# bench/client-photos.sh, bench/ledger.sh and bench/console.sh.  findings_args reads the
+# arguments bench/ledger.sh and bench/console.sh share.  make_base needs SYNCD (the
 # syncd binary) and TEMPLATE (the 100-point sheet's JSON) set; findings_register also
 # FIXTURE (sc-bench-fixture), BUILD and SRC.
 
@@ -45,4 +46,24 @@ findings_register() { # N
         echo "$stamp" > "$dir.stamp"
     fi
     printf '%s\n' "$dir"
+}
+
+# NAME DEFAULT_FINDINGS ARGS...: "BUILD_DIR [--findings N] [--out DIR]" into BUILD, FINDINGS and
+# OUT (default HERE/results); a usage error exits 2.
+findings_args() {
+    local name=$1
+    FINDINGS=$2
+    shift 2
+    [[ $# -ge 1 ]] || { echo "usage: bench/$name BUILD_DIR [--findings N] [--out DIR]" >&2; exit 2; }
+    BUILD=$(cd "$1" && pwd)
+    shift
+    OUT=$HERE/results
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+        --findings) FINDINGS=$2; shift ;;
+        --out) OUT=$2; shift ;;
+        *) echo "bench/$name: unknown argument $1" >&2; exit 2 ;;
+        esac
+        shift
+    done
 }

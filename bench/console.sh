@@ -15,19 +15,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/.." && pwd)
-[[ $# -ge 1 ]] || { echo "usage: bench/console.sh BUILD_DIR [--findings N] [--out DIR]" >&2; exit 2; }
-BUILD=$(cd "$1" && pwd)
-shift
-FINDINGS=10000
-OUT=$HERE/results
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-    --findings) FINDINGS=$2; shift ;;
-    --out) OUT=$2; shift ;;
-    *) echo "bench/console.sh: unknown argument $1" >&2; exit 2 ;;
-    esac
-    shift
-done
+source "$HERE/base.sh"
+findings_args console.sh 10000 "$@"
 SYNCD=$BUILD/syncd/syncd
 FIXTURE=$BUILD/bench/sc-bench-fixture
 CLIENT=$BUILD/bench/sc-bench-client
@@ -38,7 +27,6 @@ for b in "$SYNCD" "$FIXTURE" "$CLIENT" "$SPOT"; do
 done
 [[ -x /usr/bin/chromium && -d $SRC/tests/browser/node_modules/playwright-core ]] ||
     { echo "bench/console.sh: chromium and playwright-core are required (scripts/install-deps.sh --test)" >&2; exit 1; }
-source "$HERE/base.sh"
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 TSV=$OUT/console.tsv

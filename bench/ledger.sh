@@ -19,19 +19,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/.." && pwd)
-[[ $# -ge 1 ]] || { echo "usage: bench/ledger.sh BUILD_DIR [--findings N] [--out DIR]" >&2; exit 2; }
-BUILD=$(cd "$1" && pwd)
-shift
-FINDINGS=100000
-OUT=$HERE/results
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-    --findings) FINDINGS=$2; shift ;;
-    --out) OUT=$2; shift ;;
-    *) echo "bench/ledger.sh: unknown argument $1" >&2; exit 2 ;;
-    esac
-    shift
-done
+source "$HERE/base.sh"
+findings_args ledger.sh 100000 "$@"
 SYNCD=$BUILD/syncd/syncd
 FIXTURE=$BUILD/bench/sc-bench-fixture
 TEMPLATE=$SRC/tests/vectors/templates/no-epidemic-100.json
@@ -40,7 +29,6 @@ for b in "$SYNCD" "$FIXTURE"; do
 done
 [[ -x /usr/bin/time ]] || { echo "bench/ledger.sh: GNU time (/usr/bin/time) is required" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "bench/ledger.sh: sqlite3 is required" >&2; exit 1; }
-source "$HERE/base.sh"
 mkdir -p "$OUT" "$BUILD/bench-cache"
 OUT=$(cd "$OUT" && pwd)
 TSV=$OUT/ledger.tsv
