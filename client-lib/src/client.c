@@ -575,73 +575,6 @@ sc_status sc_enroll(sc_client *c, const char *server_url, const char *code, cons
 
 /* ---- status ---- */
 
-static sc_status client_status_read(sc_client *c, char **json)
-{
-    if (!c || !json)
-        return SC_ERR_INVALID_ARG;
-    *json = NULL;
-    sc_err_clear(&c->err);
-    int64_t outbox = 0, ops = 0, entities = 0, uploads = 0, rejected = 0, proven = 0;
-    sc_status s;
-    if ((s = st_count(c, "outbox", &outbox)) != SC_OK || (s = st_count(c, "ops", &ops)) != SC_OK ||
-        (s = st_count(c, "proven", &proven)) != SC_OK ||
-        (s = st_count(c, "entities", &entities)) != SC_OK ||
-        (s = st_count(c, "uploads", &uploads)) != SC_OK ||
-        (s = st_count(c, "rejected", &rejected)) != SC_OK)
-        return s;
-    bool found = false;
-    uint64_t size = 0;
-    uint8_t root[SC_HASH_LEN];
-    int64_t time_ms = 0;
-    if ((s = st_ckpt_last(c, &found, &size, root, &time_ms)) != SC_OK)
-        return s;
-    uint8_t rhash[SC_HASH_LEN];
-    if ((s = vf_replica_hash(c, rhash, NULL)) != SC_OK)
-        return s;
-    uint64_t last_sync = 0;
-    bool synced = (s = st_meta_get_u64(c, "last_sync_ms", &last_sync)) == SC_OK;
-    if (s != SC_OK && s != SC_ERR_NOT_FOUND)
-        return s;
-    json_t *o = json_object();
-    json_object_set_new(o, "enrolled", json_boolean(c->id.enrolled));
-    if (c->id.enrolled) {
-        ident_text t;
-        ident_text_of(c, &t);
-        json_object_set_new(o, "device_id", json_string(t.dev));
-        json_object_set_new(o, "device_key", json_string(t.key));
-        json_object_set_new(o, "user", json_string(t.user));
-        json_object_set_new(o, "login", json_string(c->id.login));
-        json_object_set_new(o, "name", json_string(c->id.name));
-        json_object_set_new(o, "role", json_string(t.role));
-        json_object_set_new(o, "org", json_string(t.org));
-        json_object_set_new(o, "server", json_string(c->id.server));
-        json_object_set_new(o, "origin", json_string(c->id.origin));
-        json_object_set_new(o, "key_encrypted", json_boolean(strcmp(cl_key_kind(c), "plain") != 0));
-        json_object_set_new(o, "key", json_string(cl_key_kind(c)));
-    }
-    json_object_set_new(o, "outbox", json_integer(outbox));
-    json_object_set_new(o, "proven", json_integer(proven));
-    json_object_set_new(o, "ops", json_integer(ops));
-    json_object_set_new(o, "rejected", json_integer(rejected));
-    json_object_set_new(o, "entities", json_integer(entities));
-    json_object_set_new(o, "photos_pending_upload", json_integer(uploads));
-    char rhex[SC_HASH_HEX];
-    cl_hex(rhash, SC_HASH_LEN, rhex, sizeof rhex);
-    json_object_set_new(o, "replica_hash", json_string(rhex));
-    json_object_set_new(o, "last_sync_ms", synced ? json_integer((json_int_t)last_sync) : json_null());
-    if (found) {
-        char hex[SC_HASH_HEX];
-        cl_hex(root, SC_HASH_LEN, hex, sizeof hex);
-        json_object_set_new(o, "checkpoint", json_pack("{s:I,s:s,s:I}", "size", (json_int_t)size,
-                                                       "root", hex, "time_ms", (json_int_t)time_ms));
-    } else {
-        json_object_set_new(o, "checkpoint", json_null());
-    }
-    *json = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    return *json ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
-}
-
 static sc_status standing_read(sc_client *c, sc_standing *out)
 {
     int64_t v[4] = {0};
@@ -662,6 +595,69 @@ static sc_status standing_read(sc_client *c, sc_standing *out)
     out->photos_pending_upload = (uint64_t)v[3];
     return s;
 }
+
+static sc_status client_status_read(sc_client *c, char **json)
+{
+    if (!c || !json)
+        return SC_ERR_INVALID_ARG;
+    *json = NULL;
+    sc_err_clear(&c->err);
+    int64_t ops = 0, entities = 0;
+    sc_standing st;
+    sc_status s;
+    if ((s = standing_read(c, &st)) != SC_OK || (s = st_count(c, "ops", &ops)) != SC_OK ||
+        (s = st_count(c, "entities", &entities)) != SC_OK)
+        return s;
+    bool found = false;
+    uint64_t size = 0;
+    uint8_t root[SC_HASH_LEN];
+    int64_t time_ms = 0;
+    if ((s = st_ckpt_last(c, &found, &size, root, &time_ms)) != SC_OK)
+        return s;
+    uint8_t rhash[SC_HASH_LEN];
+    if ((s = vf_replica_hash(c, rhash, NULL)) != SC_OK)
+        return s;
+    json_t *o = json_object();
+    json_object_set_new(o, "enrolled", json_boolean(c->id.enrolled));
+    if (c->id.enrolled) {
+        ident_text t;
+        ident_text_of(c, &t);
+        json_object_set_new(o, "device_id", json_string(t.dev));
+        json_object_set_new(o, "device_key", json_string(t.key));
+        json_object_set_new(o, "user", json_string(t.user));
+        json_object_set_new(o, "login", json_string(c->id.login));
+        json_object_set_new(o, "name", json_string(c->id.name));
+        json_object_set_new(o, "role", json_string(t.role));
+        json_object_set_new(o, "org", json_string(t.org));
+        json_object_set_new(o, "server", json_string(c->id.server));
+        json_object_set_new(o, "origin", json_string(c->id.origin));
+        json_object_set_new(o, "key_encrypted", json_boolean(strcmp(cl_key_kind(c), "plain") != 0));
+        json_object_set_new(o, "key", json_string(cl_key_kind(c)));
+    }
+    json_object_set_new(o, "outbox", json_integer((json_int_t)st.outbox));
+    json_object_set_new(o, "proven", json_integer((json_int_t)st.proven));
+    json_object_set_new(o, "ops", json_integer(ops));
+    json_object_set_new(o, "rejected", json_integer((json_int_t)st.rejected));
+    json_object_set_new(o, "entities", json_integer(entities));
+    json_object_set_new(o, "photos_pending_upload", json_integer((json_int_t)st.photos_pending_upload));
+    char rhex[SC_HASH_HEX];
+    cl_hex(rhash, SC_HASH_LEN, rhex, sizeof rhex);
+    json_object_set_new(o, "replica_hash", json_string(rhex));
+    json_object_set_new(o, "last_sync_ms",
+                        st.last_sync_ms >= 0 ? json_integer((json_int_t)st.last_sync_ms) : json_null());
+    if (found) {
+        char hex[SC_HASH_HEX];
+        cl_hex(root, SC_HASH_LEN, hex, sizeof hex);
+        json_object_set_new(o, "checkpoint", json_pack("{s:I,s:s,s:I}", "size", (json_int_t)size,
+                                                       "root", hex, "time_ms", (json_int_t)time_ms));
+    } else {
+        json_object_set_new(o, "checkpoint", json_null());
+    }
+    *json = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return *json ? SC_OK : cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+}
+
 
 sc_status sc_client_standing(sc_client *c, sc_standing *out)
 {
