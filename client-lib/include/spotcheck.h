@@ -1568,7 +1568,10 @@ typedef struct sc_http_result {
  *   SC_ERR_CANCELLED a callback or interrupt stopped it
  *   SC_ERR_NOMEM
  * with res->message saying what failed.  send is called by one thread at a
- * time per handle.  interrupt (may be NULL) is called by sc_client_interrupt
+ * time per handle, for one request at a time.  (The library's own
+ * transport also lets sc_sync send a round's request before it has checked
+ * the last answer, docs/client.md §11; an app's runs the rounds one by
+ * one.)  interrupt (may be NULL) is called by sc_client_interrupt
  * from any thread: a send in progress should return SC_ERR_CANCELLED soon
  * after.  close (may be NULL) is called once, by sc_client_close or when
  * another transport replaces this one.

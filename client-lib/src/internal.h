@@ -189,6 +189,7 @@ struct sc_client {
     sc_ident id;
     sc_hlc hlc;                 /* the replica's clock (persisted in meta) */
     sc_transport tp;            /* the transport in use: the default one from sc_client_open on */
+    const struct tp_async *tpa; /* its start/finish split, when it has one (the default's) */
     sc_trust net;               /* network options given to this handle (sc_client_set_net) */
     sc_trust trust;             /* the TLS trust the replica remembers with its server URL */
     /* Set by sc_client_interrupt (any thread) or a progress callback that
@@ -623,6 +624,8 @@ typedef struct tp_resp {
     int64_t retry_after_s;      /* Retry-After; -1 when absent */
     int64_t not_before_ms;      /* X-Spotcheck-Not-Before; 0 when absent */
     uint8_t nonce[16]; /* the nonce the answered try was signed with (a sync's seal names it) */
+    bool has_body_sha; /* signed: the SHA-256 of the body it signed (a sync's seal names it too) */
+    uint8_t body_sha[SC_HASH_LEN];
 } tp_resp;
 
 /*
@@ -641,6 +644,23 @@ sc_status tp_call(sc_client *c, const char *method, const char *target, const ui
 /* Like tp_call, against an explicit base URL (enrollment). */
 sc_status tp_call_url(sc_client *c, const char *base, const char *method, const char *target,
                       const uint8_t *body, size_t len, bool sign, size_t cap, tp_resp *out);
+/*
+ * A signed POST of tp_call's in two halves, so the caller works while the
+ * server answers (sync.c's pipelined rounds): tp_call_start sends it and
+ * returns once the request is out, tp_call_finish waits for the answer
+ * into out (given to start; it must stay put) and is then what tp_call
+ * would have returned, retries and all; tp_call_drop gives it up instead
+ * (the answer is never read; the connection is closed).  Exactly one of
+ * finish and drop follows every start, with no other request between.
+ * body stays the caller's until then.  With an app's transport the whole
+ * call happens in finish.  start fails only for want of memory, and then
+ * finish reports it.
+ */
+typedef struct tp_pending tp_pending;
+sc_status tp_call_start(sc_client *c, const char *target, const uint8_t *body, size_t len,
+                        size_t cap, tp_resp *out, tp_pending **pending);
+sc_status tp_call_finish(sc_client *c, tp_pending *p);
+void tp_call_drop(sc_client *c, tp_pending *p);
 /* PUT one chunk of a blob with its Content-Range.  A network failure is not retried: the
  * caller sends the bytes again, in a smaller chunk (sync.c). */
 sc_status tp_put_chunk(sc_client *c, const char *target, const uint8_t *chunk, size_t len,
@@ -663,6 +683,21 @@ sc_status tp_cancelled(sc_client *c, const char *what);
 void tp_progress(sc_client *c, const char *phase, uint64_t done, uint64_t total);
 
 /* ---- transport.c ---- */
+
+/*
+ * A transport's send in two halves, called on the handle's thread:
+ * start returns once the request is out, finish waits for its answer
+ * (start's failure is the request's; finish is still called), abandon
+ * drops a started request and its connection.  One request at a time.
+ * Only the default transport has them: an app's transport is always
+ * called through send.
+ */
+typedef struct tp_async {
+    sc_status (*start)(void *ctx, const sc_http_request *q, sc_http_result *res);
+    sc_status (*finish)(void *ctx, const sc_http_request *q, sc_http_result *res);
+    void (*abandon)(void *ctx);
+} tp_async;
+extern const tp_async tp_curl_async;
 
 /* libcurl's global initialisation (curl_global_init), for sc_global_init. */
 sc_status tp_curl_global_init(void);

@@ -232,8 +232,8 @@ static int64_t sign_time(sc_client *c)
     return t < c->not_before_ms ? c->not_before_ms : t;
 }
 
-/* The five signature headers (docs/protocol.md §3); nonce_out gets the nonce signed. */
-static sc_status sign_headers(sc_client *c, const tp_req *q, hdrs *h, uint8_t nonce_out[16])
+/* The five signature headers (docs/protocol.md §3); out gets the nonce and body hash signed. */
+static sc_status sign_headers(sc_client *c, const tp_req *q, hdrs *h, tp_resp *out)
 {
     sc_status s = cl_key(c);
     if (s != SC_OK)
@@ -242,9 +242,11 @@ static sc_status sign_headers(sc_client *c, const tp_req *q, hdrs *h, uint8_t no
     char bodyhash[SC_HASH_HEX], nonce_hex[33], sig_hex[2 * SC_SIG_LEN + 1], key_hex[SC_HASH_HEX];
     char time_text[24], line[256];
     sc_sha256(q->body ? (const void *)q->body : "", q->body ? q->len : 0, hash);
+    memcpy(out->body_sha, hash, SC_HASH_LEN);
+    out->has_body_sha = true;
     cl_hex(hash, SC_HASH_LEN, bodyhash, sizeof bodyhash);
     sc_env_random(&c->env, nonce, sizeof nonce);
-    memcpy(nonce_out, nonce, sizeof nonce);
+    memcpy(out->nonce, nonce, sizeof nonce);
     cl_hex(nonce, sizeof nonce, nonce_hex, sizeof nonce_hex);
     snprintf(time_text, sizeof time_text, "%lld", (long long)sign_time(c));
     size_t tl = strlen(q->target);
@@ -290,66 +292,79 @@ static void apply_trust(const sc_client *c, sc_http_request *h)
     h->proxy = n->proxy;
 }
 
+/* One try's state, which the transport reads until the answer is in. */
+typedef struct tp_try {
+    hdrs h;
+    char url[SC_CL_URL_MAX + 1024];
+    sink k;
+    sc_http_request hr;
+    sc_http_result res;
+} tp_try;
+
+/* Build the try: the URL, the headers (signed when q says so), the callbacks into out. */
+static sc_status try_begin(sc_client *c, const tp_req *q, tp_resp *out, tp_try *t)
+{
+    char line[256];
+    sc_status s = SC_OK;
+    tp_resp_dispose(c, out);
+    out->retry_after_s = -1;
+    memset(t, 0, sizeof *t);
+    t->k = (sink){.c = c, .req = q, .resp = out};
+    size_t blen = strlen(q->base), tlen = strlen(q->target);
+    if (blen + tlen >= sizeof t->url)
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "URL too long");
+    memcpy(t->url, q->base, blen);
+    memcpy(t->url + blen, q->target, tlen + 1);
+    /* The app's tokens, then the library's (sc_client_set_app): syncd shows them to admins. */
+    snprintf(line, sizeof line, "User-Agent: %s%slibspotcheck/%s", c->app, c->app[0] ? " " : "",
+             sc_version());
+    if ((s = add_header(c, &t->h, line)) != SC_OK)
+        return s;
+    if (q->ctype) {
+        snprintf(line, sizeof line, "Content-Type: %s", q->ctype);
+        if ((s = add_header(c, &t->h, line)) != SC_OK)
+            return s;
+    }
+    if (q->extra && (s = add_header(c, &t->h, q->extra)) != SC_OK)
+        return s;
+    if (q->sign && (s = sign_headers(c, q, &t->h, out)) != SC_OK)
+        return s;
+    t->hr = (sc_http_request){.method = q->method,
+                              .url = t->url,
+                              .target = q->target,
+                              .headers = t->h.v,
+                              .n_headers = t->h.n,
+                              .body = q->body,
+                              .body_len = q->body ? q->len : 0,
+                              .timeout_ms = c->opt.timeout_ms,
+                              .on_header = on_header,
+                              .on_body = on_body,
+                              .on_progress = on_progress,
+                              .sink = &t->k};
+    apply_trust(c, &t->hr);
+    return SC_OK;
+}
+
 /*
- * One try.  *sent gets how many times the request went out: a transport
- * may send a request again by itself, on a new connection, when the reused
+ * What the transport's send (status s, t->res) made of the try.  *sent
+ * gets how many times the request went out: a transport may send a
+ * request again by itself, on a new connection, when the reused
  * connection it went out on dies before an answer (libcurl does).  That is
  * a cut too, so it counts.  *net is true for a failure the transport calls
  * the network's (worth a retry).
  */
-static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, bool *net, unsigned *sent)
+static sc_status try_end(sc_client *c, const tp_req *q, tp_resp *out, tp_try *t, sc_status s,
+                         bool *net, unsigned *sent)
 {
-    hdrs h = {.n = 0};
-    char url[SC_CL_URL_MAX + 1024], line[256];
-    sc_status s = SC_OK;
-    tp_resp_dispose(c, out);
-    out->retry_after_s = -1;
     *net = false;
-    *sent = 1;
-    sink k = {.c = c, .req = q, .resp = out};
-    size_t blen = strlen(q->base), tlen = strlen(q->target);
-    if (blen + tlen >= sizeof url)
-        return cl_fail(c, SC_ERR_INVALID_ARG, 0, "URL too long");
-    memcpy(url, q->base, blen);
-    memcpy(url + blen, q->target, tlen + 1);
-    /* The app's tokens, then the library's (sc_client_set_app): syncd shows them to admins. */
-    snprintf(line, sizeof line, "User-Agent: %s%slibspotcheck/%s", c->app, c->app[0] ? " " : "",
-             sc_version());
-    if ((s = add_header(c, &h, line)) != SC_OK)
-        return s;
-    if (q->ctype) {
-        snprintf(line, sizeof line, "Content-Type: %s", q->ctype);
-        if ((s = add_header(c, &h, line)) != SC_OK)
-            return s;
-    }
-    if (q->extra && (s = add_header(c, &h, q->extra)) != SC_OK)
-        return s;
-    if (q->sign && (s = sign_headers(c, q, &h, out->nonce)) != SC_OK)
-        return s;
-    sc_http_request hr = {.method = q->method,
-                          .url = url,
-                          .target = q->target,
-                          .headers = h.v,
-                          .n_headers = h.n,
-                          .body = q->body,
-                          .body_len = q->body ? q->len : 0,
-                          .timeout_ms = c->opt.timeout_ms,
-                          .on_header = on_header,
-                          .on_body = on_body,
-                          .on_progress = on_progress,
-                          .sink = &k};
-    apply_trust(c, &hr);
-    sc_http_result res;
-    memset(&res, 0, sizeof res);
-    s = c->tp.send(c->tp.ctx, &hr, &res);
-    *sent = res.sends > 1 ? 2 : 1;
-    out->status = s == SC_OK ? res.status : 0;
-    res.message[sizeof res.message - 1] = '\0';
-    const char *why = res.message[0] ? res.message : sc_strerror(s);
-    if (k.over)
+    *sent = t->res.sends > 1 ? 2 : 1;
+    out->status = s == SC_OK ? t->res.status : 0;
+    t->res.message[sizeof t->res.message - 1] = '\0';
+    const char *why = t->res.message[0] ? t->res.message : sc_strerror(s);
+    if (t->k.over)
         return cl_fail(c, SC_ERR_PROTOCOL, 0, "%s %s: the answer exceeds %zu bytes", q->method,
                        q->target, q->cap);
-    if (k.failed)
+    if (t->k.failed)
         return cl_fail(c, q->sink ? SC_ERR_IO : SC_ERR_NOMEM, 0, "%s %s: cannot keep the answer",
                        q->method, q->target);
     switch (s) {
@@ -373,6 +388,32 @@ static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, bool *net
     }
 }
 
+/* One try, through the transport's send. */
+static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, bool *net, unsigned *sent)
+{
+    tp_try t;
+    *net = false;
+    *sent = 1;
+    sc_status s = try_begin(c, q, out, &t);
+    if (s != SC_OK)
+        return s;
+    s = c->tp.send(c->tp.ctx, &t.hr, &t.res);
+    return try_end(c, q, out, &t, s, net, sent);
+}
+
+/*
+ * A call started by tp_call_start: its request, and its first try when
+ * that went out through the transport's start (tp_async).
+ */
+struct tp_pending {
+    tp_req q;
+    tp_resp *out;
+    bool started;      /* the first try went out: finish it (in_transport) or take sent_s */
+    bool in_transport; /* the transport holds it: finish or abandon it */
+    sc_status sent_s;  /* the transport's status for that try */
+    tp_try t;
+};
+
 /* The wait before a retry; false when the handle was interrupted meanwhile. */
 static bool backoff(sc_client *c, uint32_t *wait)
 {
@@ -381,9 +422,11 @@ static bool backoff(sc_client *c, uint32_t *wait)
     return !atomic_load(&c->interrupted);
 }
 
-static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
+/* The call with its retries; first: its first try, already sent (tp_call_finish), or NULL. */
+static sc_status request_from(sc_client *c, const tp_req *q, tp_resp *out, tp_pending *first)
 {
-    memset(out, 0, sizeof *out);
+    if (!first)
+        memset(out, 0, sizeof *out);
     sc_status s;
     uint32_t wait = c->opt.backoff_ms;
     long pos = q->sink ? ftell(q->sink) : 0;
@@ -393,11 +436,16 @@ static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
     unsigned tries = 0;
     bool resigned = false, renonced = false;
     for (uint32_t attempt = 0;;) {
-        if ((s = tp_cancelled(c, q->target)) != SC_OK)
-            return s;
         bool net = false;
         unsigned sent = 1;
-        s = try_once(c, q, out, &net, &sent);
+        if (first) {
+            s = try_end(c, q, out, &first->t, first->sent_s, &net, &sent);
+            first = NULL;
+        } else {
+            if ((s = tp_cancelled(c, q->target)) != SC_OK)
+                return s;
+            s = try_once(c, q, out, &net, &sent);
+        }
         tries += sent;
         out->tries = tries;
         bool refused = s == SC_OK && q->sign && out->status == 401;
@@ -428,6 +476,11 @@ static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
     }
 }
 
+static sc_status request(sc_client *c, const tp_req *q, tp_resp *out)
+{
+    return request_from(c, q, out, NULL);
+}
+
 sc_status tp_call_url(sc_client *c, const char *base, const char *method, const char *target,
                       const uint8_t *body, size_t len, bool sign, size_t cap, tp_resp *out)
 {
@@ -447,6 +500,61 @@ sc_status tp_call(sc_client *c, const char *method, const char *target, const ui
                   size_t len, bool sign, size_t cap, tp_resp *out)
 {
     return tp_call_url(c, c->id.server, method, target, body, len, sign, cap, out);
+}
+
+sc_status tp_call_start(sc_client *c, const char *target, const uint8_t *body, size_t len,
+                        size_t cap, tp_resp *out, tp_pending **pending)
+{
+    memset(out, 0, sizeof *out);
+    tp_pending *p = sc_calloc(&c->env, 1, sizeof *p);
+    *pending = p;
+    if (!p)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory starting a request");
+    p->q = (tp_req){.base = c->id.server,
+                    .method = "POST",
+                    .target = target,
+                    .body = body,
+                    .len = len,
+                    .ctype = "application/x-protobuf",
+                    .sign = true,
+                    .cap = cap};
+    p->out = out;
+    /* An app's transport, an interrupt or a try that cannot be built: all of it at finish. */
+    if (!c->tpa || atomic_load(&c->interrupted) || try_begin(c, &p->q, out, &p->t) != SC_OK)
+        return SC_OK;
+    p->started = true;
+    p->sent_s = c->tpa->start(c->tp.ctx, &p->t.hr, &p->t.res);
+    p->in_transport = true;
+    return SC_OK;
+}
+
+sc_status tp_call_finish(sc_client *c, tp_pending *p)
+{
+    if (!p)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory starting a request");
+    sc_status s;
+    if (p->started) {
+        if (p->sent_s == SC_OK)
+            p->sent_s = c->tpa->finish(c->tp.ctx, &p->t.hr, &p->t.res);
+        else
+            c->tpa->abandon(c->tp.ctx);
+        p->in_transport = false;
+        s = request_from(c, &p->q, p->out, p);
+    } else {
+        s = request(c, &p->q, p->out);
+    }
+    sc_free(&c->env, p);
+    return s;
+}
+
+void tp_call_drop(sc_client *c, tp_pending *p)
+{
+    if (!p)
+        return;
+    if (p->in_transport)
+        c->tpa->abandon(c->tp.ctx);
+    tp_resp_dispose(c, p->out);
+    sc_free(&c->env, p);
 }
 
 sc_status tp_put_chunk(sc_client *c, const char *target, const uint8_t *chunk, size_t len,
@@ -529,7 +637,9 @@ sc_status tp_fail(sc_client *c, const tp_resp *r, const char *what)
 
 sc_status tp_open_default(sc_client *c)
 {
-    return tp_curl_make(c, &c->tp);
+    sc_status s = tp_curl_make(c, &c->tp);
+    c->tpa = s == SC_OK ? &tp_curl_async : NULL;
+    return s;
 }
 
 void tp_close(sc_client *c)
@@ -537,6 +647,7 @@ void tp_close(sc_client *c)
     if (c->tp.close)
         c->tp.close(c->tp.ctx);
     memset(&c->tp, 0, sizeof c->tp);
+    c->tpa = NULL;
 }
 
 void tp_begin(sc_client *c)

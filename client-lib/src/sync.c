@@ -142,12 +142,19 @@ typedef struct batch {
     ProtobufCBinaryData *ops;  /* copies of the outbox bytes; owned */
     uint8_t (*ids)[SC_HASH_LEN];
     size_t n, cap, bytes;
+    /* Outbox ops to leave out: those of a request still unanswered (sorted), or NULL. */
+    const uint8_t (*skip)[SC_HASH_LEN];
+    size_t nskip;
 } batch;
+
+static int hash_cmp(const void *a, const void *b);
 
 static sc_status batch_visit(sc_client *c, void *ctx, const uint8_t id[SC_HASH_LEN],
                              const uint8_t *signed_op, size_t len, bool *stop)
 {
     batch *b = ctx;
+    if (b->nskip && bsearch(id, b->skip, b->nskip, SC_HASH_LEN, hash_cmp))
+        return SC_OK;
     if (b->n >= c->opt.batch_ops || (b->n > 0 && b->bytes + len + 8 > SC_SYNC_BODY_MAX - BODY_MARGIN)) {
         *stop = true;
         return SC_OK;
@@ -457,7 +464,7 @@ static bool hash_eq(const ProtobufCBinaryData *b, const uint8_t h[SC_HASH_LEN])
  * this request (nonce, body, cursor), or one that differs from what the
  * key signed, is not the server's answer to it, and nothing in it counts.
  */
-static sc_status check_seal(sc_client *c, const round *r, const uint8_t nonce[SC_NONCE_LEN],
+static sc_status check_seal(sc_client *c, const round *r, const tp_resp *http,
                             const uint8_t *body, size_t body_len, const uint8_t *cursor,
                             size_t cursor_len)
 {
@@ -479,9 +486,14 @@ static sc_status check_seal(sc_client *c, const round *r, const uint8_t nonce[SC
             sc_merkle_leaf_hash(lo->signed_op.data, lo->has_signed_op ? lo->signed_op.len : 0,
                                 leaves[i]);
         }
+        /* The body's hash as the request signed it (hashing it again costs a pass over up to
+         * SC_SYNC_BODY_MAX bytes a round). */
         uint8_t hash[SC_HASH_LEN];
-        sc_sha256(body, body_len, hash);
-        sc_seal_input in = {nonce,
+        if (http->has_body_sha)
+            memcpy(hash, http->body_sha, SC_HASH_LEN);
+        else
+            sc_sha256(body, body_len, hash);
+        sc_seal_input in = {http->nonce,
                             hash,
                             cursor != NULL,
                             cursor,
@@ -1122,123 +1134,268 @@ static sc_status take_stored(sc_client *c, report *rep, const Scpb__SyncResponse
     return SC_OK;
 }
 
-/* One round trip.  *more: call again; *moved: something was pushed, pulled or the cursor advanced. */
-static sc_status sync_round(sc_client *c, report *rep, bool *more, bool *moved)
+/*
+ * One /v1/sync exchange: the request as it went out and, once it came,
+ * the answer.  Rounds are pipelined: when an answer pushed everything it
+ * was given (nothing rejected or deferred) and there is more to do, the
+ * next request goes out before that answer is verified and applied, and
+ * the server works on it meanwhile (exchange_follow).  It carries the
+ * cursor and checkpoint size the unverified answer gave; if that answer
+ * then fails its checks, the next one is dropped unread, and whatever
+ * the server logged of it stays in the outbox to come back as duplicates.
+ * Answers are still verified and applied one after the other, in order,
+ * each against the checkpoint the one before it left.
+ */
+typedef struct exchange {
+    batch b;
+    hashlist asked;             /* photos asked about (blobs_wanted) */
+    ProtobufCBinaryData *wanted;
+    size_t from_ask;            /* of them from rep->ask */
+    uint8_t *cursor;            /* sent, or NULL */
+    size_t cursor_len;
+    bool found;                 /* a checkpoint is known: known_size is its size */
+    uint64_t known;
+    uint8_t *body;              /* the request's bytes */
+    size_t body_len;
+    uint8_t (*sorted)[SC_HASH_LEN]; /* b.ids sorted, for the next request to skip */
+    tp_pending *call;           /* started and not finished */
+    tp_resp http;
+    round r;
+} exchange;
+
+static void exchange_free(sc_client *c, exchange *x)
 {
-    hashlist asked = {0};
-    ProtobufCBinaryData *wanted = NULL;
-    size_t from_ask = 0;
+    if (x->call)
+        tp_call_drop(c, x->call); /* never read: its connection is closed */
+    round_free(c, &x->r);
+    batch_free(c, &x->b);
+    tp_resp_dispose(c, &x->http);
+    sc_free(&c->env, x->cursor);
+    sc_free(&c->env, x->body);
+    sc_free(&c->env, x->wanted);
+    sc_free(&c->env, x->sorted);
+    hashlist_free(c, &x->asked);
+    memset(x, 0, sizeof *x);
+    cl_access_init(&x->r.access);
+}
+
+/* The request from the replica: outbox, cursor, the last verified checkpoint, photos to ask. */
+static sc_status exchange_build(sc_client *c, report *rep, exchange *x)
+{
+    sc_status s = st_outbox_each(c, batch_visit, &x->b);
+    if (s != SC_OK)
+        return s;
+    s = st_meta_get_alloc(c, "cursor", &x->cursor, &x->cursor_len);
+    if (s != SC_OK && s != SC_ERR_NOT_FOUND)
+        return s;
+    if ((s = st_ckpt_last(c, &x->found, &x->known, (uint8_t[SC_HASH_LEN]){0}, NULL)) != SC_OK ||
+        (s = photos_to_ask(c, rep, &x->asked, &x->from_ask)) != SC_OK)
+        return s;
+    x->wanted = sc_calloc(&c->env, x->asked.n + 1, sizeof *x->wanted);
+    if (!x->wanted)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a sync request");
+    for (size_t i = 0; i < x->asked.n; i++)
+        x->wanted[i] = (ProtobufCBinaryData){SC_HASH_LEN, x->asked.v[i]};
+    return SC_OK;
+}
+
+/*
+ * Is the answer in prev one to send the next request behind?  Only with
+ * the library's own transport (it can start a request and finish it
+ * later), when every op pushed went into the log (a rejection changes what
+ * the outbox holds: dependents leave it), when the answer names its
+ * checkpoint, and when there is more to do: the server has more to pull,
+ * or the outbox holds ops beyond this batch.
+ */
+static bool can_follow(sc_client *c, const exchange *prev)
+{
+    const Scpb__SyncResponse *resp = prev->r.resp;
+    if (!c->tpa || !resp || resp->n_results != prev->b.n || !resp->checkpoint ||
+        !resp->checkpoint->has_size)
+        return false;
+    for (size_t i = 0; i < resp->n_results; i++)
+        if (!resp->results[i]->has_status ||
+            resp->results[i]->status == SCPB__OP_STATUS__OP_REJECTED)
+            return false;
+    if (resp->has_more && resp->more)
+        return true;
+    int64_t left = 0;
+    return prev->b.n > 0 && st_count(c, "outbox", &left) == SC_OK && (uint64_t)left > prev->b.n;
+}
+
+/* The request after prev, whose answer is in but not yet applied: its cursor and checkpoint. */
+static sc_status exchange_follow(sc_client *c, exchange *prev, exchange *x)
+{
+    const Scpb__SyncResponse *resp = prev->r.resp;
+    prev->sorted = sc_calloc(&c->env, prev->b.n + 1, SC_HASH_LEN);
+    if (!prev->sorted)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a sync request");
+    if (prev->b.n)
+        memcpy(prev->sorted, prev->b.ids, prev->b.n * SC_HASH_LEN);
+    qsort(prev->sorted, prev->b.n, SC_HASH_LEN, hash_cmp);
+    x->b.skip = (const uint8_t(*)[SC_HASH_LEN])prev->sorted;
+    x->b.nskip = prev->b.n;
+    sc_status s = st_outbox_each(c, batch_visit, &x->b);
+    if (s != SC_OK)
+        return s;
+    const uint8_t *cur = resp->has_cursor ? resp->cursor.data : prev->cursor;
+    size_t cur_len = resp->has_cursor ? resp->cursor.len : prev->cursor_len;
+    if (cur && !(x->cursor = sc_memdup(&c->env, cur, cur_len ? cur_len : 1)))
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a sync request");
+    x->cursor_len = cur ? cur_len : 0;
+    x->found = true;
+    x->known = resp->checkpoint->size;
+    x->wanted = sc_calloc(&c->env, 1, sizeof *x->wanted);
+    if (!x->wanted)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a sync request");
+    return SC_OK;
+}
+
+/* The request's bytes into x->body. */
+static sc_status exchange_pack(sc_client *c, exchange *x)
+{
+    Scpb__SyncRequest req = SCPB__SYNC_REQUEST__INIT;
+    req.n_ops = x->b.n;
+    req.ops = x->b.ops;
+    req.has_cursor = x->cursor != NULL;
+    req.cursor = (ProtobufCBinaryData){x->cursor_len, x->cursor};
+    req.has_known_size = true;
+    req.known_size = x->found ? x->known : 0;
+    req.has_max_pull = true;
+    req.max_pull = SC_CL_PULL_MAX;
+    req.n_blobs_wanted = x->asked.n;
+    req.blobs_wanted = x->wanted;
+    sc_free(&c->env, x->body);
+    x->body_len = scpb__sync_request__get_packed_size(&req);
+    x->body = sc_alloc(&c->env, x->body_len);
+    if (!x->body)
+        return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a sync request");
+    scpb__sync_request__pack(&req, x->body);
+    return SC_OK;
+}
+
+static sc_status exchange_start(sc_client *c, exchange *x)
+{
+    sc_status s = exchange_pack(c, x);
+    if (s == SC_OK)
+        s = tp_call_start(c, "/v1/sync", x->body, x->body_len, SC_CL_RESPONSE_MAX, &x->http,
+                          &x->call);
+    return s;
+}
+
+/*
+ * Wait for the answer and decode it.  A cursor the server refuses (400
+ * malformed: not one it made, or past its log) is dropped and the pull
+ * starts over from the beginning; ops that come again are deduplicated,
+ * and a log that shrank is caught by the checkpoint check.
+ */
+static sc_status exchange_finish(sc_client *c, exchange *x)
+{
+    tp_pending *p = x->call;
+    x->call = NULL;
+    sc_status s = tp_call_finish(c, p);
+    if (s != SC_OK)
+        return s;
+    if (x->http.status == 400 && x->cursor && strcmp(x->http.reason, "malformed") == 0) {
+        sc_free(&c->env, x->cursor);
+        x->cursor = NULL;
+        x->cursor_len = 0;
+        tp_resp_dispose(c, &x->http);
+        if ((s = exchange_pack(c, x)) != SC_OK ||
+            (s = tp_call(c, "POST", "/v1/sync", x->body, x->body_len, true, SC_CL_RESPONSE_MAX,
+                         &x->http)) != SC_OK)
+            return s;
+    }
+    if (x->http.status != 200)
+        return tp_fail(c, &x->http, "sync");
+    x->r.resp = scpb__sync_response__unpack(NULL, x->http.len, x->http.body);
+    if (!x->r.resp)
+        return cl_fail(c, SC_ERR_PROTOCOL, 0,
+                       "%s answered /v1/sync with %zu bytes that are not a SyncResponse",
+                       c->id.server, x->http.len);
+    return SC_OK;
+}
+
+/* Check and apply the answer.  *more: another round is due; *moved: something was pushed,
+ * pulled or the cursor advanced. */
+static sc_status exchange_apply(sc_client *c, report *rep, exchange *x, bool *more, bool *moved)
+{
+    const Scpb__SyncResponse *resp = x->r.resp;
+    sc_status s;
     *more = false;
     *moved = false;
-    batch b = {0};
-    round r;
-    memset(&r, 0, sizeof r);
-    cl_access_init(&r.access);
-    tp_resp http;
-    memset(&http, 0, sizeof http);
-    uint8_t *cursor = NULL, *body = NULL;
-    size_t cursor_len = 0, body_len = 0;
-    sc_status s = st_outbox_each(c, batch_visit, &b);
-    if (s != SC_OK)
-        goto done;
-    s = st_meta_get_alloc(c, "cursor", &cursor, &cursor_len);
-    if (s != SC_OK && s != SC_ERR_NOT_FOUND)
-        goto done;
-    bool found = false;
-    uint64_t known = 0;
-    uint8_t root[SC_HASH_LEN];
-    if ((s = st_ckpt_last(c, &found, &known, root, NULL)) != SC_OK)
-        goto done;
-    if ((s = photos_to_ask(c, rep, &asked, &from_ask)) != SC_OK)
-        goto done;
-    wanted = sc_calloc(&c->env, asked.n + 1, sizeof *wanted);
-    if (!wanted) {
-        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a sync request");
-        goto done;
-    }
-    for (size_t i = 0; i < asked.n; i++)
-        wanted[i] = (ProtobufCBinaryData){SC_HASH_LEN, asked.v[i]};
-    /*
-     * A cursor the server refuses (400 malformed: not one it made, or past
-     * its log) is dropped and the pull starts over from the beginning; ops
-     * that come again are deduplicated, and a log that shrank is caught by
-     * the checkpoint check below.
-     */
-    for (int attempt = 0;; attempt++) {
-        Scpb__SyncRequest req = SCPB__SYNC_REQUEST__INIT;
-        req.n_ops = b.n;
-        req.ops = b.ops;
-        req.has_cursor = cursor != NULL;
-        req.cursor = (ProtobufCBinaryData){cursor_len, cursor};
-        req.has_known_size = true;
-        req.known_size = found ? known : 0;
-        req.has_max_pull = true;
-        req.max_pull = SC_CL_PULL_MAX;
-        req.n_blobs_wanted = asked.n;
-        req.blobs_wanted = wanted;
-        body_len = scpb__sync_request__get_packed_size(&req);
-        sc_free(&c->env, body);
-        body = sc_alloc(&c->env, body_len);
-        if (!body) {
-            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory building a sync request");
-            goto done;
-        }
-        scpb__sync_request__pack(&req, body);
-        tp_resp_dispose(c, &http);
-        if ((s = tp_call(c, "POST", "/v1/sync", body, body_len, true, SC_CL_RESPONSE_MAX, &http)) !=
-            SC_OK)
-            goto done;
-        if (http.status == 400 && cursor && attempt == 0 && strcmp(http.reason, "malformed") == 0) {
-            sc_free(&c->env, cursor);
-            cursor = NULL;
-            cursor_len = 0;
-            continue;
-        }
-        break;
-    }
-    if (http.status != 200) {
-        s = tp_fail(c, &http, "sync");
-        goto done;
-    }
-    r.resp = scpb__sync_response__unpack(NULL, http.len, http.body);
-    if (!r.resp) {
-        s = cl_fail(c, SC_ERR_PROTOCOL, 0,
-                    "%s answered /v1/sync with %zu bytes that are not a SyncResponse", c->id.server,
-                    http.len);
-        goto done;
-    }
-    if ((s = check_seal(c, &r, http.nonce, body, body_len, cursor, cursor_len)) != SC_OK ||
-        (s = take_stored(c, rep, r.resp, &asked)) != SC_OK ||
-        (s = verify_round(c, &b, &r)) != SC_OK || (s = apply_round(c, &b, &r, rep)) != SC_OK)
-        goto done;
-    for (size_t i = 0; !rep->legacy && i < r.resp->n_blobs_stored; i++)
-        if (!hashlist_add(c, &rep->stored, r.resp->blobs_stored[i].data)) {
-            s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
-            goto done;
-        }
-    rep->ask_pos += from_ask;
-    rep->pushed += b.n;
-    *moved = b.n > 0 || r.resp->n_ops > 0 || asked.n > 0 ||
-             (r.resp->has_cursor && (r.resp->cursor.len != cursor_len ||
-                                     (cursor_len && memcmp(r.resp->cursor.data, cursor, cursor_len))));
+    if ((s = check_seal(c, &x->r, &x->http, x->body, x->body_len, x->cursor, x->cursor_len)) !=
+            SC_OK ||
+        (s = take_stored(c, rep, resp, &x->asked)) != SC_OK ||
+        (s = verify_round(c, &x->b, &x->r)) != SC_OK ||
+        (s = apply_round(c, &x->b, &x->r, rep)) != SC_OK)
+        return s;
+    for (size_t i = 0; !rep->legacy && i < resp->n_blobs_stored; i++)
+        if (!hashlist_add(c, &rep->stored, resp->blobs_stored[i].data))
+            return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    rep->ask_pos += x->from_ask;
+    rep->pushed += x->b.n;
+    *moved = x->b.n > 0 || resp->n_ops > 0 || x->asked.n > 0 ||
+             (resp->has_cursor &&
+              (resp->cursor.len != x->cursor_len ||
+               (x->cursor_len && memcmp(resp->cursor.data, x->cursor, x->cursor_len))));
     tp_progress(c, "push", rep->pushed, (uint64_t)rep->outbox_total);
     tp_progress(c, "pull", rep->pulled, 0);
     /* Another round when the server has more, or the outbox still has ops it has not seen. */
     int64_t left = 0;
     if ((s = st_count(c, "outbox", &left)) != SC_OK)
-        goto done;
+        return s;
     /* ... or photos named by ops of this sync are still to be asked about. */
-    *more = (r.resp->has_more && r.resp->more) ||
-            (b.n > 0 && left > 0 && (uint64_t)left > rep->deferred) ||
+    *more = (resp->has_more && resp->more) ||
+            (x->b.n > 0 && left > 0 && (uint64_t)left > rep->deferred) ||
             (!rep->legacy && rep->ask_pos < rep->ask.n);
-done:
-    round_free(c, &r);
-    batch_free(c, &b);
-    tp_resp_dispose(c, &http);
-    sc_free(&c->env, cursor);
-    sc_free(&c->env, body);
-    sc_free(&c->env, wanted);
-    hashlist_free(c, &asked);
+    return SC_OK;
+}
+
+/*
+ * The rounds of a sync.  *cur is the exchange in hand; when its answer
+ * lets the next request go out at once (can_follow), *next is sent before
+ * *cur is applied, and becomes the one in hand.
+ */
+static sc_status sync_rounds(sc_client *c, report *rep)
+{
+    exchange xs[2];
+    memset(xs, 0, sizeof xs);
+    cl_access_init(&xs[0].r.access);
+    cl_access_init(&xs[1].r.access);
+    exchange *cur = &xs[0], *next = &xs[1];
+    bool more = true, sent = false; /* sent: cur's request is already out */
+    sc_status s = SC_OK;
+    /* A server that says `more` but sends nothing new, round after round, is stopped. */
+    uint32_t idle = 0;
+    for (uint32_t rounds = 0; more && s == SC_OK; rounds++) {
+        bool moved = false;
+        if (rounds >= SC_CL_ROUNDS_MAX || idle >= SC_CL_IDLE_ROUNDS_MAX) {
+            s = cl_fail(c, SC_ERR_PROTOCOL, 0,
+                        "sync: the server kept saying `more` for %u rounds without progress",
+                        rounds);
+            break;
+        }
+        if (!sent && ((s = exchange_build(c, rep, cur)) != SC_OK ||
+                      (s = exchange_start(c, cur)) != SC_OK))
+            break;
+        s = exchange_finish(c, cur);
+        /* A next request that cannot be made now is made after this round, as without one. */
+        sent = s == SC_OK && can_follow(c, cur) && exchange_follow(c, cur, next) == SC_OK &&
+               exchange_start(c, next) == SC_OK;
+        if (!sent)
+            exchange_free(c, next);
+        if (s == SC_OK)
+            s = exchange_apply(c, rep, cur, &more, &moved);
+        exchange_free(c, cur);
+        exchange *t = cur;
+        cur = next;
+        next = t;
+        more = more || sent;
+        idle = moved ? 0 : idle + 1;
+    }
+    exchange_free(c, cur); /* a request sent behind an answer that failed: dropped */
+    exchange_free(c, next);
     return s;
 }
 
@@ -1650,21 +1807,7 @@ static sc_status sync_run(sc_client *c, char **json)
         s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
         goto done;
     }
-    bool more = true;
-    /* A server that says `more` but sends nothing new, round after round, is stopped. */
-    uint32_t idle = 0;
-    for (uint32_t rounds = 0; more && s == SC_OK; rounds++) {
-        bool moved = false;
-        if (rounds >= SC_CL_ROUNDS_MAX || idle >= SC_CL_IDLE_ROUNDS_MAX) {
-            s = cl_fail(c, SC_ERR_PROTOCOL, 0,
-                        "sync: the server kept saying `more` for %u rounds without progress",
-                        rounds);
-            break;
-        }
-        s = sync_round(c, &rep, &more, &moved);
-        idle = moved ? 0 : idle + 1;
-    }
-    if (s != SC_OK)
+    if ((s = sync_rounds(c, &rep)) != SC_OK)
         goto done;
     job.ceiling = c->opt.chunk_bytes;
     job.start = job.ceiling < SC_CL_CHUNK_START ? job.ceiling : SC_CL_CHUNK_START;

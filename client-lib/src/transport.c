@@ -4,8 +4,11 @@
  *
  * It sends one request as request.c built it, signed and capped, and hands
  * the answer back through the request's callbacks.  It keeps one easy
- * handle per client handle, so connections (and TLS sessions) are reused
- * from request to request.
+ * handle per client handle, driven by one multi handle, so connections
+ * (and TLS sessions) are reused from request to request.  Driving it by
+ * hand lets a request be started and finished later on the same thread
+ * (tp_async): the caller works while the server answers, and no callback
+ * ever runs on another thread.
  *
  * TLS: a CA given (PEM bytes, or a directory) replaces the system's store,
  * it does not add to it; with none given, $CURL_CA_BUNDLE and then
@@ -34,9 +37,15 @@ typedef struct call {
 } call;
 
 typedef struct curl_tp {
-    sc_env env;                   /* the client's allocator, to free this */
-    CURL *h;                      /* made on the first request */
-    bool open;                    /* the last transfer left a connection to reuse */
+    sc_env env; /* the client's allocator, to free this */
+    CURL *h;    /* made on the first request */
+    CURLM *m;   /* drives h: one connection cache for every request */
+    bool open;  /* the last transfer left a connection to reuse */
+    bool busy;  /* h is in m: a transfer started and not yet settled */
+    bool done;  /* that transfer ended (rc) */
+    CURLcode rc;
+    struct curl_slist *hdr;       /* its header lines */
+    call k;                       /* its header callback's state */
     char errbuf[CURL_ERROR_SIZE]; /* libcurl's words about the last failure */
 } curl_tp;
 
@@ -182,18 +191,17 @@ static void set_tls(CURL *h, const sc_http_request *q)
         curl_easy_setopt(h, CURLOPT_PROXY, q->proxy);
 }
 
-static sc_status curl_send(void *ctx, const sc_http_request *q, sc_http_result *res)
+/* Set h up for q and add it to m; the transfer runs when m is driven (drive). */
+static sc_status setup(curl_tp *t, const sc_http_request *q, sc_http_result *res)
 {
-    curl_tp *t = ctx;
     memset(res, 0, sizeof *res);
     res->sends = 1;
-    if (!t->h && !(t->h = curl_easy_init())) {
+    if ((!t->h && !(t->h = curl_easy_init())) || (!t->m && !(t->m = curl_multi_init()))) {
         snprintf(res->message, sizeof res->message, "libcurl could not start");
         return SC_ERR_NOMEM;
     }
     CURL *h = t->h;
     struct curl_slist *hdr = NULL;
-    sc_status s = SC_OK;
     curl_easy_reset(h);
     /* No "Expect: 100-continue" round trip for chunk uploads. */
     for (size_t i = 0; i <= q->n_headers; i++) {
@@ -220,8 +228,8 @@ static sc_status curl_send(void *ctx, const sc_http_request *q, sc_http_result *
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)(uintptr_t)q);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
-    call k = {.q = q, .framed = false};
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)&k);
+    t->k = (call){.q = q, .framed = false};
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)&t->k);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)(uintptr_t)q);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
@@ -233,7 +241,57 @@ static sc_status curl_send(void *ctx, const sc_http_request *q, sc_http_result *
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->body ? (const char *)q->body : "");
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
     }
-    CURLcode rc = curl_easy_perform(h);
+    if (curl_multi_add_handle(t->m, h) != CURLM_OK) {
+        curl_slist_free_all(hdr);
+        snprintf(res->message, sizeof res->message, "libcurl could not start the transfer");
+        return SC_ERR_NOMEM;
+    }
+    t->hdr = hdr;
+    t->busy = true;
+    t->done = false;
+    t->rc = CURLE_OK;
+    return SC_OK;
+}
+
+/*
+ * Drive the transfer until it ends, or with until_sent until the request's
+ * body has gone out (the answer is then the server's business, and waits
+ * in the socket until drive is called again).
+ */
+static void drive(curl_tp *t, const sc_http_request *q, bool until_sent)
+{
+    while (!t->done) {
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(t->m, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(t->m, &left)))
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->h) {
+                t->done = true;
+                t->rc = msg->data.result;
+            }
+        if (t->done)
+            break;
+        if (mc != CURLM_OK) {
+            t->done = true;
+            t->rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_SEND_ERROR;
+            break;
+        }
+        if (until_sent) {
+            curl_off_t up = 0;
+            if (curl_easy_getinfo(t->h, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK &&
+                (uint64_t)up >= (uint64_t)q->body_len)
+                return;
+        }
+        curl_multi_poll(t->m, NULL, 0, 100, NULL);
+    }
+}
+
+/* The outcome of the ended transfer into res; h leaves m. */
+static sc_status settle(curl_tp *t, const sc_http_request *q, sc_http_result *res)
+{
+    CURL *h = t->h;
+    CURLcode rc = t->rc;
     long status = 0, connects = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
@@ -244,8 +302,8 @@ static sc_status curl_send(void *ctx, const sc_http_request *q, sc_http_result *
     t->open =
         curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK && sock != CURL_SOCKET_BAD;
     const char *what;
-    s = classify(rc, &what);
-    if (s == SC_OK && cut_unframed(h, q, &k, status)) {
+    sc_status s = classify(rc, &what);
+    if (s == SC_OK && cut_unframed(h, q, &t->k, status)) {
         s = SC_ERR_NETWORK;
         what = "cut on the way";
         snprintf(t->errbuf, sizeof t->errbuf,
@@ -260,8 +318,58 @@ static sc_status curl_send(void *ctx, const sc_http_request *q, sc_http_result *
         if (n < 0)
             res->message[0] = '\0';
     }
-    curl_slist_free_all(hdr);
+    curl_multi_remove_handle(t->m, h);
+    curl_slist_free_all(t->hdr);
+    t->hdr = NULL;
+    t->busy = false;
     return s;
+}
+
+static sc_status curl_send(void *ctx, const sc_http_request *q, sc_http_result *res)
+{
+    curl_tp *t = ctx;
+    sc_status s = setup(t, q, res);
+    if (s != SC_OK)
+        return s;
+    drive(t, q, false);
+    return settle(t, q, res);
+}
+
+/* tp_async: the first half of curl_send, returning once the request is out (or failed). */
+static sc_status curl_start(void *ctx, const sc_http_request *q, sc_http_result *res)
+{
+    curl_tp *t = ctx;
+    sc_status s = setup(t, q, res);
+    if (s == SC_OK)
+        drive(t, q, true);
+    return s;
+}
+
+/* tp_async: the second half: wait for the answer of the request curl_start sent. */
+static sc_status curl_finish(void *ctx, const sc_http_request *q, sc_http_result *res)
+{
+    curl_tp *t = ctx;
+    memset(res, 0, sizeof *res);
+    res->sends = 1;
+    if (!t->busy) {
+        snprintf(res->message, sizeof res->message, "no request was started");
+        return SC_ERR_PROTOCOL;
+    }
+    drive(t, q, false);
+    return settle(t, q, res);
+}
+
+/* tp_async: drop a started request unanswered; its connection is closed, never reused. */
+static void curl_abandon(void *ctx)
+{
+    curl_tp *t = ctx;
+    if (!t->busy)
+        return;
+    curl_multi_remove_handle(t->m, t->h);
+    curl_slist_free_all(t->hdr);
+    t->hdr = NULL;
+    t->busy = false;
+    t->open = false;
 }
 
 static void curl_close(void *ctx)
@@ -269,8 +377,11 @@ static void curl_close(void *ctx)
     curl_tp *t = ctx;
     if (!t)
         return;
+    curl_abandon(t);
     if (t->h)
         curl_easy_cleanup(t->h);
+    if (t->m)
+        curl_multi_cleanup(t->m);
     sc_env env = t->env;
     sc_free(&env, t);
 }
@@ -293,3 +404,5 @@ sc_status tp_curl_make(sc_client *c, sc_transport *out)
     out->close = curl_close;
     return SC_OK;
 }
+
+const tp_async tp_curl_async = {curl_start, curl_finish, curl_abandon};

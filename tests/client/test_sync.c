@@ -304,13 +304,70 @@ static sct_tp_sync_verdict on_sync(void *ctx, sct_tp *ip, const Scpb__SyncReques
     }
 }
 
+/*
+ * Pipelined rounds over the in-process transport: the default transport's
+ * start/finish split (tp_async), with start serving the request at once
+ * and keeping its answer, so the server has judged and logged request N+1
+ * before the tablet checks answer N, as with a fast syncd.  With
+ * `pipelined` set, every tablet of srv_tablet pushes two ops a round
+ * through it.
+ */
+static struct early {
+    sc_transport tp; /* the in-process transport it serves through */
+    bool busy;       /* a request was started and not finished or dropped */
+    sc_status s;
+    sc_http_result res;
+    unsigned starts, drops;
+} early;
+static bool pipelined;
+
+static sc_status early_start(void *ctx, const sc_http_request *q, sc_http_result *res)
+{
+    ck_assert_msg(!early.busy, "a second request started before the first was finished");
+    early.busy = true;
+    early.starts++;
+    early.s = early.tp.send(ctx, q, &early.res);
+    memset(res, 0, sizeof *res);
+    return SC_OK;
+}
+
+static sc_status early_finish(void *ctx, const sc_http_request *q, sc_http_result *res)
+{
+    (void)ctx;
+    (void)q;
+    ck_assert(early.busy);
+    early.busy = false;
+    *res = early.res;
+    return early.s;
+}
+
+static void early_abandon(void *ctx)
+{
+    (void)ctx;
+    if (early.busy)
+        early.drops++;
+    early.busy = false;
+}
+
+static const tp_async early_async = {early_start, early_finish, early_abandon};
+
+static void pipeline(sc_client *c)
+{
+    early.tp = c->tp;
+    c->tpa = &early_async;
+    c->opt.batch_ops = 2;
+}
+
 /* A tablet of `login` on s's register, its requests served in process; retries none. */
 static sc_client *srv_tablet(srv *s, const char *name, const char *login)
 {
     char path[700];
     snprintf(path, sizeof path, "%s/%s.db", s->p->tmp, name);
     sc_client_options opt = {.retries = UINT32_MAX, .timeout_ms = 2000};
-    return sct_tp_client(s->ip, path, login, &opt);
+    sc_client *c = sct_tp_client(s->ip, path, login, &opt);
+    if (pipelined)
+        pipeline(c);
+    return c;
 }
 
 /*
@@ -839,6 +896,7 @@ START_TEST(answers_without_proof_change_nothing)
     json_t *o = sync_ok(s.c);
     ck_assert_int_eq(json_integer_value(json_object_get(o, "pushed")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(o, "duplicate")), 3);
+    long long rounds = (long long)json_array_size(json_object_get(o, "rounds"));
     json_decref(o);
     ck_assert_int_eq(count(s.c, "outbox"), 0);
     /* Eight pushes of the same three ops, and the log holds each once. */
@@ -846,7 +904,7 @@ START_TEST(answers_without_proof_change_nothing)
     long long unproven, receipts;
     verify_counts(s.c, &unproven, &receipts);
     ck_assert_int_eq(unproven, 0);
-    ck_assert_int_eq(receipts, 1);
+    ck_assert_int_eq(receipts, rounds); /* one a round: one, or two when pipelined */
     srv_stop(&s);
 }
 END_TEST
@@ -1797,6 +1855,149 @@ START_TEST(set_url_moves_only_to_the_same_register)
 }
 END_TEST
 
+/*
+ * Pipelined rounds (sync.c, exchange_follow): the next request goes out
+ * before an answer is checked, and the lies, rewrites, rejections and
+ * pages of the tests above end exactly as they do one round at a time.
+ * Each variant checks that requests really went out early.
+ */
+#define PIPELINED(name)                                                                           \
+    START_TEST(name##_pipelined)                                                                  \
+    {                                                                                             \
+        memset(&early, 0, sizeof early);                                                          \
+        pipelined = true;                                                                         \
+        name##_fn(0);                                                                             \
+        pipelined = false;                                                                        \
+        ck_assert_uint_gt(early.starts, 0);                                                       \
+    }                                                                                             \
+    END_TEST
+PIPELINED(answers_without_proof_change_nothing)
+PIPELINED(history_rewrites_are_caught)
+PIPELINED(rejected_ops_leave_the_state)
+PIPELINED(batches_and_more)
+PIPELINED(a_forged_pulled_op_keeps_its_round_out)
+PIPELINED(own_ops_pulled_stay_until_proven)
+
+/*
+ * An answer that fails its checks while the next request is already out:
+ * the sync fails, that request's answer is never read, and every op of
+ * both stays in the outbox.  What the server logged of the second comes
+ * back as duplicates with the next honest sync, proven like the rest.
+ */
+START_TEST(a_bad_answer_drops_the_request_behind_it)
+{
+    srv s;
+    srv_start(&s);
+    memset(&early, 0, sizeof early);
+    pipeline(s.c);
+    s.c->opt.batch_ops = 1;
+    long long size0 = cp_size(s.c);
+    char check[SC_ID_HEX_LEN];
+    new_check(s.c, check);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(sc_note_add(s.c, check, "n"), SC_OK);
+    int syncs = s.syncs;
+    s.mode = M_BAD_RECEIPT;
+    expect_failure_from(s.c, SC_ERR_UNPROVEN, "does not verify", "http://in-process");
+    /* The first answer failed; the second request had gone out and was dropped unread. */
+    ck_assert_int_eq(s.syncs - syncs, 2);
+    ck_assert_uint_eq(early.starts, 2);
+    ck_assert_uint_eq(early.drops, 1);
+    ck_assert_int_eq(count(s.c, "outbox"), 5);
+    long long unproven, receipts;
+    verify_counts(s.c, &unproven, &receipts);
+    ck_assert_int_eq(unproven, 5);
+    ck_assert_int_eq(receipts, 0);
+    s.mode = M_OK;
+    json_t *o = sync_ok(s.c);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "pushed")), 5);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "duplicate")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "accepted")), 3);
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "rounds")), 5);
+    json_decref(o);
+    ck_assert_int_eq(count(s.c, "outbox"), 0);
+    ck_assert_int_eq(cp_size(s.c), size0 + 5);
+    verify_counts(s.c, &unproven, &receipts);
+    ck_assert_int_eq(unproven, 0);
+    ck_assert_int_eq(receipts, 5);
+    srv_stop(&s);
+}
+END_TEST
+
+/*
+ * Pipelined rounds through libcurl against a real syncd, behind the fault
+ * proxy.  A forged answer arrives while the next request is already out:
+ * the sync fails, the request behind it is dropped unread (syncd may have
+ * logged it), and the next honest sync proves every op that waited, as a
+ * duplicate or accepted, each logged once.  Then answers and requests cut on the
+ * way: the rounds are sent again and every op is logged once.
+ */
+/* The tablet opened again, four ops a round: its next request opens a new connection, which
+ * the proxy serves under its options of the time. */
+static void live_reopen(live *l)
+{
+    char path[600], err[256];
+    sc_client_close(l->c);
+    snprintf(path, sizeof path, "%s/tablet.db", l->tmp);
+    sc_client_options opt = {
+        .sleep_ms = live_sleep, .ctx = l, .retries = 5, .backoff_ms = 200, .batch_ops = 4};
+    ck_assert_msg(sc_client_open(path, &opt, &l->c, err, sizeof err) == SC_OK, "open: %s", err);
+    l->c->mono_ms = step_mono;
+    ck_assert_ptr_nonnull(l->c->tpa); /* the default transport can start and finish later */
+}
+
+START_TEST(pipelined_rounds_against_syncd_through_lies_and_cuts)
+{
+    live l;
+    live_start(&l, NULL);
+    long long size0 = cp_size(l.c);
+    for (int i = 0; i < 30; i++)
+        ck_assert_int_eq(sc_note_add(l.c, l.check, "n"), SC_OK);
+    ck_assert_int_eq(count(l.c, "outbox"), 31);
+    /* The second answer is made up by the proxy (the first is real, and remembered). */
+    sct_proxy_opts lie = {.seed = 1, .lie = SCT_LIE_FORGE_ACCEPT, .lies_max = 1};
+    sct_proxy_set_opts(l.px, &lie);
+    live_reopen(&l);
+    char *json = NULL;
+    sc_status st = sc_sync(l.c, NULL, NULL, &json);
+    ck_assert_msg(st == SC_ERR_UNPROVEN, "sync: %s: %s", sc_status_name(st),
+                  sc_client_errmsg(l.c));
+    sct_proxy_stats ps;
+    sct_proxy_get_stats(l.px, &ps);
+    ck_assert_uint_eq(ps.lies, 1);
+    ck_assert_int_eq(count(l.c, "outbox"), 27); /* the first round went in; the rest wait */
+    sct_proxy_set_opts(l.px, &l.clean);
+    json = NULL;
+    ck_assert_msg(sc_sync(l.c, NULL, NULL, &json) == SC_OK, "sync: %s", sc_client_errmsg(l.c));
+    json_t *o = json_of(l.c, json);
+    /* The third round, sent behind the forged answer, is a duplicate when syncd got it whole
+     * before the tablet dropped its connection. */
+    json_int_t dup = json_integer_value(json_object_get(o, "duplicate"));
+    ck_assert_msg(dup == 0 || dup == 4, "duplicates: %lld", (long long)dup);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "accepted")), 27 - dup);
+    json_decref(o);
+    ck_assert_int_eq(count(l.c, "outbox"), 0);
+    ck_assert_int_eq(cp_size(l.c), size0 + 31);
+    /* Cuts on the way, in requests and answers. */
+    for (int i = 0; i < 20; i++)
+        ck_assert_int_eq(sc_note_add(l.c, l.check, "m"), SC_OK);
+    sct_proxy_opts cuts = {
+        .seed = 3, .truncate_pct = 40, .reset_pct = 20, .cut_max = 600, .faults_max = 3};
+    sct_proxy_set_opts(l.px, &cuts);
+    live_reopen(&l);
+    live_sync(&l);
+    sct_proxy_get_stats(l.px, &ps);
+    ck_assert_uint_ge(ps.truncations + ps.resets, 1);
+    ck_assert_int_eq(count(l.c, "outbox"), 0);
+    ck_assert_int_eq(cp_size(l.c), size0 + 51);
+    long long unproven, receipts;
+    verify_counts(l.c, &unproven, &receipts);
+    ck_assert_int_eq(unproven, 0);
+    live_stop(&l);
+    sct_rmtree(l.tmp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sync");
@@ -1827,6 +2028,15 @@ static Suite *suite(void)
          a_request_served_then_resent_is_signed_again},
         {"upload_chunks_shrink_to_the_servers_limit", upload_chunks_shrink_to_the_servers_limit},
         {"upload_waits_while_the_server_is_busy", upload_waits_while_the_server_is_busy},
+        {"answers_without_proof_change_nothing_pipelined",
+         answers_without_proof_change_nothing_pipelined},
+        {"history_rewrites_are_caught_pipelined", history_rewrites_are_caught_pipelined},
+        {"rejected_ops_leave_the_state_pipelined", rejected_ops_leave_the_state_pipelined},
+        {"batches_and_more_pipelined", batches_and_more_pipelined},
+        {"a_forged_pulled_op_keeps_its_round_out_pipelined",
+         a_forged_pulled_op_keeps_its_round_out_pipelined},
+        {"own_ops_pulled_stay_until_proven_pipelined", own_ops_pulled_stay_until_proven_pipelined},
+        {"a_bad_answer_drops_the_request_behind_it", a_bad_answer_drops_the_request_behind_it},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     /* Against a real syncd: a register to make and a process to start, under the sanitizers. */
@@ -1836,6 +2046,8 @@ static Suite *suite(void)
         {"upload_chunks_keep_under_syncds_chunk_max", upload_chunks_keep_under_syncds_chunk_max},
         {"sync_cancelled_mid_photo_changes_nothing", sync_cancelled_mid_photo_changes_nothing},
         {"set_url_moves_only_to_the_same_register", set_url_moves_only_to_the_same_register},
+        {"pipelined_rounds_against_syncd_through_lies_and_cuts",
+         pipelined_rounds_against_syncd_through_lies_and_cuts},
     };
     sct_suite_add(s, live_cases, SCT_COUNT(live_cases), &(sct_tcase_opts){.timeout_s = 180});
     return s;
