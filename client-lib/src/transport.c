@@ -192,8 +192,11 @@ static void set_tls(CURL *h, const sc_http_request *q)
 }
 
 /* Set h up for q and add it to m; the transfer runs when m is driven (drive). */
+static void curl_abandon(void *ctx);
+
 static sc_status setup(curl_tp *t, const sc_http_request *q, sc_http_result *res)
 {
+    curl_abandon(t); /* a transfer started and never finished does not hold the handle */
     memset(res, 0, sizeof *res);
     res->sends = 1;
     if ((!t->h && !(t->h = curl_easy_init())) || (!t->m && !(t->m = curl_multi_init()))) {
