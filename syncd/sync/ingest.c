@@ -1,8 +1,8 @@
 /*
  * ingest.c: the group-commit queue (ingest.h).
  *
- * Submitters append a waiter (on their own stack) to a FIFO and sleep on
- * one condition variable; the writer thread takes every waiter queued, up
+ * Submitters append a waiter (a ticket the caller keeps) to a FIFO and
+ * sleep on one condition variable; the writer thread takes every waiter queued, up
  * to commit_max_ops ops (always at least one waiter, however large), hands
  * them to one sd_register_ingest call, marks them done with its status and
  * wakes everyone.  Each commit that succeeds is recorded in the metrics
@@ -20,13 +20,7 @@
 #include "base/metrics.h"
 #include "core/reason.h"
 
-typedef struct waiter {
-    sd_batch *b;
-    sc_status rc;
-    sc_err err;
-    bool done;
-    struct waiter *next;
-} waiter;
+typedef sd_ingest_ticket waiter;
 
 struct sd_ingest {
     sd_register *r;               /* borrowed */
@@ -138,28 +132,41 @@ sc_status sd_ingest_start(sd_register *r, const sd_config *cfg, sd_ingest **out,
     return SC_OK;
 }
 
-sc_status sd_ingest_submit(sd_ingest *q, sd_batch *b, sc_err *err)
+sc_status sd_ingest_enqueue(sd_ingest *q, sd_batch *b, sd_ingest_ticket *t, sc_err *err)
 {
-    waiter w;
-    memset(&w, 0, sizeof w);
-    w.b = b;
+    memset(t, 0, sizeof *t);
+    t->b = b;
     pthread_mutex_lock(&q->mu);
     if (q->stopping) {
         pthread_mutex_unlock(&q->mu);
         return sc_err_set(err, SC_ERR_UNAVAILABLE, SC_REASON_STORAGE, "ingest: the server is stopping");
     }
     if (q->tail)
-        q->tail->next = &w;
+        q->tail->next = t;
     else
-        q->head = &w;
-    q->tail = &w;
+        q->head = t;
+    q->tail = t;
     pthread_cond_signal(&q->work);
-    while (!w.done)
+    pthread_mutex_unlock(&q->mu);
+    return SC_OK;
+}
+
+sc_status sd_ingest_wait(sd_ingest *q, sd_ingest_ticket *t, sc_err *err)
+{
+    pthread_mutex_lock(&q->mu);
+    while (!t->done)
         pthread_cond_wait(&q->done, &q->mu);
     pthread_mutex_unlock(&q->mu);
     if (err)
-        *err = w.err;
-    return w.rc;
+        *err = t->err;
+    return t->rc;
+}
+
+sc_status sd_ingest_submit(sd_ingest *q, sd_batch *b, sc_err *err)
+{
+    sd_ingest_ticket t;
+    sc_status rc = sd_ingest_enqueue(q, b, &t, err);
+    return rc == SC_OK ? sd_ingest_wait(q, &t, err) : rc;
 }
 
 void sd_ingest_stop(sd_ingest *q)

@@ -138,6 +138,7 @@ static int reason_of_open(sc_status rc, const sc_err *e)
 typedef struct open_job {
     const sc_env *env;
     const Scpb__SyncRequest *sr;
+    size_t base; /* the runs' items are ops base + i */
     sc_op **ops;
     sd_result *res;
 } open_job;
@@ -146,7 +147,7 @@ static void open_slice(void *arg, size_t slice, size_t from, size_t to)
 {
     (void)slice;
     open_job *j = arg;
-    for (size_t i = from; i < to; i++) {
+    for (size_t i = j->base + from; i < j->base + to; i++) {
         const ProtobufCBinaryData *raw = &j->sr->ops[i];
         sc_err oe;
         sc_err_clear(&oe);
@@ -176,6 +177,38 @@ static void count_results(const sd_result *res, size_t n, sd_sync_counts *c)
 }
 
 /*
+ * A big push is verified and committed in parts of this many ops: each part
+ * goes to the writer as soon as its signatures are checked, and the next
+ * part is checked while the writer judges and logs it, so one device's
+ * request keeps both the verifier threads and the writer busy.  Parts are
+ * queued in order, so they are logged in the request's order; the answer
+ * still waits for every part to be durable.
+ */
+#define PUSH_PART_OPS 256
+
+/*
+ * Open and verify ops [from, to) of the request, fill their results' op ids
+ * and excl (the pull leaves them out); returns how many opened.
+ */
+static size_t open_part(open_job *job, size_t from, size_t to, uint8_t (*excl)[SC_HASH_LEN],
+                        size_t *nex)
+{
+    size_t nopen = 0;
+    job->base = from;
+    sc_par_run(to - from, sc_par_count(to - from, SC_PAR_OPEN_MIN), open_slice, job);
+    for (size_t i = from; i < to; i++) {
+        if (job->ops[i]) {
+            /* Everything else (author, device, rules) is the register's to judge, after its
+             * duplicate check, so a resent op is always answered duplicate. */
+            memcpy(job->res[i].op_id, job->ops[i]->id, SC_HASH_LEN);
+            memcpy(excl[(*nex)++], job->ops[i]->id, SC_HASH_LEN);
+            nopen++;
+        }
+    }
+    return nopen;
+}
+
+/*
  * Open, verify and commit the pushed ops into r->res; excl gets the ids of
  * those that opened (the pull leaves them out), *nex their count.
  */
@@ -183,44 +216,56 @@ static sc_status sync_push(const sd_service *s, const sd_principal *who,
                            const Scpb__SyncRequest *sr, sync_reply *r, uint8_t (*excl)[SC_HASH_LEN],
                            size_t *nex, sd_sync_counts *counts, sd_answer *a)
 {
-    size_t n = r->n, nopen = 0;
+    size_t n = r->n, nparts = n ? (n + PUSH_PART_OPS - 1) / PUSH_PART_OPS : 0;
     const sc_env *env = s->env;
     sc_op **ops = calloc(n ? n : 1, sizeof *ops);
-    if (!ops) {
+    sd_batch *parts = calloc(nparts ? nparts : 1, sizeof *parts);
+    sd_ingest_ticket *tickets = calloc(nparts ? nparts : 1, sizeof *tickets);
+    bool *queued = calloc(nparts ? nparts : 1, sizeof *queued);
+    sc_status rc = SC_OK;
+    sc_err e;
+    sc_err_clear(&e);
+    if (!ops || !parts || !tickets || !queued) {
         sd_answer_set(a, SD_HTTP_UNAVAILABLE, SC_REASON_STORAGE, "out of memory");
-        return SC_ERR_NOMEM;
+        rc = SC_ERR_NOMEM;
+        nparts = 0;
     }
     /* Open and verify every op here, before the single writer sees it. */
-    open_job job = {env, sr, ops, r->res};
-    sc_par_run(n, sc_par_count(n, SC_PAR_OPEN_MIN), open_slice, &job);
-    for (size_t i = 0; i < n; i++) {
-        if (ops[i]) {
-            /* Everything else (author, device, rules) is the register's to judge, after its
-             * duplicate check, so a resent op is always answered duplicate. */
-            memcpy(r->res[i].op_id, ops[i]->id, SC_HASH_LEN);
-            memcpy(excl[(*nex)++], ops[i]->id, SC_HASH_LEN);
-            nopen++;
+    open_job job = {env, sr, 0, ops, r->res};
+    int64_t received = env->now_ms(env->ctx);
+    for (size_t k = 0; k < nparts && rc == SC_OK; k++) {
+        size_t from = k * PUSH_PART_OPS, to = from + PUSH_PART_OPS < n ? from + PUSH_PART_OPS : n;
+        if (open_part(&job, from, to, excl, nex) == 0)
+            continue;
+        parts[k] = (sd_batch){
+            .who = who,
+            .ops = (sc_op *const *)ops + from,
+            .n = to - from,
+            .results = r->res + from,
+            .received_ms = received,
+        };
+        rc = sd_ingest_enqueue(s->ingest, &parts[k], &tickets[k], &e);
+        queued[k] = rc == SC_OK;
+    }
+    for (size_t k = 0; k < nparts; k++) {
+        sc_err we;
+        sc_err_clear(&we);
+        if (queued[k] && sd_ingest_wait(s->ingest, &tickets[k], &we) != SC_OK && rc == SC_OK) {
+            rc = tickets[k].rc;
+            e = we;
         }
     }
-    sc_status rc = SC_OK;
-    if (nopen > 0) {
-        sd_batch b = {
-            .who = who,
-            .ops = (sc_op *const *)ops,
-            .n = n,
-            .results = r->res,
-            .received_ms = env->now_ms(env->ctx),
-        };
-        sc_err e;
-        sc_err_clear(&e);
-        if ((rc = sd_ingest_submit(s->ingest, &b, &e)) != SC_OK)
-            /* Nothing from this request was stored: the client resends it all. */
-            sd_answer_set(a, SD_HTTP_UNAVAILABLE, SC_REASON_STORAGE, "%s",
-                          e.msg[0] ? e.msg : "the register could not commit; retry later");
-    }
-    for (size_t i = 0; i < n; i++)
+    if (rc != SC_OK && rc != SC_ERR_NOMEM)
+        /* Parts committed before the failure are logged; the client resends it all and gets
+         * them back as duplicates. */
+        sd_answer_set(a, SD_HTTP_UNAVAILABLE, SC_REASON_STORAGE, "%s",
+                      e.msg[0] ? e.msg : "the register could not commit; retry later");
+    for (size_t i = 0; ops && i < n; i++)
         sc_op_free(env, ops[i]);
     free(ops);
+    free(parts);
+    free(tickets);
+    free(queued);
     if (rc == SC_OK)
         count_results(r->res, n, counts);
     return rc;

@@ -179,6 +179,74 @@ START_TEST(push_and_pull)
 }
 END_TEST
 
+/*
+ * A push bigger than one part (syncd verifies and commits a request in
+ * parts of 256 ops, each handed to the writer once verified): every op is
+ * answered, a forged one among them is refused on its own, the rest are
+ * logged in the order they were sent, one group commit per part, and the
+ * same push again is answered duplicate at the same indexes.
+ */
+START_TEST(a_big_push_is_logged_in_parts_in_its_order)
+{
+    enum { N = 700, FORGED = 300 };
+    sc_keypair *ki = sct_key(1);
+    sct_client ci;
+    sct_client_init(&ci, L.srv.url, ki);
+    enroll(&ci, ki, "inspector1");
+    uint64_t clock = 0;
+    uint8_t insp[SC_ID_LEN];
+    sc_op **ops = calloc(N, sizeof *ops);
+    ck_assert_ptr_nonnull(ops);
+    ops[0] = sct_op_open_inspection(ki, &clock, insp, L.fx.target);
+    for (size_t i = 1; i < N; i++)
+        ops[i] = sct_op_note(ki, &clock, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+                             (const uint8_t(*)[SC_HASH_LEN])ops[0]->id, 1, "门岗未测温");
+    /* The last byte of its signature, changed after signing. */
+    ops[FORGED]->signed_bytes[ops[FORGED]->signed_len - 1] ^= 0x01;
+    double commits = metric(&ci, "syncd_ingest_commits_total");
+    Scpb__SyncResponse *r = NULL;
+    ck_assert_int_eq(sct_sync(&ci, ops, N, NULL, 0, 0, &r), 200);
+    ck_assert_uint_eq(r->n_results, N);
+    uint64_t *idx = calloc(N, sizeof *idx), last = 0;
+    ck_assert_ptr_nonnull(idx);
+    for (size_t i = 0; i < N; i++) {
+        const Scpb__OpResult *res = r->results[i];
+        if (i == FORGED) {
+            ck_assert_int_eq(res->status, SCPB__OP_STATUS__OP_REJECTED);
+            ck_assert_int_eq(res->reason, SCPB__REASON__REASON_BAD_SIGNATURE);
+            continue;
+        }
+        ck_assert_msg(res->status == SCPB__OP_STATUS__OP_ACCEPTED, "op %zu: %s", i,
+                      res->message ? res->message : "");
+        ck_assert(memcmp(res->op_id.data, ops[i]->id, SC_HASH_LEN) == 0);
+        idx[i] = res->log_index;
+        ck_assert_msg(i == 0 || idx[i] > last, "op %zu logged at %llu, before %llu", i,
+                      (unsigned long long)idx[i], (unsigned long long)last);
+        last = idx[i];
+    }
+    ck_assert_uint_eq(r->checkpoint->size, last + 1);
+    scpb__sync_response__free_unpacked(r, NULL);
+    /* Three parts (256, 256, 188 ops), each its own group commit. */
+    ck_assert(metric(&ci, "syncd_ingest_commits_total") == commits + 3);
+    ck_assert_int_eq(sct_sync(&ci, ops, N, NULL, 0, 0, &r), 200);
+    for (size_t i = 0; i < N; i++) {
+        if (i == FORGED) {
+            ck_assert_int_eq(r->results[i]->status, SCPB__OP_STATUS__OP_REJECTED);
+            continue;
+        }
+        ck_assert_int_eq(r->results[i]->status, SCPB__OP_STATUS__OP_DUPLICATE);
+        ck_assert_uint_eq(r->results[i]->log_index, idx[i]);
+    }
+    scpb__sync_response__free_unpacked(r, NULL);
+    for (size_t i = 0; i < N; i++)
+        sc_op_free(sct_sys_env(), ops[i]);
+    free(ops);
+    free(idx);
+    sct_client_dispose(&ci);
+    sc_keypair_free(ki);
+}
+END_TEST
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -679,6 +747,7 @@ static Suite *suite(void)
         {"request_errors", request_errors},
         {"photos_asked_about", photos_asked_about},
         {"checkpoints_stay_consistent", checkpoints_stay_consistent},
+        {"a_big_push_is_logged_in_parts_in_its_order", a_big_push_is_logged_in_parts_in_its_order},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases),
                   &(sct_tcase_opts){
