@@ -1998,6 +1998,49 @@ START_TEST(pipelined_rounds_against_syncd_through_lies_and_cuts)
 }
 END_TEST
 
+/* sc_sync_v2's callback: stop once the first round's answer is applied. */
+static int cancel_after_a_round(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    (void)total;
+    return strcmp(phase, "push") == 0 && done >= 4;
+}
+
+/*
+ * A sync stopped by its progress callback after a round, while the next
+ * request is already out: SC_ERR_CANCELLED, the rounds applied stay (one,
+ * or two when the answer behind it was already in), nothing else of the
+ * outbox moved, and the next sync takes every op into the log once.
+ */
+START_TEST(a_pipelined_sync_cancelled_keeps_what_it_applied)
+{
+    live l;
+    live_start(&l, NULL);
+    live_reopen(&l);
+    long long size0 = cp_size(l.c);
+    for (int i = 0; i < 30; i++)
+        ck_assert_int_eq(sc_note_add(l.c, l.check, "n"), SC_OK);
+    long long ops = count(l.c, "ops");
+    char *json = NULL;
+    sc_status st = sc_sync_v2(l.c, cancel_after_a_round, NULL, &json);
+    ck_assert_msg(st == SC_ERR_CANCELLED, "sync: %s: %s", sc_status_name(st),
+                  sc_client_errmsg(l.c));
+    ck_assert_ptr_null(json);
+    long long left = count(l.c, "outbox");
+    ck_assert_msg(left == 27 || left == 23, "outbox after the cancelled sync: %lld", left);
+    ck_assert_int_eq(count(l.c, "ops"), ops);
+    ck_assert_int_eq(cp_size(l.c), size0 + 31 - left);
+    live_sync(&l);
+    ck_assert_int_eq(count(l.c, "outbox"), 0);
+    ck_assert_int_eq(cp_size(l.c), size0 + 31);
+    long long unproven, receipts;
+    verify_counts(l.c, &unproven, &receipts);
+    ck_assert_int_eq(unproven, 0);
+    live_stop(&l);
+    sct_rmtree(l.tmp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sync");
@@ -2048,6 +2091,8 @@ static Suite *suite(void)
         {"set_url_moves_only_to_the_same_register", set_url_moves_only_to_the_same_register},
         {"pipelined_rounds_against_syncd_through_lies_and_cuts",
          pipelined_rounds_against_syncd_through_lies_and_cuts},
+        {"a_pipelined_sync_cancelled_keeps_what_it_applied",
+         a_pipelined_sync_cancelled_keeps_what_it_applied},
     };
     sct_suite_add(s, live_cases, SCT_COUNT(live_cases), &(sct_tcase_opts){.timeout_s = 180});
     return s;
