@@ -1861,15 +1861,15 @@ END_TEST
  * pages of the tests above end exactly as they do one round at a time.
  * Each variant checks that requests really went out early.
  */
-#define PIPELINED(name)                                                                           \
-    START_TEST(name##_pipelined)                                                                  \
-    {                                                                                             \
-        memset(&early, 0, sizeof early);                                                          \
-        pipelined = true;                                                                         \
-        name##_fn(0);                                                                             \
-        pipelined = false;                                                                        \
-        ck_assert_uint_gt(early.starts, 0);                                                       \
-    }                                                                                             \
+#define PIPELINED(name)                                                                            \
+    START_TEST(name##_pipelined)                                                                   \
+    {                                                                                              \
+        memset(&early, 0, sizeof early);                                                           \
+        pipelined = true;                                                                          \
+        name##_fn(0);                                                                              \
+        pipelined = false;                                                                         \
+        ck_assert_uint_gt(early.starts, 0);                                                        \
+    }                                                                                              \
     END_TEST
 PIPELINED(answers_without_proof_change_nothing)
 PIPELINED(history_rewrites_are_caught)
