@@ -472,6 +472,18 @@ static sc_status partial_create(sd_upload *u, const char *part, sc_err *err)
                      : sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                                   "cannot create the partial upload: %s", strerror(errno));
     }
+    /*
+     * Lock the new file before its sidecar is written: a thread of the same
+     * device that opened it a moment after it appeared may have locked it
+     * first, and then the upload is that thread's (it finds no sidecar,
+     * which reads as an upload at 0), and the sidecar is its to write:
+     * this one goes back to upload_lock as if the file had been there.
+     */
+    if (rc == SC_OK && flock(u->fd, LOCK_EX | LOCK_NB) != 0) {
+        close(u->fd);
+        u->fd = -1;
+        rc = SC_ERR_EXISTS;
+    }
     if (rc == SC_OK && sidecar_write(u->dir, u->name, 0, u->total, false) != 0) {
         rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot record the upload: %s",
                         strerror(errno));
