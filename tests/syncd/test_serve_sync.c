@@ -183,8 +183,8 @@ END_TEST
  * A push bigger than one part (syncd verifies and commits a request in
  * parts of 256 ops, each handed to the writer once verified): every op is
  * answered, a forged one among them is refused on its own, the rest are
- * logged in the order they were sent, one group commit per part, and the
- * same push again is answered duplicate at the same indexes.
+ * logged in the order they were sent, in at most one group commit per part,
+ * and the same push again is answered duplicate at the same indexes.
  */
 START_TEST(a_big_push_is_logged_in_parts_in_its_order)
 {
@@ -204,6 +204,7 @@ START_TEST(a_big_push_is_logged_in_parts_in_its_order)
     /* The last byte of its signature, changed after signing. */
     ops[FORGED]->signed_bytes[ops[FORGED]->signed_len - 1] ^= 0x01;
     double commits = metric(&ci, "syncd_ingest_commits_total");
+    double committed = metric(&ci, "syncd_commit_ops_sum");
     Scpb__SyncResponse *r = NULL;
     ck_assert_int_eq(sct_sync(&ci, ops, N, NULL, 0, 0, &r), 200);
     ck_assert_uint_eq(r->n_results, N);
@@ -226,8 +227,11 @@ START_TEST(a_big_push_is_logged_in_parts_in_its_order)
     }
     ck_assert_uint_eq(r->checkpoint->size, last + 1);
     scpb__sync_response__free_unpacked(r, NULL);
-    /* Three parts (256, 256, 188 ops), each its own group commit. */
-    ck_assert(metric(&ci, "syncd_ingest_commits_total") == commits + 3);
+    /* Three parts (256, 256, 188 ops): three group commits, or fewer when the writer found more
+     * than one part waiting; the forged op's place is counted with its part. */
+    double more = metric(&ci, "syncd_ingest_commits_total") - commits;
+    ck_assert_msg(more >= 1 && more <= 3, "%g group commits", more);
+    ck_assert(metric(&ci, "syncd_commit_ops_sum") == committed + N);
     ck_assert_int_eq(sct_sync(&ci, ops, N, NULL, 0, 0, &r), 200);
     for (size_t i = 0; i < N; i++) {
         if (i == FORGED) {
