@@ -191,9 +191,9 @@ static void set_tls(CURL *h, const sc_http_request *q)
         curl_easy_setopt(h, CURLOPT_PROXY, q->proxy);
 }
 
-/* Set h up for q and add it to m; the transfer runs when m is driven (drive). */
 static void curl_abandon(void *ctx);
 
+/* Set h up for q and add it to m; the transfer runs when m is driven (drive). */
 static sc_status setup(curl_tp *t, const sc_http_request *q, sc_http_result *res)
 {
     curl_abandon(t); /* a transfer started and never finished does not hold the handle */
