@@ -408,9 +408,8 @@ static sc_status try_once(sc_client *c, const tp_req *q, tp_resp *out, bool *net
 struct tp_pending {
     tp_req q;
     tp_resp *out;
-    bool started;      /* the first try went out: finish it (in_transport) or take sent_s */
-    bool in_transport; /* the transport holds it: finish or abandon it */
-    sc_status sent_s;  /* the transport's status for that try */
+    bool started;     /* the first try went to the transport: finish or abandon it there */
+    sc_status sent_s; /* the transport's status for that try */
     tp_try t;
 };
 
@@ -524,7 +523,6 @@ sc_status tp_call_start(sc_client *c, const char *target, const uint8_t *body, s
         return SC_OK;
     p->started = true;
     p->sent_s = c->tpa->start(c->tp.ctx, &p->t.hr, &p->t.res);
-    p->in_transport = true;
     return SC_OK;
 }
 
@@ -538,7 +536,6 @@ sc_status tp_call_finish(sc_client *c, tp_pending *p)
             p->sent_s = c->tpa->finish(c->tp.ctx, &p->t.hr, &p->t.res);
         else
             c->tpa->abandon(c->tp.ctx);
-        p->in_transport = false;
         s = request_from(c, &p->q, p->out, p);
     } else {
         s = request(c, &p->q, p->out);
@@ -551,7 +548,7 @@ void tp_call_drop(sc_client *c, tp_pending *p)
 {
     if (!p)
         return;
-    if (p->in_transport)
+    if (p->started)
         c->tpa->abandon(c->tp.ctx);
     tp_resp_dispose(c, p->out);
     sc_free(&c->env, p);

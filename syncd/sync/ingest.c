@@ -135,12 +135,12 @@ sc_status sd_ingest_start(sd_register *r, const sd_config *cfg, sd_ingest **out,
 sc_status sd_ingest_enqueue(sd_ingest *q, sd_batch *b, sd_ingest_ticket *t, sc_err *err)
 {
     memset(t, 0, sizeof *t);
-    t->b = b;
     pthread_mutex_lock(&q->mu);
     if (q->stopping) {
         pthread_mutex_unlock(&q->mu);
         return sc_err_set(err, SC_ERR_UNAVAILABLE, SC_REASON_STORAGE, "ingest: the server is stopping");
     }
+    t->b = b;
     if (q->tail)
         q->tail->next = t;
     else

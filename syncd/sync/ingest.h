@@ -35,8 +35,8 @@ typedef struct sd_ingest_ticket {
 /*
  * sd_ingest_submit in two halves, so the caller can verify the next part of
  * a request while the writer commits this one: enqueue returns at once
- * (SC_ERR_UNAVAILABLE after stop began, and then there is nothing to wait
- * for), wait returns what submit would have.  Batches enqueued one after
+ * (SC_ERR_UNAVAILABLE after stop began, and then t->b stays NULL: there is
+ * nothing to wait for), wait returns what submit would have.  Batches enqueued one after
  * the other by one thread are logged in that order.
  */
 sc_status sd_ingest_enqueue(sd_ingest *q, sd_batch *b, sd_ingest_ticket *t, sc_err *err);

@@ -220,12 +220,11 @@ static sc_status sync_push(const sd_service *s, const sd_principal *who,
     const sc_env *env = s->env;
     sc_op **ops = calloc(n ? n : 1, sizeof *ops);
     sd_batch *parts = calloc(nparts ? nparts : 1, sizeof *parts);
-    sd_ingest_ticket *tickets = calloc(nparts ? nparts : 1, sizeof *tickets);
-    bool *queued = calloc(nparts ? nparts : 1, sizeof *queued);
+    sd_ingest_ticket *tickets = calloc(nparts ? nparts : 1, sizeof *tickets); /* .b: queued */
     sc_status rc = SC_OK;
     sc_err e;
     sc_err_clear(&e);
-    if (!ops || !parts || !tickets || !queued) {
+    if (!ops || !parts || !tickets) {
         sd_answer_set(a, SD_HTTP_UNAVAILABLE, SC_REASON_STORAGE, "out of memory");
         rc = SC_ERR_NOMEM;
         nparts = 0;
@@ -245,12 +244,11 @@ static sc_status sync_push(const sd_service *s, const sd_principal *who,
             .received_ms = received,
         };
         rc = sd_ingest_enqueue(s->ingest, &parts[k], &tickets[k], &e);
-        queued[k] = rc == SC_OK;
     }
     for (size_t k = 0; k < nparts; k++) {
         sc_err we;
         sc_err_clear(&we);
-        if (queued[k] && sd_ingest_wait(s->ingest, &tickets[k], &we) != SC_OK && rc == SC_OK) {
+        if (tickets[k].b && sd_ingest_wait(s->ingest, &tickets[k], &we) != SC_OK && rc == SC_OK) {
             rc = tickets[k].rc;
             e = we;
         }
@@ -265,7 +263,6 @@ static sc_status sync_push(const sd_service *s, const sd_principal *who,
     free(ops);
     free(parts);
     free(tickets);
-    free(queued);
     if (rc == SC_OK)
         count_results(r->res, n, counts);
     return rc;

@@ -1924,14 +1924,6 @@ START_TEST(a_bad_answer_drops_the_request_behind_it)
 }
 END_TEST
 
-/*
- * Pipelined rounds through libcurl against a real syncd, behind the fault
- * proxy.  A forged answer arrives while the next request is already out:
- * the sync fails, the request behind it is dropped unread (syncd may have
- * logged it), and the next honest sync proves every op that waited, as a
- * duplicate or accepted, each logged once.  Then answers and requests cut on the
- * way: the rounds are sent again and every op is logged once.
- */
 /* The tablet opened again, four ops a round: its next request opens a new connection, which
  * the proxy serves under its options of the time. */
 static void live_reopen(live *l)
@@ -1946,6 +1938,24 @@ static void live_reopen(live *l)
     ck_assert_ptr_nonnull(l->c->tpa); /* the default transport can start and finish later */
 }
 
+/* Every op of the tablet went into the log once: nothing queued, the log size0 + n, all proven. */
+static void live_expect_logged(live *l, long long size0, long long n)
+{
+    ck_assert_int_eq(count(l->c, "outbox"), 0);
+    ck_assert_int_eq(cp_size(l->c), size0 + n);
+    long long unproven, receipts;
+    verify_counts(l->c, &unproven, &receipts);
+    ck_assert_int_eq(unproven, 0);
+}
+
+/*
+ * Pipelined rounds through libcurl against a real syncd, behind the fault
+ * proxy.  A forged answer arrives while the next request is already out:
+ * the sync fails, the request behind it is dropped unread (syncd may have
+ * logged it), and the next honest sync proves every op that waited, as a
+ * duplicate or accepted, each logged once.  Then answers and requests cut on the
+ * way: the rounds are sent again and every op is logged once.
+ */
 START_TEST(pipelined_rounds_against_syncd_through_lies_and_cuts)
 {
     live l;
@@ -1988,11 +1998,7 @@ START_TEST(pipelined_rounds_against_syncd_through_lies_and_cuts)
     live_sync(&l);
     sct_proxy_get_stats(l.px, &ps);
     ck_assert_uint_ge(ps.truncations + ps.resets, 1);
-    ck_assert_int_eq(count(l.c, "outbox"), 0);
-    ck_assert_int_eq(cp_size(l.c), size0 + 51);
-    long long unproven, receipts;
-    verify_counts(l.c, &unproven, &receipts);
-    ck_assert_int_eq(unproven, 0);
+    live_expect_logged(&l, size0, 51);
     live_stop(&l);
     sct_rmtree(l.tmp);
 }
@@ -2031,11 +2037,7 @@ START_TEST(a_pipelined_sync_cancelled_keeps_what_it_applied)
     ck_assert_int_eq(count(l.c, "ops"), ops);
     ck_assert_int_eq(cp_size(l.c), size0 + 31 - left);
     live_sync(&l);
-    ck_assert_int_eq(count(l.c, "outbox"), 0);
-    ck_assert_int_eq(cp_size(l.c), size0 + 31);
-    long long unproven, receipts;
-    verify_counts(l.c, &unproven, &receipts);
-    ck_assert_int_eq(unproven, 0);
+    live_expect_logged(&l, size0, 31);
     live_stop(&l);
     sct_rmtree(l.tmp);
 }
