@@ -88,6 +88,31 @@ void sc_plat_mutex_unlock(sc_plat_mutex *m)
     pthread_mutex_unlock(&m->m);
 }
 
+int sc_plat_cond_init(sc_plat_cond *cv)
+{
+    return pthread_cond_init(&cv->c, NULL);
+}
+
+void sc_plat_cond_destroy(sc_plat_cond *cv)
+{
+    pthread_cond_destroy(&cv->c);
+}
+
+void sc_plat_cond_wait(sc_plat_cond *cv, sc_plat_mutex *m)
+{
+    pthread_cond_wait(&cv->c, &m->m);
+}
+
+void sc_plat_cond_signal(sc_plat_cond *cv)
+{
+    pthread_cond_signal(&cv->c);
+}
+
+void sc_plat_cond_broadcast(sc_plat_cond *cv)
+{
+    pthread_cond_broadcast(&cv->c);
+}
+
 int sc_plat_run_once(sc_plat_once *once, void (*fn)(void))
 {
     return pthread_once(&once->o, fn);

@@ -57,6 +57,16 @@ void sc_plat_mutex_destroy(sc_plat_mutex *m);
 void sc_plat_mutex_lock(sc_plat_mutex *m);
 void sc_plat_mutex_unlock(sc_plat_mutex *m);
 
+/* A condition variable, waited on with a locked sc_plat_mutex; init returns 0 or nonzero. */
+typedef struct sc_plat_cond {
+    pthread_cond_t c;
+} sc_plat_cond;
+int sc_plat_cond_init(sc_plat_cond *cv);
+void sc_plat_cond_destroy(sc_plat_cond *cv);
+void sc_plat_cond_wait(sc_plat_cond *cv, sc_plat_mutex *m);
+void sc_plat_cond_signal(sc_plat_cond *cv);
+void sc_plat_cond_broadcast(sc_plat_cond *cv);
+
 /* Run fn once per process, however many threads call it at once; 0 or nonzero. */
 typedef struct sc_plat_once {
     pthread_once_t o;

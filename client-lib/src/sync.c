@@ -396,7 +396,7 @@ static sc_status sigs_start(sc_client *c, round *r, size_t n)
         if (!(g->job.scratch[i] = sc_alloc(&c->env, SC_OP_VERIFY_SCRATCH)))
             return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory verifying pulled ops");
     if (n > 0) {
-        sc_par_start(&g->par, n, g->k, sig_slice, &g->job);
+        sc_par_start(NULL, &g->par, n, g->k, sig_slice, &g->job);
         g->running = true;
     }
     return SC_OK;

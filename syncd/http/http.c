@@ -121,6 +121,8 @@ struct sd_http {
     sd_service svc;              /* the protocol served, over the same dependencies */
     sd_budget *budget;           /* request bodies in memory; owned */
     sd_deadline *deadlines;      /* receive deadlines of connections; owned */
+    sc_par_pool par;             /* helpers verifying pushed ops (svc.par); when has_par */
+    bool has_par;
     int64_t request_ms;          /* http.request_timeout_s */
     int64_t idle_ms;             /* http.connection_timeout_s */
     bool has_metrics_token;      /* cfg->metrics_token_file is set: /metrics asks for its token */
@@ -1073,6 +1075,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 /* Free h and what it owns besides the daemon. */
 static void http_free(sd_http *h)
 {
+    if (h->has_par)
+        sc_par_pool_stop(&h->par);
     sd_deadline_stop(h->deadlines);
     sd_budget_free(h->budget);
     free(h);
@@ -1087,7 +1091,7 @@ static sc_status http_new(const sd_http_deps *deps, sd_http **out, sc_err *err)
         return sc_err_set(err, SC_ERR_NOMEM, 0, "out of memory starting the HTTP server");
     h->d = *deps;
     h->svc = (sd_service){deps->cfg,  deps->reg, deps->ingest, deps->blobs,
-                          deps->auth, deps->env, deps->seen};
+                          deps->auth, deps->env, deps->seen, NULL};
     h->request_ms = (int64_t)cfg->request_timeout_s * 1000;
     h->idle_ms = (int64_t)cfg->connection_timeout_s * 1000;
     atomic_init(&h->inflight, 0);
@@ -1117,6 +1121,10 @@ static sc_status http_new(const sd_http_deps *deps, sd_http **out, sc_err *err)
         http_free(h);
         return err->code;
     }
+    /* Kept between requests: a thread started per push costs a lone device ~2 ms each. Without
+     * the pool (it could not be made), each push starts its own. */
+    h->has_par = sc_par_pool_start(&h->par, sc_par_count(SIZE_MAX, 1)) == 0;
+    h->svc.par = h->has_par ? &h->par : NULL;
     *out = h;
     return SC_OK;
 }

@@ -45,6 +45,7 @@
 #include "blobs/blobs.h"
 #include "core/env.h"
 #include "core/limits.h"
+#include "core/par.h"
 #include "core/status.h"
 #include "http/auth.h"
 #include "register/register.h"
@@ -61,6 +62,7 @@ typedef struct sd_service {
     sd_auth *auth;
     const sc_env *env; /* thread-safe: used from every caller's thread */
     sd_seen *seen;     /* notes each verified request's device (seen.h); NULL: none */
+    sc_par_pool *par;  /* helper threads for verifying pushes (core/par.h); NULL: per request */
 } sd_service;
 
 /* The HTTP status codes of the protocol's answers (docs/protocol.md §4.5). */

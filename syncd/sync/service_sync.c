@@ -141,6 +141,7 @@ typedef struct open_job {
     size_t base; /* the runs' items are ops base + i */
     sc_op **ops;
     sd_result *res;
+    sc_par_pool *par; /* the service's helpers, or NULL */
 } open_job;
 
 static void open_slice(void *arg, size_t slice, size_t from, size_t to)
@@ -195,7 +196,7 @@ static size_t open_part(open_job *job, size_t from, size_t to, uint8_t (*excl)[S
 {
     size_t nopen = 0;
     job->base = from;
-    sc_par_run(to - from, sc_par_count(to - from, SC_PAR_OPEN_MIN), open_slice, job);
+    sc_par_run(job->par, to - from, sc_par_count(to - from, SC_PAR_OPEN_MIN), open_slice, job);
     for (size_t i = from; i < to; i++) {
         if (job->ops[i]) {
             /* Everything else (author, device, rules) is the register's to judge, after its
@@ -230,7 +231,7 @@ static sc_status sync_push(const sd_service *s, const sd_principal *who,
         nparts = 0;
     }
     /* Open and verify every op here, before the single writer sees it. */
-    open_job job = {env, sr, 0, ops, r->res};
+    open_job job = {env, sr, 0, ops, r->res, s->par};
     int64_t received = env->now_ms(env->ctx);
     for (size_t k = 0; k < nparts && rc == SC_OK; k++) {
         size_t from = k * PUSH_PART_OPS, to = from + PUSH_PART_OPS < n ? from + PUSH_PART_OPS : n;

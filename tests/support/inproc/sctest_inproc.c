@@ -73,13 +73,16 @@ void sct_inproc_open(sct_inproc *p, void (*tune)(sd_config *cfg))
                          .start_ms = sct_now_ms() - p->cfg.clock_skew_ms};
     ck_assert_int_eq(sd_auth_new(sd_register_env(p->reg), &al, &p->auth), SC_OK);
     ck_assert_int_eq(sd_seen_new(0, SC_SEEN_WRITE_MS, &p->seen), SC_OK);
+    /* Helpers kept between pushes, as syncd's HTTP server keeps them. */
+    ck_assert_int_eq(sc_par_pool_start(&p->par, sc_par_count(SIZE_MAX, 1)), 0);
     p->svc = (sd_service){&p->cfg, p->reg, p->ingest, p->blobs, p->auth, sd_register_env(p->reg),
-                          p->seen};
+                          p->seen, &p->par};
 }
 
 void sct_inproc_close(sct_inproc *p)
 {
     sd_ingest_stop(p->ingest);
+    sc_par_pool_stop(&p->par);
     sd_seen_free(p->seen);
     sd_auth_free(p->auth);
     sd_blobs_close(p->blobs);

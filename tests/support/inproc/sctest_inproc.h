@@ -21,6 +21,7 @@ typedef struct sct_inproc {
     sd_blobs *blobs;
     sd_auth *auth;  /* started a clock skew ago: requests signed now are accepted */
     sd_seen *seen;  /* devices seen, as syncd serve keeps them */
+    sc_par_pool par; /* verifier helpers, as syncd serve keeps them */
     sd_service svc; /* the service over the parts above */
 } sct_inproc;
 
