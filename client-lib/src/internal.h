@@ -174,6 +174,7 @@ struct sc_client {
     sc_client_options opt;      /* copy, defaults filled in */
     void *db;                   /* sqlite3 *, only store.c looks inside */
     void *stmts;                /* store.c's prepared-statement cache; owned, may be NULL */
+    int cache_before;           /* PRAGMA cache_size while no sync runs (st_defer_durability) */
     char *path;                 /* replica file; owned */
     char *blob_dir;             /* path.blobs; owned */
     /* SC_OPEN_ENROLL made the replica (and blobs_made, blobs_tmp_made the photo
@@ -287,7 +288,8 @@ void st_rollback(sc_client *c);
  * synchronous=NORMAL in WAL mode: a power cut may lose a suffix of them,
  * never part of one), and st_settle goes back to synchronous=FULL and makes
  * every commit since durable with one fsync of the log: it commits
- * meta last_sync_ms = now_ms when synced, else checkpoints the log.
+ * meta last_sync_ms = now_ms when synced, else checkpoints the log.  In
+ * between, the handle's page cache is larger (store.c, SYNC_CACHE_KIB).
  */
 void st_defer_durability(sc_client *c);
 sc_status st_settle(sc_client *c, bool synced, int64_t now_ms);

@@ -308,17 +308,45 @@ sc_status st_commit(sc_client *c)
  * During a sync the log is checkpointed into the file every 16,000 pages
  * (64 MiB) instead of SQLite's 1,000: fewer, larger checkpoints copy a page
  * that several rounds rewrote once (a fresh tablet's pull of 100k ops: 4%
- * faster).  st_settle sets SQLite's default back.
+ * faster).  The page cache grows from SQLite's 2 MiB to at most 32 MiB,
+ * filled only as a sync touches pages: a pull inserts each op under its
+ * random id and entity, into indexes far larger than 2 MiB, and each page
+ * that fell out of the cache was read again (a fresh tablet's pull of 1M
+ * ops: 13.5-13.8k -> 14.9k ops/s, system CPU 20 -> 12 s; 128 MiB did no
+ * better).  st_settle sets both back and lets the memory go.
  */
 #define SYNC_WAL_PAGES "16000"
 #define WAL_PAGES      "1000"
+#define SYNC_CACHE_KIB "32768"
 
 void st_defer_durability(sc_client *c)
 {
-    if (c->db && !c->read_only)
-        sqlite3_exec(db_of(c),
-                     "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=" SYNC_WAL_PAGES, NULL,
-                     NULL, NULL);
+    if (!c->db || c->read_only)
+        return;
+    sqlite3 *db = db_of(c);
+    sqlite3_stmt *st;
+    c->cache_before = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA cache_size", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            c->cache_before = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_exec(db,
+                 "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=" SYNC_WAL_PAGES
+                 "; PRAGMA cache_size=-" SYNC_CACHE_KIB,
+                 NULL, NULL, NULL);
+}
+
+/* The page cache as it was before the sync, and the memory the larger one took back. */
+static void cache_restore(sc_client *c)
+{
+    if (!c->cache_before)
+        return;
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=%d", c->cache_before);
+    sqlite3_exec(db_of(c), sql, NULL, NULL, NULL);
+    sqlite3_db_release_memory(db_of(c));
+    c->cache_before = 0;
 }
 
 sc_status st_settle(sc_client *c, bool synced, int64_t now_ms)
@@ -326,6 +354,7 @@ sc_status st_settle(sc_client *c, bool synced, int64_t now_ms)
     if (!c->db || c->read_only)
         return SC_OK;
     sqlite3 *db = db_of(c);
+    cache_restore(c);
     if (sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=" WAL_PAGES, NULL, NULL,
                      NULL) != SQLITE_OK)
         return sql_fail(c, "settle the sync");
