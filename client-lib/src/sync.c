@@ -676,6 +676,44 @@ static sc_status check_checkpoint(sc_client *c, round *r)
 }
 
 /* Verify everything in the answer but its seal (check_seal); nothing is written. */
+/*
+ * Check the authors of the pulled ops in log order (their signatures are
+ * being checked meanwhile); ops from k on did not open: the first of them
+ * is reported as a one-by-one check would.
+ */
+static sc_status check_authors(sc_client *c, round *r, size_t k)
+{
+    const Scpb__SyncResponse *resp = r->resp;
+    size_t n = resp->n_ops;
+    sc_status s;
+    sc_err e;
+    for (size_t i = 0; i < n; i++) {
+        const Scpb__LoggedOp *lo = resp->ops[i];
+        if (i == k) {
+            if (!lo->has_signed_op || !lo->has_log_index || lo->log_index >= r->cp.size)
+                return sigs_first(c, r, SIZE_MAX,
+                                  cl_fail(c, SC_ERR_PROTOCOL, 0,
+                                          "sync: pulled op %zu has no bytes or a log index beyond "
+                                          "the checkpoint",
+                                          i + 1));
+            sc_op *again = NULL;
+            sc_err_clear(&e);
+            s = sc_op_open(&c->env, lo->signed_op.data, lo->signed_op.len, SC_OP_VERIFY, &again,
+                           &e);
+            sc_op_free(&c->env, again);
+            return sigs_first(c, r, SIZE_MAX,
+                              cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_BAD_SIGNATURE, e.reason,
+                                      "pulled op at log index %llu: %s",
+                                      (unsigned long long)lo->log_index, e.msg));
+        }
+        if ((s = check_author(c, r, r->pulled[i], lo->log_index)) != SC_OK ||
+            (s = note_device(c, r, r->pulled[i], lo->log_index)) != SC_OK ||
+            (s = cl_access_note(c, &r->access, r->pulled[i]->op, lo->log_index)) != SC_OK)
+            return sigs_first(c, r, i, s);
+    }
+    return SC_OK;
+}
+
 static sc_status verify_round(sc_client *c, const batch *b, round *r)
 {
     Scpb__SyncResponse *resp = r->resp;
@@ -728,31 +766,13 @@ static sc_status verify_round(sc_client *c, const batch *b, round *r)
     }
     if ((s = sigs_start(c, r, k)) != SC_OK)
         return s;
-    for (size_t i = 0; i < n; i++) {
-        const Scpb__LoggedOp *lo = resp->ops[i];
-        if (i == k) {
-            if (!lo->has_signed_op || !lo->has_log_index || lo->log_index >= r->cp.size)
-                return sigs_first(c, r, SIZE_MAX,
-                                  cl_fail(c, SC_ERR_PROTOCOL, 0,
-                                          "sync: pulled op %zu has no bytes or a log index beyond "
-                                          "the checkpoint",
-                                          i + 1));
-            sc_op *again = NULL;
-            sc_err_clear(&e);
-            s = sc_op_open(&c->env, lo->signed_op.data, lo->signed_op.len, SC_OP_VERIFY, &again,
-                           &e);
-            sc_op_free(&c->env, again);
-            return sigs_first(c, r, SIZE_MAX,
-                              cl_fail(c, s == SC_ERR_NOMEM ? s : SC_ERR_BAD_SIGNATURE, e.reason,
-                                      "pulled op at log index %llu: %s",
-                                      (unsigned long long)lo->log_index, e.msg));
-        }
-        if ((s = check_author(c, r, r->pulled[i], lo->log_index)) != SC_OK ||
-            (s = note_device(c, r, r->pulled[i], lo->log_index)) != SC_OK ||
-            (s = cl_access_note(c, &r->access, r->pulled[i]->op, lo->log_index)) != SC_OK)
-            return sigs_first(c, r, i, s);
-    }
-    return SC_OK;
+    /* The authors' devices are read in one snapshot, not a read transaction (and locks) an op. */
+    bool began = false;
+    if ((s = st_snapshot_begin(c, &began)) != SC_OK)
+        return sigs_first(c, r, SIZE_MAX, s);
+    s = check_authors(c, r, k);
+    st_snapshot_end(c, began);
+    return s;
 }
 
 /*
