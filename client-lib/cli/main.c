@@ -710,6 +710,8 @@ typedef struct meter {
     /* sync --timings: when the last push and pull round trips ended, and their counts */
     double t_push, t_pull;
     uint64_t pushed, pulled, push_rounds, pull_rounds;
+    bool in_round;     /* a round's "push" event came, its "pull" event not yet */
+    bool round_pushed; /* that round pushed ops: a push round trip, else a pull one */
 } meter;
 
 double cli_now(void)
@@ -864,14 +866,25 @@ static int cmd_enroll(cli *k, int argc, char **argv)
 static int progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
 {
     meter *m = ctx;
+    /*
+     * Each answer applied is a "push" event then a "pull" one; while a
+     * request is on the wire sc_sync_v2 repeats the last event, which is a
+     * "pull", so only a "pull" right after a "push" ends a round trip.
+     */
     if (strcmp(phase, "push") == 0) {
-        m->t_push = cli_now();
+        m->in_round = true;
+        m->round_pushed = done > m->pushed;
         m->pushed = done;
-        m->push_rounds++;
-    } else if (strcmp(phase, "pull") == 0) {
-        m->t_pull = cli_now();
+    } else if (strcmp(phase, "pull") == 0 && m->in_round) {
+        m->in_round = false;
         m->pulled = done;
-        m->pull_rounds++;
+        if (m->round_pushed) {
+            m->t_push = cli_now();
+            m->push_rounds++;
+        } else {
+            m->t_pull = cli_now();
+            m->pull_rounds++;
+        }
     }
     if (!m->draw)
         return 0;
@@ -991,15 +1004,17 @@ static int sync_failed(cli *k, sc_status s, const standing *before)
 }
 
 /*
- * sync --timings: where the time of this run went, on stderr.  The push
- * phase ends with its last round trip's answer applied, the pull phase
- * with its last; "after" is the photos and the end of the sync.
+ * sync --timings: where the time of this run went, on stderr.  A round trip
+ * that pushed ops is the push phase's (with what its answer pulled), one
+ * that pushed none the pull phase's; the push phase ends with its last
+ * answer applied, the pull phase with its last; "after" is the photos and
+ * the end of the sync.
  */
 static void print_timings(const cli *k, const meter *m, double t_sync, double t_done)
 {
     double ms = 1e3;
     double push_end = m->push_rounds ? m->t_push : t_sync;
-    double pull_end = m->pull_rounds ? m->t_pull : push_end;
+    double pull_end = m->pull_rounds && m->t_pull > push_end ? m->t_pull : push_end;
     fprintf(stderr,
             "timings: start and open %.1f ms, status %.1f ms, push %.1f ms (%llu ops, %llu "
             "answers), pull %.1f ms (%llu ops, %llu answers), after %.1f ms; sync %.1f ms, "

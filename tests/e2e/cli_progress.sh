@@ -57,7 +57,29 @@ out=$("$SPOT" --db "$TMP/inspector.db" --json sync --timings 2>"$TMP/err")
 expect_jq "$out" .pushed "$queued" "the pushed ops beside --timings"
 line=$(cat "$TMP/err")
 [[ $(wc -l <"$TMP/err") -eq 1 ]] || fail "--timings wrote more than its line: $line"
-[[ $line =~ ^timings:\ start\ and\ open\ [0-9.]+\ ms,\ status\ [0-9.]+\ ms,\ push\ [0-9.]+\ ms\ \($queued\ ops,\ [1-9][0-9]*\ answers\),\ pull\ [0-9.]+\ ms\ \([0-9]+\ ops,\ [0-9]+\ answers\),\ after\ [0-9.]+\ ms\;\ sync\ [0-9.]+\ ms,\ total\ [0-9.]+\ ms$ ]] ||
+[[ $line =~ ^timings:\ start\ and\ open\ [0-9.]+\ ms,\ status\ [0-9.]+\ ms,\ push\ [0-9.]+\ ms\ \($queued\ ops,\ ([0-9]+)\ answers\),\ pull\ [0-9.]+\ ms\ \([0-9]+\ ops,\ ([0-9]+)\ answers\),\ after\ [0-9.]+\ ms\;\ sync\ [0-9.]+\ ms,\ total\ [0-9.]+\ ms$ ]] ||
   fail "the --timings line: $line"
+# Its answers are the sync's round trips, one phase or the other: those that pushed ops, the rest.
+push_answers=${BASH_REMATCH[1]} pull_answers=${BASH_REMATCH[2]}
+rounds=$(jq '.rounds | length' <<<"$out")
+pushing=$(jq '[.rounds[] | select(.pushed > 0)] | length' <<<"$out")
+[[ $push_answers -eq $pushing && $((push_answers + pull_answers)) -eq $rounds ]] ||
+  fail "--timings counted $push_answers push and $pull_answers pull answers for $rounds rounds, $pushing pushing: $line"
+
+# A sync with ops to push: its answers that pushed are the push phase's, at least one.
+for i in 1 2; do
+  C=$(new_check inspector)
+  for j in $(seq 1 20); do new_finding inspector "$C" "楼道堆物 $i-$j" general >/dev/null; done
+  sc inspector check submit "$C" >/dev/null
+done
+queued=$(sc inspector status | jq .outbox)
+out=$("$SPOT" --db "$TMP/inspector.db" --json sync --timings 2>"$TMP/err")
+line=$(cat "$TMP/err")
+[[ $line =~ push\ [0-9.]+\ ms\ \($queued\ ops,\ ([0-9]+)\ answers\),\ pull\ [0-9.]+\ ms\ \([0-9]+\ ops,\ ([0-9]+)\ answers\) ]] ||
+  fail "the --timings line of the bigger push: $line"
+rounds=$(jq '.rounds | length' <<<"$out")
+pushing=$(jq '[.rounds[] | select(.pushed > 0)] | length' <<<"$out")
+[[ ${BASH_REMATCH[1]} -eq $pushing && $((BASH_REMATCH[1] + BASH_REMATCH[2])) -eq $rounds && $pushing -ge 1 ]] ||
+  fail "--timings counted ${BASH_REMATCH[1]} push and ${BASH_REMATCH[2]} pull answers for $rounds rounds, $pushing pushing: $line"
 "$SPOT" --db "$TMP/inspector.db" sync --help | grep -q -- "--timings" || fail "sync --help does not name --timings"
 echo "ok: progress totals, timings"
