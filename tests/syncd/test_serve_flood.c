@@ -19,6 +19,11 @@
  *     trickling their headers or body a byte at a time, from one address;
  *     the per-address limit keeps the honest client's slot and the receive
  *     deadline closes the tricklers however steadily they send.
+ *   - verify_flood: one enrolled device pushes big batches of valid signed
+ *     ops on four connections at once, each costing syncd a verification
+ *     per op on its shared verifier threads; the honest device's pushes go
+ *     in meanwhile, every flood request is answered in full, and every op
+ *     of both is logged once.
  * Connections of attackers come from other loopback addresses (127.0.0.2,
  * ...), so that per-address limits tell them from the honest client.
  */
@@ -687,6 +692,109 @@ START_TEST(trickling_connections)
 }
 END_TEST
 
+/* ---- a verification flood: big valid pushes from one device on several connections ---- */
+
+#define FLOOD_OPS 1000
+
+typedef struct pusher {
+    sct_client c;
+    const sc_keypair *key;
+    const uint8_t *target;
+    unsigned requests;          /* pushes to send, FLOOD_OPS ops each */
+    unsigned answered;          /* 200, every op accepted */
+    long bad_status;            /* the first answer that was not (0: none) */
+    char bad[160];
+    atomic_int *done;           /* pushers finished; shared */
+} pusher;
+
+static void *push_flood(void *arg)
+{
+    pusher *f = arg;
+    uint64_t tick = 0; /* this connection's op clock */
+    sc_op **ops = calloc(FLOOD_OPS, sizeof *ops);
+    for (unsigned r = 0; r < f->requests && ops; r++) {
+        uint8_t id[SC_ID_LEN];
+        for (size_t i = 0; i < FLOOD_OPS; i++)
+            ops[i] = sct_op_open_inspection(f->key, &tick, id, f->target);
+        Scpb__SyncResponse *resp = NULL;
+        long st = sct_sync(&f->c, ops, FLOOD_OPS, NULL, 0, 0, &resp);
+        size_t accepted = 0;
+        for (size_t i = 0; st == 200 && i < resp->n_results; i++)
+            accepted += resp->results[i]->status == SCPB__OP_STATUS__OP_ACCEPTED;
+        if (st == 200 && resp->n_results == FLOOD_OPS && accepted == FLOOD_OPS)
+            f->answered++;
+        else if (!f->bad_status) {
+            f->bad_status = st;
+            snprintf(f->bad, sizeof f->bad, "%ld, %zu of %zu results accepted", st, accepted,
+                     st == 200 ? resp->n_results : 0);
+        }
+        if (resp)
+            scpb__sync_response__free_unpacked(resp, NULL);
+        for (size_t i = 0; i < FLOOD_OPS; i++)
+            sc_op_free(sct_sys_env(), ops[i]);
+    }
+    free(ops);
+    atomic_fetch_add(f->done, 1);
+    return NULL;
+}
+
+START_TEST(verify_flood)
+{
+    unsigned per = sct_soak() ? 60 : 3; /* pushes on each connection */
+    start("");
+    sct_client_init(&ch, L.srv.url, kh);
+    sct_fixture_enroll(L.data, &ch, kh, "inspector1", "inspector1", NULL);
+    sc_keypair *ka = sct_key(2);
+    enum { CONNS = 4 };
+    static const char *const from[CONNS] = {"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"};
+    pusher fl[CONNS];
+    memset(fl, 0, sizeof fl);
+    atomic_int done;
+    atomic_init(&done, 0);
+    for (int i = 0; i < CONNS; i++) {
+        sct_client_init(&fl[i].c, L.srv.url, ka);
+        fl[i].c.source = from[i];
+        fl[i].key = ka;
+        fl[i].target = L.fx.target;
+        fl[i].requests = per;
+        fl[i].done = &done;
+    }
+    sct_fixture_enroll(L.data, &fl[0].c, ka, "supervisor1", "supervisor1", NULL);
+    sct_stored before, after;
+    sct_stored_get(L.data, &before);
+
+    pthread_t th[CONNS];
+    for (int i = 0; i < CONNS; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, push_flood, &fl[i]), 0);
+    /* The honest device pushes while the flood runs, and once more after it. */
+    unsigned pushes = 0;
+    do {
+        honest_push("a verification flood");
+        pushes++;
+        sct_sleep_ms(20);
+    } while (atomic_load(&done) < CONNS);
+    for (int i = 0; i < CONNS; i++)
+        pthread_join(th[i], NULL);
+    honest_push("after a verification flood");
+    pushes++;
+
+    unsigned answered = 0;
+    for (int i = 0; i < CONNS; i++) {
+        ck_assert_msg(fl[i].bad_status == 0, "flood connection %d: %s", i, fl[i].bad);
+        answered += fl[i].answered;
+    }
+    ck_assert_uint_eq(answered, CONNS * per);
+    sct_stored_get(L.data, &after);
+    ck_assert_uint_eq(after.log_size, before.log_size + (uint64_t)CONNS * per * FLOOD_OPS + pushes);
+    printf("verification flood: %u pushes of %d ops on %d connections, all logged; %u honest pushes "
+           "accepted meanwhile\n",
+           answered, FLOOD_OPS, CONNS, pushes);
+    for (int i = 0; i < CONNS; i++)
+        sct_client_dispose(&fl[i].c);
+    sc_keypair_free(ka);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/serve_flood");
@@ -695,6 +803,7 @@ static Suite *suite(void)
         {"replay_after_restart", replay_after_restart},
         {"held_back_bodies", held_back_bodies},
         {"trickling_connections", trickling_connections},
+        {"verify_flood", verify_flood},
     };
     /* The soak flood sends a million requests. */
     sct_suite_add(s, cases, SCT_COUNT(cases),
