@@ -175,6 +175,7 @@ struct sc_client {
     void *db;                   /* sqlite3 *, only store.c looks inside */
     void *stmts;                /* store.c's prepared-statement cache; owned, may be NULL */
     int cache_before;           /* PRAGMA cache_size while no sync runs (st_defer_durability) */
+    unsigned checked_behind;    /* answers checked while the round before them committed (sync.c) */
     char *path;                 /* replica file; owned */
     char *blob_dir;             /* path.blobs; owned */
     /* SC_OPEN_ENROLL made the replica (and blobs_made, blobs_tmp_made the photo

@@ -1031,7 +1031,17 @@ static void round_end(report *rep, uint64_t pulled, const round *r)
     rep->round = NULL;
 }
 
-static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep)
+/*
+ * Something to do once a round is applied, before its signatures are
+ * waited for and it commits (sync_rounds: check the answer behind it).
+ */
+typedef struct round_hook {
+    void (*fn)(sc_client *c, report *rep, void *ctx);
+    void *ctx;
+} round_hook;
+
+static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep,
+                             const round_hook *hook)
 {
     idset touched = {0};
     uint64_t pulled = 0;
@@ -1068,6 +1078,8 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
     if (s == SC_OK)
         s = rp_hlc_save(c);
     idset_free(c, &touched);
+    if (s == SC_OK && hook)
+        hook->fn(c, rep, hook->ctx);
     /* Nothing commits before every pulled signature has verified. */
     s = sigs_first(c, r, SIZE_MAX, s);
     if (s == SC_OK)
@@ -1181,6 +1193,11 @@ typedef struct exchange {
     tp_pending *call;           /* started and not finished */
     tp_resp http;
     round r;
+    /* Finished, and checked, while the round before it was being applied (check_behind):
+     * what each step returned, and the failure it left. */
+    bool finished, checked;
+    sc_status finish_s, check_s;
+    sc_err err;
 } exchange;
 
 static void exchange_free(sc_client *c, exchange *x)
@@ -1336,19 +1353,64 @@ static sc_status exchange_finish(sc_client *c, exchange *x)
     return SC_OK;
 }
 
-/* Check and apply the answer.  *more: another round is due; *moved: something was pushed,
- * pulled or the cursor advanced. */
-static sc_status exchange_apply(sc_client *c, report *rep, exchange *x, bool *more, bool *moved)
+/* Check the answer: its seal, the photos it stores, its results, checkpoint and pulled ops. */
+static sc_status exchange_check(sc_client *c, report *rep, exchange *x)
+{
+    sc_status s;
+    if ((s = check_seal(c, &x->r, &x->http, x->body, x->body_len, x->cursor, x->cursor_len)) !=
+            SC_OK ||
+        (s = take_stored(c, rep, x->r.resp, &x->asked)) != SC_OK)
+        return s;
+    return verify_round(c, &x->b, &x->r);
+}
+
+/*
+ * The answer behind the round being applied, a pull that brought ops:
+ * finished and checked while that round's last signatures are verified
+ * and it commits, so that its decoding, author checks and signatures keep
+ * the CPUs busy through the commit.  Its checks read the replica in the
+ * round's own transaction, as they would after its commit; if that round
+ * then fails, this answer goes with it, unapplied.  A failure of its own
+ * is kept (with its message) for its turn, after the round commits.
+ */
+static void check_behind(sc_client *c, report *rep, void *ctx)
+{
+    exchange *x = ctx;
+    sc_err before = c->err;
+    c->checked_behind++;
+    x->finished = true;
+    x->finish_s = exchange_finish(c, x);
+    if (x->finish_s == SC_OK) {
+        x->checked = true;
+        x->check_s = exchange_check(c, rep, x);
+    }
+    x->err = c->err;
+    c->err = before;
+}
+
+/*
+ * Check and apply the answer; next: the request behind it, out already
+ * (NULL: none), which a pull may check before this round commits.  *more:
+ * another round is due; *moved: something was pushed, pulled or the
+ * cursor advanced.
+ */
+static sc_status exchange_apply(sc_client *c, report *rep, exchange *x, exchange *next, bool *more,
+                                bool *moved)
 {
     const Scpb__SyncResponse *resp = x->r.resp;
     sc_status s;
     *more = false;
     *moved = false;
-    if ((s = check_seal(c, &x->r, &x->http, x->body, x->body_len, x->cursor, x->cursor_len)) !=
-            SC_OK ||
-        (s = take_stored(c, rep, resp, &x->asked)) != SC_OK ||
-        (s = verify_round(c, &x->b, &x->r)) != SC_OK ||
-        (s = apply_round(c, &x->b, &x->r, rep)) != SC_OK)
+    if (x->checked && (s = x->check_s) != SC_OK) {
+        c->err = x->err;
+        return s;
+    }
+    if (!x->checked && (s = exchange_check(c, rep, x)) != SC_OK)
+        return s;
+    /* Behind an answer that pulled ops, a pull whose answer comes at once (no ops to log). */
+    round_hook behind = {check_behind, next};
+    bool early = next && next->call && next->b.n == 0 && resp->n_ops > 0;
+    if ((s = apply_round(c, &x->b, &x->r, rep, early ? &behind : NULL)) != SC_OK)
         return s;
     for (size_t i = 0; !rep->legacy && i < resp->n_blobs_stored; i++)
         if (!hashlist_add(c, &rep->stored, resp->blobs_stored[i].data))
@@ -1399,14 +1461,17 @@ static sc_status sync_rounds(sc_client *c, report *rep)
         if (!sent && ((s = exchange_build(c, rep, cur)) != SC_OK ||
                       (s = exchange_start(c, cur)) != SC_OK))
             break;
-        s = exchange_finish(c, cur);
+        if (cur->finished && (s = cur->finish_s) != SC_OK)
+            c->err = cur->err;
+        else if (!cur->finished)
+            s = exchange_finish(c, cur);
         /* A next request that cannot be made now is made after this round, as without one. */
-        sent = s == SC_OK && can_follow(c, cur) && exchange_follow(c, cur, next) == SC_OK &&
-               exchange_start(c, next) == SC_OK;
+        sent = s == SC_OK && (!cur->checked || cur->check_s == SC_OK) && can_follow(c, cur) &&
+               exchange_follow(c, cur, next) == SC_OK && exchange_start(c, next) == SC_OK;
         if (!sent)
             exchange_free(c, next);
         if (s == SC_OK)
-            s = exchange_apply(c, rep, cur, &more, &moved);
+            s = exchange_apply(c, rep, cur, sent ? next : NULL, &more, &moved);
         exchange_free(c, cur);
         exchange *t = cur;
         cur = next;

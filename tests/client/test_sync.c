@@ -52,6 +52,8 @@ enum mode {
     M_DROP_PULLED,   /* one pulled op dropped after sealing */
     M_FORGE_REJECT,  /* every result turned into a rejection after sealing */
     M_FORGE_PULLED,  /* the last pulled op's signature altered, the answer sealed again */
+    M_FORGE_PULLED_AT, /* the same, in the answer to sync request forge_at alone */
+    M_DROP_PULLED_AT,  /* M_DROP_PULLED in the answer to sync request forge_at alone */
 };
 
 /* The register in process, a tablet enrolled on it (inspector1), and how to misbehave. */
@@ -77,6 +79,7 @@ typedef struct srv {
     uint64_t chunk_start[CHUNKS_MAX];
     int nchunks;
     int syncs, requests503;
+    int forge_at; /* the *_AT modes' sync request (0-based, as syncs counts them) */
     sc_keypair *stranger; /* M_STRANGER's author */
 } srv;
 
@@ -276,9 +279,10 @@ static sct_tp_sync_verdict on_sync(void *ctx, sct_tp *ip, const Scpb__SyncReques
         if (r->receipt && r->receipt->n_hashes > 0)
             flip(&r->receipt->hashes[0]);
         return SCT_RESEAL;
+    case M_FORGE_PULLED_AT:
     case M_FORGE_PULLED:
         /* SignedOp's last field is the signature: its last byte changes, nothing else. */
-        if (r->n_ops > 0) {
+        if (r->n_ops > 0 && (s->mode == M_FORGE_PULLED || s->syncs - 1 == s->forge_at)) {
             ProtobufCBinaryData *b = &r->ops[r->n_ops - 1]->signed_op;
             uint8_t *copy = sct_tp_alloc(ip, b->len);
             memcpy(copy, b->data, b->len);
@@ -286,8 +290,9 @@ static sct_tp_sync_verdict on_sync(void *ctx, sct_tp *ip, const Scpb__SyncReques
             b->data = copy;
         }
         return SCT_RESEAL;
+    case M_DROP_PULLED_AT:
     case M_DROP_PULLED:
-        if (r->n_ops > 0)
+        if (r->n_ops > 0 && (s->mode == M_DROP_PULLED || s->syncs - 1 == s->forge_at))
             r->n_ops--;
         return SCT_SEND;
     case M_FORGE_REJECT:
@@ -1879,6 +1884,122 @@ PIPELINED(a_forged_pulled_op_keeps_its_round_out)
 PIPELINED(own_ops_pulled_stay_until_proven)
 
 /*
+ * A tablet catching up in pages of 3 (13 new ops: five answers), pipelined:
+ * each answer behind one that pulled ops is finished and checked while that
+ * round commits.  The forged answer is the `at`-th (0-based) of the pull.
+ */
+static void forged_page(srv *s, int at, enum mode how, long long *cp0, long long *synced)
+{
+    sc_client *g = srv_tablet(s, "other", "inspector1");
+    json_decref(sync_ok(s->c));
+    json_decref(sync_ok(g));
+    char insp[SC_ID_HEX_LEN];
+    sc_check_params p = {.target = "T-JAHY", .kind = "patrol", .disclosure = "open"};
+    ck_assert_int_eq(sc_check_open(g, &p, insp), SC_OK);
+    for (int i = 0; i < 12; i++)
+        ck_assert_int_eq(sc_note_add(g, insp, "seen"), SC_OK);
+    json_decref(sync_ok(g));
+    sc_client_close(g);
+    *cp0 = cp_size(s->c);
+    *synced = last_sync(s->c);
+    memset(&early, 0, sizeof early);
+    pipeline(s->c);
+    s->c->checked_behind = 0;
+    s->forge_at = s->syncs + at;
+    s->mode = how;
+}
+
+/* The sync fails with want and a message with needle, having applied `kept` more ops. */
+static void expect_failure_keeping(sc_client *c, sc_status want, const char *needle,
+                                   long long kept)
+{
+    long long ops = count(c, "ops");
+    char *json = NULL;
+    sc_status st = sc_sync(c, NULL, NULL, &json);
+    ck_assert_msg(st == want, "sync: %s, wanted %s: %s", sc_status_name(st), sc_status_name(want),
+                  sc_client_errmsg(c));
+    ck_assert_ptr_null(json);
+    ck_assert_msg(strstr(sc_client_errmsg(c), needle) != NULL, "message: %s", sc_client_errmsg(c));
+    ck_assert_int_eq(count(c, "ops"), ops + kept);
+}
+
+/* The honest answers bring the rest, and the replica verifies. */
+static void forged_page_mended(srv *s, long long cp0, long long pulled)
+{
+    s->mode = M_OK;
+    json_t *o = sync_ok(s->c);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "pulled")), pulled);
+    json_decref(o);
+    ck_assert_int_eq(cp_size(s->c), cp0 + 13);
+    char *json = NULL;
+    ck_assert_int_eq(sc_verify_replica(s->c, &json), SC_OK);
+    sc_json_free(s->c, json);
+}
+
+/*
+ * The third answer is forged: it was checked behind the second while that
+ * one committed, so the two before it are kept and it is not, and the sync
+ * fails with its own error, not hidden by the commit that followed.
+ */
+START_TEST(a_forged_answer_checked_behind_a_round_keeps_only_itself_out)
+{
+    srv s;
+    srv_start_with(&s, pull_pages_of_3);
+    long long cp0, synced;
+    forged_page(&s, 2, M_FORGE_PULLED_AT, &cp0, &synced);
+    char needle[64]; /* the third page's last op */
+    snprintf(needle, sizeof needle, "pulled op at log index %lld:", cp0 + 8);
+    expect_failure_keeping(s.c, SC_ERR_BAD_SIGNATURE, needle, 6);
+    ck_assert_uint_ge(s.c->checked_behind, 2); /* the second answer and the third */
+    ck_assert_int_eq(last_sync(s.c), synced);
+    ck_assert_uint_eq(early.drops, 0); /* nothing went out behind the forged answer */
+    forged_page_mended(&s, cp0, 7);
+    srv_stop(&s);
+}
+END_TEST
+
+/*
+ * The third answer lost an op after it was sealed: its seal check fails
+ * while the second round commits, and that failure, message and all, is
+ * the sync's once the second round is in.
+ */
+START_TEST(an_answer_failing_its_seal_behind_a_round_fails_the_sync_after_it)
+{
+    srv s;
+    srv_start_with(&s, pull_pages_of_3);
+    long long cp0, synced;
+    forged_page(&s, 2, M_DROP_PULLED_AT, &cp0, &synced);
+    expect_failure_keeping(s.c, SC_ERR_UNPROVEN, "pulled ops differ", 6);
+    ck_assert_uint_ge(s.c->checked_behind, 2);
+    ck_assert_int_eq(last_sync(s.c), synced);
+    ck_assert_uint_eq(early.drops, 0);
+    forged_page_mended(&s, cp0, 7);
+    srv_stop(&s);
+}
+END_TEST
+
+/*
+ * The second answer is forged, and the third was checked behind it, inside
+ * its transaction: both go, only the first round is kept, and the error is
+ * the forged op's.
+ */
+START_TEST(a_forged_round_takes_the_answer_checked_behind_it)
+{
+    srv s;
+    srv_start_with(&s, pull_pages_of_3);
+    long long cp0, synced;
+    forged_page(&s, 1, M_FORGE_PULLED_AT, &cp0, &synced);
+    char needle[64]; /* the second page's last op */
+    snprintf(needle, sizeof needle, "pulled op at log index %lld:", cp0 + 5);
+    expect_failure_keeping(s.c, SC_ERR_BAD_SIGNATURE, needle, 3);
+    ck_assert_uint_ge(s.c->checked_behind, 2); /* the second answer and the third */
+    ck_assert_int_eq(last_sync(s.c), synced);
+    forged_page_mended(&s, cp0, 10);
+    srv_stop(&s);
+}
+END_TEST
+
+/*
  * An answer that fails its checks while the next request is already out:
  * the sync fails, that request's answer is never read, and every op of
  * both stays in the outbox.  What the server logged of the second comes
@@ -2082,6 +2203,12 @@ static Suite *suite(void)
          a_forged_pulled_op_keeps_its_round_out_pipelined},
         {"own_ops_pulled_stay_until_proven_pipelined", own_ops_pulled_stay_until_proven_pipelined},
         {"a_bad_answer_drops_the_request_behind_it", a_bad_answer_drops_the_request_behind_it},
+        {"a_forged_answer_checked_behind_a_round_keeps_only_itself_out",
+         a_forged_answer_checked_behind_a_round_keeps_only_itself_out},
+        {"a_forged_round_takes_the_answer_checked_behind_it",
+         a_forged_round_takes_the_answer_checked_behind_it},
+        {"an_answer_failing_its_seal_behind_a_round_fails_the_sync_after_it",
+         an_answer_failing_its_seal_behind_a_round_fails_the_sync_after_it},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     /* Against a real syncd: a register to make and a process to start, under the sanitizers. */
