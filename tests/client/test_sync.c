@@ -1937,24 +1937,39 @@ static void forged_page_mended(srv *s, long long cp0, long long pulled)
 }
 
 /*
+ * The pull of forged_page, its answer `at` spoilt by `how`: the sync fails
+ * with want and a message that names the spoilt answer's last op (its log
+ * index) or says `says`, the `kept` ops of the rounds before it are kept and
+ * nothing after, at least two answers were checked behind a round, and the
+ * honest answers then bring the rest.
+ */
+static void spoilt_page(int at, enum mode how, sc_status want, const char *says, long long kept)
+{
+    srv s;
+    srv_start_with(&s, pull_pages_of_3);
+    long long cp0, synced;
+    forged_page(&s, at, how, &cp0, &synced);
+    char needle[64];
+    if (says)
+        snprintf(needle, sizeof needle, "%s", says);
+    else
+        snprintf(needle, sizeof needle, "pulled op at log index %lld:", cp0 + 3 * at + 2);
+    expect_failure_keeping(s.c, want, needle, kept);
+    ck_assert_uint_ge(s.c->checked_behind, 2);
+    ck_assert_int_eq(last_sync(s.c), synced);
+    ck_assert_uint_eq(early.drops, 0); /* nothing went out behind the spoilt answer */
+    forged_page_mended(&s, cp0, 13 - kept);
+    srv_stop(&s);
+}
+
+/*
  * The third answer is forged: it was checked behind the second while that
  * one committed, so the two before it are kept and it is not, and the sync
  * fails with its own error, not hidden by the commit that followed.
  */
 START_TEST(a_forged_answer_checked_behind_a_round_keeps_only_itself_out)
 {
-    srv s;
-    srv_start_with(&s, pull_pages_of_3);
-    long long cp0, synced;
-    forged_page(&s, 2, M_FORGE_PULLED_AT, &cp0, &synced);
-    char needle[64]; /* the third page's last op */
-    snprintf(needle, sizeof needle, "pulled op at log index %lld:", cp0 + 8);
-    expect_failure_keeping(s.c, SC_ERR_BAD_SIGNATURE, needle, 6);
-    ck_assert_uint_ge(s.c->checked_behind, 2); /* the second answer and the third */
-    ck_assert_int_eq(last_sync(s.c), synced);
-    ck_assert_uint_eq(early.drops, 0); /* nothing went out behind the forged answer */
-    forged_page_mended(&s, cp0, 7);
-    srv_stop(&s);
+    spoilt_page(2, M_FORGE_PULLED_AT, SC_ERR_BAD_SIGNATURE, NULL, 6);
 }
 END_TEST
 
@@ -1965,16 +1980,7 @@ END_TEST
  */
 START_TEST(an_answer_failing_its_seal_behind_a_round_fails_the_sync_after_it)
 {
-    srv s;
-    srv_start_with(&s, pull_pages_of_3);
-    long long cp0, synced;
-    forged_page(&s, 2, M_DROP_PULLED_AT, &cp0, &synced);
-    expect_failure_keeping(s.c, SC_ERR_UNPROVEN, "pulled ops differ", 6);
-    ck_assert_uint_ge(s.c->checked_behind, 2);
-    ck_assert_int_eq(last_sync(s.c), synced);
-    ck_assert_uint_eq(early.drops, 0);
-    forged_page_mended(&s, cp0, 7);
-    srv_stop(&s);
+    spoilt_page(2, M_DROP_PULLED_AT, SC_ERR_UNPROVEN, "pulled ops differ", 6);
 }
 END_TEST
 
@@ -1985,17 +1991,7 @@ END_TEST
  */
 START_TEST(a_forged_round_takes_the_answer_checked_behind_it)
 {
-    srv s;
-    srv_start_with(&s, pull_pages_of_3);
-    long long cp0, synced;
-    forged_page(&s, 1, M_FORGE_PULLED_AT, &cp0, &synced);
-    char needle[64]; /* the second page's last op */
-    snprintf(needle, sizeof needle, "pulled op at log index %lld:", cp0 + 5);
-    expect_failure_keeping(s.c, SC_ERR_BAD_SIGNATURE, needle, 3);
-    ck_assert_uint_ge(s.c->checked_behind, 2); /* the second answer and the third */
-    ck_assert_int_eq(last_sync(s.c), synced);
-    forged_page_mended(&s, cp0, 10);
-    srv_stop(&s);
+    spoilt_page(1, M_FORGE_PULLED_AT, SC_ERR_BAD_SIGNATURE, NULL, 3);
 }
 END_TEST
 
