@@ -663,6 +663,8 @@ typedef struct tp_pending tp_pending;
 sc_status tp_call_start(sc_client *c, const char *target, const uint8_t *body, size_t len,
                         size_t cap, tp_resp *out, tp_pending **pending);
 sc_status tp_call_finish(sc_client *c, tp_pending *p);
+/* Whether p's answer is in (a 200, all of it): tp_call_finish would not wait for it. */
+bool tp_call_ready(sc_client *c, const tp_pending *p);
 void tp_call_drop(sc_client *c, tp_pending *p);
 /* PUT one chunk of a blob with its Content-Range.  A network failure is not retried: the
  * caller sends the bytes again, in a smaller chunk (sync.c). */
@@ -691,14 +693,17 @@ void tp_progress(sc_client *c, const char *phase, uint64_t done, uint64_t total)
  * A transport's send in two halves, called on the handle's thread:
  * start returns once the request is out, finish waits for its answer
  * (start's failure is the request's; finish is still called), abandon
- * drops a started request and its connection.  One request at a time.
- * Only the default transport has them: an app's transport is always
- * called through send.
+ * drops a started request and its connection.  ready says, without
+ * waiting, whether the started request's answer is all in, a 200 that
+ * finish will hand over without touching the network.  One request at a
+ * time.  Only the default transport has them: an app's transport is
+ * always called through send.
  */
 typedef struct tp_async {
     sc_status (*start)(void *ctx, const sc_http_request *q, sc_http_result *res);
     sc_status (*finish)(void *ctx, const sc_http_request *q, sc_http_result *res);
     void (*abandon)(void *ctx);
+    bool (*ready)(void *ctx);
 } tp_async;
 extern const tp_async tp_curl_async;
 

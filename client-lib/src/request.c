@@ -544,6 +544,11 @@ sc_status tp_call_finish(sc_client *c, tp_pending *p)
     return s;
 }
 
+bool tp_call_ready(sc_client *c, const tp_pending *p)
+{
+    return p && p->started && p->sent_s == SC_OK && c->tpa->ready(c->tp.ctx);
+}
+
 void tp_call_drop(sc_client *c, tp_pending *p)
 {
     if (!p)

@@ -1365,13 +1365,14 @@ static sc_status exchange_check(sc_client *c, report *rep, exchange *x)
 }
 
 /*
- * The answer behind the round being applied, a pull that brought ops:
- * finished and checked while that round's last signatures are verified
- * and it commits, so that its decoding, author checks and signatures keep
- * the CPUs busy through the commit.  Its checks read the replica in the
- * round's own transaction, as they would after its commit; if that round
- * then fails, this answer goes with it, unapplied.  A failure of its own
- * is kept (with its message) for its turn, after the round commits.
+ * The answer behind the round being applied (a pull, its answer already
+ * in, behind a round that pulled ops): finished and checked while that
+ * round's last signatures are verified and it commits, so that its
+ * decoding, author checks and signatures keep the CPUs busy through the
+ * commit.  Its checks read the replica in the round's own transaction, as
+ * they would after its commit; if that round then fails, this answer goes
+ * with it, unapplied.  A failure of its own is kept (with its message) for
+ * its turn, after the round commits.
  */
 static void check_behind(sc_client *c, report *rep, void *ctx)
 {
@@ -1407,9 +1408,11 @@ static sc_status exchange_apply(sc_client *c, report *rep, exchange *x, exchange
     }
     if (!x->checked && (s = exchange_check(c, rep, x)) != SC_OK)
         return s;
-    /* Behind an answer that pulled ops, a pull whose answer comes at once (no ops to log). */
+    /* Behind an answer that pulled ops, a pull (no ops to log) whose answer is already in: the
+     * round's transaction, which holds the replica's write lock, never waits on the network. */
     round_hook behind = {check_behind, next};
-    bool early = next && next->call && next->b.n == 0 && resp->n_ops > 0;
+    bool early = next && next->call && next->b.n == 0 && resp->n_ops > 0 &&
+                 tp_call_ready(c, next->call);
     if ((s = apply_round(c, &x->b, &x->r, rep, early ? &behind : NULL)) != SC_OK)
         return s;
     for (size_t i = 0; !rep->legacy && i < resp->n_blobs_stored; i++)

@@ -362,6 +362,35 @@ static sc_status curl_finish(void *ctx, const sc_http_request *q, sc_http_result
     return settle(t, q, res);
 }
 
+/*
+ * tp_async: whether the started request's answer is all in, and a 200, so
+ * that curl_finish returns it without waiting: the transfer takes whatever
+ * has arrived (passes while its socket has more to read), never waiting.
+ */
+static bool curl_ready(void *ctx)
+{
+    curl_tp *t = ctx;
+    if (!t->busy)
+        return false;
+    for (int pass = 0; !t->done && pass < 256; pass++) {
+        int running = 0, ready = 0;
+        if (curl_multi_perform(t->m, &running) != CURLM_OK)
+            return false;
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(t->m, &left)))
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->h) {
+                t->done = true;
+                t->rc = msg->data.result;
+            }
+        if (t->done || curl_multi_poll(t->m, NULL, 0, 0, &ready) != CURLM_OK || ready == 0)
+            break;
+    }
+    long status = 0;
+    return t->done && t->rc == CURLE_OK &&
+           curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200;
+}
+
 /* tp_async: drop a started request unanswered; its connection is closed, never reused. */
 static void curl_abandon(void *ctx)
 {
@@ -408,4 +437,4 @@ sc_status tp_curl_make(sc_client *c, sc_transport *out)
     return SC_OK;
 }
 
-const tp_async tp_curl_async = {curl_start, curl_finish, curl_abandon};
+const tp_async tp_curl_async = {curl_start, curl_finish, curl_abandon, curl_ready};
