@@ -1464,10 +1464,10 @@ static sc_status sync_rounds(sc_client *c, report *rep)
         if (!sent && ((s = exchange_build(c, rep, cur)) != SC_OK ||
                       (s = exchange_start(c, cur)) != SC_OK))
             break;
-        if (cur->finished && (s = cur->finish_s) != SC_OK)
-            c->err = cur->err;
-        else if (!cur->finished)
+        if (!cur->finished)
             s = exchange_finish(c, cur);
+        else if ((s = cur->finish_s) != SC_OK)
+            c->err = cur->err; /* check_behind's failure, kept for now */
         /* A next request that cannot be made now is made after this round, as without one. */
         sent = s == SC_OK && (!cur->checked || cur->check_s == SC_OK) && can_follow(c, cur) &&
                exchange_follow(c, cur, next) == SC_OK && exchange_start(c, next) == SC_OK;

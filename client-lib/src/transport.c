@@ -261,18 +261,25 @@ static sc_status setup(curl_tp *t, const sc_http_request *q, sc_http_result *res
  * body has gone out (the answer is then the server's business, and waits
  * in the socket until drive is called again).
  */
+/* One pass of the transfer, never waiting; t->done and t->rc once it ended. */
+static CURLMcode step(curl_tp *t)
+{
+    int running = 0;
+    CURLMcode mc = curl_multi_perform(t->m, &running);
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(t->m, &left)))
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->h) {
+            t->done = true;
+            t->rc = msg->data.result;
+        }
+    return mc;
+}
+
 static void drive(curl_tp *t, const sc_http_request *q, bool until_sent)
 {
     while (!t->done) {
-        int running = 0;
-        CURLMcode mc = curl_multi_perform(t->m, &running);
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(t->m, &left)))
-            if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->h) {
-                t->done = true;
-                t->rc = msg->data.result;
-            }
+        CURLMcode mc = step(t);
         if (t->done)
             break;
         if (mc != CURLM_OK) {
@@ -373,16 +380,9 @@ static bool curl_ready(void *ctx)
     if (!t->busy)
         return false;
     for (int pass = 0; !t->done && pass < 256; pass++) {
-        int running = 0, ready = 0;
-        if (curl_multi_perform(t->m, &running) != CURLM_OK)
+        int ready = 0;
+        if (step(t) != CURLM_OK)
             return false;
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(t->m, &left)))
-            if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->h) {
-                t->done = true;
-                t->rc = msg->data.result;
-            }
         if (t->done || curl_multi_poll(t->m, NULL, 0, 0, &ready) != CURLM_OK || ready == 0)
             break;
     }

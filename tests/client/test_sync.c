@@ -759,6 +759,24 @@ START_TEST(garbage_and_unreachable)
 END_TEST
 
 /*
+ * Another tablet of inspector1 ("other") opens an inspection (insp) and adds
+ * `notes` notes to it, synced, after s's tablet synced: s's tablet has
+ * notes + 1 ops to pull.  The other tablet is returned, open.
+ */
+static sc_client *other_inspection(srv *s, int notes, char insp[SC_ID_HEX_LEN])
+{
+    sc_client *g = srv_tablet(s, "other", "inspector1");
+    json_decref(sync_ok(s->c));
+    json_decref(sync_ok(g));
+    sc_check_params p = {.target = "T-JAHY", .kind = "patrol", .disclosure = "open"};
+    ck_assert_int_eq(sc_check_open(g, &p, insp), SC_OK);
+    for (int i = 0; i < notes; i++)
+        ck_assert_int_eq(sc_note_add(g, insp, "seen"), SC_OK);
+    json_decref(sync_ok(g));
+    return g;
+}
+
+/*
  * A pulled op whose signature does not verify fails the sync, and nothing
  * of its round is kept: the round is folded while its signatures are being
  * checked, and commits only after all of them verified.
@@ -767,15 +785,8 @@ START_TEST(a_forged_pulled_op_keeps_its_round_out)
 {
     srv s;
     srv_start(&s);
-    sc_client *g = srv_tablet(&s, "other", "inspector1");
-    json_decref(sync_ok(s.c));
-    json_decref(sync_ok(g));
     char insp[SC_ID_HEX_LEN];
-    sc_check_params p = {.target = "T-JAHY", .kind = "patrol", .disclosure = "open"};
-    ck_assert_int_eq(sc_check_open(g, &p, insp), SC_OK);
-    for (int i = 0; i < 40; i++)
-        ck_assert_int_eq(sc_note_add(g, insp, "seen"), SC_OK);
-    json_decref(sync_ok(g));
+    sc_client *g = other_inspection(&s, 40, insp);
     long long cp = cp_size(s.c), synced = last_sync(s.c);
     ck_assert_int_gt(synced, 0);
     s.mode = M_FORGE_PULLED;
@@ -1897,16 +1908,8 @@ PIPELINED(own_ops_pulled_stay_until_proven)
  */
 static void forged_page(srv *s, int at, enum mode how, long long *cp0, long long *synced)
 {
-    sc_client *g = srv_tablet(s, "other", "inspector1");
-    json_decref(sync_ok(s->c));
-    json_decref(sync_ok(g));
     char insp[SC_ID_HEX_LEN];
-    sc_check_params p = {.target = "T-JAHY", .kind = "patrol", .disclosure = "open"};
-    ck_assert_int_eq(sc_check_open(g, &p, insp), SC_OK);
-    for (int i = 0; i < 12; i++)
-        ck_assert_int_eq(sc_note_add(g, insp, "seen"), SC_OK);
-    json_decref(sync_ok(g));
-    sc_client_close(g);
+    sc_client_close(other_inspection(s, 12, insp));
     *cp0 = cp_size(s->c);
     *synced = last_sync(s->c);
     memset(&early, 0, sizeof early);
