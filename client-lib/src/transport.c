@@ -373,6 +373,8 @@ static sc_status curl_finish(void *ctx, const sc_http_request *q, sc_http_result
  * tp_async: whether the started request's answer is all in, and a 200, so
  * that curl_finish returns it without waiting: the transfer takes whatever
  * has arrived (passes while its socket has more to read), never waiting.
+ * An answer cut in its head (cut_unframed) is not in: curl_finish would
+ * call it a network failure, and the call would send the request again.
  */
 static bool curl_ready(void *ctx)
 {
@@ -388,7 +390,8 @@ static bool curl_ready(void *ctx)
     }
     long status = 0;
     return t->done && t->rc == CURLE_OK &&
-           curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200;
+           curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200 &&
+           !cut_unframed(t->h, t->k.q, &t->k, status);
 }
 
 /* tp_async: drop a started request unanswered; its connection is closed, never reused. */

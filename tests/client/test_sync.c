@@ -17,6 +17,7 @@
 #include "fixture.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
 
@@ -1446,6 +1447,8 @@ typedef struct live {
     char check[SC_ID_HEX_LEN]; /* an inspection for the photos */
     uint64_t cut_at;           /* reset the next request once the upload reaches this offset */
     unsigned slept;            /* waits before a cut chunk's bytes went again */
+    sc_client *watch;          /* a handle whose waits must come outside its transactions */
+    unsigned slept_in_txn;     /* waits while watch held the replica's write transaction */
 } live;
 
 static void live_progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
@@ -1463,6 +1466,9 @@ static void live_sleep(void *ctx, uint32_t ms)
 {
     live *l = ctx;
     l->slept++;
+    /* A backoff is a wait on the network: never with the replica's write lock held. */
+    if (l->watch && l->watch->db && !sqlite3_get_autocommit((sqlite3 *)l->watch->db))
+        l->slept_in_txn++;
     sct_sleep_ms(ms);
 }
 
@@ -2106,8 +2112,11 @@ START_TEST(pulls_checked_behind_rounds_against_syncd)
                           SC_OK,
                       "enroll: %s", sc_client_errmsg(g));
         ck_assert_ptr_nonnull(g->tpa);
+        l.watch = g;
         sc_status st = sc_sync(g, NULL, NULL, NULL);
         ck_assert_msg(st == SC_OK, "pull %d: %s: %s", k, sc_status_name(st), sc_client_errmsg(g));
+        ck_assert_uint_eq(l.slept_in_txn, 0);
+        l.watch = NULL;
         ck_assert_int_ge(cp_size(g), size);
         if (k == 1) {
             sct_proxy_stats ps;
@@ -2127,6 +2136,67 @@ START_TEST(pulls_checked_behind_rounds_against_syncd)
         json_decref(o);
         sc_client_close(g);
     }
+    live_stop(&l);
+    sct_rmtree(l.tmp);
+}
+END_TEST
+
+/*
+ * An answer cut in its head, before its length, reads to libcurl as a
+ * whole 200 with no body; the transport calls it cut (cut_unframed) and
+ * sends the request again.  tp_call_ready must not call it in: a pulled
+ * round that asks would otherwise finish it, retries, backoff sleeps and
+ * all, inside its transaction, which holds the replica's write lock
+ * (check_behind).  A whole answer is in within the same wait, so "not in"
+ * is the cut's doing, not the clock's.  Cut after the status line, after
+ * the first header line, and inside the second.
+ */
+START_TEST(answer_cut_in_its_head_is_not_in)
+{
+    live l;
+    live_start(&l, NULL);
+    Scpb__SyncRequest rq = SCPB__SYNC_REQUEST__INIT;
+    size_t len = scpb__sync_request__get_packed_size(&rq);
+    uint8_t *body = malloc(len + 1);
+    ck_assert_ptr_nonnull(body);
+    scpb__sync_request__pack(&rq, body);
+    const uint32_t cuts[] = {0, 17, 49, 60};
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        sct_proxy_opts o = {.seed = 1, .truncate_pct = 100, .faults_max = 1,
+                            .cut_answer_at = cuts[k]};
+        sct_proxy_set_opts(l.px, cuts[k] ? &o : &l.clean);
+        sct_proxy_stats before, now;
+        sct_proxy_get_stats(l.px, &before);
+        tp_resp resp;
+        memset(&resp, 0, sizeof resp);
+        tp_pending *p = NULL;
+        ck_assert_int_eq(tp_call_start(l.c, "/v1/sync", body, len, SC_CL_RESPONSE_MAX, &resp, &p),
+                         SC_OK);
+        /* Asked every 10 ms for up to 5 s; once the proxy cut the answer, 0.5 s more. */
+        bool in = false;
+        for (int i = 0, after = 0; i < 500 && !in && after < 50; i++) {
+            in = tp_call_ready(l.c, p);
+            sct_proxy_get_stats(l.px, &now);
+            after += now.cut_responses > before.cut_responses;
+            sct_sleep_ms(10);
+        }
+        sct_proxy_get_stats(l.px, &now);
+        if (cuts[k]) {
+            ck_assert_uint_eq(now.cut_responses, before.cut_responses + 1);
+            ck_assert_msg(!in, "an answer cut after %u bytes was called in", cuts[k]);
+        } else {
+            ck_assert_msg(in, "a whole answer was not in within 5 s");
+        }
+        /* Finished in its turn, the cut answer is a network failure, and the request goes again. */
+        ck_assert_int_eq(tp_call_finish(l.c, p), SC_OK);
+        ck_assert_int_eq(resp.status, 200);
+        if (cuts[k])
+            ck_assert_uint_ge(resp.tries, 2);
+        else
+            ck_assert_uint_eq(resp.tries, 1);
+        tp_resp_dispose(l.c, &resp);
+    }
+    free(body);
     live_stop(&l);
     sct_rmtree(l.tmp);
 }
@@ -2284,6 +2354,7 @@ static Suite *suite(void)
         {"pipelined_rounds_against_syncd_through_lies_and_cuts",
          pipelined_rounds_against_syncd_through_lies_and_cuts},
         {"pulls_checked_behind_rounds_against_syncd", pulls_checked_behind_rounds_against_syncd},
+        {"answer_cut_in_its_head_is_not_in", answer_cut_in_its_head_is_not_in},
         {"a_pipelined_sync_cancelled_keeps_what_it_applied",
          a_pipelined_sync_cancelled_keeps_what_it_applied},
     };
