@@ -45,7 +45,7 @@ async function cpuPerAnswer(page, p, of) {
     overdue: '/api/list?what=findings&overdue=1' };
   for (const [k, path] of Object.entries(answers)) {
     const before = cpuMs(p);
-    for (let r = 0; r < ROUNDS; r++) await page.evaluate(async (q) => (await fetch(q)).text(), path);
+    for (let r = 0; r < ROUNDS; r++) await page.evaluate(async (q) => (await fetch(q, { headers: { 'X-Spotcheck-Session': localStorage.getItem('spotcheck-console') } })).text(), path);
     emit(`console_cpu_${k}`, (cpuMs(p) - before) / ROUNDS, 'ms', `CPU the console spends on ${path}, mean of ${ROUNDS}, ${of}`);
   }
 }
@@ -67,9 +67,11 @@ try {
       session: end('/api/session'), standing: end('/api/standing'), queue: end('/api/queue') };
   });
   const facts = await page.evaluate(async () => {
-    const list = await (await fetch('/api/list?what=findings')).json();
-    const review = await (await fetch('/api/review')).json();
-    const checks = await (await fetch('/api/list?what=checks')).json();
+    // As the page asks: with the session it keeps in its origin's storage (api.js).
+    const ask = async (q) => (await fetch(q, { headers: { 'X-Spotcheck-Session': localStorage.getItem('spotcheck-console') } })).json();
+    const list = await ask('/api/list?what=findings');
+    const review = await ask('/api/review');
+    const checks = await ask('/api/list?what=checks');
     return { findings: list.items.length, waiting: review.awaiting_revisit.length + review.awaiting_closure.length,
       overdue: review.overdue.length, one: list.items.length ? list.items[0].id : null,
       check: checks.items.length ? checks.items[0].id : null };
@@ -77,7 +79,7 @@ try {
   const of = `over a replica of ${facts.findings} findings (${facts.waiting} awaiting review, ${facts.overdue} overdue)`;
   emit('console_load', load, 'ms', `page load to the review queue drawn, ${of}`);
   // The page opened again in the running browser, as a supervisor who keeps the browser open
-  // does each time: a new navigation each round, the session cookie kept.  The first load above
+  // does each time: a new navigation each round, the session kept.  The first load above
   // is also the browser's first page (its fonts, its compiler, its caches cold).
   const reloads = [];
   for (let r = 0; r < ROUNDS; r++) {

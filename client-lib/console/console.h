@@ -6,7 +6,7 @@
  *
  * The parts: server.c (libmicrohttpd, the only file that knows it: the
  * guard on every request, routing, the embedded pages, photos), guard.c
- * (who may ask: the one-time token, the session cookie, CSRF, Host and
+ * (who may ask: the one-time token, the session, CSRF, Host and
  * Origin), api.c (the JSON API over the replica, no HTTP in it), sync.c (a
  * sync on a thread of its own, with its progress), ledger.c (the findings
  * ledger's page and export), dashboard.c (the statistics and their
@@ -53,11 +53,19 @@ int cs_run(sc_client *c, const cs_options *o);
 
 /* ---- guard.c: who may ask ---- */
 
+/*
+ * The header that carries the session on every API request.  Not a cookie:
+ * a browser sends a host's cookies to every port of it, so a page another
+ * local user serves on 127.0.0.1 would receive a console cookie.  The page
+ * keeps the session in its origin's storage, which is the port's alone.
+ */
+#define CS_SESSION_HEADER "X-Spotcheck-Session"
+
 /* Why a request is refused, before it reaches the replica. */
 typedef enum cs_refusal {
     CS_ALLOWED = 0,
     CS_FOREIGN_HOST,   /* Host is not the address the console listens on */
-    CS_NO_SESSION,     /* no session cookie, or not this console's */
+    CS_NO_SESSION,     /* no session header, or not this console's */
     CS_FOREIGN_ORIGIN, /* a write whose Origin is missing or another site's */
     CS_BAD_CSRF,       /* a write without the session's CSRF token */
     CS_BAD_TOKEN,      /* the one-time token does not match */
@@ -68,7 +76,7 @@ typedef enum cs_refusal {
 typedef struct cs_guard {
     char hosts[2][64];    /* "127.0.0.1:PORT", "localhost:PORT" */
     char token[65];       /* the one-time token, hex; "" once exchanged */
-    uint8_t session[32];  /* the session cookie's value, once exchanged */
+    uint8_t session[32];  /* the session the page sends in CS_SESSION_HEADER, once exchanged */
     bool has_session;
     char csrf[65];        /* the CSRF token the page sends back on writes, hex */
 } cs_guard;
@@ -79,8 +87,8 @@ void cs_guard_init(cs_guard *g, const char *host, unsigned port);
 void cs_guard_dispose(cs_guard *g);
 /* Host header check (every request). */
 cs_refusal cs_guard_host(const cs_guard *g, const char *host);
-/* Session cookie check (every API request but the exchange); cookie may be NULL. */
-cs_refusal cs_guard_session(const cs_guard *g, const char *cookie);
+/* Session check (every API request but the exchange): CS_SESSION_HEADER's value, or NULL. */
+cs_refusal cs_guard_session(const cs_guard *g, const char *session);
 /*
  * A write: its Origin, its CSRF header and its Content-Type (each may be
  * NULL).  need_csrf is false only for the token's exchange, which has no
@@ -88,8 +96,8 @@ cs_refusal cs_guard_session(const cs_guard *g, const char *cookie);
  */
 cs_refusal cs_guard_write(const cs_guard *g, const char *origin, const char *csrf,
                           const char *content_type, bool need_csrf);
-/* Exchange the one-time token for the session: the cookie's value (hex) into cookie_hex. */
-cs_refusal cs_guard_exchange(cs_guard *g, const char *token, char cookie_hex[65]);
+/* Exchange the one-time token for the session: its value (hex) into session_hex. */
+cs_refusal cs_guard_exchange(cs_guard *g, const char *token, char session_hex[65]);
 /* A refusal's reason name ("foreign_host") and its sentence, for the page. */
 const char *cs_refusal_name(cs_refusal r);
 const char *cs_refusal_text(cs_refusal r);

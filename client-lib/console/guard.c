@@ -5,11 +5,14 @@
  * name rebound to 127.0.0.1) is kept out:
  *  - The URL printed at start carries a random one-time token in its
  *    fragment (never sent to a server, never in a log).  The page exchanges
- *    it once for a session cookie (HttpOnly, SameSite=Strict) and a CSRF
- *    token; after that the token is spent.
+ *    it once for a session and a CSRF token, given in the answer's body,
+ *    which it keeps in its origin's storage; after that the token is spent.
+ *    No cookie: a browser sends a host's cookies to all its ports, so a
+ *    page another local user serves on 127.0.0.1 would be given it.
  *  - Every request must name the console's own address in Host, so a
  *    rebound name is refused before anything else.
- *  - Every API request must carry the session cookie.
+ *  - Every API request must carry the session in X-Spotcheck-Session
+ *    (CS_SESSION_HEADER), which no other origin's page can read or send.
  *  - Every write must come from the console's own Origin, carry the CSRF
  *    token in X-Spotcheck-CSRF, and be application/json: a form on another
  *    site can send none of these three.
@@ -57,13 +60,13 @@ static bool same_hex(const char *given, const char *want)
     return given && n > 0 && strlen(given) == n && sodium_memcmp(given, want, n) == 0;
 }
 
-cs_refusal cs_guard_session(const cs_guard *g, const char *cookie)
+cs_refusal cs_guard_session(const cs_guard *g, const char *session)
 {
-    if (!g->has_session || !cookie)
+    if (!g->has_session || !session)
         return CS_NO_SESSION;
     char want[65];
     sodium_bin2hex(want, sizeof want, g->session, sizeof g->session);
-    bool ok = same_hex(cookie, want);
+    bool ok = same_hex(session, want);
     sodium_memzero(want, sizeof want);
     return ok ? CS_ALLOWED : CS_NO_SESSION;
 }
@@ -97,9 +100,9 @@ cs_refusal cs_guard_write(const cs_guard *g, const char *origin, const char *csr
     return CS_ALLOWED;
 }
 
-cs_refusal cs_guard_exchange(cs_guard *g, const char *token, char cookie_hex[65])
+cs_refusal cs_guard_exchange(cs_guard *g, const char *token, char session_hex[65])
 {
-    cookie_hex[0] = '\0';
+    session_hex[0] = '\0';
     if (!g->token[0])
         return CS_TOKEN_USED;
     if (!same_hex(token, g->token))
@@ -107,7 +110,7 @@ cs_refusal cs_guard_exchange(cs_guard *g, const char *token, char cookie_hex[65]
     sodium_memzero(g->token, sizeof g->token);
     randombytes_buf(g->session, sizeof g->session);
     g->has_session = true;
-    sodium_bin2hex(cookie_hex, 65, g->session, sizeof g->session);
+    sodium_bin2hex(session_hex, 65, g->session, sizeof g->session);
     return CS_ALLOWED;
 }
 

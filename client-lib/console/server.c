@@ -5,8 +5,8 @@
  * (a sync has its own handle and thread, sync.c).
  *
  * Every request passes the guard (guard.c) before anything else: its Host
- * first, then, for the API, the session cookie, and for a write its
- * Origin, CSRF token and Content-Type.  A refused write is answered before
+ * first, then, for the API, the session in X-Spotcheck-Session, and for a
+ * write its Origin, CSRF token and Content-Type.  A refused write is answered before
  * its body is read, and nothing of it reaches the replica.  The pages are
  * the embedded assets (assets.c); photos are copied out of the store by
  * sc_photo_get, which checks their hash, and ledgers written by ledger.c,
@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,37 +58,34 @@ static void secure_headers(struct MHD_Response *r, const char *type)
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "Content-Security-Policy",
-                            "default-src 'self'; img-src 'self'; style-src 'self'; "
+                            "default-src 'self'; img-src 'self' blob:; style-src 'self'; "
                             "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
                             "form-action 'none'; base-uri 'none'");
 }
 
 static enum MHD_Result send_bytes(struct MHD_Connection *conn, unsigned http, const char *type,
-                                  const void *data, size_t len, enum MHD_ResponseMemoryMode mode,
-                                  const char *cookie)
+                                  const void *data, size_t len, enum MHD_ResponseMemoryMode mode)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, mode);
     if (!r)
         return MHD_NO;
     secure_headers(r, type);
-    if (cookie)
-        MHD_add_response_header(r, "Set-Cookie", cookie);
     enum MHD_Result rc = MHD_queue_response(conn, http, r);
     MHD_destroy_response(r);
     return rc;
 }
 
 /* An answer of api.c (its body freed here); NULL body: out of memory. */
-static enum MHD_Result send_answer(struct MHD_Connection *conn, cs_answer *a, const char *cookie)
+static enum MHD_Result send_answer(struct MHD_Connection *conn, cs_answer *a)
 {
     if (!a->body) {
         static const char oom[] =
             "{\"error\":{\"status\":\"SC_ERR_NOMEM\",\"reason\":\"\",\"message\":\"out of memory\"}}";
         return send_bytes(conn, 500, "application/json", oom, sizeof oom - 1,
-                          MHD_RESPMEM_PERSISTENT, NULL);
+                          MHD_RESPMEM_PERSISTENT);
     }
     enum MHD_Result rc = send_bytes(conn, a->http, "application/json", a->body,
-                                    strlen(a->body), MHD_RESPMEM_MUST_FREE, cookie);
+                                    strlen(a->body), MHD_RESPMEM_MUST_FREE);
     if (rc != MHD_YES)
         free(a->body);
     a->body = NULL;
@@ -99,7 +97,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned http, co
 {
     cs_answer a = {0};
     cs_api_error(&a, http, status, reason, message);
-    return send_answer(conn, &a, NULL);
+    return send_answer(conn, &a);
 }
 
 static enum MHD_Result send_refusal(struct MHD_Connection *conn, cs_refusal why)
@@ -178,7 +176,7 @@ static enum MHD_Result send_photo(cs_server *sv, struct MHD_Connection *conn, co
         cs_answer a = {0};
         cs_api_error(&a, s == SC_ERR_NOT_FOUND ? 404 : 500, sc_status_name(s),
                      sc_client_reason(sv->c), sc_client_errmsg(sv->c));
-        return send_answer(conn, &a, NULL);
+        return send_answer(conn, &a);
     }
     json_t *o = json_loads(json, 0, NULL);
     sc_json_free(sv->c, json);
@@ -198,7 +196,7 @@ static enum MHD_Result send_ledger(cs_server *sv, struct MHD_Connection *conn, b
     temp_name(sv, path, sizeof path);
     cs_answer a = {0};
     if (!cs_ledger_export(sv->c, get_arg, conn, xlsx, path, &a))
-        return send_answer(conn, &a, NULL);
+        return send_answer(conn, &a);
     if (xlsx)
         return send_file(conn, path,
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -219,12 +217,10 @@ static enum MHD_Result serve_get(cs_server *sv, struct MHD_Connection *conn, con
     for (size_t i = 0; i < cs_nassets; i++)
         if (strcmp(page, cs_assets[i].path) == 0)
             return send_bytes(conn, 200, cs_assets[i].type, cs_assets[i].data, cs_assets[i].len,
-                              MHD_RESPMEM_PERSISTENT, NULL);
+                              MHD_RESPMEM_PERSISTENT);
     if (strncmp(url, "/api/", 5) != 0)
         return send_error(conn, 404, "SC_ERR_NOT_FOUND", "", "no such page");
-    cs_refusal why = cs_guard_session(&sv->guard,
-                                      MHD_lookup_connection_value(conn, MHD_COOKIE_KIND,
-                                                                  "sc_console"));
+    cs_refusal why = cs_guard_session(&sv->guard, header(conn, CS_SESSION_HEADER));
     if (why != CS_ALLOWED)
         return send_refusal(conn, why);
     if (strncmp(url, "/api/photo/", 11) == 0)
@@ -237,36 +233,32 @@ static enum MHD_Result serve_get(cs_server *sv, struct MHD_Connection *conn, con
         a.http = 200;
         a.body = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
-        return send_answer(conn, &a, NULL);
+        return send_answer(conn, &a);
     }
     if (strcmp(url, "/api/standing") == 0) {
         cs_standing(sv->c, sv->who, &a);
-        return send_answer(conn, &a, NULL);
+        return send_answer(conn, &a);
     }
     if (!cs_api_get(sv->c, sv->sy, url, get_arg, conn, &a))
         return send_error(conn, 404, "SC_ERR_NOT_FOUND", "", "no such query");
-    return send_answer(conn, &a, NULL);
+    return send_answer(conn, &a);
 }
 
-/* The token's exchange: the session cookie and the CSRF token for the page. */
+/* The token's exchange: the session and the CSRF token for the page, in the answer's body. */
 static enum MHD_Result exchange(cs_server *sv, struct MHD_Connection *conn, const cs_req *rq)
 {
     json_t *b = json_loadb(rq->body ? rq->body : "", rq->len, 0, NULL);
-    char cookie_hex[65];
+    char session_hex[65];
     cs_refusal why = cs_guard_exchange(&sv->guard, json_string_value(json_object_get(b, "token")),
-                                       cookie_hex);
+                                       session_hex);
     json_decref(b);
     if (why != CS_ALLOWED)
         return send_refusal(conn, why);
-    char cookie[160];
-    snprintf(cookie, sizeof cookie, "sc_console=%s; Path=/; HttpOnly; SameSite=Strict",
-             cookie_hex);
-    json_t *o = json_pack("{s:s}", "csrf", sv->guard.csrf);
+    json_t *o = json_pack("{s:s,s:s}", "session", session_hex, "csrf", sv->guard.csrf);
     cs_answer a = {.http = 200, .body = o ? json_dumps(o, JSON_COMPACT) : NULL};
     json_decref(o);
-    enum MHD_Result rc = send_answer(conn, &a, cookie);
-    memset(cookie, 0, sizeof cookie);
-    memset(cookie_hex, 0, sizeof cookie_hex);
+    sodium_memzero(session_hex, sizeof session_hex);
+    enum MHD_Result rc = send_answer(conn, &a);
     return rc;
 }
 
@@ -275,8 +267,7 @@ static cs_refusal guard_post(cs_server *sv, struct MHD_Connection *conn, const c
 {
     bool is_exchange = strcmp(url, "/api/session") == 0;
     if (!is_exchange) {
-        cs_refusal why = cs_guard_session(
-            &sv->guard, MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "sc_console"));
+        cs_refusal why = cs_guard_session(&sv->guard, header(conn, CS_SESSION_HEADER));
         if (why != CS_ALLOWED)
             return why;
     }
@@ -295,7 +286,7 @@ static enum MHD_Result serve_post(cs_server *sv, struct MHD_Connection *conn, co
     cs_answer a = {0};
     if (!cs_api_post(sv->c, sv->sy, url, rq->body ? rq->body : "", rq->len, &a))
         return send_error(conn, 404, "SC_ERR_NOT_FOUND", "", "no such action");
-    return send_answer(conn, &a, NULL);
+    return send_answer(conn, &a);
 }
 
 /* Append a piece of the body, up to the limit; past it the rest is dropped and refused at the end. */

@@ -86,6 +86,14 @@ async function morning(browser) {
   const a = card(env('CLOSE_A'));
   check((await a.locator('section').nth(0).locator('img').count()) === 1, 'one photo before');
   check((await a.locator('section').nth(1).locator('img').count()) === 1, 'one photo after');
+  // Fetched with the session header, shown from blob: URLs; the console sets no cookie, which
+  // every other port of 127.0.0.1 would be sent.
+  await a.locator('section').nth(1).locator('img').scrollIntoViewIfNeeded();
+  await page.waitForFunction((id) => {
+    const imgs = [...document.querySelectorAll(`article[aria-labelledby="h-${id}"] img`)];
+    return imgs.length === 2 && imgs.every((i) => i.naturalWidth > 0 && i.src.startsWith('blob:'));
+  }, env('CLOSE_A'));
+  check((await ctx.cookies()).length === 0, 'the console sets no cookie');
   await a.locator('section').nth(1).locator('button.thumb').click();
   await page.locator('#viewer[open]').waitFor();
   await page.waitForFunction(() => document.getElementById('viewer-img').naturalWidth > 0);
@@ -196,6 +204,15 @@ async function morning(browser) {
   const stale = await message('error');
   check(/already closed/.test(stale) && /SC_ERR_INVALID_TRANSITION/.test(stale), `the stale page is told: ${stale}`);
   await snap('refused-stale-page');
+
+  // The session outlives a reload and reaches another tab of this console, without the token.
+  await page.reload();
+  await page.locator('#who').filter({ hasText: /督导/ }).waitFor();
+  const tab = await ctx.newPage();
+  tab.on('pageerror', (e) => { throw e; });
+  await tab.goto(new URL(page.url()).origin + '/#/review');
+  await tab.locator('#who').filter({ hasText: /督导/ }).waitFor();
+  await tab.close();
 
   await ctx.close();
 }

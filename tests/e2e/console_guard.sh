@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The review console's guard and its JSON API, against real processes:
 # syncd, a supervisor's replica served by `spotcheck console`, curl as the
-# browser and as the attacker.  A request without the session cookie, with
-# another cookie, naming another Host, a write from a foreign Origin or
-# without the CSRF token, a second exchange of the one-time token: each is
-# refused with its reason, and nothing is written.  Then the API's own
+# browser and as the attacker.  A request without the session header, with
+# another session, with the session in a cookie (a host's cookies go to all
+# its ports, so a cookie is no credential here), naming another Host, a
+# write from a foreign Origin or without the CSRF token, a second exchange
+# of the one-time token: each is refused with its reason, and nothing is
+# written.  Then the API's own
 # answers: a closure (销号) signed by the supervisor's device, which syncd
 # holds after the console's sync; closing it again, and a role that may not
 # close, refused as the library refuses them; photos served by hash,
@@ -50,11 +52,11 @@ expect_refused() {
   expect_jq "$(cat "$TMP/body")" .error.reason "$2" "$3: reason"
   [[ -n $(jq -r .error.message "$TMP/body") ]] || fail "$3: no message"
 }
-# post PATH JSON: a write as the page makes it (cookie, Origin, CSRF, JSON); W_COOKIE,
+# post PATH JSON: a write as the page makes it (session, Origin, CSRF, JSON); W_SESSION,
 # W_ORIGIN, W_CSRF, W_TYPE and W_HOST set for the call put another in its place.
 post() {
   local path=$1 body=$2
-  req POST "$path" -b "sc_console=${W_COOKIE:-$COOKIE}" -H "Origin: ${W_ORIGIN:-$ORIGIN}" \
+  req POST "$path" -H "X-Spotcheck-Session: ${W_SESSION:-$SESSION}" -H "Origin: ${W_ORIGIN:-$ORIGIN}" \
     -H "X-Spotcheck-CSRF: ${W_CSRF:-$CSRF}" -H "Content-Type: ${W_TYPE:-application/json}" \
     -H "Host: ${W_HOST:-127.0.0.1:$PORT}" --data-binary "$body"
 }
@@ -77,13 +79,13 @@ grep -qi '^content-type: text/javascript' "$TMP/headers" || fail "the script's t
 
 # Without the session, the API answers nothing.
 CODE=$(req GET /api/status)
-expect_refused 401 no_session "no cookie"
+expect_refused 401 no_session "no session"
 CODE=$(req GET "/api/photo/$SHA")
-expect_refused 401 no_session "a photo without a cookie"
+expect_refused 401 no_session "a photo without the session"
 CODE=$(req GET /api/standing)
-expect_refused 401 no_session "the bar's standing without a cookie"
-CODE=$(req GET /api/status -b "sc_console=$(printf '%064d' 0)")
-expect_refused 401 no_session "a made-up cookie, before any session"
+expect_refused 401 no_session "the bar's standing without the session"
+CODE=$(req GET /api/status -H "X-Spotcheck-Session: $(printf '%064d' 0)")
+expect_refused 401 no_session "a made-up session, before any session"
 
 # The exchange: the token, from the console's own Origin, as JSON.
 CODE=$(req POST /api/session -H "Origin: $ORIGIN" -H 'Content-Type: application/json' \
@@ -103,11 +105,9 @@ expect_refused 421 foreign_host "the token through a rebound name"
 CODE=$(req POST /api/session -H "Origin: $ORIGIN" -H 'Content-Type: application/json' \
        --data-binary '{"token":"'"$TOKEN"'"}')
 expect_eq "$CODE" 200 "the exchange"
-cookie_line=$(grep -i '^set-cookie:' "$TMP/headers" | tr -d '\r')
-[[ $cookie_line =~ sc_console=([0-9a-f]{64})\; ]] || fail "the session cookie: $cookie_line"
-COOKIE=${BASH_REMATCH[1]}
-grep -q 'HttpOnly' <<<"$cookie_line" || fail "the cookie is HttpOnly: $cookie_line"
-grep -q 'SameSite=Strict' <<<"$cookie_line" || fail "the cookie is SameSite=Strict: $cookie_line"
+! grep -qi '^set-cookie:' "$TMP/headers" || fail "the exchange sets no cookie: $(cat "$TMP/headers")"
+SESSION=$(jq -r .session "$TMP/body")
+[[ $SESSION =~ ^[0-9a-f]{64}$ ]] || fail "the session: $(cat "$TMP/body")"
 CSRF=$(jq -r .csrf "$TMP/body")
 [[ $CSRF =~ ^[0-9a-f]{64}$ ]] || fail "the CSRF token: $(cat "$TMP/body")"
 CODE=$(req POST /api/session -H "Origin: $ORIGIN" -H 'Content-Type: application/json' \
@@ -115,24 +115,32 @@ CODE=$(req POST /api/session -H "Origin: $ORIGIN" -H 'Content-Type: application/
 expect_refused 403 token_used "the token a second time"
 
 # With the session: the replica, as the library answers it.
-CODE=$(req GET /api/status -b "sc_console=$COOKIE")
+CODE=$(req GET /api/status -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 200 "status with the session"
 expect_jq "$(cat "$TMP/body")" .login supervisor "the console's user"
-CODE=$(req GET /api/session -b "sc_console=$COOKIE")
+CODE=$(req GET /api/session -H "X-Spotcheck-Session: $SESSION")
 expect_jq "$(cat "$TMP/body")" .csrf "$CSRF" "a reloaded page gets the CSRF token again"
-CODE=$(req GET /api/status -b "sc_console=$COOKIE" -H "Host: localhost:$PORT")
+CODE=$(req GET /api/status -H "X-Spotcheck-Session: $SESSION" -H "Host: localhost:$PORT")
 expect_eq "$CODE" 200 "localhost names the console too"
-CODE=$(req GET /api/status -b "sc_console=$COOKIE" -H "Host: evil.example:$PORT")
-expect_refused 421 foreign_host "a rebound name with the cookie"
-CODE=$(req GET /api/status -b "sc_console=${COOKIE:0:63}0")
-[[ ${COOKIE:63:1} == 0 ]] && CODE=$(req GET /api/status -b "sc_console=${COOKIE:0:63}1")
-expect_refused 401 no_session "a cookie one digit off"
+CODE=$(req GET /api/status -H "X-Spotcheck-Session: $SESSION" -H "Host: evil.example:$PORT")
+expect_refused 421 foreign_host "a rebound name with the session"
+CODE=$(req GET /api/status -H "X-Spotcheck-Session: ${SESSION:0:63}0")
+[[ ${SESSION:63:1} == 0 ]] && CODE=$(req GET /api/status -H "X-Spotcheck-Session: ${SESSION:0:63}1")
+expect_refused 401 no_session "a session one digit off"
+# What a page another local user serves on 127.0.0.1 would be given, had the console set a
+# cookie (a host's cookies go to every port): the session in a cookie opens nothing.
+CODE=$(req GET /api/status -b "sc_console=$SESSION")
+expect_refused 401 no_session "the session in a cookie"
+CODE=$(req GET "/api/photo/$SHA" -b "sc_console=$SESSION")
+expect_refused 401 no_session "a photo with the session in a cookie"
+CODE=$(req GET /api/session -b "sc_console=$SESSION")
+expect_refused 401 no_session "the CSRF token with the session in a cookie"
 # The bar's standing: who, and status's counts (from indexes, without the replica's hash).
 standing_is() {
   local want got
   want=$(sc supervisor status | jq -c '{login, name, role, org, user, outbox, proven, rejected,
                                          photos_pending_upload, last_sync_ms}')
-  CODE=$(req GET /api/standing -b "sc_console=$COOKIE")
+  CODE=$(req GET /api/standing -H "X-Spotcheck-Session: $SESSION")
   expect_eq "$CODE" 200 "$1: standing"
   got=$(jq -c '{login, name, role, org, user, outbox, proven, rejected, photos_pending_upload,
                 last_sync_ms}' "$TMP/body")
@@ -143,16 +151,16 @@ standing_is "before any change"
 expect_jq "$(cat "$TMP/body")" .last_sync_ms "$(sc supervisor status | jq .last_sync_ms)" \
           "the replica's last sync, before any of the console's"
 [[ $(jq .last_sync_ms "$TMP/body") =~ ^[0-9]+$ ]] || fail "the replica synced once: $(cat "$TMP/body")"
-CODE=$(req GET /api/standing -b "sc_console=$COOKIE" -H "Host: evil.example:$PORT")
+CODE=$(req GET /api/standing -H "X-Spotcheck-Session: $SESSION" -H "Host: evil.example:$PORT")
 expect_refused 421 foreign_host "standing through a rebound name"
-CODE=$(req GET /api/standing -b "sc_console=${COOKIE:0:63}0")
-[[ ${COOKIE:63:1} == 0 ]] && CODE=$(req GET /api/standing -b "sc_console=${COOKIE:0:63}1")
-expect_refused 401 no_session "standing with a cookie one digit off"
+CODE=$(req GET /api/standing -H "X-Spotcheck-Session: ${SESSION:0:63}0")
+[[ ${SESSION:63:1} == 0 ]] && CODE=$(req GET /api/standing -H "X-Spotcheck-Session: ${SESSION:0:63}1")
+expect_refused 401 no_session "standing with a session one digit off"
 CODE=$(post /api/standing '{}')
 expect_eq "$CODE" 404 "standing is no action"
-CODE=$(req GET /api/review -b "sc_console=$COOKIE")
+CODE=$(req GET /api/review -H "X-Spotcheck-Session: $SESSION")
 expect_jq "$(cat "$TMP/body")" '.awaiting_closure | length' 2 "the review queue"
-CODE=$(req GET "/api/queue?offset=1&limit=1" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/queue?offset=1&limit=1" -H "X-Spotcheck-Session: $SESSION")
 expect_jq "$(cat "$TMP/body")" '[.total, .offset, (.waiting | length), .waiting[0].id] | join(" ")' \
           "2 1 1 $(sc supervisor review | jq -r '[.awaiting_revisit[], .awaiting_closure[]][1].id')" \
           "the review queue's second page of one"
@@ -161,18 +169,21 @@ expect_jq "$(cat "$TMP/body")" '[.total, .offset, (.waiting | length), .waiting[
 close_body='{"finding":"'"$GAS"'","note":"销号"}'
 CODE=$(W_ORIGIN=http://evil.example post /api/close "$close_body")
 expect_refused 403 foreign_origin "a closure from a foreign Origin"
-CODE=$(req POST /api/close -b "sc_console=$COOKIE" -H "X-Spotcheck-CSRF: $CSRF" \
+CODE=$(req POST /api/close -H "X-Spotcheck-Session: $SESSION" -H "X-Spotcheck-CSRF: $CSRF" \
        -H 'Content-Type: application/json' --data-binary "$close_body")
 expect_refused 403 foreign_origin "a closure without an Origin"
-CODE=$(req POST /api/close -b "sc_console=$COOKIE" -H "Origin: $ORIGIN" \
+CODE=$(req POST /api/close -H "X-Spotcheck-Session: $SESSION" -H "Origin: $ORIGIN" \
        -H 'Content-Type: application/json' --data-binary "$close_body")
 expect_refused 403 bad_csrf "a closure without the CSRF token"
 CODE=$(W_CSRF=$(printf '%064d' 0) post /api/close "$close_body")
 expect_refused 403 bad_csrf "a closure with a wrong CSRF token"
 CODE=$(W_TYPE=text/plain post /api/close "$close_body")
 expect_refused 415 not_json "a closure sent as a form would send it"
-CODE=$(W_COOKIE=$(printf '%064d' 0) post /api/close "$close_body")
-expect_refused 401 no_session "a closure with a wrong cookie"
+CODE=$(W_SESSION=$(printf '%064d' 0) post /api/close "$close_body")
+expect_refused 401 no_session "a closure with a wrong session"
+CODE=$(req POST /api/close -b "sc_console=$SESSION" -H "Origin: $ORIGIN" -H "X-Spotcheck-CSRF: $CSRF" \
+       -H 'Content-Type: application/json' --data-binary "$close_body")
+expect_refused 401 no_session "a closure with the session in a cookie"
 CODE=$(W_HOST=evil.example:$PORT post /api/close "$close_body")
 expect_refused 421 foreign_host "a closure through a rebound name"
 head -c 70000 /dev/zero | tr '\0' a >"$TMP/big"
@@ -190,7 +201,7 @@ expect_jq "$(sc supervisor show "$GAS")" .status closed "closed in the replica"
 standing_is "after the closure"
 expect_jq "$(cat "$TMP/body")" .outbox 1 "the closure waits in the outbox"
 # The detail's timeline names each author's role, as the replica knows it.
-CODE=$(req GET "/api/show?id=$GAS" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/show?id=$GAS" -H "X-Spotcheck-Session: $SESSION")
 expect_jq "$(cat "$TMP/body")" \
   '[.history[] | select(.kind == "closure" or .kind == "rectification_report" or .kind == "revisit")
     | "\(.kind):\(.author_role)"] | join(" ")' \
@@ -201,7 +212,7 @@ expect_jq "$(cat "$TMP/body")" .error.status SC_ERR_INVALID_TRANSITION "closing 
 grep -q 'already closed' "$TMP/body" || fail "closing again says so: $(cat "$TMP/body")"
 
 # The dashboard: the statistics of a window and its two charts, drawn by the console as SVG.
-CODE=$(req GET "/api/dashboard?from=$(day -6)&to=$(day 0)&by=day" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/dashboard?from=$(day -6)&to=$(day 0)&by=day" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 200 "the dashboard: $(cat "$TMP/body")"
 dash=$(cat "$TMP/body")
 expect_jq "$dash" '[(.trend.buckets | length), (.trend.found | add), (.trend.closed | add)] | join(" ")' \
@@ -217,26 +228,26 @@ texts = lambda e: [t.text for t in e.iter("{http://www.w3.org/2000/svg}text")]
 assert "50.0%" in texts(rate) and "整改率（下级单位）" in texts(rate), texts(rate)
 assert "发现问题" in texts(trend) and "销号" in texts(trend), texts(trend)
 PY
-CODE=$(req GET "/api/dashboard?from=$(day -6)&to=$(day 0)&by=year" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/dashboard?from=$(day -6)&to=$(day 0)&by=year" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 400 "a dashboard by year"
 expect_jq "$(cat "$TMP/body")" .error.message 'by "year" is not valid: one of day, week, month' "by year"
-CODE=$(req GET "/api/dashboard?from=2026-02-30&to=$(day 0)" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/dashboard?from=2026-02-30&to=$(day 0)" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 400 "a window from a day that is not one"
 grep -q 'YYYY-MM-DD' "$TMP/body" || fail "the window refused in the library's words: $(cat "$TMP/body")"
-CODE=$(req GET "/api/dashboard?from=2020-01-01&to=2026-12-31&by=day" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/dashboard?from=2020-01-01&to=2026-12-31&by=day" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 400 "a window of too many days"
-CODE=$(req GET "/api/dashboard?from=$(day -6)&to=$(day 0)&org=nowhere" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/dashboard?from=$(day -6)&to=$(day 0)&org=nowhere" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 404 "a dashboard of an org unit that does not exist"
 
 # Photos by hash: the stored bytes, checked; an unknown hash and a malformed one refused.
-CODE=$(req GET "/api/photo/$SHA" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/photo/$SHA" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 200 "the photo"
 cmp -s "$TMP/body" "$TMP/valve.jpg" || fail "the photo served is not the one taken"
 grep -qi '^content-type: image/jpeg' "$TMP/headers" || fail "the photo's type"
-CODE=$(req GET "/api/photo/$(printf '%064d' 0)" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/photo/$(printf '%064d' 0)" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 404 "an unknown photo"
 expect_jq "$(cat "$TMP/body")" .error.status SC_ERR_NOT_FOUND "an unknown photo"
-CODE=$(req GET "/api/photo/..%2f..%2fetc" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/photo/..%2f..%2fetc" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 400 "a photo name that is not a hash"
 
 # The findings ledger: its page and its downloads are reads behind the same guard, the rows
@@ -244,24 +255,24 @@ expect_eq "$CODE" 400 "a photo name that is not a hash"
 # that is not valid is the library's refusal, naming the valid values; nothing is written.
 hash_before=$(sc supervisor status | jq -r '[.replica_hash, .outbox] | join(" ")')
 CODE=$(req GET /api/ledger.csv)
-expect_refused 401 no_session "a ledger download without a cookie"
-CODE=$(req GET /api/ledger -b "sc_console=$COOKIE" -H "Host: evil.example:$PORT")
+expect_refused 401 no_session "a ledger download without the session"
+CODE=$(req GET /api/ledger -H "X-Spotcheck-Session: $SESSION" -H "Host: evil.example:$PORT")
 expect_refused 421 foreign_host "the ledger through a rebound name"
-CODE=$(req GET /api/ledger.xlsx -b "sc_console=$COOKIE" -H "Host: evil.example:$PORT")
+CODE=$(req GET /api/ledger.xlsx -H "X-Spotcheck-Session: $SESSION" -H "Host: evil.example:$PORT")
 expect_refused 421 foreign_host "a ledger download through a rebound name"
-CODE=$(req GET "/api/ledger?status=done" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/ledger?status=done" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 400 "a ledger with a status that is not one"
 expect_jq "$(cat "$TMP/body")" .error.message \
           'finding status "done" is not valid: one of open, submitted, verified, closed' "the status refused"
-CODE=$(req GET "/api/ledger.csv?period=2026-13" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/ledger.csv?period=2026-13" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 400 "a ledger download with a period that is not one"
 grep -q 'YYYY-Qn' "$TMP/body" || fail "the period refused names the forms: $(cat "$TMP/body")"
 grep -qi '^content-disposition' "$TMP/headers" && fail "a refused download is not a file"
-CODE=$(req GET "/api/ledger?org=nowhere" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/ledger?org=nowhere" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 404 "a ledger of an org unit that does not exist"
-CODE=$(req GET "/api/ledger?limit=201" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/ledger?limit=201" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 400 "a page of more rows than the console sends"
-CODE=$(req GET "/api/ledger?offset=1&limit=1&lang=en" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/ledger?offset=1&limit=1&lang=en" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 200 "the ledger's second row: $(cat "$TMP/body")"
 page=$(cat "$TMP/body")
 expect_jq "$page" '[.totals.rows, (.rows | length), .headers[0], (.rows[0] | length)] | join(" ")' \
@@ -269,14 +280,14 @@ expect_jq "$page" '[.totals.rows, (.rows | length), .headers[0], (.rows[0] | len
 expect_jq "$page" '.rows[0][0]' "$(printf '%s\n' "$GAS" "$OTHER" | sort | sed -n 2p)" "the second row, by id"
 sc supervisor report ledger --format csv --out "$TMP/cli.csv" >/dev/null
 sc supervisor report ledger --format xlsx --out "$TMP/cli.xlsx" --lang en >/dev/null
-CODE=$(req GET /api/ledger.csv -b "sc_console=$COOKIE")
+CODE=$(req GET /api/ledger.csv -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 200 "the ledger as CSV"
 grep -qi '^content-disposition: attachment; filename="ledger-findings.csv"' "$TMP/headers" ||
   fail "the CSV is a download: $(cat "$TMP/headers")"
 grep -qi '^content-type: text/csv; charset=utf-8' "$TMP/headers" || fail "the CSV's type"
 cmp -s "$TMP/body" "$TMP/cli.csv" || fail "the console's CSV is not the command's"
 [[ $(head -c 3 "$TMP/body" | od -An -tx1 | tr -d ' ') == efbbbf ]] || fail "the CSV begins with a BOM"
-CODE=$(req GET "/api/ledger.xlsx?lang=en" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/ledger.xlsx?lang=en" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 200 "the ledger as XLSX"
 cp "$TMP/body" "$TMP/console.xlsx"
 /usr/bin/python3 - "$TMP/console.xlsx" "$TMP/cli.xlsx" <<'PY' || fail "the console's XLSX is not the command's"
@@ -291,7 +302,7 @@ expect_eq "$(sc supervisor status | jq -r '[.replica_hash, .outbox] | join(" ")'
 CODE=$(post /api/sync '{}')
 expect_eq "$CODE" 200 "the sync starts"
 for i in $(seq 1 100); do
-  req GET /api/sync -b "sc_console=$COOKIE" >/dev/null
+  req GET /api/sync -H "X-Spotcheck-Session: $SESSION" >/dev/null
   [[ $(jq -r .running "$TMP/body") == false && $(jq -r .last "$TMP/body") != null ]] && break
   sleep 0.1
 done
@@ -306,7 +317,7 @@ expect_jq "$(sc inspector show "$GAS")" '[.status, .closed_by] | join(" ")' "clo
 # through the console, and through the CLI on another device's replica.
 close_op=$(sc supervisor show "$GAS" | jq -r '.history[] | select(.kind == "closure") | .op')
 close_index=$(sc supervisor show "$GAS" | jq -r '.history[] | select(.kind == "closure") | .log_index')
-CODE=$(req GET "/api/prove?op=$close_op" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/prove?op=$close_op" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 200 "the closure's proof: $(cat "$TMP/body")"
 expect_jq "$(cat "$TMP/body")" '[.verified, .log_index, .kind] | join(" ")' "true $close_index closure" \
           "the closure's proof"
@@ -314,7 +325,7 @@ expect_jq "$(sc inspector prove "$close_op")" .verified true "the closure proven
 # An op still in the outbox has no proof yet, and says so.
 sc supervisor note "$GAS" --text "照片已存档" >/dev/null
 note_op=$(sc supervisor show "$GAS" | jq -r '.history[] | select(.kind == "note") | .op')
-CODE=$(req GET "/api/prove?op=$note_op" -b "sc_console=$COOKIE")
+CODE=$(req GET "/api/prove?op=$note_op" -H "X-Spotcheck-Session: $SESSION")
 expect_eq "$CODE" 409 "an op not in the log yet"
 expect_jq "$(cat "$TMP/body")" .error.status SC_ERR_UNPROVEN "an op not in the log yet"
 expect_exit 5 "$SPOT" --db "$TMP/supervisor.db" prove "$note_op"
@@ -326,7 +337,7 @@ wait "$CONSOLE_PID" || fail "the console did not stop cleanly on SIGTERM"
 start_console wuye
 CODE=$(req POST /api/session -H "Origin: $ORIGIN" -H 'Content-Type: application/json' \
        --data-binary '{"token":"'"$TOKEN"'"}')
-COOKIE=$(grep -i '^set-cookie:' "$TMP/headers" | sed 's/.*sc_console=\([0-9a-f]*\);.*/\1/')
+SESSION=$(jq -r .session "$TMP/body")
 CSRF=$(jq -r .csrf "$TMP/body")
 CODE=$(post /api/close '{"finding":"'"$OTHER"'"}')
 expect_eq "$CODE" 403 "the unit closing its own finding"

@@ -69,12 +69,41 @@ function place(p) {
   return `${lat}, ${lon}` + (p.gps.source ? ` (${t('src_' + p.gps.source)})` : '');
 }
 
+// The photo's bytes into img, fetched with the session (api.js); a refusal shows as a missing image.
+function show(img, sha) {
+  img.dataset.sha = sha;
+  photoUrl(sha).then((url) => {
+    if (img.dataset.sha === sha) img.src = url;
+  }, () => img.classList.add('failed'));
+}
+
+// Run load once el is near the screen: the queue's photos are fetched as they scroll into view.
+const seen = 'IntersectionObserver' in window
+  ? new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (!e.isIntersecting) continue;
+      seen.unobserve(e.target);
+      const load = loads.get(e.target);
+      loads.delete(e.target);
+      if (load) load();
+    }
+  }, { rootMargin: '200px' })
+  : null;
+const loads = new WeakMap();
+
+function whenSeen(el, load) {
+  if (!seen) return load();
+  loads.set(el, load);
+  seen.observe(el);
+}
+
 // A photo as a thumbnail that opens full size in the viewer.
 export function photo(p, what) {
   const meta = `${when(p.captured_ms)} (${t('src_' + (p.time_source || 'file'))}) · ${place(p)}`;
   if (!p.present)
     return h('figure', { class: 'photo missing' }, h('figcaption', {}, t('photo_missing'), ' ', meta));
-  const img = h('img', { src: photoUrl(p.sha256), alt: `${what}: ${p.caption || p.sha256.slice(0, 12)}`, loading: 'lazy' });
+  const img = h('img', { alt: `${what}: ${p.caption || p.sha256.slice(0, 12)}` });
+  whenSeen(img, () => show(img, p.sha256));
   const open = h('button', { type: 'button', class: 'thumb', 'aria-label': t('photo_full') + ' ' + what,
     onclick: () => view(p, what, meta) }, img);
   return h('figure', { class: 'photo' }, open, h('figcaption', {}, p.caption ? p.caption + ' · ' : '', meta));
@@ -84,7 +113,8 @@ function view(p, what, meta) {
   const d = document.getElementById('viewer');
   document.getElementById('viewer-title').textContent = what;
   const img = document.getElementById('viewer-img');
-  img.src = photoUrl(p.sha256);
+  img.removeAttribute('src');
+  show(img, p.sha256);
   img.alt = what;
   document.getElementById('viewer-meta').textContent = meta + ' · sha256 ' + p.sha256;
   d.showModal();
