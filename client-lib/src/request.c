@@ -41,8 +41,10 @@
  * aborted through the transport's progress callback (and its interrupt
  * hook), and no request starts while the flag is up.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/names.h"
 #include "core/reason.h"
@@ -466,9 +468,12 @@ static sc_status request_from(sc_client *c, const tp_req *q, tp_resp *out, tp_pe
                 return tp_cancelled(c, q->target);
         }
         if (q->sink) {
-            /* Start the download again from where it started. */
-            if (fseek(q->sink, pos, SEEK_SET) != 0)
-                return cl_fail(c, SC_ERR_IO, 0, "cannot rewind a download");
+            /* Start the download again from where it started, with what the try before wrote
+             * (a 503's body, a cut photo) cut off: a shorter answer must not leave its tail
+             * behind bytes that the hash, started again too, never saw. */
+            if (fseek(q->sink, pos, SEEK_SET) != 0 || fflush(q->sink) != 0 ||
+                ftruncate(fileno(q->sink), (off_t)pos) != 0)
+                return cl_fail(c, SC_ERR_IO, 0, "cannot rewind a download: %s", strerror(errno));
             if (q->sha)
                 *q->sha = sha0;
         }
