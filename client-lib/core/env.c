@@ -71,6 +71,36 @@ static void pb_free(void *data, void *ptr)
     sc_free(data, ptr);
 }
 
+/* malloc's own bookkeeping, counted with each allocation: what tiny entries really cost. */
+#define PB_BUDGET_OVERHEAD 16
+
+static void *budget_alloc(void *data, size_t size)
+{
+    sc_pb_budget *b = data;
+    size_t cost = size + PB_BUDGET_OVERHEAD;
+    if (cost < size || cost > b->left) {
+        b->over = true;
+        return NULL;
+    }
+    b->left -= cost;
+    return malloc(size ? size : 1);
+}
+
+static void budget_free(void *data, void *ptr)
+{
+    (void)data; /* spent stays spent: the budget bounds an unpack's whole work */
+    free(ptr);
+}
+
+void sc_pb_budget_init(sc_pb_budget *b, size_t limit)
+{
+    b->a.alloc = budget_alloc;
+    b->a.free = budget_free;
+    b->a.allocator_data = b;
+    b->left = limit;
+    b->over = false;
+}
+
 void sc_env_pb_allocator(const sc_env *env, ProtobufCAllocator *out)
 {
     out->alloc = pb_alloc;

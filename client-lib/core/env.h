@@ -12,6 +12,7 @@
 #ifndef SC_CORE_ENV_H
 #define SC_CORE_ENV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,22 @@ void *sc_memdup(const sc_env *env, const void *src, size_t len);
 
 /* A protobuf-c allocator that allocates through env (which must outlive it). */
 void sc_env_pb_allocator(const sc_env *env, ProtobufCAllocator *out);
+
+/*
+ * A protobuf-c allocator for unpacking what another party sent, that gives
+ * out at most `limit` bytes in all (protobuf-c's scratch counted): an
+ * encoding of millions of tiny entries unpacks into some seventy times its
+ * size, and under a budget its unpack fails (NULL, with `over` set) instead
+ * of taking the device's memory.  It allocates with malloc, so what it
+ * unpacked is freed as with a NULL allocator.  Set up with
+ * sc_pb_budget_init; pass &b.a to the unpack.
+ */
+typedef struct sc_pb_budget {
+    ProtobufCAllocator a;
+    size_t left;
+    bool over;
+} sc_pb_budget;
+void sc_pb_budget_init(sc_pb_budget *b, size_t limit);
 
 /* The clock and the random source of env; both must be set. */
 int64_t sc_env_now_ms(const sc_env *env);

@@ -1321,6 +1321,20 @@ static sc_status exchange_start(sc_client *c, exchange *x)
 }
 
 /*
+ * What decoding an answer to x may take: its bytes copied twice over, and
+ * per entry it can hold (a result a pushed op, the ops it may pull, a photo
+ * asked about, with their proofs' hashes in the slack) 1 KiB of structs and
+ * protobuf-c's scratch.  Legitimate answers take a fraction of it; an
+ * answer of millions of empty entries, which would unpack into some seventy
+ * times its size before its seal is checked, is refused.
+ */
+static size_t answer_budget(const exchange *x)
+{
+    size_t entries = x->b.n + SC_CL_PULL_MAX + x->asked.n;
+    return 2 * x->http.len + entries * 1024 + (size_t)4 * 1024 * 1024;
+}
+
+/*
  * Wait for the answer and decode it.  A cursor the server refuses (400
  * malformed: not one it made, or past its log) is dropped and the pull
  * starts over from the beginning; ops that come again are deduplicated,
@@ -1345,7 +1359,14 @@ static sc_status exchange_finish(sc_client *c, exchange *x)
     }
     if (x->http.status != 200)
         return tp_fail(c, &x->http, "sync");
-    x->r.resp = scpb__sync_response__unpack(NULL, x->http.len, x->http.body);
+    sc_pb_budget budget;
+    sc_pb_budget_init(&budget, answer_budget(x));
+    x->r.resp = scpb__sync_response__unpack(&budget.a, x->http.len, x->http.body);
+    if (!x->r.resp && budget.over)
+        return cl_fail(c, SC_ERR_PROTOCOL, 0,
+                       "%s answered /v1/sync with %zu bytes that would take more than %zu bytes "
+                       "to decode, more than an answer to this request can hold",
+                       c->id.server, x->http.len, answer_budget(x));
     if (!x->r.resp)
         return cl_fail(c, SC_ERR_PROTOCOL, 0,
                        "%s answered /v1/sync with %zu bytes that are not a SyncResponse",

@@ -36,6 +36,7 @@ enum mode {
     M_OK,
     M_DOWN, /* every request's connection is cut: nobody answers */
     M_GARBAGE,
+    M_BLOAT, /* a 200 of 2M empty pulled ops: 4 MiB that unpack into some seventy times that */
     M_REWRITE_ROOT,
     M_SHRINK,
     M_BAD_PROOF,
@@ -105,6 +106,15 @@ static sct_tp_verdict on_request(void *ctx, const sct_tp_req *q, sct_tp_answer *
             static const char junk[] = "\xff\xff\xff garbage, not protobuf";
             *a = (sct_tp_answer){
                 .status = 200, .body = (const uint8_t *)junk, .body_len = sizeof junk - 1};
+            return SCT_ANSWER;
+        }
+        if (s->mode == M_BLOAT) {
+            static uint8_t bloat[4 << 20];
+            for (size_t i = 0; i < sizeof bloat; i += 2) {
+                bloat[i] = 0x12; /* field 2 (ops), length-delimited */
+                bloat[i + 1] = 0x00; /* an empty LoggedOp */
+            }
+            *a = (sct_tp_answer){.status = 200, .body = bloat, .body_len = sizeof bloat};
             return SCT_ANSWER;
         }
         return SCT_SERVE;
@@ -744,6 +754,10 @@ START_TEST(garbage_and_unreachable)
     new_check(s.c, check);
     s.mode = M_GARBAGE;
     expect_failure(s.c, SC_ERR_PROTOCOL, "not a SyncResponse");
+    /* Millions of tiny entries are refused by what decoding them would take, before the seal
+     * is looked at (with no bound, unpacking these 4 MiB took some 280 MB). */
+    s.mode = M_BLOAT;
+    expect_failure(s.c, SC_ERR_PROTOCOL, "more than an answer to this request can hold");
     /* A server that says `more` forever without sending anything is stopped. */
     s.mode = M_OK;
     json_decref(sync_ok(s.c));
