@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -26,6 +27,7 @@
 
 #include "base/config.h"
 #include "core/ids.h"
+#include "core/keys.h"
 #include "core/platform.h"
 #include "core/reason.h"
 
@@ -33,6 +35,12 @@
 #define HASH_BUF (256 * 1024)
 /* The sidecar's first word: a format tag, so a damaged file is recognized. */
 #define SIDECAR_TAG "spotcheck-partial-v1"
+/* The sidecar's second line's first word: the upload id follows (see upload ids below). */
+#define SIDECAR_ID "upload"
+/* Bytes of an upload id: random, so two syncd sharing the directory never make the same. */
+#define UPLOAD_ID_LEN 16
+/* Room for a sidecar: the tag, two 20-digit numbers, the id line. */
+#define SIDECAR_CAP 192
 /* Seconds before a stray sidecar or a mark without its blob is removed (see sweep_dir). */
 #define ORPHAN_AGE_S 600
 /* Retries when the .part file is replaced between open and lock (a completion, a sweep). */
@@ -53,6 +61,21 @@
  * feed it.  A state is only a shortcut: without one (syncd restarted, the
  * table full, another chunk size) the blob is read back and hashed as
  * before.  Bounded, so memory stays flat in photo size and count.
+ *
+ * Upload ids.  A state must hash the very bytes the .part file holds, and
+ * (device, name, offset) does not say that: several syncd share the
+ * directory, and another one may discard the upload (a last chunk that
+ * did not match, the sweep) and take it again from 0 with other bytes up
+ * to the same offset; the state this process kept of the first bytes would
+ * then complete the blob under a name its bytes do not hash to.  So each
+ * upload has an id, random, drawn whenever a chunk starts it at 0 and
+ * written in the sidecar beside the offset (one rename), carried on by
+ * every later chunk, whichever syncd takes it.  The bytes below the
+ * verified offset change only when the upload goes back to 0, that is under
+ * a new id; so a state taken only when its id is the sidecar's hashes the
+ * file's bytes.  A sidecar without an id (written by an older syncd) matches
+ * no state: the blob is read back.  One syncd alone keeps its shortcut: its
+ * own chunks carry the id its state has.
  */
 #define HASH_STATES 64
 
@@ -60,6 +83,7 @@ typedef struct hash_state {
     char name[SD_BLOB_NAME_LEN + 1]; /* "" when free */
     uint8_t device[SC_KEY_LEN];      /* whose upload */
     uint64_t covered;                /* bytes hashed, all verified */
+    uint8_t id[UPLOAD_ID_LEN];       /* the upload those bytes are of */
     uint64_t used;                   /* last use, for eviction */
     sc_sha256_ctx ctx;
 } hash_state;
@@ -89,6 +113,8 @@ struct sd_upload {
     uint64_t verified;                     /* verified offset when the chunk began */
     uint64_t start, len, total;            /* the chunk's range and the blob's size */
     uint64_t received;                     /* chunk bytes written so far */
+    bool has_id;                           /* id: the upload's (a chunk at 0 draws it) */
+    uint8_t id[UPLOAD_ID_LEN];
     bool hashing;                          /* ctx hashes the blob from byte 0 as it streams */
     bool by_caller;                        /* whole blob in one chunk, the caller hashes it */
     bool has_digest;                       /* digest: the caller's hash of this chunk */
@@ -104,14 +130,18 @@ static bool state_is(const hash_state *h, const uint8_t device[SC_KEY_LEN], cons
            memcmp(h->device, device, SC_KEY_LEN) == 0;
 }
 
-/* A copy of the upload's kept hash state over exactly its first `at` bytes; false when none. */
+/*
+ * A copy of the upload's kept hash state over exactly its first `at` bytes
+ * of upload `id` (the sidecar's: the bytes the file holds); false when none.
+ */
 static bool state_take(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name, uint64_t at,
-                       sc_sha256_ctx *out)
+                       const uint8_t id[UPLOAD_ID_LEN], sc_sha256_ctx *out)
 {
     bool found = false;
     sc_plat_mutex_lock(&b->hmu);
     for (size_t i = 0; i < HASH_STATES && !found; i++)
-        if (state_is(&b->hs[i], device, name) && b->hs[i].covered == at) {
+        if (state_is(&b->hs[i], device, name) && b->hs[i].covered == at &&
+            memcmp(b->hs[i].id, id, UPLOAD_ID_LEN) == 0) {
             *out = b->hs[i].ctx;
             b->hs[i].used = ++b->tick;
             found = true;
@@ -120,9 +150,9 @@ static bool state_take(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char
     return found;
 }
 
-/* Keep the state over `covered` bytes, in the upload's slot or the least recently used one. */
+/* Keep the state over `covered` bytes of upload `id`, in its slot or the least recently used. */
 static void state_keep(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char *name,
-                       uint64_t covered, const sc_sha256_ctx *ctx)
+                       uint64_t covered, const uint8_t id[UPLOAD_ID_LEN], const sc_sha256_ctx *ctx)
 {
     sc_plat_mutex_lock(&b->hmu);
     size_t slot = 0;
@@ -138,6 +168,7 @@ static void state_keep(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const char
     b->hs[slot].name[SD_BLOB_NAME_LEN] = '\0';
     memcpy(b->hs[slot].device, device, SC_KEY_LEN);
     b->hs[slot].covered = covered;
+    memcpy(b->hs[slot].id, id, UPLOAD_ID_LEN);
     b->hs[slot].ctx = *ctx;
     b->hs[slot].used = ++b->tick;
     sc_plat_mutex_unlock(&b->hmu);
@@ -255,12 +286,20 @@ static bool is_stored(const sd_blobs *b, const char *name, uint64_t *size)
 
 /* ---- sidecars and partial files (dir is a device's directory under partial/) ---- */
 
-/* Read the sidecar: *off and *total, both 0 when it is missing or damaged. */
-static void sidecar_read(const char *dir, const char *name, uint64_t *off, uint64_t *total)
+/*
+ * Read the sidecar: *off and *total, both 0 when it is missing or damaged;
+ * with id, the upload's id too (*has_id false when the sidecar has none).
+ * Its first line is all a syncd before upload ids reads, so one may still
+ * share the directory; the second line, "upload <hex>", is the id.
+ */
+static void sidecar_read_id(const char *dir, const char *name, uint64_t *off, uint64_t *total,
+                            bool *has_id, uint8_t id[UPLOAD_ID_LEN])
 {
-    char path[PATH_CAP], text[128];
+    char path[PATH_CAP], text[SIDECAR_CAP];
     *off = 0;
     *total = 0;
+    if (has_id)
+        *has_id = false;
     if (!pathf(path, sizeof path, dir, name, ".off"))
         return;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -278,23 +317,40 @@ static void sidecar_read(const char *dir, const char *name, uint64_t *off, uint6
         nl == '\n' && o <= t) {
         *off = o;
         *total = t;
+        const char *line = strchr(text, '\n') + 1, *prefix = SIDECAR_ID " ";
+        if (has_id && strncmp(line, prefix, strlen(prefix)) == 0) {
+            const char *hex = line + strlen(prefix);
+            *has_id = strlen(hex) == 2 * UPLOAD_ID_LEN + 1 && hex[2 * UPLOAD_ID_LEN] == '\n' &&
+                      sc_hex_decode(hex, 2 * UPLOAD_ID_LEN, id, UPLOAD_ID_LEN) == SC_OK;
+        }
     }
+}
+
+static void sidecar_read(const char *dir, const char *name, uint64_t *off, uint64_t *total)
+{
+    sidecar_read_id(dir, name, off, total, NULL, NULL);
 }
 
 /*
  * Write the sidecar atomically.  durable: synced before and after the
  * rename, so the offset survives a crash; a new upload's first sidecar
  * (offset 0) need not, since an upload with nothing verified is dropped
- * at the next sweep anyway.
+ * at the next sweep anyway.  id (NULL for none) is the upload's, on a
+ * second line.
  */
 static int sidecar_write(const char *dir, const char *name, uint64_t off, uint64_t total,
-                         bool durable)
+                         const uint8_t *id, bool durable)
 {
-    char tmp[PATH_CAP], path[PATH_CAP], text[128];
+    char tmp[PATH_CAP], path[PATH_CAP], text[SIDECAR_CAP], hex[2 * UPLOAD_ID_LEN + 1];
     if (!pathf(tmp, sizeof tmp, dir, name, ".off.tmp") ||
         !pathf(path, sizeof path, dir, name, ".off"))
         return -1;
-    int n = snprintf(text, sizeof text, SIDECAR_TAG " %" PRIu64 " %" PRIu64 "\n", off, total);
+    if (id && sc_hex_encode(id, UPLOAD_ID_LEN, hex, sizeof hex) != SC_OK)
+        return -1;
+    int n = snprintf(text, sizeof text, SIDECAR_TAG " %" PRIu64 " %" PRIu64 "\n%s%s%s", off,
+                     total, id ? SIDECAR_ID " " : "", id ? hex : "", id ? "\n" : "");
+    if (n <= 0 || (size_t)n >= sizeof text)
+        return -1;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0)
         return -1;
@@ -484,7 +540,8 @@ static sc_status partial_create(sd_upload *u, const char *part, sc_err *err)
         u->fd = -1;
         rc = SC_ERR_EXISTS;
     }
-    if (rc == SC_OK && sidecar_write(u->dir, u->name, 0, u->total, false) != 0) {
+    if (rc == SC_OK &&
+        sidecar_write(u->dir, u->name, 0, u->total, u->has_id ? u->id : NULL, false) != 0) {
         rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE, "cannot record the upload: %s",
                         strerror(errno));
         unlink(part);
@@ -719,6 +776,9 @@ sc_status sd_blobs_open_at(const char *root, const sd_blob_limits *lim, sd_blob_
                            void *ctx, sd_blobs **out, sc_err *err)
 {
     *out = NULL;
+    sc_status crc = sc_crypto_init(); /* upload ids are drawn from libsodium's random source */
+    if (crc != SC_OK)
+        return sc_err_set(err, crc, 0, "libsodium failed to initialise");
     sd_blobs *b = calloc(1, sizeof *b);
     if (!b)
         return sc_err_set(err, SC_ERR_NOMEM, 0, "out of memory opening the blob store");
@@ -915,7 +975,14 @@ static sc_status upload_lock(sd_upload *u, const char *part, uint64_t *offset, s
 static sc_status upload_resume(sd_upload *u, uint64_t *offset, sc_err *err)
 {
     uint64_t v, t;
-    sidecar_read(u->dir, u->name, &v, &t);
+    bool has_id;
+    uint8_t id[UPLOAD_ID_LEN];
+    sidecar_read_id(u->dir, u->name, &v, &t, &has_id, id);
+    /* A chunk past 0 goes on with the upload's id; one at 0 starts one, with the id it drew. */
+    if (u->start != 0) {
+        u->has_id = has_id;
+        memcpy(u->id, id, UPLOAD_ID_LEN);
+    }
     u->verified = v;
     *offset = v;
     struct stat st;
@@ -964,6 +1031,11 @@ sc_status sd_upload_begin(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const c
     u->start = start;
     u->len = len;
     u->total = total;
+    if (start == 0) {
+        /* A new upload, or one taken again from 0: new bytes, so a new id (see upload ids). */
+        randombytes_buf(u->id, sizeof u->id);
+        u->has_id = true;
+    }
     if (!dev_dir(b->partial, device, u->dir, sizeof u->dir) ||
         !pathf(part, sizeof part, u->dir, name, ".part")) {
         free(u);
@@ -974,7 +1046,8 @@ sc_status sd_upload_begin(sd_blobs *b, const uint8_t device[SC_KEY_LEN], const c
         upload_release(u, rc != SC_ERR_STORAGE);
         return rc;
     }
-    u->hashing = start == 0 || state_take(b, device, name, start, &u->ctx);
+    /* Past 0, hash on only from a state of this very upload (its id), else read back at the end. */
+    u->hashing = start == 0 || (u->has_id && state_take(b, device, name, start, u->id, &u->ctx));
     if (start == 0)
         sc_sha256_init(&u->ctx);
     *out = u;
@@ -1078,7 +1151,7 @@ static int mark_unreferenced(sd_upload *u)
 /* The chunk did not complete the blob: make its end the verified offset. */
 static sc_status finish_chunk(sd_upload *u, uint64_t end, uint64_t *offset, sc_err *err)
 {
-    if (sidecar_write(u->dir, u->name, end, u->total, true) != 0) {
+    if (sidecar_write(u->dir, u->name, end, u->total, u->has_id ? u->id : NULL, true) != 0) {
         sc_status rc = sc_err_set(err, SC_ERR_STORAGE, SC_REASON_STORAGE,
                                   "cannot record the upload offset: %s", strerror(errno));
         upload_release(u, true);
@@ -1086,8 +1159,8 @@ static sc_status finish_chunk(sd_upload *u, uint64_t end, uint64_t *offset, sc_e
     }
     u->verified = end;
     *offset = end;
-    if (u->hashing && !u->by_caller)
-        state_keep(u->b, u->device, u->name, end, &u->ctx);
+    if (u->hashing && !u->by_caller && u->has_id)
+        state_keep(u->b, u->device, u->name, end, u->id, &u->ctx);
     upload_release(u, false);
     return SC_OK;
 }

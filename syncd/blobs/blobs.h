@@ -5,7 +5,8 @@
  * Layout under the data directory (DEV is a device key in 64 hex digits):
  *   blobs/xx/<sha256>                 stored blobs, sharded by the first two hex digits; immutable
  *   blobs/partial/DEV/<sha256>.part   DEV's upload in progress: the bytes received so far
- *   blobs/partial/DEV/<sha256>.off    its sidecar: the verified offset and the total, written
+ *   blobs/partial/DEV/<sha256>.off    its sidecar: the verified offset, the total and the
+ *                                     upload's random id (new whenever it starts at 0), written
  *                                     atomically (temporary file, fsync, rename)
  *   blobs/unref/DEV/<sha256>          DEV stored this blob while no op DEV could see named it;
  *                                     an empty file whose mtime is when
@@ -14,7 +15,9 @@
  *  - A name is exactly 64 lowercase hex digits, checked before any path is
  *    built, so no request can reach outside these directories.
  *  - A stored blob hashes to its name: it is renamed into place only after
- *    the whole file was hashed, fsynced, and matched.  The first complete,
+ *    the whole file was hashed, fsynced, and matched (from a running hash
+ *    kept in memory only while the sidecar still names the upload it
+ *    hashed, else read back).  The first complete,
  *    matching upload stores it; a later one is hashed the same way, then
  *    dropped.
  *  - An upload belongs to the device that started it: no other device's

@@ -10,7 +10,9 @@
  * pushes through nginx, which retry (signed again) until answered; every
  * acknowledged op is in the log exactly once; both syncd then pull the
  * same log to the same checkpoint, and `syncd audit` holds on both data
- * directories.  PostgreSQL comes from tests/support/sctest_pg.h.
+ * directories.  A photo upload started over with other bytes on one syncd
+ * is not completed on the other from the running hash it kept of the
+ * bytes it saw.  PostgreSQL comes from tests/support/sctest_pg.h.
  */
 #include <check.h>
 #include <errno.h>
@@ -576,12 +578,92 @@ START_TEST(nonce_claims_stay_within_the_quotas)
 }
 END_TEST
 
+/*
+ * One device, one photo, two syncd sharing the blob directory: the first
+ * half of the real bytes to a, which keeps its running hash; junk for the
+ * rest to b, refused 422 (the upload discarded); a junk first half to b, so
+ * the upload stands at the same offset again with other bytes; the real
+ * rest to a.  a must hash the bytes the file holds, not the real first half
+ * it saw: refused 422, and no blob stored under the name whose bytes do not
+ * hash to it.  The device then starts over and the photo is stored.
+ */
+START_TEST(upload_started_over_elsewhere_is_read_back)
+{
+    char tmp[512], dir_a[600], dir_b[600], blobs[600], url[300];
+    sct_tempdir(tmp, sizeof tmp);
+    snprintf(dir_a, sizeof dir_a, "%s/a", tmp);
+    snprintf(dir_b, sizeof dir_b, "%s/b", tmp);
+    snprintf(blobs, sizeof blobs, "%s/shared-blobs", tmp);
+    sct_pg_newdb(url, sizeof url);
+    sct_fixture fx;
+    sct_fixture_make_store(&fx, dir_a, url, blobs);
+    sct_copytree(dir_a, dir_b);
+    sct_server a = {0}, b = {0};
+    sct_server_start(&a, dir_a, NULL);
+    sct_server_start(&b, dir_b, NULL);
+    sc_keypair *k = sct_key(61);
+    uint64_t clk = 0;
+    sct_client ca, cb;
+    sct_client_init(&ca, a.url, k);
+    sct_client_init(&cb, b.url, k);
+    sct_fixture_enroll(dir_a, &ca, k, "inspector1", NULL, NULL);
+
+    const size_t total = 3 * 1024 * 1024 + 5, half = total / 2, rest = total - half;
+    uint8_t *d = malloc(total), *junk = malloc(total), sha[SC_HASH_LEN];
+    char name[65], target[128];
+    ck_assert_ptr_nonnull(d);
+    ck_assert_ptr_nonnull(junk);
+    randombytes_buf(d, total);
+    randombytes_buf(junk, total);
+    d[0] = junk[0] = 0xff, d[1] = junk[1] = 0xd8, d[2] = junk[2] = 0xff;
+    sc_sha256(d, total, sha);
+    sc_hex_encode(sha, SC_HASH_LEN, name, sizeof name);
+    snprintf(target, sizeof target, "/v1/blobs/%s", name);
+    sct_name_photo(&ca, k, &clk, fx.target, sha, total, NULL);
+
+    ck_assert_int_eq(put_chunk(&ca, target, d, 0, half, total), 202);
+    ck_assert_int_eq(put_chunk(&cb, target, junk, half, rest, total), 422);
+    ck_assert_int_eq(put_chunk(&cb, target, junk, 0, half, total), 202);
+    long st = put_chunk(&ca, target, d, half, rest, total);
+    sct_resp r;
+    long got = sct_request(&cb, "GET", target, NULL, 0, NULL, NULL, &r);
+    if (got == 200) {
+        uint8_t h[SC_HASH_LEN];
+        sc_sha256(r.body, r.len, h);
+        ck_assert_msg(memcmp(h, sha, SC_HASH_LEN) == 0,
+                      "photo %s stored with bytes that do not hash to its name", name);
+    }
+    sct_resp_dispose(&r);
+    ck_assert_int_eq(st, 422);
+
+    /* The device starts over: the photo is stored, whole. */
+    ck_assert_int_eq(put_chunk(&cb, target, d, 0, half, total), 202);
+    ck_assert_int_eq(put_chunk(&ca, target, d, half, rest, total), 201);
+    ck_assert_int_eq(sct_request(&cb, "GET", target, NULL, 0, NULL, NULL, &r), 200);
+    ck_assert_uint_eq(r.len, total);
+    ck_assert(memcmp(r.body, d, total) == 0);
+    sct_resp_dispose(&r);
+
+    ck_assert_int_eq(sct_server_stop(&a), 0);
+    ck_assert_int_eq(sct_server_stop(&b), 0);
+    audit_holds(dir_a);
+    free(d);
+    free(junk);
+    sct_client_dispose(&ca);
+    sct_client_dispose(&cb);
+    sc_keypair_free(k);
+    sct_rmtree(tmp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("e2e/scaleout");
     const sct_case cases[] = {{"two syncd behind nginx", two_syncd_behind_nginx},
                               {"nonce claims stay within the quotas",
-                               nonce_claims_stay_within_the_quotas}};
+                               nonce_claims_stay_within_the_quotas},
+                              {"upload started over elsewhere is read back",
+                               upload_started_over_elsewhere_is_read_back}};
     sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
 }

@@ -5,8 +5,9 @@
  * again by a device that proves it holds the bytes, concurrent uploads of
  * one blob, per-device quotas, the sweep (expiry of uploads and of blobs no
  * op names), recovery of a partial after a crash, uploads of the layout
- * before devices had their own dropped, and a failing disk leaving the
- * partial at its verified offset.
+ * before devices had their own dropped, a failing disk leaving the
+ * partial at its verified offset, and an upload started over by another
+ * store on the same directory never completed from a hash kept in memory.
  */
 #include <check.h>
 #include <errno.h>
@@ -878,6 +879,105 @@ START_TEST(disk_failure_keeps_verified_offset)
 }
 END_TEST
 
+/*
+ * Two syncd sharing the blob directory (two stores on one directory), one
+ * device, one photo: the first chunk of the real bytes goes to X, which
+ * keeps its running hash; Y then sees the upload start over with other
+ * bytes (a bad last chunk discarded it, or the sweep dropped it, and the
+ * first chunk came again with junk) up to the same offset.  The real last
+ * chunk sent to X must not complete the blob from the hash X kept of bytes
+ * no longer in the file: a stored blob always hashes to its name.  The same
+ * when a syncd from before upload ids took the upload again (its sidecar
+ * has no id).
+ */
+static void stored_matches_name(sd_blobs *b, const char *name)
+{
+    sd_blob_info info;
+    sc_err err;
+    ck_assert_int_eq(sd_blobs_stat(b, DEV_A, name, &info, &err), SC_OK);
+    if (!info.stored)
+        return;
+    uint64_t size;
+    uint8_t *back = read_stored(b, name, &size), h[SC_HASH_LEN];
+    char hex[SD_BLOB_NAME_LEN + 1];
+    sc_sha256(back, size, h);
+    sc_hex_encode(h, sizeof h, hex, sizeof hex);
+    ck_assert_msg(strcmp(hex, name) == 0, "blob %s stored with bytes that hash to %s", name, hex);
+    free(back);
+}
+
+START_TEST(restarted_elsewhere_not_hashed_from_memory)
+{
+    const uint64_t total = 200 * KIB, half = 80 * KIB;
+    char name[65], junk_name[65];
+    uint8_t *real = make_blob(total, 71, name), *junk = make_blob(total, 72, junk_name);
+    sd_blobs *x = open_store(MIB, MIB), *y = open_store(MIB, MIB);
+    bool complete;
+    uint64_t off;
+    for (int round = 0; round < 2; round++) {
+        ck_assert_int_eq(put(x, name, real, 0, half, total, &complete, &off), SC_OK);
+        ck_assert_uint_eq(off, half);
+        if (round == 0) {
+            /* Junk for the rest, on Y: read back, refused, the upload discarded. */
+            ck_assert_int_eq(put(y, name, junk, half, total - half, total, &complete, &off),
+                             SC_ERR_MALFORMED);
+            ck_assert_uint_eq(off, 0);
+        } else {
+            /* Left alone past partial_age_s: Y's sweep drops it. */
+            char part[1024], offp[1024];
+            dev_path("partial", DEV_A, name, ".part", part, sizeof part);
+            dev_path("partial", DEV_A, name, ".off", offp, sizeof offp);
+            age_file(part, 7200);
+            age_file(offp, 7200);
+            sd_blob_sweep r;
+            sd_blobs_sweep(y, time(NULL), &r);
+            ck_assert_uint_eq(r.partials_gone, 1);
+        }
+        /* The upload starts over on Y with junk, up to the same offset. */
+        ck_assert_int_eq(put(y, name, junk, 0, half, total, &complete, &off), SC_OK);
+        ck_assert_uint_eq(off, half);
+        /* The real rest on X: junk || rest does not hash to the name. */
+        sc_status rc = put(x, name, real, half, total - half, total, &complete, &off);
+        stored_matches_name(x, name);
+        ck_assert_int_eq(rc, SC_ERR_MALFORMED);
+        ck_assert(!complete);
+    }
+    /*
+     * A syncd from before upload ids took the upload again from 0 with junk:
+     * its sidecar has the offset and total only, no id, so X reads back.
+     */
+    ck_assert_int_eq(put(x, name, real, 0, half, total, &complete, &off), SC_OK);
+    char part[1024], offp[1024];
+    dev_path("partial", DEV_A, name, ".part", part, sizeof part);
+    dev_path("partial", DEV_A, name, ".off", offp, sizeof offp);
+    int fd = open(part, O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pwrite(fd, junk, half, 0), (ssize_t)half);
+    close(fd);
+    FILE *f = fopen(offp, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "spotcheck-partial-v1 %llu %llu\n", (unsigned long long)half,
+            (unsigned long long)total);
+    fclose(f);
+    sd_blob_info info;
+    sc_err err;
+    ck_assert_int_eq(sd_blobs_stat(y, DEV_A, name, &info, &err), SC_OK);
+    ck_assert_uint_eq(info.offset, half);
+    ck_assert_int_eq(put(x, name, real, half, total - half, total, &complete, &off),
+                     SC_ERR_MALFORMED);
+    stored_matches_name(x, name);
+    /* The device starts over and stores its photo. */
+    ck_assert_int_eq(put(x, name, real, 0, half, total, &complete, &off), SC_OK);
+    ck_assert_int_eq(put(y, name, real, half, total - half, total, &complete, &off), SC_OK);
+    ck_assert(complete);
+    stored_matches_name(x, name);
+    free(real);
+    free(junk);
+    sd_blobs_close(x);
+    sd_blobs_close(y);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/blobs");
@@ -897,6 +997,7 @@ static Suite *suite(void)
         {"restart_recovers_partial", restart_recovers_partial},
         {"shared_partials_dropped", shared_partials_dropped},
         {"disk_failure_keeps_verified_offset", disk_failure_keeps_verified_offset},
+        {"restarted_elsewhere_not_hashed_from_memory", restarted_elsewhere_not_hashed_from_memory},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases),
                   &(sct_tcase_opts){.setup = setup, .teardown = teardown});
