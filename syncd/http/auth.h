@@ -10,9 +10,10 @@
  *      skew behind now, at most ahead_ms ahead of it, and not before this
  *      process's start boundary), when the
  *      headers arrive; the caller then resolves the device in the register
- *      (enrolled: else 401 unknown_device; not revoked: else 403
- *      device_revoked), which this module leaves to sync/service.c
- *      (sd_service_identify) so it does not depend on the register;
+ *      (enrolled: else 401 unknown_device), which this module leaves to
+ *      sync/service.c (sd_service_identify) so it does not depend on the
+ *      register; whether the device is revoked or its user disabled is told
+ *      only after step 3 (device keys are public);
  *   2. sd_auth_admit: is the device under its share of the replay cache;
  *   3. sd_auth_check: the signature over the body hash, and that the nonce
  *      is not known.  With X-Spotcheck-Body-Sha256 this runs before the body

@@ -11,10 +11,11 @@
  *    request): a user of the responsible role speaks for the finding's
  *    responsible unit, or a unit above it;
  *  - a plan's responsible person, when a user, is one of the register;
- *  - an inspection's submission: every finding it lists carries its
- *    notice (or was fixed on the spot, or voided) in the heads it lists,
- *    unless it was made under the earlier rules (recorded by an older
- *    client before the register took these: register_judge.c).
+ *  - an inspection's submission: every finding it lists is one of the
+ *    inspection's own that the author can see, and carries its notice (or
+ *    was fixed on the spot, or voided) in the heads it lists, unless it
+ *    was made under the earlier rules (recorded by an older client before
+ *    the register took these: register_judge.c).
  * Like the rest of judging, these only read, and a refusal leaves res
  * rejected and returns the txn's status.
  */
@@ -251,6 +252,33 @@ static sc_status photos_required(sd_txn *t, sd_ent *e, sd_result *res)
     return reason != SC_REASON_NONE ? sd_reject(res, reason, "%s", why) : SC_OK;
 }
 
+/*
+ * A finding the submission lists: one of inspection insp's findings that
+ * the author can see; NULL when not (res rejected) or on a storage error.
+ * An id the register does not have, a hidden entity, an entity of another
+ * type and a finding of another inspection get one answer, so a listed id
+ * tells nothing of what the author may not see (docs/security.md).  They
+ * are refused, not skipped: the inspection's state keeps the list, and an
+ * honest client lists only this inspection's findings from its replica
+ * (sc_check_submit), which the register has (their creations are pushed
+ * before the submission, and a refused one leaves the replica) and which
+ * whoever may submit the inspection sees.
+ */
+static sd_ent *listed_finding(sd_txn *t, const sd_actor *a, const ProtobufCBinaryData *id,
+                              const sd_ent *insp, sd_result *res)
+{
+    sd_ent *fe = sd_judge_ref(t, a, id, T_(FINDING), "listed finding", res);
+    if (t->rc != SC_OK || (!fe && id->len != SC_ID_LEN))
+        return NULL;
+    if (fe && fe->row.has_inspection && memcmp(fe->row.inspection, insp->id, SC_ID_LEN) == 0)
+        return fe;
+    char hex[SC_ID_HEX];
+    sd_hex_id(id->data, SC_ID_LEN, hex, sizeof hex);
+    sd_reject(res, R_(UNKNOWN_REFERENCE),
+              "listed finding %s is not a known finding of this inspection", hex);
+    return NULL;
+}
+
 sc_status sd_refs_inspection_submit(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                                     sd_result *res)
 {
@@ -262,11 +290,9 @@ sc_status sd_refs_inspection_submit(sd_txn *t, const sd_actor *a, const Scpb__Op
     if (prc != SC_OK || res->reason != SC_REASON_NONE) /* refused: res says why */
         return prc;
     for (size_t k = 0; k < b->n_findings; k++) {
-        sd_ent *fe = sd_ent_get(t, b->findings[k].data);
+        sd_ent *fe = listed_finding(t, a, &b->findings[k], e, res);
         if (!fe)
             return t->rc;
-        if (!fe->exists || fe->row.type != T_(FINDING))
-            continue;
         sc_status rc = sd_ent_load_ops(t, fe);
         if (rc != SC_OK)
             return rc;

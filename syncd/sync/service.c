@@ -73,10 +73,14 @@ static sc_status refuse(const sc_err *e, int64_t retry_ms, sd_answer *a)
 }
 
 /*
- * Resolve the signing device: enrolled (else 401 unknown_device), not
- * revoked (else 403 device_revoked), its user not disabled (else 403
- * user_disabled).  The user's state is read for every request, so a
- * disable or a role change takes effect on the next request.
+ * Resolve the signing device: enrolled, else 401 unknown_device, told
+ * before the signature is checked.  The register has no key to check an
+ * unknown device's signature with: one that verifies under the key the
+ * request names proves only that the sender made that key, and a key
+ * somebody else made is known only from its DeviceEnroll op, enrolled.
+ * The user's state is read for every request, so a disable or a role
+ * change takes effect on the next request.  Revoked and disabled are not
+ * told here but once the signature verified (refuse_standing).
  */
 static sc_status resolve_device(sd_register *r, const sd_auth_req *ar, sd_principal *who,
                                 sc_err *err)
@@ -86,19 +90,38 @@ static sc_status resolve_device(sd_register *r, const sd_auth_req *ar, sd_princi
     if (rc == SC_ERR_NOT_FOUND)
         return sc_err_set(err, SC_ERR_NOT_FOUND, SC_REASON_UNKNOWN_DEVICE,
                           "device key is not enrolled");
-    if (rc != SC_OK) {
-        if (err->reason == SC_REASON_NONE)
-            err->reason = SC_REASON_STORAGE;
-        return rc;
+    if (rc != SC_OK && err->reason == SC_REASON_NONE)
+        err->reason = SC_REASON_STORAGE;
+    return rc;
+}
+
+/*
+ * A request whose signature verified under an enrolled key: its device is
+ * not revoked (else 403 device_revoked) and its user not disabled (else 403
+ * user_disabled, naming the login).  Device keys are public (every user
+ * pulls the DeviceEnroll ops), so told before the signature, anyone could
+ * ask the register about any device with a garbage signature; a bad one is
+ * answered alike for every enrolled device.  The register is read again:
+ * http.c identifies and verifies in steps that share only the parsed
+ * headers, and a revocation since the first read is seen.
+ */
+static sc_status refuse_standing(const sd_service *s, const sd_auth_req *ar, sd_answer *a)
+{
+    sc_err e;
+    sc_err_clear(&e);
+    sd_principal who;
+    if (resolve_device(s->reg, ar, &who, &e) == SC_OK) {
+        if (who.revoked)
+            sc_err_set(&e, SC_ERR_FORBIDDEN, SC_REASON_DEVICE_REVOKED, "device is revoked");
+        else if (who.disabled)
+            sc_err_set(&e, SC_ERR_FORBIDDEN, SC_REASON_USER_DISABLED,
+                       "user %s is disabled; its devices are refused until an admin enables "
+                       "it again",
+                       who.login);
+        else
+            return SC_OK;
     }
-    if (who->revoked)
-        return sc_err_set(err, SC_ERR_FORBIDDEN, SC_REASON_DEVICE_REVOKED, "device is revoked");
-    if (who->disabled)
-        return sc_err_set(err, SC_ERR_FORBIDDEN, SC_REASON_USER_DISABLED,
-                          "user %s is disabled; its devices are refused until an admin enables "
-                          "it again",
-                          who->login);
-    return SC_OK;
+    return refuse(&e, 0, a);
 }
 
 /*
@@ -146,8 +169,9 @@ sc_status sd_service_verify_early(const sd_service *s, const sd_auth_req *ar, co
     if (sd_auth_check(s->auth, ar, method, target, target_len, ar->body_hash,
                       s->env->now_ms(s->env->ctx), &e) != SC_OK)
         return refuse(&e, 0, a);
-    *verified = true;
-    return SC_OK;
+    sc_status rc = refuse_standing(s, ar, a);
+    *verified = rc == SC_OK;
+    return rc;
 }
 
 sc_status sd_service_verify_body(const sd_service *s, const sd_auth_req *ar, bool verified,
@@ -159,15 +183,22 @@ sc_status sd_service_verify_body(const sd_service *s, const sd_auth_req *ar, boo
     int64_t retry_ms = 0;
     int64_t now = s->env->now_ms(s->env->ctx);
     sc_status rc;
-    if (!verified)
-        rc = sd_auth_verify(s->auth, ar, method, target, target_len, body_hash, now, &retry_ms, &e);
-    else if (memcmp(body_hash, ar->body_hash, SC_HASH_LEN) != 0)
+    if (!verified) {
+        /* sd_auth_verify's two steps, with the device's standing told between them. */
+        rc = sd_auth_check(s->auth, ar, method, target, target_len, body_hash, now, &e);
+        if (rc != SC_OK)
+            return refuse(&e, 0, a);
+        if ((rc = refuse_standing(s, ar, a)) != SC_OK)
+            return rc;
+    } else if (memcmp(body_hash, ar->body_hash, SC_HASH_LEN) != 0) {
         rc = sc_err_set(&e, SC_ERR_BAD_SIGNATURE, SC_REASON_BAD_SIGNATURE,
                         "the body does not hash to its %s (changed or cut in transit)",
                         SD_HDR_BODY_HASH);
-    else
-        rc = sd_auth_record(s->auth, ar, now, &retry_ms, &e);
-    if (rc != SC_OK)
+        return refuse(&e, 0, a);
+    }
+    /* An active device's request (its standing told above, or early): a revoked one takes no
+     * share of the replay cache. */
+    if ((rc = sd_auth_record(s->auth, ar, now, &retry_ms, &e)) != SC_OK)
         return refuse(&e, retry_ms, a);
     if (s->seen)
         sd_seen_note(s->seen, ar->device, ar->agent, now);

@@ -9,9 +9,10 @@
  * The entry points:
  *   sd_service_authenticate  a signed request, whole: its headers' form and
  *                            time, the device's share of the replay cache,
- *                            the device (enrolled, not revoked), the
- *                            signature over the body's hash, and the nonce
- *                            recorded.  http.c runs the same steps apart
+ *                            the device (enrolled), the signature over
+ *                            the body's hash, then the device's standing
+ *                            (not revoked, its user not disabled), and the
+ *                            nonce recorded.  http.c runs the same steps apart
  *                            (sd_service_identify, sd_service_verify_early,
  *                            sd_service_verify_body) so it can refuse
  *                            before a body is read.
@@ -109,26 +110,31 @@ void sd_answer_set(sd_answer *a, unsigned status, int reason, const char *fmt, .
 /*
  * The headers of a signed request: their form and time (against the
  * service's clock), the device's share of the replay cache, then the
- * device itself (enrolled, not revoked).  Fills *ar and *who.  A refusal
- * in *a: 401 bad_signature, request_time or unknown_device, 403
- * device_revoked, 429 rate_limited or 503 overloaded (with retry_ms).
+ * device itself (enrolled).  Fills *ar and *who.  A refusal in *a: 401
+ * bad_signature, request_time or unknown_device, 429 rate_limited or 503
+ * overloaded (with retry_ms).  A revoked device or a disabled user's is
+ * identified (who says so) and refused by the verify steps below, only
+ * once its signature verified: device keys are public.
  */
 sc_status sd_service_identify(const sd_service *s, const sd_auth_headers *h, sd_auth_req *ar,
                               sd_principal *who, sd_answer *a);
 
 /*
  * Before the body of an identified request is read: a request with a body
- * must declare its hash (401), and the signature is checked over it now.
- * *verified: it was (else it is checked with the body, sd_service_verify_body).
+ * must declare its hash (401), and the signature is checked over it now,
+ * then the device's standing (403 device_revoked or user_disabled).
+ * *verified: both passed (else, with no body hash, they are checked with
+ * the body, sd_service_verify_body).
  */
 sc_status sd_service_verify_early(const sd_service *s, const sd_auth_req *ar, const char *method,
                                   const char *target, size_t target_len, bool has_body,
                                   bool *verified, sd_answer *a);
 
 /*
- * The body is in and hashes to body_hash: check the signature (unless
- * verified early) or that the body is the one declared, then record the
- * nonce (a replay is refused 401; a device over its share 429 or 503).
+ * The body is in and hashes to body_hash: check the signature and then the
+ * device's standing (403), unless verified early, or that the body is the
+ * one declared, then record the nonce (a replay is refused 401; a device
+ * over its share 429 or 503).
  * A request that passes is the device's: it is noted as seen, with its
  * User-Agent (s->seen).
  */

@@ -291,19 +291,22 @@ START_TEST(target_out_of_scope)
 }
 END_TEST
 
-/* A finding of `grade` in an inspection of fx.target, accepted; its id and create op id out. */
-static void make_graded_finding(Scpb__Grade grade, uint8_t finding[SC_ID_LEN],
-                                uint8_t create_id[SC_HASH_LEN])
+/*
+ * A finding of `grade` in a new draft inspection of target by inspector1,
+ * accepted; its id and create op id out.
+ */
+static void make_finding_on(const uint8_t target[SC_ID_LEN], Scpb__Grade grade,
+                            uint8_t finding[SC_ID_LEN], uint8_t create_id[SC_HASH_LEN])
 {
     uint8_t insp[SC_ID_LEN];
     sc_op *ops[2];
-    ops[0] = sct_op_open_inspection(ki, &clk, insp, L.fx.target);
+    ops[0] = sct_op_open_inspection(ki, &clk, insp, target);
     Scpb__Op op = SCPB__OP__INIT;
     Scpb__FindingCreate fc = SCPB__FINDING_CREATE__INIT;
     fc.has_inspection = true;
     fc.inspection = (ProtobufCBinaryData){SC_ID_LEN, insp};
     fc.has_target = true;
-    fc.target = (ProtobufCBinaryData){SC_ID_LEN, L.fx.target};
+    fc.target = (ProtobufCBinaryData){SC_ID_LEN, (uint8_t *)(uintptr_t)target};
     fc.has_grade = true;
     fc.grade = grade;
     fc.has_rules = true;
@@ -318,6 +321,13 @@ static void make_graded_finding(Scpb__Grade grade, uint8_t finding[SC_ID_LEN],
     memcpy(create_id, ops[1]->id, SC_HASH_LEN);
     sc_op_free(sct_sys_env(), ops[0]);
     sc_op_free(sct_sys_env(), ops[1]);
+}
+
+/* A finding of `grade` in an inspection of fx.target, accepted; its id and create op id out. */
+static void make_graded_finding(Scpb__Grade grade, uint8_t finding[SC_ID_LEN],
+                                uint8_t create_id[SC_HASH_LEN])
+{
+    make_finding_on(L.fx.target, grade, finding, create_id);
 }
 
 /* A general finding in an inspection of fx.target, accepted; its id and create op id out. */
@@ -939,6 +949,100 @@ START_TEST(hidden_entities_answer_as_nonexistent)
 }
 END_TEST
 
+/* An inspection of target opened by k, accepted: a self-check (自查) or a spot check. */
+static void open_check(sct_client *c, const sc_keypair *k, const uint8_t target[SC_ID_LEN],
+                       bool self_check, uint8_t id[SC_ID_LEN], uint8_t head[SC_HASH_LEN])
+{
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__InspectionOpen b = SCPB__INSPECTION_OPEN__INIT;
+    b.has_target = b.has_kind = b.has_disclosure = b.has_relation = true;
+    b.target = (ProtobufCBinaryData){SC_ID_LEN, (uint8_t *)(uintptr_t)target};
+    b.kind = self_check ? SCPB__INSPECTION_KIND__KIND_SELF : SCPB__INSPECTION_KIND__KIND_SPOT;
+    b.disclosure = SCPB__DISCLOSURE__DISCLOSURE_OPEN;
+    b.relation = self_check ? SCPB__RELATION__RELATION_SELF : SCPB__RELATION__RELATION_SUPERIOR;
+    b.has_self_check = b.self_check = self_check;
+    op.body_case = SCPB__OP__BODY_INSPECTION_OPEN;
+    op.inspection_open = &b;
+    sc_uuid7_new(sct_sys_env(), id);
+    sc_op *o = seal(k, &op, id, SCPB__ENTITY_TYPE__ENTITY_INSPECTION, NULL, 0);
+    accepted(c, &o, 1);
+    memcpy(head, o->id, SC_HASH_LEN);
+    sc_op_free(sct_sys_env(), o);
+}
+
+/* A submission of inspection insp (head: its head) by k, listing the one finding `listed`. */
+static sc_op *submit_listing(const sc_keypair *k, const uint8_t insp[SC_ID_LEN],
+                             const uint8_t head[SC_HASH_LEN], const uint8_t listed[SC_ID_LEN])
+{
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__InspectionSubmit b = SCPB__INSPECTION_SUBMIT__INIT;
+    ProtobufCBinaryData fl[1] = {{SC_ID_LEN, (uint8_t *)(uintptr_t)listed}};
+    b.n_findings = listed ? 1 : 0;
+    b.findings = fl;
+    op.body_case = SCPB__OP__BODY_INSPECTION_SUBMIT;
+    op.inspection_submit = &b;
+    return seal(k, &op, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+                (const uint8_t(*)[SC_HASH_LEN])head, 1);
+}
+
+START_TEST(submission_listing_hidden_finding)
+{
+    /*
+     * inspector1's draft inspection of the compound's T-GARDEN, with a major
+     * hazard and no notice yet: hidden from the unit until submitted.  A
+     * submission listing it used to be refused with the hazard's grade and
+     * what its notice lacks, and one listing an unknown id taken.
+     */
+    uint8_t garden[SC_ID_LEN], plan[SC_ID_LEN], finding[SC_ID_LEN], create[SC_HASH_LEN];
+    secret_plan(garden, plan);
+    make_finding_on(garden, SCPB__GRADE__GRADE_MAJOR, finding, create);
+    static const char *const insp3[] = {"user",         "add",   "inspector3", "--role",
+                                        "inspector",    "--org", "street2",    "--name",
+                                        "外街道检查员", NULL};
+    char line[256];
+    admin_id(line, sizeof line, insp3);
+    sct_client cr, c3;
+    sc_keypair *kr = device_of(&cr, "resp1", 64), *k3 = device_of(&c3, "inspector3", 65);
+    uint8_t ids[2][SC_ID_LEN];
+    memcpy(ids[0], finding, SC_ID_LEN);
+    sc_uuid7_new(sct_sys_env(), ids[1]); /* an id the register does not have */
+    const struct {
+        const char *what;
+        sct_client *c;
+        const sc_keypair *k;
+        const uint8_t *target;
+        bool self_check;
+    } subs[] = {
+        {"the unit's self-check listing the hidden hazard", &cr, kr, garden, true},
+        {"an inspector out of scope listing it in a check of its own", &c3, k3, L.fx.target_out,
+         false},
+    };
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        uint8_t insp[SC_ID_LEN], head[SC_HASH_LEN];
+        open_check(subs[i].c, subs[i].k, subs[i].target, subs[i].self_check, insp, head);
+        char *answer[2];
+        for (int j = 0; j < 2; j++) {
+            sc_op *sub = submit_listing(subs[i].k, insp, head, ids[j]);
+            answer[j] = op_answer(subs[i].c, sub, (const uint8_t(*)[SC_ID_LEN])ids, 2);
+            sc_op_free(sct_sys_env(), sub);
+        }
+        ck_assert_msg(strstr(answer[0], "major") == NULL && strstr(answer[0], "notice") == NULL,
+                      "%s: the answer describes the hazard: %s", subs[i].what, answer[0]);
+        same_answer(answer[0], answer[1], SCPB__REASON__REASON_UNKNOWN_REFERENCE, subs[i].what);
+        /* Listing nothing it may not see, the submission goes in. */
+        sc_op *sub = submit_listing(subs[i].k, insp, head, NULL);
+        accepted(subs[i].c, &sub, 1);
+        sc_op_free(sct_sys_env(), sub);
+    }
+    size_t n = 0;
+    ck_assert(!pulls_entity(&cr, finding, &n));
+    sct_client_dispose(&cr);
+    sct_client_dispose(&c3);
+    sc_keypair_free(kr);
+    sc_keypair_free(k3);
+}
+END_TEST
+
 START_TEST(unnamed_inspector_opening_under_unannounced_plan)
 {
     uint8_t garden[SC_ID_LEN], plan[SC_ID_LEN], id[SC_ID_LEN];
@@ -1046,6 +1150,99 @@ START_TEST(enrollment_answers_tell_no_code_from_another)
     sc_keypair_free(k);
     sc_keypair_free(first);
     sct_client_dispose(&c);
+}
+END_TEST
+
+/* A request as c, signed as sign says: its whole refusal; nothing stored. */
+static char *request_answer(sct_client *c, const char *method, const char *target,
+                            const uint8_t *body, size_t len, const sct_sign *sign)
+{
+    sct_resp r;
+    mark();
+    sct_request(c, method, target, body, len, body ? pb : NULL, sign, &r);
+    char *out = error_answer(&r);
+    unchanged("a request with a bad signature");
+    return out;
+}
+
+/* ---- a device's standing, told only to the holder of its key ---- */
+
+START_TEST(device_standing_told_after_signature)
+{
+    /* A second tablet of inspector1, revoked; a user's tablet, and then the user disabled. */
+    sc_keypair *lost = sct_key(42), *gone = sct_key(43);
+    sct_client cl, cg;
+    sct_client_init(&cl, L.srv.url, lost);
+    sct_client_init(&cg, L.srv.url, gone);
+    uint8_t device[SC_ID_LEN];
+    enroll(&cl, lost, "inspector1", device);
+    sct_fixture_revoke(L.data, device);
+    static const char *const add[] = {"user",  "add",    "inspector9", "--role",     "inspector",
+                                      "--org", "street", "--name",     "调离检查员", NULL};
+    static const char *const disable[] = {"user", "disable", "inspector9", NULL};
+    char line[256];
+    admin_id(line, sizeof line, add);
+    enroll(&cg, gone, "inspector9", NULL);
+    admin_id(line, sizeof line, disable);
+
+    /*
+     * Garbage signatures over the public keys: a push (checked before its
+     * body is read), a read declaring its empty body's hash, and one that
+     * does not (checked at its end).  The revoked and the disabled devices
+     * get, byte for byte, what the active one gets.
+     */
+    uint8_t id[SC_ID_LEN];
+    sc_op *op = sct_op_open_inspection(ki, &clk, id, L.fx.target);
+    size_t len;
+    uint8_t *body = sync_body(&op, 1, &len);
+    const sct_sign bad = {.corrupt = true}, bad_no_hash = {.corrupt = true, .no_body_hash = true};
+    const struct {
+        const char *method, *target;
+        const uint8_t *body;
+        size_t len;
+        const sct_sign *sign;
+    } reqs[] = {
+        {"POST", "/v1/sync", body, len, &bad},
+        {"GET", "/v1/log/checkpoint", NULL, 0, &bad},
+        {"GET", "/v1/log/checkpoint", NULL, 0, &bad_no_hash},
+    };
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        char *active = request_answer(&ci, reqs[i].method, reqs[i].target, reqs[i].body,
+                                      reqs[i].len, reqs[i].sign);
+        ck_assert_msg(strncmp(active, "401 bad_signature ", 18) == 0, "%s %s: %s", reqs[i].method,
+                      reqs[i].target, active);
+        sct_client *others[] = {&cl, &cg};
+        for (size_t j = 0; j < 2; j++) {
+            char *got = request_answer(others[j], reqs[i].method, reqs[i].target, reqs[i].body,
+                                       reqs[i].len, reqs[i].sign);
+            ck_assert_msg(strcmp(got, active) == 0, "%s %s, %s device:\n  got:    %s\n  active: %s",
+                          reqs[i].method, reqs[i].target, j == 0 ? "revoked" : "disabled user's",
+                          got, active);
+            free(got);
+        }
+        free(active);
+    }
+
+    /* Signed by the key's holder, each is told why it is refused. */
+    sct_resp r;
+    mark();
+    sct_request(&cl, "POST", "/v1/sync", body, len, pb, NULL, &r);
+    refused(&r, 403, "device_revoked", "revoked device's sync");
+    sct_request(&cl, "GET", "/v1/log/checkpoint", NULL, 0, NULL, NULL, &r);
+    refused(&r, 403, "device_revoked", "revoked device's checkpoint");
+    sct_request(&cg, "GET", "/v1/log/checkpoint", NULL, 0, NULL, NULL, &r);
+    char *told = error_answer(&r);
+    ck_assert_msg(strncmp(told, "403 user_disabled ", 18) == 0 && strstr(told, "inspector9"),
+                  "disabled user's checkpoint: %s", told);
+    free(told);
+    sct_request(&cg, "POST", "/v1/sync", body, len, pb, NULL, &r);
+    refused(&r, 403, "user_disabled", "disabled user's sync");
+    free(body);
+    sc_op_free(sct_sys_env(), op);
+    sct_client_dispose(&cl);
+    sct_client_dispose(&cg);
+    sc_keypair_free(lost);
+    sc_keypair_free(gone);
 }
 END_TEST
 
@@ -1352,10 +1549,12 @@ static Suite *suite(void)
         {"enrollment_code_reused_or_expired", enrollment_code_reused_or_expired},
         {"server_key_readable_by_others", server_key_readable_by_others},
         {"hidden_entities_answer_as_nonexistent", hidden_entities_answer_as_nonexistent},
+        {"submission_listing_hidden_finding", submission_listing_hidden_finding},
         {"unnamed_inspector_opening_under_unannounced_plan",
          unnamed_inspector_opening_under_unannounced_plan},
         {"enrollment_answers_tell_no_code_from_another",
          enrollment_answers_tell_no_code_from_another},
+        {"device_standing_told_after_signature", device_standing_told_after_signature},
         {"metrics_for_operators_only", metrics_for_operators_only},
         {"one_person_two_tablets_closing_major_hazard",
          one_person_two_tablets_closing_major_hazard},
