@@ -6,7 +6,8 @@
  *      sent; it allocates the request record (the target is what request
  *      signatures cover, before MHD splits and unescapes it).
  *   2. First handler call (headers only): route (404), method (405), the
- *      blob name (400), request headers, their time and the device
+ *      blob name (400), a Transfer-Encoding (400: every body comes with its
+ *      Content-Length), request headers, their time and the device
  *      (401/403), the device's share of the replay cache (429/503), body
  *      limits (413), the request signature over the declared body hash
  *      (401: a body is never read for a request that does not verify), the
@@ -15,11 +16,12 @@
  *      answered here, before the body is read.
  *   3. Body calls: bytes are hashed for the request signature and either
  *      appended to a buffer that grows as they arrive (never past what was
- *      reserved for it) or streamed to the blob store.  MHD (0.9.75) cannot
- *      queue a response in the middle of a body, so a chunked body that
- *      runs over its limit is discarded from then on and answered 413 at
- *      its end; one that keeps going past twice the limit, or past the
- *      request deadline, has its connection closed.
+ *      reserved for it) or streamed to the blob store.  libmicrohttpd holds
+ *      a body to its Content-Length; should one run over its limit or its
+ *      reservation all the same, MHD (0.9.75) cannot queue a response in
+ *      the middle of it, so it is discarded from then on and answered at
+ *      its end (413, 503); one that keeps going past twice the limit, or
+ *      past the request deadline, has its connection closed.
  *   4. Last call: the body must hash to what was signed, the nonce is
  *      recorded, then the endpoint runs and its response is queued.
  *   5. The completion callback logs one line, gives back the body's
@@ -74,7 +76,7 @@
 
 /* Bodies of requests that carry none by design (GET, HEAD) are read up to this and discarded. */
 #define IDLE_BODY_MAX 1024
-/* Initial buffer for a body sent without Content-Length. */
+/* The first buffer of a kept body; it doubles as the bytes arrive. */
 #define BODY_CHUNK_MIN 4096
 /*
  * Refusals of a share (429 rate_limited, 503 overloaded) logged per second at
@@ -167,6 +169,7 @@ typedef struct req {
     bool late;                   /* cut off at the receive deadline */
     uint64_t body_seen;          /* bytes received in all */
     bool over;                   /* ran past body_limit while streaming */
+    bool hang_up;                /* answer with Connection: close: the connection cannot go on */
     bool store_failed;           /* a blob write failed: answer 503 at the end */
     sc_sha256_ctx hash;          /* SHA-256 of the body, for the request signature */
     uint8_t body_hash[SC_HASH_LEN]; /* its result, once the body is complete (for a seal) */
@@ -202,8 +205,11 @@ static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, unsigned stat
     const sc_env *env = q->h->d.env;
     snprintf(now, sizeof now, "%lld", (long long)env->now_ms(env->ctx));
     MHD_add_response_header(r, HDR_SERVER_TIME, now);
-    /* While draining, and after a body that ran over its limit, the client reconnects. */
-    if (atomic_load(&q->h->draining) || q->over)
+    /*
+     * While draining, after a body that ran over its limit, and when the
+     * body's end cannot be told (hang_up), the client reconnects.
+     */
+    if (atomic_load(&q->h->draining) || q->over || q->hang_up)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
@@ -418,7 +424,14 @@ static enum MHD_Result do_enroll(req *q, struct MHD_Connection *c)
 static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
 {
     sd_http *h = q->h;
-    /* The size was checked against sync.body_max before a byte was buffered. */
+    sd_answer a;
+    /*
+     * The size was checked against sync.body_max before a byte was buffered;
+     * the counts of entries are checked on the wire before decoding, which
+     * allocates for each.
+     */
+    if (sd_sync_precheck(&h->svc, q->body, q->body_len, &a) != SC_OK)
+        return send_answer(q, c, &a);
     Scpb__SyncRequest *sr = scpb__sync_request__unpack(NULL, q->body_len, q->body);
     /* The message holds its own copy of every op: the raw body can go now, lowering the peak. */
     free(q->body);
@@ -430,7 +443,6 @@ static enum MHD_Result do_sync(req *q, struct MHD_Connection *c)
     memcpy(meta.nonce, q->ar.nonce, sizeof meta.nonce);
     memcpy(meta.body_hash, q->body_hash, SC_HASH_LEN);
     Scpb__SyncResponse *out = NULL;
-    sd_answer a;
     enum MHD_Result ret;
     if (sd_sync_serve(&h->svc, &q->who, sr, &meta, &out, &q->counts, &a) != SC_OK) {
         ret = send_answer(q, c, &a);
@@ -634,6 +646,8 @@ static enum MHD_Result begin_upload(req *q, struct MHD_Connection *c, bool has_c
     if (sd_photo_put_begin(&q->h->svc, &q->who, q->blob, start, len, total, has_cl, clen, q->authed,
                            &q->put, &a) != SC_OK)
         return send_answer(q, c, &a);
+    /* The chunk's bytes: its Content-Length, which sd_photo_put_begin held to its range. */
+    q->body_limit = clen;
     return MHD_YES;
 }
 
@@ -679,8 +693,8 @@ static enum MHD_Result body_begin(req *q, struct MHD_Connection *c, bool has_cl,
                           q->body_limit);
     if (!keeps_body(q))
         return MHD_YES;
-    /* A chunked body may grow to the limit: that is what it holds until it ends. */
-    uint64_t want = has_cl ? clen : q->body_limit;
+    /* What the Content-Length declares; without one there is no body (on_headers). */
+    uint64_t want = clen;
     if (want == 0)
         return MHD_YES;
     /* Only a request whose signature verified draws on its device's share. */
@@ -746,24 +760,49 @@ static enum MHD_Result on_headers(req *q, struct MHD_Connection *c, const char *
         memcpy(q->blob, q->target + pl, SD_BLOB_NAME_LEN);
         q->blob[SD_BLOB_NAME_LEN] = '\0';
     }
+    /*
+     * The limits, the memory reserved and whether a body hash is demanded
+     * are all decided from the Content-Length, so a body must come with one,
+     * as libspotcheck's always do (libcurl with CURLOPT_POSTFIELDSIZE).
+     * libmicrohttpd (0.9.75) lets any Transfer-Encoding override the
+     * Content-Length and reads the body its own way (chunks, or to the end of
+     * the connection), so a request with one is refused here, its body
+     * unread, and its connection closed (RFC 9112 §6.3).
+     */
+    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        q->hang_up = true;
+        return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_MALFORMED,
+                          "Transfer-Encoding is not accepted: send the body with a "
+                          "Content-Length");
+    }
     enum MHD_Result ret;
     if (q->rt->is_signed && ((ret = auth_headers(q, c)) != MHD_YES || q->answered))
         return ret;
 
     const char *cl =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *te =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     uint64_t clen = 0;
     bool has_cl = cl != NULL;
     if (has_cl && !parse_u64(cl, strlen(cl), &clen))
         return send_error(q, c, MHD_HTTP_BAD_REQUEST, SC_REASON_MALFORMED, "Content-Length is not a number");
-    bool has_body = (has_cl && clen > 0) || (!has_cl && te != NULL);
+    /* Without a Content-Length (and a Transfer-Encoding, refused above) there is no body. */
+    bool has_body = has_cl && clen > 0;
     if (q->authed && ((ret = verify_early(q, c, has_body)) != MHD_YES || q->answered))
         return ret;
     if (q->rt->id == ROUTE_BLOB && strcmp(method, MHD_HTTP_METHOD_PUT) == 0)
         return begin_upload(q, c, has_cl, clen);
     return body_begin(q, c, has_cl, clen);
+}
+
+/*
+ * After a body went wrong (over its limit, or not kept or stored), whether
+ * to read on: MHD (0.9.75) cannot answer before the body ends, so up to the
+ * limit once more is read and dropped for the client to get its answer;
+ * beyond that, hang up.
+ */
+static enum MHD_Result read_on(const req *q)
+{
+    return q->body_seen > 2 * q->body_limit ? MHD_NO : MHD_YES;
 }
 
 static enum MHD_Result on_body(req *q, const char *data, size_t n)
@@ -788,10 +827,10 @@ static enum MHD_Result on_body(req *q, const char *data, size_t n)
             sd_upload_abort(q->put.up);
             q->put.up = NULL;
         }
-        return MHD_YES;
+        return q->store_failed ? read_on(q) : MHD_YES;
     }
     if (q->put.exists)
-        return MHD_YES;
+        return read_on(q);
     if (q->over || q->body_seen > q->body_limit) {
         if (!q->over) {
             q->over = true;
@@ -799,17 +838,16 @@ static enum MHD_Result on_body(req *q, const char *data, size_t n)
             q->body = NULL;
             q->body_len = q->body_cap = 0;
         }
-        /* Discard up to the limit once more, so the client can read its 413; beyond that, hang up. */
-        return q->body_seen > 2 * q->body_limit ? MHD_NO : MHD_YES;
+        return read_on(q);
     }
     if (!keeps_body(q))
         return MHD_YES;
     if (n > q->body_cap - q->body_len) {
         /*
          * Only what has arrived is buffered: grow by doubling, never past
-         * what was reserved (the Content-Length, or the limit when chunked),
-         * so a client that declares a big body and holds back its bytes
-         * holds no memory for them.
+         * what was reserved (the Content-Length), so a client that
+         * declares a big body and holds back its bytes holds no memory for
+         * them.
          */
         size_t want = q->body_len + n;
         if (want > q->hold.bytes) {

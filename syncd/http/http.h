@@ -9,16 +9,18 @@
  * Invariants:
  *  - Every response carries X-Request-Id; every non-2xx response carries an
  *    Error body and X-Spotcheck-Reason (except /healthz, which answers text).
- *  - No body is buffered past its limit: Content-Length is checked when the
- *    headers arrive, and the bytes are counted again as they stream (a
- *    chunked body that runs over is dropped, not stored).  Blob chunks are
+ *  - No body is buffered past its limit: every body comes with a
+ *    Content-Length (a Transfer-Encoding is refused), checked when the
+ *    headers arrive, and the bytes are counted again as they stream (a body
+ *    that runs over all the same is dropped, not stored).  Blob chunks are
  *    never buffered at all: they stream to the blob store.
  *  - No byte of a signed request's body is read before the request's
  *    signature verified over the body hash it declares; a kept body is
  *    buffered only as it arrives, within memory reserved for it beforehand
  *    (budget.h), and every connection must receive its request within a
  *    deadline (deadline.h).
- *  - Protobuf bodies are unpacked only after their size was checked, and
+ *  - Protobuf bodies are unpacked only after their size (and a sync body's
+ *    counts of entries, on the wire: sd_sync_precheck) was checked, and
  *    every unpacked message is freed on every path.
  *  - A sync response is queued only after the group commit carrying its ops
  *    returned (acknowledged means durable).

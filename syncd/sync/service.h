@@ -16,6 +16,8 @@
  *                            (sd_service_identify, sd_service_verify_early,
  *                            sd_service_verify_body) so it can refuse
  *                            before a body is read.
+ *   sd_sync_precheck         a sync body's counts, from its bytes before it is
+ *                            decoded (decoding allocates per entry).
  *   sd_sync_serve            one POST /v1/sync: from the decoded request and
  *                            the authenticated device to the sealed
  *                            SyncResponse, or a refusal.
@@ -165,6 +167,21 @@ sc_status sd_service_authenticate(const sd_service *s, const char *method, const
 typedef struct sd_sync_counts {
     uint32_t pushed, accepted, duplicate, rejected, pulled;
 } sd_sync_counts;
+
+/* Fields of a SyncRequest besides ops and blobs_wanted one request may carry (sd_sync_precheck). */
+#define SD_SYNC_OTHER_FIELDS_MAX 64
+
+/*
+ * Before a sync body (len bytes) is decoded: count its entries on the wire
+ * and refuse what sd_sync_serve would refuse for its counts, with the same
+ * answer (413 batch_limit), and more than SD_SYNC_OTHER_FIELDS_MAX other
+ * fields (400 malformed); bytes that are not protobuf wire format are 400
+ * malformed, as their decoding would be.  Decoding allocates for every
+ * entry (a 3-byte op costs protobuf-c dozens of bytes), so an 8 MiB body
+ * of tiny entries would take hundreds of MiB before its count was
+ * checked; this takes none.  SC_OK: decode it and serve it.
+ */
+sc_status sd_sync_precheck(const sd_service *s, const uint8_t *body, size_t len, sd_answer *a);
 
 /*
  * Serve one sync for `who` (authenticated, not revoked): check the request

@@ -57,20 +57,122 @@ void sd_sync_response_free(Scpb__SyncResponse *resp)
     free(r);
 }
 
-/* The request against the limits, before anything is opened or stored. */
-static sc_status sync_check(const sd_service *s, const Scpb__SyncRequest *sr, sd_answer *a)
+/* A request's counts against the limits (sync_check, and sd_sync_precheck before decoding). */
+static sc_status counts_check(const sd_service *s, size_t n_ops, size_t n_blobs_wanted,
+                              sd_answer *a)
 {
-    if (sr->n_ops > s->cfg->batch_max) {
+    if (n_ops > s->cfg->batch_max) {
         sd_answer_set(a, SD_HTTP_TOO_LARGE, SC_REASON_BATCH_LIMIT,
-                      "%zu ops in one request; at most %" PRIu32, sr->n_ops, s->cfg->batch_max);
+                      "%zu ops in one request; at most %" PRIu32, n_ops, s->cfg->batch_max);
         return SC_ERR_LIMIT;
     }
-    if (sr->n_blobs_wanted > SC_BLOBS_WANTED_MAX) {
+    if (n_blobs_wanted > SC_BLOBS_WANTED_MAX) {
         sd_answer_set(a, SD_HTTP_TOO_LARGE, SC_REASON_BATCH_LIMIT,
-                      "%zu photos asked about in one request; at most %d", sr->n_blobs_wanted,
+                      "%zu photos asked about in one request; at most %d", n_blobs_wanted,
                       SC_BLOBS_WANTED_MAX);
         return SC_ERR_LIMIT;
     }
+    return SC_OK;
+}
+
+/*
+ * A varint of at most max bytes (10 for a value; protobuf-c reads tags and
+ * lengths of 5 at most) from *p (before end) into *v, advancing *p; false
+ * when it is cut off or longer.
+ */
+static bool wire_varint(const uint8_t **p, const uint8_t *end, unsigned max, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (unsigned shift = 0; shift < 7 * max && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Count the top-level fields of the protobuf encoding buf[0, len) by
+ * number, without decoding it: count[k - 1] gets the fields numbered k
+ * (1 <= k <= nfields), *other the rest.  One pass over the tags and
+ * lengths, skipping each value by its wire type; it allocates nothing.
+ * False when the bytes are not protobuf wire format as protobuf-c reads
+ * it (a tag, value or length cut off, too long or running past the end,
+ * field number 0, or a wire type it does not read: groups, 6 and 7), which
+ * unpacking would refuse too.
+ */
+static bool wire_count_fields(const uint8_t *buf, size_t len, size_t *count, uint32_t nfields,
+                              size_t *other)
+{
+    if (len == 0)
+        return true; /* an empty message; buf may be NULL */
+    const uint8_t *p = buf, *end = buf + len;
+    while (p < end) {
+        uint64_t tag, v;
+        if (!wire_varint(&p, end, 5, &tag) || tag >> 3 == 0)
+            return false;
+        switch (tag & 7) {
+        case 0: /* varint */
+            if (!wire_varint(&p, end, 10, &v))
+                return false;
+            break;
+        case 1: /* 64-bit */
+            if (end - p < 8)
+                return false;
+            p += 8;
+            break;
+        case 2: /* length-delimited */
+            if (!wire_varint(&p, end, 5, &v) || v > (uint64_t)(end - p))
+                return false;
+            p += v;
+            break;
+        case 5: /* 32-bit */
+            if (end - p < 4)
+                return false;
+            p += 4;
+            break;
+        default:
+            return false;
+        }
+        if (tag >> 3 <= nfields)
+            count[(tag >> 3) - 1]++;
+        else
+            (*other)++;
+    }
+    return true;
+}
+
+sc_status sd_sync_precheck(const sd_service *s, const uint8_t *body, size_t len, sd_answer *a)
+{
+    /* wire.proto's SyncRequest: ops 1, cursor 2, known_size 3, max_pull 4, blobs_wanted 5. */
+    size_t count[5] = {0}, unknown = 0;
+    if (!wire_count_fields(body, len, count, 5, &unknown)) {
+        sd_answer_set(a, SD_HTTP_BAD_REQUEST, SC_REASON_MALFORMED, "body is not a SyncRequest");
+        return SC_ERR_MALFORMED;
+    }
+    sc_status rc = counts_check(s, count[0], count[4], a);
+    if (rc != SC_OK)
+        return rc;
+    /* Each of the others is given once by any encoder; a few unknown ones are a newer client's. */
+    size_t others = count[1] + count[2] + count[3] + unknown;
+    if (others > SD_SYNC_OTHER_FIELDS_MAX) {
+        sd_answer_set(a, SD_HTTP_BAD_REQUEST, SC_REASON_MALFORMED,
+                      "%zu fields besides ops and blobs_wanted in one request; at most %d", others,
+                      SD_SYNC_OTHER_FIELDS_MAX);
+        return SC_ERR_MALFORMED;
+    }
+    return SC_OK;
+}
+
+/* The request against the limits, before anything is opened or stored. */
+static sc_status sync_check(const sd_service *s, const Scpb__SyncRequest *sr, sd_answer *a)
+{
+    sc_status rc = counts_check(s, sr->n_ops, sr->n_blobs_wanted, a);
+    if (rc != SC_OK)
+        return rc;
     for (size_t i = 0; i < sr->n_blobs_wanted; i++)
         if (sr->blobs_wanted[i].len != SC_HASH_LEN) {
             sd_answer_set(a, SD_HTTP_BAD_REQUEST, SC_REASON_MALFORMED,

@@ -24,6 +24,15 @@
  *     per op on its shared verifier threads; the honest device's pushes go
  *     in meanwhile, every flood request is answered in full, and every op
  *     of both is logged once.
+ *   - sync_entries_counted_before_decoding: signed sync bodies of 8 MiB of
+ *     one-byte ops, of photos asked about, of unknown or repeated fields
+ *     are refused (413 batch_limit, 400 malformed) from their counts on the
+ *     wire, before protobuf-c allocates for each entry: syncd's peak memory
+ *     barely moves; a body of exactly sync.batch_max ops is served.
+ *   - transfer_encoding_refused: a chunked body (beside Content-Length: 0,
+ *     or alone), another coding, on enroll and on a signed sync, is refused
+ *     400 from the headers and its connection closed: the megabytes sent
+ *     after are not read.
  * Connections of attackers come from other loopback addresses (127.0.0.2,
  * ...), so that per-address limits tell them from the honest client.
  */
@@ -560,6 +569,209 @@ START_TEST(held_back_bodies)
 }
 END_TEST
 
+/* ---- a sync body of millions of tiny entries ---- */
+
+/* Reset pid's peak resident memory (VmHWM) to what it holds now (proc(5), clear_refs). */
+static void reset_hwm(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/clear_refs", (int)pid);
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+    ck_assert_int_ge(fputs("5", f), 0);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A body of count copies of the n bytes of entry (one SyncRequest field each); *len its size. */
+static uint8_t *repeated(const uint8_t *entry, size_t n, size_t count, size_t *len)
+{
+    *len = n * count;
+    uint8_t *b = malloc(*len + 1);
+    ck_assert_ptr_nonnull(b);
+    for (size_t i = 0; i < count; i++)
+        memcpy(b + i * n, entry, n);
+    return b;
+}
+
+/*
+ * The honest device posts body to /v1/sync: the answer in *r, and by how
+ * much syncd's peak resident memory rose while it was handled (KiB).
+ */
+static long sync_peak_kib(const uint8_t *body, size_t len, sct_resp *r)
+{
+    reset_hwm(L.srv.pid);
+    long base = sct_proc_hwm_kib(L.srv.pid);
+    ck_assert_int_gt(base, 0);
+    sct_request(&ch, "POST", "/v1/sync", body, len, pb, NULL, r);
+    return sct_proc_hwm_kib(L.srv.pid) - base;
+}
+
+/* r is refused 413 batch_limit with message. */
+static void batch_refused(sct_resp *r, const char *message, const char *what)
+{
+    ck_assert_msg(r->status == 413 && strcmp(r->reason, "batch_limit") == 0,
+                  "%s: got %ld %s, want 413 batch_limit", what, r->status, r->reason);
+    Scpb__Error *e = sct_error(r);
+    ck_assert_msg(e != NULL, "%s: the body is not an Error", what);
+    ck_assert_str_eq(e->message, message);
+    scpb__error__free_unpacked(e, NULL);
+    sct_resp_dispose(r);
+}
+
+START_TEST(sync_entries_counted_before_decoding)
+{
+    start("");
+    sct_client_init(&ch, L.srv.url, kh);
+    sct_fixture_enroll(L.data, &ch, kh, "inspector1", "inspector1", NULL);
+    honest_push("warm-up");
+    /*
+     * A validly signed body within sync.body_max (8 MiB) of one-byte entries (3 bytes each on
+     * the wire): decoded, each would cost syncd an allocation and a slot, hundreds of MiB in
+     * all, before its count was checked.  Refused from the count on the wire instead.
+     */
+    static const uint8_t one_op[] = {0x0a, 0x01, 0x78};   /* ops (field 1): "x" */
+    static const uint8_t one_blob[] = {0x2a, 0x01, 0x78}; /* blobs_wanted (field 5): "x" */
+    size_t count = SC_SYNC_BODY_MAX / 3, len;
+    char want[128];
+    sct_resp r;
+    uint8_t *body = repeated(one_op, sizeof one_op, count, &len);
+    long grew = sync_peak_kib(body, len, &r);
+    printf("sync body of %zu one-byte ops: syncd's peak memory rose %ld KiB\n", count, grew);
+    snprintf(want, sizeof want, "%zu ops in one request; at most %d", count, SC_BATCH_OPS_MAX);
+    batch_refused(&r, want, "millions of one-byte ops");
+    ck_assert_int_lt(grew, 40 * 1024);
+    free(body);
+
+    body = repeated(one_blob, sizeof one_blob, count, &len);
+    grew = sync_peak_kib(body, len, &r);
+    printf("sync body of %zu one-byte blobs_wanted: syncd's peak memory rose %ld KiB\n", count,
+           grew);
+    snprintf(want, sizeof want, "%zu photos asked about in one request; at most %d", count,
+             SC_BLOBS_WANTED_MAX);
+    batch_refused(&r, want, "millions of photos asked about");
+    ck_assert_int_lt(grew, 40 * 1024);
+    free(body);
+
+    /* Unknown fields (6: 0) and a singular field given again and again cost as much. */
+    static const uint8_t others[][2] = {{0x30, 0x00}, {0x18, 0x00}};
+    for (int i = 0; i < 2; i++) {
+        count = SC_SYNC_BODY_MAX / 2;
+        body = repeated(others[i], 2, count, &len);
+        grew = sync_peak_kib(body, len, &r);
+        printf("sync body of %zu fields %d: syncd's peak memory rose %ld KiB\n", count,
+               others[i][0] >> 3, grew);
+        ck_assert_msg(r.status == 400 && strcmp(r.reason, "malformed") == 0,
+                      "millions of field %d: got %ld %s, want 400 malformed", others[i][0] >> 3,
+                      r.status, r.reason);
+        sct_resp_dispose(&r);
+        ck_assert_int_lt(grew, 40 * 1024);
+        free(body);
+    }
+
+    /* Exactly sync.batch_max ops is within the limit: decoded and served, each op rejected. */
+    body = repeated(one_op, sizeof one_op, SC_BATCH_OPS_MAX, &len);
+    ck_assert_int_eq(sct_request(&ch, "POST", "/v1/sync", body, len, pb, NULL, &r), 200);
+    Scpb__SyncResponse *sr = scpb__sync_response__unpack(NULL, r.len, r.body);
+    ck_assert_ptr_nonnull(sr);
+    ck_assert_uint_eq(sr->n_results, SC_BATCH_OPS_MAX);
+    for (size_t i = 0; i < sr->n_results; i++)
+        ck_assert_int_eq(sr->results[i]->status, SCPB__OP_STATUS__OP_REJECTED);
+    scpb__sync_response__free_unpacked(sr, NULL);
+    sct_resp_dispose(&r);
+    free(body);
+    honest_push("after bodies of millions of entries");
+}
+END_TEST
+
+/* ---- Transfer-Encoding ---- */
+
+/* Whether the server closes fd within ms (the rest of an answer read and dropped). */
+static bool closed_within(int fd, int ms)
+{
+    int64_t end = sct_mono_ms() + ms;
+    char buf[4096];
+    for (;;) {
+        int left = (int)(end - sct_mono_ms());
+        struct pollfd p = {fd, POLLIN, 0};
+        if (left <= 0 || poll(&p, 1, left) <= 0)
+            return false;
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            return true;
+    }
+}
+
+START_TEST(transfer_encoding_refused)
+{
+    start("");
+    sct_client_init(&ch, L.srv.url, kh);
+    sct_fixture_enroll(L.data, &ch, kh, "inspector1", "inspector1", NULL);
+    /* 64 KiB chunks of a chunked body, to send after the head. */
+    enum { CHUNK = 65536 };
+    size_t cl = 0;
+    char *chunk = malloc(CHUNK + 16);
+    cl += (size_t)sprintf(chunk, "%x\r\n", CHUNK);
+    memset(chunk + cl, 'a', CHUNK);
+    cl += CHUNK;
+    memcpy(chunk + cl, "\r\n", 2);
+    cl += 2;
+    char sig[1024];
+    sct_sign_lines(kh, "POST", "/v1/sync", "", 0, sig, sizeof sig);
+    /*
+     * Content-Length 0 with a chunked body: libmicrohttpd reads the chunks while the limits and
+     * the signature would go by the Content-Length.  Chunked alone, another coding, and a
+     * signed sync, too: every body must come with its Content-Length.
+     */
+    const struct {
+        const char *target, *framing, *sig;
+    } cases[] = {
+        {"/v1/enroll", "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n", ""},
+        {"/v1/enroll", "Transfer-Encoding: chunked\r\n", ""},
+        {"/v1/enroll", "Content-Length: 10\r\nTransfer-Encoding: gzip\r\n", ""},
+        {"/v1/sync", "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n", sig},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char head[2048];
+        snprintf(head, sizeof head,
+                 "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\n"
+                 "%s%s\r\n",
+                 cases[i].target, cases[i].framing, cases[i].sig);
+        int fd = sct_connect_from("127.0.0.2", L.srv.port);
+        ck_assert_int_ge(fd, 0);
+        struct timeval tv = {2, 0};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        ck_assert(sct_send_all(fd, head, strlen(head)));
+        /* Answered from the head, before a byte of the body is sent ... */
+        char reason[64];
+        int st = read_status(fd, 3000, reason, sizeof reason);
+        ck_assert_msg(st == 400 && strcmp(reason, "malformed") == 0,
+                      "%s with %.40s: got %d %s, want 400 malformed", cases[i].target,
+                      cases[i].framing, st, reason);
+        /* ... and the connection closed: what follows is not read. */
+        ck_assert_msg(closed_within(fd, 3000), "%s with %.40s: connection left open",
+                      cases[i].target, cases[i].framing);
+        size_t sent = 0;
+        for (int k = 0; k < 1024; k++) {
+            ssize_t n = send(fd, chunk, cl, MSG_NOSIGNAL);
+            if (n <= 0)
+                break;
+            sent += (size_t)n;
+        }
+        printf("Transfer-Encoding case %zu (%s): refused; %zu bytes sent after it before the "
+               "send failed\n",
+               i, cases[i].target, sent);
+        ck_assert_msg(sent < 16 * MIB, "%zu bytes of chunks taken after the refusal", sent);
+        close(fd);
+    }
+    free(chunk);
+    /* Bodies with a Content-Length go through as ever. */
+    sc_keypair *kc = sct_key(3);
+    sct_fixture_enroll(L.data, &ch, kc, "supervisor1", "supervisor1", NULL);
+    sc_keypair_free(kc);
+    honest_push("after bodies with a Transfer-Encoding");
+}
+END_TEST
+
 /* ---- connections that trickle ---- */
 
 typedef struct trickle {
@@ -804,6 +1016,8 @@ static Suite *suite(void)
         {"held_back_bodies", held_back_bodies},
         {"trickling_connections", trickling_connections},
         {"verify_flood", verify_flood},
+        {"sync_entries_counted_before_decoding", sync_entries_counted_before_decoding},
+        {"transfer_encoding_refused", transfer_encoding_refused},
     };
     /* The soak flood sends a million requests. */
     sct_suite_add(s, cases, SCT_COUNT(cases),

@@ -535,6 +535,114 @@ START_TEST(seen_notes_verified_requests)
 }
 END_TEST
 
+/* ---- a sync body's counts, on the wire ---- */
+
+/* sd_sync_precheck's verdict on len bytes; *decodes: whether protobuf-c decodes them. */
+static sc_status precheck(const void *body, size_t len, bool *decodes, sd_answer *a)
+{
+    Scpb__SyncRequest *sr = scpb__sync_request__unpack(NULL, len, body);
+    *decodes = sr != NULL;
+    scpb__sync_request__free_unpacked(sr, NULL);
+    return sd_sync_precheck(&P.svc, body, len, a);
+}
+
+START_TEST(sync_counted_on_the_wire)
+{
+    sd_answer a;
+    bool decodes;
+    /* Counts from the encoding, with sd_sync_serve's answers: ops (batch_max 5 here) ... */
+    uint8_t junk[4] = {1, 2, 3, 4}, hash[SC_HASH_LEN] = {0};
+    ProtobufCBinaryData ops[6], blobs[SC_BLOBS_WANTED_MAX + 1];
+    for (size_t i = 0; i < 6; i++)
+        ops[i] = (ProtobufCBinaryData){sizeof junk, junk};
+    for (size_t i = 0; i <= SC_BLOBS_WANTED_MAX; i++)
+        blobs[i] = (ProtobufCBinaryData){sizeof hash, hash};
+    Scpb__SyncRequest sr = SCPB__SYNC_REQUEST__INIT;
+    sr.has_cursor = sr.has_known_size = sr.has_max_pull = true;
+    sr.cursor = (ProtobufCBinaryData){sizeof junk, junk};
+    sr.known_size = 1000000;
+    sr.max_pull = 7;
+    sr.ops = ops;
+    sr.blobs_wanted = blobs;
+    static uint8_t buf[(SC_BLOBS_WANTED_MAX + 1) * 40];
+    const struct {
+        size_t ops, blobs;
+        unsigned status;
+        const char *message;
+    } counts[] = {
+        {5, SC_BLOBS_WANTED_MAX, 0, NULL},
+        {6, 0, 413, "6 ops in one request; at most 5"},
+        {0, SC_BLOBS_WANTED_MAX + 1, 413, "1001 photos asked about in one request; at most 1000"},
+    };
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        sr.n_ops = counts[i].ops;
+        sr.n_blobs_wanted = counts[i].blobs;
+        size_t n = scpb__sync_request__pack(&sr, buf);
+        sc_status rc = precheck(buf, n, &decodes, &a);
+        ck_assert(decodes);
+        if (!counts[i].status) {
+            ck_assert_int_eq(rc, SC_OK);
+            continue;
+        }
+        ck_assert_int_ne(rc, SC_OK);
+        ck_assert_uint_eq(a.status, counts[i].status);
+        ck_assert_int_eq(a.reason, SC_REASON_BATCH_LIMIT);
+        ck_assert_str_eq(a.message, counts[i].message);
+    }
+    /* ... an empty body, and fields of every wire type this SyncRequest does not know. */
+    static const uint8_t unknown[] = {0x30, 0x96, 0x01,                         /* 6: varint */
+                                      0x39, 1, 2, 3, 4, 5, 6, 7, 8,             /* 7: 64-bit */
+                                      0x45, 1, 2, 3, 4,                         /* 8: 32-bit */
+                                      0x52, 0x02, 0x08, 0x01,                   /* 10: bytes */
+                                      0xf8, 0xff, 0xff, 0xff, 0x0f, 0x00};      /* 2^29-1 */
+    ck_assert_int_eq(precheck(NULL, 0, &decodes, &a), SC_OK);
+    ck_assert(decodes);
+    ck_assert_int_eq(precheck(unknown, sizeof unknown, &decodes, &a), SC_OK);
+    ck_assert(decodes);
+    /* Other fields beyond what any encoder sends: a singular one given 65 times. */
+    uint8_t many[2 * (SD_SYNC_OTHER_FIELDS_MAX + 1)];
+    for (size_t i = 0; i < sizeof many; i += 2) {
+        many[i] = 0x18; /* known_size */
+        many[i + 1] = 0x01;
+    }
+    ck_assert_int_eq(precheck(many, sizeof many - 2, &decodes, &a), SC_OK);
+    ck_assert_int_ne(precheck(many, sizeof many, &decodes, &a), SC_OK);
+    ck_assert(decodes);
+    ck_assert_uint_eq(a.status, 400);
+    ck_assert_int_eq(a.reason, SC_REASON_MALFORMED);
+    ck_assert_str_eq(a.message,
+                     "65 fields besides ops and blobs_wanted in one request; at most 64");
+    /* Bytes that are not wire format: refused, as protobuf-c refuses them. */
+    static const struct {
+        const char *what;
+        size_t len;
+        const uint8_t b[12];
+    } bad[] = {
+        {"a tag without its value", 1, {0x0a}},
+        {"a length past the end", 4, {0x0a, 0x05, 'a', 'b'}},
+        {"field number 0", 2, {0x02, 0x00}},
+        {"a varint cut off", 2, {0x18, 0xff}},
+        {"a 64-bit value cut off", 3, {0x19, 1, 2}},
+        {"a 32-bit value cut off", 2, {0x1d, 1}},
+        {"a group", 2, {0x0b, 0x0c}},
+        {"wire type 6", 2, {0x0e, 0x00}},
+        {"wire type 7", 2, {0x0f, 0x00}},
+        {"a varint of eleven bytes", 12, {0x18, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                          0x80, 0x80, 0x01}},
+        {"a tag of six bytes", 7, {0x88, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00}},
+        {"a length of six bytes", 7, {0x0a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg(precheck(bad[i].b, bad[i].len, &decodes, &a) != SC_OK, "%s: passed",
+                      bad[i].what);
+        ck_assert_msg(!decodes, "%s: protobuf-c decodes it", bad[i].what);
+        ck_assert_uint_eq(a.status, 400);
+        ck_assert_int_eq(a.reason, SC_REASON_MALFORMED);
+        ck_assert_str_eq(a.message, "body is not a SyncRequest");
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/service");
@@ -545,6 +653,7 @@ static Suite *suite(void)
         {"log_endpoints", log_endpoints},
         {"disabled_users_devices_are_refused", disabled_users_devices_are_refused},
         {"seen_notes_verified_requests", seen_notes_verified_requests},
+        {"sync_counted_on_the_wire", sync_counted_on_the_wire},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases),
                   &(sct_tcase_opts){.setup = setup, .teardown = teardown, .timeout_s = 120});

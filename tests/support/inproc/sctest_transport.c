@@ -323,13 +323,17 @@ static void serve_sync(sct_tp *ip, const sct_tp_req *q, const sd_principal *who,
                        const sd_req_meta *meta, reply *r, bool *lose)
 {
     *lose = false;
+    sd_answer a;
+    if (sd_sync_precheck(&ip->p.svc, q->body, q->body_len, &a) != SC_OK) {
+        reply_answer(r, &a);
+        return;
+    }
     Scpb__SyncRequest *sr = scpb__sync_request__unpack(NULL, q->body_len, q->body);
     if (!sr) {
         reply_refuse(r, 400, SCPB__REASON__REASON_MALFORMED, "body is not a SyncRequest");
         return;
     }
     Scpb__SyncResponse *out = NULL;
-    sd_answer a;
     if (sd_sync_serve(&ip->p.svc, who, sr, meta, &out, NULL, &a) != SC_OK) {
         reply_answer(r, &a);
     } else {
