@@ -411,16 +411,27 @@ static void replay_refused(const char *url, sct_client *to_b, sct_client *to_a, 
     free(body);
 }
 
+/*
+ * Two syncd data directories, tmp/a made on a new PostgreSQL register (url)
+ * with the fixture, sharing one blob directory; b is left for the caller to
+ * copy from a once a is as it wants it.
+ */
+static void two_dirs_on_pg(char tmp[512], char dir_a[600], char dir_b[600], char blobs[600],
+                           char url[300], sct_fixture *fx)
+{
+    sct_tempdir(tmp, 512);
+    snprintf(dir_a, 600, "%s/a", tmp);
+    snprintf(dir_b, 600, "%s/b", tmp);
+    snprintf(blobs, 600, "%s/shared-blobs", tmp);
+    sct_pg_newdb(url, 300);
+    sct_fixture_make_store(fx, dir_a, url, blobs);
+}
+
 START_TEST(two_syncd_behind_nginx)
 {
     char tmp[512], dir_a[600], dir_b[600], blobs[600], url[300];
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(dir_a, sizeof dir_a, "%s/a", tmp);
-    snprintf(dir_b, sizeof dir_b, "%s/b", tmp);
-    snprintf(blobs, sizeof blobs, "%s/shared-blobs", tmp);
-    sct_pg_newdb(url, sizeof url);
     sct_fixture fx;
-    sct_fixture_make_store(&fx, dir_a, url, blobs);
+    two_dirs_on_pg(tmp, dir_a, dir_b, blobs, url, &fx);
     init_keeps_the_password(tmp, url, dir_a);
     sct_copytree(dir_a, dir_b);
     sct_server a = {0}, b = {0};
@@ -510,18 +521,13 @@ START_TEST(nonce_claims_stay_within_the_quotas)
 {
     enum { QUOTA = 25, SENDS = 120 };
     char tmp[512], dir_a[600], dir_b[600], blobs[600], url[300], conf[600];
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(dir_a, sizeof dir_a, "%s/a", tmp);
-    snprintf(dir_b, sizeof dir_b, "%s/b", tmp);
-    snprintf(blobs, sizeof blobs, "%s/shared-blobs", tmp);
+    sct_fixture fx;
+    two_dirs_on_pg(tmp, dir_a, dir_b, blobs, url, &fx);
     snprintf(conf, sizeof conf, "%s/syncd.conf", tmp);
     FILE *f = fopen(conf, "w");
     ck_assert_ptr_nonnull(f);
     fprintf(f, "auth.device_nonces_max = %d\n", QUOTA);
     fclose(f);
-    sct_pg_newdb(url, sizeof url);
-    sct_fixture fx;
-    sct_fixture_make_store(&fx, dir_a, url, blobs);
     sct_copytree(dir_a, dir_b);
     const char *extra[] = {"--config", conf, NULL};
     sct_server a = {0}, b = {0};
@@ -590,13 +596,8 @@ END_TEST
 START_TEST(upload_started_over_elsewhere_is_read_back)
 {
     char tmp[512], dir_a[600], dir_b[600], blobs[600], url[300];
-    sct_tempdir(tmp, sizeof tmp);
-    snprintf(dir_a, sizeof dir_a, "%s/a", tmp);
-    snprintf(dir_b, sizeof dir_b, "%s/b", tmp);
-    snprintf(blobs, sizeof blobs, "%s/shared-blobs", tmp);
-    sct_pg_newdb(url, sizeof url);
     sct_fixture fx;
-    sct_fixture_make_store(&fx, dir_a, url, blobs);
+    two_dirs_on_pg(tmp, dir_a, dir_b, blobs, url, &fx);
     sct_copytree(dir_a, dir_b);
     sct_server a = {0}, b = {0};
     sct_server_start(&a, dir_a, NULL);
