@@ -77,6 +77,8 @@ int need(const char *v, const char *what);
 int fail(cli *k, sc_status s, const char *fallback);
 /* Print a small result: the JSON with --json (its reference taken), else the line. */
 int emit_pack(cli *k, json_t *o, const char *human_line);
+/* A library result parsed for printing to people: its strings made safe for a terminal. */
+json_t *cli_loads_for_people(const char *text);
 /* "what ID" or {"ok":true,"id":ID}, or the failure. */
 int done_id(cli *k, sc_status s, const char *id, const char *what);
 

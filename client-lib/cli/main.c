@@ -27,6 +27,7 @@
 
 #include "cli.h"
 #include "console.h"
+#include "core/text.h"
 #include "spotcheck.h"
 
 /* Proven ops `spotcheck outbox` lists without --all: the latest sync's, for most tablets. */
@@ -649,14 +650,48 @@ static void human_show(const json_t *shown)
     json_decref(o);
 }
 
+static void term_safe(json_t *v)
+{
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (sc_text_has_control(s, json_string_length(v)) || !sc_utf8_valid(s, json_string_length(v))) {
+            char *shown = sc_text_for_terminal(s);
+            if (shown)
+                json_string_set(v, shown);
+            free(shown);
+        }
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val) term_safe(val);
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *val;
+        json_array_foreach(v, i, val) term_safe(val);
+    }
+}
+
+/*
+ * A library result as people read it: every string as a terminal may show
+ * it (sc_text_for_terminal), since a finding's description, a note or a
+ * name typed on another tablet could otherwise forge lines or send this
+ * terminal escape sequences.  --json keeps the text as it is, escaped.
+ */
+json_t *cli_loads_for_people(const char *text)
+{
+    json_t *o = json_loads(text, 0, NULL);
+    if (o)
+        term_safe(o);
+    return o;
+}
+
 /* Print a library result: as is with --json, else through `human`. */
 static int emit(cli *k, char *text, void (*human)(const json_t *))
 {
     if (k->json) {
         puts(text);
     } else {
-        json_error_t e;
-        json_t *o = json_loads(text, 0, &e);
+        json_t *o = cli_loads_for_people(text);
         if (o && human)
             human(o);
         else if (o)

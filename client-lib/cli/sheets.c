@@ -52,8 +52,7 @@ static int cmd_campaign(cli *k, int argc, char **argv)
     if (k->json) {
         puts(json);
     } else {
-        json_error_t e;
-        json_t *o = json_loads(json, 0, &e);
+        json_t *o = cli_loads_for_people(json);
         if (o)
             human_campaign(o);
         json_decref(o);

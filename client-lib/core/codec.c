@@ -35,53 +35,6 @@
 #include "names.h"
 #include "wire.pb-c.h"
 
-/* ---- UTF-8 ---- */
-
-bool sc_utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;       /* continuation bytes */
-        uint32_t cp;    /* the code point */
-        uint32_t least; /* smallest code point that needs this many bytes */
-        if ((c & 0xe0) == 0xc0) {
-            n = 1;
-            cp = c & 0x1f;
-            least = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2;
-            cp = c & 0x0f;
-            least = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3;
-            cp = c & 0x07;
-            least = 0x10000;
-        } else {
-            return false; /* a stray continuation byte, or 0xf8..0xff */
-        }
-        if (len - i < n + 1)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i + k] & 0x3f);
-        }
-        /* Overlong forms would give one text two encodings; surrogates and
-         * values past U+10FFFF are not characters. */
-        if (cp < least || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
 
 /* ---- the structural check ---- */
 

@@ -26,6 +26,7 @@
 #include "op.pb-c.h"
 #include "opkind.h"
 #include "status.h"
+#include "text.h"
 
 /* A decoded op with the exact bytes it came from.  Everything is owned. */
 typedef struct sc_op {
@@ -81,8 +82,5 @@ void sc_op_free(const sc_env *env, sc_op *op);
 
 /* Structural checks on a decoded Op (see the file comment).  REASON_* in err. */
 sc_status sc_op_check(const Scpb__Op *op, sc_err *err);
-
-/* True when the len bytes are valid UTF-8 without NUL bytes. */
-bool sc_utf8_valid(const char *s, size_t len);
 
 #endif

@@ -599,8 +599,9 @@ sc_status sc_csv_line(const sc_env *env, const sc_ledger_cell *cells, size_t n, 
         if (quote)
             *o++ = '"';
         /* Text a spreadsheet would read as a formula (typed by whoever wrote the
-         * finding) is written as text: a leading apostrophe, as Excel does. */
-        if (cells[i].type == SC_CELL_TEXT && strchr("=+-@", *t) && *t)
+         * finding) is written as text: a leading apostrophe, as Excel does; a
+         * leading tab or carriage return too, which a spreadsheet may skip. */
+        if (cells[i].type == SC_CELL_TEXT && strchr("=+-@\t\r", *t) && *t)
             *o++ = '\'';
         for (; *t; t++) {
             if (*t == '"')

@@ -536,6 +536,9 @@ sc_status sc_enroll_v2(sc_client *c, const sc_enroll_params *p, char **json)
         return s;
     if (strlen(ep.code) > SC_CODE_MAX)
         return cl_fail(c, SC_ERR_INVALID_ARG, 0, "enrollment code is longer than %d", SC_CODE_MAX);
+    if (ep.label && sc_text_has_control(ep.label, strlen(ep.label)))
+        return cl_fail(c, SC_ERR_INVALID_ARG, 0,
+                       "the device label is one line of text, without control characters");
     sc_keypair *kp = NULL;
     Scpb__EnrollResponse *er = NULL;
     sc_checkpoint cp;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "core/codec.h"
 #include "core/ids.h"
 #include "core/names.h"
 #include "core/state.h"
@@ -44,7 +45,9 @@ void sd_adm_table_row(sd_adm_table *t, const char *const *cells)
     char **row = t->cell + t->nrows * t->ncols;
     for (size_t i = 0; i < t->ncols; i++) {
         const char *c = cells[i] && cells[i][0] ? cells[i] : "-";
-        row[i] = strdup(c);
+        /* As a terminal may show it: a device's label, a user's name or a note must not forge
+         * a row or send the admin's terminal an escape sequence (sc_text_for_terminal). */
+        row[i] = sc_text_for_terminal(c);
         t->oom = t->oom || !row[i];
     }
     t->nrows++;

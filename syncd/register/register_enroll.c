@@ -206,6 +206,10 @@ static sc_status enroll_check(sd_register *r, const Scpb__EnrollRequest *req, sc
     if (code_len >= 128 || (req->label && (strnlen(req->label, SC_NAME_MAX + 1) > SC_NAME_MAX ||
                                            !sc_utf8_valid(req->label, strlen(req->label)))))
         return sc_err_set(err, SC_ERR_MALFORMED, R_(MALFORMED), "enroll: code or label too long");
+    /* The label is shown to admins (syncd admin device list, admin log): one line of text. */
+    if (req->label && sc_text_has_control(req->label, strlen(req->label)))
+        return sc_err_set(err, SC_ERR_MALFORMED, R_(MALFORMED),
+                          "enroll: the label is one line of text, without control characters");
     uint8_t msg[128 + SC_KEY_LEN];
     memcpy(msg, req->code, code_len);
     memcpy(msg + code_len, req->device_key.data, SC_KEY_LEN);

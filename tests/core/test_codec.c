@@ -2147,10 +2147,42 @@ START_TEST(photos_named)
 }
 END_TEST
 
+/*
+ * Text a terminal would act on: C0 controls (newline, tab, ESC), DEL and C1
+ * controls (U+009B is CSI) are found; CJK and other text is not.  Shown,
+ * newlines and tabs become spaces, the rest and bytes that are not UTF-8
+ * '?', so a forged line or an escape sequence never reaches a terminal.
+ */
+START_TEST(terminal_text)
+{
+    static const struct {
+        const char *in, *shown;
+        bool control;
+    } cases[] = {
+        {"君安花园 plain", "君安花园 plain", false},
+        {"", "", false},
+        {"two\nlines\tand a tab", "two lines and a tab", true},
+        {"\x1b[31mred\x1b]0;title\x07", "?[31mred?]0;title?", true},
+        {"del\x7f c1\xc2\x9b" "31m", "del? c1?31m", true},
+        {"not utf-8 \xff\xc3 end", "not utf-8 ?? end", false},
+        {"\xc2\xa0nbsp", "\xc2\xa0nbsp", false},
+    };
+    for (size_t i = 0; i < SCT_COUNT(cases); i++) {
+        ck_assert_msg(sc_text_has_control(cases[i].in, strlen(cases[i].in)) == cases[i].control,
+                      "case %zu", i);
+        char *out = sc_text_for_terminal(cases[i].in);
+        ck_assert_ptr_nonnull(out);
+        ck_assert_str_eq(out, cases[i].shown);
+        free(out);
+    }
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
     Suite *s = suite_create("codec");
     const sct_case cases[] = {
+        {"terminal_text", terminal_text},
         {"valid_ops_of_every_kind", valid_ops_of_every_kind},
         {"structural_rules", structural_rules},
         {"check_arguments", check_arguments},

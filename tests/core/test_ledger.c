@@ -103,6 +103,8 @@ START_TEST(csv_lines)
         {SC_CELL_TEXT, "two\nlines", 0},
         {SC_CELL_TEXT, "=SUM(A1:A9)", 0},
         {SC_CELL_TEXT, "-1+1", 0},
+        {SC_CELL_TEXT, "\t=HYPERLINK(1)", 0},
+        {SC_CELL_TEXT, "\r=1", 0},
         {SC_CELL_INT, "-3", -3},
         {SC_CELL_EMPTY, "", 0},
         {SC_CELL_DATE, "2026-03-05", 0},
@@ -112,7 +114,7 @@ START_TEST(csv_lines)
     size_t cap = 0, len = 0;
     ck_assert_int_eq(sc_csv_line(env, cells, SCT_COUNT(cells), true, &buf, &cap, &len), SC_OK);
     const char want[] = "\xEF\xBB\xBFplain,\"a, b\",\"say \"\"hi\"\"\",\"two\nlines\",'=SUM(A1:A9),"
-                        "'-1+1,-3,,2026-03-05,君安花园\r\n";
+                        "'-1+1,'\t=HYPERLINK(1),\"'\r=1\",-3,,2026-03-05,君安花园\r\n";
     ck_assert_uint_eq(len, sizeof want - 1);
     ck_assert(memcmp(buf, want, len) == 0);
     ck_assert_int_eq(sc_csv_line(env, cells, 1, false, &buf, &cap, &len), SC_OK);

@@ -77,6 +77,15 @@ expect_exit 2 "$SPOT" --db "$TMP/zhao.db" --passphrase-env SC_PASS enroll --plai
 expect_jq "$("$SPOT" --db "$TMP/zhao.db" --json enroll --plain-key --server "$URL" --code "$code" --no-sync)" \
   .key plain "enrolled with --plain-key"
 expect_jq "$(sc zhao status)" .key plain "status of a plain key"
+# A device label is one line of text (admins see it in tables): a newline or an escape
+# sequence in it is refused by the tablet before anything is sent, and no replica is left.
+code=$(admin enroll inspector)
+expect_exit 1 "$SPOT" --db "$TMP/qian.db" enroll --plain-key --server "$URL" --code "$code" \
+  --label $'tab\n9999  forged row'
+grep -q "one line of text" "$TMP/err" || fail "a label with a newline: $(cat "$TMP/err")"
+[[ ! -e "$TMP/qian.db" ]] || fail "a replica was left by a refused label"
+expect_jq "$("$SPOT" --db "$TMP/qian.db" --json enroll --plain-key --server "$URL" --code "$code" \
+  --label "钱的平板" --no-sync)" .key plain "the same code, a one-line label"
 # key protect encrypts it in place; then signing needs the passphrase, and a wrong one changes nothing.
 export SC_NEW="新的 passphrase"
 expect_exit 2 sc zhao key protect

@@ -136,4 +136,19 @@ done
 expect_eq "$(sc inspector status | jq -c '{outbox, ops}')" "$before" "options tried recorded nothing"
 # The global help points to them.
 "$SPOT" --help | grep -q "COMMAND \[SUBCOMMAND\] --help" || fail "spotcheck --help"
+
+# Text typed on a tablet reaches other people's terminals: printed for people, a newline in it
+# does not forge a line and an escape sequence does not reach the terminal; --json keeps it whole.
+CHECK=$(new_check inspector)
+desc=$'管道老化\n9999  closed  T-JAHY  forged line\e]0;title\a\e[31m'
+ID=$(new_finding inspector "$CHECK" "$desc" general)
+"$SPOT" --db "$TMP/inspector.db" list findings >"$TMP/human"
+! grep -q $'\e' "$TMP/human" || fail "an escape sequence reached the terminal: $(cat -A "$TMP/human")"
+expect_eq "$(grep -c . "$TMP/human")" 1 "one finding, one line"
+grep -q "管道老化 9999  closed  T-JAHY  forged line?]0;title??\[31m" "$TMP/human" ||
+  fail "the description as shown: $(cat -A "$TMP/human")"
+expect_jq "$(sc inspector list findings)" ".items[] | select(.id == \"$ID\") | .description" "$desc" \
+  "--json keeps the text as recorded"
+"$SPOT" --db "$TMP/inspector.db" show "$ID" >"$TMP/human"
+! grep -q $'\e' "$TMP/human" || fail "show printed an escape sequence: $(cat -A "$TMP/human")"
 echo "OK"

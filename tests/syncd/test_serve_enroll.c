@@ -23,6 +23,11 @@ START_TEST(enroll_once)
     char code[64];
     sct_fixture_code(L.data, "resp1", code, sizeof code);
     Scpb__EnrollResponse *er = NULL;
+    /* A label is one line of text: admins see it in tables (syncd admin device list, admin
+     * log), where a newline would forge a row and an escape sequence reach their terminal.
+     * Refused before the code is spent. */
+    ck_assert_int_eq(sct_enroll(&c, code, k1, "tab\n9999  2030-01-01 00:00  user role", NULL), 400);
+    ck_assert_int_eq(sct_enroll(&c, code, k1, "\x1b]0;title\x07平板", NULL), 400);
     ck_assert_int_eq(sct_enroll(&c, code, k1, "物业平板", &er), 200);
     ck_assert_str_eq(er->login, "resp1");
     ck_assert_int_eq(er->role, SCPB__ROLE__ROLE_RESPONSIBLE);
