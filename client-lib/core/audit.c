@@ -363,6 +363,11 @@ uint64_t sc_auditor_checkpoints(const sc_auditor *a)
     return a->checkpoints;
 }
 
+uint64_t sc_auditor_last_checkpoint(const sc_auditor *a)
+{
+    return a->checkpoints ? a->last_cp_size : 0;
+}
+
 void sc_auditor_root(const sc_auditor *a, uint8_t out[SC_HASH_LEN])
 {
     sc_merkle_frontier_root(&a->tree, out);

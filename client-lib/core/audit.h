@@ -53,6 +53,8 @@ sc_status sc_auditor_checkpoint(sc_auditor *a, const char *note, size_t len, sc_
 /* Entries and checkpoints checked so far, and the root of the entries. */
 uint64_t sc_auditor_size(const sc_auditor *a);
 uint64_t sc_auditor_checkpoints(const sc_auditor *a);
+/* The size of the last checkpoint checked (0 before any): the entries the server signed for. */
+uint64_t sc_auditor_last_checkpoint(const sc_auditor *a);
 void sc_auditor_root(const sc_auditor *a, uint8_t out[SC_HASH_LEN]);
 
 #endif

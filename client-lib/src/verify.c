@@ -469,7 +469,11 @@ static sc_status bundle_entry(sc_client *c, bundle *b, const Scpb__LoggedOp *lo)
 
 /*
  * The trailer: the entries' count and root, then the replay (fold every
- * entity, hash the replica as syncd does) against its replica hash.
+ * entity, hash the replica as syncd does) against its replica hash.  The
+ * trailer is whoever made the file's word; what vouches for the entries is
+ * a checkpoint the server key signed, so the last one must cover them all:
+ * else ops could be taken out of a bundle, or added behind its last
+ * checkpoint, and the rest would still verify.
  */
 static sc_status bundle_trailer(sc_client *c, bundle *b, const Scpb__BundleTrailer *t, json_t *o)
 {
@@ -479,6 +483,16 @@ static sc_status bundle_trailer(sc_client *c, bundle *b, const Scpb__BundleTrail
     if (!t->has_size || t->size != b->entries)
         return cl_fail(c, SC_ERR_MALFORMED, 0, "trailer: size %llu, but %llu entries came",
                        (unsigned long long)t->size, (unsigned long long)b->entries);
+    if (sc_auditor_checkpoints(b->aud) == 0)
+        return cl_fail(c, SC_ERR_PROOF, 0,
+                       "no checkpoint signed by the server covers the bundle's %llu entries",
+                       (unsigned long long)b->entries);
+    if (sc_auditor_last_checkpoint(b->aud) != b->entries)
+        return cl_fail(c, SC_ERR_PROOF, 0,
+                       "the last checkpoint signed by the server covers %llu of the %llu entries: "
+                       "the others are the bundle maker's word alone",
+                       (unsigned long long)sc_auditor_last_checkpoint(b->aud),
+                       (unsigned long long)b->entries);
     if (t->root.len != SC_HASH_LEN || memcmp(t->root.data, root, SC_HASH_LEN) != 0)
         return cl_fail(c, SC_ERR_PROOF, 0, "trailer: root differs from the entries' root");
     sc_status s = st_entities_each(b->tmp, 0, true, refold_visit, NULL);

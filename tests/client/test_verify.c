@@ -101,6 +101,9 @@ typedef struct writer {
     sc_merkle_frontier fr;
     uint64_t n;
     int corrupt_at;     /* entry index whose signature to damage, -1 for none */
+    int cp_before;      /* entry index before which a checkpoint of the entries so far goes, -1 */
+    const sc_keypair *server;
+    int64_t now_ms;
 } writer;
 
 static void put_record(FILE *fp, const Scpb__BundleRecord *r)
@@ -114,12 +117,42 @@ static void put_record(FILE *fp, const Scpb__BundleRecord *r)
     free(buf);
 }
 
+/* A checkpoint of the entries written so far, signed by the server key; its root into root. */
+static void put_checkpoint(writer *w, uint8_t root[SC_HASH_LEN])
+{
+    sc_checkpoint cp;
+    memset(&cp, 0, sizeof cp);
+    snprintf(cp.origin, sizeof cp.origin, "test.example/log");
+    cp.size = w->n;
+    sc_merkle_frontier_root(&w->fr, cp.root);
+    cp.time_ms = w->now_ms;
+    char note[SC_CHECKPOINT_NOTE_MAX];
+    size_t nlen;
+    sc_err e;
+    ck_assert_int_eq(sc_checkpoint_sign(NULL, w->server, &cp, note, sizeof note, &nlen, &e), SC_OK);
+    Scpb__Checkpoint ck = SCPB__CHECKPOINT__INIT;
+    ck.note = note;
+    ck.has_size = true;
+    ck.size = cp.size;
+    ck.has_root = true;
+    ck.root = (ProtobufCBinaryData){SC_HASH_LEN, cp.root};
+    Scpb__BundleRecord r = SCPB__BUNDLE_RECORD__INIT;
+    r.record_case = SCPB__BUNDLE_RECORD__RECORD_CHECKPOINT;
+    r.checkpoint = &ck;
+    put_record(w->fp, &r);
+    memcpy(root, cp.root, SC_HASH_LEN);
+}
+
 static sc_status put_entry(sc_client *c, void *ctx, const st_opinfo *info, const uint8_t *bytes,
                            size_t len)
 {
     (void)c;
     (void)info;
     writer *w = ctx;
+    if ((int64_t)w->n == w->cp_before) {
+        uint8_t root[SC_HASH_LEN];
+        put_checkpoint(w, root);
+    }
     uint8_t *copy = malloc(len);
     memcpy(copy, bytes, len);
     if ((int)w->n == w->corrupt_at)
@@ -153,10 +186,16 @@ static sc_status hash_entity(sc_client *c, void *ctx, const uint8_t id[SC_ID_LEN
     return SC_OK;
 }
 
-/* Export the fixture's (admin-only) replica as syncd would; corrupt one entry or the hash. */
-static void write_bundle(fx *f, const char *path, int corrupt_at, int bad_hash)
+/*
+ * Export the fixture's (admin-only) replica as syncd would; corrupt one entry or the hash.
+ * cp_before: a signed checkpoint before that entry; last_cp: one of all the entries at the end
+ * (a bundle made by whoever handed it over may carry neither: its trailer is not signed).
+ */
+static void write_bundle_as(fx *f, const char *path, int corrupt_at, int bad_hash, int cp_before,
+                            bool last_cp)
 {
-    writer w = {.fp = fopen(path, "wb"), .corrupt_at = corrupt_at};
+    writer w = {.fp = fopen(path, "wb"), .corrupt_at = corrupt_at, .cp_before = cp_before,
+                .server = f->server, .now_ms = f->t.now_ms};
     ck_assert_ptr_nonnull(w.fp);
     sc_merkle_frontier_init(&w.fr);
     fwrite("SCBUNDLE1\n", 1, 10, w.fp);
@@ -171,25 +210,11 @@ static void write_bundle(fx *f, const char *path, int corrupt_at, int bad_hash)
     r.header = &hd;
     put_record(w.fp, &r);
     ck_assert_int_eq(st_ops_bytes_each(f->c, put_entry, &w), SC_OK);
-    sc_checkpoint cp;
-    memset(&cp, 0, sizeof cp);
-    snprintf(cp.origin, sizeof cp.origin, "test.example/log");
-    cp.size = w.n;
-    sc_merkle_frontier_root(&w.fr, cp.root);
-    cp.time_ms = f->t.now_ms;
-    char note[SC_CHECKPOINT_NOTE_MAX];
-    size_t nlen;
-    sc_err e;
-    ck_assert_int_eq(sc_checkpoint_sign(NULL, f->server, &cp, note, sizeof note, &nlen, &e), SC_OK);
-    Scpb__Checkpoint ck = SCPB__CHECKPOINT__INIT;
-    ck.note = note;
-    ck.has_size = true;
-    ck.size = cp.size;
-    ck.has_root = true;
-    ck.root = (ProtobufCBinaryData){SC_HASH_LEN, cp.root};
-    r.record_case = SCPB__BUNDLE_RECORD__RECORD_CHECKPOINT;
-    r.checkpoint = &ck;
-    put_record(w.fp, &r);
+    uint8_t root[SC_HASH_LEN];
+    if (last_cp)
+        put_checkpoint(&w, root);
+    else
+        sc_merkle_frontier_root(&w.fr, root);
     hasher h;
     sc_replica_hash_init(&h.h);
     ck_assert_int_eq(st_entities_each(f->c, 0, false, hash_entity, &h), SC_OK);
@@ -201,7 +226,7 @@ static void write_bundle(fx *f, const char *path, int corrupt_at, int bad_hash)
     tr.has_size = true;
     tr.size = w.n;
     tr.has_root = true;
-    tr.root = (ProtobufCBinaryData){SC_HASH_LEN, cp.root};
+    tr.root = (ProtobufCBinaryData){SC_HASH_LEN, root};
     tr.has_replica_hash = true;
     tr.replica_hash = (ProtobufCBinaryData){SC_HASH_LEN, rh};
     tr.has_entities = true;
@@ -210,6 +235,11 @@ static void write_bundle(fx *f, const char *path, int corrupt_at, int bad_hash)
     r.trailer = &tr;
     put_record(w.fp, &r);
     fclose(w.fp);
+}
+
+static void write_bundle(fx *f, const char *path, int corrupt_at, int bad_hash)
+{
+    write_bundle_as(f, path, corrupt_at, bad_hash, -1, true);
 }
 
 START_TEST(bundle_verifies_offline)
@@ -257,6 +287,18 @@ START_TEST(bundle_names_the_first_bad_entry)
     write_bundle(&f, path, -1, 1);
     ck_assert_int_eq(sc_verify_bundle(v, path, &json), SC_ERR_REJECTED);
     ck_assert_ptr_nonnull(strstr(sc_client_errmsg(v), "replica hash"));
+    sc_json_free(v, json);
+    /* Entries no checkpoint signed by the server covers: the trailer's root is whoever made
+     * the file's word, so a bundle with ops removed or added is refused, not verified. */
+    write_bundle_as(&f, path, -1, 0, -1, false);
+    ck_assert_int_eq(sc_verify_bundle(v, path, &json), SC_ERR_PROOF);
+    ck_assert_msg(strstr(sc_client_errmsg(v), "no checkpoint") != NULL, "message: %s",
+                  sc_client_errmsg(v));
+    sc_json_free(v, json);
+    write_bundle_as(&f, path, -1, 0, 5, false);
+    ck_assert_int_eq(sc_verify_bundle(v, path, &json), SC_ERR_PROOF);
+    ck_assert_msg(strstr(sc_client_errmsg(v), "covers 5 of the 8 entries") != NULL, "message: %s",
+                  sc_client_errmsg(v));
     sc_json_free(v, json);
     /* Not a bundle at all, and no file. */
     ck_assert_int_eq(sc_verify_bundle(v, f.db, &json), SC_ERR_MALFORMED);
