@@ -8,16 +8,25 @@
 #include <string.h>
 
 #include "ledger_sink.h"
+#include "whole.h"
 
 int sc_ledger_sink_open(sc_ledger_sink *k, bool xlsx, const char *path, const char *sheet,
                         const char **why)
 {
     k->csv = NULL;
     k->xlsx = NULL;
-    if (xlsx)
+    /* Made here, the caller's alone and never through a link (sc_create_private); the
+     * workbook then writes the file it finds, which in a shared directory with the sticky
+     * bit (/tmp) nobody else may replace. */
+    FILE *f = sc_create_private(path, why);
+    if (!f)
+        return -1;
+    if (xlsx) {
+        fclose(f);
         k->xlsx = sc_xlsx_open(path, sheet, why);
-    else if (!(k->csv = fopen(path, "wb")))
-        *why = strerror(errno);
+    } else {
+        k->csv = f;
+    }
     return k->xlsx || k->csv ? 0 : -1;
 }
 

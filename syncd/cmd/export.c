@@ -24,6 +24,7 @@
 #include "bundle.pb-c.h"
 #include "commands.h"
 #include "core/audit.h"
+#include "whole.h"
 #include "core/ids.h"
 #include "core/merge.h"
 #include "register/register.h"
@@ -205,11 +206,11 @@ sc_status sd_export_run(const char *data_dir, const char *out_path, sd_export_re
         rc = sc_err_set(err, SC_ERR_NOMEM, 0, "export: out of memory");
     if (rc != SC_OK)
         goto out;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || !(x.f = fdopen(fd, "wb"))) {
-        if (fd >= 0)
-            close(fd);
-        rc = sc_err_set(err, SC_ERR_IO, 0, "export: cannot create %s: %s", tmp, strerror(errno));
+    /* The whole log, secret plans included: the operator's alone (0600), and never written
+     * through a link planted at FILE.tmp (sc_create_private). */
+    const char *why = NULL;
+    if (!(x.f = sc_create_private(tmp, &why))) {
+        rc = sc_err_set(err, SC_ERR_IO, 0, "export: cannot create %s: %s", tmp, why);
         goto out;
     }
     if (fwrite(BUNDLE_MAGIC, 1, strlen(BUNDLE_MAGIC), x.f) != strlen(BUNDLE_MAGIC))

@@ -45,7 +45,14 @@ for who in "${ALL[@]}"; do
 done
 
 # The bundle checks out on its own, against what the register and the devices hold.
+# A link planted at the temporary name (another user, in a shared directory) is not
+# written through: the file it names stays as it was, and the bundle is the operator's alone.
+echo "not yours" >"$TMP/victim"
+ln -s "$TMP/victim" "$TMP/register.scb.tmp"
 "$SYNCD" export --data "$DATA" --out "$TMP/register.scb" >/dev/null
+expect_eq "$(cat "$TMP/victim")" "not yours" "the file a planted link names"
+[[ -f $TMP/register.scb && ! -L $TMP/register.scb ]] || fail "the bundle is a regular file"
+expect_eq "$(stat -c %a "$TMP/register.scb")" 600 "the bundle's mode"
 out=$("$SPOT" --json verify-bundle "$TMP/register.scb")
 expect_jq "$out" '[.ok, .entries, .root, .replica_hash, .origin, .error] | join(" ")' \
           "true $SIZE $ROOT $RHASH spotcheck.demo/register " "verify-bundle"

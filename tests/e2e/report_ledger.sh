@@ -103,7 +103,13 @@ col() { jq -r --arg id "$2" --arg h "$3" '.[0] as $hd | ($hd | index($h)) as $i 
 AS_OF=$(day 20)
 TODAY=$(day 0)
 # The whole register, from syncd (serving meanwhile).
+# A link planted at FILE.partial is not written through (the file it names stays as it was).
+echo "not yours" >"$TMP/victim"
+ln -s "$TMP/victim" "$TMP/all.csv.partial"
 out=$("$SYNCD" report ledger --data "$DATA" --format csv --out "$TMP/all.csv" --lang en --as-of "$AS_OF")
+expect_eq "$(cat "$TMP/victim")" "not yours" "the file a planted link names"
+[[ -f $TMP/all.csv && ! -L $TMP/all.csv ]] || fail "the ledger is a regular file"
+expect_eq "$(stat -c %a "$TMP/all.csv")" 600 "the ledger's mode"
 expect_eq "$out" "$TMP/all.csv: 4 findings (1 major, 3 open, 1 closed, 2 overdue, 2 photos)" "syncd's summary"
 [[ ! -e $TMP/all.csv.partial ]] || fail "the partial file was left"
 all=$(csv_rows "$TMP/all.csv")
