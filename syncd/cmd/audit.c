@@ -1119,6 +1119,7 @@ sc_status sd_audit_run(const char *data_dir, const sd_audit_opts *opts, sd_audit
                     (unsigned long long)stored_nodes, (unsigned long long)rep->nodes);
     }
     sc_merkle_frontier_root(&a.fr, rep->root);
+    memcpy(rep->server_key, a.server_key, SC_KEY_LEN);
 
     /* 2. every entity refolded */
     if (a.rc == SC_OK) {

@@ -53,6 +53,7 @@ typedef struct sd_audit_report {
     bool key_checked;        /* DIR/server.key was read and matched */
     bool photos_only;        /* the problem is photos not stored, and nothing else failed */
     uint8_t root[SC_HASH_LEN];         /* RFC 9162 root of every entry */
+    uint8_t server_key[SC_KEY_LEN];    /* the register's key, which its checkpoints verified under */
     uint8_t replica_hash[SC_HASH_LEN]; /* sc_replica_hash over every entity */
     bool has_problem;
     char problem[SC_ERR_MSG_MAX * 2];  /* the first problem, naming the log entry */

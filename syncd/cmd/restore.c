@@ -483,7 +483,18 @@ static sc_status restore_verify(rs *r)
     if (r->progress)
         r->progress(r->ctx, "audit the restored data directory", 1, 1);
     r->rep->entries = rep.entries;
-    const sd_backup_head *h = &r->rep->backup.head;
+    sd_backup_head *h = &r->rep->backup.head;
+    /* The manifest is not signed: the key told to the operator is the one the audit checked the
+     * register's checkpoints under, and a manifest naming another is another backup's. */
+    if (memcmp(rep.server_key, h->server_key, SC_KEY_LEN) != 0) {
+        char got[SC_KEY_LEN * 2 + 1], want[SC_KEY_LEN * 2 + 1];
+        sc_hex_encode(rep.server_key, SC_KEY_LEN, got, sizeof got);
+        sc_hex_encode(h->server_key, SC_KEY_LEN, want, sizeof want);
+        return sc_err_set(r->err, SC_ERR_REJECTED, 0,
+                          "the backup's register is signed by server key %.16s…, but its manifest "
+                          "names %.16s…: the manifest is not this register's",
+                          got, want);
+    }
     if (rep.entries != h->size || memcmp(rep.root, h->root, SC_HASH_LEN) != 0) {
         char got[SC_HASH_HEX], want[SC_HASH_HEX];
         sc_hex_encode(rep.root, SC_HASH_LEN, got, sizeof got);

@@ -481,6 +481,20 @@ START_TEST(refusals)
     copy_tree(with(other, "/server.key"), path);
     refused(bad, "another register's key", "another register's");
     sct_rmtree(bad);
+    /* A manifest naming another server key (it is not signed): the key told is the one the
+     * register's checkpoints verify under, so this is refused, not printed as the key. */
+    copy_tree(bk, bad);
+    snprintf(path, sizeof path, "%s/manifest", bad);
+    char *man = slurp(path), *key = strstr(man, "\nserver_key ");
+    ck_assert_ptr_nonnull(key);
+    memset(key + strlen("\nserver_key "), '1', 2 * SC_KEY_LEN);
+    FILE *mf = fopen(path, "w");
+    ck_assert_ptr_nonnull(mf);
+    ck_assert_int_eq(fputs(man, mf) >= 0, 1);
+    ck_assert_int_eq(fclose(mf), 0);
+    free(man);
+    refused(bad, "a manifest naming another key", "the manifest is not this register's");
+    sct_rmtree(bad);
     /* The register cut short. */
     copy_tree(bk, bad);
     snprintf(path, sizeof path, "%s/register.db", bad);
