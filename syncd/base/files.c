@@ -126,7 +126,9 @@ static bool pump(int in, int out, sc_sha256_ctx *h, uint64_t *total)
 sc_status sd_file_copy(const char *from, const char *to, mode_t mode, uint8_t sha[SC_HASH_LEN],
                        uint64_t *bytes, sc_err *err)
 {
-    int in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO under the name (a backup someone shaped) must not hang the open; it
+     * is then refused as not a regular file.  Reads of a regular file ignore the flag. */
+    int in = open(from, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (in < 0)
         return sc_err_set(err, errno == ENOENT ? SC_ERR_NOT_FOUND : SC_ERR_IO, 0,
                           "cannot read %s: %s", from, strerror(errno));

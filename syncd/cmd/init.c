@@ -103,6 +103,11 @@ sc_status sd_register_init_at(const char *data_dir, const char *origin, const sd
                               "%s exists and is not empty; init only makes a new data "
                               "directory",
                               data_dir);
+        /* An empty directory made beforehand becomes what init would have made: the register
+         * (every plan, secret ones too) and the key are the service user's alone. */
+        if ((sb.st_mode & 0777) != 0700 && chmod(data_dir, 0700) != 0)
+            return sc_err_set(err, SC_ERR_IO, 0, "cannot make %s private (mode 0700): %s",
+                              data_dir, strerror(errno));
     } else if (mkdir(data_dir, 0700) != 0) {
         return sc_err_set(err, SC_ERR_IO, 0, "cannot create %s: %s", data_dir,
                           strerror(errno));

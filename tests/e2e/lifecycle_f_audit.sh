@@ -160,7 +160,10 @@ printf '\x00' | dd of="$f" bs=1 seek=3 conv=notrunc status=none
 bad_restore "a damaged photo" 1 "$NAMED" "photo damaged: $LISTED" "do not match their hash"
 # Another register's server key, in place of this one's.
 restored
+# (An empty directory made beforehand, open to others, is made private by init.)
+mkdir -m 0755 "$TMP/other"
 "$SYNCD" init --data "$TMP/other" --origin other.example/register >/dev/null
+expect_eq "$(stat -c %a "$TMP/other")" 700 "the data directory init was given"
 cp -p "$TMP/other/server.key" "$TMP/restored/server.key"
 OURS=$(sqlite3 "$DATA/register.db" "SELECT lower(hex(value)) FROM meta WHERE key = 'server_key'")
 THEIRS=$(sqlite3 "$TMP/other/register.db" "SELECT lower(hex(value)) FROM meta WHERE key = 'server_key'")

@@ -468,6 +468,12 @@ START_TEST(refusals)
     refused(bad, "a photo missing", "lacks 1 of the photos it held when it was made");
     refused(bad, "a photo missing", path);
     sct_rmtree(bad);
+    /* A FIFO in a photo's place: refused as not a regular file, without waiting on it. */
+    copy_tree(bk, bad);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    refused(bad, "a FIFO for a photo", "is not a regular file");
+    sct_rmtree(bad);
     /* A photo damaged: one byte flipped, the size unchanged. */
     copy_tree(bk, bad);
     flip_byte(path, 10);
