@@ -321,12 +321,13 @@
  * rows are logged in one transaction, so the file and its rows are held in
  * memory: 8 MiB is 40,000 rows of 200 bytes (a county's org units and
  * targets are thousands), and 20,000 rows keep one transaction's fold,
- * checkpoint and fsync to seconds.  A line is at most 4 KiB (a row is a
- * few names and an address), and a row at most 16 fields.
+ * checkpoint and fsync to seconds.  A line is at most 20 KiB (a row is a
+ * few names and an address, which may take 8 KiB, twice that quoted with
+ * every quote doubled), and a row at most 16 fields.
  */
 #define SC_IMPORT_BYTES_MAX  (8 * 1024 * 1024)
 #define SC_IMPORT_ROWS_MAX   20000
-#define SC_IMPORT_LINE_MAX   4096
+#define SC_IMPORT_LINE_MAX   (20 * 1024)
 #define SC_IMPORT_FIELDS_MAX 16
 
 /*

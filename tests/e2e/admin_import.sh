@@ -24,6 +24,12 @@ expect_jq "$(admin target list --json)" '.[] | select(.code == "T-XY02") | .addr
   "新苑路 20 号, 东门" "a comma inside a quoted field"
 expect_jq "$(admin user list --json)" '.[] | select(.login == "xa-sup") | [.role, .org] | join(" ")' \
   "supervisor county" "a Chinese role name"
+# An address as long as a target's may be (8 KiB: 2,730 Chinese characters) fits its line.
+long=$(printf '新%.0s' $(seq 2730))
+printf 'code,name,org,type,address\nT-XY09,长地址小区,xinan-yuan-wy,compound,"%s"\n' "$long" >"$TMP/long.csv"
+admin import targets "$TMP/long.csv" | grep -q "imported 1 targets" || fail "a target with an 8 KiB address"
+expect_jq "$(admin target list --json)" '.[] | select(.code == "T-XY09") | .address | length' 2730 \
+  "the long address, whole"
 # An imported inspector enrolls and works on an imported target.
 enroll liu xa-insp1
 sync_ok liu
