@@ -747,6 +747,7 @@ typedef struct meter {
     uint64_t pushed, pulled, push_rounds, pull_rounds;
     bool in_round;     /* a round's "push" event came, its "pull" event not yet */
     bool round_pushed; /* that round pushed ops: a push round trip, else a pull one */
+    bool uploaded;     /* photos went up: later rounds (confirming them) are "after" */
 } meter;
 
 double cli_now(void)
@@ -913,13 +914,16 @@ static int progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
     } else if (strcmp(phase, "pull") == 0 && m->in_round) {
         m->in_round = false;
         m->pulled = done;
+        /* The rounds that confirm uploaded photos are counted, their time is the photos'. */
         if (m->round_pushed) {
-            m->t_push = cli_now();
+            m->t_push = m->uploaded ? m->t_push : cli_now();
             m->push_rounds++;
         } else {
-            m->t_pull = cli_now();
+            m->t_pull = m->uploaded ? m->t_pull : cli_now();
             m->pull_rounds++;
         }
+    } else if (strcmp(phase, "upload") == 0) {
+        m->uploaded = true;
     }
     if (!m->draw)
         return 0;
@@ -1042,8 +1046,9 @@ static int sync_failed(cli *k, sc_status s, const standing *before)
  * sync --timings: where the time of this run went, on stderr.  A round trip
  * that pushed ops is the push phase's (with what its answer pulled), one
  * that pushed none the pull phase's; the push phase ends with its last
- * answer applied, the pull phase with its last; "after" is the photos and
- * the end of the sync.
+ * answer applied, the pull phase with its last; "after" is the photos, the
+ * round trips that confirm uploads (counted with the pull phase's answers)
+ * and the end of the sync.
  */
 static void print_timings(const cli *k, const meter *m, double t_sync, double t_done)
 {

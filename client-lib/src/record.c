@@ -357,6 +357,10 @@ static sc_status import_photos(sc_client *c, const char *const *paths, size_t n,
             bl_exif_read(paths[i], &p->exif);
         if (s == SC_OK)
             s = st_blob_put(c, p->sha, p->size, p->mime, BL_UPLOAD);
+        /* Attached anew, it waits for upload whatever it was: the syncd may lack it (its last
+         * op was refused, say), and a photo it holds is found by a HEAD and confirmed. */
+        if (s == SC_OK)
+            s = st_blob_set(c, p->sha, BL_UPLOAD);
         if (s != SC_OK)
             return s;
     }

@@ -30,7 +30,11 @@
  * chunks, resuming from the server's offset, and photos pulled ops name
  * come down into the store.  The chunk size adapts to the link (internal.h,
  * SC_CL_CHUNK_START): it doubles while chunks go through fast and starts
- * over after a cut, from photo to photo within a sync.
+ * over after a cut, from photo to photo within a sync.  The answers to
+ * HEAD and PUT are not sealed: they decide what is sent, never the
+ * replica.  A photo they say syncd stores is asked about (blobs_wanted) in
+ * rounds after the uploads, and leaves BL_UPLOAD only when a sealed answer
+ * lists it in blobs_stored (confirm_uploads).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -125,7 +129,8 @@ typedef struct report {
      * syncd which of them it stores (blobs_wanted), and GETs only those.
      * ask: missing photos named by ops pulled in this sync, asked in the
      * next round (one more round at the end when needed); the first round
-     * also asks about a rotating window of older missing photos.
+     * also asks about a rotating window of older missing photos.  After the
+     * uploads, the photos in `sent` are asked about the same way.
      */
     hashlist ask;            /* to ask about, in order; ask_pos of them asked */
     size_t ask_pos;
@@ -134,6 +139,16 @@ typedef struct report {
     bool legacy;             /* syncd ignored blobs_wanted: fetch every missing photo, as before */
     uint8_t ask_after[SC_HASH_LEN]; /* the window's last name: the next sync starts after it */
     bool ask_after_set;      /* ask_after is to be saved (meta photo_ask_after) */
+    /*
+     * Photos an unsealed answer (HEAD 200, a chunk's 201 or 200) says syncd
+     * stores.  Anyone on the way could have said so: they stay BL_UPLOAD
+     * until a sealed answer lists them in blobs_stored.  After the uploads
+     * they go into ask (sorted here first), and rounds that push nothing
+     * (confirming) ask about them; any round applied then marks those
+     * listed BL_DONE (confirm_uploads).
+     */
+    hashlist sent;
+    bool confirming;
 } report;
 
 /* ---- one round ---- */
@@ -1031,6 +1046,34 @@ static void round_end(report *rep, uint64_t pulled, const round *r)
     rep->round = NULL;
 }
 
+/* Is h one of the photos an unsealed answer said syncd stores (rep->sent, sorted)? */
+static bool is_sent(const report *rep, const ProtobufCBinaryData *h)
+{
+    return rep->confirming && h->len == SC_HASH_LEN &&
+           bsearch(h->data, rep->sent.v, rep->sent.n, SC_HASH_LEN, hash_cmp) != NULL;
+}
+
+/*
+ * Our photos that the sealed answer lists as stored (each one asked about:
+ * take_stored) are on the server: they leave BL_UPLOAD with the round.  No
+ * other answer moves a photo out of BL_UPLOAD (docs/security.md).  *n:
+ * how many, for the report's photos_uploaded once the round commits.
+ */
+static sc_status confirm_uploads(sc_client *c, const Scpb__SyncResponse *resp, const report *rep,
+                                 uint64_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; !rep->legacy && i < resp->n_blobs_stored; i++) {
+        if (!is_sent(rep, &resp->blobs_stored[i]))
+            continue;
+        sc_status s = st_blob_set(c, resp->blobs_stored[i].data, BL_DONE);
+        if (s != SC_OK)
+            return s;
+        (*n)++;
+    }
+    return SC_OK;
+}
+
 /*
  * Something to do once a round is applied, before its signatures are
  * waited for and it commits (sync_rounds: check the answer behind it).
@@ -1044,7 +1087,7 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
                              const round_hook *hook)
 {
     idset touched = {0};
-    uint64_t pulled = 0;
+    uint64_t pulled = 0, confirmed = 0;
     sc_hlc hlc = c->hlc; /* as it was, should the round not commit */
     sc_status s = round_begin(c, b, rep);
     if (s == SC_OK)
@@ -1061,6 +1104,8 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
         s = reject_dependents(c, touched.v[i], rep);
     if (s == SC_OK)
         s = apply_pulled(c, r, rep, &touched, &pulled);
+    if (s == SC_OK)
+        s = confirm_uploads(c, r->resp, rep, &confirmed);
     int role = -1;
     for (size_t i = 0; i < touched.n && s == SC_OK; i++) {
         s = rp_refold(c, touched.v[i]);
@@ -1092,6 +1137,7 @@ static sc_status apply_round(sc_client *c, const batch *b, round *r, report *rep
         c->id.role = role;
     if (s == SC_OK) {
         rep->pulled += pulled;
+        rep->uploaded += confirmed;
         rep->has_cp = true;
         rep->cp_size = r->cp.size;
         memcpy(rep->cp_root, r->cp.root, SC_HASH_LEN);
@@ -1109,7 +1155,8 @@ static sc_status old_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HASH_LE
 /*
  * The photos this round asks syncd about: in the first round, a window of
  * older missing photos (rotating from sync to sync); then the ones named
- * by ops this sync pulled, in order.  At most SC_BLOBS_WANTED_MAX.
+ * by ops this sync pulled, and after the uploads our own photos to
+ * confirm (confirm_rounds), in order.  At most SC_BLOBS_WANTED_MAX.
  */
 static sc_status photos_to_ask(sc_client *c, report *rep, hashlist *out, size_t *from_ask)
 {
@@ -1216,10 +1263,13 @@ static void exchange_free(sc_client *c, exchange *x)
     cl_access_init(&x->r.access);
 }
 
-/* The request from the replica: outbox, cursor, the last verified checkpoint, photos to ask. */
+/*
+ * The request from the replica: outbox (none while confirming uploads),
+ * cursor, the last verified checkpoint, photos to ask.
+ */
 static sc_status exchange_build(sc_client *c, report *rep, exchange *x)
 {
-    sc_status s = st_outbox_each(c, batch_visit, &x->b);
+    sc_status s = rep->confirming ? SC_OK : st_outbox_each(c, batch_visit, &x->b);
     if (s != SC_OK)
         return s;
     s = st_meta_get_alloc(c, "cursor", &x->cursor, &x->cursor_len);
@@ -1261,7 +1311,7 @@ static bool can_follow(sc_client *c, const exchange *prev)
 }
 
 /* The request after prev, whose answer is in but not yet applied: its cursor and checkpoint. */
-static sc_status exchange_follow(sc_client *c, exchange *prev, exchange *x)
+static sc_status exchange_follow(sc_client *c, const report *rep, exchange *prev, exchange *x)
 {
     const Scpb__SyncResponse *resp = prev->r.resp;
     prev->sorted = sc_calloc(&c->env, prev->b.n + 1, SC_HASH_LEN);
@@ -1272,7 +1322,7 @@ static sc_status exchange_follow(sc_client *c, exchange *prev, exchange *x)
     qsort(prev->sorted, prev->b.n, SC_HASH_LEN, hash_cmp);
     x->b.skip = (const uint8_t(*)[SC_HASH_LEN])prev->sorted;
     x->b.nskip = prev->b.n;
-    sc_status s = st_outbox_each(c, batch_visit, &x->b);
+    sc_status s = rep->confirming ? SC_OK : st_outbox_each(c, batch_visit, &x->b);
     if (s != SC_OK)
         return s;
     const uint8_t *cur = resp->has_cursor ? resp->cursor.data : prev->cursor;
@@ -1436,8 +1486,10 @@ static sc_status exchange_apply(sc_client *c, report *rep, exchange *x, exchange
                  tp_call_ready(c, next->call);
     if ((s = apply_round(c, &x->b, &x->r, rep, early ? &behind : NULL)) != SC_OK)
         return s;
+    /* Photos to download; our own uploads among them were confirmed in the round. */
     for (size_t i = 0; !rep->legacy && i < resp->n_blobs_stored; i++)
-        if (!hashlist_add(c, &rep->stored, resp->blobs_stored[i].data))
+        if (!is_sent(rep, &resp->blobs_stored[i]) &&
+            !hashlist_add(c, &rep->stored, resp->blobs_stored[i].data))
             return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
     rep->ask_pos += x->from_ask;
     rep->pushed += x->b.n;
@@ -1491,7 +1543,7 @@ static sc_status sync_rounds(sc_client *c, report *rep)
             c->err = cur->err; /* check_behind's failure, kept for now */
         /* A next request that cannot be made now is made after this round, as without one. */
         sent = s == SC_OK && (!cur->checked || cur->check_s == SC_OK) && can_follow(c, cur) &&
-               exchange_follow(c, cur, next) == SC_OK && exchange_start(c, next) == SC_OK;
+               exchange_follow(c, rep, cur, next) == SC_OK && exchange_start(c, next) == SC_OK;
         if (!sent)
             exchange_free(c, next);
         if (s == SC_OK)
@@ -1520,6 +1572,8 @@ typedef struct blob_job {
     long refused_status;        /* its HTTP status (0: the photo could not be read here) */
     uint64_t down_bytes;        /* bytes of the photos downloaded so far in this sync */
     uint64_t down_total;        /* bytes of the photos to download, as the ops name them */
+    hashlist live;              /* photos this device's ops not refused bring, sorted */
+    bool live_known;            /* live was read (at the first photo to upload) */
 } blob_job;
 
 /*
@@ -1757,14 +1811,53 @@ static sc_status upload_one(sc_client *c, blob_job *j, const uint8_t sha[SC_HASH
     s = cl_fail(c, SC_ERR_PROTOCOL, 0, "photo upload did not finish");
     goto done;
 uploaded:
-    if ((s = st_blob_set(c, sha, BL_DONE)) == SC_OK)
-        j->rep->uploaded++;
+    /*
+     * Neither HEAD's 200 nor a chunk's 201 or 200 is sealed: they end this
+     * photo's upload for the sync, and the photo stays BL_UPLOAD until a
+     * sealed answer lists it as stored (confirm_rounds).
+     */
+    if (!hashlist_add(c, &j->rep->sent, sha))
+        s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
     if (s == SC_OK && total)
         tp_progress(c, "upload", total, total);
 done:
     if (f)
         fclose(f);
     tp_resp_dispose(c, &r);
+    return s;
+}
+
+/* Add the photos an op of ours brings to the hashlist ctx (see live_photos). */
+static sc_status live_visit(sc_client *c, void *ctx, const st_opinfo *info)
+{
+    const sc_opkind *k = sc_opkind_of((Scpb__Op__BodyCase)info->kind);
+    if (!k || k->photos != SC_PHOTOS_BRINGS)
+        return SC_OK;
+    sc_op *op = NULL;
+    sc_status s = st_op_load(c, info->id, &op);
+    if (s != SC_OK)
+        return s;
+    sc_photo_refs r;
+    if (sc_op_photo_refs(op->op, &r) && r.use == SC_PHOTOS_BRINGS)
+        for (size_t i = 0; i < r.n && s == SC_OK; i++)
+            if (r.sha[i].len == SC_HASH_LEN && !hashlist_add(c, ctx, r.sha[i].data))
+                s = cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    sc_op_free(&c->env, op);
+    return s;
+}
+
+/*
+ * The photos this device's ops bring, pending or logged, into live
+ * (sorted): a photo waiting for upload that none of them brings was
+ * brought by an op syncd refused, which left the state.
+ */
+static sc_status live_photos(sc_client *c, hashlist *live)
+{
+    sc_status s = st_own_ops_each(c, ST_PENDING, false, -1, live_visit, live);
+    if (s == SC_OK)
+        s = st_own_ops_each(c, ST_ACCEPTED, false, -1, live_visit, live);
+    if (s == SC_OK && live->n)
+        qsort(live->v, live->n, SC_HASH_LEN, hash_cmp);
     return s;
 }
 
@@ -1777,7 +1870,15 @@ static sc_status upload_visit(sc_client *c, void *ctx, const uint8_t sha[SC_HASH
 {
     (void)size;
     blob_job *j = ctx;
-    sc_status s = upload_one(c, j, sha);
+    /* No op of ours brings it any more (the one that did was refused): nothing to send, and no
+     * sealed answer could ever list it (no op the device can see names it). */
+    sc_status s = SC_OK;
+    if (!j->live_known && (s = live_photos(c, &j->live)) != SC_OK)
+        return s;
+    j->live_known = true;
+    if (!j->live.n || !bsearch(sha, j->live.v, j->live.n, SC_HASH_LEN, hash_cmp))
+        return st_blob_set(c, sha, BL_DONE);
+    s = upload_one(c, j, sha);
     if (s == SC_OK || !j->refused)
         return s;
     char hex[SC_HASH_HEX];
@@ -1895,6 +1996,31 @@ static sc_status download_photos(sc_client *c, blob_job *j, report *rep)
     return s;
 }
 
+/*
+ * The photos unsealed answers said syncd stores are asked about
+ * (blobs_wanted, SC_BLOBS_WANTED_MAX a request) in rounds that push
+ * nothing, from the current cursor: rounds like any other (they may pull,
+ * and what they pull is applied and its photos asked about too), each
+ * marking the photos its sealed blobs_stored lists BL_DONE.  The others
+ * stay BL_UPLOAD for the next sync, where a HEAD finds them stored or
+ * they go up again.  One more round trip for a sync that uploaded photos.
+ * A syncd that answers no blobs_wanted (legacy) cannot confirm any: they
+ * stay pending.
+ */
+static sc_status confirm_rounds(sc_client *c, report *rep)
+{
+    if (rep->sent.n == 0 || rep->legacy)
+        return SC_OK;
+    qsort(rep->sent.v, rep->sent.n, SC_HASH_LEN, hash_cmp);
+    for (size_t i = 0; i < rep->sent.n; i++)
+        if (!hashlist_add(c, &rep->ask, rep->sent.v[i]))
+            return cl_fail(c, SC_ERR_NOMEM, 0, "out of memory");
+    rep->confirming = true;
+    sc_status s = sync_rounds(c, rep);
+    rep->confirming = false;
+    return s;
+}
+
 /* ---- the whole sync ---- */
 
 static sc_status sync_run(sc_client *c, char **json)
@@ -1921,7 +2047,8 @@ static sc_status sync_run(sc_client *c, char **json)
     job.ceiling = c->opt.chunk_bytes;
     job.start = job.ceiling < SC_CL_CHUNK_START ? job.ceiling : SC_CL_CHUNK_START;
     job.chunk = job.start;
-    if ((s = st_blobs_each(c, BL_UPLOAD, upload_visit, &job)) != SC_OK)
+    if ((s = st_blobs_each(c, BL_UPLOAD, upload_visit, &job)) != SC_OK ||
+        (s = confirm_rounds(c, &rep)) != SC_OK)
         goto done;
     if ((s = download_photos(c, &job, &rep)) != SC_OK)
         goto done;
@@ -1962,6 +2089,8 @@ done:
     json_decref(rep.photos_refused);
     hashlist_free(c, &rep.ask);
     hashlist_free(c, &rep.stored);
+    hashlist_free(c, &rep.sent);
+    hashlist_free(c, &job.live);
     return s;
 }
 

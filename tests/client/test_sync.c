@@ -56,6 +56,7 @@ enum mode {
     M_FORGE_PULLED,  /* the last pulled op's signature altered, the answer sealed again */
     M_FORGE_PULLED_AT, /* the same, in the answer to sync request forge_at alone */
     M_DROP_PULLED_AT,  /* M_DROP_PULLED in the answer to sync request forge_at alone */
+    M_ADD_STORED,      /* every photo asked about listed as stored, after sealing */
 };
 
 /* The register in process, a tablet enrolled on it (inspector1), and how to misbehave. */
@@ -76,6 +77,9 @@ typedef struct srv {
      * and the same bytes served again (libcurl's resend after syncd had the first copy). */
     int served_resend_sync, served_resend_chunk;
     int busy_puts;        /* answer this many chunk PUTs 409 at the current offset (busy) */
+    /* Answer this many photo HEADs 200 (stored), or chunk PUTs 201 (complete), in syncd's
+     * place: a network on the way that says a photo is on the server when it is not. */
+    int forged_heads, forged_puts;
     /* Every chunk PUT's length and start, in arrival order. */
     size_t chunk_len[CHUNKS_MAX];
     uint64_t chunk_start[CHUNKS_MAX];
@@ -119,6 +123,12 @@ static sct_tp_verdict on_request(void *ctx, const sct_tp_req *q, sct_tp_answer *
         }
         return SCT_SERVE;
     }
+    if (s->forged_heads > 0 && strcmp(q->method, "HEAD") == 0 &&
+        strncmp(q->target, "/v1/blobs/", 10) == 0) {
+        s->forged_heads--;
+        *a = (sct_tp_answer){.status = 200};
+        return SCT_ANSWER;
+    }
     if (!q->chunk)
         return SCT_SERVE;
     int nc = s->nchunks;
@@ -146,6 +156,11 @@ static sct_tp_verdict on_request(void *ctx, const sct_tp_req *q, sct_tp_answer *
                              .message = "another upload of this photo is in progress",
                              .has_offset = true,
                              .offset = q->start};
+        return SCT_ANSWER;
+    }
+    if (s->forged_puts > 0) {
+        s->forged_puts--;
+        *a = (sct_tp_answer){.status = 201};
         return SCT_ANSWER;
     }
     if (s->puts++ == s->cut_after_chunks) {
@@ -305,6 +320,11 @@ static sct_tp_sync_verdict on_sync(void *ctx, sct_tp *ip, const Scpb__SyncReques
     case M_DROP_PULLED:
         if (r->n_ops > 0 && (s->mode == M_DROP_PULLED || s->syncs - 1 == s->forge_at))
             r->n_ops--;
+        return SCT_SEND;
+    case M_ADD_STORED:
+        /* The network backs its answers to HEAD and PUT up in the sync answer. */
+        r->n_blobs_stored = q->n_blobs_wanted;
+        r->blobs_stored = q->blobs_wanted;
         return SCT_SEND;
     case M_FORGE_REJECT:
         for (size_t k = 0; k < r->n_results; k++) {
@@ -1397,6 +1417,147 @@ START_TEST(upload_waits_while_the_server_is_busy)
 }
 END_TEST
 
+/* Photo sha (hex) is among those `outbox` says wait to go up (BL_UPLOAD). */
+static bool photo_waits(sc_client *c, const char *sha)
+{
+    char *json = NULL;
+    ck_assert_int_eq(sc_outbox(c, 0, &json), SC_OK);
+    json_t *o = json_of(c, json), *p;
+    size_t i;
+    bool found = false;
+    json_array_foreach(json_object_get(o, "photos_waiting"), i, p)
+        found = found || strcmp(json_string_value(json_object_get(p, "sha256")), sha) == 0;
+    json_decref(o);
+    return found;
+}
+
+/* A sync that uploaded nothing, and leaves photo sha waiting, not on the server. */
+static void nothing_uploaded(srv *s, const char *sha)
+{
+    json_t *o = sync_ok(s->c);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "photos_refused")), 0);
+    json_decref(o);
+    ck_assert(!srv_has_photo(s, sha));
+    ck_assert_int_eq(count(s->c, "photos_pending_upload"), 1);
+    ck_assert(photo_waits(s->c, sha));
+}
+
+/*
+ * A photo whose op syncd refused: no op of the tablet's brings it any more,
+ * and no sealed answer could ever list it (no op the device can see names
+ * it), so it is not sent and no longer waits, and later syncs send nothing
+ * for it either.  The same photo attached again by an accepted op goes up.
+ */
+START_TEST(photo_of_a_refused_op_is_not_sent)
+{
+    srv s;
+    srv_start(&s);
+    char check[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN];
+    new_check(s.c, check);
+    json_decref(sync_ok(s.c));
+    s.reject_kind = SCPB__OP__BODY_PHOTO_ATTACH;
+    add_photo_sha(&s, check, 20000, 0, sha);
+    int syncs = s.syncs;
+    json_t *o = sync_ok(s.c);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "rejected")), 1);
+    json_decref(o);
+    ck_assert_int_eq(s.nchunks, 0);
+    ck_assert(!srv_has_photo(&s, sha));
+    ck_assert_int_eq(count(s.c, "photos_pending_upload"), 0);
+    ck_assert(!photo_waits(s.c, sha));
+    /* One round: nothing to confirm. */
+    ck_assert_int_eq(s.syncs - syncs, 1);
+    syncs = s.syncs;
+    json_decref(sync_ok(s.c));
+    ck_assert_int_eq(s.nchunks, 0);
+    ck_assert_int_eq(s.syncs - syncs, 1);
+    /* Attached again, and accepted this time: it goes up and is done. */
+    s.reject_kind = 0;
+    add_photo_sha(&s, check, 20000, 0, sha);
+    o = sync_ok(s.c);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 1);
+    json_decref(o);
+    ck_assert(srv_has_photo(&s, sha));
+    ck_assert_int_eq(count(s.c, "photos_pending_upload"), 0);
+    srv_stop(&s);
+}
+END_TEST
+
+/*
+ * Answers to HEAD and PUT are not sealed: a network on the way that
+ * answers a photo's HEAD "stored" (200), or its chunk "complete" (201),
+ * without syncd storing it, spares the tablet that upload for the sync but
+ * does not finish the photo.  It stays pending until a sealed sync answer
+ * lists it as stored (one more round trip after the uploads), and the next
+ * honest sync uploads it.  A network that also adds it to a sync answer's
+ * blobs_stored breaks the seal.
+ */
+START_TEST(unsealed_photo_answers_finish_no_photo)
+{
+    srv s;
+    srv_start(&s);
+    char check[SC_ID_HEX_LEN], sha[SC_HASH_HEX_LEN], sha2[SC_HASH_HEX_LEN];
+    new_check(s.c, check);
+    add_photo_sha(&s, check, 20000, 0, sha);
+    s.forged_heads = 1;
+    int syncs = s.syncs;
+    nothing_uploaded(&s, sha);
+    ck_assert_int_eq(s.forged_heads, 0);
+    ck_assert_int_eq(s.nchunks, 0);
+    /* The round that pushed the ops, and one asking about the photo. */
+    ck_assert_int_eq(s.syncs - syncs, 2);
+    /* Its one chunk answered 201 in syncd's place: the same. */
+    s.forged_puts = 1;
+    nothing_uploaded(&s, sha);
+    ck_assert_int_eq(s.forged_puts, 0);
+    ck_assert_int_eq(s.nchunks, 1);
+    /* Honest answers: it goes up, and the sealed answer after it makes it done. */
+    syncs = s.syncs;
+    json_t *o = sync_ok(s.c);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "rounds")), 2);
+    json_decref(o);
+    ck_assert_int_eq(s.syncs - syncs, 2);
+    ck_assert_int_eq(s.nchunks, 2);
+    ck_assert(srv_has_photo(&s, sha));
+    ck_assert_int_eq(count(s.c, "photos_pending_upload"), 0);
+    ck_assert(!photo_waits(s.c, sha));
+    /* Done: the next sync neither sends it nor asks about it, one round trip. */
+    syncs = s.syncs;
+    unsigned before = sct_tp_requests(s.ip);
+    o = sync_ok(s.c);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 0);
+    json_decref(o);
+    ck_assert_uint_eq(sct_tp_requests(s.ip) - before, 1);
+
+    /* A network that lies about HEAD and in the sync answer: refused, the photo waits. */
+    add_photo_sha(&s, check, 30000, 1, sha2);
+    s.forged_heads = 1;
+    s.mode = M_ADD_STORED;
+    char *json = NULL;
+    sc_status st = sc_sync(s.c, NULL, NULL, &json);
+    ck_assert_msg(st == SC_ERR_UNPROVEN, "sync: %s: %s", sc_status_name(st),
+                  sc_client_errmsg(s.c));
+    ck_assert_ptr_null(json);
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(s.c), "refused the answer of"));
+    ck_assert_int_eq(s.forged_heads, 0);
+    ck_assert(!srv_has_photo(&s, sha2));
+    ck_assert_int_eq(count(s.c, "photos_pending_upload"), 1);
+    ck_assert(photo_waits(s.c, sha2));
+    s.mode = M_OK;
+    o = sync_ok(s.c);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "photos_uploaded")), 1);
+    json_decref(o);
+    ck_assert(srv_has_photo(&s, sha2));
+    ck_assert_int_eq(count(s.c, "photos_pending_upload"), 0);
+    ck_assert_int_eq(sc_verify_replica(s.c, &json), SC_OK);
+    sc_json_free(s.c, json);
+    srv_stop(&s);
+}
+END_TEST
+
 static void chunk_max_2mib(sd_config *cfg)
 {
     cfg->blob_chunk_max = 2 * MiB;
@@ -2341,6 +2502,8 @@ static Suite *suite(void)
          a_request_served_then_resent_is_signed_again},
         {"upload_chunks_shrink_to_the_servers_limit", upload_chunks_shrink_to_the_servers_limit},
         {"upload_waits_while_the_server_is_busy", upload_waits_while_the_server_is_busy},
+        {"unsealed_photo_answers_finish_no_photo", unsealed_photo_answers_finish_no_photo},
+        {"photo_of_a_refused_op_is_not_sent", photo_of_a_refused_op_is_not_sent},
         {"answers_without_proof_change_nothing_pipelined",
          answers_without_proof_change_nothing_pipelined},
         {"history_rewrites_are_caught_pipelined", history_rewrites_are_caught_pipelined},
