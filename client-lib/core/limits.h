@@ -249,6 +249,16 @@
 /* Default tolerated device clock lead over the server (DESIGN §3). */
 #define SC_CLOCK_SKEW_MS_DEFAULT (5 * 60 * 1000)
 
+/*
+ * A pulled op's HLC further ahead of the server's clock than this is not
+ * taken into the tablet's clock (rp_hlc_observe): a register logs no op
+ * ahead of its clock by more than clock.skew_ms (at most 24 h), and a clock
+ * that adopted one signed far in the future would stamp every later op of
+ * the tablet past any honest clock, refused clock_ahead, long after the
+ * server was put right.
+ */
+#define SC_HLC_FUTURE_MS ((int64_t)48 * 3600 * 1000)
+
 /* A device key file (encrypted or plain). */
 #define SC_KEYFILE_MAX 256
 

@@ -540,7 +540,8 @@ typedef struct rp_person {
  * unknown key is out->known false and SC_OK; errors are storage failures.
  */
 sc_status rp_person_of(sc_client *c, const uint8_t key[SC_KEY_LEN], rp_person *out);
-/* Merge a received HLC into the replica clock (persisted by rp_hlc_save). */
+/* Merge a received HLC into the replica clock (persisted by rp_hlc_save), unless it is more
+ * than SC_HLC_FUTURE_MS ahead of the server's clock. */
 void rp_hlc_observe(sc_client *c, uint64_t hlc);
 sc_hlc rp_hlc_tick(sc_client *c);
 sc_status rp_hlc_save(sc_client *c);

@@ -304,6 +304,10 @@ sc_status rp_resolve(sc_client *c, const char *text, int etype, const char *what
 
 void rp_hlc_observe(sc_client *c, uint64_t hlc)
 {
+    /* The server's time, as the last answer told it (SC_HLC_FUTURE_MS says why). */
+    int64_t server_now = sc_env_now_ms(&c->env) + c->clock_offset_ms;
+    if (SC_HLC_MS(hlc) > server_now + SC_HLC_FUTURE_MS)
+        return;
     sc_hlc_observe(&c->hlc, hlc);
 }
 

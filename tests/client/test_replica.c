@@ -309,6 +309,33 @@ END_TEST
  * (with its WAL and shared-memory files), and one found readable by others
  * is made 0600 when opened.
  */
+/*
+ * A pulled op's HLC moves the tablet's clock forward, unless it is further
+ * ahead of the server's clock than any register logs (SC_HLC_FUTURE_MS):
+ * an op a server signed ten years ahead would otherwise stamp every later
+ * op of the tablet past any honest clock, refused clock_ahead, for good.
+ */
+START_TEST(far_future_hlc_is_not_adopted)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    sc_client *c = f.c;
+    int64_t now = sc_env_now_ms(&c->env) + c->clock_offset_ms;
+    sc_hlc before = c->hlc;
+    rp_hlc_observe(c, sc_hlc_make(now + (int64_t)10 * 365 * 24 * 3600 * 1000, 0));
+    ck_assert_uint_eq(c->hlc, before);
+    rp_hlc_observe(c, sc_hlc_make(now + SC_HLC_FUTURE_MS + 60 * 1000, 0));
+    ck_assert_uint_eq(c->hlc, before);
+    /* Ahead, but as a register may log (a day ahead under the largest clock.skew_ms). */
+    sc_hlc ahead = sc_hlc_make(now + (int64_t)24 * 3600 * 1000, 7);
+    rp_hlc_observe(c, ahead);
+    ck_assert_uint_ge(c->hlc, ahead);
+    /* And the next op the tablet makes comes after it. */
+    ck_assert_uint_gt(rp_hlc_tick(c), ahead);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(replica_is_private)
 {
     char wal[620], err[256];
@@ -347,6 +374,7 @@ static Suite *suite(void)
          entity_whose_creation_was_rejected_has_no_state},
         {"not_a_replica_is_refused", not_a_replica_is_refused},
         {"replica_is_private", replica_is_private},
+        {"far_future_hlc_is_not_adopted", far_future_hlc_is_not_adopted},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), NULL);
     return s;
