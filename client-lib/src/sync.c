@@ -1409,14 +1409,15 @@ static sc_status exchange_finish(sc_client *c, exchange *x)
     }
     if (x->http.status != 200)
         return tp_fail(c, &x->http, "sync");
+    size_t limit = answer_budget(x);
     sc_pb_budget budget;
-    sc_pb_budget_init(&budget, answer_budget(x));
+    sc_pb_budget_init(&budget, limit);
     x->r.resp = scpb__sync_response__unpack(&budget.a, x->http.len, x->http.body);
     if (!x->r.resp && budget.over)
         return cl_fail(c, SC_ERR_PROTOCOL, 0,
                        "%s answered /v1/sync with %zu bytes that would take more than %zu bytes "
                        "to decode, more than an answer to this request can hold",
-                       c->id.server, x->http.len, answer_budget(x));
+                       c->id.server, x->http.len, limit);
     if (!x->r.resp)
         return cl_fail(c, SC_ERR_PROTOCOL, 0,
                        "%s answered /v1/sync with %zu bytes that are not a SyncResponse",
