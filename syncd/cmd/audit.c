@@ -1097,6 +1097,14 @@ sc_status sd_audit_run(const char *data_dir, const sd_audit_opts *opts, sd_audit
     if (rc != SC_OK)
         goto out;
 
+    /* 0. the schema is syncd's own: a restored register runs no SQL of anyone else's */
+    char schema[SC_ERR_MSG_MAX];
+    rc = a.s->vt->schema_check(a.s, schema, sizeof schema, err);
+    if (rc != SC_OK)
+        storage(&a, rc);
+    else if (schema[0])
+        problem(&a, "%s", schema);
+
     /* 4. first, as it needs nothing else: the key */
     if (checks & SD_AUDIT_KEY)
         check_key(&a, data_dir);

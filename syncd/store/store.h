@@ -381,6 +381,14 @@ typedef struct sd_store_vt {
     sc_status (*notify_scan)(sd_store *s, sd_notify_fn fn, void *ctx, sc_err *err);
     sc_status (*notify_retry)(sd_store *s, int64_t id, int state, int64_t now_ms, uint64_t *n,
                               sc_err *err);
+
+    /*
+     * Is the schema the one syncd makes?  *problem gets the first thing that
+     * is not ("" when all is): an object syncd never makes (a trigger, a view,
+     * a rule, row security), or a table, column or index that differs.  The
+     * audit asks, so a register restored from a backup runs no SQL of its own.
+     */
+    sc_status (*schema_check)(sd_store *s, char *problem, size_t cap, sc_err *err);
 } sd_store_vt;
 
 /* Every backend's handle starts with this, so callers reach the table. */

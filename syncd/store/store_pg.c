@@ -1637,6 +1637,36 @@ sc_status sd_store_pg_exec(sd_store *s, const char *script, sc_err *err)
     return exec_text(P(s), script, err, "migrate");
 }
 
+/*
+ * What the register's schema holds that syncd never makes: a trigger, a rule,
+ * a view, or row security on a table, any of which would change what syncd
+ * reads or writes without an op.  (Tables and columns are PostgreSQL's to
+ * keep as created; a restore is pg_restore of a dump syncd's schema made.)
+ */
+static sc_status g_schema_check(sd_store *s, char *problem, size_t cap, sc_err *err)
+{
+    pg_store *q = (pg_store *)s;
+    problem[0] = '\0';
+    PGresult *r = PQexec(
+        q->db,
+        "WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
+        "SELECT 'trigger ' || t.tgname || ' on ' || c.relname FROM pg_trigger t JOIN pg_class c "
+        "ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND c.relnamespace IN (SELECT oid FROM ns) "
+        "UNION ALL SELECT 'rule ' || rulename || ' on ' || tablename FROM pg_rules "
+        "WHERE schemaname = current_schema() "
+        "UNION ALL SELECT 'view ' || viewname FROM pg_views WHERE schemaname = current_schema() "
+        "UNION ALL SELECT 'row security on ' || relname FROM pg_class WHERE relrowsecurity AND "
+        "relnamespace IN (SELECT oid FROM ns) LIMIT 1");
+    sc_status rc = PQresultStatus(r) == PGRES_TUPLES_OK ? SC_OK : pg_err(q, r, err, "read the schema");
+    if (rc == SC_OK && PQntuples(r) > 0)
+        snprintf(problem, cap,
+                 "the register's schema holds what syncd never makes (%s): it was changed outside "
+                 "syncd",
+                 PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return rc;
+}
+
 static const sd_store_vt vt = {
     .close = g_close,
     .begin = g_begin,
@@ -1707,6 +1737,7 @@ static const sd_store_vt vt = {
     .notify_finish = g_notify_finish,
     .notify_scan = g_notify_scan,
     .notify_retry = g_notify_retry,
+    .schema_check = g_schema_check,
 };
 
 /* ---- opening ---- */

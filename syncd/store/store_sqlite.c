@@ -1770,6 +1770,12 @@ static sc_status q_notify_retry(sd_store *s, int64_t id, int state, int64_t now_
     return rc;
 }
 
+static sc_status q_schema_check(sd_store *s, char *problem, size_t cap, sc_err *err)
+{
+    sqlite_store *q = (sqlite_store *)s;
+    return sd_sqlite_schema_check(q->db, q->path, problem, cap, err);
+}
+
 static const sd_store_vt vt = {
     .close = q_close,
     .begin = q_begin,
@@ -1838,6 +1844,7 @@ static const sd_store_vt vt = {
     .notify_finish = q_notify_finish,
     .notify_scan = q_notify_scan,
     .notify_retry = q_notify_retry,
+    .schema_check = q_schema_check,
 };
 
 sc_status sd_store_sqlite_open(const char *path, bool create, sd_store **out, sc_err *err)

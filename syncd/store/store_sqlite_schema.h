@@ -9,6 +9,8 @@
 #ifndef SD_STORE_SQLITE_SCHEMA_H
 #define SD_STORE_SQLITE_SCHEMA_H
 
+#include "store.h"
+
 /*
  * One index on the log, by entity: it lists an entity's ops, and it
  * refuses the same op twice (an op id fixes its entity, so an op
@@ -139,5 +141,13 @@
     " entity BLOB NOT NULL,"                                                                       \
     " idx INTEGER NOT NULL REFERENCES ops(idx));" SD_SQL_PHOTO_REFS ";" SD_SQL_DEVICE_SEEN ";" SD_SQL_NOTIFY ";"     \
     "COMMIT;"
+
+/*
+ * Compare db's schema with the one SD_SQL_SCHEMA makes (store_sqlite_check.c):
+ * problem gets the first object or column that differs, or "" when none does.
+ */
+struct sqlite3;
+sc_status sd_sqlite_schema_check(struct sqlite3 *db, const char *path, char *problem, size_t cap,
+                                 sc_err *err);
 
 #endif

@@ -121,6 +121,16 @@ out=$("$SYNCD" audit --data "$DATA") || fail "audit after the migration: $out"
 grep -q "OK: everything holds" <<<"$out" || fail "audit: $out"
 grep -q "root $V5_ROOT" <<<"$out" || fail "audit root: $out"
 grep -q "replica hash $V5_REPLICA" <<<"$out" || fail "audit replica hash: $out"
+# A trigger someone added to the database (here one that would undo revocations) fails the
+# audit: restoring a dump checks with `syncd audit` that the register runs no SQL of its own.
+sql -c "CREATE FUNCTION undo_revoke() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+          NEW.revoked_idx := NULL; RETURN NEW; END \$\$;
+        CREATE TRIGGER undo_revoke BEFORE UPDATE ON devices FOR EACH ROW EXECUTE FUNCTION undo_revoke()"
+out=$("$SYNCD" audit --data "$DATA" 2>&1) && fail "audit with a trigger added: $out"
+grep -q "schema holds what syncd never makes (trigger undo_revoke on devices)" <<<"$out" ||
+  fail "audit with a trigger added: $out"
+sql -c "DROP TRIGGER undo_revoke ON devices; DROP FUNCTION undo_revoke()"
+"$SYNCD" audit --data "$DATA" >/dev/null 2>&1 || fail "audit once the trigger is gone"
 "$SYNCD" migrate --data "$TMP/data-b" >"$TMP/out" 2>&1 || fail "again: $(cat "$TMP/out")"
 grep -q "nothing to migrate" "$TMP/out" || fail "again: $(cat "$TMP/out")"
 

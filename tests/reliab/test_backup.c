@@ -19,8 +19,8 @@
  * is refused; the run after the kill succeeds.
  *
  * refusals: a restore refuses a backup with a missing photo, a damaged
- * photo, another register's server key, a register cut short or no
- * manifest, naming what is wrong and leaving no data directory; both
+ * photo, another register's server key, a register cut short, a trigger
+ * added to the register or no manifest, naming what is wrong and leaving no data directory; both
  * refuse a target that is not empty; a backup refuses a data directory
  * whose stored photo is damaged.
  */
@@ -410,6 +410,39 @@ static void refused(const char *bad, const char *what, const char *needle)
     ck_assert_msg(!exists(dir) && !exists(with(dir, ".restoring")), "%s left a directory", what);
 }
 
+/*
+ * Add a trigger to a backup's register, and write its new size and SHA-256
+ * into the manifest (which is not signed), as someone holding the backup can.
+ */
+static void add_trigger(const char *backup)
+{
+    char db[800], cmd[2000], path[800];
+    snprintf(db, sizeof db, "%s/register.db", backup);
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 '%s' \"CREATE TRIGGER undo_revoke AFTER UPDATE OF revoked_idx ON devices "
+             "BEGIN UPDATE devices SET revoked_idx = NULL WHERE key = new.key; END;\"",
+             db);
+    ck_assert_int_eq(system(cmd), 0);
+    char *bytes = slurp(db);
+    struct stat sb;
+    ck_assert_int_eq(stat(db, &sb), 0);
+    uint8_t sha[SC_HASH_LEN];
+    crypto_hash_sha256(sha, (const uint8_t *)bytes, (unsigned long long)sb.st_size);
+    free(bytes);
+    char hex[2 * SC_HASH_LEN + 1];
+    sodium_bin2hex(hex, sizeof hex, sha, SC_HASH_LEN);
+    snprintf(path, sizeof path, "%s/manifest", backup);
+    char *man = slurp(path), *line = strstr(man, "\nregister ");
+    ck_assert_ptr_nonnull(line);
+    char *end = strchr(line + 1, '\n');
+    ck_assert_ptr_nonnull(end);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%.*s\nregister %lld %s%s", (int)(line - man), man, (long long)sb.st_size, hex, end);
+    ck_assert_int_eq(fclose(f), 0);
+    free(man);
+}
+
 /* The first photo line of a backup's manifest: its name into name (65 bytes). */
 static void first_photo(const char *backup, char *name)
 {
@@ -508,6 +541,13 @@ START_TEST(refusals)
     ck_assert_int_eq(stat(path, &sb), 0);
     ck_assert_int_eq(truncate(path, sb.st_size / 2), 0);
     refused(bad, "a register cut short", "the register in the backup is damaged (cut short)");
+    sct_rmtree(bad);
+    /* A trigger added to the register (the manifest made to match its bytes): it would run
+     * inside syncd on every later write, undoing revocations without an op. */
+    copy_tree(bk, bad);
+    add_trigger(bad);
+    refused(bad, "a register with a trigger added",
+            "the register's schema holds what syncd never makes (trigger undo_revoke on devices)");
     sct_rmtree(bad);
     /* No manifest. */
     copy_tree(bk, bad);
