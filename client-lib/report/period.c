@@ -560,6 +560,10 @@ static void head(page *g)
     const sc_period_spec *sp = &g->p->spec;
     sc_svg_printf(g->b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n",
                   sp->en ? "en" : "zh-CN");
+    /* It is opened from a file or a mail: should any text get past esc(), it can run nothing and
+     * fetch nothing (the charts are inline SVG, the styles inline). */
+    put(g, "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+           "style-src 'unsafe-inline'\">\n");
     put(g, "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
     esc(g, g->self->name[0] ? g->self->name : g->self->code);
     put(g, " ");

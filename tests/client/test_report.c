@@ -70,6 +70,8 @@ START_TEST(the_page)
     char *html = period(&f, "city", "2026-11", NULL, SC_OK);
     const char *want[] = {
         "<!DOCTYPE html>", "<html lang=\"zh-CN\">", "@page { size: A4", "@media print",
+        ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+         "style-src 'unsafe-inline'\">"),
         "2026-11-01 至 2026-11-30", "生成时间: 2026-11-23 00:00 UTC",
         /* the unit and its child, the statistics' cells: 2 findings, 1 major, 1 overdue */
         "<tr class=\"self\" data-code=\"city\"><td>city</td><td class=\"n\">1</td>",
