@@ -130,6 +130,7 @@ typedef struct imp {
     size_t nhead;
     problem *p;
     size_t np, capp;
+    size_t unlisted; /* problems found but not kept (out of memory): they still stop the import */
     size_t *order; /* rows in the order they are logged */
 } imp;
 
@@ -139,8 +140,10 @@ static void bad(imp *m, size_t line, const char *fmt, ...)
     if (m->np == m->capp) {
         size_t cap = m->capp ? 2 * m->capp : 16;
         problem *np = realloc(m->p, cap * sizeof *np);
-        if (!np)
-            return; /* the count of problems still says the file is bad */
+        if (!np) {
+            m->unlisted++; /* still a problem: nothing is imported */
+            return;
+        }
         m->p = np;
         m->capp = cap;
     }
@@ -746,8 +749,10 @@ static int submit_all(imp *m)
         goto done;
     }
     for (size_t i = 0; !logged && i < n; i++)
-        if (res[i].status == SCPB__OP_STATUS__OP_REJECTED)
+        if (res[i].status == SCPB__OP_STATUS__OP_REJECTED) {
+            m->rows[m->order[i]].bad = true; /* counted in the verdict's "in N of M rows" */
             bad(m, m->rows[m->order[i]].line, "%s", res[i].message);
+        }
     if (logged) {
         printf("imported %zu %s from %s (log indexes %llu to %llu)\n", n, m->k->things, m->file,
                (unsigned long long)res[0].log_index, (unsigned long long)res[n - 1].log_index);
@@ -772,8 +777,11 @@ static int report(imp *m)
     size_t badrows = 0;
     for (size_t i = 0; i < m->nrows; i++)
         badrows += m->rows[i].bad;
-    fprintf(stderr, "syncd admin: import: nothing imported: %zu problem%s", m->np,
-            m->np == 1 ? "" : "s");
+    if (m->unlisted)
+        fprintf(stderr, "%s: %zu more problems, not listed (out of memory)\n", m->file,
+                m->unlisted);
+    size_t n = m->np + m->unlisted;
+    fprintf(stderr, "syncd admin: import: nothing imported: %zu problem%s", n, n == 1 ? "" : "s");
     if (m->nrows)
         fprintf(stderr, " in %zu of %zu rows", badrows, m->nrows);
     fprintf(stderr, " of %s\n", m->file);
@@ -809,9 +817,9 @@ int sd_adm_import(sd_register *r, const char *data, const sd_adm_args *a)
             bad(&m, 1, "out of memory");
     }
     free(ix);
-    if (m.np == 0 && go && m.nrows)
+    if (m.np == 0 && m.unlisted == 0 && go && m.nrows)
         rc = submit_all(&m);
-    if (m.np)
+    if (m.np || m.unlisted)
         rc = report(&m);
 done:
     free(m.text);
