@@ -195,6 +195,9 @@ typedef struct sd_ent {
     size_t batch_first, batch_n;    /* it folded ops[0, batch_first) and then verdicts[0, batch_n - batch_first) */
     bool nt_taken;                  /* nt_before holds what events told of it (register_notify.c) */
     sd_nsum nt_before;
+    sd_idmap codes;                 /* a free-form inspection's item codes, keyed by code_key */
+    size_t codes_scanned;           /* ops[0, codes_scanned) are in codes */
+    uint8_t code_key[16];           /* SipHash key of codes, drawn when it is first used */
 } sd_ent;
 
 /*

@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "core/governance.h"
@@ -222,6 +223,75 @@ static sc_status code_unique(sd_txn *t, int kind, const char *code, uint32_t ver
     return rc == SC_ERR_NOT_FOUND ? SC_OK : sd_txn_fail(t, rc);
 }
 
+/* The item results an op of an inspection writes (*out), and how many. */
+static size_t op_item_results(const Scpb__Op *op, Scpb__ItemResult *const **out)
+{
+    switch (op->body_case) {
+    case K_(ITEM_RESULT):
+        *out = &op->item_result;
+        return 1;
+    case K_(INSPECTION_AMEND):
+        *out = op->inspection_amend->results;
+        return op->inspection_amend->n_results;
+    case K_(RESOLVE):
+        *out = &op->resolve->result;
+        return op->resolve->field == SCPB__FIELD__FIELD_ITEM && op->resolve->result ? 1 : 0;
+    default:
+        return 0;
+    }
+}
+
+/* The key of item code c in e->codes: SipHash under e's key, so no code is made to collide. */
+static void code_key(const sd_ent *e, const char *c, uint8_t key[SC_ID_LEN])
+{
+    _Static_assert(crypto_shorthash_siphashx24_BYTES == SC_ID_LEN, "a code's key is an id's size");
+    crypto_shorthash_siphashx24(key, (const unsigned char *)c, strlen(c), e->code_key);
+}
+
+/*
+ * A free-form inspection (no score sheet) takes any item codes, and each is
+ * a register that the fold looks up and the state lists.  Unbounded, 4,096
+ * amendments of 500 new codes each made one inspection of two million
+ * items, and each fold of it quadratic in them: at 35,000 codes a push of
+ * ten amendments held the register's one writer, and every other device's
+ * push, for minutes.  So it scores at most as many items as a sheet holds
+ * (SC_TEMPLATE_ITEMS_MAX).  The codes its logged ops name are kept on the
+ * entity for the transaction, added as ops are logged, so a check costs the
+ * op's own codes.
+ */
+static sc_status check_free_items(sd_txn *t, sd_ent *insp, Scpb__ItemResult *const *results,
+                                  size_t n, sd_result *res)
+{
+    if (insp->codes_scanned == 0)
+        sc_env_random(t->env, insp->code_key, sizeof insp->code_key);
+    uint8_t key[SC_ID_LEN];
+    for (; insp->codes_scanned < insp->nops; insp->codes_scanned++) {
+        Scpb__ItemResult *const *v = NULL;
+        size_t m = op_item_results(insp->ops[insp->codes_scanned]->op, &v);
+        for (size_t k = 0; k < m; k++) {
+            code_key(insp, v[k]->item_code ? v[k]->item_code : "", key);
+            if (!sd_idmap_put(&insp->codes, key, (void *)1))
+                return sd_txn_fail(t,
+                                   sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
+        }
+    }
+    size_t fresh = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *c = results[i]->item_code ? results[i]->item_code : "";
+        code_key(insp, c, key);
+        bool known = sd_idmap_find(&insp->codes, key) != NULL;
+        for (size_t j = 0; j < i && !known; j++)
+            known = results[j]->item_code && strcmp(results[j]->item_code, c) == 0;
+        fresh += !known;
+    }
+    if (insp->codes.n + fresh > SC_TEMPLATE_ITEMS_MAX)
+        return sd_reject(res, R_(BAD_FIELD),
+                         "a free-form inspection scores at most %d items, as a score sheet holds "
+                         "(SC_TEMPLATE_ITEMS_MAX): it has %zu, and this op names %zu more",
+                         SC_TEMPLATE_ITEMS_MAX, insp->codes.n, fresh);
+    return SC_OK;
+}
+
 /* Item results against the inspection's score sheet: known item codes, points within the item's
  * maximum. */
 static sc_status check_items(sd_txn *t, sd_ent *insp, Scpb__ItemResult *const *results, size_t n,
@@ -232,7 +302,7 @@ static sc_status check_items(sd_txn *t, sd_ent *insp, Scpb__ItemResult *const *r
     if (!st)
         return t->rc;
     if (st->kind_case != SCPB__ENTITY_STATE__KIND_INSPECTION || !st->inspection->has_template_)
-        return SC_OK; /* a free-form inspection: any item codes */
+        return check_free_items(t, insp, results, n, res);
     sd_ent *te = sd_ent_get(t, st->inspection->template_.data);
     if (!te)
         return t->rc;

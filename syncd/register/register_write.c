@@ -50,6 +50,7 @@ static void ent_free(const sc_env *env, sd_ent *e)
     free(e->own);
     free(e->verdicts);
     sd_idmap_dispose(&e->vmap);
+    sd_idmap_dispose(&e->codes);
     sc_state_free(env, e->batch_state);
     free(e);
 }

@@ -1531,6 +1531,69 @@ START_TEST(reordered_fields_refused)
 }
 END_TEST
 
+/* ---- a free-form inspection grown without bound ---- */
+
+/* An amendment of insp by inspector1 scoring codes PREFIX0 .. PREFIX(n-1) met, after dep. */
+static sc_op *amend_op(const uint8_t insp[SC_ID_LEN], const char *prefix, size_t n,
+                       const uint8_t dep[SC_HASH_LEN])
+{
+    static char codes[SC_TEMPLATE_ITEMS_MAX][16];
+    Scpb__ItemResult res[SC_TEMPLATE_ITEMS_MAX], *rp[SC_TEMPLATE_ITEMS_MAX];
+    ck_assert_uint_le(n, SC_TEMPLATE_ITEMS_MAX);
+    for (size_t k = 0; k < n; k++) {
+        snprintf(codes[k], sizeof codes[k], "%s%zu", prefix, k);
+        scpb__item_result__init(&res[k]);
+        res[k].item_code = codes[k];
+        res[k].has_status = true;
+        res[k].status = SCPB__ITEM_STATUS__ITEM_MET;
+        rp[k] = &res[k];
+    }
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__InspectionAmend am = SCPB__INSPECTION_AMEND__INIT;
+    am.reason = "补录检查项";
+    am.n_results = n;
+    am.results = rp;
+    op.body_case = SCPB__OP__BODY_INSPECTION_AMEND;
+    op.inspection_amend = &am;
+    return seal(ki, &op, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+                (const uint8_t(*)[SC_HASH_LEN])dep, 1);
+}
+
+/*
+ * An inspector's device grows one free-form inspection (no score sheet, so
+ * any item codes) by amendments of 500 new codes each.  Every code is a
+ * register the fold looks up and the state lists, so each new op made the
+ * register's fold of it slower, quadratically: at 35,000 codes a push of
+ * ten 5 KiB amendments held the register's single writer, and every other
+ * device's push, for minutes.  A free-form inspection scores at most as
+ * many items as a score sheet holds (SC_TEMPLATE_ITEMS_MAX); past that an
+ * amendment is refused bad_field, while the items it has may still be
+ * amended.
+ */
+START_TEST(free_form_inspection_grown_without_bound)
+{
+    uint8_t insp[SC_ID_LEN], head[SC_HASH_LEN];
+    step(&ci, sct_op_open_inspection(ki, &clk, insp, L.fx.target), head);
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__InspectionSubmit sb = SCPB__INSPECTION_SUBMIT__INIT;
+    sb.remarks = "检查完毕";
+    op.body_case = SCPB__OP__BODY_INSPECTION_SUBMIT;
+    op.inspection_submit = &sb;
+    step(&ci,
+         seal(ki, &op, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+              (const uint8_t(*)[SC_HASH_LEN])head, 1),
+         head);
+    step(&ci, amend_op(insp, "a", SC_TEMPLATE_ITEMS_MAX, head), head);
+    /* One code more than a sheet can hold, alone or among codes the inspection has. */
+    sc_op *more = amend_op(insp, "b", 1, head);
+    op_refused(&ci, more, SCPB__REASON__REASON_BAD_FIELD, "a free-form inspection's 501st item");
+    sc_op_free(sct_sys_env(), more);
+    more = amend_op(insp, "a", SC_TEMPLATE_ITEMS_MAX, head);
+    accepted(&ci, &more, 1);
+    sc_op_free(sct_sys_env(), more);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/security");
@@ -1559,6 +1622,7 @@ static Suite *suite(void)
         {"one_person_two_tablets_closing_major_hazard",
          one_person_two_tablets_closing_major_hazard},
         {"reordered_fields_refused", reordered_fields_refused},
+        {"free_form_inspection_grown_without_bound", free_form_inspection_grown_without_bound},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases),
                   &(sct_tcase_opts){.setup = setup, .teardown = teardown, .timeout_s = 120});
