@@ -141,6 +141,25 @@ sc_status sd_refs_unit_act(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_
     return t->rc;
 }
 
+/*
+ * A rectification report by a user of the responsible role is for the unit
+ * the finding's notice names, as a sign-for is.  A finding of the earlier
+ * rules names none (it has no notice): its report is judged by scope
+ * alone, as it always was.
+ */
+sc_status sd_refs_report(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                         sd_result *res)
+{
+    if (a->p.role != SCPB__ROLE__ROLE_RESPONSIBLE)
+        return SC_OK;
+    const Scpb__FindingState *f = finding_of(t, e);
+    if (t->rc != SC_OK)
+        return t->rc;
+    if (!f || !f->has_responsible || f->responsible.len != SC_ID_LEN)
+        return SC_OK;
+    return sd_refs_unit_act(t, a, op, e, res);
+}
+
 sc_status sd_refs_plan(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e, sd_result *res)
 {
     const Scpb__RectificationPlan *p = op->plan;

@@ -342,6 +342,8 @@ sc_status sd_refs_notice(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_en
                          sd_result *res);
 sc_status sd_refs_unit_act(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                            sd_result *res);
+sc_status sd_refs_report(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                         sd_result *res);
 sc_status sd_refs_plan(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                        sd_result *res);
 sc_status sd_refs_inspection_submit(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,

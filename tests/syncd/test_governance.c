@@ -224,6 +224,18 @@ START_TEST(the_responsible_unit_acts_for_itself)
     r = rf_push1(f, &g.w.resp, sign_for_op(f, &g.w.resp, id, head));
     rf_rejected(r, SC_REASON_OUT_OF_SCOPE);
     expect_message(r, "sign_for is for the responsible unit (district-b): you speak for street-a1");
+    /* Nor does it report the finding rectified. */
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__RectificationReport rr = SCPB__RECTIFICATION_REPORT__INIT;
+    rr.note = "已整改";
+    op.body_case = SCPB__OP__BODY_RECTIFICATION_REPORT;
+    op.rectification_report = &rr;
+    uint64_t before = rf_log_size(f);
+    r = rf_push1(f, &g.w.resp, fop(f, &g.w.resp, id, head, &op));
+    rf_rejected(r, SC_REASON_OUT_OF_SCOPE);
+    expect_message(r, "rectification_report is for the responsible unit (district-b): you speak "
+                      "for street-a1");
+    ck_assert_uint_eq(rf_log_size(f), before);
     gw_close(&g);
 }
 END_TEST
