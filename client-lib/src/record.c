@@ -307,6 +307,29 @@ static sc_status check_item_code(sc_client *c, const Scpb__InspectionState *insp
     return s;
 }
 
+static int result_cmp(const void *key, const void *elem)
+{
+    const Scpb__ItemResult *r = *(Scpb__ItemResult *const *)elem;
+    return strcmp(key, r->item_code ? r->item_code : "");
+}
+
+/*
+ * A free-form inspection (no score sheet) scores at most as many items as
+ * a sheet holds, as syncd judges it: a new item beyond them is refused here
+ * rather than after the next sync.
+ */
+static sc_status check_free_item(sc_client *c, const Scpb__InspectionState *insp,
+                                 const Scpb__ItemResult *r)
+{
+    if (insp->n_results < SC_TEMPLATE_ITEMS_MAX ||
+        bsearch(r->item_code, insp->results, insp->n_results, sizeof *insp->results, result_cmp))
+        return SC_OK;
+    return cl_fail(c, SC_ERR_INVALID_ARG, SCPB__REASON__REASON_BAD_FIELD,
+                   "a free-form inspection scores at most %d items, as a score sheet holds: it "
+                   "has %zu, and item %.64s would be one more",
+                   SC_TEMPLATE_ITEMS_MAX, insp->n_results, r->item_code);
+}
+
 /*
  * Check a result against the inspection's score sheet, when it has one, by
  * the rules syncd applies (core/score.h): the item is on it and scored on
@@ -326,7 +349,7 @@ static sc_status check_item(sc_client *c, const Scpb__InspectionState *insp,
     const Scpb__TemplateState *ts = rp_template(t);
     if (s != SC_OK || !ts) {
         rp_state_free(c, t);
-        return s;
+        return s == SC_OK ? check_free_item(c, insp, r) : s;
     }
     char why[SC_ERR_MSG_MAX];
     int reason = sc_score_check_result(ts, r, why, sizeof why);

@@ -44,6 +44,29 @@ START_TEST(inspection_draft_then_submitted)
 }
 END_TEST
 
+/* A free-form inspection takes at most a score sheet's items, as syncd judges it. */
+START_TEST(free_form_items_are_bounded)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN], code[16];
+    sc_check_params p = {.target = "T1", .kind = "spot", .disclosure = "open"};
+    ck_assert_int_eq(sc_check_open(f.c, &p, check), SC_OK);
+    for (int i = 0; i < SC_TEMPLATE_ITEMS_MAX; i++) {
+        snprintf(code, sizeof code, "I%03d", i);
+        ck_assert_int_eq(sc_check_score(f.c, check, code, "met", 0, 0, NULL), SC_OK);
+    }
+    int64_t before = outbox(&f);
+    ck_assert_int_eq(sc_check_score(f.c, check, "I500", "met", 0, 0, NULL), SC_ERR_INVALID_ARG);
+    ck_assert_str_eq(sc_client_reason(f.c), "bad_field");
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "scores at most 500 items"));
+    ck_assert_int_eq(outbox(&f), before);
+    /* Its items may still be scored again. */
+    ck_assert_int_eq(sc_check_score(f.c, check, "I007", "not_met", 1, 2, NULL), SC_OK);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(deps_are_heads_and_hlc_ticks)
 {
     fx f;
@@ -398,6 +421,7 @@ static Suite *suite(void)
     Suite *s = suite_create("record");
     const sct_case cases[] = {
         {"inspection_draft_then_submitted", inspection_draft_then_submitted},
+        {"free_form_items_are_bounded", free_form_items_are_bounded},
         {"deps_are_heads_and_hlc_ticks", deps_are_heads_and_hlc_ticks},
         {"references_are_checked_locally", references_are_checked_locally},
         {"role_policy_refuses", role_policy_refuses},
