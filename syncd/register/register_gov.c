@@ -96,7 +96,7 @@ sc_status sd_refs_notice(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_en
                          sd_result *res)
 {
     const Scpb__Notice *n = op->notice;
-    sc_status rc = sd_self_notice(t, a, e, res);
+    sc_status rc = sd_self_notice(t, a, n, e, res);
     if (rc != SC_OK || res->reason != 0)
         return rc;
     if (!sd_judge_ref(t, a, &n->responsible, T_(ORG_UNIT), "responsible org unit", res))

@@ -376,7 +376,8 @@ sc_status sd_self_inspection_act(sd_txn *t, const sd_actor *a, const Scpb__Op *o
 sc_status sd_self_finding(sd_txn *t, const sd_actor *a, const Scpb__FindingCreate *b,
                           sd_result *res);
 /* A responsible user's notice is of a self-reported finding. */
-sc_status sd_self_notice(sd_txn *t, const sd_actor *a, sd_ent *e, sd_result *res);
+sc_status sd_self_notice(sd_txn *t, const sd_actor *a, const Scpb__Notice *n, sd_ent *e,
+                         sd_result *res);
 /* An assignment's verifies: self-checks of its target the author sees. */
 sc_status sd_refs_verifies(sd_txn *t, const sd_actor *a, const Scpb__AssignmentCreate *b,
                            sd_result *res);

@@ -99,7 +99,13 @@ sc_status sd_self_finding(sd_txn *t, const sd_actor *a, const Scpb__FindingCreat
     return SC_OK;
 }
 
-sc_status sd_self_notice(sd_txn *t, const sd_actor *a, sd_ent *e, sd_result *res)
+/*
+ * A responsible user's notice is of its own self-reported hazard, and names
+ * its own unit or one below it as responsible: a unit does not hand its
+ * hazard, with its deadline, overdue flags and escalations, to another.
+ */
+sc_status sd_self_notice(sd_txn *t, const sd_actor *a, const Scpb__Notice *n, sd_ent *e,
+                         sd_result *res)
 {
     if (!is_responsible(a))
         return SC_OK;
@@ -110,6 +116,16 @@ sc_status sd_self_notice(sd_txn *t, const sd_actor *a, sd_ent *e, sd_result *res
         return sd_reject(res, R_(FORBIDDEN_ROLE),
                          "a responsible user issues the notice of its own self-reported hazards "
                          "only");
+    if (!n->has_responsible || n->responsible.len != SC_ID_LEN)
+        return SC_OK; /* judged as any notice: it names its unit (sd_refs_notice) */
+    const sd_orgtree *tree = NULL;
+    sc_status rc = sd_orgcache_get(&t->c->orgs, t->s, &tree, t->err);
+    if (rc != SC_OK)
+        return sd_txn_fail(t, rc);
+    if (!sd_orgtree_within(tree, n->responsible.data, a->p.org))
+        return sd_reject(res, R_(OUT_OF_SCOPE),
+                         "a responsible user's notice names its own org unit or one below it as "
+                         "responsible, not another");
     return SC_OK;
 }
 

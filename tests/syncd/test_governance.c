@@ -469,9 +469,19 @@ START_TEST(self_checks_and_look_back_rounds_are_checked)
     rf_rejected(r, SC_REASON_BAD_FIELD);
     expect_message(r, "a responsible user's finding is self-reported");
     rf_accepted(push_head(f, &g.w.resp, self_finding(f, &g.w.resp, fid, g.w.ta, chk, true), head));
-    /* A look-back naming a round that does not re-check the finding. */
     uint8_t round[SC_ID_LEN], fhead[SC_HASH_LEN];
     memcpy(fhead, head, SC_HASH_LEN);
+    /* Its notice names the street's unit, not another district's nor the one above it. */
+    before = rf_log_size(f);
+    r = rf_push1(f, &g.w.resp, notice_op(f, &g.w.resp, fid, fhead, g.w.db, false));
+    rf_rejected(r, SC_REASON_OUT_OF_SCOPE);
+    expect_message(r, "names its own org unit or one below it as responsible");
+    r = rf_push1(f, &g.w.resp, notice_op(f, &g.w.resp, fid, fhead, g.w.da, false));
+    rf_rejected(r, SC_REASON_OUT_OF_SCOPE);
+    ck_assert_uint_eq(rf_log_size(f), before);
+    rf_accepted(push_head(f, &g.w.resp, notice_op(f, &g.w.resp, fid, fhead, g.w.street, false),
+                          fhead));
+    /* A look-back naming a round that does not re-check the finding. */
     const uint8_t *who[1] = {g.w.u_insp};
     rf_assign(f, g.w.ta, who, 1, SCPB__DISCLOSURE__DISCLOSURE_OPEN, round);
     Scpb__Op op = SCPB__OP__INIT;
