@@ -60,7 +60,7 @@ sc_status sd_self_inspection_act(sd_txn *t, const sd_actor *a, const Scpb__Op *o
         return sd_reject(res, R_(FORBIDDEN_ROLE),
                          "%s: a responsible user works on its own self-checks (自查) only",
                          k ? k->name : "op");
-    if (!is_responsible(a) && in->self_check && op->body_case != K_(PHOTO_ATTACH))
+    if (!is_responsible(a) && in->self_check)
         return sd_reject(res, R_(FORBIDDEN_ROLE),
                          "%s: a self-check (自查) is the responsible unit's own; a supervisor "
                          "verifies it with a spot check of its own",

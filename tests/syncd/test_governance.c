@@ -460,8 +460,27 @@ START_TEST(self_checks_and_look_back_rounds_are_checked)
     rf_rejected(r, SC_REASON_FORBIDDEN_ROLE);
     expect_message(r, "a self-check (自查) is opened by the responsible unit itself");
     ck_assert_uint_eq(rf_log_size(f), before);
-    /* The unit's self-check of its own compound; the inspector may not raise a hazard in it. */
+    /* The unit's self-check of its own compound; the inspector may not raise a hazard in it,
+     * nor photograph it. */
     rf_accepted(push_head(f, &g.w.resp, self_open(f, &g.w.resp, chk, g.w.ta, true), head));
+    Scpb__Op pop = SCPB__OP__INIT;
+    Scpb__PhotoAttach pa = SCPB__PHOTO_ATTACH__INIT;
+    ProtobufCBinaryData pdep[1];
+    uint8_t sha[SC_HASH_LEN];
+    memset(sha, 0x5a, sizeof sha);
+    pa.has_sha256 = pa.has_size = true;
+    pa.sha256 = rf_bin(sha, SC_HASH_LEN);
+    pa.size = 100;
+    pa.mime = (char *)"image/jpeg";
+    pop.has_entity = pop.has_entity_type = true;
+    pop.entity = rf_bin(chk, SC_ID_LEN);
+    pop.entity_type = SCPB__ENTITY_TYPE__ENTITY_INSPECTION;
+    pop.body_case = SCPB__OP__BODY_PHOTO_ATTACH;
+    pop.photo_attach = &pa;
+    rf_head(&pop, pdep, head);
+    r = rf_push1(f, &g.w.insp, rf_seal(f, see(&g.w.insp), &pop));
+    rf_rejected(r, SC_REASON_FORBIDDEN_ROLE);
+    expect_message(r, "photo_attach: a self-check (自查) is the responsible unit's own");
     r = rf_push1(f, &g.w.insp, self_finding(f, &g.w.insp, fid, g.w.ta, chk, false));
     rf_rejected(r, SC_REASON_FORBIDDEN_ROLE);
     expect_message(r, "the findings of a self-check (自查) are the responsible unit's own");
