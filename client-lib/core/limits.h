@@ -488,13 +488,15 @@
  *    bytes is far more than a host, port and path need.
  *  - Its secret: like the metrics token, 32 to 1,024 printable characters
  *    (`openssl rand -hex 32` makes 64), so it cannot be guessed.
- *  - The queue: deliveries waiting (pending) at most SC_NOTIFY_QUEUE_DEFAULT
- *    (notify.queue_max).  An event that finds the queue full is recorded
- *    as dropped, not sent, counted (syncd_webhook_dropped_total), and
+ *  - The queue: deliveries waiting (pending) for each hook at most
+ *    SC_NOTIFY_QUEUE_DEFAULT (notify.queue_max).  Each hook's own, so a
+ *    receiver that is down never drops another hook's events.  An event
+ *    that finds its hook's queue full is recorded as dropped, not sent, counted (syncd_webhook_dropped_total), and
  *    `syncd notify retry --dropped` queues it again: a receiver down for
  *    days must not grow the register without bound, and an op is never
  *    refused because a receiver is down.  100,000 rows of at most
- *    SC_NOTIFY_BODY_MAX bytes is at most 100 MB of register.
+ *    SC_NOTIFY_BODY_MAX bytes is at most 200 MB of register per hook
+ *    (SC_NOTIFY_HOOKS_MAX of them).
  *  - A payload: ids, a type, a time and a few short fields; 2 KiB holds it.
  *  - Attempts before a delivery is dead: with the default backoff (2 s
  *    doubling up to an hour) 16 attempts cover about half a day.

@@ -152,8 +152,10 @@ static char *nt_body(const sd_register *r, const nt_event *ev, const char *event
 
 /*
  * Queue ev for every hook that takes its kind: pending, or dropped when
- * notify.queue_max deliveries already wait.  *queued and *dropped count
- * the rows added (none when the (dedupe, hook) rows exist).
+ * notify.queue_max deliveries already wait for that hook.  The cap is each
+ * hook's own: a receiver that is down (or a flood of the events one hook
+ * takes) fills its hook's queue, never another's.  *queued and *dropped
+ * count the rows added (none when the (dedupe, hook) rows exist).
  */
 static sc_status nt_queue(sd_register *r, sd_store *s, const nt_event *ev, int64_t now,
                           uint64_t *queued, uint64_t *dropped, sc_err *err)
@@ -164,8 +166,6 @@ static sc_status nt_queue(sd_register *r, sd_store *s, const nt_event *ev, int64
     sc_env_random(&r->env, raw, sizeof raw);
     sd_hex_id(raw, sizeof raw, event_id, sizeof event_id);
     char *body = NULL;
-    uint64_t pending = 0;
-    bool counted = false;
     sc_status rc = SC_OK;
     for (unsigned i = 0; i < cfg->n_hooks && rc == SC_OK; i++) {
         const sd_hook *h = &cfg->hooks[i];
@@ -173,9 +173,9 @@ static sc_status nt_queue(sd_register *r, sd_store *s, const nt_event *ev, int64
             continue;
         if (!body && !(body = nt_body(r, ev, event_id, now)))
             return sc_err_set(err, SC_ERR_NOMEM, 0, "register: out of memory");
-        if (!counted && (rc = s->vt->notify_count(s, SD_NOTIFY_PENDING, &pending, err)) != SC_OK)
+        uint64_t pending = 0;
+        if ((rc = s->vt->notify_count(s, SD_NOTIFY_PENDING, h->name, &pending, err)) != SC_OK)
             break;
-        counted = true;
         sd_notify_row row;
         memset(&row, 0, sizeof row);
         memcpy(row.event, event_id, sizeof row.event);
@@ -190,10 +190,8 @@ static sc_status nt_queue(sd_register *r, sd_store *s, const nt_event *ev, int64
         row.done_ms = full ? now : 0;
         bool added = false;
         rc = s->vt->notify_put(s, &row, &added, err);
-        if (rc == SC_OK && added) {
+        if (rc == SC_OK && added)
             (*(full ? dropped : queued))++;
-            pending += !full;
-        }
     }
     free(body);
     return rc;

@@ -364,7 +364,7 @@ typedef struct sd_store_vt {
      * put: a new row (in the write transaction that commits the op the event
      * comes from, so an event is queued exactly when its op is logged);
      * *added is false when a row of the same (dedupe, hook) exists.
-     * count: rows in state.  claim (write transaction): the pending rows due
+     * count: rows in state, of one hook (NULL: of every hook).  claim (write transaction): the pending rows due
      * at now_ms that no one holds, oldest first, at most limit, each then
      * held until now_ms + lease_ms (PostgreSQL: FOR UPDATE SKIP LOCKED, so
      * several syncd never claim one row twice).  finish: write row->state,
@@ -374,7 +374,8 @@ typedef struct sd_store_vt {
      * with no attempts, due now; *n gets how many.
      */
     sc_status (*notify_put)(sd_store *s, sd_notify_row *row, bool *added, sc_err *err);
-    sc_status (*notify_count)(sd_store *s, int state, uint64_t *out, sc_err *err);
+    sc_status (*notify_count)(sd_store *s, int state, const char *hook, uint64_t *out,
+                              sc_err *err);
     sc_status (*notify_claim)(sd_store *s, int64_t now_ms, int64_t lease_ms, unsigned limit,
                               sd_notify_fn fn, void *ctx, sc_err *err);
     sc_status (*notify_finish)(sd_store *s, const sd_notify_row *row, sc_err *err);

@@ -137,7 +137,8 @@ static const char *const sql[Q_COUNT_] = {
                      "next_ms, done_ms) VALUES($1::text, $2::text, $3::text, $4::text, $5::text, "
                      "$6::bigint, $7::bigint, $8::bigint, $9::bigint) "
                      "ON CONFLICT(dedupe, hook) DO NOTHING RETURNING id",
-    [Q_NOTIFY_COUNT] = "SELECT count(*)::bigint FROM notify WHERE state = $1::bigint",
+    [Q_NOTIFY_COUNT] = "SELECT count(*)::bigint FROM notify WHERE state = $1::bigint AND "
+                       "($2::text IS NULL OR hook = $2::text)",
     /* SKIP LOCKED: a row another syncd is claiming is left to it, never waited for. */
     [Q_NOTIFY_CLAIM] = "UPDATE notify SET claim_until = $2::bigint WHERE id IN (SELECT id FROM "
                        "notify WHERE state = 0 AND next_ms <= $1::bigint AND claim_until <= "
@@ -1538,10 +1539,15 @@ static sc_status g_notify_put(sd_store *s, sd_notify_row *nr, bool *added, sc_er
     return SC_OK;
 }
 
-static sc_status g_notify_count(sd_store *s, int state, uint64_t *out, sc_err *err)
+static sc_status g_notify_count(sd_store *s, int state, const char *hook, uint64_t *out,
+                                sc_err *err)
 {
     pq_args a = {0};
     a_int(&a, state);
+    if (hook)
+        a_text(&a, hook);
+    else
+        a_bytes(&a, NULL, 0); /* SQL NULL: every hook */
     int64_t v = 0;
     sc_status rc = one_int(P(s), Q_NOTIFY_COUNT, &a, &v, err, "count webhook deliveries");
     *out = rc == SC_OK && v > 0 ? (uint64_t)v : 0;

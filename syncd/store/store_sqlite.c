@@ -226,7 +226,7 @@ static const char *const sql[Q_COUNT_] = {
     [Q_NOTIFY_PUT] = "INSERT INTO notify(event, hook, type, dedupe, body, created_ms, state, "
                      "next_ms, done_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
                      "ON CONFLICT(dedupe, hook) DO NOTHING",
-    [Q_NOTIFY_COUNT] = "SELECT count(*) FROM notify WHERE state = ?1",
+    [Q_NOTIFY_COUNT] = "SELECT count(*) FROM notify WHERE state = ?1 AND (?2 IS NULL OR hook = ?2)",
     [Q_NOTIFY_CLAIM] = "UPDATE notify SET claim_until = ?2 WHERE id IN (SELECT id FROM notify "
                        "WHERE state = 0 AND next_ms <= ?1 AND claim_until <= ?1 ORDER BY id "
                        "LIMIT ?3) RETURNING " NOTIFY_COLS,
@@ -1648,13 +1648,18 @@ static sc_status q_notify_put(sd_store *s, sd_notify_row *r, bool *added, sc_err
     return rc;
 }
 
-static sc_status q_notify_count(sd_store *s, int state, uint64_t *out, sc_err *err)
+static sc_status q_notify_count(sd_store *s, int state, const char *hook, uint64_t *out,
+                                sc_err *err)
 {
     sqlite_store *q = S(s);
     sqlite3_stmt *x = st(q, Q_NOTIFY_COUNT, err);
     if (!x)
         return SC_ERR_STORAGE;
     sqlite3_bind_int(x, 1, state);
+    if (hook)
+        sqlite3_bind_text(x, 2, hook, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(x, 2);
     int rc = sqlite3_step(x);
     sc_status out_rc = SC_OK;
     if (rc == SQLITE_ROW)
