@@ -500,8 +500,10 @@
  *  - A payload: ids, a type, a time and a few short fields; 2 KiB holds it.
  *  - Attempts before a delivery is dead: with the default backoff (2 s
  *    doubling up to an hour) 16 attempts cover about half a day.
- *  - Deliveries claimed per round: a round holds the register's write
- *    lock only to claim and to finish; 32 keeps that short.
+ *  - Deliveries claimed at once: a hook's thread claims one, since every
+ *    attempt must end inside its claim's lease (syncd/notify/notify.c);
+ *    the deliveries of hooks no longer configured, marked dead without an
+ *    attempt, are claimed 32 at a time, which keeps the write lock short.
  */
 #define SC_NOTIFY_HOOKS_MAX         8
 #define SC_NOTIFY_HOOK_NAME_MAX     32
@@ -517,9 +519,10 @@
 #define SC_NOTIFY_SCAN_S_DEFAULT        60
 #define SC_NOTIFY_CLAIM_MAX         32
 /*
- * The delivering thread looks for due deliveries every SC_NOTIFY_POLL_MS
- * when it found none: an event reaches its receiver within half a second
- * of its commit, and an idle syncd runs two small queries a second.  A
+ * Each hook's delivering thread looks for due deliveries (a read) every
+ * SC_NOTIFY_POLL_MS when it found none: an event reaches its receiver
+ * within half a second of its commit, and an idle syncd runs two small
+ * reads a second per hook, and no write.  A
  * claimed delivery is held for notify.timeout_s plus SC_NOTIFY_LEASE_MARGIN_MS
  * (the attempt, recording its outcome, and the clocks of other syncd on a
  * PostgreSQL register); a syncd that dies holding it leaves it to be

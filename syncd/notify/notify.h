@@ -1,18 +1,22 @@
 /*
  * notify.h: delivering webhooks (docs/operations.md, "Webhooks").  The
  * register queues events in its store (register_notify.c) in the
- * transactions that commit their ops; this module's thread claims the due
- * deliveries, POSTs each to its hook's URL with libcurl, signed with the
+ * transactions that commit their ops; this module delivers them, each hook
+ * on a thread of its own: the thread claims its hook's earliest due
+ * delivery, POSTs it to the hook's URL with libcurl, signed with the
  * hook's secret, and records the outcome: delivered on a 2xx answer, else
  * retried after an exponential backoff with jitter until
- * notify.max_attempts, then dead.  The same thread runs the overdue scan
- * every notify.scan_interval_s, which also sets the findings' gauges in
- * /metrics.  Nothing here runs on a sync's thread: a receiver that hangs
- * holds only this thread, for notify.timeout_s at most.
+ * notify.max_attempts, then dead.  A receiver that is down, slow or hangs
+ * holds only its own hook's thread, for notify.timeout_s per attempt at
+ * most, and delays no other hook's deliveries and no sync.  One more
+ * thread runs the overdue scan every notify.scan_interval_s, which also
+ * sets the findings' gauges in /metrics, and marks dead the deliveries of
+ * hooks no longer configured.
  */
 #ifndef SD_NOTIFY_H
 #define SD_NOTIFY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +47,7 @@ int64_t sd_notify_backoff_ms(const sd_config *cfg, uint32_t failed, uint32_t r);
 /* The outcome of one attempt. */
 typedef struct sd_notify_try {
     bool delivered;                      /* the receiver answered 2xx */
+    bool stopped;                        /* given up because syncd stops: no attempt to count */
     int code;                            /* its HTTP status; 0: no answer */
     char error[SC_NOTIFY_ERROR_MAX + 1]; /* why not, when not delivered */
 } sd_notify_try;
@@ -52,12 +57,14 @@ typedef struct sd_notify_hook {
     const sd_hook *cfg;
     char secret[SC_NOTIFY_SECRET_MAX + 4];
     size_t secret_len;
+    const atomic_bool *stop; /* borrowed; true: give up an attempt in flight; NULL: never */
 } sd_notify_hook;
 
 /*
  * POST row's body to h once: redirects are not followed (a 3xx is a
  * failure), only http and https are spoken, the whole exchange takes at
- * most timeout_s.
+ * most timeout_s.  When *h->stop becomes true the exchange is given up
+ * within about a second (out->stopped).
  */
 void sd_notify_post(const sd_notify_hook *h, const sd_notify_row *row, int64_t now_ms,
                     unsigned timeout_s, sd_notify_try *out);
@@ -68,11 +75,16 @@ sc_status sd_notify_hook_load(const sd_hook *cfg, sd_notify_hook *out, sc_err *e
 typedef struct sd_notify sd_notify;
 
 /*
- * Load the hooks' secrets and start the thread.  It runs even with no hook
- * configured: the overdue scan keeps the findings' gauges.
+ * Load the hooks' secrets and start the threads: one per configured hook,
+ * and the scan's, which runs even with no hook configured (the overdue scan
+ * keeps the findings' gauges).
  */
 sc_status sd_notify_start(sd_register *reg, const sd_config *cfg, sd_notify **out, sc_err *err);
-/* Stop the thread (after the attempt in flight, if any) and free; NULL is a no-op. */
+/*
+ * Stop every thread and free; NULL is a no-op.  Attempts in flight are
+ * given up (within about a second) and not recorded: their deliveries are
+ * claimed again when their leases end, by this syncd restarted or another.
+ */
 void sd_notify_stop(sd_notify *n);
 
 #endif

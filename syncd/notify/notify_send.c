@@ -60,6 +60,17 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
     return size * n;
 }
 
+/* libcurl asks about once a second, and more often while bytes move: give up once syncd stops. */
+static int still(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                 curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return atomic_load((const atomic_bool *)ctx) ? 1 : 0;
+}
+
 static void fail(sd_notify_try *out, const char *why)
 {
     out->delivered = false;
@@ -113,8 +124,16 @@ void sd_notify_post(const sd_notify_hook *h, const sd_notify_row *row, int64_t n
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+    if (h->stop) {
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, still);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)h->stop);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    }
     CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) {
+    if (rc == CURLE_ABORTED_BY_CALLBACK) {
+        out->stopped = true;
+        fail(out, "given up: syncd is stopping");
+    } else if (rc != CURLE_OK) {
         fail(out, cerr[0] ? cerr : curl_easy_strerror(rc));
     } else {
         long code = 0;

@@ -617,7 +617,7 @@ sc_status sd_register_stats_get(sd_register *r, sd_register_stats *out, sc_err *
     if (rc == SC_OK)
         rc = s->vt->checkpoint_count(s, &out->checkpoints, err);
     if (rc == SC_OK)
-        rc = s->vt->notify_count(s, SD_NOTIFY_PENDING, NULL, &out->notify_pending, err);
+        rc = s->vt->notify_pending(s, NULL, &out->notify_pending, err);
     if (rc == SC_OK)
         rc = s->vt->commit(s, err);
     sd_pool_put(r, c);

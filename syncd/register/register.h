@@ -334,9 +334,18 @@ typedef struct sd_finding_stats {
  */
 sc_status sd_register_notify_scan(sd_register *r, int64_t now_ms, sd_finding_stats *st,
                                   sc_err *err);
-/* Claim due deliveries (store.h, notify_claim) in a write transaction of their own. */
-sc_status sd_register_notify_claim(sd_register *r, int64_t now_ms, int64_t lease_ms,
-                                   unsigned limit, sd_notify_fn fn, void *ctx, sc_err *err);
+/*
+ * Claim hook's due deliveries (store.h, notify_claim) in a write
+ * transaction of their own.
+ */
+sc_status sd_register_notify_claim(sd_register *r, const char *hook, int64_t now_ms,
+                                   int64_t lease_ms, unsigned limit, sd_notify_fn fn, void *ctx,
+                                   sc_err *err);
+/* The name of each hook with pending deliveries, once, in order (store.h, notify_hooks). */
+sc_status sd_register_notify_hooks(sd_register *r, sd_name_fn fn, void *ctx, sc_err *err);
+/* Whether hook has a delivery to claim now (store.h, notify_due); a read, no write lock. */
+sc_status sd_register_notify_due(sd_register *r, const char *hook, int64_t now_ms, bool *due,
+                                 sc_err *err);
 /* Record a delivery's outcome (store.h, notify_finish). */
 sc_status sd_register_notify_finish(sd_register *r, const sd_notify_row *row, sc_err *err);
 /* Every delivery, oldest first (the delivery log). */

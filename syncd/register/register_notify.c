@@ -174,7 +174,7 @@ static sc_status nt_queue(sd_register *r, sd_store *s, const nt_event *ev, int64
         if (!body && !(body = nt_body(r, ev, event_id, now)))
             return sc_err_set(err, SC_ERR_NOMEM, 0, "register: out of memory");
         uint64_t pending = 0;
-        if ((rc = s->vt->notify_count(s, SD_NOTIFY_PENDING, h->name, &pending, err)) != SC_OK)
+        if ((rc = s->vt->notify_pending(s, h->name, &pending, err)) != SC_OK)
             break;
         sd_notify_row row;
         memset(&row, 0, sizeof row);
@@ -459,6 +459,7 @@ sc_status sd_register_notify_scan(sd_register *r, int64_t now_ms, sd_finding_sta
 /* ---- deliveries ---- */
 
 typedef struct claim_args {
+    const char *hook;
     int64_t now, lease;
     unsigned limit;
     sd_notify_fn fn;
@@ -468,14 +469,39 @@ typedef struct claim_args {
 static sc_status do_claim(sd_store *s, void *arg, sc_err *err)
 {
     claim_args *a = arg;
-    return s->vt->notify_claim(s, a->now, a->lease, a->limit, a->fn, a->ctx, err);
+    return s->vt->notify_claim(s, a->hook, a->now, a->lease, a->limit, a->fn, a->ctx, err);
 }
 
-sc_status sd_register_notify_claim(sd_register *r, int64_t now_ms, int64_t lease_ms,
-                                   unsigned limit, sd_notify_fn fn, void *ctx, sc_err *err)
+sc_status sd_register_notify_claim(sd_register *r, const char *hook, int64_t now_ms,
+                                   int64_t lease_ms, unsigned limit, sd_notify_fn fn, void *ctx,
+                                   sc_err *err)
 {
-    claim_args a = {now_ms, lease_ms, limit, fn, ctx};
+    claim_args a = {hook, now_ms, lease_ms, limit, fn, ctx};
     return in_write(r, do_claim, &a, err);
+}
+
+sc_status sd_register_notify_hooks(sd_register *r, sd_name_fn fn, void *ctx, sc_err *err)
+{
+    sd_conn *c = NULL;
+    sc_status rc = sd_pool_get(r, &c, err);
+    if (rc != SC_OK)
+        return rc;
+    rc = c->s->vt->notify_hooks(c->s, fn, ctx, err);
+    sd_pool_put(r, c);
+    return rc;
+}
+
+sc_status sd_register_notify_due(sd_register *r, const char *hook, int64_t now_ms, bool *due,
+                                 sc_err *err)
+{
+    *due = false;
+    sd_conn *c = NULL;
+    sc_status rc = sd_pool_get(r, &c, err);
+    if (rc != SC_OK)
+        return rc;
+    rc = c->s->vt->notify_due(c->s, hook, now_ms, due, err);
+    sd_pool_put(r, c);
+    return rc;
 }
 
 typedef struct finish_args {

@@ -40,7 +40,7 @@
 #include "core/status.h"
 
 /* The schema version this build reads and writes (meta key "schema_version"). */
-#define SD_SCHEMA_VERSION 6
+#define SD_SCHEMA_VERSION 7
 
 /* Who may see an entity (docs/protocol.md §6); stored per entity. */
 typedef enum sd_vis_class {
@@ -182,6 +182,7 @@ typedef bool (*sd_release_fn)(void *ctx, uint64_t seq, const uint8_t entity[SC_I
 typedef bool (*sd_photo_ref_fn)(void *ctx, const uint8_t entity[SC_ID_LEN], uint64_t idx);
 typedef bool (*sd_enroll_fn)(void *ctx, const sd_enroll_row *row);
 typedef bool (*sd_notify_fn)(void *ctx, const sd_notify_row *row);
+typedef bool (*sd_name_fn)(void *ctx, const char *name);
 
 typedef struct sd_store_vt {
     void (*close)(sd_store *s);
@@ -364,20 +365,28 @@ typedef struct sd_store_vt {
      * put: a new row (in the write transaction that commits the op the event
      * comes from, so an event is queued exactly when its op is logged);
      * *added is false when a row of the same (dedupe, hook) exists.
-     * count: rows in state, of one hook (NULL: of every hook).  claim (write transaction): the pending rows due
-     * at now_ms that no one holds, oldest first, at most limit, each then
-     * held until now_ms + lease_ms (PostgreSQL: FOR UPDATE SKIP LOCKED, so
-     * several syncd never claim one row twice).  finish: write row->state,
-     * attempts, next_ms, done_ms, last_code and last_error of row->id, and
+     * pending: how many rows are pending, of one hook (NULL: of every
+     * hook).  hooks: the name of each hook that has pending rows, once, in
+     * order.  due: whether hook has a pending row due at now_ms that no
+     * one holds (a read, so that looking costs no write transaction).
+     * claim (write transaction): hook's pending rows due at now_ms
+     * that no one holds, the earliest due first (then in id order), at most
+     * limit, each then held until now_ms + lease_ms (PostgreSQL: FOR UPDATE
+     * SKIP LOCKED, so several syncd never claim one row twice).  These read
+     * the index of pending rows by (hook, next_ms, id), notify_pending: one
+     * hook's count and claim read none of another hook's rows, so one
+     * hook's backlog slows no other.  finish: write row->state, attempts,
+     * next_ms, done_ms, last_code and last_error of row->id, and
      * let it go.  scan: every row in id order (body borrowed).  retry: rows
      * in `state` (all of them when id is 0, else that one) pending again
      * with no attempts, due now; *n gets how many.
      */
     sc_status (*notify_put)(sd_store *s, sd_notify_row *row, bool *added, sc_err *err);
-    sc_status (*notify_count)(sd_store *s, int state, const char *hook, uint64_t *out,
-                              sc_err *err);
-    sc_status (*notify_claim)(sd_store *s, int64_t now_ms, int64_t lease_ms, unsigned limit,
-                              sd_notify_fn fn, void *ctx, sc_err *err);
+    sc_status (*notify_pending)(sd_store *s, const char *hook, uint64_t *out, sc_err *err);
+    sc_status (*notify_hooks)(sd_store *s, sd_name_fn fn, void *ctx, sc_err *err);
+    sc_status (*notify_due)(sd_store *s, const char *hook, int64_t now_ms, bool *due, sc_err *err);
+    sc_status (*notify_claim)(sd_store *s, const char *hook, int64_t now_ms, int64_t lease_ms,
+                              unsigned limit, sd_notify_fn fn, void *ctx, sc_err *err);
     sc_status (*notify_finish)(sd_store *s, const sd_notify_row *row, sc_err *err);
     sc_status (*notify_scan)(sd_store *s, sd_notify_fn fn, void *ctx, sc_err *err);
     sc_status (*notify_retry)(sd_store *s, int64_t id, int state, int64_t now_ms, uint64_t *n,

@@ -108,6 +108,9 @@ enum {
     Q_NONCE_SWEEP,
     Q_NOTIFY_PUT,
     Q_NOTIFY_COUNT,
+    Q_NOTIFY_COUNT_HOOK,
+    Q_NOTIFY_NEXT_HOOK,
+    Q_NOTIFY_DUE,
     Q_NOTIFY_CLAIM,
     Q_NOTIFY_FINISH,
     Q_NOTIFY_RETRY_ONE,
@@ -137,13 +140,25 @@ static const char *const sql[Q_COUNT_] = {
                      "next_ms, done_ms) VALUES($1::text, $2::text, $3::text, $4::text, $5::text, "
                      "$6::bigint, $7::bigint, $8::bigint, $9::bigint) "
                      "ON CONFLICT(dedupe, hook) DO NOTHING RETURNING id",
-    [Q_NOTIFY_COUNT] = "SELECT count(*)::bigint FROM notify WHERE state = $1::bigint AND "
-                       "($2::text IS NULL OR hook = $2::text)",
+    /*
+     * The pending rows' queries name state 0 (not a parameter: a generic
+     * plan could not use a partial index then) and one hook, so that they
+     * read only notify_pending (hook, next_ms, id) and never a row of
+     * another hook: one hook's backlog costs the others nothing.
+     */
+    [Q_NOTIFY_COUNT] = "SELECT count(*)::bigint FROM notify WHERE state = 0",
+    [Q_NOTIFY_COUNT_HOOK] = "SELECT count(*)::bigint FROM notify WHERE state = 0 AND hook = "
+                            "$1::text",
+    [Q_NOTIFY_NEXT_HOOK] = "SELECT min(hook) FROM notify WHERE state = 0 AND hook > $1::text",
+    /* The claim's order, which the index gives free: without it a generic plan may scan. */
+    [Q_NOTIFY_DUE] = "SELECT count(*)::bigint FROM (SELECT 1 FROM notify WHERE state = 0 AND "
+                     "hook = $1::text AND next_ms <= $2::bigint AND claim_until <= $2::bigint "
+                     "ORDER BY next_ms, id LIMIT 1) AS due",
     /* SKIP LOCKED: a row another syncd is claiming is left to it, never waited for. */
     [Q_NOTIFY_CLAIM] = "UPDATE notify SET claim_until = $2::bigint WHERE id IN (SELECT id FROM "
-                       "notify WHERE state = 0 AND next_ms <= $1::bigint AND claim_until <= "
-                       "$1::bigint ORDER BY id LIMIT $3::bigint FOR UPDATE SKIP LOCKED) "
-                       "RETURNING " NOTIFY_COLS,
+                       "notify WHERE state = 0 AND hook = $4::text AND next_ms <= $1::bigint AND "
+                       "claim_until <= $1::bigint ORDER BY next_ms, id LIMIT $3::bigint FOR UPDATE "
+                       "SKIP LOCKED) RETURNING " NOTIFY_COLS,
     [Q_NOTIFY_FINISH] = "UPDATE notify SET state = $2::bigint, attempts = $3::bigint, next_ms = "
                         "$4::bigint, done_ms = $5::bigint, last_code = $6::bigint, last_error = "
                         "$7::text, claim_until = 0 WHERE id = $1::bigint",
@@ -1539,19 +1554,51 @@ static sc_status g_notify_put(sd_store *s, sd_notify_row *nr, bool *added, sc_er
     return SC_OK;
 }
 
-static sc_status g_notify_count(sd_store *s, int state, const char *hook, uint64_t *out,
-                                sc_err *err)
+static sc_status g_notify_pending(sd_store *s, const char *hook, uint64_t *out, sc_err *err)
 {
     pq_args a = {0};
-    a_int(&a, state);
     if (hook)
         a_text(&a, hook);
-    else
-        a_bytes(&a, NULL, 0); /* SQL NULL: every hook */
     int64_t v = 0;
-    sc_status rc = one_int(P(s), Q_NOTIFY_COUNT, &a, &v, err, "count webhook deliveries");
+    sc_status rc = one_int(P(s), hook ? Q_NOTIFY_COUNT_HOOK : Q_NOTIFY_COUNT, &a, &v, err,
+                           "count webhook deliveries");
     *out = rc == SC_OK && v > 0 ? (uint64_t)v : 0;
     return rc;
+}
+
+static sc_status g_notify_due(sd_store *s, const char *hook, int64_t now_ms, bool *due,
+                              sc_err *err)
+{
+    pq_args a = {0};
+    a_text(&a, hook);
+    a_int(&a, now_ms);
+    int64_t v = 0;
+    sc_status rc = one_int(P(s), Q_NOTIFY_DUE, &a, &v, err, "look for due webhook deliveries");
+    *due = rc == SC_OK && v > 0;
+    return rc;
+}
+
+/* Each name once, in order: a seek for the least name after the last, not a scan of the rows. */
+static sc_status g_notify_hooks(sd_store *s, sd_name_fn fn, void *ctx, sc_err *err)
+{
+    char after[SC_NOTIFY_HOOK_NAME_MAX + 1] = "";
+    for (;;) {
+        pq_args a = {0};
+        a_text(&a, after);
+        PGresult *r = run(P(s), Q_NOTIFY_NEXT_HOOK, &a, err,
+                          "list the hooks of pending webhook deliveries");
+        if (!r)
+            return SC_ERR_STORAGE;
+        size_t n = 0;
+        const uint8_t *t = PQntuples(r) == 1 && !c_null(r, 0, 0) ? c_bytes(r, 0, 0, &n) : NULL;
+        /* A name longer than any hook's (no syncd writes one) would repeat cut: stop there. */
+        bool go = t && n > 0 && n < sizeof after;
+        if (go)
+            snprintf(after, sizeof after, "%.*s", (int)n, (const char *)t);
+        PQclear(r);
+        if (!go || !fn(ctx, after))
+            return SC_OK;
+    }
 }
 
 /* A text column into out (cap bytes, NUL-terminated, cut when longer). */
@@ -1588,13 +1635,14 @@ static bool notify_row(const PGresult *r, int row, void *ctx)
     return e->fn(e->ctx, &nr);
 }
 
-static sc_status g_notify_claim(sd_store *s, int64_t now_ms, int64_t lease_ms, unsigned limit,
-                                sd_notify_fn fn, void *ctx, sc_err *err)
+static sc_status g_notify_claim(sd_store *s, const char *hook, int64_t now_ms, int64_t lease_ms,
+                                unsigned limit, sd_notify_fn fn, void *ctx, sc_err *err)
 {
     pq_args a = {0};
     a_int(&a, now_ms);
     a_int(&a, now_ms + lease_ms);
     a_int(&a, limit);
+    a_text(&a, hook);
     PGresult *r = run(P(s), Q_NOTIFY_CLAIM, &a, err, "claim webhook deliveries");
     if (!r)
         return SC_ERR_STORAGE;
@@ -1738,7 +1786,9 @@ static const sd_store_vt vt = {
     .nonce_claim = g_nonce_claim,
     .nonce_sweep = g_nonce_sweep,
     .notify_put = g_notify_put,
-    .notify_count = g_notify_count,
+    .notify_pending = g_notify_pending,
+    .notify_hooks = g_notify_hooks,
+    .notify_due = g_notify_due,
     .notify_claim = g_notify_claim,
     .notify_finish = g_notify_finish,
     .notify_scan = g_notify_scan,

@@ -5,6 +5,9 @@
  * The PostgreSQL schema begins at version 5 (store_pg_schema.h): a register
  * of an earlier version is a SQLite one.  Steps:
  *   5 -> 6  the notify table (webhook deliveries), empty.
+ *   6 -> 7  notify_due (next_ms) replaced by notify_pending (hook,
+ *           next_ms, id), so that a hook's deliveries are counted and
+ *           claimed without reading another hook's.
  * Each step is run in one write transaction (begin(write) takes the
  * register's write lock: it waits for every syncd's group commit and holds
  * the others off until it commits) that reads the version again under the
@@ -67,7 +70,10 @@ sc_status sd_store_pg_version(const char *url, int *version, sc_err *err)
  */
 static sc_status step(sd_store *s, int *at, sc_err *err)
 {
-    static const char *const script[SD_SCHEMA_VERSION] = {[5] = SD_PG_NOTIFY};
+    static const char *const script[SD_SCHEMA_VERSION] = {
+        [5] = SD_PG_NOTIFY,
+        [6] = SD_PG_NOTIFY_PENDING,
+    };
     sc_status rc = s->vt->begin(s, true, err);
     if (rc != SC_OK)
         return rc;

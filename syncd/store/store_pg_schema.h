@@ -39,6 +39,14 @@
     " UNIQUE(dedupe, hook));"                                                                      \
     "CREATE INDEX notify_due ON notify(next_ms) WHERE state = 0"
 
+/*
+ * Schema version 7: notify_due gives way to the pending rows by hook (why:
+ * store_sqlite_schema.h's SD_SQL_NOTIFY_PENDING).
+ */
+#define SD_PG_NOTIFY_PENDING                                                                       \
+    "DROP INDEX notify_due;"                                                                       \
+    "CREATE INDEX notify_pending ON notify(hook, next_ms, id) WHERE state = 0"
+
 #define SD_PG_SCHEMA                                                                               \
     "CREATE TABLE meta(key text PRIMARY KEY, value bytea NOT NULL);"                               \
     "CREATE TABLE generation(one boolean PRIMARY KEY DEFAULT true CHECK (one), n bigint NOT NULL);" \
@@ -120,6 +128,6 @@
     " nonce bytea NOT NULL,"                                                                       \
     " time_ms bigint NOT NULL,"                                                                    \
     " PRIMARY KEY(device, nonce));"                                                                \
-    "CREATE INDEX nonces_time ON nonces(time_ms);" SD_PG_NOTIFY ";"
+    "CREATE INDEX nonces_time ON nonces(time_ms);" SD_PG_NOTIFY ";" SD_PG_NOTIFY_PENDING ";"
 
 #endif

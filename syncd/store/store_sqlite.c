@@ -105,6 +105,9 @@ enum {
     Q_PHOTO_REF_COUNT,
     Q_NOTIFY_PUT,
     Q_NOTIFY_COUNT,
+    Q_NOTIFY_COUNT_HOOK,
+    Q_NOTIFY_NEXT_HOOK,
+    Q_NOTIFY_DUE,
     Q_NOTIFY_CLAIM,
     Q_NOTIFY_FINISH,
     Q_NOTIFY_SCAN,
@@ -226,10 +229,20 @@ static const char *const sql[Q_COUNT_] = {
     [Q_NOTIFY_PUT] = "INSERT INTO notify(event, hook, type, dedupe, body, created_ms, state, "
                      "next_ms, done_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
                      "ON CONFLICT(dedupe, hook) DO NOTHING",
-    [Q_NOTIFY_COUNT] = "SELECT count(*) FROM notify WHERE state = ?1 AND (?2 IS NULL OR hook = ?2)",
+    /*
+     * The pending rows' queries name state 0 and one hook, so that they
+     * read only the partial index notify_pending (hook, next_ms, id) and
+     * never a row of another hook: one hook's backlog costs the others
+     * nothing.
+     */
+    [Q_NOTIFY_COUNT] = "SELECT count(*) FROM notify WHERE state = 0",
+    [Q_NOTIFY_COUNT_HOOK] = "SELECT count(*) FROM notify WHERE state = 0 AND hook = ?1",
+    [Q_NOTIFY_NEXT_HOOK] = "SELECT min(hook) FROM notify WHERE state = 0 AND hook > ?1",
+    [Q_NOTIFY_DUE] = "SELECT count(*) FROM (SELECT 1 FROM notify WHERE state = 0 AND hook = ?1 "
+                     "AND next_ms <= ?2 AND claim_until <= ?2 ORDER BY next_ms, id LIMIT 1)",
     [Q_NOTIFY_CLAIM] = "UPDATE notify SET claim_until = ?2 WHERE id IN (SELECT id FROM notify "
-                       "WHERE state = 0 AND next_ms <= ?1 AND claim_until <= ?1 ORDER BY id "
-                       "LIMIT ?3) RETURNING " NOTIFY_COLS,
+                       "WHERE state = 0 AND hook = ?4 AND next_ms <= ?1 AND claim_until <= ?1 "
+                       "ORDER BY next_ms, id LIMIT ?3) RETURNING " NOTIFY_COLS,
     [Q_NOTIFY_FINISH] = "UPDATE notify SET state = ?2, attempts = ?3, next_ms = ?4, done_ms = ?5, "
                         "last_code = ?6, last_error = ?7, claim_until = 0 WHERE id = ?1",
     [Q_NOTIFY_SCAN] = "SELECT " NOTIFY_COLS " FROM notify ORDER BY id",
@@ -1648,18 +1661,15 @@ static sc_status q_notify_put(sd_store *s, sd_notify_row *r, bool *added, sc_err
     return rc;
 }
 
-static sc_status q_notify_count(sd_store *s, int state, const char *hook, uint64_t *out,
-                                sc_err *err)
+static sc_status q_notify_pending(sd_store *s, const char *hook, uint64_t *out, sc_err *err)
 {
     sqlite_store *q = S(s);
-    sqlite3_stmt *x = st(q, Q_NOTIFY_COUNT, err);
+    *out = 0;
+    sqlite3_stmt *x = st(q, hook ? Q_NOTIFY_COUNT_HOOK : Q_NOTIFY_COUNT, err);
     if (!x)
         return SC_ERR_STORAGE;
-    sqlite3_bind_int(x, 1, state);
     if (hook)
-        sqlite3_bind_text(x, 2, hook, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(x, 2);
+        sqlite3_bind_text(x, 1, hook, -1, SQLITE_STATIC);
     int rc = sqlite3_step(x);
     sc_status out_rc = SC_OK;
     if (rc == SQLITE_ROW)
@@ -1668,6 +1678,51 @@ static sc_status q_notify_count(sd_store *s, int state, const char *hook, uint64
         out_rc = db_err(q, err, "count webhook deliveries");
     done(x);
     return out_rc;
+}
+
+static sc_status q_notify_due(sd_store *s, const char *hook, int64_t now_ms, bool *due,
+                              sc_err *err)
+{
+    sqlite_store *q = S(s);
+    *due = false;
+    sqlite3_stmt *x = st(q, Q_NOTIFY_DUE, err);
+    if (!x)
+        return SC_ERR_STORAGE;
+    sqlite3_bind_text(x, 1, hook, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(x, 2, now_ms);
+    sc_status rc = SC_OK;
+    if (sqlite3_step(x) == SQLITE_ROW)
+        *due = sqlite3_column_int64(x, 0) > 0;
+    else
+        rc = db_err(q, err, "look for due webhook deliveries");
+    done(x);
+    return rc;
+}
+
+/* Each name once, in order: a seek for the least name after the last, not a scan of the rows. */
+static sc_status q_notify_hooks(sd_store *s, sd_name_fn fn, void *ctx, sc_err *err)
+{
+    sqlite_store *q = S(s);
+    char after[SC_NOTIFY_HOOK_NAME_MAX + 1] = "";
+    for (;;) {
+        sqlite3_stmt *x = st(q, Q_NOTIFY_NEXT_HOOK, err);
+        if (!x)
+            return SC_ERR_STORAGE;
+        sqlite3_bind_text(x, 1, after, -1, SQLITE_STATIC);
+        if (sqlite3_step(x) != SQLITE_ROW) {
+            sc_status rc = db_err(q, err, "list the hooks of pending webhook deliveries");
+            done(x);
+            return rc;
+        }
+        const unsigned char *t = sqlite3_column_text(x, 0);
+        /* A name longer than any hook's (no syncd writes one) would repeat cut: stop there. */
+        bool go = t && strlen((const char *)t) < sizeof after;
+        if (go)
+            snprintf(after, sizeof after, "%s", (const char *)t);
+        done(x);
+        if (!go || !fn(ctx, after))
+            return SC_OK;
+    }
 }
 
 typedef struct notify_each {
@@ -1703,8 +1758,8 @@ static bool notify_row(sqlite3_stmt *x, void *ctx)
     return e->fn(e->ctx, &r);
 }
 
-static sc_status q_notify_claim(sd_store *s, int64_t now_ms, int64_t lease_ms, unsigned limit,
-                                sd_notify_fn fn, void *ctx, sc_err *err)
+static sc_status q_notify_claim(sd_store *s, const char *hook, int64_t now_ms, int64_t lease_ms,
+                                unsigned limit, sd_notify_fn fn, void *ctx, sc_err *err)
 {
     sqlite_store *q = S(s);
     sqlite3_stmt *x = st(q, Q_NOTIFY_CLAIM, err);
@@ -1713,6 +1768,7 @@ static sc_status q_notify_claim(sd_store *s, int64_t now_ms, int64_t lease_ms, u
     sqlite3_bind_int64(x, 1, now_ms);
     sqlite3_bind_int64(x, 2, now_ms + lease_ms);
     sqlite3_bind_int64(x, 3, limit);
+    sqlite3_bind_text(x, 4, hook, -1, SQLITE_STATIC);
     notify_each e = {fn, ctx};
     /* Every row is stepped (the UPDATE completes) even when fn stops early. */
     sc_status rc = SC_OK;
@@ -1844,7 +1900,9 @@ static const sd_store_vt vt = {
     .limit_pages = q_limit_pages,
     .set_writer = q_set_writer,
     .notify_put = q_notify_put,
-    .notify_count = q_notify_count,
+    .notify_pending = q_notify_pending,
+    .notify_hooks = q_notify_hooks,
+    .notify_due = q_notify_due,
     .notify_claim = q_notify_claim,
     .notify_finish = q_notify_finish,
     .notify_scan = q_notify_scan,

@@ -27,6 +27,10 @@
  *           which client; both start empty.
  *   5 -> 6  the notify table (webhook deliveries and their log) is made,
  *           empty.
+ *   6 -> 7  the index of due deliveries, notify_due (next_ms), is replaced
+ *           by notify_pending (hook, next_ms, id), both of pending rows
+ *           only, so that a hook's deliveries are counted and claimed
+ *           without reading another hook's.  The table is as it was.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -312,6 +316,11 @@ static sc_status step_5_to_6(migration *m)
     return exec(m, SD_SQL_NOTIFY, "create the table of webhook deliveries");
 }
 
+static sc_status step_6_to_7(migration *m)
+{
+    return exec(m, SD_SQL_NOTIFY_PENDING, "index the pending webhook deliveries by hook");
+}
+
 typedef sc_status (*step_fn)(migration *);
 
 /* steps[v] brings version v to v + 1. */
@@ -321,6 +330,7 @@ static const step_fn steps[SD_SCHEMA_VERSION] = {
     [3] = step_3_to_4,
     [4] = step_4_to_5,
     [5] = step_5_to_6,
+    [6] = step_6_to_7,
 };
 
 /*

@@ -7,13 +7,18 @@
 # second run completes; two migrations at once (with a serve started
 # meanwhile) wait for one another under the register's write lock; the
 # migrated register holds every row as it was, audits to the root and replica
-# hash the old syncd's audit printed, and queues and delivers webhooks.
-# A throwaway PostgreSQL server (tests/support/sctest_pg.sh).
+# hash the old syncd's audit printed, has the schema a new register has (the
+# pending deliveries indexed by hook, schema 7), and queues and delivers
+# webhooks.  The fixture is taken through every step from 5 (6 -> 7
+# included): a schema-6 register is what step 5 -> 6 makes of it, so none
+# of its own is kept.  A throwaway PostgreSQL server (tests/support/sctest_pg.sh).
 source "$(dirname "$0")/cli_common.bash"
 source "$(dirname "$0")/notify_common.bash"
 
 pg_start
 PG_BIN=$(cat "$PG_DIR/bin")
+CURRENT=$(sed -n 's/^#define SD_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$SC_SOURCE_DIR/syncd/store/store.h")
+((CURRENT >= 7)) || fail "this syncd's schema version: $CURRENT"
 export PGPASSWORD=$PG_PW PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=spotcheck
 V5="$SC_SOURCE_DIR/tests/vectors/register-pg-v5"
 # What the syncd that wrote the fixture printed auditing it.
@@ -61,7 +66,7 @@ V5_OPS=$(ops_digest)
 
 # 1. This syncd refuses to serve it, says what to do, and writes nothing (not even the generation).
 expect_exit 1 "$SYNCD" serve --data "$DATA" --listen 127.0.0.1:0
-grep -q "has schema version 5; this syncd reads version 6" "$TMP/err" || fail "refusal: $(cat "$TMP/err")"
+grep -q "has schema version 5; this syncd reads version $CURRENT" "$TMP/err" || fail "refusal: $(cat "$TMP/err")"
 grep -q 'syncd migrate --data DIR' "$TMP/err" || fail "the refusal names no migration"
 ! grep -q "$PG_PW" "$TMP/err" || fail "the refusal shows the password"
 dump | cmp -s - "$TMP/v5.dump" || fail "a refused serve changed the register"
@@ -98,22 +103,32 @@ until [[ $(waiters "NOT granted") -ge 2 ]]; do
 done
 expect_eq "$(version)" 5 "the version while the migrations wait"
 expect_exit 1 "$SYNCD" serve --data "$TMP/data-c" --listen 127.0.0.1:0
-grep -q "has schema version 5; this syncd reads version 6" "$TMP/err" ||
+grep -q "has schema version 5; this syncd reads version $CURRENT" "$TMP/err" ||
   fail "serve beside the migrations: $(cat "$TMP/err")"
 sql -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(300)%' AND pid <> pg_backend_pid()" >/dev/null
 wait "$HOLDER" || true
 wait "$MIG_A" || { cat "$TMP/mig-a.out" >&2; fail "the first migration failed"; }
 wait "$MIG_B" || { cat "$TMP/mig-b.out" >&2; fail "the second migration failed"; }
 for out in "$TMP/mig-a.out" "$TMP/mig-b.out"; do
-  grep -q "from schema version 5 to 6" "$out" || fail "$out: $(cat "$out")"
+  grep -q "from schema version 5 to $CURRENT" "$out" || fail "$out: $(cat "$out")"
   grep -q "log entries checked:  $V5_ENTRIES\$" "$out" || fail "$out: $(cat "$out")"
   grep -q "root $V5_ROOT" "$out" || fail "$out: the root is not the old syncd's"
   grep -q "replica hash $V5_REPLICA" "$out" || fail "$out: the replica hash is not the old syncd's"
   ! grep -q "$PG_PW" "$out" || fail "$out shows the password"
 done
-expect_eq "$(version)" 6 "the version after the migrations"
+expect_eq "$(version)" "$CURRENT" "the version after the migrations"
 expect_eq "$(sql -c "SELECT count(*) FROM pg_tables WHERE tablename = 'notify'")" 1 "notify tables"
 expect_eq "$(sql -c 'SELECT count(*) FROM notify')" 0 "deliveries queued by the migration"
+# The notify table and its indexes as a new register has them (step 6 -> 7: notify_pending).
+"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE DATABASE fresh'
+"$SYNCD" init --data "$TMP/fresh" --store "postgresql://spotcheck:$PG_PW@127.0.0.1:$PG_PORT/fresh" >/dev/null
+indexes() {
+  "$PG_BIN/psql" -X -q -At -d "$1" -c "SELECT indexname, indexdef FROM pg_indexes
+    WHERE tablename = 'notify' ORDER BY indexname"
+}
+indexes fresh | diff - <(indexes reg) >&2 || fail "the migrated notify table's indexes are not a new register's"
+grep -q '^notify_pending|.*(hook, next_ms, id) WHERE (state = 0)' <(indexes reg) ||
+  fail "no notify_pending: $(indexes reg)"
 
 # 4. Every op, checkpoint, entity, code and device as it was, and the audit agrees.
 content | diff "$TMP/v5.content" - >&2 || fail "the migration changed the register's rows"

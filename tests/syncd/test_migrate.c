@@ -183,7 +183,7 @@ START_TEST(old_register_refused_then_migrated)
     ck_assert_int_eq(sh(out, sizeof out, "'%s' serve --data '%s' --listen 127.0.0.1:0",
                         sct_syncd_path(), f.data),
                      1);
-    ck_assert_ptr_nonnull(strstr(out, "schema version 1; this syncd reads version 6"));
+    ck_assert_ptr_nonnull(strstr(out, "schema version 1; this syncd reads version 7"));
     ck_assert_ptr_nonnull(strstr(out, "syncd migrate --data DIR"));
     ck_assert(sct_file_sha256(f.db, after));
     ck_assert_mem_eq(before, after, SC_HASH_LEN);
@@ -197,7 +197,7 @@ START_TEST(old_register_refused_then_migrated)
     fputs("half a backup", pf);
     fclose(pf);
     ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 0);
-    ck_assert_ptr_nonnull(strstr(out, "from schema version 1 to 6"));
+    ck_assert_ptr_nonnull(strstr(out, "from schema version 1 to 7"));
     struct stat sb;
     ck_assert_int_ne(stat(part, &sb), 0);
     ck_assert_ptr_nonnull(strstr(out, "copy the log: " V1_ENTRIES " of " V1_ENTRIES));
@@ -230,6 +230,14 @@ START_TEST(old_register_refused_then_migrated)
     ck_assert_int_eq(sct_sql_int(f.db, "SELECT count(*) FROM device_seen"), 0);
     /* Step 5 -> 6: the webhook deliveries start empty. */
     ck_assert_int_eq(sct_sql_int(f.db, "SELECT count(*) FROM notify"), 0);
+    /* Step 6 -> 7: the pending ones indexed by hook, and no longer by due time alone. */
+    ck_assert_int_eq(sct_sql_int(f.db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+                                       "AND name = 'notify_pending' AND sql LIKE "
+                                       "'%(hook, next_ms, id) WHERE state = 0'"),
+                     1);
+    ck_assert_int_eq(sct_sql_int(f.db, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                       "'notify_due'"),
+                     0);
     char fresh_dir[700], fresh_db[800];
     snprintf(fresh_dir, sizeof fresh_dir, "%s/fresh", f.tmp);
     snprintf(fresh_db, sizeof fresh_db, "%s/register.db", fresh_dir);
@@ -393,7 +401,7 @@ START_TEST(refusals)
     /* A register from a newer syncd. */
     sct_sql_exec(f.db, "UPDATE meta SET value = CAST('9' AS BLOB) WHERE key = 'schema_version'");
     ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 1);
-    ck_assert_ptr_nonnull(strstr(out, "schema version 9, newer than this syncd's 6"));
+    ck_assert_ptr_nonnull(strstr(out, "schema version 9, newer than this syncd's 7"));
     /* Not a number. */
     sct_sql_exec(f.db, "UPDATE meta SET value = CAST('x1' AS BLOB) WHERE key = 'schema_version'");
     ck_assert_int_eq(sh(out, sizeof out, "'%s' migrate --data '%s'", sct_syncd_path(), f.data), 1);
