@@ -66,3 +66,20 @@ wait_until() {
 is_delivered() { [[ $(delivered "$@") -ge 1 ]]; }
 # nlog FILTER: `jq -s FILTER` over `syncd notify log --json`.
 nlog() { "$SYNCD" notify log --data "$DATA" --json | jq -s -r "$1"; }
+
+# start_hanging: a receiver that takes every request and never answers (webhook_hang.py); sets
+# HANG_PORT.  hang FILTER: `jq -s FILTER` over what it saw (attempts opened and closed).
+H="$TMP/hang"
+mkdir "$H"
+start_hanging() {
+  python3 "$SC_SOURCE_DIR/tests/e2e/webhook_hang.py" "$H" >>"$TMP/hang.log" 2>&1 &
+  PIDS+=("$!")
+  local i
+  for i in $(seq 1 100); do
+    [[ -s $H/port ]] && { HANG_PORT=$(cat "$H/port"); return 0; }
+    sleep 0.1
+  done
+  cat "$TMP/hang.log" >&2
+  fail "the hanging receiver did not start"
+}
+hang() { jq -s -r "$1" "$H/hang.jsonl" 2>/dev/null || echo; }
