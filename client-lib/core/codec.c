@@ -27,6 +27,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "date.h"
@@ -34,7 +35,6 @@
 #include "ids.h"
 #include "names.h"
 #include "wire.pb-c.h"
-
 
 /* ---- the structural check ---- */
 
@@ -57,20 +57,28 @@
 typedef struct chk {
     sc_err *err;
     sc_status rc;
-    char where[64];
+    /* `where`, written out only when a check fails: every op opened is checked, a stored one
+     * each time it is loaded, and an amendment names up to 500 results */
+    const char *where; /* a literal; where_at: a list, and where_i the index in it */
+    size_t where_i;
+    bool where_at;
 } chk;
 
-static void chk_where(chk *c, const char *fmt, ...) SC_PRINTF(2, 3);
-static void chk_where(chk *c, const char *fmt, ...)
+static void chk_where(chk *c, const char *where)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->where, sizeof c->where, fmt, ap);
-    va_end(ap);
+    c->where = where;
+    c->where_at = false;
 }
 
-static void fail(chk *c, int reason, const char *field, const char *fmt, ...)
-    SC_PRINTF(4, 5);
+/* The index'th of the list named where ("template_publish.items"). */
+static void chk_where_at(chk *c, const char *where, size_t index)
+{
+    c->where = where;
+    c->where_i = index;
+    c->where_at = true;
+}
+
+static void fail(chk *c, int reason, const char *field, const char *fmt, ...) SC_PRINTF(4, 5);
 static void fail(chk *c, int reason, const char *field, const char *fmt, ...)
 {
     if (c->rc != SC_OK)
@@ -80,7 +88,12 @@ static void fail(chk *c, int reason, const char *field, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    c->rc = sc_err_set(c->err, SC_ERR_MALFORMED, reason, "%s.%s: %s", c->where, field, what);
+    char where[64];
+    if (c->where_at)
+        snprintf(where, sizeof where, "%s[%zu]", c->where, c->where_i);
+    else
+        snprintf(where, sizeof where, "%s", c->where ? c->where : "op");
+    c->rc = sc_err_set(c->err, SC_ERR_MALFORMED, reason, "%s.%s: %s", where, field, what);
 }
 
 #define MALFORMED SCPB__REASON__REASON_MALFORMED
@@ -312,7 +325,7 @@ static void chk_user_role(chk *c, const Scpb__UserRole *b)
 static void chk_sub_items(chk *c, const Scpb__TemplatePublish *b, size_t i)
 {
     const Scpb__TemplateItem *it = b->items[i];
-    chk_where(c, "template_publish.items[%zu]", i);
+    chk_where_at(c, "template_publish.items", i);
     if (it->parent) {
         size_t p = 0;
         while (p < i && strcmp(b->items[p]->code, it->parent) != 0)
@@ -331,8 +344,7 @@ static void chk_sub_items(chk *c, const Scpb__TemplatePublish *b, size_t i)
             any = true;
         }
     if (any && subs > it->max_points)
-        fail(c, BAD_FIELD, "max_points",
-             "its sub-items add up to %lld points, over the item's %d",
+        fail(c, BAD_FIELD, "max_points", "its sub-items add up to %lld points, over the item's %d",
              (long long)subs, it->max_points);
 }
 
@@ -343,7 +355,7 @@ static void chk_grades(chk *c, const Scpb__TemplatePublish *b, int64_t total)
         fail(c, BAD_FIELD, "grades", "%zu bands, at most %d", b->n_grades, SC_TEMPLATE_GRADES_MAX);
     for (size_t g = 0; c->rc == SC_OK && g < b->n_grades; g++) {
         const Scpb__GradeBand *band = b->grades[g];
-        chk_where(c, "template_publish.grades[%zu]", g);
+        chk_where_at(c, "template_publish.grades", g);
         if (!band) {
             fail(c, MALFORMED, "name", "band missing");
             break;
@@ -371,7 +383,7 @@ static void chk_template_publish(chk *c, const Scpb__TemplatePublish *b)
     int64_t total = 0;
     for (size_t i = 0; c->rc == SC_OK && i < b->n_items; i++) {
         const Scpb__TemplateItem *it = b->items[i];
-        chk_where(c, "template_publish.items[%zu]", i);
+        chk_where_at(c, "template_publish.items", i);
         if (!it) {
             fail(c, MALFORMED, "code", "item missing");
             break;
@@ -437,7 +449,8 @@ static void chk_inspection_open(chk *c, const Scpb__InspectionOpen *b)
     chk_enum(c, "disclosure", b->has_disclosure, b->disclosure, &scpb__disclosure__descriptor,
              REQUIRED);
     chk_enum(c, "relation", b->has_relation, b->relation, &scpb__relation__descriptor, OPTIONAL);
-    if (c->rc == SC_OK && b->has_self_check && b->self_check && b->kind != SCPB__INSPECTION_KIND__KIND_SELF)
+    if (c->rc == SC_OK && b->has_self_check && b->self_check &&
+        b->kind != SCPB__INSPECTION_KIND__KIND_SELF)
         fail(c, BAD_FIELD, "self_check", "a self-check is of kind self (自查)");
 }
 
@@ -470,6 +483,42 @@ static void chk_inspection_submit(chk *c, const Scpb__InspectionSubmit *b)
     chk_str(c, "remarks", b->remarks, OPTIONAL, 0, SC_TEXT_MAX);
 }
 
+typedef struct code_at {
+    const char *code;
+    size_t at;
+} code_at;
+
+static int code_at_cmp(const void *x, const void *y)
+{
+    const code_at *a = x, *b = y;
+    int d = strcmp(a->code, b->code);
+    return d ? d : (a->at > b->at) - (a->at < b->at);
+}
+
+/*
+ * The first result (in order) whose item an earlier one names: *j gets the
+ * earliest such; SIZE_MAX when none does.  Sorted, not compared pairwise:
+ * an amendment names up to SC_TEMPLATE_ITEMS_MAX items, and every stored
+ * op is checked again each time its entity is loaded.
+ */
+static size_t first_repeat(const Scpb__InspectionAmend *b, size_t *j)
+{
+    code_at v[SC_TEMPLATE_ITEMS_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_results && n < SC_TEMPLATE_ITEMS_MAX; i++)
+        if (b->results[i] && b->results[i]->item_code)
+            v[n++] = (code_at){b->results[i]->item_code, i};
+    qsort(v, n, sizeof *v, code_at_cmp);
+    size_t first = SIZE_MAX;
+    for (size_t k = 1; k < n; k++)
+        if (strcmp(v[k].code, v[k - 1].code) == 0 &&
+            (k < 2 || strcmp(v[k - 1].code, v[k - 2].code) != 0) && v[k].at < first) {
+            first = v[k].at; /* the second of its code: the first of it named before */
+            *j = v[k - 1].at;
+        }
+    return first;
+}
+
 static void chk_inspection_amend(chk *c, const Scpb__InspectionAmend *b)
 {
     chk_where(c, "inspection_amend");
@@ -479,17 +528,17 @@ static void chk_inspection_amend(chk *c, const Scpb__InspectionAmend *b)
     if (c->rc == SC_OK && b->n_results > SC_TEMPLATE_ITEMS_MAX)
         fail(c, BAD_FIELD, "results", "%zu results, at most %d", b->n_results,
              SC_TEMPLATE_ITEMS_MAX);
+    /* One amendment gives each item one new result. */
+    size_t j = 0, repeat = c->rc == SC_OK ? first_repeat(b, &j) : SIZE_MAX;
     for (size_t i = 0; c->rc == SC_OK && i < b->n_results; i++) {
-        chk_where(c, "inspection_amend.results[%zu]", i);
+        chk_where_at(c, "inspection_amend.results", i);
         if (!b->results[i]) {
             fail(c, MALFORMED, "item_code", "result missing");
             break;
         }
         chk_item_result_fields(c, b->results[i]);
-        /* One amendment gives each item one new result. */
-        for (size_t j = 0; c->rc == SC_OK && j < i; j++)
-            if (strcmp(b->results[j]->item_code, b->results[i]->item_code) == 0)
-                fail(c, BAD_FIELD, "item_code", "same as results[%zu]", j);
+        if (i == repeat)
+            fail(c, BAD_FIELD, "item_code", "same as results[%zu]", j);
     }
 }
 

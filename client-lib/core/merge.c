@@ -76,6 +76,7 @@ static void fold_dispose(fold *f)
         sc_free(env, f->regs[r].w);
     }
     sc_free(env, f->regs);
+    sc_free(env, f->regix);
     sc_free(env, f->voids);
     sc_free(env, f->reports);
     sc_free(env, f->submits);

@@ -84,9 +84,12 @@ typedef struct fold {
     size_t lpool_n, lpool_cap;
     size_t *scratch; /* n entries */
 
-    /* registers */
+    /* registers, and an open-addressing index of them by (field, item code): regix[h] is a
+     * register's index + 1, 0 empty; regix_cap a power of two, at least twice nregs */
     reg *regs;
     size_t nregs, regs_cap;
+    uint32_t *regix;
+    size_t regix_cap;
 
     /* per-kind bookkeeping */
     size_t *voids; /* valid whole-entity voids */

@@ -77,12 +77,70 @@ bool mg_same_person(fold *f, size_t a, size_t b)
 
 /* ---- registers ---- */
 
+/*
+ * A register's slot in f->regix: FNV-1a of its field and (an item's) code.
+ * Not keyed: a register list is at most a sheet's items and the fields, so
+ * codes made to collide cost what a linear search did, no more.
+ */
+static size_t reg_hash(Scpb__Field field, const char *item_code)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)field;
+    h *= 1099511628211ull;
+    if (field == SCPB__FIELD__FIELD_ITEM)
+        for (const unsigned char *p = (const unsigned char *)item_code; *p; p++) {
+            h ^= *p;
+            h *= 1099511628211ull;
+        }
+    return (size_t)(h ^ (h >> 32));
+}
+
+static bool reg_is(const reg *r, Scpb__Field field, const char *item_code)
+{
+    return r->field == field &&
+           (field != SCPB__FIELD__FIELD_ITEM || strcmp(r->item_code, item_code) == 0);
+}
+
+/* Index register r of f (its slot is free: the index has room). */
+static void regix_put(fold *f, size_t r)
+{
+    size_t mask = f->regix_cap - 1;
+    size_t h = reg_hash(f->regs[r].field, f->regs[r].item_code) & mask;
+    while (f->regix[h])
+        h = (h + 1) & mask;
+    f->regix[h] = (uint32_t)(r + 1);
+}
+
+/* Room in the index for one more register: false when out of memory. */
+static bool regix_room(fold *f)
+{
+    if (2 * (f->nregs + 1) <= f->regix_cap)
+        return true;
+    size_t cap = f->regix_cap ? 2 * f->regix_cap : 32;
+    uint32_t *ix = sc_calloc(f->env, cap, sizeof *ix);
+    if (!ix)
+        return false;
+    sc_free(f->env, f->regix);
+    f->regix = ix;
+    f->regix_cap = cap;
+    for (size_t r = 0; r < f->nregs; r++)
+        regix_put(f, r);
+    return true;
+}
+
+/* The register of field (and item_code, for items), made when there is none; NULL: out of memory.
+ */
 static reg *reg_get(fold *f, Scpb__Field field, const char *item_code)
 {
-    for (size_t r = 0; r < f->nregs; r++)
-        if (f->regs[r].field == field &&
-            (field != SCPB__FIELD__FIELD_ITEM || strcmp(f->regs[r].item_code, item_code) == 0))
-            return &f->regs[r];
+    if (f->regix_cap) {
+        size_t mask = f->regix_cap - 1;
+        for (size_t h = reg_hash(field, item_code) & mask; f->regix[h]; h = (h + 1) & mask)
+            if (reg_is(&f->regs[f->regix[h] - 1], field, item_code))
+                return &f->regs[f->regix[h] - 1];
+    }
+    if (f->nregs >= UINT32_MAX - 1 || !regix_room(f)) {
+        f->oom = true;
+        return NULL;
+    }
     if (f->nregs == f->regs_cap) {
         size_t cap = f->regs_cap ? f->regs_cap * 2 : 8;
         reg *nr = sc_realloc_array(f->env, f->regs, cap, sizeof *nr);
@@ -97,6 +155,7 @@ static reg *reg_get(fold *f, Scpb__Field field, const char *item_code)
     memset(r, 0, sizeof *r);
     r->field = field;
     r->item_code = item_code;
+    regix_put(f, f->nregs - 1);
     return r;
 }
 
