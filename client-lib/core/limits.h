@@ -73,6 +73,13 @@
  * notes stays far below.  Beyond it ops are refused with REASON_ENTITY_FULL.
  */
 #define SC_ENTITY_OPS_MAX 4096
+/*
+ * Item results written to one inspection over its life (scores, amendments,
+ * resolves): forty full scorings of a 500-item sheet.  Every push on an
+ * inspection folds all its ops again, so this, not the op count, bounds the
+ * register's writer time a push can cost (syncd refuses more: entity_full).
+ */
+#define SC_INSPECTION_RESULTS_MAX 20000
 
 /* Ops pushed in one sync request. */
 #define SC_BATCH_OPS_MAX 1000

@@ -196,7 +196,8 @@ typedef struct sd_ent {
     bool nt_taken;                  /* nt_before holds what events told of it (register_notify.c) */
     sd_nsum nt_before;
     sd_idmap codes;                 /* a free-form inspection's item codes, keyed by code_key */
-    size_t codes_scanned;           /* ops[0, codes_scanned) are in codes */
+    size_t codes_scanned;           /* ops[0, codes_scanned) are in codes and results_n */
+    size_t results_n;               /* an inspection's item results, over ops[0, codes_scanned) */
     uint8_t code_key[16];           /* SipHash key of codes, drawn when it is first used */
 } sd_ent;
 

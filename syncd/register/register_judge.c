@@ -262,19 +262,7 @@ static void code_key(const sd_ent *e, const char *c, uint8_t key[SC_ID_LEN])
 static sc_status check_free_items(sd_txn *t, sd_ent *insp, Scpb__ItemResult *const *results,
                                   size_t n, sd_result *res)
 {
-    if (insp->codes_scanned == 0)
-        sc_env_random(t->env, insp->code_key, sizeof insp->code_key);
     uint8_t key[SC_ID_LEN];
-    for (; insp->codes_scanned < insp->nops; insp->codes_scanned++) {
-        Scpb__ItemResult *const *v = NULL;
-        size_t m = op_item_results(insp->ops[insp->codes_scanned]->op, &v);
-        for (size_t k = 0; k < m; k++) {
-            code_key(insp, v[k]->item_code ? v[k]->item_code : "", key);
-            if (!sd_idmap_put(&insp->codes, key, (void *)1))
-                return sd_txn_fail(t,
-                                   sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
-        }
-    }
     size_t fresh = 0;
     for (size_t i = 0; i < n; i++) {
         const char *c = results[i]->item_code ? results[i]->item_code : "";
@@ -292,8 +280,40 @@ static sc_status check_free_items(sd_txn *t, sd_ent *insp, Scpb__ItemResult *con
     return SC_OK;
 }
 
-/* Item results against the inspection's score sheet: known item codes, points within the item's
- * maximum. */
+/*
+ * The item results the inspection's logged ops wrote (insp->results_n), and
+ * for a free-form one the codes they name (insp->codes), brought up to its
+ * last logged op.  Kept on the entity for the transaction: a check costs
+ * the ops logged since the last one.
+ */
+static sc_status scan_results(sd_txn *t, sd_ent *insp, bool free_form)
+{
+    if (insp->codes_scanned == 0)
+        sc_env_random(t->env, insp->code_key, sizeof insp->code_key);
+    uint8_t key[SC_ID_LEN];
+    for (; insp->codes_scanned < insp->nops; insp->codes_scanned++) {
+        Scpb__ItemResult *const *v = NULL;
+        size_t m = op_item_results(insp->ops[insp->codes_scanned]->op, &v);
+        insp->results_n += m;
+        for (size_t k = 0; free_form && k < m; k++) {
+            code_key(insp, v[k]->item_code ? v[k]->item_code : "", key);
+            if (!sd_idmap_put(&insp->codes, key, (void *)1))
+                return sd_txn_fail(t,
+                                   sc_err_set(t->err, SC_ERR_NOMEM, 0, "register: out of memory"));
+        }
+    }
+    return SC_OK;
+}
+
+/*
+ * Item results against the inspection's score sheet: known item codes,
+ * points within the item's maximum; and at most SC_INSPECTION_RESULTS_MAX
+ * results over the inspection's life.  Each push of an op on an
+ * inspection folds all of its ops again: an inspector's device amending
+ * all 500 items of one inspection 4,096 times made each push cost the
+ * register's one writer about 1 ms per op already logged (seconds at the
+ * op limit), for 20 KB a request.
+ */
 static sc_status check_items(sd_txn *t, sd_ent *insp, Scpb__ItemResult *const *results, size_t n,
                              sd_result *res)
 {
@@ -301,7 +321,16 @@ static sc_status check_items(sd_txn *t, sd_ent *insp, Scpb__ItemResult *const *r
     const Scpb__EntityState *st = sd_ent_created_state(t, insp);
     if (!st)
         return t->rc;
-    if (st->kind_case != SCPB__ENTITY_STATE__KIND_INSPECTION || !st->inspection->has_template_)
+    bool free_form =
+        st->kind_case != SCPB__ENTITY_STATE__KIND_INSPECTION || !st->inspection->has_template_;
+    if (scan_results(t, insp, free_form) != SC_OK)
+        return t->rc;
+    if (insp->results_n + n > SC_INSPECTION_RESULTS_MAX)
+        return sd_reject(res, R_(ENTITY_FULL),
+                         "the inspection already holds %zu item results, and takes at most %d "
+                         "over its life (SC_INSPECTION_RESULTS_MAX)",
+                         insp->results_n, SC_INSPECTION_RESULTS_MAX);
+    if (free_form)
         return check_free_items(t, insp, results, n, res);
     sd_ent *te = sd_ent_get(t, st->inspection->template_.data);
     if (!te)

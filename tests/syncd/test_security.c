@@ -1594,6 +1594,45 @@ START_TEST(free_form_inspection_grown_without_bound)
 }
 END_TEST
 
+/*
+ * Each push on an inspection folds all its ops again, so an inspector's
+ * device amending every item of one inspection over and over made each push
+ * cost the register's writer about a millisecond per op already logged.
+ * An inspection takes at most SC_INSPECTION_RESULTS_MAX item results over
+ * its life; the next amendment is refused entity_full, logging nothing.
+ */
+START_TEST(inspection_results_bounded_over_its_life)
+{
+    uint8_t insp[SC_ID_LEN], head[SC_HASH_LEN];
+    step(&ci, sct_op_open_inspection(ki, &clk, insp, L.fx.target), head);
+    Scpb__Op op = SCPB__OP__INIT;
+    Scpb__InspectionSubmit sb = SCPB__INSPECTION_SUBMIT__INIT;
+    sb.remarks = "检查完毕";
+    op.body_case = SCPB__OP__BODY_INSPECTION_SUBMIT;
+    op.inspection_submit = &sb;
+    step(&ci,
+         seal(ki, &op, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
+              (const uint8_t(*)[SC_HASH_LEN])head, 1),
+         head);
+    enum { PER_PUSH = 10 };
+    const size_t full = SC_INSPECTION_RESULTS_MAX / SC_TEMPLATE_ITEMS_MAX;
+    ck_assert_uint_eq(full % PER_PUSH, 0);
+    for (size_t k = 0; k < full; k += PER_PUSH) {
+        sc_op *ops[PER_PUSH];
+        for (size_t i = 0; i < PER_PUSH; i++) {
+            ops[i] = amend_op(insp, "a", SC_TEMPLATE_ITEMS_MAX, head);
+            memcpy(head, ops[i]->id, SC_HASH_LEN);
+        }
+        accepted(&ci, ops, PER_PUSH);
+        for (size_t i = 0; i < PER_PUSH; i++)
+            sc_op_free(sct_sys_env(), ops[i]);
+    }
+    sc_op *more = amend_op(insp, "a", 1, head);
+    op_refused(&ci, more, SCPB__REASON__REASON_ENTITY_FULL, "the inspection's 20,001st result");
+    sc_op_free(sct_sys_env(), more);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("syncd/security");
@@ -1623,6 +1662,7 @@ static Suite *suite(void)
          one_person_two_tablets_closing_major_hazard},
         {"reordered_fields_refused", reordered_fields_refused},
         {"free_form_inspection_grown_without_bound", free_form_inspection_grown_without_bound},
+        {"inspection_results_bounded_over_its_life", inspection_results_bounded_over_its_life},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases),
                   &(sct_tcase_opts){.setup = setup, .teardown = teardown, .timeout_s = 120});
