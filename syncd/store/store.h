@@ -394,9 +394,11 @@ typedef struct sd_store_vt {
 
     /*
      * Is the schema the one syncd makes?  *problem gets the first thing that
-     * is not ("" when all is): an object syncd never makes (a trigger, a view,
-     * a rule, row security), or a table, column or index that differs.  The
-     * audit asks, so a register restored from a backup runs no SQL of its own.
+     * is not ("" when all is).  SQLite: any object, table, column or index
+     * that differs from a new register's.  PostgreSQL: a trigger, a rule or
+     * row security that syncd never makes (an extension's objects aside).
+     * The audit asks, so a register restored from a backup runs no SQL of its
+     * own.
      */
     sc_status (*schema_check)(sd_store *s, char *problem, size_t cap, sc_err *err);
 } sd_store_vt;

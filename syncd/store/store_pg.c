@@ -1692,10 +1692,12 @@ sc_status sd_store_pg_exec(sd_store *s, const char *script, sc_err *err)
 }
 
 /*
- * What the register's schema holds that syncd never makes: a trigger, a rule,
- * a view, or row security on a table, any of which would change what syncd
- * reads or writes without an op.  (Tables and columns are PostgreSQL's to
- * keep as created; a restore is pg_restore of a dump syncd's schema made.)
+ * What the register's schema holds that syncd never makes and that would
+ * change what syncd reads or writes without an op: a trigger, a rule, or
+ * row security on a table.  Objects an extension owns (pg_stat_statements'
+ * views, say) and views, which syncd never reads, are left alone; tables
+ * and columns are PostgreSQL's to keep as created (a restore is pg_restore
+ * of a dump syncd's schema made).
  */
 static sc_status g_schema_check(sd_store *s, char *problem, size_t cap, sc_err *err)
 {
@@ -1706,9 +1708,11 @@ static sc_status g_schema_check(sd_store *s, char *problem, size_t cap, sc_err *
         "WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
         "SELECT 'trigger ' || t.tgname || ' on ' || c.relname FROM pg_trigger t JOIN pg_class c "
         "ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND c.relnamespace IN (SELECT oid FROM ns) "
-        "UNION ALL SELECT 'rule ' || rulename || ' on ' || tablename FROM pg_rules "
-        "WHERE schemaname = current_schema() "
-        "UNION ALL SELECT 'view ' || viewname FROM pg_views WHERE schemaname = current_schema() "
+        "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_trigger'::regclass AND "
+        "d.objid = t.oid AND d.deptype = 'e') "
+        "UNION ALL SELECT 'rule ' || r.rulename || ' on ' || c.relname FROM pg_rewrite r JOIN "
+        "pg_class c ON c.oid = r.ev_class WHERE c.relkind IN ('r', 'p') AND r.rulename <> "
+        "'_RETURN' AND c.relnamespace IN (SELECT oid FROM ns) "
         "UNION ALL SELECT 'row security on ' || relname FROM pg_class WHERE relrowsecurity AND "
         "relnamespace IN (SELECT oid FROM ns) LIMIT 1");
     sc_status rc = PQresultStatus(r) == PGRES_TUPLES_OK ? SC_OK : pg_err(q, r, err, "read the schema");

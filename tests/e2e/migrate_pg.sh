@@ -146,6 +146,14 @@ grep -q "schema holds what syncd never makes (trigger undo_revoke on devices)" <
   fail "audit with a trigger added: $out"
 sql -c "DROP TRIGGER undo_revoke ON devices; DROP FUNCTION undo_revoke()"
 "$SYNCD" audit --data "$DATA" >/dev/null 2>&1 || fail "audit once the trigger is gone"
+# So does a rule; an extension's views (pg_stat_statements, which an operator may install in the
+# register's schema to count statements) do not.
+sql -c "CREATE RULE keep_devices AS ON UPDATE TO devices DO INSTEAD NOTHING"
+out=$("$SYNCD" audit --data "$DATA" 2>&1) && fail "audit with a rule added: $out"
+grep -q "(rule keep_devices on devices)" <<<"$out" || fail "audit with a rule added: $out"
+sql -c "DROP RULE keep_devices ON devices; CREATE EXTENSION pg_stat_statements"
+out=$("$SYNCD" audit --data "$DATA" 2>&1) || fail "audit with pg_stat_statements installed: $out"
+sql -c "DROP EXTENSION pg_stat_statements"
 "$SYNCD" migrate --data "$TMP/data-b" >"$TMP/out" 2>&1 || fail "again: $(cat "$TMP/out")"
 grep -q "nothing to migrate" "$TMP/out" || fail "again: $(cat "$TMP/out")"
 
