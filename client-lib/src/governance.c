@@ -259,23 +259,14 @@ sc_status gv_org_within(sc_client *c, const uint8_t org[SC_ID_LEN], const uint8_
     return SC_OK;
 }
 
-/*
- * A user of the responsible role acts for the finding's responsible unit
- * (their org unit is it, or above it), as syncd checks (register_gov.c).
- */
-static sc_status unit_act(sc_client *c, const act *a, const char *what)
+/* Is unit org one the user speaks for (their org unit or below)?  Fails OUT_OF_SCOPE otherwise. */
+static sc_status speaks_for(sc_client *c, const uint8_t org[SC_ID_LEN], const char *what)
 {
-    if (c->id.role != SCPB__ROLE__ROLE_RESPONSIBLE)
-        return SC_OK;
-    const Scpb__FindingState *f = a->st->finding;
-    if (!f->has_responsible || f->responsible.len != SC_ID_LEN)
-        return cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,
-                       "%s: the finding names no responsible unit yet (its notice does)", what);
     bool ok = false;
-    sc_status s = gv_org_within(c, f->responsible.data, c->id.org, &ok);
+    sc_status s = gv_org_within(c, org, c->id.org, &ok);
     if (s == SC_OK && !ok) {
         Scpb__EntityState *o = NULL;
-        bool named = st_state_get(c, f->responsible.data, &o) == SC_OK &&
+        bool named = st_state_get(c, org, &o) == SC_OK &&
                      o->kind_case == SCPB__ENTITY_STATE__KIND_ORG && o->org->code;
         s = cl_fail(c, SC_ERR_FORBIDDEN, SCPB__REASON__REASON_OUT_OF_SCOPE,
                     "%s is for the responsible unit (%s), which you do not speak for", what,
@@ -283,6 +274,45 @@ static sc_status unit_act(sc_client *c, const act *a, const char *what)
         rp_state_free(c, o);
     }
     return s;
+}
+
+/*
+ * A user of the responsible role acts for the finding's responsible unit
+ * (their org unit is it, or above it), as syncd checks (register_gov.c).
+ * A rectification report (report) on a finding that names no unit yet is
+ * judged by scope alone.
+ */
+sc_status gv_unit_act(sc_client *c, const Scpb__FindingState *f, const char *what, bool report)
+{
+    if (c->id.role != SCPB__ROLE__ROLE_RESPONSIBLE)
+        return SC_OK;
+    if (!f->has_responsible || f->responsible.len != SC_ID_LEN)
+        return report ? SC_OK
+                      : cl_fail(c, SC_ERR_INVALID_TRANSITION,
+                                SCPB__REASON__REASON_INVALID_TRANSITION,
+                                "%s: the finding names no responsible unit yet (its notice does)",
+                                what);
+    return speaks_for(c, f->responsible.data, what);
+}
+
+static sc_status unit_act(sc_client *c, const act *a, const char *what)
+{
+    return gv_unit_act(c, a->st->finding, what, false);
+}
+
+/*
+ * A responsible user's notice is of its own self-reported hazard, naming
+ * its own unit or one below it, as syncd checks (register_self.c).
+ */
+static sc_status own_notice(sc_client *c, const act *a, const uint8_t *org)
+{
+    if (c->id.role != SCPB__ROLE__ROLE_RESPONSIBLE)
+        return SC_OK;
+    if (!a->st->finding->self_reported)
+        return cl_fail(c, SC_ERR_FORBIDDEN, SCPB__REASON__REASON_FORBIDDEN_ROLE,
+                       "a responsible user issues the notice of its own self-reported hazards "
+                       "only");
+    return org ? speaks_for(c, org, "the notice") : SC_OK;
 }
 
 /* ---- the acts ---- */
@@ -300,6 +330,8 @@ sc_status sc_notice(sc_client *c, const char *finding, const char *responsible,
                                        "org unit", org)) != SC_OK)
         return act_done(c, &a, s);
     if (deadline && (s = rc_parse_day(c, "deadline", deadline, &day)) != SC_OK)
+        return act_done(c, &a, s);
+    if ((s = own_notice(c, &a, responsible ? org : NULL)) != SC_OK)
         return act_done(c, &a, s);
     if (a.st->finding->governance && a.st->finding->governance->has_notice_op)
         s = cl_fail(c, SC_ERR_INVALID_TRANSITION, SCPB__REASON__REASON_INVALID_TRANSITION,

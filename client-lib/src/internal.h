@@ -794,6 +794,12 @@ sc_status gv_issue_notice(sc_client *c, const uint8_t id[SC_ID_LEN]);
 sc_status gv_issue_notices(sc_client *c, const uint8_t check[SC_ID_LEN]);
 /* The register's policy in force for org unit org, as the replica knows the org units. */
 sc_status gv_policy_for(sc_client *c, const uint8_t org[SC_ID_LEN], sc_gov_policy *out);
+/*
+ * A responsible user's act on finding f is for its responsible unit (what
+ * names the act in the message); report: a rectification report, which on a
+ * finding naming no unit yet is judged by scope alone.
+ */
+sc_status gv_unit_act(sc_client *c, const Scpb__FindingState *f, const char *what, bool report);
 /* org lies at or below top, by the parents the replica knows (*out). */
 sc_status gv_org_within(sc_client *c, const uint8_t org[SC_ID_LEN], const uint8_t top[SC_ID_LEN],
                         bool *out);

@@ -1329,7 +1329,8 @@ sc_status sc_rectify(sc_client *c, const char *finding, const char *note, const 
     if ((s = parse_entity_id(c, finding, "finding", id)) != SC_OK ||
         (s = rp_get(c, id, SCPB__ENTITY_TYPE__ENTITY_FINDING, "finding", &st)) != SC_OK ||
         (s = check_policy(c, SCPB__OP__BODY_RECTIFICATION_REPORT,
-                          SCPB__ENTITY_TYPE__ENTITY_FINDING)) != SC_OK)
+                          SCPB__ENTITY_TYPE__ENTITY_FINDING)) != SC_OK ||
+        (s = gv_unit_act(c, st->finding, "a rectification report", true)) != SC_OK)
         goto done;
     if ((s = with_evidence(c, id, photos, n_photos, &ph, &ev)) != SC_OK)
         goto done;

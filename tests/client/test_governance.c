@@ -303,6 +303,42 @@ START_TEST(the_api_refuses_with_reasons)
 END_TEST
 
 /*
+ * A responsible unit's contact acts for its own unit only, as syncd judges
+ * it: a rectification report on another unit's finding, and a notice of a
+ * hazard it did not report itself, are refused here with nothing recorded.
+ */
+START_TEST(a_responsible_user_speaks_for_its_own_unit)
+{
+    fx f;
+    fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
+    char check[SC_ID_HEX_LEN], id[SC_ID_HEX_LEN], d[11];
+    fx_check(&f, check);
+    day_text(&f, 7, d);
+    fx_finding(&f, check, "general", d, id);
+    ck_assert_int_eq(sc_check_submit(f.c, check, NULL), SC_OK);
+    /* The handle now speaks for a sibling of unit-a, as its responsible contact. */
+    uint8_t other[SC_ID_LEN];
+    fx_org(&f, other, "unit-b", f.city);
+    f.c->id.role = SCPB__ROLE__ROLE_RESPONSIBLE;
+    memcpy(f.c->id.org, other, SC_ID_LEN);
+    long long before = fx_count(&f, "outbox");
+    ck_assert_int_eq(sc_rectify(f.c, id, "已整改", NULL, NULL, 0), SC_ERR_FORBIDDEN);
+    ck_assert_str_eq(sc_client_reason(f.c), "out_of_scope");
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c),
+                                 "a rectification report is for the responsible unit (unit-a)"));
+    ck_assert_int_eq(sc_notice(f.c, id, "unit-b", d, NULL), SC_ERR_FORBIDDEN);
+    ck_assert_str_eq(sc_client_reason(f.c), "forbidden_role");
+    ck_assert_ptr_nonnull(strstr(sc_client_errmsg(f.c), "its own self-reported hazards only"));
+    ck_assert_int_eq(fx_count(&f, "outbox"), before);
+    /* Speaking for the city above both, the report goes in. */
+    memcpy(f.c->id.org, f.city, SC_ID_LEN);
+    ck_assert_int_eq(sc_rectify(f.c, id, "已整改", NULL, NULL, 0), SC_OK);
+    ck_assert_int_eq(fx_count(&f, "outbox"), before + 1);
+    fx_close(&f);
+}
+END_TEST
+
+/*
  * Escalation and stop-work through the API (client-lib/src/escalation.c):
  * refusals before anything is recorded (no reason, an unknown step, a
  * finding within its deadline, a lift of nothing, a struct of a newer
@@ -393,6 +429,7 @@ static Suite *governance_suite(void)
         {"free_finding", a_finding_without_an_inspection_gets_its_notice_at_once},
         {"flags", flags_come_due_with_the_clock},
         {"refusals", the_api_refuses_with_reasons},
+        {"own_unit", a_responsible_user_speaks_for_its_own_unit},
         {"escalation", escalation_and_stop_work_through_the_api},
     };
     sct_suite_add(s, cases, SCT_COUNT(cases), &(sct_tcase_opts){.timeout_s = 60});
