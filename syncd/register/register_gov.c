@@ -112,13 +112,26 @@ sc_status sd_refs_notice(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_en
     return t->rc;
 }
 
+bool sd_speaks_for(sd_txn *t, const sd_actor *a, const uint8_t org[SC_ID_LEN])
+{
+    const sd_orgtree *tree = NULL;
+    sc_status rc = sd_orgcache_get(&t->c->orgs, t->s, &tree, t->err);
+    if (rc != SC_OK) {
+        sd_txn_fail(t, rc);
+        return false;
+    }
+    return sd_orgtree_within(tree, org, a->p.org);
+}
+
 /*
  * A user of the responsible role acts for the finding's responsible unit:
  * their org unit is that unit or one above it.  Supervisors and the others
- * the table lets make the op are judged by scope alone.
+ * the table lets make the op are judged by scope alone, and so is a
+ * report (unnamed_ok) on a finding of the earlier rules, which names no
+ * unit (it has no notice).
  */
-sc_status sd_refs_unit_act(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
-                           sd_result *res)
+static sc_status unit_act(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                          sd_result *res, bool unnamed_ok)
 {
     if (a->p.role != SCPB__ROLE__ROLE_RESPONSIBLE)
         return SC_OK;
@@ -127,37 +140,29 @@ sc_status sd_refs_unit_act(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_
         return t->rc;
     const sc_opkind *k = sc_opkind_of(op->body_case);
     if (!f || !f->has_responsible || f->responsible.len != SC_ID_LEN)
-        return sd_reject(res, R_(INVALID_TRANSITION),
-                         "%s: the finding names no responsible unit yet (its notice does)",
-                         k ? k->name : "op");
-    const sd_orgtree *tree = NULL;
-    sc_status rc = sd_orgcache_get(&t->c->orgs, t->s, &tree, t->err);
-    if (rc != SC_OK)
-        return sd_txn_fail(t, rc);
-    if (!sd_orgtree_within(tree, f->responsible.data, a->p.org))
+        return unnamed_ok ? SC_OK
+                          : sd_reject(res, R_(INVALID_TRANSITION),
+                                      "%s: the finding names no responsible unit yet (its "
+                                      "notice does)",
+                                      k ? k->name : "op");
+    if (!sd_speaks_for(t, a, f->responsible.data) && t->rc == SC_OK)
         return sd_reject(
             res, R_(OUT_OF_SCOPE), "%s is for the responsible unit (%s): you speak for %s",
             k ? k->name : "op", org_code(t, f->responsible.data), org_code(t, a->p.org));
     return t->rc;
 }
 
-/*
- * A rectification report by a user of the responsible role is for the unit
- * the finding's notice names, as a sign-for is.  A finding of the earlier
- * rules names none (it has no notice): its report is judged by scope
- * alone, as it always was.
- */
+sc_status sd_refs_unit_act(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
+                           sd_result *res)
+{
+    return unit_act(t, a, op, e, res, false);
+}
+
+/* A rectification report by a user of the responsible role is for the unit the finding names. */
 sc_status sd_refs_report(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                          sd_result *res)
 {
-    if (a->p.role != SCPB__ROLE__ROLE_RESPONSIBLE)
-        return SC_OK;
-    const Scpb__FindingState *f = finding_of(t, e);
-    if (t->rc != SC_OK)
-        return t->rc;
-    if (!f || !f->has_responsible || f->responsible.len != SC_ID_LEN)
-        return SC_OK;
-    return sd_refs_unit_act(t, a, op, e, res);
+    return unit_act(t, a, op, e, res, true);
 }
 
 sc_status sd_refs_plan(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e, sd_result *res)

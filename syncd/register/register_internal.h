@@ -343,6 +343,8 @@ sc_status sd_refs_notice(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_en
                          sd_result *res);
 sc_status sd_refs_unit_act(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                            sd_result *res);
+/* Does a speak for unit org (their org unit is it or above it)?  false, t->rc set, on a failure. */
+bool sd_speaks_for(sd_txn *t, const sd_actor *a, const uint8_t org[SC_ID_LEN]);
 sc_status sd_refs_report(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,
                          sd_result *res);
 sc_status sd_refs_plan(sd_txn *t, const sd_actor *a, const Scpb__Op *op, sd_ent *e,

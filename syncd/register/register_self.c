@@ -118,15 +118,11 @@ sc_status sd_self_notice(sd_txn *t, const sd_actor *a, const Scpb__Notice *n, sd
                          "only");
     if (!n->has_responsible || n->responsible.len != SC_ID_LEN)
         return SC_OK; /* judged as any notice: it names its unit (sd_refs_notice) */
-    const sd_orgtree *tree = NULL;
-    sc_status rc = sd_orgcache_get(&t->c->orgs, t->s, &tree, t->err);
-    if (rc != SC_OK)
-        return sd_txn_fail(t, rc);
-    if (!sd_orgtree_within(tree, n->responsible.data, a->p.org))
+    if (!sd_speaks_for(t, a, n->responsible.data) && t->rc == SC_OK)
         return sd_reject(res, R_(OUT_OF_SCOPE),
                          "a responsible user's notice names its own org unit or one below it as "
                          "responsible, not another");
-    return SC_OK;
+    return t->rc;
 }
 
 sc_status sd_refs_verifies(sd_txn *t, const sd_actor *a, const Scpb__AssignmentCreate *b,

@@ -39,6 +39,16 @@ static void day_text(fx *f, int days, char out[11])
     sc_date_format(sc_date_from_ms(f->t.now_ms) + days, out);
 }
 
+/* A finding of grade, due in 7 days (d), in a submitted check. */
+static void submitted(fx *f, const char *grade, char check[SC_ID_HEX_LEN], char id[SC_ID_HEX_LEN],
+                      char d[11])
+{
+    fx_check(f, check);
+    day_text(f, 7, d);
+    fx_finding(f, check, grade, d, id);
+    ck_assert_int_eq(sc_check_submit(f->c, check, NULL), SC_OK);
+}
+
 /* The register's policy on an org unit, stored as pulled from syncd. */
 static void policy(fx *f, const uint8_t org[SC_ID_LEN], int general, int sign_for)
 {
@@ -168,10 +178,7 @@ START_TEST(flags_come_due_with_the_clock)
     fx f;
     fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
     char check[SC_ID_HEX_LEN], id[SC_ID_HEX_LEN], d[11];
-    fx_check(&f, check);
-    day_text(&f, 7, d);
-    fx_finding(&f, check, "major", d, id);
-    ck_assert_int_eq(sc_check_submit(f.c, check, NULL), SC_OK);
+    submitted(&f, "major", check, id, d);
     json_t *o = show(&f, id);
     ck_assert(!flag(o, "sign_for_late") && !flag(o, "plan_late"));
     json_decref(o);
@@ -240,10 +247,7 @@ START_TEST(the_api_refuses_with_reasons)
     fx f;
     fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
     char check[SC_ID_HEX_LEN], id[SC_ID_HEX_LEN], d[11], op[SC_HASH_HEX_LEN];
-    fx_check(&f, check);
-    day_text(&f, 7, d);
-    fx_finding(&f, check, "general", d, id);
-    ck_assert_int_eq(sc_check_submit(f.c, check, NULL), SC_OK);
+    submitted(&f, "general", check, id, d);
     long long before = fx_count(&f, "outbox");
     /* The role table: an inspector neither signs for nor plans nor decides. */
     ck_assert_int_eq(sc_sign_for(f.c, id, NULL), SC_ERR_FORBIDDEN);
@@ -312,10 +316,7 @@ START_TEST(a_responsible_user_speaks_for_its_own_unit)
     fx f;
     fx_open(&f, SCPB__ROLE__ROLE_INSPECTOR);
     char check[SC_ID_HEX_LEN], id[SC_ID_HEX_LEN], d[11];
-    fx_check(&f, check);
-    day_text(&f, 7, d);
-    fx_finding(&f, check, "general", d, id);
-    ck_assert_int_eq(sc_check_submit(f.c, check, NULL), SC_OK);
+    submitted(&f, "general", check, id, d);
     /* The handle now speaks for a sibling of unit-a, as its responsible contact. */
     uint8_t other[SC_ID_LEN];
     fx_org(&f, other, "unit-b", f.city);

@@ -9,6 +9,17 @@ mkdir "$R"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/hook.secret"
 chmod 600 "$TMP/hook.secret"
 
+# await_port VAR DIR LOG WHAT: wait up to 10 s for the port a receiver writes to DIR/port, into VAR.
+await_port() {
+  local i
+  for i in $(seq 1 100); do
+    [[ -s $2/port ]] && { printf -v "$1" '%s' "$(cat "$2/port")"; return 0; }
+    sleep 0.1
+  done
+  cat "$3" >&2
+  fail "$4 did not start"
+}
+
 # start_receiver PORT: the receiver on PORT (0: any); sets PORT and RECV_PID.
 start_receiver() {
   rm -f "$R/port"
@@ -16,13 +27,7 @@ start_receiver() {
     >>"$TMP/recv.log" 2>&1 &
   RECV_PID=$!
   PIDS+=("$RECV_PID")
-  local i
-  for i in $(seq 1 100); do
-    [[ -s $R/port ]] && { PORT=$(cat "$R/port"); return 0; }
-    sleep 0.1
-  done
-  cat "$TMP/recv.log" >&2
-  fail "the receiver did not start"
+  await_port PORT "$R" "$TMP/recv.log" "the receiver"
 }
 stop_receiver() { kill "$RECV_PID"; wait "$RECV_PID" 2>/dev/null || true; }
 
@@ -74,12 +79,21 @@ mkdir "$H"
 start_hanging() {
   python3 "$SC_SOURCE_DIR/tests/e2e/webhook_hang.py" "$H" >>"$TMP/hang.log" 2>&1 &
   PIDS+=("$!")
-  local i
-  for i in $(seq 1 100); do
-    [[ -s $H/port ]] && { HANG_PORT=$(cat "$H/port"); return 0; }
-    sleep 0.1
-  done
-  cat "$TMP/hang.log" >&2
-  fail "the hanging receiver did not start"
+  await_port HANG_PORT "$H" "$TMP/hang.log" "the hanging receiver"
+}
+
+# chat_ops_conf CHAT_URL TIMEOUT_S [LINE...]: the settings file with two hooks, chat at CHAT_URL
+# and ops on the receiver, attempts every notify.timeout_s without end, and the lines given.
+chat_ops_conf() {
+  {
+    echo "notify.hook.chat.url = $1"
+    echo "notify.hook.chat.secret_file = $TMP/hook.secret"
+    echo "notify.hook.ops.url = http://127.0.0.1:$PORT/hook"
+    echo "notify.hook.ops.secret_file = $TMP/hook.secret"
+    echo "notify.timeout_s = $2"
+    echo "notify.max_attempts = 1000"
+    shift 2
+    printf '%s\n' "$@"
+  } >"$TMP/syncd.conf"
 }
 hang() { jq -s -r "$1" "$H/hang.jsonl" 2>/dev/null || echo; }

@@ -19,14 +19,7 @@ sqlite3 "$DATA/register.db" "INSERT INTO notify(event, hook, type, dedupe, body,
   1700000000000, 0, 1700000000000)"
 start_receiver 0
 start_hanging
-cat >"$TMP/syncd.conf" <<CONF
-notify.hook.chat.url = http://127.0.0.1:$HANG_PORT/chat
-notify.hook.chat.secret_file = $TMP/hook.secret
-notify.hook.ops.url = http://127.0.0.1:$PORT/hook
-notify.hook.ops.secret_file = $TMP/hook.secret
-notify.timeout_s = 5
-notify.max_attempts = 1000
-CONF
+chat_ops_conf "http://127.0.0.1:$HANG_PORT/chat" 5
 start_syncd --config "$TMP/syncd.conf"
 enroll inspector inspector
 sync_ok inspector

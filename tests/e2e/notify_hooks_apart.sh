@@ -12,19 +12,9 @@ make_register
 start_receiver 0
 # A port nothing listens on: every attempt of the chat hook is refused at once.
 DOWN_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$TMP/syncd.conf" <<EOF
-notify.hook.chat.url = http://127.0.0.1:$DOWN_PORT/chat
-notify.hook.chat.secret_file = $TMP/hook.secret
-notify.hook.chat.events = finding.major_hazard
-notify.hook.ops.url = http://127.0.0.1:$PORT/hook
-notify.hook.ops.secret_file = $TMP/hook.secret
-notify.hook.ops.events = finding.major_hazard
-notify.retry_base_ms = 200
-notify.retry_max_s = 1
-notify.timeout_s = 2
-notify.max_attempts = 1000
-notify.queue_max = 2
-EOF
+chat_ops_conf "http://127.0.0.1:$DOWN_PORT/chat" 2 "notify.hook.chat.events = finding.major_hazard" \
+  "notify.hook.ops.events = finding.major_hazard" "notify.retry_base_ms = 200" \
+  "notify.retry_max_s = 1" "notify.queue_max = 2"
 start_syncd --config "$TMP/syncd.conf"
 enroll inspector inspector
 sync_ok inspector

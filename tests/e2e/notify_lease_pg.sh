@@ -20,16 +20,8 @@ DATA_B="$TMP/data-b"
 cp -a "$DATA" "$DATA_B"
 start_receiver 0
 start_hanging
-cat >"$TMP/syncd.conf" <<CONF
-notify.hook.chat.url = http://127.0.0.1:$HANG_PORT/chat
-notify.hook.chat.secret_file = $TMP/hook.secret
-notify.hook.ops.url = http://127.0.0.1:$PORT/hook
-notify.hook.ops.secret_file = $TMP/hook.secret
-notify.timeout_s = 2
-notify.retry_base_ms = 200
-notify.retry_max_s = 1
-notify.max_attempts = 1000
-CONF
+chat_ops_conf "http://127.0.0.1:$HANG_PORT/chat" 2 "notify.retry_base_ms = 200" \
+  "notify.retry_max_s = 1"
 start_syncd --config "$TMP/syncd.conf"
 enroll inspector inspector
 sync_ok inspector

@@ -1559,6 +1559,13 @@ static sc_op *amend_op(const uint8_t insp[SC_ID_LEN], const char *prefix, size_t
                 (const uint8_t(*)[SC_HASH_LEN])dep, 1);
 }
 
+/* A free-form inspection (no score sheet) the inspector opened and submitted: its head into head. */
+static void submitted_free_form(uint8_t insp[SC_ID_LEN], uint8_t head[SC_HASH_LEN])
+{
+    step(&ci, sct_op_open_inspection(ki, &clk, insp, L.fx.target), head);
+    step(&ci, submit_listing(ki, insp, head, NULL), head);
+}
+
 /*
  * An inspector's device grows one free-form inspection (no score sheet, so
  * any item codes) by amendments of 500 new codes each.  Every code is a
@@ -1573,16 +1580,7 @@ static sc_op *amend_op(const uint8_t insp[SC_ID_LEN], const char *prefix, size_t
 START_TEST(free_form_inspection_grown_without_bound)
 {
     uint8_t insp[SC_ID_LEN], head[SC_HASH_LEN];
-    step(&ci, sct_op_open_inspection(ki, &clk, insp, L.fx.target), head);
-    Scpb__Op op = SCPB__OP__INIT;
-    Scpb__InspectionSubmit sb = SCPB__INSPECTION_SUBMIT__INIT;
-    sb.remarks = "检查完毕";
-    op.body_case = SCPB__OP__BODY_INSPECTION_SUBMIT;
-    op.inspection_submit = &sb;
-    step(&ci,
-         seal(ki, &op, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
-              (const uint8_t(*)[SC_HASH_LEN])head, 1),
-         head);
+    submitted_free_form(insp, head);
     step(&ci, amend_op(insp, "a", SC_TEMPLATE_ITEMS_MAX, head), head);
     /* One code more than a sheet can hold, alone or among codes the inspection has. */
     sc_op *more = amend_op(insp, "b", 1, head);
@@ -1604,16 +1602,7 @@ END_TEST
 START_TEST(inspection_results_bounded_over_its_life)
 {
     uint8_t insp[SC_ID_LEN], head[SC_HASH_LEN];
-    step(&ci, sct_op_open_inspection(ki, &clk, insp, L.fx.target), head);
-    Scpb__Op op = SCPB__OP__INIT;
-    Scpb__InspectionSubmit sb = SCPB__INSPECTION_SUBMIT__INIT;
-    sb.remarks = "检查完毕";
-    op.body_case = SCPB__OP__BODY_INSPECTION_SUBMIT;
-    op.inspection_submit = &sb;
-    step(&ci,
-         seal(ki, &op, insp, SCPB__ENTITY_TYPE__ENTITY_INSPECTION,
-              (const uint8_t(*)[SC_HASH_LEN])head, 1),
-         head);
+    submitted_free_form(insp, head);
     enum { PER_PUSH = 10 };
     const size_t full = SC_INSPECTION_RESULTS_MAX / SC_TEMPLATE_ITEMS_MAX;
     ck_assert_uint_eq(full % PER_PUSH, 0);
